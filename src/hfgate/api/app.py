@@ -1,0 +1,54 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from hfgate import __version__
+from hfgate.api import health, inference_manage, inference_run
+from hfgate.api.error_handlers import ErrorRenderers, install_error_handlers
+from hfgate.api.middleware import BodyLimit, GatewayAuth, RequestContext
+from hfgate.config import Settings
+from hfgate.observability import configure_logging
+from hfgate.runtime import Runtime
+from hfgate.services import ServiceContext
+
+
+def create_app(settings: Settings | None = None, *, context: ServiceContext | None = None) -> FastAPI:
+    """The hfgate app: migrates the database and provisions defaults at start-up.
+
+    Args:
+        settings: the configuration; by default read from ``HFGATE_*`` environment variables.
+        context: loaded models and compute thread to share between apps in one process.
+
+    Example:
+        >>> app = create_app(Settings(data_dir=Path("/tmp/hfgate")))
+        >>> # uvicorn.run(app, host="127.0.0.1", port=8080)
+    """
+    settings = settings or Settings()
+    configure_logging(settings)
+    renderers = ErrorRenderers()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await Runtime.start(settings, context=context)
+        app.state.runtime = runtime
+        app.state.orchestrator = runtime.orchestrator
+        try:
+            yield
+        finally:
+            await runtime.aclose()
+
+    app = FastAPI(title="hfgate", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.error_renderers = renderers
+    for router in (health.router, inference_manage.router, inference_run.router):
+        app.include_router(router)
+    install_error_handlers(app, renderers)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, render=renderers.render)
+    app.add_middleware(GatewayAuth, keys=settings.api_keys, render=renderers.render)
+    app.add_middleware(RequestContext)
+    return app

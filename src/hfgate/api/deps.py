@@ -1,0 +1,24 @@
+"""Typed FastAPI dependencies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from hfgate.config import Settings
+from hfgate.orchestrator import Orchestrator
+
+
+def get_orchestrator(request: Request) -> Orchestrator:
+    orchestrator: Orchestrator = request.app.state.orchestrator
+    return orchestrator
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+OrchestratorDep = Annotated[Orchestrator, Depends(get_orchestrator)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]

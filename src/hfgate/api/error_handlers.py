@@ -1,0 +1,92 @@
+"""One place that renders every error in the shape of the face the request came through.
+
+Faces register a renderer for their path prefix (``/v1`` OpenAI, ``/hf`` Hugging Face); everything
+else gets Elasticsearch's envelope. Unexpected exceptions are logged with the request id and answered
+with a 500 that leaks nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError as FastAPIValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hfgate.api.es_errors import es_error_body
+from hfgate.errors import BadRequestError, HfGateError, NotFoundError, ParseError
+
+log = logging.getLogger("hfgate.api")
+
+Renderer = Callable[[HfGateError], dict[str, Any]]
+
+
+class ErrorRenderers:
+    """Renderers by path prefix, longest prefix first; Elasticsearch's by default."""
+
+    def __init__(self) -> None:
+        self._faces: list[tuple[str, Renderer]] = []
+
+    def register(self, prefix: str, renderer: Renderer) -> None:
+        self._faces.append((prefix, renderer))
+        self._faces.sort(key=lambda face: len(face[0]), reverse=True)
+
+    def render(self, path: str, error: HfGateError) -> Response:
+        renderer = next((r for prefix, r in self._faces if path.startswith(prefix)), es_error_body)
+        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        return Response(
+            orjson.dumps(renderer(error)),
+            status_code=error.status,
+            media_type="application/json",
+            headers=headers,
+        )
+
+
+def install_error_handlers(app: FastAPI, renderers: ErrorRenderers) -> None:
+    """Route every exception the app can raise through ``renderers``."""
+
+    async def on_hfgate(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HfGateError)
+        return renderers.render(request.url.path, exc)
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, FastAPIValidationError)
+        return renderers.render(request.url.path, _from_fastapi(exc))
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        return renderers.render(request.url.path, _from_http(request, exc))
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        request_id = request.scope.get("state", {}).get("request_id", "-")
+        log.error(
+            "unexpected error", exc_info=exc, extra={"event": "request.error", "request_id": request_id}
+        )
+        error = HfGateError(f"Internal error while handling the request; request id [{request_id}]")
+        return renderers.render(request.url.path, error)
+
+    app.add_exception_handler(HfGateError, on_hfgate)
+    app.add_exception_handler(FastAPIValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+def _from_fastapi(exc: FastAPIValidationError) -> HfGateError:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first.get("loc", ()) if part not in ("query", "path", "body"))
+    return ParseError(f"Invalid value for [{where}]: {first.get('msg', 'invalid')}", param=where or None)
+
+
+def _from_http(request: Request, exc: StarletteHTTPException) -> HfGateError:
+    if exc.status_code == 404:
+        return NotFoundError(f"no handler found for uri [{request.url.path}] and method [{request.method}]")
+    reason = str(exc.detail)
+    if exc.status_code == 405:
+        reason = f"Incorrect HTTP method for uri [{request.url.path}] and method [{request.method}]"
+    error = BadRequestError(reason) if exc.status_code < 500 else HfGateError(reason)
+    error.status = exc.status_code
+    return error

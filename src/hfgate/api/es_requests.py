@@ -1,0 +1,181 @@
+"""Elasticsearch-shaped request bodies turned into task requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hfgate.api.body import check_allowed, json_type, string_list, typed
+from hfgate.errors import BadRequestError, ParseError, RequestValidationError
+from hfgate.orchestrator import Orchestrator
+from hfgate.registry.endpoint import Endpoint
+from hfgate.services.generation_settings import generation_params
+from hfgate.tasks import (
+    ChatMessage,
+    ChatRequest,
+    EmbedRequest,
+    GenerateRequest,
+    GenerationParams,
+    InputType,
+    RerankRequest,
+    TaskType,
+)
+
+INFER_FIELDS = ("input", "query", "input_type", "task_settings", "return_documents", "top_n", "chunked")
+CHAT_FIELDS = (
+    "messages",
+    "model",
+    "max_completion_tokens",
+    "stop",
+    "temperature",
+    "top_p",
+    "seed",
+    "tools",
+    "tool_choice",
+)
+
+
+def check_query(body: dict[str, Any], task_type: TaskType) -> str | None:
+    """``query``: required for rerank, refused for every other task type."""
+    query: str | None = typed(body, "query", str)
+    if task_type is TaskType.RERANK and query is None:
+        raise RequestValidationError(["Field [query] cannot be null for task type [rerank]"], param="query")
+    if task_type is not TaskType.RERANK and query is not None:
+        raise RequestValidationError(
+            [f"Field [query] cannot be specified for task type [{task_type.value}]"], param="query"
+        )
+    return query
+
+
+def embed_request(
+    orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float
+) -> EmbedRequest:
+    check_allowed(body, INFER_FIELDS)
+    texts = string_list(body, "input") or []
+    check_query(body, endpoint.task_type)
+    return EmbedRequest(
+        texts=tuple(texts),
+        input_type=_input_type(body),
+        task_settings=orch.task_settings(endpoint, body.get("task_settings")),
+        timeout=timeout,
+    )
+
+
+def generate_requests(
+    orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float
+) -> list[GenerateRequest]:
+    check_allowed(body, ("input", "task_settings", "input_type"))
+    prompts = string_list(body, "input") or []
+    params = generation_params(orch.task_settings(endpoint, body.get("task_settings")))
+    return [GenerateRequest(prompt=p, params=params, timeout=timeout) for p in prompts]
+
+
+def rerank_request(
+    orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float
+) -> RerankRequest:
+    check_allowed(body, INFER_FIELDS)
+    documents = string_list(body, "input") or []
+    query = check_query(body, endpoint.task_type) or ""
+    settings = orch.task_settings(endpoint, body.get("task_settings"))
+    top_n = typed(body, "top_n", int, default=settings.get("top_n"))
+    if top_n is not None and top_n < 1:
+        raise RequestValidationError(
+            [f"Field [top_n] must be a positive integer, got [{top_n}]"], param="top_n"
+        )
+    return RerankRequest(
+        query=query,
+        documents=tuple(documents),
+        top_n=top_n,
+        return_documents=typed(
+            body, "return_documents", bool, default=settings.get("return_documents", True)
+        ),
+        timeout=timeout,
+    )
+
+
+def chat_request(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float) -> ChatRequest:
+    """Elasticsearch's unified chat completion body."""
+    check_allowed(body, CHAT_FIELDS)
+    if body.get("tools") or body.get("tool_choice"):
+        raise BadRequestError(
+            f"[tools] and [tool_choice] are not supported by the [{endpoint.service}] service; remove them",
+            param="tools",
+        )
+    stop = body.get("stop")
+    given = GenerationParams(
+        max_new_tokens=typed(body, "max_completion_tokens", int),
+        temperature=_number(body, "temperature"),
+        top_p=_number(body, "top_p"),
+        seed=typed(body, "seed", int),
+        stop=tuple(string_list(body, "stop", required=False) or ()) if stop is not None else (),
+    )
+    return ChatRequest(
+        messages=parse_messages(body.get("messages")),
+        params=orch.generation_params(endpoint, given),
+        timeout=timeout,
+    )
+
+
+def parse_messages(raw: Any) -> tuple[ChatMessage, ...]:
+    """OpenAI-style messages; ``content`` is a string or a list of ``{"type": "text", "text": …}`` parts.
+
+    Raises:
+        RequestValidationError: missing, empty, or malformed messages, naming the index.
+    """
+    if not isinstance(raw, list) or not raw:
+        raise RequestValidationError(
+            ["Field [messages] must be a non-empty array of messages"], param="messages"
+        )
+    return tuple(_message(i, item) for i, item in enumerate(raw))
+
+
+def _message(index: int, item: Any) -> ChatMessage:
+    where = f"messages[{index}]"
+    if not isinstance(item, dict) or not isinstance(item.get("role"), str):
+        raise RequestValidationError([f"Field [{where}] must be an object with a string [role]"], param=where)
+    content = item.get("content")
+    if isinstance(content, list):
+        content = "".join(_text_part(where, part) for part in content)
+    if not isinstance(content, str):
+        raise RequestValidationError(
+            [
+                f"Field [{where}.content] must be a string or an array of text parts, "
+                f"got [{json_type(content)}]"
+            ],
+            param=f"{where}.content",
+        )
+    return ChatMessage(role=item["role"], content=content)
+
+
+def _text_part(where: str, part: Any) -> str:
+    if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str):
+        text: str = part["text"]
+        return text
+    raise RequestValidationError(
+        [
+            f'Field [{where}.content] parts must be {{"type": "text", "text": "…"}}; '
+            "other part types are not supported"
+        ],
+        param=f"{where}.content",
+    )
+
+
+def _input_type(body: dict[str, Any]) -> InputType | None:
+    raw = typed(body, "input_type", str)
+    if raw is None:
+        return None
+    try:
+        return InputType(raw.lower())
+    except ValueError:
+        allowed = ", ".join(t.value for t in InputType)
+        raise RequestValidationError(
+            [f"Unrecognized input_type [{raw}], must be one of [{allowed}]"], param="input_type"
+        ) from None
+
+
+def _number(body: dict[str, Any], name: str) -> float | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ParseError(f"Field [{name}] must be a number, got [{json_type(value)}]", param=name)
+    return float(value)

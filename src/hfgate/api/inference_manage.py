@@ -1,0 +1,135 @@
+"""Elasticsearch-shaped endpoint management: create, read, list, update, delete, ``_services``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from hfgate.api.body import json_object
+from hfgate.api.deps import OrchestratorDep
+from hfgate.api.durations import parse_duration
+from hfgate.api.services_info import describe_services
+from hfgate.orchestrator.ids import ALL, parse_task_type
+
+router = APIRouter(tags=["_inference: endpoints"])
+
+VALIDATION_SKIPPED = '299 hfgate "validation call skipped at the user\'s request (skip_validation=true)"'
+
+
+@router.get("/_inference/_services")
+async def services() -> list[dict[str, Any]]:
+    """Every service, its task types and its settings."""
+    return describe_services()
+
+
+@router.get("/_inference/_services/{task_type}")
+async def services_for(task_type: str) -> list[dict[str, Any]]:
+    """The services that support ``task_type``."""
+    return describe_services(parse_task_type(task_type))
+
+
+@router.put("/_inference/{inference_id}/_update")
+async def update_by_id(inference_id: str, request: Request, orch: OrchestratorDep) -> dict[str, Any]:
+    return (await orch.update(inference_id, None, await json_object(request))).public()
+
+
+@router.put("/_inference/{task_type}/{inference_id}/_update")
+async def update(
+    task_type: str, inference_id: str, request: Request, orch: OrchestratorDep
+) -> dict[str, Any]:
+    """Change secrets, task settings, updatable service settings or chunking settings."""
+    return (await orch.update(inference_id, task_type, await json_object(request))).public()
+
+
+@router.put("/_inference/{inference_id}")
+async def create_by_id(
+    inference_id: str,
+    request: Request,
+    response: Response,
+    orch: OrchestratorDep,
+    timeout: str | None = None,
+    skip_validation: bool = False,
+) -> dict[str, Any]:
+    return await _create(orch, request, response, inference_id, None, timeout, skip_validation)
+
+
+@router.put("/_inference/{task_type}/{inference_id}")
+async def create(
+    task_type: str,
+    inference_id: str,
+    request: Request,
+    response: Response,
+    orch: OrchestratorDep,
+    timeout: str | None = None,
+    skip_validation: bool = False,
+) -> dict[str, Any]:
+    """Create an endpoint; one real call validates it unless ``skip_validation=true``."""
+    return await _create(orch, request, response, inference_id, task_type, timeout, skip_validation)
+
+
+@router.get("/_inference")
+async def list_all(orch: OrchestratorDep) -> dict[str, Any]:
+    return {"endpoints": [e.public() for e in await orch.list()]}
+
+
+@router.get("/_inference/{inference_id}")
+async def get_by_id(inference_id: str, orch: OrchestratorDep) -> dict[str, Any]:
+    if inference_id in ALL:
+        return {"endpoints": [e.public() for e in await orch.list()]}
+    return {"endpoints": [(await orch.get(inference_id)).public()]}
+
+
+@router.get("/_inference/{task_type}/{inference_id}")
+async def get(task_type: str, inference_id: str, orch: OrchestratorDep) -> dict[str, Any]:
+    """One endpoint, or with ``_all``/``*`` every endpoint of the task type."""
+    if inference_id in ALL:
+        return {"endpoints": [e.public() for e in await orch.list(task_type)]}
+    return {"endpoints": [(await orch.get(inference_id, task_type)).public()]}
+
+
+@router.delete("/_inference/{inference_id}")
+async def delete_by_id(
+    inference_id: str, orch: OrchestratorDep, dry_run: bool = False, force: bool = False
+) -> dict[str, Any]:
+    return await _delete(orch, inference_id, None, dry_run=dry_run)
+
+
+@router.delete("/_inference/{task_type}/{inference_id}")
+async def delete(
+    task_type: str, inference_id: str, orch: OrchestratorDep, dry_run: bool = False, force: bool = False
+) -> dict[str, Any]:
+    """Delete an endpoint (``dry_run`` only checks it exists). ``force`` is accepted for compatibility."""
+    return await _delete(orch, inference_id, task_type, dry_run=dry_run)
+
+
+async def _create(
+    orch: OrchestratorDep,
+    request: Request,
+    response: Response,
+    inference_id: str,
+    task_type: str | None,
+    timeout: str | None,
+    skip_validation: bool,
+) -> dict[str, Any]:
+    body = await json_object(request)
+    endpoint = await orch.create(
+        inference_id=inference_id,
+        task_type=task_type,
+        body=body,
+        timeout=parse_duration(timeout),
+        validate=not skip_validation,
+    )
+    if skip_validation:
+        response.headers["Warning"] = VALIDATION_SKIPPED
+    return endpoint.public()
+
+
+async def _delete(
+    orch: OrchestratorDep, inference_id: str, task_type: str | None, *, dry_run: bool
+) -> dict[str, Any]:
+    if dry_run:
+        await orch.get(inference_id, task_type)
+        return {"acknowledged": False, "pipelines": []}
+    await orch.delete(inference_id, task_type)
+    return {"acknowledged": True, "pipelines": []}

@@ -1,0 +1,195 @@
+"""Elasticsearch-shaped inference: ``POST _inference/{task_type}/{id}`` and ``…/_stream``."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+
+from hfgate.api import es_shapes
+from hfgate.api.body import check_allowed, json_object, string_list, typed
+from hfgate.api.deps import OrchestratorDep
+from hfgate.api.durations import parse_duration
+from hfgate.api.es_errors import es_error_body
+from hfgate.api.es_requests import chat_request, embed_request, generate_requests, rerank_request
+from hfgate.api.responses import json_response
+from hfgate.api.sse import SSE_HEADERS, sse
+from hfgate.chunking import chunk
+from hfgate.errors import BadRequestError, HfGateError, RequestTimeoutError, RequestValidationError
+from hfgate.orchestrator import Orchestrator
+from hfgate.orchestrator.config import chunking_for
+from hfgate.registry.endpoint import Endpoint
+from hfgate.tasks import TaskType
+
+router = APIRouter(tags=["_inference: inference"])
+
+DEFAULT_TIMEOUT = 30.0
+
+Handler = Callable[[Orchestrator, Endpoint, dict[str, Any], float], Awaitable[dict[str, Any]]]
+
+
+async def _text_embedding(
+    orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float
+) -> dict[str, Any]:
+    request = embed_request(orch, endpoint, body, timeout)
+    if typed(body, "chunked", bool, default=False):
+        return es_shapes.chunked_text_embedding(await orch.embed_chunked(endpoint, request))
+    return es_shapes.text_embedding(await orch.embed(endpoint, request))
+
+
+async def _sparse_embedding(
+    orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float
+) -> dict[str, Any]:
+    return es_shapes.sparse_embedding(
+        await orch.sparse_embed(endpoint, embed_request(orch, endpoint, body, timeout))
+    )
+
+
+async def _completion(
+    orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float
+) -> dict[str, Any]:
+    requests = generate_requests(orch, endpoint, body, timeout)
+    return es_shapes.completion([await orch.generate(endpoint, request) for request in requests])
+
+
+async def _rerank(
+    orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float
+) -> dict[str, Any]:
+    return es_shapes.rerank(await orch.rerank(endpoint, rerank_request(orch, endpoint, body, timeout)))
+
+
+async def _chat_completion(
+    orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float
+) -> dict[str, Any]:
+    raise BadRequestError(
+        "The [chat_completion] task type only supports streaming, please try again with the _stream API: "
+        f"POST _inference/chat_completion/{endpoint.inference_id}/_stream"
+    )
+
+
+HANDLERS: dict[TaskType, Handler] = {
+    TaskType.TEXT_EMBEDDING: _text_embedding,
+    TaskType.SPARSE_EMBEDDING: _sparse_embedding,
+    TaskType.COMPLETION: _completion,
+    TaskType.RERANK: _rerank,
+    TaskType.CHAT_COMPLETION: _chat_completion,
+}
+
+
+@router.post("/_inference/_chunk")
+async def chunk_texts(request: Request) -> Response:
+    """Our extension: how inputs would be cut, without calling any model."""
+    body = await json_object(request)
+    check_allowed(body, ("input", "chunking_settings"))
+    texts = string_list(body, "input") or []
+    settings = chunking_for(TaskType.TEXT_EMBEDDING, body.get("chunking_settings"))
+    return json_response(es_shapes.chunks(texts, [chunk(text, settings) for text in texts]))
+
+
+@router.post("/_inference/{inference_id}/_stream")
+async def stream_by_id(inference_id: str, request: Request, orch: OrchestratorDep) -> StreamingResponse:
+    return await _stream(orch, request, inference_id, None)
+
+
+@router.post("/_inference/{task_type}/{inference_id}/_stream")
+async def stream(
+    task_type: str, inference_id: str, request: Request, orch: OrchestratorDep
+) -> StreamingResponse:
+    """Server-sent events for completion and chat_completion."""
+    return await _stream(orch, request, inference_id, task_type)
+
+
+@router.post("/_inference/{inference_id}")
+async def infer_by_id(
+    inference_id: str, request: Request, orch: OrchestratorDep, timeout: str | None = None
+) -> Response:
+    return json_response(await _infer(orch, request, inference_id, None, timeout))
+
+
+@router.post("/_inference/{task_type}/{inference_id}")
+async def infer(
+    task_type: str, inference_id: str, request: Request, orch: OrchestratorDep, timeout: str | None = None
+) -> Response:
+    """Run inference: embeddings, completion or rerank, by the endpoint's task type."""
+    return json_response(await _infer(orch, request, inference_id, task_type, timeout))
+
+
+async def _infer(
+    orch: Orchestrator, request: Request, inference_id: str, task_type: str | None, timeout: str | None
+) -> dict[str, Any]:
+    seconds = parse_duration(timeout) or DEFAULT_TIMEOUT
+    body = await json_object(request)
+    endpoint = await orch.endpoint_for(inference_id, task_type)
+    try:
+        async with asyncio.timeout(seconds):
+            return await HANDLERS[endpoint.task_type](orch, endpoint, body, seconds)
+    except TimeoutError as exc:
+        raise RequestTimeoutError(f"Request timed out after [{seconds:g}s]") from exc
+
+
+async def _stream(
+    orch: Orchestrator, request: Request, inference_id: str, task_type: str | None
+) -> StreamingResponse:
+    body = await json_object(request)
+    endpoint = await orch.endpoint_for(inference_id, task_type)
+    if not endpoint.task_type.streams:
+        raise BadRequestError(
+            f"Streaming is not allowed for task type [{endpoint.task_type.value}]; it is offered for "
+            "[completion, chat_completion]"
+        )
+    build = _chat_events if endpoint.task_type is TaskType.CHAT_COMPLETION else _completion_events
+    events = build(orch, endpoint, body)
+    # Wait for the first event before answering, so that a failure to start (a model that cannot
+    # load, an upstream that refuses) gets its real HTTP status instead of an error event after a 200.
+    first = await anext(events)
+    return StreamingResponse(_guarded(first, events), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+def _completion_events(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any]) -> AsyncIterator[bytes]:
+    requests = generate_requests(orch, endpoint, body, timeout=120.0)
+    if len(requests) != 1:
+        raise RequestValidationError(
+            [f"Streaming completion takes exactly one input, got [{len(requests)}]; send one per request"],
+            param="input",
+        )
+    deltas = orch.generate_stream(endpoint, requests[0])
+
+    async def events() -> AsyncIterator[bytes]:
+        async for delta in deltas:
+            if delta.text:
+                yield sse(es_shapes.completion_delta(delta), event="message")
+        yield sse("[DONE]", event="message")
+
+    return events()
+
+
+def _chat_events(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any]) -> AsyncIterator[bytes]:
+    chat = chat_request(orch, endpoint, body, timeout=120.0)
+    deltas = orch.chat_stream(endpoint, chat)
+    chunk_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+    model = str(body.get("model") or endpoint.inference_id)
+
+    async def events() -> AsyncIterator[bytes]:
+        first = True
+        async for delta in deltas:
+            yield sse(
+                es_shapes.chat_chunk(delta, chunk_id=chunk_id, model=model, first=first), event="message"
+            )
+            first = False
+        yield sse("[DONE]", event="message")
+
+    return events()
+
+
+async def _guarded(first: bytes, events: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The events, with an error after the first byte sent as an ``error`` event (headers are gone)."""
+    yield first
+    try:
+        async for event in events:
+            yield event
+    except HfGateError as exc:
+        yield sse(es_error_body(exc), event="error")

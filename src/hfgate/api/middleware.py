@@ -1,0 +1,140 @@
+"""ASGI middleware: request ids and access logs, gateway API keys, and the body size limit.
+
+Written against raw ASGI (not ``BaseHTTPMiddleware``) because they run on every request and must
+cost microseconds, and so that streaming responses pass through untouched.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+import uuid
+from collections.abc import Callable
+
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hfgate.errors import AuthenticationError, HfGateError, PayloadTooLargeError
+
+log = logging.getLogger("hfgate.access")
+
+Render = Callable[[str, HfGateError], Response]
+
+
+class RequestContext:
+    """Gives each request an id (``X-Request-Id``, kept if the client sent one) and logs its outcome."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            log.info(
+                "request",
+                extra={
+                    "event": "request",
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+
+
+class GatewayAuth:
+    """When API keys are configured, every route but ``/health`` needs ``Authorization: Bearer <key>``."""
+
+    def __init__(self, app: ASGIApp, *, keys: list[str], render: Render) -> None:
+        self.app = app
+        self._keys = [key.encode() for key in keys]
+        self._render = render
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self._keys or scope["path"] == "/health":
+            await self.app(scope, receive, send)
+            return
+        error = self._refusal(_header(scope, b"authorization"))
+        if error is None:
+            await self.app(scope, receive, send)
+            return
+        await self._render(scope["path"], error)(scope, receive, send)
+
+    def _refusal(self, header: str | None) -> AuthenticationError | None:
+        if header is None:
+            return AuthenticationError(
+                "missing authentication credentials for REST request; send the header "
+                "[Authorization: Bearer <key>] with one of the keys in HFGATE_API_KEYS"
+            )
+        scheme, _, token = header.partition(" ")
+        given = token.strip().encode()
+        if scheme.lower() != "bearer" or not any(hmac.compare_digest(given, key) for key in self._keys):
+            return AuthenticationError(
+                "unable to authenticate with the provided credentials; the bearer token is not one of "
+                "the keys in HFGATE_API_KEYS"
+            )
+        return None
+
+
+class BodyLimit:
+    """Refuses request bodies larger than ``max_bytes`` with 413, before reading them whole."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, render: Render) -> None:
+        self.app = app
+        self._max = max_bytes
+        self._render = render
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self._max:
+            await self._render(scope["path"], self._error(int(declared)))(scope, receive, send)
+            return
+        await self.app(scope, self._counting(receive), send)
+
+    def _counting(self, receive: Receive) -> Receive:
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self._max:
+                raise self._error(seen)
+            return message
+
+        return counted
+
+    def _error(self, size: int) -> PayloadTooLargeError:
+        return PayloadTooLargeError(
+            f"request body is too large: [{size}] bytes, the limit is [{self._max}] bytes "
+            "(HFGATE_MAX_BODY_BYTES); send fewer or shorter inputs per request"
+        )
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            decoded: str = value.decode("latin-1")
+            return decoded
+    return None

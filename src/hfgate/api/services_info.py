@@ -1,0 +1,48 @@
+"""``GET _inference/_services``: rendered from each service's declared settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hfgate.services import SERVICES, Service
+from hfgate.services.spec import SettingSpec
+from hfgate.tasks import TaskType
+
+_TYPE = {"str": "str", "int": "int", "float": "float", "bool": "bool", "object": "map", "list[str]": "list"}
+
+
+def describe_services(task_type: TaskType | None = None) -> list[dict[str, Any]]:
+    """Every service (or those supporting ``task_type``) with its task types and settings."""
+    services = sorted(SERVICES.values(), key=lambda s: s.name)
+    return [_describe(s) for s in services if task_type is None or task_type in s.task_types]
+
+
+def _describe(service: type[Service]) -> dict[str, Any]:
+    kinds = sorted(t.value for t in service.task_types)
+    configurations: dict[str, Any] = {}
+    for spec in (*service.service_settings, *service.task_settings):
+        configurations[spec.name] = _configuration(spec, kinds)
+    return {
+        "service": service.name,
+        "name": service.label,
+        "task_types": kinds,
+        "configurations": configurations,
+    }
+
+
+def _configuration(spec: SettingSpec, kinds: list[str]) -> dict[str, Any]:
+    supported = sorted(t.value for t in spec.task_types) if spec.task_types else kinds
+    described: dict[str, Any] = {
+        "description": spec.description,
+        "label": spec.label or spec.name,
+        "required": spec.required,
+        "sensitive": spec.secret,
+        "updatable": spec.updatable,
+        "type": _TYPE[spec.kind],
+        "supported_task_types": supported,
+    }
+    if spec.default is not None:
+        described["default_value"] = spec.default
+    if spec.choices:
+        described["options"] = list(spec.choices)
+    return described

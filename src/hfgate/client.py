@@ -1,0 +1,133 @@
+"""A Python client for hfgate's HTTP API (the Elasticsearch-shaped ``_inference`` routes).
+
+Example:
+    >>> with Client("http://127.0.0.1:8080") as client:
+    ...     vectors = client.infer(".all-minilm-l6-v2", ["hello world"])["text_embedding"]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Any
+
+import httpx
+import orjson
+
+
+class ClientError(Exception):
+    """hfgate answered with an error.
+
+    Attributes:
+        status: the HTTP status.
+        error_type: Elasticsearch's error type (``validation_exception``…).
+        reason: the message, naming the field and the fix.
+    """
+
+    def __init__(self, status: int, error_type: str, reason: str) -> None:
+        super().__init__(f"[{status}] {reason}")
+        self.status = status
+        self.error_type = error_type
+        self.reason = reason
+
+
+class Client:
+    """Synchronous client; one connection pool per instance.
+
+    Args:
+        base_url: where hfgate listens.
+        api_key: one of the gateway's ``HFGATE_API_KEYS``, when it has any.
+        timeout: seconds to wait for an answer (model loads can take a while).
+    """
+
+    def __init__(
+        self, base_url: str = "http://127.0.0.1:8080", *, api_key: str | None = None, timeout: float = 300.0
+    ) -> None:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def list_endpoints(self, task_type: str | None = None) -> list[dict[str, Any]]:
+        path = f"/_inference/{task_type}/_all" if task_type else "/_inference/_all"
+        endpoints: list[dict[str, Any]] = self._call("GET", path)["endpoints"]
+        return endpoints
+
+    def get_endpoint(self, inference_id: str) -> dict[str, Any]:
+        endpoint: dict[str, Any] = self._call("GET", f"/_inference/{inference_id}")["endpoints"][0]
+        return endpoint
+
+    def create_endpoint(
+        self, inference_id: str, *, task_type: str, config: dict[str, Any], skip_validation: bool = False
+    ) -> dict[str, Any]:
+        """Create an endpoint from ``config`` (``service``, ``service_settings``…)."""
+        params = {"skip_validation": "true"} if skip_validation else None
+        created: dict[str, Any] = self._call(
+            "PUT", f"/_inference/{task_type}/{inference_id}", json=config, params=params
+        )
+        return created
+
+    def update_endpoint(self, inference_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        updated: dict[str, Any] = self._call("PUT", f"/_inference/{inference_id}/_update", json=changes)
+        return updated
+
+    def delete_endpoint(self, inference_id: str) -> None:
+        self._call("DELETE", f"/_inference/{inference_id}")
+
+    def services(self) -> list[dict[str, Any]]:
+        services: list[dict[str, Any]] = self._call("GET", "/_inference/_services")
+        return services
+
+    def infer(
+        self,
+        inference_id: str,
+        inputs: list[str],
+        *,
+        query: str | None = None,
+        task_settings: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Run inference; the answer is Elasticsearch's shape for the endpoint's task type."""
+        body: dict[str, Any] = {"input": inputs}
+        if query is not None:
+            body["query"] = query
+        if task_settings:
+            body["task_settings"] = task_settings
+        result: dict[str, Any] = self._call("POST", f"/_inference/{inference_id}", json=body)
+        return result
+
+    def stream(self, inference_id: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """The server-sent events of ``_stream``, decoded, until ``[DONE]``."""
+        with self._http.stream("POST", f"/_inference/{inference_id}/_stream", json=body) as response:
+            if response.is_error:
+                response.read()
+                raise _error(response)
+            for line in response.iter_lines():
+                if not line.startswith("data:"):
+                    continue
+                data = line.removeprefix("data:").strip()
+                if data == "[DONE]":
+                    return
+                yield orjson.loads(data)
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:  # JSON of the route's shape
+        response = self._http.request(method, path, **kwargs)
+        if response.is_error:
+            raise _error(response)
+        return response.json()
+
+
+def _error(response: httpx.Response) -> ClientError:
+    try:
+        error = response.json()["error"]
+        return ClientError(response.status_code, error.get("type", "error"), error.get("reason", ""))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return ClientError(response.status_code, "http_error", response.text[:500])

@@ -1,0 +1,72 @@
+"""hfgate's configuration: one Settings class, read from ``HFGATE_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "hfgate"
+
+
+class Settings(BaseSettings):
+    """Everything hfgate can be configured with; each field is ``HFGATE_<NAME>`` in the environment.
+
+    Example:
+        >>> Settings(data_dir=Path("/tmp/hfgate"), api_keys=["k1"]).database_url_resolved
+        'sqlite:////tmp/hfgate/hfgate.db'
+    """
+
+    model_config = SettingsConfigDict(env_prefix="HFGATE_", extra="forbid", validate_default=True)
+
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Database and key files.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db; default SQLite."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, description="Key that encrypts secrets at rest; default: a key file in data_dir."
+    )
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated gateway keys; when set, every route needs one."
+    )
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0, description="Largest request body accepted.")
+    provision_defaults: bool = Field(default=True, description="Create the embedded default endpoints.")
+    registry_cache_seconds: float = Field(
+        default=1.0, ge=0, description="How long a replica may serve an endpoint's settings from memory."
+    )
+    local_memory_mb: int = Field(default=4096, gt=0, description="Memory budget of loaded local models.")
+    local_threads: int = Field(default=0, ge=0, description="Torch threads for local models; 0 = all cores.")
+    hf_inference_url: str = Field(
+        default="https://router.huggingface.co/hf-inference",
+        description="Base URL of Hugging Face's hosted (serverless) inference.",
+    )
+    hf_hub_url: str = Field(default="https://huggingface.co", description="Base URL of the Hub API.")
+    hf_endpoints_url: str = Field(
+        default="https://api.endpoints.huggingface.cloud/v2",
+        description="Base URL of the Inference Endpoints management API.",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "text"] = "json"
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def database_url_resolved(self) -> str:
+        """The database URL in force: ``database_url``, or the SQLite file in ``data_dir``."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'hfgate.db'}"

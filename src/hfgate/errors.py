@@ -1,0 +1,177 @@
+"""Every error hfgate raises, with the HTTP status and the reason a user sees.
+
+The hierarchy::
+
+    HfGateError                      500  status_exception
+    ├── BadRequestError              400  status_exception
+    │   ├── RequestValidationError   400  validation_exception ("Validation Failed: 1: …;")
+    │   ├── ChunkingSettingsError    400  validation_exception (Elasticsearch's chunking messages)
+    │   ├── ParseError               400  parse_exception (malformed JSON, wrong types)
+    │   ├── AlreadyExistsError       400  status_exception
+    │   └── ValidationCallError      400  status_exception (the check at create failed)
+    ├── AuthenticationError          401  security_exception (gateway API keys)
+    ├── NotFoundError                404  resource_not_found_exception
+    ├── RequestTimeoutError          408  status_exception
+    ├── PayloadTooLargeError         413  status_exception
+    ├── OverloadedError              429  status_exception (a local queue is full)
+    └── UpstreamError                4xx/5xx  status_exception (a remote model server failed)
+        ├── UpstreamAuthError        401
+        ├── UpstreamRateLimitError   429
+        ├── UpstreamBadRequestError  the upstream's 4xx
+        ├── UpstreamServerError      502
+        ├── UpstreamUnreachableError 502
+        └── UpstreamTimeoutError     504
+
+Each face (Elasticsearch, OpenAI, Hugging Face) renders these in its own error shape; the status and
+the reason are the same everywhere.
+"""
+
+from __future__ import annotations
+
+
+class HfGateError(Exception):
+    """Base of every error hfgate reports to a user.
+
+    Args:
+        reason: the user-facing message; it names the field and the fix.
+        param: the request field at fault, when one is (the OpenAI face reports it).
+    """
+
+    status: int = 500
+    error_type: str = "status_exception"
+
+    def __init__(self, reason: str, *, param: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.param = param
+
+
+class BadRequestError(HfGateError):
+    """The request cannot be carried out as sent."""
+
+    status = 400
+
+
+class RequestValidationError(BadRequestError):
+    """One or more fields are missing or invalid; rendered as Elasticsearch's ``Validation Failed``."""
+
+    error_type = "validation_exception"
+
+    def __init__(self, problems: list[str], *, param: str | None = None) -> None:
+        self.problems = problems
+        listed = "".join(f"{n}: {p};" for n, p in enumerate(problems, start=1))
+        super().__init__(f"Validation Failed: {listed}", param=param)
+
+
+class ChunkingSettingsError(BadRequestError):
+    """``chunking_settings`` are invalid; the reason is Elasticsearch's message."""
+
+    error_type = "validation_exception"
+
+
+class ParseError(BadRequestError):
+    """The body is not valid JSON, or a field has the wrong type."""
+
+    error_type = "parse_exception"
+
+
+class AlreadyExistsError(BadRequestError):
+    """An endpoint with that id exists already."""
+
+    def __init__(self, inference_id: str) -> None:
+        super().__init__(f"Inference endpoint [{inference_id}] already exists")
+
+
+class ValidationCallError(BadRequestError):
+    """The call made at create time to check the endpoint failed."""
+
+
+class AuthenticationError(HfGateError):
+    """The gateway's API key is missing or wrong."""
+
+    status = 401
+    error_type = "security_exception"
+
+
+class NotFoundError(HfGateError):
+    """No endpoint (or other resource) with that id."""
+
+    status = 404
+    error_type = "resource_not_found_exception"
+
+
+class EndpointNotFoundError(NotFoundError):
+    """No inference endpoint with that id."""
+
+    def __init__(self, inference_id: str) -> None:
+        super().__init__(f"Inference endpoint not found [{inference_id}]")
+
+
+class RequestTimeoutError(HfGateError):
+    """The request's ``timeout`` ran out before a result was ready."""
+
+    status = 408
+
+
+class PayloadTooLargeError(HfGateError):
+    """The request body is larger than ``HFGATE_MAX_BODY_BYTES``."""
+
+    status = 413
+
+
+class OverloadedError(HfGateError):
+    """A bounded local queue is full; the client should retry later."""
+
+    status = 429
+
+
+class UpstreamError(HfGateError):
+    """A remote model server answered with an error or could not be reached.
+
+    Args:
+        reason: the message, naming the endpoint and quoting the upstream's own error text.
+        status: the HTTP status hfgate answers with.
+    """
+
+    def __init__(self, reason: str, *, status: int = 502) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+class UpstreamAuthError(UpstreamError):
+    """The upstream rejected the endpoint's ``api_key`` (401/403)."""
+
+    def __init__(self, reason: str, *, status: int = 401) -> None:
+        super().__init__(reason, status=status)
+
+
+class UpstreamRateLimitError(UpstreamError):
+    """The upstream, or hfgate's own limiter for that upstream, refused for rate (429)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, status=429)
+
+
+class UpstreamBadRequestError(UpstreamError):
+    """The upstream refused the request with a 4xx other than 401/403/429."""
+
+
+class UpstreamServerError(UpstreamError):
+    """The upstream failed with a 5xx."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, status=502)
+
+
+class UpstreamUnreachableError(UpstreamError):
+    """The upstream could not be connected to."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, status=502)
+
+
+class UpstreamTimeoutError(UpstreamError):
+    """The upstream did not answer in time."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, status=504)

@@ -1,0 +1,1 @@
+"""In-process models: where their files are, loading and caching, embedding and generation engines."""

@@ -1,0 +1,114 @@
+"""A per-process cache of loaded models with a memory budget.
+
+Each model is loaded once even when many requests ask for it together (the first caller loads it in
+a worker thread, the others wait for the same load), and the least recently used models are evicted
+when the loaded ones exceed the budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+log = logging.getLogger("hfgate.local")
+
+T = TypeVar("T", bound="LoadedModel")
+
+
+class LoadedModel(Protocol):
+    """What the cache needs of a loaded model."""
+
+    @property
+    def memory_bytes(self) -> int:
+        """Approximate resident size, for the memory budget."""
+        ...
+
+    def close(self) -> None:
+        """Release what the model holds (threads, buffers) when evicted."""
+        ...
+
+
+@dataclass(slots=True)
+class _Entry:
+    model: Any
+    last_used: float
+
+
+class ModelCache:
+    """Loaded models by key, least recently used first out.
+
+    Args:
+        budget_bytes: evict models until the loaded ones fit (the newest always stays).
+
+    Example:
+        >>> cache = ModelCache(budget_bytes=4 << 30)
+        >>> # model = await cache.get("minilm", load_minilm)
+    """
+
+    def __init__(self, *, budget_bytes: int) -> None:
+        self._budget = budget_bytes
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._loading: dict[str, asyncio.Future[Any]] = {}
+
+    async def get(self, key: str, loader: Callable[[], T]) -> T:
+        """The model under ``key``, loading it with ``loader`` (in a worker thread) on first use."""
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+            entry.last_used = time.monotonic()
+            model: T = entry.model
+            return model
+        pending = self._loading.get(key)
+        if pending is not None:
+            loaded: T = await asyncio.shield(pending)
+            return loaded
+        return await self._load(key, loader)
+
+    def loaded(self) -> list[str]:
+        """Keys of the loaded models, least recently used first."""
+        return list(self._entries)
+
+    def resident_bytes(self) -> int:
+        """Sum of the loaded models' sizes."""
+        return sum(int(e.model.memory_bytes) for e in self._entries.values())
+
+    def close(self) -> None:
+        """Release every loaded model."""
+        while self._entries:
+            _, entry = self._entries.popitem(last=False)
+            entry.model.close()
+
+    async def _load(self, key: str, loader: Callable[[], T]) -> T:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._loading[key] = future
+        started = time.perf_counter()
+        log.info("loading model", extra={"event": "model.load.start", "model": key})
+        try:
+            model = await asyncio.to_thread(loader)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters re-raise it, nobody else must
+            raise
+        finally:
+            self._loading.pop(key, None)
+        seconds = round(time.perf_counter() - started, 2)
+        log.info(
+            "model loaded",
+            extra={"event": "model.load.done", "model": key, "seconds": seconds, "bytes": model.memory_bytes},
+        )
+        self._entries[key] = _Entry(model=model, last_used=time.monotonic())
+        self._evict_beyond_budget(keep=key)
+        future.set_result(model)
+        return model
+
+    def _evict_beyond_budget(self, *, keep: str) -> None:
+        while self.resident_bytes() > self._budget and len(self._entries) > 1:
+            victim = next(k for k in self._entries if k != keep)
+            entry = self._entries.pop(victim)
+            log.info("evicting model", extra={"event": "model.evict", "model": victim})
+            entry.model.close()

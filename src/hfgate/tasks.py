@@ -1,0 +1,177 @@
+"""Task types, and the requests and results that travel between the API faces and the services.
+
+These are plain frozen dataclasses: each face translates its own wire shapes into them, and each
+service turns them into calls to a model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+
+class TaskType(StrEnum):
+    """The kinds of inference an endpoint can serve (Elasticsearch's names)."""
+
+    TEXT_EMBEDDING = "text_embedding"
+    SPARSE_EMBEDDING = "sparse_embedding"
+    COMPLETION = "completion"
+    CHAT_COMPLETION = "chat_completion"
+    RERANK = "rerank"
+
+    @property
+    def streams(self) -> bool:
+        """Whether ``_stream`` is offered for this task type."""
+        return self in (TaskType.COMPLETION, TaskType.CHAT_COMPLETION)
+
+    @property
+    def embeds(self) -> bool:
+        """Whether this task type turns text into vectors (and so can be chunked)."""
+        return self in (TaskType.TEXT_EMBEDDING, TaskType.SPARSE_EMBEDDING)
+
+
+class InputType(StrEnum):
+    """What an embedding is for; some models embed queries and documents differently."""
+
+    SEARCH = "search"
+    INGEST = "ingest"
+    CLASSIFICATION = "classification"
+    CLUSTERING = "clustering"
+
+
+FinishReason = Literal["length", "eos_token", "stop_sequence"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Usage:
+    """Tokens read and written, counted with the model's own tokenizer."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GenerationParams:
+    """Sampling and stopping controls; ``None`` means the model's or service's default."""
+
+    max_new_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    repetition_penalty: float | None = None
+    seed: int | None = None
+    stop: tuple[str, ...] = ()
+    do_sample: bool | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChatMessage:
+    """One turn of a conversation."""
+
+    role: str
+    content: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmbedRequest:
+    """Embed each of ``texts``."""
+
+    texts: tuple[str, ...]
+    input_type: InputType | None = None
+    task_settings: Mapping[str, Any] = field(default_factory=dict)
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GenerateRequest:
+    """Continue ``prompt`` (text-generation) or transform it (text2text-generation)."""
+
+    prompt: str
+    params: GenerationParams = GenerationParams()
+    timeout: float = 120.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChatRequest:
+    """Answer the last message of a conversation."""
+
+    messages: tuple[ChatMessage, ...]
+    params: GenerationParams = GenerationParams()
+    timeout: float = 120.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RerankRequest:
+    """Score ``documents`` by relevance to ``query``."""
+
+    query: str
+    documents: tuple[str, ...]
+    top_n: int | None = None
+    return_documents: bool = True
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmbeddingResult:
+    """One dense vector per input text, in input order."""
+
+    embeddings: list[list[float]]
+    usage: Usage = Usage()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SparseEmbedding:
+    """Token → weight, and whether the input was cut to fit the model."""
+
+    weights: dict[str, float]
+    is_truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SparseEmbeddingResult:
+    """One sparse vector per input text, in input order."""
+
+    embeddings: list[SparseEmbedding]
+    usage: Usage = Usage()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Generation:
+    """A finished generation."""
+
+    text: str
+    finish_reason: FinishReason
+    usage: Usage = Usage()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GenerationDelta:
+    """A piece of a streamed generation; the last piece carries ``finish_reason`` and ``usage``."""
+
+    text: str
+    token_id: int | None = None
+    finish_reason: FinishReason | None = None
+    usage: Usage | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RerankHit:
+    """A document's place in the input, its relevance, and (if asked) its text."""
+
+    index: int
+    score: float
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RerankResult:
+    """Documents ordered by decreasing relevance."""
+
+    hits: list[RerankHit]
+    usage: Usage = Usage()

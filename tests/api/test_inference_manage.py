@@ -1,0 +1,211 @@
+"""The `_inference` management routes: shapes, status codes and Elasticsearch's error reasons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+EMB = {"service": "local", "service_settings": {"model": "all-MiniLM-L6-v2"}}
+SKIP = {"skip_validation": "true"}
+
+
+def reason(response: httpx.Response) -> str:
+    body: dict[str, Any] = response.json()
+    assert set(body) == {"error", "status"}
+    assert body["status"] == response.status_code
+    assert body["error"]["root_cause"], "Elasticsearch's envelope always has a root cause"
+    text: str = body["error"]["reason"]
+    return text
+
+
+async def test_default_endpoint_is_listed_with_every_chunking_default(client: httpx.AsyncClient) -> None:
+    response = await client.get("/_inference")
+    assert response.status_code == 200
+    assert response.json()["endpoints"] == [
+        {
+            "inference_id": ".all-minilm-l6-v2",
+            "task_type": "text_embedding",
+            "service": "local",
+            "service_settings": {
+                "model": "sentence-transformers/all-MiniLM-L6-v2",
+                "dimensions": 384,
+                "similarity": "cosine",
+            },
+            "chunking_settings": {"strategy": "sentence", "max_chunk_size": 250, "sentence_overlap": 1},
+        }
+    ]
+
+
+async def test_create_validates_with_a_real_call_and_records_dimensions(client: httpx.AsyncClient) -> None:
+    response = await client.put("/_inference/text_embedding/my-emb", json=EMB)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["service_settings"] == {"model": "all-MiniLM-L6-v2", "dimensions": 384, "similarity": "cosine"}
+    assert body["chunking_settings"]["strategy"] == "sentence"
+
+
+async def test_create_with_wrong_dimensions_names_both_sizes(client: httpx.AsyncClient) -> None:
+    config = {"service": "local", "service_settings": {"model": "all-MiniLM-L6-v2", "dimensions": 12}}
+    response = await client.put("/_inference/text_embedding/dims", json=config)
+    assert response.status_code == 400
+    assert "The retrieved embeddings size [384] does not match the size specified in the settings [12]" in reason(
+        response
+    )
+    assert (await client.get("/_inference/dims")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "expected"),
+    [
+        ("/_inference/text_embedding/x", {"service_settings": {}}, "Model configuration is missing a service"),
+        ("/_inference/text_embedding/x", {"service": "nope"}, "Unknown service [nope]"),
+        ("/_inference/bad/x", EMB, "Unknown task_type [bad]"),
+        ("/_inference/rerank/x", EMB, "The [local] service does not support task type [rerank]"),
+        (
+            "/_inference/text_embedding/x",
+            {"service": "local", "service_settings": {}},
+            "Validation Failed: 1: [service_settings] does not contain the required setting [model];",
+        ),
+        (
+            "/_inference/text_embedding/x",
+            {"service": "local", "service_settings": {"model": "m", "modle": "typo"}},
+            "Configuration contains settings [{modle=typo}] unknown to the [local] service",
+        ),
+        (
+            "/_inference/text_embedding/x",
+            {"service": "local", "service_settings": {"model": "all-MiniLM-L6-v2", "dimensions": "abc"}},
+            "Validation Failed: 1: [service_settings] field [dimensions] is not of the expected type. "
+            "The value [abc] cannot be converted to a [Integer];",
+        ),
+        (
+            "/_inference/text_embedding/x",
+            {"service": "local", "service_settings": {"model": "all-MiniLM-L6-v2", "similarity": "euclid"}},
+            "Validation Failed: 1: [service_settings] Invalid value [euclid] received. [similarity] must be one "
+            "of [cosine, dot_product, l2_norm];",
+        ),
+        ("/_inference/text_embedding/x", {**EMB, "servce": "local"}, "Unknown field [servce] in the request body"),
+        ("/_inference/text_embedding/x", {**EMB, "task_type": "completion"}, "Cannot resolve conflicting task_type"),
+        ("/_inference/x", EMB, "[task_type] is required"),
+        ("/_inference/text_embedding/Bad_ID", EMB, "Invalid inference_id; 'Bad_ID' can contain lowercase"),
+        ("/_inference/text_embedding/.mine", EMB, "ids starting with [.] are reserved"),
+        ("/_inference/text_embedding/x", {"service": "local", "service_settings": []}, "[service_settings] must be an object"),
+        (
+            "/_inference/text_embedding/x",
+            {**EMB, "chunking_settings": {"strategy": "word", "max_chunk_size": 5, "overlap": 1}},
+            "[max_chunk_size] must be greater than or equal to [10]",
+        ),
+        (
+            "/_inference/completion/x",
+            {"service": "local", "service_settings": {"model": "m"}, "chunking_settings": {"strategy": "none"}},
+            "",
+        ),
+    ],
+)
+async def test_create_errors_are_elasticsearch_400s(
+    client: httpx.AsyncClient, path: str, body: dict[str, Any], expected: str
+) -> None:
+    response = await client.put(path, json=body, params=SKIP)
+    assert response.status_code == 400, response.text
+    assert expected in reason(response)
+
+
+async def test_duplicate_id_is_refused_and_unknown_id_is_404(client: httpx.AsyncClient) -> None:
+    assert (await client.put("/_inference/text_embedding/dup", json=EMB, params=SKIP)).status_code == 200
+    again = await client.put("/_inference/text_embedding/dup", json=EMB, params=SKIP)
+    assert again.status_code == 400
+    assert reason(again) == "Inference endpoint [dup] already exists"
+    missing = await client.get("/_inference/text_embedding/nope")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["type"] == "resource_not_found_exception"
+    assert reason(missing) == "Inference endpoint not found [nope]"
+
+
+async def test_skipped_validation_is_announced_in_a_warning_header(client: httpx.AsyncClient) -> None:
+    response = await client.put("/_inference/text_embedding/skipped", json=EMB, params=SKIP)
+    assert response.status_code == 200
+    assert "validation call skipped" in response.headers["warning"]
+    assert "dimensions" not in response.json()["service_settings"]
+
+
+async def test_get_routes_by_id_task_type_and_all(client: httpx.AsyncClient) -> None:
+    await client.put("/_inference/text_embedding/one", json=EMB, params=SKIP)
+    ids = lambda r: [e["inference_id"] for e in r.json()["endpoints"]]  # noqa: E731
+    assert ids(await client.get("/_inference/one")) == ["one"]
+    assert ids(await client.get("/_inference/text_embedding/one")) == ["one"]
+    assert ids(await client.get("/_inference/_all")) == [".all-minilm-l6-v2", "one"]
+    assert ids(await client.get("/_inference/text_embedding/_all")) == [".all-minilm-l6-v2", "one"]
+    assert ids(await client.get("/_inference/text_embedding/*")) == [".all-minilm-l6-v2", "one"]
+    assert ids(await client.get("/_inference/completion/_all")) == []
+    wrong = await client.get("/_inference/completion/one")
+    assert wrong.status_code == 400
+    assert "does not match the inference endpoint's task type [text_embedding]" in reason(wrong)
+
+
+async def test_delete_dry_run_keeps_the_endpoint_and_delete_removes_it(client: httpx.AsyncClient) -> None:
+    await client.put("/_inference/text_embedding/gone", json=EMB, params=SKIP)
+    dry = await client.delete("/_inference/text_embedding/gone", params={"dry_run": "true"})
+    assert dry.json() == {"acknowledged": False, "pipelines": []}
+    assert (await client.get("/_inference/gone")).status_code == 200
+    done = await client.delete("/_inference/gone")
+    assert done.json() == {"acknowledged": True, "pipelines": []}
+    assert (await client.get("/_inference/gone")).status_code == 404
+    assert (await client.delete("/_inference/gone")).status_code == 404
+
+
+async def test_update_changes_chunking_and_refuses_fixed_settings(client: httpx.AsyncClient) -> None:
+    await client.put("/_inference/text_embedding/upd", json=EMB, params=SKIP)
+    chunking = {"strategy": "word", "max_chunk_size": 50, "overlap": 5}
+    updated = await client.put("/_inference/text_embedding/upd/_update", json={"chunking_settings": chunking})
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["chunking_settings"] == chunking
+    assert (await client.get("/_inference/upd")).json()["endpoints"][0]["chunking_settings"] == chunking
+    fixed = await client.put("/_inference/upd/_update", json={"service_settings": {"model": "other"}})
+    assert fixed.status_code == 400
+    assert "[service_settings] [model] cannot be updated" in reason(fixed)
+    unknown = await client.put("/_inference/upd/_update", json={"service": "local"})
+    assert unknown.status_code == 400
+    missing = await client.put("/_inference/nope/_update", json={})
+    assert missing.status_code == 404
+
+
+async def test_services_are_generated_from_declarations(client: httpx.AsyncClient) -> None:
+    services = (await client.get("/_inference/_services")).json()
+    local = next(s for s in services if s["service"] == "local")
+    assert "text_embedding" in local["task_types"]
+    assert local["configurations"]["model"]["required"] is True
+    assert local["configurations"]["similarity"]["options"] == ["cosine", "dot_product", "l2_norm"]
+    embedding_only = (await client.get("/_inference/_services/text_embedding")).json()
+    assert {s["service"] for s in embedding_only} >= {"local"}
+    assert (await client.get("/_inference/_services/bogus")).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "request body is required"),
+        (b"{not json", "Failed to parse the request body as JSON"),
+        (b"[1, 2]", "must be a JSON object, got [array]"),
+    ],
+)
+async def test_malformed_bodies_are_400_parse_errors(client: httpx.AsyncClient, content: bytes, expected: str) -> None:
+    response = await client.put("/_inference/text_embedding/x", content=content)
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "parse_exception"
+    assert expected in reason(response)
+
+
+async def test_bad_timeout_names_the_parameter(client: httpx.AsyncClient) -> None:
+    response = await client.put("/_inference/text_embedding/x", json=EMB, params={"timeout": "30"})
+    assert response.status_code == 400
+    assert "failed to parse setting [timeout] with value [30]" in reason(response)
+
+
+async def test_unknown_route_and_wrong_method_keep_the_envelope(client: httpx.AsyncClient) -> None:
+    unknown = await client.get("/nowhere")
+    assert unknown.status_code == 404
+    assert "no handler found for uri [/nowhere]" in reason(unknown)
+    wrong = await client.patch("/_inference/x")
+    assert wrong.status_code == 405
+    assert "Incorrect HTTP method" in reason(wrong)

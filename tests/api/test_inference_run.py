@@ -1,0 +1,119 @@
+"""Running inference through `_inference`: the default embedding endpoint and every input error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+
+from hfgate.local.catalog import resolve_model
+
+DEFAULT = "/_inference/text_embedding/.all-minilm-l6-v2"
+TEXTS = ["The quick brown fox jumps over the lazy dog.", "hello world", "Debian: the universal operating system"]
+
+
+@pytest.fixture(scope="module")
+def reference_vectors() -> np.ndarray:
+    """What sentence-transformers itself returns for TEXTS with all-MiniLM-L6-v2."""
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(resolve_model("all-MiniLM-L6-v2").path), device="cpu")
+    vectors: np.ndarray = model.encode(TEXTS, convert_to_numpy=True)
+    return vectors
+
+
+async def test_default_endpoint_matches_sentence_transformers(
+    client: httpx.AsyncClient, reference_vectors: np.ndarray
+) -> None:
+    response = await client.post(DEFAULT, json={"input": TEXTS})
+    assert response.status_code == 200, response.text
+    got = np.array([item["embedding"] for item in response.json()["text_embedding"]])
+    assert got.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-4), "vectors are normalized"
+    cosines = (got * reference_vectors).sum(axis=1) / np.linalg.norm(reference_vectors, axis=1)
+    assert cosines.min() >= 0.9999
+
+
+async def test_a_single_string_input_gives_one_vector(client: httpx.AsyncClient) -> None:
+    response = await client.post("/_inference/.all-minilm-l6-v2", json={"input": "just one"})
+    assert len(response.json()["text_embedding"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({}, "Field [input] cannot be null"),
+        ({"input": []}, "Field [input] cannot be an empty array"),
+        ({"input": [1, 2]}, "Field [input] must be a string or an array of strings, got [array]"),
+        ({"input": 5}, "got [number]"),
+        ({"input": "x", "inptu": "y"}, "Unknown field [inptu] in the request body"),
+        ({"input": "x", "query": "q"}, "Field [query] cannot be specified for task type [text_embedding]"),
+        ({"input": "x", "input_type": "searchy"}, "Unrecognized input_type [searchy]"),
+        ({"input": "x", "task_settings": {"nope": 1}}, "unknown to the [local] service"),
+        ({"input": "x", "task_settings": "x"}, "[task_settings] must be an object"),
+        ({"input": "x", "chunked": "yes"}, "Field [chunked] must be a boolean"),
+    ],
+)
+async def test_bad_inference_bodies_are_400s(client: httpx.AsyncClient, body: dict[str, Any], expected: str) -> None:
+    response = await client.post(DEFAULT, json=body)
+    assert response.status_code == 400, response.text
+    assert expected in response.json()["error"]["reason"]
+
+
+async def test_wrong_task_type_and_unknown_endpoint(client: httpx.AsyncClient) -> None:
+    wrong = await client.post("/_inference/completion/.all-minilm-l6-v2", json={"input": "x"})
+    assert wrong.status_code == 400
+    assert wrong.json()["error"]["reason"] == (
+        "Incompatible task_type, the requested type [completion] does not match the model type [text_embedding]"
+    )
+    missing = await client.post("/_inference/text_embedding/nope", json={"input": "x"})
+    assert missing.status_code == 404
+
+
+async def test_streaming_an_embedding_endpoint_is_refused(client: httpx.AsyncClient) -> None:
+    response = await client.post(f"{DEFAULT}/_stream", json={"input": "x"})
+    assert response.status_code == 400
+    assert "Streaming is not allowed for task type [text_embedding]" in response.json()["error"]["reason"]
+
+
+async def test_a_timeout_too_short_for_the_model_is_a_408(client: httpx.AsyncClient) -> None:
+    long_inputs = ["word " * 200] * 64
+    response = await client.post(DEFAULT, json={"input": long_inputs}, params={"timeout": "1nanos"})
+    assert response.status_code == 408
+    assert response.json()["error"]["reason"].startswith("Request timed out after")
+
+
+async def test_chunked_embedding_returns_each_inputs_chunks_with_offsets(client: httpx.AsyncClient) -> None:
+    await client.put(
+        "/_inference/text_embedding/chunky",
+        json={
+            "service": "local",
+            "service_settings": {"model": "all-MiniLM-L6-v2"},
+            "chunking_settings": {"strategy": "word", "max_chunk_size": 10, "overlap": 2},
+        },
+        params={"skip_validation": "true"},
+    )
+    long_text = " ".join(f"word{i}" for i in range(25))
+    response = await client.post("/_inference/chunky", json={"input": [long_text, "short"], "chunked": True})
+    assert response.status_code == 200, response.text
+    first, second = (item["chunks"] for item in response.json()["text_embedding"])
+    assert len(first) == 3
+    assert [c["text"] for c in second] == ["short"]
+    for piece in first:
+        assert long_text[piece["start_offset"] : piece["end_offset"]] == piece["text"]
+        assert len(piece["embedding"]) == 384
+    plain = await client.post("/_inference/chunky", json={"input": [long_text]})
+    assert "chunks" not in plain.json()["text_embedding"][0]
+
+
+async def test_chunk_route_shows_the_cut_without_a_model(client: httpx.AsyncClient) -> None:
+    text = "First sentence here. Second one follows! And a third?"
+    response = await client.post(
+        "/_inference/_chunk", json={"input": text, "chunking_settings": {"strategy": "none"}}
+    )
+    assert response.json() == {"chunks": [[{"start_offset": 0, "end_offset": len(text), "text": text}]]}
+    bad = await client.post("/_inference/_chunk", json={"input": text, "chunking_settings": {"strategy": "x"}})
+    assert bad.status_code == 400
+    assert "Invalid chunkingStrategy x" in bad.json()["error"]["reason"]

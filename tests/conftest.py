@@ -1,0 +1,71 @@
+"""Fixtures shared by every test: real databases, the real app, real models loaded once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hfgate.api.app import create_app
+from hfgate.config import Settings
+from hfgate.runtime import new_context
+from hfgate.services import ServiceContext
+from tests.support.postgres import fresh_database
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(scope="session")
+def shared_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceContext]:
+    """Loaded models and the compute thread, shared by every app in the session (load each model once)."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("models-data"))
+    context = new_context(settings)
+    try:
+        yield context
+    finally:
+        context.models.close()
+        context.compute.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
+    """``None`` (the default SQLite file in data_dir) or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield None
+        return
+    with fresh_database() as url:
+        yield url
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", log_format="text", registry_cache_seconds=0)
+
+
+@pytest.fixture
+async def client(settings: Settings, shared_context: ServiceContext) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on a fresh app (SQLite in a temp dir), lifespan run."""
+    async with app_client(settings, shared_context) as http:
+        yield http
+
+
+class app_client:  # noqa: N801 - used like a function: ``async with app_client(...)``
+    """A started app and an httpx client that talks to it in-process."""
+
+    def __init__(self, settings: Settings, context: ServiceContext | None = None) -> None:
+        self.app = create_app(settings, context=context)
+        self._lifespan = self.app.router.lifespan_context(self.app)
+        self._http = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://hfgate")
+
+    async def __aenter__(self) -> httpx.AsyncClient:
+        await self._lifespan.__aenter__()
+        return self._http
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._http.aclose()
+        await self._lifespan.__aexit__(None, None, None)

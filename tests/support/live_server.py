@@ -1,0 +1,55 @@
+"""A real hfgate server on 127.0.0.1 (uvicorn in a thread), for tests that need real HTTP."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import uvicorn
+
+from hfgate.api.app import create_app
+from hfgate.config import Settings
+from hfgate.services import ServiceContext
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def live_server(settings: Settings, *, context: ServiceContext | None = None) -> Iterator[str]:
+    """Serve hfgate until the block ends; yields its base URL."""
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(settings, context=context), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, thread)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def _wait_healthy(url: str, thread: threading.Thread) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if not thread.is_alive():
+            raise RuntimeError("the test server stopped during start-up")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise RuntimeError("the test server did not become healthy within 60 s")
