@@ -6,6 +6,7 @@ The hierarchy::
     ├── BadRequestError              400  status_exception
     │   ├── RequestValidationError   400  validation_exception ("Validation Failed: 1: …;")
     │   ├── ChunkingSettingsError    400  validation_exception (Elasticsearch's chunking messages)
+    │   ├── EmptyInputError          400  validation_exception (no input, or an empty one)
     │   ├── ParseError               400  parse_exception (malformed JSON, wrong types)
     │   ├── AlreadyExistsError       400  status_exception
     │   └── ValidationCallError      400  status_exception (the check at create failed)
@@ -61,6 +62,10 @@ class RequestValidationError(BadRequestError):
         self.problems = problems
         listed = "".join(f"{n}: {p};" for n, p in enumerate(problems, start=1))
         super().__init__(f"Validation Failed: {listed}", param=param)
+
+
+class EmptyInputError(RequestValidationError):
+    """The request has no input to run on."""
 
 
 class ChunkingSettingsError(BadRequestError):

@@ -161,6 +161,17 @@ class GenerationDelta:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TokenSpan:
+    """One token of a tokenized text: its id, its text, and where it came from in the input."""
+
+    id: int
+    text: str
+    special: bool
+    start: int | None
+    stop: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RerankHit:
     """A document's place in the input, its relevance, and (if asked) its text."""
 

@@ -8,9 +8,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from hfgate import __version__
-from hfgate.api import health, inference_manage, inference_run
+from hfgate.api import health
 from hfgate.api.error_handlers import ErrorRenderers, install_error_handlers
+from hfgate.api.es import manage as es_manage
+from hfgate.api.es import run as es_run
+from hfgate.api.hf import routes as hf_routes
+from hfgate.api.hf.errors import render_hf
 from hfgate.api.middleware import BodyLimit, GatewayAuth, RequestContext
+from hfgate.api.openai import routes as openai_routes
+from hfgate.api.openai.errors import render_openai
 from hfgate.config import Settings
 from hfgate.observability import configure_logging
 from hfgate.runtime import Runtime
@@ -31,6 +37,8 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     settings = settings or Settings()
     configure_logging(settings)
     renderers = ErrorRenderers()
+    renderers.register("/v1", render_openai)
+    renderers.register("/hf/", render_hf)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -45,7 +53,7 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     app = FastAPI(title="hfgate", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.error_renderers = renderers
-    for router in (health.router, inference_manage.router, inference_run.router):
+    for router in (health.router, es_manage.router, es_run.router, openai_routes.router, hf_routes.router):
         app.include_router(router)
     install_error_handlers(app, renderers)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, render=renderers.render)

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from fastapi import Request
 
-from hfgate.errors import ParseError, RequestValidationError
+from hfgate.errors import EmptyInputError, ParseError, RequestValidationError
 
 
 async def json_object(request: Request, *, required: bool = True) -> dict[str, Any]:
@@ -19,9 +19,7 @@ async def json_object(request: Request, *, required: bool = True) -> dict[str, A
     raw = await request.body()
     if not raw.strip():
         if required:
-            raise ParseError(
-                "request body is required; send a JSON object with Content-Type: application/json"
-            )
+            raise ParseError("request body is required; send a JSON object with Content-Type: application/json")
         return {}
     try:
         body = orjson.loads(raw)
@@ -58,7 +56,7 @@ def string_list(body: dict[str, Any], name: str, *, required: bool = True) -> li
             [f"Field [{name}] must be a string or an array of strings, got [{json_type(value)}]"], param=name
         )
     if not value:
-        raise RequestValidationError([f"Field [{name}] cannot be an empty array"], param=name)
+        raise EmptyInputError([f"Field [{name}] cannot be an empty array"], param=name)
     return value
 
 
@@ -74,9 +72,7 @@ def typed(body: dict[str, Any], name: str, kind: type, *, default: Any = None) -
     wrong_bool = kind is int and isinstance(value, bool)
     if not isinstance(value, kind) or wrong_bool:
         expected = {bool: "boolean", int: "integer", str: "string", dict: "object", list: "array"}[kind]
-        raise RequestValidationError(
-            [f"Field [{name}] must be a {expected}, got [{json_type(value)}]"], param=name
-        )
+        raise RequestValidationError([f"Field [{name}] must be a {expected}, got [{json_type(value)}]"], param=name)
     return value
 
 
@@ -92,3 +88,17 @@ def check_allowed(body: dict[str, Any], allowed: tuple[str, ...]) -> None:
                 f"Unknown field [{key}] in the request body; the fields allowed are [{', '.join(allowed)}]",
                 param=key,
             )
+
+
+def number(body: dict[str, Any], name: str) -> float | None:
+    """An optional JSON number as a float.
+
+    Raises:
+        ParseError: the field is not a number.
+    """
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ParseError(f"Field [{name}] must be a number, got [{json_type(value)}]", param=name)
+    return float(value)

@@ -17,12 +17,17 @@ from fastapi.exceptions import RequestValidationError as FastAPIValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hfgate.api.es_errors import es_error_body
+from hfgate.api.es.errors import es_error_body
 from hfgate.errors import BadRequestError, HfGateError, NotFoundError, ParseError
 
 log = logging.getLogger("hfgate.api")
 
-Renderer = Callable[[HfGateError], dict[str, Any]]
+Renderer = Callable[[str, HfGateError], tuple[int, dict[str, Any]]]
+"""A face's error shape: (path, error) → (HTTP status, JSON body)."""
+
+
+def render_es(path: str, error: HfGateError) -> tuple[int, dict[str, Any]]:
+    return error.status, es_error_body(error)
 
 
 class ErrorRenderers:
@@ -36,14 +41,10 @@ class ErrorRenderers:
         self._faces.sort(key=lambda face: len(face[0]), reverse=True)
 
     def render(self, path: str, error: HfGateError) -> Response:
-        renderer = next((r for prefix, r in self._faces if path.startswith(prefix)), es_error_body)
-        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
-        return Response(
-            orjson.dumps(renderer(error)),
-            status_code=error.status,
-            media_type="application/json",
-            headers=headers,
-        )
+        renderer = next((r for prefix, r in self._faces if path.startswith(prefix)), render_es)
+        status, body = renderer(path, error)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
 
 
 def install_error_handlers(app: FastAPI, renderers: ErrorRenderers) -> None:
@@ -63,9 +64,7 @@ def install_error_handlers(app: FastAPI, renderers: ErrorRenderers) -> None:
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         request_id = request.scope.get("state", {}).get("request_id", "-")
-        log.error(
-            "unexpected error", exc_info=exc, extra={"event": "request.error", "request_id": request_id}
-        )
+        log.error("unexpected error", exc_info=exc, extra={"event": "request.error", "request_id": request_id})
         error = HfGateError(f"Internal error while handling the request; request id [{request_id}]")
         return renderers.render(request.url.path, error)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -36,6 +36,7 @@ from hfgate.tasks import (
     RerankResult,
     SparseEmbeddingResult,
     TaskType,
+    TokenSpan,
 )
 
 log = logging.getLogger("hfgate.orchestrator")
@@ -167,6 +168,12 @@ class Orchestrator:
     async def rerank(self, endpoint: Endpoint, request: RerankRequest) -> RerankResult:
         return await self._service(endpoint.service).rerank(endpoint, request)
 
+    async def tokenize(
+        self, endpoint: Endpoint, texts: Sequence[str], *, add_special_tokens: bool = True
+    ) -> list[list[TokenSpan]]:
+        service = self._service(endpoint.service)
+        return await service.tokenize(endpoint, texts, add_special_tokens=add_special_tokens)
+
     # -- internals ----------------------------------------------------------------------------------
 
     def _service(self, name: str) -> Service:
@@ -210,9 +217,19 @@ def _check_kind(endpoint: Endpoint, task_type: str | None) -> None:
 def _check_inference_kind(endpoint: Endpoint, task_type: str | TaskType | None) -> None:
     if task_type is None:
         return
-    if parse_task_type(task_type) is not endpoint.task_type:
-        raise BadRequestError(
-            f"Incompatible task_type, the requested type [{TaskType(task_type).value}] does not match the "
-            f"model type [{endpoint.task_type.value}]",
-            param="task_type",
-        )
+    requested = parse_task_type(task_type)
+    if requested is endpoint.task_type or _generation_pair(requested, endpoint):
+        return
+    raise BadRequestError(
+        f"Incompatible task_type, the requested type [{requested.value}] does not match the model type "
+        f"[{endpoint.task_type.value}]",
+        param="task_type",
+    )
+
+
+def _generation_pair(requested: TaskType, endpoint: Endpoint) -> bool:
+    """A generating model answers both completion and chat_completion when its service offers both."""
+    generating = {TaskType.COMPLETION, TaskType.CHAT_COMPLETION}
+    if requested not in generating or endpoint.task_type not in generating:
+        return False
+    return requested in service_class(endpoint.service).task_types

@@ -8,7 +8,7 @@ called: the orchestrator checks ``task_types`` first.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -29,6 +29,7 @@ from hfgate.tasks import (
     RerankResult,
     SparseEmbeddingResult,
     TaskType,
+    TokenSpan,
 )
 
 
@@ -91,6 +92,12 @@ class Service:
 
     async def rerank(self, endpoint: Endpoint, request: RerankRequest) -> RerankResult:
         raise self._unsupported(endpoint)
+
+    async def tokenize(
+        self, endpoint: Endpoint, texts: Sequence[str], *, add_special_tokens: bool = True
+    ) -> list[list[TokenSpan]]:
+        """The model's tokens for each text (TEI's and TGI's ``/tokenize``)."""
+        raise BadRequestError(f"The [{self.name}] service cannot tokenize for [{endpoint.inference_id}]")
 
     async def aclose(self) -> None:
         """Release connections and threads; called once when the app stops."""

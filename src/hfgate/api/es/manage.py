@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from hfgate.api.body import json_object
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.durations import parse_duration
-from hfgate.api.services_info import describe_services
+from hfgate.api.es.services_info import describe_services
 from hfgate.orchestrator.ids import ALL, parse_task_type
 
 router = APIRouter(tags=["_inference: endpoints"])
@@ -35,9 +35,7 @@ async def update_by_id(inference_id: str, request: Request, orch: OrchestratorDe
 
 
 @router.put("/_inference/{task_type}/{inference_id}/_update")
-async def update(
-    task_type: str, inference_id: str, request: Request, orch: OrchestratorDep
-) -> dict[str, Any]:
+async def update(task_type: str, inference_id: str, request: Request, orch: OrchestratorDep) -> dict[str, Any]:
     """Change secrets, task settings, updatable service settings or chunking settings."""
     return (await orch.update(inference_id, task_type, await json_object(request))).public()
 
@@ -125,9 +123,7 @@ async def _create(
     return endpoint.public()
 
 
-async def _delete(
-    orch: OrchestratorDep, inference_id: str, task_type: str | None, *, dry_run: bool
-) -> dict[str, Any]:
+async def _delete(orch: OrchestratorDep, inference_id: str, task_type: str | None, *, dry_run: bool) -> dict[str, Any]:
     if dry_run:
         await orch.get(inference_id, task_type)
         return {"acknowledged": False, "pipelines": []}

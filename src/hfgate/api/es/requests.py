@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hfgate.api.body import check_allowed, json_type, string_list, typed
-from hfgate.errors import BadRequestError, ParseError, RequestValidationError
+from hfgate.api.body import check_allowed, json_type, number, string_list, typed
+from hfgate.errors import BadRequestError, RequestValidationError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.generation_settings import generation_params
@@ -46,9 +46,7 @@ def check_query(body: dict[str, Any], task_type: TaskType) -> str | None:
     return query
 
 
-def embed_request(
-    orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float
-) -> EmbedRequest:
+def embed_request(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float) -> EmbedRequest:
     check_allowed(body, INFER_FIELDS)
     texts = string_list(body, "input") or []
     check_query(body, endpoint.task_type)
@@ -69,25 +67,19 @@ def generate_requests(
     return [GenerateRequest(prompt=p, params=params, timeout=timeout) for p in prompts]
 
 
-def rerank_request(
-    orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float
-) -> RerankRequest:
+def rerank_request(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float) -> RerankRequest:
     check_allowed(body, INFER_FIELDS)
     documents = string_list(body, "input") or []
     query = check_query(body, endpoint.task_type) or ""
     settings = orch.task_settings(endpoint, body.get("task_settings"))
     top_n = typed(body, "top_n", int, default=settings.get("top_n"))
     if top_n is not None and top_n < 1:
-        raise RequestValidationError(
-            [f"Field [top_n] must be a positive integer, got [{top_n}]"], param="top_n"
-        )
+        raise RequestValidationError([f"Field [top_n] must be a positive integer, got [{top_n}]"], param="top_n")
     return RerankRequest(
         query=query,
         documents=tuple(documents),
         top_n=top_n,
-        return_documents=typed(
-            body, "return_documents", bool, default=settings.get("return_documents", True)
-        ),
+        return_documents=typed(body, "return_documents", bool, default=settings.get("return_documents", True)),
         timeout=timeout,
     )
 
@@ -103,8 +95,8 @@ def chat_request(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], t
     stop = body.get("stop")
     given = GenerationParams(
         max_new_tokens=typed(body, "max_completion_tokens", int),
-        temperature=_number(body, "temperature"),
-        top_p=_number(body, "top_p"),
+        temperature=number(body, "temperature"),
+        top_p=number(body, "top_p"),
         seed=typed(body, "seed", int),
         stop=tuple(string_list(body, "stop", required=False) or ()) if stop is not None else (),
     )
@@ -122,9 +114,7 @@ def parse_messages(raw: Any) -> tuple[ChatMessage, ...]:
         RequestValidationError: missing, empty, or malformed messages, naming the index.
     """
     if not isinstance(raw, list) or not raw:
-        raise RequestValidationError(
-            ["Field [messages] must be a non-empty array of messages"], param="messages"
-        )
+        raise RequestValidationError(["Field [messages] must be a non-empty array of messages"], param="messages")
     return tuple(_message(i, item) for i, item in enumerate(raw))
 
 
@@ -137,10 +127,7 @@ def _message(index: int, item: Any) -> ChatMessage:
         content = "".join(_text_part(where, part) for part in content)
     if not isinstance(content, str):
         raise RequestValidationError(
-            [
-                f"Field [{where}.content] must be a string or an array of text parts, "
-                f"got [{json_type(content)}]"
-            ],
+            [f"Field [{where}.content] must be a string or an array of text parts, got [{json_type(content)}]"],
             param=f"{where}.content",
         )
     return ChatMessage(role=item["role"], content=content)
@@ -151,10 +138,7 @@ def _text_part(where: str, part: Any) -> str:
         text: str = part["text"]
         return text
     raise RequestValidationError(
-        [
-            f'Field [{where}.content] parts must be {{"type": "text", "text": "…"}}; '
-            "other part types are not supported"
-        ],
+        [f'Field [{where}.content] parts must be {{"type": "text", "text": "…"}}; other part types are not supported'],
         param=f"{where}.content",
     )
 
@@ -170,12 +154,3 @@ def _input_type(body: dict[str, Any]) -> InputType | None:
         raise RequestValidationError(
             [f"Unrecognized input_type [{raw}], must be one of [{allowed}]"], param="input_type"
         ) from None
-
-
-def _number(body: dict[str, Any], name: str) -> float | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ParseError(f"Field [{name}] must be a number, got [{json_type(value)}]", param=name)
-    return float(value)

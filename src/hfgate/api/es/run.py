@@ -10,12 +10,12 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
-from hfgate.api import es_shapes
 from hfgate.api.body import check_allowed, json_object, string_list, typed
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.durations import parse_duration
-from hfgate.api.es_errors import es_error_body
-from hfgate.api.es_requests import chat_request, embed_request, generate_requests, rerank_request
+from hfgate.api.es import shapes as es_shapes
+from hfgate.api.es.errors import es_error_body
+from hfgate.api.es.requests import chat_request, embed_request, generate_requests, rerank_request
 from hfgate.api.responses import json_response
 from hfgate.api.sse import SSE_HEADERS, sse
 from hfgate.chunking import chunk
@@ -44,21 +44,15 @@ async def _text_embedding(
 async def _sparse_embedding(
     orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float
 ) -> dict[str, Any]:
-    return es_shapes.sparse_embedding(
-        await orch.sparse_embed(endpoint, embed_request(orch, endpoint, body, timeout))
-    )
+    return es_shapes.sparse_embedding(await orch.sparse_embed(endpoint, embed_request(orch, endpoint, body, timeout)))
 
 
-async def _completion(
-    orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float
-) -> dict[str, Any]:
+async def _completion(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float) -> dict[str, Any]:
     requests = generate_requests(orch, endpoint, body, timeout)
     return es_shapes.completion([await orch.generate(endpoint, request) for request in requests])
 
 
-async def _rerank(
-    orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float
-) -> dict[str, Any]:
+async def _rerank(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float) -> dict[str, Any]:
     return es_shapes.rerank(await orch.rerank(endpoint, rerank_request(orch, endpoint, body, timeout)))
 
 
@@ -96,9 +90,7 @@ async def stream_by_id(inference_id: str, request: Request, orch: OrchestratorDe
 
 
 @router.post("/_inference/{task_type}/{inference_id}/_stream")
-async def stream(
-    task_type: str, inference_id: str, request: Request, orch: OrchestratorDep
-) -> StreamingResponse:
+async def stream(task_type: str, inference_id: str, request: Request, orch: OrchestratorDep) -> StreamingResponse:
     """Server-sent events for completion and chat_completion."""
     return await _stream(orch, request, inference_id, task_type)
 
@@ -131,9 +123,7 @@ async def _infer(
         raise RequestTimeoutError(f"Request timed out after [{seconds:g}s]") from exc
 
 
-async def _stream(
-    orch: Orchestrator, request: Request, inference_id: str, task_type: str | None
-) -> StreamingResponse:
+async def _stream(orch: Orchestrator, request: Request, inference_id: str, task_type: str | None) -> StreamingResponse:
     body = await json_object(request)
     endpoint = await orch.endpoint_for(inference_id, task_type)
     if not endpoint.task_type.streams:
@@ -176,9 +166,7 @@ def _chat_events(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any]) -
     async def events() -> AsyncIterator[bytes]:
         first = True
         async for delta in deltas:
-            yield sse(
-                es_shapes.chat_chunk(delta, chunk_id=chunk_id, model=model, first=first), event="message"
-            )
+            yield sse(es_shapes.chat_chunk(delta, chunk_id=chunk_id, model=model, first=first), event="message")
             first = False
         yield sse("[DONE]", event="message")
 

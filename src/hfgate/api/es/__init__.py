@@ -1,0 +1,1 @@
+"""The Elasticsearch-shaped face: ``_inference`` routes, request parsing, result shapes, errors."""

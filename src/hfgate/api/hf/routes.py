@@ -1,0 +1,204 @@
+"""``/hf/{inference_id}``: every endpoint served the way Hugging Face's servers serve a model.
+
+``POST /hf/{id}`` behaves like a hosted model route (feature-extraction, text-generation or
+text2text-generation by the endpoint's task); TEI's and TGI's own routes sit under it. So
+``InferenceClient(model="http://hfgate/hf/{id}")``, a TEI/TGI client, or another hfgate's
+``hugging_face`` service pointed at this URL all work unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+
+from hfgate.api.body import json_object, typed
+from hfgate.api.deps import OrchestratorDep
+from hfgate.api.hf import shapes
+from hfgate.api.hf.errors import render_hf
+from hfgate.api.hf.requests import TgiCall, texts, tgi_call
+from hfgate.api.openai.routes import run_chat, run_completion, run_embeddings
+from hfgate.api.responses import json_response
+from hfgate.api.sse import SSE_HEADERS
+from hfgate.errors import BadRequestError, HfGateError
+from hfgate.orchestrator import Orchestrator
+from hfgate.registry.endpoint import Endpoint
+from hfgate.tasks import EmbedRequest, GenerateRequest, Generation, RerankRequest, TaskType, Usage
+
+router = APIRouter(prefix="/hf/{inference_id}", tags=["Hugging Face-compatible (TEI/TGI)"])
+
+TIMEOUT = 120.0
+_GENERATING = (TaskType.COMPLETION, TaskType.CHAT_COMPLETION)
+
+
+@router.get("/health")
+async def health(inference_id: str, orch: OrchestratorDep) -> Response:
+    await orch.endpoint_for(inference_id, None)
+    return Response(status_code=200)
+
+
+@router.get("/info")
+async def info(inference_id: str, orch: OrchestratorDep) -> Response:
+    endpoint = await orch.endpoint_for(inference_id, None)
+    if endpoint.task_type in _GENERATING:
+        return json_response(shapes.tgi_info(endpoint, _pipeline_tag(endpoint)))
+    return json_response(shapes.tei_info(endpoint))
+
+
+@router.post("")
+async def hosted(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
+    """Like a hosted model: what it does follows the endpoint's task type."""
+    body = await json_object(request)
+    endpoint = await orch.endpoint_for(inference_id, None)
+    if endpoint.task_type in _GENERATING:
+        call = tgi_call(body)
+        return await (_stream(orch, endpoint, call) if call.stream else _generate(orch, endpoint, call, listed=True))
+    if endpoint.task_type is TaskType.RERANK:
+        return await _rerank(orch, endpoint, body)
+    return await _embed(orch, endpoint, body)
+
+
+@router.post("/embed")
+async def embed(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
+    body = await json_object(request)
+    return await _embed(orch, await orch.endpoint_for(inference_id, TaskType.TEXT_EMBEDDING), body)
+
+
+@router.post("/rerank")
+async def rerank(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
+    body = await json_object(request)
+    return await _rerank(orch, await orch.endpoint_for(inference_id, TaskType.RERANK), body)
+
+
+@router.post("/tokenize")
+async def tokenize(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
+    body = await json_object(request)
+    endpoint = await orch.endpoint_for(inference_id, None)
+    special = bool(typed(body, "add_special_tokens", bool, default=True))
+    spans = await orch.tokenize(endpoint, texts(body), add_special_tokens=special)
+    return json_response(shapes.tokens(spans))
+
+
+@router.post("/v1/embeddings")
+async def openai_embeddings(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
+    return await run_embeddings(orch, await json_object(request), inference_id)
+
+
+@router.post("/generate")
+async def generate(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
+    endpoint = await orch.endpoint_for(inference_id, TaskType.COMPLETION)
+    return await _generate(orch, endpoint, tgi_call(await json_object(request), stream=False), listed=False)
+
+
+@router.post("/generate_stream")
+async def generate_stream(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
+    endpoint = await orch.endpoint_for(inference_id, TaskType.COMPLETION)
+    return await _stream(orch, endpoint, tgi_call(await json_object(request), stream=True))
+
+
+@router.post("/v1/chat/completions")
+async def chat_completions(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
+    return await run_chat(orch, await json_object(request), inference_id)
+
+
+@router.post("/v1/completions")
+async def completions(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
+    return await run_completion(orch, await json_object(request), inference_id)
+
+
+async def _embed(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any]) -> Response:
+    if body.get("normalize") is False:
+        raise BadRequestError("`normalize: false` is not supported: this endpoint's model returns normalized vectors")
+    result = await orch.embed(endpoint, EmbedRequest(texts=tuple(texts(body)), timeout=TIMEOUT))
+    return json_response(result.embeddings)
+
+
+async def _rerank(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any]) -> Response:
+    query = typed(body, "query", str)
+    if not query:
+        raise BadRequestError("`query` is required", param="query")
+    documents = body.get("texts")
+    if not isinstance(documents, list) or not documents or not all(isinstance(d, str) for d in documents):
+        raise BadRequestError("`texts` must be a non-empty array of strings", param="texts")
+    request = RerankRequest(
+        query=query,
+        documents=tuple(documents),
+        return_documents=bool(typed(body, "return_text", bool, default=False)),
+        timeout=TIMEOUT,
+    )
+    return json_response(shapes.rerank(await orch.rerank(endpoint, request)))
+
+
+async def _generate(orch: Orchestrator, endpoint: Endpoint, call: TgiCall, *, listed: bool) -> Response:
+    request = GenerateRequest(prompt=call.prompt, params=orch.generation_params(endpoint, call.params), timeout=TIMEOUT)
+    tokens: list[dict[str, Any]] = []
+    if call.details:
+        generation = await _collect(orch, endpoint, request, tokens)
+    else:
+        generation = await orch.generate(endpoint, request)
+    text = call.prompt + generation.text if call.full_text else generation.text
+    answer: dict[str, Any] = {"generated_text": text}
+    if call.details:
+        answer["details"] = shapes.details(generation, seed=call.params.seed, tokens=tokens)
+    return json_response([answer] if listed else answer)
+
+
+async def _collect(
+    orch: Orchestrator, endpoint: Endpoint, request: GenerateRequest, tokens: list[dict[str, Any]]
+) -> Generation:
+    parts: list[str] = []
+    last = None
+    async for delta in orch.generate_stream(endpoint, request):
+        parts.append(delta.text)
+        tokens.append(shapes.token(delta))
+        last = delta
+    if last is None or last.finish_reason is None:
+        raise HfGateError(f"The generation of [{endpoint.inference_id}] ended without a finish reason")
+    return Generation(text="".join(parts), finish_reason=last.finish_reason, usage=last.usage or Usage())
+
+
+async def _stream(orch: Orchestrator, endpoint: Endpoint, call: TgiCall) -> Response:
+    request = GenerateRequest(prompt=call.prompt, params=orch.generation_params(endpoint, call.params), timeout=TIMEOUT)
+    events = _tgi_events(orch, endpoint, request, call)
+    first = await anext(events)
+    return StreamingResponse(_then(first, events), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+async def _tgi_events(
+    orch: Orchestrator, endpoint: Endpoint, request: GenerateRequest, call: TgiCall
+) -> AsyncIterator[bytes]:
+    parts: list[str] = []
+    index = 0
+    async for delta in orch.generate_stream(endpoint, request):
+        parts.append(delta.text)
+        index += 1
+        text = detail = None
+        if delta.finish_reason is not None:
+            generated = Generation(text="".join(parts), finish_reason=delta.finish_reason, usage=delta.usage or Usage())
+            text = (call.prompt if call.full_text else "") + generated.text
+            detail = {"finish_reason": generated.finish_reason, "generated_tokens": generated.usage.completion_tokens,
+                      "seed": call.params.seed}  # fmt: skip
+        yield _tgi_sse(shapes.stream_event(index, delta, text=text, detail=detail))
+
+
+async def _then(first: bytes, events: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield first
+    try:
+        async for event in events:
+            yield event
+    except HfGateError as exc:
+        _, body = render_hf("/generate_stream", exc)
+        yield _tgi_sse(body)
+
+
+def _tgi_sse(data: dict[str, Any]) -> bytes:
+    # TGI writes ``data:`` without a space; clients accept both.
+    return b"data:" + orjson.dumps(data) + b"\n\n"
+
+
+def _pipeline_tag(endpoint: Endpoint) -> str:
+    task = endpoint.service_settings.get("task") or endpoint.task_settings.get("task")
+    return str(task) if task in ("text-generation", "text2text-generation") else "text-generation"

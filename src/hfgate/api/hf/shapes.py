@@ -1,0 +1,93 @@
+"""TEI and TGI response bodies built from task results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hfgate import __version__
+from hfgate.registry.endpoint import Endpoint
+from hfgate.tasks import Generation, GenerationDelta, RerankResult, TokenSpan
+
+
+def model_id(endpoint: Endpoint) -> str:
+    settings = endpoint.service_settings
+    return str(settings.get("model") or settings.get("model_id") or settings.get("url") or endpoint.inference_id)
+
+
+def tei_info(endpoint: Endpoint) -> dict[str, Any]:
+    """TEI's ``GET /info`` for an embedding or rerank endpoint."""
+    kind: dict[str, Any] = {"embedding": {"pooling": "mean"}}
+    if endpoint.task_type.value == "rerank":
+        kind = {"reranker": {"id2label": {"0": "LABEL_0"}, "label2id": {"LABEL_0": 0}}}
+    return {
+        "model_id": model_id(endpoint),
+        "model_sha": None,
+        "model_dtype": "float32",
+        "model_type": kind,
+        "max_concurrent_requests": 512,
+        "max_input_length": int(endpoint.service_settings.get("max_input_tokens") or 512),
+        "max_batch_tokens": 16384,
+        "max_batch_requests": None,
+        "max_client_batch_size": 32,
+        "auto_truncate": True,
+        "tokenization_workers": 1,
+        "version": f"hfgate-{__version__}",
+    }
+
+
+def tgi_info(endpoint: Endpoint, pipeline_tag: str) -> dict[str, Any]:
+    """TGI's ``GET /info`` for a generation endpoint."""
+    return {
+        "model_id": model_id(endpoint),
+        "model_sha": None,
+        "model_dtype": "float32",
+        "model_device_type": "cpu",
+        "model_pipeline_tag": pipeline_tag,
+        "max_concurrent_requests": 128,
+        "max_best_of": 1,
+        "max_stop_sequences": 4,
+        "max_input_tokens": 8000,
+        "max_total_tokens": 8192,
+        "validation_workers": 1,
+        "max_client_batch_size": 1,
+        "router": "hfgate",
+        "version": f"hfgate-{__version__}",
+    }
+
+
+def token(delta: GenerationDelta) -> dict[str, Any]:
+    return {"id": delta.token_id or 0, "text": delta.text, "logprob": None, "special": False}
+
+
+def details(generation: Generation, *, seed: int | None, tokens: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "finish_reason": generation.finish_reason,
+        "generated_tokens": generation.usage.completion_tokens,
+        "seed": seed,
+        "prefill": [],
+        "tokens": tokens,
+    }
+
+
+def stream_event(
+    index: int, delta: GenerationDelta, *, text: str | None, detail: dict[str, Any] | None
+) -> dict[str, Any]:
+    """One TGI ``/generate_stream`` event; the last carries ``generated_text`` (and ``details``)."""
+    return {"index": index, "token": token(delta), "generated_text": text, "details": detail}
+
+
+def rerank(result: RerankResult) -> list[dict[str, Any]]:
+    hits = []
+    for hit in result.hits:
+        item: dict[str, Any] = {"index": hit.index, "score": hit.score}
+        if hit.text is not None:
+            item["text"] = hit.text
+        hits.append(item)
+    return hits
+
+
+def tokens(spans: list[list[TokenSpan]]) -> list[list[dict[str, Any]]]:
+    return [
+        [{"id": t.id, "text": t.text, "special": t.special, "start": t.start, "stop": t.stop} for t in row]
+        for row in spans
+    ]

@@ -1,0 +1,1 @@
+"""The OpenAI-compatible face under ``/v1``: models, embeddings, completions, chat completions."""

@@ -1,0 +1,121 @@
+"""OpenAI request bodies turned into task requests, refusing what hfgate cannot honour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hfgate.api.body import check_allowed, json_type, number, typed
+from hfgate.api.es.requests import parse_messages
+from hfgate.errors import BadRequestError, ParseError
+from hfgate.tasks import GenerationParams
+
+EMBEDDING_FIELDS = ("input", "model", "encoding_format", "dimensions", "user")
+_GENERATION_FIELDS = (
+    "model", "max_tokens", "temperature", "top_p", "stop", "seed", "stream", "stream_options", "n", "user",
+    "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs", "logit_bias", "top_k",
+    "repetition_penalty",
+)  # fmt: skip
+COMPLETION_FIELDS = (*_GENERATION_FIELDS, "prompt", "echo", "suffix", "best_of")
+CHAT_FIELDS = (*_GENERATION_FIELDS, "messages", "max_completion_tokens", "tools", "tool_choice",
+               "response_format", "parallel_tool_calls", "stream_options")  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StreamOptions:
+    stream: bool
+    include_usage: bool
+
+
+def model_of(body: dict[str, Any]) -> str:
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise ParseError("[model] is required: the id of an hfgate endpoint (GET /v1/models)", param="model")
+    return model
+
+
+def embedding_inputs(body: dict[str, Any]) -> list[str]:
+    """``input``: a string or a list of strings (token arrays are not accepted)."""
+    check_allowed(body, EMBEDDING_FIELDS)
+    value = body.get("input")
+    texts = [value] if isinstance(value, str) else value
+    if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+        raise ParseError(
+            f"[input] must be a string or a non-empty array of strings, got [{json_type(value)}]; token arrays "
+            "are not supported, send text",
+            param="input",
+        )
+    return texts
+
+
+def encoding_format(body: dict[str, Any]) -> str:
+    value = body.get("encoding_format") or "float"
+    if value not in ("float", "base64"):
+        raise ParseError(f"[encoding_format] must be 'float' or 'base64', got [{value}]", param="encoding_format")
+    return str(value)
+
+
+def generation_params(body: dict[str, Any], *, chat: bool) -> GenerationParams:
+    """Sampling and stopping controls from an OpenAI body."""
+    check_allowed(body, CHAT_FIELDS if chat else COMPLETION_FIELDS)
+    _refuse_unsupported(body)
+    max_tokens = typed(body, "max_completion_tokens", int) if chat else None
+    max_tokens = max_tokens or typed(body, "max_tokens", int)
+    temperature = number(body, "temperature")
+    return GenerationParams(
+        max_new_tokens=max_tokens,
+        temperature=temperature,
+        top_p=number(body, "top_p"),
+        top_k=typed(body, "top_k", int),
+        repetition_penalty=number(body, "repetition_penalty"),
+        seed=typed(body, "seed", int),
+        stop=_stop(body.get("stop")),
+        do_sample=None if temperature is None else temperature > 0,
+    )
+
+
+def stream_options(body: dict[str, Any]) -> StreamOptions:
+    options = typed(body, "stream_options", dict, default={})
+    return StreamOptions(
+        stream=bool(typed(body, "stream", bool, default=False)),
+        include_usage=bool(options.get("include_usage", False)),
+    )
+
+
+def prompts(body: dict[str, Any]) -> list[str]:
+    value = body.get("prompt")
+    texts = [value] if isinstance(value, str) else value
+    if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+        raise ParseError(f"[prompt] must be a string or an array of strings, got [{json_type(value)}]", param="prompt")
+    return texts
+
+
+def chat_messages(body: dict[str, Any]) -> Any:
+    if body.get("tools") or body.get("tool_choice") not in (None, "none"):
+        raise BadRequestError(
+            "[tools] are not supported by hfgate's models; remove [tools] and [tool_choice]", param="tools"
+        )
+    response_format = body.get("response_format")
+    if isinstance(response_format, dict) and response_format.get("type", "text") != "text":
+        raise BadRequestError('[response_format] other than {"type": "text"} is not supported', param="response_format")
+    return parse_messages(body.get("messages"))
+
+
+def _refuse_unsupported(body: dict[str, Any]) -> None:
+    if body.get("n", 1) != 1 or body.get("best_of", 1) != 1:
+        raise BadRequestError("[n] and [best_of] must be 1: hfgate returns one choice", param="n")
+    for name in ("presence_penalty", "frequency_penalty"):
+        if body.get(name, 0) not in (0, 0.0, None):
+            raise BadRequestError(f"[{name}] is not supported; use [repetition_penalty] instead", param=name)
+    if body.get("logprobs") or body.get("echo") or body.get("suffix"):
+        raise BadRequestError("[logprobs], [echo] and [suffix] are not supported", param="logprobs")
+
+
+def _stop(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ParseError(f"[stop] must be a string or an array of strings, got [{json_type(value)}]", param="stop")

@@ -1,0 +1,157 @@
+"""``/v1`` routes: what the openai SDK, LangChain, LlamaIndex and Dify's OpenAI-compatible provider call.
+
+``model`` is an hfgate endpoint id. Errors come in OpenAI's shape (see errors.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+
+from hfgate.api.body import json_object, typed
+from hfgate.api.deps import OrchestratorDep
+from hfgate.api.openai import requests as oai
+from hfgate.api.openai import shapes
+from hfgate.api.openai.errors import render_openai
+from hfgate.api.responses import json_response
+from hfgate.api.sse import SSE_HEADERS, sse
+from hfgate.errors import HfGateError, RequestValidationError
+from hfgate.orchestrator import Orchestrator
+from hfgate.registry.endpoint import Endpoint
+from hfgate.tasks import ChatRequest, EmbedRequest, GenerateRequest, GenerationDelta, TaskType, Usage
+
+router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
+
+TIMEOUT = 120.0
+
+
+@router.get("/models")
+async def models(orch: OrchestratorDep) -> Response:
+    """Every endpoint, as OpenAI models."""
+    data = [
+        shapes.model_entry(e.inference_id, created=int(e.created_at.timestamp()), task_type=e.task_type.value)
+        for e in await orch.list()
+    ]
+    return json_response({"object": "list", "data": data})
+
+
+@router.get("/models/{model:path}")
+async def model(model: str, orch: OrchestratorDep) -> Response:
+    endpoint = await orch.endpoint_for(model, None)
+    created = int(endpoint.created_at.timestamp())
+    return json_response(shapes.model_entry(model, created=created, task_type=endpoint.task_type.value))
+
+
+@router.post("/embeddings")
+async def embeddings(request: Request, orch: OrchestratorDep) -> Response:
+    """Embeddings: ``input`` string or list, ``encoding_format`` float|base64, ``dimensions``."""
+    body = await json_object(request)
+    return await run_embeddings(orch, body, oai.model_of(body))
+
+
+async def run_embeddings(orch: Orchestrator, body: dict[str, Any], name: str) -> Response:
+    """OpenAI embeddings on endpoint ``name`` (also served by TEI's ``/v1/embeddings``)."""
+    texts = oai.embedding_inputs(body)
+    endpoint = await orch.endpoint_for(name, TaskType.TEXT_EMBEDDING)
+    dimensions = _dimensions(body, endpoint)
+    result = await orch.embed(endpoint, EmbedRequest(texts=tuple(texts), timeout=TIMEOUT))
+    encoding = oai.encoding_format(body)
+    return json_response(
+        shapes.embeddings(result.embeddings, model=name, counts=result.usage, encoding=encoding, dimensions=dimensions)
+    )
+
+
+@router.post("/completions")
+async def completions(request: Request, orch: OrchestratorDep) -> Response:
+    """Text completion, whole or streamed."""
+    body = await json_object(request)
+    return await run_completion(orch, body, oai.model_of(body))
+
+
+async def run_completion(orch: Orchestrator, body: dict[str, Any], name: str) -> Response:
+    """An OpenAI completion on endpoint ``name`` (also served by TGI's ``/v1/completions``)."""
+    params = oai.generation_params(body, chat=False)
+    prompts = oai.prompts(body)
+    options = oai.stream_options(body)
+    endpoint = await orch.endpoint_for(name, TaskType.COMPLETION)
+    requests = [
+        GenerateRequest(prompt=p, params=orch.generation_params(endpoint, params), timeout=TIMEOUT) for p in prompts
+    ]
+    if options.stream:
+        if len(requests) != 1:
+            raise RequestValidationError(["streaming takes one [prompt]"], param="prompt")
+        deltas = orch.generate_stream(endpoint, requests[0])
+        return await _stream(deltas, model=name, include_usage=options.include_usage, chat=False)
+    results = [await orch.generate(endpoint, r) for r in requests]
+    return json_response(shapes.completion(results, model=name))
+
+
+@router.post("/chat/completions")
+async def chat_completions(request: Request, orch: OrchestratorDep) -> Response:
+    """Chat completion, whole or streamed."""
+    body = await json_object(request)
+    return await run_chat(orch, body, oai.model_of(body))
+
+
+async def run_chat(orch: Orchestrator, body: dict[str, Any], name: str) -> Response:
+    """An OpenAI chat completion on endpoint ``name`` (also served by TGI's ``/v1/chat/completions``)."""
+    params = oai.generation_params(body, chat=True)
+    messages = oai.chat_messages(body)
+    options = oai.stream_options(body)
+    endpoint = await orch.endpoint_for(name, TaskType.CHAT_COMPLETION)
+    chat = ChatRequest(messages=messages, params=orch.generation_params(endpoint, params), timeout=TIMEOUT)
+    if options.stream:
+        deltas = orch.chat_stream(endpoint, chat)
+        return await _stream(deltas, model=name, include_usage=options.include_usage, chat=True)
+    return json_response(shapes.chat_completion(await orch.chat(endpoint, chat), model=name))
+
+
+def _dimensions(body: dict[str, Any], endpoint: Endpoint) -> int | None:
+    wanted: int | None = typed(body, "dimensions", int)
+    native = endpoint.service_settings.get("dimensions")
+    if wanted is None or wanted == native:
+        return None
+    if wanted < 1 or (native is not None and wanted > native):
+        raise RequestValidationError(
+            [f"[dimensions] must be between 1 and the model's [{native}], got [{wanted}]"], param="dimensions"
+        )
+    return wanted
+
+
+async def _stream(
+    deltas: AsyncIterator[GenerationDelta], *, model: str, include_usage: bool, chat: bool
+) -> StreamingResponse:
+    events = _events(deltas, model=model, include_usage=include_usage, chat=chat)
+    first = await anext(events)  # a failure to start gets its real status, not a 200 stream
+    return StreamingResponse(_then(first, events), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+async def _events(
+    deltas: AsyncIterator[GenerationDelta], *, model: str, include_usage: bool, chat: bool
+) -> AsyncIterator[bytes]:
+    chunk_id, created = shapes.new_id("chatcmpl" if chat else "cmpl"), int(time.time())
+    counts, first = Usage(), True
+    async for delta in deltas:
+        if chat:
+            yield sse(shapes.chat_chunk(delta, chunk_id=chunk_id, model=model, created=created, first=first))
+        else:
+            yield sse(shapes.completion_chunk(delta, chunk_id=chunk_id, model=model, created=created))
+        first = False
+        counts = delta.usage or counts
+    if include_usage:
+        kind = "chat.completion.chunk" if chat else "text_completion"
+        yield sse(shapes.usage_chunk(counts, chunk_id=chunk_id, model=model, created=created, kind=kind))
+    yield sse("[DONE]")
+
+
+async def _then(first: bytes, events: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield first
+    try:
+        async for event in events:
+            yield event
+    except HfGateError as exc:
+        yield sse(render_openai("/v1", exc)[1])

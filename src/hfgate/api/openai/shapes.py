@@ -1,0 +1,133 @@
+"""OpenAI response objects built from task results."""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from typing import Any
+
+import numpy as np
+
+from hfgate.tasks import FinishReason, Generation, GenerationDelta, Usage
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:24]}"
+
+
+def finish(reason: FinishReason | None) -> str | None:
+    """OpenAI's finish reasons: ``length``, or ``stop`` for an end token or a stop sequence."""
+    if reason is None:
+        return None
+    return "length" if reason == "length" else "stop"
+
+
+def usage(counts: Usage) -> dict[str, int]:
+    return {
+        "prompt_tokens": counts.prompt_tokens,
+        "completion_tokens": counts.completion_tokens,
+        "total_tokens": counts.total_tokens,
+    }
+
+
+def embeddings(
+    vectors: list[list[float]], *, model: str, counts: Usage, encoding: str, dimensions: int | None
+) -> dict[str, Any]:
+    """``/v1/embeddings``; ``dimensions`` keeps the first n values, renormalized (Matryoshka-style)."""
+    data = []
+    for index, vector in enumerate(vectors):
+        array = np.asarray(vector, dtype=np.float32)
+        if dimensions is not None:
+            array = array[:dimensions]
+            norm = float(np.linalg.norm(array))
+            array = array / norm if norm else array
+        value: Any = (
+            base64.b64encode(array.astype("<f4").tobytes()).decode() if encoding == "base64" else array.tolist()
+        )
+        data.append({"object": "embedding", "embedding": value, "index": index})
+    return {
+        "object": "list",
+        "data": data,
+        "model": model,
+        "usage": {"prompt_tokens": counts.prompt_tokens, "total_tokens": counts.prompt_tokens},
+    }
+
+
+def completion(results: list[Generation], *, model: str) -> dict[str, Any]:
+    total = Usage(
+        prompt_tokens=sum(r.usage.prompt_tokens for r in results),
+        completion_tokens=sum(r.usage.completion_tokens for r in results),
+    )
+    return {
+        "id": new_id("cmpl"),
+        "object": "text_completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {"text": r.text, "index": i, "logprobs": None, "finish_reason": finish(r.finish_reason)}
+            for i, r in enumerate(results)
+        ],
+        "usage": usage(total),
+    }
+
+
+def completion_chunk(delta: GenerationDelta, *, chunk_id: str, model: str, created: int) -> dict[str, Any]:
+    return {
+        "id": chunk_id,
+        "object": "text_completion",
+        "created": created,
+        "model": model,
+        "choices": [{"text": delta.text, "index": 0, "logprobs": None, "finish_reason": finish(delta.finish_reason)}],
+    }
+
+
+def chat_completion(result: Generation, *, model: str) -> dict[str, Any]:
+    return {
+        "id": new_id("chatcmpl"),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": result.text},
+                "logprobs": None,
+                "finish_reason": finish(result.finish_reason),
+            }
+        ],
+        "usage": usage(result.usage),
+    }
+
+
+def chat_chunk(delta: GenerationDelta, *, chunk_id: str, model: str, created: int, first: bool) -> dict[str, Any]:
+    content: dict[str, Any] = {"role": "assistant", "content": delta.text} if first else {"content": delta.text}
+    return {
+        "id": chunk_id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
+        "choices": [{"index": 0, "delta": content, "logprobs": None, "finish_reason": finish(delta.finish_reason)}],
+    }
+
+
+def usage_chunk(counts: Usage, *, chunk_id: str, model: str, created: int, kind: str) -> dict[str, Any]:
+    """The last chunk when ``stream_options.include_usage`` is set: no choices, the usage."""
+    return {
+        "id": chunk_id,
+        "object": kind,
+        "created": created,
+        "model": model,
+        "choices": [],
+        "usage": usage(counts),
+    }
+
+
+def model_entry(inference_id: str, *, created: int, task_type: str) -> dict[str, Any]:
+    return {
+        "id": inference_id,
+        "object": "model",
+        "created": created,
+        "owned_by": "hfgate",
+        "task_type": task_type,
+    }
