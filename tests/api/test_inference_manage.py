@@ -94,7 +94,7 @@ async def test_create_with_wrong_dimensions_names_both_sizes(client: httpx.Async
         (
             "/_inference/text_embedding/x",
             {**EMB, "chunking_settings": {"strategy": "word", "max_chunk_size": 5, "overlap": 1}},
-            "[max_chunk_size] must be greater than or equal to [10]",
+            "[max_chunk_size] must be greater than or equal to [10.0]",
         ),
         (
             "/_inference/completion/x",

@@ -35,9 +35,7 @@ def split_inputs(endpoint: Endpoint, texts: Sequence[str]) -> list[list[tuple[in
     return [chunk(text, settings) or [(0, len(text))] for text in texts]
 
 
-def chunk_request(
-    request: EmbedRequest, texts: Sequence[str], offsets: list[list[tuple[int, int]]]
-) -> EmbedRequest:
+def chunk_request(request: EmbedRequest, texts: Sequence[str], offsets: list[list[tuple[int, int]]]) -> EmbedRequest:
     """One request embedding every chunk of every input."""
     pieces = tuple(text[a:b] for text, spans in zip(texts, offsets, strict=True) for a, b in spans)
     return replace(request, texts=pieces)

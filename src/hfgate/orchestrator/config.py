@@ -111,9 +111,7 @@ def chunking_for(task_type: TaskType, raw: Any) -> dict[str, Any] | None:
             )
         return None
     if raw is not None and not isinstance(raw, dict):
-        raise ParseError(
-            f"[chunking_settings] must be an object, got [{_json_type(raw)}]", param="chunking_settings"
-        )
+        raise ParseError(f"[chunking_settings] must be an object, got [{_json_type(raw)}]", param="chunking_settings")
     return validate_chunking_settings(raw)
 
 
@@ -143,8 +141,7 @@ def _raise_problems(service: type[Service], sections: list[ParsedSection]) -> No
     unknown = {k: v for s in sections for k, v in s.unknown.items()}
     if unknown:
         raise BadRequestError(
-            f"Configuration contains settings [{format_unknown(unknown)}] unknown to the "
-            f"[{service.name}] service",
+            f"Configuration contains settings [{format_unknown(unknown)}] unknown to the [{service.name}] service",
             param=next(iter(unknown)),
         )
 

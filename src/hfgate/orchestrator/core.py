@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
+import copy
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
@@ -41,6 +43,8 @@ from hfgate.tasks import (
 
 log = logging.getLogger("hfgate.orchestrator")
 
+VALIDATION_FAILED = "Could not complete inference endpoint creation as validation call to service threw an exception."
+
 
 class Orchestrator:
     """Endpoint management and inference, shared by every API face.
@@ -51,9 +55,7 @@ class Orchestrator:
         cache_seconds: how long inference may use an endpoint's settings from memory.
     """
 
-    def __init__(
-        self, *, store: EndpointStore, services: Mapping[str, Service], cache_seconds: float
-    ) -> None:
+    def __init__(self, *, store: EndpointStore, services: Mapping[str, Service], cache_seconds: float) -> None:
         self.store = store
         self.services = services
         self._lookup = EndpointLookup(store, ttl_seconds=cache_seconds)
@@ -130,9 +132,7 @@ class Orchestrator:
         service = type(self._service(endpoint.service))
         return {**endpoint.task_settings, **check_task_settings(service, endpoint.task_type, override)}
 
-    def generation_params(
-        self, endpoint: Endpoint, given: GenerationParams | None = None
-    ) -> GenerationParams:
+    def generation_params(self, endpoint: Endpoint, given: GenerationParams | None = None) -> GenerationParams:
         """``given`` with every unset field taken from the endpoint's stored task settings."""
         stored = generation_params(endpoint.task_settings)
         if given is None:
@@ -170,7 +170,7 @@ class Orchestrator:
 
     async def tokenize(
         self, endpoint: Endpoint, texts: Sequence[str], *, add_special_tokens: bool = True
-    ) -> list[list[TokenSpan]]:
+    ) -> builtins.list[builtins.list[TokenSpan]]:
         service = self._service(endpoint.service)
         return await service.tokenize(endpoint, texts, add_special_tokens=add_special_tokens)
 
@@ -186,16 +186,23 @@ class Orchestrator:
                 return await service.check(endpoint, timeout=timeout)
         except TimeoutError as exc:
             raise ValidationCallError(
-                "Could not complete inference endpoint creation as validation call to service threw an "
-                f"exception. The validation call did not finish within [{timeout:g}s]; raise ?timeout= or "
+                f"{VALIDATION_FAILED} The validation call did not finish within [{timeout:g}s]; raise ?timeout= or "
                 "create with ?skip_validation=true and check the model later"
             ) from exc
         except HfGateError as exc:
-            raise ValidationCallError(
-                "Could not complete inference endpoint creation as validation call to service threw an "
-                f"exception. {exc.reason}",
-                param=exc.param,
-            ) from exc
+            raise _validation_failure(exc) from exc
+
+
+def _validation_failure(exc: HfGateError) -> HfGateError:
+    """Elasticsearch's create-time message, keeping the status of what failed (401 stays 401, 429
+    stays 429, an unreachable upstream stays 502/504); plain 400s become ``ValidationCallError``."""
+    reason = f"{VALIDATION_FAILED} {exc.reason}"
+    if exc.status == 400:
+        return ValidationCallError(reason, param=exc.param)
+    clone = copy.copy(exc)
+    clone.reason = reason
+    clone.args = (reason,)
+    return clone
 
 
 def default_timeout(task_type: TaskType) -> float:

@@ -53,7 +53,7 @@ def embed_request(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], 
     return EmbedRequest(
         texts=tuple(texts),
         input_type=_input_type(body),
-        task_settings=orch.task_settings(endpoint, body.get("task_settings")),
+        task_settings=endpoint.task_settings,
         timeout=timeout,
     )
 
@@ -63,7 +63,7 @@ def generate_requests(
 ) -> list[GenerateRequest]:
     check_allowed(body, ("input", "task_settings", "input_type"))
     prompts = string_list(body, "input") or []
-    params = generation_params(orch.task_settings(endpoint, body.get("task_settings")))
+    params = generation_params(endpoint.task_settings)
     return [GenerateRequest(prompt=p, params=params, timeout=timeout) for p in prompts]
 
 
@@ -71,7 +71,7 @@ def rerank_request(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any],
     check_allowed(body, INFER_FIELDS)
     documents = string_list(body, "input") or []
     query = check_query(body, endpoint.task_type) or ""
-    settings = orch.task_settings(endpoint, body.get("task_settings"))
+    settings = endpoint.task_settings
     top_n = typed(body, "top_n", int, default=settings.get("top_n"))
     if top_n is not None and top_n < 1:
         raise RequestValidationError([f"Field [top_n] must be a positive integer, got [{top_n}]"], param="top_n")

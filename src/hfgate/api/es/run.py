@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -115,7 +116,7 @@ async def _infer(
 ) -> dict[str, Any]:
     seconds = parse_duration(timeout) or DEFAULT_TIMEOUT
     body = await json_object(request)
-    endpoint = await orch.endpoint_for(inference_id, task_type)
+    endpoint = _with_call_settings(orch, await orch.endpoint_for(inference_id, task_type), body)
     try:
         async with asyncio.timeout(seconds):
             return await HANDLERS[endpoint.task_type](orch, endpoint, body, seconds)
@@ -123,9 +124,17 @@ async def _infer(
         raise RequestTimeoutError(f"Request timed out after [{seconds:g}s]") from exc
 
 
+def _with_call_settings(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any]) -> Endpoint:
+    """The endpoint with this call's ``task_settings`` (checked) over its stored ones: services read
+    task settings from the endpoint they are given."""
+    if body.get("task_settings") is None:
+        return endpoint
+    return replace(endpoint, task_settings=orch.task_settings(endpoint, body["task_settings"]))
+
+
 async def _stream(orch: Orchestrator, request: Request, inference_id: str, task_type: str | None) -> StreamingResponse:
     body = await json_object(request)
-    endpoint = await orch.endpoint_for(inference_id, task_type)
+    endpoint = _with_call_settings(orch, await orch.endpoint_for(inference_id, task_type), body)
     if not endpoint.task_type.streams:
         raise BadRequestError(
             f"Streaming is not allowed for task type [{endpoint.task_type.value}]; it is offered for "

@@ -1,0 +1,409 @@
+"""The ``hugging_face`` service: models on Hugging Face's hosted Inference API, on dedicated Inference
+Endpoints, or on any TEI / TGI server — for embeddings, completion, chat completion and rerank.
+
+Every call goes through one :class:`~hfgate.upstream.client.UpstreamClient` (pooled connections, rate
+limits per url or model and token, retries, typed errors). Where an endpoint is reached (a model id
+or a url) is decided in :mod:`hfgate.upstream.target`; how each task is spoken, in the wire-format
+modules of :mod:`hfgate.upstream`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, ClassVar
+
+from hfgate.errors import (
+    HfGateError,
+    RequestValidationError,
+    UpstreamBadRequestError,
+    UpstreamError,
+    ValidationCallError,
+)
+from hfgate.registry.endpoint import Endpoint
+from hfgate.services.base import Service, ServiceContext
+from hfgate.services.embedding_shape import record_embedding_shape
+from hfgate.services.hugging_face_settings import (
+    DEFAULT_REQUESTS_PER_MINUTE,
+    SERVICE_SETTINGS,
+    TASK_SETTINGS,
+    settings_problems,
+)
+from hfgate.tasks import (
+    ChatMessage,
+    ChatRequest,
+    EmbeddingResult,
+    EmbedRequest,
+    GenerateRequest,
+    Generation,
+    GenerationDelta,
+    GenerationParams,
+    RerankHit,
+    RerankRequest,
+    RerankResult,
+    TaskType,
+    Usage,
+)
+from hfgate.upstream import failures
+from hfgate.upstream.chat import chat_payload, parse_chat, parse_chat_chunk
+from hfgate.upstream.client import Call, UpstreamClient
+from hfgate.upstream.embeddings import (
+    DEFAULT_BATCH_SIZE,
+    cut_to_tokens,
+    embed_in_batches,
+    embeddings_payload,
+    parse_embeddings,
+)
+from hfgate.upstream.endpoints_api import find_endpoint
+from hfgate.upstream.hub import fetch_model_info, hosted_task
+from hfgate.upstream.info import ServerInfo, parse_info
+from hfgate.upstream.target import ServerUrl, Target, target_for
+from hfgate.upstream.text2text import parse_text2text, text2text_parameters
+from hfgate.upstream.tgi import (
+    generate_payload,
+    parse_generation,
+    parse_stream_event,
+    tgi_parameters,
+    unused_model_kwargs,
+)
+from hfgate.upstream.tokens import Tokenizers
+from hfgate.upstream.wire import UpstreamText
+
+_PROBE_PROMPT = "Who are you?"
+_PROBE_PARAMS = GenerationParams(max_new_tokens=5)
+_INFO_TIMEOUT = 5.0
+
+
+class HuggingFaceService(Service):
+    """Hugging Face models by hosted ``model_id`` or by endpoint ``url``.
+
+    Args:
+        context: the process-wide resources.
+        upstream: the client for upstream calls (tests and benchmarks pass their own).
+    """
+
+    name = "hugging_face"
+    label = "Hugging Face"
+    task_types: ClassVar[frozenset[TaskType]] = frozenset(
+        {TaskType.TEXT_EMBEDDING, TaskType.COMPLETION, TaskType.CHAT_COMPLETION, TaskType.RERANK}
+    )
+    service_settings = SERVICE_SETTINGS
+    task_settings = TASK_SETTINGS
+
+    def __init__(self, context: ServiceContext, *, upstream: UpstreamClient | None = None) -> None:
+        super().__init__(context)
+        self.upstream = upstream or UpstreamClient()
+        self._tokenizers = Tokenizers()
+        self._infos: dict[str, ServerInfo] = {}
+
+    @classmethod
+    def cross_check(cls, task_type: TaskType, settings: dict[str, Any]) -> list[str]:
+        return settings_problems(task_type, settings)
+
+    # -- create-time check --------------------------------------------------------------------------
+
+    async def check(self, endpoint: Endpoint, *, timeout: float) -> Endpoint:
+        """The offline rules, then the Hub or endpoints-API checks, then one real call.
+
+        Raises:
+            RequestValidationError: the settings do not combine.
+            ValidationCallError: a check failed; the reason names it and what to do.
+            UpstreamError: the upstream refused the token, or could not be reached.
+        """
+        problems = settings_problems(endpoint.task_type, endpoint.service_settings)
+        if problems:
+            raise RequestValidationError(problems)
+        target = self._target(endpoint)
+        learnt = await self._learn(endpoint, target, timeout)
+        endpoint = endpoint.evolve(service_settings={**endpoint.service_settings, **learnt})
+        try:
+            return await self._probe(endpoint, timeout)
+        except UpstreamError as exc:
+            raise failures.with_reason(exc, _probe_failed(endpoint, target, exc)) from exc
+
+    async def _learn(self, endpoint: Endpoint, target: Target, timeout: float) -> dict[str, Any]:
+        """What the Hub, the endpoints API or the server's ``/info`` tell about the endpoint."""
+        settings = endpoint.service_settings
+        call = self._plain_call(endpoint, timeout)
+        if not isinstance(target, ServerUrl):
+            hub_info = await fetch_model_info(
+                self.upstream, call, hub_url=self.context.settings.hf_hub_url, model_id=target.model_id
+            )
+            task = hosted_task(hub_info, endpoint.task_type)
+            return _recorded_task(endpoint, task) if endpoint.task_type is TaskType.COMPLETION else {}
+        if endpoint.task_type is TaskType.TEXT_EMBEDDING and settings.get("namespace"):
+            item = await find_endpoint(
+                self.upstream,
+                call,
+                base=self.context.settings.hf_endpoints_url,
+                namespace=str(settings["namespace"]),
+                url=target.url,
+            )
+            return {"served_model": item.repository}
+        info = await self._server_info(target, call)
+        _check_server_kind(endpoint, info)
+        return {"served_model": info.model_id} if info.model_id else {}
+
+    async def _probe(self, endpoint: Endpoint, timeout: float) -> Endpoint:
+        if endpoint.task_type is TaskType.TEXT_EMBEDDING:
+            return await record_embedding_shape(self, endpoint, timeout=timeout)
+        if endpoint.task_type is TaskType.COMPLETION:
+            await self.generate(endpoint, GenerateRequest(prompt=_PROBE_PROMPT, params=_PROBE_PARAMS, timeout=timeout))
+        elif endpoint.task_type is TaskType.CHAT_COMPLETION:
+            message = ChatMessage(role="user", content=_PROBE_PROMPT)
+            await self.chat(endpoint, ChatRequest(messages=(message,), params=_PROBE_PARAMS, timeout=timeout))
+        else:
+            await self.rerank(endpoint, RerankRequest(query="how big", documents=("small", "large"), timeout=timeout))
+        return endpoint
+
+    # -- text_embedding -----------------------------------------------------------------------------
+
+    async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
+        target = self._target(endpoint)
+        call = self._call(endpoint, target, request.timeout)
+        texts = cut_to_tokens(request.texts, endpoint.service_settings.get("max_input_tokens"))
+        info = await self._server_info(target, call) if isinstance(target, ServerUrl) else ServerInfo()
+        url = target.embeddings_url()
+
+        async def send(batch: list[str]) -> list[list[float]]:
+            count = len(batch)
+            payload = embeddings_payload(batch)
+            return await self.upstream.post_json(call, url, payload, lambda b: parse_embeddings(b, count=count))
+
+        batch_size = info.max_client_batch_size or DEFAULT_BATCH_SIZE
+        vectors = await _within(call, embed_in_batches(send, texts, batch_size=batch_size))
+        return EmbeddingResult(embeddings=vectors, usage=await self._prompt_usage(endpoint, info, texts))
+
+    # -- completion ---------------------------------------------------------------------------------
+
+    async def generate(self, endpoint: Endpoint, request: GenerateRequest) -> Generation:
+        task = endpoint.service_settings.get("task") or "text-generation"
+        if task == "conversational":
+            return await self.chat(endpoint, _as_chat(request))
+        target = self._target(endpoint)
+        call = self._call(endpoint, target, request.timeout)
+        parameters = tgi_parameters(endpoint.task_settings, request.params)
+        parse: Callable[[Any], UpstreamText] = parse_generation
+        if task == "text2text-generation":
+            parameters, parse = text2text_parameters(parameters), parse_text2text
+        answer = await self._generate_once(call, target.generate_url(), request.prompt, parameters, parse)
+        return await self._generation(endpoint, answer, prompts=[request.prompt], params=request.params)
+
+    async def _generate_once(
+        self,
+        call: Call,
+        url: str,
+        prompt: str,
+        parameters: dict[str, Any],
+        parse: Callable[[Any], UpstreamText],
+    ) -> UpstreamText:
+        """One generation; parameters a transformers backend says it does not use are dropped once."""
+        try:
+            return await self.upstream.post_json(call, url, generate_payload(prompt, parameters), parse)
+        except UpstreamBadRequestError as exc:
+            unused = unused_model_kwargs(exc.reason)
+            if not unused:
+                raise
+        kept = {k: v for k, v in parameters.items() if k not in unused}
+        return await self.upstream.post_json(call, url, generate_payload(prompt, kept), parse)
+
+    async def generate_stream(self, endpoint: Endpoint, request: GenerateRequest) -> AsyncIterator[GenerationDelta]:
+        task = endpoint.service_settings.get("task") or "text-generation"
+        if task == "conversational":
+            async for delta in self.chat_stream(endpoint, _as_chat(request)):
+                yield delta
+            return
+        if task == "text2text-generation":
+            # A text2text pipeline does not stream: the whole answer is one piece.
+            done = await self.generate(endpoint, request)
+            yield GenerationDelta(text=done.text, finish_reason=done.finish_reason, usage=done.usage)
+            return
+        async for delta in self._tgi_stream(endpoint, request):
+            yield delta
+
+    async def _tgi_stream(self, endpoint: Endpoint, request: GenerateRequest) -> AsyncIterator[GenerationDelta]:
+        target = self._target(endpoint)
+        call = self._call(endpoint, target, request.timeout)
+        payload = generate_payload(request.prompt, tgi_parameters(endpoint.task_settings, request.params), stream=True)
+        async for delta in self.upstream.stream_events(call, target.generate_url(), payload, parse_stream_event):
+            if delta.finish_reason is None:
+                yield delta
+                continue
+            prompt = await self._count(endpoint, None, [request.prompt])
+            completion = delta.usage.completion_tokens if delta.usage else 0
+            yield GenerationDelta(
+                text=delta.text,
+                token_id=delta.token_id,
+                finish_reason=delta.finish_reason,
+                usage=Usage(prompt_tokens=prompt or 0, completion_tokens=completion),
+            )
+
+    # -- chat_completion ----------------------------------------------------------------------------
+
+    async def chat(self, endpoint: Endpoint, request: ChatRequest) -> Generation:
+        target = self._target(endpoint)
+        call = self._call(endpoint, target, request.timeout)
+        payload = self._chat_payload(endpoint, target, request, stream=False)
+        answer = await self.upstream.post_json(call, target.chat_url(), payload, parse_chat)
+        prompts = [m.content for m in request.messages]
+        return await self._generation(endpoint, answer, prompts=prompts, params=request.params)
+
+    async def chat_stream(self, endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
+        target = self._target(endpoint)
+        call = self._call(endpoint, target, request.timeout)
+        payload = self._chat_payload(endpoint, target, request, stream=True)
+        final: GenerationDelta | None = None
+        usage: Usage | None = None
+        async for delta in self.upstream.stream_events(call, target.chat_url(), payload, parse_chat_chunk):
+            usage = delta.usage or usage
+            if delta.finish_reason is not None:
+                final = delta  # held back: the usage chunk comes after it
+            elif delta.text:
+                yield delta
+        if final is not None:
+            yield GenerationDelta(text=final.text, finish_reason=final.finish_reason, usage=usage)
+
+    def _chat_payload(
+        self, endpoint: Endpoint, target: Target, request: ChatRequest, *, stream: bool
+    ) -> dict[str, Any]:
+        return chat_payload(
+            model=target.chat_model(),
+            messages=request.messages,
+            params=request.params,
+            settings=endpoint.task_settings,
+            stream=stream,
+        )
+
+    # -- rerank -------------------------------------------------------------------------------------
+
+    async def rerank(self, endpoint: Endpoint, request: RerankRequest) -> RerankResult:
+        target = self._target(endpoint)
+        call = self._call(endpoint, target, request.timeout)
+        spoken = target.rerank(request.query, request.documents)
+        scores = await self.upstream.post_json(call, spoken.url, spoken.payload, spoken.parse)
+        top_n = request.top_n or endpoint.task_settings.get("top_n")
+        ranked = sorted(scores, key=lambda pair: pair[1], reverse=True)[:top_n]
+        keep_text = request.return_documents
+        hits = [RerankHit(index=i, score=s, text=request.documents[i] if keep_text else None) for i, s in ranked]
+        counted = await self._count(endpoint, None, [request.query, *request.documents])
+        return RerankResult(hits=hits, usage=Usage(prompt_tokens=counted or 0))
+
+    async def aclose(self) -> None:
+        await self.upstream.aclose()
+
+    # -- shared -------------------------------------------------------------------------------------
+
+    def _target(self, endpoint: Endpoint) -> Target:
+        return target_for(endpoint.service_settings, inference_url=self.context.settings.hf_inference_url)
+
+    def _call(self, endpoint: Endpoint, target: Target, timeout: float) -> Call:
+        limit = endpoint.service_settings.get("rate_limit") or {}
+        return Call(
+            inference_id=endpoint.inference_id,
+            api_key=endpoint.secrets.get("api_key", ""),
+            timeout=timeout,
+            target=target.target,
+            requests_per_minute=limit.get("requests_per_minute", DEFAULT_REQUESTS_PER_MINUTE),
+            model=target.target,
+            scale_up=target.scale_up,
+        )
+
+    def _plain_call(self, endpoint: Endpoint, timeout: float) -> Call:
+        """A call outside the endpoint's rate limit (Hub, endpoints API, ``/info``)."""
+        return Call(inference_id=endpoint.inference_id, api_key=endpoint.secrets.get("api_key", ""), timeout=timeout)
+
+    async def _server_info(self, target: ServerUrl, call: Call) -> ServerInfo:
+        """The server's ``/info``, asked once per url; an empty one when the server has none."""
+        url = target.info_url()
+        known = self._infos.get(url)
+        if known is not None:
+            return known
+        plain = Call(inference_id=call.inference_id, api_key=call.api_key, timeout=min(call.timeout, _INFO_TIMEOUT))
+        try:
+            response = await self.upstream.get_response(plain, url)
+        except UpstreamError:
+            return ServerInfo()  # not remembered: the server may come up later
+        info = ServerInfo()
+        if response.status == 200:
+            info = self.upstream.decode(plain, url, response.body, parse_info)
+        self._infos[url] = info
+        return info
+
+    async def _count(self, endpoint: Endpoint, info: ServerInfo | None, texts: Sequence[str]) -> int | None:
+        """Tokens in ``texts`` by the model's own tokenizer, or ``None`` when it is not available."""
+        settings = endpoint.service_settings
+        model = settings.get("model_id") or settings.get("served_model") or (info.model_id if info else None)
+        counter = await self._tokenizers.get(model)
+        return counter.count(texts) if counter is not None else None
+
+    async def _prompt_usage(self, endpoint: Endpoint, info: ServerInfo, texts: Sequence[str]) -> Usage:
+        return Usage(prompt_tokens=await self._count(endpoint, info, texts) or 0)
+
+    async def _generation(
+        self, endpoint: Endpoint, answer: UpstreamText, *, prompts: list[str], params: GenerationParams
+    ) -> Generation:
+        """The result, with tokens counted by the model's tokenizer where possible, else by the upstream."""
+        upstream = answer.usage or Usage()
+        prompt = await self._count(endpoint, None, prompts)
+        completion = upstream.completion_tokens or await self._count(endpoint, None, [answer.text]) or 0
+        usage = Usage(
+            prompt_tokens=prompt if prompt is not None else upstream.prompt_tokens,
+            completion_tokens=completion,
+        )
+        reason = answer.finish_reason
+        if params.max_new_tokens is not None and completion >= params.max_new_tokens:
+            reason = "length"
+        return Generation(text=answer.text, finish_reason=reason, usage=usage)
+
+
+def _as_chat(request: GenerateRequest) -> ChatRequest:
+    """A completion request for a model the hosted API offers only for chat."""
+    message = ChatMessage(role="user", content=request.prompt)
+    return ChatRequest(messages=(message,), params=request.params, timeout=request.timeout)
+
+
+async def _within(call: Call, work: Awaitable[list[list[float]]]) -> list[list[float]]:
+    """``work`` within the call's timeout, all batches and retries included."""
+    try:
+        async with asyncio.timeout(call.timeout):
+            return await work
+    except TimeoutError as exc:
+        raise failures.deadline_passed(inference_id=call.inference_id, timeout=call.timeout) from exc
+
+
+def _recorded_task(endpoint: Endpoint, task: str) -> dict[str, Any]:
+    given = endpoint.service_settings.get("task")
+    if given and given != task:
+        raise ValidationCallError(
+            f"[task] is [{given}] but the Hub says model [{endpoint.service_settings['model_id']}] serves "
+            f"[{task}]; for a hosted [model_id] leave [task] out: it is taken from the Hub",
+            param="service_settings.task",
+        )
+    return {"task": task}
+
+
+_SERVER_KINDS = {TaskType.TEXT_EMBEDDING: "embedding", TaskType.RERANK: "reranker"}
+
+
+def _check_server_kind(endpoint: Endpoint, info: ServerInfo) -> None:
+    """A TEI server's ``/info`` says which kind of model it serves; refuse a mismatch early."""
+    wanted = _SERVER_KINDS.get(endpoint.task_type)
+    if info.kind is None or wanted is None or info.kind == wanted:
+        return
+    raise ValidationCallError(
+        f"The server at [{endpoint.service_settings['url']}] serves a [{info.kind}] model "
+        f"([{info.model_id or 'unknown'}]), which cannot serve [{endpoint.task_type.value}]; register it "
+        "with the matching task type, or give the url of a server with a matching model",
+        param="service_settings.url",
+    )
+
+
+def _probe_failed(endpoint: Endpoint, target: Target, exc: HfGateError) -> str:
+    where = target.target
+    hint = ""
+    if endpoint.task_type is TaskType.COMPLETION and isinstance(target, ServerUrl) and exc.status == 400:
+        hint = (
+            " The server refused a text-generation request: it may not be a text-generation-inference "
+            "server, or its task may be [text2text-generation] (set [task])."
+        )
+    return f"The test [{endpoint.task_type.value}] call to [{where}] failed: {exc.reason}{hint}"

@@ -1,0 +1,115 @@
+"""Chat completion over OpenAI's ``/v1/chat/completions``, as TGI and the hosted router serve it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hfgate.tasks import ChatMessage, GenerationDelta, GenerationParams, Usage
+from hfgate.upstream.wire import UpstreamText, WireFormatError, as_dict, finish_reason, sub_dict
+
+CHAT_SUFFIX = "/v1/chat/completions"
+# Task settings passed through as they are.
+CHAT_OPTIONS = (
+    "frequency_penalty",
+    "presence_penalty",
+    "logprobs",
+    "top_logprobs",
+    "response_format",
+    "tools",
+    "tool_choice",
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "seed",
+    "stop",
+)
+
+
+def chat_url(url: str) -> str:
+    """huggingface_hub's rule: keep a url ending in ``/v1/chat/completions``, add ``/chat/completions``
+    after ``/v1``, else add ``/v1/chat/completions``.
+
+    Example:
+        >>> chat_url("http://tgi:8080/v1")
+        'http://tgi:8080/v1/chat/completions'
+    """
+    url = url.rstrip("/")
+    if url.endswith(CHAT_SUFFIX):
+        return url
+    if url.endswith("/v1"):
+        return url + "/chat/completions"
+    return url + CHAT_SUFFIX
+
+
+def chat_payload(
+    *,
+    model: str,
+    messages: tuple[ChatMessage, ...],
+    params: GenerationParams,
+    settings: Mapping[str, Any],
+    stream: bool = False,
+) -> dict[str, Any]:
+    """The body: stored task settings, then the request's parameters, then the messages."""
+    body: dict[str, Any] = {k: v for k, v in settings.items() if k in CHAT_OPTIONS}
+    if "max_new_tokens" in settings:
+        body.setdefault("max_tokens", settings["max_new_tokens"])
+    chosen = {
+        "max_tokens": params.max_new_tokens,
+        "temperature": params.temperature,
+        "top_p": params.top_p,
+        "seed": params.seed,
+        "stop": list(params.stop) or None,
+    }
+    body.update({k: v for k, v in chosen.items() if v is not None})
+    body |= {"model": model, "messages": [{"role": m.role, "content": m.content} for m in messages]}
+    body["stream"] = stream
+    if stream:
+        body["stream_options"] = {"include_usage": True}
+    return body
+
+
+def parse_chat(body: Any) -> UpstreamText:
+    """A ``chat.completion`` object: the first choice's content, its finish reason and the usage.
+
+    Raises:
+        WireFormatError: no choice with a message.
+    """
+    choice = _first_choice(as_dict(body, "the chat completion"))
+    message = as_dict(choice.get("message"), "the choice's message")
+    content = message.get("content")
+    if not isinstance(content, str):
+        raise WireFormatError("the choice's message has no [content] string")
+    reason = finish_reason(choice.get("finish_reason"))
+    return UpstreamText(text=content, finish_reason=reason, usage=_usage(body.get("usage")))
+
+
+def parse_chat_chunk(body: Any) -> GenerationDelta:
+    """A ``chat.completion.chunk``: the delta's content, and the finish reason and usage when given."""
+    chunk = as_dict(body, "a chat completion chunk")
+    choices = chunk.get("choices")
+    choice = choices[0] if isinstance(choices, list) and choices and isinstance(choices[0], dict) else {}
+    delta = sub_dict(choice, "delta")
+    content = delta.get("content")
+    reason = choice.get("finish_reason")
+    return GenerationDelta(
+        text=content if isinstance(content, str) else "",
+        finish_reason=finish_reason(reason) if reason else None,
+        usage=_usage(chunk.get("usage")),
+    )
+
+
+def _first_choice(body: dict[str, Any]) -> dict[str, Any]:
+    choices = body.get("choices")
+    if not isinstance(choices, list) or not choices:
+        raise WireFormatError("the chat completion has no [choices]")
+    return as_dict(choices[0], "a choice")
+
+
+def _usage(value: Any) -> Usage | None:
+    if not isinstance(value, dict):
+        return None
+    prompt, completion = value.get("prompt_tokens"), value.get("completion_tokens")
+    if not isinstance(prompt, int) or not isinstance(completion, int):
+        return None
+    return Usage(prompt_tokens=prompt, completion_tokens=completion)

@@ -1,0 +1,55 @@
+"""Rerank: TEI's ``/rerank`` for servers, the ``sentence-similarity`` pipeline for hosted models."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from hfgate.upstream.wire import WireFormatError, as_dict
+
+Scores = list[tuple[int, float]]
+
+
+def rerank_url(url: str) -> str:
+    """``{url}/rerank`` unless the url names the route already."""
+    url = url.rstrip("/")
+    return url if url.endswith("/rerank") else url + "/rerank"
+
+
+def rerank_payload(query: str, documents: Sequence[str]) -> dict[str, Any]:
+    """TEI's body; the texts are not asked back (hfgate has them), and long ones are truncated."""
+    return {"query": query, "texts": list(documents), "truncate": True, "return_text": False}
+
+
+def parse_rerank(body: Any) -> Scores:
+    """``[{index, score, text?}]`` as ``(index, score)`` pairs.
+
+    Raises:
+        WireFormatError: not that shape.
+    """
+    if not isinstance(body, list):
+        raise WireFormatError("expected a list of {index, score}")
+    pairs = []
+    for item in body:
+        hit = as_dict(item, "a rerank hit")
+        index, score = hit.get("index"), hit.get("score")
+        if not isinstance(index, int) or not isinstance(score, int | float):
+            raise WireFormatError("a rerank hit lacks an integer [index] or a numeric [score]")
+        pairs.append((index, float(score)))
+    return pairs
+
+
+def similarity_payload(query: str, documents: Sequence[str]) -> dict[str, Any]:
+    """The hosted ``sentence-similarity`` pipeline's body."""
+    return {"inputs": {"source_sentence": query, "sentences": list(documents)}}
+
+
+def parse_similarity(body: Any, *, count: int) -> Scores:
+    """``[score, …]`` in document order, as ``(index, score)`` pairs.
+
+    Raises:
+        WireFormatError: not ``count`` numbers.
+    """
+    if not isinstance(body, list) or len(body) != count or not all(isinstance(s, int | float) for s in body):
+        raise WireFormatError(f"expected [{count}] similarity scores")
+    return [(index, float(score)) for index, score in enumerate(body)]

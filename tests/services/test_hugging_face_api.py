@@ -1,0 +1,81 @@
+"""The ``hugging_face`` service through hfgate's own ``_inference`` API, over real HTTP to the fake server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import app_client
+from tests.fakes.hf_fixtures import fake_hf, fake_hf_server, hf_settings
+from tests.fakes.hf_server import DIMENSIONS, TOKEN, FakeHF, Fault, vector_for
+
+__all__ = ["fake_hf", "fake_hf_server"]
+
+
+@pytest.fixture
+async def api(fake_hf: FakeHF, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    settings = hf_settings(fake_hf.base, tmp_path).model_copy(
+        update={"provision_defaults": False, "registry_cache_seconds": 0, "log_format": "text"}
+    )
+    async with app_client(settings) as http:
+        yield http
+
+
+def body(**service_settings: Any) -> dict[str, Any]:
+    return {"service": "hugging_face", "service_settings": {"api_key": TOKEN, **service_settings}}
+
+
+async def test_an_embedding_endpoint_by_url_is_created_and_used(api: httpx.AsyncClient, fake_hf: FakeHF) -> None:
+    created = await api.put("/_inference/text_embedding/tei", json=body(url=f"{fake_hf.base}/tei"))
+    assert created.status_code == 200, created.text
+    settings = created.json()["service_settings"]
+    assert (settings["dimensions"], settings["similarity"]) == (DIMENSIONS, "cosine")
+    assert "api_key" not in settings
+    answer = await api.post("/_inference/text_embedding/tei", json={"input": ["one", "two"]})
+    assert answer.json() == {"text_embedding": [{"embedding": vector_for("one")}, {"embedding": vector_for("two")}]}
+
+
+async def test_a_hosted_completion_endpoint_answers_and_streams(api: httpx.AsyncClient) -> None:
+    created = await api.put("/_inference/completion/gpt", json=body(model_id="gpt2"))
+    assert created.status_code == 200, created.text
+    assert created.json()["service_settings"]["task"] == "text-generation"
+    answer = await api.post("/_inference/completion/gpt", json={"input": "one two"})
+    assert answer.json() == {"completion": [{"result": " w0 w1 w2 w3 w4"}]}
+    streamed = await api.post("/_inference/completion/gpt/_stream", json={"input": "one two"})
+    assert streamed.headers["content-type"].startswith("text/event-stream")
+    assert 'data: {"completion":[{"delta":" w0"}]}' in streamed.text
+
+
+async def test_chat_completion_and_rerank_through_the_api(api: httpx.AsyncClient, fake_hf: FakeHF) -> None:
+    assert (await api.put("/_inference/chat_completion/chat", json=body(url=f"{fake_hf.base}/tgi"))).status_code == 200
+    messages = {"messages": [{"role": "user", "content": "hi"}]}
+    streamed = await api.post("/_inference/chat_completion/chat/_stream", json=messages)
+    assert streamed.status_code == 200
+    assert "[DONE]" in streamed.text
+    assert (await api.put("/_inference/rerank/rr", json=body(url=f"{fake_hf.base}/tei-rerank"))).status_code == 200
+    ranked = await api.post("/_inference/rerank/rr", json={"query": "big cat", "input": ["dog", "big cat"]})
+    assert ranked.json()["rerank"][0]["index"] == 1
+
+
+async def test_url_and_model_id_together_are_a_validation_failure(api: httpx.AsyncClient, fake_hf: FakeHF) -> None:
+    answer = await api.put("/_inference/text_embedding/both", json=body(url=f"{fake_hf.base}/tei", model_id="a/b"))
+    assert answer.status_code == 400
+    assert answer.json()["error"]["reason"].startswith(
+        "Validation Failed: 1: [service_settings] contains both [url] and [model_id]"
+    )
+
+
+async def test_an_upstream_rate_limit_is_a_429_not_a_bad_request(api: httpx.AsyncClient, fake_hf: FakeHF) -> None:
+    await api.put("/_inference/text_embedding/tei?skip_validation=true", json=body(url=f"{fake_hf.base}/tei"))
+    assert (await api.post("/_inference/text_embedding/tei", json={"input": "warm"})).status_code == 200
+    fake_hf.inject("/tei", *[Fault.rate_limited(retry_after=0)] * 3)
+    answer = await api.post("/_inference/text_embedding/tei", json={"input": "x"})
+    assert answer.status_code == 429
+    assert (
+        "Received a rate limit status code for request from inference entity id [tei] status [429]"
+        in (answer.json()["error"]["reason"])
+    )
