@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     app = FastAPI(title="hfgate", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.error_renderers = renderers
+    app.router.routes[:0] = es_run.INFER_ROUTES
     for router in (health.router, es_manage.router, es_run.router, openai_routes.router, hf_routes.router):
         app.include_router(router)
     install_error_handlers(app, renderers)

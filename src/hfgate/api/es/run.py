@@ -10,6 +10,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.routing import Route
 
 from hfgate.api.body import check_allowed, json_object, string_list, typed
 from hfgate.api.deps import OrchestratorDep
@@ -96,19 +98,40 @@ async def stream(task_type: str, inference_id: str, request: Request, orch: Orch
     return await _stream(orch, request, inference_id, task_type)
 
 
-@router.post("/_inference/{inference_id}")
-async def infer_by_id(
-    inference_id: str, request: Request, orch: OrchestratorDep, timeout: str | None = None
-) -> Response:
-    return json_response(await _infer(orch, request, inference_id, None, timeout))
+class EndpointIdConvertor(Convertor[str]):
+    """An inference id in a path: never starts with ``_``, so ``_stream``, ``_update``, ``_all``,
+    ``_services`` and ``_chunk`` can never be taken for one."""
+
+    regex = "[^_/][^/]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
 
 
-@router.post("/_inference/{task_type}/{inference_id}")
-async def infer(
-    task_type: str, inference_id: str, request: Request, orch: OrchestratorDep, timeout: str | None = None
-) -> Response:
-    """Run inference: embeddings, completion or rerank, by the endpoint's task type."""
-    return json_response(await _infer(orch, request, inference_id, task_type, timeout))
+register_url_convertor("endpoint_id", EndpointIdConvertor())
+
+
+async def infer(request: Request) -> Response:
+    """Run inference: embeddings, completion or rerank, by the endpoint's task type.
+
+    A plain Starlette route, not a FastAPI one: this is the hot path of the gateway, and FastAPI's
+    route matching and dependency solving cost as much CPU as the whole upstream call.
+    """
+    orch: Orchestrator = request.app.state.orchestrator
+    params = request.path_params
+    timeout = request.query_params.get("timeout")
+    return json_response(await _infer(orch, request, params["inference_id"], params.get("task_type"), timeout))
+
+
+# Inserted first in the app's routes (see create_app) and documented in the OpenAPI schema through
+# the README: ``POST /_inference/{task_type}/{inference_id}`` and ``POST /_inference/{inference_id}``.
+INFER_ROUTES = (
+    Route("/_inference/{task_type}/{inference_id:endpoint_id}", infer, methods=["POST"]),
+    Route("/_inference/{inference_id:endpoint_id}", infer, methods=["POST"]),
+)
 
 
 async def _infer(
