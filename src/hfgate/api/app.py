@@ -17,6 +17,7 @@ from hfgate.api.hf.errors import render_hf
 from hfgate.api.middleware import BodyLimit, GatewayAuth, RequestContext
 from hfgate.api.openai import routes as openai_routes
 from hfgate.api.openai.errors import render_openai
+from hfgate.api.ui import routes as ui_routes
 from hfgate.config import Settings
 from hfgate.observability import configure_logging
 from hfgate.runtime import Runtime
@@ -54,7 +55,8 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     app.state.settings = settings
     app.state.error_renderers = renderers
     app.router.routes[:0] = es_run.INFER_ROUTES
-    for router in (health.router, es_manage.router, es_run.router, openai_routes.router, hf_routes.router):
+    routers = (health.router, es_manage.router, es_run.router, openai_routes.router, hf_routes.router)
+    for router in (*routers, ui_routes.router):
         app.include_router(router)
     install_error_handlers(app, renderers)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, render=renderers.render)

@@ -12,9 +12,11 @@ import time
 import uuid
 from collections.abc import Callable
 
+from starlette.requests import cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hfgate.api.ui.session import COOKIE, CSRF_HEADER, SessionSigner
 from hfgate.errors import AuthenticationError, HfGateError, PayloadTooLargeError
 
 log = logging.getLogger("hfgate.access")
@@ -61,22 +63,32 @@ class RequestContext:
 
 
 class GatewayAuth:
-    """When API keys are configured, every route but ``/health`` needs ``Authorization: Bearer <key>``."""
+    """When API keys are configured, every route needs ``Authorization: Bearer <key>``.
+
+    Open: ``/health``, and the web page (``/``, ``/ui…``), whose router checks its own login. The
+    page's scripts call the API with the session cookie and its CSRF header instead of a key.
+    """
 
     def __init__(self, app: ASGIApp, *, keys: list[str], render: Render) -> None:
         self.app = app
         self._keys = [key.encode() for key in keys]
+        self._sessions = SessionSigner(keys)
         self._render = render
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self._keys or scope["path"] == "/health":
+        if scope["type"] != "http" or not self._keys or _open(scope["path"]):
             await self.app(scope, receive, send)
             return
-        error = self._refusal(_header(scope, b"authorization"))
+        authorization = _header(scope, b"authorization")
+        error = None if authorization is None and self._from_page(scope) else self._refusal(authorization)
         if error is None:
             await self.app(scope, receive, send)
             return
         await self._render(scope["path"], error)(scope, receive, send)
+
+    def _from_page(self, scope: Scope) -> bool:
+        cookie = cookie_parser(_header(scope, b"cookie") or "").get(COOKIE)
+        return self._sessions.allows(cookie, _header(scope, CSRF_HEADER.encode()))
 
     def _refusal(self, header: str | None) -> AuthenticationError | None:
         if header is None:
@@ -130,6 +142,10 @@ class BodyLimit:
             f"request body is too large: [{size}] bytes, the limit is [{self._max}] bytes "
             "(HFGATE_MAX_BODY_BYTES); send fewer or shorter inputs per request"
         )
+
+
+def _open(path: str) -> bool:
+    return path in ("/health", "/", "/ui") or path.startswith("/ui/")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

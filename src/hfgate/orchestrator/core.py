@@ -21,6 +21,7 @@ from hfgate.orchestrator.config import (
     check_task_settings,
 )
 from hfgate.orchestrator.ids import ALL, check_new_id, parse_task_type, resolve_task_type
+from hfgate.orchestrator.last_call import LastCalls
 from hfgate.orchestrator.lookup import EndpointLookup
 from hfgate.registry.endpoint import Endpoint
 from hfgate.registry.store import EndpointStore
@@ -59,6 +60,7 @@ class Orchestrator:
         self.store = store
         self.services = services
         self._lookup = EndpointLookup(store, ttl_seconds=cache_seconds)
+        self.last_calls = LastCalls()
 
     # -- endpoint management ------------------------------------------------------------------------
 
@@ -117,6 +119,7 @@ class Orchestrator:
         await self.get(inference_id, task_type)
         await asyncio.to_thread(self.store.delete, inference_id)
         self._lookup.forget(inference_id)
+        self.last_calls.forget(inference_id)
         log.info("endpoint deleted", extra={"event": "endpoint.delete", "endpoint": inference_id})
 
     # -- inference ----------------------------------------------------------------------------------
@@ -142,7 +145,9 @@ class Orchestrator:
         return replace(stored, **chosen)
 
     async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
-        return await self._service(endpoint.service).embed(endpoint, request)
+        return await self.last_calls.track(
+            endpoint.inference_id, self._service(endpoint.service).embed(endpoint, request)
+        )
 
     async def embed_chunked(self, endpoint: Endpoint, request: EmbedRequest) -> ChunkedEmbeddings:
         """Chunk each input with the endpoint's settings and embed every chunk."""
@@ -151,22 +156,32 @@ class Orchestrator:
         return regroup(request.texts, offsets, result.embeddings, result.usage)
 
     async def sparse_embed(self, endpoint: Endpoint, request: EmbedRequest) -> SparseEmbeddingResult:
-        return await self._service(endpoint.service).sparse_embed(endpoint, request)
+        return await self.last_calls.track(
+            endpoint.inference_id, self._service(endpoint.service).sparse_embed(endpoint, request)
+        )
 
     async def generate(self, endpoint: Endpoint, request: GenerateRequest) -> Generation:
-        return await self._service(endpoint.service).generate(endpoint, request)
+        return await self.last_calls.track(
+            endpoint.inference_id, self._service(endpoint.service).generate(endpoint, request)
+        )
 
     def generate_stream(self, endpoint: Endpoint, request: GenerateRequest) -> AsyncIterator[GenerationDelta]:
-        return self._service(endpoint.service).generate_stream(endpoint, request)
+        deltas = self._service(endpoint.service).generate_stream(endpoint, request)
+        return self.last_calls.track_stream(endpoint.inference_id, deltas)
 
     async def chat(self, endpoint: Endpoint, request: ChatRequest) -> Generation:
-        return await self._service(endpoint.service).chat(endpoint, request)
+        return await self.last_calls.track(
+            endpoint.inference_id, self._service(endpoint.service).chat(endpoint, request)
+        )
 
     def chat_stream(self, endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
-        return self._service(endpoint.service).chat_stream(endpoint, request)
+        deltas = self._service(endpoint.service).chat_stream(endpoint, request)
+        return self.last_calls.track_stream(endpoint.inference_id, deltas)
 
     async def rerank(self, endpoint: Endpoint, request: RerankRequest) -> RerankResult:
-        return await self._service(endpoint.service).rerank(endpoint, request)
+        return await self.last_calls.track(
+            endpoint.inference_id, self._service(endpoint.service).rerank(endpoint, request)
+        )
 
     async def tokenize(
         self, endpoint: Endpoint, texts: Sequence[str], *, add_special_tokens: bool = True

@@ -1,0 +1,1 @@
+"""The web page: endpoints table, settings, add-a-model form, playground and login (``/ui``)."""

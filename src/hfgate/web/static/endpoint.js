@@ -1,0 +1,49 @@
+// The endpoint settings form: sends only what changed to PUT _inference/{id}/_update.
+import { api, enc, errorLines } from "./api.js";
+import { chunkingSettings, setupChunking } from "./chunking.js";
+
+const form = document.getElementById("update-form");
+
+function changes() {
+  const serviceSettings = {};
+  form.querySelectorAll('input[name="secret"]').forEach((input) => {
+    if (input.value.trim()) serviceSettings[input.dataset.setting] = input.value.trim();
+  });
+  const rate = form.querySelector("#rate_limit");
+  if (rate && rate.value !== rate.defaultValue) {
+    serviceSettings.rate_limit = { requests_per_minute: Number(rate.value) };
+  }
+  const body = {};
+  if (Object.keys(serviceSettings).length) body.service_settings = serviceSettings;
+  if (form.querySelector("#chunk-strategy")) body.chunking_settings = chunkingSettings(form);
+  return body;
+}
+
+if (form) {
+  setupChunking(form);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const status = document.getElementById("update-status");
+    const body = changes();
+    if (!Object.keys(body).length) {
+      status.textContent = "Nothing to change.";
+      return;
+    }
+    status.textContent = "Saving…";
+    status.className = "status";
+    const { ok, data } = await api("PUT", `/_inference/${enc(form.dataset.id)}/_update`, body);
+    if (!ok) {
+      status.textContent = `Not saved: ${errorLines(data).join(" ")}`;
+      status.className = "status error";
+      return;
+    }
+    form.querySelectorAll('input[name="secret"]').forEach((input) => {
+      input.value = "";
+    });
+    const rate = form.querySelector("#rate_limit");
+    if (rate) rate.defaultValue = rate.value;
+    document.getElementById("stored-settings").textContent = JSON.stringify(data, null, 2);
+    status.textContent = "Saved. New calls use these settings.";
+    status.className = "status ok";
+  });
+}

@@ -1,0 +1,38 @@
+// The endpoints table: delete after confirmation in a dialog.
+import { api, enc, errorLines } from "./api.js";
+
+const dialog = document.getElementById("confirm-delete");
+const status = document.getElementById("status");
+let pending = null;
+
+document.querySelectorAll("[data-delete]").forEach((button) => {
+  button.addEventListener("click", () => {
+    pending = button;
+    document.getElementById("confirm-id").textContent = button.dataset.delete;
+    dialog.returnValue = "";
+    dialog.showModal();
+  });
+});
+
+dialog?.addEventListener("close", async () => {
+  const button = pending;
+  pending = null;
+  if (!button) return;
+  if (dialog.returnValue !== "delete") {
+    button.focus();
+    return;
+  }
+  const id = button.dataset.delete;
+  const { ok, data } = await api("DELETE", `/_inference/${enc(id)}`);
+  if (!ok) {
+    status.textContent = `Could not delete ${id}: ${errorLines(data).join(" ")}`;
+    status.className = "status error";
+    button.focus();
+    return;
+  }
+  const row = button.closest("tr");
+  row.remove();
+  status.textContent = `Deleted endpoint ${id}.`;
+  status.className = "status ok";
+  document.querySelector("h1").focus?.();
+});

@@ -1,0 +1,260 @@
+// The playground: streamed generation and chat, embeddings with a similarity heat map, chunks
+// highlighted in a document, and reranking. Every call goes to the _inference API.
+import { api, enc, errorLines, events, openStream, show } from "./api.js";
+
+const root = document.getElementById("playground");
+const id = root.dataset.id;
+const kind = root.dataset.task;
+const errorBox = document.getElementById("error");
+
+function fail(lines) {
+  show(errorBox, Array.isArray(lines) ? lines.join(" ") : String(lines));
+}
+
+function element(tag, props = {}, ...children) {
+  const el = Object.assign(document.createElement(tag), props);
+  el.append(...children);
+  return el;
+}
+
+// -- generation and chat --------------------------------------------------------------------------
+
+const history = [];
+
+function generationParams(form) {
+  const params = {};
+  form.querySelectorAll("input[data-kind]").forEach((input) => {
+    if (input.value === "") return;
+    params[input.name] = input.dataset.kind === "int" ? Number.parseInt(input.value, 10) : Number(input.value);
+  });
+  const stop = form.querySelector("#param-stop").value.split(",").map((s) => s.trim()).filter(Boolean);
+  if (stop.length) params.stop = stop;
+  return params;
+}
+
+function requestBody(form, prompt) {
+  const params = generationParams(form);
+  if (kind === "completion") return { input: prompt, task_settings: params };
+  const { max_new_tokens: max, ...rest } = params;
+  history.push({ role: "user", content: prompt });
+  return { messages: [...history], ...rest, ...(max === undefined ? {} : { max_completion_tokens: max }) };
+}
+
+function deltaText(data) {
+  if (kind === "completion") return data.completion?.[0]?.delta ?? "";
+  return data.chat_completion?.choices?.[0]?.delta?.content ?? "";
+}
+
+function outputFor(prompt) {
+  if (kind === "completion") {
+    const output = document.getElementById("output");
+    output.replaceChildren();
+    return output;
+  }
+  const log = document.getElementById("conversation");
+  log.append(element("p", { className: "message user" }, element("span", { className: "who", textContent: "You" }), prompt));
+  const reply = element("p", { className: "message assistant" }, element("span", { className: "who", textContent: "Model" }));
+  log.append(reply);
+  return reply;
+}
+
+async function generate(form, controller) {
+  const prompt = form.querySelector("#prompt").value;
+  const status = document.getElementById("gen-status");
+  const body = requestBody(form, prompt);
+  const output = outputFor(prompt);
+  output.setAttribute("aria-busy", "true");
+  status.textContent = "Waiting for the first token…";
+  const started = performance.now();
+  let firstAt = null;
+  let count = 0;
+  let text = "";
+  try {
+    const response = await openStream(`/_inference/${enc(kind)}/${enc(id)}/_stream`, body, controller.signal);
+    for await (const event of events(response)) {
+      if (event.data === "[DONE]") break;
+      const data = JSON.parse(event.data);
+      if (event.event === "error") throw new Error(errorLines(data).join(" "));
+      const piece = deltaText(data);
+      if (!piece) continue;
+      firstAt ??= performance.now();
+      count += 1;
+      text += piece;
+      output.append(element("span", { className: "token", textContent: piece }));
+      status.textContent = `Streaming… ${count} tokens`;
+    }
+    if (kind === "chat_completion") history.push({ role: "assistant", content: text });
+    const seconds = ((performance.now() - started) / 1000).toFixed(2);
+    const first = firstAt === null ? "no tokens" : `first after ${Math.round(firstAt - started)} ms`;
+    status.textContent = `Done: ${count} tokens in ${seconds} s (${first}).`;
+  } catch (error) {
+    if (kind === "chat_completion" && history.at(-1)?.role === "user") history.pop();
+    if (error.name === "AbortError") status.textContent = `Stopped after ${count} tokens.`;
+    else {
+      status.textContent = "";
+      fail(error.message);
+    }
+  } finally {
+    output.setAttribute("aria-busy", "false");
+  }
+}
+
+const generateForm = document.getElementById("generate-form");
+if (generateForm) {
+  const stopButton = document.getElementById("stop");
+  const goButton = document.getElementById("generate");
+  let controller = null;
+  stopButton.addEventListener("click", () => controller?.abort());
+  generateForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    show(errorBox, "");
+    controller = new AbortController();
+    goButton.disabled = true;
+    stopButton.disabled = false;
+    try {
+      await generate(generateForm, controller);
+    } finally {
+      goButton.disabled = false;
+      stopButton.disabled = true;
+      if (kind === "chat_completion") generateForm.querySelector("#prompt").value = "";
+    }
+  });
+}
+
+// -- embeddings -----------------------------------------------------------------------------------
+
+function cosine(a, b) {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i += 1) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return na && nb ? dot / Math.sqrt(na * nb) : 0;
+}
+
+function sparseCosine(a, b) {
+  const keys = Object.keys(a);
+  const dense = (m) => [...keys, ...Object.keys(b)].map((k) => m[k] ?? 0);
+  return cosine(dense(a), dense(b));
+}
+
+function heatColour(value) {
+  // From pale (dissimilar) to deep blue (similar); the number is always printed in the cell too.
+  const t = Math.max(0, Math.min(1, (value + 1) / 2));
+  return `hsl(215 80% ${Math.round(97 - t * 55)}%)`;
+}
+
+function renderHeatmap(texts, similarity) {
+  const table = document.getElementById("heatmap");
+  const head = element("tr", {}, element("td"));
+  texts.forEach((text, i) => head.append(element("th", { scope: "col", title: text, textContent: `${i + 1}` })));
+  const rows = texts.map((text, i) => {
+    const row = element("tr", {}, element("th", { scope: "row", title: text, textContent: `${i + 1}` }));
+    texts.forEach((_, j) => {
+      const value = similarity(i, j);
+      const cell = element("td", { textContent: value.toFixed(2), title: `text ${i + 1} vs text ${j + 1}` });
+      cell.style.backgroundColor = heatColour(value);
+      if (value > 0.55) cell.classList.add("dark");
+      row.append(cell);
+    });
+    return row;
+  });
+  table.replaceChildren(element("thead", {}, head), element("tbody", {}, ...rows));
+}
+
+const embedForm = document.getElementById("embed-form");
+embedForm?.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  show(errorBox, "");
+  const texts = document.getElementById("texts").value.split("\n").map((t) => t.trim()).filter(Boolean);
+  const { ok, data } = await api("POST", `/_inference/${enc(kind)}/${enc(id)}`, { input: texts });
+  if (!ok) return fail(errorLines(data));
+  const result = document.getElementById("embed-result");
+  const list = document.getElementById("vectors");
+  if (kind === "text_embedding") {
+    const vectors = data.text_embedding.map((item) => item.embedding);
+    document.getElementById("embed-summary").textContent = `${vectors.length} vectors of ${vectors[0].length} dimensions.`;
+    list.replaceChildren(...texts.map((text, i) => element("li", {},
+      element("span", { className: "text", textContent: text }),
+      element("code", { className: "preview", textContent: `[${vectors[i].slice(0, 4).map((x) => x.toFixed(3)).join(", ")}, …]` }))));
+    renderHeatmap(texts, (i, j) => cosine(vectors[i], vectors[j]));
+  } else {
+    const weights = data.sparse_embedding.map((item) => item.embedding);
+    document.getElementById("embed-summary").textContent = `${weights.length} sparse vectors.`;
+    list.replaceChildren(...texts.map((text, i) => {
+      const top = Object.entries(weights[i]).sort((a, b) => b[1] - a[1]).slice(0, 6);
+      return element("li", {}, element("span", { className: "text", textContent: text }),
+        element("code", { className: "preview", textContent: top.map(([k, v]) => `${k}:${v.toFixed(2)}`).join(" ") }));
+    }));
+    renderHeatmap(texts, (i, j) => sparseCosine(weights[i], weights[j]));
+  }
+  result.hidden = false;
+});
+
+// -- chunks ---------------------------------------------------------------------------------------
+
+function highlight(text, chunks) {
+  const cuts = new Set([0, text.length]);
+  chunks.forEach((c) => {
+    cuts.add(c.start_offset);
+    cuts.add(c.end_offset);
+  });
+  const points = [...cuts].sort((a, b) => a - b);
+  const parts = [];
+  for (let p = 0; p < points.length - 1; p += 1) {
+    const [start, end] = [points[p], points[p + 1]];
+    const covering = chunks.flatMap((c, i) => (c.start_offset <= start && end <= c.end_offset ? [i] : []));
+    chunks.forEach((c, i) => {
+      if (c.start_offset === start) parts.push(element("span", { className: "chunk-no", textContent: `${i + 1}` }));
+    });
+    const piece = text.slice(start, end);
+    if (!covering.length) {
+      parts.push(document.createTextNode(piece));
+      continue;
+    }
+    const mark = element("mark", { className: `chunk c${covering[0] % 4}${covering.length > 1 ? " overlap" : ""}`, textContent: piece });
+    mark.title = covering.length > 1 ? `chunks ${covering.map((i) => i + 1).join(" and ")}` : `chunk ${covering[0] + 1}`;
+    parts.push(mark);
+  }
+  return parts;
+}
+
+const chunkForm = document.getElementById("chunk-form");
+chunkForm?.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  show(errorBox, "");
+  const text = document.getElementById("document").value;
+  const settings = JSON.parse(document.getElementById("chunking-settings").textContent);
+  const { ok, data } = await api("POST", "/_inference/_chunk", { input: [text], chunking_settings: settings });
+  if (!ok) return fail(errorLines(data));
+  const chunks = data.chunks[0];
+  const overlaps = chunks.some((c, i) => i > 0 && c.start_offset < chunks[i - 1].end_offset);
+  document.getElementById("chunk-summary").textContent =
+    `${chunks.length} chunk${chunks.length === 1 ? "" : "s"} (${settings.strategy}).` +
+    (overlaps ? " Striped text belongs to two chunks." : "");
+  document.getElementById("chunked-text").replaceChildren(...highlight(text, chunks));
+  document.getElementById("chunk-result").hidden = false;
+});
+
+// -- rerank ---------------------------------------------------------------------------------------
+
+const rerankForm = document.getElementById("rerank-form");
+rerankForm?.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  show(errorBox, "");
+  const documents = document.getElementById("documents").value.split("\n").map((t) => t.trim()).filter(Boolean);
+  const query = document.getElementById("query").value;
+  const { ok, data } = await api("POST", `/_inference/rerank/${enc(id)}`, { query, input: documents });
+  if (!ok) return fail(errorLines(data));
+  const top = Math.max(...data.rerank.map((h) => h.relevance_score), 1e-9);
+  document.getElementById("ranking").replaceChildren(...data.rerank.map((hit) => {
+    const bar = element("span", { className: "bar" });
+    bar.style.width = `${Math.max(2, (100 * hit.relevance_score) / top)}%`;
+    return element("li", {}, element("span", { className: "score", textContent: hit.relevance_score.toFixed(3) }),
+      element("span", { className: "text", textContent: documents[hit.index] }), bar);
+  }));
+  document.getElementById("rerank-result").hidden = false;
+});
