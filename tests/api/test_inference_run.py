@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -117,3 +118,51 @@ async def test_chunk_route_shows_the_cut_without_a_model(client: httpx.AsyncClie
     bad = await client.post("/_inference/_chunk", json={"input": text, "chunking_settings": {"strategy": "x"}})
     assert bad.status_code == 400
     assert "Invalid chunkingStrategy x" in bad.json()["error"]["reason"]
+
+
+GENERATOR = ".smollm2-135m-instruct"
+LOAD = {"timeout": "5m"}  # the first call of the session loads (and converts) the model
+
+
+def sse_data(text: str) -> list[str]:
+    return [line.removeprefix("data: ") for line in text.splitlines() if line.startswith("data: ")]
+
+
+async def test_completion_with_call_task_settings(client: httpx.AsyncClient) -> None:
+    body = {"input": ["The sky is", "Water is"], "task_settings": {"max_new_tokens": 3, "do_sample": False}}
+    response = await client.post(f"/_inference/completion/{GENERATOR}", json=body, params=LOAD)
+    assert response.status_code == 200, response.text
+    results = response.json()["completion"]
+    assert len(results) == 2
+    assert all(isinstance(r["result"], str) and r["result"] for r in results)
+    bad = await client.post(f"/_inference/completion/{GENERATOR}", json={"input": "x", "task_settings": {"top_k": 0}})
+    assert bad.status_code == 400
+    assert "[top_k]" in bad.json()["error"]["reason"]
+
+
+async def test_completion_stream_is_elasticsearch_events_ending_with_done(client: httpx.AsyncClient) -> None:
+    body = {"input": "The sky is", "task_settings": {"max_new_tokens": 4, "do_sample": False}}
+    whole = (await client.post(f"/_inference/completion/{GENERATOR}", json=body, params=LOAD)).json()["completion"][0]["result"]
+    response = await client.post(f"/_inference/completion/{GENERATOR}/_stream", json=body)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = sse_data(response.text)
+    assert events[-1] == "[DONE]"
+    assert "event: message" in response.text
+    deltas = [json.loads(e)["completion"][0]["delta"] for e in events[:-1]]
+    assert "".join(deltas) == whole
+
+
+async def test_chat_completion_streams_chunks_and_refuses_plain_inference(client: httpx.AsyncClient) -> None:
+    body = {"messages": [{"role": "user", "content": "Say hello."}], "max_completion_tokens": 4}
+    response = await client.post(f"/_inference/chat_completion/{GENERATOR}/_stream", json=body)
+    assert response.status_code == 200, response.text
+    chunks = [json.loads(e)["chat_completion"] for e in sse_data(response.text)[:-1]]
+    assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
+    assert chunks[0]["object"] == "chat.completion.chunk"
+    assert chunks[-1]["choices"][0]["finish_reason"] in ("length", "stop")
+    plain = await client.post(f"/_inference/chat_completion/{GENERATOR}", json={"input": "x"})
+    assert plain.status_code == 400
+    assert "only supports streaming" in plain.json()["error"]["reason"]
+    tools = await client.post(f"/_inference/chat_completion/{GENERATOR}/_stream", json={**body, "tools": [{}]})
+    assert tools.status_code == 400

@@ -1,10 +1,16 @@
-"""Server-sent events framing."""
+"""Server-sent events: framing, and streaming responses that fail properly."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import orjson
+from starlette.responses import StreamingResponse
+
+from hfgate.errors import HfGateError
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 def sse(data: Any, *, event: str | None = None) -> bytes:
@@ -14,4 +20,23 @@ def sse(data: Any, *, event: str | None = None) -> bytes:
     return f"{head}data: {payload}\n\n".encode()
 
 
-SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+async def event_stream(events: AsyncIterator[bytes], *, on_error: Callable[[HfGateError], bytes]) -> StreamingResponse:
+    """A ``text/event-stream`` response of ``events``.
+
+    The first event is awaited before answering, so that a failure to start (a model that cannot load,
+    an upstream that refuses) gets its real HTTP status instead of an error after a 200. Once the
+    headers are sent, an error becomes one last event, in the face's shape (``on_error``).
+    """
+    first = await anext(events)
+    return StreamingResponse(_then(first, events, on_error), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+async def _then(
+    first: bytes, events: AsyncIterator[bytes], on_error: Callable[[HfGateError], bytes]
+) -> AsyncIterator[bytes]:
+    yield first
+    try:
+        async for event in events:
+            yield event
+    except HfGateError as exc:
+        yield on_error(exc)

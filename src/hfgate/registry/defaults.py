@@ -28,6 +28,14 @@ DEFAULT_ENDPOINTS: tuple[Endpoint, ...] = (
         },
         chunking_settings=DEFAULT_CHUNKING,
     ),
+    # A completion endpoint that also answers chat_completion (its service offers both): the chat
+    # template comes from the model.
+    Endpoint(
+        inference_id=".smollm2-135m-instruct",
+        task_type=TaskType.COMPLETION,
+        service="local",
+        service_settings={"model": "HuggingFaceTB/SmolLM2-135M-Instruct", "task": "text-generation"},
+    ),
 )
 
 

@@ -20,9 +20,9 @@ from hfgate.api.es import shapes as es_shapes
 from hfgate.api.es.errors import es_error_body
 from hfgate.api.es.requests import chat_request, embed_request, generate_requests, rerank_request
 from hfgate.api.responses import json_response
-from hfgate.api.sse import SSE_HEADERS, sse
+from hfgate.api.sse import event_stream, sse
 from hfgate.chunking import chunk
-from hfgate.errors import BadRequestError, HfGateError, RequestTimeoutError, RequestValidationError
+from hfgate.errors import BadRequestError, RequestTimeoutError, RequestValidationError
 from hfgate.orchestrator import Orchestrator
 from hfgate.orchestrator.config import chunking_for
 from hfgate.registry.endpoint import Endpoint
@@ -142,9 +142,15 @@ async def _infer(
     endpoint = _with_call_settings(orch, await orch.endpoint_for(inference_id, task_type), body)
     try:
         async with asyncio.timeout(seconds):
-            return await HANDLERS[endpoint.task_type](orch, endpoint, body, seconds)
+            return await HANDLERS[_effective(endpoint, task_type)](orch, endpoint, body, seconds)
     except TimeoutError as exc:
         raise RequestTimeoutError(f"Request timed out after [{seconds:g}s]") from exc
+
+
+def _effective(endpoint: Endpoint, task_type: str | None) -> TaskType:
+    """The task to run: the one in the URL (a generating model answers both completion and
+    chat_completion), else the endpoint's own."""
+    return TaskType(task_type) if task_type is not None else endpoint.task_type
 
 
 def _with_call_settings(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any]) -> Endpoint:
@@ -158,17 +164,14 @@ def _with_call_settings(orch: Orchestrator, endpoint: Endpoint, body: dict[str, 
 async def _stream(orch: Orchestrator, request: Request, inference_id: str, task_type: str | None) -> StreamingResponse:
     body = await json_object(request)
     endpoint = _with_call_settings(orch, await orch.endpoint_for(inference_id, task_type), body)
-    if not endpoint.task_type.streams:
+    kind = _effective(endpoint, task_type)
+    if not kind.streams:
         raise BadRequestError(
-            f"Streaming is not allowed for task type [{endpoint.task_type.value}]; it is offered for "
-            "[completion, chat_completion]"
+            f"Streaming is not allowed for task type [{kind.value}]; it is offered for [completion, chat_completion]"
         )
-    build = _chat_events if endpoint.task_type is TaskType.CHAT_COMPLETION else _completion_events
+    build = _chat_events if kind is TaskType.CHAT_COMPLETION else _completion_events
     events = build(orch, endpoint, body)
-    # Wait for the first event before answering, so that a failure to start (a model that cannot
-    # load, an upstream that refuses) gets its real HTTP status instead of an error event after a 200.
-    first = await anext(events)
-    return StreamingResponse(_guarded(first, events), media_type="text/event-stream", headers=SSE_HEADERS)
+    return await event_stream(events, on_error=lambda exc: sse(es_error_body(exc), event="error"))
 
 
 def _completion_events(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any]) -> AsyncIterator[bytes]:
@@ -203,13 +206,3 @@ def _chat_events(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any]) -
         yield sse("[DONE]", event="message")
 
     return events()
-
-
-async def _guarded(first: bytes, events: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    """The events, with an error after the first byte sent as an ``error`` event (headers are gone)."""
-    yield first
-    try:
-        async for event in events:
-            yield event
-    except HfGateError as exc:
-        yield sse(es_error_body(exc), event="error")

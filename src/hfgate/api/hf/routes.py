@@ -13,7 +13,6 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import StreamingResponse
 
 from hfgate.api.body import json_object, typed
 from hfgate.api.deps import OrchestratorDep
@@ -22,7 +21,7 @@ from hfgate.api.hf.errors import render_hf
 from hfgate.api.hf.requests import TgiCall, texts, tgi_call
 from hfgate.api.openai.routes import run_chat, run_completion, run_embeddings
 from hfgate.api.responses import json_response
-from hfgate.api.sse import SSE_HEADERS
+from hfgate.api.sse import event_stream
 from hfgate.errors import BadRequestError, HfGateError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
@@ -163,8 +162,7 @@ async def _collect(
 async def _stream(orch: Orchestrator, endpoint: Endpoint, call: TgiCall) -> Response:
     request = GenerateRequest(prompt=call.prompt, params=orch.generation_params(endpoint, call.params), timeout=TIMEOUT)
     events = _tgi_events(orch, endpoint, request, call)
-    first = await anext(events)
-    return StreamingResponse(_then(first, events), media_type="text/event-stream", headers=SSE_HEADERS)
+    return await event_stream(events, on_error=lambda exc: _tgi_sse(render_hf("/generate_stream", exc)[1]))
 
 
 async def _tgi_events(
@@ -182,16 +180,6 @@ async def _tgi_events(
             detail = {"finish_reason": generated.finish_reason, "generated_tokens": generated.usage.completion_tokens,
                       "seed": call.params.seed}  # fmt: skip
         yield _tgi_sse(shapes.stream_event(index, delta, text=text, detail=detail))
-
-
-async def _then(first: bytes, events: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    yield first
-    try:
-        async for event in events:
-            yield event
-    except HfGateError as exc:
-        _, body = render_hf("/generate_stream", exc)
-        yield _tgi_sse(body)
 
 
 def _tgi_sse(data: dict[str, Any]) -> bytes:

@@ -18,8 +18,8 @@ from hfgate.api.openai import requests as oai
 from hfgate.api.openai import shapes
 from hfgate.api.openai.errors import render_openai
 from hfgate.api.responses import json_response
-from hfgate.api.sse import SSE_HEADERS, sse
-from hfgate.errors import HfGateError, RequestValidationError
+from hfgate.api.sse import event_stream, sse
+from hfgate.errors import RequestValidationError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import ChatRequest, EmbedRequest, GenerateRequest, GenerationDelta, TaskType, Usage
@@ -126,8 +126,7 @@ async def _stream(
     deltas: AsyncIterator[GenerationDelta], *, model: str, include_usage: bool, chat: bool
 ) -> StreamingResponse:
     events = _events(deltas, model=model, include_usage=include_usage, chat=chat)
-    first = await anext(events)  # a failure to start gets its real status, not a 200 stream
-    return StreamingResponse(_then(first, events), media_type="text/event-stream", headers=SSE_HEADERS)
+    return await event_stream(events, on_error=lambda exc: sse(render_openai("/v1", exc)[1]))
 
 
 async def _events(
@@ -146,12 +145,3 @@ async def _events(
         kind = "chat.completion.chunk" if chat else "text_completion"
         yield sse(shapes.usage_chunk(counts, chunk_id=chunk_id, model=model, created=created, kind=kind))
     yield sse("[DONE]")
-
-
-async def _then(first: bytes, events: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    yield first
-    try:
-        async for event in events:
-            yield event
-    except HfGateError as exc:
-        yield sse(render_openai("/v1", exc)[1])

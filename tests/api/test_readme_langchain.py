@@ -1,0 +1,23 @@
+"""The LangChain example in the README runs as printed against a live hfgate."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _example() -> str:
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    return next(b for b in blocks if "langchain_openai" in b)
+
+
+def test_langchain_example_runs(live_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code = _example().replace("http://127.0.0.1:8080", live_url)
+    exec(compile(code, "README.md", "exec"), {})  # noqa: S102 - the README's own example
+    count, size, *answer = capsys.readouterr().out.split(" ", 2)
+    assert (count, size) == ("2", "384")
+    assert answer and answer[0].strip()
