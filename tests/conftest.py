@@ -69,3 +69,13 @@ class app_client:  # noqa: N801 - used like a function: ``async with app_client(
     async def __aexit__(self, *exc: object) -> None:
         await self._http.aclose()
         await self._lifespan.__aexit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def live_url(tmp_path_factory: pytest.TempPathFactory, shared_context: ServiceContext) -> Iterator[str]:
+    """A real hfgate on 127.0.0.1 (SQLite, default endpoints), shared by the session's HTTP tests."""
+    from tests.support.live_server import live_server
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("live"), log_format="text", log_level="warning")
+    with live_server(settings, context=shared_context) as url:
+        yield url

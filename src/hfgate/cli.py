@@ -33,6 +33,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     insecure: Annotated[bool, typer.Option(help="Allow a non-loopback address without API keys.")] = False,
+    preload: Annotated[
+        bool, typer.Option(help="Load the default endpoints' models in the background at start-up.")
+    ] = True,
 ) -> None:
     """Run the HTTP API (configured by HFGATE_* environment variables)."""
     import uvicorn
@@ -40,7 +43,7 @@ def serve(
     from hfgate.api.app import create_app
     from hfgate.config import Settings
 
-    settings = Settings()
+    settings = Settings().model_copy(update={"preload_models": preload})
     if not _is_loopback(host) and not settings.api_keys and not insecure:
         errors.print(
             f"[red]Refusing to listen on {host} without gateway API keys:[/red] anyone who can reach this "
@@ -106,9 +109,7 @@ def create_endpoint(
     setting: Annotated[
         list[str] | None, typer.Option("--setting", help="service setting KEY=VALUE (JSON values allowed).")
     ] = None,
-    task_setting: Annotated[
-        list[str] | None, typer.Option("--task-setting", help="task setting KEY=VALUE.")
-    ] = None,
+    task_setting: Annotated[list[str] | None, typer.Option("--task-setting", help="task setting KEY=VALUE.")] = None,
     skip_validation: Annotated[bool, typer.Option(help="Store without the validation call.")] = False,
     url: UrlOpt = DEFAULT_URL,
     api_key: KeyOpt = None,
@@ -146,9 +147,7 @@ def delete_endpoint(inference_id: str, url: UrlOpt = DEFAULT_URL, api_key: KeyOp
 @app.command()
 def infer(
     inference_id: str,
-    text: Annotated[
-        list[str] | None, typer.Argument(help="Inputs; read from stdin, one per line, if none.")
-    ] = None,
+    text: Annotated[list[str] | None, typer.Argument(help="Inputs; read from stdin, one per line, if none.")] = None,
     query: Annotated[str | None, typer.Option(help="The query, for rerank endpoints.")] = None,
     url: UrlOpt = DEFAULT_URL,
     api_key: KeyOpt = None,
@@ -196,9 +195,7 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         errors.print(f"[red]error {exc.status}[/red] {escape(exc.reason)}")
         raise typer.Exit(1) from exc
     except httpx.TransportError as exc:
-        errors.print(
-            f"[red]cannot reach hfgate[/red]: {escape(str(exc))}. Start it with `hfgate serve` or `make run`."
-        )
+        errors.print(f"[red]cannot reach hfgate[/red]: {escape(str(exc))}. Start it with `hfgate serve` or `make run`.")
         raise typer.Exit(1) from exc
 
 

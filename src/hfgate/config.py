@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0, description="Largest request body accepted.")
     provision_defaults: bool = Field(default=True, description="Create the embedded default endpoints.")
+    preload_models: bool = Field(
+        default=False,
+        description="Load the default endpoints' models in the background at start-up (hfgate serve does).",
+    )
     registry_cache_seconds: float = Field(
         default=1.0, ge=0, description="How long a replica may serve an endpoint's settings from memory."
     )

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from hfgate.config import Settings
+from hfgate.errors import HfGateError
 from hfgate.local.cache import ModelCache
 from hfgate.local.compute import Compute
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.database import make_engine
-from hfgate.registry.defaults import provision_defaults
+from hfgate.registry.defaults import DEFAULT_ENDPOINTS, provision_defaults
 from hfgate.registry.migrations import migrate
 from hfgate.registry.secrets import SecretBox
 from hfgate.registry.store import EndpointStore
@@ -33,6 +34,7 @@ class Runtime:
     services: dict[str, Service]
     orchestrator: Orchestrator
     owns_context: bool = True
+    preloading: asyncio.Task[None] | None = None
 
     @classmethod
     async def start(cls, settings: Settings, *, context: ServiceContext | None = None) -> Runtime:
@@ -50,18 +52,29 @@ class Runtime:
         store = EndpointStore(engine, SecretBox.from_settings(settings))
         if settings.provision_defaults:
             await asyncio.to_thread(provision_defaults, store)
-        context = ServiceContext(
-            settings=settings,
-            models=ModelCache(budget_bytes=settings.local_memory_mb * 1024 * 1024),
-            compute=Compute(),
-        )
-        services = {name: service(context) for name, service in SERVICES.items()}
-        orchestrator = Orchestrator(
-            store=store, services=services, cache_seconds=settings.registry_cache_seconds
-        )
-        return cls(settings, engine, store, context, services, orchestrator)
+        shared = context or new_context(settings)
+        services = {name: service(shared) for name, service in SERVICES.items()}
+        orchestrator = Orchestrator(store=store, services=services, cache_seconds=settings.registry_cache_seconds)
+        runtime = cls(settings, engine, store, shared, services, orchestrator, owns_context=context is None)
+        if settings.preload_models:
+            runtime.preloading = asyncio.create_task(runtime.preload())
+        return runtime
+
+    async def preload(self) -> None:
+        """Load the default endpoints' models, so the first request does not wait for them."""
+        for default in DEFAULT_ENDPOINTS:
+            try:
+                endpoint = await asyncio.to_thread(self.store.get, default.inference_id)
+                await self.services[endpoint.service].warm(endpoint)
+            except HfGateError as exc:  # a deleted default, a missing package: the request will say so
+                log.warning(
+                    "preload skipped",
+                    extra={"event": "model.preload.skip", "endpoint": default.inference_id, "reason": exc.reason},
+                )
 
     async def aclose(self) -> None:
+        if self.preloading is not None:
+            self.preloading.cancel()
         for service in self.services.values():
             await service.aclose()
         if self.owns_context:

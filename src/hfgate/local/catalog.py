@@ -47,9 +47,7 @@ KNOWN_MODELS: dict[str, PackagedModel] = {
     ),
 }
 
-_ALIASES = {name.lower(): name for name in KNOWN_MODELS} | {
-    name.split("/")[-1].lower(): name for name in KNOWN_MODELS
-}
+_ALIASES = {name.lower(): name for name in KNOWN_MODELS} | {name.split("/")[-1].lower(): name for name in KNOWN_MODELS}
 
 
 def resolve_model(name: str, *, gguf_file: str | None = None) -> ModelLocation:

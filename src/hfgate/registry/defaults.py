@@ -34,7 +34,13 @@ DEFAULT_ENDPOINTS: tuple[Endpoint, ...] = (
         inference_id=".smollm2-135m-instruct",
         task_type=TaskType.COMPLETION,
         service="local",
-        service_settings={"model": "HuggingFaceTB/SmolLM2-135M-Instruct", "task": "text-generation"},
+        service_settings={
+            "model": "HuggingFaceTB/SmolLM2-135M-Instruct",
+            "task": "text-generation",
+            "engine": "transformers",
+            "dtype": "bfloat16",
+        },
+        task_settings={"max_new_tokens": 256},
     ),
 )
 
@@ -45,8 +51,6 @@ def provision_defaults(store: EndpointStore) -> list[str]:
     for default in DEFAULT_ENDPOINTS:
         if not store.provision(default.evolve()):
             continue
-        log.info(
-            "default endpoint created", extra={"event": "endpoint.default", "endpoint": default.inference_id}
-        )
+        log.info("default endpoint created", extra={"event": "endpoint.default", "endpoint": default.inference_id})
         created.append(default.inference_id)
     return created

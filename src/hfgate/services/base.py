@@ -72,6 +72,9 @@ class Service:
         """
         return endpoint
 
+    async def warm(self, endpoint: Endpoint) -> None:
+        """Load what ``endpoint`` needs (a model, a connection) before its first request; optional."""
+
     async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
         raise self._unsupported(endpoint)
 
@@ -103,6 +106,4 @@ class Service:
         """Release connections and threads; called once when the app stops."""
 
     def _unsupported(self, endpoint: Endpoint) -> BadRequestError:
-        return BadRequestError(
-            f"The [{self.name}] service does not support task type [{endpoint.task_type.value}]"
-        )
+        return BadRequestError(f"The [{self.name}] service does not support task type [{endpoint.task_type.value}]")

@@ -1,0 +1,310 @@
+"""Local generation: hfgate's engine vs transformers ``generate`` vs llama.cpp, SmolLM2-135M-Instruct GGUF.
+
+Systems, measured interleaved in each round on the same 8 chat prompts, greedy, ``--new-tokens`` new
+tokens each (end-of-sequence ignored so every system writes the same number), medians over rounds:
+
+- ``hf-fp32`` / ``hf-bf16``: transformers ``model.generate`` on the GGUF converted by hfgate, one
+  prompt, then the 8 prompts as one left-padded batch: the baselines.
+- ``hfgate-fp32`` / ``hfgate-bf16``: hfgate's engine in this process (continuous batching scheduler,
+  each step on the compute thread): one stream, then 8 streams submitted together.
+- ``hfgate-llama.cpp``: hfgate's engine with its optional llama.cpp decode batch (same scheduler).
+- ``llama.cpp``: llama-cpp-python's low-level API on the same GGUF file (Q4_1 weights), one sequence,
+  then 8 sequences decoded in one batch (``llama_batch`` with 8 sequence ids), 2 threads, greedy argmax.
+  Skipped when llama-cpp-python is not installed.
+
+For each: tokens/s of one stream, aggregate tokens/s of 8 streams, time to first token (one stream;
+for 8 streams the median over streams), CPU seconds per 1000 generated tokens (this process), and
+whether each stream's greedy tokens equal transformers fp32 on that prompt alone (and for how
+many first tokens they agree). ``--memory`` also reports the resident memory of a fresh
+process with both default models loaded through the ``local`` service.
+Other engineers load this machine too: compare ratios within one run, not absolute figures.
+
+Run: ``.venv/bin/python bench/generation_bench.py [--rounds 3] [--new-tokens 64] [--memory]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ctypes
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import torch
+import transformers
+
+from hfgate.config import Settings
+from hfgate.local.catalog import resolve_model
+from hfgate.local.compute import Compute
+from hfgate.local.generation.engine import TextGenerator
+from hfgate.local.generation.gguf_cache import ensure_converted
+from hfgate.local.generation.loading import load_language_model, load_llama_cpp_model
+from hfgate.local.generation.params import DecodingParams
+
+QUESTIONS = [
+    "What is the capital of France?",
+    "Write a haiku about the sea.",
+    "List three primary colors.",
+    "Who wrote Hamlet?",
+    "Explain photosynthesis in one sentence.",
+    "Give me a tip for learning Python.",
+    "What is 12 times 12?",
+    "Describe a cat to someone who has never seen one.",
+]
+
+
+@dataclass(slots=True)
+class Run:
+    """One measurement: wall seconds, CPU seconds, time to first token, tokens written."""
+
+    seconds: float
+    cpu: float
+    ttft: float | None
+    tokens: list[list[int]]
+
+    @property
+    def count(self) -> int:
+        return sum(len(t) for t in self.tokens)
+
+
+@dataclass(slots=True)
+class Figures:
+    one: list[Run] = field(default_factory=list)
+    eight: list[Run] = field(default_factory=list)
+
+
+def timed(fn: Callable[[], tuple[list[list[int]], float | None]]) -> Run:
+    wall, cpu = time.perf_counter(), time.process_time()
+    tokens, ttft = fn()
+    return Run(time.perf_counter() - wall, time.process_time() - cpu, ttft, tokens)
+
+
+# -- transformers generate ------------------------------------------------------------------------
+
+
+def hf_generate(model: Any, tokenizer: Any, prompts: list[list[int]], new: int) -> tuple[list[list[int]], None]:
+    width = max(len(p) for p in prompts)
+    ids = torch.tensor([[tokenizer.pad_token_id] * (width - len(p)) + p for p in prompts])
+    mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+    with torch.inference_mode():
+        out = model.generate(
+            input_ids=ids, attention_mask=mask, max_new_tokens=new, min_new_tokens=new, do_sample=False
+        )
+    return [row[width:].tolist() for row in out], None
+
+
+# -- hfgate engine --------------------------------------------------------------------------------
+
+
+def hfgate_generate(generator: TextGenerator, prompts: list[list[int]], new: int) -> tuple[list[list[int]], float]:
+    async def one(prompt: list[int], started: float) -> tuple[list[int], float]:
+        tokens: list[int] = []
+        first = 0.0
+        async for delta in generator.stream(prompt, DecodingParams(max_new_tokens=new)):
+            first = first or time.perf_counter() - started
+            tokens.append(int(delta.token_id or 0))
+        return tokens, first
+
+    async def run() -> list[tuple[list[int], float]]:
+        started = time.perf_counter()
+        return await asyncio.gather(*(one(p, started) for p in prompts))
+
+    results = asyncio.run(run())
+    return [r[0] for r in results], statistics.median(r[1] for r in results)
+
+
+# -- llama.cpp ------------------------------------------------------------------------------------
+
+
+class LlamaCpp:
+    """Batched greedy decoding with llama.cpp's C API (what llama-server does for parallel slots)."""
+
+    def __init__(self, gguf: Path, *, sequences: int, context: int) -> None:
+        import llama_cpp
+
+        self.api = llama_cpp
+        llama_cpp.llama_backend_init()
+        self.model = llama_cpp.llama_model_load_from_file(str(gguf).encode(), llama_cpp.llama_model_default_params())
+        params = llama_cpp.llama_context_default_params()
+        params.n_ctx, params.n_batch, params.n_seq_max = context, context, sequences
+        params.n_threads = params.n_threads_batch = os.cpu_count() or 2
+        self.ctx = llama_cpp.llama_init_from_model(self.model, params)
+        self.vocab = llama_cpp.llama_n_vocab(llama_cpp.llama_model_get_vocab(self.model))
+        self.batch = llama_cpp.llama_batch_init(context, 0, sequences)
+
+    def generate(self, prompts: list[list[int]], new: int) -> tuple[list[list[int]], float]:
+        api = self.api
+        api.llama_memory_clear(api.llama_get_memory(self.ctx), True)
+        started = time.perf_counter()
+        outputs: list[list[int]] = [[] for _ in prompts]
+        firsts: list[float] = []
+        for seq, prompt in enumerate(prompts):  # prefill one by one, as requests arrive
+            self._fill([(t, i, seq, i == len(prompt) - 1) for i, t in enumerate(prompt)])
+            outputs[seq].append(self._argmax(len(prompt) - 1))
+            firsts.append(time.perf_counter() - started)
+        for step in range(new - 1):
+            pairs = enumerate(zip(prompts, outputs, strict=True))
+            self._fill([(out[-1], len(p) + step, s, True) for s, (p, out) in pairs])
+            for s, out in enumerate(outputs):
+                out.append(self._argmax(s))
+        return outputs, statistics.median(firsts)
+
+    def _fill(self, items: list[tuple[int, int, int, bool]]) -> None:
+        batch = self.batch
+        batch.n_tokens = len(items)
+        for i, (token, pos, seq, logits) in enumerate(items):
+            batch.token[i], batch.pos[i], batch.n_seq_id[i] = token, pos, 1
+            batch.seq_id[i][0], batch.logits[i] = seq, logits
+        if self.api.llama_decode(self.ctx, batch) != 0:
+            raise RuntimeError("llama_decode failed")
+
+    def _argmax(self, index: int) -> int:
+        import numpy as np
+
+        pointer = self.api.llama_get_logits_ith(self.ctx, index)
+        row = np.ctypeslib.as_array(ctypes.cast(pointer, ctypes.POINTER(ctypes.c_float)), shape=(self.vocab,))
+        return int(row.argmax())
+
+
+# -- the run --------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--new-tokens", type=int, default=64)
+    parser.add_argument("--memory", action="store_true", help="also measure RSS with both default models")
+    args = parser.parse_args()
+    torch.set_num_threads(os.cpu_count() or 2)
+    location = resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct")
+    converted = ensure_converted(location, models_dir=Settings().data_dir / "models")
+    tokenizer = transformers.AutoTokenizer.from_pretrained(converted)
+    prompts = [
+        tokenizer(tokenizer.apply_chat_template([{"role": "user", "content": q}], tokenize=False,
+                  add_generation_prompt=True), add_special_tokens=False)["input_ids"]
+        for q in QUESTIONS
+    ]  # fmt: skip
+    systems = build_systems(converted, location, tokenizer, args.new_tokens, prompts)
+    figures = {name: Figures() for name in systems}
+    reference = exact_reference(converted, prompts, args.new_tokens)
+    for round_number in range(args.rounds):
+        for name, run in systems.items():
+            figures[name].one.append(timed(lambda run=run: run(prompts[:1])))
+            figures[name].eight.append(timed(lambda run=run: run(prompts)))
+        print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr)
+    report(figures, reference, args)
+    if args.memory:
+        print(f"\nResident memory with both default models loaded: {measure_memory()}")
+
+
+def exact_reference(converted: Path, prompts: list[list[int]], new: int) -> list[list[int]]:
+    """transformers fp32 greedy on each prompt alone, up to its end-of-sequence token.
+
+    Every system is compared on these tokens only: past the end of sequence, ``min_new_tokens`` makes
+    ``generate`` pick the second-best token while the other systems decode the end-of-sequence token
+    on, so their outputs differ there by construction.
+    """
+    model = transformers.AutoModelForCausalLM.from_pretrained(converted, dtype=torch.float32).eval()
+    reference = []
+    for prompt in prompts:
+        with torch.inference_mode():
+            out = model.generate(input_ids=torch.tensor([prompt]), max_new_tokens=new, do_sample=False)
+        tokens = out[0, len(prompt) :].tolist()
+        reference.append(tokens[:-1] if tokens[-1] == model.generation_config.eos_token_id else tokens)
+    return reference
+
+
+def build_systems(
+    converted: Path, location: Any, tokenizer: Any, new: int, prompts: list[list[int]]
+) -> dict[str, Callable[[list[list[int]]], tuple[list[list[int]], float | None]]]:
+    systems: dict[str, Callable[[list[list[int]]], tuple[list[list[int]], float | None]]] = {}
+    compute = Compute()
+    for dtype in ("float32", "bfloat16"):
+        model = transformers.AutoModelForCausalLM.from_pretrained(converted, dtype=getattr(torch, dtype)).eval()
+        systems[f"hf-{dtype}"] = lambda p, m=model: hf_generate(m, tokenizer, p, new)
+        lm = load_language_model(converted, task="text-generation", dtype=dtype)
+        lm.eos_ids = frozenset()  # write every token, as the other systems do
+        generator = TextGenerator(lm, compute=compute)
+        systems[f"hfgate-{dtype}"] = lambda p, g=generator: hfgate_generate(g, p, new)
+    try:
+        context = len(prompts) * (max(len(p) for p in prompts) + new + 8)
+        llama = LlamaCpp(location.path / location.gguf_file, sequences=len(prompts), context=context)
+        systems["llama.cpp"] = lambda p: llama.generate(p, new)
+        lm = load_llama_cpp_model(location.path / location.gguf_file, tokenizer_path=converted, max_rows=16)
+        lm.eos_ids = frozenset()
+        generator = TextGenerator(lm, compute=compute)
+        systems["hfgate-llama.cpp"] = lambda p, g=generator: hfgate_generate(g, p, new)
+    except ImportError:
+        print("llama-cpp-python is not installed: llama.cpp skipped", file=sys.stderr)
+    return systems
+
+
+def report(figures: dict[str, Figures], reference: list[list[int]], args: argparse.Namespace) -> None:
+    print(f"\nSmolLM2-135M-Instruct, {args.new_tokens} new tokens, greedy, median of {args.rounds} rounds")
+    print("| system | 1 stream tok/s | 8 streams tok/s | 8 / 1 | TTFT 1 (ms) | TTFT 8 (ms) "
+          "| CPU s / 1k tok (8) | 8 streams = fp32 alone (to EOS) | same first tokens (median) |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---|---:|")
+    for name, fig in figures.items():
+        one = statistics.median(r.count / r.seconds for r in fig.one)
+        eight = statistics.median(r.count / r.seconds for r in fig.eight)
+        ttft = [statistics.median(r.ttft for r in runs if r.ttft is not None) if runs[0].ttft else None
+                for runs in (fig.one, fig.eight)]  # fmt: skip
+        cpu = statistics.median(1000 * r.cpu / r.count for r in fig.eight)
+        pairs = list(zip(fig.eight[-1].tokens, reference, strict=True))
+        same = sum(tokens[: len(ref)] == ref for tokens, ref in pairs)
+        prefix = statistics.median(_common_prefix(tokens, ref) for tokens, ref in pairs)
+        shown = ["-" if t is None else f"{1000 * t:.0f}" for t in ttft]
+        print(f"| {name} | {one:.1f} | {eight:.1f} | {eight / one:.2f} | {shown[0]} | {shown[1]} "
+              f"| {cpu:.1f} | {same}/8 | {prefix:.0f} |")  # fmt: skip
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+
+
+def measure_memory() -> str:
+    """RSS of a fresh process that loads both default models through the ``local`` service."""
+    code = """
+import asyncio, os
+from pathlib import Path
+from hfgate.config import Settings
+from hfgate.runtime import new_context
+from hfgate.services.local import LocalService
+from hfgate.registry.endpoint import Endpoint
+from hfgate.tasks import TaskType, EmbedRequest, GenerateRequest, GenerationParams
+async def main():
+    ctx = new_context(Settings(data_dir=Path(os.environ["BENCH_DATA"])))
+    service = LocalService(ctx)
+    embed = Endpoint(inference_id="e", task_type=TaskType.TEXT_EMBEDDING, service="local",
+                     service_settings={"model": "sentence-transformers/all-MiniLM-L6-v2"})
+    chat = Endpoint(inference_id="c", task_type=TaskType.COMPLETION, service="local",
+                    service_settings={"model": "HuggingFaceTB/SmolLM2-135M-Instruct"})
+    await service.embed(embed, EmbedRequest(texts=("hello",)))
+    await service.generate(chat, GenerateRequest(prompt="Hi", params=GenerationParams(max_new_tokens=8)))
+    status = Path("/proc/self/status").read_text().splitlines()
+    print(" ".join(line.split(":")[0] + "=" + line.split(":")[1].strip() for line in status
+                   if line.startswith(("VmRSS", "VmHWM"))))
+    ctx.compute.close()
+asyncio.run(main())
+"""
+    with tempfile.TemporaryDirectory() as data:
+        # the converted GGUF cache of the default data dir is reused, as after a restart
+        os.symlink(Settings().data_dir / "models", Path(data) / "models")
+        env = {**os.environ, "BENCH_DATA": data}
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return done.stdout.strip().splitlines()[-1]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""What a decode batch offers the scheduler, whatever the model's architecture."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class DecodeBatch(Protocol):
+    """Rows of generations that advance one token per :meth:`step`, each row its own request.
+
+    Rows are numbered in the order they joined; :meth:`retain` renumbers the survivors in order.
+    Every method runs on the compute thread.
+    """
+
+    penalize_prompt: bool
+
+    def prefill(self, prompt_ids: list[int]) -> Any:
+        """Read a new request's prompt, add it as the last row; the scores for its first token."""
+        ...
+
+    def step(self, tokens: list[int]) -> Any:
+        """Feed each row its latest token; the scores for every row's next token, one row each."""
+        ...
+
+    def retain(self, rows: list[int]) -> None:
+        """Keep only ``rows`` (finished and cancelled requests leave the batch)."""
+        ...

@@ -1,0 +1,71 @@
+"""GGUF weights converted once to safetensors and kept on disk, so later loads take a second.
+
+transformers reads GGUF by dequantizing every tensor, which takes 15 s or more for even a small model.
+The first load writes the dequantized model, its tokenizer and chat template to a directory under
+``<data_dir>/models``, named after the GGUF file's name, size and modification time; a changed file gets
+a new directory. The directory appears atomically (written aside, then renamed), so a crash mid-way
+leaves no half-written model behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+from hfgate.local.catalog import ModelLocation
+from hfgate.local.generation.architecture import auto_model_class, detect_task
+
+log = logging.getLogger("hfgate.local")
+
+
+def converted_path(location: ModelLocation, *, models_dir: Path) -> Path:
+    """Where the converted copy of ``location``'s GGUF file lives (or will live)."""
+    assert location.gguf_file is not None
+    gguf = location.path / location.gguf_file
+    stat = gguf.stat()
+    return models_dir / f"{gguf.stem}-{stat.st_size}-{stat.st_mtime_ns}"
+
+
+def ensure_converted(location: ModelLocation, *, models_dir: Path) -> Path:
+    """A transformers model directory for ``location``: the model itself, or its converted GGUF.
+
+    Example:
+        >>> # path = ensure_converted(resolve_model("SmolLM2-135M-Instruct"), models_dir=data / "models")
+    """
+    if location.gguf_file is None:
+        return location.path
+    target = converted_path(location, models_dir=models_dir)
+    if not target.is_dir():
+        _convert(location, target)
+    return target
+
+
+def _convert(location: ModelLocation, target: Path) -> None:
+    import transformers
+    from safetensors.torch import save_model
+
+    assert location.gguf_file is not None
+    log.info(
+        "converting GGUF weights (once; later loads read the converted copy)",
+        extra={"event": "model.gguf.convert", "model": location.model_id, "target": str(target)},
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = {"pretrained_model_name_or_path": location.path, "gguf_file": location.gguf_file}
+    tokenizer = transformers.AutoTokenizer.from_pretrained(**source)
+    model = auto_model_class(detect_task(location)).from_pretrained(**source)
+    # The config still says "gguf-quantized"; the saved weights are plain floats.
+    model.config.quantization_config = None
+    del model.config.quantization_config
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".converting-") as scratch:
+        work = Path(scratch) / "model"
+        work.mkdir()
+        save_model(model, str(work / "model.safetensors"))
+        model.config.save_pretrained(work)
+        model.generation_config.save_pretrained(work)
+        tokenizer.save_pretrained(work)
+        try:
+            work.rename(target)
+        except OSError:  # another process converted it meanwhile
+            shutil.rmtree(work, ignore_errors=True)

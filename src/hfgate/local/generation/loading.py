@@ -1,0 +1,120 @@
+"""Loading a generation model and its tokenizer, for the transformers engine or the llama.cpp engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hfgate.errors import BadRequestError
+from hfgate.local.catalog import ModelLocation
+from hfgate.local.generation.architecture import GenerationTask, auto_model_class, detect_task
+from hfgate.local.generation.batch import DecodeBatch
+from hfgate.local.runtime import import_torch_stack
+
+DTYPES = ("float32", "bfloat16")
+
+
+@dataclass(slots=True, kw_only=True)
+class LanguageModel:
+    """A loaded model with what decoding needs to know about it.
+
+    ``make_batch`` builds the engine's decode batch; ``model`` is the engine's own model object.
+    """
+
+    model: Any
+    tokenizer: Any
+    task: GenerationTask
+    eos_ids: frozenset[int]
+    max_positions: int | None
+    memory_bytes: int
+    make_batch: Callable[[], DecodeBatch]
+
+
+def load_language_model(path: Path, *, task: GenerationTask, dtype: str, threads: int = 0) -> LanguageModel:
+    """Load the transformers model in ``path`` for ``task``, its weights cast to ``dtype`` (:data:`DTYPES`).
+
+    Example:
+        >>> # lm = load_language_model(Path("/models/t5-small"), task="text2text-generation", dtype="float32")
+    """
+    torch, transformers = import_torch_stack("transformers")
+    from hfgate.local.generation.causal_batch import CausalBatch
+    from hfgate.local.generation.seq2seq_batch import Seq2SeqBatch
+
+    if threads:
+        torch.set_num_threads(threads)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
+    model = auto_model_class(task).from_pretrained(path, dtype=getattr(torch, dtype), local_files_only=True).eval()
+    batch_class = Seq2SeqBatch if task == "text2text-generation" else CausalBatch
+    return LanguageModel(
+        model=model,
+        tokenizer=tokenizer,
+        task=task,
+        eos_ids=_eos_ids(model.generation_config.eos_token_id, tokenizer),
+        max_positions=getattr(model.config, "max_position_embeddings", None),
+        memory_bytes=sum(p.numel() * p.element_size() for p in model.parameters()),
+        make_batch=lambda: batch_class(model),
+    )
+
+
+def load_llama_cpp_model(gguf: Path | None, *, tokenizer_path: Path, max_rows: int, threads: int = 0) -> LanguageModel:
+    """Load a GGUF decoder-only model with llama.cpp; the tokenizer comes from ``tokenizer_path``.
+
+    Raises:
+        BadRequestError: the model is not GGUF, or llama-cpp-python is not installed.
+    """
+    if gguf is None:
+        raise BadRequestError(
+            "The [llama.cpp] engine runs GGUF models only; give [service_settings.gguf_file] or use the "
+            "[transformers] engine",
+            param="service_settings.engine",
+        )
+    _, transformers = import_torch_stack("transformers")
+    from hfgate.local.generation.llama_cpp_batch import LlamaCppBatch, LlamaCppModel
+
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tokenizer_path, local_files_only=True)
+    config = transformers.AutoConfig.from_pretrained(tokenizer_path, local_files_only=True)
+    context = int(getattr(config, "max_position_embeddings", 4096))
+    model = LlamaCppModel(gguf, max_rows=max_rows, context=context, threads=threads)
+    return LanguageModel(
+        model=model,
+        tokenizer=tokenizer,
+        task="text-generation",
+        eos_ids=_eos_ids(config.eos_token_id, tokenizer),
+        max_positions=context,
+        memory_bytes=model.memory_bytes,
+        make_batch=lambda: LlamaCppBatch(model),
+    )
+
+
+def _eos_ids(configured: int | list[int] | None, tokenizer: Any) -> frozenset[int]:
+    """End-of-sequence tokens: the model's configured ones (one or a list) and the tokenizer's."""
+    ids = set(configured if isinstance(configured, list) else [configured])
+    ids.add(tokenizer.eos_token_id)
+    return frozenset(int(i) for i in ids if i is not None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelSource:
+    """Where a model's files are and how to load them: the original (GGUF or not) and the converted copy."""
+
+    location: ModelLocation
+    converted: Path
+    dtype: str
+    threads: int = 0
+    max_rows: int = 16
+
+    @property
+    def gguf(self) -> Path | None:
+        return self.location.path / self.location.gguf_file if self.location.gguf_file else None
+
+
+ENGINE_LOADERS: dict[str, Callable[[ModelSource], LanguageModel]] = {
+    "transformers": lambda s: load_language_model(
+        s.converted, task=detect_task(s.location), dtype=s.dtype, threads=s.threads
+    ),
+    "llama.cpp": lambda s: load_llama_cpp_model(
+        s.gguf, tokenizer_path=s.converted, max_rows=s.max_rows, threads=s.threads
+    ),
+}

@@ -1,0 +1,88 @@
+"""Generation parameters as a request gives them, merged with the endpoint's defaults and checked."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hfgate.errors import BadRequestError
+from hfgate.tasks import GenerationParams
+
+DEFAULT_MAX_NEW_TOKENS = 256
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecodingParams:
+    """Every control of one generation, with nothing left unset.
+
+    ``top_k`` 0 and ``top_p`` 1.0 switch those filters off; ``do_sample`` False (or a temperature of 0)
+    picks the most likely token at each step.
+    """
+
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
+    do_sample: bool = False
+    temperature: float = 1.0
+    top_p: float = 1.0
+    top_k: int = 0
+    repetition_penalty: float = 1.0
+    seed: int | None = None
+    stop: tuple[str, ...] = ()
+
+    @property
+    def greedy(self) -> bool:
+        return not self.do_sample or self.temperature == 0
+
+
+def resolve_params(params: GenerationParams, defaults: Mapping[str, Any]) -> DecodingParams:
+    """``params`` where given, else the endpoint's ``defaults`` (its ``task_settings``), else ours.
+
+    Sampling is on when ``do_sample`` says so or, if it is unset, when a temperature above 0 is set.
+
+    Raises:
+        BadRequestError: a value is out of range; the reason names the parameter.
+
+    Example:
+        >>> resolve_params(GenerationParams(temperature=0.7), {"max_new_tokens": 20}).do_sample
+        True
+    """
+
+    def pick(name: str, fallback: Any) -> Any:
+        given = getattr(params, name)
+        return given if given is not None else defaults.get(name, fallback)
+
+    temperature = pick("temperature", None)
+    do_sample = pick("do_sample", None)
+    resolved = DecodingParams(
+        max_new_tokens=int(pick("max_new_tokens", DEFAULT_MAX_NEW_TOKENS)),
+        do_sample=bool(do_sample) if do_sample is not None else bool(temperature),
+        temperature=float(temperature if temperature is not None else 1.0),
+        top_p=float(pick("top_p", 1.0)),
+        top_k=int(pick("top_k", 0)),
+        repetition_penalty=float(pick("repetition_penalty", 1.0)),
+        seed=pick("seed", None),
+        stop=tuple(params.stop) or tuple(defaults.get("stop", ())),
+    )
+    _check(resolved)
+    return resolved
+
+
+def _check(params: DecodingParams) -> None:
+    problems = {
+        "max_new_tokens": params.max_new_tokens < 1,
+        "temperature": params.temperature < 0,
+        "top_p": not 0 < params.top_p <= 1,
+        "top_k": params.top_k < 0,
+        "repetition_penalty": params.repetition_penalty <= 0,
+    }
+    ranges = {
+        "max_new_tokens": "a positive integer",
+        "temperature": "greater than or equal to [0]",
+        "top_p": "greater than [0] and at most [1]",
+        "top_k": "greater than or equal to [0]",
+        "repetition_penalty": "greater than [0]",
+    }
+    for name, bad in problems.items():
+        if bad:
+            value = getattr(params, name)
+            raise BadRequestError(f"Invalid value [{value}]. [{name}] must be {ranges[name]}", param=name)

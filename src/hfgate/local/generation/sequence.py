@@ -1,0 +1,78 @@
+"""One request while it generates: its tokens, its text so far, and the queue its consumer reads."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hfgate.local.generation.detokenizer import IncrementalDetokenizer
+from hfgate.local.generation.params import DecodingParams
+from hfgate.local.generation.stops import StopMatcher
+from hfgate.tasks import FinishReason, GenerationDelta, Usage
+
+Picker = Callable[[Any, list[int]], int]
+
+
+@dataclass(slots=True, eq=False)
+class Sequence:
+    """A generation in progress.
+
+    The scheduler feeds it tokens with :meth:`accept`; it turns them into text deltas (stop strings held
+    back), decides when it is finished, and queues deltas for the consumer. ``cancelled`` is set when the
+    consumer goes away, and the scheduler then drops the sequence from the batch.
+    """
+
+    prompt_ids: list[int]
+    params: DecodingParams
+    detokenizer: IncrementalDetokenizer
+    pick: Picker
+    eos_ids: frozenset[int]
+    penalize_prompt: bool = True
+    generated: list[int] = field(default_factory=list)
+    finish_reason: FinishReason | None = None
+    cancelled: bool = False
+    queue: asyncio.Queue[GenerationDelta | BaseException] = field(default_factory=asyncio.Queue)
+    _stops: StopMatcher = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._stops = StopMatcher(self.params.stop)
+
+    @property
+    def done(self) -> bool:
+        return self.finish_reason is not None or self.cancelled
+
+    @property
+    def last_token(self) -> int:
+        return self.generated[-1]
+
+    @property
+    def history(self) -> list[int]:
+        """Tokens the repetition penalty looks at."""
+        return self.prompt_ids + self.generated if self.penalize_prompt else self.generated
+
+    def accept(self, token_id: int) -> None:
+        """Take the next token; queue the text it releases, and the end when it is the last."""
+        self.generated.append(token_id)
+        if token_id in self.eos_ids:
+            self._finish("eos_token", self._stops.flush(), token_id)
+            return
+        text, stopped = self._stops.feed(self.detokenizer.add(token_id))
+        if stopped:
+            self._finish("stop_sequence", text, token_id)
+        elif len(self.generated) >= self.params.max_new_tokens:
+            self._finish("length", text + self._stops.flush(), token_id)
+        else:  # one delta per token, even when its text is held back or not complete yet
+            self.queue.put_nowait(GenerationDelta(text=text, token_id=token_id))
+
+    def fail(self, error: BaseException) -> None:
+        """End the sequence with ``error``, which its consumer will raise."""
+        if self.finish_reason is None:
+            self.cancelled = True
+            self.queue.put_nowait(error)
+
+    def _finish(self, reason: FinishReason, text: str, token_id: int) -> None:
+        self.finish_reason = reason
+        usage = Usage(prompt_tokens=len(self.prompt_ids), completion_tokens=len(self.generated))
+        self.queue.put_nowait(GenerationDelta(text=text, token_id=token_id, finish_reason=reason, usage=usage))
