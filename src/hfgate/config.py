@@ -45,6 +45,11 @@ class Settings(BaseSettings):
         default=1.0, ge=0, description="How long a replica may serve an endpoint's settings from memory."
     )
     local_memory_mb: int = Field(default=4096, gt=0, description="Memory budget of loaded local models.")
+    local_max_batch_tokens: int = Field(
+        default=1024, gt=0, description="Padded tokens (texts × longest) per local embedding pass."
+    )
+    local_max_batch_size: int = Field(default=32, gt=0, description="Texts per local embedding pass.")
+    local_queue_size: int = Field(default=2048, gt=0, description="Texts waiting for a local model before 429.")
     local_threads: int = Field(default=0, ge=0, description="Torch threads for local models; 0 = all cores.")
     hf_inference_url: str = Field(
         default="https://router.huggingface.co/hf-inference",

@@ -91,3 +91,8 @@ def test_tgi_validation_error_shape(live_url: str) -> None:
     assert "model_kwargs" in response.json()["error"]
     with pytest.raises(HfHubHTTPError):
         hf(live_url, "nope").feature_extraction("x")
+
+
+def test_tokenize_uses_the_generation_models_own_tokenizer(live_url: str) -> None:
+    tokens = httpx.post(f"{live_url}/hf/{GENERATOR}/tokenize", json={"inputs": "Hello there"}, timeout=120).json()
+    assert [(t["text"], t["start"], t["stop"]) for t in tokens[0]] == [("Hello", 0, 5), (" there", 5, 11)]

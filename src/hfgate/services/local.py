@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from hfgate.errors import BadRequestError, RequestTimeoutError
+from hfgate.local.batching import BatchLimits
 from hfgate.local.catalog import ModelLocation, resolve_model
-from hfgate.local.embedding import SentenceEmbedder
+from hfgate.local.embedding import AUTO_ENGINE, ENGINES, SentenceEmbedder
 from hfgate.local.generation.architecture import GENERATION_TASKS, detect_task
 from hfgate.local.generation.params import resolve_params
+from hfgate.local.tokenizer import ModelTokenizer
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import Service
 from hfgate.services.embedding_shape import SIMILARITIES, record_embedding_shape
@@ -25,6 +27,7 @@ from hfgate.tasks import (
     GenerationDelta,
     GenerationParams,
     TaskType,
+    TokenSpan,
     Usage,
 )
 
@@ -87,6 +90,16 @@ class LocalService(Service):
         ),
         SettingSpec(
             name="engine",
+            choices=(AUTO_ENGINE, *ENGINES),
+            default=AUTO_ENGINE,
+            task_types=_EMBEDDING,
+            label="Engine",
+            description="How an embedding model computes: auto (bfloat16 where the CPU has it natively, else "
+            "ONNX Runtime), onnx (sentence-transformers' exact vectors), torch, torch-bf16, torch-amp, or "
+            "onnx-int8 (fastest, approximate).",
+        ),
+        SettingSpec(
+            name="engine",
             choices=("transformers", "llama.cpp"),
             default="transformers",
             task_types=_GENERATING,
@@ -110,6 +123,14 @@ class LocalService(Service):
             return await self._record_task(endpoint)
         return await record_embedding_shape(self, endpoint, timeout=timeout)
 
+    async def tokenize(
+        self, endpoint: Endpoint, texts: Sequence[str], *, add_special_tokens: bool = True
+    ) -> list[list[TokenSpan]]:
+        location = self._location(endpoint)
+        key = f"tokenizer:{location.path}:{location.gguf_file or ''}"
+        tokenizer = await self.context.models.get(key, lambda: ModelTokenizer(location))
+        return [tokenizer.spans(text, add_special_tokens=add_special_tokens) for text in texts]
+
     async def warm(self, endpoint: Endpoint) -> None:
         if endpoint.task_type in _GENERATING:
             await self._generator(endpoint)
@@ -123,11 +144,21 @@ class LocalService(Service):
         return EmbeddingResult(embeddings=vectors, usage=usage)
 
     async def _embedder(self, endpoint: Endpoint) -> SentenceEmbedder:
-        location = resolve_model(endpoint.service_settings["model"])
-        threads, compute = self.context.settings.local_threads, self.context.compute
+        model = endpoint.service_settings["model"]
+        engine = endpoint.service_settings.get("engine") or AUTO_ENGINE
+        location = resolve_model(model)
+        settings, compute = self.context.settings, self.context.compute
         return await self.context.models.get(
-            f"embedding:{location.path}",
-            lambda: SentenceEmbedder(location.path, compute=compute, threads=threads),
+            f"embedding:{engine}:{location.path}",
+            lambda: SentenceEmbedder(
+                location.path,
+                compute=compute,
+                threads=settings.local_threads,
+                engine=engine,
+                cache_dir=settings.data_dir / "models",
+                limits=BatchLimits.from_settings(settings),
+                name=model,
+            ),
         )
 
     async def generate(self, endpoint: Endpoint, request: GenerateRequest) -> Generation:

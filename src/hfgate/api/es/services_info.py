@@ -21,13 +21,27 @@ def _describe(service: type[Service]) -> dict[str, Any]:
     kinds = sorted(t.value for t in service.task_types)
     configurations: dict[str, Any] = {}
     for spec in (*service.service_settings, *service.task_settings):
-        configurations[spec.name] = _configuration(spec, kinds)
+        described = _configuration(spec, kinds)
+        if spec.name in configurations:  # one name declared per task type (e.g. local's engine)
+            described = _merged(configurations[spec.name], described)
+        configurations[spec.name] = described
     return {
         "service": service.name,
         "name": service.label,
         "task_types": kinds,
         "configurations": configurations,
     }
+
+
+def _merged(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    merged = {
+        **first,
+        "supported_task_types": sorted({*first["supported_task_types"], *second["supported_task_types"]}),
+    }
+    merged["options"] = [*first.get("options", []), *second.get("options", [])]
+    merged["description"] = f"{first['description']} {second['description']}"
+    merged.pop("default_value", None)  # it differs by task type
+    return merged
 
 
 def _configuration(spec: SettingSpec, kinds: list[str]) -> dict[str, Any]:

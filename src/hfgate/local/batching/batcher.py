@@ -1,0 +1,165 @@
+"""The batching loop: a bounded queue of texts, drained into length-sorted, token-bounded passes.
+
+Before each forward pass, every text waiting (from any request) is sorted by length and cut into
+batches (``pack_by_length``); the batch holding the oldest waiting text runs, and the rest wait for
+the next pass together with whatever arrived meanwhile. So passes stay full while requests keep
+arriving (no lock-step rounds), texts of similar length share a pass (little padding), and requests
+are served oldest first. Each pass is one call of ``run_batch`` (one step on the compute thread) and
+each result goes back to the request it came from. A request cancelled while waiting leaves the
+queue; one cancelled mid-pass simply gets no result, and its batch mates are not disturbed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from hfgate.errors import OverloadedError
+from hfgate.local.batching.job import Job
+from hfgate.local.batching.limits import BatchLimits
+from hfgate.local.batching.packing import pack_by_length
+
+log = logging.getLogger("hfgate.local")
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry(Generic[T, R]):
+    """One text of one request."""
+
+    job: Job[T, R]
+    index: int
+
+    @property
+    def length(self) -> int:
+        return self.job.lengths[self.index]
+
+
+@dataclass(eq=False)
+class _Lane(Generic[T, R]):
+    """The queue and worker task of one event loop (tests run several loops, one after another)."""
+
+    loop: asyncio.AbstractEventLoop
+    entries: list[_Entry[T, R]] = field(default_factory=list)  # arrival order
+    running: list[_Entry[T, R]] = field(default_factory=list)
+    worker: asyncio.Task[None] | None = None
+    stop_reason: str | None = None
+
+
+class Batcher(Generic[T, R]):
+    """Packs the items of concurrent requests into shared batches.
+
+    Args:
+        run_batch: computes one batch (the results in the order of the items); it should hand the
+            work to the compute thread, so the event loop stays free.
+        limits: batch and queue bounds.
+        name: what the queue serves, for error messages and logs.
+
+    Example:
+        >>> batcher = Batcher(run_batch=lambda xs: compute.run(model.forward, xs), limits=BatchLimits())
+        >>> # vectors = await batcher.submit(encodings, lengths=[len(e.ids) for e in encodings])
+    """
+
+    def __init__(
+        self, *, run_batch: Callable[[list[T]], Awaitable[Sequence[R]]], limits: BatchLimits, name: str
+    ) -> None:
+        self._run_batch = run_batch
+        self._limits = limits
+        self._name = name
+        self._lane: _Lane[T, R] | None = None
+
+    async def submit(self, items: Sequence[T], *, lengths: Sequence[int]) -> list[R]:
+        """Queue ``items`` (with their token ``lengths``) and wait for their results, in order.
+
+        Raises:
+            OverloadedError: the queue cannot take this many more items (429).
+        """
+        if not items:
+            return []
+        lane = self._current_lane()
+        self._admit(lane, len(items))
+        job: Job[T, R] = Job(list(items), list(lengths), lane.loop.create_future())
+        lane.entries.extend(_Entry(job, i) for i in range(len(items)))
+        job.future.add_done_callback(lambda _: self._forget(lane, job))
+        if lane.worker is None or lane.worker.done():
+            lane.worker = lane.loop.create_task(self._drain(lane), name=f"hfgate-batcher-{self._name}")
+        return await job.future
+
+    @property
+    def waiting(self) -> int:
+        """Texts queued and not yet in a pass."""
+        return len(self._lane.entries) if self._lane else 0
+
+    def close(self, reason: str) -> None:
+        """Stop batching; waiting requests fail with ``OverloadedError(reason)`` (they may retry)."""
+        lane, self._lane = self._lane, None
+        if lane is None or lane.loop.is_closed():
+            return
+        lane.loop.call_soon_threadsafe(self._stop, lane, reason)
+
+    def _current_lane(self) -> _Lane[T, R]:
+        loop = asyncio.get_running_loop()
+        if self._lane is None or self._lane.loop is not loop:
+            self._lane = _Lane(loop)
+        return self._lane
+
+    def _admit(self, lane: _Lane[T, R], count: int) -> None:
+        waiting = len(lane.entries)
+        if waiting and waiting + count > self._limits.queue_size:
+            raise OverloadedError(
+                f"The local model [{self._name}] is overloaded: [{waiting}] texts are waiting and the "
+                f"queue holds [{self._limits.queue_size}] (HFGATE_LOCAL_QUEUE_SIZE); retry later"
+            )
+
+    def _forget(self, lane: _Lane[T, R], job: Job[T, R]) -> None:
+        # Completed, cancelled or failed: whatever of it still waits must not be computed.
+        lane.entries = [e for e in lane.entries if e.job is not job]
+
+    async def _drain(self, lane: _Lane[T, R]) -> None:
+        try:
+            while lane.entries:
+                lane.running = self._next_batch(lane)
+                if lane.running:
+                    await self._run(lane.running)
+                lane.running = []
+        except asyncio.CancelledError:
+            # Closed, or the compute thread shut down: nobody may be left waiting for ever.
+            stopped = OverloadedError(lane.stop_reason or f"The local model [{self._name}] stopped; retry")
+            for entry in [*lane.running, *lane.entries]:
+                entry.job.fail(stopped)
+            raise
+
+    def _next_batch(self, lane: _Lane[T, R]) -> list[_Entry[T, R]]:
+        """Take the length-sorted batch that holds the oldest waiting text out of the queue."""
+        limits = self._limits
+        # A cancelled request's texts leave in a done-callback, which may not have run yet.
+        lane.entries = [e for e in lane.entries if e.job.waiting]
+        lengths = [e.length for e in lane.entries]
+        batches = pack_by_length(lengths, max_tokens=limits.max_batch_tokens, max_size=limits.max_batch_size)
+        chosen = set(next((b for b in batches if 0 in b), ()))
+        batch = [e for i, e in enumerate(lane.entries) if i in chosen]
+        lane.entries = [e for i, e in enumerate(lane.entries) if i not in chosen]
+        return batch
+
+    async def _run(self, entries: list[_Entry[T, R]]) -> None:
+        try:
+            results = await self._run_batch([e.job.items[e.index] for e in entries])
+        except Exception as exc:
+            log.exception("batch failed", extra={"event": "batch.failed", "model": self._name})
+            for entry in entries:
+                entry.job.fail(exc)
+            return
+        for entry, result in zip(entries, results, strict=True):
+            entry.job.deliver(entry.index, result)
+
+    def _stop(self, lane: _Lane[T, R], reason: str) -> None:
+        lane.stop_reason = reason
+        if lane.worker is not None and not lane.worker.done():
+            lane.worker.cancel()
+        for entry in lane.entries:
+            entry.job.fail(OverloadedError(reason))

@@ -1,0 +1,99 @@
+"""Exporting a transformer to ONNX once, and keeping the file under the data directory.
+
+We call ``torch.onnx.export`` (the TorchScript exporter) directly rather than optimum: optimum-onnx pins
+transformers below 5, and the direct call needs nothing beyond torch, runs offline and takes a few
+seconds for MiniLM. It runs in a child process (``embedding_export_worker``), so the server never
+imports torch for an ONNX model: that keeps a few hundred MiB of torch out of its resident memory, and
+tracing cannot leave patched state behind in it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.metadata
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from hfgate.errors import BadRequestError, HfGateError
+
+log = logging.getLogger("hfgate.local")
+
+# Bump when the export recipe changes, so cached files from older recipes are not reused.
+EXPORT_RECIPE = "ts-opset17-v1"
+_EXPORT_SECONDS = 900
+
+
+def exported_model(model_dir: Path, cache_dir: Path) -> Path:
+    """The ONNX file of ``model_dir``'s transformer (last hidden state), exporting it on first use.
+
+    Args:
+        model_dir: a transformers model directory.
+        cache_dir: where exports are kept; one sub-directory per model version and recipe.
+
+    Raises:
+        BadRequestError: torch (needed to export) is not installed.
+        HfGateError: the export failed or does not reproduce the torch model.
+
+    Example:
+        >>> exported_model(resolve_model("all-MiniLM-L6-v2").path, Path("/tmp/models")).name
+        'model.onnx'
+    """
+    target = cache_dir / "onnx" / _fingerprint(model_dir) / "model.onnx"
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _export_in_child(model_dir, target)
+    return target
+
+
+def _fingerprint(model_dir: Path) -> str:
+    """Changes with the weights, the config, torch's version and the recipe; cheap to compute."""
+    digest = hashlib.sha256(f"{EXPORT_RECIPE}|{_torch_version()}|{model_dir.resolve()}".encode())
+    for path in sorted(model_dir.iterdir()):
+        if path.is_file() and (path.suffix in {".safetensors", ".bin"} or path.name == "config.json"):
+            stat = path.stat()
+            digest.update(f"|{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return f"{model_dir.resolve().name}-{digest.hexdigest()[:16]}"
+
+
+def _torch_version() -> str:
+    try:
+        return importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError as exc:
+        raise BadRequestError(
+            "Exporting a model to ONNX needs [torch], which is not installed; install the extra with "
+            "`pip install torch==2.13.0 'hfgate[local]'`"
+        ) from exc
+
+
+def _export_in_child(model_dir: Path, target: Path) -> None:
+    log.info("exporting model to ONNX", extra={"event": "model.export.start", "model": str(model_dir)})
+    command = [sys.executable, "-m", "hfgate.local.embedding_export_worker", str(model_dir), str(target)]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=_EXPORT_SECONDS)
+    except subprocess.TimeoutExpired as exc:
+        raise HfGateError(f"Exporting [{model_dir}] to ONNX took over [{_EXPORT_SECONDS}s]") from exc
+    if done.returncode != 0 or not target.is_file():
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise HfGateError(f"Exporting [{model_dir}] to ONNX failed: {last}")
+
+
+def import_onnxruntime() -> Any:
+    """Import onnxruntime on first use, naming the extra to install when it is missing.
+
+    Raises:
+        BadRequestError: onnxruntime is not installed.
+    """
+    try:
+        return importlib.import_module("onnxruntime")
+    except ImportError as exc:
+        raise BadRequestError(
+            "The [local] service's ONNX engine needs [onnxruntime], which is not installed; install the "
+            "extra with `pip install torch==2.13.0 'hfgate[local]'` or set [service_settings.engine] "
+            "to [torch]"
+        ) from exc

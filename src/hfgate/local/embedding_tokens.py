@@ -1,0 +1,102 @@
+"""Tokenizing exactly as the model's own fast tokenizer does, and padding token ids into a batch."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hfgate.local.runtime import import_torch_stack
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+
+@dataclass(frozen=True, slots=True)
+class TokenBatch:
+    """Right-padded token ids of one forward pass, as the transformer's inputs are named."""
+
+    input_ids: NDArray[np.int64]
+    attention_mask: NDArray[np.int64]
+    token_type_ids: NDArray[np.int64]
+
+    @classmethod
+    def pad(cls, encodings: Sequence[Any]) -> TokenBatch:
+        """Pad ``tokenizers.Encoding`` objects to the longest one (pad id 0, mask 0)."""
+        import numpy as np
+
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask, types = np.zeros_like(ids), np.zeros_like(ids)
+        for row, encoding in enumerate(encodings):
+            n = len(encoding.ids)
+            ids[row, :n], types[row, :n], mask[row, :n] = encoding.ids, encoding.type_ids, 1
+        return cls(input_ids=ids, attention_mask=mask, token_type_ids=types)
+
+    def inputs(self) -> dict[str, NDArray[np.int64]]:
+        return {
+            "input_ids": self.input_ids,
+            "attention_mask": self.attention_mask,
+            "token_type_ids": self.token_type_ids,
+        }
+
+
+class TextTokenizer:
+    """The model's fast tokenizer, truncating at ``max_length`` and never padding on its own.
+
+    Args:
+        model_dir: the model directory (``tokenizer.json``, or any tokenizer transformers can load).
+        max_length: tokens per text, special tokens included.
+        lowercase: lower-case text first (sentence-transformers' ``do_lower_case``).
+
+    Example:
+        >>> tokenizer = TextTokenizer(model_dir, max_length=256)
+        >>> [len(e.ids) for e in tokenizer.encode(["hello world"])]
+        [4]
+    """
+
+    def __init__(self, model_dir: Path, *, max_length: int, lowercase: bool = False) -> None:
+        self._tokenizer = _load(model_dir)
+        # tokenizer.json may carry a fixed padding/truncation of its own (MiniLM's pads to 128).
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(max_length=max_length)
+        self._lowercase = lowercase
+
+    def encode(self, texts: Sequence[str]) -> list[Any]:
+        """One ``tokenizers.Encoding`` per text."""
+        # sentence-transformers strips surrounding whitespace before tokenizing.
+        prepared = [t.strip().lower() if self._lowercase else t.strip() for t in texts]
+        encodings: list[Any] = self._tokenizer.encode_batch(prepared)
+        return encodings
+
+
+def model_max_length(model_dir: Path) -> int:
+    """The smaller of the tokenizer's and the model's position limits (sentence-transformers' rule)."""
+    limits = [
+        _read_int(model_dir / "tokenizer_config.json", "model_max_length"),
+        _read_int(model_dir / "config.json", "max_position_embeddings"),
+    ]
+    known = [n for n in limits if n and n < 1_000_000]
+    return min(known) if known else 512
+
+
+def _load(model_dir: Path) -> Any:
+    tokenizers = importlib.import_module("tokenizers")
+    if (model_dir / "tokenizer.json").is_file():
+        return tokenizers.Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    # No tokenizer.json (older repos ship vocab files): let transformers build the fast one.
+    _, transformers = import_torch_stack("transformers")
+    fast = transformers.AutoTokenizer.from_pretrained(str(model_dir), use_fast=True, local_files_only=True)
+    return tokenizers.Tokenizer.from_str(fast.backend_tokenizer.to_str())
+
+
+def _read_int(path: Path, key: str) -> int | None:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8")).get(key)
+    except (OSError, ValueError):
+        return None
+    return int(value) if isinstance(value, int | float) else None

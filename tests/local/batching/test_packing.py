@@ -1,0 +1,37 @@
+"""Packing waiting texts into forward passes: every text once, within the bounds, little padding."""
+
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hfgate.local.batching import pack_by_length
+
+lengths_lists = st.lists(st.integers(min_value=1, max_value=300), max_size=200)
+
+
+@given(lengths=lengths_lists, max_tokens=st.integers(1, 5000), max_size=st.integers(1, 64))
+def test_every_item_lands_in_exactly_one_batch(lengths: list[int], max_tokens: int, max_size: int) -> None:
+    batches = pack_by_length(lengths, max_tokens=max_tokens, max_size=max_size)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
+
+
+@given(lengths=lengths_lists, max_tokens=st.integers(1, 5000), max_size=st.integers(1, 64))
+def test_batches_respect_padded_tokens_and_size(lengths: list[int], max_tokens: int, max_size: int) -> None:
+    for batch in pack_by_length(lengths, max_tokens=max_tokens, max_size=max_size):
+        assert len(batch) <= max_size
+        padded = len(batch) * max(lengths[i] for i in batch)
+        assert padded <= max_tokens or len(batch) == 1, "only a lone oversized text may exceed the bound"
+
+
+@given(lengths=lengths_lists)
+def test_batches_hold_texts_of_neighbouring_lengths(lengths: list[int]) -> None:
+    batches = pack_by_length(lengths, max_tokens=1000, max_size=8)
+    ranges = [(min(lengths[i] for i in b), max(lengths[i] for i in b)) for b in batches]
+    assert all(hi <= next_lo for (_, hi), (next_lo, _) in itertools.pairwise(ranges))
+
+
+def test_short_texts_fill_a_batch_up_to_the_size_bound() -> None:
+    assert [len(b) for b in pack_by_length([10] * 70, max_tokens=10_000, max_size=32)] == [32, 32, 6]
