@@ -35,7 +35,8 @@ def invoke(server: str, *args: str, stdin: str | None = None) -> tuple[int, str]
 def test_list_shows_the_default_endpoint_as_a_table_and_as_json(server: str) -> None:
     code, out = invoke(server, "endpoints", "list")
     assert code == 0
-    assert ".all-minilm-l6-v2" in out and "text_embedding" in out
+    assert ".all-minilm-l6-v2" in out
+    assert "text_embedding" in out
     code, out = invoke(server, "endpoints", "list", "--json")
     assert json.loads(out)[0]["service_settings"]["dimensions"] == 384
 
@@ -83,4 +84,5 @@ def test_serve_refuses_a_public_address_without_keys(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 2
     assert "Refusing to listen on 0.0.0.0 without gateway API keys" in result.stderr
-    assert "HFGATE_API_KEYS" in result.stderr and "--insecure" in result.stderr
+    assert "HFGATE_API_KEYS" in result.stderr
+    assert "--insecure" in result.stderr

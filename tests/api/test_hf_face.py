@@ -65,7 +65,8 @@ def test_tei_errors_keep_teis_shape_and_status(live_url: str) -> None:
 def test_text_generation_plain_streamed_and_with_details(live_url: str) -> None:
     client = hf(live_url, GENERATOR)
     text = client.text_generation("Once upon a time", max_new_tokens=4, temperature=0.01, seed=1, do_sample=False)
-    assert isinstance(text, str) and text
+    assert isinstance(text, str)
+    assert text
     pieces = list(client.text_generation("Once upon a time", max_new_tokens=4, do_sample=False, stream=True))
     assert "".join(pieces) == text
     detailed = client.text_generation("Once upon a time", max_new_tokens=4, do_sample=False, details=True)
@@ -83,9 +84,7 @@ def test_chat_completion_through_the_tgi_route(live_url: str) -> None:
 
 
 def test_tgi_validation_error_shape(live_url: str) -> None:
-    response = httpx.post(
-        f"{live_url}/hf/{GENERATOR}/generate", json={"inputs": "x", "parameters": {"bogus": 1}}
-    )
+    response = httpx.post(f"{live_url}/hf/{GENERATOR}/generate", json={"inputs": "x", "parameters": {"bogus": 1}})
     assert response.status_code == 422
     assert response.json()["error_type"] == "validation"
     assert "model_kwargs" in response.json()["error"]

@@ -90,7 +90,11 @@ async def test_create_with_wrong_dimensions_names_both_sizes(client: httpx.Async
         ("/_inference/x", EMB, "[task_type] is required"),
         ("/_inference/text_embedding/Bad_ID", EMB, "Invalid inference_id; 'Bad_ID' can contain lowercase"),
         ("/_inference/text_embedding/.mine", EMB, "ids starting with [.] are reserved"),
-        ("/_inference/text_embedding/x", {"service": "local", "service_settings": []}, "[service_settings] must be an object"),
+        (
+            "/_inference/text_embedding/x",
+            {"service": "local", "service_settings": []},
+            "[service_settings] must be an object",
+        ),
         (
             "/_inference/text_embedding/x",
             {**EMB, "chunking_settings": {"strategy": "word", "max_chunk_size": 5, "overlap": 1}},

@@ -111,9 +111,7 @@ async def test_chunked_embedding_returns_each_inputs_chunks_with_offsets(client:
 
 async def test_chunk_route_shows_the_cut_without_a_model(client: httpx.AsyncClient) -> None:
     text = "First sentence here. Second one follows! And a third?"
-    response = await client.post(
-        "/_inference/_chunk", json={"input": text, "chunking_settings": {"strategy": "none"}}
-    )
+    response = await client.post("/_inference/_chunk", json={"input": text, "chunking_settings": {"strategy": "none"}})
     assert response.json() == {"chunks": [[{"start_offset": 0, "end_offset": len(text), "text": text}]]}
     bad = await client.post("/_inference/_chunk", json={"input": text, "chunking_settings": {"strategy": "x"}})
     assert bad.status_code == 400
@@ -142,7 +140,9 @@ async def test_completion_with_call_task_settings(client: httpx.AsyncClient) -> 
 
 async def test_completion_stream_is_elasticsearch_events_ending_with_done(client: httpx.AsyncClient) -> None:
     body = {"input": "The sky is", "task_settings": {"max_new_tokens": 4, "do_sample": False}}
-    whole = (await client.post(f"/_inference/completion/{GENERATOR}", json=body, params=LOAD)).json()["completion"][0]["result"]
+    whole = (await client.post(f"/_inference/completion/{GENERATOR}", json=body, params=LOAD)).json()["completion"][0][
+        "result"
+    ]
     response = await client.post(f"/_inference/completion/{GENERATOR}/_stream", json=body)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")

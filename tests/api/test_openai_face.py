@@ -46,7 +46,8 @@ def test_embeddings_dimensions_truncates_and_renormalizes(client: openai.OpenAI)
 def test_completion_whole_and_streamed(client: openai.OpenAI) -> None:
     whole = client.completions.create(model=GENERATOR, prompt="The capital of France is", max_tokens=4, temperature=0)
     assert whole.choices[0].finish_reason in ("length", "stop")
-    assert whole.usage is not None and whole.usage.completion_tokens <= 4
+    assert whole.usage is not None
+    assert whole.usage.completion_tokens <= 4
     chunks = list(
         client.completions.create(
             model=GENERATOR, prompt="The capital of France is", max_tokens=4, temperature=0, stream=True,
@@ -55,7 +56,8 @@ def test_completion_whole_and_streamed(client: openai.OpenAI) -> None:
     )  # fmt: skip
     streamed = "".join(c.choices[0].text for c in chunks if c.choices)
     assert streamed == whole.choices[0].text
-    assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == whole.usage.completion_tokens
+    assert chunks[-1].usage is not None
+    assert chunks[-1].usage.completion_tokens == whole.usage.completion_tokens
 
 
 def test_chat_whole_and_streamed(client: openai.OpenAI) -> None:
@@ -64,7 +66,11 @@ def test_chat_whole_and_streamed(client: openai.OpenAI) -> None:
     assert whole.choices[0].message.role == "assistant"
     assert whole.choices[0].message.content
     stream = client.chat.completions.create(
-        model=GENERATOR, messages=messages, max_tokens=5, temperature=0, stream=True  # type: ignore[arg-type]
+        model=GENERATOR,
+        messages=messages,
+        max_tokens=5,
+        temperature=0,
+        stream=True,  # type: ignore[arg-type]
     )
     chunks = list(stream)
     assert chunks[0].choices[0].delta.role == "assistant"

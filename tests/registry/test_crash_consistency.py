@@ -20,9 +20,7 @@ from hfgate.registry.store import EndpointStore
 WRITER = Path(__file__).with_name("crash_writer.py")
 
 
-def test_kill_during_writes_leaves_every_committed_endpoint_readable(
-    tmp_path: Path, database_url: str | None
-) -> None:
+def test_kill_during_writes_leaves_every_committed_endpoint_readable(tmp_path: Path, database_url: str | None) -> None:
     data = tmp_path / "data"
     root = Path(__file__).resolve().parents[2]
     writer = subprocess.Popen(

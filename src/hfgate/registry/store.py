@@ -103,9 +103,7 @@ class EndpointStore:
 
         The marker and the endpoint are written in one transaction, so a crash leaves neither or both.
         """
-        marker = insert(provisioned_defaults).values(
-            inference_id=endpoint.inference_id, provisioned_at=utcnow()
-        )
+        marker = insert(provisioned_defaults).values(inference_id=endpoint.inference_id, provisioned_at=utcnow())
         try:
             with self._writer.begin() as conn:
                 conn.execute(marker)
