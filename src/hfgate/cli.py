@@ -68,7 +68,11 @@ def list_endpoints(
     if as_json:
         _print_json(found)
         return
-    table = Table("inference_id", "task_type", "service", "model / url", "dimensions")
+    table = Table()
+    for column in ("inference_id", "task_type", "service"):
+        table.add_column(column, no_wrap=True)  # ids and names are for copying: never cut or wrap them
+    table.add_column("model / url", overflow="fold")
+    table.add_column("dimensions", no_wrap=True)
     for endpoint in found:
         settings = endpoint["service_settings"]
         source = settings.get("model") or settings.get("model_id") or settings.get("url") or ""

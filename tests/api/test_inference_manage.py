@@ -42,7 +42,12 @@ async def test_create_validates_with_a_real_call_and_records_dimensions(client: 
     response = await client.put("/_inference/text_embedding/my-emb", json=EMB)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["service_settings"] == {"model": "all-MiniLM-L6-v2", "dimensions": 384, "similarity": "cosine"}
+    assert body["service_settings"] == {
+        "model": "all-MiniLM-L6-v2",
+        "engine": "auto",
+        "dimensions": 384,
+        "similarity": "cosine",
+    }
     assert body["chunking_settings"]["strategy"] == "sentence"
 
 

@@ -50,7 +50,7 @@ def server_settings(data_dir: Path, fake_base: str, **extra: object) -> Settings
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def base_url(
     tmp_path_factory: pytest.TempPathFactory, shared_context: ServiceContext, fake_hf_server: FakeHF
 ) -> Iterator[str]:
@@ -60,7 +60,7 @@ def base_url(
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def keyed_url(
     tmp_path_factory: pytest.TempPathFactory, shared_context: ServiceContext, fake_hf_server: FakeHF
 ) -> Iterator[str]:
@@ -70,7 +70,7 @@ def keyed_url(
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_driver() -> Iterator[Playwright]:
     if not CHROMIUM.exists():
         pytest.fail("Chromium is missing: `apt-get install -y chromium` (make test installs it)")
@@ -78,7 +78,7 @@ def playwright_driver() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     browser = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     try:
