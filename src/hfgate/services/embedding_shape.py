@@ -5,10 +5,33 @@ from __future__ import annotations
 from hfgate.errors import BadRequestError
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import Service
-from hfgate.tasks import EmbedRequest
+from hfgate.services.spec import SettingSpec
+from hfgate.tasks import EmbedRequest, TaskType
 
 PROBE_INPUT = "how big"
 SIMILARITIES = ("cosine", "dot_product", "l2_norm")
+_EMBEDDING = frozenset({TaskType.TEXT_EMBEDDING})
+
+# The settings every embedding service records at create (with record_embedding_shape).
+EMBEDDING_SHAPE_SETTINGS = (
+    SettingSpec(
+        name="dimensions",
+        kind="int",
+        minimum=1,
+        recorded=True,
+        task_types=_EMBEDDING,
+        label="Dimensions",
+        description="Size of the vectors; recorded at create, checked when given.",
+    ),
+    SettingSpec(
+        name="similarity",
+        choices=SIMILARITIES,
+        recorded=True,
+        task_types=_EMBEDDING,
+        label="Similarity",
+        description="Similarity measure for the vectors; default cosine.",
+    ),
+)
 
 
 async def record_embedding_shape(service: Service, endpoint: Endpoint, *, timeout: float) -> Endpoint:

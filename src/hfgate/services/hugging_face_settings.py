@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hfgate.services.embedding_shape import SIMILARITIES
+from hfgate.services.embedding_shape import EMBEDDING_SHAPE_SETTINGS
 from hfgate.services.generation_settings import GENERATION_TASK_SETTINGS
 from hfgate.services.spec import SettingSpec
 from hfgate.tasks import TaskType
@@ -65,23 +65,7 @@ SERVICE_SETTINGS: tuple[SettingSpec, ...] = (
         description="Owner of the Inference Endpoint at url; when given, the endpoints API confirms the url "
         "belongs to it and serves an embedding model.",
     ),
-    SettingSpec(
-        name="dimensions",
-        kind="int",
-        minimum=1,
-        recorded=True,
-        task_types=EMBEDDING,
-        label="Dimensions",
-        description="Size of the vectors; recorded at create, checked when given.",
-    ),
-    SettingSpec(
-        name="similarity",
-        choices=SIMILARITIES,
-        recorded=True,
-        task_types=EMBEDDING,
-        label="Similarity",
-        description="Similarity measure for the vectors; default cosine.",
-    ),
+    *EMBEDDING_SHAPE_SETTINGS,
     SettingSpec(
         name="max_input_tokens",
         kind="int",

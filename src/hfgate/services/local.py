@@ -15,7 +15,7 @@ from hfgate.local.generation.params import resolve_params
 from hfgate.local.tokenizer import ModelTokenizer
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import Service
-from hfgate.services.embedding_shape import SIMILARITIES, record_embedding_shape
+from hfgate.services.embedding_shape import EMBEDDING_SHAPE_SETTINGS, record_embedding_shape
 from hfgate.services.generation_settings import GENERATION_TASK_SETTINGS
 from hfgate.services.spec import SettingSpec
 from hfgate.tasks import (
@@ -56,23 +56,7 @@ class LocalService(Service):
             required=True,
             description="A model directory on this machine, or a known model id an installed package carries.",
         ),
-        SettingSpec(
-            name="dimensions",
-            kind="int",
-            minimum=1,
-            recorded=True,
-            task_types=_EMBEDDING,
-            label="Dimensions",
-            description="Size of the vectors; recorded at create, checked when given.",
-        ),
-        SettingSpec(
-            name="similarity",
-            choices=SIMILARITIES,
-            recorded=True,
-            task_types=_EMBEDDING,
-            label="Similarity",
-            description="Similarity measure for the vectors; default cosine.",
-        ),
+        *EMBEDDING_SHAPE_SETTINGS,
         SettingSpec(
             name="gguf_file",
             task_types=_GENERATING,

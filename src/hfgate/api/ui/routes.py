@@ -34,7 +34,6 @@ from hfgate.api.ui.views import (
     local_suggestions,
 )
 from hfgate.errors import AuthenticationError, HfGateError
-from hfgate.orchestrator import Orchestrator
 from hfgate.services import service_class
 from hfgate.services.generation_settings import GENERATION_TASK_SETTINGS
 
@@ -134,9 +133,8 @@ async def endpoints_page(request: Request, access: AccessDep, orch: Orchestrator
     """Every endpoint, with its settings summary and the outcome of its last call."""
     if not access.allowed:
         return _to_login(request)
-    calls = _last_calls(orch)
     endpoints = sorted(await orch.list(), key=lambda e: e.inference_id)
-    rows = [endpoint_row(e, calls.get(e.inference_id) if calls else None) for e in endpoints]
+    rows = [endpoint_row(e, orch.last_calls.get(e.inference_id)) for e in endpoints]
     return _page("endpoints.html", access, rows=rows, title="Endpoints")
 
 
@@ -168,13 +166,12 @@ async def endpoint_page(inference_id: str, request: Request, access: AccessDep, 
         return _page("missing.html", access, status=exc.status, title="Not found", reason=exc.reason)
     service = service_class(endpoint.service)
     updatable = {s.name for s in service.service_settings if s.updatable and s.applies_to(endpoint.task_type)}
-    calls = _last_calls(orch)
     return _page(
         "endpoint.html",
         access,
         title=endpoint.inference_id,
         endpoint=endpoint,
-        row=endpoint_row(endpoint, calls.get(inference_id) if calls else None),
+        row=endpoint_row(endpoint, orch.last_calls.get(inference_id)),
         public_json=json.dumps(endpoint.public(), indent=2),
         secret_names=sorted(endpoint.secrets),
         secret_specs=[s for s in service.service_settings if s.secret and s.name in updatable],
@@ -273,8 +270,3 @@ def _local(target: str) -> str:
 def _script_json(value: Any) -> str:
     """JSON safe inside ``<script type="application/json">``: no ``</script>`` can close it early."""
     return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def _last_calls(orch: Orchestrator) -> Any:
-    # The orchestrator records last calls once the lead applies the patch from the UI report.
-    return getattr(orch, "last_calls", None)
