@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from hfgate.config import Settings
+from hfgate.services import ServiceContext
+from tests.conftest import app_client
 
 EMB = {"service": "local", "service_settings": {"model": "all-MiniLM-L6-v2"}}
 SKIP = {"skip_validation": "true"}
@@ -218,3 +223,24 @@ async def test_unknown_route_and_wrong_method_keep_the_envelope(client: httpx.As
     wrong = await client.patch("/_inference/x")
     assert wrong.status_code == 405
     assert "Incorrect HTTP method" in reason(wrong)
+
+
+async def test_endpoints_survive_a_restart_through_the_api(
+    tmp_path: Path, database_url: str | None, shared_context: ServiceContext
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data", database_url=database_url, log_format="text")
+    chunking = {"strategy": "word", "max_chunk_size": 40, "overlap": 4}
+    async with app_client(settings, shared_context) as http:
+        created = await http.put("/_inference/text_embedding/kept", json={**EMB, "chunking_settings": chunking})
+        assert created.status_code == 200, created.text
+        updated = await http.put("/_inference/kept/_update", json={"chunking_settings": {"strategy": "none"}})
+        assert updated.status_code == 200
+        await http.put("/_inference/text_embedding/dropped", json=EMB, params=SKIP)
+        assert (await http.delete("/_inference/dropped")).status_code == 200
+    async with app_client(settings, shared_context) as http:
+        kept = (await http.get("/_inference/kept")).json()["endpoints"][0]
+        assert kept["chunking_settings"] == {"strategy": "none"}
+        assert kept["service_settings"]["dimensions"] == 384
+        assert (await http.get("/_inference/dropped")).status_code == 404
+        vectors = await http.post("/_inference/kept", json={"input": "still here"})
+        assert len(vectors.json()["text_embedding"][0]["embedding"]) == 384
