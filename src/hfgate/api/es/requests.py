@@ -46,7 +46,7 @@ def check_query(body: dict[str, Any], task_type: TaskType) -> str | None:
     return query
 
 
-def embed_request(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float) -> EmbedRequest:
+def embed_request(endpoint: Endpoint, body: dict[str, Any], timeout: float) -> EmbedRequest:
     check_allowed(body, INFER_FIELDS)
     texts = string_list(body, "input") or []
     check_query(body, endpoint.task_type)
@@ -58,16 +58,14 @@ def embed_request(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], 
     )
 
 
-def generate_requests(
-    orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float
-) -> list[GenerateRequest]:
+def generate_requests(endpoint: Endpoint, body: dict[str, Any], timeout: float) -> list[GenerateRequest]:
     check_allowed(body, ("input", "task_settings", "input_type"))
     prompts = string_list(body, "input") or []
     params = generation_params(endpoint.task_settings)
     return [GenerateRequest(prompt=p, params=params, timeout=timeout) for p in prompts]
 
 
-def rerank_request(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float) -> RerankRequest:
+def rerank_request(endpoint: Endpoint, body: dict[str, Any], timeout: float) -> RerankRequest:
     check_allowed(body, INFER_FIELDS)
     documents = string_list(body, "input") or []
     query = check_query(body, endpoint.task_type) or ""

@@ -38,7 +38,7 @@ Handler = Callable[[Orchestrator, Endpoint, dict[str, Any], float], Awaitable[di
 async def _text_embedding(
     orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float
 ) -> dict[str, Any]:
-    request = embed_request(orch, endpoint, body, timeout)
+    request = embed_request(endpoint, body, timeout)
     if typed(body, "chunked", bool, default=False):
         return es_shapes.chunked_text_embedding(await orch.embed_chunked(endpoint, request))
     return es_shapes.text_embedding(await orch.embed(endpoint, request))
@@ -47,16 +47,16 @@ async def _text_embedding(
 async def _sparse_embedding(
     orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float
 ) -> dict[str, Any]:
-    return es_shapes.sparse_embedding(await orch.sparse_embed(endpoint, embed_request(orch, endpoint, body, timeout)))
+    return es_shapes.sparse_embedding(await orch.sparse_embed(endpoint, embed_request(endpoint, body, timeout)))
 
 
 async def _completion(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float) -> dict[str, Any]:
-    requests = generate_requests(orch, endpoint, body, timeout)
+    requests = generate_requests(endpoint, body, timeout)
     return es_shapes.completion([await orch.generate(endpoint, request) for request in requests])
 
 
 async def _rerank(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float) -> dict[str, Any]:
-    return es_shapes.rerank(await orch.rerank(endpoint, rerank_request(orch, endpoint, body, timeout)))
+    return es_shapes.rerank(await orch.rerank(endpoint, rerank_request(endpoint, body, timeout)))
 
 
 async def _chat_completion(
@@ -175,7 +175,7 @@ async def _stream(orch: Orchestrator, request: Request, inference_id: str, task_
 
 
 def _completion_events(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any]) -> AsyncIterator[bytes]:
-    requests = generate_requests(orch, endpoint, body, timeout=120.0)
+    requests = generate_requests(endpoint, body, timeout=120.0)
     if len(requests) != 1:
         raise RequestValidationError(
             [f"Streaming completion takes exactly one input, got [{len(requests)}]; send one per request"],

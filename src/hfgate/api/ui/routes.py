@@ -34,6 +34,8 @@ from hfgate.api.ui.views import (
     local_suggestions,
 )
 from hfgate.errors import AuthenticationError, HfGateError
+from hfgate.orchestrator import Orchestrator
+from hfgate.registry.endpoint import Endpoint
 from hfgate.services import service_class
 from hfgate.services.generation_settings import GENERATION_TASK_SETTINGS
 
@@ -155,15 +157,24 @@ async def new_page(request: Request, access: AccessDep) -> Response:
     )
 
 
-@router.get("/ui/endpoints/{inference_id}")
-async def endpoint_page(inference_id: str, request: Request, access: AccessDep, orch: OrchestratorDep) -> Response:
-    """One endpoint's stored settings (never its secrets) and the form to update what can change."""
+async def _endpoint_or_page(
+    inference_id: str, request: Request, access: Access, orch: Orchestrator
+) -> Endpoint | Response:
+    """The endpoint a page is about, or the page to show instead (login, or "not found")."""
     if not access.allowed:
         return _to_login(request)
     try:
-        endpoint = await orch.get(inference_id)
+        return await orch.get(inference_id)
     except HfGateError as exc:
         return _page("missing.html", access, status=exc.status, title="Not found", reason=exc.reason)
+
+
+@router.get("/ui/endpoints/{inference_id}")
+async def endpoint_page(inference_id: str, request: Request, access: AccessDep, orch: OrchestratorDep) -> Response:
+    """One endpoint's stored settings (never its secrets) and the form to update what can change."""
+    endpoint = await _endpoint_or_page(inference_id, request, access, orch)
+    if isinstance(endpoint, Response):
+        return endpoint
     service = service_class(endpoint.service)
     updatable = {s.name for s in service.service_settings if s.updatable and s.applies_to(endpoint.task_type)}
     return _page(
@@ -183,12 +194,9 @@ async def endpoint_page(inference_id: str, request: Request, access: AccessDep, 
 @router.get("/ui/endpoints/{inference_id}/playground")
 async def playground_page(inference_id: str, request: Request, access: AccessDep, orch: OrchestratorDep) -> Response:
     """Try an endpoint: streamed generation, chat, embeddings with similarities, chunks, rerank."""
-    if not access.allowed:
-        return _to_login(request)
-    try:
-        endpoint = await orch.get(inference_id)
-    except HfGateError as exc:
-        return _page("missing.html", access, status=exc.status, title="Not found", reason=exc.reason)
+    endpoint = await _endpoint_or_page(inference_id, request, access, orch)
+    if isinstance(endpoint, Response):
+        return endpoint
     return _page(
         "playground.html",
         access,
