@@ -293,7 +293,7 @@ async def systems_for(
 
 def in_process_embedder(engine: str, cache_dir: Path) -> Embed:
     from hfgate.local.compute import Compute
-    from hfgate.local.embedding import SentenceEmbedder
+    from hfgate.local.embedding.embedder import SentenceEmbedder
 
     embedder = SentenceEmbedder(MODEL, compute=Compute(), cache_dir=cache_dir, engine=engine)
 

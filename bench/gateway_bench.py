@@ -180,7 +180,7 @@ async def service_path(rounds: int, requests: int) -> None:
     from hfgate.local.compute import Compute
     from hfgate.registry.endpoint import Endpoint
     from hfgate.services.base import ServiceContext
-    from hfgate.services.hugging_face import HuggingFaceService
+    from hfgate.services.hugging_face.service import HuggingFaceService
     from hfgate.tasks import EmbedRequest, TaskType
 
     port = free_port()

@@ -12,10 +12,10 @@ from hfgate.local.cache import ModelCache
 from hfgate.local.compute import Compute
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import ServiceContext
-from hfgate.services.hugging_face import HuggingFaceService
+from hfgate.services.hugging_face.service import HuggingFaceService
 from hfgate.tasks import TaskType
-from hfgate.upstream.client import UpstreamClient
-from hfgate.upstream.retry import RetryPolicy
+from hfgate.upstream.http.client import UpstreamClient
+from hfgate.upstream.http.retry import RetryPolicy
 from tests.fakes.hf_server import TOKEN, FakeHF
 
 # Short waits so that retry tests take milliseconds; the shape of the policy is what is tested.

@@ -13,10 +13,10 @@ import pytest
 from hfgate.errors import BadRequestError, HfGateError
 from hfgate.local.catalog import resolve_model
 from hfgate.local.compute import Compute
-from hfgate.local.embedding import SentenceEmbedder, choose_engine
-from hfgate.local.embedding_export import exported_model
-from hfgate.local.embedding_pipeline import read_pipeline
-from hfgate.local.embedding_torch import native_bfloat16
+from hfgate.local.embedding.embedder import SentenceEmbedder, choose_engine
+from hfgate.local.embedding.onnx_export import exported_model
+from hfgate.local.embedding.pipeline import read_pipeline
+from hfgate.local.embedding.torch_engine import native_bfloat16
 
 MODEL = resolve_model("all-MiniLM-L6-v2").path
 CORPORA = Path("/work/shared/bench-data")

@@ -7,7 +7,7 @@ import pytest
 
 from hfgate.errors import UpstreamAuthError, UpstreamRateLimitError, UpstreamServerError, UpstreamTimeoutError
 from hfgate.registry.endpoint import Endpoint
-from hfgate.services.hugging_face import HuggingFaceService
+from hfgate.services.hugging_face.service import HuggingFaceService
 from hfgate.tasks import (
     ChatMessage,
     ChatRequest,

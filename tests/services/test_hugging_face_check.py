@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from hfgate.errors import BadRequestError, HfGateError, UpstreamAuthError, ValidationCallError
-from hfgate.services.hugging_face import HuggingFaceService
+from hfgate.services.hugging_face.service import HuggingFaceService
 from hfgate.tasks import TaskType
 from tests.fakes.hf_fixtures import endpoint, fake_hf, fake_hf_server, hf_service
 from tests.fakes.hf_server import FakeHF, Fault

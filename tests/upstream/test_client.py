@@ -20,10 +20,10 @@ from hfgate.errors import (
     UpstreamTimeoutError,
     UpstreamUnreachableError,
 )
-from hfgate.upstream.client import Call, UpstreamClient
-from hfgate.upstream.embeddings import parse_embeddings
-from hfgate.upstream.retry import RetryPolicy
-from hfgate.upstream.tgi import parse_stream_event
+from hfgate.upstream.http.client import Call, UpstreamClient
+from hfgate.upstream.http.retry import RetryPolicy
+from hfgate.upstream.wire.embeddings import parse_embeddings
+from hfgate.upstream.wire.tgi import parse_stream_event
 from tests.fakes.hf_fixtures import FAST_RETRY
 from tests.fakes.hf_server import TOKEN, FakeHF, Fault, vector_for
 

@@ -12,8 +12,8 @@ from hfgate.errors import (
     UpstreamTimeoutError,
     UpstreamUnreachableError,
 )
-from hfgate.upstream.failures import error_message, event_error, status_error, transport_error
-from hfgate.upstream.transport import ConnectFailedError, ConnectionLostError, HostNotFoundError, TimedOutError
+from hfgate.upstream.http.failures import error_message, event_error, status_error, transport_error
+from hfgate.upstream.http.transport import ConnectFailedError, ConnectionLostError, HostNotFoundError, TimedOutError
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from hfgate.upstream.ratelimit import RateLimiters, RateLimitRefusedError, TokenBucket
+from hfgate.upstream.http.ratelimit import RateLimiters, RateLimitRefusedError, TokenBucket
 
 
 class SimulatedClock:

@@ -7,7 +7,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from hfgate.upstream.retry import RetryPolicy, loading_time, retry_after
+from hfgate.upstream.http.retry import RetryPolicy, loading_time, retry_after
 
 
 def test_backoff_doubles_up_to_the_maximum_without_jitter() -> None:

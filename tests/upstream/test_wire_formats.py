@@ -5,19 +5,19 @@ from __future__ import annotations
 import pytest
 
 from hfgate.tasks import GenerationParams, Usage
-from hfgate.upstream.chat import chat_payload, chat_url, parse_chat, parse_chat_chunk
-from hfgate.upstream.embeddings import cut_to_tokens, embeddings_payload, parse_embeddings
-from hfgate.upstream.info import parse_info
-from hfgate.upstream.rerank import parse_rerank, parse_similarity, rerank_url
-from hfgate.upstream.text2text import parse_text2text, text2text_parameters
-from hfgate.upstream.tgi import (
+from hfgate.upstream.wire.chat import chat_payload, chat_url, parse_chat, parse_chat_chunk
+from hfgate.upstream.wire.common import WireFormatError
+from hfgate.upstream.wire.embeddings import cut_to_tokens, embeddings_payload, parse_embeddings
+from hfgate.upstream.wire.info import parse_info
+from hfgate.upstream.wire.rerank import parse_rerank, parse_similarity, rerank_url
+from hfgate.upstream.wire.text2text import parse_text2text, text2text_parameters
+from hfgate.upstream.wire.tgi import (
     generate_payload,
     parse_generation,
     parse_stream_event,
     tgi_parameters,
     unused_model_kwargs,
 )
-from hfgate.upstream.wire import WireFormatError
 
 
 def test_embeddings_body_is_exactly_inputs() -> None:

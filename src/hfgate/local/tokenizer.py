@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hfgate.local.catalog import ModelLocation
-from hfgate.local.runtime import import_torch_stack
+from hfgate.local.lazy_imports import import_torch_stack
 from hfgate.tasks import TokenSpan
 
 

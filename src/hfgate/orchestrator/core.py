@@ -12,7 +12,7 @@ from typing import Any
 
 from hfgate.errors import AlreadyExistsError, BadRequestError, HfGateError, ValidationCallError
 from hfgate.orchestrator.chunked import ChunkedEmbeddings, chunk_request, regroup, split_inputs
-from hfgate.orchestrator.config import (
+from hfgate.orchestrator.endpoint_body import (
     CREATE_FIELDS,
     UPDATE_FIELDS,
     apply_update,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hfgate.errors import BadRequestError
 from hfgate.services.base import Service, ServiceContext
-from hfgate.services.hugging_face import HuggingFaceService
+from hfgate.services.hugging_face.service import HuggingFaceService
 from hfgate.services.local import LocalService
 
 SERVICES: dict[str, type[Service]] = {

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 from hfgate.errors import BadRequestError, RequestTimeoutError
 from hfgate.local.batching import BatchLimits
 from hfgate.local.catalog import ModelLocation, resolve_model
-from hfgate.local.embedding import AUTO_ENGINE, ENGINES, SentenceEmbedder
+from hfgate.local.embedding.embedder import AUTO_ENGINE, ENGINES, SentenceEmbedder
 from hfgate.local.generation.architecture import GENERATION_TASKS, detect_task
 from hfgate.local.generation.params import resolve_params
 from hfgate.local.tokenizer import ModelTokenizer

@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hfgate.upstream.chat import chat_url
-from hfgate.upstream.rerank import (
+from hfgate.upstream.wire.chat import chat_url
+from hfgate.upstream.wire.rerank import (
     Scores,
     parse_rerank,
     parse_similarity,

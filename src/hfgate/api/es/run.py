@@ -24,7 +24,7 @@ from hfgate.api.sse import event_stream, sse
 from hfgate.chunking import chunk
 from hfgate.errors import BadRequestError, RequestTimeoutError, RequestValidationError
 from hfgate.orchestrator import Orchestrator
-from hfgate.orchestrator.config import chunking_for
+from hfgate.orchestrator.endpoint_body import chunking_for
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import TaskType
 

@@ -11,7 +11,7 @@ from hfgate.errors import BadRequestError
 from hfgate.local.catalog import ModelLocation
 from hfgate.local.generation.architecture import GenerationTask, auto_model_class, detect_task
 from hfgate.local.generation.batch import DecodeBatch
-from hfgate.local.runtime import import_torch_stack
+from hfgate.local.lazy_imports import import_torch_stack
 
 DTYPES = ("float32", "bfloat16")
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hfgate.tasks import GenerationDelta, GenerationParams, Usage
-from hfgate.upstream.wire import UpstreamText, WireFormatError, as_dict, finish_reason, sub_dict
+from hfgate.upstream.wire.common import UpstreamText, WireFormatError, as_dict, finish_reason, sub_dict
 
 TGI_PARAMETERS = (
     "best_of",

@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hfgate.errors import BadRequestError
-from hfgate.local.embedding_engine import EngineOptions
-from hfgate.local.embedding_export import exported_model, import_onnxruntime
+from hfgate.local.embedding.engine import EngineOptions
+from hfgate.local.embedding.onnx_export import exported_model, import_onnxruntime
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    from hfgate.local.embedding_tokens import TokenBatch
+    from hfgate.local.embedding.tokens import TokenBatch
 
 
 class OnnxEngine:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from hfgate.upstream.wire import WireFormatError, as_dict
+from hfgate.upstream.wire.common import WireFormatError, as_dict
 
 Scores = list[tuple[int, float]]
 

@@ -10,8 +10,8 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    from hfgate.local.embedding_pipeline import EmbeddingPipeline
-    from hfgate.local.embedding_tokens import TokenBatch
+    from hfgate.local.embedding.pipeline import EmbeddingPipeline
+    from hfgate.local.embedding.tokens import TokenBatch
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,11 +18,11 @@ from typing import Any
 from hfgate.errors import BadRequestError
 from hfgate.local.batching import Batcher, BatchLimits
 from hfgate.local.compute import Compute
-from hfgate.local.embedding_engine import EmbeddingEngine, EngineOptions
-from hfgate.local.embedding_onnx import OnnxEngine
-from hfgate.local.embedding_pipeline import EmbeddingPipeline, read_pipeline
-from hfgate.local.embedding_tokens import TextTokenizer, TokenBatch, model_max_length
-from hfgate.local.embedding_torch import TorchEngine, native_bfloat16
+from hfgate.local.embedding.engine import EmbeddingEngine, EngineOptions
+from hfgate.local.embedding.onnx_engine import OnnxEngine
+from hfgate.local.embedding.pipeline import EmbeddingPipeline, read_pipeline
+from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch, model_max_length
+from hfgate.local.embedding.torch_engine import TorchEngine, native_bfloat16
 
 EngineLoader = Callable[[Path, EngineOptions], EmbeddingEngine]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 from playwright.sync_api import Page, expect
 
+from tests.api.ui.conftest import put_endpoint, screenshot
 from tests.fakes.hf_server import TOKEN, FakeHF, answer_for
-from tests.ui.conftest import put_endpoint, screenshot
 
 EMBEDDING_ID = "ui-minilm"
 LOCAL_MINILM = {"service": "local", "service_settings": {"model": "all-MiniLM-L6-v2"}}

@@ -16,11 +16,10 @@ from typing import Any, TypeVar
 import orjson
 
 from hfgate.errors import UpstreamError, UpstreamRateLimitError
-from hfgate.upstream import failures
-from hfgate.upstream.ratelimit import RateLimiters, RateLimitRefusedError
-from hfgate.upstream.retry import RetryPolicy, loading_time
-from hfgate.upstream.sse import sse_data
-from hfgate.upstream.transport import (
+from hfgate.upstream.http import failures
+from hfgate.upstream.http.ratelimit import RateLimiters, RateLimitRefusedError
+from hfgate.upstream.http.retry import RetryPolicy, loading_time
+from hfgate.upstream.http.transport import (
     AiohttpTransport,
     HostNotFoundError,
     HttpResponse,
@@ -29,7 +28,8 @@ from hfgate.upstream.transport import (
     Transport,
     TransportError,
 )
-from hfgate.upstream.wire import WireFormatError
+from hfgate.upstream.wire.common import WireFormatError
+from hfgate.upstream.wire.sse import sse_data
 
 T = TypeVar("T")
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.ui.conftest import API_KEY, screenshot
+from tests.api.ui.conftest import API_KEY, screenshot
 
 
 @pytest.fixture

@@ -16,14 +16,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from hfgate.local.embedding_engine import EngineOptions
-from hfgate.local.runtime import import_torch_stack
+from hfgate.local.embedding.engine import EngineOptions
+from hfgate.local.lazy_imports import import_torch_stack
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    from hfgate.local.embedding_tokens import TokenBatch
+    from hfgate.local.embedding.tokens import TokenBatch
 
 _NATIVE_BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hfgate.upstream.tgi import TGI_PARAMETERS
-from hfgate.upstream.wire import UpstreamText, WireFormatError, as_dict
+from hfgate.upstream.wire.common import UpstreamText, WireFormatError, as_dict
+from hfgate.upstream.wire.tgi import TGI_PARAMETERS
 
 # Parameters a TGI-only server understands but a transformers text2text pipeline refuses.
 _TGI_ONLY = frozenset({"details", "decoder_input_details", "return_full_text", "best_of", "top_n_tokens", "grammar"})

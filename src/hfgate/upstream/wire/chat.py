@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hfgate.tasks import ChatMessage, GenerationDelta, GenerationParams, Usage
-from hfgate.upstream.wire import UpstreamText, WireFormatError, as_dict, finish_reason, sub_dict
+from hfgate.upstream.wire.common import UpstreamText, WireFormatError, as_dict, finish_reason, sub_dict
 
 CHAT_SUFFIX = "/v1/chat/completions"
 # Task settings passed through as they are.

@@ -1,4 +1,4 @@
-"""The ONNX export itself, run as a child process: ``python -m hfgate.local.embedding_export_worker DIR OUT``.
+"""The ONNX export itself, run as a child process: ``python -m hfgate.local.embedding.onnx_export_worker DIR OUT``.
 
 The export is checked against torch on a batch shaped unlike the tracing one before it is kept, so a
 shape frozen by tracing cannot slip through; the file appears at ``OUT`` atomically, or not at all.
@@ -14,8 +14,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from hfgate.local.embedding_export import import_onnxruntime
-from hfgate.local.runtime import import_torch_stack
+from hfgate.local.embedding.onnx_export import import_onnxruntime
+from hfgate.local.lazy_imports import import_torch_stack
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _TOLERANCE = 1e-3

@@ -8,7 +8,7 @@ HTTP/2 here), so HTTP/2 is the business of another transport should one be neede
 
 Transport failures are raised as :class:`TransportError` subclasses, never as aiohttp's own
 exceptions, so that translating them into user-facing errors happens in one place
-(:mod:`hfgate.upstream.failures`).
+(:mod:`hfgate.upstream.http.failures`).
 """
 
 from __future__ import annotations

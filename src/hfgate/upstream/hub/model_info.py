@@ -12,8 +12,8 @@ from typing import Any
 
 from hfgate.errors import UpstreamAuthError, ValidationCallError
 from hfgate.tasks import TaskType
-from hfgate.upstream.client import Call, UpstreamClient
-from hfgate.upstream.wire import as_dict, sub_dict
+from hfgate.upstream.http.client import Call, UpstreamClient
+from hfgate.upstream.wire.common import as_dict, sub_dict
 
 HOSTED_PROVIDER = "hf-inference"
 _EXPAND = "expand[]=pipeline_tag&expand[]=cardData&expand[]=inferenceProviderMapping"

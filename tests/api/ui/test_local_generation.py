@@ -7,7 +7,7 @@ import time
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.ui.conftest import put_endpoint, screenshot
+from tests.api.ui.conftest import put_endpoint, screenshot
 
 
 def test_local_model_reply_streams_in_token_by_token(page: Page, base_url: str) -> None:

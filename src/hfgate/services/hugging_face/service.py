@@ -1,7 +1,7 @@
 """The ``hugging_face`` service: models on Hugging Face's hosted Inference API, on dedicated Inference
 Endpoints, or on any TEI / TGI server — for embeddings, completion, chat completion and rerank.
 
-Every call goes through one :class:`~hfgate.upstream.client.UpstreamClient` (pooled connections, rate
+Every call goes through one :class:`~hfgate.upstream.http.client.UpstreamClient` (pooled connections, rate
 limits per url or model and token, retries, typed errors). Where an endpoint is reached (a model id
 or a url) is decided in :mod:`hfgate.upstream.target`; how each task is spoken, in the wire-format
 modules of :mod:`hfgate.upstream`.
@@ -23,12 +23,13 @@ from hfgate.errors import (
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import Service, ServiceContext
 from hfgate.services.embedding_shape import record_embedding_shape
-from hfgate.services.hugging_face_settings import (
+from hfgate.services.hugging_face.settings import (
     DEFAULT_REQUESTS_PER_MINUTE,
     SERVICE_SETTINGS,
     TASK_SETTINGS,
     settings_problems,
 )
+from hfgate.services.hugging_face.token_counts import Tokenizers
 from hfgate.tasks import (
     ChatMessage,
     ChatRequest,
@@ -44,30 +45,29 @@ from hfgate.tasks import (
     TaskType,
     Usage,
 )
-from hfgate.upstream import failures
-from hfgate.upstream.chat import chat_payload, parse_chat, parse_chat_chunk
-from hfgate.upstream.client import Call, UpstreamClient
-from hfgate.upstream.embeddings import (
+from hfgate.upstream.http import failures
+from hfgate.upstream.http.client import Call, UpstreamClient
+from hfgate.upstream.hub.endpoints_api import find_endpoint
+from hfgate.upstream.hub.model_info import fetch_model_info, hosted_task
+from hfgate.upstream.target import ServerUrl, Target, target_for
+from hfgate.upstream.wire.chat import chat_payload, parse_chat, parse_chat_chunk
+from hfgate.upstream.wire.common import UpstreamText
+from hfgate.upstream.wire.embeddings import (
     DEFAULT_BATCH_SIZE,
     cut_to_tokens,
     embed_in_batches,
     embeddings_payload,
     parse_embeddings,
 )
-from hfgate.upstream.endpoints_api import find_endpoint
-from hfgate.upstream.hub import fetch_model_info, hosted_task
-from hfgate.upstream.info import ServerInfo, parse_info
-from hfgate.upstream.target import ServerUrl, Target, target_for
-from hfgate.upstream.text2text import parse_text2text, text2text_parameters
-from hfgate.upstream.tgi import (
+from hfgate.upstream.wire.info import ServerInfo, parse_info
+from hfgate.upstream.wire.text2text import parse_text2text, text2text_parameters
+from hfgate.upstream.wire.tgi import (
     generate_payload,
     parse_generation,
     parse_stream_event,
     tgi_parameters,
     unused_model_kwargs,
 )
-from hfgate.upstream.tokens import Tokenizers
-from hfgate.upstream.wire import UpstreamText
 
 _PROBE_PROMPT = "Who are you?"
 _PROBE_PARAMS = GenerationParams(max_new_tokens=5)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hfgate.local.runtime import import_torch_stack
+from hfgate.local.lazy_imports import import_torch_stack
 
 if TYPE_CHECKING:
     import numpy as np

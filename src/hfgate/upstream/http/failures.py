@@ -23,7 +23,7 @@ from hfgate.errors import (
     UpstreamTimeoutError,
     UpstreamUnreachableError,
 )
-from hfgate.upstream.transport import ConnectFailedError, HostNotFoundError, TimedOutError, TransportError
+from hfgate.upstream.http.transport import ConnectFailedError, HostNotFoundError, TimedOutError, TransportError
 
 _MAX_MESSAGE = 500
 

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from hfgate.errors import UpstreamBadRequestError
-from hfgate.upstream.wire import WireFormatError
+from hfgate.upstream.wire.common import WireFormatError
 
 DEFAULT_BATCH_SIZE = 20
 CHARS_PER_TOKEN = 3

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hfgate.errors import UpstreamAuthError, ValidationCallError
-from hfgate.upstream.client import Call, UpstreamClient
-from hfgate.upstream.wire import WireFormatError, as_dict, sub_dict
+from hfgate.upstream.http.client import Call, UpstreamClient
+from hfgate.upstream.wire.common import WireFormatError, as_dict, sub_dict
 
 EMBEDDING_TASKS = frozenset({"feature-extraction", "sentence-similarity", "sentence-embeddings"})
 _UNUSABLE_STATES = {"paused": "is paused: resume it on its page", "failed": "has failed: check its logs"}

@@ -2,7 +2,7 @@
 
 We call ``torch.onnx.export`` (the TorchScript exporter) directly rather than optimum: optimum-onnx pins
 transformers below 5, and the direct call needs nothing beyond torch, runs offline and takes a few
-seconds for MiniLM. It runs in a child process (``embedding_export_worker``), so the server never
+seconds for MiniLM. It runs in a child process (``onnx_export_worker``), so the server never
 imports torch for an ONNX model: that keeps a few hundred MiB of torch out of its resident memory, and
 tracing cannot leave patched state behind in it.
 """
@@ -72,7 +72,7 @@ def _torch_version() -> str:
 
 def _export_in_child(model_dir: Path, target: Path) -> None:
     log.info("exporting model to ONNX", extra={"event": "model.export.start", "model": str(model_dir)})
-    command = [sys.executable, "-m", "hfgate.local.embedding_export_worker", str(model_dir), str(target)]
+    command = [sys.executable, "-m", "hfgate.local.embedding.onnx_export_worker", str(model_dir), str(target)]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     try:
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=_EXPORT_SECONDS)

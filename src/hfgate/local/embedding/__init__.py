@@ -1,0 +1,1 @@
+"""In-process sentence embeddings: engine choice, the torch and ONNX engines, tokens and pooling."""

@@ -1,0 +1,1 @@
+"""Plumbing every upstream call shares: the pooled transport, rate limits, retries, error translation."""

@@ -1,0 +1,1 @@
+"""The Hub's APIs used at create: model info and the Inference Endpoints management API."""
