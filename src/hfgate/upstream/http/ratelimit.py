@@ -65,8 +65,8 @@ class TokenBucket:
         """Change the rate (an endpoint's settings were updated); takes effect from the next slot."""
         self.interval = 60.0 / requests_per_minute
 
-    async def acquire(self, *, deadline: float) -> None:
-        """Wait for this request's slot.
+    async def acquire(self, *, deadline: float) -> float:
+        """Wait for this request's slot; the seconds waited (0.0 when the slot was free).
 
         Raises:
             RateLimitRefusedError: the queue is full, or the slot comes after ``deadline``.
@@ -80,13 +80,14 @@ class TokenBucket:
                 raise RateLimitRefusedError("deadline", wait=slot - now)
         self._next_slot = slot + self.interval
         if slot <= now:
-            return
+            return 0.0
         # A cancelled waiter's slot stays used: the limiter errs on the side of sending fewer requests.
         self.waiting += 1
         try:
             await self._sleep(slot - now)
         finally:
             self.waiting -= 1
+        return slot - now
 
 
 class RateLimiters:

@@ -1,0 +1,31 @@
+"""The duration and outcome of one upstream attempt, in ``hfgate_upstream_request_duration_seconds``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from hfgate.telemetry.metrics import UPSTREAM_SECONDS
+from hfgate.upstream.http.call import Call
+
+
+class Attempt:
+    """What the attempt ended with: an HTTP status, or ``None`` when no answer came."""
+
+    __slots__ = ("status",)
+
+    def __init__(self) -> None:
+        self.status: int | None = None
+
+
+@contextmanager
+def timed_attempt(call: Call) -> Iterator[Attempt]:
+    """Time the block; the outcome is ``attempt.status`` as set inside it, else ``error``."""
+    attempt = Attempt()
+    started = time.perf_counter()
+    try:
+        yield attempt
+    finally:
+        outcome = str(attempt.status) if attempt.status is not None else "error"
+        UPSTREAM_SECONDS(call.inference_id, call.target, outcome).observe(time.perf_counter() - started)
