@@ -294,7 +294,11 @@ class HuggingFaceService(Service):
     # -- shared -------------------------------------------------------------------------------------
 
     def _target(self, endpoint: Endpoint) -> Target:
-        return target_for(endpoint.service_settings, inference_url=self.context.settings.hf_inference_url)
+        settings = endpoint.service_settings
+        urls = settings.get("urls")
+        if urls:
+            return ServerUrl(str(urls[0]))  # the group's first; the client moves the call to the least busy
+        return target_for(settings, inference_url=self.context.settings.hf_inference_url)
 
     def _call(self, endpoint: Endpoint, target: Target, timeout: float) -> Call:
         limit = endpoint.service_settings.get("rate_limit") or {}
@@ -306,6 +310,7 @@ class HuggingFaceService(Service):
             requests_per_minute=limit.get("requests_per_minute", DEFAULT_REQUESTS_PER_MINUTE),
             model=target.target,
             scale_up=target.scale_up,
+            upstreams=tuple(endpoint.service_settings.get("urls") or ()),
         )
 
     def _plain_call(self, endpoint: Endpoint, timeout: float) -> Call:
@@ -390,8 +395,9 @@ def _check_server_kind(endpoint: Endpoint, info: ServerInfo) -> None:
     wanted = _SERVER_KINDS.get(endpoint.task_type)
     if info.kind is None or wanted is None or info.kind == wanted:
         return
+    where = endpoint.service_settings.get("url") or endpoint.service_settings.get("urls")
     raise ValidationCallError(
-        f"The server at [{endpoint.service_settings['url']}] serves a [{info.kind}] model "
+        f"The server at [{where}] serves a [{info.kind}] model "
         f"([{info.model_id or 'unknown'}]), which cannot serve [{endpoint.task_type.value}]; register it "
         "with the matching task type, or give the url of a server with a matching model",
         param="service_settings.url",
