@@ -23,6 +23,7 @@ from hfgate.observability import configure_logging
 from hfgate.runtime import Runtime
 from hfgate.services import ServiceContext
 from hfgate.telemetry.exposition import worker_stopped
+from hfgate.telemetry.tracing import start_tracing, stop_tracing
 
 
 def create_app(settings: Settings | None = None, *, context: ServiceContext | None = None) -> FastAPI:
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        start_tracing()
         runtime = await Runtime.start(settings, context=context)
         app.state.runtime = runtime
         app.state.orchestrator = runtime.orchestrator
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
         finally:
             await runtime.aclose()
             worker_stopped()
+            stop_tracing()
 
     app = FastAPI(title="hfgate", version=__version__, lifespan=lifespan)
     app.state.settings = settings

@@ -20,6 +20,7 @@ from hfgate.api.ui.session import COOKIE, CSRF_HEADER, SessionSigner
 from hfgate.errors import AuthenticationError, HfGateError, PayloadTooLargeError
 from hfgate.telemetry.metrics import REQUEST_SECONDS, REQUESTS
 from hfgate.telemetry.request_scope import CURRENT, RequestScope, face_of
+from hfgate.telemetry.tracing import end_request_span, request_span
 
 log = logging.getLogger("hfgate.access")
 
@@ -42,6 +43,7 @@ class RequestContext:
         labels = RequestScope(face_of(scope["path"]))
         token = CURRENT.set(labels)
         started = labels.started
+        span = request_span(scope["method"], scope["path"], labels.face)
         status = 500
 
         async def send_with_id(message: Message) -> None:
@@ -56,6 +58,8 @@ class RequestContext:
         finally:
             CURRENT.reset(token)
             _count(labels, status)
+            if span is not None:
+                end_request_span(span, status=status, endpoint=labels.endpoint)
             log.info(
                 "request",
                 extra={

@@ -1,4 +1,5 @@
-"""The duration and outcome of one upstream attempt, in ``hfgate_upstream_request_duration_seconds``."""
+"""The duration and outcome of one upstream attempt: ``hfgate_upstream_request_duration_seconds``, and
+a client span when tracing is on."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from hfgate.telemetry.metrics import UPSTREAM_SECONDS
+from hfgate.telemetry.tracing import attempt_span, end_span
 from hfgate.upstream.http.call import Call
 
 
@@ -23,9 +25,12 @@ class Attempt:
 def timed_attempt(call: Call) -> Iterator[Attempt]:
     """Time the block; the outcome is ``attempt.status`` as set inside it, else ``error``."""
     attempt = Attempt()
+    span = attempt_span(call.inference_id, call.target)
     started = time.perf_counter()
     try:
         yield attempt
     finally:
         outcome = str(attempt.status) if attempt.status is not None else "error"
         UPSTREAM_SECONDS(call.inference_id, call.target, outcome).observe(time.perf_counter() - started)
+        if span is not None:
+            end_span(span, {"hfgate.outcome": outcome})
