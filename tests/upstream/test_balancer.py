@@ -1,0 +1,50 @@
+"""The balancer alone: least outstanding requests, ejection with doubling back-off, recovery."""
+
+from __future__ import annotations
+
+from hfgate.upstream.http.balancer import Balancer
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_requests_go_to_the_upstream_with_fewest_in_flight_ties_to_the_first_listed() -> None:
+    balancer = Balancer(["a", "b", "c"])
+    a, b, c = balancer.upstreams
+    with balancer.lease(a), balancer.lease(a), balancer.lease(b):
+        assert balancer.pick(tried=()) is c
+        with balancer.lease(c):
+            assert balancer.pick(tried=()) is b
+            assert balancer.pick(tried=[b]) is c
+    assert (a.outstanding, b.outstanding, c.outstanding) == (0, 0, 0)
+    assert balancer.pick(tried=()) is a
+
+
+def test_an_ejected_upstream_is_skipped_for_a_doubling_back_off_then_returns() -> None:
+    clock = Clock()
+    balancer = Balancer(["a", "b"], base_ejection=1.0, max_ejection=3.0, clock=clock)
+    a, b = balancer.upstreams
+    assert balancer.eject(a, endpoint="e", reason="connection") == 1.0
+    assert balancer.pick(tried=()) is b
+    clock.now += 1.0
+    assert balancer.pick(tried=()) is a
+    assert balancer.eject(a, endpoint="e", reason="server_error") == 2.0
+    assert balancer.eject(a, endpoint="e", reason="server_error") == 3.0  # capped at max_ejection
+    balancer.succeeded(a)
+    assert balancer.eject(a, endpoint="e", reason="connection") == 1.0  # a success clears the count
+
+
+def test_when_all_are_ejected_none_is_picked_and_the_first_return_is_known() -> None:
+    clock = Clock()
+    balancer = Balancer(["a", "b"], base_ejection=2.0, clock=clock)
+    a, b = balancer.upstreams
+    balancer.eject(a, endpoint="e", reason="connection")
+    clock.now += 1.0
+    balancer.eject(b, endpoint="e", reason="connection")
+    assert balancer.pick(tried=()) is None
+    assert balancer.next_return() == 1.0
