@@ -97,17 +97,16 @@ class GatewayAuth:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._metrics_key is not None and scope["type"] == "http" and scope["path"] == "/metrics":
-            await self._metrics(scope, receive, send)
+            await self._metrics(self._metrics_key, scope, receive, send)
             return
         if scope["type"] != "http" or not self._keys or _open(scope["path"]):
             await self.app(scope, receive, send)
             return
         await self._guarded(scope, receive, send)
 
-    async def _metrics(self, scope: Scope, receive: Receive, send: Send) -> None:
-        assert self._metrics_key is not None
+    async def _metrics(self, key: bytes, scope: Scope, receive: Receive, send: Send) -> None:
         _, _, token = (_header(scope, b"authorization") or "").partition(" ")
-        if hmac.compare_digest(token.strip().encode(), self._metrics_key):
+        if hmac.compare_digest(token.strip().encode(), key):
             await self.app(scope, receive, send)
         elif self._keys:
             await self._guarded(scope, receive, send)
