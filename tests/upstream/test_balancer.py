@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
+from hfgate.errors import UpstreamUnreachableError
 from hfgate.upstream.http.balancer import Balancer
+from hfgate.upstream.http.call import Call
+from hfgate.upstream.http.failover import Failover
 
 
 class Clock:
@@ -48,3 +53,17 @@ def test_when_all_are_ejected_none_is_picked_and_the_first_return_is_known() -> 
     balancer.eject(b, endpoint="e", reason="connection")
     assert balancer.pick(tried=()) is None
     assert balancer.next_return() == 1.0
+
+
+def test_a_route_built_on_the_first_url_moves_to_each_other_url() -> None:
+    balancer = Balancer(["http://a:1/", "http://b:2"])
+    call = Call(inference_id="e", api_key="", timeout=5, target="http://a:1/", upstreams=("http://a:1/", "http://b:2"))
+    attempts = Failover(balancer, call, "http://a:1/rerank")
+    first, first_call, first_url = attempts.next()
+    assert (first_url, first_call.retry, first_call.upstreams) == ("http://a:1/rerank", False, ())
+    attempts.failed(first, UpstreamUnreachableError("refused"))
+    _, second_call, second_url = attempts.next()
+    assert (second_url, second_call.target) == ("http://b:2/rerank", "http://b:2")
+    attempts.failed(balancer.upstreams[1], UpstreamUnreachableError("refused"))
+    with pytest.raises(UpstreamUnreachableError, match=r"All \[2\] upstream urls .* refused"):
+        attempts.next()

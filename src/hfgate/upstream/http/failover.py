@@ -31,7 +31,9 @@ class Failover:
     def __init__(self, balancer: Balancer, call: Call, url: str) -> None:
         self._balancer = balancer
         self._call = call
-        self._path = url[len(call.target) :] if url.startswith(call.target) else None
+        base = call.target.rstrip("/")
+        # The route after the first url's base, put after each other url's (trailing slashes aside).
+        self._path = url[len(base) :] if url.startswith(base) else None
         self._url = url
         self._deadline = time.monotonic() + call.timeout
         self._tried: list[Upstream] = []
@@ -52,7 +54,7 @@ class Failover:
             RETRIES(self._call.inference_id, "failover").inc()
         remaining = max(0.001, self._deadline - time.monotonic())
         one = replace(self._call, target=upstream.url, upstreams=(), retry=False, timeout=remaining)
-        url = upstream.url + self._path if self._path is not None else self._url
+        url = upstream.url.rstrip("/") + self._path if self._path is not None else self._url
         return upstream, one, url
 
     def failed(self, upstream: Upstream, exc: UpstreamError) -> None:
