@@ -131,7 +131,7 @@ async def root() -> RedirectResponse:
 
 @router.get("/ui")
 @router.get("/ui/")
-async def endpoints_page(request: Request, access: AccessDep, orch: OrchestratorDep) -> Response:
+async def endpoints_page(request: Request, access: AccessDep, *, orch: OrchestratorDep) -> Response:
     """Every endpoint, with its settings summary and the outcome of its last call."""
     if not access.allowed:
         return _to_login(request)
@@ -158,7 +158,7 @@ async def new_page(request: Request, access: AccessDep) -> Response:
 
 
 async def _endpoint_or_page(
-    inference_id: str, request: Request, access: Access, orch: Orchestrator
+    inference_id: str, request: Request, *, access: Access, orch: Orchestrator
 ) -> Endpoint | Response:
     """The endpoint a page is about, or the page to show instead (login, or "not found")."""
     if not access.allowed:
@@ -170,9 +170,9 @@ async def _endpoint_or_page(
 
 
 @router.get("/ui/endpoints/{inference_id}")
-async def endpoint_page(inference_id: str, request: Request, access: AccessDep, orch: OrchestratorDep) -> Response:
+async def endpoint_page(inference_id: str, request: Request, *, access: AccessDep, orch: OrchestratorDep) -> Response:
     """One endpoint's stored settings (never its secrets) and the form to update what can change."""
-    endpoint = await _endpoint_or_page(inference_id, request, access, orch)
+    endpoint = await _endpoint_or_page(inference_id, request, access=access, orch=orch)
     if isinstance(endpoint, Response):
         return endpoint
     service = service_class(endpoint.service)
@@ -192,9 +192,9 @@ async def endpoint_page(inference_id: str, request: Request, access: AccessDep, 
 
 
 @router.get("/ui/endpoints/{inference_id}/playground")
-async def playground_page(inference_id: str, request: Request, access: AccessDep, orch: OrchestratorDep) -> Response:
+async def playground_page(inference_id: str, request: Request, *, access: AccessDep, orch: OrchestratorDep) -> Response:
     """Try an endpoint: streamed generation, chat, embeddings with similarities, chunks, rerank."""
-    endpoint = await _endpoint_or_page(inference_id, request, access, orch)
+    endpoint = await _endpoint_or_page(inference_id, request, access=access, orch=orch)
     if isinstance(endpoint, Response):
         return endpoint
     return _page(
@@ -252,7 +252,7 @@ async def logout() -> Response:
 
 @router.put("/ui/api/endpoints/{task_type}/{inference_id}", dependencies=[Depends(_require_api_session)])
 async def create_from_form(
-    task_type: str, inference_id: str, request: Request, response: Response, orch: OrchestratorDep
+    task_type: str, inference_id: str, *, request: Request, response: Response, orch: OrchestratorDep
 ) -> dict[str, Any]:
     """``PUT _inference/{task_type}/{id}``, answering with every check's outcome."""
     body = await json_object(request)

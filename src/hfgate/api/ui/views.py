@@ -157,10 +157,10 @@ def _plan_for(kind: TaskType, source: Source) -> dict[str, Any]:
         offered = ", ".join(TASK_LABELS[t].lower() for t in sorted(service.task_types)) if service else ""
         why = f"{source.label} is not available for {TASK_LABELS[kind].lower()} yet"
         return {"available": False, "why": f"{why} ({label} offers: {offered or 'nothing'})."}
-    return {"available": True, "fields": _fields(kind, source, service)}
+    return {"available": True, "fields": _fields(kind, source, service=service)}
 
 
-def _fields(kind: TaskType, source: Source, service: type[Service]) -> list[str]:
+def _fields(kind: TaskType, source: Source, *, service: type[Service]) -> list[str]:
     specs = {s.name: s for s in service.service_settings if s.applies_to(kind)}
     fields: list[str] = [name for name in ("api_key", "rate_limit") if name in specs]
     # Dify asks for the task type and the namespace only for dedicated endpoints: hosted models get
