@@ -61,7 +61,7 @@ def static_files() -> dict[str, tuple[bytes, str]]:
 
 
 def render_page(
-    name: str, access: Access, text: PageText, *, here: str, status: int = 200, **context: Any
+    name: str, access: Access, *, text: PageText, here: str, status: int = 200, **context: Any
 ) -> HTMLResponse:
     """Render page ``name`` in ``text``'s language; ``here`` is where the language switcher returns."""
     html = (

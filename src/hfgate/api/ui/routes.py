@@ -54,24 +54,24 @@ async def root() -> RedirectResponse:
 
 @router.get("/ui")
 @router.get("/ui/")
-async def endpointsrender_page(request: Request, access: AccessDep, text: TextDep, orch: OrchestratorDep) -> Response:
+async def endpoints_page(request: Request, access: AccessDep, *, text: TextDep, orch: OrchestratorDep) -> Response:
     """Every endpoint, with its settings summary and the outcome of its last call."""
     if not access.allowed:
         return to_login(request)
     endpoints = sorted(await orch.list(), key=lambda e: e.inference_id)
-    rows = [endpoint_row(e, orch.last_calls.get(e.inference_id), text) for e in endpoints]
-    return render_page("endpoints.html", access, text, here="/ui/", rows=rows, title=text.gettext("Endpoints"))
+    rows = [endpoint_row(e, orch.last_calls.get(e.inference_id), text=text) for e in endpoints]
+    return render_page("endpoints.html", access, text=text, here="/ui/", rows=rows, title=text.gettext("Endpoints"))
 
 
 @router.get("/ui/new")
-async def newrender_page(request: Request, access: AccessDep, text: TextDep) -> Response:
+async def new_page(request: Request, access: AccessDep, *, text: TextDep) -> Response:
     """The add-a-model form."""
     if not access.allowed:
         return to_login(request)
     return render_page(
         "new.html",
         access,
-        text,
+        text=text,
         here="/ui/new",
         title=text.gettext("Add a model"),
         task_types=[(t.value, text.gettext(TASK_LABELS[t])) for t in FORM_TASK_TYPES],
@@ -92,12 +92,14 @@ async def _endpoint_or_page(
         return await orch.get(inference_id)
     except HfGateError as exc:
         title = text.gettext("Not found")
-        return render_page("missing.html", access, text, here="/ui/", status=exc.status, title=title, reason=exc.reason)
+        return render_page(
+            "missing.html", access, text=text, here="/ui/", status=exc.status, title=title, reason=exc.reason
+        )
 
 
 @router.get("/ui/endpoints/{inference_id}")
-async def endpointrender_page(
-    inference_id: str, request: Request, access: AccessDep, text: TextDep, orch: OrchestratorDep
+async def endpoint_page(
+    inference_id: str, request: Request, *, access: AccessDep, text: TextDep, orch: OrchestratorDep
 ) -> Response:
     """One endpoint's stored settings (never its secrets) and the form to update what can change."""
     endpoint = await _endpoint_or_page(inference_id, request, access=access, text=text, orch=orch)
@@ -108,11 +110,11 @@ async def endpointrender_page(
     return render_page(
         "endpoint.html",
         access,
-        text,
+        text=text,
         here=request.url.path,
         title=endpoint.inference_id,
         endpoint=endpoint,
-        row=endpoint_row(endpoint, orch.last_calls.get(inference_id), text),
+        row=endpoint_row(endpoint, orch.last_calls.get(inference_id), text=text),
         public_json=json.dumps(endpoint.public(), indent=2),
         secret_names=sorted(endpoint.secrets),
         secret_specs=[s for s in service.service_settings if s.secret and s.name in updatable],
@@ -123,8 +125,8 @@ async def endpointrender_page(
 
 
 @router.get("/ui/endpoints/{inference_id}/playground")
-async def playgroundrender_page(
-    inference_id: str, request: Request, access: AccessDep, text: TextDep, orch: OrchestratorDep
+async def playground_page(
+    inference_id: str, request: Request, *, access: AccessDep, text: TextDep, orch: OrchestratorDep
 ) -> Response:
     """Try an endpoint: streamed generation, chat, embeddings with similarities, chunks, rerank."""
     endpoint = await _endpoint_or_page(inference_id, request, access=access, text=text, orch=orch)
@@ -133,7 +135,7 @@ async def playgroundrender_page(
     return render_page(
         "playground.html",
         access,
-        text,
+        text=text,
         here=request.url.path,
         title=text.gettext("Playground: %(id)s") % {"id": endpoint.inference_id},
         endpoint=endpoint,
@@ -149,14 +151,16 @@ async def playgroundrender_page(
 
 
 @router.get("/ui/login")
-async def loginrender_page(access: AccessDep, text: TextDep, next: str = "/ui/") -> Response:
+async def login_page(access: AccessDep, text: TextDep, *, next: str = "/ui/") -> Response:
     target = _local(next)
     here = f"/ui/login?next={quote(target)}"
-    return render_page("login.html", access, text, here=here, title=text.gettext("Log in"), next=target, error=None)
+    return render_page(
+        "login.html", access, text=text, here=here, title=text.gettext("Log in"), next=target, error=None
+    )
 
 
 @router.post("/ui/login")
-async def login(request: Request, signer: SignerDep, text: TextDep) -> Response:
+async def login(request: Request, signer: SignerDep, *, text: TextDep) -> Response:
     """Check the key and open a session; the key itself is not kept."""
     form = parse_qs((await request.body()).decode(), keep_blank_values=True)
     target = _local(form.get("next", ["/ui/"])[0])
@@ -166,7 +170,14 @@ async def login(request: Request, signer: SignerDep, text: TextDep) -> Response:
         access = Access(signer, None)
         here = f"/ui/login?next={quote(target)}"
         return render_page(
-            "login.html", access, text, here=here, status=401, title=text.gettext("Log in"), next=target, error=error
+            "login.html",
+            access,
+            text=text,
+            here=here,
+            status=401,
+            title=text.gettext("Log in"),
+            next=target,
+            error=error,
         )
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
@@ -205,7 +216,7 @@ async def logout() -> Response:
 
 @router.put("/ui/api/endpoints/{task_type}/{inference_id}", dependencies=[Depends(require_api_session)])
 async def create_from_form(
-    task_type: str, inference_id: str, request: Request, response: Response, orch: OrchestratorDep, text: TextDep
+    task_type: str, inference_id: str, *, request: Request, response: Response, orch: OrchestratorDep, text: TextDep
 ) -> dict[str, Any]:
     """``PUT _inference/{task_type}/{id}``, answering with every check's outcome in the page's language."""
     body = await json_object(request)

@@ -104,7 +104,7 @@ class EndpointRow:
         return self.inference_id.startswith(".")
 
 
-def endpoint_row(endpoint: Endpoint, last: LastCall | None, text: PageText) -> EndpointRow:
+def endpoint_row(endpoint: Endpoint, last: LastCall | None, *, text: PageText) -> EndpointRow:
     """The table's summary of ``endpoint``, in the page's language."""
     settings = endpoint.service_settings
     dimensions = settings.get("dimensions")
@@ -172,20 +172,20 @@ def form_plan(text: PageText) -> dict[str, Any]:
         >>> form_plan(PageText(LOCALES["en"]))["text_embedding"]["local"]["fields"]
         ['chunking']
     """
-    return {kind.value: {s.key: _plan_for(kind, s, text) for s in SOURCES} for kind in FORM_TASK_TYPES}
+    return {kind.value: {s.key: _plan_for(kind, s, text=text) for s in SOURCES} for kind in FORM_TASK_TYPES}
 
 
-def _plan_for(kind: TaskType, source: Source, text: PageText) -> dict[str, Any]:
+def _plan_for(kind: TaskType, source: Source, *, text: PageText) -> dict[str, Any]:
     service = SERVICES.get(source.service)
     if service is None or kind not in service.task_types:
         offered = [text.gettext(TASK_LABELS[t]) for t in sorted(service.task_types)] if service else []
         why = text.gettext("%(source)s is not available for this model type yet (it offers: %(offered)s).")
         values = {"source": text.gettext(source.label), "offered": text.gettext(", ").join(offered) or "—"}
         return {"available": False, "why": why % values}
-    return {"available": True, "fields": _fields(kind, source, service)}
+    return {"available": True, "fields": _fields(kind, source, service=service)}
 
 
-def _fields(kind: TaskType, source: Source, service: type[Service]) -> list[str]:
+def _fields(kind: TaskType, source: Source, *, service: type[Service]) -> list[str]:
     specs = {s.name: s for s in service.service_settings if s.applies_to(kind)}
     fields: list[str] = [name for name in ("api_key", "rate_limit") if name in specs]
     # Dify asks for the task type and the namespace only for dedicated endpoints: hosted models get
