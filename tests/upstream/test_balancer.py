@@ -58,7 +58,7 @@ def test_when_all_are_ejected_none_is_picked_and_the_first_return_is_known() -> 
 def test_a_route_built_on_the_first_url_moves_to_each_other_url() -> None:
     balancer = Balancer(["http://a:1/", "http://b:2"])
     call = Call(inference_id="e", api_key="", timeout=5, target="http://a:1/", upstreams=("http://a:1/", "http://b:2"))
-    attempts = Failover(balancer, call, "http://a:1/rerank")
+    attempts = Failover(balancer, call, url="http://a:1/rerank")
     first, first_call, first_url = attempts.next()
     assert (first_url, first_call.retry, first_call.upstreams) == ("http://a:1/rerank", False, ())
     attempts.failed(first, UpstreamUnreachableError("refused"))

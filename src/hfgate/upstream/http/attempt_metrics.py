@@ -1,5 +1,5 @@
 """The duration and outcome of one upstream attempt: ``hfgate_upstream_request_duration_seconds``, and
-a client span when tracing is on."""
+a client span when tracing is on; and the rate-limit wait before it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from hfgate.telemetry.metrics import UPSTREAM_SECONDS
+from hfgate.telemetry.metrics import QUEUE_WAIT_SECONDS, RATE_LIMIT_WAITS, UPSTREAM_SECONDS
 from hfgate.telemetry.tracing import attempt_span, end_span
 from hfgate.upstream.http.call import Call
 
@@ -34,3 +34,10 @@ def timed_attempt(call: Call) -> Iterator[Attempt]:
         UPSTREAM_SECONDS(call.inference_id, call.target, outcome).observe(time.perf_counter() - started)
         if span is not None:
             end_span(span, {"hfgate.outcome": outcome})
+
+
+def count_admission(call: Call, waited: float) -> None:
+    """A rate-limit admission that waited ``waited`` seconds (nothing is counted for 0)."""
+    if waited:
+        RATE_LIMIT_WAITS(call.inference_id).inc()
+        QUEUE_WAIT_SECONDS("rate_limit", call.inference_id).observe(waited)

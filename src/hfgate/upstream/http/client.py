@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 import orjson
 
 from hfgate.errors import UpstreamError
-from hfgate.telemetry.metrics import QUEUE_WAIT_SECONDS, RATE_LIMIT_REJECTIONS, RATE_LIMIT_WAITS, RETRIES
+from hfgate.telemetry.metrics import RETRIES
 from hfgate.upstream.http import failures
-from hfgate.upstream.http.attempt_metrics import timed_attempt
+from hfgate.upstream.http.attempt_metrics import count_admission, timed_attempt
 from hfgate.upstream.http.balancer import Balancers
 from hfgate.upstream.http.call import Call as Call
 from hfgate.upstream.http.failover import EJECTING, Failover
@@ -73,7 +73,7 @@ class UpstreamClient:
             UpstreamError: the call failed, or the answer broke the protocol (``parse`` raised
                 :class:`WireFormatError`); the subclass and reason say how.
         """
-        response = await self._send(call, "POST", url, orjson.dumps(payload))
+        response = await self._send(call, "POST", url=url, body=orjson.dumps(payload))
         return self.decode(call, url, response.body, parse)
 
     async def get_json(self, call: Call, url: str, parse: Callable[[Any], T]) -> T:
@@ -82,7 +82,7 @@ class UpstreamClient:
         Raises:
             UpstreamError: the call failed.
         """
-        response = await self._send(call, "GET", url, None)
+        response = await self._send(call, "GET", url=url, body=None)
         return self.decode(call, url, response.body, parse)
 
     async def get_response(self, call: Call, url: str) -> HttpResponse:
@@ -91,7 +91,7 @@ class UpstreamClient:
         Raises:
             UpstreamError: the call failed for any other reason.
         """
-        return await self._send(call, "GET", url, None, accept_statuses=frozenset({401, 403, 404}))
+        return await self._send(call, "GET", url=url, body=None, accept_statuses=frozenset({401, 403, 404}))
 
     async def stream_events(self, call: Call, url: str, payload: Any, parse: Callable[[Any], T]) -> AsyncIterator[T]:
         """POST ``payload`` and yield each server-sent event read by ``parse``; ``[DONE]`` ends the stream.
@@ -103,7 +103,7 @@ class UpstreamClient:
             UpstreamError: the call failed, before or during the stream.
         """
         deadline = time.monotonic() + call.timeout
-        async with self._open_stream(call, url, orjson.dumps(payload), deadline) as response:
+        async with self._open_stream(call, url, body=orjson.dumps(payload), deadline=deadline) as response:
             try:
                 async for data in sse_data(response.lines()):
                     if data.strip() == "[DONE]":
@@ -139,19 +139,19 @@ class UpstreamClient:
         self,
         call: Call,
         method: str,
+        *,
         url: str,
         body: bytes | None,
-        *,
         accept_statuses: frozenset[int] = frozenset(),
     ) -> HttpResponse:
         if not call.upstreams:
-            return await self._send_one(call, method, url, body, accept_statuses=accept_statuses)
-        attempts = Failover(self.balancers.group(call.upstreams), call, url)
+            return await self._send_one(call, method, url=url, body=body, accept_statuses=accept_statuses)
+        attempts = Failover(self.balancers.group(call.upstreams), call, url=url)
         while True:
             upstream, one, moved = attempts.next()
-            with self.balancers.group(call.upstreams).lease(upstream):
+            with attempts.lease(upstream):
                 try:
-                    return await self._send_one(one, method, moved, body, accept_statuses=accept_statuses)
+                    return await self._send_one(one, method, url=moved, body=body, accept_statuses=accept_statuses)
                 except EJECTING as exc:
                     attempts.failed(upstream, exc)
 
@@ -159,9 +159,9 @@ class UpstreamClient:
         self,
         call: Call,
         method: str,
+        *,
         url: str,
         body: bytes | None,
-        *,
         accept_statuses: frozenset[int],
     ) -> HttpResponse:
         deadline = time.monotonic() + call.timeout
@@ -175,29 +175,31 @@ class UpstreamClient:
                     )
                     attempt.status = response.status
             except TransportError as exc:
-                delay = self._transport_retry(exc, call, retries)
+                delay = self._transport_retry(exc, call, retries=retries)
             else:
                 if response.status < 400 or response.status in accept_statuses:
                     return response
-                delay = self._status_retry(call, response.status, response.body, response.headers, retries)
-            retries += await self._pause(call, delay, deadline)
+                delay = self._status_retry(
+                    call, response.status, body=response.body, headers=response.headers, retries=retries
+                )
+            retries += await self._pause(call, delay, deadline=deadline)
 
     @asynccontextmanager
     async def _open_stream(
-        self, call: Call, url: str, body: bytes, deadline: float
+        self, call: Call, url: str, *, body: bytes, deadline: float
     ) -> AsyncIterator[StreamingResponse]:
         if not call.upstreams:
-            async with self._open_one_stream(call, url, body, deadline) as response:
+            async with self._open_one_stream(call, url, body=body, deadline=deadline) as response:
                 yield response
             return
-        balancer = self.balancers.group(call.upstreams)
-        attempts = Failover(balancer, call, url)
+        attempts = Failover(self.balancers.group(call.upstreams), call, url=url)
         while True:
             upstream, one, moved = attempts.next()
-            with balancer.lease(upstream):
+            with attempts.lease(upstream):
                 async with AsyncExitStack() as stack:
+                    opening = self._open_one_stream(one, moved, body=body, deadline=deadline)
                     try:
-                        response = await stack.enter_async_context(self._open_one_stream(one, moved, body, deadline))
+                        response = await stack.enter_async_context(opening)
                     except EJECTING as exc:
                         attempts.failed(upstream, exc)
                         continue
@@ -206,7 +208,7 @@ class UpstreamClient:
 
     @asynccontextmanager
     async def _open_one_stream(
-        self, call: Call, url: str, body: bytes, deadline: float
+        self, call: Call, url: str, *, body: bytes, deadline: float
     ) -> AsyncIterator[StreamingResponse]:
         retries = 0
         while True:
@@ -226,13 +228,15 @@ class UpstreamClient:
                         attempt.status = response.status
                     error_body = await response.read() if response.status >= 400 else b""
                 except TransportError as exc:
-                    delay = self._transport_retry(exc, call, retries)
+                    delay = self._transport_retry(exc, call, retries=retries)
                 else:
                     if response.status < 400:
                         yield response
                         return
-                    delay = self._status_retry(call, response.status, error_body, response.headers, retries)
-            retries += await self._pause(call, delay, deadline)
+                    delay = self._status_retry(
+                        call, response.status, body=error_body, headers=response.headers, retries=retries
+                    )
+            retries += await self._pause(call, delay, deadline=deadline)
 
     async def _admit(self, call: Call, deadline: float) -> float:
         """Wait for a rate-limit slot; the time left for the attempt."""
@@ -243,11 +247,8 @@ class UpstreamClient:
             try:
                 waited = await bucket.acquire(deadline=deadline)
             except RateLimitRefusedError as exc:
-                RATE_LIMIT_REJECTIONS(call.inference_id, exc.why).inc()
-                raise failures.rate_limit_refused(call, exc, bucket.max_waiting) from exc
-            if waited:
-                RATE_LIMIT_WAITS(call.inference_id).inc()
-                QUEUE_WAIT_SECONDS("rate_limit", call.inference_id).observe(waited)
+                raise failures.rate_limit_refused(call, exc, max_waiting=bucket.max_waiting) from exc
+            count_admission(call, waited)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise failures.transport_error(
@@ -257,7 +258,7 @@ class UpstreamClient:
             )
         return remaining
 
-    def _transport_retry(self, exc: TransportError, call: Call, retries: int) -> _Delay:
+    def _transport_retry(self, exc: TransportError, call: Call, *, retries: int) -> _Delay:
         final = isinstance(exc, TimedOutError | HostNotFoundError) or not self.retry.may_retry(retries)
         if final or not call.retry:
             raise failures.transport_error(exc, inference_id=call.inference_id, timeout=call.timeout) from exc
@@ -265,7 +266,9 @@ class UpstreamClient:
         RETRIES(call.inference_id, "connection").inc()
         return _Delay(self.retry.backoff(retries), error, counts=True)
 
-    def _status_retry(self, call: Call, status: int, body: bytes, headers: Mapping[str, str], retries: int) -> _Delay:
+    def _status_retry(
+        self, call: Call, status: int, *, body: bytes, headers: Mapping[str, str], retries: int
+    ) -> _Delay:
         error = failures.status_error(inference_id=call.inference_id, status=status, body=body, headers=headers)
         if not call.retry:
             raise error
@@ -281,7 +284,7 @@ class UpstreamClient:
         RETRIES(call.inference_id, str(status)).inc()
         return _Delay(wait, error, counts=True)
 
-    async def _pause(self, call: Call, delay: _Delay, deadline: float) -> int:
+    async def _pause(self, call: Call, delay: _Delay, *, deadline: float) -> int:
         """Sleep before the next attempt; raise the last error if the deadline would pass first."""
         if time.monotonic() + delay.seconds >= deadline:
             raise delay.on_deadline or delay.error

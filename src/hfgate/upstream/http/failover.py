@@ -8,6 +8,7 @@ better bet than the one that just failed); the request's deadline is shared by a
 from __future__ import annotations
 
 import time
+from contextlib import AbstractContextManager
 from dataclasses import replace
 
 from hfgate.errors import UpstreamError, UpstreamServerError, UpstreamUnreachableError
@@ -28,7 +29,7 @@ class Failover:
         url: the url as built for the first upstream.
     """
 
-    def __init__(self, balancer: Balancer, call: Call, url: str) -> None:
+    def __init__(self, balancer: Balancer, call: Call, *, url: str) -> None:
         self._balancer = balancer
         self._call = call
         base = call.target.rstrip("/")
@@ -56,6 +57,10 @@ class Failover:
         one = replace(self._call, target=upstream.url, upstreams=(), retry=False, timeout=remaining)
         url = upstream.url.rstrip("/") + self._path if self._path is not None else self._url
         return upstream, one, url
+
+    def lease(self, upstream: Upstream) -> AbstractContextManager[Upstream]:
+        """Count the attempt in flight on ``upstream`` while it runs."""
+        return self._balancer.lease(upstream)
 
     def failed(self, upstream: Upstream, exc: UpstreamError) -> None:
         """Eject ``upstream`` after ``exc`` (one of :data:`EJECTING`)."""

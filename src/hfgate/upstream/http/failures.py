@@ -23,6 +23,7 @@ from hfgate.errors import (
     UpstreamTimeoutError,
     UpstreamUnreachableError,
 )
+from hfgate.telemetry.metrics import RATE_LIMIT_REJECTIONS
 from hfgate.upstream.http.call import Call
 from hfgate.upstream.http.ratelimit import RateLimitRefusedError
 from hfgate.upstream.http.transport import ConnectFailedError, HostNotFoundError, TimedOutError, TransportError
@@ -41,14 +42,20 @@ def status_error(
     """  # noqa: E501
     message = error_message(body, headers or {})
     if status in (401, 403):
-        return UpstreamAuthError(_received("an authentication error", inference_id, status, message), status=status)
+        return UpstreamAuthError(
+            _received("an authentication error", inference_id, status=status, message=message), status=status
+        )
     if status == 429:
-        return UpstreamRateLimitError(_received("a rate limit", inference_id, status, message))
+        return UpstreamRateLimitError(_received("a rate limit", inference_id, status=status, message=message))
     if status >= 500:
-        return UpstreamServerError(_received("a server error", inference_id, status, message))
+        return UpstreamServerError(_received("a server error", inference_id, status=status, message=message))
     if status == 413:
-        return UpstreamBadRequestError(_received("a content too large", inference_id, status, message), status=413)
-    return UpstreamBadRequestError(_received("an unsuccessful", inference_id, status, message), status=status)
+        return UpstreamBadRequestError(
+            _received("a content too large", inference_id, status=status, message=message), status=413
+        )
+    return UpstreamBadRequestError(
+        _received("an unsuccessful", inference_id, status=status, message=message), status=status
+    )
 
 
 def transport_error(exc: TransportError, *, inference_id: str, timeout: float) -> UpstreamError:
@@ -150,7 +157,7 @@ def _json_or_none(body: bytes) -> Any:
         return None
 
 
-def _received(kind: str, inference_id: str, status: int, message: str) -> str:
+def _received(kind: str, inference_id: str, *, status: int, message: str) -> str:
     return (
         f"Received {kind} status code for request from inference entity id [{inference_id}] "
         f"status [{status}]. Error message: [{message}]"
@@ -162,8 +169,9 @@ def _host(url: str) -> str:
     return rest.split("/", 1)[0]
 
 
-def rate_limit_refused(call: Call, exc: RateLimitRefusedError, max_waiting: int) -> UpstreamRateLimitError:
+def rate_limit_refused(call: Call, exc: RateLimitRefusedError, *, max_waiting: int) -> UpstreamRateLimitError:
     """The 429 of a request the rate limiter would not admit (queue full, or the slot after its deadline)."""
+    RATE_LIMIT_REJECTIONS(call.inference_id, exc.why).inc()
     limit = f"[{call.requests_per_minute:g}] requests per minute"
     if exc.why == "queue_full":
         detail = f"[{max_waiting}] requests are already waiting for this upstream"
