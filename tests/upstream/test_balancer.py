@@ -40,7 +40,7 @@ def test_an_ejected_upstream_is_skipped_for_a_doubling_back_off_then_returns() -
     assert balancer.pick(tried=()) is a
     assert balancer.eject(a, endpoint="e", reason="server_error") == 2.0
     assert balancer.eject(a, endpoint="e", reason="server_error") == 3.0  # capped at max_ejection
-    balancer.succeeded(a)
+    balancer.succeeded(a, endpoint="e")
     assert balancer.eject(a, endpoint="e", reason="connection") == 1.0  # a success clears the count
 
 
@@ -67,3 +67,20 @@ def test_a_route_built_on_the_first_url_moves_to_each_other_url() -> None:
     attempts.failed(balancer.upstreams[1], UpstreamUnreachableError("refused"))
     with pytest.raises(UpstreamUnreachableError, match=r"All \[2\] upstream urls .* refused"):
         attempts.next()
+
+
+def test_a_successful_attempt_after_an_ejection_restarts_the_back_off() -> None:
+    clock = Clock()
+    balancer = Balancer(["http://a:1"], base_ejection=1.0, clock=clock)
+    call = Call(inference_id="e", api_key="", timeout=5, target="http://a:1", upstreams=("http://a:1",))
+    first = Failover(balancer, call, url="http://a:1/embed")
+    upstream, _, _ = first.next()
+    with first.lease(upstream):
+        first.failed(upstream, UpstreamUnreachableError("refused"))
+    assert upstream.failures == 1
+    clock.now += 1.0
+    second = Failover(balancer, call, url="http://a:1/embed")
+    with second.lease(second.next()[0]):
+        pass
+    assert upstream.failures == 0
+    assert balancer.eject(upstream, endpoint="e", reason="connection") == 1.0

@@ -81,8 +81,14 @@ class Balancer:
         finally:
             upstream.outstanding -= 1
 
-    def succeeded(self, upstream: Upstream) -> None:
-        upstream.failures = 0
+    def succeeded(self, upstream: Upstream, *, endpoint: str) -> None:
+        """``upstream`` answered: its next failure starts the back-off afresh."""
+        if upstream.failures:
+            upstream.failures = 0
+            log.info(
+                "upstream restored",
+                extra={"event": "upstream.restore", "endpoint": endpoint, "upstream": upstream.url},
+            )
 
     def eject(self, upstream: Upstream, *, endpoint: str, reason: str) -> float:
         """Take ``upstream`` out of rotation; the back-off in seconds."""

@@ -8,7 +8,8 @@ better bet than the one that just failed); the request's deadline is shared by a
 from __future__ import annotations
 
 import time
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 from hfgate.errors import UpstreamError, UpstreamServerError, UpstreamUnreachableError
@@ -39,6 +40,7 @@ class Failover:
         self._deadline = time.monotonic() + call.timeout
         self._tried: list[Upstream] = []
         self._last: UpstreamError | None = None
+        self._failed: Upstream | None = None
 
     def next(self) -> tuple[Upstream, Call, str]:
         """The next upstream, the call to make on it, and its url.
@@ -58,13 +60,19 @@ class Failover:
         url = upstream.url.rstrip("/") + self._path if self._path is not None else self._url
         return upstream, one, url
 
-    def lease(self, upstream: Upstream) -> AbstractContextManager[Upstream]:
-        """Count the attempt in flight on ``upstream`` while it runs."""
-        return self._balancer.lease(upstream)
+    @contextmanager
+    def lease(self, upstream: Upstream) -> Iterator[Upstream]:
+        """Count the attempt in flight on ``upstream`` while it runs; an attempt that ends without an
+        error and without :meth:`failed` is a success, which clears the upstream's failure count."""
+        with self._balancer.lease(upstream):
+            yield upstream
+        if self._failed is not upstream:
+            self._balancer.succeeded(upstream, endpoint=self._call.inference_id)
 
     def failed(self, upstream: Upstream, exc: UpstreamError) -> None:
         """Eject ``upstream`` after ``exc`` (one of :data:`EJECTING`)."""
         self._last = exc
+        self._failed = upstream
         reason = "connection" if isinstance(exc, UpstreamUnreachableError) else "server_error"
         self._balancer.eject(upstream, endpoint=self._call.inference_id, reason=reason)
 
