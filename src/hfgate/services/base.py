@@ -9,11 +9,12 @@ called: the orchestrator checks ``task_types`` first.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from hfgate.config import Settings
 from hfgate.errors import BadRequestError
+from hfgate.fleet.limits import Limiter
 from hfgate.local.cache import ModelCache
 from hfgate.local.compute import Compute
 from hfgate.registry.endpoint import Endpoint
@@ -31,15 +32,17 @@ from hfgate.tasks import (
     TaskType,
     TokenSpan,
 )
+from hfgate.upstream.http.ratelimit import RateLimiters
 
 
 @dataclass(slots=True)
 class ServiceContext:
-    """Process-wide resources services share."""
+    """Process-wide resources services share (``limiters``: per process, or fleet-wide over Redis)."""
 
     settings: Settings
     models: ModelCache
     compute: Compute
+    limiters: Limiter = field(default_factory=RateLimiters)
 
 
 class Service:
@@ -74,6 +77,9 @@ class Service:
 
     async def warm(self, endpoint: Endpoint) -> None:
         """Load what ``endpoint`` needs (a model, a connection) before its first request; optional."""
+
+    async def release(self, endpoint: Endpoint, *, still_used: Sequence[Endpoint]) -> None:
+        """Free what ``endpoint`` (deleted or changed) held, except what ``still_used`` endpoints need."""
 
     async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
         raise self._unsupported(endpoint)

@@ -111,8 +111,7 @@ class LocalService(Service):
         self, endpoint: Endpoint, texts: Sequence[str], *, add_special_tokens: bool = True
     ) -> list[list[TokenSpan]]:
         location = self._location(endpoint)
-        key = f"tokenizer:{location.path}:{location.gguf_file or ''}"
-        tokenizer = await self.context.models.get(key, lambda: ModelTokenizer(location))
+        tokenizer = await self.context.models.get(_tokenizer_key(location), lambda: ModelTokenizer(location))
         return [tokenizer.spans(text, add_special_tokens=add_special_tokens) for text in texts]
 
     async def warm(self, endpoint: Endpoint) -> None:
@@ -120,6 +119,21 @@ class LocalService(Service):
             await self._generator(endpoint)
         else:
             await self._embedder(endpoint)
+
+    async def release(self, endpoint: Endpoint, *, still_used: Sequence[Endpoint]) -> None:
+        needed = set().union(*(self._model_keys(other) for other in still_used))
+        for key in self._model_keys(endpoint) - needed:
+            self.context.models.release(key)
+
+    def _model_keys(self, endpoint: Endpoint) -> set[str]:
+        if endpoint.service != self.name:
+            return set()
+        try:
+            location = self._location(endpoint)
+        except BadRequestError:  # its model is gone from disk: nothing of it can be loaded
+            return set()
+        model_key = (_generation_key if endpoint.task_type in _GENERATING else _embedding_key)(endpoint, location)
+        return {model_key, _tokenizer_key(location)}
 
     async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
         embedder = await self._embedder(endpoint)
@@ -133,7 +147,7 @@ class LocalService(Service):
         location = resolve_model(model)
         settings, compute = self.context.settings, self.context.compute
         return await self.context.models.get(
-            f"embedding:{engine}:{location.path}",
+            _embedding_key(endpoint, location),
             lambda: SentenceEmbedder(
                 location.path,
                 compute=compute,
@@ -201,7 +215,7 @@ class LocalService(Service):
         location = self._location(endpoint)
         engine = endpoint.service_settings.get("engine", "transformers")
         dtype = endpoint.service_settings.get("dtype", DEFAULT_DTYPE)
-        key = f"generation:{location.path}:{location.gguf_file or ''}:{engine}:{dtype}"
+        key = _generation_key(endpoint, location)
         return await self.context.models.get(key, lambda: self._load_generator(location, engine, dtype))
 
     def _load_generator(self, location: ModelLocation, engine: str, dtype: str) -> TextGenerator:
@@ -222,6 +236,20 @@ class LocalService(Service):
     def _location(self, endpoint: Endpoint) -> ModelLocation:
         settings = endpoint.service_settings
         return resolve_model(settings["model"], gguf_file=settings.get("gguf_file"))
+
+
+def _tokenizer_key(location: ModelLocation) -> str:
+    return f"tokenizer:{location.path}:{location.gguf_file or ''}"
+
+
+def _embedding_key(endpoint: Endpoint, location: ModelLocation) -> str:
+    return f"embedding:{endpoint.service_settings.get('engine') or AUTO_ENGINE}:{location.path}"
+
+
+def _generation_key(endpoint: Endpoint, location: ModelLocation) -> str:
+    engine = endpoint.service_settings.get("engine", "transformers")
+    dtype = endpoint.service_settings.get("dtype", DEFAULT_DTYPE)
+    return f"generation:{location.path}:{location.gguf_file or ''}:{engine}:{dtype}"
 
 
 async def _within(timeout: float, work: Awaitable[T]) -> T:
