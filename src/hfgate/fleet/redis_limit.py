@@ -27,6 +27,8 @@ import time
 from typing import Any, Literal
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from hfgate.errors import CoordinationUnavailableError
@@ -94,7 +96,10 @@ class RedisLimiter:
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisLimiter:
         """A limiter on the Redis server at ``url`` (``redis://host:port/db``)."""
-        client = aioredis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        # No client-side retries: a down Redis must cost one refused connection, not seconds of backoff.
+        client = aioredis.Redis.from_url(
+            url, socket_timeout=0.5, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)
+        )
         return cls(client, **kwargs)
 
     async def acquire(self, key: str, *, requests_per_minute: float, deadline: float) -> None:
