@@ -116,3 +116,20 @@ def test_the_redis_server_helper_uses_its_own_directory(tmp_path: Path) -> None:
         assert str(server.port) in server.url
     finally:
         server.stop()
+
+
+async def test_requests_arriving_together_get_one_slot_each(prefix: str) -> None:
+    a, b = _replica(prefix), _replica(prefix)
+    try:
+        deadline = time.monotonic() + 2.5  # room for three slots a second apart: now, +1 s, +2 s
+        outcomes = await asyncio.gather(
+            *(limiter.acquire("group", requests_per_minute=60, deadline=deadline) for limiter in [a, b] * 4),
+            return_exceptions=True,
+        )
+    finally:
+        await a.aclose()
+        await b.aclose()
+    admitted = [o for o in outcomes if o is None]
+    refused = [o for o in outcomes if isinstance(o, RateLimitRefusedError)]
+    assert (len(admitted), len(refused)) == (3, 5)
+    assert {r.why for r in refused} == {"deadline"}

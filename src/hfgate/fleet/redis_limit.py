@@ -6,6 +6,8 @@ and moves it one interval on — all in one step, so there is no read-then-write
 admissions are spaced ``60 / requests_per_minute`` seconds apart across the fleet, exactly as
 :class:`~hfgate.upstream.http.ratelimit.TokenBucket` spaces them in one process. The fleet-wide queue
 is bounded too: a slot more than ``max_waiting`` intervals ahead is refused (``queue_full``).
+Requests for one key that arrive in the same event-loop turn share one script call (each still gets
+its own slot and its own verdict): under load this divides the Redis round trips, and their CPU.
 
 When Redis cannot be reached, the policy decides: ``fail_open`` admits through the per-process
 fallback limiter (every limit divided by the configured replica count, so the fleet still keeps it);
@@ -38,21 +40,29 @@ log = logging.getLogger("hfgate.fleet")
 
 Policy = Literal["fail_open", "fail_closed"]
 
-# KEYS[1] the key; ARGV: interval µs, longest wait µs, max waiting. Returns {verdict, wait µs}:
-# 0 queue full, 1 past the deadline, 2 admitted.
+# KEYS[1] the key; ARGV: interval µs, max waiting, then the longest wait (µs) of each request of the
+# batch. Returns {verdict, wait µs} per request: 0 queue full, 1 past its deadline, 2 admitted.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
-local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
-local wait = slot - now
-if wait > 0 then
-  if wait >= interval * tonumber(ARGV[3]) then return {0, wait} end
-  if wait > tonumber(ARGV[2]) then return {1, wait} end
+local full = interval * tonumber(ARGV[2])
+local first = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+local slot = first
+local out = {}
+for i = 3, #ARGV do
+  local wait = slot - now
+  local verdict = 2
+  if wait > 0 and wait >= full then verdict = 0
+  elseif wait > tonumber(ARGV[i]) then verdict = 1 end
+  if verdict == 2 then slot = slot + interval end
+  out[#out + 1] = verdict
+  out[#out + 1] = wait
 end
-local nxt = slot + interval
-redis.call('SET', KEYS[1], string.format('%.0f', nxt), 'PX', math.ceil((nxt - now) / 1000) + 1000)
-return {2, wait}
+if slot > first then
+  redis.call('SET', KEYS[1], string.format('%.0f', slot), 'PX', math.ceil((slot - now) / 1000) + 1000)
+end
+return out
 """
 
 _VERDICTS = {0: "queue_full", 1: "deadline"}
@@ -92,6 +102,8 @@ class RedisLimiter:
         self._script = client.register_script(_RESERVE)
         self._down_until = 0.0
         self._available = True
+        self._batches: dict[str, list[tuple[int, asyncio.Future[tuple[int, int]]]]] = {}
+        self._flushes: set[asyncio.Task[None]] = set()
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisLimiter:
@@ -114,7 +126,7 @@ class RedisLimiter:
         interval = round(60_000_000 / requests_per_minute)
         longest = max(0, round((deadline - time.monotonic()) * 1_000_000))
         try:
-            verdict, wait = await self._script(keys=[self.prefix + key], args=[interval, longest, self.max_waiting])
+            verdict, wait = await self._reserve(key, interval, longest)
         except (RedisError, OSError) as exc:
             self._lost(exc)
             return await self._without_redis(key, requests_per_minute=requests_per_minute, deadline=deadline)
@@ -129,6 +141,32 @@ class RedisLimiter:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+    def _reserve(self, key: str, interval: int, longest: int) -> asyncio.Future[tuple[int, int]]:
+        """Join the key's batch for this loop turn (starting it if first); resolves to (verdict, wait µs)."""
+        future: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
+        batch = self._batches.get(key)
+        if batch is None:
+            batch = self._batches[key] = []
+            flush = asyncio.create_task(self._flush(key, interval))  # runs after this turn's other requests
+            self._flushes.add(flush)
+            flush.add_done_callback(self._flushes.discard)
+        batch.append((longest, future))
+        return future
+
+    async def _flush(self, key: str, interval: int) -> None:
+        batch = self._batches.pop(key)
+        args = [interval, self.max_waiting, *(longest for longest, _ in batch)]
+        try:
+            flat = await self._script(keys=[self.prefix + key], args=args)
+        except Exception as exc:
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for index, (_, future) in enumerate(batch):
+            if not future.done():  # a cancelled request's slot stays used: fewer requests, never more
+                future.set_result((int(flat[2 * index]), int(flat[2 * index + 1])))
 
     async def _without_redis(self, key: str, *, requests_per_minute: float, deadline: float) -> None:
         if self.policy == "fail_closed":
