@@ -74,6 +74,7 @@ async def bench(rounds: int, requests: int) -> None:
     p50: dict[tuple[int, bool], list[float]] = {key: [] for key in configs}
     rate: dict[tuple[int, bool], list[float]] = {key: [] for key in configs}
     cpu: dict[tuple[int, bool], list[float]] = {key: [] for key in configs}
+    cpu1: dict[tuple[int, bool], list[float]] = {key: [] for key in configs}
     try:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as session:
             await wait_up(session, f"{upstream_url}info")
@@ -84,7 +85,9 @@ async def bench(rounds: int, requests: int) -> None:
             for _ in range(rounds):
                 for key, (base, process) in configs.items():
                     url = f"{base}/_inference/text_embedding/bench"
+                    before = tree_cpu(process.pid)
                     lat, _ = await run_load(session, url, body, requests=requests // 4, concurrency=1)
+                    cpu1[key].append((tree_cpu(process.pid) - before) / (requests // 4))
                     p50[key].append(statistics.median(lat))
                     before = tree_cpu(process.pid)
                     _, wall = await run_load(session, url, body, requests=requests, concurrency=32)
@@ -97,15 +100,19 @@ async def bench(rounds: int, requests: int) -> None:
         upstream.terminate()
         upstream.wait(10)
     print(f"rounds={rounds} requests/round={requests} (concurrency 1: {requests // 4})")
-    print("| workers | Redis limiter | requests/s, c=32 | gateway CPU per request | p50, c=1 |")
-    print("|---|---|---|---|---|")
+    print("| workers | Redis limiter | requests/s, c=32 | gateway CPU per request, c=32 | c=1 | p50, c=1 |")
+    print("|---|---|---|---|---|---|")
     for (workers, redis), values in rate.items():
         per_request, latency = statistics.median(cpu[workers, redis]), statistics.median(p50[workers, redis])
         row = f"| {workers} | {'on' if redis else 'off'} | {statistics.median(values):,.0f} "
-        print(row + f"| {per_request * 1e3:.3f} ms | {latency * 1e3:.3f} ms |")
+        alone = statistics.median(cpu1[workers, redis])
+        print(row + f"| {per_request * 1e3:.3f} ms | {alone * 1e3:.3f} ms | {latency * 1e3:.3f} ms |")
     for workers in (1, 2):
         added = statistics.median(cpu[workers, True]) - statistics.median(cpu[workers, False])
-        print(f"Redis admission, {workers} worker(s): {added * 1e3:+.3f} ms gateway CPU per request")
+        alone = statistics.median(cpu1[workers, True]) - statistics.median(cpu1[workers, False])
+        print(
+            f"Redis admission, {workers} worker(s): {added * 1e3:+.3f} ms CPU per request at c=32, {alone * 1e3:+.3f} at c=1"
+        )
 
 
 def main() -> None:
