@@ -111,7 +111,7 @@ async def bench(rounds: int, requests: int) -> None:
         added = statistics.median(cpu[workers, True]) - statistics.median(cpu[workers, False])
         alone = statistics.median(cpu1[workers, True]) - statistics.median(cpu1[workers, False])
         print(
-            f"Redis admission, {workers} worker(s): {added * 1e3:+.3f} ms CPU per request at c=32, {alone * 1e3:+.3f} at c=1"
+            f"Redis admission, {workers} worker(s): {added * 1e3:+.3f} ms CPU/request at c=32, {alone * 1e3:+.3f} c=1"
         )
 
 
