@@ -7,6 +7,7 @@ reported. Gateway CPU per request is read from ``/proc`` for the serving process
 The Redis limiter's cost is the CPU difference between "on" and "off" at the same worker count.
 
 Run (Redis on 127.0.0.1:6379): ``.venv/bin/python bench/fleet_bench.py [--rounds 5] [--requests 2000]``
+(``--admission-only``: the CPU of one Redis admission alone, in this process, one request at a time.)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -115,11 +117,36 @@ async def bench(rounds: int, requests: int) -> None:
         )
 
 
+async def admission_cost(requests: int) -> None:
+    """CPU seconds per :meth:`RedisLimiter.acquire`, sequential (no batching), on a never-limiting rate."""
+    from hfgate.fleet.redis_limit import RedisLimiter
+    from hfgate.upstream.http.ratelimit import RateLimiters
+
+    limiter = RedisLimiter.from_url(REDIS_URL, fallback=RateLimiters(), prefix=f"hfgate-bench-{uuid.uuid4().hex}:")
+    try:
+        for phase in ("warm-up", "measured"):
+            started = time.process_time()
+            for _ in range(requests):
+                await limiter.acquire("group", requests_per_minute=100_000_000, deadline=time.monotonic() + 5)
+            if phase == "measured":
+                print(f"Redis admission alone: {(time.process_time() - started) / requests * 1e3:.3f} ms CPU")
+    finally:
+        await limiter.client.delete(f"{limiter.prefix}group")
+        await limiter.aclose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--admission-only", action="store_true")
     args = parser.parse_args()
+    if args.admission_only:
+        sys.path.insert(0, str(SRC))
+        import uvloop
+
+        uvloop.run(admission_cost(args.requests))
+        return
     asyncio.run(bench(args.rounds, args.requests))
 
 
