@@ -12,6 +12,7 @@ from hfgate.config import Settings
 from hfgate.errors import HfGateError
 from hfgate.fleet.changes import LocalChanges, PostgresChanges
 from hfgate.fleet.limits import Limiter
+from hfgate.fleet.redis_changes import RedisChanges
 from hfgate.fleet.redis_limit import RedisLimiter
 from hfgate.local.cache import ModelCache
 from hfgate.local.compute import Compute
@@ -123,8 +124,10 @@ def rate_limiters(settings: Settings) -> Limiter:
 
 
 def change_feed(settings: Settings) -> LocalChanges:
-    """How replicas tell each other what changed: PostgreSQL LISTEN/NOTIFY, or nothing to tell (SQLite)."""
+    """How replicas tell each other what changed: PostgreSQL LISTEN/NOTIFY, else Redis pub/sub, else nobody."""
     url = settings.database_url_resolved
     if url.startswith("postgresql"):
         return PostgresChanges(url)
+    if settings.redis_url is not None:
+        return RedisChanges(settings.redis_url, channel=f"{settings.redis_prefix}changes")
     return LocalChanges()
