@@ -33,6 +33,7 @@ DEFAULT_URL = "http://127.0.0.1:8080"
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    *,
     insecure: Annotated[bool, typer.Option(help="Allow a non-loopback address without API keys.")] = False,
     preload: Annotated[
         bool, typer.Option(help="Load the default endpoints' models in the background at start-up.")
@@ -108,6 +109,7 @@ def _say_limits(replicas: int, *, redis: bool, workers: int) -> None:
 def list_endpoints(
     task_type: Annotated[str | None, typer.Option(help="Only this task type.")] = None,
     url: UrlOpt = DEFAULT_URL,
+    *,
     api_key: KeyOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -137,7 +139,7 @@ def list_endpoints(
 
 @endpoints_app.command("get")
 def get_endpoint(
-    inference_id: str, url: UrlOpt = DEFAULT_URL, api_key: KeyOpt = None, as_json: JsonOpt = False
+    inference_id: str, url: UrlOpt = DEFAULT_URL, *, api_key: KeyOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Show one endpoint's settings (never its secrets)."""
     with _client(url, api_key) as client:
@@ -158,6 +160,7 @@ def get_endpoint(
 def create_endpoint(
     inference_id: str,
     task_type: Annotated[str, typer.Option("--task-type", "-t", help="text_embedding, completion, …")],
+    *,
     service: Annotated[str, typer.Option("--service", "-s", help="local or hugging_face.")],
     setting: Annotated[
         list[str] | None, typer.Option("--setting", help="service setting KEY=VALUE (JSON values allowed).")
@@ -190,7 +193,7 @@ def create_endpoint(
 
 
 @endpoints_app.command("delete")
-def delete_endpoint(inference_id: str, url: UrlOpt = DEFAULT_URL, api_key: KeyOpt = None) -> None:
+def delete_endpoint(inference_id: str, url: UrlOpt = DEFAULT_URL, *, api_key: KeyOpt = None) -> None:
     """Delete an endpoint."""
     with _client(url, api_key) as client:
         _call(client.delete_endpoint, inference_id)
@@ -201,6 +204,7 @@ def delete_endpoint(inference_id: str, url: UrlOpt = DEFAULT_URL, api_key: KeyOp
 def infer(
     inference_id: str,
     text: Annotated[list[str] | None, typer.Argument(help="Inputs; read from stdin, one per line, if none.")] = None,
+    *,
     query: Annotated[str | None, typer.Option(help="The query, for rerank endpoints.")] = None,
     url: UrlOpt = DEFAULT_URL,
     api_key: KeyOpt = None,

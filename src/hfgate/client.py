@@ -24,7 +24,7 @@ class ClientError(Exception):
         reason: the message, naming the field and the fix.
     """
 
-    def __init__(self, status: int, error_type: str, reason: str) -> None:
+    def __init__(self, status: int, error_type: str, *, reason: str) -> None:
         super().__init__(f"[{status}] {reason}")
         self.status = status
         self.error_type = error_type
@@ -126,6 +126,6 @@ class Client:
 def _error(response: httpx.Response) -> ClientError:
     try:
         error = response.json()["error"]
-        return ClientError(response.status_code, error.get("type", "error"), error.get("reason", ""))
+        return ClientError(response.status_code, error.get("type", "error"), reason=error.get("reason", ""))
     except (ValueError, KeyError, TypeError, AttributeError):
-        return ClientError(response.status_code, "http_error", response.text[:500])
+        return ClientError(response.status_code, "http_error", reason=response.text[:500])

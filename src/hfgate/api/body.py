@@ -60,7 +60,7 @@ def string_list(body: dict[str, Any], name: str, *, required: bool = True) -> li
     return value
 
 
-def typed(body: dict[str, Any], name: str, kind: type, *, default: Any = None) -> Any:
+def typed(body: dict[str, Any], name: str, *, kind: type, default: Any = None) -> Any:
     """An optional field of one JSON type (``bool``, ``int``, ``str``, ``dict``, ``list``).
 
     Raises:

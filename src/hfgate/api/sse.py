@@ -28,11 +28,13 @@ async def event_stream(events: AsyncIterator[bytes], *, on_error: Callable[[HfGa
     headers are sent, an error becomes one last event, in the face's shape (``on_error``).
     """
     first = await anext(events)
-    return StreamingResponse(_then(first, events, on_error), media_type="text/event-stream", headers=SSE_HEADERS)
+    return StreamingResponse(
+        _then(first, events, on_error=on_error), media_type="text/event-stream", headers=SSE_HEADERS
+    )
 
 
 async def _then(
-    first: bytes, events: AsyncIterator[bytes], on_error: Callable[[HfGateError], bytes]
+    first: bytes, events: AsyncIterator[bytes], *, on_error: Callable[[HfGateError], bytes]
 ) -> AsyncIterator[bytes]:
     yield first
     try:

@@ -79,7 +79,7 @@ def is_java_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and _INT_MIN <= value <= _INT_MAX
 
 
-def invalid_type(key: str, value: object, expected: str) -> str:
+def invalid_type(key: str, value: object, *, expected: str) -> str:
     """ES's message for a value of the wrong type."""
     return (
         f"field [{key}] is not of the expected type. "
@@ -87,22 +87,22 @@ def invalid_type(key: str, value: object, expected: str) -> str:
     )
 
 
-def optional_int(settings: Mapping[str, object], key: str, problems: Problems) -> int | None:
+def optional_int(settings: Mapping[str, object], key: str, *, problems: Problems) -> int | None:
     """The integer at ``key``; ``None`` when absent, JSON null, or of the wrong type (recorded)."""
     value = settings.get(key)
     if value is None:
         return None
     if not is_java_int(value):
-        problems.add(invalid_type(key, value, "Integer"))
+        problems.add(invalid_type(key, value, expected="Integer"))
         return None
     assert isinstance(value, int)
     return value
 
 
-def required_positive_int(settings: Mapping[str, object], key: str, problems: Problems) -> int | None:
+def required_positive_int(settings: Mapping[str, object], key: str, *, problems: Problems) -> int | None:
     """A required integer above zero, or ``None`` after recording why it is not one."""
     before = len(problems.messages)
-    value = optional_int(settings, key, problems)
+    value = optional_int(settings, key, problems=problems)
     if len(problems.messages) > before:
         return None
     if value is None:
@@ -114,9 +114,9 @@ def required_positive_int(settings: Mapping[str, object], key: str, problems: Pr
     return value
 
 
-def required_int_at_least(settings: Mapping[str, object], key: str, minimum: int, problems: Problems) -> int | None:
+def required_int_at_least(settings: Mapping[str, object], key: str, *, minimum: int, problems: Problems) -> int | None:
     """A required positive integer no smaller than ``minimum``; ``None`` if it is not one."""
-    value = required_positive_int(settings, key, problems)
+    value = required_positive_int(settings, key, problems=problems)
     if value is not None and value < minimum:
         problems.add(
             f"[{SCOPE}] Invalid value [{java_double(value)}]. "
@@ -126,9 +126,9 @@ def required_int_at_least(settings: Mapping[str, object], key: str, minimum: int
     return value
 
 
-def required_int_at_most(settings: Mapping[str, object], key: str, maximum: int, problems: Problems) -> int | None:
+def required_int_at_most(settings: Mapping[str, object], key: str, *, maximum: int, problems: Problems) -> int | None:
     """A required positive integer no larger than ``maximum``, else ``None`` (problem recorded)."""
-    value = required_positive_int(settings, key, problems)
+    value = required_positive_int(settings, key, problems=problems)
     if value is not None and value > maximum:
         problems.add(
             f"[{SCOPE}] Invalid value [{java_double(value)}]. "
@@ -138,13 +138,13 @@ def required_int_at_most(settings: Mapping[str, object], key: str, maximum: int,
     return value
 
 
-def optional_string(settings: Mapping[str, object], key: str, problems: Problems) -> str | None:
+def optional_string(settings: Mapping[str, object], key: str, *, problems: Problems) -> str | None:
     """A non-empty string at ``key``; ``None`` when absent or invalid (problem recorded)."""
     value = settings.get(key)
     if value is None:
         return None
     if not isinstance(value, str):
-        problems.add(invalid_type(key, value, "String"))
+        problems.add(invalid_type(key, value, expected="String"))
         return None
     if not value:
         problems.add(f"[{SCOPE}] Invalid value empty string. [{key}] must be a non-empty string")
@@ -152,17 +152,17 @@ def optional_string(settings: Mapping[str, object], key: str, problems: Problems
     return value
 
 
-def optional_string_list(settings: Mapping[str, object], key: str, problems: Problems) -> list[str] | None:
+def optional_string_list(settings: Mapping[str, object], key: str, *, problems: Problems) -> list[str] | None:
     """A list of strings at ``key``; ``None`` when absent or invalid (one problem per bad item)."""
     value = settings.get(key)
     if value is None:
         return None
     if not isinstance(value, list | tuple):
-        problems.add(invalid_type(key, value, "List"))
+        problems.add(invalid_type(key, value, expected="List"))
         return None
     bad = [item for item in value if not isinstance(item, str)]
     for item in bad:
-        problems.add(invalid_type(key, item, "String"))
+        problems.add(invalid_type(key, item, expected="String"))
     return None if bad else [str(item) for item in value]
 
 

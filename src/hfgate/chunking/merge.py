@@ -38,6 +38,7 @@ def _mean(vectors: Sequence[Sequence[float]]) -> list[float]:
 def merge_chunks(
     offsets: Sequence[tuple[int, int]],
     embeddings: Sequence[Sequence[float]],
+    *,
     max_chunks: int = MAX_CHUNKS,
 ) -> tuple[list[tuple[int, int]], list[list[float]]]:
     """Merge an input's chunks down to at most ``max_chunks``, averaging their vectors.

@@ -27,7 +27,7 @@ class _Piece(NamedTuple):
     words: int
 
 
-def _split_on(text: str, breaks: WordCounter, start: int, end: int, pattern: re.Pattern[str]) -> list[_Piece]:
+def _split_on(text: str, breaks: WordCounter, *, start: int, end: int, pattern: re.Pattern[str]) -> list[_Piece]:
     cuts = [start]
     for match in pattern.finditer(text[start:end]):
         cut = start + match.start()
@@ -58,18 +58,20 @@ class _Recursion(NamedTuple):
     patterns: list[re.Pattern[str]]
     max_words: int
 
-    def chunk(self, start: int, end: int, level: int) -> list[tuple[int, int]]:
+    def chunk(self, start: int, end: int, *, level: int) -> list[tuple[int, int]]:
         if start == end or self.breaks.count_words(start, end) <= self.max_words:
             return [(start, end)]
         if level == len(self.patterns):
             return self._sentences(start, end)
-        pieces = _merge_up_to(_split_on(self.text, self.breaks, start, end, self.patterns[level]), self.max_words)
+        pieces = _merge_up_to(
+            _split_on(self.text, self.breaks, start=start, end=end, pattern=self.patterns[level]), self.max_words
+        )
         chunks: list[tuple[int, int]] = []
         for piece in pieces:
             if piece.words <= self.max_words:
                 chunks.append((piece.start, piece.end))
             else:
-                chunks.extend(self.chunk(piece.start, piece.end, level + 1))
+                chunks.extend(self.chunk(piece.start, piece.end, level=level + 1))
         return chunks
 
     def _sentences(self, start: int, end: int) -> list[tuple[int, int]]:
@@ -87,4 +89,4 @@ def chunk_recursively(text: str, settings: RecursiveSettings) -> list[tuple[int,
     """
     patterns = [re.compile(separator, re.MULTILINE) for separator in settings.separators]
     with word_counter(text) as breaks:
-        return _Recursion(text, breaks, patterns, settings.max_chunk_size).chunk(0, len(text), 0)
+        return _Recursion(text, breaks, patterns, settings.max_chunk_size).chunk(0, len(text), level=0)

@@ -30,7 +30,7 @@ class _Open:
     words: int
 
 
-def _reopen(breaks: WordCounter, max_words: int, previous: tuple[int, int], words: int) -> _Open:
+def _reopen(breaks: WordCounter, max_words: int, *, previous: tuple[int, int], words: int) -> _Open:
     """With overlap, the chunk after one just closed: the previous sentence, then the current one.
 
     ``previous`` is the preceding sentence's (start, word count).
@@ -43,11 +43,11 @@ def _reopen(breaks: WordCounter, max_words: int, previous: tuple[int, int], word
     return _Open(previous_start, previous_words + words)
 
 
-def _split_long(text: str, chunk: _Open, end: int, max_words: int, chunks: list[tuple[int, int]]) -> None:
+def _split_long(text: str, chunk: _Open, *, end: int, max_words: int, chunks: list[tuple[int, int]]) -> None:
     """Split ``text[chunk.start:end]`` on words; all but the last piece are closed chunks."""
     # Elasticsearch runs a fresh word iterator over the substring, so its boundaries are used.
     overlap = min(_MAX_OVERLAP_WORDS, (max_words - 1) // 2)
-    pieces = word_chunk_positions(text[chunk.start : end], max_words, overlap)
+    pieces = word_chunk_positions(text[chunk.start : end], max_words, overlap=overlap)
     base = chunk.start
     chunks.extend((base + p.start, base + p.end) for p in pieces[:-1])
     chunk.start, chunk.words = base + pieces[-1].start, pieces[-1].words
@@ -66,10 +66,10 @@ def sentence_chunks(text: str, max_words: int, *, overlap: bool) -> list[tuple[i
         [(0, 20)]
     """
     with word_counter(text) as breaks:
-        return _pack(text, breaks, sentence_ends(text), max_words, overlap)
+        return _pack(text, breaks, ends=sentence_ends(text), max_words=max_words, overlap=overlap)
 
 
-def _pack(text: str, breaks: WordCounter, ends: list[int], max_words: int, overlap: bool) -> list[tuple[int, int]]:
+def _pack(text: str, breaks: WordCounter, *, ends: list[int], max_words: int, overlap: bool) -> list[tuple[int, int]]:
     """The packing loop of ``SentenceBoundaryChunker.chunk``, over sentences ending at ``ends``."""
     chunks: list[tuple[int, int]] = []
     chunk = _Open(0, 0)
@@ -83,9 +83,11 @@ def _pack(text: str, breaks: WordCounter, ends: list[int], max_words: int, overl
                 chunk.words = words  # nothing to close: this sentence alone is over the maximum
             else:
                 chunks.append((chunk.start, chunk_end))
-                chunk = _reopen(breaks, max_words, previous, words) if overlap else _Open(chunk_end, words)
+                chunk = (
+                    _reopen(breaks, max_words, previous=previous, words=words) if overlap else _Open(chunk_end, words)
+                )
             if chunk.words > max_words:
-                _split_long(text, chunk, end, max_words, chunks)
+                _split_long(text, chunk, end=end, max_words=max_words, chunks=chunks)
         if overlap:
             previous = (start, words)
         start = chunk_end = end

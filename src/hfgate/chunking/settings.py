@@ -112,9 +112,9 @@ def _parse_word(raw: Mapping[str, object], problems: Problems) -> WordSettings |
     extra = unknown_keys(raw, frozenset({"strategy", "max_chunk_size", "overlap"}))
     if extra:
         problems.add(f"Word based chunking settings can not have the following settings: {extra}")
-    size = required_int_at_least(raw, "max_chunk_size", WORD_MIN_CHUNK_SIZE, problems)
+    size = required_int_at_least(raw, "max_chunk_size", minimum=WORD_MIN_CHUNK_SIZE, problems=problems)
     # Elasticsearch only looks at overlap once it has a valid size to bound it with.
-    overlap = None if size is None else required_int_at_most(raw, "overlap", size // 2, problems)
+    overlap = None if size is None else required_int_at_most(raw, "overlap", maximum=size // 2, problems=problems)
     if size is None or overlap is None:
         return None
     return WordSettings(max_chunk_size=size, overlap=overlap)
@@ -124,8 +124,8 @@ def _parse_sentence(raw: Mapping[str, object], problems: Problems) -> SentenceSe
     extra = unknown_keys(raw, frozenset({"strategy", "max_chunk_size", "sentence_overlap"}))
     if extra:
         problems.add(f"Sentence based chunking settings can not have the following settings: {extra}")
-    size = required_int_at_least(raw, "max_chunk_size", SENTENCE_MIN_CHUNK_SIZE, problems)
-    overlap = optional_int(raw, "sentence_overlap", problems)
+    size = required_int_at_least(raw, "max_chunk_size", minimum=SENTENCE_MIN_CHUNK_SIZE, problems=problems)
+    overlap = optional_int(raw, "sentence_overlap", problems=problems)
     if overlap is not None and overlap not in (0, 1):
         problems.add(f"sentence_overlap[{overlap}] must be either 0 or 1")
     if size is None or problems.messages:
@@ -134,7 +134,7 @@ def _parse_sentence(raw: Mapping[str, object], problems: Problems) -> SentenceSe
 
 
 def _separator_group(raw: Mapping[str, object], problems: Problems) -> tuple[str, ...] | None:
-    name = optional_string(raw, "separator_group", problems)
+    name = optional_string(raw, "separator_group", problems=problems)
     if name is None:
         return None
     group = SEPARATOR_GROUPS.get(name.strip().lower())
@@ -158,9 +158,9 @@ def _parse_recursive(raw: Mapping[str, object], problems: Problems) -> Recursive
     extra = unknown_keys(raw, allowed)
     if extra:
         problems.add(f"Recursive chunking settings can not have the following settings: {extra}")
-    size = required_int_at_least(raw, "max_chunk_size", RECURSIVE_MIN_CHUNK_SIZE, problems)
+    size = required_int_at_least(raw, "max_chunk_size", minimum=RECURSIVE_MIN_CHUNK_SIZE, problems=problems)
     group = _separator_group(raw, problems)
-    listed = optional_string_list(raw, "separators", problems)
+    listed = optional_string_list(raw, "separators", problems=problems)
     if listed is not None and group is not None:
         problems.add("Recursive chunking settings can not have both separators and separator_set")
     separators = group if group is not None else (None if listed is None else tuple(listed))
@@ -210,7 +210,7 @@ def parse_chunking_settings(raw: Mapping[str, object] | ChunkingSettings | None)
     if isinstance(raw, WordSettings | SentenceSettings | RecursiveSettings | NoneSettings):
         return raw
     if not isinstance(raw, Mapping):
-        raise ChunkingSettingsError(invalid_type("chunking_settings", raw, "Map"))
+        raise ChunkingSettingsError(invalid_type("chunking_settings", raw, expected="Map"))
     if not raw:
         return DEFAULT_SETTINGS
     if "strategy" not in raw:

@@ -27,7 +27,7 @@ class ChunkPosition(NamedTuple):
     words: int
 
 
-def word_chunk_positions(text: str, size: int, overlap: int) -> list[ChunkPosition]:
+def word_chunk_positions(text: str, size: int, *, overlap: int) -> list[ChunkPosition]:
     """Windows of ``size`` words starting ``size - overlap`` words apart, with their word counts.
 
     Args:
@@ -59,5 +59,5 @@ def chunk_words(text: str, settings: WordSettings) -> list[tuple[int, int]]:
         >>> chunk_words("one two three", WordSettings(max_chunk_size=10, overlap=5))
         [(0, 13)]
     """
-    positions = word_chunk_positions(text, settings.max_chunk_size, settings.overlap)
+    positions = word_chunk_positions(text, settings.max_chunk_size, overlap=settings.overlap)
     return [(p.start, p.end) for p in positions]

@@ -126,7 +126,7 @@ class RedisLimiter:
         interval = round(60_000_000 / requests_per_minute)
         longest = max(0, round((deadline - time.monotonic()) * 1_000_000))
         try:
-            verdict, wait = await self._reserve(key, interval, longest)
+            verdict, wait = await self._reserve(key, interval=interval, longest=longest)
         except (RedisError, OSError) as exc:
             self._lost(exc)
             return await self._without_redis(key, requests_per_minute=requests_per_minute, deadline=deadline)
@@ -142,7 +142,7 @@ class RedisLimiter:
     async def aclose(self) -> None:
         await self.client.aclose()
 
-    def _reserve(self, key: str, interval: int, longest: int) -> asyncio.Future[tuple[int, int]]:
+    def _reserve(self, key: str, *, interval: int, longest: int) -> asyncio.Future[tuple[int, int]]:
         """Join the key's batch for this loop turn (starting it if first); resolves to (verdict, wait µs)."""
         future: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
         batch = self._batches.get(key)

@@ -31,13 +31,13 @@ class ModelTokenizer:
         encoded = self._tokenizer(text, add_special_tokens=add_special_tokens, return_offsets_mapping=True)
         pieces = self._tokenizer.convert_ids_to_tokens(encoded["input_ids"])
         return [
-            self._span(token_id, piece, start, stop, text)
+            self._span(token_id, piece, start=start, stop=stop, text=text)
             for token_id, piece, (start, stop) in zip(
                 encoded["input_ids"], pieces, encoded["offset_mapping"], strict=True
             )
         ]
 
-    def _span(self, token_id: int, piece: str, start: int, stop: int, text: str) -> TokenSpan:
+    def _span(self, token_id: int, piece: str, *, start: int, stop: int, text: str) -> TokenSpan:
         if token_id in self._special:
             return TokenSpan(id=token_id, text=piece, special=True, start=None, stop=None)
         return TokenSpan(id=token_id, text=text[start:stop], special=False, start=start, stop=stop)

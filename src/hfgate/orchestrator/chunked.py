@@ -35,14 +35,14 @@ def split_inputs(endpoint: Endpoint, texts: Sequence[str]) -> list[list[tuple[in
     return [chunk(text, settings) or [(0, len(text))] for text in texts]
 
 
-def chunk_request(request: EmbedRequest, texts: Sequence[str], offsets: list[list[tuple[int, int]]]) -> EmbedRequest:
+def chunk_request(request: EmbedRequest, texts: Sequence[str], *, offsets: list[list[tuple[int, int]]]) -> EmbedRequest:
     """One request embedding every chunk of every input."""
     pieces = tuple(text[a:b] for text, spans in zip(texts, offsets, strict=True) for a, b in spans)
     return replace(request, texts=pieces)
 
 
 def regroup(
-    texts: Sequence[str], offsets: list[list[tuple[int, int]]], vectors: list[list[float]], usage: Usage
+    texts: Sequence[str], offsets: list[list[tuple[int, int]]], *, vectors: list[list[float]], usage: Usage
 ) -> ChunkedEmbeddings:
     """Give each input its chunks back, merging beyond 512 chunks as Elasticsearch does."""
     grouped: list[list[EmbeddedChunk]] = []

@@ -101,7 +101,7 @@ class Orchestrator:
         if await asyncio.to_thread(self.store.exists, inference_id):
             raise AlreadyExistsError(inference_id)
         if validate:
-            endpoint = await self._validate(service, endpoint, timeout or default_timeout(kind))
+            endpoint = await self._validate(service, endpoint, timeout=timeout or default_timeout(kind))
         await asyncio.to_thread(self.store.create, endpoint)
         await self.changes.publish(ENDPOINT_TOPIC, inference_id)
         log.info("endpoint created", extra={"event": "endpoint.create", "endpoint": inference_id})
@@ -118,11 +118,11 @@ class Orchestrator:
         kind = None if task_type is None or task_type in ALL else parse_task_type(task_type)
         return await asyncio.to_thread(self.store.list, kind)
 
-    async def update(self, inference_id: str, task_type: str | None, body: Mapping[str, Any]) -> Endpoint:
+    async def update(self, inference_id: str, task_type: str | None, *, body: Mapping[str, Any]) -> Endpoint:
         """Apply an ``_update`` body (secrets, task settings, updatable settings, chunking)."""
         check_fields(body, UPDATE_FIELDS)
         endpoint = await self.get(inference_id, task_type)
-        updated = apply_update(endpoint, body, type(self._service(endpoint.service)))
+        updated = apply_update(endpoint, body, service=type(self._service(endpoint.service)))
         await asyncio.to_thread(self.store.replace, updated)
         await self._release([endpoint])
         await self.changes.publish(ENDPOINT_TOPIC, inference_id)
@@ -149,7 +149,7 @@ class Orchestrator:
     def task_settings(self, endpoint: Endpoint, override: Any) -> dict[str, Any]:
         """The endpoint's stored task settings with a request's checked override on top."""
         service = type(self._service(endpoint.service))
-        return {**endpoint.task_settings, **check_task_settings(service, endpoint.task_type, override)}
+        return {**endpoint.task_settings, **check_task_settings(service, endpoint.task_type, raw=override)}
 
     def generation_params(self, endpoint: Endpoint, given: GenerationParams | None = None) -> GenerationParams:
         """``given`` with every unset field taken from the endpoint's stored task settings."""
@@ -168,8 +168,8 @@ class Orchestrator:
     async def embed_chunked(self, endpoint: Endpoint, request: EmbedRequest) -> ChunkedEmbeddings:
         """Chunk each input with the endpoint's settings and embed every chunk."""
         offsets = split_inputs(endpoint, request.texts)
-        result = await self.embed(endpoint, chunk_request(request, request.texts, offsets))
-        return regroup(request.texts, offsets, result.embeddings, result.usage)
+        result = await self.embed(endpoint, chunk_request(request, request.texts, offsets=offsets))
+        return regroup(request.texts, offsets, vectors=result.embeddings, usage=result.usage)
 
     async def sparse_embed(self, endpoint: Endpoint, request: EmbedRequest) -> SparseEmbeddingResult:
         return await self.last_calls.track(
@@ -228,7 +228,7 @@ class Orchestrator:
         service_class(name)  # raises "Unknown service [name]"
         return self.services[name]
 
-    async def _validate(self, service: Service, endpoint: Endpoint, timeout: float) -> Endpoint:
+    async def _validate(self, service: Service, endpoint: Endpoint, *, timeout: float) -> Endpoint:
         try:
             async with asyncio.timeout(timeout):
                 return await service.check(endpoint, timeout=timeout)

@@ -46,8 +46,8 @@ def build_endpoint(
         raise BadRequestError(
             f"The [{service.name}] service does not support task type [{task_type.value}]", param="task_type"
         )
-    settings = _parse(service, task_type, body.get("service_settings") or {}, "service_settings")
-    tasks = _parse(service, task_type, body.get("task_settings") or {}, "task_settings")
+    settings = _parse(service, task_type, raw=body.get("service_settings") or {}, section="service_settings")
+    tasks = _parse(service, task_type, raw=body.get("task_settings") or {}, section="task_settings")
     _raise_problems(service, [settings, tasks])
     return Endpoint(
         inference_id=inference_id,
@@ -60,7 +60,7 @@ def build_endpoint(
     )
 
 
-def apply_update(endpoint: Endpoint, body: Mapping[str, Any], service: type[Service]) -> Endpoint:
+def apply_update(endpoint: Endpoint, body: Mapping[str, Any], *, service: type[Service]) -> Endpoint:
     """``endpoint`` with an ``_update`` body applied: secrets, task settings, updatable settings, chunking.
 
     Raises:
@@ -68,14 +68,14 @@ def apply_update(endpoint: Endpoint, body: Mapping[str, Any], service: type[Serv
         RequestValidationError: an invalid value.
     """
     changes = body.get("service_settings") or {}
-    _refuse_fixed(service, endpoint.task_type, changes)
+    _refuse_fixed(service, endpoint.task_type, changes=changes)
     merged = {**endpoint.service_settings, **endpoint.secrets, **changes}
-    settings = _parse(service, endpoint.task_type, merged, "service_settings")
+    settings = _parse(service, endpoint.task_type, raw=merged, section="service_settings")
     tasks = _parse(
         service,
         endpoint.task_type,
-        {**endpoint.task_settings, **(body.get("task_settings") or {})},
-        "task_settings",
+        raw={**endpoint.task_settings, **(body.get("task_settings") or {})},
+        section="task_settings",
     )
     _raise_problems(service, [settings, tasks])
     chunking = endpoint.chunking_settings
@@ -89,13 +89,13 @@ def apply_update(endpoint: Endpoint, body: Mapping[str, Any], service: type[Serv
     )
 
 
-def check_task_settings(service: type[Service], task_type: TaskType, raw: Any) -> dict[str, Any]:
+def check_task_settings(service: type[Service], task_type: TaskType, *, raw: Any) -> dict[str, Any]:
     """A request's ``task_settings`` override, checked against what the service accepts."""
     if raw is None:
         return {}
     if not isinstance(raw, dict):
         raise ParseError(f"[task_settings] must be an object, got [{_json_type(raw)}]", param="task_settings")
-    parsed = _parse(service, task_type, raw, "task_settings", fill_defaults=False)
+    parsed = _parse(service, task_type, raw=raw, section="task_settings", fill_defaults=False)
     _raise_problems(service, [parsed])
     return parsed.values
 
@@ -118,9 +118,9 @@ def chunking_for(task_type: TaskType, raw: Any) -> dict[str, Any] | None:
 def _parse(
     service: type[Service],
     task_type: TaskType,
+    *,
     raw: Mapping[str, Any],
     section: str,
-    *,
     fill_defaults: bool = True,
 ) -> ParsedSection:
     specs: tuple[SettingSpec, ...] = (
@@ -146,7 +146,7 @@ def _raise_problems(service: type[Service], sections: list[ParsedSection]) -> No
         )
 
 
-def _refuse_fixed(service: type[Service], task_type: TaskType, changes: Mapping[str, Any]) -> None:
+def _refuse_fixed(service: type[Service], task_type: TaskType, *, changes: Mapping[str, Any]) -> None:
     updatable = {s.name for s in service.service_settings if s.updatable and s.applies_to(task_type)}
     known = {s.name for s in service.service_settings if s.applies_to(task_type)}
     fixed = sorted(k for k in changes if k in known and k not in updatable)

@@ -166,7 +166,9 @@ class LocalService(Service):
         return await _within(request.timeout, generator.complete(prompt, params))
 
     def generate_stream(self, endpoint: Endpoint, request: GenerateRequest) -> AsyncIterator[GenerationDelta]:
-        return self._stream(endpoint, lambda g: g.encode_prompt(request.prompt), request.params, request.timeout)
+        return self._stream(
+            endpoint, lambda g: g.encode_prompt(request.prompt), given=request.params, timeout=request.timeout
+        )
 
     async def chat(self, endpoint: Endpoint, request: ChatRequest) -> Generation:
         generator = await self._generator(endpoint)
@@ -175,12 +177,15 @@ class LocalService(Service):
         return await _within(request.timeout, generator.complete(prompt, params))
 
     def chat_stream(self, endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
-        return self._stream(endpoint, lambda g: g.encode_chat(request.messages), request.params, request.timeout)
+        return self._stream(
+            endpoint, lambda g: g.encode_chat(request.messages), given=request.params, timeout=request.timeout
+        )
 
     async def _stream(
         self,
         endpoint: Endpoint,
         encode: Callable[[TextGenerator], list[int]],
+        *,
         given: GenerationParams,
         timeout: float,
     ) -> AsyncIterator[GenerationDelta]:
@@ -216,9 +221,9 @@ class LocalService(Service):
         engine = endpoint.service_settings.get("engine", "transformers")
         dtype = endpoint.service_settings.get("dtype", DEFAULT_DTYPE)
         key = _generation_key(endpoint, location)
-        return await self.context.models.get(key, lambda: self._load_generator(location, engine, dtype))
+        return await self.context.models.get(key, lambda: self._load_generator(location, engine, dtype=dtype))
 
-    def _load_generator(self, location: ModelLocation, engine: str, dtype: str) -> TextGenerator:
+    def _load_generator(self, location: ModelLocation, engine: str, *, dtype: str) -> TextGenerator:
         from hfgate.local.generation.engine import MAX_BATCH_SIZE, TextGenerator
         from hfgate.local.generation.gguf_cache import ensure_converted
         from hfgate.local.generation.loading import ENGINE_LOADERS, ModelSource

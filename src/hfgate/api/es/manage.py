@@ -30,32 +30,42 @@ async def services_for(task_type: str) -> list[dict[str, Any]]:
 
 
 @router.put("/_inference/{inference_id}/_update")
-async def update_by_id(inference_id: str, request: Request, orch: OrchestratorDep) -> dict[str, Any]:
-    return (await orch.update(inference_id, None, await json_object(request))).public()
+async def update_by_id(inference_id: str, request: Request, *, orch: OrchestratorDep) -> dict[str, Any]:
+    return (await orch.update(inference_id, None, body=await json_object(request))).public()
 
 
 @router.put("/_inference/{task_type}/{inference_id}/_update")
-async def update(task_type: str, inference_id: str, request: Request, orch: OrchestratorDep) -> dict[str, Any]:
+async def update(task_type: str, inference_id: str, *, request: Request, orch: OrchestratorDep) -> dict[str, Any]:
     """Change secrets, task settings, updatable service settings or chunking settings."""
-    return (await orch.update(inference_id, task_type, await json_object(request))).public()
+    return (await orch.update(inference_id, task_type, body=await json_object(request))).public()
 
 
 @router.put("/_inference/{inference_id}")
 async def create_by_id(
     inference_id: str,
     request: Request,
+    *,
     response: Response,
     orch: OrchestratorDep,
     timeout: str | None = None,
     skip_validation: bool = False,
 ) -> dict[str, Any]:
-    return await _create(orch, request, response, inference_id, None, timeout, skip_validation)
+    return await _create(
+        orch,
+        request,
+        response=response,
+        inference_id=inference_id,
+        task_type=None,
+        timeout=timeout,
+        skip_validation=skip_validation,
+    )
 
 
 @router.put("/_inference/{task_type}/{inference_id}")
 async def create(
     task_type: str,
     inference_id: str,
+    *,
     request: Request,
     response: Response,
     orch: OrchestratorDep,
@@ -63,7 +73,15 @@ async def create(
     skip_validation: bool = False,
 ) -> dict[str, Any]:
     """Create an endpoint; one real call validates it unless ``skip_validation=true``."""
-    return await _create(orch, request, response, inference_id, task_type, timeout, skip_validation)
+    return await _create(
+        orch,
+        request,
+        response=response,
+        inference_id=inference_id,
+        task_type=task_type,
+        timeout=timeout,
+        skip_validation=skip_validation,
+    )
 
 
 @router.get("/_inference")
@@ -79,7 +97,7 @@ async def get_by_id(inference_id: str, orch: OrchestratorDep) -> dict[str, Any]:
 
 
 @router.get("/_inference/{task_type}/{inference_id}")
-async def get(task_type: str, inference_id: str, orch: OrchestratorDep) -> dict[str, Any]:
+async def get(task_type: str, inference_id: str, *, orch: OrchestratorDep) -> dict[str, Any]:
     """One endpoint, or with ``_all``/``*`` every endpoint of the task type."""
     if inference_id in ALL:
         return {"endpoints": [e.public() for e in await orch.list(task_type)]}
@@ -88,22 +106,23 @@ async def get(task_type: str, inference_id: str, orch: OrchestratorDep) -> dict[
 
 @router.delete("/_inference/{inference_id}")
 async def delete_by_id(
-    inference_id: str, orch: OrchestratorDep, dry_run: bool = False, force: bool = False
+    inference_id: str, orch: OrchestratorDep, *, dry_run: bool = False, force: bool = False
 ) -> dict[str, Any]:
-    return await _delete(orch, inference_id, None, dry_run=dry_run)
+    return await _delete(orch, inference_id, task_type=None, dry_run=dry_run)
 
 
 @router.delete("/_inference/{task_type}/{inference_id}")
 async def delete(
-    task_type: str, inference_id: str, orch: OrchestratorDep, dry_run: bool = False, force: bool = False
+    task_type: str, inference_id: str, *, orch: OrchestratorDep, dry_run: bool = False, force: bool = False
 ) -> dict[str, Any]:
     """Delete an endpoint (``dry_run`` only checks it exists). ``force`` is accepted for compatibility."""
-    return await _delete(orch, inference_id, task_type, dry_run=dry_run)
+    return await _delete(orch, inference_id, task_type=task_type, dry_run=dry_run)
 
 
 async def _create(
     orch: OrchestratorDep,
     request: Request,
+    *,
     response: Response,
     inference_id: str,
     task_type: str | None,
@@ -123,7 +142,7 @@ async def _create(
     return endpoint.public()
 
 
-async def _delete(orch: OrchestratorDep, inference_id: str, task_type: str | None, *, dry_run: bool) -> dict[str, Any]:
+async def _delete(orch: OrchestratorDep, inference_id: str, *, task_type: str | None, dry_run: bool) -> dict[str, Any]:
     if dry_run:
         await orch.get(inference_id, task_type)
         return {"acknowledged": False, "pipelines": []}

@@ -36,7 +36,7 @@ CHAT_FIELDS = (
 
 def check_query(body: dict[str, Any], task_type: TaskType) -> str | None:
     """``query``: required for rerank, refused for every other task type."""
-    query: str | None = typed(body, "query", str)
+    query: str | None = typed(body, "query", kind=str)
     if task_type is TaskType.RERANK and query is None:
         raise RequestValidationError(["Field [query] cannot be null for task type [rerank]"], param="query")
     if task_type is not TaskType.RERANK and query is not None:
@@ -46,7 +46,7 @@ def check_query(body: dict[str, Any], task_type: TaskType) -> str | None:
     return query
 
 
-def embed_request(endpoint: Endpoint, body: dict[str, Any], timeout: float) -> EmbedRequest:
+def embed_request(endpoint: Endpoint, body: dict[str, Any], *, timeout: float) -> EmbedRequest:
     check_allowed(body, INFER_FIELDS)
     texts = string_list(body, "input") or []
     check_query(body, endpoint.task_type)
@@ -58,31 +58,31 @@ def embed_request(endpoint: Endpoint, body: dict[str, Any], timeout: float) -> E
     )
 
 
-def generate_requests(endpoint: Endpoint, body: dict[str, Any], timeout: float) -> list[GenerateRequest]:
+def generate_requests(endpoint: Endpoint, body: dict[str, Any], *, timeout: float) -> list[GenerateRequest]:
     check_allowed(body, ("input", "task_settings", "input_type"))
     prompts = string_list(body, "input") or []
     params = generation_params(endpoint.task_settings)
     return [GenerateRequest(prompt=p, params=params, timeout=timeout) for p in prompts]
 
 
-def rerank_request(endpoint: Endpoint, body: dict[str, Any], timeout: float) -> RerankRequest:
+def rerank_request(endpoint: Endpoint, body: dict[str, Any], *, timeout: float) -> RerankRequest:
     check_allowed(body, INFER_FIELDS)
     documents = string_list(body, "input") or []
     query = check_query(body, endpoint.task_type) or ""
     settings = endpoint.task_settings
-    top_n = typed(body, "top_n", int, default=settings.get("top_n"))
+    top_n = typed(body, "top_n", kind=int, default=settings.get("top_n"))
     if top_n is not None and top_n < 1:
         raise RequestValidationError([f"Field [top_n] must be a positive integer, got [{top_n}]"], param="top_n")
     return RerankRequest(
         query=query,
         documents=tuple(documents),
         top_n=top_n,
-        return_documents=typed(body, "return_documents", bool, default=settings.get("return_documents", True)),
+        return_documents=typed(body, "return_documents", kind=bool, default=settings.get("return_documents", True)),
         timeout=timeout,
     )
 
 
-def chat_request(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float) -> ChatRequest:
+def chat_request(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any], timeout: float) -> ChatRequest:
     """Elasticsearch's unified chat completion body."""
     check_allowed(body, CHAT_FIELDS)
     if body.get("tools") or body.get("tool_choice"):
@@ -92,10 +92,10 @@ def chat_request(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], t
         )
     stop = body.get("stop")
     given = GenerationParams(
-        max_new_tokens=typed(body, "max_completion_tokens", int),
+        max_new_tokens=typed(body, "max_completion_tokens", kind=int),
         temperature=number(body, "temperature"),
         top_p=number(body, "top_p"),
-        seed=typed(body, "seed", int),
+        seed=typed(body, "seed", kind=int),
         stop=tuple(string_list(body, "stop", required=False) or ()) if stop is not None else (),
     )
     return ChatRequest(
@@ -142,7 +142,7 @@ def _text_part(where: str, part: Any) -> str:
 
 
 def _input_type(body: dict[str, Any]) -> InputType | None:
-    raw = typed(body, "input_type", str)
+    raw = typed(body, "input_type", kind=str)
     if raw is None:
         return None
     try:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
@@ -32,35 +32,43 @@ router = APIRouter(tags=["_inference: inference"])
 
 DEFAULT_TIMEOUT = 30.0
 
-Handler = Callable[[Orchestrator, Endpoint, dict[str, Any], float], Awaitable[dict[str, Any]]]
+
+class Handler(Protocol):
+    """Runs one task type's request for the ES face."""
+
+    def __call__(
+        self, orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any], timeout: float
+    ) -> Awaitable[dict[str, Any]]: ...
 
 
 async def _text_embedding(
-    orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float
+    orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any], timeout: float
 ) -> dict[str, Any]:
-    request = embed_request(endpoint, body, timeout)
-    if typed(body, "chunked", bool, default=False):
+    request = embed_request(endpoint, body, timeout=timeout)
+    if typed(body, "chunked", kind=bool, default=False):
         return es_shapes.chunked_text_embedding(await orch.embed_chunked(endpoint, request))
     return es_shapes.text_embedding(await orch.embed(endpoint, request))
 
 
 async def _sparse_embedding(
-    orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float
+    orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any], timeout: float
 ) -> dict[str, Any]:
-    return es_shapes.sparse_embedding(await orch.sparse_embed(endpoint, embed_request(endpoint, body, timeout)))
+    return es_shapes.sparse_embedding(await orch.sparse_embed(endpoint, embed_request(endpoint, body, timeout=timeout)))
 
 
-async def _completion(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float) -> dict[str, Any]:
-    requests = generate_requests(endpoint, body, timeout)
+async def _completion(
+    orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any], timeout: float
+) -> dict[str, Any]:
+    requests = generate_requests(endpoint, body, timeout=timeout)
     return es_shapes.completion([await orch.generate(endpoint, request) for request in requests])
 
 
-async def _rerank(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float) -> dict[str, Any]:
-    return es_shapes.rerank(await orch.rerank(endpoint, rerank_request(endpoint, body, timeout)))
+async def _rerank(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any], timeout: float) -> dict[str, Any]:
+    return es_shapes.rerank(await orch.rerank(endpoint, rerank_request(endpoint, body, timeout=timeout)))
 
 
 async def _chat_completion(
-    orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any], timeout: float
+    orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any], timeout: float
 ) -> dict[str, Any]:
     raise BadRequestError(
         "The [chat_completion] task type only supports streaming, please try again with the _stream API: "
@@ -88,14 +96,14 @@ async def chunk_texts(request: Request) -> Response:
 
 
 @router.post("/_inference/{inference_id}/_stream")
-async def stream_by_id(inference_id: str, request: Request, orch: OrchestratorDep) -> StreamingResponse:
-    return await _stream(orch, request, inference_id, None)
+async def stream_by_id(inference_id: str, request: Request, *, orch: OrchestratorDep) -> StreamingResponse:
+    return await _stream(orch, request, inference_id=inference_id, task_type=None)
 
 
 @router.post("/_inference/{task_type}/{inference_id}/_stream")
-async def stream(task_type: str, inference_id: str, request: Request, orch: OrchestratorDep) -> StreamingResponse:
+async def stream(task_type: str, inference_id: str, *, request: Request, orch: OrchestratorDep) -> StreamingResponse:
     """Server-sent events for completion and chat_completion."""
-    return await _stream(orch, request, inference_id, task_type)
+    return await _stream(orch, request, inference_id=inference_id, task_type=task_type)
 
 
 class EndpointIdConvertor(Convertor[str]):
@@ -123,7 +131,11 @@ async def infer(request: Request) -> Response:
     orch: Orchestrator = request.app.state.orchestrator
     params = request.path_params
     timeout = request.query_params.get("timeout")
-    return json_response(await _infer(orch, request, params["inference_id"], params.get("task_type"), timeout))
+    return json_response(
+        await _infer(
+            orch, request, inference_id=params["inference_id"], task_type=params.get("task_type"), timeout=timeout
+        )
+    )
 
 
 # Inserted first in the app's routes (see create_app) and documented in the OpenAPI schema through
@@ -135,14 +147,14 @@ INFER_ROUTES = (
 
 
 async def _infer(
-    orch: Orchestrator, request: Request, inference_id: str, task_type: str | None, timeout: str | None
+    orch: Orchestrator, request: Request, *, inference_id: str, task_type: str | None, timeout: str | None
 ) -> dict[str, Any]:
     seconds = parse_duration(timeout) or DEFAULT_TIMEOUT
     body = await json_object(request)
-    endpoint = _with_call_settings(orch, await orch.endpoint_for(inference_id, task_type), body)
+    endpoint = _with_call_settings(orch, await orch.endpoint_for(inference_id, task_type), body=body)
     try:
         async with asyncio.timeout(seconds):
-            return await HANDLERS[_effective(endpoint, task_type)](orch, endpoint, body, seconds)
+            return await HANDLERS[_effective(endpoint, task_type)](orch, endpoint, body=body, timeout=seconds)
     except TimeoutError as exc:
         raise RequestTimeoutError(f"Request timed out after [{seconds:g}s]") from exc
 
@@ -153,7 +165,7 @@ def _effective(endpoint: Endpoint, task_type: str | None) -> TaskType:
     return TaskType(task_type) if task_type is not None else endpoint.task_type
 
 
-def _with_call_settings(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any]) -> Endpoint:
+def _with_call_settings(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> Endpoint:
     """The endpoint with this call's ``task_settings`` (checked) over its stored ones: services read
     task settings from the endpoint they are given."""
     if body.get("task_settings") is None:
@@ -161,20 +173,22 @@ def _with_call_settings(orch: Orchestrator, endpoint: Endpoint, body: dict[str, 
     return replace(endpoint, task_settings=orch.task_settings(endpoint, body["task_settings"]))
 
 
-async def _stream(orch: Orchestrator, request: Request, inference_id: str, task_type: str | None) -> StreamingResponse:
+async def _stream(
+    orch: Orchestrator, request: Request, *, inference_id: str, task_type: str | None
+) -> StreamingResponse:
     body = await json_object(request)
-    endpoint = _with_call_settings(orch, await orch.endpoint_for(inference_id, task_type), body)
+    endpoint = _with_call_settings(orch, await orch.endpoint_for(inference_id, task_type), body=body)
     kind = _effective(endpoint, task_type)
     if not kind.streams:
         raise BadRequestError(
             f"Streaming is not allowed for task type [{kind.value}]; it is offered for [completion, chat_completion]"
         )
     build = _chat_events if kind is TaskType.CHAT_COMPLETION else _completion_events
-    events = build(orch, endpoint, body)
+    events = build(orch, endpoint, body=body)
     return await event_stream(events, on_error=lambda exc: sse(es_error_body(exc), event="error"))
 
 
-def _completion_events(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any]) -> AsyncIterator[bytes]:
+def _completion_events(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> AsyncIterator[bytes]:
     requests = generate_requests(endpoint, body, timeout=120.0)
     if len(requests) != 1:
         raise RequestValidationError(
@@ -192,8 +206,8 @@ def _completion_events(orch: Orchestrator, endpoint: Endpoint, body: dict[str, A
     return events()
 
 
-def _chat_events(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any]) -> AsyncIterator[bytes]:
-    chat = chat_request(orch, endpoint, body, timeout=120.0)
+def _chat_events(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> AsyncIterator[bytes]:
+    chat = chat_request(orch, endpoint, body=body, timeout=120.0)
     deltas = orch.chat_stream(endpoint, chat)
     chunk_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     model = str(body.get("model") or endpoint.inference_id)

@@ -45,7 +45,7 @@ def tgi_call(body: dict[str, Any], *, stream: bool | None = None) -> TgiCall:
         raise ParseError(f"`inputs` must be a string, got [{json_type(prompt)}]", param="inputs")
     if not prompt:
         raise EmptyInputError(["`inputs` cannot be empty"], param="inputs")
-    raw = typed(body, "parameters", dict, default={})
+    raw = typed(body, "parameters", kind=dict, default={})
     parameters = {**raw, **(raw.get("generate_parameters") or {})}
     _refuse(parameters)
     return TgiCall(
@@ -62,14 +62,14 @@ def _params(p: dict[str, Any]) -> GenerationParams:
     if not isinstance(stop, list) or not all(isinstance(s, str) for s in stop):
         raise ParseError("`parameters.stop` must be an array of strings", param="parameters.stop")
     return GenerationParams(
-        max_new_tokens=typed(p, "max_new_tokens", int),
+        max_new_tokens=typed(p, "max_new_tokens", kind=int),
         temperature=number(p, "temperature"),
         top_p=number(p, "top_p"),
-        top_k=typed(p, "top_k", int),
+        top_k=typed(p, "top_k", kind=int),
         repetition_penalty=number(p, "repetition_penalty"),
-        seed=typed(p, "seed", int),
+        seed=typed(p, "seed", kind=int),
         stop=tuple(stop),
-        do_sample=typed(p, "do_sample", bool),
+        do_sample=typed(p, "do_sample", kind=bool),
     )
 
 

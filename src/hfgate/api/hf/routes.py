@@ -48,75 +48,77 @@ async def info(inference_id: str, orch: OrchestratorDep) -> Response:
 
 
 @router.post("")
-async def hosted(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
+async def hosted(inference_id: str, request: Request, *, orch: OrchestratorDep) -> Response:
     """Like a hosted model: what it does follows the endpoint's task type."""
     body = await json_object(request)
     endpoint = await orch.endpoint_for(inference_id, None)
     if endpoint.task_type in _GENERATING:
         call = tgi_call(body)
-        return await (_stream(orch, endpoint, call) if call.stream else _generate(orch, endpoint, call, listed=True))
+        return await (
+            _stream(orch, endpoint, call=call) if call.stream else _generate(orch, endpoint, call=call, listed=True)
+        )
     if endpoint.task_type is TaskType.RERANK:
-        return await _rerank(orch, endpoint, body)
-    return await _embed(orch, endpoint, body)
+        return await _rerank(orch, endpoint, body=body)
+    return await _embed(orch, endpoint, body=body)
 
 
 @router.post("/embed")
-async def embed(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
+async def embed(inference_id: str, request: Request, *, orch: OrchestratorDep) -> Response:
     body = await json_object(request)
-    return await _embed(orch, await orch.endpoint_for(inference_id, TaskType.TEXT_EMBEDDING), body)
+    return await _embed(orch, await orch.endpoint_for(inference_id, TaskType.TEXT_EMBEDDING), body=body)
 
 
 @router.post("/rerank")
-async def rerank(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
+async def rerank(inference_id: str, request: Request, *, orch: OrchestratorDep) -> Response:
     body = await json_object(request)
-    return await _rerank(orch, await orch.endpoint_for(inference_id, TaskType.RERANK), body)
+    return await _rerank(orch, await orch.endpoint_for(inference_id, TaskType.RERANK), body=body)
 
 
 @router.post("/tokenize")
-async def tokenize(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
+async def tokenize(inference_id: str, request: Request, *, orch: OrchestratorDep) -> Response:
     body = await json_object(request)
     endpoint = await orch.endpoint_for(inference_id, None)
-    special = bool(typed(body, "add_special_tokens", bool, default=True))
+    special = bool(typed(body, "add_special_tokens", kind=bool, default=True))
     spans = await orch.tokenize(endpoint, texts(body), add_special_tokens=special)
     return json_response(shapes.tokens(spans))
 
 
 @router.post("/v1/embeddings")
-async def openai_embeddings(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
-    return await run_embeddings(orch, await json_object(request), inference_id)
+async def openai_embeddings(inference_id: str, request: Request, *, orch: OrchestratorDep) -> Response:
+    return await run_embeddings(orch, await json_object(request), name=inference_id)
 
 
 @router.post("/generate")
-async def generate(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
+async def generate(inference_id: str, request: Request, *, orch: OrchestratorDep) -> Response:
     endpoint = await orch.endpoint_for(inference_id, TaskType.COMPLETION)
-    return await _generate(orch, endpoint, tgi_call(await json_object(request), stream=False), listed=False)
+    return await _generate(orch, endpoint, call=tgi_call(await json_object(request), stream=False), listed=False)
 
 
 @router.post("/generate_stream")
-async def generate_stream(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
+async def generate_stream(inference_id: str, request: Request, *, orch: OrchestratorDep) -> Response:
     endpoint = await orch.endpoint_for(inference_id, TaskType.COMPLETION)
-    return await _stream(orch, endpoint, tgi_call(await json_object(request), stream=True))
+    return await _stream(orch, endpoint, call=tgi_call(await json_object(request), stream=True))
 
 
 @router.post("/v1/chat/completions")
-async def chat_completions(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
-    return await run_chat(orch, await json_object(request), inference_id)
+async def chat_completions(inference_id: str, request: Request, *, orch: OrchestratorDep) -> Response:
+    return await run_chat(orch, await json_object(request), name=inference_id)
 
 
 @router.post("/v1/completions")
-async def completions(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
-    return await run_completion(orch, await json_object(request), inference_id)
+async def completions(inference_id: str, request: Request, *, orch: OrchestratorDep) -> Response:
+    return await run_completion(orch, await json_object(request), name=inference_id)
 
 
-async def _embed(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any]) -> Response:
+async def _embed(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> Response:
     if body.get("normalize") is False:
         raise BadRequestError("`normalize: false` is not supported: this endpoint's model returns normalized vectors")
     result = await orch.embed(endpoint, EmbedRequest(texts=tuple(texts(body)), timeout=TIMEOUT))
     return json_response(result.embeddings)
 
 
-async def _rerank(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any]) -> Response:
-    query = typed(body, "query", str)
+async def _rerank(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> Response:
+    query = typed(body, "query", kind=str)
     if not query:
         raise BadRequestError("`query` is required", param="query")
     documents = body.get("texts")
@@ -125,17 +127,17 @@ async def _rerank(orch: Orchestrator, endpoint: Endpoint, body: dict[str, Any]) 
     request = RerankRequest(
         query=query,
         documents=tuple(documents),
-        return_documents=bool(typed(body, "return_text", bool, default=False)),
+        return_documents=bool(typed(body, "return_text", kind=bool, default=False)),
         timeout=TIMEOUT,
     )
     return json_response(shapes.rerank(await orch.rerank(endpoint, request)))
 
 
-async def _generate(orch: Orchestrator, endpoint: Endpoint, call: TgiCall, *, listed: bool) -> Response:
+async def _generate(orch: Orchestrator, endpoint: Endpoint, *, call: TgiCall, listed: bool) -> Response:
     request = GenerateRequest(prompt=call.prompt, params=orch.generation_params(endpoint, call.params), timeout=TIMEOUT)
     tokens: list[dict[str, Any]] = []
     if call.details:
-        generation = await _collect(orch, endpoint, request, tokens)
+        generation = await _collect(orch, endpoint, request=request, tokens=tokens)
     else:
         generation = await orch.generate(endpoint, request)
     text = call.prompt + generation.text if call.full_text else generation.text
@@ -146,7 +148,7 @@ async def _generate(orch: Orchestrator, endpoint: Endpoint, call: TgiCall, *, li
 
 
 async def _collect(
-    orch: Orchestrator, endpoint: Endpoint, request: GenerateRequest, tokens: list[dict[str, Any]]
+    orch: Orchestrator, endpoint: Endpoint, *, request: GenerateRequest, tokens: list[dict[str, Any]]
 ) -> Generation:
     parts: list[str] = []
     last = None
@@ -159,14 +161,14 @@ async def _collect(
     return Generation(text="".join(parts), finish_reason=last.finish_reason, usage=last.usage or Usage())
 
 
-async def _stream(orch: Orchestrator, endpoint: Endpoint, call: TgiCall) -> Response:
+async def _stream(orch: Orchestrator, endpoint: Endpoint, *, call: TgiCall) -> Response:
     request = GenerateRequest(prompt=call.prompt, params=orch.generation_params(endpoint, call.params), timeout=TIMEOUT)
-    events = _tgi_events(orch, endpoint, request, call)
+    events = _tgi_events(orch, endpoint, request=request, call=call)
     return await event_stream(events, on_error=lambda exc: _tgi_sse(render_hf("/generate_stream", exc)[1]))
 
 
 async def _tgi_events(
-    orch: Orchestrator, endpoint: Endpoint, request: GenerateRequest, call: TgiCall
+    orch: Orchestrator, endpoint: Endpoint, *, request: GenerateRequest, call: TgiCall
 ) -> AsyncIterator[bytes]:
     parts: list[str] = []
     index = 0

@@ -59,25 +59,25 @@ def generation_params(body: dict[str, Any], *, chat: bool) -> GenerationParams:
     """Sampling and stopping controls from an OpenAI body."""
     check_allowed(body, CHAT_FIELDS if chat else COMPLETION_FIELDS)
     _refuse_unsupported(body)
-    max_tokens = typed(body, "max_completion_tokens", int) if chat else None
-    max_tokens = max_tokens or typed(body, "max_tokens", int)
+    max_tokens = typed(body, "max_completion_tokens", kind=int) if chat else None
+    max_tokens = max_tokens or typed(body, "max_tokens", kind=int)
     temperature = number(body, "temperature")
     return GenerationParams(
         max_new_tokens=max_tokens,
         temperature=temperature,
         top_p=number(body, "top_p"),
-        top_k=typed(body, "top_k", int),
+        top_k=typed(body, "top_k", kind=int),
         repetition_penalty=number(body, "repetition_penalty"),
-        seed=typed(body, "seed", int),
+        seed=typed(body, "seed", kind=int),
         stop=_stop(body.get("stop")),
         do_sample=None if temperature is None else temperature > 0,
     )
 
 
 def stream_options(body: dict[str, Any]) -> StreamOptions:
-    options = typed(body, "stream_options", dict, default={})
+    options = typed(body, "stream_options", kind=dict, default={})
     return StreamOptions(
-        stream=bool(typed(body, "stream", bool, default=False)),
+        stream=bool(typed(body, "stream", kind=bool, default=False)),
         include_usage=bool(options.get("include_usage", False)),
     )
 

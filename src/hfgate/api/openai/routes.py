@@ -50,10 +50,10 @@ async def model(model: str, orch: OrchestratorDep) -> Response:
 async def embeddings(request: Request, orch: OrchestratorDep) -> Response:
     """Embeddings: ``input`` string or list, ``encoding_format`` float|base64, ``dimensions``."""
     body = await json_object(request)
-    return await run_embeddings(orch, body, oai.model_of(body))
+    return await run_embeddings(orch, body, name=oai.model_of(body))
 
 
-async def run_embeddings(orch: Orchestrator, body: dict[str, Any], name: str) -> Response:
+async def run_embeddings(orch: Orchestrator, body: dict[str, Any], *, name: str) -> Response:
     """OpenAI embeddings on endpoint ``name`` (also served by TEI's ``/v1/embeddings``)."""
     texts = oai.embedding_inputs(body)
     endpoint = await orch.endpoint_for(name, TaskType.TEXT_EMBEDDING)
@@ -69,10 +69,10 @@ async def run_embeddings(orch: Orchestrator, body: dict[str, Any], name: str) ->
 async def completions(request: Request, orch: OrchestratorDep) -> Response:
     """Text completion, whole or streamed."""
     body = await json_object(request)
-    return await run_completion(orch, body, oai.model_of(body))
+    return await run_completion(orch, body, name=oai.model_of(body))
 
 
-async def run_completion(orch: Orchestrator, body: dict[str, Any], name: str) -> Response:
+async def run_completion(orch: Orchestrator, body: dict[str, Any], *, name: str) -> Response:
     """An OpenAI completion on endpoint ``name`` (also served by TGI's ``/v1/completions``)."""
     params = oai.generation_params(body, chat=False)
     prompts = oai.prompts(body)
@@ -94,10 +94,10 @@ async def run_completion(orch: Orchestrator, body: dict[str, Any], name: str) ->
 async def chat_completions(request: Request, orch: OrchestratorDep) -> Response:
     """Chat completion, whole or streamed."""
     body = await json_object(request)
-    return await run_chat(orch, body, oai.model_of(body))
+    return await run_chat(orch, body, name=oai.model_of(body))
 
 
-async def run_chat(orch: Orchestrator, body: dict[str, Any], name: str) -> Response:
+async def run_chat(orch: Orchestrator, body: dict[str, Any], *, name: str) -> Response:
     """An OpenAI chat completion on endpoint ``name`` (also served by TGI's ``/v1/chat/completions``)."""
     params = oai.generation_params(body, chat=True)
     messages = oai.chat_messages(body)
@@ -111,7 +111,7 @@ async def run_chat(orch: Orchestrator, body: dict[str, Any], name: str) -> Respo
 
 
 def _dimensions(body: dict[str, Any], endpoint: Endpoint) -> int | None:
-    wanted: int | None = typed(body, "dimensions", int)
+    wanted: int | None = typed(body, "dimensions", kind=int)
     native = endpoint.service_settings.get("dimensions")
     if wanted is None or wanted == native:
         return None

@@ -81,7 +81,7 @@ class SentenceEmbedder:
         self.engine_name = choose_engine(pipeline) if engine in (None, AUTO_ENGINE) else str(engine)
         options = EngineOptions(pipeline=pipeline, cache_dir=cache_dir, threads=threads)
         try:
-            self._engine: EmbeddingEngine | None = _load_engine(self.engine_name, path, options)
+            self._engine: EmbeddingEngine | None = _load_engine(self.engine_name, path, options=options)
         except BaseException:
             self._remove_temporary()
             raise
@@ -157,7 +157,7 @@ def choose_engine(pipeline: EmbeddingPipeline) -> str:
     return "torch" if pipeline.unsupported else "onnx"
 
 
-def _load_engine(name: str, path: Path, options: EngineOptions) -> EmbeddingEngine:
+def _load_engine(name: str, path: Path, *, options: EngineOptions) -> EmbeddingEngine:
     loader = ENGINES.get(name)
     if loader is None:
         raise BadRequestError(

@@ -39,8 +39,8 @@ def export(model_dir: Path, target: Path) -> None:
         # Before the export: tracing leaves the torch model computing differently afterwards.
         expected = model(**dict(zip(names, probe, strict=True))).last_hidden_state.numpy()
     try:
-        _trace(torch, model, names, Path(tmp))
-        _verify(names, probe, expected, Path(tmp))
+        _trace(torch, model, names=names, path=Path(tmp))
+        _verify(names, probe, expected=expected, path=Path(tmp))
         os.replace(tmp, target)  # atomic: a concurrent loader sees the old state or the whole file
     finally:
         Path(tmp).unlink(missing_ok=True)
@@ -54,14 +54,14 @@ def _sample(torch: Any, names: list[str], *, rows: int, width: int) -> tuple[Any
     return tuple(columns[n] for n in names)
 
 
-def _trace(torch: Any, model: Any, names: list[str], path: Path) -> None:
+def _trace(torch: Any, model: Any, *, names: list[str], path: Path) -> None:
     axes = {name: {0: "batch", 1: "sequence"} for name in [*names, "last_hidden_state"]}
     with warnings.catch_warnings(), torch.no_grad():
         # The TorchScript exporter is deprecated and tracing warns about Python-side checks; the
         # result is verified numerically below instead.
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            _LastHidden.build(torch, model, names),
+            _LastHidden.build(torch, model, names=names),
             _sample(torch, names, rows=2, width=8),
             str(path),
             input_names=names,
@@ -72,7 +72,7 @@ def _trace(torch: Any, model: Any, names: list[str], path: Path) -> None:
         )
 
 
-def _verify(names: list[str], probe: tuple[Any, ...], expected: Any, path: Path) -> None:
+def _verify(names: list[str], probe: tuple[Any, ...], *, expected: Any, path: Path) -> None:
     session = import_onnxruntime().InferenceSession(str(path), providers=["CPUExecutionProvider"])
     got = session.run(None, {n: t.numpy() for n, t in zip(names, probe, strict=True)})[0]
     mask = probe[names.index("attention_mask")].numpy().astype(bool)
@@ -85,7 +85,7 @@ class _LastHidden:
     """Wraps the model so that the export takes positional inputs and returns the last hidden state."""
 
     @staticmethod
-    def build(torch: Any, model: Any, names: list[str]) -> Any:
+    def build(torch: Any, model: Any, *, names: list[str]) -> Any:
         class Wrapper(torch.nn.Module):  # type: ignore[misc]
             def __init__(self) -> None:
                 super().__init__()

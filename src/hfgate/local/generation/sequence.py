@@ -56,13 +56,13 @@ class Sequence:
         """Take the next token; queue the text it releases, and the end when it is the last."""
         self.generated.append(token_id)
         if token_id in self.eos_ids:
-            self._finish("eos_token", self._stops.flush(), token_id)
+            self._finish("eos_token", self._stops.flush(), token_id=token_id)
             return
         text, stopped = self._stops.feed(self.detokenizer.add(token_id))
         if stopped:
-            self._finish("stop_sequence", text, token_id)
+            self._finish("stop_sequence", text, token_id=token_id)
         elif len(self.generated) >= self.params.max_new_tokens:
-            self._finish("length", text + self._stops.flush(), token_id)
+            self._finish("length", text + self._stops.flush(), token_id=token_id)
         else:  # one delta per token, even when its text is held back or not complete yet
             self.queue.put_nowait(GenerationDelta(text=text, token_id=token_id))
 
@@ -72,7 +72,7 @@ class Sequence:
             self.cancelled = True
             self.queue.put_nowait(error)
 
-    def _finish(self, reason: FinishReason, text: str, token_id: int) -> None:
+    def _finish(self, reason: FinishReason, text: str, *, token_id: int) -> None:
         self.finish_reason = reason
         usage = Usage(prompt_tokens=len(self.prompt_ids), completion_tokens=len(self.generated))
         self.queue.put_nowait(GenerationDelta(text=text, token_id=token_id, finish_reason=reason, usage=usage))

@@ -100,7 +100,7 @@ class UpstreamClient:
             UpstreamError: the call failed, or the answer broke the protocol (``parse`` raised
                 :class:`WireFormatError`); the subclass and reason say how.
         """
-        response = await self._send(call, "POST", url, orjson.dumps(payload))
+        response = await self._send(call, "POST", url=url, body=orjson.dumps(payload))
         return self.decode(call, url, response.body, parse)
 
     async def get_json(self, call: Call, url: str, parse: Callable[[Any], T]) -> T:
@@ -109,7 +109,7 @@ class UpstreamClient:
         Raises:
             UpstreamError: the call failed.
         """
-        response = await self._send(call, "GET", url, None)
+        response = await self._send(call, "GET", url=url, body=None)
         return self.decode(call, url, response.body, parse)
 
     async def get_response(self, call: Call, url: str) -> HttpResponse:
@@ -118,7 +118,7 @@ class UpstreamClient:
         Raises:
             UpstreamError: the call failed for any other reason.
         """
-        return await self._send(call, "GET", url, None, accept_statuses=frozenset({401, 403, 404}))
+        return await self._send(call, "GET", url=url, body=None, accept_statuses=frozenset({401, 403, 404}))
 
     async def stream_events(self, call: Call, url: str, payload: Any, parse: Callable[[Any], T]) -> AsyncIterator[T]:
         """POST ``payload`` and yield each server-sent event read by ``parse``; ``[DONE]`` ends the stream.
@@ -130,7 +130,7 @@ class UpstreamClient:
             UpstreamError: the call failed, before or during the stream.
         """
         deadline = time.monotonic() + call.timeout
-        async with self._open_stream(call, url, orjson.dumps(payload), deadline) as response:
+        async with self._open_stream(call, url, body=orjson.dumps(payload), deadline=deadline) as response:
             try:
                 async for data in sse_data(response.lines()):
                     if data.strip() == "[DONE]":
@@ -166,9 +166,9 @@ class UpstreamClient:
         self,
         call: Call,
         method: str,
+        *,
         url: str,
         body: bytes | None,
-        *,
         accept_statuses: frozenset[int] = frozenset(),
     ) -> HttpResponse:
         deadline = time.monotonic() + call.timeout
@@ -180,16 +180,18 @@ class UpstreamClient:
                     method, url, headers=call.headers(remaining), body=body, timeout=remaining
                 )
             except TransportError as exc:
-                delay = self._transport_retry(exc, call, retries)
+                delay = self._transport_retry(exc, call, retries=retries)
             else:
                 if response.status < 400 or response.status in accept_statuses:
                     return response
-                delay = self._status_retry(call, response.status, response.body, response.headers, retries)
-            retries += await self._pause(call, delay, deadline)
+                delay = self._status_retry(
+                    call, response.status, body=response.body, headers=response.headers, retries=retries
+                )
+            retries += await self._pause(call, delay, deadline=deadline)
 
     @asynccontextmanager
     async def _open_stream(
-        self, call: Call, url: str, body: bytes, deadline: float
+        self, call: Call, url: str, *, body: bytes, deadline: float
     ) -> AsyncIterator[StreamingResponse]:
         retries = 0
         while True:
@@ -207,13 +209,15 @@ class UpstreamClient:
                     )
                     error_body = await response.read() if response.status >= 400 else b""
                 except TransportError as exc:
-                    delay = self._transport_retry(exc, call, retries)
+                    delay = self._transport_retry(exc, call, retries=retries)
                 else:
                     if response.status < 400:
                         yield response
                         return
-                    delay = self._status_retry(call, response.status, error_body, response.headers, retries)
-            retries += await self._pause(call, delay, deadline)
+                    delay = self._status_retry(
+                        call, response.status, body=error_body, headers=response.headers, retries=retries
+                    )
+            retries += await self._pause(call, delay, deadline=deadline)
 
     async def _admit(self, call: Call, deadline: float) -> float:
         """Wait for a rate-limit slot; the time left for the attempt."""
@@ -222,7 +226,7 @@ class UpstreamClient:
             try:
                 await self.limiters.acquire(key, requests_per_minute=call.requests_per_minute, deadline=deadline)
             except RateLimitRefusedError as exc:
-                raise _refused(call, exc, self.limiters.max_waiting) from exc
+                raise _refused(call, exc, max_waiting=self.limiters.max_waiting) from exc
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise failures.transport_error(
@@ -232,13 +236,15 @@ class UpstreamClient:
             )
         return remaining
 
-    def _transport_retry(self, exc: TransportError, call: Call, retries: int) -> _Delay:
+    def _transport_retry(self, exc: TransportError, call: Call, *, retries: int) -> _Delay:
         if isinstance(exc, TimedOutError | HostNotFoundError) or not self.retry.may_retry(retries):
             raise failures.transport_error(exc, inference_id=call.inference_id, timeout=call.timeout) from exc
         error = failures.transport_error(exc, inference_id=call.inference_id, timeout=call.timeout)
         return _Delay(self.retry.backoff(retries), error, counts=True)
 
-    def _status_retry(self, call: Call, status: int, body: bytes, headers: Mapping[str, str], retries: int) -> _Delay:
+    def _status_retry(
+        self, call: Call, status: int, *, body: bytes, headers: Mapping[str, str], retries: int
+    ) -> _Delay:
         error = failures.status_error(inference_id=call.inference_id, status=status, body=body, headers=headers)
         loading = loading_time(status, body)
         if loading is not None:
@@ -251,7 +257,7 @@ class UpstreamClient:
             raise error
         return _Delay(wait, error, counts=True)
 
-    async def _pause(self, call: Call, delay: _Delay, deadline: float) -> int:
+    async def _pause(self, call: Call, delay: _Delay, *, deadline: float) -> int:
         """Sleep before the next attempt; raise the last error if the deadline would pass first."""
         if time.monotonic() + delay.seconds >= deadline:
             raise delay.on_deadline or delay.error
@@ -267,7 +273,7 @@ class _Delay:
     on_deadline: UpstreamError | None = None
 
 
-def _refused(call: Call, exc: RateLimitRefusedError, max_waiting: int) -> UpstreamRateLimitError:
+def _refused(call: Call, exc: RateLimitRefusedError, *, max_waiting: int) -> UpstreamRateLimitError:
     limit = f"[{call.requests_per_minute:g}] requests per minute"
     if exc.why == "queue_full":
         detail = f"[{max_waiting}] requests are already waiting for this upstream"

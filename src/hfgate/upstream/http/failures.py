@@ -39,14 +39,20 @@ def status_error(
     """  # noqa: E501
     message = error_message(body, headers or {})
     if status in (401, 403):
-        return UpstreamAuthError(_received("an authentication error", inference_id, status, message), status=status)
+        return UpstreamAuthError(
+            _received("an authentication error", inference_id, status=status, message=message), status=status
+        )
     if status == 429:
-        return UpstreamRateLimitError(_received("a rate limit", inference_id, status, message))
+        return UpstreamRateLimitError(_received("a rate limit", inference_id, status=status, message=message))
     if status >= 500:
-        return UpstreamServerError(_received("a server error", inference_id, status, message))
+        return UpstreamServerError(_received("a server error", inference_id, status=status, message=message))
     if status == 413:
-        return UpstreamBadRequestError(_received("a content too large", inference_id, status, message), status=413)
-    return UpstreamBadRequestError(_received("an unsuccessful", inference_id, status, message), status=status)
+        return UpstreamBadRequestError(
+            _received("a content too large", inference_id, status=status, message=message), status=413
+        )
+    return UpstreamBadRequestError(
+        _received("an unsuccessful", inference_id, status=status, message=message), status=status
+    )
 
 
 def transport_error(exc: TransportError, *, inference_id: str, timeout: float) -> UpstreamError:
@@ -148,7 +154,7 @@ def _json_or_none(body: bytes) -> Any:
         return None
 
 
-def _received(kind: str, inference_id: str, status: int, message: str) -> str:
+def _received(kind: str, inference_id: str, *, status: int, message: str) -> str:
     return (
         f"Received {kind} status code for request from inference entity id [{inference_id}] "
         f"status [{status}]. Error message: [{message}]"
