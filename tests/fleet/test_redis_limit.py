@@ -80,14 +80,14 @@ async def test_the_fleet_wide_queue_is_bounded(prefix: str) -> None:
         await b.aclose()
 
 
-def _unreachable(policy: str, events: LimitEvents, fallback: RateLimiters) -> RedisLimiter:
+def _unreachable(policy: str, *, events: LimitEvents, fallback: RateLimiters) -> RedisLimiter:
     url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     return RedisLimiter.from_url(url, fallback=fallback, policy=policy, events=events)  # type: ignore[arg-type]
 
 
 async def test_fail_closed_refuses_with_503_and_reports_the_loss_once() -> None:
     events = Recorder()
-    limiter = _unreachable("fail_closed", events, RateLimiters())
+    limiter = _unreachable("fail_closed", events=events, fallback=RateLimiters())
     for _ in range(3):
         with pytest.raises(CoordinationUnavailableError) as refused:
             await limiter.acquire("group", requests_per_minute=60, deadline=time.monotonic() + 5)
@@ -99,7 +99,7 @@ async def test_fail_closed_refuses_with_503_and_reports_the_loss_once() -> None:
 
 async def test_fail_open_admits_through_this_replicas_share_of_the_limit() -> None:
     events, fallback = Recorder(), RateLimiters(share=1 / 3)
-    limiter = _unreachable("fail_open", events, fallback)
+    limiter = _unreachable("fail_open", events=events, fallback=fallback)
     await limiter.acquire("group", requests_per_minute=60, deadline=time.monotonic() + 5)
     with pytest.raises(RateLimitRefusedError):  # one replica in three: a slot every 3 s, not every 1 s
         await limiter.acquire("group", requests_per_minute=60, deadline=time.monotonic() + 2.5)

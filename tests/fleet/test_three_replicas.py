@@ -69,7 +69,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
         upstream.stop()
 
 
-def _create(url: str, inference_id: str, upstream: str, *, requests_per_minute: int) -> None:
+def _create(url: str, inference_id: str, *, upstream: str, requests_per_minute: int) -> None:
     body = {
         "service": "hugging_face",
         "service_settings": {
@@ -82,16 +82,17 @@ def _create(url: str, inference_id: str, upstream: str, *, requests_per_minute: 
     assert answer.status_code == 200, answer.text
 
 
-async def _embed(client: httpx.AsyncClient, url: str, inference_id: str, text: str = "hello") -> httpx.Response:
+async def _embed(client: httpx.AsyncClient, url: str, *, inference_id: str, text: str = "hello") -> httpx.Response:
     return await client.post(f"{url}/_inference/text_embedding/{inference_id}", json={"input": [text]}, timeout=60)
 
 
 async def test_a_burst_through_three_replicas_keeps_the_fleet_within_its_rate_limit(fleet: Fleet) -> None:
     rpm = 1200  # one request every 50 ms for the whole fleet
-    _create(fleet.urls[0], "burst", fleet.upstream.base, requests_per_minute=rpm)
+    _create(fleet.urls[0], "burst", upstream=fleet.upstream.base, requests_per_minute=rpm)
     started = time.monotonic()
     async with httpx.AsyncClient() as client:
-        answers = await asyncio.gather(*(_embed(client, fleet.urls[n % 3], "burst", f"t{n}") for n in range(90)))
+        burst = (_embed(client, fleet.urls[n % 3], inference_id="burst", text=f"t{n}") for n in range(90))
+        answers = await asyncio.gather(*burst)
     assert [a.status_code for a in answers] == [200] * 90
     # The inference calls are limited; the servers' /info look-ups are not (they are not inference).
     arrivals = [at for at, path in fleet.upstream.arrivals if at >= started and path == "/tei"]
@@ -102,37 +103,38 @@ async def test_a_burst_through_three_replicas_keeps_the_fleet_within_its_rate_li
 
 
 async def test_an_update_on_one_replica_changes_what_the_others_do_within_100_ms(fleet: Fleet) -> None:
-    _create(fleet.urls[0], "rotated", fleet.upstream.base, requests_per_minute=60000)
+    _create(fleet.urls[0], "rotated", upstream=fleet.upstream.base, requests_per_minute=60000)
     async with httpx.AsyncClient() as client:
         for url in fleet.urls:  # B and C now hold the endpoint in their minute-long cache
-            assert (await _embed(client, url, "rotated")).status_code == 200
+            assert (await _embed(client, url, inference_id="rotated")).status_code == 200
         update = {"service_settings": {"api_key": "hf_revoked"}}
         answer = await client.put(f"{fleet.urls[0]}/_inference/text_embedding/rotated/_update", json=update)
         assert answer.status_code == 200, answer.text
         await asyncio.sleep(0.1)
-        after = [await _embed(client, url, "rotated") for url in fleet.urls[1:]]
+        after = [await _embed(client, url, inference_id="rotated") for url in fleet.urls[1:]]
     assert [a.status_code for a in after] == [401, 401], [a.text for a in after]
 
 
 async def test_a_delete_on_one_replica_is_seen_by_the_others_within_100_ms(fleet: Fleet) -> None:
-    _create(fleet.urls[1], "deleted", fleet.upstream.base, requests_per_minute=60000)
+    _create(fleet.urls[1], "deleted", upstream=fleet.upstream.base, requests_per_minute=60000)
     async with httpx.AsyncClient() as client:
         for url in fleet.urls:
-            assert (await _embed(client, url, "deleted")).status_code == 200
+            assert (await _embed(client, url, inference_id="deleted")).status_code == 200
         assert (await client.delete(f"{fleet.urls[1]}/_inference/deleted")).status_code == 200
         await asyncio.sleep(0.1)
-        after = [await _embed(client, url, "deleted") for url in (fleet.urls[0], fleet.urls[2])]
+        after = [await _embed(client, url, inference_id="deleted") for url in (fleet.urls[0], fleet.urls[2])]
     assert [a.status_code for a in after] == [404, 404]
 
 
 async def test_redis_stopped_and_restarted_mid_load_falls_back_open_with_no_5xx(fleet: Fleet) -> None:
-    _create(fleet.urls[2], "outage", fleet.upstream.base, requests_per_minute=60000)
+    _create(fleet.urls[2], "outage", upstream=fleet.upstream.base, requests_per_minute=60000)
     statuses: list[int] = []
     async with httpx.AsyncClient() as client:
 
         async def load(rounds: int) -> None:
             for n in range(rounds):
-                answers = await asyncio.gather(*(_embed(client, url, "outage", f"o{n}") for url in fleet.urls))
+                round_ = (_embed(client, url, inference_id="outage", text=f"o{n}") for url in fleet.urls)
+                answers = await asyncio.gather(*round_)
                 statuses.extend(a.status_code for a in answers)
 
         await load(5)
@@ -160,7 +162,7 @@ def test_a_replica_with_another_secret_key_refuses_to_start_naming_the_variable(
 
 
 async def test_killing_one_replica_mid_load_loses_no_request_the_others_accepted(fleet: Fleet) -> None:
-    _create(fleet.urls[0], "survivor", fleet.upstream.base, requests_per_minute=60000)
+    _create(fleet.urls[0], "survivor", upstream=fleet.upstream.base, requests_per_minute=60000)
     victim, survivors = fleet.replicas[2], fleet.urls[:2]
     results: dict[str, list[Any]] = {url: [] for url in fleet.urls}
     async with httpx.AsyncClient() as client:
@@ -168,7 +170,7 @@ async def test_killing_one_replica_mid_load_loses_no_request_the_others_accepted
         async def load(url: str) -> None:
             for n in range(30):
                 try:
-                    results[url].append((await _embed(client, url, "survivor", f"k{n}")).status_code)
+                    results[url].append((await _embed(client, url, inference_id="survivor", text=f"k{n}")).status_code)
                 except httpx.TransportError as exc:  # only the killed replica may drop a connection
                     results[url].append(type(exc).__name__)
                 await asyncio.sleep(0.01)
