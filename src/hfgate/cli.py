@@ -58,11 +58,12 @@ def serve(
         )
         raise typer.Exit(2)
     _prepare_database(settings)
+    replicas = settings.replicas * workers
+    if replicas > 1:
+        _say_limits(replicas, redis=settings.redis_url is not None)
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
         return
-    replicas = settings.replicas * workers
-    _say_limits(replicas, redis=settings.redis_url is not None, workers=workers)
     # Workers are spawned processes: they read their settings from the environment, like this one.
     os.environ.update({"HFGATE_PRELOAD_MODELS": str(preload).lower(), "HFGATE_REPLICAS": str(replicas)})
     uvicorn.run(
@@ -95,13 +96,13 @@ def _prepare_database(settings: Any) -> None:
         engine.dispose()
 
 
-def _say_limits(replicas: int, *, redis: bool, workers: int) -> None:
+def _say_limits(replicas: int, *, redis: bool) -> None:
     if redis:
-        errors.print(f"{workers} workers share every rate limit through Redis (HFGATE_REDIS_URL).")
+        errors.print(f"{replicas} replicas share every rate limit through Redis (HFGATE_REDIS_URL).")
     else:
         errors.print(
-            f"{workers} workers without Redis: each keeps 1/{replicas} of every rate limit, so that together "
-            "they keep it. Set HFGATE_REDIS_URL to share the limits exactly across the fleet."
+            f"{replicas} replicas (HFGATE_REPLICAS × --workers) without Redis: each keeps 1/{replicas} of every "
+            "rate limit, so that together they keep it. Set HFGATE_REDIS_URL to share the limits exactly."
         )
 
 

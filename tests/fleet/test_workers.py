@@ -18,4 +18,4 @@ def test_two_workers_serve_and_say_how_limits_are_shared(tmp_path: Path) -> None
     finally:
         server.stop()
     said = " ".join(server.log.read_text().split())
-    assert "2 workers without Redis: each keeps 1/2 of every rate limit" in said
+    assert "2 replicas (HFGATE_REPLICAS × --workers) without Redis: each keeps 1/2 of every rate limit" in said
