@@ -78,8 +78,7 @@ class Runtime:
         for service in self.services.values():
             await service.aclose()
         if self.owns_context:
-            self.context.models.close()
-            self.context.compute.close()
+            self.context.close()
         self.engine.dispose()
 
 
@@ -87,6 +86,5 @@ def new_context(settings: Settings) -> ServiceContext:
     """A model cache within the memory budget, and the compute thread."""
     return ServiceContext(
         settings=settings,
-        models=ModelCache(budget_bytes=settings.local_memory_mb * 1024 * 1024),
-        compute=Compute(),
+        resources=(ModelCache(budget_bytes=settings.local_memory_mb * 1024 * 1024), Compute()),
     )

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from hfgate.errors import BadRequestError, RequestTimeoutError
 from hfgate.local.batching import BatchLimits
-from hfgate.local.catalog import ModelLocation, resolve_model
+from hfgate.local.cache import ModelCache
+from hfgate.local.catalog import KNOWN_MODELS, ModelLocation, resolve_model
+from hfgate.local.compute import Compute
 from hfgate.local.embedding.embedder import AUTO_ENGINE, ENGINES, SentenceEmbedder
 from hfgate.local.generation.architecture import GENERATION_TASKS, detect_task
 from hfgate.local.generation.params import resolve_params
@@ -102,6 +104,10 @@ class LocalService(Service):
     )
     task_settings = GENERATION_TASK_SETTINGS
 
+    @classmethod
+    def suggested_models(cls) -> tuple[str, ...]:
+        return tuple(sorted(KNOWN_MODELS))
+
     async def check(self, endpoint: Endpoint, *, timeout: float) -> Endpoint:
         if endpoint.task_type in _GENERATING:
             return await self._record_task(endpoint)
@@ -112,7 +118,7 @@ class LocalService(Service):
     ) -> list[list[TokenSpan]]:
         location = self._location(endpoint)
         key = f"tokenizer:{location.path}:{location.gguf_file or ''}"
-        tokenizer = await self.context.models.get(key, lambda: ModelTokenizer(location))
+        tokenizer = await self.context.shared(ModelCache).get(key, lambda: ModelTokenizer(location))
         return [tokenizer.spans(text, add_special_tokens=add_special_tokens) for text in texts]
 
     async def warm(self, endpoint: Endpoint) -> None:
@@ -131,8 +137,8 @@ class LocalService(Service):
         model = endpoint.service_settings["model"]
         engine = endpoint.service_settings.get("engine") or AUTO_ENGINE
         location = resolve_model(model)
-        settings, compute = self.context.settings, self.context.compute
-        return await self.context.models.get(
+        settings, compute = self.context.settings, self.context.shared(Compute)
+        return await self.context.shared(ModelCache).get(
             f"embedding:{engine}:{location.path}",
             lambda: SentenceEmbedder(
                 location.path,
@@ -207,7 +213,9 @@ class LocalService(Service):
         engine = endpoint.service_settings.get("engine", "transformers")
         dtype = endpoint.service_settings.get("dtype", DEFAULT_DTYPE)
         key = f"generation:{location.path}:{location.gguf_file or ''}:{engine}:{dtype}"
-        return await self.context.models.get(key, lambda: self._load_generator(location, engine, dtype=dtype))
+        return await self.context.shared(ModelCache).get(
+            key, lambda: self._load_generator(location, engine, dtype=dtype)
+        )
 
     def _load_generator(self, location: ModelLocation, engine: str, *, dtype: str) -> TextGenerator:
         from hfgate.local.generation.engine import MAX_BATCH_SIZE, TextGenerator
@@ -222,7 +230,7 @@ class LocalService(Service):
             threads=settings.local_threads,
             max_rows=MAX_BATCH_SIZE,
         )
-        return TextGenerator(ENGINE_LOADERS[engine](source), compute=self.context.compute)
+        return TextGenerator(ENGINE_LOADERS[engine](source), compute=self.context.shared(Compute))
 
     def _location(self, endpoint: Endpoint) -> ModelLocation:
         settings = endpoint.service_settings

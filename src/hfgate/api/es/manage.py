@@ -18,15 +18,15 @@ VALIDATION_SKIPPED = '299 hfgate "validation call skipped at the user\'s request
 
 
 @router.get("/_inference/_services")
-async def services() -> list[dict[str, Any]]:
+async def services(orch: OrchestratorDep) -> list[dict[str, Any]]:
     """Every service, its task types and its settings."""
-    return describe_services()
+    return describe_services(orch.service_kinds())
 
 
 @router.get("/_inference/_services/{task_type}")
-async def services_for(task_type: str) -> list[dict[str, Any]]:
+async def services_for(task_type: str, orch: OrchestratorDep) -> list[dict[str, Any]]:
     """The services that support ``task_type``."""
-    return describe_services(parse_task_type(task_type))
+    return describe_services(orch.service_kinds(), parse_task_type(task_type))
 
 
 @router.put("/_inference/{inference_id}/_update")

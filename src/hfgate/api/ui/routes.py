@@ -31,12 +31,10 @@ from hfgate.api.ui.views import (
     endpoint_row,
     form_plan,
     generation_choices,
-    local_suggestions,
 )
 from hfgate.errors import AuthenticationError, HfGateError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
-from hfgate.services import service_class
 from hfgate.services.generation_settings import GENERATION_TASK_SETTINGS
 
 router = APIRouter(tags=["web page"], include_in_schema=False)
@@ -136,12 +134,13 @@ async def endpoints_page(request: Request, access: AccessDep, *, orch: Orchestra
     if not access.allowed:
         return _to_login(request)
     endpoints = sorted(await orch.list(), key=lambda e: e.inference_id)
-    rows = [endpoint_row(e, orch.last_calls.get(e.inference_id)) for e in endpoints]
+    kinds = orch.service_kinds()
+    rows = [endpoint_row(e, orch.last_calls.get(e.inference_id), kinds=kinds) for e in endpoints]
     return _page("endpoints.html", access, rows=rows, title="Endpoints")
 
 
 @router.get("/ui/new")
-async def new_page(request: Request, access: AccessDep) -> Response:
+async def new_page(request: Request, access: AccessDep, orch: OrchestratorDep) -> Response:
     """The add-a-model form."""
     if not access.allowed:
         return _to_login(request)
@@ -151,9 +150,9 @@ async def new_page(request: Request, access: AccessDep) -> Response:
         title="Add a model",
         task_types=[(t.value, TASK_LABELS[t]) for t in FORM_TASK_TYPES],
         sources=SOURCES,
-        plan_json=_script_json(form_plan()),
-        generation_tasks=generation_choices(),
-        suggestions=local_suggestions(),
+        plan_json=_script_json(form_plan(orch.service_kinds())),
+        generation_tasks=generation_choices(orch.service_kinds()),
+        suggestions=orch.suggested_models(),
     )
 
 
@@ -175,14 +174,14 @@ async def endpoint_page(inference_id: str, request: Request, *, access: AccessDe
     endpoint = await _endpoint_or_page(inference_id, request, access=access, orch=orch)
     if isinstance(endpoint, Response):
         return endpoint
-    service = service_class(endpoint.service)
+    service = orch.service_kind(endpoint.service)
     updatable = {s.name for s in service.service_settings if s.updatable and s.applies_to(endpoint.task_type)}
     return _page(
         "endpoint.html",
         access,
         title=endpoint.inference_id,
         endpoint=endpoint,
-        row=endpoint_row(endpoint, orch.last_calls.get(inference_id)),
+        row=endpoint_row(endpoint, orch.last_calls.get(inference_id), kinds=orch.service_kinds()),
         public_json=json.dumps(endpoint.public(), indent=2),
         secret_names=sorted(endpoint.secrets),
         secret_specs=[s for s in service.service_settings if s.secret and s.name in updatable],

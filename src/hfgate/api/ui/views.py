@@ -6,13 +6,13 @@ with), so a field appears only for the combinations of model type and source tha
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hfgate.local.catalog import KNOWN_MODELS
 from hfgate.orchestrator.last_call import LastCall
 from hfgate.registry.endpoint import Endpoint
-from hfgate.services import SERVICES, Service
+from hfgate.services.base import Service
 from hfgate.tasks import TaskType
 
 TASK_LABELS: dict[TaskType, str] = {
@@ -87,14 +87,14 @@ class EndpointRow:
         return self.inference_id.startswith(".")
 
 
-def endpoint_row(endpoint: Endpoint, last: LastCall | None) -> EndpointRow:
-    """The table's summary of ``endpoint``."""
+def endpoint_row(endpoint: Endpoint, last: LastCall | None, *, kinds: Mapping[str, type[Service]]) -> EndpointRow:
+    """The table's summary of ``endpoint``; ``kinds`` are the services by name (for their labels)."""
     settings = endpoint.service_settings
     return EndpointRow(
         inference_id=endpoint.inference_id,
         task_type=endpoint.task_type.value,
         task_label=TASK_LABELS[endpoint.task_type],
-        service=_service_label(endpoint.service),
+        service=_service_label(endpoint.service, kinds=kinds),
         target=target_of(settings),
         dimensions=str(settings.get("dimensions", "—")),
         rate_limit=rate_limit_text(settings),
@@ -135,23 +135,23 @@ def last_call_text(last: LastCall | None) -> str:
     return f"ok at {when}" if last.ok else f"failed at {when}: {last.error}"
 
 
-def _service_label(name: str) -> str:
-    service = SERVICES.get(name)
+def _service_label(name: str, *, kinds: Mapping[str, type[Service]]) -> str:
+    service = kinds.get(name)
     return service.label if service is not None else name
 
 
-def form_plan() -> dict[str, Any]:
+def form_plan(kinds: Mapping[str, type[Service]]) -> dict[str, Any]:
     """For each model type and source: whether it is offered, and which optional fields it asks for.
 
     Example:
-        >>> form_plan()["text_embedding"]["local"]["fields"]
+        >>> form_plan(orch.service_kinds())["text_embedding"]["local"]["fields"]
         ['chunking']
     """
-    return {kind.value: {s.key: _plan_for(kind, s) for s in SOURCES} for kind in FORM_TASK_TYPES}
+    return {kind.value: {s.key: _plan_for(kind, s, kinds=kinds) for s in SOURCES} for kind in FORM_TASK_TYPES}
 
 
-def _plan_for(kind: TaskType, source: Source) -> dict[str, Any]:
-    service = SERVICES.get(source.service)
+def _plan_for(kind: TaskType, source: Source, *, kinds: Mapping[str, type[Service]]) -> dict[str, Any]:
+    service = kinds.get(source.service)
     if service is None or kind not in service.task_types:
         label = service.label if service is not None else source.service
         offered = ", ".join(TASK_LABELS[t].lower() for t in sorted(service.task_types)) if service else ""
@@ -172,14 +172,9 @@ def _fields(kind: TaskType, source: Source, *, service: type[Service]) -> list[s
     return fields
 
 
-def local_suggestions() -> list[str]:
-    """Model ids installed packages carry, offered as suggestions for local models."""
-    return sorted(KNOWN_MODELS)
-
-
-def generation_choices() -> list[str]:
+def generation_choices(kinds: Mapping[str, type[Service]]) -> list[str]:
     """The generation tasks a dedicated endpoint may serve (``task`` setting)."""
-    for service in SERVICES.values():
+    for service in kinds.values():
         for spec in service.service_settings:
             if spec.name == "task" and spec.choices:
                 return [c for c in spec.choices if c != "conversational"]
