@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bench.corpora import corpora_dir
 
 from hfgate.errors import BadRequestError, HfGateError
 from hfgate.local.catalog import resolve_model
@@ -19,7 +20,7 @@ from hfgate.local.embedding.pipeline import read_pipeline
 from hfgate.local.embedding.torch_engine import native_bfloat16
 
 MODEL = resolve_model("all-MiniLM-L6-v2").path
-CORPORA = Path("/work/shared/bench-data")
+CORPORA = corpora_dir()
 # Far beyond the model's 256 tokens: checks truncation matches.
 VERY_LONG = " ".join(f"word{i} and some more text" for i in range(400))
 
