@@ -14,7 +14,8 @@ from bench.corpora import corpora_dir
 from hfgate.errors import BadRequestError, HfGateError
 from hfgate.local.catalog import resolve_model
 from hfgate.local.compute import Compute
-from hfgate.local.embedding.embedder import SentenceEmbedder, choose_engine
+from hfgate.local.embedding.embedder import SentenceEmbedder
+from hfgate.local.embedding.engine_choice import choose_engine
 from hfgate.local.embedding.onnx_export import exported_model
 from hfgate.local.embedding.pipeline import read_pipeline
 from hfgate.local.embedding.torch_engine import native_bfloat16

@@ -11,7 +11,8 @@ from hfgate.local.batching import BatchLimits
 from hfgate.local.cache import ModelCache
 from hfgate.local.catalog import KNOWN_MODELS, ModelLocation, resolve_model
 from hfgate.local.compute import Compute
-from hfgate.local.embedding.embedder import AUTO_ENGINE, ENGINES, SentenceEmbedder
+from hfgate.local.embedding.embedder import SentenceEmbedder
+from hfgate.local.embedding.engine_choice import AUTO_ENGINE, ENGINES
 from hfgate.local.generation.architecture import GENERATION_TASKS, detect_task
 from hfgate.local.generation.params import resolve_params
 from hfgate.local.tokenizer import ModelTokenizer
