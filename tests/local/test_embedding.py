@@ -28,8 +28,9 @@ VERY_LONG = " ".join(f"word{i} and some more text" for i in range(400))
 
 def corpus_texts() -> list[str]:
     fallback = ["hello world", "The quick brown fox jumps over the lazy dog.", "  padded text  "]
-    if not CORPORA.is_dir():
-        return [*fallback, VERY_LONG]
+    if not CORPORA.is_dir():  # enough texts of varied length for the batching tests, without the corpora
+        made = [" ".join(f"word{k} of text {i}" for k in range(1 + i % 13)) for i in range(60)]
+        return [*fallback, *made, VERY_LONG]
     short = json.loads((CORPORA / "corpus_short.json").read_text())[:40]
     long = json.loads((CORPORA / "corpus_long.json").read_text())[:20]
     return [*fallback, *short, *long, VERY_LONG]
