@@ -153,10 +153,9 @@ class LocalService(Service):
         )
 
     async def generate(self, endpoint: Endpoint, request: GenerateRequest) -> Generation:
-        generator = await self._generator(endpoint)
-        prompt = generator.encode_prompt(request.prompt)
-        params = resolve_params(request.params, endpoint.task_settings)
-        return await _within(request.timeout, generator.complete(prompt, params))
+        return await self._complete(
+            endpoint, lambda g: g.encode_prompt(request.prompt), given=request.params, timeout=request.timeout
+        )
 
     def generate_stream(self, endpoint: Endpoint, request: GenerateRequest) -> AsyncIterator[GenerationDelta]:
         return self._stream(
@@ -164,15 +163,28 @@ class LocalService(Service):
         )
 
     async def chat(self, endpoint: Endpoint, request: ChatRequest) -> Generation:
-        generator = await self._generator(endpoint)
-        prompt = generator.encode_chat(request.messages)
-        params = resolve_params(request.params, endpoint.task_settings)
-        return await _within(request.timeout, generator.complete(prompt, params))
+        return await self._complete(
+            endpoint, lambda g: g.encode_chat(request.messages), given=request.params, timeout=request.timeout
+        )
 
     def chat_stream(self, endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
         return self._stream(
             endpoint, lambda g: g.encode_chat(request.messages), given=request.params, timeout=request.timeout
         )
+
+    async def _complete(
+        self,
+        endpoint: Endpoint,
+        encode: Callable[[TextGenerator], list[int]],
+        *,
+        given: GenerationParams,
+        timeout: float,
+    ) -> Generation:
+        """One whole generation; ``timeout`` bounds it, queueing included."""
+        generator = await self._generator(endpoint)
+        prompt = encode(generator)
+        params = resolve_params(given, endpoint.task_settings)
+        return await _within(timeout, generator.complete(prompt, params))
 
     async def _stream(
         self,
