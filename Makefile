@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test lint typecheck pytest chromium clean
+.PHONY: run test lint typecheck pytest chromium translations clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -31,10 +31,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-# The browser tests drive Debian's Chromium (Playwright's own browser download cannot work here).
+# The browser tests drive Debian's Chromium (Playwright's own browser download cannot work here), with
+# Noto CJK so that the Chinese and Japanese pages render (and their screenshots show) real glyphs.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 chromium:
-	@command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium)
+	@(command -v chromium >/dev/null && dpkg -s fonts-noto-cjk >/dev/null 2>&1) || \
+	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium fonts-noto-cjk)
+
+# After changing the page's words: refresh the catalogs, then translate what is new (README, Translations).
+translations: $(STAMP)
+	mkdir -p build
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --omit-header -o build/messages.pot .
+	$(VENV)/bin/pybabel update -i build/messages.pot -d src/hfgate/web/locales --no-fuzzy-matching --ignore-obsolete
 
 pytest: $(STAMP) chromium
 	$(VENV)/bin/pytest

@@ -33,7 +33,7 @@ def test_after_login_the_page_calls_the_api_with_its_session_and_no_key_in_any_u
     expect(page).to_have_url(f"{keyed}/ui/endpoints/.all-minilm-l6-v2/playground")
     # _chunk goes through the same gateway check as every API call, without loading a model.
     page.get_by_role("button", name="Show chunks").click()
-    expect(page.locator("#chunk-summary")).to_contain_text("1 chunk (sentence)")
+    expect(page.locator("#chunk-summary")).to_contain_text("Chunks: 1 (strategy: sentence).")
     assert not [url for url in urls if API_KEY in url]
     assert API_KEY not in page.content()
 

@@ -101,7 +101,7 @@ def test_playground_embeds_texts_with_dimensions_and_similarity_heat_map(page: P
     _ensure_embedding_endpoint(base_url)
     page.goto(f"{base_url}/ui/endpoints/{EMBEDDING_ID}/playground")
     page.get_by_role("button", name="Embed").click()
-    expect(page.locator("#embed-summary")).to_have_text("3 vectors of 384 dimensions.", timeout=30_000)
+    expect(page.locator("#embed-summary")).to_have_text("Vectors: 3. Dimensions: 384.", timeout=30_000)
     cells = page.locator("#heatmap tbody td")
     expect(cells).to_have_count(9)
     diagonal = [float(cells.nth(i).inner_text()) for i in (0, 4, 8)]
@@ -110,7 +110,7 @@ def test_playground_embeds_texts_with_dimensions_and_similarity_heat_map(page: P
     assert cat_kitten > cat_stocks, "similar sentences must score higher than unrelated ones"
 
     page.get_by_role("button", name="Show chunks").click()
-    expect(page.locator("#chunk-summary")).to_contain_text("chunks (sentence)")
+    expect(page.locator("#chunk-summary")).to_contain_text("(strategy: sentence)")
     assert page.locator("#chunked-text .chunk-no").count() >= 2
     assert page.locator("#chunked-text mark.overlap").count() >= 1
     screenshot(page, "playground-embeddings")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from hfgate.api.ui.i18n import N_, PageText
 from hfgate.errors import AlreadyExistsError, HfGateError, RequestValidationError, ValidationCallError
 from hfgate.orchestrator import Orchestrator
 from hfgate.orchestrator.core import VALIDATION_FAILED
@@ -17,10 +18,11 @@ from hfgate.registry.endpoint import Endpoint
 
 Outcome = Literal["passed", "failed", "not run"]
 STEPS = (
-    ("settings", "The settings are complete and valid"),
-    ("id", "The endpoint id is free"),
-    ("call", "The model answered a test call"),
+    ("settings", N_("The settings are complete and valid")),
+    ("id", N_("The endpoint id is free")),
+    ("call", N_("The model answered a test call")),
 )
+OUTCOME_LABELS: dict[str, str] = {"passed": N_("passed"), "failed": N_("failed"), "not run": N_("not run")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +51,33 @@ async def create_with_checks(
     return endpoint, _checks(None, _success_details(endpoint)), 200
 
 
-def checks_json(checks: list[Check]) -> list[dict[str, Any]]:
-    return [asdict(check) for check in checks]
+def checks_json(checks: list[Check], text: PageText) -> list[dict[str, Any]]:
+    """The checks for the page: title and outcome in its language; the API's own reasons stay as they are.
+
+    A failed check's details are Elasticsearch's English reasons, which users search the web for, so
+    they are not translated; a passed test call's findings are hfgate's own words, and are.
+    """
+    return [_check_json(check, text) for check in checks]
+
+
+def _check_json(check: Check, text: PageText) -> dict[str, Any]:
+    found = asdict(check)
+    found["title"] = text.gettext(check.title)
+    found["outcome_label"] = text.gettext(OUTCOME_LABELS[check.outcome])
+    found["heading"] = found["title"] + text.gettext(": ") + found["outcome_label"]
+    found["details_translated"] = check.outcome == "passed"
+    if check.outcome == "passed":
+        # What the test call found: a translated label, and a value (a number, a model name) kept as it is.
+        found["findings"] = [_finding(detail, text) for detail in check.details]
+        found["details"] = [f"{f['label']}{f['separator']}{f['value']}" for f in found["findings"]]
+    return found
+
+
+def _finding(detail: str, text: PageText) -> dict[str, str]:
+    label, sep, value = detail.partition(": ")
+    if not sep:
+        return {"label": text.gettext(detail), "separator": "", "value": ""}
+    return {"label": text.gettext(label), "separator": text.gettext(": "), "value": value}
 
 
 def _failed_step(exc: HfGateError) -> str:
@@ -89,12 +116,12 @@ def _details(exc: HfGateError) -> tuple[str, ...]:
 def _success_details(endpoint: Endpoint) -> tuple[str, ...]:
     settings = endpoint.service_settings
     found = [f"{label}: {settings[key]}" for key, label in _RECORDED if key in settings]
-    return tuple(found) or ("It answered.",)
+    return tuple(found) or (N_("It answered."),)
 
 
 _RECORDED = (
-    ("dimensions", "Vector dimensions"),
-    ("similarity", "Similarity"),
-    ("task", "Generation task"),
-    ("served_model", "Served model"),
+    ("dimensions", N_("Vector dimensions")),
+    ("similarity", N_("Similarity")),
+    ("task", N_("Generation task")),
+    ("served_model", N_("Served model")),
 )

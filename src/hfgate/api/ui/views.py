@@ -10,17 +10,34 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hfgate.api.ui.i18n import N_, PageText
 from hfgate.orchestrator.last_call import LastCall
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import Service
 from hfgate.tasks import TaskType
 
+# Messages are marked here and translated where they are shown (``PageText.gettext``).
 TASK_LABELS: dict[TaskType, str] = {
-    TaskType.TEXT_EMBEDDING: "Embeddings",
-    TaskType.SPARSE_EMBEDDING: "Sparse embeddings",
-    TaskType.COMPLETION: "Text generation",
-    TaskType.CHAT_COMPLETION: "Chat",
-    TaskType.RERANK: "Rerank",
+    TaskType.TEXT_EMBEDDING: N_("Embeddings"),
+    TaskType.SPARSE_EMBEDDING: N_("Sparse embeddings"),
+    TaskType.COMPLETION: N_("Text generation"),
+    TaskType.CHAT_COMPLETION: N_("Chat"),
+    TaskType.RERANK: N_("Rerank"),
+}
+SERVICE_LABELS: dict[str, str] = {
+    "local": N_("Local model"),
+    "hugging_face": N_("Hugging Face"),
+}
+# The settings page's field for a new value of each secret setting.
+SECRET_LABELS: dict[str, str] = {"api_key": N_("New access token")}
+# The playground's generation controls: (label, tooltip) by task setting.
+PARAMETER_LABELS: dict[str, tuple[str, str]] = {
+    "max_new_tokens": (N_("Max new tokens"), N_("Most tokens to generate.")),
+    "temperature": (N_("Temperature"), N_("Sampling temperature; 0 means greedy.")),
+    "top_p": (N_("Top p"), N_("Nucleus sampling: keep the smallest set of tokens with this mass.")),
+    "top_k": (N_("Top k"), N_("Sample among the k most likely tokens.")),
+    "repetition_penalty": (N_("Repetition penalty"), N_("Above 1 discourages repeats.")),
+    "seed": (N_("Seed"), N_("Random seed, for reproducible sampling.")),
 }
 FORM_TASK_TYPES = (TaskType.TEXT_EMBEDDING, TaskType.COMPLETION, TaskType.CHAT_COMPLETION, TaskType.RERANK)
 LOCATORS = ("model", "model_id", "url")
@@ -41,26 +58,26 @@ class Source:
 SOURCES: tuple[Source, ...] = (
     Source(
         key="hosted",
-        label="Hugging Face hosted model",
+        label=N_("Hugging Face hosted model"),
         service="hugging_face",
         locator="model_id",
-        locator_label="Model id on the Hub",
+        locator_label=N_("Model id on the Hub"),
         placeholder="BAAI/bge-small-en-v1.5",
     ),
     Source(
         key="url",
-        label="Inference Endpoint, or a TEI / TGI server",
+        label=N_("Inference Endpoint, or a TEI / TGI server"),
         service="hugging_face",
         locator="url",
-        locator_label="Endpoint URL",
+        locator_label=N_("Endpoint URL"),
         placeholder="https://xyz.us-east-1.aws.endpoints.huggingface.cloud",
     ),
     Source(
         key="local",
-        label="Local model, run by hfgate itself",
+        label=N_("Local model, run by hfgate itself"),
         service="local",
         locator="model",
-        locator_label="Model id or directory",
+        locator_label=N_("Model id or directory"),
         placeholder="sentence-transformers/all-MiniLM-L6-v2",
     ),
 )
@@ -87,19 +104,20 @@ class EndpointRow:
         return self.inference_id.startswith(".")
 
 
-def endpoint_row(endpoint: Endpoint, last: LastCall | None, *, kinds: Mapping[str, type[Service]]) -> EndpointRow:
-    """The table's summary of ``endpoint``; ``kinds`` are the services by name (for their labels)."""
+def endpoint_row(endpoint: Endpoint, last: LastCall | None, *, text: PageText) -> EndpointRow:
+    """The table's summary of ``endpoint``, in the page's language."""
     settings = endpoint.service_settings
+    dimensions = settings.get("dimensions")
     return EndpointRow(
         inference_id=endpoint.inference_id,
         task_type=endpoint.task_type.value,
-        task_label=TASK_LABELS[endpoint.task_type],
-        service=_service_label(endpoint.service, kinds=kinds),
+        task_label=text.gettext(TASK_LABELS[endpoint.task_type]),
+        service=text.gettext(SERVICE_LABELS.get(endpoint.service, endpoint.service)),
         target=target_of(settings),
-        dimensions=str(settings.get("dimensions", "—")),
-        rate_limit=rate_limit_text(settings),
-        chunking=chunking_text(endpoint.chunking_settings),
-        last_call=last_call_text(last),
+        dimensions="—" if dimensions is None else text.number(dimensions),
+        rate_limit=rate_limit_text(settings, text),
+        chunking=chunking_text(endpoint.chunking_settings, text),
+        last_call=last_call_text(last, text),
         last_call_ok=None if last is None else last.ok,
     )
 
@@ -109,54 +127,63 @@ def target_of(settings: dict[str, Any]) -> str:
     return next((str(settings[k]) for k in LOCATORS if settings.get(k)), "—")
 
 
-def rate_limit_text(settings: dict[str, Any]) -> str:
+def rate_limit_text(settings: dict[str, Any], text: PageText) -> str:
     limit = (settings.get("rate_limit") or {}).get("requests_per_minute")
-    return "—" if limit is None else f"{limit} / min"
+    return "—" if limit is None else text.gettext("%(count)s / min") % {"count": text.number(limit)}
 
 
-def chunking_text(chunking: dict[str, Any] | None) -> str:
+STRATEGY_LABELS = {
+    "sentence": N_("sentence"),
+    "word": N_("word"),
+    "recursive": N_("recursive"),
+    "none": N_("none"),
+}
+
+
+def chunking_text(chunking: dict[str, Any] | None, text: PageText) -> str:
     """``sentence, 250 words, overlap 1`` and the like."""
     if chunking is None:
         return "—"
-    strategy = chunking.get("strategy", "none")
-    parts = [str(strategy)]
+    strategy = str(chunking.get("strategy", "none"))
+    parts = [text.gettext(STRATEGY_LABELS.get(strategy, strategy))]
     if "max_chunk_size" in chunking:
-        parts.append(f"{chunking['max_chunk_size']} words")
+        size = chunking["max_chunk_size"]
+        parts.append(text.ngettext("%(num)s word", "%(num)s words", size) % {"num": text.number(size)})
     overlap = chunking.get("overlap", chunking.get("sentence_overlap"))
     if overlap is not None:
-        parts.append(f"overlap {overlap}")
-    return ", ".join(parts)
+        parts.append(text.gettext("overlap %(num)s") % {"num": text.number(overlap)})
+    return text.gettext(", ").join(parts)
 
 
-def last_call_text(last: LastCall | None) -> str:
+def last_call_text(last: LastCall | None, text: PageText) -> str:
     if last is None:
-        return "not called yet"
-    when = last.at.strftime("%H:%M:%S UTC")
-    return f"ok at {when}" if last.ok else f"failed at {when}: {last.error}"
+        return text.gettext("not called yet")
+    when = text.time(last.at)
+    if last.ok:
+        return text.gettext("ok at %(time)s") % {"time": when}
+    return text.gettext("failed at %(time)s: %(error)s") % {"time": when, "error": last.error}
 
 
-def _service_label(name: str, *, kinds: Mapping[str, type[Service]]) -> str:
-    service = kinds.get(name)
-    return service.label if service is not None else name
-
-
-def form_plan(kinds: Mapping[str, type[Service]]) -> dict[str, Any]:
+def form_plan(text: PageText, *, kinds: Mapping[str, type[Service]]) -> dict[str, Any]:
     """For each model type and source: whether it is offered, and which optional fields it asks for.
 
     Example:
-        >>> form_plan(orch.service_kinds())["text_embedding"]["local"]["fields"]
+        >>> from hfgate.api.ui.i18n import LOCALES
+        >>> form_plan(PageText(LOCALES["en"]), kinds=orch.service_kinds())["text_embedding"]["local"]["fields"]
         ['chunking']
     """
-    return {kind.value: {s.key: _plan_for(kind, s, kinds=kinds) for s in SOURCES} for kind in FORM_TASK_TYPES}
+    return {
+        kind.value: {s.key: _plan_for(kind, s, text=text, kinds=kinds) for s in SOURCES} for kind in FORM_TASK_TYPES
+    }
 
 
-def _plan_for(kind: TaskType, source: Source, *, kinds: Mapping[str, type[Service]]) -> dict[str, Any]:
+def _plan_for(kind: TaskType, source: Source, *, text: PageText, kinds: Mapping[str, type[Service]]) -> dict[str, Any]:
     service = kinds.get(source.service)
     if service is None or kind not in service.task_types:
-        label = service.label if service is not None else source.service
-        offered = ", ".join(TASK_LABELS[t].lower() for t in sorted(service.task_types)) if service else ""
-        why = f"{source.label} is not available for {TASK_LABELS[kind].lower()} yet"
-        return {"available": False, "why": f"{why} ({label} offers: {offered or 'nothing'})."}
+        offered = [text.gettext(TASK_LABELS[t]) for t in sorted(service.task_types)] if service else []
+        why = text.gettext("%(source)s is not available for this model type yet (it offers: %(offered)s).")
+        values = {"source": text.gettext(source.label), "offered": text.gettext(", ").join(offered) or "—"}
+        return {"available": False, "why": why % values}
     return {"available": True, "fields": _fields(kind, source, service=service)}
 
 

@@ -2,6 +2,39 @@
 // from the page's <meta> proves the call comes from this page (another site cannot set the header).
 
 const csrf = document.querySelector('meta[name="hfgate-csrf"]')?.content ?? "";
+// The page's words, translated by the server (script_messages.py); the scripts hold none of their own.
+const messages = JSON.parse(document.getElementById("messages")?.textContent ?? "{}");
+const lang = document.documentElement.lang || "en";
+
+/** The message `key` in the page's language, with `{name}` placeholders filled from `values`. */
+export function t(key, values = {}) {
+  const message = messages[key];
+  if (message === undefined) throw new Error(`No message "${key}" in the page's catalog`);
+  return message.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
+
+/** An id, a model name or a value kept as it is: left to right and untranslated inside any text. */
+export function isolated(value) {
+  return Object.assign(document.createElement("bdi"), { textContent: String(value), translate: false, dir: "ltr" });
+}
+
+/** Like t(), as nodes: each `{name}` value isolated, so an id stays left to right inside Persian text. */
+export function tNodes(key, values = {}) {
+  const nodes = [];
+  let rest = t(key);
+  for (const match of [...rest.matchAll(/\{(\w+)\}/g)].reverse()) {
+    if (!(match[1] in values)) continue;
+    nodes.unshift(isolated(values[match[1]]), rest.slice(match.index + match[0].length));
+    rest = rest.slice(0, match.index);
+  }
+  return [rest, ...nodes].filter((node) => node !== "");
+}
+
+/** A number as the page's language writes it (digits stay Latin, as the server's Babel writes them). */
+export function formatNumber(value, fractionDigits = 0) {
+  const options = { numberingSystem: "latn", minimumFractionDigits: fractionDigits, maximumFractionDigits: fractionDigits };
+  return new Intl.NumberFormat(lang, options).format(value);
+}
 
 export function headers(extra = {}) {
   const all = { "Content-Type": "application/json", ...extra };
@@ -31,7 +64,7 @@ export async function api(method, path, body, { signal } = {}) {
 /** The reason an Elasticsearch-shaped error body gives, split into its listed problems. */
 export function errorLines(data) {
   const error = data?.error;
-  if (!error) return ["The server answered without saying why."];
+  if (!error) return [t("no_reason")];
   const reason = error.caused_by?.reason ?? error.reason ?? String(error);
   const listed = /^Validation Failed: (.*)$/s.exec(reason);
   if (!listed) return [reason];

@@ -1,5 +1,5 @@
 // The endpoint settings form: sends only what changed to PUT _inference/{id}/_update.
-import { api, enc, errorLines } from "./api.js";
+import { api, enc, errorLines, t } from "./api.js";
 import { chunkingSettings, setupChunking } from "./chunking.js";
 
 const form = document.getElementById("update-form");
@@ -26,14 +26,14 @@ if (form) {
     const status = document.getElementById("update-status");
     const body = changes();
     if (!Object.keys(body).length) {
-      status.textContent = "Nothing to change.";
+      status.textContent = t("nothing_to_change");
       return;
     }
-    status.textContent = "Saving…";
+    status.textContent = t("saving");
     status.className = "status";
     const { ok, data } = await api("PUT", `/_inference/${enc(form.dataset.id)}/_update`, body);
     if (!ok) {
-      status.textContent = `Not saved: ${errorLines(data).join(" ")}`;
+      status.textContent = `${t("not_saved")} ${errorLines(data).join(" ")}`;
       status.className = "status error";
       return;
     }
@@ -43,7 +43,7 @@ if (form) {
     const rate = form.querySelector("#rate_limit");
     if (rate) rate.defaultValue = rate.value;
     document.getElementById("stored-settings").textContent = JSON.stringify(data, null, 2);
-    status.textContent = "Saved. New calls use these settings.";
+    status.textContent = t("saved");
     status.className = "status ok";
   });
 }

@@ -1,5 +1,5 @@
 // The endpoints table: delete after confirmation in a dialog.
-import { api, enc, errorLines } from "./api.js";
+import { api, enc, errorLines, t, tNodes } from "./api.js";
 
 const dialog = document.getElementById("confirm-delete");
 const status = document.getElementById("status");
@@ -25,14 +25,14 @@ dialog?.addEventListener("close", async () => {
   const id = button.dataset.delete;
   const { ok, data } = await api("DELETE", `/_inference/${enc(id)}`);
   if (!ok) {
-    status.textContent = `Could not delete ${id}: ${errorLines(data).join(" ")}`;
+    status.replaceChildren(...tNodes("not_deleted", { id }), " ", errorLines(data).join(" "));
     status.className = "status error";
     button.focus();
     return;
   }
   const row = button.closest("tr");
   row.remove();
-  status.textContent = `Deleted endpoint ${id}.`;
+  status.replaceChildren(...tNodes("deleted", { id }));
   status.className = "status ok";
   document.querySelector("h1").focus?.();
 });

@@ -1,6 +1,6 @@
 // The add-a-model form: shows only the fields the chosen model type and source need, then asks the
 // server to create the endpoint and lists each check's outcome. What the user typed stays on failure.
-import { api, enc, errorLines } from "./api.js";
+import { api, enc, errorLines, isolated, t, tNodes } from "./api.js";
 import { chunkingSettings, setupChunking } from "./chunking.js";
 
 const form = document.getElementById("add-form");
@@ -64,13 +64,17 @@ function renderChecks(checks) {
       const item = document.createElement("li");
       item.className = `check ${check.outcome.replace(" ", "-")}`;
       const head = document.createElement("strong");
-      head.textContent = `${check.title}: ${check.outcome}`;
+      head.textContent = check.heading;
       item.append(head);
       if (check.details.length) {
         const list = document.createElement("ul");
-        for (const detail of check.details) {
+        for (const [index, detail] of check.details.entries()) {
           const line = document.createElement("li");
-          line.textContent = detail;
+          const finding = check.findings?.[index];
+          if (finding) line.append(finding.label, finding.separator, isolated(finding.value));
+          else if (check.details_translated) line.textContent = detail;
+          // The API's own reasons stay in English, as users search the web for them.
+          else line.append(Object.assign(document.createElement("bdi"), { lang: "en", dir: "ltr", className: "api-reason", textContent: detail }));
           list.append(line);
         }
         item.append(list);
@@ -78,6 +82,11 @@ function renderChecks(checks) {
       return item;
     }),
   );
+}
+
+function failedCheck(title, details, translated) {
+  const heading = `${title}${t("colon")}${t("failed")}`;
+  return { title, heading, outcome: "failed", outcome_label: t("failed"), details, details_translated: translated };
 }
 
 form.addEventListener("change", (event) => {
@@ -91,40 +100,38 @@ form.addEventListener("submit", async (event) => {
   const submit = document.getElementById("add-submit");
   if (!id) {
     outcome.hidden = false;
-    document.getElementById("outcome-title").textContent = "The endpoint was not added";
-    renderChecks([{ title: "An endpoint id is given", outcome: "failed", details: ["Type an id for the endpoint, such as my-embeddings."] }]);
+    document.getElementById("outcome-title").textContent = t("not_added");
+    renderChecks([failedCheck(t("id_given"), [t("id_missing")], true)]);
     document.getElementById("inference_id").focus();
     return;
   }
   submit.disabled = true;
-  submit.textContent = "Checking…";
+  submit.textContent = t("checking");
   outcome.hidden = false;
-  document.getElementById("outcome-title").textContent = "Checking…";
+  document.getElementById("outcome-title").textContent = t("checking");
   checksList.replaceChildren();
   document.getElementById("outcome-next").textContent = "";
   try {
     const { ok, data } = await api("PUT", `/ui/api/endpoints/${enc(kind)}/${enc(id)}`, body());
-    const checks = data?.checks ?? [
-      { title: "The request was accepted", outcome: "failed", details: errorLines(data) },
-    ];
+    const checks = data?.checks ?? [failedCheck(t("request_accepted"), errorLines(data), false)];
     renderChecks(checks);
-    document.getElementById("outcome-title").textContent = ok ? `Endpoint ${id} added` : "The endpoint was not added";
+    document.getElementById("outcome-title").replaceChildren(...(ok ? tNodes("added", { id }) : [t("not_added")]));
     outcome.className = `outcome ${ok ? "ok" : "failed"}`;
     if (ok) {
       const next = document.getElementById("outcome-next");
       const tryIt = Object.assign(document.createElement("a"), {
         href: `/ui/endpoints/${enc(id)}/playground`,
-        textContent: `Try ${id} in the playground`,
         className: "button",
       });
-      const list = Object.assign(document.createElement("a"), { href: "/ui/", textContent: "See all endpoints" });
+      tryIt.append(...tNodes("try_in_playground", { id }));
+      const list = Object.assign(document.createElement("a"), { href: "/ui/", textContent: t("see_all") });
       next.replaceChildren(tryIt, " ", list);
     }
   } catch (error) {
-    renderChecks([{ title: "The server could not be reached", outcome: "failed", details: [String(error)] }]);
+    renderChecks([failedCheck(t("unreachable"), [String(error)], false)]);
   } finally {
     submit.disabled = false;
-    submit.textContent = "Check and add";
+    submit.textContent = t("check_and_add");
     document.getElementById("outcome-title").focus?.();
   }
 });

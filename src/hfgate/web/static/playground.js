@@ -1,6 +1,6 @@
 // The playground: streamed generation and chat, embeddings with a similarity heat map, chunks
 // highlighted in a document, and reranking. Every call goes to the _inference API.
-import { api, enc, errorLines, events, openStream, show } from "./api.js";
+import { api, enc, errorLines, events, formatNumber, openStream, show, t } from "./api.js";
 
 const root = document.getElementById("playground");
 const id = root.dataset.id;
@@ -52,8 +52,8 @@ function outputFor(prompt) {
     return output;
   }
   const log = document.getElementById("conversation");
-  log.append(element("p", { className: "message user" }, element("span", { className: "who", textContent: "You" }), prompt));
-  const reply = element("p", { className: "message assistant" }, element("span", { className: "who", textContent: "Model" }));
+  log.append(element("p", { className: "message user" }, element("span", { className: "who", textContent: t("you") }), prompt));
+  const reply = element("p", { className: "message assistant" }, element("span", { className: "who", textContent: t("model") }));
   log.append(reply);
   return reply;
 }
@@ -64,7 +64,7 @@ async function generate(form, controller) {
   const body = requestBody(form, prompt);
   const output = outputFor(prompt);
   output.setAttribute("aria-busy", "true");
-  status.textContent = "Waiting for the first token…";
+  status.textContent = t("waiting_first_token");
   const started = performance.now();
   let firstAt = null;
   let count = 0;
@@ -81,15 +81,16 @@ async function generate(form, controller) {
       count += 1;
       text += piece;
       output.append(element("span", { className: "token", textContent: piece }));
-      status.textContent = `Streaming… ${count} tokens`;
+      status.textContent = t("streaming", { count: formatNumber(count) });
     }
     if (kind === "chat_completion") history.push({ role: "assistant", content: text });
-    const seconds = ((performance.now() - started) / 1000).toFixed(2);
-    const first = firstAt === null ? "no tokens" : `first after ${Math.round(firstAt - started)} ms`;
-    status.textContent = `Done: ${count} tokens in ${seconds} s (${first}).`;
+    const seconds = formatNumber((performance.now() - started) / 1000, 2);
+    status.textContent = firstAt === null
+      ? t("done_empty", { seconds })
+      : t("done", { count: formatNumber(count), seconds, first: formatNumber(firstAt - started) });
   } catch (error) {
     if (kind === "chat_completion" && history.at(-1)?.role === "user") history.pop();
-    if (error.name === "AbortError") status.textContent = `Stopped after ${count} tokens.`;
+    if (error.name === "AbortError") status.textContent = t("stopped", { count: formatNumber(count) });
     else {
       status.textContent = "";
       fail(error.message);
@@ -150,12 +151,13 @@ function heatColour(value) {
 function renderHeatmap(texts, similarity) {
   const table = document.getElementById("heatmap");
   const head = element("tr", {}, element("td"));
-  texts.forEach((text, i) => head.append(element("th", { scope: "col", title: text, textContent: `${i + 1}` })));
+  texts.forEach((text, i) => head.append(element("th", { scope: "col", title: text, textContent: formatNumber(i + 1) })));
   const rows = texts.map((text, i) => {
-    const row = element("tr", {}, element("th", { scope: "row", title: text, textContent: `${i + 1}` }));
+    const row = element("tr", {}, element("th", { scope: "row", title: text, textContent: formatNumber(i + 1) }));
     texts.forEach((_, j) => {
       const value = similarity(i, j);
-      const cell = element("td", { textContent: value.toFixed(2), title: `text ${i + 1} vs text ${j + 1}` });
+      const title = t("text_vs_text", { a: formatNumber(i + 1), b: formatNumber(j + 1) });
+      const cell = element("td", { textContent: formatNumber(value, 2), title });
       cell.style.backgroundColor = heatColour(value);
       if (value > 0.55) cell.classList.add("dark");
       row.append(cell);
@@ -176,18 +178,19 @@ embedForm?.addEventListener("submit", async (event) => {
   const list = document.getElementById("vectors");
   if (kind === "text_embedding") {
     const vectors = data.text_embedding.map((item) => item.embedding);
-    document.getElementById("embed-summary").textContent = `${vectors.length} vectors of ${vectors[0].length} dimensions.`;
+    document.getElementById("embed-summary").textContent =
+      t("vectors_summary", { count: formatNumber(vectors.length), dimensions: formatNumber(vectors[0].length) });
     list.replaceChildren(...texts.map((text, i) => element("li", {},
       element("span", { className: "text", textContent: text }),
-      element("code", { className: "preview", textContent: `[${vectors[i].slice(0, 4).map((x) => x.toFixed(3)).join(", ")}, …]` }))));
+      element("code", { className: "preview", translate: false, textContent: `[${vectors[i].slice(0, 4).map((x) => x.toFixed(3)).join(", ")}, …]` }))));
     renderHeatmap(texts, (i, j) => cosine(vectors[i], vectors[j]));
   } else {
     const weights = data.sparse_embedding.map((item) => item.embedding);
-    document.getElementById("embed-summary").textContent = `${weights.length} sparse vectors.`;
+    document.getElementById("embed-summary").textContent = t("sparse_summary", { count: formatNumber(weights.length) });
     list.replaceChildren(...texts.map((text, i) => {
       const top = Object.entries(weights[i]).sort((a, b) => b[1] - a[1]).slice(0, 6);
       return element("li", {}, element("span", { className: "text", textContent: text }),
-        element("code", { className: "preview", textContent: top.map(([k, v]) => `${k}:${v.toFixed(2)}`).join(" ") }));
+        element("code", { className: "preview", translate: false, textContent: top.map(([k, v]) => `${k}:${v.toFixed(2)}`).join(" ") }));
     }));
     renderHeatmap(texts, (i, j) => sparseCosine(weights[i], weights[j]));
   }
@@ -208,7 +211,7 @@ function highlight(text, chunks) {
     const [start, end] = [points[p], points[p + 1]];
     const covering = chunks.flatMap((c, i) => (c.start_offset <= start && end <= c.end_offset ? [i] : []));
     chunks.forEach((c, i) => {
-      if (c.start_offset === start) parts.push(element("span", { className: "chunk-no", textContent: `${i + 1}` }));
+      if (c.start_offset === start) parts.push(element("span", { className: "chunk-no", textContent: formatNumber(i + 1) }));
     });
     const piece = text.slice(start, end);
     if (!covering.length) {
@@ -216,7 +219,8 @@ function highlight(text, chunks) {
       continue;
     }
     const mark = element("mark", { className: `chunk c${covering[0] % 4}${covering.length > 1 ? " overlap" : ""}`, textContent: piece });
-    mark.title = covering.length > 1 ? `chunks ${covering.map((i) => i + 1).join(" and ")}` : `chunk ${covering[0] + 1}`;
+    const [n, m] = covering.map((i) => formatNumber(i + 1));
+    mark.title = covering.length > 1 ? t("chunks_n_and_m", { n, m }) : t("chunk_n", { n });
     parts.push(mark);
   }
   return parts;
@@ -232,9 +236,8 @@ chunkForm?.addEventListener("submit", async (event) => {
   if (!ok) return fail(errorLines(data));
   const chunks = data.chunks[0];
   const overlaps = chunks.some((c, i) => i > 0 && c.start_offset < chunks[i - 1].end_offset);
-  document.getElementById("chunk-summary").textContent =
-    `${chunks.length} chunk${chunks.length === 1 ? "" : "s"} (${settings.strategy}).` +
-    (overlaps ? " Striped text belongs to two chunks." : "");
+  const summary = t("chunks_summary", { count: formatNumber(chunks.length), strategy: settings.strategy });
+  document.getElementById("chunk-summary").textContent = overlaps ? `${summary} ${t("chunks_overlap")}` : summary;
   document.getElementById("chunked-text").replaceChildren(...highlight(text, chunks));
   document.getElementById("chunk-result").hidden = false;
 });
@@ -253,7 +256,7 @@ rerankForm?.addEventListener("submit", async (event) => {
   document.getElementById("ranking").replaceChildren(...data.rerank.map((hit) => {
     const bar = element("span", { className: "bar" });
     bar.style.width = `${Math.max(2, (100 * hit.relevance_score) / top)}%`;
-    return element("li", {}, element("span", { className: "score", textContent: hit.relevance_score.toFixed(3) }),
+    return element("li", {}, element("span", { className: "score", textContent: formatNumber(hit.relevance_score, 3) }),
       element("span", { className: "text", textContent: documents[hit.index] }), bar);
   }));
   document.getElementById("rerank-result").hidden = false;

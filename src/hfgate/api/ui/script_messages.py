@@ -1,0 +1,55 @@
+"""Every message the page's scripts show, by key, translated on the server for each page.
+
+The scripts hold no words of their own: they call ``t("key", {name: value})`` (``static/api.js``) and
+read the translated text from the page. ``{name}`` placeholders are filled in by the script. A test
+checks that every key a script uses is here and that every key here is used.
+"""
+
+from __future__ import annotations
+
+import json
+
+from hfgate.api.ui.i18n import N_, PageText
+
+SCRIPT_MESSAGES: dict[str, str] = {
+    "no_reason": N_("The server answered without saying why."),
+    "id_given": N_("An endpoint id is given"),
+    "id_missing": N_("Type an id for the endpoint, such as my-embeddings."),
+    "not_added": N_("The endpoint was not added"),
+    "checking": N_("Checking…"),
+    "request_accepted": N_("The request was accepted"),
+    "added": N_("Endpoint {id} added"),
+    "try_in_playground": N_("Try {id} in the playground"),
+    "see_all": N_("See all endpoints"),
+    "unreachable": N_("The server could not be reached"),
+    "check_and_add": N_("Check and add"),
+    "failed": N_("failed"),
+    "colon": N_(": "),
+    "not_deleted": N_("Could not delete {id}:"),
+    "deleted": N_("Deleted endpoint {id}."),
+    "nothing_to_change": N_("Nothing to change."),
+    "saving": N_("Saving…"),
+    "not_saved": N_("Not saved:"),
+    "saved": N_("Saved. New calls use these settings."),
+    "you": N_("You"),
+    "model": N_("Model"),
+    "waiting_first_token": N_("Waiting for the first token…"),
+    "streaming": N_("Streaming… tokens so far: {count}"),
+    "done": N_("Done: {count} tokens in {seconds} s (first token after {first} ms)."),
+    "done_empty": N_("Done: no tokens in {seconds} s."),
+    "stopped": N_("Stopped. Tokens received: {count}."),
+    "vectors_summary": N_("Vectors: {count}. Dimensions: {dimensions}."),
+    "sparse_summary": N_("Sparse vectors: {count}."),
+    "text_vs_text": N_("text {a} vs text {b}"),
+    "chunks_summary": N_("Chunks: {count} (strategy: {strategy})."),
+    "chunks_overlap": N_("Striped text belongs to two chunks."),
+    "chunk_n": N_("chunk {n}"),
+    "chunks_n_and_m": N_("chunks {n} and {m}"),
+}
+
+
+def script_messages_json(text: PageText) -> str:
+    """The catalog for one page, as JSON safe inside ``<script type="application/json">``."""
+    translated = {key: text.gettext(message) for key, message in SCRIPT_MESSAGES.items()}
+    encoded = json.dumps(translated, ensure_ascii=False)
+    return encoded.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
