@@ -12,6 +12,7 @@ The hierarchy::
     │   └── ValidationCallError      400  status_exception (the check at create failed)
     ├── AuthenticationError          401  security_exception (gateway API keys)
     ├── NotFoundError                404  resource_not_found_exception
+    │   └── EndpointNotFoundError    404  (no inference endpoint with that id)
     ├── RequestTimeoutError          408  status_exception
     ├── PayloadTooLargeError         413  status_exception
     ├── OverloadedError              429  status_exception (a local queue is full)

@@ -95,8 +95,7 @@ class Runtime:
         if self.owns_context:
             if isinstance(self.context.limiters, RedisLimiter):
                 await self.context.limiters.aclose()
-            self.context.models.close()
-            self.context.compute.close()
+            self.context.close()
         self.engine.dispose()
 
 
@@ -104,8 +103,7 @@ def new_context(settings: Settings) -> ServiceContext:
     """A model cache within the memory budget, the compute thread, and the rate limiters."""
     return ServiceContext(
         settings=settings,
-        models=ModelCache(budget_bytes=settings.local_memory_mb * 1024 * 1024),
-        compute=Compute(),
+        resources=(ModelCache(budget_bytes=settings.local_memory_mb * 1024 * 1024), Compute()),
         limiters=rate_limiters(settings),
     )
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from hfgate.config import Settings
+from hfgate.local.cache import ModelCache
 from tests.conftest import app_client
 from tests.support.postgres import fresh_database
 
@@ -17,7 +18,7 @@ BODY = {"service": "local", "service_settings": {"model": "sentence-transformers
 
 
 def _loaded(client: app_client) -> list[str]:
-    return [key for key in client.app.state.runtime.context.models.loaded() if key.startswith("embedding:")]
+    return [key for key in client.app.state.runtime.context.shared(ModelCache).loaded() if key.startswith("embedding:")]
 
 
 async def test_a_delete_on_one_replica_unloads_the_model_on_another(tmp_path: Path) -> None:

@@ -138,6 +138,20 @@ class Orchestrator:
         await self.changes.publish(ENDPOINT_TOPIC, inference_id)
         log.info("endpoint deleted", extra={"event": "endpoint.delete", "endpoint": inference_id})
 
+    # -- descriptions, for the faces ------------------------------------------------------------------
+
+    def service_kinds(self) -> dict[str, type[Service]]:
+        """Every service's class by name, sorted: what ``_services`` and the web page describe."""
+        return {name: type(self.services[name]) for name in sorted(self.services)}
+
+    def service_kind(self, name: str) -> type[Service]:
+        """The class of service ``name``; a ``BadRequestError`` naming it when there is none."""
+        return service_class(name)
+
+    def suggested_models(self) -> builtins.list[str]:
+        """Model ids the services can run without a download (installed packages carry them)."""
+        return sorted({model for kind in self.service_kinds().values() for model in kind.suggested_models()})
+
     # -- inference ----------------------------------------------------------------------------------
 
     async def endpoint_for(self, inference_id: str, task_type: str | TaskType | None) -> Endpoint:
