@@ -16,13 +16,14 @@ from typing import Any, TypeVar
 import orjson
 
 from hfgate.errors import UpstreamError
+from hfgate.fleet.limits import Limiter, RateLimitRefusedError
 from hfgate.telemetry.metrics import RETRIES
 from hfgate.upstream.http import failures
 from hfgate.upstream.http.attempt_metrics import count_admission, timed_attempt
 from hfgate.upstream.http.balancer import Balancers
 from hfgate.upstream.http.call import Call as Call
 from hfgate.upstream.http.failover import EJECTING, Failover
-from hfgate.upstream.http.ratelimit import RateLimiters, RateLimitRefusedError
+from hfgate.upstream.http.ratelimit import RateLimiters, group_key
 from hfgate.upstream.http.retry import RetryPolicy, loading_time
 from hfgate.upstream.http.transport import (
     AiohttpTransport,
@@ -45,7 +46,7 @@ class UpstreamClient:
     Args:
         transport: the HTTP client (default: a pooled :class:`AiohttpTransport`).
         retry: the retry policy.
-        limiters: the rate-limit groups.
+        limiters: the rate-limit groups (per process, or shared through Redis).
 
     Example:
         >>> client = UpstreamClient()
@@ -58,12 +59,12 @@ class UpstreamClient:
         *,
         transport: Transport | None = None,
         retry: RetryPolicy | None = None,
-        limiters: RateLimiters | None = None,
+        limiters: Limiter | None = None,
         balancers: Balancers | None = None,
     ) -> None:
         self.transport: Transport = transport or AiohttpTransport()
         self.retry = retry or RetryPolicy()
-        self.limiters = limiters or RateLimiters()
+        self.limiters: Limiter = limiters or RateLimiters()
         self.balancers = balancers or Balancers()
 
     async def post_json(self, call: Call, url: str, payload: Any, parse: Callable[[Any], T]) -> T:
@@ -241,13 +242,11 @@ class UpstreamClient:
     async def _admit(self, call: Call, deadline: float) -> float:
         """Wait for a rate-limit slot; the time left for the attempt."""
         if call.target:
-            bucket = self.limiters.bucket(
-                target=call.target, api_key=call.api_key, requests_per_minute=call.requests_per_minute
-            )
+            rate, key = call.requests_per_minute, group_key(call.target, call.api_key)
             try:
-                waited = await bucket.acquire(deadline=deadline)
+                waited = await self.limiters.acquire(key, requests_per_minute=rate, deadline=deadline)
             except RateLimitRefusedError as exc:
-                raise failures.rate_limit_refused(call, exc, max_waiting=bucket.max_waiting) from exc
+                raise failures.rate_limit_refused(call, exc, max_waiting=self.limiters.max_waiting) from exc
             count_admission(call, waited)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
