@@ -43,7 +43,7 @@ class RequestContext:
         labels = RequestScope(face_of(scope["path"]))
         token = CURRENT.set(labels)
         started = labels.started
-        span = request_span(scope["method"], scope["path"], labels.face)
+        span = request_span(scope["method"], scope["path"], face=labels.face)
         status = 500
 
         async def send_with_id(message: Message) -> None:
@@ -97,14 +97,14 @@ class GatewayAuth:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._metrics_key is not None and scope["type"] == "http" and scope["path"] == "/metrics":
-            await self._metrics(self._metrics_key, scope, receive, send)
+            await self._metrics(scope, receive, send, key=self._metrics_key)
             return
         if scope["type"] != "http" or not self._keys or _open(scope["path"]):
             await self.app(scope, receive, send)
             return
         await self._guarded(scope, receive, send)
 
-    async def _metrics(self, key: bytes, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _metrics(self, scope: Scope, receive: Receive, send: Send, *, key: bytes) -> None:
         _, _, token = (_header(scope, b"authorization") or "").partition(" ")
         if hmac.compare_digest(token.strip().encode(), key):
             await self.app(scope, receive, send)

@@ -52,7 +52,7 @@ async def check_fallback(endpoint: Endpoint, find: Find) -> None:
         )
 
 
-async def fallback_for(endpoint: Endpoint, failure: HfGateError, find: Find) -> Endpoint | None:
+async def fallback_for(endpoint: Endpoint, failure: HfGateError, *, find: Find) -> Endpoint | None:
     """The endpoint to try after ``failure``, or ``None`` (no fallback, or not a failover failure)."""
     name = endpoint.service_settings.get(FALLBACK)
     if not name or not isinstance(failure, FAILOVER_ERRORS):

@@ -41,7 +41,7 @@ class Runner:
         try:
             result = await self._last_calls.track(endpoint.inference_id, work(endpoint))
         except HfGateError as exc:
-            fallback = await fallback_for(endpoint, exc, self._find)
+            fallback = await fallback_for(endpoint, exc, find=self._find)
             if fallback is None:
                 raise
             endpoint = fallback
@@ -58,7 +58,7 @@ class Runner:
         try:
             first = await anext(deltas, None)
         except HfGateError as exc:
-            fallback = await fallback_for(endpoint, exc, self._find)
+            fallback = await fallback_for(endpoint, exc, find=self._find)
             if fallback is None:
                 raise
             endpoint = fallback

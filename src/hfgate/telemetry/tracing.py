@@ -85,7 +85,7 @@ def end_span(started: Started, attributes: dict[str, Any]) -> None:
     context.detach(token)
 
 
-def request_span(method: str, path: str, face: str) -> Started | None:
+def request_span(method: str, path: str, *, face: str) -> Started | None:
     """The server span of one HTTP request (nothing is built when tracing is off)."""
     if STATE.tracer is None:
         return None

@@ -41,7 +41,7 @@ def check_server_kind(endpoint: Endpoint, info: ServerInfo) -> None:
     )
 
 
-def probe_failed(endpoint: Endpoint, target: Target, exc: HfGateError) -> str:
+def probe_failed(endpoint: Endpoint, exc: HfGateError, *, target: Target) -> str:
     """Why the create-time test call failed, with a hint where the cause is a likely mistake."""
     hint = ""
     if endpoint.task_type is TaskType.COMPLETION and isinstance(target, ServerUrl) and exc.status == 400:

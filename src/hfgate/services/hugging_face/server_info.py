@@ -30,6 +30,6 @@ class ServerInfos:
             return ServerInfo()
         info = ServerInfo()
         if response.status == 200:
-            info = self._upstream.decode(plain, url, response.body, parse_info)
+            info = self._upstream.decode(plain, url, body=response.body, parse=parse_info)
         self._known[url] = info
         return info

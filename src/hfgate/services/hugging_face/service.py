@@ -114,14 +114,14 @@ class HuggingFaceService(Service):
         if problems:
             raise RequestValidationError(problems)
         target = self._target(endpoint)
-        learnt = await self._learn(endpoint, target, timeout)
+        learnt = await self._learn(endpoint, target, timeout=timeout)
         endpoint = endpoint.evolve(service_settings={**endpoint.service_settings, **learnt})
         try:
             return await self._probe(endpoint, timeout)
         except UpstreamError as exc:
-            raise failures.with_reason(exc, probe_failed(endpoint, target, exc)) from exc
+            raise failures.with_reason(exc, probe_failed(endpoint, exc, target=target)) from exc
 
-    async def _learn(self, endpoint: Endpoint, target: Target, timeout: float) -> dict[str, Any]:
+    async def _learn(self, endpoint: Endpoint, target: Target, *, timeout: float) -> dict[str, Any]:
         """What the Hub, the endpoints API or the server's ``/info`` tell about the endpoint."""
         settings = endpoint.service_settings
         call = plain_call(endpoint, timeout=timeout)
@@ -168,11 +168,13 @@ class HuggingFaceService(Service):
         async def send(batch: list[str]) -> list[list[float]]:
             count = len(batch)
             payload = embeddings_payload(batch)
-            return await self.upstream.post_json(call, url, payload, lambda b: parse_embeddings(b, count=count))
+            return await self.upstream.post_json(
+                call, url, payload=payload, parse=lambda b: parse_embeddings(b, count=count)
+            )
 
         batch_size = info.max_client_batch_size or DEFAULT_BATCH_SIZE
         vectors = await within(call, embed_in_batches(send, texts, batch_size=batch_size))
-        return EmbeddingResult(embeddings=vectors, usage=await self._usage.prompt(endpoint, info, texts))
+        return EmbeddingResult(embeddings=vectors, usage=await self._usage.prompt(endpoint, texts, info=info))
 
     # -- completion ---------------------------------------------------------------------------------
 
@@ -196,13 +198,13 @@ class HuggingFaceService(Service):
     ) -> UpstreamText:
         """One generation; parameters a transformers backend says it does not use are dropped once."""
         try:
-            return await self.upstream.post_json(call, url, generate_payload(prompt, parameters), parse)
+            return await self.upstream.post_json(call, url, payload=generate_payload(prompt, parameters), parse=parse)
         except UpstreamBadRequestError as exc:
             unused = unused_model_kwargs(exc.reason)
             if not unused:
                 raise
         kept = {k: v for k, v in parameters.items() if k not in unused}
-        return await self.upstream.post_json(call, url, generate_payload(prompt, kept), parse)
+        return await self.upstream.post_json(call, url, payload=generate_payload(prompt, kept), parse=parse)
 
     async def generate_stream(self, endpoint: Endpoint, request: GenerateRequest) -> AsyncIterator[GenerationDelta]:
         task = endpoint.service_settings.get("task") or "text-generation"
@@ -222,11 +224,13 @@ class HuggingFaceService(Service):
         target = self._target(endpoint)
         call = call_for(endpoint, target, timeout=request.timeout)
         payload = generate_payload(request.prompt, tgi_parameters(endpoint.task_settings, request.params), stream=True)
-        async for delta in self.upstream.stream_events(call, target.generate_url(), payload, parse_stream_event):
+        async for delta in self.upstream.stream_events(
+            call, target.generate_url(), payload=payload, parse=parse_stream_event
+        ):
             if delta.finish_reason is None:
                 yield delta
                 continue
-            prompt = await self._usage.count(endpoint, None, [request.prompt])
+            prompt = await self._usage.count(endpoint, [request.prompt])
             completion = delta.usage.completion_tokens if delta.usage else 0
             yield GenerationDelta(
                 text=delta.text,
@@ -240,18 +244,20 @@ class HuggingFaceService(Service):
     async def chat(self, endpoint: Endpoint, request: ChatRequest) -> Generation:
         target = self._target(endpoint)
         call = call_for(endpoint, target, timeout=request.timeout)
-        payload = self._chat_payload(endpoint, target, request, stream=False)
-        answer = await self.upstream.post_json(call, target.chat_url(), payload, parse_chat)
+        payload = self._chat_payload(endpoint, request, target=target, stream=False)
+        answer = await self.upstream.post_json(call, target.chat_url(), payload=payload, parse=parse_chat)
         prompts = [m.content for m in request.messages]
         return await self._usage.generation(endpoint, answer, prompts=prompts, params=request.params)
 
     async def chat_stream(self, endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
         target = self._target(endpoint)
         call = call_for(endpoint, target, timeout=request.timeout)
-        payload = self._chat_payload(endpoint, target, request, stream=True)
+        payload = self._chat_payload(endpoint, request, target=target, stream=True)
         final: GenerationDelta | None = None
         usage: Usage | None = None
-        async for delta in self.upstream.stream_events(call, target.chat_url(), payload, parse_chat_chunk):
+        async for delta in self.upstream.stream_events(
+            call, target.chat_url(), payload=payload, parse=parse_chat_chunk
+        ):
             usage = delta.usage or usage
             if delta.finish_reason is not None:
                 final = delta  # held back: the usage chunk comes after it
@@ -261,7 +267,7 @@ class HuggingFaceService(Service):
             yield GenerationDelta(text=final.text, finish_reason=final.finish_reason, usage=usage)
 
     def _chat_payload(
-        self, endpoint: Endpoint, target: Target, request: ChatRequest, *, stream: bool
+        self, endpoint: Endpoint, request: ChatRequest, *, target: Target, stream: bool
     ) -> dict[str, Any]:
         return chat_payload(
             model=target.chat_model(),
@@ -277,12 +283,12 @@ class HuggingFaceService(Service):
         target = self._target(endpoint)
         call = call_for(endpoint, target, timeout=request.timeout)
         spoken = target.rerank(request.query, request.documents)
-        scores = await self.upstream.post_json(call, spoken.url, spoken.payload, spoken.parse)
+        scores = await self.upstream.post_json(call, spoken.url, payload=spoken.payload, parse=spoken.parse)
         top_n = request.top_n or endpoint.task_settings.get("top_n")
         ranked = sorted(scores, key=lambda pair: pair[1], reverse=True)[:top_n]
         keep_text = request.return_documents
         hits = [RerankHit(index=i, score=s, text=request.documents[i] if keep_text else None) for i, s in ranked]
-        counted = await self._usage.count(endpoint, None, [request.query, *request.documents])
+        counted = await self._usage.count(endpoint, [request.query, *request.documents])
         return RerankResult(hits=hits, usage=Usage(prompt_tokens=counted or 0))
 
     async def aclose(self) -> None:

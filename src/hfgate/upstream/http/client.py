@@ -51,7 +51,7 @@ class UpstreamClient:
     Example:
         >>> client = UpstreamClient()
         >>> call = Call(inference_id="e5", api_key="hf_x", timeout=30, target="http://tei:8080")
-        >>> # vectors = await client.post_json(call, "http://tei:8080", {"inputs": ["hi"]})
+        >>> # vectors = await client.post_json(call, "http://tei:8080", payload={"inputs": ["hi"]}, parse=...)
     """
 
     def __init__(
@@ -67,7 +67,7 @@ class UpstreamClient:
         self.limiters: Limiter = limiters or RateLimiters()
         self.balancers = balancers or Balancers()
 
-    async def post_json(self, call: Call, url: str, payload: Any, parse: Callable[[Any], T]) -> T:
+    async def post_json(self, call: Call, url: str, *, payload: Any, parse: Callable[[Any], T]) -> T:
         """POST ``payload`` as JSON; the answer's JSON read by ``parse``.
 
         Raises:
@@ -75,16 +75,16 @@ class UpstreamClient:
                 :class:`WireFormatError`); the subclass and reason say how.
         """
         response = await self._send(call, "POST", url=url, body=orjson.dumps(payload))
-        return self.decode(call, url, response.body, parse)
+        return self.decode(call, url, body=response.body, parse=parse)
 
-    async def get_json(self, call: Call, url: str, parse: Callable[[Any], T]) -> T:
+    async def get_json(self, call: Call, url: str, *, parse: Callable[[Any], T]) -> T:
         """GET ``url``; the answer's JSON read by ``parse``.
 
         Raises:
             UpstreamError: the call failed.
         """
         response = await self._send(call, "GET", url=url, body=None)
-        return self.decode(call, url, response.body, parse)
+        return self.decode(call, url, body=response.body, parse=parse)
 
     async def get_response(self, call: Call, url: str) -> HttpResponse:
         """GET ``url`` with limits and retries but without raising on error statuses 404 and 403/401.
@@ -94,7 +94,7 @@ class UpstreamClient:
         """
         return await self._send(call, "GET", url=url, body=None, accept_statuses=frozenset({401, 403, 404}))
 
-    async def stream_events(self, call: Call, url: str, payload: Any, parse: Callable[[Any], T]) -> AsyncIterator[T]:
+    async def stream_events(self, call: Call, url: str, *, payload: Any, parse: Callable[[Any], T]) -> AsyncIterator[T]:
         """POST ``payload`` and yield each server-sent event read by ``parse``; ``[DONE]`` ends the stream.
 
         Retries happen only before the first byte of the answer. An error event
@@ -109,11 +109,11 @@ class UpstreamClient:
                 async for data in sse_data(response.lines()):
                     if data.strip() == "[DONE]":
                         return
-                    yield self.decode(call, url, data.encode(), parse)
+                    yield self.decode(call, url, body=data.encode(), parse=parse)
             except TransportError as exc:
                 raise failures.transport_error(exc, inference_id=call.inference_id, timeout=call.timeout) from exc
 
-    def decode(self, call: Call, url: str, body: bytes, parse: Callable[[Any], T]) -> T:
+    def decode(self, call: Call, url: str, *, body: bytes, parse: Callable[[Any], T]) -> T:
         """``body`` as JSON, read by ``parse``.
 
         Raises:
