@@ -49,7 +49,8 @@ async def test_sigkill_mid_job_then_resume_gives_every_row_exactly_once(
     job = _start_cli(source, output, data_dir=corpus_settings.data_dir, endpoint=endpoint)
     try:
         deadline = time.monotonic() + 240
-        while _recorded(output) < 3 and job.poll() is None and time.monotonic() < deadline:
+        # Polling: the signal to wait for is a file another process writes.
+        while _recorded(output) < 3 and job.poll() is None and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
         assert job.poll() is None, f"the job ended before it was killed: {(tmp_path / 'job.log').read_text()}"
         job.send_signal(signal.SIGKILL)
