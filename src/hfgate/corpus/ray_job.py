@@ -161,11 +161,8 @@ def _read(ray: Any, path: Path, *, source: str) -> Any:
     """The file's rows as ``{"source", "record"}``, ``record`` a row's JSON text (parsed by the actor)."""
     kind = SUFFIXES[path.suffix.lower()]
     if kind == "jsonl":
-        return (
-            ray.data.read_text(str(path))
-            .filter(lambda row: bool(row["text"].strip()))
-            .map(lambda row: {"source": source, "record": row["text"]})
-        )
+        lines = ray.data.read_text(str(path))
+        return lines.flat_map(lambda row: [{"source": source, "record": row["text"]}] if row["text"].strip() else [])
     if kind == "csv":
         import pyarrow as pa
         from pyarrow import csv
