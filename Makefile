@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test lint typecheck pytest chromium translations clean
+.PHONY: run test lint typecheck pytest chromium translations services clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -44,7 +44,15 @@ translations: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --omit-header -o build/messages.pot .
 	$(VENV)/bin/pybabel update -i build/messages.pot -d src/hfgate/web/locales --no-fuzzy-matching --ignore-obsolete
 
-pytest: $(STAMP) chromium
+# The fleet tests need PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379: start them if they are down
+# (and install Redis if it is missing; the tests also start redis-servers of their own on free ports).
+services:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || $(SUDO) pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@command -v redis-server >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends redis-server)
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || \
+		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+
+pytest: $(STAMP) chromium services
 	$(VENV)/bin/pytest
 
 clean:

@@ -1,7 +1,7 @@
 """Local embeddings: hfgate over HTTP (dynamic batching, ONNX Runtime) vs sentence-transformers in-process.
 
 Systems, measured interleaved in each round on the same texts (real Debian package descriptions from
-/work/shared/bench-data), medians over rounds reported:
+../shared/bench-data beside the repository, or $HFGATE_BENCH_DATA), medians over rounds reported:
 
 - ``st``: sentence-transformers ``encode(texts, batch_size=32)`` in this process: the baseline.
 - ``hfgate-http``: hfgate (uvicorn, one worker, its own process, temp ``HFGATE_DATA_DIR``), the default
@@ -47,9 +47,10 @@ import orjson
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from corpora import corpora_dir
 from hfgate.local.catalog import resolve_model
 
-CORPORA = Path("/work/shared/bench-data")
+CORPORA = corpora_dir()
 ENDPOINT = "/_inference/text_embedding/.all-minilm-l6-v2"
 MODEL = resolve_model("all-MiniLM-L6-v2").path
 

@@ -176,19 +176,16 @@ async def report(
 async def service_path(rounds: int, requests: int) -> None:
     """In one process: the ``hugging_face`` service's embed() against a raw aiohttp POST, CPU per call."""
     from hfgate.config import Settings
-    from hfgate.local.cache import ModelCache
-    from hfgate.local.compute import Compute
     from hfgate.registry.endpoint import Endpoint
     from hfgate.services.base import ServiceContext
     from hfgate.services.hugging_face.service import HuggingFaceService
     from hfgate.tasks import EmbedRequest, TaskType
+    from hfgate.upstream.http.ratelimit import RateLimiters
 
     port = free_port()
     upstream = start([sys.executable, "-c", SERVER_SOURCE, str(port)])
     url = f"http://127.0.0.1:{port}/"
-    context = ServiceContext(
-        settings=Settings(data_dir=Path(tempfile.mkdtemp())), models=ModelCache(budget_bytes=1 << 30), compute=Compute()
-    )
+    context = ServiceContext(limiters=RateLimiters(), settings=Settings(data_dir=Path(tempfile.mkdtemp())))
     service = HuggingFaceService(context)
     settings = {"url": url, "rate_limit": {"requests_per_minute": 100_000_000}}
     endpoint = Endpoint(
@@ -218,7 +215,6 @@ async def service_path(rounds: int, requests: int) -> None:
                 print(f"| {name} | {statistics.median(values) * 1e3:.3f} ms |")
     finally:
         await service.aclose()
-        context.compute.close()
         upstream.terminate()
         upstream.wait(10)
 

@@ -295,7 +295,7 @@ async def main():
     status = Path("/proc/self/status").read_text().splitlines()
     print(" ".join(line.split(":")[0] + "=" + line.split(":")[1].strip() for line in status
                    if line.startswith(("VmRSS", "VmHWM"))))
-    ctx.compute.close()
+    ctx.close()
 asyncio.run(main())
 """
     with tempfile.TemporaryDirectory() as data:

@@ -28,8 +28,7 @@ def shared_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service
     try:
         yield context
     finally:
-        context.models.close()
-        context.compute.close()
+        context.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

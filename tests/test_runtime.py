@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hfgate.config import Settings
+from hfgate.local.cache import ModelCache
 from hfgate.runtime import Runtime, new_context
 from hfgate.services import ServiceContext
 
@@ -18,7 +19,7 @@ async def test_runtimes_share_an_injected_context_and_leave_it_open(
         assert runtime.services["local"].context is shared_context
     finally:
         await runtime.aclose()
-    assert shared_context.models is runtime.context.models  # still usable by the next app
+    assert shared_context.shared(ModelCache) is runtime.context.shared(ModelCache)  # still usable by the next app
 
 
 async def test_preload_loads_default_models_and_skips_a_deleted_default(tmp_path: Path) -> None:
@@ -28,10 +29,9 @@ async def test_preload_loads_default_models_and_skips_a_deleted_default(tmp_path
     try:
         runtime.store.delete(".smollm2-135m-instruct")
         await runtime.preload()
-        loaded = context.models.loaded()
+        loaded = context.shared(ModelCache).loaded()
         assert len(loaded) == 1
         assert loaded[0].startswith("embedding:")
     finally:
         await runtime.aclose()
-        context.models.close()
-        context.compute.close()
+        context.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import sys
 from typing import Annotated, Any
 
@@ -39,6 +40,9 @@ def serve(
     preload: Annotated[
         bool, typer.Option(help="Load the default endpoints' models in the background at start-up.")
     ] = True,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes, each a full replica (own models, own compute thread).")
+    ] = 1,
 ) -> None:
     """Run the HTTP API (configured by HFGATE_* environment variables)."""
     import uvicorn
@@ -55,7 +59,53 @@ def serve(
             "--insecure if the network is trusted."
         )
         raise typer.Exit(2)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
+    _prepare_database(settings)
+    replicas = settings.replicas * workers
+    if replicas > 1:
+        _say_limits(replicas, redis=settings.redis_url is not None)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
+        return
+    # Workers are spawned processes: they read their settings from the environment, like this one.
+    os.environ.update({"HFGATE_PRELOAD_MODELS": str(preload).lower(), "HFGATE_REPLICAS": str(replicas)})
+    uvicorn.run(
+        "hfgate.api.app:create_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+def _prepare_database(settings: Any) -> None:
+    """Migrate, make the key file and check the fleet's secret key once, before any worker starts."""
+    from hfgate.errors import SecretKeyMismatchError
+    from hfgate.registry.database import make_engine
+    from hfgate.registry.key_check import check_secret_key
+    from hfgate.registry.migrations import migrate
+    from hfgate.registry.secrets import SecretBox
+
+    engine = make_engine(settings)
+    try:
+        migrate(engine)
+        check_secret_key(engine, SecretBox.from_settings(settings))
+    except SecretKeyMismatchError as exc:
+        errors.print(f"[red]Refusing to start:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    finally:
+        engine.dispose()
+
+
+def _say_limits(replicas: int, *, redis: bool) -> None:
+    if redis:
+        errors.print(f"{replicas} replicas share every rate limit through Redis (HFGATE_REDIS_URL).")
+    else:
+        errors.print(
+            f"{replicas} replicas (HFGATE_REPLICAS × --workers) without Redis: each keeps 1/{replicas} of every "
+            "rate limit, so that together they keep it. Set HFGATE_REDIS_URL to share the limits exactly."
+        )
 
 
 @endpoints_app.command("list")

@@ -60,6 +60,19 @@ class Settings(BaseSettings):
         default="https://api.endpoints.huggingface.cloud/v2",
         description="Base URL of the Inference Endpoints management API.",
     )
+    redis_url: str | None = Field(
+        default=None, description="Redis for fleet-wide rate limits, e.g. redis://127.0.0.1:6379/0; default none."
+    )
+    redis_failure_policy: Literal["fail_open", "fail_closed"] = Field(
+        default="fail_open",
+        description="Redis unreachable: fail_open uses per-replica limits (divided by replicas); fail_closed 503s.",
+    )
+    redis_prefix: str = Field(default="hfgate:", description="Prefix of every Redis key and channel hfgate uses.")
+    replicas: int = Field(
+        default=1,
+        gt=0,
+        description="Processes sharing each rate limit; without Redis each keeps 1/replicas of every limit.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "text"] = "json"
 

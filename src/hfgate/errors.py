@@ -12,9 +12,12 @@ The hierarchy::
     │   └── ValidationCallError      400  status_exception (the check at create failed)
     ├── AuthenticationError          401  security_exception (gateway API keys)
     ├── NotFoundError                404  resource_not_found_exception
+    │   └── EndpointNotFoundError    404  (no inference endpoint with that id)
     ├── RequestTimeoutError          408  status_exception
     ├── PayloadTooLargeError         413  status_exception
     ├── OverloadedError              429  status_exception (a local queue is full)
+    ├── CoordinationUnavailableError 503  status_exception (Redis down under fail_closed)
+    ├── SecretKeyMismatchError       500  at start-up only: the fleet's key differs from this replica's
     └── UpstreamError                4xx/5xx  status_exception (a remote model server failed)
         ├── UpstreamAuthError        401
         ├── UpstreamRateLimitError   429
@@ -128,6 +131,16 @@ class OverloadedError(HfGateError):
     """A bounded local queue is full; the client should retry later."""
 
     status = 429
+
+
+class CoordinationUnavailableError(HfGateError):
+    """The shared store of the fleet (Redis) is unreachable and the policy is to refuse."""
+
+    status = 503
+
+
+class SecretKeyMismatchError(HfGateError):
+    """This replica's secret key is not the one the shared database was first started with."""
 
 
 class UpstreamError(HfGateError):

@@ -10,15 +10,21 @@ from sqlalchemy import Engine
 
 from hfgate.config import Settings
 from hfgate.errors import HfGateError
+from hfgate.fleet.changes import LocalChanges, PostgresChanges
+from hfgate.fleet.limits import Limiter
+from hfgate.fleet.redis_changes import RedisChanges
+from hfgate.fleet.redis_limit import RedisLimiter
 from hfgate.local.cache import ModelCache
 from hfgate.local.compute import Compute
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.database import make_engine
 from hfgate.registry.defaults import DEFAULT_ENDPOINTS, provision_defaults
+from hfgate.registry.key_check import check_secret_key
 from hfgate.registry.migrations import migrate
 from hfgate.registry.secrets import SecretBox
 from hfgate.registry.store import EndpointStore
 from hfgate.services import SERVICES, Service, ServiceContext
+from hfgate.upstream.http.ratelimit import RateLimiters
 
 log = logging.getLogger("hfgate")
 
@@ -33,6 +39,7 @@ class Runtime:
     context: ServiceContext
     services: dict[str, Service]
     orchestrator: Orchestrator
+    changes: LocalChanges
     owns_context: bool = True
     preloading: asyncio.Task[None] | None = None
 
@@ -49,13 +56,20 @@ class Runtime:
         applied = await asyncio.to_thread(migrate, engine)
         if applied:
             log.info("database migrated", extra={"event": "db.migrate", "migrations": applied})
-        store = EndpointStore(engine, SecretBox.from_settings(settings))
+        box = SecretBox.from_settings(settings)
+        if await asyncio.to_thread(check_secret_key, engine, box):
+            log.info("secret key recorded", extra={"event": "db.secret_key", "fingerprint": box.fingerprint})
+        store = EndpointStore(engine, box)
         if settings.provision_defaults:
             await asyncio.to_thread(provision_defaults, store)
         shared = context or new_context(settings)
         services = {name: service(shared) for name, service in SERVICES.items()}
-        orchestrator = Orchestrator(store=store, services=services, cache_seconds=settings.registry_cache_seconds)
-        runtime = cls(settings, engine, store, shared, services, orchestrator, owns_context=context is None)
+        changes = change_feed(settings)
+        orchestrator = Orchestrator(
+            store=store, services=services, cache_seconds=settings.registry_cache_seconds, changes=changes
+        )
+        await changes.start()
+        runtime = cls(settings, engine, store, shared, services, orchestrator, changes, owns_context=context is None)
         if settings.preload_models:
             runtime.preloading = asyncio.create_task(runtime.preload())
         return runtime
@@ -75,18 +89,43 @@ class Runtime:
     async def aclose(self) -> None:
         if self.preloading is not None:
             self.preloading.cancel()
+        await self.changes.aclose()
         for service in self.services.values():
             await service.aclose()
         if self.owns_context:
-            self.context.models.close()
-            self.context.compute.close()
+            if isinstance(self.context.limiters, RedisLimiter):
+                await self.context.limiters.aclose()
+            self.context.close()
         self.engine.dispose()
 
 
 def new_context(settings: Settings) -> ServiceContext:
-    """A model cache within the memory budget, and the compute thread."""
+    """A model cache within the memory budget, the compute thread, and the rate limiters."""
     return ServiceContext(
         settings=settings,
-        models=ModelCache(budget_bytes=settings.local_memory_mb * 1024 * 1024),
-        compute=Compute(),
+        resources=(ModelCache(budget_bytes=settings.local_memory_mb * 1024 * 1024), Compute()),
+        limiters=rate_limiters(settings),
     )
+
+
+def rate_limiters(settings: Settings) -> Limiter:
+    """Fleet-wide limits over Redis when ``HFGATE_REDIS_URL`` is set, else this process's share of them."""
+    local = RateLimiters(share=1 / settings.replicas)
+    if settings.redis_url is None:
+        return local
+    return RedisLimiter.from_url(
+        settings.redis_url,
+        fallback=local,
+        policy=settings.redis_failure_policy,
+        prefix=f"{settings.redis_prefix}limit:",
+    )
+
+
+def change_feed(settings: Settings) -> LocalChanges:
+    """How replicas tell each other what changed: PostgreSQL LISTEN/NOTIFY, else Redis pub/sub, else nobody."""
+    url = settings.database_url_resolved
+    if url.startswith("postgresql"):
+        return PostgresChanges(url)
+    if settings.redis_url is not None:
+        return RedisChanges(settings.redis_url, channel=f"{settings.redis_prefix}changes")
+    return LocalChanges()

@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 
 from hfgate.config import Settings
-from hfgate.local.cache import ModelCache
-from hfgate.local.compute import Compute
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import ServiceContext
 from hfgate.services.hugging_face.service import HuggingFaceService
 from hfgate.tasks import TaskType
 from hfgate.upstream.http.client import UpstreamClient
+from hfgate.upstream.http.ratelimit import RateLimiters
 from hfgate.upstream.http.retry import RetryPolicy
 from tests.fakes.hf_server import TOKEN, FakeHF
 
@@ -54,15 +53,12 @@ def hf_settings(base: str, data_dir: Path) -> Settings:
 @pytest.fixture
 async def hf_service(fake_hf: FakeHF, tmp_path: Path) -> AsyncIterator[HuggingFaceService]:
     """A ``hugging_face`` service whose hosted, Hub and endpoints URLs point at the fake server."""
-    context = ServiceContext(
-        settings=hf_settings(fake_hf.base, tmp_path), models=ModelCache(budget_bytes=1 << 30), compute=Compute()
-    )
+    context = ServiceContext(limiters=RateLimiters(), settings=hf_settings(fake_hf.base, tmp_path))
     service = HuggingFaceService(context, upstream=UpstreamClient(retry=FAST_RETRY))
     try:
         yield service
     finally:
         await service.aclose()
-        context.compute.close()
 
 
 def endpoint(task_type: TaskType, inference_id: str = "hf-test", *, token: str = TOKEN, **settings: object) -> Endpoint:

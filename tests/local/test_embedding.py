@@ -9,25 +9,28 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bench.corpora import corpora_dir
 
 from hfgate.errors import BadRequestError, HfGateError
 from hfgate.local.catalog import resolve_model
 from hfgate.local.compute import Compute
-from hfgate.local.embedding.embedder import SentenceEmbedder, choose_engine
+from hfgate.local.embedding.embedder import SentenceEmbedder
+from hfgate.local.embedding.engine_choice import choose_engine
 from hfgate.local.embedding.onnx_export import exported_model
 from hfgate.local.embedding.pipeline import read_pipeline
 from hfgate.local.embedding.torch_engine import native_bfloat16
 
 MODEL = resolve_model("all-MiniLM-L6-v2").path
-CORPORA = Path("/work/shared/bench-data")
+CORPORA = corpora_dir()
 # Far beyond the model's 256 tokens: checks truncation matches.
 VERY_LONG = " ".join(f"word{i} and some more text" for i in range(400))
 
 
 def corpus_texts() -> list[str]:
     fallback = ["hello world", "The quick brown fox jumps over the lazy dog.", "  padded text  "]
-    if not CORPORA.is_dir():
-        return [*fallback, VERY_LONG]
+    if not CORPORA.is_dir():  # enough texts of varied length for the batching tests, without the corpora
+        made = [" ".join(f"word{k} of text {i}" for k in range(1 + i % 13)) for i in range(60)]
+        return [*fallback, *made, VERY_LONG]
     short = json.loads((CORPORA / "corpus_short.json").read_text())[:40]
     long = json.loads((CORPORA / "corpus_long.json").read_text())[:20]
     return [*fallback, *short, *long, VERY_LONG]

@@ -28,7 +28,7 @@ def test_kill_during_writes_leaves_every_committed_endpoint_readable(tmp_path: P
         stdout=subprocess.PIPE,
         text=True,
         cwd=root,
-        env={**os.environ, "PYTHONPATH": str(root)},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join((str(root / "src"), str(root)))},
     )
     try:
         assert writer.stdout is not None

@@ -15,6 +15,7 @@ from hfgate.api.es import run as es_run
 from hfgate.api.hf import routes as hf_routes
 from hfgate.api.hf.errors import render_hf
 from hfgate.api.middleware import BodyLimit, GatewayAuth, RequestContext
+from hfgate.api.openai import per_endpoint as openai_per_endpoint
 from hfgate.api.openai import routes as openai_routes
 from hfgate.api.openai.errors import render_openai
 from hfgate.api.ui import routes as ui_routes
@@ -55,7 +56,10 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     app.state.settings = settings
     app.state.error_renderers = renderers
     app.router.routes[:0] = es_run.INFER_ROUTES
-    routers = (health.router, es_manage.router, es_run.router, openai_routes.router, hf_routes.router)
+    routers = (
+        health.router, es_manage.router, es_run.router, openai_routes.router, hf_routes.router,
+        openai_per_endpoint.router,
+    )  # fmt: skip
     for router in (*routers, ui_routes.router):
         app.include_router(router)
     install_error_handlers(app, renderers)

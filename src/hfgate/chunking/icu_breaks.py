@@ -90,8 +90,42 @@ class WordCounter(Protocol):
         ...
 
 
+class _EndsCounter:
+    """``count_words`` and ``skip_words``, the same for any source of boundaries.
+
+    A subclass says how to find the boundary before an offset, the one after a word's end, and where
+    the text ends.
+    """
+
+    __slots__ = ()
+    ends: list[int]
+
+    def _preceding(self, start: int) -> int:
+        raise NotImplementedError
+
+    def _following(self, offset: int) -> int:
+        raise NotImplementedError
+
+    def _text_end(self) -> int:
+        raise NotImplementedError
+
+    def count_words(self, start: int, end: int) -> int:
+        """See :meth:`WordCounter.count_words`."""
+        return bisect_right(self.ends, end) - bisect_left(self.ends, self._preceding(start))
+
+    def skip_words(self, start: int, count: int) -> int:
+        """See :meth:`WordCounter.skip_words`."""
+        first = self._preceding(start)
+        if count == 0:
+            return first
+        last_skipped = bisect_left(self.ends, first) + count - 1
+        if last_skipped >= len(self.ends):
+            return self._text_end()
+        return self._following(self.ends[last_skipped])
+
+
 @dataclass(frozen=True, slots=True)
-class WordBreaks:
+class WordBreaks(_EndsCounter):
     """Every ICU word boundary of a text, and the ones that close a word; any text.
 
     Attributes:
@@ -105,29 +139,21 @@ class WordBreaks:
     def _preceding(self, start: int) -> int:
         return self.bounds[bisect_left(self.bounds, start) - 1] if start > 0 else 0
 
+    def _following(self, offset: int) -> int:
+        after = bisect_right(self.bounds, offset)
+        return self.bounds[after] if after < len(self.bounds) else self.bounds[-1]
+
+    def _text_end(self) -> int:
+        return self.bounds[-1]
+
     def preceding_many(self, starts: list[int]) -> list[int]:
         """See :meth:`WordCounter.preceding_many`."""
         bounds = self.bounds
         return [bounds[i - 1] if i else 0 for i in map(bisect_left, repeat(bounds), starts)]
 
-    def count_words(self, start: int, end: int) -> int:
-        """See :meth:`WordCounter.count_words`."""
-        return bisect_right(self.ends, end) - bisect_left(self.ends, self._preceding(start))
-
-    def skip_words(self, start: int, count: int) -> int:
-        """See :meth:`WordCounter.skip_words`."""
-        first = self._preceding(start)
-        if count == 0:
-            return first
-        last_skipped = bisect_left(self.ends, first) + count - 1
-        if last_skipped >= len(self.ends):
-            return self.bounds[-1]
-        after = bisect_right(self.bounds, self.ends[last_skipped])
-        return self.bounds[after] if after < len(self.bounds) else self.bounds[-1]
-
 
 @dataclass(frozen=True, slots=True)
-class _LiveWords:
+class _LiveWords(_EndsCounter):
     """Word ends of a BMP-only text, asking the live iterator for the rest (saves a full walk)."""
 
     iterator: Any
@@ -137,25 +163,17 @@ class _LiveWords:
     def _preceding(self, start: int) -> int:
         return int(self.iterator.preceding(start)) if start > 0 else 0
 
+    def _following(self, offset: int) -> int:
+        after = int(self.iterator.following(offset))
+        return self.length if after == icu.BreakIterator.DONE else after
+
+    def _text_end(self) -> int:
+        return self.length
+
     def preceding_many(self, starts: list[int]) -> list[int]:
         """See :meth:`WordCounter.preceding_many`."""
         preceding = self.iterator.preceding
         return [preceding(start) if start else 0 for start in starts]
-
-    def count_words(self, start: int, end: int) -> int:
-        """See :meth:`WordCounter.count_words`."""
-        return bisect_right(self.ends, end) - bisect_left(self.ends, self._preceding(start))
-
-    def skip_words(self, start: int, count: int) -> int:
-        """See :meth:`WordCounter.skip_words`."""
-        first = self._preceding(start)
-        if count == 0:
-            return first
-        last_skipped = bisect_left(self.ends, first) + count - 1
-        if last_skipped >= len(self.ends):
-            return self.length
-        after = int(self.iterator.following(self.ends[last_skipped]))
-        return self.length if after == icu.BreakIterator.DONE else after
 
 
 def span_word_counts(counter: WordCounter, cuts: list[int]) -> list[int]:

@@ -77,6 +77,15 @@ class ModelCache:
         """Sum of the loaded models' sizes."""
         return sum(int(e.model.memory_bytes) for e in self._entries.values())
 
+    def release(self, key: str) -> bool:
+        """Unload the model under ``key`` (its endpoint was deleted or changed); ``True`` if it was loaded."""
+        entry = self._entries.pop(key, None)
+        if entry is None:
+            return False
+        log.info("releasing model", extra={"event": "model.release", "model": key})
+        entry.model.close()
+        return True
+
     def close(self) -> None:
         """Release every loaded model."""
         while self._entries:

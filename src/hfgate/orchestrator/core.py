@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from hfgate.errors import AlreadyExistsError, BadRequestError, HfGateError, ValidationCallError
+from hfgate.fleet.changes import EVERYTHING, LocalChanges
 from hfgate.orchestrator.chunked import ChunkedEmbeddings, chunk_request, regroup, split_inputs
 from hfgate.orchestrator.endpoint_body import (
     CREATE_FIELDS,
@@ -47,6 +48,9 @@ log = logging.getLogger("hfgate.orchestrator")
 VALIDATION_FAILED = "Could not complete inference endpoint creation as validation call to service threw an exception."
 
 
+ENDPOINT_TOPIC = "endpoint"
+
+
 class Orchestrator:
     """Endpoint management and inference, shared by every API face.
 
@@ -56,11 +60,20 @@ class Orchestrator:
         cache_seconds: how long inference may use an endpoint's settings from memory.
     """
 
-    def __init__(self, *, store: EndpointStore, services: Mapping[str, Service], cache_seconds: float) -> None:
+    def __init__(
+        self,
+        *,
+        store: EndpointStore,
+        services: Mapping[str, Service],
+        cache_seconds: float,
+        changes: LocalChanges | None = None,
+    ) -> None:
         self.store = store
         self.services = services
         self._lookup = EndpointLookup(store, ttl_seconds=cache_seconds)
         self.last_calls = LastCalls()
+        self.changes = changes or LocalChanges()
+        self.changes.subscribe(ENDPOINT_TOPIC, self._changed)
 
     # -- endpoint management ------------------------------------------------------------------------
 
@@ -90,6 +103,7 @@ class Orchestrator:
         if validate:
             endpoint = await self._validate(service, endpoint, timeout=timeout or default_timeout(kind))
         await asyncio.to_thread(self.store.create, endpoint)
+        await self.changes.publish(ENDPOINT_TOPIC, inference_id)
         log.info("endpoint created", extra={"event": "endpoint.create", "endpoint": inference_id})
         return endpoint
 
@@ -110,17 +124,33 @@ class Orchestrator:
         endpoint = await self.get(inference_id, task_type)
         updated = apply_update(endpoint, body, service=type(self._service(endpoint.service)))
         await asyncio.to_thread(self.store.replace, updated)
-        self._lookup.forget(inference_id)
+        await self._release([endpoint])
+        await self.changes.publish(ENDPOINT_TOPIC, inference_id)
         log.info("endpoint updated", extra={"event": "endpoint.update", "endpoint": inference_id})
         return updated
 
     async def delete(self, inference_id: str, task_type: str | None = None) -> None:
         """Remove an endpoint."""
-        await self.get(inference_id, task_type)
+        endpoint = await self.get(inference_id, task_type)
         await asyncio.to_thread(self.store.delete, inference_id)
-        self._lookup.forget(inference_id)
         self.last_calls.forget(inference_id)
+        await self._release([endpoint])
+        await self.changes.publish(ENDPOINT_TOPIC, inference_id)
         log.info("endpoint deleted", extra={"event": "endpoint.delete", "endpoint": inference_id})
+
+    # -- descriptions, for the faces ------------------------------------------------------------------
+
+    def service_kinds(self) -> dict[str, type[Service]]:
+        """Every service's class by name, sorted: what ``_services`` and the web page describe."""
+        return {name: type(self.services[name]) for name in sorted(self.services)}
+
+    def service_kind(self, name: str) -> type[Service]:
+        """The class of service ``name``; a ``BadRequestError`` naming it when there is none."""
+        return service_class(name)
+
+    def suggested_models(self) -> builtins.list[str]:
+        """Model ids the services can run without a download (installed packages carry them)."""
+        return sorted({model for kind in self.service_kinds().values() for model in kind.suggested_models()})
 
     # -- inference ----------------------------------------------------------------------------------
 
@@ -190,6 +220,23 @@ class Orchestrator:
         return await service.tokenize(endpoint, texts, add_special_tokens=add_special_tokens)
 
     # -- internals ----------------------------------------------------------------------------------
+
+    async def _changed(self, inference_id: str) -> None:
+        """Any replica changed ``inference_id`` (``"*"``: maybe anything): forget it, free its models."""
+        if inference_id == EVERYTHING:
+            held = self._lookup.forget_all()
+        else:
+            held = [e for e in [self._lookup.forget(inference_id)] if e is not None]
+        await self._release(held)
+
+    async def _release(self, endpoints: builtins.list[Endpoint]) -> None:
+        if not endpoints:
+            return
+        stored = await asyncio.to_thread(self.store.list, None)
+        for endpoint in endpoints:
+            service = self.services.get(endpoint.service)
+            if service is not None:
+                await service.release(endpoint, still_used=[e for e in stored if e != endpoint])
 
     def _service(self, name: str) -> Service:
         service_class(name)  # raises "Unknown service [name]"

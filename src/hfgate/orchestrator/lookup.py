@@ -1,8 +1,8 @@
 """Endpoint look-ups for inference, served from memory for a short time.
 
 Inference reads an endpoint on every call; a database round trip each time would cost more than the
-rest of the gateway. Entries live ``registry_cache_seconds`` (so another replica's update is seen
-within that time) and this replica's own writes evict them at once.
+rest of the gateway. Writes on any replica evict entries at once (through the change feed, see
+:mod:`hfgate.fleet.changes`); ``registry_cache_seconds`` stays as the safety net should a message be lost.
 """
 
 from __future__ import annotations
@@ -37,5 +37,13 @@ class EndpointLookup:
             self._entries[inference_id] = (now, endpoint)
         return endpoint
 
-    def forget(self, inference_id: str) -> None:
-        self._entries.pop(inference_id, None)
+    def forget(self, inference_id: str) -> Endpoint | None:
+        """Drop the entry; the endpoint it held, if any."""
+        entry = self._entries.pop(inference_id, None)
+        return None if entry is None else entry[1]
+
+    def forget_all(self) -> list[Endpoint]:
+        """Drop every entry; the endpoints they held."""
+        held = [endpoint for _, endpoint in self._entries.values()]
+        self._entries.clear()
+        return held

@@ -46,9 +46,21 @@ def _0002_create_provisioned_defaults(conn: Connection) -> None:
     )
 
 
+def _0010_create_fleet_settings(conn: Connection) -> None:
+    conn.execute(
+        text(
+            "CREATE TABLE fleet_settings ("
+            " name VARCHAR(255) PRIMARY KEY,"
+            " value TEXT NOT NULL,"
+            " recorded_at TIMESTAMP WITH TIME ZONE NOT NULL)"
+        )
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0001_create_endpoints", _0001_create_endpoints),
     ("0002_create_provisioned_defaults", _0002_create_provisioned_defaults),
+    ("0010_create_fleet_settings", _0010_create_fleet_settings),
 )
 
 

@@ -28,6 +28,14 @@ provisioned_defaults = Table(
     Column("provisioned_at", DateTime(timezone=True), nullable=False),
 )
 
+fleet_settings = Table(
+    "fleet_settings",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
 schema_migrations = Table(
     "schema_migrations",
     metadata,

@@ -7,6 +7,7 @@ a key file created once in the data directory with mode 0600.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -32,6 +33,12 @@ class SecretBox:
 
     def __init__(self, key: bytes) -> None:
         self._fernet = Fernet(key)
+        self._key = key
+
+    @property
+    def fingerprint(self) -> str:
+        """A one-way digest naming the key (safe to store and log): replicas compare it at start-up."""
+        return hashlib.sha256(b"hfgate-secret-key-fingerprint:" + self._key).hexdigest()[:32]
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SecretBox:

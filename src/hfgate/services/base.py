@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from hfgate.config import Settings
 from hfgate.errors import BadRequestError
-from hfgate.local.cache import ModelCache
-from hfgate.local.compute import Compute
+from hfgate.fleet.limits import Limiter
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.spec import SettingSpec
 from hfgate.tasks import (
@@ -32,14 +31,42 @@ from hfgate.tasks import (
     TokenSpan,
 )
 
+T = TypeVar("T")
+
+
+class Closable(Protocol):
+    """A process-wide resource, closed once at shutdown."""
+
+    def close(self) -> None: ...
+
 
 @dataclass(slots=True)
 class ServiceContext:
-    """Process-wide resources services share."""
+    """Process-wide resources services share: the settings, resources found by their type, and the
+    rate limiters (per process, or fleet-wide over Redis).
+
+    The contract names no backend's types: the ``local`` service asks for its model cache and compute
+    thread (``context.shared(ModelCache)``); a service that needs none asks for none.
+    """
 
     settings: Settings
-    models: ModelCache
-    compute: Compute
+    limiters: Limiter
+    resources: tuple[Closable, ...] = ()
+
+    def shared(self, kind: type[T]) -> T:
+        """The resource of type ``kind``.
+
+        Raises:
+            LookupError: the process was started without one (a wiring mistake, not a user's).
+        """
+        found = next((r for r in self.resources if isinstance(r, kind)), None)
+        if found is None:
+            raise LookupError(f"this ServiceContext holds no {kind.__name__}; pass one in its resources")
+        return found
+
+    def close(self) -> None:
+        for resource in self.resources:
+            resource.close()
 
 
 class Service:
@@ -64,6 +91,11 @@ class Service:
         """
         return []
 
+    @classmethod
+    def suggested_models(cls) -> tuple[str, ...]:
+        """Model ids this service runs without a download, offered on the web page; none by default."""
+        return ()
+
     async def check(self, endpoint: Endpoint, *, timeout: float) -> Endpoint:
         """Validate a new endpoint (one real call, as Elasticsearch does) and record what it learnt.
 
@@ -74,6 +106,9 @@ class Service:
 
     async def warm(self, endpoint: Endpoint) -> None:
         """Load what ``endpoint`` needs (a model, a connection) before its first request; optional."""
+
+    async def release(self, endpoint: Endpoint, *, still_used: Sequence[Endpoint]) -> None:
+        """Free what ``endpoint`` (deleted or changed) held, except what ``still_used`` endpoints need."""
 
     async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
         raise self._unsupported(endpoint)

@@ -8,83 +8,37 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hfgate.services.spec import SettingSpec
+from hfgate.services.spec import SettingKind, SettingSpec
 from hfgate.tasks import GenerationParams, TaskType
 
 _GENERATING = frozenset({TaskType.COMPLETION, TaskType.CHAT_COMPLETION})
 
-GENERATION_TASK_SETTINGS: tuple[SettingSpec, ...] = (
-    SettingSpec(
-        name="max_new_tokens",
-        kind="int",
-        minimum=1,
-        task_types=_GENERATING,
-        updatable=True,
-        label="Max new tokens",
-        description="Most tokens to generate.",
-    ),
-    SettingSpec(
-        name="temperature",
-        kind="float",
-        minimum=0,
-        task_types=_GENERATING,
-        updatable=True,
-        label="Temperature",
-        description="Sampling temperature; 0 means greedy.",
-    ),
-    SettingSpec(
-        name="top_p",
-        kind="float",
-        minimum=0,
-        task_types=_GENERATING,
-        updatable=True,
-        label="Top p",
-        description="Nucleus sampling: keep the smallest set of tokens with this mass.",
-    ),
-    SettingSpec(
-        name="top_k",
-        kind="int",
-        minimum=1,
-        task_types=_GENERATING,
-        updatable=True,
-        label="Top k",
-        description="Sample among the k most likely tokens.",
-    ),
-    SettingSpec(
-        name="repetition_penalty",
-        kind="float",
-        minimum=0,
-        task_types=_GENERATING,
-        updatable=True,
-        label="Repetition penalty",
-        description="Above 1 discourages repeats.",
-    ),
-    SettingSpec(
-        name="seed",
-        kind="int",
-        minimum=0,
-        task_types=_GENERATING,
-        updatable=True,
-        label="Seed",
-        description="Random seed, for reproducible sampling.",
-    ),
-    SettingSpec(
-        name="stop",
-        kind="list[str]",
-        task_types=_GENERATING,
-        updatable=True,
-        label="Stop",
-        description="Strings that end generation; never part of the output.",
-    ),
-    SettingSpec(
-        name="do_sample",
-        kind="bool",
-        task_types=_GENERATING,
-        updatable=True,
-        label="Sample",
-        description="Sample (true) or decode greedily (false).",
-    ),
+
+_CONTROLS: tuple[tuple[str, SettingKind, float | None, str, str], ...] = (
+    # name, kind, minimum, label, description
+    ("max_new_tokens", "int", 1, "Max new tokens", "Most tokens to generate."),
+    ("temperature", "float", 0, "Temperature", "Sampling temperature; 0 means greedy."),
+    ("top_p", "float", 0, "Top p", "Nucleus sampling: keep the smallest set of tokens with this mass."),
+    ("top_k", "int", 1, "Top k", "Sample among the k most likely tokens."),
+    ("repetition_penalty", "float", 0, "Repetition penalty", "Above 1 discourages repeats."),
+    ("seed", "int", 0, "Seed", "Random seed, for reproducible sampling."),
+    ("stop", "list[str]", None, "Stop", "Strings that end generation; never part of the output."),
+    ("do_sample", "bool", None, "Sample", "Sample (true) or decode greedily (false)."),
 )
+
+GENERATION_TASK_SETTINGS: tuple[SettingSpec, ...] = tuple(
+    SettingSpec(
+        name=name,
+        kind=kind,
+        minimum=minimum,
+        task_types=_GENERATING,
+        updatable=True,
+        label=label,
+        description=description,
+    )
+    for name, kind, minimum, label, description in _CONTROLS
+)
+"""Every control is an updatable task setting of both generating task types."""
 
 
 def generation_params(task_settings: Mapping[str, Any]) -> GenerationParams:

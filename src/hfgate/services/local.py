@@ -8,8 +8,11 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from hfgate.errors import BadRequestError, RequestTimeoutError
 from hfgate.local.batching import BatchLimits
-from hfgate.local.catalog import ModelLocation, resolve_model
-from hfgate.local.embedding.embedder import AUTO_ENGINE, ENGINES, SentenceEmbedder
+from hfgate.local.cache import ModelCache
+from hfgate.local.catalog import KNOWN_MODELS, ModelLocation, resolve_model
+from hfgate.local.compute import Compute
+from hfgate.local.embedding.embedder import SentenceEmbedder
+from hfgate.local.embedding.engine_choice import AUTO_ENGINE, ENGINES
 from hfgate.local.generation.architecture import GENERATION_TASKS, detect_task
 from hfgate.local.generation.params import resolve_params
 from hfgate.local.tokenizer import ModelTokenizer
@@ -102,6 +105,10 @@ class LocalService(Service):
     )
     task_settings = GENERATION_TASK_SETTINGS
 
+    @classmethod
+    def suggested_models(cls) -> tuple[str, ...]:
+        return tuple(sorted(KNOWN_MODELS))
+
     async def check(self, endpoint: Endpoint, *, timeout: float) -> Endpoint:
         if endpoint.task_type in _GENERATING:
             return await self._record_task(endpoint)
@@ -111,8 +118,9 @@ class LocalService(Service):
         self, endpoint: Endpoint, texts: Sequence[str], *, add_special_tokens: bool = True
     ) -> list[list[TokenSpan]]:
         location = self._location(endpoint)
-        key = f"tokenizer:{location.path}:{location.gguf_file or ''}"
-        tokenizer = await self.context.models.get(key, lambda: ModelTokenizer(location))
+        tokenizer = await self.context.shared(ModelCache).get(
+            _tokenizer_key(location), lambda: ModelTokenizer(location)
+        )
         return [tokenizer.spans(text, add_special_tokens=add_special_tokens) for text in texts]
 
     async def warm(self, endpoint: Endpoint) -> None:
@@ -120,6 +128,21 @@ class LocalService(Service):
             await self._generator(endpoint)
         else:
             await self._embedder(endpoint)
+
+    async def release(self, endpoint: Endpoint, *, still_used: Sequence[Endpoint]) -> None:
+        needed = set().union(*(self._model_keys(other) for other in still_used))
+        for key in self._model_keys(endpoint) - needed:
+            self.context.shared(ModelCache).release(key)
+
+    def _model_keys(self, endpoint: Endpoint) -> set[str]:
+        if endpoint.service != self.name:
+            return set()
+        try:
+            location = self._location(endpoint)
+        except BadRequestError:  # its model is gone from disk: nothing of it can be loaded
+            return set()
+        model_key = (_generation_key if endpoint.task_type in _GENERATING else _embedding_key)(endpoint, location)
+        return {model_key, _tokenizer_key(location)}
 
     async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
         embedder = await self._embedder(endpoint)
@@ -131,9 +154,9 @@ class LocalService(Service):
         model = endpoint.service_settings["model"]
         engine = endpoint.service_settings.get("engine") or AUTO_ENGINE
         location = resolve_model(model)
-        settings, compute = self.context.settings, self.context.compute
-        return await self.context.models.get(
-            f"embedding:{engine}:{location.path}",
+        settings, compute = self.context.settings, self.context.shared(Compute)
+        return await self.context.shared(ModelCache).get(
+            _embedding_key(endpoint, location),
             lambda: SentenceEmbedder(
                 location.path,
                 compute=compute,
@@ -146,10 +169,9 @@ class LocalService(Service):
         )
 
     async def generate(self, endpoint: Endpoint, request: GenerateRequest) -> Generation:
-        generator = await self._generator(endpoint)
-        prompt = generator.encode_prompt(request.prompt)
-        params = resolve_params(request.params, endpoint.task_settings)
-        return await _within(request.timeout, generator.complete(prompt, params))
+        return await self._complete(
+            endpoint, lambda g: g.encode_prompt(request.prompt), given=request.params, timeout=request.timeout
+        )
 
     def generate_stream(self, endpoint: Endpoint, request: GenerateRequest) -> AsyncIterator[GenerationDelta]:
         return self._stream(
@@ -157,15 +179,28 @@ class LocalService(Service):
         )
 
     async def chat(self, endpoint: Endpoint, request: ChatRequest) -> Generation:
-        generator = await self._generator(endpoint)
-        prompt = generator.encode_chat(request.messages)
-        params = resolve_params(request.params, endpoint.task_settings)
-        return await _within(request.timeout, generator.complete(prompt, params))
+        return await self._complete(
+            endpoint, lambda g: g.encode_chat(request.messages), given=request.params, timeout=request.timeout
+        )
 
     def chat_stream(self, endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
         return self._stream(
             endpoint, lambda g: g.encode_chat(request.messages), given=request.params, timeout=request.timeout
         )
+
+    async def _complete(
+        self,
+        endpoint: Endpoint,
+        encode: Callable[[TextGenerator], list[int]],
+        *,
+        given: GenerationParams,
+        timeout: float,
+    ) -> Generation:
+        """One whole generation; ``timeout`` bounds it, queueing included."""
+        generator = await self._generator(endpoint)
+        prompt = encode(generator)
+        params = resolve_params(given, endpoint.task_settings)
+        return await _within(timeout, generator.complete(prompt, params))
 
     async def _stream(
         self,
@@ -206,8 +241,10 @@ class LocalService(Service):
         location = self._location(endpoint)
         engine = endpoint.service_settings.get("engine", "transformers")
         dtype = endpoint.service_settings.get("dtype", DEFAULT_DTYPE)
-        key = f"generation:{location.path}:{location.gguf_file or ''}:{engine}:{dtype}"
-        return await self.context.models.get(key, lambda: self._load_generator(location, engine, dtype=dtype))
+        key = _generation_key(endpoint, location)
+        return await self.context.shared(ModelCache).get(
+            key, lambda: self._load_generator(location, engine, dtype=dtype)
+        )
 
     def _load_generator(self, location: ModelLocation, engine: str, *, dtype: str) -> TextGenerator:
         from hfgate.local.generation.engine import MAX_BATCH_SIZE, TextGenerator
@@ -222,11 +259,25 @@ class LocalService(Service):
             threads=settings.local_threads,
             max_rows=MAX_BATCH_SIZE,
         )
-        return TextGenerator(ENGINE_LOADERS[engine](source), compute=self.context.compute)
+        return TextGenerator(ENGINE_LOADERS[engine](source), compute=self.context.shared(Compute))
 
     def _location(self, endpoint: Endpoint) -> ModelLocation:
         settings = endpoint.service_settings
         return resolve_model(settings["model"], gguf_file=settings.get("gguf_file"))
+
+
+def _tokenizer_key(location: ModelLocation) -> str:
+    return f"tokenizer:{location.path}:{location.gguf_file or ''}"
+
+
+def _embedding_key(endpoint: Endpoint, location: ModelLocation) -> str:
+    return f"embedding:{endpoint.service_settings.get('engine') or AUTO_ENGINE}:{location.path}"
+
+
+def _generation_key(endpoint: Endpoint, location: ModelLocation) -> str:
+    engine = endpoint.service_settings.get("engine", "transformers")
+    dtype = endpoint.service_settings.get("dtype", DEFAULT_DTYPE)
+    return f"generation:{location.path}:{location.gguf_file or ''}:{engine}:{dtype}"
 
 
 async def _within(timeout: float, work: Awaitable[T]) -> T:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from hfgate.api.body import json_object
 from hfgate.api.deps import OrchestratorDep
@@ -18,15 +19,15 @@ VALIDATION_SKIPPED = '299 hfgate "validation call skipped at the user\'s request
 
 
 @router.get("/_inference/_services")
-async def services() -> list[dict[str, Any]]:
+async def services(orch: OrchestratorDep) -> list[dict[str, Any]]:
     """Every service, its task types and its settings."""
-    return describe_services()
+    return describe_services(orch.service_kinds())
 
 
 @router.get("/_inference/_services/{task_type}")
-async def services_for(task_type: str) -> list[dict[str, Any]]:
+async def services_for(task_type: str, orch: OrchestratorDep) -> list[dict[str, Any]]:
     """The services that support ``task_type``."""
-    return describe_services(parse_task_type(task_type))
+    return describe_services(orch.service_kinds(), parse_task_type(task_type))
 
 
 @router.put("/_inference/{inference_id}/_update")
@@ -40,48 +41,31 @@ async def update(task_type: str, inference_id: str, *, request: Request, orch: O
     return (await orch.update(inference_id, task_type, body=await json_object(request))).public()
 
 
+@dataclass(frozen=True, slots=True)
+class CreateQuery:
+    """The query parameters of a create: ``?timeout=30s&skip_validation=true``."""
+
+    timeout: str | None = None
+    skip_validation: bool = False
+
+
+CreateQueryDep = Annotated[CreateQuery, Depends()]
+
+
 @router.put("/_inference/{inference_id}")
 async def create_by_id(
-    inference_id: str,
-    request: Request,
-    *,
-    response: Response,
-    orch: OrchestratorDep,
-    timeout: str | None = None,
-    skip_validation: bool = False,
+    inference_id: str, request: Request, *, response: Response, orch: OrchestratorDep, query: CreateQueryDep
 ) -> dict[str, Any]:
-    return await _create(
-        orch,
-        request,
-        response=response,
-        inference_id=inference_id,
-        task_type=None,
-        timeout=timeout,
-        skip_validation=skip_validation,
-    )
+    return await _create(orch, request, response=response, where=(None, inference_id), query=query)
 
 
 @router.put("/_inference/{task_type}/{inference_id}")
 async def create(
-    task_type: str,
-    inference_id: str,
-    *,
-    request: Request,
-    response: Response,
-    orch: OrchestratorDep,
-    timeout: str | None = None,
-    skip_validation: bool = False,
-) -> dict[str, Any]:
+    task_type: str, inference_id: str, *, request: Request, response: Response, orch: OrchestratorDep,
+    query: CreateQueryDep,
+) -> dict[str, Any]:  # fmt: skip
     """Create an endpoint; one real call validates it unless ``skip_validation=true``."""
-    return await _create(
-        orch,
-        request,
-        response=response,
-        inference_id=inference_id,
-        task_type=task_type,
-        timeout=timeout,
-        skip_validation=skip_validation,
-    )
+    return await _create(orch, request, response=response, where=(task_type, inference_id), query=query)
 
 
 @router.get("/_inference")
@@ -124,20 +108,20 @@ async def _create(
     request: Request,
     *,
     response: Response,
-    inference_id: str,
-    task_type: str | None,
-    timeout: str | None,
-    skip_validation: bool,
+    where: tuple[str | None, str],
+    query: CreateQuery,
 ) -> dict[str, Any]:
+    """Create the endpoint ``where`` names: (task type from the path or None, inference id)."""
+    task_type, inference_id = where
     body = await json_object(request)
     endpoint = await orch.create(
         inference_id=inference_id,
         task_type=task_type,
         body=body,
-        timeout=parse_duration(timeout),
-        validate=not skip_validation,
+        timeout=parse_duration(query.timeout),
+        validate=not query.skip_validation,
     )
-    if skip_validation:
+    if query.skip_validation:
         response.headers["Warning"] = VALIDATION_SKIPPED
     return endpoint.public()
 

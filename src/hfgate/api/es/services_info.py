@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from hfgate.services import SERVICES, Service
+from hfgate.services.base import Service
 from hfgate.services.spec import SettingSpec
 from hfgate.tasks import TaskType
 
 _TYPE = {"str": "str", "int": "int", "float": "float", "bool": "bool", "object": "map", "list[str]": "list"}
 
 
-def describe_services(task_type: TaskType | None = None) -> list[dict[str, Any]]:
-    """Every service (or those supporting ``task_type``) with its task types and settings."""
-    services = sorted(SERVICES.values(), key=lambda s: s.name)
+def describe_services(kinds: Mapping[str, type[Service]], task_type: TaskType | None = None) -> list[dict[str, Any]]:
+    """Every service of ``kinds`` (or those supporting ``task_type``) with its task types and settings."""
+    services = sorted(kinds.values(), key=lambda s: s.name)
     return [_describe(s) for s in services if task_type is None or task_type in s.task_types]
 
 

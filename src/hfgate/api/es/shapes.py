@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hfgate.api.hits import rerank_hits
 from hfgate.orchestrator.chunked import ChunkedEmbeddings
 from hfgate.tasks import EmbeddingResult, Generation, GenerationDelta, RerankResult, SparseEmbeddingResult
 
@@ -54,13 +55,7 @@ def completion_delta(delta: GenerationDelta) -> dict[str, Any]:
 
 
 def rerank(result: RerankResult) -> dict[str, Any]:
-    hits = []
-    for hit in result.hits:
-        item: dict[str, Any] = {"index": hit.index, "relevance_score": hit.score}
-        if hit.text is not None:
-            item["text"] = hit.text
-        hits.append(item)
-    return {"rerank": hits}
+    return {"rerank": rerank_hits(result, score_key="relevance_score")}
 
 
 def chat_chunk(delta: GenerationDelta, *, chunk_id: str, model: str, first: bool) -> dict[str, Any]:

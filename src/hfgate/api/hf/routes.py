@@ -1,7 +1,8 @@
 """``/hf/{inference_id}``: every endpoint served the way Hugging Face's servers serve a model.
 
 ``POST /hf/{id}`` behaves like a hosted model route (feature-extraction, text-generation or
-text2text-generation by the endpoint's task); TEI's and TGI's own routes sit under it. So
+text2text-generation by the endpoint's task); TEI's and TGI's own routes sit under it (their OpenAI
+routes, ``/hf/{id}/v1/...``, come from the OpenAI face's ``per_endpoint`` router). So
 ``InferenceClient(model="http://hfgate/hf/{id}")``, a TEI/TGI client, or another hfgate's
 ``hugging_face`` service pointed at this URL all work unchanged.
 """
@@ -19,7 +20,6 @@ from hfgate.api.deps import OrchestratorDep
 from hfgate.api.hf import shapes
 from hfgate.api.hf.errors import render_hf
 from hfgate.api.hf.requests import TgiCall, texts, tgi_call
-from hfgate.api.openai.routes import run_chat, run_completion, run_embeddings
 from hfgate.api.responses import json_response
 from hfgate.api.sse import event_stream
 from hfgate.errors import BadRequestError, HfGateError
@@ -83,11 +83,6 @@ async def tokenize(inference_id: str, request: Request, *, orch: OrchestratorDep
     return json_response(shapes.tokens(spans))
 
 
-@router.post("/v1/embeddings")
-async def openai_embeddings(inference_id: str, request: Request, *, orch: OrchestratorDep) -> Response:
-    return await run_embeddings(orch, await json_object(request), name=inference_id)
-
-
 @router.post("/generate")
 async def generate(inference_id: str, request: Request, *, orch: OrchestratorDep) -> Response:
     endpoint = await orch.endpoint_for(inference_id, TaskType.COMPLETION)
@@ -98,16 +93,6 @@ async def generate(inference_id: str, request: Request, *, orch: OrchestratorDep
 async def generate_stream(inference_id: str, request: Request, *, orch: OrchestratorDep) -> Response:
     endpoint = await orch.endpoint_for(inference_id, TaskType.COMPLETION)
     return await _stream(orch, endpoint, call=tgi_call(await json_object(request), stream=True))
-
-
-@router.post("/v1/chat/completions")
-async def chat_completions(inference_id: str, request: Request, *, orch: OrchestratorDep) -> Response:
-    return await run_chat(orch, await json_object(request), name=inference_id)
-
-
-@router.post("/v1/completions")
-async def completions(inference_id: str, request: Request, *, orch: OrchestratorDep) -> Response:
-    return await run_completion(orch, await json_object(request), name=inference_id)
 
 
 async def _embed(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> Response:

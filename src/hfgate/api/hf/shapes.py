@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hfgate import __version__
+from hfgate.api.hits import rerank_hits
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import Generation, GenerationDelta, RerankResult, TokenSpan
 
@@ -77,13 +78,7 @@ def stream_event(
 
 
 def rerank(result: RerankResult) -> list[dict[str, Any]]:
-    hits = []
-    for hit in result.hits:
-        item: dict[str, Any] = {"index": hit.index, "score": hit.score}
-        if hit.text is not None:
-            item["text"] = hit.text
-        hits.append(item)
-    return hits
+    return rerank_hits(result, score_key="score")
 
 
 def tokens(spans: list[list[TokenSpan]]) -> list[list[dict[str, Any]]]:

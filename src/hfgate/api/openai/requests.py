@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hfgate.api.body import check_allowed, json_type, number, typed
-from hfgate.api.es.requests import parse_messages
+from hfgate.api.messages import parse_messages
 from hfgate.errors import BadRequestError, ParseError
 from hfgate.tasks import GenerationParams
 

@@ -34,12 +34,10 @@ from hfgate.api.ui.views import (
     endpoint_row,
     form_plan,
     generation_choices,
-    local_suggestions,
 )
 from hfgate.errors import HfGateError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
-from hfgate.services import service_class
 from hfgate.services.generation_settings import GENERATION_TASK_SETTINGS
 
 router = APIRouter(tags=["web page"], include_in_schema=False)
@@ -64,7 +62,7 @@ async def endpoints_page(request: Request, access: AccessDep, *, text: TextDep, 
 
 
 @router.get("/ui/new")
-async def new_page(request: Request, access: AccessDep, *, text: TextDep) -> Response:
+async def new_page(request: Request, access: AccessDep, *, text: TextDep, orch: OrchestratorDep) -> Response:
     """The add-a-model form."""
     if not access.allowed:
         return to_login(request)
@@ -76,9 +74,9 @@ async def new_page(request: Request, access: AccessDep, *, text: TextDep) -> Res
         title=text.gettext("Add a model"),
         task_types=[(t.value, text.gettext(TASK_LABELS[t])) for t in FORM_TASK_TYPES],
         sources=SOURCES,
-        plan_json=script_json(form_plan(text)),
-        generation_tasks=generation_choices(),
-        suggestions=local_suggestions(),
+        plan_json=script_json(form_plan(text, kinds=orch.service_kinds())),
+        generation_tasks=generation_choices(orch.service_kinds()),
+        suggestions=orch.suggested_models(),
     )
 
 
@@ -105,7 +103,7 @@ async def endpoint_page(
     endpoint = await _endpoint_or_page(inference_id, request, access=access, text=text, orch=orch)
     if isinstance(endpoint, Response):
         return endpoint
-    service = service_class(endpoint.service)
+    service = orch.service_kind(endpoint.service)
     updatable = {s.name for s in service.service_settings if s.updatable and s.applies_to(endpoint.task_type)}
     return render_page(
         "endpoint.html",

@@ -6,14 +6,14 @@ with), so a field appears only for the combinations of model type and source tha
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from hfgate.api.ui.i18n import N_, PageText
-from hfgate.local.catalog import KNOWN_MODELS
 from hfgate.orchestrator.last_call import LastCall
 from hfgate.registry.endpoint import Endpoint
-from hfgate.services import SERVICES, Service
+from hfgate.services.base import Service
 from hfgate.tasks import TaskType
 
 # Messages are marked here and translated where they are shown (``PageText.gettext``).
@@ -164,19 +164,21 @@ def last_call_text(last: LastCall | None, text: PageText) -> str:
     return text.gettext("failed at %(time)s: %(error)s") % {"time": when, "error": last.error}
 
 
-def form_plan(text: PageText) -> dict[str, Any]:
+def form_plan(text: PageText, *, kinds: Mapping[str, type[Service]]) -> dict[str, Any]:
     """For each model type and source: whether it is offered, and which optional fields it asks for.
 
     Example:
         >>> from hfgate.api.ui.i18n import LOCALES
-        >>> form_plan(PageText(LOCALES["en"]))["text_embedding"]["local"]["fields"]
+        >>> form_plan(PageText(LOCALES["en"]), kinds=orch.service_kinds())["text_embedding"]["local"]["fields"]
         ['chunking']
     """
-    return {kind.value: {s.key: _plan_for(kind, s, text=text) for s in SOURCES} for kind in FORM_TASK_TYPES}
+    return {
+        kind.value: {s.key: _plan_for(kind, s, text=text, kinds=kinds) for s in SOURCES} for kind in FORM_TASK_TYPES
+    }
 
 
-def _plan_for(kind: TaskType, source: Source, *, text: PageText) -> dict[str, Any]:
-    service = SERVICES.get(source.service)
+def _plan_for(kind: TaskType, source: Source, *, text: PageText, kinds: Mapping[str, type[Service]]) -> dict[str, Any]:
+    service = kinds.get(source.service)
     if service is None or kind not in service.task_types:
         offered = [text.gettext(TASK_LABELS[t]) for t in sorted(service.task_types)] if service else []
         why = text.gettext("%(source)s is not available for this model type yet (it offers: %(offered)s).")
@@ -197,14 +199,9 @@ def _fields(kind: TaskType, source: Source, *, service: type[Service]) -> list[s
     return fields
 
 
-def local_suggestions() -> list[str]:
-    """Model ids installed packages carry, offered as suggestions for local models."""
-    return sorted(KNOWN_MODELS)
-
-
-def generation_choices() -> list[str]:
+def generation_choices(kinds: Mapping[str, type[Service]]) -> list[str]:
     """The generation tasks a dedicated endpoint may serve (``task`` setting)."""
-    for service in SERVICES.values():
+    for service in kinds.values():
         for spec in service.service_settings:
             if spec.name == "task" and spec.choices:
                 return [c for c in spec.choices if c != "conversational"]

@@ -2,8 +2,8 @@
 
 Concurrent requests wait in one bounded queue per model and are packed into shared, length-sorted
 forward passes (``hfgate.local.batching``); each pass is one step on the compute thread. The engine
-that runs a pass is chosen by name (``ENGINES``); by default the fastest one that keeps cosine
-≥ 0.9999 to sentence-transformers' vectors on this CPU (``choose_engine``).
+that runs a pass is chosen by name; by default the fastest one that keeps cosine ≥ 0.9999 to
+sentence-transformers' vectors on this CPU (``engine_choice``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,24 +19,9 @@ from hfgate.errors import BadRequestError
 from hfgate.local.batching import Batcher, BatchLimits
 from hfgate.local.compute import Compute
 from hfgate.local.embedding.engine import EmbeddingEngine, EngineOptions
-from hfgate.local.embedding.onnx_engine import OnnxEngine
-from hfgate.local.embedding.pipeline import EmbeddingPipeline, read_pipeline
+from hfgate.local.embedding.engine_choice import AUTO_ENGINE, choose_engine, load_engine
+from hfgate.local.embedding.pipeline import read_pipeline
 from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch, model_max_length
-from hfgate.local.embedding.torch_engine import TorchEngine, native_bfloat16
-
-EngineLoader = Callable[[Path, EngineOptions], EmbeddingEngine]
-
-ENGINES: dict[str, EngineLoader] = {
-    "onnx": lambda path, options: OnnxEngine(path, options),
-    "onnx-int8": lambda path, options: OnnxEngine(path, options, quantize=True),
-    "torch": lambda path, options: TorchEngine(path, options),
-    "torch-bf16": lambda path, options: TorchEngine(path, options, precision="bf16"),
-    "torch-amp": lambda path, options: TorchEngine(path, options, precision="amp"),
-}
-"""Engines by the name ``service_settings.engine`` takes."""
-
-AUTO_ENGINE = "auto"
-"""Let ``choose_engine`` pick; the default of ``service_settings.engine``."""
 
 # Above this many texts, tokenize off the event loop (tokenizers releases the GIL).
 _INLINE_TOKENIZE = 64
@@ -81,7 +66,7 @@ class SentenceEmbedder:
         self.engine_name = choose_engine(pipeline) if engine in (None, AUTO_ENGINE) else str(engine)
         options = EngineOptions(pipeline=pipeline, cache_dir=cache_dir, threads=threads)
         try:
-            self._engine: EmbeddingEngine | None = _load_engine(self.engine_name, path, options=options)
+            self._engine: EmbeddingEngine | None = load_engine(self.engine_name, path, options=options)
         except BaseException:
             self._remove_temporary()
             raise
@@ -138,31 +123,3 @@ class SentenceEmbedder:
             raise BadRequestError("The local embedding model was unloaded; retry")
         vectors: list[list[float]] = self._engine.forward(TokenBatch.pad(encodings)).tolist()
         return vectors
-
-
-def choose_engine(pipeline: EmbeddingPipeline) -> str:
-    """The fastest engine that keeps cosine ≥ 0.9999 to sentence-transformers, measured on MiniLM.
-
-    bfloat16 where the CPU has it natively (2.4-3.5x sentence-transformers, worst cosine 0.99991
-    on 6,000 texts); else ONNX Runtime fp32 (1.0-1.5x, cosine 1.0), or torch fp32 for pipelines
-    with stages ONNX export does not cover (e.g. Dense). ``torch-amp`` trades some of bfloat16's
-    speed for a wider margin (cosine 0.99995); ``onnx`` gives sentence-transformers' exact vectors.
-
-    Example:
-        >>> choose_engine(read_pipeline(resolve_model("all-MiniLM-L6-v2").path, fallback_max_length=512))
-        'torch-bf16'  # on a CPU with AMX or AVX512-BF16; 'onnx' elsewhere
-    """
-    if native_bfloat16():
-        return "torch-bf16"
-    return "torch" if pipeline.unsupported else "onnx"
-
-
-def _load_engine(name: str, path: Path, *, options: EngineOptions) -> EmbeddingEngine:
-    loader = ENGINES.get(name)
-    if loader is None:
-        raise BadRequestError(
-            f"Unknown engine [{name}]; set [service_settings.engine] to [{AUTO_ENGINE}] or one of "
-            f"[{', '.join(ENGINES)}]",
-            param="service_settings.engine",
-        )
-    return loader(path, options)

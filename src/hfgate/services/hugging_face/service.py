@@ -92,7 +92,7 @@ class HuggingFaceService(Service):
 
     def __init__(self, context: ServiceContext, *, upstream: UpstreamClient | None = None) -> None:
         super().__init__(context)
-        self.upstream = upstream or UpstreamClient()
+        self.upstream = upstream or UpstreamClient(limiters=context.limiters)
         self._tokenizers = Tokenizers()
         self._infos: dict[str, ServerInfo] = {}
 

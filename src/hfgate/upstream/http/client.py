@@ -16,8 +16,9 @@ from typing import Any, TypeVar
 import orjson
 
 from hfgate.errors import UpstreamError, UpstreamRateLimitError
+from hfgate.fleet.limits import Limiter, RateLimitRefusedError
 from hfgate.upstream.http import failures
-from hfgate.upstream.http.ratelimit import RateLimiters, RateLimitRefusedError
+from hfgate.upstream.http.ratelimit import RateLimiters, group_key
 from hfgate.upstream.http.retry import RetryPolicy, loading_time
 from hfgate.upstream.http.transport import (
     AiohttpTransport,
@@ -73,7 +74,7 @@ class UpstreamClient:
     Args:
         transport: the HTTP client (default: a pooled :class:`AiohttpTransport`).
         retry: the retry policy.
-        limiters: the rate-limit groups.
+        limiters: the rate-limit groups (per process, or shared through Redis).
 
     Example:
         >>> client = UpstreamClient()
@@ -86,11 +87,11 @@ class UpstreamClient:
         *,
         transport: Transport | None = None,
         retry: RetryPolicy | None = None,
-        limiters: RateLimiters | None = None,
+        limiters: Limiter | None = None,
     ) -> None:
         self.transport: Transport = transport or AiohttpTransport()
         self.retry = retry or RetryPolicy()
-        self.limiters = limiters or RateLimiters()
+        self.limiters: Limiter = limiters or RateLimiters()
 
     async def post_json(self, call: Call, url: str, payload: Any, parse: Callable[[Any], T]) -> T:
         """POST ``payload`` as JSON; the answer's JSON read by ``parse``.
@@ -221,13 +222,11 @@ class UpstreamClient:
     async def _admit(self, call: Call, deadline: float) -> float:
         """Wait for a rate-limit slot; the time left for the attempt."""
         if call.target:
-            bucket = self.limiters.bucket(
-                target=call.target, api_key=call.api_key, requests_per_minute=call.requests_per_minute
-            )
+            key = group_key(call.target, call.api_key)
             try:
-                await bucket.acquire(deadline=deadline)
+                await self.limiters.acquire(key, requests_per_minute=call.requests_per_minute, deadline=deadline)
             except RateLimitRefusedError as exc:
-                raise _refused(call, exc, max_waiting=bucket.max_waiting) from exc
+                raise _refused(call, exc, max_waiting=self.limiters.max_waiting) from exc
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise failures.transport_error(

@@ -26,6 +26,7 @@ from hfgate.errors import (
 from hfgate.upstream.http.transport import ConnectFailedError, HostNotFoundError, TimedOutError, TransportError
 
 _MAX_MESSAGE = 500
+AUTH_STATUSES = frozenset({401, 403})
 
 
 def status_error(
@@ -38,7 +39,7 @@ def status_error(
         'Received a rate limit status code for request from inference entity id [e5] status [429]. Error message: [Rate limit reached]'
     """  # noqa: E501
     message = error_message(body, headers or {})
-    if status in (401, 403):
+    if status in AUTH_STATUSES:
         return UpstreamAuthError(
             _received("an authentication error", inference_id, status=status, message=message), status=status
         )
@@ -52,6 +53,18 @@ def status_error(
         )
     return UpstreamBadRequestError(
         _received("an unsuccessful", inference_id, status=status, message=message), status=status
+    )
+
+
+def token_refused(*, api: str, subject: str, status: int, fix: str) -> UpstreamAuthError:
+    """The error for a Hugging Face API (the Hub, Inference Endpoints) that refused the token (401/403).
+
+    Example:
+        >>> token_refused(api="The Hub", subject="model [m]", status=401, fix="a valid token.").reason
+        'The Hub refused the access token for model [m] (status [401]). Check [api_key]: a valid token.'
+    """
+    return UpstreamAuthError(
+        f"{api} refused the access token for {subject} (status [{status}]). Check [api_key]: {fix}", status=status
     )
 
 

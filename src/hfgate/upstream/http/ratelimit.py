@@ -17,19 +17,9 @@ import hashlib
 import time
 from collections.abc import Awaitable, Callable
 
+from hfgate.fleet.limits import LimitEvents, RateLimitRefusedError
 
-class RateLimitRefusedError(Exception):
-    """A request could not be given a slot.
-
-    Args:
-        why: ``queue_full`` or ``deadline``.
-        wait: for ``deadline``, how long the request would have had to wait.
-    """
-
-    def __init__(self, why: str, *, wait: float = 0.0) -> None:
-        super().__init__(why)
-        self.why = why
-        self.wait = wait
+__all__ = ["RateLimitRefusedError", "RateLimiters", "TokenBucket", "group_key"]
 
 
 class TokenBucket:
@@ -90,33 +80,58 @@ class TokenBucket:
 
 
 class RateLimiters:
-    """One :class:`TokenBucket` per (target, api key) group, created on first use.
+    """One :class:`TokenBucket` per key (a (target, api key) group…), created on first use.
 
     Args:
         max_waiting: the queue bound of each group (Elasticsearch uses 2000).
+        share: the part of every limit this process keeps: ``1 / replicas`` when several replicas
+            share a limit without Redis, so that together they keep it.
+        events: told of waits and refusals (metrics).
     """
 
     def __init__(
         self,
         *,
         max_waiting: int = 2000,
+        share: float = 1.0,
+        events: LimitEvents | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._max_waiting = max_waiting
+        self.max_waiting = max_waiting
+        self.share = share
+        self.events = events or LimitEvents()
         self._clock = clock
         self._sleep = sleep
-        self._buckets: dict[tuple[str, bytes], TokenBucket] = {}
+        self._buckets: dict[str, TokenBucket] = {}
+
+    async def acquire(self, key: str, *, requests_per_minute: float, deadline: float) -> None:
+        """Wait for ``key``'s next slot (the :class:`~hfgate.fleet.limits.Limiter` contract).
+
+        Raises:
+            RateLimitRefusedError: the queue is full, or the slot comes after ``deadline``.
+        """
+        bucket = self._bucket(key, requests_per_minute * self.share)
+        started = self._clock()
+        try:
+            await bucket.acquire(deadline=deadline)
+        except RateLimitRefusedError as exc:
+            self.events.refused(key, exc.why)
+            raise
+        waited = self._clock() - started
+        if waited > 0:
+            self.events.waited(key, waited)
 
     def bucket(self, *, target: str, api_key: str, requests_per_minute: float) -> TokenBucket:
-        """The group's bucket, at ``requests_per_minute``."""
-        # Keyed by a digest so that this table never holds a secret.
-        key = (target, hashlib.blake2b(api_key.encode(), digest_size=16).digest())
+        """The (target, api key) group's bucket, at ``requests_per_minute`` (times ``share``)."""
+        return self._bucket(group_key(target, api_key), requests_per_minute * self.share)
+
+    def _bucket(self, key: str, requests_per_minute: float) -> TokenBucket:
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = TokenBucket(
                 requests_per_minute=requests_per_minute,
-                max_waiting=self._max_waiting,
+                max_waiting=self.max_waiting,
                 clock=self._clock,
                 sleep=self._sleep,
             )
@@ -124,3 +139,8 @@ class RateLimiters:
         elif bucket.interval != 60.0 / requests_per_minute:
             bucket.set_rate(requests_per_minute)
         return bucket
+
+
+def group_key(target: str, api_key: str) -> str:
+    """The limiter key of a (target, api key) group; a digest, so that no table or Redis key holds a secret."""
+    return f"{target}|{hashlib.blake2b(api_key.encode(), digest_size=16).hexdigest()}"

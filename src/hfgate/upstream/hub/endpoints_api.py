@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hfgate.errors import UpstreamAuthError, ValidationCallError
+from hfgate.errors import ValidationCallError
 from hfgate.upstream.http.client import Call, UpstreamClient
+from hfgate.upstream.http.failures import AUTH_STATUSES, token_refused
 from hfgate.upstream.wire.common import WireFormatError, as_dict, sub_dict
 
 EMBEDDING_TASKS = frozenset({"feature-extraction", "sentence-similarity", "sentence-embeddings"})
@@ -37,12 +38,12 @@ async def find_endpoint(client: UpstreamClient, call: Call, *, base: str, namesp
     """
     listing = f"{base.rstrip('/')}/endpoint/{namespace}"
     response = await client.get_response(call, listing)
-    if response.status in (401, 403):
-        raise UpstreamAuthError(
-            f"The Inference Endpoints API refused the access token for namespace [{namespace}] (status "
-            f"[{response.status}]). Check [api_key]: it must be a token of a user who can see that "
-            "namespace's endpoints.",
+    if response.status in AUTH_STATUSES:
+        raise token_refused(
+            api="The Inference Endpoints API",
+            subject=f"namespace [{namespace}]",
             status=response.status,
+            fix="it must be a token of a user who can see that namespace's endpoints.",
         )
     if response.status == 404:
         raise _invalid(

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from hfgate.errors import UpstreamAuthError, ValidationCallError
+from hfgate.errors import ValidationCallError
 from hfgate.tasks import TaskType
 from hfgate.upstream.http.client import Call, UpstreamClient
+from hfgate.upstream.http.failures import AUTH_STATUSES, token_refused
 from hfgate.upstream.wire.common import as_dict, sub_dict
 
 HOSTED_PROVIDER = "hf-inference"
@@ -69,12 +70,12 @@ async def fetch_model_info(client: UpstreamClient, call: Call, *, hub_url: str, 
             "[sentence-transformers/all-MiniLM-L6-v2]; for a private model, use a token that can read it.",
             param="service_settings.model_id",
         )
-    if response.status in (401, 403):
-        raise UpstreamAuthError(
-            f"The Hugging Face Hub refused the access token for model [{model_id}] (status "
-            f"[{response.status}]). Check [api_key]: a valid token with read access; a gated model also "
-            "needs its terms accepted on its page.",
+    if response.status in AUTH_STATUSES:
+        raise token_refused(
+            api="The Hugging Face Hub",
+            subject=f"model [{model_id}]",
             status=response.status,
+            fix="a valid token with read access; a gated model also needs its terms accepted on its page.",
         )
     return client.decode(call, url, response.body, lambda body: parse_model_info(body, model_id))
 

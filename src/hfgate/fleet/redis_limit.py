@@ -1,0 +1,195 @@
+"""One rate limit for the whole fleet: an atomic Redis script per admission.
+
+Each key holds the next free slot of its timeline, in microseconds of Redis' own clock (so replicas on
+machines whose clocks differ agree). One Lua script reads it, checks the request may wait that long,
+and moves it one interval on — all in one step, so there is no read-then-write race between replicas:
+admissions are spaced ``60 / requests_per_minute`` seconds apart across the fleet, exactly as
+:class:`~hfgate.upstream.http.ratelimit.TokenBucket` spaces them in one process. The fleet-wide queue
+is bounded too: a slot more than ``max_waiting`` intervals ahead is refused (``queue_full``).
+Requests for one key that arrive in the same event-loop turn share one script call (each still gets
+its own slot and its own verdict): under load this divides the Redis round trips, and their CPU.
+
+When Redis cannot be reached, the policy decides: ``fail_open`` admits through the per-process
+fallback limiter (every limit divided by the configured replica count, so the fleet still keeps it);
+``fail_closed`` answers 503. Each transition (lost, back) is logged once, and reported to
+:class:`~hfgate.fleet.limits.LimitEvents`. Redis is retried at most every ``retry_seconds`` while down.
+
+Any limit can use it: the key is any string (an upstream group, a gateway key…).
+
+Example:
+    >>> limiter = RedisLimiter.from_url("redis://127.0.0.1:6379/0", fallback=RateLimiters(share=1 / 3))
+    >>> # await limiter.acquire("tei|digest", requests_per_minute=600, deadline=time.monotonic() + 5)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Literal
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from hfgate.errors import CoordinationUnavailableError
+from hfgate.fleet.limits import Limiter, LimitEvents, RateLimitRefusedError
+
+log = logging.getLogger("hfgate.fleet")
+
+Policy = Literal["fail_open", "fail_closed"]
+
+# KEYS[1] the key; ARGV: interval µs, max waiting, then the longest wait (µs) of each request of the
+# batch. Returns {verdict, wait µs} per request: 0 queue full, 1 past its deadline, 2 admitted.
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = tonumber(ARGV[1])
+local full = interval * tonumber(ARGV[2])
+local first = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+local slot = first
+local out = {}
+for i = 3, #ARGV do
+  local wait = slot - now
+  local verdict = 2
+  if wait > 0 and wait >= full then verdict = 0
+  elseif wait > tonumber(ARGV[i]) then verdict = 1 end
+  if verdict == 2 then slot = slot + interval end
+  out[#out + 1] = verdict
+  out[#out + 1] = wait
+end
+if slot > first then
+  redis.call('SET', KEYS[1], string.format('%.0f', slot), 'PX', math.ceil((slot - now) / 1000) + 1000)
+end
+return out
+"""
+
+_VERDICTS = {0: "queue_full", 1: "deadline"}
+
+
+class RedisLimiter:
+    """The :class:`~hfgate.fleet.limits.Limiter` contract, enforced across every replica through Redis.
+
+    Args:
+        client: an asyncio Redis client (short socket timeouts: a limiter must not hang).
+        fallback: the per-process limiter used under ``fail_open`` while Redis is down.
+        policy: ``fail_open`` or ``fail_closed``.
+        prefix: the Redis key prefix (one per fleet, or per test run).
+        max_waiting: the fleet-wide queue bound of each key.
+        events: told of waits, refusals and Redis coming and going.
+        retry_seconds: how long to skip Redis after it failed before trying again.
+    """
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        *,
+        fallback: Limiter,
+        policy: Policy = "fail_open",
+        prefix: str = "hfgate:limit:",
+        max_waiting: int = 2000,
+        events: LimitEvents | None = None,
+        retry_seconds: float = 1.0,
+    ) -> None:
+        self.client = client
+        self.fallback = fallback
+        self.policy = policy
+        self.prefix = prefix
+        self.max_waiting = max_waiting
+        self.events = events or LimitEvents()
+        self.retry_seconds = retry_seconds
+        self._script = client.register_script(_RESERVE)
+        self._down_until = 0.0
+        self._available = True
+        self._batches: dict[str, list[tuple[int, asyncio.Future[tuple[int, int]]]]] = {}
+        self._flushes: set[asyncio.Task[None]] = set()
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> RedisLimiter:
+        """A limiter on the Redis server at ``url`` (``redis://host:port/db``)."""
+        # No client-side retries: a down Redis must cost one refused connection, not seconds of backoff.
+        client = aioredis.Redis.from_url(
+            url, socket_timeout=0.5, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)
+        )
+        return cls(client, **kwargs)
+
+    async def acquire(self, key: str, *, requests_per_minute: float, deadline: float) -> None:
+        """Wait for ``key``'s next fleet-wide slot.
+
+        Raises:
+            RateLimitRefusedError: the fleet's queue is full, or the slot comes after ``deadline``.
+            CoordinationUnavailableError: Redis is unreachable and the policy is ``fail_closed``.
+        """
+        if time.monotonic() < self._down_until:
+            return await self._without_redis(key, requests_per_minute=requests_per_minute, deadline=deadline)
+        interval = round(60_000_000 / requests_per_minute)
+        longest = max(0, round((deadline - time.monotonic()) * 1_000_000))
+        try:
+            verdict, wait = await self._reserve(key, interval=interval, longest=longest)
+        except (RedisError, OSError) as exc:
+            self._lost(exc)
+            return await self._without_redis(key, requests_per_minute=requests_per_minute, deadline=deadline)
+        self._back()
+        seconds = int(wait) / 1_000_000
+        if int(verdict) in _VERDICTS:
+            self.events.refused(key, _VERDICTS[int(verdict)])
+            raise RateLimitRefusedError(_VERDICTS[int(verdict)], wait=seconds)
+        if seconds > 0:
+            self.events.waited(key, seconds)
+            await asyncio.sleep(seconds)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    def _reserve(self, key: str, *, interval: int, longest: int) -> asyncio.Future[tuple[int, int]]:
+        """Join the key's batch for this loop turn (starting it if first); resolves to (verdict, wait µs)."""
+        future: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
+        batch = self._batches.get(key)
+        if batch is None:
+            batch = self._batches[key] = []
+            flush = asyncio.create_task(self._flush(key, interval))  # runs after this turn's other requests
+            self._flushes.add(flush)
+            flush.add_done_callback(self._flushes.discard)
+        batch.append((longest, future))
+        return future
+
+    async def _flush(self, key: str, interval: int) -> None:
+        batch = self._batches.pop(key)
+        args = [interval, self.max_waiting, *(longest for longest, _ in batch)]
+        try:
+            flat = await self._script(keys=[self.prefix + key], args=args)
+        except Exception as exc:
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for index, (_, future) in enumerate(batch):
+            if not future.done():  # a cancelled request's slot stays used: fewer requests, never more
+                future.set_result((int(flat[2 * index]), int(flat[2 * index + 1])))
+
+    async def _without_redis(self, key: str, *, requests_per_minute: float, deadline: float) -> None:
+        if self.policy == "fail_closed":
+            self.events.refused(key, "unavailable")
+            raise CoordinationUnavailableError(
+                "The shared rate limiter (Redis, HFGATE_REDIS_URL) cannot be reached and "
+                "HFGATE_REDIS_FAILURE_POLICY is [fail_closed]: retry shortly, or set it to [fail_open] to "
+                "fall back to per-replica limits while Redis is down"
+            )
+        await self.fallback.acquire(key, requests_per_minute=requests_per_minute, deadline=deadline)
+
+    def _lost(self, exc: Exception) -> None:
+        self._down_until = time.monotonic() + self.retry_seconds
+        if self._available:
+            self._available = False
+            log.warning(
+                "redis unreachable: rate limits follow the failure policy",
+                extra={"event": "limit.redis.down", "policy": self.policy, "error": str(exc)},
+            )
+            self.events.coordination(available=False)
+
+    def _back(self) -> None:
+        if not self._available:
+            self._available = True
+            log.warning("redis reachable again: fleet-wide rate limits", extra={"event": "limit.redis.up"})
+            self.events.coordination(available=True)

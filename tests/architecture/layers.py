@@ -1,0 +1,42 @@
+"""The one table of hfgate's layers, top first: a module may import its own layer or a layer below.
+
+A module belongs to the layer of the longest prefix that names it, so a new module fits without an
+edit here. In a layer of ``peers`` each prefix is a unit of its own that may not import another (a face
+never imports another face; ``upstream`` and ``local`` never import each other). ``avoids`` names lower
+layers a layer still may not import (a face asks the orchestrator; it never reaches a service).
+ARCHITECTURE.md draws the same table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    name: str
+    prefixes: tuple[str, ...]
+    peers: bool = False
+    avoids: frozenset[str] = frozenset()
+
+
+LAYERS: tuple[Layer, ...] = (
+    Layer("entry", ("hfgate.cli", "hfgate.__main__")),
+    Layer("client", ("hfgate.client",)),
+    Layer("app", ("hfgate.api.app", "hfgate.api.error_handlers", "hfgate.api.middleware", "hfgate.runtime")),
+    Layer(
+        "faces",
+        ("hfgate.api.es", "hfgate.api.openai", "hfgate.api.hf", "hfgate.api.ui"),
+        peers=True,
+        avoids=frozenset({"services", "backends"}),
+    ),
+    Layer("api", ("hfgate.api",)),
+    Layer("orchestrator", ("hfgate.orchestrator",)),
+    Layer("services", ("hfgate.services",)),
+    Layer("backends", ("hfgate.upstream", "hfgate.local"), peers=True),
+    Layer("contract", ("hfgate.services.base", "hfgate.services.spec", "hfgate.services.generation_settings")),
+    Layer(
+        "base",
+        ("hfgate", "hfgate.registry", "hfgate.chunking", "hfgate.tasks", "hfgate.errors", "hfgate.config"),
+    ),
+)
