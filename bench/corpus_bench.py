@@ -24,8 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("HFGATE_BENCH_DATA", ROOT.parent / "shared" / "bench-data"))
+from corpora import corpora_dir
+
+DATA = corpora_dir()
 ENDPOINT = "bench-minilm"
 
 
@@ -98,7 +99,8 @@ def run_ray(rows: list[dict[str, str]], *, settings: object, work: Path, workers
     source.write_text("".join(json.dumps(r) + "\n" for r in rows))
     spec = JobSpec(inputs=source, endpoint=ENDPOINT, output=work / "ray-out", batch_texts=64, concurrency=4)
     started = time.perf_counter()
-    report = run_on_ray(spec, settings=settings, address="local", workers=workers, reporter=_Quiet())  # type: ignore[arg-type]
+    quiet = _Quiet()
+    report = run_on_ray(spec, settings=settings, address="local", workers=workers, reporter=quiet)  # type: ignore[arg-type]
     elapsed = time.perf_counter() - started
     ray.shutdown()
     return elapsed, report.totals.chunks
@@ -137,7 +139,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="hfgate-corpus-bench-"))
     settings = Settings(data_dir=work / "data", provision_defaults=False, log_level="warning")
     asyncio.run(create_endpoint(settings))
-    model = SentenceTransformer(str(resolve_model("all-MiniLM-L6-v2")), device="cpu")
+    model = SentenceTransformer(str(resolve_model("all-MiniLM-L6-v2").path), device="cpu")
     rows = corpus(args.texts)
     size = -(-len(rows) // args.slices)
     totals = {"hfgate embed-corpus": [0.0, 0], "sentence-transformers loop": [0.0, 0]}

@@ -90,6 +90,16 @@ def share_of_limit(endpoint: Endpoint, workers: int) -> Endpoint:
     return replace(endpoint, service_settings=shared)
 
 
+def cpus_per_worker(ray: Any, workers: int) -> float:
+    """One CPU per actor, unless the actors would take every CPU: then they share all but one.
+
+    Ray Data reads the file with tasks that need a CPU of their own; actors holding every CPU would
+    leave them none, and the job would wait forever.
+    """
+    available = float(ray.cluster_resources().get("CPU", 1))
+    return 1.0 if workers + 1 <= available else max(available - 1, 0.5) / workers
+
+
 def run_on_ray(spec: JobSpec, *, settings: Settings, address: str, workers: int, reporter: Reporter) -> JobReport:
     """Run ``spec`` on the Ray cluster at ``address`` (``auto``: the one this machine belongs to;
     ``local``: a new single-machine instance)."""
@@ -138,6 +148,7 @@ def _one_file(
         fn_constructor_kwargs=actor_args,
         batch_size=max(spec.batch_texts * spec.concurrency, 1),
         concurrency=workers,
+        num_cpus=cpus_per_worker(ray, workers),
     )
     embedded.write_parquet(str(staging / "vectors"))
     rejects = [
