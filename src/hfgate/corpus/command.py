@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 if TYPE_CHECKING:
     from hfgate.corpus.job import JobReport
@@ -59,7 +60,7 @@ def embed_corpus_command(
 
             report = run_on_ray(spec, settings=Settings(), address=ray, workers=workers, reporter=reporter)
     except HfGateError as exc:
-        errors.print(f"[red]error[/red] {exc.reason}")
+        errors.print(f"[red]error[/red] {escape(exc.reason)}")
         raise typer.Exit(2) from exc
     _summarize(report)
 
