@@ -49,6 +49,7 @@ def serve(
 
     from hfgate.api.app import create_app
     from hfgate.config import Settings
+    from hfgate.telemetry.exposition import prepare_multiprocess_dir
 
     settings = Settings().model_copy(update={"preload_models": preload})
     if not _is_loopback(host) and not settings.api_keys and not insecure:
@@ -68,6 +69,7 @@ def serve(
         return
     # Workers are spawned processes: they read their settings from the environment, like this one.
     os.environ.update({"HFGATE_PRELOAD_MODELS": str(preload).lower(), "HFGATE_REPLICAS": str(replicas)})
+    prepare_multiprocess_dir(workers)  # /metrics on any worker then sums them all
     uvicorn.run(
         "hfgate.api.app:create_app",
         factory=True,

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated gateway keys; when set, every route needs one."
     )
+    metrics_key: SecretStr | None = Field(
+        default=None, description="A key that may read /metrics (and nothing else), for a Prometheus scraper."
+    )
     max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0, description="Largest request body accepted.")
     provision_defaults: bool = Field(default=True, description="Create the embedded default endpoints.")
     preload_models: bool = Field(

@@ -45,7 +45,10 @@ def call(timeout: float = 5.0, **changes: Any) -> Call:
 
 async def embed(client: UpstreamClient, fake: FakeHF, texts: list[str], **changes: Any) -> list[list[float]]:
     return await client.post_json(
-        call(**changes), f"{fake.base}/tei", {"inputs": texts}, lambda b: parse_embeddings(b, count=len(texts))
+        call(**changes),
+        f"{fake.base}/tei",
+        payload={"inputs": texts},
+        parse=lambda b: parse_embeddings(b, count=len(texts)),
     )
 
 
@@ -154,7 +157,7 @@ async def test_a_closed_port_is_unreachable_after_retries(client: UpstreamClient
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}/embed"
     with pytest.raises(UpstreamUnreachableError) as raised:
-        await client.post_json(call(), url, {"inputs": ["a"]}, lambda b: b)
+        await client.post_json(call(), url, payload={"inputs": ["a"]}, parse=lambda b: b)
     assert raised.value.status == 502
     assert f"Failed to connect to [127.0.0.1:{port}]" in raised.value.reason
 
@@ -162,7 +165,9 @@ async def test_a_closed_port_is_unreachable_after_retries(client: UpstreamClient
 async def test_an_unknown_host_is_not_retried(client: UpstreamClient) -> None:
     started = time.monotonic()
     with pytest.raises(UpstreamUnreachableError) as raised:
-        await client.post_json(call(), "http://no-such-host.invalid/embed", {"inputs": ["a"]}, lambda b: b)
+        await client.post_json(
+            call(), "http://no-such-host.invalid/embed", payload={"inputs": ["a"]}, parse=lambda b: b
+        )
     assert raised.value.reason.startswith("Invalid host [no-such-host.invalid]")
     assert time.monotonic() - started < 3
 
@@ -187,7 +192,9 @@ async def test_the_deadline_bounds_retries(fake_hf: FakeHF) -> None:
 async def test_a_stream_retries_before_its_first_byte(client: UpstreamClient, fake_hf: FakeHF) -> None:
     fake_hf.inject("/tgi", Fault.rate_limited())
     payload = {"inputs": "one two", "parameters": {"max_new_tokens": 3, "details": True}, "stream": True}
-    deltas = [d async for d in client.stream_events(call(), f"{fake_hf.base}/tgi", payload, parse_stream_event)]
+    deltas = [
+        d async for d in client.stream_events(call(), f"{fake_hf.base}/tgi", payload=payload, parse=parse_stream_event)
+    ]
     assert "".join(d.text for d in deltas) == " w0 w1 w2"
     assert deltas[-1].finish_reason == "length"
 
@@ -198,7 +205,9 @@ async def test_an_error_event_mid_stream_is_a_typed_error(client: UpstreamClient
     received: list[object] = []
 
     async def consume() -> None:
-        async for delta in client.stream_events(call(), f"{fake_hf.base}/tgi", payload, parse_stream_event):
+        async for delta in client.stream_events(
+            call(), f"{fake_hf.base}/tgi", payload=payload, parse=parse_stream_event
+        ):
             received.append(delta)
 
     with pytest.raises(UpstreamBadRequestError) as raised:
@@ -212,5 +221,5 @@ async def test_the_rate_limit_queue_refuses_with_a_rate_limit_error(client: Upst
     slow = call(requests_per_minute=1, timeout=2.0)
     await embed(client, fake_hf, ["a"], requests_per_minute=1, timeout=2.0)
     with pytest.raises(UpstreamRateLimitError) as raised:
-        await client.post_json(slow, f"{fake_hf.base}/tei", {"inputs": ["a"]}, lambda b: b)
+        await client.post_json(slow, f"{fake_hf.base}/tei", payload={"inputs": ["a"]}, parse=lambda b: b)
     assert "after the request's timeout [2s]" in raised.value.reason

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from hfgate import __version__
-from hfgate.api import health
+from hfgate.api import health, metrics
 from hfgate.api.error_handlers import ErrorRenderers, install_error_handlers
 from hfgate.api.es import manage as es_manage
 from hfgate.api.es import run as es_run
@@ -23,6 +23,8 @@ from hfgate.config import Settings
 from hfgate.observability import configure_logging
 from hfgate.runtime import Runtime
 from hfgate.services import ServiceContext
+from hfgate.telemetry.exposition import worker_stopped
+from hfgate.telemetry.tracing import start_tracing, stop_tracing
 
 
 def create_app(settings: Settings | None = None, *, context: ServiceContext | None = None) -> FastAPI:
@@ -44,6 +46,7 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        start_tracing()
         runtime = await Runtime.start(settings, context=context)
         app.state.runtime = runtime
         app.state.orchestrator = runtime.orchestrator
@@ -51,19 +54,22 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
             yield
         finally:
             await runtime.aclose()
+            worker_stopped()
+            stop_tracing()
 
     app = FastAPI(title="hfgate", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.error_renderers = renderers
     app.router.routes[:0] = es_run.INFER_ROUTES
     routers = (
-        health.router, es_manage.router, es_run.router, openai_routes.router, hf_routes.router,
+        health.router, metrics.router, es_manage.router, es_run.router, openai_routes.router, hf_routes.router,
         openai_per_endpoint.router,
     )  # fmt: skip
     for router in (*routers, ui_routes.router):
         app.include_router(router)
     install_error_handlers(app, renderers)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, render=renderers.render)
-    app.add_middleware(GatewayAuth, keys=settings.api_keys, render=renderers.render)
+    metrics_key = settings.metrics_key.get_secret_value() if settings.metrics_key else None
+    app.add_middleware(GatewayAuth, keys=settings.api_keys, render=renderers.render, metrics_key=metrics_key)
     app.add_middleware(RequestContext)
     return app

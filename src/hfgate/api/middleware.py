@@ -18,6 +18,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hfgate.api.ui.session import COOKIE, CSRF_HEADER, SessionSigner
 from hfgate.errors import AuthenticationError, HfGateError, PayloadTooLargeError
+from hfgate.telemetry.metrics import REQUEST_SECONDS, REQUESTS
+from hfgate.telemetry.request_scope import CURRENT, RequestScope, face_of
+from hfgate.telemetry.tracing import end_request_span, request_span
 
 log = logging.getLogger("hfgate.access")
 
@@ -25,7 +28,8 @@ Render = Callable[[str, HfGateError], Response]
 
 
 class RequestContext:
-    """Gives each request an id (``X-Request-Id``, kept if the client sent one) and logs its outcome."""
+    """Gives each request an id (``X-Request-Id``, kept if the client sent one), logs its outcome and
+    counts it in the request metrics (labels from its :class:`RequestScope`)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -36,7 +40,10 @@ class RequestContext:
             return
         request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
-        started = time.perf_counter()
+        labels = RequestScope(face_of(scope["path"]))
+        token = CURRENT.set(labels)
+        started = labels.started
+        span = request_span(scope["method"], scope["path"], face=labels.face)
         status = 500
 
         async def send_with_id(message: Message) -> None:
@@ -49,6 +56,10 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            CURRENT.reset(token)
+            _count(labels, status)
+            if span is not None:
+                end_request_span(span, status=status, endpoint=labels.endpoint)
             log.info(
                 "request",
                 extra={
@@ -62,23 +73,50 @@ class RequestContext:
             )
 
 
+def _count(labels: RequestScope, status: int) -> None:
+    REQUESTS(labels.face, labels.endpoint, labels.task_type, str(status)).inc()
+    elapsed = time.perf_counter() - labels.started
+    REQUEST_SECONDS(labels.face, labels.endpoint, labels.task_type).observe(elapsed)
+
+
 class GatewayAuth:
     """When API keys are configured, every route needs ``Authorization: Bearer <key>``.
 
     Open: ``/health``, and the web page (``/``, ``/ui…``), whose router checks its own login. The
     page's scripts call the API with the session cookie and its CSRF header instead of a key.
+    ``/metrics`` also takes ``metrics_key`` (``HFGATE_METRICS_KEY``), and needs it when set even
+    without gateway keys.
     """
 
-    def __init__(self, app: ASGIApp, *, keys: list[str], render: Render) -> None:
+    def __init__(self, app: ASGIApp, *, keys: list[str], render: Render, metrics_key: str | None = None) -> None:
         self.app = app
         self._keys = [key.encode() for key in keys]
+        self._metrics_key = metrics_key.encode() if metrics_key else None
         self._sessions = SessionSigner(keys)
         self._render = render
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._metrics_key is not None and scope["type"] == "http" and scope["path"] == "/metrics":
+            await self._metrics(scope, receive, send, key=self._metrics_key)
+            return
         if scope["type"] != "http" or not self._keys or _open(scope["path"]):
             await self.app(scope, receive, send)
             return
+        await self._guarded(scope, receive, send)
+
+    async def _metrics(self, scope: Scope, receive: Receive, send: Send, *, key: bytes) -> None:
+        _, _, token = (_header(scope, b"authorization") or "").partition(" ")
+        if hmac.compare_digest(token.strip().encode(), key):
+            await self.app(scope, receive, send)
+        elif self._keys:
+            await self._guarded(scope, receive, send)
+        else:
+            refusal = AuthenticationError(
+                "/metrics needs [Authorization: Bearer <key>] with the key in HFGATE_METRICS_KEY"
+            )
+            await self._render(scope["path"], refusal)(scope, receive, send)
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         authorization = _header(scope, b"authorization")
         error = None if authorization is None and self._from_page(scope) else self._refusal(authorization)
         if error is None:

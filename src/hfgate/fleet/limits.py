@@ -34,8 +34,8 @@ class Limiter(Protocol):
 
     max_waiting: int
 
-    async def acquire(self, key: str, *, requests_per_minute: float, deadline: float) -> None:
-        """Wait for ``key``'s next slot.
+    async def acquire(self, key: str, *, requests_per_minute: float, deadline: float) -> float:
+        """Wait for ``key``'s next slot; the seconds waited (0.0 when it was free).
 
         Raises:
             RateLimitRefusedError: the queue is full, or the slot comes after ``deadline``.

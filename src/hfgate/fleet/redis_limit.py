@@ -114,8 +114,8 @@ class RedisLimiter:
         )
         return cls(client, **kwargs)
 
-    async def acquire(self, key: str, *, requests_per_minute: float, deadline: float) -> None:
-        """Wait for ``key``'s next fleet-wide slot.
+    async def acquire(self, key: str, *, requests_per_minute: float, deadline: float) -> float:
+        """Wait for ``key``'s next fleet-wide slot; the seconds waited.
 
         Raises:
             RateLimitRefusedError: the fleet's queue is full, or the slot comes after ``deadline``.
@@ -138,6 +138,7 @@ class RedisLimiter:
         if seconds > 0:
             self.events.waited(key, seconds)
             await asyncio.sleep(seconds)
+        return seconds
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -168,7 +169,7 @@ class RedisLimiter:
             if not future.done():  # a cancelled request's slot stays used: fewer requests, never more
                 future.set_result((int(flat[2 * index]), int(flat[2 * index + 1])))
 
-    async def _without_redis(self, key: str, *, requests_per_minute: float, deadline: float) -> None:
+    async def _without_redis(self, key: str, *, requests_per_minute: float, deadline: float) -> float:
         if self.policy == "fail_closed":
             self.events.refused(key, "unavailable")
             raise CoordinationUnavailableError(
@@ -176,7 +177,7 @@ class RedisLimiter:
                 "HFGATE_REDIS_FAILURE_POLICY is [fail_closed]: retry shortly, or set it to [fail_open] to "
                 "fall back to per-replica limits while Redis is down"
             )
-        await self.fallback.acquire(key, requests_per_minute=requests_per_minute, deadline=deadline)
+        return await self.fallback.acquire(key, requests_per_minute=requests_per_minute, deadline=deadline)
 
     def _lost(self, exc: Exception) -> None:
         self._down_until = time.monotonic() + self.retry_seconds

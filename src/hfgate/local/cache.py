@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from hfgate.telemetry.metrics import MODEL_LOAD_SECONDS
+
 log = logging.getLogger("hfgate.local")
 
 T = TypeVar("T", bound="LoadedModel")
@@ -106,6 +108,7 @@ class ModelCache:
         finally:
             self._loading.pop(key, None)
         seconds = round(time.perf_counter() - started, 2)
+        MODEL_LOAD_SECONDS(key).observe(time.perf_counter() - started)
         log.info(
             "model loaded",
             extra={"event": "model.load.done", "model": key, "seconds": seconds, "bytes": model.memory_bytes},

@@ -21,9 +21,11 @@ from hfgate.orchestrator.endpoint_body import (
     check_fields,
     check_task_settings,
 )
+from hfgate.orchestrator.fallback import check_fallback
 from hfgate.orchestrator.ids import ALL, check_new_id, parse_task_type, resolve_task_type
 from hfgate.orchestrator.last_call import LastCalls
 from hfgate.orchestrator.lookup import EndpointLookup
+from hfgate.orchestrator.running import Runner
 from hfgate.registry.endpoint import Endpoint
 from hfgate.registry.store import EndpointStore
 from hfgate.services import Service, service_class
@@ -42,6 +44,7 @@ from hfgate.tasks import (
     TaskType,
     TokenSpan,
 )
+from hfgate.telemetry.request_scope import name_endpoint
 
 log = logging.getLogger("hfgate.orchestrator")
 
@@ -72,6 +75,7 @@ class Orchestrator:
         self.services = services
         self._lookup = EndpointLookup(store, ttl_seconds=cache_seconds)
         self.last_calls = LastCalls()
+        self._runner = Runner(last_calls=self.last_calls, find=self._lookup.get)
         self.changes = changes or LocalChanges()
         self.changes.subscribe(ENDPOINT_TOPIC, self._changed)
 
@@ -100,6 +104,7 @@ class Orchestrator:
         endpoint = build_endpoint(inference_id=inference_id, task_type=kind, body=body, service=type(service))
         if await asyncio.to_thread(self.store.exists, inference_id):
             raise AlreadyExistsError(inference_id)
+        await check_fallback(endpoint, self.get)
         if validate:
             endpoint = await self._validate(service, endpoint, timeout=timeout or default_timeout(kind))
         await asyncio.to_thread(self.store.create, endpoint)
@@ -123,6 +128,7 @@ class Orchestrator:
         check_fields(body, UPDATE_FIELDS)
         endpoint = await self.get(inference_id, task_type)
         updated = apply_update(endpoint, body, service=type(self._service(endpoint.service)))
+        await check_fallback(updated, self.get)
         await asyncio.to_thread(self.store.replace, updated)
         await self._release([endpoint])
         await self.changes.publish(ENDPOINT_TOPIC, inference_id)
@@ -158,6 +164,7 @@ class Orchestrator:
         """The endpoint inference runs on, checked against the requested task type."""
         endpoint = await self._lookup.get(inference_id)
         _check_inference_kind(endpoint, task_type)
+        name_endpoint(inference_id, endpoint.task_type.value)
         return endpoint
 
     def task_settings(self, endpoint: Endpoint, override: Any) -> dict[str, Any]:
@@ -175,9 +182,7 @@ class Orchestrator:
         return replace(stored, **chosen)
 
     async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
-        return await self.last_calls.track(
-            endpoint.inference_id, self._service(endpoint.service).embed(endpoint, request)
-        )
+        return await self._runner.run(endpoint, lambda e: self._service(e.service).embed(e, request))
 
     async def embed_chunked(self, endpoint: Endpoint, request: EmbedRequest) -> ChunkedEmbeddings:
         """Chunk each input with the endpoint's settings and embed every chunk."""
@@ -186,32 +191,22 @@ class Orchestrator:
         return regroup(request.texts, offsets, vectors=result.embeddings, usage=result.usage)
 
     async def sparse_embed(self, endpoint: Endpoint, request: EmbedRequest) -> SparseEmbeddingResult:
-        return await self.last_calls.track(
-            endpoint.inference_id, self._service(endpoint.service).sparse_embed(endpoint, request)
-        )
+        return await self._runner.run(endpoint, lambda e: self._service(e.service).sparse_embed(e, request))
 
     async def generate(self, endpoint: Endpoint, request: GenerateRequest) -> Generation:
-        return await self.last_calls.track(
-            endpoint.inference_id, self._service(endpoint.service).generate(endpoint, request)
-        )
+        return await self._runner.run(endpoint, lambda e: self._service(e.service).generate(e, request))
 
     def generate_stream(self, endpoint: Endpoint, request: GenerateRequest) -> AsyncIterator[GenerationDelta]:
-        deltas = self._service(endpoint.service).generate_stream(endpoint, request)
-        return self.last_calls.track_stream(endpoint.inference_id, deltas)
+        return self._runner.stream(endpoint, lambda e: self._service(e.service).generate_stream(e, request))
 
     async def chat(self, endpoint: Endpoint, request: ChatRequest) -> Generation:
-        return await self.last_calls.track(
-            endpoint.inference_id, self._service(endpoint.service).chat(endpoint, request)
-        )
+        return await self._runner.run(endpoint, lambda e: self._service(e.service).chat(e, request))
 
     def chat_stream(self, endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
-        deltas = self._service(endpoint.service).chat_stream(endpoint, request)
-        return self.last_calls.track_stream(endpoint.inference_id, deltas)
+        return self._runner.stream(endpoint, lambda e: self._service(e.service).chat_stream(e, request))
 
     async def rerank(self, endpoint: Endpoint, request: RerankRequest) -> RerankResult:
-        return await self.last_calls.track(
-            endpoint.inference_id, self._service(endpoint.service).rerank(endpoint, request)
-        )
+        return await self._runner.run(endpoint, lambda e: self._service(e.service).rerank(e, request))
 
     async def tokenize(
         self, endpoint: Endpoint, texts: Sequence[str], *, add_special_tokens: bool = True

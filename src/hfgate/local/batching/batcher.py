@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -21,6 +22,7 @@ from hfgate.errors import OverloadedError
 from hfgate.local.batching.job import Job
 from hfgate.local.batching.limits import BatchLimits
 from hfgate.local.batching.packing import pack_by_length
+from hfgate.telemetry.metrics import LOCAL_BATCH_SIZE, LOCAL_QUEUE_DEPTH, QUEUE_WAIT_SECONDS
 
 log = logging.getLogger("hfgate.local")
 
@@ -72,6 +74,9 @@ class Batcher(Generic[T, R]):
         self._limits = limits
         self._name = name
         self._lane: _Lane[T, R] | None = None
+        self._depth = LOCAL_QUEUE_DEPTH(name)
+        self._sizes = LOCAL_BATCH_SIZE(name)
+        self._waits = QUEUE_WAIT_SECONDS("local", name)
 
     async def submit(self, items: Sequence[T], *, lengths: Sequence[int]) -> list[R]:
         """Queue ``items`` (with their token ``lengths``) and wait for their results, in order.
@@ -85,6 +90,7 @@ class Batcher(Generic[T, R]):
         self._admit(lane, len(items))
         job: Job[T, R] = Job(list(items), list(lengths), lane.loop.create_future())
         lane.entries.extend(_Entry(job, i) for i in range(len(items)))
+        self._depth.set(len(lane.entries))
         job.future.add_done_callback(lambda _: self._forget(lane, job))
         if lane.worker is None or lane.worker.done():
             lane.worker = lane.loop.create_task(self._drain(lane), name=f"hfgate-batcher-{self._name}")
@@ -144,9 +150,11 @@ class Batcher(Generic[T, R]):
         chosen = set(next((b for b in batches if 0 in b), ()))
         batch = [e for i, e in enumerate(lane.entries) if i in chosen]
         lane.entries = [e for i, e in enumerate(lane.entries) if i not in chosen]
+        self._depth.set(len(lane.entries))
         return batch
 
     async def _run(self, entries: list[_Entry[T, R]]) -> None:
+        self._observe(entries)
         try:
             results = await self._run_batch([e.job.items[e.index] for e in entries])
         except Exception as exc:
@@ -156,6 +164,14 @@ class Batcher(Generic[T, R]):
             return
         for entry, result in zip(entries, results, strict=True):
             entry.job.deliver(entry.index, result)
+
+    def _observe(self, entries: list[_Entry[T, R]]) -> None:
+        """Batch size, and the queue wait of each request whose first text starts now."""
+        self._sizes.observe(len(entries))
+        now = time.perf_counter()
+        for entry in entries:
+            if entry.index == 0:
+                self._waits.observe(now - entry.job.queued_at)
 
     def _stop(self, lane: _Lane[T, R], reason: str) -> None:
         lane.stop_reason = reason

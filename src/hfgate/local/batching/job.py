@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar, cast
 
@@ -19,10 +20,12 @@ class Job(Generic[T, R]):
     future: asyncio.Future[list[R]]
     results: list[R | None] = field(init=False)
     remaining: int = field(init=False)
+    queued_at: float = field(init=False)
 
     def __post_init__(self) -> None:
         self.results = [None] * len(self.items)
         self.remaining = len(self.items)
+        self.queued_at = time.perf_counter()
 
     @property
     def waiting(self) -> bool:

@@ -9,27 +9,32 @@ modules of :mod:`hfgate.upstream`.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar
 
 from hfgate.errors import (
-    HfGateError,
     RequestValidationError,
     UpstreamBadRequestError,
     UpstreamError,
-    ValidationCallError,
 )
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import Service, ServiceContext
 from hfgate.services.embedding_shape import record_embedding_shape
+from hfgate.services.hugging_face.accounting import Accounting
+from hfgate.services.hugging_face.calls import as_chat, call_for, plain_call, target_of, within
+from hfgate.services.hugging_face.checks import (
+    PROBE_PARAMS,
+    PROBE_PROMPT,
+    check_server_kind,
+    probe_failed,
+    recorded_task,
+)
+from hfgate.services.hugging_face.server_info import ServerInfos
 from hfgate.services.hugging_face.settings import (
-    DEFAULT_REQUESTS_PER_MINUTE,
     SERVICE_SETTINGS,
     TASK_SETTINGS,
     settings_problems,
 )
-from hfgate.services.hugging_face.token_counts import Tokenizers
 from hfgate.tasks import (
     ChatMessage,
     ChatRequest,
@@ -38,7 +43,6 @@ from hfgate.tasks import (
     GenerateRequest,
     Generation,
     GenerationDelta,
-    GenerationParams,
     RerankHit,
     RerankRequest,
     RerankResult,
@@ -49,7 +53,7 @@ from hfgate.upstream.http import failures
 from hfgate.upstream.http.client import Call, UpstreamClient
 from hfgate.upstream.hub.endpoints_api import find_endpoint
 from hfgate.upstream.hub.model_info import fetch_model_info, hosted_task
-from hfgate.upstream.target import ServerUrl, Target, target_for
+from hfgate.upstream.target import ServerUrl, Target
 from hfgate.upstream.wire.chat import chat_payload, parse_chat, parse_chat_chunk
 from hfgate.upstream.wire.common import UpstreamText
 from hfgate.upstream.wire.embeddings import (
@@ -59,7 +63,7 @@ from hfgate.upstream.wire.embeddings import (
     embeddings_payload,
     parse_embeddings,
 )
-from hfgate.upstream.wire.info import ServerInfo, parse_info
+from hfgate.upstream.wire.info import ServerInfo
 from hfgate.upstream.wire.text2text import parse_text2text, text2text_parameters
 from hfgate.upstream.wire.tgi import (
     generate_payload,
@@ -68,10 +72,6 @@ from hfgate.upstream.wire.tgi import (
     tgi_parameters,
     unused_model_kwargs,
 )
-
-_PROBE_PROMPT = "Who are you?"
-_PROBE_PARAMS = GenerationParams(max_new_tokens=5)
-_INFO_TIMEOUT = 5.0
 
 
 class HuggingFaceService(Service):
@@ -93,8 +93,8 @@ class HuggingFaceService(Service):
     def __init__(self, context: ServiceContext, *, upstream: UpstreamClient | None = None) -> None:
         super().__init__(context)
         self.upstream = upstream or UpstreamClient(limiters=context.limiters)
-        self._tokenizers = Tokenizers()
-        self._infos: dict[str, ServerInfo] = {}
+        self._usage = Accounting()
+        self._infos = ServerInfos(self.upstream)
 
     @classmethod
     def cross_check(cls, task_type: TaskType, settings: dict[str, Any]) -> list[str]:
@@ -114,23 +114,23 @@ class HuggingFaceService(Service):
         if problems:
             raise RequestValidationError(problems)
         target = self._target(endpoint)
-        learnt = await self._learn(endpoint, target, timeout)
+        learnt = await self._learn(endpoint, target, timeout=timeout)
         endpoint = endpoint.evolve(service_settings={**endpoint.service_settings, **learnt})
         try:
             return await self._probe(endpoint, timeout)
         except UpstreamError as exc:
-            raise failures.with_reason(exc, _probe_failed(endpoint, target, exc)) from exc
+            raise failures.with_reason(exc, probe_failed(endpoint, exc, target=target)) from exc
 
-    async def _learn(self, endpoint: Endpoint, target: Target, timeout: float) -> dict[str, Any]:
+    async def _learn(self, endpoint: Endpoint, target: Target, *, timeout: float) -> dict[str, Any]:
         """What the Hub, the endpoints API or the server's ``/info`` tell about the endpoint."""
         settings = endpoint.service_settings
-        call = self._plain_call(endpoint, timeout)
+        call = plain_call(endpoint, timeout=timeout)
         if not isinstance(target, ServerUrl):
             hub_info = await fetch_model_info(
                 self.upstream, call, hub_url=self.context.settings.hf_hub_url, model_id=target.model_id
             )
             task = hosted_task(hub_info, endpoint.task_type)
-            return _recorded_task(endpoint, task) if endpoint.task_type is TaskType.COMPLETION else {}
+            return recorded_task(endpoint, task) if endpoint.task_type is TaskType.COMPLETION else {}
         if endpoint.task_type is TaskType.TEXT_EMBEDDING and settings.get("namespace"):
             item = await find_endpoint(
                 self.upstream,
@@ -140,18 +140,18 @@ class HuggingFaceService(Service):
                 url=target.url,
             )
             return {"served_model": item.repository}
-        info = await self._server_info(target, call)
-        _check_server_kind(endpoint, info)
+        info = await self._infos.get(target, call)
+        check_server_kind(endpoint, info)
         return {"served_model": info.model_id} if info.model_id else {}
 
     async def _probe(self, endpoint: Endpoint, timeout: float) -> Endpoint:
         if endpoint.task_type is TaskType.TEXT_EMBEDDING:
             return await record_embedding_shape(self, endpoint, timeout=timeout)
         if endpoint.task_type is TaskType.COMPLETION:
-            await self.generate(endpoint, GenerateRequest(prompt=_PROBE_PROMPT, params=_PROBE_PARAMS, timeout=timeout))
+            await self.generate(endpoint, GenerateRequest(prompt=PROBE_PROMPT, params=PROBE_PARAMS, timeout=timeout))
         elif endpoint.task_type is TaskType.CHAT_COMPLETION:
-            message = ChatMessage(role="user", content=_PROBE_PROMPT)
-            await self.chat(endpoint, ChatRequest(messages=(message,), params=_PROBE_PARAMS, timeout=timeout))
+            message = ChatMessage(role="user", content=PROBE_PROMPT)
+            await self.chat(endpoint, ChatRequest(messages=(message,), params=PROBE_PARAMS, timeout=timeout))
         else:
             await self.rerank(endpoint, RerankRequest(query="how big", documents=("small", "large"), timeout=timeout))
         return endpoint
@@ -160,57 +160,56 @@ class HuggingFaceService(Service):
 
     async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
         target = self._target(endpoint)
-        call = self._call(endpoint, target, request.timeout)
+        call = call_for(endpoint, target, timeout=request.timeout)
         texts = cut_to_tokens(request.texts, endpoint.service_settings.get("max_input_tokens"))
-        info = await self._server_info(target, call) if isinstance(target, ServerUrl) else ServerInfo()
+        info = await self._infos.get(target, call) if isinstance(target, ServerUrl) else ServerInfo()
         url = target.embeddings_url()
 
         async def send(batch: list[str]) -> list[list[float]]:
             count = len(batch)
             payload = embeddings_payload(batch)
-            return await self.upstream.post_json(call, url, payload, lambda b: parse_embeddings(b, count=count))
+            return await self.upstream.post_json(
+                call, url, payload=payload, parse=lambda b: parse_embeddings(b, count=count)
+            )
 
         batch_size = info.max_client_batch_size or DEFAULT_BATCH_SIZE
-        vectors = await _within(call, embed_in_batches(send, texts, batch_size=batch_size))
-        return EmbeddingResult(embeddings=vectors, usage=await self._prompt_usage(endpoint, info, texts))
+        vectors = await within(call, embed_in_batches(send, texts, batch_size=batch_size))
+        return EmbeddingResult(embeddings=vectors, usage=await self._usage.prompt(endpoint, texts, info=info))
 
     # -- completion ---------------------------------------------------------------------------------
 
     async def generate(self, endpoint: Endpoint, request: GenerateRequest) -> Generation:
         task = endpoint.service_settings.get("task") or "text-generation"
         if task == "conversational":
-            return await self.chat(endpoint, _as_chat(request))
+            return await self.chat(endpoint, as_chat(request))
         target = self._target(endpoint)
-        call = self._call(endpoint, target, request.timeout)
+        call = call_for(endpoint, target, timeout=request.timeout)
         parameters = tgi_parameters(endpoint.task_settings, request.params)
         parse: Callable[[Any], UpstreamText] = parse_generation
         if task == "text2text-generation":
             parameters, parse = text2text_parameters(parameters), parse_text2text
-        answer = await self._generate_once(call, target.generate_url(), request.prompt, parameters, parse)
-        return await self._generation(endpoint, answer, prompts=[request.prompt], params=request.params)
+        answer = await self._generate_once(
+            call, target.generate_url(), prompt=request.prompt, parameters=parameters, parse=parse
+        )
+        return await self._usage.generation(endpoint, answer, prompts=[request.prompt], params=request.params)
 
     async def _generate_once(
-        self,
-        call: Call,
-        url: str,
-        prompt: str,
-        parameters: dict[str, Any],
-        parse: Callable[[Any], UpstreamText],
+        self, call: Call, url: str, *, prompt: str, parameters: dict[str, Any], parse: Callable[[Any], UpstreamText]
     ) -> UpstreamText:
         """One generation; parameters a transformers backend says it does not use are dropped once."""
         try:
-            return await self.upstream.post_json(call, url, generate_payload(prompt, parameters), parse)
+            return await self.upstream.post_json(call, url, payload=generate_payload(prompt, parameters), parse=parse)
         except UpstreamBadRequestError as exc:
             unused = unused_model_kwargs(exc.reason)
             if not unused:
                 raise
         kept = {k: v for k, v in parameters.items() if k not in unused}
-        return await self.upstream.post_json(call, url, generate_payload(prompt, kept), parse)
+        return await self.upstream.post_json(call, url, payload=generate_payload(prompt, kept), parse=parse)
 
     async def generate_stream(self, endpoint: Endpoint, request: GenerateRequest) -> AsyncIterator[GenerationDelta]:
         task = endpoint.service_settings.get("task") or "text-generation"
         if task == "conversational":
-            async for delta in self.chat_stream(endpoint, _as_chat(request)):
+            async for delta in self.chat_stream(endpoint, as_chat(request)):
                 yield delta
             return
         if task == "text2text-generation":
@@ -223,13 +222,15 @@ class HuggingFaceService(Service):
 
     async def _tgi_stream(self, endpoint: Endpoint, request: GenerateRequest) -> AsyncIterator[GenerationDelta]:
         target = self._target(endpoint)
-        call = self._call(endpoint, target, request.timeout)
+        call = call_for(endpoint, target, timeout=request.timeout)
         payload = generate_payload(request.prompt, tgi_parameters(endpoint.task_settings, request.params), stream=True)
-        async for delta in self.upstream.stream_events(call, target.generate_url(), payload, parse_stream_event):
+        async for delta in self.upstream.stream_events(
+            call, target.generate_url(), payload=payload, parse=parse_stream_event
+        ):
             if delta.finish_reason is None:
                 yield delta
                 continue
-            prompt = await self._count(endpoint, None, [request.prompt])
+            prompt = await self._usage.count(endpoint, [request.prompt])
             completion = delta.usage.completion_tokens if delta.usage else 0
             yield GenerationDelta(
                 text=delta.text,
@@ -242,19 +243,21 @@ class HuggingFaceService(Service):
 
     async def chat(self, endpoint: Endpoint, request: ChatRequest) -> Generation:
         target = self._target(endpoint)
-        call = self._call(endpoint, target, request.timeout)
-        payload = self._chat_payload(endpoint, target, request, stream=False)
-        answer = await self.upstream.post_json(call, target.chat_url(), payload, parse_chat)
+        call = call_for(endpoint, target, timeout=request.timeout)
+        payload = self._chat_payload(endpoint, request, target=target, stream=False)
+        answer = await self.upstream.post_json(call, target.chat_url(), payload=payload, parse=parse_chat)
         prompts = [m.content for m in request.messages]
-        return await self._generation(endpoint, answer, prompts=prompts, params=request.params)
+        return await self._usage.generation(endpoint, answer, prompts=prompts, params=request.params)
 
     async def chat_stream(self, endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
         target = self._target(endpoint)
-        call = self._call(endpoint, target, request.timeout)
-        payload = self._chat_payload(endpoint, target, request, stream=True)
+        call = call_for(endpoint, target, timeout=request.timeout)
+        payload = self._chat_payload(endpoint, request, target=target, stream=True)
         final: GenerationDelta | None = None
         usage: Usage | None = None
-        async for delta in self.upstream.stream_events(call, target.chat_url(), payload, parse_chat_chunk):
+        async for delta in self.upstream.stream_events(
+            call, target.chat_url(), payload=payload, parse=parse_chat_chunk
+        ):
             usage = delta.usage or usage
             if delta.finish_reason is not None:
                 final = delta  # held back: the usage chunk comes after it
@@ -264,7 +267,7 @@ class HuggingFaceService(Service):
             yield GenerationDelta(text=final.text, finish_reason=final.finish_reason, usage=usage)
 
     def _chat_payload(
-        self, endpoint: Endpoint, target: Target, request: ChatRequest, *, stream: bool
+        self, endpoint: Endpoint, request: ChatRequest, *, target: Target, stream: bool
     ) -> dict[str, Any]:
         return chat_payload(
             model=target.chat_model(),
@@ -278,14 +281,14 @@ class HuggingFaceService(Service):
 
     async def rerank(self, endpoint: Endpoint, request: RerankRequest) -> RerankResult:
         target = self._target(endpoint)
-        call = self._call(endpoint, target, request.timeout)
+        call = call_for(endpoint, target, timeout=request.timeout)
         spoken = target.rerank(request.query, request.documents)
-        scores = await self.upstream.post_json(call, spoken.url, spoken.payload, spoken.parse)
+        scores = await self.upstream.post_json(call, spoken.url, payload=spoken.payload, parse=spoken.parse)
         top_n = request.top_n or endpoint.task_settings.get("top_n")
         ranked = sorted(scores, key=lambda pair: pair[1], reverse=True)[:top_n]
         keep_text = request.return_documents
         hits = [RerankHit(index=i, score=s, text=request.documents[i] if keep_text else None) for i, s in ranked]
-        counted = await self._count(endpoint, None, [request.query, *request.documents])
+        counted = await self._usage.count(endpoint, [request.query, *request.documents])
         return RerankResult(hits=hits, usage=Usage(prompt_tokens=counted or 0))
 
     async def aclose(self) -> None:
@@ -294,116 +297,4 @@ class HuggingFaceService(Service):
     # -- shared -------------------------------------------------------------------------------------
 
     def _target(self, endpoint: Endpoint) -> Target:
-        return target_for(endpoint.service_settings, inference_url=self.context.settings.hf_inference_url)
-
-    def _call(self, endpoint: Endpoint, target: Target, timeout: float) -> Call:
-        limit = endpoint.service_settings.get("rate_limit") or {}
-        return Call(
-            inference_id=endpoint.inference_id,
-            api_key=endpoint.secrets.get("api_key", ""),
-            timeout=timeout,
-            target=target.target,
-            requests_per_minute=limit.get("requests_per_minute", DEFAULT_REQUESTS_PER_MINUTE),
-            model=target.target,
-            scale_up=target.scale_up,
-        )
-
-    def _plain_call(self, endpoint: Endpoint, timeout: float) -> Call:
-        """A call outside the endpoint's rate limit (Hub, endpoints API, ``/info``)."""
-        return Call(inference_id=endpoint.inference_id, api_key=endpoint.secrets.get("api_key", ""), timeout=timeout)
-
-    async def _server_info(self, target: ServerUrl, call: Call) -> ServerInfo:
-        """The server's ``/info``, asked once per url; an empty one when the server has none."""
-        url = target.info_url()
-        known = self._infos.get(url)
-        if known is not None:
-            return known
-        plain = Call(inference_id=call.inference_id, api_key=call.api_key, timeout=min(call.timeout, _INFO_TIMEOUT))
-        try:
-            response = await self.upstream.get_response(plain, url)
-        except UpstreamError:
-            return ServerInfo()  # not remembered: the server may come up later
-        info = ServerInfo()
-        if response.status == 200:
-            info = self.upstream.decode(plain, url, response.body, parse_info)
-        self._infos[url] = info
-        return info
-
-    async def _count(self, endpoint: Endpoint, info: ServerInfo | None, texts: Sequence[str]) -> int | None:
-        """Tokens in ``texts`` by the model's own tokenizer, or ``None`` when it is not available."""
-        settings = endpoint.service_settings
-        model = settings.get("model_id") or settings.get("served_model") or (info.model_id if info else None)
-        counter = await self._tokenizers.get(model)
-        return counter.count(texts) if counter is not None else None
-
-    async def _prompt_usage(self, endpoint: Endpoint, info: ServerInfo, texts: Sequence[str]) -> Usage:
-        return Usage(prompt_tokens=await self._count(endpoint, info, texts) or 0)
-
-    async def _generation(
-        self, endpoint: Endpoint, answer: UpstreamText, *, prompts: list[str], params: GenerationParams
-    ) -> Generation:
-        """The result, with tokens counted by the model's tokenizer where possible, else by the upstream."""
-        upstream = answer.usage or Usage()
-        prompt = await self._count(endpoint, None, prompts)
-        completion = upstream.completion_tokens or await self._count(endpoint, None, [answer.text]) or 0
-        usage = Usage(
-            prompt_tokens=prompt if prompt is not None else upstream.prompt_tokens,
-            completion_tokens=completion,
-        )
-        reason = answer.finish_reason
-        if params.max_new_tokens is not None and completion >= params.max_new_tokens:
-            reason = "length"
-        return Generation(text=answer.text, finish_reason=reason, usage=usage)
-
-
-def _as_chat(request: GenerateRequest) -> ChatRequest:
-    """A completion request for a model the hosted API offers only for chat."""
-    message = ChatMessage(role="user", content=request.prompt)
-    return ChatRequest(messages=(message,), params=request.params, timeout=request.timeout)
-
-
-async def _within(call: Call, work: Awaitable[list[list[float]]]) -> list[list[float]]:
-    """``work`` within the call's timeout, all batches and retries included."""
-    try:
-        async with asyncio.timeout(call.timeout):
-            return await work
-    except TimeoutError as exc:
-        raise failures.deadline_passed(inference_id=call.inference_id, timeout=call.timeout) from exc
-
-
-def _recorded_task(endpoint: Endpoint, task: str) -> dict[str, Any]:
-    given = endpoint.service_settings.get("task")
-    if given and given != task:
-        raise ValidationCallError(
-            f"[task] is [{given}] but the Hub says model [{endpoint.service_settings['model_id']}] serves "
-            f"[{task}]; for a hosted [model_id] leave [task] out: it is taken from the Hub",
-            param="service_settings.task",
-        )
-    return {"task": task}
-
-
-_SERVER_KINDS = {TaskType.TEXT_EMBEDDING: "embedding", TaskType.RERANK: "reranker"}
-
-
-def _check_server_kind(endpoint: Endpoint, info: ServerInfo) -> None:
-    """A TEI server's ``/info`` says which kind of model it serves; refuse a mismatch early."""
-    wanted = _SERVER_KINDS.get(endpoint.task_type)
-    if info.kind is None or wanted is None or info.kind == wanted:
-        return
-    raise ValidationCallError(
-        f"The server at [{endpoint.service_settings['url']}] serves a [{info.kind}] model "
-        f"([{info.model_id or 'unknown'}]), which cannot serve [{endpoint.task_type.value}]; register it "
-        "with the matching task type, or give the url of a server with a matching model",
-        param="service_settings.url",
-    )
-
-
-def _probe_failed(endpoint: Endpoint, target: Target, exc: HfGateError) -> str:
-    where = target.target
-    hint = ""
-    if endpoint.task_type is TaskType.COMPLETION and isinstance(target, ServerUrl) and exc.status == 400:
-        hint = (
-            " The server refused a text-generation request: it may not be a text-generation-inference "
-            "server, or its task may be [text2text-generation] (set [task])."
-        )
-    return f"The test [{endpoint.task_type.value}] call to [{where}] failed: {exc.reason}{hint}"
+        return target_of(endpoint, inference_url=self.context.settings.hf_inference_url)

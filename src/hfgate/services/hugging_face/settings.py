@@ -1,7 +1,8 @@
 """The settings the ``hugging_face`` service accepts, and how they must combine.
 
-An endpoint is reached either by ``url`` (a dedicated Inference Endpoint, or any TEI / TGI server)
-or by ``model_id`` (a model on the hosted Inference API) — exactly one of them.
+An endpoint is reached either by ``url`` (a dedicated Inference Endpoint, or any TEI / TGI server),
+by ``urls`` (several replicas of one such deployment, balanced) or by ``model_id`` (a model on the
+hosted Inference API) — exactly one of them.
 """
 
 from __future__ import annotations
@@ -26,6 +27,19 @@ SERVICE_SETTINGS: tuple[SettingSpec, ...] = (
         name="url",
         label="Endpoint URL",
         description="A dedicated Inference Endpoint, or a TEI / TGI server (give this or model_id).",
+    ),
+    SettingSpec(
+        name="urls",
+        kind="list[str]",
+        label="Endpoint URLs",
+        description="Several replicas of one TEI / TGI / Inference Endpoint deployment: requests go to the least "
+        "busy, a failing one is ejected for a while (give this, url or model_id).",
+    ),
+    SettingSpec(
+        name="fallback",
+        updatable=True,
+        label="Fallback endpoint",
+        description="Another inference endpoint of the same task type, used when all of this one's upstreams fail.",
     ),
     SettingSpec(
         name="model_id",
@@ -129,7 +143,9 @@ def settings_problems(task_type: TaskType, settings: Mapping[str, Any]) -> list[
         >>> settings_problems(TaskType.TEXT_EMBEDDING, {"url": "http://tei:8080", "model_id": "m"})[0][:44]
         '[service_settings] contains both [url] and ['
     """
-    url, model_id = settings.get("url"), settings.get("model_id")
+    url, model_id, urls = settings.get("url"), settings.get("model_id"), settings.get("urls")
+    if urls is not None:
+        return _urls_problems(urls, given_too=bool(url or model_id))
     if url and model_id:
         return [
             "[service_settings] contains both [url] and [model_id]; give [url] for a dedicated Inference "
@@ -147,6 +163,19 @@ def _url_problems(url: str) -> list[str]:
     if not url.startswith(("http://", "https://")):
         return [f"[service_settings] Invalid url [{url}]: it must start with http:// or https://"]
     return []
+
+
+def _urls_problems(urls: list[str], *, given_too: bool) -> list[str]:
+    if given_too:
+        return [
+            "[service_settings] contains [urls] and also [url] or [model_id]; give the servers either as "
+            "[urls] (several replicas) or as one [url], and leave [model_id] out"
+        ]
+    if not urls:
+        return ["[service_settings] [urls] is empty; list at least one http:// or https:// url"]
+    if len(set(urls)) != len(urls):
+        return ["[service_settings] [urls] lists the same url twice; list each replica once"]
+    return [problem.replace("url [", "url in [urls] [") for url in urls for problem in _url_problems(url)]
 
 
 def _model_problems(model_id: str, settings: Mapping[str, Any]) -> list[str]:

@@ -10,14 +10,19 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
 
-from hfgate.errors import UpstreamError, UpstreamRateLimitError
+from hfgate.errors import UpstreamError
 from hfgate.fleet.limits import Limiter, RateLimitRefusedError
+from hfgate.telemetry.metrics import RETRIES
 from hfgate.upstream.http import failures
+from hfgate.upstream.http.attempt_metrics import count_admission, timed_attempt
+from hfgate.upstream.http.balancer import Balancers
+from hfgate.upstream.http.call import Call as Call
+from hfgate.upstream.http.failover import EJECTING, Failover
 from hfgate.upstream.http.ratelimit import RateLimiters, group_key
 from hfgate.upstream.http.retry import RetryPolicy, loading_time
 from hfgate.upstream.http.transport import (
@@ -35,39 +40,6 @@ from hfgate.upstream.wire.sse import sse_data
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Call:
-    """Who is calling, and within which limits.
-
-    Args:
-        inference_id: the endpoint, named in every error.
-        api_key: sent as ``Authorization: Bearer``.
-        timeout: seconds for the whole call, waits and retries included.
-        target: the rate-limit group's upstream (url or model id); empty means not rate limited.
-        requests_per_minute: the group's rate.
-        model: what is loading, for the "still loading" error.
-        scale_up: ask a scaled-to-zero Inference Endpoint to hold the request (``X-Scale-Up-Timeout``).
-        extra_headers: further headers (``X-HF-Bill-To``…).
-    """
-
-    inference_id: str
-    api_key: str
-    timeout: float
-    target: str = ""
-    requests_per_minute: float = 3000.0
-    model: str = ""
-    scale_up: bool = False
-    extra_headers: Mapping[str, str] = field(default_factory=dict)
-
-    def headers(self, remaining: float, *, accept: str = "application/json") -> dict[str, str]:
-        headers = {"Content-Type": "application/json", "Accept": accept, **self.extra_headers}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        if self.scale_up:
-            headers["X-Scale-Up-Timeout"] = str(max(1, int(remaining)))
-        return headers
-
-
 class UpstreamClient:
     """Sends JSON to Hugging Face-style servers, dependably.
 
@@ -79,7 +51,7 @@ class UpstreamClient:
     Example:
         >>> client = UpstreamClient()
         >>> call = Call(inference_id="e5", api_key="hf_x", timeout=30, target="http://tei:8080")
-        >>> # vectors = await client.post_json(call, "http://tei:8080", {"inputs": ["hi"]})
+        >>> # vectors = await client.post_json(call, "http://tei:8080", payload={"inputs": ["hi"]}, parse=...)
     """
 
     def __init__(
@@ -88,12 +60,14 @@ class UpstreamClient:
         transport: Transport | None = None,
         retry: RetryPolicy | None = None,
         limiters: Limiter | None = None,
+        balancers: Balancers | None = None,
     ) -> None:
         self.transport: Transport = transport or AiohttpTransport()
         self.retry = retry or RetryPolicy()
         self.limiters: Limiter = limiters or RateLimiters()
+        self.balancers = balancers or Balancers()
 
-    async def post_json(self, call: Call, url: str, payload: Any, parse: Callable[[Any], T]) -> T:
+    async def post_json(self, call: Call, url: str, *, payload: Any, parse: Callable[[Any], T]) -> T:
         """POST ``payload`` as JSON; the answer's JSON read by ``parse``.
 
         Raises:
@@ -101,16 +75,16 @@ class UpstreamClient:
                 :class:`WireFormatError`); the subclass and reason say how.
         """
         response = await self._send(call, "POST", url=url, body=orjson.dumps(payload))
-        return self.decode(call, url, response.body, parse)
+        return self.decode(call, url, body=response.body, parse=parse)
 
-    async def get_json(self, call: Call, url: str, parse: Callable[[Any], T]) -> T:
+    async def get_json(self, call: Call, url: str, *, parse: Callable[[Any], T]) -> T:
         """GET ``url``; the answer's JSON read by ``parse``.
 
         Raises:
             UpstreamError: the call failed.
         """
         response = await self._send(call, "GET", url=url, body=None)
-        return self.decode(call, url, response.body, parse)
+        return self.decode(call, url, body=response.body, parse=parse)
 
     async def get_response(self, call: Call, url: str) -> HttpResponse:
         """GET ``url`` with limits and retries but without raising on error statuses 404 and 403/401.
@@ -120,7 +94,7 @@ class UpstreamClient:
         """
         return await self._send(call, "GET", url=url, body=None, accept_statuses=frozenset({401, 403, 404}))
 
-    async def stream_events(self, call: Call, url: str, payload: Any, parse: Callable[[Any], T]) -> AsyncIterator[T]:
+    async def stream_events(self, call: Call, url: str, *, payload: Any, parse: Callable[[Any], T]) -> AsyncIterator[T]:
         """POST ``payload`` and yield each server-sent event read by ``parse``; ``[DONE]`` ends the stream.
 
         Retries happen only before the first byte of the answer. An error event
@@ -135,11 +109,11 @@ class UpstreamClient:
                 async for data in sse_data(response.lines()):
                     if data.strip() == "[DONE]":
                         return
-                    yield self.decode(call, url, data.encode(), parse)
+                    yield self.decode(call, url, body=data.encode(), parse=parse)
             except TransportError as exc:
                 raise failures.transport_error(exc, inference_id=call.inference_id, timeout=call.timeout) from exc
 
-    def decode(self, call: Call, url: str, body: bytes, parse: Callable[[Any], T]) -> T:
+    def decode(self, call: Call, url: str, *, body: bytes, parse: Callable[[Any], T]) -> T:
         """``body`` as JSON, read by ``parse``.
 
         Raises:
@@ -171,14 +145,36 @@ class UpstreamClient:
         body: bytes | None,
         accept_statuses: frozenset[int] = frozenset(),
     ) -> HttpResponse:
+        if not call.upstreams:
+            return await self._send_one(call, method, url=url, body=body, accept_statuses=accept_statuses)
+        attempts = Failover(self.balancers.group(call.upstreams), call, url=url)
+        while True:
+            upstream, one, moved = attempts.next()
+            with attempts.lease(upstream):
+                try:
+                    return await self._send_one(one, method, url=moved, body=body, accept_statuses=accept_statuses)
+                except EJECTING as exc:
+                    attempts.failed(upstream, exc)
+
+    async def _send_one(
+        self,
+        call: Call,
+        method: str,
+        *,
+        url: str,
+        body: bytes | None,
+        accept_statuses: frozenset[int],
+    ) -> HttpResponse:
         deadline = time.monotonic() + call.timeout
         retries = 0
         while True:
             remaining = await self._admit(call, deadline)
             try:
-                response = await self.transport.request(
-                    method, url, headers=call.headers(remaining), body=body, timeout=remaining
-                )
+                with timed_attempt(call) as attempt:
+                    response = await self.transport.request(
+                        method, url, headers=call.headers(remaining), body=body, timeout=remaining
+                    )
+                    attempt.status = response.status
             except TransportError as exc:
                 delay = self._transport_retry(exc, call, retries=retries)
             else:
@@ -193,20 +189,44 @@ class UpstreamClient:
     async def _open_stream(
         self, call: Call, url: str, *, body: bytes, deadline: float
     ) -> AsyncIterator[StreamingResponse]:
+        if not call.upstreams:
+            async with self._open_one_stream(call, url, body=body, deadline=deadline) as response:
+                yield response
+            return
+        attempts = Failover(self.balancers.group(call.upstreams), call, url=url)
+        while True:
+            upstream, one, moved = attempts.next()
+            with attempts.lease(upstream):
+                async with AsyncExitStack() as stack:
+                    opening = self._open_one_stream(one, moved, body=body, deadline=deadline)
+                    try:
+                        response = await stack.enter_async_context(opening)
+                    except EJECTING as exc:
+                        attempts.failed(upstream, exc)
+                        continue
+                    yield response
+                    return
+
+    @asynccontextmanager
+    async def _open_one_stream(
+        self, call: Call, url: str, *, body: bytes, deadline: float
+    ) -> AsyncIterator[StreamingResponse]:
         retries = 0
         while True:
             remaining = await self._admit(call, deadline)
             async with AsyncExitStack() as stack:
                 try:
-                    response = await stack.enter_async_context(
-                        self.transport.stream(
-                            "POST",
-                            url,
-                            headers=call.headers(remaining, accept="text/event-stream"),
-                            body=body,
-                            timeout=remaining,
+                    with timed_attempt(call) as attempt:
+                        response = await stack.enter_async_context(
+                            self.transport.stream(
+                                "POST",
+                                url,
+                                headers=call.headers(remaining, accept="text/event-stream"),
+                                body=body,
+                                timeout=remaining,
+                            )
                         )
-                    )
+                        attempt.status = response.status
                     error_body = await response.read() if response.status >= 400 else b""
                 except TransportError as exc:
                     delay = self._transport_retry(exc, call, retries=retries)
@@ -222,11 +242,12 @@ class UpstreamClient:
     async def _admit(self, call: Call, deadline: float) -> float:
         """Wait for a rate-limit slot; the time left for the attempt."""
         if call.target:
-            key = group_key(call.target, call.api_key)
+            rate, key = call.requests_per_minute, group_key(call.target, call.api_key)
             try:
-                await self.limiters.acquire(key, requests_per_minute=call.requests_per_minute, deadline=deadline)
+                waited = await self.limiters.acquire(key, requests_per_minute=rate, deadline=deadline)
             except RateLimitRefusedError as exc:
-                raise _refused(call, exc, max_waiting=self.limiters.max_waiting) from exc
+                raise failures.rate_limit_refused(call, exc, max_waiting=self.limiters.max_waiting) from exc
+            count_admission(call, waited)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise failures.transport_error(
@@ -237,15 +258,19 @@ class UpstreamClient:
         return remaining
 
     def _transport_retry(self, exc: TransportError, call: Call, *, retries: int) -> _Delay:
-        if isinstance(exc, TimedOutError | HostNotFoundError) or not self.retry.may_retry(retries):
+        final = isinstance(exc, TimedOutError | HostNotFoundError) or not self.retry.may_retry(retries)
+        if final or not call.retry:
             raise failures.transport_error(exc, inference_id=call.inference_id, timeout=call.timeout) from exc
         error = failures.transport_error(exc, inference_id=call.inference_id, timeout=call.timeout)
+        RETRIES(call.inference_id, "connection").inc()
         return _Delay(self.retry.backoff(retries), error, counts=True)
 
     def _status_retry(
         self, call: Call, status: int, *, body: bytes, headers: Mapping[str, str], retries: int
     ) -> _Delay:
         error = failures.status_error(inference_id=call.inference_id, status=status, body=body, headers=headers)
+        if not call.retry:
+            raise error
         loading = loading_time(status, body)
         if loading is not None:
             timeout_error = failures.still_loading(
@@ -255,6 +280,7 @@ class UpstreamClient:
         wait = self.retry.wait_after(status, retry=retries, headers=headers)
         if wait is None:
             raise error
+        RETRIES(call.inference_id, str(status)).inc()
         return _Delay(wait, error, counts=True)
 
     async def _pause(self, call: Call, delay: _Delay, *, deadline: float) -> int:
@@ -271,15 +297,3 @@ class _Delay:
     error: UpstreamError
     counts: bool
     on_deadline: UpstreamError | None = None
-
-
-def _refused(call: Call, exc: RateLimitRefusedError, *, max_waiting: int) -> UpstreamRateLimitError:
-    limit = f"[{call.requests_per_minute:g}] requests per minute"
-    if exc.why == "queue_full":
-        detail = f"[{max_waiting}] requests are already waiting for this upstream"
-    else:
-        detail = f"the next free slot is in [{exc.wait:.1f}s], after the request's timeout [{call.timeout:g}s]"
-    return UpstreamRateLimitError(
-        f"Rate limit of {limit} reached for inference entity id [{call.inference_id}]: {detail}. Retry "
-        "later, or raise [service_settings.rate_limit.requests_per_minute] if the upstream allows it."
-    )

@@ -23,6 +23,9 @@ from hfgate.errors import (
     UpstreamTimeoutError,
     UpstreamUnreachableError,
 )
+from hfgate.fleet.limits import RateLimitRefusedError
+from hfgate.telemetry.metrics import RATE_LIMIT_REJECTIONS
+from hfgate.upstream.http.call import Call
 from hfgate.upstream.http.transport import ConnectFailedError, HostNotFoundError, TimedOutError, TransportError
 
 _MAX_MESSAGE = 500
@@ -177,3 +180,17 @@ def _received(kind: str, inference_id: str, *, status: int, message: str) -> str
 def _host(url: str) -> str:
     rest = url.split("://", 1)[-1]
     return rest.split("/", 1)[0]
+
+
+def rate_limit_refused(call: Call, exc: RateLimitRefusedError, *, max_waiting: int) -> UpstreamRateLimitError:
+    """The 429 of a request the rate limiter would not admit (queue full, or the slot after its deadline)."""
+    RATE_LIMIT_REJECTIONS(call.inference_id, exc.why).inc()
+    limit = f"[{call.requests_per_minute:g}] requests per minute"
+    if exc.why == "queue_full":
+        detail = f"[{max_waiting}] requests are already waiting for this upstream"
+    else:
+        detail = f"the next free slot is in [{exc.wait:.1f}s], after the request's timeout [{call.timeout:g}s]"
+    return UpstreamRateLimitError(
+        f"Rate limit of {limit} reached for inference entity id [{call.inference_id}]: {detail}. Retry "
+        "later, or raise [service_settings.rate_limit.requests_per_minute] if the upstream allows it."
+    )

@@ -55,8 +55,8 @@ class TokenBucket:
         """Change the rate (an endpoint's settings were updated); takes effect from the next slot."""
         self.interval = 60.0 / requests_per_minute
 
-    async def acquire(self, *, deadline: float) -> None:
-        """Wait for this request's slot.
+    async def acquire(self, *, deadline: float) -> float:
+        """Wait for this request's slot; the seconds waited (0.0 when the slot was free).
 
         Raises:
             RateLimitRefusedError: the queue is full, or the slot comes after ``deadline``.
@@ -70,13 +70,14 @@ class TokenBucket:
                 raise RateLimitRefusedError("deadline", wait=slot - now)
         self._next_slot = slot + self.interval
         if slot <= now:
-            return
+            return 0.0
         # A cancelled waiter's slot stays used: the limiter errs on the side of sending fewer requests.
         self.waiting += 1
         try:
             await self._sleep(slot - now)
         finally:
             self.waiting -= 1
+        return slot - now
 
 
 class RateLimiters:
@@ -105,22 +106,21 @@ class RateLimiters:
         self._sleep = sleep
         self._buckets: dict[str, TokenBucket] = {}
 
-    async def acquire(self, key: str, *, requests_per_minute: float, deadline: float) -> None:
-        """Wait for ``key``'s next slot (the :class:`~hfgate.fleet.limits.Limiter` contract).
+    async def acquire(self, key: str, *, requests_per_minute: float, deadline: float) -> float:
+        """Wait for ``key``'s next slot; the seconds waited (the :class:`~hfgate.fleet.limits.Limiter` contract).
 
         Raises:
             RateLimitRefusedError: the queue is full, or the slot comes after ``deadline``.
         """
         bucket = self._bucket(key, requests_per_minute * self.share)
-        started = self._clock()
         try:
-            await bucket.acquire(deadline=deadline)
+            waited = await bucket.acquire(deadline=deadline)
         except RateLimitRefusedError as exc:
             self.events.refused(key, exc.why)
             raise
-        waited = self._clock() - started
         if waited > 0:
             self.events.waited(key, waited)
+        return waited
 
     def bucket(self, *, target: str, api_key: str, requests_per_minute: float) -> TokenBucket:
         """The (target, api key) group's bucket, at ``requests_per_minute`` (times ``share``)."""

@@ -51,7 +51,7 @@ async def find_endpoint(client: UpstreamClient, call: Call, *, base: str, namesp
             f"Inference Endpoints API at [{base}]. Give the user or organization that owns the endpoint (the "
             "first part of the endpoint's address on its page).",
         )
-    items = client.decode(call, listing, response.body, parse_endpoints)
+    items = client.decode(call, listing, body=response.body, parse=parse_endpoints)
     return _matching(items, namespace=namespace, url=url)
 
 

@@ -77,7 +77,7 @@ async def fetch_model_info(client: UpstreamClient, call: Call, *, hub_url: str, 
             status=response.status,
             fix="a valid token with read access; a gated model also needs its terms accepted on its page.",
         )
-    return client.decode(call, url, response.body, lambda body: parse_model_info(body, model_id))
+    return client.decode(call, url, body=response.body, parse=lambda body: parse_model_info(body, model_id))
 
 
 def parse_model_info(body: Any, model_id: str) -> ModelInfo:

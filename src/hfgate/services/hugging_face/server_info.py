@@ -1,0 +1,35 @@
+"""``GET /info`` of the servers the ``hugging_face`` service calls, asked once per url."""
+
+from __future__ import annotations
+
+from hfgate.errors import UpstreamError
+from hfgate.upstream.http.client import Call, UpstreamClient
+from hfgate.upstream.target import ServerUrl
+from hfgate.upstream.wire.info import ServerInfo, parse_info
+
+INFO_TIMEOUT = 5.0
+
+
+class ServerInfos:
+    """What each server says of itself, remembered once it answered."""
+
+    def __init__(self, upstream: UpstreamClient) -> None:
+        self._upstream = upstream
+        self._known: dict[str, ServerInfo] = {}
+
+    async def get(self, target: ServerUrl, call: Call) -> ServerInfo:
+        """The server's ``/info``; an empty one when the server has none (not remembered: it may come up)."""
+        url = target.info_url()
+        known = self._known.get(url)
+        if known is not None:
+            return known
+        plain = Call(inference_id=call.inference_id, api_key=call.api_key, timeout=min(call.timeout, INFO_TIMEOUT))
+        try:
+            response = await self._upstream.get_response(plain, url)
+        except UpstreamError:
+            return ServerInfo()
+        info = ServerInfo()
+        if response.status == 200:
+            info = self._upstream.decode(plain, url, body=response.body, parse=parse_info)
+        self._known[url] = info
+        return info

@@ -1,0 +1,97 @@
+"""Every Prometheus metric hfgate exports, bound once at import.
+
+All names start ``hfgate_``. Labels are few and bounded: ``face`` (elasticsearch, openai, hf, other),
+``endpoint`` (an inference id, empty for management routes), ``task_type``, ``status`` (the HTTP
+status), ``upstream`` (a configured url or model id), ``model`` (a local model). When
+``PROMETHEUS_MULTIPROC_DIR`` is set (``hfgate serve --workers N``), prometheus-client keeps the values
+in memory-mapped files there and ``/metrics`` sums every worker's.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+from hfgate.telemetry.bound import Bound
+
+_SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+_LOAD_SECONDS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+_BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+
+REQUESTS = Bound(
+    Counter(
+        "hfgate_requests",
+        "HTTP requests answered, by face, endpoint, task type and status.",
+        ["face", "endpoint", "task_type", "status"],
+    )
+)
+REQUEST_SECONDS = Bound(
+    Histogram(
+        "hfgate_request_duration_seconds",
+        "Whole request, first byte in to last byte out (streams included).",
+        ["face", "endpoint", "task_type"],
+        buckets=_SECONDS,
+    )
+)
+UPSTREAM_SECONDS = Bound(
+    Histogram(
+        "hfgate_upstream_request_duration_seconds",
+        "One upstream attempt, sent to answer headers; outcome is the status or the failure kind.",
+        ["endpoint", "upstream", "outcome"],
+        buckets=_SECONDS,
+    )
+)
+QUEUE_WAIT_SECONDS = Bound(
+    Histogram(
+        "hfgate_queue_wait_seconds",
+        "Time waited before work started: queue=rate_limit (upstream slot) or queue=local (batch).",
+        ["queue", "name"],
+        buckets=_SECONDS,
+    )
+)
+FIRST_TOKEN_SECONDS = Bound(
+    Histogram(
+        "hfgate_time_to_first_token_seconds",
+        "Streamed generation: request start to the first generated text.",
+        ["endpoint"],
+        buckets=_SECONDS,
+    )
+)
+TOKENS = Bound(
+    Counter("hfgate_tokens", "Tokens in (prompt) and out (completion), by endpoint.", ["endpoint", "direction"])
+)
+RETRIES = Bound(
+    Counter("hfgate_upstream_retries", "Upstream attempts repeated, by endpoint and reason.", ["endpoint", "reason"])
+)
+RATE_LIMIT_WAITS = Bound(
+    Counter("hfgate_rate_limit_waits", "Requests that waited for an upstream rate-limit slot.", ["endpoint"])
+)
+RATE_LIMIT_REJECTIONS = Bound(
+    Counter(
+        "hfgate_rate_limit_rejections",
+        "Requests refused by the rate limiter (queue_full or deadline).",
+        ["endpoint", "why"],
+    )
+)
+EJECTIONS = Bound(
+    Counter(
+        "hfgate_upstream_ejections",
+        "Upstreams of a several-url endpoint taken out of rotation, by reason.",
+        ["endpoint", "upstream", "reason"],
+    )
+)
+FALLBACKS = Bound(
+    Counter(
+        "hfgate_fallbacks",
+        "Requests served by an endpoint's fallback after its own upstreams failed.",
+        ["endpoint", "fallback"],
+    )
+)
+LOCAL_BATCH_SIZE = Bound(
+    Histogram("hfgate_local_batch_size", "Texts per local forward pass.", ["model"], buckets=_BATCH_SIZES)
+)
+LOCAL_QUEUE_DEPTH = Bound(
+    Gauge("hfgate_local_queue_depth", "Texts waiting for a local model.", ["model"], multiprocess_mode="livesum")
+)
+MODEL_LOAD_SECONDS = Bound(
+    Histogram("hfgate_model_load_seconds", "Time to load a local model.", ["model"], buckets=_LOAD_SECONDS)
+)

@@ -1,0 +1,54 @@
+"""The labels of the request being served, filled in as it goes, read when it ends.
+
+The access middleware opens a :class:`RequestScope` with the face; the orchestrator names the endpoint
+and task type once it has looked them up. A context variable carries it, so no layer passes it on.
+"""
+
+from __future__ import annotations
+
+import time
+from contextvars import ContextVar
+
+FACES = (("/v1/", "openai"), ("/hf/", "hf"), ("/_inference", "elasticsearch"))
+
+
+class RequestScope:
+    """One request's metric labels and start time."""
+
+    __slots__ = ("endpoint", "face", "started", "task_type")
+
+    def __init__(self, face: str) -> None:
+        self.face = face
+        self.endpoint = ""
+        self.task_type = ""
+        self.started = time.perf_counter()
+
+
+CURRENT: ContextVar[RequestScope | None] = ContextVar("hfgate_request_scope", default=None)
+
+
+def face_of(path: str) -> str:
+    """The API face a path belongs to.
+
+    Example:
+        >>> face_of("/v1/embeddings"), face_of("/_inference/text_embedding/e5"), face_of("/health")
+        ('openai', 'elasticsearch', 'other')
+    """
+    for prefix, face in FACES:
+        if path.startswith(prefix):
+            return face
+    return "other"
+
+
+def name_endpoint(endpoint: str, task_type: str) -> None:
+    """Record which endpoint the current request runs on (nothing outside a request)."""
+    scope = CURRENT.get()
+    if scope is not None:
+        scope.endpoint = endpoint
+        scope.task_type = task_type
+
+
+def request_started() -> float | None:
+    """``perf_counter`` at the start of the current request, if there is one."""
+    scope = CURRENT.get()
+    return scope.started if scope is not None else None
