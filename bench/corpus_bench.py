@@ -155,7 +155,8 @@ def main() -> None:
             totals[name][1] += chunks
         print(f"slice {index + 1}/{args.slices} done; load {load()}", flush=True)
     if args.ray_texts:
-        seconds, chunks = run_ray(rows[: args.ray_texts], settings=settings, work=work, workers=args.ray_workers)
+        ray_rows = corpus(args.ray_texts)
+        seconds, chunks = run_ray(ray_rows, settings=settings, work=work, workers=args.ray_workers)
         totals[f"hfgate embed-corpus on Ray (local, {args.ray_workers} workers, first {args.ray_texts} texts)"] = [
             seconds,
             chunks,

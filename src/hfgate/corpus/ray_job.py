@@ -147,7 +147,7 @@ def _one_file(
         fn_constructor_args=(settings.model_dump(mode="json", exclude_none=True), spec),
         fn_constructor_kwargs=actor_args,
         batch_size=max(spec.batch_texts * spec.concurrency, 1),
-        concurrency=workers,
+        compute=ray.data.ActorPoolStrategy(size=workers),
         num_cpus=cpus_per_worker(ray, workers),
     )
     embedded.write_parquet(str(staging / "vectors"))
