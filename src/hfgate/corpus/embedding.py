@@ -1,0 +1,75 @@
+"""Embedding a part's rows through the endpoint, exactly as ``"chunked": true`` does.
+
+Rows go to :meth:`Orchestrator.embed_chunked` in batches, several batches in flight so that a local
+model's dynamic batching stays full and a remote endpoint's rate limit is the only brake. A batch
+refused for its content (a 4xx) is retried row by row, so the one bad row is rejected with the
+service's reason and the others are embedded; any other failure stops the job, which can resume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from hfgate.corpus.rows import Reject, Row
+from hfgate.corpus.writer import ChunkRow
+from hfgate.errors import HfGateError
+from hfgate.orchestrator import Orchestrator
+from hfgate.registry.endpoint import Endpoint
+from hfgate.tasks import EmbedRequest
+
+
+@dataclass(slots=True)
+class Embedded:
+    """What embedding some rows gave: their chunks, the rows refused, and the tokens read."""
+
+    chunks: list[ChunkRow]
+    rejects: list[Reject]
+    tokens: int = 0
+
+
+class PartEmbedder:
+    """Embeds rows through one endpoint with bounded concurrency."""
+
+    def __init__(self, orchestrator: Orchestrator, endpoint: Endpoint, *, batch_texts: int, concurrency: int) -> None:
+        self._orchestrator = orchestrator
+        self.endpoint = endpoint
+        self._batch_texts = batch_texts
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def embed(self, rows: Sequence[Row], *, source: str) -> Embedded:
+        """Every chunk of every row, in the rows' order."""
+        batches = [rows[i : i + self._batch_texts] for i in range(0, len(rows), self._batch_texts)]
+        done = await asyncio.gather(*(self._batch(batch, source=source) for batch in batches))
+        return Embedded(
+            chunks=[c for d in done for c in d.chunks],
+            rejects=[r for d in done for r in d.rejects],
+            tokens=sum(d.tokens for d in done),
+        )
+
+    async def _batch(self, rows: Sequence[Row], *, source: str) -> Embedded:
+        async with self._slots:
+            try:
+                return await self._call(rows)
+            except HfGateError as exc:
+                if exc.status >= 500 or exc.status in (401, 403, 408, 429):
+                    raise
+                if len(rows) == 1:
+                    return Embedded([], [Reject(id=rows[0].id, source=source, reason=exc.reason)])
+        singles = await asyncio.gather(*(self._batch([row], source=source) for row in rows))
+        return Embedded(
+            [c for s in singles for c in s.chunks],
+            [r for s in singles for r in s.rejects],
+            sum(s.tokens for s in singles),
+        )
+
+    async def _call(self, rows: Sequence[Row]) -> Embedded:
+        request = EmbedRequest(texts=tuple(row.text for row in rows), timeout=300.0)
+        result = await self._orchestrator.embed_chunked(self.endpoint, request)
+        chunks = [
+            ChunkRow(id=row.id, chunk=n, start_offset=c.start, end_offset=c.end, text=c.text, embedding=c.embedding)
+            for row, pieces in zip(rows, result.inputs, strict=True)
+            for n, c in enumerate(pieces)
+        ]
+        return Embedded(chunks, [], result.usage.prompt_tokens)
