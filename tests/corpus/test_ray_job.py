@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,6 +54,8 @@ def test_ray_gives_the_rows_and_vectors_of_the_single_process_job(
         inputs / "a.jsonl", [{"id": f"a{i}", "text": t} for i, t in enumerate(TEXTS)] + [{"id": "bad", "text": 1}]
     )
     write_jsonl(inputs / "b.jsonl", [{"id": f"b{i}", "text": t} for i, t in enumerate(reversed(TEXTS))])
+    with (inputs / "c.csv").open("w", newline="") as sink:
+        csv.writer(sink).writerows([["id", "text"], ["007", TEXTS[1]], ["008", TEXTS[2]]])
     local = JobSpec(inputs=inputs, endpoint=endpoint, output=tmp_path / "local")
     asyncio.run(embed_corpus(local, settings=corpus_settings, reporter=JsonReporter(), context=shared_context))
 
@@ -71,7 +74,7 @@ def test_ray_gives_the_rows_and_vectors_of_the_single_process_job(
     assert [(r.id, r.reason) for r in report.rejects] == [("bad", "the text field [text] is not a string (int)")]
 
     again = run_on_ray(on_ray, settings=corpus_settings, address="local", workers=1, reporter=JsonReporter())
-    assert (again.parts_written, again.parts_skipped) == (0, 2)
+    assert (again.parts_written, again.parts_skipped) == (0, 3)
 
 
 def test_each_ray_worker_takes_its_share_of_a_remote_rate_limit() -> None:

@@ -87,7 +87,7 @@ def _row_count(path: Path) -> int:
 def _rows(path: Path) -> list[Any]:
     kind = _kind(path)
     if kind == "jsonl":
-        return [_json_line(line) for line in path.read_bytes().splitlines() if line.strip()]
+        return [parse_json_line(line) for line in path.read_bytes().splitlines() if line.strip()]
     if kind == "csv":
         # Every CSV field is text, as written: an id such as 007 stays 007.
         with path.open(newline="", encoding="utf-8") as source:
@@ -98,7 +98,8 @@ def _rows(path: Path) -> list[Any]:
     return rows
 
 
-def _json_line(line: bytes) -> Any:
+def parse_json_line(line: bytes | str) -> Any:
+    """One JSONL line as a value, or a :class:`BadRecord` saying why it is not JSON."""
     try:
         return orjson.loads(line)
     except orjson.JSONDecodeError as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from hfgate.corpus.manifest import Manifest
 from hfgate.corpus.progress import JsonReporter, Reporter, Totals
 from hfgate.corpus.rows import Reject, Row, check_row
 from hfgate.corpus.spec import JobSpec, fingerprint
-from hfgate.corpus.writer import ChunkRow, part_file, write_part, write_rejects
+from hfgate.corpus.writer import ChunkRow, part_file, read_rejects, rejects_file, write_part, write_rejects
 from hfgate.errors import BadRequestError
 from hfgate.registry.endpoint import Endpoint
 from hfgate.runtime import Runtime
@@ -81,7 +80,7 @@ async def _run(spec: JobSpec, *, endpoint: Endpoint, embedder: PartEmbedder, rep
     for part in pending:
         await _one_part(part, spec=spec, embedder=embedder, manifest=manifest, report=report)
         reporter.advance(part.stop - part.start, report.totals)
-    report.rejects = _all_rejects(spec.output, parts, file_rejects)
+    report.rejects = file_rejects + read_rejects(spec.output)
     write_rejects(spec.output / REJECTS, report.rejects)
     reporter.finish(report.totals)
     return report
@@ -100,7 +99,7 @@ async def _one_part(
     write_part(
         part_file(spec.output, part.key), embedded.chunks, dimensions=dimensions_of(embedder.endpoint, embedded.chunks)
     )
-    write_rejects(_part_rejects(spec.output, part), rejects)
+    write_rejects(rejects_file(spec.output, part.key), rejects)
     counts = {"rows": part.stop - part.start, "chunks": len(embedded.chunks), "rejects": len(rejects)}
     manifest.record(part.key, counts)
     report.parts_written += 1
@@ -112,17 +111,3 @@ def dimensions_of(endpoint: Endpoint, chunks: list[ChunkRow]) -> int:
     """The vectors' size: recorded at create, else that of the vectors themselves."""
     recorded = endpoint.service_settings.get("dimensions")
     return int(recorded) if recorded else (len(chunks[0].embedding) if chunks else 0)
-
-
-def _part_rejects(output: Path, part: Part) -> Path:
-    return part_file(output, part.key).parent.parent / "rejects" / (part_file(output, part.key).stem + ".jsonl")
-
-
-def _all_rejects(output: Path, parts: list[Part], file_rejects: list[Reject]) -> list[Reject]:
-    """Every reject of every part, this run's and earlier runs', in input order."""
-    found = list(file_rejects)
-    for part in parts:
-        path = _part_rejects(output, part)
-        if path.exists():
-            found += [Reject(**json.loads(line)) for line in path.read_text().splitlines() if line]
-    return found

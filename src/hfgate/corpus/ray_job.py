@@ -17,21 +17,20 @@ import asyncio
 import json
 import shutil
 import uuid
+from csv import reader as csv_reader
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from hfgate.config import Settings
 from hfgate.corpus.embedding import PartEmbedder
-from hfgate.corpus.inputs import SUFFIXES, input_files
+from hfgate.corpus.inputs import SUFFIXES, input_files, parse_json_line
 from hfgate.corpus.job import REJECTS, JobReport, dimensions_of
 from hfgate.corpus.manifest import Manifest
 from hfgate.corpus.progress import Reporter
-from hfgate.corpus.rows import BadRecord, Reject, Row, check_row
+from hfgate.corpus.rows import Reject, Row, check_row
 from hfgate.corpus.spec import JobSpec, fingerprint
-from hfgate.corpus.writer import chunk_table, write_rejects
+from hfgate.corpus.writer import chunk_table, read_rejects, rejects_file, safe_name, write_rejects
 from hfgate.errors import BadRequestError
 from hfgate.registry.endpoint import Endpoint
 from hfgate.runtime import Runtime
@@ -70,7 +69,7 @@ class EmbedActor:
         rejects: list[Reject] = []
         columns = (self._spec.id_column, self._spec.text_column)
         for source, line in zip(batch["source"], batch["record"], strict=True):
-            checked = check_row(_parse(str(line)), source=str(source), position=None, columns=columns)
+            checked = check_row(parse_json_line(str(line)), source=str(source), position=None, columns=columns)
             (rows if isinstance(checked, Row) else rejects).append(checked)  # type: ignore[arg-type]
         source = str(batch["source"][0]) if len(batch["source"]) else ""
         embedded = self._loop.run_until_complete(self._embedder.embed(rows, source=source))
@@ -116,7 +115,7 @@ def run_on_ray(spec: JobSpec, *, settings: Settings, address: str, workers: int,
     for path in pending:
         _one_file(ray, path, spec=spec, settings=settings, workers=workers, manifest=manifest, report=report)
         reporter.advance(1, report.totals)
-    report.rejects = _all_rejects(spec.output)
+    report.rejects = read_rejects(spec.output)
     write_rejects(spec.output / REJECTS, report.rejects)
     reporter.finish(report.totals)
     return report
@@ -138,7 +137,7 @@ def _one_file(
     ray: Any, path: Path, *, spec: JobSpec, settings: Settings, workers: int, manifest: Manifest, report: JobReport
 ) -> None:
     key = _key(spec, path)
-    staging = spec.output / ".staging" / _safe(key)
+    staging = spec.output / ".staging" / safe_name(key)
     shutil.rmtree(staging, ignore_errors=True)
     (staging / "rejects").mkdir(parents=True)
     actor_args = {"workers": workers, "rejects_dir": str(staging / "rejects")}
@@ -156,11 +155,11 @@ def _one_file(
         for f in sorted((staging / "rejects").glob("*.jsonl"))
         for line in f.read_text().splitlines()
     ]
-    final = spec.output / "parts" / _safe(key)
+    final = spec.output / "parts" / safe_name(key)
     shutil.rmtree(final, ignore_errors=True)
     final.parent.mkdir(parents=True, exist_ok=True)
     (staging / "vectors").rename(final)
-    write_rejects(spec.output / "rejects" / (_safe(key) + ".jsonl"), rejects)
+    write_rejects(rejects_file(spec.output, key), rejects)
     shutil.rmtree(staging, ignore_errors=True)
     chunks = int(ray.data.read_parquet(str(final)).count())
     manifest.record(key, {"chunks": chunks, "rejects": len(rejects)})
@@ -179,33 +178,9 @@ def _read(ray: Any, path: Path, *, source: str) -> Any:
         from pyarrow import csv
 
         with path.open(encoding="utf-8") as header:
-            names = next(iter(csv_names(header.readline())))
+            names = next(csv_reader([header.readline()]))
         options = csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()))
         rows = ray.data.read_csv(str(path), convert_options=options)
     else:
         rows = ray.data.read_parquet(str(path))
     return rows.map(lambda row: {"source": source, "record": json.dumps(dict(row), default=str)})
-
-
-def csv_names(header: str) -> list[list[str]]:
-    import csv
-
-    return list(csv.reader([header]))
-
-
-def _parse(line: str) -> Any:
-    try:
-        return orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        return BadRecord(f"the line is not JSON: {exc}")
-
-
-def _safe(key: str) -> str:
-    return "".join(c if c.isalnum() or c in "._-" else "_" for c in key)
-
-
-def _all_rejects(output: Path) -> list[Reject]:
-    found: list[Reject] = []
-    for path in sorted((output / "rejects").glob("*.jsonl")):
-        found += [Reject(**json.loads(line)) for line in path.read_text().splitlines() if line]
-    return found

@@ -24,9 +24,27 @@ class ChunkRow:
     embedding: list[float]
 
 
+def safe_name(key: str) -> str:
+    """A part's (or input file's) key as a file name: anything but ``A-Za-z0-9._-`` becomes ``_``."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", key)
+
+
 def part_file(output: Path, key: str) -> Path:
     """Where part ``key``'s vectors go: a file name made of the input's name and the part number."""
-    return output / "parts" / (re.sub(r"[^A-Za-z0-9._-]+", "_", key) + ".parquet")
+    return output / "parts" / (safe_name(key) + ".parquet")
+
+
+def rejects_file(output: Path, key: str) -> Path:
+    """Where the rows part (or file) ``key`` refused are listed."""
+    return output / "rejects" / (safe_name(key) + ".jsonl")
+
+
+def read_rejects(output: Path) -> list[Reject]:
+    """Every part's rejects, this run's and earlier runs', in the order of the parts' names."""
+    found: list[Reject] = []
+    for path in sorted((output / "rejects").glob("*.jsonl")):
+        found += [Reject(**json.loads(line)) for line in path.read_text().splitlines() if line]
+    return found
 
 
 def chunk_table(rows: list[ChunkRow], *, dimensions: int) -> Any:

@@ -8,8 +8,9 @@ checks that every key a script uses is here and that every key here is used.
 from __future__ import annotations
 
 import json
+from functools import cache
 
-from hfgate.api.ui.i18n import N_, PageText
+from hfgate.api.ui.i18n import N_, PageLocale, PageText
 
 SCRIPT_MESSAGES: dict[str, str] = {
     "no_reason": N_("The server answered without saying why."),
@@ -50,6 +51,12 @@ SCRIPT_MESSAGES: dict[str, str] = {
 
 def script_messages_json(text: PageText) -> str:
     """The catalog for one page, as JSON safe inside ``<script type="application/json">``."""
+    return _catalog_json(text.locale)
+
+
+@cache
+def _catalog_json(locale: PageLocale) -> str:
+    text = PageText(locale)
     translated = {key: text.gettext(message) for key, message in SCRIPT_MESSAGES.items()}
     encoded = json.dumps(translated, ensure_ascii=False)
     return encoded.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
