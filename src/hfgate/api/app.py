@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from hfgate import __version__
 from hfgate.api import health, metrics
 from hfgate.api.error_handlers import ErrorRenderers, install_error_handlers
+from hfgate.api.es import cluster as es_cluster
 from hfgate.api.es import manage as es_manage
 from hfgate.api.es import run as es_run
 from hfgate.api.hf import routes as hf_routes
@@ -62,8 +63,8 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     app.state.error_renderers = renderers
     app.router.routes[:0] = es_run.INFER_ROUTES
     routers = (
-        health.router, metrics.router, es_manage.router, es_run.router, openai_routes.router, hf_routes.router,
-        openai_per_endpoint.router,
+        health.router, metrics.router, es_cluster.router, es_manage.router, es_run.router, openai_routes.router,
+        hf_routes.router, openai_per_endpoint.router,
     )  # fmt: skip
     for router in (*routers, ui_routes.router):
         app.include_router(router)

@@ -16,6 +16,7 @@ from starlette.requests import cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hfgate.api.es.cluster import PRODUCT_HEADER, speaks_elasticsearch
 from hfgate.api.ui.session import COOKIE, CSRF_HEADER, SessionSigner
 from hfgate.errors import AuthenticationError, HfGateError, PayloadTooLargeError
 from hfgate.telemetry.metrics import REQUEST_SECONDS, REQUESTS
@@ -41,6 +42,7 @@ class RequestContext:
         request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         labels = RequestScope(face_of(scope["path"]))
+        product = speaks_elasticsearch(scope["path"])
         token = CURRENT.set(labels)
         started = labels.started
         span = request_span(scope["method"], scope["path"], face=labels.face)
@@ -50,7 +52,10 @@ class RequestContext:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+                headers = message.setdefault("headers", [])
+                headers.append((b"x-request-id", request_id.encode()))
+                if product:
+                    headers.append(PRODUCT_HEADER)
             await send(message)
 
         try:

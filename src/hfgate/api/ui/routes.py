@@ -45,11 +45,6 @@ router = APIRouter(tags=["web page"], include_in_schema=False)
 # -- pages ------------------------------------------------------------------------------------------
 
 
-@router.get("/")
-async def root() -> RedirectResponse:
-    return RedirectResponse("/ui/", status_code=307)
-
-
 @router.get("/ui")
 @router.get("/ui/")
 async def endpoints_page(request: Request, access: AccessDep, *, text: TextDep, orch: OrchestratorDep) -> Response:
