@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -12,20 +11,11 @@ from pydantic import SecretStr
 
 from hfgate.config import Settings
 from tests.conftest import app_client
-from tests.fakes.hf_fixtures import fake_hf, fake_hf_server, hf_settings
+from tests.fakes.hf_fixtures import fake_hf, fake_hf_server, hf_api
 from tests.fakes.hf_server import TOKEN, FakeHF, Fault
 from tests.support.metrics import sample
 
-__all__ = ["fake_hf", "fake_hf_server"]
-
-
-@pytest.fixture
-async def api(fake_hf: FakeHF, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = hf_settings(fake_hf.base, tmp_path).model_copy(
-        update={"provision_defaults": False, "registry_cache_seconds": 0, "log_format": "text"}
-    )
-    async with app_client(settings) as http:
-        yield http
+__all__ = ["fake_hf", "fake_hf_server", "hf_api"]
 
 
 def body(**service_settings: Any) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from hfgate.config import Settings
@@ -15,6 +16,7 @@ from hfgate.tasks import TaskType
 from hfgate.upstream.http.client import UpstreamClient
 from hfgate.upstream.http.ratelimit import RateLimiters
 from hfgate.upstream.http.retry import RetryPolicy
+from tests.conftest import app_client
 from tests.fakes.hf_server import TOKEN, FakeHF
 
 # Short waits so that retry tests take milliseconds; the shape of the policy is what is tested.
@@ -70,3 +72,13 @@ def endpoint(task_type: TaskType, inference_id: str = "hf-test", *, token: str =
         service_settings={"rate_limit": {"requests_per_minute": 1_000_000}, **settings},
         secrets={"api_key": token},
     )
+
+
+@pytest.fixture(name="api")
+async def hf_api(fake_hf: FakeHF, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """The whole app, its Hugging Face URLs on the fake (no default endpoints, no registry cache)."""
+    settings = hf_settings(fake_hf.base, tmp_path).model_copy(
+        update={"provision_defaults": False, "registry_cache_seconds": 0, "log_format": "text"}
+    )
+    async with app_client(settings) as http:
+        yield http

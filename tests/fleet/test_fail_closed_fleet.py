@@ -4,7 +4,6 @@ name the policy (never a 500), and full service again once it is back."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from pathlib import Path
 
 import httpx
@@ -14,7 +13,7 @@ from tests.fakes.hf_server import TOKEN
 from tests.fakes.timed_hf import TimedFakeHF
 from tests.support.postgres import fresh_database
 from tests.support.redis_server import RedisServer
-from tests.support.replicas import start_fleet
+from tests.support.replicas import fleet_env, start_fleet
 
 pytestmark = pytest.mark.postgres
 
@@ -25,15 +24,7 @@ async def test_redis_stopped_mid_load_under_fail_closed_gives_503_never_500(tmp_
     redis.start()
     try:
         with fresh_database() as database_url:
-            env = {
-                "HFGATE_DATABASE_URL": database_url,
-                "HFGATE_REDIS_URL": redis.url,
-                "HFGATE_REDIS_PREFIX": f"hfgate-test-{uuid.uuid4().hex[:8]}:",
-                "HFGATE_REDIS_FAILURE_POLICY": "fail_closed",
-                "HFGATE_SECRET_KEY": "fleet-test-secret-key",
-                "HFGATE_PROVISION_DEFAULTS": "false",
-                "HFGATE_LOG_LEVEL": "warning",
-            }
+            env = fleet_env(database_url=database_url, redis_url=redis.url, HFGATE_REDIS_FAILURE_POLICY="fail_closed")
             replicas = start_fleet(3, env=env, workdir=tmp_path)
             try:
                 statuses, reasons = await _load_through_outage([r.url for r in replicas], upstream.base, redis)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,11 +19,9 @@ from tests.fakes.hf_server import TOKEN
 from tests.fakes.timed_hf import TimedFakeHF
 from tests.support.postgres import fresh_database
 from tests.support.redis_server import RedisServer
-from tests.support.replicas import Replica, start_fleet
+from tests.support.replicas import Replica, fleet_env, start_fleet
 
 pytestmark = pytest.mark.postgres
-
-SECRET = "fleet-test-secret-key"
 
 
 class Fleet:
@@ -48,16 +45,12 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     redis.start()
     try:
         with fresh_database() as database_url:
-            env = {
-                "HFGATE_DATABASE_URL": database_url,
-                "HFGATE_REDIS_URL": redis.url,
-                "HFGATE_REDIS_PREFIX": f"hfgate-test-{uuid.uuid4().hex[:8]}:",
-                "HFGATE_REPLICAS": "3",
-                "HFGATE_SECRET_KEY": SECRET,
-                "HFGATE_PROVISION_DEFAULTS": "false",
-                "HFGATE_REGISTRY_CACHE_SECONDS": "60",
-                "HFGATE_LOG_LEVEL": "warning",
-            }
+            env = fleet_env(
+                database_url=database_url,
+                redis_url=redis.url,
+                HFGATE_REPLICAS="3",
+                HFGATE_REGISTRY_CACHE_SECONDS="60",
+            )
             replicas = start_fleet(3, env=env, workdir=workdir)
             try:
                 yield Fleet(replicas, upstream, redis, env)

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -14,6 +15,21 @@ import httpx
 from tests.support.live_server import free_port
 
 SRC = Path(__file__).resolve().parents[2] / "src"
+FLEET_SECRET = "fleet-test-secret-key"
+
+
+def fleet_env(*, database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    """What every replica of a test fleet shares: one database, one Redis (under a prefix of this run's
+    own), one secret key; no default endpoints. ``extra`` adds ``HFGATE_*`` settings."""
+    return {
+        "HFGATE_DATABASE_URL": database_url,
+        "HFGATE_REDIS_URL": redis_url,
+        "HFGATE_REDIS_PREFIX": f"hfgate-test-{uuid.uuid4().hex[:8]}:",
+        "HFGATE_SECRET_KEY": FLEET_SECRET,
+        "HFGATE_PROVISION_DEFAULTS": "false",
+        "HFGATE_LOG_LEVEL": "warning",
+        **extra,
+    }
 
 
 class Replica:
