@@ -58,6 +58,10 @@ class Settings(BaseSettings):
         default="https://router.huggingface.co/hf-inference",
         description="Base URL of Hugging Face's hosted (serverless) inference.",
     )
+    hf_router_url: str = Field(
+        default="https://router.huggingface.co",
+        description="Base URL of Hugging Face's Inference Providers router (OpenAI chat at /v1, providers at /{name}).",
+    )
     hf_hub_url: str = Field(default="https://huggingface.co", description="Base URL of the Hub API.")
     hf_endpoints_url: str = Field(
         default="https://api.endpoints.huggingface.cloud/v2",

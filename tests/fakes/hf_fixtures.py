@@ -48,6 +48,7 @@ def hf_settings(base: str, data_dir: Path) -> Settings:
         data_dir=data_dir,
         hf_inference_url=f"{base}/hf-inference",
         hf_hub_url=f"{base}/hub",
+        hf_router_url=f"{base}/router",
         hf_endpoints_url=f"{base}/endpoints/v2",
     )
 

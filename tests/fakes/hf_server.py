@@ -75,12 +75,31 @@ class Recorded:
 
 @dataclass(slots=True)
 class HostedModel:
-    """A model the fake Hub knows and the fake router serves."""
+    """A model the fake Hub knows and the fake router serves.
+
+    ``providers`` is the Hub's ``inferenceProviderMapping`` in order: provider → task, or
+    (task, providerId, status) (HF docs ``hub-api.md``; huggingface_hub ``hf_api.py``).
+    """
 
     pipeline_tag: str | None
     behaviour: str  # embedding, similarity, generation, text2text, chat-only
     inference_off: bool = False
-    providers: dict[str, str] | None = None
+    providers: dict[str, str | tuple[str, str, str]] | None = None
+
+    def entry(self, provider: str) -> tuple[str, str, str] | None:
+        found = (self.providers or {}).get(provider)
+        return found if isinstance(found, tuple) or found is None else (found, "", "live")
+
+    def task_of(self, provider: str) -> str | None:
+        found = self.entry(provider)
+        return found[0] if found else None
+
+    def provider_id(self, provider: str) -> str:
+        found = self.entry(provider)
+        return (found[1] if found else "") or ""
+
+    def live_chat(self) -> list[str]:
+        return [p for p in self.providers or {} if (e := self.entry(p)) and e[0] == "conversational" and e[2] == "live"]
 
 
 HOSTED: dict[str, HostedModel] = {
@@ -95,6 +114,28 @@ HOSTED: dict[str, HostedModel] = {
     ),
     "meta/closed-model": HostedModel("text-generation", "generation", inference_off=True),
     "other/provider-only": HostedModel("text-generation", "generation", providers={"together": "conversational"}),
+    "meta-llama/Llama-3.1-8B-Instruct": HostedModel(
+        "text-generation",
+        "chat-only",
+        providers={
+            "cerebras": ("conversational", "llama3.1-8b", "error"),
+            "together": ("conversational", "meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo", "live"),
+            "novita": ("conversational", "meta-llama/llama-3.1-8b-instruct", "live"),
+        },
+    ),
+    "intfloat/multilingual-e5-large": HostedModel(
+        "feature-extraction",
+        "embedding",
+        providers={
+            "together": ("feature-extraction", "intfloat/multilingual-e5-large-instruct", "live"),
+            "hf-inference": ("feature-extraction", "intfloat/multilingual-e5-large", "live"),
+        },
+    ),
+    "Qwen/Qwen3-Embedding-8B": HostedModel(
+        "feature-extraction",
+        "embedding",
+        providers={"nebius": ("feature-extraction", "Qwen/Qwen3-Embedding-8B", "live")},
+    ),
     "openai/clip-vit-base-patch32": HostedModel("zero-shot-image-classification", "embedding"),
 }
 
@@ -217,7 +258,14 @@ class FakeHF:
             return self._endpoints(path.removeprefix("/endpoints/v2/endpoint/"))
         if path.startswith("/hf-inference/models/"):
             return await self._hosted(request, path.removeprefix("/hf-inference/models/"), body, fault)
+        from tests.fakes import engines, router  # they use this module's helpers
+
+        if path.startswith("/router/"):
+            return await router.serve(request, path.removeprefix("/router"), body)
         server, _, route = path.lstrip("/").partition("/")
+        answered = await engines.serve(request, server, "/" + route, body)
+        if answered is not None:
+            return answered
         return await self._server(request, server, "/" + route, body, fault)
 
     # -- Hub and endpoints API ----------------------------------------------------------------------
@@ -232,9 +280,11 @@ class FakeHF:
         if model.inference_off:
             info["cardData"] = {"inference": False}
         if model.providers is not None:
-            info["inferenceProviderMapping"] = [
-                {"provider": p, "providerId": model_id, "status": "live", "task": t} for p, t in model.providers.items()
-            ]
+            mapping = {p: model.entry(p) or ("", "", "") for p in model.providers}
+            info["inferenceProviderMapping"] = {
+                p: {"status": status, "providerId": pid or model_id, "task": task, "isModelAuthor": False}
+                for p, (task, pid, status) in mapping.items()
+            }
         return _json(info)
 
     def _endpoints(self, namespace: str) -> web.Response:
@@ -446,7 +496,9 @@ def _text2text(body: dict[str, Any]) -> web.Response:
     return _json([{"generated_text": "".join(tokens).strip()}])
 
 
-async def _chat(request: web.Request, body: dict[str, Any], model: str) -> web.StreamResponse:
+async def _chat(
+    request: web.Request, body: dict[str, Any], model: str, *, headers: dict[str, str] | None = None
+) -> web.StreamResponse:
     prompt = " ".join(m["content"] for m in body["messages"])
     tokens, reason = _generated({"inputs": prompt, "parameters": {"max_new_tokens": body.get("max_tokens")}})
     finish = "length" if reason == "length" else "stop"
@@ -455,8 +507,8 @@ async def _chat(request: web.Request, body: dict[str, Any], model: str) -> web.S
     if not body.get("stream"):
         message = {"role": "assistant", "content": "".join(tokens)}
         choice = {"index": 0, "message": message, "finish_reason": finish}
-        return _json(base | {"object": "chat.completion", "choices": [choice], "usage": usage})
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        return _json(base | {"object": "chat.completion", "choices": [choice], "usage": usage}, headers=headers)
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", **(headers or {})})
     await response.prepare(request)
     for index, text in enumerate(tokens):
         last = index == len(tokens) - 1

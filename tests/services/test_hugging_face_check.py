@@ -59,11 +59,17 @@ async def test_a_model_of_another_task_is_refused_with_the_tasks_that_fit(hf_ser
     )
 
 
-async def test_a_model_no_hosted_provider_serves_is_refused(hf_service: HuggingFaceService) -> None:
-    error = await failure(hf_service, TaskType.COMPLETION, model_id="other/provider-only")
-    assert "is not served by Hugging Face's hosted inference ([hf-inference]); providers serving it: [together]" in (
-        error.reason
+async def test_a_model_no_callable_provider_serves_is_refused_naming_those_that_do(
+    hf_service: HuggingFaceService,
+) -> None:
+    error = await failure(hf_service, TaskType.TEXT_EMBEDDING, model_id="Qwen/Qwen3-Embedding-8B")
+    assert error.reason.startswith(
+        "No Inference Provider serves model [Qwen/Qwen3-Embedding-8B] for [text_embedding] in a way hfgate can "
+        "call. Providers serving it: [nebius (feature-extraction, live)]; hfgate calls the router for "
+        "[conversational] and these providers' own routes for [text_embedding]: [deepinfra, hf-inference, "
+        "scaleway, together]."
     )
+    assert "deploy this one to an Inference Endpoint (vLLM, TGI or TEI) and register its [url]" in error.reason
 
 
 async def test_a_token_the_hub_refuses_is_an_authentication_error(hf_service: HuggingFaceService) -> None:
@@ -75,7 +81,9 @@ async def test_a_token_the_hub_refuses_is_an_authentication_error(hf_service: Hu
 
 async def test_a_given_task_that_contradicts_the_hub_is_refused(hf_service: HuggingFaceService) -> None:
     error = await failure(hf_service, TaskType.COMPLETION, model_id="gpt2", task="text2text-generation")
-    assert "[task] is [text2text-generation] but the Hub says model [gpt2] serves [text-generation]" in error.reason
+    assert "[task] is [text2text-generation] but the Hub says model [gpt2] is served as [text-generation]" in (
+        error.reason
+    )
 
 
 def endpoint_item(
@@ -124,14 +132,13 @@ async def test_a_server_of_another_model_kind_is_refused(hf_service: HuggingFace
     assert "serves a [reranker] model ([BAAI/bge-reranker-base]), which cannot serve [text_embedding]" in error.reason
 
 
-async def test_a_400_on_the_test_generation_says_the_server_may_not_be_tgi(
+async def test_a_400_on_the_test_generation_names_the_engine_and_how_to_correct_it(
     hf_service: HuggingFaceService, fake_hf: FakeHF
 ) -> None:
-    fake_hf.inject("/tgi/", Fault(status=400, body={"error": "unknown route"}))
-    fake_hf.inject("/tgi", Fault(status=400, body={"error": "unknown route"}))
-    error = await failure(hf_service, TaskType.COMPLETION, url=f"{fake_hf.base}/tgi")
+    fake_hf.inject("/tgi/generate", Fault(status=400, body={"error": "unknown route"}))
+    error = await failure(hf_service, TaskType.COMPLETION, url=f"{fake_hf.base}/tgi", engine="tgi")
     assert error.status == 400
-    assert "it may not be a text-generation-inference server" in error.reason
+    assert "in the [tgi] engine's protocol: set [engine] to what serves the url" in error.reason
 
 
 async def test_dimensions_that_differ_from_the_models_are_refused(

@@ -56,6 +56,8 @@ class RequestContext:
                 headers.append((b"x-request-id", request_id.encode()))
                 if product:
                     headers.append(PRODUCT_HEADER)
+                if labels.served_by:
+                    headers.append((b"x-hfgate-served-by", labels.served_by.encode()))
             await send(message)
 
         try:
@@ -73,6 +75,7 @@ class RequestContext:
                     "method": scope["method"],
                     "path": scope["path"],
                     "status": status,
+                    **({"served_by": labels.served_by} if labels.served_by else {}),
                     "ms": round((time.perf_counter() - started) * 1000, 2),
                 },
             )

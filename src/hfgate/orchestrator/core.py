@@ -127,7 +127,9 @@ class Orchestrator:
         """Apply an ``_update`` body (secrets, task settings, updatable settings, chunking)."""
         check_fields(body, UPDATE_FIELDS)
         endpoint = await self.get(inference_id, task_type)
-        updated = apply_update(endpoint, body, service=type(self._service(endpoint.service)))
+        service = self._service(endpoint.service)
+        updated = apply_update(endpoint, body, service=type(service))
+        updated = await service.revise(endpoint, updated, timeout=default_timeout(endpoint.task_type))
         await check_fallback(updated, self.get)
         await asyncio.to_thread(self.store.replace, updated)
         await self._release([endpoint])

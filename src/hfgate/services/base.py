@@ -104,6 +104,14 @@ class Service:
         """
         return endpoint
 
+    async def revise(self, before: Endpoint, after: Endpoint, *, timeout: float) -> Endpoint:
+        """Check an ``_update`` (``before`` → ``after``) and record what changed with it; ``after`` by default.
+
+        Raises:
+            HfGateError: the updated endpoint does not work; the reason says why.
+        """
+        return after
+
     async def warm(self, endpoint: Endpoint) -> None:
         """Load what ``endpoint`` needs (a model, a connection) before its first request; optional."""
 

@@ -15,12 +15,13 @@ FACES = (("/v1/", "openai"), ("/hf/", "hf"), ("/_inference", "elasticsearch"))
 class RequestScope:
     """One request's metric labels and start time."""
 
-    __slots__ = ("endpoint", "face", "started", "task_type")
+    __slots__ = ("endpoint", "face", "served_by", "started", "task_type")
 
     def __init__(self, face: str) -> None:
         self.face = face
         self.endpoint = ""
         self.task_type = ""
+        self.served_by = ""
         self.started = time.perf_counter()
 
 
@@ -52,3 +53,10 @@ def request_started() -> float | None:
     """``perf_counter`` at the start of the current request, if there is one."""
     scope = CURRENT.get()
     return scope.started if scope is not None else None
+
+
+def name_server(served_by: str) -> None:
+    """Record which provider or engine answered the current request (``X-HFGate-Served-By``)."""
+    scope = CURRENT.get()
+    if scope is not None:
+        scope.served_by = served_by

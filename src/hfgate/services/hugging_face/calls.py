@@ -1,48 +1,59 @@
-"""How the ``hugging_face`` service addresses an upstream: the target, the call, and its deadline."""
+"""How the ``hugging_face`` service addresses an upstream: the call, its deadline, and who answered."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeVar
 
 from hfgate.registry.endpoint import Endpoint
-from hfgate.services.hugging_face.settings import DEFAULT_REQUESTS_PER_MINUTE
+from hfgate.services.hugging_face.routing import ROUTER, Route
+from hfgate.services.hugging_face.typed import HfSettings
 from hfgate.tasks import ChatMessage, ChatRequest, GenerateRequest
+from hfgate.telemetry.request_scope import name_server
 from hfgate.upstream.http import failures
 from hfgate.upstream.http.client import Call
-from hfgate.upstream.target import ServerUrl, Target, target_for
+
+T = TypeVar("T")
+log = logging.getLogger("hfgate.services.hugging_face")
+PROVIDER_HEADER = "x-inference-provider"  # the router names the provider that answered (huggingface/chat-ui)
 
 
-def target_of(endpoint: Endpoint, *, inference_url: str) -> Target:
-    """Where ``endpoint`` is reached; with several ``urls``, the first (the client balances the call)."""
-    settings = endpoint.service_settings
-    urls = settings.get("urls")
-    if urls:
-        return ServerUrl(str(urls[0]))
-    return target_for(settings, inference_url=inference_url)
-
-
-def call_for(endpoint: Endpoint, target: Target, *, timeout: float) -> Call:
+def call_for(endpoint: Endpoint, settings: HfSettings, route: Route, *, timeout: float) -> Call:
     """A call within the endpoint's rate limit, with its token and deadline."""
-    limit = endpoint.service_settings.get("rate_limit") or {}
     return Call(
         inference_id=endpoint.inference_id,
         api_key=endpoint.secrets.get("api_key", ""),
         timeout=timeout,
-        target=target.target,
-        requests_per_minute=limit.get("requests_per_minute", DEFAULT_REQUESTS_PER_MINUTE),
-        model=target.target,
-        scale_up=target.scale_up,
-        upstreams=tuple(endpoint.service_settings.get("urls") or ()),
+        target=route.target,
+        requests_per_minute=settings.requests_per_minute,
+        model=route.target,
+        scale_up=not route.hosted,  # a scaled-to-zero Inference Endpoint holds the request instead of a 503
+        upstreams=settings.urls,
     )
 
 
 def plain_call(endpoint: Endpoint, *, timeout: float) -> Call:
-    """A call outside the endpoint's rate limit (Hub, endpoints API, ``/info``)."""
+    """A call outside the endpoint's rate limit (Hub, endpoints API, ``/info``, ``/v1/models``)."""
     return Call(inference_id=endpoint.inference_id, api_key=endpoint.secrets.get("api_key", ""), timeout=timeout)
 
 
-async def within(call: Call, work: Awaitable[list[list[float]]]) -> list[list[float]]:
+def answered(endpoint: Endpoint, route: Route) -> Callable[[Mapping[str, str]], None]:
+    """Reports who answered (the router's provider header, else the route's engine or provider) to the
+    request's response headers and the log."""
+
+    def seen(headers: Mapping[str, str]) -> None:
+        by = route.by
+        if by == ROUTER:
+            by = next((v for k, v in headers.items() if k.lower() == PROVIDER_HEADER), "") or ROUTER
+        name_server(by)
+        log.debug("answered", extra={"event": "upstream.answered", "endpoint": endpoint.inference_id, "by": by})
+
+    return seen
+
+
+async def within(call: Call, work: Awaitable[T]) -> T:
     """``work`` within the call's timeout, all batches and retries included."""
     try:
         async with asyncio.timeout(call.timeout):
@@ -52,6 +63,6 @@ async def within(call: Call, work: Awaitable[list[list[float]]]) -> list[list[fl
 
 
 def as_chat(request: GenerateRequest) -> ChatRequest:
-    """A completion request for a model the hosted API offers only for chat."""
+    """A completion request for a model offered only for chat: the prompt as one user message."""
     message = ChatMessage(role="user", content=request.prompt)
     return ChatRequest(messages=(message,), params=request.params, timeout=request.timeout)

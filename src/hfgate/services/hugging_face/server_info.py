@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from hfgate.errors import UpstreamError
 from hfgate.upstream.http.client import Call, UpstreamClient
-from hfgate.upstream.target import ServerUrl
 from hfgate.upstream.wire.info import ServerInfo, parse_info
 
 INFO_TIMEOUT = 5.0
@@ -17,9 +16,10 @@ class ServerInfos:
         self._upstream = upstream
         self._known: dict[str, ServerInfo] = {}
 
-    async def get(self, target: ServerUrl, call: Call) -> ServerInfo:
-        """The server's ``/info``; an empty one when the server has none (not remembered: it may come up)."""
-        url = target.info_url()
+    async def get(self, root: str, call: Call) -> ServerInfo:
+        """The ``/info`` of the server at ``root``; an empty one when it has none (not remembered: it may
+        come up)."""
+        url = root.rstrip("/") + "/info"
         known = self._known.get(url)
         if known is not None:
             return known

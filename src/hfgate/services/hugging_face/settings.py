@@ -1,8 +1,8 @@
 """The settings the ``hugging_face`` service accepts, and how they must combine.
 
-An endpoint is reached either by ``url`` (a dedicated Inference Endpoint, or any TEI / TGI server),
-by ``urls`` (several replicas of one such deployment, balanced) or by ``model_id`` (a model on the
-hosted Inference API) — exactly one of them.
+An endpoint is reached either by ``url`` (an Inference Endpoint, or any TEI / TGI / vLLM / SGLang /
+llama.cpp / OpenAI-compatible server), by ``urls`` (several replicas of one such deployment, balanced)
+or by ``model_id`` (a model served by Hugging Face's Inference Providers) — exactly one of them.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from hfgate.services.embedding_shape import EMBEDDING_SHAPE_SETTINGS
 from hfgate.services.generation_settings import GENERATION_TASK_SETTINGS
 from hfgate.services.spec import SettingSpec
 from hfgate.tasks import TaskType
+from hfgate.upstream.engines import ENGINES
 
 EMBEDDING = frozenset({TaskType.TEXT_EMBEDDING})
 COMPLETION = frozenset({TaskType.COMPLETION})
@@ -21,12 +22,16 @@ CHAT = frozenset({TaskType.CHAT_COMPLETION})
 RERANK = frozenset({TaskType.RERANK})
 DEFAULT_REQUESTS_PER_MINUTE = 3000
 GENERATION_TASKS = ("text-generation", "text2text-generation", "conversational")
+SPARSE = frozenset({TaskType.SPARSE_EMBEDDING})
+POLICY_NAMES = ("fastest", "cheapest", "preferred")
 
 SERVICE_SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
         name="url",
+        updatable=True,
         label="Endpoint URL",
-        description="A dedicated Inference Endpoint, or a TEI / TGI server (give this or model_id).",
+        description="An Inference Endpoint, or a TEI / TGI / vLLM / SGLang / llama.cpp / OpenAI-compatible server "
+        "(give this or model_id); what serves it is detected again when it changes.",
     ),
     SettingSpec(
         name="urls",
@@ -34,6 +39,22 @@ SERVICE_SETTINGS: tuple[SettingSpec, ...] = (
         label="Endpoint URLs",
         description="Several replicas of one TEI / TGI / Inference Endpoint deployment: requests go to the least "
         "busy, a failing one is ejected for a while (give this, url or model_id).",
+    ),
+    SettingSpec(
+        name="engine",
+        choices=tuple(ENGINES),
+        recorded=True,
+        updatable=True,
+        label="Engine",
+        description="What serves url: detected at create (TEI and TGI by /info, vLLM, SGLang, llama.cpp and other "
+        "OpenAI-compatible servers by /v1/models; pipeline posts to the url as given); give it to override.",
+    ),
+    SettingSpec(
+        name="model_name",
+        recorded=True,
+        updatable=True,
+        label="Served model name",
+        description="The name the server at url checks in [model] (from its /v1/models); recorded at create.",
     ),
     SettingSpec(
         name="fallback",
@@ -44,7 +65,27 @@ SERVICE_SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
         name="model_id",
         label="Model id",
-        description="A model on Hugging Face's hosted Inference API, e.g. BAAI/bge-small-en-v1.5 (give this or url).",
+        description="A model served by Hugging Face's Inference Providers, e.g. meta-llama/Llama-3.1-8B-Instruct "
+        "(give this or url).",
+    ),
+    SettingSpec(
+        name="provider",
+        default="auto",
+        label="Inference Provider",
+        description="For a model_id: auto (the first provider of the Hub's inferenceProviderMapping serving the task), "
+        "a provider's name (together, groq, hf-inference…), or a router policy for chat: fastest, cheapest, preferred.",
+    ),
+    SettingSpec(
+        name="served_by",
+        recorded=True,
+        label="Chosen provider",
+        description="The provider chosen at create for a model_id (by provider and the Hub's mapping).",
+    ),
+    SettingSpec(
+        name="provider_model",
+        recorded=True,
+        label="Provider's model id",
+        description="The model's id at the chosen provider (the Hub mapping's providerId).",
     ),
     SettingSpec(
         name="api_key",
@@ -84,7 +125,7 @@ SERVICE_SETTINGS: tuple[SettingSpec, ...] = (
         name="max_input_tokens",
         kind="int",
         minimum=1,
-        task_types=EMBEDDING,
+        task_types=EMBEDDING | SPARSE,
         label="Max input tokens",
         description="Inputs are cut to 3 characters per token before sending.",
     ),
@@ -144,6 +185,26 @@ def settings_problems(task_type: TaskType, settings: Mapping[str, Any]) -> list[
         '[service_settings] contains both [url] and ['
     """
     url, model_id, urls = settings.get("url"), settings.get("model_id"), settings.get("urls")
+    problems = _provider_problems(settings, hosted=bool(model_id))
+    return problems + _locator_problems(settings, url=url, model_id=model_id, urls=urls)
+
+
+def _provider_problems(settings: Mapping[str, Any], *, hosted: bool) -> list[str]:
+    provider = str(settings.get("provider") or "auto")
+    if not hosted and provider != "auto":
+        return ["[service_settings] [provider] applies only to a hosted [model_id]; remove it for a [url]"]
+    if hosted and settings.get("engine"):
+        return ["[service_settings] [engine] applies only to a server given by [url]; remove it for a [model_id]"]
+    name = provider.removeprefix(":")
+    if not name or not all(c.isalnum() or c in "-_." for c in name):
+        return [
+            f"[service_settings] Invalid [provider] [{provider}]: give [auto], a provider's name such as "
+            f"[together], or a router policy ({', '.join(POLICY_NAMES)})"
+        ]
+    return []
+
+
+def _locator_problems(settings: Mapping[str, Any], *, url: Any, model_id: Any, urls: Any) -> list[str]:
     if urls is not None:
         return _urls_problems(urls, given_too=bool(url or model_id))
     if url and model_id:

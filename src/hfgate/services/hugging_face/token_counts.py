@@ -19,6 +19,8 @@ log = logging.getLogger("hfgate.upstream")
 class TokenCounter(Protocol):
     def count(self, texts: Sequence[str]) -> int: ...
 
+    def token(self, token_id: int) -> str | None: ...
+
 
 class _FileTokenizer:
     def __init__(self, path: Path) -> None:
@@ -30,6 +32,10 @@ class _FileTokenizer:
 
     def count(self, texts: Sequence[str]) -> int:
         return sum(len(self._tokenizer.encode(text).ids) for text in texts)
+
+    def token(self, token_id: int) -> str | None:
+        found = self._tokenizer.id_to_token(token_id)
+        return found if isinstance(found, str) else None
 
 
 class Tokenizers:

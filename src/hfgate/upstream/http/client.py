@@ -37,6 +37,8 @@ from hfgate.upstream.http.transport import (
 from hfgate.upstream.wire.common import WireFormatError
 from hfgate.upstream.wire.sse import sse_data
 
+Seen = Callable[[Mapping[str, str]], None] | None
+
 T = TypeVar("T")
 
 
@@ -67,14 +69,16 @@ class UpstreamClient:
         self.limiters: Limiter = limiters or RateLimiters()
         self.balancers = balancers or Balancers()
 
-    async def post_json(self, call: Call, url: str, *, payload: Any, parse: Callable[[Any], T]) -> T:
-        """POST ``payload`` as JSON; the answer's JSON read by ``parse``.
+    async def post_json(self, call: Call, url: str, *, payload: Any, parse: Callable[[Any], T], seen: Seen = None) -> T:
+        """POST ``payload`` as JSON; the answer's JSON read by ``parse``; ``seen`` is shown its headers.
 
         Raises:
             UpstreamError: the call failed, or the answer broke the protocol (``parse`` raised
                 :class:`WireFormatError`); the subclass and reason say how.
         """
         response = await self._send(call, "POST", url=url, body=orjson.dumps(payload))
+        if seen is not None:
+            seen(response.headers)
         return self.decode(call, url, body=response.body, parse=parse)
 
     async def get_json(self, call: Call, url: str, *, parse: Callable[[Any], T]) -> T:
@@ -94,8 +98,11 @@ class UpstreamClient:
         """
         return await self._send(call, "GET", url=url, body=None, accept_statuses=frozenset({401, 403, 404}))
 
-    async def stream_events(self, call: Call, url: str, *, payload: Any, parse: Callable[[Any], T]) -> AsyncIterator[T]:
+    async def stream_events(
+        self, call: Call, url: str, *, payload: Any, parse: Callable[[Any], T], seen: Seen = None
+    ) -> AsyncIterator[T]:
         """POST ``payload`` and yield each server-sent event read by ``parse``; ``[DONE]`` ends the stream.
+        ``seen`` is shown the answer's headers before the first event.
 
         Retries happen only before the first byte of the answer. An error event
         (``{"error": …, "error_type": …}``, as TGI sends mid-stream) ends the stream with its error.
@@ -105,6 +112,8 @@ class UpstreamClient:
         """
         deadline = time.monotonic() + call.timeout
         async with self._open_stream(call, url, body=orjson.dumps(payload), deadline=deadline) as response:
+            if seen is not None:
+                seen(response.headers)
             try:
                 async for data in sse_data(response.lines()):
                     if data.strip() == "[DONE]":

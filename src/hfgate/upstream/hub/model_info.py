@@ -35,18 +35,24 @@ HOSTED_TASKS: dict[TaskType, dict[str, str]] = {
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ProviderEntry:
+    """One entry of the Hub's ``inferenceProviderMapping``: who serves the model, as which task, under
+    which id (huggingface_hub ``hf_api.py``, ``InferenceProviderMapping``)."""
+
+    provider: str
+    provider_id: str
+    task: str
+    status: str = "live"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ModelInfo:
-    """What the Hub says about a model."""
+    """What the Hub says about a model; ``mapping`` keeps the Hub's order (the user's preference)."""
 
     model_id: str
     pipeline_tag: str | None = None
     inference_off: bool = False
-    providers: dict[str, str] | None = field(default=None)  # provider -> task; None when not reported
-
-    @property
-    def chat_only(self) -> bool:
-        """The hosted provider offers this model only as a conversational (chat) model."""
-        return (self.providers or {}).get(HOSTED_PROVIDER) == "conversational"
+    mapping: tuple[ProviderEntry, ...] | None = field(default=None)  # None when not reported
 
 
 def model_info_url(hub_url: str, model_id: str) -> str:
@@ -89,48 +95,53 @@ def parse_model_info(body: Any, model_id: str) -> ModelInfo:
         model_id=str(info.get("id") or model_id),
         pipeline_tag=tag if isinstance(tag, str) else None,
         inference_off=card.get("inference") is False,
-        providers=_providers(info.get("inferenceProviderMapping")),
+        mapping=_mapping(info.get("inferenceProviderMapping"), model_id),
     )
 
 
-def _providers(mapping: Any) -> dict[str, str] | None:
-    # The Hub has sent both a dict keyed by provider and a list of {provider, task}.
-    if isinstance(mapping, dict):
-        return {str(k): str(v.get("task", "")) for k, v in mapping.items() if isinstance(v, dict)}
-    if isinstance(mapping, list):
-        return {str(m.get("provider")): str(m.get("task", "")) for m in mapping if isinstance(m, dict)}
-    return None
+def _mapping(raw: Any, model_id: str) -> tuple[ProviderEntry, ...] | None:
+    # The Hub has sent both a dict keyed by provider and a list of {provider, …}; order is kept.
+    if isinstance(raw, dict):
+        items = [{"provider": k, **v} for k, v in raw.items() if isinstance(v, dict)]
+    elif isinstance(raw, list):
+        items = [m for m in raw if isinstance(m, dict)]
+    else:
+        return None
+    return tuple(
+        ProviderEntry(
+            provider=str(m.get("provider")),
+            provider_id=str(m.get("providerId") or model_id),
+            task=str(m.get("task", "")),
+            status=str(m.get("status", "live")),
+        )
+        for m in items
+    )
 
 
-def hosted_task(info: ModelInfo, task_type: TaskType) -> str:
-    """The hosted task that serves ``task_type`` for this model.
-
-    Raises:
-        ValidationCallError: inference is off, the hosted provider does not serve the model, or its
-            task does not fit ``task_type``; the reason says what to do instead.
-    """
-    model = info.model_id
+def check_inference_on(info: ModelInfo) -> None:
+    """Raises ValidationCallError when the model card turns inference off."""
     if info.inference_off:
         raise _invalid(
-            f"Inference API has been turned off for this model [{model}] (its model card sets "
+            f"Inference API has been turned off for this model [{info.model_id}] (its model card sets "
             "[inference: false]). Deploy it to an Inference Endpoint and register that endpoint's [url] "
             "instead."
         )
-    if info.providers is not None and HOSTED_PROVIDER not in info.providers:
-        offered = ", ".join(sorted(info.providers)) or "none"
-        raise _invalid(
-            f"Model [{model}] is not served by Hugging Face's hosted inference ([{HOSTED_PROVIDER}]); "
-            f"providers serving it: [{offered}]. Deploy it to an Inference Endpoint and register its [url]."
-        )
-    if task_type is TaskType.COMPLETION and info.chat_only:
-        return "conversational"
-    fitting = HOSTED_TASKS[task_type]
+
+
+def hosted_task(info: ModelInfo, task_type: TaskType) -> str:
+    """The ``hf-inference`` task that serves ``task_type``, by the model's ``pipeline_tag`` (for a model
+    whose provider mapping the Hub did not report).
+
+    Raises:
+        ValidationCallError: its task does not fit ``task_type``; the reason says what to do instead.
+    """
+    fitting = HOSTED_TASKS.get(task_type, {})
     if info.pipeline_tag in fitting:
         return fitting[info.pipeline_tag]
     raise _invalid(
-        f"Model [{model}] is not a valid task for [{task_type.value}]: its task (pipeline_tag) is "
-        f"[{info.pipeline_tag or 'not set'}], must be one of ({', '.join(fitting)}). Choose a model with one "
-        "of those tasks, or serve this one on a TEI/TGI server and register its [url]."
+        f"Model [{info.model_id}] is not a valid task for [{task_type.value}]: its task (pipeline_tag) is "
+        f"[{info.pipeline_tag or 'not set'}], must be one of ({', '.join(fitting) or 'none'}). Choose a model "
+        "with one of those tasks, or serve this one on a TEI/TGI/vLLM server and register its [url]."
     )
 
 

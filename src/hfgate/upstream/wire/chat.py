@@ -81,7 +81,7 @@ def parse_chat(body: Any) -> UpstreamText:
     if not isinstance(content, str):
         raise WireFormatError("the choice's message has no [content] string")
     reason = finish_reason(choice.get("finish_reason"))
-    return UpstreamText(text=content, finish_reason=reason, usage=_usage(body.get("usage")))
+    return UpstreamText(text=content, finish_reason=reason, usage=usage_of(body))
 
 
 def parse_chat_chunk(body: Any) -> GenerationDelta:
@@ -95,7 +95,7 @@ def parse_chat_chunk(body: Any) -> GenerationDelta:
     return GenerationDelta(
         text=content if isinstance(content, str) else "",
         finish_reason=finish_reason(reason) if reason else None,
-        usage=_usage(chunk.get("usage")),
+        usage=usage_of(chunk),
     )
 
 
@@ -106,7 +106,9 @@ def _first_choice(body: dict[str, Any]) -> dict[str, Any]:
     return as_dict(choices[0], "a choice")
 
 
-def _usage(value: Any) -> Usage | None:
+def usage_of(body: dict[str, Any]) -> Usage | None:
+    """OpenAI's ``usage`` object of an answer or chunk, when it has both counts."""
+    value = body.get("usage")
     if not isinstance(value, dict):
         return None
     prompt, completion = value.get("prompt_tokens"), value.get("completion_tokens")

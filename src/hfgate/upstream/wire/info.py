@@ -11,13 +11,16 @@ class ServerInfo:
     """The parts of ``/info`` hfgate uses.
 
     ``kind`` is TEI's ``model_type`` key (``embedding``, ``classifier``, ``reranker``) or ``generation``
-    for TGI.
+    for TGI; ``pooling`` is TEI's embedding pooling (``splade`` for a sparse model); ``engine`` is
+    ``tei`` or ``tgi`` when the body says which.
     """
 
     model_id: str | None = None
     kind: str | None = None
     max_client_batch_size: int | None = None
     max_input_tokens: int | None = None
+    pooling: str | None = None
+    engine: str | None = None
 
 
 def parse_info(body: Any) -> ServerInfo:
@@ -32,13 +35,17 @@ def parse_info(body: Any) -> ServerInfo:
         return ServerInfo()
     model_type = body.get("model_type")
     kind = next(iter(model_type), None) if isinstance(model_type, dict) else None
-    if kind is None and "max_total_tokens" in body:
-        kind = "generation"
+    engine = "tei" if kind is not None else None
+    if kind is None and ("max_total_tokens" in body or body.get("router") == "text-generation-router"):
+        kind, engine = "generation", "tgi"
+    details = model_type.get(kind) if isinstance(model_type, dict) and kind else None
     return ServerInfo(
         model_id=_str(body.get("model_id")),
         kind=kind,
         max_client_batch_size=_int(body.get("max_client_batch_size")),
         max_input_tokens=_int(body.get("max_input_tokens", body.get("max_input_length"))),
+        pooling=_str(details.get("pooling")) if isinstance(details, dict) else None,
+        engine=engine,
     )
 
 

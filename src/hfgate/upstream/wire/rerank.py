@@ -53,3 +53,32 @@ def parse_similarity(body: Any, *, count: int) -> Scores:
     if not isinstance(body, list) or len(body) != count or not all(isinstance(s, int | float) for s in body):
         raise WireFormatError(f"expected [{count}] similarity scores")
     return [(index, float(score)) for index, score in enumerate(body)]
+
+
+def documents_rerank_payload(model: str, query: str, documents: Sequence[str]) -> dict[str, Any]:
+    """The Cohere / Jina body vLLM's ``/rerank`` and llama.cpp's ``/v1/rerank`` take (all documents back)."""
+    body: dict[str, Any] = {"query": query, "documents": list(documents)}
+    return body | {"model": model} if model else body
+
+
+def parse_documents_rerank(body: Any) -> Scores:
+    """``{"results": [{"index", "relevance_score"}]}`` as ``(index, score)`` pairs.
+
+    Raises:
+        WireFormatError: not that shape.
+
+    Example:
+        >>> parse_documents_rerank({"results": [{"index": 1, "relevance_score": 0.9}]})
+        [(1, 0.9)]
+    """
+    results = as_dict(body, "the rerank answer").get("results")
+    if not isinstance(results, list):
+        raise WireFormatError("the rerank answer has no [results] list")
+    pairs = []
+    for item in results:
+        hit = as_dict(item, "a rerank result")
+        index, score = hit.get("index"), hit.get("relevance_score")
+        if not isinstance(index, int) or not isinstance(score, int | float):
+            raise WireFormatError("a rerank result lacks an integer [index] or a numeric [relevance_score]")
+        pairs.append((index, float(score)))
+    return pairs

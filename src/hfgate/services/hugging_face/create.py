@@ -1,0 +1,91 @@
+"""Creating (and re-pointing) an endpoint of the ``hugging_face`` service: the offline rules, what the
+Hub or the server says (recorded in ``service_settings``), then one real call."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from hfgate.errors import RequestValidationError, UpstreamError
+from hfgate.registry.endpoint import Endpoint
+from hfgate.services.embedding_shape import record_embedding_shape
+from hfgate.services.hugging_face.calls import plain_call
+from hfgate.services.hugging_face.checks import PROBE_PARAMS, PROBE_PROMPT, check_server_kind, probe_failed, same_task
+from hfgate.services.hugging_face.detect import detect
+from hfgate.services.hugging_face.hosted import choose_provider
+from hfgate.services.hugging_face.settings import settings_problems
+from hfgate.services.hugging_face.typed import HfSettings
+from hfgate.tasks import ChatMessage, ChatRequest, EmbedRequest, GenerateRequest, RerankRequest, TaskType
+from hfgate.upstream.http import failures
+from hfgate.upstream.hub.endpoints_api import find_endpoint
+from hfgate.upstream.hub.model_info import check_inference_on, fetch_model_info
+
+if TYPE_CHECKING:
+    from hfgate.services.hugging_face.service import HuggingFaceService
+
+log = logging.getLogger("hfgate.services.hugging_face")
+DETECTED = ("engine", "model_name", "served_model")
+
+
+async def check(service: HuggingFaceService, endpoint: Endpoint, *, timeout: float) -> Endpoint:
+    """Raises RequestValidationError, ValidationCallError or UpstreamError (see the service's ``check``)."""
+    problems = settings_problems(endpoint.task_type, endpoint.service_settings)
+    if problems:
+        raise RequestValidationError(problems)
+    learnt = await _learn(service, endpoint, timeout=timeout)
+    endpoint = endpoint.evolve(service_settings={**endpoint.service_settings, **learnt})
+    log.info("endpoint served by", extra={"event": "endpoint.served_by", "endpoint": endpoint.inference_id, **learnt})
+    try:
+        return await _probe(service, endpoint, timeout)
+    except UpstreamError as exc:
+        reason = probe_failed(endpoint, exc, settings=HfSettings.of(endpoint.service_settings))
+        raise failures.with_reason(exc, reason) from exc
+
+
+async def revise(service: HuggingFaceService, before: Endpoint, after: Endpoint, *, timeout: float) -> Endpoint:
+    """After an ``_update``: a new url is detected and checked again (unless the update set ``engine``)."""
+    old, new = before.service_settings, after.service_settings
+    if (old.get("url"), old.get("urls")) == (new.get("url"), new.get("urls")):
+        return after
+    keep_engine = new.get("engine") != old.get("engine")
+    settings = {k: v for k, v in new.items() if k not in DETECTED or (k == "engine" and keep_engine)}
+    return await check(service, after.evolve(service_settings=settings), timeout=timeout)
+
+
+async def _learn(service: HuggingFaceService, endpoint: Endpoint, *, timeout: float) -> dict[str, Any]:
+    settings = HfSettings.of(endpoint.service_settings)
+    call = plain_call(endpoint, timeout=timeout)
+    config = service.context.settings
+    if settings.server_url is None:
+        model_id = str(settings.model_id)
+        hub = await fetch_model_info(service.upstream, call, hub_url=config.hf_hub_url, model_id=model_id)
+        check_inference_on(hub)
+        recorded = choose_provider(hub, endpoint.task_type, settings)
+        same_task(endpoint, recorded)
+        return recorded
+    url = settings.server_url
+    if endpoint.task_type is TaskType.TEXT_EMBEDDING and settings.namespace:
+        item = await find_endpoint(
+            service.upstream, call, base=config.hf_endpoints_url, namespace=settings.namespace, url=url
+        )
+        return {"served_model": item.repository, "engine": settings.engine or "pipeline"}
+    detected, info = await detect(service.upstream, service.infos, url=url, call=call)
+    check_server_kind(endpoint, info)
+    given = {k: endpoint.service_settings[k] for k in DETECTED if endpoint.service_settings.get(k)}
+    return detected | given
+
+
+async def _probe(service: HuggingFaceService, endpoint: Endpoint, timeout: float) -> Endpoint:
+    task = endpoint.task_type
+    if task is TaskType.TEXT_EMBEDDING:
+        return await record_embedding_shape(service, endpoint, timeout=timeout)
+    if task is TaskType.SPARSE_EMBEDDING:
+        await service.sparse_embed(endpoint, EmbedRequest(texts=(PROBE_PROMPT,), timeout=timeout))
+    elif task is TaskType.COMPLETION:
+        await service.generate(endpoint, GenerateRequest(prompt=PROBE_PROMPT, params=PROBE_PARAMS, timeout=timeout))
+    elif task is TaskType.CHAT_COMPLETION:
+        message = ChatMessage(role="user", content=PROBE_PROMPT)
+        await service.chat(endpoint, ChatRequest(messages=(message,), params=PROBE_PARAMS, timeout=timeout))
+    else:
+        await service.rerank(endpoint, RerankRequest(query="how big", documents=("small", "large"), timeout=timeout))
+    return endpoint

@@ -1,0 +1,66 @@
+"""Completion calls: one answer (with the transformers backends' unused-parameter retry), and a stream
+whose last piece carries the usage, whichever engine's events it is made of."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
+
+from hfgate.errors import UpstreamBadRequestError
+from hfgate.services.hugging_face.routing import Route
+from hfgate.tasks import GenerationDelta, GenerationParams, Usage
+from hfgate.upstream.engines.base import GenerateProtocol
+from hfgate.upstream.http.client import Call, Seen, UpstreamClient
+from hfgate.upstream.wire.common import UpstreamText
+from hfgate.upstream.wire.tgi import unused_model_kwargs
+
+
+async def generate_once(
+    upstream: UpstreamClient,
+    call: Call,
+    protocol: GenerateProtocol,
+    route: Route,
+    *,
+    prompt: str,
+    settings: Mapping[str, Any],
+    params: GenerationParams,
+    seen: Seen,
+) -> UpstreamText:
+    """One generation; parameters a transformers backend says it does not use are dropped once."""
+    url = protocol.url(route.address, stream=False)
+    payload = protocol.payload(route.address, prompt, settings=settings, params=params, stream=False)
+    try:
+        return await upstream.post_json(call, url, payload=payload, parse=protocol.parse, seen=seen)
+    except UpstreamBadRequestError as exc:
+        unused = unused_model_kwargs(exc.reason)
+        if not unused or not isinstance(payload.get("parameters"), dict):
+            raise
+    payload["parameters"] = {k: v for k, v in payload["parameters"].items() if k not in unused}
+    return await upstream.post_json(call, url, payload=payload, parse=protocol.parse, seen=seen)
+
+
+async def stream_generation(
+    events: AsyncIterator[GenerationDelta], *, count: Callable[[], Awaitable[int | None]]
+) -> AsyncIterator[GenerationDelta]:
+    """``events`` with empty pieces dropped and the finish held back to the end, so that a usage-only
+    chunk after it (OpenAI's ``include_usage``) is folded into the last piece.
+
+    The prompt is counted with the model's tokenizer where possible, else taken from the upstream.
+    """
+    final: GenerationDelta | None = None
+    usage: Usage | None = None
+    async for delta in events:
+        usage = delta.usage or usage
+        if delta.finish_reason is not None:
+            final = delta
+        elif delta.text:
+            yield delta
+    if final is None:
+        return
+    prompt = await count()
+    upstream = usage or Usage()
+    total = Usage(
+        prompt_tokens=prompt if prompt is not None else upstream.prompt_tokens,
+        completion_tokens=upstream.completion_tokens,
+    )
+    yield GenerationDelta(text=final.text, token_id=final.token_id, finish_reason=final.finish_reason, usage=total)

@@ -1,0 +1,131 @@
+"""The template every protocol follows: where to send (``url``), what to send (``payload``), how to read
+the answer (``parse``, and ``parse_event`` for a stream).
+
+One class per way of calling one task on one engine or provider. A protocol is told its
+:class:`Address` (the server's base url or a provider's route root, and the model name to send) and
+never decides where it is reached: that is :func:`hfgate.upstream.engines.pick`'s caller's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from hfgate.tasks import ChatMessage, GenerationDelta, GenerationParams
+from hfgate.upstream.wire.common import UpstreamText
+
+Kind = Literal["embed", "sparse", "generate", "text2text", "chat", "rerank"]
+Vectors = list[list[float]]
+Scores = list[tuple[int, float]]
+SparseVectors = list[dict[int, float]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Address:
+    """Where a protocol's routes hang (``root``), the url as the user gave it (``given``), and the model
+    name to send (empty: the server serves one model and needs none)."""
+
+    root: str
+    given: str = ""
+    model: str = ""
+
+    def at(self, route: str) -> str:
+        """``root`` + ``route``.
+
+        Example:
+            >>> Address(root="http://vllm:8000/").at("/v1/completions")
+            'http://vllm:8000/v1/completions'
+        """
+        return self.root.rstrip("/") + route
+
+
+class Protocol:
+    """Base of every protocol: the kind of call it makes, and whether it streams."""
+
+    kind: ClassVar[Kind]
+    streams: ClassVar[bool] = False
+
+
+class EmbedProtocol(Protocol):
+    kind: ClassVar[Kind] = "embed"
+
+    def url(self, at: Address) -> str:
+        raise NotImplementedError
+
+    def payload(self, at: Address, texts: Sequence[str]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def parse(self, body: Any, *, count: int) -> Vectors:
+        raise NotImplementedError
+
+
+class SparseProtocol(Protocol):
+    kind: ClassVar[Kind] = "sparse"
+
+    def url(self, at: Address) -> str:
+        raise NotImplementedError
+
+    def payload(self, at: Address, texts: Sequence[str]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def parse(self, body: Any, *, count: int) -> SparseVectors:
+        raise NotImplementedError
+
+
+class GenerateProtocol(Protocol):
+    """A prompt in, text out (TGI's ``/generate``, OpenAI's ``/v1/completions``, text2text pipelines)."""
+
+    kind: ClassVar[Kind] = "generate"
+
+    def url(self, at: Address, *, stream: bool) -> str:
+        raise NotImplementedError
+
+    def payload(
+        self, at: Address, prompt: str, *, settings: Mapping[str, Any], params: GenerationParams, stream: bool
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def parse(self, body: Any) -> UpstreamText:
+        raise NotImplementedError
+
+    def parse_event(self, body: Any) -> GenerationDelta:
+        raise NotImplementedError
+
+
+class ChatProtocol(Protocol):
+    kind: ClassVar[Kind] = "chat"
+    streams: ClassVar[bool] = True
+
+    def url(self, at: Address) -> str:
+        raise NotImplementedError
+
+    def payload(
+        self,
+        at: Address,
+        messages: tuple[ChatMessage, ...],
+        *,
+        settings: Mapping[str, Any],
+        params: GenerationParams,
+        stream: bool,
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def parse(self, body: Any) -> UpstreamText:
+        raise NotImplementedError
+
+    def parse_event(self, body: Any) -> GenerationDelta:
+        raise NotImplementedError
+
+
+class RerankProtocol(Protocol):
+    kind: ClassVar[Kind] = "rerank"
+
+    def url(self, at: Address) -> str:
+        raise NotImplementedError
+
+    def payload(self, at: Address, query: str, documents: Sequence[str]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def parse(self, body: Any, *, count: int) -> Scores:
+        raise NotImplementedError

@@ -1,0 +1,41 @@
+"""OpenAI's ``GET /v1/models``: the names a server serves and who it says owns them.
+
+vLLM says ``owned_by: "vllm"`` (``vllm/entrypoints/openai/engine/protocol.py``), SGLang ``"sglang"``,
+llama.cpp ``"llamacpp"``; TGI repeats the model id (``router/src/server.rs``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hfgate.upstream.wire.common import WireFormatError, as_dict
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServedModel:
+    """The first (base) model a server lists."""
+
+    name: str
+    owned_by: str
+
+
+def parse_models(body: Any) -> ServedModel:
+    """The first model without a ``parent`` (LoRA adapters have one).
+
+    Raises:
+        WireFormatError: no model listed.
+
+    Example:
+        >>> parse_models({"data": [{"id": "m", "owned_by": "vllm", "parent": None}]})
+        ServedModel(name='m', owned_by='vllm')
+    """
+    data = as_dict(body, "the model list").get("data")
+    if not isinstance(data, list) or not data:
+        raise WireFormatError("the model list has no [data] entries")
+    entries = [as_dict(item, "a model") for item in data]
+    base = next((e for e in entries if not e.get("parent")), entries[0])
+    name = base.get("id")
+    if not isinstance(name, str) or not name:
+        raise WireFormatError("a model entry has no [id]")
+    return ServedModel(name=name, owned_by=str(base.get("owned_by") or ""))

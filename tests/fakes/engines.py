@@ -1,0 +1,152 @@
+"""OpenAI-compatible serving engines as the fake plays them: vLLM, SGLang and llama.cpp, and TEI's
+sparse route. Each behaviour cites where it was read.
+
+- ``GET /v1/models`` → ``{"object":"list","data":[{"id","object":"model","owned_by",…}]}``; ``owned_by`` is
+  ``vllm`` / ``sglang`` / ``llamacpp`` (vLLM ``vllm/entrypoints/openai/engine/protocol.py``; SGLang
+  ``python/sglang/srt/entrypoints/http_server.py``; llama.cpp ``tools/server/README.md``).
+- vLLM checks ``model``: an unknown name is 404 ``{"error":{"message":"The model `x` does not exist.",
+  "type":"NotFoundError","param":"model","code":404}}`` (vLLM ``openai/models/serving.py``); SGLang and
+  llama.cpp (single-model mode) do not check it.
+- SGLang's errors are flat ``{"object":"error","message","type","code"}`` (SGLang ``http_server.py``);
+  llama.cpp's ``{"error":{"code","message","type"}}`` (llama.cpp ``tools/server/README.md``).
+- None has ``/generate`` or ``/info`` (404). ``/v1/completions`` answers ``choices[].text``; streams are
+  ``data: {chunk}`` lines ending ``data: [DONE]``, usage in a last chunk with ``choices: []`` only with
+  ``stream_options.include_usage`` (vLLM ``docs/serving/online_serving``).
+- Rerank: vLLM ``/rerank`` and ``/v1/rerank``, llama.cpp and SGLang ``/v1/rerank``, Cohere / Jina shape
+  ``{"results":[{"index","document":{"text"},"relevance_score"}]}``, best first (vLLM
+  ``vllm/entrypoints/pooling/scoring/``).
+- TEI ``/embed_sparse`` → ``[[{"index","value"}]]`` for a SPLADE model, 424 otherwise (TEI
+  ``router/src/http/server.rs``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from tests.fakes import hf_server as hf
+
+
+@dataclass(frozen=True, slots=True)
+class Engine:
+    owned_by: str
+    served: str
+    tasks: frozenset[str]
+    checks_model: bool
+
+
+ENGINES: dict[str, Engine] = {
+    "vllm": Engine("vllm", "meta-llama/Llama-3.1-8B-Instruct", frozenset({"generate", "chat"}), True),
+    "vllm-embed": Engine("vllm", "bge-small", frozenset({"embed"}), True),
+    "vllm-rerank": Engine("vllm", "BAAI/bge-reranker-base", frozenset({"rerank"}), True),
+    "sglang": Engine("sglang", "Qwen/Qwen2.5-0.5B-Instruct", frozenset({"generate", "chat", "embed"}), False),
+    "llamacpp": Engine("llamacpp", "smollm2.gguf", frozenset({"generate", "chat", "embed", "rerank"}), False),
+}
+_ROUTES = {
+    "/v1/completions": "generate",
+    "/v1/chat/completions": "chat",
+    "/v1/embeddings": "embed",
+    "/v1/rerank": "rerank",
+    "/rerank": "rerank",
+}
+
+
+async def serve(request: web.Request, server: str, route: str, body: Any) -> web.StreamResponse | None:
+    """The engine's answer, or ``None`` when ``server`` is not one of these engines."""
+    engine = ENGINES.get(server)
+    if server == "tei-sparse" or (server == "tei" and route == "/embed_sparse"):
+        return _tei_sparse(server, route, body)
+    if engine is None:
+        return None
+    if route == "/v1/models" and request.method == "GET":
+        card = {"id": engine.served, "object": "model", "created": 0, "owned_by": engine.owned_by, "parent": None}
+        return hf._json({"object": "list", "data": [card]})
+    task = _ROUTES.get(route)
+    if task is None or task not in engine.tasks or (route == "/rerank" and engine.owned_by != "vllm"):
+        return _error(engine, f"Not Found: {route}", status=404, kind="NotFoundError")
+    if engine.checks_model and body.get("model") != engine.served:
+        return _error(engine, f"The model `{body.get('model')}` does not exist.", status=404, kind="NotFoundError")
+    if task == "chat":
+        return await hf._chat(request, body, engine.served)
+    if task == "embed":
+        return _embeddings(engine.served, body["input"])
+    if task == "rerank":
+        return _rerank(engine.served, body)
+    return await _completions(request, engine.served, body)
+
+
+def _error(engine: Engine, message: str, *, status: int, kind: str) -> web.Response:
+    if engine.owned_by == "sglang":
+        return hf._json({"object": "error", "message": message, "type": kind, "code": status}, status=status)
+    param = {"param": "model"} if engine.owned_by == "vllm" else {}
+    return hf._json({"error": {"message": message, "type": kind, "code": status, **param}}, status=status)
+
+
+def _embeddings(model: str, inputs: Any) -> web.Response:
+    texts = [inputs] if isinstance(inputs, str) else list(inputs)
+    data = [{"object": "embedding", "index": i, "embedding": hf.vector_for(t)} for i, t in enumerate(texts)]
+    tokens = sum(len(hf.tokens_of(t)) for t in texts)
+    usage = {"prompt_tokens": tokens, "total_tokens": tokens}
+    return hf._json({"object": "list", "data": list(reversed(data)), "model": model, "usage": usage})
+
+
+def _rerank(model: str, body: dict[str, Any]) -> web.Response:
+    scores = hf._similarity({"source_sentence": body["query"], "sentences": body["documents"]})
+    results = [
+        {"index": i, "document": {"text": body["documents"][i]}, "relevance_score": s} for i, s in enumerate(scores)
+    ]
+    results.sort(key=lambda r: -r["relevance_score"])
+    top_n = body.get("top_n") or len(results)
+    return hf._json({"id": "rerank-1", "model": model, "usage": {"total_tokens": 0}, "results": results[:top_n]})
+
+
+async def _completions(request: web.Request, model: str, body: dict[str, Any]) -> web.StreamResponse:
+    tokens, reason = hf._generated({"inputs": body["prompt"], "parameters": {"max_new_tokens": body.get("max_tokens")}})
+    finish = "length" if reason == "length" else "stop"
+    usage = {"prompt_tokens": len(hf.tokens_of(body["prompt"])), "completion_tokens": len(tokens)}
+    usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+    base = {"id": "cmpl-1", "object": "text_completion", "created": int(time.time()), "model": model}
+    if not body.get("stream"):
+        choice = {"index": 0, "text": "".join(tokens), "logprobs": None, "finish_reason": finish}
+        return hf._json(base | {"choices": [choice], "usage": usage})
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+    await response.prepare(request)
+    for index, text in enumerate(tokens):
+        last = index == len(tokens) - 1
+        choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": finish if last else None}
+        await response.write(b"data: " + orjson.dumps(base | {"choices": [choice]}) + b"\n\n")
+    if (body.get("stream_options") or {}).get("include_usage"):
+        await response.write(b"data: " + orjson.dumps(base | {"choices": [], "usage": usage}) + b"\n\n")
+    await response.write(b"data: [DONE]\n\n")
+    await response.write_eof()
+    return response
+
+
+def sparse_for(text: str) -> dict[int, float]:
+    """The fake SPLADE weights of ``text``: one vocabulary id per word."""
+    return {
+        int(hashlib.sha256(w.encode()).hexdigest()[:6], 16) % 30522: round(len(w) / 10, 3) for w in hf.tokens_of(text)
+    }
+
+
+def _tei_sparse(server: str, route: str, body: Any) -> web.Response:
+    if route == "/info":
+        info = hf._tei_info("embedding", 32) | {"model_id": "naver/splade-v3"}
+        return hf._json(info | {"model_type": {"embedding": {"pooling": "splade"}}})
+    if route == "/embed_sparse" and server == "tei-sparse":
+        texts = [body["inputs"]] if isinstance(body["inputs"], str) else body["inputs"]
+        return hf._json([[{"index": i, "value": v} for i, v in sparse_for(t).items()] for t in texts])
+    if route == "/embed_sparse":
+        return hf._json(
+            {"error": "`/embed_sparse` is only available for SPLADE models", "error_type": "backend"}, status=424
+        )
+    if route in ("/", "/embed"):
+        return hf._json(
+            {"error": "`normalize` is not available for SPLADE models", "error_type": "backend"}, status=424
+        )
+    return hf._json({"error": "Not Found"}, status=404)

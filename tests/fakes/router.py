@@ -1,0 +1,66 @@
+"""Hugging Face's Inference Providers router as the fake plays it, under ``/router``.
+
+- ``POST /router/v1/chat/completions``: OpenAI chat; ``model`` is ``id``, ``id:provider`` or ``id:policy``
+  (``fastest`` default, ``cheapest``, ``preferred``) (HF docs ``inference-providers/index.md``). The
+  provider that answered is named in the ``x-inference-provider`` header (huggingface/chat-ui reads it
+  from the router). A model no enabled provider serves: 400 "The requested model 'X' is not supported by
+  any provider you have enabled." with code ``model_not_supported`` (cline/cline#5098; the JSON nesting
+  is unconfirmed, OpenAI's ``{"error":{…}}`` is used).
+- ``POST /router/{together,scaleway}/v1/embeddings`` and ``/router/deepinfra/v1/openai/embeddings``:
+  ``{"input","model"}`` with the provider's own id → OpenAI's ``data[].embedding`` (huggingface_hub
+  ``inference/_providers/{together,scaleway,deepinfra}.py``); another id: 400
+  ``{"error":"Model not supported by provider together"}`` (huggingface.js#2225).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes import hf_server as hf
+from tests.fakes.engines import _embeddings
+
+POLICIES = ("fastest", "cheapest", "preferred")
+PRICE = {"novita": 0.02, "together": 0.18, "cerebras": 0.1, "hf-inference": 0.0}
+_EMBEDDING_ROUTES = {
+    "/together/v1/embeddings": "together",
+    "/scaleway/v1/embeddings": "scaleway",
+    "/deepinfra/v1/openai/embeddings": "deepinfra",
+}
+
+
+async def serve(request: web.Request, route: str, body: Any) -> web.StreamResponse:
+    if route == "/v1/chat/completions":
+        return await _chat(request, body)
+    provider = _EMBEDDING_ROUTES.get(route)
+    if provider is None:
+        return hf._json({"error": "Not Found"}, status=404)
+    served = {m.provider_id(provider) for m in hf.HOSTED.values() if m.task_of(provider) == "feature-extraction"}
+    if body.get("model") not in served:
+        return hf._json({"error": f"Model not supported by provider {provider}"}, status=400)
+    return _embeddings(body["model"], body["input"])
+
+
+async def _chat(request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
+    model_id, _, suffix = str(body.get("model", "")).partition(":")
+    model = hf.HOSTED.get(model_id)
+    live = [p for p in (model.live_chat() if model else [])]
+    chosen = _choose(live, suffix or "fastest")
+    if chosen is None:
+        scope = f"provider '{suffix}'" if suffix and suffix not in POLICIES else "any provider you have enabled"
+        message = f"The requested model '{model_id}' is not supported by {scope}."
+        error = {"message": message, "type": "invalid_request_error", "code": "model_not_supported"}
+        return hf._json({"error": error}, status=400)
+    response = await hf._chat(request, body | {"model": model_id}, model_id, headers={"x-inference-provider": chosen})
+    return response
+
+
+def _choose(live: list[str], suffix: str) -> str | None:
+    if not live:
+        return None
+    if suffix in ("fastest", "preferred"):
+        return live[0]
+    if suffix == "cheapest":
+        return min(live, key=lambda p: PRICE.get(p, 1.0))
+    return suffix if suffix in live else None
