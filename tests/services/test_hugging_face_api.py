@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from tests.fakes.engines import sparse_for
 from tests.fakes.hf_fixtures import fake_hf, fake_hf_server, hf_api
 from tests.fakes.hf_server import DIMENSIONS, TOKEN, FakeHF, Fault, vector_for
 
@@ -66,3 +67,34 @@ async def test_an_upstream_rate_limit_is_a_429_not_a_bad_request(api: httpx.Asyn
         "Received a rate limit status code for request from inference entity id [tei] status [429]"
         in (answer.json()["error"]["reason"])
     )
+
+
+async def test_an_unknown_engine_is_refused_naming_the_choices(api: httpx.AsyncClient, fake_hf: FakeHF) -> None:
+    answer = await api.put("/_inference/completion/x", json=body(url=f"{fake_hf.base}/vllm", engine="tensorrt"))
+    assert answer.status_code == 400
+    reason = answer.json()["error"]["reason"]
+    assert "[engine]" in reason
+    assert "llamacpp, openai, pipeline, sglang, tei, tgi, vllm" in reason
+
+
+async def test_sparse_embeddings_in_elasticsearchs_shape(api: httpx.AsyncClient, fake_hf: FakeHF) -> None:
+    created = await api.put("/_inference/sparse_embedding/splade", json=body(url=f"{fake_hf.base}/tei-sparse"))
+    assert created.status_code == 200, created.text
+    answer = await api.post("/_inference/sparse_embedding/splade", json={"input": ["big cat"]})
+    assert answer.status_code == 200, answer.text
+    [item] = answer.json()["sparse_embedding"]
+    assert item["is_truncated"] is False
+    assert item["embedding"] == {str(i): w for i, w in sparse_for("big cat").items()}
+
+
+async def test_a_vllm_completion_streams_through_the_es_and_openai_faces(
+    api: httpx.AsyncClient, fake_hf: FakeHF
+) -> None:
+    created = await api.put("/_inference/completion/vllm", json=body(url=f"{fake_hf.base}/vllm"))
+    assert created.status_code == 200, created.text
+    streamed = await api.post("/_inference/completion/vllm/_stream", json={"input": "one two"})
+    assert 'data: {"completion":[{"delta":" w0"}]}' in streamed.text
+    assert streamed.headers["x-hfgate-served-by"] == "vllm"
+    openai = await api.post("/v1/completions", json={"model": "vllm", "prompt": "one two", "max_tokens": 3})
+    assert openai.status_code == 200, openai.text
+    assert openai.json()["choices"][0]["text"] == " w0 w1 w2"

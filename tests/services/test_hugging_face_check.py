@@ -24,6 +24,9 @@ __all__ = ["fake_hf", "fake_hf_server", "hf_service"]
         ({"model_id": "https://x/y"}, "[model_id] [https://x/y] is a url; give it as [url] instead"),
         ({"model_id": "a/b/c"}, "Invalid [model_id] [a/b/c]: it is a Hub repository id"),
         ({"model_id": "a/b", "namespace": "acme"}, "[namespace] applies only to a dedicated endpoint"),
+        ({"url": "http://x", "provider": "together"}, "[provider] applies only to a hosted [model_id]; remove it"),
+        ({"model_id": "a/b", "engine": "vllm"}, "[engine] applies only to a server given by [url]; remove it"),
+        ({"model_id": "a/b", "provider": "to get her"}, "Invalid [provider] [to get her]: give [auto], a provider's"),
     ],
 )
 def test_settings_that_do_not_combine_are_named(settings: dict[str, Any], problem: str) -> None:

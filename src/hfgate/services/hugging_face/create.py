@@ -13,7 +13,7 @@ from hfgate.services.hugging_face.calls import plain_call
 from hfgate.services.hugging_face.checks import PROBE_PARAMS, PROBE_PROMPT, check_server_kind, probe_failed, same_task
 from hfgate.services.hugging_face.detect import detect
 from hfgate.services.hugging_face.hosted import choose_provider
-from hfgate.services.hugging_face.settings import settings_problems
+from hfgate.services.hugging_face.rules import settings_problems
 from hfgate.services.hugging_face.typed import HfSettings
 from hfgate.tasks import ChatMessage, ChatRequest, EmbedRequest, GenerateRequest, RerankRequest, TaskType
 from hfgate.upstream.http import failures

@@ -18,8 +18,9 @@ from hfgate.services.hugging_face.accounting import Accounting
 from hfgate.services.hugging_face.calls import answered, as_chat, call_for, within
 from hfgate.services.hugging_face.generation import generate_once, stream_generation
 from hfgate.services.hugging_face.routing import Route, pick
+from hfgate.services.hugging_face.rules import settings_problems
 from hfgate.services.hugging_face.server_info import ServerInfos
-from hfgate.services.hugging_face.settings import SERVICE_SETTINGS, TASK_SETTINGS, settings_problems
+from hfgate.services.hugging_face.settings import SERVICE_SETTINGS, TASK_SETTINGS
 from hfgate.services.hugging_face.typed import HfSettings
 from hfgate.tasks import (
     ChatRequest,

@@ -37,7 +37,7 @@ from hfgate.upstream.http.transport import (
 from hfgate.upstream.wire.common import WireFormatError
 from hfgate.upstream.wire.sse import sse_data
 
-Seen = Callable[[Mapping[str, str]], None] | None
+Seen = Callable[[Mapping[str, str]], None] | None  # shown an answer's headers (who answered)
 
 T = TypeVar("T")
 
@@ -79,15 +79,6 @@ class UpstreamClient:
         response = await self._send(call, "POST", url=url, body=orjson.dumps(payload))
         if seen is not None:
             seen(response.headers)
-        return self.decode(call, url, body=response.body, parse=parse)
-
-    async def get_json(self, call: Call, url: str, *, parse: Callable[[Any], T]) -> T:
-        """GET ``url``; the answer's JSON read by ``parse``.
-
-        Raises:
-            UpstreamError: the call failed.
-        """
-        response = await self._send(call, "GET", url=url, body=None)
         return self.decode(call, url, body=response.body, parse=parse)
 
     async def get_response(self, call: Call, url: str) -> HttpResponse:
