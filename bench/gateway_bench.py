@@ -41,6 +41,7 @@ async def info(request):
         "max_client_batch_size": 32}}), content_type="application/json")
 app = web.Application()
 app.router.add_post("/", embed)
+app.router.add_post("/embed", embed)  # TEI serves both; hfgate detects TEI by /info and uses /embed
 app.router.add_get("/info", info)
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
 """

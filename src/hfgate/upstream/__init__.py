@@ -1,15 +1,18 @@
 """HTTP to Hugging Face: the pooled client, wire formats, retries, rate limits and error translation.
 
-Three rooms: ``http/`` (plumbing), ``wire/`` (protocols) and ``hub/`` (the Hub's APIs).
+Five rooms: ``http/`` (plumbing), ``wire/`` (wire formats), ``engines/`` and ``providers/`` (one
+protocol class per engine or provider and task, in registries) and ``hub/`` (the Hub's APIs).
 
 - :mod:`~hfgate.upstream.http.transport` — the pooled HTTP client (aiohttp), injectable.
 - :mod:`~hfgate.upstream.http.client` — rate limit, send, retry, translate: every upstream call.
 - :mod:`~hfgate.upstream.http.ratelimit` — token buckets per (target, api key) with a bounded queue.
 - :mod:`~hfgate.upstream.http.retry` — which answers are retried, and the backoff.
 - :mod:`~hfgate.upstream.http.failures` — upstream failures to :mod:`hfgate.errors`, in one place.
-- :mod:`~hfgate.upstream.target` — a hosted model id or a server url, and its routes.
+- :mod:`~hfgate.upstream.engines` — TEI, TGI, vLLM, SGLang, llama.cpp, OpenAI-compatible, pipeline.
+- :mod:`~hfgate.upstream.providers` — Inference Providers' own routes (hf-inference, together, …).
 - wire formats: :mod:`~hfgate.upstream.wire.embeddings`, :mod:`~hfgate.upstream.wire.tgi`,
   :mod:`~hfgate.upstream.wire.text2text`, :mod:`~hfgate.upstream.wire.chat`, :mod:`~hfgate.upstream.wire.rerank`,
-  :mod:`~hfgate.upstream.wire.info`, :mod:`~hfgate.upstream.wire.sse`.
+  :mod:`~hfgate.upstream.wire.info`, :mod:`~hfgate.upstream.wire.sse`, :mod:`~hfgate.upstream.wire.completions`,
+  :mod:`~hfgate.upstream.wire.sparse`, :mod:`~hfgate.upstream.wire.models`.
 - create-time checks: :mod:`~hfgate.upstream.hub.model_info`, :mod:`~hfgate.upstream.hub.endpoints_api`.
 """
