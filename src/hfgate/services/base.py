@@ -69,6 +69,18 @@ class ServiceContext:
             resource.close()
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EndpointDescription:
+    """What a face may tell its clients about an endpoint, whatever serves it (TEI's and TGI's ``/info``).
+
+    ``generation_task`` is the pipeline tag a completion endpoint answers as.
+    """
+
+    model: str
+    max_input_tokens: int | None = None
+    generation_task: str = "text-generation"
+
+
 class Service:
     """Base of every service; subclasses override the coroutines of the task types they support."""
 
@@ -95,6 +107,11 @@ class Service:
     def suggested_models(cls) -> tuple[str, ...]:
         """Model ids this service runs without a download, offered on the web page; none by default."""
         return ()
+
+    @classmethod
+    def describe(cls, endpoint: Endpoint) -> EndpointDescription:
+        """The model an endpoint serves and its limits, for the faces; the endpoint's id by default."""
+        return EndpointDescription(model=endpoint.inference_id)
 
     async def check(self, endpoint: Endpoint, *, timeout: float) -> Endpoint:
         """Validate a new endpoint (one real call, as Elasticsearch does) and record what it learnt.

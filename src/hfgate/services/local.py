@@ -17,7 +17,7 @@ from hfgate.local.generation.architecture import GENERATION_TASKS, detect_task
 from hfgate.local.generation.params import resolve_params
 from hfgate.local.tokenizer import ModelTokenizer
 from hfgate.registry.endpoint import Endpoint
-from hfgate.services.base import Service
+from hfgate.services.base import EndpointDescription, Service
 from hfgate.services.embedding_shape import EMBEDDING_SHAPE_SETTINGS, record_embedding_shape
 from hfgate.services.generation_settings import GENERATION_TASK_SETTINGS
 from hfgate.services.spec import SettingSpec
@@ -104,6 +104,10 @@ class LocalService(Service):
         ),
     )
     task_settings = GENERATION_TASK_SETTINGS
+
+    @classmethod
+    def describe(cls, endpoint: Endpoint) -> EndpointDescription:
+        return EndpointDescription(model=str(endpoint.service_settings["model"]))
 
     @classmethod
     def suggested_models(cls) -> tuple[str, ...]:

@@ -42,9 +42,10 @@ async def health(inference_id: str, orch: OrchestratorDep) -> Response:
 @router.get("/info")
 async def info(inference_id: str, orch: OrchestratorDep) -> Response:
     endpoint = await orch.endpoint_for(inference_id, None)
+    described = orch.service_kind(endpoint.service).describe(endpoint)
     if endpoint.task_type in _GENERATING:
-        return json_response(shapes.tgi_info(endpoint, _pipeline_tag(endpoint)))
-    return json_response(shapes.tei_info(endpoint))
+        return json_response(shapes.tgi_info(described))
+    return json_response(shapes.tei_info(endpoint, described))
 
 
 @router.post("")
@@ -172,8 +173,3 @@ async def _tgi_events(
 def _tgi_sse(data: dict[str, Any]) -> bytes:
     # TGI writes ``data:`` without a space; clients accept both.
     return b"data:" + orjson.dumps(data) + b"\n\n"
-
-
-def _pipeline_tag(endpoint: Endpoint) -> str:
-    task = endpoint.service_settings.get("task") or endpoint.task_settings.get("task")
-    return str(task) if task in ("text-generation", "text2text-generation") else "text-generation"

@@ -7,26 +7,22 @@ from typing import Any
 from hfgate import __version__
 from hfgate.api.hits import rerank_hits
 from hfgate.registry.endpoint import Endpoint
+from hfgate.services.base import EndpointDescription
 from hfgate.tasks import Generation, GenerationDelta, RerankResult, TokenSpan
 
 
-def model_id(endpoint: Endpoint) -> str:
-    settings = endpoint.service_settings
-    return str(settings.get("model") or settings.get("model_id") or settings.get("url") or endpoint.inference_id)
-
-
-def tei_info(endpoint: Endpoint) -> dict[str, Any]:
+def tei_info(endpoint: Endpoint, described: EndpointDescription) -> dict[str, Any]:
     """TEI's ``GET /info`` for an embedding or rerank endpoint."""
     kind: dict[str, Any] = {"embedding": {"pooling": "mean"}}
     if endpoint.task_type.value == "rerank":
         kind = {"reranker": {"id2label": {"0": "LABEL_0"}, "label2id": {"LABEL_0": 0}}}
     return {
-        "model_id": model_id(endpoint),
+        "model_id": described.model,
         "model_sha": None,
         "model_dtype": "float32",
         "model_type": kind,
         "max_concurrent_requests": 512,
-        "max_input_length": int(endpoint.service_settings.get("max_input_tokens") or 512),
+        "max_input_length": described.max_input_tokens or 512,
         "max_batch_tokens": 16384,
         "max_batch_requests": None,
         "max_client_batch_size": 32,
@@ -36,14 +32,14 @@ def tei_info(endpoint: Endpoint) -> dict[str, Any]:
     }
 
 
-def tgi_info(endpoint: Endpoint, pipeline_tag: str) -> dict[str, Any]:
+def tgi_info(described: EndpointDescription) -> dict[str, Any]:
     """TGI's ``GET /info`` for a generation endpoint."""
     return {
-        "model_id": model_id(endpoint),
+        "model_id": described.model,
         "model_sha": None,
         "model_dtype": "float32",
         "model_device_type": "cpu",
-        "model_pipeline_tag": pipeline_tag,
+        "model_pipeline_tag": described.generation_task,
         "max_concurrent_requests": 128,
         "max_best_of": 1,
         "max_stop_sequences": 4,

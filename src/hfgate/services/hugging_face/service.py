@@ -12,12 +12,12 @@ from collections.abc import AsyncIterator
 from typing import Any, ClassVar, TypeVar
 
 from hfgate.registry.endpoint import Endpoint
-from hfgate.services.base import Service, ServiceContext
+from hfgate.services.base import EndpointDescription, Service, ServiceContext
 from hfgate.services.hugging_face import create
 from hfgate.services.hugging_face.accounting import Accounting
 from hfgate.services.hugging_face.calls import answered, as_chat, call_for, within
 from hfgate.services.hugging_face.generation import generate_once, stream_generation
-from hfgate.services.hugging_face.routing import Route, pick
+from hfgate.services.hugging_face.routing import PickedRoutes, Route
 from hfgate.services.hugging_face.rules import settings_problems
 from hfgate.services.hugging_face.server_info import ServerInfos
 from hfgate.services.hugging_face.settings import SERVICE_SETTINGS, TASK_SETTINGS
@@ -73,10 +73,20 @@ class HuggingFaceService(Service):
         self.upstream = upstream or UpstreamClient(limiters=context.limiters)
         self.usage = Accounting()
         self.infos = ServerInfos(self.upstream)
+        self._picked = PickedRoutes()
 
     @classmethod
     def cross_check(cls, task_type: TaskType, settings: dict[str, Any]) -> list[str]:
         return settings_problems(task_type, settings)
+
+    @classmethod
+    def describe(cls, endpoint: Endpoint) -> EndpointDescription:
+        settings = HfSettings.of(endpoint.service_settings)
+        model = settings.model_id or settings.served_model or settings.model_name or settings.server_url
+        task = settings.task if settings.task == "text2text-generation" else "text-generation"
+        return EndpointDescription(
+            model=model or endpoint.inference_id, max_input_tokens=settings.max_input_tokens, generation_task=task
+        )
 
     async def check(self, endpoint: Endpoint, *, timeout: float) -> Endpoint:
         """The offline rules, then what the Hub or the server says, then one real call.
@@ -209,8 +219,7 @@ class HuggingFaceService(Service):
     def _route(
         self, endpoint: Endpoint, kind: Kind, expected: type[P], *, timeout: float
     ) -> tuple[HfSettings, P, Route, Call]:
-        settings = HfSettings.of(endpoint.service_settings)
-        protocol, route = pick(settings, kind, expected, config=self.context.settings)
+        settings, protocol, route = self._picked.get(endpoint, kind, expected, config=self.context.settings)
         return settings, protocol, route, call_for(endpoint, settings, route, timeout=timeout)
 
     async def _info(self, route: Route, call: Call) -> ServerInfo:
