@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     metrics_key: SecretStr | None = Field(
         default=None, description="A key that may read /metrics (and nothing else), for a Prometheus scraper."
     )
+    allowed_url_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated host patterns (*.endpoints.huggingface.cloud) an endpoint's url may "
+        "name; default any host. Link-local and cloud metadata addresses are refused always.",
+    )
     max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0, description="Largest request body accepted.")
     provision_defaults: bool = Field(default=True, description="Create the embedded default endpoints.")
     preload_models: bool = Field(
@@ -79,7 +84,7 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "text"] = "json"
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "allowed_url_hosts", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):

@@ -104,6 +104,7 @@ class Orchestrator:
         endpoint = build_endpoint(inference_id=inference_id, task_type=kind, body=body, service=type(service))
         if await asyncio.to_thread(self.store.exists, inference_id):
             raise AlreadyExistsError(inference_id)
+        service.admit(endpoint)
         await check_fallback(endpoint, self.get)
         if validate:
             endpoint = await self._validate(service, endpoint, timeout=timeout or default_timeout(kind))
@@ -128,6 +129,7 @@ class Orchestrator:
         check_fields(body, UPDATE_FIELDS)
         endpoint = await self.get(inference_id, task_type)
         updated = apply_update(endpoint, body, service=type(self._service(endpoint.service)))
+        self._service(endpoint.service).admit(updated)
         await check_fallback(updated, self.get)
         await asyncio.to_thread(self.store.replace, updated)
         await self._release([endpoint])

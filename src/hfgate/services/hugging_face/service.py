@@ -33,6 +33,7 @@ from hfgate.services.hugging_face.server_info import ServerInfos
 from hfgate.services.hugging_face.settings import (
     SERVICE_SETTINGS,
     TASK_SETTINGS,
+    host_problems,
     settings_problems,
 )
 from hfgate.tasks import (
@@ -99,6 +100,10 @@ class HuggingFaceService(Service):
     @classmethod
     def cross_check(cls, task_type: TaskType, settings: dict[str, Any]) -> list[str]:
         return settings_problems(task_type, settings)
+
+    def admit(self, endpoint: Endpoint) -> None:
+        if problems := host_problems(endpoint.service_settings, patterns=self.context.settings.allowed_url_hosts):
+            raise RequestValidationError(problems, param="service_settings.url")
 
     # -- create-time check --------------------------------------------------------------------------
 
