@@ -27,8 +27,8 @@ class ForbiddenAddressLookupError(OSError):
 class GuardedResolver(AbstractResolver):
     """aiohttp's default resolver, minus the forbidden addresses; refuses a name left with none."""
 
-    def __init__(self) -> None:
-        self._inner = DefaultResolver()
+    def __init__(self, inner: AbstractResolver | None = None) -> None:
+        self._inner = inner or DefaultResolver()
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from hfgate.upstream.http.guarded_resolver import ForbiddenAddressLookupError, GuardedResolver
@@ -140,6 +141,7 @@ class AiohttpTransport:
     Args:
         limit: most connections open at once (all hosts); 0 means no limit.
         limit_per_host: most connections open to one host.
+        resolver: the DNS resolver under the guard that refuses forbidden addresses (default aiohttp's).
 
     Example:
         >>> transport = AiohttpTransport()
@@ -147,7 +149,10 @@ class AiohttpTransport:
         >>> #                                    body=None, timeout=5.0)
     """
 
-    def __init__(self, *, limit: int = 512, limit_per_host: int = 256) -> None:
+    def __init__(
+        self, *, limit: int = 512, limit_per_host: int = 256, resolver: AbstractResolver | None = None
+    ) -> None:
+        self._resolver = resolver
         self._limit = limit
         self._limit_per_host = limit_per_host
         self._session: aiohttp.ClientSession | None = None
@@ -159,7 +164,7 @@ class AiohttpTransport:
                 limit_per_host=self._limit_per_host,
                 ttl_dns_cache=300,
                 keepalive_timeout=30,
-                resolver=GuardedResolver(),
+                resolver=GuardedResolver(self._resolver),
             )
             # No cookie jar: upstream calls are stateless, and the jar costs time on every answer.
             self._session = aiohttp.ClientSession(
