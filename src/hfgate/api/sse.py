@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
-
-import logging
 
 import orjson
 from starlette.responses import StreamingResponse
