@@ -49,6 +49,7 @@ def serve(
 
     from hfgate.api.app import create_app
     from hfgate.config import Settings
+    from hfgate.serving import uvicorn_options
     from hfgate.telemetry.exposition import prepare_multiprocess_dir
 
     settings = Settings().model_copy(update={"preload_models": preload})
@@ -65,7 +66,8 @@ def serve(
     if replicas > 1:
         _say_limits(replicas, redis=settings.redis_url is not None)
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
+        options = uvicorn_options(settings)
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False, **options)
         return
     # Workers are spawned processes: they read their settings from the environment, like this one.
     os.environ.update({"HFGATE_PRELOAD_MODELS": str(preload).lower(), "HFGATE_REPLICAS": str(replicas)})
@@ -78,6 +80,7 @@ def serve(
         port=port,
         log_level="warning",
         access_log=False,
+        **uvicorn_options(settings),
     )
 
 

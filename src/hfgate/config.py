@@ -38,6 +38,21 @@ class Settings(BaseSettings):
     metrics_key: SecretStr | None = Field(
         default=None, description="A key that may read /metrics (and nothing else), for a Prometheus scraper."
     )
+    allowed_url_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated host patterns (*.endpoints.huggingface.cloud) an endpoint's url may "
+        "name; default any host. Link-local and cloud metadata addresses are refused always.",
+    )
+    header_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Time a client has to send a request's line and headers (slow-loris)."
+    )
+    body_timeout_seconds: float = Field(
+        default=60.0, gt=0, description="Time a client has to send a request's whole body, once it starts."
+    )
+    keep_alive_seconds: int = Field(default=5, gt=0, description="An idle keep-alive connection is closed after this.")
+    max_connections: int = Field(
+        default=2048, gt=0, description="Connections and requests served at once; beyond, an immediate 503."
+    )
     max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0, description="Largest request body accepted.")
     provision_defaults: bool = Field(default=True, description="Create the embedded default endpoints.")
     preload_models: bool = Field(
@@ -83,7 +98,7 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "text"] = "json"
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "allowed_url_hosts", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):

@@ -17,6 +17,8 @@ The hierarchy::
     ├── PayloadTooLargeError         413  status_exception
     ├── OverloadedError              429  status_exception (a local queue is full)
     ├── CoordinationUnavailableError 503  status_exception (Redis down under fail_closed)
+    ├── RegistryUnavailableError     503  status_exception (the endpoint database is unreachable)
+    ├── StorageFullError             507  status_exception (no space left for the registry or a model cache)
     ├── SecretKeyMismatchError       500  at start-up only: the fleet's key differs from this replica's
     └── UpstreamError                4xx/5xx  status_exception (a remote model server failed)
         ├── UpstreamAuthError        401
@@ -137,6 +139,19 @@ class CoordinationUnavailableError(HfGateError):
     """The shared store of the fleet (Redis) is unreachable and the policy is to refuse."""
 
     status = 503
+
+
+class RegistryUnavailableError(HfGateError):
+    """The endpoint database cannot be reached; nothing was written, the client may retry."""
+
+    status = 503
+
+
+class StorageFullError(HfGateError):
+    """The disk hfgate writes to (the SQLite registry, a converted model cache) is full; nothing was
+    written."""
+
+    status = 507
 
 
 class SecretKeyMismatchError(HfGateError):

@@ -39,3 +39,11 @@ def test_unknown_name_names_the_setting_and_the_known_ids() -> None:
 def test_missing_gguf_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(BadRequestError, match=r"\[service_settings.gguf_file\] \[x.gguf\] is not a file"):
         resolve_model(str(tmp_path), gguf_file="x.gguf")
+
+
+def test_a_directory_that_holds_no_model_is_refused_naming_the_setting(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("no model here")
+    with pytest.raises(BadRequestError) as caught:
+        resolve_model(str(tmp_path))
+    assert caught.value.param == "service_settings.model"
+    assert "is a directory but holds no model: it has no config.json" in caught.value.reason

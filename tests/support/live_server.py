@@ -7,9 +7,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import uvicorn
+from starlette.types import ASGIApp
 
 from hfgate.api.app import create_app
 from hfgate.config import Settings
@@ -26,10 +28,15 @@ def free_port() -> int:
 @contextmanager
 def live_server(settings: Settings, *, context: ServiceContext | None = None) -> Iterator[str]:
     """Serve hfgate until the block ends; yields its base URL."""
+    with serve_app(create_app(settings, context=context)) as url:
+        yield url
+
+
+@contextmanager
+def serve_app(app: ASGIApp, **options: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn (``options`` are uvicorn.Config's) until the block ends; yields its URL."""
     port = free_port()
-    config = uvicorn.Config(
-        create_app(settings, context=context), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

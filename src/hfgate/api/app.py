@@ -7,9 +7,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from hfgate import __version__
+from hfgate import __version__, serving
 from hfgate.api import health, metrics
-from hfgate.api.error_handlers import ErrorRenderers, install_error_handlers
+from hfgate.api.error_handlers import ErrorRenderers, UnexpectedErrors, install_error_handlers
 from hfgate.api.es import cluster as es_cluster
 from hfgate.api.es import manage as es_manage
 from hfgate.api.es import run as es_run
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     """
     settings = settings or Settings()
     configure_logging(settings)
+    serving.apply(settings)  # a worker process's slow-loris deadline
     renderers = ErrorRenderers()
     renderers.register("/v1", render_openai)
     renderers.register("/hf/", render_hf)
@@ -69,7 +70,10 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     for router in (*routers, ui_routes.router):
         app.include_router(router)
     install_error_handlers(app, renderers)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, render=renderers.render)
+    app.add_middleware(UnexpectedErrors, renderers=renderers)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_body_bytes, render=renderers.render, seconds=settings.body_timeout_seconds
+    )
     metrics_key = settings.metrics_key.get_secret_value() if settings.metrics_key else None
     app.add_middleware(GatewayAuth, keys=settings.api_keys, render=renderers.render, metrics_key=metrics_key)
     app.add_middleware(RequestContext)

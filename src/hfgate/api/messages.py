@@ -8,6 +8,9 @@ from hfgate.api.body import json_type
 from hfgate.errors import RequestValidationError
 from hfgate.tasks import ChatMessage
 
+ROLES = ("system", "developer", "user", "assistant", "tool")
+"""The roles of OpenAI's chat messages; a chat template knows no others."""
+
 
 def parse_messages(raw: Any) -> tuple[ChatMessage, ...]:
     """OpenAI-style messages; ``content`` is a string or a list of ``{"type": "text", "text": …}`` parts.
@@ -24,6 +27,11 @@ def _message(index: int, item: Any) -> ChatMessage:
     where = f"messages[{index}]"
     if not isinstance(item, dict) or not isinstance(item.get("role"), str):
         raise RequestValidationError([f"Field [{where}] must be an object with a string [role]"], param=where)
+    if item["role"] not in ROLES:
+        raise RequestValidationError(
+            [f"Field [{where}.role] is [{item['role']}]; a message's role is one of [{', '.join(ROLES)}]"],
+            param=f"{where}.role",
+        )
     content = item.get("content")
     if isinstance(content, list):
         content = "".join(_text_part(where, part) for part in content)

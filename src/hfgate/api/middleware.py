@@ -6,6 +6,7 @@ cost microseconds, and so that streaming responses pass through untouched.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import time
@@ -18,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hfgate.api.es.cluster import PRODUCT_HEADER, speaks_elasticsearch
 from hfgate.api.ui.session import COOKIE, CSRF_HEADER, SessionSigner
-from hfgate.errors import AuthenticationError, HfGateError, PayloadTooLargeError
+from hfgate.errors import AuthenticationError, HfGateError, PayloadTooLargeError, RequestTimeoutError
 from hfgate.telemetry.metrics import REQUEST_SECONDS, REQUESTS
 from hfgate.telemetry.request_scope import CURRENT, RequestScope, face_of
 from hfgate.telemetry.tracing import end_request_span, request_span
@@ -153,12 +154,14 @@ class GatewayAuth:
 
 
 class BodyLimit:
-    """Refuses request bodies larger than ``max_bytes`` with 413, before reading them whole."""
+    """Refuses request bodies larger than ``max_bytes`` with 413, before reading them whole, and bodies
+    that take longer than ``seconds`` to arrive with 408 (a slow-loris client holding a request open)."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, render: Render) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, render: Render, seconds: float = 60.0) -> None:
         self.app = app
         self._max = max_bytes
         self._render = render
+        self._seconds = seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -172,10 +175,22 @@ class BodyLimit:
 
     def _counting(self, receive: Receive) -> Receive:
         seen = 0
+        deadline = asyncio.get_running_loop().time() + self._seconds
+        complete = False
 
         async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, complete
+            if complete:  # after the body, receive waits for a disconnect: no deadline on that
+                return await receive()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                raise RequestTimeoutError(
+                    f"the request body did not arrive within [{self._seconds:g}s] (HFGATE_BODY_TIMEOUT_SECONDS); "
+                    "send it whole, without pauses"
+                ) from None
+            complete = not message.get("more_body", False)
             seen += len(message.get("body", b""))
             if seen > self._max:
                 raise self._error(seen)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -9,6 +10,8 @@ import orjson
 from starlette.responses import StreamingResponse
 
 from hfgate.errors import HfGateError
+
+log = logging.getLogger("hfgate.api")
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
@@ -42,3 +45,6 @@ async def _then(
             yield event
     except HfGateError as exc:
         yield on_error(exc)
+    except Exception as exc:  # a bug mid-stream still ends the stream with an error event, not a cut
+        log.error("unexpected error in a stream", exc_info=exc, extra={"event": "stream.error"})
+        yield on_error(HfGateError("Internal error while streaming the answer; the stream ends here"))

@@ -96,6 +96,7 @@ def _locate_directory(name: str, gguf_file: str | None) -> ModelLocation:
             param="service_settings.model",
         )
     if gguf_file is None:
+        _check_holds_model(path, name)
         ggufs = sorted(p.name for p in path.glob("*.gguf"))
         gguf_file = ggufs[0] if len(ggufs) == 1 and not (path / "config.json").exists() else None
     elif not (path / gguf_file).is_file():
@@ -104,3 +105,19 @@ def _locate_directory(name: str, gguf_file: str | None) -> ModelLocation:
             param="service_settings.gguf_file",
         )
     return ModelLocation(model_id=str(path.resolve()), path=path.resolve(), gguf_file=gguf_file)
+
+
+_MODEL_MARKERS = ("config.json", "modules.json")
+
+
+def _check_holds_model(path: Path, name: str) -> None:
+    """A model directory holds a transformers ``config.json``, sentence-transformers' ``modules.json``
+    or a GGUF file; anything else (``/etc``) is refused before a loader fails on it."""
+    if any((path / marker).is_file() for marker in _MODEL_MARKERS) or any(path.glob("*.gguf")):
+        return
+    raise BadRequestError(
+        f"[service_settings.model] [{name}] is a directory but holds no model: it has no config.json "
+        "(transformers), modules.json (sentence-transformers) or .gguf file; give the directory a model "
+        "was saved to (save_pretrained / SentenceTransformer.save)",
+        param="service_settings.model",
+    )

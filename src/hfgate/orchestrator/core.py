@@ -104,6 +104,7 @@ class Orchestrator:
         endpoint = build_endpoint(inference_id=inference_id, task_type=kind, body=body, service=type(service))
         if await asyncio.to_thread(self.store.exists, inference_id):
             raise AlreadyExistsError(inference_id)
+        service.admit(endpoint)
         await check_fallback(endpoint, self.get)
         if validate:
             endpoint = await self._validate(service, endpoint, timeout=timeout or default_timeout(kind))
@@ -129,6 +130,7 @@ class Orchestrator:
         endpoint = await self.get(inference_id, task_type)
         service = self._service(endpoint.service)
         updated = apply_update(endpoint, body, service=type(service))
+        service.admit(updated)
         updated = await service.revise(endpoint, updated, timeout=default_timeout(endpoint.task_type))
         await check_fallback(updated, self.get)
         await asyncio.to_thread(self.store.replace, updated)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from hfgate.errors import AlreadyExistsError, EndpointNotFoundError
 from hfgate.registry.database import writing
 from hfgate.registry.endpoint import Endpoint, utcnow
+from hfgate.registry.failures import translated
 from hfgate.registry.schema import endpoints, provisioned_defaults
 from hfgate.registry.secrets import SecretBox
 from hfgate.tasks import TaskType
@@ -40,7 +41,7 @@ class EndpointStore:
             AlreadyExistsError: the id is taken (also when another replica won a concurrent create).
         """
         try:
-            with self._writer.begin() as conn:
+            with translated(), self._writer.begin() as conn:
                 conn.execute(insert(endpoints).values(**self._row(endpoint), version=1))
         except IntegrityError as exc:
             raise AlreadyExistsError(endpoint.inference_id) from exc
@@ -51,14 +52,14 @@ class EndpointStore:
         Raises:
             EndpointNotFoundError: no such endpoint.
         """
-        with self._engine.connect() as conn:
+        with translated(), self._engine.connect() as conn:
             row = conn.execute(select(endpoints).where(endpoints.c.inference_id == inference_id)).first()
         if row is None:
             raise EndpointNotFoundError(inference_id)
         return self._endpoint(row)
 
     def exists(self, inference_id: str) -> bool:
-        with self._engine.connect() as conn:
+        with translated(), self._engine.connect() as conn:
             query = select(exists().where(endpoints.c.inference_id == inference_id))
             return bool(conn.execute(query).scalar())
 
@@ -67,7 +68,7 @@ class EndpointStore:
         query = select(endpoints).order_by(endpoints.c.inference_id)
         if task_type is not None:
             query = query.where(endpoints.c.task_type == task_type.value)
-        with self._engine.connect() as conn:
+        with translated(), self._engine.connect() as conn:
             return [self._endpoint(row) for row in conn.execute(query)]
 
     def replace(self, endpoint: Endpoint) -> None:
@@ -78,7 +79,7 @@ class EndpointStore:
         """
         row = self._row(endpoint)
         del row["created_at"]
-        with self._writer.begin() as conn:
+        with translated(), self._writer.begin() as conn:
             query = (
                 update(endpoints)
                 .where(endpoints.c.inference_id == endpoint.inference_id)
@@ -93,7 +94,7 @@ class EndpointStore:
         Raises:
             EndpointNotFoundError: no such endpoint.
         """
-        with self._writer.begin() as conn:
+        with translated(), self._writer.begin() as conn:
             query = delete(endpoints).where(endpoints.c.inference_id == inference_id)
             if conn.execute(query).rowcount == 0:
                 raise EndpointNotFoundError(inference_id)

@@ -103,6 +103,14 @@ class Service:
         """
         return []
 
+    def admit(self, endpoint: Endpoint) -> None:
+        """Refuse what this process's configuration forbids (e.g. a url outside the allowed hosts);
+        run at every create and update, with or without the validation call. Nothing by default.
+
+        Raises:
+            RequestValidationError: naming the setting and what the configuration allows.
+        """
+
     @classmethod
     def suggested_models(cls) -> tuple[str, ...]:
         """Model ids this service runs without a download, offered on the web page; none by default."""

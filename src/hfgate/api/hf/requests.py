@@ -46,7 +46,7 @@ def tgi_call(body: dict[str, Any], *, stream: bool | None = None) -> TgiCall:
     if not prompt:
         raise EmptyInputError(["`inputs` cannot be empty"], param="inputs")
     raw = typed(body, "parameters", kind=dict, default={})
-    parameters = {**raw, **(raw.get("generate_parameters") or {})}
+    parameters = {**raw, **_nested(raw.get("generate_parameters"))}
     _refuse(parameters)
     return TgiCall(
         prompt=prompt,
@@ -54,6 +54,19 @@ def tgi_call(body: dict[str, Any], *, stream: bool | None = None) -> TgiCall:
         details=bool(parameters.get("details")),
         full_text=bool(parameters.get("return_full_text")),
         stream=bool(body.get("stream")) if stream is None else stream,
+    )
+
+
+def _nested(value: Any) -> dict[str, Any]:
+    """``parameters.generate_parameters``: more parameters, merged over the others (an object or null)."""
+    if value is None or isinstance(value, dict):
+        return value or {}
+    raise RequestValidationError(
+        [
+            f"`parameters.generate_parameters` must be an object of generation parameters such as "
+            f'{{"max_new_tokens": 20}}, got [{json_type(value)}]'
+        ],
+        param="parameters.generate_parameters",
     )
 
 

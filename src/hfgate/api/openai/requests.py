@@ -76,10 +76,13 @@ def generation_params(body: dict[str, Any], *, chat: bool) -> GenerationParams:
 
 def stream_options(body: dict[str, Any]) -> StreamOptions:
     options = typed(body, "stream_options", kind=dict, default={})
-    return StreamOptions(
-        stream=bool(typed(body, "stream", kind=bool, default=False)),
-        include_usage=bool(options.get("include_usage", False)),
-    )
+    include_usage = options.get("include_usage", False)
+    if not isinstance(include_usage, bool):
+        raise ParseError(
+            f"[stream_options.include_usage] must be true or false, got [{json_type(include_usage)}]",
+            param="stream_options.include_usage",
+        )
+    return StreamOptions(stream=bool(typed(body, "stream", kind=bool, default=False)), include_usage=include_usage)
 
 
 def prompts(body: dict[str, Any]) -> list[str]:

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hfgate.tasks import TaskType
+from hfgate.url_policy import allowed_host, url_problem
 
 POLICY_NAMES = ("fastest", "cheapest", "preferred")
 
@@ -56,9 +57,14 @@ def _locator_problems(settings: Mapping[str, Any], *, url: Any, model_id: Any, u
 
 
 def _url_problems(url: str) -> list[str]:
-    if not url.startswith(("http://", "https://")):
-        return [f"[service_settings] Invalid url [{url}]: it must start with http:// or https://"]
-    return []
+    problem = url_problem(url)
+    return [] if problem is None else [f"[service_settings] Invalid url [{url}]: {problem}"]
+
+
+def host_problems(settings: Mapping[str, Any], *, patterns: Sequence[str]) -> list[str]:
+    """The urls of ``settings`` whose host matches none of the operator's ``patterns`` (HFGATE_ALLOWED_URL_HOSTS)."""
+    urls = [str(u) for u in settings.get("urls") or [settings.get("url")] if u]
+    return [p for p in (allowed_host(url, patterns=patterns) for url in urls) if p is not None]
 
 
 def _urls_problems(urls: list[str], *, given_too: bool) -> list[str]:

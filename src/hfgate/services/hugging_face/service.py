@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar, TypeVar
 
+from hfgate.errors import RequestValidationError
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import EndpointDescription, Service, ServiceContext
 from hfgate.services.hugging_face import create
@@ -18,7 +19,7 @@ from hfgate.services.hugging_face.accounting import Accounting
 from hfgate.services.hugging_face.calls import answered, as_chat, call_for, within
 from hfgate.services.hugging_face.generation import generate_once, stream_generation
 from hfgate.services.hugging_face.routing import PickedRoutes, Route
-from hfgate.services.hugging_face.rules import settings_problems
+from hfgate.services.hugging_face.rules import host_problems, settings_problems
 from hfgate.services.hugging_face.server_info import ServerInfos
 from hfgate.services.hugging_face.settings import SERVICE_SETTINGS, TASK_SETTINGS
 from hfgate.services.hugging_face.typed import HfSettings
@@ -87,6 +88,10 @@ class HuggingFaceService(Service):
         return EndpointDescription(
             model=model or endpoint.inference_id, max_input_tokens=settings.max_input_tokens, generation_task=task
         )
+
+    def admit(self, endpoint: Endpoint) -> None:
+        if problems := host_problems(endpoint.service_settings, patterns=self.context.settings.allowed_url_hosts):
+            raise RequestValidationError(problems, param="service_settings.url")
 
     async def check(self, endpoint: Endpoint, *, timeout: float) -> Endpoint:
         """The offline rules, then what the Hub or the server says, then one real call.

@@ -178,7 +178,7 @@ class UpstreamClient:
             except TransportError as exc:
                 delay = self._transport_retry(exc, call, retries=retries)
             else:
-                if response.status < 400 or response.status in accept_statuses:
+                if response.status < 300 or response.status in accept_statuses:  # a 3xx left is a redirect elsewhere
                     return response
                 delay = self._status_retry(
                     call, response.status, body=response.body, headers=response.headers, retries=retries
@@ -227,11 +227,11 @@ class UpstreamClient:
                             )
                         )
                         attempt.status = response.status
-                    error_body = await response.read() if response.status >= 400 else b""
+                    error_body = await response.read() if response.status >= 300 else b""
                 except TransportError as exc:
                     delay = self._transport_retry(exc, call, retries=retries)
                 else:
-                    if response.status < 400:
+                    if response.status < 300:
                         yield response
                         return
                     delay = self._status_retry(

@@ -26,7 +26,13 @@ from hfgate.errors import (
 from hfgate.fleet.limits import RateLimitRefusedError
 from hfgate.telemetry.metrics import RATE_LIMIT_REJECTIONS
 from hfgate.upstream.http.call import Call
-from hfgate.upstream.http.transport import ConnectFailedError, HostNotFoundError, TimedOutError, TransportError
+from hfgate.upstream.http.transport import (
+    ConnectFailedError,
+    ForbiddenAddressError,
+    HostNotFoundError,
+    TimedOutError,
+    TransportError,
+)
 
 _MAX_MESSAGE = 500
 AUTH_STATUSES = frozenset({401, 403})
@@ -50,6 +56,11 @@ def status_error(
         return UpstreamRateLimitError(_received("a rate limit", inference_id, status=status, message=message))
     if status >= 500:
         return UpstreamServerError(_received("a server error", inference_id, status=status, message=message))
+    if 300 <= status < 400:
+        return UpstreamServerError(
+            _received("a redirect", inference_id, status=status, message=f"to {(headers or {}).get('Location')}")
+            + " hfgate follows redirects only within the url's own host; set the endpoint's url to the final address"
+        )
     if status == 413:
         return UpstreamBadRequestError(
             _received("a content too large", inference_id, status=status, message=message), status=413
@@ -73,6 +84,12 @@ def token_refused(*, api: str, subject: str, status: int, fix: str) -> UpstreamA
 
 def transport_error(exc: TransportError, *, inference_id: str, timeout: float) -> UpstreamError:
     """The error for a request that got no HTTP answer."""
+    if isinstance(exc, ForbiddenAddressError):
+        return UpstreamBadRequestError(
+            f"Refused to call [{_host(exc.url)}] for inference entity id [{inference_id}]: {exc.detail}, which "
+            "hfgate never calls on a user's behalf. Point [service_settings.url] at a model server.",
+            status=400,
+        )
     if isinstance(exc, HostNotFoundError):
         return UpstreamUnreachableError(
             f"Invalid host [{_host(exc.url)}] for inference entity id [{inference_id}]: the name does not "

@@ -19,6 +19,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
+from yarl import URL
+
+from hfgate.upstream.http.guarded_resolver import ForbiddenAddressLookupError, GuardedResolver
+from hfgate.url_policy import forbidden_address
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 5
 
 
 class TransportError(Exception):
@@ -41,6 +49,10 @@ class ConnectFailedError(TransportError):
 
 class HostNotFoundError(ConnectFailedError):
     """The host name does not resolve."""
+
+
+class ForbiddenAddressError(ConnectFailedError):
+    """The host is (or resolves only to) a link-local or cloud metadata address, never called."""
 
 
 class ConnectionLostError(TransportError):
@@ -129,6 +141,7 @@ class AiohttpTransport:
     Args:
         limit: most connections open at once (all hosts); 0 means no limit.
         limit_per_host: most connections open to one host.
+        resolver: the DNS resolver under the guard that refuses forbidden addresses (default aiohttp's).
 
     Example:
         >>> transport = AiohttpTransport()
@@ -136,7 +149,10 @@ class AiohttpTransport:
         >>> #                                    body=None, timeout=5.0)
     """
 
-    def __init__(self, *, limit: int = 512, limit_per_host: int = 256) -> None:
+    def __init__(
+        self, *, limit: int = 512, limit_per_host: int = 256, resolver: AbstractResolver | None = None
+    ) -> None:
+        self._resolver = resolver
         self._limit = limit
         self._limit_per_host = limit_per_host
         self._session: aiohttp.ClientSession | None = None
@@ -148,6 +164,7 @@ class AiohttpTransport:
                 limit_per_host=self._limit_per_host,
                 ttl_dns_cache=300,
                 keepalive_timeout=30,
+                resolver=GuardedResolver(self._resolver),
             )
             # No cookie jar: upstream calls are stateless, and the jar costs time on every answer.
             self._session = aiohttp.ClientSession(
@@ -159,20 +176,18 @@ class AiohttpTransport:
         self, method: str, url: str, *, headers: Mapping[str, str], body: bytes | None, timeout: float
     ) -> HttpResponse:
         with _translated(url):
-            async with self._client().request(
-                method, url, headers=headers, data=body, timeout=aiohttp.ClientTimeout(total=timeout)
-            ) as response:
+            response = await self._open(method, url, headers=headers, body=body, timeout=timeout)
+            try:
                 return HttpResponse(response.status, response.headers, await response.read())
+            finally:
+                response.release()
 
     @asynccontextmanager
     async def stream(
         self, method: str, url: str, *, headers: Mapping[str, str], body: bytes | None, timeout: float
     ) -> AsyncIterator[StreamingResponse]:
         with _translated(url):
-            context = self._client().request(
-                method, url, headers=headers, data=body, timeout=aiohttp.ClientTimeout(total=timeout)
-            )
-            response = await context.__aenter__()
+            response = await self._open(method, url, headers=headers, body=body, timeout=timeout)
         try:
             yield _AiohttpStream(response, url)
         finally:
@@ -182,10 +197,44 @@ class AiohttpTransport:
             else:
                 response.close()
 
+    async def _open(
+        self, method: str, url: str, *, headers: Mapping[str, str], body: bytes | None, timeout: float
+    ) -> aiohttp.ClientResponse:
+        """The answer, following redirects only within the url's origin (scheme, host and port): a
+        redirect elsewhere comes back as it is, and the caller reports it (a url is a request made on a
+        user's behalf; following it to another host would let an upstream aim hfgate anywhere)."""
+        target = URL(url)
+        for _ in range(_MAX_REDIRECTS):
+            if target.host and forbidden_address(target.host):
+                raise ForbiddenAddressError(url, f"[{target.host}] is a link-local or cloud metadata address")
+            response = await self._client().request(
+                method, target, headers=headers, data=body, timeout=aiohttp.ClientTimeout(total=timeout),
+                allow_redirects=False,
+            )  # fmt: skip
+            following = _same_origin_redirect(target, response)
+            if following is None:
+                return response
+            response.release()
+            if response.status == 303 or (response.status in (301, 302) and method == "POST"):
+                method, body = "GET", None
+            target = following
+        return response
+
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _same_origin_redirect(current: URL, response: aiohttp.ClientResponse) -> URL | None:
+    location = response.headers.get("Location")
+    if response.status not in _REDIRECTS or not location:
+        return None
+    try:
+        following = current.join(URL(location))
+        return following if following.origin() == current.origin() else None
+    except ValueError:
+        return None
 
 
 class _translated:  # noqa: N801 - used as a context manager, reads like one
@@ -207,6 +256,8 @@ class _translated:  # noqa: N801 - used as a context manager, reads like one
 
 def _classify(url: str, exc: BaseException) -> TransportError | None:
     detail = str(exc) or type(exc).__name__
+    if isinstance(exc, aiohttp.ClientConnectorDNSError) and isinstance(exc.os_error, ForbiddenAddressLookupError):
+        return ForbiddenAddressError(url, str(exc.os_error))
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
         return HostNotFoundError(url, detail)
     if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.InvalidUrlClientError):

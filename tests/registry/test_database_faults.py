@@ -1,0 +1,138 @@
+"""The registry's database failing under hfgate: PostgreSQL restarted during load, a full disk.
+
+Reads keep being served from the registry cache, writes answer 503 (unreachable) or 507 (disk full)
+and succeed again afterwards, and nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from hfgate.api.app import create_app
+from hfgate.config import Settings
+from tests.fakes.hostile_upstream import HostileUpstream
+from tests.support.live_server import serve_app
+from tests.support.own_postgres import own_postgres
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(scope="module")
+def hostile() -> Iterator[HostileUpstream]:
+    server = HostileUpstream()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _tei(hostile: HostileUpstream) -> dict[str, object]:
+    return {"service": "hugging_face", "service_settings": {"url": f"{hostile.base}/tei/", "api_key": "k"}}
+
+
+def _load(http: httpx.Client, stop: threading.Event, statuses: Counter[int]) -> None:
+    while not stop.is_set():
+        statuses[http.post("/_inference/text_embedding/steady", json={"input": "a"}).status_code] += 1
+
+
+def test_postgres_restarted_during_load(tmp_path: Path, hostile: HostileUpstream) -> None:
+    with own_postgres() as postgres:
+        settings = Settings(data_dir=tmp_path, database_url=postgres.url, provision_defaults=False,
+                            registry_cache_seconds=0.2, log_format="text", log_level="error")  # fmt: skip
+        with serve_app(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as http:
+            assert (
+                http.put("/_inference/text_embedding/steady?skip_validation=true", json=_tei(hostile)).status_code
+                == 200
+            )
+            statuses: Counter[int] = Counter()
+            stop = threading.Event()
+            loader = threading.Thread(target=_load, args=(http, stop, statuses))
+            loader.start()
+            try:
+                time.sleep(0.5)
+                postgres.stop()
+                time.sleep(0.5)  # past the cache's freshness: reads now fall back on the cached copy
+                with httpx.Client(base_url=url, timeout=30) as writer:
+                    down = writer.put("/_inference/text_embedding/during?skip_validation=true", json=_tei(hostile))
+                    deleting = writer.delete("/_inference/steady")
+                postgres.start()
+                time.sleep(0.5)
+            finally:
+                stop.set()
+                loader.join(30)
+            assert down.status_code == 503, down.text
+            assert "The endpoint registry (database) is unreachable" in down.json()["error"]["reason"]
+            assert "retry" in down.json()["error"]["reason"]
+            assert deleting.status_code == 503
+            assert set(statuses) == {200}, statuses  # inference never noticed
+            again = http.put("/_inference/text_embedding/during?skip_validation=true", json=_tei(hostile))
+            assert again.status_code == 200, again.text
+            listed = [e["inference_id"] for e in http.get("/_inference/_all").json()["endpoints"]]
+            assert listed == ["during", "steady"]
+        engine = create_engine(postgres.url.rsplit("/", 1)[0] + "/postgres")
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT inference_id, version FROM endpoints ORDER BY 1")).all()
+        engine.dispose()
+        assert [tuple(r) for r in rows] == [("during", 1), ("steady", 1)]  # nothing half-written
+
+
+@contextlib.contextmanager
+def _small_disk(size: str) -> Iterator[Path]:
+    """A tmpfs of ``size`` (a full disk on demand); skipped where mounting is not allowed."""
+    mount = Path(tempfile.mkdtemp(prefix="hfgate-disk-"))
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        mount.rmdir()
+        pytest.skip(
+            f"cannot mount a small tmpfs here ({done.stderr.decode().strip()}); run as root to test a full disk"
+        )
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+        mount.rmdir()
+
+
+def _fill(path: Path) -> Path:
+    filler = path / "filler"
+    with filler.open("wb", buffering=0) as out, contextlib.suppress(OSError):
+        while True:
+            out.write(b"\0" * 65536)
+    return filler
+
+
+def test_a_full_disk_refuses_registry_writes_with_507_and_keeps_the_registry(hostile: HostileUpstream) -> None:
+    with _small_disk("4m") as disk:
+        settings = Settings(data_dir=disk, provision_defaults=False, registry_cache_seconds=0, log_format="text",
+                            log_level="error")  # fmt: skip
+        with serve_app(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as http:
+            assert (
+                http.put("/_inference/text_embedding/before?skip_validation=true", json=_tei(hostile)).status_code
+                == 200
+            )
+            filler = _fill(disk)
+            full = http.put("/_inference/text_embedding/after?skip_validation=true", json=_tei(hostile))
+            assert full.status_code == 507, full.text
+            assert "the disk is full" in full.json()["error"]["reason"]
+            assert http.post("/_inference/text_embedding/before", json={"input": "a"}).status_code == 200
+            assert [e["inference_id"] for e in http.get("/_inference/_all").json()["endpoints"]] == ["before"]
+            filler.unlink()
+            assert (
+                http.put("/_inference/text_embedding/after?skip_validation=true", json=_tei(hostile)).status_code == 200
+            )
+        engine = create_engine(f"sqlite:///{disk / 'hfgate.db'}")
+        with engine.connect() as conn:
+            assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+        engine.dispose()
