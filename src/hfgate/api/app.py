@@ -13,13 +13,16 @@ from hfgate.api.error_handlers import ErrorRenderers, install_error_handlers
 from hfgate.api.es import cluster as es_cluster
 from hfgate.api.es import manage as es_manage
 from hfgate.api.es import run as es_run
+from hfgate.api.es import security as es_security
 from hfgate.api.hf import routes as hf_routes
 from hfgate.api.hf.errors import render_hf
 from hfgate.api.middleware import BodyLimit, GatewayAuth, RequestContext
 from hfgate.api.openai import per_endpoint as openai_per_endpoint
 from hfgate.api.openai import routes as openai_routes
 from hfgate.api.openai.errors import render_openai
+from hfgate.api.route_roles import guard_routes
 from hfgate.api.ui import routes as ui_routes
+from hfgate.api.ui.session import SessionSigner
 from hfgate.config import Settings
 from hfgate.observability import configure_logging
 from hfgate.runtime import Runtime
@@ -51,6 +54,8 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
         runtime = await Runtime.start(settings, context=context)
         app.state.runtime = runtime
         app.state.orchestrator = runtime.orchestrator
+        app.state.access = runtime.access
+        app.state.sessions = SessionSigner(runtime.access.session_key)
         try:
             yield
         finally:
@@ -66,11 +71,12 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
         health.router, metrics.router, es_cluster.router, es_manage.router, es_run.router, openai_routes.router,
         hf_routes.router, openai_per_endpoint.router,
     )  # fmt: skip
-    for router in (*routers, ui_routes.router):
+    for router in (*routers, es_security.router, ui_routes.router):
         app.include_router(router)
+    guard_routes(app.routes)
     install_error_handlers(app, renderers)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, render=renderers.render)
     metrics_key = settings.metrics_key.get_secret_value() if settings.metrics_key else None
-    app.add_middleware(GatewayAuth, keys=settings.api_keys, render=renderers.render, metrics_key=metrics_key)
+    app.add_middleware(GatewayAuth, render=renderers.render, metrics_key=metrics_key)
     app.add_middleware(RequestContext)
     return app
