@@ -81,7 +81,8 @@ class AccessControl:
         )
         await asyncio.to_thread(self.keys.create, stored)
         await self.changes.publish(KEY_TOPIC, issued.key_id)  # a gateway that was open now needs keys
-        log.info("api key created", extra={"event": "api_key.create", "key_id": issued.key_id, "name": request.name})
+        created = {"event": "api_key.create", "key_id": issued.key_id, "key_name": request.name}
+        log.info("api key created", extra=created)
         return issued, stored
 
     async def revoke(self, ids: list[str]) -> tuple[list[str], list[str]]:

@@ -20,8 +20,9 @@ from hfgate.api.middleware import BodyLimit, GatewayAuth, RequestContext
 from hfgate.api.openai import per_endpoint as openai_per_endpoint
 from hfgate.api.openai import routes as openai_routes
 from hfgate.api.openai.errors import render_openai
-from hfgate.api.route_roles import guard_routes
+from hfgate.api.route_roles import GUARD, guard_routes
 from hfgate.api.ui import routes as ui_routes
+from hfgate.api.ui import usage_routes as ui_usage_routes
 from hfgate.api.ui.session import SessionSigner
 from hfgate.config import Settings
 from hfgate.observability import configure_logging
@@ -71,8 +72,8 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
         health.router, metrics.router, es_cluster.router, es_manage.router, es_run.router, openai_routes.router,
         hf_routes.router, openai_per_endpoint.router,
     )  # fmt: skip
-    for router in (*routers, es_security.router, ui_routes.router):
-        app.include_router(router)
+    for router in (*routers, es_security.router, ui_routes.router, ui_usage_routes.router):
+        app.include_router(router, dependencies=[GUARD])
     guard_routes(app.routes)
     install_error_handlers(app, renderers)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, render=renderers.render)

@@ -6,17 +6,18 @@ new route cannot be left open by accident. ``OPEN`` routes need no key (health, 
 assets); ``ANY_KEY`` routes need a valid key of any role. The guard also keeps a key within its
 endpoints (the route's ``inference_id``) and, on inference routes, within its per-minute limits.
 
-The guard wraps each route's ASGI app once, at start-up: a request pays one dictionary read and one
-set-membership test, no route matching of its own.
+Plain Starlette routes (the Elasticsearch inference routes, the docs) have their ASGI app wrapped once
+in a :class:`Guard`; FastAPI's routes get :data:`GUARD`, a dependency of every included router. Either
+way a request pays a dictionary read and a set-membership test, no route matching of its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from typing import Any, Final
-from urllib.parse import quote
 
-from starlette.responses import RedirectResponse
+from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -116,42 +117,59 @@ def all_routes(routes: Iterable[BaseRoute]) -> Iterator[Route]:
 
 
 def guard_routes(routes: Iterable[BaseRoute]) -> None:
-    """Wrap every route's app in its :class:`Guard` (once: routers are shared by apps in one process)."""
+    """Wrap each plain Starlette route's app in its :class:`Guard` (once: routes are shared by apps in a
+    process). FastAPI's routes are guarded by :data:`GUARD`, a dependency of every included router."""
     for route in all_routes(routes):
-        if not isinstance(route.app, Guard):
+        if not isinstance(route, APIRoute) and not isinstance(route.app, Guard):
             route.app = Guard(route.app, need=need_of(route))
 
 
 class Guard:
-    """Lets a request through to one route when the request's key holds the route's role."""
+    """Lets a request through to one plain route when the request's key holds the route's role."""
 
     def __init__(self, app: ASGIApp, *, need: Need) -> None:
         self.app = app
         self.need = need
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        state: dict[str, Any] = scope.get("state", {})
-        if self.need != OPEN and state.get("gated") and not await self._allowed(scope, state):
-            await RedirectResponse(f"/ui/login?next={quote(scope['path'])}", status_code=303)(scope, receive, send)
-            return
+        await check(scope, self.need)
         await self.app(scope, receive, send)
 
-    async def _allowed(self, scope: Scope, state: dict[str, Any]) -> bool:
-        """``False`` when a page is asked for without a session (the answer is the login page).
 
-        Raises:
-            AuthenticationError, ForbiddenError, KeyLimitError: as the face renders them.
-        """
-        principal = CURRENT.get()
-        if principal is None:
-            if scope["method"] == "GET" and scope["path"].startswith("/ui"):
-                return False
-            raise AuthenticationError("missing authentication credentials; send [Authorization: Bearer <key>]")
-        if isinstance(self.need, Role):
-            principal.require(self.need)
-        inference_id = scope.get("path_params", {}).get("inference_id")
-        if inference_id is not None:
-            check_endpoint(str(inference_id))
-        if self.need is Role.INFER and principal.limited:
-            await state["access"].quota.admit(principal)
-        return True
+_NEEDS: dict[int, Need] = {}
+
+
+async def _guard_request(request: Request) -> None:
+    route = request.scope["route"]
+    need = _NEEDS.get(id(route))
+    if need is None:
+        need = _NEEDS[id(route)] = need_of(route)
+    await check(request.scope, need)
+
+
+GUARD = Depends(_guard_request)
+
+
+async def check(scope: Scope, need: Need) -> None:
+    """Let the request through, or raise what its face renders.
+
+    Raises:
+        AuthenticationError: no key (a page without a session goes on: the page shows the login).
+        ForbiddenError: the key lacks the role, or may not use the route's endpoint.
+        KeyLimitError: an inference route, and the key used up its requests or tokens per minute.
+    """
+    state: dict[str, Any] = scope.get("state", {})
+    if need == OPEN or not state.get("gated"):
+        return
+    principal = CURRENT.get()
+    if principal is None:
+        if scope["method"] == "GET" and scope["path"].startswith("/ui"):
+            return  # the page answers with its login
+        raise AuthenticationError("missing authentication credentials; send [Authorization: Bearer <key>]")
+    if isinstance(need, Role):
+        principal.require(need)
+    inference_id = scope.get("path_params", {}).get("inference_id")
+    if inference_id is not None:
+        check_endpoint(str(inference_id))
+    if need is Role.INFER and principal.limited:
+        await state["access"].quota.admit(principal)
