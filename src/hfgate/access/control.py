@@ -25,7 +25,7 @@ from hfgate.registry.api_keys import KeyStore, StoredKey
 from hfgate.registry.endpoint import utcnow
 from hfgate.registry.usage_store import UsageStore
 
-log = logging.getLogger("hfgate.access")
+log = logging.getLogger("hfgate.keys")
 
 
 @dataclass(slots=True)

@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from hfgate.access.principal import Principal
 from hfgate.errors import CoordinationUnavailableError, KeyLimitError
 
-log = logging.getLogger("hfgate.access")
+log = logging.getLogger("hfgate.keys")
 WINDOW = 60.0
 
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from hfgate.registry.usage_store import UsageRow, UsageStore
 
-log = logging.getLogger("hfgate.access")
+log = logging.getLogger("hfgate.keys")
 ANONYMOUS = "-"  # the key id recorded when the gateway is open (no key configured)
 
 _Slot = tuple[datetime, str, str, str, int]
