@@ -39,6 +39,7 @@ class AccessControl:
     usage_store: UsageStore
     changes: LocalChanges
     session_key: bytes
+    owned_redis: aioredis.Redis | None = None
 
     @classmethod
     def build(
@@ -51,18 +52,23 @@ class AccessControl:
         ring = KeyRing(keys, bootstrap=settings.api_keys, ttl_seconds=settings.registry_cache_seconds)
         ring.listen(changes)
         quota: Quota = LocalQuota()
+        owned = None
+        if redis is None and settings.redis_url is not None:  # the fleet's limiter is not ours to share
+            redis = owned = RedisQuota.client(settings.redis_url)
         if redis is not None:
             fail_closed = settings.redis_failure_policy == "fail_closed"
             quota = RedisQuota(redis, prefix=f"{settings.redis_prefix}key:", fail_closed=fail_closed)
         usage_store = UsageStore(engine)
         usage = UsageRecorder(usage_store, flush_seconds=settings.usage_flush_seconds)
-        return cls(keys, ring, quota, usage, usage_store, changes, session_key)
+        return cls(keys, ring, quota, usage, usage_store, changes, session_key, owned)
 
     async def start(self) -> None:
         await self.usage.start()
 
     async def aclose(self) -> None:
         await self.usage.aclose()
+        if self.owned_redis is not None:
+            await self.owned_redis.aclose()
 
     async def create_key(self, request: KeyRequest) -> tuple[IssuedKey, StoredKey]:
         """Store a new key (its secret hashed); the issued key is the only time the secret exists."""

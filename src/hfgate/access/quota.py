@@ -17,6 +17,8 @@ import time
 from typing import Protocol
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from hfgate.access.principal import Principal
@@ -110,6 +112,11 @@ class RedisQuota:
         prefix: the fleet's Redis prefix.
         fail_closed: refuse (503) rather than use the local budgets while Redis is unreachable.
     """
+
+    @staticmethod
+    def client(url: str) -> aioredis.Redis:
+        """A client like the fleet limiter's: short timeouts, no retries (a limit must not hang)."""
+        return aioredis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
 
     def __init__(self, client: aioredis.Redis, *, prefix: str, fail_closed: bool = False) -> None:
         self._admit = client.register_script(_ADMIT)
