@@ -15,12 +15,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from hfgate.client import Client, ClientError
+from hfgate.commands.keys import keys_app, usage_command
 from hfgate.corpus.command import embed_corpus_command
 
 app = typer.Typer(help="hfgate: Hugging Face models behind one dependable API.", no_args_is_help=True)
 endpoints_app = typer.Typer(help="Manage inference endpoints.", no_args_is_help=True)
 app.add_typer(endpoints_app, name="endpoints")
 app.command("embed-corpus")(embed_corpus_command)
+app.add_typer(keys_app, name="keys")
+app.command("usage")(usage_command)
 
 console = Console()
 errors = Console(stderr=True)

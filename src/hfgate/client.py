@@ -36,7 +36,7 @@ class Client:
 
     Args:
         base_url: where hfgate listens.
-        api_key: one of the gateway's ``HFGATE_API_KEYS``, when it has any.
+        api_key: one of the gateway's ``HFGATE_API_KEYS``, or an API key's ``encoded`` value.
         timeout: seconds to wait for an answer (model loads can take a while).
     """
 
@@ -115,6 +115,27 @@ class Client:
                 if data == "[DONE]":
                     return
                 yield orjson.loads(data)
+
+    def create_key(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /_security/api_key``: the answer holds the key's secret, shown this once."""
+        created: dict[str, Any] = self._call("POST", "/_security/api_key", json=body)
+        return created
+
+    def list_keys(self, *, name: str | None = None) -> list[dict[str, Any]]:
+        params = {"name": name} if name else None
+        keys: list[dict[str, Any]] = self._call("GET", "/_security/api_key", params=params)["api_keys"]
+        return keys
+
+    def revoke_keys(self, *, ids: list[str] | None = None, name: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"name": name} if name else {"ids": ids or []}
+        revoked: dict[str, Any] = self._call("DELETE", "/_security/api_key", json=body)
+        return revoked
+
+    def usage(self, **query: str | None) -> dict[str, Any]:
+        """``GET /_usage`` with ``key``, ``endpoint``, ``from`` (``start``) and ``to`` (``end``)."""
+        renamed = {"from" if k == "start" else "to" if k == "end" else k: v for k, v in query.items()}
+        found: dict[str, Any] = self._call("GET", "/_usage", params={k: v for k, v in renamed.items() if v})
+        return found
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:  # JSON of the route's shape
         response = self._http.request(method, path, **kwargs)

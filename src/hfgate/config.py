@@ -33,7 +33,8 @@ class Settings(BaseSettings):
         default=None, description="Key that encrypts secrets at rest; default: a key file in data_dir."
     )
     api_keys: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="Comma-separated gateway keys; when set, every route needs one."
+        default_factory=list,
+        description="Comma-separated bootstrap admin keys; with one (or any API key), every route needs a key.",
     )
     metrics_key: SecretStr | None = Field(
         default=None, description="A key that may read /metrics (and nothing else), for a Prometheus scraper."
@@ -94,6 +95,9 @@ class Settings(BaseSettings):
         default=1,
         gt=0,
         description="Processes sharing each rate limit; without Redis each keeps 1/replicas of every limit.",
+    )
+    usage_flush_seconds: float = Field(
+        default=5.0, gt=0, description="How often usage per key and endpoint is written to the registry."
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "text"] = "json"

@@ -11,11 +11,13 @@ The hierarchy::
     │   ├── AlreadyExistsError       400  status_exception
     │   └── ValidationCallError      400  status_exception (the check at create failed)
     ├── AuthenticationError          401  security_exception (gateway API keys)
+    ├── ForbiddenError               403  security_exception (the key's role or endpoints do not allow it)
     ├── NotFoundError                404  resource_not_found_exception
     │   └── EndpointNotFoundError    404  (no inference endpoint with that id)
     ├── RequestTimeoutError          408  status_exception
     ├── PayloadTooLargeError         413  status_exception
     ├── OverloadedError              429  status_exception (a local queue is full)
+    ├── KeyLimitError                429  status_exception (a key's requests or tokens per minute; Retry-After)
     ├── CoordinationUnavailableError 503  status_exception (Redis down under fail_closed)
     ├── RegistryUnavailableError     503  status_exception (the endpoint database is unreachable)
     ├── StorageFullError             507  status_exception (no space left for the registry or a model cache)
@@ -103,6 +105,13 @@ class AuthenticationError(HfGateError):
     error_type = "security_exception"
 
 
+class ForbiddenError(HfGateError):
+    """The key is valid but its role, or its list of endpoints, does not allow this request."""
+
+    status = 403
+    error_type = "security_exception"
+
+
 class NotFoundError(HfGateError):
     """No endpoint (or other resource) with that id."""
 
@@ -133,6 +142,21 @@ class OverloadedError(HfGateError):
     """A bounded local queue is full; the client should retry later."""
 
     status = 429
+
+
+class KeyLimitError(HfGateError):
+    """A gateway key used up its requests or tokens per minute; ``retry_after`` says when to come back.
+
+    Args:
+        reason: the message, naming the key and the limit.
+        retry_after: whole seconds until the key may be admitted again (the ``Retry-After`` header).
+    """
+
+    status = 429
+
+    def __init__(self, reason: str, *, retry_after: int) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
 
 
 class CoordinationUnavailableError(HfGateError):

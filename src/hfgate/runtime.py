@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from hfgate.access.control import AccessControl
 from hfgate.config import Settings
 from hfgate.errors import HfGateError
 from hfgate.fleet.changes import LocalChanges, PostgresChanges
@@ -40,6 +41,7 @@ class Runtime:
     services: dict[str, Service]
     orchestrator: Orchestrator
     changes: LocalChanges
+    access: AccessControl
     owns_context: bool = True
     preloading: asyncio.Task[None] | None = None
 
@@ -68,8 +70,15 @@ class Runtime:
         orchestrator = Orchestrator(
             store=store, services=services, cache_seconds=settings.registry_cache_seconds, changes=changes
         )
+        redis = shared.limiters.client if isinstance(shared.limiters, RedisLimiter) else None
+        access = AccessControl.build(
+            settings, engine=engine, changes=changes, redis=redis, session_key=box.derive("ui-session")
+        )
         await changes.start()
-        runtime = cls(settings, engine, store, shared, services, orchestrator, changes, owns_context=context is None)
+        await access.start()
+        runtime = cls(
+            settings, engine, store, shared, services, orchestrator, changes, access, owns_context=context is None
+        )
         if settings.preload_models:
             runtime.preloading = asyncio.create_task(runtime.preload())
         return runtime
@@ -89,6 +98,7 @@ class Runtime:
     async def aclose(self) -> None:
         if self.preloading is not None:
             self.preloading.cancel()
+        await self.access.aclose()  # writes the usage not yet written
         await self.changes.aclose()
         for service in self.services.values():
             await service.aclose()

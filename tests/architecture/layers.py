@@ -21,7 +21,7 @@ class Layer:
 
 
 LAYERS: tuple[Layer, ...] = (
-    Layer("entry", ("hfgate.cli", "hfgate.__main__")),
+    Layer("entry", ("hfgate.cli", "hfgate.commands", "hfgate.__main__")),
     Layer("jobs", ("hfgate.corpus",)),
     Layer("client", ("hfgate.client",)),
     Layer("app", ("hfgate.api.app", "hfgate.api.error_handlers", "hfgate.api.middleware", "hfgate.runtime")),

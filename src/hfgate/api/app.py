@@ -13,13 +13,17 @@ from hfgate.api.error_handlers import ErrorRenderers, UnexpectedErrors, install_
 from hfgate.api.es import cluster as es_cluster
 from hfgate.api.es import manage as es_manage
 from hfgate.api.es import run as es_run
+from hfgate.api.es import security as es_security
 from hfgate.api.hf import routes as hf_routes
 from hfgate.api.hf.errors import render_hf
 from hfgate.api.middleware import BodyLimit, GatewayAuth, RequestContext
 from hfgate.api.openai import per_endpoint as openai_per_endpoint
 from hfgate.api.openai import routes as openai_routes
 from hfgate.api.openai.errors import render_openai
+from hfgate.api.route_roles import GUARD, guard_routes
 from hfgate.api.ui import routes as ui_routes
+from hfgate.api.ui import usage_routes as ui_usage_routes
+from hfgate.api.ui.session import SessionSigner
 from hfgate.config import Settings
 from hfgate.observability import configure_logging
 from hfgate.runtime import Runtime
@@ -52,6 +56,8 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
         runtime = await Runtime.start(settings, context=context)
         app.state.runtime = runtime
         app.state.orchestrator = runtime.orchestrator
+        app.state.access = runtime.access
+        app.state.sessions = SessionSigner(runtime.access.session_key)
         try:
             yield
         finally:
@@ -67,14 +73,15 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
         health.router, metrics.router, es_cluster.router, es_manage.router, es_run.router, openai_routes.router,
         hf_routes.router, openai_per_endpoint.router,
     )  # fmt: skip
-    for router in (*routers, ui_routes.router):
-        app.include_router(router)
+    for router in (*routers, es_security.router, ui_routes.router, ui_usage_routes.router):
+        app.include_router(router, dependencies=[GUARD])
+    guard_routes(app.routes)
     install_error_handlers(app, renderers)
     app.add_middleware(UnexpectedErrors, renderers=renderers)
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_body_bytes, render=renderers.render, seconds=settings.body_timeout_seconds
     )
     metrics_key = settings.metrics_key.get_secret_value() if settings.metrics_key else None
-    app.add_middleware(GatewayAuth, keys=settings.api_keys, render=renderers.render, metrics_key=metrics_key)
+    app.add_middleware(GatewayAuth, render=renderers.render, metrics_key=metrics_key)
     app.add_middleware(RequestContext)
     return app

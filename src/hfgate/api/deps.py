@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from hfgate.access.control import AccessControl
 from hfgate.config import Settings
 from hfgate.orchestrator import Orchestrator
 
@@ -22,3 +23,11 @@ async def get_settings(request: Request) -> Settings:
 
 OrchestratorDep = Annotated[Orchestrator, Depends(get_orchestrator)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def get_access(request: Request) -> AccessControl:
+    access: AccessControl = request.app.state.access
+    return access
+
+
+AccessDep = Annotated[AccessControl, Depends(get_access)]

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hfgate.api.es.errors import es_error_body
-from hfgate.errors import BadRequestError, HfGateError, NotFoundError, ParseError
+from hfgate.errors import BadRequestError, HfGateError, KeyLimitError, NotFoundError, ParseError
 
 log = logging.getLogger("hfgate.api")
 
@@ -44,8 +44,14 @@ class ErrorRenderers:
     def render(self, path: str, error: HfGateError) -> Response:
         renderer = next((r for prefix, r in self._faces if path.startswith(prefix)), render_es)
         status, body = renderer(path, error)
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        headers = _headers(status, error)
         return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
+
+
+def _headers(status: int, error: HfGateError) -> dict[str, str] | None:
+    if status == 401:
+        return {"WWW-Authenticate": "Bearer"}
+    return {"Retry-After": str(error.retry_after)} if isinstance(error, KeyLimitError) else None
 
 
 def install_error_handlers(app: FastAPI, renderers: ErrorRenderers) -> None:

@@ -12,16 +12,21 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from starlette.requests import cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hfgate.access.control import AccessControl
+from hfgate.access.principal import CURRENT, Principal
+from hfgate.access.usage import ANONYMOUS
 from hfgate.api.es.cluster import PRODUCT_HEADER, speaks_elasticsearch
-from hfgate.api.ui.session import COOKIE, CSRF_HEADER, SessionSigner
+from hfgate.api.ui.session import COOKIE, CSRF_HEADER, SessionSigner, UiSession
 from hfgate.errors import AuthenticationError, HfGateError, PayloadTooLargeError, RequestTimeoutError
 from hfgate.telemetry.metrics import REQUEST_SECONDS, REQUESTS
-from hfgate.telemetry.request_scope import CURRENT, RequestScope, face_of
+from hfgate.telemetry.request_scope import CURRENT as CURRENT_SCOPE
+from hfgate.telemetry.request_scope import RequestScope, face_of
 from hfgate.telemetry.tracing import end_request_span, request_span
 
 log = logging.getLogger("hfgate.access")
@@ -44,7 +49,7 @@ class RequestContext:
         scope.setdefault("state", {})["request_id"] = request_id
         labels = RequestScope(face_of(scope["path"]))
         product = speaks_elasticsearch(scope["path"])
-        token = CURRENT.set(labels)
+        token = CURRENT_SCOPE.set(labels)
         started = labels.started
         span = request_span(scope["method"], scope["path"], face=labels.face)
         status = 500
@@ -64,8 +69,10 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            CURRENT.reset(token)
+            CURRENT_SCOPE.reset(token)
             _count(labels, status)
+            if labels.endpoint:
+                await _account(scope["state"], labels, status)
             if span is not None:
                 end_request_span(span, status=status, endpoint=labels.endpoint)
             log.info(
@@ -88,69 +95,111 @@ def _count(labels: RequestScope, status: int) -> None:
     REQUEST_SECONDS(labels.face, labels.endpoint, labels.task_type).observe(elapsed)
 
 
-class GatewayAuth:
-    """When API keys are configured, every route needs ``Authorization: Bearer <key>``.
+async def _account(state: dict[str, Any], labels: RequestScope, status: int) -> None:
+    """Add the inference to its key's usage (in memory; written in batches) and token budget."""
+    access: AccessControl | None = state.get("access")
+    if access is None:
+        return
+    principal: Principal | None = state.get("principal")
+    access.usage.record(
+        key_id=principal.key_id if principal is not None else ANONYMOUS,
+        inference_id=labels.endpoint,
+        task_type=labels.task_type,
+        status=status,
+        input_tokens=labels.input_tokens,
+        output_tokens=labels.output_tokens,
+        latency_ms=(time.perf_counter() - labels.started) * 1000,
+    )
+    if principal is not None and principal.tokens_per_minute is not None:
+        await access.quota.charge(principal, labels.input_tokens + labels.output_tokens)
 
-    Open: ``/health``, and the web page (``/``, ``/ui…``), whose router checks its own login. The
-    page's scripts call the API with the session cookie and its CSRF header instead of a key.
-    ``/metrics`` also takes ``metrics_key`` (``HFGATE_METRICS_KEY``), and needs it when set even
-    without gateway keys.
+
+class GatewayAuth:
+    """Finds who is calling: a gateway key (``Authorization: Bearer|ApiKey <key>``) or a page session.
+
+    The gateway is open while no key exists (neither ``HFGATE_API_KEYS`` nor an active API key in the
+    registry). Once one does, every route needs a key, except ``/health``, ``/`` and the web page
+    (``/ui…``), whose session cookie is read when present. The page's scripts call the API with the
+    session cookie and its CSRF header instead of a key. The principal found is set for the request
+    (:data:`hfgate.access.principal.CURRENT`); each route's guard (:mod:`hfgate.api.route_roles`) then
+    checks its role. ``/metrics`` also takes ``metrics_key`` (``HFGATE_METRICS_KEY``), and needs it when
+    set even without gateway keys.
     """
 
-    def __init__(self, app: ASGIApp, *, keys: list[str], render: Render, metrics_key: str | None = None) -> None:
+    def __init__(self, app: ASGIApp, *, render: Render, metrics_key: str | None = None) -> None:
         self.app = app
-        self._keys = [key.encode() for key in keys]
         self._metrics_key = metrics_key.encode() if metrics_key else None
-        self._sessions = SessionSigner(keys)
         self._render = render
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._metrics_key is not None and scope["type"] == "http" and scope["path"] == "/metrics":
-            await self._metrics(scope, receive, send, key=self._metrics_key)
-            return
-        if scope["type"] != "http" or not self._keys or _open(scope["path"]):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        await self._guarded(scope, receive, send)
-
-    async def _metrics(self, scope: Scope, receive: Receive, send: Send, *, key: bytes) -> None:
-        _, _, token = (_header(scope, b"authorization") or "").partition(" ")
-        if hmac.compare_digest(token.strip().encode(), key):
+        state = scope.setdefault("state", {})
+        app_state = scope["app"].state
+        access: AccessControl = app_state.access
+        state["access"] = access
+        if self._metrics_key is not None and scope["path"] == "/metrics":
+            authorization = _header(scope, b"authorization") or ""
+            if hmac.compare_digest(_token(authorization).encode(), self._metrics_key):
+                await self.app(scope, receive, send)
+                return
+            if not await access.ring.required():
+                await self._refuse(scope, receive, send, AuthenticationError(METRICS_KEY_NEEDED))
+                return
+        if not await access.ring.required():
             await self.app(scope, receive, send)
-        elif self._keys:
-            await self._guarded(scope, receive, send)
-        else:
-            refusal = AuthenticationError(
-                "/metrics needs [Authorization: Bearer <key>] with the key in HFGATE_METRICS_KEY"
-            )
-            await self._render(scope["path"], refusal)(scope, receive, send)
+            return
+        state["gated"] = True
+        try:
+            principal = await self._principal(scope, access, app_state.sessions, state=state)
+        except AuthenticationError as error:
+            await self._refuse(scope, receive, send, error)
+            return
+        token = CURRENT.set(principal)
+        state["principal"] = principal
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            CURRENT.reset(token)
 
-    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _principal(
+        self, scope: Scope, access: AccessControl, sessions: SessionSigner, *, state: dict[str, object]
+    ) -> Principal | None:
         authorization = _header(scope, b"authorization")
-        error = None if authorization is None and self._from_page(scope) else self._refusal(authorization)
-        if error is None:
-            await self.app(scope, receive, send)
-            return
+        if authorization is not None:
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() not in ("bearer", "apikey"):
+                raise AuthenticationError(f"unsupported authorization scheme [{scheme}]; send [Bearer <key>]")
+            return await access.ring.resolve(token.strip())
+        session = sessions.read(cookie_parser(_header(scope, b"cookie") or "").get(COOKIE))
+        page = _open(scope["path"])
+        reading_page = page and scope["method"] in ("GET", "HEAD")
+        if session is not None and (reading_page or self._csrf(scope, session)):
+            state["session"] = session
+            principal = await access.ring.by_id(session.key_id)
+            if principal is not None or page:
+                return principal
+        if page:
+            return None
+        raise AuthenticationError(
+            "missing authentication credentials for REST request; send the header [Authorization: Bearer <key>] "
+            "with one of the keys in HFGATE_API_KEYS or an API key's [encoded] value"
+        )
+
+    def _csrf(self, scope: Scope, session: UiSession) -> bool:
+        given = _header(scope, CSRF_HEADER.encode())
+        return given is not None and hmac.compare_digest(session.csrf.encode(), given.encode())
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, error: HfGateError) -> None:
         await self._render(scope["path"], error)(scope, receive, send)
 
-    def _from_page(self, scope: Scope) -> bool:
-        cookie = cookie_parser(_header(scope, b"cookie") or "").get(COOKIE)
-        return self._sessions.allows(cookie, _header(scope, CSRF_HEADER.encode()))
 
-    def _refusal(self, header: str | None) -> AuthenticationError | None:
-        if header is None:
-            return AuthenticationError(
-                "missing authentication credentials for REST request; send the header "
-                "[Authorization: Bearer <key>] with one of the keys in HFGATE_API_KEYS"
-            )
-        scheme, _, token = header.partition(" ")
-        given = token.strip().encode()
-        if scheme.lower() != "bearer" or not any(hmac.compare_digest(given, key) for key in self._keys):
-            return AuthenticationError(
-                "unable to authenticate with the provided credentials; the bearer token is not one of "
-                "the keys in HFGATE_API_KEYS"
-            )
-        return None
+METRICS_KEY_NEEDED = "/metrics needs [Authorization: Bearer <key>] with the key in HFGATE_METRICS_KEY"
+
+
+def _token(authorization: str) -> str:
+    return authorization.partition(" ")[2].strip()
 
 
 class BodyLimit:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from hfgate.access.principal import check_endpoint, may_use
 from hfgate.errors import AlreadyExistsError, BadRequestError, HfGateError, ValidationCallError
 from hfgate.fleet.changes import EVERYTHING, LocalChanges
 from hfgate.orchestrator.chunked import ChunkedEmbeddings, chunk_request, regroup, split_inputs
@@ -49,8 +50,6 @@ from hfgate.telemetry.request_scope import name_endpoint
 log = logging.getLogger("hfgate.orchestrator")
 
 VALIDATION_FAILED = "Could not complete inference endpoint creation as validation call to service threw an exception."
-
-
 ENDPOINT_TOPIC = "endpoint"
 
 
@@ -96,6 +95,7 @@ class Orchestrator:
             HfGateError: the body, the settings or the validation call failed; or the id is taken.
         """
         check_new_id(inference_id)
+        check_endpoint(inference_id)
         check_fields(body, CREATE_FIELDS)
         if body.get("service") is None:
             raise BadRequestError("Model configuration is missing a service", param="service")
@@ -115,14 +115,15 @@ class Orchestrator:
 
     async def get(self, inference_id: str, task_type: str | None = None) -> Endpoint:
         """The stored endpoint (never from cache), checked against the task type in the URL."""
+        check_endpoint(inference_id)
         endpoint = await asyncio.to_thread(self.store.get, inference_id)
         _check_kind(endpoint, task_type)
         return endpoint
 
     async def list(self, task_type: str | None = None) -> list[Endpoint]:
-        """Every endpoint, or those of one task type."""
+        """Every endpoint the request's key may see, or those of one task type."""
         kind = None if task_type is None or task_type in ALL else parse_task_type(task_type)
-        return await asyncio.to_thread(self.store.list, kind)
+        return [e for e in await asyncio.to_thread(self.store.list, kind) if may_use(e.inference_id)]
 
     async def update(self, inference_id: str, task_type: str | None, *, body: Mapping[str, Any]) -> Endpoint:
         """Apply an ``_update`` body (secrets, task settings, updatable settings, chunking)."""
@@ -165,7 +166,8 @@ class Orchestrator:
     # -- inference ----------------------------------------------------------------------------------
 
     async def endpoint_for(self, inference_id: str, task_type: str | TaskType | None) -> Endpoint:
-        """The endpoint inference runs on, checked against the requested task type."""
+        """The endpoint inference runs on, checked against the requested task type and the caller's key."""
+        check_endpoint(inference_id)
         endpoint = await self._lookup.get(inference_id)
         _check_inference_kind(endpoint, task_type)
         name_endpoint(inference_id, endpoint.task_type.value)

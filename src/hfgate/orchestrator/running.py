@@ -13,7 +13,7 @@ from hfgate.orchestrator.last_call import LastCalls
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import GenerationDelta, Usage
 from hfgate.telemetry.metrics import FIRST_TOKEN_SECONDS, TOKENS
-from hfgate.telemetry.request_scope import request_started
+from hfgate.telemetry.request_scope import add_tokens, request_started
 
 
 class _HasUsage(Protocol):
@@ -77,6 +77,7 @@ class Runner:
 
 
 def count_tokens(inference_id: str, usage: Usage) -> None:
+    add_tokens(input_tokens=usage.prompt_tokens, output_tokens=usage.completion_tokens)
     if usage.prompt_tokens:
         TOKENS(inference_id, "in").inc(usage.prompt_tokens)
     if usage.completion_tokens:

@@ -57,10 +57,52 @@ def _0010_create_fleet_settings(conn: Connection) -> None:
     )
 
 
+def _0011_create_api_keys(conn: Connection) -> None:
+    conn.execute(
+        text(
+            "CREATE TABLE api_keys ("
+            " key_id VARCHAR(64) PRIMARY KEY,"
+            " name VARCHAR(255) NOT NULL,"
+            " secret_hash VARCHAR(255) NOT NULL,"
+            " roles TEXT NOT NULL,"
+            " endpoints TEXT NOT NULL,"
+            " requests_per_minute INTEGER,"
+            " tokens_per_minute INTEGER,"
+            " created_at TIMESTAMP WITH TIME ZONE NOT NULL,"
+            " expires_at TIMESTAMP WITH TIME ZONE,"
+            " revoked_at TIMESTAMP WITH TIME ZONE)"
+        )
+    )
+    conn.execute(text("CREATE INDEX ix_api_keys_name ON api_keys (name)"))
+
+
+def _0012_create_usage_hourly(conn: Connection) -> None:
+    conn.execute(
+        text(
+            "CREATE TABLE usage_hourly ("
+            " hour TIMESTAMP WITH TIME ZONE NOT NULL,"
+            " key_id VARCHAR(64) NOT NULL,"
+            " inference_id VARCHAR(255) NOT NULL,"
+            " task_type VARCHAR(32) NOT NULL,"
+            " status INTEGER NOT NULL,"
+            " requests BIGINT NOT NULL,"
+            " input_tokens BIGINT NOT NULL,"
+            " output_tokens BIGINT NOT NULL,"
+            " latency_ms_sum DOUBLE PRECISION NOT NULL,"
+            " latency_ms_max DOUBLE PRECISION NOT NULL,"
+            " PRIMARY KEY (hour, key_id, inference_id, task_type, status))"
+        )
+    )
+    conn.execute(text("CREATE INDEX ix_usage_hourly_key ON usage_hourly (key_id, hour)"))
+    conn.execute(text("CREATE INDEX ix_usage_hourly_endpoint ON usage_hourly (inference_id, hour)"))
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0001_create_endpoints", _0001_create_endpoints),
     ("0002_create_provisioned_defaults", _0002_create_provisioned_defaults),
     ("0010_create_fleet_settings", _0010_create_fleet_settings),
+    ("0011_create_api_keys", _0011_create_api_keys),
+    ("0012_create_usage_hourly", _0012_create_usage_hourly),
 )
 
 

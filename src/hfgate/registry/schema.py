@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, DateTime, Float, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -34,6 +34,36 @@ fleet_settings = Table(
     Column("name", String(255), primary_key=True),
     Column("value", Text, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(64), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("secret_hash", String(255), nullable=False),
+    Column("roles", Text, nullable=False),
+    Column("endpoints", Text, nullable=False),
+    Column("requests_per_minute", Integer, nullable=True),
+    Column("tokens_per_minute", Integer, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+usage_hourly = Table(
+    "usage_hourly",
+    metadata,
+    Column("hour", DateTime(timezone=True), primary_key=True),
+    Column("key_id", String(64), primary_key=True),
+    Column("inference_id", String(255), primary_key=True),
+    Column("task_type", String(32), primary_key=True),
+    Column("status", Integer, primary_key=True),
+    Column("requests", BigInteger, nullable=False),
+    Column("input_tokens", BigInteger, nullable=False),
+    Column("output_tokens", BigInteger, nullable=False),
+    Column("latency_ms_sum", Float, nullable=False),
+    Column("latency_ms_max", Float, nullable=False),
 )
 
 schema_migrations = Table(

@@ -40,6 +40,10 @@ class SecretBox:
         """A one-way digest naming the key (safe to store and log): replicas compare it at start-up."""
         return hashlib.sha256(b"hfgate-secret-key-fingerprint:" + self._key).hexdigest()[:32]
 
+    def derive(self, purpose: str) -> bytes:
+        """A key for another use (e.g. signing the web page's sessions), the same on every replica."""
+        return hashlib.sha256(f"hfgate-derived:{purpose}:".encode() + self._key).digest()
+
     @classmethod
     def from_settings(cls, settings: Settings) -> SecretBox:
         """The box for ``HFGATE_SECRET_KEY``, or for the data directory's key file (made if absent)."""

@@ -15,13 +15,15 @@ FACES = (("/v1/", "openai"), ("/hf/", "hf"), ("/_inference", "elasticsearch"))
 class RequestScope:
     """One request's metric labels and start time."""
 
-    __slots__ = ("endpoint", "face", "served_by", "started", "task_type")
+    __slots__ = ("endpoint", "face", "input_tokens", "output_tokens", "served_by", "started", "task_type")
 
     def __init__(self, face: str) -> None:
         self.face = face
         self.endpoint = ""
         self.task_type = ""
         self.served_by = ""
+        self.input_tokens = 0
+        self.output_tokens = 0
         self.started = time.perf_counter()
 
 
@@ -47,6 +49,14 @@ def name_endpoint(endpoint: str, task_type: str) -> None:
     if scope is not None:
         scope.endpoint = endpoint
         scope.task_type = task_type
+
+
+def add_tokens(*, input_tokens: int, output_tokens: int) -> None:
+    """Count the tokens the current request read and wrote (for its key's usage and limits)."""
+    scope = CURRENT.get()
+    if scope is not None:
+        scope.input_tokens += input_tokens
+        scope.output_tokens += output_tokens
 
 
 def request_started() -> float | None:

@@ -1,48 +1,49 @@
-"""Who may see the web page: the login session, its CSRF token, and the page's language."""
+"""Who may see the web page: the login session (found by the access middleware), its CSRF token, what
+the key's roles allow, and the page's language."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
 
-from hfgate.api.deps import SettingsDep
+from hfgate.access.principal import Principal
+from hfgate.access.roles import Role
 from hfgate.api.ui.i18n import COOKIE as LOCALE_COOKIE
 from hfgate.api.ui.i18n import PageText, choose_locale
-from hfgate.api.ui.session import COOKIE, CSRF_HEADER, SessionSigner
-from hfgate.errors import AuthenticationError
+from hfgate.api.ui.session import SessionSigner
 
 
 class Access:
-    """What a page request may do: whether a login is needed, and the CSRF token for its scripts."""
+    """What a page request may do: whether a login is needed, what the key may do, the CSRF token."""
 
-    def __init__(self, signer: SessionSigner, cookie: str | None) -> None:
-        self.login_required = signer.required
-        session = signer.read(cookie) if signer.required else None
-        self.allowed = not signer.required or session is not None
+    def __init__(self, state: dict[str, Any]) -> None:
+        self.login_required = bool(state.get("gated"))
+        self.principal: Principal | None = state.get("principal")
+        self.allowed = not self.login_required or self.principal is not None
+        session = state.get("session")
         self.csrf = session.csrf if session is not None else ""
 
-
-def signer(settings: SettingsDep) -> SessionSigner:
-    return SessionSigner(settings.api_keys)
-
-
-SignerDep = Annotated[SessionSigner, Depends(signer)]
+    def can(self, role: str) -> bool:
+        """Whether the page may offer what needs ``role`` (links and buttons the key could not use are hidden)."""
+        return not self.login_required or (self.principal is not None and Role(role) in self.principal.granted)
 
 
-def page_access(request: Request, signer: SignerDep) -> Access:
-    return Access(signer, request.cookies.get(COOKIE))
+def page_access(request: Request) -> Access:
+    return Access(request.scope.get("state", {}))
 
 
 AccessDep = Annotated[Access, Depends(page_access)]
 
 
-def require_api_session(request: Request, signer: SignerDep) -> None:
-    """The page-only JSON routes need the session cookie and its CSRF header when keys are set."""
-    if signer.required and not signer.allows(request.cookies.get(COOKIE), request.headers.get(CSRF_HEADER)):
-        raise AuthenticationError("log in at /ui/login first; this route serves the web page only")
+def signer(request: Request) -> SessionSigner:
+    sessions: SessionSigner = request.app.state.sessions
+    return sessions
+
+
+SignerDep = Annotated[SessionSigner, Depends(signer)]
 
 
 def page_text(request: Request) -> PageText:

@@ -14,12 +14,13 @@ import json
 from typing import Any
 from urllib.parse import parse_qs, quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from hfgate.api.body import json_object
+from hfgate.api.deps import AccessDep as AccessControlDep
 from hfgate.api.deps import OrchestratorDep
-from hfgate.api.ui.access import Access, AccessDep, SignerDep, TextDep, require_api_session, to_login
+from hfgate.api.ui.access import Access, AccessDep, SignerDep, TextDep, to_login
 from hfgate.api.ui.checks import checks_json, create_with_checks
 from hfgate.api.ui.i18n import COOKIE as LOCALE_COOKIE
 from hfgate.api.ui.i18n import LOCALES, PageText
@@ -35,7 +36,7 @@ from hfgate.api.ui.views import (
     form_plan,
     generation_choices,
 )
-from hfgate.errors import HfGateError
+from hfgate.errors import AuthenticationError, HfGateError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.generation_settings import GENERATION_TASK_SETTINGS
@@ -153,14 +154,16 @@ async def login_page(access: AccessDep, text: TextDep, *, next: str = "/ui/") ->
 
 
 @router.post("/ui/login")
-async def login(request: Request, signer: SignerDep, *, text: TextDep) -> Response:
-    """Check the key and open a session; the key itself is not kept."""
+async def login(request: Request, signer: SignerDep, *, keys: AccessControlDep, text: TextDep) -> Response:
+    """Check the key (``HFGATE_API_KEYS`` or an API key's ``encoded`` value) and open a session for it;
+    the key itself is not kept."""
     form = parse_qs((await request.body()).decode(), keep_blank_values=True)
     target = _local(form.get("next", ["/ui/"])[0])
-    cookie = signer.issue(form.get("api_key", [""])[0])
-    if cookie is None:
+    try:
+        cookie = signer.issue((await keys.ring.resolve(form.get("api_key", [""])[0].strip())).key_id)
+    except AuthenticationError:
         error = text.gettext("That key is not one of the gateway's keys (HFGATE_API_KEYS). Check it and try again.")
-        access = Access(signer, None)
+        access = Access({"gated": True})
         here = f"/ui/login?next={quote(target)}"
         return render_page(
             "login.html",
@@ -207,7 +210,7 @@ async def logout() -> Response:
 # -- page-only JSON and files -----------------------------------------------------------------------
 
 
-@router.put("/ui/api/endpoints/{task_type}/{inference_id}", dependencies=[Depends(require_api_session)])
+@router.put("/ui/api/endpoints/{task_type}/{inference_id}")
 async def create_from_form(
     task_type: str, inference_id: str, *, request: Request, response: Response, orch: OrchestratorDep, text: TextDep
 ) -> dict[str, Any]:

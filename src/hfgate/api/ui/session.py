@@ -1,8 +1,9 @@
 """The web page's login: a gateway key exchanged for a signed, short-lived session cookie.
 
-The cookie never holds the key. It holds an expiry and a CSRF token, signed with HMAC-SHA256 keyed by
-the gateway key the user typed; a cookie is valid while one of ``HFGATE_API_KEYS`` verifies it, so
-removing a key from the configuration ends every session opened with it.
+The cookie never holds the key. It holds the key's id, an expiry and a CSRF token, signed with
+HMAC-SHA256 under a key derived from the fleet's secret key (``HFGATE_SECRET_KEY``), so every replica
+accepts it. Each request looks the key up by id (cached like any key), so revoking the key, or removing
+it from ``HFGATE_API_KEYS``, ends its sessions.
 
 The page's scripts call the API with the cookie and the CSRF token in the ``X-Hfgate-Csrf`` header:
 another site can make a browser send the cookie, but not that header (it would need CORS), and the
@@ -16,7 +17,6 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -28,42 +28,35 @@ DEFAULT_MAX_AGE = 12 * 3600
 
 @dataclass(frozen=True, slots=True)
 class UiSession:
-    """A logged-in browser: when the session ends, and the token its scripts send with each call."""
+    """A logged-in browser: whose key, when the session ends, and the token its scripts send."""
 
+    key_id: str
     csrf: str
     expires: float
 
 
 class SessionSigner:
-    """Issues and verifies session cookies for the configured gateway keys.
+    """Issues and verifies session cookies.
 
     Args:
-        keys: ``HFGATE_API_KEYS``; with none, every browser is let in without a login.
+        key: the signing key (derived from the fleet's secret key).
         max_age: seconds a session lasts.
 
     Example:
-        >>> signer = SessionSigner(["k1"])
-        >>> cookie = signer.issue("k1")
-        >>> signer.read(cookie) is not None, signer.issue("wrong")
-        (True, None)
+        >>> signer = SessionSigner(b"k" * 32)
+        >>> signer.read(signer.issue("key-id")).key_id
+        'key-id'
     """
 
-    def __init__(self, keys: Sequence[str], *, max_age: float = DEFAULT_MAX_AGE) -> None:
-        self._keys = [key.encode() for key in keys]
+    def __init__(self, key: bytes, *, max_age: float = DEFAULT_MAX_AGE) -> None:
+        self._key = key
         self.max_age = max_age
 
-    @property
-    def required(self) -> bool:
-        """Whether a login is needed at all."""
-        return bool(self._keys)
-
-    def issue(self, key: str, *, now: float | None = None) -> str | None:
-        """A cookie value for a user who typed ``key``; ``None`` when it is not a gateway key."""
-        given = key.strip().encode()
-        if not any(hmac.compare_digest(given, known) for known in self._keys):
-            return None
-        payload = orjson.dumps({"exp": (now or time.time()) + self.max_age, "csrf": secrets.token_urlsafe(24)})
-        return f"{_b64(payload)}.{_b64(_sign(given, payload))}"
+    def issue(self, key_id: str, *, now: float | None = None) -> str:
+        """A cookie value for a user who logged in with the key ``key_id``."""
+        expires = (now or time.time()) + self.max_age
+        payload = orjson.dumps({"exp": expires, "csrf": secrets.token_urlsafe(24), "kid": key_id})
+        return f"{_b64(payload)}.{_b64(self._sign(payload))}"
 
     def read(self, cookie: str | None, *, now: float | None = None) -> UiSession | None:
         """The session ``cookie`` stands for, or ``None`` if it is missing, forged or expired."""
@@ -74,23 +67,15 @@ class SessionSigner:
             payload, given = _unb64(encoded), _unb64(signature)
         except ValueError:
             return None
-        if not any(hmac.compare_digest(given, _sign(key, payload)) for key in self._keys):
+        if not hmac.compare_digest(given, self._sign(payload)):
             return None
         data = orjson.loads(payload)
         if data["exp"] < (now or time.time()):
             return None
-        return UiSession(csrf=str(data["csrf"]), expires=float(data["exp"]))
+        return UiSession(key_id=str(data["kid"]), csrf=str(data["csrf"]), expires=float(data["exp"]))
 
-    def allows(self, cookie: str | None, csrf_header: str | None) -> bool:
-        """Whether an API call carrying ``cookie`` and ``csrf_header`` comes from a logged-in page."""
-        session = self.read(cookie)
-        if session is None or csrf_header is None:
-            return False
-        return hmac.compare_digest(session.csrf.encode(), csrf_header.encode())
-
-
-def _sign(key: bytes, payload: bytes) -> bytes:
-    return hmac.new(key, b"hfgate-ui-session\x00" + payload, hashlib.sha256).digest()
+    def _sign(self, payload: bytes) -> bytes:
+        return hmac.new(self._key, b"hfgate-ui-session\x00" + payload, hashlib.sha256).digest()
 
 
 def _b64(raw: bytes) -> str:

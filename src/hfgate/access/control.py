@@ -1,0 +1,100 @@
+"""The access layer of one running hfgate: its keys, their cache, limits and usage, built together.
+
+Example:
+    >>> access = AccessControl.build(settings, engine=engine, changes=changes, redis=None)
+    >>> # await access.start(); issued, stored = await access.create_key(request) … await access.aclose()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from sqlalchemy import Engine
+
+from hfgate.access.key_body import KeyRequest
+from hfgate.access.keyring import KEY_TOPIC, KeyRing
+from hfgate.access.quota import LocalQuota, Quota, RedisQuota
+from hfgate.access.tokens import IssuedKey, hash_secret, issue
+from hfgate.access.usage import UsageRecorder
+from hfgate.config import Settings
+from hfgate.fleet.changes import LocalChanges
+from hfgate.registry.api_keys import KeyStore, StoredKey
+from hfgate.registry.endpoint import utcnow
+from hfgate.registry.usage_store import UsageStore
+
+log = logging.getLogger("hfgate.keys")
+
+
+@dataclass(slots=True)
+class AccessControl:
+    """Keys (store and cache), per-key limits, and usage (recorder and store)."""
+
+    keys: KeyStore
+    ring: KeyRing
+    quota: Quota
+    usage: UsageRecorder
+    usage_store: UsageStore
+    changes: LocalChanges
+    session_key: bytes
+    owned_redis: aioredis.Redis | None = None
+
+    @classmethod
+    def build(
+        cls, settings: Settings, *, engine: Engine, changes: LocalChanges, redis: aioredis.Redis | None,
+        session_key: bytes,
+    ) -> AccessControl:  # fmt: skip
+        """``redis``: the fleet limiter's client, when ``HFGATE_REDIS_URL`` is set (limits then shared);
+        ``session_key``: signs the web page's sessions (the same on every replica)."""
+        keys = KeyStore(engine)
+        ring = KeyRing(keys, bootstrap=settings.api_keys, ttl_seconds=settings.registry_cache_seconds)
+        ring.listen(changes)
+        quota: Quota = LocalQuota()
+        owned = None
+        if redis is None and settings.redis_url is not None:  # the fleet's limiter is not ours to share
+            redis = owned = RedisQuota.client(settings.redis_url)
+        if redis is not None:
+            fail_closed = settings.redis_failure_policy == "fail_closed"
+            quota = RedisQuota(redis, prefix=f"{settings.redis_prefix}key:", fail_closed=fail_closed)
+        usage_store = UsageStore(engine)
+        usage = UsageRecorder(usage_store, flush_seconds=settings.usage_flush_seconds)
+        return cls(keys, ring, quota, usage, usage_store, changes, session_key, owned)
+
+    async def start(self) -> None:
+        await self.usage.start()
+
+    async def aclose(self) -> None:
+        await self.usage.aclose()
+        if self.owned_redis is not None:
+            await self.owned_redis.aclose()
+
+    async def create_key(self, request: KeyRequest) -> tuple[IssuedKey, StoredKey]:
+        """Store a new key (its secret hashed); the issued key is the only time the secret exists."""
+        issued = issue()
+        now = utcnow()
+        stored = StoredKey(
+            key_id=issued.key_id,
+            name=request.name,
+            secret_hash=await asyncio.to_thread(hash_secret, issued.secret),
+            roles=tuple(role.value for role in request.roles),
+            endpoints=request.endpoints,
+            requests_per_minute=request.requests_per_minute,
+            tokens_per_minute=request.tokens_per_minute,
+            created_at=now,
+            expires_at=None if request.expiration is None else now + request.expiration,
+        )
+        await asyncio.to_thread(self.keys.create, stored)
+        await self.changes.publish(KEY_TOPIC, issued.key_id)  # a gateway that was open now needs keys
+        created = {"event": "api_key.create", "key_id": issued.key_id, "key_name": request.name}
+        log.info("api key created", extra=created)
+        return issued, stored
+
+    async def revoke(self, ids: list[str]) -> tuple[list[str], list[str]]:
+        """Revoke keys on every replica: (revoked now, revoked before)."""
+        fresh, before = await asyncio.to_thread(self.keys.revoke, ids)
+        for key_id in fresh:
+            await self.changes.publish(KEY_TOPIC, key_id)
+            log.info("api key revoked", extra={"event": "api_key.revoke", "key_id": key_id})
+        return fresh, before

@@ -1,0 +1,89 @@
+"""The body of ``POST /_security/api_key``, modelled on Elasticsearch's create-API-key body.
+
+``{"name": "search-app", "roles": ["infer"], "endpoints": ["team-a-*"], "expiration": "30d",
+"limits": {"requests_per_minute": 600, "tokens_per_minute": 100000}}``; only ``name`` and ``roles``
+are required. ``expiration`` is an Elasticsearch time value (``d``, ``h``, ``m``, ``s``, ``ms``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from hfgate.access.roles import Role, parse_roles
+from hfgate.errors import RequestValidationError
+
+FIELDS = frozenset({"name", "roles", "endpoints", "expiration", "limits", "metadata"})
+LIMITS = ("requests_per_minute", "tokens_per_minute")
+_UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+_TIME = re.compile(r"^(\d+)(d|h|m|s|ms)$")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyRequest:
+    name: str
+    roles: tuple[Role, ...]
+    endpoints: tuple[str, ...] = ()
+    expiration: timedelta | None = None
+    requests_per_minute: int | None = None
+    tokens_per_minute: int | None = None
+
+
+def parse_key_request(body: Mapping[str, Any]) -> KeyRequest:
+    """Check a create body; every problem names its field.
+
+    Raises:
+        RequestValidationError: an unknown field, a missing name or roles, a bad value.
+    """
+    unknown = sorted(set(body) - FIELDS)
+    if unknown:
+        raise RequestValidationError([f"unknown field(s) {unknown}; the fields are {sorted(FIELDS)}"])
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 255:
+        raise RequestValidationError(["[name] is required: a non-empty string of at most 255 characters"], param="name")
+    limits = body.get("limits") or {}
+    return KeyRequest(
+        name=name.strip(),
+        roles=parse_roles(body.get("roles")),
+        endpoints=_endpoints(body.get("endpoints")),
+        expiration=None if body.get("expiration") is None else parse_time(body["expiration"], field="expiration"),
+        **_limits(limits),
+    )
+
+
+def parse_time(raw: object, *, field: str) -> timedelta:
+    """An Elasticsearch time value such as ``30d`` or ``12h``."""
+    match = _TIME.match(raw) if isinstance(raw, str) else None
+    if match is None or int(match.group(1)) == 0:
+        raise RequestValidationError(
+            [f"[{field}] must be a positive time value such as [30d], [12h], [15m] or [60s]; got [{raw}]"], param=field
+        )
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+def _endpoints(raw: object) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(p, str) and p for p in raw):
+        raise RequestValidationError(
+            ["[endpoints] must be a list of endpoint ids or patterns such as [team-a-*]"], param="endpoints"
+        )
+    return tuple(raw)
+
+
+def _limits(raw: object) -> dict[str, int | None]:
+    if not isinstance(raw, dict) or set(raw) - set(LIMITS):
+        raise RequestValidationError([f"[limits] must be an object with {list(LIMITS)}"], param="limits")
+    found: dict[str, int | None] = {}
+    for name in LIMITS:
+        value = raw.get(name)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value <= 0):
+            raise RequestValidationError([f"[limits.{name}] must be a positive integer; got [{value}]"], param=name)
+        found[name] = value
+    return found
+
+
+__all__ = ["KeyRequest", "Role", "parse_key_request", "parse_time"]

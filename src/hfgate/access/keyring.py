@@ -1,0 +1,165 @@
+"""Bearer token → :class:`Principal`, cheap on every request, with revocation honoured.
+
+A key's scrypt hash is checked once per process (tens of milliseconds); after that the key's entry
+holds an HMAC-SHA256 of its secret under a random per-process pepper, and each request costs one HMAC
+and one constant-time compare. An entry is trusted for ``ttl_seconds`` (``HFGATE_REGISTRY_CACHE_SECONDS``),
+then re-read from the registry (the row, not the hash again). Revocation on any replica is published on
+the fleet's change feed (topic ``api_key``) and drops the entry at once; the TTL is the safety net.
+
+``HFGATE_API_KEYS`` are bootstrap keys with the ``admin`` role, known by their HMAC only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from hfgate.access.principal import Principal
+from hfgate.access.roles import Role
+from hfgate.access.tokens import parse, verify
+from hfgate.errors import AuthenticationError
+from hfgate.fleet.changes import EVERYTHING, LocalChanges
+from hfgate.registry.api_keys import KeyStore, StoredKey
+
+KEY_TOPIC = "api_key"
+UNKNOWN = (
+    "unable to authenticate with the provided credentials; the token is neither one of the keys in "
+    "HFGATE_API_KEYS nor the [encoded] value of an API key created with POST /_security/api_key"
+)
+
+
+@dataclass(slots=True)
+class _Entry:
+    checked: float
+    digest: bytes
+    secret_hash: str
+    principal: Principal
+
+
+def bootstrap_principal(key: str) -> Principal:
+    """The admin principal of one ``HFGATE_API_KEYS`` key; its id is a short digest, never the key."""
+    return Principal(key_id="env-" + hashlib.sha256(key.encode()).hexdigest()[:12], name="HFGATE_API_KEYS",
+                     roles=(Role.ADMIN,))  # fmt: skip
+
+
+def principal_of(key: StoredKey) -> Principal:
+    return Principal(
+        key_id=key.key_id,
+        name=key.name,
+        roles=tuple(Role(r) for r in key.roles),
+        endpoints=key.endpoints,
+        requests_per_minute=key.requests_per_minute,
+        tokens_per_minute=key.tokens_per_minute,
+        expires_at=None if key.expires_at is None else key.expires_at.timestamp(),
+    )
+
+
+class KeyRing:
+    """Resolves tokens to principals.
+
+    Args:
+        store: the registry's keys.
+        bootstrap: ``HFGATE_API_KEYS``.
+        ttl_seconds: how long an entry is trusted without reading the registry again.
+    """
+
+    def __init__(self, store: KeyStore, *, bootstrap: Sequence[str], ttl_seconds: float) -> None:
+        self._store = store
+        self._ttl = ttl_seconds
+        self._pepper = secrets.token_bytes(32)
+        self._bootstrap = {self._digest(key): bootstrap_principal(key) for key in bootstrap}
+        self._entries: dict[str, _Entry] = {}
+        self._by_id: dict[str, tuple[float, Principal | None]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._required: tuple[float, bool] | None = None
+
+    def listen(self, changes: LocalChanges) -> None:
+        changes.subscribe(KEY_TOPIC, self.forget)
+
+    def forget(self, key_id: str) -> None:
+        """A key changed on some replica: read it again on next use (``"*"``: every key)."""
+        self._required = None
+        if key_id == EVERYTHING:
+            self._entries.clear()
+            self._by_id.clear()
+        else:
+            self._entries.pop(key_id, None)
+            self._by_id.pop(key_id, None)
+
+    async def required(self) -> bool:
+        """Whether requests need a key: bootstrap keys are set, or the registry holds an active key."""
+        if self._bootstrap:
+            return True
+        now = time.monotonic()
+        if self._required is None or now - self._required[0] >= self._ttl:
+            self._required = (now, await asyncio.to_thread(self._store.any_active))
+        return self._required[1]
+
+    async def resolve(self, token: str) -> Principal:
+        """The principal of ``token``.
+
+        Raises:
+            AuthenticationError: unknown, malformed, wrong secret, revoked or expired.
+        """
+        digest = self._digest(token)
+        known = self._bootstrap.get(digest)
+        if known is not None:
+            return known
+        parsed = parse(token)
+        if parsed is None:
+            raise AuthenticationError(UNKNOWN)
+        key_id, secret = parsed
+        entry = self._entries.get(key_id)
+        if entry is None or time.monotonic() - entry.checked >= self._ttl:
+            entry = await self._load(key_id, secret, digest=digest)
+        if not hmac.compare_digest(entry.digest, digest):
+            raise AuthenticationError(UNKNOWN)
+        expires = entry.principal.expires_at
+        if expires is not None and time.time() >= expires:
+            raise AuthenticationError(f"API key [{key_id}] has expired; create a new one")
+        return entry.principal
+
+    async def by_id(self, key_id: str) -> Principal | None:
+        """The principal of an active key known by id (a web page session); ``None`` if gone."""
+        for known in self._bootstrap.values():
+            if known.key_id == key_id:
+                return known
+        cached = self._by_id.get(key_id)
+        now = time.monotonic()
+        if cached is None or now - cached[0] >= self._ttl:
+            stored = await asyncio.to_thread(self._store.get, key_id)
+            cached = (now, principal_of(stored) if stored is not None and stored.active() else None)
+            self._by_id[key_id] = cached
+        principal = cached[1]
+        if principal is not None and principal.expires_at is not None and time.time() >= principal.expires_at:
+            return None
+        return principal
+
+    async def _load(self, key_id: str, secret: str, *, digest: bytes) -> _Entry:
+        if len(self._locks) > 10_000:  # ids that never matched a key must not pile up
+            self._locks.clear()
+        lock = self._locks.setdefault(key_id, asyncio.Lock())
+        async with lock:  # one scrypt per key however many requests arrive together
+            entry = self._entries.get(key_id)
+            if entry is not None and time.monotonic() - entry.checked < self._ttl:
+                return entry
+            stored = await asyncio.to_thread(self._store.get, key_id)
+            if stored is None:
+                raise AuthenticationError(UNKNOWN)
+            if stored.revoked_at is not None:
+                self._entries.pop(key_id, None)
+                raise AuthenticationError(f"API key [{key_id}] has been revoked; ask an admin for a new one")
+            known = entry is not None and entry.secret_hash == stored.secret_hash and entry.digest == digest
+            if not known and not await asyncio.to_thread(verify, secret, stored.secret_hash):
+                raise AuthenticationError(UNKNOWN)
+            fresh = _Entry(time.monotonic(), digest, stored.secret_hash, principal_of(stored))
+            self._entries[key_id] = fresh
+            return fresh
+
+    def _digest(self, token: str) -> bytes:
+        return hmac.new(self._pepper, token.encode(), hashlib.sha256).digest()

@@ -1,0 +1,175 @@
+"""The one table of which role each route needs, and the guard that enforces it on every route.
+
+``RULES`` names every route of every face by ``"METHOD path"`` (the route's own path template). A route
+missing from it is refused to everyone but ``admin`` (and ``tests/api/test_route_roles.py`` fails), so a
+new route cannot be left open by accident. ``OPEN`` routes need no key (health, the page's login and
+assets); ``ANY_KEY`` routes need a valid key of any role. The guard also keeps a key within its
+endpoints (the route's ``inference_id``) and, on inference routes, within its per-minute limits.
+
+Plain Starlette routes (the Elasticsearch inference routes, the docs) have their ASGI app wrapped once
+in a :class:`Guard`; FastAPI's routes get :data:`GUARD`, a dependency of every included router. Either
+way a request pays a dictionary read and a set-membership test, no route matching of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any, Final
+
+from fastapi import Depends, Request
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from hfgate.access.principal import CURRENT, check_endpoint
+from hfgate.access.roles import Role
+from hfgate.errors import AuthenticationError
+
+OPEN: Final = "open"
+ANY_KEY: Final = "any key"
+Need = Role | str
+
+_ES_INFER = ("/_inference/{task_type}/{inference_id:endpoint_id}", "/_inference/{inference_id:endpoint_id}")
+_HF = ("", "/embed", "/rerank", "/tokenize", "/generate", "/generate_stream", "/v1/embeddings",
+       "/v1/chat/completions", "/v1/completions")  # fmt: skip
+
+RULES: dict[str, Need] = {
+    # app-wide
+    "GET /health": OPEN,
+    "GET /metrics": Role.MONITOR,
+    "GET /": OPEN,  # the page for browsers, Elasticsearch's cluster info for clients
+    "HEAD /": OPEN,
+    "GET /openapi.json": ANY_KEY,
+    "GET /docs": ANY_KEY,
+    "GET /docs/oauth2-redirect": ANY_KEY,
+    "GET /redoc": ANY_KEY,
+    # Elasticsearch face: endpoints
+    "GET /_inference/_services": Role.MONITOR,
+    "GET /_inference/_services/{task_type}": Role.MONITOR,
+    "GET /_inference": Role.MONITOR,
+    "GET /_inference/{inference_id}": Role.MONITOR,
+    "GET /_inference/{task_type}/{inference_id}": Role.MONITOR,
+    "PUT /_inference/{inference_id}": Role.MANAGE,
+    "PUT /_inference/{task_type}/{inference_id}": Role.MANAGE,
+    "PUT /_inference/{inference_id}/_update": Role.MANAGE,
+    "PUT /_inference/{task_type}/{inference_id}/_update": Role.MANAGE,
+    "DELETE /_inference/{inference_id}": Role.MANAGE,
+    "DELETE /_inference/{task_type}/{inference_id}": Role.MANAGE,
+    # Elasticsearch face: inference
+    **{f"POST {path}": Role.INFER for path in _ES_INFER},
+    "POST /_inference/{inference_id}/_stream": Role.INFER,
+    "POST /_inference/{task_type}/{inference_id}/_stream": Role.INFER,
+    "POST /_inference/_chunk": Role.INFER,
+    # keys and usage (Elasticsearch-shaped routes of our own)
+    "POST /_security/api_key": Role.ADMIN,
+    "PUT /_security/api_key": Role.ADMIN,
+    "GET /_security/api_key": Role.ADMIN,
+    "DELETE /_security/api_key": Role.ADMIN,
+    "GET /_security/_authenticate": ANY_KEY,
+    "GET /_usage": Role.MONITOR,
+    # OpenAI face
+    "GET /v1/models": Role.INFER,
+    "GET /v1/models/{model:path}": Role.INFER,
+    "POST /v1/embeddings": Role.INFER,
+    "POST /v1/completions": Role.INFER,
+    "POST /v1/chat/completions": Role.INFER,
+    # Hugging Face face
+    "GET /hf/{inference_id}/health": Role.INFER,
+    "GET /hf/{inference_id}/info": Role.INFER,
+    **{f"POST /hf/{{inference_id}}{suffix}": Role.INFER for suffix in _HF},
+    # the web page (pages redirect to the login when there is no session)
+    "GET /ui": Role.MONITOR,
+    "GET /ui/": Role.MONITOR,
+    "GET /ui/new": Role.MANAGE,
+    "GET /ui/endpoints/{inference_id}": Role.MONITOR,
+    "GET /ui/endpoints/{inference_id}/playground": Role.INFER,
+    "GET /ui/usage": Role.MONITOR,
+    "GET /ui/keys": Role.ADMIN,
+    "GET /ui/login": OPEN,
+    "POST /ui/login": OPEN,
+    "POST /ui/locale": OPEN,
+    "POST /ui/logout": OPEN,
+    "GET /ui/static/{name}": OPEN,
+    "PUT /ui/api/endpoints/{task_type}/{inference_id}": Role.MANAGE,
+}
+
+
+def rule_names(route: Route) -> list[str]:
+    """``"METHOD path"`` of each method the route answers (HEAD follows GET when both are there)."""
+    methods = route.methods or {"GET"}
+    return [f"{m} {route.path}" for m in sorted(methods) if not (m == "HEAD" and "GET" in methods)]
+
+
+def need_of(route: Route) -> Need:
+    """The role a route needs; ``admin`` when the table forgot it (never open by accident)."""
+    needs = {RULES.get(name, Role.ADMIN) for name in rule_names(route)}
+    return needs.pop() if len(needs) == 1 else Role.ADMIN
+
+
+def all_routes(routes: Iterable[BaseRoute]) -> Iterator[Route]:
+    """Every plain route, through included routers."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from all_routes(inner.routes)
+        elif isinstance(route, Route):
+            yield route
+
+
+def guard_routes(routes: Iterable[BaseRoute]) -> None:
+    """Wrap each plain Starlette route's app in its :class:`Guard` (once: routes are shared by apps in a
+    process). FastAPI's routes are guarded by :data:`GUARD`, a dependency of every included router."""
+    for route in all_routes(routes):
+        if not isinstance(route, APIRoute) and not isinstance(route.app, Guard):
+            route.app = Guard(route.app, need=need_of(route))
+
+
+class Guard:
+    """Lets a request through to one plain route when the request's key holds the route's role."""
+
+    def __init__(self, app: ASGIApp, *, need: Need) -> None:
+        self.app = app
+        self.need = need
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await check(scope, self.need)
+        await self.app(scope, receive, send)
+
+
+_NEEDS: dict[int, Need] = {}
+
+
+async def _guard_request(request: Request) -> None:
+    route = request.scope["route"]
+    need = _NEEDS.get(id(route))
+    if need is None:
+        need = _NEEDS[id(route)] = need_of(route)
+    await check(request.scope, need)
+
+
+GUARD = Depends(_guard_request)
+
+
+async def check(scope: Scope, need: Need) -> None:
+    """Let the request through, or raise what its face renders.
+
+    Raises:
+        AuthenticationError: no key (a page without a session goes on: the page shows the login).
+        ForbiddenError: the key lacks the role, or may not use the route's endpoint.
+        KeyLimitError: an inference route, and the key used up its requests or tokens per minute.
+    """
+    state: dict[str, Any] = scope.get("state", {})
+    if need == OPEN or not state.get("gated"):
+        return
+    principal = CURRENT.get()
+    if principal is None:
+        if scope["method"] == "GET" and scope["path"].startswith("/ui"):
+            return  # the page answers with its login
+        raise AuthenticationError("missing authentication credentials; send [Authorization: Bearer <key>]")
+    if isinstance(need, Role):
+        principal.require(need)
+    inference_id = scope.get("path_params", {}).get("inference_id")
+    if inference_id is not None:
+        check_endpoint(str(inference_id))
+    if need is Role.INFER and principal.limited:
+        await state["access"].quota.admit(principal)

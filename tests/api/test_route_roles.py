@@ -1,0 +1,185 @@
+"""Every route of every face, called with a key of each role: 2xx when the role allows it, else 403
+naming the missing role in that face's error shape. The routes come from the app itself, so a new
+route without a sample here (or without a rule in ``RULES``) fails the test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from hfgate.access.roles import Role, granted
+from hfgate.api.route_roles import ANY_KEY, OPEN, RULES, all_routes, need_of, rule_names
+from hfgate.config import Settings
+from hfgate.services import ServiceContext
+from tests.conftest import app_client
+
+EMB = ".all-minilm-l6-v2"
+GEN = ".smollm2-135m-instruct"
+BOOT = {"Authorization": "Bearer boot"}
+LOCAL = {"service": "local", "service_settings": {"model": "all-MiniLM-L6-v2"}}
+Call = tuple[str, str, dict[str, Any]]
+
+
+def _samples(role: str, spare_key: str) -> dict[str, Call]:
+    """One request per rule that succeeds when the key may make it (``role`` keeps ids apart)."""
+    chat = {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 1}
+    made = f"made-{role}"
+    return {
+        "GET /health": ("GET", "/health", {}),
+        "GET /metrics": ("GET", "/metrics", {}),
+        "GET /": ("GET", "/", {}),
+        "HEAD /": ("HEAD", "/", {}),
+        "GET /openapi.json": ("GET", "/openapi.json", {}),
+        "GET /docs": ("GET", "/docs", {}),
+        "GET /docs/oauth2-redirect": ("GET", "/docs/oauth2-redirect", {}),
+        "GET /redoc": ("GET", "/redoc", {}),
+        "GET /_inference/_services": ("GET", "/_inference/_services", {}),
+        "GET /_inference/_services/{task_type}": ("GET", "/_inference/_services/text_embedding", {}),
+        "GET /_inference": ("GET", "/_inference", {}),
+        "GET /_inference/{inference_id}": ("GET", f"/_inference/{EMB}", {}),
+        "GET /_inference/{task_type}/{inference_id}": ("GET", f"/_inference/text_embedding/{EMB}", {}),
+        "PUT /_inference/{inference_id}": (
+            "PUT", f"/_inference/{made}-a?skip_validation=true", {"json": {**LOCAL, "task_type": "text_embedding"}}
+        ),
+        "PUT /_inference/{task_type}/{inference_id}": (
+            "PUT", f"/_inference/text_embedding/{made}-b?skip_validation=true", {"json": LOCAL}
+        ),
+        "PUT /_inference/{inference_id}/_update": ("PUT", f"/_inference/{made}-a/_update", {"json": {}}),
+        "PUT /_inference/{task_type}/{inference_id}/_update": (
+            "PUT", f"/_inference/text_embedding/{made}-b/_update", {"json": {}}
+        ),
+        "DELETE /_inference/{inference_id}": ("DELETE", f"/_inference/{made}-a", {}),
+        "DELETE /_inference/{task_type}/{inference_id}": ("DELETE", f"/_inference/text_embedding/{made}-b", {}),
+        "POST /_inference/{task_type}/{inference_id:endpoint_id}": (
+            "POST", f"/_inference/text_embedding/{EMB}", {"json": {"input": "hi"}}
+        ),
+        "POST /_inference/{inference_id:endpoint_id}": ("POST", f"/_inference/{EMB}", {"json": {"input": "hi"}}),
+        "POST /_inference/{inference_id}/_stream": ("POST", f"/_inference/{GEN}/_stream", {"json": {"input": "hi"}}),
+        "POST /_inference/{task_type}/{inference_id}/_stream": (
+            "POST", f"/_inference/completion/{GEN}/_stream", {"json": {"input": "hi"}}
+        ),
+        "POST /_inference/_chunk": ("POST", "/_inference/_chunk", {"json": {"input": "one. two."}}),
+        "POST /_security/api_key": ("POST", "/_security/api_key", {"json": {"name": made, "roles": ["infer"]}}),
+        "PUT /_security/api_key": ("PUT", "/_security/api_key", {"json": {"name": made, "roles": ["infer"]}}),
+        "GET /_security/api_key": ("GET", "/_security/api_key", {}),
+        "DELETE /_security/api_key": ("DELETE", "/_security/api_key", {"json": {"ids": [spare_key]}}),
+        "GET /_security/_authenticate": ("GET", "/_security/_authenticate", {}),
+        "GET /_usage": ("GET", "/_usage", {}),
+        "GET /v1/models": ("GET", "/v1/models", {}),
+        "GET /v1/models/{model:path}": ("GET", f"/v1/models/{EMB}", {}),
+        "POST /v1/embeddings": ("POST", "/v1/embeddings", {"json": {"model": EMB, "input": "hi"}}),
+        "POST /v1/completions": ("POST", "/v1/completions", {"json": {"model": GEN, "prompt": "hi", "max_tokens": 1}}),
+        "POST /v1/chat/completions": ("POST", "/v1/chat/completions", {"json": {"model": GEN, **chat}}),
+        "GET /hf/{inference_id}/health": ("GET", f"/hf/{EMB}/health", {}),
+        "GET /hf/{inference_id}/info": ("GET", f"/hf/{EMB}/info", {}),
+        "POST /hf/{inference_id}": ("POST", f"/hf/{EMB}", {"json": {"inputs": "hi"}}),
+        "POST /hf/{inference_id}/embed": ("POST", f"/hf/{EMB}/embed", {"json": {"inputs": "hi"}}),
+        "POST /hf/{inference_id}/rerank": (
+            "POST", f"/hf/{EMB}/rerank", {"json": {"query": "q", "texts": ["a"]}}
+        ),
+        "POST /hf/{inference_id}/tokenize": ("POST", f"/hf/{EMB}/tokenize", {"json": {"inputs": "hi"}}),
+        "POST /hf/{inference_id}/generate": (
+            "POST", f"/hf/{GEN}/generate", {"json": {"inputs": "hi", "parameters": {"max_new_tokens": 1}}}
+        ),
+        "POST /hf/{inference_id}/generate_stream": (
+            "POST", f"/hf/{GEN}/generate_stream", {"json": {"inputs": "hi", "parameters": {"max_new_tokens": 1}}}
+        ),
+        "POST /hf/{inference_id}/v1/embeddings": (
+            "POST", f"/hf/{EMB}/v1/embeddings", {"json": {"model": "x", "input": "hi"}}
+        ),
+        "POST /hf/{inference_id}/v1/chat/completions": ("POST", f"/hf/{GEN}/v1/chat/completions", {"json": chat}),
+        "POST /hf/{inference_id}/v1/completions": (
+            "POST", f"/hf/{GEN}/v1/completions", {"json": {"prompt": "hi", "max_tokens": 1}}
+        ),
+        "GET /ui": ("GET", "/ui", {}),
+        "GET /ui/": ("GET", "/ui/", {}),
+        "GET /ui/new": ("GET", "/ui/new", {}),
+        "GET /ui/endpoints/{inference_id}": ("GET", f"/ui/endpoints/{EMB}", {}),
+        "GET /ui/endpoints/{inference_id}/playground": ("GET", f"/ui/endpoints/{EMB}/playground", {}),
+        "GET /ui/usage": ("GET", "/ui/usage", {}),
+        "GET /ui/keys": ("GET", "/ui/keys", {}),
+        "GET /ui/login": ("GET", "/ui/login", {}),
+        "POST /ui/login": ("POST", "/ui/login", {"data": {"api_key": "wrong", "next": "/ui/"}}),
+        "POST /ui/locale": ("POST", "/ui/locale", {"data": {"locale": "en", "next": "/ui/"}}),
+        "POST /ui/logout": ("POST", "/ui/logout", {}),
+        "GET /ui/static/{name}": ("GET", "/ui/static/style.css", {}),
+        "PUT /ui/api/endpoints/{task_type}/{inference_id}": (
+            "PUT", f"/ui/api/endpoints/text_embedding/{made}-ui", {"json": LOCAL}
+        ),
+    }  # fmt: skip
+
+
+# The answer when the role allows the call: its own status, not access's. A wrong login is the login
+# page again (401, by design); the embedding endpoint cannot rerank (TEI's 422).
+ALLOWED_STATUS: dict[str, set[int]] = {
+    "POST /ui/login": {401},
+    "POST /ui/locale": {303},
+    "POST /ui/logout": {303},
+    "POST /hf/{inference_id}/rerank": {422},
+}
+
+# Each face's 403 body: where the reason is.
+REASONS: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
+    ("/v1/", lambda body: str(body["error"]["message"])),
+    ("/hf/", lambda body: str(body["error"])),
+    ("/", lambda body: str(body["error"]["reason"])),
+]
+
+
+def reason_of(path: str, body: dict[str, Any]) -> str:
+    return next(read(body) for prefix, read in REASONS if path.startswith(prefix))
+
+
+@pytest.fixture
+def keyed(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, api_keys=["boot"], log_format="text", log_level="warning")  # type: ignore[arg-type]
+
+
+def test_every_route_has_one_rule_and_one_sample(keyed: Settings) -> None:
+    from hfgate.api.app import create_app
+
+    names = {name for route in all_routes(create_app(keyed).routes) for name in rule_names(route)}
+    assert names == set(RULES), "RULES and the app's routes differ"
+    assert names == set(_samples("x", "k")), "a route has no sample call in this test"
+
+
+async def _make_key(http: httpx.AsyncClient, role: str) -> str:
+    made = await http.post("/_security/api_key", json={"name": f"key-{role}", "roles": [role]}, headers=BOOT)
+    assert made.status_code == 200, made.text
+    return str(made.json()["encoded"])
+
+
+async def test_each_role_gets_2xx_where_allowed_and_403_naming_the_role_elsewhere(
+    keyed: Settings, shared_context: ServiceContext
+) -> None:
+    async with app_client(keyed, shared_context) as http:
+        short = {"task_settings": {"max_new_tokens": 1}}
+        assert (await http.put(f"/_inference/{GEN}/_update", json=short, headers=BOOT)).status_code == 200
+        app = http._transport.app  # type: ignore[attr-defined]
+        needs = {name: need_of(route) for route in all_routes(app.routes) for name in rule_names(route)}
+        failures: list[str] = []
+        for role in Role:
+            headers = {"Authorization": f"ApiKey {await _make_key(http, role.value)}"}
+            spare = await http.post("/_security/api_key", json={"name": "spare", "roles": ["infer"]}, headers=BOOT)
+            for name, (method, path, kwargs) in _samples(role.value, spare.json()["id"]).items():
+                answer = await http.request(method, path, headers=headers, **kwargs)
+                need = needs[name]
+                allowed = need in (OPEN, ANY_KEY) or need in granted([role])
+                failures += _judge(name, role=role, need=need, allowed=allowed, answer=answer)
+        assert not failures, "\n".join(failures)
+
+
+def _judge(name: str, *, role: Role, need: object, allowed: bool, answer: httpx.Response) -> list[str]:
+    status = answer.status_code
+    where = f"{name} with a [{role.value}] key: {status} {answer.text[:200]}"
+    if allowed:
+        ok = 200 <= status < 300 or status in ALLOWED_STATUS.get(name, set())
+        return [] if ok else [f"allowed but {where}"]
+    if status != 403:
+        return [f"expected 403: {where}"]
+    reason = reason_of(answer.request.url.path, answer.json())
+    return [] if f"[{need}]" in reason else [f"403 without naming [{need}]: {where}"]
