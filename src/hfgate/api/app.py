@@ -13,6 +13,7 @@ from hfgate.api.error_handlers import ErrorRenderers, install_error_handlers
 from hfgate.api.es import cluster as es_cluster
 from hfgate.api.es import manage as es_manage
 from hfgate.api.es import run as es_run
+from hfgate.api.es.filter_path import FilterPath
 from hfgate.api.hf import routes as hf_routes
 from hfgate.api.hf.errors import render_hf
 from hfgate.api.middleware import BodyLimit, GatewayAuth, RequestContext
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     for router in (*routers, ui_routes.router):
         app.include_router(router)
     install_error_handlers(app, renderers)
+    app.add_middleware(FilterPath)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, render=renderers.render)
     metrics_key = settings.metrics_key.get_secret_value() if settings.metrics_key else None
     app.add_middleware(GatewayAuth, keys=settings.api_keys, render=renderers.render, metrics_key=metrics_key)
