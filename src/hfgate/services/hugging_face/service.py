@@ -167,7 +167,7 @@ class HuggingFaceService(Service):
 
         async def send(batch: list[str]) -> list[list[float]]:
             count = len(batch)
-            payload = embeddings_payload(batch)
+            payload = embeddings_payload(batch, normalize=request.normalize)
             return await self.upstream.post_json(
                 call, url, payload=payload, parse=lambda b: parse_embeddings(b, count=count)
             )
