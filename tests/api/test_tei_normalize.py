@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 from huggingface_hub import InferenceClient
 
-from tests.fakes.hf_fixtures import fake_hf, fake_hf_server, hf_api  # noqa: F401 - fixtures
+from tests.fakes.hf_fixtures import fake_hf, fake_hf_server, hf_api
 from tests.fakes.hf_server import TOKEN, FakeHF
+
+__all__ = ["fake_hf", "fake_hf_server", "hf_api"]
 
 EMBEDDER = ".all-minilm-l6-v2"
 
