@@ -76,6 +76,13 @@ class Settings(BaseSettings):
         gt=0,
         description="Processes sharing each rate limit; without Redis each keeps 1/replicas of every limit.",
     )
+    host_endpoints: dict[str, str] = Field(
+        default_factory=dict,
+        description='Host names that each serve one endpoint at the root (TEI/TGI paths), as JSON: {"host": "id"}.',
+    )
+    endpoint_domain: str | None = Field(
+        default=None, description="With d, the host {id}.d serves endpoint {id} at the root (TEI/TGI paths)."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "text"] = "json"
 

@@ -16,6 +16,7 @@ from hfgate.api.es import run as es_run
 from hfgate.api.es.filter_path import FilterPath
 from hfgate.api.hf import routes as hf_routes
 from hfgate.api.hf.errors import render_hf
+from hfgate.api.hosts import HostRouting
 from hfgate.api.middleware import BodyLimit, GatewayAuth, RequestContext
 from hfgate.api.openai import per_endpoint as openai_per_endpoint
 from hfgate.api.openai import routes as openai_routes
@@ -75,4 +76,5 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     metrics_key = settings.metrics_key.get_secret_value() if settings.metrics_key else None
     app.add_middleware(GatewayAuth, keys=settings.api_keys, render=renderers.render, metrics_key=metrics_key)
     app.add_middleware(RequestContext)
+    app.add_middleware(HostRouting, hosts=settings.host_endpoints, domain=settings.endpoint_domain)
     return app

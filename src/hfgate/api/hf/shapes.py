@@ -9,10 +9,18 @@ from hfgate.api.hits import rerank_hits
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import Generation, GenerationDelta, RerankResult, TokenSpan
 
+# What /info announces, and what /generate enforces (api.hf.requests): one sequence per request.
+MAX_BEST_OF = 1
+MAX_STOP_SEQUENCES = 4
+
 
 def model_id(endpoint: Endpoint) -> str:
+    """The model served: the one a remote server reported at create (``served_model``), else the one
+    configured, else the endpoint's id (never an upstream URL: that is not a model, and it is private)."""
     settings = endpoint.service_settings
-    return str(settings.get("model") or settings.get("model_id") or settings.get("url") or endpoint.inference_id)
+    return str(
+        settings.get("served_model") or settings.get("model") or settings.get("model_id") or endpoint.inference_id
+    )
 
 
 def tei_info(endpoint: Endpoint) -> dict[str, Any]:
@@ -45,8 +53,8 @@ def tgi_info(endpoint: Endpoint, pipeline_tag: str) -> dict[str, Any]:
         "model_device_type": "cpu",
         "model_pipeline_tag": pipeline_tag,
         "max_concurrent_requests": 128,
-        "max_best_of": 1,
-        "max_stop_sequences": 4,
+        "max_best_of": MAX_BEST_OF,
+        "max_stop_sequences": MAX_STOP_SEQUENCES,
         "max_input_tokens": 8000,
         "max_total_tokens": 8192,
         "validation_workers": 1,
