@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test lint typecheck pytest chromium translations services clean
+.PHONY: run test lint typecheck pytest chromium translations services clients clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -52,7 +52,12 @@ services:
 	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || \
 		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
 
-pytest: $(STAMP) chromium services
+# Client packages that cannot share the venv (Elasticsearch 9.x, text-generation, Haystack) each get a
+# directory of their own under $(VENV)/apart (tests/support/apart.py pins them).
+clients: $(STAMP)
+	$(PY) -m tests.support.apart
+
+pytest: $(STAMP) chromium services clients
 	$(VENV)/bin/pytest
 
 clean:

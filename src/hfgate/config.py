@@ -99,6 +99,13 @@ class Settings(BaseSettings):
     usage_flush_seconds: float = Field(
         default=5.0, gt=0, description="How often usage per key and endpoint is written to the registry."
     )
+    host_endpoints: dict[str, str] = Field(
+        default_factory=dict,
+        description='Host names that each serve one endpoint at the root (TEI/TGI paths), as JSON: {"host": "id"}.',
+    )
+    endpoint_domain: str | None = Field(
+        default=None, description="With d, the host {id}.d serves endpoint {id} at the root (TEI/TGI paths)."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "text"] = "json"
 

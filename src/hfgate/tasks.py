@@ -80,12 +80,14 @@ class ChatMessage:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EmbedRequest:
-    """Embed each of ``texts``."""
+    """Embed each of ``texts``; ``normalize=False`` asks for the pooled vectors before the model's
+    normalization (TEI's ``normalize: false``)."""
 
     texts: tuple[str, ...]
     input_type: InputType | None = None
     task_settings: Mapping[str, Any] = field(default_factory=dict)
     timeout: float = 30.0
+    normalize: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

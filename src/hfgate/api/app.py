@@ -14,8 +14,10 @@ from hfgate.api.es import cluster as es_cluster
 from hfgate.api.es import manage as es_manage
 from hfgate.api.es import run as es_run
 from hfgate.api.es import security as es_security
+from hfgate.api.es.filter_path import FilterPath
 from hfgate.api.hf import routes as hf_routes
 from hfgate.api.hf.errors import render_hf
+from hfgate.api.hosts import HostRouting
 from hfgate.api.middleware import BodyLimit, GatewayAuth, RequestContext
 from hfgate.api.openai import per_endpoint as openai_per_endpoint
 from hfgate.api.openai import routes as openai_routes
@@ -78,10 +80,12 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     guard_routes(app.routes)
     install_error_handlers(app, renderers)
     app.add_middleware(UnexpectedErrors, renderers=renderers)
+    app.add_middleware(FilterPath)
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_body_bytes, render=renderers.render, seconds=settings.body_timeout_seconds
     )
     metrics_key = settings.metrics_key.get_secret_value() if settings.metrics_key else None
     app.add_middleware(GatewayAuth, render=renderers.render, metrics_key=metrics_key)
     app.add_middleware(RequestContext)
+    app.add_middleware(HostRouting, hosts=settings.host_endpoints, domain=settings.endpoint_domain)
     return app

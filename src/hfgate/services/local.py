@@ -150,7 +150,7 @@ class LocalService(Service):
 
     async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
         embedder = await self._embedder(endpoint)
-        vectors = await _within(request.timeout, embedder.embed(request.texts))
+        vectors = await _within(request.timeout, embedder.embed(request.texts, normalize=request.normalize))
         usage = Usage(prompt_tokens=embedder.count_tokens(request.texts))
         return EmbeddingResult(embeddings=vectors, usage=usage)
 

@@ -52,7 +52,7 @@ def embed_request(endpoint: Endpoint, body: dict[str, Any], *, timeout: float) -
     check_query(body, endpoint.task_type)
     return EmbedRequest(
         texts=tuple(texts),
-        input_type=_input_type(body),
+        input_type=input_type(body),
         task_settings=endpoint.task_settings,
         timeout=timeout,
     )
@@ -105,7 +105,7 @@ def chat_request(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]
     )
 
 
-def _input_type(body: dict[str, Any]) -> InputType | None:
+def input_type(body: dict[str, Any]) -> InputType | None:
     raw = typed(body, "input_type", kind=str)
     if raw is None:
         return None

@@ -17,16 +17,18 @@ from hfgate.api.body import check_allowed, json_object, string_list, typed
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.durations import parse_duration
 from hfgate.api.es import shapes as es_shapes
+from hfgate.api.es.embedding import embedding_texts, embeddings_body
 from hfgate.api.es.errors import es_error_body
-from hfgate.api.es.requests import chat_request, embed_request, generate_requests, rerank_request
+from hfgate.api.es.requests import chat_request, embed_request, generate_requests, input_type, rerank_request
 from hfgate.api.responses import json_response
 from hfgate.api.sse import event_stream, sse
 from hfgate.chunking import chunk
 from hfgate.errors import BadRequestError, RequestTimeoutError, RequestValidationError
 from hfgate.orchestrator import Orchestrator
 from hfgate.orchestrator.endpoint_body import chunking_for
+from hfgate.orchestrator.ids import EMBEDDING, parse_task_type
 from hfgate.registry.endpoint import Endpoint
-from hfgate.tasks import TaskType
+from hfgate.tasks import EmbedRequest, TaskType
 
 router = APIRouter(tags=["_inference: inference"])
 
@@ -48,6 +50,15 @@ async def _text_embedding(
     if typed(body, "chunked", kind=bool, default=False):
         return es_shapes.chunked_text_embedding(await orch.embed_chunked(endpoint, request))
     return es_shapes.text_embedding(await orch.embed(endpoint, request))
+
+
+async def _embedding(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """Elasticsearch 9.4's ``embedding`` task on a text_embedding endpoint (see ``api.es.embedding``)."""
+    texts = tuple(embedding_texts(body))
+    request = EmbedRequest(
+        texts=texts, input_type=input_type(body), task_settings=endpoint.task_settings, timeout=timeout
+    )
+    return embeddings_body((await orch.embed(endpoint, request)).embeddings)
 
 
 async def _sparse_embedding(
@@ -154,7 +165,7 @@ async def _infer(
     endpoint = _with_call_settings(orch, await orch.endpoint_for(inference_id, task_type), body=body)
     try:
         async with asyncio.timeout(seconds):
-            return await HANDLERS[_effective(endpoint, task_type)](orch, endpoint, body=body, timeout=seconds)
+            return await _handler(endpoint, task_type)(orch, endpoint, body=body, timeout=seconds)
     except TimeoutError as exc:
         raise RequestTimeoutError(f"Request timed out after [{seconds:g}s]") from exc
 
@@ -162,7 +173,12 @@ async def _infer(
 def _effective(endpoint: Endpoint, task_type: str | None) -> TaskType:
     """The task to run: the one in the URL (a generating model answers both completion and
     chat_completion), else the endpoint's own."""
-    return TaskType(task_type) if task_type is not None else endpoint.task_type
+    return parse_task_type(task_type) if task_type is not None else endpoint.task_type
+
+
+def _handler(endpoint: Endpoint, task_type: str | None) -> Handler:
+    """The handler of the URL's task type: ``embedding`` has an answer shape of its own."""
+    return _embedding if task_type == EMBEDDING else HANDLERS[_effective(endpoint, task_type)]
 
 
 def _with_call_settings(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> Endpoint:

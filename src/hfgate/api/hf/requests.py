@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hfgate.api.body import json_type, number, typed
+from hfgate.api.hf.shapes import MAX_BEST_OF, MAX_STOP_SEQUENCES
 from hfgate.errors import EmptyInputError, ParseError, RequestValidationError
 from hfgate.tasks import GenerationParams
 
@@ -91,6 +92,17 @@ def _refuse(parameters: dict[str, Any]) -> None:
     if unknown:
         raise RequestValidationError(
             [f"The following `model_kwargs` are not used by the model: {unknown}"], param="parameters"
+        )
+    best_of = parameters.get("best_of")
+    if best_of is not None and (not isinstance(best_of, int) or not 0 < best_of <= MAX_BEST_OF):
+        raise RequestValidationError(
+            [f"`best_of` must be > 0 and <= {MAX_BEST_OF} (max_best_of in /info). Given: {best_of}"],
+            param="parameters.best_of",
+        )
+    if len(parameters.get("stop") or []) > MAX_STOP_SEQUENCES:
+        raise RequestValidationError(
+            [f"`stop` supports up to {MAX_STOP_SEQUENCES} stop sequences. Given: {len(parameters['stop'])}"],
+            param="parameters.stop",
         )
     if parameters.get("grammar"):
         raise RequestValidationError(["`grammar` is not supported by hfgate's models"], param="parameters.grammar")

@@ -97,9 +97,8 @@ async def generate_stream(inference_id: str, request: Request, *, orch: Orchestr
 
 
 async def _embed(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> Response:
-    if typed(body, "normalize", kind=bool, default=True) is False:
-        raise BadRequestError("`normalize: false` is not supported: this endpoint's model returns normalized vectors")
-    result = await orch.embed(endpoint, EmbedRequest(texts=tuple(texts(body)), timeout=TIMEOUT))
+    normalize = bool(typed(body, "normalize", kind=bool, default=True))
+    result = await orch.embed(endpoint, EmbedRequest(texts=tuple(texts(body)), timeout=TIMEOUT, normalize=normalize))
     return json_response(result.embeddings)
 
 

@@ -10,6 +10,10 @@ from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import EndpointDescription
 from hfgate.tasks import Generation, GenerationDelta, RerankResult, TokenSpan
 
+# What /info announces, and what /generate enforces (api.hf.requests): one sequence per request.
+MAX_BEST_OF = 1
+MAX_STOP_SEQUENCES = 4
+
 
 def tei_info(endpoint: Endpoint, described: EndpointDescription) -> dict[str, Any]:
     """TEI's ``GET /info`` for an embedding or rerank endpoint."""
@@ -41,8 +45,8 @@ def tgi_info(described: EndpointDescription) -> dict[str, Any]:
         "model_device_type": "cpu",
         "model_pipeline_tag": described.generation_task,
         "max_concurrent_requests": 128,
-        "max_best_of": 1,
-        "max_stop_sequences": 4,
+        "max_best_of": MAX_BEST_OF,
+        "max_stop_sequences": MAX_STOP_SEQUENCES,
         "max_input_tokens": 8000,
         "max_total_tokens": 8192,
         "validation_workers": 1,

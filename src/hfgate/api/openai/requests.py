@@ -105,7 +105,8 @@ def chat_messages(body: dict[str, Any]) -> Any:
 
 
 def _refuse_unsupported(body: dict[str, Any]) -> None:
-    if body.get("n", 1) != 1 or body.get("best_of", 1) != 1:
+    # null is 1, as OpenAI and TGI read it (text-generation's Client.chat sends "n": null)
+    if body.get("n") not in (None, 1) or body.get("best_of") not in (None, 1):
         raise BadRequestError("[n] and [best_of] must be 1: hfgate returns one choice", param="n")
     for name in ("presence_penalty", "frequency_penalty"):
         if body.get(name, 0) not in (0, 0.0, None):

@@ -133,13 +133,12 @@ async def _events(
     deltas: AsyncIterator[GenerationDelta], *, model: str, include_usage: bool, chat: bool
 ) -> AsyncIterator[bytes]:
     chunk_id, created = shapes.new_id("chatcmpl" if chat else "cmpl"), int(time.time())
-    counts, first = Usage(), True
+    counts = Usage()
     async for delta in deltas:
         if chat:
-            yield sse(shapes.chat_chunk(delta, chunk_id=chunk_id, model=model, created=created, first=first))
+            yield sse(shapes.chat_chunk(delta, chunk_id=chunk_id, model=model, created=created))
         else:
             yield sse(shapes.completion_chunk(delta, chunk_id=chunk_id, model=model, created=created))
-        first = False
         counts = delta.usage or counts
     if include_usage:
         kind = "chat.completion.chunk" if chat else "text_completion"

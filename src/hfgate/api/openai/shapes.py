@@ -9,7 +9,12 @@ from typing import Any
 
 import numpy as np
 
+from hfgate import __version__
 from hfgate.tasks import FinishReason, Generation, GenerationDelta, Usage
+
+# Sent on every completion, chat completion and chunk, as TGI does: typed clients (text-generation's
+# ChatComplete and ChatCompletionChunk) require it. It names the server build that answered.
+SYSTEM_FINGERPRINT = f"hfgate-{__version__}"
 
 
 def new_id(prefix: str) -> str:
@@ -64,6 +69,7 @@ def completion(results: list[Generation], *, model: str) -> dict[str, Any]:
         "object": "text_completion",
         "created": int(time.time()),
         "model": model,
+        "system_fingerprint": SYSTEM_FINGERPRINT,
         "choices": [
             {"text": r.text, "index": i, "logprobs": None, "finish_reason": finish(r.finish_reason)}
             for i, r in enumerate(results)
@@ -78,6 +84,7 @@ def completion_chunk(delta: GenerationDelta, *, chunk_id: str, model: str, creat
         "object": "text_completion",
         "created": created,
         "model": model,
+        "system_fingerprint": SYSTEM_FINGERPRINT,
         "choices": [{"text": delta.text, "index": 0, "logprobs": None, "finish_reason": finish(delta.finish_reason)}],
     }
 
@@ -88,6 +95,7 @@ def chat_completion(result: Generation, *, model: str) -> dict[str, Any]:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
+        "system_fingerprint": SYSTEM_FINGERPRINT,
         "choices": [
             {
                 "index": 0,
@@ -100,13 +108,16 @@ def chat_completion(result: Generation, *, model: str) -> dict[str, Any]:
     }
 
 
-def chat_chunk(delta: GenerationDelta, *, chunk_id: str, model: str, created: int, first: bool) -> dict[str, Any]:
-    content: dict[str, Any] = {"role": "assistant", "content": delta.text} if first else {"content": delta.text}
+def chat_chunk(delta: GenerationDelta, *, chunk_id: str, model: str, created: int) -> dict[str, Any]:
+    """One streamed chat chunk; like TGI, every delta names its role (text-generation's ChoiceDelta
+    requires ``role`` and ``tool_calls``)."""
+    content: dict[str, Any] = {"role": "assistant", "content": delta.text, "tool_calls": None}
     return {
         "id": chunk_id,
         "object": "chat.completion.chunk",
         "created": created,
         "model": model,
+        "system_fingerprint": SYSTEM_FINGERPRINT,
         "choices": [{"index": 0, "delta": content, "logprobs": None, "finish_reason": finish(delta.finish_reason)}],
     }
 
@@ -118,6 +129,7 @@ def usage_chunk(counts: Usage, *, chunk_id: str, model: str, created: int, kind:
         "object": kind,
         "created": created,
         "model": model,
+        "system_fingerprint": SYSTEM_FINGERPRINT,
         "choices": [],
         "usage": usage(counts),
     }

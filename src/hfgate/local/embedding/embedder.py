@@ -12,6 +12,7 @@ import asyncio
 import shutil
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from hfgate.local.batching import Batcher, BatchLimits
 from hfgate.local.compute import Compute
 from hfgate.local.embedding.engine import EmbeddingEngine, EngineOptions
 from hfgate.local.embedding.engine_choice import AUTO_ENGINE, choose_engine, load_engine
-from hfgate.local.embedding.pipeline import read_pipeline
+from hfgate.local.embedding.pipeline import read_pipeline, unit_vectors
 from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch, model_max_length
 
 # Above this many texts, tokenize off the event loop (tokenizers releases the GIL).
@@ -64,7 +65,12 @@ class SentenceEmbedder:
             cache_dir = self._temporary = Path(tempfile.mkdtemp(prefix="hfgate-models-"))
         pipeline = read_pipeline(path, fallback_max_length=model_max_length(path))
         self.engine_name = choose_engine(pipeline) if engine in (None, AUTO_ENGINE) else str(engine)
-        options = EngineOptions(pipeline=pipeline, cache_dir=cache_dir, threads=threads)
+        # Engines pool; the embedder normalizes per request, so that a caller can have the pooled vector
+        # (TEI's normalize: false). A pipeline with stages after pooling (Dense) runs whole in its engine.
+        self._normalizes = pipeline.normalize and not pipeline.unsupported
+        engine_pipeline = replace(pipeline, normalize=False) if self._normalizes else pipeline
+        self._raw_available = not (pipeline.normalize and pipeline.unsupported)
+        options = EngineOptions(pipeline=engine_pipeline, cache_dir=cache_dir, threads=threads)
         try:
             self._engine: EmbeddingEngine | None = load_engine(self.engine_name, path, options=options)
         except BaseException:
@@ -85,14 +91,23 @@ class SentenceEmbedder:
     def memory_bytes(self) -> int:
         return self._engine.memory_bytes if self._engine else 0
 
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """One vector per text, in order (normalized when the model's pipeline normalizes).
+    async def embed(self, texts: Sequence[str], *, normalize: bool = True) -> list[list[float]]:
+        """One vector per text, in order: normalized when the model's pipeline normalizes, unless
+        ``normalize`` is False (then the pooled vector, as TEI's ``normalize: false``).
 
         Raises:
             OverloadedError: the model's queue is full (429); retry later.
+            BadRequestError: ``normalize=False`` for a model whose pipeline normalizes inside stages
+                hfgate runs whole (Dense layers after pooling).
         """
+        if not normalize and not self._raw_available:
+            raise BadRequestError(
+                f"`normalize: false` is not available for the model [{self.name}]: its pipeline has stages "
+                "after pooling that hfgate runs as one; send `normalize: true`"
+            )
         encodings = await self._encode(texts)
-        return await self._batcher.submit(encodings, lengths=[len(e.ids) for e in encodings])
+        vectors = await self._batcher.submit(encodings, lengths=[len(e.ids) for e in encodings])
+        return unit_vectors(vectors) if normalize and self._normalizes else vectors
 
     def count_tokens(self, texts: Sequence[str]) -> int:
         """Tokens the model reads for ``texts`` (after truncation to its maximum)."""

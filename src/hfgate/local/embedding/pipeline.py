@@ -58,10 +58,27 @@ class EmbeddingPipeline:
         parts = [_POOLERS[mode](hidden, weights) for mode in self.pooling]
         vectors = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
         if self.normalize:
-            # Same floor as torch.nn.functional.normalize, which sentence-transformers uses.
-            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-            vectors = vectors / np.maximum(norms, 1e-12)
+            vectors = _unit(vectors)
         return vectors.astype(np.float32, copy=False)
+
+
+def _unit(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
+    import numpy as np
+
+    # Same floor as torch.nn.functional.normalize, which sentence-transformers uses.
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit: NDArray[np.float32] = vectors / np.maximum(norms, 1e-12)
+    return unit
+
+
+def unit_vectors(vectors: list[list[float]]) -> list[list[float]]:
+    """``vectors`` scaled to unit length, in float32 as the pipeline's own normalization."""
+    import numpy as np
+
+    if not vectors:
+        return vectors
+    result: list[list[float]] = _unit(np.asarray(vectors, dtype=np.float32)).tolist()
+    return result
 
 
 def read_pipeline(model_dir: Path, *, fallback_max_length: int) -> EmbeddingPipeline:

@@ -116,7 +116,7 @@ class HuggingFaceService(Service):
         url, seen = protocol.url(route.address), answered(endpoint, route)
 
         async def send(batch: list[str]) -> list[list[float]]:
-            payload, count = protocol.payload(route.address, batch), len(batch)
+            payload, count = protocol.payload(route.address, batch, normalize=request.normalize), len(batch)
             parse = lambda body: protocol.parse(body, count=count)  # noqa: E731
             return await self.upstream.post_json(call, url, payload=payload, parse=parse, seen=seen)
 

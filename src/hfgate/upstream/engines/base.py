@@ -53,7 +53,8 @@ class EmbedProtocol(Protocol):
     def url(self, at: Address) -> str:
         raise NotImplementedError
 
-    def payload(self, at: Address, texts: Sequence[str]) -> dict[str, Any]:
+    def payload(self, at: Address, texts: Sequence[str], *, normalize: bool = True) -> dict[str, Any]:
+        """The body for ``texts``; ``normalize=False`` asks for the pooled vectors, not unit ones."""
         raise NotImplementedError
 
     def parse(self, body: Any, *, count: int) -> Vectors:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from hfgate.errors import BadRequestError
 from hfgate.tasks import ChatMessage, GenerationDelta, GenerationParams
 from hfgate.upstream.engines.base import (
     Address,
@@ -79,7 +80,12 @@ class OpenAIEmbeddings(EmbedProtocol):
     def url(self, at: Address) -> str:
         return at.at(self.route)
 
-    def payload(self, at: Address, texts: Sequence[str]) -> dict[str, Any]:
+    def payload(self, at: Address, texts: Sequence[str], *, normalize: bool = True) -> dict[str, Any]:
+        if not normalize:
+            raise BadRequestError(
+                "`normalize: false` cannot be served: this endpoint's engine speaks OpenAI's /v1/embeddings, which "
+                "has no such option; leave `normalize` out, or serve the model with TEI"
+            )
         body: dict[str, Any] = {"input": list(texts)}
         return body | {"model": at.model} if at.model else body
 

@@ -16,8 +16,8 @@ class TeiEmbed(EmbedProtocol):
     def url(self, at: Address) -> str:
         return at.at("/embed")
 
-    def payload(self, at: Address, texts: Sequence[str]) -> dict[str, Any]:
-        return embeddings_payload(texts)
+    def payload(self, at: Address, texts: Sequence[str], *, normalize: bool = True) -> dict[str, Any]:
+        return embeddings_payload(texts, normalize=normalize)
 
     def parse(self, body: Any, *, count: int) -> Vectors:
         return parse_embeddings(body, count=count)

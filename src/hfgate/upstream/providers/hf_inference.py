@@ -21,8 +21,8 @@ class HostedEmbed(EmbedProtocol):
     def url(self, at: Address) -> str:
         return _model_url(at) + "/pipeline/feature-extraction"
 
-    def payload(self, at: Address, texts: Sequence[str]) -> dict[str, Any]:
-        return embeddings_payload(texts)
+    def payload(self, at: Address, texts: Sequence[str], *, normalize: bool = True) -> dict[str, Any]:
+        return embeddings_payload(texts, normalize=normalize)
 
     def parse(self, body: Any, *, count: int) -> Vectors:
         return parse_embeddings(body, count=count)

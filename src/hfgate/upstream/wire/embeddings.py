@@ -21,9 +21,10 @@ Vectors = list[list[float]]
 SendBatch = Callable[[list[str]], Awaitable[Vectors]]
 
 
-def embeddings_payload(texts: Sequence[str]) -> dict[str, Any]:
-    """The body Elasticsearch sends: exactly ``{"inputs": [...]}``."""
-    return {"inputs": list(texts)}
+def embeddings_payload(texts: Sequence[str], *, normalize: bool = True) -> dict[str, Any]:
+    """The body Elasticsearch sends: exactly ``{"inputs": [...]}``; with ``normalize=False``, TEI's and
+    the hosted feature-extraction's ``"normalize": false`` too (the pooled vectors, not unit ones)."""
+    return {"inputs": list(texts)} if normalize else {"inputs": list(texts), "normalize": False}
 
 
 def parse_embeddings(body: Any, *, count: int) -> Vectors:

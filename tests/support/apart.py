@@ -1,0 +1,58 @@
+"""Client packages that cannot share hfgate's venv, each installed in a directory of its own.
+
+Elasticsearch's 9.x client and its 8.x client (in the venv) are one import name; ``text-generation``
+pins ``huggingface_hub<1``; Haystack pins newer ``anyio``/``certifi`` than the venv's. Each set is
+installed with ``pip install --target`` under ``<venv>/apart/<name>`` (once; again when its pins change)
+and driven by a script in ``tests/clients`` run in a subprocess whose ``PYTHONPATH`` starts with it.
+``make test`` installs them all up front (``python -m tests.support.apart``); a test run from a clean
+clone installs what it needs on first use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+# The pinned current releases the client tests drive (the README lists them).
+SETS: dict[str, tuple[str, ...]] = {
+    "es9": ("elasticsearch==9.5.1",),
+    "haystack": ("haystack-ai==3.4.0",),
+    "tgi": ("text-generation==0.7.0",),
+}
+SCRIPTS = Path(__file__).resolve().parent.parent / "clients"
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+def target(name: str) -> Path:
+    """The directory holding set ``name``, installed if missing or stale."""
+    where = Path(sys.prefix) / "apart" / name
+    stamp = where / ".pins"
+    pins = "\n".join(SETS[name])
+    if stamp.exists() and stamp.read_text() == pins:
+        return where
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--upgrade"]
+    subprocess.run([*command, "--target", str(where), *SETS[name]], check=True)
+    stamp.write_text(pins)
+    return where
+
+
+def run_client(name: str | None, script: str, *args: str, timeout: float = 300) -> Any:
+    """Run ``tests/clients/<script>`` with set ``name`` (``None``: the venv's own packages) first on the
+    path; its stdout is JSON."""
+    path = [str(_ROOT)] if name is None else [str(target(name)), str(_ROOT)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
+    done = subprocess.run(
+        [sys.executable, str(SCRIPTS / script), *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"{script} failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout)
+
+
+if __name__ == "__main__":
+    for each in SETS:
+        print(each, target(each))
