@@ -19,6 +19,7 @@ from hfgate.api.middleware import BodyLimit, GatewayAuth, RequestContext
 from hfgate.api.openai import per_endpoint as openai_per_endpoint
 from hfgate.api.openai import routes as openai_routes
 from hfgate.api.openai.errors import render_openai
+from hfgate.api.plain_routes import serve_plainly
 from hfgate.api.ui import routes as ui_routes
 from hfgate.config import Settings
 from hfgate.observability import configure_logging
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     )  # fmt: skip
     for router in (*routers, ui_routes.router):
         app.include_router(router)
+    serve_plainly(app)
     install_error_handlers(app, renderers)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, render=renderers.render)
     metrics_key = settings.metrics_key.get_secret_value() if settings.metrics_key else None
