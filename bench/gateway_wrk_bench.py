@@ -134,11 +134,11 @@ def spawn(args: list[str], *, env: dict[str, str] | None = None, log: Path | Non
     return subprocess.Popen(args, env=env, stdout=out, stderr=out)
 
 
-def hfgate(workers: int, *, data_dir: Path) -> tuple[str, subprocess.Popen[bytes]]:
+def hfgate(workers: int, *, data_dir: Path, src: Path = SRC) -> tuple[str, subprocess.Popen[bytes]]:
     port = free_port()
     env = os.environ | {
-        "PYTHONPATH": str(SRC),
-        "HFGATE_DATA_DIR": str(data_dir / f"hfgate-{workers}"),
+        "PYTHONPATH": str(src),
+        "HFGATE_DATA_DIR": str(data_dir / f"hfgate-{workers}-{port}"),
         "HFGATE_PROVISION_DEFAULTS": "false",
         "HFGATE_LOG_LEVEL": "info",
         "HFGATE_API_KEYS": KEY,
@@ -147,7 +147,7 @@ def hfgate(workers: int, *, data_dir: Path) -> tuple[str, subprocess.Popen[bytes
         "HF_HUB_OFFLINE": "1",
     }
     args = [sys.executable, "-m", "hfgate.cli", "serve", "--port", str(port), "--no-preload", "--workers", str(workers)]
-    return f"http://127.0.0.1:{port}", spawn(args, env=env, log=data_dir / f"hfgate-{workers}.log")
+    return f"http://127.0.0.1:{port}", spawn(args, env=env, log=data_dir / f"hfgate-{workers}-{port}.log")
 
 
 async def create_endpoints(session: aiohttp.ClientSession, base: str, upstream: str) -> None:
@@ -251,12 +251,13 @@ def report(targets: list[Target], *, rounds: int, seconds: float, loads: list[st
     print(f"{cpu_model()}, {os.cpu_count()} vCPUs; rounds={rounds}, {durations}")
     print(f"load average (1, 5, 15 min) before each round: {' | '.join(loads)}")
     direct = next(t for t in targets if t.name == "direct (upstream)")
-    forwarder = next(t for t in targets if t.name.startswith("forwarder"))
-    floor, reference = statistics.median(direct.p50), statistics.median(forwarder.rate)
+    forwarders = {face: next(t for t in targets if t.name == f"forwarder, {face} face") for face in ("OpenAI", "ES")}
+    floor = statistics.median(direct.p50)
     print("| system | req/s, c=32 | × forwarder | CPU per request, c=32 | p50, c=1 | added p50 | streamed chat TTFT |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for t in targets:
         rate, p50 = statistics.median(t.rate), statistics.median(t.p50)
+        reference = statistics.median(forwarders["ES" if "ES face" in t.name else "OpenAI"].rate)
         cpu = f"{statistics.median(t.cpu) * 1e3:.3f} ms" if t.cpu else "—"
         ttft = f"{statistics.median(t.ttft) * 1e3:.3f} ms" if t.ttft else ""
         print(
@@ -265,7 +266,9 @@ def report(targets: list[Target], *, rounds: int, seconds: float, loads: list[st
         )
 
 
-async def bench(*, rounds: int, seconds: float, litellm: Path | None, ttft_requests: int) -> None:
+async def bench(
+    *, rounds: int, seconds: float, litellm: Path | None, ttft_requests: int, baseline: Path | None
+) -> None:
     work = Path(tempfile.mkdtemp(prefix="hfgate-wrk-bench-"))
     up_port, fwd_port = free_port(), free_port()
     upstream = f"http://127.0.0.1:{up_port}/"
@@ -273,6 +276,8 @@ async def bench(*, rounds: int, seconds: float, litellm: Path | None, ttft_reque
     processes.append(spawn([sys.executable, str(HERE / "bare_forwarder.py"), str(fwd_port), upstream, KEY]))
     fwd = f"http://127.0.0.1:{fwd_port}"
     gates = {w: hfgate(w, data_dir=work) for w in (1, 2)}
+    if baseline is not None:
+        gates[0] = hfgate(1, data_dir=work, src=baseline)
     processes += [p for _, p in gates.values()]
     lite_url = None
     if litellm is not None:
@@ -295,6 +300,12 @@ async def bench(*, rounds: int, seconds: float, litellm: Path | None, ttft_reque
         Target("hfgate, HF face", f"{g1}/hf/bench/embed", {"inputs": [TEXT]}, p1.pid),
         Target("hfgate --workers 2, OpenAI face", f"{g2}/v1/embeddings", openai_body, p2.pid),
     ]
+    if baseline is not None:
+        (g0, p0) = gates[0]
+        targets.append(Target(f"hfgate from {baseline}, OpenAI face", f"{g0}/v1/embeddings", openai_body, p0.pid))
+        targets.append(
+            Target(f"hfgate from {baseline}, ES face", f"{g0}/_inference/text_embedding/bench", es_body, p0.pid)
+        )
     if lite_url:
         name, url = "LiteLLM proxy, OpenAI face", f"{lite_url}/v1/embeddings"
         targets.append(Target(name, url, openai_body, processes[-1].pid, chat_url=lite_url + chat))
@@ -333,8 +344,10 @@ def main() -> None:
     parser.add_argument("--ttft-requests", type=int, default=100)
     default_litellm = Path("/tmp/litellm-venv/bin/litellm")
     parser.add_argument("--litellm", type=Path, default=default_litellm if default_litellm.exists() else None)
+    parser.add_argument("--baseline", type=Path, help="another hfgate source tree (its src/) to measure alongside")
     args = parser.parse_args()
-    asyncio.run(bench(rounds=args.rounds, seconds=args.seconds, litellm=args.litellm, ttft_requests=args.ttft_requests))
+    options = {"litellm": args.litellm, "ttft_requests": args.ttft_requests, "baseline": args.baseline}
+    asyncio.run(bench(rounds=args.rounds, seconds=args.seconds, **options))
 
 
 if __name__ == "__main__":
