@@ -116,6 +116,7 @@ class Target:
     chat_url: str | None = None
     rate: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
+    cpu1: list[float] = field(default_factory=list)
     p50: list[float] = field(default_factory=list)
     ttft: list[float] = field(default_factory=list)
 
@@ -231,7 +232,10 @@ def measure(target: Target, script: Path, *, seconds: float) -> None:
     if pid:
         target.cpu.append((tree_cpu(pid) - before) / done)
     target.rate.append(rate)
-    _, _, p50 = wrk(target.url, script, connections=1, seconds=seconds / 2)
+    before = tree_cpu(pid) if pid else 0.0
+    _, done, p50 = wrk(target.url, script, connections=1, seconds=seconds / 2)
+    if pid:
+        target.cpu1.append((tree_cpu(pid) - before) / done)
     target.p50.append(p50)
 
 
@@ -253,15 +257,17 @@ def report(targets: list[Target], *, rounds: int, seconds: float, loads: list[st
     direct = next(t for t in targets if t.name == "direct (upstream)")
     forwarders = {face: next(t for t in targets if t.name == f"forwarder, {face} face") for face in ("OpenAI", "ES")}
     floor = statistics.median(direct.p50)
-    print("| system | req/s, c=32 | × forwarder | CPU per request, c=32 | p50, c=1 | added p50 | streamed chat TTFT |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    columns = "req/s, c=32 | × forwarder | CPU per request, c=32 | CPU per request, c=1 | p50, c=1 | added p50"
+    print(f"| system | {columns} | streamed chat TTFT |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for t in targets:
         rate, p50 = statistics.median(t.rate), statistics.median(t.p50)
         reference = statistics.median(forwarders["ES" if "ES face" in t.name else "OpenAI"].rate)
         cpu = f"{statistics.median(t.cpu) * 1e3:.3f} ms" if t.cpu else "—"
+        cpu1 = f"{statistics.median(t.cpu1) * 1e3:.3f} ms" if t.cpu1 else "—"
         ttft = f"{statistics.median(t.ttft) * 1e3:.3f} ms" if t.ttft else ""
         print(
-            f"| {t.name} | {rate:,.0f} | {rate / reference:.2f} | {cpu} | {p50 * 1e3:.3f} ms "
+            f"| {t.name} | {rate:,.0f} | {rate / reference:.2f} | {cpu} | {cpu1} | {p50 * 1e3:.3f} ms "
             f"| {(p50 - floor) * 1e3:+.3f} ms | {ttft} |"
         )
 
