@@ -22,6 +22,7 @@ from hfgate.api.middleware import BodyLimit, GatewayAuth, RequestContext
 from hfgate.api.openai import per_endpoint as openai_per_endpoint
 from hfgate.api.openai import routes as openai_routes
 from hfgate.api.openai.errors import render_openai
+from hfgate.api.plain_routes import serve_plainly
 from hfgate.api.route_roles import GUARD, guard_routes
 from hfgate.api.ui import routes as ui_routes
 from hfgate.api.ui import usage_routes as ui_usage_routes
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     )  # fmt: skip
     for router in (*routers, es_security.router, ui_routes.router, ui_usage_routes.router):
         app.include_router(router, dependencies=[GUARD])
+    serve_plainly(app, guard=GUARD)  # before guard_routes, which wraps the plain twins in the role check
     guard_routes(app.routes)
     install_error_handlers(app, renderers)
     app.add_middleware(UnexpectedErrors, renderers=renderers)

@@ -75,18 +75,19 @@ class RequestContext:
                 await _account(scope["state"], labels, status)
             if span is not None:
                 end_request_span(span, status=status, endpoint=labels.endpoint)
-            log.info(
-                "request",
-                extra={
-                    "event": "request",
-                    "request_id": request_id,
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    **({"served_by": labels.served_by} if labels.served_by else {}),
-                    "ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
+            if log.isEnabledFor(logging.INFO):  # with the level above info, no line and no work for it
+                log.info(
+                    "request",
+                    extra={
+                        "event": "request",
+                        "request_id": request_id,
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        **({"served_by": labels.served_by} if labels.served_by else {}),
+                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
 
 
 def _count(labels: RequestScope, status: int) -> None:

@@ -3,6 +3,8 @@
 Inference reads an endpoint on every call; a database round trip each time would cost more than the
 rest of the gateway. Writes on any replica evict entries at once (through the change feed, see
 :mod:`hfgate.fleet.changes`); ``registry_cache_seconds`` stays as the safety net should a message be lost.
+When an entry runs out, the requests that find it so share one read of the store (under load, every
+request in flight would otherwise start its own, each a thread hop and a query).
 While the database is unreachable, an endpoint read before goes on being served from memory (stale is
 better than down for inference; writes still fail with 503, so nothing changes meanwhile on this side).
 """
@@ -27,6 +29,7 @@ class EndpointLookup:
         self._store = store
         self._ttl = ttl_seconds
         self._entries: dict[str, tuple[float, Endpoint]] = {}
+        self._reading: dict[str, asyncio.Future[Endpoint]] = {}
 
     async def get(self, inference_id: str) -> Endpoint:
         """The endpoint, from memory when fresh.
@@ -38,8 +41,13 @@ class EndpointLookup:
         now = time.monotonic()
         if entry is not None and now - entry[0] < self._ttl:
             return entry[1]
+        if self._ttl <= 0:
+            return await asyncio.to_thread(self._store.get, inference_id)
+        reading = self._reading.get(inference_id)
+        if reading is None:
+            reading = self._read(inference_id, now=now)
         try:
-            endpoint = await asyncio.to_thread(self._store.get, inference_id)
+            return await asyncio.shield(reading)
         except RegistryUnavailableError:
             if entry is None:
                 raise
@@ -48,12 +56,25 @@ class EndpointLookup:
                 extra={"event": "registry.stale", "endpoint": inference_id},
             )
             return entry[1]
-        if self._ttl > 0:
-            self._entries[inference_id] = (now, endpoint)
-        return endpoint
+
+    def _read(self, inference_id: str, *, now: float) -> asyncio.Future[Endpoint]:
+        reading = asyncio.ensure_future(asyncio.to_thread(self._store.get, inference_id))
+        self._reading[inference_id] = reading
+        reading.add_done_callback(lambda done: self._keep(inference_id, done, now=now))
+        return reading
+
+    def _keep(self, inference_id: str, done: asyncio.Future[Endpoint], *, now: float) -> None:
+        """Remember what a read found, unless the entry was forgotten while it ran."""
+        failed = done.cancelled() or done.exception() is not None  # retrieved even if no one waits any more
+        if self._reading.get(inference_id) is not done:
+            return
+        del self._reading[inference_id]
+        if not failed:
+            self._entries[inference_id] = (now, done.result())
 
     def forget(self, inference_id: str) -> Endpoint | None:
         """Drop the entry; the endpoint it held, if any."""
+        self._reading.pop(inference_id, None)
         entry = self._entries.pop(inference_id, None)
         return None if entry is None else entry[1]
 
@@ -61,4 +82,5 @@ class EndpointLookup:
         """Drop every entry; the endpoints they held."""
         held = [endpoint for _, endpoint in self._entries.values()]
         self._entries.clear()
+        self._reading.clear()
         return held

@@ -39,9 +39,16 @@ def usage(counts: Usage) -> dict[str, int]:
 def embeddings(
     vectors: list[list[float]], *, model: str, counts: Usage, encoding: str, dimensions: int | None
 ) -> dict[str, Any]:
-    """``/v1/embeddings``; ``dimensions`` keeps the first n values, renormalized (Matryoshka-style)."""
+    """``/v1/embeddings``; ``dimensions`` keeps the first n values, renormalized (Matryoshka-style).
+
+    Float vectors kept whole are passed on as they came (no float32 round trip: an upstream's
+    ``-0.03990399`` stays ``-0.03990399``, not ``-0.03990399092435837``, and no copy is made).
+    """
     data = []
     for index, vector in enumerate(vectors):
+        if dimensions is None and encoding == "float":
+            data.append({"object": "embedding", "embedding": vector, "index": index})
+            continue
         array = np.asarray(vector, dtype=np.float32)
         if dimensions is not None:
             array = array[:dimensions]
