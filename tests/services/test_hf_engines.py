@@ -205,3 +205,13 @@ async def test_a_given_engine_overrides_detection(hf_service: HuggingFaceService
 async def test_an_unidentified_server_is_used_as_given(hf_service: HuggingFaceService, fake_hf: FakeHF) -> None:
     made = await created(hf_service, fake_hf, TaskType.COMPLETION, "t2t")
     assert made.service_settings["engine"] == "pipeline"
+
+
+async def test_sparse_embeddings_are_sent_in_batches_the_server_takes(
+    hf_service: HuggingFaceService, fake_hf: FakeHF
+) -> None:
+    made = await created(hf_service, fake_hf, TaskType.SPARSE_EMBEDDING, "tei-sparse")
+    texts = tuple(f"word{i}" for i in range(40))
+    result = await hf_service.sparse_embed(made, EmbedRequest(texts=texts))
+    assert [e.weights for e in result.embeddings] == [{str(i): w for i, w in sparse_for(t).items()} for t in texts]
+    assert sorted(len(r.body["inputs"]) for r in fake_hf.hits("/tei-sparse/embed_sparse")[-2:]) == [8, 32]

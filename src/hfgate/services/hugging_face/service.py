@@ -122,14 +122,16 @@ class HuggingFaceService(Service):
     async def sparse_embed(self, endpoint: Endpoint, request: EmbedRequest) -> SparseEmbeddingResult:
         settings, protocol, route, call = self._route(endpoint, "sparse", SparseProtocol, timeout=request.timeout)
         texts = cut_to_tokens(request.texts, settings.max_input_tokens)
-        payload, count = protocol.payload(route.address, texts), len(texts)
-        weights = await self.upstream.post_json(
-            call,
-            protocol.url(route.address),
-            payload=payload,
-            parse=lambda body: protocol.parse(body, count=count),
-            seen=answered(endpoint, route),
-        )
+        info = await self._info(route, call)
+        url, seen = protocol.url(route.address), answered(endpoint, route)
+
+        async def send(batch: list[str]) -> list[dict[int, float]]:
+            payload, count = protocol.payload(route.address, batch), len(batch)
+            parse = lambda body: protocol.parse(body, count=count)  # noqa: E731
+            return await self.upstream.post_json(call, url, payload=payload, parse=parse, seen=seen)
+
+        batch_size = info.max_client_batch_size or DEFAULT_BATCH_SIZE
+        weights = await within(call, embed_in_batches(send, texts, batch_size=batch_size))
         vocabulary = await self.usage.vocabulary(settings)
         embeddings = [SparseEmbedding(weights=vocabulary.named(row)) for row in weights]
         return SparseEmbeddingResult(embeddings=embeddings, usage=await self.usage.prompt(settings, texts))
