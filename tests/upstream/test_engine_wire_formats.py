@@ -84,3 +84,18 @@ def test_sparse_answers_are_read_and_checked() -> None:
 def test_info_says_which_engine_answered(body: dict[str, object], engine: str | None, pooling: str | None) -> None:
     info = parse_info(body)
     assert (info.engine, info.pooling) == (engine, pooling)
+
+
+def test_the_hubs_provider_mapping_is_read_in_order_from_either_shape() -> None:
+    from hfgate.upstream.hub.model_info import parse_model_info
+
+    as_dict = {"inferenceProviderMapping": {"b": {"task": "conversational", "providerId": "B", "status": "staging"},
+                                            "a": {"task": "conversational"}}}  # fmt: skip
+    as_list = {"inferenceProviderMapping": [{"provider": "b", "task": "conversational", "providerId": "B"}]}
+    read = parse_model_info(as_dict, "org/m").mapping
+    assert read is not None
+    assert [(e.provider, e.provider_id, e.status) for e in read] == [("b", "B", "staging"), ("a", "org/m", "live")]
+    listed = parse_model_info(as_list, "org/m").mapping
+    assert listed is not None
+    assert [(e.provider, e.provider_id) for e in listed] == [("b", "B")]
+    assert parse_model_info({}, "org/m").mapping is None
