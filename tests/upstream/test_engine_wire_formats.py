@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from hfgate.tasks import GenerationParams
+from hfgate.upstream.hub.model_info import parse_model_info
 from hfgate.upstream.wire.common import WireFormatError
 from hfgate.upstream.wire.completions import completions_payload, parse_completion, parse_completion_chunk
 from hfgate.upstream.wire.info import parse_info
@@ -87,8 +88,6 @@ def test_info_says_which_engine_answered(body: dict[str, object], engine: str | 
 
 
 def test_the_hubs_provider_mapping_is_read_in_order_from_either_shape() -> None:
-    from hfgate.upstream.hub.model_info import parse_model_info
-
     as_dict = {"inferenceProviderMapping": {"b": {"task": "conversational", "providerId": "B", "status": "staging"},
                                             "a": {"task": "conversational"}}}  # fmt: skip
     as_list = {"inferenceProviderMapping": [{"provider": "b", "task": "conversational", "providerId": "B"}]}
