@@ -38,6 +38,7 @@ from hfgate.tasks import (
     Usage,
 )
 from hfgate.upstream.engines.base import (
+    Batched,
     ChatProtocol,
     EmbedProtocol,
     GenerateProtocol,
@@ -51,6 +52,7 @@ from hfgate.upstream.wire.embeddings import DEFAULT_BATCH_SIZE, cut_to_tokens, e
 from hfgate.upstream.wire.info import ServerInfo
 
 P = TypeVar("P", bound=Protocol)
+R = TypeVar("R")
 _COMPLETION_KINDS: dict[str | None, Kind] = {"conversational": "chat", "text2text-generation": "text2text"}
 
 
@@ -108,30 +110,14 @@ class HuggingFaceService(Service):
         settings, protocol, route, call = self._route(endpoint, "embed", EmbedProtocol, timeout=request.timeout)
         texts = cut_to_tokens(request.texts, settings.max_input_tokens)
         info = await self._info(route, call)
-        url, seen = protocol.url(route.address), answered(endpoint, route)
-
-        async def send(batch: list[str]) -> list[list[float]]:
-            payload, count = protocol.payload(route.address, batch), len(batch)
-            parse = lambda body: protocol.parse(body, count=count)  # noqa: E731
-            return await self.upstream.post_json(call, url, payload=payload, parse=parse, seen=seen)
-
-        batch_size = info.max_client_batch_size or DEFAULT_BATCH_SIZE
-        vectors = await within(call, embed_in_batches(send, texts, batch_size=batch_size))
+        vectors = await self._batched(endpoint, protocol, route, call, texts=texts, info=info)
         return EmbeddingResult(embeddings=vectors, usage=await self.usage.prompt(settings, texts, info=info))
 
     async def sparse_embed(self, endpoint: Endpoint, request: EmbedRequest) -> SparseEmbeddingResult:
         settings, protocol, route, call = self._route(endpoint, "sparse", SparseProtocol, timeout=request.timeout)
         texts = cut_to_tokens(request.texts, settings.max_input_tokens)
         info = await self._info(route, call)
-        url, seen = protocol.url(route.address), answered(endpoint, route)
-
-        async def send(batch: list[str]) -> list[dict[int, float]]:
-            payload, count = protocol.payload(route.address, batch), len(batch)
-            parse = lambda body: protocol.parse(body, count=count)  # noqa: E731
-            return await self.upstream.post_json(call, url, payload=payload, parse=parse, seen=seen)
-
-        batch_size = info.max_client_batch_size or DEFAULT_BATCH_SIZE
-        weights = await within(call, embed_in_batches(send, texts, batch_size=batch_size))
+        weights = await self._batched(endpoint, protocol, route, call, texts=texts, info=info)
         vocabulary = await self.usage.vocabulary(settings)
         embeddings = [SparseEmbedding(weights=vocabulary.named(row)) for row in weights]
         return SparseEmbeddingResult(embeddings=embeddings, usage=await self.usage.prompt(settings, texts))
@@ -223,6 +209,20 @@ class HuggingFaceService(Service):
     ) -> tuple[HfSettings, P, Route, Call]:
         settings, protocol, route = self._picked.get(endpoint, kind, expected, config=self.context.settings)
         return settings, protocol, route, call_for(endpoint, settings, route, timeout=timeout)
+
+    async def _batched(
+        self, endpoint: Endpoint, protocol: Batched[R], route: Route, call: Call, *, texts: list[str], info: ServerInfo
+    ) -> list[R]:
+        """One answer per text, sent in batches the server takes, within the call's timeout."""
+        url, seen = protocol.url(route.address), answered(endpoint, route)
+
+        async def send(batch: list[str]) -> list[R]:
+            payload, count = protocol.payload(route.address, batch), len(batch)
+            parse = lambda body: protocol.parse(body, count=count)  # noqa: E731
+            return await self.upstream.post_json(call, url, payload=payload, parse=parse, seen=seen)
+
+        batch_size = info.max_client_batch_size or DEFAULT_BATCH_SIZE
+        return await within(call, embed_in_batches(send, texts, batch_size=batch_size))
 
     async def _info(self, route: Route, call: Call) -> ServerInfo:
         return ServerInfo() if route.hosted else await self.infos.get(route.address.root, call)
