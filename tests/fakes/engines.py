@@ -7,8 +7,11 @@ sparse route. Each behaviour cites where it was read.
 - vLLM checks ``model``: an unknown name is 404 ``{"error":{"message":"The model `x` does not exist.",
   "type":"NotFoundError","param":"model","code":404}}`` (vLLM ``openai/models/serving.py``); SGLang and
   llama.cpp (single-model mode) do not check it.
-- SGLang's errors are flat ``{"object":"error","message","type","code"}`` (SGLang ``http_server.py``);
+- SGLang's errors are flat ``{"object":"error","message","type","code"}`` (SGLang ``http_server.py``;
+  the fake sends one for a ``max_tokens`` past its 4096-token context, message illustrative);
   llama.cpp's ``{"error":{"code","message","type"}}`` (llama.cpp ``tools/server/README.md``).
+- An unknown route: FastAPI's ``{"detail":"Not Found"}`` from vLLM and SGLang (both FastAPI apps),
+  ``{"error":{"code":404,"message":"File Not Found","type":"not_found_error"}}`` from llama.cpp.
 - None has ``/generate`` or ``/info`` (404). ``/v1/completions`` answers ``choices[].text``; streams are
   ``data: {chunk}`` lines ending ``data: [DONE]``, usage in a last chunk with ``choices: []`` only with
   ``stream_options.include_usage`` (vLLM ``docs/serving/online_serving``).
@@ -44,9 +47,10 @@ ENGINES: dict[str, Engine] = {
     "vllm": Engine("vllm", "meta-llama/Llama-3.1-8B-Instruct", frozenset({"generate", "chat"}), True),
     "vllm-embed": Engine("vllm", "bge-small", frozenset({"embed"}), True),
     "vllm-rerank": Engine("vllm", "BAAI/bge-reranker-base", frozenset({"rerank"}), True),
-    "sglang": Engine("sglang", "Qwen/Qwen2.5-0.5B-Instruct", frozenset({"generate", "chat", "embed"}), False),
+    "sglang": Engine("sglang", "Qwen/Qwen2.5-0.5B-Instruct", frozenset({"generate", "chat", "embed", "rerank"}), False),
     "llamacpp": Engine("llamacpp", "smollm2.gguf", frozenset({"generate", "chat", "embed", "rerank"}), False),
 }
+CONTEXT = 4096
 _ROUTES = {
     "/v1/completions": "generate",
     "/v1/chat/completions": "chat",
@@ -68,9 +72,13 @@ async def serve(request: web.Request, server: str, route: str, body: Any) -> web
         return hf._json({"object": "list", "data": [card]})
     task = _ROUTES.get(route)
     if task is None or task not in engine.tasks or (route == "/rerank" and engine.owned_by != "vllm"):
-        return _error(engine, f"Not Found: {route}", status=404, kind="NotFoundError")
+        return _not_found(engine)
     if engine.checks_model and body.get("model") != engine.served:
-        return _error(engine, f"The model `{body.get('model')}` does not exist.", status=404, kind="NotFoundError")
+        message = f"The model `{body.get('model')}` does not exist."
+        return _error(engine, message, status=404, kind="NotFoundError", param="model")
+    if (body.get("max_tokens") or 0) > CONTEXT:
+        message = f"Requested token count exceeds the model's maximum context length of {CONTEXT} tokens."
+        return _error(engine, message, status=400, kind="BadRequestError")
     if task == "chat":
         return await hf._chat(request, body, engine.served)
     if task == "embed":
@@ -80,11 +88,16 @@ async def serve(request: web.Request, server: str, route: str, body: Any) -> web
     return await _completions(request, engine.served, body)
 
 
-def _error(engine: Engine, message: str, *, status: int, kind: str) -> web.Response:
+def _not_found(engine: Engine) -> web.Response:
+    if engine.owned_by == "llamacpp":
+        return hf._json({"error": {"code": 404, "message": "File Not Found", "type": "not_found_error"}}, status=404)
+    return hf._json({"detail": "Not Found"}, status=404)
+
+
+def _error(engine: Engine, message: str, *, status: int, kind: str, param: str | None = None) -> web.Response:
     if engine.owned_by == "sglang":
         return hf._json({"object": "error", "message": message, "type": kind, "code": status}, status=status)
-    param = {"param": "model"} if engine.owned_by == "vllm" else {}
-    return hf._json({"error": {"message": message, "type": kind, "code": status, **param}}, status=status)
+    return hf._json({"error": {"message": message, "type": kind, "param": param, "code": status}}, status=status)
 
 
 def _embeddings(model: str, inputs: Any) -> web.Response:

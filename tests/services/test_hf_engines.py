@@ -104,7 +104,8 @@ async def test_embeddings_on_every_embedding_engine(
 
 
 @pytest.mark.parametrize(
-    ("server", "route"), [("vllm-rerank", "/rerank"), ("llamacpp", "/v1/rerank"), ("tei-rerank", "/rerank")]
+    ("server", "route"),
+    [("vllm-rerank", "/rerank"), ("sglang", "/v1/rerank"), ("llamacpp", "/v1/rerank"), ("tei-rerank", "/rerank")],
 )
 async def test_rerank_on_every_reranking_engine(
     hf_service: HuggingFaceService, fake_hf: FakeHF, server: str, route: str
@@ -154,11 +155,33 @@ async def test_vllm_refuses_a_wrong_model_name_with_its_own_error(
     assert "The model `tgi` does not exist." in raised.value.reason
 
 
-async def test_sglang_flat_error_bodies_are_read(hf_service: HuggingFaceService, fake_hf: FakeHF) -> None:
-    made = endpoint(TaskType.RERANK, url=f"{fake_hf.base}/sglang", engine="sglang", model_name="m")
+@pytest.mark.parametrize(
+    ("server", "message"),
+    [
+        ("sglang", "Requested token count exceeds the model's maximum context length of 4096 tokens."),
+        ("llamacpp", "Requested token count exceeds the model's maximum context length of 4096 tokens."),
+        ("vllm", "Requested token count exceeds the model's maximum context length of 4096 tokens."),
+    ],
+)
+async def test_each_engines_error_body_is_read(
+    hf_service: HuggingFaceService, fake_hf: FakeHF, server: str, message: str
+) -> None:
+    made = await created(hf_service, fake_hf, TaskType.COMPLETION, server)
     with pytest.raises(UpstreamBadRequestError) as raised:
-        await hf_service.rerank(made, RerankRequest(query="q", documents=("a",)))
-    assert "Error message: [Not Found: /v1/rerank]" in raised.value.reason
+        await hf_service.generate(made, GenerateRequest(prompt="hi", params=GenerationParams(max_new_tokens=5000)))
+    assert raised.value.status == 400
+    assert f"Error message: [{message}]" in raised.value.reason
+
+
+@pytest.mark.parametrize(("server", "message"), [("sglang", "Not Found"), ("llamacpp", "File Not Found")])
+async def test_an_unserved_route_is_a_404_with_the_engines_message(
+    hf_service: HuggingFaceService, fake_hf: FakeHF, server: str, message: str
+) -> None:
+    made = endpoint(TaskType.SPARSE_EMBEDDING, url=f"{fake_hf.base}/{server}", engine="tei")
+    with pytest.raises(UpstreamBadRequestError) as raised:
+        await hf_service.sparse_embed(made, EmbedRequest(texts=("a",)))
+    assert raised.value.status == 404
+    assert f"Error message: [{message}]" in raised.value.reason
 
 
 async def test_an_engine_without_the_task_says_so_and_how_to_fix(
@@ -182,3 +205,13 @@ async def test_a_given_engine_overrides_detection(hf_service: HuggingFaceService
 async def test_an_unidentified_server_is_used_as_given(hf_service: HuggingFaceService, fake_hf: FakeHF) -> None:
     made = await created(hf_service, fake_hf, TaskType.COMPLETION, "t2t")
     assert made.service_settings["engine"] == "pipeline"
+
+
+async def test_sparse_embeddings_are_sent_in_batches_the_server_takes(
+    hf_service: HuggingFaceService, fake_hf: FakeHF
+) -> None:
+    made = await created(hf_service, fake_hf, TaskType.SPARSE_EMBEDDING, "tei-sparse")
+    texts = tuple(f"word{i}" for i in range(40))
+    result = await hf_service.sparse_embed(made, EmbedRequest(texts=texts))
+    assert [e.weights for e in result.embeddings] == [{str(i): w for i, w in sparse_for(t).items()} for t in texts]
+    assert sorted(len(r.body["inputs"]) for r in fake_hf.hits("/tei-sparse/embed_sparse")[-2:]) == [8, 32]

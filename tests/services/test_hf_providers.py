@@ -4,6 +4,7 @@ every validation message, and the answering provider in the response headers."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
@@ -142,3 +143,14 @@ async def test_get_shows_the_detected_engine_and_an_update_of_the_url_detects_ag
     answer = await api.post("/_inference/completion/gen", json={"input": "one two"})
     assert answer.status_code == 200, answer.text
     assert fake_hf.hits("/llamacpp/v1/completions")
+
+
+async def test_the_answering_provider_is_in_the_access_log(
+    api: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert (await api.put("/_inference/completion/llama", json=body(model_id=LLAMA))).status_code == 200
+    with caplog.at_level(logging.INFO, logger="hfgate.access"):
+        answer = await api.post("/_inference/completion/llama", json={"input": "hi"})
+    assert answer.headers["x-hfgate-served-by"] == "together"
+    logged = [r for r in caplog.records if r.name == "hfgate.access" and getattr(r, "method", "") == "POST"]
+    assert [getattr(r, "served_by", None) for r in logged] == ["together"]

@@ -8,7 +8,7 @@ address, then speaks it through the one :class:`~hfgate.upstream.http.client.Ups
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar, TypeVar
 
 from hfgate.errors import RequestValidationError
@@ -39,6 +39,7 @@ from hfgate.tasks import (
     Usage,
 )
 from hfgate.upstream.engines.base import (
+    Batched,
     ChatProtocol,
     EmbedProtocol,
     GenerateProtocol,
@@ -52,6 +53,7 @@ from hfgate.upstream.wire.embeddings import DEFAULT_BATCH_SIZE, cut_to_tokens, e
 from hfgate.upstream.wire.info import ServerInfo
 
 P = TypeVar("P", bound=Protocol)
+R = TypeVar("R")
 _COMPLETION_KINDS: dict[str | None, Kind] = {"conversational": "chat", "text2text-generation": "text2text"}
 
 
@@ -113,28 +115,15 @@ class HuggingFaceService(Service):
         settings, protocol, route, call = self._route(endpoint, "embed", EmbedProtocol, timeout=request.timeout)
         texts = cut_to_tokens(request.texts, settings.max_input_tokens)
         info = await self._info(route, call)
-        url, seen = protocol.url(route.address), answered(endpoint, route)
-
-        async def send(batch: list[str]) -> list[list[float]]:
-            payload, count = protocol.payload(route.address, batch, normalize=request.normalize), len(batch)
-            parse = lambda body: protocol.parse(body, count=count)  # noqa: E731
-            return await self.upstream.post_json(call, url, payload=payload, parse=parse, seen=seen)
-
-        batch_size = info.max_client_batch_size or DEFAULT_BATCH_SIZE
-        vectors = await within(call, embed_in_batches(send, texts, batch_size=batch_size))
+        payload = lambda batch: protocol.payload(route.address, batch, normalize=request.normalize)  # noqa: E731
+        vectors = await self._batched(endpoint, protocol, route, call, texts=texts, info=info, payload=payload)
         return EmbeddingResult(embeddings=vectors, usage=await self.usage.prompt(settings, texts, info=info))
 
     async def sparse_embed(self, endpoint: Endpoint, request: EmbedRequest) -> SparseEmbeddingResult:
         settings, protocol, route, call = self._route(endpoint, "sparse", SparseProtocol, timeout=request.timeout)
         texts = cut_to_tokens(request.texts, settings.max_input_tokens)
-        payload, count = protocol.payload(route.address, texts), len(texts)
-        weights = await self.upstream.post_json(
-            call,
-            protocol.url(route.address),
-            payload=payload,
-            parse=lambda body: protocol.parse(body, count=count),
-            seen=answered(endpoint, route),
-        )
+        info = await self._info(route, call)
+        weights = await self._batched(endpoint, protocol, route, call, texts=texts, info=info)
         vocabulary = await self.usage.vocabulary(settings)
         embeddings = [SparseEmbedding(weights=vocabulary.named(row)) for row in weights]
         return SparseEmbeddingResult(embeddings=embeddings, usage=await self.usage.prompt(settings, texts))
@@ -226,6 +215,30 @@ class HuggingFaceService(Service):
     ) -> tuple[HfSettings, P, Route, Call]:
         settings, protocol, route = self._picked.get(endpoint, kind, expected, config=self.context.settings)
         return settings, protocol, route, call_for(endpoint, settings, route, timeout=timeout)
+
+    async def _batched(
+        self,
+        endpoint: Endpoint,
+        protocol: Batched[R],
+        route: Route,
+        call: Call,
+        *,
+        texts: list[str],
+        info: ServerInfo,
+        payload: Callable[[list[str]], dict[str, Any]] | None = None,
+    ) -> list[R]:
+        """One answer per text, sent in batches the server takes, within the call's timeout; ``payload``
+        builds a batch's body when the request adds options to the protocol's own (``normalize``)."""
+        url, seen = protocol.url(route.address), answered(endpoint, route)
+        body_of = payload or (lambda batch: protocol.payload(route.address, batch))
+
+        async def send(batch: list[str]) -> list[R]:
+            body, count = body_of(batch), len(batch)
+            parse = lambda answer: protocol.parse(answer, count=count)  # noqa: E731
+            return await self.upstream.post_json(call, url, payload=body, parse=parse, seen=seen)
+
+        batch_size = info.max_client_batch_size or DEFAULT_BATCH_SIZE
+        return await within(call, embed_in_batches(send, texts, batch_size=batch_size))
 
     async def _info(self, route: Route, call: Call) -> ServerInfo:
         return ServerInfo() if route.hosted else await self.infos.get(route.address.root, call)

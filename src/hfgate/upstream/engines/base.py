@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
+from typing import Protocol as Structural
 
 from hfgate.tasks import ChatMessage, GenerationDelta, GenerationParams
 from hfgate.upstream.wire.common import UpstreamText
@@ -19,6 +20,7 @@ Kind = Literal["embed", "sparse", "generate", "text2text", "chat", "rerank"]
 Vectors = list[list[float]]
 Scores = list[tuple[int, float]]
 SparseVectors = list[dict[int, float]]
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,6 +119,16 @@ class ChatProtocol(Protocol):
 
     def parse_event(self, body: Any) -> GenerationDelta:
         raise NotImplementedError
+
+
+class Batched(Structural[R]):
+    """What embedding and sparse protocols share: a batch of texts in, one answer per text out."""
+
+    def url(self, at: Address) -> str: ...
+
+    def payload(self, at: Address, texts: Sequence[str]) -> dict[str, Any]: ...
+
+    def parse(self, body: Any, *, count: int) -> list[R]: ...
 
 
 class RerankProtocol(Protocol):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from hfgate.errors import UpstreamBadRequestError
 from hfgate.upstream.wire.common import WireFormatError
@@ -18,7 +18,7 @@ DEFAULT_BATCH_SIZE = 20
 CHARS_PER_TOKEN = 3
 
 Vectors = list[list[float]]
-SendBatch = Callable[[list[str]], Awaitable[Vectors]]
+R = TypeVar("R")  # one input's answer: a dense vector, or a sparse one
 
 
 def embeddings_payload(texts: Sequence[str], *, normalize: bool = True) -> dict[str, Any]:
@@ -85,7 +85,9 @@ def cut_to_tokens(texts: Sequence[str], max_input_tokens: int | None) -> list[st
     return [text[:limit] for text in texts]
 
 
-async def embed_in_batches(send: SendBatch, texts: Sequence[str], *, batch_size: int) -> Vectors:
+async def embed_in_batches(
+    send: Callable[[list[str]], Awaitable[list[R]]], texts: Sequence[str], *, batch_size: int
+) -> list[R]:
     """Embed ``texts`` in batches of at most ``batch_size``, concurrently, in input order.
 
     A batch refused with HTTP 413 is halved and each half resent; a single input still too large is
@@ -102,7 +104,7 @@ async def embed_in_batches(send: SendBatch, texts: Sequence[str], *, batch_size:
     return [vector for task in tasks for vector in task.result()]
 
 
-async def _fitting(send: SendBatch, batch: list[str]) -> Vectors:
+async def _fitting(send: Callable[[list[str]], Awaitable[list[R]]], batch: list[str]) -> list[R]:
     try:
         return await send(batch)
     except UpstreamBadRequestError as exc:
