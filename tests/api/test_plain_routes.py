@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from hfgate.api.app import create_app
 from hfgate.config import Settings
+from tests.conftest import app_client
 
 HOT = (
     "/v1/embeddings", "/v1/chat/completions", "/v1/completions", "/hf/{inference_id}", "/hf/{inference_id}/embed",
@@ -25,10 +26,27 @@ def test_inference_routes_are_served_plainly_and_stay_documented(tmp_path: Path)
     assert all("post" in documented[path] for path in HOT)
 
 
-async def test_other_methods_on_a_plain_path_keep_their_answers(tmp_path: Path) -> None:
-    app = create_app(Settings(data_dir=tmp_path))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hfgate") as client:
-        answer = await client.get("/v1/embeddings")
+async def test_other_methods_on_a_plain_path_keep_their_answers(client: httpx.AsyncClient) -> None:
+    answer = await client.get("/v1/embeddings")
     assert answer.status_code == 405
     assert answer.json()["error"]["type"]
+
+
+async def test_a_plain_twin_checks_the_key_and_role_like_its_fastapi_route(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", log_format="text", api_keys=["admin-key"])
+    async with app_client(settings) as http:
+        anonymous = await http.post("/v1/embeddings", json={"model": "x", "input": "a"})
+        made = await http.post(
+            "/_security/api_key",
+            json={"name": "reader", "roles": ["monitor"]},
+            headers={"Authorization": "Bearer admin-key"},
+        )
+        assert made.status_code == 200, made.text
+        monitor = await http.post(
+            "/v1/embeddings",
+            json={"model": "x", "input": "a"},
+            headers={"Authorization": f"Bearer {made.json()['encoded']}"},
+        )
+    assert anonymous.status_code == 401
+    assert monitor.status_code == 403
+    assert "infer" in monitor.text
