@@ -80,6 +80,7 @@ class RequestContext:
                     "method": scope["method"],
                     "path": scope["path"],
                     "status": status,
+                    "key_id": _key_id(scope["state"]),
                     "ms": round((time.perf_counter() - started) * 1000, 2),
                 },
             )
@@ -89,6 +90,11 @@ def _count(labels: RequestScope, status: int) -> None:
     REQUESTS(labels.face, labels.endpoint, labels.task_type, str(status)).inc()
     elapsed = time.perf_counter() - labels.started
     REQUEST_SECONDS(labels.face, labels.endpoint, labels.task_type).observe(elapsed)
+
+
+def _key_id(state: dict[str, Any]) -> str | None:
+    principal: Principal | None = state.get("principal")
+    return None if principal is None else principal.key_id
 
 
 async def _account(state: dict[str, Any], labels: RequestScope, status: int) -> None:
