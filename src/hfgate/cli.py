@@ -56,15 +56,16 @@ def serve(
     from hfgate.telemetry.exposition import prepare_multiprocess_dir
 
     settings = Settings().model_copy(update={"preload_models": preload})
-    if not _is_loopback(host) and not settings.api_keys and not insecure:
+    has_keys = _prepare_database(settings)  # an API key in the registry closes the gateway too
+    if not _is_loopback(host) and not settings.api_keys and not has_keys and not insecure:
         errors.print(
             f"[red]Refusing to listen on {host} without gateway API keys:[/red] anyone who can reach this "
             "machine could run your models and read or change your endpoints.\n"
-            "Set HFGATE_API_KEYS=key1,key2 (clients then send 'Authorization: Bearer key1'), or pass "
+            "Set HFGATE_API_KEYS=key1,key2 (clients then send 'Authorization: Bearer key1'), or create an API key "
+            "first (hfgate keys create, on 127.0.0.1), or pass "
             "--insecure if the network is trusted."
         )
         raise typer.Exit(2)
-    _prepare_database(settings)
     replicas = settings.replicas * workers
     if replicas > 1:
         _say_limits(replicas, redis=settings.redis_url is not None)
@@ -87,9 +88,11 @@ def serve(
     )
 
 
-def _prepare_database(settings: Any) -> None:
-    """Migrate, make the key file and check the fleet's secret key once, before any worker starts."""
+def _prepare_database(settings: Any) -> bool:
+    """Migrate, make the key file and check the fleet's secret key once, before any worker starts;
+    whether the registry holds an active API key."""
     from hfgate.errors import SecretKeyMismatchError
+    from hfgate.registry.api_keys import KeyStore
     from hfgate.registry.database import make_engine
     from hfgate.registry.key_check import check_secret_key
     from hfgate.registry.migrations import migrate
@@ -99,6 +102,7 @@ def _prepare_database(settings: Any) -> None:
     try:
         migrate(engine)
         check_secret_key(engine, SecretBox.from_settings(settings))
+        return KeyStore(engine).any_active()
     except SecretKeyMismatchError as exc:
         errors.print(f"[red]Refusing to start:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc

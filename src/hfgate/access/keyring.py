@@ -96,7 +96,9 @@ class KeyRing:
         if self._bootstrap:
             return True
         now = time.monotonic()
-        if self._required is None or now - self._required[0] >= self._ttl:
+        # This process's own creates and revokes reset the flag at once (forget); the re-read is for
+        # replicas without a change feed, at most once a second even when the TTL is 0.
+        if self._required is None or now - self._required[0] >= max(self._ttl, 1.0):
             self._required = (now, await asyncio.to_thread(self._store.any_active))
         return self._required[1]
 

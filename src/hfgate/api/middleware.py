@@ -84,6 +84,7 @@ class RequestContext:
                         "method": scope["method"],
                         "path": scope["path"],
                         "status": status,
+                        "key_id": _key_id(scope["state"]),
                         **({"served_by": labels.served_by} if labels.served_by else {}),
                         "ms": round((time.perf_counter() - started) * 1000, 2),
                     },
@@ -94,6 +95,11 @@ def _count(labels: RequestScope, status: int) -> None:
     REQUESTS(labels.face, labels.endpoint, labels.task_type, str(status)).inc()
     elapsed = time.perf_counter() - labels.started
     REQUEST_SECONDS(labels.face, labels.endpoint, labels.task_type).observe(elapsed)
+
+
+def _key_id(state: dict[str, Any]) -> str | None:
+    principal: Principal | None = state.get("principal")
+    return None if principal is None else principal.key_id
 
 
 async def _account(state: dict[str, Any], labels: RequestScope, status: int) -> None:
