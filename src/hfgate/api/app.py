@@ -19,6 +19,7 @@ from hfgate.api.middleware import BodyLimit, GatewayAuth, RequestContext
 from hfgate.api.openai import per_endpoint as openai_per_endpoint
 from hfgate.api.openai import routes as openai_routes
 from hfgate.api.openai.errors import render_openai
+from hfgate.api.schemas.document import install_openapi
 from hfgate.api.ui import routes as ui_routes
 from hfgate.config import Settings
 from hfgate.observability import configure_logging
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     for router in (*routers, ui_routes.router):
         app.include_router(router)
     install_error_handlers(app, renderers)
+    install_openapi(app)
     app.add_middleware(UnexpectedErrors, renderers=renderers)
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_body_bytes, render=renderers.render, seconds=settings.body_timeout_seconds
