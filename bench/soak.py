@@ -161,12 +161,16 @@ def _start_server(data_dir: Path, fake: FakeHF, log: Path) -> tuple[subprocess.P
     env = {**os.environ, "HFGATE_DATA_DIR": str(data_dir), "HFGATE_HF_INFERENCE_URL": f"{fake.base}/hf-inference",
            "HFGATE_HF_HUB_URL": f"{fake.base}/hub", "HFGATE_HF_ENDPOINTS_URL": f"{fake.base}/endpoints/v2",
            "HFGATE_LOG_FORMAT": "json", "HFGATE_LOG_LEVEL": "info", "HFGATE_PRELOAD_MODELS": "true",
-           "HFGATE_REGISTRY_CACHE_SECONDS": "1", "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}  # fmt: skip
+           "HFGATE_REGISTRY_CACHE_SECONDS": "1", "PYTHONPATH": _pythonpath()}  # fmt: skip
     with log.open("wb") as out:
         server = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], env=env, stderr=out, stdout=out)
     base = f"http://127.0.0.1:{port}"
     _wait_ready(base, server)
     return server, base
+
+
+def _pythonpath() -> str:
+    return os.pathsep.join([str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")])
 
 
 def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:

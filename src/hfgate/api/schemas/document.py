@@ -10,7 +10,7 @@ links to infer, read, update and delete the endpoint it made (what a stateful fu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import FastAPI
@@ -33,6 +33,7 @@ class Doc:
     error: type[BaseModel] = es.EsError
     operation_id: str | None = None
     links: bool = False
+    or_stream: bool = False  # ``"stream": true`` answers server-sent events instead
 
 
 _ES_ID = "/_inference/{task_type}/{inference_id}"
@@ -42,8 +43,8 @@ _EMBED_ANSWER = list[list[float]]
 _HOSTED_ANSWER = list[list[float]] | list[hf.Generated] | list[hf.RerankHit]
 
 _OAI_EMBED = Doc(body=openai.EmbeddingsRequest, answer=openai.EmbeddingsResponse, error=_OAI_ERR)
-_OAI_COMPLETE = Doc(body=openai.CompletionRequest, answer=openai.CompletionResponse, error=_OAI_ERR)
-_OAI_CHAT = Doc(body=openai.ChatRequest, answer=openai.CompletionResponse, error=_OAI_ERR)
+_OAI_COMPLETE = Doc(body=openai.CompletionRequest, answer=openai.CompletionResponse, error=_OAI_ERR, or_stream=True)
+_OAI_CHAT = Doc(body=openai.ChatRequest, answer=openai.CompletionResponse, error=_OAI_ERR, or_stream=True)
 
 ROUTES: dict[tuple[str, str], Doc] = {
     ("get", "/health"): Doc(answer=dict[str, str]),
@@ -73,15 +74,18 @@ ROUTES: dict[tuple[str, str], Doc] = {
     ("post", "/v1/chat/completions"): _OAI_CHAT,
     ("get", f"{_HF}/health"): Doc(error=hf.HfError),
     ("get", f"{_HF}/info"): Doc(answer=dict[str, Any], error=hf.HfError),
-    ("post", _HF): Doc(body=hf.TeiRequest | hf.TgiRequest | hf.RerankRequest, answer=_HOSTED_ANSWER, error=hf.HfError),
+    ("post", _HF): Doc(
+        body=hf.TeiRequest | hf.TgiRequest | hf.RerankRequest, answer=_HOSTED_ANSWER, error=hf.HfError, or_stream=True
+    ),
     ("post", f"{_HF}/embed"): Doc(body=hf.TeiRequest, answer=_EMBED_ANSWER, error=hf.HfError),
     ("post", f"{_HF}/rerank"): Doc(body=hf.RerankRequest, answer=list[hf.RerankHit], error=hf.HfError),
     ("post", f"{_HF}/tokenize"): Doc(body=hf.TokenizeRequest, answer=list[list[hf.Token]], error=hf.HfError),
     ("post", f"{_HF}/generate"): Doc(body=hf.TgiRequest, answer=hf.Generated, error=hf.HfError),
     ("post", f"{_HF}/generate_stream"): Doc(body=hf.TgiRequest, stream=True, error=hf.HfError),
-    ("post", f"{_HF}/v1/embeddings"): _OAI_EMBED,
-    ("post", f"{_HF}/v1/completions"): _OAI_COMPLETE,
-    ("post", f"{_HF}/v1/chat/completions"): _OAI_CHAT,
+    # under /hf/, errors take TEI's and TGI's shape, like the servers these routes imitate
+    ("post", f"{_HF}/v1/embeddings"): replace(_OAI_EMBED, error=hf.HfError),
+    ("post", f"{_HF}/v1/completions"): replace(_OAI_COMPLETE, error=hf.HfError),
+    ("post", f"{_HF}/v1/chat/completions"): replace(_OAI_CHAT, error=hf.HfError),
 }  # fmt: skip
 
 
@@ -117,8 +121,8 @@ def _responses(spec: Doc, components: dict[str, Any]) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": "Success"}
     if spec.answer is not None:
         ok["content"] = {"application/json": {"schema": _schema(spec.answer, components)}}
-    elif spec.stream:
-        ok["content"] = {"text/event-stream": {"schema": {"type": "string"}}}
+    if spec.stream or spec.or_stream:
+        ok.setdefault("content", {})["text/event-stream"] = {"schema": {"type": "string"}}
     elif spec.text:
         ok["content"] = {"text/plain": {"schema": {"type": "string"}}}
     if spec.links:
