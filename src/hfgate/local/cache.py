@@ -8,6 +8,7 @@ when the loaded ones exceed the budget.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import threading
 import time
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from hfgate.errors import StorageFullError
 from hfgate.telemetry.metrics import MODEL_LOAD_SECONDS
 
 log = logging.getLogger("hfgate.local")
@@ -135,7 +137,16 @@ class ModelCache:
 
     def _load_alone(self, loader: Callable[[], T]) -> T:
         with self._one_load:
-            return loader()
+            try:
+                return loader()
+            except Exception as exc:
+                if not _disk_full(exc):
+                    raise
+                # Caches are written to a scratch directory and renamed: nothing half-written stays.
+                raise StorageFullError(
+                    "No space left on the disk to write the model's converted cache (HFGATE_DATA_DIR/models); "
+                    "nothing was kept; free space there and retry"
+                ) from exc
 
     def _evict_beyond_budget(self, *, keep: str) -> None:
         while self.resident_bytes() > self._budget and len(self._entries) > 1:
@@ -143,3 +154,10 @@ class ModelCache:
             entry = self._entries.pop(victim)
             log.info("evicting model", extra={"event": "model.evict", "model": victim})
             entry.model.close()
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """ENOSPC, as an OSError or inside a library's own error (safetensors says "os error 28")."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    return "No space left on device" in str(exc)
