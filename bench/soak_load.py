@@ -34,7 +34,7 @@ EXPECTED: dict[str, frozenset[int]] = {
     "stream": frozenset({200}),
     "stream_cut": frozenset({200}),
     "hf": frozenset({200, 429, 502}),  # the fake's injected 429s, resets and malformed bodies
-    "create": frozenset({200}),
+    "create": frozenset({200, 502}),  # its validation call can meet one of the fake's injected faults
     "update": frozenset({200}),
     "delete": frozenset({200}),
 }
@@ -110,14 +110,15 @@ class Load:
             job = queue.get_nowait()
             await getattr(self, f"_{job}")(http)
 
-    async def _timed(self, kind: str, call: Awaitable[tuple[int, bytes]]) -> None:
+    async def _timed(self, kind: str, call: Awaitable[tuple[int, bytes]]) -> int | str:
         started = time.perf_counter()
         try:
             status, body = await call
         except (aiohttp.ClientError, TimeoutError) as exc:
             self.observed.record(kind, type(exc).__name__, time.perf_counter() - started)
-            return
+            return type(exc).__name__
         self.observed.record(kind, status, time.perf_counter() - started, body=body)
+        return status
 
     async def _post(self, http: aiohttp.ClientSession, path: str, body: dict[str, Any]) -> tuple[int, bytes]:
         async with http.post(path, json=body) as response:
@@ -153,7 +154,8 @@ class Load:
         self._crud_count += 1
         path = f"/_inference/text_embedding/soak-crud-{self._crud_count}"
         config = {"service": "hugging_face", "service_settings": {"url": self.upstream, "api_key": self.token}}
-        await self._timed("create", self._send(http, "PUT", path, config))
+        if await self._timed("create", self._send(http, "PUT", path, config)) != 200:
+            return  # nothing to update or delete
         update = {"service_settings": {"rate_limit": {"requests_per_minute": 100_000}}}
         await self._timed("update", self._send(http, "PUT", f"{path}/_update", update))
         await self._timed("delete", self._send(http, "DELETE", path, None))
