@@ -136,3 +136,16 @@ def test_a_full_disk_refuses_registry_writes_with_507_and_keeps_the_registry(hos
         with engine.connect() as conn:
             assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
         engine.dispose()
+
+
+def test_a_full_disk_during_a_model_cache_conversion_is_a_507_leaving_nothing_behind() -> None:
+    """SmolLM2's GGUF weights are converted once into HFGATE_DATA_DIR/models; here that disk is full."""
+    with _small_disk("8m") as disk:
+        settings = Settings(data_dir=disk, log_format="text", log_level="error")
+        with serve_app(create_app(settings)) as url, httpx.Client(base_url=url, timeout=300) as http:
+            body = {"model": ".smollm2-135m-instruct", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}
+            answer = http.post("/v1/chat/completions", json=body)
+            assert answer.status_code == 507, answer.text
+            assert "No space left on the disk to write the model's converted cache" in answer.json()["error"]["message"]
+            assert http.get("/_inference/_all").status_code == 200  # the registry is untouched
+        assert not list((disk / "models").glob("*")), "a half-written cache was left"

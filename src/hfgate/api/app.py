@@ -24,6 +24,7 @@ from hfgate.api.openai import routes as openai_routes
 from hfgate.api.openai.errors import render_openai
 from hfgate.api.plain_routes import serve_plainly
 from hfgate.api.route_roles import GUARD, guard_routes
+from hfgate.api.schemas.document import install_openapi
 from hfgate.api.ui import routes as ui_routes
 from hfgate.api.ui import usage_routes as ui_usage_routes
 from hfgate.api.ui.session import SessionSigner
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     serve_plainly(app, guard=GUARD)  # before guard_routes, which wraps the plain twins in the role check
     guard_routes(app.routes)
     install_error_handlers(app, renderers)
+    install_openapi(app)
     app.add_middleware(UnexpectedErrors, renderers=renderers)
     app.add_middleware(FilterPath)
     app.add_middleware(

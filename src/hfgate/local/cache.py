@@ -8,13 +8,16 @@ when the loaded ones exceed the budget.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from hfgate.errors import StorageFullError
 from hfgate.telemetry.metrics import MODEL_LOAD_SECONDS
 
 log = logging.getLogger("hfgate.local")
@@ -55,7 +58,11 @@ class ModelCache:
     def __init__(self, *, budget_bytes: int) -> None:
         self._budget = budget_bytes
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
-        self._loading: dict[str, asyncio.Future[Any]] = {}
+        self._loading: dict[str, asyncio.Task[Any]] = {}
+        # One load at a time per process: two first loads at once (an embedding model and a generator)
+        # raced in transformers' lazy imports ("module 'transformers' has no attribute 'AutoTokenizer'",
+        # found by bench/soak.py), and on a few cores concurrent loads gain nothing anyway.
+        self._one_load = threading.Lock()
 
     async def get(self, key: str, loader: Callable[[], T]) -> T:
         """The model under ``key``, loading it with ``loader`` (in a worker thread) on first use."""
@@ -74,6 +81,11 @@ class ModelCache:
     def loaded(self) -> list[str]:
         """Keys of the loaded models, least recently used first."""
         return list(self._entries)
+
+    def peek(self, key: str) -> Any | None:
+        """The model under ``key`` if it is loaded, without loading it or touching its recency."""
+        entry = self._entries.get(key)
+        return None if entry is None else entry.model
 
     def resident_bytes(self) -> int:
         """Sum of the loaded models' sizes."""
@@ -95,18 +107,24 @@ class ModelCache:
             entry.model.close()
 
     async def _load(self, key: str, loader: Callable[[], T]) -> T:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._loading[key] = future
+        # The load is a task of its own: a caller that gives up (its timeout, a client hanging up) must
+        # not cancel it, or every request waiting for the same model got that CancelledError (uvicorn's
+        # bare 500s in bench/soak.py). It carries on, and the next request finds the model loaded.
+        task = asyncio.get_running_loop().create_task(self._loaded(key, loader), name=f"hfgate-load-{key}")
+        self._loading[key] = task
+        task.add_done_callback(lambda done: self._settle(key, done))
+        model: T = await asyncio.shield(task)
+        return model
+
+    def _settle(self, key: str, task: asyncio.Task[Any]) -> None:
+        self._loading.pop(key, None)
+        if not task.cancelled():
+            task.exception()  # retrieved: the waiters re-raise it, nobody else must
+
+    async def _loaded(self, key: str, loader: Callable[[], T]) -> T:
         started = time.perf_counter()
         log.info("loading model", extra={"event": "model.load.start", "model": key})
-        try:
-            model = await asyncio.to_thread(loader)
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: waiters re-raise it, nobody else must
-            raise
-        finally:
-            self._loading.pop(key, None)
+        model = await asyncio.to_thread(self._load_alone, loader)
         seconds = round(time.perf_counter() - started, 2)
         MODEL_LOAD_SECONDS(key).observe(time.perf_counter() - started)
         log.info(
@@ -115,8 +133,20 @@ class ModelCache:
         )
         self._entries[key] = _Entry(model=model, last_used=time.monotonic())
         self._evict_beyond_budget(keep=key)
-        future.set_result(model)
         return model
+
+    def _load_alone(self, loader: Callable[[], T]) -> T:
+        with self._one_load:
+            try:
+                return loader()
+            except Exception as exc:
+                if not _disk_full(exc):
+                    raise
+                # Caches are written to a scratch directory and renamed: nothing half-written stays.
+                raise StorageFullError(
+                    "No space left on the disk to write the model's converted cache (HFGATE_DATA_DIR/models); "
+                    "nothing was kept; free space there and retry"
+                ) from exc
 
     def _evict_beyond_budget(self, *, keep: str) -> None:
         while self.resident_bytes() > self._budget and len(self._entries) > 1:
@@ -124,3 +154,10 @@ class ModelCache:
             entry = self._entries.pop(victim)
             log.info("evicting model", extra={"event": "model.evict", "model": victim})
             entry.model.close()
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """ENOSPC, as an OSError or inside a library's own error (safetensors says "os error 28")."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    return "No space left on device" in str(exc)

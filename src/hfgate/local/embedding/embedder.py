@@ -91,6 +91,11 @@ class SentenceEmbedder:
     def memory_bytes(self) -> int:
         return self._engine.memory_bytes if self._engine else 0
 
+    @property
+    def waiting(self) -> int:
+        """Texts queued for this model and not yet in a batch."""
+        return self._batcher.waiting
+
     async def embed(self, texts: Sequence[str], *, normalize: bool = True) -> list[list[float]]:
         """One vector per text, in order: normalized when the model's pipeline normalizes, unless
         ``normalize`` is False (then the pooled vector, as TEI's ``normalize: false``).

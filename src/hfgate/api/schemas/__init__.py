@@ -1,0 +1,7 @@
+"""Pydantic models of every face's request and response bodies, for the OpenAPI document only.
+
+The routes read bodies with the small parsers in ``api/body.py`` and the faces (fast, and with error
+messages in each face's words); these models describe the same bodies so that ``/openapi.json`` tells
+client generators and the fuzzer (schemathesis, tests/api/test_fuzz_openapi.py) what each route takes
+and returns. They never validate a request. :mod:`hfgate.api.schemas.document` attaches them.
+"""

@@ -1,0 +1,160 @@
+"""The OpenAPI document: FastAPI's paths, with every route's request and response bodies attached.
+
+The routes read their bodies themselves (fast parsers, face-shaped errors), so FastAPI cannot see
+them; :data:`ROUTES` says, for each ``(method, path)``, what it takes and returns, and
+:func:`install_openapi` writes that into ``/openapi.json``. Each route documents its 200 and a
+``default`` answer in its face's error shape. ``tests/api/test_openapi_document.py`` fails when a
+route is missing here, so a new route cannot go undocumented. The create route carries OpenAPI
+links to infer, read, update and delete the endpoint it made (what a stateful fuzzer follows).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, TypeAdapter
+
+from hfgate.api.schemas import es, hf, openai
+
+_REF = "#/components/schemas/{model}"
+
+
+@dataclass(frozen=True, slots=True)
+class Doc:
+    """What one route takes and answers: ``body`` and ``answer`` are types (models, lists of them)."""
+
+    body: Any = None
+    answer: Any = None
+    stream: bool = False
+    text: bool = False
+    error: type[BaseModel] = es.EsError
+    operation_id: str | None = None
+    links: bool = False
+    or_stream: bool = False  # ``"stream": true`` answers server-sent events instead
+
+
+_ES_ID = "/_inference/{task_type}/{inference_id}"
+_HF = "/hf/{inference_id}"
+_OAI_ERR = openai.OpenAIError
+_EMBED_ANSWER = list[list[float]]
+_HOSTED_ANSWER = list[list[float]] | list[hf.Generated] | list[hf.RerankHit]
+
+_OAI_EMBED = Doc(body=openai.EmbeddingsRequest, answer=openai.EmbeddingsResponse, error=_OAI_ERR)
+_OAI_COMPLETE = Doc(body=openai.CompletionRequest, answer=openai.CompletionResponse, error=_OAI_ERR, or_stream=True)
+_OAI_CHAT = Doc(body=openai.ChatRequest, answer=openai.CompletionResponse, error=_OAI_ERR, or_stream=True)
+
+ROUTES: dict[tuple[str, str], Doc] = {
+    ("get", "/health"): Doc(answer=dict[str, str]),
+    ("get", "/metrics"): Doc(text=True),
+    ("get", "/"): Doc(answer=dict[str, Any]),
+    ("head", "/"): Doc(),
+    ("get", "/_inference/_services"): Doc(answer=list[es.ServiceInfo]),
+    ("get", "/_inference/_services/{task_type}"): Doc(answer=list[es.ServiceInfo]),
+    ("put", _ES_ID): Doc(body=es.EndpointConfig, answer=es.EndpointInfo, operation_id="es_create", links=True),
+    ("put", "/_inference/{inference_id}"): Doc(body=es.EndpointConfig, answer=es.EndpointInfo),
+    ("get", _ES_ID): Doc(answer=es.EndpointList, operation_id="es_get"),
+    ("get", "/_inference/{inference_id}"): Doc(answer=es.EndpointList),
+    ("get", "/_inference"): Doc(answer=es.EndpointList),
+    ("put", f"{_ES_ID}/_update"): Doc(body=es.EndpointUpdate, answer=es.EndpointInfo, operation_id="es_update"),
+    ("put", "/_inference/{inference_id}/_update"): Doc(body=es.EndpointUpdate, answer=es.EndpointInfo),
+    ("delete", _ES_ID): Doc(answer=es.Acknowledged, operation_id="es_delete"),
+    ("delete", "/_inference/{inference_id}"): Doc(answer=es.Acknowledged),
+    ("post", _ES_ID): Doc(body=es.InferenceRequest, answer=es.InferenceResult, operation_id="es_infer"),
+    ("post", "/_inference/{inference_id}"): Doc(body=es.InferenceRequest, answer=es.InferenceResult),
+    ("post", "/_inference/_chunk"): Doc(body=es.ChunkRequest, answer=es.ChunkResult),
+    ("post", f"{_ES_ID}/_stream"): Doc(body=es.InferenceRequest, stream=True),
+    ("post", "/_inference/{inference_id}/_stream"): Doc(body=es.InferenceRequest, stream=True),
+    ("get", "/v1/models"): Doc(answer=openai.ModelList, error=_OAI_ERR),
+    ("get", "/v1/models/{model}"): Doc(answer=openai.ModelCard, error=_OAI_ERR),
+    ("post", "/v1/embeddings"): _OAI_EMBED,
+    ("post", "/v1/completions"): _OAI_COMPLETE,
+    ("post", "/v1/chat/completions"): _OAI_CHAT,
+    ("get", f"{_HF}/health"): Doc(error=hf.HfError),
+    ("get", f"{_HF}/info"): Doc(answer=dict[str, Any], error=hf.HfError),
+    ("post", _HF): Doc(
+        body=hf.TeiRequest | hf.TgiRequest | hf.RerankRequest, answer=_HOSTED_ANSWER, error=hf.HfError, or_stream=True
+    ),
+    ("post", f"{_HF}/embed"): Doc(body=hf.TeiRequest, answer=_EMBED_ANSWER, error=hf.HfError),
+    ("post", f"{_HF}/rerank"): Doc(body=hf.RerankRequest, answer=list[hf.RerankHit], error=hf.HfError),
+    ("post", f"{_HF}/tokenize"): Doc(body=hf.TokenizeRequest, answer=list[list[hf.Token]], error=hf.HfError),
+    ("post", f"{_HF}/generate"): Doc(body=hf.TgiRequest, answer=hf.Generated, error=hf.HfError),
+    ("post", f"{_HF}/generate_stream"): Doc(body=hf.TgiRequest, stream=True, error=hf.HfError),
+    # under /hf/, errors take TEI's and TGI's shape, like the servers these routes imitate
+    ("post", f"{_HF}/v1/embeddings"): replace(_OAI_EMBED, error=hf.HfError),
+    ("post", f"{_HF}/v1/completions"): replace(_OAI_COMPLETE, error=hf.HfError),
+    ("post", f"{_HF}/v1/chat/completions"): replace(_OAI_CHAT, error=hf.HfError),
+}  # fmt: skip
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Make ``app.openapi()`` (``/openapi.json``) the documented document, built once."""
+
+    def document() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            describe(doc)
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = document  # type: ignore[method-assign]
+
+
+def describe(doc: dict[str, Any]) -> None:
+    """Attach :data:`ROUTES` to ``doc``'s operations (adding those FastAPI does not list)."""
+    components: dict[str, Any] = doc.setdefault("components", {}).setdefault("schemas", {})
+    for (method, path), spec in ROUTES.items():
+        operation = doc["paths"].setdefault(path, {}).setdefault(method, _plain_operation(method, path))
+        if spec.operation_id:
+            operation["operationId"] = spec.operation_id
+        if spec.body is not None:
+            body = {"content": {"application/json": {"schema": _schema(spec.body, components)}}, "required": True}
+            operation["requestBody"] = body
+        operation["responses"] = _responses(spec, components)
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+
+
+def _responses(spec: Doc, components: dict[str, Any]) -> dict[str, Any]:
+    ok: dict[str, Any] = {"description": "Success"}
+    if spec.answer is not None:
+        ok["content"] = {"application/json": {"schema": _schema(spec.answer, components)}}
+    if spec.stream or spec.or_stream:
+        ok.setdefault("content", {})["text/event-stream"] = {"schema": {"type": "string"}}
+    elif spec.text:
+        ok["content"] = {"text/plain": {"schema": {"type": "string"}}}
+    if spec.links:
+        ok["links"] = _links()
+    error = {"description": "An error, in the face's shape",
+             "content": {"application/json": {"schema": _schema(spec.error, components)}}}  # fmt: skip
+    return {"200": ok, "default": error}
+
+
+def _schema(kind: Any, components: dict[str, Any]) -> dict[str, Any]:
+    schema = TypeAdapter(kind).json_schema(ref_template=_REF)
+    components.update(schema.pop("$defs", {}))
+    if isinstance(kind, type) and issubclass(kind, BaseModel):
+        components[kind.__name__] = schema
+        return {"$ref": _REF.format(model=kind.__name__)}
+    return schema
+
+
+def _links() -> dict[str, Any]:
+    parameters = {"task_type": "$response.body#/task_type", "inference_id": "$response.body#/inference_id"}
+    return {
+        name: {"operationId": target, "parameters": parameters}
+        for name, target in (("Infer", "es_infer"), ("Get", "es_get"), ("Update", "es_update"), ("Delete", "es_delete"))
+    }
+
+
+def _plain_operation(method: str, path: str) -> dict[str, Any]:
+    """An operation FastAPI does not list (the hot path's plain Starlette routes), with its parameters."""
+    names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
+    return {
+        "summary": f"{method.upper()} {path}",
+        "operationId": f"{method}_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
+        "parameters": [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names]
+        + [{"name": "timeout", "in": "query", "required": False, "schema": {"type": "string"}}],
+    }

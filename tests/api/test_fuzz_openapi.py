@@ -1,0 +1,118 @@
+"""Schemathesis over the whole OpenAPI document, against a real hfgate on 127.0.0.1.
+
+Every operation of every face, then stateful sequences along the document's links (create → infer →
+read → update → delete). Checks: no 5xx, every status documented, every body matching its schema.
+A fixed seed (``derandomize``) and a few examples per operation keep it short; bench/fuzz.py runs
+the same with thousands. Bounded and loopback only: endpoint urls may only name 127.0.0.1
+(``HFGATE_ALLOWED_URL_HOSTS``), the Hugging Face URLs point at the fake, and token counts are clamped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+
+from hfgate.api.app import create_app
+from hfgate.config import Settings
+from hfgate.services import ServiceContext
+from tests.fakes.hf_fixtures import fake_hf_server
+from tests.fakes.hf_server import FakeHF
+from tests.support.live_server import serve_app
+
+__all__ = ["fake_hf_server"]
+
+CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
+_TOKEN_FIELDS = ("max_tokens", "max_completion_tokens", "max_new_tokens")
+
+
+def fuzz_settings(data_dir: Any, fake: FakeHF) -> Settings:
+    return Settings(
+        data_dir=data_dir, allowed_url_hosts=["127.0.0.1"], hf_inference_url=f"{fake.base}/hf-inference",
+        hf_hub_url=f"{fake.base}/hub", hf_endpoints_url=f"{fake.base}/endpoints/v2", log_format="text",
+        log_level="error", registry_cache_seconds=0,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def served(
+    tmp_path_factory: pytest.TempPathFactory, fake_hf_server: FakeHF, shared_context: ServiceContext
+) -> Iterator[str]:
+    app = create_app(fuzz_settings(tmp_path_factory.mktemp("fuzz"), fake_hf_server), context=shared_context)
+    with serve_app(app) as url:
+        _warm(url)
+        yield url
+
+
+def _warm(url: str) -> None:
+    """Load both default models first: a first call's model load is not what the fuzzer measures."""
+    chat = {"model": ".smollm2-135m-instruct", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}
+    assert httpx.post(f"{url}/v1/chat/completions", json=chat, timeout=600).status_code == 200
+    assert httpx.post(
+        f"{url}/v1/embeddings", json={"model": ".all-minilm-l6-v2", "input": "hi"}, timeout=600
+    ).is_success
+
+
+@pytest.fixture(scope="module")
+def api_schema(served: str) -> Any:
+    return schemathesis.openapi.from_url(f"{served}/openapi.json")
+
+
+def bound(case: Any) -> None:
+    """Short generations only (a fuzzer asking for a million tokens would only measure the CPU)."""
+    if isinstance(case.body, dict):
+        for name in _TOKEN_FIELDS:
+            if isinstance(case.body.get(name), int):
+                case.body[name] = max(1, min(case.body[name], 4))
+        parameters = case.body.get("parameters")
+        if isinstance(parameters, dict) and isinstance(parameters.get("max_new_tokens"), int):
+            parameters["max_new_tokens"] = max(1, min(parameters["max_new_tokens"], 4))
+
+
+def fuzz_operations(api_schema: Any, *, examples: int) -> list[str]:
+    """Run every operation ``examples`` times (a fixed seed); the failures, one line each."""
+    failures = []
+    for result in api_schema.get_all_operations():
+        operation = result.ok()
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=examples, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+        def run(case: Any) -> None:
+            bound(case)
+            case.call_and_validate(checks=CHECKS, timeout=120)
+
+        try:
+            run()
+        except Exception as exc:
+            failures.append(f"{operation.label}: {str(exc)[:1500]}")
+    return failures
+
+
+def test_every_operation_answers_as_documented(api_schema: Any) -> None:
+    failures = fuzz_operations(api_schema, examples=8)
+    assert not failures, "\n\n".join(failures)
+
+
+def test_stateful_create_infer_update_delete(api_schema: Any) -> None:
+    class Machine(api_schema.as_state_machine()):  # type: ignore[misc]
+        def before_call(self, case: Any) -> None:
+            bound(case)
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            case.validate_response(response, checks=CHECKS)
+
+    Machine.run(
+        settings=settings(
+            max_examples=15,
+            stateful_step_count=6,
+            derandomize=True,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )

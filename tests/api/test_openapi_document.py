@@ -1,0 +1,64 @@
+"""The OpenAPI document describes every route's bodies: a new route cannot go undocumented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi.openapi.utils import get_openapi
+from starlette.routing import Route
+
+from hfgate.api.app import create_app
+from hfgate.api.schemas.document import ROUTES
+from hfgate.config import Settings
+
+
+def _document(tmp_path: Path) -> tuple[Any, dict[str, Any]]:
+    app = create_app(Settings(data_dir=tmp_path))
+    return app, app.openapi()
+
+
+def _api_routes(app: Any) -> set[tuple[str, str]]:
+    """What FastAPI itself lists, plus the plain Starlette routes of the hot path."""
+    listed = get_openapi(title="x", version="0", routes=app.routes)["paths"]
+    found = {(method, path) for path, operations in listed.items() for method in operations}
+    for route in app.routes:
+        if type(route) is Route and route.path.startswith("/_inference"):
+            found |= {(m.lower(), route.path.replace(":endpoint_id", "")) for m in route.methods or ()}
+    return found
+
+
+def test_every_route_has_an_entry(tmp_path: Path) -> None:
+    app, _ = _document(tmp_path)
+    routes = _api_routes(app)
+    assert len(routes) >= 36
+    assert routes - set(ROUTES) == set()
+
+
+def test_every_operation_documents_its_bodies_and_errors(tmp_path: Path) -> None:
+    _, document = _document(tmp_path)
+    for (method, path), doc in ROUTES.items():
+        operation = document["paths"][path][method]
+        assert set(operation["responses"]) == {"200", "default"}, (method, path)
+        if doc.body is not None:
+            assert operation["requestBody"]["content"]["application/json"]["schema"], (method, path)
+        if doc.answer is not None:
+            assert operation["responses"]["200"]["content"]["application/json"]["schema"], (method, path)
+
+
+def test_the_hot_paths_plain_routes_are_listed_with_their_parameters(tmp_path: Path) -> None:
+    _, document = _document(tmp_path)
+    infer = document["paths"]["/_inference/{task_type}/{inference_id}"]["post"]
+    assert infer["operationId"] == "es_infer"
+    assert {p["name"] for p in infer["parameters"]} == {"task_type", "inference_id", "timeout"}
+    assert infer["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/InferenceRequest"
+    }
+
+
+def test_create_links_to_infer_read_update_and_delete(tmp_path: Path) -> None:
+    _, document = _document(tmp_path)
+    links = document["paths"]["/_inference/{task_type}/{inference_id}"]["put"]["responses"]["200"]["links"]
+    assert {link["operationId"] for link in links.values()} == {"es_infer", "es_get", "es_update", "es_delete"}
+    schemas = document["components"]["schemas"]
+    assert {"EndpointConfig", "ChatRequest", "TgiRequest", "EsError", "OpenAIError", "HfError"} <= set(schemas)

@@ -1,0 +1,88 @@
+"""bench/soak.py in miniature: a few hundred mixed requests, and the invariants the full soak reports.
+
+In this process (the session's loaded models), so the file descriptors and threads compared are this
+process's: they must come back to where they were once the load is over.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from bench.soak import add_state_route, probe, soak
+
+from hfgate.api.app import create_app
+from hfgate.config import Settings
+from hfgate.observability import JsonFormatter
+from hfgate.services import ServiceContext
+from tests.fakes.hf_fixtures import fake_hf, fake_hf_server
+from tests.fakes.hf_server import TOKEN, FakeHF
+from tests.support.live_server import serve_app
+
+__all__ = ["fake_hf", "fake_hf_server"]
+
+
+def _settings(tmp_path: Path, fake: FakeHF) -> Settings:
+    return Settings(data_dir=tmp_path, hf_inference_url=f"{fake.base}/hf-inference", hf_hub_url=f"{fake.base}/hub",
+                    hf_endpoints_url=f"{fake.base}/endpoints/v2", log_format="json", log_level="debug")  # fmt: skip
+
+
+async def test_a_small_soak_keeps_every_invariant(
+    tmp_path: Path, fake_hf: FakeHF, shared_context: ServiceContext
+) -> None:
+    app = add_state_route(create_app(_settings(tmp_path, fake_hf), context=shared_context))
+    logs = io.StringIO()
+    handler = logging.StreamHandler(logs)
+    handler.setFormatter(JsonFormatter())
+    with serve_app(app) as base:
+        logging.getLogger("hfgate").addHandler(handler)  # after create_app, which resets hfgate's handlers
+        try:
+            _warm(base)
+            before = probe(_pid())
+            report = await soak(base, fake=fake_hf, pid=_pid(), total=300, concurrency=16, seed=14, every=100,
+                                max_seconds=600)  # fmt: skip
+        finally:
+            logging.getLogger("hfgate").removeHandler(handler)
+        after = _settled(before)
+    assert report.requests >= 290
+    assert report.unexpected_count == 0, report.unexpected
+    assert not [
+        k for k, v in report.kinds.items() for s in v["statuses"] if s.isdigit() and int(s) >= 500 and s != "502"
+    ]
+    assert report.final_state == {"generating": 0, "queued_texts": 0}
+    assert report.secret_seen == []
+    assert TOKEN not in logs.getvalue()
+    assert "request" in logs.getvalue()  # the logs were captured, at debug level
+    assert after["fds"] <= before["fds"] + 8, (before, after)
+    assert after["threads"] <= before["threads"] + 8, (before, after)
+
+
+def _warm(base: str) -> None:
+    """Both default models loaded before the load starts (the soak measures after warm-up)."""
+    chat = {"model": ".smollm2-135m-instruct", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}
+    assert httpx.post(f"{base}/v1/chat/completions", json=chat, timeout=600).status_code == 200
+    embedded = httpx.post(f"{base}/_inference/text_embedding/.all-minilm-l6-v2", json={"input": "hi"}, timeout=600)
+    assert embedded.status_code == 200
+
+
+def _pid() -> int:
+    import os
+
+    return os.getpid()
+
+
+def _settled(before: dict[str, int]) -> dict[str, int]:
+    """This process's figures once idle connections have closed (keep-alive, pools: a few seconds)."""
+    deadline = time.monotonic() + 15
+    while True:
+        now = probe(_pid())
+        if now["fds"] <= before["fds"] + 8 or time.monotonic() > deadline:
+            return now
+        time.sleep(0.5)
+
+
+pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
