@@ -68,6 +68,8 @@ class GenerationParams:
     seed: int | None = None
     stop: tuple[str, ...] = ()
     do_sample: bool | None = None
+    top_n_tokens: int | None = None
+    decoder_input_details: bool | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -153,13 +155,43 @@ class Generation:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TopToken:
+    """One of the most likely tokens at a step (TGI's ``top_n_tokens``)."""
+
+    id: int
+    text: str
+    logprob: float
+    special: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InputToken:
+    """A prompt token and its log probability given the tokens before it (TGI's ``prefill``)."""
+
+    id: int
+    text: str
+    logprob: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GenerationDelta:
-    """A piece of a streamed generation; the last piece carries ``finish_reason`` and ``usage``."""
+    """A piece of a streamed generation; the last piece carries ``finish_reason`` and ``usage``.
+
+    ``logprob`` is the chosen token's log probability under the distribution it was drawn from (None
+    when the engine does not say); ``top_tokens`` the most likely tokens, when asked for.
+    """
 
     text: str
     token_id: int | None = None
     finish_reason: FinishReason | None = None
     usage: Usage | None = None
+    logprob: float | None = None
+    top_tokens: tuple[TopToken, ...] = ()
+    stop_sequence: str | None = None
+    prefill: tuple[InputToken, ...] = ()
+    """On the first delta, when ``decoder_input_details`` asked for it: the prompt's tokens."""
+    """On a ``stop_sequence`` finish, the stop string met; ``text`` never holds it (OpenAI and
+    Elasticsearch drop it), TGI's face puts it back (TGI keeps it in ``generated_text``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

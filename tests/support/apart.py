@@ -20,7 +20,7 @@ from typing import Any
 # The pinned current releases the client tests drive (the README lists them).
 SETS: dict[str, tuple[str, ...]] = {
     "es9": ("elasticsearch==9.5.1",),
-    "haystack": ("haystack-ai==3.4.0",),
+    "haystack": ("haystack-ai==3.4.0", "huggingface-api-haystack==3.1.0"),
     "tgi": ("text-generation==0.7.0",),
 }
 SCRIPTS = Path(__file__).resolve().parent.parent / "clients"
@@ -40,11 +40,12 @@ def target(name: str) -> Path:
     return where
 
 
-def run_client(name: str | None, script: str, *args: str, timeout: float = 300) -> Any:
+def run_client(name: str | None, script: str, *args: str, timeout: float = 1200) -> Any:
     """Run ``tests/clients/<script>`` with set ``name`` (``None``: the venv's own packages) first on the
     path; its stdout is JSON."""
     path = [str(_ROOT)] if name is None else [str(target(name)), str(_ROOT)]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
+    # HF_HUB_OFFLINE (set for the suite's model loading) would make InferenceClient refuse every URL
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path), "HF_HUB_OFFLINE": "0"}
     done = subprocess.run(
         [sys.executable, str(SCRIPTS / script), *args], env=env, capture_output=True, text=True, timeout=timeout
     )

@@ -11,10 +11,11 @@ from hfgate.errors import EmptyInputError, ParseError, RequestValidationError
 from hfgate.tasks import GenerationParams
 
 # Accepted and meaningless here (the defaults of TGI clients), or honoured elsewhere.
-_IGNORED = {"decoder_input_details", "truncate", "watermark", "details", "return_full_text", "best_of",
-            "clean_up_tokenization_spaces", "truncation", "typical_p", "top_n_tokens", "adapter_id"}  # fmt: skip
+_IGNORED = {"truncate", "watermark", "details", "return_full_text", "best_of",
+            "clean_up_tokenization_spaces", "truncation", "typical_p", "adapter_id"}  # fmt: skip
 _KNOWN = {"do_sample", "max_new_tokens", "repetition_penalty", "seed", "stop", "temperature", "top_k", "top_p",
-          "frequency_penalty", "grammar", "generate_parameters", *_IGNORED}  # fmt: skip
+          "frequency_penalty", "grammar", "generate_parameters", "top_n_tokens", "decoder_input_details",
+          *_IGNORED}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,6 +85,8 @@ def _params(p: dict[str, Any]) -> GenerationParams:
         seed=typed(p, "seed", kind=int),
         stop=tuple(stop),
         do_sample=typed(p, "do_sample", kind=bool),
+        top_n_tokens=typed(p, "top_n_tokens", kind=int),
+        decoder_input_details=typed(p, "decoder_input_details", kind=bool),
     )
 
 

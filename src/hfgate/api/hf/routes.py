@@ -25,7 +25,7 @@ from hfgate.api.sse import event_stream
 from hfgate.errors import BadRequestError, HfGateError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
-from hfgate.tasks import EmbedRequest, GenerateRequest, Generation, RerankRequest, TaskType, Usage
+from hfgate.tasks import EmbedRequest, GenerateRequest, Generation, GenerationDelta, RerankRequest, TaskType, Usage
 
 router = APIRouter(prefix="/hf/{inference_id}", tags=["Hugging Face-compatible (TEI/TGI)"])
 
@@ -120,30 +120,31 @@ async def _rerank(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any
 
 async def _generate(orch: Orchestrator, endpoint: Endpoint, *, call: TgiCall, listed: bool) -> Response:
     request = GenerateRequest(prompt=call.prompt, params=orch.generation_params(endpoint, call.params), timeout=TIMEOUT)
-    tokens: list[dict[str, Any]] = []
-    if call.details:
-        generation = await _collect(orch, endpoint, request=request, tokens=tokens)
+    deltas: list[GenerationDelta] = []
+    # Token by token when details are asked for, or a stop string may end the text (TGI keeps it)
+    if call.details or request.params.stop:
+        generation = await _collect(orch, endpoint, request=request, deltas=deltas)
     else:
         generation = await orch.generate(endpoint, request)
     text = call.prompt + generation.text if call.full_text else generation.text
     answer: dict[str, Any] = {"generated_text": text}
     if call.details:
-        answer["details"] = shapes.details(generation, seed=call.params.seed, tokens=tokens)
+        top_n = bool(request.params.top_n_tokens)
+        answer["details"] = shapes.details(generation, seed=call.params.seed, deltas=deltas, top_n=top_n)
     return json_response([answer] if listed else answer)
 
 
 async def _collect(
-    orch: Orchestrator, endpoint: Endpoint, *, request: GenerateRequest, tokens: list[dict[str, Any]]
+    orch: Orchestrator, endpoint: Endpoint, *, request: GenerateRequest, deltas: list[GenerationDelta]
 ) -> Generation:
-    parts: list[str] = []
-    last = None
+    """The generation with the met stop string kept, as TGI's ``generated_text`` has it."""
     async for delta in orch.generate_stream(endpoint, request):
-        parts.append(delta.text)
-        tokens.append(shapes.token(delta))
-        last = delta
+        deltas.append(delta)
+    last = deltas[-1] if deltas else None
     if last is None or last.finish_reason is None:
         raise HfGateError(f"The generation of [{endpoint.inference_id}] ended without a finish reason")
-    return Generation(text="".join(parts), finish_reason=last.finish_reason, usage=last.usage or Usage())
+    text = "".join(d.text for d in deltas) + (last.stop_sequence or "")
+    return Generation(text=text, finish_reason=last.finish_reason, usage=last.usage or Usage())
 
 
 async def _stream(orch: Orchestrator, endpoint: Endpoint, *, call: TgiCall) -> Response:
@@ -158,7 +159,7 @@ async def _tgi_events(
     parts: list[str] = []
     index = 0
     async for delta in orch.generate_stream(endpoint, request):
-        parts.append(delta.text)
+        parts.append(delta.text + (delta.stop_sequence or ""))
         index += 1
         text = detail = None
         if delta.finish_reason is not None:

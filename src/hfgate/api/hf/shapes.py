@@ -57,24 +57,36 @@ def tgi_info(described: EndpointDescription) -> dict[str, Any]:
 
 
 def token(delta: GenerationDelta) -> dict[str, Any]:
-    return {"id": delta.token_id or 0, "text": delta.text, "logprob": None, "special": False}
+    """A generated token as TGI lists it; a met stop string stays in its text, as in TGI's."""
+    text = delta.text + (delta.stop_sequence or "")
+    return {"id": delta.token_id or 0, "text": text, "logprob": delta.logprob, "special": False}
 
 
-def details(generation: Generation, *, seed: int | None, tokens: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
+def top_tokens(delta: GenerationDelta) -> list[dict[str, Any]]:
+    return [{"id": t.id, "text": t.text, "logprob": t.logprob, "special": t.special} for t in delta.top_tokens]
+
+
+def details(generation: Generation, *, seed: int | None, deltas: list[GenerationDelta], top_n: bool) -> dict[str, Any]:
+    answer: dict[str, Any] = {
         "finish_reason": generation.finish_reason,
         "generated_tokens": generation.usage.completion_tokens,
         "seed": seed,
-        "prefill": [],
-        "tokens": tokens,
+        "prefill": [{"id": t.id, "text": t.text, "logprob": t.logprob} for t in deltas[0].prefill] if deltas else [],
+        "tokens": [token(d) for d in deltas],
     }
+    if top_n:
+        answer["top_tokens"] = [top_tokens(d) for d in deltas]
+    return answer
 
 
 def stream_event(
     index: int, delta: GenerationDelta, *, text: str | None, detail: dict[str, Any] | None
 ) -> dict[str, Any]:
     """One TGI ``/generate_stream`` event; the last carries ``generated_text`` (and ``details``)."""
-    return {"index": index, "token": token(delta), "generated_text": text, "details": detail}
+    event = {"index": index, "token": token(delta), "generated_text": text, "details": detail}
+    if delta.top_tokens:
+        event["top_tokens"] = top_tokens(delta)
+    return event
 
 
 def rerank(result: RerankResult) -> list[dict[str, Any]]:

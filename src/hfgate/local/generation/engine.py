@@ -12,6 +12,7 @@ from hfgate.local.generation.chat_template import render_chat
 from hfgate.local.generation.detokenizer import IncrementalDetokenizer
 from hfgate.local.generation.loading import LanguageModel
 from hfgate.local.generation.params import DecodingParams
+from hfgate.local.generation.prefill import prompt_tokens
 from hfgate.local.generation.sampling import Sampler
 from hfgate.local.generation.scheduler import Scheduler
 from hfgate.local.generation.sequence import Sequence
@@ -36,6 +37,7 @@ class TextGenerator:
 
     def __init__(self, lm: LanguageModel, *, compute: Compute, max_batch_size: int = MAX_BATCH_SIZE) -> None:
         self.lm = lm
+        self._compute = compute
         batch = lm.make_batch()
         self._penalize_prompt = batch.penalize_prompt
         self._scheduler = Scheduler(batch, compute=compute, max_batch_size=max_batch_size)
@@ -80,12 +82,15 @@ class TextGenerator:
             BadRequestError: the prompt leaves no room in the model's context for an answer.
         """
         sequence = self._sequence(prompt_ids, params)
+        prefill = await self._compute.run(prompt_tokens, self.lm, prompt_ids) if params.prefill else ()
         self._scheduler.submit(sequence)
         try:
             while True:
                 item = await sequence.queue.get()
                 if isinstance(item, BaseException):
                     raise item
+                if prefill:
+                    item, prefill = replace(item, prefill=prefill), ()
                 yield item
                 if item.finish_reason is not None:
                     return
@@ -111,6 +116,7 @@ class TextGenerator:
             params=params,
             detokenizer=IncrementalDetokenizer(self.lm.tokenizer),
             pick=sampler.pick,
+            scores=lambda: sampler.last,
             eos_ids=self.lm.eos_ids,
             penalize_prompt=self._penalize_prompt,
         )

@@ -10,6 +10,7 @@ from hfgate.errors import BadRequestError
 from hfgate.tasks import GenerationParams
 
 DEFAULT_MAX_NEW_TOKENS = 256
+MAX_TOP_N_TOKENS = 5  # TGI's default --max-top-n-tokens
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,6 +29,8 @@ class DecodingParams:
     repetition_penalty: float = 1.0
     seed: int | None = None
     stop: tuple[str, ...] = ()
+    top_n_tokens: int = 0
+    prefill: bool = False
 
     @property
     def greedy(self) -> bool:
@@ -62,6 +65,8 @@ def resolve_params(params: GenerationParams, defaults: Mapping[str, Any]) -> Dec
         repetition_penalty=float(pick("repetition_penalty", 1.0)),
         seed=pick("seed", None),
         stop=tuple(params.stop) or tuple(defaults.get("stop", ())),
+        top_n_tokens=int(params.top_n_tokens or 0),
+        prefill=bool(params.decoder_input_details),
     )
     _check(resolved)
     return resolved
@@ -74,6 +79,7 @@ def _check(params: DecodingParams) -> None:
         "top_p": not 0 < params.top_p <= 1,
         "top_k": params.top_k < 0,
         "repetition_penalty": params.repetition_penalty <= 0,
+        "top_n_tokens": not 0 <= params.top_n_tokens <= MAX_TOP_N_TOKENS,
     }
     ranges = {
         "max_new_tokens": "a positive integer",
@@ -81,6 +87,7 @@ def _check(params: DecodingParams) -> None:
         "top_p": "greater than [0] and at most [1]",
         "top_k": "greater than or equal to [0]",
         "repetition_penalty": "greater than [0]",
+        "top_n_tokens": f"between [0] and [{MAX_TOP_N_TOKENS}]",
     }
     for name, bad in problems.items():
         if bad:

@@ -13,6 +13,8 @@ import torch
 
 from hfgate.local.generation.params import DecodingParams
 
+Scores = tuple[float | None, list[tuple[int, float]]]
+
 
 class Sampler:
     """Picks tokens for one request.
@@ -27,6 +29,8 @@ class Sampler:
 
     def __init__(self, params: DecodingParams) -> None:
         self.params = params
+        self.last: Scores = (None, [])
+        """The last pick's log probability and the ``top_n_tokens`` most likely (id, log probability)."""
         self._generator: Any = None
         if not params.greedy:
             self._generator = torch.Generator().manual_seed(
@@ -39,9 +43,20 @@ class Sampler:
         if self.params.repetition_penalty != 1.0 and history:
             scores = self._penalize(scores, history)
         if self.params.greedy:
-            return int(scores.argmax())
-        probs = torch.softmax(self._filter(scores / self.params.temperature), dim=-1)
-        return int(torch.multinomial(probs, 1, generator=self._generator))
+            return self._remember(scores, int(scores.argmax()))
+        scores = self._filter(scores / self.params.temperature)
+        probs = torch.softmax(scores, dim=-1)
+        return self._remember(scores, int(torch.multinomial(probs, 1, generator=self._generator)))
+
+    def _remember(self, scores: torch.Tensor, token: int) -> int:
+        """Keep the log probabilities of the distribution ``token`` was drawn from (as TGI reports them)."""
+        logprobs = torch.log_softmax(scores, dim=-1)
+        top: list[tuple[int, float]] = []
+        if self.params.top_n_tokens:
+            values, ids = torch.topk(logprobs, self.params.top_n_tokens)
+            top = list(zip(ids.tolist(), values.tolist(), strict=True))
+        self.last = (float(logprobs[token]), top)
+        return token
 
     def _penalize(self, scores: torch.Tensor, history: list[int]) -> torch.Tensor:
         seen = torch.tensor(sorted(set(history)), dtype=torch.long)

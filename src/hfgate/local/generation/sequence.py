@@ -9,8 +9,9 @@ from typing import Any
 
 from hfgate.local.generation.detokenizer import IncrementalDetokenizer
 from hfgate.local.generation.params import DecodingParams
+from hfgate.local.generation.sampling import Scores
 from hfgate.local.generation.stops import StopMatcher
-from hfgate.tasks import FinishReason, GenerationDelta, Usage
+from hfgate.tasks import FinishReason, GenerationDelta, TopToken, Usage
 
 Picker = Callable[[Any, list[int]], int]
 
@@ -30,6 +31,8 @@ class Sequence:
     pick: Picker
     eos_ids: frozenset[int]
     penalize_prompt: bool = True
+    scores: Callable[[], Scores] | None = None
+    """The last picked token's log probability and top tokens (the sampler's ``last``)."""
     generated: list[int] = field(default_factory=list)
     finish_reason: FinishReason | None = None
     cancelled: bool = False
@@ -64,7 +67,7 @@ class Sequence:
         elif len(self.generated) >= self.params.max_new_tokens:
             self._finish("length", text + self._stops.flush(), token_id=token_id)
         else:  # one delta per token, even when its text is held back or not complete yet
-            self.queue.put_nowait(GenerationDelta(text=text, token_id=token_id))
+            self.queue.put_nowait(self._delta(text, token_id=token_id))
 
     def fail(self, error: BaseException) -> None:
         """End the sequence with ``error``, which its consumer will raise."""
@@ -75,4 +78,20 @@ class Sequence:
     def _finish(self, reason: FinishReason, text: str, *, token_id: int) -> None:
         self.finish_reason = reason
         usage = Usage(prompt_tokens=len(self.prompt_ids), completion_tokens=len(self.generated))
-        self.queue.put_nowait(GenerationDelta(text=text, token_id=token_id, finish_reason=reason, usage=usage))
+        self.queue.put_nowait(self._delta(text, token_id=token_id, finish_reason=reason, usage=usage))
+
+    def _delta(
+        self, text: str, *, token_id: int, finish_reason: FinishReason | None = None, usage: Usage | None = None
+    ) -> GenerationDelta:
+        logprob, top = self.scores() if self.scores is not None else (None, [])
+        tokenizer, special = self.detokenizer.tokenizer, self.eos_ids
+        top_tokens = tuple(TopToken(id=i, text=tokenizer.decode([i]), logprob=p, special=i in special) for i, p in top)
+        return GenerationDelta(
+            text=text,
+            token_id=token_id,
+            finish_reason=finish_reason,
+            usage=usage,
+            logprob=logprob,
+            top_tokens=top_tokens,
+            stop_sequence=self._stops.matched if finish_reason == "stop_sequence" else None,
+        )

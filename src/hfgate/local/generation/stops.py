@@ -22,6 +22,8 @@ class StopMatcher:
     """
 
     stops: tuple[str, ...]
+    matched: str | None = field(default=None, init=False)
+    """The stop string met, once one is."""
     _pending: str = field(default="", init=False)
 
     def feed(self, text: str) -> tuple[str, bool]:
@@ -43,8 +45,11 @@ class StopMatcher:
 
     def _first_stop(self) -> int | None:
         """Where the stop string that is complete first begins (so token boundaries never matter)."""
-        found = [(i + len(s), i) for s, i in ((s, self._pending.find(s)) for s in self.stops if s) if i >= 0]
-        return min(found)[1] if found else None
+        found = [(i + len(s), i, s) for s, i in ((s, self._pending.find(s)) for s in self.stops if s) if i >= 0]
+        if not found:
+            return None
+        _, start, self.matched = min(found)
+        return start
 
     def _held_back(self) -> int:
         """Length of the longest tail of the pending text that begins some stop string."""
