@@ -119,6 +119,7 @@ class Target:
     cpu1: list[float] = field(default_factory=list)
     p50: list[float] = field(default_factory=list)
     ttft: list[float] = field(default_factory=list)
+    failed: int = 0
 
 
 def tree_cpu(pid: int) -> float:
@@ -226,17 +227,25 @@ async def time_to_first_token(session: aiohttp.ClientSession, url: str, *, reque
 
 
 def measure(target: Target, script: Path, *, seconds: float) -> None:
+    """One round on ``target``; a round with failed requests is left out (and counted) rather than stopping all."""
     pid = target.pid
-    before = tree_cpu(pid) if pid else 0.0
-    rate, done, _ = wrk(target.url, script, connections=32, seconds=seconds)
-    if pid:
-        target.cpu.append((tree_cpu(pid) - before) / done)
+    try:
+        before = tree_cpu(pid) if pid else 0.0
+        rate, done, _ = wrk(target.url, script, connections=32, seconds=seconds)
+        cpu = (tree_cpu(pid) - before) / done if pid else None
+        before = tree_cpu(pid) if pid else 0.0
+        _, done1, p50 = wrk(target.url, script, connections=1, seconds=seconds / 2)
+        cpu1 = (tree_cpu(pid) - before) / done1 if pid and done1 else None
+    except (RuntimeError, AttributeError) as exc:
+        target.failed += 1
+        print(f"{target.name}: round left out: {str(exc)[:300]}", file=sys.stderr)
+        return
     target.rate.append(rate)
-    before = tree_cpu(pid) if pid else 0.0
-    _, done, p50 = wrk(target.url, script, connections=1, seconds=seconds / 2)
-    if pid:
-        target.cpu1.append((tree_cpu(pid) - before) / done)
     target.p50.append(p50)
+    if cpu is not None:
+        target.cpu.append(cpu)
+    if cpu1 is not None:
+        target.cpu1.append(cpu1)
 
 
 def cpu_model() -> str:
@@ -261,6 +270,9 @@ def report(targets: list[Target], *, rounds: int, seconds: float, loads: list[st
     print(f"| system | {columns} | streamed chat TTFT |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for t in targets:
+        if not t.rate:
+            print(f"| {t.name} | every round failed |")
+            continue
         rate, p50 = statistics.median(t.rate), statistics.median(t.p50)
         reference = statistics.median(forwarders["ES" if "ES face" in t.name else "OpenAI"].rate)
         cpu = f"{statistics.median(t.cpu) * 1e3:.3f} ms" if t.cpu else "—"
@@ -268,7 +280,7 @@ def report(targets: list[Target], *, rounds: int, seconds: float, loads: list[st
         ttft = f"{statistics.median(t.ttft) * 1e3:.3f} ms" if t.ttft else ""
         print(
             f"| {t.name} | {rate:,.0f} | {rate / reference:.2f} | {cpu} | {cpu1} | {p50 * 1e3:.3f} ms "
-            f"| {(p50 - floor) * 1e3:+.3f} ms | {ttft} |"
+            f"| {(p50 - floor) * 1e3:+.3f} ms | {ttft} |" + (f" ({t.failed} round(s) failed)" if t.failed else "")
         )
 
 
@@ -290,7 +302,7 @@ async def bench(
         lite_port = free_port()
         (work / "litellm.yaml").write_text(LITELLM_CONFIG.format(base=upstream, key=KEY))
         args = [str(litellm), "--config", str(work / "litellm.yaml"), "--port", str(lite_port)]
-        lite = spawn(args, log=work / "litellm.log")
+        lite = spawn(args, env=os.environ | {"LITELLM_LOCAL_MODEL_COST_MAP": "True"}, log=work / "litellm.log")
         processes.append(lite)
         lite_url = f"http://127.0.0.1:{lite_port}"
     openai_body = {"model": "bench", "input": [TEXT]}
@@ -333,7 +345,10 @@ async def bench(
                 for t in targets:
                     measure(t, scripts[t.name], seconds=seconds)
                     if t.chat_url:
-                        t.ttft.append(await time_to_first_token(session, t.chat_url, requests=ttft_requests))
+                        try:
+                            t.ttft.append(await time_to_first_token(session, t.chat_url, requests=ttft_requests))
+                        except (aiohttp.ClientError, TimeoutError) as exc:
+                            print(f"{t.name}: time to first token left out: {exc}", file=sys.stderr)
     finally:
         for process in processes:
             process.terminate()

@@ -18,11 +18,17 @@ _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"mess
 
 
 class JsonFormatter(logging.Formatter):
-    """Formats a record as one JSON line: time, level, logger, message and the ``extra`` fields."""
+    """Formats a record as one JSON line: time, level, logger, message and the ``extra`` fields.
+
+    The time has whole seconds, so it is formatted once per second, not once per line.
+    """
+
+    _second = -1
+    _time = ""
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "time": self._seconds(record),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -31,6 +37,12 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return orjson.dumps(line, default=str).decode()
+
+    def _seconds(self, record: logging.LogRecord) -> str:
+        second = int(record.created)
+        if second != self._second:
+            self._time, self._second = self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), second
+        return self._time
 
 
 def configure_logging(settings: Settings) -> None:

@@ -5,9 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
+from fastapi import FastAPI, Request, Response
+from fastapi.routing import APIRoute
 from starlette.routing import Route
 
 from hfgate.api.app import create_app
+from hfgate.api.deps import OrchestratorDep
+from hfgate.api.plain_routes import serve_plainly
 from hfgate.config import Settings
 from tests.conftest import app_client
 
@@ -50,3 +55,26 @@ async def test_a_plain_twin_checks_the_key_and_role_like_its_fastapi_route(tmp_p
     assert anonymous.status_code == 401
     assert monitor.status_code == 403
     assert "infer" in monitor.text
+
+
+def test_a_post_route_a_twin_would_overtake_is_refused() -> None:
+    app = FastAPI()
+
+    @app.post("/v1/{anything}")
+    async def other(anything: str) -> Response:
+        return Response()
+
+    @app.post("/v1/embeddings")
+    async def inference(request: Request, orch: OrchestratorDep) -> Response:
+        return Response()
+
+    with pytest.raises(ValueError, match=r"POST /v1/\{anything\} would be overtaken"):
+        serve_plainly(app)
+
+
+def test_twins_go_before_the_first_fastapi_route_in_order(tmp_path: Path) -> None:
+    app = create_app(Settings(data_dir=tmp_path))
+    names = [getattr(route, "name", "") for route in app.router.routes]
+    first_twin = names.index("stream_by_id.plain")
+    assert all(not isinstance(r, APIRoute) for r in app.router.routes[:first_twin])
+    assert names.index("embeddings.plain") < names.index("embed.plain") < names.index("openai_embeddings.plain")

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from hfgate import __version__, serving
 from hfgate.api import health, metrics
+from hfgate.api.collector import tuned_for_serving
 from hfgate.api.error_handlers import ErrorRenderers, UnexpectedErrors, install_error_handlers
 from hfgate.api.es import cluster as es_cluster
 from hfgate.api.es import manage as es_manage
@@ -63,7 +64,8 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
         app.state.access = runtime.access
         app.state.sessions = SessionSigner(runtime.access.session_key)
         try:
-            yield
+            with tuned_for_serving():  # start-up's objects out of the collector's sight while serving
+                yield
         finally:
             await runtime.aclose()
             worker_stopped()

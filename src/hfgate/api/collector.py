@@ -1,0 +1,30 @@
+"""The garbage collector tuned for serving: start-up's objects frozen, young collections rarer.
+
+Measured under ``wrk -c32`` (see the README's gateway benchmark): start-up leaves ~160k objects
+(modules, routes, pydantic and SQLAlchemy metadata) that every full collection rescanned, ~0.1 s of
+CPU each, ~0.13 ms per request; and with the default young-generation threshold (700) a young
+collection ran every ~6 requests, ~0.05 ms per request. A request's own objects are freed by reference
+counting, so a threshold of 20,000 leaves one young collection per thousands of requests. Both are
+undone on exit, so that an app stopped in a longer-lived process (tests) leaves the collector as it was.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+YOUNG_THRESHOLD = 20_000
+
+
+@contextmanager
+def tuned_for_serving() -> Iterator[None]:
+    """Freeze what exists now and raise the young generation's threshold, until the block ends."""
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(YOUNG_THRESHOLD, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
