@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import schemathesis
 from hypothesis import HealthCheck, settings
-from tests.api.test_fuzz_openapi import CHECKS, bound, fuzz_operations, fuzz_settings
+from tests.api.test_fuzz_openapi import ADMIN, CHECKS, bound, fuzz_operations, fuzz_settings
 from tests.fakes.hf_server import FakeHF
 from tests.support.live_server import serve_app
 
@@ -56,7 +56,7 @@ def main() -> None:
     started = time.monotonic()
     try:
         with serve_app(create_app(fuzz_settings(Path(tempfile.mkdtemp(prefix="hfgate-fuzz-")), fake))) as url:
-            schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
+            schema = schemathesis.openapi.from_url(f"{url}/openapi.json", headers=ADMIN)
             if args.path:
                 schema = schema.include(path_regex=args.path)
             failures = fuzz_operations(schema, examples=args.max_examples)

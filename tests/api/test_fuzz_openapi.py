@@ -29,13 +29,16 @@ from tests.support.live_server import serve_app
 __all__ = ["fake_hf_server"]
 
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
+# The fuzzer works as a bootstrap admin: a key it creates through /_security/api_key must not lock it out.
+ADMIN_KEY = "fuzz-admin-key"
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 _TOKEN_FIELDS = ("max_tokens", "max_completion_tokens", "max_new_tokens")
 
 
 def fuzz_settings(data_dir: Any, fake: FakeHF) -> Settings:
     return Settings(
-        data_dir=data_dir, allowed_url_hosts=["127.0.0.1"], hf_inference_url=f"{fake.base}/hf-inference",
-        hf_hub_url=f"{fake.base}/hub", hf_endpoints_url=f"{fake.base}/endpoints/v2", log_format="text",
+        data_dir=data_dir, api_keys=[ADMIN_KEY], allowed_url_hosts=["127.0.0.1"],
+        hf_inference_url=f"{fake.base}/hf-inference", hf_hub_url=f"{fake.base}/hub", hf_endpoints_url=f"{fake.base}/endpoints/v2", log_format="text",
         log_level="error", registry_cache_seconds=0,
     )  # fmt: skip
 
@@ -53,19 +56,19 @@ def served(
 def _warm(url: str) -> None:
     """Load both default models first: a first call's model load is not what the fuzzer measures."""
     chat = {"model": ".smollm2-135m-instruct", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}
-    assert httpx.post(f"{url}/v1/chat/completions", json=chat, timeout=600).status_code == 200
-    assert httpx.post(
-        f"{url}/v1/embeddings", json={"model": ".all-minilm-l6-v2", "input": "hi"}, timeout=600
-    ).is_success
+    assert httpx.post(f"{url}/v1/chat/completions", json=chat, headers=ADMIN, timeout=600).status_code == 200
+    embed = {"model": ".all-minilm-l6-v2", "input": "hi"}
+    assert httpx.post(f"{url}/v1/embeddings", json=embed, headers=ADMIN, timeout=600).is_success
 
 
 @pytest.fixture(scope="module")
 def api_schema(served: str) -> Any:
-    return schemathesis.openapi.from_url(f"{served}/openapi.json")
+    return schemathesis.openapi.from_url(f"{served}/openapi.json", headers=ADMIN)
 
 
 def bound(case: Any) -> None:
-    """Short generations only (a fuzzer asking for a million tokens would only measure the CPU)."""
+    """Short generations only (a fuzzer asking for a million tokens would only measure the CPU); sent as admin."""
+    case.headers = {**(case.headers or {}), **ADMIN}
     if isinstance(case.body, dict):
         for name in _TOKEN_FIELDS:
             if isinstance(case.body.get(name), int):

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, TypeAdapter
 
-from hfgate.api.schemas import es, hf, openai
+from hfgate.api.schemas import es, hf, openai, security
 
 _REF = "#/components/schemas/{model}"
 
@@ -86,6 +86,13 @@ ROUTES: dict[tuple[str, str], Doc] = {
     ("post", f"{_HF}/v1/embeddings"): replace(_OAI_EMBED, error=hf.HfError),
     ("post", f"{_HF}/v1/completions"): replace(_OAI_COMPLETE, error=hf.HfError),
     ("post", f"{_HF}/v1/chat/completions"): replace(_OAI_CHAT, error=hf.HfError),
+    # gateway keys and usage (routes of our own, in Elasticsearch's shapes)
+    ("post", "/_security/api_key"): Doc(body=security.KeyCreate, answer=security.KeyCreated),
+    ("put", "/_security/api_key"): Doc(body=security.KeyCreate, answer=security.KeyCreated),
+    ("get", "/_security/api_key"): Doc(answer=security.KeyList),
+    ("delete", "/_security/api_key"): Doc(body=security.KeyRevoke, answer=security.KeysRevoked),
+    ("get", "/_security/_authenticate"): Doc(answer=security.Authenticated),
+    ("get", "/_usage"): Doc(answer=security.UsageReport),
 }  # fmt: skip
 
 
