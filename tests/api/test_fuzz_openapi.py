@@ -37,7 +37,7 @@ _TOKEN_FIELDS = ("max_tokens", "max_completion_tokens", "max_new_tokens")
 
 def fuzz_settings(data_dir: Any, fake: FakeHF) -> Settings:
     return Settings(
-        data_dir=data_dir, api_keys=[ADMIN_KEY], allowed_url_hosts=["127.0.0.1"],
+        data_dir=data_dir, api_keys=[ADMIN_KEY], allowed_url_hosts=["127.0.0.1"], hf_router_url=f"{fake.base}/router",
         hf_inference_url=f"{fake.base}/hf-inference", hf_hub_url=f"{fake.base}/hub",
         hf_endpoints_url=f"{fake.base}/endpoints/v2", log_format="text", log_level="error", registry_cache_seconds=0,
     )  # fmt: skip
