@@ -1,6 +1,6 @@
 """hfgate against the limit: the bare forwarder (bench/bare_forwarder.py) and LiteLLM's proxy, with `wrk`.
 
-One fast TEI-shaped upstream (aiohttp + orjson, uvloop; ``POST /`` TEI embed, ``/v1/embeddings``,
+One fast TEI-shaped upstream (bench/fake_upstream.py; ``POST /`` TEI embed, ``/v1/embeddings``,
 ``/v1/chat/completions`` streamed or not, ``/info``) serves every system:
 
 - ``direct``: the upstream itself, for the floor;
@@ -12,7 +12,8 @@ One fast TEI-shaped upstream (aiohttp + orjson, uvloop; ``POST /`` TEI embed, ``
 
 Load: ``wrk`` (Debian's) with a Lua script for the POST body, 1-input embeddings: requests/s at
 c=32 and the serving process tree's CPU per request (``/proc/<pid>/stat``, user + system, workers
-included), p50 at c=1. Streaming chat: time to the first ``data:`` event at c=1 (aiohttp client).
+included), p50 and CPU at c=1 (bench/wrk_load.py). Streaming chat: time to the first ``data:`` event
+at c=1 (aiohttp client).
 Systems are interleaved within each round and medians over rounds are reported, with the CPU model
 and the load average, since the machine may be shared.
 
@@ -27,74 +28,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
-import orjson
 
 from gateway_bench import cpu_seconds, free_port, wait_up
+from wrk_load import lua_script, wrk
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
 KEY = "sk-bench"
 REDIS_URL = os.environ.get("HFGATE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 TEXT = "a short sentence to embed"
-UPSTREAM_SOURCE = """
-import asyncio, random, sys, time, orjson, uvloop
-from aiohttp import web
-random.seed(7)
-VECTOR = [round(random.uniform(-0.1, 0.1), 8) for _ in range(384)]  # 8 digits, as TEI's float32 answers
-async def tei(request):
-    body = orjson.loads(await request.read())
-    return web.Response(body=orjson.dumps([VECTOR] * len(body["inputs"])), content_type="application/json")
-async def openai(request):
-    body = orjson.loads(await request.read())
-    texts = [body["input"]] if isinstance(body["input"], str) else body["input"]
-    data = [{"object": "embedding", "embedding": VECTOR, "index": i} for i in range(len(texts))]
-    usage = {"prompt_tokens": 6, "total_tokens": 6}
-    return web.Response(body=orjson.dumps({"object": "list", "data": data, "model": body["model"], "usage": usage}),
-                        content_type="application/json")
-def chunk(delta, finish=None):
-    return {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": int(time.time()), "model": "bench",
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]}
-async def chat(request):
-    body = orjson.loads(await request.read())
-    if not body.get("stream"):
-        message = {"role": "assistant", "content": "Hello there"}
-        answer = {"id": "chatcmpl-1", "object": "chat.completion", "created": int(time.time()), "model": "bench",
-                  "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-                  "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}}
-        return web.Response(body=orjson.dumps(answer), content_type="application/json")
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-    await response.prepare(request)
-    await response.write(b"data: " + orjson.dumps(chunk({"role": "assistant", "content": "Hello"})) + b"\\n\\n")
-    await asyncio.sleep(0.005)  # the rest later, so that the first event's time is measured alone
-    for word in (" there", ",", " friend"):
-        await response.write(b"data: " + orjson.dumps(chunk({"content": word})) + b"\\n\\n")
-    await response.write(b"data: " + orjson.dumps(chunk({}, "stop")) + b"\\n\\ndata: [DONE]\\n\\n")
-    await response.write_eof()
-    return response
-async def info(request):
-    return web.Response(body=orjson.dumps({"model_id": "bench/model", "model_type": {"embedding": {}},
-        "max_client_batch_size": 32}), content_type="application/json")
-app = web.Application()
-app.router.add_post("/", tei)
-app.router.add_post("/v1/embeddings", openai)
-app.router.add_post("/v1/chat/completions", chat)
-app.router.add_get("/info", info)
-uvloop.install()
-web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
-"""
 LITELLM_CONFIG = """
 model_list:
   - model_name: bench
@@ -162,54 +114,6 @@ async def create_endpoints(session: aiohttp.ClientSession, base: str, upstream: 
                 raise RuntimeError(f"{base}: {await response.text()}")
 
 
-def lua_script(target: Target, directory: Path) -> Path:
-    path = directory / f"{re.sub(r'[^a-z0-9]+', '-', target.name.lower())}.lua"
-    path.write_text(
-        'wrk.method = "POST"\n'
-        f"wrk.body = [[{orjson.dumps(target.body).decode()}]]\n"
-        'wrk.headers["Content-Type"] = "application/json"\n'
-        f'wrk.headers["Authorization"] = "Bearer {KEY}"\n'
-    )
-    return path
-
-
-def one_answer(url: str, script: Path) -> str:
-    """One request as the script sends it, for the error message."""
-    body = re.search(r"\[\[(.*)\]\]", script.read_text()).group(1)  # type: ignore[union-attr]
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {KEY}"}
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, body.encode(), headers)) as answer:
-            return f"{answer.status} {answer.read()[:300]!r}"
-    except urllib.error.HTTPError as exc:
-        return f"{exc.code} {exc.read()[:1000]!r}"
-
-
-UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
-
-
-def wrk(url: str, script: Path, *, connections: int, seconds: float) -> tuple[float, int, float]:
-    """requests/s, requests completed and p50 (s) of one wrk run; non-2xx answers are an error."""
-    args = [
-        "wrk",
-        "-t1",
-        "--timeout",
-        "30s",
-        f"-c{connections}",
-        f"-d{max(1, round(seconds))}s",
-        "--latency",
-        "-s",
-        str(script),
-        url,
-    ]
-    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
-    if "Non-2xx" in out or "Socket errors" in out:
-        raise RuntimeError(f"wrk against {url}:\n{out}\none answer: {one_answer(url, script)}")
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    done = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    value, unit = re.search(r"\s50%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
-    return rate, done, float(value) * UNITS[unit]
-
-
 async def time_to_first_token(session: aiohttp.ClientSession, url: str, *, requests: int) -> float:
     """Median time from sending a streamed chat request to its first ``data:`` line."""
     body = {"model": "chat", "messages": [{"role": "user", "content": "Say hello."}], "stream": True}
@@ -231,10 +135,10 @@ def measure(target: Target, script: Path, *, seconds: float) -> None:
     pid = target.pid
     try:
         before = tree_cpu(pid) if pid else 0.0
-        rate, done, _ = wrk(target.url, script, connections=32, seconds=seconds)
+        rate, done, _ = wrk(target.url, script, connections=32, seconds=seconds, key=KEY)
         cpu = (tree_cpu(pid) - before) / done if pid else None
         before = tree_cpu(pid) if pid else 0.0
-        _, done1, p50 = wrk(target.url, script, connections=1, seconds=seconds / 2)
+        _, done1, p50 = wrk(target.url, script, connections=1, seconds=seconds / 2, key=KEY)
         cpu1 = (tree_cpu(pid) - before) / done1 if pid and done1 else None
     except (RuntimeError, AttributeError) as exc:
         target.failed += 1
@@ -290,7 +194,7 @@ async def bench(
     work = Path(tempfile.mkdtemp(prefix="hfgate-wrk-bench-"))
     up_port, fwd_port = free_port(), free_port()
     upstream = f"http://127.0.0.1:{up_port}/"
-    processes = [spawn([sys.executable, "-c", UPSTREAM_SOURCE, str(up_port)], log=work / "upstream.log")]
+    processes = [spawn([sys.executable, str(HERE / "fake_upstream.py"), str(up_port)], log=work / "upstream.log")]
     processes.append(spawn([sys.executable, str(HERE / "bare_forwarder.py"), str(fwd_port), upstream, KEY]))
     fwd = f"http://127.0.0.1:{fwd_port}"
     gates = {w: hfgate(w, data_dir=work) for w in (1, 2)}
@@ -336,9 +240,9 @@ async def bench(
                 await create_endpoints(session, base, upstream)
             if lite_url:
                 await wait_up(session, f"{lite_url}/health/liveliness")
-            scripts = {t.name: lua_script(t, work) for t in targets}
+            scripts = {t.name: lua_script(t.name, t.body, key=KEY, directory=work) for t in targets}
             for t in targets:  # warm up every path
-                wrk(t.url, scripts[t.name], connections=8, seconds=1)
+                wrk(t.url, scripts[t.name], connections=8, seconds=1, key=KEY)
             loads = []
             for _ in range(rounds):
                 loads.append(load())
