@@ -149,3 +149,38 @@ def test_a_full_disk_during_a_model_cache_conversion_is_a_507_leaving_nothing_be
             assert "No space left on the disk to write the model's converted cache" in answer.json()["error"]["message"]
             assert http.get("/_inference/_all").status_code == 200  # the registry is untouched
         assert not list((disk / "models").glob("*")), "a half-written cache was left"
+
+
+def test_a_registry_key_checked_before_keeps_working_while_postgres_is_down(
+    tmp_path: Path, hostile: HostileUpstream
+) -> None:
+    with own_postgres() as postgres:
+        settings = Settings(data_dir=tmp_path, database_url=postgres.url, provision_defaults=False,
+                            registry_cache_seconds=0.2, log_format="text", log_level="error")  # fmt: skip
+        with serve_app(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as http:
+            made = http.post("/_security/api_key", json={"name": "app", "roles": ["infer", "manage"]})
+            assert made.status_code == 200, made.text
+            known = {"Authorization": f"ApiKey {made.json()['encoded']}"}
+            created = http.put(
+                "/_inference/text_embedding/steady?skip_validation=true", json=_tei(hostile), headers=known
+            )
+            assert created.status_code == 200, created.text
+            assert http.post("/_inference/text_embedding/steady", json={"input": "a"}, headers=known).status_code == 200
+            postgres.stop()
+            try:
+                time.sleep(0.5)  # past the key cache's and the endpoint cache's freshness
+                served = http.post("/_inference/text_embedding/steady", json={"input": "a"}, headers=known)
+                stranger = http.post(
+                    "/_inference/text_embedding/steady", json={"input": "a"}, headers={"Authorization": "ApiKey eA=="}
+                )
+                never_seen = http.post(
+                    "/_inference/text_embedding/steady",
+                    json={"input": "a"},
+                    headers={"Authorization": f"ApiKey {made.json()['encoded'][:-4]}AAA="},
+                )
+            finally:
+                postgres.start()
+            assert served.status_code == 200, served.text  # stale beats down for a key that was valid
+            assert stranger.status_code == 401  # a malformed key needs no database to be refused
+            assert never_seen.status_code in {401, 503}, never_seen.text  # never a 500 or a dropped connection
+            assert http.get("/_inference/steady", headers=known).status_code == 200  # the same connection still works

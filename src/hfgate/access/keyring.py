@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from collections.abc import Sequence
@@ -22,9 +23,11 @@ from dataclasses import dataclass
 from hfgate.access.principal import Principal
 from hfgate.access.roles import Role
 from hfgate.access.tokens import parse, verify
-from hfgate.errors import AuthenticationError
+from hfgate.errors import AuthenticationError, RegistryUnavailableError
 from hfgate.fleet.changes import EVERYTHING, LocalChanges
 from hfgate.registry.api_keys import KeyStore, StoredKey
+
+log = logging.getLogger("hfgate.access")
 
 KEY_TOPIC = "api_key"
 UNKNOWN = (
@@ -99,7 +102,12 @@ class KeyRing:
         # This process's own creates and revokes reset the flag at once (forget); the re-read is for
         # replicas without a change feed, at most once a second even when the TTL is 0.
         if self._required is None or now - self._required[0] >= max(self._ttl, 1.0):
-            self._required = (now, await asyncio.to_thread(self._store.any_active))
+            try:
+                self._required = (now, await asyncio.to_thread(self._store.any_active))
+            except RegistryUnavailableError:
+                # The database is away: keep the last answer (stale beats down); never known: closed.
+                _stale("any_active")
+                return True if self._required is None else self._required[1]
         return self._required[1]
 
     async def resolve(self, token: str) -> Principal:
@@ -134,9 +142,15 @@ class KeyRing:
         cached = self._by_id.get(key_id)
         now = time.monotonic()
         if cached is None or now - cached[0] >= self._ttl:
-            stored = await asyncio.to_thread(self._store.get, key_id)
-            cached = (now, principal_of(stored) if stored is not None and stored.active() else None)
-            self._by_id[key_id] = cached
+            try:
+                stored = await asyncio.to_thread(self._store.get, key_id)
+            except RegistryUnavailableError:
+                if cached is None:
+                    raise
+                _stale(key_id)
+            else:
+                cached = (now, principal_of(stored) if stored is not None and stored.active() else None)
+                self._by_id[key_id] = cached
         principal = cached[1]
         if principal is not None and principal.expires_at is not None and time.time() >= principal.expires_at:
             return None
@@ -150,7 +164,13 @@ class KeyRing:
             entry = self._entries.get(key_id)
             if entry is not None and time.monotonic() - entry.checked < self._ttl:
                 return entry
-            stored = await asyncio.to_thread(self._store.get, key_id)
+            try:
+                stored = await asyncio.to_thread(self._store.get, key_id)
+            except RegistryUnavailableError:
+                if entry is None:
+                    raise
+                _stale(key_id)  # a key checked before goes on working while the database is away
+                return entry
             if stored is None:
                 raise AuthenticationError(UNKNOWN)
             if stored.revoked_at is not None:
@@ -165,3 +185,7 @@ class KeyRing:
 
     def _digest(self, token: str) -> bytes:
         return hmac.new(self._pepper, token.encode(), hashlib.sha256).digest()
+
+
+def _stale(what: str) -> None:
+    log.warning("registry unreachable, using what was read before", extra={"event": "keys.stale", "key": what})

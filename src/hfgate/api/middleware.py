@@ -160,7 +160,7 @@ class GatewayAuth:
         state["gated"] = True
         try:
             principal = await self._principal(scope, access, app_state.sessions, state=state)
-        except AuthenticationError as error:
+        except HfGateError as error:  # a refused key, or the registry away (503)
             await self._refuse(scope, receive, send, error)
             return
         token = CURRENT.set(principal)

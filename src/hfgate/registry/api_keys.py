@@ -15,6 +15,7 @@ from sqlalchemy import Engine, Row, insert, or_, select, update
 
 from hfgate.registry.database import writing
 from hfgate.registry.endpoint import utcnow
+from hfgate.registry.failures import translated
 from hfgate.registry.schema import api_keys
 
 
@@ -52,11 +53,11 @@ class KeyStore:
         self._writer = writing(engine)
 
     def create(self, key: StoredKey) -> None:
-        with self._writer.begin() as conn:
+        with translated(), self._writer.begin() as conn:
             conn.execute(insert(api_keys).values(**_row(key)))
 
     def get(self, key_id: str) -> StoredKey | None:
-        with self._engine.connect() as conn:
+        with translated(), self._engine.connect() as conn:
             row = conn.execute(select(api_keys).where(api_keys.c.key_id == key_id)).first()
         return None if row is None else _key(row)
 
@@ -67,13 +68,13 @@ class KeyStore:
             query = query.where(api_keys.c.key_id == key_id)
         if name is not None:
             query = query.where(api_keys.c.name == name)
-        with self._engine.connect() as conn:
+        with translated(), self._engine.connect() as conn:
             return [_key(row) for row in conn.execute(query)]
 
     def revoke(self, ids: Sequence[str]) -> tuple[builtins.list[str], builtins.list[str]]:
         """Revoke keys by id: (revoked now, revoked before); unknown ids are in neither."""
         now = utcnow()
-        with self._writer.begin() as conn:
+        with translated(), self._writer.begin() as conn:
             rows = conn.execute(select(api_keys.c.key_id, api_keys.c.revoked_at).where(api_keys.c.key_id.in_(ids)))
             found = {row.key_id: row.revoked_at for row in rows}
             fresh = [key_id for key_id in ids if key_id in found and found[key_id] is None]
@@ -85,7 +86,7 @@ class KeyStore:
         """Whether at least one key is neither revoked nor expired (the gateway then needs a key)."""
         alive = or_(api_keys.c.expires_at.is_(None), api_keys.c.expires_at > utcnow())
         query = select(api_keys.c.key_id).where(api_keys.c.revoked_at.is_(None), alive).limit(1)
-        with self._engine.connect() as conn:
+        with translated(), self._engine.connect() as conn:
             return conn.execute(query).first() is not None
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from hfgate.registry.api_keys import aware
 from hfgate.registry.database import writing
+from hfgate.registry.failures import translated
 from hfgate.registry.schema import usage_hourly
 
 SUMMED = ("requests", "input_tokens", "output_tokens", "latency_ms_sum")
@@ -52,7 +53,7 @@ class UsageStore:
         """Add each row's counts to what the database holds for its hour (one transaction)."""
         if not rows:
             return
-        with self._writer.begin() as conn:
+        with translated(), self._writer.begin() as conn:
             for row in rows:
                 conn.execute(self._upsert(conn.dialect.name, row))
 
@@ -71,7 +72,7 @@ class UsageStore:
             query = query.where(table.c.hour >= start)
         if end is not None:
             query = query.where(table.c.hour < end)
-        with self._engine.connect() as conn:
+        with translated(), self._engine.connect() as conn:
             return [_usage(row._mapping) for row in conn.execute(query)]
 
     def _upsert(self, dialect: str, row: UsageRow) -> Insert:
