@@ -24,6 +24,7 @@ from hfgate.orchestrator.endpoint_body import (
 )
 from hfgate.orchestrator.fallback import check_fallback
 from hfgate.orchestrator.ids import ALL, check_new_id, parse_task_type, resolve_task_type
+from hfgate.orchestrator.kinds import check_inference_kind, check_kind
 from hfgate.orchestrator.last_call import LastCalls
 from hfgate.orchestrator.lookup import EndpointLookup
 from hfgate.orchestrator.running import Runner
@@ -117,7 +118,7 @@ class Orchestrator:
         """The stored endpoint (never from cache), checked against the task type in the URL."""
         check_endpoint(inference_id)
         endpoint = await asyncio.to_thread(self.store.get, inference_id)
-        _check_kind(endpoint, task_type)
+        check_kind(endpoint, task_type)
         return endpoint
 
     async def list(self, task_type: str | None = None) -> list[Endpoint]:
@@ -169,7 +170,7 @@ class Orchestrator:
         """The endpoint inference runs on, checked against the requested task type and the caller's key."""
         check_endpoint(inference_id)
         endpoint = await self._lookup.get(inference_id)
-        _check_inference_kind(endpoint, task_type)
+        check_inference_kind(endpoint, task_type)
         name_endpoint(inference_id, endpoint.task_type.value)
         return endpoint
 
@@ -271,35 +272,3 @@ def _validation_failure(exc: HfGateError) -> HfGateError:
 def default_timeout(task_type: TaskType) -> float:
     """Elasticsearch's default: 120 s for generation, 30 s otherwise."""
     return 120.0 if task_type.streams else 30.0
-
-
-def _check_kind(endpoint: Endpoint, task_type: str | None) -> None:
-    if task_type is None or task_type in ALL:
-        return
-    if parse_task_type(task_type) is not endpoint.task_type:
-        raise BadRequestError(
-            f"Requested task type [{task_type}] does not match the inference endpoint's task type "
-            f"[{endpoint.task_type.value}]",
-            param="task_type",
-        )
-
-
-def _check_inference_kind(endpoint: Endpoint, task_type: str | TaskType | None) -> None:
-    if task_type is None:
-        return
-    requested = parse_task_type(task_type)
-    if requested is endpoint.task_type or _generation_pair(requested, endpoint):
-        return
-    raise BadRequestError(
-        f"Incompatible task_type, the requested type [{requested.value}] does not match the model type "
-        f"[{endpoint.task_type.value}]",
-        param="task_type",
-    )
-
-
-def _generation_pair(requested: TaskType, endpoint: Endpoint) -> bool:
-    """A generating model answers both completion and chat_completion when its service offers both."""
-    generating = {TaskType.COMPLETION, TaskType.CHAT_COMPLETION}
-    if requested not in generating or endpoint.task_type not in generating:
-        return False
-    return requested in service_class(endpoint.service).task_types
