@@ -26,18 +26,20 @@ class Constraint:
 
     def __init__(self, matcher: Any) -> None:
         self._matcher = matcher
-        self._bitmask: torch.Tensor | None = None
 
     def mask(self, scores: torch.Tensor) -> torch.Tensor:
-        """``scores`` (one row over the vocabulary) with every token the grammar forbids at -inf."""
-        from llguidance.torch import allocate_token_bitmask, apply_token_bitmask_inplace, fill_next_token_bitmask
+        """``scores`` (one row over the vocabulary) with every token the grammar forbids at -inf.
 
-        if self._bitmask is None:
-            self._bitmask = allocate_token_bitmask(1, scores.numel())
-        fill_next_token_bitmask(self._matcher, self._bitmask)
-        masked = scores.clone()
-        apply_token_bitmask_inplace(masked, self._bitmask)
-        return masked
+        The bitmask comes as bytes (bit ``i`` set: token ``i`` allowed) and is unpacked with numpy:
+        ``llguidance.torch`` would run ``torch.compile`` at import, slow and warning on this torch.
+        """
+        import numpy as np
+
+        bits = np.unpackbits(np.frombuffer(self._matcher.compute_bitmask(), dtype=np.uint8), bitorder="little")
+        allowed = np.zeros(scores.numel(), dtype=bool)
+        size = min(scores.numel(), bits.size)
+        allowed[:size] = bits[:size].astype(bool)
+        return scores.masked_fill(torch.from_numpy(~allowed), float("-inf"))
 
     def advance(self, token: int) -> None:
         self._matcher.consume_token(token)
