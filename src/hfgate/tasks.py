@@ -57,6 +57,16 @@ class Usage:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Grammar:
+    """What the output must match: a JSON schema (``json``, the schema as JSON text) or a regular
+    expression (``regex``). ``field`` names the request field it came from, for error messages."""
+
+    kind: Literal["json", "regex"]
+    value: str
+    field: str = "grammar"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GenerationParams:
     """Sampling and stopping controls; ``None`` means the model's or service's default."""
 
@@ -70,6 +80,7 @@ class GenerationParams:
     do_sample: bool | None = None
     top_n_tokens: int | None = None
     decoder_input_details: bool | None = None
+    grammar: Grammar | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hfgate.api.body import json_type, number, typed
+from hfgate.api.grammar import tgi_grammar
 from hfgate.api.hf.shapes import MAX_BEST_OF, MAX_STOP_SEQUENCES
 from hfgate.errors import EmptyInputError, ParseError, RequestValidationError
 from hfgate.tasks import GenerationParams
@@ -87,6 +88,7 @@ def _params(p: dict[str, Any]) -> GenerationParams:
         do_sample=typed(p, "do_sample", kind=bool),
         top_n_tokens=typed(p, "top_n_tokens", kind=int),
         decoder_input_details=typed(p, "decoder_input_details", kind=bool),
+        grammar=tgi_grammar(p.get("grammar")),
     )
 
 
@@ -107,8 +109,6 @@ def _refuse(parameters: dict[str, Any]) -> None:
             [f"`stop` supports up to {MAX_STOP_SEQUENCES} stop sequences. Given: {len(parameters['stop'])}"],
             param="parameters.stop",
         )
-    if parameters.get("grammar"):
-        raise RequestValidationError(["`grammar` is not supported by hfgate's models"], param="parameters.grammar")
     if parameters.get("frequency_penalty") not in (None, 0, 0.0):
         raise RequestValidationError(
             ["`frequency_penalty` is not supported; use `repetition_penalty`"], param="parameters.frequency_penalty"

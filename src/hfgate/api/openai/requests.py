@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hfgate.api.body import check_allowed, json_type, number, typed
+from hfgate.api.grammar import response_format_grammar
 from hfgate.api.messages import parse_messages
 from hfgate.errors import BadRequestError, ParseError
 from hfgate.tasks import GenerationParams
@@ -16,7 +17,7 @@ _GENERATION_FIELDS = (
     "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs", "logit_bias", "top_k",
     "repetition_penalty",
 )  # fmt: skip
-COMPLETION_FIELDS = (*_GENERATION_FIELDS, "prompt", "echo", "suffix", "best_of")
+COMPLETION_FIELDS = (*_GENERATION_FIELDS, "prompt", "echo", "suffix", "best_of", "response_format")
 CHAT_FIELDS = (*_GENERATION_FIELDS, "messages", "max_completion_tokens", "tools", "tool_choice",
                "response_format", "parallel_tool_calls", "stream_options")  # fmt: skip
 
@@ -71,6 +72,7 @@ def generation_params(body: dict[str, Any], *, chat: bool) -> GenerationParams:
         seed=typed(body, "seed", kind=int),
         stop=_stop(body.get("stop")),
         do_sample=None if temperature is None else temperature > 0,
+        grammar=response_format_grammar(body.get("response_format")),
     )
 
 
@@ -98,9 +100,6 @@ def chat_messages(body: dict[str, Any]) -> Any:
         raise BadRequestError(
             "[tools] are not supported by hfgate's models; remove [tools] and [tool_choice]", param="tools"
         )
-    response_format = body.get("response_format")
-    if isinstance(response_format, dict) and response_format.get("type", "text") != "text":
-        raise BadRequestError('[response_format] other than {"type": "text"} is not supported', param="response_format")
     return parse_messages(body.get("messages"))
 
 

@@ -10,6 +10,7 @@ from hfgate.errors import BadRequestError
 from hfgate.local.compute import Compute
 from hfgate.local.generation.chat_template import render_chat
 from hfgate.local.generation.detokenizer import IncrementalDetokenizer
+from hfgate.local.generation.guided import Constraint, GrammarCompiler
 from hfgate.local.generation.loading import LanguageModel
 from hfgate.local.generation.params import DecodingParams
 from hfgate.local.generation.prefill import prompt_tokens
@@ -38,6 +39,7 @@ class TextGenerator:
     def __init__(self, lm: LanguageModel, *, compute: Compute, max_batch_size: int = MAX_BATCH_SIZE) -> None:
         self.lm = lm
         self._compute = compute
+        self._grammars = GrammarCompiler(lm.tokenizer)
         batch = lm.make_batch()
         self._penalize_prompt = batch.penalize_prompt
         self._scheduler = Scheduler(batch, compute=compute, max_batch_size=max_batch_size)
@@ -81,7 +83,8 @@ class TextGenerator:
         Raises:
             BadRequestError: the prompt leaves no room in the model's context for an answer.
         """
-        sequence = self._sequence(prompt_ids, params)
+        constraint = await self._compute.run(self._grammars.constraint, params.grammar) if params.grammar else None
+        sequence = self._sequence(prompt_ids, params, constraint=constraint)
         prefill = await self._compute.run(prompt_tokens, self.lm, prompt_ids) if params.prefill else ()
         self._scheduler.submit(sequence)
         try:
@@ -106,11 +109,11 @@ class TextGenerator:
                 return Generation(text="".join(pieces), finish_reason=delta.finish_reason, usage=delta.usage or Usage())
         raise AssertionError("a stream always ends with a finish reason")  # pragma: no cover
 
-    def _sequence(self, prompt_ids: list[int], params: DecodingParams) -> Sequence:
+    def _sequence(self, prompt_ids: list[int], params: DecodingParams, *, constraint: Constraint | None) -> Sequence:
         room = self._room(len(prompt_ids))
         if room < params.max_new_tokens:
             params = _with_max_new_tokens(params, room)
-        sampler = Sampler(params)
+        sampler = Sampler(params, constraint=constraint)
         return Sequence(
             prompt_ids=prompt_ids,
             params=params,

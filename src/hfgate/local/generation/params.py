@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hfgate.errors import BadRequestError
-from hfgate.tasks import GenerationParams
+from hfgate.tasks import GenerationParams, Grammar
 
 DEFAULT_MAX_NEW_TOKENS = 256
 MAX_TOP_N_TOKENS = 5  # TGI's default --max-top-n-tokens
@@ -31,6 +31,7 @@ class DecodingParams:
     stop: tuple[str, ...] = ()
     top_n_tokens: int = 0
     prefill: bool = False
+    grammar: Grammar | None = None
 
     @property
     def greedy(self) -> bool:
@@ -67,6 +68,7 @@ def resolve_params(params: GenerationParams, defaults: Mapping[str, Any]) -> Dec
         stop=tuple(params.stop) or tuple(defaults.get("stop", ())),
         top_n_tokens=int(params.top_n_tokens or 0),
         prefill=bool(params.decoder_input_details),
+        grammar=params.grammar,
     )
     _check(resolved)
     return resolved

@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+from hfgate.local.generation.guided import Constraint
 from hfgate.local.generation.params import DecodingParams
 
 Scores = tuple[float | None, list[tuple[int, float]]]
@@ -27,8 +28,9 @@ class Sampler:
         >>> # token = sampler.pick(logits_row, history)
     """
 
-    def __init__(self, params: DecodingParams) -> None:
+    def __init__(self, params: DecodingParams, *, constraint: Constraint | None = None) -> None:
         self.params = params
+        self._constraint = constraint
         self.last: Scores = (None, [])
         """The last pick's log probability and the ``top_n_tokens`` most likely (id, log probability)."""
         self._generator: Any = None
@@ -40,6 +42,8 @@ class Sampler:
     def pick(self, logits: torch.Tensor, history: list[int]) -> int:
         """The next token, from ``logits`` (one row over the vocabulary) and the tokens seen so far."""
         scores = logits.float()
+        if self._constraint is not None:
+            scores = self._constraint.mask(scores)
         if self.params.repetition_penalty != 1.0 and history:
             scores = self._penalize(scores, history)
         if self.params.greedy:
@@ -56,6 +60,8 @@ class Sampler:
             values, ids = torch.topk(logprobs, self.params.top_n_tokens)
             top = list(zip(ids.tolist(), values.tolist(), strict=True))
         self.last = (float(logprobs[token]), top)
+        if self._constraint is not None:
+            self._constraint.advance(token)
         return token
 
     def _penalize(self, scores: torch.Tensor, history: list[int]) -> torch.Tensor:

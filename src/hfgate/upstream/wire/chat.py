@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -63,6 +64,9 @@ def chat_payload(
     }
     body.update({k: v for k, v in chosen.items() if v is not None})
     body |= {"model": model, "messages": [{"role": m.role, "content": m.content} for m in messages]}
+    if params.grammar is not None and params.grammar.kind == "json":  # guided generation, OpenAI's way
+        schema = json.loads(params.grammar.value)
+        body["response_format"] = {"type": "json_schema", "json_schema": {"name": "output", "schema": schema}}
     body["stream"] = stream
     if stream:
         body["stream_options"] = {"include_usage": True}

@@ -7,6 +7,7 @@ and the generated token count come from it).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -54,6 +55,9 @@ def tgi_parameters(settings: Mapping[str, Any], params: GenerationParams) -> dic
         merged["do_sample"] = False
     merged["return_full_text"] = False
     merged["details"] = True
+    if params.grammar is not None:  # guided generation, passed through to TGI
+        value = json.loads(params.grammar.value) if params.grammar.kind == "json" else params.grammar.value
+        merged["grammar"] = {"type": params.grammar.kind, "value": value}
     return merged
 
 
