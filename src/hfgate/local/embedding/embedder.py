@@ -2,8 +2,8 @@
 
 Concurrent requests wait in one bounded queue per model and are packed into shared, length-sorted
 forward passes (``hfgate.local.batching``); each pass is one step on the compute thread. The engine
-that runs a pass is chosen by name; by default the fastest one that keeps cosine ≥ 0.9999 to
-sentence-transformers' vectors on this CPU (``engine_choice``).
+that runs a pass is chosen by name; by default the fastest one, measured on this CPU, that keeps
+cosine ≥ ``min_cosine`` to float32 vectors (``engine_choice``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,13 @@ from hfgate.errors import BadRequestError
 from hfgate.local.batching import Batcher, BatchLimits
 from hfgate.local.compute import Compute
 from hfgate.local.embedding.engine import EmbeddingEngine, EngineOptions
-from hfgate.local.embedding.engine_choice import AUTO_ENGINE, choose_engine, load_engine
+from hfgate.local.embedding.engine_choice import (
+    AUTO_ENGINE,
+    DEFAULT_MIN_COSINE,
+    choose_engine,
+    load_engine,
+    set_engine,
+)
 from hfgate.local.embedding.pipeline import read_pipeline
 from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch, model_max_length
 
@@ -35,6 +41,7 @@ class SentenceEmbedder:
         compute: the thread where forward passes run.
         threads: compute threads of the engine; 0 keeps the runtime's default (all cores).
         engine: a key of ``ENGINES``, or ``auto``/``None`` for ``choose_engine``'s pick.
+        min_cosine: the fidelity to float32 an inexact engine must measure to be picked by ``auto``.
         cache_dir: where converted models (ONNX exports) are kept, e.g. ``data_dir / "models"``;
             ``None`` uses a temporary directory removed at ``close()`` (the export is redone per process).
         limits: batch size and queue bounds.
@@ -58,14 +65,19 @@ class SentenceEmbedder:
         cache_dir: Path | None = None,
         limits: BatchLimits | None = None,
         name: str | None = None,
+        min_cosine: float = DEFAULT_MIN_COSINE,
     ) -> None:
         self._temporary: Path | None = None
         if cache_dir is None:
             cache_dir = self._temporary = Path(tempfile.mkdtemp(prefix="hfgate-models-"))
         pipeline = read_pipeline(path, fallback_max_length=model_max_length(path))
-        self.engine_name = choose_engine(pipeline) if engine in (None, AUTO_ENGINE) else str(engine)
         options = EngineOptions(pipeline=pipeline, cache_dir=cache_dir, threads=threads)
         try:
+            if engine in (None, AUTO_ENGINE):
+                self.engine_choice = choose_engine(path, options=options, min_cosine=min_cosine)
+            else:
+                self.engine_choice = set_engine(str(engine), min_cosine=min_cosine)
+            self.engine_name = self.engine_choice.engine
             self._engine: EmbeddingEngine | None = load_engine(self.engine_name, path, options=options)
         except BaseException:
             self._remove_temporary()
