@@ -204,7 +204,16 @@ class Bench:
         print("\nresident memory:", json.dumps(memory))
 
 
+def machine() -> str:
+    """The load and the CPU, printed with every figure (other engineers share this machine)."""
+    from hfgate.local.cpu import read_cpu
+
+    load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    return f"{load}\nCPU: {read_cpu().describe()}, {os.cpu_count()} logical CPUs"
+
+
 async def main(args: argparse.Namespace) -> None:
+    print(machine(), flush=True)
     bench = Bench(args)
     data_dir = Path(tempfile.mkdtemp(prefix="hfgate-bench-"))
     hf_port, inf_port = free_port(), free_port()
@@ -254,6 +263,7 @@ async def main(args: argparse.Namespace) -> None:
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
     bench.report(memory)
+    print(machine())
 
 
 async def systems_for(
@@ -297,6 +307,7 @@ def in_process_embedder(engine: str, cache_dir: Path) -> Embed:
     from hfgate.local.embedding.embedder import SentenceEmbedder
 
     embedder = SentenceEmbedder(MODEL, compute=Compute(), cache_dir=cache_dir, engine=engine)
+    print(f"engine [{engine}]: {embedder.engine_choice.summary()}", flush=True)
 
     async def embed(texts: list[str]) -> np.ndarray:
         return np.asarray(await embedder.embed(texts), dtype=np.float32)
