@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from tests.support.postgres import fresh_database
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Every app and server the suite starts (in-process or child) reuses one measurement of the local
+# embedding engines instead of timing them again in each fresh data directory.
+os.environ.setdefault("HFGATE_LOCAL_ENGINE_CHOICES_DIR", tempfile.mkdtemp(prefix="hfgate-test-engine-choices-"))
 
 
 @pytest.fixture(scope="session")

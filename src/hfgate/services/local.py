@@ -165,6 +165,7 @@ class LocalService(Service):
                 limits=BatchLimits.from_settings(settings),
                 name=model,
                 min_cosine=min_cosine,
+                choices_dir=settings.local_engine_choices_dir,
             ),
         )
 

@@ -42,6 +42,7 @@ class SentenceEmbedder:
         threads: compute threads of the engine; 0 keeps the runtime's default (all cores).
         engine: a key of ``ENGINES``, or ``auto``/``None`` for ``choose_engine``'s pick.
         min_cosine: the fidelity to float32 an inexact engine must measure to be picked by ``auto``.
+        choices_dir: where ``auto``'s measurements are kept; default ``cache_dir / "engine-choice"``.
         cache_dir: where converted models (ONNX exports) are kept, e.g. ``data_dir / "models"``;
             ``None`` uses a temporary directory removed at ``close()`` (the export is redone per process).
         limits: batch size and queue bounds.
@@ -66,6 +67,7 @@ class SentenceEmbedder:
         limits: BatchLimits | None = None,
         name: str | None = None,
         min_cosine: float = DEFAULT_MIN_COSINE,
+        choices_dir: Path | None = None,
     ) -> None:
         self._temporary: Path | None = None
         if cache_dir is None:
@@ -74,7 +76,9 @@ class SentenceEmbedder:
         options = EngineOptions(pipeline=pipeline, cache_dir=cache_dir, threads=threads)
         try:
             if engine in (None, AUTO_ENGINE):
-                self.engine_choice = choose_engine(path, options=options, min_cosine=min_cosine)
+                self.engine_choice = choose_engine(
+                    path, options=options, min_cosine=min_cosine, choices_dir=choices_dir
+                )
             else:
                 self.engine_choice = set_engine(str(engine), min_cosine=min_cosine)
             self.engine_name = self.engine_choice.engine

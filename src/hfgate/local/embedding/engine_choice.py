@@ -70,6 +70,7 @@ def choose_engine(
     min_cosine: float = DEFAULT_MIN_COSINE,
     cpu: CpuSignature | None = None,
     names: Sequence[str] | None = None,
+    choices_dir: Path | None = None,
 ) -> EngineChoice:
     """The fastest engine for the model at ``path`` on this CPU, measured once per kind of CPU.
 
@@ -79,6 +80,7 @@ def choose_engine(
         min_cosine: the worst cosine to float32 an inexact engine must reach to be chosen.
         cpu: the CPU the measurement is filed under; default this machine's.
         names: the engines to try; default every installed one that can run the pipeline.
+        choices_dir: where measurements are kept; default ``options.cache_dir / "engine-choice"``.
 
     Raises:
         BadRequestError: no engine is installed that can run the model.
@@ -95,7 +97,7 @@ def choose_engine(
             f"No embedding engine is installed that can run [{path}]; install the extra with "
             "`pip install torch==2.13.0 'hfgate[local]'`"
         )
-    record = choice_file(path, options=options, min_cosine=min_cosine, cpu=cpu, names=names)
+    record = choice_file(path, options=options, min_cosine=min_cosine, cpu=cpu, names=names, choices_dir=choices_dir)
     cached = _read_choice(record)
     if cached is not None and cached.engine in ENGINES:
         log.info(
@@ -120,14 +122,23 @@ def set_engine(name: str, *, min_cosine: float = DEFAULT_MIN_COSINE) -> EngineCh
     return EngineChoice(engine=name, reason="set", cpu=read_cpu().describe(), min_cosine=min_cosine)
 
 
-def choice_file(path: Path, *, options: EngineOptions, min_cosine: float, cpu: CpuSignature, names: list[str]) -> Path:
+def choice_file(
+    path: Path,
+    *,
+    options: EngineOptions,
+    min_cosine: float,
+    cpu: CpuSignature,
+    names: list[str],
+    choices_dir: Path | None = None,
+) -> Path:
     """Where the measurement for this model, CPU, thread count and fidelity floor is kept."""
     digest = hashlib.sha256(f"{CHOICE_RECIPE}|{path.resolve()}|{options.threads}|{min_cosine}|{names}".encode())
     for file in sorted(path.iterdir()):
         if file.is_file() and (file.suffix in {".safetensors", ".bin"} or file.name == "config.json"):
             stat = file.stat()
             digest.update(f"|{file.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    return options.cache_dir / "engine-choice" / f"{path.resolve().name}-{digest.hexdigest()[:16]}-{cpu.key}.json"
+    folder = choices_dir or options.cache_dir / "engine-choice"
+    return folder / f"{path.resolve().name}-{digest.hexdigest()[:16]}-{cpu.key}.json"
 
 
 def load_engine(name: str, path: Path, *, options: EngineOptions) -> EmbeddingEngine:
