@@ -298,8 +298,22 @@ async def systems_for(
             inf.pid,
         )
     for embed, _ in systems.values():
-        await embed(["warm up", "the model"])
+        await warm_up(embed)
     return systems
+
+
+async def warm_up(embed: Embed, *, seconds: float = 1800) -> None:
+    """First call; a first load measures every engine, which on a busy machine outlasts a request's
+    timeout (408) while the load carries on in the server: ask again until it answers."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            await embed(["warm up", "the model"])
+            return
+        except RuntimeError as exc:
+            if " 408 " not in str(exc) or time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(5)
 
 
 def in_process_embedder(engine: str, cache_dir: Path) -> Embed:
