@@ -8,6 +8,9 @@ tokens each (end-of-sequence ignored so every system writes the same number), me
 - ``hfgate-fp32`` / ``hfgate-bf16``: hfgate's engine in this process (continuous batching scheduler,
   each step on the compute thread): one stream, then 8 streams submitted together.
 - ``hfgate-llama.cpp``: hfgate's engine with its optional llama.cpp decode batch (same scheduler).
+- ``ctranslate2-float32`` / ``ctranslate2-int8``: CTranslate2's Generator on the same converted weights
+  (converted once beside them), one prompt streamed with ``generate_tokens``, 8 prompts as one
+  ``generate_batch``. Skipped when ctranslate2 is not installed.
 - ``llama.cpp``: llama-cpp-python's low-level API on the same GGUF file (Q4_1 weights), one sequence,
   then 8 sequences decoded in one batch (``llama_batch`` with 8 sequence ids), 2 threads, greedy argmax.
   Skipped when llama-cpp-python is not installed.
