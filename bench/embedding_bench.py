@@ -204,7 +204,16 @@ class Bench:
         print("\nresident memory:", json.dumps(memory))
 
 
+def machine() -> str:
+    """The load and the CPU, printed with every figure (other engineers share this machine)."""
+    from hfgate.local.cpu import read_cpu
+
+    load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    return f"{load}\nCPU: {read_cpu().describe()}, {os.cpu_count()} logical CPUs"
+
+
 async def main(args: argparse.Namespace) -> None:
+    print(machine(), flush=True)
     bench = Bench(args)
     data_dir = Path(tempfile.mkdtemp(prefix="hfgate-bench-"))
     hf_port, inf_port = free_port(), free_port()
@@ -254,6 +263,7 @@ async def main(args: argparse.Namespace) -> None:
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
     bench.report(memory)
+    print(machine())
 
 
 async def systems_for(
@@ -288,8 +298,22 @@ async def systems_for(
             inf.pid,
         )
     for embed, _ in systems.values():
-        await embed(["warm up", "the model"])
+        await warm_up(embed)
     return systems
+
+
+async def warm_up(embed: Embed, *, seconds: float = 1800) -> None:
+    """First call; a first load measures every engine, which on a busy machine outlasts a request's
+    timeout (408) while the load carries on in the server: ask again until it answers."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            await embed(["warm up", "the model"])
+            return
+        except RuntimeError as exc:
+            if " 408 " not in str(exc) or time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(5)
 
 
 def in_process_embedder(engine: str, cache_dir: Path) -> Embed:
@@ -297,6 +321,7 @@ def in_process_embedder(engine: str, cache_dir: Path) -> Embed:
     from hfgate.local.embedding.embedder import SentenceEmbedder
 
     embedder = SentenceEmbedder(MODEL, compute=Compute(), cache_dir=cache_dir, engine=engine)
+    print(f"engine [{engine}]: {embedder.engine_choice.summary()}", flush=True)
 
     async def embed(texts: list[str]) -> np.ndarray:
         return np.asarray(await embedder.embed(texts), dtype=np.float32)

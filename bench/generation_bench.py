@@ -8,6 +8,9 @@ tokens each (end-of-sequence ignored so every system writes the same number), me
 - ``hfgate-fp32`` / ``hfgate-bf16``: hfgate's engine in this process (continuous batching scheduler,
   each step on the compute thread): one stream, then 8 streams submitted together.
 - ``hfgate-llama.cpp``: hfgate's engine with its optional llama.cpp decode batch (same scheduler).
+- ``ctranslate2-float32`` / ``ctranslate2-int8``: CTranslate2's Generator on the same converted weights
+  (converted once beside them), one prompt streamed with ``generate_tokens``, 8 prompts as one
+  ``generate_batch``. Skipped when ctranslate2 is not installed.
 - ``llama.cpp``: llama-cpp-python's low-level API on the same GGUF file (Q4_1 weights), one sequence,
   then 8 sequences decoded in one batch (``llama_batch`` with 8 sequence ids), 2 threads, greedy argmax.
   Skipped when llama-cpp-python is not installed.
@@ -177,6 +180,47 @@ class LlamaCpp:
         return int(row.argmax())
 
 
+# -- CTranslate2 ----------------------------------------------------------------------------------
+
+
+class CTranslate2:
+    """CTranslate2's Generator on the converted checkpoint (``pip install ctranslate2``, a prebuilt wheel).
+
+    Converted offline from the same weights transformers loads. Its Python API decodes a batch fixed
+    at call time (``generate_batch``) or one prompt token by token (``generate_tokens``): there is no
+    step-level call to let requests join a running batch, so hfgate's continuous batching cannot drive
+    it. Measured here as the ceiling it would give: one stream streamed, 8 prompts as one batch.
+    """
+
+    def __init__(self, converted: Path, tokenizer: Any, *, compute_type: str) -> None:
+        import ctranslate2
+        from ctranslate2.converters import TransformersConverter
+
+        target = converted.with_name(converted.name + "-ct2")
+        if not (target / "model.bin").is_file():
+            TransformersConverter(str(converted)).convert(str(target), quantization="float32", force=True)
+        threads = os.cpu_count() or 2
+        self.generator = ctranslate2.Generator(
+            str(target), device="cpu", compute_type=compute_type, intra_threads=threads
+        )
+        self.tokenizer = tokenizer
+
+    def generate(self, prompts: list[list[int]], new: int) -> tuple[list[list[int]], float | None]:
+        tokens = [self.tokenizer.convert_ids_to_tokens(p) for p in prompts]
+        started = time.perf_counter()
+        if len(prompts) == 1:
+            out: list[int] = []
+            first = None
+            for step in self.generator.generate_tokens(tokens[0], max_length=new, min_length=new, sampling_topk=1):
+                first = first or time.perf_counter() - started
+                out.append(step.token_id)
+            return [out], first
+        results = self.generator.generate_batch(
+            tokens, max_length=new, min_length=new, sampling_topk=1, include_prompt_in_result=False
+        )
+        return [r.sequences_ids[0] for r in results], None
+
+
 # -- the run --------------------------------------------------------------------------------------
 
 
@@ -186,6 +230,10 @@ def main() -> None:
     parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--memory", action="store_true", help="also measure RSS with both default models")
     args = parser.parse_args()
+    load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    from hfgate.local.cpu import read_cpu
+
+    print(f"{load}\nCPU: {read_cpu().describe()}, {os.cpu_count()} logical CPUs", flush=True)
     torch.set_num_threads(os.cpu_count() or 2)
     location = resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct")
     converted = ensure_converted(location, models_dir=Settings().data_dir / "models")
@@ -237,6 +285,12 @@ def build_systems(
         lm.eos_ids = frozenset()  # write every token, as the other systems do
         generator = TextGenerator(lm, compute=compute)
         systems[f"hfgate-{dtype}"] = lambda p, g=generator: hfgate_generate(g, p, new)
+    try:
+        for compute_type in ("float32", "int8"):
+            ct2 = CTranslate2(converted, tokenizer, compute_type=compute_type)
+            systems[f"ctranslate2-{compute_type}"] = lambda p, c=ct2: c.generate(p, new)
+    except ImportError:
+        print("ctranslate2 is not installed: skipped", file=sys.stderr)
     try:
         context = len(prompts) * (max(len(p) for p in prompts) + new + 8)
         llama = LlamaCpp(location.path / location.gguf_file, sequences=len(prompts), context=context)

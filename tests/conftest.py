@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,17 +19,36 @@ from tests.support.postgres import fresh_database
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Every app and server the suite starts (in-process or child) reuses one measurement of the local
+# embedding engines instead of timing them again in each fresh data directory.
+os.environ.setdefault("HFGATE_LOCAL_ENGINE_CHOICES_DIR", tempfile.mkdtemp(prefix="hfgate-test-engine-choices-"))
 
 
 @pytest.fixture(scope="session")
 def shared_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceContext]:
     """Loaded models and the compute thread, shared by every app in the session (load each model once)."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("models-data"))
+    measure_default_embedding_engines(settings)
     context = new_context(settings)
     try:
         yield context
     finally:
         context.close()
+
+
+def measure_default_embedding_engines(settings: Settings) -> None:
+    """Time MiniLM's engines once, before any test creates an endpoint on it: a first load on a machine
+    measures every engine, which would otherwise fall inside one test's request timeout."""
+    from hfgate.local.catalog import resolve_model
+    from hfgate.local.embedding.engine import EngineOptions
+    from hfgate.local.embedding.engine_choice import choose_engine
+    from hfgate.local.embedding.pipeline import read_pipeline
+    from hfgate.local.embedding.tokens import model_max_length
+
+    path = resolve_model("all-MiniLM-L6-v2").path
+    pipeline = read_pipeline(path, fallback_max_length=model_max_length(path))
+    options = EngineOptions(pipeline=pipeline, cache_dir=settings.data_dir / "models", threads=settings.local_threads)
+    choose_engine(path, options=options, choices_dir=settings.local_engine_choices_dir)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     local_max_batch_size: int = Field(default=32, gt=0, description="Texts per local embedding pass.")
     local_queue_size: int = Field(default=2048, gt=0, description="Texts waiting for a local model before 429.")
     local_threads: int = Field(default=0, ge=0, description="Torch threads for local models; 0 = all cores.")
+    local_engine_choices_dir: Path | None = Field(
+        default=None,
+        description="Where embedding engine measurements are kept (keyed by model and CPU kind); default "
+        "data_dir/models/engine-choice. Share it between replicas to measure once per kind of CPU.",
+    )
     hf_inference_url: str = Field(
         default="https://router.huggingface.co/hf-inference",
         description="Base URL of Hugging Face's hosted (serverless) inference.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -44,16 +45,30 @@ async def test_default_endpoints_are_listed_with_every_chunking_default(client: 
 
 
 async def test_create_validates_with_a_real_call_and_records_dimensions(client: httpx.AsyncClient) -> None:
-    response = await client.put("/_inference/text_embedding/my-emb", json=EMB)
+    # A first load on this machine measures every engine: on a busy 2-core runner that takes minutes.
+    response = await client.put("/_inference/text_embedding/my-emb", json=EMB, params={"timeout": "600s"})
     assert response.status_code == 200, response.text
     body = response.json()
+    choice = body["service_settings"].pop("engine_choice")
     assert body["service_settings"] == {
         "model": "all-MiniLM-L6-v2",
         "engine": "auto",
+        "min_cosine": 0.9999,
         "dimensions": 384,
         "similarity": "cosine",
     }
+    # e.g. "onnx, measured on AMD EPYC (avx2 avx512f …): onnx 310 texts/s, cosine 1; torch …"
+    assert re.match(r"(onnx|torch)[-a-z0-9]*, (measured|cached) on .+: .+ texts/s, cosine ", choice), choice
     assert body["chunking_settings"]["strategy"] == "sentence"
+    shown = (await client.get("/_inference/my-emb")).json()["endpoints"][0]["service_settings"]
+    assert (shown["engine"], shown["engine_choice"]) == ("auto", choice)
+
+
+async def test_min_cosine_above_one_is_refused(client: httpx.AsyncClient) -> None:
+    config = {"service": "local", "service_settings": {"model": "all-MiniLM-L6-v2", "min_cosine": 1.5}}
+    response = await client.put("/_inference/text_embedding/strict", json=config, params=SKIP)
+    assert response.status_code == 400
+    assert "[min_cosine] must be at most [1]" in reason(response)
 
 
 async def test_create_with_wrong_dimensions_names_both_sizes(client: httpx.AsyncClient) -> None:

@@ -15,9 +15,7 @@ from hfgate.errors import BadRequestError, HfGateError
 from hfgate.local.catalog import resolve_model
 from hfgate.local.compute import Compute
 from hfgate.local.embedding.embedder import SentenceEmbedder
-from hfgate.local.embedding.engine_choice import choose_engine
 from hfgate.local.embedding.onnx_export import exported_model
-from hfgate.local.embedding.pipeline import read_pipeline
 from hfgate.local.embedding.torch_engine import native_bfloat16
 
 MODEL = resolve_model("all-MiniLM-L6-v2").path
@@ -138,14 +136,18 @@ async def test_each_engine_keeps_its_documented_fidelity(
     assert cosines(got, reference).min() >= fidelity
 
 
-def test_auto_picks_bfloat16_only_where_the_cpu_computes_it_natively(tmp_path: Path) -> None:
-    pipeline = read_pipeline(MODEL, fallback_max_length=512)
-    assert choose_engine(pipeline) == ("torch-bf16" if native_bfloat16() else "onnx")
+def test_native_bfloat16_is_read_from_the_cpu_flags(tmp_path: Path) -> None:
     without = tmp_path / "cpuinfo"
     without.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f\n")
     with_amx = tmp_path / "cpuinfo-amx"
     with_amx.write_text("processor\t: 0\nflags\t\t: fpu avx512f amx_bf16 amx_tile\n")
     assert (native_bfloat16(without), native_bfloat16(with_amx)) == (False, True)
+
+
+def test_auto_is_the_measured_choice(embedder: SentenceEmbedder) -> None:
+    choice = embedder.engine_choice
+    assert (choice.reason, choice.engine) == ("measured", embedder.engine_name)
+    assert {f.engine for f in choice.figures} == {"onnx", "onnx-int8", "torch", "torch-bf16", "torch-amp"}
 
 
 def test_an_unknown_engine_is_refused_naming_the_choices(compute: Compute, models_dir: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from hfgate.errors import BadRequestError, RequestTimeoutError
 from hfgate.local.batching import BatchLimits
@@ -12,7 +12,7 @@ from hfgate.local.cache import ModelCache
 from hfgate.local.catalog import KNOWN_MODELS, ModelLocation, resolve_model
 from hfgate.local.compute import Compute
 from hfgate.local.embedding.embedder import SentenceEmbedder
-from hfgate.local.embedding.engine_choice import AUTO_ENGINE, ENGINES
+from hfgate.local.embedding.engine_choice import AUTO_ENGINE, DEFAULT_MIN_COSINE
 from hfgate.local.generation.architecture import GENERATION_TASKS, detect_task
 from hfgate.local.generation.params import resolve_params
 from hfgate.local.tokenizer import ModelTokenizer
@@ -20,6 +20,7 @@ from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import EndpointDescription, Service
 from hfgate.services.embedding_shape import EMBEDDING_SHAPE_SETTINGS, record_embedding_shape
 from hfgate.services.generation_settings import GENERATION_TASK_SETTINGS
+from hfgate.services.local_embedding_settings import LOCAL_EMBEDDING_SETTINGS, check_min_cosine
 from hfgate.services.spec import SettingSpec
 from hfgate.tasks import (
     ChatRequest,
@@ -75,16 +76,7 @@ class LocalService(Service):
             description="text-generation (decoder-only) or text2text-generation (encoder-decoder); "
             "detected from the model's config at create.",
         ),
-        SettingSpec(
-            name="engine",
-            choices=(AUTO_ENGINE, *ENGINES),
-            default=AUTO_ENGINE,
-            task_types=_EMBEDDING,
-            label="Engine",
-            description="How an embedding model computes: auto (bfloat16 where the CPU has it natively, else "
-            "ONNX Runtime), onnx (sentence-transformers' exact vectors), torch, torch-bf16, torch-amp, or "
-            "onnx-int8 (fastest, approximate).",
-        ),
+        *LOCAL_EMBEDDING_SETTINGS,
         SettingSpec(
             name="engine",
             choices=("transformers", "llama.cpp"),
@@ -113,10 +105,16 @@ class LocalService(Service):
     def suggested_models(cls) -> tuple[str, ...]:
         return tuple(sorted(KNOWN_MODELS))
 
+    @classmethod
+    def cross_check(cls, task_type: TaskType, settings: dict[str, Any]) -> list[str]:
+        return check_min_cosine(settings)
+
     async def check(self, endpoint: Endpoint, *, timeout: float) -> Endpoint:
         if endpoint.task_type in _GENERATING:
             return await self._record_task(endpoint)
-        return await record_embedding_shape(self, endpoint, timeout=timeout)
+        checked = await record_embedding_shape(self, endpoint, timeout=timeout)
+        choice = (await self._embedder(endpoint)).engine_choice.summary()
+        return checked.evolve(service_settings={**checked.service_settings, "engine_choice": choice})
 
     async def tokenize(
         self, endpoint: Endpoint, texts: Sequence[str], *, add_special_tokens: bool = True
@@ -157,6 +155,7 @@ class LocalService(Service):
     async def _embedder(self, endpoint: Endpoint) -> SentenceEmbedder:
         model = endpoint.service_settings["model"]
         engine = endpoint.service_settings.get("engine") or AUTO_ENGINE
+        min_cosine = float(endpoint.service_settings.get("min_cosine", DEFAULT_MIN_COSINE))
         location = resolve_model(model)
         settings, compute = self.context.settings, self.context.shared(Compute)
         return await self.context.shared(ModelCache).get(
@@ -169,6 +168,8 @@ class LocalService(Service):
                 cache_dir=settings.data_dir / "models",
                 limits=BatchLimits.from_settings(settings),
                 name=model,
+                min_cosine=min_cosine,
+                choices_dir=settings.local_engine_choices_dir,
             ),
         )
 
@@ -275,7 +276,9 @@ def _tokenizer_key(location: ModelLocation) -> str:
 
 
 def _embedding_key(endpoint: Endpoint, location: ModelLocation) -> str:
-    return f"embedding:{endpoint.service_settings.get('engine') or AUTO_ENGINE}:{location.path}"
+    settings = endpoint.service_settings
+    engine = settings.get("engine") or AUTO_ENGINE
+    return f"embedding:{engine}:{settings.get('min_cosine', DEFAULT_MIN_COSINE)}:{location.path}"
 
 
 def _generation_key(endpoint: Endpoint, location: ModelLocation) -> str:

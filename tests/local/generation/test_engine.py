@@ -73,6 +73,38 @@ async def test_greedy_streams_joining_a_running_batch_equal_transformers_generat
         assert last.finish_reason == "length"
 
 
+async def test_requests_arriving_together_share_one_prefill_pass_and_stay_exact(
+    tiny_llama: LanguageModel,
+) -> None:
+    """Prompts of different lengths, left-padded into one prefill: each still equals transformers alone."""
+    compute = Compute()
+    engine = TextGenerator(tiny_llama, compute=compute, max_batch_size=4)
+    passes: list[int] = []
+    model_forward = tiny_llama.model.forward
+
+    def counting_forward(*args: object, **kwargs: object) -> object:
+        ids = kwargs["input_ids"]
+        assert isinstance(ids, torch.Tensor)
+        if ids.shape[1] > 1:  # a prefill (a decoding step feeds one token per row)
+            passes.append(ids.shape[0])
+        return model_forward(*args, **kwargs)
+
+    tiny_llama.eos_ids = frozenset()
+    tiny_llama.model.forward = counting_forward
+    try:
+        prompts = [engine.encode_prompt(p) for p in PROMPTS]
+        params = DecodingParams(max_new_tokens=8)
+        results = await asyncio.gather(*(token_ids(engine.stream(p, params)) for p in prompts))
+    finally:
+        del tiny_llama.model.forward
+        tiny_llama.eos_ids = frozenset({1})
+        await engine.aclose()
+        compute.close()
+    assert passes == [4], "the four prompts were read in one forward pass"
+    for prompt, (tokens, _) in zip(prompts, results, strict=True):
+        assert tokens == reference_greedy(tiny_llama, prompt, 8)
+
+
 async def test_generation_reports_length_and_usage_from_the_models_tokenizer(generator: TextGenerator) -> None:
     prompt = generator.encode_prompt("the quick brown fox")
     result = await generator.complete(prompt, DecodingParams(max_new_tokens=3))

@@ -2,8 +2,8 @@
 
 Concurrent requests wait in one bounded queue per model and are packed into shared, length-sorted
 forward passes (``hfgate.local.batching``); each pass is one step on the compute thread. The engine
-that runs a pass is chosen by name; by default the fastest one that keeps cosine ≥ 0.9999 to
-sentence-transformers' vectors on this CPU (``engine_choice``).
+that runs a pass is chosen by name; by default the fastest one, measured on this CPU, that keeps
+cosine ≥ ``min_cosine`` to float32 vectors (``engine_choice``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,13 @@ from hfgate.errors import BadRequestError
 from hfgate.local.batching import Batcher, BatchLimits
 from hfgate.local.compute import Compute
 from hfgate.local.embedding.engine import EmbeddingEngine, EngineOptions
-from hfgate.local.embedding.engine_choice import AUTO_ENGINE, choose_engine, load_engine
+from hfgate.local.embedding.engine_choice import (
+    AUTO_ENGINE,
+    DEFAULT_MIN_COSINE,
+    choose_engine,
+    load_engine,
+    set_engine,
+)
 from hfgate.local.embedding.pipeline import read_pipeline, unit_vectors
 from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch, model_max_length
 
@@ -36,6 +42,8 @@ class SentenceEmbedder:
         compute: the thread where forward passes run.
         threads: compute threads of the engine; 0 keeps the runtime's default (all cores).
         engine: a key of ``ENGINES``, or ``auto``/``None`` for ``choose_engine``'s pick.
+        min_cosine: the fidelity to float32 an inexact engine must measure to be picked by ``auto``.
+        choices_dir: where ``auto``'s measurements are kept; default ``cache_dir / "engine-choice"``.
         cache_dir: where converted models (ONNX exports) are kept, e.g. ``data_dir / "models"``;
             ``None`` uses a temporary directory removed at ``close()`` (the export is redone per process).
         limits: batch size and queue bounds.
@@ -59,12 +67,13 @@ class SentenceEmbedder:
         cache_dir: Path | None = None,
         limits: BatchLimits | None = None,
         name: str | None = None,
+        min_cosine: float = DEFAULT_MIN_COSINE,
+        choices_dir: Path | None = None,
     ) -> None:
         self._temporary: Path | None = None
         if cache_dir is None:
             cache_dir = self._temporary = Path(tempfile.mkdtemp(prefix="hfgate-models-"))
         pipeline = read_pipeline(path, fallback_max_length=model_max_length(path))
-        self.engine_name = choose_engine(pipeline) if engine in (None, AUTO_ENGINE) else str(engine)
         # Engines pool; the embedder normalizes per request, so that a caller can have the pooled vector
         # (TEI's normalize: false). A pipeline with stages after pooling (Dense) runs whole in its engine.
         self._normalizes = pipeline.normalize and not pipeline.unsupported
@@ -72,6 +81,13 @@ class SentenceEmbedder:
         self._raw_available = not (pipeline.normalize and pipeline.unsupported)
         options = EngineOptions(pipeline=engine_pipeline, cache_dir=cache_dir, threads=threads)
         try:
+            if engine in (None, AUTO_ENGINE):
+                self.engine_choice = choose_engine(
+                    path, options=options, min_cosine=min_cosine, choices_dir=choices_dir
+                )
+            else:
+                self.engine_choice = set_engine(str(engine), min_cosine=min_cosine)
+            self.engine_name = self.engine_choice.engine
             self._engine: EmbeddingEngine | None = load_engine(self.engine_name, path, options=options)
         except BaseException:
             self._remove_temporary()

@@ -1,15 +1,34 @@
-"""Which engine runs a local embedding model: the engines by name, and the default pick for this CPU."""
+"""Which engine runs a local embedding model: the engines by name, and the pick made by measurement.
+
+With ``engine: auto`` (the default) the first load of a model on a machine times every installed
+engine on the calibration texts (``calibration``) in a child process (``engine_measure_worker``) and
+keeps the fastest one whose vectors stay within ``min_cosine`` of float32. The result is kept beside
+the converted models, keyed by the model's files, the CPU's model name and flags, the thread count
+and ``min_cosine``: later loads on the same kind of machine reuse it and load only the winner.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from hfgate.errors import BadRequestError
+from hfgate.errors import BadRequestError, HfGateError
+from hfgate.local.cpu import CpuSignature, read_cpu
 from hfgate.local.embedding.engine import EmbeddingEngine, EngineOptions
+from hfgate.local.embedding.measurement import EngineChoice
 from hfgate.local.embedding.onnx_engine import OnnxEngine
 from hfgate.local.embedding.pipeline import EmbeddingPipeline
-from hfgate.local.embedding.torch_engine import TorchEngine, native_bfloat16
+from hfgate.local.embedding.torch_engine import TorchEngine
+
+log = logging.getLogger("hfgate.local")
 
 EngineLoader = Callable[[Path, EngineOptions], EmbeddingEngine]
 
@@ -22,25 +41,104 @@ ENGINES: dict[str, EngineLoader] = {
 }
 """Engines by the name ``service_settings.engine`` takes."""
 
+EXACT_ENGINES = frozenset({"torch", "onnx"})
+"""float32 engines: their vectors are sentence-transformers' to rounding (cosine ≥ 0.99999)."""
+
 AUTO_ENGINE = "auto"
-"""Let ``choose_engine`` pick; the default of ``service_settings.engine``."""
+"""Let ``choose_engine`` pick by measurement; the default of ``service_settings.engine``."""
+
+DEFAULT_MIN_COSINE = 0.9999
+"""The fidelity an inexact engine (bfloat16, int8) must measure to be chosen automatically."""
+
+CHOICE_RECIPE = "v1"
+# Loading five engines and timing them takes ~10-30 s for MiniLM; a first ONNX export adds ~10 s.
+_MEASURE_SECONDS = 900
 
 
-def choose_engine(pipeline: EmbeddingPipeline) -> str:
-    """The fastest engine that keeps cosine ≥ 0.9999 to sentence-transformers, measured on MiniLM.
+def candidates(pipeline: EmbeddingPipeline) -> list[str]:
+    """The engines installed here that can compute this pipeline, in ``ENGINES`` order."""
+    torch = all(importlib.util.find_spec(m) is not None for m in ("torch", "sentence_transformers"))
+    onnx = torch and not pipeline.unsupported  # the ONNX export needs torch
+    onnx = onnx and all(importlib.util.find_spec(m) is not None for m in ("onnxruntime", "onnx"))
+    return [name for name in ENGINES if (torch if name.startswith("torch") else onnx)]
 
-    bfloat16 where the CPU has it natively (2.4-3.5x sentence-transformers, worst cosine 0.99991
-    on 6,000 texts); else ONNX Runtime fp32 (1.0-1.5x, cosine 1.0), or torch fp32 for pipelines
-    with stages ONNX export does not cover (e.g. Dense). ``torch-amp`` trades some of bfloat16's
-    speed for a wider margin (cosine 0.99995); ``onnx`` gives sentence-transformers' exact vectors.
+
+def choose_engine(
+    path: Path,
+    *,
+    options: EngineOptions,
+    min_cosine: float = DEFAULT_MIN_COSINE,
+    cpu: CpuSignature | None = None,
+    names: Sequence[str] | None = None,
+    choices_dir: Path | None = None,
+) -> EngineChoice:
+    """The fastest engine for the model at ``path`` on this CPU, measured once per kind of CPU.
+
+    Args:
+        path: the model directory.
+        options: pipeline, cache directory (where the measurement is kept) and threads.
+        min_cosine: the worst cosine to float32 an inexact engine must reach to be chosen.
+        cpu: the CPU the measurement is filed under; default this machine's.
+        names: the engines to try; default every installed one that can run the pipeline.
+        choices_dir: where measurements are kept; default ``options.cache_dir / "engine-choice"``.
+
+    Raises:
+        BadRequestError: no engine is installed that can run the model.
+        HfGateError: the measurement failed (the message gives its last line of error output).
 
     Example:
-        >>> choose_engine(read_pipeline(resolve_model("all-MiniLM-L6-v2").path, fallback_max_length=512))
-        'torch-bf16'  # on a CPU with AMX or AVX512-BF16; 'onnx' elsewhere
+        >>> choose_engine(model_dir, options=EngineOptions(pipeline=pipeline, cache_dir=models)).engine
+        'torch-bf16'  # on a CPU computing bfloat16 natively, when it measures fastest
     """
-    if native_bfloat16():
-        return "torch-bf16"
-    return "torch" if pipeline.unsupported else "onnx"
+    cpu = cpu or read_cpu()
+    names = list(names or candidates(options.pipeline))
+    if not names:
+        raise BadRequestError(
+            f"No embedding engine is installed that can run [{path}]; install the extra with "
+            "`pip install torch==2.13.0 'hfgate[local]'`"
+        )
+    record = choice_file(path, options=options, min_cosine=min_cosine, cpu=cpu, names=names, choices_dir=choices_dir)
+    cached = _read_choice(record)
+    if cached is not None and cached.engine in ENGINES:
+        log.info(
+            "embedding engine chosen earlier on this CPU",
+            extra={"event": "model.engine.cached", "model": str(path), "engine": cached.engine, "cpu": cpu.key},
+        )
+        return cached
+    _measure_in_child(path, record=record, options=options, min_cosine=min_cosine, names=names)
+    choice = _read_choice(record)
+    if choice is None:
+        raise HfGateError(f"Measuring the engines of [{path}] wrote no result to [{record}]")
+    figures = {f.engine: (f.texts_per_second, f.worst_cosine, f.error) for f in choice.figures}
+    log.info(
+        "embedding engine chosen by measurement",
+        extra={"event": "model.engine.measured", "model": str(path), "engine": choice.engine, "figures": figures},
+    )
+    return replace(choice, reason="measured")
+
+
+def set_engine(name: str, *, min_cosine: float = DEFAULT_MIN_COSINE) -> EngineChoice:
+    """The record of an engine chosen by ``service_settings.engine`` (nothing measured)."""
+    return EngineChoice(engine=name, reason="set", cpu=read_cpu().describe(), min_cosine=min_cosine)
+
+
+def choice_file(
+    path: Path,
+    *,
+    options: EngineOptions,
+    min_cosine: float,
+    cpu: CpuSignature,
+    names: list[str],
+    choices_dir: Path | None = None,
+) -> Path:
+    """Where the measurement for this model, CPU, thread count and fidelity floor is kept."""
+    digest = hashlib.sha256(f"{CHOICE_RECIPE}|{path.resolve()}|{options.threads}|{min_cosine}|{names}".encode())
+    for file in sorted(path.iterdir()):
+        if file.is_file() and (file.suffix in {".safetensors", ".bin"} or file.name == "config.json"):
+            stat = file.stat()
+            digest.update(f"|{file.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    folder = choices_dir or options.cache_dir / "engine-choice"
+    return folder / f"{path.resolve().name}-{digest.hexdigest()[:16]}-{cpu.key}.json"
 
 
 def load_engine(name: str, path: Path, *, options: EngineOptions) -> EmbeddingEngine:
@@ -57,3 +155,28 @@ def load_engine(name: str, path: Path, *, options: EngineOptions) -> EmbeddingEn
             param="service_settings.engine",
         )
     return loader(path, options)
+
+
+def _read_choice(record: Path) -> EngineChoice | None:
+    try:
+        return EngineChoice.from_public(json.loads(record.read_text(encoding="utf-8")), reason="cached")
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _measure_in_child(path: Path, *, record: Path, options: EngineOptions, min_cosine: float, names: list[str]) -> None:
+    """Run the measurement in a child process: the losers' weights (and torch, when ONNX wins) never
+    stay in the server's memory, and a crash of one engine cannot take the server down."""
+    log.info("measuring embedding engines", extra={"event": "model.engine.measure", "model": str(path)})
+    record.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "hfgate.local.embedding.engine_measure_worker", str(path), str(record)]
+    command += [f"--threads={options.threads}", f"--min-cosine={min_cosine}", f"--engines={','.join(names)}"]
+    command += [f"--cache-dir={options.cache_dir}"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=_MEASURE_SECONDS)
+    except subprocess.TimeoutExpired as exc:
+        raise HfGateError(f"Measuring the engines of [{path}] took over [{_MEASURE_SECONDS}s]") from exc
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise HfGateError(f"Measuring the engines of [{path}] failed: {last}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from hfgate.local.cpu import read_cpu
 from hfgate.local.embedding.engine import EngineOptions
 from hfgate.local.lazy_imports import import_torch_stack
 
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from hfgate.local.embedding.tokens import TokenBatch
-
-_NATIVE_BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
 
 Precision = Literal["fp32", "bf16", "amp"]
 
@@ -80,11 +79,6 @@ class TorchEngine:
 def native_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     """Whether this CPU computes bfloat16 natively (else bfloat16 is emulated, and slower than fp32).
 
-    Read from the CPU flags rather than by importing torch, so choosing an engine stays cheap.
+    Read from the CPU flags rather than by importing torch, so it stays cheap.
     """
-    try:
-        with cpuinfo.open(encoding="utf-8") as lines:
-            flags = next((line for line in lines if line.startswith("flags")), "")
-    except OSError:
-        return False
-    return not _NATIVE_BF16_FLAGS.isdisjoint(flags.split())
+    return read_cpu(cpuinfo).native_bfloat16

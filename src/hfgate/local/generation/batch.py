@@ -14,8 +14,9 @@ class DecodeBatch(Protocol):
 
     penalize_prompt: bool
 
-    def prefill(self, prompt_ids: list[int]) -> Any:
-        """Read a new request's prompt, add it as the last row; the scores for its first token."""
+    def prefill(self, prompts: list[list[int]]) -> Any:
+        """Read new requests' prompts, add them as the last rows; the scores for each one's first token,
+        one row per prompt (engines that can prefill several prompts in one pass do)."""
         ...
 
     def step(self, tokens: list[int]) -> Any:

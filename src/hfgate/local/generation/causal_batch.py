@@ -1,7 +1,8 @@
 """Continuous batching for decoder-only models: requests join and leave one shared KV cache.
 
-Rows are left-padded to a common length. A joining request is prefilled alone, then its cache is
-padded and stacked onto the batch's; a leaving request's row is dropped, and padding columns no row
+Rows are left-padded to a common length. Requests joining together are prefilled in one forward pass
+(left-padded, each with its own positions), then their cache is padded and stacked onto the batch's;
+a leaving request's row is dropped, and padding columns no row
 needs any more are trimmed. Each row keeps its own position ids, so padding never shifts its positions
 and its output is the one it would get alone.
 """
@@ -30,12 +31,21 @@ class CausalBatch:
         self._positions = torch.zeros(0, dtype=torch.long)
 
     @torch.inference_mode()
-    def prefill(self, prompt_ids: list[int]) -> torch.Tensor:
+    def prefill(self, prompts: list[list[int]]) -> torch.Tensor:
+        width = max(len(prompt) for prompt in prompts)
+        ids = torch.tensor([[0] * (width - len(p)) + p for p in prompts], dtype=torch.long)
+        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], dtype=torch.long)
         cache = DynamicCache(config=self._model.config)
-        ids = torch.tensor([prompt_ids], dtype=torch.long)
-        out = self._model(input_ids=ids, past_key_values=cache, use_cache=True, logits_to_keep=1)
-        self._join(cache, len(prompt_ids))
-        logits: torch.Tensor = out.logits[0, -1]
+        out = self._model(
+            input_ids=ids,
+            attention_mask=mask,
+            position_ids=(mask.cumsum(dim=1) - 1).clamp(min=0),
+            past_key_values=cache,
+            use_cache=True,
+            logits_to_keep=1,
+        )
+        self._join(cache, mask)
+        logits: torch.Tensor = out.logits[:, -1]
         return logits
 
     @torch.inference_mode()
@@ -67,19 +77,18 @@ class CausalBatch:
             layer.keys = layer.keys[index, :, unused:]
             layer.values = layer.values[index, :, unused:]
 
-    def _join(self, cache: Any, length: int) -> None:
+    def _join(self, cache: Any, mask: torch.Tensor) -> None:
+        """Stack the new rows' ``cache`` (left-padded as ``mask`` says) under the batch's rows."""
+        lengths = mask.sum(dim=1)
         if self._cache is None:
-            self._cache = cache
-            self._mask = torch.ones((1, length), dtype=torch.long)
-            self._positions = torch.tensor([length], dtype=torch.long)
+            self._cache, self._mask, self._positions = cache, mask, lengths
             return
-        width = max(self._mask.shape[1], length)
+        width = max(self._mask.shape[1], mask.shape[1])
         for mine, theirs in zip(self._cache.layers, cache.layers, strict=True):
             mine.keys = torch.cat([_left_pad(mine.keys, width), _left_pad(theirs.keys, width)])
             mine.values = torch.cat([_left_pad(mine.values, width), _left_pad(theirs.values, width)])
-        new_mask = torch.ones((1, length), dtype=torch.long)
-        self._mask = torch.cat([_left_pad_mask(self._mask, width), _left_pad_mask(new_mask, width)])
-        self._positions = torch.cat([self._positions, torch.tensor([length], dtype=torch.long)])
+        self._mask = torch.cat([_left_pad_mask(self._mask, width), _left_pad_mask(mask, width)])
+        self._positions = torch.cat([self._positions, lengths])
 
 
 def _left_pad(states: torch.Tensor, width: int) -> torch.Tensor:

@@ -95,7 +95,10 @@ class LlamaCppBatch:
         self._rows: list[_Row] = []
         self._free = list(range(model.max_rows))
 
-    def prefill(self, prompt_ids: list[int]) -> torch.Tensor:
+    def prefill(self, prompts: list[list[int]]) -> torch.Tensor:
+        return torch.stack([self._prefill_one(prompt) for prompt in prompts])
+
+    def _prefill_one(self, prompt_ids: list[int]) -> torch.Tensor:
         row = _Row(seq=self._free.pop(0), position=0)
         self._rows.append(row)
         for start in range(0, len(prompt_ids), 512):

@@ -92,11 +92,12 @@ class Scheduler:
     async def _advance(self) -> None:
         keep = [i for i, s in enumerate(self._rows) if not s.done]
         rows = [self._rows[i] for i in keep]
-        newcomer = self._next_waiting() if len(rows) < self._max else None
-        if newcomer is not None:
-            token = await self._compute.run(self._admit, keep, newcomer)
-            self._rows = [*rows, newcomer]
-            newcomer.accept(token)
+        newcomers = self._take_waiting(self._max - len(rows))
+        if newcomers:  # every request waiting for a row joins in one prefill pass
+            tokens = await self._compute.run(self._admit, keep, newcomers)
+            self._rows = [*rows, *newcomers]
+            for sequence, token in zip(newcomers, tokens, strict=True):
+                sequence.accept(token)
             return
         if not rows:
             return
@@ -105,17 +106,18 @@ class Scheduler:
         for sequence, token in zip(rows, tokens, strict=True):
             sequence.accept(token)
 
-    def _next_waiting(self) -> Sequence | None:
-        while self._waiting:
+    def _take_waiting(self, room: int) -> list[Sequence]:
+        taken: list[Sequence] = []
+        while self._waiting and len(taken) < room:
             sequence = self._waiting.popleft()
             if not sequence.done:
-                return sequence
-        return None
+                taken.append(sequence)
+        return taken
 
-    def _admit(self, keep: list[int], sequence: Sequence) -> int:
+    def _admit(self, keep: list[int], newcomers: list[Sequence]) -> list[int]:
         self._retain(keep)
-        logits = self._batch.prefill(sequence.prompt_ids)
-        return sequence.pick(logits, sequence.history)
+        logits: Any = self._batch.prefill([s.prompt_ids for s in newcomers])
+        return [s.pick(logits[i], s.history) for i, s in enumerate(newcomers)]
 
     def _step(self, keep: list[int], rows: list[Sequence]) -> list[int]:
         self._retain(keep)

@@ -37,7 +37,10 @@ class Seq2SeqBatch:
         self._start = int(start if start is not None else model.config.decoder_start_token_id)
 
     @torch.inference_mode()
-    def prefill(self, prompt_ids: list[int]) -> torch.Tensor:
+    def prefill(self, prompts: list[list[int]]) -> torch.Tensor:
+        return torch.stack([self._prefill_one(prompt) for prompt in prompts])
+
+    def _prefill_one(self, prompt_ids: list[int]) -> torch.Tensor:
         ids = torch.tensor([prompt_ids], dtype=torch.long)
         encoded = self._model.get_encoder()(input_ids=ids)
         row = _Row(encoder_outputs=encoded, cache=EncoderDecoderCache(DynamicCache(), DynamicCache()))
