@@ -81,6 +81,7 @@ async def info(request: web.Request) -> web.Response:
 def main() -> None:
     app = web.Application()
     app.router.add_post("/", tei)
+    app.router.add_post("/embed", tei)  # where hfgate sends TEI embeddings once /info shows TEI
     app.router.add_post("/v1/embeddings", openai)
     app.router.add_post("/v1/chat/completions", chat)
     app.router.add_get("/info", info)
