@@ -107,11 +107,17 @@ def hfgate(workers: int, *, data_dir: Path, src: Path = SRC) -> tuple[str, subpr
 async def create_endpoints(session: aiohttp.ClientSession, base: str, upstream: str) -> None:
     settings = {"url": upstream, "api_key": "hf_bench", "rate_limit": {"requests_per_minute": 100_000_000}}
     auth = {"Authorization": f"Bearer {KEY}"}
-    for path in ("text_embedding/bench", "chat_completion/chat"):
-        body = {"service": "hugging_face", "service_settings": settings}
-        async with session.put(f"{base}/_inference/{path}", json=body, headers=auth) as response:
-            if response.status != 200:
-                raise RuntimeError(f"{base}: {await response.text()}")
+    # The fake's /info says TEI; its chat route is TGI's Messages API, so the chat endpoint names its engine
+    # (a tree from before engine detection knows no such setting: it is asked again without it).
+    for path, extra in (("text_embedding/bench", {}), ("chat_completion/chat", {"engine": "tgi"})):
+        for given in (settings | extra, settings):
+            body = {"service": "hugging_face", "service_settings": given}
+            async with session.put(f"{base}/_inference/{path}", json=body, headers=auth) as response:
+                if response.status == 200:
+                    break
+                failure = await response.text()
+        else:
+            raise RuntimeError(f"{base}: {failure}")
 
 
 async def time_to_first_token(session: aiohttp.ClientSession, url: str, *, requests: int) -> float:
