@@ -14,18 +14,10 @@ import pytest
 
 from hfgate.api.app import create_app
 from hfgate.config import Settings
-from tests.fakes.hostile_upstream import HostileUpstream
+from tests.fakes.hostile_upstream import HostileUpstream, hostile
 from tests.support.live_server import serve_app
 
-
-@pytest.fixture(scope="module")
-def hostile() -> Iterator[HostileUpstream]:
-    server = HostileUpstream()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+__all__ = ["hostile"]  # the module's fixture
 
 
 @pytest.fixture(scope="module")

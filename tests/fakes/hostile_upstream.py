@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+import pytest
 from aiohttp import web
 
 DIMENSIONS = 4
@@ -154,3 +156,14 @@ class HostileUpstream:
 
     async def _redirect_home(self, request: web.Request, body: Any) -> web.StreamResponse:
         raise web.HTTPTemporaryRedirect("/tei/")
+
+
+@pytest.fixture(scope="module")
+def hostile() -> Iterator[HostileUpstream]:
+    """A :class:`HostileUpstream` on 127.0.0.1 for a test module (import it into the module to use it)."""
+    server = HostileUpstream()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

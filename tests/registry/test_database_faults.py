@@ -21,21 +21,13 @@ from sqlalchemy import create_engine, text
 
 from hfgate.api.app import create_app
 from hfgate.config import Settings
-from tests.fakes.hostile_upstream import HostileUpstream
+from tests.fakes.hostile_upstream import HostileUpstream, hostile
 from tests.support.live_server import serve_app
 from tests.support.own_postgres import own_postgres
 
+__all__ = ["hostile"]  # the module's fixture
+
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture(scope="module")
-def hostile() -> Iterator[HostileUpstream]:
-    server = HostileUpstream()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _tei(hostile: HostileUpstream) -> dict[str, object]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +21,9 @@ from hfgate.upstream.http.ratelimit import RateLimiters
 from hfgate.upstream.http.transport import AiohttpTransport
 from hfgate.url_policy import forbidden_address
 from tests.conftest import app_client
-from tests.fakes.hostile_upstream import HostileUpstream
+from tests.fakes.hostile_upstream import HostileUpstream, hostile
 
-
-@pytest.fixture(scope="module")
-def hostile() -> Iterator[HostileUpstream]:
-    server = HostileUpstream()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+__all__ = ["hostile"]  # the module's fixture
 
 
 def _create(url: str) -> dict[str, Any]:

@@ -52,17 +52,7 @@ def chat_payload(
     stream: bool = False,
 ) -> dict[str, Any]:
     """The body: stored task settings, then the request's parameters, then the messages."""
-    body: dict[str, Any] = {k: v for k, v in settings.items() if k in CHAT_OPTIONS}
-    if "max_new_tokens" in settings:
-        body.setdefault("max_tokens", settings["max_new_tokens"])
-    chosen = {
-        "max_tokens": params.max_new_tokens,
-        "temperature": params.temperature,
-        "top_p": params.top_p,
-        "seed": params.seed,
-        "stop": list(params.stop) or None,
-    }
-    body.update({k: v for k, v in chosen.items() if v is not None})
+    body = sampling_options(settings, params)
     body |= {"model": model, "messages": [{"role": m.role, "content": m.content} for m in messages]}
     if params.grammar is not None and params.grammar.kind == "json":  # guided generation, OpenAI's way
         schema = json.loads(params.grammar.value)
@@ -119,3 +109,21 @@ def usage_of(body: dict[str, Any]) -> Usage | None:
     if not isinstance(prompt, int) or not isinstance(completion, int):
         return None
     return Usage(prompt_tokens=prompt, completion_tokens=completion)
+
+
+def sampling_options(
+    settings: Mapping[str, Any], params: GenerationParams, *, leave_out: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """OpenAI's sampling fields: the stored task settings (less ``leave_out``), then the request's own."""
+    body: dict[str, Any] = {k: v for k, v in settings.items() if k in CHAT_OPTIONS and k not in leave_out}
+    if "max_new_tokens" in settings:
+        body.setdefault("max_tokens", settings["max_new_tokens"])
+    chosen = {
+        "max_tokens": params.max_new_tokens,
+        "temperature": params.temperature,
+        "top_p": params.top_p,
+        "seed": params.seed,
+        "stop": list(params.stop) or None,
+    }
+    body.update({k: v for k, v in chosen.items() if v is not None})
+    return body

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hfgate.tasks import GenerationDelta, GenerationParams
-from hfgate.upstream.wire.chat import CHAT_OPTIONS, usage_of
+from hfgate.upstream.wire.chat import sampling_options, usage_of
 from hfgate.upstream.wire.common import UpstreamText, WireFormatError, as_dict, finish_reason
 
 _NOT_FOR_COMPLETIONS = frozenset({"response_format", "tools", "tool_choice", "top_logprobs"})
@@ -22,17 +22,7 @@ def completions_payload(
     *, model: str, prompt: str, settings: Mapping[str, Any], params: GenerationParams, stream: bool
 ) -> dict[str, Any]:
     """The body: stored task settings, then the request's parameters, then the prompt."""
-    body: dict[str, Any] = {k: v for k, v in settings.items() if k in CHAT_OPTIONS and k not in _NOT_FOR_COMPLETIONS}
-    if "max_new_tokens" in settings:
-        body.setdefault("max_tokens", settings["max_new_tokens"])
-    chosen = {
-        "max_tokens": params.max_new_tokens,
-        "temperature": params.temperature,
-        "top_p": params.top_p,
-        "seed": params.seed,
-        "stop": list(params.stop) or None,
-    }
-    body.update({k: v for k, v in chosen.items() if v is not None})
+    body = sampling_options(settings, params, leave_out=_NOT_FOR_COMPLETIONS)
     if model:
         body["model"] = model
     body |= {"prompt": prompt, "stream": stream}
