@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -28,6 +27,8 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+
+from tests.fakes.threaded_server import ThreadedServer
 
 TOKEN = "hf_test_token"
 DIMENSIONS = 8
@@ -155,23 +156,23 @@ def answer_for(prompt: str) -> list[str]:
     return [f" w{i}" for i in range(len(tokens_of(prompt)) + 3)]
 
 
-class FakeHF:
+class FakeHF(ThreadedServer):
     """The server. ``start()`` returns its base url; ``stop()`` frees the port.
 
     Example:
         >>> # server = FakeHF(); base = server.start(); ...; server.stop()
     """
 
+    thread_name = "fake-hf"
+    client_max_size = 64 * 1024 * 1024
+
     def __init__(self) -> None:
+        super().__init__()
         self.faults: dict[str, deque[Fault]] = {}
         self.requests: list[Recorded] = []
         self.body_limit = 2 * 1024 * 1024
         self.namespaces: dict[str, list[dict[str, Any]]] = {}
         self.tei_batch_size = 32
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
-        self._thread: threading.Thread | None = None
-        self.base = ""
 
     # -- control ------------------------------------------------------------------------------------
 
@@ -187,39 +188,6 @@ class FakeHF:
 
     def hits(self, prefix: str) -> list[Recorded]:
         return [r for r in self.requests if r.path.startswith(prefix)]
-
-    def start(self) -> str:
-        ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, args=(ready,), daemon=True, name="fake-hf")
-        self._thread.start()
-        if not ready.wait(10):
-            raise RuntimeError("the fake Hugging Face server did not start")
-        return self.base
-
-    def stop(self) -> None:
-        if self._loop is None or self._runner is None:
-            return
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread is not None:
-            self._thread.join(10)
-
-    def _serve(self, ready: threading.Event) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
-        loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        loop.run_until_complete(site.start())
-        port = self._runner.addresses[0][1]
-        self.base = f"http://127.0.0.1:{port}"
-        ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.close()
 
     # -- dispatch -----------------------------------------------------------------------------------
 

@@ -21,7 +21,6 @@ Where each behaviour comes from:
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +28,8 @@ from typing import Any
 import orjson
 import pytest
 from aiohttp import web
+
+from tests.fakes.threaded_server import ThreadedServer
 
 DIMENSIONS = 4
 
@@ -40,53 +41,18 @@ class Hit:
     body: Any
 
 
-class HostileUpstream:
+class HostileUpstream(ThreadedServer):
     """Start with :meth:`start`, stop with :meth:`stop`; ``base`` is ``http://127.0.0.1:<port>``."""
 
+    thread_name = "hostile-upstream"
+
     def __init__(self) -> None:
+        super().__init__()
         self.hits: list[Hit] = []
         self.hanging = 0  # requests of /hang still held open
-        self.base = ""
-        self.port = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> str:
-        ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, args=(ready,), daemon=True, name="hostile-upstream")
-        self._thread.start()
-        if not ready.wait(10):
-            raise RuntimeError("the hostile upstream did not start")
-        return self.base
-
-    def stop(self) -> None:
-        if self._loop is None or self._runner is None:
-            return
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread is not None:
-            self._thread.join(10)
 
     def paths(self, prefix: str) -> list[Hit]:
         return [hit for hit in self.hits if hit.path.startswith(prefix)]
-
-    def _serve(self, ready: threading.Event) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
-        loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        loop.run_until_complete(site.start())
-        self.port = self._runner.addresses[0][1]
-        self.base = f"http://127.0.0.1:{self.port}"
-        ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.close()
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
