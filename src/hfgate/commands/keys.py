@@ -7,28 +7,15 @@ Example:
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-import httpx
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from hfgate.client import Client, ClientError
+from hfgate.commands.common import DEFAULT_URL, JsonOpt, KeyOpt, UrlOpt, call_api, console, errors, print_json
 
 keys_app = typer.Typer(help="Manage gateway API keys (needs an admin key).", no_args_is_help=True)
-console = Console()
-errors = Console(stderr=True)
-T = TypeVar("T")
-
-UrlOpt = Annotated[str, typer.Option("--url", envvar="HFGATE_URL", help="hfgate's address.")]
-KeyOpt = Annotated[str | None, typer.Option("--api-key", envvar="HFGATE_API_KEY", help="A gateway API key.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON, for scripts.")]
-DEFAULT_URL = "http://127.0.0.1:8080"
 
 
 @keys_app.command("create")
@@ -49,9 +36,9 @@ def create(
     if expiration:
         body["expiration"] = expiration
     body["limits"] = {"requests_per_minute": rpm, "tokens_per_minute": tpm}
-    created = _run(lambda client: client.create_key(body), url=url, api_key=api_key)
+    created = call_api(lambda client: client.create_key(body), url=url, api_key=api_key)
     if as_json:
-        sys.stdout.write(json.dumps(created, indent=2) + "\n")
+        print_json(created)
         return
     console.print(f"id: {created['id']}")
     console.print(f"key: {created['encoded']}", soft_wrap=True)
@@ -67,9 +54,9 @@ def list_keys(
     as_json: JsonOpt = False,
 ) -> None:
     """List keys: roles, endpoints, limits and state (never a secret)."""
-    found = _run(lambda client: client.list_keys(name=name), url=url, api_key=api_key)
+    found = call_api(lambda client: client.list_keys(name=name), url=url, api_key=api_key)
     if as_json:
-        sys.stdout.write(json.dumps(found, indent=2) + "\n")
+        print_json(found)
         return
     table = Table()
     for column in ("id", "name", "roles", "endpoints", "limits", "state"):
@@ -94,7 +81,7 @@ def revoke(
     if not ids and not name:
         errors.print("[red]give key ids, or --name[/red]")
         raise typer.Exit(2)
-    answer = _run(lambda client: client.revoke_keys(ids=ids, name=name), url=url, api_key=api_key)
+    answer = call_api(lambda client: client.revoke_keys(ids=ids, name=name), url=url, api_key=api_key)
     console.print(f"revoked: {', '.join(answer['invalidated_api_keys']) or 'none'}")
     if answer["previously_invalidated_api_keys"]:
         console.print(f"already revoked: {', '.join(answer['previously_invalidated_api_keys'])}")
@@ -115,9 +102,9 @@ def usage_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Usage per hour, key and endpoint: requests, errors, tokens, latency."""
-    found = _run(lambda c: c.usage(key=key, endpoint=endpoint, start=start, end=end), url=url, api_key=api_key)
+    found = call_api(lambda c: c.usage(key=key, endpoint=endpoint, start=start, end=end), url=url, api_key=api_key)
     if as_json:
-        sys.stdout.write(json.dumps(found, indent=2) + "\n")
+        print_json(found)
         return
     table = Table()
     for column in ("hour", "key", "endpoint", "requests", "errors", "input tokens", "output tokens", "avg ms"):
@@ -129,15 +116,3 @@ def usage_command(
     totals = found["totals"]
     console.print(f"total: {totals['requests']} requests, {totals['errors']} errors, "
                   f"{totals['input_tokens']} input and {totals['output_tokens']} output tokens")  # fmt: skip
-
-
-def _run(work: Callable[[Client], T], *, url: str, api_key: str | None) -> T:
-    try:
-        with Client(url, api_key=api_key) as client:
-            return work(client)
-    except ClientError as exc:
-        errors.print(f"[red]error {exc.status}[/red] {escape(exc.reason)}")
-        raise typer.Exit(1) from exc
-    except httpx.TransportError as exc:
-        errors.print(f"[red]cannot reach hfgate[/red]: {escape(str(exc))}. Start it with `hfgate serve` or `make run`.")
-        raise typer.Exit(1) from exc
