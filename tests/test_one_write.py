@@ -52,6 +52,14 @@ async def streamed(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b"data: 2\n\n"})
 
 
+async def late(scope: Any, receive: Any, send: Any) -> None:
+    await receive()
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
+    for _ in range(3):
+        await asyncio.sleep(0)  # the loop turns before the first event
+    await send({"type": "http.response.body", "body": b"data: 1\n\n"})
+
+
 async def started_only(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"5")]})
 
@@ -80,11 +88,20 @@ async def test_a_response_of_known_length_is_one_write() -> None:
     assert body == b'{"ok":true}'
 
 
-async def test_a_stream_gets_its_head_before_its_first_event() -> None:
+async def test_a_stream_sends_its_head_with_a_first_event_ready_at_once() -> None:
     transport = await serve(streamed, POST)
+    head, _, first = transport.writes[0].partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK")
+    assert b"transfer-encoding: chunked" in head
+    assert first == b"9\r\ndata: 1\n\n\r\n"
+    assert b"".join(transport.writes[1:]) == b"9\r\ndata: 2\n\n\r\n0\r\n\r\n"
+
+
+async def test_a_stream_whose_first_event_is_late_gets_its_head_first() -> None:
+    transport = await serve(late, POST)
     assert transport.writes[0].startswith(b"HTTP/1.1 200 OK")
     assert transport.writes[0].endswith(b"\r\n\r\n")
-    assert b"".join(transport.writes[1:]) == b"9\r\ndata: 1\n\n\r\n9\r\ndata: 2\n\n\r\n0\r\n\r\n"
+    assert b"".join(transport.writes[1:]) == b"9\r\ndata: 1\n\n\r\n0\r\n\r\n"
 
 
 async def test_head_requests_get_their_head() -> None:

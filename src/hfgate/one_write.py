@@ -7,10 +7,11 @@ profiled under ``wrk -c32`` (README, gateway benchmark) it was 11–14 % of hfga
 the body's write. aiohttp's server (the bare forwarder) sends both together.
 
 :class:`OneWriteCycle` holds the head of a response that declares its length (``content-length``)
-and writes it with the body's first part. A streamed answer (chunked: server-sent events) still gets
-its head at once, since its first event may take a while; so does the answer to ``HEAD``, which has
-no body to carry it. Whatever ends the response otherwise (the app failing, the connection closing)
-still sends the head first, as before.
+and writes it with the body's first part. A streamed answer (chunked: server-sent events) has its head
+held only until the event loop's next turn: with its first event when that is ready at once (hfgate's
+streams start once their first event is known), alone otherwise, so a slow first event never holds the
+head back. The answer to ``HEAD`` has no body to carry its head: it is written at once. Whatever ends
+the response otherwise (the app failing, the connection closing) still sends the head first.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class OneWriteCycle(RequestResponseCycle):
             await super().send(message)
         finally:
             held.holding = False
-            if self.chunked_encoding or held.head is None:  # a stream, or no head written: nothing to hold
+            if held.head is None:  # no head written (a disconnected client, a bad header): nothing to hold
                 self.transport = held.transport
-                held.flush()
+            elif self.chunked_encoding:  # a stream: its head goes with its first event, or on the next turn
+                asyncio.get_running_loop().call_soon(held.flush)
