@@ -11,6 +11,7 @@ One fast TEI-shaped upstream (bench/fake_upstream.py; ``POST /`` TEI embed, ``/v
 - ``hfgate``: ``hfgate serve`` with gateway keys (``HFGATE_API_KEYS``), the Redis limiter
   (``HFGATE_REDIS_URL``), metrics and the access log on (level info, JSON lines to a file) — the
   configuration users run — with ``--workers 1`` (OpenAI, Elasticsearch and HF faces) and ``--workers 2``;
+  and once without Redis (limits in the process), to measure what the Redis admission adds;
 - ``litellm``: LiteLLM's proxy (``openai/`` provider on the upstream's ``/v1``), when its venv exists.
 
 Load: ``wrk`` (Debian's) with a Lua script for the POST body, 1-input embeddings: requests/s at
@@ -91,7 +92,7 @@ def spawn(args: list[str], *, env: dict[str, str] | None = None, log: Path | Non
     return subprocess.Popen(args, env=env, stdout=out, stderr=out)
 
 
-def hfgate(workers: int, *, data_dir: Path, src: Path = SRC) -> tuple[str, subprocess.Popen[bytes]]:
+def hfgate(workers: int, *, data_dir: Path, src: Path = SRC, redis: bool = True) -> tuple[str, subprocess.Popen[bytes]]:
     port = free_port()
     env = os.environ | {
         "PYTHONPATH": str(src),
@@ -103,6 +104,8 @@ def hfgate(workers: int, *, data_dir: Path, src: Path = SRC) -> tuple[str, subpr
         "HFGATE_REDIS_PREFIX": f"hfgate-bench-{uuid.uuid4().hex[:8]}:",
         "HF_HUB_OFFLINE": "1",
     }
+    if not redis:
+        del env["HFGATE_REDIS_URL"]
     args = [sys.executable, "-m", "hfgate.cli", "serve", "--port", str(port), "--no-preload", "--workers", str(workers)]
     return f"http://127.0.0.1:{port}", spawn(args, env=env, log=data_dir / f"hfgate-{workers}-{port}.log")
 
@@ -213,6 +216,7 @@ async def bench(
         floors[flag] = (f"http://127.0.0.1:{port}", spawn(args, env=os.environ | {"PYTHONPATH": str(SRC)}))
     processes += [p for _, p in floors.values()]
     gates = {w: hfgate(w, data_dir=work) for w in (1, 2)}
+    gates[-1] = hfgate(1, data_dir=work, redis=False)
     if baseline is not None:
         gates[0] = hfgate(1, data_dir=work, src=baseline)
     processes += [p for _, p in gates.values()]
@@ -249,6 +253,13 @@ async def bench(
         Target("hfgate, ES face", f"{g1}/_inference/text_embedding/bench", es_body, p1.pid),
         Target("hfgate, HF face", f"{g1}/hf/bench/embed", {"inputs": [TEXT]}, p1.pid),
         Target("hfgate --workers 2, OpenAI face", f"{g2}/v1/embeddings", openai_body, p2.pid),
+        Target(
+            "hfgate without Redis (limits in process), OpenAI face",
+            f"{gates[-1][0]}/v1/embeddings",
+            openai_body,
+            gates[-1][1].pid,
+            chat_url=gates[-1][0] + chat,
+        ),
     ]
     if baseline is not None:
         (g0, p0) = gates[0]
