@@ -5,9 +5,13 @@ One fast TEI-shaped upstream (bench/fake_upstream.py; ``POST /`` TEI embed, ``/v
 
 - ``direct``: the upstream itself, for the floor;
 - ``forwarder``: the reference forwarder, OpenAI and Elasticsearch faces;
+- ``floor``: uvicorn + a bare ASGI app making the same aiohttp upstream call (bench/asgi_floor.py): what
+  hfgate's server stack costs before any of hfgate's work, with uvicorn's HTTP protocol and with
+  hfgate's (the response in one write);
 - ``hfgate``: ``hfgate serve`` with gateway keys (``HFGATE_API_KEYS``), the Redis limiter
   (``HFGATE_REDIS_URL``), metrics and the access log on (level info, JSON lines to a file) — the
   configuration users run — with ``--workers 1`` (OpenAI, Elasticsearch and HF faces) and ``--workers 2``;
+  and once without Redis (limits in the process), to measure what the Redis admission adds;
 - ``litellm``: LiteLLM's proxy (``openai/`` provider on the upstream's ``/v1``), when its venv exists.
 
 Load: ``wrk`` (Debian's) with a Lua script for the POST body, 1-input embeddings: requests/s at
@@ -88,7 +92,7 @@ def spawn(args: list[str], *, env: dict[str, str] | None = None, log: Path | Non
     return subprocess.Popen(args, env=env, stdout=out, stderr=out)
 
 
-def hfgate(workers: int, *, data_dir: Path, src: Path = SRC) -> tuple[str, subprocess.Popen[bytes]]:
+def hfgate(workers: int, *, data_dir: Path, src: Path = SRC, redis: bool = True) -> tuple[str, subprocess.Popen[bytes]]:
     port = free_port()
     env = os.environ | {
         "PYTHONPATH": str(src),
@@ -100,6 +104,8 @@ def hfgate(workers: int, *, data_dir: Path, src: Path = SRC) -> tuple[str, subpr
         "HFGATE_REDIS_PREFIX": f"hfgate-bench-{uuid.uuid4().hex[:8]}:",
         "HF_HUB_OFFLINE": "1",
     }
+    if not redis:
+        del env["HFGATE_REDIS_URL"]
     args = [sys.executable, "-m", "hfgate.cli", "serve", "--port", str(port), "--no-preload", "--workers", str(workers)]
     return f"http://127.0.0.1:{port}", spawn(args, env=env, log=data_dir / f"hfgate-{workers}-{port}.log")
 
@@ -203,7 +209,14 @@ async def bench(
     processes = [spawn([sys.executable, str(HERE / "fake_upstream.py"), str(up_port)], log=work / "upstream.log")]
     processes.append(spawn([sys.executable, str(HERE / "bare_forwarder.py"), str(fwd_port), upstream, KEY]))
     fwd = f"http://127.0.0.1:{fwd_port}"
+    floors = {}
+    for flag in ("", "--one-write"):
+        port = free_port()
+        args = [sys.executable, str(HERE / "asgi_floor.py"), str(port), upstream, KEY, *([flag] if flag else [])]
+        floors[flag] = (f"http://127.0.0.1:{port}", spawn(args, env=os.environ | {"PYTHONPATH": str(SRC)}))
+    processes += [p for _, p in floors.values()]
     gates = {w: hfgate(w, data_dir=work) for w in (1, 2)}
+    gates[-1] = hfgate(1, data_dir=work, redis=False)
     if baseline is not None:
         gates[0] = hfgate(1, data_dir=work, src=baseline)
     processes += [p for _, p in gates.values()]
@@ -215,18 +228,38 @@ async def bench(
         lite = spawn(args, env=os.environ | {"LITELLM_LOCAL_MODEL_COST_MAP": "True"}, log=work / "litellm.log")
         processes.append(lite)
         lite_url = f"http://127.0.0.1:{lite_port}"
-    openai_body = {"model": "bench", "input": [TEXT]}
-    es_body = {"input": [TEXT]}
+    openai_body: dict[str, object] = {"model": "bench", "input": [TEXT]}
+    es_body: dict[str, object] = {"input": [TEXT]}
     (g1, p1), (g2, p2) = gates[1], gates[2]
     chat = "/v1/chat/completions"
     targets = [
         Target("direct (upstream)", upstream, {"inputs": [TEXT]}, processes[0].pid, chat_url=upstream + chat[1:]),
         Target("forwarder, OpenAI face", f"{fwd}/v1/embeddings", openai_body, processes[1].pid, chat_url=fwd + chat),
         Target("forwarder, ES face", f"{fwd}/_inference/text_embedding/bench", es_body, processes[1].pid),
+        Target(
+            "floor: uvicorn + bare ASGI, OpenAI face",
+            f"{floors[''][0]}/v1/embeddings",
+            openai_body,
+            floors[""][1].pid,
+            chat_url=floors[""][0] + chat,
+        ),
+        Target(
+            "floor, one write per response, OpenAI face",
+            f"{floors['--one-write'][0]}/v1/embeddings",
+            openai_body,
+            floors["--one-write"][1].pid,
+        ),
         Target("hfgate, OpenAI face", f"{g1}/v1/embeddings", openai_body, p1.pid, chat_url=g1 + chat),
         Target("hfgate, ES face", f"{g1}/_inference/text_embedding/bench", es_body, p1.pid),
         Target("hfgate, HF face", f"{g1}/hf/bench/embed", {"inputs": [TEXT]}, p1.pid),
         Target("hfgate --workers 2, OpenAI face", f"{g2}/v1/embeddings", openai_body, p2.pid),
+        Target(
+            "hfgate without Redis (limits in process), OpenAI face",
+            f"{gates[-1][0]}/v1/embeddings",
+            openai_body,
+            gates[-1][1].pid,
+            chat_url=gates[-1][0] + chat,
+        ),
     ]
     if baseline is not None:
         (g0, p0) = gates[0]
@@ -241,6 +274,8 @@ async def bench(
         async with aiohttp.ClientSession() as session:
             await wait_up(session, f"{upstream}info")
             await wait_up(session, f"{fwd}/health")
+            for base, _ in floors.values():
+                await wait_up(session, f"{base}/health")
             for base, _ in gates.values():
                 await wait_up(session, f"{base}/health")
                 await create_endpoints(session, base, upstream)

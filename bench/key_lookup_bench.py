@@ -1,10 +1,10 @@
 """CPU that gateway keys add to each request: the key look-up, the role guard, the limiter, usage.
 
 One process, no network: a real registry (SQLite in a temp dir), a real ``AccessControl`` and the real
-``GatewayAuth`` middleware around an ASGI app that does nothing. Each case runs ``--requests`` calls
-through the middleware (and, for keys, the route guard, the per-key limiter and the usage tally) and
-reports CPU time per request (``time.process_time``), median of ``--rounds``; the open gateway (no key
-configured anywhere) is the baseline, and "added" is what keys cost on top of it.
+``GatewayKeys`` (what the gateway layer runs to find the caller) before an ASGI app that does nothing.
+Each case runs ``--requests`` calls through them (and, for keys, the route guard, the per-key limiter
+and the usage tally) and reports CPU time per request (``time.process_time``), median of ``--rounds``;
+the open gateway (no key configured anywhere) is the baseline, and "added" is what keys cost on top of it.
 
 Cases: a bootstrap key (``HFGATE_API_KEYS``), an API key from the registry (cached after its first use,
 as every request after the first in a process), and that key with per-key limits on (local limiter).
@@ -28,8 +28,9 @@ from typing import Any
 
 from hfgate.access.control import AccessControl
 from hfgate.access.key_body import parse_key_request
+from hfgate.access.principal import CURRENT
 from hfgate.access.roles import Role
-from hfgate.api.middleware import GatewayAuth
+from hfgate.api.middleware import GatewayKeys
 from hfgate.api.route_roles import check
 from hfgate.api.ui.session import SessionSigner
 from hfgate.config import Settings
@@ -47,14 +48,30 @@ async def _inner(scope: dict[str, Any], receive: Any, send: Any) -> None:
                         status=200, input_tokens=4, output_tokens=0, latency_ms=1.0)  # fmt: skip
 
 
-def _render(path: str, error: HfGateError) -> Any:
-    raise AssertionError(f"refused: {error.reason}")
+class Identified:
+    """What the gateway layer does with keys: find the caller, set it for the request, run the app."""
+
+    def __init__(self, keys: GatewayKeys) -> None:
+        self.keys = keys
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        state = scope.setdefault("state", {})
+        try:
+            principal = await self.keys.identify(scope, state)
+        except HfGateError as error:
+            raise AssertionError(f"refused: {error.reason}") from None
+        token = CURRENT.set(principal) if state.get("gated") else None
+        try:
+            await _inner(scope, receive, send)
+        finally:
+            if token is not None:
+                CURRENT.reset(token)
 
 
 class Gateway:
-    """The middleware, the app state it reads, and the keys made for it."""
+    """The keys' part of the gateway layer, the app state it reads, and the keys made for it."""
 
-    def __init__(self, middleware: GatewayAuth, state: SimpleNamespace, tokens: dict[str, str]) -> None:
+    def __init__(self, middleware: Identified, state: SimpleNamespace, tokens: dict[str, str]) -> None:
         self.middleware, self.state, self.tokens = middleware, state, tokens
 
 
@@ -64,7 +81,7 @@ async def _build(data_dir: Path, *, bootstrap: list[str], with_keys: bool) -> Ga
     migrate(engine)
     access = AccessControl.build(settings, engine=engine, changes=LocalChanges(), redis=None, session_key=b"k" * 32)
     state = SimpleNamespace(access=access, sessions=SessionSigner(b"k" * 32))
-    middleware = GatewayAuth(_inner, render=_render)  # type: ignore[arg-type]
+    middleware = Identified(GatewayKeys())
     tokens = {"bootstrap": bootstrap[0]} if bootstrap else {}
     limits = {"requests_per_minute": 10**9, "tokens_per_minute": 10**12}
     for name, given in (("plain", {}), ("limited", limits)) if with_keys else ():

@@ -35,6 +35,10 @@ PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "middleware (hfgate's, Starlette's, FastAPI's)",
         (
             "hfgate/api/middleware",
+            "hfgate/api/gateway",
+            "hfgate/api/hosts",
+            "es/filter_path",
+            "route_roles.py",
             "starlette/middleware",
             "fastapi/middleware",
             "fastapi/telemetry",
@@ -46,7 +50,7 @@ PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "starlette/applications",
         ),
     ),
-    ("HTTP server (uvicorn, httptools, socket writes)", ("uvicorn/", "httptools")),
+    ("HTTP server (uvicorn, httptools, socket writes)", ("uvicorn/", "httptools", "/one_write", "/serving")),
 )
 OTHER = "event loop and other"
 IDLE = ("concurrent/futures/thread.py:81)", "Condition.wait")

@@ -6,6 +6,7 @@ bounds how long a client may take to send a request's *headers*: a slow-loris cl
 every few seconds holds a connection and its memory forever. :class:`HeaderDeadlineProtocol` closes a
 connection whose request line and headers are not complete within ``header_timeout_seconds``
 (answering 408 first); the body has its own deadline in :class:`hfgate.api.middleware.BodyLimit`.
+The same protocol sends each response of known length in one write (:mod:`hfgate.one_write`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import asyncio
 import logging
 from typing import Any, ClassVar
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn._types import ASGI3Application
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from hfgate.config import Settings
+from hfgate.one_write import OneWriteCycle
 
 log = logging.getLogger("hfgate.serving")
 
@@ -25,7 +28,7 @@ _TOO_SLOW = b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain\r\nconnec
 
 class HeaderDeadlineProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, plus a deadline from a request's first byte (or the connection's
-    opening) to the end of its headers."""
+    opening) to the end of its headers, and responses of known length in one write."""
 
     header_timeout: ClassVar[float] = 10.0
 
@@ -48,6 +51,10 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._disarm()
         super().on_headers_complete()
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
+        cycle.__class__ = OneWriteCycle  # before the app runs: same state, one write per response
+        super()._start_asgi_task(cycle, app)
 
     def _arm(self) -> None:
         if self._header_deadline is None:

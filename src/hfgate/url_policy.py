@@ -17,6 +17,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from urllib.parse import SplitResult, urlsplit
 
 FORBIDDEN_NETWORKS = (
@@ -26,6 +27,7 @@ FORBIDDEN_NETWORKS = (
 )
 
 
+@lru_cache(maxsize=4096)  # checked on every upstream call: an endpoint's few hosts, parsed once
 def forbidden_address(address: str) -> bool:
     """Whether ``address`` (an IP address, as text) is one hfgate never calls.
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hfgate.api.hosts import HostRouting
+from hfgate.api.hosts import HostNames
 from hfgate.config import Settings
 from hfgate.services import ServiceContext
 from tests.conftest import app_client
@@ -56,7 +56,7 @@ async def test_gateway_paths_and_other_hosts_are_untouched(hosted: httpx.AsyncCl
 
 
 def test_host_names_are_matched_without_port_and_case() -> None:
-    routing = HostRouting(lambda *_: None, hosts={"Ranker.Internal": "r"}, domain="m.test")  # type: ignore[arg-type]
+    routing = HostNames(hosts={"Ranker.Internal": "r"}, domain="m.test")
     assert routing.endpoint_of("ranker.internal") == "r"
     assert routing.endpoint_of("my-id.m.test") == "my-id"
     assert routing.endpoint_of("m.test") is None

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 from hfgate import __version__, serving
 from hfgate.api import health, metrics
 from hfgate.api.collector import tuned_for_serving
-from hfgate.api.error_handlers import ErrorRenderers, UnexpectedErrors, install_error_handlers
+from hfgate.api.error_handlers import ErrorRenderers, install_error_handlers
 from hfgate.api.es import cluster as es_cluster
 from hfgate.api.es import manage as es_manage
 from hfgate.api.es import run as es_run
 from hfgate.api.es import security as es_security
-from hfgate.api.es.filter_path import FilterPath
+from hfgate.api.gateway import Gateway
 from hfgate.api.hf import routes as hf_routes
 from hfgate.api.hf.errors import render_hf
-from hfgate.api.hosts import HostRouting
-from hfgate.api.middleware import BodyLimit, GatewayAuth, RequestContext
+from hfgate.api.hosts import HostNames
+from hfgate.api.middleware import BodyLimit, GatewayKeys
 from hfgate.api.openai import per_endpoint as openai_per_endpoint
 from hfgate.api.openai import routes as openai_routes
 from hfgate.api.openai.errors import render_openai
@@ -35,6 +37,14 @@ from hfgate.runtime import Runtime
 from hfgate.services import ServiceContext
 from hfgate.telemetry.exposition import worker_stopped
 from hfgate.telemetry.tracing import start_tracing, stop_tracing
+
+# hfgate traces requests itself (telemetry/tracing.py). FastAPI's own OpenTelemetry (0.16x) would add a
+# second server span per request under a global provider, and reads the environment per request when off.
+_FASTAPI_OPTIONS: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
 
 
 def create_app(settings: Settings | None = None, *, context: ServiceContext | None = None) -> FastAPI:
@@ -71,7 +81,7 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
             worker_stopped()
             stop_tracing()
 
-    app = FastAPI(title="hfgate", version=__version__, lifespan=lifespan)
+    app = FastAPI(title="hfgate", version=__version__, lifespan=lifespan, **_FASTAPI_OPTIONS)
     app.state.settings = settings
     app.state.error_renderers = renderers
     app.router.routes[:0] = es_run.INFER_ROUTES
@@ -85,13 +95,12 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     guard_routes(app.routes)
     install_error_handlers(app, renderers)
     install_openapi(app)
-    app.add_middleware(UnexpectedErrors, renderers=renderers)
-    app.add_middleware(FilterPath)
-    app.add_middleware(
-        BodyLimit, max_bytes=settings.max_body_bytes, render=renderers.render, seconds=settings.body_timeout_seconds
-    )
     metrics_key = settings.metrics_key.get_secret_value() if settings.metrics_key else None
-    app.add_middleware(GatewayAuth, render=renderers.render, metrics_key=metrics_key)
-    app.add_middleware(RequestContext)
-    app.add_middleware(HostRouting, hosts=settings.host_endpoints, domain=settings.endpoint_domain)
+    app.add_middleware(
+        Gateway,
+        renderers=renderers,
+        hosts=HostNames(hosts=settings.host_endpoints, domain=settings.endpoint_domain),
+        keys=GatewayKeys(metrics_key=metrics_key),
+        body=BodyLimit(max_bytes=settings.max_body_bytes, seconds=settings.body_timeout_seconds),
+    )
     return app

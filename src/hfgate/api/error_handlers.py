@@ -2,7 +2,7 @@
 
 Faces register a renderer for their path prefix (``/v1`` OpenAI, ``/hf`` Hugging Face); everything
 else gets Elasticsearch's envelope. Unexpected exceptions are logged with the request id and answered
-with a 500 that leaks nothing, by :class:`UnexpectedErrors`, on a connection that stays open.
+with a 500 that leaks nothing, by :class:`hfgate.api.gateway.Gateway`, on a connection that stays open.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError as FastAPIValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from hfgate.api.es.errors import es_error_body
 from hfgate.errors import BadRequestError, HfGateError, KeyLimitError, NotFoundError, ParseError
@@ -70,7 +70,7 @@ def install_error_handlers(app: FastAPI, renderers: ErrorRenderers) -> None:
         return renderers.render(request.url.path, _from_http(request, exc))
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
-        return renderers.render(request.url.path, _internal(request.scope, exc))
+        return renderers.render(request.url.path, internal_error(request.scope, exc))
 
     app.add_exception_handler(HfGateError, on_hfgate)
     app.add_exception_handler(FastAPIValidationError, on_validation)
@@ -95,42 +95,8 @@ def _from_http(request: Request, exc: StarletteHTTPException) -> HfGateError:
     return error
 
 
-class UnexpectedErrors:
-    """Answers an exception no handler knew with a 500 in the face's shape, and keeps the connection.
-
-    Starlette's own last resort (``ServerErrorMiddleware``, where an ``Exception`` handler lands) sends
-    that answer and then re-raises, and uvicorn closes the connection of any request whose app raised:
-    a pooled keep-alive client's *next* request on it failed with "connection reset by peer". This
-    middleware, the innermost, answers and returns normally instead. An exception after the answer
-    started (a stream that broke) is re-raised: the body is cut, and closing the connection is the
-    only way left to tell the client.
-    """
-
-    def __init__(self, app: ASGIApp, *, renderers: ErrorRenderers) -> None:
-        self.app = app
-        self._renderers = renderers
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def watched(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watched)
-        except Exception as exc:
-            if started:
-                raise
-            error = exc if isinstance(exc, HfGateError) else _internal(scope, exc)
-            await self._renderers.render(scope["path"], error)(scope, receive, send)
-
-
-def _internal(scope: Scope, exc: BaseException) -> HfGateError:
+def internal_error(scope: Scope, exc: BaseException) -> HfGateError:
+    """Log an unexpected exception with the request id; the 500 to answer, naming that id."""
     request_id = scope.get("state", {}).get("request_id", "-")
     log.error("unexpected error", exc_info=exc, extra={"event": "request.error", "request_id": request_id})
     return HfGateError(f"Internal error while handling the request; request id [{request_id}]")

@@ -18,25 +18,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 _GATEWAY_PATHS = ("/health", "/metrics", "/ui", "/static", "/_inference", "/hf/", "/docs", "/openapi.json")
 
 
-class HostRouting:
+class HostNames:
     """Rewrites the path of a request sent to an endpoint's own host (see the module docstring)."""
 
-    def __init__(self, app: ASGIApp, *, hosts: Mapping[str, str], domain: str | None) -> None:
-        self.app = app
+    def __init__(self, *, hosts: Mapping[str, str], domain: str | None) -> None:
+        self.active = bool(hosts or domain)
         self._hosts = {name.lower(): endpoint for name, endpoint in hosts.items()}
         self._suffix = f".{domain.lower().strip('.')}" if domain else None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            endpoint = self.endpoint_of(_host(scope))
-            if endpoint is not None and not scope["path"].startswith(_GATEWAY_PATHS):
-                scope = _rewritten(scope, endpoint)
-        await self.app(scope, receive, send)
+    def route(self, scope: Scope) -> Scope:
+        """``scope``, or a copy with the path on the endpoint that its host names."""
+        if not self.active:
+            return scope
+        endpoint = self.endpoint_of(_host(scope))
+        if endpoint is not None and not scope["path"].startswith(_GATEWAY_PATHS):
+            return _rewritten(scope, endpoint)
+        return scope
 
     def endpoint_of(self, host: str) -> str | None:
         """The endpoint id ``host`` (lower-case, no port) names, if any."""

@@ -6,8 +6,9 @@ number of levels; arrays are transparent (a path applies to each element); a pat
 excludes. Exclusions are applied first, then the inclusions filter what is left; when no inclusion
 matches, the answer is ``{}``.
 
-Applied by :class:`FilterPath`, an ASGI middleware on the Elasticsearch face, to JSON answers only
-(server-sent events stream through untouched), so that every route of the face honours it.
+Applied by :class:`FilteringSend` (in :class:`hfgate.api.gateway.Gateway`) on the Elasticsearch face,
+to JSON answers only (server-sent events stream through untouched), so that every route of the face
+honours it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope, Send
 
 from hfgate.api.es.cluster import speaks_elasticsearch
 
@@ -118,22 +119,10 @@ def filters_of(scope: Scope) -> Filters | None:
     return Filters.parse(",".join(values)) if values else None
 
 
-class FilterPath:
-    """Applies ``filter_path`` to the Elasticsearch face's JSON answers (other answers pass through)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        filters = filters_of(scope)
-        if filters is None:
-            await self.app(scope, receive, send)
-            return
-        await self.app(scope, receive, _FilteringSend(send, filters))
-
-
-class _FilteringSend:
-    """Holds back a JSON answer until its last body part, then sends it filtered."""
+class FilteringSend:
+    """Holds back a JSON answer until its last body part, then sends it filtered (other answers pass
+    through); :class:`hfgate.api.gateway.Gateway` wraps a request's ``send`` in it when
+    :func:`filters_of` finds a ``filter_path``."""
 
     def __init__(self, send: Send, filters: Filters) -> None:
         self._send = send

@@ -1,0 +1,169 @@
+"""hfgate's per-request work in one ASGI layer, and the inference routes reached without the rest.
+
+Every request passes, in this order: host routing (:class:`hfgate.api.hosts.HostNames`), a request id
+(``X-Request-Id``, kept if the client sent one) with its metric labels and trace span, the gateway
+keys (:class:`hfgate.api.middleware.GatewayKeys`), the body size limit and deadline
+(:class:`hfgate.api.middleware.BodyLimit`), ``filter_path`` on the Elasticsearch face
+(:class:`hfgate.api.es.filter_path.FilteringSend`), and a last resort for unexpected exceptions; when
+it ends, it is counted in the metrics, added to its key's usage and logged. These were six ASGI
+middlewares, each a coroutine frame per request and most a ``send`` wrapper; one layer does the same
+with one wrapper (measured in the README's gateway benchmark).
+
+The layer sits where those were: inside Starlette's and FastAPI's outer middlewares, outside the
+exception middleware. A POST that one of the plain inference routes at the head of the route list
+answers (:mod:`hfgate.api.plain_routes`, the Elasticsearch inference routes) goes to that route
+directly, as the router would send it there: the routes before it match in the router's order, and
+the route's own error handling (``starlette.exception_handlers``) is set as the exception middleware
+sets it; the FastAPI exit stack and the router's scan of ~80 routes are skipped. Anything else, and
+every request when FastAPI's own telemetry is on, takes the whole stack.
+
+Errors: a refused key or a body over the limit is answered in the face's shape (with the request id);
+an exception no handler knew gets a 500 in the face's shape and the connection stays open (Starlette
+answers and then re-raises, and uvicorn closes the connection of any request whose app raised). An
+exception after the answer started (a stream that broke) is re-raised: the body is cut, and closing
+the connection is the only way left to tell the client.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from starlette.middleware.exceptions import ExceptionMiddleware
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hfgate.access.principal import CURRENT
+from hfgate.api.error_handlers import ErrorRenderers, internal_error
+from hfgate.api.es.cluster import PRODUCT_HEADER, speaks_elasticsearch
+from hfgate.api.es.filter_path import FilteringSend, filters_of
+from hfgate.api.hosts import HostNames
+from hfgate.api.middleware import BodyLimit, GatewayKeys, account, count, header, log_request
+from hfgate.errors import HfGateError
+from hfgate.telemetry.request_scope import CURRENT as CURRENT_SCOPE
+from hfgate.telemetry.request_scope import RequestScope, face_of
+from hfgate.telemetry.tracing import end_request_span, request_span
+
+
+class Gateway:
+    """The one ASGI layer of hfgate's own (see the module docstring)."""
+
+    def __init__(
+        self, app: ASGIApp, *, renderers: ErrorRenderers, hosts: HostNames, keys: GatewayKeys, body: BodyLimit
+    ) -> None:
+        self.app = app
+        self._renderers = renderers
+        self._hosts = hosts
+        self._keys = keys
+        self._body = body
+        self._lane: InferenceLane | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope = self._hosts.route(scope)
+        path = scope["path"]
+        request_id = header(scope, b"x-request-id") or os.urandom(16).hex()  # as random as uuid4, 4x cheaper
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        labels = RequestScope(face_of(path))
+        product = speaks_elasticsearch(path)
+        scope_token = CURRENT_SCOPE.set(labels)
+        span = request_span(scope["method"], path, face=labels.face)
+        status = 500
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                started = True
+                status = message["status"]
+                headers = message.setdefault("headers", [])
+                headers.append((b"x-request-id", request_id.encode()))
+                if product:
+                    headers.append(PRODUCT_HEADER)
+                if labels.served_by:
+                    headers.append((b"x-hfgate-served-by", labels.served_by.encode()))
+            await send(message)
+
+        key_token = None
+        try:
+            refused: HfGateError | None
+            try:
+                principal = await self._keys.identify(scope, state)
+                refused = self._body.declared_too_large(scope)
+            except HfGateError as refusal:  # a refused key, or the registry away (503)
+                refused = refusal
+            if refused is not None:
+                await self._renderers.render(path, refused)(scope, receive, send_with_id)
+                return
+            if state.get("gated"):
+                key_token = CURRENT.set(principal)
+            filters = filters_of(scope)
+            inner: Send = send_with_id if filters is None else FilteringSend(send_with_id, filters)
+            receive = self._body.counting(receive)
+            try:
+                route = self._route(scope)
+                if route is None:
+                    await self.app(scope, receive, inner)
+                else:
+                    await route.handle(scope, receive, inner)
+            except Exception as exc:
+                if started:
+                    raise
+                answer = exc if isinstance(exc, HfGateError) else internal_error(scope, exc)
+                await self._renderers.render(path, answer)(scope, receive, inner)
+        finally:
+            if key_token is not None:
+                CURRENT.reset(key_token)
+            CURRENT_SCOPE.reset(scope_token)
+            count(labels, status)
+            if labels.endpoint:
+                await account(state, labels, status)
+            if span is not None:
+                end_request_span(span, status=status, endpoint=labels.endpoint)
+            log_request(scope, labels, request_id=request_id, status=status)
+
+    def _route(self, scope: Scope) -> Route | None:
+        """The inference route to call directly, if the request has one (see :class:`InferenceLane`)."""
+        if scope["method"] != "POST" or "fastapi.telemetry" in scope:
+            return None
+        if self._lane is None:
+            self._lane = InferenceLane(scope["app"])
+        return self._lane.route(scope)
+
+
+class InferenceLane:
+    """The plain routes at the head of an app's route list, matched as its router matches them.
+
+    ``route`` answers the first route that fully matches a request (after setting what the router and
+    the exception middleware would have set in its scope), or ``None`` when the match is beyond the
+    head (a FastAPI route or an included router) or there is none: the router then decides.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self._router = app.router
+        self._head = _plain_head(app.router.routes)
+        handlers = {key: value for key, value in app.exception_handlers.items() if key not in (500, Exception)}
+        middleware = ExceptionMiddleware(app.router, handlers=handlers, debug=app.debug)
+        self._handlers = (middleware._exception_handlers, middleware._status_handlers)
+
+    def route(self, scope: Scope) -> Route | None:
+        for route in self._head:
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:
+                scope.update(child_scope)
+                scope["starlette.exception_handlers"] = self._handlers
+                scope.setdefault("router", self._router)
+                return route
+        return None
+
+
+def _plain_head(routes: list[BaseRoute]) -> tuple[Route, ...]:
+    head = []
+    for route in routes:
+        if type(route) is not Route:  # a FastAPI route, an included router, a mount: the router's to match
+            break
+        head.append(route)
+    return tuple(head)
