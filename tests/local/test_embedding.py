@@ -123,7 +123,14 @@ def test_the_onnx_export_is_reused_from_the_cache_dir(models_dir: Path) -> None:
 
 @pytest.mark.parametrize(
     ("engine", "fidelity"),
-    [("onnx", 0.99999), ("torch", 0.99999), ("torch-bf16", 0.9999), ("torch-amp", 0.9999), ("onnx-int8", 0.97)],
+    [
+        ("onnx", 0.99999),
+        ("onnx-fused", 0.99999),
+        ("torch", 0.99999),
+        ("torch-bf16", 0.9999),
+        ("torch-amp", 0.9999),
+        ("onnx-int8", 0.97),
+    ],
 )
 async def test_each_engine_keeps_its_documented_fidelity(
     engine: str, fidelity: float, compute: Compute, models_dir: Path, reference: np.ndarray
@@ -147,11 +154,12 @@ def test_native_bfloat16_is_read_from_the_cpu_flags(tmp_path: Path) -> None:
 def test_auto_is_the_measured_choice(embedder: SentenceEmbedder) -> None:
     choice = embedder.engine_choice
     assert (choice.reason, choice.engine) == ("measured", embedder.engine_name)
-    assert {f.engine for f in choice.figures} == {"onnx", "onnx-int8", "torch", "torch-bf16", "torch-amp"}
+    assert {f.engine for f in choice.figures} == {"onnx", "onnx-fused", "onnx-int8", "torch", "torch-bf16", "torch-amp"}
 
 
 def test_an_unknown_engine_is_refused_naming_the_choices(compute: Compute, models_dir: Path) -> None:
-    with pytest.raises(BadRequestError, match=r"\[auto\] or one of \[onnx, onnx-int8, torch, torch-bf16, torch-amp\]"):
+    names = r"\[onnx, onnx-fused, onnx-int8, onnx-int8-selective, torch, torch-bf16, torch-amp\]"
+    with pytest.raises(BadRequestError, match=rf"\[auto\] or one of {names}"):
         SentenceEmbedder(MODEL, compute=compute, cache_dir=models_dir, engine="tensorflow")
 
 

@@ -93,7 +93,8 @@ def test_a_set_engine_is_not_measured(tmp_path: Path) -> None:
 
 
 def test_candidates_are_the_installed_engines_that_can_run_the_pipeline() -> None:
-    assert candidates(PIPELINE) == ["onnx", "onnx-int8", "torch", "torch-bf16", "torch-amp"]
+    assert candidates(PIPELINE) == ["onnx", "onnx-fused", "onnx-int8", "torch", "torch-bf16", "torch-amp"]
+    assert "onnx-int8-selective" in candidates(PIPELINE, min_cosine=0.999), "built for 0.999: a candidate there"
     with_dense = EmbeddingPipeline(
         pooling=("mean",), normalize=True, max_seq_length=256, unsupported=("sentence_transformers.models.Dense",)
     )
