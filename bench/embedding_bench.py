@@ -259,7 +259,7 @@ async def main(args: argparse.Namespace) -> None:
                     if "/" not in engine
                 }
                 memory["hfgate_server_loaded_models"] = await loaded_models(session, hf_port)
-                print("server's engine choice:", await engine_choice(session, hf_port), flush=True)
+                print("server's engine choice:", json.dumps(engine_choice(data_dir)), flush=True)
                 for round_no in range(args.rounds):
                     print(f"round {round_no + 1}/{args.rounds}", flush=True)
                     for corpus in bench.corpora:
@@ -357,12 +357,10 @@ async def memory_of(engine: str, cache_dir: Path) -> None:
     print(json.dumps(memory_mib(os.getpid())))
 
 
-async def engine_choice(session: aiohttp.ClientSession, port: int) -> Any:
-    """The server's ``engine_choice`` for the default endpoint (what ``auto`` measured at its first load)."""
-    async with session.get(f"http://127.0.0.1:{port}/_inference/{ENDPOINT.rsplit('/', 1)[1]}") as response:
-        body = orjson.loads(await response.read())
-    endpoints = body.get("endpoints", []) if isinstance(body, dict) else []
-    return endpoints[0].get("service_settings", {}).get("engine_choice") if endpoints else body
+def engine_choice(data_dir: Path) -> Any:
+    """What the server's ``auto`` measured at its first load: the record it keeps under its data dir."""
+    records = sorted((data_dir / "models" / "engine-choice").glob("*.json"))
+    return [json.loads(record.read_text()) for record in records]
 
 
 async def loaded_models(session: aiohttp.ClientSession, port: int) -> Any:
