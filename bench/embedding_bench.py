@@ -7,6 +7,7 @@ Systems, measured interleaved in each round on the same texts (real Debian packa
 - ``hfgate-http``: hfgate (uvicorn, one worker, its own process, temp ``HFGATE_DATA_DIR``), the default
   endpoint ``.all-minilm-l6-v2``; ``--clients`` concurrent clients each POST ``--request-size`` texts
   at a time to ``/_inference/text_embedding/.all-minilm-l6-v2``.
+- ``hfgate-http[NAME]``: the same server, an endpoint created with ``engine: NAME`` (``--http-engines``).
 - ``hfgate-engine[NAME]``: the same embedder and batcher in this process (no HTTP), same concurrency,
   with engine NAME (``--engines``, default ``auto,onnx``): shows what HTTP and JSON cost, and the
   engines side by side.
@@ -293,6 +294,24 @@ async def systems_for(
         lambda p: [item["embedding"] for item in p["text_embedding"]],
     )
     systems: dict[str, tuple[Embed, int | None]] = {"hfgate-http": (es_embed, hf_pid)}
+    for engine in filter(None, args.http_engines.split(",")):
+        path = f"/_inference/text_embedding/bench-{engine}"
+        settings = {"model": "all-MiniLM-L6-v2", "engine": engine}
+        body = orjson.dumps({"service": "local", "service_settings": settings})
+        async with session.put(
+            f"http://127.0.0.1:{hf_port}{path}", data=body, headers={"content-type": "application/json"}
+        ) as response:
+            if response.status != 200:
+                raise RuntimeError(f"PUT {path}: {response.status} {await response.text()}")
+        systems[f"hfgate-http[{engine}]"] = (
+            http_embedder(
+                session,
+                f"http://127.0.0.1:{hf_port}{path}",
+                lambda t: {"input": t},
+                lambda p: [item["embedding"] for item in p["text_embedding"]],
+            ),
+            hf_pid,
+        )
     for engine in filter(None, args.engines.split(",")):
         systems[f"hfgate-engine[{engine}]"] = (in_process_embedder(engine, cache_dir), None)
     if inf is not None:
@@ -402,6 +421,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--infinity-venv", default="", help="a venv with infinity-emb[server] installed")
     parser.add_argument(
         "--engines", default="auto,onnx", help="engines also run in this process (no HTTP); '' for none"
+    )
+    parser.add_argument(
+        "--http-engines", default="", help="also served over HTTP from endpoints created with these engines set"
     )
     parser.add_argument(
         "--models-dir",
