@@ -1,12 +1,12 @@
 """How close each embedding engine gets to the machine's matrix-multiply limit, measured in one run.
 
-Interleaved rounds time (a) ``torch.matmul`` on MiniLM's feed-forward shape (4096x384x1536) in float32
-and bfloat16, and ``torch._int_mm`` (int8 x int8 -> int32) on the same shape — the reachable limits of
-this CPU, 2 cores — and (b) each engine's forward pass on one full batch (32 texts x 128 tokens, no
-padding), whose FLOPs come from the model's config: per token and layer 2·(4·h² + 2·h·ff) for the
-projections plus 4·seq·h for attention. Medians over rounds; the fraction is engine GFLOP/s over the
-matmul GFLOP/s of the engine's arithmetic (fp32; bf16 for the bfloat16 engines; int8 for the int8
-ones), and over the fp32 limit for every engine.
+Interleaved rounds time (a) matrix multiplies on MiniLM's feed-forward shape (4096x384x1536): float32
+in torch, numpy and ONNX Runtime (libraries differ by 1.5x; the fastest is the fp32 limit), bfloat16 in
+torch, and int8 x int8 -> int32 (``torch._int_mm``) — the reachable limits of this CPU — and (b) each
+engine's forward pass on one full batch (32 texts x 128 tokens, no padding), whose FLOPs come from the
+model's config: per token and layer 2·(4·h² + 2·h·ff) for the projections plus 4·seq·h for attention.
+Medians over rounds; the fraction is engine GFLOP/s over the matmul GFLOP/s of the engine's arithmetic
+(fp32; bf16 for the bfloat16 engines; int8 for the int8 ones), and over the fp32 limit for every engine.
 
 Run: ``.venv/bin/python bench/roofline_bench.py [--rounds 5] [--engines onnx,onnx-int8,torch,torch-bf16,torch-amp]
 [--cache-dir DIR]`` (``--cache-dir``: reuse ONNX exports and their variants made by an earlier run)

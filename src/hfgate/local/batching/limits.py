@@ -26,7 +26,8 @@ class BatchLimits:
             a batch is cut where a longer text would add more padding than that (``pack_by_length``).
             MiniLM on ONNX Runtime, 2-vCPU EPYC: a 1x8-token pass takes as long as ~30-60 tokens
             within a large one. On the bench's short texts (8 clients x 8 texts) it cut padded tokens
-            from 1.46x to 1.24x the real ones, for 1.5x as many passes. ``None``: cut on the bounds only.
+            from 1.46x to 1.24x the real ones, for 1.5x as many passes, and the onnx engine served 6-9% more
+            texts/s. ``None``: cut on the bounds only.
 
     Raises:
         BadRequestError: a bound is not positive.
