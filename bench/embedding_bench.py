@@ -7,6 +7,7 @@ Systems, measured interleaved in each round on the same texts (real Debian packa
 - ``hfgate-http``: hfgate (uvicorn, one worker, its own process, temp ``HFGATE_DATA_DIR``), the default
   endpoint ``.all-minilm-l6-v2``; ``--clients`` concurrent clients each POST ``--request-size`` texts
   at a time to ``/_inference/text_embedding/.all-minilm-l6-v2``.
+- ``hfgate-http[NAME]``: the same server, an endpoint created with ``engine: NAME`` (``--http-engines``).
 - ``hfgate-engine[NAME]``: the same embedder and batcher in this process (no HTTP), same concurrency,
   with engine NAME (``--engines``, default ``auto,onnx``): shows what HTTP and JSON cost, and the
   engines side by side.
@@ -15,11 +16,13 @@ Systems, measured interleaved in each round on the same texts (real Debian packa
 
 For each: texts/s, the ratio to ``st``, the lowest cosine of a vector to sentence-transformers' one,
 and CPU seconds per 1000 texts (of the serving process; for in-process systems, of this process).
-The server's resident memory (VmRSS, and the peak VmHWM) is reported after the model is loaded.
+The server's resident memory (VmRSS, and the peak VmHWM) is reported after the model is loaded, and
+each engine's, alone in a fresh process (``--memory-of NAME``: the embedder loaded, 32 long texts
+embedded; converted models reused from the in-process run).
 Other engineers load this machine too: compare ratios within one run, not absolute figures.
 
 Run: ``.venv/bin/python bench/embedding_bench.py [--rounds 3] [--short 2000] [--long 400]
-[--clients 8] [--request-size 8] [--engines auto,onnx] [--infinity-venv /tmp/infvenv]``
+[--clients 8] [--request-size 8] [--engines auto,onnx] [--infinity-venv /tmp/infvenv] [--models-dir DIR]``
 """
 
 from __future__ import annotations
@@ -235,6 +238,7 @@ async def main(args: argparse.Namespace) -> None:
     ]
     hfgate_env = {"HFGATE_DATA_DIR": str(data_dir), "HFGATE_LOG_LEVEL": "warning", "HF_HUB_OFFLINE": "1"}
     memory: dict[str, Any] = {}
+    in_process_models = Path(args.models_dir) if args.models_dir else data_dir / "in-process-models"
     try:
         with server(hfgate_args, hfgate_env) as hfgate, infinity(args, inf_port) as inf:
             await wait_up(f"http://127.0.0.1:{hf_port}/health")
@@ -247,10 +251,16 @@ async def main(args: argparse.Namespace) -> None:
                     hf_pid=hfgate.pid,
                     inf=inf,
                     inf_port=inf_port,
-                    cache_dir=data_dir / "in-process-models",
+                    cache_dir=in_process_models,
                 )
                 memory["hfgate_server_after_load"] = memory_mib(hfgate.pid)
+                memory["engine_alone"] = {
+                    engine: engine_memory(engine, in_process_models)
+                    for engine in filter(None, args.engines.split(","))
+                    if "/" not in engine
+                }
                 memory["hfgate_server_loaded_models"] = await loaded_models(session, hf_port)
+                print("server's engine choice:", json.dumps(engine_choice(data_dir)), flush=True)
                 for round_no in range(args.rounds):
                     print(f"round {round_no + 1}/{args.rounds}", flush=True)
                     for corpus in bench.corpora:
@@ -284,6 +294,24 @@ async def systems_for(
         lambda p: [item["embedding"] for item in p["text_embedding"]],
     )
     systems: dict[str, tuple[Embed, int | None]] = {"hfgate-http": (es_embed, hf_pid)}
+    for engine in filter(None, args.http_engines.split(",")):
+        path = f"/_inference/text_embedding/bench-{engine}"
+        settings = {"model": "all-MiniLM-L6-v2", "engine": engine}
+        body = orjson.dumps({"service": "local", "service_settings": settings})
+        async with session.put(
+            f"http://127.0.0.1:{hf_port}{path}", data=body, headers={"content-type": "application/json"}
+        ) as response:
+            if response.status != 200:
+                raise RuntimeError(f"PUT {path}: {response.status} {await response.text()}")
+        systems[f"hfgate-http[{engine}]"] = (
+            http_embedder(
+                session,
+                f"http://127.0.0.1:{hf_port}{path}",
+                lambda t: {"input": t},
+                lambda p: [item["embedding"] for item in p["text_embedding"]],
+            ),
+            hf_pid,
+        )
     for engine in filter(None, args.engines.split(",")):
         systems[f"hfgate-engine[{engine}]"] = (in_process_embedder(engine, cache_dir), None)
     if inf is not None:
@@ -317,16 +345,41 @@ async def warm_up(embed: Embed, *, seconds: float = 1800) -> None:
 
 
 def in_process_embedder(engine: str, cache_dir: Path) -> Embed:
+    """``NAME``, or ``NAME/unsplit``: batches cut on the size bounds only (the packing before issue 16)."""
+    from hfgate.local.batching import BatchLimits
     from hfgate.local.compute import Compute
     from hfgate.local.embedding.embedder import SentenceEmbedder
 
-    embedder = SentenceEmbedder(MODEL, compute=Compute(), cache_dir=cache_dir, engine=engine)
+    name, _, packing = engine.partition("/")
+    limits = BatchLimits(pass_overhead_tokens=None) if packing == "unsplit" else BatchLimits()
+    embedder = SentenceEmbedder(MODEL, compute=Compute(), cache_dir=cache_dir, engine=name, limits=limits)
     print(f"engine [{engine}]: {embedder.engine_choice.summary()}", flush=True)
 
     async def embed(texts: list[str]) -> np.ndarray:
         return np.asarray(await embedder.embed(texts), dtype=np.float32)
 
     return embed
+
+
+def engine_memory(engine: str, cache_dir: Path) -> Any:
+    """Resident memory of a fresh process holding only the embedder with ``engine``, after a pass."""
+    command = [sys.executable, __file__, f"--memory-of={engine}", f"--cache-dir={cache_dir}"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    lines = done.stdout.strip().splitlines()
+    return json.loads(lines[-1]) if done.returncode == 0 and lines else {"error": done.stderr.strip()[-300:]}
+
+
+async def memory_of(engine: str, cache_dir: Path) -> None:
+    """Child mode: load ``engine``, embed 32 long texts, print this process's memory as JSON."""
+    embed = in_process_embedder(engine, cache_dir)
+    await embed(json.loads((CORPORA / "corpus_long.json").read_text())[:32])
+    print(json.dumps(memory_mib(os.getpid())))
+
+
+def engine_choice(data_dir: Path) -> Any:
+    """What the server's ``auto`` measured at its first load: the record it keeps under its data dir."""
+    records = sorted((data_dir / "models" / "engine-choice").glob("*.json"))
+    return [json.loads(record.read_text()) for record in records]
 
 
 async def loaded_models(session: aiohttp.ClientSession, port: int) -> Any:
@@ -369,8 +422,22 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--engines", default="auto,onnx", help="engines also run in this process (no HTTP); '' for none"
     )
+    parser.add_argument(
+        "--http-engines", default="", help="also served over HTTP from endpoints created with these engines set"
+    )
+    parser.add_argument(
+        "--models-dir",
+        default="",
+        help="where the in-process engines keep (and find) their ONNX exports and variants; default a temp dir",
+    )
+    parser.add_argument("--memory-of", default="", help=argparse.SUPPRESS)  # child mode of engine_memory
+    parser.add_argument("--cache-dir", default="", help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(parse_args()))
+    arguments = parse_args()
+    if arguments.memory_of:
+        asyncio.run(memory_of(arguments.memory_of, Path(arguments.cache_dir)))
+    else:
+        asyncio.run(main(arguments))

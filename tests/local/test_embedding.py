@@ -12,10 +12,12 @@ import pytest
 from bench.corpora import corpora_dir
 
 from hfgate.errors import BadRequestError, HfGateError
+from hfgate.local.batching import BatchLimits, pack_by_length
 from hfgate.local.catalog import resolve_model
 from hfgate.local.compute import Compute
 from hfgate.local.embedding.embedder import SentenceEmbedder
 from hfgate.local.embedding.onnx_export import exported_model
+from hfgate.local.embedding.tokens import TextTokenizer
 from hfgate.local.embedding.torch_engine import native_bfloat16
 
 MODEL = resolve_model("all-MiniLM-L6-v2").path
@@ -96,7 +98,16 @@ async def test_concurrent_requests_share_forward_passes(embedder: SentenceEmbedd
     requests = [TEXTS[i : i + 2] for i in range(3, 35, 2)]
     await asyncio.gather(*(embedder.embed(texts) for texts in requests))
     passes = embedder.forward_passes - before
-    assert passes <= 3 < len(requests), f"{len(requests)} requests took {passes} forward passes"
+    # All 32 texts wait together: they take the passes the packing cuts them into, far fewer than 16.
+    limits = BatchLimits()
+    lengths = [len(e.ids) for e in TextTokenizer(MODEL, max_length=256).encode([t for r in requests for t in r])]
+    packed = pack_by_length(
+        lengths,
+        max_tokens=limits.max_batch_tokens,
+        max_size=limits.max_batch_size,
+        pass_overhead=limits.pass_overhead_tokens,
+    )
+    assert passes <= len(packed) < len(requests) / 2, f"{len(requests)} requests took {passes} forward passes"
 
 
 async def test_each_concurrent_request_gets_its_own_vectors(embedder: SentenceEmbedder) -> None:
@@ -123,7 +134,14 @@ def test_the_onnx_export_is_reused_from_the_cache_dir(models_dir: Path) -> None:
 
 @pytest.mark.parametrize(
     ("engine", "fidelity"),
-    [("onnx", 0.99999), ("torch", 0.99999), ("torch-bf16", 0.9999), ("torch-amp", 0.9999), ("onnx-int8", 0.97)],
+    [
+        ("onnx", 0.99999),
+        ("onnx-fused", 0.99999),
+        ("torch", 0.99999),
+        ("torch-bf16", 0.9999),
+        ("torch-amp", 0.9999),
+        ("onnx-int8", 0.97),
+    ],
 )
 async def test_each_engine_keeps_its_documented_fidelity(
     engine: str, fidelity: float, compute: Compute, models_dir: Path, reference: np.ndarray
@@ -147,11 +165,12 @@ def test_native_bfloat16_is_read_from_the_cpu_flags(tmp_path: Path) -> None:
 def test_auto_is_the_measured_choice(embedder: SentenceEmbedder) -> None:
     choice = embedder.engine_choice
     assert (choice.reason, choice.engine) == ("measured", embedder.engine_name)
-    assert {f.engine for f in choice.figures} == {"onnx", "onnx-int8", "torch", "torch-bf16", "torch-amp"}
+    assert {f.engine for f in choice.figures} == {"onnx", "onnx-fused", "onnx-int8", "torch", "torch-bf16", "torch-amp"}
 
 
 def test_an_unknown_engine_is_refused_naming_the_choices(compute: Compute, models_dir: Path) -> None:
-    with pytest.raises(BadRequestError, match=r"\[auto\] or one of \[onnx, onnx-int8, torch, torch-bf16, torch-amp\]"):
+    names = r"\[onnx, onnx-fused, onnx-int8, onnx-int8-selective, torch, torch-bf16, torch-amp\]"
+    with pytest.raises(BadRequestError, match=rf"\[auto\] or one of {names}"):
         SentenceEmbedder(MODEL, compute=compute, cache_dir=models_dir, engine="tensorflow")
 
 

@@ -6,15 +6,18 @@ from pathlib import Path
 
 import pytest
 
+from hfgate.local.batching import BatchLimits
 from hfgate.local.catalog import resolve_model
 from hfgate.local.compute import Compute
 from hfgate.local.cpu import CpuSignature, read_cpu
+from hfgate.local.embedding.calibration import calibration_texts
 from hfgate.local.embedding.embedder import SentenceEmbedder
 from hfgate.local.embedding.engine import EngineOptions
 from hfgate.local.embedding.engine_choice import candidates, choice_file, choose_engine
-from hfgate.local.embedding.engine_measure_worker import measure
+from hfgate.local.embedding.engine_measure_worker import measure, served_passes
 from hfgate.local.embedding.measurement import EngineChoice, EngineFigures
 from hfgate.local.embedding.pipeline import EmbeddingPipeline, read_pipeline
+from hfgate.local.embedding.tokens import TextTokenizer
 
 MODEL = resolve_model("all-MiniLM-L6-v2").path
 PIPELINE = read_pipeline(MODEL, fallback_max_length=512)
@@ -93,7 +96,8 @@ def test_a_set_engine_is_not_measured(tmp_path: Path) -> None:
 
 
 def test_candidates_are_the_installed_engines_that_can_run_the_pipeline() -> None:
-    assert candidates(PIPELINE) == ["onnx", "onnx-int8", "torch", "torch-bf16", "torch-amp"]
+    assert candidates(PIPELINE) == ["onnx", "onnx-fused", "onnx-int8", "torch", "torch-bf16", "torch-amp"]
+    assert "onnx-int8-selective" in candidates(PIPELINE, min_cosine=0.999), "built for 0.999: a candidate there"
     with_dense = EmbeddingPipeline(
         pooling=("mean",), normalize=True, max_seq_length=256, unsupported=("sentence_transformers.models.Dense",)
     )
@@ -109,3 +113,16 @@ def test_cpu_signature_reads_model_name_and_flags(tmp_path: Path) -> None:
     assert (cpu.model, cpu.native_bfloat16) == ("Intel(R) Xeon(R) Gold 6338", False)
     assert cpu.describe() == "Intel(R) Xeon(R) Gold 6338 (avx2 avx512f avx512_vnni)"
     assert cpu.key.startswith("intel-r-xeon-r-gold-6338-")
+
+
+def test_calibration_texts_are_timed_in_the_passes_the_batcher_would_cut() -> None:
+    tokenizer = TextTokenizer(MODEL, max_length=PIPELINE.max_seq_length)
+    limits = BatchLimits()
+    for texts in calibration_texts():
+        passes = served_passes(tokenizer.encode(texts), limits)
+        assert sum(int(batch.input_ids.shape[0]) for batch in passes) == len(texts)
+        widths = [int(batch.input_ids.shape[1]) for batch in passes]
+        assert widths == sorted(widths), "shortest texts first, as pack_by_length sorts them"
+        assert all(b.input_ids.size <= limits.max_batch_tokens or b.input_ids.shape[0] == 1 for b in passes)
+    passages = calibration_texts()[1]
+    assert len(served_passes(tokenizer.encode(passages), limits)) > 1, "passages are not timed as one batch"

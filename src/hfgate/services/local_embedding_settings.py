@@ -18,8 +18,8 @@ LOCAL_EMBEDDING_SETTINGS = (
         task_types=_EMBEDDING,
         label="Engine",
         description="How an embedding model computes: auto (the fastest engine measured on this CPU at the "
-        "first load, among those within min_cosine of float32), onnx (sentence-transformers' exact "
-        "vectors), torch, torch-bf16, torch-amp, or onnx-int8 (approximate).",
+        "first load, among those within min_cosine of float32), onnx or onnx-fused (sentence-transformers' "
+        "exact vectors), torch, torch-bf16, torch-amp, onnx-int8 or onnx-int8-selective (approximate).",
     ),
     SettingSpec(
         name="min_cosine",

@@ -12,15 +12,22 @@ from hfgate.local.batching import pack_by_length
 lengths_lists = st.lists(st.integers(min_value=1, max_value=300), max_size=200)
 
 
-@given(lengths=lengths_lists, max_tokens=st.integers(1, 5000), max_size=st.integers(1, 64))
-def test_every_item_lands_in_exactly_one_batch(lengths: list[int], max_tokens: int, max_size: int) -> None:
-    batches = pack_by_length(lengths, max_tokens=max_tokens, max_size=max_size)
+overheads = st.none() | st.integers(0, 200)
+
+
+@given(lengths=lengths_lists, max_tokens=st.integers(1, 5000), max_size=st.integers(1, 64), overhead=overheads)
+def test_every_item_lands_in_exactly_one_batch(
+    lengths: list[int], max_tokens: int, max_size: int, overhead: int | None
+) -> None:
+    batches = pack_by_length(lengths, max_tokens=max_tokens, max_size=max_size, pass_overhead=overhead)
     assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
 
 
-@given(lengths=lengths_lists, max_tokens=st.integers(1, 5000), max_size=st.integers(1, 64))
-def test_batches_respect_padded_tokens_and_size(lengths: list[int], max_tokens: int, max_size: int) -> None:
-    for batch in pack_by_length(lengths, max_tokens=max_tokens, max_size=max_size):
+@given(lengths=lengths_lists, max_tokens=st.integers(1, 5000), max_size=st.integers(1, 64), overhead=overheads)
+def test_batches_respect_padded_tokens_and_size(
+    lengths: list[int], max_tokens: int, max_size: int, overhead: int | None
+) -> None:
+    for batch in pack_by_length(lengths, max_tokens=max_tokens, max_size=max_size, pass_overhead=overhead):
         assert len(batch) <= max_size
         padded = len(batch) * max(lengths[i] for i in batch)
         assert padded <= max_tokens or len(batch) == 1, "only a lone oversized text may exceed the bound"
@@ -35,3 +42,11 @@ def test_batches_hold_texts_of_neighbouring_lengths(lengths: list[int]) -> None:
 
 def test_short_texts_fill_a_batch_up_to_the_size_bound() -> None:
     assert [len(b) for b in pack_by_length([10] * 70, max_tokens=10_000, max_size=32)] == [32, 32, 6]
+
+
+def test_a_pass_overhead_cuts_where_padding_would_cost_more_than_a_pass() -> None:
+    lengths = [10] * 20 + [12, 40]
+    assert [len(b) for b in pack_by_length(lengths, max_tokens=10_000, max_size=32)] == [22]
+    # 20 texts of 10 padded to 12 cost 40 tokens (<= 64): kept; padded to 40 they would cost 600: cut.
+    cut = pack_by_length(lengths, max_tokens=10_000, max_size=32, pass_overhead=64)
+    assert [[lengths[i] for i in b] for b in cut] == [[10] * 20 + [12], [40]]

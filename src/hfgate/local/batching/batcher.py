@@ -146,7 +146,12 @@ class Batcher(Generic[T, R]):
         # A cancelled request's texts leave in a done-callback, which may not have run yet.
         lane.entries = [e for e in lane.entries if e.job.waiting]
         lengths = [e.length for e in lane.entries]
-        batches = pack_by_length(lengths, max_tokens=limits.max_batch_tokens, max_size=limits.max_batch_size)
+        batches = pack_by_length(
+            lengths,
+            max_tokens=limits.max_batch_tokens,
+            max_size=limits.max_batch_size,
+            pass_overhead=limits.pass_overhead_tokens,
+        )
         chosen = set(next((b for b in batches if 0 in b), ()))
         batch = [e for i, e in enumerate(lane.entries) if i in chosen]
         lane.entries = [e for i, e in enumerate(lane.entries) if i not in chosen]

@@ -25,6 +25,7 @@ from hfgate.local.cpu import CpuSignature, read_cpu
 from hfgate.local.embedding.engine import EmbeddingEngine, EngineOptions
 from hfgate.local.embedding.measurement import EngineChoice
 from hfgate.local.embedding.onnx_engine import OnnxEngine
+from hfgate.local.embedding.onnx_quantization import SELECTIVE_MIN_COSINE
 from hfgate.local.embedding.pipeline import EmbeddingPipeline
 from hfgate.local.embedding.torch_engine import TorchEngine
 
@@ -34,14 +35,16 @@ EngineLoader = Callable[[Path, EngineOptions], EmbeddingEngine]
 
 ENGINES: dict[str, EngineLoader] = {
     "onnx": lambda path, options: OnnxEngine(path, options),
-    "onnx-int8": lambda path, options: OnnxEngine(path, options, quantize=True),
+    "onnx-fused": lambda path, options: OnnxEngine(path, options, variant="fused"),
+    "onnx-int8": lambda path, options: OnnxEngine(path, options, variant="int8"),
+    "onnx-int8-selective": lambda path, options: OnnxEngine(path, options, variant="int8-selective"),
     "torch": lambda path, options: TorchEngine(path, options),
     "torch-bf16": lambda path, options: TorchEngine(path, options, precision="bf16"),
     "torch-amp": lambda path, options: TorchEngine(path, options, precision="amp"),
 }
 """Engines by the name ``service_settings.engine`` takes."""
 
-EXACT_ENGINES = frozenset({"torch", "onnx"})
+EXACT_ENGINES = frozenset({"torch", "onnx", "onnx-fused"})
 """float32 engines: their vectors are sentence-transformers' to rounding (cosine ≥ 0.99999)."""
 
 AUTO_ENGINE = "auto"
@@ -50,17 +53,22 @@ AUTO_ENGINE = "auto"
 DEFAULT_MIN_COSINE = 0.9999
 """The fidelity an inexact engine (bfloat16, int8) must measure to be chosen automatically."""
 
-CHOICE_RECIPE = "v1"
+CHOICE_RECIPE = "v3"
 # Loading five engines and timing them takes ~10-30 s for MiniLM; a first ONNX export adds ~10 s.
 _MEASURE_SECONDS = 900
 
 
-def candidates(pipeline: EmbeddingPipeline) -> list[str]:
-    """The engines installed here that can compute this pipeline, in ``ENGINES`` order."""
+def candidates(pipeline: EmbeddingPipeline, *, min_cosine: float = DEFAULT_MIN_COSINE) -> list[str]:
+    """The engines installed here that can compute this pipeline, in ``ENGINES`` order.
+
+    ``onnx-int8-selective`` is built to keep cosine ``SELECTIVE_MIN_COSINE`` on the calibration texts
+    and no more, so it is a candidate only when ``min_cosine`` allows that (building it takes ~1 min).
+    """
     torch = all(importlib.util.find_spec(m) is not None for m in ("torch", "sentence_transformers"))
     onnx = torch and not pipeline.unsupported  # the ONNX export needs torch
     onnx = onnx and all(importlib.util.find_spec(m) is not None for m in ("onnxruntime", "onnx"))
-    return [name for name in ENGINES if (torch if name.startswith("torch") else onnx)]
+    names = [name for name in ENGINES if (torch if name.startswith("torch") else onnx)]
+    return [n for n in names if n != "onnx-int8-selective" or min_cosine <= SELECTIVE_MIN_COSINE]
 
 
 def choose_engine(
@@ -91,7 +99,7 @@ def choose_engine(
         'torch-bf16'  # on a CPU computing bfloat16 natively, when it measures fastest
     """
     cpu = cpu or read_cpu()
-    names = list(names or candidates(options.pipeline))
+    names = list(names or candidates(options.pipeline, min_cosine=min_cosine))
     if not names:
         raise BadRequestError(
             f"No embedding engine is installed that can run [{path}]; install the extra with "

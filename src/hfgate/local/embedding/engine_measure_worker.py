@@ -11,7 +11,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
+from hfgate.local.batching import BatchLimits, pack_by_length
 from hfgate.local.cpu import CpuSignature, read_cpu
 from hfgate.local.embedding.calibration import calibration_texts
 from hfgate.local.embedding.engine import EmbeddingEngine, EngineOptions
@@ -33,7 +35,8 @@ def measure(
     """
     pipeline = options.pipeline
     tokenizer = TextTokenizer(path, max_length=pipeline.max_seq_length, lowercase=pipeline.lowercase)
-    batches = [TokenBatch.pad(tokenizer.encode(texts)) for texts in calibration_texts()]
+    groups = [served_passes(tokenizer.encode(texts), BatchLimits()) for texts in calibration_texts()]
+    batches = [batch for group in groups for batch in group]
     engines: dict[str, EmbeddingEngine] = {}
     errors: dict[str, str] = {}
     vectors = {}
@@ -45,7 +48,7 @@ def measure(
         except Exception as exc:  # one engine failing (e.g. an export) leaves the others in the running
             errors[name] = f"{type(exc).__name__}: {exc}"
     reference = next((vectors[name] for name in ("torch", "onnx") if name in vectors), None)
-    speeds = texts_per_second(engines, batches, rounds=rounds)
+    speeds = texts_per_second(engines, groups, rounds=rounds)
     figures = [
         EngineFigures(
             engine=name,
@@ -63,6 +66,18 @@ def measure(
     return EngineChoice(
         engine=qualified[0].engine, reason="measured", cpu=cpu.describe(), min_cosine=min_cosine, figures=tuple(figures)
     )
+
+
+def served_passes(encodings: list[Any], limits: BatchLimits) -> list[TokenBatch]:
+    """The passes the batcher would cut ``encodings`` into, all waiting at once."""
+    lengths = [len(encoding.ids) for encoding in encodings]
+    packs = pack_by_length(
+        lengths,
+        max_tokens=limits.max_batch_tokens,
+        max_size=limits.max_batch_size,
+        pass_overhead=limits.pass_overhead_tokens,
+    )
+    return [TokenBatch.pad([encodings[i] for i in pack]) for pack in packs]
 
 
 def main(argv: list[str]) -> int:

@@ -2,7 +2,10 @@
 
 Engines are timed interleaved (each round runs every engine once, in turn) and ranked by their median
 round, so a burst of load from a neighbour slows one round of every engine rather than all rounds of
-one. Fidelity is the worst cosine, over the calibration texts, to the vectors of a float32 engine.
+one. The texts are cut into passes as the batcher would cut them, so that an engine's cost per pass
+counts as in serving, and each group (short texts; passages) counts equally: an engine's speed is the
+geometric mean of its texts/s on each, so the passages' longer passes do not decide alone. Fidelity is the worst cosine,
+over the calibration texts, to the vectors of a float32 engine.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ class EngineFigures:
     Attributes:
         engine: its name (a key of ``ENGINES``).
         exact: computes in float32 (its vectors are sentence-transformers' to rounding).
-        texts_per_second: calibration texts per second, median of the rounds; ``None`` if it failed.
+        texts_per_second: calibration texts per second (geometric mean over the batches of each one's median
+            round); ``None`` if it failed.
         worst_cosine: lowest cosine to the float32 reference over the calibration texts.
         error: why it could not be loaded or run, if so.
     """
@@ -110,18 +114,25 @@ def run_all(engine: EmbeddingEngine, batches: Sequence[TokenBatch]) -> NDArray[n
 
 
 def texts_per_second(
-    engines: Mapping[str, EmbeddingEngine], batches: Sequence[TokenBatch], *, rounds: int
+    engines: Mapping[str, EmbeddingEngine], groups: Sequence[Sequence[TokenBatch]], *, rounds: int
 ) -> dict[str, float]:
-    """Each engine's median speed over ``rounds`` interleaved rounds (warm them up first)."""
-    texts = sum(int(batch.input_ids.shape[0]) for batch in batches)
-    seconds: dict[str, list[float]] = {name: [] for name in engines}
+    """Each engine's speed: per group of passes, its texts over the median of ``rounds`` interleaved
+    rounds; then the geometric mean over the groups (warm the engines up first)."""
+    seconds: dict[str, list[list[float]]] = {name: [[] for _ in groups] for name in engines}
     for _ in range(rounds):
         for name, engine in engines.items():
-            started = time.perf_counter()
-            for batch in batches:
-                engine.forward(batch)
-            seconds[name].append(time.perf_counter() - started)
-    return {name: texts / max(statistics.median(times), 1e-9) for name, times in seconds.items()}
+            for index, group in enumerate(groups):
+                started = time.perf_counter()
+                for batch in group:
+                    engine.forward(batch)
+                seconds[name][index].append(time.perf_counter() - started)
+    texts = [sum(int(batch.input_ids.shape[0]) for batch in group) for group in groups]
+    return {
+        name: statistics.geometric_mean(
+            count / max(statistics.median(times), 1e-9) for count, times in zip(texts, per_group, strict=True)
+        )
+        for name, per_group in seconds.items()
+    }
 
 
 def worst_cosine(got: NDArray[np.float32], want: NDArray[np.float32]) -> float:
