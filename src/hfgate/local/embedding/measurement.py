@@ -1,8 +1,10 @@
 """Timing embedding engines against each other, and their fidelity to float32, on this machine.
 
-Engines are timed interleaved (each round runs every engine once, in turn) and ranked by their median
-round, so a burst of load from a neighbour slows one round of every engine rather than all rounds of
-one. The texts are cut into passes as the batcher would cut them, so that an engine's cost per pass
+Engines are timed interleaved (each round runs every engine once, in turn) and ranked by their fastest
+round: load from a neighbour only ever slows a round (a two-thread torch pass whose second thread is
+descheduled took 10-12x longer on a shared 2-vCPU VM, an ONNX Runtime pass 1.3-1.8x), so the fastest
+round is each engine's speed with the least interference, and interleaving gives every engine its
+chance at the quiet moments. The texts are cut into passes as the batcher would cut them, so that an engine's cost per pass
 counts as in serving, and each group (short texts; passages) counts equally: an engine's speed is the
 geometric mean of its texts/s on each, so the passages' longer passes do not decide alone. Fidelity is the worst cosine,
 over the calibration texts, to the vectors of a float32 engine.
@@ -31,8 +33,8 @@ class EngineFigures:
     Attributes:
         engine: its name (a key of ``ENGINES``).
         exact: computes in float32 (its vectors are sentence-transformers' to rounding).
-        texts_per_second: calibration texts per second (geometric mean over the batches of each one's median
-            round); ``None`` if it failed.
+        texts_per_second: calibration texts per second (geometric mean over the groups of passes of each
+            one's fastest round); ``None`` if it failed.
         worst_cosine: lowest cosine to the float32 reference over the calibration texts.
         error: why it could not be loaded or run, if so.
     """
@@ -116,7 +118,7 @@ def run_all(engine: EmbeddingEngine, batches: Sequence[TokenBatch]) -> NDArray[n
 def texts_per_second(
     engines: Mapping[str, EmbeddingEngine], groups: Sequence[Sequence[TokenBatch]], *, rounds: int
 ) -> dict[str, float]:
-    """Each engine's speed: per group of passes, its texts over the median of ``rounds`` interleaved
+    """Each engine's speed: per group of passes, its texts over the fastest of ``rounds`` interleaved
     rounds; then the geometric mean over the groups (warm the engines up first)."""
     seconds: dict[str, list[list[float]]] = {name: [[] for _ in groups] for name in engines}
     for _ in range(rounds):
@@ -129,7 +131,7 @@ def texts_per_second(
     texts = [sum(int(batch.input_ids.shape[0]) for batch in group) for group in groups]
     return {
         name: statistics.geometric_mean(
-            count / max(statistics.median(times), 1e-9) for count, times in zip(texts, per_group, strict=True)
+            count / max(min(times), 1e-9) for count, times in zip(texts, per_group, strict=True)
         )
         for name, per_group in seconds.items()
     }
