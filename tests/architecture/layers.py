@@ -24,7 +24,16 @@ LAYERS: tuple[Layer, ...] = (
     Layer("entry", ("hfgate.cli", "hfgate.commands", "hfgate.__main__")),
     Layer("jobs", ("hfgate.corpus",)),
     Layer("client", ("hfgate.client",)),
-    Layer("app", ("hfgate.api.app", "hfgate.api.error_handlers", "hfgate.api.middleware", "hfgate.runtime")),
+    Layer(
+        "app",
+        (
+            "hfgate.api.app",
+            "hfgate.api.gateway",
+            "hfgate.api.error_handlers",
+            "hfgate.api.middleware",
+            "hfgate.runtime",
+        ),
+    ),
     Layer(
         "faces",
         ("hfgate.api.es", "hfgate.api.openai", "hfgate.api.hf", "hfgate.api.ui"),
