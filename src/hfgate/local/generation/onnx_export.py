@@ -22,10 +22,10 @@ from hfgate.errors import BadRequestError, HfGateError
 
 log = logging.getLogger("hfgate.local")
 
-# Engine name -> the builder's precision; ``int8`` is the fp32 export quantized dynamically afterwards.
+# Engine name -> the builder's precision (int8 and int4: weight-only MatMulNBits, see onnx_export_worker).
 PRECISIONS = {"onnx": "fp32", "onnx-int8": "int8", "onnx-int4": "int4"}
 # Bump when the export recipe changes, so cached exports from older recipes are not reused.
-EXPORT_RECIPE = "genai-builder-v1"
+EXPORT_RECIPE = "genai-builder-v2"
 _EXPORT_SECONDS = 900
 
 

@@ -3,9 +3,11 @@
 
 It calls onnxruntime-genai's model builder on a staging directory (the model's files, and a config
 that names the architecture: configs converted from GGUF lack ``architectures``, which the builder
-reads), then, for ``int8``, quantizes the fp32 graph's weights to int8 per channel with ONNX Runtime's
-dynamic quantization (MatMulInteger, which uses VNNI where the CPU has it). ``int4`` is the builder's
-own MatMulNBits export, 4-bit blocks of 32 computed in int8 (``int4_accuracy_level=4``).
+reads). ``int8`` and ``int4`` are the builder's weight-only MatMulNBits exports (blocks of 32, the
+activations quantized to int8 per block at run time: ``accuracy_level=4``, VNNI where the CPU has it);
+``int4`` keeps the output head and the most sensitive layers in int8 (``k_quant_mixed``, llama.cpp's
+mixed strategy). ONNX Runtime's dynamic int8 quantization (MatMulInteger, one activation scale per
+tensor) was tried and rejected: faster, but SmolLM2's answers turned to noise ("1. 1. 1. ...").
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import warnings
 from pathlib import Path
 
 
@@ -26,9 +27,7 @@ def export(model_dir: Path, target: Path, precision: str) -> None:
     try:
         staging, built = work / "model", work / "built"
         _stage(model_dir, staging)
-        _build(staging, built, work / "cache", "fp32" if precision == "int8" else precision)
-        if precision == "int8":
-            _quantize_int8(built)
+        _build(staging, built, work / "cache", precision)
         os.replace(built, target)  # atomic: a concurrent loader sees no directory or the whole one
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -52,24 +51,14 @@ def _stage(model_dir: Path, staging: Path) -> None:
 def _build(staging: Path, out: Path, cache: Path, precision: str) -> None:
     command = [sys.executable, "-m", "onnxruntime_genai.models.builder", "-m", str(staging), "-i", str(staging),
                "-o", str(out), "-p", precision, "-e", "cpu", "-c", str(cache)]  # fmt: skip
+    if precision == "int8":
+        command += ["--extra_options", "accuracy_level=4"]
     if precision == "int4":
-        command += ["--extra_options", "int4_accuracy_level=4"]
+        command += ["--extra_options", "accuracy_level=4", "algo_config=k_quant_mixed"]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0 or not (out / "model.onnx").is_file():
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise RuntimeError(f"onnxruntime-genai's builder failed: {last}")
-
-
-def _quantize_int8(built: Path) -> None:
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    quantized = built / "model-int8.onnx"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # advice to pre-process the model; not needed for dynamic
-        quantize_dynamic(built / "model.onnx", quantized, weight_type=QuantType.QInt8, per_channel=True)
-    for path in built.glob("model.onnx*"):
-        path.unlink()
-    quantized.replace(built / "model.onnx")
 
 
 if __name__ == "__main__":
