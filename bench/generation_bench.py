@@ -28,7 +28,8 @@ product), the physical limit the engines' FLOPs are compared with.
 Other engineers load this machine too: compare ratios within one run, not absolute figures.
 
 Run: ``.venv/bin/python bench/generation_bench.py [--rounds 3] [--new-tokens 64] [--memory]
-[--memory-engines transformers,onnx,onnx-int8] [--skip-memory-run]``
+[--memory-engines transformers,onnx,onnx-int8] [--skip-memory-run]`` (``--skip-memory-run``: only the
+limits and ``--memory``, no timing rounds)
 """
 
 from __future__ import annotations
@@ -244,10 +245,11 @@ def main() -> None:
 
     print(f"{load}\nCPU: {read_cpu().describe()}, {os.cpu_count()} logical CPUs", flush=True)
     torch.set_num_threads(os.cpu_count() or 2)
+    print(f"fp32 matmul (torch, 2048x2048): {matmul_gflops():.0f} GFLOP/s; "
+          f"memory read (torch sum of 512 MiB): {read_gbps():.1f} GB/s", flush=True)  # fmt: skip
     if args.skip_memory_run:
-        report_memory(args.memory_engines.split(","))
+        report_memory([e for e in args.memory_engines.split(",") if e])
         return
-    print(f"fp32 matmul (torch, 2048x2048): {matmul_gflops():.0f} GFLOP/s", flush=True)
     location = resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct")
     converted = ensure_converted(location, models_dir=Settings().data_dir / "models")
     tokenizer = transformers.AutoTokenizer.from_pretrained(converted)
@@ -330,6 +332,16 @@ def build_systems(
         generator = TextGenerator(lm, compute=compute)
         systems[f"hfgate-{engine}"] = lambda p, g=generator: hfgate_generate(g, p, new)
     return systems
+
+
+def read_gbps(repeats: int = 5) -> float:
+    """GB/s of reading 512 MiB of float32 from memory on every core (a stream's weights, once per token)."""
+    data = torch.ones(128 << 20)
+    data.sum()
+    started = time.perf_counter()
+    for _ in range(repeats):
+        data.sum()
+    return 4 * data.numel() * repeats / (time.perf_counter() - started) / 1e9
 
 
 def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
