@@ -140,6 +140,12 @@ class ModelSource:
 
 def _onnx_loader(precision: str) -> Callable[[ModelSource], LanguageModel]:
     def load(source: ModelSource) -> LanguageModel:
+        if detect_task(source.location) != "text-generation":
+            raise BadRequestError(
+                "The [onnx] generation engines run decoder-only models; use the [transformers] engine for "
+                "encoder-decoder models",
+                param="service_settings.engine",
+            )
         cache_dir = source.cache_dir or source.converted.parent
         return load_onnx_model(source.converted, precision=precision, cache_dir=cache_dir, threads=source.threads)
 
