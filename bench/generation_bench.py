@@ -8,6 +8,9 @@ tokens each (end-of-sequence ignored so every system writes the same number), me
 - ``hfgate-fp32`` / ``hfgate-bf16``: hfgate's engine in this process (continuous batching scheduler,
   each step on the compute thread): one stream, then 8 streams submitted together.
 - ``hfgate-llama.cpp``: hfgate's engine with its optional llama.cpp decode batch (same scheduler).
+- ``hfgate-onnx`` / ``hfgate-onnx-int8`` / ``hfgate-onnx-int4``: hfgate's ONNX Runtime engines (same
+  scheduler), exported once by onnxruntime-genai's builder: fp32 (exact), int8 weights and activations
+  (dynamic quantization, VNNI), int4 weight blocks computed in int8. Skipped without the onnx-genai extra.
 - ``ctranslate2-float32`` / ``ctranslate2-int8``: CTranslate2's Generator on the same converted weights
   (converted once beside them), one prompt streamed with ``generate_tokens``, 8 prompts as one
   ``generate_batch``. Skipped when ctranslate2 is not installed.
@@ -19,10 +22,14 @@ For each: tokens/s of one stream, aggregate tokens/s of 8 streams, time to first
 for 8 streams the median over streams), CPU seconds per 1000 generated tokens (this process), and
 whether each stream's greedy tokens equal transformers fp32 on that prompt alone (and for how
 many first tokens they agree). ``--memory`` also reports the resident memory of a fresh
-process with both default models loaded through the ``local`` service.
+process with both default models loaded through the ``local`` service, once per generation engine
+(``--memory-engines``). Before the table: the machine's fp32 matmul throughput (torch, a large square
+product), the physical limit the engines' FLOPs are compared with.
 Other engineers load this machine too: compare ratios within one run, not absolute figures.
 
-Run: ``.venv/bin/python bench/generation_bench.py [--rounds 3] [--new-tokens 64] [--memory]``
+Run: ``.venv/bin/python bench/generation_bench.py [--rounds 3] [--new-tokens 64] [--memory]
+[--memory-engines transformers,onnx,onnx-int8] [--skip-memory-run]`` (``--skip-memory-run``: only the
+limits and ``--memory``, no timing rounds)
 """
 
 from __future__ import annotations
@@ -48,11 +55,12 @@ import torch
 import transformers
 
 from hfgate.config import Settings
+from hfgate.errors import BadRequestError
 from hfgate.local.catalog import resolve_model
 from hfgate.local.compute import Compute
 from hfgate.local.generation.engine import TextGenerator
 from hfgate.local.generation.gguf_cache import ensure_converted
-from hfgate.local.generation.loading import load_language_model, load_llama_cpp_model
+from hfgate.local.generation.loading import load_language_model, load_llama_cpp_model, load_onnx_model
 from hfgate.local.generation.params import DecodingParams
 
 QUESTIONS = [
@@ -229,12 +237,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--memory", action="store_true", help="also measure RSS with both default models")
+    parser.add_argument("--memory-engines", default="transformers,onnx,onnx-int8,onnx-int4,llama.cpp")
+    parser.add_argument("--skip-memory-run", action="store_true", help="only --memory, no timing rounds")
     args = parser.parse_args()
     load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     from hfgate.local.cpu import read_cpu
 
     print(f"{load}\nCPU: {read_cpu().describe()}, {os.cpu_count()} logical CPUs", flush=True)
     torch.set_num_threads(os.cpu_count() or 2)
+    print(f"fp32 matmul (torch, 2048x2048): {matmul_gflops():.0f} GFLOP/s; "
+          f"memory read (torch sum of 512 MiB): {read_gbps():.1f} GB/s", flush=True)  # fmt: skip
+    if args.skip_memory_run:
+        report_memory([e for e in args.memory_engines.split(",") if e])
+        return
     location = resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct")
     converted = ensure_converted(location, models_dir=Settings().data_dir / "models")
     tokenizer = transformers.AutoTokenizer.from_pretrained(converted)
@@ -253,7 +268,13 @@ def main() -> None:
         print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr)
     report(figures, reference, args)
     if args.memory:
-        print(f"\nResident memory with both default models loaded: {measure_memory()}")
+        report_memory(args.memory_engines.split(","))
+
+
+def report_memory(engines: list[str]) -> None:
+    print("\nResident memory of a fresh process, MiniLM and SmolLM2 loaded through the local service:")
+    for engine in engines:
+        print(f"- generation engine {engine}: {measure_memory(engine)}", flush=True)
 
 
 def exact_reference(converted: Path, prompts: list[list[int]], new: int) -> list[list[int]]:
@@ -301,7 +322,36 @@ def build_systems(
         systems["hfgate-llama.cpp"] = lambda p, g=generator: hfgate_generate(g, p, new)
     except ImportError:
         print("llama-cpp-python is not installed: llama.cpp skipped", file=sys.stderr)
+    for engine, precision in (("onnx", "fp32"), ("onnx-int8", "int8"), ("onnx-int4", "int4")):
+        try:
+            lm = load_onnx_model(converted, precision=precision, cache_dir=converted.parent)
+        except BadRequestError as exc:  # the onnx-genai extra is missing
+            print(f"{engine} skipped: {exc}", file=sys.stderr)
+            break
+        lm.eos_ids = frozenset()
+        generator = TextGenerator(lm, compute=compute)
+        systems[f"hfgate-{engine}"] = lambda p, g=generator: hfgate_generate(g, p, new)
     return systems
+
+
+def read_gbps(repeats: int = 5) -> float:
+    """GB/s of reading 512 MiB of float32 from memory on every core (a stream's weights, once per token)."""
+    data = torch.ones(128 << 20)
+    data.sum()
+    started = time.perf_counter()
+    for _ in range(repeats):
+        data.sum()
+    return 4 * data.numel() * repeats / (time.perf_counter() - started) / 1e9
+
+
+def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
+    """fp32 GFLOP/s of torch on a large square product (every core): the machine's practical fp32 peak."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    torch.mm(a, b)
+    started = time.perf_counter()
+    for _ in range(repeats):
+        torch.mm(a, b)
+    return 2 * size**3 * repeats / (time.perf_counter() - started) / 1e9
 
 
 def report(figures: dict[str, Figures], reference: list[list[int]], args: argparse.Namespace) -> None:
@@ -327,12 +377,13 @@ def _common_prefix(a: list[int], b: list[int]) -> int:
     return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
 
 
-def measure_memory() -> str:
+def measure_memory(engine: str) -> str:
     """RSS of a fresh process that loads both default models through the ``local`` service."""
     code = """
 import asyncio, os
 from pathlib import Path
 from hfgate.config import Settings
+from hfgate.errors import BadRequestError
 from hfgate.runtime import new_context
 from hfgate.services.local import LocalService
 from hfgate.registry.endpoint import Endpoint
@@ -343,7 +394,8 @@ async def main():
     embed = Endpoint(inference_id="e", task_type=TaskType.TEXT_EMBEDDING, service="local",
                      service_settings={"model": "sentence-transformers/all-MiniLM-L6-v2"})
     chat = Endpoint(inference_id="c", task_type=TaskType.COMPLETION, service="local",
-                    service_settings={"model": "HuggingFaceTB/SmolLM2-135M-Instruct"})
+                    service_settings={"model": "HuggingFaceTB/SmolLM2-135M-Instruct",
+                                      "engine": os.environ["BENCH_ENGINE"]})
     await service.embed(embed, EmbedRequest(texts=("hello",)))
     await service.generate(chat, GenerateRequest(prompt="Hi", params=GenerationParams(max_new_tokens=8)))
     status = Path("/proc/self/status").read_text().splitlines()
@@ -355,8 +407,10 @@ asyncio.run(main())
     with tempfile.TemporaryDirectory() as data:
         # the converted GGUF cache of the default data dir is reused, as after a restart
         os.symlink(Settings().data_dir / "models", Path(data) / "models")
-        env = {**os.environ, "BENCH_DATA": data}
-        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        env = {**os.environ, "BENCH_DATA": data, "BENCH_ENGINE": engine}
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        return "failed: " + (done.stderr.strip().splitlines() or ["no output"])[-1]
     return done.stdout.strip().splitlines()[-1]
 
 

@@ -15,6 +15,7 @@ import pytest
 import torch
 import transformers
 
+from hfgate.errors import BadRequestError
 from hfgate.local.catalog import resolve_model
 from hfgate.local.generation.gguf_cache import converted_path
 from hfgate.registry.endpoint import Endpoint
@@ -87,6 +88,30 @@ async def test_float32_greedy_output_equals_transformers_generate(service: Local
     out = model.generate(**ids, max_new_tokens=8, do_sample=False)
     assert ours.text == tokenizer.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)
     assert ours.finish_reason == "length"
+
+
+async def test_onnx_engine_greedy_output_equals_transformers_generate(
+    service: LocalService, converted_dir: Path
+) -> None:
+    pytest.importorskip("onnxruntime_genai")
+    prompt = "The three primary colors are"
+    request = GenerateRequest(prompt=prompt, params=GenerationParams(max_new_tokens=8))
+    ours = await service.generate(endpoint(TaskType.COMPLETION, engine="onnx"), request)
+    model = transformers.AutoModelForCausalLM.from_pretrained(converted_dir, dtype=torch.float32)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(converted_dir)
+    ids = tokenizer(prompt, return_tensors="pt")
+    out = model.generate(**ids, max_new_tokens=8, do_sample=False)
+    assert ours.text == tokenizer.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)
+
+
+async def test_onnx_engine_refuses_an_encoder_decoder_model_naming_the_engine_to_use(
+    service: LocalService, tiny_t5: Path
+) -> None:
+    settings = {"model": str(tiny_t5), "task": "text2text-generation", "engine": "onnx"}
+    t5 = Endpoint(inference_id="t5", task_type=TaskType.COMPLETION, service="local", service_settings=settings)
+    request = GenerateRequest(prompt="summarize : the house is small", params=GenerationParams(max_new_tokens=3))
+    with pytest.raises(BadRequestError, match=r"decoder-only models; use the \[transformers\] engine"):
+        await service.generate(t5, request)
 
 
 async def test_stream_yields_one_delta_per_token_and_ends_with_length(service: LocalService) -> None:

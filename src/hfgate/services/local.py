@@ -79,12 +79,14 @@ class LocalService(Service):
         *LOCAL_EMBEDDING_SETTINGS,
         SettingSpec(
             name="engine",
-            choices=("transformers", "llama.cpp"),
+            choices=("transformers", "llama.cpp", "onnx", "onnx-int8", "onnx-int4"),
             default="transformers",
             task_types=_GENERATING,
             label="Engine",
-            description="transformers (default: always installed, exact in float32) or llama.cpp (GGUF "
-            "models only, faster on CPU; needs the llama-cpp extra).",
+            description="transformers (default: always installed, exact in float32), onnx (ONNX Runtime, "
+            "exact float32, several times faster on CPU), onnx-int8 / onnx-int4 (quantized, fastest, "
+            "inexact; the onnx engines need the onnx-genai extra and decoder-only models) or llama.cpp "
+            "(GGUF models only; needs the llama-cpp extra).",
         ),
         SettingSpec(
             name="dtype",
@@ -263,6 +265,7 @@ class LocalService(Service):
             dtype=dtype,
             threads=settings.local_threads,
             max_rows=MAX_BATCH_SIZE,
+            cache_dir=settings.data_dir / "models",
         )
         return TextGenerator(ENGINE_LOADERS[engine](source), compute=self.context.shared(Compute))
 

@@ -1,4 +1,4 @@
-"""Loading a generation model and its tokenizer, for the transformers engine or the llama.cpp engine."""
+"""Loading a generation model and its tokenizer, for the transformers, ONNX Runtime or llama.cpp engine."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from hfgate.errors import BadRequestError
 from hfgate.local.catalog import ModelLocation
 from hfgate.local.generation.architecture import GenerationTask, auto_model_class, detect_task
 from hfgate.local.generation.batch import DecodeBatch
+from hfgate.local.generation.onnx_export import PRECISIONS
 from hfgate.local.lazy_imports import import_torch_stack
 
 DTYPES = ("float32", "bfloat16")
@@ -88,6 +89,32 @@ def load_llama_cpp_model(gguf: Path | None, *, tokenizer_path: Path, max_rows: i
     )
 
 
+def load_onnx_model(path: Path, *, precision: str, cache_dir: Path, threads: int = 0) -> LanguageModel:
+    """Export the decoder-only transformers model in ``path`` to ONNX at ``precision`` (once, cached under
+    ``cache_dir``) and load it in ONNX Runtime.
+
+    Raises:
+        BadRequestError: onnxruntime-genai (the exporter) or onnxruntime is not installed.
+        HfGateError: the export failed.
+    """
+    _, transformers = import_torch_stack("transformers")
+    from hfgate.local.generation.onnx_batch import OnnxBatch, OnnxDecoder
+    from hfgate.local.generation.onnx_export import exported_decoder
+
+    tokenizer = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
+    config = transformers.AutoConfig.from_pretrained(path, local_files_only=True)
+    decoder = OnnxDecoder(exported_decoder(path, cache_dir, precision=precision), threads=threads)
+    return LanguageModel(
+        model=decoder,
+        tokenizer=tokenizer,
+        task="text-generation",
+        eos_ids=_eos_ids(config.eos_token_id, tokenizer),
+        max_positions=getattr(config, "max_position_embeddings", None),
+        memory_bytes=decoder.memory_bytes,
+        make_batch=lambda: OnnxBatch(decoder),
+    )
+
+
 def _eos_ids(configured: int | list[int] | None, tokenizer: Any) -> frozenset[int]:
     """End-of-sequence tokens: the model's configured ones (one or a list) and the tokenizer's."""
     ids = set(configured if isinstance(configured, list) else [configured])
@@ -104,10 +131,25 @@ class ModelSource:
     dtype: str
     threads: int = 0
     max_rows: int = 16
+    cache_dir: Path | None = None
 
     @property
     def gguf(self) -> Path | None:
         return self.location.path / self.location.gguf_file if self.location.gguf_file else None
+
+
+def _onnx_loader(precision: str) -> Callable[[ModelSource], LanguageModel]:
+    def load(source: ModelSource) -> LanguageModel:
+        if detect_task(source.location) != "text-generation":
+            raise BadRequestError(
+                "The [onnx] generation engines run decoder-only models; use the [transformers] engine for "
+                "encoder-decoder models",
+                param="service_settings.engine",
+            )
+        cache_dir = source.cache_dir or source.converted.parent
+        return load_onnx_model(source.converted, precision=precision, cache_dir=cache_dir, threads=source.threads)
+
+    return load
 
 
 ENGINE_LOADERS: dict[str, Callable[[ModelSource], LanguageModel]] = {
@@ -117,4 +159,5 @@ ENGINE_LOADERS: dict[str, Callable[[ModelSource], LanguageModel]] = {
     "llama.cpp": lambda s: load_llama_cpp_model(
         s.gguf, tokenizer_path=s.converted, max_rows=s.max_rows, threads=s.threads
     ),
+    **{engine: _onnx_loader(precision) for engine, precision in PRECISIONS.items()},
 }

@@ -1,0 +1,86 @@
+"""Exporting a decoder-only model to ONNX once, for the ``onnx`` engines, kept under the data directory.
+
+The graph comes from onnxruntime-genai's model builder (``pip install 'hfgate[onnx-genai]'``), which
+writes each layer as a handful of fused ONNX Runtime operators (GroupQueryAttention with rotary
+embeddings, SkipSimplifiedLayerNormalization, MatMul or MatMulNBits): about 340 nodes for SmolLM2-135M,
+where a ``torch.onnx`` trace of the transformers model has about 3,000 and decodes at half the speed.
+The export runs in a child process (``onnx_export_worker``): the server never imports the builder or
+torch for it, and the directory appears atomically, or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from hfgate.errors import BadRequestError, HfGateError
+
+log = logging.getLogger("hfgate.local")
+
+# Engine name -> the builder's precision (int8 and int4: weight-only MatMulNBits, see onnx_export_worker).
+PRECISIONS = {"onnx": "fp32", "onnx-int8": "int8", "onnx-int4": "int4"}
+# Bump when the export recipe changes, so cached exports from older recipes are not reused.
+EXPORT_RECIPE = "genai-builder-v2"
+_EXPORT_SECONDS = 900
+
+
+def exported_decoder(model_dir: Path, cache_dir: Path, *, precision: str) -> Path:
+    """The directory holding ``model.onnx`` for ``model_dir`` at ``precision``, exporting it on first use.
+
+    Args:
+        model_dir: a transformers decoder-only model directory (safetensors and config).
+        cache_dir: where exports are kept, one sub-directory per model version, precision and recipe.
+        precision: ``fp32``, ``int8`` or ``int4`` (the values of :data:`PRECISIONS`).
+
+    Raises:
+        BadRequestError: onnxruntime-genai (the exporter) is not installed; the message names the extra.
+        HfGateError: the export failed (for instance, an architecture the builder does not know).
+
+    Example:
+        >>> # exported_decoder(converted, Path("/data/models"), precision="fp32") / "model.onnx"
+    """
+    target = cache_dir / "onnx-decoder" / f"{_fingerprint(model_dir)}-{precision}"
+    if not (target / "model.onnx").is_file():
+        _require_builder()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _export_in_child(model_dir, target, precision)
+    return target
+
+
+def _fingerprint(model_dir: Path) -> str:
+    """Changes with the weights, the config and the recipe; cheap to compute."""
+    digest = hashlib.sha256(f"{EXPORT_RECIPE}|{model_dir.resolve()}".encode())
+    for path in sorted(model_dir.iterdir()):
+        if path.is_file() and (path.suffix in {".safetensors", ".bin"} or path.name == "config.json"):
+            stat = path.stat()
+            digest.update(f"|{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return f"{model_dir.resolve().name}-{digest.hexdigest()[:16]}"
+
+
+def _require_builder() -> None:
+    for module in ("onnxruntime_genai", "onnx_ir", "torch"):
+        if importlib.util.find_spec(module) is None:
+            raise BadRequestError(
+                f"The [onnx] generation engines export the model with onnxruntime-genai's builder, and "
+                f"[{module}] is not installed; install it with `pip install 'hfgate[local,onnx-genai]'` or "
+                "set [service_settings.engine] to [transformers]"
+            )
+
+
+def _export_in_child(model_dir: Path, target: Path, precision: str) -> None:
+    log.info("exporting decoder to ONNX", extra={"event": "model.export.start", "model": str(model_dir)})
+    module = "hfgate.local.generation.onnx_export_worker"
+    command = [sys.executable, "-m", module, str(model_dir), str(target), precision]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=_EXPORT_SECONDS)
+    except subprocess.TimeoutExpired as exc:
+        raise HfGateError(f"Exporting [{model_dir}] to ONNX took over [{_EXPORT_SECONDS}s]") from exc
+    if done.returncode != 0 or not (target / "model.onnx").is_file():
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise HfGateError(f"Exporting [{model_dir}] to ONNX failed: {last}")

@@ -1,0 +1,110 @@
+"""The ONNX Runtime engine on the real SmolLM2 (exported once per session): fp32 greedy output equals
+transformers fp32 token for token, with requests joining, leaving and being cancelled mid-batch.
+
+Skipped when onnxruntime-genai (the ``onnx-genai`` extra, the exporter) is not installed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import torch
+import transformers
+
+from hfgate.local.catalog import resolve_model
+from hfgate.local.compute import Compute
+from hfgate.local.generation.engine import TextGenerator
+from hfgate.local.generation.gguf_cache import ensure_converted
+from hfgate.local.generation.loading import LanguageModel, load_onnx_model
+from hfgate.local.generation.params import DecodingParams
+from hfgate.tasks import ChatMessage, GenerationDelta
+
+pytest.importorskip("onnxruntime_genai")
+
+QUESTIONS = ["What is the capital of France?", "Write a haiku about the sea.", "Who wrote Hamlet?",
+             "Describe a cat to someone who has never seen one."]  # fmt: skip
+NEW_TOKENS = 24
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("onnx-generation")
+    return ensure_converted(resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct"), models_dir=data / "models")
+
+
+@pytest.fixture(scope="module")
+def onnx_fp32(converted: Path) -> LanguageModel:
+    return load_onnx_model(converted, precision="fp32", cache_dir=converted.parent)
+
+
+@pytest.fixture
+async def generator(onnx_fp32: LanguageModel) -> AsyncIterator[TextGenerator]:
+    compute = Compute()
+    engine = TextGenerator(onnx_fp32, compute=compute, max_batch_size=3)
+    try:
+        yield engine
+    finally:
+        await engine.aclose()
+        compute.close()
+
+
+def transformers_greedy(converted: Path, prompts: list[list[int]], new_tokens: int) -> list[list[int]]:
+    """transformers fp32 ``generate`` on each prompt alone, up to and with its end-of-sequence token."""
+    model = transformers.AutoModelForCausalLM.from_pretrained(converted, dtype=torch.float32).eval()
+    with torch.inference_mode():
+        outs = [model.generate(torch.tensor([p]), max_new_tokens=new_tokens, do_sample=False) for p in prompts]
+    return [out[0, len(p) :].tolist() for p, out in zip(prompts, outs, strict=True)]
+
+
+async def token_ids(stream: AsyncIterator[GenerationDelta]) -> list[int]:
+    return [int(delta.token_id or 0) async for delta in stream]
+
+
+async def test_onnx_fp32_greedy_streams_joining_a_running_batch_equal_transformers_fp32_alone(
+    generator: TextGenerator, converted: Path
+) -> None:
+    prompts = [generator.encode_chat([ChatMessage(role="user", content=q)]) for q in QUESTIONS]
+    params = DecodingParams(max_new_tokens=NEW_TOKENS)
+    streams, firsts = [], []
+    for prompt in prompts:  # each joins once the earlier ones decode; the 4th waits for a row to free
+        streams.append(generator.stream(prompt, params))
+        firsts.append(asyncio.ensure_future(anext(streams[-1])))
+        await asyncio.sleep(0)
+        if len(streams) < 3:
+            await firsts[-1]
+    heads = [await f for f in firsts]
+    rests = await asyncio.gather(*(token_ids(s) for s in streams))
+    got = [[int(head.token_id or 0), *rest] for head, rest in zip(heads, rests, strict=True)]
+    assert got == transformers_greedy(converted, prompts, NEW_TOKENS)
+
+
+async def test_onnx_prompts_arriving_together_are_prefilled_together_and_equal_each_one_alone(
+    generator: TextGenerator,
+) -> None:
+    prompts = [generator.encode_prompt(p) for p in ("Once upon a time", "The sky is blue because", "Python")]
+    params = DecodingParams(max_new_tokens=8)
+    alone = [(await generator.complete(p, params)).text for p in prompts]
+    together = await asyncio.gather(*(generator.complete(p, params) for p in prompts))
+    assert [g.text for g in together] == alone
+
+
+async def test_onnx_stream_closed_early_leaves_the_batch_and_the_others_are_unchanged(
+    generator: TextGenerator,
+) -> None:
+    prompts = [generator.encode_prompt(p) for p in ("Once upon a time", "The sky is blue because")]
+    params = DecodingParams(max_new_tokens=12)
+    alone = (await generator.complete(prompts[1], params)).text
+    stream = generator.stream(prompts[0], DecodingParams(max_new_tokens=200))
+    await anext(stream)
+    other = asyncio.ensure_future(generator.complete(prompts[1], params))
+    await anext(stream)
+    await stream.aclose()  # the client went away: its row leaves while the other decodes
+    assert (await other).text == alone
+    for _ in range(100):
+        if generator.active == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert generator.active == 0
