@@ -4,10 +4,11 @@ Engines are timed interleaved (each round runs every engine once, in turn) and r
 round: load from a neighbour only ever slows a round (a two-thread torch pass whose second thread is
 descheduled took 10-12x longer on a shared 2-vCPU VM, an ONNX Runtime pass 1.3-1.8x), so the fastest
 round is each engine's speed with the least interference, and interleaving gives every engine its
-chance at the quiet moments. The texts are cut into passes as the batcher would cut them, so that an engine's cost per pass
-counts as in serving, and each group (short texts; passages) counts equally: an engine's speed is the
-geometric mean of its texts/s on each, so the passages' longer passes do not decide alone. Fidelity is the worst cosine,
-over the calibration texts, to the vectors of a float32 engine.
+chance at the quiet moments. The texts are cut into passes as the batcher would cut them, so that an
+engine's cost per pass counts as in serving, and each group (short texts; passages) counts equally: an
+engine's speed is the geometric mean of its texts/s on each, so the passages' longer passes do not
+decide alone. Fidelity is the worst cosine, over the calibration texts, to the vectors of a float32
+engine.
 """
 
 from __future__ import annotations

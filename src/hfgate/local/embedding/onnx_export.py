@@ -9,7 +9,6 @@ tracing cannot leave patched state behind in it.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import importlib.metadata
 import logging
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from hfgate.errors import BadRequestError, HfGateError
+from hfgate.local.fingerprint import model_fingerprint
 
 log = logging.getLogger("hfgate.local")
 
@@ -43,21 +43,12 @@ def exported_model(model_dir: Path, cache_dir: Path) -> Path:
         >>> exported_model(resolve_model("all-MiniLM-L6-v2").path, Path("/tmp/models")).name
         'model.onnx'
     """
-    target = cache_dir / "onnx" / _fingerprint(model_dir) / "model.onnx"
+    fingerprint = model_fingerprint(model_dir, recipe=f"{EXPORT_RECIPE}|{_torch_version()}")
+    target = cache_dir / "onnx" / fingerprint / "model.onnx"
     if not target.is_file():
         target.parent.mkdir(parents=True, exist_ok=True)
         _export_in_child(model_dir, target)
     return target
-
-
-def _fingerprint(model_dir: Path) -> str:
-    """Changes with the weights, the config, torch's version and the recipe; cheap to compute."""
-    digest = hashlib.sha256(f"{EXPORT_RECIPE}|{_torch_version()}|{model_dir.resolve()}".encode())
-    for path in sorted(model_dir.iterdir()):
-        if path.is_file() and (path.suffix in {".safetensors", ".bin"} or path.name == "config.json"):
-            stat = path.stat()
-            digest.update(f"|{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    return f"{model_dir.resolve().name}-{digest.hexdigest()[:16]}"
 
 
 def _torch_version() -> str:

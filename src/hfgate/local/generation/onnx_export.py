@@ -10,7 +10,6 @@ torch for it, and the directory appears atomically, or not at all.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import logging
 import os
@@ -19,6 +18,7 @@ import sys
 from pathlib import Path
 
 from hfgate.errors import BadRequestError, HfGateError
+from hfgate.local.fingerprint import model_fingerprint
 
 log = logging.getLogger("hfgate.local")
 
@@ -44,22 +44,12 @@ def exported_decoder(model_dir: Path, cache_dir: Path, *, precision: str) -> Pat
     Example:
         >>> # exported_decoder(converted, Path("/data/models"), precision="fp32") / "model.onnx"
     """
-    target = cache_dir / "onnx-decoder" / f"{_fingerprint(model_dir)}-{precision}"
+    target = cache_dir / "onnx-decoder" / f"{model_fingerprint(model_dir, recipe=EXPORT_RECIPE)}-{precision}"
     if not (target / "model.onnx").is_file():
         _require_builder()
         target.parent.mkdir(parents=True, exist_ok=True)
         _export_in_child(model_dir, target, precision)
     return target
-
-
-def _fingerprint(model_dir: Path) -> str:
-    """Changes with the weights, the config and the recipe; cheap to compute."""
-    digest = hashlib.sha256(f"{EXPORT_RECIPE}|{model_dir.resolve()}".encode())
-    for path in sorted(model_dir.iterdir()):
-        if path.is_file() and (path.suffix in {".safetensors", ".bin"} or path.name == "config.json"):
-            stat = path.stat()
-            digest.update(f"|{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    return f"{model_dir.resolve().name}-{digest.hexdigest()[:16]}"
 
 
 def _require_builder() -> None:
