@@ -29,11 +29,10 @@ LOCAL_GENERATION_SETTINGS = (
     SettingSpec(
         name="dtype",
         choices=("float32", "bfloat16"),
-        default=DEFAULT_DTYPE,
         task_types=_GENERATING,
         label="Weights dtype",
-        description="For engine transformers: bfloat16 (default, faster where bfloat16 is native) or float32 "
-        "(transformers' exact reference output). auto ignores it.",
+        description="For engine transformers: bfloat16 (when not set; faster where bfloat16 is native) or "
+        "float32 (transformers' exact reference output). auto measures both and ignores it.",
     ),
     SettingSpec(
         name="min_cosine",
