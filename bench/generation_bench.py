@@ -10,7 +10,8 @@ tokens each (end-of-sequence ignored so every system writes the same number), me
 - ``hfgate-llama.cpp``: hfgate's engine with its optional llama.cpp decode batch (same scheduler).
 - ``hfgate-onnx`` / ``hfgate-onnx-int8`` / ``hfgate-onnx-int4``: hfgate's ONNX Runtime engines (same
   scheduler), exported once by onnxruntime-genai's builder: fp32 (exact), int8 weights and activations
-  (dynamic quantization, VNNI), int4 weight blocks computed in int8. Skipped without the onnx-genai extra.
+  (dynamic quantization, VNNI), int4 weight blocks computed in int8.
+  Skipped without onnxruntime-genai (part of the local extra).
 - ``ctranslate2-float32`` / ``ctranslate2-int8``: CTranslate2's Generator on the same converted weights
   (converted once beside them), one prompt streamed with ``generate_tokens``, 8 prompts as one
   ``generate_batch``. Skipped when ctranslate2 is not installed.
@@ -325,7 +326,7 @@ def build_systems(
     for engine, precision in (("onnx", "fp32"), ("onnx-int8", "int8"), ("onnx-int4", "int4")):
         try:
             lm = load_onnx_model(converted, precision=precision, cache_dir=converted.parent)
-        except BadRequestError as exc:  # the onnx-genai extra is missing
+        except BadRequestError as exc:  # onnxruntime-genai is missing
             print(f"{engine} skipped: {exc}", file=sys.stderr)
             break
         lm.eos_ids = frozenset()

@@ -29,6 +29,7 @@ def shared_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service
     """Loaded models and the compute thread, shared by every app in the session (load each model once)."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("models-data"))
     measure_default_embedding_engines(settings)
+    measure_default_generation_engines(settings)
     context = new_context(settings)
     try:
         yield context
@@ -49,6 +50,24 @@ def measure_default_embedding_engines(settings: Settings) -> None:
     pipeline = read_pipeline(path, fallback_max_length=model_max_length(path))
     options = EngineOptions(pipeline=pipeline, cache_dir=settings.data_dir / "models", threads=settings.local_threads)
     choose_engine(path, options=options, choices_dir=settings.local_engine_choices_dir)
+
+
+def measure_default_generation_engines(settings: Settings) -> None:
+    """Choose SmolLM2's generation engine once (exports and timings, ~1-2 min), before any test creates a
+    generation endpoint on it: ``engine: auto`` measures at create, within the validation timeout."""
+    from hfgate.local.catalog import resolve_model
+    from hfgate.local.generation.engine_choice import choose_engine
+    from hfgate.local.generation.gguf_cache import ensure_converted
+
+    models = settings.data_dir / "models"
+    converted = ensure_converted(resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct"), models_dir=models)
+    choose_engine(
+        converted,
+        task="text-generation",
+        cache_dir=models,
+        threads=settings.local_threads,
+        choices_dir=settings.local_engine_choices_dir,
+    )
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -17,6 +17,8 @@ import transformers
 
 from hfgate.errors import BadRequestError
 from hfgate.local.catalog import resolve_model
+from hfgate.local.cpu import read_cpu
+from hfgate.local.generation.engine_choice import CANDIDATES
 from hfgate.local.generation.gguf_cache import converted_path
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services import ServiceContext
@@ -29,7 +31,8 @@ QUESTION = (ChatMessage(role="user", content="What is the capital of France?"),)
 
 
 def endpoint(task_type: TaskType, **settings: object) -> Endpoint:
-    service_settings = {"model": SMOLLM2, "task": "text-generation", **settings}
+    """SmolLM2 on the transformers engine (bfloat16 unless ``dtype`` says), or on ``engine``."""
+    service_settings = {"model": SMOLLM2, "task": "text-generation", "engine": "transformers", **settings}
     return Endpoint(inference_id="smol", task_type=task_type, service="local", service_settings=service_settings)
 
 
@@ -60,6 +63,39 @@ async def test_check_records_text_generation_for_the_packaged_gguf_model(service
     )
     checked = await service.check(bare, timeout=30)
     assert checked.service_settings["task"] == "text-generation"
+
+
+async def test_auto_runs_the_engine_measured_on_this_cpu_and_records_its_figures(
+    service: LocalService, converted_dir: Path
+) -> None:
+    """The session measured SmolLM2's engines before any test (tests/conftest.py): create reads it back."""
+    bare = Endpoint(
+        inference_id="smol", task_type=TaskType.COMPLETION, service="local", service_settings={"model": SMOLLM2}
+    )
+    checked = await service.check(bare, timeout=30)
+    choice = checked.service_settings["engine_choice"]
+    engine = choice.split(",")[0]
+    assert engine in CANDIDATES
+    assert choice.startswith(f"{engine}, cached on {read_cpu().describe()}: ")
+    assert "transformers-fp32 " in choice
+    assert "tokens/s (1 row " in choice
+    if CANDIDATES[engine].exact:  # an exact engine's greedy answer is transformers float32's
+        prompt = "The three primary colors are"
+        ours = await service.generate(
+            checked, GenerateRequest(prompt=prompt, params=GenerationParams(max_new_tokens=8))
+        )
+        model = transformers.AutoModelForCausalLM.from_pretrained(converted_dir, dtype=torch.float32)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(converted_dir)
+        ids = tokenizer(prompt, return_tensors="pt")
+        out = model.generate(**ids, max_new_tokens=8, do_sample=False)
+        assert ours.text == tokenizer.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)
+
+
+async def test_an_explicit_engine_is_used_as_set_without_measuring(service: LocalService) -> None:
+    checked = await service.check(endpoint(TaskType.COMPLETION, dtype="float32"), timeout=30)
+    assert checked.service_settings["engine_choice"] == f"transformers (float32), set on {read_cpu().describe()}"
+    checked = await service.check(endpoint(TaskType.COMPLETION, engine="onnx-int8"), timeout=30)
+    assert checked.service_settings["engine_choice"] == f"onnx-int8, set on {read_cpu().describe()}"
 
 
 async def test_chat_answers_with_the_models_chat_template_and_counts_usage(
@@ -187,3 +223,24 @@ async def test_completion_and_chat_endpoints_work_through_the_inference_api(clie
     streamed = await client.post("/_inference/chat_completion/smol-chat/_stream?timeout=300s", json=messages)
     assert streamed.status_code == 200, streamed.text
     assert "[DONE]" in streamed.text
+
+
+async def test_get_shows_the_engine_and_its_choice_and_bad_engine_settings_are_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    body = {"service": "local", "service_settings": {"model": SMOLLM2}}
+    assert (await client.put("/_inference/completion/smol-auto", json=body)).status_code == 200
+    shown = (await client.get("/_inference/completion/smol-auto")).json()["endpoints"][0]["service_settings"]
+    assert shown["engine"] == "auto"
+    assert shown["min_cosine"] == 0.9999
+    assert shown["engine_choice"].startswith(f"{shown['engine_choice'].split(',')[0]}, cached on ")
+    for settings, field in (
+        ({"min_cosine": 1.5}, "min_cosine"),
+        ({"min_cosine": "high"}, "min_cosine"),
+        ({"min_cosine": -0.1}, "min_cosine"),
+        ({"engine": "fastest"}, "engine"),
+    ):
+        bad = {"service": "local", "service_settings": {"model": SMOLLM2, **settings}}
+        refused = await client.put("/_inference/completion/smol-bad", json=bad)
+        assert refused.status_code == 400, refused.text
+        assert f"[{field}]" in refused.text

@@ -37,8 +37,7 @@ DEFAULT_ENDPOINTS: tuple[Endpoint, ...] = (
         service_settings={
             "model": "HuggingFaceTB/SmolLM2-135M-Instruct",
             "task": "text-generation",
-            "engine": "transformers",
-            "dtype": "bfloat16",
+            "engine": "auto",
         },
         task_settings={"max_new_tokens": 256},
     ),

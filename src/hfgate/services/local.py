@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from hfgate.errors import BadRequestError, RequestTimeoutError
@@ -14,6 +15,7 @@ from hfgate.local.compute import Compute
 from hfgate.local.embedding.embedder import SentenceEmbedder
 from hfgate.local.embedding.engine_choice import AUTO_ENGINE, DEFAULT_MIN_COSINE
 from hfgate.local.generation.architecture import GENERATION_TASKS, detect_task
+from hfgate.local.generation.engine_choice import AUTO_ENGINE as AUTO_GENERATION_ENGINE
 from hfgate.local.generation.params import resolve_params
 from hfgate.local.tokenizer import ModelTokenizer
 from hfgate.registry.endpoint import Endpoint
@@ -21,6 +23,7 @@ from hfgate.services.base import EndpointDescription, Service
 from hfgate.services.embedding_shape import EMBEDDING_SHAPE_SETTINGS, record_embedding_shape
 from hfgate.services.generation_settings import GENERATION_TASK_SETTINGS
 from hfgate.services.local_embedding_settings import LOCAL_EMBEDDING_SETTINGS, check_min_cosine
+from hfgate.services.local_generation_settings import DEFAULT_DTYPE, LOCAL_GENERATION_SETTINGS
 from hfgate.services.spec import SettingSpec
 from hfgate.tasks import (
     ChatRequest,
@@ -36,15 +39,13 @@ from hfgate.tasks import (
 )
 
 if TYPE_CHECKING:
+    from hfgate.local.engine_record import MeasuredChoice
     from hfgate.local.generation.engine import TextGenerator
 
 T = TypeVar("T")
 
 _EMBEDDING = frozenset({TaskType.TEXT_EMBEDDING})
 _GENERATING = frozenset({TaskType.COMPLETION, TaskType.CHAT_COMPLETION})
-# bfloat16 decodes 8 concurrent SmolLM2 streams ~1.6x faster than float32 on this AMX/AVX-512-BF16 CPU
-# (one stream: the same, Python-bound); float32 gives transformers' exact reference output. bench/.
-DEFAULT_DTYPE = "bfloat16"
 
 
 class LocalService(Service):
@@ -77,25 +78,7 @@ class LocalService(Service):
             "detected from the model's config at create.",
         ),
         *LOCAL_EMBEDDING_SETTINGS,
-        SettingSpec(
-            name="engine",
-            choices=("transformers", "llama.cpp", "onnx", "onnx-int8", "onnx-int4"),
-            default="transformers",
-            task_types=_GENERATING,
-            label="Engine",
-            description="transformers (default: always installed, exact in float32), onnx (ONNX Runtime, "
-            "exact float32, several times faster on CPU), onnx-int8 / onnx-int4 (quantized, fastest, "
-            "inexact; the onnx engines need the onnx-genai extra and decoder-only models) or llama.cpp "
-            "(GGUF models only; needs the llama-cpp extra).",
-        ),
-        SettingSpec(
-            name="dtype",
-            choices=("float32", "bfloat16"),
-            default=DEFAULT_DTYPE,
-            task_types=_GENERATING,
-            label="Weights dtype",
-            description="bfloat16 (default, faster) or float32 (transformers' exact reference output).",
-        ),
+        *LOCAL_GENERATION_SETTINGS,
     )
     task_settings = GENERATION_TASK_SETTINGS
 
@@ -113,7 +96,9 @@ class LocalService(Service):
 
     async def check(self, endpoint: Endpoint, *, timeout: float) -> Endpoint:
         if endpoint.task_type in _GENERATING:
-            return await self._record_task(endpoint)
+            checked = await self._record_task(endpoint)
+            choice = (await asyncio.to_thread(self._generation_choice, checked)).summary()
+            return checked.evolve(service_settings={**checked.service_settings, "engine_choice": choice})
         checked = await record_embedding_shape(self, endpoint, timeout=timeout)
         choice = (await self._embedder(endpoint)).engine_choice.summary()
         return checked.evolve(service_settings={**checked.service_settings, "engine_choice": choice})
@@ -245,29 +230,56 @@ class LocalService(Service):
     async def _generator(self, endpoint: Endpoint) -> TextGenerator:
         """The endpoint's loaded model; a first load is not counted in the request's timeout, as it
         happens once per process and carries on for the next request if this one gives up."""
+        key = _generation_key(endpoint, self._location(endpoint))
+        return await self.context.shared(ModelCache).get(key, lambda: self._load_generator(endpoint))
+
+    def _generation_choice(self, endpoint: Endpoint) -> MeasuredChoice:
+        """The engine that generates for ``endpoint``: ``engine`` as set, or with ``auto`` the fastest
+        qualifying one measured on this CPU (measured on the first load of the model here, then cached)."""
+        from hfgate.local.generation.engine_choice import choose_engine, set_engine
+
+        settings = endpoint.service_settings
+        engine = settings.get("engine") or AUTO_GENERATION_ENGINE
+        min_cosine = float(settings.get("min_cosine", DEFAULT_MIN_COSINE))
+        if engine != AUTO_GENERATION_ENGINE:
+            return set_engine(engine, dtype=settings.get("dtype", DEFAULT_DTYPE), min_cosine=min_cosine)
         location = self._location(endpoint)
-        engine = endpoint.service_settings.get("engine", "transformers")
-        dtype = endpoint.service_settings.get("dtype", DEFAULT_DTYPE)
-        key = _generation_key(endpoint, location)
-        return await self.context.shared(ModelCache).get(
-            key, lambda: self._load_generator(location, engine, dtype=dtype)
+        return choose_engine(
+            self._converted(location),
+            task=settings.get("task") or detect_task(location),
+            cache_dir=self.context.settings.data_dir / "models",
+            threads=self.context.settings.local_threads,
+            min_cosine=min_cosine,
+            choices_dir=self.context.settings.local_engine_choices_dir,
         )
 
-    def _load_generator(self, location: ModelLocation, engine: str, *, dtype: str) -> TextGenerator:
+    def _load_generator(self, endpoint: Endpoint) -> TextGenerator:
         from hfgate.local.generation.engine import MAX_BATCH_SIZE, TextGenerator
-        from hfgate.local.generation.gguf_cache import ensure_converted
+        from hfgate.local.generation.engine_choice import CANDIDATES
         from hfgate.local.generation.loading import ENGINE_LOADERS, ModelSource
 
         settings = self.context.settings
+        location = self._location(endpoint)
+        engine = endpoint.service_settings.get("engine") or AUTO_GENERATION_ENGINE
+        dtype = endpoint.service_settings.get("dtype", DEFAULT_DTYPE)
+        if engine == AUTO_GENERATION_ENGINE:
+            chosen = CANDIDATES[self._generation_choice(endpoint).engine]
+            engine, dtype = chosen.engine, chosen.dtype
         source = ModelSource(
             location=location,
-            converted=ensure_converted(location, models_dir=settings.data_dir / "models"),
+            converted=self._converted(location),
             dtype=dtype,
             threads=settings.local_threads,
             max_rows=MAX_BATCH_SIZE,
             cache_dir=settings.data_dir / "models",
         )
         return TextGenerator(ENGINE_LOADERS[engine](source), compute=self.context.shared(Compute))
+
+    def _converted(self, location: ModelLocation) -> Path:
+        """The model in transformers' format (a GGUF model converted once under the data directory)."""
+        from hfgate.local.generation.gguf_cache import ensure_converted
+
+        return ensure_converted(location, models_dir=self.context.settings.data_dir / "models")
 
     def _location(self, endpoint: Endpoint) -> ModelLocation:
         settings = endpoint.service_settings
@@ -285,9 +297,13 @@ def _embedding_key(endpoint: Endpoint, location: ModelLocation) -> str:
 
 
 def _generation_key(endpoint: Endpoint, location: ModelLocation) -> str:
-    engine = endpoint.service_settings.get("engine", "transformers")
-    dtype = endpoint.service_settings.get("dtype", DEFAULT_DTYPE)
-    return f"generation:{location.path}:{location.gguf_file or ''}:{engine}:{dtype}"
+    settings = endpoint.service_settings
+    engine = settings.get("engine") or AUTO_GENERATION_ENGINE
+    if engine == AUTO_GENERATION_ENGINE:
+        variant = f"{settings.get('min_cosine', DEFAULT_MIN_COSINE)}"
+    else:
+        variant = str(settings.get("dtype", DEFAULT_DTYPE))
+    return f"generation:{location.path}:{location.gguf_file or ''}:{engine}:{variant}"
 
 
 async def _within(timeout: float, work: Awaitable[T]) -> T:

@@ -1,7 +1,7 @@
 """The ONNX Runtime engine on the real SmolLM2 (exported once per session): fp32 greedy output equals
 transformers fp32 token for token, with requests joining, leaving and being cancelled mid-batch.
 
-Skipped when onnxruntime-genai (the ``onnx-genai`` extra, the exporter) is not installed.
+Skipped when onnxruntime-genai (part of the ``local`` extra, the exporter) is not installed.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from hfgate.local.generation.engine import TextGenerator
 from hfgate.local.generation.gguf_cache import ensure_converted
 from hfgate.local.generation.loading import LanguageModel, load_onnx_model
 from hfgate.local.generation.params import DecodingParams
+from hfgate.services import ServiceContext
 from hfgate.tasks import ChatMessage, GenerationDelta
 
 pytest.importorskip("onnxruntime_genai")
@@ -30,9 +31,10 @@ NEW_TOKENS = 24
 
 
 @pytest.fixture(scope="module")
-def converted(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("onnx-generation")
-    return ensure_converted(resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct"), models_dir=data / "models")
+def converted(shared_context: ServiceContext) -> Path:
+    """In the session's data directory: its ONNX exports are the ones the service tests load."""
+    models = shared_context.settings.data_dir / "models"
+    return ensure_converted(resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct"), models_dir=models)
 
 
 @pytest.fixture(scope="module")

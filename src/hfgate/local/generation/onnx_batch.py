@@ -111,7 +111,7 @@ def _import_onnxruntime() -> Any:
     except ImportError as exc:
         raise BadRequestError(
             "The [onnx] generation engines need [onnxruntime]; install it with "
-            "`pip install 'hfgate[local,onnx-genai]'` or set [service_settings.engine] to [transformers]"
+            "`pip install 'hfgate[local]'` or set [service_settings.engine] to [transformers]"
         ) from exc
 
 

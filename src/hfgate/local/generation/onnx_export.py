@@ -1,6 +1,6 @@
 """Exporting a decoder-only model to ONNX once, for the ``onnx`` engines, kept under the data directory.
 
-The graph comes from onnxruntime-genai's model builder (``pip install 'hfgate[onnx-genai]'``), which
+The graph comes from onnxruntime-genai's model builder (``pip install 'hfgate[local]'``), which
 writes each layer as a handful of fused ONNX Runtime operators (GroupQueryAttention with rotary
 embeddings, SkipSimplifiedLayerNormalization, MatMul or MatMulNBits): about 340 nodes for SmolLM2-135M,
 where a ``torch.onnx`` trace of the transformers model has about 3,000 and decodes at half the speed.
@@ -57,7 +57,7 @@ def _require_builder() -> None:
         if importlib.util.find_spec(module) is None:
             raise BadRequestError(
                 f"The [onnx] generation engines export the model with onnxruntime-genai's builder, and "
-                f"[{module}] is not installed; install it with `pip install 'hfgate[local,onnx-genai]'` or "
+                f"[{module}] is not installed; install it with `pip install 'hfgate[local]'` or "
                 "set [service_settings.engine] to [transformers]"
             )
 

@@ -1,0 +1,127 @@
+"""The record of an engine chosen by measurement: each candidate's speed and fidelity, and the pick.
+
+Generic over what is measured (the speed's ``unit``: ``tokens/s`` for generation); kept as JSON under
+the data directory (:meth:`EngineChoice.public`) and shown as ``engine_choice`` by ``GET _inference``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MeasuredEngine:
+    """One candidate's measurement.
+
+    Attributes:
+        engine: its name.
+        exact: computes in float32 (its output is the reference's to rounding).
+        speed: its speed figure in the choice's unit; ``None`` if it failed.
+        worst_cosine: lowest cosine to the float32 reference over the calibration set.
+        detail: how the speed figure was made up, e.g. ``1 row 60.1, 8 rows 280.4``.
+        error: why it could not be loaded or run, if so.
+    """
+
+    engine: str
+    exact: bool
+    speed: float | None = None
+    worst_cosine: float | None = None
+    detail: str | None = None
+    error: str | None = None
+
+    def describe(self, min_cosine: float, unit: str) -> str:
+        """e.g. ``onnx-int8 238.1 tokens/s (1 row 131.7, 8 rows 430.0), cosine 0.9987 (below 0.9999)``."""
+        if self.error is not None or self.speed is None:
+            return f"{self.engine} failed ({self.error})"
+        text = f"{self.engine} {self.speed:g} {unit}"
+        if self.detail:
+            text += f" ({self.detail})"
+        if self.worst_cosine is not None:
+            text += f", cosine {self.worst_cosine:g}"
+        return text if self.meets(min_cosine) else f"{text} (below {min_cosine:g})"
+
+    def meets(self, min_cosine: float) -> bool:
+        """Whether it may be chosen: it ran, and is exact or at least ``min_cosine`` faithful."""
+        if self.error is not None or self.speed is None:
+            return False
+        return self.exact or (self.worst_cosine is not None and self.worst_cosine >= min_cosine)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MeasuredChoice:
+    """Which engine runs a model here, and why.
+
+    Attributes:
+        engine: the engine that runs.
+        reason: ``measured`` (fastest that met ``min_cosine``), ``cached`` (measured earlier on a CPU
+            with the same model name and flags) or ``set`` (``service_settings.engine``).
+        cpu: the CPU model and the flags that matter.
+        min_cosine: the fidelity an inexact engine had to reach.
+        unit: the unit of the speed figures.
+        figures: every candidate's measurement, fastest first.
+    """
+
+    engine: str
+    reason: str
+    cpu: str
+    min_cosine: float
+    unit: str
+    figures: tuple[MeasuredEngine, ...] = ()
+
+    def summary(self) -> str:
+        """One line for people, e.g. ``onnx, measured on AMD EPYC (avx2 avx512f): onnx 136.3 tokens/s…``."""
+        where = f"{self.engine}, {self.reason} on {self.cpu}"
+        if not self.figures:
+            return where
+        parts = [figure.describe(self.min_cosine, self.unit) for figure in self.figures]
+        return f"{where}: {'; '.join(parts)}"
+
+    def public(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"engine": self.engine, "reason": self.reason, "cpu": self.cpu}
+        body |= {"min_cosine": self.min_cosine, "unit": self.unit}
+        if self.figures:
+            body["figures"] = [{k: v for k, v in asdict(f).items() if v is not None} for f in self.figures]
+        return body
+
+    @classmethod
+    def from_public(cls, data: Mapping[str, Any], *, reason: str) -> MeasuredChoice:
+        """Read back what :meth:`public` wrote (``KeyError``/``TypeError`` if it is not that)."""
+        return cls(
+            engine=str(data["engine"]),
+            reason=reason,
+            cpu=str(data["cpu"]),
+            min_cosine=float(data["min_cosine"]),
+            unit=str(data["unit"]),
+            figures=tuple(MeasuredEngine(**figure) for figure in data.get("figures", ())),
+        )
+
+
+def read_choice(record: Path) -> MeasuredChoice | None:
+    """The choice kept in ``record`` (as ``cached``), or ``None`` if there is none or it is unreadable."""
+    try:
+        return MeasuredChoice.from_public(json.loads(record.read_text(encoding="utf-8")), reason="cached")
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_choice(record: Path, choice: MeasuredChoice) -> None:
+    """Keep ``choice`` in ``record``, atomically (a concurrent reader sees the old file or the new one)."""
+    record.parent.mkdir(parents=True, exist_ok=True)
+    partial = record.with_suffix(".tmp")
+    partial.write_text(json.dumps(choice.public(), indent=1), encoding="utf-8")
+    partial.replace(record)
+
+
+def model_files_digest(path: Path, *parts: object) -> str:
+    """A digest of ``parts`` and the model's weights and config (names, sizes, modification times)."""
+    digest = hashlib.sha256("|".join(str(part) for part in (path.resolve(), *parts)).encode())
+    for file in sorted(path.iterdir()):
+        if file.is_file() and (file.suffix in {".safetensors", ".bin"} or file.name == "config.json"):
+            stat = file.stat()
+            digest.update(f"|{file.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,185 @@
+"""Which engine generates with a local model when ``engine`` is ``auto``: picked by measurement, once per
+kind of CPU.
+
+The first load of a model on a machine times every installed candidate (:data:`CANDIDATES` that can
+run the model) on short greedy decode runs in a child process (``engine_measure_worker``) and keeps
+the fastest exact one (float32: ``transformers-fp32``, ``onnx``), or an inexact one (bfloat16, int8,
+int4) whose next-token logits stay within ``min_cosine`` of transformers float32's on the calibration
+prompts. The speed figure is the geometric mean of the decode tokens/s of one row and of eight rows,
+so one stream's latency and a full batch's throughput weigh the same. The result is kept beside the
+converted models, keyed by the model's files, the CPU's model name and flags, the thread count and
+``min_cosine``: later loads on the same kind of machine reuse it and load only the winner.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from hfgate.errors import BadRequestError, HfGateError
+from hfgate.local.cpu import CpuSignature, read_cpu
+from hfgate.local.engine_record import MeasuredChoice, model_files_digest, read_choice
+from hfgate.local.generation.architecture import GenerationTask
+
+log = logging.getLogger("hfgate.local")
+
+AUTO_ENGINE = "auto"
+"""Let :func:`choose_engine` pick by measurement; the default of ``service_settings.engine``."""
+
+DEFAULT_MIN_COSINE = 0.9999
+"""The fidelity (worst cosine of next-token logits to transformers float32) an inexact engine must
+measure to be chosen automatically; the same setting and default as the embedding engines'."""
+
+SPEED_UNIT = "tokens/s"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An engine ``auto`` may pick: the ``service_settings.engine`` that loads it, with which ``dtype``."""
+
+    engine: str
+    dtype: str
+    exact: bool
+
+
+CANDIDATES: dict[str, Candidate] = {
+    "transformers-fp32": Candidate("transformers", "float32", exact=True),
+    "transformers-bf16": Candidate("transformers", "bfloat16", exact=False),
+    "onnx": Candidate("onnx", "float32", exact=True),
+    "onnx-int8": Candidate("onnx-int8", "float32", exact=False),
+    "onnx-int4": Candidate("onnx-int4", "float32", exact=False),
+}
+"""The engines ``auto`` measures, by the name its figures show."""
+
+CHOICE_RECIPE = "generation-v1"
+# Three ONNX exports (~20 s each for SmolLM2-135M) and ~30 s of timing; much more on a large model.
+_MEASURE_SECONDS = 1800
+
+
+def candidates(task: GenerationTask, *, min_cosine: float) -> list[str]:
+    """The candidates installed here that can run a model of ``task``, in :data:`CANDIDATES` order.
+
+    The ONNX engines run decoder-only models only; inexact engines are left out when ``min_cosine``
+    is 1 or more (none could qualify, and their exports are the slow part of a measurement).
+    """
+    if not all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers")):
+        return []
+    onnx = task == "text-generation"
+    onnx = onnx and all(
+        importlib.util.find_spec(m) is not None for m in ("onnxruntime", "onnxruntime_genai", "onnx_ir")
+    )
+    names = [name for name, c in CANDIDATES.items() if onnx or not c.engine.startswith("onnx")]
+    return [name for name in names if CANDIDATES[name].exact or min_cosine < 1]
+
+
+def choose_engine(
+    path: Path,
+    *,
+    task: GenerationTask,
+    cache_dir: Path,
+    threads: int = 0,
+    min_cosine: float = DEFAULT_MIN_COSINE,
+    cpu: CpuSignature | None = None,
+    names: Sequence[str] | None = None,
+    choices_dir: Path | None = None,
+) -> MeasuredChoice:
+    """The fastest qualifying candidate for the (transformers-format) model at ``path`` on this CPU,
+    measured once per kind of CPU; ``engine`` of the result is a key of :data:`CANDIDATES`.
+
+    Args:
+        path: the model directory (for GGUF models, the converted one).
+        task: ``text-generation`` or ``text2text-generation``.
+        cache_dir: where ONNX exports (and, by default, the measurement) are kept.
+        threads: compute threads (0: every core); part of the measurement's key.
+        min_cosine: the worst cosine to transformers float32 an inexact engine must reach.
+        cpu: the CPU the measurement is filed under; default this machine's.
+        names: the candidates to try; default every installed one that can run the model.
+        choices_dir: where measurements are kept; default ``cache_dir / "engine-choice"``.
+
+    Raises:
+        BadRequestError: no engine is installed that can run the model.
+        HfGateError: the measurement failed (the message gives its last line of error output).
+
+    Example:
+        >>> choose_engine(converted, task="text-generation", cache_dir=models).engine
+        'onnx'
+    """
+    cpu = cpu or read_cpu()
+    names = list(names or candidates(task, min_cosine=min_cosine))
+    if not names:
+        raise BadRequestError(
+            f"No generation engine is installed that can run [{path}]; install the extra with "
+            "`pip install torch==2.13.0 'hfgate[local]'`"
+        )
+    record = choice_file(
+        path,
+        threads=threads,
+        min_cosine=min_cosine,
+        cpu=cpu,
+        names=names,
+        folder=choices_dir or cache_dir / "engine-choice",
+    )
+    cached = read_choice(record)
+    if cached is not None and cached.engine in CANDIDATES:
+        log.info(
+            "generation engine chosen earlier on this CPU",
+            extra={"event": "model.engine.cached", "model": str(path), "engine": cached.engine, "cpu": cpu.key},
+        )
+        return cached
+    _measure_in_child(
+        path, record=record, task=task, cache_dir=cache_dir, threads=threads, min_cosine=min_cosine, names=names
+    )
+    choice = read_choice(record)
+    if choice is None:
+        raise HfGateError(f"Measuring the generation engines of [{path}] wrote no result to [{record}]")
+    choice = replace(choice, reason="measured")
+    log.info(
+        "generation engine chosen by measurement",
+        extra={
+            "event": "model.engine.measured",
+            "model": str(path),
+            "engine": choice.engine,
+            "choice": choice.summary(),
+        },
+    )
+    return choice
+
+
+def set_engine(engine: str, *, dtype: str, min_cosine: float = DEFAULT_MIN_COSINE) -> MeasuredChoice:
+    """The record of an engine chosen by ``service_settings.engine`` (nothing measured)."""
+    name = f"{engine} ({dtype})" if engine == "transformers" else engine
+    return MeasuredChoice(engine=name, reason="set", cpu=read_cpu().describe(), min_cosine=min_cosine, unit=SPEED_UNIT)
+
+
+def choice_file(
+    path: Path, *, threads: int, min_cosine: float, cpu: CpuSignature, names: list[str], folder: Path
+) -> Path:
+    """Where the measurement for this model, CPU, thread count, fidelity floor and candidates is kept."""
+    digest = model_files_digest(path, CHOICE_RECIPE, threads, min_cosine, names)
+    return folder / f"{path.resolve().name}-generation-{digest}-{cpu.key}.json"
+
+
+def _measure_in_child(
+    path: Path, *, record: Path, task: str, cache_dir: Path, threads: int, min_cosine: float, names: list[str]
+) -> None:
+    """Run the measurement in a child process: the losers' weights (and the exporter) never stay in
+    the server's memory, and a crash of one engine cannot take the server down."""
+    log.info("measuring generation engines", extra={"event": "model.engine.measure", "model": str(path)})
+    record.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "hfgate.local.generation.engine_measure_worker", str(path), str(record)]
+    command += [f"--task={task}", f"--cache-dir={cache_dir}", f"--threads={threads}"]
+    command += [f"--min-cosine={min_cosine}", f"--engines={','.join(names)}"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=_MEASURE_SECONDS)
+    except subprocess.TimeoutExpired as exc:
+        raise HfGateError(f"Measuring the generation engines of [{path}] took over [{_MEASURE_SECONDS}s]") from exc
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise HfGateError(f"Measuring the generation engines of [{path}] failed: {last}")

@@ -1,0 +1,102 @@
+"""``engine: auto`` for generation on the real SmolLM2: every installed engine timed and compared with
+transformers float32 in a child process, the fastest qualifying one kept, and the choice cached.
+
+The ONNX exports and the default measurement are the session's (tests/conftest.py measures SmolLM2
+before any test); the other tests measure into choices directories of their own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hfgate.local.catalog import resolve_model
+from hfgate.local.cpu import read_cpu
+from hfgate.local.engine_record import MeasuredChoice
+from hfgate.local.generation.engine_choice import CANDIDATES, candidates, choice_file, choose_engine
+from hfgate.local.generation.gguf_cache import ensure_converted
+from hfgate.services import ServiceContext
+
+
+@pytest.fixture(scope="module")
+def converted(shared_context: ServiceContext) -> Path:
+    models = shared_context.settings.data_dir / "models"
+    return ensure_converted(resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct"), models_dir=models)
+
+
+@pytest.fixture(scope="module")
+def session_choice(converted: Path, shared_context: ServiceContext) -> MeasuredChoice:
+    """The measurement the session made before any test (tests/conftest.py), read back."""
+    settings = shared_context.settings
+    return choose_engine(
+        converted, task="text-generation", cache_dir=converted.parent, choices_dir=settings.local_engine_choices_dir
+    )
+
+
+def assert_fastest_qualifying(choice: MeasuredChoice) -> None:
+    qualified = [figure for figure in choice.figures if figure.meets(choice.min_cosine)]
+    assert qualified, choice.summary()
+    assert choice.engine == max(qualified, key=lambda figure: figure.speed or 0.0).engine
+
+
+def test_auto_keeps_the_fastest_exact_or_qualifying_engine_with_every_candidates_figures(
+    session_choice: MeasuredChoice,
+) -> None:
+    choice = session_choice
+    assert choice.reason == "cached"
+    assert choice.min_cosine == 0.9999
+    assert [figure.engine for figure in choice.figures if figure.error] == []
+    assert {figure.engine for figure in choice.figures} == set(candidates("text-generation", min_cosine=0.9999))
+    assert_fastest_qualifying(choice)
+    for figure in choice.figures:
+        assert figure.speed is not None
+        assert figure.speed > 0
+        assert figure.detail is not None
+        assert "1 row" in figure.detail
+        assert "8 rows" in figure.detail
+        assert figure.worst_cosine is not None
+        if figure.exact:  # float32: transformers' logits to rounding
+            assert figure.worst_cosine >= 0.9999, figure
+    assert choice.summary().startswith(f"{choice.engine}, cached on {read_cpu().describe()}: ")
+
+
+def test_min_cosine_of_one_measures_only_exact_engines_once_then_reads_the_choice_back(
+    converted: Path, tmp_path: Path
+) -> None:
+    choice = choose_engine(
+        converted, task="text-generation", cache_dir=converted.parent, min_cosine=1.0, choices_dir=tmp_path
+    )
+    assert choice.reason == "measured"
+    assert {figure.engine for figure in choice.figures} <= {"transformers-fp32", "onnx"}
+    assert CANDIDATES[choice.engine].exact
+    assert_fastest_qualifying(choice)
+    (record,) = tmp_path.iterdir()
+    names = candidates("text-generation", min_cosine=1.0)
+    assert record == choice_file(converted, threads=0, min_cosine=1.0, cpu=read_cpu(), names=names, folder=tmp_path)
+    written = record.stat().st_mtime_ns
+    again = choose_engine(
+        converted, task="text-generation", cache_dir=converted.parent, min_cosine=1.0, choices_dir=tmp_path
+    )
+    assert again.reason == "cached"
+    assert (again.engine, again.figures) == (choice.engine, choice.figures)
+    assert record.stat().st_mtime_ns == written
+
+
+def test_a_low_min_cosine_admits_an_inexact_engine(converted: Path, tmp_path: Path) -> None:
+    names = ["transformers-fp32", "onnx-int8"]
+    choice = choose_engine(
+        converted, task="text-generation", cache_dir=converted.parent, min_cosine=0.5, names=names, choices_dir=tmp_path
+    )
+    int8 = next(figure for figure in choice.figures if figure.engine == "onnx-int8")
+    assert not int8.exact
+    assert int8.worst_cosine is not None
+    assert 0.5 <= int8.worst_cosine < 1
+    assert int8.meets(0.5)
+    assert not int8.meets(1.0)
+    assert_fastest_qualifying(choice)
+
+
+def test_encoder_decoder_models_are_offered_the_transformers_engines_only() -> None:
+    assert candidates("text2text-generation", min_cosine=0.9999) == ["transformers-fp32", "transformers-bf16"]
+    assert candidates("text2text-generation", min_cosine=1.0) == ["transformers-fp32"]
