@@ -13,9 +13,6 @@ import hashlib
 import importlib.util
 import json
 import logging
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -28,6 +25,7 @@ from hfgate.local.embedding.onnx_engine import OnnxEngine
 from hfgate.local.embedding.onnx_quantization import SELECTIVE_MIN_COSINE
 from hfgate.local.embedding.pipeline import EmbeddingPipeline
 from hfgate.local.embedding.torch_engine import TorchEngine
+from hfgate.local.measure_child import run_measure_worker
 
 log = logging.getLogger("hfgate.local")
 
@@ -173,18 +171,7 @@ def _read_choice(record: Path) -> EngineChoice | None:
 
 
 def _measure_in_child(path: Path, *, record: Path, options: EngineOptions, min_cosine: float, names: list[str]) -> None:
-    """Run the measurement in a child process: the losers' weights (and torch, when ONNX wins) never
-    stay in the server's memory, and a crash of one engine cannot take the server down."""
-    log.info("measuring embedding engines", extra={"event": "model.engine.measure", "model": str(path)})
-    record.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "hfgate.local.embedding.engine_measure_worker", str(path), str(record)]
-    command += [f"--threads={options.threads}", f"--min-cosine={min_cosine}", f"--engines={','.join(names)}"]
-    command += [f"--cache-dir={options.cache_dir}"]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    try:
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=_MEASURE_SECONDS)
-    except subprocess.TimeoutExpired as exc:
-        raise HfGateError(f"Measuring the engines of [{path}] took over [{_MEASURE_SECONDS}s]") from exc
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise HfGateError(f"Measuring the engines of [{path}] failed: {last}")
+    args = [f"--threads={options.threads}", f"--min-cosine={min_cosine}", f"--engines={','.join(names)}"]
+    args += [f"--cache-dir={options.cache_dir}"]
+    module = "hfgate.local.embedding.engine_measure_worker"
+    run_measure_worker(module, path, record, args=args, what="embedding", timeout=_MEASURE_SECONDS)

@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
-import subprocess
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,6 +23,7 @@ from hfgate.errors import BadRequestError, HfGateError
 from hfgate.local.cpu import CpuSignature, read_cpu
 from hfgate.local.engine_record import MeasuredChoice, model_files_digest, read_choice
 from hfgate.local.generation.architecture import GenerationTask
+from hfgate.local.measure_child import run_measure_worker
 
 log = logging.getLogger("hfgate.local")
 
@@ -168,18 +166,7 @@ def choice_file(
 def _measure_in_child(
     path: Path, *, record: Path, task: str, cache_dir: Path, threads: int, min_cosine: float, names: list[str]
 ) -> None:
-    """Run the measurement in a child process: the losers' weights (and the exporter) never stay in
-    the server's memory, and a crash of one engine cannot take the server down."""
-    log.info("measuring generation engines", extra={"event": "model.engine.measure", "model": str(path)})
-    record.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "hfgate.local.generation.engine_measure_worker", str(path), str(record)]
-    command += [f"--task={task}", f"--cache-dir={cache_dir}", f"--threads={threads}"]
-    command += [f"--min-cosine={min_cosine}", f"--engines={','.join(names)}"]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    try:
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=_MEASURE_SECONDS)
-    except subprocess.TimeoutExpired as exc:
-        raise HfGateError(f"Measuring the generation engines of [{path}] took over [{_MEASURE_SECONDS}s]") from exc
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise HfGateError(f"Measuring the generation engines of [{path}] failed: {last}")
+    args = [f"--task={task}", f"--cache-dir={cache_dir}", f"--threads={threads}"]
+    args += [f"--min-cosine={min_cosine}", f"--engines={','.join(names)}"]
+    module = "hfgate.local.generation.engine_measure_worker"
+    run_measure_worker(module, path, record, args=args, what="generation", timeout=_MEASURE_SECONDS)

@@ -1,0 +1,44 @@
+"""Running an engine measurement in a child process, for the embedding and the generation engine choice.
+
+A child, because the losers' weights (and torch or the ONNX exporter, when they lose) must never stay
+in the server's memory, and a crash of one engine must not take the server down. The child writes its
+record itself; what comes back here is only whether it did.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from hfgate.errors import HfGateError
+
+log = logging.getLogger("hfgate.local")
+
+
+def run_measure_worker(module: str, path: Path, record: Path, *, args: list[str], what: str, timeout: int) -> None:
+    """Run ``python -m module path record *args`` offline, within ``timeout`` seconds.
+
+    Args:
+        module: the worker module (``hfgate.local.embedding.engine_measure_worker``…).
+        path: the model's directory.
+        record: where the worker writes its choice.
+        args: the worker's options.
+        what: names the engines in messages (``embedding``, ``generation``).
+
+    Raises:
+        HfGateError: the worker timed out or failed (its last line of stderr says why).
+    """
+    log.info(f"measuring {what} engines", extra={"event": "model.engine.measure", "model": str(path)})
+    record.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", module, str(path), str(record), *args]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise HfGateError(f"Measuring the {what} engines of [{path}] took over [{timeout}s]") from exc
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise HfGateError(f"Measuring the {what} engines of [{path}] failed: {last}")
