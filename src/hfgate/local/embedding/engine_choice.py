@@ -51,7 +51,7 @@ AUTO_ENGINE = "auto"
 DEFAULT_MIN_COSINE = 0.9999
 """The fidelity an inexact engine (bfloat16, int8) must measure to be chosen automatically."""
 
-CHOICE_RECIPE = "v4"
+CHOICE_RECIPE = "v5"
 # Loading five engines and timing them takes ~10-30 s for MiniLM; a first ONNX export adds ~10 s.
 _MEASURE_SECONDS = 900
 

@@ -4,7 +4,9 @@ Engines are timed interleaved (each round runs every engine once, in turn) and r
 round: load from a neighbour only ever slows a round (a two-thread torch pass whose second thread is
 descheduled took 10-12x longer on a shared 2-vCPU VM, an ONNX Runtime pass 1.3-1.8x), so the fastest
 round is each engine's speed with the least interference, and interleaving gives every engine its
-chance at the quiet moments. The texts are cut into passes as the batcher would cut them, so that an
+chance at the quiet moments. Every round runs beside a model of the HTTP worker's own load
+(:mod:`~hfgate.local.embedding.serving_load`), which ranks engines as they serve rather than as they
+run alone. The texts are cut into passes as the batcher would cut them, so that an
 engine's cost per pass counts as in serving, and each group (short texts; passages) counts equally: an
 engine's speed is the geometric mean of its texts/s on each, so the passages' longer passes do not
 decide alone. Fidelity is the worst cosine, over the calibration texts, to the vectors of a float32
@@ -18,6 +20,8 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
+
+from hfgate.local.embedding.serving_load import SERVING_SHARE, serving_load
 
 if TYPE_CHECKING:
     import numpy as np
@@ -117,18 +121,24 @@ def run_all(engine: EmbeddingEngine, batches: Sequence[TokenBatch]) -> NDArray[n
 
 
 def texts_per_second(
-    engines: Mapping[str, EmbeddingEngine], groups: Sequence[Sequence[TokenBatch]], *, rounds: int
+    engines: Mapping[str, EmbeddingEngine],
+    groups: Sequence[Sequence[TokenBatch]],
+    *,
+    rounds: int,
+    share: float = SERVING_SHARE,
 ) -> dict[str, float]:
     """Each engine's speed: per group of passes, its texts over the fastest of ``rounds`` interleaved
-    rounds; then the geometric mean over the groups (warm the engines up first)."""
+    rounds, timed beside a model of the HTTP worker's load (:mod:`serving_load`); then the geometric
+    mean over the groups (warm the engines up first)."""
     seconds: dict[str, list[list[float]]] = {name: [[] for _ in groups] for name in engines}
-    for _ in range(rounds):
-        for name, engine in engines.items():
-            for index, group in enumerate(groups):
-                started = time.perf_counter()
-                for batch in group:
-                    engine.forward(batch)
-                seconds[name][index].append(time.perf_counter() - started)
+    with serving_load(share):
+        for _ in range(rounds):
+            for name, engine in engines.items():
+                for index, group in enumerate(groups):
+                    started = time.perf_counter()
+                    for batch in group:
+                        engine.forward(batch)
+                    seconds[name][index].append(time.perf_counter() - started)
     texts = [sum(int(batch.input_ids.shape[0]) for batch in group) for group in groups]
     return {
         name: statistics.geometric_mean(
