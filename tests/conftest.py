@@ -60,13 +60,15 @@ def measure_default_generation_engines(settings: Settings) -> None:
     from hfgate.local.generation.gguf_cache import ensure_converted
 
     models = settings.data_dir / "models"
-    converted = ensure_converted(resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct"), models_dir=models)
+    location = resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct")
+    assert location.gguf_file is not None
     choose_engine(
-        converted,
+        ensure_converted(location, models_dir=models),
         task="text-generation",
         cache_dir=models,
         threads=settings.local_threads,
         choices_dir=settings.local_engine_choices_dir,
+        source=location.path / location.gguf_file,  # as the service files it: one measurement per session
     )
 
 

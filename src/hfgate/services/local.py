@@ -251,6 +251,7 @@ class LocalService(Service):
             threads=self.context.settings.local_threads,
             min_cosine=min_cosine,
             choices_dir=self.context.settings.local_engine_choices_dir,
+            source=location.path / location.gguf_file if location.gguf_file else location.path,
         )
 
     def _load_generator(self, endpoint: Endpoint) -> TextGenerator:

@@ -86,6 +86,7 @@ def choose_engine(
     cpu: CpuSignature | None = None,
     names: Sequence[str] | None = None,
     choices_dir: Path | None = None,
+    source: Path | None = None,
 ) -> MeasuredChoice:
     """The fastest qualifying candidate for the (transformers-format) model at ``path`` on this CPU,
     measured once per kind of CPU; ``engine`` of the result is a key of :data:`CANDIDATES`.
@@ -99,6 +100,9 @@ def choose_engine(
         cpu: the CPU the measurement is filed under; default this machine's.
         names: the candidates to try; default every installed one that can run the model.
         choices_dir: where measurements are kept; default ``cache_dir / "engine-choice"``.
+        source: the files the model comes from, which the measurement is filed under (the GGUF file
+            of a converted copy, so that every data directory converting it finds one measurement);
+            default ``path``.
 
     Raises:
         BadRequestError: no engine is installed that can run the model.
@@ -116,7 +120,7 @@ def choose_engine(
             "`pip install torch==2.13.0 'hfgate[local]'`"
         )
     record = choice_file(
-        path,
+        source or path,
         threads=threads,
         min_cosine=min_cosine,
         cpu=cpu,
