@@ -55,5 +55,14 @@ def test_the_model_digest_changes_with_the_weights_and_the_parts(tmp_path: Path)
     assert model_files_digest(tmp_path, "v1", 0) != first
 
 
+def test_a_gguf_source_is_digested_by_its_own_file(tmp_path: Path) -> None:
+    gguf = tmp_path / "model.Q4_1.gguf"
+    gguf.write_bytes(b"GGUF1234")
+    first = model_files_digest(gguf, "v1", 0)
+    assert model_files_digest(gguf, "v1", 0) == first  # the same for every data directory converting it
+    gguf.write_bytes(b"GGUF12345")
+    assert model_files_digest(gguf, "v1", 0) != first
+
+
 def test_the_speed_figure_is_the_geometric_mean_of_one_row_and_eight() -> None:
     assert speed_figure({1: 50.0, 8: 200.0}) == pytest.approx(100.0)
