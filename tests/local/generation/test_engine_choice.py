@@ -29,8 +29,14 @@ def converted(shared_context: ServiceContext) -> Path:
 def session_choice(converted: Path, shared_context: ServiceContext) -> MeasuredChoice:
     """The measurement the session made before any test (tests/conftest.py), read back."""
     settings = shared_context.settings
+    location = resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct")
+    assert location.gguf_file is not None
     return choose_engine(
-        converted, task="text-generation", cache_dir=converted.parent, choices_dir=settings.local_engine_choices_dir
+        converted,
+        task="text-generation",
+        cache_dir=converted.parent,
+        choices_dir=settings.local_engine_choices_dir,
+        source=location.path / location.gguf_file,
     )
 
 
