@@ -6,12 +6,13 @@ the data directory (:meth:`EngineChoice.public`) and shown as ``engine_choice`` 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from hfgate.local.fingerprint import files_digest
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,13 +121,4 @@ def write_choice(record: Path, choice: MeasuredChoice) -> None:
 def model_files_digest(path: Path, *parts: object) -> str:
     """A digest of ``parts`` and the model's weights and config (names, sizes, modification times);
     ``path`` is the model's directory, or its one file (a GGUF)."""
-    digest = hashlib.sha256("|".join(str(part) for part in (path.resolve(), *parts)).encode())
-    if path.is_file():
-        stat = path.stat()
-        digest.update(f"|{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-        return digest.hexdigest()[:16]
-    for file in sorted(path.iterdir()):
-        if file.is_file() and (file.suffix in {".safetensors", ".bin"} or file.name == "config.json"):
-            stat = file.stat()
-            digest.update(f"|{file.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    return digest.hexdigest()[:16]
+    return files_digest(path, key="|".join(str(part) for part in (path.resolve(), *parts)))
