@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 
+from hfgate.local.compute import Compute
+from hfgate.local.generation.engine import TextGenerator
+from hfgate.local.generation.loading import LanguageModel
 from tests.local.generation.tiny_models import save_tiny_llama, save_tiny_t5
+
+
+@asynccontextmanager
+async def running_generator(lm: LanguageModel, *, max_batch_size: int = 3) -> AsyncIterator[TextGenerator]:
+    """A generator on ``lm`` with a compute thread of its own, closed (requests and thread) afterwards."""
+    compute = Compute()
+    engine = TextGenerator(lm, compute=compute, max_batch_size=max_batch_size)
+    try:
+        yield engine
+    finally:
+        await engine.aclose()
+        compute.close()
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from hfgate.local.generation.engine import TextGenerator
 from hfgate.local.generation.loading import LanguageModel, load_language_model
 from hfgate.local.generation.params import DecodingParams
 from hfgate.tasks import ChatMessage, GenerationDelta
+from tests.local.generation.conftest import running_generator
 
 PROMPTS = ["the quick brown fox", "a model turns", "summarize : hfgate puts models behind one api", "the"]
 
@@ -25,13 +26,8 @@ def tiny_llama(tiny_llama_dir: Path) -> LanguageModel:
 
 @pytest.fixture
 async def generator(tiny_llama: LanguageModel) -> AsyncIterator[TextGenerator]:
-    compute = Compute()
-    engine = TextGenerator(tiny_llama, compute=compute, max_batch_size=3)
-    try:
+    async with running_generator(tiny_llama) as engine:
         yield engine
-    finally:
-        await engine.aclose()
-        compute.close()
 
 
 def reference_greedy(lm: LanguageModel, prompt_ids: list[int], new_tokens: int) -> list[int]:

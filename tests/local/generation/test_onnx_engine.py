@@ -15,13 +15,13 @@ import torch
 import transformers
 
 from hfgate.local.catalog import resolve_model
-from hfgate.local.compute import Compute
 from hfgate.local.generation.engine import TextGenerator
 from hfgate.local.generation.gguf_cache import ensure_converted
 from hfgate.local.generation.loading import LanguageModel, load_onnx_model
 from hfgate.local.generation.params import DecodingParams
 from hfgate.services import ServiceContext
 from hfgate.tasks import ChatMessage, GenerationDelta
+from tests.local.generation.conftest import running_generator
 
 pytest.importorskip("onnxruntime_genai")
 
@@ -44,13 +44,8 @@ def onnx_fp32(converted: Path) -> LanguageModel:
 
 @pytest.fixture
 async def generator(onnx_fp32: LanguageModel) -> AsyncIterator[TextGenerator]:
-    compute = Compute()
-    engine = TextGenerator(onnx_fp32, compute=compute, max_batch_size=3)
-    try:
+    async with running_generator(onnx_fp32) as engine:
         yield engine
-    finally:
-        await engine.aclose()
-        compute.close()
 
 
 def transformers_greedy(converted: Path, prompts: list[list[int]], new_tokens: int) -> list[list[int]]:
