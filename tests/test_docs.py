@@ -5,6 +5,7 @@ error)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,3 +25,13 @@ def test_site_builds_strictly_with_the_settings_table(tmp_path: Path) -> None:
     page = (tmp_path / "site" / "configuration" / "index.html").read_text()
     assert "HFGATE_LOCAL_QUEUE_SIZE" in page
     assert "settings-table" not in page
+
+
+def test_readme_stays_short_and_its_links_resolve() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 250
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", readme)
+    local = [target for target in targets if "://" not in target]
+    missing = [target for target in local if not (ROOT / target).exists()]
+    assert local
+    assert not missing, f"README links to files that do not exist: {missing}"
