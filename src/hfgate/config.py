@@ -25,16 +25,23 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="HFGATE_", extra="forbid", validate_default=True)
 
-    data_dir: Path = Field(default_factory=_default_data_dir, description="Database and key files.")
+    data_dir: Path = Field(
+        default_factory=_default_data_dir, description="Database file, secret key file, converted model caches."
+    )
     database_url: str | None = Field(
-        default=None, description="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db; default SQLite."
+        default=None,
+        description="SQLAlchemy URL, e.g. postgresql://user@127.0.0.1:5432/hfgate for several replicas; "
+        "default: a SQLite file in data_dir (WAL).",
     )
     secret_key: SecretStr | None = Field(
-        default=None, description="Key that encrypts secrets at rest; default: a key file in data_dir."
+        default=None,
+        description="Fernet key or any passphrase; encrypts secrets at rest. Default: the key file secret.key "
+        "(mode 0600) in data_dir.",
     )
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Comma-separated bootstrap admin keys; with one (or any API key), every route needs a key.",
+        description="Comma-separated bootstrap admin keys; with one (or once any API key exists) every route but "
+        "/health needs Authorization: Bearer <key>.",
     )
     metrics_key: SecretStr | None = Field(
         default=None, description="A key that may read /metrics (and nothing else), for a Prometheus scraper."
@@ -45,25 +52,34 @@ class Settings(BaseSettings):
         "name; default any host. Link-local and cloud metadata addresses are refused always.",
     )
     header_timeout_seconds: float = Field(
-        default=10.0, gt=0, description="Time a client has to send a request's line and headers (slow-loris)."
+        default=10.0,
+        gt=0,
+        description="Time a client has to send a request's line and headers (slow-loris), "
+        "then 408 and the connection closed.",
     )
     body_timeout_seconds: float = Field(
-        default=60.0, gt=0, description="Time a client has to send a request's whole body, once it starts."
+        default=60.0, gt=0, description="Time a client has to send a request's whole body, once it starts, then 408."
     )
     keep_alive_seconds: int = Field(default=5, gt=0, description="An idle keep-alive connection is closed after this.")
     max_connections: int = Field(
-        default=2048, gt=0, description="Connections and requests served at once; beyond, an immediate 503."
+        default=2048, gt=0, description="Connections and requests hfgate serve takes at once; beyond, an immediate 503."
     )
     max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0, description="Largest request body accepted.")
-    provision_defaults: bool = Field(default=True, description="Create the embedded default endpoints.")
+    provision_defaults: bool = Field(default=True, description="Create the embedded default endpoints on first start.")
     preload_models: bool = Field(
         default=False,
-        description="Load the default endpoints' models in the background at start-up (hfgate serve does).",
+        description="Load the default endpoints' models in the background at start-up; hfgate serve turns it on "
+        "(--no-preload to skip).",
     )
     registry_cache_seconds: float = Field(
-        default=1.0, ge=0, description="How long a replica may serve an endpoint's settings from memory."
+        default=1.0,
+        ge=0,
+        description="How long a replica may serve an endpoint's settings from memory (on PostgreSQL, other "
+        "replicas' changes arrive at once; this is the safety net).",
     )
-    local_memory_mb: int = Field(default=4096, gt=0, description="Memory budget of loaded local models.")
+    local_memory_mb: int = Field(
+        default=4096, gt=0, description="Memory budget of loaded local models (least recently used evicted)."
+    )
     local_max_batch_tokens: int = Field(
         default=1024, gt=0, description="Padded tokens (texts × longest) per local embedding pass."
     )
@@ -77,7 +93,7 @@ class Settings(BaseSettings):
     )
     hf_inference_url: str = Field(
         default="https://router.huggingface.co/hf-inference",
-        description="Base URL of Hugging Face's hosted (serverless) inference.",
+        description="Base URL of the hf-inference provider (Hugging Face's hosted, serverless inference).",
     )
     hf_router_url: str = Field(
         default="https://router.huggingface.co",
@@ -99,10 +115,13 @@ class Settings(BaseSettings):
     replicas: int = Field(
         default=1,
         gt=0,
-        description="Processes sharing each rate limit; without Redis each keeps 1/replicas of every limit.",
+        description="Processes sharing each rate limit (--workers N multiplies it); without Redis each keeps "
+        "1/replicas of every limit.",
     )
     usage_flush_seconds: float = Field(
-        default=5.0, gt=0, description="How often usage per key and endpoint is written to the registry."
+        default=5.0,
+        gt=0,
+        description="How often usage per key and endpoint is written to the registry (and always at shutdown).",
     )
     host_endpoints: dict[str, str] = Field(
         default_factory=dict,
@@ -111,8 +130,13 @@ class Settings(BaseSettings):
     endpoint_domain: str | None = Field(
         default=None, description="With d, the host {id}.d serves endpoint {id} at the root (TEI/TGI paths)."
     )
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
-    log_format: Literal["json", "text"] = "json"
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info",
+        description="Level of the structured logs on stderr (event, endpoint id, request id; never a secret).",
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="Format of the logs on stderr: one JSON object a line, or text."
+    )
 
     @field_validator("api_keys", "allowed_url_hosts", mode="before")
     @classmethod

@@ -3,7 +3,7 @@
 uvicorn's httptools protocol writes a response's status line and headers as soon as the app sends
 ``http.response.start``, and the body with the next message: two ``send()`` calls per answer. Over
 loopback the first write alone wakes the client and runs the TCP stack for a segment of ~200 bytes;
-profiled under ``wrk -c32`` (README, gateway benchmark) it was 11–14 % of hfgate's CPU, against 2 % for
+profiled under ``wrk -c32`` (docs/benchmarks/gateway.md) it was 11–14 % of hfgate's CPU, against 2 % for
 the body's write. aiohttp's server (the bare forwarder) sends both together.
 
 :class:`OneWriteCycle` holds the head of a response that declares its length (``content-length``)

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-# The pinned current releases the client tests drive (the README lists them).
+# The pinned current releases the client tests drive (docs/testing.md lists them).
 SETS: dict[str, tuple[str, ...]] = {
     "es9": ("elasticsearch==9.5.1",),
     "haystack": ("haystack-ai==3.4.0", "huggingface-api-haystack==3.1.0"),

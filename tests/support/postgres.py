@@ -24,7 +24,7 @@ def fresh_database() -> Iterator[str]:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except OperationalError as exc:  # pragma: no cover - the machine is documented to run PostgreSQL
         admin.dispose()
-        pytest.fail(f"PostgreSQL is not reachable at {ADMIN_URL}: {exc}; start it (see README, Testing)")
+        pytest.fail(f"PostgreSQL is not reachable at {ADMIN_URL}: {exc}; start it (make services)")
     try:
         yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:

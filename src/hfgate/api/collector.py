@@ -1,6 +1,6 @@
 """The garbage collector tuned for serving: start-up's objects frozen, young collections rarer.
 
-Measured under ``wrk -c32`` (see the README's gateway benchmark): start-up leaves ~160k objects
+Measured under ``wrk -c32`` (see docs/benchmarks/gateway.md): start-up leaves ~160k objects
 (modules, routes, pydantic and SQLAlchemy metadata) that every full collection rescanned, ~0.1 s of
 CPU each, ~0.13 ms per request; and with the default young-generation threshold (700) a young
 collection ran every ~6 requests, ~0.05 ms per request. A request's own objects are freed by reference

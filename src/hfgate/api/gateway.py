@@ -7,7 +7,7 @@ keys (:class:`hfgate.api.middleware.GatewayKeys`), the body size limit and deadl
 (:class:`hfgate.api.es.filter_path.FilteringSend`), and a last resort for unexpected exceptions; when
 it ends, it is counted in the metrics, added to its key's usage and logged. These were six ASGI
 middlewares, each a coroutine frame per request and most a ``send`` wrapper; one layer does the same
-with one wrapper (measured in the README's gateway benchmark).
+with one wrapper (measured in docs/benchmarks/gateway.md).
 
 The layer sits where those were: inside Starlette's and FastAPI's outer middlewares, outside the
 exception middleware. A POST that one of the plain inference routes at the head of the route list

@@ -149,8 +149,8 @@ async def infer(request: Request) -> Response:
     )
 
 
-# Inserted first in the app's routes (see create_app) and documented in the OpenAPI schema through
-# the README: ``POST /_inference/{task_type}/{inference_id}`` and ``POST /_inference/{inference_id}``.
+# Inserted first in the app's routes (see create_app) and documented in the OpenAPI schema and in
+# docs/api/elasticsearch.md: ``POST /_inference/{task_type}/{inference_id}`` and ``POST /_inference/{inference_id}``.
 INFER_ROUTES = (
     Route("/_inference/{task_type}/{inference_id:endpoint_id}", infer, methods=["POST"]),
     Route("/_inference/{inference_id:endpoint_id}", infer, methods=["POST"]),

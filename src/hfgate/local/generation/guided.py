@@ -6,8 +6,8 @@ valid output is masked out; once the output is complete only the end token remai
 stops there. llguidance (the library vLLM, SGLang and llama.cpp use) was chosen over outlines-core
 and xgrammar because it installs as one small wheel with no dependencies here, builds a model's token
 table from a local tokenizer without the Hub (outlines-core's vocabulary loader goes to the Hub), and
-computes a mask per token in well under a millisecond for SmolLM2's 49k-token vocabulary (README,
-Guided generation). Any fast Hugging Face tokenizer works; the table is built once per model.
+computes a mask per token in well under a millisecond for SmolLM2's 49k-token vocabulary
+(docs/api/guided-generation.md). Any fast Hugging Face tokenizer works; the table is built once per model.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class GrammarCompiler:
 
         if self._table is None:
             # slices=[]: the slicer's one-off precomputation took minutes on a busy 2-core machine, and
-            # without it a mask still takes well under a millisecond for SmolLM2 (README figures)
+            # without it a mask still takes well under a millisecond for SmolLM2 (docs/api/guided-generation.md)
             self._table = llguidance.hf.from_tokenizer(self._tokenizer, slices=[])
         source = _source(grammar)
         matcher = llguidance.LLMatcher(self._table, source, log_level=0)

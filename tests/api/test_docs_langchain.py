@@ -1,4 +1,4 @@
-"""The LangChain example in the README runs as printed against a live hfgate."""
+"""The LangChain example of the OpenAI API page (docs/api/openai.md) runs as printed against a live hfgate."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "api" / "openai.md"
 
 
 def _example() -> str:
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    blocks = re.findall(r"```python\n(.*?)```", PAGE.read_text(), flags=re.S)
     return next(b for b in blocks if "langchain_openai" in b)
 
 
 def test_langchain_example_runs(live_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     code = _example().replace("http://127.0.0.1:8080", live_url)
-    exec(compile(code, "README.md", "exec"), {})
+    exec(compile(code, "docs/api/openai.md", "exec"), {})
     count, size, *answer = capsys.readouterr().out.split(" ", 2)
     assert (count, size) == ("2", "384")
     assert answer
