@@ -31,7 +31,8 @@ def streamed(text: str, *, size: int) -> tuple[str, list[tuple[str, dict[str, ob
 def test_hermes_blocks_become_calls_and_never_reach_the_content_at_any_cut(size: int) -> None:
     content, calls = streamed(TWO, size=size)
     assert calls == [("get_weather", {"city": "Paris"}), ("get_time", {})]
-    assert "<" not in content and content.strip() == "Let me check."
+    assert "<" not in content
+    assert content.strip() == "Let me check."
 
 
 @pytest.mark.parametrize("size", [1, 5, 1000])
@@ -68,6 +69,8 @@ def test_streamed_pieces_open_each_call_with_its_id_and_name_then_its_arguments(
     reader = ToolCallReader(NAMES)
     _, pieces = reader.feed(TWO)
     head, arguments = pieces[0], pieces[1]
-    assert (head.index, head.name, head.arguments) == (0, "get_weather", "") and head.id
+    assert (head.index, head.name, head.arguments) == (0, "get_weather", "")
+    assert head.id
     assert (arguments.index, arguments.id, arguments.name) == (0, None, None)
-    assert pieces[2].index == 1 and pieces[2].name == "get_time"
+    assert pieces[2].index == 1
+    assert pieces[2].name == "get_time"
