@@ -103,6 +103,15 @@ def test_tools_and_a_named_choice_parse() -> None:
     assert fields.parallel_tool_calls is False
 
 
+def test_tgis_plain_string_naming_a_declared_tool_is_a_named_choice() -> None:
+    assert tool_fields({"tools": [WEATHER], "tool_choice": "get_weather"}).tool_choice == ToolChoice(
+        mode="named", name="get_weather"
+    )
+    assert tool_fields({"tools": [WEATHER], "tool_choice": {"function": {"name": "get_weather"}}}).tool_choice == (
+        ToolChoice(mode="named", name="get_weather")
+    )
+
+
 def test_a_body_without_tools_costs_one_lookup() -> None:
     assert tool_fields({"messages": []}) is NO_TOOLS
 

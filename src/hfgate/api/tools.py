@@ -1,7 +1,8 @@
 """A chat request's function tools, ``tool_choice`` and ``parallel_tool_calls``, in OpenAI's shape.
 
 ``tools`` is ``[{"type": "function", "function": {"name", "description", "parameters", "strict"}}]``;
-``tool_choice`` is ``auto``, ``none``, ``required`` or ``{"type": "function", "function": {"name"}}``.
+``tool_choice`` is ``auto``, ``none``, ``required`` or ``{"type": "function", "function": {"name"}}``
+(TGI also takes a declared tool's name as a plain string).
 Source: OpenAI's Chat Completions API reference; Elasticsearch's unified chat completion schema and
 TGI's chat (``type`` may be left out) take the same shapes.
 """
@@ -115,7 +116,7 @@ def parse_tool_choice(raw: Any, tools: tuple[Tool, ...]) -> ToolChoice | None:
     """``tool_choice``, checked against the declared ``tools``."""
     if raw is None:
         return None
-    choice = _MODES.get(raw) if isinstance(raw, str) else _named(raw)
+    choice = _by_string(raw, tools) if isinstance(raw, str) else _named(raw)
     if choice is None:
         given = raw if isinstance(raw, str) else json_type(raw)
         raise RequestValidationError(
@@ -137,6 +138,14 @@ def parse_tool_choice(raw: Any, tools: tuple[Tool, ...]) -> ToolChoice | None:
             param="tool_choice.function.name",
         )
     return choice
+
+
+def _by_string(raw: str, tools: tuple[Tool, ...]) -> ToolChoice | None:
+    """A mode, or (TGI's rule, ``ToolTypeDeserializer`` in its ``router/src/lib.rs``) a declared tool's name."""
+    mode = _MODES.get(raw)
+    if mode is None and any(t.name == raw for t in tools):
+        return ToolChoice(mode="named", name=raw)
+    return mode
 
 
 def _named(raw: Any) -> ToolChoice | None:
