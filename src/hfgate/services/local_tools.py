@@ -39,6 +39,9 @@ class ToolPlan:
     params: GenerationParams
     named: Tool | None
     names: frozenset[str]
+    single: bool = False
+    """``parallel_tool_calls: false``: calls after the first are dropped (``auto``; ``required``'s
+    grammar already allows one)."""
 
 
 def tool_plan(request: ChatRequest) -> ToolPlan | None:
@@ -61,7 +64,13 @@ def tool_plan(request: ChatRequest) -> ToolPlan | None:
         )
     params = replace(request.params, grammar=grammar) if grammar is not None else request.params
     named = next(t for t in request.tools if t.name == choice.name) if choice.mode == "named" else None
-    return ToolPlan(tools=request.tools, params=params, named=named, names=frozenset(t.name for t in request.tools))
+    return ToolPlan(
+        tools=request.tools,
+        params=params,
+        named=named,
+        names=frozenset(t.name for t in request.tools),
+        single=request.parallel_tool_calls is False,
+    )
 
 
 def refuse_images(model: str, messages: Sequence[ChatMessage]) -> None:
@@ -88,6 +97,7 @@ def finish_whole(plan: ToolPlan, generation: Generation) -> Generation:
         calls: tuple[ToolCall, ...] = (ToolCall(id=new_call_id(), name=plan.named.name, arguments=generation.text),)
     else:
         content, calls = read_whole(generation.text, plan.names)
+        calls = calls[:1] if plan.single else calls
     reason = _reason(generation.finish_reason, called=bool(calls))
     return replace(generation, text=content, tool_calls=calls, finish_reason=reason)
 
@@ -97,7 +107,7 @@ async def finish_stream(plan: ToolPlan, deltas: AsyncIterator[GenerationDelta]) 
     if plan.named is not None:
         stream = _named_stream(plan.named, deltas)
     else:
-        stream = _read_stream(ToolCallReader(plan.names), deltas)
+        stream = _read_stream(ToolCallReader(plan.names), deltas, single=plan.single)
     async for delta in stream:
         yield delta
 
@@ -115,13 +125,16 @@ async def _named_stream(tool: Tool, deltas: AsyncIterator[GenerationDelta]) -> A
 
 
 async def _read_stream(
-    reader: ToolCallReader, deltas: AsyncIterator[GenerationDelta]
+    reader: ToolCallReader, deltas: AsyncIterator[GenerationDelta], *, single: bool
 ) -> AsyncIterator[GenerationDelta]:
     async for delta in deltas:
         text, pieces = reader.feed(delta.text)
         if delta.finish_reason is not None:
             rest, more = reader.close()
             text, pieces = text + rest, pieces + more
+        if single:
+            pieces = tuple(p for p in pieces if p.index == 0)
+        if delta.finish_reason is not None:
             reason = _reason(delta.finish_reason, called=reader.calls > 0)
             yield replace(delta, text=text, tool_calls=pieces, finish_reason=reason)
             return
