@@ -467,7 +467,10 @@ def _text2text(body: dict[str, Any]) -> web.Response:
 async def _chat(
     request: web.Request, body: dict[str, Any], model: str, *, headers: dict[str, str] | None = None
 ) -> web.StreamResponse:
-    prompt = " ".join(m["content"] for m in body["messages"])
+    prompt = " ".join(_text_of(m.get("content")) for m in body["messages"])
+    tool = _called_tool(body)
+    if tool is not None:
+        return await _tool_call(request, body, model, tool, prompt=prompt, headers=headers)
     tokens, reason = _generated({"inputs": prompt, "parameters": {"max_new_tokens": body.get("max_tokens")}})
     finish = "length" if reason == "length" else "stop"
     usage = {"prompt_tokens": len(tokens_of(prompt)), "completion_tokens": len(tokens), "total_tokens": 0}
@@ -488,6 +491,74 @@ async def _chat(
         await response.write(
             b"data: " + orjson.dumps(base | {"object": "chat.completion.chunk", "choices": [choice]}) + b"\n\n"
         )
+    if (body.get("stream_options") or {}).get("include_usage"):
+        chunk = base | {"object": "chat.completion.chunk", "choices": [], "usage": usage}
+        await response.write(b"data: " + orjson.dumps(chunk) + b"\n\n")
+    await response.write(b"data: [DONE]\n\n")
+    await response.write_eof()
+    return response
+
+
+# Tool calling, as OpenAI-compatible servers answer it (the router, vLLM with --enable-auto-tool-choice,
+# SGLang with --tool-call-parser, TGI 3.x, llama.cpp with --jinja). The fake calls a tool when the request
+# declares tools and does not say ``tool_choice: "none"``: the named one, else the first.
+# - whole: ``message: {"role": "assistant", "content": null, "tool_calls": [{"id", "type": "function",
+#   "function": {"name", "arguments": "<JSON text>"}}]}``, ``finish_reason: "tool_calls"`` (OpenAI's Chat
+#   Completions reference; vLLM ``vllm/entrypoints/openai/protocol.py`` ``ToolCall``/``FunctionCall``);
+# - streamed: a first chunk ``delta.tool_calls: [{"index": 0, "id", "type": "function", "function":
+#   {"name", "arguments": ""}}]``, then chunks ``[{"index": 0, "function": {"arguments": fragment}}]``,
+#   then ``delta: {}`` with ``finish_reason: "tool_calls"`` (OpenAI's function-calling guide, "Streaming";
+#   vLLM ``DeltaToolCall``; TGI's spec as huggingface_hub types it, ``ChatCompletionStreamOutputDeltaToolCall``).
+# Image parts (``{"type": "image_url", "image_url": {"url"}}``) are read as no text; the request is
+# recorded, so a test sees them arrive unchanged (the router and vLLM take them for vision models).
+FAKE_CALL_ID = "call_fake0"
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return ""
+
+
+def _called_tool(body: dict[str, Any]) -> str | None:
+    tools, choice = body.get("tools") or [], body.get("tool_choice")
+    if not tools or choice == "none":
+        return None
+    if isinstance(choice, dict):
+        return str(choice["function"]["name"])
+    return str(tools[0]["function"]["name"])
+
+
+async def _tool_call(
+    request: web.Request, body: dict[str, Any], model: str, tool: str, *, prompt: str,
+    headers: dict[str, str] | None,
+) -> web.StreamResponse:  # fmt: skip
+    arguments = orjson.dumps({"asked": prompt}).decode()
+    usage = {"prompt_tokens": len(tokens_of(prompt)), "completion_tokens": 7, "total_tokens": 0}
+    base = {"id": "chatcmpl-1", "created": int(time.time()), "model": model}
+    call = {"id": FAKE_CALL_ID, "type": "function", "function": {"name": tool, "arguments": arguments}}
+    if not body.get("stream"):
+        message = {"role": "assistant", "content": None, "tool_calls": [call]}
+        choice = {"index": 0, "message": message, "finish_reason": "tool_calls"}
+        return _json(base | {"object": "chat.completion", "choices": [choice], "usage": usage}, headers=headers)
+    third = max(1, len(arguments) // 3)
+    pieces = [arguments[i : i + third] for i in range(0, len(arguments), third)]
+    deltas: list[dict[str, Any]] = [
+        {"role": "assistant", "tool_calls": [{"index": 0, "id": FAKE_CALL_ID, "type": "function",
+                                              "function": {"name": tool, "arguments": ""}}]},
+        *({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]} for piece in pieces),
+    ]  # fmt: skip
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", **(headers or {})})
+    await response.prepare(request)
+    for delta in [*deltas, {}]:
+        finish = "tool_calls" if not delta else None
+        chunk = base | {
+            "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
+        await response.write(b"data: " + orjson.dumps(chunk) + b"\n\n")
     if (body.get("stream_options") or {}).get("include_usage"):
         chunk = base | {"object": "chat.completion.chunk", "choices": [], "usage": usage}
         await response.write(b"data: " + orjson.dumps(chunk) + b"\n\n")

@@ -6,7 +6,8 @@ from typing import Any
 
 from hfgate.api.body import check_allowed, number, string_list, typed
 from hfgate.api.messages import parse_messages
-from hfgate.errors import BadRequestError, RequestValidationError
+from hfgate.api.tools import tool_fields
+from hfgate.errors import RequestValidationError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.generation_settings import generation_params
@@ -85,11 +86,7 @@ def rerank_request(endpoint: Endpoint, body: dict[str, Any], *, timeout: float) 
 def chat_request(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any], timeout: float) -> ChatRequest:
     """Elasticsearch's unified chat completion body."""
     check_allowed(body, CHAT_FIELDS)
-    if body.get("tools") or body.get("tool_choice"):
-        raise BadRequestError(
-            f"[tools] and [tool_choice] are not supported by the [{endpoint.service}] service; remove them",
-            param="tools",
-        )
+    tools = tool_fields(body)
     stop = body.get("stop")
     given = GenerationParams(
         max_new_tokens=typed(body, "max_completion_tokens", kind=int),
@@ -102,6 +99,9 @@ def chat_request(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]
         messages=parse_messages(body.get("messages")),
         params=orch.generation_params(endpoint, given),
         timeout=timeout,
+        tools=tools.tools,
+        tool_choice=tools.tool_choice,
+        parallel_tool_calls=tools.parallel_tool_calls,
     )
 
 

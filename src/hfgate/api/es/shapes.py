@@ -6,7 +6,14 @@ from typing import Any
 
 from hfgate.api.hits import rerank_hits
 from hfgate.orchestrator.chunked import ChunkedEmbeddings
-from hfgate.tasks import EmbeddingResult, Generation, GenerationDelta, RerankResult, SparseEmbeddingResult
+from hfgate.tasks import (
+    EmbeddingResult,
+    Generation,
+    GenerationDelta,
+    RerankResult,
+    SparseEmbeddingResult,
+    ToolCallDelta,
+)
 
 
 def text_embedding(result: EmbeddingResult) -> dict[str, Any]:
@@ -60,12 +67,15 @@ def rerank(result: RerankResult) -> dict[str, Any]:
 
 def chat_chunk(delta: GenerationDelta, *, chunk_id: str, model: str, first: bool) -> dict[str, Any]:
     """One ``chat.completion.chunk`` in Elasticsearch's ``chat_completion`` stream."""
-    choice_delta: dict[str, Any] = {"content": delta.text}
+    choice_delta: dict[str, Any] = {"content": delta.text} if delta.text or not delta.tool_calls else {}
     if first:
         choice_delta["role"] = "assistant"
+    if delta.tool_calls:
+        choice_delta["tool_calls"] = [_call_piece(p) for p in delta.tool_calls]
     choice: dict[str, Any] = {"delta": choice_delta, "index": 0}
     if delta.finish_reason is not None:
-        choice["finish_reason"] = "length" if delta.finish_reason == "length" else "stop"
+        reason = delta.finish_reason
+        choice["finish_reason"] = reason if reason in ("length", "tool_calls") else "stop"
     chunk: dict[str, Any] = {
         "id": chunk_id,
         "choices": [choice],
@@ -79,3 +89,18 @@ def chat_chunk(delta: GenerationDelta, *, chunk_id: str, model: str, first: bool
             "total_tokens": delta.usage.total_tokens,
         }
     return {"chat_completion": chunk}
+
+
+def _call_piece(piece: ToolCallDelta) -> dict[str, Any]:
+    """A streamed tool-call piece as Elasticsearch's unified schema writes it (``ChatCompletionChunk``'s
+    ``Delta.ToolCall``: ``index``, then ``id``, ``function.{arguments,name}`` and ``type`` when set)."""
+    function: dict[str, Any] = {"arguments": piece.arguments}
+    if piece.name is not None:
+        function["name"] = piece.name
+    out: dict[str, Any] = {"index": piece.index}
+    if piece.id is not None:
+        out["id"] = piece.id
+    out["function"] = function
+    if piece.id is not None or piece.name is not None:
+        out["type"] = "function"
+    return out
