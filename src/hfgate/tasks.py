@@ -41,7 +41,8 @@ class InputType(StrEnum):
     CLUSTERING = "clustering"
 
 
-FinishReason = Literal["length", "eos_token", "stop_sequence"]
+FinishReason = Literal["length", "eos_token", "stop_sequence", "tool_calls"]
+"""Why a generation ended; ``tool_calls`` when the answer is one or more calls of the request's tools."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,11 +85,92 @@ class GenerationParams:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TextPart:
+    """A text part of a message's content."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImagePart:
+    """An image part of a message's content (OpenAI's ``image_url``): an ``http(s)://`` url or a
+    ``data:image/…;base64,…`` url, and OpenAI's ``detail`` (``auto``, ``low``, ``high``) when given."""
+
+    url: str
+    detail: str | None = None
+
+
+ContentPart = TextPart | ImagePart
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolCall:
+    """A call of a function tool: its id (``call_…``), the function's name and its arguments as JSON
+    text (as OpenAI carries them: the text the model wrote, an object when valid)."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolCallDelta:
+    """A piece of a streamed tool call, as OpenAI streams them: the first piece of a call carries its
+    ``index`` (its place among the answer's calls), ``id`` and ``name``; the following ones the same
+    ``index`` and a fragment of ``arguments``. The fragments joined are the call's arguments."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ChatMessage:
-    """One turn of a conversation."""
+    """One turn of a conversation.
+
+    ``content`` is the message's text (its text parts joined; ``""`` for an assistant turn that only
+    calls tools, sent as ``content: null``). ``parts`` is empty unless the content held a part other
+    than text (an image): then it holds every part, in order, so ``parts[j]`` is ``content[j]`` of the
+    request. An assistant turn may carry ``tool_calls``; a ``tool`` turn answers the call
+    ``tool_call_id``. ``name`` is OpenAI's optional participant name.
+    """
 
     role: str
     content: str
+    parts: tuple[ContentPart, ...] = ()
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tool:
+    """A function the model may call: its name, what it does, and its arguments' JSON Schema
+    (``parameters``, ``None`` when the function takes none). ``strict`` is OpenAI's flag asking that
+    the arguments match the schema exactly (``None`` when not given)."""
+
+    name: str
+    description: str | None = None
+    parameters: Mapping[str, Any] | None = None
+    strict: bool | None = None
+
+
+ToolChoiceMode = Literal["auto", "none", "required", "named"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolChoice:
+    """Whether the model may (``auto``), must not (``none``) or must (``required``) call a tool, or
+    must call the one tool ``name`` (``named``, OpenAI's ``{"type": "function", "function": {"name"}}``)."""
+
+    mode: ToolChoiceMode
+    name: str | None = None
+
+
+TOOL_CHOICE_AUTO = ToolChoice(mode="auto")
+TOOL_CHOICE_NONE = ToolChoice(mode="none")
+TOOL_CHOICE_REQUIRED = ToolChoice(mode="required")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,11 +196,26 @@ class GenerateRequest:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChatRequest:
-    """Answer the last message of a conversation."""
+    """Answer the last message of a conversation.
+
+    ``tools`` are the functions the model may call; ``tool_choice`` is ``None`` when the request did
+    not say (OpenAI's default: ``auto`` with tools, ``none`` without); ``parallel_tool_calls`` is
+    ``None`` when not given (OpenAI's default: true). Without tools the three keep their defaults.
+    """
 
     messages: tuple[ChatMessage, ...]
     params: GenerationParams = GenerationParams()
     timeout: float = 120.0
+    tools: tuple[Tool, ...] = ()
+    tool_choice: ToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+
+    @property
+    def effective_tool_choice(self) -> ToolChoice:
+        """``tool_choice`` with OpenAI's default applied."""
+        if self.tool_choice is not None:
+            return self.tool_choice
+        return TOOL_CHOICE_AUTO if self.tools else TOOL_CHOICE_NONE
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -158,11 +255,13 @@ class SparseEmbeddingResult:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Generation:
-    """A finished generation."""
+    """A finished generation: text and/or, for a chat with tools, the calls the model made (then
+    ``finish_reason`` is ``tool_calls``)."""
 
     text: str
     finish_reason: FinishReason
     usage: Usage = Usage()
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -203,6 +302,8 @@ class GenerationDelta:
     """On the first delta, when ``decoder_input_details`` asked for it: the prompt's tokens."""
     """On a ``stop_sequence`` finish, the stop string met; ``text`` never holds it (OpenAI and
     Elasticsearch drop it), TGI's face puts it back (TGI keeps it in ``generated_text``)."""
+    tool_calls: tuple[ToolCallDelta, ...] = ()
+    """Pieces of the tool calls being written, in OpenAI's streaming shape (see ``ToolCallDelta``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
