@@ -79,7 +79,15 @@ class Runtime:
         await changes.start()
         await access.start()
         runtime = cls(
-            settings, engine, store, shared, services, orchestrator, changes, access, ResponseStore(engine),
+            settings,
+            engine,
+            store,
+            shared,
+            services,
+            orchestrator,
+            changes,
+            access,
+            ResponseStore(engine),
             owns_context=context is None,
         )
         if settings.preload_models:

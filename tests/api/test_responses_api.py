@@ -4,6 +4,7 @@ database, ownership by key, the size bound, and clear refusals."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -24,13 +25,17 @@ def client(live_url: str) -> openai.OpenAI:
 
 
 @pytest.fixture
-def async_client(live_url: str) -> openai.AsyncOpenAI:
-    return openai.AsyncOpenAI(base_url=f"{live_url}/v1", api_key="unused", max_retries=0)
+async def async_client(live_url: str) -> AsyncIterator[openai.AsyncOpenAI]:
+    async with openai.AsyncOpenAI(base_url=f"{live_url}/v1", api_key="unused", max_retries=0) as client:
+        yield client
 
 
 def _chat_text(client: openai.OpenAI, messages: list[dict[str, str]], *, max_tokens: int) -> str:
     answer = client.chat.completions.create(
-        model=GENERATOR, messages=messages, max_tokens=max_tokens, temperature=0  # type: ignore[arg-type]
+        model=GENERATOR,
+        messages=messages,
+        max_tokens=max_tokens,
+        temperature=0,  # type: ignore[arg-type]
     )
     return answer.choices[0].message.content or ""
 

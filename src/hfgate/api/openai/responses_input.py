@@ -118,7 +118,8 @@ def _with_call(messages: list[ChatMessage], call: ToolCall) -> ChatMessage:
     last = messages[-1] if messages else None
     if last is not None and last.role == "assistant":
         messages.pop()
-        return ChatMessage(role="assistant", content=last.content, parts=last.parts, tool_calls=(*last.tool_calls, call))
+        calls = (*last.tool_calls, call)
+        return ChatMessage(role="assistant", content=last.content, parts=last.parts, tool_calls=calls)
     return ChatMessage(role="assistant", content="", tool_calls=(call,))
 
 
@@ -148,7 +149,8 @@ def _item(where: str, item: Any) -> dict[str, Any]:
             "arguments": _string(where, item, "arguments", empty=True),
         }
     if kind == "function_call_output":
-        return {"type": "function_call_output", "call_id": _string(where, item, "call_id"), "output": _output(where, item)}
+        call_id = _string(where, item, "call_id")
+        return {"type": "function_call_output", "call_id": call_id, "output": _output(where, item)}
     raise RequestValidationError(
         [
             f"Field [{where}.type] is [{kind}]; hfgate takes [message], [function_call] and [function_call_output] "
@@ -284,7 +286,7 @@ def _text_format(body: dict[str, Any]) -> dict[str, Any] | None:
     text = typed(body, "text", kind=dict, default={})
     fmt = text.get("format")
     if not isinstance(fmt, dict) or fmt.get("type") != "json_schema":
-        return fmt
+        return fmt if isinstance(fmt, dict) or fmt is None else {"type": fmt}
     spec = {name: fmt[name] for name in ("name", "schema", "strict") if name in fmt}
     return {"type": "json_schema", "json_schema": spec}
 

@@ -33,7 +33,6 @@ from hfgate.api.responses import json_response
 from hfgate.api.sse import event_stream
 from hfgate.config import Settings
 from hfgate.errors import HfGateError, NotFoundError, PayloadTooLargeError
-from hfgate.orchestrator import Orchestrator
 from hfgate.registry.responses_store import ResponseStore, StoredResponse
 from hfgate.tasks import ChatRequest, GenerationDelta, TaskType, Usage
 
@@ -209,4 +208,3 @@ def _check_size(conversation: list[dict[str, Any]], *, limit: int) -> None:
             "turns in [input], or raise the limit",
             param="previous_response_id",
         )
-

@@ -19,7 +19,8 @@ def new_id(prefix: str) -> str:
 
 
 def message_item(text: str, *, item_id: str, status: str = "completed") -> dict[str, Any]:
-    content = [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}] if status == "completed" else []
+    done = status == "completed"
+    content = [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}] if done else []
     return {"type": "message", "id": item_id, "status": status, "role": "assistant", "content": content}
 
 

@@ -104,7 +104,8 @@ class ResponseEvents:
 
     def _open_call(self, piece: ToolCallDelta) -> bytes:
         call = ToolCall(id=piece.id or shapes.new_id("call"), name=piece.name or "", arguments="")
-        self._call, self._call_index = shapes.call_item(call, item_id=shapes.new_id("fc"), status="in_progress"), piece.index
+        self._call = shapes.call_item(call, item_id=shapes.new_id("fc"), status="in_progress")
+        self._call_index = piece.index
         return self._event("response.output_item.added", output_index=len(self.output), item=dict(self._call))
 
     def _close_call(self) -> bytes:
