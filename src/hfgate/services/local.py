@@ -24,6 +24,7 @@ from hfgate.services.embedding_shape import EMBEDDING_SHAPE_SETTINGS, record_emb
 from hfgate.services.generation_settings import GENERATION_TASK_SETTINGS
 from hfgate.services.local_embedding_settings import LOCAL_EMBEDDING_SETTINGS, check_min_cosine
 from hfgate.services.local_generation_settings import DEFAULT_DTYPE, LOCAL_GENERATION_SETTINGS
+from hfgate.services.local_tools import finish_stream, finish_whole, refuse_images, tool_plan
 from hfgate.services.spec import SettingSpec
 from hfgate.tasks import (
     ChatRequest,
@@ -171,14 +172,34 @@ class LocalService(Service):
         )
 
     async def chat(self, endpoint: Endpoint, request: ChatRequest) -> Generation:
-        return await self._complete(
-            endpoint, lambda g: g.encode_chat(request.messages), given=request.params, timeout=request.timeout
+        refuse_images(endpoint.service_settings["model"], request.messages)
+        plan = tool_plan(request)
+        if plan is None:
+            return await self._complete(
+                endpoint, lambda g: g.encode_chat(request.messages), given=request.params, timeout=request.timeout
+            )
+        generation = await self._complete(
+            endpoint,
+            lambda g: g.encode_chat(request.messages, tools=plan.tools),
+            given=plan.params,
+            timeout=request.timeout,
         )
+        return finish_whole(plan, generation)
 
     def chat_stream(self, endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
-        return self._stream(
-            endpoint, lambda g: g.encode_chat(request.messages), given=request.params, timeout=request.timeout
+        refuse_images(endpoint.service_settings["model"], request.messages)
+        plan = tool_plan(request)
+        if plan is None:
+            return self._stream(
+                endpoint, lambda g: g.encode_chat(request.messages), given=request.params, timeout=request.timeout
+            )
+        deltas = self._stream(
+            endpoint,
+            lambda g: g.encode_chat(request.messages, tools=plan.tools),
+            given=plan.params,
+            timeout=request.timeout,
         )
+        return finish_stream(plan, deltas)
 
     async def _complete(
         self,

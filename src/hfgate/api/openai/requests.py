@@ -9,7 +9,7 @@ from hfgate.api.body import check_allowed, json_type, number, typed
 from hfgate.api.grammar import response_format_grammar
 from hfgate.api.messages import parse_messages
 from hfgate.errors import BadRequestError, ParseError
-from hfgate.tasks import GenerationParams
+from hfgate.tasks import ChatMessage, GenerationParams
 
 EMBEDDING_FIELDS = ("input", "model", "encoding_format", "dimensions", "user")
 _GENERATION_FIELDS = (
@@ -95,11 +95,7 @@ def prompts(body: dict[str, Any]) -> list[str]:
     return texts
 
 
-def chat_messages(body: dict[str, Any]) -> Any:
-    if body.get("tools") or body.get("tool_choice") not in (None, "none"):
-        raise BadRequestError(
-            "[tools] are not supported by hfgate's models; remove [tools] and [tool_choice]", param="tools"
-        )
+def chat_messages(body: dict[str, Any]) -> tuple[ChatMessage, ...]:
     return parse_messages(body.get("messages"))
 
 

@@ -19,6 +19,7 @@ from hfgate.api.openai import shapes
 from hfgate.api.openai.errors import render_openai
 from hfgate.api.responses import json_response
 from hfgate.api.sse import event_stream, sse
+from hfgate.api.tools import tool_fields
 from hfgate.errors import RequestValidationError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
@@ -102,8 +103,16 @@ async def run_chat(orch: Orchestrator, body: dict[str, Any], *, name: str) -> Re
     params = oai.generation_params(body, chat=True)
     messages = oai.chat_messages(body)
     options = oai.stream_options(body)
+    tools = tool_fields(body)
     endpoint = await orch.endpoint_for(name, TaskType.CHAT_COMPLETION)
-    chat = ChatRequest(messages=messages, params=orch.generation_params(endpoint, params), timeout=TIMEOUT)
+    chat = ChatRequest(
+        messages=messages,
+        params=orch.generation_params(endpoint, params),
+        timeout=TIMEOUT,
+        tools=tools.tools,
+        tool_choice=tools.tool_choice,
+        parallel_tool_calls=tools.parallel_tool_calls,
+    )
     if options.stream:
         deltas = orch.chat_stream(endpoint, chat)
         return await _stream(deltas, model=name, include_usage=options.include_usage, chat=True)
@@ -135,7 +144,10 @@ async def _events(
     chunk_id, created = shapes.new_id("chatcmpl" if chat else "cmpl"), int(time.time())
     counts = Usage()
     async for delta in deltas:
-        if chat:
+        if chat and delta.tool_calls:
+            for chunk in shapes.tool_call_chunks(delta, chunk_id=chunk_id, model=model, created=created):
+                yield sse(chunk)
+        elif chat:
             yield sse(shapes.chat_chunk(delta, chunk_id=chunk_id, model=model, created=created))
         else:
             yield sse(shapes.completion_chunk(delta, chunk_id=chunk_id, model=model, created=created))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import os
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from hfgate import __version__
-from hfgate.tasks import FinishReason, Generation, GenerationDelta, Usage
+from hfgate.tasks import FinishReason, Generation, GenerationDelta, ToolCallDelta, Usage
 
 # Sent on every completion, chat completion and chunk, as TGI does: typed clients (text-generation's
 # ChatComplete and ChatCompletionChunk) require it. It names the server build that answered.
@@ -22,10 +23,10 @@ def new_id(prefix: str) -> str:
 
 
 def finish(reason: FinishReason | None) -> str | None:
-    """OpenAI's finish reasons: ``length``, or ``stop`` for an end token or a stop sequence."""
+    """OpenAI's finish reasons: ``length``, ``tool_calls``, or ``stop`` for an end token or a stop sequence."""
     if reason is None:
         return None
-    return "length" if reason == "length" else "stop"
+    return reason if reason in ("length", "tool_calls") else "stop"
 
 
 def usage(counts: Usage) -> dict[str, int]:
@@ -106,13 +107,50 @@ def chat_completion(result: Generation, *, model: str) -> dict[str, Any]:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": result.text},
+                "message": _message(result),
                 "logprobs": None,
                 "finish_reason": finish(result.finish_reason),
             }
         ],
         "usage": usage(result.usage),
     }
+
+
+def _message(result: Generation) -> dict[str, Any]:
+    """The answer; with tool calls, ``content`` is null when the model wrote no text (as OpenAI sends it)."""
+    if not result.tool_calls:
+        return {"role": "assistant", "content": result.text}
+    calls = [
+        {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+        for c in result.tool_calls
+    ]
+    return {"role": "assistant", "content": result.text or None, "tool_calls": calls}
+
+
+def tool_call_chunks(delta: GenerationDelta, *, chunk_id: str, model: str, created: int) -> list[dict[str, Any]]:
+    """A delta with tool-call pieces as OpenAI streams them: its text (if any) in a chunk of its own,
+    then one chunk per piece, ``{"index", "id", "type", "function": {"name", "arguments": ""}}`` opening
+    a call and ``{"index", "function": {"arguments": fragment}}`` after; the finish reason on the last."""
+    chunks = [chat_chunk(replace(delta, finish_reason=None), chunk_id=chunk_id, model=model, created=created)]
+    chunks = chunks if delta.text else []
+    for n, piece in enumerate(delta.tool_calls):
+        last = n == len(delta.tool_calls) - 1
+        chunk = chat_chunk(
+            replace(delta, text="", finish_reason=delta.finish_reason if last else None),
+            chunk_id=chunk_id,
+            model=model,
+            created=created,
+        )
+        chunk["choices"][0]["delta"] = {"role": "assistant", "content": None, "tool_calls": [_call_piece(piece)]}
+        chunks.append(chunk)
+    return chunks
+
+
+def _call_piece(piece: ToolCallDelta) -> dict[str, Any]:
+    if piece.id is None and piece.name is None:
+        return {"index": piece.index, "function": {"arguments": piece.arguments}}
+    function = {"name": piece.name, "arguments": piece.arguments}
+    return {"index": piece.index, "id": piece.id, "type": "function", "function": function}
 
 
 def chat_chunk(delta: GenerationDelta, *, chunk_id: str, model: str, created: int) -> dict[str, Any]:

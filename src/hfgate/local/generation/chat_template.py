@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from hfgate.errors import BadRequestError
-from hfgate.tasks import ChatMessage
+from hfgate.local.generation.tool_prompt import hermes_turns, knows_tools, template_turns, tool_schema
+from hfgate.tasks import ChatMessage, Tool
 
 
-def render_chat(tokenizer: Any, messages: Sequence[ChatMessage]) -> str:
-    """The prompt text for ``messages``, ending where the assistant's answer begins.
+def render_chat(tokenizer: Any, messages: Sequence[ChatMessage], *, tools: Sequence[Tool] = ()) -> str:
+    """The prompt text for ``messages``, ending where the assistant's answer begins; ``tools`` (and
+    earlier tool calls and results) rendered as ``tool_prompt`` says.
 
     Raises:
         BadRequestError: the model has no chat template, so it cannot serve ``chat_completion``.
@@ -24,6 +26,20 @@ def render_chat(tokenizer: Any, messages: Sequence[ChatMessage]) -> str:
             "The model has no chat template, so it cannot answer [chat_completion]; use a chat model, or "
             "the [completion] task type with a prompt you format yourself"
         )
+    if tools or any(m.tool_calls or m.tool_call_id is not None for m in messages):
+        return _render_with_tools(tokenizer, messages, tools)
     turns = [{"role": m.role, "content": m.content} for m in messages]
     text: str = tokenizer.apply_chat_template(turns, tokenize=False, add_generation_prompt=True)
     return text
+
+
+def _render_with_tools(tokenizer: Any, messages: Sequence[ChatMessage], tools: Sequence[Tool]) -> str:
+    if knows_tools(tokenizer):
+        schemas = [tool_schema(t) for t in tools] or None
+        text: str = tokenizer.apply_chat_template(
+            template_turns(messages), tools=schemas, tokenize=False, add_generation_prompt=True
+        )
+        return text
+    turns = hermes_turns(messages, tools)
+    rendered: str = tokenizer.apply_chat_template(turns, tokenize=False, add_generation_prompt=True)
+    return rendered

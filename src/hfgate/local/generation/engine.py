@@ -17,7 +17,7 @@ from hfgate.local.generation.prefill import prompt_tokens
 from hfgate.local.generation.sampling import Sampler
 from hfgate.local.generation.scheduler import Scheduler
 from hfgate.local.generation.sequence import Sequence
-from hfgate.tasks import ChatMessage, Generation, GenerationDelta, Usage
+from hfgate.tasks import ChatMessage, Generation, GenerationDelta, Tool, Usage
 
 MAX_BATCH_SIZE = 16
 
@@ -65,13 +65,13 @@ class TextGenerator:
         ids: list[int] = self.lm.tokenizer(prompt)["input_ids"]
         return ids
 
-    def encode_chat(self, messages: Seq[ChatMessage]) -> list[int]:
-        """Token ids of a conversation rendered with the model's chat template.
+    def encode_chat(self, messages: Seq[ChatMessage], *, tools: Seq[Tool] = ()) -> list[int]:
+        """Token ids of a conversation (and the ``tools`` it may call) rendered with the model's chat template.
 
         Raises:
             BadRequestError: the model has no chat template.
         """
-        text = render_chat(self.lm.tokenizer, messages)
+        text = render_chat(self.lm.tokenizer, messages, tools=tools)
         ids: list[int] = self.lm.tokenizer(text, add_special_tokens=False)["input_ids"]
         return ids
 

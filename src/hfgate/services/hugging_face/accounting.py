@@ -50,14 +50,15 @@ class Accounting:
         """The result, with tokens counted by the model's tokenizer where possible, else by the upstream."""
         upstream = answer.usage or Usage()
         prompt = await self.count(settings, prompts)
-        completion = upstream.completion_tokens or await self.count(settings, [answer.text]) or 0
+        written = [answer.text, *(f"{c.name} {c.arguments}" for c in answer.tool_calls)]
+        completion = upstream.completion_tokens or await self.count(settings, written) or 0
         usage = Usage(
             prompt_tokens=prompt if prompt is not None else upstream.prompt_tokens, completion_tokens=completion
         )
         reason = answer.finish_reason
         if params.max_new_tokens is not None and completion >= params.max_new_tokens:
             reason = "length"
-        return Generation(text=answer.text, finish_reason=reason, usage=usage)
+        return Generation(text=answer.text, finish_reason=reason, usage=usage, tool_calls=answer.tool_calls)
 
 
 def _model(settings: HfSettings, info: ServerInfo | None) -> str | None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.hugging_face.routing import ROUTER, Route
@@ -14,6 +15,7 @@ from hfgate.tasks import ChatMessage, ChatRequest, GenerateRequest
 from hfgate.telemetry.request_scope import name_server
 from hfgate.upstream.http import failures
 from hfgate.upstream.http.client import Call
+from hfgate.upstream.wire.chat_tools import tool_options
 
 T = TypeVar("T")
 log = logging.getLogger("hfgate.services.hugging_face")
@@ -60,6 +62,23 @@ async def within(call: Call, work: Awaitable[T]) -> T:
             return await work
     except TimeoutError as exc:
         raise failures.deadline_passed(inference_id=call.inference_id, timeout=call.timeout) from exc
+
+
+def wire_tools(request: ChatRequest) -> dict[str, Any] | None:
+    """The request's tool fields in OpenAI's shape, passed on as given (``None`` without any)."""
+    if not request.tools and request.tool_choice is None and request.parallel_tool_calls is None:
+        return None
+    return tool_options(request.tools, request.tool_choice, request.parallel_tool_calls)
+
+
+def prompt_texts(request: ChatRequest) -> list[str]:
+    """What the prompt's tokens are counted on: the messages, and the tools and earlier calls when
+    there are any (the upstream reads them too)."""
+    texts = [m.content for m in request.messages]
+    if request.tools:
+        texts.extend(json.dumps(t, ensure_ascii=False) for t in tool_options(request.tools, None, None)["tools"])
+    texts.extend(f"{c.name} {c.arguments}" for m in request.messages for c in m.tool_calls)
+    return texts
 
 
 def as_chat(request: GenerateRequest) -> ChatRequest:

@@ -4,11 +4,12 @@ whose last piece carries the usage, whichever engine's events it is made of."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from hfgate.errors import UpstreamBadRequestError
 from hfgate.services.hugging_face.routing import Route
-from hfgate.tasks import GenerationDelta, GenerationParams, Usage
+from hfgate.tasks import GenerationDelta, GenerationParams, ToolCallDelta, Usage
 from hfgate.upstream.engines.base import GenerateProtocol
 from hfgate.upstream.http.client import Call, Seen, UpstreamClient
 from hfgate.upstream.wire.common import UpstreamText
@@ -49,11 +50,14 @@ async def stream_generation(
     """
     final: GenerationDelta | None = None
     usage: Usage | None = None
+    opened: set[int] = set()
     async for delta in events:
         usage = delta.usage or usage
+        if delta.tool_calls:
+            delta = replace(delta, tool_calls=opened_once(delta.tool_calls, opened))
         if delta.finish_reason is not None:
             final = delta
-        elif delta.text:
+        elif delta.text or delta.tool_calls:
             yield delta
     if final is None:
         return
@@ -63,4 +67,21 @@ async def stream_generation(
         prompt_tokens=prompt if prompt is not None else upstream.prompt_tokens,
         completion_tokens=upstream.completion_tokens,
     )
-    yield GenerationDelta(text=final.text, token_id=final.token_id, finish_reason=final.finish_reason, usage=total)
+    reason = final.finish_reason
+    if opened and reason == "eos_token":
+        reason = "tool_calls"  # TGI and llama.cpp may say "stop" after calls (OpenAI and vLLM say "tool_calls")
+    yield GenerationDelta(
+        text=final.text, token_id=final.token_id, finish_reason=reason, usage=total, tool_calls=final.tool_calls
+    )
+
+
+def opened_once(pieces: tuple[ToolCallDelta, ...], opened: set[int]) -> tuple[ToolCallDelta, ...]:
+    """Pieces with a call's ``id`` and ``name`` on its first piece only: some servers repeat them on
+    every piece, and clients that join pieces (the openai SDK) would repeat the name."""
+    out = []
+    for piece in pieces:
+        if piece.index in opened and (piece.id or piece.name):
+            piece = replace(piece, id=None, name=None)
+        opened.add(piece.index)
+        out.append(piece)
+    return tuple(out)

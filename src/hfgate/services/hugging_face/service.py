@@ -16,7 +16,7 @@ from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import EndpointDescription, Service, ServiceContext
 from hfgate.services.hugging_face import create
 from hfgate.services.hugging_face.accounting import Accounting
-from hfgate.services.hugging_face.calls import answered, as_chat, call_for, within
+from hfgate.services.hugging_face.calls import answered, as_chat, call_for, prompt_texts, wire_tools, within
 from hfgate.services.hugging_face.generation import generate_once, stream_generation
 from hfgate.services.hugging_face.routing import PickedRoutes, Route
 from hfgate.services.hugging_face.rules import host_problems, settings_problems
@@ -165,24 +165,25 @@ class HuggingFaceService(Service):
     async def chat(self, endpoint: Endpoint, request: ChatRequest) -> Generation:
         settings, protocol, route, call = self._route(endpoint, "chat", ChatProtocol, timeout=request.timeout)
         payload = protocol.payload(
-            route.address, request.messages, settings=endpoint.task_settings, params=request.params, stream=False
-        )
+            route.address, request.messages, settings=endpoint.task_settings, params=request.params, stream=False,
+            tools=wire_tools(request),
+        )  # fmt: skip
         answer = await self.upstream.post_json(
             call, protocol.url(route.address), payload=payload, parse=protocol.parse, seen=answered(endpoint, route)
         )
-        prompts = [m.content for m in request.messages]
-        return await self.usage.generation(settings, answer, prompts=prompts, params=request.params)
+        return await self.usage.generation(settings, answer, prompts=prompt_texts(request), params=request.params)
 
     async def chat_stream(self, endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
         settings, protocol, route, call = self._route(endpoint, "chat", ChatProtocol, timeout=request.timeout)
         payload = protocol.payload(
-            route.address, request.messages, settings=endpoint.task_settings, params=request.params, stream=True
-        )
+            route.address, request.messages, settings=endpoint.task_settings, params=request.params, stream=True,
+            tools=wire_tools(request),
+        )  # fmt: skip
         events = self.upstream.stream_events(
             call, protocol.url(route.address), payload=payload, parse=protocol.parse_event,
             seen=answered(endpoint, route),
         )  # fmt: skip
-        prompts = [m.content for m in request.messages]
+        prompts = prompt_texts(request)
         async for delta in stream_generation(events, count=lambda: self.usage.count(settings, prompts)):
             yield delta
 

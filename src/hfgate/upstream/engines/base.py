@@ -111,7 +111,9 @@ class ChatProtocol(Protocol):
         settings: Mapping[str, Any],
         params: GenerationParams,
         stream: bool,
+        tools: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """The body; ``tools`` is the request's tool fields on the wire (``wire.chat_tools.tool_options``)."""
         raise NotImplementedError
 
     def parse(self, body: Any) -> UpstreamText:

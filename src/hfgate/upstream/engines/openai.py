@@ -63,9 +63,12 @@ class OpenAIChat(ChatProtocol):
         settings: Mapping[str, Any],
         params: GenerationParams,
         stream: bool,
+        tools: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         model = at.model or "tgi"
-        return chat_payload(model=model, messages=messages, params=params, settings=settings, stream=stream)
+        return chat_payload(
+            model=model, messages=messages, params=params, settings=settings, stream=stream, tools=tools
+        )
 
     def parse(self, body: Any) -> UpstreamText:
         return parse_chat(body)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hfgate.tasks import ChatMessage, GenerationDelta, GenerationParams, Usage
+from hfgate.upstream.wire.chat_tools import parse_tool_call_deltas, parse_tool_calls, wire_message
 from hfgate.upstream.wire.common import UpstreamText, WireFormatError, as_dict, finish_reason, sub_dict
 
 CHAT_SUFFIX = "/v1/chat/completions"
@@ -50,10 +51,14 @@ def chat_payload(
     params: GenerationParams,
     settings: Mapping[str, Any],
     stream: bool = False,
+    tools: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The body: stored task settings, then the request's parameters, then the messages."""
+    """The body: stored task settings, then the request's parameters, then the messages; ``tools``
+    (``chat_tools.tool_options``) when the request has them."""
     body = sampling_options(settings, params)
-    body |= {"model": model, "messages": [{"role": m.role, "content": m.content} for m in messages]}
+    body |= {"model": model, "messages": [_message(m) for m in messages]}
+    if tools:
+        body |= tools
     if params.grammar is not None and params.grammar.kind == "json":  # guided generation, OpenAI's way
         schema = json.loads(params.grammar.value)
         body["response_format"] = {"type": "json_schema", "json_schema": {"name": "output", "schema": schema}}
@@ -72,10 +77,13 @@ def parse_chat(body: Any) -> UpstreamText:
     choice = _first_choice(as_dict(body, "the chat completion"))
     message = as_dict(choice.get("message"), "the choice's message")
     content = message.get("content")
-    if not isinstance(content, str):
+    calls = parse_tool_calls(message) if message.get("tool_calls") else ()
+    if not isinstance(content, str) and not (content is None and calls):
         raise WireFormatError("the choice's message has no [content] string")
     reason = finish_reason(choice.get("finish_reason"))
-    return UpstreamText(text=content, finish_reason=reason, usage=usage_of(body))
+    if calls and reason == "eos_token":
+        reason = "tool_calls"  # TGI and llama.cpp may say "stop" (OpenAI and vLLM say "tool_calls")
+    return UpstreamText(text=content or "", finish_reason=reason, usage=usage_of(body), tool_calls=calls)
 
 
 def parse_chat_chunk(body: Any) -> GenerationDelta:
@@ -90,7 +98,14 @@ def parse_chat_chunk(body: Any) -> GenerationDelta:
         text=content if isinstance(content, str) else "",
         finish_reason=finish_reason(reason) if reason else None,
         usage=usage_of(chunk),
+        tool_calls=parse_tool_call_deltas(delta) if delta.get("tool_calls") else (),
     )
+
+
+def _message(m: ChatMessage) -> dict[str, Any]:
+    if m.parts or m.tool_calls or m.tool_call_id is not None or m.name is not None:
+        return wire_message(m)
+    return {"role": m.role, "content": m.content}
 
 
 def _first_choice(body: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hfgate.tasks import FinishReason, Usage
+from hfgate.tasks import FinishReason, ToolCall, Usage
 
 
 class WireFormatError(ValueError):
@@ -23,6 +23,7 @@ class UpstreamText:
     text: str
     finish_reason: FinishReason
     usage: Usage | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 def finish_reason(value: Any, *, default: FinishReason = "eos_token") -> FinishReason:
@@ -35,6 +36,7 @@ _FINISH: dict[str, FinishReason] = {
     "eos_token": "eos_token",
     "stop_sequence": "stop_sequence",
     "stop": "eos_token",
+    "tool_calls": "tool_calls",
 }
 
 

@@ -1,0 +1,49 @@
+"""The grammar that makes a local model call a tool when it must, as vLLM does with guided decoding.
+
+- a named choice: the answer is the tool's arguments, held to its ``parameters`` schema;
+- ``required``: the answer is a JSON array of ``{"name": one of the tools, "arguments": that tool's
+  schema}`` (one item at most when ``parallel_tool_calls`` is false), which ``tool_parser`` reads as
+  bare JSON.
+
+Source: vLLM's ``_get_guided_json_from_tool`` (vllm/entrypoints/openai/protocol.py), which builds the
+same two schemas for ``tool_choice`` named and ``required``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from hfgate.tasks import Grammar, Tool, ToolChoice
+
+ANY_OBJECT: dict[str, Any] = {"type": "object"}
+
+
+def call_grammar(tools: Sequence[Tool], choice: ToolChoice, *, parallel: bool | None) -> Grammar | None:
+    """The grammar for ``choice`` (``None`` for ``auto`` and ``none``: the model writes freely)."""
+    if choice.mode == "named":
+        index, tool = next((i, t) for i, t in enumerate(tools) if t.name == choice.name)
+        schema = dict(tool.parameters) if tool.parameters is not None else ANY_OBJECT
+        return Grammar(kind="json", value=json.dumps(schema), field=f"tools[{index}].function.parameters")
+    if choice.mode == "required":
+        return Grammar(kind="json", value=json.dumps(_calls_schema(tools, parallel=parallel)), field="tools")
+    return None
+
+
+def _calls_schema(tools: Sequence[Tool], *, parallel: bool | None) -> dict[str, Any]:
+    items = [
+        {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string", "enum": [t.name]},
+                "arguments": dict(t.parameters) if t.parameters is not None else ANY_OBJECT,
+            },
+            "required": ["name", "arguments"],
+        }
+        for t in tools
+    ]
+    schema: dict[str, Any] = {"type": "array", "minItems": 1, "items": {"anyOf": items}}
+    if parallel is False:
+        schema["maxItems"] = 1
+    return schema
