@@ -4,6 +4,7 @@ database, ownership by key, the size bound, and clear refusals."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -211,3 +212,71 @@ async def test_a_conversation_over_the_size_bound_is_refused_before_any_work(
         assert "HFGATE_RESPONSES_MAX_BYTES" in refused.json()["error"]["message"]
         unstored = await http.post("/v1/responses", json={**body, "store": False})
         assert unstored.status_code == 200, unstored.text
+
+
+WEATHER = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "Get the current weather in a city",
+    "parameters": {
+        "type": "object",
+        "properties": {"city": {"type": "string", "enum": ["Paris", "London", "Tokyo"]}},
+        "required": ["city"],
+        "additionalProperties": False,
+    },
+    "strict": True,
+}
+
+
+def test_a_named_tool_choice_answers_a_function_call_and_its_output_continues_the_turn(client: openai.OpenAI) -> None:
+    question = "What is the weather in Paris?"
+    first = client.responses.create(
+        model=GENERATOR, input=question, tools=[WEATHER], tool_choice={"type": "function", "name": "get_weather"},
+        max_output_tokens=40,
+    )  # type: ignore[arg-type]  # fmt: skip
+    (call,) = [item for item in first.output if item.type == "function_call"]
+    assert call.name == "get_weather"
+    assert json.loads(call.arguments)["city"] in ("Paris", "London", "Tokyo")
+    assert call.call_id.startswith("call_")
+    second = client.responses.create(
+        model=GENERATOR, previous_response_id=first.id, tools=[WEATHER], max_output_tokens=12, temperature=0,
+        input=[{"type": "function_call_output", "call_id": call.call_id, "output": '{"celsius": 21}'}],
+    )  # type: ignore[arg-type]  # fmt: skip
+    history = [
+        {"role": "user", "content": question},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": call.call_id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}]},
+        {"role": "tool", "tool_call_id": call.call_id, "content": '{"celsius": 21}'},
+    ]  # fmt: skip
+    chat = client.chat.completions.create(
+        model=GENERATOR, messages=history, tools=[_chat_tool(WEATHER)], max_tokens=12, temperature=0  # type: ignore[arg-type, list-item]
+    )
+    assert second.output_text == (chat.choices[0].message.content or "")
+    assert [i.type for i in second.output] == [
+        "function_call" if chat.choices[0].message.tool_calls else "message"
+    ] * len(second.output)
+
+
+def _chat_tool(tool: dict[str, object]) -> dict[str, object]:
+    function = {k: v for k, v in tool.items() if k != "type"}
+    return {"type": "function", "function": function}
+
+
+def test_a_streamed_function_call_sends_argument_deltas_that_join_to_the_arguments(client: openai.OpenAI) -> None:
+    events = list(
+        client.responses.create(
+            model=GENERATOR, input="What is the weather in Tokyo?", tools=[WEATHER], tool_choice="required",
+            max_output_tokens=40, stream=True,
+        )  # fmt: skip
+    )
+    kinds = [e.type for e in events]
+    assert "response.function_call_arguments.delta" in kinds
+    final = events[-1].response  # type: ignore[union-attr]
+    (call,) = [item for item in final.output if item.type == "function_call"]
+    deltas = "".join(e.delta for e in events if e.type == "response.function_call_arguments.delta")
+    done = next(e for e in events if e.type == "response.function_call_arguments.done")
+    assert deltas == done.arguments == call.arguments  # type: ignore[union-attr]
+    assert json.loads(call.arguments)["city"] in ("Paris", "London", "Tokyo")
+    added = next(e for e in events if e.type == "response.output_item.added")
+    assert added.item.type == "function_call"  # type: ignore[union-attr]
+    assert added.item.name == "get_weather"  # type: ignore[union-attr]

@@ -25,9 +25,11 @@ FIELDS = (
     "model", "input", "instructions", "tools", "tool_choice", "parallel_tool_calls", "max_output_tokens",
     "temperature", "top_p", "stream", "stream_options", "store", "previous_response_id", "metadata", "text",
     "user", "truncation", "reasoning", "include", "service_tier", "prompt_cache_key", "safety_identifier",
-    "top_logprobs", "background", "max_tool_calls",
+    "top_logprobs", "background", "max_tool_calls", "prompt_cache_retention", "prompt_cache_options",
+    "conversation", "prompt", "context_management",
 )  # fmt: skip
-"""Fields hfgate reads; a field outside these is refused, naming it."""
+"""Fields hfgate reads; a field outside these is refused, naming it. The prompt cache's hints are read and
+ignored (hfgate keeps no prompt cache); ``reasoning`` is ignored (no model here reasons in hidden tokens)."""
 
 _ROLES = ("user", "system", "developer", "assistant")
 _TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -313,6 +315,10 @@ def _refuse_unsupported(body: dict[str, Any]) -> None:
         raise BadRequestError("[background] responses are not supported; send the request and wait", param="background")
     if body.get("top_logprobs") not in (None, 0):
         raise BadRequestError("[top_logprobs] is not supported by hfgate's Responses API", param="top_logprobs")
+    for name, instead in (("conversation", "[previous_response_id]"), ("prompt", "[instructions] and [input]"),
+                          ("context_management", "a shorter [input]")):  # fmt: skip
+        if body.get(name) is not None:
+            raise BadRequestError(f"[{name}] is not supported by hfgate's Responses API; use {instead}", param=name)
     if body.get("max_tool_calls") is not None:
         raise BadRequestError("[max_tool_calls] is not supported; leave it out", param="max_tool_calls")
     if body.get("truncation") not in (None, "auto", "disabled"):

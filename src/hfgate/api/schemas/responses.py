@@ -39,6 +39,11 @@ class ResponsesRequest(BaseModel):
     top_logprobs: int | None = None
     background: bool | None = None
     max_tool_calls: int | None = None
+    prompt_cache_retention: str | None = None
+    prompt_cache_options: dict[str, Any] | None = None
+    conversation: str | dict[str, Any] | None = None
+    prompt: dict[str, Any] | None = None
+    context_management: list[dict[str, Any]] | None = None
 
 
 class ResponseObject(BaseModel):
