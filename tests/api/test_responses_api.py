@@ -249,7 +249,11 @@ def test_a_named_tool_choice_answers_a_function_call_and_its_output_continues_th
         {"role": "tool", "tool_call_id": call.call_id, "content": '{"celsius": 21}'},
     ]  # fmt: skip
     chat = client.chat.completions.create(
-        model=GENERATOR, messages=history, tools=[_chat_tool(WEATHER)], max_tokens=12, temperature=0  # type: ignore[arg-type, list-item]
+        model=GENERATOR,
+        messages=history,
+        tools=[_chat_tool(WEATHER)],
+        max_tokens=12,
+        temperature=0,  # type: ignore[arg-type, list-item]
     )
     assert second.output_text == (chat.choices[0].message.content or "")
     assert [i.type for i in second.output] == [
@@ -263,12 +267,11 @@ def _chat_tool(tool: dict[str, object]) -> dict[str, object]:
 
 
 def test_a_streamed_function_call_sends_argument_deltas_that_join_to_the_arguments(client: openai.OpenAI) -> None:
-    events = list(
-        client.responses.create(
-            model=GENERATOR, input="What is the weather in Tokyo?", tools=[WEATHER], tool_choice="required",
-            max_output_tokens=40, stream=True,
-        )  # fmt: skip
-    )
+    stream = client.responses.create(
+        model=GENERATOR, input="What is the weather in Tokyo?", tools=[WEATHER], tool_choice="required",
+        max_output_tokens=40, stream=True,
+    )  # type: ignore[call-overload]  # fmt: skip
+    events = list(stream)
     kinds = [e.type for e in events]
     assert "response.function_call_arguments.delta" in kinds
     final = events[-1].response  # type: ignore[union-attr]
