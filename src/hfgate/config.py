@@ -130,6 +130,16 @@ class Settings(BaseSettings):
     endpoint_domain: str | None = Field(
         default=None, description="With d, the host {id}.d serves endpoint {id} at the root (TEI/TGI paths)."
     )
+    responses_retention_hours: float = Field(
+        default=720.0,
+        gt=0,
+        description="How long a stored /v1/responses answer can be read or continued (previous_response_id).",
+    )
+    responses_max_bytes: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        description="Largest conversation a stored response may hold (its input items and output, as JSON).",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info",
         description="Level of the structured logs on stderr (event, endpoint id, request id; never a secret).",

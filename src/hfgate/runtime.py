@@ -22,6 +22,7 @@ from hfgate.registry.database import make_engine
 from hfgate.registry.defaults import DEFAULT_ENDPOINTS, provision_defaults
 from hfgate.registry.key_check import check_secret_key
 from hfgate.registry.migrations import migrate
+from hfgate.registry.responses_store import ResponseStore
 from hfgate.registry.secrets import SecretBox
 from hfgate.registry.store import EndpointStore
 from hfgate.services import SERVICES, Service, ServiceContext
@@ -42,6 +43,7 @@ class Runtime:
     orchestrator: Orchestrator
     changes: LocalChanges
     access: AccessControl
+    responses: ResponseStore
     owns_context: bool = True
     preloading: asyncio.Task[None] | None = None
 
@@ -77,7 +79,16 @@ class Runtime:
         await changes.start()
         await access.start()
         runtime = cls(
-            settings, engine, store, shared, services, orchestrator, changes, access, owns_context=context is None
+            settings,
+            engine,
+            store,
+            shared,
+            services,
+            orchestrator,
+            changes,
+            access,
+            ResponseStore(engine),
+            owns_context=context is None,
         )
         if settings.preload_models:
             runtime.preloading = asyncio.create_task(runtime.preload())

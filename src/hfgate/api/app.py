@@ -23,6 +23,7 @@ from hfgate.api.hf.errors import render_hf
 from hfgate.api.hosts import HostNames
 from hfgate.api.middleware import BodyLimit, GatewayKeys
 from hfgate.api.openai import per_endpoint as openai_per_endpoint
+from hfgate.api.openai import responses_routes as openai_responses
 from hfgate.api.openai import routes as openai_routes
 from hfgate.api.openai.errors import render_openai
 from hfgate.api.plain_routes import serve_plainly
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
         app.state.runtime = runtime
         app.state.orchestrator = runtime.orchestrator
         app.state.access = runtime.access
+        app.state.responses = runtime.responses
         app.state.sessions = SessionSigner(runtime.access.session_key)
         try:
             with tuned_for_serving():  # start-up's objects out of the collector's sight while serving
@@ -87,7 +89,7 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     app.router.routes[:0] = es_run.INFER_ROUTES
     routers = (
         health.router, metrics.router, es_cluster.router, es_manage.router, es_run.router, openai_routes.router,
-        hf_routes.router, openai_per_endpoint.router,
+        openai_responses.router, hf_routes.router, openai_per_endpoint.router,
     )  # fmt: skip
     for router in (*routers, es_security.router, ui_routes.router, ui_usage_routes.router):
         app.include_router(router, dependencies=[GUARD])

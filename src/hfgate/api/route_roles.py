@@ -73,6 +73,11 @@ RULES: dict[str, Need] = {
     "POST /v1/embeddings": Role.INFER,
     "POST /v1/completions": Role.INFER,
     "POST /v1/chat/completions": Role.INFER,
+    "POST /v1/responses": Role.INFER,
+    "GET /v1/responses": Role.ADMIN,  # every key's stored responses
+    "GET /v1/responses/{response_id}": Role.INFER,  # the key that made it, or an admin
+    "GET /v1/responses/{response_id}/input_items": Role.INFER,
+    "DELETE /v1/responses/{response_id}": Role.INFER,
     # Hugging Face face
     "GET /hf/{inference_id}/health": Role.INFER,
     "GET /hf/{inference_id}/info": Role.INFER,

@@ -97,12 +97,30 @@ def _0012_create_usage_hourly(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_usage_hourly_endpoint ON usage_hourly (inference_id, hour)"))
 
 
+def _0013_create_responses(conn: Connection) -> None:
+    conn.execute(
+        text(
+            "CREATE TABLE responses ("
+            " response_id VARCHAR(64) PRIMARY KEY,"
+            " key_id VARCHAR(64) NOT NULL,"
+            " inference_id VARCHAR(255) NOT NULL,"
+            " created_at TIMESTAMP WITH TIME ZONE NOT NULL,"
+            " expires_at TIMESTAMP WITH TIME ZONE NOT NULL,"
+            " size_bytes INTEGER NOT NULL,"
+            " body TEXT NOT NULL)"
+        )
+    )
+    conn.execute(text("CREATE INDEX ix_responses_key ON responses (key_id, created_at)"))
+    conn.execute(text("CREATE INDEX ix_responses_expires ON responses (expires_at)"))
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0001_create_endpoints", _0001_create_endpoints),
     ("0002_create_provisioned_defaults", _0002_create_provisioned_defaults),
     ("0010_create_fleet_settings", _0010_create_fleet_settings),
     ("0011_create_api_keys", _0011_create_api_keys),
     ("0012_create_usage_hourly", _0012_create_usage_hourly),
+    ("0013_create_responses", _0013_create_responses),
 )
 
 

@@ -66,6 +66,18 @@ usage_hourly = Table(
     Column("latency_ms_max", Float, nullable=False),
 )
 
+responses = Table(
+    "responses",
+    metadata,
+    Column("response_id", String(64), primary_key=True),
+    Column("key_id", String(64), nullable=False),
+    Column("inference_id", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+)
+
 schema_migrations = Table(
     "schema_migrations",
     metadata,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hfgate.errors import HfGateError, NotFoundError
+from hfgate.errors import EndpointNotFoundError, HfGateError, NotFoundError
 
 _TYPES = {401: "authentication_error", 403: "permission_error", 404: "invalid_request_error",
           429: "rate_limit_error"}  # fmt: skip
@@ -15,6 +15,6 @@ def render_openai(path: str, error: HfGateError) -> tuple[int, dict[str, Any]]:
     kind = "server_error" if error.status >= 500 else _TYPES.get(error.status, "invalid_request_error")
     code: str | None = error.error_type
     if isinstance(error, NotFoundError):
-        code = "model_not_found"
+        code = "model_not_found" if isinstance(error, EndpointNotFoundError) else "not_found"
     body = {"error": {"message": error.reason, "type": kind, "param": error.param, "code": code}}
     return error.status, body

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, TypeAdapter
 
-from hfgate.api.schemas import es, hf, openai, security
+from hfgate.api.schemas import es, hf, openai, responses, security
 
 _REF = "#/components/schemas/{model}"
 
@@ -72,6 +72,13 @@ ROUTES: dict[tuple[str, str], Doc] = {
     ("post", "/v1/embeddings"): _OAI_EMBED,
     ("post", "/v1/completions"): _OAI_COMPLETE,
     ("post", "/v1/chat/completions"): _OAI_CHAT,
+    ("post", "/v1/responses"): Doc(
+        body=responses.ResponsesRequest, answer=responses.ResponseObject, error=_OAI_ERR, or_stream=True
+    ),
+    ("get", "/v1/responses"): Doc(answer=responses.ResponseList, error=_OAI_ERR),
+    ("get", "/v1/responses/{response_id}"): Doc(answer=responses.ResponseObject, error=_OAI_ERR),
+    ("get", "/v1/responses/{response_id}/input_items"): Doc(answer=responses.ResponseList, error=_OAI_ERR),
+    ("delete", "/v1/responses/{response_id}"): Doc(answer=responses.ResponseDeleted, error=_OAI_ERR),
     ("get", f"{_HF}/health"): Doc(error=hf.HfError),
     ("get", f"{_HF}/info"): Doc(answer=dict[str, Any], error=hf.HfError),
     ("post", _HF): Doc(

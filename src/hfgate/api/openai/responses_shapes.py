@@ -1,0 +1,88 @@
+"""Response objects of the Responses API, built from a chat's result.
+
+Source: OpenAI's Responses API reference (the ``response`` object; ``message`` output items with
+``output_text`` parts; ``function_call`` output items; ``usage`` with ``input_tokens_details`` and
+``output_tokens_details``), as the openai package's ``Response`` model reads them.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from hfgate.tasks import FinishReason, Generation, ToolCall, Usage
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{os.urandom(12).hex()}"
+
+
+def message_item(text: str, *, item_id: str, status: str = "completed") -> dict[str, Any]:
+    done = status == "completed"
+    content = [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}] if done else []
+    return {"type": "message", "id": item_id, "status": status, "role": "assistant", "content": content}
+
+
+def call_item(call: ToolCall, *, item_id: str, status: str = "completed") -> dict[str, Any]:
+    return {
+        "type": "function_call",
+        "id": item_id,
+        "call_id": call.id,
+        "name": call.name,
+        "arguments": call.arguments,
+        "status": status,
+    }
+
+
+def output_items(result: Generation) -> list[dict[str, Any]]:
+    """The answer's items: its text as one message (when there is text), then each function call."""
+    items = [message_item(result.text, item_id=new_id("msg"))] if result.text or not result.tool_calls else []
+    items.extend(call_item(call, item_id=new_id("fc")) for call in result.tool_calls)
+    return items
+
+
+def usage(counts: Usage) -> dict[str, Any]:
+    return {
+        "input_tokens": counts.prompt_tokens,
+        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+        "output_tokens": counts.completion_tokens,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": counts.total_tokens,
+    }
+
+
+def response_object(
+    *, response_id: str, created_at: int, model: str, echo: dict[str, Any], instructions: str | None,
+    max_output_tokens: int | None, parallel_tool_calls: bool | None, previous_response_id: str | None,
+    store: bool, output: list[dict[str, Any]], finish: FinishReason | None, counts: Usage | None,
+) -> dict[str, Any]:  # fmt: skip
+    """The ``response`` object; ``finish`` ``None`` means still in progress (the stream's first events)."""
+    incomplete = finish == "length"
+    status = "in_progress" if finish is None else "incomplete" if incomplete else "completed"
+    return {
+        "id": response_id,
+        "object": "response",
+        "created_at": created_at,
+        "status": status,
+        "completed_at": None if finish is None else int(time.time()),
+        "error": None,
+        "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None,
+        "instructions": instructions,
+        "max_output_tokens": max_output_tokens,
+        "model": model,
+        "output": output,
+        "parallel_tool_calls": True if parallel_tool_calls is None else parallel_tool_calls,
+        "previous_response_id": previous_response_id,
+        "reasoning": {"effort": None, "summary": None},
+        "store": store,
+        **echo,
+        "usage": None if counts is None else usage(counts),
+    }
+
+
+def output_text(output: list[dict[str, Any]]) -> str:
+    """The SDK's ``output_text``: the text of every message item, joined."""
+    return "".join(
+        part["text"] for item in output if item["type"] == "message" for part in item["content"] if "text" in part
+    )
