@@ -73,7 +73,7 @@ image: $(STAMP)
 	@(command -v podman && command -v debootstrap && command -v runc) >/dev/null || \
 	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends podman runc debootstrap)
 	@$(PODMAN) image exists localhost/debian-base:bookworm || ( \
-	  rm -rf $(BASE_DIR) && $(SUDO) debootstrap --variant=minbase bookworm $(BASE_DIR) && \
+	  rm -rf $(BASE_DIR) && mkdir -p build && $(SUDO) debootstrap --variant=minbase bookworm $(BASE_DIR) && \
 	  $(SUDO) tar -C $(BASE_DIR) -c . | $(PODMAN) import - localhost/debian-base:bookworm)
 	rm -rf build/wheels
 	$(PY) -m pip wheel --quiet --wheel-dir build/wheels torch==2.13.0 '.[local]'

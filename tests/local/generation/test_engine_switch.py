@@ -22,15 +22,14 @@ from hfgate.tasks import Generation
 PROMPTS = ["The capital of France is", "Two plus two equals", "Once upon a time"]
 
 
-def _auto(shared_context: ServiceContext, choices: Path) -> AutoEngine:
-    """SmolLM2 in the session's data directory (its ONNX export made there), measured into ``choices``
-    with one candidate, transformers float32: the default (the export is there: onnx) differs from it."""
-    models = shared_context.settings.data_dir / "models"
+def _auto(shared_context: ServiceContext, tmp_path: Path) -> AutoEngine:
+    """SmolLM2 converted in the session's data directory, with a fresh models directory (no ONNX export:
+    the default is transformers float32) and choices directory; one candidate, onnx, to switch to."""
     location = resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct")
-    converted = ensure_converted(location, models_dir=models)
-    source = ModelSource(location=location, converted=converted, dtype="float32", cache_dir=models)
-    target = MeasureTarget(path=converted, task="text-generation", names=["transformers-fp32"])
-    return AutoEngine(source=source, target=target, folder=choices, record_source=converted)
+    converted = ensure_converted(location, models_dir=shared_context.settings.data_dir / "models")
+    source = ModelSource(location=location, converted=converted, dtype="float32", cache_dir=tmp_path / "models")
+    target = MeasureTarget(path=converted, task="text-generation", names=["onnx"])
+    return AutoEngine(source=source, target=target, folder=tmp_path / "choices", record_source=converted)
 
 
 async def _answers(generator: TextGenerator) -> list[Generation]:
@@ -42,17 +41,17 @@ async def test_generation_serves_on_its_default_and_new_requests_go_to_the_measu
     shared_context: ServiceContext, tmp_path: Path
 ) -> None:
     compute, cache = Compute(), ModelCache(budget_bytes=4 << 30)
-    auto = _auto(shared_context, tmp_path / "choices")
+    auto = _auto(shared_context, tmp_path)
     try:
         generator = await cache.get("smollm2", lambda: auto.generator(compute=compute))
         assert generator.engine_choice is not None
-        assert generator.engine_choice.summary() == "measuring; serving on onnx", "its export is already there"
+        assert generator.engine_choice.summary() == "measuring; serving on transformers-fp32", "no export yet"
         first = await _answers(generator)
         rounds: list[list[Generation]] = []
         while generator.measuring:  # ends when the winner is adopted (or the measurement failed)
             in_flight = asyncio.ensure_future(_answers(generator))  # may straddle the switch
             rounds += [await _answers(generator), await in_flight]
-        assert generator.engine_choice.engine == "transformers-fp32", generator.engine_choice.summary()
+        assert generator.engine_choice.engine == "onnx", generator.engine_choice.summary()
         rounds.append(await _answers(generator))  # wholly on the new engine
         for answers in rounds:
             assert [a.text for a in answers] == [a.text for a in first], "exact engines, greedy: the same words"
