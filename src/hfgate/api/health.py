@@ -1,8 +1,14 @@
-"""``GET /health``: liveness, open even when gateway keys are required."""
+"""``GET /health`` (liveness: the process answers) and ``GET /ready`` (readiness: the database answers
+and the default endpoints' models are loaded), both open even when gateway keys are required."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from hfgate.api.deps import OrchestratorDep, SettingsDep
 
 router = APIRouter(tags=["health"])
 
@@ -10,3 +16,16 @@ router = APIRouter(tags=["health"])
 @router.get("/health")
 async def health() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@router.get("/ready", response_model=None)
+async def ready(orch: OrchestratorDep, settings: SettingsDep) -> dict[str, Any] | JSONResponse:
+    """200 when this process can serve; 503 listing what it lacks (for an orchestrator's readiness probe).
+
+    The default endpoints' models count only with ``HFGATE_PRELOAD_MODELS`` (``hfgate serve`` sets it): without it
+    they load at their first request. A default endpoint the user deleted is not needed.
+    """
+    missing = await orch.readiness(models=settings.preload_models)
+    if missing:
+        return JSONResponse({"status": "not ready", "missing": missing}, status_code=503)
+    return {"status": "ready"}

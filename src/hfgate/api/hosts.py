@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 from starlette.types import Scope
 
-_GATEWAY_PATHS = ("/health", "/metrics", "/ui", "/static", "/_inference", "/hf/", "/docs", "/openapi.json")
+_GATEWAY_PATHS = ("/health", "/ready", "/metrics", "/ui", "/static", "/_inference", "/hf/", "/docs", "/openapi.json")
 
 
 class HostNames:

@@ -80,7 +80,7 @@ class GatewayKeys:
     """Finds who is calling: a gateway key (``Authorization: Bearer|ApiKey <key>``) or a page session.
 
     The gateway is open while no key exists (neither ``HFGATE_API_KEYS`` nor an active API key in the
-    registry). Once one does, every route needs a key, except ``/health``, ``/`` and the web page
+    registry). Once one does, every route needs a key, except ``/health``, ``/ready``, ``/`` and the web page
     (``/ui…``), whose session cookie is read when present. The page's scripts call the API with the
     session cookie and its CSRF header instead of a key. The principal found is set for the request
     (:data:`hfgate.access.principal.CURRENT`, by :class:`hfgate.api.gateway.Gateway`); each route's guard
@@ -208,7 +208,7 @@ def _arrived(receive: Receive) -> bool:
 
 
 def _open(path: str) -> bool:
-    return path in ("/health", "/", "/ui") or path.startswith("/ui/")
+    return path in ("/health", "/ready", "/", "/ui") or path.startswith("/ui/")
 
 
 def header(scope: Scope, name: bytes) -> str | None:

@@ -36,6 +36,7 @@ _HF = ("", "/embed", "/rerank", "/tokenize", "/generate", "/generate_stream", "/
 RULES: dict[str, Need] = {
     # app-wide
     "GET /health": OPEN,
+    "GET /ready": OPEN,
     "GET /metrics": Role.MONITOR,
     "GET /": OPEN,  # the page for browsers, Elasticsearch's cluster info for clients
     "HEAD /": OPEN,

@@ -2,7 +2,8 @@
 
 Each model is loaded once even when many requests ask for it together (the first caller loads it in
 a worker thread, the others wait for the same load), and the least recently used models are evicted
-when the loaded ones exceed the budget.
+when the loaded ones exceed the budget. A model loaded on its default engine while its engines are
+measured gets its background switch started here (``engine_switch``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from hfgate.errors import StorageFullError
+from hfgate.local.engine_switch import start_switch
 from hfgate.telemetry.metrics import MODEL_LOAD_SECONDS
 
 log = logging.getLogger("hfgate.local")
@@ -133,6 +135,7 @@ class ModelCache:
         )
         self._entries[key] = _Entry(model=model, last_used=time.monotonic())
         self._evict_beyond_budget(keep=key)
+        start_switch(key, model, one_load=self._one_load, loop=asyncio.get_running_loop())
         return model
 
     def _load_alone(self, loader: Callable[[], T]) -> T:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 P = ParamSpec("P")
@@ -32,6 +32,10 @@ class Compute:
         """Run ``fn`` on the compute thread after the steps queued before it."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
+
+    def submit(self, fn: Callable[[], T]) -> Future[T]:
+        """Queue ``fn`` from any thread (no event loop needed), after the steps queued before it."""
+        return self._executor.submit(fn)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -14,6 +14,10 @@ from typing import Any
 
 from hfgate.local.fingerprint import files_digest
 
+MEASURING = "measuring"
+"""The ``reason`` of a choice while the engines are measured in the background: ``engine`` is the
+exact default that serves meanwhile."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MeasuredEngine:
@@ -60,7 +64,8 @@ class MeasuredChoice:
     Attributes:
         engine: the engine that runs.
         reason: ``measured`` (fastest that met ``min_cosine``), ``cached`` (measured earlier on a CPU
-            with the same model name and flags) or ``set`` (``service_settings.engine``).
+            with the same model name and flags), ``set`` (``service_settings.engine``), ``measuring``
+            (the exact default serves while the engines are measured) or ``default (measurement failed: …)``.
         cpu: the CPU model and the flags that matter.
         min_cosine: the fidelity an inexact engine had to reach.
         unit: the unit of the speed figures.
@@ -75,7 +80,10 @@ class MeasuredChoice:
     figures: tuple[MeasuredEngine, ...] = ()
 
     def summary(self) -> str:
-        """One line for people, e.g. ``onnx, measured on AMD EPYC (avx2 avx512f): onnx 136.3 tokens/s…``."""
+        """One line for people, e.g. ``onnx, measured on AMD EPYC (avx2 avx512f): onnx 136.3 tokens/s…``,
+        or ``measuring; serving on transformers-fp32``."""
+        if self.reason == MEASURING:
+            return f"{MEASURING}; serving on {self.engine}"
         where = f"{self.engine}, {self.reason} on {self.cpu}"
         if not self.figures:
             return where

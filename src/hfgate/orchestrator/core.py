@@ -27,6 +27,7 @@ from hfgate.orchestrator.ids import ALL, check_new_id, parse_task_type, resolve_
 from hfgate.orchestrator.kinds import check_inference_kind, check_kind
 from hfgate.orchestrator.last_call import LastCalls
 from hfgate.orchestrator.lookup import EndpointLookup
+from hfgate.orchestrator.readiness import missing
 from hfgate.orchestrator.running import Runner
 from hfgate.registry.endpoint import Endpoint
 from hfgate.registry.store import EndpointStore
@@ -121,10 +122,25 @@ class Orchestrator:
         check_kind(endpoint, task_type)
         return endpoint
 
-    async def list(self, task_type: str | None = None) -> list[Endpoint]:
+    async def list(self, task_type: str | None = None) -> builtins.list[Endpoint]:
         """Every endpoint the request's key may see, or those of one task type."""
         kind = None if task_type is None or task_type in ALL else parse_task_type(task_type)
         return [e for e in await asyncio.to_thread(self.store.list, kind) if may_use(e.inference_id)]
+
+    def observed(self, endpoints: Sequence[Endpoint]) -> builtins.list[Endpoint]:
+        """``endpoints`` as shown: with what their services know now over the stored settings (a local
+        model's live ``engine_choice``). For display only: never stored."""
+        return [self._observed(e) for e in endpoints]
+
+    def _observed(self, endpoint: Endpoint) -> Endpoint:
+        service = self.services.get(endpoint.service)
+        now = service.observed(endpoint) if service is not None else {}
+        return endpoint.evolve(service_settings={**endpoint.service_settings, **now}) if now else endpoint
+
+    async def readiness(self, *, models: bool) -> builtins.list[str]:
+        """What this process still lacks to serve (``GET /ready``): the database, the default endpoints'
+        models when ``models``; empty when ready."""
+        return await missing(self.store, self.services, models=models)
 
     async def update(self, inference_id: str, task_type: str | None, *, body: Mapping[str, Any]) -> Endpoint:
         """Apply an ``_update`` body (secrets, task settings, updatable settings, chunking)."""

@@ -140,6 +140,15 @@ class Service:
     async def warm(self, endpoint: Endpoint) -> None:
         """Load what ``endpoint`` needs (a model, a connection) before its first request; optional."""
 
+    def loaded(self, endpoint: Endpoint) -> bool:
+        """Whether what ``endpoint`` needs in memory is there (``GET /ready``); ``True`` when nothing is."""
+        return True
+
+    def observed(self, endpoint: Endpoint) -> dict[str, Any]:
+        """Settings this process knows now, shown over the stored ones by ``GET _inference`` (a local
+        model's live ``engine_choice``); none by default."""
+        return {}
+
     async def release(self, endpoint: Endpoint, *, still_used: Sequence[Endpoint]) -> None:
         """Free what ``endpoint`` (deleted or changed) held, except what ``still_used`` endpoints need."""
 

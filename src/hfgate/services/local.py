@@ -41,7 +41,9 @@ from hfgate.tasks import (
 
 if TYPE_CHECKING:
     from hfgate.local.engine_record import MeasuredChoice
+    from hfgate.local.generation.auto import AutoEngine
     from hfgate.local.generation.engine import TextGenerator
+    from hfgate.local.generation.loading import ModelSource
 
 T = TypeVar("T")
 
@@ -98,7 +100,7 @@ class LocalService(Service):
     async def check(self, endpoint: Endpoint, *, timeout: float) -> Endpoint:
         if endpoint.task_type in _GENERATING:
             checked = await self._record_task(endpoint)
-            choice = (await asyncio.to_thread(self._generation_choice, checked)).summary()
+            choice = (await self._generation_choice(checked)).summary()
             return checked.evolve(service_settings={**checked.service_settings, "engine_choice": choice})
         checked = await record_embedding_shape(self, endpoint, timeout=timeout)
         choice = (await self._embedder(endpoint)).engine_choice.summary()
@@ -118,6 +120,23 @@ class LocalService(Service):
             await self._generator(endpoint)
         else:
             await self._embedder(endpoint)
+
+    def loaded(self, endpoint: Endpoint) -> bool:
+        return self._loaded_model(endpoint) is not None
+
+    def observed(self, endpoint: Endpoint) -> dict[str, Any]:
+        """The loaded model's ``engine_choice`` (``measuring; serving on torch`` until its engines are
+        measured); nothing while it is not loaded."""
+        choice = getattr(self._loaded_model(endpoint), "engine_choice", None)
+        return {} if choice is None else {"engine_choice": choice.summary()}
+
+    def _loaded_model(self, endpoint: Endpoint) -> Any | None:
+        try:
+            location = self._location(endpoint)
+        except BadRequestError:  # its model is gone from disk
+            return None
+        key = (_generation_key if endpoint.task_type in _GENERATING else _embedding_key)(endpoint, location)
+        return self.context.shared(ModelCache).peek(key)
 
     async def release(self, endpoint: Endpoint, *, still_used: Sequence[Endpoint]) -> None:
         needed = set().union(*(self._model_keys(other) for other in still_used))
@@ -254,48 +273,56 @@ class LocalService(Service):
         key = _generation_key(endpoint, self._location(endpoint))
         return await self.context.shared(ModelCache).get(key, lambda: self._load_generator(endpoint))
 
-    def _generation_choice(self, endpoint: Endpoint) -> MeasuredChoice:
+    async def _generation_choice(self, endpoint: Endpoint) -> MeasuredChoice:
         """The engine that generates for ``endpoint``: ``engine`` as set, or with ``auto`` the fastest
-        qualifying one measured on this CPU (measured on the first load of the model here, then cached)."""
-        from hfgate.local.generation.engine_choice import choose_engine, set_engine
+        qualifying one measured on this CPU (while that is measured: the exact default that serves)."""
+        from hfgate.local.generation.engine_choice import set_engine
 
         settings = endpoint.service_settings
         engine = settings.get("engine") or AUTO_GENERATION_ENGINE
         min_cosine = float(settings.get("min_cosine", DEFAULT_MIN_COSINE))
         if engine != AUTO_GENERATION_ENGINE:
             return set_engine(engine, dtype=settings.get("dtype", DEFAULT_DTYPE), min_cosine=min_cosine)
-        location = self._location(endpoint)
-        return choose_engine(
-            self._converted(location),
-            task=settings.get("task") or detect_task(location),
-            cache_dir=self.context.settings.data_dir / "models",
-            threads=self.context.settings.local_threads,
-            min_cosine=min_cosine,
-            choices_dir=self.context.settings.local_engine_choices_dir,
-            source=location.path / location.gguf_file if location.gguf_file else location.path,
-        )
+        choice = (await self._generator(endpoint)).engine_choice
+        assert choice is not None, "an auto generator always has its choice"
+        return choice
 
     def _load_generator(self, endpoint: Endpoint) -> TextGenerator:
         from hfgate.local.generation.engine import MAX_BATCH_SIZE, TextGenerator
-        from hfgate.local.generation.engine_choice import CANDIDATES
         from hfgate.local.generation.loading import ENGINE_LOADERS, ModelSource
 
         settings = self.context.settings
         location = self._location(endpoint)
         engine = endpoint.service_settings.get("engine") or AUTO_GENERATION_ENGINE
-        dtype = endpoint.service_settings.get("dtype", DEFAULT_DTYPE)
-        if engine == AUTO_GENERATION_ENGINE:
-            chosen = CANDIDATES[self._generation_choice(endpoint).engine]
-            engine, dtype = chosen.engine, chosen.dtype
         source = ModelSource(
             location=location,
             converted=self._converted(location),
-            dtype=dtype,
+            dtype=endpoint.service_settings.get("dtype", DEFAULT_DTYPE),
             threads=settings.local_threads,
             max_rows=MAX_BATCH_SIZE,
             cache_dir=settings.data_dir / "models",
         )
+        if engine == AUTO_GENERATION_ENGINE:
+            return self._auto_engine(endpoint, source).generator(compute=self.context.shared(Compute))
         return TextGenerator(ENGINE_LOADERS[engine](source), compute=self.context.shared(Compute))
+
+    def _auto_engine(self, endpoint: Endpoint, source: ModelSource) -> AutoEngine:
+        from hfgate.local.generation.auto import AutoEngine
+        from hfgate.local.generation.engine_choice import MeasureTarget
+
+        settings, location = self.context.settings, source.location
+        target = MeasureTarget(
+            path=source.converted,
+            task=endpoint.service_settings.get("task") or detect_task(location),
+            threads=settings.local_threads,
+            min_cosine=float(endpoint.service_settings.get("min_cosine", DEFAULT_MIN_COSINE)),
+        )
+        return AutoEngine(
+            source=source,
+            target=target,
+            folder=settings.local_engine_choices_dir or settings.data_dir / "models" / "engine-choice",
+            record_source=location.path / location.gguf_file if location.gguf_file else location.path,
+        )
 
     def _converted(self, location: ModelLocation) -> Path:
         """The model in transformers' format (a GGUF model converted once under the data directory)."""

@@ -11,7 +11,9 @@ from hfgate.api.body import json_object
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.durations import parse_duration
 from hfgate.api.es.services_info import describe_services
+from hfgate.orchestrator import Orchestrator
 from hfgate.orchestrator.ids import ALL, parse_task_type
+from hfgate.registry.endpoint import Endpoint
 
 router = APIRouter(tags=["_inference: endpoints"])
 
@@ -70,22 +72,27 @@ async def create(
 
 @router.get("/_inference")
 async def list_all(orch: OrchestratorDep) -> dict[str, Any]:
-    return {"endpoints": [e.public() for e in await orch.list()]}
+    return _shown(orch, await orch.list())
 
 
 @router.get("/_inference/{inference_id}")
 async def get_by_id(inference_id: str, orch: OrchestratorDep) -> dict[str, Any]:
     if inference_id in ALL:
-        return {"endpoints": [e.public() for e in await orch.list()]}
-    return {"endpoints": [(await orch.get(inference_id)).public()]}
+        return _shown(orch, await orch.list())
+    return _shown(orch, [await orch.get(inference_id)])
 
 
 @router.get("/_inference/{task_type}/{inference_id}")
 async def get(task_type: str, inference_id: str, *, orch: OrchestratorDep) -> dict[str, Any]:
     """One endpoint, or with ``_all``/``*`` every endpoint of the task type."""
     if inference_id in ALL:
-        return {"endpoints": [e.public() for e in await orch.list(task_type)]}
-    return {"endpoints": [(await orch.get(inference_id, task_type)).public()]}
+        return _shown(orch, await orch.list(task_type))
+    return _shown(orch, [await orch.get(inference_id, task_type)])
+
+
+def _shown(orch: Orchestrator, endpoints: list[Endpoint]) -> dict[str, Any]:
+    """The endpoints as stored, with what their services know now (a local model's ``engine_choice``)."""
+    return {"endpoints": [e.public() for e in orch.observed(endpoints)]}
 
 
 @router.delete("/_inference/{inference_id}")

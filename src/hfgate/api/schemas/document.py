@@ -48,6 +48,7 @@ _OAI_CHAT = Doc(body=openai.ChatRequest, answer=openai.CompletionResponse, error
 
 ROUTES: dict[tuple[str, str], Doc] = {
     ("get", "/health"): Doc(answer=dict[str, str]),
+    ("get", "/ready"): Doc(answer=dict[str, Any]),
     ("get", "/metrics"): Doc(text=True),
     ("get", "/"): Doc(answer=dict[str, Any]),
     ("head", "/"): Doc(),

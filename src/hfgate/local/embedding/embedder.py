@@ -3,32 +3,43 @@
 Concurrent requests wait in one bounded queue per model and are packed into shared, length-sorted
 forward passes (``hfgate.local.batching``); each pass is one step on the compute thread. The engine
 that runs a pass is chosen by name; by default the fastest one, measured on this CPU, that keeps
-cosine ≥ ``min_cosine`` to float32 vectors (``engine_choice``).
+cosine ≥ ``min_cosine`` to float32 vectors (``engine_choice``). Until that measurement exists the model
+serves on its exact default engine while a background thread measures (``engine_switch``), then
+switches engine between two batches.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import replace
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from hfgate.errors import BadRequestError
+from hfgate.errors import BadRequestError, HfGateError
 from hfgate.local.batching import Batcher, BatchLimits
 from hfgate.local.compute import Compute
 from hfgate.local.embedding.engine import EmbeddingEngine, EngineOptions
 from hfgate.local.embedding.engine_choice import (
     AUTO_ENGINE,
     DEFAULT_MIN_COSINE,
-    choose_engine,
+    default_engine,
     load_engine,
+    measure_choice,
+    measuring,
+    recorded_choice,
     set_engine,
 )
+from hfgate.local.embedding.measurement import EngineChoice
 from hfgate.local.embedding.pipeline import read_pipeline, unit_vectors
 from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch, model_max_length
+from hfgate.local.engine_record import MEASURING
+
+log = logging.getLogger("hfgate.local")
 
 # Above this many texts, tokenize off the event loop (tokenizers releases the GIL).
 _INLINE_TOKENIZE = 64
@@ -44,6 +55,7 @@ class SentenceEmbedder:
         engine: a key of ``ENGINES``, or ``auto``/``None`` for ``choose_engine``'s pick.
         min_cosine: the fidelity to float32 an inexact engine must measure to be picked by ``auto``.
         choices_dir: where ``auto``'s measurements are kept; default ``cache_dir / "engine-choice"``.
+        measure: the engines ``auto`` measures; default every installed one that can run the model.
         cache_dir: where converted models (ONNX exports) are kept, e.g. ``data_dir / "models"``;
             ``None`` uses a temporary directory removed at ``close()`` (the export is redone per process).
         limits: batch size and queue bounds.
@@ -69,6 +81,7 @@ class SentenceEmbedder:
         name: str | None = None,
         min_cosine: float = DEFAULT_MIN_COSINE,
         choices_dir: Path | None = None,
+        measure: Sequence[str] | None = None,
     ) -> None:
         self._temporary: Path | None = None
         if cache_dir is None:
@@ -80,14 +93,15 @@ class SentenceEmbedder:
         engine_pipeline = replace(pipeline, normalize=False) if self._normalizes else pipeline
         self._raw_available = not (pipeline.normalize and pipeline.unsupported)
         options = EngineOptions(pipeline=engine_pipeline, cache_dir=cache_dir, threads=threads)
+        self._measure = _Measure(path, options=options, min_cosine=min_cosine, names=measure, choices_dir=choices_dir)
+        self._closed = False
         try:
             if engine in (None, AUTO_ENGINE):
-                self.engine_choice = choose_engine(
-                    path, options=options, min_cosine=min_cosine, choices_dir=choices_dir
+                self.engine_choice = self._measure.recorded() or measuring(
+                    default_engine(path, options=options), min_cosine=min_cosine
                 )
             else:
                 self.engine_choice = set_engine(str(engine), min_cosine=min_cosine)
-            self.engine_name = self.engine_choice.engine
             self._engine: EmbeddingEngine | None = load_engine(self.engine_name, path, options=options)
         except BaseException:
             self._remove_temporary()
@@ -102,6 +116,51 @@ class SentenceEmbedder:
         self.dimensions: int = len(self._forward(self._tokenizer.encode(["dimensions"]))[0])
         self.forward_passes = 0
         """Forward passes run since loading (instrumentation: batching shows as fewer passes)."""
+
+    @property
+    def engine_name(self) -> str:
+        """The engine that runs the next batch."""
+        return self.engine_choice.engine
+
+    @property
+    def measuring(self) -> bool:
+        """Serving on the default engine while the engines are measured (``auto`` with nothing recorded)."""
+        return self.engine_choice.reason == MEASURING
+
+    def switch_engine(self, *, one_load: AbstractContextManager[Any], loop: asyncio.AbstractEventLoop) -> None:
+        """Measure the engines (blocking: run in a thread), load the winner and switch to it between two
+        batches; exact engines give the same vectors, an inexact one is picked only within ``min_cosine``.
+
+        Raises:
+            HfGateError: the measurement failed; the model keeps its default engine and says so.
+        """
+        try:
+            choice = self._measure.measured()
+        except HfGateError as exc:
+            failed = f"default (measurement failed: {exc.reason})"
+            self.engine_choice = replace(self.engine_choice, reason=failed)
+            raise
+        if choice.engine == self.engine_name:
+            self.engine_choice = choice
+            log.info("engine kept", extra={"event": "model.engine.kept", "model": self.name, "engine": choice.engine})
+            return
+        with one_load:
+            engine = load_engine(choice.engine, self._measure.path, options=self._measure.options)
+        self._compute.submit(lambda: self._adopt(engine, choice)).result()
+
+    def _adopt(self, engine: EmbeddingEngine, choice: EngineChoice) -> None:
+        """Run on the compute thread, so between two batches: the next batch runs on ``engine``."""
+        if self._closed:  # unloaded while the winner loaded
+            engine.close()
+            return
+        old, before = self._engine, self.engine_name
+        self._engine, self.engine_choice = engine, choice
+        if old is not None:
+            old.close()
+        log.info(
+            "engine switched",
+            extra={"event": "model.engine.switch", "model": self.name, "from": before, "to": choice.engine},
+        )
 
     @property
     def memory_bytes(self) -> int:
@@ -135,6 +194,7 @@ class SentenceEmbedder:
         return sum(len(e.ids) for e in self._tokenizer.encode(texts))
 
     def close(self) -> None:
+        self._closed = True
         self._batcher.close(f"The local model [{self.name}] was unloaded to free memory; retry")
         if self._engine is not None:
             self._engine.close()
@@ -159,3 +219,24 @@ class SentenceEmbedder:
             raise BadRequestError("The local embedding model was unloaded; retry")
         vectors: list[list[float]] = self._engine.forward(TokenBatch.pad(encodings)).tolist()
         return vectors
+
+
+@dataclass(frozen=True, slots=True)
+class _Measure:
+    """What ``auto`` needs to read or make the engine measurement of one model."""
+
+    path: Path
+    options: EngineOptions
+    min_cosine: float
+    names: Sequence[str] | None
+    choices_dir: Path | None
+
+    def recorded(self) -> EngineChoice | None:
+        return recorded_choice(
+            self.path, options=self.options, min_cosine=self.min_cosine, names=self.names, choices_dir=self.choices_dir
+        )
+
+    def measured(self) -> EngineChoice:
+        return measure_choice(
+            self.path, options=self.options, min_cosine=self.min_cosine, names=self.names, choices_dir=self.choices_dir
+        )

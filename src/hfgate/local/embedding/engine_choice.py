@@ -5,6 +5,8 @@ engine on the calibration texts (``calibration``) in a child process (``engine_m
 keeps the fastest one whose vectors stay within ``min_cosine`` of float32. The result is kept beside
 the converted models, keyed by the model's files, the CPU's model name and flags, the thread count
 and ``min_cosine``: later loads on the same kind of machine reuse it and load only the winner.
+Nobody waits for that first measurement: the model serves meanwhile on ``default_engine`` (exact) and
+switches when it ends (``SentenceEmbedder.switch_engine``, started by ``engine_switch``).
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from hfgate.local.cpu import CpuSignature, read_cpu
 from hfgate.local.embedding.engine import EmbeddingEngine, EngineOptions
 from hfgate.local.embedding.measurement import EngineChoice
 from hfgate.local.embedding.onnx_engine import OnnxEngine
+from hfgate.local.embedding.onnx_export import export_path
 from hfgate.local.embedding.onnx_quantization import SELECTIVE_MIN_COSINE
 from hfgate.local.embedding.pipeline import EmbeddingPipeline
 from hfgate.local.embedding.torch_engine import TorchEngine
+from hfgate.local.engine_record import MEASURING
 from hfgate.local.measure_child import run_measure_worker
 
 log = logging.getLogger("hfgate.local")
@@ -96,21 +100,56 @@ def choose_engine(
         >>> choose_engine(model_dir, options=EngineOptions(pipeline=pipeline, cache_dir=models)).engine
         'torch-bf16'  # on a CPU computing bfloat16 natively, when it measures fastest
     """
+    cached = recorded_choice(
+        path, options=options, min_cosine=min_cosine, cpu=cpu, names=names, choices_dir=choices_dir
+    )
+    if cached is not None:
+        return cached
+    return measure_choice(path, options=options, min_cosine=min_cosine, cpu=cpu, names=names, choices_dir=choices_dir)
+
+
+def recorded_choice(
+    path: Path,
+    *,
+    options: EngineOptions,
+    min_cosine: float = DEFAULT_MIN_COSINE,
+    cpu: CpuSignature | None = None,
+    names: Sequence[str] | None = None,
+    choices_dir: Path | None = None,
+) -> EngineChoice | None:
+    """The choice measured earlier for this model on this kind of CPU, or ``None`` (nothing measured yet).
+
+    Takes ``choose_engine``'s arguments. Raises ``BadRequestError`` when no engine is installed.
+    """
     cpu = cpu or read_cpu()
-    names = list(names or candidates(options.pipeline, min_cosine=min_cosine))
-    if not names:
-        raise BadRequestError(
-            f"No embedding engine is installed that can run [{path}]; install the extra with "
-            "`pip install torch==2.13.0 'hfgate[local]'`"
-        )
+    names = _names(path, options=options, min_cosine=min_cosine, names=names)
     record = choice_file(path, options=options, min_cosine=min_cosine, cpu=cpu, names=names, choices_dir=choices_dir)
     cached = _read_choice(record)
-    if cached is not None and cached.engine in ENGINES:
-        log.info(
-            "embedding engine chosen earlier on this CPU",
-            extra={"event": "model.engine.cached", "model": str(path), "engine": cached.engine, "cpu": cpu.key},
-        )
-        return cached
+    if cached is None or cached.engine not in ENGINES:
+        return None
+    log.info(
+        "embedding engine chosen earlier on this CPU",
+        extra={"event": "model.engine.cached", "model": str(path), "engine": cached.engine, "cpu": cpu.key},
+    )
+    return cached
+
+
+def measure_choice(
+    path: Path,
+    *,
+    options: EngineOptions,
+    min_cosine: float = DEFAULT_MIN_COSINE,
+    cpu: CpuSignature | None = None,
+    names: Sequence[str] | None = None,
+    choices_dir: Path | None = None,
+) -> EngineChoice:
+    """Measure the engines in a child process now (blocking), keep the result and return it.
+
+    Takes ``choose_engine``'s arguments and raises as it does.
+    """
+    cpu = cpu or read_cpu()
+    names = _names(path, options=options, min_cosine=min_cosine, names=names)
+    record = choice_file(path, options=options, min_cosine=min_cosine, cpu=cpu, names=names, choices_dir=choices_dir)
     _measure_in_child(path, record=record, options=options, min_cosine=min_cosine, names=names)
     choice = _read_choice(record)
     if choice is None:
@@ -121,6 +160,28 @@ def choose_engine(
         extra={"event": "model.engine.measured", "model": str(path), "engine": choice.engine, "figures": figures},
     )
     return replace(choice, reason="measured")
+
+
+def default_engine(path: Path, *, options: EngineOptions) -> str:
+    """The exact engine a model serves on while its engines are measured: ``onnx`` when its export is
+    already on disk (no export to wait for), else ``torch`` (float32, nothing to convert)."""
+    onnx = "onnx" in candidates(options.pipeline) and export_path(path, options.cache_dir).is_file()
+    return "onnx" if onnx else "torch"
+
+
+def measuring(name: str, *, min_cosine: float = DEFAULT_MIN_COSINE) -> EngineChoice:
+    """The record of a model serving on ``name`` while its engines are measured in the background."""
+    return EngineChoice(engine=name, reason=MEASURING, cpu=read_cpu().describe(), min_cosine=min_cosine)
+
+
+def _names(path: Path, *, options: EngineOptions, min_cosine: float, names: Sequence[str] | None) -> list[str]:
+    found = list(names or candidates(options.pipeline, min_cosine=min_cosine))
+    if not found:
+        raise BadRequestError(
+            f"No embedding engine is installed that can run [{path}]; install the extra with "
+            "`pip install torch==2.13.0 'hfgate[local]'`"
+        )
+    return found
 
 
 def set_engine(name: str, *, min_cosine: float = DEFAULT_MIN_COSINE) -> EngineChoice:

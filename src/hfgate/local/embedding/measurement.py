@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from hfgate.local.embedding.serving_load import SERVING_SHARE, serving_load
+from hfgate.local.engine_record import MEASURING
 
 if TYPE_CHECKING:
     import numpy as np
@@ -73,7 +74,9 @@ class EngineChoice:
     Attributes:
         engine: the engine that runs.
         reason: ``measured`` (fastest that met ``min_cosine``), ``cached`` (a measurement made
-            earlier on a CPU with the same model name and flags) or ``set`` (``service_settings.engine``).
+            earlier on a CPU with the same model name and flags), ``set`` (``service_settings.engine``),
+            ``measuring`` (the exact default serves while the engines are measured) or
+            ``default (measurement failed: …)``.
         cpu: the CPU model and the flags that matter.
         min_cosine: the fidelity an inexact engine had to reach.
         figures: every candidate's measurement, fastest first.
@@ -86,7 +89,10 @@ class EngineChoice:
     figures: tuple[EngineFigures, ...] = ()
 
     def summary(self) -> str:
-        """One line for people, e.g. ``onnx, measured on AMD EPYC (avx2 avx512f): onnx 310.2 texts/s…``."""
+        """One line for people, e.g. ``onnx, measured on AMD EPYC (avx2 avx512f): onnx 310.2 texts/s…``,
+        or ``measuring; serving on torch``."""
+        if self.reason == MEASURING:
+            return f"{MEASURING}; serving on {self.engine}"
         where = f"{self.engine}, {self.reason} on {self.cpu}"
         if not self.figures:
             return where

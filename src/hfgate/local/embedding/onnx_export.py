@@ -43,12 +43,17 @@ def exported_model(model_dir: Path, cache_dir: Path) -> Path:
         >>> exported_model(resolve_model("all-MiniLM-L6-v2").path, Path("/tmp/models")).name
         'model.onnx'
     """
-    fingerprint = model_fingerprint(model_dir, recipe=f"{EXPORT_RECIPE}|{_torch_version()}")
-    target = cache_dir / "onnx" / fingerprint / "model.onnx"
+    target = export_path(model_dir, cache_dir)
     if not target.is_file():
         target.parent.mkdir(parents=True, exist_ok=True)
         _export_in_child(model_dir, target)
     return target
+
+
+def export_path(model_dir: Path, cache_dir: Path) -> Path:
+    """Where ``exported_model`` keeps the export of ``model_dir`` (the file may not exist yet)."""
+    fingerprint = model_fingerprint(model_dir, recipe=f"{EXPORT_RECIPE}|{_torch_version()}")
+    return cache_dir / "onnx" / fingerprint / "model.onnx"
 
 
 def _torch_version() -> str:

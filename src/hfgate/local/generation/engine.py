@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncGenerator
 from collections.abc import Sequence as Seq
-from dataclasses import replace
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
-from hfgate.errors import BadRequestError
+from hfgate.errors import BadRequestError, HfGateError
 from hfgate.local.compute import Compute
+from hfgate.local.engine_record import MEASURING, MeasuredChoice
 from hfgate.local.generation.chat_template import render_chat
 from hfgate.local.generation.detokenizer import IncrementalDetokenizer
 from hfgate.local.generation.guided import Constraint, GrammarCompiler
@@ -18,6 +23,11 @@ from hfgate.local.generation.sampling import Sampler
 from hfgate.local.generation.scheduler import Scheduler
 from hfgate.local.generation.sequence import Sequence
 from hfgate.tasks import ChatMessage, Generation, GenerationDelta, Tool, Usage
+
+if TYPE_CHECKING:
+    from hfgate.local.generation.auto import AutoEngine
+
+log = logging.getLogger("hfgate.local")
 
 MAX_BATCH_SIZE = 16
 
@@ -36,29 +46,91 @@ class TextGenerator:
         >>> #     print(delta.text, end="")
     """
 
-    def __init__(self, lm: LanguageModel, *, compute: Compute, max_batch_size: int = MAX_BATCH_SIZE) -> None:
-        self.lm = lm
+    def __init__(
+        self,
+        lm: LanguageModel,
+        *,
+        compute: Compute,
+        max_batch_size: int = MAX_BATCH_SIZE,
+        engine_choice: MeasuredChoice | None = None,
+        auto: AutoEngine | None = None,
+    ) -> None:
         self._compute = compute
-        self._grammars = GrammarCompiler(lm.tokenizer)
-        batch = lm.make_batch()
-        self._penalize_prompt = batch.penalize_prompt
-        self._scheduler = Scheduler(batch, compute=compute, max_batch_size=max_batch_size)
+        self._max = max_batch_size
+        self._running = _Running.start(lm, compute=compute, max_batch_size=max_batch_size)
+        self._draining: list[Scheduler] = []
+        self._auto = auto
+        self._closed = False
+        self.engine_choice = engine_choice
+        """Which engine generates and why (``engine: auto``); ``None`` when built on a given model."""
+
+    @property
+    def lm(self) -> LanguageModel:
+        """The model new requests run on."""
+        return self._running.lm
 
     @property
     def active(self) -> int:
-        """Requests decoding or waiting for a row of the batch."""
-        return self._scheduler.active
+        """Requests decoding or waiting for a row of the batch (on the engine switched from too)."""
+        self._draining = [s for s in self._draining if s.active]
+        return self._running.scheduler.active + sum(s.active for s in self._draining)
 
     @property
     def memory_bytes(self) -> int:
         return self.lm.memory_bytes
 
+    @property
+    def _name(self) -> str:
+        return str(self._auto.record_source) if self._auto else ""
+
+    @property
+    def measuring(self) -> bool:
+        """Serving on the exact default while the candidates are measured (``auto`` with nothing recorded)."""
+        return self._auto is not None and self.engine_choice is not None and self.engine_choice.reason == MEASURING
+
+    def switch_engine(self, *, one_load: AbstractContextManager[Any], loop: asyncio.AbstractEventLoop) -> None:
+        """Measure the candidates (blocking: run in a thread), load the winner and switch to it on ``loop``:
+        new requests go to the new engine while running ones finish on the old one.
+
+        Raises:
+            HfGateError: the measurement failed; the model keeps its default engine and says so.
+        """
+        if self._auto is None or self.engine_choice is None:
+            return  # built on a given model: nothing to measure
+        try:
+            choice = self._auto.measured()
+        except HfGateError as exc:
+            self.engine_choice = replace(self.engine_choice, reason=f"default (measurement failed: {exc.reason})")
+            raise
+        if choice.engine == self.engine_choice.engine:
+            self.engine_choice = choice
+            log.info("engine kept", extra={"event": "model.engine.kept", "model": self._name, "engine": choice.engine})
+            return
+        with one_load:
+            lm = self._auto.load(choice.engine)
+        loop.call_soon_threadsafe(self._adopt, lm, choice)
+
+    def _adopt(self, lm: LanguageModel, choice: MeasuredChoice) -> None:
+        """On the event loop, between two decode steps: the next request starts on ``lm``."""
+        if self._closed:  # unloaded while the winner loaded
+            return
+        before = self.engine_choice.engine if self.engine_choice else None
+        self._draining.append(self._running.scheduler)
+        self._running = _Running.start(lm, compute=self._compute, max_batch_size=self._max)
+        self.engine_choice = choice
+        log.info(
+            "engine switched",
+            extra={"event": "model.engine.switch", "model": self._name, "from": before, "to": choice.engine},
+        )
+
     def close(self) -> None:
         """Nothing to release eagerly: requests in flight keep the model until they finish; the
         model's memory goes when the last reference does."""
+        self._closed = True
 
     async def aclose(self) -> None:
-        await self._scheduler.aclose()
+        for scheduler in [*self._draining, self._running.scheduler]:
+            await scheduler.aclose()
 
     def encode_prompt(self, prompt: str) -> list[int]:
         """Token ids of a plain prompt, with the special tokens the tokenizer adds."""
@@ -83,10 +155,11 @@ class TextGenerator:
         Raises:
             BadRequestError: the prompt leaves no room in the model's context for an answer.
         """
-        constraint = await self._compute.run(self._grammars.constraint, params.grammar) if params.grammar else None
-        sequence = self._sequence(prompt_ids, params, constraint=constraint)
-        prefill = await self._compute.run(prompt_tokens, self.lm, prompt_ids) if params.prefill else ()
-        self._scheduler.submit(sequence)
+        running = self._running  # one engine for the whole request, even if the model switches meanwhile
+        constraint = await self._compute.run(running.grammars.constraint, params.grammar) if params.grammar else None
+        sequence = self._sequence(running, prompt_ids, params, constraint=constraint)
+        prefill = await self._compute.run(prompt_tokens, running.lm, prompt_ids) if params.prefill else ()
+        running.scheduler.submit(sequence)
         try:
             while True:
                 item = await sequence.queue.get()
@@ -109,25 +182,28 @@ class TextGenerator:
                 return Generation(text="".join(pieces), finish_reason=delta.finish_reason, usage=delta.usage or Usage())
         raise AssertionError("a stream always ends with a finish reason")  # pragma: no cover
 
-    def _sequence(self, prompt_ids: list[int], params: DecodingParams, *, constraint: Constraint | None) -> Sequence:
-        room = self._room(len(prompt_ids))
+    def _sequence(
+        self, running: _Running, prompt_ids: list[int], params: DecodingParams, *, constraint: Constraint | None
+    ) -> Sequence:
+        room = self._room(running.lm, len(prompt_ids))
         if room < params.max_new_tokens:
             params = _with_max_new_tokens(params, room)
         sampler = Sampler(params, constraint=constraint)
         return Sequence(
             prompt_ids=prompt_ids,
             params=params,
-            detokenizer=IncrementalDetokenizer(self.lm.tokenizer),
+            detokenizer=IncrementalDetokenizer(running.lm.tokenizer),
             pick=sampler.pick,
             scores=lambda: sampler.last,
-            eos_ids=self.lm.eos_ids,
-            penalize_prompt=self._penalize_prompt,
+            eos_ids=running.lm.eos_ids,
+            penalize_prompt=running.penalize_prompt,
         )
 
-    def _room(self, prompt_tokens: int) -> int:
+    @staticmethod
+    def _room(lm: LanguageModel, prompt_tokens: int) -> int:
         """New tokens the context still holds after the prompt."""
-        limit = self.lm.max_positions
-        if limit is None or self.lm.task == "text2text-generation":
+        limit = lm.max_positions
+        if limit is None or lm.task == "text2text-generation":
             return 1 << 30
         if prompt_tokens >= limit:
             raise BadRequestError(
@@ -135,6 +211,22 @@ class TextGenerator:
                 "prompt and answer together. Shorten the input"
             )
         return limit - prompt_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class _Running:
+    """One engine serving: the model, its grammar compiler and its decode batch's scheduler."""
+
+    lm: LanguageModel
+    grammars: GrammarCompiler
+    scheduler: Scheduler
+    penalize_prompt: bool
+
+    @classmethod
+    def start(cls, lm: LanguageModel, *, compute: Compute, max_batch_size: int) -> _Running:
+        batch = lm.make_batch()
+        scheduler = Scheduler(batch, compute=compute, max_batch_size=max_batch_size)
+        return cls(lm, GrammarCompiler(lm.tokenizer), scheduler, batch.penalize_prompt)
 
 
 def _with_max_new_tokens(params: DecodingParams, value: int) -> DecodingParams:

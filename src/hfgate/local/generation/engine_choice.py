@@ -8,7 +8,9 @@ int4) whose next-token logits stay within ``min_cosine`` of transformers float32
 prompts. The speed figure is the geometric mean of the decode tokens/s of one row and of eight rows,
 so one stream's latency and a full batch's throughput weigh the same. The result is kept beside the
 converted models, keyed by the model's files, the CPU's model name and flags, the thread count and
-``min_cosine``: later loads on the same kind of machine reuse it and load only the winner.
+``min_cosine``: later loads on the same kind of machine reuse it and load only the winner. Nobody waits for that first
+measurement: the model serves meanwhile on :func:`default_engine` (exact) and switches when it ends
+(``TextGenerator.switch_engine``, started by ``engine_switch``).
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from pathlib import Path
 
 from hfgate.errors import BadRequestError, HfGateError
 from hfgate.local.cpu import CpuSignature, read_cpu
-from hfgate.local.engine_record import MeasuredChoice, model_files_digest, read_choice
+from hfgate.local.engine_record import MEASURING, MeasuredChoice, model_files_digest, read_choice
 from hfgate.local.generation.architecture import GenerationTask
+from hfgate.local.generation.onnx_export import decoder_exported
 from hfgate.local.measure_child import run_measure_worker
 
 log = logging.getLogger("hfgate.local")
@@ -112,45 +115,99 @@ def choose_engine(
         >>> choose_engine(converted, task="text-generation", cache_dir=models).engine
         'onnx'
     """
-    cpu = cpu or read_cpu()
-    names = list(names or candidates(task, min_cosine=min_cosine))
-    if not names:
-        raise BadRequestError(
-            f"No generation engine is installed that can run [{path}]; install the extra with "
-            "`pip install torch==2.13.0 'hfgate[local]'`"
-        )
+    where = MeasureTarget(path=path, task=task, threads=threads, min_cosine=min_cosine, cpu=cpu, names=names)
+    folder = choices_dir or cache_dir / "engine-choice"
+    cached = recorded_choice(where, folder=folder, source=source)
+    if cached is not None:
+        return cached
+    return measure_choice(where, folder=folder, source=source, cache_dir=cache_dir)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MeasureTarget:
+    """The model, task and conditions a measurement is made and filed under (``choose_engine``'s arguments)."""
+
+    path: Path
+    task: GenerationTask
+    threads: int = 0
+    min_cosine: float = DEFAULT_MIN_COSINE
+    cpu: CpuSignature | None = None
+    names: Sequence[str] | None = None
+
+
+def recorded_choice(where: MeasureTarget, *, folder: Path, source: Path | None = None) -> MeasuredChoice | None:
+    """The choice measured earlier for this model on this kind of CPU, or ``None`` (nothing measured yet);
+    ``folder`` holds the measurements, ``source`` as for :func:`choose_engine`.
+
+    Raises:
+        BadRequestError: no engine is installed that can run the model.
+    """
+    cpu, names = where.cpu or read_cpu(), _names(where)
     record = choice_file(
-        source or path,
-        threads=threads,
-        min_cosine=min_cosine,
-        cpu=cpu,
-        names=names,
-        folder=choices_dir or cache_dir / "engine-choice",
+        source or where.path, threads=where.threads, min_cosine=where.min_cosine, cpu=cpu, names=names, folder=folder
     )
     cached = read_choice(record)
-    if cached is not None and cached.engine in CANDIDATES:
-        log.info(
-            "generation engine chosen earlier on this CPU",
-            extra={"event": "model.engine.cached", "model": str(path), "engine": cached.engine, "cpu": cpu.key},
-        )
-        return cached
-    _measure_in_child(
-        path, record=record, task=task, cache_dir=cache_dir, threads=threads, min_cosine=min_cosine, names=names
+    if cached is None or cached.engine not in CANDIDATES:
+        return None
+    log.info(
+        "generation engine chosen earlier on this CPU",
+        extra={"event": "model.engine.cached", "model": str(where.path), "engine": cached.engine, "cpu": cpu.key},
     )
+    return cached
+
+
+def measure_choice(
+    where: MeasureTarget, *, folder: Path, cache_dir: Path, source: Path | None = None
+) -> MeasuredChoice:
+    """Measure the candidates in a child process now (blocking), keep the result and return it.
+
+    Raises:
+        BadRequestError: no engine is installed that can run the model.
+        HfGateError: the measurement failed (the message gives its last line of error output).
+    """
+    cpu, names = where.cpu or read_cpu(), _names(where)
+    record = choice_file(
+        source or where.path, threads=where.threads, min_cosine=where.min_cosine, cpu=cpu, names=names, folder=folder
+    )
+    _measure_in_child(where, record=record, cache_dir=cache_dir, names=names)
     choice = read_choice(record)
     if choice is None:
-        raise HfGateError(f"Measuring the generation engines of [{path}] wrote no result to [{record}]")
+        raise HfGateError(f"Measuring the generation engines of [{where.path}] wrote no result to [{record}]")
     choice = replace(choice, reason="measured")
     log.info(
         "generation engine chosen by measurement",
         extra={
             "event": "model.engine.measured",
-            "model": str(path),
+            "model": str(where.path),
             "engine": choice.engine,
             "choice": choice.summary(),
         },
     )
     return choice
+
+
+def default_engine(path: Path, *, task: GenerationTask, cache_dir: Path) -> str:
+    """The exact candidate a model serves on while its engines are measured: ``onnx`` when its float32
+    export is already on disk (nothing to wait for), else ``transformers-fp32`` (nothing to convert)."""
+    onnx = "onnx" in candidates(task, min_cosine=1.0) and decoder_exported(path, cache_dir, precision="fp32")
+    return "onnx" if onnx else "transformers-fp32"
+
+
+def measuring(name: str, *, min_cosine: float = DEFAULT_MIN_COSINE) -> MeasuredChoice:
+    """The record of a model serving on candidate ``name`` while its engines are measured in the background."""
+    return MeasuredChoice(
+        engine=name, reason=MEASURING, cpu=read_cpu().describe(), min_cosine=min_cosine, unit=SPEED_UNIT
+    )
+
+
+def _names(where: MeasureTarget) -> list[str]:
+    names = list(where.names or candidates(where.task, min_cosine=where.min_cosine))
+    if not names:
+        raise BadRequestError(
+            f"No generation engine is installed that can run [{where.path}]; install the extra with "
+            "`pip install torch==2.13.0 'hfgate[local]'`"
+        )
+    return names
 
 
 def set_engine(engine: str, *, dtype: str, min_cosine: float = DEFAULT_MIN_COSINE) -> MeasuredChoice:
@@ -167,10 +224,8 @@ def choice_file(
     return folder / f"{path.resolve().name}-generation-{digest}-{cpu.key}.json"
 
 
-def _measure_in_child(
-    path: Path, *, record: Path, task: str, cache_dir: Path, threads: int, min_cosine: float, names: list[str]
-) -> None:
-    args = [f"--task={task}", f"--cache-dir={cache_dir}", f"--threads={threads}"]
-    args += [f"--min-cosine={min_cosine}", f"--engines={','.join(names)}"]
+def _measure_in_child(where: MeasureTarget, *, record: Path, cache_dir: Path, names: list[str]) -> None:
+    args = [f"--task={where.task}", f"--cache-dir={cache_dir}", f"--threads={where.threads}"]
+    args += [f"--min-cosine={where.min_cosine}", f"--engines={','.join(names)}"]
     module = "hfgate.local.generation.engine_measure_worker"
-    run_measure_worker(module, path, record, args=args, what="generation", timeout=_MEASURE_SECONDS)
+    run_measure_worker(module, where.path, record, args=args, what="generation", timeout=_MEASURE_SECONDS)

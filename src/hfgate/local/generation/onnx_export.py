@@ -44,12 +44,21 @@ def exported_decoder(model_dir: Path, cache_dir: Path, *, precision: str) -> Pat
     Example:
         >>> # exported_decoder(converted, Path("/data/models"), precision="fp32") / "model.onnx"
     """
-    target = cache_dir / "onnx-decoder" / f"{model_fingerprint(model_dir, recipe=EXPORT_RECIPE)}-{precision}"
+    target = _target(model_dir, cache_dir, precision)
     if not (target / "model.onnx").is_file():
         _require_builder()
         target.parent.mkdir(parents=True, exist_ok=True)
         _export_in_child(model_dir, target, precision)
     return target
+
+
+def decoder_exported(model_dir: Path, cache_dir: Path, *, precision: str) -> bool:
+    """Whether :func:`exported_decoder` would find the export on disk (and not make it)."""
+    return (_target(model_dir, cache_dir, precision) / "model.onnx").is_file()
+
+
+def _target(model_dir: Path, cache_dir: Path, precision: str) -> Path:
+    return cache_dir / "onnx-decoder" / f"{model_fingerprint(model_dir, recipe=EXPORT_RECIPE)}-{precision}"
 
 
 def _require_builder() -> None:

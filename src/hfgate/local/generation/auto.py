@@ -1,0 +1,64 @@
+"""``engine: auto`` for one generation model: the recorded choice, or the exact default while the
+candidates are measured in the background, and loading any candidate by name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from hfgate.local.compute import Compute
+from hfgate.local.engine_record import MeasuredChoice
+from hfgate.local.generation.engine import TextGenerator
+from hfgate.local.generation.engine_choice import (
+    CANDIDATES,
+    MeasureTarget,
+    default_engine,
+    measure_choice,
+    measuring,
+    recorded_choice,
+)
+from hfgate.local.generation.loading import ENGINE_LOADERS, LanguageModel, ModelSource
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AutoEngine:
+    """What ``auto`` needs for one model.
+
+    Attributes:
+        source: where the model is and how to load it (its ``dtype`` is the candidate's).
+        target: the model (its converted copy), task and conditions the measurement is made under.
+        folder: where measurements are kept.
+        record_source: the files the measurement is filed under (a GGUF model's file).
+    """
+
+    source: ModelSource
+    target: MeasureTarget
+    folder: Path
+    record_source: Path
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.source.cache_dir or self.source.converted.parent
+
+    def recorded(self) -> MeasuredChoice | None:
+        """The choice measured earlier on this kind of CPU, or ``None``."""
+        return recorded_choice(self.target, folder=self.folder, source=self.record_source)
+
+    def measured(self) -> MeasuredChoice:
+        """Measure now (blocking; a child process) and keep the result."""
+        return measure_choice(self.target, folder=self.folder, source=self.record_source, cache_dir=self.cache_dir)
+
+    def load(self, name: str) -> LanguageModel:
+        """The candidate called ``name`` (a key of ``CANDIDATES``), loaded."""
+        candidate = CANDIDATES[name]
+        return ENGINE_LOADERS[candidate.engine](replace(self.source, dtype=candidate.dtype))
+
+    def generator(self, *, compute: Compute) -> TextGenerator:
+        """The model on its recorded engine, or on its exact default while the candidates are measured
+        (the cache then starts the background switch: ``TextGenerator.switch_engine``)."""
+        recorded = self.recorded()
+        if recorded is not None:
+            return TextGenerator(self.load(recorded.engine), compute=compute, engine_choice=recorded)
+        name = default_engine(self.target.path, task=self.target.task, cache_dir=self.cache_dir)
+        choice = measuring(name, min_cosine=self.target.min_cosine)
+        return TextGenerator(self.load(name), compute=compute, engine_choice=choice, auto=self)

@@ -1,0 +1,86 @@
+"""The container image (``make image``): built from the Containerfile, it starts offline as a non-root
+user, answers ``/ready`` once its default models are loaded, and embeds with the baked-in MiniLM.
+
+Needs podman, debootstrap and runc (``make image`` installs them with apt-get); skipped where podman is
+absent. The first build takes minutes (the Debian base, the wheelhouse); later ones reuse podman's layers.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+IMAGE = "localhost/hfgate:test"
+KEY = "container-test-key"
+pytestmark = pytest.mark.skipif(
+    shutil.which("podman") is None, reason="podman is not installed (make image installs it)"
+)
+
+
+def _podman(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CONTAINERS_CONF": str(ROOT / "deploy" / "containers.conf")}
+    return subprocess.run(["podman", *args], env=env, capture_output=True, text=True, check=check)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def container() -> Iterator[str]:
+    """``make image`` (with this test run's virtualenv), then the image run on the host's network."""
+    venv = Path(sys.executable).parent.parent
+    subprocess.run(["make", "-C", str(ROOT), "image", f"VENV={venv}", f"IMAGE={IMAGE}"], check=True)
+    port = _free_port()
+    name = f"hfgate-test-{port}"
+    _podman("run", "-d", "--rm", "--name", name, "--runtime", "runc", "--network", "host",
+            "-e", f"HFGATE_API_KEYS={KEY}", IMAGE, "--port", str(port))  # fmt: skip
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _podman("rm", "-f", name, check=False)
+
+
+def _until_ready(url: str) -> httpx.Response:
+    """Poll ``/ready`` until it answers 200, or the container stops (its logs then say why)."""
+    while True:
+        try:
+            response = httpx.get(f"{url}/ready", timeout=5)
+        except httpx.TransportError:
+            response = None
+        if response is not None and response.status_code == 200:
+            return response
+        running = _podman("ps", "-q", "--filter", f"name=hfgate-test-{url.rsplit(':', 1)[1]}").stdout.strip()
+        assert running, "the container stopped before it was ready"
+        time.sleep(1)
+
+
+def test_the_image_becomes_ready_without_a_key_and_embeds_with_its_baked_in_model(container: str) -> None:
+    assert _until_ready(container).json() == {"status": "ready"}
+    response = httpx.post(
+        f"{container}/_inference/text_embedding/.all-minilm-l6-v2",
+        json={"input": ["hello world"]},
+        headers={"Authorization": f"Bearer {KEY}"},
+        timeout=120,
+    )
+    assert response.status_code == 200, response.text
+    (embedding,) = response.json()["text_embedding"]
+    assert len(embedding["embedding"]) == 384
+
+
+def test_the_image_runs_as_a_non_root_user(container: str) -> None:
+    name = f"hfgate-test-{container.rsplit(':', 1)[1]}"
+    assert _podman("exec", name, "id", "-u").stdout.strip() == "10001"

@@ -1,0 +1,65 @@
+"""``engine: auto`` with nothing recorded for this CPU: SmolLM2 generates at once on its exact default,
+the candidates are measured in the background, and new requests go to the winner while running ones
+finish on the engine they started on; no request fails and greedy answers stay the same."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from hfgate.local.cache import ModelCache
+from hfgate.local.catalog import resolve_model
+from hfgate.local.compute import Compute
+from hfgate.local.generation.auto import AutoEngine
+from hfgate.local.generation.engine import TextGenerator
+from hfgate.local.generation.engine_choice import MeasureTarget
+from hfgate.local.generation.gguf_cache import ensure_converted
+from hfgate.local.generation.loading import ModelSource
+from hfgate.local.generation.params import DecodingParams
+from hfgate.services import ServiceContext
+from hfgate.tasks import Generation
+
+PROMPTS = ["The capital of France is", "Two plus two equals", "Once upon a time"]
+
+
+def _auto(shared_context: ServiceContext, tmp_path: Path) -> AutoEngine:
+    """SmolLM2 converted in the session's data directory, with a fresh models directory (no ONNX export:
+    the default is transformers float32) and choices directory; one candidate, onnx, to switch to."""
+    location = resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct")
+    converted = ensure_converted(location, models_dir=shared_context.settings.data_dir / "models")
+    source = ModelSource(location=location, converted=converted, dtype="float32", cache_dir=tmp_path / "models")
+    target = MeasureTarget(path=converted, task="text-generation", names=["onnx"])
+    return AutoEngine(source=source, target=target, folder=tmp_path / "choices", record_source=converted)
+
+
+async def _answers(generator: TextGenerator) -> list[Generation]:
+    params = DecodingParams(max_new_tokens=8)
+    return await asyncio.gather(*(generator.complete(generator.encode_prompt(p), params) for p in PROMPTS))
+
+
+async def test_generation_serves_on_its_default_and_new_requests_go_to_the_measured_engine(
+    shared_context: ServiceContext, tmp_path: Path
+) -> None:
+    compute, cache = Compute(), ModelCache(budget_bytes=4 << 30)
+    auto = _auto(shared_context, tmp_path)
+    try:
+        generator = await cache.get("smollm2", lambda: auto.generator(compute=compute))
+        assert generator.engine_choice is not None
+        assert generator.engine_choice.summary() == "measuring; serving on transformers-fp32", "no export yet"
+        first = await _answers(generator)
+        rounds: list[list[Generation]] = []
+        while generator.measuring:  # ends when the winner is adopted (or the measurement failed)
+            in_flight = asyncio.ensure_future(_answers(generator))  # may straddle the switch
+            rounds += [await _answers(generator), await in_flight]
+        assert generator.engine_choice.engine == "onnx", generator.engine_choice.summary()
+        rounds.append(await _answers(generator))  # wholly on the new engine
+        for answers in rounds:
+            assert [a.text for a in answers] == [a.text for a in first], "exact engines, greedy: the same words"
+            assert all(a.finish_reason == "length" for a in answers)
+    finally:
+        for key in cache.loaded():
+            model = cache.peek(key)
+            if isinstance(model, TextGenerator):
+                await model.aclose()
+        cache.close()
+        compute.close()
