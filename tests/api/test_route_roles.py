@@ -75,6 +75,13 @@ def _samples(role: str, spare_key: str) -> dict[str, Call]:
         "POST /v1/embeddings": ("POST", "/v1/embeddings", {"json": {"model": EMB, "input": "hi"}}),
         "POST /v1/completions": ("POST", "/v1/completions", {"json": {"model": GEN, "prompt": "hi", "max_tokens": 1}}),
         "POST /v1/chat/completions": ("POST", "/v1/chat/completions", {"json": {"model": GEN, **chat}}),
+        "POST /v1/responses": (
+            "POST", "/v1/responses", {"json": {"model": GEN, "input": "hi", "max_output_tokens": 1, "store": False}}
+        ),
+        "GET /v1/responses": ("GET", "/v1/responses", {}),
+        "GET /v1/responses/{response_id}": ("GET", "/v1/responses/resp_none", {}),
+        "GET /v1/responses/{response_id}/input_items": ("GET", "/v1/responses/resp_none/input_items", {}),
+        "DELETE /v1/responses/{response_id}": ("DELETE", "/v1/responses/resp_none", {}),
         "GET /hf/{inference_id}/health": ("GET", f"/hf/{EMB}/health", {}),
         "GET /hf/{inference_id}/info": ("GET", f"/hf/{EMB}/info", {}),
         "POST /hf/{inference_id}": ("POST", f"/hf/{EMB}", {"json": {"inputs": "hi"}}),
@@ -121,6 +128,10 @@ ALLOWED_STATUS: dict[str, set[int]] = {
     "POST /ui/locale": {303},
     "POST /ui/logout": {303},
     "POST /hf/{inference_id}/rerank": {422},
+    # no such stored response: the key may ask, and is told it does not exist
+    "GET /v1/responses/{response_id}": {404},
+    "GET /v1/responses/{response_id}/input_items": {404},
+    "DELETE /v1/responses/{response_id}": {404},
 }
 
 # Each face's 403 body: where the reason is.
