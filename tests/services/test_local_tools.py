@@ -40,10 +40,12 @@ WEATHER = Tool(
 TIME = Tool(name="get_time", description="The time now", parameters={"type": "object", "properties": {}})
 QUESTION = (ChatMessage(role="user", content="What is the weather in Paris?"),)
 SHORT = GenerationParams(max_new_tokens=24)
+TIMEOUT = 600.0  # a busy shared CPU; the tests check behaviour, not speed
 
 
 def endpoint() -> Endpoint:
-    settings = {"model": SMOLLM2, "task": "text-generation", "engine": "transformers"}
+    """SmolLM2 on the engine measured fastest on this CPU (``auto``, measured once per session)."""
+    settings = {"model": SMOLLM2, "task": "text-generation"}
     return Endpoint(inference_id="smol", task_type=TaskType.CHAT_COMPLETION, service="local", service_settings=settings)
 
 
@@ -54,7 +56,11 @@ def service(shared_context: ServiceContext) -> LocalService:
 
 async def test_a_named_choice_calls_that_tool_with_arguments_matching_its_schema(service: LocalService) -> None:
     request = ChatRequest(
-        messages=QUESTION, params=SHORT, tools=(TIME, WEATHER), tool_choice=ToolChoice(mode="named", name="get_weather")
+        timeout=TIMEOUT,
+        messages=QUESTION,
+        params=SHORT,
+        tools=(TIME, WEATHER),
+        tool_choice=ToolChoice(mode="named", name="get_weather"),
     )
     answer = await service.chat(endpoint(), request)
     (call,) = answer.tool_calls
@@ -66,7 +72,12 @@ async def test_a_named_choice_calls_that_tool_with_arguments_matching_its_schema
 async def test_required_makes_the_model_call_one_of_the_tools(service: LocalService) -> None:
     required = ToolChoice(mode="required")
     request = ChatRequest(
-        messages=QUESTION, params=SHORT, tools=(WEATHER, TIME), tool_choice=required, parallel_tool_calls=False
+        timeout=TIMEOUT,
+        messages=QUESTION,
+        params=SHORT,
+        tools=(WEATHER, TIME),
+        tool_choice=required,
+        parallel_tool_calls=False,
     )
     answer = await service.chat(endpoint(), request)
     assert answer.finish_reason == "tool_calls"
@@ -76,10 +87,10 @@ async def test_required_makes_the_model_call_one_of_the_tools(service: LocalServ
 
 
 async def test_tools_and_calls_count_in_the_usage(service: LocalService) -> None:
-    plain = await service.chat(endpoint(), ChatRequest(messages=QUESTION, params=SHORT))
+    plain = await service.chat(endpoint(), ChatRequest(timeout=TIMEOUT, messages=QUESTION, params=SHORT))
     named = ToolChoice(mode="named", name="get_weather")
     called = await service.chat(
-        endpoint(), ChatRequest(messages=QUESTION, params=SHORT, tools=(WEATHER,), tool_choice=named)
+        endpoint(), ChatRequest(timeout=TIMEOUT, messages=QUESTION, params=SHORT, tools=(WEATHER,), tool_choice=named)
     )
     assert called.usage.prompt_tokens > plain.usage.prompt_tokens + 50  # the tools block is in the prompt
     assert called.usage.completion_tokens >= len('{"city": "Paris"}') // 4
@@ -87,7 +98,11 @@ async def test_tools_and_calls_count_in_the_usage(service: LocalService) -> None
 
 async def test_a_streamed_named_call_comes_as_openai_streams_it(service: LocalService) -> None:
     request = ChatRequest(
-        messages=QUESTION, params=SHORT, tools=(WEATHER,), tool_choice=ToolChoice(mode="named", name="get_weather")
+        timeout=TIMEOUT,
+        messages=QUESTION,
+        params=SHORT,
+        tools=(WEATHER,),
+        tool_choice=ToolChoice(mode="named", name="get_weather"),
     )
     deltas: list[GenerationDelta] = [d async for d in service.chat_stream(endpoint(), request)]
     head = deltas[0].tool_calls[0]
@@ -114,7 +129,10 @@ async def test_the_tool_result_turn_is_answered_in_text(service: LocalService) -
         ChatMessage(role="tool", content='{"temperature_c": 18, "sky": "sunny"}', tool_call_id="call_1"),
     )
     answer = await service.chat(
-        endpoint(), ChatRequest(messages=messages, params=SHORT, tools=(WEATHER,), tool_choice=ToolChoice(mode="none"))
+        endpoint(),
+        ChatRequest(
+            timeout=TIMEOUT, messages=messages, params=SHORT, tools=(WEATHER,), tool_choice=ToolChoice(mode="none")
+        ),
     )
     assert answer.text
     assert not answer.tool_calls
@@ -123,7 +141,7 @@ async def test_the_tool_result_turn_is_answered_in_text(service: LocalService) -
 
 async def test_auto_streamed_and_whole_agree_and_no_markup_reaches_the_content(service: LocalService) -> None:
     """SmolLM2-135M mostly answers in text under ``auto``; whichever it does, both ways agree."""
-    request = ChatRequest(messages=QUESTION, params=SHORT, tools=(WEATHER,))
+    request = ChatRequest(timeout=TIMEOUT, messages=QUESTION, params=SHORT, tools=(WEATHER,))
     whole = await service.chat(endpoint(), request)
     deltas = [d async for d in service.chat_stream(endpoint(), request)]
     joiner = ToolCallJoiner()
@@ -142,7 +160,7 @@ async def test_an_image_part_is_refused_naming_the_part_and_the_model(service: L
         parts=(TextPart(text="What is this?"), ImagePart(url="https://example.com/cat.png")),
     )
     with pytest.raises(BadRequestError) as caught:
-        await service.chat(endpoint(), ChatRequest(messages=(message,), params=SHORT))
+        await service.chat(endpoint(), ChatRequest(timeout=TIMEOUT, messages=(message,), params=SHORT))
     assert "[messages[0].content[1]]" in str(caught.value)
     assert SMOLLM2 in str(caught.value)
 
@@ -152,5 +170,11 @@ async def test_response_format_with_a_required_call_is_refused(service: LocalSer
     with pytest.raises(BadRequestError, match=r"\[response_format\]"):
         await service.chat(
             endpoint(),
-            ChatRequest(messages=QUESTION, params=params, tools=(WEATHER,), tool_choice=ToolChoice(mode="required")),
+            ChatRequest(
+                timeout=TIMEOUT,
+                messages=QUESTION,
+                params=params,
+                tools=(WEATHER,),
+                tool_choice=ToolChoice(mode="required"),
+            ),
         )

@@ -18,6 +18,7 @@ from hfgate.tasks import ChatMessage, ContentPart, ImagePart, TextPart, ToolCall
 ROLES = ("system", "developer", "user", "assistant", "tool")
 """The roles of OpenAI's chat messages; a chat template knows no others."""
 
+_PLAIN_ROLES = frozenset({"system", "user", "developer"})
 IMAGE_URL_SCHEMES = ("http://", "https://", "data:image/")
 """What an ``image_url`` part's url may start with: a url the model's server fetches, or the image inline."""
 
@@ -44,7 +45,7 @@ def _message(index: int, item: Any) -> ChatMessage:
             param=f"{where}.role",
         )
     content = item.get("content")
-    if isinstance(content, str) and role in ("system", "user", "developer"):
+    if isinstance(content, str) and (role in _PLAIN_ROLES or (role == "assistant" and "tool_calls" not in item)):
         return ChatMessage(role=role, content=content)  # the common case, kept plain
     return _full_message(where, role, item)
 

@@ -49,8 +49,13 @@ class CompletionRequest(_Generation):
 
 
 class ChatMessage(BaseModel):
+    """``content``: text, or parts (``text``, ``image_url``); null on an assistant turn with ``tool_calls``."""
+
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[dict[str, Any]]
+    content: str | list[dict[str, Any]] | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    tool_call_id: str | None = None
+    name: str | None = None
 
 
 class ChatRequest(_Generation):

@@ -20,7 +20,7 @@ from collections.abc import Collection
 from typing import Any
 
 from hfgate.tasks import ToolCall, ToolCallDelta
-from hfgate.tool_calls import call_deltas, new_call_id
+from hfgate.tool_calls import ToolCallJoiner, call_deltas, new_call_id
 
 OPEN, CLOSE = "<tool_call>", "</tool_call>"
 
@@ -126,8 +126,6 @@ class ToolCallReader:
 
 def read_whole(text: str, names: Collection[str]) -> tuple[str, tuple[ToolCall, ...]]:
     """A finished answer's content and calls."""
-    from hfgate.tool_calls import ToolCallJoiner
-
     reader = ToolCallReader(names)
     joiner = ToolCallJoiner()
     parts = []
