@@ -55,6 +55,13 @@ def vllm_chat(engine_fleet: dict[str, Launched]) -> str:
 
 
 @pytest.fixture(scope="session")
+def vllm_chat_spare(engine_fleet: dict[str, Launched]) -> Launched:
+    """A second vLLM serving SmolLM2, which the failover test kills."""
+    engine_url(engine_fleet, "vllm-chat-spare")
+    return engine_fleet["vllm-chat-spare"]
+
+
+@pytest.fixture(scope="session")
 def vllm_embed(engine_fleet: dict[str, Launched]) -> str:
     """vLLM's pooling runner serving all-MiniLM-L6-v2 (max_model_len 256)."""
     return engine_url(engine_fleet, "vllm-embed")

@@ -74,6 +74,8 @@ TOOL_CALLS = ("--enable-auto-tool-choice", "--tool-call-parser", "hermes")
 ENGINES: dict[str, Engine] = {
     # The generate runner with hermes tool calls (tool_choice "required" needs them).
     "vllm-chat": Engine("vllm", _vllm(smollm2_dir, SMOLLM2, "--max-model-len", "2048", *TOOL_CALLS)),
+    # A second replica of the same deployment, for the failover test (killed mid-stream).
+    "vllm-chat-spare": Engine("vllm", _vllm(smollm2_dir, SMOLLM2, "--max-model-len", "2048", *TOOL_CALLS)),
     "vllm-embed": Engine("vllm", _vllm(minilm_dir, MINILM, "--runner", "pooling")),
     "infinity": Engine("infinity", _infinity),
 }
