@@ -1,5 +1,6 @@
-"""Real serving engines for the whole session: every installed one starts on a free loopback port when
-the first test needs one (all together, so their start-ups overlap), and stops when the session ends.
+"""Real serving engines for this package: every installed one starts on a free loopback port when the
+first test needs one (all together, so their start-ups overlap), and stops after the package's last
+test (so their memory is free for the rest of the suite).
 
 ``HFGATE_ENGINE_URL_<NAME>`` (``VLLM_CHAT``, ``VLLM_EMBED``, ``INFINITY``) uses a server already
 running instead (started with the same flags as :data:`tests.support.engine_servers.ENGINES`).
@@ -24,7 +25,7 @@ def _given(name: str) -> str | None:
     return os.environ.get("HFGATE_ENGINE_URL_" + name.upper().replace("-", "_"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def engine_fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Launched]]:
     """Every installed engine not given by url, started at once."""
     logs = tmp_path_factory.mktemp("engine-logs")
@@ -48,26 +49,26 @@ def engine_url(fleet: dict[str, Launched], name: str) -> str:
     return fleet[name].ready()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def vllm_chat(engine_fleet: dict[str, Launched]) -> str:
     """vLLM's generate runner serving SmolLM2-135M-Instruct (float32, hermes tool calls enabled)."""
     return engine_url(engine_fleet, "vllm-chat")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def vllm_chat_spare(engine_fleet: dict[str, Launched]) -> Launched:
     """A second vLLM serving SmolLM2, which the failover test kills."""
     engine_url(engine_fleet, "vllm-chat-spare")
     return engine_fleet["vllm-chat-spare"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def vllm_embed(engine_fleet: dict[str, Launched]) -> str:
     """vLLM's pooling runner serving all-MiniLM-L6-v2 (max_model_len 256)."""
     return engine_url(engine_fleet, "vllm-embed")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def infinity(engine_fleet: dict[str, Launched]) -> str:
     """infinity's torch engine serving all-MiniLM-L6-v2."""
     return engine_url(engine_fleet, "infinity")
