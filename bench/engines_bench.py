@@ -30,6 +30,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -69,8 +70,8 @@ def hfgate_server() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     data = tempfile.mkdtemp(prefix="hfgate-engines-bench-")
     env = {**os.environ, "HFGATE_DATA_DIR": data, "HFGATE_LOG_LEVEL": "warning"}
-    command = [sys.executable, "-m", "hfgate", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = [str(Path(sys.executable).parent / "hfgate"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     try:
         yield f"http://127.0.0.1:{port}", process
     finally:
@@ -78,9 +79,11 @@ def hfgate_server() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
         process.wait(timeout=60)
 
 
-def wait(url: str, seconds: float = 1800) -> None:
+def wait(url: str, process: subprocess.Popen[bytes], seconds: float = 1800) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server for {url} exited ({process.returncode})")
         try:
             if httpx.get(url, timeout=2).status_code == 200:
                 return
@@ -213,9 +216,9 @@ def main() -> None:
     print(machine(), flush=True)
     launched: dict[str, Launched] = {}
     try:
-        with hfgate_server() as (hfgate, _):
+        with hfgate_server() as (hfgate, process):
             launched = {name: launch(name) for name in ("vllm-chat", "vllm-embed", "infinity")}
-            wait(hfgate + "/health")
+            wait(hfgate + "/health", process)
             urls = {"hfgate": hfgate, **{name: each.ready() for name, each in launched.items()}}
             asyncio.run(bench(args, urls))
     finally:
