@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test lint typecheck pytest docs docs-serve chromium translations services clients clean image
+.PHONY: run test lint typecheck pytest docs docs-serve chromium translations services clients engines clean image
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -65,7 +65,14 @@ services:
 clients: $(STAMP)
 	$(PY) -m tests.support.apart
 
-pytest: $(STAMP) chromium services clients
+# Real serving engines (vLLM's CPU build, infinity), each in a venv of its own under $(VENV)/engines
+# (tests/support/engines.py pins them; ~8 minutes the first time on 2 cores). tests/engines starts them.
+# llama.cpp's C++ llama-server is a long source build, not part of `make test`: `make engines ENGINES=llamacpp`.
+ENGINES ?=
+engines: $(STAMP)
+	$(PY) -m tests.support.engines $(ENGINES)
+
+pytest: $(STAMP) chromium services clients engines
 	$(VENV)/bin/pytest
 
 clean:

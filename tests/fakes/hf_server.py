@@ -32,6 +32,7 @@ from tests.fakes.threaded_server import ThreadedServer
 
 TOKEN = "hf_test_token"
 DIMENSIONS = 8
+TEI_MAX_INPUT_LENGTH = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,7 +307,7 @@ class FakeHF(ThreadedServer):
             if len(body["inputs"]) > self.tei_batch_size:
                 msg = f"batch size {len(body['inputs'])} > maximum allowed batch size {self.tei_batch_size}"
                 return _json({"error": msg, "error_type": "Validation"}, status=422)
-            return _json(_embeddings(body["inputs"], fault))
+            return _tei_embed(body, fault)
         if server == "tei-rerank" and route in ("/", "/rerank"):
             return _json(_rerank(body))
         if server == "tgi" and route in ("/", "/generate", "/generate_stream"):
@@ -337,6 +338,30 @@ def _embeddings(inputs: Any, fault: Fault | None) -> Any:
     return {"embeddings": vectors} if shape == "dict" else vectors
 
 
+def _tei_embed(body: dict[str, Any], fault: Fault | None) -> web.Response:
+    """TEI's ``/embed``: an input past ``max_input_length`` is refused unless ``truncate`` is set (TEI
+    ``router/src/http/server.rs``: a validation error, 422 since v1.9; only documented, TEI does not
+    install here)."""
+    longest = _longest(body["inputs"])
+    if not body.get("truncate") and longest > TEI_MAX_INPUT_LENGTH:
+        msg = f"Input validation error: `inputs` must have less than {TEI_MAX_INPUT_LENGTH} tokens. Given: {longest}"
+        return _json({"error": msg, "error_type": "Validation"}, status=422)
+    return _json(_embeddings(_truncated(body), fault))
+
+
+def _longest(inputs: Any) -> int:
+    return max(len(tokens_of(t)) for t in ([inputs] if isinstance(inputs, str) else inputs))
+
+
+def _truncated(body: dict[str, Any]) -> Any:
+    """TEI's ``truncate: true``: each input cut to ``max_input_length`` tokens."""
+    inputs = body["inputs"]
+    if not body.get("truncate"):
+        return inputs
+    cut = [" ".join(tokens_of(t)[:TEI_MAX_INPUT_LENGTH]) if _longest(t) > TEI_MAX_INPUT_LENGTH else t for t in inputs]
+    return cut[0] if isinstance(inputs, str) else cut
+
+
 def _similarity(inputs: dict[str, Any]) -> list[float]:
     query = set(inputs["source_sentence"].lower().split())
     return [len(query & set(s.lower().split())) / (1 + len(s.split())) for s in inputs["sentences"]]
@@ -359,7 +384,7 @@ def _tei_info(kind: str, batch: int) -> dict[str, Any]:
         "model_dtype": "float32",
         "model_type": model_type,
         "max_concurrent_requests": 512,
-        "max_input_length": 512,
+        "max_input_length": TEI_MAX_INPUT_LENGTH,
         "max_batch_tokens": 16384,
         "max_batch_requests": None,
         "max_client_batch_size": batch,

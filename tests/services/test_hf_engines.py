@@ -215,3 +215,24 @@ async def test_sparse_embeddings_are_sent_in_batches_the_server_takes(
     result = await hf_service.sparse_embed(made, EmbedRequest(texts=texts))
     assert [e.weights for e in result.embeddings] == [{str(i): w for i, w in sparse_for(t).items()} for t in texts]
     assert sorted(len(r.body["inputs"]) for r in fake_hf.hits("/tei-sparse/embed_sparse")[-2:]) == [8, 32]
+
+
+@pytest.mark.parametrize(("server", "window"), [("vllm-embed", 512), ("tei", 512)])
+async def test_the_servers_context_window_is_recorded_and_a_longer_input_is_truncated_not_refused(
+    hf_service: HuggingFaceService, fake_hf: FakeHF, server: str, window: int
+) -> None:
+    made = await created(hf_service, fake_hf, TaskType.TEXT_EMBEDDING, server)
+    assert made.service_settings["context_window"] == window
+    long = " ".join(f"w{i}" for i in range(window + 100))
+    result = await hf_service.embed(made, EmbedRequest(texts=(long,)))
+    assert result.embeddings == [vector_for(" ".join(f"w{i}" for i in range(window)))]
+
+
+async def test_vllm_refuses_an_input_past_its_window_when_not_asked_to_truncate(
+    hf_service: HuggingFaceService, fake_hf: FakeHF
+) -> None:
+    made = await created(hf_service, fake_hf, TaskType.TEXT_EMBEDDING, "vllm-embed")
+    unknown = made.evolve(service_settings={k: v for k, v in made.service_settings.items() if k != "context_window"})
+    with pytest.raises(UpstreamBadRequestError) as raised:
+        await hf_service.embed(unknown, EmbedRequest(texts=(" ".join(["w"] * 600),)))
+    assert "maximum context length is 512 tokens" in str(raised.value)

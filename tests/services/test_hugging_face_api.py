@@ -98,3 +98,17 @@ async def test_a_vllm_completion_streams_through_the_es_and_openai_faces(
     openai = await api.post("/v1/completions", json={"model": "vllm", "prompt": "one two", "max_tokens": 3})
     assert openai.status_code == 200, openai.text
     assert openai.json()["choices"][0]["text"] == " w0 w1 w2"
+
+
+async def test_chunks_past_the_servers_window_get_a_warning_header_at_create(
+    api: httpx.AsyncClient, fake_hf: FakeHF
+) -> None:
+    wide = {"strategy": "word", "max_chunk_size": 400, "overlap": 100}
+    created = await api.put(
+        "/_inference/text_embedding/wide", json={**body(url=f"{fake_hf.base}/tei"), "chunking_settings": wide}
+    )
+    assert created.status_code == 200, created.text
+    assert created.json()["service_settings"]["context_window"] == 512
+    assert created.headers["warning"].startswith('299 hfgate "chunks of up to [400] words (~520 tokens) exceed')
+    plain = await api.put("/_inference/text_embedding/plain", json=body(url=f"{fake_hf.base}/tei"))
+    assert "warning" not in plain.headers

@@ -43,7 +43,8 @@ def test_a_module_with_a_name_and_protocols_is_registered(tmp_path: Path, monkey
 
 
 def test_the_shipped_engines_and_providers_are_registered() -> None:
-    assert list(ENGINES) == ["llamacpp", "openai", "pipeline", "sglang", "tei", "tgi", "vllm"]
+    assert list(ENGINES) == ["infinity", "llamacpp", "openai", "pipeline", "sglang", "tei", "tgi", "vllm"]
+    assert engine_owning("infinity") == "infinity"
     assert list(PROVIDERS) == ["deepinfra", "hf-inference", "scaleway", "together"]
     assert engine_owning("vllm") == "vllm"
     assert engine_owning("some-other-server") == "openai"

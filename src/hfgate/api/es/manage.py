@@ -11,6 +11,7 @@ from hfgate.api.body import json_object
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.durations import parse_duration
 from hfgate.api.es.services_info import describe_services
+from hfgate.chunking.window import window_warning
 from hfgate.orchestrator import Orchestrator
 from hfgate.orchestrator.ids import ALL, parse_task_type
 from hfgate.registry.endpoint import Endpoint
@@ -129,7 +130,10 @@ async def _create(
         validate=not query.skip_validation,
     )
     if query.skip_validation:
-        response.headers["Warning"] = VALIDATION_SKIPPED
+        response.headers.append("Warning", VALIDATION_SKIPPED)
+    window = endpoint.service_settings.get("context_window")
+    if endpoint.chunking_settings is not None and (said := window_warning(endpoint.chunking_settings, window=window)):
+        response.headers.append("Warning", f'299 hfgate "{said}"')
     return endpoint.public()
 
 

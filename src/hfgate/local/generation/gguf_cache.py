@@ -13,11 +13,16 @@ import logging
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from hfgate.local.catalog import ModelLocation
 from hfgate.local.generation.architecture import auto_model_class, detect_task
 
 log = logging.getLogger("hfgate.local")
+# Bumped when the converted layout changes, so older copies are converted again. 2: tied embeddings saved
+# under the input embedding's name (copies of 1 held only ``lm_head.weight``, which transformers ties back
+# but vLLM reads as an untied head beside zero input embeddings: every logit equal).
+LAYOUT = 2
 
 
 def converted_path(location: ModelLocation, *, models_dir: Path) -> Path:
@@ -25,7 +30,7 @@ def converted_path(location: ModelLocation, *, models_dir: Path) -> Path:
     assert location.gguf_file is not None
     gguf = location.path / location.gguf_file
     stat = gguf.stat()
-    return models_dir / f"{gguf.stem}-{stat.st_size}-{stat.st_mtime_ns}"
+    return models_dir / f"{gguf.stem}-{stat.st_size}-{stat.st_mtime_ns}-{LAYOUT}"
 
 
 def ensure_converted(location: ModelLocation, *, models_dir: Path) -> Path:
@@ -44,7 +49,7 @@ def ensure_converted(location: ModelLocation, *, models_dir: Path) -> Path:
 
 def _convert(location: ModelLocation, target: Path) -> None:
     import transformers
-    from safetensors.torch import save_model
+    from safetensors.torch import save_file
 
     assert location.gguf_file is not None
     log.info(
@@ -61,7 +66,7 @@ def _convert(location: ModelLocation, target: Path) -> None:
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".converting-") as scratch:
         work = Path(scratch) / "model"
         work.mkdir()
-        save_model(model, str(work / "model.safetensors"))
+        save_file(_weights(model), str(work / "model.safetensors"), metadata={"format": "pt"})
         model.config.save_pretrained(work)
         model.generation_config.save_pretrained(work)
         tokenizer.save_pretrained(work)
@@ -69,3 +74,15 @@ def _convert(location: ModelLocation, target: Path) -> None:
             work.rename(target)
         except OSError:  # another process converted it meanwhile
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _weights(model: Any) -> dict[str, Any]:
+    """The model's tensors, each once: a tied output head is left out (the input embedding holds it, and
+    ``tie_word_embeddings`` tells every loader to tie it back)."""
+    state = {name: tensor.contiguous() for name, tensor in model.state_dict().items()}
+    if getattr(model.config, "tie_word_embeddings", False):
+        output = model.get_output_embeddings()
+        for name, tensor in list(state.items()):
+            if output is not None and tensor.data_ptr() == output.weight.data_ptr() and name.startswith("lm_head"):
+                del state[name]
+    return state

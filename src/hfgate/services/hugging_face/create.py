@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from hfgate.chunking.window import window_warning
 from hfgate.errors import RequestValidationError, UpstreamError
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.embedding_shape import record_embedding_shape
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from hfgate.services.hugging_face.service import HuggingFaceService
 
 log = logging.getLogger("hfgate.services.hugging_face")
-DETECTED = ("engine", "model_name", "served_model")
+DETECTED = ("engine", "model_name", "served_model", "context_window")
 
 
 async def check(service: HuggingFaceService, endpoint: Endpoint, *, timeout: float) -> Endpoint:
@@ -35,6 +36,10 @@ async def check(service: HuggingFaceService, endpoint: Endpoint, *, timeout: flo
     learnt = await _learn(service, endpoint, timeout=timeout)
     endpoint = endpoint.evolve(service_settings={**endpoint.service_settings, **learnt})
     log.info("endpoint served by", extra={"event": "endpoint.served_by", "endpoint": endpoint.inference_id, **learnt})
+    if endpoint.chunking_settings is not None and (
+        said := window_warning(endpoint.chunking_settings, window=learnt.get("context_window"))
+    ):
+        log.warning(said, extra={"event": "endpoint.chunks_past_window", "endpoint": endpoint.inference_id})
     try:
         return await _probe(service, endpoint, timeout)
     except UpstreamError as exc:

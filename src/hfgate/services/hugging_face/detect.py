@@ -1,8 +1,10 @@
 """What serves a url, asked at create: TEI or TGI by ``GET /info``, vLLM, SGLang, llama.cpp or another
-OpenAI-compatible server by ``GET /v1/models``, else ``pipeline`` (the url used as given).
+OpenAI-compatible server by ``GET /v1/models``, infinity by ``GET /models``, else ``pipeline`` (the url used as given).
 
 The answer is recorded in ``service_settings`` (``engine``, and ``model_name`` — the name the server
-checks in ``model`` — and ``served_model``, the model whose tokenizer counts tokens).
+checks in ``model`` — ``served_model``, the model whose tokenizer counts tokens, and ``context_window``,
+the most tokens one input may hold: TEI's ``/info`` ``max_input_length``, vLLM's and SGLang's
+``/v1/models`` ``max_model_len``).
 """
 
 from __future__ import annotations
@@ -24,17 +26,31 @@ async def detect(
     """The recorded settings for the server at ``url``, and its ``/info`` (empty when it has none)."""
     info = await infos.get(base_url(url), call)
     if info.engine is not None:
-        return {"engine": info.engine, **({"served_model": info.model_id} if info.model_id else {})}, info
+        return {"engine": info.engine, **_known(served_model=info.model_id, context_window=info.max_input_tokens)}, info
     served = await _models(upstream, url=url, call=call)
     if served is None:
         return {"engine": LEGACY_ENGINE}, info
     engine = engine_owning(served.owned_by)
-    return {"engine": engine, "model_name": served.name, "served_model": served.name}, info
+    recorded = {"engine": engine, "model_name": served.name, "served_model": served.name}
+    return recorded | _known(context_window=served.max_model_len), info
+
+
+def _known(**values: Any) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
 
 
 async def _models(upstream: UpstreamClient, *, url: str, call: Call) -> ServedModel | None:
-    models_url = base_url(url) + "/v1/models"
     plain = Call(inference_id=call.inference_id, api_key=call.api_key, timeout=min(call.timeout, INFO_TIMEOUT))
+    served = await _listed(upstream, base_url(url) + "/v1/models", plain)
+    if served is not None:
+        return served
+    # infinity lists its models at /models (its routes have no /v1 prefix unless started with one); a list
+    # there counts only when a known engine owns it.
+    served = await _listed(upstream, base_url(url) + "/models", plain)
+    return served if served is not None and engine_owning(served.owned_by) != "openai" else None
+
+
+async def _listed(upstream: UpstreamClient, models_url: str, plain: Call) -> ServedModel | None:
     try:
         response = await upstream.get_response(plain, models_url)
     except UpstreamError:

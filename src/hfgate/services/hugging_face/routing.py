@@ -117,7 +117,7 @@ def _by_url(settings: HfSettings, url: str, kind: Kind, expected: type[P]) -> tu
             "of a server that does, or correct [service_settings.engine]",
             param="service_settings.engine",
         )
-    address = Address(root=base_url(url), given=url, model=settings.model_name or "")
+    address = Address(root=base_url(url), given=url, model=settings.model_name or "", window=settings.context_window)
     return protocol, Route(protocol=protocol, address=address, by=engine, target=url, hosted=False)
 
 

@@ -126,6 +126,16 @@ SERVICE_SETTINGS: tuple[SettingSpec, ...] = (
         description="Inputs are cut to 3 characters per token before sending.",
     ),
     SettingSpec(
+        name="context_window",
+        kind="int",
+        minimum=1,
+        recorded=True,
+        updatable=True,
+        label="Context window",
+        description="The most tokens one input may hold on the server at url (TEI's /info, vLLM's /v1/models); "
+        "recorded at create. Longer inputs are truncated by the server, as a local model truncates them.",
+    ),
+    SettingSpec(
         name="task",
         choices=GENERATION_TASKS,
         recorded=True,

@@ -25,12 +25,14 @@ R = TypeVar("R")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Address:
-    """Where a protocol's routes hang (``root``), the url as the user gave it (``given``), and the model
-    name to send (empty: the server serves one model and needs none)."""
+    """Where a protocol's routes hang (``root``), the url as the user gave it (``given``), the model
+    name to send (empty: the server serves one model and needs none), and the server's context window
+    in tokens when known (``window``: embedding protocols ask the server to truncate to it)."""
 
     root: str
     given: str = ""
     model: str = ""
+    window: int | None = None
 
     def at(self, route: str) -> str:
         """``root`` + ``route``.

