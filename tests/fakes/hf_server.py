@@ -464,10 +464,17 @@ def _text2text(body: dict[str, Any]) -> web.Response:
     return _json([{"generated_text": "".join(tokens).strip()}])
 
 
+def _message_text(content: Any) -> str:
+    """A message's text: the string, or its text parts (image parts are read by nobody here)."""
+    if isinstance(content, list):
+        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return "" if content is None else str(content)
+
+
 async def _chat(
     request: web.Request, body: dict[str, Any], model: str, *, headers: dict[str, str] | None = None
 ) -> web.StreamResponse:
-    prompt = " ".join(m["content"] for m in body["messages"])
+    prompt = " ".join(_message_text(m.get("content")) for m in body["messages"])
     tokens, reason = _generated({"inputs": prompt, "parameters": {"max_new_tokens": body.get("max_tokens")}})
     finish = "length" if reason == "length" else "stop"
     usage = {"prompt_tokens": len(tokens_of(prompt)), "completion_tokens": len(tokens), "total_tokens": 0}
