@@ -38,7 +38,8 @@ function addTool() {
   box.querySelectorAll("[data-field]").forEach((input) => { input.id = `tool-${toolCount}-${input.dataset.field}`; });
   field(box, "parameters").setAttribute("aria-describedby", field(box, "error").id);
   field(box, "name").addEventListener("input", refreshChoices);
-  field(box, "parameters").addEventListener("change", () => checkTool(box, []));
+  // Checked when sent (checking on blur would move the Send button away from a click under way).
+  box.addEventListener("input", () => clearMarks(box));
   box.querySelector('[data-action="remove"]').addEventListener("click", () => {
     box.remove();
     refreshChoices();
@@ -390,8 +391,11 @@ imageFile.addEventListener("change", async () => {
   imageUrl.value = "";
   showPreview(imageFile.files?.length ? await readFile(imageFile.files[0]) : "");
 });
-imageUrl.addEventListener("change", () => {
-  if (imageUrl.value.trim()) imageFile.value = "";
-  showPreview(/^https:\/\/\S+$/i.test(imageUrl.value.trim()) ? imageUrl.value.trim() : "");
+// On input, not change: a change on blur would move the Send button away from a click under way.
+imageUrl.addEventListener("input", () => {
+  const url = imageUrl.value.trim();
+  imageUrl.removeAttribute("aria-invalid");
+  if (url) imageFile.value = "";
+  showPreview(/^https:\/\/\S+$/i.test(url) ? url : "");
 });
 refreshChoices();
