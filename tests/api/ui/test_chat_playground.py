@@ -14,7 +14,7 @@ from playwright.sync_api import Page, Request, expect
 from hfgate.api.ui.i18n import COOKIE as LOCALE_COOKIE
 from tests.api.ui.conftest import API_KEY, put_endpoint, screenshot
 from tests.api.ui.test_locales import _t, _untranslated
-from tests.fakes.hf_server import TOKEN, FakeHF
+from tests.fakes.hf_server import TOKEN, FakeHF, Fault
 
 CHAT_ID = "ui-chat-smollm"
 WEATHER_SCHEMA = {
@@ -250,3 +250,25 @@ def test_the_persian_chat_playground_is_right_to_left_with_its_controls_translat
     assert words > box["x"] + box["width"] / 2
     assert _untranslated(page) == []
     screenshot(page, "locale-fa-chat-playground")
+
+
+def test_a_refused_turn_shows_the_reason_and_puts_the_message_back(
+    page: Page, base_url: str, fake_hf_server: FakeHF
+) -> None:
+    put_endpoint(
+        base_url,
+        "chat_completion/ui-chat-refused",
+        {"service": "hugging_face", "service_settings": {"url": f"{fake_hf_server.base}/tgi", "api_key": TOKEN}},
+    )
+    page.goto(f"{base_url}/ui/endpoints/ui-chat-refused/playground")
+    fake_hf_server.inject("/tgi/v1/chat/completions", Fault(status=422, body={"error": "Input validation error"}))
+    page.get_by_label("Your message").fill("Hello there")
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.locator("#error")).to_contain_text("Input validation error")
+    expect(page.locator(".message")).to_have_count(0)
+    expect(page.get_by_label("Your message")).to_have_value("Hello there")
+    page.get_by_label("Max new tokens").fill("4")
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.locator("#gen-status")).to_contain_text("Done: 4 tokens")
+    sent = [r.body for r in fake_hf_server.hits("/tgi/v1/chat/completions")][-1]
+    assert [m["role"] for m in sent["messages"]] == ["user"]

@@ -343,13 +343,24 @@ async function runTurn(tools) {
 function failed(error, reply) {
   const text = reply.querySelector(".text")?.textContent ?? "";
   if (text) history.push({ role: "assistant", content: text });
-  else reply.remove();
+  else {
+    reply.remove();
+    takeBackMessage();
+  }
   if (error.name === "AbortError") {
     status.textContent = t("stopped", { count: formatNumber(reply.querySelectorAll(".token").length) });
     return;
   }
   status.textContent = "";
   show(errorBox, error.message);
+}
+
+/** A user message the model never answered goes back to the message box, to be sent again. */
+function takeBackMessage() {
+  if (history.at(-1)?.role !== "user") return;
+  const { content } = history.pop();
+  log.lastElementChild?.remove();
+  promptBox.value = typeof content === "string" ? content : content[0].text;
 }
 
 async function send(event) {
