@@ -89,6 +89,8 @@ class Service:
     task_types: ClassVar[frozenset[TaskType]]
     service_settings: ClassVar[tuple[SettingSpec, ...]] = ()
     task_settings: ClassVar[tuple[SettingSpec, ...]] = ()
+    # Whether a chat message's image parts may be sent: the web page offers to attach one only then.
+    reads_images: ClassVar[bool] = True
 
     def __init__(self, context: ServiceContext) -> None:
         self.context = context

@@ -57,6 +57,7 @@ class LocalService(Service):
     name = "local"
     label = "Local (in-process)"
     task_types: ClassVar[frozenset[TaskType]] = _EMBEDDING | _GENERATING
+    reads_images = False  # refuse_images: the local models read text only
     service_settings = (
         SettingSpec(
             name="model",

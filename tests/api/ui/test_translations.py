@@ -20,6 +20,7 @@ STATIC = ROOT / "src" / "hfgate" / "web" / "static"
 TRANSLATED = [tag for tag in LOCALES if tag != "en"]
 # Names that stay in Latin letters in every language: products, protocols and file formats.
 LATIN_NAMES = {"hfgate", "Hugging", "Face", "Hub", "TEI", "TGI", "URL", "API", "Markdown", "Cookie", "Top", "T5", "UTC"}
+LATIN_NAMES |= {"JSON", "OpenAI"}
 PLACEHOLDER = re.compile(r"%\(\w+\)s|\{\w+\}|<[^>]+>")
 
 

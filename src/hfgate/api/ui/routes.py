@@ -122,7 +122,7 @@ async def endpoint_page(
 async def playground_page(
     inference_id: str, request: Request, *, access: AccessDep, text: TextDep, orch: OrchestratorDep
 ) -> Response:
-    """Try an endpoint: streamed generation, chat, embeddings with similarities, chunks, rerank."""
+    """Try an endpoint: streamed generation, chat (tools, images), embeddings with similarities, chunks, rerank."""
     endpoint = await _endpoint_or_page(inference_id, request, access=access, text=text, orch=orch)
     if isinstance(endpoint, Response):
         return endpoint
@@ -138,6 +138,7 @@ async def playground_page(
         generation_specs=[s for s in GENERATION_TASK_SETTINGS if s.name in PARAMETER_LABELS],
         defaults=endpoint.task_settings,
         chunking_json=script_json(endpoint.chunking_settings),
+        reads_images=orch.service_kind(endpoint.service).reads_images,
     )
 
 

@@ -46,6 +46,19 @@ SCRIPT_MESSAGES: dict[str, str] = {
     "chunks_overlap": N_("Striped text belongs to two chunks."),
     "chunk_n": N_("chunk {n}"),
     "chunks_n_and_m": N_("chunks {n} and {m}"),
+    "tool_name_invalid": N_("A tool's name is 1 to 64 letters, digits, _ or -."),
+    "tool_name_repeated": N_("Another tool is named {name}; each tool needs a name of its own."),
+    "tool_parameters_not_json": N_("The parameters are not valid JSON: {reason}"),
+    "tool_parameters_not_object": N_("The parameters must be a JSON Schema object, such as {example}"),
+    "tools_invalid": N_("A tool is not valid (marked in the tools); nothing was sent."),
+    "call_tool_named": N_("call {name}"),
+    "tool_call": N_("Tool call"),
+    "tool_results": N_("Results of the tool calls"),
+    "result_of": N_("Result of {name}"),
+    "tool_result": N_("Result of {name}:"),
+    "image_url_https": N_("An image URL must start with https://; nothing was sent."),
+    "attached_image": N_("Attached image"),
+    "remove_image": N_("Remove the image"),
 }
 
 

@@ -61,11 +61,11 @@ export async function api(method, path, body, { signal } = {}) {
   return { ok: response.ok, status: response.status, data };
 }
 
-/** The reason an Elasticsearch-shaped error body gives, split into its listed problems. */
+/** The reason an error body gives (Elasticsearch's or OpenAI's shape), split into its listed problems. */
 export function errorLines(data) {
   const error = data?.error;
   if (!error) return [t("no_reason")];
-  const reason = error.caused_by?.reason ?? error.reason ?? String(error);
+  const reason = error.caused_by?.reason ?? error.reason ?? error.message ?? String(error);
   const listed = /^Validation Failed: (.*)$/s.exec(reason);
   if (!listed) return [reason];
   return listed[1].split(/;\s*(?=\d+: |$)/).map((p) => p.replace(/^\d+: /, "").trim()).filter(Boolean);

@@ -1,6 +1,7 @@
-// The playground: streamed generation and chat, embeddings with a similarity heat map, chunks
-// highlighted in a document, and reranking. Every call goes to the _inference API.
+// The playground: streamed generation, embeddings with a similarity heat map, chunks highlighted in a
+// document, and reranking, each through the _inference API. The chat playground is chat.js.
 import { api, enc, errorLines, events, formatNumber, openStream, show, t } from "./api.js";
+import { element, generationParams } from "./dom.js";
 
 const root = document.getElementById("playground");
 const id = root.dataset.id;
@@ -11,85 +12,37 @@ function fail(lines) {
   show(errorBox, Array.isArray(lines) ? lines.join(" ") : String(lines));
 }
 
-function element(tag, props = {}, ...children) {
-  const el = Object.assign(document.createElement(tag), props);
-  el.append(...children);
-  return el;
-}
-
-// -- generation and chat --------------------------------------------------------------------------
-
-const history = [];
-
-function generationParams(form) {
-  const params = {};
-  form.querySelectorAll("input[data-kind]").forEach((input) => {
-    if (input.value === "") return;
-    params[input.name] = input.dataset.kind === "int" ? Number.parseInt(input.value, 10) : Number(input.value);
-  });
-  const stop = form.querySelector("#param-stop").value.split(",").map((s) => s.trim()).filter(Boolean);
-  if (stop.length) params.stop = stop;
-  return params;
-}
-
-function requestBody(form, prompt) {
-  const params = generationParams(form);
-  if (kind === "completion") return { input: prompt, task_settings: params };
-  const { max_new_tokens: max, ...rest } = params;
-  history.push({ role: "user", content: prompt });
-  return { messages: [...history], ...rest, ...(max === undefined ? {} : { max_completion_tokens: max }) };
-}
-
-function deltaText(data) {
-  if (kind === "completion") return data.completion?.[0]?.delta ?? "";
-  return data.chat_completion?.choices?.[0]?.delta?.content ?? "";
-}
-
-function outputFor(prompt) {
-  if (kind === "completion") {
-    const output = document.getElementById("output");
-    output.replaceChildren();
-    return output;
-  }
-  const log = document.getElementById("conversation");
-  log.append(element("p", { className: "message user" }, element("span", { className: "who", textContent: t("you") }), prompt));
-  const reply = element("p", { className: "message assistant" }, element("span", { className: "who", textContent: t("model") }));
-  log.append(reply);
-  return reply;
-}
+// -- generation (chat: chat.js) ---------------------------------------------------------------------
 
 async function generate(form, controller) {
   const prompt = form.querySelector("#prompt").value;
   const status = document.getElementById("gen-status");
-  const body = requestBody(form, prompt);
-  const output = outputFor(prompt);
+  const body = { input: prompt, task_settings: generationParams(form) };
+  const output = document.getElementById("output");
+  output.replaceChildren();
   output.setAttribute("aria-busy", "true");
   status.textContent = t("waiting_first_token");
   const started = performance.now();
   let firstAt = null;
   let count = 0;
-  let text = "";
   try {
     const response = await openStream(`/_inference/${enc(kind)}/${enc(id)}/_stream`, body, controller.signal);
     for await (const event of events(response)) {
       if (event.data === "[DONE]") break;
       const data = JSON.parse(event.data);
       if (event.event === "error") throw new Error(errorLines(data).join(" "));
-      const piece = deltaText(data);
+      const piece = data.completion?.[0]?.delta ?? "";
       if (!piece) continue;
       firstAt ??= performance.now();
       count += 1;
-      text += piece;
       output.append(element("span", { className: "token", textContent: piece }));
       status.textContent = t("streaming", { count: formatNumber(count) });
     }
-    if (kind === "chat_completion") history.push({ role: "assistant", content: text });
     const seconds = formatNumber((performance.now() - started) / 1000, 2);
     status.textContent = firstAt === null
       ? t("done_empty", { seconds })
       : t("done", { count: formatNumber(count), seconds, first: formatNumber(firstAt - started) });
   } catch (error) {
-    if (kind === "chat_completion" && history.at(-1)?.role === "user") history.pop();
     if (error.name === "AbortError") status.textContent = t("stopped", { count: formatNumber(count) });
     else {
       status.textContent = "";
@@ -117,7 +70,6 @@ if (generateForm) {
     } finally {
       goButton.disabled = false;
       stopButton.disabled = true;
-      if (kind === "chat_completion") generateForm.querySelector("#prompt").value = "";
     }
   });
 }
