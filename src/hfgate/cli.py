@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
+from hfgate.commands.apply import apply_command, export_command
 from hfgate.commands.backup import backup_command
 from hfgate.commands.common import errors
 from hfgate.commands.endpoints import endpoints_app, infer_command
@@ -22,6 +23,8 @@ app.command("embed-corpus")(embed_corpus_command)
 app.add_typer(keys_app, name="keys")
 app.command("usage")(usage_command)
 app.command("backup")(backup_command)
+app.command("apply")(apply_command)
+app.command("export")(export_command)
 
 
 @app.command()

@@ -114,6 +114,35 @@ class Orchestrator:
         log.info("endpoint created", extra={"event": "endpoint.create", "endpoint": inference_id})
         return endpoint
 
+    def check_create(self, *, inference_id: str, task_type: str | None, body: Mapping[str, Any]) -> Endpoint:
+        """Every check ``create`` makes before it calls the model or writes (``apply`` checks a whole file first).
+
+        Raises:
+            HfGateError: the id, the body or the settings are invalid.
+        """
+        check_new_id(inference_id)
+        check_endpoint(inference_id)
+        check_fields(body, CREATE_FIELDS)
+        if body.get("service") is None:
+            raise BadRequestError("Model configuration is missing a service", param="service")
+        kind = resolve_task_type(task_type, body.get("task_type"))
+        service = self._service(str(body["service"]))
+        endpoint = build_endpoint(inference_id=inference_id, task_type=kind, body=body, service=type(service))
+        service.admit(endpoint)
+        return endpoint
+
+    def check_update(self, endpoint: Endpoint, *, body: Mapping[str, Any]) -> Endpoint:
+        """Every check ``update`` makes of an ``_update`` body before it calls the model or writes.
+
+        Raises:
+            HfGateError: the body changes a setting that cannot change, or sets an invalid value.
+        """
+        check_fields(body, UPDATE_FIELDS)
+        service = self._service(endpoint.service)
+        updated = apply_update(endpoint, body, service=type(service))
+        service.admit(updated)
+        return updated
+
     async def get(self, inference_id: str, task_type: str | None = None) -> Endpoint:
         """The stored endpoint (never from cache), checked against the task type in the URL."""
         check_endpoint(inference_id)
