@@ -1,4 +1,4 @@
-"""``hfgate apply -f FILE`` and ``hfgate export`` against a real hfgate on 127.0.0.1 (the fake Hugging Face upstream)."""
+"""``hfgate apply -f FILE`` and ``hfgate export`` against a real hfgate on 127.0.0.1 (fake Hugging Face upstream)."""
 
 from __future__ import annotations
 

@@ -180,6 +180,7 @@ async def test_every_problem_of_the_file_names_file_line_and_field_and_nothing_c
         ("endpoints:\n  a: [1,\n", "hfgate.yaml:3: not valid YAML or JSON"),
         ("endpoints:\n  a: {service: local}\n  a: {service: local}\n", "hfgate.yaml:3: [endpoints.a] is repeated"),
         ("endpoint:\n  a: {}\n", "hfgate.yaml:1: [endpoint] unknown section"),
+        ("# nothing\n", "hfgate.yaml:1: the file is empty"),
     ],
 )
 async def test_a_malformed_file_is_refused_naming_its_line(

@@ -55,11 +55,12 @@ def read_document(text: str, *, file: str) -> Document:
         raise RequestValidationError([f"{file}:{line}: not valid YAML or JSON: {exc.problem}"]) from exc
     finally:
         loader.dispose()
-    if node is not None:
-        problems: list[str] = []
-        _walk(node, (), document, problems)
-        if problems:
-            raise RequestValidationError(problems)
+    if node is None:  # an empty file (with --prune it would delete everything): surely a mistake
+        raise RequestValidationError([f"{file}:1: the file is empty; give `endpoints: {{}}` to mean none"])
+    problems: list[str] = []
+    _walk(node, (), document, problems)
+    if problems:
+        raise RequestValidationError(problems)
     return document
 
 
