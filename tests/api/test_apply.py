@@ -190,3 +190,14 @@ async def test_a_malformed_file_is_refused_naming_its_line(
         answer = await _apply(api, text)
         assert answer.status_code == 400
         assert expected in answer.json()["error"]["reason"]
+
+
+async def test_apply_and_export_need_the_admin_role(fake_hf: FakeHF, tmp_path: Path) -> None:
+    async with _app(fake_hf, tmp_path / "a") as api:
+        created = (await _apply(api, _file(fake_hf.base))).json()["created_keys"][0]["encoded"]
+        infer_only = {"Authorization": f"ApiKey {created}"}
+        body = {"document": "endpoints: {}\n", "prune": True}
+        refused = await api.post("/_hfgate/apply", json=body, headers=infer_only)
+        assert refused.status_code == 403
+        assert (await api.get("/_hfgate/export", headers=infer_only)).status_code == 403
+        assert (await api.get("/_inference/tei-emb")).status_code == 200
