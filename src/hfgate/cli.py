@@ -9,6 +9,8 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
+from hfgate.commands.apply import apply_command, export_command
+from hfgate.commands.backup import backup_command
 from hfgate.commands.common import errors
 from hfgate.commands.endpoints import endpoints_app, infer_command
 from hfgate.commands.keys import keys_app, usage_command
@@ -20,6 +22,9 @@ app.command("infer")(infer_command)
 app.command("embed-corpus")(embed_corpus_command)
 app.add_typer(keys_app, name="keys")
 app.command("usage")(usage_command)
+app.command("backup")(backup_command)
+app.command("apply")(apply_command)
+app.command("export")(export_command)
 
 
 @app.command()
@@ -79,7 +84,7 @@ def serve(
 def _prepare_database(settings: Any) -> bool:
     """Migrate, make the key file and check the fleet's secret key once, before any worker starts;
     whether the registry holds an active API key."""
-    from hfgate.errors import SecretKeyMismatchError
+    from hfgate.errors import SchemaTooNewError, SecretKeyMismatchError
     from hfgate.registry.api_keys import KeyStore
     from hfgate.registry.database import make_engine
     from hfgate.registry.key_check import check_secret_key
@@ -91,7 +96,7 @@ def _prepare_database(settings: Any) -> bool:
         migrate(engine)
         check_secret_key(engine, SecretBox.from_settings(settings))
         return KeyStore(engine).any_active()
-    except SecretKeyMismatchError as exc:
+    except (SchemaTooNewError, SecretKeyMismatchError) as exc:
         errors.print(f"[red]Refusing to start:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     finally:

@@ -137,6 +137,18 @@ class Client:
         found: dict[str, Any] = self._call("GET", "/_usage", params={k: v for k, v in renamed.items() if v})
         return found
 
+    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /_hfgate/apply``: make the registry match a file (creates may each call a model: no timeout)."""
+        result: dict[str, Any] = self._call("POST", "/_hfgate/apply", json=body, timeout=None)
+        return result
+
+    def export(self, fmt: str = "yaml") -> str:
+        """``GET /_hfgate/export``: the registry as a file ``apply`` takes, secrets as references."""
+        response = self._http.get("/_hfgate/export", params={"format": fmt})
+        if response.is_error:
+            raise _error(response)
+        return response.text
+
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:  # JSON of the route's shape
         response = self._http.request(method, path, **kwargs)
         if response.is_error:

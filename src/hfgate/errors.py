@@ -22,6 +22,7 @@ The hierarchy::
     ├── RegistryUnavailableError     503  status_exception (the endpoint database is unreachable)
     ├── StorageFullError             507  status_exception (no space left for the registry or a model cache)
     ├── SecretKeyMismatchError       500  at start-up only: the fleet's key differs from this replica's
+    ├── SchemaTooNewError            500  at start-up only: the database records a migration this code lacks
     └── UpstreamError                4xx/5xx  status_exception (a remote model server failed)
         ├── UpstreamAuthError        401
         ├── UpstreamRateLimitError   429
@@ -180,6 +181,14 @@ class StorageFullError(HfGateError):
 
 class SecretKeyMismatchError(HfGateError):
     """This replica's secret key is not the one the shared database was first started with."""
+
+
+class SchemaTooNewError(HfGateError):
+    """The registry database records a migration this hfgate does not know: a newer release upgraded it.
+
+    Raised by ``migrate`` before it writes anything; the message names the database's newest migration
+    and this code's, and says to run the newer hfgate or restore a backup.
+    """
 
 
 class UpstreamError(HfGateError):

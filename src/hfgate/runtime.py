@@ -57,7 +57,11 @@ class Runtime:
                 as in tests); by default a new one, closed with the runtime.
         """
         engine = make_engine(settings)
-        applied = await asyncio.to_thread(migrate, engine)
+        try:
+            applied = await asyncio.to_thread(migrate, engine)
+        except BaseException:  # a database too new, or unreachable: nothing of the runtime to keep open
+            engine.dispose()
+            raise
         if applied:
             log.info("database migrated", extra={"event": "db.migrate", "migrations": applied})
         box = SecretBox.from_settings(settings)

@@ -70,6 +70,8 @@ def _samples(role: str, spare_key: str) -> dict[str, Call]:
         "DELETE /_security/api_key": ("DELETE", "/_security/api_key", {"json": {"ids": [spare_key]}}),
         "GET /_security/_authenticate": ("GET", "/_security/_authenticate", {}),
         "GET /_usage": ("GET", "/_usage", {}),
+        "POST /_hfgate/apply": ("POST", "/_hfgate/apply", {"json": {"document": "{}", "dry_run": True}}),
+        "GET /_hfgate/export": ("GET", "/_hfgate/export", {}),
         "GET /v1/models": ("GET", "/v1/models", {}),
         "GET /v1/models/{model:path}": ("GET", f"/v1/models/{EMB}", {}),
         "POST /v1/embeddings": ("POST", "/v1/embeddings", {"json": {"model": EMB, "input": "hi"}}),

@@ -91,6 +91,17 @@ class AccessControl:
         log.info("api key created", extra=created)
         return issued, stored
 
+    async def amend_keys(self, ids: list[str], request: KeyRequest) -> None:
+        """Give keys the request's roles, endpoints and limits, on every replica (secrets unchanged)."""
+        roles = [role.value for role in request.roles]
+        await asyncio.to_thread(
+            self.keys.amend, ids, roles=roles, endpoints=request.endpoints,
+            requests_per_minute=request.requests_per_minute, tokens_per_minute=request.tokens_per_minute,
+        )  # fmt: skip
+        for key_id in ids:
+            await self.changes.publish(KEY_TOPIC, key_id)
+            log.info("api key amended", extra={"event": "api_key.amend", "key_id": key_id})
+
     async def revoke(self, ids: list[str]) -> tuple[list[str], list[str]]:
         """Revoke keys on every replica: (revoked now, revoked before)."""
         fresh, before = await asyncio.to_thread(self.keys.revoke, ids)

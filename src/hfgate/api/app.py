@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from hfgate import __version__, serving
 from hfgate.api import health, metrics
+from hfgate.api.apply import routes as apply_routes
 from hfgate.api.collector import tuned_for_serving
 from hfgate.api.error_handlers import ErrorRenderers, install_error_handlers
 from hfgate.api.es import cluster as es_cluster
@@ -91,7 +92,7 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
         health.router, metrics.router, es_cluster.router, es_manage.router, es_run.router, openai_routes.router,
         openai_responses.router, hf_routes.router, openai_per_endpoint.router,
     )  # fmt: skip
-    for router in (*routers, es_security.router, ui_routes.router, ui_usage_routes.router):
+    for router in (*routers, es_security.router, apply_routes.router, ui_routes.router, ui_usage_routes.router):
         app.include_router(router, dependencies=[GUARD])
     serve_plainly(app, guard=GUARD)  # before guard_routes, which wraps the plain twins in the role check
     guard_routes(app.routes)

@@ -68,6 +68,9 @@ RULES: dict[str, Need] = {
     "DELETE /_security/api_key": Role.ADMIN,
     "GET /_security/_authenticate": ANY_KEY,
     "GET /_usage": Role.MONITOR,
+    # configuration as code
+    "POST /_hfgate/apply": Role.ADMIN,
+    "GET /_hfgate/export": Role.ADMIN,
     # OpenAI face
     "GET /v1/models": Role.INFER,
     "GET /v1/models/{model:path}": Role.INFER,

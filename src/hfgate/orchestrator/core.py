@@ -96,6 +96,24 @@ class Orchestrator:
         Raises:
             HfGateError: the body, the settings or the validation call failed; or the id is taken.
         """
+        endpoint = self.check_create(inference_id=inference_id, task_type=task_type, body=body)
+        if await asyncio.to_thread(self.store.exists, inference_id):
+            raise AlreadyExistsError(inference_id)
+        await check_fallback(endpoint, self.get)
+        service = self.services[endpoint.service]
+        if validate:
+            endpoint = await self._validate(service, endpoint, timeout=timeout or default_timeout(endpoint.task_type))
+        await asyncio.to_thread(self.store.create, endpoint)
+        await self.changes.publish(ENDPOINT_TOPIC, inference_id)
+        log.info("endpoint created", extra={"event": "endpoint.create", "endpoint": inference_id})
+        return endpoint
+
+    def check_create(self, *, inference_id: str, task_type: str | None, body: Mapping[str, Any]) -> Endpoint:
+        """Every check ``create`` makes before it calls the model or writes (``apply`` checks a whole file first).
+
+        Raises:
+            HfGateError: the id, the body or the settings are invalid.
+        """
         check_new_id(inference_id)
         check_endpoint(inference_id)
         check_fields(body, CREATE_FIELDS)
@@ -104,16 +122,20 @@ class Orchestrator:
         kind = resolve_task_type(task_type, body.get("task_type"))
         service = self._service(str(body["service"]))
         endpoint = build_endpoint(inference_id=inference_id, task_type=kind, body=body, service=type(service))
-        if await asyncio.to_thread(self.store.exists, inference_id):
-            raise AlreadyExistsError(inference_id)
         service.admit(endpoint)
-        await check_fallback(endpoint, self.get)
-        if validate:
-            endpoint = await self._validate(service, endpoint, timeout=timeout or default_timeout(kind))
-        await asyncio.to_thread(self.store.create, endpoint)
-        await self.changes.publish(ENDPOINT_TOPIC, inference_id)
-        log.info("endpoint created", extra={"event": "endpoint.create", "endpoint": inference_id})
         return endpoint
+
+    def check_update(self, endpoint: Endpoint, *, body: Mapping[str, Any]) -> Endpoint:
+        """Every check ``update`` makes of an ``_update`` body before it calls the model or writes.
+
+        Raises:
+            HfGateError: the body changes a setting that cannot change, or sets an invalid value.
+        """
+        check_fields(body, UPDATE_FIELDS)
+        service = self._service(endpoint.service)
+        updated = apply_update(endpoint, body, service=type(service))
+        service.admit(updated)
+        return updated
 
     async def get(self, inference_id: str, task_type: str | None = None) -> Endpoint:
         """The stored endpoint (never from cache), checked against the task type in the URL."""
@@ -144,11 +166,10 @@ class Orchestrator:
 
     async def update(self, inference_id: str, task_type: str | None, *, body: Mapping[str, Any]) -> Endpoint:
         """Apply an ``_update`` body (secrets, task settings, updatable settings, chunking)."""
-        check_fields(body, UPDATE_FIELDS)
+        check_fields(body, UPDATE_FIELDS)  # before the lookup: a malformed body is a 400 even for a missing id
         endpoint = await self.get(inference_id, task_type)
         service = self._service(endpoint.service)
-        updated = apply_update(endpoint, body, service=type(service))
-        service.admit(updated)
+        updated = self.check_update(endpoint, body=body)
         updated = await service.revise(endpoint, updated, timeout=default_timeout(endpoint.task_type))
         await check_fallback(updated, self.get)
         await asyncio.to_thread(self.store.replace, updated)

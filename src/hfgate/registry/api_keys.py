@@ -82,6 +82,20 @@ class KeyStore:
                 conn.execute(update(api_keys).where(api_keys.c.key_id.in_(fresh)).values(revoked_at=now))
         return fresh, [key_id for key_id in ids if found.get(key_id) is not None]
 
+    def amend(
+        self, ids: Sequence[str], *, roles: Sequence[str], endpoints: Sequence[str],
+        requests_per_minute: int | None, tokens_per_minute: int | None,
+    ) -> None:  # fmt: skip
+        """Set the roles, endpoints and limits of keys (``hfgate apply``); their secrets and lives stay."""
+        values = {
+            "roles": json.dumps(list(roles)),
+            "endpoints": json.dumps(list(endpoints)),
+            "requests_per_minute": requests_per_minute,
+            "tokens_per_minute": tokens_per_minute,
+        }
+        with translated(), self._writer.begin() as conn:
+            conn.execute(update(api_keys).where(api_keys.c.key_id.in_(list(ids))).values(**values))
+
     def any_active(self) -> bool:
         """Whether at least one key is neither revoked nor expired (the gateway then needs a key)."""
         alive = or_(api_keys.c.expires_at.is_(None), api_keys.c.expires_at > utcnow())

@@ -1,7 +1,9 @@
 """Ordered, named schema migrations, each recorded in ``schema_migrations`` once applied.
 
 Add a migration by appending a function to ``MIGRATIONS``; never edit one that has shipped. Each runs in
-its own transaction; on PostgreSQL an advisory lock keeps replicas that start together from racing.
+its own transaction; on PostgreSQL an advisory lock keeps replicas that start together from racing. A
+database that records a migration this code does not know was upgraded by a newer hfgate: it is refused
+(:class:`~hfgate.errors.SchemaTooNewError`) before anything is written.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, insert, select, text
 
+from hfgate.errors import SchemaTooNewError
 from hfgate.registry.database import writing
 from hfgate.registry.endpoint import utcnow
 from hfgate.registry.schema import schema_migrations
@@ -124,12 +127,21 @@ MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
 )
 
 
-def migrate(engine: Engine) -> list[str]:
-    """Apply every migration not yet recorded; returns the names applied now."""
+def migrate(engine: Engine, *, through: str | None = None) -> list[str]:
+    """Apply every migration not yet recorded; returns the names applied now.
+
+    Args:
+        engine: the registry's database.
+        through: stop after this migration (fixtures of earlier schemas are made this way); default: all.
+
+    Raises:
+        SchemaTooNewError: the database records a migration this code does not know.
+    """
     engine = writing(engine)
     _ensure_table(engine)
+    _refuse_newer(engine)
     applied: list[str] = []
-    for name, step in MIGRATIONS:
+    for name, step in _steps(through):
         with engine.begin() as conn:
             _lock(conn)
             done = conn.execute(select(schema_migrations.c.name).where(schema_migrations.c.name == name))
@@ -139,6 +151,29 @@ def migrate(engine: Engine) -> list[str]:
             conn.execute(insert(schema_migrations).values(name=name, applied_at=utcnow()))
             applied.append(name)
     return applied
+
+
+def _steps(through: str | None) -> tuple[tuple[str, Callable[[Connection], None]], ...]:
+    names = [name for name, _ in MIGRATIONS]
+    if through is None:
+        return MIGRATIONS
+    if through not in names:
+        raise ValueError(f"no migration named [{through}]; known: {', '.join(names)}")
+    return MIGRATIONS[: names.index(through) + 1]
+
+
+def _refuse_newer(engine: Engine) -> None:
+    with engine.connect() as conn:
+        recorded = set(conn.execute(select(schema_migrations.c.name)).scalars())
+    unknown = sorted(recorded - {name for name, _ in MIGRATIONS})
+    if unknown:
+        newest = MIGRATIONS[-1][0]
+        raise SchemaTooNewError(
+            f"The registry database was upgraded by a newer hfgate: its newest migration is [{unknown[-1]}], "
+            f"this hfgate knows migrations up to [{newest}]. Run the newer hfgate (the release that "
+            "applied it), or restore a backup taken before the upgrade (see docs/upgrades.md); "
+            "never start an older hfgate on a newer database."
+        )
 
 
 def _ensure_table(engine: Engine) -> None:

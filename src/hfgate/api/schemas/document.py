@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, TypeAdapter
 
-from hfgate.api.schemas import es, hf, openai, responses, security
+from hfgate.api.schemas import apply, es, hf, openai, responses, security
 
 _REF = "#/components/schemas/{model}"
 
@@ -101,6 +101,9 @@ ROUTES: dict[tuple[str, str], Doc] = {
     ("delete", "/_security/api_key"): Doc(body=security.KeyRevoke, answer=security.KeysRevoked),
     ("get", "/_security/_authenticate"): Doc(answer=security.Authenticated),
     ("get", "/_usage"): Doc(answer=security.UsageReport),
+    # configuration as code
+    ("post", "/_hfgate/apply"): Doc(body=apply.ApplyRequest, answer=apply.ApplyResult),
+    ("get", "/_hfgate/export"): Doc(text=True),
 }  # fmt: skip
 
 

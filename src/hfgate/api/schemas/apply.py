@@ -1,0 +1,35 @@
+"""The bodies of ``POST /_hfgate/apply`` (configuration as code), for the OpenAPI document only."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class ApplyRequest(BaseModel):
+    document: str = Field(description="The text of the YAML or JSON file (endpoints by id, keys by name).")
+    file: str | None = Field(default=None, description="The file's name, used in error messages.")
+    env: dict[str, str] = Field(default_factory=dict, description="Values of the file's ${ENV_VAR} references.")
+    dry_run: bool = Field(default=False, description="Say what would change; change nothing.")
+    prune: bool = Field(default=False, description="Delete endpoints and revoke keys the file does not name.")
+
+
+class ApplyChange(BaseModel):
+    action: str = Field(description="create, update or delete (a key's delete is a revocation).")
+    kind: str = Field(description="endpoint or key.")
+    name: str
+    details: list[str]
+
+
+class CreatedKey(BaseModel):
+    name: str
+    id: str
+    encoded: str = Field(description="The new key, shown this once.")
+
+
+class ApplyResult(BaseModel):
+    dry_run: bool
+    summary: str
+    changes: list[ApplyChange]
+    diff: str = Field(description="The changes, one block per entry (+ create, ~ update, - delete).")
+    unchanged: int
+    created_keys: list[CreatedKey]
