@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test lint typecheck pytest docs docs-serve chromium translations services clients engines clean image
+.PHONY: run test lint typecheck pytest docs docs-serve chromium translations services clients engines clean image image-test
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -84,6 +84,11 @@ clean:
 IMAGE       ?= localhost/hfgate:latest
 BASE_DIR    := build/debian-base
 PODMAN      := CONTAINERS_CONF=$(CURDIR)/deploy/containers.conf podman
+# The image's own test (tests/deploy): builds it, runs it, checks /ready and an embedding. Not part of
+# `make test` (a build takes minutes).
+image-test: $(STAMP)
+	HFGATE_TEST_IMAGE=1 $(VENV)/bin/pytest tests/deploy
+
 image: $(STAMP)
 	@(command -v podman && command -v debootstrap && command -v runc) >/dev/null || \
 	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends podman runc debootstrap)
