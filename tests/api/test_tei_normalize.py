@@ -61,4 +61,5 @@ async def test_a_remote_tei_upstream_is_asked_for_the_pooled_vector(api: httpx.A
     answer = await api.post("/hf/tei/embed", json={"inputs": ["one"], "normalize": False})
     assert answer.status_code == 200, answer.text
     sent = [hit.body for hit in fake_hf.hits("/tei") if hit.method == "POST"]
-    assert sent == [{"inputs": ["one"], "normalize": False}]
+    # truncate: TEI cuts a text past its window instead of refusing it (docs/real-engines.md)
+    assert sent == [{"inputs": ["one"], "normalize": False, "truncate": True}]
