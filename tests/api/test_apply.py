@@ -181,6 +181,7 @@ async def test_every_problem_of_the_file_names_file_line_and_field_and_nothing_c
         ("endpoints:\n  a: {service: local}\n  a: {service: local}\n", "hfgate.yaml:3: [endpoints.a] is repeated"),
         ("endpoint:\n  a: {}\n", "hfgate.yaml:1: [endpoint] unknown section"),
         ("# nothing\n", "hfgate.yaml:1: the file is empty"),
+        ("endpoints:\n  a: \x99\n", "hfgate.yaml:2: not valid YAML or JSON: special characters are not allowed"),
     ],
 )
 async def test_a_malformed_file_is_refused_naming_its_line(

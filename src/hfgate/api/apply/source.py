@@ -45,7 +45,12 @@ def read_document(text: str, *, file: str) -> Document:
     Raises:
         RequestValidationError: the text is not YAML, or a mapping repeats a key.
     """
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (checked before parsing)
+        line = text.count("\n", 0, exc.position) + 1
+        problem = f"{file}:{line}: not valid YAML or JSON: {exc.reason} (#x{exc.character:04x})"
+        raise RequestValidationError([problem]) from exc
     try:
         node = loader.get_single_node()
         document = Document(file=file, data=None if node is None else loader.construct_document(node))
