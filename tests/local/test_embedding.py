@@ -162,10 +162,14 @@ def test_native_bfloat16_is_read_from_the_cpu_flags(tmp_path: Path) -> None:
     assert (native_bfloat16(without), native_bfloat16(with_amx)) == (False, True)
 
 
-def test_auto_is_the_measured_choice(embedder: SentenceEmbedder) -> None:
+def test_auto_with_nothing_recorded_serves_at_once_on_an_exact_engine(embedder: SentenceEmbedder) -> None:
+    """Nothing is recorded for this CPU in the fixture's cache: ``auto`` serves on its exact default while
+    the engines are measured (the model cache starts that measurement and the switch: test_engine_switch.py;
+    which engines are measured: test_engine_choice.py)."""
     choice = embedder.engine_choice
-    assert (choice.reason, choice.engine) == ("measured", embedder.engine_name)
-    assert {f.engine for f in choice.figures} == {"onnx", "onnx-fused", "onnx-int8", "torch", "torch-bf16", "torch-amp"}
+    assert (choice.reason, choice.engine) == ("measuring", embedder.engine_name)
+    assert embedder.engine_name in ("torch", "onnx")
+    assert embedder.measuring
 
 
 def test_an_unknown_engine_is_refused_naming_the_choices(compute: Compute, models_dir: Path) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hfgate.errors import UpstreamError
+from hfgate.errors import UpstreamError, UpstreamUnreachableError
 from hfgate.services.hugging_face.routing import LEGACY_ENGINE, base_url
 from hfgate.services.hugging_face.server_info import INFO_TIMEOUT, ServerInfos
 from hfgate.upstream.engines import engine_owning
@@ -41,18 +41,28 @@ def _known(**values: Any) -> dict[str, Any]:
 
 async def _models(upstream: UpstreamClient, *, url: str, call: Call) -> ServedModel | None:
     plain = Call(inference_id=call.inference_id, api_key=call.api_key, timeout=min(call.timeout, INFO_TIMEOUT))
-    served = await _listed(upstream, base_url(url) + "/v1/models", plain)
-    if served is not None:
-        return served
-    # infinity lists its models at /models (its routes have no /v1 prefix unless started with one); a list
-    # there counts only when a known engine owns it.
-    served = await _listed(upstream, base_url(url) + "/models", plain)
+    try:
+        served = await _listed(upstream, base_url(url) + "/v1/models", plain)
+        if served is not None:
+            return served
+        # infinity lists its models at /models (its routes have no /v1 prefix unless started with one); a
+        # list there counts only when a known engine owns it.
+        served = await _listed(upstream, base_url(url) + "/models", plain)
+    except UpstreamUnreachableError:  # nothing listens there: asking again elsewhere only spends the timeout
+        return None
     return served if served is not None and engine_owning(served.owned_by) != "openai" else None
 
 
 async def _listed(upstream: UpstreamClient, models_url: str, plain: Call) -> ServedModel | None:
+    """The model listed at ``models_url``; ``None`` when there is no such list.
+
+    Raises:
+        UpstreamUnreachableError: nothing answers at the server's address.
+    """
     try:
         response = await upstream.get_response(plain, models_url)
+    except UpstreamUnreachableError:
+        raise
     except UpstreamError:
         return None
     if response.status != 200:
