@@ -79,10 +79,3 @@ def response_object(
         **echo,
         "usage": None if counts is None else usage(counts),
     }
-
-
-def output_text(output: list[dict[str, Any]]) -> str:
-    """The SDK's ``output_text``: the text of every message item, joined."""
-    return "".join(
-        part["text"] for item in output if item["type"] == "message" for part in item["content"] if "text" in part
-    )
