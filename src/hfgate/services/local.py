@@ -112,7 +112,7 @@ class LocalService(Service):
     ) -> list[list[TokenSpan]]:
         location = self._location(endpoint)
         tokenizer = await self.context.shared(ModelCache).get(
-            _tokenizer_key(location), lambda: ModelTokenizer(location)
+            _tokenizer_key(location), lambda: ModelTokenizer(self._tokenizer_location(location))
         )
         return [tokenizer.spans(text, add_special_tokens=add_special_tokens) for text in texts]
 
@@ -330,6 +330,13 @@ class LocalService(Service):
         from hfgate.local.generation.gguf_cache import ensure_converted
 
         return ensure_converted(location, models_dir=self.context.settings.data_dir / "models")
+
+    def _tokenizer_location(self, location: ModelLocation) -> ModelLocation:
+        """Where the tokenizer loads fast: a GGUF model's converted copy holds it as ``tokenizer.json``
+        (read from the GGUF itself, its vocabulary is parsed in Python: a minute on a small machine)."""
+        if location.gguf_file is None:
+            return location
+        return ModelLocation(model_id=location.model_id, path=self._converted(location))
 
     def _location(self, endpoint: Endpoint) -> ModelLocation:
         settings = endpoint.service_settings
