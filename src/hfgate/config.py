@@ -38,6 +38,12 @@ class Settings(BaseSettings):
         description="Fernet key or any passphrase; encrypts secrets at rest. Default: the key file secret.key "
         "(mode 0600) in data_dir.",
     )
+    secret_key_previous: SecretStr | None = Field(
+        default=None,
+        description="The key being replaced, only while the secret key is rotated: secrets stored with either key "
+        "are read, new ones are encrypted with secret_key; hfgate secret-key rotate re-encrypts the stored ones. "
+        "Drop it (rolling restart) once the rotation is done.",
+    )
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated bootstrap admin keys; with one (or once any API key exists) every route but "
