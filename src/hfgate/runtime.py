@@ -77,8 +77,9 @@ class Runtime:
         )
         redis = shared.limiters.client if isinstance(shared.limiters, RedisLimiter) else None
         access = AccessControl.build(
-            settings, engine=engine, changes=changes, redis=redis, session_key=box.derive("ui-session")
-        )
+            settings, engine=engine, changes=changes, redis=redis, session_key=box.derive("ui-session"),
+            previous_session_key=box.derive_previous("ui-session"),
+        )  # fmt: skip
         await changes.start()
         await access.start()
         runtime = cls(

@@ -43,9 +43,11 @@ def rotate_command(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Count the secrets on each key; change nothing.")] = False,
     pause: Annotated[float, typer.Option(min=0, help="Seconds to wait between batches, to spare the database.")] = 0.0,
 ) -> None:
-    """Re-encrypt every stored secret with HFGATE_SECRET_KEY (the new key), reading them with
-    HFGATE_SECRET_KEY_PREVIOUS (the old one), then record the new key as the fleet's. Safe while replicas
-    serve; run it again after an interruption."""
+    """Re-encrypt every stored secret with the new key, online; run it again after an interruption.
+
+    Reads with HFGATE_SECRET_KEY_PREVIOUS (the old key), writes with HFGATE_SECRET_KEY (the new one), then
+    records the new key as the fleet's.
+    """
     from hfgate.config import Settings
     from hfgate.errors import HfGateError
     from hfgate.registry.database import make_engine

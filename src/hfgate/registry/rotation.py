@@ -8,8 +8,8 @@ new key the next pass finds it done. Rows already on the new key are skipped, so
 stopped and run again. When a whole pass finds nothing to do, the new key's fingerprint is recorded.
 
 Only ``endpoints.secrets`` is encrypted; API keys are stored as password hashes, and the web page's
-session key is derived from the key at start-up (sessions signed before a restart with the new key
-end: users log in again).
+session key is derived from the key at start-up (a replica with a previous key also reads sessions
+signed with the key derived from it).
 """
 
 from __future__ import annotations

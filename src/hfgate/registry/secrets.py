@@ -55,7 +55,11 @@ class SecretBox:
 
     def derive(self, purpose: str) -> bytes:
         """A key for another use (e.g. signing the web page's sessions), the same on every replica."""
-        return hashlib.sha256(f"hfgate-derived:{purpose}:".encode() + self._key).digest()
+        return _derive(self._key, purpose)
+
+    def derive_previous(self, purpose: str) -> bytes | None:
+        """:meth:`derive` for the previous key, when one is set (accepted while the key is rotated)."""
+        return None if self._previous_key is None else _derive(self._previous_key, purpose)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SecretBox:
@@ -101,6 +105,10 @@ class SecretBox:
             InvalidToken: neither key decrypts it.
         """
         return self._fernet.rotate(token.encode()).decode()
+
+
+def _derive(key: bytes, purpose: str) -> bytes:
+    return hashlib.sha256(f"hfgate-derived:{purpose}:".encode() + key).digest()
 
 
 def key_fingerprint(key: bytes) -> str:
