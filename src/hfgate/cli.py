@@ -15,6 +15,7 @@ from hfgate.commands.common import errors
 from hfgate.commands.endpoints import endpoints_app, infer_command
 from hfgate.commands.keys import keys_app, usage_command
 from hfgate.commands.prepare import prepare_command
+from hfgate.commands.secret_key import secret_key_app
 from hfgate.corpus.command import embed_corpus_command
 
 app = typer.Typer(help="hfgate: Hugging Face models behind one dependable API.", no_args_is_help=True)
@@ -27,6 +28,7 @@ app.command("backup")(backup_command)
 app.command("apply")(apply_command)
 app.command("export")(export_command)
 app.command("prepare")(prepare_command)
+app.add_typer(secret_key_app, name="secret-key")
 
 
 @app.command()

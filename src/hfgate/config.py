@@ -35,8 +35,14 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr | None = Field(
         default=None,
-        description="Fernet key or any passphrase; encrypts secrets at rest. Default: the key file secret.key "
-        "(mode 0600) in data_dir.",
+        description="Fernet key (hfgate secret-key generate) or any passphrase; encrypts secrets at rest. "
+        "Default: the key file secret.key (mode 0600) in data_dir.",
+    )
+    secret_key_previous: SecretStr | None = Field(
+        default=None,
+        description="Only while the secret key is rotated: the key being replaced. Secrets stored with either key "
+        "are read, new ones are encrypted with HFGATE_SECRET_KEY, and hfgate secret-key rotate re-encrypts the "
+        "stored ones; then drop it with a rolling restart (see Deployment: rotating the secret key).",
     )
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

@@ -22,6 +22,7 @@ The hierarchy::
     ├── RegistryUnavailableError     503  status_exception (the endpoint database is unreachable)
     ├── StorageFullError             507  status_exception (no space left for the registry or a model cache)
     ├── SecretKeyMismatchError       500  at start-up only: the fleet's key differs from this replica's
+    │   └── SecretKeyRotationError   500  hfgate secret-key rotate only: the keys or a stored secret forbid it
     ├── SchemaTooNewError            500  at start-up only: the database records a migration this code lacks
     └── UpstreamError                4xx/5xx  status_exception (a remote model server failed)
         ├── UpstreamAuthError        401
@@ -181,6 +182,11 @@ class StorageFullError(HfGateError):
 
 class SecretKeyMismatchError(HfGateError):
     """This replica's secret key is not the one the shared database was first started with."""
+
+
+class SecretKeyRotationError(SecretKeyMismatchError):
+    """``hfgate secret-key rotate`` cannot start or go on: a key is missing or the same as the other, or a
+    stored secret decrypts with neither key (the message names the endpoint)."""
 
 
 class SchemaTooNewError(HfGateError):

@@ -20,7 +20,7 @@ from hfgate.local.compute import Compute
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.database import make_engine
 from hfgate.registry.defaults import DEFAULT_ENDPOINTS, provision_defaults
-from hfgate.registry.key_check import check_secret_key
+from hfgate.registry.key_check import KeyState, check_secret_key
 from hfgate.registry.migrations import migrate
 from hfgate.registry.responses_store import ResponseStore
 from hfgate.registry.secrets import SecretBox
@@ -65,8 +65,7 @@ class Runtime:
         if applied:
             log.info("database migrated", extra={"event": "db.migrate", "migrations": applied})
         box = SecretBox.from_settings(settings)
-        if await asyncio.to_thread(check_secret_key, engine, box):
-            log.info("secret key recorded", extra={"event": "db.secret_key", "fingerprint": box.fingerprint})
+        _log_key_state(await asyncio.to_thread(check_secret_key, engine, box), box)
         store = EndpointStore(engine, box)
         if settings.provision_defaults:
             await asyncio.to_thread(provision_defaults, store)
@@ -78,8 +77,9 @@ class Runtime:
         )
         redis = shared.limiters.client if isinstance(shared.limiters, RedisLimiter) else None
         access = AccessControl.build(
-            settings, engine=engine, changes=changes, redis=redis, session_key=box.derive("ui-session")
-        )
+            settings, engine=engine, changes=changes, redis=redis, session_key=box.derive("ui-session"),
+            previous_session_key=box.derive_previous("ui-session"),
+        )  # fmt: skip
         await changes.start()
         await access.start()
         runtime = cls(
@@ -154,3 +154,21 @@ def change_feed(settings: Settings) -> LocalChanges:
     if settings.redis_url is not None:
         return RedisChanges(settings.redis_url, channel=f"{settings.redis_prefix}changes")
     return LocalChanges()
+
+
+def _log_key_state(state: KeyState, box: SecretBox) -> None:
+    fingerprints = {"fingerprint": box.fingerprint, "previous_fingerprint": box.previous_fingerprint}
+    if state is KeyState.RECORDED:
+        log.info("secret key recorded", extra={"event": "db.secret_key", **fingerprints})
+    elif state is KeyState.ROTATING:
+        log.warning(
+            "secret key rotation under way: the database still records HFGATE_SECRET_KEY_PREVIOUS; secrets are "
+            "read with either key and written with HFGATE_SECRET_KEY; run hfgate secret-key rotate",
+            extra={"event": "db.secret_key.rotating", **fingerprints},
+        )
+    elif state is KeyState.ROTATED:
+        log.warning(
+            "secret key rotated: the database records HFGATE_SECRET_KEY; HFGATE_SECRET_KEY_PREVIOUS is no longer "
+            "needed, drop it with a rolling restart",
+            extra={"event": "db.secret_key.rotated", **fingerprints},
+        )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 
 from hfgate.api.ui.session import COOKIE, CSRF_HEADER
 from hfgate.config import Settings
@@ -51,3 +52,15 @@ async def test_page_api_calls_need_the_csrf_token_and_sessions_end_with_their_ke
     removed = settings.model_copy(update={"api_keys": ["new"]})
     async with app_client(removed, shared_context) as http:
         assert (await http.get("/ui/", headers=jar(old_cookie))).status_code == 303
+
+
+async def test_a_session_survives_the_restart_onto_a_new_secret_key_with_the_old_one_as_previous(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path, api_keys=["boot"], provision_defaults=False,  # type: ignore[arg-type]
+                        secret_key="old", log_format="text")  # fmt: skip
+    async with app_client(settings) as http:
+        cookie, csrf = await _login(http, "boot")
+    rotating = settings.model_copy(update={"secret_key": SecretStr("new"), "secret_key_previous": SecretStr("old")})
+    async with app_client(rotating) as http:
+        assert (await http.get("/_inference", headers=jar(cookie, csrf))).status_code == 200

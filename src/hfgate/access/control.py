@@ -39,15 +39,17 @@ class AccessControl:
     usage_store: UsageStore
     changes: LocalChanges
     session_key: bytes
+    previous_session_key: bytes | None = None
     owned_redis: aioredis.Redis | None = None
 
     @classmethod
     def build(
         cls, settings: Settings, *, engine: Engine, changes: LocalChanges, redis: aioredis.Redis | None,
-        session_key: bytes,
+        session_key: bytes, previous_session_key: bytes | None = None,
     ) -> AccessControl:  # fmt: skip
         """``redis``: the fleet limiter's client, when ``HFGATE_REDIS_URL`` is set (limits then shared);
-        ``session_key``: signs the web page's sessions (the same on every replica)."""
+        ``session_key``: signs the web page's sessions (the same on every replica); ``previous_session_key``:
+        also reads them, while the secret key is rotated."""
         keys = KeyStore(engine)
         ring = KeyRing(keys, bootstrap=settings.api_keys, ttl_seconds=settings.registry_cache_seconds)
         ring.listen(changes)
@@ -60,7 +62,7 @@ class AccessControl:
             quota = RedisQuota(redis, prefix=f"{settings.redis_prefix}key:", fail_closed=fail_closed)
         usage_store = UsageStore(engine)
         usage = UsageRecorder(usage_store, flush_seconds=settings.usage_flush_seconds)
-        return cls(keys, ring, quota, usage, usage_store, changes, session_key, owned)
+        return cls(keys, ring, quota, usage, usage_store, changes, session_key, previous_session_key, owned)
 
     async def start(self) -> None:
         await self.usage.start()

@@ -75,7 +75,8 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
         app.state.orchestrator = runtime.orchestrator
         app.state.access = runtime.access
         app.state.responses = runtime.responses
-        app.state.sessions = SessionSigner(runtime.access.session_key)
+        access = runtime.access
+        app.state.sessions = SessionSigner(access.session_key, previous=access.previous_session_key)
         try:
             with tuned_for_serving():  # start-up's objects out of the collector's sight while serving
                 yield

@@ -31,3 +31,11 @@ def test_a_session_expires() -> None:
     cookie = signer.issue("k1", now=1000.0)
     assert signer.read(cookie, now=1059.0) is not None
     assert signer.read(cookie, now=1061.0) is None
+
+
+def test_while_the_secret_key_is_rotated_sessions_signed_with_the_previous_key_are_still_read() -> None:
+    before = SessionSigner(b"o" * 32).issue("k1")
+    rotating = SessionSigner(SIGNING, previous=b"o" * 32)
+    assert rotating.read(before) is not None
+    assert SessionSigner(b"o" * 32).read(rotating.issue("k1")) is None  # new sessions: the new key only
+    assert SessionSigner(SIGNING).read(before) is None  # the previous key dropped: its sessions end

@@ -41,6 +41,8 @@ class SessionSigner:
     Args:
         key: the signing key (derived from the fleet's secret key).
         max_age: seconds a session lasts.
+        previous: the key derived from ``HFGATE_SECRET_KEY_PREVIOUS`` while the secret key is rotated: its
+            sessions are still read, so a rolling restart onto the new key logs nobody out.
 
     Example:
         >>> signer = SessionSigner(b"k" * 32)
@@ -48,15 +50,16 @@ class SessionSigner:
         'key-id'
     """
 
-    def __init__(self, key: bytes, *, max_age: float = DEFAULT_MAX_AGE) -> None:
+    def __init__(self, key: bytes, *, max_age: float = DEFAULT_MAX_AGE, previous: bytes | None = None) -> None:
         self._key = key
+        self._keys = (key,) if previous is None else (key, previous)
         self.max_age = max_age
 
     def issue(self, key_id: str, *, now: float | None = None) -> str:
         """A cookie value for a user who logged in with the key ``key_id``."""
         expires = (now or time.time()) + self.max_age
         payload = orjson.dumps({"exp": expires, "csrf": secrets.token_urlsafe(24), "kid": key_id})
-        return f"{_b64(payload)}.{_b64(self._sign(payload))}"
+        return f"{_b64(payload)}.{_b64(self._sign(payload, self._key))}"
 
     def read(self, cookie: str | None, *, now: float | None = None) -> UiSession | None:
         """The session ``cookie`` stands for, or ``None`` if it is missing, forged or expired."""
@@ -67,15 +70,16 @@ class SessionSigner:
             payload, given = _unb64(encoded), _unb64(signature)
         except ValueError:
             return None
-        if not hmac.compare_digest(given, self._sign(payload)):
+        if not any(hmac.compare_digest(given, self._sign(payload, key)) for key in self._keys):
             return None
         data = orjson.loads(payload)
         if data["exp"] < (now or time.time()):
             return None
         return UiSession(key_id=str(data["kid"]), csrf=str(data["csrf"]), expires=float(data["exp"]))
 
-    def _sign(self, payload: bytes) -> bytes:
-        return hmac.new(self._key, b"hfgate-ui-session\x00" + payload, hashlib.sha256).digest()
+    @staticmethod
+    def _sign(payload: bytes, key: bytes) -> bytes:
+        return hmac.new(key, b"hfgate-ui-session\x00" + payload, hashlib.sha256).digest()
 
 
 def _b64(raw: bytes) -> str:
