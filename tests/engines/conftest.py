@@ -19,6 +19,7 @@ import pytest
 from hfgate.config import Settings
 from tests.conftest import app_client
 from tests.support.engine_servers import ENGINES, Launched, launch, missing_reason
+from tests.support.live_server import live_server
 
 
 def _given(name: str) -> str | None:
@@ -80,6 +81,16 @@ async def api(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(data_dir=tmp_path, provision_defaults=False, registry_cache_seconds=0, log_format="text")
     async with app_client(settings) as http:
         yield http
+
+
+@pytest.fixture
+async def live_api(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """The whole app served over real HTTP on a fresh registry: for tests that watch a stream as it
+    arrives (httpx's in-process transport hands a response over only once its body is complete)."""
+    settings = Settings(data_dir=tmp_path, provision_defaults=False, registry_cache_seconds=0, log_format="text")
+    with live_server(settings) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=300) as http:
+            yield http
 
 
 @pytest.fixture
