@@ -40,9 +40,10 @@ class Settings(BaseSettings):
     )
     secret_key_previous: SecretStr | None = Field(
         default=None,
-        description="Only while the secret key is rotated: the key being replaced. Secrets stored with either key "
-        "are read, new ones are encrypted with HFGATE_SECRET_KEY, and hfgate secret-key rotate re-encrypts the "
-        "stored ones; then drop it with a rolling restart (see Deployment: rotating the secret key).",
+        description="Only while the secret key is rotated: a second key that is read but never written with — "
+        "first the next key (so every replica reads it before any writes with it), then, once swapped with "
+        "HFGATE_SECRET_KEY, the key being replaced, until hfgate secret-key rotate has re-encrypted the stored "
+        "secrets; then drop it with a rolling restart (see Deployment: rotating the secret key).",
     )
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

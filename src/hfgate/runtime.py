@@ -166,6 +166,12 @@ def _log_key_state(state: KeyState, box: SecretBox) -> None:
             "read with either key and written with HFGATE_SECRET_KEY; run hfgate secret-key rotate",
             extra={"event": "db.secret_key.rotating", **fingerprints},
         )
+    elif state is KeyState.PREPARING:
+        log.info(
+            "secret key rotation prepared: the database records HFGATE_SECRET_KEY; HFGATE_SECRET_KEY_PREVIOUS is "
+            "read too (never written), so secrets written by replicas already on it can be read here",
+            extra={"event": "db.secret_key.preparing", **fingerprints},
+        )
     elif state is KeyState.ROTATED:
         log.warning(
             "secret key rotated: the database records HFGATE_SECRET_KEY; HFGATE_SECRET_KEY_PREVIOUS is no longer "

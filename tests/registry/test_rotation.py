@@ -66,6 +66,18 @@ def test_rotation_reencrypts_every_secret_with_the_new_key_and_the_old_key_then_
     assert recorded_fingerprint(engine) == SecretBox(NEW).fingerprint
 
 
+def test_replicas_taught_the_next_key_first_read_what_replicas_already_on_it_write(engine: Engine) -> None:
+    """The window-free order: every replica first reads the next key (previous=NEW, still writing OLD),
+    then swaps; a replica still on the first step reads an endpoint a swapped one wrote."""
+    preparing = SecretBox(OLD, previous=NEW)
+    assert check_secret_key(engine, preparing) is KeyState.PREPARING
+    assert check_secret_key(engine, ROTATING) is KeyState.ROTATING
+    EndpointStore(engine, ROTATING).replace(_endpoint("emb-1", "hf_written_by_a_swapped_replica"))
+    assert EndpointStore(engine, preparing).get("emb-1").secrets == {"api_key": "hf_written_by_a_swapped_replica"}
+    with pytest.raises(InvalidToken):  # what the old key alone could not have read
+        Fernet(OLD).decrypt(_tokens(engine)["emb-1"].encode())
+
+
 def test_after_rotation_the_new_key_alone_starts_and_the_old_key_is_refused(engine: Engine) -> None:
     assert check_secret_key(engine, ROTATING) is KeyState.ROTATING
     rotate(engine, ROTATING, batch_size=100, report=_quiet)

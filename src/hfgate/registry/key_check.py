@@ -5,7 +5,9 @@ inference on an endpoint another replica stored fails. Checking at start-up turn
 refusal to start, naming ``HFGATE_SECRET_KEY``.
 
 While the key is rotated (``HFGATE_SECRET_KEY`` the new key, ``HFGATE_SECRET_KEY_PREVIOUS`` the old),
-a database that still records the old key's fingerprint is accepted too. ``hfgate secret-key rotate``
+a database that still records the old key's fingerprint is accepted too; so is the reverse
+(``HFGATE_SECRET_KEY`` the database's key, ``HFGATE_SECRET_KEY_PREVIOUS`` the next one), the first step
+of a rotation without a window in which some replicas cannot read what others write. ``hfgate secret-key rotate``
 then records the new fingerprint and retires the old one: a replica whose ``HFGATE_SECRET_KEY`` is a
 retired key refuses to start.
 """
@@ -33,7 +35,10 @@ class KeyState(Enum):
     RECORDED = "recorded"  # the first start: this key's fingerprint was recorded now
     MATCHES = "matches"  # the database's key, and no previous key set
     ROTATING = "rotating"  # the database records HFGATE_SECRET_KEY_PREVIOUS: a rotation is under way
-    ROTATED = "rotated"  # the database records this key; HFGATE_SECRET_KEY_PREVIOUS is no longer needed
+    ROTATED = "rotated"  # the database records this key; HFGATE_SECRET_KEY_PREVIOUS (retired) no longer needed
+    # The database records this key and HFGATE_SECRET_KEY_PREVIOUS is a key never used here: the next key,
+    # read but not yet written, so that replicas restarted onto it later are understood by this one.
+    PREPARING = "preparing"
 
 
 def check_secret_key(engine: Engine, box: SecretBox) -> KeyState:
@@ -59,7 +64,9 @@ def check_secret_key(engine: Engine, box: SecretBox) -> KeyState:
             "HFGATE_SECRET_KEY to the new key (and HFGATE_SECRET_KEY_PREVIOUS to nothing, or to the old key)."
         )
     if recorded == box.fingerprint:
-        return KeyState.MATCHES if box.previous_fingerprint is None else KeyState.ROTATED
+        if box.previous_fingerprint is None:
+            return KeyState.MATCHES
+        return KeyState.ROTATED if is_retired(engine, box.previous_fingerprint) else KeyState.PREPARING
     if recorded == box.previous_fingerprint:
         return KeyState.ROTATING
     raise SecretKeyMismatchError(
