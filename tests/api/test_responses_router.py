@@ -6,12 +6,14 @@ keeps no state), ``store: false``. An endpoint by url keeps being translated to 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import openai
 import pytest
 
+from tests.conftest import app_client
 from tests.fakes.hf_fixtures import fake_hf, fake_hf_server, hf_settings
 from tests.fakes.hf_server import FAKE_CALL_ID, TOKEN, FakeHF
 from tests.support.live_server import live_server
@@ -43,8 +45,9 @@ def gateway(fake_hf_server: FakeHF, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @pytest.fixture
-def client(gateway: str, fake_hf: FakeHF) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{gateway}/v1", api_key="unused", max_retries=0)
+def client(gateway: str, fake_hf: FakeHF) -> Iterator[openai.OpenAI]:
+    with openai.OpenAI(base_url=f"{gateway}/v1", api_key="unused", max_retries=0) as client:
+        yield client
 
 
 def sent(fake: FakeHF) -> list[dict[str, Any]]:
@@ -168,3 +171,33 @@ def test_a_model_the_router_cannot_serve_is_a_502_naming_its_reason(
     answer = httpx.post(f"{gateway}/v1/responses", json={"model": "hosted", "input": "hi"}, timeout=30)
     assert answer.status_code == 502, answer.text
     assert "is not supported by any provider you have enabled" in answer.json()["error"]["message"]
+
+
+async def test_a_relayed_conversation_belongs_to_its_key_and_continues_on_another_replica(
+    fake_hf: FakeHF, tmp_path: Path
+) -> None:
+    boot = {"Authorization": "Bearer boot"}
+    settings = hf_settings(fake_hf.base, tmp_path).model_copy(
+        update={"provision_defaults": False, "api_keys": ["boot"], "log_format": "text"}
+    )
+    async with app_client(settings) as one, app_client(settings) as two:
+        hosted = {"service": "hugging_face", "service_settings": {"api_key": TOKEN, "model_id": LLAMA}}
+        assert (await one.put("/_inference/chat_completion/hosted", json=hosted, headers=boot)).status_code == 200
+        alice, bob = [await _infer_key(one, name, boot) for name in ("alice", "bob")]
+        body = {"model": "hosted", "input": "weather in Paris", "tools": [WEATHER]}
+        first = (await one.post("/v1/responses", json=body, headers=alice)).json()
+        output = {"type": "function_call_output", "call_id": FAKE_CALL_ID, "output": "sunny"}
+        follow = {"model": "hosted", "previous_response_id": first["id"], "input": [output]}
+        assert (await two.post("/v1/responses", json=follow, headers=bob)).status_code == 404
+        assert (await two.get(f"/v1/responses/{first['id']}", headers=bob)).status_code == 404
+        second = await two.post("/v1/responses", json=follow, headers=alice)
+        assert second.status_code == 200, second.text
+        replayed = sent(fake_hf)[-1]["input"]
+        assert [item["type"] for item in replayed] == ["message", "function_call", "function_call_output"]
+        assert len(sent(fake_hf)) == 2  # bob's refused turn never reached the router
+
+
+async def _infer_key(http: httpx.AsyncClient, name: str, boot: dict[str, str]) -> dict[str, str]:
+    created = await http.post("/_security/api_key", json={"name": name, "roles": ["infer"]}, headers=boot)
+    assert created.status_code == 200, created.text
+    return {"Authorization": f"Bearer {created.json()['encoded']}"}
