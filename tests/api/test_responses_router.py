@@ -173,6 +173,21 @@ def test_a_model_the_router_cannot_serve_is_a_502_naming_its_reason(
     assert "is not supported by any provider you have enabled" in answer.json()["error"]["message"]
 
 
+def test_a_streamed_failure_is_relayed_as_the_router_sent_it_and_not_stored(
+    client: openai.OpenAI, fake_hf: FakeHF, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fakes import hf_server
+
+    monkeypatch.setitem(hf_server.HOSTED, LLAMA, hf_server.HostedModel("text-generation", "chat-only"))
+    events = list(client.responses.create(model="hosted", input="hi", stream=True))
+    assert [e.type for e in events] == ["response.created", "response.in_progress", "response.failed"]
+    failed = events[-1].response  # type: ignore[union-attr]
+    assert failed.error is not None
+    assert "not supported" in failed.error.message
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(failed.id)
+
+
 async def test_a_relayed_conversation_belongs_to_its_key_and_continues_on_another_replica(
     fake_hf: FakeHF, tmp_path: Path
 ) -> None:

@@ -5,7 +5,8 @@ stream of events — comes back as the upstream wrote it, event by event.
 hfgate still checks the request as for any endpoint (the same fields are accepted everywhere), answers
 ``previous_response_id`` from its own store (the router keeps no state: the stored conversation is sent
 before the new input) and stores the answer under the upstream's own response id, for the key that made
-it, unless ``store: false``.
+it, unless ``store: false``. A failed response is not stored: unstreamed it is an error (502 with the
+upstream's message), streamed its ``response.failed`` event is relayed as it came.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ async def _relay_stream(events: AsyncIterator[RelayedEvent], *, keep: Keep) -> S
             sequence = event.data.get("sequence_number", sequence + 1)
             final = event.final.body if event.final is not None else final
             yield sse(event.data)  # the upstream's framing: data only, the type inside
-        if final is not None:
+        if final is not None and final.get("status") != "failed":  # a failure is relayed, not kept
             await keep(final)
 
     def on_error(exc: HfGateError) -> bytes:
