@@ -1,12 +1,12 @@
 """Client packages that cannot share hfgate's venv, each installed in a directory of its own.
 
 Elasticsearch's 9.x client and its 8.x client (in the venv) are one import name; ``text-generation``
-pins ``huggingface_hub<1``; Haystack pins newer ``anyio``/``certifi`` than the venv's; LlamaIndex
-its own ``openai``. Each set is
-installed with ``pip install --target`` under ``<venv>/apart/<name>`` (once; again when its pins change)
-and driven by a script in ``tests/clients`` run in a subprocess whose ``PYTHONPATH`` starts with it.
-``make test`` installs them all up front (``python -m tests.support.apart``); a test run from a clean
-clone installs what it needs on first use.
+pins ``huggingface_hub<1``; Haystack pins newer ``anyio``/``certifi`` than the venv's; LlamaIndex pins
+an older ``openai``. Each set is installed with ``pip install --target`` under ``<venv>/apart/<name>``
+(once; again when its pins change) and driven by a script in ``tests/clients`` run in a subprocess
+whose ``PYTHONPATH`` starts with it. ``make test`` installs them all up front (``python -m
+tests.support.apart``, or one set: ``python -m tests.support.apart llamaindex``); a test run from a
+clean clone installs what it needs on first use.
 """
 
 from __future__ import annotations
