@@ -201,6 +201,8 @@ class ChatRequest:
     ``tools`` are the functions the model may call; ``tool_choice`` is ``None`` when the request did
     not say (OpenAI's default: ``auto`` with tools, ``none`` without); ``parallel_tool_calls`` is
     ``None`` when not given (OpenAI's default: true). Without tools the three keep their defaults.
+    ``tool_prompt`` is TGI's extension: the text that introduces the tools in the prompt (``None``: the
+    model's or the engine's own); it has no effect without tools.
     """
 
     messages: tuple[ChatMessage, ...]
@@ -209,6 +211,7 @@ class ChatRequest:
     tools: tuple[Tool, ...] = ()
     tool_choice: ToolChoice | None = None
     parallel_tool_calls: bool | None = None
+    tool_prompt: str | None = None
 
     @property
     def effective_tool_choice(self) -> ToolChoice:
@@ -216,6 +219,37 @@ class ChatRequest:
         if self.tool_choice is not None:
             return self.tool_choice
         return TOOL_CHOICE_AUTO if self.tools else TOOL_CHOICE_NONE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResponsesRelay:
+    """A Responses API request (``POST /v1/responses``) for an upstream that serves that API itself.
+
+    ``body`` is the request as the client sent it (already checked by the face); ``history`` the items
+    of the stored conversation ``previous_response_id`` continues, oldest first (the upstream keeps no
+    state, so they travel before the request's own input).
+    """
+
+    body: Mapping[str, Any]
+    history: tuple[Mapping[str, Any], ...] = ()
+    timeout: float = 120.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RelayedResponse:
+    """The upstream's ``response`` object, unchanged, and its token counts."""
+
+    body: dict[str, Any]
+    usage: Usage = Usage()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RelayedEvent:
+    """One stream event of a relayed response, as the upstream sent it; ``final`` holds the whole
+    response on the event that ends the stream (``response.completed``, ``…incomplete``, ``…failed``)."""
+
+    data: dict[str, Any]
+    final: RelayedResponse | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -116,3 +116,25 @@ def test_huggingface_hub_chat_completion_with_tools(live_url: str, monkeypatch: 
     ]
     assert pieces[0][0].function.name == "get_weather"
     assert "".join(p[0].function.arguments for p in pieces) == call.function.arguments
+
+
+def test_huggingface_hub_sends_tgi_s_tool_prompt_which_introduces_the_tools(
+    live_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from huggingface_hub import InferenceClient, constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)  # the suite's offline flag refuses any URL
+    client = InferenceClient(model=f"{live_url}/hf/{GENERATOR}", provider="hf-inference", timeout=120)
+    question = [{"role": "user", "content": "What is the weather in Tokyo?"}]
+    named = {"function": {"name": "get_weather"}}
+
+    def prompt_tokens(tool_prompt: str | None) -> int:
+        answer = client.chat_completion(
+            question, tools=[WEATHER], tool_choice=named, tool_prompt=tool_prompt, max_tokens=30, temperature=0,  # type: ignore[arg-type]
+        )  # fmt: skip
+        assert answer.choices[0].message.tool_calls[0].function.name == "get_weather"  # type: ignore[index]
+        return answer.usage.prompt_tokens
+
+    # SmolLM2's template ignores tools: tool_prompt replaces the words that introduce them
+    longer = "When the user asks about the weather in a city, call the function below with that city. " * 3
+    assert prompt_tokens("Tools:") < prompt_tokens(None) < prompt_tokens(longer)

@@ -6,6 +6,8 @@
   from the router). A model no enabled provider serves: 400 "The requested model 'X' is not supported by
   any provider you have enabled." with code ``model_not_supported`` (cline/cline#5098; the JSON nesting
   is unconfirmed, OpenAI's ``{"error":{…}}`` is used).
+- ``POST /router/v1/responses``: OpenAI's Responses API, as ``tests/fakes/router_responses.py`` plays it
+  (each behaviour with its source there).
 - ``POST /router/{together,scaleway}/v1/embeddings`` and ``/router/deepinfra/v1/openai/embeddings``:
   ``{"input","model"}`` with the provider's own id → OpenAI's ``data[].embedding`` (huggingface_hub
   ``inference/_providers/{together,scaleway,deepinfra}.py``); another id: 400
@@ -19,6 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes import hf_server as hf
+from tests.fakes import router_responses
 from tests.fakes.engines import _embeddings
 
 POLICIES = ("fastest", "cheapest", "preferred")
@@ -33,6 +36,8 @@ _EMBEDDING_ROUTES = {
 async def serve(request: web.Request, route: str, body: Any) -> web.StreamResponse:
     if route == "/v1/chat/completions":
         return await _chat(request, body)
+    if route == "/v1/responses":
+        return await router_responses.respond(request, body)
     provider = _EMBEDDING_ROUTES.get(route)
     if provider is None:
         return hf._json({"error": "Not Found"}, status=404)

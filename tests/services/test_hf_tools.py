@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from hfgate.errors import BadRequestError
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.hugging_face.service import HuggingFaceService
 from hfgate.tasks import (
@@ -123,3 +124,30 @@ async def test_a_request_without_tools_sends_no_tool_fields(hf_service: HuggingF
     body = sent(fake_hf, "vllm")
     assert not {"tools", "tool_choice", "parallel_tool_calls"} & set(body)
     assert body["messages"] == [{"role": "user", "content": "weather in Paris"}]
+
+
+async def test_tool_prompt_goes_to_tgi_which_reads_it(hf_service: HuggingFaceService, fake_hf: FakeHF) -> None:
+    # TGI's ChatRequest.tool_prompt (TGI router/src/lib.rs); the fake records the body as sent
+    request = ChatRequest(messages=(QUESTION,), params=PARAMS, tools=(WEATHER,), tool_prompt="Tools follow.")
+    await hf_service.chat(await made(hf_service, fake_hf, "tgi"), request)
+    assert sent(fake_hf, "tgi")["tool_prompt"] == "Tools follow."
+
+
+@pytest.mark.parametrize("upstream", ["router", "vllm", "llamacpp"])
+async def test_tool_prompt_to_a_server_that_does_not_read_it_is_a_400_naming_it(
+    hf_service: HuggingFaceService, fake_hf: FakeHF, upstream: str
+) -> None:
+    request = ChatRequest(messages=(QUESTION,), params=PARAMS, tools=(WEATHER,), tool_prompt="Tools follow.")
+    endpoint = await made(hf_service, fake_hf, upstream)
+    before = len(fake_hf.hits(f"/{upstream}/v1/chat/completions"))  # the create-time check's call
+    with pytest.raises(BadRequestError) as refused:
+        await hf_service.chat(endpoint, request)
+    assert refused.value.param == "tool_prompt"
+    assert "TGI" in refused.value.reason
+    assert len(fake_hf.hits(f"/{upstream}/v1/chat/completions")) == before
+
+
+async def test_tool_prompt_without_tools_is_not_sent(hf_service: HuggingFaceService, fake_hf: FakeHF) -> None:
+    request = ChatRequest(messages=(QUESTION,), params=PARAMS, tool_prompt="Tools follow.")
+    await hf_service.chat(await made(hf_service, fake_hf, "vllm"), request)
+    assert "tool_prompt" not in sent(fake_hf, "vllm")

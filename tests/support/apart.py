@@ -1,11 +1,12 @@
 """Client packages that cannot share hfgate's venv, each installed in a directory of its own.
 
 Elasticsearch's 9.x client and its 8.x client (in the venv) are one import name; ``text-generation``
-pins ``huggingface_hub<1``; Haystack pins newer ``anyio``/``certifi`` than the venv's. Each set is
-installed with ``pip install --target`` under ``<venv>/apart/<name>`` (once; again when its pins change)
-and driven by a script in ``tests/clients`` run in a subprocess whose ``PYTHONPATH`` starts with it.
-``make test`` installs them all up front (``python -m tests.support.apart``); a test run from a clean
-clone installs what it needs on first use.
+pins ``huggingface_hub<1``; Haystack pins newer ``anyio``/``certifi`` than the venv's; LlamaIndex pins
+an older ``openai``. Each set is installed with ``pip install --target`` under ``<venv>/apart/<name>``
+(once; again when its pins change) and driven by a script in ``tests/clients`` run in a subprocess
+whose ``PYTHONPATH`` starts with it. ``make test`` installs them all up front (``python -m
+tests.support.apart``, or one set: ``python -m tests.support.apart llamaindex``); a test run from a
+clean clone installs what it needs on first use.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ SETS: dict[str, tuple[str, ...]] = {
     "es9": ("elasticsearch==9.5.1",),
     "haystack": ("haystack-ai==3.4.0", "huggingface-api-haystack==3.1.0"),
     "tgi": ("text-generation==0.7.0",),
+    # llama-index-llms-openai pins an older openai than the venv's
+    "llamaindex": ("llama-index-core==0.14.25", "llama-index-llms-openai-like==0.8.1"),
 }
 SCRIPTS = Path(__file__).resolve().parent.parent / "clients"
 _ROOT = Path(__file__).resolve().parents[2]
@@ -54,6 +57,6 @@ def run_client(name: str | None, script: str, *args: str, timeout: float = 1200)
     return json.loads(done.stdout)
 
 
-if __name__ == "__main__":
-    for each in SETS:
+if __name__ == "__main__":  # python -m tests.support.apart [name…]: install the named sets (default: all)
+    for each in sys.argv[1:] or SETS:
         print(each, target(each))

@@ -28,7 +28,7 @@ from hfgate.orchestrator.kinds import check_inference_kind, check_kind
 from hfgate.orchestrator.last_call import LastCalls
 from hfgate.orchestrator.lookup import EndpointLookup
 from hfgate.orchestrator.readiness import missing
-from hfgate.orchestrator.running import Runner
+from hfgate.orchestrator.running import Runner, count_tokens
 from hfgate.registry.endpoint import Endpoint
 from hfgate.registry.store import EndpointStore
 from hfgate.services import Service, service_class
@@ -41,8 +41,11 @@ from hfgate.tasks import (
     Generation,
     GenerationDelta,
     GenerationParams,
+    RelayedEvent,
+    RelayedResponse,
     RerankRequest,
     RerankResult,
+    ResponsesRelay,
     SparseEmbeddingResult,
     TaskType,
     TokenSpan,
@@ -248,6 +251,25 @@ class Orchestrator:
 
     def chat_stream(self, endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
         return self._runner.stream(endpoint, lambda e: self._service(e.service).chat_stream(e, request))
+
+    def relays_responses(self, endpoint: Endpoint) -> bool:
+        """Whether ``endpoint``'s upstream answers ``/v1/responses`` itself (the router, for a hosted model)."""
+        return self._service(endpoint.service).relays_responses(endpoint)
+
+    async def respond(self, endpoint: Endpoint, request: ResponsesRelay) -> RelayedResponse:
+        """The upstream's own response (no fallback: another endpoint may not serve the Responses API)."""
+        work = self._service(endpoint.service).respond(endpoint, request)
+        result = await self.last_calls.track(endpoint.inference_id, work)
+        count_tokens(endpoint.inference_id, result.usage)
+        return result
+
+    async def respond_stream(self, endpoint: Endpoint, request: ResponsesRelay) -> AsyncIterator[RelayedEvent]:
+        """The upstream's stream events, as it sent them."""
+        events = self._service(endpoint.service).respond_stream(endpoint, request)
+        async for event in self.last_calls.track_stream(endpoint.inference_id, events):
+            if event.final is not None:
+                count_tokens(endpoint.inference_id, event.final.usage)
+            yield event
 
     async def rerank(self, endpoint: Endpoint, request: RerankRequest) -> RerankResult:
         return await self._runner.run(endpoint, lambda e: self._service(e.service).rerank(e, request))

@@ -24,8 +24,11 @@ from hfgate.tasks import (
     GenerateRequest,
     Generation,
     GenerationDelta,
+    RelayedEvent,
+    RelayedResponse,
     RerankRequest,
     RerankResult,
+    ResponsesRelay,
     SparseEmbeddingResult,
     TaskType,
     TokenSpan,
@@ -173,6 +176,19 @@ class Service:
         raise self._unsupported(endpoint)
 
     async def rerank(self, endpoint: Endpoint, request: RerankRequest) -> RerankResult:
+        raise self._unsupported(endpoint)
+
+    def relays_responses(self, endpoint: Endpoint) -> bool:
+        """Whether ``endpoint``'s upstream serves the Responses API itself, so that ``/v1/responses`` is
+        passed to it (``respond``) instead of translated to a chat; ``False`` by default."""
+        return False
+
+    async def respond(self, endpoint: Endpoint, request: ResponsesRelay) -> RelayedResponse:
+        """The upstream's answer to a Responses API request (only where ``relays_responses``)."""
+        raise self._unsupported(endpoint)
+
+    def respond_stream(self, endpoint: Endpoint, request: ResponsesRelay) -> AsyncIterator[RelayedEvent]:
+        """The upstream's stream events, each as it sent it (only where ``relays_responses``)."""
         raise self._unsupported(endpoint)
 
     async def tokenize(

@@ -200,7 +200,7 @@ class LocalService(Service):
             )
         generation = await self._complete(
             endpoint,
-            lambda g: g.encode_chat(request.messages, tools=plan.tools),
+            lambda g: g.encode_chat(request.messages, tools=plan.tools, tool_prompt=request.tool_prompt),
             given=plan.params,
             timeout=request.timeout,
         )
@@ -215,7 +215,7 @@ class LocalService(Service):
             )
         deltas = self._stream(
             endpoint,
-            lambda g: g.encode_chat(request.messages, tools=plan.tools),
+            lambda g: g.encode_chat(request.messages, tools=plan.tools, tool_prompt=request.tool_prompt),
             given=plan.params,
             timeout=request.timeout,
         )

@@ -19,7 +19,8 @@ _GENERATION_FIELDS = (
 )  # fmt: skip
 COMPLETION_FIELDS = (*_GENERATION_FIELDS, "prompt", "echo", "suffix", "best_of", "response_format")
 CHAT_FIELDS = (*_GENERATION_FIELDS, "messages", "max_completion_tokens", "tools", "tool_choice",
-               "response_format", "parallel_tool_calls", "stream_options")  # fmt: skip
+               "response_format", "parallel_tool_calls", "stream_options", "tool_prompt")  # fmt: skip
+"""``tool_prompt`` is TGI's extension, taken on both chat routes: huggingface_hub sends it to either."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,7 +1,9 @@
 """``/v1/responses``: OpenAI's Responses API over any chat endpoint (what the OpenAI Agents SDK calls).
 
 A request is read into a chat (``responses_input``), answered by the endpoint like any chat (tools,
-images, streaming), and shaped back (``responses_shapes``, ``responses_stream``). With ``store`` (the
+images, streaming), and shaped back (``responses_shapes``, ``responses_stream``) — except on an endpoint
+whose upstream serves the Responses API itself (a hosted model, through the router), where the request is
+passed on and the answer relayed as it comes (``responses_relay``). With ``store`` (the
 default) the response and the conversation it ends are kept in the registry database
 (``ResponseStore``) for ``HFGATE_RESPONSES_RETENTION_HOURS``, so ``previous_response_id`` continues it on
 any replica. A stored response belongs to the key that made it: another key is told it does not exist;
@@ -28,13 +30,14 @@ from hfgate.api.deps import OrchestratorDep
 from hfgate.api.openai import responses_shapes as shapes
 from hfgate.api.openai.errors import render_openai
 from hfgate.api.openai.responses_input import ResponsesCall, read_call, to_messages
+from hfgate.api.openai.responses_relay import relay
 from hfgate.api.openai.responses_stream import ResponseBuilder, ResponseEvents
 from hfgate.api.responses import json_response
 from hfgate.api.sse import event_stream
 from hfgate.config import Settings
 from hfgate.errors import HfGateError, NotFoundError, PayloadTooLargeError
 from hfgate.registry.responses_store import ResponseStore, StoredResponse
-from hfgate.tasks import ChatRequest, GenerationDelta, TaskType, Usage
+from hfgate.tasks import ChatRequest, GenerationDelta, ResponsesRelay, TaskType, Usage
 
 router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
 
@@ -51,13 +54,20 @@ class ResponseNotFoundError(NotFoundError):
 @router.post("/responses")
 async def create_response(request: Request, orch: OrchestratorDep) -> Response:
     """A model response: text, function calls, streamed or whole; stored unless ``store: false``."""
-    call = read_call(await json_object(request))
+    body = await json_object(request)
+    call = read_call(body)
     store: ResponseStore = request.app.state.responses
     settings: Settings = request.app.state.settings
-    conversation = [*await _history(store, call.previous_response_id), *call.items]
+    history = await _history(store, call.previous_response_id)
+    conversation = [*history, *call.items]
     if call.store:
         _check_size(conversation, limit=settings.responses_max_bytes)
     endpoint = await orch.endpoint_for(call.model, TaskType.CHAT_COMPLETION)
+    keep = partial(_keep, store, call=call, conversation=conversation, inference_id=endpoint.inference_id,
+                   retention=timedelta(hours=settings.responses_retention_hours))  # fmt: skip
+    if orch.relays_responses(endpoint):
+        passed = ResponsesRelay(body=body, history=tuple(history), timeout=TIMEOUT)
+        return await relay(orch, endpoint, passed, stream=call.stream, keep=keep)
     chat = ChatRequest(
         messages=to_messages(conversation, instructions=call.instructions),
         params=orch.generation_params(endpoint, call.params),
@@ -67,8 +77,6 @@ async def create_response(request: Request, orch: OrchestratorDep) -> Response:
         parallel_tool_calls=call.parallel_tool_calls,
     )
     build = _builder(call, response_id=shapes.new_id("resp"), created_at=int(time.time()))
-    keep = partial(_keep, store, call=call, conversation=conversation, inference_id=endpoint.inference_id,
-                   retention=timedelta(hours=settings.responses_retention_hours))  # fmt: skip
     if call.stream:
         return await _stream(orch.chat_stream(endpoint, chat), build=build, keep=keep)
     result = await orch.chat(endpoint, chat)
@@ -163,7 +171,8 @@ async def _keep(
 ) -> None:  # fmt: skip
     if not call.store:
         return
-    body = {"response": response, "conversation": [*conversation, *response["output"]]}
+    items = [*conversation, *shapes.replayable(response["output"])]
+    body = {"response": response, "conversation": items}
     stored = StoredResponse(response_id=response["id"], key_id=_owner(), inference_id=inference_id, body=body)
     await asyncio.to_thread(store.put, stored, retention=retention)
 

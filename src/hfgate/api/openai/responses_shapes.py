@@ -42,6 +42,21 @@ def output_items(result: Generation) -> list[dict[str, Any]]:
     return items
 
 
+def replayable(output: list[Any]) -> list[dict[str, Any]]:
+    """The output items a later turn replays (``previous_response_id``), on any endpoint: messages (their
+    ``output_text`` parts) and function calls. Other items an upstream may add (reasoning, its own tool
+    runs) are not kept: no chat template reads them back."""
+    kept: list[dict[str, Any]] = []
+    for item in output:
+        kind = item.get("type") if isinstance(item, dict) else None
+        if kind == "function_call":
+            kept.append(item)
+        elif kind == "message":
+            parts = [p for p in item.get("content") or [] if isinstance(p, dict) and p.get("type") == "output_text"]
+            kept.append(dict(item, role="assistant", content=parts))
+    return kept
+
+
 def usage(counts: Usage) -> dict[str, Any]:
     return {
         "input_tokens": counts.prompt_tokens,

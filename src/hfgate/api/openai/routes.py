@@ -19,7 +19,7 @@ from hfgate.api.openai import shapes
 from hfgate.api.openai.errors import render_openai
 from hfgate.api.responses import json_response
 from hfgate.api.sse import event_stream, sse
-from hfgate.api.tools import tool_fields
+from hfgate.api.tools import tool_fields, tool_prompt
 from hfgate.errors import RequestValidationError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
@@ -112,6 +112,7 @@ async def run_chat(orch: Orchestrator, body: dict[str, Any], *, name: str) -> Re
         tools=tools.tools,
         tool_choice=tools.tool_choice,
         parallel_tool_calls=tools.parallel_tool_calls,
+        tool_prompt=tool_prompt(body),
     )
     if options.stream:
         deltas = orch.chat_stream(endpoint, chat)

@@ -75,6 +75,7 @@ class ChatRequest(_Generation):
     tool_choice: str | dict[str, Any] | None = None
     response_format: dict[str, Any] | None = None
     parallel_tool_calls: bool | None = None
+    tool_prompt: str | None = Field(default=None, description="TGI's text before the tools in the prompt.")
 
 
 class Usage(BaseModel):

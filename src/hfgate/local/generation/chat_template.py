@@ -6,13 +6,22 @@ from collections.abc import Sequence
 from typing import Any
 
 from hfgate.errors import BadRequestError
-from hfgate.local.generation.tool_prompt import hermes_turns, knows_tools, template_turns, tool_schema
+from hfgate.local.generation.tool_prompt import (
+    hermes_turns,
+    knows_tools,
+    template_turns,
+    tool_schema,
+    with_tool_prompt,
+)
 from hfgate.tasks import ChatMessage, Tool
 
 
-def render_chat(tokenizer: Any, messages: Sequence[ChatMessage], *, tools: Sequence[Tool] = ()) -> str:
+def render_chat(
+    tokenizer: Any, messages: Sequence[ChatMessage], *, tools: Sequence[Tool] = (), tool_prompt: str | None = None
+) -> str:
     """The prompt text for ``messages``, ending where the assistant's answer begins; ``tools`` (and
-    earlier tool calls and results) rendered as ``tool_prompt`` says.
+    earlier tool calls and results, and a request's ``tool_prompt``) rendered as the ``tool_prompt``
+    module says.
 
     Raises:
         BadRequestError: the model has no chat template, so it cannot serve ``chat_completion``.
@@ -27,19 +36,20 @@ def render_chat(tokenizer: Any, messages: Sequence[ChatMessage], *, tools: Seque
             "the [completion] task type with a prompt you format yourself"
         )
     if tools or any(m.tool_calls or m.tool_call_id is not None for m in messages):
-        return _render_with_tools(tokenizer, messages, tools)
+        return _render_with_tools(tokenizer, messages, tools, tool_prompt=tool_prompt if tools else None)
     turns = [{"role": m.role, "content": m.content} for m in messages]
     text: str = tokenizer.apply_chat_template(turns, tokenize=False, add_generation_prompt=True)
     return text
 
 
-def _render_with_tools(tokenizer: Any, messages: Sequence[ChatMessage], tools: Sequence[Tool]) -> str:
+def _render_with_tools(
+    tokenizer: Any, messages: Sequence[ChatMessage], tools: Sequence[Tool], *, tool_prompt: str | None
+) -> str:
     if knows_tools(tokenizer):
         schemas = [tool_schema(t) for t in tools] or None
-        text: str = tokenizer.apply_chat_template(
-            template_turns(messages), tools=schemas, tokenize=False, add_generation_prompt=True
-        )
+        turns_with = with_tool_prompt(template_turns(messages), tool_prompt)
+        text: str = tokenizer.apply_chat_template(turns_with, tools=schemas, tokenize=False, add_generation_prompt=True)
         return text
-    turns = hermes_turns(messages, tools)
+    turns = hermes_turns(messages, tools, intro=tool_prompt)
     rendered: str = tokenizer.apply_chat_template(turns, tokenize=False, add_generation_prompt=True)
     return rendered

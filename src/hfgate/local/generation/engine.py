@@ -137,13 +137,16 @@ class TextGenerator:
         ids: list[int] = self.lm.tokenizer(prompt)["input_ids"]
         return ids
 
-    def encode_chat(self, messages: Seq[ChatMessage], *, tools: Seq[Tool] = ()) -> list[int]:
-        """Token ids of a conversation (and the ``tools`` it may call) rendered with the model's chat template.
+    def encode_chat(
+        self, messages: Seq[ChatMessage], *, tools: Seq[Tool] = (), tool_prompt: str | None = None
+    ) -> list[int]:
+        """Token ids of a conversation (and the ``tools`` it may call, introduced by ``tool_prompt`` when
+        given) rendered with the model's chat template.
 
         Raises:
             BadRequestError: the model has no chat template.
         """
-        text = render_chat(self.lm.tokenizer, messages, tools=tools)
+        text = render_chat(self.lm.tokenizer, messages, tools=tools, tool_prompt=tool_prompt)
         ids: list[int] = self.lm.tokenizer(text, add_special_tokens=False)["input_ids"]
         return ids
 

@@ -7,6 +7,8 @@ ChatML) gets them written out Hermes-style, as Qwen2.5's template writes them: t
 signatures in a ``<tools>`` block of the system message, each earlier call as a ``<tool_call>`` block
 in the assistant's turn, each result as a ``<tool_response>`` block in a user turn. The model is asked
 to answer with ``<tool_call>{"name": …, "arguments": …}</tool_call>``, which ``tool_parser`` reads.
+A request's ``tool_prompt`` (TGI's field) replaces the Hermes block's opening words, or, for a template
+that renders the tools itself, follows the last message as TGI puts it.
 Sources: transformers' chat templating guide ("Tool use"); Qwen2.5-Instruct's chat template;
 NousResearch's Hermes-Function-Calling format.
 """
@@ -19,12 +21,12 @@ from typing import Any
 
 from hfgate.tasks import ChatMessage, Tool, ToolCall
 
-HERMES_SYSTEM = """# Tools
+HERMES_INTRO = """# Tools
 
 You may call one or more functions to assist with the user query.
 
-You are provided with function signatures within <tools></tools> XML tags:
-<tools>
+You are provided with function signatures within <tools></tools> XML tags:"""
+HERMES_TOOLS = """<tools>
 {signatures}
 </tools>
 
@@ -33,6 +35,8 @@ For each function call, return a json object with function name and arguments wi
 <tool_call>
 {{"name": <function-name>, "arguments": <args-json-object>}}
 </tool_call>"""
+TGI_SEPARATOR = "\n---\n"
+"""What TGI puts between the last message and ``tool_prompt`` (TGI ``router/src/infer/chat_template.rs``)."""
 
 
 def knows_tools(tokenizer: Any) -> bool:
@@ -68,8 +72,12 @@ def template_turns(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
     return turns
 
 
-def hermes_turns(messages: Sequence[ChatMessage], tools: Sequence[Tool]) -> list[dict[str, str]]:
-    """Messages for a template that ignores tools: everything written into plain text turns."""
+def hermes_turns(
+    messages: Sequence[ChatMessage], tools: Sequence[Tool], *, intro: str | None = None
+) -> list[dict[str, str]]:
+    """Messages for a template that ignores tools: everything written into plain text turns; ``intro``
+    (a request's ``tool_prompt``) replaces the words that introduce the tools, not the call format the
+    answer is read in."""
     turns: list[dict[str, str]] = []
     for m in messages:
         if m.role == "tool":
@@ -83,7 +91,7 @@ def hermes_turns(messages: Sequence[ChatMessage], tools: Sequence[Tool]) -> list
             turns.append({"role": m.role, "content": f"{m.content}\n{calls}" if m.content else calls})
         else:
             turns.append({"role": m.role, "content": m.content})
-    return _with_tools_system(turns, tools) if tools else turns
+    return _with_tools_system(turns, tools, intro=intro or HERMES_INTRO) if tools else turns
 
 
 def hermes_call(call: ToolCall) -> str:
@@ -91,9 +99,18 @@ def hermes_call(call: ToolCall) -> str:
     return f"<tool_call>\n{body}\n</tool_call>"
 
 
-def _with_tools_system(turns: list[dict[str, str]], tools: Sequence[Tool]) -> list[dict[str, str]]:
+def with_tool_prompt(turns: list[dict[str, Any]], tool_prompt: str | None) -> list[dict[str, Any]]:
+    """For a template that renders the tools itself: ``tool_prompt`` after the last message, as TGI puts
+    it (``"\\n---\\n" + tool_prompt``)."""
+    if not tool_prompt or not turns:
+        return turns
+    last = turns[-1]
+    return [*turns[:-1], dict(last, content=f"{last.get('content') or ''}{TGI_SEPARATOR}{tool_prompt}")]
+
+
+def _with_tools_system(turns: list[dict[str, str]], tools: Sequence[Tool], *, intro: str) -> list[dict[str, str]]:
     signatures = "\n".join(json.dumps(tool_schema(t), ensure_ascii=False) for t in tools)
-    block = HERMES_SYSTEM.format(signatures=signatures)
+    block = f"{intro.strip()}\n{HERMES_TOOLS.format(signatures=signatures)}"
     if turns and turns[0]["role"] in ("system", "developer"):
         return [{"role": "system", "content": f"{turns[0]['content']}\n\n{block}"}, *turns[1:]]
     return [{"role": "system", "content": block}, *turns]

@@ -8,11 +8,13 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
+from hfgate.errors import BadRequestError
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.hugging_face.routing import ROUTER, Route
 from hfgate.services.hugging_face.typed import HfSettings
 from hfgate.tasks import ChatMessage, ChatRequest, GenerateRequest
 from hfgate.telemetry.request_scope import name_server
+from hfgate.upstream.engines.base import ChatProtocol
 from hfgate.upstream.http import failures
 from hfgate.upstream.http.client import Call
 from hfgate.upstream.wire.chat_tools import tool_options
@@ -64,11 +66,25 @@ async def within(call: Call, work: Awaitable[T]) -> T:
         raise failures.deadline_passed(inference_id=call.inference_id, timeout=call.timeout) from exc
 
 
-def wire_tools(request: ChatRequest) -> dict[str, Any] | None:
-    """The request's tool fields in OpenAI's shape, passed on as given (``None`` without any)."""
+def wire_tools(request: ChatRequest, route: Route) -> dict[str, Any] | None:
+    """The request's tool fields in OpenAI's shape, passed on as given (``None`` without any); a
+    ``tool_prompt`` goes to a server that reads it (TGI).
+
+    Raises:
+        BadRequestError: a ``tool_prompt`` with tools for a server that does not read it.
+    """
     if not request.tools and request.tool_choice is None and request.parallel_tool_calls is None:
         return None
-    return tool_options(request.tools, request.tool_choice, request.parallel_tool_calls)
+    options = tool_options(request.tools, request.tool_choice, request.parallel_tool_calls)
+    if request.tool_prompt is None or not request.tools:
+        return options
+    if not isinstance(route.protocol, ChatProtocol) or not route.protocol.carries_tool_prompt:
+        raise BadRequestError(
+            f"[tool_prompt] is TGI's own field and [{route.by}] ({route.target}) does not read it; leave it out, "
+            "put the words in a system message, or use an endpoint served by TGI or a local model",
+            param="tool_prompt",
+        )
+    return options | {"tool_prompt": request.tool_prompt}
 
 
 def prompt_texts(request: ChatRequest) -> list[str]:

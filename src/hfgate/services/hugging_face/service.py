@@ -18,6 +18,7 @@ from hfgate.services.hugging_face import create
 from hfgate.services.hugging_face.accounting import Accounting
 from hfgate.services.hugging_face.calls import answered, as_chat, call_for, prompt_texts, wire_tools, within
 from hfgate.services.hugging_face.generation import generate_once, stream_generation
+from hfgate.services.hugging_face.responses import RelaysResponses
 from hfgate.services.hugging_face.routing import PickedRoutes, Route
 from hfgate.services.hugging_face.rules import host_problems, settings_problems
 from hfgate.services.hugging_face.server_info import ServerInfos
@@ -57,7 +58,7 @@ R = TypeVar("R")
 _COMPLETION_KINDS: dict[str | None, Kind] = {"conversational": "chat", "text2text-generation": "text2text"}
 
 
-class HuggingFaceService(Service):
+class HuggingFaceService(RelaysResponses, Service):
     """Hugging Face models by hosted ``model_id`` or by server ``url``.
 
     Args:
@@ -166,7 +167,7 @@ class HuggingFaceService(Service):
         settings, protocol, route, call = self._route(endpoint, "chat", ChatProtocol, timeout=request.timeout)
         payload = protocol.payload(
             route.address, request.messages, settings=endpoint.task_settings, params=request.params, stream=False,
-            tools=wire_tools(request),
+            tools=wire_tools(request, route),
         )  # fmt: skip
         answer = await self.upstream.post_json(
             call, protocol.url(route.address), payload=payload, parse=protocol.parse, seen=answered(endpoint, route)
@@ -177,7 +178,7 @@ class HuggingFaceService(Service):
         settings, protocol, route, call = self._route(endpoint, "chat", ChatProtocol, timeout=request.timeout)
         payload = protocol.payload(
             route.address, request.messages, settings=endpoint.task_settings, params=request.params, stream=True,
-            tools=wire_tools(request),
+            tools=wire_tools(request, route),
         )  # fmt: skip
         events = self.upstream.stream_events(
             call, protocol.url(route.address), payload=payload, parse=protocol.parse_event,

@@ -101,6 +101,7 @@ class GenerateProtocol(Protocol):
 class ChatProtocol(Protocol):
     kind: ClassVar[Kind] = "chat"
     streams: ClassVar[bool] = True
+    carries_tool_prompt: ClassVar[bool] = False  # the server reads TGI's tool_prompt (TgiChat)
 
     def url(self, at: Address) -> str:
         raise NotImplementedError
