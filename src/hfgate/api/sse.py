@@ -9,7 +9,8 @@ from typing import Any
 import orjson
 from starlette.responses import StreamingResponse
 
-from hfgate.errors import HfGateError
+from hfgate import drain
+from hfgate.errors import HfGateError, ShuttingDownError
 
 log = logging.getLogger("hfgate.api")
 
@@ -28,7 +29,8 @@ async def event_stream(events: AsyncIterator[bytes], *, on_error: Callable[[HfGa
 
     The first event is awaited before answering, so that a failure to start (a model that cannot load,
     an upstream that refuses) gets its real HTTP status instead of an error after a 200. Once the
-    headers are sent, an error becomes one last event, in the face's shape (``on_error``).
+    headers are sent, an error becomes one last event, in the face's shape (``on_error``), and so does
+    the drain's deadline (:mod:`hfgate.drain`) for a stream still open then.
     """
     first = await anext(events)
     return StreamingResponse(
@@ -41,10 +43,25 @@ async def _then(
 ) -> AsyncIterator[bytes]:
     yield first
     try:
-        async for event in events:
+        while True:
+            async with drain.PROCESS.until_deadline():
+                event = await anext(events)
             yield event
+    except StopAsyncIteration:
+        return
+    except TimeoutError as exc:  # the drain's deadline, or else a bug
+        yield on_error(_drained() if drain.PROCESS.deadline_passed else _unexpected(exc))
     except HfGateError as exc:
         yield on_error(exc)
     except Exception as exc:  # a bug mid-stream still ends the stream with an error event, not a cut
-        log.error("unexpected error in a stream", exc_info=exc, extra={"event": "stream.error"})
-        yield on_error(HfGateError("Internal error while streaming the answer; the stream ends here"))
+        yield on_error(_unexpected(exc))
+
+
+def _drained() -> HfGateError:
+    log.warning("stream ended by the drain deadline", extra={"event": "stream.drained"})
+    return ShuttingDownError("This replica is shutting down and its drain deadline passed; the stream ends here")
+
+
+def _unexpected(exc: Exception) -> HfGateError:
+    log.error("unexpected error in a stream", exc_info=exc, extra={"event": "stream.error"})
+    return HfGateError("Internal error while streaming the answer; the stream ends here")

@@ -1,0 +1,125 @@
+"""Graceful drain: what a replica does between SIGTERM (or SIGINT) and its exit.
+
+1. At once, ``GET /ready`` answers 503 ``{"status": "draining"}`` (a load balancer's readiness probe
+   takes the replica out), and every answer from now on closes its connection (``Connection: close``),
+   so that clients open their next connection elsewhere instead of reusing this one.
+2. For ``HFGATE_DRAIN_DELAY_SECONDS`` the replica goes on accepting and serving new connections: a load
+   balancer needs a probe or two to notice.
+3. Then uvicorn's own shutdown runs: the listening socket closes (new connections are refused), idle
+   connections close, and in-flight requests and open streams go on.
+4. ``HFGATE_DRAIN_SECONDS`` later, streams still open end with one error event in their face's shape
+   (:func:`hfgate.api.sse.event_stream`) and a well-formed end of the response, not a cut socket.
+5. The app's shutdown writes the usage not yet written, and the process exits 0.
+
+A second SIGINT (Ctrl+C twice) quits at once, as uvicorn does. The drain hooks into the uvicorn server
+that runs the app (its signal handler), so it applies to ``hfgate serve`` with any ``--workers`` and to
+any ``uvicorn`` run of :func:`hfgate.api.app.create_app` in a main thread; a server in another thread
+(tests) is left alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from types import FrameType
+from typing import Any
+
+log = logging.getLogger("hfgate.drain")
+
+# Time left after the drain deadline to the streams it ended, for their last event; uvicorn then cancels
+# whatever still runs (uvicorn's timeout_graceful_shutdown is HFGATE_DRAIN_SECONDS plus this).
+WRAP_UP_SECONDS = 5.0
+_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class Drain:
+    """This process's drain: whether it began, and the streams to end at its deadline."""
+
+    def __init__(self) -> None:
+        self.draining = False
+        self.deadline_passed = False
+        self._waits: set[asyncio.Timeout] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    @asynccontextmanager
+    async def until_deadline(self) -> AsyncIterator[None]:
+        """Raise :class:`TimeoutError` out of the block at the drain's deadline (a stream awaiting its
+        next event); one ``asyncio.timeout`` per wait, so nothing else is cancelled, nor any other task."""
+        async with asyncio.timeout(None) as wait:
+            if self.deadline_passed:
+                wait.reschedule(asyncio.get_running_loop().time())
+            self._waits.add(wait)
+            try:
+                yield
+            finally:
+                self._waits.discard(wait)
+
+    def begin(self, *, delay: float, seconds: float, server: Any) -> None:
+        """Start draining ``server`` (a ``uvicorn.Server``), from the event loop's thread."""
+        self.draining = True
+        self._task = asyncio.create_task(self._run(delay=delay, seconds=seconds, server=server))
+
+    async def _run(self, *, delay: float, seconds: float, server: Any) -> None:
+        log.warning("draining", extra={"event": "drain.begin", "delay_s": delay, "drain_s": seconds})
+        await asyncio.sleep(delay)
+        # Setting the flag, rather than calling uvicorn's handler, keeps uvicorn from raising the signal
+        # again once it has shut down: the process then exits 0, not 143.
+        server.should_exit = True
+        log.warning("no longer accepting connections", extra={"event": "drain.stop_accepting"})
+        await asyncio.sleep(seconds)
+        log.warning(
+            "drain deadline: ending open streams", extra={"event": "drain.deadline", "streams": len(self._waits)}
+        )
+        self.deadline_passed = True
+        now = asyncio.get_running_loop().time()
+        for wait in list(self._waits):
+            wait.reschedule(now)
+
+
+PROCESS = Drain()  # signals are per process, and so is the drain
+
+
+@contextmanager
+def on_signals(*, delay: float, seconds: float) -> Iterator[None]:
+    """While the block runs, SIGTERM and SIGINT drain this process instead of stopping it at once.
+
+    Only under a uvicorn server in this main thread (its handler is the one replaced); elsewhere nothing
+    changes. Must be entered in the event loop's thread.
+    """
+    server = _uvicorn_server()
+    if server is None:
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    previous = {sig: signal.getsignal(sig) for sig in _SIGNALS}
+
+    def handle(sig: int, frame: FrameType | None) -> None:
+        if not PROCESS.draining:
+            PROCESS.draining = True  # /ready answers 503 from the next request on
+            loop.call_soon_threadsafe(lambda: PROCESS.begin(delay=delay, seconds=seconds, server=server))
+        elif sig == signal.SIGINT:  # Ctrl+C again: uvicorn's own handling (force quit)
+            server.handle_exit(sig, frame)
+
+    for sig in _SIGNALS:
+        signal.signal(sig, handle)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _uvicorn_server() -> Any:
+    """The uvicorn server whose signal handler is installed, if this is the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    from uvicorn import Server
+
+    handler = signal.getsignal(signal.SIGTERM)
+
+    owner = getattr(handler, "__self__", None)
+    return owner if isinstance(owner, Server) else None

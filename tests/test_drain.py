@@ -1,0 +1,157 @@
+"""Graceful drain of a real ``hfgate serve`` process (SIGTERM): readiness, in-flight work, streams past
+the deadline, usage, exit code and refused connections (:mod:`hfgate.drain`)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from hfgate.config import Settings
+from hfgate.registry.database import make_engine
+from hfgate.registry.usage_store import UsageStore
+from tests.fakes.hf_server import TOKEN, Fault
+from tests.fakes.slow_chat import SlowChatHF
+from tests.support.replicas import Replica
+
+DELAY = 1.5  # HFGATE_DRAIN_DELAY_SECONDS
+DRAIN = 3.0  # HFGATE_DRAIN_SECONDS
+CHUNK = 0.25  # seconds between two chunks of the fake's streams
+
+
+@pytest.fixture
+def upstream() -> Iterator[SlowChatHF]:
+    server = SlowChatHF(chunk_seconds=CHUNK)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def replica(tmp_path: Path) -> Iterator[Replica]:
+    env = {
+        "HFGATE_DATA_DIR": str(tmp_path / "data"),
+        "HFGATE_PROVISION_DEFAULTS": "false",
+        "HFGATE_DRAIN_DELAY_SECONDS": str(DELAY),
+        "HFGATE_DRAIN_SECONDS": str(DRAIN),
+        "HFGATE_USAGE_FLUSH_SECONDS": "3600",  # written at shutdown only
+        "HFGATE_LOG_LEVEL": "warning",
+    }
+    server = Replica(env, log=tmp_path / "replica.log")
+    try:
+        server.wait_healthy()
+        yield server
+    finally:
+        server.stop()
+
+
+def _create(url: str, task: str, inference_id: str, *, upstream: str) -> None:
+    body = {"service": "hugging_face", "service_settings": {"api_key": TOKEN, "url": upstream}}
+    answer = httpx.put(f"{url}/_inference/{task}/{inference_id}?skip_validation=true", json=body, timeout=30)
+    assert answer.status_code == 200, answer.text
+
+
+class Call(threading.Thread):
+    """One request in a thread of its own; ``result`` is the response (read to its end) or the error."""
+
+    def __init__(self, method: str, url: str, **kwargs: Any) -> None:
+        super().__init__(daemon=True)
+        self.request = (method, url, kwargs)
+        self.result: httpx.Response | Exception | None = None
+
+    def run(self) -> None:
+        method, url, kwargs = self.request
+        try:
+            with httpx.Client(timeout=60) as client:
+                self.result = client.request(method, url, **kwargs)
+        except Exception as exc:  # the test asserts on it
+            self.result = exc
+
+    def response(self) -> httpx.Response:
+        self.join(60)
+        assert isinstance(self.result, httpx.Response), repr(self.result)
+        return self.result
+
+
+def _chat_stream(url: str, *, chunks: int) -> Call:
+    body = {"model": "slow-chat", "stream": True, "max_tokens": chunks, "messages": [{"role": "user", "content": "hi"}]}
+    return Call("POST", f"{url}/v1/chat/completions", json=body)
+
+
+def _es_stream(url: str, *, chunks: int) -> Call:
+    body = {"messages": [{"role": "user", "content": "hi"}], "max_completion_tokens": chunks}
+    return Call("POST", f"{url}/_inference/chat_completion/slow-chat/_stream", json=body)
+
+
+def _events(response: httpx.Response) -> list[str]:
+    return [line.removeprefix("data:").strip() for line in response.text.splitlines() if line.startswith("data:")]
+
+
+def _wait_until(condition: Any, *, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
+def test_sigterm_drains_in_flight_work_ends_late_streams_flushes_usage_and_exits_0(
+    replica: Replica, upstream: SlowChatHF, tmp_path: Path
+) -> None:
+    url = replica.url
+    _create(url, "text_embedding", "slow-embed", upstream=f"{upstream.base}/tei")
+    _create(url, "chat_completion", "slow-chat", upstream=f"{upstream.base}/tgi")
+    assert httpx.post(f"{url}/_inference/text_embedding/slow-embed", json={"input": ["warm"]}).status_code == 200
+    upstream.inject("/tei", Fault(delay=2.0))
+    slow = Call("POST", f"{url}/_inference/text_embedding/slow-embed", json={"input": ["slow"]})
+    short = _chat_stream(url, chunks=6)  # 1.5 s: ends within the drain
+    long_openai = _chat_stream(url, chunks=200)  # 50 s: outlives it
+    long_es = _es_stream(url, chunks=200)
+    for call in (slow, short, long_openai, long_es):
+        call.start()
+    _wait_until(lambda: upstream.streams_started == 3 and not upstream.faults["/tei"])
+
+    replica.process.send_signal(signal.SIGTERM)
+    signalled = time.monotonic()
+    ready = httpx.get(f"{url}/ready")
+    assert (ready.status_code, ready.json()) == (503, {"status": "draining"})
+    health = httpx.get(f"{url}/health")
+    assert health.status_code == 200
+    assert health.headers["connection"] == "close"  # the client's next connection goes elsewhere
+    during_delay = httpx.post(f"{url}/_inference/text_embedding/slow-embed", json={"input": ["new"]})
+    assert during_delay.status_code == 200, during_delay.text
+    assert time.monotonic() - signalled < DELAY
+
+    time.sleep(max(0.0, signalled + DELAY + 0.5 - time.monotonic()))
+    assert replica.process.poll() is None  # still draining the streams...
+    with pytest.raises(httpx.ConnectError):  # ...but refusing new connections
+        httpx.get(f"{url}/health", timeout=2)
+
+    assert slow.response().status_code == 200
+    assert slow.response().json()["text_embedding"][0]["embedding"]
+    finished = _events(short.response())
+    assert finished[-1] == "[DONE]"
+    assert len(finished) >= 6
+    openai_events = _events(long_openai.response())  # read to its end: no RemoteProtocolError
+    assert "shutting down" in orjson.loads(openai_events[-1])["error"]["message"]
+    assert len(openai_events) < 200
+    last_es_event = long_es.response().text.strip().split("\n\n")[-1]  # ES' event envelope
+    assert last_es_event.startswith("event: error\ndata: ")
+    assert "shutting down" in orjson.loads(last_es_event.split("data: ", 1)[1])["error"]["reason"]
+    assert replica.process.wait(DRAIN + 10) == 0
+    assert time.monotonic() - signalled < DELAY + DRAIN + 5
+
+    engine = make_engine(Settings(data_dir=tmp_path / "data"))
+    try:
+        rows = UsageStore(engine).query(inference_id="slow-embed")
+    finally:
+        engine.dispose()
+    assert sum(row.requests for row in rows if row.status == 200) == 3  # warm, slow, during the delay
