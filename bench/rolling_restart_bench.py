@@ -263,6 +263,7 @@ def main(args: argparse.Namespace) -> Report:
         for replica in replicas:
             replica.kill()
         upstream.kill()
+        upstream.wait()
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

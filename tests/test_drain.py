@@ -36,8 +36,7 @@ def upstream() -> Iterator[SlowChatHF]:
         server.stop()
 
 
-@pytest.fixture
-def replica(tmp_path: Path) -> Iterator[Replica]:
+def _serve(tmp_path: Path, *args: str) -> Replica:
     env = {
         "HFGATE_DATA_DIR": str(tmp_path / "data"),
         "HFGATE_PROVISION_DEFAULTS": "false",
@@ -46,9 +45,28 @@ def replica(tmp_path: Path) -> Iterator[Replica]:
         "HFGATE_USAGE_FLUSH_SECONDS": "3600",  # written at shutdown only
         "HFGATE_LOG_LEVEL": "warning",
     }
-    server = Replica(env, log=tmp_path / "replica.log")
+    server = Replica(env, log=tmp_path / "replica.log", args=args)
     try:
         server.wait_healthy()
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+@pytest.fixture
+def replica(tmp_path: Path) -> Iterator[Replica]:
+    server = _serve(tmp_path)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def two_workers(tmp_path: Path) -> Iterator[Replica]:
+    server = _serve(tmp_path, "--workers", "2")
+    try:
         yield server
     finally:
         server.stop()
@@ -155,3 +173,27 @@ def test_sigterm_drains_in_flight_work_ends_late_streams_flushes_usage_and_exits
     finally:
         engine.dispose()
     assert sum(row.requests for row in rows if row.status == 200) == 3  # warm, slow, during the delay
+
+
+def test_with_workers_sigterm_to_the_supervisor_drains_every_worker_then_refuses_connections(
+    two_workers: Replica, upstream: SlowChatHF
+) -> None:
+    url = two_workers.url
+    _create(url, "chat_completion", "slow-chat", upstream=f"{upstream.base}/tgi")
+    streams = [_chat_stream(url, chunks=12) for _ in range(4)]  # 3 s each, over both workers
+    for stream in streams:
+        stream.start()
+    _wait_until(lambda: upstream.streams_started == 4)
+
+    two_workers.process.send_signal(signal.SIGTERM)
+    signalled = time.monotonic()
+    _wait_until(lambda: httpx.get(f"{url}/ready").status_code == 503, timeout=DELAY / 2)  # each worker drains
+    assert all(httpx.get(f"{url}/ready").json() == {"status": "draining"} for _ in range(4))
+    time.sleep(max(0.0, signalled + DELAY + 0.7 - time.monotonic()))
+    assert two_workers.process.poll() is None  # the streams go on...
+    with pytest.raises(httpx.ConnectError):  # ...and the supervisor's copy of the socket is closed too
+        httpx.get(f"{url}/health", timeout=2)
+
+    for stream in streams:
+        assert _events(stream.response())[-1] == "[DONE]"
+    assert two_workers.process.wait(DRAIN + 10) == 0

@@ -22,6 +22,7 @@ def test_a_rolling_restart_of_three_replicas_under_load_fails_no_request(tmp_pat
         for replica in replicas:
             replica.kill()
         upstream.kill()
+        upstream.wait()
     assert report.exit_codes == [0, 0, 0]
     assert report.tally.sent > 100
     assert report.tally.failed == 0, report.lines()
