@@ -36,11 +36,11 @@ def upstream() -> Iterator[SlowChatHF]:
         server.stop()
 
 
-def _serve(tmp_path: Path, *args: str) -> Replica:
+def _serve(tmp_path: Path, *args: str, delay: float = DELAY) -> Replica:
     env = {
         "HFGATE_DATA_DIR": str(tmp_path / "data"),
         "HFGATE_PROVISION_DEFAULTS": "false",
-        "HFGATE_DRAIN_DELAY_SECONDS": str(DELAY),
+        "HFGATE_DRAIN_DELAY_SECONDS": str(delay),
         "HFGATE_DRAIN_SECONDS": str(DRAIN),
         "HFGATE_USAGE_FLUSH_SECONDS": "3600",  # written at shutdown only
         "HFGATE_LOG_LEVEL": "warning",
@@ -197,3 +197,20 @@ def test_with_workers_sigterm_to_the_supervisor_drains_every_worker_then_refuses
     for stream in streams:
         assert _events(stream.response())[-1] == "[DONE]"
     assert two_workers.process.wait(DRAIN + 10) == 0
+
+
+def test_a_second_sigint_quits_at_once_without_waiting_for_the_delay_or_streams(
+    tmp_path: Path, upstream: SlowChatHF
+) -> None:
+    server = _serve(tmp_path, delay=60)
+    try:
+        _create(server.url, "chat_completion", "slow-chat", upstream=f"{upstream.base}/tgi")
+        stream = _chat_stream(server.url, chunks=400)
+        stream.start()
+        _wait_until(lambda: upstream.streams_started == 1)
+        server.process.send_signal(signal.SIGINT)
+        _wait_until(lambda: httpx.get(f"{server.url}/ready").status_code == 503)
+        server.process.send_signal(signal.SIGINT)
+        assert server.process.wait(20) == 0  # not the 60 s of the delay
+    finally:
+        server.stop()

@@ -11,10 +11,10 @@
    (:func:`hfgate.api.sse.event_stream`) and a well-formed end of the response, not a cut socket.
 5. The app's shutdown writes the usage not yet written, and the process exits 0.
 
-A second SIGINT (Ctrl+C twice) quits at once, as uvicorn does. The drain hooks into the uvicorn server
-that runs the app (its signal handler), so it applies to ``hfgate serve`` with any ``--workers`` and to
-any ``uvicorn`` run of :func:`hfgate.api.app.create_app` in a main thread; a server in another thread
-(tests) is left alone.
+A second SIGINT (Ctrl+C twice) quits at once, without waiting for in-flight work nor writing usage.
+The drain hooks into the uvicorn server that runs the app (its signal handler), so it applies to
+``hfgate serve`` with any ``--workers`` and to any ``uvicorn`` run of
+:func:`hfgate.api.app.create_app` in a main thread; a server in another thread (tests) is left alone.
 """
 
 from __future__ import annotations
@@ -116,8 +116,8 @@ def on_signals(*, delay: float, seconds: float) -> Iterator[None]:
         if not PROCESS.draining:
             PROCESS.draining = True  # /ready answers 503 from the next request on
             loop.call_soon_threadsafe(lambda: PROCESS.begin(delay=delay, seconds=seconds, server=server))
-        elif sig == signal.SIGINT:  # Ctrl+C again: uvicorn's own handling (force quit)
-            server.handle_exit(sig, frame)
+        elif sig == signal.SIGINT:  # Ctrl+C again: quit now, without waiting for in-flight work
+            server.should_exit = server.force_exit = True
 
     for sig in _SIGNALS:
         signal.signal(sig, handle)
