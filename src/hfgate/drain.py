@@ -135,6 +135,5 @@ def _uvicorn_server() -> Any:
     from uvicorn import Server
 
     handler = signal.getsignal(signal.SIGTERM)
-
     owner = getattr(handler, "__self__", None)
     return owner if isinstance(owner, Server) else None
