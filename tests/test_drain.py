@@ -121,21 +121,26 @@ def _wait_until(condition: Any, *, timeout: float = 10) -> None:
         time.sleep(0.02)
 
 
-def test_sigterm_drains_in_flight_work_ends_late_streams_flushes_usage_and_exits_0(
+def test_sigterm_drains_in_flight_work_ends_late_streams_and_requests_flushes_usage_and_exits_0(
     replica: Replica, upstream: SlowChatHF, tmp_path: Path
 ) -> None:
     url = replica.url
     _create(url, "text_embedding", "slow-embed", upstream=f"{upstream.base}/tei")
     _create(url, "chat_completion", "slow-chat", upstream=f"{upstream.base}/tgi")
     assert httpx.post(f"{url}/_inference/text_embedding/slow-embed", json={"input": ["warm"]}).status_code == 200
-    upstream.inject("/tei", Fault(delay=2.0))
     slow = Call("POST", f"{url}/_inference/text_embedding/slow-embed", json={"input": ["slow"]})
+    too_slow_es = Call("POST", f"{url}/_inference/text_embedding/slow-embed", json={"input": ["too slow"]})
+    too_slow_openai = Call("POST", f"{url}/v1/embeddings", json={"model": "slow-embed", "input": "too slow"})
+    for call, delay in ((slow, 2.0), (too_slow_es, 60.0), (too_slow_openai, 60.0)):
+        upstream.inject("/tei", Fault(delay=delay))
+        call.start()
+        _wait_until(lambda: not upstream.faults["/tei"])  # this call took its delay
     short = _chat_stream(url, chunks=6)  # 1.5 s: ends within the drain
     long_openai = _chat_stream(url, chunks=200)  # 50 s: outlives it
     long_es = _es_stream(url, chunks=200)
-    for call in (slow, short, long_openai, long_es):
+    for call in (short, long_openai, long_es):
         call.start()
-    _wait_until(lambda: upstream.streams_started == 3 and not upstream.faults["/tei"])
+    _wait_until(lambda: upstream.streams_started == 3)
 
     replica.process.send_signal(signal.SIGTERM)
     signalled = time.monotonic()
@@ -159,11 +164,17 @@ def test_sigterm_drains_in_flight_work_ends_late_streams_flushes_usage_and_exits
     assert finished[-1] == "[DONE]"
     assert len(finished) >= 6
     openai_events = _events(long_openai.response())  # read to its end: no RemoteProtocolError
-    assert "shutting down" in orjson.loads(openai_events[-1])["error"]["message"]
+    assert "drain deadline" in orjson.loads(openai_events[-1])["error"]["message"]
     assert len(openai_events) < 200
     last_es_event = long_es.response().text.strip().split("\n\n")[-1]  # ES' event envelope
     assert last_es_event.startswith("event: error\ndata: ")
-    assert "shutting down" in orjson.loads(last_es_event.split("data: ", 1)[1])["error"]["reason"]
+    assert "drain deadline" in orjson.loads(last_es_event.split("data: ", 1)[1])["error"]["reason"]
+    es_refusal = too_slow_es.response()  # no answer at the deadline: a 503 in its face's shape
+    assert es_refusal.status_code == 503
+    assert "drain deadline" in es_refusal.json()["error"]["reason"]
+    openai_refusal = too_slow_openai.response()
+    assert openai_refusal.status_code == 503
+    assert "drain deadline" in openai_refusal.json()["error"]["message"]
     assert replica.process.wait(DRAIN + 10) == 0
     assert time.monotonic() - signalled < DELAY + DRAIN + 5
 

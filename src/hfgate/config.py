@@ -74,9 +74,10 @@ class Settings(BaseSettings):
     drain_seconds: float = Field(
         default=30.0,
         ge=0,
-        description="After the drain delay, how long in-flight requests and open streams have to finish; streams "
-        "still open then end with an error event. Give the orchestrator drain_delay_seconds + drain_seconds + "
-        "10 s before it kills the process (Kubernetes' terminationGracePeriodSeconds).",
+        description="After the drain delay, how long in-flight requests and open streams have to finish; then "
+        "requests not answered get a 503 and open streams end with an error event. Give the orchestrator "
+        "drain_delay_seconds + drain_seconds + 10 s before it kills the process (Kubernetes' "
+        "terminationGracePeriodSeconds).",
     )
     max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0, description="Largest request body accepted.")
     provision_defaults: bool = Field(default=True, description="Create the embedded default endpoints on first start.")

@@ -8,7 +8,8 @@
 3. Then uvicorn's own shutdown runs: the listening socket closes (new connections are refused), idle
    connections close, and in-flight requests and open streams go on.
 4. ``HFGATE_DRAIN_SECONDS`` later, streams still open end with one error event in their face's shape
-   (:func:`hfgate.api.sse.event_stream`) and a well-formed end of the response, not a cut socket.
+   (:func:`hfgate.api.sse.event_stream`) and a well-formed end of the response, not a cut socket;
+   requests not answered yet get a 503 in their face's shape (:class:`hfgate.api.gateway.Gateway`).
 5. The app's shutdown writes the usage not yet written, and the process exits 0.
 
 A second SIGINT (Ctrl+C twice) quits at once, without waiting for in-flight work nor writing usage.
@@ -31,42 +32,45 @@ from typing import Any
 
 log = logging.getLogger("hfgate.drain")
 
-# Time left after the drain deadline to the streams it ended, for their last event; uvicorn then cancels
+# Time left after the drain deadline to what it ended, for its answer or last event; uvicorn then cancels
 # whatever still runs (uvicorn's timeout_graceful_shutdown is HFGATE_DRAIN_SECONDS plus this).
 WRAP_UP_SECONDS = 5.0
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
+DEADLINE_PASSED = "This replica is shutting down and its drain deadline (HFGATE_DRAIN_SECONDS) passed"
 
 
 @dataclass(slots=True, eq=False)  # eq=False: hashed by identity, in the drain's set
-class OpenStream:
-    """A streamed answer in progress, as the drain sees it (:func:`hfgate.api.sse.event_stream`)."""
+class InFlight:
+    """A request or a stream in progress, as the drain sees it (:class:`hfgate.api.gateway.Gateway`,
+    :func:`hfgate.api.sse.event_stream`)."""
 
     task: asyncio.Task[Any]
-    waiting: bool = False  # for its next event (then the deadline cancels the wait)
-    ended: bool = False  # by the drain's deadline: its last event is to say so
+    waiting: bool = False  # for its answer, or a stream's next event: the deadline cancels the wait
+    ended: bool = False  # by the drain's deadline: the answer, or the stream's last event, is to say so
 
 
 class Drain:
-    """This process's drain: whether it began, and the streams to end at its deadline.
+    """This process's drain: whether it began, and the requests and streams to end at its deadline.
 
-    A stream marks whether it awaits its next event: two attribute writes per event (+0.3 µs per event
-    measured on a busy 2-core machine, where an ``asyncio.timeout`` around each wait cost +24 µs).
+    Each marks whether it awaits its answer or its next event: two attribute writes per event (+0.3 µs
+    per event measured on a busy 2-core machine, where an ``asyncio.timeout`` around each wait cost
+    +24 µs).
     """
 
     def __init__(self) -> None:
         self.draining = False
         self.deadline_passed = False
-        self._streams: set[OpenStream] = set()
+        self._flights: set[InFlight] = set()
         self._task: asyncio.Task[None] | None = None  # held, so that the drain is not collected
 
-    def open_stream(self) -> OpenStream:
-        """Register the current task's stream, until :meth:`close_stream`."""
-        stream = OpenStream(asyncio.current_task() or _no_task(), ended=self.deadline_passed)
-        self._streams.add(stream)
-        return stream
+    def enter(self, *, waiting: bool) -> InFlight:
+        """Register the current task's request or stream, until :meth:`leave`."""
+        flight = InFlight(asyncio.current_task() or _no_task(), waiting=waiting, ended=self.deadline_passed)
+        self._flights.add(flight)
+        return flight
 
-    def close_stream(self, stream: OpenStream) -> None:
-        self._streams.discard(stream)
+    def leave(self, flight: InFlight) -> None:
+        self._flights.discard(flight)
 
     def begin(self, *, delay: float, seconds: float, server: Any) -> None:
         """Start draining ``server`` (a ``uvicorn.Server``), from the event loop's thread."""
@@ -81,18 +85,16 @@ class Drain:
         server.should_exit = True
         log.warning("no longer accepting connections", extra={"event": "drain.stop_accepting"})
         await asyncio.sleep(seconds)
-        log.warning(
-            "drain deadline: ending open streams", extra={"event": "drain.deadline", "streams": len(self._streams)}
-        )
+        log.warning("drain deadline", extra={"event": "drain.deadline", "in_flight": len(self._flights)})
         self.deadline_passed = True
-        for stream in list(self._streams):
-            stream.ended = True
-            if stream.waiting:
-                stream.task.cancel()  # the stream catches it, says why, and ends
+        for flight in list(self._flights):
+            flight.ended = True
+            if flight.waiting:
+                flight.task.cancel()  # caught where it was registered: it answers why, and ends
 
 
 def _no_task() -> asyncio.Task[Any]:
-    raise RuntimeError("open_stream() must be called from a task")
+    raise RuntimeError("enter() must be called from a task")
 
 
 PROCESS = Drain()  # signals are per process, and so is the drain

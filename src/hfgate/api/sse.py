@@ -43,7 +43,7 @@ async def _then(
     first: bytes, events: AsyncIterator[bytes], *, on_error: Callable[[HfGateError], bytes]
 ) -> AsyncIterator[bytes]:
     yield first
-    stream = drain.PROCESS.open_stream()
+    stream = drain.PROCESS.enter(waiting=False)
     try:
         while not stream.ended:
             stream.waiting = True
@@ -63,12 +63,12 @@ async def _then(
     except Exception as exc:  # a bug mid-stream still ends the stream with an error event, not a cut
         yield on_error(_unexpected(exc))
     finally:
-        drain.PROCESS.close_stream(stream)
+        drain.PROCESS.leave(stream)
 
 
 def _drained() -> HfGateError:
     log.warning("stream ended by the drain deadline", extra={"event": "stream.drained"})
-    return ShuttingDownError("This replica is shutting down and its drain deadline passed; the stream ends here")
+    return ShuttingDownError(drain.DEADLINE_PASSED + "; the stream ends here")
 
 
 def _unexpected(exc: Exception) -> HfGateError:
