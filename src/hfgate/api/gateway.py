@@ -119,7 +119,7 @@ class Gateway:
                 answer = exc if isinstance(exc, HfGateError) else internal_error(scope, exc)
                 await self._renderers.render(path, answer)(scope, receive, inner)
             except asyncio.CancelledError:
-                if not flight.ended:  # the client left, or the server is stopping: not the drain's deadline
+                if started or not flight.ended:  # not the drain's deadline (uvicorn stopping, a stream's own)
                     raise
                 flight.task.uncancel()
                 await self._renderers.render(path, ShuttingDownError(drain.DEADLINE_PASSED))(scope, receive, inner)
