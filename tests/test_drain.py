@@ -21,9 +21,10 @@ from tests.fakes.hf_server import TOKEN, Fault
 from tests.fakes.slow_chat import SlowChatHF
 from tests.support.replicas import Replica
 
-DELAY = 1.5  # HFGATE_DRAIN_DELAY_SECONDS
+DELAY = 2.5  # HFGATE_DRAIN_DELAY_SECONDS: room for three requests on a busy machine
 DRAIN = 3.0  # HFGATE_DRAIN_SECONDS
 CHUNK = 0.25  # seconds between two chunks of the fake's streams
+WORKERS_DELAY = 4.0  # with --workers: two processes to signal and probe
 
 
 @pytest.fixture
@@ -36,12 +37,12 @@ def upstream() -> Iterator[SlowChatHF]:
         server.stop()
 
 
-def _serve(tmp_path: Path, *args: str, delay: float = DELAY) -> Replica:
+def _serve(tmp_path: Path, *args: str, delay: float = DELAY, drain: float = DRAIN) -> Replica:
     env = {
         "HFGATE_DATA_DIR": str(tmp_path / "data"),
         "HFGATE_PROVISION_DEFAULTS": "false",
         "HFGATE_DRAIN_DELAY_SECONDS": str(delay),
-        "HFGATE_DRAIN_SECONDS": str(DRAIN),
+        "HFGATE_DRAIN_SECONDS": str(drain),
         "HFGATE_USAGE_FLUSH_SECONDS": "3600",  # written at shutdown only
         "HFGATE_LOG_LEVEL": "warning",
     }
@@ -65,7 +66,7 @@ def replica(tmp_path: Path) -> Iterator[Replica]:
 
 @pytest.fixture
 def two_workers(tmp_path: Path) -> Iterator[Replica]:
-    server = _serve(tmp_path, "--workers", "2")
+    server = _serve(tmp_path, "--workers", "2", delay=WORKERS_DELAY, drain=2 * WORKERS_DELAY)
     try:
         yield server
     finally:
@@ -114,7 +115,7 @@ def _events(response: httpx.Response) -> list[str]:
     return [line.removeprefix("data:").strip() for line in response.text.splitlines() if line.startswith("data:")]
 
 
-def _wait_until(condition: Any, *, timeout: float = 10) -> None:
+def _wait_until(condition: Any, *, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
@@ -191,23 +192,23 @@ def test_with_workers_sigterm_to_the_supervisor_drains_every_worker_then_refuses
 ) -> None:
     url = two_workers.url
     _create(url, "chat_completion", "slow-chat", upstream=f"{upstream.base}/tgi")
-    streams = [_chat_stream(url, chunks=12) for _ in range(4)]  # 3 s each, over both workers
+    streams = [_chat_stream(url, chunks=24) for _ in range(4)]  # 6 s each, over both workers
     for stream in streams:
         stream.start()
     _wait_until(lambda: upstream.streams_started == 4)
 
     two_workers.process.send_signal(signal.SIGTERM)
     signalled = time.monotonic()
-    _wait_until(lambda: httpx.get(f"{url}/ready").status_code == 503, timeout=DELAY / 2)  # each worker drains
-    assert all(httpx.get(f"{url}/ready").json() == {"status": "draining"} for _ in range(4))
-    time.sleep(max(0.0, signalled + DELAY + 0.7 - time.monotonic()))
+    _wait_until(lambda: httpx.get(f"{url}/ready").status_code == 503, timeout=WORKERS_DELAY / 2)
+    assert all(httpx.get(f"{url}/ready").json() == {"status": "draining"} for _ in range(4))  # each worker
+    time.sleep(max(0.0, signalled + WORKERS_DELAY + 0.7 - time.monotonic()))
     assert two_workers.process.poll() is None  # the streams go on...
     with pytest.raises(httpx.ConnectError):  # ...and the supervisor's copy of the socket is closed too
         httpx.get(f"{url}/health", timeout=2)
 
     for stream in streams:
         assert _events(stream.response())[-1] == "[DONE]"
-    assert two_workers.process.wait(DRAIN + 10) == 0
+    assert two_workers.process.wait(2 * WORKERS_DELAY + 10) == 0
 
 
 def test_a_second_sigint_quits_at_once_without_waiting_for_the_delay_or_streams(
