@@ -19,6 +19,9 @@ from tests.support.postgres import fresh_database
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# A served process the suite stops (SIGTERM) stops accepting at once, as before the drain had a delay
+# meant for load balancers; tests/test_drain.py sets the delay it tests.
+os.environ.setdefault("HFGATE_DRAIN_DELAY_SECONDS", "0")
 # Every app and server the suite starts (in-process or child) reuses one measurement of the local
 # embedding engines instead of timing them again in each fresh data directory.
 os.environ.setdefault("HFGATE_LOCAL_ENGINE_CHOICES_DIR", tempfile.mkdtemp(prefix="hfgate-test-engine-choices-"))

@@ -49,7 +49,7 @@ def serve(
 
     from hfgate.api.app import create_app
     from hfgate.config import Settings
-    from hfgate.serving import uvicorn_options
+    from hfgate.serving import run_workers, uvicorn_options
     from hfgate.telemetry.exposition import prepare_multiprocess_dir
 
     settings = Settings().model_copy(update={"preload_models": preload})
@@ -73,16 +73,7 @@ def serve(
     # Workers are spawned processes: they read their settings from the environment, like this one.
     os.environ.update({"HFGATE_PRELOAD_MODELS": str(preload).lower(), "HFGATE_REPLICAS": str(replicas)})
     prepare_multiprocess_dir(workers)  # /metrics on any worker then sums them all
-    uvicorn.run(
-        "hfgate.api.app:create_app",
-        factory=True,
-        workers=workers,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        **uvicorn_options(settings),
-    )
+    run_workers("hfgate.api.app:create_app", workers=workers, host=host, port=port, settings=settings)
 
 
 def _prepare_database(settings: Any) -> bool:

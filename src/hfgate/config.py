@@ -71,6 +71,21 @@ class Settings(BaseSettings):
     max_connections: int = Field(
         default=2048, gt=0, description="Connections and requests hfgate serve takes at once; beyond, an immediate 503."
     )
+    drain_delay_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="On SIGTERM or SIGINT, how long the replica goes on accepting new connections (and serving "
+        "them) while /ready answers 503, so that a load balancer notices it is leaving; then new connections "
+        "are refused.",
+    )
+    drain_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="After the drain delay, how long in-flight requests and open streams have to finish; then "
+        "requests not answered get a 503 and open streams end with an error event. Give the orchestrator "
+        "drain_delay_seconds + drain_seconds + 10 s before it kills the process (Kubernetes' "
+        "terminationGracePeriodSeconds).",
+    )
     max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0, description="Largest request body accepted.")
     provision_defaults: bool = Field(default=True, description="Create the embedded default endpoints on first start.")
     preload_models: bool = Field(

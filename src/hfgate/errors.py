@@ -20,6 +20,7 @@ The hierarchy::
     ├── KeyLimitError                429  status_exception (a key's requests or tokens per minute; Retry-After)
     ├── CoordinationUnavailableError 503  status_exception (Redis down under fail_closed)
     ├── RegistryUnavailableError     503  status_exception (the endpoint database is unreachable)
+    ├── ShuttingDownError            503  status_exception (a stream open at the drain deadline)
     ├── StorageFullError             507  status_exception (no space left for the registry or a model cache)
     ├── SecretKeyMismatchError       500  at start-up only: the fleet's key differs from this replica's
     │   └── SecretKeyRotationError   500  hfgate secret-key rotate only: the keys or a stored secret forbid it
@@ -169,6 +170,12 @@ class CoordinationUnavailableError(HfGateError):
 
 class RegistryUnavailableError(HfGateError):
     """The endpoint database cannot be reached; nothing was written, the client may retry."""
+
+    status = 503
+
+
+class ShuttingDownError(HfGateError):
+    """This replica is shutting down and its drain deadline passed (``HFGATE_DRAIN_SECONDS``)."""
 
     status = 503
 

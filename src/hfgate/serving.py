@@ -6,18 +6,25 @@ bounds how long a client may take to send a request's *headers*: a slow-loris cl
 every few seconds holds a connection and its memory forever. :class:`HeaderDeadlineProtocol` closes a
 connection whose request line and headers are not complete within ``header_timeout_seconds``
 (answering 408 first); the body has its own deadline in :class:`hfgate.api.middleware.BodyLimit`.
-The same protocol sends each response of known length in one write (:mod:`hfgate.one_write`).
+The same protocol sends each response of known length in one write (:mod:`hfgate.one_write`), and
+closes each connection after its answer once the replica drains (:mod:`hfgate.drain`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import socket
+import time
 from typing import Any, ClassVar
 
+import uvicorn
 from uvicorn._types import ASGI3Application
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.supervisors.multiprocess import Multiprocess
 
+from hfgate import drain
 from hfgate.config import Settings
 from hfgate.one_write import OneWriteCycle
 
@@ -54,6 +61,8 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
         cycle.__class__ = OneWriteCycle  # before the app runs: same state, one write per response
+        if drain.PROCESS.draining:  # answer, then close: the client's next connection goes elsewhere
+            cycle.keep_alive = False
         super()._start_asgi_task(cycle, app)
 
     def _arm(self) -> None:
@@ -79,16 +88,44 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
 
     Example:
         >>> sorted(uvicorn_options(Settings(data_dir=Path("/tmp/x"))))
-        ['http', 'limit_concurrency', 'timeout_keep_alive']
+        ['http', 'limit_concurrency', 'timeout_graceful_shutdown', 'timeout_keep_alive']
     """
     apply(settings)
     return {
         "http": HeaderDeadlineProtocol,
         "timeout_keep_alive": settings.keep_alive_seconds,
         "limit_concurrency": settings.max_connections,
+        # uvicorn's wait for in-flight work, from when it stops accepting: the drain's, plus time for the
+        # streams ended at its deadline to say so (hfgate.drain)
+        "timeout_graceful_shutdown": math.ceil(settings.drain_seconds + drain.WRAP_UP_SECONDS),
     }
 
 
 def apply(settings: Settings) -> None:
     """Set the header deadline of this process (worker processes call it from the app factory)."""
     HeaderDeadlineProtocol.header_timeout = settings.header_timeout_seconds
+
+
+class DrainingSupervisor(Multiprocess):
+    """uvicorn's supervisor of ``--workers``, closing its own copy of the listening socket once the drain
+    delay is over: with it open, new connections would wait in the kernel's queue (and then be reset)
+    instead of being refused, after every worker stopped accepting."""
+
+    def __init__(self, config: uvicorn.Config, *, sockets: list[socket.socket], delay: float) -> None:
+        super().__init__(config, sockets=sockets)
+        self.delay = delay
+
+    def join_all(self) -> None:
+        time.sleep(self.delay)  # the workers drain, and accept meanwhile (hfgate.drain)
+        for sock in self.sockets:
+            sock.close()
+        super().join_all()
+
+
+def run_workers(app: str, *, workers: int, host: str, port: int, settings: Settings) -> None:
+    """``uvicorn.run(app, factory=True, workers=workers, …)``, with the supervisor above."""
+    config = uvicorn.Config(
+        app, factory=True, workers=workers, host=host, port=port, log_level="warning", access_log=False,
+        **uvicorn_options(settings),
+    )  # fmt: skip
+    DrainingSupervisor(config, sockets=[config.bind_socket()], delay=settings.drain_delay_seconds).run()

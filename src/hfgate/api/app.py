@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from hfgate import __version__, serving
+from hfgate import __version__, drain, serving
 from hfgate.api import health, metrics
 from hfgate.api.apply import routes as apply_routes
 from hfgate.api.collector import tuned_for_serving
@@ -78,7 +78,9 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
         access = runtime.access
         app.state.sessions = SessionSigner(access.session_key, previous=access.previous_session_key)
         try:
-            with tuned_for_serving():  # start-up's objects out of the collector's sight while serving
+            # SIGTERM drains first (hfgate.drain); start-up's objects out of the collector's sight while serving
+            draining = drain.on_signals(delay=settings.drain_delay_seconds, seconds=settings.drain_seconds)
+            with draining, tuned_for_serving():
                 yield
         finally:
             await runtime.aclose()

@@ -21,11 +21,13 @@ Errors: a refused key or a body over the limit is answered in the face's shape (
 an exception no handler knew gets a 500 in the face's shape and the connection stays open (Starlette
 answers and then re-raises, and uvicorn closes the connection of any request whose app raised). An
 exception after the answer started (a stream that broke) is re-raised: the body is cut, and closing
-the connection is the only way left to tell the client.
+the connection is the only way left to tell the client. A request not answered when the drain's
+deadline passes (:mod:`hfgate.drain`) is cancelled and answered 503 in its face's shape.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
@@ -33,13 +35,14 @@ from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hfgate import drain
 from hfgate.access.principal import CURRENT
 from hfgate.api.error_handlers import ErrorRenderers, internal_error
 from hfgate.api.es.cluster import PRODUCT_HEADER, speaks_elasticsearch
 from hfgate.api.es.filter_path import FilteringSend, filters_of
 from hfgate.api.hosts import HostNames
 from hfgate.api.middleware import BodyLimit, GatewayKeys, account, count, header, log_request
-from hfgate.errors import HfGateError
+from hfgate.errors import HfGateError, ShuttingDownError
 from hfgate.telemetry.request_scope import CURRENT as CURRENT_SCOPE
 from hfgate.telemetry.request_scope import RequestScope, face_of
 from hfgate.telemetry.tracing import end_request_span, request_span
@@ -77,7 +80,7 @@ class Gateway:
         async def send_with_id(message: Message) -> None:
             nonlocal status, started
             if message["type"] == "http.response.start":
-                started = True
+                started, flight.waiting = True, False
                 status = message["status"]
                 headers = message.setdefault("headers", [])
                 headers.append((b"x-request-id", request_id.encode()))
@@ -88,6 +91,7 @@ class Gateway:
             await send(message)
 
         key_token = None
+        flight = drain.PROCESS.enter(waiting=True)
         try:
             refused: HfGateError | None
             try:
@@ -114,7 +118,13 @@ class Gateway:
                     raise
                 answer = exc if isinstance(exc, HfGateError) else internal_error(scope, exc)
                 await self._renderers.render(path, answer)(scope, receive, inner)
+            except asyncio.CancelledError:
+                if started or not flight.ended:  # not the drain's deadline (uvicorn stopping, a stream's own)
+                    raise
+                flight.task.uncancel()
+                await self._renderers.render(path, ShuttingDownError(drain.DEADLINE_PASSED))(scope, receive, inner)
         finally:
+            drain.PROCESS.leave(flight)
             if key_token is not None:
                 CURRENT.reset(key_token)
             CURRENT_SCOPE.reset(scope_token)

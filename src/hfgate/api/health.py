@@ -1,5 +1,6 @@
-"""``GET /health`` (liveness: the process answers) and ``GET /ready`` (readiness: the database answers
-and the default endpoints' models are loaded), both open even when gateway keys are required."""
+"""``GET /health`` (liveness: the process answers) and ``GET /ready`` (readiness: the database answers,
+the default endpoints' models are loaded and the replica is not draining), both open even when gateway
+keys are required."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from hfgate import drain
 from hfgate.api.deps import OrchestratorDep, SettingsDep
 
 router = APIRouter(tags=["health"])
@@ -23,8 +25,11 @@ async def ready(orch: OrchestratorDep, settings: SettingsDep) -> dict[str, Any] 
     """200 when this process can serve; 503 listing what it lacks (for an orchestrator's readiness probe).
 
     The default endpoints' models count only with ``HFGATE_PRELOAD_MODELS`` (``hfgate serve`` sets it): without it
-    they load at their first request. A default endpoint the user deleted is not needed.
+    they load at their first request. A default endpoint the user deleted is not needed. From SIGTERM on
+    (:mod:`hfgate.drain`) it answers 503 ``{"status": "draining"}``, while ``/health`` stays 200.
     """
+    if drain.PROCESS.draining:  # SIGTERM: out of the load balancer's rotation at once
+        return JSONResponse({"status": "draining"}, status_code=503)
     missing = await orch.readiness(models=settings.preload_models)
     if missing:
         return JSONResponse({"status": "not ready", "missing": missing}, status_code=503)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -9,7 +10,8 @@ from typing import Any
 import orjson
 from starlette.responses import StreamingResponse
 
-from hfgate.errors import HfGateError
+from hfgate import drain
+from hfgate.errors import HfGateError, ShuttingDownError
 
 log = logging.getLogger("hfgate.api")
 
@@ -28,7 +30,8 @@ async def event_stream(events: AsyncIterator[bytes], *, on_error: Callable[[HfGa
 
     The first event is awaited before answering, so that a failure to start (a model that cannot load,
     an upstream that refuses) gets its real HTTP status instead of an error after a 200. Once the
-    headers are sent, an error becomes one last event, in the face's shape (``on_error``).
+    headers are sent, an error becomes one last event, in the face's shape (``on_error``), and so does
+    the drain's deadline (:mod:`hfgate.drain`) for a stream still open then.
     """
     first = await anext(events)
     return StreamingResponse(
@@ -40,11 +43,34 @@ async def _then(
     first: bytes, events: AsyncIterator[bytes], *, on_error: Callable[[HfGateError], bytes]
 ) -> AsyncIterator[bytes]:
     yield first
+    stream = drain.PROCESS.enter(waiting=False)
     try:
-        async for event in events:
+        while not stream.ended:
+            stream.waiting = True
+            event = await anext(events)
+            stream.waiting = False
             yield event
+        yield on_error(_drained())
+    except StopAsyncIteration:
+        return
+    except asyncio.CancelledError:
+        if not stream.ended:  # the client left, or the server is cancelling: not the drain's deadline
+            raise
+        stream.task.uncancel()
+        yield on_error(_drained())
     except HfGateError as exc:
         yield on_error(exc)
     except Exception as exc:  # a bug mid-stream still ends the stream with an error event, not a cut
-        log.error("unexpected error in a stream", exc_info=exc, extra={"event": "stream.error"})
-        yield on_error(HfGateError("Internal error while streaming the answer; the stream ends here"))
+        yield on_error(_unexpected(exc))
+    finally:
+        drain.PROCESS.leave(stream)
+
+
+def _drained() -> HfGateError:
+    log.warning("stream ended by the drain deadline", extra={"event": "stream.drained"})
+    return ShuttingDownError(drain.DEADLINE_PASSED + "; the stream ends here")
+
+
+def _unexpected(exc: Exception) -> HfGateError:
+    log.error("unexpected error in a stream", exc_info=exc, extra={"event": "stream.error"})
+    return HfGateError("Internal error while streaming the answer; the stream ends here")
