@@ -70,6 +70,12 @@ def vllm_embed(engine_fleet: dict[str, Launched]) -> str:
 
 
 @pytest.fixture(scope="package")
+def llamacpp_chat(engine_fleet: dict[str, Launched]) -> str:
+    """ggml-org's llama-server serving SmolLM2's Q4_1 GGUF (--jinja: tools by the model's template)."""
+    return engine_url(engine_fleet, "llamacpp-chat")
+
+
+@pytest.fixture(scope="package")
 def infinity(engine_fleet: dict[str, Launched]) -> str:
     """infinity's torch engine serving all-MiniLM-L6-v2."""
     return engine_url(engine_fleet, "infinity")

