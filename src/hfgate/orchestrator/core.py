@@ -11,8 +11,10 @@ from dataclasses import replace
 from typing import Any
 
 from hfgate.access.principal import check_endpoint, may_use
+from hfgate.embed_cache import EmbedCache
 from hfgate.errors import AlreadyExistsError, BadRequestError, HfGateError, ValidationCallError
 from hfgate.fleet.changes import EVERYTHING, LocalChanges
+from hfgate.orchestrator.cached import CachedEmbeddings
 from hfgate.orchestrator.chunked import ChunkedEmbeddings, chunk_request, regroup, split_inputs
 from hfgate.orchestrator.endpoint_body import (
     CREATE_FIELDS,
@@ -62,6 +64,8 @@ class Orchestrator:
         store: the endpoint registry.
         services: one live instance per service name.
         cache_seconds: how long inference may use an endpoint's settings from memory.
+        changes: how replicas tell each other an endpoint changed.
+        embed_cache: the embedding cache, or ``None`` for none.
     """
 
     def __init__(
@@ -71,8 +75,10 @@ class Orchestrator:
         services: Mapping[str, Service],
         cache_seconds: float,
         changes: LocalChanges | None = None,
+        embed_cache: EmbedCache | None = None,
     ) -> None:
         self.store = store
+        self.vectors = CachedEmbeddings(embed_cache)
         self.services = services
         self._lookup = EndpointLookup(store, ttl_seconds=cache_seconds)
         self.last_calls = LastCalls()
@@ -226,7 +232,8 @@ class Orchestrator:
         return replace(stored, **chosen)
 
     async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
-        return await self._runner.run(endpoint, lambda e: self._service(e.service).embed(e, request))
+        """``request``'s vectors, from the embedding cache where it holds them (see ``cached.py``)."""
+        return await self._runner.run(endpoint, lambda e: self.vectors.embed(self._service(e.service), e, request))
 
     async def embed_chunked(self, endpoint: Endpoint, request: EmbedRequest) -> ChunkedEmbeddings:
         """Chunk each input with the endpoint's settings and embed every chunk."""
@@ -276,6 +283,29 @@ class Orchestrator:
             service = self.services.get(endpoint.service)
             if service is not None:
                 await service.release(endpoint, still_used=[e for e in stored if e != endpoint])
+        await self._forget_vectors(endpoints, stored=stored)
+
+    async def _forget_vectors(self, endpoints: builtins.list[Endpoint], *, stored: builtins.list[Endpoint]) -> None:
+        """Remove the cached vectors of the models no stored endpoint uses any more (a delete, an
+        ``_update`` that changed the model): privacy, and room."""
+        if self.vectors.cache is None:
+            return
+        used = {self._vector_model(e) for e in stored}
+        for endpoint in endpoints:
+            model = self._vector_model(endpoint)
+            if model is not None and model not in used:
+                removed = await self.vectors.forget(self.services[endpoint.service], endpoint)
+                log.info(
+                    "cached vectors removed",
+                    extra={"event": "embed_cache.forget", "endpoint": endpoint.inference_id, "removed": removed},
+                )
+
+    def _vector_model(self, endpoint: Endpoint) -> str | None:
+        service = self.services.get(endpoint.service)
+        try:
+            return None if service is None else self.vectors.model_of(service, endpoint)
+        except HfGateError:  # a local model gone from disk: nothing of it can be computed again
+            return None
 
     def _service(self, name: str) -> Service:
         service_class(name)  # raises "Unknown service [name]"

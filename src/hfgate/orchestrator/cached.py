@@ -1,0 +1,126 @@
+"""Embeddings through the cache: the texts it holds are served from it, the others computed in one
+service call, and every vector comes back in the request's order.
+
+Every face reaches a service's ``embed`` through :meth:`Orchestrator.embed` (chunked requests and
+``embed-corpus`` too), which calls :meth:`CachedEmbeddings.embed`. A cached vector is the bytes of the
+one computed (:mod:`hfgate.embed_cache.vectors`), so it equals a fresh one bit for bit on an exact
+engine. Usage is what the service computed: texts served from the cache cost no tokens and are counted
+apart (``X-HFGate-Cache``, ``hfgate_embed_cache_texts``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from hfgate.embed_cache import EmbedCache, VectorSpace, model_prefix, text_keys
+from hfgate.embed_cache.vectors import pack, unpack
+from hfgate.registry.endpoint import Endpoint
+from hfgate.services import Service
+from hfgate.services.cache_setting import caches
+from hfgate.tasks import EmbeddingResult, EmbedRequest, Usage
+from hfgate.telemetry.metrics import EMBED_CACHE_BYTES, EMBED_CACHE_TEXTS
+from hfgate.telemetry.request_scope import cache_wanted, count_cached
+
+
+class CachedEmbeddings:
+    """A service's ``embed`` with the cache in front.
+
+    Args:
+        cache: the process's cache; ``None`` when ``HFGATE_EMBED_CACHE`` is off.
+    """
+
+    def __init__(self, cache: EmbedCache | None) -> None:
+        self.cache = cache
+
+    async def embed(self, service: Service, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
+        """``request``'s vectors on ``endpoint``, from the cache where it has them."""
+        model = self._model(service, endpoint)
+        if model is None or self.cache is None:
+            return await service.embed(endpoint, request)
+        space = _space(model, await service.vector_engine(endpoint), endpoint=endpoint, request=request)
+        keys = text_keys(space, request.texts)
+        found = await self.cache.get_many(keys)
+        missing = _first_of_each(keys, found)
+        fresh = await self._compute(service, endpoint, request, missing=[i for i, _ in missing], space=space)
+        vectors = _assemble(keys, found, missing=missing, fresh=fresh.embeddings)
+        _count(endpoint, found=found)
+        return EmbeddingResult(embeddings=vectors, usage=fresh.usage)
+
+    async def forget(self, service: Service, endpoint: Endpoint) -> int:
+        """Remove every entry of ``endpoint``'s model (its last endpoint went); how many the shared tier held."""
+        model = self._model(service, endpoint, asked=False)
+        if model is None or self.cache is None:
+            return 0
+        return await self.cache.drop_prefix(model_prefix(model) + ":")
+
+    def model_of(self, service: Service, endpoint: Endpoint) -> str | None:
+        """``endpoint``'s model identity, if its vectors are cached."""
+        return self._model(service, endpoint, asked=False)
+
+    def _model(self, service: Service, endpoint: Endpoint, *, asked: bool = True) -> str | None:
+        if self.cache is None or not caches(endpoint) or (asked and not cache_wanted()):
+            return None
+        return service.vector_model(endpoint)
+
+    async def _compute(
+        self, service: Service, endpoint: Endpoint, request: EmbedRequest, *, missing: list[int], space: VectorSpace
+    ) -> EmbeddingResult:
+        """The missing texts' vectors in one call, stored unless the engine changed meanwhile."""
+        if not missing:
+            return EmbeddingResult(embeddings=[], usage=Usage())
+        texts = request.texts if len(missing) == len(request.texts) else tuple(request.texts[i] for i in missing)
+        result = await service.embed(endpoint, replace(request, texts=texts))
+        if await service.vector_engine(endpoint) == space.engine:  # an engine switch mid-call: keep nothing
+            packed = [(k, pack(v)) for k, v in zip(text_keys(space, texts), result.embeddings, strict=True)]
+            await self._store(packed, owner=endpoint.inference_id)
+        return result
+
+    async def _store(self, items: list[tuple[str, bytes]], *, owner: str) -> None:
+        if self.cache is not None:
+            await self.cache.put_many(items, owner=owner)
+
+
+def _space(model: str, engine: str, *, endpoint: Endpoint, request: EmbedRequest) -> VectorSpace:
+    return VectorSpace(
+        model=model,
+        engine=engine,
+        normalize=request.normalize,
+        dimensions=endpoint.service_settings.get("dimensions"),
+        input_type=request.input_type.value if request.input_type else None,
+        task_settings=request.task_settings,
+    )
+
+
+def _first_of_each(keys: Sequence[str], found: Sequence[bytes | None]) -> list[tuple[int, str]]:
+    """The texts to compute: the first place of each key the cache lacks (a text repeated is computed once)."""
+    seen: set[str] = set()
+    missing = []
+    for i, (key, value) in enumerate(zip(keys, found, strict=True)):
+        if value is None and key not in seen:
+            seen.add(key)
+            missing.append((i, key))
+    return missing
+
+
+def _assemble(
+    keys: Sequence[str], found: Sequence[bytes | None], *, missing: list[tuple[int, str]], fresh: list[list[float]]
+) -> list[list[float]]:
+    """Every text's vector in order: computed ones as the service gave them, cached ones unpacked."""
+    if len(missing) == len(keys):
+        return fresh
+    computed = {key: vector for (_, key), vector in zip(missing, fresh, strict=True)}
+    return [computed[key] if value is None else unpack(value) for key, value in zip(keys, found, strict=True)]
+
+
+def _count(endpoint: Endpoint, *, found: Sequence[bytes | None]) -> None:
+    """Texts served from the cache are hits; the others (a repeated one computed once too) misses."""
+    hits = sum(1 for value in found if value is not None)
+    misses = len(found) - hits
+    count_cached(hits=hits, misses=misses)
+    name = endpoint.inference_id
+    if hits:
+        EMBED_CACHE_TEXTS(name, "hit").inc(hits)
+        EMBED_CACHE_BYTES(name).inc(sum(len(v) for v in found if v is not None))
+    if misses:
+        EMBED_CACHE_TEXTS(name, "miss").inc(misses)
