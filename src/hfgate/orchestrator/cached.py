@@ -15,6 +15,8 @@ from dataclasses import replace
 
 from hfgate.embed_cache import EmbedCache, VectorSpace, model_prefix, text_keys
 from hfgate.embed_cache.vectors import pack, unpack
+from hfgate.orchestrator.cached_spans import cached_spans
+from hfgate.orchestrator.chunked import split_inputs
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services import Service
 from hfgate.services.cache_setting import caches
@@ -46,6 +48,22 @@ class CachedEmbeddings:
         vectors = _assemble(keys, found, missing=missing, fresh=fresh.embeddings)
         _count(endpoint, found=found)
         return EmbeddingResult(embeddings=vectors, usage=fresh.usage)
+
+    async def peek(self, service: Service, endpoint: Endpoint, request: EmbedRequest) -> list[list[float] | None]:
+        """The vectors the cache holds for ``request``'s texts (``None`` for the others); computes nothing."""
+        model = self._model(service, endpoint)
+        if model is None or self.cache is None:
+            return [None] * len(request.texts)
+        space = _space(model, await service.vector_engine(endpoint), endpoint=endpoint, request=request)
+        found = await self.cache.get_many(text_keys(space, request.texts))
+        return [None if value is None else unpack(value) for value in found]
+
+    async def spans(self, service: Service, endpoint: Endpoint, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """Each text's chunk offsets by ``endpoint``'s chunking settings, from the cache when it is on."""
+        model = self._model(service, endpoint)
+        if model is None or self.cache is None:
+            return split_inputs(endpoint, texts)
+        return await cached_spans(self.cache, model=model, endpoint=endpoint, texts=texts)
 
     async def forget(self, service: Service, endpoint: Endpoint) -> int:
         """Remove every entry of ``endpoint``'s model (its last endpoint went); how many the shared tier held."""
@@ -111,6 +129,14 @@ def _assemble(
         return fresh
     computed = {key: vector for (_, key), vector in zip(missing, fresh, strict=True)}
     return [computed[key] if value is None else unpack(value) for key, value in zip(keys, found, strict=True)]
+
+
+def count_served(endpoint: Endpoint, vectors: Sequence[list[float]]) -> None:
+    """Count vectors a caller took from :meth:`CachedEmbeddings.peek` as the cache's hits."""
+    if vectors:
+        count_cached(hits=len(vectors), misses=0)
+        EMBED_CACHE_TEXTS(endpoint.inference_id, "hit").inc(len(vectors))
+        EMBED_CACHE_BYTES(endpoint.inference_id).inc(sum(1 + 4 * len(v) for v in vectors))
 
 
 def _count(endpoint: Endpoint, *, found: Sequence[bytes | None]) -> None:

@@ -14,8 +14,8 @@ from hfgate.access.principal import check_endpoint, may_use
 from hfgate.embed_cache import EmbedCache
 from hfgate.errors import AlreadyExistsError, BadRequestError, HfGateError, ValidationCallError
 from hfgate.fleet.changes import EVERYTHING, LocalChanges
-from hfgate.orchestrator.cached import CachedEmbeddings
-from hfgate.orchestrator.chunked import ChunkedEmbeddings, chunk_request, regroup, split_inputs
+from hfgate.orchestrator.cached import CachedEmbeddings, count_served
+from hfgate.orchestrator.chunked import ChunkedEmbeddings, ChunkedInput, cached_inputs, chunk_request, regroup
 from hfgate.orchestrator.endpoint_body import (
     CREATE_FIELDS,
     UPDATE_FIELDS,
@@ -237,9 +237,19 @@ class Orchestrator:
 
     async def embed_chunked(self, endpoint: Endpoint, request: EmbedRequest) -> ChunkedEmbeddings:
         """Chunk each input with the endpoint's settings and embed every chunk."""
-        offsets = split_inputs(endpoint, request.texts)
+        offsets = await self.vectors.spans(self._service(endpoint.service), endpoint, request.texts)
         result = await self.embed(endpoint, chunk_request(request, request.texts, offsets=offsets))
         return regroup(request.texts, offsets, vectors=result.embeddings, usage=result.usage)
+
+    async def cached_chunked(self, endpoint: Endpoint, request: EmbedRequest) -> builtins.list[ChunkedInput | None]:
+        """Each input's chunks when the embedding cache holds every one of them, else ``None``: what
+        ``embed-corpus`` need not send (it then batches only the inputs that changed). Computes nothing."""
+        service = self._service(endpoint.service)
+        offsets = await self.vectors.spans(service, endpoint, request.texts)
+        found = await self.vectors.peek(service, endpoint, chunk_request(request, request.texts, offsets=offsets))
+        inputs = cached_inputs(request.texts, offsets, found=found)
+        count_served(endpoint, [c.embedding for chunks in inputs if chunks is not None for c in chunks])
+        return inputs
 
     async def sparse_embed(self, endpoint: Endpoint, request: EmbedRequest) -> SparseEmbeddingResult:
         return await self._runner.run(endpoint, lambda e: self._service(e.service).sparse_embed(e, request))
