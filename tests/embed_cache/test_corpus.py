@@ -85,3 +85,22 @@ async def test_cached_corpus_vectors_equal_fresh_ones_bit_for_bit_on_an_exact_lo
     assert len(computed) > len(DOCS), "the documents are cut into several chunks"
     assert {k: r["bytes"] for k, r in cached.items()} == {k: r["bytes"] for k, r in computed.items()}
     assert {k: r["bytes"] for k, r in fresh.items()} == {k: r["bytes"] for k, r in computed.items()}
+
+
+async def test_rows_sharing_an_id_keep_their_order_when_some_are_cached(
+    fake_hf: FakeHF, tmp_path: Path, local_context: ServiceContext
+) -> None:
+    settings = cache_settings(fake_hf.base, tmp_path / "data")
+    async with app_client(settings, local_context) as http:
+        assert (await http.put(f"/_inference/text_embedding/{TEI}", json=tei_body(fake_hf.base))).status_code == 200
+    await _run(
+        settings, local_context, write_jsonl(tmp_path / "a.jsonl", [{"id": "x", "text": DOCS[1]}]), tmp_path / "a", TEI
+    )
+    rows = [{"id": "x", "text": DOCS[0]}, {"id": "x", "text": DOCS[1]}, {"id": "x", "text": DOCS[3]}]
+    await _run(settings, local_context, write_jsonl(tmp_path / "b.jsonl", rows), tmp_path / "b", TEI)
+    table = parquet.read_table(next((tmp_path / "b" / "parts").glob("*.parquet"))).to_pylist()
+    texts, numbers = [row["text"] for row in table], [row["chunk"] for row in table]
+    middle = texts.index(DOCS[1])  # the cached row, between two computed ones
+    assert numbers == [*range(middle), 0, *range(len(texts) - middle - 1)]
+    assert DOCS[0].startswith(texts[0])
+    assert DOCS[3].endswith(texts[-1])

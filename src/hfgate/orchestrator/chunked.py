@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from hfgate.chunking import DEFAULT_CHUNKING_SETTINGS, chunk, merge_chunks
+from hfgate.chunking.merge import MAX_CHUNKS
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import EmbedRequest, Usage
 
@@ -51,7 +52,9 @@ def regroup(
     grouped: list[list[EmbeddedChunk]] = []
     position = 0
     for text, spans in zip(texts, offsets, strict=True):
-        merged_spans, merged_vectors = merge_chunks(spans, vectors[position : position + len(spans)])
+        mine = vectors[position : position + len(spans)]
+        # merging only applies beyond MAX_CHUNKS; below it, skip its copy of every vector
+        merged_spans, merged_vectors = merge_chunks(spans, mine) if len(spans) > MAX_CHUNKS else (spans, mine)
         position += len(spans)
         grouped.append(
             [
