@@ -133,7 +133,7 @@ async def create(settings: Any, name: str, body: dict[str, Any]) -> None:
 
     runtime = await Runtime.start(settings)
     try:
-        await runtime.orchestrator.create(inference_id=name, task_type="text_embedding", body=body)
+        await runtime.orchestrator.create(inference_id=name, task_type="text_embedding", body=body, timeout=900)
     finally:
         await runtime.aclose()
 
@@ -220,10 +220,12 @@ async def local_miss(args: argparse.Namespace) -> None:
         settings = settings_for(work / label.replace(" ", "").replace(",", "-"), **more)
         runtimes[label] = await Runtime.start(settings, context=context)
     _, body = endpoint_body("local", None)
-    await runtimes["off"].orchestrator.create(inference_id=LOCAL, task_type="text_embedding", body=body)
+    await runtimes["off"].orchestrator.create(inference_id=LOCAL, task_type="text_embedding", body=body, timeout=900)
     for label in CONFIGS:
         if label != "off":
-            await runtimes[label].orchestrator.create(inference_id=LOCAL, task_type="text_embedding", body=body)
+            await runtimes[label].orchestrator.create(
+                inference_id=LOCAL, task_type="text_embedding", body=body, timeout=900
+            )
     texts = [d["text"] for d in documents(args.local_texts * (args.rounds * len(CONFIGS) + 1))]
     rates: dict[str, list[float]] = {label: [] for label in CONFIGS}
     batch = 0

@@ -21,6 +21,8 @@ LOCAL = "mini"
 TEI = "tei"
 CHUNKING = {"strategy": "word", "max_chunk_size": 12, "overlap": 4}
 # torch: an exact engine, pinned so that no engine measurement runs (or switches engine) mid-test.
+# A first model load on a busy machine can take longer than the 30 s validation default.
+SLOW_LOAD = {"timeout": "300s"}
 LOCAL_BODY = {
     "service": "local",
     "service_settings": {"model": "all-MiniLM-L6-v2", "engine": "torch"},
@@ -57,7 +59,7 @@ async def api(fake_hf: FakeHF, tmp_path: Path, local_context: ServiceContext) ->
     """The app with endpoints ``mini`` (local, torch) and ``tei`` (the fake TEI), nothing cached yet."""
     async with app_client(cache_settings(fake_hf.base, tmp_path / "data"), local_context) as http:
         for name, body in ((LOCAL, LOCAL_BODY), (TEI, tei_body(fake_hf.base))):
-            answer = await http.put(f"/_inference/text_embedding/{name}", json=body)
+            answer = await http.put(f"/_inference/text_embedding/{name}", params=SLOW_LOAD, json=body)
             assert answer.status_code == 200, answer.text
         fake_hf.reset()
         yield http

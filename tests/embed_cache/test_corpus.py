@@ -16,7 +16,7 @@ from hfgate.services import ServiceContext
 from hfgate.telemetry.metrics import EMBED_CACHE_TEXTS
 from tests.conftest import app_client
 from tests.corpus.conftest import write_jsonl
-from tests.embed_cache.conftest import LOCAL, LOCAL_BODY, TEI, cache_settings, tei_body
+from tests.embed_cache.conftest import LOCAL, LOCAL_BODY, SLOW_LOAD, TEI, cache_settings, tei_body
 from tests.fakes.hf_server import FakeHF
 
 DOCS = [
@@ -72,8 +72,9 @@ async def test_cached_corpus_vectors_equal_fresh_ones_bit_for_bit_on_an_exact_lo
     settings = cache_settings(fake_hf.base, tmp_path / "data")
     fresh_body = {**LOCAL_BODY, "service_settings": {**LOCAL_BODY["service_settings"], "cache": "off"}}  # type: ignore[dict-item]
     async with app_client(settings, local_context) as http:
-        assert (await http.put(f"/_inference/text_embedding/{LOCAL}", json=LOCAL_BODY)).status_code == 200
-        assert (await http.put("/_inference/text_embedding/fresh", json=fresh_body)).status_code == 200
+        for name, body in ((LOCAL, LOCAL_BODY), ("fresh", fresh_body)):
+            answer = await http.put(f"/_inference/text_embedding/{name}", params=SLOW_LOAD, json=body)
+            assert answer.status_code == 200, answer.text
     source = write_jsonl(tmp_path / "docs.jsonl", [{"id": f"d{i}", "text": t} for i, t in enumerate(DOCS)])
     await _run(settings, local_context, source, tmp_path / "computed", LOCAL)
     hits, misses = (EMBED_CACHE_TEXTS(LOCAL, outcome)._value.get() for outcome in ("hit", "miss"))

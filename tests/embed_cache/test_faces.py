@@ -157,12 +157,12 @@ async def test_deleting_the_last_endpoint_of_a_model_removes_its_vectors_and_a_t
 
 
 async def test_an_inexact_engine_does_not_share_an_exact_engines_entries(api: httpx.AsyncClient) -> None:
-    from tests.embed_cache.conftest import LOCAL_BODY
+    from tests.embed_cache.conftest import LOCAL_BODY, SLOW_LOAD
 
     bf16 = {**LOCAL_BODY, "service_settings": {"model": "all-MiniLM-L6-v2", "engine": "torch-bf16"}}
     onnx = {**LOCAL_BODY, "service_settings": {"model": "all-MiniLM-L6-v2", "engine": "torch"}}
-    assert (await api.put("/_inference/text_embedding/bf16", json=bf16)).status_code == 200
-    assert (await api.put("/_inference/text_embedding/exact-twin", json=onnx)).status_code == 200
+    assert (await api.put("/_inference/text_embedding/bf16", params=SLOW_LOAD, json=bf16)).status_code == 200
+    assert (await api.put("/_inference/text_embedding/exact-twin", params=SLOW_LOAD, json=onnx)).status_code == 200
     await api.post(f"/_inference/text_embedding/{LOCAL}", json={"input": ["engines"]})
     twin = await api.post("/_inference/text_embedding/exact-twin", json={"input": ["engines"]})
     inexact = await api.post("/_inference/text_embedding/bf16", json={"input": ["engines"]})

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from hfgate.config import Settings
+from hfgate.embed_cache.coalesce import Coalescing
 from hfgate.embed_cache.disk_tier import DiskTier
 from hfgate.embed_cache.memory_tier import MemoryTier
 from hfgate.embed_cache.redis_tier import RedisTier
@@ -81,7 +82,8 @@ def build_cache(settings: Settings) -> EmbedCache | None:
         ttl_seconds=settings.embed_cache_ttl_seconds,
         evicted=lambda owner: EMBED_CACHE_EVICTIONS(owner).inc(),
     )
-    return EmbedCache(memory=memory, shared=shared_tier(settings))
+    shared = shared_tier(settings)
+    return EmbedCache(memory=memory, shared=None if shared is None else Coalescing(shared))
 
 
 def shared_tier(settings: Settings) -> SharedTier | None:

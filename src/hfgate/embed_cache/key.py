@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _UTF8, _LONE = "utf-8", "surrogatepass"  # a lone surrogate (JSON allows one) still has a key
+# Prefixes of the spaces without task settings (nearly all), computed once: hashing them is most of
+# a one-text lookup's cost.
+_PREFIXES: dict[tuple[str, str, bool, int | None, str | None], str] = {}
+_REMEMBERED = 4096
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,6 +52,17 @@ class VectorSpace:
     @property
     def prefix(self) -> str:
         """``<model>:<options>``: 16 hex digits each."""
+        if self.task_settings:
+            return self._prefix()
+        plain = (self.model, self.engine, self.normalize, self.dimensions, self.input_type)
+        known = _PREFIXES.get(plain)
+        if known is None:
+            if len(_PREFIXES) >= _REMEMBERED:
+                _PREFIXES.clear()
+            known = _PREFIXES[plain] = self._prefix()
+        return known
+
+    def _prefix(self) -> str:
         options = [self.engine, self.normalize, self.dimensions, self.input_type, dict(self.task_settings)]
         return f"{model_prefix(self.model)}:{_hex(json.dumps(options, sort_keys=True, default=str), 8)}"
 

@@ -24,6 +24,8 @@ from hfgate.tasks import EmbeddingResult, EmbedRequest, Usage
 from hfgate.telemetry.metrics import EMBED_CACHE_BYTES, EMBED_CACHE_TEXTS
 from hfgate.telemetry.request_scope import cache_wanted, count_cached
 
+_REMEMBERED = 1024
+
 
 class CachedEmbeddings:
     """A service's ``embed`` with the cache in front.
@@ -34,6 +36,9 @@ class CachedEmbeddings:
 
     def __init__(self, cache: EmbedCache | None) -> None:
         self.cache = cache
+        # The endpoint lookup hands out the same Endpoint object until it changes: its model identity
+        # is read once per object (the settings parsed, hashed), not once per request.
+        self._models: dict[int, tuple[Endpoint, str | None]] = {}
 
     async def embed(self, service: Service, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
         """``request``'s vectors on ``endpoint``, from the cache where it has them."""
@@ -79,7 +84,14 @@ class CachedEmbeddings:
     def _model(self, service: Service, endpoint: Endpoint, *, asked: bool = True) -> str | None:
         if self.cache is None or not caches(endpoint) or (asked and not cache_wanted()):
             return None
-        return service.vector_model(endpoint)
+        known = self._models.get(id(endpoint))
+        if known is not None and known[0] is endpoint:
+            return known[1]
+        model = service.vector_model(endpoint)
+        if len(self._models) >= _REMEMBERED:
+            self._models.clear()
+        self._models[id(endpoint)] = (endpoint, model)
+        return model
 
     async def _compute(
         self, service: Service, endpoint: Endpoint, request: EmbedRequest, *, missing: list[int], space: VectorSpace
