@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -192,6 +192,12 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @model_validator(mode="after")
+    def _cache_redis_named(self) -> Settings:
+        if self.embed_cache_shared == "redis" and not (self.embed_cache_redis_url or self.redis_url):
+            raise ValueError("HFGATE_EMBED_CACHE_SHARED=redis needs HFGATE_EMBED_CACHE_REDIS_URL or HFGATE_REDIS_URL")
+        return self
 
     @property
     def database_url_resolved(self) -> str:

@@ -142,3 +142,12 @@ async def _wait_until_back(tier: RedisTier) -> None:
         if tier.health.available:
             return
     raise AssertionError("the tier did not come back")
+
+
+def test_a_redis_shared_tier_without_a_redis_url_is_refused_naming_the_variables(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    from hfgate.config import Settings
+
+    with pytest.raises(ValidationError, match="HFGATE_EMBED_CACHE_SHARED=redis needs HFGATE_EMBED_CACHE_REDIS_URL"):
+        Settings(data_dir=tmp_path, embed_cache_shared="redis")

@@ -92,9 +92,7 @@ def shared_tier(settings: Settings) -> SharedTier | None:
     url = settings.embed_cache_redis_url or settings.redis_url
     if choice == "off":
         return None
-    if choice == "redis" or (choice == "auto" and url is not None):
-        if url is None:
-            raise ValueError("HFGATE_EMBED_CACHE_SHARED=redis needs HFGATE_EMBED_CACHE_REDIS_URL or HFGATE_REDIS_URL")
+    if url is not None and choice in ("redis", "auto"):  # Settings refuse "redis" without a url
         return RedisTier.from_url(
             url,
             prefix=f"{settings.redis_prefix}vec:",
