@@ -49,7 +49,7 @@ class CachedEmbeddings:
         keys = text_keys(space, request.texts)
         found = await self.cache.get_many(keys)
         missing = _first_of_each(keys, found)
-        fresh = await self._compute(service, endpoint, request, missing=[i for i, _ in missing], space=space)
+        fresh = await self._compute(service, endpoint, request, missing=missing, space=space)
         vectors = _assemble(keys, found, missing=missing, fresh=fresh.embeddings)
         _count(endpoint, found=found)
         return EmbeddingResult(embeddings=vectors, usage=fresh.usage)
@@ -94,15 +94,22 @@ class CachedEmbeddings:
         return model
 
     async def _compute(
-        self, service: Service, endpoint: Endpoint, request: EmbedRequest, *, missing: list[int], space: VectorSpace
+        self,
+        service: Service,
+        endpoint: Endpoint,
+        request: EmbedRequest,
+        *,
+        missing: list[tuple[int, str]],
+        space: VectorSpace,
     ) -> EmbeddingResult:
         """The missing texts' vectors in one call, stored unless the engine changed meanwhile."""
         if not missing:
             return EmbeddingResult(embeddings=[], usage=Usage())
-        texts = request.texts if len(missing) == len(request.texts) else tuple(request.texts[i] for i in missing)
-        result = await service.embed(endpoint, replace(request, texts=texts))
+        if len(missing) < len(request.texts):
+            request = replace(request, texts=tuple(request.texts[i] for i, _ in missing))
+        result = await service.embed(endpoint, request)
         if await service.vector_engine(endpoint) == space.engine:  # an engine switch mid-call: keep nothing
-            packed = [(k, pack(v)) for k, v in zip(text_keys(space, texts), result.embeddings, strict=True)]
+            packed = [(key, pack(v)) for (_, key), v in zip(missing, result.embeddings, strict=True)]
             await self._store(packed, owner=endpoint.inference_id)
         return result
 
