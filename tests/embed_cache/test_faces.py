@@ -174,3 +174,15 @@ def _floats_text(answer: httpx.Response) -> bytes:
     if isinstance(body, dict) and body.get("data") and isinstance(body["data"][0]["embedding"], str):
         return b"".join(base64.b64decode(item["embedding"]) for item in body["data"])
     return answer.content.split(b'"usage"')[0]
+
+
+async def test_usage_counts_the_tokens_computed_and_the_cached_texts_apart(api: httpx.AsyncClient) -> None:
+    path = f"/_inference/text_embedding/{LOCAL}"
+    await api.post(path, json={"input": ["usage one", "usage two"]})
+    before = (await api.get("/_usage")).json()["totals"]
+    await api.post(path, json={"input": ["usage one", "usage two", "usage three"]})
+    after = (await api.get("/_usage")).json()["totals"]
+    alone = await api.post("/v1/embeddings", params={"cache": "false"}, json={"model": LOCAL, "input": "usage three"})
+    tokens_of_three = alone.json()["usage"]["prompt_tokens"]
+    assert after["cached_texts"] - before["cached_texts"] == 2
+    assert after["input_tokens"] - before["input_tokens"] == tokens_of_three
