@@ -24,6 +24,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HFGATE_DRAIN_DELAY_SECONDS", "0")
 # Every app and server the suite starts (in-process or child) reuses one measurement of the local
 # embedding engines instead of timing them again in each fresh data directory.
+# The embedding cache is on by default; tests that count upstream calls or inject faults per call expect
+# every text computed, so it is off unless a test asks for it (tests/embed_cache turn it on).
+os.environ.setdefault("HFGATE_EMBED_CACHE", "false")
 os.environ.setdefault("HFGATE_LOCAL_ENGINE_CHOICES_DIR", tempfile.mkdtemp(prefix="hfgate-test-engine-choices-"))
 
 

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -134,6 +134,39 @@ class Settings(BaseSettings):
         description="Redis unreachable: fail_open uses per-replica limits (divided by replicas); fail_closed 503s.",
     )
     redis_prefix: str = Field(default="hfgate:", description="Prefix of every Redis key and channel hfgate uses.")
+    embed_cache: bool = Field(
+        default=True,
+        description="Cache embeddings per text and model version (see docs/embedding-cache.md); an endpoint's "
+        "service_settings.cache: off, or ?cache=false on a request, skips it.",
+    )
+    embed_cache_mb: int = Field(
+        default=256, ge=0, description="Memory budget of the in-process embedding cache (least recently used evicted)."
+    )
+    embed_cache_ttl_seconds: float = Field(
+        default=24 * 3600.0, gt=0, description="How long the in-process embedding cache serves an entry."
+    )
+    embed_cache_shared: Literal["auto", "redis", "disk", "off"] = Field(
+        default="auto",
+        description="The embedding cache's shared tier: auto is Redis when a Redis url is set, else a SQLite file "
+        "in data_dir (embed-cache.db); off keeps the in-process tier only.",
+    )
+    embed_cache_redis_url: str | None = Field(
+        default=None,
+        description="Redis for the embedding cache, e.g. redis://127.0.0.1:6379/2 (a database of its own, so its "
+        "eviction never touches the rate limits); default redis_url.",
+    )
+    embed_cache_shared_ttl_seconds: float = Field(
+        default=30 * 24 * 3600.0, gt=0, description="How long the shared embedding cache tier keeps an entry."
+    )
+    embed_cache_disk_mb: int = Field(
+        default=2048, gt=0, description="Size of the disk tier's vectors before the oldest written are removed."
+    )
+    embed_cache_timeout_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        description="Longest wait for the shared tier; beyond it (or on an error) the request bypasses the tier, "
+        "which is skipped for a second.",
+    )
     replicas: int = Field(
         default=1,
         gt=0,
@@ -181,6 +214,12 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @model_validator(mode="after")
+    def _cache_redis_named(self) -> Settings:
+        if self.embed_cache_shared == "redis" and not (self.embed_cache_redis_url or self.redis_url):
+            raise ValueError("HFGATE_EMBED_CACHE_SHARED=redis needs HFGATE_EMBED_CACHE_REDIS_URL or HFGATE_REDIS_URL")
+        return self
 
     @property
     def database_url_resolved(self) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from hfgate.access.control import AccessControl
 from hfgate.config import Settings
+from hfgate.embed_cache import EmbedCache, build_cache
 from hfgate.errors import HfGateError
 from hfgate.fleet.changes import LocalChanges, PostgresChanges
 from hfgate.fleet.limits import Limiter
@@ -44,6 +45,7 @@ class Runtime:
     changes: LocalChanges
     access: AccessControl
     responses: ResponseStore
+    embed_cache: EmbedCache | None = None
     owns_context: bool = True
     preloading: asyncio.Task[None] | None = None
 
@@ -72,8 +74,13 @@ class Runtime:
         shared = context or new_context(settings)
         services = {name: service(shared) for name, service in SERVICES.items()}
         changes = change_feed(settings)
+        embed_cache = build_cache(settings)
         orchestrator = Orchestrator(
-            store=store, services=services, cache_seconds=settings.registry_cache_seconds, changes=changes
+            store=store,
+            services=services,
+            cache_seconds=settings.registry_cache_seconds,
+            changes=changes,
+            embed_cache=embed_cache,
         )
         redis = shared.limiters.client if isinstance(shared.limiters, RedisLimiter) else None
         access = AccessControl.build(
@@ -92,6 +99,7 @@ class Runtime:
             changes,
             access,
             ResponseStore(engine),
+            embed_cache=embed_cache,
             owns_context=context is None,
         )
         if settings.preload_models:
@@ -117,6 +125,8 @@ class Runtime:
         await self.changes.aclose()
         for service in self.services.values():
             await service.aclose()
+        if self.embed_cache is not None:
+            await self.embed_cache.aclose()
         if self.owns_context:
             if isinstance(self.context.limiters, RedisLimiter):
                 await self.context.limiters.aclose()

@@ -96,7 +96,7 @@ async def test_tools_reach_llama_server_and_its_answer_comes_back_as_is(
         return message.get("content"), calls
 
     assert answer(ours.json()) == answer(theirs.json())
-    assert ours.json()["usage"]["prompt_tokens"] == theirs.json()["usage"]["prompt_tokens"]  # the same prompt reached it
+    assert ours.json()["usage"]["prompt_tokens"] == theirs.json()["usage"]["prompt_tokens"]
 
 
 async def test_a_prompt_past_the_context_is_a_400_naming_it(

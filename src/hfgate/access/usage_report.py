@@ -12,7 +12,7 @@ from typing import Any
 
 from hfgate.registry.usage_store import UsageRow
 
-SUMMED = ("requests", "errors", "input_tokens", "output_tokens")
+SUMMED = ("requests", "errors", "input_tokens", "output_tokens", "cached_texts")
 
 
 def report(rows: Sequence[UsageRow], *, names: Mapping[str, str]) -> dict[str, Any]:
@@ -26,6 +26,7 @@ def report(rows: Sequence[UsageRow], *, names: Mapping[str, str]) -> dict[str, A
         line["statuses"][str(row.status)] = line["statuses"].get(str(row.status), 0) + row.requests
         line["input_tokens"] += row.input_tokens
         line["output_tokens"] += row.output_tokens
+        line["cached_texts"] += row.cached_texts
         line["latency_ms_sum"] += row.latency_ms_sum
         line["latency_ms_max"] = max(line["latency_ms_max"], round(row.latency_ms_max, 3))
     usage = [_finish(line) for line in lines.values()]
@@ -38,6 +39,7 @@ def _line(row: UsageRow, hour: str, names: Mapping[str, str]) -> dict[str, Any]:
         "hour": hour, "key_id": row.key_id, "key_name": names.get(row.key_id, row.key_id),
         "inference_id": row.inference_id, "task_type": row.task_type, "requests": 0, "errors": 0,
         "statuses": {}, "input_tokens": 0, "output_tokens": 0, "latency_ms_sum": 0.0, "latency_ms_max": 0.0,
+        "cached_texts": 0,
     }  # fmt: skip
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import os
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.routing import BaseRoute, Match, Route
@@ -44,7 +45,7 @@ from hfgate.api.hosts import HostNames
 from hfgate.api.middleware import BodyLimit, GatewayKeys, account, count, header, log_request
 from hfgate.errors import HfGateError, ShuttingDownError
 from hfgate.telemetry.request_scope import CURRENT as CURRENT_SCOPE
-from hfgate.telemetry.request_scope import RequestScope, face_of
+from hfgate.telemetry.request_scope import RequestScope, cache_outcome, face_of
 from hfgate.telemetry.tracing import end_request_span, request_span
 
 
@@ -70,7 +71,7 @@ class Gateway:
         request_id = header(scope, b"x-request-id") or os.urandom(16).hex()  # as random as uuid4, 4x cheaper
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
-        labels = RequestScope(face_of(path))
+        labels = RequestScope(face_of(path), cache_wanted=not _skips_cache(scope.get("query_string", b"")))
         product = speaks_elasticsearch(path)
         scope_token = CURRENT_SCOPE.set(labels)
         span = request_span(scope["method"], path, face=labels.face)
@@ -88,6 +89,8 @@ class Gateway:
                     headers.append(PRODUCT_HEADER)
                 if labels.served_by:
                     headers.append((b"x-hfgate-served-by", labels.served_by.encode()))
+                if (outcome := cache_outcome(labels)) is not None:
+                    headers.append((b"x-hfgate-cache", outcome.encode()))
             await send(message)
 
         key_token = None
@@ -168,6 +171,14 @@ class InferenceLane:
                 scope.setdefault("router", self._router)
                 return route
         return None
+
+
+def _skips_cache(query: bytes) -> bool:
+    """Whether the query string says ``cache=false`` (or ``0``/``no``/``off``): skip the embedding cache."""
+    if b"cache=" not in query:
+        return False
+    values = [v.lower() for k, v in parse_qsl(query.decode("latin-1")) if k == "cache"]
+    return any(v in ("false", "0", "no", "off") for v in values)
 
 
 def _plain_head(routes: list[BaseRoute]) -> tuple[Route, ...]:

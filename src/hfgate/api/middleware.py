@@ -71,6 +71,7 @@ async def account(state: dict[str, Any], labels: RequestScope, status: int) -> N
         input_tokens=labels.input_tokens,
         output_tokens=labels.output_tokens,
         latency_ms=(time.perf_counter() - labels.started) * 1000,
+        cached_texts=labels.cache_hits,
     )
     if principal is not None and principal.tokens_per_minute is not None:
         await access.quota.charge(principal, labels.input_tokens + labels.output_tokens)

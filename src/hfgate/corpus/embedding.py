@@ -9,6 +9,7 @@ service's reason and the others are embedded; any other failure stops the job, w
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from hfgate.corpus.rows import Reject, Row
 from hfgate.corpus.writer import ChunkRow
 from hfgate.errors import HfGateError
 from hfgate.orchestrator import Orchestrator
+from hfgate.orchestrator.chunked import ChunkedInput
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import EmbedRequest
 
@@ -39,11 +41,20 @@ class PartEmbedder:
         self._slots = asyncio.Semaphore(concurrency)
 
     async def embed(self, rows: Sequence[Row], *, source: str) -> Embedded:
-        """Every chunk of every row, in the rows' order."""
-        batches = [rows[i : i + self._batch_texts] for i in range(0, len(rows), self._batch_texts)]
+        """Every chunk of every row, in the rows' order. Rows whose chunks the embedding cache holds
+        are taken from it first, so the batches sent hold only rows that changed (full batches)."""
+        cached = await self._orchestrator.cached_chunked(self.endpoint, _request(rows))
+        todo = [row for row, found in zip(rows, cached, strict=True) if found is None]
+        batches = [todo[i : i + self._batch_texts] for i in range(0, len(todo), self._batch_texts)]
         done = await asyncio.gather(*(self._batch(batch, source=source) for batch in batches))
+        computed = deque(c for d in done for c in d.chunks)
+        chunks = [
+            c
+            for row, found in zip(rows, cached, strict=True)
+            for c in (_take(computed, row) if found is None else _rows_of(row, found))
+        ]
         return Embedded(
-            chunks=[c for d in done for c in d.chunks],
+            chunks=chunks,
             rejects=[r for d in done for r in d.rejects],
             tokens=sum(d.tokens for d in done),
         )
@@ -65,11 +76,26 @@ class PartEmbedder:
         )
 
     async def _call(self, rows: Sequence[Row]) -> Embedded:
-        request = EmbedRequest(texts=tuple(row.text for row in rows), timeout=300.0)
-        result = await self._orchestrator.embed_chunked(self.endpoint, request)
-        chunks = [
-            ChunkRow(id=row.id, chunk=n, start_offset=c.start, end_offset=c.end, text=c.text, embedding=c.embedding)
-            for row, pieces in zip(rows, result.inputs, strict=True)
-            for n, c in enumerate(pieces)
-        ]
+        result = await self._orchestrator.embed_chunked(self.endpoint, _request(rows))
+        chunks = [c for row, pieces in zip(rows, result.inputs, strict=True) for c in _rows_of(row, pieces)]
         return Embedded(chunks, [], result.usage.prompt_tokens)
+
+
+def _request(rows: Sequence[Row]) -> EmbedRequest:
+    return EmbedRequest(texts=tuple(row.text for row in rows), timeout=300.0)
+
+
+def _rows_of(row: Row, pieces: ChunkedInput) -> list[ChunkRow]:
+    return [
+        ChunkRow(id=row.id, chunk=n, start_offset=c.start, end_offset=c.end, text=c.text, embedding=c.embedding)
+        for n, c in enumerate(pieces)
+    ]
+
+
+def _take(computed: deque[ChunkRow], row: Row) -> list[ChunkRow]:
+    """``row``'s chunks from the front of ``computed`` (the computed rows' chunks, in row order; a
+    rejected row has none): chunk 0 with its id, then the chunks that follow it."""
+    taken: list[ChunkRow] = []
+    while computed and computed[0].id == row.id and (not taken or computed[0].chunk > 0):
+        taken.append(computed.popleft())
+    return taken

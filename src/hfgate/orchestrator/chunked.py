@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from hfgate.chunking import DEFAULT_CHUNKING_SETTINGS, chunk, merge_chunks
+from hfgate.chunking.merge import MAX_CHUNKS
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import EmbedRequest, Usage
 
@@ -19,6 +20,9 @@ class EmbeddedChunk:
     end: int
     text: str
     embedding: list[float]
+
+
+ChunkedInput = list[EmbeddedChunk]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,7 +52,9 @@ def regroup(
     grouped: list[list[EmbeddedChunk]] = []
     position = 0
     for text, spans in zip(texts, offsets, strict=True):
-        merged_spans, merged_vectors = merge_chunks(spans, vectors[position : position + len(spans)])
+        mine = vectors[position : position + len(spans)]
+        # merging only applies beyond MAX_CHUNKS; below it, skip its copy of every vector
+        merged_spans, merged_vectors = merge_chunks(spans, mine) if len(spans) > MAX_CHUNKS else (spans, mine)
         position += len(spans)
         grouped.append(
             [
@@ -57,3 +63,20 @@ def regroup(
             ]
         )
     return ChunkedEmbeddings(inputs=grouped, usage=usage)
+
+
+def cached_inputs(
+    texts: Sequence[str], offsets: list[list[tuple[int, int]]], *, found: Sequence[list[float] | None]
+) -> list[ChunkedInput | None]:
+    """Each input's chunks when every one of its vectors was ``found``, else ``None``."""
+    answers: list[ChunkedInput | None] = []
+    position = 0
+    for text, spans in zip(texts, offsets, strict=True):
+        vectors = found[position : position + len(spans)]
+        position += len(spans)
+        if any(v is None for v in vectors):
+            answers.append(None)
+            continue
+        grouped = regroup([text], [spans], vectors=[v for v in vectors if v is not None], usage=Usage())
+        answers.append(grouped.inputs[0])
+    return answers

@@ -11,9 +11,11 @@ from dataclasses import replace
 from typing import Any
 
 from hfgate.access.principal import check_endpoint, may_use
+from hfgate.embed_cache import EmbedCache
 from hfgate.errors import AlreadyExistsError, BadRequestError, HfGateError, ValidationCallError
 from hfgate.fleet.changes import EVERYTHING, LocalChanges
-from hfgate.orchestrator.chunked import ChunkedEmbeddings, chunk_request, regroup, split_inputs
+from hfgate.orchestrator.cached import CachedEmbeddings, count_served
+from hfgate.orchestrator.chunked import ChunkedEmbeddings, ChunkedInput, cached_inputs, chunk_request, regroup
 from hfgate.orchestrator.endpoint_body import (
     CREATE_FIELDS,
     UPDATE_FIELDS,
@@ -65,6 +67,8 @@ class Orchestrator:
         store: the endpoint registry.
         services: one live instance per service name.
         cache_seconds: how long inference may use an endpoint's settings from memory.
+        changes: how replicas tell each other an endpoint changed.
+        embed_cache: the embedding cache, or ``None`` for none.
     """
 
     def __init__(
@@ -74,8 +78,10 @@ class Orchestrator:
         services: Mapping[str, Service],
         cache_seconds: float,
         changes: LocalChanges | None = None,
+        embed_cache: EmbedCache | None = None,
     ) -> None:
         self.store = store
+        self.vectors = CachedEmbeddings(embed_cache)
         self.services = services
         self._lookup = EndpointLookup(store, ttl_seconds=cache_seconds)
         self.last_calls = LastCalls()
@@ -229,13 +235,24 @@ class Orchestrator:
         return replace(stored, **chosen)
 
     async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
-        return await self._runner.run(endpoint, lambda e: self._service(e.service).embed(e, request))
+        """``request``'s vectors, from the embedding cache where it holds them (see ``cached.py``)."""
+        return await self._runner.run(endpoint, lambda e: self.vectors.embed(self._service(e.service), e, request))
 
     async def embed_chunked(self, endpoint: Endpoint, request: EmbedRequest) -> ChunkedEmbeddings:
         """Chunk each input with the endpoint's settings and embed every chunk."""
-        offsets = split_inputs(endpoint, request.texts)
+        offsets = await self.vectors.spans(self._service(endpoint.service), endpoint, request.texts)
         result = await self.embed(endpoint, chunk_request(request, request.texts, offsets=offsets))
         return regroup(request.texts, offsets, vectors=result.embeddings, usage=result.usage)
+
+    async def cached_chunked(self, endpoint: Endpoint, request: EmbedRequest) -> builtins.list[ChunkedInput | None]:
+        """Each input's chunks when the embedding cache holds every one of them, else ``None``: what
+        ``embed-corpus`` need not send (it then batches only the inputs that changed). Computes nothing."""
+        service = self._service(endpoint.service)
+        offsets = await self.vectors.spans(service, endpoint, request.texts)
+        found = await self.vectors.peek(service, endpoint, chunk_request(request, request.texts, offsets=offsets))
+        inputs = cached_inputs(request.texts, offsets, found=found)
+        count_served(endpoint, [c.embedding for chunks in inputs if chunks is not None for c in chunks])
+        return inputs
 
     async def sparse_embed(self, endpoint: Endpoint, request: EmbedRequest) -> SparseEmbeddingResult:
         return await self._runner.run(endpoint, lambda e: self._service(e.service).sparse_embed(e, request))
@@ -298,6 +315,29 @@ class Orchestrator:
             service = self.services.get(endpoint.service)
             if service is not None:
                 await service.release(endpoint, still_used=[e for e in stored if e != endpoint])
+        await self._forget_vectors(endpoints, stored=stored)
+
+    async def _forget_vectors(self, endpoints: builtins.list[Endpoint], *, stored: builtins.list[Endpoint]) -> None:
+        """Remove the cached vectors of the models no stored endpoint uses any more (a delete, an
+        ``_update`` that changed the model): privacy, and room."""
+        if self.vectors.cache is None:
+            return
+        used = {self._vector_model(e) for e in stored}
+        for endpoint in endpoints:
+            model = self._vector_model(endpoint)
+            if model is not None and model not in used:
+                removed = await self.vectors.forget(self.services[endpoint.service], endpoint)
+                log.info(
+                    "cached vectors removed",
+                    extra={"event": "embed_cache.forget", "endpoint": endpoint.inference_id, "removed": removed},
+                )
+
+    def _vector_model(self, endpoint: Endpoint) -> str | None:
+        service = self.services.get(endpoint.service)
+        try:
+            return None if service is None else self.vectors.model_of(service, endpoint)
+        except HfGateError:  # a local model gone from disk: nothing of it can be computed again
+            return None
 
     def _service(self, name: str) -> Service:
         service_class(name)  # raises "Unknown service [name]"

@@ -117,6 +117,11 @@ def _0013_create_responses(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_responses_expires ON responses (expires_at)"))
 
 
+def _0014_usage_cached_texts(conn: Connection) -> None:
+    """Texts the embedding cache answered, counted apart from the tokens sent upstream."""
+    conn.execute(text("ALTER TABLE usage_hourly ADD COLUMN cached_texts BIGINT NOT NULL DEFAULT 0"))
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0001_create_endpoints", _0001_create_endpoints),
     ("0002_create_provisioned_defaults", _0002_create_provisioned_defaults),
@@ -124,6 +129,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0011_create_api_keys", _0011_create_api_keys),
     ("0012_create_usage_hourly", _0012_create_usage_hourly),
     ("0013_create_responses", _0013_create_responses),
+    ("0014_usage_cached_texts", _0014_usage_cached_texts),
 )
 
 

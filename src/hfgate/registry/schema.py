@@ -64,6 +64,7 @@ usage_hourly = Table(
     Column("output_tokens", BigInteger, nullable=False),
     Column("latency_ms_sum", Float, nullable=False),
     Column("latency_ms_max", Float, nullable=False),
+    Column("cached_texts", BigInteger, nullable=False, server_default="0"),
 )
 
 responses = Table(

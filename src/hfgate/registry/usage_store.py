@@ -18,7 +18,7 @@ from hfgate.registry.database import writing
 from hfgate.registry.failures import translated
 from hfgate.registry.schema import usage_hourly
 
-SUMMED = ("requests", "input_tokens", "output_tokens", "latency_ms_sum")
+SUMMED = ("requests", "input_tokens", "output_tokens", "latency_ms_sum", "cached_texts")
 KEY_COLUMNS = ("hour", "key_id", "inference_id", "task_type", "status")
 
 
@@ -36,6 +36,8 @@ class UsageRow:
     output_tokens: int = 0
     latency_ms_sum: float = 0.0
     latency_ms_max: float = 0.0
+    cached_texts: int = 0
+    """Texts the embedding cache answered: no tokens were sent upstream for them."""
 
 
 class UsageStore:

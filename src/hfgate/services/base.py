@@ -157,6 +157,17 @@ class Service:
     async def release(self, endpoint: Endpoint, *, still_used: Sequence[Endpoint]) -> None:
         """Free what ``endpoint`` (deleted or changed) held, except what ``still_used`` endpoints need."""
 
+    def vector_model(self, endpoint: Endpoint) -> str | None:
+        """What the embedding cache keys ``endpoint``'s vectors by: everything of the model that changes
+        them (its files, or the server, provider and served model), read from the settings without a
+        model load. ``None`` (the default) means its vectors are not cached."""
+        return None
+
+    async def vector_engine(self, endpoint: Endpoint) -> str:
+        """The class of what computes ``endpoint``'s vectors now, when it changes them (a local model's
+        inexact engine); ``""`` by default. Engines that give the same vectors share a class."""
+        return ""
+
     async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
         raise self._unsupported(endpoint)
 

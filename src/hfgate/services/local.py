@@ -13,17 +13,19 @@ from hfgate.local.cache import ModelCache
 from hfgate.local.catalog import KNOWN_MODELS, ModelLocation, resolve_model
 from hfgate.local.compute import Compute
 from hfgate.local.embedding.embedder import SentenceEmbedder
-from hfgate.local.embedding.engine_choice import AUTO_ENGINE, DEFAULT_MIN_COSINE
+from hfgate.local.embedding.engine_choice import AUTO_ENGINE, DEFAULT_MIN_COSINE, engine_class
 from hfgate.local.generation.architecture import GENERATION_TASKS, detect_task
 from hfgate.local.generation.engine_choice import AUTO_ENGINE as AUTO_GENERATION_ENGINE
 from hfgate.local.generation.params import resolve_params
 from hfgate.local.tokenizer import ModelTokenizer
 from hfgate.registry.endpoint import Endpoint
-from hfgate.services.base import EndpointDescription, Service
+from hfgate.services.base import EndpointDescription, Service, ServiceContext
+from hfgate.services.cache_setting import CACHE_SETTING
 from hfgate.services.embedding_shape import EMBEDDING_SHAPE_SETTINGS, record_embedding_shape
 from hfgate.services.generation_settings import GENERATION_TASK_SETTINGS
 from hfgate.services.local_embedding_settings import LOCAL_EMBEDDING_SETTINGS, check_min_cosine
 from hfgate.services.local_generation_settings import DEFAULT_DTYPE, LOCAL_GENERATION_SETTINGS
+from hfgate.services.local_identity import ModelIdentities
 from hfgate.services.local_tools import finish_stream, finish_whole, refuse_images, tool_plan
 from hfgate.services.spec import SettingSpec
 from hfgate.tasks import (
@@ -83,8 +85,13 @@ class LocalService(Service):
         ),
         *LOCAL_EMBEDDING_SETTINGS,
         *LOCAL_GENERATION_SETTINGS,
+        CACHE_SETTING,
     )
     task_settings = GENERATION_TASK_SETTINGS
+
+    def __init__(self, context: ServiceContext) -> None:
+        super().__init__(context)
+        self._identities = ModelIdentities()
 
     @classmethod
     def describe(cls, endpoint: Endpoint) -> EndpointDescription:
@@ -159,6 +166,14 @@ class LocalService(Service):
         vectors = await _within(request.timeout, embedder.embed(request.texts, normalize=request.normalize))
         usage = Usage(prompt_tokens=embedder.count_tokens(request.texts))
         return EmbeddingResult(embeddings=vectors, usage=usage)
+
+    def vector_model(self, endpoint: Endpoint) -> str | None:
+        if endpoint.task_type not in _EMBEDDING:
+            return None
+        return self._identities.of(endpoint.service_settings["model"])
+
+    async def vector_engine(self, endpoint: Endpoint) -> str:
+        return engine_class((await self._embedder(endpoint)).engine_name)
 
     async def _embedder(self, endpoint: Endpoint) -> SentenceEmbedder:
         model = endpoint.service_settings["model"]

@@ -95,3 +95,28 @@ LOCAL_QUEUE_DEPTH = Bound(
 MODEL_LOAD_SECONDS = Bound(
     Histogram("hfgate_model_load_seconds", "Time to load a local model.", ["model"], buckets=_LOAD_SECONDS)
 )
+EMBED_CACHE_TEXTS = Bound(
+    Counter(
+        "hfgate_embed_cache_texts",
+        "Texts looked up in the embedding cache, by endpoint and outcome (hit: served from the cache; "
+        "miss: computed by the model or upstream).",
+        ["endpoint", "outcome"],
+    )
+)
+EMBED_CACHE_BYTES = Bound(
+    Counter("hfgate_embed_cache_served_bytes", "Bytes of vectors served from the embedding cache.", ["endpoint"])
+)
+EMBED_CACHE_EVICTIONS = Bound(
+    Counter(
+        "hfgate_embed_cache_evictions",
+        "Entries pushed out of the in-process embedding cache for room, by the endpoint that stored them.",
+        ["endpoint"],
+    )
+)
+EMBED_CACHE_BYPASSES = Bound(
+    Counter(
+        "hfgate_embed_cache_bypasses",
+        "Lookups and writes that skipped a shared embedding cache tier because it failed or was slow.",
+        ["tier"],
+    )
+)

@@ -15,10 +15,24 @@ FACES = (("/v1/", "openai"), ("/hf/", "hf"), ("/_inference", "elasticsearch"))
 class RequestScope:
     """One request's metric labels and start time."""
 
-    __slots__ = ("endpoint", "face", "input_tokens", "output_tokens", "served_by", "started", "task_type")
+    __slots__ = (
+        "cache_hits",
+        "cache_misses",
+        "cache_wanted",
+        "endpoint",
+        "face",
+        "input_tokens",
+        "output_tokens",
+        "served_by",
+        "started",
+        "task_type",
+    )
 
-    def __init__(self, face: str) -> None:
+    def __init__(self, face: str, *, cache_wanted: bool = True) -> None:
         self.face = face
+        self.cache_wanted = cache_wanted
+        self.cache_hits = 0
+        self.cache_misses = 0
         self.endpoint = ""
         self.task_type = ""
         self.served_by = ""
@@ -70,3 +84,31 @@ def name_server(served_by: str) -> None:
     scope = CURRENT.get()
     if scope is not None:
         scope.served_by = served_by
+
+
+def cache_wanted() -> bool:
+    """Whether the current request lets the embedding cache serve it (not ``?cache=false``)."""
+    scope = CURRENT.get()
+    return scope is None or scope.cache_wanted
+
+
+def count_cached(*, hits: int, misses: int) -> None:
+    """Count the texts the embedding cache served (``hits``) and those computed (``misses``)."""
+    scope = CURRENT.get()
+    if scope is not None:
+        scope.cache_hits += hits
+        scope.cache_misses += misses
+
+
+def cache_outcome(scope: RequestScope) -> str | None:
+    """``X-HFGate-Cache``: ``hit`` (every text served from the cache), ``miss`` (none), ``partial``;
+    ``None`` when the cache was not asked.
+
+    Example:
+        >>> scope = RequestScope("openai"); scope.cache_hits, scope.cache_misses = 2, 1
+        >>> cache_outcome(scope)
+        'partial'
+    """
+    if not scope.cache_hits:
+        return "miss" if scope.cache_misses else None
+    return "partial" if scope.cache_misses else "hit"

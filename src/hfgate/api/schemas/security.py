@@ -85,6 +85,8 @@ class UsageLine(BaseModel):
     output_tokens: int
     latency_ms_avg: float
     latency_ms_max: float
+    cached_texts: int = 0
+    """Texts the embedding cache answered (no tokens sent upstream for them)."""
 
 
 class UsageReport(BaseModel):

@@ -49,6 +49,20 @@ ENGINES: dict[str, EngineLoader] = {
 EXACT_ENGINES = frozenset({"torch", "onnx", "onnx-fused"})
 """float32 engines: their vectors are sentence-transformers' to rounding (cosine ≥ 0.99999)."""
 
+EXACT_CLASS = "exact"
+
+
+def engine_class(name: str) -> str:
+    """``exact`` for the float32 engines (their vectors agree to rounding, so caches share them), else
+    the engine's own name (an inexact engine's vectors are its own).
+
+    Example:
+        >>> engine_class("onnx"), engine_class("onnx-int8")
+        ('exact', 'onnx-int8')
+    """
+    return EXACT_CLASS if name in EXACT_ENGINES else name
+
+
 AUTO_ENGINE = "auto"
 """Let ``choose_engine`` pick by measurement; the default of ``service_settings.engine``."""
 

@@ -7,6 +7,7 @@ or by ``model_id`` (a model served by Hugging Face's Inference Providers) — ex
 
 from __future__ import annotations
 
+from hfgate.services.cache_setting import CACHE_SETTING
 from hfgate.services.embedding_shape import EMBEDDING_SHAPE_SETTINGS
 from hfgate.services.generation_settings import GENERATION_TASK_SETTINGS
 from hfgate.services.spec import SettingSpec
@@ -151,6 +152,7 @@ SERVICE_SETTINGS: tuple[SettingSpec, ...] = (
         description="The model a url serves (from the endpoints API or the server's /info); recorded at "
         "create, used to count tokens with its tokenizer.",
     ),
+    CACHE_SETTING,
 )
 
 _TGI_EXTRAS: tuple[SettingSpec, ...] = (

@@ -1,0 +1,353 @@
+"""The embedding cache: re-embedding a corpus after a small edit, and what a miss costs.
+
+``reembed``: ``--docs`` documents built from the shared Debian texts (``../shared/bench-data``), each
+unique (a synopsis, its record number and the start of a full description), embedded with
+``embed-corpus`` (in-process, the job's defaults: batch 64, 4 calls in flight) into a fresh data
+directory; then ``--edit`` of them changed (a word appended) and the corpus embedded again into a new
+output folder with the same data directory, so the disk tier of the first run serves the second. The
+upstream is a TEI-shaped fake with a fixed latency per call (another process; it counts the texts it
+is sent) or the local model (all-MiniLM-L6-v2, the exact ``torch`` engine; the texts it computes are
+the cache's misses). Printed: both runs' times, the ratio, and the texts the upstream saw in the
+second run against the chunks that changed.
+
+``miss``: the cost of a miss over no cache at all, interleaved rounds, medians:
+- local model texts/s (``Orchestrator.embed``, batches of 64, 4 in flight, every text new) with the
+  cache off, on with the memory tier only, and on with the disk tier;
+- gateway CPU per 1-text request through ``Orchestrator.embed`` against a zero-latency fake TEI (in
+  another process, so its CPU is not counted), cache off against on (memory; disk; Redis when
+  ``--redis`` is given), every text new.
+
+    .venv/bin/python bench/embed_cache_bench.py reembed --docs 20000 --edit 0.05 --upstream fake --latency-ms 100
+    .venv/bin/python bench/embed_cache_bench.py reembed --docs 20000 --edit 0.05 --upstream local
+    .venv/bin/python bench/embed_cache_bench.py miss --rounds 5 --redis redis://127.0.0.1:6379/0
+
+Set ``HFGATE_BENCH_DATA`` to read the corpora from elsewhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from corpora import corpora_dir
+from corpus_bench import cpu, load
+
+FAKE = "bench-fake"
+LOCAL = "bench-local"
+FAKE_SOURCE = """
+import asyncio, orjson, sys
+from aiohttp import web
+LATENCY = float(sys.argv[2])
+VECTOR = [round(0.001 * ((i * 37) % 997) - 0.5, 8) for i in range(384)]
+texts = 0
+async def embed(request):
+    global texts
+    body = orjson.loads(await request.read())
+    texts += len(body["inputs"])
+    if LATENCY:
+        await asyncio.sleep(LATENCY)
+    return web.Response(body=orjson.dumps([VECTOR] * len(body["inputs"])), content_type="application/json")
+async def info(request):
+    return web.Response(body=orjson.dumps({"model_id": "bench/model", "model_type": {"embedding": {}},
+        "max_client_batch_size": 64, "max_input_length": 512}), content_type="application/json")
+async def count(request):
+    return web.Response(text=str(texts))
+app = web.Application(client_max_size=64 * 1024 * 1024)
+app.router.add_post("/", embed)
+app.router.add_post("/embed", embed)
+app.router.add_get("/info", info)
+app.router.add_get("/count", count)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
+"""
+
+
+def documents(count: int) -> list[dict[str, str]]:
+    """``count`` unique documents of the shared corpora (one chunk each with the default chunking)."""
+    data = corpora_dir()
+    short = json.loads((data / "corpus_short.json").read_text())
+    long = json.loads((data / "corpus_long.json").read_text())
+    return [
+        {"id": f"d{i}", "text": f"{short[i % len(short)]} (record {i}). {long[(i * 7) % len(long)][:240]}"}
+        for i in range(count)
+    ]
+
+
+def edited(docs: list[dict[str, str]], share: float) -> tuple[list[dict[str, str]], int]:
+    """``docs`` with every ``1/share``-th one changed; how many were."""
+    step = max(1, round(1 / share))
+    out = [{**d, "text": d["text"] + " Updated."} if i % step == 0 else d for i, d in enumerate(docs)]
+    return out, sum(1 for i in range(len(docs)) if i % step == 0)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class FakeUpstream:
+    """The TEI-shaped fake in its own process, with a fixed latency per call."""
+
+    def __init__(self, latency_ms: float) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-c", FAKE_SOURCE, str(self.port), str(latency_ms / 1000)]
+        self.process = subprocess.Popen(command)
+        for _ in range(200):
+            try:
+                self.texts()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("the fake upstream did not start")
+
+    def texts(self) -> int:
+        with urllib.request.urlopen(f"{self.url}/count", timeout=5) as answer:
+            return int(answer.read())
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def settings_for(data_dir: Path, **more: Any) -> Any:
+    from hfgate.config import Settings
+
+    return Settings(data_dir=data_dir, provision_defaults=False, log_level="warning", **more)
+
+
+async def create(settings: Any, name: str, body: dict[str, Any]) -> None:
+    from hfgate.runtime import Runtime
+
+    runtime = await Runtime.start(settings)
+    try:
+        await runtime.orchestrator.create(inference_id=name, task_type="text_embedding", body=body, timeout=900)
+    finally:
+        await runtime.aclose()
+
+
+def endpoint_body(upstream: str, fake: FakeUpstream | None) -> tuple[str, dict[str, Any]]:
+    if fake is not None:
+        settings = {"url": fake.url, "api_key": "hf_bench", "rate_limit": {"requests_per_minute": 1_000_000}}
+        return FAKE, {"service": "hugging_face", "service_settings": settings}
+    return LOCAL, {"service": "local", "service_settings": {"model": "all-MiniLM-L6-v2", "engine": "torch"}}
+
+
+class _Quiet:
+    def start(self, *, total_rows: int, done_rows: int) -> None: ...
+    def advance(self, rows: int, totals: object) -> None: ...
+    def finish(self, totals: object) -> None: ...
+
+
+def run_job(rows: list[dict[str, str]], *, settings: Any, work: Path, name: str, endpoint: str) -> tuple[float, int]:
+    """One ``embed-corpus`` run (runtime start, model load and all); seconds and chunks written."""
+    from hfgate.corpus.job import embed_corpus
+    from hfgate.corpus.spec import JobSpec
+
+    source = work / f"{name}.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    spec = JobSpec(inputs=source, endpoint=endpoint, output=work / f"{name}-out")
+    started = time.perf_counter()
+    report = asyncio.run(embed_corpus(spec, settings=settings, reporter=_Quiet()))
+    return time.perf_counter() - started, report.totals.chunks
+
+
+def computed_texts(endpoint: str) -> float:
+    from hfgate.telemetry.metrics import EMBED_CACHE_TEXTS
+
+    return float(EMBED_CACHE_TEXTS(endpoint, "miss")._value.get())
+
+
+def reembed(args: argparse.Namespace) -> None:
+    fake = FakeUpstream(args.latency_ms) if args.upstream == "fake" else None
+    docs = documents(args.docs)
+    changed_docs, changed = edited(docs, args.edit)
+    print(f"CPU: {cpu()}; load before: {load()}")
+    try:
+        for round_ in range(args.rounds):
+            work = Path(tempfile.mkdtemp(prefix="hfgate-cache-bench-"))
+            settings = settings_for(work / "data", embed_cache=True)
+            name, body = endpoint_body(args.upstream, fake)
+            asyncio.run(create(settings, name, body))
+            seen = fake.texts() if fake else computed_texts(name)
+            first, chunks = run_job(docs, settings=settings, work=work, name="first", endpoint=name)
+            middle = fake.texts() if fake else computed_texts(name)
+            second, _ = run_job(changed_docs, settings=settings, work=work, name="second", endpoint=name)
+            after = fake.texts() if fake else computed_texts(name)
+            print(
+                f"round {round_ + 1}: first run {first:.2f} s ({chunks} chunks, {middle - seen:.0f} texts upstream); "
+                f"after editing {changed} documents: {second:.2f} s, {after - middle:.0f} texts upstream; "
+                f"{first / second:.1f}x faster; load {load()}"
+            )
+    finally:
+        if fake is not None:
+            fake.stop()
+
+
+async def miss_cost(args: argparse.Namespace) -> None:
+    print(f"CPU: {cpu()}; load before: {load()}")
+    await local_miss(args)
+    await gateway_miss(args)
+    print(f"load after: {load()}")
+
+
+CONFIGS: dict[str, dict[str, Any]] = {
+    "off": {"embed_cache": False},
+    "on, memory tier": {"embed_cache": True, "embed_cache_shared": "off"},
+    "on, memory + disk": {"embed_cache": True, "embed_cache_shared": "disk"},
+}
+
+
+async def local_miss(args: argparse.Namespace) -> None:
+    from hfgate.runtime import Runtime, new_context
+
+    work = Path(tempfile.mkdtemp(prefix="hfgate-cache-bench-"))
+    context = new_context(settings_for(work / "models"))
+    runtimes = {}
+    for label, more in CONFIGS.items():
+        settings = settings_for(work / label.replace(" ", "").replace(",", "-"), **more)
+        runtimes[label] = await Runtime.start(settings, context=context)
+    _, body = endpoint_body("local", None)
+    await runtimes["off"].orchestrator.create(inference_id=LOCAL, task_type="text_embedding", body=body, timeout=900)
+    for label in CONFIGS:
+        if label != "off":
+            await runtimes[label].orchestrator.create(
+                inference_id=LOCAL, task_type="text_embedding", body=body, timeout=900
+            )
+    texts = [d["text"] for d in documents(args.local_texts * (args.rounds * len(CONFIGS) + 1))]
+    rates: dict[str, list[float]] = {label: [] for label in CONFIGS}
+    batch = 0
+    try:
+        await _embed_all(runtimes["off"], texts[: args.local_texts])  # warm-up: the model loaded, threads up
+        for _ in range(args.rounds):
+            for label, runtime in runtimes.items():
+                batch += 1
+                part = texts[batch * args.local_texts : (batch + 1) * args.local_texts]
+                started = time.perf_counter()
+                await _embed_all(runtime, part)
+                rates[label].append(len(part) / (time.perf_counter() - started))
+    finally:
+        for runtime in runtimes.values():
+            await runtime.aclose()
+        context.close()
+    base = statistics.median(rates["off"])
+    print(f"\nlocal model, {args.local_texts} new texts a round, {args.rounds} interleaved rounds (medians):")
+    print("| cache | texts/s | vs off |")
+    print("|---|---:|---:|")
+    for label, values in rates.items():
+        median = statistics.median(values)
+        print(f"| {label} | {median:.1f} | {100 * (median / base - 1):+.1f}% |")
+
+
+async def _embed_all(runtime: Any, texts: list[str]) -> None:
+    from hfgate.tasks import EmbedRequest
+
+    orchestrator = runtime.orchestrator
+    endpoint = await orchestrator.endpoint_for(LOCAL, "text_embedding")
+    slots = asyncio.Semaphore(4)
+
+    async def one(chunk: list[str]) -> None:
+        async with slots:
+            await orchestrator.embed(endpoint, EmbedRequest(texts=tuple(chunk), timeout=600))
+
+    await asyncio.gather(*(one(texts[i : i + 64]) for i in range(0, len(texts), 64)))
+
+
+async def gateway_miss(args: argparse.Namespace) -> None:
+    from hfgate.runtime import Runtime
+    from hfgate.tasks import EmbedRequest
+
+    fake = FakeUpstream(0)
+    work = Path(tempfile.mkdtemp(prefix="hfgate-cache-bench-"))
+    configs = dict(CONFIGS)
+    if args.redis:
+        configs["on, memory + Redis"] = {"embed_cache": True, "embed_cache_redis_url": args.redis}
+    runtimes = {}
+    name, body = endpoint_body("fake", fake)
+    try:
+        for label, more in configs.items():
+            settings = settings_for(work / label.replace(" ", "").replace(",", "-").replace("+", ""), **more)
+            runtimes[label] = await Runtime.start(settings)
+            await runtimes[label].orchestrator.create(inference_id=name, task_type="text_embedding", body=body)
+        counter = 0
+
+        def call_for(runtime: Any) -> Callable[[], Awaitable[object]]:
+            async def call() -> object:
+                nonlocal counter
+                counter += 1
+                endpoint = await runtime.orchestrator.endpoint_for(name, "text_embedding")
+                request = EmbedRequest(texts=(f"a short sentence to embed, number {counter}",))
+                return await runtime.orchestrator.embed(endpoint, request)
+
+            return call
+
+        cpu_ms: dict[str, list[float]] = {label: [] for label in configs}
+        for runtime in runtimes.values():  # warm-up
+            await _cpu_per_call(call_for(runtime), 200)
+        for _ in range(args.rounds):
+            for label, runtime in runtimes.items():
+                cpu_ms[label].append(1e3 * await _cpu_per_call(call_for(runtime), args.requests))
+    finally:
+        for runtime in runtimes.values():
+            await runtime.aclose()
+        fake.stop()
+    base = statistics.median(cpu_ms["off"])
+    print(f"\ngateway path, Orchestrator.embed of 1 new text, {args.requests} requests a round at concurrency 32, "
+          f"{args.rounds} interleaved rounds (medians of CPU per request):")  # fmt: skip
+    print("| cache | CPU per request | added by the cache |")
+    print("|---|---:|---:|")
+    for label, values in cpu_ms.items():
+        median = statistics.median(values)
+        print(f"| {label} | {median:.3f} ms | {median - base:+.4f} ms |")
+
+
+async def _cpu_per_call(call: Callable[[], Awaitable[object]], requests: int) -> float:
+    remaining = requests
+
+    async def worker() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            await call()
+
+    started = time.process_time()
+    await asyncio.gather(*(worker() for _ in range(32)))
+    return (time.process_time() - started) / requests
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="what", required=True)
+    again = sub.add_parser("reembed")
+    again.add_argument("--docs", type=int, default=20_000)
+    again.add_argument("--edit", type=float, default=0.05)
+    again.add_argument("--upstream", choices=("fake", "local"), default="fake")
+    again.add_argument("--latency-ms", type=float, default=100.0)
+    again.add_argument("--rounds", type=int, default=1)
+    miss = sub.add_parser("miss")
+    miss.add_argument("--rounds", type=int, default=5)
+    miss.add_argument("--requests", type=int, default=2000)
+    miss.add_argument("--local-texts", type=int, default=512)
+    miss.add_argument("--redis", default=None, help="a Redis url: also measure the Redis tier")
+    args = parser.parse_args()
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if args.what == "reembed":
+        reembed(args)
+    else:
+        asyncio.run(miss_cost(args))
+
+
+if __name__ == "__main__":
+    main()

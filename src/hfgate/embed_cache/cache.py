@@ -1,0 +1,107 @@
+"""The two tiers together: this process's memory first, then the shared tier, whose hits are kept in
+memory too. Writes go to both. Built from :class:`~hfgate.config.Settings` by :func:`build_cache`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from hfgate.config import Settings
+from hfgate.embed_cache.coalesce import Coalescing
+from hfgate.embed_cache.disk_tier import DiskTier
+from hfgate.embed_cache.memory_tier import MemoryTier
+from hfgate.embed_cache.redis_tier import RedisTier
+from hfgate.telemetry.metrics import EMBED_CACHE_EVICTIONS
+
+DISK_FILE = "embed-cache.db"
+
+
+class SharedTier(Protocol):
+    """A tier several processes read: Redis or the disk file."""
+
+    name: str
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]: ...
+
+    async def put_many(self, items: Sequence[tuple[str, bytes]]) -> None: ...
+
+    async def drop_prefix(self, prefix: str) -> int: ...
+
+    async def aclose(self) -> None: ...
+
+
+class EmbedCache:
+    """Packed vectors by key, in memory and in a shared tier.
+
+    Args:
+        memory: this process's tier.
+        shared: Redis or the disk file; ``None`` for memory only.
+    """
+
+    def __init__(self, *, memory: MemoryTier, shared: SharedTier | None = None) -> None:
+        self.memory = memory
+        self.shared = shared
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        """Each key's packed vector, or ``None``; the shared tier is asked only for what memory lacks."""
+        found = self.memory.get_many(keys)
+        if self.shared is None:
+            return found
+        wanted = [i for i, value in enumerate(found) if value is None]
+        if not wanted:
+            return found
+        fetched = await self.shared.get_many([keys[i] for i in wanted])
+        for i, value in zip(wanted, fetched, strict=True):
+            found[i] = value
+        # owner "": entries that came from the shared tier are evicted without an endpoint to blame
+        self.memory.put_many([(keys[i], v) for i, v in zip(wanted, fetched, strict=True) if v is not None], owner="")
+        return found
+
+    async def put_many(self, items: Sequence[tuple[str, bytes]], *, owner: str) -> None:
+        """Store each ``(key, packed vector)`` in both tiers; ``owner`` is the endpoint, for the metrics."""
+        self.memory.put_many(items, owner=owner)
+        if self.shared is not None:
+            await self.shared.put_many(items)
+
+    async def drop_prefix(self, prefix: str) -> int:
+        """Remove every entry of one vector space (a key prefix) from both tiers; how many the shared held."""
+        self.memory.drop_prefix(prefix)
+        return await self.shared.drop_prefix(prefix) if self.shared is not None else 0
+
+    async def aclose(self) -> None:
+        if self.shared is not None:
+            await self.shared.aclose()
+
+
+def build_cache(settings: Settings) -> EmbedCache | None:
+    """The cache ``settings`` ask for, or ``None`` when ``HFGATE_EMBED_CACHE`` is off."""
+    if not settings.embed_cache:
+        return None
+    memory = MemoryTier(
+        max_bytes=settings.embed_cache_mb * 1024 * 1024,
+        ttl_seconds=settings.embed_cache_ttl_seconds,
+        evicted=lambda owner: EMBED_CACHE_EVICTIONS(owner).inc(),
+    )
+    shared = shared_tier(settings)
+    return EmbedCache(memory=memory, shared=None if shared is None else Coalescing(shared))
+
+
+def shared_tier(settings: Settings) -> SharedTier | None:
+    """Redis when a url is set (and ``embed_cache_shared`` is ``auto`` or ``redis``), else the disk file."""
+    choice = settings.embed_cache_shared
+    url = settings.embed_cache_redis_url or settings.redis_url
+    if choice == "off":
+        return None
+    if url is not None and choice in ("redis", "auto"):  # Settings refuse "redis" without a url
+        return RedisTier.from_url(
+            url,
+            prefix=f"{settings.redis_prefix}vec:",
+            ttl_seconds=settings.embed_cache_shared_ttl_seconds,
+            timeout=settings.embed_cache_timeout_seconds,
+            retry_seconds=1.0,
+        )
+    return DiskTier(
+        settings.data_dir / DISK_FILE,
+        max_bytes=settings.embed_cache_disk_mb * 1024 * 1024,
+        ttl_seconds=settings.embed_cache_shared_ttl_seconds,
+    )

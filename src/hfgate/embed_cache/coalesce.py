@@ -1,0 +1,89 @@
+"""Requests that reach the shared tier in the same event-loop turn share one call to it: one Redis
+``MGET`` (or one SQLite query in one thread hop) for all their lookups, one pipeline for all their
+writes. Under load this divides the tier's round trips, and their CPU, by the requests in flight;
+alone, a request waits one loop turn more."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hfgate.embed_cache.cache import SharedTier
+
+_Get = tuple[Sequence[str], asyncio.Future[list[bytes | None]]]
+_Put = tuple[Sequence[tuple[str, bytes]], asyncio.Future[None]]
+
+
+class Coalescing:
+    """A shared tier whose calls of one loop turn are sent as one.
+
+    Args:
+        tier: the Redis or disk tier.
+    """
+
+    def __init__(self, tier: SharedTier) -> None:
+        self.tier = tier
+        self.name = tier.name
+        self._gets: list[_Get] = []
+        self._puts: list[_Put] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        future: asyncio.Future[list[bytes | None]] = asyncio.get_running_loop().create_future()
+        if not self._gets:
+            self._soon(self._send_gets)
+        self._gets.append((keys, future))
+        return await future
+
+    async def put_many(self, items: Sequence[tuple[str, bytes]]) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if not self._puts:
+            self._soon(self._send_puts)
+        self._puts.append((items, future))
+        await future
+
+    async def drop_prefix(self, prefix: str) -> int:
+        return await self.tier.drop_prefix(prefix)
+
+    async def aclose(self) -> None:
+        await self.tier.aclose()
+
+    def _soon(self, send: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        asyncio.get_running_loop().call_soon(self._start, send)
+
+    def _start(self, send: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        task = asyncio.get_running_loop().create_task(send())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send_gets(self) -> None:
+        batch, self._gets = self._gets, []
+        try:
+            found = await self.tier.get_many([key for keys, _ in batch for key in keys])
+        except BaseException as exc:  # the tiers catch their own failures; anything else goes to the callers
+            _fail([future for _, future in batch], exc)
+            raise
+        position = 0
+        for keys, future in batch:
+            if not future.done():
+                future.set_result(found[position : position + len(keys)])
+            position += len(keys)
+
+    async def _send_puts(self) -> None:
+        batch, self._puts = self._puts, []
+        try:
+            await self.tier.put_many([item for items, _ in batch for item in items])
+        except BaseException as exc:
+            _fail([future for _, future in batch], exc)
+            raise
+        for _, future in batch:
+            if not future.done():
+                future.set_result(None)
+
+
+def _fail(futures: Sequence[asyncio.Future[Any]], exc: BaseException) -> None:
+    for future in futures:
+        if not future.done():
+            future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("the cache call was cancelled"))

@@ -1,0 +1,131 @@
+"""One machine's shared tier, when there is no Redis: a SQLite file in the data directory.
+
+Every process of the machine (``--workers N``, a later ``embed-corpus`` run) opens the same file, in
+WAL mode. Entries live ``ttl_seconds``; past ``max_bytes`` the oldest written go first. A failing
+file (disk full, locked too long) is skipped like a lost Redis, never failing a request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from hfgate.embed_cache.bypass import Bypass
+
+_SCHEMA = "CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires REAL NOT NULL)"
+# SQLite's limit on bound parameters is 32766 (3.32+); stay well below it.
+_CHUNK = 900
+
+
+class DiskTier:
+    """Packed vectors in a SQLite file.
+
+    Args:
+        path: the file, e.g. ``data_dir / "embed-cache.db"``.
+        max_bytes: the size the vectors may take before the oldest are removed.
+        ttl_seconds: each entry's lifetime.
+        retry_seconds: how long the file is skipped after a failure.
+    """
+
+    name = "disk"
+
+    def __init__(self, path: Path, *, max_bytes: int, ttl_seconds: float, retry_seconds: float = 5.0) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.max_bytes = max_bytes
+        self.ttl_seconds = ttl_seconds
+        self.health = Bypass(self.name, retry_seconds=retry_seconds)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=1.0)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(_SCHEMA)
+        self._bytes = self._size()
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        """Each key's vector, or ``None`` (also for all of them when the file fails)."""
+        if not keys or self.health.skipping():
+            return [None] * len(keys)
+        try:
+            found = await asyncio.to_thread(self._select, keys)
+        except (sqlite3.Error, OSError) as exc:
+            self.health.failed(exc)
+            return [None] * len(keys)
+        self.health.worked()
+        return [found.get(key) for key in keys]
+
+    async def put_many(self, items: Sequence[tuple[str, bytes]]) -> None:
+        """Store each ``(key, vector)``; past ``max_bytes``, remove the oldest written."""
+        if not items or self.health.skipping():
+            return
+        try:
+            await asyncio.to_thread(self._insert, items)
+        except (sqlite3.Error, OSError) as exc:
+            self.health.failed(exc)
+            return
+        self.health.worked()
+
+    async def drop_prefix(self, prefix: str) -> int:
+        """Remove every entry whose key starts with ``prefix``; how many were removed."""
+        return await asyncio.to_thread(self._delete_prefix, prefix)
+
+    async def aclose(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _select(self, keys: Sequence[str]) -> dict[str, bytes]:
+        now, found = time.time(), dict[str, bytes]()
+        with self._lock:
+            for start in range(0, len(keys), _CHUNK):
+                part = keys[start : start + _CHUNK]
+                marks = ",".join("?" * len(part))
+                rows = self._db.execute(
+                    f"SELECT key, value FROM vectors WHERE key IN ({marks}) AND expires > ?",
+                    (*part, now),
+                )
+                found.update(rows)
+        return found
+
+    def _insert(self, items: Sequence[tuple[str, bytes]]) -> None:
+        expires = time.time() + self.ttl_seconds
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO vectors (key, value, expires) VALUES (?, ?, ?)",
+                    [(key, value, expires) for key, value in items],
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._bytes += sum(len(value) for _, value in items)
+            if self._bytes > self.max_bytes:
+                self._trim()
+
+    def _trim(self) -> None:
+        """Remove expired entries, then the oldest written, to 90% of ``max_bytes`` (under the lock)."""
+        self._db.execute("DELETE FROM vectors WHERE expires <= ?", (time.time(),))
+        self._bytes = self._size()
+        excess = self._bytes - int(self.max_bytes * 0.9)
+        if excess > 0:
+            self._db.execute(
+                "DELETE FROM vectors WHERE key IN (SELECT key FROM (SELECT key, SUM(length(value)) OVER "
+                "(ORDER BY expires, key) - length(value) AS before FROM vectors) WHERE before < ?)",
+                (excess,),
+            )
+            self._bytes = self._size()
+
+    def _delete_prefix(self, prefix: str) -> int:
+        with self._lock:
+            # keys are hex digits and ':', so a GLOB pattern needs no escaping
+            removed = self._db.execute("DELETE FROM vectors WHERE key GLOB ?", (prefix + "*",)).rowcount
+            self._bytes = self._size()
+        return int(removed)
+
+    def _size(self) -> int:
+        return int(self._db.execute("SELECT COALESCE(SUM(length(value)), 0) FROM vectors").fetchone()[0])

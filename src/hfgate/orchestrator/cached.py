@@ -1,0 +1,171 @@
+"""Embeddings through the cache: the texts it holds are served from it, the others computed in one
+service call, and every vector comes back in the request's order.
+
+Every face reaches a service's ``embed`` through :meth:`Orchestrator.embed` (chunked requests and
+``embed-corpus`` too), which calls :meth:`CachedEmbeddings.embed`. A cached vector is the bytes of the
+one computed (:mod:`hfgate.embed_cache.vectors`), so it equals a fresh one bit for bit on an exact
+engine. Usage is what the service computed: texts served from the cache cost no tokens and are counted
+apart (``X-HFGate-Cache``, ``hfgate_embed_cache_texts``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from hfgate.embed_cache import EmbedCache, VectorSpace, model_prefix, text_keys
+from hfgate.embed_cache.vectors import pack, unpack
+from hfgate.orchestrator.cached_spans import cached_spans
+from hfgate.orchestrator.chunked import split_inputs
+from hfgate.registry.endpoint import Endpoint
+from hfgate.services import Service
+from hfgate.services.cache_setting import caches
+from hfgate.tasks import EmbeddingResult, EmbedRequest, Usage
+from hfgate.telemetry.metrics import EMBED_CACHE_BYTES, EMBED_CACHE_TEXTS
+from hfgate.telemetry.request_scope import cache_wanted, count_cached
+
+_REMEMBERED = 1024
+
+
+class CachedEmbeddings:
+    """A service's ``embed`` with the cache in front.
+
+    Args:
+        cache: the process's cache; ``None`` when ``HFGATE_EMBED_CACHE`` is off.
+    """
+
+    def __init__(self, cache: EmbedCache | None) -> None:
+        self.cache = cache
+        # The endpoint lookup hands out the same Endpoint object until it changes: its model identity
+        # is read once per object (the settings parsed, hashed), not once per request.
+        self._models: dict[int, tuple[Endpoint, str | None]] = {}
+
+    async def embed(self, service: Service, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
+        """``request``'s vectors on ``endpoint``, from the cache where it has them."""
+        model = self._model(service, endpoint)
+        if model is None or self.cache is None:
+            return await service.embed(endpoint, request)
+        space = _space(model, await service.vector_engine(endpoint), endpoint=endpoint, request=request)
+        keys = text_keys(space, request.texts)
+        found = await self.cache.get_many(keys)
+        missing = _first_of_each(keys, found)
+        fresh = await self._compute(service, endpoint, request, missing=missing, space=space)
+        vectors = _assemble(keys, found, missing=missing, fresh=fresh.embeddings)
+        _count(endpoint, found=found)
+        return EmbeddingResult(embeddings=vectors, usage=fresh.usage)
+
+    async def peek(self, service: Service, endpoint: Endpoint, request: EmbedRequest) -> list[list[float] | None]:
+        """The vectors the cache holds for ``request``'s texts (``None`` for the others); computes nothing."""
+        model = self._model(service, endpoint)
+        if model is None or self.cache is None:
+            return [None] * len(request.texts)
+        space = _space(model, await service.vector_engine(endpoint), endpoint=endpoint, request=request)
+        found = await self.cache.get_many(text_keys(space, request.texts))
+        return [None if value is None else unpack(value) for value in found]
+
+    async def spans(self, service: Service, endpoint: Endpoint, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """Each text's chunk offsets by ``endpoint``'s chunking settings, from the cache when it is on."""
+        model = self._model(service, endpoint)
+        if model is None or self.cache is None:
+            return split_inputs(endpoint, texts)
+        return await cached_spans(self.cache, model=model, endpoint=endpoint, texts=texts)
+
+    async def forget(self, service: Service, endpoint: Endpoint) -> int:
+        """Remove every entry of ``endpoint``'s model (its last endpoint went); how many the shared tier held."""
+        model = self._model(service, endpoint, asked=False)
+        if model is None or self.cache is None:
+            return 0
+        return await self.cache.drop_prefix(model_prefix(model) + ":")
+
+    def model_of(self, service: Service, endpoint: Endpoint) -> str | None:
+        """``endpoint``'s model identity, if its vectors are cached."""
+        return self._model(service, endpoint, asked=False)
+
+    def _model(self, service: Service, endpoint: Endpoint, *, asked: bool = True) -> str | None:
+        if self.cache is None or not caches(endpoint) or (asked and not cache_wanted()):
+            return None
+        known = self._models.get(id(endpoint))
+        if known is not None and known[0] is endpoint:
+            return known[1]
+        model = service.vector_model(endpoint)
+        if len(self._models) >= _REMEMBERED:
+            self._models.clear()
+        self._models[id(endpoint)] = (endpoint, model)
+        return model
+
+    async def _compute(
+        self,
+        service: Service,
+        endpoint: Endpoint,
+        request: EmbedRequest,
+        *,
+        missing: list[tuple[int, str]],
+        space: VectorSpace,
+    ) -> EmbeddingResult:
+        """The missing texts' vectors in one call, stored unless the engine changed meanwhile."""
+        if not missing:
+            return EmbeddingResult(embeddings=[], usage=Usage())
+        if len(missing) < len(request.texts):
+            request = replace(request, texts=tuple(request.texts[i] for i, _ in missing))
+        result = await service.embed(endpoint, request)
+        if await service.vector_engine(endpoint) == space.engine:  # an engine switch mid-call: keep nothing
+            packed = [(key, pack(v)) for (_, key), v in zip(missing, result.embeddings, strict=True)]
+            await self._store(packed, owner=endpoint.inference_id)
+        return result
+
+    async def _store(self, items: list[tuple[str, bytes]], *, owner: str) -> None:
+        if self.cache is not None:
+            await self.cache.put_many(items, owner=owner)
+
+
+def _space(model: str, engine: str, *, endpoint: Endpoint, request: EmbedRequest) -> VectorSpace:
+    return VectorSpace(
+        model=model,
+        engine=engine,
+        normalize=request.normalize,
+        dimensions=endpoint.service_settings.get("dimensions"),
+        input_type=request.input_type.value if request.input_type else None,
+        task_settings=request.task_settings,
+    )
+
+
+def _first_of_each(keys: Sequence[str], found: Sequence[bytes | None]) -> list[tuple[int, str]]:
+    """The texts to compute: the first place of each key the cache lacks (a text repeated is computed once)."""
+    seen: set[str] = set()
+    missing = []
+    for i, (key, value) in enumerate(zip(keys, found, strict=True)):
+        if value is None and key not in seen:
+            seen.add(key)
+            missing.append((i, key))
+    return missing
+
+
+def _assemble(
+    keys: Sequence[str], found: Sequence[bytes | None], *, missing: list[tuple[int, str]], fresh: list[list[float]]
+) -> list[list[float]]:
+    """Every text's vector in order: computed ones as the service gave them, cached ones unpacked."""
+    if len(missing) == len(keys):
+        return fresh
+    computed = {key: vector for (_, key), vector in zip(missing, fresh, strict=True)}
+    return [computed[key] if value is None else unpack(value) for key, value in zip(keys, found, strict=True)]
+
+
+def count_served(endpoint: Endpoint, vectors: Sequence[list[float]]) -> None:
+    """Count vectors a caller took from :meth:`CachedEmbeddings.peek` as the cache's hits."""
+    if vectors:
+        count_cached(hits=len(vectors), misses=0)
+        EMBED_CACHE_TEXTS(endpoint.inference_id, "hit").inc(len(vectors))
+        EMBED_CACHE_BYTES(endpoint.inference_id).inc(sum(1 + 4 * len(v) for v in vectors))
+
+
+def _count(endpoint: Endpoint, *, found: Sequence[bytes | None]) -> None:
+    """Texts served from the cache are hits; the others (a repeated one computed once too) misses."""
+    hits = sum(1 for value in found if value is not None)
+    misses = len(found) - hits
+    count_cached(hits=hits, misses=misses)
+    name = endpoint.inference_id
+    if hits:
+        EMBED_CACHE_TEXTS(name, "hit").inc(hits)
+        EMBED_CACHE_BYTES(name).inc(sum(len(v) for v in found if v is not None))
+    if misses:
+        EMBED_CACHE_TEXTS(name, "miss").inc(misses)

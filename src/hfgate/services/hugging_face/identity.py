@@ -1,0 +1,31 @@
+"""A remote model's identity for the embedding cache: everything in the settings that changes the
+vectors — where it is served (url, replicas or model id and provider, as chosen at create), what serves
+it and under which name (as detected), and how inputs are cut."""
+
+from __future__ import annotations
+
+import json
+
+from hfgate.services.hugging_face.typed import HfSettings
+
+
+def vector_model(settings: HfSettings) -> str:
+    """``hf|`` and the settings that change the vectors, as sorted JSON.
+
+    Example:
+        >>> vector_model(HfSettings.of({"url": "http://tei:80", "engine": "tei"}))[:30]
+        'hf|{"context_window": null, "e'
+    """
+    parts = {
+        "urls": sorted(settings.urls) or ([settings.url] if settings.url else []),
+        "model_id": settings.model_id,
+        "provider": settings.provider,
+        "served_by": settings.served_by,
+        "provider_model": settings.provider_model,
+        "engine": settings.engine,
+        "model_name": settings.model_name,
+        "served_model": settings.served_model,
+        "max_input_tokens": settings.max_input_tokens,
+        "context_window": settings.context_window,
+    }
+    return f"hf|{json.dumps(parts, sort_keys=True)}"
