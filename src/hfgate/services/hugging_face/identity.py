@@ -6,7 +6,18 @@ from __future__ import annotations
 
 import json
 
+from hfgate.registry.endpoint import Endpoint
 from hfgate.services.hugging_face.typed import HfSettings
+from hfgate.tasks import TaskType
+
+
+class NamesVectorModels:
+    """The service's part of the embedding cache's key (:meth:`hfgate.services.base.Service.vector_model`)."""
+
+    def vector_model(self, endpoint: Endpoint) -> str | None:
+        if endpoint.task_type is not TaskType.TEXT_EMBEDDING:
+            return None
+        return vector_model(HfSettings.of(endpoint.service_settings))
 
 
 def vector_model(settings: HfSettings) -> str:

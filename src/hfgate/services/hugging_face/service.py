@@ -18,7 +18,7 @@ from hfgate.services.hugging_face import create
 from hfgate.services.hugging_face.accounting import Accounting
 from hfgate.services.hugging_face.calls import answered, as_chat, call_for, prompt_texts, wire_tools, within
 from hfgate.services.hugging_face.generation import generate_once, stream_generation
-from hfgate.services.hugging_face.identity import vector_model
+from hfgate.services.hugging_face.identity import NamesVectorModels
 from hfgate.services.hugging_face.responses import RelaysResponses
 from hfgate.services.hugging_face.routing import PickedRoutes, Route
 from hfgate.services.hugging_face.rules import host_problems, settings_problems
@@ -59,7 +59,7 @@ R = TypeVar("R")
 _COMPLETION_KINDS: dict[str | None, Kind] = {"conversational": "chat", "text2text-generation": "text2text"}
 
 
-class HuggingFaceService(RelaysResponses, Service):
+class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
     """Hugging Face models by hosted ``model_id`` or by server ``url``.
 
     Args:
@@ -112,11 +112,6 @@ class HuggingFaceService(RelaysResponses, Service):
         return await create.revise(self, before, after, timeout=timeout)
 
     # -- embeddings ---------------------------------------------------------------------------------
-
-    def vector_model(self, endpoint: Endpoint) -> str | None:
-        if endpoint.task_type is not TaskType.TEXT_EMBEDDING:
-            return None
-        return vector_model(HfSettings.of(endpoint.service_settings))
 
     async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
         settings, protocol, route, call = self._route(endpoint, "embed", EmbedProtocol, timeout=request.timeout)
@@ -193,8 +188,6 @@ class HuggingFaceService(RelaysResponses, Service):
         prompts = prompt_texts(request)
         async for delta in stream_generation(events, count=lambda: self.usage.count(settings, prompts)):
             yield delta
-
-    # -- rerank -------------------------------------------------------------------------------------
 
     async def rerank(self, endpoint: Endpoint, request: RerankRequest) -> RerankResult:
         settings, protocol, route, call = self._route(endpoint, "rerank", RerankProtocol, timeout=request.timeout)
