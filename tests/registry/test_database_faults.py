@@ -7,6 +7,7 @@ and succeed again afterwards, and nothing is half-written.
 from __future__ import annotations
 
 import contextlib
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -22,6 +23,7 @@ from sqlalchemy import create_engine, text
 
 from hfgate.api.app import create_app
 from hfgate.config import Settings
+from hfgate.local.catalog import resolve_model
 from tests.fakes.hostile_upstream import HostileUpstream, hostile
 from tests.support.live_server import serve_app
 from tests.support.own_postgres import own_postgres
@@ -131,12 +133,21 @@ def test_a_full_disk_refuses_registry_writes_with_507_and_keeps_the_registry(hos
         engine.dispose()
 
 
-def test_a_full_disk_during_a_model_cache_conversion_is_a_507_leaving_nothing_behind() -> None:
-    """SmolLM2's GGUF weights are converted once into HFGATE_DATA_DIR/models; here that disk is full."""
+def test_a_full_disk_during_a_model_cache_conversion_is_a_507_leaving_nothing_behind(tmp_path: Path) -> None:
+    """A GGUF model's weights are converted once into HFGATE_DATA_DIR/models; here that disk is full. (A copy
+    of SmolLM2's GGUF in a folder of the user's: the packaged file itself was converted at install time.)"""
+    location = resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct")
+    assert location.gguf_file is not None
+    folder = tmp_path / "my-gguf-model"
+    folder.mkdir()
+    shutil.copyfile(location.path / location.gguf_file, folder / location.gguf_file)
     with _small_disk("8m") as disk:
-        settings = Settings(data_dir=disk, log_format="text", log_level="error")
+        settings = Settings(data_dir=disk, provision_defaults=False, log_format="text", log_level="error")
         with serve_app(create_app(settings)) as url, httpx.Client(base_url=url, timeout=300) as http:
-            body = {"model": ".smollm2-135m-instruct", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}
+            local = {"service": "local", "service_settings": {"model": str(folder), "dtype": "float32"}}
+            created = http.put("/_inference/chat_completion/mine?skip_validation=true", json=local)
+            assert created.status_code == 200, created.text
+            body = {"model": "mine", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}
             answer = http.post("/v1/chat/completions", json=body)
             assert answer.status_code == 507, answer.text
             assert "No space left on the disk to write the model's converted cache" in answer.json()["error"]["message"]
