@@ -5,6 +5,7 @@ keeps no state), ``store: false``. An endpoint by url keeps being translated to 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 
 from tests.conftest import app_client
 from tests.fakes.hf_fixtures import fake_hf, fake_hf_server, hf_settings
-from tests.fakes.hf_server import FAKE_CALL_ID, TOKEN, FakeHF
+from tests.fakes.hf_server import FAKE_CALL_ID, TOKEN, FakeHF, Fault
 from tests.support.live_server import live_server
 
 __all__ = ["fake_hf", "fake_hf_server"]
@@ -186,6 +187,21 @@ def test_a_streamed_failure_is_relayed_as_the_router_sent_it_and_not_stored(
     assert "not supported" in failed.error.message
     with pytest.raises(openai.NotFoundError):
         client.responses.retrieve(failed.id)
+
+
+def test_a_stream_the_router_closes_before_its_final_event_ends_with_an_error_and_is_not_stored(
+    gateway: str, fake_hf: FakeHF
+) -> None:
+    fake_hf.inject("/router/v1/responses", Fault(stream_closed_after=4))
+    body = {"model": "hosted", "input": "Say hello.", "stream": True, "max_output_tokens": 5}
+    with httpx.stream("POST", f"{gateway}/v1/responses", json=body, timeout=30) as answer:
+        events = [json.loads(line[6:]) for line in answer.iter_lines() if line.startswith("data: ")]
+    assert [e["type"] for e in events[:4]] == ["response.created", "response.in_progress",
+                                               "response.output_item.added", "response.content_part.added"]  # fmt: skip
+    assert events[-1]["type"] == "error", events[-1]
+    assert "ended before the answer was complete" in events[-1]["message"]
+    created = events[0]["response"]["id"]
+    assert httpx.get(f"{gateway}/v1/responses/{created}", timeout=30).status_code == 404
 
 
 async def test_a_relayed_conversation_belongs_to_its_key_and_continues_on_another_replica(

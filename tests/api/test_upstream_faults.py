@@ -26,8 +26,9 @@ def http(tmp_path_factory: pytest.TempPathFactory, hostile: HostileUpstream) -> 
         data_dir=tmp_path_factory.mktemp("faults"), provision_defaults=False, log_format="text", log_level="error"
     )
     with serve_app(create_app(settings)) as url, httpx.Client(base_url=url, timeout=60) as client:
-        for task, name in (("completion", "killed"), ("completion", "tgi"), ("text_embedding", "hang"),
-                           ("text_embedding", "truncated"), ("text_embedding", "html")):  # fmt: skip
+        for task, name in (("completion", "killed"), ("completion", "closed"), ("completion", "tgi"),
+                           ("text_embedding", "hang"), ("text_embedding", "truncated"),
+                           ("text_embedding", "html")):  # fmt: skip
             body = {"service": "hugging_face", "service_settings": {"url": f"{hostile.base}/{name}/", "api_key": "k"}}
             created = client.put(f"/_inference/{task}/{name}?skip_validation=true", json=body)
             assert created.status_code == 200, created.text
@@ -61,6 +62,20 @@ def test_an_upstream_killed_mid_stream_ends_the_stream_with_an_error_event(http:
     assert error["type"] == "status_exception"
     assert "[killed]" in error["reason"]
     assert "broke before the answer was complete" in error["reason"]
+
+
+def test_a_stream_closed_cleanly_before_its_last_event_ends_with_an_error_event_not_as_complete(
+    http: httpx.Client,
+) -> None:
+    answer = http.post("/_inference/completion/closed/_stream", json={"input": "Hi"})
+    assert answer.status_code == 200
+    events = _events(answer)
+    assert [kind for kind, _ in events[:-1]] == ["message", "message"]  # the two tokens sent before the end
+    kind, data = events[-1]
+    assert kind == "error", events
+    error = orjson.loads(data)["error"]
+    assert "[closed]" in error["reason"]
+    assert "ended before the answer was complete" in error["reason"]
 
 
 def test_an_upstream_that_never_answers_is_cut_at_the_timeout_and_its_connection_released(

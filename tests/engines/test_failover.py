@@ -22,13 +22,6 @@ MESSAGES = [{"role": "user", "content": "Write a long story about a lighthouse k
 LONG = {"max_tokens": 400, "temperature": 0}
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="a bug this test found in hfgate, not yet fixed: a vLLM SIGKILLed mid-stream often closes its socket "
-    "cleanly (FIN), and the relay (UpstreamClient.stream_events) then ends the client's stream as if complete, "
-    "without an error event, because a stream that stops before data: [DONE] is not treated as broken. Seen "
-    "1 run in 3 after the race was removed (the broken stream's tail was '' after a prefix of the answer)",
-)
 async def test_one_replica_killed_mid_stream_leaves_the_other_serving(
     live_api: httpx.AsyncClient, engine: httpx.AsyncClient, vllm_chat: str, vllm_chat_spare: Launched
 ) -> None:

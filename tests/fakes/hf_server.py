@@ -47,6 +47,7 @@ class Fault:
     raw: bytes | None = None
     shape: str | None = None  # "1d", "3d", "dict" for embeddings
     stream_error_after: int | None = None
+    stream_closed_after: int | None = None  # the router's Responses stream ends cleanly after N events
 
     @staticmethod
     def rate_limited(retry_after: float | None = None) -> Fault:
@@ -230,7 +231,7 @@ class FakeHF(ThreadedServer):
         from tests.fakes import engines, router  # they use this module's helpers
 
         if path.startswith("/router/"):
-            return await router.serve(request, path.removeprefix("/router"), body)
+            return await router.serve(request, path.removeprefix("/router"), body, fault)
         server, _, route = path.lstrip("/").partition("/")
         answered = await engines.serve(request, server, "/" + route, body)
         if answered is not None:

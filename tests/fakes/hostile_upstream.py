@@ -10,6 +10,9 @@ Where each behaviour comes from:
   ``generated_text`` and ``details`` (TGI ``router/src/server.rs``, ``generate_stream``).
 - ``/killed``: the same stream, cut after two tokens by closing the socket with no error event and no
   end of stream: what a client sees when TGI's process is OOM-killed or a pod is evicted mid-stream.
+- ``/closed``: the same stream, ended after two tokens by closing the socket cleanly (FIN, a well-formed
+  end of the chunked body) with no last event: what a vLLM 0.32.0 (cpu) SIGKILLed mid-stream was seen to
+  do (tests/engines/test_failover.py; the kernel closes a killed process's sockets with FIN).
 - ``/hang``: accepts the request and never answers (a wedged server, a black-holing proxy).
 - ``/truncated``: promises ``Content-Length: 4096``, sends 10 bytes and closes (a proxy dropping an
   upstream mid-body).
@@ -76,10 +79,17 @@ class HostileUpstream(ThreadedServer):
     async def _killed(self, request: web.Request, body: Any) -> web.StreamResponse:
         return await self._stream(request, tokens=["Hello", " there", "!"], cut_after=2)
 
-    async def _stream(self, request: web.Request, *, tokens: list[str], cut_after: int | None) -> web.StreamResponse:
+    async def _closed(self, request: web.Request, body: Any) -> web.StreamResponse:
+        return await self._stream(request, tokens=["Hello", " there", "!"], cut_after=2, cleanly=True)
+
+    async def _stream(
+        self, request: web.Request, *, tokens: list[str], cut_after: int | None, cleanly: bool = False
+    ) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
         for index, text in enumerate(tokens):
+            if index == cut_after and cleanly:
+                break  # the end of the body, as if the answer were whole
             if index == cut_after:
                 assert request.transport is not None
                 request.transport.abort()  # no error event, no end of stream: the process died

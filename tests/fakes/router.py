@@ -33,11 +33,11 @@ _EMBEDDING_ROUTES = {
 }
 
 
-async def serve(request: web.Request, route: str, body: Any) -> web.StreamResponse:
+async def serve(request: web.Request, route: str, body: Any, fault: hf.Fault | None = None) -> web.StreamResponse:
     if route == "/v1/chat/completions":
         return await _chat(request, body)
     if route == "/v1/responses":
-        return await router_responses.respond(request, body)
+        return await router_responses.respond(request, body, fault)
     provider = _EMBEDDING_ROUTES.get(route)
     if provider is None:
         return hf._json({"error": "Not Found"}, status=404)

@@ -27,6 +27,9 @@ Each behaviour and its source:
 The answer itself is the fake's: a function call when function tools are declared and ``tool_choice`` is
 not ``none`` (the named one, else the first), with ``{"asked": <the prompt>}`` as arguments; otherwise
 the fake model's words for the prompt, cut at ``max_output_tokens``.
+A ``Fault(stream_closed_after=n)`` ends a stream cleanly after ``n`` events, without ``response.completed``:
+what a server killed mid-answer may send (a vLLM 0.32.0 SIGKILLed mid-stream closed its socket with FIN,
+tests/engines/test_failover.py).
 """
 
 from __future__ import annotations
@@ -41,14 +44,15 @@ from aiohttp import web
 from tests.fakes import hf_server as hf
 
 
-async def respond(request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
+async def respond(request: web.Request, body: dict[str, Any], fault: hf.Fault | None = None) -> web.StreamResponse:
     missing = [name for name in ("model", "input") if name not in body]
     if missing:
         issues = [{"code": "invalid_type", "path": [name], "message": "Required"} for name in missing]
         return hf._json({"success": False, "error": issues, "details": issues}, status=400)
     events = list(_events(body))
     if body.get("stream"):
-        return await _stream(request, events)
+        closed_after = fault.stream_closed_after if fault is not None else None
+        return await _stream(request, events if closed_after is None else events[:closed_after])
     return hf._json(events[-1]["response"])
 
 

@@ -11,6 +11,7 @@ from hfgate.errors import UpstreamBadRequestError
 from hfgate.services.hugging_face.routing import Route
 from hfgate.tasks import GenerationDelta, GenerationParams, ToolCallDelta, Usage
 from hfgate.upstream.engines.base import GenerateProtocol
+from hfgate.upstream.http import failures
 from hfgate.upstream.http.client import Call, Seen, UpstreamClient
 from hfgate.upstream.wire.common import UpstreamText
 from hfgate.upstream.wire.tgi import unused_model_kwargs
@@ -41,17 +42,29 @@ async def generate_once(
 
 
 async def stream_generation(
-    events: AsyncIterator[GenerationDelta], *, count: Callable[[], Awaitable[int | None]]
+    upstream: UpstreamClient,
+    call: Call,
+    url: str,
+    *,
+    payload: Any,
+    parse: Callable[[Any], GenerationDelta],
+    seen: Seen,
+    count: Callable[[], Awaitable[int | None]],
 ) -> AsyncIterator[GenerationDelta]:
-    """``events`` with empty pieces dropped and the finish held back to the end, so that a usage-only
-    chunk after it (OpenAI's ``include_usage``) is folded into the last piece.
+    """The upstream's streamed events (``payload`` POSTed to ``url``, each read by ``parse``) with empty
+    pieces dropped and the finish held back to the end, so that a usage-only chunk after it (OpenAI's
+    ``include_usage``) is folded into the last piece.
 
     The prompt is counted with the model's tokenizer where possible, else taken from the upstream.
+
+    Raises:
+        UpstreamUnreachableError: the events ended without a finish reason (every engine's stream, TGI's
+            native one included, ends with one): the server stopped mid-answer, even if it closed cleanly.
     """
     final: GenerationDelta | None = None
     usage: Usage | None = None
     opened: set[int] = set()
-    async for delta in events:
+    async for delta in upstream.stream_events(call, url, payload=payload, parse=parse, seen=seen):
         usage = delta.usage or usage
         if delta.tool_calls:
             delta = replace(delta, tool_calls=opened_once(delta.tool_calls, opened))
@@ -60,12 +73,12 @@ async def stream_generation(
         elif delta.text or delta.tool_calls:
             yield delta
     if final is None:
-        return
+        raise failures.stream_cut(inference_id=call.inference_id, url=url)
     prompt = await count()
-    upstream = usage or Usage()
+    reported = usage or Usage()
     total = Usage(
-        prompt_tokens=prompt if prompt is not None else upstream.prompt_tokens,
-        completion_tokens=upstream.completion_tokens,
+        prompt_tokens=prompt if prompt is not None else reported.prompt_tokens,
+        completion_tokens=reported.completion_tokens,
     )
     reason = final.finish_reason
     if opened and reason == "eos_token":

@@ -16,6 +16,7 @@ from hfgate.services.hugging_face.calls import answered, call_for
 from hfgate.services.hugging_face.routing import ROUTER, PickedRoutes
 from hfgate.tasks import RelayedEvent, RelayedResponse, ResponsesRelay, TaskType
 from hfgate.upstream.engines.base import ChatProtocol
+from hfgate.upstream.http import failures
 from hfgate.upstream.http.client import Call, Seen, UpstreamClient
 from hfgate.upstream.wire.responses import (
     final_response,
@@ -50,10 +51,14 @@ class RelaysResponses:
 
     async def respond_stream(self, endpoint: Endpoint, request: ResponsesRelay) -> AsyncIterator[RelayedEvent]:
         url, payload, call, seen = self._relay(endpoint, request, stream=True)
+        ended = False
         async for event in self.upstream.stream_events(call, url, payload=payload, parse=parse_event, seen=seen):
             final = final_response(event)
             done = None if final is None else RelayedResponse(body=final, usage=response_usage(final))
+            ended = ended or done is not None
             yield RelayedEvent(data=event, final=done)
+        if not ended:  # the router's stream has no [DONE]: only its final event says the answer is whole
+            raise failures.stream_cut(inference_id=call.inference_id, url=url)
 
     def _relay(
         self, endpoint: Endpoint, request: ResponsesRelay, *, stream: bool

@@ -157,11 +157,12 @@ class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
         payload = protocol.payload(
             route.address, request.prompt, settings=endpoint.task_settings, params=request.params, stream=True
         )
-        events = self.upstream.stream_events(
-            call, protocol.url(route.address, stream=True), payload=payload, parse=protocol.parse_event,
-            seen=answered(endpoint, route),
+        deltas = stream_generation(
+            self.upstream, call, protocol.url(route.address, stream=True), payload=payload,
+            parse=protocol.parse_event, seen=answered(endpoint, route),
+            count=lambda: self.usage.count(settings, [request.prompt]),
         )  # fmt: skip
-        async for delta in stream_generation(events, count=lambda: self.usage.count(settings, [request.prompt])):
+        async for delta in deltas:
             yield delta
 
     async def chat(self, endpoint: Endpoint, request: ChatRequest) -> Generation:
@@ -181,12 +182,12 @@ class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
             route.address, request.messages, settings=endpoint.task_settings, params=request.params, stream=True,
             tools=wire_tools(request, route),
         )  # fmt: skip
-        events = self.upstream.stream_events(
-            call, protocol.url(route.address), payload=payload, parse=protocol.parse_event,
-            seen=answered(endpoint, route),
-        )  # fmt: skip
         prompts = prompt_texts(request)
-        async for delta in stream_generation(events, count=lambda: self.usage.count(settings, prompts)):
+        deltas = stream_generation(
+            self.upstream, call, protocol.url(route.address), payload=payload, parse=protocol.parse_event,
+            seen=answered(endpoint, route), count=lambda: self.usage.count(settings, prompts),
+        )  # fmt: skip
+        async for delta in deltas:
             yield delta
 
     async def rerank(self, endpoint: Endpoint, request: RerankRequest) -> RerankResult:

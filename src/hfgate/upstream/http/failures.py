@@ -111,6 +111,15 @@ def transport_error(exc: TransportError, *, inference_id: str, timeout: float) -
     )
 
 
+def stream_cut(*, inference_id: str, url: str) -> UpstreamUnreachableError:
+    """The error for a stream that closed before its last event: a server killed mid-answer may close
+    its socket cleanly (seen with vLLM 0.32.0 SIGKILLed), which looks like an ordinary end of stream."""
+    return UpstreamUnreachableError(
+        f"The stream from [{_host(url)}] for inference entity id [{inference_id}] ended before the answer "
+        "was complete (no finish reason or final event): the server stopped mid-answer. Retry the request."
+    )
+
+
 def malformed_response(*, inference_id: str, url: str, problem: str) -> UpstreamServerError:
     """The error for a 2xx answer whose body is not what the protocol promises."""
     return UpstreamServerError(
