@@ -65,7 +65,9 @@ def _warm(base: str) -> None:
     """Both default models loaded before the load starts (the soak measures after warm-up)."""
     chat = {"model": ".smollm2-135m-instruct", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}
     assert httpx.post(f"{base}/v1/chat/completions", json=chat, timeout=600).status_code == 200
-    embedded = httpx.post(f"{base}/_inference/text_embedding/.all-minilm-l6-v2", json={"input": "hi"}, timeout=600)
+    # The request's own timeout too (30 s by default): on a loaded machine the ONNX export alone took 30 s.
+    url = f"{base}/_inference/text_embedding/.all-minilm-l6-v2"
+    embedded = httpx.post(url, json={"input": "hi"}, params={"timeout": "600s"}, timeout=600)
     assert embedded.status_code == 200
 
 
