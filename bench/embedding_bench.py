@@ -237,6 +237,7 @@ async def main(args: argparse.Namespace) -> None:
         "600",
     ]
     hfgate_env = {"HFGATE_DATA_DIR": str(data_dir), "HFGATE_LOG_LEVEL": "warning", "HF_HUB_OFFLINE": "1"}
+    hfgate_env["HFGATE_EMBED_CACHE"] = "false"  # every round embeds the same texts: compute them each time
     memory: dict[str, Any] = {}
     in_process_models = Path(args.models_dir) if args.models_dir else data_dir / "in-process-models"
     try:

@@ -69,7 +69,8 @@ def hfgate_server() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """hfgate with its default endpoints (MiniLM and SmolLM2 on the local service)."""
     port = free_port()
     data = tempfile.mkdtemp(prefix="hfgate-engines-bench-")
-    env = {**os.environ, "HFGATE_DATA_DIR": data, "HFGATE_LOG_LEVEL": "warning"}
+    # The embedding cache off: every round embeds the same texts, and vLLM and infinity compute each time.
+    env = {**os.environ, "HFGATE_DATA_DIR": data, "HFGATE_LOG_LEVEL": "warning", "HFGATE_EMBED_CACHE": "false"}
     command = [str(Path(sys.executable).parent / "hfgate"), "serve", "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     try:

@@ -21,6 +21,7 @@ from hfgate.local.embedding.onnx_export import exported_model
 from hfgate.local.embedding.onnx_fusion import fused_model
 from hfgate.local.embedding.onnx_quantization import quantized_model, selective_model
 from hfgate.local.embedding.onnx_session import open_session
+from hfgate.local.embedding.shards import Shards, core_count
 from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch
 
 if TYPE_CHECKING:
@@ -55,10 +56,15 @@ class OnnxEngine:
             )
         self._path = _variant(model_dir, options, variant)
         self._pipeline = options.pipeline
-        self._session: Any = open_session(self._path, options.threads)
+        # One thread per session run, the cores used by running row shards at once (``shards``).
+        self._shards = Shards(core_count(options.threads))
+        self._session: Any = open_session(self._path, 1)
         self._inputs = [i.name for i in self._session.get_inputs()]
 
     def forward(self, batch: TokenBatch) -> NDArray[np.float32]:
+        return self._shards.run(self._forward, batch)
+
+    def _forward(self, batch: TokenBatch) -> NDArray[np.float32]:
         columns = batch.inputs()
         hidden = self._session.run(None, {name: columns[name] for name in self._inputs})[0]
         return self._pipeline.pool(hidden, batch.attention_mask)
@@ -68,6 +74,7 @@ class OnnxEngine:
         return self._path.stat().st_size
 
     def close(self) -> None:
+        self._shards.close()
         self._session = None
 
 

@@ -37,6 +37,15 @@ class TokenBatch:
             ids[row, :n], types[row, :n], mask[row, :n] = encoding.ids, encoding.type_ids, 1
         return cls(input_ids=ids, attention_mask=mask, token_type_ids=types)
 
+    def rows(self, indices: NDArray[np.int64]) -> TokenBatch:
+        """The batch of the rows ``indices``, cut to the longest of them."""
+        width = int(self.attention_mask[indices].sum(axis=1).max())
+        return TokenBatch(
+            input_ids=self.input_ids[indices, :width],
+            attention_mask=self.attention_mask[indices, :width],
+            token_type_ids=self.token_type_ids[indices, :width],
+        )
+
     def inputs(self) -> dict[str, NDArray[np.int64]]:
         return {
             "input_ids": self.input_ids,
