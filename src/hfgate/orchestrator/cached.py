@@ -54,14 +54,13 @@ class CachedEmbeddings:
         _count(endpoint, found=found)
         return EmbeddingResult(embeddings=vectors, usage=fresh.usage)
 
-    async def peek(self, service: Service, endpoint: Endpoint, request: EmbedRequest) -> list[list[float] | None]:
-        """The vectors the cache holds for ``request``'s texts (``None`` for the others); computes nothing."""
+    async def peek(self, service: Service, endpoint: Endpoint, request: EmbedRequest) -> list[bytes | None]:
+        """The vectors the cache holds for ``request``'s texts, packed (``None`` for the others); computes nothing."""
         model = self._model(service, endpoint)
         if model is None or self.cache is None:
             return [None] * len(request.texts)
         space = _space(model, await service.vector_engine(endpoint), endpoint=endpoint, request=request)
-        found = await self.cache.get_many(text_keys(space, request.texts))
-        return [None if value is None else unpack(value) for value in found]
+        return await self.cache.get_many(text_keys(space, request.texts))
 
     async def spans(self, service: Service, endpoint: Endpoint, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
         """Each text's chunk offsets by ``endpoint``'s chunking settings, from the cache when it is on."""
@@ -150,12 +149,12 @@ def _assemble(
     return [computed[key] if value is None else unpack(value) for key, value in zip(keys, found, strict=True)]
 
 
-def count_served(endpoint: Endpoint, vectors: Sequence[list[float]]) -> None:
+def count_served(endpoint: Endpoint, packed: Sequence[bytes]) -> None:
     """Count vectors a caller took from :meth:`CachedEmbeddings.peek` as the cache's hits."""
-    if vectors:
-        count_cached(hits=len(vectors), misses=0)
-        EMBED_CACHE_TEXTS(endpoint.inference_id, "hit").inc(len(vectors))
-        EMBED_CACHE_BYTES(endpoint.inference_id).inc(sum(1 + 4 * len(v) for v in vectors))
+    if packed:
+        count_cached(hits=len(packed), misses=0)
+        EMBED_CACHE_TEXTS(endpoint.inference_id, "hit").inc(len(packed))
+        EMBED_CACHE_BYTES(endpoint.inference_id).inc(sum(map(len, packed)))
 
 
 def _count(endpoint: Endpoint, *, found: Sequence[bytes | None]) -> None:
