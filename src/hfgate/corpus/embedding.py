@@ -17,7 +17,7 @@ import numpy as np
 
 from hfgate.corpus.rows import Reject, Row
 from hfgate.corpus.writer import ChunkRow
-from hfgate.embed_cache.vectors import as_float32
+from hfgate.embed_cache.vectors import as_array
 from hfgate.errors import HfGateError
 from hfgate.orchestrator import Orchestrator
 from hfgate.orchestrator.chunked import ChunkedInput
@@ -100,7 +100,7 @@ def _rows_of(row: Row, pieces: ChunkedInput) -> list[ChunkRow]:
 def _stored_rows_of(row: Row, pieces: list[StoredChunk]) -> list[ChunkRow]:
     return [
         ChunkRow(id=row.id, chunk=n, start_offset=c.start, end_offset=c.end, text=c.text,
-                 embedding=as_float32(c.packed))
+                 embedding=as_array(c.packed))
         for n, c in enumerate(pieces)
     ]  # fmt: skip
 

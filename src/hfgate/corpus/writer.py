@@ -18,15 +18,16 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChunkRow:
-    """One embedded chunk of one input row; its vector as float32 (what the Parquet file holds), so a
-    cached one goes from the cache's bytes to the file without a Python float per value."""
+    """One embedded chunk of one input row; its vector as a numpy array (float32 as the Parquet file
+    holds it, or float64 as a remote server sent it), so a cached one goes from the cache's bytes to
+    the file without a Python float per value."""
 
     id: str
     chunk: int
     start_offset: int
     end_offset: int
     text: str
-    embedding: NDArray[np.float32]
+    embedding: NDArray[np.float32] | NDArray[np.float64]
 
 
 def safe_name(key: str) -> str:
@@ -68,7 +69,8 @@ def chunk_table(rows: list[ChunkRow], *, dimensions: int) -> Any:
             ("embedding", pa.list_(pa.float32(), dimensions)),
         ]
     )
-    # np.stack refuses vectors of different sizes; the shape check, a size other than the recorded one
+    # np.stack refuses vectors of different sizes; the shape check, a size other than the recorded one.
+    # float64 vectors (a remote server's) become float32 here, in one conversion for the whole part.
     matrix = np.stack([row.embedding for row in rows]) if rows else np.empty((0, dimensions), dtype=np.float32)
     if matrix.shape[1] != dimensions:
         raise ValueError(f"vectors of {matrix.shape[1]} dimensions, not the {dimensions} recorded")

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 _FLOAT32 = b"f"
 _FLOAT64 = b"d"
+_FLOAT32_MAX = 3.4028234663852886e38
 
 
 def pack(vector: list[float]) -> bytes:
@@ -21,10 +22,18 @@ def pack(vector: list[float]) -> bytes:
         >>> unpack(pack([0.5, -1.25])) == [0.5, -1.25], len(pack([0.5, -1.25]))
         (True, 9)
     """
-    narrow = array("f", vector)
-    if narrow.tolist() == vector:
+    import numpy as np
+
+    # One pass over the Python floats (array's C loop), the float32 check and the narrowing in numpy:
+    # a value equals its float32 rounding, compared as float64, only when it is a float32.
+    wide = np.frombuffer(array("d", vector), dtype=np.float64)
+    if not np.abs(wide).max() <= _FLOAT32_MAX:  # inf, NaN or beyond float32: a cast would warn
+        narrow_list = array("f", vector)
+        return _FLOAT32 + narrow_list.tobytes() if narrow_list.tolist() == vector else _FLOAT64 + wide.tobytes()
+    narrow = wide.astype(np.float32)
+    if (narrow == wide).all():
         return _FLOAT32 + narrow.tobytes()
-    return _FLOAT64 + array("d", vector).tobytes()
+    return _FLOAT64 + wide.tobytes()
 
 
 def unpack(data: bytes) -> list[float]:
@@ -34,16 +43,16 @@ def unpack(data: bytes) -> list[float]:
     return values.tolist()
 
 
-def as_float32(data: bytes) -> NDArray[np.float32]:
-    """The vector :func:`pack` packed as a float32 array, without a Python float per value: a view of
-    ``data`` when it holds float32 values (what models compute), a rounded copy for float64 ones.
+def as_array(data: bytes) -> NDArray[np.float32] | NDArray[np.float64]:
+    """The vector :func:`pack` packed as a numpy view of ``data`` (no copy, no Python float per value):
+    float32 when it holds float32 values (what models compute), else float64.
 
     Example:
-        >>> as_float32(pack([0.5, -1.25])).tolist()
-        [0.5, -1.25]
+        >>> as_array(pack([0.5, -1.25])).tolist(), str(as_array(pack([0.1])).dtype)
+        ([0.5, -1.25], 'float64')
     """
     import numpy as np
 
     if data[:1] == _FLOAT32:
         return np.frombuffer(data, dtype=np.float32, offset=1)
-    return np.frombuffer(data, dtype=np.float64, offset=1).astype(np.float32)
+    return np.frombuffer(data, dtype=np.float64, offset=1)
