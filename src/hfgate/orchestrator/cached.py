@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from hfgate.embed_cache import EmbedCache, VectorSpace, model_prefix, text_keys
-from hfgate.embed_cache.vectors import pack, unpack
+from hfgate.embed_cache.vectors import WIDE, pack, pack_wide, unpack
 from hfgate.orchestrator.cached_spans import cached_spans
 from hfgate.orchestrator.chunked import split_inputs
 from hfgate.registry.endpoint import Endpoint
@@ -39,6 +39,7 @@ class CachedEmbeddings:
         # The endpoint lookup hands out the same Endpoint object until it changes: its model identity
         # is read once per object (the settings parsed, hashed), not once per request.
         self._models: dict[int, tuple[Endpoint, str | None]] = {}
+        self._wide: set[str] = set()
 
     async def embed(self, service: Service, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
         """``request``'s vectors on ``endpoint``, from the cache where it has them."""
@@ -108,9 +109,21 @@ class CachedEmbeddings:
             request = replace(request, texts=tuple(request.texts[i] for i, _ in missing))
         result = await service.embed(endpoint, request)
         if await service.vector_engine(endpoint) == space.engine:  # an engine switch mid-call: keep nothing
-            packed = [(key, pack(v)) for (_, key), v in zip(missing, result.embeddings, strict=True)]
+            packed = self._pack(space.model, [(key, v) for (_, key), v in zip(missing, result.embeddings, strict=True)])
             await self._store(packed, owner=endpoint.inference_id)
         return result
+
+    def _pack(self, model: str, items: list[tuple[str, list[float]]]) -> list[tuple[str, bytes]]:
+        """Packed vectors; a model whose vectors were not float32 (a remote server's JSON decimals) is
+        not checked again: float64 at once, bit for bit all the same, the check being most of a miss's CPU."""
+        if model in self._wide:
+            return [(key, pack_wide(v)) for key, v in items]
+        packed = [(key, pack(v)) for key, v in items]
+        if packed and packed[-1][1][:1] == WIDE:
+            if len(self._wide) >= _REMEMBERED:
+                self._wide.clear()
+            self._wide.add(model)
+        return packed
 
     async def _store(self, items: list[tuple[str, bytes]], *, owner: str) -> None:
         if self.cache is not None:
