@@ -198,8 +198,10 @@ def reembed(args: argparse.Namespace) -> None:
 
 async def miss_cost(args: argparse.Namespace) -> None:
     print(f"CPU: {cpu()}; load before: {load()}")
-    await local_miss(args)
-    await gateway_miss(args)
+    if args.only in (None, "local"):
+        await local_miss(args)
+    if args.only in (None, "gateway"):
+        await gateway_miss(args)
     print(f"load after: {load()}")
 
 
@@ -341,6 +343,7 @@ def main() -> None:
     miss.add_argument("--requests", type=int, default=2000)
     miss.add_argument("--local-texts", type=int, default=512)
     miss.add_argument("--redis", default=None, help="a Redis url: also measure the Redis tier")
+    miss.add_argument("--only", choices=("local", "gateway"), default=None, help="one of the two measurements")
     args = parser.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if args.what == "reembed":

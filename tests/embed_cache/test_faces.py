@@ -186,3 +186,20 @@ async def test_usage_counts_the_tokens_computed_and_the_cached_texts_apart(api: 
     tokens_of_three = alone.json()["usage"]["prompt_tokens"]
     assert after["cached_texts"] - before["cached_texts"] == 2
     assert after["input_tokens"] - before["input_tokens"] == tokens_of_three
+
+
+async def test_a_remote_servers_later_vectors_stored_without_the_float32_check_still_come_back_bit_for_bit(
+    api: httpx.AsyncClient,
+) -> None:
+    """The fake TEI's vectors are JSON decimals (not float32): after the first, the cache stores its
+    vectors as float64 at once; every answer from the cache is still the fresh one, digit for digit."""
+    path = f"/_inference/text_embedding/{TEI}"
+    batches = [["a first remote text"], ["a second remote text", "and a third"], ["the fourth"]]
+    for texts in batches:
+        assert (await api.post(path, json={"input": texts})).headers["x-hfgate-cache"] == "miss"
+    for texts in batches:
+        cached = await api.post(path, json={"input": texts})
+        fresh = await api.post(path, params={"cache": "false"}, json={"input": texts})
+        assert cached.headers["x-hfgate-cache"] == "hit"
+        assert cached.content == fresh.content
+        assert cached.json()["text_embedding"][0]["embedding"] == vector_for(texts[0])

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hfgate.embed_cache.key import VectorSpace, model_prefix, text_keys
-from hfgate.embed_cache.vectors import pack, unpack
+from hfgate.embed_cache.vectors import pack, pack_wide, unpack
 from hfgate.tasks import InputType
 
 FLOAT32 = st.floats(width=32, allow_nan=False)
@@ -25,6 +25,13 @@ def test_float32_vectors_are_stored_in_four_bytes_a_value_and_come_back_bit_for_
 @given(st.lists(ANY_FLOAT, min_size=1, max_size=64))
 def test_values_float32_cannot_carry_are_stored_as_float64_and_come_back_bit_for_bit(vector: list[float]) -> None:
     assert _bits(unpack(pack(vector))) == _bits(vector)
+
+
+@given(st.lists(st.floats(), min_size=1, max_size=64))
+def test_packing_wide_without_the_float32_check_gives_back_every_value_bit_for_bit(vector: list[float]) -> None:
+    packed = pack_wide(vector)
+    assert len(packed) == 1 + 8 * len(vector)
+    assert _bits(unpack(packed)) == _bits(vector)
 
 
 def test_a_json_decimal_from_a_remote_server_keeps_its_exact_value() -> None:

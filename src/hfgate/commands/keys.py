@@ -15,6 +15,10 @@ from rich.table import Table
 
 from hfgate.commands.common import DEFAULT_URL, JsonOpt, KeyOpt, UrlOpt, call_api, console, errors, print_json
 
+USAGE_COLUMNS = (
+    "hour", "key", "endpoint", "requests", "errors", "input tokens", "output tokens", "cached texts", "avg ms",
+)  # fmt: skip
+
 keys_app = typer.Typer(help="Manage gateway API keys (needs an admin key).", no_args_is_help=True)
 
 
@@ -101,18 +105,21 @@ def usage_command(
     api_key: KeyOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Usage per hour, key and endpoint: requests, errors, tokens, latency."""
+    """Usage per hour, key and endpoint: requests, errors, tokens, texts served from the embedding cache
+    (which cost no tokens), latency."""
     found = call_api(lambda c: c.usage(key=key, endpoint=endpoint, start=start, end=end), url=url, api_key=api_key)
     if as_json:
         print_json(found)
         return
     table = Table()
-    for column in ("hour", "key", "endpoint", "requests", "errors", "input tokens", "output tokens", "avg ms"):
+    for column in USAGE_COLUMNS:
         table.add_column(column, no_wrap=True)
     for line in found["usage"]:
         table.add_row(line["hour"], line["key_name"], line["inference_id"], str(line["requests"]), str(line["errors"]),
-                      str(line["input_tokens"]), str(line["output_tokens"]), str(line["latency_ms_avg"]))  # fmt: skip
+                      str(line["input_tokens"]), str(line["output_tokens"]), str(line.get("cached_texts", 0)),
+                      str(line["latency_ms_avg"]))  # fmt: skip
     console.print(table)
     totals = found["totals"]
     console.print(f"total: {totals['requests']} requests, {totals['errors']} errors, "
-                  f"{totals['input_tokens']} input and {totals['output_tokens']} output tokens")  # fmt: skip
+                  f"{totals['input_tokens']} input and {totals['output_tokens']} output tokens, "
+                  f"{totals.get('cached_texts', 0)} texts from the embedding cache")  # fmt: skip

@@ -13,11 +13,15 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from hfgate.corpus.rows import Reject, Row
 from hfgate.corpus.writer import ChunkRow
+from hfgate.embed_cache.vectors import as_array
 from hfgate.errors import HfGateError
 from hfgate.orchestrator import Orchestrator
 from hfgate.orchestrator.chunked import ChunkedInput
+from hfgate.orchestrator.stored_chunks import StoredChunk
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import EmbedRequest
 
@@ -51,7 +55,7 @@ class PartEmbedder:
         chunks = [
             c
             for row, found in zip(rows, cached, strict=True)
-            for c in (_take(computed, row) if found is None else _rows_of(row, found))
+            for c in (_take(computed, row) if found is None else _stored_rows_of(row, found))
         ]
         return Embedded(
             chunks=chunks,
@@ -87,9 +91,18 @@ def _request(rows: Sequence[Row]) -> EmbedRequest:
 
 def _rows_of(row: Row, pieces: ChunkedInput) -> list[ChunkRow]:
     return [
-        ChunkRow(id=row.id, chunk=n, start_offset=c.start, end_offset=c.end, text=c.text, embedding=c.embedding)
+        ChunkRow(id=row.id, chunk=n, start_offset=c.start, end_offset=c.end, text=c.text,
+                 embedding=np.asarray(c.embedding, dtype=np.float32))
         for n, c in enumerate(pieces)
-    ]
+    ]  # fmt: skip
+
+
+def _stored_rows_of(row: Row, pieces: list[StoredChunk]) -> list[ChunkRow]:
+    return [
+        ChunkRow(id=row.id, chunk=n, start_offset=c.start, end_offset=c.end, text=c.text,
+                 embedding=as_array(c.packed))
+        for n, c in enumerate(pieces)
+    ]  # fmt: skip
 
 
 def _take(computed: deque[ChunkRow], row: Row) -> list[ChunkRow]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hfgate.config import Settings
-from hfgate.corpus.embedding import PartEmbedder
+from hfgate.corpus.collector import few_collections
+from hfgate.corpus.embedding import Embedded, PartEmbedder
 from hfgate.corpus.inputs import Part, plan_parts, read_part
 from hfgate.corpus.manifest import Manifest
 from hfgate.corpus.progress import JsonReporter, Reporter, Totals
@@ -20,6 +23,8 @@ from hfgate.services import ServiceContext
 from hfgate.tasks import TaskType
 
 REJECTS = "rejects.jsonl"
+# Parts in flight: one's vectors are written while the next is read, looked up and sent.
+PIPELINE = 2
 
 
 @dataclass(slots=True, kw_only=True)
@@ -77,34 +82,74 @@ async def _run(spec: JobSpec, *, endpoint: Endpoint, embedder: PartEmbedder, rep
     report.parts_skipped = len(parts) - len(pending)
     total_rows = sum(p.stop - p.start for p in parts)
     reporter.start(total_rows=total_rows, done_rows=total_rows - sum(p.stop - p.start for p in pending))
-    for part in pending:
-        await _one_part(part, spec=spec, embedder=embedder, manifest=manifest, report=report)
-        reporter.advance(part.stop - part.start, report.totals)
+    with few_collections():
+        await _pipeline(pending, spec=spec, embedder=embedder, manifest=manifest, report=report, reporter=reporter)
     report.rejects = file_rejects + read_rejects(spec.output)
     write_rejects(spec.output / REJECTS, report.rejects)
     reporter.finish(report.totals)
     return report
 
 
-async def _one_part(
-    part: Part, *, spec: JobSpec, embedder: PartEmbedder, manifest: Manifest, report: JobReport
+async def _pipeline(
+    parts: list[Part],
+    *,
+    spec: JobSpec,
+    embedder: PartEmbedder,
+    manifest: Manifest,
+    report: JobReport,
+    reporter: Reporter,
 ) -> None:
+    """Embed the parts ``PIPELINE`` at a time, finishing (writing, recording) them in order: while one
+    part waits on its calls or its file is written, the next one is read and looked up in the cache."""
+    in_flight: deque[tuple[Part, asyncio.Task[_PartResult]]] = deque()
+
+    async def finish_first() -> None:
+        part, work = in_flight.popleft()
+        await _finish_part(part, await work, spec=spec, embedder=embedder, manifest=manifest, report=report)
+        reporter.advance(part.stop - part.start, report.totals)
+
+    try:
+        for part in parts:
+            in_flight.append((part, asyncio.create_task(_embed_part(part, spec=spec, embedder=embedder))))
+            if len(in_flight) >= PIPELINE:
+                await finish_first()
+        while in_flight:
+            await finish_first()
+    finally:
+        for _, task in in_flight:
+            task.cancel()
+        await asyncio.gather(*(task for _, task in in_flight), return_exceptions=True)
+
+
+async def _embed_part(part: Part, *, spec: JobSpec, embedder: PartEmbedder) -> _PartResult:
     rows: list[Row] = []
     rejects: list[Reject] = []
     for position, record in read_part(part):
         checked = check_row(record, source=part.name, position=position, columns=(spec.id_column, spec.text_column))
         (rows if isinstance(checked, Row) else rejects).append(checked)  # type: ignore[arg-type]
-    embedded = await embedder.embed(rows, source=part.name)
-    rejects += embedded.rejects
-    write_part(
-        part_file(spec.output, part.key), embedded.chunks, dimensions=dimensions_of(embedder.endpoint, embedded.chunks)
-    )
+    return _PartResult(rows=len(rows), rejects=rejects, embedded=await embedder.embed(rows, source=part.name))
+
+
+async def _finish_part(
+    part: Part, done: _PartResult, *, spec: JobSpec, embedder: PartEmbedder, manifest: Manifest, report: JobReport
+) -> None:
+    embedded, rejects = done.embedded, done.rejects + done.embedded.rejects
+    dimensions = dimensions_of(embedder.endpoint, embedded.chunks)
+    # pyarrow lets go of the GIL while it writes: the next part is looked up meanwhile
+    await asyncio.to_thread(write_part, part_file(spec.output, part.key), embedded.chunks, dimensions=dimensions)
     write_rejects(rejects_file(spec.output, part.key), rejects)
     counts = {"rows": part.stop - part.start, "chunks": len(embedded.chunks), "rejects": len(rejects)}
     manifest.record(part.key, counts)
     report.parts_written += 1
-    texts = len(rows) - len(embedded.rejects)
+    texts = done.rows - len(embedded.rejects)
     report.totals.add(texts=texts, chunks=len(embedded.chunks), tokens=embedded.tokens, rejects=len(rejects))
+
+
+@dataclass(slots=True, kw_only=True)
+class _PartResult:
+    rows: int
+    rejects: list[Reject]
+    embedded: Embedded
 
 
 def dimensions_of(endpoint: Endpoint, chunks: list[ChunkRow]) -> int:

@@ -7,21 +7,27 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hfgate.corpus.rows import Reject
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChunkRow:
-    """One embedded chunk of one input row."""
+    """One embedded chunk of one input row; its vector as a numpy array (float32 as the Parquet file
+    holds it, or float64 as a remote server sent it), so a cached one goes from the cache's bytes to
+    the file without a Python float per value."""
 
     id: str
     chunk: int
     start_offset: int
     end_offset: int
     text: str
-    embedding: list[float]
+    embedding: NDArray[np.float32] | NDArray[np.float64]
 
 
 def safe_name(key: str) -> str:
@@ -48,7 +54,9 @@ def read_rejects(output: Path) -> list[Reject]:
 
 
 def chunk_table(rows: list[ChunkRow], *, dimensions: int) -> Any:
-    """``rows`` as a pyarrow table; ``embedding`` is a fixed-size list of ``dimensions`` float32."""
+    """``rows`` as a pyarrow table; ``embedding`` is a fixed-size list of ``dimensions`` float32, made
+    from one numpy buffer of every row's vector."""
+    import numpy as np
     import pyarrow as pa
 
     schema = pa.schema(
@@ -61,7 +69,17 @@ def chunk_table(rows: list[ChunkRow], *, dimensions: int) -> Any:
             ("embedding", pa.list_(pa.float32(), dimensions)),
         ]
     )
-    return pa.Table.from_pydict({name: [getattr(row, name) for row in rows] for name in schema.names}, schema=schema)
+    # np.stack refuses vectors of different sizes; the shape check, a size other than the recorded one.
+    # float64 vectors (a remote server's) become float32 here, in one conversion for the whole part.
+    matrix = np.stack([row.embedding for row in rows]) if rows else np.empty((0, dimensions), dtype=np.float32)
+    if matrix.shape[1] != dimensions:
+        raise ValueError(f"vectors of {matrix.shape[1]} dimensions, not the {dimensions} recorded")
+    flat = matrix.astype(np.float32, copy=False).reshape(-1)
+    columns = [
+        pa.array([getattr(row, name) for row in rows], type=schema.field(name).type) for name in schema.names[:5]
+    ]
+    embeddings = pa.FixedSizeListArray.from_arrays(pa.array(flat, type=pa.float32()), dimensions)
+    return pa.Table.from_arrays([*columns, embeddings], schema=schema)
 
 
 def write_part(path: Path, rows: list[ChunkRow], *, dimensions: int) -> None:
@@ -70,7 +88,10 @@ def write_part(path: Path, rows: list[ChunkRow], *, dimensions: int) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
-    parquet.write_table(chunk_table(rows, dimensions=dimensions), temporary)
+    # Dictionary encoding suits ids and texts that repeat, never the vectors: trying it on them doubled
+    # the write's time for nothing.
+    table = chunk_table(rows, dimensions=dimensions)
+    parquet.write_table(table, temporary, use_dictionary=[n for n in table.column_names if n != "embedding"])
     with temporary.open("rb") as written:
         os.fsync(written.fileno())
     os.replace(temporary, path)

@@ -48,8 +48,18 @@ class MemoryTier:
     def put_many(self, items: Sequence[tuple[str, bytes]], *, owner: str) -> None:
         """Store each ``(key, vector)``; ``owner`` is named when it is evicted."""
         expires = self._clock() + self.ttl_seconds
+        entries, added = self._entries, 0
         for key, value in items:
-            self._put(key, value, expires=expires, owner=owner)
+            size = len(value) + ENTRY_OVERHEAD
+            if size > self.max_bytes:
+                continue
+            old = entries.pop(key, None)
+            if old is not None:
+                added -= len(old[0]) + ENTRY_OVERHEAD
+            entries[key] = (value, expires, owner)
+            added += size
+        self.bytes += added
+        self._evict()
 
     def drop_prefix(self, prefix: str) -> int:
         """Remove every entry whose key starts with ``prefix``; how many there were."""
@@ -68,14 +78,7 @@ class MemoryTier:
         self._entries.move_to_end(key)
         return entry[0]
 
-    def _put(self, key: str, value: bytes, *, expires: float, owner: str) -> None:
-        size = len(value) + ENTRY_OVERHEAD
-        if size > self.max_bytes:
-            return
-        if key in self._entries:
-            self._remove(key)
-        self._entries[key] = (value, expires, owner)
-        self.bytes += size
+    def _evict(self) -> None:
         while self.bytes > self.max_bytes:
             _, (old, _, evicted_owner) = self._entries.popitem(last=False)
             self.bytes -= len(old) + ENTRY_OVERHEAD

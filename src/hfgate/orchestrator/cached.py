@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from hfgate.embed_cache import EmbedCache, VectorSpace, model_prefix, text_keys
-from hfgate.embed_cache.vectors import pack, unpack
+from hfgate.embed_cache.vectors import WIDE, pack, pack_wide, unpack
 from hfgate.orchestrator.cached_spans import cached_spans
 from hfgate.orchestrator.chunked import split_inputs
 from hfgate.registry.endpoint import Endpoint
@@ -39,6 +39,7 @@ class CachedEmbeddings:
         # The endpoint lookup hands out the same Endpoint object until it changes: its model identity
         # is read once per object (the settings parsed, hashed), not once per request.
         self._models: dict[int, tuple[Endpoint, str | None]] = {}
+        self._wide: set[str] = set()
 
     async def embed(self, service: Service, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
         """``request``'s vectors on ``endpoint``, from the cache where it has them."""
@@ -54,14 +55,13 @@ class CachedEmbeddings:
         _count(endpoint, found=found)
         return EmbeddingResult(embeddings=vectors, usage=fresh.usage)
 
-    async def peek(self, service: Service, endpoint: Endpoint, request: EmbedRequest) -> list[list[float] | None]:
-        """The vectors the cache holds for ``request``'s texts (``None`` for the others); computes nothing."""
+    async def peek(self, service: Service, endpoint: Endpoint, request: EmbedRequest) -> list[bytes | None]:
+        """The vectors the cache holds for ``request``'s texts, packed (``None`` for the others); computes nothing."""
         model = self._model(service, endpoint)
         if model is None or self.cache is None:
             return [None] * len(request.texts)
         space = _space(model, await service.vector_engine(endpoint), endpoint=endpoint, request=request)
-        found = await self.cache.get_many(text_keys(space, request.texts))
-        return [None if value is None else unpack(value) for value in found]
+        return await self.cache.get_many(text_keys(space, request.texts))
 
     async def spans(self, service: Service, endpoint: Endpoint, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
         """Each text's chunk offsets by ``endpoint``'s chunking settings, from the cache when it is on."""
@@ -109,9 +109,21 @@ class CachedEmbeddings:
             request = replace(request, texts=tuple(request.texts[i] for i, _ in missing))
         result = await service.embed(endpoint, request)
         if await service.vector_engine(endpoint) == space.engine:  # an engine switch mid-call: keep nothing
-            packed = [(key, pack(v)) for (_, key), v in zip(missing, result.embeddings, strict=True)]
+            packed = self._pack(space.model, [(key, v) for (_, key), v in zip(missing, result.embeddings, strict=True)])
             await self._store(packed, owner=endpoint.inference_id)
         return result
+
+    def _pack(self, model: str, items: list[tuple[str, list[float]]]) -> list[tuple[str, bytes]]:
+        """Packed vectors; a model whose vectors were not float32 (a remote server's JSON decimals) is
+        not checked again: float64 at once, bit for bit all the same, the check being most of a miss's CPU."""
+        if model in self._wide:
+            return [(key, pack_wide(v)) for key, v in items]
+        packed = [(key, pack(v)) for key, v in items]
+        if packed and packed[-1][1][:1] == WIDE:
+            if len(self._wide) >= _REMEMBERED:
+                self._wide.clear()
+            self._wide.add(model)
+        return packed
 
     async def _store(self, items: list[tuple[str, bytes]], *, owner: str) -> None:
         if self.cache is not None:
@@ -150,12 +162,12 @@ def _assemble(
     return [computed[key] if value is None else unpack(value) for key, value in zip(keys, found, strict=True)]
 
 
-def count_served(endpoint: Endpoint, vectors: Sequence[list[float]]) -> None:
+def count_served(endpoint: Endpoint, packed: Sequence[bytes]) -> None:
     """Count vectors a caller took from :meth:`CachedEmbeddings.peek` as the cache's hits."""
-    if vectors:
-        count_cached(hits=len(vectors), misses=0)
-        EMBED_CACHE_TEXTS(endpoint.inference_id, "hit").inc(len(vectors))
-        EMBED_CACHE_BYTES(endpoint.inference_id).inc(sum(1 + 4 * len(v) for v in vectors))
+    if packed:
+        count_cached(hits=len(packed), misses=0)
+        EMBED_CACHE_TEXTS(endpoint.inference_id, "hit").inc(len(packed))
+        EMBED_CACHE_BYTES(endpoint.inference_id).inc(sum(map(len, packed)))
 
 
 def _count(endpoint: Endpoint, *, found: Sequence[bytes | None]) -> None:

@@ -63,20 +63,3 @@ def regroup(
             ]
         )
     return ChunkedEmbeddings(inputs=grouped, usage=usage)
-
-
-def cached_inputs(
-    texts: Sequence[str], offsets: list[list[tuple[int, int]]], *, found: Sequence[list[float] | None]
-) -> list[ChunkedInput | None]:
-    """Each input's chunks when every one of its vectors was ``found``, else ``None``."""
-    answers: list[ChunkedInput | None] = []
-    position = 0
-    for text, spans in zip(texts, offsets, strict=True):
-        vectors = found[position : position + len(spans)]
-        position += len(spans)
-        if any(v is None for v in vectors):
-            answers.append(None)
-            continue
-        grouped = regroup([text], [spans], vectors=[v for v in vectors if v is not None], usage=Usage())
-        answers.append(grouped.inputs[0])
-    return answers

@@ -15,7 +15,7 @@ from hfgate.embed_cache import EmbedCache
 from hfgate.errors import AlreadyExistsError, BadRequestError, HfGateError, ValidationCallError
 from hfgate.fleet.changes import EVERYTHING, LocalChanges
 from hfgate.orchestrator.cached import CachedEmbeddings, count_served
-from hfgate.orchestrator.chunked import ChunkedEmbeddings, ChunkedInput, cached_inputs, chunk_request, regroup
+from hfgate.orchestrator.chunked import ChunkedEmbeddings, chunk_request, regroup
 from hfgate.orchestrator.endpoint_body import (
     CREATE_FIELDS,
     UPDATE_FIELDS,
@@ -31,6 +31,7 @@ from hfgate.orchestrator.last_call import LastCalls
 from hfgate.orchestrator.lookup import EndpointLookup
 from hfgate.orchestrator.readiness import missing
 from hfgate.orchestrator.running import Runner, count_tokens
+from hfgate.orchestrator.stored_chunks import StoredChunk, cached_inputs
 from hfgate.registry.endpoint import Endpoint
 from hfgate.registry.store import EndpointStore
 from hfgate.services import Service, service_class
@@ -244,14 +245,17 @@ class Orchestrator:
         result = await self.embed(endpoint, chunk_request(request, request.texts, offsets=offsets))
         return regroup(request.texts, offsets, vectors=result.embeddings, usage=result.usage)
 
-    async def cached_chunked(self, endpoint: Endpoint, request: EmbedRequest) -> builtins.list[ChunkedInput | None]:
-        """Each input's chunks when the embedding cache holds every one of them, else ``None``: what
-        ``embed-corpus`` need not send (it then batches only the inputs that changed). Computes nothing."""
+    async def cached_chunked(
+        self, endpoint: Endpoint, request: EmbedRequest
+    ) -> builtins.list[builtins.list[StoredChunk] | None]:
+        """Each input's chunks when the embedding cache holds every one of them (their vectors packed),
+        else ``None``: what ``embed-corpus`` need not send (it then batches only the inputs that
+        changed). Computes nothing."""
         service = self._service(endpoint.service)
         offsets = await self.vectors.spans(service, endpoint, request.texts)
         found = await self.vectors.peek(service, endpoint, chunk_request(request, request.texts, offsets=offsets))
         inputs = cached_inputs(request.texts, offsets, found=found)
-        count_served(endpoint, [c.embedding for chunks in inputs if chunks is not None for c in chunks])
+        count_served(endpoint, [c.packed for chunks in inputs if chunks is not None for c in chunks])
         return inputs
 
     async def sparse_embed(self, endpoint: Endpoint, request: EmbedRequest) -> SparseEmbeddingResult:
