@@ -6,6 +6,8 @@ process's: they must come back to where they were once the load is over.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import io
 import logging
 import time
@@ -42,7 +44,7 @@ async def test_a_small_soak_keeps_every_invariant(
         logging.getLogger("hfgate").addHandler(handler)  # after create_app, which resets hfgate's handlers
         try:
             _warm(base)
-            before = probe(_pid())
+            before, opened = probe(_pid()), _open_files()
             report = await soak(base, fake=fake_hf, pid=_pid(), total=300, concurrency=16, seed=14, every=100,
                                 max_seconds=600)  # fmt: skip
         finally:
@@ -57,7 +59,7 @@ async def test_a_small_soak_keeps_every_invariant(
     assert report.secret_seen == []
     assert TOKEN not in logs.getvalue()
     assert "request" in logs.getvalue()  # the logs were captured, at debug level
-    assert after["fds"] <= before["fds"] + 8, (before, after)
+    assert after["fds"] <= before["fds"] + 8, (before, after, _open_files() - opened)  # what stayed open
     assert after["threads"] <= before["threads"] + 8, (before, after)
 
 
@@ -69,6 +71,17 @@ def _warm(base: str) -> None:
     url = f"{base}/_inference/text_embedding/.all-minilm-l6-v2"
     embedded = httpx.post(url, json={"input": "hi"}, params={"timeout": "600s"}, timeout=600)
     assert embedded.status_code == 200
+
+
+def _open_files() -> collections.Counter[str]:
+    """What this process's file descriptors point at (a file, ``socket:[inode]``, ``pipe:[inode]``…)."""
+    import os
+
+    found: collections.Counter[str] = collections.Counter()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # closed while listed
+            found[os.readlink(f"/proc/self/fd/{fd}")] += 1
+    return found
 
 
 def _pid() -> int:
