@@ -10,18 +10,24 @@ from __future__ import annotations
 
 import httpx
 
-INFERENCE_ID = "bench-smollm2"
-ENGINES = {  # the name a benchmark takes -> the endpoint's service settings
+ENGINES = {  # the name a benchmark takes (engine: auto's names) -> the endpoint's service settings
     "transformers-fp32": {"engine": "transformers", "dtype": "float32"},
     "onnx": {"engine": "onnx"},
+    "onnx-int8": {"engine": "onnx-int8"},
+    "onnx-int4": {"engine": "onnx-int4"},
 }
+
+
+def inference_id(engine: str) -> str:
+    """The endpoint's name for ``engine`` (one per engine: several may share a data directory)."""
+    return f"bench-smollm2-{engine}"
 
 
 def create(url: str, engine: str) -> str:
     """Create (or keep) the endpoint on hfgate at ``url``, loaded on ``engine``; its inference id."""
     settings = {"model": "HuggingFaceTB/SmolLM2-135M-Instruct", "task": "text-generation", **ENGINES[engine]}
     body = {"service": "local", "service_settings": settings, "task_settings": {"max_new_tokens": 256}}
-    answer = httpx.put(f"{url}/_inference/completion/{INFERENCE_ID}", json=body, timeout=1800)
-    if answer.status_code != 409:  # 409: created by an earlier run on this data directory
+    answer = httpx.put(f"{url}/_inference/completion/{inference_id(engine)}", json=body, timeout=1800)
+    if answer.status_code != 409:  # 409: created earlier in this data directory (another build, an earlier run)
         answer.raise_for_status()
-    return INFERENCE_ID
+    return inference_id(engine)

@@ -1,9 +1,10 @@
 """Time to first token of streamed completions: hfgate builds side by side, and llama-server, interleaved.
 
-Each ``--hfgate NAME=SRC`` starts ``hfgate serve --no-preload`` from the sources in ``SRC``
-(``PYTHONPATH``; e.g. a ``git archive`` of ``main`` against this checkout's ``src``) in a process of its
-own and creates a SmolLM2 endpoint on ``--engine`` in it (``bench/pinned_endpoint.py``), so every build
-serves the same engine and no ``auto`` measurement runs beside the benchmark.
+Each ``--hfgate NAME=SRC`` and each ``--engine`` start ``hfgate serve --no-preload`` from the sources in
+``SRC`` (``PYTHONPATH``; e.g. a ``git archive`` of ``main`` against this checkout's ``src``) in a process
+of its own, with a SmolLM2 endpoint on that engine (``bench/pinned_endpoint.py``), so every build serves
+the same engine and no ``auto`` measurement runs beside the benchmark. All share one data directory
+(``--data``; ONNX exports are made once there).
 ggml-org's ``llama-server`` (the Q4_1 GGUF, as ``tests/engines`` start it) joins where it is built
 (``make engines ENGINES=llamacpp``), and is skipped with the reason otherwise. Then ``--requests``
 rounds: in each, every system answers one streamed greedy ``/v1/completions`` of a short prompt, in turn,
@@ -43,8 +44,8 @@ PROMPT = "Explain what a database index is."
 
 
 @contextmanager
-def hfgate(src: Path, *, data: Path, engine: str) -> Iterator[str]:
-    """``hfgate serve`` running the sources in ``src``; its base url once the endpoint is loaded."""
+def hfgate(src: Path, *, data: Path, engine: str) -> Iterator[tuple[str, str]]:
+    """``hfgate serve`` running the sources in ``src``: its base url and the endpoint on ``engine``."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(src.resolve()), "HFGATE_DATA_DIR": str(data), "HFGATE_LOG_LEVEL": "warning"}
     command = [str(Path(sys.executable).parent / "hfgate"), "serve", "--no-preload", "--port", str(port)]
@@ -52,8 +53,7 @@ def hfgate(src: Path, *, data: Path, engine: str) -> Iterator[str]:
     try:
         url = f"http://127.0.0.1:{port}"
         _wait(url, process)
-        pinned_endpoint.create(url, engine)
-        yield url
+        yield url, pinned_endpoint.create(url, engine)
     finally:
         process.terminate()
         process.wait(timeout=60)
@@ -120,18 +120,18 @@ def main() -> None:
     parser.add_argument("--hfgate", action="append", default=[], metavar="NAME=SRC", help="an hfgate build")
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--new-tokens", type=int, default=8)
-    parser.add_argument("--engine", choices=sorted(pinned_endpoint.ENGINES), default="transformers-fp32")
+    parser.add_argument("--engine", action="append", choices=sorted(pinned_endpoint.ENGINES), help="(repeatable)")
+    parser.add_argument("--data", type=Path, help="hfgate's data directory (default: a new temporary one)")
     args = parser.parse_args()
     builds = dict(item.split("=", 1) for item in args.hfgate) or {"hfgate": "src"}
-    scratch = Path(tempfile.mkdtemp(prefix="hfgate-ttft-bench-"))
+    engines = args.engine or ["transformers-fp32"]
+    data = args.data or Path(tempfile.mkdtemp(prefix="hfgate-ttft-bench-"))
     print(f"{uptime()}\nprompt {PROMPT!r}, {args.new_tokens} new tokens, greedy, streamed /v1/completions")
-    print(f"hfgate engine: {args.engine}")
+
     with ExitStack() as stack:
         systems = {
-            name: (
-                stack.enter_context(hfgate(Path(src), data=scratch / name, engine=args.engine)),
-                pinned_endpoint.INFERENCE_ID,
-            )
+            f"hfgate {name}, {engine}": stack.enter_context(hfgate(Path(src), data=data, engine=engine))
+            for engine in engines
             for name, src in builds.items()
         }
         if (reason := missing_reason("llamacpp-chat")) is None:
