@@ -150,7 +150,8 @@ async def generation(http: httpx.AsyncClient, url: str, model: str, new: int) ->
     began = time.perf_counter()
     together = await asyncio.gather(*(one_stream(http, url, model, p, new) for p in PROMPTS))
     eight = sum(t for t, _ in together) / (time.perf_counter() - began)
-    ttft = statistics.median(f for _, f in serial if f) * 1000
+    firsts = [f for _, f in serial if f]
+    ttft = statistics.median(firsts) * 1000 if firsts else float("nan")
     return {"tok/s 1 stream": one, "tok/s 8 streams": eight, "TTFT ms": ttft}
 
 
