@@ -27,7 +27,7 @@ def create(url: str, engine: str) -> str:
     """Create (or keep) the endpoint on hfgate at ``url``, loaded on ``engine``; its inference id."""
     settings = {"model": "HuggingFaceTB/SmolLM2-135M-Instruct", "task": "text-generation", **ENGINES[engine]}
     body = {"service": "local", "service_settings": settings, "task_settings": {"max_new_tokens": 256}}
-    answer = httpx.put(f"{url}/_inference/completion/{inference_id(engine)}", json=body, timeout=1800)
-    if answer.status_code != 409:  # 409: created earlier in this data directory (another build, an earlier run)
-        answer.raise_for_status()
+    where = f"{url}/_inference/completion/{inference_id(engine)}"
+    if httpx.get(where, timeout=30).status_code == 404:  # else created earlier in this data directory
+        httpx.put(where, json=body, timeout=1800).raise_for_status()
     return inference_id(engine)
