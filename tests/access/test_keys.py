@@ -168,3 +168,10 @@ async def test_revocation_reaches_another_replica_through_the_change_feed(
             while (await second.get("/_inference", headers=bearer(created))).status_code != 401:
                 assert time.monotonic() < deadline, "the other replica still accepts the revoked key"
                 await asyncio.sleep(0.05)
+
+
+def test_a_key_id_never_starts_with_a_dash_which_a_command_line_reads_as_an_option() -> None:
+    from hfgate.access.tokens import issue
+
+    # base64url ids start with "-" 1 time in 64: 2,000 keys would show one with near certainty.
+    assert not [key.key_id for key in (issue() for _ in range(2000)) if key.key_id.startswith("-")]
