@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
-from hfgate.api.collector import YOUNG_THRESHOLD
+from hfgate.collector import YOUNG_THRESHOLD
 from hfgate.config import Settings
 from tests.conftest import app_client
 

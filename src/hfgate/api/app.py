@@ -12,7 +12,6 @@ from fastapi import FastAPI
 from hfgate import __version__, drain, serving
 from hfgate.api import health, metrics
 from hfgate.api.apply import routes as apply_routes
-from hfgate.api.collector import tuned_for_serving
 from hfgate.api.error_handlers import ErrorRenderers, install_error_handlers
 from hfgate.api.es import cluster as es_cluster
 from hfgate.api.es import manage as es_manage
@@ -33,6 +32,7 @@ from hfgate.api.schemas.document import install_openapi
 from hfgate.api.ui import routes as ui_routes
 from hfgate.api.ui import usage_routes as ui_usage_routes
 from hfgate.api.ui.session import SessionSigner
+from hfgate.collector import few_collections
 from hfgate.config import Settings
 from hfgate.observability import configure_logging
 from hfgate.runtime import Runtime
@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
         try:
             # SIGTERM drains first (hfgate.drain); start-up's objects out of the collector's sight while serving
             draining = drain.on_signals(delay=settings.drain_delay_seconds, seconds=settings.drain_seconds)
-            with draining, tuned_for_serving():
+            with draining, few_collections():
                 yield
         finally:
             await runtime.aclose()

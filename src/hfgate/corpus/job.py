@@ -7,8 +7,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hfgate.collector import few_collections
 from hfgate.config import Settings
-from hfgate.corpus.collector import few_collections
 from hfgate.corpus.embedding import Embedded, PartEmbedder
 from hfgate.corpus.inputs import Part, plan_parts, read_part
 from hfgate.corpus.manifest import Manifest
