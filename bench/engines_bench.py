@@ -152,8 +152,12 @@ async def generation(http: httpx.AsyncClient, url: str, model: str, new: int) ->
     began, serial = time.perf_counter(), [await one_stream(http, url, model, p, new) for p in PROMPTS]
     one = sum(t for t, _ in serial) / (time.perf_counter() - began)
     began = time.perf_counter()
-    together = await asyncio.gather(*(one_stream(http, url, model, p, new) for p in PROMPTS))
-    eight = sum(t for t, _ in together) / (time.perf_counter() - began)
+    try:
+        together = await asyncio.gather(*(one_stream(http, url, model, p, new) for p in PROMPTS))
+        eight = sum(t for t, _ in together) / (time.perf_counter() - began)
+    except httpx.HTTPError as exc:  # seen: llama-server (-np 2) dropping a connection of 8 at once
+        print(f"  {url}: 8 streams failed: {exc!r}", flush=True)
+        eight = float("nan")
     firsts = [f for _, f in serial if f]
     ttft = statistics.median(firsts) * 1000 if firsts else float("nan")
     return {"tok/s 1 stream": one, "tok/s 8 streams": eight, "TTFT ms": ttft}
@@ -171,7 +175,11 @@ async def bench(args: argparse.Namespace, urls: dict[str, str]) -> None:
     reference = {name: st.encode(t, batch_size=32) for name, t in texts.items()}
     embed_results: dict[tuple[str, str], list[tuple[float, float]]] = {}
     gen_results: dict[str, list[dict[str, float]]] = {}
-    async with httpx.AsyncClient(timeout=600, limits=httpx.Limits(max_connections=64)) as http:
+    # Idle connections dropped after 2 s: llama-server (cpp-httplib) closes them after 5 s, httpx's
+    # default, and a request sent on one it just closed fails ("Server disconnected without sending a
+    # response", seen between rounds).
+    limits = httpx.Limits(max_connections=64, keepalive_expiry=2)
+    async with httpx.AsyncClient(timeout=600, limits=limits) as http:
         embedders = {
             "hfgate local": embedder(http, urls["hfgate"] + "/v1/embeddings", ".all-minilm-l6-v2"),
             "vLLM": embedder(http, urls["vllm-embed"] + "/v1/embeddings", MINILM),
