@@ -48,7 +48,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench and tests, run as a script
 from bench import pinned_endpoint
 from bench.corpora import corpora_dir
-from bench.settled import wait_settled
+from bench.settled import wait_settled, wait_up
 from tests.support.engine_servers import MINILM, SMOLLM2, Launched, launch, minilm_dir, missing_reason
 from tests.support.live_server import free_port
 
@@ -88,20 +88,6 @@ def hfgate_server() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     finally:
         process.terminate()
         process.wait(timeout=60)
-
-
-def wait(url: str, process: subprocess.Popen[bytes], seconds: float = 1800) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server for {url} exited ({process.returncode})")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(1)
-    raise RuntimeError(f"{url} did not come up")
 
 
 def embedder(http: httpx.AsyncClient, url: str, model: str) -> Embed:
@@ -247,7 +233,7 @@ def main() -> None:
     try:
         with hfgate_server() as (hfgate, process):
             launched = {name: launch(name) for name in servers}
-            wait(hfgate + "/health", process)
+            wait_up(hfgate + "/health", process)
             wait_settled(hfgate)  # engines chosen: no measurement beside the benchmark
             urls = {"hfgate": hfgate, **{name: each.ready() for name, each in launched.items()}}
             asyncio.run(bench(args, urls))

@@ -20,7 +20,8 @@ import statistics
 import httpx
 import psutil
 from bench.corpora import corpora_dir
-from bench.engines_bench import MINILM, embed_all, embedder, hfgate_server, machine, wait
+from bench.engines_bench import MINILM, embed_all, embedder, hfgate_server, machine
+from bench.settled import wait_up
 from tests.support.engine_servers import Launched, launch, missing_reason
 
 
@@ -86,7 +87,7 @@ def main() -> None:
     try:
         with hfgate_server() as (hfgate, process):
             launched = {name: launch(name) for name in ("vllm-embed", "infinity")}
-            wait(hfgate + "/health", process)
+            wait_up(hfgate + "/health", process)
             systems = {
                 "hfgate local": (hfgate + "/v1/embeddings", ".all-minilm-l6-v2", process.pid),
                 "vLLM": (launched["vllm-embed"].ready() + "/v1/embeddings", MINILM, launched["vllm-embed"].process.pid),

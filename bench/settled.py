@@ -7,6 +7,7 @@ started meanwhile would time the default engine beside a measurement that takes 
 
 from __future__ import annotations
 
+import subprocess
 import time
 
 import httpx
@@ -33,3 +34,18 @@ def wait_settled(url: str, *, inference_ids: tuple[str, ...] = DEFAULTS, seconds
         if time.monotonic() > deadline:
             raise SystemExit(f"{url}: {', '.join(still)} not on a chosen engine after {seconds:.0f} s")
         time.sleep(5)
+
+
+def wait_up(url: str, process: subprocess.Popen[bytes], seconds: float = 1800) -> None:
+    """Until ``url`` answers 200; a server ``process`` that exits first, or ``seconds`` passing, ends the run."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server for {url} exited ({process.returncode})")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(1)
+    raise SystemExit(f"{url} did not come up")

@@ -37,6 +37,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import pinned_endpoint
+from bench.settled import wait_up
 from tests.support.engine_servers import SMOLLM2, launch, missing_reason
 from tests.support.live_server import free_port
 
@@ -52,25 +53,11 @@ def hfgate(src: Path, *, data: Path, engine: str) -> Iterator[tuple[str, str]]:
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait(url, process)
+        wait_up(url + "/health", process, seconds=900)
         yield url, pinned_endpoint.create(url, engine)
     finally:
         process.terminate()
         process.wait(timeout=60)
-
-
-def _wait(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 900
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"hfgate for {url} exited ({process.returncode})")
-        try:
-            if httpx.get(url + "/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(1)
-    raise SystemExit(f"{url} did not come up")
 
 
 async def first_token(http: httpx.AsyncClient, url: str, model: str, new: int) -> tuple[float, str]:

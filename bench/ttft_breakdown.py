@@ -34,6 +34,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench and tests, run as a script
 from bench import pinned_endpoint
+from bench.settled import wait_up
 
 PROMPT = "Explain what a database index is."
 # (part, from mark, to mark): consecutive marks of one request, in the order the request meets them.
@@ -194,22 +195,6 @@ async def _requests(url: str, out: Path, *, model: str, count: int, new: int) ->
     return [{**_server_marks(out, c["client.send"], c["client.end"]), **c} for c in client]
 
 
-def _wait(url: str, process: subprocess.Popen[bytes]) -> None:
-    import httpx
-
-    deadline = time.monotonic() + 900
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the server exited ({process.returncode})")
-        try:
-            if httpx.get(url + "/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(1)
-    raise SystemExit("the server did not come up")
-
-
 def breakdown(args: argparse.Namespace) -> dict[str, float]:
     from tests.support.live_server import free_port
 
@@ -221,7 +206,7 @@ def breakdown(args: argparse.Namespace) -> dict[str, float]:
     process = subprocess.Popen(child, env=env)
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait(url, process)
+        wait_up(url + "/health", process, seconds=900)
         model = pinned_endpoint.create(url, args.engine)
         runs = asyncio.run(_requests(url, out, model=model, count=args.requests, new=args.new_tokens))
     finally:
