@@ -99,16 +99,37 @@ async def test_only_the_uncached_documents_go_upstream_in_one_call_each_once(
 async def test_a_full_hit_sends_nothing_upstream_and_counts_its_documents_as_cached_texts(
     api: httpx.AsyncClient, fake_hf: FakeHF
 ) -> None:
-    path = "/_inference/rerank/tei"
+    path = "/_inference/rerank/hosted"  # the hosted model's tokenizer is here: its tokens are counted
     await api.post(path, json={"query": QUERY, "input": MIXED, "top_n": 1})
-    before = (await api.get("/_usage")).json()["totals"]
+    before = await _totals(api)
     fake_hf.reset()
     answer = await api.post(path, json={"query": QUERY, "input": MIXED})
-    after = (await api.get("/_usage")).json()["totals"]
+    after = await _totals(api)
     assert answer.headers["x-hfgate-cache"] == "hit", "a top_n request still cached every document's score"
-    assert _upstream_calls(fake_hf, "tei") == []
+    assert _upstream_calls(fake_hf, "hosted") == []
     assert after["cached_texts"] - before["cached_texts"] == len(MIXED)
     assert after["input_tokens"] == before["input_tokens"]
+
+
+async def test_usage_counts_the_query_and_the_documents_sent_and_the_cached_ones_apart(
+    api: httpx.AsyncClient,
+) -> None:
+    path = "/_inference/rerank/hosted"
+    alone = await _totals(api)
+    await api.post(path, params={"cache": "false"}, json={"query": QUERY, "input": ["fish", "cat big", "a cat"]})
+    sent_tokens = (await _totals(api))["input_tokens"] - alone["input_tokens"]
+    await api.post(path, json={"query": QUERY, "input": WARM})
+    before = await _totals(api)
+    await api.post(path, json={"query": QUERY, "input": MIXED})
+    after = await _totals(api)
+    assert sent_tokens > 0
+    assert after["input_tokens"] - before["input_tokens"] == sent_tokens
+    assert after["cached_texts"] - before["cached_texts"] == 3  # "dog" twice and "big cat"
+
+
+async def _totals(api: httpx.AsyncClient) -> dict[str, int]:
+    totals: dict[str, int] = (await api.get("/_usage")).json()["totals"]
+    return totals
 
 
 async def test_another_query_on_the_same_documents_is_not_served_from_the_cache(
