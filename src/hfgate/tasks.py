@@ -288,6 +288,15 @@ class SparseEmbeddingResult:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SparseWeights:
+    """One ``{vocabulary id: weight}`` per input text, in input order, as the model gave them: a sparse
+    vector before its ids are named (what the embedding cache keeps)."""
+
+    weights: list[dict[int, float]]
+    usage: Usage = Usage()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Generation:
     """A finished generation: text and/or, for a chat with tools, the calls the model made (then
     ``finish_reason`` is ``tool_calls``)."""
@@ -366,3 +375,26 @@ class RerankResult:
 
     hits: list[RerankHit]
     usage: Usage = Usage()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RerankScores:
+    """Each document's relevance by its place in the request, before ranking (what the embedding cache
+    keeps); a document the upstream did not score is absent."""
+
+    scores: dict[int, float]
+    usage: Usage = Usage()
+
+    def ranked(self, request: RerankRequest, *, top_n: int | None) -> RerankResult:
+        """The best ``top_n`` first; equal scores in document order, whatever order the scores came in
+        (computed, or some from the cache), so that the ranking depends on the scores alone.
+
+        Example:
+            >>> scores = RerankScores(scores={1: 0.5, 0: 0.5, 2: 0.9})
+            >>> [hit.index for hit in scores.ranked(RerankRequest(query="q", documents=("a", "b", "c")), top_n=2).hits]
+            [2, 0]
+        """
+        order = sorted(self.scores.items(), key=lambda item: (-item[1], item[0]))[:top_n]
+        docs, text = request.documents, request.return_documents
+        hits = [RerankHit(index=i, score=score, text=docs[i] if text else None) for i, score in order]
+        return RerankResult(hits=hits, usage=self.usage)

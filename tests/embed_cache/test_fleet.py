@@ -77,3 +77,38 @@ async def test_redis_killed_mid_run_fails_no_request_and_is_used_again_once_back
         await one.post(PATH, json={"input": ["after the restart, written"]})
         answer = await two.post(PATH, json={"input": ["after the restart, written"]})
         assert answer.headers["x-hfgate-cache"] == "hit"
+
+
+async def test_rerank_scores_and_sparse_vectors_are_shared_and_a_killed_redis_fails_none_of_them(
+    fake_hf: FakeHF, tmp_path: Path, redis_server: RedisServer
+) -> None:
+    from tests.embed_cache.test_rerank import QUERY, rerank_body
+    from tests.embed_cache.test_sparse import PATH as SPARSE
+    from tests.embed_cache.test_sparse import splade_body
+
+    settings = _replica_settings(fake_hf, tmp_path, redis_server)
+    bypassed = EMBED_CACHE_BYPASSES("redis")._value.get()
+    rerank = "/_inference/rerank/rr"
+    async with app_client(settings) as one, app_client(settings) as two:
+        assert (await one.put(rerank, json=rerank_body({"url": "/tei-rerank"}, fake_hf.base))).status_code == 200
+        assert (await one.put(SPARSE, json=splade_body(fake_hf.base))).status_code == 200
+        for path, body in ((rerank, {"query": QUERY, "input": ["big cat", "dog"]}), (SPARSE, {"input": ["cat"]})):
+            first, second = await one.post(path, json=body), await two.post(path, json=body)
+            assert (first.headers["x-hfgate-cache"], second.headers["x-hfgate-cache"]) == ("miss", "hit")
+            assert second.content == first.content
+        statuses: list[int] = []
+
+        async def traffic(http: httpx.AsyncClient, name: str) -> None:
+            for n in range(30):
+                ranked = await http.post(rerank, json={"query": QUERY, "input": [f"{name} {n}", f"cat {n % 5}"]})
+                sparse = await http.post(SPARSE, json={"input": [f"{name} {n}", f"common {n % 5}"]})
+                statuses.extend((ranked.status_code, sparse.status_code))
+                await asyncio.sleep(0.01)
+
+        async def kill() -> None:
+            await asyncio.sleep(0.15)
+            await asyncio.to_thread(redis_server.stop)
+
+        await asyncio.gather(traffic(one, "one"), traffic(two, "two"), kill())
+        assert statuses == [200] * 120
+        assert EMBED_CACHE_BYPASSES("redis")._value.get() > bypassed, "Redis died while requests ran"

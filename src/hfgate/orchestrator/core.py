@@ -15,6 +15,8 @@ from hfgate.embed_cache import EmbedCache
 from hfgate.errors import AlreadyExistsError, BadRequestError, HfGateError, ValidationCallError
 from hfgate.fleet.changes import EVERYTHING, LocalChanges
 from hfgate.orchestrator.cached import CachedEmbeddings, count_served
+from hfgate.orchestrator.cached_rerank import CachedRerank
+from hfgate.orchestrator.cached_sparse import CachedSparse
 from hfgate.orchestrator.chunked import ChunkedEmbeddings, chunk_request, regroup
 from hfgate.orchestrator.endpoint_body import (
     CREATE_FIELDS,
@@ -83,6 +85,8 @@ class Orchestrator:
     ) -> None:
         self.store = store
         self.vectors = CachedEmbeddings(embed_cache)
+        self._sparse = CachedSparse(self.vectors)
+        self._reranks = CachedRerank(self.vectors)
         self.services = services
         self._lookup = EndpointLookup(store, ttl_seconds=cache_seconds)
         self.last_calls = LastCalls()
@@ -259,7 +263,10 @@ class Orchestrator:
         return inputs
 
     async def sparse_embed(self, endpoint: Endpoint, request: EmbedRequest) -> SparseEmbeddingResult:
-        return await self._runner.run(endpoint, lambda e: self._service(e.service).sparse_embed(e, request))
+        """``request``'s sparse vectors, from the embedding cache where it holds them (``cached_sparse.py``)."""
+        return await self._runner.run(
+            endpoint, lambda e: self._sparse.sparse_embed(self._service(e.service), e, request)
+        )
 
     async def generate(self, endpoint: Endpoint, request: GenerateRequest) -> Generation:
         return await self._runner.run(endpoint, lambda e: self._service(e.service).generate(e, request))
@@ -293,7 +300,8 @@ class Orchestrator:
             yield event
 
     async def rerank(self, endpoint: Endpoint, request: RerankRequest) -> RerankResult:
-        return await self._runner.run(endpoint, lambda e: self._service(e.service).rerank(e, request))
+        """``request``'s documents ranked, with the scores the embedding cache holds (``cached_rerank.py``)."""
+        return await self._runner.run(endpoint, lambda e: self._reranks.rerank(self._service(e.service), e, request))
 
     async def tokenize(
         self, endpoint: Endpoint, texts: Sequence[str], *, add_special_tokens: bool = True

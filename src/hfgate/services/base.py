@@ -8,7 +8,7 @@ called: the orchestrator checks ``task_types`` first.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypeVar
 
@@ -28,13 +28,18 @@ from hfgate.tasks import (
     RelayedResponse,
     RerankRequest,
     RerankResult,
+    RerankScores,
     ResponsesRelay,
+    SparseEmbedding,
     SparseEmbeddingResult,
+    SparseWeights,
     TaskType,
     TokenSpan,
 )
 
 T = TypeVar("T")
+# A sparse vector's ``{vocabulary id: weight}`` as ``{token: weight}``.
+TokenNames = Callable[[dict[int, float]], dict[str, float]]
 
 
 class Closable(Protocol):
@@ -160,7 +165,8 @@ class Service:
     def vector_model(self, endpoint: Endpoint) -> str | None:
         """What the embedding cache keys ``endpoint``'s vectors by: everything of the model that changes
         them (its files, or the server, provider and served model), read from the settings without a
-        model load. ``None`` (the default) means its vectors are not cached."""
+        model load. ``None`` (the default) means its vectors are not cached. A sparse or rerank endpoint's
+        identity differs from a dense one's on the same model: their entries are kept and removed apart."""
         return None
 
     async def vector_engine(self, endpoint: Endpoint) -> str:
@@ -172,7 +178,16 @@ class Service:
         raise self._unsupported(endpoint)
 
     async def sparse_embed(self, endpoint: Endpoint, request: EmbedRequest) -> SparseEmbeddingResult:
+        """``request``'s sparse vectors: :meth:`sparse_weights` with their ids named by :meth:`token_names`."""
+        return named(await self.sparse_weights(endpoint, request), await self.token_names(endpoint))
+
+    async def sparse_weights(self, endpoint: Endpoint, request: EmbedRequest) -> SparseWeights:
+        """Each text's ``{vocabulary id: weight}``, as the model gives them."""
         raise self._unsupported(endpoint)
+
+    async def token_names(self, endpoint: Endpoint) -> TokenNames:
+        """How the ids of ``endpoint``'s sparse vectors are named now; by their numbers by default."""
+        return lambda weights: {str(i): w for i, w in weights.items()}
 
     async def generate(self, endpoint: Endpoint, request: GenerateRequest) -> Generation:
         raise self._unsupported(endpoint)
@@ -187,6 +202,11 @@ class Service:
         raise self._unsupported(endpoint)
 
     async def rerank(self, endpoint: Endpoint, request: RerankRequest) -> RerankResult:
+        """``request``'s documents best first: :meth:`rerank_scores` ranked by :func:`ranked`."""
+        return ranked(endpoint, request, await self.rerank_scores(endpoint, request))
+
+    async def rerank_scores(self, endpoint: Endpoint, request: RerankRequest) -> RerankScores:
+        """Each document's relevance to the query, by its place in ``request``."""
         raise self._unsupported(endpoint)
 
     def relays_responses(self, endpoint: Endpoint) -> bool:
@@ -213,3 +233,15 @@ class Service:
 
     def _unsupported(self, endpoint: Endpoint) -> BadRequestError:
         return BadRequestError(f"The [{self.name}] service does not support task type [{endpoint.task_type.value}]")
+
+
+def named(weights: SparseWeights, names: TokenNames) -> SparseEmbeddingResult:
+    """Sparse vectors with their ids named, in order."""
+    return SparseEmbeddingResult(
+        embeddings=[SparseEmbedding(weights=names(row)) for row in weights.weights], usage=weights.usage
+    )
+
+
+def ranked(endpoint: Endpoint, request: RerankRequest, scores: RerankScores) -> RerankResult:
+    """``scores`` best first, cut to the request's ``top_n`` (else the endpoint's task setting)."""
+    return scores.ranked(request, top_n=request.top_n or endpoint.task_settings.get("top_n"))

@@ -1,4 +1,5 @@
-"""The ``cache`` setting every embedding service declares: whether its vectors go through the cache."""
+"""The ``cache`` setting every embedding service declares: whether its vectors (dense or sparse) and
+rerank scores go through the cache."""
 
 from __future__ import annotations
 
@@ -6,17 +7,19 @@ from hfgate.registry.endpoint import Endpoint
 from hfgate.services.spec import SettingSpec
 from hfgate.tasks import TaskType
 
+CACHED = frozenset({TaskType.TEXT_EMBEDDING, TaskType.SPARSE_EMBEDDING, TaskType.RERANK})
 CACHE_SETTING = SettingSpec(
     name="cache",
     choices=("on", "off"),
     updatable=True,
-    task_types=frozenset({TaskType.TEXT_EMBEDDING}),
+    task_types=CACHED,
     label="Embedding cache",
-    description="on (the default): each text's vector is kept and served again while the model is the same; "
+    description="on (the default): each text's vector (a rerank: each query and document's score) is kept and "
+    "served again while the model is the same; "
     "off: every text is computed. A request may skip the cache with ?cache=false.",
 )
 
 
 def caches(endpoint: Endpoint) -> bool:
-    """Whether ``endpoint``'s vectors go through the embedding cache (``cache`` is ``on`` when absent)."""
-    return endpoint.task_type is TaskType.TEXT_EMBEDDING and endpoint.service_settings.get("cache", "on") != "off"
+    """Whether ``endpoint``'s vectors or scores go through the embedding cache (``cache`` is ``on`` when absent)."""
+    return endpoint.task_type in CACHED and endpoint.service_settings.get("cache", "on") != "off"

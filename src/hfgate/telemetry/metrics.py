@@ -98,13 +98,17 @@ MODEL_LOAD_SECONDS = Bound(
 EMBED_CACHE_TEXTS = Bound(
     Counter(
         "hfgate_embed_cache_texts",
-        "Texts looked up in the embedding cache, by endpoint and outcome (hit: served from the cache; "
-        "miss: computed by the model or upstream).",
+        "Texts looked up in the embedding cache (dense or sparse; for a rerank, documents), by endpoint and "
+        "outcome (hit: served from the cache; miss: computed by the model or upstream).",
         ["endpoint", "outcome"],
     )
 )
 EMBED_CACHE_BYTES = Bound(
-    Counter("hfgate_embed_cache_served_bytes", "Bytes of vectors served from the embedding cache.", ["endpoint"])
+    Counter(
+        "hfgate_embed_cache_served_bytes",
+        "Bytes of vectors (and rerank scores) served from the embedding cache.",
+        ["endpoint"],
+    )
 )
 EMBED_CACHE_EVICTIONS = Bound(
     Counter(

@@ -10,18 +10,22 @@ from hfgate.registry.endpoint import Endpoint
 from hfgate.services.hugging_face.typed import HfSettings
 from hfgate.tasks import TaskType
 
+# What each cached task type's results are called in the identity: a dense, a sparse and a rerank
+# endpoint on one url are three models to the cache (three key spaces, each removed on its own).
+_CACHED = {TaskType.TEXT_EMBEDDING: "hf", TaskType.SPARSE_EMBEDDING: "hf-sparse", TaskType.RERANK: "hf-rerank"}
+
 
 class NamesVectorModels:
     """The service's part of the embedding cache's key (:meth:`hfgate.services.base.Service.vector_model`)."""
 
     def vector_model(self, endpoint: Endpoint) -> str | None:
-        if endpoint.task_type is not TaskType.TEXT_EMBEDDING:
-            return None
-        return vector_model(HfSettings.of(endpoint.service_settings))
+        kind = _CACHED.get(endpoint.task_type)
+        return None if kind is None else vector_model(HfSettings.of(endpoint.service_settings), kind=kind)
 
 
-def vector_model(settings: HfSettings) -> str:
-    """``hf|`` and the settings that change the vectors, as sorted JSON.
+def vector_model(settings: HfSettings, *, kind: str = "hf") -> str:
+    """``kind|`` and the settings that change the vectors, as sorted JSON; ``kind`` tells dense vectors
+    (``hf``) from the sparse vectors and rerank scores of the same server, which never share entries.
 
     Example:
         >>> vector_model(HfSettings.of({"url": "http://tei:80", "engine": "tei"}))[:30]
@@ -39,4 +43,4 @@ def vector_model(settings: HfSettings) -> str:
         "max_input_tokens": settings.max_input_tokens,
         "context_window": settings.context_window,
     }
-    return f"hf|{json.dumps(parts, sort_keys=True)}"
+    return f"{kind}|{json.dumps(parts, sort_keys=True)}"

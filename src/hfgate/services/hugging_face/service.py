@@ -13,7 +13,7 @@ from typing import Any, ClassVar, TypeVar
 
 from hfgate.errors import RequestValidationError
 from hfgate.registry.endpoint import Endpoint
-from hfgate.services.base import EndpointDescription, Service, ServiceContext
+from hfgate.services.base import EndpointDescription, Service, ServiceContext, TokenNames
 from hfgate.services.hugging_face import create
 from hfgate.services.hugging_face.accounting import Accounting
 from hfgate.services.hugging_face.calls import answered, as_chat, call_for, prompt_texts, wire_tools, within
@@ -32,11 +32,9 @@ from hfgate.tasks import (
     GenerateRequest,
     Generation,
     GenerationDelta,
-    RerankHit,
     RerankRequest,
-    RerankResult,
-    SparseEmbedding,
-    SparseEmbeddingResult,
+    RerankScores,
+    SparseWeights,
     TaskType,
     Usage,
 )
@@ -53,6 +51,7 @@ from hfgate.upstream.engines.base import (
 from hfgate.upstream.http.client import Call, UpstreamClient
 from hfgate.upstream.wire.embeddings import DEFAULT_BATCH_SIZE, cut_to_tokens, embed_in_batches
 from hfgate.upstream.wire.info import ServerInfo
+from hfgate.upstream.wire.rerank import by_document
 
 P = TypeVar("P", bound=Protocol)
 R = TypeVar("R")
@@ -121,14 +120,15 @@ class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
         vectors = await self._batched(endpoint, protocol, route, call, texts=texts, info=info, payload=payload)
         return EmbeddingResult(embeddings=vectors, usage=await self.usage.prompt(settings, texts, info=info))
 
-    async def sparse_embed(self, endpoint: Endpoint, request: EmbedRequest) -> SparseEmbeddingResult:
+    async def sparse_weights(self, endpoint: Endpoint, request: EmbedRequest) -> SparseWeights:
         settings, protocol, route, call = self._route(endpoint, "sparse", SparseProtocol, timeout=request.timeout)
         texts = cut_to_tokens(request.texts, settings.max_input_tokens)
         info = await self._info(route, call)
         weights = await self._batched(endpoint, protocol, route, call, texts=texts, info=info)
-        vocabulary = await self.usage.vocabulary(settings)
-        embeddings = [SparseEmbedding(weights=vocabulary.named(row)) for row in weights]
-        return SparseEmbeddingResult(embeddings=embeddings, usage=await self.usage.prompt(settings, texts))
+        return SparseWeights(weights=weights, usage=await self.usage.prompt(settings, texts))
+
+    async def token_names(self, endpoint: Endpoint) -> TokenNames:
+        return (await self.usage.vocabulary(HfSettings.of(endpoint.service_settings))).named
 
     # -- completion and chat ------------------------------------------------------------------------
 
@@ -190,22 +190,18 @@ class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
         async for delta in deltas:
             yield delta
 
-    async def rerank(self, endpoint: Endpoint, request: RerankRequest) -> RerankResult:
+    async def rerank_scores(self, endpoint: Endpoint, request: RerankRequest) -> RerankScores:
         settings, protocol, route, call = self._route(endpoint, "rerank", RerankProtocol, timeout=request.timeout)
         count = len(request.documents)
         scores = await self.upstream.post_json(
             call,
             protocol.url(route.address),
             payload=protocol.payload(route.address, request.query, request.documents),
-            parse=lambda body: protocol.parse(body, count=count),
+            parse=lambda body: by_document(protocol.parse(body, count=count), count=count),
             seen=answered(endpoint, route),
         )
-        top_n = request.top_n or endpoint.task_settings.get("top_n")
-        ranked = sorted(scores, key=lambda pair: pair[1], reverse=True)[:top_n]
-        docs = request.documents
-        hits = [RerankHit(index=i, score=s, text=docs[i] if request.return_documents else None) for i, s in ranked]
-        counted = await self.usage.count(settings, [request.query, *docs])
-        return RerankResult(hits=hits, usage=Usage(prompt_tokens=counted or 0))
+        counted = await self.usage.count(settings, [request.query, *request.documents])
+        return RerankScores(scores=scores, usage=Usage(prompt_tokens=counted or 0))
 
     async def aclose(self) -> None:
         await self.upstream.aclose()

@@ -82,3 +82,21 @@ def parse_documents_rerank(body: Any) -> Scores:
             raise WireFormatError("a rerank result lacks an integer [index] or a numeric [relevance_score]")
         pairs.append((index, float(score)))
     return pairs
+
+
+def by_document(pairs: Scores, *, count: int) -> dict[int, float]:
+    """``(index, score)`` pairs as each document's score by its index, in the order given.
+
+    Raises:
+        WireFormatError: an index outside the ``count`` documents sent, or one scored twice.
+
+    Example:
+        >>> by_document([(1, 0.9), (0, 0.2)], count=2)
+        {1: 0.9, 0: 0.2}
+    """
+    scores: dict[int, float] = {}
+    for index, score in pairs:
+        if not 0 <= index < count or index in scores:
+            raise WireFormatError(f"a rerank hit has index [{index}], outside the [{count}] documents sent or repeated")
+        scores[index] = score
+    return scores
