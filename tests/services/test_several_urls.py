@@ -137,3 +137,25 @@ async def test_a_fallback_of_another_task_type_is_refused(api: httpx.AsyncClient
     )
     assert answer.status_code == 400
     assert "a fallback must have the same task type" in answer.json()["error"]["reason"]
+
+
+async def test_a_create_on_a_url_where_nothing_listens_is_refused_at_once_without_retries(
+    api: httpx.AsyncClient,
+) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    created = await api.put("/_inference/text_embedding/typo", json=body(url=closed))
+    assert created.status_code == 502, created.text
+    assert f"The test [text_embedding] call to [{closed}] failed" in created.json()["error"]["reason"]
+    assert "Check the url and that the server is running" in created.json()["error"]["reason"]
+    text = (await api.get("/metrics")).text
+    assert sample(text, "hfgate_upstream_retries_total", endpoint="typo", reason="connection") == 0
+
+
+async def test_a_group_whose_first_url_is_down_is_still_created_on_the_others(
+    api: httpx.AsyncClient, replicas: dict[str, Replica]
+) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    created = await api.put("/_inference/text_embedding/group", json=body(urls=[closed, replicas["a"].url]))
+    assert created.status_code == 200, created.text
+    answer = await api.post("/_inference/text_embedding/group", json={"input": ["x"]})
+    assert answer.status_code == 200, answer.text

@@ -7,7 +7,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from hfgate.chunking.window import window_warning
-from hfgate.errors import RequestValidationError, UpstreamError
+from hfgate.errors import RequestValidationError, UpstreamError, UpstreamUnreachableError
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.embedding_shape import record_embedding_shape
 from hfgate.services.hugging_face.calls import plain_call
@@ -74,7 +74,11 @@ async def _learn(service: HuggingFaceService, endpoint: Endpoint, *, timeout: fl
             service.upstream, call, base=config.hf_endpoints_url, namespace=settings.namespace, url=url
         )
         return {"served_model": item.repository, "engine": settings.engine or "pipeline"}
-    detected, info = await detect(service.upstream, service.infos, url=url, call=call)
+    replicas = max(1, len(settings.urls))
+    try:
+        detected, info = await detect(service.upstream, service.infos, url=url, call=call, replicas=replicas)
+    except UpstreamUnreachableError as exc:  # nothing listens at the url: the test call would say the same
+        raise failures.with_reason(exc, probe_failed(endpoint, exc, settings=settings)) from exc
     check_server_kind(endpoint, info)
     given = {k: endpoint.service_settings[k] for k in DETECTED if endpoint.service_settings.get(k)}
     return detected | given

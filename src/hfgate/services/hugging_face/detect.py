@@ -21,10 +21,15 @@ from hfgate.upstream.wire.models import ServedModel, parse_models
 
 
 async def detect(
-    upstream: UpstreamClient, infos: ServerInfos, *, url: str, call: Call
+    upstream: UpstreamClient, infos: ServerInfos, *, url: str, call: Call, replicas: int = 1
 ) -> tuple[dict[str, Any], ServerInfo]:
-    """The recorded settings for the server at ``url``, and its ``/info`` (empty when it has none)."""
-    info = await infos.get(base_url(url), call)
+    """The recorded settings for the server at ``url``, and its ``/info`` (empty when it has none).
+
+    Raises:
+        UpstreamUnreachableError: nothing listens at ``url`` and it is the endpoint's only server (with
+            several ``replicas`` the others may answer the test call).
+    """
+    info = await _info(infos, root=base_url(url), call=call, alone=replicas == 1)
     if info.engine is not None:
         return {"engine": info.engine, **_known(served_model=info.model_id, context_window=info.max_input_tokens)}, info
     served = await _models(upstream, url=url, call=call)
@@ -33,6 +38,19 @@ async def detect(
     engine = engine_owning(served.owned_by)
     recorded = {"engine": engine, "model_name": served.name, "served_model": served.name}
     return recorded | _known(context_window=served.max_model_len), info
+
+
+async def _info(infos: ServerInfos, *, root: str, call: Call, alone: bool) -> ServerInfo:
+    """The server's ``/info``, asked once first: a refused connection is answered at once (retrying it
+    would only make a mistyped url wait through every backoff), anything else asked again as serving asks."""
+    try:
+        return await infos.ask(root, call, retry=False)
+    except UpstreamUnreachableError:
+        if alone:
+            raise
+    except UpstreamError:
+        pass
+    return await infos.get(root, call)
 
 
 def _known(**values: Any) -> dict[str, Any]:
