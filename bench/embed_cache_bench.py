@@ -307,12 +307,14 @@ async def gateway_miss(args: argparse.Namespace) -> None:
         fake.stop()
     base = statistics.median(cpu_ms["off"])
     print(f"\ngateway path, Orchestrator.embed of 1 new text, {args.requests} requests a round at concurrency 32, "
-          f"{args.rounds} interleaved rounds (medians of CPU per request):")  # fmt: skip
-    print("| cache | CPU per request | added by the cache |")
-    print("|---|---:|---:|")
+          f"{args.rounds} interleaved rounds (medians of CPU per request; 'paired': the median of each round's "
+          "difference from the cache off in the same round):")  # fmt: skip
+    print("| cache | CPU per request | added by the cache | added, paired |")
+    print("|---|---:|---:|---:|")
     for label, values in cpu_ms.items():
         median = statistics.median(values)
-        print(f"| {label} | {median:.3f} ms | {median - base:+.4f} ms |")
+        paired = statistics.median(v - off for v, off in zip(values, cpu_ms["off"], strict=True))
+        print(f"| {label} | {median:.3f} ms | {median - base:+.4f} ms | {paired:+.4f} ms |")
 
 
 async def _cpu_per_call(call: Callable[[], Awaitable[object]], requests: int) -> float:

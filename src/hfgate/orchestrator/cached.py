@@ -10,8 +10,9 @@ apart (``X-HFGate-Cache``, ``hfgate_embed_cache_texts``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 from hfgate.embed_cache import EmbedCache, VectorSpace, model_prefix, text_keys
 from hfgate.embed_cache.vectors import WIDE, pack, pack_wide, unpack
@@ -25,6 +26,8 @@ from hfgate.telemetry.metrics import EMBED_CACHE_BYTES, EMBED_CACHE_TEXTS
 from hfgate.telemetry.request_scope import cache_wanted, count_cached
 
 _REMEMBERED = 1024
+# The vector spaces of requests without task settings, by model, engine and options.
+_SPACES: dict[tuple[str, str, bool, int | None, str | None], VectorSpace] = {}
 
 
 class CachedEmbeddings:
@@ -82,12 +85,12 @@ class CachedEmbeddings:
         return self._model(service, endpoint, asked=False)
 
     def _model(self, service: Service, endpoint: Endpoint, *, asked: bool = True) -> str | None:
-        if self.cache is None or not caches(endpoint) or (asked and not cache_wanted()):
+        if self.cache is None or (asked and not cache_wanted()):
             return None
         known = self._models.get(id(endpoint))
         if known is not None and known[0] is endpoint:
             return known[1]
-        model = service.vector_model(endpoint)
+        model = service.vector_model(endpoint) if caches(endpoint) else None
         if len(self._models) >= _REMEMBERED:
             self._models.clear()
         self._models[id(endpoint)] = (endpoint, model)
@@ -131,18 +134,42 @@ class CachedEmbeddings:
 
 
 def _space(model: str, engine: str, *, endpoint: Endpoint, request: EmbedRequest) -> VectorSpace:
+    """The request's vector space; one object per space without task settings (nearly all), reused."""
+    dimensions = endpoint.service_settings.get("dimensions")
+    input_type = request.input_type.value if request.input_type else None
+    if request.task_settings:
+        return _new_space(model, engine, request.normalize, dimensions, input_type, request.task_settings)
+    plain = (model, engine, request.normalize, dimensions, input_type)
+    space = _SPACES.get(plain)
+    if space is None:
+        if len(_SPACES) >= _REMEMBERED:
+            _SPACES.clear()
+        space = _SPACES[plain] = _new_space(*plain, {})
+    return space
+
+
+def _new_space(
+    model: str,
+    engine: str,
+    normalize: bool,
+    dimensions: int | None,
+    input_type: str | None,
+    task_settings: Mapping[str, Any],
+) -> VectorSpace:
     return VectorSpace(
         model=model,
         engine=engine,
-        normalize=request.normalize,
-        dimensions=endpoint.service_settings.get("dimensions"),
-        input_type=request.input_type.value if request.input_type else None,
-        task_settings=request.task_settings,
+        normalize=normalize,
+        dimensions=dimensions,
+        input_type=input_type,
+        task_settings=task_settings,
     )
 
 
 def _first_of_each(keys: Sequence[str], found: Sequence[bytes | None]) -> list[tuple[int, str]]:
     """The texts to compute: the first place of each key the cache lacks (a text repeated is computed once)."""
+    if len(keys) == 1:  # most requests of the OpenAI and TEI faces: one text
+        return [(0, keys[0])] if found[0] is None else []
     seen: set[str] = set()
     missing = []
     for i, (key, value) in enumerate(zip(keys, found, strict=True)):
@@ -170,10 +197,10 @@ def count_served(endpoint: Endpoint, packed: Sequence[bytes]) -> None:
         EMBED_CACHE_BYTES(endpoint.inference_id).inc(sum(map(len, packed)))
 
 
-def _count(endpoint: Endpoint, *, found: Sequence[bytes | None]) -> None:
+def _count(endpoint: Endpoint, *, found: list[bytes | None]) -> None:
     """Texts served from the cache are hits; the others (a repeated one computed once too) misses."""
-    hits = sum(1 for value in found if value is not None)
-    misses = len(found) - hits
+    misses = found.count(None)
+    hits = len(found) - misses
     count_cached(hits=hits, misses=misses)
     name = endpoint.inference_id
     if hits:
