@@ -16,7 +16,7 @@ from typing import Any
 
 from hfgate.embed_cache import EmbedCache, VectorSpace, model_prefix, text_keys
 from hfgate.embed_cache.vectors import WIDE, pack, pack_wide, unpack
-from hfgate.orchestrator.cached_spans import cached_spans
+from hfgate.orchestrator.cached_spans import Spans, cached_spans, spans_and_vectors
 from hfgate.orchestrator.chunked import split_inputs
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services import Service
@@ -58,13 +58,17 @@ class CachedEmbeddings:
         _count(endpoint, found=found)
         return EmbeddingResult(embeddings=vectors, usage=fresh.usage)
 
-    async def peek(self, service: Service, endpoint: Endpoint, request: EmbedRequest) -> list[bytes | None]:
-        """The vectors the cache holds for ``request``'s texts, packed (``None`` for the others); computes nothing."""
+    async def peek_chunked(
+        self, service: Service, endpoint: Endpoint, request: EmbedRequest
+    ) -> tuple[list[Spans], list[bytes | None]]:
+        """Each of ``request``'s texts' chunk offsets, and every chunk's vector the cache holds, packed
+        (``None`` for the others, the texts' chunks after each other); computes no vector."""
         model = self._model(service, endpoint)
         if model is None or self.cache is None:
-            return [None] * len(request.texts)
+            offsets = split_inputs(endpoint, request.texts)
+            return offsets, [None] * sum(map(len, offsets))
         space = _space(model, await service.vector_engine(endpoint), endpoint=endpoint, request=request)
-        return await self.cache.get_many(text_keys(space, request.texts))
+        return await spans_and_vectors(self.cache, space=space, endpoint=endpoint, texts=request.texts)
 
     async def spans(self, service: Service, endpoint: Endpoint, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
         """Each text's chunk offsets by ``endpoint``'s chunking settings, from the cache when it is on."""
@@ -190,7 +194,7 @@ def _assemble(
 
 
 def count_served(endpoint: Endpoint, packed: Sequence[bytes]) -> None:
-    """Count vectors a caller took from :meth:`CachedEmbeddings.peek` as the cache's hits."""
+    """Count vectors a caller took from :meth:`CachedEmbeddings.peek_chunked` as the cache's hits."""
     if packed:
         count_cached(hits=len(packed), misses=0)
         EMBED_CACHE_TEXTS(endpoint.inference_id, "hit").inc(len(packed))
