@@ -85,10 +85,10 @@ class DiskTier:
 
     def _select(self, keys: Sequence[str]) -> dict[str, bytes]:
         now, found = time.time(), dict[str, bytes]()
-        with self._lock:
-            for start in range(0, len(keys), _CHUNK):
-                part = keys[start : start + _CHUNK]
-                marks = ",".join("?" * len(part))
+        for start in range(0, len(keys), _CHUNK):
+            part = keys[start : start + _CHUNK]
+            marks = ",".join("?" * len(part))
+            with self._lock:  # taken per query: a write waits for one query, not for a whole corpus part's
                 rows = self._db.execute(
                     f"SELECT key, value FROM vectors WHERE key IN ({marks}) AND expires > ?",
                     (*part, now),
