@@ -15,7 +15,10 @@ second run against the chunks that changed.
   cache off, on with the memory tier only, and on with the disk tier;
 - gateway CPU per 1-text request through ``Orchestrator.embed`` against a zero-latency fake TEI (in
   another process, so its CPU is not counted), cache off against on (memory; disk; Redis when
-  ``--redis`` is given), every text new.
+  ``--redis`` is given), every text new;
+- the cache's own CPU per 1-text miss: ``CachedEmbeddings.embed`` with the memory tier against the
+  cache off, on a service answering at once (no HTTP), with a remote server's parsed JSON vector and a
+  local model's float32 one.
 
     .venv/bin/python bench/embed_cache_bench.py reembed --docs 20000 --edit 0.05 --upstream fake --latency-ms 100
     .venv/bin/python bench/embed_cache_bench.py reembed --docs 20000 --edit 0.05 --upstream local
@@ -202,6 +205,8 @@ async def miss_cost(args: argparse.Namespace) -> None:
         await local_miss(args)
     if args.only in (None, "gateway"):
         await gateway_miss(args)
+    if args.only in (None, "cache"):
+        await cache_miss(args)
     print(f"load after: {load()}")
 
 
@@ -307,12 +312,14 @@ async def gateway_miss(args: argparse.Namespace) -> None:
         fake.stop()
     base = statistics.median(cpu_ms["off"])
     print(f"\ngateway path, Orchestrator.embed of 1 new text, {args.requests} requests a round at concurrency 32, "
-          f"{args.rounds} interleaved rounds (medians of CPU per request):")  # fmt: skip
-    print("| cache | CPU per request | added by the cache |")
-    print("|---|---:|---:|")
+          f"{args.rounds} interleaved rounds (medians of CPU per request; 'paired': the median of each round's "
+          "difference from the cache off in the same round):")  # fmt: skip
+    print("| cache | CPU per request | added by the cache | added, paired |")
+    print("|---|---:|---:|---:|")
     for label, values in cpu_ms.items():
         median = statistics.median(values)
-        print(f"| {label} | {median:.3f} ms | {median - base:+.4f} ms |")
+        paired = statistics.median(v - off for v, off in zip(values, cpu_ms["off"], strict=True))
+        print(f"| {label} | {median:.3f} ms | {median - base:+.4f} ms | {paired:+.4f} ms |")
 
 
 async def _cpu_per_call(call: Callable[[], Awaitable[object]], requests: int) -> float:
@@ -329,6 +336,71 @@ async def _cpu_per_call(call: Callable[[], Awaitable[object]], requests: int) ->
     return (time.process_time() - started) / requests
 
 
+class _StubService:
+    """A service answering at once with the vector a JSON parser gives (the fake TEI's, as the
+    ``hugging_face`` service parses it) or float32 values (what a local model hands over)."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def vector_model(self, endpoint: Any) -> str:
+        return "bench|stub"
+
+    async def vector_engine(self, endpoint: Any) -> str:
+        return ""
+
+    async def embed(self, endpoint: Any, request: Any) -> Any:
+        import orjson
+
+        from hfgate.tasks import EmbeddingResult, Usage
+
+        return EmbeddingResult(embeddings=orjson.loads(self.body) * len(request.texts), usage=Usage(prompt_tokens=1))
+
+
+async def cache_miss(args: argparse.Namespace) -> None:
+    """The cache's own CPU on a miss: ``CachedEmbeddings.embed`` of 1 new text with the memory tier,
+    against the same call with the cache off, on a service that answers at once (no HTTP: the
+    gateway's own CPU per request varies by more than the cache costs on a loaded machine)."""
+    import numpy as np
+    import orjson
+
+    from hfgate.embed_cache.cache import EmbedCache
+    from hfgate.embed_cache.memory_tier import MemoryTier
+    from hfgate.orchestrator.cached import CachedEmbeddings
+    from hfgate.registry.endpoint import Endpoint
+    from hfgate.tasks import EmbedRequest, TaskType
+
+    remote = orjson.dumps([[round(0.001 * ((i * 37) % 997) - 0.5, 8) for i in range(384)]])
+    local = orjson.dumps([np.random.default_rng(0).random(384, dtype=np.float32).tolist()])
+    endpoint = Endpoint(inference_id="bench", task_type=TaskType.TEXT_EMBEDDING, service="stub")
+    counter = 0
+
+    async def per_call(service: _StubService, cache: EmbedCache | None) -> float:
+        nonlocal counter
+        cached = CachedEmbeddings(cache)
+        requests = [EmbedRequest(texts=(f"a short sentence to embed, number {counter + i}",)) for i in range(5000)]
+        counter += len(requests)
+        started = time.process_time()
+        for request in requests:
+            await cached.embed(service, endpoint, request)  # type: ignore[arg-type]
+        return 1e6 * (time.process_time() - started) / len(requests)
+
+    print(f"\nthe cache's own CPU per 1-text miss, 5,000 calls a round, {args.rounds} interleaved rounds (medians):")
+    print("| vector | cache off | on, memory tier | added (paired) |")
+    print("|---|---:|---:|---:|")
+    vectors = (("a remote server's JSON (float64 values)", remote), ("a local model's (float32 values)", local))
+    for label, body in vectors:
+        service = _StubService(body)
+        off: list[float] = []
+        on: list[float] = []
+        for _ in range(args.rounds):
+            off.append(await per_call(service, None))
+            memory = MemoryTier(max_bytes=1 << 30, ttl_seconds=3600)
+            on.append(await per_call(service, EmbedCache(memory=memory)))
+        paired = statistics.median(b - a for a, b in zip(off, on, strict=True))
+        print(f"| {label} | {statistics.median(off):.1f} µs | {statistics.median(on):.1f} µs | {paired:+.1f} µs |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="what", required=True)
@@ -343,7 +415,7 @@ def main() -> None:
     miss.add_argument("--requests", type=int, default=2000)
     miss.add_argument("--local-texts", type=int, default=512)
     miss.add_argument("--redis", default=None, help="a Redis url: also measure the Redis tier")
-    miss.add_argument("--only", choices=("local", "gateway"), default=None, help="one of the two measurements")
+    miss.add_argument("--only", choices=("local", "gateway", "cache"), default=None, help="one of the measurements")
     args = parser.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if args.what == "reembed":

@@ -43,11 +43,16 @@ class PartEmbedder:
         self.endpoint = endpoint
         self._batch_texts = batch_texts
         self._slots = asyncio.Semaphore(concurrency)
+        # One part's cache lookup at a time: two parts' lookups at once share the CPU and the cache's
+        # file, and both parts' calls would wait for both; one after the other, the first part's calls
+        # go out as soon as its own lookup is done, and the next part is looked up while they wait.
+        self._lookup = asyncio.Lock()
 
     async def embed(self, rows: Sequence[Row], *, source: str) -> Embedded:
         """Every chunk of every row, in the rows' order. Rows whose chunks the embedding cache holds
         are taken from it first, so the batches sent hold only rows that changed (full batches)."""
-        cached = await self._orchestrator.cached_chunked(self.endpoint, _request(rows))
+        async with self._lookup:
+            cached = await self._orchestrator.cached_chunked(self.endpoint, _request(rows))
         todo = [row for row, found in zip(rows, cached, strict=True) if found is None]
         batches = [todo[i : i + self._batch_texts] for i in range(0, len(todo), self._batch_texts)]
         done = await asyncio.gather(*(self._batch(batch, source=source) for batch in batches))

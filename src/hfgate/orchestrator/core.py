@@ -256,8 +256,7 @@ class Orchestrator:
         else ``None``: what ``embed-corpus`` need not send (it then batches only the inputs that
         changed). Computes nothing."""
         service = self._service(endpoint.service)
-        offsets = await self.vectors.spans(service, endpoint, request.texts)
-        found = await self.vectors.peek(service, endpoint, chunk_request(request, request.texts, offsets=offsets))
+        offsets, found = await self.vectors.peek_chunked(service, endpoint, request)
         inputs = cached_inputs(request.texts, offsets, found=found)
         count_served(endpoint, [c.packed for chunks in inputs if chunks is not None for c in chunks])
         return inputs

@@ -33,6 +33,12 @@ def cached_inputs(
     answers: list[list[StoredChunk] | None] = []
     position = 0
     for text, spans in zip(texts, offsets, strict=True):
+        if len(spans) == 1:  # a short document: one chunk, one vector
+            value = found[position]
+            position += 1
+            (a, b) = spans[0]
+            answers.append(None if value is None else [StoredChunk(start=a, end=b, text=text[a:b], packed=value)])
+            continue
         packed = found[position : position + len(spans)]
         position += len(spans)
         if None in packed:
