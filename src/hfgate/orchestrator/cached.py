@@ -16,14 +16,14 @@ from typing import Any
 
 from hfgate.embed_cache import EmbedCache, VectorSpace, model_prefix, text_keys
 from hfgate.embed_cache.vectors import WIDE, pack, pack_wide, unpack
+from hfgate.orchestrator.cache_tally import count_lookups, first_of_each
 from hfgate.orchestrator.cached_spans import Spans, cached_spans, spans_and_vectors
 from hfgate.orchestrator.chunked import split_inputs
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services import Service
 from hfgate.services.cache_setting import caches
 from hfgate.tasks import EmbeddingResult, EmbedRequest, Usage
-from hfgate.telemetry.metrics import EMBED_CACHE_BYTES, EMBED_CACHE_TEXTS
-from hfgate.telemetry.request_scope import cache_wanted, count_cached
+from hfgate.telemetry.request_scope import cache_wanted
 
 _REMEMBERED = 1024
 # The vector spaces of requests without task settings, by model, engine and options.
@@ -52,10 +52,10 @@ class CachedEmbeddings:
         space = _space(model, await service.vector_engine(endpoint), endpoint=endpoint, request=request)
         keys = text_keys(space, request.texts)
         found = await self.cache.get_many(keys)
-        missing = _first_of_each(keys, found)
+        missing = first_of_each(keys, found)
         fresh = await self._compute(service, endpoint, request, missing=missing, space=space)
         vectors = _assemble(keys, found, missing=missing, fresh=fresh.embeddings)
-        _count(endpoint, found=found)
+        count_lookups(endpoint, found)
         return EmbeddingResult(embeddings=vectors, usage=fresh.usage)
 
     async def peek_chunked(
@@ -170,19 +170,6 @@ def _new_space(
     )
 
 
-def _first_of_each(keys: Sequence[str], found: Sequence[bytes | None]) -> list[tuple[int, str]]:
-    """The texts to compute: the first place of each key the cache lacks (a text repeated is computed once)."""
-    if len(keys) == 1:  # most requests of the OpenAI and TEI faces: one text
-        return [(0, keys[0])] if found[0] is None else []
-    seen: set[str] = set()
-    missing = []
-    for i, (key, value) in enumerate(zip(keys, found, strict=True)):
-        if value is None and key not in seen:
-            seen.add(key)
-            missing.append((i, key))
-    return missing
-
-
 def _assemble(
     keys: Sequence[str], found: Sequence[bytes | None], *, missing: list[tuple[int, str]], fresh: list[list[float]]
 ) -> list[list[float]]:
@@ -191,24 +178,3 @@ def _assemble(
         return fresh
     computed = {key: vector for (_, key), vector in zip(missing, fresh, strict=True)}
     return [computed[key] if value is None else unpack(value) for key, value in zip(keys, found, strict=True)]
-
-
-def count_served(endpoint: Endpoint, packed: Sequence[bytes]) -> None:
-    """Count vectors a caller took from :meth:`CachedEmbeddings.peek_chunked` as the cache's hits."""
-    if packed:
-        count_cached(hits=len(packed), misses=0)
-        EMBED_CACHE_TEXTS(endpoint.inference_id, "hit").inc(len(packed))
-        EMBED_CACHE_BYTES(endpoint.inference_id).inc(sum(map(len, packed)))
-
-
-def _count(endpoint: Endpoint, *, found: list[bytes | None]) -> None:
-    """Texts served from the cache are hits; the others (a repeated one computed once too) misses."""
-    misses = found.count(None)
-    hits = len(found) - misses
-    count_cached(hits=hits, misses=misses)
-    name = endpoint.inference_id
-    if hits:
-        EMBED_CACHE_TEXTS(name, "hit").inc(hits)
-        EMBED_CACHE_BYTES(name).inc(sum(len(v) for v in found if v is not None))
-    if misses:
-        EMBED_CACHE_TEXTS(name, "miss").inc(misses)

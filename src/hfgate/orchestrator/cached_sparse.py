@@ -12,7 +12,8 @@ from dataclasses import replace
 
 from hfgate.embed_cache import VectorSpace, text_keys
 from hfgate.embed_cache.sparse_rows import pack_sparse, unpack_sparse
-from hfgate.orchestrator.cache_lookups import cache_model, count_lookups, first_of_each
+from hfgate.orchestrator.cache_lookups import cache_model
+from hfgate.orchestrator.cache_tally import count_lookups, first_of_each
 from hfgate.orchestrator.cached import CachedEmbeddings
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services import Service

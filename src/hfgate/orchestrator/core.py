@@ -14,7 +14,8 @@ from hfgate.access.principal import check_endpoint, may_use
 from hfgate.embed_cache import EmbedCache
 from hfgate.errors import AlreadyExistsError, BadRequestError, HfGateError, ValidationCallError
 from hfgate.fleet.changes import EVERYTHING, LocalChanges
-from hfgate.orchestrator.cached import CachedEmbeddings, count_served
+from hfgate.orchestrator.cache_tally import count_served
+from hfgate.orchestrator.cached import CachedEmbeddings
 from hfgate.orchestrator.cached_rerank import CachedRerank
 from hfgate.orchestrator.cached_sparse import CachedSparse
 from hfgate.orchestrator.chunked import ChunkedEmbeddings, chunk_request, regroup
