@@ -1,5 +1,6 @@
 """The ONNX Runtime engine on the real SmolLM2 (exported once per session): fp32 greedy output equals
-transformers fp32 token for token, with requests joining, leaving and being cancelled mid-batch.
+transformers fp32 token for token, with requests joining, leaving and being cancelled mid-batch, and
+with the KV cache growing past its capacity.
 
 Skipped when onnxruntime-genai (part of the ``local`` extra, the exporter) is not installed.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from hfgate.local.catalog import resolve_model
 from hfgate.local.generation.engine import TextGenerator
 from hfgate.local.generation.gguf_cache import ensure_converted
 from hfgate.local.generation.loading import LanguageModel, load_onnx_model
+from hfgate.local.generation.onnx_batch import OnnxBatch
 from hfgate.local.generation.params import DecodingParams
 from hfgate.services import ServiceContext
 from hfgate.tasks import ChatMessage, GenerationDelta
@@ -105,3 +108,19 @@ async def test_onnx_stream_closed_early_leaves_the_batch_and_the_others_are_unch
             break
         await asyncio.sleep(0.01)
     assert generator.active == 0
+
+
+async def test_onnx_kv_cache_growing_past_its_capacity_while_rows_join_and_leave_keeps_greedy_equal_transformers(
+    onnx_fp32: LanguageModel, converted: Path
+) -> None:
+    decoder = onnx_fp32.model
+    small = replace(onnx_fp32, make_batch=lambda: OnnxBatch(decoder, chunk=8))  # grows every 8 positions
+    async with running_generator(small) as generator:
+        prompts = [generator.encode_chat([ChatMessage(role="user", content=q)]) for q in QUESTIONS[:3]]
+        lengths = (NEW_TOKENS, 5, NEW_TOKENS)  # the second leaves early: the cache is trimmed under the others
+        streams = [generator.stream(p, DecodingParams(max_new_tokens=n)) for p, n in zip(prompts, lengths, strict=True)]
+        first = await anext(streams[0])
+        got = await asyncio.gather(*(token_ids(s) for s in streams))
+    got[0].insert(0, int(first.token_id or 0))
+    want = [t[:n] for t, n in zip(transformers_greedy(converted, prompts, NEW_TOKENS), lengths, strict=True)]
+    assert got == want

@@ -26,6 +26,8 @@ log = logging.getLogger("hfgate.local")
 PRECISIONS = {"onnx": "fp32", "onnx-int8": "int8", "onnx-int4": "int4"}
 # Bump when the export recipe changes, so cached exports from older recipes are not reused.
 EXPORT_RECIPE = "genai-builder-v2"
+# Per precision, where one changed alone (int4: k_quant_last), so the others' exports stay valid.
+_RECIPES = {"int4": "genai-builder-v2|int4-k-quant-last"}
 _EXPORT_SECONDS = 900
 
 
@@ -58,7 +60,8 @@ def decoder_exported(model_dir: Path, cache_dir: Path, *, precision: str) -> boo
 
 
 def _target(model_dir: Path, cache_dir: Path, precision: str) -> Path:
-    return cache_dir / "onnx-decoder" / f"{model_fingerprint(model_dir, recipe=EXPORT_RECIPE)}-{precision}"
+    recipe = _RECIPES.get(precision, EXPORT_RECIPE)
+    return cache_dir / "onnx-decoder" / f"{model_fingerprint(model_dir, recipe=recipe)}-{precision}"
 
 
 def _require_builder() -> None:

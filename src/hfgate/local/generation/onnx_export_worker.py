@@ -5,9 +5,12 @@ It calls onnxruntime-genai's model builder on a staging directory (the model's f
 that names the architecture: configs converted from GGUF lack ``architectures``, which the builder
 reads). ``int8`` and ``int4`` are the builder's weight-only MatMulNBits exports (blocks of 32, the
 activations quantized to int8 per block at run time: ``accuracy_level=4``, VNNI where the CPU has it);
-``int4`` keeps the output head and the most sensitive layers in int8 (``k_quant_mixed``, llama.cpp's
-mixed strategy). ONNX Runtime's dynamic int8 quantization (MatMulInteger, one activation scale per
-tensor) was tried and rejected: faster, but SmolLM2's answers turned to noise ("1. 1. 1. ...").
+``int4`` keeps the output head in int8 and every layer in int4 (``k_quant_last``): the layout of
+llama.cpp's Q4_1 GGUF of SmolLM2 (its tied output head is Q8_0), at the same ~98 MB. llama.cpp's
+"mixed" strategy (``k_quant_mixed``: the most sensitive layers in int8 too) was the recipe before: 10 MB
+more, ~6% more CPU per decode step, and no closer to float32 (docs/benchmarks/real-engines.md).
+ONNX Runtime's dynamic int8 quantization (MatMulInteger, one activation scale per tensor) was tried and
+rejected: faster, but SmolLM2's answers turned to noise ("1. 1. 1. ...").
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ def _build(staging: Path, out: Path, cache: Path, precision: str) -> None:
     if precision == "int8":
         command += ["--extra_options", "accuracy_level=4"]
     if precision == "int4":
-        command += ["--extra_options", "accuracy_level=4", "algo_config=k_quant_mixed"]
+        command += ["--extra_options", "accuracy_level=4", "algo_config=k_quant_last"]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0 or not (out / "model.onnx").is_file():
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
