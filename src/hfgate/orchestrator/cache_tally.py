@@ -1,12 +1,15 @@
-"""Which of a request's cache entries are still to compute, and the counts of what the cache served:
-the request's ``X-HFGate-Cache`` and usage (``count_cached``) and the ``hfgate_embed_cache_*`` metrics.
-Shared by dense vectors (``cached.py``), sparse vectors and rerank scores."""
+"""Which of a request's cache entries are still to compute (and the request for them), and the counts
+of what the cache served: the request's ``X-HFGate-Cache`` and usage (``count_cached``) and the
+``hfgate_embed_cache_*`` metrics. Shared by dense vectors (``cached.py``), sparse vectors and rerank
+scores."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from hfgate.registry.endpoint import Endpoint
+from hfgate.tasks import EmbedRequest
 from hfgate.telemetry.metrics import EMBED_CACHE_BYTES, EMBED_CACHE_TEXTS
 from hfgate.telemetry.request_scope import count_cached
 
@@ -27,6 +30,13 @@ def first_of_each(keys: Sequence[str], found: Sequence[bytes | None]) -> list[tu
             seen.add(key)
             missing.append((i, key))
     return missing
+
+
+def missing_texts(request: EmbedRequest, missing: Sequence[tuple[int, str]]) -> EmbedRequest:
+    """``request`` with only the texts at ``missing``'s places (itself when every text is missing)."""
+    if len(missing) == len(request.texts):
+        return request
+    return replace(request, texts=tuple(request.texts[i] for i, _ in missing))
 
 
 def count_lookups(endpoint: Endpoint, found: list[bytes | None]) -> None:

@@ -11,12 +11,11 @@ apart (``X-HFGate-Cache``, ``hfgate_embed_cache_texts``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from hfgate.embed_cache import EmbedCache, VectorSpace, model_prefix, text_keys
 from hfgate.embed_cache.vectors import WIDE, pack, pack_wide, unpack
-from hfgate.orchestrator.cache_tally import count_lookups, first_of_each
+from hfgate.orchestrator.cache_tally import count_lookups, first_of_each, missing_texts
 from hfgate.orchestrator.cached_spans import Spans, cached_spans, spans_and_vectors
 from hfgate.orchestrator.chunked import split_inputs
 from hfgate.registry.endpoint import Endpoint
@@ -112,8 +111,7 @@ class CachedEmbeddings:
         """The missing texts' vectors in one call, stored unless the engine changed meanwhile."""
         if not missing:
             return EmbeddingResult(embeddings=[], usage=Usage())
-        if len(missing) < len(request.texts):
-            request = replace(request, texts=tuple(request.texts[i] for i, _ in missing))
+        request = missing_texts(request, missing)
         result = await service.embed(endpoint, request)
         if await service.vector_engine(endpoint) == space.engine:  # an engine switch mid-call: keep nothing
             packed = self._pack(space.model, [(key, v) for (_, key), v in zip(missing, result.embeddings, strict=True)])

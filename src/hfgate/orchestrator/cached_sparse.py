@@ -8,12 +8,10 @@ vector is the fresh one bit for bit even when the tokenizer that names them came
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from hfgate.embed_cache import VectorSpace, text_keys
 from hfgate.embed_cache.sparse_rows import pack_sparse, unpack_sparse
 from hfgate.orchestrator.cache_lookups import cache_model
-from hfgate.orchestrator.cache_tally import count_lookups, first_of_each
+from hfgate.orchestrator.cache_tally import count_lookups, first_of_each, missing_texts
 from hfgate.orchestrator.cached import CachedEmbeddings
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services import Service
@@ -61,8 +59,7 @@ class CachedSparse:
         """The missing texts' weights in one call, stored unless the engine changed meanwhile."""
         if not missing:
             return SparseWeights(weights=[])
-        if len(missing) < len(request.texts):
-            request = replace(request, texts=tuple(request.texts[i] for i, _ in missing))
+        request = missing_texts(request, missing)
         result = await service.sparse_weights(endpoint, request)
         if self.vectors.cache is not None and await service.vector_engine(endpoint) == engine:
             packed = [(key, pack_sparse(row)) for (_, key), row in zip(missing, result.weights, strict=True)]
