@@ -18,6 +18,11 @@ The floor, in this process, on the same export: ONNX Runtime's ``run`` alone in 
 the KV cache fed back as numpy arrays (what ``OnnxBatch`` did before IOBinding) and with IOBinding on one
 shared past/present buffer per layer (what it does now).
 
+With ``--streams 8 --requests 8`` the eight streams run at once (engines_bench.py's 8-stream case): the
+server's parts are then per decode step (eight rows), and two more lines give the tokens/s of all
+streams and ONNX Runtime's share of the wall (prefills included): what no change outside the engine
+can win back.
+
 Run: ``flock /tmp/hfgate-bench.lock env PYTHONPATH=src .venv/bin/python bench/decode_breakdown.py
 --hfgate before=/tmp/before/src --hfgate after=src --engine onnx-int4 [--rounds 3] [--requests 4]``
 """
@@ -50,6 +55,11 @@ PROMPTS = (
     "Describe a sunrise in the mountains.",
     "Give advice to a new gardener.",
     "Summarize the plot of a detective story.",
+    # with the four above, engines_bench.py's eight (--streams 8 --requests 8: its 8-stream case)
+    "Write a short poem about the sea.",
+    "List three uses of copper.",
+    "What is the capital of Japan, and why is it famous?",
+    "Why do cats purr?",
 )
 # (part, timer): the server's per-token parts, each a timer added up in the child.
 PARTS = (
@@ -97,6 +107,7 @@ def _install_timers() -> None:
 
     for attr in ("run", "run_with_iobinding"):
         _timed(onnxruntime.InferenceSession, attr, "ort", only_in_step=True)
+        _timed(onnxruntime.InferenceSession, attr, "ort all")  # prefills too: --streams' share of the wall
     _timed(onnx_batch.OnnxBatch, "step", "step", marks_step=True)
     _timed(Scheduler, "_step", "job")
     _timed(Sequence, "accept", "accept")
@@ -199,14 +210,21 @@ async def _stream(http: Any, system: System, prompt: str, new: int) -> dict[str,
     return found
 
 
-async def _round(http: Any, system: System, *, requests: int, new: int) -> dict[str, float]:
-    """One system's share of a round: per-token figures of ``requests`` streams one after the other."""
+async def _round(http: Any, system: System, *, requests: int, new: int, together: int) -> dict[str, float]:
+    """One system's share of a round: per-token figures of ``requests`` streams, ``together`` at a time."""
     before = system.read()
-    streams = [await _stream(http, system, PROMPTS[i % len(PROMPTS)], new) for i in range(requests)]
+    began, streams = time.perf_counter(), []
+    for start in range(0, requests, together):
+        prompts = [PROMPTS[i % len(PROMPTS)] for i in range(start, min(start + together, requests))]
+        streams += await asyncio.gather(*(_stream(http, system, prompt, new) for prompt in prompts))
+    wall = time.perf_counter() - began
     after = system.read()
     tokens = sum(s["tokens"] for s in streams)
     figures = {"client": statistics.median(s["client ms/token"] for s in streams if "client ms/token" in s)}
     figures["server CPU"] = (after["cpu"] - before["cpu"]) * 1000 / max(tokens, 1)
+    figures["tokens/s"] = tokens / wall
+    if "ort all" in after:  # the engine's own time over the wall: what no change outside it can win back
+        figures["ORT share"] = (after["ort all"] - before.get("ort all", 0.0)) / wall
     if "engine ms/token" in streams[0]:
         figures["engine"] = statistics.median(s["engine ms/token"] for s in streams)
     steps = after.get("step.calls", 0) - before.get("step.calls", 0)
@@ -216,7 +234,9 @@ async def _round(http: Any, system: System, *, requests: int, new: int) -> dict[
     return figures
 
 
-async def measure(systems: dict[str, System], *, rounds: int, requests: int, new: int) -> dict[str, list[dict]]:
+async def measure(
+    systems: dict[str, System], *, rounds: int, requests: int, new: int, together: int
+) -> dict[str, list[dict]]:
     import httpx
 
     results: dict[str, list[dict[str, float]]] = {name: [] for name in systems}
@@ -226,7 +246,7 @@ async def measure(systems: dict[str, System], *, rounds: int, requests: int, new
             await _stream(http, system, PROMPTS[0], 8)
         for number in range(rounds):
             for name, system in systems.items():
-                results[name].append(await _round(http, system, requests=requests, new=new))
+                results[name].append(await _round(http, system, requests=requests, new=new, together=together))
                 print(f"round {number + 1} {name}: " + _line(results[name][-1]), flush=True)
     return results
 
@@ -241,7 +261,8 @@ def report(results: dict[str, list[dict[str, float]]]) -> None:
     print("|---|" + "---:|" * len(names))
     rows = [("client: between two streamed tokens", "client"), ("llama-server's own decode time", "engine")]
     rows[1:1] = [(label, key) for label, key in PARTS]
-    rows.append(("server CPU per generated token", "server CPU"))
+    rows += [("server CPU per generated token", "server CPU"), ("tokens/s (all streams)", "tokens/s")]
+    rows.append(("ONNX Runtime's share of the wall (prefills included)", "ORT share"))
     for label, key in rows:
         cells = [_median(results[name], key) for name in names]
         if any(c == c for c in cells):
@@ -364,6 +385,7 @@ def main() -> None:
     parser.add_argument("--engine", choices=["onnx", "onnx-int8", "onnx-int4"], default="onnx-int4")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--requests", type=int, default=4)
+    parser.add_argument("--streams", type=int, default=1, help="streams at once (8: the 8-stream case)")
     parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--threads", type=int, default=0, help="the floor's intra-op threads (0: every core)")
     parser.add_argument("--floor-rows", default="1", help="the floor's batch sizes, e.g. 1,8 (one row per stream)")
@@ -386,7 +408,9 @@ def main() -> None:
         llama = None if args.no_llama_server else stack.enter_context(llama_server())
         if llama is not None:
             systems["llama-server Q4_1"] = llama
-        results = asyncio.run(measure(systems, rounds=args.rounds, requests=args.requests, new=args.new_tokens))
+        results = asyncio.run(
+            measure(systems, rounds=args.rounds, requests=args.requests, new=args.new_tokens, together=args.streams)
+        )
     report(results)
     for model in _exports(args.data, args.engine):
         for rows in (int(n) for n in args.floor_rows.split(",")):

@@ -18,6 +18,8 @@ Systems (each its own server process, started here; vLLM and infinity from ``mak
   when ``min_cosine`` admits int4.
 
 Rounds are interleaved (every system once per round, in turn); the table gives medians over rounds.
+While one system is measured every other server is stopped (``bench/alone.py``: an idle vLLM's workers
+wake ~1,300 times a second each and slowed whoever ran beside them by ~10%).
 vLLM is started as the tests start it but with torch.compile on (no ``--enforce-eager``).
 
 Run: ``flock /tmp/hfgate-bench.lock .venv/bin/python bench/engines_bench.py [--rounds 3]``
@@ -47,6 +49,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench and tests, run as a script
 from bench import pinned_endpoint
+from bench.alone import alone
 from bench.corpora import corpora_dir
 from bench.settled import wait_settled, wait_up
 from tests.support.engine_servers import MINILM, SMOLLM2, Launched, launch, minilm_dir, missing_reason
@@ -82,7 +85,7 @@ def hfgate_server() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     # The embedding cache off: every round embeds the same texts, and vLLM and infinity compute each time.
     env = {**os.environ, "HFGATE_DATA_DIR": data, "HFGATE_LOG_LEVEL": "warning", "HFGATE_EMBED_CACHE": "false"}
     command = [str(Path(sys.executable).parent / "hfgate"), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, start_new_session=True)
     try:
         yield f"http://127.0.0.1:{port}", process
     finally:
@@ -158,7 +161,8 @@ async def generation(http: httpx.AsyncClient, url: str, model: str, new: int) ->
     return {"tok/s 1 stream": one, "tok/s 8 streams": eight, "TTFT ms": ttft}
 
 
-async def bench(args: argparse.Namespace, urls: dict[str, str]) -> None:
+async def bench(args: argparse.Namespace, urls: dict[str, str], groups: dict[str, int]) -> None:
+    """The rounds; ``groups``: each server's url to its process group, stopped while another is measured."""
     corpora = corpora_dir()
     texts = {
         "short": json.loads((corpora / "corpus_short.json").read_text())[: args.short],
@@ -175,30 +179,32 @@ async def bench(args: argparse.Namespace, urls: dict[str, str]) -> None:
     # response", seen between rounds).
     limits = httpx.Limits(max_connections=64, keepalive_expiry=2)
     async with httpx.AsyncClient(timeout=600, limits=limits) as http:
-        embedders = {
-            "hfgate local": embedder(http, urls["hfgate"] + "/v1/embeddings", ".all-minilm-l6-v2"),
-            "vLLM": embedder(http, urls["vllm-embed"] + "/v1/embeddings", MINILM),
-            "infinity": embedder(http, urls["infinity"] + "/embeddings", MINILM),
+        embedders = {  # name -> (server url, embed)
+            "hfgate local": (urls["hfgate"], embedder(http, urls["hfgate"] + "/v1/embeddings", ".all-minilm-l6-v2")),
+            "vLLM": (urls["vllm-embed"], embedder(http, urls["vllm-embed"] + "/v1/embeddings", MINILM)),
+            "infinity": (urls["infinity"], embedder(http, urls["infinity"] + "/embeddings", MINILM)),
         }
         generators = {"hfgate local": (urls["hfgate"], ".smollm2-135m-instruct"), "vLLM": (urls["vllm-chat"], SMOLLM2)}
         # The inexact engine a min_cosine that admits int4 lets `auto` pick, against llama.cpp's Q4_1.
         generators["hfgate onnx-int4"] = (urls["hfgate"], pinned_endpoint.create(urls["hfgate"], "onnx-int4"))
         if "llamacpp-chat" in urls:
             generators["llama-server Q4_1"] = (urls["llamacpp-chat"], SMOLLM2)
-        for embed in embedders.values():  # warm up: models loaded, engines chosen
+        for _, embed in embedders.values():  # warm up: models loaded, engines chosen
             await embed(texts["short"][:8])
         for url, model in generators.values():
             await one_stream(http, url + "/v1/completions", model, PROMPTS[0], 8)
         for round_no in range(args.rounds):
             print(f"round {round_no + 1}/{args.rounds}", flush=True)
             for corpus, items in texts.items():
-                for name, embed in embedders.items():
-                    speed, vectors = await embed_all(embed, items, clients=args.clients, size=args.request_size)
+                for name, (url, embed) in embedders.items():
+                    with alone(groups.values(), keep=groups[url]):
+                        speed, vectors = await embed_all(embed, items, clients=args.clients, size=args.request_size)
                     low = cosine_min(vectors, reference[corpus])
                     embed_results.setdefault((name, corpus), []).append((speed, low))
                     print(f"  {name:13} {corpus:5} {speed:8.1f} texts/s  cos_min {low:.6f}", flush=True)
             for name, (url, model) in generators.items():
-                figures = await generation(http, url + "/v1/completions", model, args.new_tokens)
+                with alone(groups.values(), keep=groups[url]):
+                    figures = await generation(http, url + "/v1/completions", model, args.new_tokens)
                 gen_results.setdefault(name, []).append(figures)
                 print(f"  {name:13} " + "  ".join(f"{k} {v:.1f}" for k, v in figures.items()), flush=True)
     report(args, embed_results, gen_results)
@@ -245,7 +251,8 @@ def main() -> None:
             wait_up(hfgate + "/health", process)
             wait_settled(hfgate)  # engines chosen: no measurement beside the benchmark
             urls = {"hfgate": hfgate, **{name: each.ready() for name, each in launched.items()}}
-            asyncio.run(bench(args, urls))
+            groups = {hfgate: process.pid, **{each.url: each.process.pid for each in launched.values()}}
+            asyncio.run(bench(args, urls, groups))
     finally:
         for each in launched.values():
             each.stop()
