@@ -1,0 +1,100 @@
+"""How the shared tier's calls go: writes one at a time, those that come meanwhile in one next call
+(group commit), and disk lookups that never wait for a write in flight."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from hfgate.embed_cache.coalesce import Coalescing
+from hfgate.embed_cache.disk_tier import DiskTier
+
+
+class SlowTier:
+    """A shared tier whose writes wait for ``release``; it records each call's items."""
+
+    name = "slow"
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.writes: list[list[tuple[str, bytes]]] = []
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        return [None] * len(keys)
+
+    async def put_many(self, items: Sequence[tuple[str, bytes]]) -> None:
+        self.writes.append(list(items))
+        await self.release.wait()
+
+    async def drop_prefix(self, prefix: str) -> int:
+        return 0
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_writes_that_come_while_one_is_in_flight_go_together_in_the_next_call() -> None:
+    tier = SlowTier()
+    shared = Coalescing(tier)
+    first = asyncio.ensure_future(shared.put_many([("k:1", b"1")]))
+    await asyncio.sleep(0.01)  # the first write is in flight, waiting
+    later = [asyncio.ensure_future(shared.put_many([(f"k:{n}", b"x")])) for n in (2, 3, 4)]
+    await asyncio.sleep(0.01)
+    assert tier.writes == [[("k:1", b"1")]]  # nothing else sent while it is in flight
+    tier.release.set()
+    await asyncio.wait_for(asyncio.gather(first, *later), 5)
+    assert tier.writes == [[("k:1", b"1")], [("k:2", b"x"), ("k:3", b"x"), ("k:4", b"x")]]
+
+
+async def test_a_write_after_the_others_ended_is_sent_on_its_own() -> None:
+    tier = SlowTier()
+    tier.release.set()
+    shared = Coalescing(tier)
+    await shared.put_many([("k:1", b"1")])
+    await shared.put_many([("k:2", b"2")])
+    assert tier.writes == [[("k:1", b"1")], [("k:2", b"2")]]
+
+
+async def test_disk_lookups_small_and_large_do_not_wait_for_a_write_in_flight(tmp_path: Path) -> None:
+    tier = DiskTier(tmp_path / "cache.db", max_bytes=1 << 24, ttl_seconds=60)
+    keys = [f"m:o:{n:04d}" for n in range(100)]
+    try:
+        await tier.put_many([(key, key.encode()) for key in keys])
+        # a write holding this process's writer (as a long corpus write in its worker thread does)
+        writing, done = threading.Event(), threading.Event()
+
+        def long_write() -> None:
+            with tier._lock:
+                writing.set()
+                done.wait(10)
+
+        holder = threading.Thread(target=long_write)
+        holder.start()
+        writing.wait(5)
+        try:
+            small = await asyncio.wait_for(tier.get_many(keys[:3]), 2)  # on the event loop's thread
+            large = await asyncio.wait_for(tier.get_many(keys), 2)  # in a worker thread
+        finally:
+            done.set()
+            holder.join()
+        assert small == [key.encode() for key in keys[:3]]
+        assert large == [key.encode() for key in keys]
+    finally:
+        await tier.aclose()
+
+
+async def test_the_disk_tier_checks_its_size_often_enough_to_stay_within_it(tmp_path: Path) -> None:
+    # 100 writes of 1 KB into a 20 KB budget: the size is read after every 1% written, so the file is
+    # trimmed back under its budget as it goes
+    tier = DiskTier(tmp_path / "cache.db", max_bytes=20_000, ttl_seconds=60)
+    try:
+        for n in range(100):
+            await tier.put_many([(f"m:o:{n:03d}", bytes(1000))])
+        found = await tier.get_many([f"m:o:{n:03d}" for n in range(100)])
+        kept = [n for n, value in enumerate(found) if value is not None]
+        assert 0 < len(kept) <= 20
+        assert kept == list(range(100 - len(kept), 100))  # the newest written stay
+    finally:
+        await tier.aclose()
