@@ -51,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench and tes
 from bench import pinned_endpoint
 from bench.alone import alone
 from bench.corpora import corpora_dir
-from bench.settled import wait_settled, wait_up
+from bench.settled import choices, wait_settled, wait_up
 from tests.support.engine_servers import MINILM, SMOLLM2, Launched, launch, minilm_dir, missing_reason
 from tests.support.live_server import free_port
 
@@ -250,6 +250,7 @@ def main() -> None:
             launched = {name: launch(name) for name in servers}
             wait_up(hfgate + "/health", process)
             wait_settled(hfgate)  # engines chosen: no measurement beside the benchmark
+            print(f"hfgate's engines (chosen by measurement, differ between runs): {choices(hfgate)}", flush=True)
             urls = {"hfgate": hfgate, **{name: each.ready() for name, each in launched.items()}}
             groups = {hfgate: process.pid, **{each.url: each.process.pid for each in launched.values()}}
             asyncio.run(bench(args, urls, groups))

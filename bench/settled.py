@@ -15,10 +15,15 @@ import httpx
 DEFAULTS = (".all-minilm-l6-v2", ".smollm2-135m-instruct")
 
 
+def choices(url: str) -> dict[str, str]:
+    """Each endpoint's ``engine_choice`` on hfgate at ``url`` (e.g. ``onnx (measured)``; empty if none)."""
+    endpoints = httpx.get(url + "/_inference", timeout=30).json()["endpoints"]
+    return {e["inference_id"]: e["service_settings"].get("engine_choice", "") for e in endpoints}
+
+
 def unsettled(url: str, inference_ids: tuple[str, ...]) -> list[str]:
     """Those of ``inference_ids`` on hfgate at ``url`` not yet loaded on their chosen engine."""
-    endpoints = httpx.get(url + "/_inference", timeout=30).json()["endpoints"]
-    choice = {e["inference_id"]: e["service_settings"].get("engine_choice", "") for e in endpoints}
+    choice = choices(url)
     return [i for i in inference_ids if not choice.get(i) or choice[i].startswith("measuring")]
 
 
