@@ -98,3 +98,50 @@ async def test_the_disk_tier_checks_its_size_often_enough_to_stay_within_it(tmp_
         assert kept == list(range(100 - len(kept), 100))  # the newest written stay
     finally:
         await tier.aclose()
+
+
+class CountingTier(SlowTier):
+    """Writes at once; records each call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release.set()
+        self.closed = False
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+async def test_with_a_write_delay_writes_are_not_waited_for_and_go_together_after_it() -> None:
+    tier = CountingTier()
+    shared = Coalescing(tier, write_delay=0.05)
+    for n in range(5):
+        await asyncio.wait_for(shared.put_many([(f"k:{n}", b"x")]), 0.01)  # returns at once
+        await asyncio.sleep(0.001)
+    assert tier.writes == []  # kept
+    await asyncio.sleep(0.1)
+    assert tier.writes == [[(f"k:{n}", b"x") for n in range(5)]]
+
+
+async def test_kept_writes_of_a_dropped_prefix_never_reach_the_tier_and_closing_sends_the_rest() -> None:
+    tier = CountingTier()
+    shared = Coalescing(tier, write_delay=60)
+    await shared.put_many([("gone:a", b"1"), ("kept:b", b"2")])
+    await shared.put_many([("gone:c", b"3")])
+    await shared.drop_prefix("gone:")
+    await shared.aclose()
+    assert [item for write in tier.writes for item in write] == [("kept:b", b"2")]
+    assert tier.closed
+
+
+async def test_past_its_bound_a_kept_write_makes_the_writer_wait() -> None:
+    tier = SlowTier()  # writes wait for release
+    shared = Coalescing(tier, write_delay=60)
+    await asyncio.wait_for(shared.put_many([(f"k:{n}", b"x") for n in range(4096)]), 0.01)  # kept
+    over = asyncio.ensure_future(shared.put_many([("k:over", b"x")]))
+    await asyncio.sleep(0.02)
+    assert not over.done()  # waits for its write, which went at once with the kept ones
+    assert len(tier.writes) == 1
+    assert len(tier.writes[0]) == 4097
+    tier.release.set()
+    await asyncio.wait_for(over, 1)

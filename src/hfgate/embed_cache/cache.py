@@ -14,6 +14,8 @@ from hfgate.embed_cache.redis_tier import RedisTier
 from hfgate.telemetry.metrics import EMBED_CACHE_EVICTIONS
 
 DISK_FILE = "embed-cache.db"
+WRITE_DELAY = 0.01
+"""Seconds the disk file's writes may be kept to go together with others (``coalesce``)."""
 
 
 class SharedTier(Protocol):
@@ -87,7 +89,12 @@ def build_cache(settings: Settings) -> EmbedCache | None:
         evicted=lambda owner: EMBED_CACHE_EVICTIONS(owner).inc(),
     )
     shared = shared_tier(settings)
-    return EmbedCache(memory=memory, shared=None if shared is None else Coalescing(shared))
+    if shared is None:
+        return EmbedCache(memory=memory)
+    # Redis' writes are waited for (another replica may ask for the vector at once); the disk file's
+    # are kept up to WRITE_DELAY to go many to a transaction (this process's memory tier has them)
+    delay = WRITE_DELAY if isinstance(shared, DiskTier) else None
+    return EmbedCache(memory=memory, shared=Coalescing(shared, write_delay=delay))
 
 
 def shared_tier(settings: Settings) -> SharedTier | None:

@@ -6,7 +6,14 @@ alone, a request waits one loop turn more.
 Writes go one call at a time (group commit): those that come while one is in flight are sent together
 when it ends. Before, each turn's writes went at once in a worker thread of their own, and under 32
 concurrent misses the disk tier's threads queued on its one writer connection: ~0.1 ms of CPU per
-request in thread hand-offs and one-row transactions (``bench/embed_cache_bench.py miss``)."""
+request in thread hand-offs and one-row transactions (``bench/embed_cache_bench.py miss``).
+
+With ``write_delay`` (the disk file's), a write is not waited for: it is kept, and sent with every
+other one that comes within ``write_delay`` seconds, so that under load one transaction carries many
+requests' vectors. This process's own lookups do not need it (its memory tier has the vectors at
+once); other processes see them ``write_delay`` later. ``drop_prefix`` forgets the kept writes of the
+prefix it removes, and ``aclose`` sends what is kept before closing.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +25,9 @@ if TYPE_CHECKING:
     from hfgate.embed_cache.cache import SharedTier
 
 _Get = tuple[Sequence[str], asyncio.Future[list[bytes | None]]]
-_Put = tuple[Sequence[tuple[str, bytes]], asyncio.Future[None]]
+_Put = tuple[Sequence[tuple[str, bytes]], asyncio.Future[None] | None]  # no future: not waited for
+# Kept writes past this many vectors make the next writer wait (a corpus job faster than the file).
+_MAX_KEPT = 4096
 
 
 class Coalescing:
@@ -26,15 +35,21 @@ class Coalescing:
 
     Args:
         tier: the Redis or disk tier.
+        write_delay: seconds a write may be kept to go with others, not waited for; ``None``: every
+            write is waited for and sent at once (Redis: other replicas read it at once).
     """
 
-    def __init__(self, tier: SharedTier) -> None:
+    def __init__(self, tier: SharedTier, *, write_delay: float | None = None) -> None:
         self.tier = tier
         self.name = tier.name
+        self.write_delay = write_delay
         self._gets: list[_Get] = []
         self._puts: list[_Put] = []
+        self._kept = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._writing = False
+        self._scheduled = False
+        self._timer: asyncio.TimerHandle | None = None
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         future: asyncio.Future[list[bytes | None]] = asyncio.get_running_loop().create_future()
@@ -44,20 +59,43 @@ class Coalescing:
         return await future
 
     async def put_many(self, items: Sequence[tuple[str, bytes]]) -> None:
+        if self.write_delay is not None and self._kept + len(items) <= _MAX_KEPT:
+            self._puts.append((items, None))
+            self._kept += len(items)
+            if not (self._writing or self._scheduled or self._timer):
+                self._timer = asyncio.get_running_loop().call_later(self.write_delay, self._send_soon)
+            return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        if not self._puts and not self._writing:  # else the write in flight sends these after it
-            self._soon(self._send_puts)
         self._puts.append((items, future))
+        if not (self._writing or self._scheduled):  # else the write in flight sends these after it
+            self._send_soon()
         await future
 
     async def drop_prefix(self, prefix: str) -> int:
+        # kept writes of the removed entries must not write them back afterwards
+        self._puts = [
+            ([item for item in items if not item[0].startswith(prefix)], future) for items, future in self._puts
+        ]
         return await self.tier.drop_prefix(prefix)
 
     async def aclose(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        await asyncio.gather(*self._tasks, return_exceptions=True)  # a write in flight sends the rest
+        if self._puts:
+            await self._send_puts()
         await self.tier.aclose()
 
     def _soon(self, send: Callable[[], Coroutine[Any, Any, None]]) -> None:
         asyncio.get_running_loop().call_soon(self._start, send)
+
+    def _send_soon(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._scheduled = True
+        self._soon(self._send_puts)
 
     def _start(self, send: Callable[[], Coroutine[Any, Any, None]]) -> None:
         task = asyncio.get_running_loop().create_task(send())
@@ -78,25 +116,28 @@ class Coalescing:
             position += len(keys)
 
     async def _send_puts(self) -> None:
+        self._scheduled = False
+        if self._writing:  # the write in flight sends these after it
+            return
         self._writing = True
         try:
             while self._puts:
-                batch, self._puts = self._puts, []
+                batch, self._puts, self._kept = self._puts, [], 0
                 try:
                     await self.tier.put_many([item for items, _ in batch for item in items])
                 except BaseException as exc:
                     _fail([future for _, future in batch], exc)
                     raise
                 for _, future in batch:
-                    if not future.done():
+                    if future is not None and not future.done():
                         future.set_result(None)
         finally:
             self._writing = False
             if self._puts:  # left by a failure or a cancellation: their own call
-                self._soon(self._send_puts)
+                self._send_soon()
 
 
-def _fail(futures: Sequence[asyncio.Future[Any]], exc: BaseException) -> None:
+def _fail(futures: Sequence[asyncio.Future[Any] | None], exc: BaseException) -> None:
     for future in futures:
-        if not future.done():
+        if future is not None and not future.done():
             future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("the cache call was cancelled"))
