@@ -8,6 +8,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from hfgate.config import Settings
+from hfgate.embed_cache.cache import WRITE_DELAY, build_cache
 from hfgate.embed_cache.coalesce import Coalescing
 from hfgate.embed_cache.disk_tier import DiskTier
 
@@ -145,3 +147,37 @@ async def test_past_its_bound_a_kept_write_makes_the_writer_wait() -> None:
     assert len(tier.writes[0]) == 4097
     tier.release.set()
     await asyncio.wait_for(over, 1)
+
+
+class LookupCounting(CountingTier):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lookups: list[list[str]] = []
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        self.lookups.append(list(keys))
+        return [None] * len(keys)
+
+
+async def test_lookups_of_one_turn_go_as_one_call_unless_the_tier_reads_them_at_once() -> None:
+    for join, expected in ((True, [["a", "b"]]), (False, [["a"], ["b"]])):
+        tier = LookupCounting()
+        shared = Coalescing(tier, join_lookups=join)
+        await asyncio.gather(shared.get_many(["a"]), shared.get_many(["b"]))
+        assert tier.lookups == expected
+
+
+async def test_the_disk_file_is_read_at_once_and_written_late_and_redis_joined_and_waited_for(tmp_path: Path) -> None:
+    disk = build_cache(Settings(data_dir=tmp_path, embed_cache=True, embed_cache_shared="disk"))
+    redis_url = "redis://127.0.0.1:1/0"  # never connected to here
+    redis = build_cache(Settings(data_dir=tmp_path, embed_cache=True, embed_cache_redis_url=redis_url))
+    assert disk is not None
+    assert redis is not None
+    try:
+        assert isinstance(disk.shared, Coalescing)
+        assert (disk.shared.join_lookups, disk.shared.write_delay) == (False, WRITE_DELAY)
+        assert isinstance(redis.shared, Coalescing)
+        assert (redis.shared.join_lookups, redis.shared.write_delay) == (True, None)
+    finally:
+        await disk.aclose()
+        await redis.aclose()

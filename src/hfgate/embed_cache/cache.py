@@ -91,10 +91,12 @@ def build_cache(settings: Settings) -> EmbedCache | None:
     shared = shared_tier(settings)
     if shared is None:
         return EmbedCache(memory=memory)
-    # Redis' writes are waited for (another replica may ask for the vector at once); the disk file's
-    # are kept up to WRITE_DELAY to go many to a transaction (this process's memory tier has them)
-    delay = WRITE_DELAY if isinstance(shared, DiskTier) else None
-    return EmbedCache(memory=memory, shared=Coalescing(shared, write_delay=delay))
+    if isinstance(shared, DiskTier):
+        # its writes kept up to WRITE_DELAY to go many to a transaction (this process's memory tier has
+        # them at once); a request's lookup read at once on the loop's thread, not joined with others
+        return EmbedCache(memory=memory, shared=Coalescing(shared, write_delay=WRITE_DELAY, join_lookups=False))
+    # Redis: each write waited for (another replica may ask for the vector at once), lookups joined
+    return EmbedCache(memory=memory, shared=Coalescing(shared))
 
 
 def shared_tier(settings: Settings) -> SharedTier | None:

@@ -37,12 +37,16 @@ class Coalescing:
         tier: the Redis or disk tier.
         write_delay: seconds a write may be kept to go with others, not waited for; ``None``: every
             write is waited for and sent at once (Redis: other replicas read it at once).
+        join_lookups: whether one turn's lookups go as one call (Redis: a round trip each); the disk
+            file's small lookups are read at once on the caller's thread, and joining them only added a
+            suspension of each request and released the turn's requests upstream all at once.
     """
 
-    def __init__(self, tier: SharedTier, *, write_delay: float | None = None) -> None:
+    def __init__(self, tier: SharedTier, *, write_delay: float | None = None, join_lookups: bool = True) -> None:
         self.tier = tier
         self.name = tier.name
         self.write_delay = write_delay
+        self.join_lookups = join_lookups
         self._gets: list[_Get] = []
         self._puts: list[_Put] = []
         self._kept = 0
@@ -52,6 +56,8 @@ class Coalescing:
         self._timer: asyncio.TimerHandle | None = None
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        if not self.join_lookups:
+            return await self.tier.get_many(keys)
         future: asyncio.Future[list[bytes | None]] = asyncio.get_running_loop().create_future()
         if not self._gets:
             self._soon(self._send_gets)
