@@ -1,7 +1,7 @@
 """Requests that reach the shared tier in the same event-loop turn share one call to it: one Redis
-``MGET`` (or one SQLite query) for all their lookups, one pipeline (or one SQLite transaction) for all
-their writes. Under load this divides the tier's round trips, and their CPU, by the requests in flight;
-alone, a request waits one loop turn more.
+``MGET`` for all their lookups (the disk file's small lookups are not joined: ``join_lookups``), one
+pipeline (or one SQLite transaction) for all their writes. Under load this divides the tier's round
+trips, and their CPU, by the requests in flight; alone, a request waits one loop turn more.
 
 Writes go one call at a time (group commit): those that come while one is in flight are sent together
 when it ends. Before, each turn's writes went at once in a worker thread of their own, and under 32
