@@ -20,9 +20,13 @@ second run against the chunks that changed.
   cache off, on a service answering at once (no HTTP), with a remote server's parsed JSON vector and a
   local model's float32 one.
 
+``disk``: the disk tier's own CPU, a one-key lookup of a new key and a vector written 40 a
+transaction, on a file of ``--rows`` vectors.
+
     .venv/bin/python bench/embed_cache_bench.py reembed --docs 20000 --edit 0.05 --upstream fake --latency-ms 100
     .venv/bin/python bench/embed_cache_bench.py reembed --docs 20000 --edit 0.05 --upstream local
     .venv/bin/python bench/embed_cache_bench.py miss --rounds 5 --redis redis://127.0.0.1:6379/0
+    .venv/bin/python bench/embed_cache_bench.py disk --rows 20000
 
 Set ``HFGATE_BENCH_DATA`` to read the corpora from elsewhere.
 """
@@ -404,6 +408,48 @@ async def cache_miss(args: argparse.Namespace) -> None:
         print(f"| {label} | {statistics.median(off):.1f} µs | {statistics.median(on):.1f} µs | {paired:+.1f} µs |")
 
 
+async def disk_file(args: argparse.Namespace) -> None:
+    """The disk tier's own CPU, as a miss uses it: a file of ``--rows`` vectors, then rounds of 40
+    one-key lookups of new keys (on the caller's thread, as a request's) and one write of those 40
+    (one transaction, as the kept writes of ~10 ms under load go)."""
+    import secrets
+
+    from hfgate.embed_cache.disk_tier import DiskTier
+
+    value = os.urandom(3072)  # a remote server's 384 float64 values
+
+    def key() -> str:
+        return f"0123456789abcdef:0123456789abcdef:{secrets.token_hex(16)}"
+
+    tier = DiskTier(
+        Path(tempfile.mkdtemp(prefix="hfgate-disk-bench-")) / "cache.mdb", max_bytes=1 << 31, ttl_seconds=3600
+    )
+    try:
+        for _ in range(args.rows // 1000):
+            await tier.put_many([(key(), value) for _ in range(1000)])
+        lookups: list[float] = []
+        writes: list[float] = []
+        for _ in range(args.rounds):
+            looked = wrote = 0.0
+            for _ in range(100):
+                keys = [key() for _ in range(40)]
+                started = time.process_time()
+                for one in keys:
+                    await tier.get_many([one])
+                middle = time.process_time()
+                await tier.put_many([(one, value) for one in keys])
+                looked, wrote = looked + middle - started, wrote + time.process_time() - middle
+            lookups.append(1e6 * looked / 4000)
+            writes.append(1e6 * wrote / 4000)
+    finally:
+        await tier.aclose()
+    print(
+        f"\nthe disk tier's CPU, a file of {args.rows:,} vectors of 3 KB, {args.rounds} rounds of 100 × 40 (medians):"
+    )
+    print(f"| a one-key lookup of a new key | {statistics.median(lookups):.1f} µs |")
+    print(f"| a vector written, 40 a transaction | {statistics.median(writes):.1f} µs |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="what", required=True)
@@ -419,10 +465,15 @@ def main() -> None:
     miss.add_argument("--local-texts", type=int, default=512)
     miss.add_argument("--redis", default=None, help="a Redis url: also measure the Redis tier")
     miss.add_argument("--only", choices=("local", "gateway", "cache"), default=None, help="one of the measurements")
+    disk = sub.add_parser("disk")
+    disk.add_argument("--rows", type=int, default=20_000)
+    disk.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if args.what == "reembed":
         reembed(args)
+    elif args.what == "disk":
+        asyncio.run(disk_file(args))
     else:
         asyncio.run(miss_cost(args))
 

@@ -83,8 +83,8 @@ def step_timers() -> Iterator[None]:
         (cached.CachedEmbeddings, "peek", "    vectors (cache)", True),
         (cached_spans, "text_keys", "      hashing keys", False),
         (cached, "text_keys", "      hashing keys", False),
-        (disk_tier.DiskTier, "_select", "      SQLite reads (thread)", False),
-        (disk_tier.DiskTier, "_insert", "      SQLite writes (thread)", False),
+        (disk_tier._Store, "select", "      disk file reads", False),
+        (disk_tier._Store, "insert", "      disk file writes", False),
         (core, "cached_inputs", "    cached chunks (assembly)", False),
     ]
     targets = [t for t in targets if hasattr(t[0], t[1])]  # older code (a before/after comparison) lacks some

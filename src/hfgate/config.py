@@ -147,8 +147,8 @@ class Settings(BaseSettings):
     )
     embed_cache_shared: Literal["auto", "redis", "disk", "off"] = Field(
         default="auto",
-        description="The embedding cache's shared tier: auto is Redis when a Redis url is set, else a SQLite file "
-        "in data_dir (embed-cache.db); off keeps the in-process tier only.",
+        description="The embedding cache's shared tier: auto is Redis when a Redis url is set, else an LMDB file "
+        "in data_dir (embed-cache.mdb); off keeps the in-process tier only.",
     )
     embed_cache_redis_url: str | None = Field(
         default=None,

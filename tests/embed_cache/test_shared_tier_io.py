@@ -64,11 +64,12 @@ async def test_disk_lookups_small_and_large_do_not_wait_for_a_write_in_flight(tm
     keys = [f"m:o:{n:04d}" for n in range(100)]
     try:
         await tier.put_many([(key, key.encode()) for key in keys])
-        # a write holding this process's writer (as a long corpus write in its worker thread does)
+        # a write transaction held open (as a long corpus write in its worker thread does)
         writing, done = threading.Event(), threading.Event()
 
         def long_write() -> None:
-            with tier._lock:
+            with tier._store.env.begin(write=True) as txn:
+                txn.put(b"m:o:held", b"x", db=tier._store.vectors)
                 writing.set()
                 done.wait(10)
 

@@ -3,17 +3,24 @@ memory too. Writes go to both. Built from :class:`~hfgate.config.Settings` by :f
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Sequence
 from typing import Protocol
 
+import lmdb
+
 from hfgate.config import Settings
 from hfgate.embed_cache.coalesce import Coalescing
+from hfgate.embed_cache.disk_import import OLD_FILE, import_old_file
 from hfgate.embed_cache.disk_tier import DiskTier
 from hfgate.embed_cache.memory_tier import MemoryTier
 from hfgate.embed_cache.redis_tier import RedisTier
 from hfgate.telemetry.metrics import EMBED_CACHE_EVICTIONS
 
-DISK_FILE = "embed-cache.db"
+log = logging.getLogger("hfgate.embed_cache")
+
+DISK_FILE = "embed-cache.mdb"
 WRITE_DELAY = 0.01
 """Seconds the disk file's writes may be kept to go together with others (``coalesce``)."""
 
@@ -60,7 +67,9 @@ class EmbedCache:
         if not keep:
             return found
         # owner "": entries that came from the shared tier are evicted without an endpoint to blame
-        self.memory.put_many([(keys[i], v) for i, v in zip(wanted, fetched, strict=True) if v is not None], owner="")
+        hits = [(keys[i], v) for i, v in zip(wanted, fetched, strict=True) if v is not None]
+        if hits:
+            self.memory.put_many(hits, owner="")
         return found
 
     async def put_many(self, items: Sequence[tuple[str, bytes]], *, owner: str) -> None:
@@ -113,8 +122,31 @@ def shared_tier(settings: Settings) -> SharedTier | None:
             timeout=settings.embed_cache_timeout_seconds,
             retry_seconds=1.0,
         )
-    return DiskTier(
-        settings.data_dir / DISK_FILE,
-        max_bytes=settings.embed_cache_disk_mb * 1024 * 1024,
-        ttl_seconds=settings.embed_cache_shared_ttl_seconds,
-    )
+    return open_disk_tier(settings)
+
+
+def open_disk_tier(settings: Settings) -> DiskTier | None:
+    """The data directory's disk tier, an earlier version's file imported into it; a file that cannot be
+    opened is moved aside (``.broken``) and a new one made: a cache never keeps the service from starting.
+    ``None`` (memory only) when even a new file cannot be opened."""
+    path = settings.data_dir / DISK_FILE
+    for attempt in (1, 2):
+        try:
+            disk = DiskTier(
+                path,
+                max_bytes=settings.embed_cache_disk_mb * 1024 * 1024,
+                ttl_seconds=settings.embed_cache_shared_ttl_seconds,
+            )
+            break
+        except (lmdb.Error, OSError) as exc:
+            log.warning(
+                "the embedding cache's disk file cannot be opened",
+                extra={"event": "embed_cache.disk.unusable", "file": str(path), "error": repr(exc), "attempt": attempt},
+            )
+            if attempt == 2:
+                return None
+            for part in (path, path.with_name(path.name + "-lock")):
+                with contextlib.suppress(OSError):
+                    part.replace(part.with_name(part.name + ".broken"))
+    import_old_file(settings.data_dir / OLD_FILE, disk)  # an earlier version's SQLite file, once
+    return disk

@@ -1,42 +1,75 @@
-"""One machine's shared tier, when there is no Redis: a SQLite file in the data directory.
+"""One machine's shared tier, when there is no Redis: an LMDB file in the data directory.
 
-Every process of the machine (``--workers N``, a later ``embed-corpus`` run) opens the same file, in
-WAL mode. Entries live ``ttl_seconds``; past ``max_bytes`` the oldest written go first. A failing
-file (disk full, locked too long) is skipped like a lost Redis, never failing a request.
+Every process of the machine (``--workers N``, a later ``embed-corpus`` run) opens the same file
+(``embed-cache.mdb`` and its ``-lock``); LMDB lets many readers and one writer at a time across
+processes, and a reader never waits for the writer. Entries live ``ttl_seconds``; past ``max_bytes``
+the oldest written go first. A failing file (disk full, a broken file) is skipped like a lost Redis,
+never failing a request.
 
-A lookup of a request's few keys (at most 32) runs on the caller's own thread (the event loop's): an
-indexed read of pages the OS has cached takes ~5 us of CPU, the hop to a worker thread and back ~60 us.
-A large lookup (a corpus part's) runs in a worker thread, on a connection of its own, so it never waits
-for a write (WAL readers do not block on the writer). Writes run in a worker thread, one at a time
-(``coalesce``: those that come meanwhile go together in the next transaction); written on the event
-loop's thread instead, each request's write went alone and the CPU per miss rose (0.08-0.125 ms
-against 0.09 in a thread, ``bench/embed_cache_bench.py miss --only gateway``).
+Why LMDB and not SQLite (the tier's first file): a miss looks one new key up and writes one vector,
+and measured so (3 KB vectors, 40 a transaction, a file of 20,000; ``bench/embed_cache_bench.py disk``)
+SQLite took 9.1 us a lookup and 21.8 us a vector written, LMDB 2.7 and 6.4 us. It is opened without
+``writemap`` (a full disk would then be a SIGBUS in the process, not an error) and without fsync at
+commit: a process that dies loses nothing committed; a machine that crashes may lose the last writes,
+never the file's integrity (LMDB's ``MDB_NOSYNC``), the right trade for a cache.
+
+Everything runs on the caller's thread (the event loop's) when it can: a request's lookup (at most 32
+keys, ~3 us a key; a thread hop costs ~60 us) and a write of up to 256 vectors a transaction, when no
+other writer holds the file. Written from a worker thread instead, the write's GIL hand-offs with the
+loop cost ~40 us of wall time a vector and slowed the loop's own lookups 2.6-fold (measured in the miss
+path). A writer checks at once whether another one (a process's or a thread's) holds the file, through
+a lock file of its own (``-writer``: LMDB's own lock cannot be tried without waiting), and only then
+waits, in a worker thread. A large lookup (a corpus part's) and a model's removal run in a worker thread;
+removals and trims take at most 2,048 entries a transaction, so no writer holds the file long.
+
+Layout: the ``vectors`` table maps a key to its expiry (8 bytes) and vector; ``order`` holds
+``expiry + key`` for every write, oldest first (an entry replaced or dropped leaves a stale one, skipped
+when reached); ``meta`` the vectors' total size. A file of the SQLite tier left by an earlier version
+(``embed-cache.db``) is imported once, then removed (:mod:`hfgate.embed_cache.disk_import`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
+import fcntl
+import os
+import struct
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+
+import lmdb
 
 from hfgate.embed_cache.bypass import Bypass
 
-_SCHEMA = "CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires REAL NOT NULL)"
-# SQLite's limit on bound parameters is 32766 (3.32+); stay well below it.
-_CHUNK = 900
 # Lookups of at most this many keys run on the calling (event loop) thread.
 _INLINE = 32
-_PAGES = ("page_count", "freelist_count", "page_size")
+# Vectors written in one transaction (~1-2 ms on the caller's thread).
+_SLICE = 256
+# Entries one transaction removes at most (a trim or a drop): no writer holds the file long.
+_REMOVE = 2048
+# Beyond max_bytes of vectors, the file may hold this much more: LMDB's pages (a 3 KB vector takes a
+# 4 KiB overflow page), its free pages and the order table.
+_SLACK = 2.0
+_MIN_MAP = 64 << 20
+# Expired entries removed by a write, at most, beyond one per row it writes.
+_SWEEP = 16
+# An entry's expiry, microseconds since the epoch, big-endian: LMDB's byte order is the time order. It
+# begins each vector's value and each key of the order table.
+_STAMP = struct.Struct(">Q")
+_TOTAL = b"bytes"
+# An environment is opened once per process and file (LMDB forbids two openings in one process).
+_OPEN: dict[tuple[int, str], _Store] = {}
+_OPEN_LOCK = threading.Lock()
 
 
 class DiskTier:
-    """Packed vectors in a SQLite file.
+    """Packed vectors in an LMDB file.
 
     Args:
-        path: the file, e.g. ``data_dir / "embed-cache.db"``.
+        path: the file, e.g. ``data_dir / "embed-cache.mdb"`` (its lock file is ``path`` + ``-lock``).
         max_bytes: the size the vectors may take before the oldest are removed.
         ttl_seconds: each entry's lifetime.
         retry_seconds: how long the file is skipped after a failure.
@@ -50,22 +83,8 @@ class DiskTier:
         self.max_bytes = max_bytes
         self.ttl_seconds = ttl_seconds
         self.health = Bypass(self.name, retry_seconds=retry_seconds)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=1.0)
-        # 16 KiB pages hold a float64 vector of 384 values (3 KB) in its leaf page: no overflow page to
-        # read or write (about 10% faster reads, 15-25% faster writes). Only a new file takes it.
-        self._db.execute("PRAGMA page_size=16384")
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(_SCHEMA)
-        # the inline reader waits 50 ms at most for a lock (never, in WAL mode, but for a recovery): the
-        # event loop's thread is never held longer, and a file that stays locked is skipped like a lost Redis
-        self._readers = {"inline": _Reader(path, timeout=0.05), "thread": _Reader(path, timeout=1.0)}
-        # what the vectors take: summed (a scan of the whole file) only once the pages in use exceed
-        # max_bytes, then kept up to date; the pages in use are read (three PRAGMAs, a fifth of a
-        # one-row write's CPU) after every 1% of max_bytes written, not after every write
-        self._bytes: int | None = None
-        self._unchecked = max_bytes
+        self._store = _Store.open(path, map_size=max(_MIN_MAP, int(max_bytes * _SLACK) + _MIN_MAP))
+        self._closed = False
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         """Each key's vector, or ``None`` (also for all of them when the file fails)."""
@@ -73,110 +92,235 @@ class DiskTier:
             return [None] * len(keys)
         try:
             if len(keys) <= _INLINE:
-                found = self._readers["inline"].select(keys)
+                found = self._store.select(keys)
             else:
-                found = await asyncio.to_thread(self._readers["thread"].select, keys)
-        except (sqlite3.Error, OSError) as exc:
+                found = await asyncio.to_thread(self._store.select, keys)
+        except (lmdb.Error, OSError) as exc:
             self.health.failed(exc)
             return [None] * len(keys)
         self.health.worked()
-        return [found.get(key) for key in keys]
+        return found
 
     async def put_many(self, items: Sequence[tuple[str, bytes]]) -> None:
-        """Store each ``(key, vector)``; past ``max_bytes``, remove the oldest written."""
+        """Store each ``(key, vector)``; past ``max_bytes``, remove the oldest written.
+
+        Written on the caller's thread, ``_SLICE`` vectors a transaction with a loop turn between them,
+        when the file's writer lock is free at once; else (another process or thread writing) in a
+        worker thread that waits for it."""
         if not items or self.health.skipping():
             return
         try:
-            await asyncio.to_thread(self._insert, items)
-        except (sqlite3.Error, OSError) as exc:
+            for start in range(0, len(items), _SLICE):
+                part = items[start : start + _SLICE]
+                if start:
+                    await asyncio.sleep(0)
+                if not self._store.insert(part, ttl=self.ttl_seconds, max_bytes=self.max_bytes, wait=False):
+                    await asyncio.to_thread(self._store.insert, part, ttl=self.ttl_seconds, max_bytes=self.max_bytes)
+        except (lmdb.Error, OSError) as exc:
             self.health.failed(exc)
             return
         self.health.worked()
 
     async def drop_prefix(self, prefix: str) -> int:
         """Remove every entry whose key starts with ``prefix``; how many were removed."""
-        return await asyncio.to_thread(self._delete_prefix, prefix)
+        return await asyncio.to_thread(self._store.delete_prefix, prefix)
+
+    def import_rows(self, rows: Sequence[tuple[str, bytes, bytes]]) -> None:
+        """Store each ``(key, vector, expiry stamp)`` (:func:`stamp`) on this thread, waiting for the file."""
+        self._store.insert_rows(rows, now=now_micros(), max_bytes=self.max_bytes)
+
+    def stored_bytes(self) -> int:
+        """What the vectors take, as the file counts them."""
+        return self._store.total()
 
     async def aclose(self) -> None:
-        with self._lock:
-            self._db.close()
-        for reader in self._readers.values():
-            reader.close()
-
-    def _insert(self, items: Sequence[tuple[str, bytes]]) -> None:
-        expires = time.time() + self.ttl_seconds
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO vectors (key, value, expires) VALUES (?, ?, ?)",
-                    [(key, value, expires) for key, value in items],
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            written = sum(len(value) for _, value in items)
-            if self._bytes is not None:
-                self._bytes += written
-            else:
-                self._unchecked += written
-                if self._unchecked > self.max_bytes // 100:
-                    self._unchecked = 0
-                    if self._in_use() > self.max_bytes:
-                        self._bytes = self._size()
-            if self._bytes is not None and self._bytes > self.max_bytes:
-                self._trim()
-
-    def _trim(self) -> None:
-        """Remove expired entries, then the oldest written, to 90% of ``max_bytes`` (under the lock)."""
-        self._db.execute("DELETE FROM vectors WHERE expires <= ?", (time.time(),))
-        self._bytes = self._size()
-        excess = self._bytes - int(self.max_bytes * 0.9)
-        if excess > 0:
-            self._db.execute(
-                "DELETE FROM vectors WHERE key IN (SELECT key FROM (SELECT key, SUM(length(value)) OVER "
-                "(ORDER BY expires, key) - length(value) AS before FROM vectors) WHERE before < ?)",
-                (excess,),
-            )
-            self._bytes = self._size()
-
-    def _delete_prefix(self, prefix: str) -> int:
-        with self._lock:
-            # keys are hex digits and ':', so a GLOB pattern needs no escaping
-            removed = self._db.execute("DELETE FROM vectors WHERE key GLOB ?", (prefix + "*",)).rowcount
-            self._bytes = self._size()
-        return int(removed)
-
-    def _in_use(self) -> int:
-        """The bytes of the file's pages in use, from its header: never less than what the vectors take."""
-        pages, free, size = (int(self._db.execute(f"PRAGMA {name}").fetchone()[0]) for name in _PAGES)
-        return (pages - free) * size
-
-    def _size(self) -> int:
-        return int(self._db.execute("SELECT COALESCE(SUM(length(value)), 0) FROM vectors").fetchone()[0])
+        if not self._closed:
+            self._closed = True
+            self._store.release()
 
 
-class _Reader:
-    """A connection of its own for lookups: in WAL mode it reads the last committed state while a write
-    goes on in the writer's connection."""
+class _Store:
+    """One process's opening of the file, shared by every :class:`DiskTier` on it."""
 
-    def __init__(self, path: Path, *, timeout: float) -> None:
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=timeout)
+    def __init__(self, path: Path, *, map_size: int) -> None:
+        self.key = (os.getpid(), str(path.resolve()))
+        self.users = 0
+        self.env = lmdb.open(
+            str(path),
+            subdir=False,
+            map_size=map_size,
+            max_dbs=3,
+            sync=False,
+            metasync=False,
+            readahead=False,
+            writemap=False,
+            max_readers=1024,
+        )
+        # every writer of the file, in any process, holds this first (flock on a file of its own, and a
+        # lock for this process's threads), so that a write on the event loop's thread can tell at once
+        # whether it would wait (LMDB's own writer lock cannot be tried)
+        self._writing = threading.Lock()
+        self._writer_fd = os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT, 0o644)
+        self.vectors = self.env.open_db(b"vectors")
+        self.order = self.env.open_db(b"order")
+        self.meta = self.env.open_db(b"meta")
+        # a reader whose process died holds a slot (and old pages) until cleared
+        self.env.reader_check()
 
-    def select(self, keys: Sequence[str]) -> dict[str, bytes]:
-        now, found = time.time(), dict[str, bytes]()
-        with self._lock:
-            for start in range(0, len(keys), _CHUNK):
-                part = keys[start : start + _CHUNK]
-                marks = ",".join("?" * len(part))
-                rows = self._db.execute(
-                    f"SELECT key, value FROM vectors WHERE key IN ({marks}) AND expires > ?", (*part, now)
-                )
-                found.update(rows)
+    @classmethod
+    def open(cls, path: Path, *, map_size: int) -> _Store:
+        key = (os.getpid(), str(path.resolve()))
+        with _OPEN_LOCK:
+            store = _OPEN.get(key)
+            if store is None:
+                store = _OPEN[key] = cls(path, map_size=map_size)
+            elif store.env.info()["map_size"] < map_size:
+                store.env.set_mapsize(map_size)
+            store.users += 1
+            return store
+
+    def release(self) -> None:
+        with _OPEN_LOCK:
+            self.users -= 1
+            if self.users == 0:
+                _OPEN.pop(self.key, None)
+                with self._writer():
+                    self.env.close()
+                os.close(self._writer_fd)
+
+    def select(self, keys: Sequence[str]) -> list[bytes | None]:
+        now, found = _micros(time.time()), list[bytes | None]()
+        with self.env.begin(db=self.vectors) as txn:
+            get, expiry = txn.get, _STAMP.unpack_from
+            for key in keys:
+                raw = get(key.encode())
+                if raw is None or expiry(raw)[0] <= now:
+                    found.append(None)
+                else:
+                    found.append(raw[8:])
         return found
 
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+    @contextmanager
+    def _writer(self, *, wait: bool = True) -> Iterator[bool]:
+        """Hold the file's writer lock; yields whether it was had (without ``wait``: only if free at once)."""
+        if not self._writing.acquire(blocking=wait):
+            yield False
+            return
+        try:
+            try:
+                fcntl.flock(self._writer_fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(self._writer_fd, fcntl.LOCK_UN)
+        finally:
+            self._writing.release()
+
+    def insert(self, items: Sequence[tuple[str, bytes]], *, ttl: float, max_bytes: int, wait: bool = True) -> bool:
+        """Store each ``(key, vector)`` for ``ttl`` seconds; ``False`` (nothing written) when ``wait`` is
+        false and another writer holds the file."""
+        now = time.time()
+        expiry = stamp(now + ttl)
+        rows = [(key, value, expiry) for key, value in items]
+        return self.insert_rows(rows, now=_micros(now), max_bytes=max_bytes, wait=wait)
+
+    def insert_rows(
+        self, rows: Sequence[tuple[str, bytes, bytes]], *, now: int, max_bytes: int, wait: bool = True
+    ) -> bool:
+        """Store each ``(key, vector, expiry stamp)``, then trim to ``max_bytes``."""
+        with self._writer(wait=wait) as had:
+            if not had:
+                return False
+            try:
+                self._insert(rows, now=now, max_bytes=max_bytes)
+            except lmdb.MapFullError:
+                # the file reached its map: make room (down to half the budget) and write once more
+                self._make_room(now=now, keep=max_bytes // 2)
+                self._insert(rows, now=now, max_bytes=max_bytes)
+        return True
+
+    def _insert(self, rows: Sequence[tuple[str, bytes, bytes]], *, now: int, max_bytes: int) -> None:
+        with self.env.begin(write=True) as txn:
+            total = self._total(txn)
+            replace, put, vectors, order = txn.replace, txn.put, self.vectors, self.order
+            for key, value, expiry in rows:
+                name = key.encode()
+                old = replace(name, expiry + value, db=vectors)
+                total += len(value) - (len(old) - _STAMP.size if old is not None else 0)
+                put(expiry + name, b"", db=order)
+            total = self._trim(txn, now=now, keep=int(max_bytes * 0.9), total=total, over=max_bytes, sweep=len(rows))
+            txn.put(_TOTAL, struct.pack("<q", total), db=self.meta)
+
+    def _make_room(self, *, now: int, keep: int) -> None:
+        while True:
+            with self.env.begin(write=True) as txn:
+                before = self._total(txn)
+                total = self._trim(txn, now=now, keep=keep, total=before)
+                txn.put(_TOTAL, struct.pack("<q", total), db=self.meta)
+            if total <= keep or total == before:
+                return
+
+    def _trim(self, txn: lmdb.Transaction, *, now: int, keep: int, total: int, over: int = 0, sweep: int = 0) -> int:
+        """Remove the oldest written: expired ones (at most ``sweep`` + a few), and, when ``total`` is
+        past ``over``, as many as bring it to ``keep`` (at most ``_REMOVE``: the next writes go on).
+        Returns the new total."""
+        trimming = total > over
+        swept, limit = 0, sweep + _SWEEP
+        cursor = txn.cursor(db=self.order)
+        while cursor.first() and swept < _REMOVE:
+            stamp_key = cursor.key()
+            expired = _STAMP.unpack_from(stamp_key)[0] <= now
+            if not (expired and swept < limit) and not (trimming and total > keep):
+                break
+            name = stamp_key[_STAMP.size :]
+            raw = txn.get(name, db=self.vectors)
+            # a stale order entry (its key written again since, or dropped) only goes itself
+            if raw is not None and raw[: _STAMP.size] == stamp_key[: _STAMP.size]:
+                txn.delete(name, db=self.vectors)
+                total -= len(raw) - _STAMP.size
+            cursor.delete()
+            swept += 1
+        return max(total, 0)
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove every entry whose key starts with ``prefix`` (``_REMOVE`` a transaction); how many."""
+        start, removed = prefix.encode(), 0
+        while True:
+            with self._writer(), self.env.begin(write=True) as txn:
+                total, batch = self._total(txn), 0
+                cursor = txn.cursor(db=self.vectors)
+                if cursor.set_range(start):
+                    while batch < _REMOVE and (name := cursor.key()) and name.startswith(start):
+                        total -= len(cursor.value()) - _STAMP.size
+                        batch += 1
+                        if not cursor.delete():  # the cursor moves to the next entry
+                            break
+                txn.put(_TOTAL, struct.pack("<q", max(total, 0)), db=self.meta)
+            removed += batch
+            if batch < _REMOVE:
+                return removed
+
+    def total(self) -> int:
+        with self.env.begin() as txn:
+            return self._total(txn)
+
+    def _total(self, txn: lmdb.Transaction) -> int:
+        raw = txn.get(_TOTAL, db=self.meta)
+        return int(struct.unpack("<q", raw)[0]) if raw is not None else 0
+
+
+def _micros(seconds: float) -> int:
+    return int(seconds * 1e6)
+
+
+def stamp(expires: float) -> bytes:
+    """The expiry stamp of an entry that expires at ``expires`` (seconds since the epoch)."""
+    return _STAMP.pack(max(0, _micros(expires)))
+
+
+def now_micros() -> int:
+    """Now, as the stamps count it."""
+    return _micros(time.time())

@@ -1,0 +1,165 @@
+"""The disk tier's LMDB file as a machine uses it: several processes on one file, a writer that never
+holds the event loop while another process writes, a size kept by bounded trims, an earlier version's
+SQLite file imported once, and a broken file that never keeps the service from starting."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from hfgate.config import Settings
+from hfgate.embed_cache.cache import DISK_FILE, build_cache
+from hfgate.embed_cache.disk_import import OLD_FILE
+from hfgate.embed_cache.disk_tier import DiskTier
+
+HOLD_WRITER = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1] + "-writer", os.O_RDWR | os.O_CREAT, 0o644)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+async def test_another_process_reads_what_one_wrote(tmp_path: Path) -> None:
+    path = tmp_path / "cache.mdb"
+    writer = textwrap.dedent(f"""
+        import asyncio
+        from pathlib import Path
+        from hfgate.embed_cache.disk_tier import DiskTier
+        async def main():
+            tier = DiskTier(Path({str(path)!r}), max_bytes=1 << 20, ttl_seconds=60)
+            await tier.put_many([("m:o:a", b"from the child"), ("m:o:b", bytes(3000))])
+            await tier.aclose()
+        asyncio.run(main())
+    """)
+    child = await asyncio.create_subprocess_exec(sys.executable, "-c", writer)
+    assert await asyncio.wait_for(child.wait(), 60) == 0
+    tier = DiskTier(path, max_bytes=1 << 20, ttl_seconds=60)
+    try:
+        assert await tier.get_many(["m:o:a", "m:o:b", "m:o:c"]) == [b"from the child", bytes(3000), None]
+        assert tier.stored_bytes() == len(b"from the child") + 3000
+    finally:
+        await tier.aclose()
+
+
+async def test_a_write_while_another_process_writes_waits_in_a_thread_not_on_the_event_loop(tmp_path: Path) -> None:
+    path = tmp_path / "cache.mdb"
+    tier = DiskTier(path, max_bytes=1 << 20, ttl_seconds=60)
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", HOLD_WRITER, str(path), "0.5", stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert holder.stdout is not None
+        assert (await asyncio.wait_for(holder.stdout.readline(), 30)).strip() == b"held"
+        started = time.monotonic()
+        write = asyncio.ensure_future(tier.put_many([("m:o:a", b"1")]))
+        ticks = 0
+        while not write.done():  # the loop turns while the write waits for the other process
+            await asyncio.sleep(0.01)
+            ticks += 1
+        await write
+        assert time.monotonic() - started >= 0.3, "the write waited for the other writer"
+        assert ticks >= 10
+        assert await tier.get_many(["m:o:a"]) == [b"1"]
+    finally:
+        await asyncio.wait_for(holder.wait(), 10)
+        await tier.aclose()
+
+
+async def test_a_large_write_goes_in_slices_and_every_vector_is_kept(tmp_path: Path) -> None:
+    tier = DiskTier(tmp_path / "cache.mdb", max_bytes=1 << 24, ttl_seconds=60)
+    items = [(f"m:o:{n:05d}", n.to_bytes(4, "big") * 100) for n in range(1000)]
+    try:
+        await tier.put_many(items)
+        assert await tier.get_many([key for key, _ in items]) == [value for _, value in items]
+        assert tier.stored_bytes() == 1000 * 400
+    finally:
+        await tier.aclose()
+
+
+async def test_the_size_counts_a_replaced_vector_once_and_a_dropped_one_not_at_all(tmp_path: Path) -> None:
+    tier = DiskTier(tmp_path / "cache.mdb", max_bytes=1 << 20, ttl_seconds=60)
+    try:
+        await tier.put_many([("m1:o:a", bytes(100)), ("m2:o:b", bytes(50))])
+        await tier.put_many([("m1:o:a", bytes(30))])  # written again: the newer replaces it
+        assert tier.stored_bytes() == 80
+        assert await tier.get_many(["m1:o:a"]) == [bytes(30)]
+        assert await tier.drop_prefix("m1:") == 1
+        assert tier.stored_bytes() == 50
+    finally:
+        await tier.aclose()
+
+
+async def test_a_file_past_its_size_is_trimmed_to_the_newest_and_a_replaced_entry_counts_as_new(tmp_path: Path) -> None:
+    tier = DiskTier(tmp_path / "cache.mdb", max_bytes=10_000, ttl_seconds=60)
+    try:
+        await tier.put_many([("m:o:first", bytes(1000))])
+        for n in range(30):
+            await tier.put_many([(f"m:o:{n:02d}", bytes(1000))])
+            if n == 5:
+                await asyncio.sleep(0.002)
+                await tier.put_many([("m:o:first", bytes(1000))])  # written again: now among the newer
+        assert tier.stored_bytes() <= 10_000
+        found = await tier.get_many([f"m:o:{n:02d}" for n in range(30)])
+        kept = [n for n, value in enumerate(found) if value is not None]
+        assert kept == list(range(30 - len(kept), 30))
+        assert len(kept) * 1000 == tier.stored_bytes()
+    finally:
+        await tier.aclose()
+
+
+def _old_file(path: Path, rows: list[tuple[str, bytes, float]]) -> None:
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("CREATE TABLE vectors (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires REAL NOT NULL)")
+    db.executemany("INSERT INTO vectors VALUES (?, ?, ?)", rows)
+    db.commit()
+    db.close()
+
+
+async def test_an_earlier_versions_sqlite_file_is_imported_once_with_its_expiries(tmp_path: Path) -> None:
+    now = time.time()
+    _old_file(tmp_path / OLD_FILE, [("m:o:a", b"alive", now + 3600), ("m:o:b", b"gone", now - 1)])
+    cache = build_cache(Settings(data_dir=tmp_path, embed_cache=True, embed_cache_shared="disk"))
+    assert cache is not None
+    try:
+        assert await cache.get_many(["m:o:a", "m:o:b"]) == [b"alive", None]
+        assert not (tmp_path / OLD_FILE).exists()
+        assert not (tmp_path / f"{OLD_FILE}-wal").exists()
+        assert (tmp_path / DISK_FILE).exists()
+    finally:
+        await cache.aclose()
+
+
+async def test_an_unreadable_earlier_file_is_set_aside_and_the_cache_works(tmp_path: Path) -> None:
+    (tmp_path / OLD_FILE).write_bytes(b"not a database at all" * 100)
+    cache = build_cache(Settings(data_dir=tmp_path, embed_cache=True, embed_cache_shared="disk"))
+    assert cache is not None
+    try:
+        await cache.put_many([("m:o:a", b"1")], owner="e")
+        await asyncio.sleep(0.05)  # the disk file's writes are kept up to WRITE_DELAY
+        cache.memory.drop_prefix("")
+        assert await cache.get_many(["m:o:a"]) == [b"1"]
+        assert (tmp_path / f"{OLD_FILE}.unreadable").exists()
+    finally:
+        await cache.aclose()
+
+
+async def test_a_broken_disk_file_is_set_aside_and_a_new_one_made(tmp_path: Path) -> None:
+    (tmp_path / DISK_FILE).write_bytes(b"\x00garbage" * 2000)
+    cache = build_cache(Settings(data_dir=tmp_path, embed_cache=True, embed_cache_shared="disk"))
+    assert cache is not None
+    assert cache.shared is not None, "a new file replaces the broken one"
+    try:
+        await cache.put_many([("m:o:a", b"1")], owner="e")
+        await asyncio.sleep(0.05)  # the disk file's writes are kept up to WRITE_DELAY
+        cache.memory.drop_prefix("")
+        assert await cache.get_many(["m:o:a"]) == [b"1"]
+        assert (tmp_path / f"{DISK_FILE}.broken").exists()
+    finally:
+        await cache.aclose()
