@@ -81,6 +81,12 @@ def infinity(engine_fleet: dict[str, Launched]) -> str:
     return engine_url(engine_fleet, "infinity")
 
 
+@pytest.fixture(scope="package")
+def infinity_small_queue(engine_fleet: dict[str, Launched]) -> str:
+    """infinity serving all-MiniLM-L6-v2 that refuses requests past 8 queued texts (INFINITY_QUEUE_SIZE)."""
+    return engine_url(engine_fleet, "infinity-small-queue")
+
+
 @pytest.fixture
 async def api(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     """The whole app on a fresh registry (no default endpoints)."""

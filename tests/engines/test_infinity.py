@@ -1,7 +1,11 @@
 """infinity (infinity-emb 0.0.78, torch engine, all-MiniLM-L6-v2) registered by url: detected by its
-``/models``, vectors equal to its own, an ordinary document embedded (infinity truncates by itself)."""
+``/models``, vectors equal to its own, an ordinary document embedded (infinity truncates by itself), and
+its overload answer mapped to hfgate's rate-limit error."""
 
 from __future__ import annotations
+
+import asyncio
+import time
 
 import httpx
 import pytest
@@ -44,3 +48,36 @@ async def test_an_ordinary_document_is_embedded(
     assert plain.status_code == 200, plain.text
     theirs = await engine_vectors(engine, f"{infinity}/embeddings", [text])
     assert_close([plain.json()["text_embedding"][0]["embedding"]], theirs)
+
+
+async def test_an_overloaded_infinity_is_retried_then_answered_as_hfgates_rate_limit_error(
+    api: httpx.AsyncClient, engine: httpx.AsyncClient, infinity_small_queue: str
+) -> None:
+    # infinity 0.0.78 refuses a request while more texts wait in its queue than INFINITY_QUEUE_SIZE:
+    # 429 {"error": {"message": "model … is currently overloaded", …}} (seen here, infinity_server.py)
+    url = infinity_small_queue
+    await register(api, "text_embedding", "busy", url=url)
+    sentence = "A sentence of a dozen words about vectors, search and the engines that serve them."
+    burden = asyncio.ensure_future(engine.post(f"{url}/embeddings", json={"model": MINILM, "input": [sentence] * 2000}))
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # until infinity itself refuses
+            probe = await engine.post(f"{url}/embeddings", json={"model": MINILM, "input": ["probe"]})
+            if probe.status_code == 429:
+                break
+            assert time.monotonic() < deadline, "infinity never reported an overload"
+            await asyncio.sleep(0.05)
+        assert "is currently overloaded" in probe.text
+        started = time.monotonic()
+        answer = await api.post("/_inference/text_embedding/busy", json={"input": ["hello"]})
+        waited = time.monotonic() - started
+        assert answer.status_code == 429, answer.text
+        reason = answer.json()["error"]["reason"]
+        assert "status [429]" in reason
+        assert "is currently overloaded" in reason
+        assert waited >= 0.9, "hfgate retried (backoff 1 s, then 2 s, each with up to half of it random)"
+        openai = await api.post("/v1/embeddings", json={"model": "busy", "input": "hello"})
+        assert openai.status_code == 429, openai.text
+        assert "is currently overloaded" in openai.json()["error"]["message"]
+    finally:
+        burden.cancel()

@@ -94,6 +94,7 @@ class Engine:
     venv: str
     command: Callable[[int], list[str]]
     health: str = "/health"
+    env: tuple[tuple[str, str], ...] = ()
 
 
 TOOL_CALLS = ("--enable-auto-tool-choice", "--tool-call-parser", "hermes")
@@ -104,6 +105,8 @@ ENGINES: dict[str, Engine] = {
     "vllm-chat-spare": Engine("vllm", _vllm(smollm2_dir, SMOLLM2, "--max-model-len", "2048", *TOOL_CALLS)),
     "vllm-embed": Engine("vllm", _vllm(minilm_dir, MINILM, "--runner", "pooling")),
     "infinity": Engine("infinity", _infinity),
+    # infinity refusing work past 8 queued texts (429 "model … is currently overloaded"): the overload test
+    "infinity-small-queue": Engine("infinity", _infinity, env=(("INFINITY_QUEUE_SIZE", "8"),)),
     # ggml-org's C++ server (not part of `make test`: `make engines ENGINES=llamacpp` builds it once).
     "llamacpp-chat": Engine("llamacpp", _llamacpp),
 }
@@ -175,6 +178,7 @@ def launch(name: str, *, logs: Path | None = None) -> Launched:
     log = where / f"{name}-{port}.log"
     # HF_HUB_OFFLINE: models come from folders; nothing may reach for a hub.
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "VLLM_CPU_KVCACHE_SPACE": "1", "INFINITY_ANONYMOUS_USAGE_STATS": "0"}
+    env.update(ENGINES[name].env)
     env.pop("PYTHONPATH", None)  # the engine's venv, not hfgate's sources
     with log.open("wb") as out:
         process = subprocess.Popen(
