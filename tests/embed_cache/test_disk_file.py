@@ -1,6 +1,7 @@
 """The disk tier's LMDB file as a machine uses it: several processes on one file, a writer that never
 holds the event loop while another process writes, a size kept by bounded trims, an earlier version's
-SQLite file imported once, and a broken file that never keeps the service from starting."""
+SQLite file imported once, a broken file that never keeps the service from starting, and a file a
+machine crash may have broken (left unsynced by an earlier boot) emptied, never served."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 from hfgate.config import Settings
+from hfgate.embed_cache import disk_tier
 from hfgate.embed_cache.cache import DISK_FILE, build_cache
 from hfgate.embed_cache.disk_import import OLD_FILE
 from hfgate.embed_cache.disk_tier import DiskTier
@@ -163,3 +167,62 @@ async def test_a_broken_disk_file_is_set_aside_and_a_new_one_made(tmp_path: Path
         assert (tmp_path / f"{DISK_FILE}.broken").exists()
     finally:
         await cache.aclose()
+
+
+WRITE_AND_DIE = """
+import asyncio, os, sys
+from pathlib import Path
+from hfgate.embed_cache.disk_tier import DiskTier
+async def main():
+    tier = DiskTier(Path(sys.argv[1]), max_bytes=1 << 20, ttl_seconds=60)
+    await tier.put_many([("m:o:a", b"written, never synced")])
+    os._exit(0)  # as a process killed: no close, no sync
+asyncio.run(main())
+"""
+
+
+async def _write_and_die(path: Path) -> None:
+    child = await asyncio.create_subprocess_exec(sys.executable, "-c", WRITE_AND_DIE, str(path))
+    assert await asyncio.wait_for(child.wait(), 60) == 0
+
+
+async def test_a_file_a_killed_process_left_is_kept_while_the_machine_runs(tmp_path: Path) -> None:
+    path = tmp_path / "cache.mdb"
+    await _write_and_die(path)
+    tier = DiskTier(path, max_bytes=1 << 20, ttl_seconds=60)
+    try:
+        assert await tier.get_many(["m:o:a"]) == [b"written, never synced"]
+    finally:
+        await tier.aclose()
+
+
+async def test_a_file_left_unsynced_by_an_earlier_boot_is_emptied_not_served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # the machine went down before the kernel wrote the file: LMDB without fsync may have left it broken
+    path = tmp_path / "cache.mdb"
+    await _write_and_die(path)
+    monkeypatch.setattr(disk_tier, "boot_id", lambda: b"the next boot")
+    tier = DiskTier(path, max_bytes=1 << 20, ttl_seconds=60)
+    try:
+        assert await tier.get_many(["m:o:a"]) == [None]
+        assert tier.stored_bytes() == 0
+        await tier.put_many([("m:o:b", b"new")])
+        assert await tier.get_many(["m:o:b"]) == [b"new"]
+    finally:
+        await tier.aclose()
+    assert any(getattr(r, "event", "") == "embed_cache.disk.crashed" for r in caplog.records)
+
+
+async def test_a_file_closed_cleanly_is_kept_across_boots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "cache.mdb"
+    tier = DiskTier(path, max_bytes=1 << 20, ttl_seconds=60)
+    await tier.put_many([("m:o:a", b"synced at close")])
+    await tier.aclose()
+    monkeypatch.setattr(disk_tier, "boot_id", lambda: b"the next boot")
+    again = DiskTier(path, max_bytes=1 << 20, ttl_seconds=60)
+    try:
+        assert await again.get_many(["m:o:a"]) == [b"synced at close"]
+        await again.put_many([("m:o:b", b"marked by this boot")])
+    finally:
+        await again.aclose()

@@ -10,8 +10,12 @@ Why LMDB and not SQLite (the tier's first file): a miss looks one new key up and
 and measured so (3 KB vectors, 40 a transaction, a file of 20,000; ``bench/embed_cache_bench.py disk``)
 SQLite took 9.1 us a lookup and 21.8 us a vector written, LMDB 2.7 and 6.4 us. It is opened without
 ``writemap`` (a full disk would then be a SIGBUS in the process, not an error) and without fsync at
-commit: a process that dies loses nothing committed; a machine that crashes may lose the last writes,
-never the file's integrity (LMDB's ``MDB_NOSYNC``), the right trade for a cache.
+commit (LMDB's ``MDB_NOSYNC``): a process that dies loses nothing committed, its writes being in the
+kernel's page cache. A machine that goes down before the kernel wrote them may leave the file broken
+(LMDB keeps its integrity then only where the file system keeps the order of writes, which ext4 and XFS
+do not promise), and LMDB has no checksums to tell: so every write transaction marks the file with the
+machine's boot id, the last process to close it syncs it and clears the mark, and a file still marked
+by an earlier boot is discarded when opened (a cache: emptied, never served broken).
 
 Everything runs on the caller's thread (the event loop's) when it can: a request's lookup (at most 32
 keys, ~3 us a key; a thread hop costs ~60 us) and a write of up to 256 vectors a transaction, when no
@@ -31,7 +35,9 @@ when reached); ``meta`` the vectors' total size. A file of the SQLite tier left 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
+import logging
 import os
 import struct
 import threading
@@ -43,6 +49,8 @@ from pathlib import Path
 import lmdb
 
 from hfgate.embed_cache.bypass import Bypass
+
+log = logging.getLogger("hfgate.embed_cache")
 
 # Lookups of at most this many keys run on the calling (event loop) thread.
 _INLINE = 32
@@ -60,6 +68,8 @@ _SWEEP = 16
 # begins each vector's value and each key of the order table.
 _STAMP = struct.Struct(">Q")
 _TOTAL = b"bytes"
+# In ``meta``: the boot id of the machine that wrote the file since it was last synced.
+_UNSYNCED = b"unsynced"
 # An environment is opened once per process and file (LMDB forbids two openings in one process).
 _OPEN: dict[tuple[int, str], _Store] = {}
 _OPEN_LOCK = threading.Lock()
@@ -145,6 +155,35 @@ class _Store:
     def __init__(self, path: Path, *, map_size: int) -> None:
         self.key = (os.getpid(), str(path.resolve()))
         self.users = 0
+        self.boot = boot_id()
+        # every writer of the file, in any process, holds this first (flock on a file of its own, and a
+        # lock for this process's threads), so that a write on the event loop's thread can tell at once
+        # whether it would wait (LMDB's own writer lock cannot be tried)
+        self._writing = threading.Lock()
+        self._writer_fd = os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            # held while opening: no other process opens the file while a crashed boot's one is removed
+            fcntl.flock(self._writer_fd, fcntl.LOCK_EX)
+            try:
+                self._open(path, map_size=map_size)
+                left = self._unsynced()
+                if left is not None and left != self.boot:
+                    log.warning(
+                        "the embedding cache's disk file was left unsynced by a machine that went down; emptied",
+                        extra={"event": "embed_cache.disk.crashed", "file": str(path)},
+                    )
+                    self.env.close()
+                    for part in (path, Path(f"{path}-lock")):
+                        with contextlib.suppress(FileNotFoundError):
+                            part.unlink()
+                    self._open(path, map_size=map_size)
+            finally:
+                fcntl.flock(self._writer_fd, fcntl.LOCK_UN)
+        except BaseException:
+            os.close(self._writer_fd)
+            raise
+
+    def _open(self, path: Path, *, map_size: int) -> None:
         self.env = lmdb.open(
             str(path),
             subdir=False,
@@ -156,16 +195,21 @@ class _Store:
             writemap=False,
             max_readers=1024,
         )
-        # every writer of the file, in any process, holds this first (flock on a file of its own, and a
-        # lock for this process's threads), so that a write on the event loop's thread can tell at once
-        # whether it would wait (LMDB's own writer lock cannot be tried)
-        self._writing = threading.Lock()
-        self._writer_fd = os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT, 0o644)
         self.vectors = self.env.open_db(b"vectors")
         self.order = self.env.open_db(b"order")
         self.meta = self.env.open_db(b"meta")
         # a reader whose process died holds a slot (and old pages) until cleared
         self.env.reader_check()
+
+    def _unsynced(self) -> bytes | None:
+        """The boot id of the writes not yet synced, if any."""
+        with self.env.begin(db=self.meta) as txn:
+            return txn.get(_UNSYNCED)
+
+    def _mark(self, txn: lmdb.Transaction) -> None:
+        """Record in a write transaction that the file holds writes of this boot not yet synced."""
+        if txn.get(_UNSYNCED, db=self.meta) != self.boot:
+            txn.put(_UNSYNCED, self.boot, db=self.meta)
 
     @classmethod
     def open(cls, path: Path, *, map_size: int) -> _Store:
@@ -185,8 +229,23 @@ class _Store:
             if self.users == 0:
                 _OPEN.pop(self.key, None)
                 with self._writer():
+                    self._sync()
                     self.env.close()
                 os.close(self._writer_fd)
+
+    def _sync(self) -> None:
+        """Flush every process's writes to the disk, then clear the unsynced mark (the writer lock held:
+        no write comes between)."""
+        try:
+            self.env.sync(True)
+            with self.env.begin(write=True, db=self.meta) as txn:
+                txn.delete(_UNSYNCED)
+            self.env.sync(True)
+        except (lmdb.Error, OSError) as exc:  # left marked: a crash of this boot is still detected
+            log.warning(
+                "the embedding cache's disk file could not be synced",
+                extra={"event": "embed_cache.disk.sync_failed", "error": repr(exc)},
+            )
 
     def select(self, keys: Sequence[str]) -> list[bytes | None]:
         now, found = _micros(time.time()), list[bytes | None]()
@@ -244,6 +303,7 @@ class _Store:
 
     def _insert(self, rows: Sequence[tuple[str, bytes, bytes]], *, now: int, max_bytes: int) -> None:
         with self.env.begin(write=True) as txn:
+            self._mark(txn)
             total = self._total(txn)
             replace, put, vectors, order = txn.replace, txn.put, self.vectors, self.order
             for key, value, expiry in rows:
@@ -257,6 +317,7 @@ class _Store:
     def _make_room(self, *, now: int, keep: int) -> None:
         while True:
             with self.env.begin(write=True) as txn:
+                self._mark(txn)
                 before = self._total(txn)
                 total = self._trim(txn, now=now, keep=keep, total=before)
                 txn.put(_TOTAL, struct.pack("<q", total), db=self.meta)
@@ -290,6 +351,7 @@ class _Store:
         start, removed = prefix.encode(), 0
         while True:
             with self._writer(), self.env.begin(write=True) as txn:
+                self._mark(txn)
                 total, batch = self._total(txn), 0
                 cursor = txn.cursor(db=self.vectors)
                 if cursor.set_range(start):
@@ -324,3 +386,11 @@ def stamp(expires: float) -> bytes:
 def now_micros() -> int:
     """Now, as the stamps count it."""
     return _micros(time.time())
+
+
+def boot_id() -> bytes:
+    """This machine's boot: Linux's boot id, elsewhere the boot time to the minute (what the clocks say)."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_bytes().strip()
+    except OSError:
+        return str(round((time.time() - time.monotonic()) / 60)).encode()
