@@ -142,29 +142,26 @@ async def test_an_earlier_versions_sqlite_file_is_imported_once_with_its_expirie
 
 async def test_an_unreadable_earlier_file_is_set_aside_and_the_cache_works(tmp_path: Path) -> None:
     (tmp_path / OLD_FILE).write_bytes(b"not a database at all" * 100)
-    cache = build_cache(Settings(data_dir=tmp_path, embed_cache=True, embed_cache_shared="disk"))
-    assert cache is not None
-    try:
-        await cache.put_many([("m:o:a", b"1")], owner="e")
-        await asyncio.sleep(0.05)  # the disk file's writes are kept up to WRITE_DELAY
-        cache.memory.drop_prefix("")
-        assert await cache.get_many(["m:o:a"]) == [b"1"]
-        assert (tmp_path / f"{OLD_FILE}.unreadable").exists()
-    finally:
-        await cache.aclose()
+    await _a_vector_goes_through_the_disk_file(tmp_path)
+    assert (tmp_path / f"{OLD_FILE}.unreadable").exists()
 
 
 async def test_a_broken_disk_file_is_set_aside_and_a_new_one_made(tmp_path: Path) -> None:
     (tmp_path / DISK_FILE).write_bytes(b"\x00garbage" * 2000)
-    cache = build_cache(Settings(data_dir=tmp_path, embed_cache=True, embed_cache_shared="disk"))
+    await _a_vector_goes_through_the_disk_file(tmp_path)  # a new file replaces the broken one
+    assert (tmp_path / f"{DISK_FILE}.broken").exists()
+
+
+async def _a_vector_goes_through_the_disk_file(data_dir: Path) -> None:
+    """A cache on ``data_dir``'s disk file writes a vector and reads it back from the file."""
+    cache = build_cache(Settings(data_dir=data_dir, embed_cache=True, embed_cache_shared="disk"))
     assert cache is not None
-    assert cache.shared is not None, "a new file replaces the broken one"
+    assert cache.shared is not None
     try:
         await cache.put_many([("m:o:a", b"1")], owner="e")
         await asyncio.sleep(0.05)  # the disk file's writes are kept up to WRITE_DELAY
         cache.memory.drop_prefix("")
         assert await cache.get_many(["m:o:a"]) == [b"1"]
-        assert (tmp_path / f"{DISK_FILE}.broken").exists()
     finally:
         await cache.aclose()
 
