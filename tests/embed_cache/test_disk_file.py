@@ -223,3 +223,36 @@ async def test_a_file_closed_cleanly_is_kept_across_boots(tmp_path: Path, monkey
         await again.put_many([("m:o:b", b"marked by this boot")])
     finally:
         await again.aclose()
+
+
+GROW = """
+import asyncio, sys
+from pathlib import Path
+from hfgate.embed_cache.disk_tier import DiskTier
+async def main():
+    tier = DiskTier(Path(sys.argv[1]), max_bytes=400 << 20, ttl_seconds=60)  # a larger budget, a larger map
+    for part in range(30):
+        await tier.put_many([(f"m:o:{part}-{i}", bytes(3000)) for i in range(1000)])
+    await tier.aclose()
+asyncio.run(main())
+"""
+
+
+async def test_a_file_another_process_grew_past_this_ones_map_is_still_read_and_written(tmp_path: Path) -> None:
+    # LMDB answers MDB_MAP_RESIZED to every transaction of a process whose map the file outgrew (an
+    # `embed-corpus` run with a larger HFGATE_EMBED_CACHE_DISK_MB beside the server): the tier adopts it
+    path = tmp_path / "cache.mdb"
+    tier = DiskTier(path, max_bytes=1 << 20, ttl_seconds=60)
+    try:
+        await tier.put_many([("m:o:a", b"before")])
+        child = await asyncio.create_subprocess_exec(sys.executable, "-c", GROW, str(path))
+        assert await asyncio.wait_for(child.wait(), 120) == 0
+        assert path.stat().st_size > tier._store.env.info()["map_size"]
+        assert await tier.get_many(["m:o:a", "m:o:29-999"]) == [b"before", bytes(3000)]
+        assert tier.health.available
+        assert await tier.drop_prefix("m:o:0-") == 1000  # in a worker thread
+        await tier.put_many([("m:o:b", b"after")])
+        assert await tier.get_many(["m:o:b"]) == [b"after"]
+        assert tier.health.available
+    finally:
+        await tier.aclose()

@@ -26,6 +26,11 @@ a lock file of its own (``-writer``: LMDB's own lock cannot be tried without wai
 waits, in a worker thread. A large lookup (a corpus part's) and a model's removal run in a worker thread;
 removals and trims take at most 2,048 entries a transaction, so no writer holds the file long.
 
+Each process maps the file at a size of its budget's; a process with a larger budget (an
+``embed-corpus`` run given another ``HFGATE_EMBED_CACHE_DISK_MB``) may grow the file past another's
+map, and LMDB then refuses that one's transactions (``MDB_MAP_RESIZED``) until it adopts the larger map,
+which it does at once when none of its operations runs in a worker thread.
+
 Layout: the ``vectors`` table maps a key to its expiry (8 bytes) and vector; ``order`` holds
 ``expiry + key`` for every write, oldest first (an entry replaced or dropped leaves a stale one, skipped
 when reached); ``meta`` the vectors' total size. A file of the SQLite tier left by an earlier version
@@ -42,9 +47,10 @@ import os
 import struct
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import lmdb
 
@@ -73,6 +79,7 @@ _UNSYNCED = b"unsynced"
 # An environment is opened once per process and file (LMDB forbids two openings in one process).
 _OPEN: dict[tuple[int, str], _Store] = {}
 _OPEN_LOCK = threading.Lock()
+_T = TypeVar("_T")
 
 
 class DiskTier:
@@ -102,9 +109,9 @@ class DiskTier:
             return [None] * len(keys)
         try:
             if len(keys) <= _INLINE:
-                found = self._store.select(keys)
+                found = self._here(self._store.select, keys)
             else:
-                found = await asyncio.to_thread(self._store.select, keys)
+                found = await self._in_thread(self._store.select, keys)
         except (lmdb.Error, OSError) as exc:
             self.health.failed(exc)
             return [None] * len(keys)
@@ -124,8 +131,8 @@ class DiskTier:
                 part = items[start : start + _SLICE]
                 if start:
                     await asyncio.sleep(0)
-                if not self._store.insert(part, ttl=self.ttl_seconds, max_bytes=self.max_bytes, wait=False):
-                    await asyncio.to_thread(self._store.insert, part, ttl=self.ttl_seconds, max_bytes=self.max_bytes)
+                if not self._here(self._store.insert, part, ttl=self.ttl_seconds, max_bytes=self.max_bytes, wait=False):
+                    await self._in_thread(self._store.insert, part, ttl=self.ttl_seconds, max_bytes=self.max_bytes)
         except (lmdb.Error, OSError) as exc:
             self.health.failed(exc)
             return
@@ -133,20 +140,45 @@ class DiskTier:
 
     async def drop_prefix(self, prefix: str) -> int:
         """Remove every entry whose key starts with ``prefix``; how many were removed."""
-        return await asyncio.to_thread(self._store.delete_prefix, prefix)
+        return await self._in_thread(self._store.delete_prefix, prefix)
 
     def import_rows(self, rows: Sequence[tuple[str, bytes, bytes]]) -> None:
         """Store each ``(key, vector, expiry stamp)`` (:func:`stamp`) on this thread, waiting for the file."""
-        self._store.insert_rows(rows, now=now_micros(), max_bytes=self.max_bytes)
+        self._here(self._store.insert_rows, rows, now=now_micros(), max_bytes=self.max_bytes)
 
     def stored_bytes(self) -> int:
         """What the vectors take, as the file counts them."""
-        return self._store.total()
+        return self._here(self._store.total)
 
     async def aclose(self) -> None:
         if not self._closed:
             self._closed = True
             self._store.release()
+
+    def _here(self, operation: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        """``operation`` on this (the event loop's) thread; once more after adopting the file's larger map."""
+        try:
+            return operation(*args, **kwargs)
+        except lmdb.MapResizedError:
+            if not self._store.adopt_map():
+                raise
+            return operation(*args, **kwargs)
+
+    async def _in_thread(self, operation: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        """``operation`` in a worker thread; once more after adopting the file's larger map."""
+        try:
+            return await self._thread(operation, *args, **kwargs)
+        except lmdb.MapResizedError:
+            if not self._store.adopt_map():
+                raise
+            return await self._thread(operation, *args, **kwargs)
+
+    async def _thread(self, operation: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        self._store.threads += 1
+        try:
+            return await asyncio.to_thread(operation, *args, **kwargs)
+        finally:
+            self._store.threads -= 1
 
 
 class _Store:
@@ -155,6 +187,8 @@ class _Store:
     def __init__(self, path: Path, *, map_size: int) -> None:
         self.key = (os.getpid(), str(path.resolve()))
         self.users = 0
+        # operations in worker threads now (counted on the event loop's thread, which starts them)
+        self.threads = 0
         self.boot = boot_id()
         # every writer of the file, in any process, holds this first (flock on a file of its own, and a
         # lock for this process's threads), so that a write on the event loop's thread can tell at once
@@ -223,6 +257,22 @@ class _Store:
             store.users += 1
             return store
 
+    def adopt_map(self) -> bool:
+        """Adopt the larger map another process gave the file (LMDB's ``MDB_MAP_RESIZED``: it grew past
+        this one's), when no operation of this process runs in a worker thread: the map is replaced under
+        every transaction of the process. ``False`` when one does (the operation fails; a later one adopts)."""
+        if self.threads:
+            return False
+        with _OPEN_LOCK:
+            self._adopt_map()
+        return True
+
+    def _adopt_map(self) -> None:
+        before = self.env.info()["map_size"]
+        self.env.set_mapsize(0)  # 0: the size the file's meta records (the last writer's map)
+        if self.env.info()["map_size"] < before:
+            self.env.set_mapsize(before)
+
     def release(self) -> None:
         with _OPEN_LOCK:
             self.users -= 1
@@ -237,6 +287,8 @@ class _Store:
         """Flush every process's writes to the disk, then clear the unsynced mark (the writer lock held:
         no write comes between)."""
         try:
+            if self.threads == 0:  # no transaction under way: the file's map may have grown meanwhile
+                self._adopt_map()
             self.env.sync(True)
             with self.env.begin(write=True, db=self.meta) as txn:
                 txn.delete(_UNSYNCED)
