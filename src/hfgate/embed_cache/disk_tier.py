@@ -253,7 +253,7 @@ class _Store:
             if store is None:
                 store = _OPEN[key] = cls(path, map_size=map_size)
             elif store.env.info()["map_size"] < map_size:
-                store.env.set_mapsize(map_size)
+                store._remap(map_size)  # else (a thread's operation under way) a later MapFull makes room
             store.users += 1
             return store
 
@@ -261,17 +261,20 @@ class _Store:
         """Adopt the larger map another process gave the file (LMDB's ``MDB_MAP_RESIZED``: it grew past
         this one's), when no operation of this process runs in a worker thread: the map is replaced under
         every transaction of the process. ``False`` when one does (the operation fails; a later one adopts)."""
+        with _OPEN_LOCK:
+            return self._remap()
+
+    def _remap(self, size: int = 0) -> bool:
+        """Map the file at ``size`` (0: the size its meta records, the last writer's map), never smaller
+        than now, unless an operation runs in a worker thread: the map is replaced under every transaction
+        of the process. Whether it was done; ``_OPEN_LOCK`` held."""
         if self.threads:
             return False
-        with _OPEN_LOCK:
-            self._adopt_map()
-        return True
-
-    def _adopt_map(self) -> None:
         before = self.env.info()["map_size"]
-        self.env.set_mapsize(0)  # 0: the size the file's meta records (the last writer's map)
+        self.env.set_mapsize(size)
         if self.env.info()["map_size"] < before:
             self.env.set_mapsize(before)
+        return True
 
     def release(self) -> None:
         with _OPEN_LOCK:
@@ -287,8 +290,7 @@ class _Store:
         """Flush every process's writes to the disk, then clear the unsynced mark (the writer lock held:
         no write comes between)."""
         try:
-            if self.threads == 0:  # no transaction under way: the file's map may have grown meanwhile
-                self._adopt_map()
+            self._remap()  # the file's map may have grown meanwhile
             self.env.sync(True)
             with self.env.begin(write=True, db=self.meta) as txn:
                 txn.delete(_UNSYNCED)
