@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from hfgate.embed_cache import EmbedCache, VectorSpace, text_keys
 from hfgate.embed_cache.disk_tier import DiskTier
@@ -20,20 +21,27 @@ LONG = " ".join(f"word{i}" for i in range(25))
 
 
 class CountingDisk(DiskTier):
-    """The disk tier, counting the keys of each lookup."""
+    """The disk tier, counting the keys of each read of its file (a lookup on the loop's thread, through
+    ``get_now``, or in a worker thread)."""
 
     calls: list[int]
 
-    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
-        self.calls.append(len(keys))
-        return await super().get_many(keys)
+    def __init__(self, path: Path, **settings: Any) -> None:
+        super().__init__(path, **settings)
+        self.calls = []
+        select = self._store.select
+
+        def counted(keys: Sequence[str]) -> list[bytes | None]:
+            self.calls.append(len(keys))
+            return select(keys)
+
+        self._store.select = counted  # type: ignore[method-assign]
 
 
 async def test_a_text_of_one_chunk_is_looked_up_in_one_call_and_the_others_in_a_second(tmp_path: Path) -> None:
     endpoint = Endpoint(inference_id="e", task_type=TaskType.TEXT_EMBEDDING, service="x", chunking_settings=WORDS)
     space = VectorSpace(model="m", engine="exact")
     disk = CountingDisk(tmp_path / "cache.db", max_bytes=1 << 20, ttl_seconds=60)
-    disk.calls = []
     memory = MemoryTier(max_bytes=1 << 20, ttl_seconds=60)
     cache = EmbedCache(memory=memory, shared=disk)
     try:

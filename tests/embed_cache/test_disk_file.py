@@ -91,6 +91,9 @@ async def test_the_size_counts_a_replaced_vector_once_and_a_dropped_one_not_at_a
     try:
         await tier.put_many([("m1:o:a", bytes(100)), ("m2:o:b", bytes(50))])
         await tier.put_many([("m1:o:a", bytes(30))])  # written again: the newer replaces it
+        await tier.put_many([("m3:o:c", b"zz-first"), ("m3:o:c", b"aa-last")])  # twice in one write: the later
+        assert await tier.get_many(["m3:o:c"]) == [b"aa-last"]
+        await tier.drop_prefix("m3:")
         assert tier.stored_bytes() == 80
         assert await tier.get_many(["m1:o:a"]) == [bytes(30)]
         assert await tier.drop_prefix("m1:") == 1
@@ -115,6 +118,29 @@ async def test_a_file_past_its_size_is_trimmed_to_the_newest_and_a_replaced_entr
         assert len(kept) * 1000 == tier.stored_bytes()
     finally:
         await tier.aclose()
+
+
+async def test_entries_expiring_before_the_last_written_are_still_trimmed_oldest_first(tmp_path: Path) -> None:
+    # a batch's rows go in key order, each appended to the order table where it sorts last; a row that
+    # expires before rows already written (a shorter-lived opening of the file, an imported row) is put in
+    # its place, so that the oldest are still the first to go
+    long_lived = DiskTier(tmp_path / "cache.mdb", max_bytes=3_500, ttl_seconds=3600)
+    short_lived = DiskTier(tmp_path / "cache.mdb", max_bytes=3_500, ttl_seconds=600)
+    try:
+        await long_lived.put_many([("m:o:z-late", bytes(1000)), ("m:o:a-late", bytes(1000))])
+        await short_lived.put_many([("m:o:m-early", bytes(1000)), ("m:o:b-early", bytes(1000))])
+        assert short_lived.stored_bytes() <= 3_500
+        found = await long_lived.get_many(["m:o:a-late", "m:o:z-late", "m:o:b-early", "m:o:m-early"])
+        # past the size, the entries expiring first went first: the short-lived ones, in key order
+        assert found == [bytes(1000), bytes(1000), None, bytes(1000)]
+        # a row already expired sorts first in the order table: the write's own sweep removes it
+        long_lived.import_rows([("m:o:gone", b"expired", disk_tier.stamp(time.time() - 1))])
+        long_lived.import_rows([("m:o:kept", b"x", disk_tier.stamp(time.time() + 1))])
+        assert await long_lived.get_many(["m:o:gone", "m:o:kept"]) == [None, b"x"]
+        assert long_lived.stored_bytes() == 3 * 1000 + 1
+    finally:
+        await short_lived.aclose()
+        await long_lived.aclose()
 
 
 def _old_file(path: Path, rows: list[tuple[str, bytes, float]]) -> None:

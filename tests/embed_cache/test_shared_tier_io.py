@@ -177,8 +177,10 @@ async def test_the_disk_file_is_read_at_once_and_written_late_and_redis_joined_a
     try:
         assert isinstance(disk.shared, Coalescing)
         assert (disk.shared.join_lookups, disk.shared.write_delay) == (False, WRITE_DELAY)
+        assert disk.shared.get_now is not None  # a request's lookup without a coroutine
         assert isinstance(redis.shared, Coalescing)
         assert (redis.shared.join_lookups, redis.shared.write_delay) == (True, None)
+        assert redis.shared.get_now is None
     finally:
         await disk.aclose()
         await redis.aclose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import lmdb
@@ -50,6 +50,9 @@ class EmbedCache:
     def __init__(self, *, memory: MemoryTier, shared: SharedTier | None = None) -> None:
         self.memory = memory
         self.shared = shared
+        # a tier that reads on the caller's thread (the disk file's small lookups) is asked without a
+        # coroutine; ``None`` when it has to be awaited (Redis, a large lookup)
+        self._get_now: Callable[[Sequence[str]], list[bytes | None] | None] | None = getattr(shared, "get_now", None)
 
     async def get_many(self, keys: Sequence[str], *, keep: bool = True) -> list[bytes | None]:
         """Each key's packed vector, or ``None``; the shared tier is asked only for what memory lacks.
@@ -61,7 +64,10 @@ class EmbedCache:
         wanted = [i for i, value in enumerate(found) if value is None]
         if not wanted:
             return found
-        fetched = await self.shared.get_many([keys[i] for i in wanted])
+        asked = [keys[i] for i in wanted]
+        fetched = self._get_now(asked) if self._get_now is not None else None
+        if fetched is None:
+            fetched = await self.shared.get_many(asked)
         for i, value in zip(wanted, fetched, strict=True):
             found[i] = value
         if not keep:

@@ -45,6 +45,10 @@ class Coalescing:
     def __init__(self, tier: SharedTier, *, write_delay: float | None = None, join_lookups: bool = True) -> None:
         self.tier = tier
         self.name = tier.name
+        # the tier's lookup on the caller's thread, for a cache to call without a coroutine, when not joined
+        self.get_now: Callable[[Sequence[str]], list[bytes | None] | None] | None = (
+            None if join_lookups else getattr(tier, "get_now", None)
+        )
         self.write_delay = write_delay
         self.join_lookups = join_lookups
         self._gets: list[_Get] = []

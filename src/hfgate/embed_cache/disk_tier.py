@@ -18,13 +18,14 @@ machine's boot id, the last process to close it syncs it and clears the mark, an
 by an earlier boot is discarded when opened (a cache: emptied, never served broken).
 
 Everything runs on the caller's thread (the event loop's) when it can: a request's lookup (at most 32
-keys, ~3 us a key; a thread hop costs ~60 us) and a write of up to 256 vectors a transaction, when no
-other writer holds the file. Written from a worker thread instead, the write's GIL hand-offs with the
-loop cost ~40 us of wall time a vector and slowed the loop's own lookups 2.6-fold (measured in the miss
-path). A writer checks at once whether another one (a process's or a thread's) holds the file, through
-a lock file of its own (``-writer``: LMDB's own lock cannot be tried without waiting), and only then
-waits, in a worker thread. A large lookup (a corpus part's) and a model's removal run in a worker thread;
-removals and trims take at most 2,048 entries a transaction, so no writer holds the file long.
+keys, ~3 us a key; a thread hop costs ~60 us; :meth:`DiskTier.get_now`, called without a coroutine) and
+a write of up to 256 vectors a transaction, when no other writer holds the file. Written from a worker
+thread instead, the write's GIL hand-offs with the loop cost ~40 us of wall time a vector and slowed the
+loop's own lookups 2.6-fold (measured in the miss path). A writer checks at once whether another one (a
+process's or a thread's) holds the file, through a lock file of its own (``-writer``: LMDB's own lock
+cannot be tried without waiting), and only then waits, in a worker thread. A large lookup (a corpus
+part's) and a model's removal run in a worker thread; removals and trims take at most 2,048 entries a
+transaction, so no writer holds the file long.
 
 Each process maps the file at a size of its budget's; a process with a larger budget (an
 ``embed-corpus`` run given another ``HFGATE_EMBED_CACHE_DISK_MB``) may grow the file past another's
@@ -105,13 +106,28 @@ class DiskTier:
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         """Each key's vector, or ``None`` (also for all of them when the file fails)."""
+        found = self.get_now(keys)
+        if found is not None:
+            return found
+        try:
+            found = await self._in_thread(self._store.select, keys)
+        except (lmdb.Error, OSError) as exc:
+            self.health.failed(exc)
+            return [None] * len(keys)
+        self.health.worked()
+        return found
+
+    def get_now(self, keys: Sequence[str]) -> list[bytes | None] | None:
+        """:meth:`get_many` on this (the event loop's) thread, for a request's lookup of at most ``_INLINE``
+        keys; ``None`` for a larger one (:meth:`get_many` reads it in a worker thread). A request's
+        miss asks here without the two coroutines of ``get_many`` (``EmbedCache``), whose cost in the
+        gateway path was most of the lookup's."""
+        if len(keys) > _INLINE:
+            return None
         if not keys or self.health.skipping():
             return [None] * len(keys)
         try:
-            if len(keys) <= _INLINE:
-                found = self._here(self._store.select, keys)
-            else:
-                found = await self._in_thread(self._store.select, keys)
+            found = self._here(self._store.select, keys)
         except (lmdb.Error, OSError) as exc:
             self.health.failed(exc)
             return [None] * len(keys)
@@ -356,15 +372,26 @@ class _Store:
         return True
 
     def _insert(self, rows: Sequence[tuple[str, bytes, bytes]], *, now: int, max_bytes: int) -> None:
+        # In key order: the order table's keys (expiry + key) then come after each other, so that each is
+        # appended to its last page without a search (LMDB's MDB_APPEND; an older or equal key than its
+        # last, another process's or an earlier expiry, is refused and put in its place instead), and the
+        # vectors' pages are changed in one sweep. A new key is written in one search
+        # (``overwrite=False``), a key written again is replaced (its old size taken off the total).
         with self.env.begin(write=True) as txn:
             self._mark(txn)
             total = self._total(txn)
             replace, put, vectors, order = txn.replace, txn.put, self.vectors, self.order
-            for key, value, expiry in rows:
+            for key, value, expiry in sorted(rows, key=_first):  # stable: a key written twice, the later wins
                 name = key.encode()
-                old = replace(name, expiry + value, db=vectors)
-                total += len(value) - (len(old) - _STAMP.size if old is not None else 0)
-                put(expiry + name, b"", db=order)
+                stamped = expiry + value
+                if put(name, stamped, overwrite=False, db=vectors):
+                    total += len(value)
+                else:
+                    old = replace(name, stamped, db=vectors)
+                    total += len(value) - (len(old) - _STAMP.size if old is not None else 0)
+                written = expiry + name
+                if not put(written, b"", append=True, db=order):
+                    put(written, b"", db=order)
             total = self._trim(txn, now=now, keep=int(max_bytes * 0.9), total=total, over=max_bytes, sweep=len(rows))
             txn.put(_TOTAL, struct.pack("<q", total), db=self.meta)
 
@@ -426,6 +453,10 @@ class _Store:
     def _total(self, txn: lmdb.Transaction) -> int:
         raw = txn.get(_TOTAL, db=self.meta)
         return int(struct.unpack("<q", raw)[0]) if raw is not None else 0
+
+
+def _first(row: tuple[str, bytes, bytes]) -> str:
+    return row[0]
 
 
 def _micros(seconds: float) -> int:
