@@ -376,9 +376,9 @@ class _Store:
 
     def _insert(self, rows: Sequence[tuple[str, bytes, bytes]], *, now: int, max_bytes: int) -> None:
         # In key order: the order table's keys (expiry + key) then come after each other, so that each is
-        # appended to its last page without a search (LMDB's MDB_APPEND; an older or equal key than its
-        # last, another process's or an earlier expiry, is refused and put in its place instead), and the
-        # vectors' pages are changed in one sweep. A new key is written in one search
+        # appended to its last page without a search (LMDB's MDB_APPEND; a key that does not sort after
+        # the table's last, as another process's or an earlier expiry's, is refused and put in its place
+        # instead), and the vectors' pages are changed in one sweep. A new key is written in one search
         # (``overwrite=False``), a key written again is replaced (its old size taken off the total).
         with self.env.begin(write=True) as txn:
             self._mark(txn)
