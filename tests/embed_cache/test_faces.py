@@ -90,6 +90,26 @@ async def test_a_full_hit_sends_nothing_upstream_and_counts_no_tokens(api: httpx
     assert second.json()["data"] == first.json()["data"]
 
 
+@pytest.mark.parametrize("value", ["maybe", "", "fals"])
+async def test_a_cache_query_value_neither_true_nor_false_is_a_400_naming_cache_on_each_face(
+    api: httpx.AsyncClient, fake_hf: FakeHF, value: str
+) -> None:
+    fake_hf.reset()
+    es = await api.post(f"/_inference/text_embedding/{TEI}", params={"cache": value}, json={"input": ["x"]})
+    assert es.status_code == 400, es.text
+    assert es.json()["error"]["type"] == "validation_exception"
+    reason = es.json()["error"]["reason"]
+    assert "[cache]" in reason
+    assert "?cache=false" in reason
+    openai = await api.post("/v1/embeddings", params={"cache": value}, json={"model": TEI, "input": "x"})
+    assert openai.status_code == 400, openai.text
+    assert openai.json()["error"]["param"] == "cache"
+    assert fake_hf.hits("/tei/embed") == []  # refused before anything ran
+    for accepted in ("true", "FALSE", "0", "on"):
+        answered = await api.post(es.request.url.path, params={"cache": accepted}, json={"input": ["x"]})
+        assert answered.status_code == 200, (accepted, answered.text)
+
+
 async def test_cache_off_on_the_endpoint_and_cache_false_on_a_request_compute_every_text_and_off_forgets(
     api: httpx.AsyncClient, fake_hf: FakeHF
 ) -> None:

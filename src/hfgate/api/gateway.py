@@ -43,7 +43,7 @@ from hfgate.api.es.cluster import PRODUCT_HEADER, speaks_elasticsearch
 from hfgate.api.es.filter_path import FilteringSend, filters_of
 from hfgate.api.hosts import HostNames
 from hfgate.api.middleware import BodyLimit, GatewayKeys, account, count, header, log_request
-from hfgate.errors import HfGateError, ShuttingDownError
+from hfgate.errors import HfGateError, RequestValidationError, ShuttingDownError
 from hfgate.telemetry.request_scope import CURRENT as CURRENT_SCOPE
 from hfgate.telemetry.request_scope import RequestScope, cache_outcome, face_of
 from hfgate.telemetry.tracing import end_request_span, request_span
@@ -71,7 +71,12 @@ class Gateway:
         request_id = header(scope, b"x-request-id") or os.urandom(16).hex()  # as random as uuid4, 4x cheaper
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
-        labels = RequestScope(face_of(path), cache_wanted=not _skips_cache(scope.get("query_string", b"")))
+        bad_query: HfGateError | None = None
+        try:
+            cache_wanted = _cache_wanted(scope.get("query_string", b""))
+        except RequestValidationError as problem:  # answered once the key is known (a 401 comes first)
+            bad_query, cache_wanted = problem, True
+        labels = RequestScope(face_of(path), cache_wanted=cache_wanted)
         product = speaks_elasticsearch(path)
         scope_token = CURRENT_SCOPE.set(labels)
         span = request_span(scope["method"], path, face=labels.face)
@@ -99,7 +104,7 @@ class Gateway:
             refused: HfGateError | None
             try:
                 principal = await self._keys.identify(scope, state)
-                refused = self._body.declared_too_large(scope)
+                refused = self._body.declared_too_large(scope) or bad_query
             except HfGateError as refusal:  # a refused key, or the registry away (503)
                 refused = refusal
             if refused is not None:
@@ -173,12 +178,23 @@ class InferenceLane:
         return None
 
 
-def _skips_cache(query: bytes) -> bool:
-    """Whether the query string says ``cache=false`` (or ``0``/``no``/``off``): skip the embedding cache."""
+_CACHE_OFF = ("false", "0", "no", "off")
+_CACHE_ON = ("true", "1", "yes", "on")
+
+
+def _cache_wanted(query: bytes) -> bool:
+    """Whether the embedding cache may answer: not when the query string says ``cache=false`` (or
+    ``0``/``no``/``off``); a value that is neither true nor false is the client's error (400)."""
     if b"cache=" not in query:
-        return False
-    values = [v.lower() for k, v in parse_qsl(query.decode("latin-1")) if k == "cache"]
-    return any(v in ("false", "0", "no", "off") for v in values)
+        return True
+    values = [v.lower() for k, v in parse_qsl(query.decode("latin-1"), keep_blank_values=True) if k == "cache"]
+    for value in values:
+        if value not in _CACHE_OFF and value not in _CACHE_ON:
+            raise RequestValidationError(
+                [f"[cache] must be true or false, got {value!r}: ?cache=false skips the embedding cache"],
+                param="cache",
+            )
+    return not any(value in _CACHE_OFF for value in values)
 
 
 def _plain_head(routes: list[BaseRoute]) -> tuple[Route, ...]:
