@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from hfgate.config import Settings
+from hfgate.embed_cache.disk_tier import DiskTier
 from hfgate.runtime import new_context
 from hfgate.services import ServiceContext
 from tests.conftest import app_client
@@ -63,3 +65,21 @@ async def api(fake_hf: FakeHF, tmp_path: Path, local_context: ServiceContext) ->
             assert answer.status_code == 200, answer.text
         fake_hf.reset()
         yield http
+
+
+class CountingDisk(DiskTier):
+    """The disk tier, counting the keys of each read of its file (a lookup on the loop's thread, through
+    ``get_now``, or in a worker thread)."""
+
+    calls: list[int]
+
+    def __init__(self, path: Path, **settings: Any) -> None:
+        super().__init__(path, **settings)
+        self.calls = []
+        select = self._store.select
+
+        def counted(keys: Sequence[str]) -> list[bytes | None]:
+            self.calls.append(len(keys))
+            return select(keys)
+
+        self._store.select = counted  # type: ignore[method-assign]

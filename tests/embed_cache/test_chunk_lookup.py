@@ -3,39 +3,19 @@ costs one call to the shared tier, and the shared tier's entries are not copied 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from hfgate.embed_cache import EmbedCache, VectorSpace, text_keys
-from hfgate.embed_cache.disk_tier import DiskTier
 from hfgate.embed_cache.memory_tier import MemoryTier
 from hfgate.embed_cache.vectors import pack
 from hfgate.orchestrator.cached_spans import spans_and_vectors
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import TaskType
+from tests.embed_cache.conftest import CountingDisk
 
 WORDS = {"strategy": "word", "max_chunk_size": 10, "overlap": 1}
 SHORT = "one two three"
 LONG = " ".join(f"word{i}" for i in range(25))
-
-
-class CountingDisk(DiskTier):
-    """The disk tier, counting the keys of each read of its file (a lookup on the loop's thread, through
-    ``get_now``, or in a worker thread)."""
-
-    calls: list[int]
-
-    def __init__(self, path: Path, **settings: Any) -> None:
-        super().__init__(path, **settings)
-        self.calls = []
-        select = self._store.select
-
-        def counted(keys: Sequence[str]) -> list[bytes | None]:
-            self.calls.append(len(keys))
-            return select(keys)
-
-        self._store.select = counted  # type: ignore[method-assign]
 
 
 async def test_a_text_of_one_chunk_is_looked_up_in_one_call_and_the_others_in_a_second(tmp_path: Path) -> None:
