@@ -62,10 +62,12 @@ class LocalQuota:
             raise refusal(principal, what="tokens", limit=tpm, wait=self._tokens[key] - now - WINDOW)
         rpm = principal.requests_per_minute
         if rpm is not None:
-            next_at = max(self._requests.get(key, now), now) + WINDOW / rpm
-            if next_at - now > WINDOW:
-                raise refusal(principal, what="requests", limit=rpm, wait=next_at - now - WINDOW)
-            self._requests[key] = next_at
+            # how far ahead of now the next request's time would be, counted from now: ``(now + x) - now``
+            # may round above ``x``, and a key's first request of a 1-per-minute budget was refused so
+            ahead = max(self._requests.get(key, now) - now, 0.0) + WINDOW / rpm
+            if ahead > WINDOW:
+                raise refusal(principal, what="requests", limit=rpm, wait=ahead - WINDOW)
+            self._requests[key] = now + ahead
 
     async def charge(self, principal: Principal, tokens: int) -> None:
         if principal.tokens_per_minute is None or tokens <= 0:
