@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.support.live_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = "localhost/hfgate:test"
@@ -38,19 +39,12 @@ def _podman(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["podman", *args], env=env, capture_output=True, text=True, check=check)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def container() -> Iterator[str]:
     """``make image`` (with this test run's virtualenv), then the image run on the host's network."""
     venv = Path(sys.executable).parent.parent
     subprocess.run(["make", "-C", str(ROOT), "image", f"VENV={venv}", f"IMAGE={IMAGE}"], check=True)
-    port = _free_port()
+    port = free_port()
     name = f"hfgate-test-{port}"
     _podman("run", "-d", "--rm", "--name", name, "--runtime", "runc", "--network", "host",
             "-e", f"HFGATE_API_KEYS={KEY}", IMAGE, "--port", str(port))  # fmt: skip

@@ -18,11 +18,23 @@ from hfgate.config import Settings
 from hfgate.services import ServiceContext
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A loopback port nothing listens on, never one this process has handed out before.
+
+    The kernel may give the same ephemeral port to two ``bind(0)`` calls in a row once the first socket
+    is closed; two servers started together (the engine fleet's two vLLM replicas) then both got it, and
+    one failed to bind while the other answered for both (a CI failure: "lists the same url twice").
+    """
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port: int = sock.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 @contextmanager
