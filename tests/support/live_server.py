@@ -17,7 +17,6 @@ from hfgate.api.app import create_app
 from hfgate.config import Settings
 from hfgate.services import ServiceContext
 
-
 _HANDED_OUT: set[int] = set()
 
 
