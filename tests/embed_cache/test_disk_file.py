@@ -103,6 +103,40 @@ async def test_the_size_counts_a_replaced_vector_once_and_a_dropped_one_not_at_a
         await tier.aclose()
 
 
+async def test_one_write_of_new_and_existing_keys_of_two_sizes_counts_each_vector_once(tmp_path: Path) -> None:
+    tier = DiskTier(tmp_path / "cache.mdb", max_bytes=1 << 20, ttl_seconds=60)
+    try:
+        await tier.put_many([("m:o:a", bytes(100)), ("m:o:b", b"b" * 40)])
+        # in one write: a key again with another size, one again with its size, two new keys of two sizes
+        again = [("m:o:a", b"a" * 30), ("m:o:c", b"c" * 100), ("m:o:b", b"B" * 40), ("m:o:d", b"d" * 40)]
+        await tier.put_many(again)
+        assert await tier.get_many([key for key, _ in again]) == [value for _, value in again]
+        assert tier.stored_bytes() == 30 + 100 + 40 + 40
+    finally:
+        await tier.aclose()
+
+
+async def test_a_write_expiring_both_before_and_after_the_last_written_keeps_the_oldest_first(tmp_path: Path) -> None:
+    # one write's rows are appended to the order table where they sort last; one sorting before its last
+    # key (here the earlier-expiring of two imported rows) is put in its place
+    tier = DiskTier(tmp_path / "cache.mdb", max_bytes=3_500, ttl_seconds=3600)
+    try:
+        await tier.put_many([("m:o:x", bytes(1000))])
+        now = time.time()
+        tier.import_rows(
+            [
+                ("m:o:later", bytes(1000), disk_tier.stamp(now + 7200)),
+                ("m:o:early", bytes(1000), disk_tier.stamp(now + 600)),
+            ]
+        )
+        await tier.put_many([("m:o:y", bytes(1000))])  # past the size: the entry expiring first goes
+        found = await tier.get_many(["m:o:early", "m:o:x", "m:o:y", "m:o:later"])
+        assert found == [None, bytes(1000), bytes(1000), bytes(1000)]
+        assert tier.stored_bytes() == 3000
+    finally:
+        await tier.aclose()
+
+
 async def test_a_file_past_its_size_is_trimmed_to_the_newest_and_a_replaced_entry_counts_as_new(tmp_path: Path) -> None:
     tier = DiskTier(tmp_path / "cache.mdb", max_bytes=10_000, ttl_seconds=60)
     try:
