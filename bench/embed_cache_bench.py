@@ -21,13 +21,17 @@ second run against the chunks that changed.
   cache off, on a service answering at once (no HTTP), with a remote server's parsed JSON vector and a
   local model's float32 one.
 
-``disk``: the disk tier's own CPU, a one-key lookup of a new key and a vector written 40 a
-transaction, on a file of ``--rows`` vectors.
+``cold``: a lookup of a new key on a large file whose pages are not in memory (root: the page cache is
+dropped), with the key filter and without it: what a miss makes the event loop wait.
+
+``disk``: the disk tier's own CPU, a one-key lookup of a new key (with its key filter, and without it:
+every key read in the file) and a vector written 40 a transaction, on a file of ``--rows`` vectors.
 
     .venv/bin/python bench/embed_cache_bench.py reembed --docs 20000 --edit 0.05 --upstream fake --latency-ms 100
     .venv/bin/python bench/embed_cache_bench.py reembed --docs 20000 --edit 0.05 --upstream local
     .venv/bin/python bench/embed_cache_bench.py miss --rounds 5 --redis redis://127.0.0.1:6379/0
     .venv/bin/python bench/embed_cache_bench.py disk --rows 20000
+    .venv/bin/python bench/embed_cache_bench.py cold --rows 200000 --dir /var/tmp
 
 Set ``HFGATE_BENCH_DATA`` to read the corpora from elsewhere.
 """
@@ -433,10 +437,12 @@ async def disk_file(args: argparse.Namespace) -> None:
     try:
         for _ in range(args.rows // 1000):
             await tier.put_many([(key(), value) for _ in range(1000)])
+        key_filter = tier._store.filter
         lookups: list[float] = []
+        unfiltered: list[float] = []
         writes: list[float] = []
         for _ in range(args.rounds):
-            looked = wrote = 0.0
+            looked = wrote = bare = 0.0
             for _ in range(100):
                 keys = [key() for _ in range(40)]
                 started = time.process_time()
@@ -445,7 +451,16 @@ async def disk_file(args: argparse.Namespace) -> None:
                 middle = time.process_time()
                 await tier.put_many([(one, value) for one in keys])
                 looked, wrote = looked + middle - started, wrote + time.process_time() - middle
+                # the same lookups without the key filter (every key read in the file), interleaved
+                keys = [key() for _ in range(40)]
+                tier._store.filter = None
+                started = time.process_time()
+                for one in keys:
+                    await tier.get_many([one])
+                bare += time.process_time() - started
+                tier._store.filter = key_filter
             lookups.append(1e6 * looked / 4000)
+            unfiltered.append(1e6 * bare / 4000)
             writes.append(1e6 * wrote / 4000)
     finally:
         await tier.aclose()
@@ -453,7 +468,70 @@ async def disk_file(args: argparse.Namespace) -> None:
         f"\nthe disk tier's CPU, a file of {args.rows:,} vectors of 3 KB, {args.rounds} rounds of 100 × 40 (medians):"
     )
     print(f"| a one-key lookup of a new key | {statistics.median(lookups):.1f} µs |")
+    print(f"| the same without the key filter | {statistics.median(unfiltered):.1f} µs |")
     print(f"| a vector written, 40 a transaction | {statistics.median(writes):.1f} µs |")
+
+
+async def cold_lookups(args: argparse.Namespace) -> None:
+    """A miss's lookup on a file whose pages are not in memory (a large cache on a busy machine): a file
+    of ``--rows`` vectors, the kernel's page cache dropped (root only), then 2,000 one-key lookups of
+    new keys by a process opening it, with the key filter and without it, alternately; wall time is
+    what the event loop waits."""
+    import secrets
+    import shutil
+
+    from hfgate.embed_cache.disk_tier import DiskTier
+
+    def key() -> str:
+        return f"0123456789abcdef:0123456789abcdef:{secrets.token_hex(16)}"
+
+    work = Path(tempfile.mkdtemp(prefix="hfgate-disk-bench-", dir=args.dir))
+    path, value = work / "cache.mdb", os.urandom(3072)
+    found: dict[str, list[tuple[float, float, int]]] = {"with the key filter": [], "without it": []}
+    try:
+        tier = DiskTier(path, max_bytes=1 << 36, ttl_seconds=3600)
+        for _ in range(args.rows // 2000):
+            await tier.put_many([(key(), value) for _ in range(2000)])
+        await tier.aclose()
+        for _ in range(args.rounds):
+            for label in found:
+                os.sync()
+                try:
+                    _drop_page_cache()
+                except OSError as exc:
+                    sys.exit(f"the page cache cannot be dropped ({exc}): run as root")
+                tier = DiskTier(path, max_bytes=1 << 36, ttl_seconds=3600)
+                if label == "without it":
+                    tier._store.filter = None
+                keys = [key() for _ in range(2000)]
+                wall, used, faults = time.perf_counter(), time.process_time(), _page_reads()
+                for one in keys:
+                    tier.get_now([one])
+                found[label].append((time.perf_counter() - wall, time.process_time() - used, _page_reads() - faults))
+                await tier.aclose()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"\na lookup of a new key, a file of {args.rows:,} vectors of 3 KB ({path.parent} ), the page cache dropped "
+          f"before each of {args.rounds} rounds of 2,000 (medians):")  # fmt: skip
+    print("| lookup | wall | CPU | pages read from the disk |")
+    print("|---|---:|---:|---:|")
+    for label, runs in found.items():
+        wall = statistics.median(w for w, _, _ in runs) / 2000 * 1e6
+        used = statistics.median(c for _, c, _ in runs) / 2000 * 1e6
+        reads = statistics.median(r for _, _, r in runs) / 2000
+        print(f"| {label} | {wall:.1f} µs | {used:.1f} µs | {reads:.2f} a lookup |")
+
+
+def _drop_page_cache() -> None:
+    with open("/proc/sys/vm/drop_caches", "w") as control:
+        control.write("1")
+
+
+def _page_reads() -> int:
+    """This process's major page faults so far: pages of a mapped file read from the disk."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_majflt
 
 
 def main() -> None:
@@ -474,12 +552,18 @@ def main() -> None:
     disk = sub.add_parser("disk")
     disk.add_argument("--rows", type=int, default=20_000)
     disk.add_argument("--rounds", type=int, default=5)
+    cold = sub.add_parser("cold")
+    cold.add_argument("--rows", type=int, default=200_000)
+    cold.add_argument("--rounds", type=int, default=3)
+    cold.add_argument("--dir", default=None, help="where the file is made (a disk, not a tmpfs)")
     args = parser.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if args.what == "reembed":
         reembed(args)
     elif args.what == "disk":
         asyncio.run(disk_file(args))
+    elif args.what == "cold":
+        asyncio.run(cold_lookups(args))
     else:
         asyncio.run(miss_cost(args))
 
