@@ -11,8 +11,9 @@ a key the file holds always has its bits. A reader takes no lock; one that reads
 sets it misses an entry written at that instant, as it would have a moment earlier. Removed entries
 (expired, trimmed, a model dropped) keep their bits: when the keys it was built with plus those added
 since pass ``capacity``, the writer builds a new filter from the file's keys (:meth:`DiskTier.put_many`,
-in a worker thread), three times as large as they need, writes it to a new file and renames it into
-place, then marks the old one replaced; every process maps the new one at its next use.
+in a worker thread: ~1 s of CPU per million keys, so ~0.5 us a key added over time), with room for
+three times as many, writes it to a new file and renames it into place, then marks the old one
+replaced; every process maps the new one at its next use.
 
 The header (eight 64-bit words) names the LMDB file it describes (a random id the file's ``meta`` keeps
 too) and its last write transaction: a filter that names another file, or not the last transaction (a
