@@ -42,6 +42,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -203,6 +204,7 @@ def reembed(args: argparse.Namespace) -> None:
                 f"after editing {changed} documents: {second:.2f} s, {after - middle:.0f} texts upstream; "
                 f"{first / second:.1f}x faster; load {load()}"
             )
+            shutil.rmtree(work, ignore_errors=True)
     finally:
         if fake is not None:
             fake.stop()
@@ -258,6 +260,7 @@ async def local_miss(args: argparse.Namespace) -> None:
         for runtime in runtimes.values():
             await runtime.aclose()
         context.close()
+        shutil.rmtree(work, ignore_errors=True)
     base = statistics.median(rates["off"])
     print(f"\nlocal model, {args.local_texts} new texts a round, {args.rounds} interleaved rounds (medians):")
     print("| cache | texts/s | vs off |")
@@ -324,6 +327,7 @@ async def gateway_miss(args: argparse.Namespace) -> None:
         for runtime in runtimes.values():
             await runtime.aclose()
         fake.stop()
+        shutil.rmtree(work, ignore_errors=True)
     base = statistics.median(cpu_ms["off"])
     print(f"\ngateway path, Orchestrator.embed of 1 new text, {args.requests} requests a round at concurrency 32, "
           f"{args.rounds} interleaved rounds (medians of CPU per request; 'paired': the median of each round's "
@@ -431,9 +435,8 @@ async def disk_file(args: argparse.Namespace) -> None:
     def key() -> str:
         return f"0123456789abcdef:0123456789abcdef:{secrets.token_hex(16)}"
 
-    tier = DiskTier(
-        Path(tempfile.mkdtemp(prefix="hfgate-disk-bench-")) / "cache.mdb", max_bytes=1 << 31, ttl_seconds=3600
-    )
+    work = Path(tempfile.mkdtemp(prefix="hfgate-disk-bench-"))
+    tier = DiskTier(work / "cache.mdb", max_bytes=1 << 31, ttl_seconds=3600)
     try:
         for _ in range(args.rows // 1000):
             await tier.put_many([(key(), value) for _ in range(1000)])
@@ -464,6 +467,7 @@ async def disk_file(args: argparse.Namespace) -> None:
             writes.append(1e6 * wrote / 4000)
     finally:
         await tier.aclose()
+        shutil.rmtree(work, ignore_errors=True)
     print(
         f"\nthe disk tier's CPU, a file of {args.rows:,} vectors of 3 KB, {args.rounds} rounds of 100 × 40 (medians):"
     )
@@ -478,7 +482,6 @@ async def cold_lookups(args: argparse.Namespace) -> None:
     new keys by a process opening it, with the key filter and without it, alternately; wall time is
     what the event loop waits."""
     import secrets
-    import shutil
 
     from hfgate.embed_cache.disk_tier import DiskTier
 
