@@ -182,6 +182,7 @@ async def test_a_filter_that_cannot_be_made_leaves_every_key_looked_up(
     finally:
         await tier.aclose()
     assert any(getattr(r, "event", "") == "embed_cache.disk.no_filter" for r in caplog.records)
+    assert "cache.mdb-filter.new" not in os.listdir(tmp_path)  # the attempt leaves nothing behind
 
 
 def test_an_expired_entry_is_not_served_though_its_bits_stay(tmp_path: Path) -> None:

@@ -67,10 +67,14 @@ class KeyFilter:
         added = _set_bits(table, words - 1, keys)
         table[_KEYS] = added
         new = path.with_name(f"{path.name}.new")
-        with open(new, "wb") as out:
-            out.write(table.cast("B"))
-        old = _replaceable(path)
-        os.replace(new, path)
+        try:
+            with open(new, "wb") as out:
+                out.write(table.cast("B"))
+            old = _replaceable(path)
+            os.replace(new, path)
+        except OSError:
+            new.unlink(missing_ok=True)
+            raise
         if old is not None:
             old[_REPLACED] = 1
         return cls(path)
