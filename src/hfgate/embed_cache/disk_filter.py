@@ -81,45 +81,47 @@ class KeyFilter:
 
     @property
     def file_id(self) -> bytes:
-        return self._table[_ID].to_bytes(8, "little") + self._table[_ID + 1].to_bytes(8, "little")
+        table = self._mapped[0]
+        return table[_ID].to_bytes(8, "little") + table[_ID + 1].to_bytes(8, "little")
 
     @property
     def txnid(self) -> int:
         """The last write transaction of the LMDB file the filter has seen."""
-        return int(self._table[_TXNID])
+        return int(self._mapped[0][_TXNID])
 
     @txnid.setter
     def txnid(self, value: int) -> None:
-        self._current()[_TXNID] = value
+        self._current()[0][_TXNID] = value
 
     @property
     def full(self) -> bool:
         """Whether the keys it was built with and those added since pass its capacity (rebuild it)."""
-        table = self._current()
+        table = self._current()[0]
         return bool(table[_KEYS] > table[_CAPACITY])
 
     def might_hold(self, key: str | bytes) -> bool:
         """``False`` when the file surely does not hold ``key``."""
-        table = self._table
+        table, index = self._mapped
         if table[_REPLACED]:
-            table = self._current()
+            table, index = self._current()
         try:  # _hash, inline: a lookup's every key comes here
             h = int(key[-16:], 16) * _MIX & _BITS64
         except ValueError:
             h = _hash(key)
         mask = (1 << (h >> 40 & 63)) | (1 << (h >> 46 & 63)) | (1 << (h >> 52 & 63)) | (1 << (h >> 58 & 63))
-        return table[_HEADER + (h & self._index)] & mask == mask
+        return table[_HEADER + (h & index)] & mask == mask
 
     def add(self, keys: Iterable[str | bytes]) -> None:
         """Set the bits of ``keys`` (the caller holds the disk file's writer lock)."""
-        table = self._current()
-        table[_KEYS] += _set_bits(table, self._index, keys)
+        table, index = self._current()
+        table[_KEYS] += _set_bits(table, index, keys)
 
-    def _current(self) -> memoryview:
-        """The mapping, re-made first when another process replaced the file."""
-        if self._table[_REPLACED]:
+    def _current(self) -> tuple[memoryview, int]:
+        """The mapping and its word index mask, re-made first when another process replaced the file.
+        One attribute for both: a lookup in a worker thread never pairs one mapping with another's mask."""
+        if self._mapped[0][_REPLACED]:
             self._map(self.path)
-        return self._table
+        return self._mapped
 
     def _map(self, path: Path) -> None:
         with open(path, "r+b") as file:
@@ -129,7 +131,7 @@ class KeyFilter:
             table = memoryview(mmap.mmap(file.fileno(), size)).cast("Q")
         if table[_MAGIC_AT] != _MAGIC or table[_WORDS] != size // 8 - _HEADER or table[_WORDS] & (table[_WORDS] - 1):
             raise ValueError(f"{path} is not a key filter of this version")
-        self._table, self._index = table, int(table[_WORDS]) - 1
+        self._mapped = (table, int(table[_WORDS]) - 1)
 
 
 def _hash(key: str | bytes) -> int:
@@ -160,6 +162,6 @@ def _set_bits(table: memoryview, index: int, keys: Iterable[str | bytes]) -> int
 def _replaceable(path: Path) -> memoryview | None:
     """A mapping of the filter now at ``path``, to mark it replaced; ``None`` when there is none."""
     try:
-        return KeyFilter(path)._table
+        return KeyFilter(path)._mapped[0]
     except (OSError, ValueError):
         return None
