@@ -104,11 +104,7 @@ class KeyFilter:
         table, index = self._mapped
         if table[_REPLACED]:
             table, index = self._current()
-        try:  # _hash, inline: a lookup's every key comes here
-            h = int(key[-16:], 16) * _MIX & _BITS64
-        except ValueError:
-            h = _hash(key)
-        mask = (1 << (h >> 40 & 63)) | (1 << (h >> 46 & 63)) | (1 << (h >> 52 & 63)) | (1 << (h >> 58 & 63))
+        h, mask = _bits(key)
         return table[_HEADER + (h & index)] & mask == mask
 
     def add(self, keys: Iterable[str | bytes]) -> None:
@@ -134,27 +130,25 @@ class KeyFilter:
         self._mapped = (table, int(table[_WORDS]) - 1)
 
 
-def _hash(key: str | bytes) -> int:
-    """64 bits of ``key``: its last 16 hex digits (a text's digest), mixed (Fibonacci hashing: keys
-    that are not digests, like a test's ``…0001``, ``…0002``, still spread), else a hash of it."""
+def _bits(key: str | bytes) -> tuple[int, int]:
+    """``key``'s 64 bits and the mask of its 4 bits in its word (the word: the low bits, masked by the
+    table's size). The bits: its last 16 hex digits (a text's digest), mixed (Fibonacci hashing: keys
+    that are not digests, like a test's ``…0001``, ``…0002``, still spread), else a hash of it. The one
+    place both lookups and writers compute them: a key's bits must be the same for both."""
     try:
-        return int(key[-16:], 16) * _MIX & _BITS64
+        h = int(key[-16:], 16) * _MIX & _BITS64
     except ValueError:
         raw = key.encode("utf-8", "surrogatepass") if isinstance(key, str) else key
-        return int.from_bytes(blake2b(raw, digest_size=8).digest(), "little")
+        h = int.from_bytes(blake2b(raw, digest_size=8).digest(), "little")
+    return h, (1 << (h >> 40 & 63)) | (1 << (h >> 46 & 63)) | (1 << (h >> 52 & 63)) | (1 << (h >> 58 & 63))
 
 
 def _set_bits(table: memoryview, index: int, keys: Iterable[str | bytes]) -> int:
     """Set each key's bits in ``table``; how many keys."""
     count = 0
     for key in keys:
-        try:  # _hash, inline
-            h = int(key[-16:], 16) * _MIX & _BITS64
-        except ValueError:
-            h = _hash(key)
-        table[_HEADER + (h & index)] |= (
-            (1 << (h >> 40 & 63)) | (1 << (h >> 46 & 63)) | (1 << (h >> 52 & 63)) | (1 << (h >> 58 & 63))
-        )
+        h, mask = _bits(key)
+        table[_HEADER + (h & index)] |= mask
         count += 1
     return count
 
