@@ -42,6 +42,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import shutil
 import socket
 import statistics
@@ -422,18 +423,18 @@ async def cache_miss(args: argparse.Namespace) -> None:
         print(f"| {label} | {statistics.median(off):.1f} µs | {statistics.median(on):.1f} µs | {paired:+.1f} µs |")
 
 
+def key() -> str:
+    """A new cache key, shaped as the cache's (two 16-digit prefixes, a 32-digit text digest)."""
+    return f"0123456789abcdef:0123456789abcdef:{secrets.token_hex(16)}"
+
+
 async def disk_file(args: argparse.Namespace) -> None:
     """The disk tier's own CPU, as a miss uses it: a file of ``--rows`` vectors, then rounds of 40
     one-key lookups of new keys (on the caller's thread, as a request's) and one write of those 40
     (one transaction, as the kept writes of ~10 ms under load go)."""
-    import secrets
-
     from hfgate.embed_cache.disk_tier import DiskTier
 
     value = os.urandom(3072)  # a remote server's 384 float64 values
-
-    def key() -> str:
-        return f"0123456789abcdef:0123456789abcdef:{secrets.token_hex(16)}"
 
     work = Path(tempfile.mkdtemp(prefix="hfgate-disk-bench-"))
     tier = DiskTier(work / "cache.mdb", max_bytes=1 << 31, ttl_seconds=3600)
@@ -481,12 +482,7 @@ async def cold_lookups(args: argparse.Namespace) -> None:
     of ``--rows`` vectors, the kernel's page cache dropped (root only), then 2,000 one-key lookups of
     new keys by a process opening it, with the key filter and without it, alternately; wall time is
     what the event loop waits."""
-    import secrets
-
     from hfgate.embed_cache.disk_tier import DiskTier
-
-    def key() -> str:
-        return f"0123456789abcdef:0123456789abcdef:{secrets.token_hex(16)}"
 
     work = Path(tempfile.mkdtemp(prefix="hfgate-disk-bench-", dir=args.dir))
     path, value = work / "cache.mdb", os.urandom(3072)
