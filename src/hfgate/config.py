@@ -147,8 +147,8 @@ class Settings(BaseSettings):
     )
     embed_cache_shared: Literal["auto", "redis", "disk", "off"] = Field(
         default="auto",
-        description="The embedding cache's shared tier: auto is Redis when a Redis url is set, else an LMDB file "
-        "in data_dir (embed-cache.mdb); off keeps the in-process tier only.",
+        description="The embedding cache's shared tier: auto is Redis when a Redis url is set, else a log of "
+        "files in data_dir (embed-cache/); off keeps the in-process tier only.",
     )
     embed_cache_redis_url: str | None = Field(
         default=None,
@@ -159,7 +159,7 @@ class Settings(BaseSettings):
         default=30 * 24 * 3600.0, gt=0, description="How long the shared embedding cache tier keeps an entry."
     )
     embed_cache_disk_mb: int = Field(
-        default=2048, gt=0, description="Size of the disk tier's vectors before the oldest written are removed."
+        default=2048, gt=0, description="Size of the disk tier's files before the oldest written are removed."
     )
     embed_cache_timeout_seconds: float = Field(
         default=0.25,

@@ -64,12 +64,11 @@ async def test_disk_lookups_small_and_large_do_not_wait_for_a_write_in_flight(tm
     keys = [f"m:o:{n:04d}" for n in range(100)]
     try:
         await tier.put_many([(key, key.encode()) for key in keys])
-        # a write transaction held open (as a long corpus write in its worker thread does)
+        # the writer lock held (as a long corpus write or a model's removal in its worker thread does)
         writing, done = threading.Event(), threading.Event()
 
         def long_write() -> None:
-            with tier._store.env.begin(write=True) as txn:
-                txn.put(b"m:o:held", b"x", db=tier._store.vectors)
+            with tier._store._writer():
                 writing.set()
                 done.wait(10)
 

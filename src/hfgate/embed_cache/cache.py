@@ -8,11 +8,9 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-import lmdb
-
 from hfgate.config import Settings
 from hfgate.embed_cache.coalesce import Coalescing
-from hfgate.embed_cache.disk_import import OLD_FILE, import_old_file
+from hfgate.embed_cache.disk_import import LMDB_FILE, OLD_FILE, import_lmdb_file, import_old_file
 from hfgate.embed_cache.disk_tier import DiskTier
 from hfgate.embed_cache.memory_tier import MemoryTier
 from hfgate.embed_cache.redis_tier import RedisTier
@@ -20,7 +18,8 @@ from hfgate.telemetry.metrics import EMBED_CACHE_EVICTIONS
 
 log = logging.getLogger("hfgate.embed_cache")
 
-DISK_FILE = "embed-cache.mdb"
+DISK_FILE = "embed-cache"
+"""The disk tier's directory in the data directory."""
 WRITE_DELAY = 0.01
 """Seconds the disk file's writes may be kept to go together with others (``coalesce``)."""
 
@@ -132,9 +131,9 @@ def shared_tier(settings: Settings) -> SharedTier | None:
 
 
 def open_disk_tier(settings: Settings) -> DiskTier | None:
-    """The data directory's disk tier, an earlier version's file imported into it; a file that cannot be
+    """The data directory's disk tier, an earlier version's file imported into it; a tier that cannot be
     opened is moved aside (``.broken``) and a new one made: a cache never keeps the service from starting.
-    ``None`` (memory only) when even a new file cannot be opened."""
+    ``None`` (memory only) when even a new one cannot be opened."""
     path = settings.data_dir / DISK_FILE
     for attempt in (1, 2):
         try:
@@ -144,15 +143,15 @@ def open_disk_tier(settings: Settings) -> DiskTier | None:
                 ttl_seconds=settings.embed_cache_shared_ttl_seconds,
             )
             break
-        except (lmdb.Error, OSError) as exc:
+        except (OSError, ValueError) as exc:
             log.warning(
-                "the embedding cache's disk file cannot be opened",
+                "the embedding cache's disk tier cannot be opened",
                 extra={"event": "embed_cache.disk.unusable", "file": str(path), "error": repr(exc), "attempt": attempt},
             )
             if attempt == 2:
                 return None
-            for part in (path, path.with_name(path.name + "-lock")):
-                with contextlib.suppress(OSError):
-                    part.replace(part.with_name(part.name + ".broken"))
-    import_old_file(settings.data_dir / OLD_FILE, disk)  # an earlier version's SQLite file, once
+            with contextlib.suppress(OSError):
+                path.replace(path.with_name(path.name + ".broken"))
+    import_lmdb_file(settings.data_dir / LMDB_FILE, disk)  # an earlier version's files, once
+    import_old_file(settings.data_dir / OLD_FILE, disk)
     return disk
