@@ -21,11 +21,12 @@ second run against the chunks that changed.
   cache off, on a service answering at once (no HTTP), with a remote server's parsed JSON vector and a
   local model's float32 one.
 
-``cold``: a lookup of a new key on a large file whose pages are not in memory (root: the page cache is
-dropped), with the key filter and without it: what a miss makes the event loop wait.
+``cold``: a lookup of a new key and of a held one on a large tier whose pages are not in memory (root:
+the page cache is dropped), its index read ahead at opening or not: what a lookup makes the event loop
+wait.
 
-``disk``: the disk tier's own CPU, a one-key lookup of a new key (with its key filter, and without it:
-every key read in the file) and a vector written 40 a transaction, on a file of ``--rows`` vectors.
+``disk``: the disk tier's own CPU, a one-key lookup of a new key and of a held one, and a vector
+written 40 an append, on a tier of ``--rows`` vectors.
 
     .venv/bin/python bench/embed_cache_bench.py reembed --docs 20000 --edit 0.05 --upstream fake --latency-ms 100
     .venv/bin/python bench/embed_cache_bench.py reembed --docs 20000 --edit 0.05 --upstream local
@@ -429,24 +430,21 @@ def key() -> str:
 
 
 async def disk_file(args: argparse.Namespace) -> None:
-    """The disk tier's own CPU, as a miss uses it: a file of ``--rows`` vectors, then rounds of 40
-    one-key lookups of new keys (on the caller's thread, as a request's) and one write of those 40
-    (one transaction, as the kept writes of ~10 ms under load go)."""
+    """The disk tier's own CPU, as a miss uses it: a tier of ``--rows`` vectors, then rounds of 40
+    one-key lookups of new keys (on the caller's thread, as a request's), one write of those 40 (one
+    append, as the kept writes of ~10 ms under load go), and 40 one-key lookups of held keys."""
     from hfgate.embed_cache.disk_tier import DiskTier
 
     value = os.urandom(3072)  # a remote server's 384 float64 values
 
     work = Path(tempfile.mkdtemp(prefix="hfgate-disk-bench-"))
-    tier = DiskTier(work / "cache.mdb", max_bytes=1 << 31, ttl_seconds=3600)
+    tier = DiskTier(work / "cache", max_bytes=1 << 31, ttl_seconds=3600)
     try:
         for _ in range(args.rows // 1000):
             await tier.put_many([(key(), value) for _ in range(1000)])
-        key_filter = tier._store.filter
-        lookups: list[float] = []
-        unfiltered: list[float] = []
-        writes: list[float] = []
+        found: dict[str, list[float]] = {"new": [], "write": [], "held": []}
         for _ in range(args.rounds):
-            looked = wrote = bare = 0.0
+            spent = dict.fromkeys(found, 0.0)
             for _ in range(100):
                 keys = [key() for _ in range(40)]
                 started = time.process_time()
@@ -454,71 +452,72 @@ async def disk_file(args: argparse.Namespace) -> None:
                     await tier.get_many([one])
                 middle = time.process_time()
                 await tier.put_many([(one, value) for one in keys])
-                looked, wrote = looked + middle - started, wrote + time.process_time() - middle
-                # the same lookups without the key filter (every key read in the file), interleaved
-                keys = [key() for _ in range(40)]
-                tier._store.filter = None
-                started = time.process_time()
+                written = time.process_time()
                 for one in keys:
                     await tier.get_many([one])
-                bare += time.process_time() - started
-                tier._store.filter = key_filter
-            lookups.append(1e6 * looked / 4000)
-            unfiltered.append(1e6 * bare / 4000)
-            writes.append(1e6 * wrote / 4000)
+                spent["new"] += middle - started
+                spent["write"] += written - middle
+                spent["held"] += time.process_time() - written
+            for what, seconds in spent.items():
+                found[what].append(1e6 * seconds / 4000)
     finally:
         await tier.aclose()
         shutil.rmtree(work, ignore_errors=True)
     print(
-        f"\nthe disk tier's CPU, a file of {args.rows:,} vectors of 3 KB, {args.rounds} rounds of 100 × 40 (medians):"
+        f"\nthe disk tier's CPU, a tier of {args.rows:,} vectors of 3 KB, {args.rounds} rounds of 100 × 40 (medians):"
     )
-    print(f"| a one-key lookup of a new key | {statistics.median(lookups):.1f} µs |")
-    print(f"| the same without the key filter | {statistics.median(unfiltered):.1f} µs |")
-    print(f"| a vector written, 40 a transaction | {statistics.median(writes):.1f} µs |")
+    print(f"| a one-key lookup of a new key | {statistics.median(found['new']):.1f} µs |")
+    print(f"| a one-key lookup of a held key | {statistics.median(found['held']):.1f} µs |")
+    print(f"| a vector written, 40 an append | {statistics.median(found['write']):.1f} µs |")
 
 
 async def cold_lookups(args: argparse.Namespace) -> None:
-    """A miss's lookup on a file whose pages are not in memory (a large cache on a busy machine): a file
-    of ``--rows`` vectors, the kernel's page cache dropped (root only), then 2,000 one-key lookups of
-    new keys by a process opening it, with the key filter and without it, alternately; wall time is
-    what the event loop waits."""
+    """Lookups on a tier whose pages are not in memory (a large cache on a busy machine): a tier of
+    ``--rows`` vectors (the default 2 GiB budget), the kernel's page cache dropped (root only), then
+    2,000 one-key lookups of new keys and 200 of held ones by a process opening it, its index read
+    ahead at opening (as the tier does) or not; wall time is what the event loop waits."""
+    from hfgate.embed_cache import disk_index
     from hfgate.embed_cache.disk_tier import DiskTier
 
     work = Path(tempfile.mkdtemp(prefix="hfgate-disk-bench-", dir=args.dir))
-    path, value = work / "cache.mdb", os.urandom(3072)
-    found: dict[str, list[tuple[float, float, int]]] = {"with the key filter": [], "without it": []}
+    path, value, budget = work / "cache", os.urandom(3072), 2048 << 20
+    labels = ("new keys, index read ahead", "new keys, not read ahead", "held keys, index read ahead")
+    found: dict[str, list[tuple[float, float, int]]] = {label: [] for label in labels}
+    read_ahead = disk_index.read_ahead
     try:
-        tier = DiskTier(path, max_bytes=1 << 36, ttl_seconds=3600)
-        for _ in range(args.rows // 2000):
-            await tier.put_many([(key(), value) for _ in range(2000)])
+        tier = DiskTier(path, max_bytes=budget, ttl_seconds=3600)
+        held = [key() for _ in range(args.rows)]
+        for start in range(0, len(held), 2000):
+            await tier.put_many([(one, value) for one in held[start : start + 2000]])
         await tier.aclose()
         for _ in range(args.rounds):
-            for label in found:
+            for label in labels:
                 os.sync()
                 try:
                     _drop_page_cache()
                 except OSError as exc:
                     sys.exit(f"the page cache cannot be dropped ({exc}): run as root")
-                tier = DiskTier(path, max_bytes=1 << 36, ttl_seconds=3600)
-                if label == "without it":
-                    tier._store.filter = None
-                keys = [key() for _ in range(2000)]
+                disk_index.read_ahead = read_ahead if "not" not in label else lambda mapped: None
                 wall, used, faults = time.perf_counter(), time.process_time(), _page_reads()
+                tier = DiskTier(path, max_bytes=budget, ttl_seconds=3600)
+                keys = [key() for _ in range(2000)] if label.startswith("new") else held[:200]
                 for one in keys:
                     tier.get_now([one])
-                found[label].append((time.perf_counter() - wall, time.process_time() - used, _page_reads() - faults))
+                spent = (time.perf_counter() - wall) / len(keys), (time.process_time() - used) / len(keys)
+                found[label].append((spent[0], spent[1], (_page_reads() - faults) / len(keys)))
                 await tier.aclose()
     finally:
+        disk_index.read_ahead = read_ahead
         shutil.rmtree(work, ignore_errors=True)
-    print(f"\na lookup of a new key, a file of {args.rows:,} vectors of 3 KB ({path.parent} ), the page cache dropped "
-          f"before each of {args.rounds} rounds of 2,000 (medians):")  # fmt: skip
-    print("| lookup | wall | CPU | pages read from the disk |")
+    print(f"\none-key lookups, a tier of {args.rows:,} vectors of 3 KB ({path.parent}), the page cache dropped "
+          f"before each of {args.rounds} rounds; the opening counted in (medians):")  # fmt: skip
+    print("| lookup | wall | CPU | read from the disk |")
     print("|---|---:|---:|---:|")
     for label, runs in found.items():
-        wall = statistics.median(w for w, _, _ in runs) / 2000 * 1e6
-        used = statistics.median(c for _, c, _ in runs) / 2000 * 1e6
-        reads = statistics.median(r for _, _, r in runs) / 2000
-        print(f"| {label} | {wall:.1f} µs | {used:.1f} µs | {reads:.2f} a lookup |")
+        wall = statistics.median(w for w, _, _ in runs) * 1e6
+        used = statistics.median(c for _, c, _ in runs) * 1e6
+        reads = statistics.median(r for _, _, r in runs)
+        print(f"| {label} | {wall:.1f} µs | {used:.1f} µs | {reads:.1f} KiB a lookup |")
 
 
 def _drop_page_cache() -> None:
@@ -526,11 +525,12 @@ def _drop_page_cache() -> None:
         control.write("1")
 
 
-def _page_reads() -> int:
-    """This process's major page faults so far: pages of a mapped file read from the disk."""
+def _page_reads() -> float:
+    """What this process read from the disk so far, in KiB (a mapped file's pages brought in by faults
+    or read-ahead, and ``pread``'s), as Linux counts it for the process (its block reads)."""
     import resource
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_majflt
+    return resource.getrusage(resource.RUSAGE_SELF).ru_inblock / 2
 
 
 def main() -> None:

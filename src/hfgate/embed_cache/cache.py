@@ -106,7 +106,7 @@ def build_cache(settings: Settings) -> EmbedCache | None:
     if shared is None:
         return EmbedCache(memory=memory)
     if isinstance(shared, DiskTier):
-        # its writes kept up to WRITE_DELAY to go many to a transaction (this process's memory tier has
+        # its writes kept up to WRITE_DELAY to go many to an append (this process's memory tier has
         # them at once); a request's lookup read at once on the loop's thread, not joined with others
         return EmbedCache(memory=memory, shared=Coalescing(shared, write_delay=WRITE_DELAY, join_lookups=False))
     # Redis: each write waited for (another replica may ask for the vector at once), lookups joined

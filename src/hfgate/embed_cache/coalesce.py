@@ -1,6 +1,6 @@
 """Requests that reach the shared tier in the same event-loop turn share one call to it: one Redis
 ``MGET`` for all their lookups (the disk file's small lookups are not joined: ``join_lookups``), one
-pipeline (or one SQLite transaction) for all their writes. Under load this divides the tier's round
+pipeline (or one append to the disk tier) for all their writes. Under load this divides the tier's round
 trips, and their CPU, by the requests in flight; alone, a request waits one loop turn more.
 
 Writes go one call at a time (group commit): those that come while one is in flight are sent together
@@ -9,7 +9,7 @@ concurrent misses the disk tier's threads queued on its one writer connection: ~
 request in thread hand-offs and one-row transactions (``bench/embed_cache_bench.py miss``).
 
 With ``write_delay`` (the disk file's), a write is not waited for: it is kept, and sent with every
-other one that comes within ``write_delay`` seconds, so that under load one transaction carries many
+other one that comes within ``write_delay`` seconds, so that under load one write carries many
 requests' vectors. This process's own lookups do not need it (its memory tier has the vectors at
 once); other processes see them ``write_delay`` later. ``drop_prefix`` forgets the kept writes of the
 prefix it removes, and ``aclose`` sends what is kept before closing.

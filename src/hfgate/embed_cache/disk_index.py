@@ -22,6 +22,7 @@ from __future__ import annotations
 import mmap
 import os
 import struct
+from hashlib import blake2b
 from pathlib import Path
 from typing import NamedTuple
 
@@ -62,8 +63,6 @@ def digest(key: str) -> int:
 
 
 def hash_bytes(raw: bytes) -> int:
-    from hashlib import blake2b
-
     return int.from_bytes(blake2b(raw, digest_size=8).digest(), "little")
 
 
@@ -96,6 +95,7 @@ class Index:
             self.map.close()
             raise ValueError(f"{path} is not an embedding cache index of this version")
         self.shift = 64 - bits
+        read_ahead(self.map)
 
     @classmethod
     def create(cls, path: Path, *, bits: int, next_number: int) -> Index:
@@ -206,6 +206,13 @@ class Index:
 
     def flush(self) -> None:
         self.map.flush()
+
+
+def read_ahead(mapped: mmap.mmap) -> None:
+    """Ask the kernel to read the whole index now, in large reads, rather than a page at each lookup's
+    fault (an index not in memory: the machine's first start, or pages dropped under memory pressure)."""
+    if hasattr(mmap, "MADV_WILLNEED"):
+        mapped.madvise(mmap.MADV_WILLNEED)
 
 
 def _age(where: int) -> int:

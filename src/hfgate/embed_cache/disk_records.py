@@ -21,6 +21,9 @@ from typing import NamedTuple
 HEAD = struct.Struct("<IHHIQ")
 """crc32, key length, reserved (0), vector length, expiry (µs since the epoch)."""
 ALIGN = 8
+_CRC = struct.Struct("<I")
+_REST = struct.Struct("<HHIQ")  # the header after its checksum
+_PADS = [bytes(-n % ALIGN) for n in range(ALIGN)]
 MAX_SIZE = 0xFFFF * ALIGN
 """The largest record the index can locate (its size is 16 bits of 8-byte units): ~512 KB."""
 
@@ -37,11 +40,10 @@ class Record(NamedTuple):
 
 def pack(key: bytes, value: bytes, expiry: int) -> bytes:
     """The record of ``key``'s ``value`` expiring at ``expiry`` (µs), padded to ``ALIGN`` bytes."""
-    body = HEAD.pack(0, len(key), 0, len(value), expiry)[4:] + key + value
-    pad = -(len(body) + 4) % ALIGN
-    if pad:
-        body += bytes(pad)
-    return struct.pack("<I", zlib.crc32(body)) + body
+    pad = _PADS[(HEAD.size + len(key) + len(value)) % ALIGN]
+    head = _REST.pack(len(key), 0, len(value), expiry)
+    crc = zlib.crc32(pad, zlib.crc32(value, zlib.crc32(key, zlib.crc32(head))))
+    return b"".join((_CRC.pack(crc), head, key, value, pad))
 
 
 def erased(record: Record) -> bytes:

@@ -243,13 +243,16 @@ class _Store:
         how many are live."""
         used = latest = count = 0
         with open(self._segment_path(number), "rb") as file:
-            data = file.read()
-        for record in records.scan(data, len(data)):
-            used = record.offset + record.size
-            if record.expiry > now:
-                key = record.key.decode("utf-8", "surrogatepass")
-                index.put(digest(key), location(number, record.size, record.offset))
-                latest, count = max(latest, record.expiry), count + 1
+            size = os.fstat(file.fileno()).st_size
+            if not size:
+                return 0, 0, 0
+            with mmap.mmap(file.fileno(), size, access=mmap.ACCESS_READ) as data:
+                for record in records.scan(data, size):
+                    used = record.offset + record.size
+                    if record.expiry > now:
+                        key = record.key.decode("utf-8", "surrogatepass")
+                        index.put(digest(key), location(number, record.size, record.offset))
+                        latest, count = max(latest, record.expiry), count + 1
         return used, latest, count
 
     def _remove_strays(self, index: Index) -> None:
