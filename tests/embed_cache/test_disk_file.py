@@ -456,3 +456,35 @@ async def test_files_closed_cleanly_are_kept_across_boots_without_a_rebuild(
     finally:
         await again.aclose()
     assert not any(getattr(r, "event", "") == "embed_cache.disk.rebuilt" for r in caplog.records)
+
+
+WRITE_MANY = """
+import asyncio, sys
+from pathlib import Path
+from hfgate.embed_cache.disk_tier import DiskTier
+async def main():
+    tier = DiskTier(Path(sys.argv[1]), max_bytes=1 << 26, ttl_seconds=60)
+    me = sys.argv[2]
+    for start in range(0, 3000, 50):
+        part = [(f"m:{me}:{n:032x}", f"{me}-{n}".encode()) for n in range(start, start + 50)]
+        await tier.put_many(part)
+        assert await tier.get_many([key for key, _ in part]) == [value for _, value in part], "its own write"
+    await tier.aclose()
+asyncio.run(main())
+"""
+
+
+async def test_three_processes_writing_at_once_while_the_index_grows_lose_no_key(tmp_path: Path) -> None:
+    path = tmp_path / "cache"
+    tier = DiskTier(path, max_bytes=1 << 26, ttl_seconds=60)  # the index made, at its smallest
+    try:
+        children = [
+            await asyncio.create_subprocess_exec(sys.executable, "-c", WRITE_MANY, str(path), name)
+            for name in ("a", "b", "c")
+        ]
+        assert [await asyncio.wait_for(child.wait(), 120) for child in children] == [0, 0, 0]
+        keys = [(f"m:{name}:{n:032x}", f"{name}-{n}".encode()) for name in "abc" for n in range(3000)]
+        assert tier._store.index.replaced, "9,000 keys: the index grew past its first 16,384 slots"
+        assert await tier.get_many([key for key, _ in keys]) == [value for _, value in keys]
+    finally:
+        await tier.aclose()

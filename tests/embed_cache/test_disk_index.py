@@ -59,10 +59,34 @@ def test_a_location_holds_the_segment_size_and_offset() -> None:
     assert (where >> 48, (where >> 32 & 0xFFFF) * 8, where & 0xFFFFFFFF) == (70_000 & 0xFFFF, 4096, 123_456_789)
 
 
-def test_the_index_is_sized_for_the_tier_within_bounds() -> None:
-    assert buckets_for(1) == MIN_BUCKETS_LOG2
-    assert buckets_for(2048 << 20) == 20  # the default 2 GiB: 4M slots, 64 MiB sparse
+def test_the_index_is_sized_for_its_keys_within_bounds() -> None:
+    assert buckets_for(0) == buckets_for(8192) == MIN_BUCKETS_LOG2  # 16,384 slots, 256 KiB
+    assert buckets_for(8193) == MIN_BUCKETS_LOG2 + 1
+    assert buckets_for(1 << 20) == 19  # a million keys: 2M slots, 32 MiB
     assert buckets_for(1 << 40) == MAX_BUCKETS_LOG2
+
+
+async def test_the_index_grows_past_half_its_slots_and_every_opening_follows(tmp_path: Path) -> None:
+    path = tmp_path / "cache"
+    tier = DiskTier(path, max_bytes=1 << 24, ttl_seconds=60)
+    keys = [f"m:o:{n:032x}" for n in range(9000)]
+    try:
+        other = Index(path / INDEX)  # as another process maps it
+        small = (path / INDEX).stat().st_size
+        for start in range(0, len(keys), 1000):
+            await tier.put_many([(key, key.encode()[-8:]) for key in keys[start : start + 1000]])
+        assert (path / INDEX).stat().st_size == 2 * small - 4096
+        assert other.replaced
+        assert tier._store.index.keys == 9000
+        assert await tier.get_many(keys) == [key.encode()[-8:] for key in keys]
+        other.close()
+    finally:
+        await tier.aclose()
+    again = DiskTier(path, max_bytes=1 << 24, ttl_seconds=60)
+    try:
+        assert await again.get_many(keys[:5]) == [key.encode()[-8:] for key in keys[:5]]
+    finally:
+        await again.aclose()
 
 
 def test_a_new_index_put_in_place_marks_the_old_one_replaced(tmp_path: Path) -> None:
@@ -85,7 +109,7 @@ async def test_an_opening_follows_an_index_put_in_place_of_its_own(tmp_path: Pat
         await tier.put_many([("m:o:a", b"1")])
         store = tier._store
         with store._writer():  # as another process rebuilding it would
-            store._rebuild(bits=MIN_BUCKETS_LOG2, why="test")
+            store._rebuild(why="test")
         assert store.index.replaced
         await tier.put_many([("m:o:b", b"2")])
         assert not store.index.replaced
@@ -126,5 +150,18 @@ async def test_a_dropped_key_is_forgotten_by_the_index_and_reads_no_file(tmp_pat
         read = _count_reads(tier)
         assert await tier.get_many(["gone:o:a", "kept:o:b"]) == [None, b"2"]
         assert read == ["kept:o:b"]
+    finally:
+        await tier.aclose()
+
+
+async def test_one_text_in_two_vector_spaces_keeps_both_entries(tmp_path: Path) -> None:
+    # the keys share the text's digest and differ by their prefix (the model, the options)
+    text = "0123456789abcdef0123456789abcdef"
+    keys = [f"{model}:{options}:{text}" for model in ("m1", "m2") for options in ("o1", "o2")]
+    assert len({digest(key) for key in keys}) == 4
+    tier = DiskTier(tmp_path / "cache", max_bytes=1 << 20, ttl_seconds=60)
+    try:
+        await tier.put_many([(key, key.encode()) for key in keys])
+        assert await tier.get_many(keys) == [key.encode() for key in keys]
     finally:
         await tier.aclose()

@@ -8,6 +8,11 @@ take no lock, and what they read is only a hint: the record it leads to is check
 key) before it is served, so a slot read while it changes, or left stale by a crash, is a miss, never a
 wrong vector. A bucket that is full gives up its oldest slot: the table forgets, it never misleads.
 
+It grows with the keys it holds: past half its slots used, a writer makes one twice its size (in a
+worker thread, ~1 s of CPU a million keys), so that its pages stay few while the cache is small: a
+page written through a shared map faults again each time the kernel has written it back (~30 s, ~8 us
+a fault here), and every lookup's page is mapped when the index is opened.
+
 The header (the first 4 KiB) holds the segment table: each live segment's number, the bytes written
 to it and the latest expiry in it, oldest first, the last one the segment being written. Also the next
 segment's number, a generation counted up at each change of the table (readers then close the files of
@@ -28,17 +33,25 @@ from typing import NamedTuple
 
 HEADER = 4096
 _MAGIC = b"hfgidx\x00\x01"
-# header fields: magic, bucket bits, replaced flag, generation, next segment number, dirty boot id
+# header fields: magic, bucket bits, replaced flag, generation, next segment number, dirty boot id,
+# keys held (slots used)
 _FIELDS = struct.Struct("<8sII QQ 48s")
 _REPLACED_AT = 12
 _DIRTY_AT = 32
+_KEYS = struct.Struct("<Q")
+_KEYS_AT = 80
 _COUNT = struct.Struct("<I")
 _COUNT_AT = 88
 _SEGMENT = struct.Struct("<QQQ")
 _TABLE_AT = 96
 MAX_SEGMENTS = (HEADER - _TABLE_AT) // _SEGMENT.size // 2  # 83: room to spare
 _BUCKET = struct.Struct("<8Q")
+_SLOT = struct.Struct("<QQ")
+# every page of the index mapped when it is opened (Linux): a lookup then never faults, not even the
+# first of a page (~20 us for the kernel's 16 pages around it)
+POPULATE = getattr(mmap, "MAP_POPULATE", 0)
 _MIX = 0x9E3779B97F4A7C15
+_PREFIXES: dict[str, int] = {}
 _BITS64 = (1 << 64) - 1
 MIN_BUCKETS_LOG2 = 12
 MAX_BUCKETS_LOG2 = 22
@@ -53,13 +66,26 @@ class Segment(NamedTuple):
 
 
 def digest(key: str) -> int:
-    """``key``'s 64 bits, never 0 (an empty slot): its last 16 hex digits (a text's digest) mixed, so that
-    keys that are not digests (a test's ``…0001``, ``…0002``) still spread; else a hash of it."""
+    """``key``'s 64 bits, never 0 (an empty slot). A cache key is a vector space's prefix and a text's
+    digest (``prefix:hex``): the text digest's last 16 hex digits, mixed with the prefix's own hash (one
+    text embedded by two models: two keys, two slots), then spread (keys that are not digests, a test's
+    ``…0001``, ``…0002``, still fall in many buckets); any other key is hashed whole."""
+    prefix, _, text = key.rpartition(":")
     try:
-        h = int(key[-16:], 16) * _MIX & _BITS64
+        h = (int(text[-16:], 16) ^ _prefix_bits(prefix)) * _MIX & _BITS64
     except ValueError:
         h = hash_bytes(key.encode("utf-8", "surrogatepass"))
     return h or 1
+
+
+def _prefix_bits(prefix: str) -> int:
+    """A prefix's 64 bits, computed once (a process meets few vector spaces)."""
+    found = _PREFIXES.get(prefix)
+    if found is None:
+        if len(_PREFIXES) >= 4096:
+            _PREFIXES.clear()
+        found = _PREFIXES[prefix] = hash_bytes(prefix.encode("utf-8", "surrogatepass"))
+    return found
 
 
 def hash_bytes(raw: bytes) -> int:
@@ -71,12 +97,10 @@ def location(number: int, size: int, offset: int) -> int:
     return (number & 0xFFFF) << 48 | (size // 8) << 32 | offset
 
 
-def buckets_for(max_bytes: int) -> int:
-    """The log2 of the buckets for a tier of ``max_bytes``: a slot per 512 bytes (a 384-float vector's
-    record is ~1.6 KB: a third of the slots used when full), 2^12 to 2^22 buckets (256 KiB to 256 MiB,
-    a sparse file: only the pages written take room)."""
-    wanted = max(1, max_bytes // 512 // 4)
-    return min(MAX_BUCKETS_LOG2, max(MIN_BUCKETS_LOG2, (wanted - 1).bit_length()))
+def buckets_for(keys: int) -> int:
+    """The log2 of the buckets for ``keys`` keys: at most half the slots used, 2^12 to 2^22 buckets
+    (256 KiB to 256 MiB)."""
+    return min(MAX_BUCKETS_LOG2, max(MIN_BUCKETS_LOG2, (max(keys, 1) - 1).bit_length() - 1))
 
 
 class Index:
@@ -85,17 +109,23 @@ class Index:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        with open(path, "r+b") as file:
-            size = os.fstat(file.fileno()).st_size
+        # slots are written through the file (``pwrite``), read through the map: a page of a shared map
+        # written to faults each time the kernel has written it back (~30 s), a lookup's page never does
+        self._fd = os.open(path, os.O_RDWR)
+        try:
+            size = os.fstat(self._fd).st_size
             if size < HEADER:
                 raise ValueError(f"{path} is not an embedding cache index")
-            self.map = mmap.mmap(file.fileno(), size)
-        magic, bits = _FIELDS.unpack_from(self.map)[:2]
-        if magic != _MAGIC or not MIN_BUCKETS_LOG2 <= bits <= MAX_BUCKETS_LOG2 or size != HEADER + (64 << bits):
-            self.map.close()
-            raise ValueError(f"{path} is not an embedding cache index of this version")
-        self.shift = 64 - bits
-        read_ahead(self.map)
+            self.map = mmap.mmap(self._fd, size, flags=mmap.MAP_SHARED | POPULATE)
+            magic, bits = _FIELDS.unpack_from(self.map)[:2]
+            if magic != _MAGIC or not MIN_BUCKETS_LOG2 <= bits <= MAX_BUCKETS_LOG2 or size != HEADER + (64 << bits):
+                self.map.close()
+                raise ValueError(f"{path} is not an embedding cache index of this version")
+        except BaseException:
+            os.close(self._fd)
+            raise
+        self.bits: int = int(bits)
+        self.shift = 64 - self.bits
 
     @classmethod
     def create(cls, path: Path, *, bits: int, next_number: int) -> Index:
@@ -122,6 +152,7 @@ class Index:
 
     def close(self) -> None:
         self.map.close()
+        os.close(self._fd)
 
     @property
     def replaced(self) -> bool:
@@ -158,7 +189,9 @@ class Index:
                 choice = i
         if choice < 0:
             choice = min(range(0, 8, 2), key=lambda i: _age(slots[i + 1]))
-        struct.pack_into("<QQ", self.map, at + choice * 8, h, where)
+        elif slots[choice] == 0:
+            self._count(1)
+        _SLOT.pack_into(self.map, at + choice * 8, h, where)
 
     def forget(self, h: int, where: int) -> None:
         """Empty ``h``'s slot if it still points at ``where`` (the writer lock held)."""
@@ -166,7 +199,42 @@ class Index:
         slots = _BUCKET.unpack_from(self.map, at)
         for i in range(0, 8, 2):
             if slots[i] == h and slots[i + 1] == where:
-                struct.pack_into("<QQ", self.map, at + i * 8, 0, 0)
+                _SLOT.pack_into(self.map, at + i * 8, 0, 0)
+                self._count(-1)
+
+    def _count(self, change: int) -> None:
+        _KEYS.pack_into(self.map, _KEYS_AT, max(0, self.keys + change))
+
+    @property
+    def keys(self) -> int:
+        """The slots used."""
+        return int(_KEYS.unpack_from(self.map, _KEYS_AT)[0])
+
+    @property
+    def full(self) -> bool:
+        """Past half its slots used, below the largest size: due to grow (:meth:`grown`)."""
+        return self.bits < MAX_BUCKETS_LOG2 and self.keys > 2 << self.bits
+
+    def grown(self) -> Index:
+        """A copy of this index with twice the buckets, beside it until :meth:`install` (the writer lock
+        held: nothing changes meanwhile)."""
+        made = Index.create(self.path, bits=self.bits + 1, next_number=self.next_number)
+        try:
+            made.set_segments(self.segments())
+            struct.pack_into("<Q", made.map, 16, self.generation + 1)  # the generation goes on
+            made.set_dirty(self.dirty)
+            view = memoryview(self.map)[HEADER:]
+            try:
+                for h, where in _SLOT.iter_unpack(view):
+                    if h:
+                        made.put(h, where)
+            finally:
+                view.release()
+        except BaseException:
+            made.close()
+            made.path.unlink(missing_ok=True)
+            raise
+        return made
 
     @property
     def generation(self) -> int:
@@ -206,13 +274,6 @@ class Index:
 
     def flush(self) -> None:
         self.map.flush()
-
-
-def read_ahead(mapped: mmap.mmap) -> None:
-    """Ask the kernel to read the whole index now, in large reads, rather than a page at each lookup's
-    fault (an index not in memory: the machine's first start, or pages dropped under memory pressure)."""
-    if hasattr(mmap, "MADV_WILLNEED"):
-        mapped.madvise(mmap.MADV_WILLNEED)
 
 
 def _age(where: int) -> int:

@@ -9,10 +9,10 @@ readers take no lock: a lookup reads one bucket of the index, and for a key it f
 the record, whose checksum and key are checked before it is served.
 
 Why a log and not LMDB (the tier's file until 2026-11-25, imported once by
-:mod:`hfgate.embed_cache.disk_import`): a miss looks one new key up and writes one vector, and the
-gateway's CPU per miss with the disk tier was ~0.02 ms over the memory tier alone with LMDB (a B-tree's
-pages and an order table written per vector, 4 KiB a 3 KB vector) against ~0.01 ms appending records
-(``bench/embed_cache_bench.py miss``, tenth and eleventh rounds in docs/benchmarks/embedding-cache.md).
+:mod:`hfgate.embed_cache.disk_import`): a miss looks one new key up and writes one vector; LMDB wrote a
+B-tree's pages and an order table per vector (a 4 KiB page for a 3 KB vector), a record here is one
+``pwrite`` shared by every vector of a batch (``bench/embed_cache_bench.py disk`` and ``miss``, eleventh
+round in docs/benchmarks/embedding-cache.md).
 
 Size and age: the segment being written is closed past an eighth of the tier's size (at most 256 MiB)
 and a new one begun; past ``max_bytes`` the oldest segments are removed whole, and so is any whose
@@ -44,6 +44,7 @@ import os
 import struct
 import threading
 import time
+from array import array
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -135,6 +136,8 @@ class DiskTier:
                     await asyncio.sleep(0)
                 if not self._store.insert(part, ttl=self.ttl_seconds, max_bytes=self.max_bytes, wait=False):
                     await asyncio.to_thread(self._store.insert, part, ttl=self.ttl_seconds, max_bytes=self.max_bytes)
+            if self._store.index_full:
+                await asyncio.to_thread(self._store.grow_index)
         except (OSError, ValueError) as exc:  # ValueError: an index another process damaged
             self.health.failed(exc)
             return
@@ -147,6 +150,8 @@ class DiskTier:
     def import_rows(self, rows: Sequence[tuple[str, bytes, bytes]]) -> None:
         """Store each ``(key, vector, expiry stamp)`` (:func:`stamp`) on this thread, waiting for the lock."""
         self._store.insert_rows(rows, now=now_micros(), max_bytes=self.max_bytes)
+        if self._store.index_full:
+            self._store.grow_index()
 
     def stored_bytes(self) -> int:
         """What the segments take (records of live, replaced and erased entries until their segment goes)."""
@@ -171,6 +176,7 @@ class _Store:
         self._fds: dict[int, tuple[int, int]] = {}
         self._generation = -1
         self._reading = threading.RLock()
+        self._retired: list[Index] = []  # indexes replaced while this process had them mapped
         self._append: tuple[int, int] | None = None  # the segment this process appends to: (number, fd)
         # every writer, in any process, holds this (flock on a file of its own, and a lock for this
         # process's threads), so that a write on the event loop's thread can tell at once whether it waits
@@ -178,7 +184,7 @@ class _Store:
         self._writer_fd = os.open(path / WRITER, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             with self._writer():
-                self.index = self._open_index(bits=buckets_for(max_bytes))
+                self.index = self._open_index()
         except BaseException:
             os.close(self._writer_fd)
             raise
@@ -193,23 +199,23 @@ class _Store:
             store.users += 1
             return store
 
-    def _open_index(self, *, bits: int) -> Index:
+    def _open_index(self) -> Index:
         """The directory's index, rebuilt from the segments when it is missing or damaged, or was left
         unsynced by a machine that went down (the writer lock held)."""
         where = self.path / INDEX
         try:
             index = Index(where)
         except FileNotFoundError:
-            return self._rebuild(bits=bits, why="missing")
+            return self._rebuild(why="missing")
         except ValueError:
-            return self._rebuild(bits=bits, why="damaged")
+            return self._rebuild(why="damaged")
         if index.dirty and index.dirty != self.boot:
             index.close()
-            return self._rebuild(bits=bits, why="crashed")
+            return self._rebuild(why="crashed")
         self._remove_strays(index)
         return index
 
-    def _rebuild(self, *, bits: int, why: str) -> Index:
+    def _rebuild(self, *, why: str) -> Index:
         """A new index of every live record in the segment files, written beside and put in place; a new
         segment begun (nothing appended after what may be a torn record)."""
         numbers = sorted(int(p.stem) for p in self.path.glob("*.log") if p.stem.isdigit())
@@ -217,43 +223,60 @@ class _Store:
             self._segment_path(old).unlink(missing_ok=True)
         numbers = numbers[-(MAX_SEGMENTS - 1) :]
         begun = numbers[-1] + 1 if numbers else 1
-        index = Index.create(self.path / INDEX, bits=bits, next_number=begun + 1)
+        now, found, segments = now_micros(), array("Q"), []
+        for number in numbers:
+            used, expiry = self._scan_segment(number, now, found)
+            segments.append(Segment(number, used, expiry))
+        index = Index.create(self.path / INDEX, bits=buckets_for(len(found) // 2), next_number=begun + 1)
         try:
-            now, found = now_micros(), 0
-            segments = []
-            for number in numbers:
-                used, expiry, count = self._index_segment(index, number, now)
-                segments.append(Segment(number, used, expiry))
-                found += count
+            for i in range(0, len(found), 2):  # in the order written: a key's newest record last
+                index.put(found[i], found[i + 1])
             self._segment_path(begun).write_bytes(b"")
             index.set_segments([*segments, Segment(begun, 0, 0)])
             index.install(self.path / INDEX)
         except BaseException:
+            index.close()
             index.path.unlink(missing_ok=True)
             raise
         if numbers or why != "missing":
             log.warning(
                 "the embedding cache's disk index was rebuilt from its segment files",
-                extra={"event": "embed_cache.disk.rebuilt", "why": why, "entries": found, "dir": str(self.path)},
+                extra={"event": "embed_cache.disk.rebuilt", "why": why, "entries": index.keys, "dir": str(self.path)},
             )
         return index
 
-    def _index_segment(self, index: Index, number: int, now: int) -> tuple[int, int, int]:
-        """Point ``index`` at segment ``number``'s live records; its whole records' size, latest expiry and
-        how many are live."""
-        used = latest = count = 0
+    def _scan_segment(self, number: int, now: int, found: array[int]) -> tuple[int, int]:
+        """Add each live record of segment ``number`` to ``found`` (its key's digest, its location); the
+        segment's whole records' size and latest expiry."""
+        used = latest = 0
         with open(self._segment_path(number), "rb") as file:
             size = os.fstat(file.fileno()).st_size
             if not size:
-                return 0, 0, 0
+                return 0, 0
             with mmap.mmap(file.fileno(), size, access=mmap.ACCESS_READ) as data:
                 for record in records.scan(data, size):
                     used = record.offset + record.size
                     if record.expiry > now:
-                        key = record.key.decode("utf-8", "surrogatepass")
-                        index.put(digest(key), location(number, record.size, record.offset))
-                        latest, count = max(latest, record.expiry), count + 1
-        return used, latest, count
+                        found.append(digest(record.key.decode("utf-8", "surrogatepass")))
+                        found.append(location(number, record.size, record.offset))
+                        latest = max(latest, record.expiry)
+        return used, latest
+
+    @property
+    def index_full(self) -> bool:
+        """Whether the index is due to grow (:meth:`grow_index`)."""
+        return self.index.full
+
+    def grow_index(self) -> None:
+        """Put an index twice the size in place of the current one, unless another writer just did."""
+        with self._writer():
+            index = self._current()
+            if index.full:
+                grown = index.grown()
+                grown.install(self.path / INDEX)
+                with self._reading:
+                    self._retired.append(self.index)  # a lookup in another thread may still read it
+                    self.index = grown
 
     def _remove_strays(self, index: Index) -> None:
         """Remove the segment files the table does not name (a writer that died between making one and
@@ -273,6 +296,7 @@ class _Store:
         if index.replaced:
             with self._reading:
                 if self.index.replaced:
+                    self._retired.append(self.index)  # a lookup in another thread may still read it
                     self.index = Index(self.path / INDEX)
                 index = self.index
         return index
@@ -458,6 +482,9 @@ class _Store:
                     self._sync()
                 for _, fd in [*self._fds.values(), *([self._append] if self._append else [])]:
                     os.close(fd)
+                for index in [*self._retired, self.index]:
+                    index.close()
+                self._retired.clear()
                 self._fds.clear()
                 self._append = None
                 os.close(self._writer_fd)
