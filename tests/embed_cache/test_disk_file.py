@@ -354,23 +354,30 @@ async def test_a_record_changed_on_the_disk_is_never_served(tmp_path: Path) -> N
         await tier.aclose()
 
 
-async def test_a_full_bucket_forgets_its_oldest_key_and_never_serves_a_wrong_vector(tmp_path: Path) -> None:
+async def test_keys_of_one_full_bucket_go_on_to_the_next_and_a_removed_one_does_not_hide_them(
+    tmp_path: Path,
+) -> None:
     from hfgate.embed_cache.disk_index import MIN_BUCKETS_LOG2, digest
 
     # keys shaped as the cache's (a 32-digit text digest last) that fall in one bucket of the index
     shift, keys = 64 - MIN_BUCKETS_LOG2, list[str]()
     bucket, n = None, 0
-    while len(keys) < 6:
-        key, n = f"m:o:{n:032x}", n + 1
+    while len(keys) < 9:
+        key, n = f"gone:o:{n:032x}" if len(keys) < 2 else f"m:o:{n:032x}", n + 1
         if bucket is None or digest(key) >> shift == bucket:
             bucket = digest(key) >> shift
             keys.append(key)
     tier = DiskTier(tmp_path / "cache", max_bytes=1 << 20, ttl_seconds=60)
     try:
-        for key in keys:
+        for key in keys:  # 4 slots a bucket: the last 5 in the next two buckets
             await tier.put_many([(key, key.encode())])
-        found = await tier.get_many(keys)
-        assert found == [None, None] + [key.encode() for key in keys[2:]], "4 slots a bucket: the 2 oldest forgotten"
+        assert await tier.get_many(keys) == [key.encode() for key in keys]
+        assert await tier.drop_prefix("gone:") == 2  # two slots of the full bucket marked removed
+        assert await tier.get_many(keys) == [None, None] + [key.encode() for key in keys[2:]]
+        used = tier._store.index.keys
+        await tier.put_many([(keys[0], b"again")])  # into a removed slot
+        assert await tier.get_many(keys) == [b"again", None] + [key.encode() for key in keys[2:]]
+        assert tier._store.index.keys == used
     finally:
         await tier.aclose()
 

@@ -12,6 +12,7 @@ from hfgate.embed_cache.disk_index import (
     MIN_BUCKETS_LOG2,
     Index,
     Segment,
+    _prefix_bits,
     buckets_for,
     digest,
     location,
@@ -52,6 +53,8 @@ def test_digests_spread_digest_keys_and_others_and_are_never_zero() -> None:
     assert len(digests) > 2500, "consecutive digests fall in many buckets"
     assert len({digest(f"m:o:{n}") for n in range(1000)}) == 1000  # not hex: hashed
     assert digest("m:o:" + "0" * 32) != 0
+    # a key whose text digest cancels its prefix's bits: 0 would be an empty slot, 1 a removed one
+    assert digest(f"m:o:{'0' * 16}{_prefix_bits('m:o'):016x}") > 1
 
 
 def test_a_location_holds_the_segment_size_and_offset() -> None:
@@ -80,6 +83,20 @@ async def test_the_index_grows_past_half_its_slots_and_every_opening_follows(tmp
         assert tier._store.index.keys == 9000
         assert await tier.get_many(keys) == [key.encode()[-8:] for key in keys]
         other.close()
+        # removed keys' slots stay used (a new key may take one) until a resize leaves them out
+        await tier.put_many([(f"gone:o:{n:032x}", b"x") for n in range(3000)])
+        assert await tier.drop_prefix("gone:") == 3000
+        store = tier._store
+        assert store.index.keys == 12_000
+        with store._writer():
+            resized = store.index.resized()
+        try:
+            assert resized.keys == 9000
+            assert resized.bits == store.index.bits
+            assert all(resized.find(digest(key)) == store.index.find(digest(key)) for key in keys)
+        finally:
+            resized.close()
+            resized.path.unlink()
     finally:
         await tier.aclose()
     again = DiskTier(path, max_bytes=1 << 24, ttl_seconds=60)

@@ -6,10 +6,11 @@ its offset, 32 bits). A lookup reads one bucket: a key the cache does not hold (
 read and nothing else, no system call. Only writers change it, under the tier's writer lock; readers
 take no lock, and what they read is only a hint: the record it leads to is checked (its checksum, its
 key) before it is served, so a slot read while it changes, or left stale by a crash, is a miss, never a
-wrong vector. A bucket that is full gives up its oldest slot: the table forgets, it never misleads.
+wrong vector. A key whose bucket is full goes in the next bucket with room (open addressing); a
+removed key's slot is marked so, and searches go on past it.
 
-It grows with the keys it holds: past half its slots used, a writer makes one twice its size (in a
-worker thread, ~1 s of CPU a million keys), so that its pages stay few while the cache is small: a
+It grows with the keys it holds: past half its slots used, a writer makes one with room for half as
+many keys again (twice the size; in a worker thread), so that its pages stay few while the cache is small: a
 page written through a shared map faults again each time the kernel has written it back (~30 s, ~8 us
 a fault here), and every lookup's page is mapped when the index is opened.
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 import mmap
 import os
 import struct
+from array import array
 from hashlib import blake2b
 from pathlib import Path
 from typing import NamedTuple
@@ -50,6 +52,10 @@ _SLOT = struct.Struct("<QQ")
 # every page of the index mapped when it is opened (Linux): a lookup then never faults, not even the
 # first of a page (~20 us for the kernel's 16 pages around it)
 POPULATE = getattr(mmap, "MAP_POPULATE", 0)
+# a slot's digest: 0 empty, 1 removed (its key's search goes on past it), else a key's
+_EMPTY, _GONE = 0, 1
+# buckets a search goes through at most (at most half the slots used: nearly always one)
+_PROBES = 64
 _MIX = 0x9E3779B97F4A7C15
 _PREFIXES: dict[str, int] = {}
 _BITS64 = (1 << 64) - 1
@@ -66,7 +72,7 @@ class Segment(NamedTuple):
 
 
 def digest(key: str) -> int:
-    """``key``'s 64 bits, never 0 (an empty slot). A cache key is a vector space's prefix and a text's
+    """``key``'s 64 bits, never 0 or 1 (an empty or removed slot). A cache key is a vector space's prefix and a text's
     digest (``prefix:hex``): the text digest's last 16 hex digits, mixed with the prefix's own hash (one
     text embedded by two models: two keys, two slots), then spread (keys that are not digests, a test's
     ``…0001``, ``…0002``, still fall in many buckets); any other key is hashed whole."""
@@ -75,7 +81,7 @@ def digest(key: str) -> int:
         h = (int(text[-16:], 16) ^ _prefix_bits(prefix)) * _MIX & _BITS64
     except ValueError:
         h = hash_bytes(key.encode("utf-8", "surrogatepass"))
-    return h or 1
+    return h if h > _GONE else h + 2
 
 
 def _prefix_bits(prefix: str) -> int:
@@ -125,7 +131,7 @@ class Index:
             os.close(self._fd)
             raise
         self.bits: int = int(bits)
-        self.shift = 64 - self.bits
+        self.shift, self._mask = 64 - self.bits, (1 << self.bits) - 1
 
     @classmethod
     def create(cls, path: Path, *, bits: int, next_number: int) -> Index:
@@ -160,76 +166,97 @@ class Index:
         return bool(self.map[_REPLACED_AT])
 
     def find(self, h: int) -> int:
-        """The location of the record of the key whose digest is ``h``; 0 when there is none."""
-        slots: tuple[int, int, int, int, int, int, int, int] = _BUCKET.unpack_from(
-            self.map, HEADER + ((h >> self.shift) << 6)
-        )
-        a, la, b, lb, c, lc, d, ld = slots
-        if a == h:
-            return la
-        if b == h:
-            return lb
-        if c == h:
-            return lc
-        if d == h:
-            return ld
+        """The location of the record of the key whose digest is ``h``; 0 when there is none. From the
+        key's bucket on, up to the first bucket with an empty slot (nearly always the first)."""
+        bucket, mask = h >> self.shift, self._mask
+        for _ in range(_PROBES):
+            slots: tuple[int, int, int, int, int, int, int, int] = _BUCKET.unpack_from(self.map, HEADER + (bucket << 6))
+            a, la, b, lb, c, lc, d, ld = slots
+            if a == h:
+                return la
+            if b == h:
+                return lb
+            if c == h:
+                return lc
+            if d == h:
+                return ld
+            if not (a and b and c and d):
+                return 0
+            bucket = (bucket + 1) & mask
         return 0
 
     def put(self, h: int, where: int) -> None:
-        """Point ``h`` at ``where``: its own slot, else an empty one, else the bucket's oldest (the writer
-        lock held)."""
-        at = HEADER + ((h >> self.shift) << 6)
-        slots = _BUCKET.unpack_from(self.map, at)
-        choice = -1
-        for i in range(0, 8, 2):
-            if slots[i] == h:
-                choice = i
+        """Point ``h`` at ``where``: its own slot, else the first free one from its bucket on (the writer
+        lock held). Only in a table at its largest size and nearly full does a key take the place of
+        its bucket's oldest."""
+        home = bucket = h >> self.shift
+        free = -1
+        for _ in range(_PROBES):
+            at = HEADER + (bucket << 6)
+            slots = _BUCKET.unpack_from(self.map, at)
+            for i in range(0, 8, 2):
+                if slots[i] == h:
+                    _SLOT.pack_into(self.map, at + i * 8, h, where)
+                    return
+                if free < 0 and slots[i] <= _GONE:
+                    free = at + i * 8
+            if _EMPTY in slots[::2]:  # the key is not in a later bucket
                 break
-            if choice < 0 and slots[i] == 0:
-                choice = i
-        if choice < 0:
-            choice = min(range(0, 8, 2), key=lambda i: _age(slots[i + 1]))
-        elif slots[choice] == 0:
+            bucket = (bucket + 1) & self._mask
+        if free < 0:
+            at = HEADER + (home << 6)
+            slots = _BUCKET.unpack_from(self.map, at)
+            free = at + 8 * min(range(0, 8, 2), key=lambda i: _age(slots[i + 1]))
+        elif _SLOT.unpack_from(self.map, free)[0] == _EMPTY:
             self._count(1)
-        _SLOT.pack_into(self.map, at + choice * 8, h, where)
+        _SLOT.pack_into(self.map, free, h, where)
 
     def forget(self, h: int, where: int) -> None:
-        """Empty ``h``'s slot if it still points at ``where`` (the writer lock held)."""
-        at = HEADER + ((h >> self.shift) << 6)
-        slots = _BUCKET.unpack_from(self.map, at)
-        for i in range(0, 8, 2):
-            if slots[i] == h and slots[i + 1] == where:
-                _SLOT.pack_into(self.map, at + i * 8, 0, 0)
-                self._count(-1)
+        """Mark ``h``'s slot removed if it still points at ``where`` (the writer lock held). The slot
+        stays used (a later key's search goes on past it) until the index is resized."""
+        bucket = h >> self.shift
+        for _ in range(_PROBES):
+            at = HEADER + (bucket << 6)
+            slots = _BUCKET.unpack_from(self.map, at)
+            for i in range(0, 8, 2):
+                if slots[i] == h:
+                    if slots[i + 1] == where:
+                        _SLOT.pack_into(self.map, at + i * 8, _GONE, 0)
+                    return
+            if _EMPTY in slots[::2]:
+                return
+            bucket = (bucket + 1) & self._mask
 
     def _count(self, change: int) -> None:
         _KEYS.pack_into(self.map, _KEYS_AT, max(0, self.keys + change))
 
     @property
     def keys(self) -> int:
-        """The slots used."""
+        """The slots used (by keys, or marked removed)."""
         return int(_KEYS.unpack_from(self.map, _KEYS_AT)[0])
 
     @property
     def full(self) -> bool:
-        """Past half its slots used, below the largest size: due to grow (:meth:`grown`)."""
+        """Past half its slots used, below the largest size: due to be resized (:meth:`resized`)."""
         return self.bits < MAX_BUCKETS_LOG2 and self.keys > 2 << self.bits
 
-    def grown(self) -> Index:
-        """A copy of this index with twice the buckets, beside it until :meth:`install` (the writer lock
-        held: nothing changes meanwhile)."""
-        made = Index.create(self.path, bits=self.bits + 1, next_number=self.next_number)
+    def resized(self) -> Index:
+        """A copy of this index with room for half as many keys again before it is full (twice the size
+        when every used slot holds a key; removed ones are left out), beside it until :meth:`install`
+        (the writer lock held: nothing changes meanwhile)."""
+        live = array("Q")  # 16 bytes a key: a million keys' copy is 16 MB, not Python's tuples
+        for h, where in _SLOT.iter_unpack(memoryview(self.map)[HEADER:]):
+            if h > _GONE:
+                live.append(h)
+                live.append(where)
+        keys = len(live) // 2
+        made = Index.create(self.path, bits=buckets_for(keys + keys // 2), next_number=self.next_number)
         try:
             made.set_segments(self.segments())
             struct.pack_into("<Q", made.map, 16, self.generation + 1)  # the generation goes on
             made.set_dirty(self.dirty)
-            view = memoryview(self.map)[HEADER:]
-            try:
-                for h, where in _SLOT.iter_unpack(view):
-                    if h:
-                        made.put(h, where)
-            finally:
-                view.release()
+            for i in range(0, len(live), 2):
+                made.put(live[i], live[i + 1])
         except BaseException:
             made.close()
             made.path.unlink(missing_ok=True)

@@ -272,7 +272,7 @@ class _Store:
         with self._writer():
             index = self._current()
             if index.full:
-                grown = index.grown()
+                grown = index.resized()
                 grown.install(self.path / INDEX)
                 with self._reading:
                     self._retired.append(self.index)  # a lookup in another thread may still read it
