@@ -4,6 +4,7 @@ every opening of the old one."""
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 from hfgate.embed_cache import disk_records as records
@@ -180,5 +181,19 @@ async def test_one_text_in_two_vector_spaces_keeps_both_entries(tmp_path: Path) 
     try:
         await tier.put_many([(key, key.encode()) for key in keys])
         assert await tier.get_many(keys) == [key.encode() for key in keys]
+    finally:
+        await tier.aclose()
+
+
+async def test_random_keys_up_to_half_the_slots_are_all_kept(tmp_path: Path) -> None:
+    # keys as the cache makes them (random text digests): at half the slots used, ~5% of the 4-slot
+    # buckets get more than 4 keys (sequential test keys spread evenly and never do)
+    keys = [f"m:o:{secrets.token_hex(16)}" for _ in range(8192)]
+    tier = DiskTier(tmp_path / "cache", max_bytes=1 << 24, ttl_seconds=60)
+    try:
+        await tier.put_many([(key, key.encode()[-4:]) for key in keys])
+        assert tier._store.index.bits == MIN_BUCKETS_LOG2, "not resized: the smallest index at half its slots"
+        found = await tier.get_many(keys)
+        assert sum(value is None for value in found) == 0
     finally:
         await tier.aclose()

@@ -78,7 +78,7 @@ def digest(key: str) -> int:
     ``…0001``, ``…0002``, still fall in many buckets); any other key is hashed whole."""
     prefix, _, text = key.rpartition(":")
     try:
-        h = (int(text[-16:], 16) ^ _prefix_bits(prefix)) * _MIX & _BITS64
+        h = (int(text[-16:], 16) ^ (_PREFIXES.get(prefix) or _prefix_bits(prefix))) * _MIX & _BITS64
     except ValueError:
         h = hash_bytes(key.encode("utf-8", "surrogatepass"))
     return h if h > _GONE else h + 2
@@ -168,21 +168,31 @@ class Index:
     def find(self, h: int) -> int:
         """The location of the record of the key whose digest is ``h``; 0 when there is none. From the
         key's bucket on, up to the first bucket with an empty slot (nearly always the first)."""
-        bucket, mask = h >> self.shift, self._mask
-        for _ in range(_PROBES):
-            slots: tuple[int, int, int, int, int, int, int, int] = _BUCKET.unpack_from(self.map, HEADER + (bucket << 6))
-            a, la, b, lb, c, lc, d, ld = slots
-            if a == h:
-                return la
-            if b == h:
-                return lb
-            if c == h:
-                return lc
-            if d == h:
-                return ld
-            if not (a and b and c and d):
+        bucket = h >> self.shift
+        slots: tuple[int, int, int, int, int, int, int, int] = _BUCKET.unpack_from(self.map, HEADER + (bucket << 6))
+        a, la, b, lb, c, lc, d, ld = slots
+        if a == h:
+            return la
+        if b == h:
+            return lb
+        if c == h:
+            return lc
+        if d == h:
+            return ld
+        if not (a and b and c and d):
+            return 0
+        return self._find_on(h, bucket)
+
+    def _find_on(self, h: int, bucket: int) -> int:
+        """:meth:`find` past a full bucket."""
+        for _ in range(_PROBES - 1):
+            bucket = (bucket + 1) & self._mask
+            slots: tuple[int, ...] = _BUCKET.unpack_from(self.map, HEADER + (bucket << 6))
+            for i in range(0, 8, 2):
+                if slots[i] == h:
+                    return slots[i + 1]
+            if _EMPTY in slots[::2]:
                 return 0
-            bucket = (bucket + 1) & mask
         return 0
 
     def put(self, h: int, where: int) -> None:
