@@ -495,3 +495,13 @@ async def test_three_processes_writing_at_once_while_the_index_grows_lose_no_key
         assert await tier.get_many([key for key, _ in keys]) == [value for _, value in keys]
     finally:
         await tier.aclose()
+
+
+async def test_a_vector_too_large_for_the_index_is_not_kept_and_the_rest_of_its_write_is(tmp_path: Path) -> None:
+    tier = DiskTier(tmp_path / "cache", max_bytes=1 << 24, ttl_seconds=60)
+    try:
+        await tier.put_many([("m:o:huge", bytes(600_000)), ("m:o:small", b"kept")])
+        assert await tier.get_many(["m:o:huge", "m:o:small"]) == [None, b"kept"]
+        assert tier.health.available
+    finally:
+        await tier.aclose()

@@ -88,7 +88,7 @@ class DiskTier:
         self.max_bytes = max_bytes
         self.ttl_seconds = ttl_seconds
         self.health = Bypass(self.name, retry_seconds=retry_seconds)
-        self._store = _Store.open(path, max_bytes=max_bytes)
+        self._store = _Store.open(path)
         self._closed = False
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
@@ -166,7 +166,7 @@ class DiskTier:
 class _Store:
     """One process's opening of the directory, shared by every :class:`DiskTier` on it."""
 
-    def __init__(self, path: Path, *, max_bytes: int) -> None:
+    def __init__(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.key = (os.getpid(), str(path.resolve()))
@@ -190,12 +190,12 @@ class _Store:
             raise
 
     @classmethod
-    def open(cls, path: Path, *, max_bytes: int) -> _Store:
+    def open(cls, path: Path) -> _Store:
         key = (os.getpid(), str(path.resolve()))
         with _OPEN_LOCK:
             store = _OPEN.get(key)
             if store is None:
-                store = _OPEN[key] = cls(path, max_bytes=max_bytes)
+                store = _OPEN[key] = cls(path)
             store.users += 1
             return store
 
@@ -395,8 +395,10 @@ class _Store:
         parts, slots, offset, latest = [], [], last.used, last.expiry
         for key, value, expires in rows:
             expiry = _STAMP.unpack(expires)[0]
+            if expiry <= now:
+                continue
             record = records.pack(key.encode("utf-8", "surrogatepass"), value, expiry)
-            if expiry <= now or len(record) > records.MAX_SIZE:
+            if len(record) > records.MAX_SIZE:  # beyond what a slot can locate (~512 KB): not kept
                 continue
             parts.append(record)
             slots.append((digest(key), location(last.number, len(record), offset)))
