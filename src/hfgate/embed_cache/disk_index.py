@@ -115,21 +115,15 @@ class Index:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        # slots are written through the file (``pwrite``), read through the map: a page of a shared map
-        # written to faults each time the kernel has written it back (~30 s), a lookup's page never does
-        self._fd = os.open(path, os.O_RDWR)
-        try:
-            size = os.fstat(self._fd).st_size
+        with open(path, "r+b") as file:
+            size = os.fstat(file.fileno()).st_size
             if size < HEADER:
                 raise ValueError(f"{path} is not an embedding cache index")
-            self.map = mmap.mmap(self._fd, size, flags=mmap.MAP_SHARED | POPULATE)
-            magic, bits = _FIELDS.unpack_from(self.map)[:2]
-            if magic != _MAGIC or not MIN_BUCKETS_LOG2 <= bits <= MAX_BUCKETS_LOG2 or size != HEADER + (64 << bits):
-                self.map.close()
-                raise ValueError(f"{path} is not an embedding cache index of this version")
-        except BaseException:
-            os.close(self._fd)
-            raise
+            self.map = mmap.mmap(file.fileno(), size, flags=mmap.MAP_SHARED | POPULATE)
+        magic, bits = _FIELDS.unpack_from(self.map)[:2]
+        if magic != _MAGIC or not MIN_BUCKETS_LOG2 <= bits <= MAX_BUCKETS_LOG2 or size != HEADER + (64 << bits):
+            self.map.close()
+            raise ValueError(f"{path} is not an embedding cache index of this version")
         self.bits: int = int(bits)
         self.shift, self._mask = 64 - self.bits, (1 << self.bits) - 1
 
@@ -158,7 +152,6 @@ class Index:
 
     def close(self) -> None:
         self.map.close()
-        os.close(self._fd)
 
     @property
     def replaced(self) -> bool:
