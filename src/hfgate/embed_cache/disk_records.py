@@ -13,6 +13,7 @@ with its key and vector zeroed and its expiry 0: never served, skipped by a scan
 from __future__ import annotations
 
 import mmap
+import os
 import struct
 import zlib
 from collections.abc import Iterator
@@ -80,3 +81,13 @@ def scan(data: bytes | memoryview | mmap.mmap, used: int) -> Iterator[Record]:
         key = bytes(data[offset + HEAD.size : offset + HEAD.size + key_size])
         yield Record(offset, size, key, value_size, expiry)
         offset += size
+
+
+def scan_file(fd: int, used: int | None = None) -> Iterator[Record]:
+    """:func:`scan` of the segment file open at ``fd`` (its first ``used`` bytes, or all of it), mapped
+    for reading rather than read into memory (a segment may be 256 MiB)."""
+    size = os.fstat(fd).st_size if used is None else min(used, os.fstat(fd).st_size)
+    if not size:
+        return
+    with mmap.mmap(fd, size, access=mmap.ACCESS_READ) as data:
+        yield from scan(data, size)

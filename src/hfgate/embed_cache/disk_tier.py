@@ -39,7 +39,6 @@ import asyncio
 import errno
 import fcntl
 import logging
-import mmap
 import os
 import struct
 import threading
@@ -250,16 +249,12 @@ class _Store:
         segment's whole records' size and latest expiry."""
         used = latest = 0
         with open(self._segment_path(number), "rb") as file:
-            size = os.fstat(file.fileno()).st_size
-            if not size:
-                return 0, 0
-            with mmap.mmap(file.fileno(), size, access=mmap.ACCESS_READ) as data:
-                for record in records.scan(data, size):
-                    used = record.offset + record.size
-                    if record.expiry > now:
-                        found.append(digest(record.key.decode("utf-8", "surrogatepass")))
-                        found.append(location(number, record.size, record.offset))
-                        latest = max(latest, record.expiry)
+            for record in records.scan_file(file.fileno()):
+                used = record.offset + record.size
+                if record.expiry > now:
+                    found.append(digest(record.key.decode("utf-8", "surrogatepass")))
+                    found.append(location(number, record.size, record.offset))
+                    latest = max(latest, record.expiry)
         return used, latest
 
     @property
@@ -457,17 +452,13 @@ class _Store:
             return set()
         removed = set[bytes]()
         try:
-            size = min(segment.used, os.fstat(fd).st_size)
-            if not size:
-                return removed
-            with mmap.mmap(fd, size, access=mmap.ACCESS_READ) as data:
-                for record in records.scan(data, size):
-                    if record.expiry and record.key.startswith(start):
-                        os.pwrite(fd, records.erased(record), record.offset)
-                        key = record.key.decode("utf-8", "surrogatepass")
-                        index.forget(digest(key), location(segment.number, record.size, record.offset))
-                        if record.expiry > now:
-                            removed.add(record.key)
+            for record in records.scan_file(fd, segment.used):
+                if record.expiry and record.key.startswith(start):
+                    os.pwrite(fd, records.erased(record), record.offset)
+                    key = record.key.decode("utf-8", "surrogatepass")
+                    index.forget(digest(key), location(segment.number, record.size, record.offset))
+                    if record.expiry > now:
+                        removed.add(record.key)
         finally:
             os.close(fd)
         return removed
