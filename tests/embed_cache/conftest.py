@@ -68,18 +68,15 @@ async def api(fake_hf: FakeHF, tmp_path: Path, local_context: ServiceContext) ->
 
 
 class CountingDisk(DiskTier):
-    """The disk tier, counting the keys of each read of its file (a lookup on the loop's thread, through
-    ``get_now``, or in a worker thread)."""
+    """The disk tier, counting the keys of each read of its directory (a lookup on the loop's thread,
+    through ``get_now``, or in a worker thread)."""
 
     calls: list[int]
 
     def __init__(self, path: Path, **settings: Any) -> None:
         super().__init__(path, **settings)
         self.calls = []
-        select = self._store.select
 
-        def counted(keys: Sequence[str]) -> list[bytes | None]:
-            self.calls.append(len(keys))
-            return select(keys)
-
-        self._store.select = counted  # type: ignore[method-assign]
+    def _select(self, keys: Sequence[str]) -> list[bytes | None]:
+        self.calls.append(len(keys))
+        return super()._select(keys)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pyarrow import parquet
 
 from hfgate.config import Settings
@@ -18,6 +19,8 @@ from tests.conftest import app_client
 from tests.corpus.conftest import write_jsonl
 from tests.embed_cache.conftest import LOCAL, LOCAL_BODY, SLOW_LOAD, TEI, cache_settings, tei_body
 from tests.fakes.hf_server import FakeHF
+
+pytestmark = pytest.mark.slow  # loads a real model: not in `make check`
 
 DOCS = [
     "Hugging Face hosts many models. Some turn text into vectors that let a search engine find passages by meaning.",

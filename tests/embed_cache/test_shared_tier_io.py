@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -60,17 +61,23 @@ async def test_a_write_after_the_others_ended_is_sent_on_its_own() -> None:
 
 
 async def test_disk_lookups_small_and_large_do_not_wait_for_a_write_in_flight(tmp_path: Path) -> None:
-    tier = DiskTier(tmp_path / "cache.db", max_bytes=1 << 24, ttl_seconds=60)
+    tier = DiskTier(tmp_path / "cache", max_bytes=1 << 24, ttl_seconds=60)
     keys = [f"m:o:{n:04d}" for n in range(100)]
     try:
         await tier.put_many([(key, key.encode()) for key in keys])
-        # the writer lock held (as a long corpus write or a model's removal in its worker thread does)
+        # SQLite's write lock held by another connection (as a long corpus write or a model's removal
+        # in another process does)
         writing, done = threading.Event(), threading.Event()
 
         def long_write() -> None:
-            with tier._store._writer():
+            db = sqlite3.connect(tmp_path / "cache" / "cache.db", isolation_level=None)
+            try:
+                db.execute("BEGIN IMMEDIATE")
                 writing.set()
                 done.wait(10)
+                db.execute("COMMIT")
+            finally:
+                db.close()
 
         holder = threading.Thread(target=long_write)
         holder.start()
@@ -88,16 +95,16 @@ async def test_disk_lookups_small_and_large_do_not_wait_for_a_write_in_flight(tm
 
 
 async def test_the_disk_tier_checks_its_size_often_enough_to_stay_within_it(tmp_path: Path) -> None:
-    # 100 writes of 1 KB into a 20 KB budget: the size is read after every 1% written, so the file is
-    # trimmed back under its budget as it goes
-    tier = DiskTier(tmp_path / "cache.db", max_bytes=20_000, ttl_seconds=60)
+    # 1,000 writes of 3 KB into a 1 MB budget: culled as it goes, one write at a time
+    tier = DiskTier(tmp_path / "cache", max_bytes=1_000_000, ttl_seconds=60)
     try:
-        for n in range(100):
-            await tier.put_many([(f"m:o:{n:03d}", bytes(1000))])
-        found = await tier.get_many([f"m:o:{n:03d}" for n in range(100)])
+        for n in range(1000):
+            await tier.put_many([(f"m:o:{n:04d}", bytes(3000))])
+        found = await tier.get_many([f"m:o:{n:04d}" for n in range(1000)])
         kept = [n for n, value in enumerate(found) if value is not None]
-        assert 0 < len(kept) <= 20
-        assert kept == list(range(100 - len(kept), 100))  # the newest written stay
+        assert 0 < len(kept) <= 1_000_000 // 3000
+        assert kept == list(range(1000 - len(kept), 1000))  # the newest written stay
+        assert tier.stored_bytes() < 2 * 1_000_000
     finally:
         await tier.aclose()
 

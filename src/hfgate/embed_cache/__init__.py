@@ -2,9 +2,8 @@
 
 ``key`` names what a vector depends on, ``vectors`` packs a vector into bytes and back without
 changing a bit (``sparse_rows`` a sparse vector), ``memory_tier`` is this process's least-recently-used
-store, ``redis_tier`` and ``disk_tier`` the shared one (the fleet's Redis, or a log of segment files in
-the data directory: ``disk_records`` its records, ``disk_index`` its shared index, ``disk_import`` the
-earlier versions' files), and ``cache`` puts the tiers together. Its users are the orchestrator's ``cached.py`` (dense
+store, ``redis_tier`` and ``disk_tier`` the shared one (the fleet's Redis, or a diskcache directory in
+the data directory), and ``cache`` puts the tiers together. Its users are the orchestrator's ``cached.py`` (dense
 vectors), ``cached_sparse.py`` and ``cached_rerank.py`` (rerank scores).
 """
 

@@ -5,37 +5,27 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
+import sqlite3
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from pathlib import Path
 
 from hfgate.config import Settings
 from hfgate.embed_cache.coalesce import Coalescing
-from hfgate.embed_cache.disk_import import LMDB_FILE, OLD_FILE, import_lmdb_file, import_old_file
 from hfgate.embed_cache.disk_tier import DiskTier
 from hfgate.embed_cache.memory_tier import MemoryTier
 from hfgate.embed_cache.redis_tier import RedisTier
+from hfgate.embed_cache.shared_tier import SharedTier
 from hfgate.telemetry.metrics import EMBED_CACHE_EVICTIONS
 
 log = logging.getLogger("hfgate.embed_cache")
 
-DISK_FILE = "embed-cache"
+DISK_FILE = "embed-cache-db"
 """The disk tier's directory in the data directory."""
+EARLIER_FILES = ("embed-cache", "embed-cache.db", "embed-cache.mdb", "embed-cache.mdb-lock")
+"""What earlier versions' disk tiers left in the data directory (a log, SQLite, LMDB): discarded."""
 WRITE_DELAY = 0.01
 """Seconds the disk file's writes may be kept to go together with others (``coalesce``)."""
-
-
-class SharedTier(Protocol):
-    """A tier several processes read: Redis or the disk file."""
-
-    name: str
-
-    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]: ...
-
-    async def put_many(self, items: Sequence[tuple[str, bytes]]) -> None: ...
-
-    async def drop_prefix(self, prefix: str) -> int: ...
-
-    async def aclose(self) -> None: ...
 
 
 class EmbedCache:
@@ -106,7 +96,7 @@ def build_cache(settings: Settings) -> EmbedCache | None:
     if shared is None:
         return EmbedCache(memory=memory)
     if isinstance(shared, DiskTier):
-        # its writes kept up to WRITE_DELAY to go many to an append (this process's memory tier has
+        # its writes kept up to WRITE_DELAY to go many to a transaction (this process's memory tier has
         # them at once); a request's lookup read at once on the loop's thread, not joined with others
         return EmbedCache(memory=memory, shared=Coalescing(shared, write_delay=WRITE_DELAY, join_lookups=False))
     # Redis: each write waited for (another replica may ask for the vector at once), lookups joined
@@ -131,9 +121,10 @@ def shared_tier(settings: Settings) -> SharedTier | None:
 
 
 def open_disk_tier(settings: Settings) -> DiskTier | None:
-    """The data directory's disk tier, an earlier version's file imported into it; a tier that cannot be
-    opened is moved aside (``.broken``) and a new one made: a cache never keeps the service from starting.
-    ``None`` (memory only) when even a new one cannot be opened."""
+    """The data directory's disk tier; a tier that cannot be opened is moved aside (``.broken``) and a new
+    one made: a cache never keeps the service from starting. ``None`` (memory only) when even a new one
+    cannot be opened. Earlier versions' disk tiers are discarded (a cache is disposable)."""
+    discard_earlier(settings.data_dir)
     path = settings.data_dir / DISK_FILE
     for attempt in (1, 2):
         try:
@@ -143,7 +134,7 @@ def open_disk_tier(settings: Settings) -> DiskTier | None:
                 ttl_seconds=settings.embed_cache_shared_ttl_seconds,
             )
             break
-        except (OSError, ValueError) as exc:
+        except (OSError, sqlite3.Error) as exc:
             log.warning(
                 "the embedding cache's disk tier cannot be opened",
                 extra={"event": "embed_cache.disk.unusable", "file": str(path), "error": repr(exc), "attempt": attempt},
@@ -152,6 +143,18 @@ def open_disk_tier(settings: Settings) -> DiskTier | None:
                 return None
             with contextlib.suppress(OSError):
                 path.replace(path.with_name(path.name + ".broken"))
-    import_lmdb_file(settings.data_dir / LMDB_FILE, disk)  # an earlier version's files, once
-    import_old_file(settings.data_dir / OLD_FILE, disk)
     return disk
+
+
+def discard_earlier(data_dir: Path) -> None:
+    """Remove the disk tiers earlier versions left in ``data_dir`` (logged once, when there were some)."""
+    found = [data_dir / name for name in EARLIER_FILES if (data_dir / name).exists()]
+    found += sorted(data_dir.glob("embed-cache.mdb-*"))
+    for path in found:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    if found:
+        log.info(
+            "an earlier version's embedding cache on disk was discarded",
+            extra={"event": "embed_cache.disk.discarded", "files": [p.name for p in found]},
+        )

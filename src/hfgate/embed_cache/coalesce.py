@@ -1,6 +1,6 @@
 """Requests that reach the shared tier in the same event-loop turn share one call to it: one Redis
 ``MGET`` for all their lookups (the disk file's small lookups are not joined: ``join_lookups``), one
-pipeline (or one append to the disk tier) for all their writes. Under load this divides the tier's round
+pipeline (or one transaction of the disk tier) for all their writes. Under load this divides the tier's round
 trips, and their CPU, by the requests in flight; alone, a request waits one loop turn more.
 
 Writes go one call at a time (group commit): those that come while one is in flight are sent together
@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from hfgate.embed_cache.cache import SharedTier
+from hfgate.embed_cache.shared_tier import SharedTier
 
 _Get = tuple[Sequence[str], asyncio.Future[list[bytes | None]]]
 _Put = tuple[Sequence[tuple[str, bytes]], asyncio.Future[None] | None]  # no future: not waited for
