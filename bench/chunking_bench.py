@@ -3,7 +3,7 @@
 Text: the English Debian package descriptions from apt's Translation-en lists (real text nobody here
 wrote; about 34 MB), repeated until ``--mb`` is reached. Get the lists first, as root:
 ``apt-get update -o Acquire::Languages=en``. Without them the script falls back to repeating
-corpus_long.json of the shared corpora (bench/corpora.py).
+corpus_long.json of the shared corpora (tests/support/corpora.py).
 
 Descriptions are joined with blank lines into documents of about ``--doc-kb`` KB, the kind of input
 a chunker is for; a last row shows the sentence strategy called once per description instead.
@@ -30,8 +30,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from corpora import corpora_dir
 from hfgate.chunking import chunk
+from support import corpora_dir
 
 APT_LISTS = "/var/lib/apt/lists/*_i18n_Translation-en*"
 FALLBACK = corpora_dir() / "corpus_long.json"

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from corpora import corpora_dir
+from support import corpora_dir
 
 DATA = corpora_dir()
 ENDPOINT = "bench-minilm"

@@ -57,8 +57,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from corpora import corpora_dir
 from corpus_bench import cpu, load
+from support import corpora_dir
 
 FAKE = "bench-fake"
 LOCAL = "bench-local"
@@ -249,42 +249,52 @@ async def local_miss(args: argparse.Namespace) -> None:
             )
     texts = [d["text"] for d in documents(args.local_texts * (args.rounds * len(CONFIGS) + 1))]
     rates: dict[str, list[float]] = {label: [] for label in CONFIGS}
-    batch = 0
+    cpu_ms: dict[str, list[float]] = {label: [] for label in CONFIGS}
+    turn = 0
     try:
-        await _embed_all(runtimes["off"], texts[: args.local_texts])  # warm-up: the model loaded, threads up
+        # warm-up: the model loaded, threads up
+        await _embed_all(runtimes["off"], texts[: args.local_texts], batch=64, concurrency=4)
         for _ in range(args.rounds):
             for label, runtime in runtimes.items():
-                batch += 1
-                part = texts[batch * args.local_texts : (batch + 1) * args.local_texts]
-                started = time.perf_counter()
-                await _embed_all(runtime, part)
+                turn += 1
+                part = texts[turn * args.local_texts : (turn + 1) * args.local_texts]
+                started, cpu = time.perf_counter(), time.process_time()
+                await _embed_all(runtime, part, batch=args.local_batch, concurrency=args.local_concurrency)
                 rates[label].append(len(part) / (time.perf_counter() - started))
+                cpu_ms[label].append(1e3 * (time.process_time() - cpu) / len(part) * args.local_batch)
     finally:
         for runtime in runtimes.values():
             await runtime.aclose()
         context.close()
         shutil.rmtree(work, ignore_errors=True)
     base = statistics.median(rates["off"])
-    print(f"\nlocal model, {args.local_texts} new texts a round, {args.rounds} interleaved rounds (medians):")
-    print("| cache | texts/s | vs off |")
-    print("|---|---:|---:|")
+    print(
+        f"\nlocal model, {args.local_texts} new texts a round in requests of {args.local_batch} text(s), "
+        f"{args.local_concurrency} at a time, {args.rounds} interleaved rounds (medians):"
+    )
+    base_cpu = statistics.median(cpu_ms["off"])
+    print("| cache | texts/s | vs off | CPU per request (every thread) | vs off |")
+    print("|---|---:|---:|---:|---:|")
     for label, values in rates.items():
-        median = statistics.median(values)
-        print(f"| {label} | {median:.1f} | {100 * (median / base - 1):+.1f}% |")
+        median, cpu_median = statistics.median(values), statistics.median(cpu_ms[label])
+        print(
+            f"| {label} | {median:.1f} | {100 * (median / base - 1):+.1f}% | {cpu_median:.2f} ms "
+            f"| {100 * (cpu_median / base_cpu - 1):+.1f}% |"
+        )
 
 
-async def _embed_all(runtime: Any, texts: list[str]) -> None:
+async def _embed_all(runtime: Any, texts: list[str], *, batch: int, concurrency: int) -> None:
     from hfgate.tasks import EmbedRequest
 
     orchestrator = runtime.orchestrator
     endpoint = await orchestrator.endpoint_for(LOCAL, "text_embedding")
-    slots = asyncio.Semaphore(4)
+    slots = asyncio.Semaphore(concurrency)
 
     async def one(chunk: list[str]) -> None:
         async with slots:
             await orchestrator.embed(endpoint, EmbedRequest(texts=tuple(chunk), timeout=600))
 
-    await asyncio.gather(*(one(texts[i : i + 64]) for i in range(0, len(texts), 64)))
+    await asyncio.gather(*(one(texts[i : i + batch]) for i in range(0, len(texts), batch)))
 
 
 async def gateway_miss(args: argparse.Namespace) -> None:
@@ -542,6 +552,8 @@ def main() -> None:
     miss.add_argument("--rounds", type=int, default=5)
     miss.add_argument("--requests", type=int, default=2000)
     miss.add_argument("--local-texts", type=int, default=512)
+    miss.add_argument("--local-batch", type=int, default=64, help="texts a request (1: the cheapest call served)")
+    miss.add_argument("--local-concurrency", type=int, default=4, help="requests at a time")
     miss.add_argument("--redis", default=None, help="a Redis url: also measure the Redis tier")
     miss.add_argument("--only", choices=("local", "gateway", "cache"), default=None, help="one of the measurements")
     disk = sub.add_parser("disk")

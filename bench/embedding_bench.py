@@ -50,8 +50,8 @@ import orjson
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from corpora import corpora_dir
 from hfgate.local.catalog import resolve_model
+from support import corpora_dir
 
 CORPORA = corpora_dir()
 ENDPOINT = "/_inference/text_embedding/.all-minilm-l6-v2"

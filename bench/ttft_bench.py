@@ -2,7 +2,7 @@
 
 Each ``--hfgate NAME=SRC`` and each ``--engine`` start ``hfgate serve --no-preload`` from the sources in
 ``SRC`` (``PYTHONPATH``; e.g. a ``git archive`` of ``main`` against this checkout's ``src``) in a process
-of its own, with a SmolLM2 endpoint on that engine (``bench/pinned_endpoint.py``), so every build serves
+of its own, with a SmolLM2 endpoint on that engine (``bench/support/pinned_endpoint.py``), so every build serves
 the same engine and no ``auto`` measurement runs beside the benchmark. All share one data directory
 (``--data``; ONNX exports are made once there).
 ggml-org's ``llama-server`` (the Q4_1 GGUF, as ``tests/engines`` start it) joins where it is built
@@ -36,10 +36,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench import pinned_endpoint
-from bench.settled import wait_up
 from tests.support.engine_servers import SMOLLM2, launch, missing_reason
 from tests.support.live_server import free_port
+
+from support import pinned_endpoint
+from support.settled import wait_up
 
 PROMPT = "Explain what a database index is."
 

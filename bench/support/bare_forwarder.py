@@ -6,7 +6,7 @@ must per request and nothing more: check a bearer key, route by path, translate 
 TEI's (``{"inputs": [...]}``), forward over a pooled connection, and translate the answer back.
 No validation beyond what the translation needs, no limits, no logs, no metrics.
 
-Run: ``python bench/bare_forwarder.py PORT UPSTREAM_URL KEY`` (UPSTREAM_URL ends with ``/``).
+Run: ``python bench/support/bare_forwarder.py PORT UPSTREAM_URL KEY`` (UPSTREAM_URL ends with ``/``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 ``POST /`` answers TEI's ``[[f]]`` (one 384-d vector of 8-digit numbers per input), ``/v1/embeddings``
 OpenAI's shape, ``/v1/chat/completions`` a whole answer or a stream (first event at once, the rest 5 ms
-later), ``GET /info`` TEI's info. Run: ``python bench/fake_upstream.py PORT``.
+later), ``GET /info`` TEI's info. Run: ``python bench/support/fake_upstream.py PORT``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """THE FLOOR of hfgate's server stack: uvicorn (httptools, uvloop) + a bare ASGI app + the aiohttp upstream call.
 
 Not part of hfgate. ``bench/gateway_wrk_bench.py`` runs it next to hfgate and the bare forwarder
-(``bench/bare_forwarder.py``, aiohttp's own server): what a request costs on the stack hfgate runs on
+(``bench/support/bare_forwarder.py``, aiohttp's own server): what a request costs on the stack hfgate runs on
 (uvicorn's HTTP protocol, one ASGI call, an aiohttp client session to the upstream, orjson) before any
 of hfgate's own work. Like the forwarder it checks a bearer key, translates OpenAI's embedding body to
 TEI's and back, and passes a streamed chat through; no validation, limits, logs or metrics.
@@ -9,7 +9,7 @@ TEI's and back, and passes a streamed chat through; no validation, limits, logs 
 ``--one-write`` serves it with hfgate's HTTP protocol (:class:`hfgate.serving.HeaderDeadlineProtocol`,
 the response head sent with the body) instead of uvicorn's, to measure that alone.
 
-Run: ``python bench/asgi_floor.py PORT UPSTREAM_URL KEY [--one-write]`` (UPSTREAM_URL ends with ``/``).
+Run: ``python bench/support/asgi_floor.py PORT UPSTREAM_URL KEY [--one-write]`` (UPSTREAM_URL ends with ``/``).
 """
 
 from __future__ import annotations
