@@ -1,27 +1,35 @@
 """Schemathesis over the whole OpenAPI document, against a real hfgate on 127.0.0.1.
 
 Every operation of every face, then stateful sequences along the document's links (create → infer →
-read → update → delete). Checks: no 5xx, every status documented, every body matching its schema.
-A fixed seed (``derandomize``) and a few examples per operation keep it short; bench/fuzz.py runs
-the same with thousands. Bounded and loopback only: endpoint urls may only name 127.0.0.1
-(``HFGATE_ALLOWED_URL_HOSTS``), the Hugging Face URLs point at the fake, and token counts are clamped.
+read → update → delete), then generation bodies that reach the local engine (``fuzz_generation.py``:
+empty and special-token prompts, lone surrogates, extreme ``max_tokens``, stops that match at once,
+``logit_bias``, guided decoding that allows nothing). Checks: every request answered within its
+timeout, no 5xx, every status documented, every body matching its schema. A fixed seed
+(``derandomize``) and a few examples per operation keep it short; bench/fuzz.py runs the same with
+random seeds for as long as asked. Bounded and loopback only: endpoint urls may only name 127.0.0.1
+(``HFGATE_ALLOWED_URL_HOSTS``), the Hugging Face URLs point at the fake, and the schema fuzzer's token
+counts are clamped (the generation bodies are not).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import seed as hypothesis_seed
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from hfgate.api.app import create_app
 from hfgate.config import Settings
 from hfgate.services import ServiceContext
+from tests.api.fuzz_generation import ANSWER_SECONDS, generation_call, send
 from tests.fakes.hf_fixtures import fake_hf_server
 from tests.fakes.hf_server import FakeHF
 from tests.support.live_server import serve_app
@@ -33,6 +41,8 @@ CHECKS = [not_a_server_error, status_code_conformance, response_schema_conforman
 ADMIN_KEY = "fuzz-admin-key"
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 _TOKEN_FIELDS = ("max_tokens", "max_completion_tokens", "max_new_tokens")
+TALLY: Counter[str] = Counter()
+"""Requests sent, and those answered 5xx or not within their timeout (bench/fuzz.py reports them)."""
 
 
 def fuzz_settings(data_dir: Any, fake: FakeHF) -> Settings:
@@ -78,28 +88,69 @@ def bound(case: Any) -> None:
             parameters["max_new_tokens"] = max(1, min(parameters["max_new_tokens"], 4))
 
 
-def fuzz_operations(api_schema: Any, *, examples: int) -> list[str]:
-    """Run every operation ``examples`` times (a fixed seed); the failures, one line each."""
+def answered(case: Any) -> None:
+    """Send ``case`` and check its answer: within its timeout, then :data:`CHECKS`."""
+    TALLY["requests"] += 1
+    try:
+        response = case.call(timeout=ANSWER_SECONDS)
+    except requests.Timeout as exc:
+        TALLY["unanswered"] += 1
+        raise AssertionError(f"{case.method} {case.formatted_path} not answered within {ANSWER_SECONDS:g}s") from exc
+    TALLY["5xx"] += response.status_code >= 500
+    case.validate_response(response, checks=CHECKS)
+
+
+def _seeded(test: Callable[..., None], *, examples: int, seed: int | None) -> Callable[..., None]:
+    """``test`` with hypothesis settings: a fixed seed (``derandomize``) when ``seed`` is None."""
+    chosen = settings(
+        max_examples=examples, derandomize=seed is None, deadline=None, suppress_health_check=list(HealthCheck)
+    )(test)
+    return chosen if seed is None else hypothesis_seed(seed)(chosen)
+
+
+def fuzz_operations(api_schema: Any, *, examples: int, seed: int | None = None) -> list[str]:
+    """Run every operation ``examples`` times; the failures, one line each."""
     failures = []
     for result in api_schema.get_all_operations():
         operation = result.ok()
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=examples, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
         def run(case: Any) -> None:
             bound(case)
-            case.call_and_validate(checks=CHECKS, timeout=120)
+            answered(case)
 
         try:
-            run()
+            _seeded(run, examples=examples, seed=seed)()
         except Exception as exc:
             failures.append(f"{operation.label}: {str(exc)[:1500]}")
+    return failures
+
+
+def fuzz_generation(url: str, *, examples: int, seed: int | None = None) -> list[str]:
+    """Send ``examples`` hostile generation bodies (every face that generates); every problem, one line each."""
+    failures: list[str] = []
+    with httpx.Client(base_url=url, headers=ADMIN) as client:
+
+        @given(call=generation_call())
+        def run(call: tuple[str, dict[str, Any]]) -> None:
+            TALLY["requests"] += 1
+            problem = send(client, *call)
+            if problem is not None:
+                TALLY["unanswered" if "not answered" in problem else "5xx"] += 1
+                failures.append(problem)
+
+        _seeded(run, examples=examples, seed=seed)()
     return failures
 
 
 def test_every_operation_answers_as_documented(api_schema: Any) -> None:
     failures = fuzz_operations(api_schema, examples=8)
     assert not failures, "\n\n".join(failures)
+
+
+def test_generation_fields_that_reach_the_engine_are_answered_below_500_in_time(served: str) -> None:
+    failures = fuzz_generation(served, examples=40)
+    assert not failures, "\n".join(failures)
 
 
 def test_stateful_create_infer_update_delete(api_schema: Any) -> None:

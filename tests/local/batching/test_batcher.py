@@ -12,7 +12,7 @@ import asyncio
 import pytest
 
 from hfgate.config import Settings
-from hfgate.errors import BadRequestError, OverloadedError
+from hfgate.errors import BadRequestError, LocalEngineError, ModelInputError, OverloadedError
 from hfgate.local.batching import Batcher, BatchLimits
 
 
@@ -162,9 +162,39 @@ async def test_a_failed_pass_fails_only_the_requests_in_it() -> None:
     results = await asyncio.gather(
         submit(batcher, [13]), submit(batcher, [1]), submit(batcher, [2]), return_exceptions=True
     )
-    assert isinstance(results[0], RuntimeError)
+    assert isinstance(results[0], LocalEngineError), "alone, and nothing computed yet to probe with: the engine"
+    assert "model failed" in results[0].reason
     assert results[1:] == [[2], [4]]
     assert await submit(batcher, [3]) == [6], "the batcher keeps serving after a failure"
+
+
+async def test_a_failed_shared_pass_is_run_again_text_by_text_and_only_the_failing_request_is_refused() -> None:
+    model = Doubler()
+    model.fail_on = 13
+    batcher = batcher_for(model, max_batch_size=8)
+    model.gate.clear()
+    first = asyncio.create_task(submit(batcher, [1]))
+    await until_running(model)
+    rest = [asyncio.create_task(submit(batcher, items)) for items in ([2, 3], [13], [4])]
+    await asyncio.sleep(0)
+    model.gate.set()
+    results = await asyncio.gather(first, *rest, return_exceptions=True)
+    assert results[:2] == [[2], [4, 6]]
+    assert results[3] == [8]
+    assert isinstance(results[2], ModelInputError)
+    assert results[2].status == 400
+    assert model.batches[1:] == [[2, 3, 13, 4], [2], [3], [13], [4]]
+    assert batcher.waiting == 0
+
+
+async def test_a_text_failing_alone_is_blamed_on_its_input_when_the_probe_computes() -> None:
+    model = Doubler()
+    batcher = batcher_for(model, max_batch_size=8)
+    assert await submit(batcher, [5]) == [10]
+    model.fail_on = 13
+    with pytest.raises(ModelInputError):
+        await submit(batcher, [13])
+    assert model.batches[-1] == [5], "the last text computed was run again as a probe"
 
 
 async def test_closing_fails_waiting_requests_with_a_retryable_error() -> None:

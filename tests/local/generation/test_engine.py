@@ -16,6 +16,8 @@ from hfgate.local.generation.params import DecodingParams
 from hfgate.tasks import ChatMessage, GenerationDelta
 from tests.local.generation.conftest import running_generator
 
+pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
+
 PROMPTS = ["the quick brown fox", "a model turns", "summarize : hfgate puts models behind one api", "the"]
 
 

@@ -18,6 +18,8 @@ from hfgate.local.generation.engine_choice import CANDIDATES, candidates, choice
 from hfgate.local.generation.gguf_cache import ensure_converted
 from hfgate.services import ServiceContext
 
+pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
+
 
 @pytest.fixture(scope="module")
 def converted(shared_context: ServiceContext) -> Path:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from hfgate.local.cache import ModelCache
 from hfgate.local.catalog import resolve_model
 from hfgate.local.compute import Compute
@@ -18,6 +20,8 @@ from hfgate.local.generation.loading import ModelSource
 from hfgate.local.generation.params import DecodingParams
 from hfgate.services import ServiceContext
 from hfgate.tasks import Generation
+
+pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
 
 PROMPTS = ["The capital of France is", "Two plus two equals", "Once upon a time"]
 
@@ -43,7 +47,7 @@ async def test_generation_serves_on_its_default_and_new_requests_go_to_the_measu
     compute, cache = Compute(), ModelCache(budget_bytes=4 << 30)
     auto = _auto(shared_context, tmp_path)
     try:
-        generator = await cache.get("smollm2", lambda: auto.generator(compute=compute))
+        generator = await cache.get("smollm2", lambda: TextGenerator.auto(auto, compute=compute))
         assert generator.engine_choice is not None
         assert generator.engine_choice.summary() == "measuring; serving on transformers-fp32", "no export yet"
         first = await _answers(generator)

@@ -19,6 +19,8 @@ from hfgate.local.generation.params import DecodingParams
 from hfgate.services import ServiceContext
 from hfgate.tasks import ChatMessage
 
+pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
+
 pytest.importorskip("llama_cpp")
 
 

@@ -26,6 +26,8 @@ from hfgate.services import ServiceContext
 from hfgate.tasks import ChatMessage, GenerationDelta
 from tests.local.generation.conftest import running_generator
 
+pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
+
 pytest.importorskip("onnxruntime_genai")
 
 QUESTIONS = ["What is the capital of France?", "Write a haiku about the sea.", "Who wrote Hamlet?",

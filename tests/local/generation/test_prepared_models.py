@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from hfgate.cli import app
 from hfgate.local.catalog import resolve_model
 from hfgate.local.generation.gguf_cache import PREPARED, converted_path, ensure_converted
+
+pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
 
 SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
 runner = CliRunner()

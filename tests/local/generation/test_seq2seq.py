@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from hfgate.local.catalog import resolve_model
 from hfgate.local.compute import Compute
 from hfgate.local.generation.architecture import detect_task
 from hfgate.local.generation.engine import TextGenerator
 from hfgate.local.generation.loading import load_language_model
 from hfgate.local.generation.params import DecodingParams
+
+pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
 
 
 def test_an_encoder_decoder_directory_is_detected_as_text2text(tiny_t5_dir: Path, tiny_llama_dir: Path) -> None:

@@ -7,6 +7,10 @@ arriving (no lock-step rounds), texts of similar length share a pass (little pad
 are served oldest first. Each pass is one call of ``run_batch`` (one step on the compute thread) and
 each result goes back to the request it came from. A request cancelled while waiting leaves the
 queue; one cancelled mid-pass simply gets no result, and its batch mates are not disturbed.
+
+Every request submitted gets exactly one answer. A pass that raises is run again one text at a time:
+the texts that compute are answered, and each that fails alone is answered a typed error, blamed on
+its input when another text (or the last text that computed, as a probe) runs (``local/step_failure.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from hfgate.errors import OverloadedError
 from hfgate.local.batching.job import Job
 from hfgate.local.batching.limits import BatchLimits
 from hfgate.local.batching.packing import pack_by_length
+from hfgate.local.step_failure import Blame, step_error
 from hfgate.telemetry.metrics import LOCAL_BATCH_SIZE, LOCAL_QUEUE_DEPTH, QUEUE_WAIT_SECONDS
 
 log = logging.getLogger("hfgate.local")
@@ -61,6 +66,7 @@ class Batcher(Generic[T, R]):
             work to the compute thread, so the event loop stays free.
         limits: batch and queue bounds.
         name: what the queue serves, for error messages and logs.
+        engine: the engine that runs the next pass (named in errors).
 
     Example:
         >>> batcher = Batcher(run_batch=lambda xs: compute.run(model.forward, xs), limits=BatchLimits())
@@ -68,11 +74,18 @@ class Batcher(Generic[T, R]):
     """
 
     def __init__(
-        self, *, run_batch: Callable[[list[T]], Awaitable[Sequence[R]]], limits: BatchLimits, name: str
+        self,
+        *,
+        run_batch: Callable[[list[T]], Awaitable[Sequence[R]]],
+        limits: BatchLimits,
+        name: str,
+        engine: Callable[[], str] = lambda: "local",
     ) -> None:
         self._run_batch = run_batch
         self._limits = limits
         self._name = name
+        self._engine = engine
+        self._computed: list[T] = []  # the last item a pass computed: the probe after a pass fails alone
         self._lane: _Lane[T, R] | None = None
         self._depth = LOCAL_QUEUE_DEPTH(name)
         self._sizes = LOCAL_BATCH_SIZE(name)
@@ -133,12 +146,20 @@ class Batcher(Generic[T, R]):
                 if lane.running:
                     await self._run(lane.running)
                 lane.running = []
-        except asyncio.CancelledError:
-            # Closed, or the compute thread shut down: nobody may be left waiting for ever.
-            stopped = OverloadedError(lane.stop_reason or f"The local model [{self._name}] stopped; retry")
+        except BaseException as exc:
+            # Closed, the compute thread shut down, or a fault of the loop itself: nobody may be left waiting.
+            error = self._stopped(exc, lane)
             for entry in [*lane.running, *lane.entries]:
-                entry.job.fail(stopped)
-            raise
+                entry.job.fail(error)
+            lane.entries, lane.running = [], []
+            if not isinstance(exc, Exception):
+                raise
+            log.exception("batching failed", extra={"event": "batch.failed", "model": self._name})
+
+    def _stopped(self, exc: BaseException, lane: _Lane[T, R]) -> Exception:
+        if isinstance(exc, Exception):
+            return step_error(exc, blame="engine", model=self._name, engine=self._engine())
+        return OverloadedError(lane.stop_reason or f"The local model [{self._name}] stopped; retry")
 
     def _next_batch(self, lane: _Lane[T, R]) -> list[_Entry[T, R]]:
         """Take the length-sorted batch that holds the oldest waiting text out of the queue."""
@@ -161,14 +182,55 @@ class Batcher(Generic[T, R]):
     async def _run(self, entries: list[_Entry[T, R]]) -> None:
         self._observe(entries)
         try:
-            results = await self._run_batch([e.job.items[e.index] for e in entries])
+            results = await self._pass([e.job.items[e.index] for e in entries])
         except Exception as exc:
-            log.exception("batch failed", extra={"event": "batch.failed", "model": self._name})
-            for entry in entries:
-                entry.job.fail(exc)
+            log.warning("batch failed", extra={"event": "batch.failed", "model": self._name, "error": repr(exc)})
+            await self._isolate(entries, exc)
             return
         for entry, result in zip(entries, results, strict=True):
             entry.job.deliver(entry.index, result)
+
+    async def _pass(self, items: list[T]) -> list[R]:
+        results = list(await self._run_batch(items))
+        if len(results) != len(items):
+            raise RuntimeError(f"the engine returned [{len(results)}] results for [{len(items)}] texts")
+        self._computed = items[-1:]
+        return results
+
+    async def _isolate(self, entries: list[_Entry[T, R]], exc: Exception) -> None:
+        """Run a failed pass's texts again one at a time; answer each that fails alone."""
+        # A text that was alone already would only fail again: the probe tells who is at fault.
+        failed = [(entries[0], exc)] if len(entries) == 1 else await self._one_by_one(entries)
+        if failed:
+            blame = await self._blame(succeeded=len(failed) < len(entries))
+            for entry, alone in failed:
+                if entry.job.waiting:
+                    entry.job.fail(step_error(alone, blame=blame, model=self._name, engine=self._engine()))
+
+    async def _one_by_one(self, entries: list[_Entry[T, R]]) -> list[tuple[_Entry[T, R], Exception]]:
+        failed: list[tuple[_Entry[T, R], Exception]] = []
+        for entry in entries:
+            if not entry.job.waiting:
+                continue
+            try:
+                (result,) = await self._pass([entry.job.items[entry.index]])
+            except Exception as alone:
+                failed.append((entry, alone))
+                continue
+            entry.job.deliver(entry.index, result)
+        return failed
+
+    async def _blame(self, *, succeeded: bool) -> Blame:
+        if succeeded:
+            return "input"
+        probe = self._computed
+        if not probe:
+            return "engine"
+        try:
+            await self._pass(probe)
+        except Exception:
+            return "engine"
+        return "input"
 
     def _observe(self, entries: list[_Entry[T, R]]) -> None:
         """Batch size, and the queue wait of each request whose first text starts now."""

@@ -1,14 +1,13 @@
-"""``engine: auto`` for one generation model: the recorded choice, or the exact default while the
-candidates are measured in the background, and loading any candidate by name."""
+"""``engine: auto`` for one generation model: the recorded choice, the exact default to serve on while the
+candidates are measured in the background, and loading any candidate by name (``TextGenerator.auto``
+builds the generator from it)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from hfgate.local.compute import Compute
 from hfgate.local.engine_record import MeasuredChoice
-from hfgate.local.generation.engine import TextGenerator
 from hfgate.local.generation.engine_choice import (
     CANDIDATES,
     MeasureTarget,
@@ -48,17 +47,12 @@ class AutoEngine:
         """Measure now (blocking; a child process) and keep the result."""
         return measure_choice(self.target, folder=self.folder, source=self.record_source, cache_dir=self.cache_dir)
 
+    def default(self) -> MeasuredChoice:
+        """The exact candidate to serve on while the candidates are measured, as a ``measuring`` choice."""
+        name = default_engine(self.target.path, task=self.target.task, cache_dir=self.cache_dir)
+        return measuring(name, min_cosine=self.target.min_cosine)
+
     def load(self, name: str) -> LanguageModel:
         """The candidate called ``name`` (a key of ``CANDIDATES``), loaded."""
         candidate = CANDIDATES[name]
         return ENGINE_LOADERS[candidate.engine](replace(self.source, dtype=candidate.dtype))
-
-    def generator(self, *, compute: Compute) -> TextGenerator:
-        """The model on its recorded engine, or on its exact default while the candidates are measured
-        (the cache then starts the background switch: ``TextGenerator.switch_engine``)."""
-        recorded = self.recorded()
-        if recorded is not None:
-            return TextGenerator(self.load(recorded.engine), compute=compute, engine_choice=recorded)
-        name = default_engine(self.target.path, task=self.target.task, cache_dir=self.cache_dir)
-        choice = measuring(name, min_cosine=self.target.min_cosine)
-        return TextGenerator(self.load(name), compute=compute, engine_choice=choice, auto=self)

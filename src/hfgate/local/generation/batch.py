@@ -13,6 +13,13 @@ class DecodeBatch(Protocol):
     """
 
     penalize_prompt: bool
+    engine: str
+    """The engine's name, in errors and logs."""
+    resumable: bool
+    """Whether ``prefill([prompt + generated])`` does a row's next step (true of decoder-only models):
+    after a failed step the scheduler rebuilds the batch that way, one row at a time.
+    :meth:`prefill` of several prompts that raises may leave some of them added; the scheduler drops
+    them with :meth:`retain`."""
 
     def prefill(self, prompts: list[list[int]]) -> Any:
         """Read new requests' prompts, add them as the last rows; the scores for each one's first token,

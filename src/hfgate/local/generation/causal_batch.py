@@ -23,6 +23,8 @@ class CausalBatch:
     """
 
     penalize_prompt = True
+    engine = "transformers"
+    resumable = True
 
     def __init__(self, model: Any) -> None:
         self._model = model

@@ -8,11 +8,12 @@ from collections.abc import AsyncGenerator
 from collections.abc import Sequence as Seq
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from hfgate.errors import BadRequestError, HfGateError
+from hfgate.errors import BadRequestError, EmptyInputError, HfGateError
 from hfgate.local.compute import Compute
 from hfgate.local.engine_record import MEASURING, MeasuredChoice
+from hfgate.local.generation.auto import AutoEngine
 from hfgate.local.generation.chat_template import render_chat
 from hfgate.local.generation.detokenizer import IncrementalDetokenizer
 from hfgate.local.generation.guided import Constraint, GrammarCompiler
@@ -23,9 +24,6 @@ from hfgate.local.generation.sampling import Sampler
 from hfgate.local.generation.scheduler import Scheduler
 from hfgate.local.generation.sequence import Sequence
 from hfgate.tasks import ChatMessage, Generation, GenerationDelta, Tool, Usage
-
-if TYPE_CHECKING:
-    from hfgate.local.generation.auto import AutoEngine
 
 log = logging.getLogger("hfgate.local")
 
@@ -63,6 +61,16 @@ class TextGenerator:
         self._closed = False
         self.engine_choice = engine_choice
         """Which engine generates and why (``engine: auto``); ``None`` when built on a given model."""
+
+    @classmethod
+    def auto(cls, auto: AutoEngine, *, compute: Compute) -> TextGenerator:
+        """The model on its recorded engine, or on its exact default while the candidates are measured
+        (the cache then starts the background switch: :meth:`switch_engine`)."""
+        recorded = auto.recorded()
+        if recorded is not None:
+            return cls(auto.load(recorded.engine), compute=compute, engine_choice=recorded)
+        choice = auto.default()
+        return cls(auto.load(choice.engine), compute=compute, engine_choice=choice, auto=auto)
 
     @property
     def lm(self) -> LanguageModel:
@@ -156,6 +164,7 @@ class TextGenerator:
         Closing the iterator early (the client went away) takes the request out of the batch.
 
         Raises:
+            EmptyInputError: ``prompt_ids`` is empty.
             BadRequestError: the prompt leaves no room in the model's context for an answer.
         """
         running = self._running  # one engine for the whole request, even if the model switches meanwhile
@@ -188,6 +197,11 @@ class TextGenerator:
     def _sequence(
         self, running: _Running, prompt_ids: list[int], params: DecodingParams, *, constraint: Constraint | None
     ) -> Sequence:
+        if not prompt_ids:  # vLLM's rule: "The decoder prompt cannot be empty"; no engine prefills nothing
+            raise EmptyInputError(
+                ["The prompt has no tokens (an empty text, and the model's tokenizer adds none); give a prompt"],
+                param="prompt",
+            )
         room = self._room(running.lm, len(prompt_ids))
         if room < params.max_new_tokens:
             params = _with_max_new_tokens(params, room)
@@ -228,7 +242,8 @@ class _Running:
     @classmethod
     def start(cls, lm: LanguageModel, *, compute: Compute, max_batch_size: int) -> _Running:
         batch = lm.make_batch()
-        scheduler = Scheduler(batch, compute=compute, max_batch_size=max_batch_size)
+        name = str(getattr(lm.tokenizer, "name_or_path", "") or "")
+        scheduler = Scheduler(batch, compute=compute, max_batch_size=max_batch_size, name=name)
         return cls(lm, GrammarCompiler(lm.tokenizer), scheduler, batch.penalize_prompt)
 
 

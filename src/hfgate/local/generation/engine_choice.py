@@ -23,7 +23,14 @@ from pathlib import Path
 
 from hfgate.errors import BadRequestError, HfGateError
 from hfgate.local.cpu import CpuSignature, read_cpu
-from hfgate.local.engine_record import MEASURING, MeasuredChoice, model_files_digest, read_choice
+from hfgate.local.engine_record import (
+    MEASURING,
+    MeasuredChoice,
+    model_files_digest,
+    next_attempt,
+    read_choice,
+    reusable_choice,
+)
 from hfgate.local.generation.architecture import GenerationTask
 from hfgate.local.generation.onnx_export import decoder_exported
 from hfgate.local.measure_child import run_measure_worker
@@ -147,7 +154,7 @@ def recorded_choice(where: MeasureTarget, *, folder: Path, source: Path | None =
     record = choice_file(
         source or where.path, threads=where.threads, min_cosine=where.min_cosine, cpu=cpu, names=names, folder=folder
     )
-    cached = read_choice(record)
+    cached = reusable_choice(record)
     if cached is None or cached.engine not in CANDIDATES:
         return None
     log.info(
@@ -227,6 +234,6 @@ def choice_file(
 
 def _measure_in_child(where: MeasureTarget, *, record: Path, cache_dir: Path, names: list[str]) -> None:
     args = [f"--task={where.task}", f"--cache-dir={cache_dir}", f"--threads={where.threads}"]
-    args += [f"--min-cosine={where.min_cosine}", f"--engines={','.join(names)}"]
+    args += [f"--min-cosine={where.min_cosine}", f"--engines={','.join(names)}", f"--attempt={next_attempt(record)}"]
     module = "hfgate.local.generation.engine_measure_worker"
     run_measure_worker(module, where.path, record, args=args, what="generation", timeout=_MEASURE_SECONDS)

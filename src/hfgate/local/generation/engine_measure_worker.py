@@ -8,18 +8,19 @@ engine qualifies.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import Any
 
 from hfgate.local.cpu import CpuSignature, read_cpu
-from hfgate.local.engine_record import MeasuredChoice, MeasuredEngine, write_choice
+from hfgate.local.engine_record import MeasuredChoice, MeasuredEngine, pick, write_choice
 from hfgate.local.generation.architecture import GenerationTask
 from hfgate.local.generation.engine_choice import CANDIDATES, SPEED_UNIT
 from hfgate.local.generation.loading import LanguageModel, load_language_model, load_onnx_model
 from hfgate.local.generation.measurement import decode_speeds, encode_prompts, logits_trace, speed_figure, worst_cosine
 from hfgate.local.generation.onnx_export import PRECISIONS
+from hfgate.local.measure_child import worker_arguments
+from hfgate.local.measure_load import LoadMeter
 
 ROUNDS = 2
 REFERENCE = "transformers-fp32"
@@ -43,6 +44,7 @@ def measure(
     cpu: CpuSignature,
     threads: int = 0,
     rounds: int = ROUNDS,
+    attempt: int = 1,
 ) -> MeasuredChoice:
     """Load every engine in ``names``, measure its fidelity to transformers float32 and time them
     interleaved; pick the fastest that qualifies.
@@ -67,7 +69,8 @@ def measure(
             models[name] = lm
         except Exception as exc:  # one engine failing (e.g. an export) leaves the others in the running
             errors[name] = f"{type(exc).__name__}: {exc}"
-    speeds = decode_speeds(models, dict.fromkeys(models, prompts), rounds=rounds)
+    with LoadMeter() as meter:
+        speeds = decode_speeds(models, dict.fromkeys(models, prompts), rounds=rounds)
     figures = [
         MeasuredEngine(
             engine=name,
@@ -83,30 +86,13 @@ def measure(
     figures += [
         MeasuredEngine(engine=name, exact=CANDIDATES[name].exact, error=error) for name, error in errors.items()
     ]
-    figures.sort(key=lambda figure: -(figure.speed or 0.0))
-    qualified = [figure for figure in figures if figure.meets(min_cosine)]
-    if not qualified:
-        raise RuntimeError(f"No engine of [{', '.join(names)}] ran at cosine >= {min_cosine}: {figures}")
-    return MeasuredChoice(
-        engine=qualified[0].engine,
-        reason="measured",
-        cpu=cpu.describe(),
-        min_cosine=min_cosine,
-        unit=SPEED_UNIT,
-        figures=tuple(figures),
-    )
+    return pick(figures, min_cosine=min_cosine, cpu=cpu.describe(), unit=SPEED_UNIT, load=meter.load, attempt=attempt)
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="engine_measure_worker")
-    parser.add_argument("model_dir", type=Path)
-    parser.add_argument("record", type=Path)
+    parser = worker_arguments("engine_measure_worker", rounds=ROUNDS)
     parser.add_argument("--task", required=True, choices=("text-generation", "text2text-generation"))
     parser.add_argument("--cache-dir", type=Path, required=True)
-    parser.add_argument("--engines", required=True)
-    parser.add_argument("--threads", type=int, default=0)
-    parser.add_argument("--min-cosine", type=float, default=0.9999)
-    parser.add_argument("--rounds", type=int, default=ROUNDS)
     args: Any = parser.parse_args(argv)
     try:
         choice = measure(
@@ -118,6 +104,7 @@ def main(argv: list[str]) -> int:
             cpu=read_cpu(),
             threads=args.threads,
             rounds=args.rounds,
+            attempt=args.attempt,
         )
     except RuntimeError as exc:
         print(exc, file=sys.stderr)

@@ -89,6 +89,8 @@ class LlamaCppBatch:
     """A decode batch over a :class:`LlamaCppModel`."""
 
     penalize_prompt = True
+    engine = "llama.cpp"
+    resumable = True
 
     def __init__(self, model: LlamaCppModel) -> None:
         self._m = model

@@ -75,6 +75,8 @@ class OnnxBatch:
     """
 
     penalize_prompt = True
+    engine = "onnx"
+    resumable = True
 
     def __init__(self, decoder: OnnxDecoder, *, chunk: int = 256) -> None:
         self._d = decoder

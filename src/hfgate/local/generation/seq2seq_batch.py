@@ -28,6 +28,8 @@ class Seq2SeqBatch:
     """
 
     penalize_prompt = False
+    engine = "transformers"
+    resumable = False
 
     def __init__(self, model: Any) -> None:
         self._model = model
