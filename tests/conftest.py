@@ -22,12 +22,39 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # A served process the suite stops (SIGTERM) stops accepting at once, as before the drain had a delay
 # meant for load balancers; tests/test_drain.py sets the delay it tests.
 os.environ.setdefault("HFGATE_DRAIN_DELAY_SECONDS", "0")
-# Every app and server the suite starts (in-process or child) reuses one measurement of the local
-# embedding engines instead of timing them again in each fresh data directory.
 # The embedding cache is on by default; tests that count upstream calls or inject faults per call expect
 # every text computed, so it is off unless a test asks for it (tests/embed_cache turn it on).
 os.environ.setdefault("HFGATE_EMBED_CACHE", "false")
-os.environ.setdefault("HFGATE_LOCAL_ENGINE_CHOICES_DIR", tempfile.mkdtemp(prefix="hfgate-test-engine-choices-"))
+# Every app and server the suite starts (in-process or child) reuses one measurement of the local
+# engines, kept beside the virtualenv between sessions: the default models' engines are measured once per
+# machine (2-25 minutes on 2 shared cores), not at each session's start; tests that measure use folders
+# of their own.
+_CHOICES = Path(__file__).resolve().parents[1] / ".venv" / "test-engine-choices"
+_CHOICES_DIR = _CHOICES if _CHOICES.parent.is_dir() else Path(tempfile.mkdtemp(prefix="hfgate-test-engine-choices-"))
+os.environ.setdefault("HFGATE_LOCAL_ENGINE_CHOICES_DIR", str(_CHOICES_DIR))
+
+
+# The fast tier (`make check`) leaves out what needs more than this process: a real model loaded (the
+# session's shared context, ~2 minutes of engine measurement on 2 cores), a browser, a database or Redis
+# server, or a real serving engine. Marked here from the fixtures a test uses, so a new test is filed by
+# what it needs without a mark of its own; tests that load a model by other means carry `slow` themselves.
+_NEEDS = {
+    "shared_context": "slow",
+    "live_url": "slow",
+    "redis_server": "services",
+    "redis_url": "services",
+    "page": "browser",
+    "browser": "browser",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        needs = {_NEEDS[name] for name in getattr(item, "fixturenames", ()) if name in _NEEDS}
+        if "database_url" in getattr(item, "fixturenames", ()) and "[postgres" in item.nodeid:
+            needs.add("postgres")
+        for mark in sorted(needs):
+            item.add_marker(mark)
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,8 @@ from tests.fakes.hf_server import TOKEN, Fault
 from tests.fakes.slow_chat import SlowChatHF
 from tests.support.replicas import Replica
 
+pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
+
 DELAY = 2.5  # HFGATE_DRAIN_DELAY_SECONDS: room for three requests on a busy machine
 DRAIN = 3.0  # HFGATE_DRAIN_SECONDS
 CHUNK = 0.25  # seconds between two chunks of the fake's streams

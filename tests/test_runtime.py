@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from hfgate.config import Settings
 from hfgate.local.cache import ModelCache
 from hfgate.runtime import Runtime, new_context
 from hfgate.services import ServiceContext
+
+pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
 
 
 async def test_runtimes_share_an_injected_context_and_leave_it_open(

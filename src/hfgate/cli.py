@@ -14,6 +14,7 @@ from hfgate.commands.backup import backup_command
 from hfgate.commands.common import errors
 from hfgate.commands.endpoints import endpoints_app, infer_command
 from hfgate.commands.keys import keys_app, usage_command
+from hfgate.commands.models import models_app, pull_command
 from hfgate.commands.prepare import prepare_command
 from hfgate.commands.secret_key import secret_key_app
 from hfgate.corpus.command import embed_corpus_command
@@ -29,6 +30,8 @@ app.command("apply")(apply_command)
 app.command("export")(export_command)
 app.command("prepare")(prepare_command)
 app.add_typer(secret_key_app, name="secret-key")
+app.command("pull")(pull_command)
+app.add_typer(models_app, name="models")
 
 
 @app.command()

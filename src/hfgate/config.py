@@ -121,7 +121,24 @@ class Settings(BaseSettings):
         default="https://router.huggingface.co",
         description="Base URL of Hugging Face's Inference Providers router (OpenAI chat at /v1, providers at /{name}).",
     )
-    hf_hub_url: str = Field(default="https://huggingface.co", description="Base URL of the Hub API.")
+    hf_hub_url: str = Field(
+        default_factory=lambda: os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/"),
+        description="Base URL of the Hub (its API and model files); default HF_ENDPOINT, else huggingface.co.",
+    )
+    hf_hub_cache: Path | None = Field(
+        default=None,
+        description="Where Hub models are downloaded; default huggingface_hub's own cache (HF_HUB_CACHE, "
+        "else HF_HOME/hub), shared with every Hugging Face tool.",
+    )
+    hf_hub_offline: bool | None = Field(
+        default=None,
+        description="Serve Hub models from the cache only, never asking the Hub; default HF_HUB_OFFLINE.",
+    )
+    hf_token: SecretStr | None = Field(
+        default=None,
+        description="Hub token for gated or private local models when the endpoint has no api_key; "
+        "default huggingface_hub's own (HF_TOKEN, or the token hf auth login saved).",
+    )
     hf_endpoints_url: str = Field(
         default="https://api.endpoints.huggingface.cloud/v2",
         description="Base URL of the Inference Endpoints management API.",

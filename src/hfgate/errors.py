@@ -9,6 +9,7 @@ The hierarchy::
     │   ├── EmptyInputError          400  validation_exception (no input, or an empty one)
     │   ├── ParseError               400  parse_exception (malformed JSON, wrong types)
     │   ├── AlreadyExistsError       400  status_exception
+    │   ├── ModelInputError          400  status_exception (a local model's step failed on this request's own input)
     │   └── ValidationCallError      400  status_exception (the check at create failed)
     ├── AuthenticationError          401  security_exception (gateway API keys)
     ├── ForbiddenError               403  security_exception (the key's role or endpoints do not allow it)
@@ -21,7 +22,9 @@ The hierarchy::
     ├── CoordinationUnavailableError 503  status_exception (Redis down under fail_closed)
     ├── RegistryUnavailableError     503  status_exception (the endpoint database is unreachable)
     ├── ShuttingDownError            503  status_exception (a stream open at the drain deadline)
+    ├── ModelNotReadyError           503  status_exception (a local model still downloading or loading; Retry-After)
     ├── StorageFullError             507  status_exception (no space left for the registry or a model cache)
+    ├── LocalEngineError             500  status_exception (a local model's step failed, not on one request's input)
     ├── SecretKeyMismatchError       500  at start-up only: the fleet's key differs from this replica's
     │   └── SecretKeyRotationError   500  hfgate secret-key rotate only: the keys or a stored secret forbid it
     ├── SchemaTooNewError            500  at start-up only: the database records a migration this code lacks
@@ -101,6 +104,16 @@ class ValidationCallError(BadRequestError):
     """The call made at create time to check the endpoint failed."""
 
 
+class ModelInputError(BadRequestError):
+    """A local model's batch step failed on this request's own input: the requests it shared the step
+    with were run again without it and succeeded (or a probe of the engine did)."""
+
+
+class LocalEngineError(HfGateError):
+    """A local model's batch step failed and no request's input could be blamed: the engine is at
+    fault; the message names it and the model."""
+
+
 class AuthenticationError(HfGateError):
     """The gateway's API key is missing or wrong."""
 
@@ -178,6 +191,22 @@ class ShuttingDownError(HfGateError):
     """This replica is shutting down and its drain deadline passed (``HFGATE_DRAIN_SECONDS``)."""
 
     status = 503
+
+
+class ModelNotReadyError(HfGateError):
+    """A local endpoint's model is still downloading (or its download failed and is retried); the
+    client should come back after ``retry_after`` seconds (the ``Retry-After`` header).
+
+    Args:
+        reason: what the model is doing now (bytes done of total), naming the endpoint.
+        retry_after: whole seconds to wait before asking again.
+    """
+
+    status = 503
+
+    def __init__(self, reason: str, *, retry_after: int) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
 
 
 class StorageFullError(HfGateError):

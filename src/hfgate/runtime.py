@@ -18,6 +18,7 @@ from hfgate.fleet.redis_changes import RedisChanges
 from hfgate.fleet.redis_limit import RedisLimiter
 from hfgate.local.cache import ModelCache
 from hfgate.local.compute import Compute
+from hfgate.local.hub.downloads import HubDownloads
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.database import make_engine
 from hfgate.registry.defaults import DEFAULT_ENDPOINTS, provision_defaults
@@ -138,7 +139,7 @@ def new_context(settings: Settings) -> ServiceContext:
     """A model cache within the memory budget, the compute thread, and the rate limiters."""
     return ServiceContext(
         settings=settings,
-        resources=(ModelCache(budget_bytes=settings.local_memory_mb * 1024 * 1024), Compute()),
+        resources=(ModelCache(budget_bytes=settings.local_memory_mb * 1024 * 1024), Compute(), HubDownloads()),
         limiters=rate_limiters(settings),
     )
 

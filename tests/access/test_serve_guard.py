@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 import hfgate
 from hfgate.access.tokens import hash_secret, issue
@@ -18,6 +19,8 @@ from hfgate.registry.database import make_engine
 from hfgate.registry.endpoint import utcnow
 from hfgate.registry.migrations import migrate
 from tests.support.live_server import free_port
+
+pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
 
 
 def test_serve_starts_on_a_public_address_when_the_registry_holds_a_key(tmp_path: Path) -> None:

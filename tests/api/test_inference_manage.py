@@ -90,7 +90,6 @@ async def test_create_with_wrong_dimensions_names_both_sizes(client: httpx.Async
         ("/_inference/text_embedding/x", {"service_settings": {}}, "Model configuration is missing a service"),
         ("/_inference/text_embedding/x", {"service": "nope"}, "Unknown service [nope]"),
         ("/_inference/bad/x", EMB, "Unknown task_type [bad]"),
-        ("/_inference/rerank/x", EMB, "The [local] service does not support task type [rerank]"),
         (
             "/_inference/text_embedding/x",
             {"service": "local", "service_settings": {}},
@@ -166,7 +165,9 @@ async def test_get_routes_by_id_task_type_and_all(client: httpx.AsyncClient) -> 
     ids = lambda r: [e["inference_id"] for e in r.json()["endpoints"]]  # noqa: E731
     assert ids(await client.get("/_inference/one")) == ["one"]
     assert ids(await client.get("/_inference/text_embedding/one")) == ["one"]
-    assert ids(await client.get("/_inference/_all")) == [".all-minilm-l6-v2", ".smollm2-135m-instruct", "one"]
+    assert ids(await client.get("/_inference/_all")) == [
+        ".all-minilm-l6-v2", ".ms-marco-minilm-l6-v2", ".smollm2-135m-instruct", ".splade-pp-en-v1", "one"
+    ]  # fmt: skip
     assert ids(await client.get("/_inference/text_embedding/_all")) == [".all-minilm-l6-v2", "one"]
     assert ids(await client.get("/_inference/text_embedding/*")) == [".all-minilm-l6-v2", "one"]
     assert ids(await client.get("/_inference/completion/_all")) == [".smollm2-135m-instruct"]

@@ -19,6 +19,8 @@ from hfgate.telemetry.exposition import prepare_multiprocess_dir
 from tests.support.live_server import free_port
 from tests.support.metrics import sample
 
+pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
+
 SERVE = "from hfgate.cli import main; main()"
 
 

@@ -88,6 +88,9 @@ def _samples(role: str, spare_key: str) -> dict[str, Call]:
         "GET /hf/{inference_id}/info": ("GET", f"/hf/{EMB}/info", {}),
         "POST /hf/{inference_id}": ("POST", f"/hf/{EMB}", {"json": {"inputs": "hi"}}),
         "POST /hf/{inference_id}/embed": ("POST", f"/hf/{EMB}/embed", {"json": {"inputs": "hi"}}),
+        "POST /hf/{inference_id}/embed_sparse": (
+            "POST", f"/hf/{EMB}/embed_sparse", {"json": {"inputs": ["a"]}}
+        ),
         "POST /hf/{inference_id}/rerank": (
             "POST", f"/hf/{EMB}/rerank", {"json": {"query": "q", "texts": ["a"]}}
         ),
@@ -124,12 +127,13 @@ def _samples(role: str, spare_key: str) -> dict[str, Call]:
 
 
 # The answer when the role allows the call: its own status, not access's. A wrong login is the login
-# page again (401, by design); the embedding endpoint cannot rerank (TEI's 422).
+# page again (401, by design); the embedding endpoint cannot rerank or embed sparse (TEI's 422).
 ALLOWED_STATUS: dict[str, set[int]] = {
     "POST /ui/login": {401},
     "POST /ui/locale": {303},
     "POST /ui/logout": {303},
     "POST /hf/{inference_id}/rerank": {422},
+    "POST /hf/{inference_id}/embed_sparse": {422},
     # no such stored response: the key may ask, and is told it does not exist
     "GET /v1/responses/{response_id}": {404},
     "GET /v1/responses/{response_id}/input_items": {404},

@@ -17,6 +17,8 @@ from hfgate.config import Settings
 from hfgate.serving import uvicorn_options
 from tests.support.live_server import serve_app
 
+pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
+
 
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

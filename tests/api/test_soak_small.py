@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from bench.soak import add_state_route, probe, soak
 
 from hfgate.api.app import create_app
 from hfgate.config import Settings
@@ -24,6 +23,7 @@ from hfgate.services import ServiceContext
 from tests.fakes.hf_fixtures import fake_hf, fake_hf_server
 from tests.fakes.hf_server import TOKEN, FakeHF
 from tests.support.live_server import serve_app
+from tests.support.soak import add_state_route, probe, soak
 
 __all__ = ["fake_hf", "fake_hf_server"]
 

@@ -79,3 +79,55 @@ def crossings(sources: Mapping[str, str], *, layers: tuple[Layer, ...], package:
             if why:
                 found.append(f"{module} -> {imported}: {why}")
     return found
+
+
+def circles(sources: Mapping[str, str], *, package: str = "hfgate") -> list[list[str]]:
+    """Groups of modules that import each other, directly or round a loop (every import counts, those
+    under ``TYPE_CHECKING`` and inside functions too: a loop hidden there is still one concept in two
+    places). Each group sorted; groups in order of their first module."""
+    graph = {
+        module: sorted({name for name in imports_of(source, package=package) if name in sources and name != module})
+        for module, source in sources.items()
+    }
+    return sorted(sorted(group) for group in _strongly_connected(graph) if len(group) > 1)
+
+
+def _strongly_connected(graph: Mapping[str, list[str]]) -> list[list[str]]:
+    """Tarjan's strongly connected components, iterative (no recursion limit on a deep import chain)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(graph[root]))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, edges = work[-1]
+            step = next(edges, None)
+            if step is not None:
+                if step not in index:
+                    index[step] = low[step] = len(index)
+                    stack.append(step)
+                    on_stack.add(step)
+                    work.append((step, iter(graph[step])))
+                elif step in on_stack:
+                    low[node] = min(low[node], index[step])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                group = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.append(member)
+                    if member == node:
+                        break
+                groups.append(group)
+    return groups

@@ -1,5 +1,7 @@
 """bench/rolling_restart_bench.py in miniature: three ``hfgate serve`` replicas sharing a SQLite registry,
-restarted one after the other (SIGTERM, exit, start, ready) under steady load, lose no request."""
+restarted one after the other (SIGTERM, exit, start, ready) under steady load, lose no request.
+
+The fleet, balancer and load are tests/support/rolling_restart.py, which the benchmark runs too."""
 
 from __future__ import annotations
 
@@ -8,7 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.rolling_restart_bench import UPSTREAM_SOURCE, create_endpoint, free_port, rolling_restart, start_fleet
+import pytest
+
+from tests.support.rolling_restart import UPSTREAM_SOURCE, create_endpoint, free_port, rolling_restart, start_fleet
+
+pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
 
 
 def test_a_rolling_restart_of_three_replicas_under_load_fails_no_request(tmp_path: Path) -> None:

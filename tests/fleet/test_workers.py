@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.replicas import Replica
+
+pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
 
 
 def test_two_workers_serve_and_say_how_limits_are_shared(tmp_path: Path) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.metrics import sample
 from tests.support.replicas import Replica
+
+pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
 
 
 def test_every_scrape_of_two_workers_shows_all_their_requests(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from bench.corpora import corpora_dir
 
 from hfgate.errors import BadRequestError, HfGateError
 from hfgate.local.batching import BatchLimits, pack_by_length
@@ -19,6 +18,9 @@ from hfgate.local.embedding.embedder import SentenceEmbedder
 from hfgate.local.embedding.onnx_export import exported_model
 from hfgate.local.embedding.tokens import TextTokenizer
 from hfgate.local.embedding.torch_engine import native_bfloat16
+from tests.support.corpora import corpora_dir
+
+pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
 
 MODEL = resolve_model("all-MiniLM-L6-v2").path
 CORPORA = corpora_dir()

@@ -15,9 +15,11 @@ from hfgate.local.embedding.embedder import SentenceEmbedder
 from hfgate.local.embedding.engine import EngineOptions
 from hfgate.local.embedding.engine_choice import candidates, choice_file, choose_engine
 from hfgate.local.embedding.engine_measure_worker import measure, served_passes
-from hfgate.local.embedding.measurement import EngineChoice, EngineFigures
 from hfgate.local.embedding.pipeline import EmbeddingPipeline, read_pipeline
 from hfgate.local.embedding.tokens import TextTokenizer
+from hfgate.local.engine_record import MeasuredChoice, MeasuredEngine
+
+pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
 
 MODEL = resolve_model("all-MiniLM-L6-v2").path
 PIPELINE = read_pipeline(MODEL, fallback_max_length=512)
@@ -30,25 +32,30 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def measured(models_dir: Path) -> EngineChoice:
+def measured(models_dir: Path) -> MeasuredChoice:
     """One real measurement of an exact, an int8 and a bfloat16 engine (one round: the logic, not the speed)."""
     options = EngineOptions(pipeline=PIPELINE, cache_dir=models_dir)
     names = ["torch", "onnx-int8", "torch-bf16"]
     return measure(MODEL, options=options, names=names, min_cosine=0.9999, cpu=read_cpu(), rounds=1)
 
 
-def test_every_candidate_is_timed_and_compared_to_float32(measured: EngineChoice) -> None:
+def test_every_candidate_is_timed_and_compared_to_float32(measured: MeasuredChoice) -> None:
     figures = {f.engine: f for f in measured.figures}
     assert set(figures) == {"torch", "onnx-int8", "torch-bf16"}
-    assert all(f.texts_per_second and f.texts_per_second > 0 and f.error is None for f in figures.values())
+    assert all(f.speed and f.speed > 0 and f.error is None for f in figures.values())
     assert (figures["torch"].exact, figures["torch"].worst_cosine) == (True, 1.0), "the reference itself"
     assert figures["onnx-int8"].worst_cosine is not None
     assert 0.9 < figures["onnx-int8"].worst_cosine < 0.9999
-    speeds = [f.texts_per_second or 0.0 for f in measured.figures]
+    speeds = [f.speed or 0.0 for f in measured.figures]
     assert speeds == sorted(speeds, reverse=True), "fastest first"
+    assert measured.unit == "texts/s"
+    assert measured.load is not None
+    assert measured.load.wall_seconds > 0
+    assert measured.load.cpu_seconds > 0
+    assert measured.public()["load"]["cpus"] >= 1, "the load it ran under is kept with the record"
 
 
-def test_the_fastest_engine_meeting_min_cosine_is_chosen(measured: EngineChoice) -> None:
+def test_the_fastest_engine_meeting_min_cosine_is_chosen(measured: MeasuredChoice) -> None:
     qualified = [f for f in measured.figures if f.meets(0.9999)]
     assert measured.engine == qualified[0].engine
     assert measured.engine != "onnx-int8", "int8 misses cosine 0.9999 on MiniLM"
@@ -57,9 +64,9 @@ def test_the_fastest_engine_meeting_min_cosine_is_chosen(measured: EngineChoice)
 
 
 def test_an_approximate_engine_qualifies_only_by_its_measured_cosine() -> None:
-    fast = EngineFigures(engine="onnx-int8", exact=False, texts_per_second=900.0, worst_cosine=0.986)
-    unknown = EngineFigures(engine="torch-bf16", exact=False, texts_per_second=800.0)
-    failed = EngineFigures(engine="onnx", exact=True, error="HfGateError: export failed")
+    fast = MeasuredEngine(engine="onnx-int8", exact=False, speed=900.0, worst_cosine=0.986)
+    unknown = MeasuredEngine(engine="torch-bf16", exact=False, speed=800.0)
+    failed = MeasuredEngine(engine="onnx", exact=True, error="HfGateError: export failed")
     assert (fast.meets(0.9999), fast.meets(0.98), unknown.meets(0.0), failed.meets(0.0)) == (False, True, False, False)
 
 

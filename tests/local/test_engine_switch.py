@@ -7,10 +7,14 @@ import asyncio
 import math
 from pathlib import Path
 
+import pytest
+
 from hfgate.local.cache import ModelCache
 from hfgate.local.catalog import resolve_model
 from hfgate.local.compute import Compute
 from hfgate.local.embedding.embedder import SentenceEmbedder
+
+pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
 
 MODEL = resolve_model("all-MiniLM-L6-v2").path
 TEXTS = ["The first curl answers at once.", "Engines are measured in the background.", "short"]

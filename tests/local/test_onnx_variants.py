@@ -9,11 +9,14 @@ from hfgate.local.cpu import read_cpu
 from hfgate.local.embedding.engine import EngineOptions
 from hfgate.local.embedding.engine_choice import load_engine
 from hfgate.local.embedding.engine_measure_worker import measure
-from hfgate.local.embedding.measurement import EngineChoice, run_all, worst_cosine
+from hfgate.local.embedding.measurement import run_all, worst_cosine
 from hfgate.local.embedding.onnx_export import exported_model
 from hfgate.local.embedding.onnx_quantization import SELECTIVE_MIN_COSINE, weight_matmuls, within_budget
 from hfgate.local.embedding.pipeline import read_pipeline
 from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch
+from hfgate.local.engine_record import MeasuredChoice
+
+pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
 
 MODEL = resolve_model("all-MiniLM-L6-v2").path
 PIPELINE = read_pipeline(MODEL, fallback_max_length=512)
@@ -54,13 +57,13 @@ def test_the_fused_graph_matches_torch_float32(options: EngineOptions) -> None:
 
 
 @pytest.fixture(scope="module")
-def selective_choice(options: EngineOptions) -> EngineChoice:
+def selective_choice(options: EngineOptions) -> MeasuredChoice:
     """A real measurement of the selective int8 engine against float32 (one round: fidelity, not speed)."""
     names = ["onnx", "onnx-int8-selective"]
     return measure(MODEL, options=options, names=names, min_cosine=SELECTIVE_MIN_COSINE, cpu=read_cpu(), rounds=1)
 
 
-def test_selective_int8_keeps_its_cosine_on_the_calibration_texts(selective_choice: EngineChoice) -> None:
+def test_selective_int8_keeps_its_cosine_on_the_calibration_texts(selective_choice: MeasuredChoice) -> None:
     figures = {f.engine: f for f in selective_choice.figures}
     selective = figures["onnx-int8-selective"]
     assert selective.worst_cosine is not None
@@ -69,7 +72,7 @@ def test_selective_int8_keeps_its_cosine_on_the_calibration_texts(selective_choi
     assert not selective.meets(0.9999), "the default min_cosine keeps auto from it"
 
 
-def test_selective_int8_quantizes_some_matmuls_only(selective_choice: EngineChoice, options: EngineOptions) -> None:
+def test_selective_int8_quantizes_some_matmuls_only(selective_choice: MeasuredChoice, options: EngineOptions) -> None:
     import onnx
 
     exported = exported_model(MODEL, options.cache_dir)
@@ -80,7 +83,7 @@ def test_selective_int8_quantizes_some_matmuls_only(selective_choice: EngineChoi
 
 
 def test_selective_int8_stays_close_on_texts_it_was_not_built_on(
-    selective_choice: EngineChoice, options: EngineOptions
+    selective_choice: MeasuredChoice, options: EngineOptions
 ) -> None:
     selective = load_engine("onnx-int8-selective", MODEL, options=options)
     exact = load_engine("onnx", MODEL, options=options)

@@ -134,11 +134,12 @@ def test_migrations_are_recorded_once_and_rerunning_applies_nothing(db_settings:
 
 def test_defaults_are_provisioned_once_and_a_deleted_default_stays_deleted(db_settings: Settings) -> None:
     store = _store(db_settings)
-    assert provision_defaults(store) == [".all-minilm-l6-v2", ".smollm2-135m-instruct"]
+    presets = [".ms-marco-minilm-l6-v2", ".splade-pp-en-v1"]  # provisioned alike, loaded at first use only
+    assert provision_defaults(store) == [".all-minilm-l6-v2", ".smollm2-135m-instruct", *presets]
     assert provision_defaults(store) == []
     store.delete(".all-minilm-l6-v2")
     assert provision_defaults(store) == []
-    assert [e.inference_id for e in store.list()] == [".smollm2-135m-instruct"]
+    assert [e.inference_id for e in store.list()] == sorted([".smollm2-135m-instruct", *presets])
 
 
 def test_secret_is_not_stored_in_plaintext(db_settings: Settings) -> None:

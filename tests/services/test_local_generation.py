@@ -26,6 +26,8 @@ from hfgate.services.local import LocalService
 from hfgate.tasks import ChatMessage, ChatRequest, EmbedRequest, GenerateRequest, GenerationParams, TaskType
 from tests.local.generation.tiny_models import save_tiny_t5
 
+pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
+
 SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
 QUESTION = (ChatMessage(role="user", content="What is the capital of France?"),)
 

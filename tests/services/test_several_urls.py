@@ -18,6 +18,8 @@ from tests.fakes.tei_replica import Replica
 from tests.support.live_server import free_port
 from tests.support.metrics import sample
 
+pytestmark = pytest.mark.slow  # starts several upstream servers and waits out their timeouts: not in `make check`
+
 TYPED_ERRORS = {429, 502, 503, 504}
 
 

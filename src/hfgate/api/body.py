@@ -60,6 +60,24 @@ def string_list(body: dict[str, Any], name: str, *, required: bool = True) -> li
     return value
 
 
+def prompt_texts(texts: list[str], name: str) -> list[str]:
+    """``texts`` to generate from, none of them empty: a prompt of no tokens cannot be prefilled (vLLM
+    refuses it: "The decoder prompt cannot be empty"; TGI: "`inputs` cannot be empty").
+
+    Raises:
+        EmptyInputError: a text is empty; the message names the field and the item.
+
+    Example:
+        >>> prompt_texts(["hi", " "], "prompt")
+        ['hi', ' ']
+    """
+    for index, text in enumerate(texts):
+        if not text:
+            where = f"[{name}]" if len(texts) == 1 else f"[{name}] item [{index}]"
+            raise EmptyInputError([f"Field {where} is an empty prompt; give at least one character"], param=name)
+    return texts
+
+
 def typed(body: dict[str, Any], name: str, *, kind: type, default: Any = None) -> Any:
     """An optional field of one JSON type (``bool``, ``int``, ``str``, ``dict``, ``list``).
 

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
 from hfgate.api.es.errors import es_error_body
-from hfgate.errors import BadRequestError, HfGateError, KeyLimitError, NotFoundError, ParseError
+from hfgate.errors import BadRequestError, HfGateError, KeyLimitError, ModelNotReadyError, NotFoundError, ParseError
 
 log = logging.getLogger("hfgate.api")
 
@@ -51,7 +51,9 @@ class ErrorRenderers:
 def _headers(status: int, error: HfGateError) -> dict[str, str] | None:
     if status == 401:
         return {"WWW-Authenticate": "Bearer"}
-    return {"Retry-After": str(error.retry_after)} if isinstance(error, KeyLimitError) else None
+    if isinstance(error, KeyLimitError | ModelNotReadyError):
+        return {"Retry-After": str(error.retry_after)}
+    return None
 
 
 def install_error_handlers(app: FastAPI, renderers: ErrorRenderers) -> None:

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from hfgate import drain
 from hfgate.api.deps import OrchestratorDep, SettingsDep
+from hfgate.orchestrator.readiness import model_states
 
 router = APIRouter(tags=["health"])
 
@@ -27,10 +28,13 @@ async def ready(orch: OrchestratorDep, settings: SettingsDep) -> dict[str, Any] 
     The default endpoints' models count only with ``HFGATE_PRELOAD_MODELS`` (``hfgate serve`` sets it): without it
     they load at their first request. A default endpoint the user deleted is not needed. From SIGTERM on
     (:mod:`hfgate.drain`) it answers 503 ``{"status": "draining"}``, while ``/health`` stays 200.
+    ``models`` lists the endpoints whose Hub model is still downloading or loading, or failed to: their
+    calls answer 503 meanwhile, the replica stays ready for the others.
     """
     if drain.PROCESS.draining:  # SIGTERM: out of the load balancer's rotation at once
         return JSONResponse({"status": "draining"}, status_code=503)
     missing = await orch.readiness(models=settings.preload_models)
     if missing:
         return JSONResponse({"status": "not ready", "missing": missing}, status_code=503)
-    return {"status": "ready"}
+    coming = await model_states(orch.store, orch.services)
+    return {"status": "ready"} | ({"models": coming} if coming else {})

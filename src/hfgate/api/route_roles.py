@@ -30,7 +30,7 @@ ANY_KEY: Final = "any key"
 Need = Role | str
 
 _ES_INFER = ("/_inference/{task_type}/{inference_id:endpoint_id}", "/_inference/{inference_id:endpoint_id}")
-_HF = ("", "/embed", "/rerank", "/tokenize", "/generate", "/generate_stream", "/v1/embeddings",
+_HF = ("", "/embed", "/embed_sparse", "/rerank", "/tokenize", "/generate", "/generate_stream", "/v1/embeddings",
        "/v1/chat/completions", "/v1/completions")  # fmt: skip
 
 RULES: dict[str, Need] = {

@@ -72,6 +72,11 @@ def resolve_model(name: str, *, gguf_file: str | None = None) -> ModelLocation:
     return _locate_directory(name, gguf_file)
 
 
+def is_local(name: str) -> bool:
+    """Whether ``name`` is a model this machine has without the Hub: a known packaged model or a directory."""
+    return name.lower() in _ALIASES or Path(name).expanduser().is_dir()
+
+
 def _locate_packaged(model: PackagedModel) -> ModelLocation:
     try:
         path = _packaged_directory(model)
@@ -101,7 +106,7 @@ def _locate_directory(name: str, gguf_file: str | None) -> ModelLocation:
         raise BadRequestError(
             f"[service_settings.model] [{name}] is neither a model directory on this machine nor a known "
             f"model id; give the path of a directory holding a transformers or sentence-transformers "
-            f"model, or one of [{known}]",
+            f"model, a Hub model id (org/name), or one of [{known}]",
             param="service_settings.model",
         )
     if gguf_file is None:

@@ -1,18 +1,25 @@
 """The record of an engine chosen by measurement: each candidate's speed and fidelity, and the pick.
 
 Generic over what is measured (the speed's ``unit``: ``tokens/s`` for generation); kept as JSON under
-the data directory (:meth:`EngineChoice.public`) and shown as ``engine_choice`` by ``GET _inference``.
+the data directory (:meth:`MeasuredChoice.public`) and shown as ``engine_choice`` by ``GET _inference``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from hfgate.local.fingerprint import files_digest
+from hfgate.local.measure_load import MeasureLoad
+
+log = logging.getLogger("hfgate.local")
+
+MAX_ATTEMPTS = 3
+"""Measurements of one model on one kind of CPU before a choice made while the machine was busy is kept."""
 
 MEASURING = "measuring"
 """The ``reason`` of a choice while the engines are measured in the background: ``engine`` is the
@@ -70,6 +77,9 @@ class MeasuredChoice:
         min_cosine: the fidelity an inexact engine had to reach.
         unit: the unit of the speed figures.
         figures: every candidate's measurement, fastest first.
+        load: what the timing cost and what else ran meanwhile (``None`` for a choice not measured).
+        attempt: which measurement of this model on this kind of CPU this is (one taken while busy is
+            repeated, up to :data:`MAX_ATTEMPTS`).
     """
 
     engine: str
@@ -78,6 +88,14 @@ class MeasuredChoice:
     min_cosine: float
     unit: str
     figures: tuple[MeasuredEngine, ...] = ()
+    load: MeasureLoad | None = None
+    attempt: int = 1
+
+    @property
+    def remeasure(self) -> bool:
+        """Whether this choice was measured while other processes kept the machine busy, and may be measured
+        again (the next load of the model does, in the background)."""
+        return self.load is not None and self.load.busy and self.attempt < MAX_ATTEMPTS
 
     def summary(self) -> str:
         """One line for people, e.g. ``onnx, measured on AMD EPYC (avx2 avx512f): onnx 136.3 tokens/s…``,
@@ -85,6 +103,8 @@ class MeasuredChoice:
         if self.reason == MEASURING:
             return f"{MEASURING}; serving on {self.engine}"
         where = f"{self.engine}, {self.reason} on {self.cpu}"
+        if self.load is not None and self.load.busy:
+            where += f" while busy ({self.load.describe()})"
         if not self.figures:
             return where
         parts = [figure.describe(self.min_cosine, self.unit) for figure in self.figures]
@@ -95,6 +115,9 @@ class MeasuredChoice:
         body |= {"min_cosine": self.min_cosine, "unit": self.unit}
         if self.figures:
             body["figures"] = [{k: v for k, v in asdict(f).items() if v is not None} for f in self.figures]
+        if self.load is not None:
+            body["load"] = asdict(self.load)
+            body["attempt"] = self.attempt
         return body
 
     @classmethod
@@ -107,7 +130,34 @@ class MeasuredChoice:
             min_cosine=float(data["min_cosine"]),
             unit=str(data["unit"]),
             figures=tuple(MeasuredEngine(**figure) for figure in data.get("figures", ())),
+            load=MeasureLoad(**data["load"]) if data.get("load") else None,
+            attempt=int(data.get("attempt", 1)),
         )
+
+
+def pick(
+    figures: list[MeasuredEngine], *, min_cosine: float, cpu: str, unit: str, load: MeasureLoad | None, attempt: int
+) -> MeasuredChoice:
+    """The measured choice: ``figures`` fastest first, and the fastest that meets ``min_cosine`` chosen.
+
+    Raises:
+        RuntimeError: none qualifies; the message gives each one's figures.
+    """
+    ranked = sorted(figures, key=lambda figure: -(figure.speed or 0.0))
+    qualified = [figure for figure in ranked if figure.meets(min_cosine)]
+    if not qualified:
+        names = ", ".join(figure.engine for figure in figures)
+        raise RuntimeError(f"No engine of [{names}] ran at cosine >= {min_cosine}: {ranked}")
+    return MeasuredChoice(
+        engine=qualified[0].engine,
+        reason="measured",
+        cpu=cpu,
+        min_cosine=min_cosine,
+        unit=unit,
+        figures=tuple(ranked),
+        load=load,
+        attempt=attempt,
+    )
 
 
 def read_choice(record: Path) -> MeasuredChoice | None:
@@ -116,6 +166,25 @@ def read_choice(record: Path) -> MeasuredChoice | None:
         return MeasuredChoice.from_public(json.loads(record.read_text(encoding="utf-8")), reason="cached")
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def reusable_choice(record: Path) -> MeasuredChoice | None:
+    """The choice kept in ``record`` if it may be served as it is: ``None`` when there is none, or when it
+    was measured on a busy machine and is to be measured again (:attr:`MeasuredChoice.remeasure`)."""
+    cached = read_choice(record)
+    if cached is not None and cached.remeasure:
+        log.info(
+            "engine choice measured while busy: measuring again",
+            extra={"event": "model.engine.remeasure", "record": str(record), "attempt": cached.attempt},
+        )
+        return None
+    return cached
+
+
+def next_attempt(record: Path) -> int:
+    """The attempt number of a new measurement filed at ``record``: one more than a busy one's before it."""
+    cached = read_choice(record)
+    return cached.attempt + 1 if cached is not None and cached.remeasure else 1
 
 
 def write_choice(record: Path, choice: MeasuredChoice) -> None:

@@ -30,11 +30,16 @@ class CachedSparse:
         self.vectors = vectors
 
     async def sparse_embed(self, service: Service, endpoint: Endpoint, request: EmbedRequest) -> SparseEmbeddingResult:
-        """``request``'s sparse vectors, from the cache where it has them."""
+        """``request``'s sparse vectors, from the cache where it has them, their ids named."""
+        weights = await self.sparse_weights(service, endpoint, request)
+        return named(weights, await service.token_names(endpoint))
+
+    async def sparse_weights(self, service: Service, endpoint: Endpoint, request: EmbedRequest) -> SparseWeights:
+        """``request``'s sparse vectors by vocabulary id (TEI's ``/embed_sparse``), from the cache where it has them."""
         model = cache_model(self.vectors, service, endpoint)
         cache = self.vectors.cache
         if model is None or cache is None:
-            return await service.sparse_embed(endpoint, request)
+            return await service.sparse_weights(endpoint, request)
         space = _space(model, await service.vector_engine(endpoint), request=request)
         keys = text_keys(space, request.texts)
         found = await cache.get_many(keys)
@@ -45,7 +50,7 @@ class CachedSparse:
             computed[key] if value is None else unpack_sparse(value) for key, value in zip(keys, found, strict=True)
         ]
         count_lookups(endpoint, found)
-        return named(SparseWeights(weights=rows, usage=fresh.usage), await service.token_names(endpoint))
+        return SparseWeights(weights=rows, usage=fresh.usage)
 
     async def _compute(
         self,

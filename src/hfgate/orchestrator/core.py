@@ -53,6 +53,7 @@ from hfgate.tasks import (
     RerankResult,
     ResponsesRelay,
     SparseEmbeddingResult,
+    SparseWeights,
     TaskType,
     TokenSpan,
 )
@@ -266,6 +267,12 @@ class Orchestrator:
         """``request``'s sparse vectors, from the embedding cache where it holds them (``cached_sparse.py``)."""
         return await self._runner.run(
             endpoint, lambda e: self._sparse.sparse_embed(self._service(e.service), e, request)
+        )
+
+    async def sparse_weights(self, endpoint: Endpoint, request: EmbedRequest) -> SparseWeights:
+        """``request``'s sparse vectors by vocabulary id, unnamed (TEI's ``/embed_sparse``), cached alike."""
+        return await self._runner.run(
+            endpoint, lambda e: self._sparse.sparse_weights(self._service(e.service), e, request)
         )
 
     async def generate(self, endpoint: Endpoint, request: GenerateRequest) -> Generation:

@@ -1,10 +1,11 @@
 """Whether this process is ready to serve (``GET /ready``): the database answers and the default
-endpoints' models are loaded."""
+endpoints' models are loaded; and, for information, which endpoints' models are still coming."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from typing import Any
 
 from hfgate.errors import EndpointNotFoundError, HfGateError
 from hfgate.registry.defaults import DEFAULT_ENDPOINTS
@@ -39,3 +40,20 @@ def _stored(store: EndpointStore, inference_id: str) -> Endpoint | None:
         return store.get(inference_id)
     except EndpointNotFoundError:
         return None
+
+
+# A model not fetched yet by this replica (a preset never used) is not "coming": it comes at its first call.
+_COMING = frozenset({"downloading", "loading", "failed"})
+
+
+async def model_states(store: EndpointStore, services: Mapping[str, Service]) -> dict[str, dict[str, Any]]:
+    """Each endpoint whose model this process does not serve yet, with its ``model_state`` (a Hub
+    model downloading, failed or loading). Informational: one endpoint's download does not take the
+    replica out of rotation, its calls answer 503 with Retry-After meanwhile."""
+    states: dict[str, dict[str, Any]] = {}
+    for endpoint in await asyncio.to_thread(store.list, None):
+        service = services.get(endpoint.service)
+        state = service.observed(endpoint).get("model_state") if service is not None else None
+        if state and state.get("state") in _COMING:
+            states[endpoint.inference_id] = state
+    return states

@@ -43,11 +43,31 @@ DEFAULT_ENDPOINTS: tuple[Endpoint, ...] = (
     ),
 )
 
+# Presets of models fetched from the Hub at their first request (never at start-up: the defaults above
+# are what ``hfgate serve`` preloads and ``/ready`` waits for). The two Elasticsearch users reach for
+# beside an embedding model: a reranker for semantic reranking, and a SPLADE model for ELSER-style
+# sparse search (why these two: docs/services/local.md).
+PRESET_ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint(
+        inference_id=".ms-marco-minilm-l6-v2",
+        task_type=TaskType.RERANK,
+        service="local",
+        # The MS MARCO cross-encoders save an Identity activation: their scores are raw logits.
+        service_settings={"model": "cross-encoder/ms-marco-MiniLM-L6-v2", "score_activation": "identity"},
+    ),
+    Endpoint(
+        inference_id=".splade-pp-en-v1",
+        task_type=TaskType.SPARSE_EMBEDDING,
+        service="local",
+        service_settings={"model": "prithivida/Splade_PP_en_v1"},
+    ),
+)
+
 
 def provision_defaults(store: EndpointStore) -> list[str]:
-    """Create each default endpoint this database has never had; returns the ids created now."""
+    """Create each default and preset endpoint this database has never had; returns the ids created now."""
     created: list[str] = []
-    for default in DEFAULT_ENDPOINTS:
+    for default in (*DEFAULT_ENDPOINTS, *PRESET_ENDPOINTS):
         if not store.provision(default.evolve()):
             continue
         log.info("default endpoint created", extra={"event": "endpoint.default", "endpoint": default.inference_id})

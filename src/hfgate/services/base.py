@@ -123,7 +123,8 @@ class Service:
 
     @classmethod
     def suggested_models(cls) -> tuple[str, ...]:
-        """Model ids this service runs without a download, offered on the web page; none by default."""
+        """Model ids this service runs (installed packages carry some, others are fetched at their first
+        use), offered on the web page; none by default."""
         return ()
 
     @classmethod

@@ -92,6 +92,14 @@ LOCAL_BATCH_SIZE = Bound(
 LOCAL_QUEUE_DEPTH = Bound(
     Gauge("hfgate_local_queue_depth", "Texts waiting for a local model.", ["model"], multiprocess_mode="livesum")
 )
+LOCAL_STEP_FAILURES = Bound(
+    Counter(
+        "hfgate_local_step_failures",
+        "Requests of a local model answered with an error because a batch step they were in raised, by model "
+        "and blame (input: their own input, the others ran without it; engine: no input to blame).",
+        ["model", "blame"],
+    )
+)
 MODEL_LOAD_SECONDS = Bound(
     Histogram("hfgate_model_load_seconds", "Time to load a local model.", ["model"], buckets=_LOAD_SECONDS)
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hfgate.api.body import check_allowed, number, string_list, typed
+from hfgate.api.body import check_allowed, number, prompt_texts, string_list, typed
 from hfgate.api.messages import parse_messages
 from hfgate.api.tools import tool_fields
 from hfgate.errors import RequestValidationError
@@ -61,7 +61,7 @@ def embed_request(endpoint: Endpoint, body: dict[str, Any], *, timeout: float) -
 
 def generate_requests(endpoint: Endpoint, body: dict[str, Any], *, timeout: float) -> list[GenerateRequest]:
     check_allowed(body, ("input", "task_settings", "input_type"))
-    prompts = string_list(body, "input") or []
+    prompts = prompt_texts(string_list(body, "input") or [], "input")
     params = generation_params(endpoint.task_settings)
     return [GenerateRequest(prompt=p, params=params, timeout=timeout) for p in prompts]
 

@@ -60,6 +60,8 @@ async def hosted(inference_id: str, request: Request, *, orch: OrchestratorDep) 
         )
     if endpoint.task_type is TaskType.RERANK:
         return await _rerank(orch, endpoint, body=body)
+    if endpoint.task_type is TaskType.SPARSE_EMBEDDING:
+        return await _tokens_and_weights(orch, endpoint, body=body)
     return await _embed(orch, endpoint, body=body)
 
 
@@ -67,6 +69,15 @@ async def hosted(inference_id: str, request: Request, *, orch: OrchestratorDep) 
 async def embed(inference_id: str, request: Request, *, orch: OrchestratorDep) -> Response:
     body = await json_object(request)
     return await _embed(orch, await orch.endpoint_for(inference_id, TaskType.TEXT_EMBEDDING), body=body)
+
+
+@router.post("/embed_sparse")
+async def embed_sparse(inference_id: str, request: Request, *, orch: OrchestratorDep) -> Response:
+    """TEI's SPLADE route: each text's non-zero weights as ``[{"index": id, "value": weight}]``."""
+    body = await json_object(request)
+    endpoint = await orch.endpoint_for(inference_id, TaskType.SPARSE_EMBEDDING)
+    result = await orch.sparse_weights(endpoint, EmbedRequest(texts=tuple(texts(body)), timeout=TIMEOUT))
+    return json_response(shapes.sparse_values(result))
 
 
 @router.post("/rerank")
@@ -100,6 +111,12 @@ async def _embed(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]
     normalize = bool(typed(body, "normalize", kind=bool, default=True))
     result = await orch.embed(endpoint, EmbedRequest(texts=tuple(texts(body)), timeout=TIMEOUT, normalize=normalize))
     return json_response(result.embeddings)
+
+
+async def _tokens_and_weights(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> Response:
+    """What Elasticsearch's ``hugging_face`` service reads from a sparse endpoint: ``[{token: weight}]``."""
+    result = await orch.sparse_embed(endpoint, EmbedRequest(texts=tuple(texts(body)), timeout=TIMEOUT))
+    return json_response([embedding.weights for embedding in result.embeddings])
 
 
 async def _rerank(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> Response:

@@ -8,7 +8,7 @@ from hfgate import __version__
 from hfgate.api.hits import rerank_hits
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import EndpointDescription
-from hfgate.tasks import Generation, GenerationDelta, RerankResult, TokenSpan
+from hfgate.tasks import Generation, GenerationDelta, RerankResult, SparseWeights, TokenSpan
 
 # What /info announces, and what /generate enforces (api.hf.requests): one sequence per request.
 MAX_BEST_OF = 1
@@ -87,6 +87,11 @@ def stream_event(
     if delta.top_tokens:
         event["top_tokens"] = top_tokens(delta)
     return event
+
+
+def sparse_values(result: SparseWeights) -> list[list[dict[str, Any]]]:
+    """TEI's ``/embed_sparse``: per text, its non-zero weights by vocabulary id, ids ascending."""
+    return [[{"index": i, "value": row[i]} for i in sorted(row)] for row in result.weights]
 
 
 def rerank(result: RerankResult) -> list[dict[str, Any]]:

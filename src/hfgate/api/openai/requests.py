@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hfgate.api.body import check_allowed, json_type, number, typed
+from hfgate.api.body import check_allowed, json_type, number, prompt_texts, typed
 from hfgate.api.grammar import response_format_grammar
 from hfgate.api.messages import parse_messages
 from hfgate.errors import BadRequestError, ParseError
@@ -93,7 +93,7 @@ def prompts(body: dict[str, Any]) -> list[str]:
     texts = [value] if isinstance(value, str) else value
     if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
         raise ParseError(f"[prompt] must be a string or an array of strings, got [{json_type(value)}]", param="prompt")
-    return texts
+    return prompt_texts(texts, "prompt")
 
 
 def chat_messages(body: dict[str, Any]) -> tuple[ChatMessage, ...]:

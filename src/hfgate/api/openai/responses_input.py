@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from hfgate.api.body import check_allowed, json_type, number, typed
+from hfgate.api.body import check_allowed, json_type, number, prompt_texts, typed
 from hfgate.api.grammar import response_format_grammar
 from hfgate.errors import BadRequestError, ParseError, RequestValidationError
 from hfgate.tasks import ChatMessage, ContentPart, GenerationParams, ImagePart, TextPart, Tool, ToolCall, ToolChoice
@@ -91,6 +91,7 @@ def normalize_items(raw: Any) -> tuple[dict[str, Any], ...]:
         RequestValidationError: ``input`` missing, or an item malformed (naming ``input[i]`` and the field).
     """
     if isinstance(raw, str):
+        prompt_texts([raw], "input")
         return ({"type": "message", "role": "user", "content": [{"type": "input_text", "text": raw}]},)
     if not isinstance(raw, list) or not raw:
         raise RequestValidationError(

@@ -40,7 +40,7 @@ _ES_ID = "/_inference/{task_type}/{inference_id}"
 _HF = "/hf/{inference_id}"
 _OAI_ERR = openai.OpenAIError
 _EMBED_ANSWER = list[list[float]]
-_HOSTED_ANSWER = list[list[float]] | list[hf.Generated] | list[hf.RerankHit]
+_HOSTED_ANSWER = list[list[float]] | list[hf.Generated] | list[hf.RerankHit] | list[dict[str, float]]
 
 _OAI_EMBED = Doc(body=openai.EmbeddingsRequest, answer=openai.EmbeddingsResponse, error=_OAI_ERR)
 _OAI_COMPLETE = Doc(body=openai.CompletionRequest, answer=openai.CompletionResponse, error=_OAI_ERR, or_stream=True)
@@ -86,6 +86,7 @@ ROUTES: dict[tuple[str, str], Doc] = {
         body=hf.TeiRequest | hf.TgiRequest | hf.RerankRequest, answer=_HOSTED_ANSWER, error=hf.HfError, or_stream=True
     ),
     ("post", f"{_HF}/embed"): Doc(body=hf.TeiRequest, answer=_EMBED_ANSWER, error=hf.HfError),
+    ("post", f"{_HF}/embed_sparse"): Doc(body=hf.TeiRequest, answer=list[list[hf.SparseValue]], error=hf.HfError),
     ("post", f"{_HF}/rerank"): Doc(body=hf.RerankRequest, answer=list[hf.RerankHit], error=hf.HfError),
     ("post", f"{_HF}/tokenize"): Doc(body=hf.TokenizeRequest, answer=list[list[hf.Token]], error=hf.HfError),
     ("post", f"{_HF}/generate"): Doc(body=hf.TgiRequest, answer=hf.Generated, error=hf.HfError),

@@ -54,6 +54,11 @@ class TgiRequest(BaseModel):
     stream: bool | None = None
 
 
+class SparseValue(BaseModel):
+    index: int
+    value: float
+
+
 class RerankHit(BaseModel):
     index: int
     score: float

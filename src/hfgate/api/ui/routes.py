@@ -52,7 +52,7 @@ async def endpoints_page(request: Request, access: AccessDep, *, text: TextDep, 
     """Every endpoint, with its settings summary and the outcome of its last call."""
     if not access.allowed:
         return to_login(request)
-    endpoints = sorted(await orch.list(), key=lambda e: e.inference_id)
+    endpoints = orch.observed(sorted(await orch.list(), key=lambda e: e.inference_id))
     rows = [endpoint_row(e, orch.last_calls.get(e.inference_id), text=text) for e in endpoints]
     return render_page("endpoints.html", access, text=text, here="/ui/", rows=rows, title=text.gettext("Endpoints"))
 
@@ -108,7 +108,7 @@ async def endpoint_page(
         here=request.url.path,
         title=endpoint.inference_id,
         endpoint=endpoint,
-        row=endpoint_row(endpoint, orch.last_calls.get(inference_id), text=text),
+        row=endpoint_row(orch.observed([endpoint])[0], orch.last_calls.get(inference_id), text=text),
         public_json=json.dumps(endpoint.public(), indent=2),
         secret_names=sorted(endpoint.secrets),
         secret_specs=[s for s in service.service_settings if s.secret and s.name in updatable],

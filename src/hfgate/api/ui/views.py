@@ -53,6 +53,9 @@ class Source:
     locator: str
     locator_label: str
     placeholder: str
+    asks_token: bool = True
+    """Whether the form asks for a Hugging Face token; the local service's (for a gated Hub model) is
+    optional and rare, so the form leaves it to the API (``api_key``) and ``HF_TOKEN``."""
 
 
 SOURCES: tuple[Source, ...] = (
@@ -79,6 +82,7 @@ SOURCES: tuple[Source, ...] = (
         locator="model",
         locator_label=N_("Model id or directory"),
         placeholder="sentence-transformers/all-MiniLM-L6-v2",
+        asks_token=False,
     ),
 )
 
@@ -97,6 +101,9 @@ class EndpointRow:
     chunking: str
     last_call: str
     last_call_ok: bool | None
+    model_state: Mapping[str, Any] | None = None
+    """A Hub model's download state (``downloading`` with bytes, ``loading``, ``failed`` with the reason),
+    shown with a progress bar until it is ready; ``None`` when there is nothing to show."""
 
     @property
     def reserved(self) -> bool:
@@ -119,7 +126,15 @@ def endpoint_row(endpoint: Endpoint, last: LastCall | None, *, text: PageText) -
         chunking=chunking_text(endpoint.chunking_settings, text),
         last_call=last_call_text(last, text),
         last_call_ok=None if last is None else last.ok,
+        model_state=_shown_state(settings.get("model_state")),
     )
+
+
+def _shown_state(state: Any) -> Mapping[str, Any] | None:
+    """The states a reader waits on or must act on; ``ready`` and ``downloaded`` need no word."""
+    if isinstance(state, Mapping) and state.get("state") in {"downloading", "loading", "failed"}:
+        return state
+    return None
 
 
 def target_of(settings: dict[str, Any]) -> str:
@@ -189,7 +204,8 @@ def _plan_for(kind: TaskType, source: Source, *, text: PageText, kinds: Mapping[
 
 def _fields(kind: TaskType, source: Source, *, service: type[Service]) -> list[str]:
     specs = {s.name: s for s in service.service_settings if s.applies_to(kind)}
-    fields: list[str] = [name for name in ("api_key", "rate_limit") if name in specs]
+    asked = ("api_key", "rate_limit") if source.asks_token else ("rate_limit",)
+    fields: list[str] = [name for name in asked if name in specs]
     # Dify asks for the task type and the namespace only for dedicated endpoints: hosted models get
     # their task from the Hub, and a namespace only identifies an endpoint.
     if source.locator == "url":

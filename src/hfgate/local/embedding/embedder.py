@@ -34,10 +34,9 @@ from hfgate.local.embedding.engine_choice import (
     recorded_choice,
     set_engine,
 )
-from hfgate.local.embedding.measurement import EngineChoice
 from hfgate.local.embedding.pipeline import read_pipeline, unit_vectors
 from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch, model_max_length
-from hfgate.local.engine_record import MEASURING
+from hfgate.local.engine_record import MEASURING, MeasuredChoice
 
 log = logging.getLogger("hfgate.local")
 
@@ -110,7 +109,7 @@ class SentenceEmbedder:
         self._compute = compute
         self.name = name or str(path)
         self._batcher: Batcher[Any, list[float]] = Batcher(
-            run_batch=self._run_batch, limits=limits or BatchLimits(), name=self.name
+            run_batch=self._run_batch, limits=limits or BatchLimits(), name=self.name, engine=lambda: self.engine_name
         )
         self.max_input_tokens: int = pipeline.max_seq_length
         self.dimensions: int = len(self._forward(self._tokenizer.encode(["dimensions"]))[0])
@@ -148,7 +147,7 @@ class SentenceEmbedder:
             engine = load_engine(choice.engine, self._measure.path, options=self._measure.options)
         self._compute.submit(lambda: self._adopt(engine, choice)).result()
 
-    def _adopt(self, engine: EmbeddingEngine, choice: EngineChoice) -> None:
+    def _adopt(self, engine: EmbeddingEngine, choice: MeasuredChoice) -> None:
         """Run on the compute thread, so between two batches: the next batch runs on ``engine``."""
         if self._closed:  # unloaded while the winner loaded
             engine.close()
@@ -231,12 +230,12 @@ class _Measure:
     names: Sequence[str] | None
     choices_dir: Path | None
 
-    def recorded(self) -> EngineChoice | None:
+    def recorded(self) -> MeasuredChoice | None:
         return recorded_choice(
             self.path, options=self.options, min_cosine=self.min_cosine, names=self.names, choices_dir=self.choices_dir
         )
 
-    def measured(self) -> EngineChoice:
+    def measured(self) -> MeasuredChoice:
         return measure_choice(
             self.path, options=self.options, min_cosine=self.min_cosine, names=self.names, choices_dir=self.choices_dir
         )

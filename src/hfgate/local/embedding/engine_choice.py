@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -22,13 +21,13 @@ from pathlib import Path
 from hfgate.errors import BadRequestError, HfGateError
 from hfgate.local.cpu import CpuSignature, read_cpu
 from hfgate.local.embedding.engine import EmbeddingEngine, EngineOptions
-from hfgate.local.embedding.measurement import EngineChoice
+from hfgate.local.embedding.measurement import SPEED_UNIT
 from hfgate.local.embedding.onnx_engine import OnnxEngine
 from hfgate.local.embedding.onnx_export import export_path
 from hfgate.local.embedding.onnx_quantization import SELECTIVE_MIN_COSINE
 from hfgate.local.embedding.pipeline import EmbeddingPipeline
 from hfgate.local.embedding.torch_engine import TorchEngine
-from hfgate.local.engine_record import MEASURING
+from hfgate.local.engine_record import MEASURING, MeasuredChoice, next_attempt, read_choice, reusable_choice
 from hfgate.local.measure_child import run_measure_worker
 
 log = logging.getLogger("hfgate.local")
@@ -95,7 +94,7 @@ def choose_engine(
     cpu: CpuSignature | None = None,
     names: Sequence[str] | None = None,
     choices_dir: Path | None = None,
-) -> EngineChoice:
+) -> MeasuredChoice:
     """The fastest engine for the model at ``path`` on this CPU, measured once per kind of CPU.
 
     Args:
@@ -130,7 +129,7 @@ def recorded_choice(
     cpu: CpuSignature | None = None,
     names: Sequence[str] | None = None,
     choices_dir: Path | None = None,
-) -> EngineChoice | None:
+) -> MeasuredChoice | None:
     """The choice measured earlier for this model on this kind of CPU, or ``None`` (nothing measured yet).
 
     Takes ``choose_engine``'s arguments. Raises ``BadRequestError`` when no engine is installed.
@@ -138,7 +137,7 @@ def recorded_choice(
     cpu = cpu or read_cpu()
     names = _names(path, options=options, min_cosine=min_cosine, names=names)
     record = choice_file(path, options=options, min_cosine=min_cosine, cpu=cpu, names=names, choices_dir=choices_dir)
-    cached = _read_choice(record)
+    cached = reusable_choice(record)
     if cached is None or cached.engine not in ENGINES:
         return None
     log.info(
@@ -156,7 +155,7 @@ def measure_choice(
     cpu: CpuSignature | None = None,
     names: Sequence[str] | None = None,
     choices_dir: Path | None = None,
-) -> EngineChoice:
+) -> MeasuredChoice:
     """Measure the engines in a child process now (blocking), keep the result and return it.
 
     Takes ``choose_engine``'s arguments and raises as it does.
@@ -165,10 +164,10 @@ def measure_choice(
     names = _names(path, options=options, min_cosine=min_cosine, names=names)
     record = choice_file(path, options=options, min_cosine=min_cosine, cpu=cpu, names=names, choices_dir=choices_dir)
     _measure_in_child(path, record=record, options=options, min_cosine=min_cosine, names=names)
-    choice = _read_choice(record)
+    choice = read_choice(record)
     if choice is None:
         raise HfGateError(f"Measuring the engines of [{path}] wrote no result to [{record}]")
-    figures = {f.engine: (f.texts_per_second, f.worst_cosine, f.error) for f in choice.figures}
+    figures = {f.engine: (f.speed, f.worst_cosine, f.error) for f in choice.figures}
     log.info(
         "embedding engine chosen by measurement",
         extra={"event": "model.engine.measured", "model": str(path), "engine": choice.engine, "figures": figures},
@@ -183,9 +182,11 @@ def default_engine(path: Path, *, options: EngineOptions) -> str:
     return "onnx" if onnx else "torch"
 
 
-def measuring(name: str, *, min_cosine: float = DEFAULT_MIN_COSINE) -> EngineChoice:
+def measuring(name: str, *, min_cosine: float = DEFAULT_MIN_COSINE) -> MeasuredChoice:
     """The record of a model serving on ``name`` while its engines are measured in the background."""
-    return EngineChoice(engine=name, reason=MEASURING, cpu=read_cpu().describe(), min_cosine=min_cosine)
+    return MeasuredChoice(
+        engine=name, reason=MEASURING, cpu=read_cpu().describe(), min_cosine=min_cosine, unit=SPEED_UNIT
+    )
 
 
 def _names(path: Path, *, options: EngineOptions, min_cosine: float, names: Sequence[str] | None) -> list[str]:
@@ -198,9 +199,9 @@ def _names(path: Path, *, options: EngineOptions, min_cosine: float, names: Sequ
     return found
 
 
-def set_engine(name: str, *, min_cosine: float = DEFAULT_MIN_COSINE) -> EngineChoice:
+def set_engine(name: str, *, min_cosine: float = DEFAULT_MIN_COSINE) -> MeasuredChoice:
     """The record of an engine chosen by ``service_settings.engine`` (nothing measured)."""
-    return EngineChoice(engine=name, reason="set", cpu=read_cpu().describe(), min_cosine=min_cosine)
+    return MeasuredChoice(engine=name, reason="set", cpu=read_cpu().describe(), min_cosine=min_cosine, unit=SPEED_UNIT)
 
 
 def choice_file(
@@ -238,15 +239,8 @@ def load_engine(name: str, path: Path, *, options: EngineOptions) -> EmbeddingEn
     return loader(path, options)
 
 
-def _read_choice(record: Path) -> EngineChoice | None:
-    try:
-        return EngineChoice.from_public(json.loads(record.read_text(encoding="utf-8")), reason="cached")
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
 def _measure_in_child(path: Path, *, record: Path, options: EngineOptions, min_cosine: float, names: list[str]) -> None:
     args = [f"--threads={options.threads}", f"--min-cosine={min_cosine}", f"--engines={','.join(names)}"]
-    args += [f"--cache-dir={options.cache_dir}"]
+    args += [f"--cache-dir={options.cache_dir}", f"--attempt={next_attempt(record)}"]
     module = "hfgate.local.embedding.engine_measure_worker"
     run_measure_worker(module, path, record, args=args, what="embedding", timeout=_MEASURE_SECONDS)

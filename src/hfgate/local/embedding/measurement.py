@@ -18,11 +18,9 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hfgate.local.embedding.serving_load import SERVING_SHARE, serving_load
-from hfgate.local.engine_record import MEASURING
 
 if TYPE_CHECKING:
     import numpy as np
@@ -32,91 +30,9 @@ if TYPE_CHECKING:
     from hfgate.local.embedding.tokens import TokenBatch
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EngineFigures:
-    """One engine's measurement.
-
-    Attributes:
-        engine: its name (a key of ``ENGINES``).
-        exact: computes in float32 (its vectors are sentence-transformers' to rounding).
-        texts_per_second: calibration texts per second (geometric mean over the groups of passes of each
-            one's fastest round); ``None`` if it failed.
-        worst_cosine: lowest cosine to the float32 reference over the calibration texts.
-        error: why it could not be loaded or run, if so.
-    """
-
-    engine: str
-    exact: bool
-    texts_per_second: float | None = None
-    worst_cosine: float | None = None
-    error: str | None = None
-
-    def describe(self, min_cosine: float) -> str:
-        """e.g. ``torch-bf16 150.3 texts/s, cosine 0.99989 (below 0.9999)``."""
-        if self.error is not None or self.texts_per_second is None:
-            return f"{self.engine} failed ({self.error})"
-        text = f"{self.engine} {self.texts_per_second:g} texts/s"
-        if self.worst_cosine is not None:
-            text += f", cosine {self.worst_cosine:g}"
-        return text if self.meets(min_cosine) else f"{text} (below {min_cosine:g})"
-
-    def meets(self, min_cosine: float) -> bool:
-        """Whether it may be chosen: it ran, and is exact or at least ``min_cosine`` faithful."""
-        if self.error is not None or self.texts_per_second is None:
-            return False
-        return self.exact or (self.worst_cosine is not None and self.worst_cosine >= min_cosine)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EngineChoice:
-    """Which engine runs a model here, and why (shown as ``engine_choice`` by ``GET _inference``).
-
-    Attributes:
-        engine: the engine that runs.
-        reason: ``measured`` (fastest that met ``min_cosine``), ``cached`` (a measurement made
-            earlier on a CPU with the same model name and flags), ``set`` (``service_settings.engine``),
-            ``measuring`` (the exact default serves while the engines are measured) or
-            ``default (measurement failed: …)``.
-        cpu: the CPU model and the flags that matter.
-        min_cosine: the fidelity an inexact engine had to reach.
-        figures: every candidate's measurement, fastest first.
-    """
-
-    engine: str
-    reason: str
-    cpu: str
-    min_cosine: float
-    figures: tuple[EngineFigures, ...] = ()
-
-    def summary(self) -> str:
-        """One line for people, e.g. ``onnx, measured on AMD EPYC (avx2 avx512f): onnx 310.2 texts/s…``,
-        or ``measuring; serving on torch``."""
-        if self.reason == MEASURING:
-            return f"{MEASURING}; serving on {self.engine}"
-        where = f"{self.engine}, {self.reason} on {self.cpu}"
-        if not self.figures:
-            return where
-        parts = [figure.describe(self.min_cosine) for figure in self.figures]
-        return f"{where}: {'; '.join(parts)}"
-
-    def public(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"engine": self.engine, "reason": self.reason, "cpu": self.cpu}
-        body["min_cosine"] = self.min_cosine
-        if self.figures:
-            body["figures"] = [{k: v for k, v in asdict(f).items() if v is not None} for f in self.figures]
-        return body
-
-    @classmethod
-    def from_public(cls, data: Mapping[str, Any], *, reason: str) -> EngineChoice:
-        """Read back what :meth:`public` wrote (``KeyError``/``TypeError`` if it is not that)."""
-        figures = tuple(EngineFigures(**figure) for figure in data.get("figures", ()))
-        return cls(
-            engine=str(data["engine"]),
-            reason=reason,
-            cpu=str(data["cpu"]),
-            min_cosine=float(data["min_cosine"]),
-            figures=figures,
-        )
+SPEED_UNIT = "texts/s"
+"""The unit of an embedding engine's speed: calibration texts per second (geometric mean over the groups
+of passes of each one's fastest round)."""
 
 
 def run_all(engine: EmbeddingEngine, batches: Sequence[TokenBatch]) -> NDArray[np.float32]:

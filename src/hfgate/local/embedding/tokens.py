@@ -82,6 +82,18 @@ class TextTokenizer:
         encodings: list[Any] = self._tokenizer.encode_batch(prepared)
         return encodings
 
+    def encode_pairs(self, pairs: Sequence[tuple[str, str]]) -> list[Any]:
+        """One ``tokenizers.Encoding`` per (first, second) pair, as a cross-encoder reads it: both texts
+        in one sequence (``[CLS] a [SEP] b [SEP]`` for BERT), the longer one cut first past ``max_length``
+        (``longest_first``, as transformers' ``truncation=True``)."""
+        encodings: list[Any] = self._tokenizer.encode_batch(list(pairs))
+        return encodings
+
+    def id_to_token(self, token_id: int) -> str:
+        """The vocabulary entry ``token_id`` names (``##ing`` for a WordPiece continuation)."""
+        token: str | None = self._tokenizer.id_to_token(token_id)
+        return token if token is not None else str(token_id)
+
 
 def model_max_length(model_dir: Path) -> int:
     """The smaller of the tokenizer's and the model's position limits (sentence-transformers' rule)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from hfgate.services.cache_setting import CACHE_SETTING
 from hfgate.services.embedding_shape import EMBEDDING_SHAPE_SETTINGS
 from hfgate.services.generation_settings import GENERATION_TASK_SETTINGS
+from hfgate.services.rerank_settings import RERANK_TASK_SETTINGS
 from hfgate.services.spec import SettingSpec
 from hfgate.tasks import TaskType
 from hfgate.upstream.engines import ENGINES
@@ -165,21 +166,4 @@ _TGI_EXTRAS: tuple[SettingSpec, ...] = (
     SettingSpec(name="typical_p", kind="float", minimum=0, task_types=COMPLETION, updatable=True),
     SettingSpec(name="watermark", kind="bool", task_types=COMPLETION, updatable=True),
 )
-_RERANK: tuple[SettingSpec, ...] = (
-    SettingSpec(
-        name="return_documents",
-        kind="bool",
-        task_types=RERANK,
-        updatable=True,
-        description="Return each document's text with its score.",
-    ),
-    SettingSpec(
-        name="top_n",
-        kind="int",
-        minimum=1,
-        task_types=RERANK,
-        updatable=True,
-        description="Most hits returned.",
-    ),
-)
-TASK_SETTINGS: tuple[SettingSpec, ...] = GENERATION_TASK_SETTINGS + _TGI_EXTRAS + _RERANK
+TASK_SETTINGS: tuple[SettingSpec, ...] = GENERATION_TASK_SETTINGS + _TGI_EXTRAS + RERANK_TASK_SETTINGS

@@ -1,4 +1,5 @@
 // The endpoint settings form: sends only what changed to PUT _inference/{id}/_update.
+import { followDownloads } from "./model_state.js";
 import { api, enc, errorLines, t } from "./api.js";
 import { chunkingSettings, setupChunking } from "./chunking.js";
 
@@ -47,3 +48,5 @@ if (form) {
     status.className = "status ok";
   });
 }
+
+followDownloads();

@@ -1,4 +1,5 @@
 // The endpoints table: delete after confirmation in a dialog.
+import { followDownloads } from "./model_state.js";
 import { api, enc, errorLines, t, tNodes } from "./api.js";
 
 const dialog = document.getElementById("confirm-delete");
@@ -36,3 +37,5 @@ dialog?.addEventListener("close", async () => {
   status.className = "status ok";
   document.querySelector("h1").focus?.();
 });
+
+followDownloads();

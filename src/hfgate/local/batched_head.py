@@ -1,0 +1,82 @@
+"""A transformers model with its task head, fed by dynamic batching: what a cross-encoder and a SPLADE
+model share (``local/rerank``, ``local/sparse``).
+
+The sequences of concurrent requests wait in one bounded queue and share length-sorted forward passes
+(``hfgate.local.batching``), each pass one step on the compute thread; a subclass says what one pass's
+logits become for each of its sequences (:meth:`BatchedHead.outputs`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from hfgate.errors import BadRequestError
+from hfgate.local.batching import Batcher, BatchLimits
+from hfgate.local.compute import Compute
+from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch
+from hfgate.local.head_model import Head, HeadModel
+
+if TYPE_CHECKING:
+    import torch
+
+R = TypeVar("R")
+
+
+class BatchedHead(Generic[R]):
+    """The model at ``path`` with the subclass's ``head``, its tokenizer cutting at ``max_length``, and its
+    batcher.
+
+    Args:
+        path: the model's directory.
+        max_length: the tokens a sequence is cut to.
+        compute: the thread where forward passes run.
+        limits: batch size and queue bounds.
+        name: the model's name in messages (``service_settings.model``).
+        threads: torch's compute threads; 0 keeps torch's default.
+    """
+
+    head: ClassVar[Head]
+    """The transformers auto class of the model's head."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        max_length: int,
+        compute: Compute,
+        limits: BatchLimits | None,
+        name: str,
+        threads: int,
+    ) -> None:
+        self._model: HeadModel | None = HeadModel(path, head=self.head, threads=threads)
+        self._tokenizer = TextTokenizer(path, max_length=max_length)
+        self._compute = compute
+        self.name = name
+        self._batcher: Batcher[Any, R] = Batcher(run_batch=self._run_batch, limits=limits or BatchLimits(), name=name)
+        self.forward_passes = 0
+        """Forward passes run since loading (instrumentation: batching shows as fewer passes)."""
+
+    @property
+    def memory_bytes(self) -> int:
+        return self._model.memory_bytes if self._model else 0
+
+    def close(self) -> None:
+        self._batcher.close(f"The local model [{self.name}] was unloaded to free memory; retry")
+        if self._model is not None:
+            self._model.close()
+            self._model = None
+
+    def outputs(self, logits: torch.Tensor, batch: TokenBatch) -> list[R]:
+        """What one pass's ``logits`` give for each sequence of ``batch``, in order."""
+        raise NotImplementedError
+
+    async def _run_batch(self, encodings: list[Any]) -> list[R]:
+        self.forward_passes += 1
+        return await self._compute.run(self._forward, encodings)
+
+    def _forward(self, encodings: list[Any]) -> list[R]:
+        if self._model is None:
+            raise BadRequestError(f"The local model [{self.name}] was unloaded; retry")
+        batch = TokenBatch.pad(encodings)
+        return self.outputs(self._model.logits(batch), batch)

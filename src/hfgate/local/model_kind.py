@@ -1,0 +1,108 @@
+"""What a model directory holds, read from its config files alone (no weights loaded): a sentence
+embedder, a cross-encoder (a reranker), a SPLADE-style sparse encoder, a bare masked language model
+(which sentence-transformers reads as either of the last two), or a text generator.
+
+sentence-transformers names what it saved (``config_sentence_transformers.json``'s ``model_type``)
+and its modules (``modules.json``); a plain transformers directory says its head in ``config.json``'s
+``architectures``. The first of these found decides.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from hfgate.local.catalog import ModelLocation
+from hfgate.tasks import TaskType
+
+
+class ModelKind(StrEnum):
+    """What a model computes; its value names it in messages."""
+
+    EMBEDDER = "a sentence embedding model"
+    CROSS_ENCODER = "a cross-encoder (reranker)"
+    SPARSE = "a sparse (SPLADE) encoder"
+    MASKED_LM = "a masked language model"
+    GENERATOR = "a text generation model"
+    PLAIN = "a model without a task head hfgate recognises"
+
+    @property
+    def task_types(self) -> frozenset[TaskType]:
+        """The task types the ``local`` service runs this kind of model for."""
+        return _TASKS[self]
+
+
+_TASKS = {
+    ModelKind.EMBEDDER: frozenset({TaskType.TEXT_EMBEDDING}),
+    ModelKind.CROSS_ENCODER: frozenset({TaskType.RERANK}),
+    ModelKind.SPARSE: frozenset({TaskType.SPARSE_EMBEDDING}),
+    # sentence-transformers wraps a bare masked LM as either (mean pooling, or SPLADE pooling).
+    ModelKind.MASKED_LM: frozenset({TaskType.SPARSE_EMBEDDING, TaskType.TEXT_EMBEDDING}),
+    ModelKind.GENERATOR: frozenset({TaskType.COMPLETION, TaskType.CHAT_COMPLETION}),
+    # A bare encoder (``BertModel``) embeds with mean pooling; a config without ``architectures`` may be
+    # anything: the embedding or generation loaders say more.
+    ModelKind.PLAIN: frozenset({TaskType.TEXT_EMBEDDING, TaskType.COMPLETION, TaskType.CHAT_COMPLETION}),
+}
+
+_SAVED_AS = {
+    "SentenceTransformer": ModelKind.EMBEDDER,
+    "CrossEncoder": ModelKind.CROSS_ENCODER,
+    "SparseEncoder": ModelKind.SPARSE,
+}
+
+_HEADS = (
+    ("ForSequenceClassification", ModelKind.CROSS_ENCODER),
+    ("ForMaskedLM", ModelKind.MASKED_LM),
+    ("ForCausalLM", ModelKind.GENERATOR),
+    ("ForConditionalGeneration", ModelKind.GENERATOR),
+    ("LMHeadModel", ModelKind.GENERATOR),
+)
+
+
+def model_kind(location: ModelLocation) -> ModelKind:
+    """What the model at ``location`` is.
+
+    Example:
+        >>> model_kind(resolve_model("all-MiniLM-L6-v2"))
+        <ModelKind.EMBEDDER: 'a sentence embedding model'>
+    """
+    if location.gguf_file is not None:
+        return ModelKind.GENERATOR
+    path = location.path
+    saved_as = _SAVED_AS.get(str(read_json(path / "config_sentence_transformers.json").get("model_type")))
+    if saved_as is not None:
+        return saved_as
+    modules = module_types(path)
+    if any(kind.endswith("SpladePooling") for kind in modules):
+        return ModelKind.SPARSE
+    if modules:
+        return ModelKind.EMBEDDER
+    return _by_head(read_json(path / "config.json").get("architectures") or [])
+
+
+def module_types(path: Path) -> list[str]:
+    """The class names of the sentence-transformers modules in ``modules.json`` (none when absent)."""
+    try:
+        listed = json.loads((path / "modules.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [str(module.get("type", "")) for module in listed if isinstance(module, dict)]
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from ``path``; empty when the file is absent or not an object."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _by_head(architectures: list[str]) -> ModelKind:
+    for architecture in architectures:
+        for suffix, kind in _HEADS:
+            if str(architecture).endswith(suffix):
+                return kind
+    return ModelKind.PLAIN

@@ -1,0 +1,150 @@
+"""What every part of the ``local`` service shares: where an endpoint's model is on disk."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, TypeVar
+
+from hfgate.errors import HfGateError
+from hfgate.local.batching import BatchLimits
+from hfgate.local.cache import LoadedModel, ModelCache
+from hfgate.local.catalog import ModelLocation, resolve_model
+from hfgate.local.compute import Compute
+from hfgate.local.hub.downloads import HubDownloads
+from hfgate.local.hub.fetch import Resolved
+from hfgate.registry.endpoint import Endpoint
+from hfgate.services.base import Service
+from hfgate.services.local.hub import (
+    download_state,
+    find,
+    hub_model_of,
+    hub_source,
+    not_ready,
+    pin,
+    revision_of,
+)
+
+log = logging.getLogger("hfgate.services.local")
+
+M = TypeVar("M", bound=LoadedModel)
+
+
+class LocalBase(Service):
+    """The model lookups the embedding and generation halves of the service both use."""
+
+    _loading: set[str]  # endpoints whose model loads after its download; set by the service's constructor
+
+    def _location(self, endpoint: Endpoint) -> ModelLocation:
+        """Where the model is; a Hub model not in the cache yet starts downloading.
+
+        Raises:
+            ModelNotReadyError: the Hub model is downloading (503, Retry-After).
+            HfGateError: its download failed (the reason), or a directory or package is missing.
+        """
+        settings = endpoint.service_settings
+        model = hub_model_of(endpoint)
+        if model is None:
+            return resolve_model(settings["model"], gguf_file=settings.get("gguf_file"))
+        source = hub_source(self.context, endpoint)
+        found = find(source, model, settings)
+        if found is not None:
+            return found
+        downloads = self.context.shared(HubDownloads)
+        revision = revision_of(settings)
+        downloads.start(source, model, revision=revision, gguf=settings.get("gguf_file"))
+        raise not_ready(endpoint, model, downloads.state(model.repo_id, revision))
+
+    async def _batched_model(
+        self, endpoint: Endpoint, kind: Callable[..., M], *, key: Callable[[ModelLocation], str]
+    ) -> M:
+        """The endpoint's model of class ``kind`` (a cross-encoder, a SPLADE model: batched on the compute
+        thread), loaded once per process into the shared model cache under ``key``; a first load is not
+        counted in the request's timeout."""
+        location = self._location(endpoint)
+        settings, compute = self.context.settings, self.context.shared(Compute)
+        name = str(endpoint.service_settings["model"])
+        limits = BatchLimits.from_settings(settings)
+        return await self.context.shared(ModelCache).get(
+            key(location),
+            lambda: kind(location.path, compute=compute, limits=limits, name=name, threads=settings.local_threads),
+        )
+
+    def _found(self, endpoint: Endpoint) -> ModelLocation | None:
+        """Where the model is when this machine has it; starts nothing."""
+        model = hub_model_of(endpoint)
+        if model is None:
+            try:
+                return self._location(endpoint)
+            except HfGateError:  # its directory or package is gone
+                return None
+        return find(hub_source(self.context, endpoint), model, endpoint.service_settings)
+
+    async def _pin_hub_model(self, endpoint: Endpoint) -> Endpoint:
+        """For a Hub model: the commit recorded and, unless the cache has it, its download started (the
+        model is then loaded in the background); the endpoint as given otherwise."""
+        model = hub_model_of(endpoint)
+        if model is None:
+            return endpoint
+        source = hub_source(self.context, endpoint)
+        pinned, resolved = await pin(source, model, endpoint)
+        if find(source, model, pinned.service_settings) is None:
+            self._download(pinned, resolved)
+        return pinned
+
+    def _download(self, endpoint: Endpoint, resolved: Resolved) -> None:
+        model = hub_model_of(endpoint)
+        assert model is not None
+        source = hub_source(self.context, endpoint)
+        done = self.context.shared(HubDownloads).start(source, model, revision=resolved.commit, resolved=resolved)
+        loop = asyncio.get_running_loop()
+        done.add_done_callback(lambda f: _call_soon(loop, self._load_downloaded, endpoint, f))
+
+    def _load_downloaded(self, endpoint: Endpoint, done: Future[Path]) -> None:
+        if done.exception() is not None:
+            return
+        self._loading.add(endpoint.inference_id)
+        task = asyncio.get_running_loop().create_task(self.warm(endpoint))
+        task.add_done_callback(lambda t: self._loaded_after_download(endpoint, t))
+
+    def _loaded_after_download(self, endpoint: Endpoint, task: asyncio.Task[None]) -> None:
+        self._loading.discard(endpoint.inference_id)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning(
+                "model load after download failed",
+                extra={"event": "model.load.fail", "endpoint": endpoint.inference_id, "reason": str(task.exception())},
+            )
+
+    def _hub_state(self, endpoint: Endpoint) -> dict[str, Any]:
+        """``model_state`` of a Hub model that is not loaded: downloading, failed, loading, downloaded."""
+        model = hub_model_of(endpoint)
+        if model is None:
+            return {}
+        if endpoint.inference_id in self._loading:
+            return {"state": "loading"}
+        source = hub_source(self.context, endpoint)
+        return download_state(self.context.shared(HubDownloads), source, model, endpoint.service_settings)
+
+    def _converted(self, location: ModelLocation) -> Path:
+        """The model in transformers' format (a GGUF model converted once under the data directory)."""
+        from hfgate.local.generation.gguf_cache import ensure_converted
+
+        return ensure_converted(location, models_dir=self.context.settings.data_dir / "models")
+
+    def _tokenizer_location(self, location: ModelLocation) -> ModelLocation:
+        """Where the tokenizer loads fast: a GGUF model's converted copy holds it as ``tokenizer.json``
+        (read from the GGUF itself, its vocabulary is parsed in Python: a minute on a small machine)."""
+        if location.gguf_file is None:
+            return location
+        return ModelLocation(model_id=location.model_id, path=self._converted(location))
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Any, *args: Any) -> None:
+    """``callback(*args)`` on ``loop`` from the download's thread; nothing once the loop is closed."""
+    # RuntimeError: the app stopped while the model downloaded; it loads at its first request.
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(callback, *args)

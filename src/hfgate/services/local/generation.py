@@ -1,0 +1,188 @@
+"""The ``local`` service's generation half: completions and chat, whole or streamed, tools included."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
+
+from hfgate.errors import BadRequestError
+from hfgate.local.cache import ModelCache
+from hfgate.local.compute import Compute
+from hfgate.local.generation.architecture import detect_task
+from hfgate.local.generation.engine_choice import AUTO_ENGINE as AUTO_GENERATION_ENGINE
+from hfgate.local.generation.engine_choice import DEFAULT_MIN_COSINE
+from hfgate.local.generation.params import resolve_params
+from hfgate.registry.endpoint import Endpoint
+from hfgate.services.local.base import LocalBase
+from hfgate.services.local.generation_settings import DEFAULT_DTYPE
+from hfgate.services.local.keys import generation_key, within
+from hfgate.services.local.tools import finish_stream, finish_whole, refuse_images, tool_plan
+from hfgate.tasks import (
+    ChatRequest,
+    GenerateRequest,
+    Generation,
+    GenerationDelta,
+    GenerationParams,
+    TaskType,
+)
+
+if TYPE_CHECKING:
+    from hfgate.local.engine_record import MeasuredChoice
+    from hfgate.local.generation.auto import AutoEngine
+    from hfgate.local.generation.engine import TextGenerator
+    from hfgate.local.generation.loading import ModelSource
+
+GENERATING = frozenset({TaskType.COMPLETION, TaskType.CHAT_COMPLETION})
+
+
+class GeneratingModels(LocalBase):
+    """Generates with the endpoint's model, loaded once per process into the shared model cache."""
+
+    async def generate(self, endpoint: Endpoint, request: GenerateRequest) -> Generation:
+        return await self._complete(
+            endpoint, lambda g: g.encode_prompt(request.prompt), given=request.params, timeout=request.timeout
+        )
+
+    def generate_stream(self, endpoint: Endpoint, request: GenerateRequest) -> AsyncIterator[GenerationDelta]:
+        return self._stream(
+            endpoint, lambda g: g.encode_prompt(request.prompt), given=request.params, timeout=request.timeout
+        )
+
+    async def chat(self, endpoint: Endpoint, request: ChatRequest) -> Generation:
+        refuse_images(endpoint.service_settings["model"], request.messages)
+        plan = tool_plan(request)
+        if plan is None:
+            return await self._complete(
+                endpoint, lambda g: g.encode_chat(request.messages), given=request.params, timeout=request.timeout
+            )
+        generation = await self._complete(
+            endpoint,
+            lambda g: g.encode_chat(request.messages, tools=plan.tools, tool_prompt=request.tool_prompt),
+            given=plan.params,
+            timeout=request.timeout,
+        )
+        return finish_whole(plan, generation)
+
+    def chat_stream(self, endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
+        refuse_images(endpoint.service_settings["model"], request.messages)
+        plan = tool_plan(request)
+        if plan is None:
+            return self._stream(
+                endpoint, lambda g: g.encode_chat(request.messages), given=request.params, timeout=request.timeout
+            )
+        deltas = self._stream(
+            endpoint,
+            lambda g: g.encode_chat(request.messages, tools=plan.tools, tool_prompt=request.tool_prompt),
+            given=plan.params,
+            timeout=request.timeout,
+        )
+        return finish_stream(plan, deltas)
+
+    async def _complete(
+        self,
+        endpoint: Endpoint,
+        encode: Callable[[TextGenerator], list[int]],
+        *,
+        given: GenerationParams,
+        timeout: float,
+    ) -> Generation:
+        """One whole generation; ``timeout`` bounds it, queueing included."""
+        generator = await self._generator(endpoint)
+        prompt = encode(generator)
+        params = resolve_params(given, endpoint.task_settings)
+        return await within(timeout, generator.complete(prompt, params))
+
+    async def _stream(
+        self,
+        endpoint: Endpoint,
+        encode: Callable[[TextGenerator], list[int]],
+        *,
+        given: GenerationParams,
+        timeout: float,
+    ) -> AsyncIterator[GenerationDelta]:
+        """Deltas of one generation; ``timeout`` bounds the wait for each (the first's queueing included),
+        so a stream that stalls ends with :class:`RequestTimeoutError`."""
+        generator = await self._generator(endpoint)
+        params = resolve_params(given, endpoint.task_settings)
+        deltas = generator.stream(encode(generator), params)
+        try:
+            while True:
+                try:
+                    delta = await within(timeout, anext(deltas))
+                except StopAsyncIteration:
+                    return
+                yield delta
+        finally:
+            await deltas.aclose()
+
+    async def _record_task(self, endpoint: Endpoint) -> Endpoint:
+        """Record whether the model is decoder-only or encoder-decoder (read from its config, fast)."""
+        location = self._location(endpoint)
+        if endpoint.service_settings.get("engine") == "llama.cpp" and location.gguf_file is None:
+            raise BadRequestError(
+                "The [llama.cpp] engine runs GGUF models only; give a model directory holding a GGUF file "
+                "(and [gguf_file] when it holds several) or use the [transformers] engine",
+                param="service_settings.engine",
+            )
+        if endpoint.service_settings.get("task"):
+            return endpoint
+        task = await asyncio.to_thread(detect_task, location)
+        return endpoint.evolve(service_settings={**endpoint.service_settings, "task": task})
+
+    async def _generator(self, endpoint: Endpoint) -> TextGenerator:
+        """The endpoint's loaded model; a first load is not counted in the request's timeout, as it
+        happens once per process and carries on for the next request if this one gives up."""
+        key = generation_key(endpoint, self._location(endpoint))
+        return await self.context.shared(ModelCache).get(key, lambda: self._load_generator(endpoint))
+
+    async def _generation_choice(self, endpoint: Endpoint) -> MeasuredChoice:
+        """The engine that generates for ``endpoint``: ``engine`` as set, or with ``auto`` the fastest
+        qualifying one measured on this CPU (while that is measured: the exact default that serves)."""
+        from hfgate.local.generation.engine_choice import set_engine
+
+        settings = endpoint.service_settings
+        engine = settings.get("engine") or AUTO_GENERATION_ENGINE
+        min_cosine = float(settings.get("min_cosine", DEFAULT_MIN_COSINE))
+        if engine != AUTO_GENERATION_ENGINE:
+            return set_engine(engine, dtype=settings.get("dtype", DEFAULT_DTYPE), min_cosine=min_cosine)
+        choice = (await self._generator(endpoint)).engine_choice
+        assert choice is not None, "an auto generator always has its choice"
+        return choice
+
+    def _load_generator(self, endpoint: Endpoint) -> TextGenerator:
+        from hfgate.local.generation.engine import MAX_BATCH_SIZE, TextGenerator
+        from hfgate.local.generation.loading import ENGINE_LOADERS, ModelSource
+
+        settings = self.context.settings
+        location = self._location(endpoint)
+        engine = endpoint.service_settings.get("engine") or AUTO_GENERATION_ENGINE
+        source = ModelSource(
+            location=location,
+            converted=self._converted(location),
+            dtype=endpoint.service_settings.get("dtype", DEFAULT_DTYPE),
+            threads=settings.local_threads,
+            max_rows=MAX_BATCH_SIZE,
+            cache_dir=settings.data_dir / "models",
+        )
+        if engine == AUTO_GENERATION_ENGINE:
+            return TextGenerator.auto(self._auto_engine(endpoint, source), compute=self.context.shared(Compute))
+        return TextGenerator(ENGINE_LOADERS[engine](source), compute=self.context.shared(Compute))
+
+    def _auto_engine(self, endpoint: Endpoint, source: ModelSource) -> AutoEngine:
+        from hfgate.local.generation.auto import AutoEngine
+        from hfgate.local.generation.engine_choice import MeasureTarget
+
+        settings, location = self.context.settings, source.location
+        target = MeasureTarget(
+            path=source.converted,
+            task=endpoint.service_settings.get("task") or detect_task(location),
+            threads=settings.local_threads,
+            min_cosine=float(endpoint.service_settings.get("min_cosine", DEFAULT_MIN_COSINE)),
+        )
+        return AutoEngine(
+            source=source,
+            target=target,
+            folder=settings.local_engine_choices_dir or settings.data_dir / "models" / "engine-choice",
+            record_source=location.path / location.gguf_file if location.gguf_file else location.path,
+        )

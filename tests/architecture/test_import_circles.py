@@ -1,0 +1,31 @@
+"""No two modules of hfgate import each other, directly or round a loop; the check catches one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.architecture.import_graph import circles, read_tree
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def test_src_hfgate_has_no_import_circle() -> None:
+    assert circles(read_tree(SRC)) == []
+
+
+def test_a_circle_hidden_behind_type_checking_is_caught() -> None:
+    sources = read_tree(SRC)
+    sources["hfgate.embed_cache.disk_tier"] += (
+        "\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from hfgate.embed_cache.cache import EmbedCache\n"
+    )
+    assert circles(sources) == [["hfgate.embed_cache.cache", "hfgate.embed_cache.disk_tier"]]
+
+
+def test_a_loop_through_three_modules_is_one_circle() -> None:
+    sources = {
+        "hfgate.a": "from hfgate.b import x",
+        "hfgate.b": "def f() -> None:\n    from hfgate.c import y",
+        "hfgate.c": "import hfgate.a",
+        "hfgate.d": "from hfgate.a import z",
+    }
+    assert circles(sources) == [["hfgate.a", "hfgate.b", "hfgate.c"]]

@@ -1,0 +1,118 @@
+"""Every architecture the local service runs, by Hub id through the test Hub: a decoder LM and an
+encoder-decoder (answers equal to the same files served from a directory), a cross-encoder and a SPLADE
+model (equal to sentence-transformers on the same files)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from hfgate.config import Settings
+from tests.conftest import app_client
+from tests.local.generation.tiny_models import save_tiny_llama, save_tiny_t5
+from tests.local.tiny_encoders import DOCUMENTS, QUERY, TEXTS, TinyEncoders, tiny_encoders
+from tests.support.hub_server import TestHub, serve_hub
+
+__all__ = ["tiny_encoders"]
+
+LLAMA, T5 = "test-org/tiny-llama", "test-org/tiny-t5"
+CROSS_ENCODER, SPLADE = "test-org/tiny-cross-encoder", "test-org/tiny-splade"
+
+
+@pytest.fixture(scope="module")
+def generators(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("hub-generators")
+    return {LLAMA: save_tiny_llama(root / "llama"), T5: save_tiny_t5(root / "t5")}
+
+
+@pytest.fixture
+def architectures_hub(generators: dict[str, Path], tiny_encoders: TinyEncoders) -> Iterator[TestHub]:
+    hub = TestHub()
+    for repo, directory in generators.items():
+        hub.add(repo, directory)
+    hub.add(CROSS_ENCODER, tiny_encoders.cross_encoder)
+    hub.add(SPLADE, tiny_encoders.splade)
+    with serve_hub(hub):
+        yield hub
+
+
+@pytest.fixture
+def settings(tmp_path: Path, architectures_hub: TestHub) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        log_format="text",
+        registry_cache_seconds=0,
+        provision_defaults=False,
+        hf_hub_url=architectures_hub.url,
+        hf_hub_cache=tmp_path / "hf-cache",
+        hf_hub_offline=False,
+        hf_token=None,
+    )
+
+
+async def _create(client: httpx.AsyncClient, task: str, name: str, settings: dict[str, Any]) -> None:
+    made = await client.put(f"/_inference/{task}/{name}", json={"service": "local", "service_settings": settings})
+    assert made.status_code == 200, made.text
+
+
+async def _served(client: httpx.AsyncClient, task: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` posted to ``name`` until its model has downloaded and loaded (503 meanwhile)."""
+    deadline = time.monotonic() + 120
+    while True:
+        answer = await client.post(f"/_inference/{task}/{name}", json=body)
+        if answer.status_code != 503 or time.monotonic() > deadline:
+            assert answer.status_code == 200, answer.text
+            found: dict[str, Any] = answer.json()
+            return found
+
+
+@pytest.mark.parametrize("repo", [LLAMA, T5])
+async def test_a_generation_model_by_hub_id_answers_as_the_same_files_from_a_directory(
+    repo: str, settings: Settings, generators: dict[str, Path]
+) -> None:
+    body = {"input": "the quick brown fox", "task_settings": {"max_new_tokens": 6, "temperature": 0}}
+    async with app_client(settings) as client:
+        await _create(client, "completion", "by-id", {"model": repo, "engine": "transformers"})
+        await _create(client, "completion", "by-dir", {"model": str(generators[repo]), "engine": "transformers"})
+        by_id = await _served(client, "completion", "by-id", body)
+        by_dir = await _served(client, "completion", "by-dir", body)
+        listed = (await client.get("/_inference/by-id")).json()["endpoints"][0]["service_settings"]
+    assert by_id == by_dir
+    assert listed["commit"]
+
+
+async def test_a_cross_encoder_by_hub_id_scores_as_sentence_transformers(
+    settings: Settings, tiny_encoders: TinyEncoders
+) -> None:
+    from sentence_transformers import CrossEncoder
+
+    want = CrossEncoder(str(tiny_encoders.cross_encoder), local_files_only=True).predict(
+        [(QUERY, d) for d in DOCUMENTS]
+    )
+    async with app_client(settings) as client:
+        await _create(client, "rerank", "ce", {"model": CROSS_ENCODER})
+        ranked = await _served(client, "rerank", "ce", {"query": QUERY, "input": list(DOCUMENTS)})
+    got = {row["index"]: row["relevance_score"] for row in ranked["rerank"]}
+    assert max(abs(got[i] - float(score)) for i, score in enumerate(want)) <= 1e-4
+
+
+async def test_a_splade_model_by_hub_id_gives_sentence_transformers_weights(
+    settings: Settings, tiny_encoders: TinyEncoders
+) -> None:
+    from sentence_transformers import SparseEncoder
+
+    encoder = SparseEncoder(str(tiny_encoders.splade), local_files_only=True)
+    dense = encoder.encode(list(TEXTS), convert_to_tensor=True).to_dense()
+    want = [{encoder.tokenizer.convert_ids_to_tokens(int(i)): float(row[i]) for i in row.nonzero()} for row in dense]
+    async with app_client(settings) as client:
+        await _create(client, "sparse_embedding", "splade", {"model": SPLADE})
+        answer = await _served(client, "sparse_embedding", "splade", {"input": list(TEXTS)})
+    got = [row["embedding"] for row in answer["sparse_embedding"]]
+    assert [set(row) for row in got] == [set(row) for row in want]
+    for got_row, want_row in zip(got, want, strict=True):
+        assert all(abs(got_row[t] - w) <= 1e-4 * max(1.0, abs(w)) for t, w in want_row.items())
