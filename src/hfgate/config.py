@@ -113,6 +113,12 @@ class Settings(BaseSettings):
         description="Where embedding engine measurements are kept (keyed by model and CPU kind); default "
         "data_dir/models/engine-choice. Share it between replicas to measure once per kind of CPU.",
     )
+    local_engine_measure_attempts: int = Field(
+        default=3,
+        ge=1,
+        description="Measurements of a local model's engines before a choice measured while other processes "
+        "kept the CPU busy is kept as it is (each later load measures again until then); 1 never re-measures.",
+    )
     hf_inference_url: str = Field(
         default="https://router.huggingface.co/hf-inference",
         description="Base URL of the hf-inference provider (Hugging Face's hosted, serverless inference).",

@@ -79,6 +79,15 @@ def test_a_choice_measured_while_busy_is_measured_again_up_to_the_last_attempt(t
     assert "while busy (1.5 s of CPU in 2.0 s; others 65% of 2 CPUs)" in kept.summary()
 
 
+def test_one_attempt_keeps_the_first_measurement_even_when_busy(tmp_path: Path) -> None:
+    record = tmp_path / "choice.json"
+    write_choice(record, _choice(BUSY))
+    kept = reusable_choice(record, attempts=1)
+    assert kept is not None, "Settings.local_engine_measure_attempts=1 never measures again"
+    assert next_attempt(record, attempts=1) == 1
+    assert reusable_choice(record, attempts=2) is None
+
+
 def test_a_choice_measured_on_a_quiet_machine_is_reused_and_says_nothing_of_load(tmp_path: Path) -> None:
     record = tmp_path / "choice.json"
     write_choice(record, _choice(QUIET))

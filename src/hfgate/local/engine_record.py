@@ -79,7 +79,7 @@ class MeasuredChoice:
         figures: every candidate's measurement, fastest first.
         load: what the timing cost and what else ran meanwhile (``None`` for a choice not measured).
         attempt: which measurement of this model on this kind of CPU this is (one taken while busy is
-            repeated, up to :data:`MAX_ATTEMPTS`).
+            repeated, up to :data:`MAX_ATTEMPTS` times by default).
     """
 
     engine: str
@@ -91,11 +91,10 @@ class MeasuredChoice:
     load: MeasureLoad | None = None
     attempt: int = 1
 
-    @property
-    def remeasure(self) -> bool:
+    def remeasure(self, attempts: int = MAX_ATTEMPTS) -> bool:
         """Whether this choice was measured while other processes kept the machine busy, and may be measured
-        again (the next load of the model does, in the background)."""
-        return self.load is not None and self.load.busy and self.attempt < MAX_ATTEMPTS
+        again (the next load of the model does, in the background), ``attempts`` measurements in all."""
+        return self.load is not None and self.load.busy and self.attempt < attempts
 
     def summary(self) -> str:
         """One line for people, e.g. ``onnx, measured on AMD EPYC (avx2 avx512f): onnx 136.3 tokens/s…``,
@@ -168,11 +167,12 @@ def read_choice(record: Path) -> MeasuredChoice | None:
         return None
 
 
-def reusable_choice(record: Path) -> MeasuredChoice | None:
+def reusable_choice(record: Path, *, attempts: int = MAX_ATTEMPTS) -> MeasuredChoice | None:
     """The choice kept in ``record`` if it may be served as it is: ``None`` when there is none, or when it
-    was measured on a busy machine and is to be measured again (:attr:`MeasuredChoice.remeasure`)."""
+    was measured on a busy machine and is to be measured again (:meth:`MeasuredChoice.remeasure`; at most
+    ``attempts`` measurements in all, ``Settings.local_engine_measure_attempts``)."""
     cached = read_choice(record)
-    if cached is not None and cached.remeasure:
+    if cached is not None and cached.remeasure(attempts):
         log.info(
             "engine choice measured while busy: measuring again",
             extra={"event": "model.engine.remeasure", "record": str(record), "attempt": cached.attempt},
@@ -181,10 +181,10 @@ def reusable_choice(record: Path) -> MeasuredChoice | None:
     return cached
 
 
-def next_attempt(record: Path) -> int:
+def next_attempt(record: Path, *, attempts: int = MAX_ATTEMPTS) -> int:
     """The attempt number of a new measurement filed at ``record``: one more than a busy one's before it."""
     cached = read_choice(record)
-    return cached.attempt + 1 if cached is not None and cached.remeasure else 1
+    return cached.attempt + 1 if cached is not None and cached.remeasure(attempts) else 1
 
 
 def write_choice(record: Path, choice: MeasuredChoice) -> None:

@@ -36,7 +36,7 @@ from hfgate.local.embedding.engine_choice import (
 )
 from hfgate.local.embedding.pipeline import read_pipeline, unit_vectors
 from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch, model_max_length
-from hfgate.local.engine_record import MEASURING, MeasuredChoice
+from hfgate.local.engine_record import MAX_ATTEMPTS, MEASURING, MeasuredChoice
 
 log = logging.getLogger("hfgate.local")
 
@@ -55,6 +55,7 @@ class SentenceEmbedder:
         min_cosine: the fidelity to float32 an inexact engine must measure to be picked by ``auto``.
         choices_dir: where ``auto``'s measurements are kept; default ``cache_dir / "engine-choice"``.
         measure: the engines ``auto`` measures; default every installed one that can run the model.
+        measure_attempts: measurements before a choice measured on a busy machine is kept.
         cache_dir: where converted models (ONNX exports) are kept, e.g. ``data_dir / "models"``;
             ``None`` uses a temporary directory removed at ``close()`` (the export is redone per process).
         limits: batch size and queue bounds.
@@ -81,6 +82,7 @@ class SentenceEmbedder:
         min_cosine: float = DEFAULT_MIN_COSINE,
         choices_dir: Path | None = None,
         measure: Sequence[str] | None = None,
+        measure_attempts: int = MAX_ATTEMPTS,
     ) -> None:
         self._temporary: Path | None = None
         if cache_dir is None:
@@ -91,7 +93,9 @@ class SentenceEmbedder:
         self._normalizes = pipeline.normalize and not pipeline.unsupported
         engine_pipeline = replace(pipeline, normalize=False) if self._normalizes else pipeline
         self._raw_available = not (pipeline.normalize and pipeline.unsupported)
-        options = EngineOptions(pipeline=engine_pipeline, cache_dir=cache_dir, threads=threads)
+        options = EngineOptions(
+            pipeline=engine_pipeline, cache_dir=cache_dir, threads=threads, measure_attempts=measure_attempts
+        )
         self._measure = _Measure(path, options=options, min_cosine=min_cosine, names=measure, choices_dir=choices_dir)
         self._closed = False
         try:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from hfgate.local.engine_record import MAX_ATTEMPTS
+
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
@@ -22,11 +24,14 @@ class EngineOptions:
         pipeline: the stages after the transformer (pooling, normalization).
         cache_dir: where converted models (ONNX exports) are kept between runs.
         threads: compute threads; 0 = the runtime's default (every core).
+        measure_attempts: measurements of a model before a choice measured while the machine was busy is
+            kept (``Settings.local_engine_measure_attempts``).
     """
 
     pipeline: EmbeddingPipeline
     cache_dir: Path
     threads: int = 0
+    measure_attempts: int = MAX_ATTEMPTS
 
 
 class EmbeddingEngine(Protocol):

@@ -137,7 +137,7 @@ def recorded_choice(
     cpu = cpu or read_cpu()
     names = _names(path, options=options, min_cosine=min_cosine, names=names)
     record = choice_file(path, options=options, min_cosine=min_cosine, cpu=cpu, names=names, choices_dir=choices_dir)
-    cached = reusable_choice(record)
+    cached = reusable_choice(record, attempts=options.measure_attempts)
     if cached is None or cached.engine not in ENGINES:
         return None
     log.info(
@@ -241,6 +241,6 @@ def load_engine(name: str, path: Path, *, options: EngineOptions) -> EmbeddingEn
 
 def _measure_in_child(path: Path, *, record: Path, options: EngineOptions, min_cosine: float, names: list[str]) -> None:
     args = [f"--threads={options.threads}", f"--min-cosine={min_cosine}", f"--engines={','.join(names)}"]
-    args += [f"--cache-dir={options.cache_dir}", f"--attempt={next_attempt(record)}"]
+    args += [f"--cache-dir={options.cache_dir}", f"--attempt={next_attempt(record, attempts=options.measure_attempts)}"]
     module = "hfgate.local.embedding.engine_measure_worker"
     run_measure_worker(module, path, record, args=args, what="embedding", timeout=_MEASURE_SECONDS)

@@ -24,6 +24,7 @@ from pathlib import Path
 from hfgate.errors import BadRequestError, HfGateError
 from hfgate.local.cpu import CpuSignature, read_cpu
 from hfgate.local.engine_record import (
+    MAX_ATTEMPTS,
     MEASURING,
     MeasuredChoice,
     model_files_digest,
@@ -133,7 +134,8 @@ def choose_engine(
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MeasureTarget:
-    """The model, task and conditions a measurement is made and filed under (``choose_engine``'s arguments)."""
+    """The model, task and conditions a measurement is made and filed under (``choose_engine``'s arguments);
+    ``attempts``: measurements before a choice measured on a busy machine is kept."""
 
     path: Path
     task: GenerationTask
@@ -141,6 +143,7 @@ class MeasureTarget:
     min_cosine: float = DEFAULT_MIN_COSINE
     cpu: CpuSignature | None = None
     names: Sequence[str] | None = None
+    attempts: int = MAX_ATTEMPTS
 
 
 def recorded_choice(where: MeasureTarget, *, folder: Path, source: Path | None = None) -> MeasuredChoice | None:
@@ -154,7 +157,7 @@ def recorded_choice(where: MeasureTarget, *, folder: Path, source: Path | None =
     record = choice_file(
         source or where.path, threads=where.threads, min_cosine=where.min_cosine, cpu=cpu, names=names, folder=folder
     )
-    cached = reusable_choice(record)
+    cached = reusable_choice(record, attempts=where.attempts)
     if cached is None or cached.engine not in CANDIDATES:
         return None
     log.info(
@@ -234,6 +237,7 @@ def choice_file(
 
 def _measure_in_child(where: MeasureTarget, *, record: Path, cache_dir: Path, names: list[str]) -> None:
     args = [f"--task={where.task}", f"--cache-dir={cache_dir}", f"--threads={where.threads}"]
-    args += [f"--min-cosine={where.min_cosine}", f"--engines={','.join(names)}", f"--attempt={next_attempt(record)}"]
+    args += [f"--min-cosine={where.min_cosine}", f"--engines={','.join(names)}"]
+    args.append(f"--attempt={next_attempt(record, attempts=where.attempts)}")
     module = "hfgate.local.generation.engine_measure_worker"
     run_measure_worker(module, where.path, record, args=args, what="generation", timeout=_MEASURE_SECONDS)

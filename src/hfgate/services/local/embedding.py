@@ -66,6 +66,7 @@ class EmbeddingModels(LocalBase):
                 name=model,
                 min_cosine=min_cosine,
                 choices_dir=settings.local_engine_choices_dir,
+                measure_attempts=settings.local_engine_measure_attempts,
             ),
         )
         return embedder, location

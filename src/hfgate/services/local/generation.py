@@ -179,6 +179,7 @@ class GeneratingModels(LocalBase):
             task=endpoint.service_settings.get("task") or detect_task(location),
             threads=settings.local_threads,
             min_cosine=float(endpoint.service_settings.get("min_cosine", DEFAULT_MIN_COSINE)),
+            attempts=settings.local_engine_measure_attempts,
         )
         return AutoEngine(
             source=source,
