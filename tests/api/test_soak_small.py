@@ -10,6 +10,7 @@ import collections
 import contextlib
 import io
 import logging
+import threading
 import time
 from pathlib import Path
 
@@ -49,7 +50,7 @@ async def test_a_small_soak_keeps_every_invariant(
                                 max_seconds=600)  # fmt: skip
         finally:
             logging.getLogger("hfgate").removeHandler(handler)
-        after = _settled(before)
+        after, left_open = _settled(before, opened)
     assert report.requests >= 290
     assert report.unexpected_count == 0, report.unexpected
     assert not [
@@ -59,8 +60,8 @@ async def test_a_small_soak_keeps_every_invariant(
     assert report.secret_seen == []
     assert TOKEN not in logs.getvalue()
     assert "request" in logs.getvalue()  # the logs were captured, at debug level
-    assert after["fds"] <= before["fds"] + 8, (before, after, _open_files() - opened)  # what stayed open
-    assert after["threads"] <= before["threads"] + 8, (before, after)
+    assert after["fds"] <= before["fds"] + 8, (before, after, left_open)  # what stayed open
+    assert after["threads"] <= before["threads"] + 8, (before, after, [t.name for t in threading.enumerate()])
 
 
 def _warm(base: str) -> None:
@@ -90,13 +91,14 @@ def _pid() -> int:
     return os.getpid()
 
 
-def _settled(before: dict[str, int]) -> dict[str, int]:
-    """This process's figures once idle connections have closed (keep-alive, pools: a few seconds)."""
+def _settled(before: dict[str, int], opened: collections.Counter[str]) -> tuple[dict[str, int], list[str]]:
+    """This process's figures once idle connections have closed (keep-alive, pools: a few seconds), and
+    what was still open past the deadline that was not before the load."""
     deadline = time.monotonic() + 15
     while True:
-        now = probe(_pid())
+        now, left_open = probe(_pid()), sorted((_open_files() - opened).elements())
         if now["fds"] <= before["fds"] + 8 or time.monotonic() > deadline:
-            return now
+            return now, left_open
         time.sleep(0.5)
 
 

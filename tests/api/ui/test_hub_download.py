@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import httpx
 from playwright.sync_api import Page, expect
 
 from hfgate.config import Settings
@@ -33,3 +36,25 @@ def test_the_endpoints_page_shows_a_download_progress_bar_until_the_model_is_rea
             expect(page.locator(".model-state")).to_have_count(0, timeout=60_000)  # reloaded once ready
     finally:
         hub.hold.set()
+
+
+def test_the_add_form_takes_a_gated_hub_models_token_for_a_local_endpoint(
+    page: Page,
+    hub: TestHub,  # noqa: F811
+    hub_settings: Settings,  # noqa: F811
+    hub_models: dict[str, Path],  # noqa: F811
+) -> None:
+    hub.add("test-org/gated-bert", hub_models["tiny"], gated_token="hf_gated_test")
+    with live_server(hub_settings) as url:
+        page.goto(f"{url}/ui/new")
+        page.get_by_label("Embeddings").check()
+        page.get_by_label("Local model, run by hfgate itself").check()
+        page.get_by_label("Endpoint id").fill("gated")
+        page.get_by_label("Model id or directory").fill("test-org/gated-bert")
+        page.get_by_label("Hugging Face access token").fill("hf_gated_test")
+        page.get_by_role("button", name="Check and add").click()
+        expect(page.locator("#outcome-title")).to_have_text("Endpoint gated added", timeout=60_000)
+        listed = httpx.get(f"{url}/_inference/gated", timeout=30).json()["endpoints"][0]
+    assert listed["service_settings"]["model"] == "test-org/gated-bert"
+    assert "api_key" not in listed["service_settings"], "kept as a secret"
+    assert hub.gets("/config.json"), "the Hub answered the form's token"

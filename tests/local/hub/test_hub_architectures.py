@@ -84,6 +84,23 @@ async def test_a_generation_model_by_hub_id_answers_as_the_same_files_from_a_dir
         listed = (await client.get("/_inference/by-id")).json()["endpoints"][0]["service_settings"]
     assert by_id == by_dir
     assert listed["commit"]
+    assert listed["task"] == ("text2text-generation" if repo == T5 else "text-generation"), "recorded at create"
+
+
+@pytest.mark.parametrize(("task", "repo", "kind"), [("text_embedding", CROSS_ENCODER, "a cross-encoder (reranker)"),
+                                                    ("rerank", SPLADE, "a sparse (SPLADE) encoder"),
+                                                    ("completion", SPLADE, "a sparse (SPLADE) encoder")])  # fmt: skip
+async def test_a_hub_model_of_another_kind_is_refused_before_its_weights_are_fetched(
+    task: str, repo: str, kind: str, settings: Settings, architectures_hub: TestHub
+) -> None:
+    body = {"service": "local", "service_settings": {"model": repo}}
+    async with app_client(settings) as client:
+        made = await client.put(f"/_inference/{task}/wrong-kind", json=body)
+        listed = await client.get("/_inference/wrong-kind")
+    assert made.status_code == 400, made.text
+    assert f"[service_settings.model] [{repo}] is {kind}" in made.json()["error"]["reason"]
+    assert not architectures_hub.gets(".safetensors"), "refused from its config files alone"
+    assert listed.status_code == 404
 
 
 async def test_a_cross_encoder_by_hub_id_scores_as_sentence_transformers(

@@ -53,9 +53,6 @@ class Source:
     locator: str
     locator_label: str
     placeholder: str
-    asks_token: bool = True
-    """Whether the form asks for a Hugging Face token; the local service's (for a gated Hub model) is
-    optional and rare, so the form leaves it to the API (``api_key``) and ``HF_TOKEN``."""
 
 
 SOURCES: tuple[Source, ...] = (
@@ -82,7 +79,6 @@ SOURCES: tuple[Source, ...] = (
         locator="model",
         locator_label=N_("Model id or directory"),
         placeholder="sentence-transformers/all-MiniLM-L6-v2",
-        asks_token=False,
     ),
 )
 
@@ -185,7 +181,7 @@ def form_plan(text: PageText, *, kinds: Mapping[str, type[Service]]) -> dict[str
     Example:
         >>> from hfgate.api.ui.i18n import LOCALES
         >>> form_plan(PageText(LOCALES["en"]), kinds=orch.service_kinds())["text_embedding"]["local"]["fields"]
-        ['chunking']
+        ['api_key', 'chunking']
     """
     return {
         kind.value: {s.key: _plan_for(kind, s, text=text, kinds=kinds) for s in SOURCES} for kind in FORM_TASK_TYPES
@@ -204,8 +200,8 @@ def _plan_for(kind: TaskType, source: Source, *, text: PageText, kinds: Mapping[
 
 def _fields(kind: TaskType, source: Source, *, service: type[Service]) -> list[str]:
     specs = {s.name: s for s in service.service_settings if s.applies_to(kind)}
-    asked = ("api_key", "rate_limit") if source.asks_token else ("rate_limit",)
-    fields: list[str] = [name for name in asked if name in specs]
+    # Every source asks for the token: the local service's is for a gated or private Hub model.
+    fields: list[str] = [name for name in ("api_key", "rate_limit") if name in specs]
     # Dify asks for the task type and the namespace only for dedicated endpoints: hosted models get
     # their task from the Hub, and a namespace only identifies an endpoint.
     if source.locator == "url":

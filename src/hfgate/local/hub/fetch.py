@@ -20,6 +20,9 @@ from hfgate.local.hub.snapshots import cached_commit, record_ref, snapshot_files
 from hfgate.local.hub.source import HubSource
 
 CONFIG = "config.json"
+# What says which kind of model a repository holds (``local/model_kind.py``), fetched with ``config.json``
+# when planning: a model that does not do the endpoint's task is refused before any weights are fetched.
+KIND_FILES = ("config_sentence_transformers.json", "modules.json")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,6 +102,9 @@ def _plan(source: HubSource, model: HubModel, *, commit: str, listed: dict[str, 
     if CONFIG in listed:
         config_path = _fetch_file(source, repo_id, commit, CONFIG, bar=None)
         check_architecture(repo_id, json.loads(Path(config_path).read_text()))
+        for name in KIND_FILES:
+            if name in listed:
+                _fetch_file(source, repo_id, commit, name, bar=None)
     files = (*small_files(listed), *weight_files(repo_id, listed))
     return Resolved(repo_id=repo_id, commit=commit, files=files, sizes={f: listed[f] for f in files})
 

@@ -26,8 +26,10 @@ from hfgate.services.local.hub import (
     hub_source,
     not_ready,
     pin,
+    planned,
     revision_of,
 )
+from hfgate.services.local.model_check import refuse_other_kind
 
 log = logging.getLogger("hfgate.services.local")
 
@@ -86,13 +88,18 @@ class LocalBase(Service):
 
     async def _pin_hub_model(self, endpoint: Endpoint) -> Endpoint:
         """For a Hub model: the commit recorded and, unless the cache has it, its download started (the
-        model is then loaded in the background); the endpoint as given otherwise."""
+        model is then loaded in the background); the endpoint as given otherwise.
+
+        Raises:
+            BadRequestError: the model does not do the endpoint's task (read from its config files).
+        """
         model = hub_model_of(endpoint)
         if model is None:
             return endpoint
         source = hub_source(self.context, endpoint)
         pinned, resolved = await pin(source, model, endpoint)
         if find(source, model, pinned.service_settings) is None:
+            refuse_other_kind(pinned, planned(source, model, pinned.service_settings))  # before any weights
             self._download(pinned, resolved)
         return pinned
 

@@ -43,6 +43,14 @@ def find(source: HubSource, model: HubModel, settings: dict[str, Any]) -> ModelL
     return ModelLocation(model_id=model.repo_id, path=path, gguf_file=None if (path / "config.json").exists() else gguf)
 
 
+def planned(source: HubSource, model: HubModel, settings: dict[str, Any]) -> ModelLocation:
+    """The pinned snapshot before its weights arrive: the config files read when planning (``config.json``
+    and sentence-transformers' own), enough to tell what kind of model it is (``local/model_kind.py``)."""
+    path = source.snapshot(model.repo_id, str(settings["commit"]))
+    gguf = None if (path / "config.json").exists() else settings.get("gguf_file")
+    return ModelLocation(model_id=model.repo_id, path=path, gguf_file=gguf)
+
+
 def revision_of(settings: dict[str, Any]) -> str | None:
     """What a download of the endpoint's model fetches: the recorded commit, else the revision asked."""
     return settings.get("commit") or settings.get("revision")

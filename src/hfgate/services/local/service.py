@@ -7,7 +7,8 @@ from typing import Any, ClassVar
 
 from hfgate.local.cache import ModelCache
 from hfgate.local.catalog import KNOWN_MODELS, ModelLocation
-from hfgate.local.generation.architecture import GENERATION_TASKS
+from hfgate.local.generation.architecture import GENERATION_TASKS, detect_task
+from hfgate.local.hub.reference import HubModel
 from hfgate.local.presets import PRESETS
 from hfgate.local.tokenizer import ModelTokenizer
 from hfgate.registry.endpoint import Endpoint
@@ -19,7 +20,7 @@ from hfgate.services.local.embedding import EMBEDDING, EmbeddingModels
 from hfgate.services.local.embedding_settings import LOCAL_EMBEDDING_SETTINGS, check_min_cosine
 from hfgate.services.local.generation import GENERATING, GeneratingModels
 from hfgate.services.local.generation_settings import LOCAL_GENERATION_SETTINGS
-from hfgate.services.local.hub import hub_model_of
+from hfgate.services.local.hub import hub_model_of, hub_source, planned
 from hfgate.services.local.identity import ModelIdentities
 from hfgate.services.local.keys import embedding_key, generation_key, rerank_key, sparse_key, tokenizer_key
 from hfgate.services.local.model_check import refuse_other_kind
@@ -115,8 +116,8 @@ class LocalService(EmbeddingModels, GeneratingModels, RerankModels, SparseModels
 
     async def check(self, endpoint: Endpoint, *, timeout: float) -> Endpoint:
         endpoint = await self._pin_hub_model(endpoint)
-        if hub_model_of(endpoint) is not None and self._found(endpoint) is None:
-            return endpoint  # downloading: what a load records is shown once it is loaded
+        if (model := hub_model_of(endpoint)) is not None and self._found(endpoint) is None:
+            return self._with_task(endpoint, model)  # downloading: what a load records is shown once loaded
         refuse_other_kind(endpoint, self._location(endpoint))
         if endpoint.task_type in RERANKING:
             return await self._checked_reranker(endpoint)
@@ -129,6 +130,15 @@ class LocalService(EmbeddingModels, GeneratingModels, RerankModels, SparseModels
         checked = await record_embedding_shape(self, endpoint, timeout=timeout)
         choice = (await self._embedder(endpoint)).engine_choice.summary()
         return checked.evolve(service_settings={**checked.service_settings, "engine_choice": choice})
+
+    def _with_task(self, endpoint: Endpoint, model: HubModel) -> Endpoint:
+        """A downloading generation model's task, recorded from the config file already fetched (a GGUF's
+        is read from its weights, once loaded)."""
+        location = planned(hub_source(self.context, endpoint), model, endpoint.service_settings)
+        settings = endpoint.service_settings
+        if endpoint.task_type not in GENERATING or location.gguf_file is not None or "task" in settings:
+            return endpoint
+        return endpoint.evolve(service_settings={**endpoint.service_settings, "task": detect_task(location)})
 
     async def tokenize(
         self, endpoint: Endpoint, texts: Sequence[str], *, add_special_tokens: bool = True
