@@ -8,9 +8,9 @@ import pytest
 
 from hfgate.api.messages import parse_messages
 from hfgate.api.tools import NO_TOOLS, tool_fields
+from hfgate.chat.tool_calls import ToolCallJoiner, call_deltas
 from hfgate.errors import RequestValidationError
 from hfgate.tasks import ImagePart, TextPart, ToolCall, ToolCallDelta, ToolChoice
-from hfgate.tool_calls import ToolCallJoiner, call_deltas
 
 WEATHER = {
     "type": "function",

@@ -31,7 +31,7 @@ LAYERS: tuple[Layer, ...] = (
             "hfgate.api.gateway",
             "hfgate.api.error_handlers",
             "hfgate.api.middleware",
-            "hfgate.runtime",
+            "hfgate.process.runtime",
         ),
     ),
     Layer(

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from hfgate.chat.tool_calls import ToolCallJoiner
 from hfgate.errors import BadRequestError
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.hugging_face.service import HuggingFaceService
@@ -22,7 +23,6 @@ from hfgate.tasks import (
     ToolCall,
     ToolChoice,
 )
-from hfgate.tool_calls import ToolCallJoiner
 from tests.fakes.hf_fixtures import endpoint, fake_hf, fake_hf_server, hf_service
 from tests.fakes.hf_server import FAKE_CALL_ID, FakeHF
 

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from hfgate.chat.tool_calls import ToolCallJoiner
 from hfgate.errors import BadRequestError
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services import ServiceContext
@@ -24,7 +25,6 @@ from hfgate.tasks import (
     ToolCall,
     ToolChoice,
 )
-from hfgate.tool_calls import ToolCallJoiner
 
 SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
 WEATHER = Tool(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 
+from hfgate.chat.tool_calls import new_call_id
 from hfgate.errors import BadRequestError
 from hfgate.local.generation.tool_grammar import call_grammar
 from hfgate.local.generation.tool_parser import ToolCallReader, read_whole
@@ -27,7 +28,6 @@ from hfgate.tasks import (
     ToolCall,
     ToolCallDelta,
 )
-from hfgate.tool_calls import new_call_id
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -16,8 +16,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from hfgate.chat.tool_calls import new_call_id
 from hfgate.tasks import ChatMessage, ImagePart, TextPart, Tool, ToolCall, ToolCallDelta, ToolChoice
-from hfgate.tool_calls import new_call_id
 
 
 def wire_message(m: ChatMessage) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""A conversation's shapes shared by every layer: tool calls whole and streamed (:mod:`~hfgate.chat.tool_calls`)."""
