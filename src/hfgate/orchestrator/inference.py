@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from hfgate.access.principal import check_endpoint
+from hfgate.chat.relay import RelayedEvent, RelayedResponse, ResponsesRelay
 from hfgate.orchestrator.cache_tally import count_served
 from hfgate.orchestrator.cached import CachedEmbeddings
 from hfgate.orchestrator.cached_rerank import CachedRerank
@@ -29,11 +30,8 @@ from hfgate.tasks import (
     Generation,
     GenerationDelta,
     GenerationParams,
-    RelayedEvent,
-    RelayedResponse,
     RerankRequest,
     RerankResult,
-    ResponsesRelay,
     SparseEmbeddingResult,
     SparseWeights,
     TaskType,

@@ -18,8 +18,9 @@ from typing import Any
 from hfgate.api.body import check_allowed, json_type, number, typed
 from hfgate.api.grammar import response_format_grammar
 from hfgate.api.openai.responses_items import normalize_items
+from hfgate.chat.tools import Tool, ToolChoice
 from hfgate.errors import BadRequestError, ParseError, RequestValidationError
-from hfgate.tasks import GenerationParams, Tool, ToolChoice
+from hfgate.tasks import GenerationParams
 
 FIELDS = (
     "model", "input", "instructions", "tools", "tool_choice", "parallel_tool_calls", "max_output_tokens",

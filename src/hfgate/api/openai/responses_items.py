@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from hfgate.api.body import json_type, prompt_texts
+from hfgate.chat.messages import ChatMessage, ContentPart, ImagePart, TextPart
+from hfgate.chat.tools import ToolCall
 from hfgate.errors import RequestValidationError
-from hfgate.tasks import ChatMessage, ContentPart, ImagePart, TextPart, ToolCall
 
 _ROLES = ("user", "system", "developer", "assistant")
 

@@ -20,7 +20,7 @@ from collections.abc import Collection
 from typing import Any
 
 from hfgate.chat.tool_calls import ToolCallJoiner, call_deltas, new_call_id
-from hfgate.tasks import ToolCall, ToolCallDelta
+from hfgate.chat.tools import ToolCall, ToolCallDelta
 
 OPEN, CLOSE = "<tool_call>", "</tool_call>"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from hfgate.chat.messages import ChatMessage
 from hfgate.chunking.window import window_warning
 from hfgate.config import Settings
 from hfgate.errors import RequestValidationError, UpstreamError, UpstreamUnreachableError
@@ -19,7 +20,7 @@ from hfgate.services.hugging_face.hosted import choose_provider
 from hfgate.services.hugging_face.rules import settings_problems
 from hfgate.services.hugging_face.server_info import ServerInfos
 from hfgate.services.hugging_face.typed import HfSettings
-from hfgate.tasks import ChatMessage, ChatRequest, EmbedRequest, GenerateRequest, RerankRequest, TaskType
+from hfgate.tasks import ChatRequest, EmbedRequest, GenerateRequest, RerankRequest, TaskType
 from hfgate.upstream.http import failures
 from hfgate.upstream.http.client import UpstreamClient
 from hfgate.upstream.hub.endpoints_api import find_endpoint
