@@ -67,7 +67,7 @@ def load() -> str:
 
 
 async def create_endpoint(settings: object) -> None:
-    from hfgate.runtime import Runtime
+    from hfgate.process.runtime import Runtime
 
     runtime = await Runtime.start(settings)  # type: ignore[arg-type]
     try:

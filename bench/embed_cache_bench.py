@@ -16,7 +16,7 @@ second run against the chunks that changed.
 - gateway CPU per 1-text request through ``Orchestrator.embed`` against a zero-latency fake TEI (in
   another process, so its CPU is not counted), cache off against on (memory; disk; Redis when
   ``--redis`` is given), every text new, under the collector settings ``hfgate serve`` runs with
-  (``hfgate.collector.few_collections``);
+  (``hfgate.process.collector.few_collections``);
 - the cache's own CPU per 1-text miss: ``CachedEmbeddings.embed`` with the memory tier against the
   cache off, on a service answering at once (no HTTP), with a remote server's parsed JSON vector and a
   local model's float32 one.
@@ -145,7 +145,7 @@ def settings_for(data_dir: Path, **more: Any) -> Any:
 
 
 async def create(settings: Any, name: str, body: dict[str, Any]) -> None:
-    from hfgate.runtime import Runtime
+    from hfgate.process.runtime import Runtime
 
     runtime = await Runtime.start(settings)
     try:
@@ -232,7 +232,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
 
 
 async def local_miss(args: argparse.Namespace) -> None:
-    from hfgate.runtime import Runtime, new_context
+    from hfgate.process.runtime import Runtime, new_context
 
     work = Path(tempfile.mkdtemp(prefix="hfgate-cache-bench-"))
     context = new_context(settings_for(work / "models"))
@@ -298,8 +298,8 @@ async def _embed_all(runtime: Any, texts: list[str], *, batch: int, concurrency:
 
 
 async def gateway_miss(args: argparse.Namespace) -> None:
-    from hfgate.collector import few_collections
-    from hfgate.runtime import Runtime
+    from hfgate.process.collector import few_collections
+    from hfgate.process.runtime import Runtime
     from hfgate.tasks import EmbedRequest
 
     fake = FakeUpstream(0)
@@ -330,7 +330,7 @@ async def gateway_miss(args: argparse.Namespace) -> None:
         for runtime in runtimes.values():  # warm-up
             await _cpu_per_call(call_for(runtime), 200)
         # as ``hfgate serve`` runs its requests: start-up's objects frozen, young collections rarer
-        # (hfgate.collector); with the collector's defaults a full collection rescans every object now and
+        # (hfgate.process.collector); with the collector's defaults a full collection rescans every object now and
         # then, and a configuration that allocates more is charged more of them than what it does costs
         with few_collections():
             for _ in range(args.rounds):

@@ -385,7 +385,7 @@ import asyncio, os
 from pathlib import Path
 from hfgate.config import Settings
 from hfgate.errors import BadRequestError
-from hfgate.runtime import new_context
+from hfgate.process.runtime import new_context
 from hfgate.services.local import LocalService
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import TaskType, EmbedRequest, GenerateRequest, GenerationParams

@@ -40,7 +40,7 @@ def _serve(port: int) -> None:
 
     from hfgate.api.app import create_app
     from hfgate.config import Settings
-    from hfgate.serving import uvicorn_options
+    from hfgate.process.serve import uvicorn_options
 
     settings = Settings()
     uvicorn.run(add_state_route(create_app(settings)), host="127.0.0.1", port=port, log_level="warning",

@@ -12,7 +12,7 @@ import pytest
 
 from hfgate.api.app import create_app
 from hfgate.config import Settings
-from hfgate.runtime import new_context
+from hfgate.process.runtime import new_context
 from hfgate.services import ServiceContext
 from tests.support.postgres import fresh_database
 
@@ -20,7 +20,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # A served process the suite stops (SIGTERM) stops accepting at once, as before the drain had a delay
-# meant for load balancers; tests/test_drain.py sets the delay it tests.
+# meant for load balancers; tests/process/test_drain.py sets the delay it tests.
 os.environ.setdefault("HFGATE_DRAIN_DELAY_SECONDS", "0")
 # The embedding cache is on by default; tests that count upstream calls or inject faults per call expect
 # every text computed, so it is off unless a test asks for it (tests/embed_cache turn it on).

@@ -6,7 +6,7 @@ Not part of hfgate. ``bench/gateway_wrk_bench.py`` runs it next to hfgate and th
 of hfgate's own work. Like the forwarder it checks a bearer key, translates OpenAI's embedding body to
 TEI's and back, and passes a streamed chat through; no validation, limits, logs or metrics.
 
-``--one-write`` serves it with hfgate's HTTP protocol (:class:`hfgate.serving.HeaderDeadlineProtocol`,
+``--one-write`` serves it with hfgate's HTTP protocol (:class:`hfgate.process.serve.HeaderDeadlineProtocol`,
 the response head sent with the body) instead of uvicorn's, to measure that alone.
 
 Run: ``python bench/support/asgi_floor.py PORT UPSTREAM_URL KEY [--one-write]`` (UPSTREAM_URL ends with ``/``).
@@ -102,7 +102,7 @@ def main() -> None:
     port, upstream, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     http: Any = "httptools"
     if "--one-write" in sys.argv[4:]:
-        from hfgate.serving import HeaderDeadlineProtocol
+        from hfgate.process.serve import HeaderDeadlineProtocol
 
         http = HeaderDeadlineProtocol
     options: dict[str, Any] = {"loop": "uvloop", "log_level": "warning", "access_log": False}

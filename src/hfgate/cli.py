@@ -52,7 +52,7 @@ def serve(
 
     from hfgate.api.app import create_app
     from hfgate.config import Settings
-    from hfgate.serving import run_workers, uvicorn_options
+    from hfgate.process.serve import run_workers, uvicorn_options
     from hfgate.telemetry.exposition import prepare_multiprocess_dir
 
     settings = Settings().model_copy(update={"preload_models": preload})

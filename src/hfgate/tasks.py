@@ -1,7 +1,8 @@
 """Task types, and the requests and results that travel between the API faces and the services.
 
 These are plain frozen dataclasses: each face translates its own wire shapes into them, and each
-service turns them into calls to a model.
+service turns them into calls to a model. A conversation's own shapes (messages, tools, tool calls, a
+relayed Responses API request) are in :mod:`hfgate.chat`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
+
+from hfgate.chat.messages import ChatMessage
+from hfgate.chat.tools import TOOL_CHOICE_AUTO, TOOL_CHOICE_NONE, Tool, ToolCall, ToolCallDelta, ToolChoice
 
 
 class TaskType(StrEnum):
@@ -85,95 +89,6 @@ class GenerationParams:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TextPart:
-    """A text part of a message's content."""
-
-    text: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ImagePart:
-    """An image part of a message's content (OpenAI's ``image_url``): an ``http(s)://`` url or a
-    ``data:image/…;base64,…`` url, and OpenAI's ``detail`` (``auto``, ``low``, ``high``) when given."""
-
-    url: str
-    detail: str | None = None
-
-
-ContentPart = TextPart | ImagePart
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ToolCall:
-    """A call of a function tool: its id (``call_…``), the function's name and its arguments as JSON
-    text (as OpenAI carries them: the text the model wrote, an object when valid)."""
-
-    id: str
-    name: str
-    arguments: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ToolCallDelta:
-    """A piece of a streamed tool call, as OpenAI streams them: the first piece of a call carries its
-    ``index`` (its place among the answer's calls), ``id`` and ``name``; the following ones the same
-    ``index`` and a fragment of ``arguments``. The fragments joined are the call's arguments."""
-
-    index: int
-    id: str | None = None
-    name: str | None = None
-    arguments: str = ""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ChatMessage:
-    """One turn of a conversation.
-
-    ``content`` is the message's text (its text parts joined; ``""`` for an assistant turn that only
-    calls tools, sent as ``content: null``). ``parts`` is empty unless the content held a part other
-    than text (an image): then it holds every part, in order, so ``parts[j]`` is ``content[j]`` of the
-    request. An assistant turn may carry ``tool_calls``; a ``tool`` turn answers the call
-    ``tool_call_id``. ``name`` is OpenAI's optional participant name.
-    """
-
-    role: str
-    content: str
-    parts: tuple[ContentPart, ...] = ()
-    tool_calls: tuple[ToolCall, ...] = ()
-    tool_call_id: str | None = None
-    name: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Tool:
-    """A function the model may call: its name, what it does, and its arguments' JSON Schema
-    (``parameters``, ``None`` when the function takes none). ``strict`` is OpenAI's flag asking that
-    the arguments match the schema exactly (``None`` when not given)."""
-
-    name: str
-    description: str | None = None
-    parameters: Mapping[str, Any] | None = None
-    strict: bool | None = None
-
-
-ToolChoiceMode = Literal["auto", "none", "required", "named"]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ToolChoice:
-    """Whether the model may (``auto``), must not (``none``) or must (``required``) call a tool, or
-    must call the one tool ``name`` (``named``, OpenAI's ``{"type": "function", "function": {"name"}}``)."""
-
-    mode: ToolChoiceMode
-    name: str | None = None
-
-
-TOOL_CHOICE_AUTO = ToolChoice(mode="auto")
-TOOL_CHOICE_NONE = ToolChoice(mode="none")
-TOOL_CHOICE_REQUIRED = ToolChoice(mode="required")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class EmbedRequest:
     """Embed each of ``texts``; ``normalize=False`` asks for the pooled vectors before the model's
     normalization (TEI's ``normalize: false``)."""
@@ -219,37 +134,6 @@ class ChatRequest:
         if self.tool_choice is not None:
             return self.tool_choice
         return TOOL_CHOICE_AUTO if self.tools else TOOL_CHOICE_NONE
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ResponsesRelay:
-    """A Responses API request (``POST /v1/responses``) for an upstream that serves that API itself.
-
-    ``body`` is the request as the client sent it (already checked by the face); ``history`` the items
-    of the stored conversation ``previous_response_id`` continues, oldest first (the upstream keeps no
-    state, so they travel before the request's own input).
-    """
-
-    body: Mapping[str, Any]
-    history: tuple[Mapping[str, Any], ...] = ()
-    timeout: float = 120.0
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RelayedResponse:
-    """The upstream's ``response`` object, unchanged, and its token counts."""
-
-    body: dict[str, Any]
-    usage: Usage = Usage()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RelayedEvent:
-    """One stream event of a relayed response, as the upstream sent it; ``final`` holds the whole
-    response on the event that ends the stream (``response.completed``, ``…incomplete``, ``…failed``)."""
-
-    data: dict[str, Any]
-    final: RelayedResponse | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,9 +8,10 @@ import pytest
 
 from hfgate.api.messages import parse_messages
 from hfgate.api.tools import NO_TOOLS, tool_fields
+from hfgate.chat.messages import ImagePart, TextPart
+from hfgate.chat.tool_calls import ToolCallJoiner, call_deltas
+from hfgate.chat.tools import ToolCall, ToolCallDelta, ToolChoice
 from hfgate.errors import RequestValidationError
-from hfgate.tasks import ImagePart, TextPart, ToolCall, ToolCallDelta, ToolChoice
-from hfgate.tool_calls import ToolCallJoiner, call_deltas
 
 WEATHER = {
     "type": "function",

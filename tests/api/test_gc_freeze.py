@@ -5,8 +5,8 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
-from hfgate.collector import YOUNG_THRESHOLD
 from hfgate.config import Settings
+from hfgate.process.collector import YOUNG_THRESHOLD
 from tests.conftest import app_client
 
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from hfgate.config import Settings
-from hfgate.runtime import new_context
+from hfgate.process.runtime import new_context
 from hfgate.services import ServiceContext
 from tests.conftest import app_client
 from tests.local.tiny_encoders import DOCUMENTS, QUERY, TEXTS, TinyEncoders, tiny_encoders

@@ -1,6 +1,6 @@
 """Slow-loris clients on hfgate itself: headers and bodies that never finish are cut, others unharmed.
 
-hfgate is served as ``hfgate serve`` serves it (``hfgate.serving.uvicorn_options``), with short limits.
+hfgate is served as ``hfgate serve`` serves it (``hfgate.process.serve.uvicorn_options``), with short limits.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 from hfgate.api.app import create_app
 from hfgate.config import Settings
-from hfgate.serving import uvicorn_options
+from hfgate.process.serve import uvicorn_options
 from tests.support.live_server import serve_app
 
 pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`

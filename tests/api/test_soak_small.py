@@ -19,8 +19,8 @@ import pytest
 
 from hfgate.api.app import create_app
 from hfgate.config import Settings
-from hfgate.observability import JsonFormatter
 from hfgate.services import ServiceContext
+from hfgate.telemetry.logs import JsonFormatter
 from tests.fakes.hf_fixtures import fake_hf, fake_hf_server
 from tests.fakes.hf_server import TOKEN, FakeHF
 from tests.support.live_server import serve_app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,8 +41,20 @@ def imports_of(source: str, *, package: str) -> Iterator[str]:
         yield from (name for name in names if name == package or name.startswith(f"{package}."))
 
 
+def imported_modules(source: str, *, package: str, known: Collection[str]) -> set[str]:
+    """What ``imports_of`` finds, plus the modules ``from x import name`` imports when ``x.name`` is one of
+    ``known`` (``from hfgate.process import drain`` imports ``hfgate.process.drain``, not only the package)."""
+    found = set(imports_of(source, package=package))
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in found:
+            found.update(
+                f"{node.module}.{alias.name}" for alias in node.names if f"{node.module}.{alias.name}" in known
+            )
+    return found
+
+
 def place(module: str, layers: tuple[Layer, ...]) -> Place:
-    """The layer of the longest prefix naming ``module``.
+    """The layer of the longest prefix naming ``module`` (or of a layer naming it exactly).
 
     Raises:
         LookupError: no layer names the module; the table needs a row for it.
@@ -52,6 +64,9 @@ def place(module: str, layers: tuple[Layer, ...]) -> Place:
         for rank, layer in enumerate(layers)
         for prefix in layer.prefixes
         if module == prefix or module.startswith(f"{prefix}.")
+    ]
+    matches += [
+        (len(name), rank, layer, name) for rank, layer in enumerate(layers) for name in layer.modules if module == name
     ]
     if not matches:
         raise LookupError(f"{module} is in no layer; add its prefix to tests/architecture/layers.py")
@@ -74,7 +89,7 @@ def crossings(sources: Mapping[str, str], *, layers: tuple[Layer, ...], package:
     """Every import in ``sources`` that breaks the table, as ``importer -> imported: why``."""
     found = []
     for module, source in sorted(sources.items()):
-        for imported in sorted(set(imports_of(source, package=package))):
+        for imported in sorted(imported_modules(source, package=package, known=sources)):
             why = crossing(place(module, layers), place(imported, layers))
             if why:
                 found.append(f"{module} -> {imported}: {why}")
@@ -86,7 +101,13 @@ def circles(sources: Mapping[str, str], *, package: str = "hfgate") -> list[list
     under ``TYPE_CHECKING`` and inside functions too: a loop hidden there is still one concept in two
     places). Each group sorted; groups in order of their first module."""
     graph = {
-        module: sorted({name for name in imports_of(source, package=package) if name in sources and name != module})
+        module: sorted(
+            {
+                name
+                for name in imported_modules(source, package=package, known=sources)
+                if name in sources and name != module
+            }
+        )
         for module, source in sources.items()
     }
     return sorted(sorted(group) for group in _strongly_connected(graph) if len(group) > 1)

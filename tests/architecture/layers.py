@@ -1,7 +1,9 @@
 """The one table of hfgate's layers, top first: a module may import its own layer or a layer below.
 
-A module belongs to the layer of the longest prefix that names it, so a new module fits without an
-edit here. In a layer of ``peers`` each prefix is a unit of its own that may not import another (a face
+A module belongs to the layer of the longest prefix that names it, so a new module in a known package
+fits without an edit here. The bare package ``hfgate`` is no prefix: it names only itself (its
+``__init__``), so a new module at the root is in no layer and the test fails until a row places it.
+In a layer of ``peers`` each prefix is a unit of its own that may not import another (a face
 never imports another face; ``upstream`` and ``local`` never import each other). ``avoids`` names lower
 layers a layer still may not import (a face asks the orchestrator; it never reaches a service).
 ARCHITECTURE.md draws the same table.
@@ -18,6 +20,11 @@ class Layer:
     prefixes: tuple[str, ...]
     peers: bool = False
     avoids: frozenset[str] = frozenset()
+    modules: tuple[str, ...] = ()
+    """Modules named exactly, not as prefixes: the package's own ``__init__``."""
+
+
+PACKAGE = "hfgate"
 
 
 LAYERS: tuple[Layer, ...] = (
@@ -31,7 +38,7 @@ LAYERS: tuple[Layer, ...] = (
             "hfgate.api.gateway",
             "hfgate.api.error_handlers",
             "hfgate.api.middleware",
-            "hfgate.runtime",
+            "hfgate.process.runtime",
         ),
     ),
     Layer(
@@ -47,6 +54,19 @@ LAYERS: tuple[Layer, ...] = (
     Layer("contract", ("hfgate.services.base", "hfgate.services.spec", "hfgate.services.generation_settings")),
     Layer(
         "base",
-        ("hfgate", "hfgate.registry", "hfgate.chunking", "hfgate.tasks", "hfgate.errors", "hfgate.config"),
+        (
+            "hfgate.registry",
+            "hfgate.chunking",
+            "hfgate.tasks",
+            "hfgate.chat",
+            "hfgate.errors",
+            "hfgate.config",
+            "hfgate.embed_cache",
+            "hfgate.access",
+            "hfgate.fleet",
+            "hfgate.telemetry",
+            "hfgate.process",
+        ),
+        modules=(PACKAGE,),
     ),
 )

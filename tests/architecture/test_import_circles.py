@@ -21,6 +21,12 @@ def test_a_circle_hidden_behind_type_checking_is_caught() -> None:
     assert circles(sources) == [["hfgate.embed_cache.cache", "hfgate.embed_cache.disk_tier"]]
 
 
+def test_a_circle_through_a_module_imported_by_name_from_its_package_is_caught() -> None:
+    sources = read_tree(SRC)
+    sources["hfgate.process.drain"] += "\nfrom hfgate.api import sse\n"  # api.sse: from hfgate.process import drain
+    assert circles(sources) == [["hfgate.api.sse", "hfgate.process.drain"]]
+
+
 def test_a_loop_through_three_modules_is_one_circle() -> None:
     sources = {
         "hfgate.a": "from hfgate.b import x",

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.architecture.import_graph import crossings, imports_of, read_tree
-from tests.architecture.layers import LAYERS
+from tests.architecture.import_graph import crossings, imports_of, place, read_tree
+from tests.architecture.layers import LAYERS, PACKAGE
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -42,6 +42,26 @@ def test_each_named_crossing_is_caught(case: str) -> None:
     assert any(entry.startswith(f"{module} -> {imported}: ") for entry in crossings(sources, layers=LAYERS))
 
 
-def test_a_new_top_level_module_sits_in_the_base_layer() -> None:
-    found = crossings({"hfgate.newcomer": "from hfgate.orchestrator import Orchestrator"}, layers=LAYERS)
-    assert found == ["hfgate.newcomer -> hfgate.orchestrator: imports the orchestrator layer, above its own (base)"]
+def test_every_module_of_src_hfgate_is_placed_by_a_prefix_not_the_bare_package() -> None:
+    unplaced = [module for module in read_tree(SRC) if module != PACKAGE and place(module, LAYERS).unit == PACKAGE]
+    assert unplaced == []
+
+
+def test_a_new_top_level_module_is_in_no_layer() -> None:
+    with pytest.raises(LookupError, match=r"hfgate\.newcomer is in no layer"):
+        crossings({"hfgate.newcomer": "from hfgate.config import Settings"}, layers=LAYERS)
+
+
+def test_a_new_module_in_a_known_package_takes_its_layer() -> None:
+    found = crossings({"hfgate.registry.newcomer": "from hfgate.orchestrator import Orchestrator"}, layers=LAYERS)
+    assert found == [
+        "hfgate.registry.newcomer -> hfgate.orchestrator: imports the orchestrator layer, above its own (base)"
+    ]
+
+
+def test_a_module_imported_by_name_from_its_package_is_checked() -> None:
+    sources = {"hfgate.registry.store": "from hfgate.api import sse", "hfgate.api": "", "hfgate.api.sse": ""}
+    assert crossings(sources, layers=LAYERS) == [
+        "hfgate.registry.store -> hfgate.api: imports the api layer, above its own (base)",
+        "hfgate.registry.store -> hfgate.api.sse: imports the api layer, above its own (base)",
+    ]

@@ -11,7 +11,7 @@ import pytest
 
 from hfgate.config import Settings
 from hfgate.embed_cache.disk_tier import DiskTier
-from hfgate.runtime import new_context
+from hfgate.process.runtime import new_context
 from hfgate.services import ServiceContext
 from tests.conftest import app_client
 from tests.fakes.hf_fixtures import fake_hf, fake_hf_server, hf_settings

@@ -9,7 +9,7 @@ import pytest
 
 from hfgate.config import Settings
 from hfgate.orchestrator import Orchestrator
-from hfgate.runtime import Runtime
+from hfgate.process.runtime import Runtime
 from hfgate.services import ServiceContext
 
 

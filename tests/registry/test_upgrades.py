@@ -13,11 +13,11 @@ from typer.testing import CliRunner
 from hfgate.cli import app
 from hfgate.config import Settings
 from hfgate.errors import SchemaTooNewError
+from hfgate.process.runtime import Runtime
 from hfgate.registry.database import make_engine
 from hfgate.registry.endpoint import utcnow
 from hfgate.registry.migrations import MIGRATIONS, migrate
 from hfgate.registry.schema import schema_migrations
-from hfgate.runtime import Runtime
 from tests.support.postgres import fresh_database
 from tests.support.upgrade_fixtures import (
     FIXTURE_SECRET_KEY,

@@ -5,18 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from hfgate.chat.messages import ChatMessage
 from hfgate.errors import BadRequestError, UpstreamBadRequestError, ValidationCallError
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.hugging_face.service import HuggingFaceService
-from hfgate.tasks import (
-    ChatMessage,
-    ChatRequest,
-    EmbedRequest,
-    GenerateRequest,
-    GenerationParams,
-    RerankRequest,
-    TaskType,
-)
+from hfgate.tasks import ChatRequest, EmbedRequest, GenerateRequest, GenerationParams, RerankRequest, TaskType
 from tests.fakes.engines import ENGINES, sparse_for
 from tests.fakes.hf_fixtures import endpoint, fake_hf, fake_hf_server, hf_service
 from tests.fakes.hf_server import FakeHF, vector_for

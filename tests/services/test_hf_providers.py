@@ -10,9 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
+from hfgate.chat.messages import ChatMessage
 from hfgate.errors import ValidationCallError
 from hfgate.services.hugging_face.service import HuggingFaceService
-from hfgate.tasks import ChatMessage, ChatRequest, EmbedRequest, GenerateRequest, GenerationParams, TaskType
+from hfgate.tasks import ChatRequest, EmbedRequest, GenerateRequest, GenerationParams, TaskType
 from tests.fakes.hf_fixtures import endpoint, fake_hf, fake_hf_server, hf_api, hf_service
 from tests.fakes.hf_server import TOKEN, FakeHF, vector_for
 

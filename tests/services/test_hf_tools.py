@@ -8,21 +8,13 @@ import json
 
 import pytest
 
+from hfgate.chat.messages import ChatMessage, ImagePart, TextPart
+from hfgate.chat.tool_calls import ToolCallJoiner
+from hfgate.chat.tools import Tool, ToolCall, ToolChoice
 from hfgate.errors import BadRequestError
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.hugging_face.service import HuggingFaceService
-from hfgate.tasks import (
-    ChatMessage,
-    ChatRequest,
-    GenerationParams,
-    ImagePart,
-    TaskType,
-    TextPart,
-    Tool,
-    ToolCall,
-    ToolChoice,
-)
-from hfgate.tool_calls import ToolCallJoiner
+from hfgate.tasks import ChatRequest, GenerationParams, TaskType
 from tests.fakes.hf_fixtures import endpoint, fake_hf, fake_hf_server, hf_service
 from tests.fakes.hf_server import FAKE_CALL_ID, FakeHF
 

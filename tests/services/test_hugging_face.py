@@ -5,18 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from hfgate.chat.messages import ChatMessage
 from hfgate.errors import UpstreamAuthError, UpstreamRateLimitError, UpstreamServerError, UpstreamTimeoutError
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.hugging_face.service import HuggingFaceService
-from hfgate.tasks import (
-    ChatMessage,
-    ChatRequest,
-    EmbedRequest,
-    GenerateRequest,
-    GenerationParams,
-    RerankRequest,
-    TaskType,
-)
+from hfgate.tasks import ChatRequest, EmbedRequest, GenerateRequest, GenerationParams, RerankRequest, TaskType
 from tests.fakes.hf_fixtures import endpoint, fake_hf, fake_hf_server, hf_service
 from tests.fakes.hf_server import DIMENSIONS, FakeHF, Fault, vector_for
 

@@ -15,6 +15,7 @@ import pytest
 import torch
 import transformers
 
+from hfgate.chat.messages import ChatMessage
 from hfgate.errors import BadRequestError
 from hfgate.local.catalog import resolve_model
 from hfgate.local.cpu import read_cpu
@@ -23,7 +24,7 @@ from hfgate.local.generation.gguf_cache import ensure_converted
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services import ServiceContext
 from hfgate.services.local import LocalService
-from hfgate.tasks import ChatMessage, ChatRequest, EmbedRequest, GenerateRequest, GenerationParams, TaskType
+from hfgate.tasks import ChatRequest, EmbedRequest, GenerateRequest, GenerationParams, TaskType
 from tests.local.generation.tiny_models import save_tiny_t5
 
 pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`

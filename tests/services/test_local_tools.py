@@ -7,24 +7,14 @@ import json
 
 import pytest
 
+from hfgate.chat.messages import ChatMessage, ImagePart, TextPart
+from hfgate.chat.tool_calls import ToolCallJoiner
+from hfgate.chat.tools import Tool, ToolCall, ToolChoice
 from hfgate.errors import BadRequestError
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services import ServiceContext
 from hfgate.services.local import LocalService
-from hfgate.tasks import (
-    ChatMessage,
-    ChatRequest,
-    GenerationDelta,
-    GenerationParams,
-    Grammar,
-    ImagePart,
-    TaskType,
-    TextPart,
-    Tool,
-    ToolCall,
-    ToolChoice,
-)
-from hfgate.tool_calls import ToolCallJoiner
+from hfgate.tasks import ChatRequest, GenerationDelta, GenerationParams, Grammar, TaskType
 
 SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
 WEATHER = Tool(

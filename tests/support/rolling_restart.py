@@ -3,7 +3,7 @@
 Processes on 127.0.0.1: a fast fake TEI server (aiohttp), three ``hfgate serve`` replicas sharing one
 registry (a SQLite file, or PostgreSQL with ``--database-url``) and one secret key, and this process:
 a small load balancer in front of them, and the clients. The balancer does what an orchestrator's does
-(:mod:`hfgate.drain`): it polls each replica's ``/ready`` every ``--probe-seconds`` and sends requests
+(:mod:`hfgate.process.drain`): it polls each replica's ``/ready`` every ``--probe-seconds`` and sends requests
 round-robin to those that answered 200; a request refused at connection (the replica no longer listens)
 goes to the next one, as hfgate's own ``urls`` balancer does. Any other error, and any answer but 200,
 counts as failed. Every replica in turn gets SIGTERM; once it has exited, it starts again on its port,

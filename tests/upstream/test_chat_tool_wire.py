@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hfgate.tasks import ToolCallDelta
+from hfgate.chat.tools import ToolCallDelta
 from hfgate.upstream.wire.chat import parse_chat, parse_chat_chunk
 
 

@@ -19,7 +19,7 @@ from hfgate.tasks import EmbedRequest, TaskType
 from hfgate.upstream.http.client import UpstreamClient
 from hfgate.upstream.http.ratelimit import RateLimiters
 from hfgate.upstream.http.transport import AiohttpTransport
-from hfgate.url_policy import forbidden_address
+from hfgate.upstream.http.url_policy import forbidden_address
 from tests.conftest import app_client
 from tests.fakes.hostile_upstream import HostileUpstream, hostile
 

@@ -129,7 +129,7 @@ def test_chat_urls_follow_huggingface_hub_suffix_rules(url: str, expected: str) 
 
 
 def test_chat_body_and_answers() -> None:
-    from hfgate.tasks import ChatMessage
+    from hfgate.chat.messages import ChatMessage
 
     body = chat_payload(
         model="m",

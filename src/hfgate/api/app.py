@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from hfgate import __version__, drain, serving
+from hfgate import __version__
 from hfgate.api import health, metrics
 from hfgate.api.apply import routes as apply_routes
 from hfgate.api.error_handlers import ErrorRenderers, install_error_handlers
@@ -32,12 +32,13 @@ from hfgate.api.schemas.document import install_openapi
 from hfgate.api.ui import routes as ui_routes
 from hfgate.api.ui import usage_routes as ui_usage_routes
 from hfgate.api.ui.session import SessionSigner
-from hfgate.collector import few_collections
 from hfgate.config import Settings
-from hfgate.observability import configure_logging
-from hfgate.runtime import Runtime
+from hfgate.process import drain, serve
+from hfgate.process.collector import few_collections
+from hfgate.process.runtime import Runtime
 from hfgate.services import ServiceContext
 from hfgate.telemetry.exposition import worker_stopped
+from hfgate.telemetry.logs import configure_logging
 from hfgate.telemetry.tracing import start_tracing, stop_tracing
 
 # hfgate traces requests itself (telemetry/tracing.py). FastAPI's own OpenTelemetry (0.16x) would add a
@@ -62,7 +63,7 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     """
     settings = settings or Settings()
     configure_logging(settings)
-    serving.apply(settings)  # a worker process's slow-loris deadline
+    serve.apply(settings)  # a worker process's slow-loris deadline
     renderers = ErrorRenderers()
     renderers.register("/v1", render_openai)
     renderers.register("/hf/", render_hf)
@@ -78,7 +79,7 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
         access = runtime.access
         app.state.sessions = SessionSigner(access.session_key, previous=access.previous_session_key)
         try:
-            # SIGTERM drains first (hfgate.drain); start-up's objects out of the collector's sight while serving
+            # SIGTERM drains first (hfgate.process.drain); start-up's objects out of the collector's sight while serving
             draining = drain.on_signals(delay=settings.drain_delay_seconds, seconds=settings.drain_seconds)
             with draining, few_collections():
                 yield

@@ -22,7 +22,7 @@ an exception no handler knew gets a 500 in the face's shape and the connection s
 answers and then re-raises, and uvicorn closes the connection of any request whose app raised). An
 exception after the answer started (a stream that broke) is re-raised: the body is cut, and closing
 the connection is the only way left to tell the client. A request not answered when the drain's
-deadline passes (:mod:`hfgate.drain`) is cancelled and answered 503 in its face's shape.
+deadline passes (:mod:`hfgate.process.drain`) is cancelled and answered 503 in its face's shape.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hfgate import drain
 from hfgate.access.principal import CURRENT
 from hfgate.api.error_handlers import ErrorRenderers, internal_error
 from hfgate.api.es.cluster import PRODUCT_HEADER, speaks_elasticsearch
@@ -44,6 +43,7 @@ from hfgate.api.es.filter_path import FilteringSend, filters_of
 from hfgate.api.hosts import HostNames
 from hfgate.api.middleware import BodyLimit, GatewayKeys, account, count, header, log_request
 from hfgate.errors import HfGateError, RequestValidationError, ShuttingDownError
+from hfgate.process import drain
 from hfgate.telemetry.request_scope import CURRENT as CURRENT_SCOPE
 from hfgate.telemetry.request_scope import RequestScope, cache_outcome, face_of
 from hfgate.telemetry.tracing import end_request_span, request_span

@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from hfgate import drain
 from hfgate.api.deps import OrchestratorDep, SettingsDep
 from hfgate.orchestrator.readiness import model_states
+from hfgate.process import drain
 
 router = APIRouter(tags=["health"])
 
@@ -27,7 +27,7 @@ async def ready(orch: OrchestratorDep, settings: SettingsDep) -> dict[str, Any] 
 
     The default endpoints' models count only with ``HFGATE_PRELOAD_MODELS`` (``hfgate serve`` sets it): without it
     they load at their first request. A default endpoint the user deleted is not needed. From SIGTERM on
-    (:mod:`hfgate.drain`) it answers 503 ``{"status": "draining"}``, while ``/health`` stays 200.
+    (:mod:`hfgate.process.drain`) it answers 503 ``{"status": "draining"}``, while ``/health`` stays 200.
     ``models`` lists the endpoints whose Hub model is still downloading or loading, or failed to: their
     calls answer 503 meanwhile, the replica stays ready for the others.
     """

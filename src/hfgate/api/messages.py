@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from hfgate.api.body import json_type
+from hfgate.chat.messages import ChatMessage, ContentPart, ImagePart, TextPart
+from hfgate.chat.tools import ToolCall
 from hfgate.errors import RequestValidationError
-from hfgate.tasks import ChatMessage, ContentPart, ImagePart, TextPart, ToolCall
 
 ROLES = ("system", "developer", "user", "assistant", "tool")
 """The roles of OpenAI's chat messages; a chat template knows no others."""

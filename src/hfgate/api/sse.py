@@ -10,8 +10,8 @@ from typing import Any
 import orjson
 from starlette.responses import StreamingResponse
 
-from hfgate import drain
 from hfgate.errors import HfGateError, ShuttingDownError
+from hfgate.process import drain
 
 log = logging.getLogger("hfgate.api")
 
@@ -31,7 +31,7 @@ async def event_stream(events: AsyncIterator[bytes], *, on_error: Callable[[HfGa
     The first event is awaited before answering, so that a failure to start (a model that cannot load,
     an upstream that refuses) gets its real HTTP status instead of an error after a 200. Once the
     headers are sent, an error becomes one last event, in the face's shape (``on_error``), and so does
-    the drain's deadline (:mod:`hfgate.drain`) for a stream still open then.
+    the drain's deadline (:mod:`hfgate.process.drain`) for a stream still open then.
     """
     first = await anext(events)
     return StreamingResponse(

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hfgate.api.body import json_type
+from hfgate.chat.tools import TOOL_CHOICE_AUTO, TOOL_CHOICE_NONE, TOOL_CHOICE_REQUIRED, Tool, ToolChoice
 from hfgate.errors import RequestValidationError
-from hfgate.tasks import TOOL_CHOICE_AUTO, TOOL_CHOICE_NONE, TOOL_CHOICE_REQUIRED, Tool, ToolChoice
 
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 """OpenAI's rule for a function's name."""

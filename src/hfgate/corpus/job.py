@@ -7,7 +7,6 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hfgate.collector import few_collections
 from hfgate.config import Settings
 from hfgate.corpus.embedding import Embedded, PartEmbedder
 from hfgate.corpus.inputs import Part, plan_parts, read_part
@@ -17,8 +16,9 @@ from hfgate.corpus.rows import Reject, Row, check_row
 from hfgate.corpus.spec import JobSpec, fingerprint
 from hfgate.corpus.writer import ChunkRow, part_file, read_rejects, rejects_file, write_part, write_rejects
 from hfgate.errors import BadRequestError
+from hfgate.process.collector import few_collections
+from hfgate.process.runtime import Runtime
 from hfgate.registry.endpoint import Endpoint
-from hfgate.runtime import Runtime
 from hfgate.services import ServiceContext
 from hfgate.tasks import TaskType
 

@@ -32,8 +32,8 @@ from hfgate.corpus.rows import Reject, Row, check_row
 from hfgate.corpus.spec import JobSpec, fingerprint
 from hfgate.corpus.writer import chunk_table, read_rejects, rejects_file, safe_name, write_rejects
 from hfgate.errors import BadRequestError
+from hfgate.process.runtime import Runtime
 from hfgate.registry.endpoint import Endpoint
-from hfgate.runtime import Runtime
 
 INSTALL = "pip install 'hfgate[ray]'"
 

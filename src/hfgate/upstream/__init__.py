@@ -8,6 +8,7 @@ protocol class per engine or provider and task, in registries) and ``hub/`` (the
 - :mod:`~hfgate.upstream.http.ratelimit` — token buckets per (target, api key) with a bounded queue.
 - :mod:`~hfgate.upstream.http.retry` — which answers are retried, and the backoff.
 - :mod:`~hfgate.upstream.http.failures` — upstream failures to :mod:`hfgate.errors`, in one place.
+- :mod:`~hfgate.upstream.http.url_policy` — which urls hfgate may call on a user's behalf.
 - :mod:`~hfgate.upstream.engines` — TEI, TGI, vLLM, SGLang, llama.cpp, OpenAI-compatible, pipeline.
 - :mod:`~hfgate.upstream.providers` — Inference Providers' own routes (hf-inference, together, …).
 - wire formats: :mod:`~hfgate.upstream.wire.embeddings`, :mod:`~hfgate.upstream.wire.tgi`,

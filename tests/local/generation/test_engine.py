@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
+from hfgate.chat.messages import ChatMessage
 from hfgate.local.compute import Compute
 from hfgate.local.generation.engine import TextGenerator
 from hfgate.local.generation.loading import LanguageModel, load_language_model
 from hfgate.local.generation.params import DecodingParams
-from hfgate.tasks import ChatMessage, GenerationDelta
+from hfgate.tasks import GenerationDelta
 from tests.local.generation.conftest import running_generator
 
 pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from hfgate.chat.messages import ChatMessage
 from hfgate.local.catalog import resolve_model
 from hfgate.local.compute import Compute
 from hfgate.local.generation.engine import TextGenerator
@@ -17,7 +18,6 @@ from hfgate.local.generation.gguf_cache import ensure_converted
 from hfgate.local.generation.loading import load_llama_cpp_model
 from hfgate.local.generation.params import DecodingParams
 from hfgate.services import ServiceContext
-from hfgate.tasks import ChatMessage
 
 pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
 

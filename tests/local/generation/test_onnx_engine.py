@@ -16,6 +16,7 @@ import pytest
 import torch
 import transformers
 
+from hfgate.chat.messages import ChatMessage
 from hfgate.local.catalog import resolve_model
 from hfgate.local.generation.engine import TextGenerator
 from hfgate.local.generation.gguf_cache import ensure_converted
@@ -23,7 +24,7 @@ from hfgate.local.generation.loading import LanguageModel, load_onnx_model
 from hfgate.local.generation.onnx_batch import OnnxBatch
 from hfgate.local.generation.params import DecodingParams
 from hfgate.services import ServiceContext
-from hfgate.tasks import ChatMessage, GenerationDelta
+from hfgate.tasks import GenerationDelta
 from tests.local.generation.conftest import running_generator
 
 pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from hfgate.chat.tools import Tool, ToolChoice
 from hfgate.local.generation.tool_grammar import call_grammar, closed
-from hfgate.tasks import Tool, ToolChoice
 
 CITY = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
 WEATHER = Tool(name="get_weather", parameters=CITY)

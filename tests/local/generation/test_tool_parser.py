@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from hfgate.chat.tool_calls import ToolCallJoiner
 from hfgate.local.generation.tool_parser import ToolCallReader, read_whole
-from hfgate.tool_calls import ToolCallJoiner
 
 NAMES = {"get_weather", "get_time"}
 HERMES = 'Let me check.\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>\n'

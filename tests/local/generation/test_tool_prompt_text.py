@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from hfgate.chat.messages import ChatMessage
+from hfgate.chat.tools import Tool
 from hfgate.local.generation.chat_template import render_chat
 from hfgate.local.generation.tool_prompt import HERMES_INTRO
-from hfgate.tasks import ChatMessage, Tool
 
 TOOLS = (Tool(name="get_weather", parameters={"type": "object", "properties": {"city": {"type": "string"}}}),)
 ASKED = (ChatMessage(role="user", content="Weather in Paris?"),)

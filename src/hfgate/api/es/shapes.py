@@ -5,15 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from hfgate.api.hits import rerank_hits
+from hfgate.chat.tools import ToolCallDelta
 from hfgate.orchestrator.chunked import ChunkedEmbeddings
-from hfgate.tasks import (
-    EmbeddingResult,
-    Generation,
-    GenerationDelta,
-    RerankResult,
-    SparseEmbeddingResult,
-    ToolCallDelta,
-)
+from hfgate.tasks import EmbeddingResult, Generation, GenerationDelta, RerankResult, SparseEmbeddingResult
 
 
 def text_embedding(result: EmbeddingResult) -> dict[str, Any]:

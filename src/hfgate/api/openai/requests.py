@@ -8,8 +8,9 @@ from typing import Any
 from hfgate.api.body import check_allowed, json_type, number, prompt_texts, typed
 from hfgate.api.grammar import response_format_grammar
 from hfgate.api.messages import parse_messages
+from hfgate.chat.messages import ChatMessage
 from hfgate.errors import BadRequestError, ParseError
-from hfgate.tasks import ChatMessage, GenerationParams
+from hfgate.tasks import GenerationParams
 
 EMBEDDING_FIELDS = ("input", "model", "encoding_format", "dimensions", "user")
 _GENERATION_FIELDS = (

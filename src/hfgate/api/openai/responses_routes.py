@@ -1,13 +1,13 @@
 """``/v1/responses``: OpenAI's Responses API over any chat endpoint (what the OpenAI Agents SDK calls).
 
-A request is read into a chat (``responses_input``), answered by the endpoint like any chat (tools,
-images, streaming), and shaped back (``responses_shapes``, ``responses_stream``) — except on an endpoint
-whose upstream serves the Responses API itself (a hosted model, through the router), where the request is
-passed on and the answer relayed as it comes (``responses_relay``). With ``store`` (the
-default) the response and the conversation it ends are kept in the registry database
-(``ResponseStore``) for ``HFGATE_RESPONSES_RETENTION_HOURS``, so ``previous_response_id`` continues it on
-any replica. A stored response belongs to the key that made it: another key is told it does not exist;
-an admin key may read, list and delete any.
+A request is read into a chat (``responses_input``, its items ``responses_items``), answered by the
+endpoint like any chat (tools, images, streaming), and shaped back (``responses_shapes``,
+``responses_stream``) — except on an endpoint whose upstream serves the Responses API itself (a hosted
+model, through the router), where the request is passed on and the answer relayed as it comes
+(``responses_relay``). With ``store`` (the default) the response and the conversation it ends are kept in
+the registry database (``ResponseStore``) for ``HFGATE_RESPONSES_RETENTION_HOURS``, so
+``previous_response_id`` continues it on any replica. A stored response belongs to the key that made it:
+another key is told it does not exist; an admin key may read, list and delete any.
 """
 
 from __future__ import annotations
@@ -29,15 +29,17 @@ from hfgate.api.body import json_object
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.openai import responses_shapes as shapes
 from hfgate.api.openai.errors import render_openai
-from hfgate.api.openai.responses_input import ResponsesCall, read_call, to_messages
+from hfgate.api.openai.responses_input import ResponsesCall, read_call
+from hfgate.api.openai.responses_items import to_messages
 from hfgate.api.openai.responses_relay import relay
 from hfgate.api.openai.responses_stream import ResponseBuilder, ResponseEvents
 from hfgate.api.responses import json_response
 from hfgate.api.sse import event_stream
+from hfgate.chat.relay import ResponsesRelay
 from hfgate.config import Settings
 from hfgate.errors import HfGateError, NotFoundError, PayloadTooLargeError
 from hfgate.registry.responses_store import ResponseStore, StoredResponse
-from hfgate.tasks import ChatRequest, GenerationDelta, ResponsesRelay, TaskType, Usage
+from hfgate.tasks import ChatRequest, GenerationDelta, TaskType, Usage
 
 router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
 

@@ -11,7 +11,8 @@ import os
 import time
 from typing import Any
 
-from hfgate.tasks import FinishReason, Generation, ToolCall, Usage
+from hfgate.chat.tools import ToolCall
+from hfgate.tasks import FinishReason, Generation, Usage
 
 
 def new_id(prefix: str) -> str:

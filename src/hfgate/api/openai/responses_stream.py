@@ -16,7 +16,8 @@ from typing import Any
 
 from hfgate.api.openai import responses_shapes as shapes
 from hfgate.api.sse import sse
-from hfgate.tasks import FinishReason, GenerationDelta, ToolCall, ToolCallDelta, Usage
+from hfgate.chat.tools import ToolCall, ToolCallDelta
+from hfgate.tasks import FinishReason, GenerationDelta, Usage
 
 ResponseBuilder = Callable[[list[dict[str, Any]], FinishReason | None, Usage | None], dict[str, Any]]
 """Builds the response object from its output items, finish reason (None: in progress) and usage."""

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from hfgate import __version__
-from hfgate.tasks import FinishReason, Generation, GenerationDelta, ToolCallDelta, Usage
+from hfgate.chat.tools import ToolCallDelta
+from hfgate.tasks import FinishReason, Generation, GenerationDelta, Usage
 
 # Sent on every completion, chat completion and chunk, as TGI does: typed clients (text-generation's
 # ChatComplete and ChatCompletionChunk) require it. It names the server build that answered.

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from hfgate.chat.messages import ChatMessage
+from hfgate.chat.tools import Tool
 from hfgate.errors import BadRequestError
 from hfgate.local.generation.tool_prompt import (
     hermes_turns,
@@ -13,7 +15,6 @@ from hfgate.local.generation.tool_prompt import (
     tool_schema,
     with_tool_prompt,
 )
-from hfgate.tasks import ChatMessage, Tool
 
 
 def render_chat(

@@ -10,6 +10,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import Any
 
+from hfgate.chat.messages import ChatMessage
+from hfgate.chat.tools import Tool
 from hfgate.errors import BadRequestError, EmptyInputError, HfGateError
 from hfgate.local.compute import Compute
 from hfgate.local.engine_record import MEASURING, MeasuredChoice
@@ -23,7 +25,7 @@ from hfgate.local.generation.prefill import prompt_tokens
 from hfgate.local.generation.sampling import Sampler
 from hfgate.local.generation.scheduler import Scheduler
 from hfgate.local.generation.sequence import Sequence
-from hfgate.tasks import ChatMessage, Generation, GenerationDelta, Tool, Usage
+from hfgate.tasks import Generation, GenerationDelta, Usage
 
 log = logging.getLogger("hfgate.local")
 

@@ -21,7 +21,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from hfgate.tasks import Grammar, Tool, ToolChoice
+from hfgate.chat.tools import Tool, ToolChoice
+from hfgate.tasks import Grammar
 
 ANY_OBJECT: dict[str, Any] = {"type": "object"}
 ONE_LINE = {"whitespace_flexible": False, "key_separator": ": ", "item_separator": ", "}

@@ -19,8 +19,8 @@ import json
 from collections.abc import Collection
 from typing import Any
 
-from hfgate.tasks import ToolCall, ToolCallDelta
-from hfgate.tool_calls import ToolCallJoiner, call_deltas, new_call_id
+from hfgate.chat.tool_calls import ToolCallJoiner, call_deltas, new_call_id
+from hfgate.chat.tools import ToolCall, ToolCallDelta
 
 OPEN, CLOSE = "<tool_call>", "</tool_call>"
 

@@ -19,7 +19,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from hfgate.tasks import ChatMessage, Tool, ToolCall
+from hfgate.chat.messages import ChatMessage
+from hfgate.chat.tools import Tool, ToolCall
 
 HERMES_INTRO = """# Tools
 

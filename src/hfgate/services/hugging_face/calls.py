@@ -8,11 +8,12 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
+from hfgate.chat.messages import ChatMessage
 from hfgate.errors import BadRequestError
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.hugging_face.routing import ROUTER, Route
 from hfgate.services.hugging_face.typed import HfSettings
-from hfgate.tasks import ChatMessage, ChatRequest, GenerateRequest
+from hfgate.tasks import ChatRequest, GenerateRequest
 from hfgate.telemetry.request_scope import name_server
 from hfgate.upstream.engines.base import ChatProtocol
 from hfgate.upstream.http import failures

@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from hfgate.chat.tools import ToolCallDelta
 from hfgate.errors import UpstreamBadRequestError
 from hfgate.services.hugging_face.routing import Route
-from hfgate.tasks import GenerationDelta, GenerationParams, ToolCallDelta, Usage
+from hfgate.tasks import GenerationDelta, GenerationParams, Usage
 from hfgate.upstream.engines.base import GenerateProtocol
 from hfgate.upstream.http import failures
 from hfgate.upstream.http.client import Call, Seen, UpstreamClient

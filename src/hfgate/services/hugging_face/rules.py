@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hfgate.tasks import TaskType
-from hfgate.url_policy import allowed_host, url_problem
+from hfgate.upstream.http.url_policy import allowed_host, url_problem
 
 POLICY_NAMES = ("fastest", "cheapest", "preferred")
 

@@ -104,11 +104,11 @@ class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
             ValidationCallError: a check failed; the reason names it and what to do.
             UpstreamError: the upstream refused the token, or could not be reached.
         """
-        return await create.check(self, endpoint, timeout=timeout)
+        return await create.check(self, endpoint, upstream=self.upstream, infos=self.infos, timeout=timeout)
 
     async def revise(self, before: Endpoint, after: Endpoint, *, timeout: float) -> Endpoint:
         """An ``_update`` that changed the url: what serves the new url is detected again."""
-        return await create.revise(self, before, after, timeout=timeout)
+        return await create.revise(self, before, after, upstream=self.upstream, infos=self.infos, timeout=timeout)
 
     # -- embeddings ---------------------------------------------------------------------------------
 

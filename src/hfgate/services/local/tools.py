@@ -12,22 +12,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 
+from hfgate.chat.messages import ChatMessage, ImagePart
+from hfgate.chat.tool_calls import new_call_id
+from hfgate.chat.tools import Tool, ToolCall, ToolCallDelta
 from hfgate.errors import BadRequestError
 from hfgate.local.generation.tool_grammar import call_grammar
 from hfgate.local.generation.tool_parser import ToolCallReader, read_whole
-from hfgate.tasks import (
-    ChatMessage,
-    ChatRequest,
-    FinishReason,
-    Generation,
-    GenerationDelta,
-    GenerationParams,
-    ImagePart,
-    Tool,
-    ToolCall,
-    ToolCallDelta,
-)
-from hfgate.tool_calls import new_call_id
+from hfgate.tasks import ChatRequest, FinishReason, Generation, GenerationDelta, GenerationParams
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

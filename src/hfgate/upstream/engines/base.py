@@ -1,9 +1,8 @@
 """The template every protocol follows: where to send (``url``), what to send (``payload``), how to read
 the answer (``parse``, and ``parse_event`` for a stream).
 
-One class per way of calling one task on one engine or provider. A protocol is told its
-:class:`Address` (the server's base url or a provider's route root, and the model name to send) and
-never decides where it is reached: that is :func:`hfgate.upstream.engines.pick`'s caller's job.
+One class per way of calling one task on one engine or provider. A protocol is told its :class:`Address`
+and never decides where it is reached: that is :func:`hfgate.upstream.engines.pick`'s caller's job.
 """
 
 from __future__ import annotations
@@ -13,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, TypeVar
 from typing import Protocol as Structural
 
-from hfgate.tasks import ChatMessage, GenerationDelta, GenerationParams
+from hfgate.chat.messages import ChatMessage
+from hfgate.tasks import GenerationDelta, GenerationParams
 from hfgate.upstream.wire.common import UpstreamText
 
 Kind = Literal["embed", "sparse", "generate", "text2text", "chat", "rerank"]

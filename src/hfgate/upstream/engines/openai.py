@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from hfgate.chat.messages import ChatMessage
 from hfgate.errors import BadRequestError
-from hfgate.tasks import ChatMessage, GenerationDelta, GenerationParams
+from hfgate.tasks import GenerationDelta, GenerationParams
 from hfgate.upstream.engines.base import (
     Address,
     ChatProtocol,

@@ -1,6 +1,6 @@
 """A DNS resolver that refuses names resolving to link-local or cloud metadata addresses.
 
-A url's host is checked at create (:mod:`hfgate.url_policy`), but a name can resolve elsewhere later
+A url's host is checked at create (:mod:`hfgate.upstream.http.url_policy`), but a name can resolve elsewhere later
 (or differently each time): this resolver checks every address the upstream transport is about to
 connect to, on every new connection, so ``http://metadata.attacker.example`` pointing at
 ``169.254.169.254`` is refused when the request is made.
@@ -13,7 +13,7 @@ import socket
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
-from hfgate.url_policy import forbidden_address
+from hfgate.upstream.http.url_policy import forbidden_address
 
 
 class ForbiddenAddressLookupError(OSError):

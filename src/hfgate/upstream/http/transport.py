@@ -23,7 +23,7 @@ from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from hfgate.upstream.http.guarded_resolver import ForbiddenAddressLookupError, GuardedResolver
-from hfgate.url_policy import forbidden_address
+from hfgate.upstream.http.url_policy import forbidden_address
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _MAX_REDIRECTS = 5

@@ -6,7 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from hfgate.tasks import ChatMessage, GenerationDelta, GenerationParams, Usage
+from hfgate.chat.messages import ChatMessage
+from hfgate.tasks import GenerationDelta, GenerationParams, Usage
 from hfgate.upstream.wire.chat_tools import parse_tool_call_deltas, parse_tool_calls, wire_message
 from hfgate.upstream.wire.common import UpstreamText, WireFormatError, as_dict, finish_reason, sub_dict
 

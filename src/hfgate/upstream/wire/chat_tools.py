@@ -16,8 +16,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hfgate.tasks import ChatMessage, ImagePart, TextPart, Tool, ToolCall, ToolCallDelta, ToolChoice
-from hfgate.tool_calls import new_call_id
+from hfgate.chat.messages import ChatMessage, ImagePart, TextPart
+from hfgate.chat.tool_calls import new_call_id
+from hfgate.chat.tools import Tool, ToolCall, ToolCallDelta, ToolChoice
 
 
 def wire_message(m: ChatMessage) -> dict[str, Any]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hfgate.tasks import FinishReason, ToolCall, Usage
+from hfgate.chat.tools import ToolCall
+from hfgate.tasks import FinishReason, Usage
 
 
 class WireFormatError(ValueError):

@@ -6,7 +6,7 @@ import logging
 
 import orjson
 
-from hfgate.observability import JsonFormatter
+from hfgate.telemetry.logs import JsonFormatter
 
 
 def record(created: float) -> logging.LogRecord:

@@ -8,7 +8,7 @@ import pytest
 
 from hfgate.config import Settings
 from hfgate.local.cache import ModelCache
-from hfgate.runtime import Runtime, new_context
+from hfgate.process.runtime import Runtime, new_context
 from hfgate.services import ServiceContext
 
 pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`

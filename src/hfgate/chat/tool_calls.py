@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 
-from hfgate.tasks import ToolCall, ToolCallDelta
+from hfgate.chat.tools import ToolCall, ToolCallDelta
 
 
 def new_call_id() -> str:

@@ -8,7 +8,7 @@ from typing import Any
 import uvicorn
 from uvicorn.server import ServerState
 
-from hfgate.serving import HeaderDeadlineProtocol
+from hfgate.process.serve import HeaderDeadlineProtocol
 
 
 class RecordingTransport(asyncio.Transport):

@@ -1,5 +1,5 @@
 """Graceful drain of a real ``hfgate serve`` process (SIGTERM): readiness, in-flight work, streams past
-the deadline, usage, exit code and refused connections (:mod:`hfgate.drain`)."""
+the deadline, usage, exit code and refused connections (:mod:`hfgate.process.drain`)."""
 
 from __future__ import annotations
 

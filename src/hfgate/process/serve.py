@@ -6,8 +6,8 @@ bounds how long a client may take to send a request's *headers*: a slow-loris cl
 every few seconds holds a connection and its memory forever. :class:`HeaderDeadlineProtocol` closes a
 connection whose request line and headers are not complete within ``header_timeout_seconds``
 (answering 408 first); the body has its own deadline in :class:`hfgate.api.middleware.BodyLimit`.
-The same protocol sends each response of known length in one write (:mod:`hfgate.one_write`), and
-closes each connection after its answer once the replica drains (:mod:`hfgate.drain`).
+The same protocol sends each response of known length in one write (:mod:`hfgate.process.one_write`), and
+closes each connection after its answer once the replica drains (:mod:`hfgate.process.drain`).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from uvicorn._types import ASGI3Application
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 from uvicorn.supervisors.multiprocess import Multiprocess
 
-from hfgate import drain
 from hfgate.config import Settings
-from hfgate.one_write import OneWriteCycle
+from hfgate.process import drain
+from hfgate.process.one_write import OneWriteCycle
 
 log = logging.getLogger("hfgate.serving")
 
@@ -96,7 +96,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "timeout_keep_alive": settings.keep_alive_seconds,
         "limit_concurrency": settings.max_connections,
         # uvicorn's wait for in-flight work, from when it stops accepting: the drain's, plus time for the
-        # streams ended at its deadline to say so (hfgate.drain)
+        # streams ended at its deadline to say so (hfgate.process.drain)
         "timeout_graceful_shutdown": math.ceil(settings.drain_seconds + drain.WRAP_UP_SECONDS),
     }
 
@@ -116,7 +116,7 @@ class DrainingSupervisor(Multiprocess):
         self.delay = delay
 
     def join_all(self) -> None:
-        time.sleep(self.delay)  # the workers drain, and accept meanwhile (hfgate.drain)
+        time.sleep(self.delay)  # the workers drain, and accept meanwhile (hfgate.process.drain)
         for sock in self.sockets:
             sock.close()
         super().join_all()

@@ -1,0 +1,151 @@
+"""Inference on an endpoint, for every face: the look-up, the embedding cache's read-through, the service call."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from hfgate.access.principal import check_endpoint
+from hfgate.chat.relay import RelayedEvent, RelayedResponse, ResponsesRelay
+from hfgate.orchestrator.cache_tally import count_served
+from hfgate.orchestrator.cached import CachedEmbeddings
+from hfgate.orchestrator.cached_rerank import CachedRerank
+from hfgate.orchestrator.cached_sparse import CachedSparse
+from hfgate.orchestrator.chunked import ChunkedEmbeddings, chunk_request, regroup
+from hfgate.orchestrator.endpoint_body import check_task_settings
+from hfgate.orchestrator.kinds import check_inference_kind
+from hfgate.orchestrator.last_call import LastCalls
+from hfgate.orchestrator.lookup import EndpointLookup
+from hfgate.orchestrator.running import Runner, count_tokens
+from hfgate.orchestrator.stored_chunks import StoredChunk, cached_inputs
+from hfgate.registry.endpoint import Endpoint
+from hfgate.services import Service, service_class
+from hfgate.services.generation_settings import generation_params
+from hfgate.tasks import (
+    ChatRequest,
+    EmbeddingResult,
+    EmbedRequest,
+    GenerateRequest,
+    Generation,
+    GenerationDelta,
+    GenerationParams,
+    RerankRequest,
+    RerankResult,
+    SparseEmbeddingResult,
+    SparseWeights,
+    TaskType,
+    TokenSpan,
+)
+from hfgate.telemetry.request_scope import name_endpoint
+
+
+class Inference:
+    """The inference half of the :class:`~hfgate.orchestrator.Orchestrator`, which builds the state below."""
+
+    services: Mapping[str, Service]
+    vectors: CachedEmbeddings
+    last_calls: LastCalls
+    _sparse: CachedSparse
+    _reranks: CachedRerank
+    _lookup: EndpointLookup
+    _runner: Runner
+
+    async def endpoint_for(self, inference_id: str, task_type: str | TaskType | None) -> Endpoint:
+        """The endpoint inference runs on, checked against the requested task type and the caller's key."""
+        check_endpoint(inference_id)
+        endpoint = await self._lookup.get(inference_id)
+        check_inference_kind(endpoint, task_type)
+        name_endpoint(inference_id, endpoint.task_type.value)
+        return endpoint
+
+    def task_settings(self, endpoint: Endpoint, override: Any) -> dict[str, Any]:
+        """The endpoint's stored task settings with a request's checked override on top."""
+        service = type(self._service(endpoint.service))
+        return {**endpoint.task_settings, **check_task_settings(service, endpoint.task_type, raw=override)}
+
+    def generation_params(self, endpoint: Endpoint, given: GenerationParams | None = None) -> GenerationParams:
+        """``given`` with every unset field taken from the endpoint's stored task settings."""
+        stored = generation_params(endpoint.task_settings)
+        if given is None:
+            return stored
+        fields = {k: getattr(given, k) for k in GenerationParams.__dataclass_fields__}
+        chosen = {k: v for k, v in fields.items() if v is not None and v != ()}
+        return replace(stored, **chosen)
+
+    async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
+        """``request``'s vectors, from the embedding cache where it holds them (see ``cached.py``)."""
+        return await self._runner.run(endpoint, lambda e: self.vectors.embed(self._service(e.service), e, request))
+
+    async def embed_chunked(self, endpoint: Endpoint, request: EmbedRequest) -> ChunkedEmbeddings:
+        """Chunk each input with the endpoint's settings and embed every chunk."""
+        offsets = await self.vectors.spans(self._service(endpoint.service), endpoint, request.texts)
+        result = await self.embed(endpoint, chunk_request(request, request.texts, offsets=offsets))
+        return regroup(request.texts, offsets, vectors=result.embeddings, usage=result.usage)
+
+    async def cached_chunked(self, endpoint: Endpoint, request: EmbedRequest) -> list[list[StoredChunk] | None]:
+        """Each input's chunks when the embedding cache holds every one of them (their vectors packed),
+        else ``None``: what ``embed-corpus`` need not send (it then batches only the inputs that
+        changed). Computes nothing."""
+        service = self._service(endpoint.service)
+        offsets, found = await self.vectors.peek_chunked(service, endpoint, request)
+        inputs = cached_inputs(request.texts, offsets, found=found)
+        count_served(endpoint, [c.packed for chunks in inputs if chunks is not None for c in chunks])
+        return inputs
+
+    async def sparse_embed(self, endpoint: Endpoint, request: EmbedRequest) -> SparseEmbeddingResult:
+        """``request``'s sparse vectors, from the embedding cache where it holds them (``cached_sparse.py``)."""
+        return await self._runner.run(
+            endpoint, lambda e: self._sparse.sparse_embed(self._service(e.service), e, request)
+        )
+
+    async def sparse_weights(self, endpoint: Endpoint, request: EmbedRequest) -> SparseWeights:
+        """``request``'s sparse vectors by vocabulary id, unnamed (TEI's ``/embed_sparse``), cached alike."""
+        return await self._runner.run(
+            endpoint, lambda e: self._sparse.sparse_weights(self._service(e.service), e, request)
+        )
+
+    async def generate(self, endpoint: Endpoint, request: GenerateRequest) -> Generation:
+        return await self._runner.run(endpoint, lambda e: self._service(e.service).generate(e, request))
+
+    def generate_stream(self, endpoint: Endpoint, request: GenerateRequest) -> AsyncIterator[GenerationDelta]:
+        return self._runner.stream(endpoint, lambda e: self._service(e.service).generate_stream(e, request))
+
+    async def chat(self, endpoint: Endpoint, request: ChatRequest) -> Generation:
+        return await self._runner.run(endpoint, lambda e: self._service(e.service).chat(e, request))
+
+    def chat_stream(self, endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
+        return self._runner.stream(endpoint, lambda e: self._service(e.service).chat_stream(e, request))
+
+    def relays_responses(self, endpoint: Endpoint) -> bool:
+        """Whether ``endpoint``'s upstream answers ``/v1/responses`` itself (the router, for a hosted model)."""
+        return self._service(endpoint.service).relays_responses(endpoint)
+
+    async def respond(self, endpoint: Endpoint, request: ResponsesRelay) -> RelayedResponse:
+        """The upstream's own response (no fallback: another endpoint may not serve the Responses API)."""
+        work = self._service(endpoint.service).respond(endpoint, request)
+        result = await self.last_calls.track(endpoint.inference_id, work)
+        count_tokens(endpoint.inference_id, result.usage)
+        return result
+
+    async def respond_stream(self, endpoint: Endpoint, request: ResponsesRelay) -> AsyncIterator[RelayedEvent]:
+        """The upstream's stream events, as it sent them."""
+        events = self._service(endpoint.service).respond_stream(endpoint, request)
+        async for event in self.last_calls.track_stream(endpoint.inference_id, events):
+            if event.final is not None:
+                count_tokens(endpoint.inference_id, event.final.usage)
+            yield event
+
+    async def rerank(self, endpoint: Endpoint, request: RerankRequest) -> RerankResult:
+        """``request``'s documents ranked, with the scores the embedding cache holds (``cached_rerank.py``)."""
+        return await self._runner.run(endpoint, lambda e: self._reranks.rerank(self._service(e.service), e, request))
+
+    async def tokenize(
+        self, endpoint: Endpoint, texts: Sequence[str], *, add_special_tokens: bool = True
+    ) -> list[list[TokenSpan]]:
+        service = self._service(endpoint.service)
+        return await service.tokenize(endpoint, texts, add_special_tokens=add_special_tokens)
+
+    def _service(self, name: str) -> Service:
+        service_class(name)  # raises "Unknown service [name]"
+        return self.services[name]
