@@ -154,7 +154,10 @@ class Settings(BaseSettings):
     )
     redis_failure_policy: Literal["fail_open", "fail_closed"] = Field(
         default="fail_open",
-        description="Redis unreachable: fail_open uses per-replica limits (divided by replicas); fail_closed 503s.",
+        description=(
+            "Redis unreachable, for the rate limits and the keys' budgets alike: fail_open uses per-replica "
+            "limits (divided by replicas); fail_closed 503s."
+        ),
     )
     redis_prefix: str = Field(default="hfgate:", description="Prefix of every Redis key and channel hfgate uses.")
     embed_cache: bool = Field(

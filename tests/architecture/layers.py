@@ -64,6 +64,7 @@ LAYERS: tuple[Layer, ...] = (
             "hfgate.embed_cache",
             "hfgate.access",
             "hfgate.fleet",
+            "hfgate.ratelimit",
             "hfgate.telemetry",
             "hfgate.process",
         ),

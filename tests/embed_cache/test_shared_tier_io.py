@@ -13,6 +13,13 @@ from hfgate.config import Settings
 from hfgate.embed_cache.cache import WRITE_DELAY, build_cache
 from hfgate.embed_cache.coalesce import Coalescing
 from hfgate.embed_cache.disk_tier import DiskTier
+from tests.support.waiting import until
+
+
+async def turns(count: int = 10) -> None:
+    """Let the tasks already started run until they wait (no I/O here: loop turns suffice)."""
+    for _ in range(count):
+        await asyncio.sleep(0)
 
 
 class SlowTier:
@@ -42,9 +49,9 @@ async def test_writes_that_come_while_one_is_in_flight_go_together_in_the_next_c
     tier = SlowTier()
     shared = Coalescing(tier)
     first = asyncio.ensure_future(shared.put_many([("k:1", b"1")]))
-    await asyncio.sleep(0.01)  # the first write is in flight, waiting
+    await until(lambda: len(tier.writes) == 1, what="the first write")  # in flight, waiting
     later = [asyncio.ensure_future(shared.put_many([(f"k:{n}", b"x")])) for n in (2, 3, 4)]
-    await asyncio.sleep(0.01)
+    await turns()
     assert tier.writes == [[("k:1", b"1")]]  # nothing else sent while it is in flight
     tier.release.set()
     await asyncio.wait_for(asyncio.gather(first, *later), 5)
@@ -126,9 +133,8 @@ async def test_with_a_write_delay_writes_are_not_waited_for_and_go_together_afte
     shared = Coalescing(tier, write_delay=0.05)
     for n in range(5):
         await asyncio.wait_for(shared.put_many([(f"k:{n}", b"x")]), 0.01)  # returns at once
-        await asyncio.sleep(0.001)
     assert tier.writes == []  # kept
-    await asyncio.sleep(0.1)
+    await until(lambda: tier.writes != [], what="the delayed write")
     assert tier.writes == [[(f"k:{n}", b"x") for n in range(5)]]
 
 
@@ -148,7 +154,8 @@ async def test_past_its_bound_a_kept_write_makes_the_writer_wait() -> None:
     shared = Coalescing(tier, write_delay=60)
     await asyncio.wait_for(shared.put_many([(f"k:{n}", b"x") for n in range(4096)]), 0.01)  # kept
     over = asyncio.ensure_future(shared.put_many([("k:over", b"x")]))
-    await asyncio.sleep(0.02)
+    await until(lambda: tier.writes != [], what="the write past the bound")
+    await turns()
     assert not over.done()  # waits for its write, which went at once with the kept ones
     assert len(tier.writes) == 1
     assert len(tier.writes[0]) == 4097

@@ -27,6 +27,7 @@ from hfgate.local.catalog import resolve_model
 from tests.fakes.hostile_upstream import HostileUpstream, hostile
 from tests.support.live_server import serve_app
 from tests.support.own_postgres import own_postgres
+from tests.support.waiting import wait_until
 
 __all__ = ["hostile"]  # the module's fixture
 
@@ -37,9 +38,15 @@ def _tei(hostile: HostileUpstream) -> dict[str, object]:
     return {"service": "hugging_face", "service_settings": {"url": f"{hostile.base}/tei/", "api_key": "k"}}
 
 
-def _load(http: httpx.Client, stop: threading.Event, statuses: Counter[int]) -> None:
+def _load(http: httpx.Client, stop: threading.Event, answers: list[tuple[float, int]]) -> None:
     while not stop.is_set():
-        statuses[http.post("/_inference/text_embedding/steady", json={"input": "a"}).status_code] += 1
+        sent = time.monotonic()
+        answers.append((sent, http.post("/_inference/text_embedding/steady", json={"input": "a"}).status_code))
+
+
+def _answered_after(answers: list[tuple[float, int]], moment: float, *, count: int = 3) -> None:
+    """Wait until ``count`` requests of the load sent after ``moment`` (monotonic) were answered."""
+    wait_until(lambda: sum(sent > moment for sent, _ in list(answers)) >= count, what="the load's answers")
 
 
 def test_postgres_restarted_during_load(tmp_path: Path, hostile: HostileUpstream) -> None:
@@ -51,22 +58,24 @@ def test_postgres_restarted_during_load(tmp_path: Path, hostile: HostileUpstream
                 http.put("/_inference/text_embedding/steady?skip_validation=true", json=_tei(hostile)).status_code
                 == 200
             )
-            statuses: Counter[int] = Counter()
+            answers: list[tuple[float, int]] = []
             stop = threading.Event()
-            loader = threading.Thread(target=_load, args=(http, stop, statuses))
+            loader = threading.Thread(target=_load, args=(http, stop, answers))
             loader.start()
             try:
-                time.sleep(0.5)
+                _answered_after(answers, time.monotonic())
                 postgres.stop()
-                time.sleep(0.5)  # past the cache's freshness: reads now fall back on the cached copy
+                # past the cache's freshness: reads now fall back on the cached copy
+                _answered_after(answers, time.monotonic() + settings.registry_cache_seconds)
                 with httpx.Client(base_url=url, timeout=30) as writer:
                     down = writer.put("/_inference/text_embedding/during?skip_validation=true", json=_tei(hostile))
                     deleting = writer.delete("/_inference/steady")
                 postgres.start()
-                time.sleep(0.5)
+                _answered_after(answers, time.monotonic())
             finally:
                 stop.set()
                 loader.join(30)
+            statuses = Counter(status for _, status in answers)
             assert down.status_code == 503, down.text
             assert "The endpoint registry (database) is unreachable" in down.json()["error"]["reason"]
             assert "retry" in down.json()["error"]["reason"]

@@ -77,8 +77,10 @@ async def test_a_killed_and_a_503_upstream_move_traffic_to_the_healthy_one_then_
     assert created.status_code == 200, created.text
 
     warm = await embed_all(api, "group", 30)
+    warm_hits_on_b = await asyncio.to_thread(b.hits)
     during_task = asyncio.create_task(embed_all(api, "group", 60))
-    await asyncio.sleep(0.02)  # some of them are now in flight to b
+    while await asyncio.to_thread(b.hits) == warm_hits_on_b:  # until some of them reached b
+        assert not during_task.done(), "none of the load went to b"
     await asyncio.to_thread(b.kill)
     during = await during_task
     after_kill_hits_on_a = a.hits()

@@ -53,13 +53,14 @@ class AccessControl:
         keys = KeyStore(engine)
         ring = KeyRing(keys, bootstrap=settings.api_keys, ttl_seconds=settings.registry_cache_seconds)
         ring.listen(changes)
-        quota: Quota = LocalQuota()
+        local = LocalQuota(share=1 / settings.replicas)
+        quota: Quota = local
         owned = None
         if redis is None and settings.redis_url is not None:  # the fleet's limiter is not ours to share
             redis = owned = RedisQuota.client(settings.redis_url)
         if redis is not None:
-            fail_closed = settings.redis_failure_policy == "fail_closed"
-            quota = RedisQuota(redis, prefix=f"{settings.redis_prefix}key:", fail_closed=fail_closed)
+            prefix, policy = f"{settings.redis_prefix}key:", settings.redis_failure_policy
+            quota = RedisQuota(redis, prefix=prefix, policy=policy, fallback=local)
         usage_store = UsageStore(engine)
         usage = UsageRecorder(usage_store, flush_seconds=settings.usage_flush_seconds)
         return cls(keys, ring, quota, usage, usage_store, changes, session_key, previous_session_key, owned)

@@ -1,12 +1,15 @@
 """Requests and tokens per minute per gateway key: refused with 429 and ``Retry-After`` when used up.
 
-Both limits are budgets that refill continuously (GCRA, as a token bucket without a timer): a key with
-``requests_per_minute=60`` may send 60 requests at once, then one a second. Tokens are only known once
-a request has run, so they are charged afterwards; a key is refused while its token budget is overdrawn.
+Both limits are budgets that refill continuously (GCRA, as a token bucket without a timer, on the
+timelines of :mod:`hfgate.ratelimit.timeline`): a key with ``requests_per_minute=60`` may send 60
+requests at once, then one a second. Tokens are only known once a request has run, so they are charged
+afterwards; a key is refused while its token budget is overdrawn.
 
-:class:`LocalQuota` keeps the budgets in this process. :class:`RedisQuota` keeps them in Redis, shared
-by every replica, on the Redis client of the fleet's rate limiter (:mod:`hfgate.fleet.redis_limit`) and
-under its failure policy: ``fail_open`` falls back on the process's own budgets, ``fail_closed`` 503s.
+:class:`LocalQuota` keeps the budgets in this process, at its share of every limit (``1 / replicas``).
+:class:`RedisQuota` keeps them in Redis, shared by every replica, on the Redis client of the fleet's rate
+limiter (:mod:`hfgate.fleet.redis_limit`) and under the same failure policy
+(:mod:`hfgate.ratelimit.outage`): ``fail_open`` falls back on the process's share of the budgets,
+``fail_closed`` 503s.
 """
 
 from __future__ import annotations
@@ -22,10 +25,13 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from hfgate.access.principal import Principal
-from hfgate.errors import CoordinationUnavailableError, KeyLimitError
+from hfgate.errors import KeyLimitError
+from hfgate.ratelimit.outage import Policy, RedisOutage
+from hfgate.ratelimit.timeline import Clock, Timelines, interval, nanoseconds, seconds
 
 log = logging.getLogger("hfgate.keys")
 WINDOW = 60.0
+_WINDOW_NS = nanoseconds(WINDOW)
 
 
 class Quota(Protocol):
@@ -48,33 +54,40 @@ def refusal(principal: Principal, *, what: str, limit: int, wait: float) -> KeyL
 
 
 class LocalQuota:
-    """Budgets in this process (one replica, or Redis unreachable under ``fail_open``)."""
+    """Budgets in this process (no Redis, or Redis unreachable under ``fail_open``).
 
-    def __init__(self) -> None:
-        self._requests: dict[str, float] = {}  # key id → theoretical arrival time of the next request
-        self._tokens: dict[str, float] = {}
+    Args:
+        share: the part of every budget this process keeps: ``1 / replicas``, so that replicas that
+            cannot share their budgets still keep them together.
+        clock: monotonic seconds.
+    """
+
+    def __init__(self, *, share: float = 1.0, clock: Clock = time.monotonic) -> None:
+        self.share = share
+        self._requests = Timelines(clock=clock)  # key id → when its next request's share is free
+        self._tokens = Timelines(clock=clock)
 
     async def admit(self, principal: Principal) -> None:
-        now = time.monotonic()
+        now = self._requests.now()
         key = principal.key_id
         tpm = principal.tokens_per_minute
-        if tpm is not None and self._tokens.get(key, now) - now >= WINDOW:
-            raise refusal(principal, what="tokens", limit=tpm, wait=self._tokens[key] - now - WINDOW)
+        if tpm is not None and (overdrawn := self._tokens.ahead(key, now=now)) >= _WINDOW_NS:
+            raise refusal(principal, what="tokens", limit=tpm, wait=seconds(overdrawn - _WINDOW_NS))
         rpm = principal.requests_per_minute
         if rpm is not None:
-            # how far ahead of now the next request's time would be, counted from now: ``(now + x) - now``
-            # may round above ``x``, and a key's first request of a 1-per-minute budget was refused so
-            ahead = max(self._requests.get(key, now) - now, 0.0) + WINDOW / rpm
-            if ahead > WINDOW:
-                raise refusal(principal, what="requests", limit=rpm, wait=ahead - WINDOW)
-            self._requests[key] = now + ahead
+            spacing = interval(rpm * self.share)
+            # a minute's worth at once: the next slot may be up to a minute ahead, less the one taken now
+            # (a share below one request a minute still admits one request per interval)
+            burst = max(_WINDOW_NS - spacing, 0)
+            if (ahead := self._requests.ahead(key, now=now)) > burst:
+                raise refusal(principal, what="requests", limit=rpm, wait=seconds(ahead - burst))
+            self._requests.take(key, now=now, interval=spacing)
 
     async def charge(self, principal: Principal, tokens: int) -> None:
         if principal.tokens_per_minute is None or tokens <= 0:
             return
-        now = time.monotonic()
-        base = max(self._tokens.get(principal.key_id, now), now)
-        self._tokens[principal.key_id] = base + tokens * WINDOW / principal.tokens_per_minute
+        cost = nanoseconds(tokens * WINDOW / (principal.tokens_per_minute * self.share))
+        self._tokens.take(principal.key_id, now=self._tokens.now(), interval=cost)
 
 
 # KEYS: requests, tokens. ARGV: request interval µs (0: no limit), tokens limit (0: none). Returns
@@ -112,7 +125,10 @@ class RedisQuota:
     Args:
         client: the fleet limiter's Redis client.
         prefix: the fleet's Redis prefix.
-        fail_closed: refuse (503) rather than use the local budgets while Redis is unreachable.
+        policy: while Redis is unreachable, ``fail_open`` keeps ``fallback``'s budgets, ``fail_closed`` 503s.
+        fallback: this process's budgets (at its share of them).
+        retry_seconds: how long to go without Redis after it failed before trying it again.
+        clock: monotonic seconds.
     """
 
     @staticmethod
@@ -120,44 +136,61 @@ class RedisQuota:
         """A client like the fleet limiter's: short timeouts, no retries (a limit must not hang)."""
         return aioredis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
 
-    def __init__(self, client: aioredis.Redis, *, prefix: str, fail_closed: bool = False) -> None:
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        *,
+        prefix: str,
+        policy: Policy = "fail_open",
+        fallback: LocalQuota | None = None,
+        retry_seconds: float = 1.0,
+        clock: Clock = time.monotonic,
+    ) -> None:
         self._admit = client.register_script(_ADMIT)
         self._charge = client.register_script(_CHARGE)
         self._prefix = prefix
-        self._fail_closed = fail_closed
-        self._local = LocalQuota()
+        self._local = fallback or LocalQuota(clock=clock)
+        self.outage = RedisOutage(
+            policy=policy, limit="per-key limits", event="quota.redis", retry_seconds=retry_seconds, clock=clock
+        )
 
     async def admit(self, principal: Principal) -> None:
+        if self.outage.skipping():
+            return await self._without_redis(principal)
         rpm, tpm = principal.requests_per_minute, principal.tokens_per_minute
-        interval = round(WINDOW * 1_000_000 / rpm) if rpm else 0
+        spacing = round(WINDOW * 1_000_000 / rpm) if rpm else 0  # µs, as Redis' clock
         try:
-            verdict, wait = await self._admit(keys=self._keys(principal), args=[interval, tpm or 0])
+            verdict, wait = await self._admit(keys=self._keys(principal), args=[spacing, tpm or 0])
         except (RedisError, OSError) as exc:
-            self._unreachable(exc)
-            await self._local.admit(principal)
-            return
+            self.outage.lost(exc)
+            return await self._without_redis(principal)
+        self.outage.back()
         if int(verdict) == 1 and rpm is not None:
             raise refusal(principal, what="requests", limit=rpm, wait=int(wait) / 1_000_000)
         if int(verdict) == 2 and tpm is not None:
             raise refusal(principal, what="tokens", limit=tpm, wait=int(wait) / 1_000_000)
 
     async def charge(self, principal: Principal, tokens: int) -> None:
+        """Charged in Redis, or in this process's budgets while Redis is unreachable (whatever the policy:
+        the request has run)."""
         tpm = principal.tokens_per_minute
         if tpm is None or tokens <= 0:
             return
-        try:
-            await self._charge(keys=self._keys(principal)[1:], args=[round(tokens * WINDOW * 1_000_000 / tpm)])
-        except (RedisError, OSError) as exc:
-            log.warning("key tokens not charged in redis", extra={"event": "quota.redis.down", "error": str(exc)})
+        if self.outage.skipping() or not await self._charged_in_redis(principal, cost=tokens * WINDOW / tpm):
             await self._local.charge(principal, tokens)
+
+    async def _charged_in_redis(self, principal: Principal, *, cost: float) -> bool:
+        try:
+            await self._charge(keys=self._keys(principal)[1:], args=[round(cost * 1_000_000)])
+        except (RedisError, OSError) as exc:
+            self.outage.lost(exc)
+            return False
+        self.outage.back()
+        return True
+
+    async def _without_redis(self, principal: Principal) -> None:
+        self.outage.check(principal.key_id)
+        await self._local.admit(principal)
 
     def _keys(self, principal: Principal) -> list[str]:
         return [f"{self._prefix}rq:{principal.key_id}", f"{self._prefix}tk:{principal.key_id}"]
-
-    def _unreachable(self, exc: Exception) -> None:
-        log.warning("key limits: redis unreachable", extra={"event": "quota.redis.down", "error": str(exc)})
-        if self._fail_closed:
-            raise CoordinationUnavailableError(
-                "The shared per-key limits (Redis, HFGATE_REDIS_URL) cannot be reached and "
-                "HFGATE_REDIS_FAILURE_POLICY is [fail_closed]: retry shortly, or set it to [fail_open]"
-            ) from exc

@@ -9,10 +9,11 @@ is bounded too: a slot more than ``max_waiting`` intervals ahead is refused (``q
 Requests for one key that arrive in the same event-loop turn share one script call (each still gets
 its own slot and its own verdict): under load this divides the Redis round trips, and their CPU.
 
-When Redis cannot be reached, the policy decides: ``fail_open`` admits through the per-process
-fallback limiter (every limit divided by the configured replica count, so the fleet still keeps it);
-``fail_closed`` answers 503. Each transition (lost, back) is logged once, and reported to
-:class:`~hfgate.fleet.limits.LimitEvents`. Redis is retried at most every ``retry_seconds`` while down.
+When Redis cannot be reached, the one policy of every shared limit decides
+(:mod:`hfgate.ratelimit.outage`): ``fail_open`` admits through the per-process fallback limiter (every
+limit divided by the configured replica count, so the fleet still keeps it); ``fail_closed`` answers 503.
+Each transition (lost, back) is logged once, and reported to :class:`~hfgate.fleet.limits.LimitEvents`.
+Redis is retried at most every ``retry_seconds`` while down.
 
 Any limit can use it: the key is any string (an upstream group, a gateway key…).
 
@@ -24,21 +25,17 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
-from typing import Any, Literal
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from hfgate.errors import CoordinationUnavailableError
 from hfgate.fleet.limits import Limiter, LimitEvents, RateLimitRefusedError
-
-log = logging.getLogger("hfgate.fleet")
-
-Policy = Literal["fail_open", "fail_closed"]
+from hfgate.ratelimit.outage import Policy, RedisOutage
+from hfgate.ratelimit.timeline import Clock
 
 # KEYS[1] the key; ARGV: interval µs, max waiting, then the longest wait (µs) of each request of the
 # batch. Returns {verdict, wait µs} per request: 0 queue full, 1 past its deadline, 2 admitted.
@@ -79,6 +76,7 @@ class RedisLimiter:
         max_waiting: the fleet-wide queue bound of each key.
         events: told of waits, refusals and Redis coming and going.
         retry_seconds: how long to skip Redis after it failed before trying again.
+        clock: monotonic seconds (deadlines are on it).
     """
 
     def __init__(
@@ -91,17 +89,23 @@ class RedisLimiter:
         max_waiting: int = 2000,
         events: LimitEvents | None = None,
         retry_seconds: float = 1.0,
+        clock: Clock = time.monotonic,
     ) -> None:
         self.client = client
         self.fallback = fallback
-        self.policy = policy
         self.prefix = prefix
         self.max_waiting = max_waiting
         self.events = events or LimitEvents()
-        self.retry_seconds = retry_seconds
+        self.outage = RedisOutage(
+            policy=policy,
+            limit="rate limiter",
+            event="limit.redis",
+            events=self.events,
+            retry_seconds=retry_seconds,
+            clock=clock,
+        )
+        self._clock = clock
         self._script = client.register_script(_RESERVE)
-        self._down_until = 0.0
-        self._available = True
         self._batches: dict[str, list[tuple[int, asyncio.Future[tuple[int, int]]]]] = {}
         self._flushes: set[asyncio.Task[None]] = set()
 
@@ -121,16 +125,16 @@ class RedisLimiter:
             RateLimitRefusedError: the fleet's queue is full, or the slot comes after ``deadline``.
             CoordinationUnavailableError: Redis is unreachable and the policy is ``fail_closed``.
         """
-        if time.monotonic() < self._down_until:
+        if self.outage.skipping():
             return await self._without_redis(key, requests_per_minute=requests_per_minute, deadline=deadline)
         interval = round(60_000_000 / requests_per_minute)
-        longest = max(0, round((deadline - time.monotonic()) * 1_000_000))
+        longest = max(0, round((deadline - self._clock()) * 1_000_000))
         try:
             verdict, wait = await self._reserve(key, interval=interval, longest=longest)
         except (RedisError, OSError) as exc:
-            self._lost(exc)
+            self.outage.lost(exc)
             return await self._without_redis(key, requests_per_minute=requests_per_minute, deadline=deadline)
-        self._back()
+        self.outage.back()
         seconds = int(wait) / 1_000_000
         if int(verdict) in _VERDICTS:
             self.events.refused(key, _VERDICTS[int(verdict)])
@@ -170,27 +174,5 @@ class RedisLimiter:
                 future.set_result((int(flat[2 * index]), int(flat[2 * index + 1])))
 
     async def _without_redis(self, key: str, *, requests_per_minute: float, deadline: float) -> float:
-        if self.policy == "fail_closed":
-            self.events.refused(key, "unavailable")
-            raise CoordinationUnavailableError(
-                "The shared rate limiter (Redis, HFGATE_REDIS_URL) cannot be reached and "
-                "HFGATE_REDIS_FAILURE_POLICY is [fail_closed]: retry shortly, or set it to [fail_open] to "
-                "fall back to per-replica limits while Redis is down"
-            )
+        self.outage.check(key)
         return await self.fallback.acquire(key, requests_per_minute=requests_per_minute, deadline=deadline)
-
-    def _lost(self, exc: Exception) -> None:
-        self._down_until = time.monotonic() + self.retry_seconds
-        if self._available:
-            self._available = False
-            log.warning(
-                "redis unreachable: rate limits follow the failure policy",
-                extra={"event": "limit.redis.down", "policy": self.policy, "error": str(exc)},
-            )
-            self.events.coordination(available=False)
-
-    def _back(self) -> None:
-        if not self._available:
-            self._available = True
-            log.warning("redis reachable again: fleet-wide rate limits", extra={"event": "limit.redis.up"})
-            self.events.coordination(available=True)

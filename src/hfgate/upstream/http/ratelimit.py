@@ -5,9 +5,9 @@ As in Elasticsearch, a group is one (url or model id, api key) pair, the bucket 
 in a bounded queue. Unlike it, a request whose turn would come after its own deadline is refused at
 once instead of waiting in vain.
 
-Each request reserves the next free slot on a timeline and sleeps until it: the spacing is exact
-whatever the event loop's sleep resolution, so over any window the count stays within one request of
-``requests_per_minute`` x minutes.
+Each request reserves the next free slot on a timeline (:mod:`hfgate.ratelimit.timeline`) and sleeps
+until it: the spacing is exact whatever the event loop's sleep resolution, so over any window the count
+stays within one request of ``requests_per_minute`` x minutes.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from hfgate.fleet.limits import LimitEvents, RateLimitRefusedError
+from hfgate.ratelimit.timeline import Clock, Timelines, interval, seconds
 
 __all__ = ["RateLimitRefusedError", "RateLimiters", "TokenBucket", "group_key"]
 
@@ -41,19 +42,19 @@ class TokenBucket:
         *,
         requests_per_minute: float,
         max_waiting: int,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self.interval = 60.0 / requests_per_minute
         self.max_waiting = max_waiting
-        self._clock = clock
-        self._sleep = sleep
-        self._next_slot = float("-inf")
         self.waiting = 0
+        self._slots = Timelines(clock=clock)
+        self._sleep = sleep
+        self.set_rate(requests_per_minute)
 
     def set_rate(self, requests_per_minute: float) -> None:
         """Change the rate (an endpoint's settings were updated); takes effect from the next slot."""
         self.interval = 60.0 / requests_per_minute
+        self._interval = interval(requests_per_minute)
 
     async def acquire(self, *, deadline: float) -> float:
         """Wait for this request's slot; the seconds waited (0.0 when the slot was free).
@@ -61,23 +62,23 @@ class TokenBucket:
         Raises:
             RateLimitRefusedError: the queue is full, or the slot comes after ``deadline``.
         """
-        now = self._clock()
-        slot = max(now, self._next_slot)
-        if slot > now:
+        now = self._slots.now()
+        wait = self._slots.ahead("", now=now)
+        if wait > 0:
             if self.waiting >= self.max_waiting:
                 raise RateLimitRefusedError("queue_full")
-            if slot > deadline:
-                raise RateLimitRefusedError("deadline", wait=slot - now)
-        self._next_slot = slot + self.interval
-        if slot <= now:
+            if seconds(now + wait) > deadline:
+                raise RateLimitRefusedError("deadline", wait=seconds(wait))
+        self._slots.take("", now=now, interval=self._interval)
+        if wait == 0:
             return 0.0
         # A cancelled waiter's slot stays used: the limiter errs on the side of sending fewer requests.
         self.waiting += 1
         try:
-            await self._sleep(slot - now)
+            await self._sleep(seconds(wait))
         finally:
             self.waiting -= 1
-        return slot - now
+        return seconds(wait)
 
 
 class RateLimiters:
@@ -96,7 +97,7 @@ class RateLimiters:
         max_waiting: int = 2000,
         share: float = 1.0,
         events: LimitEvents | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.max_waiting = max_waiting
