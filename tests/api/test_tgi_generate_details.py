@@ -4,8 +4,12 @@ sequence kept in ``generated_text`` (and dropped by the OpenAI face), ``best_of`
 from __future__ import annotations
 
 import math
+import time
 
 import httpx
+import pytest
+
+from hfgate.api.hf import routes as hf_routes
 
 GENERATOR = ".smollm2-135m-instruct"
 PROMPT = "The capital of France is"
@@ -59,3 +63,19 @@ def test_top_n_tokens_above_the_limit_is_refused(live_url: str) -> None:
     answer = _generate(live_url, top_n_tokens=50)
     assert answer.status_code in (400, 422)
     assert "top_n_tokens" in answer.text
+
+
+def test_a_generation_collected_for_its_stop_string_is_bounded_as_a_whole_by_the_timeout(
+    live_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by bench/fuzz.py (issue #43): a stop string makes the face collect the stream, whose deltas were
+    each bounded but not the whole, so a huge ``max_new_tokens`` held the request for minutes."""
+    monkeypatch.setattr(hf_routes, "TIMEOUT", 1.0)
+    body = {"inputs": PROMPT, "parameters": {"max_new_tokens": 2**63, "stop": ["never-met-stop"]}}
+    started = time.monotonic()
+    answer = httpx.post(f"{live_url}/hf/{GENERATOR}/generate", json=body, timeout=60)
+    assert answer.status_code == 424, answer.text  # TGI's status for a failed generation (api/hf/errors.py)
+    assert answer.json()["error"] == "Request timed out after [1s]"
+    assert time.monotonic() - started < 30
+    monkeypatch.undo()
+    assert _generate(live_url, stop=["never-met-stop"]).status_code == 200, "the model went on serving"

@@ -9,6 +9,7 @@ routes, ``/hf/{id}/v1/...``, come from the OpenAI face's ``per_endpoint`` router
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,7 +23,7 @@ from hfgate.api.hf.errors import render_hf
 from hfgate.api.hf.requests import TgiCall, texts, tgi_call
 from hfgate.api.responses import json_response
 from hfgate.api.sse import event_stream
-from hfgate.errors import BadRequestError, HfGateError
+from hfgate.errors import BadRequestError, HfGateError, RequestTimeoutError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import EmbedRequest, GenerateRequest, Generation, GenerationDelta, RerankRequest, TaskType, Usage
@@ -154,9 +155,19 @@ async def _generate(orch: Orchestrator, endpoint: Endpoint, *, call: TgiCall, li
 async def _collect(
     orch: Orchestrator, endpoint: Endpoint, *, request: GenerateRequest, deltas: list[GenerationDelta]
 ) -> Generation:
-    """The generation with the met stop string kept, as TGI's ``generated_text`` has it."""
-    async for delta in orch.generate_stream(endpoint, request):
-        deltas.append(delta)
+    """The generation with the met stop string kept, as TGI's ``generated_text`` has it; the request's timeout
+    bounds the whole generation (each delta's own wait is bounded below); a stream given up is closed as it is
+    dropped (asyncio's finalizer of async generators), which ends its sequence in the model.
+
+    Raises:
+        RequestTimeoutError: the generation did not end within the request's timeout.
+    """
+    try:
+        async with asyncio.timeout(request.timeout):
+            async for delta in orch.generate_stream(endpoint, request):
+                deltas.append(delta)
+    except TimeoutError as exc:
+        raise RequestTimeoutError(f"Request timed out after [{request.timeout:g}s]") from exc
     last = deltas[-1] if deltas else None
     if last is None or last.finish_reason is None:
         raise HfGateError(f"The generation of [{endpoint.inference_id}] ended without a finish reason")
