@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,10 @@ async def test_a_retried_503_and_a_rate_limit_wait_are_counted(api: httpx.AsyncC
     before = await scrape(api)
     fake_hf.inject("/tei", Fault.server_error(503))
     assert (await api.post("/_inference/text_embedding/paced", json={"input": ["a"]})).status_code == 200
+    # Two at once: the second waits for the slot after the first's (0.1 s on), whatever the timing above
+    # (the retry's backoff, 0.5-1 s, finds its slot free).
+    both = [api.post("/_inference/text_embedding/paced", json={"input": [text]}) for text in ("b", "c")]
+    assert [r.status_code for r in await asyncio.gather(*both)] == [200, 200]
     after = await scrape(api)
     assert (
         sample(after, "hfgate_upstream_retries_total", endpoint="paced", reason="503")

@@ -52,7 +52,7 @@ def test_add_form_shows_only_the_fields_the_combination_needs(page: Page, base_u
     page.goto(f"{base_url}/ui/new")
     page.get_by_label("Embeddings").check()
     page.get_by_label("Local model, run by hfgate itself").check()
-    expect(page.get_by_label("Hugging Face access token")).to_be_hidden()
+    expect(page.get_by_label("Hugging Face access token")).to_be_visible()  # for a gated or private Hub model
     expect(page.get_by_label("Strategy")).to_be_visible()
     page.get_by_label("Inference Endpoint, or a TEI / TGI server").check()
     expect(page.get_by_label("Hugging Face access token")).to_be_visible()
