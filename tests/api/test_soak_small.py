@@ -92,9 +92,9 @@ def _pid() -> int:
 
 
 def _settled(before: dict[str, int], opened: collections.Counter[str]) -> tuple[dict[str, int], list[str]]:
-    """This process's figures once idle connections have closed (keep-alive, pools: a few seconds), and
-    what was still open past the deadline that was not before the load."""
-    deadline = time.monotonic() + 15
+    """This process's figures once idle connections have closed (keep-alive, pools: a few seconds, more on a
+    busy machine), and what was still open past the deadline that was not before the load."""
+    deadline = time.monotonic() + 60
     while True:
         now, left_open = probe(_pid()), sorted((_open_files() - opened).elements())
         if now["fds"] <= before["fds"] + 8 or time.monotonic() > deadline:
