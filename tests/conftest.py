@@ -85,7 +85,12 @@ def measure_default_embedding_engines(settings: Settings) -> None:
 
     path = resolve_model("all-MiniLM-L6-v2").path
     pipeline = read_pipeline(path, fallback_max_length=model_max_length(path))
-    options = EngineOptions(pipeline=pipeline, cache_dir=settings.data_dir / "models", threads=settings.local_threads)
+    options = EngineOptions(
+        pipeline=pipeline,
+        cache_dir=settings.data_dir / "models",
+        threads=settings.local_threads,
+        measure_attempts=settings.local_engine_measure_attempts,
+    )
     choose_engine(path, options=options, choices_dir=settings.local_engine_choices_dir)
 
 
@@ -106,6 +111,7 @@ def measure_default_generation_engines(settings: Settings) -> None:
         threads=settings.local_threads,
         choices_dir=settings.local_engine_choices_dir,
         source=location.path / location.gguf_file,  # as the service files it: one measurement per session
+        attempts=settings.local_engine_measure_attempts,
     )
 
 

@@ -50,7 +50,7 @@ async def test_a_small_soak_keeps_every_invariant(
                                 max_seconds=600)  # fmt: skip
         finally:
             logging.getLogger("hfgate").removeHandler(handler)
-        after, left_open = _settled(before, opened)
+        after, left_open = _settled(opened)
     assert report.requests >= 290
     assert report.unexpected_count == 0, report.unexpected
     assert not [
@@ -60,7 +60,9 @@ async def test_a_small_soak_keeps_every_invariant(
     assert report.secret_seen == []
     assert TOKEN not in logs.getvalue()
     assert "request" in logs.getvalue()  # the logs were captured, at debug level
-    assert after["fds"] <= before["fds"] + 8, (before, after, left_open)  # what stayed open
+    # What stayed open, less the registry's SQLite files: one connection per worker thread, bounded by
+    # the threads (checked below), not a leak.
+    assert len(_leaked(left_open)) <= 8, (before, after, left_open)
     assert after["threads"] <= before["threads"] + 8, (before, after, [t.name for t in threading.enumerate()])
 
 
@@ -91,15 +93,20 @@ def _pid() -> int:
     return os.getpid()
 
 
-def _settled(before: dict[str, int], opened: collections.Counter[str]) -> tuple[dict[str, int], list[str]]:
+def _settled(opened: collections.Counter[str]) -> tuple[dict[str, int], list[str]]:
     """This process's figures once idle connections have closed (keep-alive, pools: a few seconds, more on a
     busy machine), and what was still open past the deadline that was not before the load."""
     deadline = time.monotonic() + 60
     while True:
         now, left_open = probe(_pid()), sorted((_open_files() - opened).elements())
-        if now["fds"] <= before["fds"] + 8 or time.monotonic() > deadline:
+        if len(_leaked(left_open)) <= 8 or time.monotonic() > deadline:
             return now, left_open
         time.sleep(0.5)
+
+
+def _leaked(left_open: list[str]) -> list[str]:
+    """The descriptors opened during the load and still open, but the registry database's own files."""
+    return [f for f in left_open if not f.endswith(("/hfgate.db", "/hfgate.db-wal", "/hfgate.db-shm"))]
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")

@@ -99,6 +99,7 @@ def choose_engine(
     names: Sequence[str] | None = None,
     choices_dir: Path | None = None,
     source: Path | None = None,
+    attempts: int = MAX_ATTEMPTS,
 ) -> MeasuredChoice:
     """The fastest qualifying candidate for the (transformers-format) model at ``path`` on this CPU,
     measured once per kind of CPU; ``engine`` of the result is a key of :data:`CANDIDATES`.
@@ -115,6 +116,8 @@ def choose_engine(
         source: the files the model comes from, which the measurement is filed under (the GGUF file
             of a converted copy, so that every data directory converting it finds one measurement);
             default ``path``.
+        attempts: measurements before a choice measured on a busy machine is kept
+            (``Settings.local_engine_measure_attempts``).
 
     Raises:
         BadRequestError: no engine is installed that can run the model.
@@ -124,7 +127,9 @@ def choose_engine(
         >>> choose_engine(converted, task="text-generation", cache_dir=models).engine
         'onnx'
     """
-    where = MeasureTarget(path=path, task=task, threads=threads, min_cosine=min_cosine, cpu=cpu, names=names)
+    where = MeasureTarget(
+        path=path, task=task, threads=threads, min_cosine=min_cosine, cpu=cpu, names=names, attempts=attempts
+    )
     folder = choices_dir or cache_dir / "engine-choice"
     cached = recorded_choice(where, folder=folder, source=source)
     if cached is not None:
