@@ -79,7 +79,7 @@ async def test_auto_runs_the_engine_measured_on_this_cpu_and_records_its_figures
     choice = checked.service_settings["engine_choice"]
     engine = choice.split(",")[0]
     assert engine in CANDIDATES
-    assert choice.startswith(f"{engine}, cached on {read_cpu().describe()}: ")
+    assert choice.startswith(f"{engine}, cached on {read_cpu().describe()}"), choice  # "…: " or "… while busy (…): "
     assert "transformers-fp32 " in choice
     assert "tokens/s (1 row " in choice
     if CANDIDATES[engine].exact:  # an exact engine's greedy answer is transformers float32's
