@@ -73,7 +73,13 @@ class Grammar:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GenerationParams:
-    """Sampling and stopping controls; ``None`` means the model's or service's default."""
+    """Sampling and stopping controls; ``None`` means the model's or service's default.
+
+    ``passthrough`` holds the request's fields that hfgate does not translate itself, as the client sent
+    them (vLLM's ``min_p``, ``chat_template_kwargs``, OpenAI's ``logit_bias``, ``metadata``…): an
+    OpenAI-compatible upstream gets them in its body unchanged; the local service honours the ones its
+    sampler can and refuses those it would get wrong (``local/generation/request_fields.py``).
+    """
 
     max_new_tokens: int | None = None
     temperature: float | None = None
@@ -86,6 +92,7 @@ class GenerationParams:
     top_n_tokens: int | None = None
     decoder_input_details: bool | None = None
     grammar: Grammar | None = None
+    passthrough: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

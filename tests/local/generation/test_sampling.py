@@ -34,3 +34,13 @@ def test_same_seed_gives_the_same_samples() -> None:
 
     assert draw(11) == draw(11)
     assert draw(11) != draw(12)
+
+
+def test_min_p_drops_the_tokens_less_likely_than_its_share_of_the_likeliest() -> None:
+    """vLLM's and transformers' min-p: with ``min_p`` 0.5 a token stays only if at least half as likely as the
+    best; token 3 (e^-3 of the best) is never drawn, the two close ones are."""
+    logits = torch.tensor([0.0, 2.0, 1.9, -1.0])
+    sampler = Sampler(DecodingParams(do_sample=True, min_p=0.5, seed=5))
+    assert {sampler.pick(logits, []) for _ in range(60)} == {1, 2}
+    unfiltered = Sampler(DecodingParams(do_sample=True, seed=5))
+    assert len({unfiltered.pick(logits, []) for _ in range(200)}) > 2

@@ -5,23 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hfgate.api.body import check_allowed, json_type, number, prompt_texts, typed
+from hfgate.api.body import json_type, number, prompt_texts, typed
 from hfgate.api.grammar import response_format_grammar
 from hfgate.api.messages import parse_messages
 from hfgate.chat.messages import ChatMessage
 from hfgate.errors import BadRequestError, ParseError
 from hfgate.tasks import GenerationParams
 
-EMBEDDING_FIELDS = ("input", "model", "encoding_format", "dimensions", "user")
-_GENERATION_FIELDS = (
-    "model", "max_tokens", "temperature", "top_p", "stop", "seed", "stream", "stream_options", "n", "user",
-    "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs", "logit_bias", "top_k",
-    "repetition_penalty",
+_TRANSLATED = (
+    "model", "max_tokens", "temperature", "top_p", "stop", "seed", "stream", "stream_options", "n", "best_of",
+    "logprobs", "top_logprobs", "echo", "suffix", "prompt", "messages", "max_completion_tokens", "tools",
+    "tool_choice", "parallel_tool_calls", "response_format", "tool_prompt",
 )  # fmt: skip
-COMPLETION_FIELDS = (*_GENERATION_FIELDS, "prompt", "echo", "suffix", "best_of", "response_format")
-CHAT_FIELDS = (*_GENERATION_FIELDS, "messages", "max_completion_tokens", "tools", "tool_choice",
-               "response_format", "parallel_tool_calls", "stream_options", "tool_prompt")  # fmt: skip
-"""``tool_prompt`` is TGI's extension, taken on both chat routes: huggingface_hub sends it to either."""
+"""Fields hfgate reads and writes again in its own words (or refuses): every other field of a completion or
+chat body is passed through (``GenerationParams.passthrough``). ``tool_prompt`` is TGI's extension, taken on
+both chat routes: huggingface_hub sends it to either."""
+_NUMBERS = ("repetition_penalty", "min_p", "presence_penalty", "frequency_penalty")
+"""Passed-through fields whose type hfgate checks, as the local sampler reads them."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,8 +38,8 @@ def model_of(body: dict[str, Any]) -> str:
 
 
 def embedding_inputs(body: dict[str, Any]) -> list[str]:
-    """``input``: a string or a list of strings (token arrays are not accepted)."""
-    check_allowed(body, EMBEDDING_FIELDS)
+    """``input``: a string or a list of strings (token arrays are not accepted). Other fields (``user``, an
+    engine's extensions) are accepted and not used: vectors are cached per text, whoever asks."""
     value = body.get("input")
     texts = [value] if isinstance(value, str) else value
     if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
@@ -59,12 +59,21 @@ def encoding_format(body: dict[str, Any]) -> str:
 
 
 def generation_params(body: dict[str, Any], *, chat: bool) -> GenerationParams:
-    """Sampling and stopping controls from an OpenAI body."""
-    check_allowed(body, CHAT_FIELDS if chat else COMPLETION_FIELDS)
+    """Sampling and stopping controls from an OpenAI body; the fields hfgate does not translate are kept
+    as sent in ``passthrough`` (for an OpenAI-compatible upstream; the local service reads what it can).
+
+    Raises:
+        ParseError, RequestValidationError: a field hfgate reads has the wrong type, naming it.
+        BadRequestError: ``n``, ``best_of``, ``logprobs``, ``echo`` or ``suffix`` asks for what hfgate's
+            answer cannot carry.
+    """
     _refuse_unsupported(body)
     max_tokens = typed(body, "max_completion_tokens", kind=int) if chat else None
     max_tokens = max_tokens or typed(body, "max_tokens", kind=int)
     temperature = number(body, "temperature")
+    for name in _NUMBERS:
+        number(body, name)
+    typed(body, "logit_bias", kind=dict)
     return GenerationParams(
         max_new_tokens=max_tokens,
         temperature=temperature,
@@ -75,6 +84,7 @@ def generation_params(body: dict[str, Any], *, chat: bool) -> GenerationParams:
         stop=_stop(body.get("stop")),
         do_sample=None if temperature is None else temperature > 0,
         grammar=response_format_grammar(body.get("response_format")),
+        passthrough={k: v for k, v in body.items() if k not in _TRANSLATED},
     )
 
 
@@ -105,11 +115,12 @@ def _refuse_unsupported(body: dict[str, Any]) -> None:
     # null is 1, as OpenAI and TGI read it (text-generation's Client.chat sends "n": null)
     if body.get("n") not in (None, 1) or body.get("best_of") not in (None, 1):
         raise BadRequestError("[n] and [best_of] must be 1: hfgate returns one choice", param="n")
-    for name in ("presence_penalty", "frequency_penalty"):
-        if body.get(name, 0) not in (0, 0.0, None):
-            raise BadRequestError(f"[{name}] is not supported; use [repetition_penalty] instead", param=name)
     if body.get("logprobs") or body.get("echo") or body.get("suffix"):
-        raise BadRequestError("[logprobs], [echo] and [suffix] are not supported", param="logprobs")
+        raise BadRequestError(
+            "[logprobs], [echo] and [suffix] are not supported: hfgate's answer carries no log probabilities "
+            "and no echoed prompt; leave them out",
+            param="logprobs",
+        )
 
 
 def _stop(value: Any) -> tuple[str, ...]:

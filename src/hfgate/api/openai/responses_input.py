@@ -11,11 +11,12 @@ stored conversation holds.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from hfgate.api.body import check_allowed, json_type, number, typed
+from hfgate.api.body import number, typed
 from hfgate.api.grammar import response_format_grammar
 from hfgate.api.openai.responses_items import normalize_items
 from hfgate.chat.tools import Tool, ToolChoice
@@ -29,10 +30,12 @@ FIELDS = (
     "top_logprobs", "background", "max_tool_calls", "prompt_cache_retention", "prompt_cache_options",
     "conversation", "prompt", "context_management",
 )  # fmt: skip
-"""Fields hfgate reads; a field outside these is refused, naming it. The prompt cache's hints are read and
-ignored (hfgate keeps no prompt cache); ``reasoning`` is ignored (no model here reasons in hidden tokens)."""
+"""Fields hfgate reads; every other field (Codex's ``client_metadata``, an engine's ``min_p``…) is passed
+through to the chat the request becomes (``GenerationParams.passthrough``). The prompt cache's hints are read
+and ignored (hfgate keeps no prompt cache); ``reasoning`` is ignored (no model here reasons in hidden tokens)."""
 
 _TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_log = logging.getLogger("hfgate.api")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,7 +66,6 @@ def read_call(body: dict[str, Any]) -> ResponsesCall:
         ParseError, RequestValidationError, BadRequestError: a field is missing, malformed or unsupported;
             the message names it.
     """
-    check_allowed(body, FIELDS)
     _refuse_unsupported(body)
     model = body.get("model")
     if not isinstance(model, str) or not model:
@@ -73,7 +75,7 @@ def read_call(body: dict[str, Any]) -> ResponsesCall:
         model=model,
         items=normalize_items(body.get("input")),
         instructions=typed(body, "instructions", kind=str),
-        tools=tuple(_tool(i, raw) for i, raw in enumerate(tools_raw)),
+        tools=function_tools(tools_raw),
         tool_choice=_tool_choice(body.get("tool_choice")),
         parallel_tool_calls=typed(body, "parallel_tool_calls", kind=bool),
         params=_params(body),
@@ -84,16 +86,33 @@ def read_call(body: dict[str, Any]) -> ResponsesCall:
     )
 
 
-def _tool(index: int, raw: Any) -> Tool:
+def function_tools(tools_raw: list[Any]) -> tuple[Tool, ...]:
+    """The ``function`` tools of ``tools``; built-in and custom tools (``web_search``, ``local_shell``,
+    ``custom``, ``file_search``…) are left out with a log line, not refused: Codex declares ``web_search``
+    by default (its ``web_search = "cached"`` setting), and a model here could never call them anyway.
+
+    Raises:
+        RequestValidationError: an entry is not an object with a ``type``, or a function tool is malformed.
+    """
+    tools, skipped = [], []
+    for index, raw in enumerate(tools_raw):
+        kind = raw.get("type") if isinstance(raw, dict) else None
+        if not isinstance(kind, str):
+            raise RequestValidationError(
+                [f'Field [tools[{index}]] must be a tool object with a [type], e.g. {{"type": "function", …}}'],
+                param=f"tools[{index}].type",
+            )
+        if kind == "function":
+            tools.append(_tool(index, raw))
+        else:
+            skipped.append(kind)
+    if skipped:
+        _log.info("built-in tools left out: %s", ", ".join(skipped), extra={"event": "responses.tools_ignored"})
+    return tuple(tools)
+
+
+def _tool(index: int, raw: dict[str, Any]) -> Tool:
     where = f"tools[{index}]"
-    kind = raw.get("type") if isinstance(raw, dict) else None
-    if kind != "function":
-        raise BadRequestError(
-            f"[{where}.type] is [{kind or json_type(raw)}]; hfgate runs function tools only "
-            '({"type": "function", "name", "parameters"}): built-in tools (web search, files, computer use) '
-            "are not available",
-            param=f"{where}.type",
-        )
     name = raw.get("name")
     if not isinstance(name, str) or not _TOOL_NAME.fullmatch(name):
         raise RequestValidationError(
@@ -125,6 +144,7 @@ def _params(body: dict[str, Any]) -> GenerationParams:
         top_p=number(body, "top_p"),
         do_sample=None if temperature is None else temperature > 0,
         grammar=response_format_grammar(_text_format(body)),
+        passthrough={k: v for k, v in body.items() if k not in FIELDS},
     )
 
 
@@ -169,8 +189,9 @@ def _refuse_unsupported(body: dict[str, Any]) -> None:
     if body.get("truncation") not in (None, "auto", "disabled"):
         raise RequestValidationError(['Field [truncation] must be "auto" or "disabled"'], param="truncation")
     include = typed(body, "include", kind=list, default=[])
-    if include:
+    if "message.output_text.logprobs" in include:
         raise BadRequestError(
-            f"[include] asks for {include}; hfgate's responses carry no extra data to include, send [include: []]",
+            "[include] asks for [message.output_text.logprobs]; hfgate's responses carry no log probabilities, "
+            "leave it out of [include]",
             param="include",
         )

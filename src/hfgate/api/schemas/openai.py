@@ -6,12 +6,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-_EXTRA = ConfigDict(extra="forbid")
+_EXTRA = ConfigDict(extra="allow")
+"""A field the schema does not name is accepted: passed through to an OpenAI-compatible upstream, read or
+ignored by the local models (docs/api/openai.md)."""
 
 
 class EmbeddingsRequest(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"example": {"model": ".all-minilm-l6-v2", "input": "hi"}}
+        extra="allow", json_schema_extra={"example": {"model": ".all-minilm-l6-v2", "input": "hi"}}
     )
     input: str | list[str]
     model: str | None = Field(default=None, description="An endpoint id (required on /v1/embeddings)")
@@ -27,6 +29,7 @@ class _Generation(BaseModel):
     temperature: float | None = None
     top_p: float | None = None
     top_k: int | None = None
+    min_p: float | None = None
     repetition_penalty: float | None = None
     stop: str | list[str] | None = None
     seed: int | None = None
@@ -60,7 +63,7 @@ class ChatMessage(BaseModel):
 
 class ChatRequest(_Generation):
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
         json_schema_extra={
             "example": {
                 "model": ".smollm2-135m-instruct",

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 class ResponsesRequest(BaseModel):
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
         json_schema_extra={"example": {"model": ".smollm2-135m-instruct", "input": "Hi", "max_output_tokens": 8}},
     )
     model: str = Field(description="An endpoint id (GET /v1/models)")
@@ -17,7 +17,9 @@ class ResponsesRequest(BaseModel):
         description="A user message, or items: message, function_call, function_call_output"
     )
     instructions: str | None = None
-    tools: list[dict[str, Any]] | None = Field(default=None, description='Function tools: {"type": "function", …}')
+    tools: list[dict[str, Any]] | None = Field(
+        default=None, description='Function tools: {"type": "function", …}; built-in tools are left out'
+    )
     tool_choice: str | dict[str, Any] | None = None
     parallel_tool_calls: bool | None = None
     max_output_tokens: int | None = None

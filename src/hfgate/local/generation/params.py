@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hfgate.errors import BadRequestError
+from hfgate.local.generation.request_fields import min_p, refuse_unhonoured
 from hfgate.tasks import GenerationParams, Grammar
 
 DEFAULT_MAX_NEW_TOKENS = 256
@@ -17,7 +18,7 @@ MAX_TOP_N_TOKENS = 5  # TGI's default --max-top-n-tokens
 class DecodingParams:
     """Every control of one generation, with nothing left unset.
 
-    ``top_k`` 0 and ``top_p`` 1.0 switch those filters off; ``do_sample`` False (or a temperature of 0)
+    ``top_k`` 0, ``top_p`` 1.0 and ``min_p`` 0 switch those filters off; ``do_sample`` False (or a temperature of 0)
     picks the most likely token at each step.
     """
 
@@ -26,6 +27,7 @@ class DecodingParams:
     temperature: float = 1.0
     top_p: float = 1.0
     top_k: int = 0
+    min_p: float = 0.0
     repetition_penalty: float = 1.0
     seed: int | None = None
     stop: tuple[str, ...] = ()
@@ -44,7 +46,8 @@ def resolve_params(params: GenerationParams, defaults: Mapping[str, Any]) -> Dec
     Sampling is on when ``do_sample`` says so or, if it is unset, when a temperature above 0 is set.
 
     Raises:
-        BadRequestError: a value is out of range; the reason names the parameter.
+        BadRequestError: a value is out of range, or a passed-through field the local models would get
+            wrong is set (``request_fields``); the reason names the parameter.
 
     Example:
         >>> resolve_params(GenerationParams(temperature=0.7), {"max_new_tokens": 20}).do_sample
@@ -55,6 +58,7 @@ def resolve_params(params: GenerationParams, defaults: Mapping[str, Any]) -> Dec
         given = getattr(params, name)
         return given if given is not None else defaults.get(name, fallback)
 
+    refuse_unhonoured(params.passthrough)
     temperature = pick("temperature", None)
     do_sample = pick("do_sample", None)
     resolved = DecodingParams(
@@ -63,6 +67,7 @@ def resolve_params(params: GenerationParams, defaults: Mapping[str, Any]) -> Dec
         temperature=float(temperature if temperature is not None else 1.0),
         top_p=float(pick("top_p", 1.0)),
         top_k=int(pick("top_k", 0)),
+        min_p=min_p(params.passthrough),
         repetition_penalty=float(pick("repetition_penalty", 1.0)),
         seed=pick("seed", None),
         stop=tuple(params.stop) or tuple(defaults.get("stop", ())),

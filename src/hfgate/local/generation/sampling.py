@@ -1,6 +1,6 @@
 """Choosing the next token from a model's scores, with one request's parameters and seed.
 
-The order of the steps is transformers' own (repetition penalty, then temperature, top-k, top-p), so a
+The order of the steps is transformers' own (repetition penalty, then temperature, top-k, top-p, min-p), so a
 request sampled here behaves as it would with ``model.generate``.
 """
 
@@ -83,4 +83,7 @@ class Sampler:
             drop = cumulative <= 1 - top_p
             drop[-1] = False  # the most likely token always stays
             scores = scores.masked_fill(drop.scatter(0, order, drop), float("-inf"))
+        if self.params.min_p > 0:  # vLLM's and transformers' min-p: relative to the likeliest token
+            probs = torch.softmax(scores, dim=-1)
+            scores = scores.masked_fill(probs < self.params.min_p * probs.max(), float("-inf"))
         return scores

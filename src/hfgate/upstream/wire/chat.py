@@ -130,10 +130,12 @@ def usage_of(body: dict[str, Any]) -> Usage | None:
 def sampling_options(
     settings: Mapping[str, Any], params: GenerationParams, *, leave_out: frozenset[str] = frozenset()
 ) -> dict[str, Any]:
-    """OpenAI's sampling fields: the stored task settings (less ``leave_out``), then the request's own."""
+    """OpenAI's sampling fields: the stored task settings (less ``leave_out``), then the fields of the
+    request that hfgate passes through untranslated (``params.passthrough``), then the request's own."""
     body: dict[str, Any] = {k: v for k, v in settings.items() if k in CHAT_OPTIONS and k not in leave_out}
     if "max_new_tokens" in settings:
         body.setdefault("max_tokens", settings["max_new_tokens"])
+    body.update(params.passthrough)
     chosen = {
         "max_tokens": params.max_new_tokens,
         "temperature": params.temperature,
