@@ -81,6 +81,8 @@ def _samples(role: str, spare_key: str) -> dict[str, Call]:
             "POST", "/v1/responses", {"json": {"model": GEN, "input": "hi", "max_output_tokens": 1, "store": False}}
         ),
         "GET /v1/responses": ("GET", "/v1/responses", {}),
+        **{f"POST {path}": ("POST", path, {"json": {"model": EMB, "query": "q", "documents": ["a"]}})
+           for path in ("/v1/rerank", "/rerank", "/v2/rerank")},
         "GET /v1/responses/{response_id}": ("GET", "/v1/responses/resp_none", {}),
         "GET /v1/responses/{response_id}/input_items": ("GET", "/v1/responses/resp_none/input_items", {}),
         "DELETE /v1/responses/{response_id}": ("DELETE", "/v1/responses/resp_none", {}),
@@ -134,6 +136,7 @@ ALLOWED_STATUS: dict[str, set[int]] = {
     "POST /ui/logout": {303},
     "POST /hf/{inference_id}/rerank": {422},
     "POST /hf/{inference_id}/embed_sparse": {422},
+    **{f"POST {path}": {400} for path in ("/v1/rerank", "/rerank", "/v2/rerank")},  # not a rerank endpoint
     # no such stored response: the key may ask, and is told it does not exist
     "GET /v1/responses/{response_id}": {404},
     "GET /v1/responses/{response_id}/input_items": {404},
@@ -143,6 +146,8 @@ ALLOWED_STATUS: dict[str, set[int]] = {
 # Each face's 403 body: where the reason is.
 REASONS: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
     ("/v1/", lambda body: str(body["error"]["message"])),
+    ("/rerank", lambda body: str(body["error"]["message"])),
+    ("/v2/rerank", lambda body: str(body["error"]["message"])),
     ("/hf/", lambda body: str(body["error"])),
     ("/", lambda body: str(body["error"]["reason"])),
 ]

@@ -23,6 +23,7 @@ from hfgate.api.hf.errors import render_hf
 from hfgate.api.hosts import HostNames
 from hfgate.api.middleware import BodyLimit, GatewayKeys
 from hfgate.api.openai import per_endpoint as openai_per_endpoint
+from hfgate.api.openai import rerank as openai_rerank
 from hfgate.api.openai import responses_routes as openai_responses
 from hfgate.api.openai import routes as openai_routes
 from hfgate.api.openai.errors import render_openai
@@ -66,6 +67,8 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     serve.apply(settings)  # a worker process's slow-loris deadline
     renderers = ErrorRenderers()
     renderers.register("/v1", render_openai)
+    for path in openai_rerank.PATHS[1:]:  # /rerank and /v2/rerank answer errors as /v1/rerank does
+        renderers.register(path, render_openai)
     renderers.register("/hf/", render_hf)
 
     @asynccontextmanager
@@ -94,7 +97,7 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     app.router.routes[:0] = es_run.INFER_ROUTES
     routers = (
         health.router, metrics.router, es_cluster.router, es_manage.router, es_run.router, openai_routes.router,
-        openai_responses.router, hf_routes.router, openai_per_endpoint.router,
+        openai_responses.router, openai_rerank.router, hf_routes.router, openai_per_endpoint.router,
     )  # fmt: skip
     for router in (*routers, es_security.router, apply_routes.router, ui_routes.router, ui_usage_routes.router):
         app.include_router(router, dependencies=[GUARD])

@@ -82,6 +82,9 @@ RULES: dict[str, Need] = {
     "GET /v1/responses/{response_id}": Role.INFER,  # the key that made it, or an admin
     "GET /v1/responses/{response_id}/input_items": Role.INFER,
     "DELETE /v1/responses/{response_id}": Role.INFER,
+    "POST /v1/rerank": Role.INFER,
+    "POST /rerank": Role.INFER,  # Cohere's and Jina's paths for the same route
+    "POST /v2/rerank": Role.INFER,
     # Hugging Face face
     "GET /hf/{inference_id}/health": Role.INFER,
     "GET /hf/{inference_id}/info": Role.INFER,
