@@ -69,6 +69,9 @@ class Grammar:
     kind: Literal["json", "regex"]
     value: str
     field: str = "grammar"
+    distinct_items: bool = False
+    """For a JSON array: end it at the first item that repeats an earlier one (a local model's calls for
+    ``tool_choice: required``, ``local/generation/repeated_items.py``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

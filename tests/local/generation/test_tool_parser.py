@@ -74,3 +74,37 @@ def test_streamed_pieces_open_each_call_with_its_id_and_name_then_its_arguments(
     assert (arguments.index, arguments.id, arguments.name) == (0, None, None)
     assert pieces[2].index == 1
     assert pieces[2].name == "get_time"
+
+
+@pytest.mark.parametrize("size", [1, 4, 1000])
+def test_an_array_cut_by_the_token_limit_gives_the_complete_calls_it_holds(size: int) -> None:
+    cut = '[{"name": "get_weather", "arguments": {"city": "Rome"}}, {"name": "get_time", "argu'
+    assert streamed(cut, size=size) == ("", [("get_weather", {"city": "Rome"})])
+    assert streamed('[{"name": "get_weather", "argu', size=size) == ('[{"name": "get_weather", "argu', [])
+
+
+@pytest.mark.parametrize("size", [1, 1000])
+def test_a_call_that_repeats_an_earlier_one_is_dropped(size: int) -> None:
+    again = '{"name": "get_weather", "arguments": {"city": "Rome"}}'
+    same = '{"name": "get_weather", "arguments": {"city": "Rome"} }'
+    text = f'[{again}, {{"name": "get_time", "arguments": {{}}}}, {same}, {again}, {{"name": "get_ti'
+    assert streamed(text, size=size)[1] == [("get_weather", {"city": "Rome"}), ("get_time", {})]
+
+
+def test_a_required_call_array_cut_by_the_limit_keeps_length_and_gives_its_calls() -> None:
+    from hfgate.chat.messages import ChatMessage
+    from hfgate.chat.tools import TOOL_CHOICE_REQUIRED, Tool
+    from hfgate.services.local.tools import finish_whole, tool_plan
+    from hfgate.tasks import ChatRequest, Generation
+
+    request = ChatRequest(
+        messages=(ChatMessage(role="user", content="hi"),),
+        tools=(Tool(name="get_time"), Tool(name="get_weather")),
+        tool_choice=TOOL_CHOICE_REQUIRED,
+    )
+    plan = tool_plan(request)
+    assert plan is not None
+    cut = Generation(text='[{"name": "get_time", "arguments": {}}, {"name": "get_weather", "a', finish_reason="length")
+    answer = finish_whole(plan, cut)
+    assert (answer.text, answer.finish_reason) == ("", "length")
+    assert [(c.name, c.arguments) for c in answer.tool_calls] == [("get_time", "{}")]

@@ -18,14 +18,17 @@ from typing import Any
 import torch
 
 from hfgate.errors import RequestValidationError
+from hfgate.local.generation.repeated_items import RepeatedItems
 from hfgate.tasks import Grammar
 
 
 class Constraint:
-    """One request's grammar state: masks scores, then follows the tokens picked."""
+    """One request's grammar state: masks scores, then follows the tokens picked; with ``repeats`` (a
+    grammar's ``distinct_items``), only ``]`` may follow an array item that repeats an earlier one."""
 
-    def __init__(self, matcher: Any) -> None:
+    def __init__(self, matcher: Any, *, repeats: RepeatedItems | None = None) -> None:
         self._matcher = matcher
+        self._repeats = repeats
 
     def mask(self, scores: torch.Tensor) -> torch.Tensor:
         """``scores`` (one row over the vocabulary) with every token the grammar forbids at -inf.
@@ -39,10 +42,17 @@ class Constraint:
         allowed = np.zeros(scores.numel(), dtype=bool)
         size = min(scores.numel(), bits.size)
         allowed[:size] = bits[:size].astype(bool)
+        if self._repeats is not None:
+            allowed = self._repeats.restrict(allowed)
         return scores.masked_fill(torch.from_numpy(~allowed), float("-inf"))
 
     def advance(self, token: int) -> None:
-        self._matcher.consume_token(token)
+        if self._repeats is None:
+            self._matcher.consume_token(token)
+            return
+        if not self._repeats.ending:  # an end token the grammar did not allow: the output stops here
+            self._matcher.consume_token(token)
+        self._repeats.advance(token)
 
 
 class GrammarCompiler:
@@ -71,7 +81,13 @@ class GrammarCompiler:
             raise RequestValidationError(
                 [f"Invalid [{grammar.field}] ({grammar.kind}): {matcher.get_error()}"], param=grammar.field
             )
-        return Constraint(matcher)
+        if not grammar.distinct_items:
+            return Constraint(matcher)
+        close = self._table.tokenize_str("]")
+        repeats = RepeatedItems(
+            decode=self._table.decode_bytes, close=close if len(close) == 1 else (), end=self._table.eos_tokens
+        )
+        return Constraint(matcher, repeats=repeats)
 
 
 def _source(grammar: Grammar) -> str:

@@ -3,7 +3,8 @@
 - a named choice: the answer is the tool's arguments, held to its ``parameters`` schema;
 - ``required``: the answer is a JSON array of ``{"name": one of the tools, "arguments": that tool's
   schema}`` (one item at most when ``parallel_tool_calls`` is false), which ``tool_parser`` reads as
-  bare JSON.
+  bare JSON; the array is closed at the first call that repeats an earlier one (``repeated_items``), which
+  a small model otherwise writes again and again until the token limit.
 
 Source: vLLM's ``_get_guided_json_from_tool`` (vllm/entrypoints/openai/protocol.py), which builds the
 same two schemas for ``tool_choice`` named and ``required``.
@@ -38,7 +39,8 @@ def call_grammar(tools: Sequence[Tool], choice: ToolChoice, *, parallel: bool | 
         schema = _parameters(tool)
         return Grammar(kind="json", value=_one_line(schema), field=f"tools[{index}].function.parameters")
     if choice.mode == "required":
-        return Grammar(kind="json", value=_one_line(_calls_schema(tools, parallel=parallel)), field="tools")
+        calls = _one_line(_calls_schema(tools, parallel=parallel))
+        return Grammar(kind="json", value=calls, field="tools", distinct_items=parallel is not False)
     return None
 
 

@@ -6,7 +6,8 @@ Two formats are read, as vLLM's ``hermes`` and JSON tool parsers read them:
   answer (the text around them is the content; a block left open when the model stops is read too);
 - bare JSON: an answer that is only ``{"name": "f", "arguments": {…}}`` (``parameters`` is read as
   ``arguments``, as Llama 3.1 writes it) or an array of those, naming declared tools. This is also the
-  shape that ``tool_choice: required`` holds the model to (``tool_grammar``).
+  shape that ``tool_choice: required`` holds the model to (``tool_grammar``). Of an array cut by the token
+  limit, the complete calls are read; a call that repeats an earlier one in the array is dropped.
 
 While streaming, text that may be the start of a ``<tool_call>`` tag is held back until it is known,
 and an answer that opens with ``{`` or ``[`` is held until it ends, so the markup never reaches the
@@ -145,15 +146,60 @@ def _partial_tag(text: str) -> int:
 
 
 def _bare_calls(text: str, names: Collection[str]) -> list[ToolCall] | None:
+    """The calls of bare JSON: one object or an array of them; of an array cut short (the token limit), the
+    complete calls it holds; a call that repeats an earlier one is dropped (``repeated_items``)."""
+    items = _json_items(text)
+    calls = [_from_object(item, names=names) for item in items or ()]
+    if not calls or any(c is None for c in calls):
+        return None
+    return _distinct([c for c in calls if c is not None])
+
+
+def _json_items(text: str) -> list[Any] | None:
     try:
         value = json.loads(text)
     except json.JSONDecodeError:
+        return _complete_items(text.strip())
+    return value if isinstance(value, list) else [value]
+
+
+def _complete_items(text: str) -> list[Any] | None:
+    """The whole items at the start of an array that does not end (``None`` when there are none).
+
+    Example:
+        >>> _complete_items('[{"a": 1}, {"b": [2')
+        [{'a': 1}]
+    """
+    if not text.startswith("["):
         return None
-    items = value if isinstance(value, list) else [value]
-    calls = [_from_object(item, names=names) for item in items]
-    if not calls or any(c is None for c in calls):
-        return None
-    return [c for c in calls if c is not None]
+    decoder, at = json.JSONDecoder(), 1
+    items: list[Any] = []
+    while True:
+        while at < len(text) and text[at] in " \t\r\n,":
+            at += 1
+        try:
+            item, at = decoder.raw_decode(text, at)
+        except json.JSONDecodeError:
+            return items or None
+        items.append(item)
+
+
+def _distinct(calls: list[ToolCall]) -> list[ToolCall]:
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for call in calls:
+        key = (call.name, _canonical(call.arguments))
+        if key not in seen:
+            seen.add(key)
+            kept.append(call)
+    return kept
+
+
+def _canonical(arguments: str) -> str:
+    try:
+        return json.dumps(json.loads(arguments), sort_keys=True)
+    except json.JSONDecodeError:
+        return arguments
 
 
 def _call(body: str, *, names: Collection[str] | None) -> ToolCall | None:
