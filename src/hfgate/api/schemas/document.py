@@ -44,6 +44,7 @@ _HOSTED_ANSWER = list[list[float]] | list[hf.Generated] | list[hf.RerankHit] | l
 
 _OAI_EMBED = Doc(body=openai.EmbeddingsRequest, answer=openai.EmbeddingsResponse, error=_OAI_ERR)
 _OAI_COMPLETE = Doc(body=openai.CompletionRequest, answer=openai.CompletionResponse, error=_OAI_ERR, or_stream=True)
+_OAI_RERANK = Doc(body=openai.RerankRequest, answer=openai.RerankResponse, error=_OAI_ERR)
 _OAI_CHAT = Doc(body=openai.ChatRequest, answer=openai.CompletionResponse, error=_OAI_ERR, or_stream=True)
 
 ROUTES: dict[tuple[str, str], Doc] = {
@@ -77,6 +78,7 @@ ROUTES: dict[tuple[str, str], Doc] = {
         body=responses.ResponsesRequest, answer=responses.ResponseObject, error=_OAI_ERR, or_stream=True
     ),
     ("get", "/v1/responses"): Doc(answer=responses.ResponseList, error=_OAI_ERR),
+    **{("post", path): _OAI_RERANK for path in ("/v1/rerank", "/rerank", "/v2/rerank")},
     ("get", "/v1/responses/{response_id}"): Doc(answer=responses.ResponseObject, error=_OAI_ERR),
     ("get", "/v1/responses/{response_id}/input_items"): Doc(answer=responses.ResponseList, error=_OAI_ERR),
     ("delete", "/v1/responses/{response_id}"): Doc(answer=responses.ResponseDeleted, error=_OAI_ERR),

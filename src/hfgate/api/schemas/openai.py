@@ -132,3 +132,33 @@ class OpenAIErrorDetail(BaseModel):
 
 class OpenAIError(BaseModel):
     error: OpenAIErrorDetail
+
+
+class RerankRequest(BaseModel):
+    """Cohere's and Jina's rerank body (``/v1/rerank``, ``/rerank``, ``/v2/rerank``)."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "example": {"model": ".ms-marco-minilm-l6-v2", "query": "capital of France", "documents": ["Paris", "Rome"]}
+        },
+    )
+    model: str = Field(description="A rerank endpoint's id")
+    query: str
+    documents: list[str | dict[str, str]] = Field(description='Strings or {"text": …} objects')
+    top_n: int | None = None
+    return_documents: bool | None = Field(default=None, description="Default true")
+
+
+class RerankResult(BaseModel):
+    index: int
+    relevance_score: float
+    document: dict[str, str] | None = None
+
+
+class RerankResponse(BaseModel):
+    id: str
+    model: str
+    results: list[RerankResult]
+    meta: dict[str, Any]
+    usage: dict[str, int]
