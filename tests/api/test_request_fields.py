@@ -32,7 +32,10 @@ IGNORED: dict[str, Any] = {
     "safety_identifier": "id1",
 }  # fmt: skip
 HONOURED: dict[str, Any] = {"min_p": 0.05, "top_k": 40, "repetition_penalty": 1.1}
-WRONG_LOCALLY: dict[str, Any] = {"logit_bias": {"42": 5}, "presence_penalty": 0.5, "frequency_penalty": 0.5}
+WRONG_LOCALLY: dict[str, Any] = {
+    "logit_bias": {"42": 5}, "presence_penalty": 0.5, "frequency_penalty": 0.5,
+    "functions": [{"name": "f", "parameters": {"type": "object"}}],
+}  # fmt: skip
 SENT = {**IGNORED, **HONOURED, **WRONG_LOCALLY}
 ROUTES = {
     "chat": ("/v1/chat/completions", {"messages": [{"role": "user", "content": "Say hi."}], "max_tokens": 2}),
@@ -157,3 +160,15 @@ async def test_embeddings_take_fields_they_do_not_use(gateway: httpx.AsyncClient
     answer = await gateway.post("/v1/embeddings", json=body)
     assert answer.status_code == 200, answer.text
     assert len(answer.json()["data"][0]["embedding"]) == 384
+
+
+@pytest.mark.parametrize(("value", "param"), [
+    ("no", "chat_template_kwargs"), ({"add_generation_prompt": False}, "chat_template_kwargs.add_generation_prompt"),
+])  # fmt: skip
+async def test_chat_template_kwargs_the_local_template_cannot_take_are_a_400(
+    gateway: httpx.AsyncClient, value: Any, param: str
+) -> None:
+    path, body = ROUTES["chat"]
+    answer = await gateway.post(path, json={"model": GENERATOR, **body, "chat_template_kwargs": value})
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["param"] == param

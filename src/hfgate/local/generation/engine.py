@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from collections.abc import Sequence as Seq
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
@@ -148,15 +148,20 @@ class TextGenerator:
         return ids
 
     def encode_chat(
-        self, messages: Seq[ChatMessage], *, tools: Seq[Tool] = (), tool_prompt: str | None = None
+        self,
+        messages: Seq[ChatMessage],
+        *,
+        tools: Seq[Tool] = (),
+        tool_prompt: str | None = None,
+        variables: Mapping[str, Any] | None = None,
     ) -> list[int]:
         """Token ids of a conversation (and the ``tools`` it may call, introduced by ``tool_prompt`` when
-        given) rendered with the model's chat template.
+        given) rendered with the model's chat template (and the request's template ``variables``).
 
         Raises:
             BadRequestError: the model has no chat template.
         """
-        text = render_chat(self.lm.tokenizer, messages, tools=tools, tool_prompt=tool_prompt)
+        text = render_chat(self.lm.tokenizer, messages, tools=tools, tool_prompt=tool_prompt, variables=variables)
         ids: list[int] = self.lm.tokenizer(text, add_special_tokens=False)["input_ids"]
         return ids
 

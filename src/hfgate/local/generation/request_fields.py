@@ -2,9 +2,10 @@
 (``GenerationParams.passthrough``, see docs/api/openai.md, "Fields hfgate does not know").
 
 ``min_p`` is honoured by the sampler (vLLM's and transformers' meaning: drop the tokens less likely than
-``min_p`` times the likeliest). A field whose meaning the local sampler would silently get wrong is
-refused with a 400 naming it; every other field (``user``, ``metadata``, ``store``, ``service_tier``,
-``prompt_cache_key``, ``reasoning_effort``, ``chat_template_kwargs``…) is accepted and has no effect.
+``min_p`` times the likeliest), and ``chat_template_kwargs`` by the chat template (vLLM's meaning: extra
+variables for the template, such as Qwen3's ``enable_thinking``). A field whose meaning the local models
+would silently get wrong is refused with a 400 naming it; every other field (``user``, ``metadata``,
+``store``, ``service_tier``, ``prompt_cache_key``, ``reasoning_effort``…) is accepted and has no effect.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ REFUSED: dict[str, str] = {
     "logit_bias": "the local sampler has no per-token bias; leave it out (an engine such as vLLM takes it)",
     "presence_penalty": "use [repetition_penalty] instead",
     "frequency_penalty": "use [repetition_penalty] instead",
+    "functions": "send them as [tools] (OpenAI's older [functions] are not read here)",
 }
-"""Field → the fix, for the fields refused when set to anything but their no-op value (0, {}, null)."""
+"""Field → the fix, for the fields refused when set to anything but their no-op value (0, {}, [], null)."""
 
 
 def refuse_unhonoured(passthrough: Mapping[str, Any]) -> None:
@@ -32,7 +34,7 @@ def refuse_unhonoured(passthrough: Mapping[str, Any]) -> None:
         >>> refuse_unhonoured({"presence_penalty": 0, "metadata": {"k": "v"}})
     """
     for name, fix in REFUSED.items():
-        if passthrough.get(name) not in (None, 0, {}):
+        if passthrough.get(name) not in (None, 0, {}, []):
             raise BadRequestError(f"[{name}] is not supported by the local models: {fix}", param=name)
 
 
@@ -48,3 +50,38 @@ def min_p(passthrough: Mapping[str, Any]) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
         raise BadRequestError(f"Invalid value [{value}]. [min_p] must be between [0] and [1]", param="min_p")
     return float(value)
+
+
+_TEMPLATE_OWN = frozenset({
+    "conversation", "tools", "documents", "chat_template", "add_generation_prompt", "continue_final_message",
+    "tokenize", "padding", "truncation", "max_length", "return_tensors", "return_dict", "tokenizer_kwargs",
+    "return_assistant_tokens_mask", "messages",
+})  # fmt: skip
+"""Arguments of ``apply_chat_template`` itself (and the ``messages`` it renders): not template variables."""
+
+
+def template_kwargs(passthrough: Mapping[str, Any]) -> dict[str, Any]:
+    """``chat_template_kwargs``: the variables the chat template is rendered with (empty when not given).
+
+    Raises:
+        BadRequestError: not an object, or a key that is the renderer's own argument; naming it.
+
+    Example:
+        >>> template_kwargs({"chat_template_kwargs": {"enable_thinking": False}})
+        {'enable_thinking': False}
+    """
+    value = passthrough.get("chat_template_kwargs")
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise BadRequestError(
+            '[chat_template_kwargs] must be an object of template variables, e.g. {"enable_thinking": false}',
+            param="chat_template_kwargs",
+        )
+    for key in value:
+        if key in _TEMPLATE_OWN:
+            raise BadRequestError(
+                f"[chat_template_kwargs.{key}] is set by hfgate, not by the request; leave it out",
+                param=f"chat_template_kwargs.{key}",
+            )
+    return dict(value)

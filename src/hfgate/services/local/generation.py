@@ -13,11 +13,12 @@ from hfgate.local.generation.architecture import detect_task
 from hfgate.local.generation.engine_choice import AUTO_ENGINE as AUTO_GENERATION_ENGINE
 from hfgate.local.generation.engine_choice import DEFAULT_MIN_COSINE
 from hfgate.local.generation.params import resolve_params
+from hfgate.local.generation.request_fields import template_kwargs
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.local.base import LocalBase
 from hfgate.services.local.generation_settings import DEFAULT_DTYPE
 from hfgate.services.local.keys import generation_key, within
-from hfgate.services.local.tools import finish_stream, finish_whole, refuse_images, tool_plan
+from hfgate.services.local.tools import ToolPlan, finish_stream, finish_whole, refuse_images, tool_plan
 from hfgate.tasks import (
     ChatRequest,
     GenerateRequest,
@@ -52,31 +53,19 @@ class GeneratingModels(LocalBase):
     async def chat(self, endpoint: Endpoint, request: ChatRequest) -> Generation:
         refuse_images(endpoint.service_settings["model"], request.messages)
         plan = tool_plan(request)
+        encode = _chat_encoder(request, plan)
         if plan is None:
-            return await self._complete(
-                endpoint, lambda g: g.encode_chat(request.messages), given=request.params, timeout=request.timeout
-            )
-        generation = await self._complete(
-            endpoint,
-            lambda g: g.encode_chat(request.messages, tools=plan.tools, tool_prompt=request.tool_prompt),
-            given=plan.params,
-            timeout=request.timeout,
-        )
+            return await self._complete(endpoint, encode, given=request.params, timeout=request.timeout)
+        generation = await self._complete(endpoint, encode, given=plan.params, timeout=request.timeout)
         return finish_whole(plan, generation)
 
     def chat_stream(self, endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
         refuse_images(endpoint.service_settings["model"], request.messages)
         plan = tool_plan(request)
+        encode = _chat_encoder(request, plan)
         if plan is None:
-            return self._stream(
-                endpoint, lambda g: g.encode_chat(request.messages), given=request.params, timeout=request.timeout
-            )
-        deltas = self._stream(
-            endpoint,
-            lambda g: g.encode_chat(request.messages, tools=plan.tools, tool_prompt=request.tool_prompt),
-            given=plan.params,
-            timeout=request.timeout,
-        )
+            return self._stream(endpoint, encode, given=request.params, timeout=request.timeout)
+        deltas = self._stream(endpoint, encode, given=plan.params, timeout=request.timeout)
         return finish_stream(plan, deltas)
 
     async def _complete(
@@ -187,3 +176,14 @@ class GeneratingModels(LocalBase):
             folder=settings.local_engine_choices_dir or settings.data_dir / "models" / "engine-choice",
             record_source=location.path / location.gguf_file if location.gguf_file else location.path,
         )
+
+
+def _chat_encoder(request: ChatRequest, plan: ToolPlan | None) -> Callable[[TextGenerator], list[int]]:
+    """How the conversation becomes the prompt: the chat template, with the request's tools (when the
+    model may call them) and its ``chat_template_kwargs``."""
+    variables = template_kwargs(request.params.passthrough)
+    if plan is None:
+        return lambda g: g.encode_chat(request.messages, variables=variables)
+    return lambda g: g.encode_chat(
+        request.messages, tools=plan.tools, tool_prompt=request.tool_prompt, variables=variables
+    )
