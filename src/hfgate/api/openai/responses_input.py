@@ -71,12 +71,13 @@ def read_call(body: dict[str, Any]) -> ResponsesCall:
     if not isinstance(model, str) or not model:
         raise ParseError("[model] is required: the id of an hfgate endpoint (GET /v1/models)", param="model")
     tools_raw = typed(body, "tools", kind=list, default=[])
+    tools = function_tools(tools_raw)
     return ResponsesCall(
         model=model,
         items=normalize_items(body.get("input")),
         instructions=typed(body, "instructions", kind=str),
-        tools=function_tools(tools_raw),
-        tool_choice=_tool_choice(body.get("tool_choice")),
+        tools=tools,
+        tool_choice=_checked(_tool_choice(body.get("tool_choice")), tools),
         parallel_tool_calls=typed(body, "parallel_tool_calls", kind=bool),
         params=_params(body),
         stream=bool(typed(body, "stream", kind=bool, default=False)),
@@ -134,6 +135,25 @@ def _tool_choice(raw: Any) -> ToolChoice | None:
         ['Field [tool_choice] must be "auto", "none", "required" or {"type": "function", "name": "…"}'],
         param="tool_choice",
     )
+
+
+def _checked(choice: ToolChoice | None, tools: tuple[Tool, ...]) -> ToolChoice | None:
+    """A choice that asks for a call needs a function tool to call, and a named one must be declared."""
+    if choice is None or choice.mode in ("auto", "none"):
+        return choice
+    if not tools:
+        raise RequestValidationError(
+            [f"Field [tool_choice] asks for a call ([{choice.name or choice.mode}]) but [tools] declares no "
+             "function tool (built-in tools are left out here)"],
+            param="tool_choice",
+        )  # fmt: skip
+    if choice.name is not None and all(t.name != choice.name for t in tools):
+        names = ", ".join(t.name for t in tools)
+        raise RequestValidationError(
+            [f"Field [tool_choice.name] is [{choice.name}], which is not one of the function [tools]: [{names}]"],
+            param="tool_choice.name",
+        )
+    return choice
 
 
 def _params(body: dict[str, Any]) -> GenerationParams:
