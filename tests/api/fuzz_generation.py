@@ -2,7 +2,8 @@
 
 The OpenAPI document's schemas rarely produce what breaks a model: empty and whitespace prompts, prompts
 of special tokens only, lone surrogates, extreme ``max_tokens``, stop strings that match at once, a
-``logit_bias`` that bans most of the vocabulary, guided decoding that allows nothing. These strategies
+``logit_bias`` that bans most of the vocabulary (which the local models refuse, a 400, as they have no
+per-token bias), guided decoding that allows nothing. These strategies
 send them to every face that generates; each request must be answered, below 500, within its timeout.
 """
 
