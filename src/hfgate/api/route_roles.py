@@ -82,6 +82,9 @@ RULES: dict[str, Need] = {
     "GET /v1/responses/{response_id}": Role.INFER,  # the key that made it, or an admin
     "GET /v1/responses/{response_id}/input_items": Role.INFER,
     "DELETE /v1/responses/{response_id}": Role.INFER,
+    # Anthropic face
+    "POST /v1/messages": Role.INFER,
+    "POST /v1/messages/count_tokens": Role.INFER,
     # Hugging Face face
     "GET /hf/{inference_id}/health": Role.INFER,
     "GET /hf/{inference_id}/info": Role.INFER,
