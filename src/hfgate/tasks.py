@@ -89,6 +89,9 @@ class GenerationParams:
     top_n_tokens: int | None = None
     decoder_input_details: bool | None = None
     grammar: Grammar | None = None
+    reasoning_effort: str | None = None
+    """How hard a reasoning model should think (OpenAI's ``reasoning_effort``: ``low``, ``medium``,
+    ``high``…), passed to an OpenAI-compatible upstream as it came; no local model reasons."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -129,14 +129,14 @@ def test_delete_removes_a_stored_response(client: openai.OpenAI) -> None:
     ("body", "param", "words"),
     [
         ({"tools": [{"type": "web_search"}]}, "tools[0].type", "function tools only"),
-        ({"input": [{"type": "reasoning", "summary": []}]}, "input[0].type", "function_call_output"),
+        ({"input": [{"type": "web_search_call", "id": "ws"}]}, "input[0].type", "function_call_output"),
         ({"input": [{"role": "robot", "content": "x"}]}, "input[0].role", "one of [user"),
         ({"input": [{"role": "user", "content": [{"type": "input_file", "file_id": "f"}]}]}, "input[0].content[0]",
          "input_image"),
         ({"input": [{"type": "function_call_output", "call_id": "c", "output": 3}]}, "input[0].output", "string"),
         ({"tool_choice": "sometimes"}, "tool_choice", "required"),
         ({"background": True}, "background", "not supported"),
-        ({"include": ["reasoning.encrypted_content"]}, "include", "include: []"),
+        ({"include": ["message.output_text.logprobs"]}, "include", "include only ['reasoning.encrypted_content']"),
         ({"input": []}, "input", "non-empty"),
     ],
 )  # fmt: skip

@@ -20,7 +20,8 @@ _GENERATION_FIELDS = (
 )  # fmt: skip
 COMPLETION_FIELDS = (*_GENERATION_FIELDS, "prompt", "echo", "suffix", "best_of", "response_format")
 CHAT_FIELDS = (*_GENERATION_FIELDS, "messages", "max_completion_tokens", "tools", "tool_choice",
-               "response_format", "parallel_tool_calls", "stream_options", "tool_prompt")  # fmt: skip
+               "response_format", "parallel_tool_calls", "stream_options", "tool_prompt",
+               "reasoning_effort")  # fmt: skip
 """``tool_prompt`` is TGI's extension, taken on both chat routes: huggingface_hub sends it to either."""
 
 
@@ -75,6 +76,7 @@ def generation_params(body: dict[str, Any], *, chat: bool) -> GenerationParams:
         stop=_stop(body.get("stop")),
         do_sample=None if temperature is None else temperature > 0,
         grammar=response_format_grammar(body.get("response_format")),
+        reasoning_effort=typed(body, "reasoning_effort", kind=str) if chat else None,
     )
 
 

@@ -27,10 +27,13 @@ FIELDS = (
     "temperature", "top_p", "stream", "stream_options", "store", "previous_response_id", "metadata", "text",
     "user", "truncation", "reasoning", "include", "service_tier", "prompt_cache_key", "safety_identifier",
     "top_logprobs", "background", "max_tool_calls", "prompt_cache_retention", "prompt_cache_options",
-    "conversation", "prompt", "context_management",
+    "conversation", "prompt", "context_management", "reasoning_effort",
 )  # fmt: skip
 """Fields hfgate reads; a field outside these is refused, naming it. The prompt cache's hints are read and
-ignored (hfgate keeps no prompt cache); ``reasoning`` is ignored (no model here reasons in hidden tokens)."""
+ignored (hfgate keeps no prompt cache). ``reasoning.effort`` (or chat's ``reasoning_effort``) goes to an
+OpenAI-compatible upstream as ``reasoning_effort``; ``include: ["reasoning.encrypted_content"]`` (what Codex
+sends) is accepted, though no reasoning hfgate relays is encrypted: its reasoning items carry the text."""
+INCLUDABLE = ("reasoning.encrypted_content",)
 
 _TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -125,7 +128,20 @@ def _params(body: dict[str, Any]) -> GenerationParams:
         top_p=number(body, "top_p"),
         do_sample=None if temperature is None else temperature > 0,
         grammar=response_format_grammar(_text_format(body)),
+        reasoning_effort=_effort(body),
     )
+
+
+def _effort(body: dict[str, Any]) -> str | None:
+    """``reasoning.effort``, or chat's ``reasoning_effort``."""
+    reasoning = typed(body, "reasoning", kind=dict, default={})
+    effort = reasoning.get("effort")
+    if effort is not None and not isinstance(effort, str):
+        raise RequestValidationError(
+            [f'Field [reasoning.effort] must be a string such as "low", got [{json_type(effort)}]'],
+            param="reasoning.effort",
+        )
+    return effort or typed(body, "reasoning_effort", kind=str)
 
 
 def _text_format(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -152,6 +168,10 @@ def _echo(body: dict[str, Any], tools_raw: list[Any]) -> dict[str, Any]:
         "top_p": body.get("top_p"),
         "user": body.get("user"),
         "truncation": body.get("truncation") or "disabled",
+        "reasoning": {
+            "effort": _effort(body),
+            "summary": typed(body, "reasoning", kind=dict, default={}).get("summary"),
+        },
     }
 
 
@@ -169,8 +189,10 @@ def _refuse_unsupported(body: dict[str, Any]) -> None:
     if body.get("truncation") not in (None, "auto", "disabled"):
         raise RequestValidationError(['Field [truncation] must be "auto" or "disabled"'], param="truncation")
     include = typed(body, "include", kind=list, default=[])
-    if include:
+    extra = [name for name in include if name not in INCLUDABLE]
+    if extra:
         raise BadRequestError(
-            f"[include] asks for {include}; hfgate's responses carry no extra data to include, send [include: []]",
+            f"[include] asks for {extra}; hfgate's responses carry no such data: include only "
+            f"{list(INCLUDABLE)}, or nothing",
             param="include",
         )
