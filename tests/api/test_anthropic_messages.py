@@ -177,3 +177,12 @@ def test_the_gateway_key_is_taken_from_x_api_key_and_from_bearer(keyed_url: str)
         anthropic.Anthropic(base_url=keyed_url, api_key="wrong", max_retries=0).messages.create(**options)
     assert caught.value.status_code == 401
     assert caught.value.body["error"]["type"] == "authentication_error"  # type: ignore[index]
+
+
+def test_the_docs_example_runs_as_printed(live_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "api" / "anthropic.md").read_text()
+    code = page.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", live_url)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "unused")
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+    exec(compile(code, "docs/api/anthropic.md", "exec"), {})
