@@ -3,7 +3,9 @@ completions (``reasoning_content``), the Responses API (a ``reasoning`` item bef
 Messages (a ``thinking`` block), driven by the real ``openai`` and ``anthropic`` clients against endpoints
 by url on the fake's reasoning servers (``tests/fakes/reasoning_chat.py`` cites vLLM's wire shape for
 both names of the field). ``reasoning_effort`` / ``reasoning.effort`` reach the upstream as
-``reasoning_effort``."""
+``reasoning_effort``. The Messages face also reaches a plain vLLM by url: its tool calls become ``tool_use``
+blocks, ``tool_result`` blocks go back as ``tool`` turns, and ``count_tokens`` estimates where hfgate has no
+tokenizer."""
 
 from __future__ import annotations
 
@@ -16,14 +18,15 @@ import openai
 import pytest
 
 from tests.fakes.hf_fixtures import fake_hf, fake_hf_server, hf_settings
-from tests.fakes.hf_server import TOKEN, FakeHF
+from tests.fakes.hf_server import FAKE_CALL_ID, TOKEN, FakeHF
 from tests.fakes.reasoning_chat import THOUGHT
 from tests.support.live_server import live_server
 
 __all__ = ["fake_hf", "fake_hf_server"]
 
-SERVERS = {"new": "vllm-reasoning", "old": "reasoning-content"}
-"""Endpoint → the fake server: vLLM 0.11+ (``reasoning``), and ``reasoning_content`` with reasoning tokens."""
+SERVERS = {"new": "vllm-reasoning", "old": "reasoning-content", "plain": "vllm"}
+"""Endpoint → the fake server: vLLM 0.11+ (``reasoning``), ``reasoning_content`` with reasoning tokens, and a
+vLLM serving a model that does not reason (its tool calls as vLLM gives them)."""
 THINKING = f"{THOUGHT} Is."  # the fake thinks about the prompt's first word
 QUESTION: Any = [{"role": "user", "content": "Is the sky blue?"}]
 
@@ -61,7 +64,7 @@ def sent(fake: FakeHF, name: str) -> dict[str, Any]:
     return body
 
 
-@pytest.mark.parametrize("name", list(SERVERS))
+@pytest.mark.parametrize("name", ["new", "old"])
 def test_chat_completions_carry_reasoning_content(oai: openai.OpenAI, fake_hf: FakeHF, name: str) -> None:
     answer = oai.chat.completions.create(model=name, messages=QUESTION, max_tokens=8, reasoning_effort="low")
     message: Any = answer.choices[0].message
@@ -74,7 +77,7 @@ def test_chat_completions_carry_reasoning_content(oai: openai.OpenAI, fake_hf: F
     assert (details.reasoning_tokens if details else None) == (len(THINKING.split()) if name == "old" else None)
 
 
-@pytest.mark.parametrize("name", list(SERVERS))
+@pytest.mark.parametrize("name", ["new", "old"])
 def test_streamed_chat_completions_carry_reasoning_content_first(oai: openai.OpenAI, name: str) -> None:
     stream = oai.chat.completions.create(model=name, messages=QUESTION, max_tokens=8, stream=True)
     reasoning, content, text_seen = [], [], False
@@ -127,7 +130,7 @@ def test_a_reasoning_item_sent_back_is_accepted_and_not_replayed(oai: openai.Ope
     assert all(THOUGHT not in str(m.get("content")) for m in messages)
 
 
-@pytest.mark.parametrize("name", list(SERVERS))
+@pytest.mark.parametrize("name", ["new", "old"])
 def test_a_message_has_a_thinking_block_before_its_text(claude: anthropic.Anthropic, name: str) -> None:
     message = claude.messages.create(model=name, max_tokens=8, messages=QUESTION)
     thinking, text = message.content
@@ -141,3 +144,39 @@ def test_a_message_has_a_thinking_block_before_its_text(claude: anthropic.Anthro
     assert [b.type for b in final.content] == ["thinking", "text"]
     assert final.content[0].thinking == THINKING  # type: ignore[union-attr]
     assert final.content[1].text == text.text  # type: ignore[union-attr]
+
+
+def test_a_model_that_does_not_reason_gives_no_reasoning(oai: openai.OpenAI, claude: anthropic.Anthropic) -> None:
+    message: Any = oai.chat.completions.create(model="plain", messages=QUESTION, max_tokens=8).choices[0].message
+    assert getattr(message, "reasoning_content", None) is None
+    assert [b.type for b in claude.messages.create(model="plain", max_tokens=8, messages=QUESTION).content] == ["text"]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_messages_tools_reach_an_engine_by_url_in_chat_shape(
+    claude: anthropic.Anthropic, fake_hf: FakeHF, stream: bool
+) -> None:
+    tool: Any = {"name": "get_weather", "description": "Weather", "input_schema": {"type": "object"}}
+    options: Any = {"model": "plain", "max_tokens": 16, "messages": QUESTION, "tools": [tool]}
+    if stream:
+        with claude.messages.stream(**options) as events:
+            message = events.get_final_message()
+    else:
+        message = claude.messages.create(**options)
+    (call,) = message.content
+    assert call.type == "tool_use"
+    assert (call.id, call.name, call.input) == (FAKE_CALL_ID, "get_weather", {"asked": "Is the sky blue?"})
+    assert message.stop_reason == "tool_use"
+    function = {"name": "get_weather", "description": "Weather", "parameters": {"type": "object"}}
+    assert sent(fake_hf, "plain")["tools"] == [{"type": "function", "function": function}]
+    result: Any = {"type": "tool_result", "tool_use_id": call.id, "content": [{"type": "text", "text": "Sunny."}]}
+    history: Any = [*QUESTION, {"role": "assistant", "content": message.content}, {"role": "user", "content": [result]}]
+    claude.messages.create(model="plain", max_tokens=16, messages=history)
+    turns = sent(fake_hf, "plain")["messages"]
+    assert turns[1]["tool_calls"][0]["id"] == FAKE_CALL_ID
+    assert turns[2] == {"role": "tool", "content": "Sunny.", "tool_call_id": FAKE_CALL_ID}
+
+
+def test_count_tokens_estimates_where_hfgate_has_no_tokenizer(claude: anthropic.Anthropic) -> None:
+    counted = claude.messages.count_tokens(model="plain", messages=[{"role": "user", "content": "x" * 40}])
+    assert counted.input_tokens == 10  # one token per four characters
