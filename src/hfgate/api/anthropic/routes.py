@@ -23,7 +23,7 @@ from hfgate.api.anthropic.stream import MessageEvents
 from hfgate.api.body import json_object
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.responses import json_response
-from hfgate.api.sse import event_stream
+from hfgate.api.sse import chained, event_stream
 from hfgate.chat.messages import ChatMessage
 from hfgate.errors import BadRequestError, HfGateError
 from hfgate.orchestrator import Orchestrator
@@ -93,7 +93,7 @@ async def _stream(deltas: AsyncIterator[GenerationDelta], *, call: MessagesCall)
     async def produce() -> AsyncIterator[bytes]:
         out = events.start()
         finished = False
-        async for delta in _chain(first, deltas):
+        async for delta in chained(first, deltas):
             out += events.delta(delta)
             if delta.finish_reason is not None and not finished:
                 out += events.finish(delta.finish_reason, delta.usage or Usage(), stop_sequence=delta.stop_sequence)
@@ -107,11 +107,3 @@ async def _stream(deltas: AsyncIterator[GenerationDelta], *, call: MessagesCall)
         return events.error(error_body(exc))
 
     return await event_stream(produce(), on_error=on_error)
-
-
-async def _chain(first: GenerationDelta | None, rest: AsyncIterator[GenerationDelta]) -> AsyncIterator[GenerationDelta]:
-    if first is None:
-        return
-    yield first
-    async for item in rest:
-        yield item
