@@ -5,7 +5,7 @@ by url on the fake's reasoning servers (``tests/fakes/reasoning_chat.py`` cites 
 both names of the field). ``reasoning_effort`` / ``reasoning.effort`` reach the upstream as
 ``reasoning_effort``. The Messages face also reaches a plain vLLM by url: its tool calls become ``tool_use``
 blocks, ``tool_result`` blocks go back as ``tool`` turns, and ``count_tokens`` estimates where hfgate has no
-tokenizer."""
+tokenizer; and a hosted model, through the router's chat route."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ SERVERS = {"new": "vllm-reasoning", "old": "reasoning-content", "plain": "vllm"}
 """Endpoint → the fake server: vLLM 0.11+ (``reasoning``), ``reasoning_content`` with reasoning tokens, and a
 vLLM serving a model that does not reason (its tool calls as vLLM gives them)."""
 THINKING = f"{THOUGHT} Is."  # the fake thinks about the prompt's first word
+LLAMA = "meta-llama/Llama-3.1-8B-Instruct"
 QUESTION: Any = [{"role": "user", "content": "Is the sky blue?"}]
 
 
@@ -37,6 +38,8 @@ def gateway(fake_hf_server: FakeHF, tmp_path_factory: pytest.TempPathFactory) ->
         update={"provision_defaults": False, "registry_cache_seconds": 0, "log_format": "text"}
     )
     with live_server(settings) as url:
+        hosted = {"service": "hugging_face", "service_settings": {"api_key": TOKEN, "model_id": LLAMA}}
+        assert httpx.put(f"{url}/_inference/chat_completion/hosted", json=hosted, timeout=30).status_code == 200
         for name, server in SERVERS.items():
             body = {
                 "service": "hugging_face",
@@ -180,3 +183,23 @@ def test_messages_tools_reach_an_engine_by_url_in_chat_shape(
 def test_count_tokens_estimates_where_hfgate_has_no_tokenizer(claude: anthropic.Anthropic) -> None:
     counted = claude.messages.count_tokens(model="plain", messages=[{"role": "user", "content": "x" * 40}])
     assert counted.input_tokens == 10  # one token per four characters
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_hosted_model_answers_messages_through_the_router_s_chat(
+    claude: anthropic.Anthropic, fake_hf: FakeHF, stream: bool
+) -> None:
+    options: Any = {"model": "hosted", "max_tokens": 4, "system": "Be brief.", "messages": QUESTION}
+    if stream:
+        with claude.messages.stream(**options) as events:
+            message = events.get_final_message()
+    else:
+        message = claude.messages.create(**options)
+    assert [b.type for b in message.content] == ["text"]
+    assert message.content[0].text.strip()  # type: ignore[union-attr]
+    assert message.stop_reason == "max_tokens"
+    assert message.usage.output_tokens == 4
+    (hit,) = fake_hf.hits("/router/v1/chat/completions")
+    assert isinstance(hit.body, dict)
+    assert hit.body["messages"][0] == {"role": "system", "content": "Be brief."}
+    assert fake_hf.hits("/router/v1/messages") == []
