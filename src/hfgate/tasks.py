@@ -55,6 +55,9 @@ class Usage:
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    reasoning_tokens: int | None = None
+    """Of ``completion_tokens``, those spent reasoning, when the upstream says (OpenAI's
+    ``completion_tokens_details.reasoning_tokens``)."""
 
     @property
     def total_tokens(self) -> int:
@@ -96,6 +99,9 @@ class GenerationParams:
     decoder_input_details: bool | None = None
     grammar: Grammar | None = None
     passthrough: Mapping[str, Any] = field(default_factory=dict)
+    reasoning_effort: str | None = None
+    """How hard a reasoning model should think (OpenAI's ``reasoning_effort``: ``low``, ``medium``,
+    ``high``…), passed to an OpenAI-compatible upstream as it came; no local model reasons."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -193,12 +199,19 @@ class SparseWeights:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Generation:
     """A finished generation: text and/or, for a chat with tools, the calls the model made (then
-    ``finish_reason`` is ``tool_calls``)."""
+    ``finish_reason`` is ``tool_calls``).
+
+    ``reasoning`` is a reasoning model's thinking before its answer, when its server gives it apart
+    (vLLM's and the router's ``reasoning_content``); ``stop_sequence`` the stop string met, on a
+    ``stop_sequence`` finish, when the engine says which.
+    """
 
     text: str
     finish_reason: FinishReason
     usage: Usage = Usage()
     tool_calls: tuple[ToolCall, ...] = ()
+    reasoning: str = ""
+    stop_sequence: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -241,6 +254,8 @@ class GenerationDelta:
     Elasticsearch drop it), TGI's face puts it back (TGI keeps it in ``generated_text``)."""
     tool_calls: tuple[ToolCallDelta, ...] = ()
     """Pieces of the tool calls being written, in OpenAI's streaming shape (see ``ToolCallDelta``)."""
+    reasoning: str = ""
+    """A piece of a reasoning model's thinking (vLLM's ``delta.reasoning_content``), before the answer's text."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -129,7 +129,7 @@ def test_delete_removes_a_stored_response(client: openai.OpenAI) -> None:
     ("body", "param", "words"),
     [
         ({"tools": [{"name": "no_type"}]}, "tools[0].type", "a tool object with a [type]"),
-        ({"input": [{"type": "reasoning", "summary": []}]}, "input[0].type", "function_call_output"),
+        ({"input": [{"type": "web_search_call", "id": "ws"}]}, "input[0].type", "function_call_output"),
         ({"input": [{"role": "robot", "content": "x"}]}, "input[0].role", "one of [user"),
         ({"input": [{"role": "user", "content": [{"type": "input_file", "file_id": "f"}]}]}, "input[0].content[0]",
          "input_image"),

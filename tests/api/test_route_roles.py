@@ -80,6 +80,12 @@ def _samples(role: str, spare_key: str) -> dict[str, Call]:
         "POST /v1/responses": (
             "POST", "/v1/responses", {"json": {"model": GEN, "input": "hi", "max_output_tokens": 1, "store": False}}
         ),
+        "POST /v1/messages": (
+            "POST", "/v1/messages", {"json": {"model": GEN, "max_tokens": 1, "messages": chat["messages"]}}
+        ),
+        "POST /v1/messages/count_tokens": (
+            "POST", "/v1/messages/count_tokens", {"json": {"model": GEN, "messages": chat["messages"]}}
+        ),
         "GET /v1/responses": ("GET", "/v1/responses", {}),
         **{f"POST {path}": ("POST", path, {"json": {"model": EMB, "query": "q", "documents": ["a"]}})
            for path in ("/v1/rerank", "/rerank", "/v2/rerank")},

@@ -43,7 +43,7 @@ LAYERS: tuple[Layer, ...] = (
     ),
     Layer(
         "faces",
-        ("hfgate.api.es", "hfgate.api.openai", "hfgate.api.hf", "hfgate.api.ui"),
+        ("hfgate.api.es", "hfgate.api.openai", "hfgate.api.anthropic", "hfgate.api.hf", "hfgate.api.ui"),
         peers=True,
         avoids=frozenset({"services", "backends"}),
     ),

@@ -22,6 +22,9 @@ sparse route. Each behaviour cites where it was read.
 - Rerank: vLLM ``/rerank`` and ``/v1/rerank``, llama.cpp and SGLang ``/v1/rerank``, Cohere / Jina shape
   ``{"results":[{"index","document":{"text"},"relevance_score"}]}``, best first (vLLM
   ``vllm/entrypoints/pooling/scoring/``).
+- ``vllm-reasoning`` and ``reasoning-content``: a reasoning model's chat, its thinking apart from the answer
+  (``reasoning`` as vLLM 0.11+ names it, ``reasoning_content`` as older vLLM and the router's providers do;
+  ``tests/fakes/reasoning_chat.py`` cites each).
 - TEI ``/embed_sparse`` → ``[[{"index","value"}]]`` for a SPLADE model, 424 otherwise (TEI
   ``router/src/http/server.rs``).
 """
@@ -37,6 +40,7 @@ import orjson
 from aiohttp import web
 
 from tests.fakes import hf_server as hf
+from tests.fakes.reasoning_chat import reasoning_chat
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,8 @@ class Engine:
     tasks: frozenset[str]
     checks_model: bool
     window: int = 4096
+    reasoning: str | None = None
+    """The field its chat answers carry a reasoning model's thinking in (none: it does not reason)."""
 
 
 ENGINES: dict[str, Engine] = {
@@ -53,6 +59,10 @@ ENGINES: dict[str, Engine] = {
     "vllm-embed": Engine("vllm", "bge-small", frozenset({"embed"}), True, window=512),
     "vllm-rerank": Engine("vllm", "BAAI/bge-reranker-base", frozenset({"rerank"}), True),
     "sglang": Engine("sglang", "Qwen/Qwen2.5-0.5B-Instruct", frozenset({"generate", "chat", "embed", "rerank"}), False),
+    "vllm-reasoning": Engine("vllm", "Qwen/Qwen3-0.6B", frozenset({"chat"}), True, reasoning="reasoning"),
+    "reasoning-content": Engine(
+        "vllm", "deepseek-ai/DeepSeek-R1", frozenset({"chat"}), True, reasoning="reasoning_content"
+    ),
     "llamacpp": Engine("llamacpp", "smollm2.gguf", frozenset({"generate", "chat", "embed", "rerank"}), False),
 }
 CONTEXT = 4096
@@ -85,6 +95,8 @@ async def serve(request: web.Request, server: str, route: str, body: Any) -> web
     if (body.get("max_tokens") or 0) > CONTEXT:
         message = f"Requested token count exceeds the model's maximum context length of {CONTEXT} tokens."
         return _error(engine, message, status=400, kind="BadRequestError")
+    if task == "chat" and engine.reasoning is not None:
+        return await reasoning_chat(request, body, engine.served, field=engine.reasoning)
     if task == "chat":
         return await hf._chat(request, body, engine.served)
     if task == "embed":

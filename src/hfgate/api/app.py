@@ -11,6 +11,8 @@ from fastapi import FastAPI
 
 from hfgate import __version__
 from hfgate.api import health, metrics
+from hfgate.api.anthropic import routes as anthropic_routes
+from hfgate.api.anthropic.errors import render_anthropic
 from hfgate.api.apply import routes as apply_routes
 from hfgate.api.error_handlers import ErrorRenderers, install_error_handlers
 from hfgate.api.es import cluster as es_cluster
@@ -69,6 +71,7 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     renderers.register("/v1", render_openai)
     for path in openai_rerank.PATHS[1:]:  # /rerank and /v2/rerank answer errors as /v1/rerank does
         renderers.register(path, render_openai)
+    renderers.register("/v1/messages", render_anthropic)
     renderers.register("/hf/", render_hf)
 
     @asynccontextmanager
@@ -97,7 +100,8 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     app.router.routes[:0] = es_run.INFER_ROUTES
     routers = (
         health.router, metrics.router, es_cluster.router, es_manage.router, es_run.router, openai_routes.router,
-        openai_responses.router, openai_rerank.router, hf_routes.router, openai_per_endpoint.router,
+        openai_responses.router, openai_rerank.router, anthropic_routes.router, hf_routes.router,
+        openai_per_endpoint.router,
     )  # fmt: skip
     for router in (*routers, es_security.router, apply_routes.router, ui_routes.router, ui_usage_routes.router):
         app.include_router(router, dependencies=[GUARD])

@@ -78,7 +78,8 @@ async def account(state: dict[str, Any], labels: RequestScope, status: int) -> N
 
 
 class GatewayKeys:
-    """Finds who is calling: a gateway key (``Authorization: Bearer|ApiKey <key>``) or a page session.
+    """Finds who is calling: a gateway key (``Authorization: Bearer|ApiKey <key>``, or ``x-api-key: <key>``
+    as Anthropic's clients send it) or a page session.
 
     The gateway is open while no key exists (neither ``HFGATE_API_KEYS`` nor an active API key in the
     registry). Once one does, every route needs a key, except ``/health``, ``/ready``, ``/`` and the web page
@@ -118,6 +119,9 @@ class GatewayKeys:
         self, scope: Scope, access: AccessControl, sessions: SessionSigner, *, state: dict[str, object]
     ) -> Principal | None:
         authorization = header(scope, b"authorization")
+        api_key = header(scope, b"x-api-key")  # Anthropic's SDK and Claude Code send the key here
+        if authorization is None and api_key is not None:
+            return await access.ring.resolve(api_key.strip())
         if authorization is not None:
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() not in ("bearer", "apikey"):

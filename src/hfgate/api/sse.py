@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from starlette.responses import StreamingResponse
@@ -16,6 +16,8 @@ from hfgate.process import drain
 log = logging.getLogger("hfgate.api")
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+T = TypeVar("T")
 
 
 def sse(data: Any, *, event: str | None = None) -> bytes:
@@ -64,6 +66,16 @@ async def _then(
         yield on_error(_unexpected(exc))
     finally:
         drain.PROCESS.leave(stream)
+
+
+async def chained(first: T | None, rest: AsyncIterator[T]) -> AsyncIterator[T]:
+    """``first`` (already awaited, so that a refusal to start keeps its HTTP status), then ``rest``;
+    nothing when ``first`` is None (the stream was empty)."""
+    if first is None:
+        return
+    yield first
+    async for item in rest:
+        yield item
 
 
 def _drained() -> HfGateError:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from contextvars import ContextVar
 
-FACES = (("/v1/", "openai"), ("/hf/", "hf"), ("/_inference", "elasticsearch"))
+FACES = (("/v1/messages", "anthropic"), ("/v1/", "openai"), ("/hf/", "hf"), ("/_inference", "elasticsearch"))
 
 
 class RequestScope:

@@ -15,7 +15,7 @@ from hfgate.tasks import GenerationParams
 _TRANSLATED = (
     "model", "max_tokens", "temperature", "top_p", "stop", "seed", "stream", "stream_options", "n", "best_of",
     "logprobs", "top_logprobs", "echo", "suffix", "prompt", "messages", "max_completion_tokens", "tools",
-    "tool_choice", "parallel_tool_calls", "response_format", "tool_prompt",
+    "tool_choice", "parallel_tool_calls", "response_format", "tool_prompt", "reasoning_effort",
 )  # fmt: skip
 """Fields hfgate reads and writes again in its own words (or refuses): every other field of a completion or
 chat body is passed through (``GenerationParams.passthrough``). ``tool_prompt`` is TGI's extension, taken on
@@ -85,6 +85,7 @@ def generation_params(body: dict[str, Any], *, chat: bool) -> GenerationParams:
         do_sample=None if temperature is None else temperature > 0,
         grammar=response_format_grammar(body.get("response_format")),
         passthrough={k: v for k, v in body.items() if k not in _TRANSLATED},
+        reasoning_effort=typed(body, "reasoning_effort", kind=str),
     )
 
 

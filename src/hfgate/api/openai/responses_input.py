@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from hfgate.api.body import number, typed
+from hfgate.api.body import json_type, number, typed
 from hfgate.api.grammar import response_format_grammar
 from hfgate.api.openai.responses_items import normalize_items
 from hfgate.chat.tools import Tool, ToolChoice
@@ -28,11 +28,13 @@ FIELDS = (
     "temperature", "top_p", "stream", "stream_options", "store", "previous_response_id", "metadata", "text",
     "user", "truncation", "reasoning", "include", "service_tier", "prompt_cache_key", "safety_identifier",
     "top_logprobs", "background", "max_tool_calls", "prompt_cache_retention", "prompt_cache_options",
-    "conversation", "prompt", "context_management",
+    "conversation", "prompt", "context_management", "reasoning_effort",
 )  # fmt: skip
 """Fields hfgate reads; every other field (Codex's ``client_metadata``, an engine's ``min_p``…) is passed
 through to the chat the request becomes (``GenerationParams.passthrough``). The prompt cache's hints are read
-and ignored (hfgate keeps no prompt cache); ``reasoning`` is ignored (no model here reasons in hidden tokens)."""
+and ignored (hfgate keeps no prompt cache). ``reasoning.effort`` (or chat's ``reasoning_effort``) goes to an
+OpenAI-compatible upstream as ``reasoning_effort``; ``include: ["reasoning.encrypted_content"]`` (what Codex
+sends) is accepted, though no reasoning hfgate relays is encrypted: its reasoning items carry the text."""
 
 _TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _log = logging.getLogger("hfgate.api")
@@ -165,7 +167,20 @@ def _params(body: dict[str, Any]) -> GenerationParams:
         do_sample=None if temperature is None else temperature > 0,
         grammar=response_format_grammar(_text_format(body)),
         passthrough={k: v for k, v in body.items() if k not in FIELDS},
+        reasoning_effort=_effort(body),
     )
+
+
+def _effort(body: dict[str, Any]) -> str | None:
+    """``reasoning.effort``, or chat's ``reasoning_effort``."""
+    reasoning = typed(body, "reasoning", kind=dict, default={})
+    effort = reasoning.get("effort")
+    if effort is not None and not isinstance(effort, str):
+        raise RequestValidationError(
+            [f'Field [reasoning.effort] must be a string such as "low", got [{json_type(effort)}]'],
+            param="reasoning.effort",
+        )
+    return effort or typed(body, "reasoning_effort", kind=str)
 
 
 def _text_format(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -192,6 +207,10 @@ def _echo(body: dict[str, Any], tools_raw: list[Any]) -> dict[str, Any]:
         "top_p": body.get("top_p"),
         "user": body.get("user"),
         "truncation": body.get("truncation") or "disabled",
+        "reasoning": {
+            "effort": _effort(body),
+            "summary": typed(body, "reasoning", kind=dict, default={}).get("summary"),
+        },
     }
 
 

@@ -46,6 +46,8 @@ def to_messages(conversation: list[dict[str, Any]], *, instructions: str | None)
         elif kind == "function_call":
             call = ToolCall(id=item["call_id"], name=item["name"], arguments=item["arguments"])
             messages.append(_with_call(messages, call))
+        elif kind == "reasoning":  # a model's earlier thinking: no chat template reads it back
+            continue
         else:  # function_call_output
             messages.append(ChatMessage(role="tool", content=item["output"], tool_call_id=item["call_id"]))
     return tuple(messages)
@@ -89,10 +91,12 @@ def _item(where: str, item: Any) -> dict[str, Any]:
     if kind == "function_call_output":
         call_id = _string(where, item, "call_id")
         return {"type": "function_call_output", "call_id": call_id, "output": _output(where, item)}
+    if kind == "reasoning":  # sent back by clients that replay a reasoning model's output (Codex)
+        return {"type": "reasoning", "id": item.get("id"), "summary": item.get("summary") or []}
     raise RequestValidationError(
         [
-            f"Field [{where}.type] is [{kind}]; hfgate takes [message], [function_call] and [function_call_output] "
-            "items (send earlier turns as these, or continue with [previous_response_id])"
+            f"Field [{where}.type] is [{kind}]; hfgate takes [message], [function_call], [function_call_output] "
+            "and [reasoning] items (send earlier turns as these, or continue with [previous_response_id])"
         ],
         param=f"{where}.type",
     )

@@ -34,7 +34,7 @@ from hfgate.api.openai.responses_items import to_messages
 from hfgate.api.openai.responses_relay import relay
 from hfgate.api.openai.responses_stream import ResponseBuilder, ResponseEvents
 from hfgate.api.responses import json_response
-from hfgate.api.sse import event_stream
+from hfgate.api.sse import chained, event_stream
 from hfgate.chat.relay import ResponsesRelay
 from hfgate.config import Settings
 from hfgate.errors import HfGateError, NotFoundError, PayloadTooLargeError
@@ -141,7 +141,7 @@ async def _stream(deltas: AsyncIterator[GenerationDelta], *, build: ResponseBuil
 
     async def produce() -> AsyncIterator[bytes]:
         out = events.start()
-        async for delta in _chain(first, deltas):
+        async for delta in chained(first, deltas):
             out += events.delta(delta)
             if delta.finish_reason is not None:
                 out += events.finish(delta.finish_reason, delta.usage or Usage())
@@ -157,14 +157,6 @@ async def _stream(deltas: AsyncIterator[GenerationDelta], *, build: ResponseBuil
         return events.error(error["message"], error["code"] or "server_error")
 
     return await event_stream(produce(), on_error=on_error)
-
-
-async def _chain(first: GenerationDelta | None, rest: AsyncIterator[GenerationDelta]) -> AsyncIterator[GenerationDelta]:
-    if first is None:
-        return
-    yield first
-    async for item in rest:
-        yield item
 
 
 async def _keep(

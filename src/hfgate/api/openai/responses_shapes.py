@@ -25,6 +25,13 @@ def message_item(text: str, *, item_id: str, status: str = "completed") -> dict[
     return {"type": "message", "id": item_id, "status": status, "role": "assistant", "content": content}
 
 
+def reasoning_item(text: str, *, item_id: str, status: str = "completed") -> dict[str, Any]:
+    """A reasoning model's thinking, its text as ``reasoning_text`` content (as vLLM's Responses API gives
+    it: ``vllm/entrypoints/openai/responses``); no summary, and nothing encrypted."""
+    content = [{"type": "reasoning_text", "text": text}] if status == "completed" else []
+    return {"type": "reasoning", "id": item_id, "status": status, "summary": [], "content": content}
+
+
 def call_item(call: ToolCall, *, item_id: str, status: str = "completed") -> dict[str, Any]:
     return {
         "type": "function_call",
@@ -37,8 +44,11 @@ def call_item(call: ToolCall, *, item_id: str, status: str = "completed") -> dic
 
 
 def output_items(result: Generation) -> list[dict[str, Any]]:
-    """The answer's items: its text as one message (when there is text), then each function call."""
-    items = [message_item(result.text, item_id=new_id("msg"))] if result.text or not result.tool_calls else []
+    """The answer's items: its reasoning (when the model gave it apart), its text as one message (when
+    there is text), then each function call."""
+    items = [reasoning_item(result.reasoning, item_id=new_id("rs"))] if result.reasoning else []
+    if result.text or not result.tool_calls:
+        items.append(message_item(result.text, item_id=new_id("msg")))
     items.extend(call_item(call, item_id=new_id("fc")) for call in result.tool_calls)
     return items
 
@@ -63,7 +73,7 @@ def usage(counts: Usage) -> dict[str, Any]:
         "input_tokens": counts.prompt_tokens,
         "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
         "output_tokens": counts.completion_tokens,
-        "output_tokens_details": {"reasoning_tokens": 0},
+        "output_tokens_details": {"reasoning_tokens": counts.reasoning_tokens or 0},
         "total_tokens": counts.total_tokens,
     }
 

@@ -1,12 +1,13 @@
 """A chat's streamed deltas as the Responses API's stream events.
 
-Source: OpenAI's Responses API streaming reference: ``response.created``, ``response.in_progress``, then
-per output item ``response.output_item.added``; for a message ``response.content_part.added``,
-``response.output_text.delta``…, ``response.output_text.done``, ``response.content_part.done``; for a
-function call ``response.function_call_arguments.delta``…, ``response.function_call_arguments.done``;
-each item ends with ``response.output_item.done``, and the stream with ``response.completed`` (or
-``response.incomplete`` when the answer was cut at ``max_output_tokens``). Every event carries a
-``sequence_number``, counted from 0.
+Source: OpenAI's Responses API streaming reference: ``response.created``, ``response.in_progress``, then per
+output item ``response.output_item.added``; for reasoning ``response.reasoning_text.delta``…,
+``response.reasoning_text.done`` (as vLLM streams a reasoning model's thinking); for a message
+``response.content_part.added``, ``response.output_text.delta``…, ``response.output_text.done``,
+``response.content_part.done``; for a function call ``response.function_call_arguments.delta``…,
+``response.function_call_arguments.done``; each item ends with ``response.output_item.done``, and the stream
+with ``response.completed`` (or ``response.incomplete`` when the answer was cut at ``max_output_tokens``).
+Every event carries a ``sequence_number``, counted from 0.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class ResponseEvents:
         self._text: list[str] | None = None  # the open message item's text, when one is open
         self._call: dict[str, Any] | None = None  # the open function call item
         self._call_index: int | None = None
+        self._reasoning: list[str] | None = None  # the open reasoning item's text, when one is open
 
     def start(self) -> bytes:
         in_progress = self._build([], None, None)
@@ -42,7 +44,7 @@ class ResponseEvents:
         )
 
     def delta(self, delta: GenerationDelta) -> bytes:
-        out = b""
+        out = self._reasoning_delta(delta.reasoning) if delta.reasoning else b""
         if delta.text:
             out += self._text_delta(delta.text)
         for piece in delta.tool_calls:
@@ -50,13 +52,37 @@ class ResponseEvents:
         return out
 
     def finish(self, reason: FinishReason, counts: Usage) -> bytes:
-        out = self._close_message() + self._close_call()
+        out = self._close_reasoning() + self._close_message() + self._close_call()
         self.response = self._build(self.output, reason, counts)
         kind = "response.incomplete" if self.response["status"] == "incomplete" else "response.completed"
         return out + self._event(kind, response=self.response)
 
+    def _reasoning_delta(self, text: str) -> bytes:
+        out = b""
+        if self._reasoning is None:
+            self._reasoning, self._reasoning_id = [], shapes.new_id("rs")
+            item = shapes.reasoning_item("", item_id=self._reasoning_id, status="in_progress")
+            out += self._event("response.output_item.added", output_index=len(self.output), item=item)
+        self._reasoning.append(text)
+        return out + self._event(
+            "response.reasoning_text.delta",
+            item_id=self._reasoning_id, output_index=len(self.output), content_index=0, delta=text,
+        )  # fmt: skip
+
+    def _close_reasoning(self) -> bytes:
+        if self._reasoning is None:
+            return b""
+        text, index = "".join(self._reasoning), len(self.output)
+        item = shapes.reasoning_item(text, item_id=self._reasoning_id)
+        self._reasoning = None
+        self.output.append(item)
+        ids = {"item_id": item["id"], "output_index": index, "content_index": 0}
+        return self._event("response.reasoning_text.done", **ids, text=text) + self._event(
+            "response.output_item.done", output_index=index, item=item
+        )
+
     def _text_delta(self, text: str) -> bytes:
-        out = self._close_call()
+        out = self._close_reasoning() + self._close_call()
         if self._text is None:
             out += self._open_message()
         assert self._text is not None
@@ -93,7 +119,7 @@ class ResponseEvents:
     def _call_delta(self, piece: ToolCallDelta) -> bytes:
         out = b""
         if piece.index != self._call_index:
-            out += self._close_message() + self._close_call() + self._open_call(piece)
+            out += self._close_reasoning() + self._close_message() + self._close_call() + self._open_call(piece)
         assert self._call is not None
         if piece.arguments:
             self._call["arguments"] += piece.arguments

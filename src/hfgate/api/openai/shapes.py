@@ -30,12 +30,16 @@ def finish(reason: FinishReason | None) -> str | None:
     return reason if reason in ("length", "tool_calls") else "stop"
 
 
-def usage(counts: Usage) -> dict[str, int]:
-    return {
+def usage(counts: Usage) -> dict[str, Any]:
+    """OpenAI's usage; ``completion_tokens_details.reasoning_tokens`` when the upstream counted them."""
+    body: dict[str, Any] = {
         "prompt_tokens": counts.prompt_tokens,
         "completion_tokens": counts.completion_tokens,
         "total_tokens": counts.total_tokens,
     }
+    if counts.reasoning_tokens is not None:
+        body["completion_tokens_details"] = {"reasoning_tokens": counts.reasoning_tokens}
+    return body
 
 
 def embeddings(
@@ -118,14 +122,18 @@ def chat_completion(result: Generation, *, model: str) -> dict[str, Any]:
 
 
 def _message(result: Generation) -> dict[str, Any]:
-    """The answer; with tool calls, ``content`` is null when the model wrote no text (as OpenAI sends it)."""
+    """The answer; with tool calls, ``content`` is null when the model wrote no text (as OpenAI sends it).
+    A reasoning model's thinking is ``reasoning_content``, as vLLM and the router send it."""
+    message: dict[str, Any] = {"role": "assistant", "content": result.text}
+    if result.reasoning:
+        message["reasoning_content"] = result.reasoning
     if not result.tool_calls:
-        return {"role": "assistant", "content": result.text}
+        return message
     calls = [
         {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
         for c in result.tool_calls
     ]
-    return {"role": "assistant", "content": result.text or None, "tool_calls": calls}
+    return message | {"content": result.text or None, "tool_calls": calls}
 
 
 def tool_call_chunks(delta: GenerationDelta, *, chunk_id: str, model: str, created: int) -> list[dict[str, Any]]:
@@ -133,11 +141,11 @@ def tool_call_chunks(delta: GenerationDelta, *, chunk_id: str, model: str, creat
     then one chunk per piece, ``{"index", "id", "type", "function": {"name", "arguments": ""}}`` opening
     a call and ``{"index", "function": {"arguments": fragment}}`` after; the finish reason on the last."""
     chunks = [chat_chunk(replace(delta, finish_reason=None), chunk_id=chunk_id, model=model, created=created)]
-    chunks = chunks if delta.text else []
+    chunks = chunks if delta.text or delta.reasoning else []
     for n, piece in enumerate(delta.tool_calls):
         last = n == len(delta.tool_calls) - 1
         chunk = chat_chunk(
-            replace(delta, text="", finish_reason=delta.finish_reason if last else None),
+            replace(delta, text="", reasoning="", finish_reason=delta.finish_reason if last else None),
             chunk_id=chunk_id,
             model=model,
             created=created,
@@ -156,8 +164,11 @@ def _call_piece(piece: ToolCallDelta) -> dict[str, Any]:
 
 def chat_chunk(delta: GenerationDelta, *, chunk_id: str, model: str, created: int) -> dict[str, Any]:
     """One streamed chat chunk; like TGI, every delta names its role (text-generation's ChoiceDelta
-    requires ``role`` and ``tool_calls``)."""
+    requires ``role`` and ``tool_calls``). A piece of reasoning is ``reasoning_content`` (``content`` null
+    when there is no text beside it), as vLLM streams it."""
     content: dict[str, Any] = {"role": "assistant", "content": delta.text, "tool_calls": None}
+    if delta.reasoning:
+        content |= {"reasoning_content": delta.reasoning, "content": delta.text or None}
     return {
         "id": chunk_id,
         "object": "chat.completion.chunk",

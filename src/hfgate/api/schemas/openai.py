@@ -79,6 +79,7 @@ class ChatRequest(_Generation):
     response_format: dict[str, Any] | None = None
     parallel_tool_calls: bool | None = None
     tool_prompt: str | None = Field(default=None, description="TGI's text before the tools in the prompt.")
+    reasoning_effort: str | None = Field(default=None, description="Passed to a reasoning model's upstream.")
 
 
 class Usage(BaseModel):

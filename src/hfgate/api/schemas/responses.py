@@ -46,6 +46,7 @@ class ResponsesRequest(BaseModel):
     conversation: str | dict[str, Any] | None = None
     prompt: dict[str, Any] | None = None
     context_management: list[dict[str, Any]] | None = None
+    reasoning_effort: str | None = None
 
 
 class ResponseObject(BaseModel):

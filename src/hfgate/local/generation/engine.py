@@ -198,7 +198,12 @@ class TextGenerator:
         async for delta in self.stream(prompt_ids, params):
             pieces.append(delta.text)
             if delta.finish_reason is not None:
-                return Generation(text="".join(pieces), finish_reason=delta.finish_reason, usage=delta.usage or Usage())
+                return Generation(
+                    text="".join(pieces),
+                    finish_reason=delta.finish_reason,
+                    usage=delta.usage or Usage(),
+                    stop_sequence=delta.stop_sequence,
+                )
         raise AssertionError("a stream always ends with a finish reason")  # pragma: no cover
 
     def _sequence(

@@ -53,12 +53,20 @@ class Accounting:
         written = [answer.text, *(f"{c.name} {c.arguments}" for c in answer.tool_calls)]
         completion = upstream.completion_tokens or await self.count(settings, written) or 0
         usage = Usage(
-            prompt_tokens=prompt if prompt is not None else upstream.prompt_tokens, completion_tokens=completion
+            prompt_tokens=prompt if prompt is not None else upstream.prompt_tokens,
+            completion_tokens=completion,
+            reasoning_tokens=upstream.reasoning_tokens,
         )
         reason = answer.finish_reason
         if params.max_new_tokens is not None and completion >= params.max_new_tokens:
             reason = "length"
-        return Generation(text=answer.text, finish_reason=reason, usage=usage, tool_calls=answer.tool_calls)
+        return Generation(
+            text=answer.text,
+            finish_reason=reason,
+            usage=usage,
+            tool_calls=answer.tool_calls,
+            reasoning=answer.reasoning,
+        )
 
 
 def _model(settings: HfSettings, info: ServerInfo | None) -> str | None:

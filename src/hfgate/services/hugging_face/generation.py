@@ -71,7 +71,7 @@ async def stream_generation(
             delta = replace(delta, tool_calls=opened_once(delta.tool_calls, opened))
         if delta.finish_reason is not None:
             final = delta
-        elif delta.text or delta.tool_calls:
+        elif delta.text or delta.tool_calls or delta.reasoning:
             yield delta
     if final is None:
         raise failures.stream_cut(inference_id=call.inference_id, url=url)
@@ -80,13 +80,15 @@ async def stream_generation(
     total = Usage(
         prompt_tokens=prompt if prompt is not None else reported.prompt_tokens,
         completion_tokens=reported.completion_tokens,
+        reasoning_tokens=reported.reasoning_tokens,
     )
     reason = final.finish_reason
     if opened and reason == "eos_token":
         reason = "tool_calls"  # TGI and llama.cpp may say "stop" after calls (OpenAI and vLLM say "tool_calls")
     yield GenerationDelta(
-        text=final.text, token_id=final.token_id, finish_reason=reason, usage=total, tool_calls=final.tool_calls
-    )
+        text=final.text, token_id=final.token_id, finish_reason=reason, usage=total, tool_calls=final.tool_calls,
+        reasoning=final.reasoning,
+    )  # fmt: skip
 
 
 def opened_once(pieces: tuple[ToolCallDelta, ...], opened: set[int]) -> tuple[ToolCallDelta, ...]:

@@ -1,4 +1,12 @@
-"""Chat completion over OpenAI's ``/v1/chat/completions``, as TGI and the hosted router serve it."""
+"""Chat completion over OpenAI's ``/v1/chat/completions``, as TGI and the hosted router serve it.
+
+A reasoning model's thinking comes apart from its answer: ``message.reasoning_content`` and
+``delta.reasoning_content`` (vLLM with ``--reasoning-parser`` before 0.11, the router's providers), or
+``reasoning`` (vLLM's newer name: ``vllm/entrypoints/openai/engine/protocol.py`` ``DeltaMessage.reasoning``,
+``chat_completion/protocol.py`` ``ChatMessage.reasoning``; vLLM's ``docs/features/reasoning_outputs.md``
+says ``reasoning`` "used to be called ``reasoning_content``"); both are read. Reasoning tokens are
+``usage.completion_tokens_details.reasoning_tokens`` (OpenAI's Chat Completions reference).
+"""
 
 from __future__ import annotations
 
@@ -84,7 +92,19 @@ def parse_chat(body: Any) -> UpstreamText:
     reason = finish_reason(choice.get("finish_reason"))
     if calls and reason == "eos_token":
         reason = "tool_calls"  # TGI and llama.cpp may say "stop" (OpenAI and vLLM say "tool_calls")
-    return UpstreamText(text=content or "", finish_reason=reason, usage=usage_of(body), tool_calls=calls)
+    return UpstreamText(
+        text=content or "",
+        finish_reason=reason,
+        usage=usage_of(body),
+        tool_calls=calls,
+        reasoning=reasoning_of(message),
+    )
+
+
+def reasoning_of(message: dict[str, Any]) -> str:
+    """A message's or delta's reasoning text, under either of its names (empty when there is none)."""
+    value = message.get("reasoning_content") or message.get("reasoning")
+    return value if isinstance(value, str) else ""
 
 
 def parse_chat_chunk(body: Any) -> GenerationDelta:
@@ -100,6 +120,7 @@ def parse_chat_chunk(body: Any) -> GenerationDelta:
         finish_reason=finish_reason(reason) if reason else None,
         usage=usage_of(chunk),
         tool_calls=parse_tool_call_deltas(delta) if delta.get("tool_calls") else (),
+        reasoning=reasoning_of(delta),
     )
 
 
@@ -124,7 +145,13 @@ def usage_of(body: dict[str, Any]) -> Usage | None:
     prompt, completion = value.get("prompt_tokens"), value.get("completion_tokens")
     if not isinstance(prompt, int) or not isinstance(completion, int):
         return None
-    return Usage(prompt_tokens=prompt, completion_tokens=completion)
+    details = value.get("completion_tokens_details")
+    reasoning = details.get("reasoning_tokens") if isinstance(details, dict) else None
+    return Usage(
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        reasoning_tokens=reasoning if isinstance(reasoning, int) else None,
+    )
 
 
 def sampling_options(
@@ -142,6 +169,7 @@ def sampling_options(
         "top_p": params.top_p,
         "seed": params.seed,
         "stop": list(params.stop) or None,
+        "reasoning_effort": params.reasoning_effort,
     }
     body.update({k: v for k, v in chosen.items() if v is not None})
     return body

@@ -25,6 +25,7 @@ class UpstreamText:
     finish_reason: FinishReason
     usage: Usage | None = None
     tool_calls: tuple[ToolCall, ...] = ()
+    reasoning: str = ""
 
 
 def finish_reason(value: Any, *, default: FinishReason = "eos_token") -> FinishReason:

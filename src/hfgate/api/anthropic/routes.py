@@ -1,0 +1,109 @@
+"""``POST /v1/messages`` and ``POST /v1/messages/count_tokens``: Anthropic's Messages API over any chat
+endpoint (what Claude Code and the ``anthropic`` SDK call).
+
+``model`` is an hfgate chat endpoint's id, as on the OpenAI face. A request is read into the same chat
+request the OpenAI face sends (``requests``, ``content``), answered by the endpoint like any chat (keys,
+limits, usage and metrics apply as everywhere), and shaped back (``shapes``, ``stream``). The gateway key
+comes in ``x-api-key`` (as the SDK sends it) or ``Authorization: Bearer``; ``anthropic-version`` and
+``anthropic-beta`` are accepted and change nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import orjson
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+
+from hfgate.api.anthropic import shapes
+from hfgate.api.anthropic.errors import error_body
+from hfgate.api.anthropic.requests import MessagesCall, read_call
+from hfgate.api.anthropic.stream import MessageEvents
+from hfgate.api.body import json_object
+from hfgate.api.deps import OrchestratorDep
+from hfgate.api.responses import json_response
+from hfgate.api.sse import chained, event_stream
+from hfgate.chat.messages import ChatMessage
+from hfgate.errors import BadRequestError, HfGateError
+from hfgate.orchestrator import Orchestrator
+from hfgate.registry.endpoint import Endpoint
+from hfgate.tasks import ChatRequest, GenerationDelta, TaskType, Usage
+
+router = APIRouter(prefix="/v1", tags=["Anthropic-compatible"])
+
+TIMEOUT = 120.0
+CHARS_PER_TOKEN = 4
+"""count_tokens' estimate for an endpoint whose tokenizer hfgate cannot load (a rough rule for English)."""
+
+
+@router.post("/messages")
+async def create_message(request: Request, orch: OrchestratorDep) -> Response:
+    """A model's message: text, thinking and tool calls, streamed or whole."""
+    call = read_call(await json_object(request))
+    endpoint = await orch.endpoint_for(call.model, TaskType.CHAT_COMPLETION)
+    chat = ChatRequest(
+        messages=call.messages,
+        params=orch.generation_params(endpoint, call.params),
+        timeout=TIMEOUT,
+        tools=call.tools,
+        tool_choice=call.tool_choice,
+        parallel_tool_calls=call.parallel_tool_calls,
+    )
+    if call.stream:
+        return await _stream(orch.chat_stream(endpoint, chat), call=call)
+    result = await orch.chat(endpoint, chat)
+    return json_response(shapes.whole(result, model=call.model, stops=call.params.stop))
+
+
+@router.post("/messages/count_tokens")
+async def count_tokens(request: Request, orch: OrchestratorDep) -> Response:
+    """``{"input_tokens": n}``: the conversation's and the tools' tokens by the model's tokenizer (an
+    estimate of one token per four characters where hfgate cannot load it); the chat template's own
+    tokens are not counted."""
+    call = read_call(await json_object(request), counting=True)
+    endpoint = await orch.endpoint_for(call.model, TaskType.CHAT_COMPLETION)
+    return json_response({"input_tokens": await _count(orch, endpoint, _texts(call))})
+
+
+async def _count(orch: Orchestrator, endpoint: Endpoint, texts: list[str]) -> int:
+    try:
+        spans = await orch.tokenize(endpoint, texts, add_special_tokens=False)
+    except BadRequestError:  # a service that cannot tokenize for this endpoint
+        return sum(-(-len(text) // CHARS_PER_TOKEN) for text in texts)
+    return sum(len(s) for s in spans)
+
+
+def _texts(call: MessagesCall) -> list[str]:
+    texts = [_text(m) for m in call.messages]
+    texts += [orjson.dumps({"name": t.name, "description": t.description, "parameters": t.parameters}).decode()
+              for t in call.tools]  # fmt: skip
+    return [t for t in texts if t]
+
+
+def _text(message: ChatMessage) -> str:
+    calls = "".join(f"{c.name}{c.arguments}" for c in message.tool_calls)
+    return message.content + calls
+
+
+async def _stream(deltas: AsyncIterator[GenerationDelta], *, call: MessagesCall) -> StreamingResponse:
+    events = MessageEvents(model=call.model, stops=call.params.stop)
+    first = await anext(deltas, None)  # a refusal to start keeps its own HTTP status
+
+    async def produce() -> AsyncIterator[bytes]:
+        out = events.start()
+        finished = False
+        async for delta in chained(first, deltas):
+            out += events.delta(delta)
+            if delta.finish_reason is not None and not finished:
+                out += events.finish(delta.finish_reason, delta.usage or Usage(), stop_sequence=delta.stop_sequence)
+                finished = True
+            yield out
+            out = b""
+        if not finished:  # a stream that ended without saying why ended normally
+            yield out + events.finish("eos_token", Usage(), stop_sequence=None)
+
+    def on_error(exc: HfGateError) -> bytes:
+        return events.error(error_body(exc))
+
+    return await event_stream(produce(), on_error=on_error)
