@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test check lock lint typecheck pytest docs docs-serve chromium translations services clients engines clean image image-test
+.PHONY: run test check lock lint typecheck pytest deps system docs docs-serve chromium translations services clients engines clean image image-test
 
 # Exactly the versions CI tested: every package pinned in requirements/lock.txt (torch's CPU build among
 # them, a wheel on disk), then hfgate itself without resolving anything again.
@@ -77,9 +77,11 @@ services:
 		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
 
 # Client packages that cannot share the venv (Elasticsearch 9.x, text-generation, Haystack) each get a
-# directory of their own under $(VENV)/apart (tests/support/apart.py pins them).
+# directory of their own under $(VENV)/apart (tests/support/apart.py pins them); the agent CLIs from npm
+# (Claude Code, Codex) under $(VENV)/npm (tests/support/npm_clients.py).
 clients: $(STAMP)
 	$(PY) -m tests.support.apart
+	$(PY) -m tests.support.npm_clients
 
 # Real serving engines (vLLM's CPU build, infinity), each in a venv of its own under $(VENV)/engines
 # (tests/support/engines.py pins them; ~8 minutes the first time on 2 cores). tests/engines starts them.
@@ -88,7 +90,15 @@ ENGINES ?=
 engines: $(STAMP)
 	$(PY) -m tests.support.engines $(ENGINES)
 
-pytest: $(STAMP) chromium services clients engines
+# What the suite needs beside the venv, installed side by side: pip mostly waits on unpacking and the disk.
+# Chromium and the database servers run one after the other (both may call apt-get, which locks dpkg).
+deps: $(STAMP)
+	$(MAKE) --no-print-directory -j3 system clients engines
+
+system:
+	$(MAKE) --no-print-directory chromium services
+
+pytest: deps
 	$(VENV)/bin/pytest
 
 clean:

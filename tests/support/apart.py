@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -58,5 +59,7 @@ def run_client(name: str | None, script: str, *args: str, timeout: float = 1200)
 
 
 if __name__ == "__main__":  # python -m tests.support.apart [name…]: install the named sets (default: all)
-    for each in sys.argv[1:] or SETS:
-        print(each, target(each))
+    chosen = sys.argv[1:] or list(SETS)
+    with ThreadPoolExecutor(max_workers=len(chosen)) as pool:  # one pip each, side by side
+        for each, where in zip(chosen, pool.map(target, chosen), strict=True):
+            print(each, where)

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,10 +102,13 @@ def install(name: str) -> float:
 
 
 def main(names: list[str]) -> None:
-    for name in names or DEFAULT:
-        took = install(name)
-        done = f"installed in {took:.0f} s" if took else "already installed"
-        print(f"{name}: {engines_dir() / name} ({done})")
+    """Install the engines side by side: each venv is its own pip, mostly waiting on unpacking and the
+    disk, so two at once take little more than the longer one (vLLM 4 min, infinity 2.4 min alone)."""
+    chosen = names or list(DEFAULT)
+    with ThreadPoolExecutor(max_workers=len(chosen)) as pool:
+        for name, took in zip(chosen, pool.map(install, chosen), strict=True):
+            done = f"installed in {took:.0f} s" if took else "already installed"
+            print(f"{name}: {engines_dir() / name} ({done})")
 
 
 if __name__ == "__main__":
