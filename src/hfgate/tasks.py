@@ -79,12 +79,10 @@ class Grammar:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GenerationParams:
-    """Sampling and stopping controls; ``None`` means the model's or service's default.
-
-    ``passthrough`` holds the request's fields that hfgate does not translate itself, as the client sent
-    them (vLLM's ``min_p``, ``chat_template_kwargs``, OpenAI's ``logit_bias``, ``metadata``…): an
-    OpenAI-compatible upstream gets them in its body unchanged; the local service honours the ones its
-    sampler can and refuses those it would get wrong (``local/generation/request_fields.py``).
+    """Sampling and stopping controls; ``None`` means the model's or service's default. ``passthrough``: the
+    request's fields hfgate does not translate, as sent (vLLM's ``min_p``, ``metadata``…), unchanged to an
+    OpenAI-compatible upstream; the local service honours or refuses them (``local/generation/request_fields.py``).
+    ``reasoning_effort``: OpenAI's (``low``, ``high``…), to an OpenAI-compatible upstream; no local model reasons.
     """
 
     max_new_tokens: int | None = None
@@ -100,8 +98,6 @@ class GenerationParams:
     grammar: Grammar | None = None
     passthrough: Mapping[str, Any] = field(default_factory=dict)
     reasoning_effort: str | None = None
-    """How hard a reasoning model should think (OpenAI's ``reasoning_effort``: ``low``, ``medium``,
-    ``high``…), passed to an OpenAI-compatible upstream as it came; no local model reasons."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -199,12 +195,8 @@ class SparseWeights:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Generation:
     """A finished generation: text and/or, for a chat with tools, the calls the model made (then
-    ``finish_reason`` is ``tool_calls``).
-
-    ``reasoning`` is a reasoning model's thinking before its answer, when its server gives it apart
-    (vLLM's and the router's ``reasoning_content``); ``stop_sequence`` the stop string met, on a
-    ``stop_sequence`` finish, when the engine says which.
-    """
+    ``finish_reason`` is ``tool_calls``). ``reasoning``: a reasoning model's thinking, when its server gives
+    it apart (vLLM's ``reasoning_content``); ``stop_sequence``: the stop string met, when the engine says."""
 
     text: str
     finish_reason: FinishReason
@@ -249,9 +241,8 @@ class GenerationDelta:
     top_tokens: tuple[TopToken, ...] = ()
     stop_sequence: str | None = None
     prefill: tuple[InputToken, ...] = ()
-    """On the first delta, when ``decoder_input_details`` asked for it: the prompt's tokens."""
-    """On a ``stop_sequence`` finish, the stop string met; ``text`` never holds it (OpenAI and
-    Elasticsearch drop it), TGI's face puts it back (TGI keeps it in ``generated_text``)."""
+    """On the first delta, when ``decoder_input_details`` asked for it: the prompt's tokens. (``stop_sequence``:
+    on a ``stop_sequence`` finish, the stop string met, never in ``text``; TGI's face puts it back.)"""
     tool_calls: tuple[ToolCallDelta, ...] = ()
     """Pieces of the tool calls being written, in OpenAI's streaming shape (see ``ToolCallDelta``)."""
     reasoning: str = ""
