@@ -78,6 +78,7 @@ def test_a_stream_closed_cleanly_before_its_last_event_ends_with_an_error_event_
     assert "ended before the answer was complete" in error["reason"]
 
 
+@pytest.mark.slow  # seconds of real waiting: in `make test`, not `make check`
 def test_an_upstream_that_never_answers_is_cut_at_the_timeout_and_its_connection_released(
     http: httpx.Client, hostile: HostileUpstream
 ) -> None:
@@ -93,6 +94,7 @@ def test_an_upstream_that_never_answers_is_cut_at_the_timeout_and_its_connection
     assert hostile.hanging == 0  # hfgate hung up: no connection left open on the upstream
 
 
+@pytest.mark.slow  # seconds of real waiting: in `make test`, not `make check`
 def test_a_truncated_body_is_a_502_naming_the_endpoint(http: httpx.Client) -> None:
     answer = http.post("/_inference/text_embedding/truncated?timeout=10s", json={"input": "a"})
     assert answer.status_code == 502, answer.text

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import app_client
 from tests.fakes.hf_fixtures import fake_hf, fake_hf_server, hf_settings
 from tests.fakes.hf_server import TOKEN, FakeHF
@@ -12,6 +14,7 @@ from tests.support.live_server import free_port
 __all__ = ["fake_hf", "fake_hf_server"]
 
 
+@pytest.mark.slow  # seconds of real waiting: in `make test`, not `make check`
 async def test_fail_closed_answers_503_naming_the_policy(fake_hf: FakeHF, tmp_path: Path) -> None:
     settings = hf_settings(fake_hf.base, tmp_path).model_copy(
         update={

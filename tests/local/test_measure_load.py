@@ -6,6 +6,8 @@ import multiprocessing
 import time
 from pathlib import Path
 
+import pytest
+
 from hfgate.local.engine_record import (
     MAX_ATTEMPTS,
     MeasuredChoice,
@@ -42,6 +44,7 @@ def test_own_cpu_time_is_counted_as_the_measurements_own() -> None:
     assert meter.load.wall_seconds >= meter.load.cpu_seconds
 
 
+@pytest.mark.slow  # seconds of real waiting: in `make test`, not `make check`
 def test_other_processes_keeping_every_core_busy_make_it_busy() -> None:
     context = multiprocessing.get_context("spawn")
     spinners = [context.Process(target=_spin, args=(4.0,)) for _ in range(multiprocessing.cpu_count())]

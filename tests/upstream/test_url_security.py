@@ -121,6 +121,7 @@ def _endpoint(url: str) -> Endpoint:
     )
 
 
+@pytest.mark.slow  # seconds of real waiting: in `make test`, not `make check`
 async def test_a_name_resolving_to_the_metadata_address_is_refused_when_called(service: HuggingFaceService) -> None:
     with pytest.raises(UpstreamBadRequestError) as caught:
         await service.embed(_endpoint("http://metadata.test/latest"), EmbedRequest(texts=("a",), timeout=5))
