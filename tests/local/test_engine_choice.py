@@ -17,7 +17,7 @@ from hfgate.local.embedding.engine_choice import candidates, choice_file, choose
 from hfgate.local.embedding.engine_measure_worker import measure, served_passes
 from hfgate.local.embedding.pipeline import EmbeddingPipeline, read_pipeline
 from hfgate.local.embedding.tokens import TextTokenizer
-from hfgate.local.engine_record import MeasuredChoice, MeasuredEngine
+from hfgate.local.measuring.record import MeasuredChoice, MeasuredEngine
 
 pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
 

@@ -13,9 +13,9 @@ import pytest
 
 from hfgate.local.catalog import resolve_model
 from hfgate.local.cpu import read_cpu
-from hfgate.local.engine_record import MeasuredChoice
 from hfgate.local.generation.engine_choice import CANDIDATES, candidates, choice_file, choose_engine
 from hfgate.local.generation.gguf_cache import ensure_converted
+from hfgate.local.measuring.record import MeasuredChoice
 from hfgate.services import ServiceContext
 
 pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
