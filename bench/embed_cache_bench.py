@@ -17,7 +17,7 @@ second run against the chunks that changed.
   another process, so its CPU is not counted), cache off against on (memory; disk; Redis when
   ``--redis`` is given), every text new, under the collector settings ``hfgate serve`` runs with
   (``hfgate.process.collector.few_collections``);
-- the cache's own CPU per 1-text miss: ``CachedEmbeddings.embed`` with the memory tier against the
+- the cache's own CPU per 1-text miss: ``CacheFront.embed`` with the memory tier against the
   cache off, on a service answering at once (no HTTP), with a remote server's parsed JSON vector and a
   local model's float32 one.
 
@@ -392,7 +392,7 @@ class _StubService:
 
 
 async def cache_miss(args: argparse.Namespace) -> None:
-    """The cache's own CPU on a miss: ``CachedEmbeddings.embed`` of 1 new text with the memory tier,
+    """The cache's own CPU on a miss: ``CacheFront.embed`` of 1 new text with the memory tier,
     against the same call with the cache off, on a service that answers at once (no HTTP: the
     gateway's own CPU per request varies by more than the cache costs on a loaded machine)."""
     import numpy as np
@@ -400,7 +400,7 @@ async def cache_miss(args: argparse.Namespace) -> None:
 
     from hfgate.embed_cache.cache import EmbedCache
     from hfgate.embed_cache.memory_tier import MemoryTier
-    from hfgate.orchestrator.cached import CachedEmbeddings
+    from hfgate.orchestrator.cache import CacheFront
     from hfgate.registry.endpoint import Endpoint
     from hfgate.tasks import EmbedRequest, TaskType
 
@@ -411,7 +411,7 @@ async def cache_miss(args: argparse.Namespace) -> None:
 
     async def per_call(service: _StubService, cache: EmbedCache | None) -> float:
         nonlocal counter
-        cached = CachedEmbeddings(cache)
+        cached = CacheFront(cache)
         requests = [EmbedRequest(texts=(f"a short sentence to embed, number {counter + i}",)) for i in range(5000)]
         counter += len(requests)
         started = time.process_time()

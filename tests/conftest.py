@@ -34,7 +34,7 @@ _CHOICES_DIR = _CHOICES if _CHOICES.parent.is_dir() else Path(tempfile.mkdtemp(p
 os.environ.setdefault("HFGATE_LOCAL_ENGINE_CHOICES_DIR", str(_CHOICES_DIR))
 # ...and serves it as it is: the suite keeps the CPU busy while a model is measured in the background, so
 # a measurement retaken "because the machine was busy" would only switch a later test's model to
-# "measuring" (tests/local/test_measure_load.py covers re-measuring with its own records).
+# "measuring" (tests/local/measuring/test_load.py covers re-measuring with its own records).
 os.environ.setdefault("HFGATE_LOCAL_ENGINE_MEASURE_ATTEMPTS", "1")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from hfgate.embed_cache import EmbedCache, VectorSpace, text_keys
 from hfgate.embed_cache.memory_tier import MemoryTier
 from hfgate.embed_cache.vectors import pack
-from hfgate.orchestrator.cached_spans import spans_and_vectors
+from hfgate.orchestrator.cache.stored_chunks import spans_and_vectors
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import TaskType
 from tests.embed_cache.conftest import CountingDisk

@@ -17,8 +17,10 @@ import pytest
 
 from hfgate.config import Settings
 from hfgate.embed_cache.cache import DISK_FILE, build_cache
+from hfgate.embed_cache.coalesce import Coalescing
 from hfgate.embed_cache.disk_tier import DiskTier
 from tests.embed_cache.conftest import CountingDisk
+from tests.support.waiting import until
 
 # Another process holding SQLite's write lock on the tier's database for argv[2] seconds.
 HOLD_WRITER = """
@@ -216,7 +218,11 @@ async def _a_vector_goes_through_the_disk_file(data_dir: Path) -> None:
     assert cache.shared is not None
     try:
         await cache.put_many([("m:o:a", b"1")], owner="e")
-        await asyncio.sleep(0.05)  # the disk tier's writes are kept up to WRITE_DELAY
+        assert isinstance(cache.shared, Coalescing)
+        assert isinstance(cache.shared.tier, DiskTier)
+        disk = cache.shared.tier
+        # the disk tier's writes are kept up to WRITE_DELAY, then written in a worker thread
+        await until(lambda: disk.get_now(["m:o:a"]) == [b"1"], what="the kept write")
         cache.memory.drop_prefix("")
         assert await cache.get_many(["m:o:a"]) == [b"1"]
     finally:

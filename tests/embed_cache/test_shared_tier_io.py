@@ -197,3 +197,35 @@ async def test_the_disk_file_is_read_at_once_and_written_late_and_redis_joined_a
     finally:
         await disk.aclose()
         await redis.aclose()
+
+
+class OrderedTier(SlowTier):
+    """Records the order of its writes and removals; writes wait for ``release``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[str] = []
+
+    async def put_many(self, items: Sequence[tuple[str, bytes]]) -> None:
+        self.events.append("write")
+        await super().put_many(items)
+        self.events.append("written")
+
+    async def drop_prefix(self, prefix: str) -> int:
+        self.events.append(f"drop {prefix}")
+        return 0
+
+
+async def test_a_prefix_dropped_while_a_write_is_in_flight_is_dropped_after_that_write_lands() -> None:
+    # a deleted endpoint's entries written by a write already in flight would otherwise come back
+    tier = OrderedTier()
+    shared = Coalescing(tier, write_delay=0.0)  # kept writes, as the disk tier's
+    await shared.put_many([("gone:a", b"1")])
+    await until(lambda: tier.events == ["write"], what="the write in flight")
+    drop = asyncio.ensure_future(shared.drop_prefix("gone:"))
+    await turns()
+    assert tier.events == ["write"]  # the removal waits
+    tier.release.set()
+    await asyncio.wait_for(drop, 5)
+    assert tier.events == ["write", "written", "drop gone:"]
+    await shared.aclose()

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from hfgate.embed_cache.key import VectorSpace, model_prefix, text_keys
 from hfgate.embed_cache.sparse_rows import pack_sparse, unpack_sparse
-from hfgate.orchestrator.cached_rerank import pair_keys
+from hfgate.orchestrator.cache.rerank import pair_keys
 from hfgate.services.hugging_face.identity import NamesVectorModels
 from hfgate.tasks import RerankRequest, RerankScores, TaskType
 from hfgate.upstream.wire.common import WireFormatError

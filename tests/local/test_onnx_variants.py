@@ -14,7 +14,7 @@ from hfgate.local.embedding.onnx_export import exported_model
 from hfgate.local.embedding.onnx_quantization import SELECTIVE_MIN_COSINE, weight_matmuls, within_budget
 from hfgate.local.embedding.pipeline import read_pipeline
 from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch
-from hfgate.local.engine_record import MeasuredChoice
+from hfgate.local.measuring.record import MeasuredChoice
 
 pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
 

@@ -20,8 +20,8 @@ from hfgate.corpus.writer import ChunkRow
 from hfgate.embed_cache.vectors import as_array
 from hfgate.errors import HfGateError
 from hfgate.orchestrator import Orchestrator
+from hfgate.orchestrator.cache import StoredChunk
 from hfgate.orchestrator.chunked import ChunkedInput
-from hfgate.orchestrator.stored_chunks import StoredChunk
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import EmbedRequest
 

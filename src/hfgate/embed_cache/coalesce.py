@@ -12,7 +12,9 @@ With ``write_delay`` (the disk file's), a write is not waited for: it is kept, a
 other one that comes within ``write_delay`` seconds, so that under load one write carries many
 requests' vectors. This process's own lookups do not need it (its memory tier has the vectors at
 once); other processes see them ``write_delay`` later. ``drop_prefix`` forgets the kept writes of the
-prefix it removes, and ``aclose`` sends what is kept before closing.
+prefix it removes, and waits for a write in flight to end before it removes the prefix (else that write
+could land after it and serve a deleted endpoint's entries again); ``aclose`` sends what is kept before
+closing.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ class Coalescing:
         self._writing = False
         self._scheduled = False
         self._timer: asyncio.TimerHandle | None = None
+        # held by a write to the tier and by a prefix's removal: neither overtakes the other
+        self._order = asyncio.Lock()
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         if not self.join_lookups:
@@ -81,11 +85,12 @@ class Coalescing:
         await future
 
     async def drop_prefix(self, prefix: str) -> int:
-        # kept writes of the removed entries must not write them back afterwards
-        self._puts = [
-            ([item for item in items if not item[0].startswith(prefix)], future) for items, future in self._puts
-        ]
-        return await self.tier.drop_prefix(prefix)
+        async with self._order:  # after the write in flight, which may hold entries of the prefix
+            # kept writes of the removed entries must not write them back afterwards
+            self._puts = [
+                ([item for item in items if not item[0].startswith(prefix)], future) for items, future in self._puts
+            ]
+            return await self.tier.drop_prefix(prefix)
 
     async def aclose(self) -> None:
         if self._timer is not None:
@@ -131,12 +136,13 @@ class Coalescing:
         self._writing = True
         try:
             while self._puts:
-                batch, self._puts, self._kept = self._puts, [], 0
-                try:
-                    await self.tier.put_many([item for items, _ in batch for item in items])
-                except BaseException as exc:
-                    _fail([future for _, future in batch], exc)
-                    raise
+                async with self._order:  # a prefix's removal waited for may take entries out of the batch
+                    batch, self._puts, self._kept = self._puts, [], 0
+                    try:
+                        await self.tier.put_many([item for items, _ in batch for item in items])
+                    except BaseException as exc:
+                        _fail([future for _, future in batch], exc)
+                        raise
                 for _, future in batch:
                     if future is not None and not future.done():
                         future.set_result(None)

@@ -2,14 +2,15 @@
 model share (``local/rerank``, ``local/sparse``).
 
 The sequences of concurrent requests wait in one bounded queue and share length-sorted forward passes
-(``hfgate.local.batching``), each pass one step on the compute thread; a subclass says what one pass's
-logits become for each of its sequences (:meth:`BatchedHead.outputs`).
+(``hfgate.local.batching``), each pass one step on the compute thread; a subclass says how its model's
+settings are read (:meth:`BatchedHead.read_config`) and what one pass's logits become for each of its
+sequences (:meth:`BatchedHead.outputs`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from hfgate.errors import BadRequestError
 from hfgate.local.batching import Batcher, BatchLimits
@@ -23,17 +24,29 @@ if TYPE_CHECKING:
 R = TypeVar("R")
 
 
-class BatchedHead(Generic[R]):
-    """The model at ``path`` with the subclass's ``head``, its tokenizer cutting at ``max_length``, and its
-    batcher.
+class HeadConfig(Protocol):
+    """What a head model's settings say to every one: the tokens a sequence is cut to."""
+
+    @property
+    def max_length(self) -> int: ...
+
+
+C = TypeVar("C", bound=HeadConfig)
+
+
+class BatchedHead(Generic[R, C]):
+    """The model at ``path`` with the subclass's ``head`` and settings (``config``), its tokenizer cutting
+    at the settings' ``max_length``, and its batcher.
 
     Args:
         path: the model's directory.
-        max_length: the tokens a sequence is cut to.
         compute: the thread where forward passes run.
         limits: batch size and queue bounds.
         name: the model's name in messages (``service_settings.model``).
         threads: torch's compute threads; 0 keeps torch's default.
+
+    Raises:
+        BadRequestError: the model's settings are not what hfgate can run (before its weights load).
     """
 
     head: ClassVar[Head]
@@ -43,14 +56,14 @@ class BatchedHead(Generic[R]):
         self,
         path: Path,
         *,
-        max_length: int,
         compute: Compute,
-        limits: BatchLimits | None,
+        limits: BatchLimits | None = None,
         name: str,
-        threads: int,
+        threads: int = 0,
     ) -> None:
+        self.config: C = self.read_config(path, name=name)
         self._model: HeadModel | None = HeadModel(path, head=self.head, threads=threads)
-        self._tokenizer = TextTokenizer(path, max_length=max_length)
+        self._tokenizer = TextTokenizer(path, max_length=self.config.max_length)
         self._compute = compute
         self.name = name
         self._batcher: Batcher[Any, R] = Batcher(run_batch=self._run_batch, limits=limits or BatchLimits(), name=name)
@@ -66,6 +79,10 @@ class BatchedHead(Generic[R]):
         if self._model is not None:
             self._model.close()
             self._model = None
+
+    def read_config(self, path: Path, *, name: str) -> C:
+        """The model's settings, read from its files."""
+        raise NotImplementedError
 
     def outputs(self, logits: torch.Tensor, batch: TokenBatch) -> list[R]:
         """What one pass's ``logits`` give for each sequence of ``batch``, in order."""

@@ -3,7 +3,7 @@
 Each model is loaded once even when many requests ask for it together (the first caller loads it in
 a worker thread, the others wait for the same load), and the least recently used models are evicted
 when the loaded ones exceed the budget. A model loaded on its default engine while its engines are
-measured gets its background switch started here (``engine_switch``).
+measured gets its background switch started here (``measuring.switch``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from hfgate.errors import StorageFullError
-from hfgate.local.engine_switch import start_switch
+from hfgate.local.measuring.switch import start_switch
 from hfgate.telemetry.metrics import MODEL_LOAD_SECONDS
 
 log = logging.getLogger("hfgate.local")

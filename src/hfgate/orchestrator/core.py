@@ -14,9 +14,7 @@ from hfgate.access.principal import check_endpoint, may_use
 from hfgate.embed_cache import EmbedCache
 from hfgate.errors import AlreadyExistsError, BadRequestError, HfGateError, ValidationCallError
 from hfgate.fleet.changes import EVERYTHING, LocalChanges
-from hfgate.orchestrator.cached import CachedEmbeddings
-from hfgate.orchestrator.cached_rerank import CachedRerank
-from hfgate.orchestrator.cached_sparse import CachedSparse
+from hfgate.orchestrator.cache import CacheFront
 from hfgate.orchestrator.endpoint_body import (
     CREATE_FIELDS,
     UPDATE_FIELDS,
@@ -64,9 +62,7 @@ class Orchestrator(Inference):
         embed_cache: EmbedCache | None = None,
     ) -> None:
         self.store = store
-        self.vectors = CachedEmbeddings(embed_cache)
-        self._sparse = CachedSparse(self.vectors)
-        self._reranks = CachedRerank(self.vectors)
+        self.cached = CacheFront(embed_cache)
         self.services = services
         self._lookup = EndpointLookup(store, ttl_seconds=cache_seconds)
         self.last_calls = LastCalls()
@@ -218,13 +214,13 @@ class Orchestrator(Inference):
     async def _forget_vectors(self, endpoints: builtins.list[Endpoint], *, stored: builtins.list[Endpoint]) -> None:
         """Remove the cached vectors of the models no stored endpoint uses any more (a delete, an
         ``_update`` that changed the model): privacy, and room."""
-        if self.vectors.cache is None:
+        if self.cached.cache is None:
             return
         used = {self._vector_model(e) for e in stored}
         for endpoint in endpoints:
             model = self._vector_model(endpoint)
             if model is not None and model not in used:
-                removed = await self.vectors.forget(self.services[endpoint.service], endpoint)
+                removed = await self.cached.forget(self.services[endpoint.service], endpoint)
                 log.info(
                     "cached vectors removed",
                     extra={"event": "embed_cache.forget", "endpoint": endpoint.inference_id, "removed": removed},
@@ -233,7 +229,7 @@ class Orchestrator(Inference):
     def _vector_model(self, endpoint: Endpoint) -> str | None:
         service = self.services.get(endpoint.service)
         try:
-            return None if service is None else self.vectors.model_of(service, endpoint)
+            return None if service is None else self.cached.model_of(service, endpoint)
         except HfGateError:  # a local model gone from disk: nothing of it can be computed again
             return None
 

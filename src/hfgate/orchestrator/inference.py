@@ -8,17 +8,13 @@ from typing import Any
 
 from hfgate.access.principal import check_endpoint
 from hfgate.chat.relay import RelayedEvent, RelayedResponse, ResponsesRelay
-from hfgate.orchestrator.cache_tally import count_served
-from hfgate.orchestrator.cached import CachedEmbeddings
-from hfgate.orchestrator.cached_rerank import CachedRerank
-from hfgate.orchestrator.cached_sparse import CachedSparse
+from hfgate.orchestrator.cache import CacheFront, StoredChunk
 from hfgate.orchestrator.chunked import ChunkedEmbeddings, chunk_request, regroup
 from hfgate.orchestrator.endpoint_body import check_task_settings
 from hfgate.orchestrator.kinds import check_inference_kind
 from hfgate.orchestrator.last_call import LastCalls
 from hfgate.orchestrator.lookup import EndpointLookup
 from hfgate.orchestrator.running import Runner, count_tokens
-from hfgate.orchestrator.stored_chunks import StoredChunk, cached_inputs
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services import Service, service_class
 from hfgate.services.generation_settings import generation_params
@@ -44,10 +40,8 @@ class Inference:
     """The inference half of the :class:`~hfgate.orchestrator.Orchestrator`, which builds the state below."""
 
     services: Mapping[str, Service]
-    vectors: CachedEmbeddings
+    cached: CacheFront
     last_calls: LastCalls
-    _sparse: CachedSparse
-    _reranks: CachedRerank
     _lookup: EndpointLookup
     _runner: Runner
 
@@ -74,12 +68,12 @@ class Inference:
         return replace(stored, **chosen)
 
     async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
-        """``request``'s vectors, from the embedding cache where it holds them (see ``cached.py``)."""
-        return await self._runner.run(endpoint, lambda e: self.vectors.embed(self._service(e.service), e, request))
+        """``request``'s vectors, from the embedding cache where it holds them (``cache/``)."""
+        return await self._runner.run(endpoint, lambda e: self.cached.embed(self._service(e.service), e, request))
 
     async def embed_chunked(self, endpoint: Endpoint, request: EmbedRequest) -> ChunkedEmbeddings:
         """Chunk each input with the endpoint's settings and embed every chunk."""
-        offsets = await self.vectors.spans(self._service(endpoint.service), endpoint, request.texts)
+        offsets = await self.cached.spans(self._service(endpoint.service), endpoint, request.texts)
         result = await self.embed(endpoint, chunk_request(request, request.texts, offsets=offsets))
         return regroup(request.texts, offsets, vectors=result.embeddings, usage=result.usage)
 
@@ -87,22 +81,18 @@ class Inference:
         """Each input's chunks when the embedding cache holds every one of them (their vectors packed),
         else ``None``: what ``embed-corpus`` need not send (it then batches only the inputs that
         changed). Computes nothing."""
-        service = self._service(endpoint.service)
-        offsets, found = await self.vectors.peek_chunked(service, endpoint, request)
-        inputs = cached_inputs(request.texts, offsets, found=found)
-        count_served(endpoint, [c.packed for chunks in inputs if chunks is not None for c in chunks])
-        return inputs
+        return await self.cached.stored_chunks(self._service(endpoint.service), endpoint, request)
 
     async def sparse_embed(self, endpoint: Endpoint, request: EmbedRequest) -> SparseEmbeddingResult:
-        """``request``'s sparse vectors, from the embedding cache where it holds them (``cached_sparse.py``)."""
+        """``request``'s sparse vectors, from the embedding cache where it holds them (``cache/sparse.py``)."""
         return await self._runner.run(
-            endpoint, lambda e: self._sparse.sparse_embed(self._service(e.service), e, request)
+            endpoint, lambda e: self.cached.sparse_embed(self._service(e.service), e, request)
         )
 
     async def sparse_weights(self, endpoint: Endpoint, request: EmbedRequest) -> SparseWeights:
         """``request``'s sparse vectors by vocabulary id, unnamed (TEI's ``/embed_sparse``), cached alike."""
         return await self._runner.run(
-            endpoint, lambda e: self._sparse.sparse_weights(self._service(e.service), e, request)
+            endpoint, lambda e: self.cached.sparse_weights(self._service(e.service), e, request)
         )
 
     async def generate(self, endpoint: Endpoint, request: GenerateRequest) -> Generation:
@@ -137,8 +127,8 @@ class Inference:
             yield event
 
     async def rerank(self, endpoint: Endpoint, request: RerankRequest) -> RerankResult:
-        """``request``'s documents ranked, with the scores the embedding cache holds (``cached_rerank.py``)."""
-        return await self._runner.run(endpoint, lambda e: self._reranks.rerank(self._service(e.service), e, request))
+        """``request``'s documents ranked, with the scores the embedding cache holds (``cache/rerank.py``)."""
+        return await self._runner.run(endpoint, lambda e: self.cached.rerank(self._service(e.service), e, request))
 
     async def tokenize(
         self, endpoint: Endpoint, texts: Sequence[str], *, add_special_tokens: bool = True

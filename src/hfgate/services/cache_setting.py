@@ -1,5 +1,10 @@
 """The ``cache`` setting every embedding service declares: whether its vectors (dense or sparse) and
-rerank scores go through the cache."""
+rerank scores go through the cache.
+
+Why here, not with the cache: it is an endpoint's service setting like any other (a :class:`SettingSpec`
+the services list, checked and shown by the same code as their other settings), and the services that
+declare it sit below the orchestrator, so the read-through (``hfgate.orchestrator.cache``) reads it
+from here; the storage package (``hfgate.embed_cache``) never looks at an endpoint."""
 
 from __future__ import annotations
 

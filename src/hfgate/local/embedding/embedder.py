@@ -4,7 +4,7 @@ Concurrent requests wait in one bounded queue per model and are packed into shar
 forward passes (``hfgate.local.batching``); each pass is one step on the compute thread. The engine
 that runs a pass is chosen by name; by default the fastest one, measured on this CPU, that keeps
 cosine ≥ ``min_cosine`` to float32 vectors (``engine_choice``). Until that measurement exists the model
-serves on its exact default engine while a background thread measures (``engine_switch``), then
+serves on its exact default engine while a background thread measures (``measuring.switch``), then
 switches engine between two batches.
 """
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from hfgate.errors import BadRequestError, HfGateError
+from hfgate.errors import BadRequestError
 from hfgate.local.batching import Batcher, BatchLimits
 from hfgate.local.compute import Compute
 from hfgate.local.embedding.engine import EmbeddingEngine, EngineOptions
@@ -29,14 +29,14 @@ from hfgate.local.embedding.engine_choice import (
     DEFAULT_MIN_COSINE,
     default_engine,
     load_engine,
-    measure_choice,
-    measuring,
-    recorded_choice,
-    set_engine,
+    measurement,
 )
+from hfgate.local.embedding.measurement import SPEED_UNIT
 from hfgate.local.embedding.pipeline import read_pipeline, unit_vectors
 from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch, model_max_length
-from hfgate.local.engine_record import MAX_ATTEMPTS, MEASURING, MeasuredChoice
+from hfgate.local.measuring.choice import Measurement, measure_choice, measuring, recorded_choice, set_choice
+from hfgate.local.measuring.record import MAX_ATTEMPTS, MEASURING, MeasuredChoice
+from hfgate.local.measuring.switch import log_switch, measured_winner
 
 log = logging.getLogger("hfgate.local")
 
@@ -101,10 +101,10 @@ class SentenceEmbedder:
         try:
             if engine in (None, AUTO_ENGINE):
                 self.engine_choice = self._measure.recorded() or measuring(
-                    default_engine(path, options=options), min_cosine=min_cosine
+                    default_engine(path, options=options), min_cosine=min_cosine, unit=SPEED_UNIT
                 )
             else:
-                self.engine_choice = set_engine(str(engine), min_cosine=min_cosine)
+                self.engine_choice = set_choice(str(engine), min_cosine=min_cosine, unit=SPEED_UNIT)
             self._engine: EmbeddingEngine | None = load_engine(self.engine_name, path, options=options)
         except BaseException:
             self._remove_temporary()
@@ -137,15 +137,8 @@ class SentenceEmbedder:
         Raises:
             HfGateError: the measurement failed; the model keeps its default engine and says so.
         """
-        try:
-            choice = self._measure.measured()
-        except HfGateError as exc:
-            failed = f"default (measurement failed: {exc.reason})"
-            self.engine_choice = replace(self.engine_choice, reason=failed)
-            raise
-        if choice.engine == self.engine_name:
-            self.engine_choice = choice
-            log.info("engine kept", extra={"event": "model.engine.kept", "model": self.name, "engine": choice.engine})
+        choice = measured_winner(self.engine_choice, self._measure.measured, keep=self._show, model=self.name)
+        if choice is None:
             return
         with one_load:
             engine = load_engine(choice.engine, self._measure.path, options=self._measure.options)
@@ -160,10 +153,10 @@ class SentenceEmbedder:
         self._engine, self.engine_choice = engine, choice
         if old is not None:
             old.close()
-        log.info(
-            "engine switched",
-            extra={"event": "model.engine.switch", "model": self.name, "from": before, "to": choice.engine},
-        )
+        log_switch(self.name, before=before, after=choice.engine)
+
+    def _show(self, choice: MeasuredChoice) -> None:
+        self.engine_choice = choice
 
     @property
     def memory_bytes(self) -> int:
@@ -235,11 +228,12 @@ class _Measure:
     choices_dir: Path | None
 
     def recorded(self) -> MeasuredChoice | None:
-        return recorded_choice(
-            self.path, options=self.options, min_cosine=self.min_cosine, names=self.names, choices_dir=self.choices_dir
-        )
+        return recorded_choice(self._measurement())
 
     def measured(self) -> MeasuredChoice:
-        return measure_choice(
+        return measure_choice(self._measurement())
+
+    def _measurement(self) -> Measurement:
+        return measurement(
             self.path, options=self.options, min_cosine=self.min_cosine, names=self.names, choices_dir=self.choices_dir
         )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from hfgate.local.engine_record import MAX_ATTEMPTS
+from hfgate.local.measuring.record import MAX_ATTEMPTS
 
 if TYPE_CHECKING:
     import numpy as np

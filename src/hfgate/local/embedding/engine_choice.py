@@ -1,4 +1,4 @@
-"""Which engine runs a local embedding model: the engines by name, and the pick made by measurement.
+"""Which engine runs a local embedding model: the engines by name, and what measuring them is.
 
 With ``engine: auto`` (the default) the first load of a model on a machine times every installed
 engine on the calibration texts (``calibration``) in a child process (``engine_measure_worker``) and
@@ -6,31 +6,27 @@ keeps the fastest one whose vectors stay within ``min_cosine`` of float32. The r
 the converted models, keyed by the model's files, the CPU's model name and flags, the thread count
 and ``min_cosine``: later loads on the same kind of machine reuse it and load only the winner.
 Nobody waits for that first measurement: the model serves meanwhile on ``default_engine`` (exact) and
-switches when it ends (``SentenceEmbedder.switch_engine``, started by ``engine_switch``).
+switches when it ends (``SentenceEmbedder.switch_engine``, started by ``measuring.switch``). How a
+choice is kept, read back and measured again is :mod:`hfgate.local.measuring`, shared with generation.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
-import logging
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 
-from hfgate.errors import BadRequestError, HfGateError
+from hfgate.errors import BadRequestError
 from hfgate.local.cpu import CpuSignature, read_cpu
 from hfgate.local.embedding.engine import EmbeddingEngine, EngineOptions
-from hfgate.local.embedding.measurement import SPEED_UNIT
 from hfgate.local.embedding.onnx_engine import OnnxEngine
 from hfgate.local.embedding.onnx_export import export_path
 from hfgate.local.embedding.onnx_quantization import SELECTIVE_MIN_COSINE
 from hfgate.local.embedding.pipeline import EmbeddingPipeline
 from hfgate.local.embedding.torch_engine import TorchEngine
-from hfgate.local.engine_record import MEASURING, MeasuredChoice, next_attempt, read_choice, reusable_choice
-from hfgate.local.measure_child import run_measure_worker
-
-log = logging.getLogger("hfgate.local")
+from hfgate.local.fingerprint import files_digest
+from hfgate.local.measuring.choice import Measurement, candidates_or_refuse, choose
+from hfgate.local.measuring.record import MeasuredChoice
 
 EngineLoader = Callable[[Path, EngineOptions], EmbeddingEngine]
 
@@ -71,6 +67,7 @@ DEFAULT_MIN_COSINE = 0.9999
 CHOICE_RECIPE = "v5"
 # Loading five engines and timing them takes ~10-30 s for MiniLM; a first ONNX export adds ~10 s.
 _MEASURE_SECONDS = 900
+_WORKER = "hfgate.local.embedding.engine_measure_worker"
 
 
 def candidates(pipeline: EmbeddingPipeline, *, min_cosine: float = DEFAULT_MIN_COSINE) -> list[str]:
@@ -99,7 +96,7 @@ def choose_engine(
 
     Args:
         path: the model directory.
-        options: pipeline, cache directory (where the measurement is kept) and threads.
+        options: pipeline, cache directory (where the measurement is kept), threads and measurement attempts.
         min_cosine: the worst cosine to float32 an inexact engine must reach to be chosen.
         cpu: the CPU the measurement is filed under; default this machine's.
         names: the engines to try; default every installed one that can run the pipeline.
@@ -113,15 +110,12 @@ def choose_engine(
         >>> choose_engine(model_dir, options=EngineOptions(pipeline=pipeline, cache_dir=models)).engine
         'torch-bf16'  # on a CPU computing bfloat16 natively, when it measures fastest
     """
-    cached = recorded_choice(
-        path, options=options, min_cosine=min_cosine, cpu=cpu, names=names, choices_dir=choices_dir
+    return choose(
+        measurement(path, options=options, min_cosine=min_cosine, cpu=cpu, names=names, choices_dir=choices_dir)
     )
-    if cached is not None:
-        return cached
-    return measure_choice(path, options=options, min_cosine=min_cosine, cpu=cpu, names=names, choices_dir=choices_dir)
 
 
-def recorded_choice(
+def measurement(
     path: Path,
     *,
     options: EngineOptions,
@@ -129,50 +123,29 @@ def recorded_choice(
     cpu: CpuSignature | None = None,
     names: Sequence[str] | None = None,
     choices_dir: Path | None = None,
-) -> MeasuredChoice | None:
-    """The choice measured earlier for this model on this kind of CPU, or ``None`` (nothing measured yet).
+) -> Measurement:
+    """What measuring the engines of the model at ``path`` is (``choose_engine``'s arguments), for
+    :mod:`hfgate.local.measuring.choice`'s ``recorded_choice`` and ``measure_choice``.
 
-    Takes ``choose_engine``'s arguments. Raises ``BadRequestError`` when no engine is installed.
+    Raises:
+        BadRequestError: no engine is installed that can run the model.
     """
     cpu = cpu or read_cpu()
-    names = _names(path, options=options, min_cosine=min_cosine, names=names)
-    record = choice_file(path, options=options, min_cosine=min_cosine, cpu=cpu, names=names, choices_dir=choices_dir)
-    cached = reusable_choice(record, attempts=options.measure_attempts)
-    if cached is None or cached.engine not in ENGINES:
-        return None
-    log.info(
-        "embedding engine chosen earlier on this CPU",
-        extra={"event": "model.engine.cached", "model": str(path), "engine": cached.engine, "cpu": cpu.key},
+    found = candidates_or_refuse(
+        names or candidates(options.pipeline, min_cosine=min_cosine), what="embedding", model=path
     )
-    return cached
-
-
-def measure_choice(
-    path: Path,
-    *,
-    options: EngineOptions,
-    min_cosine: float = DEFAULT_MIN_COSINE,
-    cpu: CpuSignature | None = None,
-    names: Sequence[str] | None = None,
-    choices_dir: Path | None = None,
-) -> MeasuredChoice:
-    """Measure the engines in a child process now (blocking), keep the result and return it.
-
-    Takes ``choose_engine``'s arguments and raises as it does.
-    """
-    cpu = cpu or read_cpu()
-    names = _names(path, options=options, min_cosine=min_cosine, names=names)
-    record = choice_file(path, options=options, min_cosine=min_cosine, cpu=cpu, names=names, choices_dir=choices_dir)
-    _measure_in_child(path, record=record, options=options, min_cosine=min_cosine, names=names)
-    choice = read_choice(record)
-    if choice is None:
-        raise HfGateError(f"Measuring the engines of [{path}] wrote no result to [{record}]")
-    figures = {f.engine: (f.speed, f.worst_cosine, f.error) for f in choice.figures}
-    log.info(
-        "embedding engine chosen by measurement",
-        extra={"event": "model.engine.measured", "model": str(path), "engine": choice.engine, "figures": figures},
+    args = [f"--threads={options.threads}", f"--min-cosine={min_cosine}", f"--engines={','.join(found)}"]
+    return Measurement(
+        what="embedding",
+        model=path,
+        record=choice_file(path, options=options, min_cosine=min_cosine, cpu=cpu, names=found, choices_dir=choices_dir),
+        worker=_WORKER,
+        args=[*args, f"--cache-dir={options.cache_dir}"],
+        engines=ENGINES,
+        cpu=cpu.key,
+        timeout=_MEASURE_SECONDS,
+        attempts=options.measure_attempts,
     )
-    return replace(choice, reason="measured")
 
 
 def default_engine(path: Path, *, options: EngineOptions) -> str:
@@ -180,28 +153,6 @@ def default_engine(path: Path, *, options: EngineOptions) -> str:
     already on disk (no export to wait for), else ``torch`` (float32, nothing to convert)."""
     onnx = "onnx" in candidates(options.pipeline) and export_path(path, options.cache_dir).is_file()
     return "onnx" if onnx else "torch"
-
-
-def measuring(name: str, *, min_cosine: float = DEFAULT_MIN_COSINE) -> MeasuredChoice:
-    """The record of a model serving on ``name`` while its engines are measured in the background."""
-    return MeasuredChoice(
-        engine=name, reason=MEASURING, cpu=read_cpu().describe(), min_cosine=min_cosine, unit=SPEED_UNIT
-    )
-
-
-def _names(path: Path, *, options: EngineOptions, min_cosine: float, names: Sequence[str] | None) -> list[str]:
-    found = list(names or candidates(options.pipeline, min_cosine=min_cosine))
-    if not found:
-        raise BadRequestError(
-            f"No embedding engine is installed that can run [{path}]; install the extra with "
-            "`pip install torch==2.13.0 'hfgate[local]'`"
-        )
-    return found
-
-
-def set_engine(name: str, *, min_cosine: float = DEFAULT_MIN_COSINE) -> MeasuredChoice:
-    """The record of an engine chosen by ``service_settings.engine`` (nothing measured)."""
-    return MeasuredChoice(engine=name, reason="set", cpu=read_cpu().describe(), min_cosine=min_cosine, unit=SPEED_UNIT)
 
 
 def choice_file(
@@ -214,13 +165,9 @@ def choice_file(
     choices_dir: Path | None = None,
 ) -> Path:
     """Where the measurement for this model, CPU, thread count and fidelity floor is kept."""
-    digest = hashlib.sha256(f"{CHOICE_RECIPE}|{path.resolve()}|{options.threads}|{min_cosine}|{names}".encode())
-    for file in sorted(path.iterdir()):
-        if file.is_file() and (file.suffix in {".safetensors", ".bin"} or file.name == "config.json"):
-            stat = file.stat()
-            digest.update(f"|{file.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    digest = files_digest(path, key=f"{CHOICE_RECIPE}|{path.resolve()}|{options.threads}|{min_cosine}|{names}")
     folder = choices_dir or options.cache_dir / "engine-choice"
-    return folder / f"{path.resolve().name}-{digest.hexdigest()[:16]}-{cpu.key}.json"
+    return folder / f"{path.resolve().name}-{digest}-{cpu.key}.json"
 
 
 def load_engine(name: str, path: Path, *, options: EngineOptions) -> EmbeddingEngine:
@@ -237,10 +184,3 @@ def load_engine(name: str, path: Path, *, options: EngineOptions) -> EmbeddingEn
             param="service_settings.engine",
         )
     return loader(path, options)
-
-
-def _measure_in_child(path: Path, *, record: Path, options: EngineOptions, min_cosine: float, names: list[str]) -> None:
-    args = [f"--threads={options.threads}", f"--min-cosine={min_cosine}", f"--engines={','.join(names)}"]
-    args += [f"--cache-dir={options.cache_dir}", f"--attempt={next_attempt(record, attempts=options.measure_attempts)}"]
-    module = "hfgate.local.embedding.engine_measure_worker"
-    run_measure_worker(module, path, record, args=args, what="embedding", timeout=_MEASURE_SECONDS)

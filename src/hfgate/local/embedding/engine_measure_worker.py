@@ -2,8 +2,8 @@
 
 Usage: ``python -m hfgate.local.embedding.engine_measure_worker MODEL_DIR RECORD.json --engines=onnx,torch
 [--threads=N] [--min-cosine=0.9999] [--cache-dir=DIR] [--rounds=3] [--attempt=K]``; writes the
-:class:`~hfgate.local.engine_record.MeasuredChoice` as JSON to ``RECORD.json`` (atomically), exits 1 with
-the reason on stderr if no engine qualifies.
+:class:`~hfgate.local.measuring.record.MeasuredChoice` as JSON to ``RECORD.json`` (atomically), exits 1
+with the reason on stderr if no engine qualifies (:mod:`hfgate.local.measuring.worker`).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from hfgate.local.embedding.engine_choice import EXACT_ENGINES, load_engine
 from hfgate.local.embedding.measurement import SPEED_UNIT, run_all, texts_per_second, worst_cosine
 from hfgate.local.embedding.pipeline import read_pipeline
 from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch, model_max_length
-from hfgate.local.engine_record import MeasuredChoice, MeasuredEngine, pick, write_choice
-from hfgate.local.measure_child import worker_arguments
-from hfgate.local.measure_load import LoadMeter
+from hfgate.local.measuring.load import LoadMeter
+from hfgate.local.measuring.record import MeasuredChoice, MeasuredEngine
+from hfgate.local.measuring.worker import choice_of, load_each, worker_arguments, worker_main
 
 ROUNDS = 3
 
@@ -46,16 +46,14 @@ def measure(
     tokenizer = TextTokenizer(path, max_length=pipeline.max_seq_length, lowercase=pipeline.lowercase)
     groups = [served_passes(tokenizer.encode(texts), BatchLimits()) for texts in calibration_texts()]
     batches = [batch for group in groups for batch in group]
-    engines: dict[str, EmbeddingEngine] = {}
-    errors: dict[str, str] = {}
-    vectors = {}
-    for name in names:
-        try:
-            engine = load_engine(name, path, options=options)
-            vectors[name] = run_all(engine, batches)  # also the warm-up pass
-            engines[name] = engine
-        except Exception as exc:  # one engine failing (e.g. an export) leaves the others in the running
-            errors[name] = f"{type(exc).__name__}: {exc}"
+
+    def load(name: str) -> tuple[EmbeddingEngine, Any]:
+        engine = load_engine(name, path, options=options)
+        return engine, run_all(engine, batches)  # also the warm-up pass
+
+    loaded, errors = load_each(names, load)
+    engines = {name: engine for name, (engine, _) in loaded.items()}
+    vectors = {name: found for name, (_, found) in loaded.items()}
     reference = next((vectors[name] for name in ("torch", "onnx") if name in vectors), None)
     with LoadMeter() as meter:
         speeds = texts_per_second(engines, groups, rounds=rounds)
@@ -68,8 +66,16 @@ def measure(
         )
         for name in engines
     ]
-    figures += [MeasuredEngine(engine=name, exact=name in EXACT_ENGINES, error=error) for name, error in errors.items()]
-    return pick(figures, min_cosine=min_cosine, cpu=cpu.describe(), unit=SPEED_UNIT, load=meter.load, attempt=attempt)
+    return choice_of(
+        figures,
+        errors,
+        exact=EXACT_ENGINES.__contains__,
+        min_cosine=min_cosine,
+        cpu=cpu.describe(),
+        unit=SPEED_UNIT,
+        load=meter.load,
+        attempt=attempt,
+    )
 
 
 def served_passes(encodings: list[Any], limits: BatchLimits) -> list[TokenBatch]:
@@ -84,27 +90,24 @@ def served_passes(encodings: list[Any], limits: BatchLimits) -> list[TokenBatch]
     return [TokenBatch.pad([encodings[i] for i in pack]) for pack in packs]
 
 
+def _measure(args: Any) -> MeasuredChoice:
+    pipeline = read_pipeline(args.model_dir, fallback_max_length=model_max_length(args.model_dir))
+    options = EngineOptions(pipeline=pipeline, cache_dir=args.cache_dir or args.record.parent, threads=args.threads)
+    return measure(
+        args.model_dir,
+        options=options,
+        names=args.engines.split(","),
+        min_cosine=args.min_cosine,
+        cpu=read_cpu(),
+        rounds=args.rounds,
+        attempt=args.attempt,
+    )
+
+
 def main(argv: list[str]) -> int:
     parser = worker_arguments("engine_measure_worker", rounds=ROUNDS)
     parser.add_argument("--cache-dir", type=Path)
-    args = parser.parse_args(argv)
-    pipeline = read_pipeline(args.model_dir, fallback_max_length=model_max_length(args.model_dir))
-    options = EngineOptions(pipeline=pipeline, cache_dir=args.cache_dir or args.record.parent, threads=args.threads)
-    try:
-        choice = measure(
-            args.model_dir,
-            options=options,
-            names=args.engines.split(","),
-            min_cosine=args.min_cosine,
-            cpu=read_cpu(),
-            rounds=args.rounds,
-            attempt=args.attempt,
-        )
-    except RuntimeError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    write_choice(args.record, choice)
-    return 0
+    return worker_main(argv, parser, _measure)
 
 
 if __name__ == "__main__":

@@ -7,16 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from hfgate.local.engine_record import MeasuredChoice
-from hfgate.local.generation.engine_choice import (
-    CANDIDATES,
-    MeasureTarget,
-    default_engine,
-    measure_choice,
-    measuring,
-    recorded_choice,
-)
+from hfgate.local.generation.engine_choice import CANDIDATES, SPEED_UNIT, MeasureTarget, default_engine, measurement
 from hfgate.local.generation.loading import ENGINE_LOADERS, LanguageModel, ModelSource
+from hfgate.local.measuring.choice import Measurement, measure_choice, measuring, recorded_choice
+from hfgate.local.measuring.record import MeasuredChoice
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,18 +35,21 @@ class AutoEngine:
 
     def recorded(self) -> MeasuredChoice | None:
         """The choice measured earlier on this kind of CPU, or ``None``."""
-        return recorded_choice(self.target, folder=self.folder, source=self.record_source)
+        return recorded_choice(self._measurement())
 
     def measured(self) -> MeasuredChoice:
         """Measure now (blocking; a child process) and keep the result."""
-        return measure_choice(self.target, folder=self.folder, source=self.record_source, cache_dir=self.cache_dir)
+        return measure_choice(self._measurement())
 
     def default(self) -> MeasuredChoice:
         """The exact candidate to serve on while the candidates are measured, as a ``measuring`` choice."""
         name = default_engine(self.target.path, task=self.target.task, cache_dir=self.cache_dir)
-        return measuring(name, min_cosine=self.target.min_cosine)
+        return measuring(name, min_cosine=self.target.min_cosine, unit=SPEED_UNIT)
 
     def load(self, name: str) -> LanguageModel:
         """The candidate called ``name`` (a key of ``CANDIDATES``), loaded."""
         candidate = CANDIDATES[name]
         return ENGINE_LOADERS[candidate.engine](replace(self.source, dtype=candidate.dtype))
+
+    def _measurement(self) -> Measurement:
+        return measurement(self.target, folder=self.folder, cache_dir=self.cache_dir, source=self.record_source)

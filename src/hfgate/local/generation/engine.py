@@ -12,9 +12,8 @@ from typing import Any
 
 from hfgate.chat.messages import ChatMessage
 from hfgate.chat.tools import Tool
-from hfgate.errors import BadRequestError, EmptyInputError, HfGateError
+from hfgate.errors import BadRequestError, EmptyInputError
 from hfgate.local.compute import Compute
-from hfgate.local.engine_record import MEASURING, MeasuredChoice
 from hfgate.local.generation.auto import AutoEngine
 from hfgate.local.generation.chat_template import render_chat
 from hfgate.local.generation.detokenizer import IncrementalDetokenizer
@@ -25,6 +24,8 @@ from hfgate.local.generation.prefill import prompt_tokens
 from hfgate.local.generation.sampling import Sampler
 from hfgate.local.generation.scheduler import Scheduler
 from hfgate.local.generation.sequence import Sequence
+from hfgate.local.measuring.record import MEASURING, MeasuredChoice
+from hfgate.local.measuring.switch import log_switch, measured_winner
 from hfgate.tasks import Generation, GenerationDelta, Usage
 
 log = logging.getLogger("hfgate.local")
@@ -107,14 +108,8 @@ class TextGenerator:
         """
         if self._auto is None or self.engine_choice is None:
             return  # built on a given model: nothing to measure
-        try:
-            choice = self._auto.measured()
-        except HfGateError as exc:
-            self.engine_choice = replace(self.engine_choice, reason=f"default (measurement failed: {exc.reason})")
-            raise
-        if choice.engine == self.engine_choice.engine:
-            self.engine_choice = choice
-            log.info("engine kept", extra={"event": "model.engine.kept", "model": self._name, "engine": choice.engine})
+        choice = measured_winner(self.engine_choice, self._auto.measured, keep=self._show, model=self._name)
+        if choice is None:
             return
         with one_load:
             lm = self._auto.load(choice.engine)
@@ -128,10 +123,10 @@ class TextGenerator:
         self._draining.append(self._running.scheduler)
         self._running = _Running.start(lm, compute=self._compute, max_batch_size=self._max)
         self.engine_choice = choice
-        log.info(
-            "engine switched",
-            extra={"event": "model.engine.switch", "model": self._name, "from": before, "to": choice.engine},
-        )
+        log_switch(self._name, before=before, after=choice.engine)
+
+    def _show(self, choice: MeasuredChoice) -> None:
+        self.engine_choice = choice
 
     def close(self) -> None:
         """Nothing to release eagerly: requests in flight keep the model until they finish; the

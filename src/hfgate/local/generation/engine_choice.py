@@ -10,33 +10,22 @@ so one stream's latency and a full batch's throughput weigh the same. The result
 converted models, keyed by the model's files, the CPU's model name and flags, the thread count and
 ``min_cosine``: later loads on the same kind of machine reuse it and load only the winner. Nobody waits for that first
 measurement: the model serves meanwhile on :func:`default_engine` (exact) and switches when it ends
-(``TextGenerator.switch_engine``, started by ``engine_switch``).
+(``TextGenerator.switch_engine``, started by ``measuring.switch``). How a choice is kept, read back
+and measured again is :mod:`hfgate.local.measuring`, shared with the embedding engines.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
-from hfgate.errors import BadRequestError, HfGateError
 from hfgate.local.cpu import CpuSignature, read_cpu
-from hfgate.local.engine_record import (
-    MAX_ATTEMPTS,
-    MEASURING,
-    MeasuredChoice,
-    model_files_digest,
-    next_attempt,
-    read_choice,
-    reusable_choice,
-)
 from hfgate.local.generation.architecture import GenerationTask
 from hfgate.local.generation.onnx_export import decoder_exported
-from hfgate.local.measure_child import run_measure_worker
-
-log = logging.getLogger("hfgate.local")
+from hfgate.local.measuring.choice import Measurement, candidates_or_refuse, choose, set_choice
+from hfgate.local.measuring.record import MAX_ATTEMPTS, MeasuredChoice, model_files_digest
 
 AUTO_ENGINE = "auto"
 """Let :func:`choose_engine` pick by measurement; the default of ``service_settings.engine``."""
@@ -130,11 +119,9 @@ def choose_engine(
     where = MeasureTarget(
         path=path, task=task, threads=threads, min_cosine=min_cosine, cpu=cpu, names=names, attempts=attempts
     )
-    folder = choices_dir or cache_dir / "engine-choice"
-    cached = recorded_choice(where, folder=folder, source=source)
-    if cached is not None:
-        return cached
-    return measure_choice(where, folder=folder, source=source, cache_dir=cache_dir)
+    return choose(
+        measurement(where, folder=choices_dir or cache_dir / "engine-choice", cache_dir=cache_dir, source=source)
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -151,55 +138,33 @@ class MeasureTarget:
     attempts: int = MAX_ATTEMPTS
 
 
-def recorded_choice(where: MeasureTarget, *, folder: Path, source: Path | None = None) -> MeasuredChoice | None:
-    """The choice measured earlier for this model on this kind of CPU, or ``None`` (nothing measured yet);
-    ``folder`` holds the measurements, ``source`` as for :func:`choose_engine`.
+def measurement(where: MeasureTarget, *, folder: Path, cache_dir: Path, source: Path | None = None) -> Measurement:
+    """What measuring the candidates of ``where`` is, for :mod:`hfgate.local.measuring.choice`'s
+    ``recorded_choice`` and ``measure_choice``: ``folder`` holds the measurements, ``cache_dir`` the ONNX
+    exports, ``source`` as for :func:`choose_engine`.
 
     Raises:
         BadRequestError: no engine is installed that can run the model.
     """
-    cpu, names = where.cpu or read_cpu(), _names(where)
+    cpu = where.cpu or read_cpu()
+    names = candidates_or_refuse(
+        where.names or candidates(where.task, min_cosine=where.min_cosine), what="generation", model=where.path
+    )
     record = choice_file(
         source or where.path, threads=where.threads, min_cosine=where.min_cosine, cpu=cpu, names=names, folder=folder
     )
-    cached = reusable_choice(record, attempts=where.attempts)
-    if cached is None or cached.engine not in CANDIDATES:
-        return None
-    log.info(
-        "generation engine chosen earlier on this CPU",
-        extra={"event": "model.engine.cached", "model": str(where.path), "engine": cached.engine, "cpu": cpu.key},
+    args = [f"--task={where.task}", f"--cache-dir={cache_dir}", f"--threads={where.threads}"]
+    return Measurement(
+        what="generation",
+        model=where.path,
+        record=record,
+        worker="hfgate.local.generation.engine_measure_worker",
+        args=[*args, f"--min-cosine={where.min_cosine}", f"--engines={','.join(names)}"],
+        engines=CANDIDATES,
+        cpu=cpu.key,
+        timeout=_MEASURE_SECONDS,
+        attempts=where.attempts,
     )
-    return cached
-
-
-def measure_choice(
-    where: MeasureTarget, *, folder: Path, cache_dir: Path, source: Path | None = None
-) -> MeasuredChoice:
-    """Measure the candidates in a child process now (blocking), keep the result and return it.
-
-    Raises:
-        BadRequestError: no engine is installed that can run the model.
-        HfGateError: the measurement failed (the message gives its last line of error output).
-    """
-    cpu, names = where.cpu or read_cpu(), _names(where)
-    record = choice_file(
-        source or where.path, threads=where.threads, min_cosine=where.min_cosine, cpu=cpu, names=names, folder=folder
-    )
-    _measure_in_child(where, record=record, cache_dir=cache_dir, names=names)
-    choice = read_choice(record)
-    if choice is None:
-        raise HfGateError(f"Measuring the generation engines of [{where.path}] wrote no result to [{record}]")
-    choice = replace(choice, reason="measured")
-    log.info(
-        "generation engine chosen by measurement",
-        extra={
-            "event": "model.engine.measured",
-            "model": str(where.path),
-            "engine": choice.engine,
-            "choice": choice.summary(),
-        },
-    )
-    return choice
 
 
 def default_engine(path: Path, *, task: GenerationTask, cache_dir: Path) -> str:
@@ -209,27 +174,10 @@ def default_engine(path: Path, *, task: GenerationTask, cache_dir: Path) -> str:
     return "onnx" if onnx else "transformers-fp32"
 
 
-def measuring(name: str, *, min_cosine: float = DEFAULT_MIN_COSINE) -> MeasuredChoice:
-    """The record of a model serving on candidate ``name`` while its engines are measured in the background."""
-    return MeasuredChoice(
-        engine=name, reason=MEASURING, cpu=read_cpu().describe(), min_cosine=min_cosine, unit=SPEED_UNIT
-    )
-
-
-def _names(where: MeasureTarget) -> list[str]:
-    names = list(where.names or candidates(where.task, min_cosine=where.min_cosine))
-    if not names:
-        raise BadRequestError(
-            f"No generation engine is installed that can run [{where.path}]; install the extra with "
-            "`pip install torch==2.13.0 'hfgate[local]'`"
-        )
-    return names
-
-
 def set_engine(engine: str, *, dtype: str, min_cosine: float = DEFAULT_MIN_COSINE) -> MeasuredChoice:
     """The record of an engine chosen by ``service_settings.engine`` (nothing measured)."""
     name = f"{engine} ({dtype})" if engine == "transformers" else engine
-    return MeasuredChoice(engine=name, reason="set", cpu=read_cpu().describe(), min_cosine=min_cosine, unit=SPEED_UNIT)
+    return set_choice(name, min_cosine=min_cosine, unit=SPEED_UNIT)
 
 
 def choice_file(
@@ -238,11 +186,3 @@ def choice_file(
     """Where the measurement for this model, CPU, thread count, fidelity floor and candidates is kept."""
     digest = model_files_digest(path, CHOICE_RECIPE, threads, min_cosine, names)
     return folder / f"{path.resolve().name}-generation-{digest}-{cpu.key}.json"
-
-
-def _measure_in_child(where: MeasureTarget, *, record: Path, cache_dir: Path, names: list[str]) -> None:
-    args = [f"--task={where.task}", f"--cache-dir={cache_dir}", f"--threads={where.threads}"]
-    args += [f"--min-cosine={where.min_cosine}", f"--engines={','.join(names)}"]
-    args.append(f"--attempt={next_attempt(record, attempts=where.attempts)}")
-    module = "hfgate.local.generation.engine_measure_worker"
-    run_measure_worker(module, where.path, record, args=args, what="generation", timeout=_MEASURE_SECONDS)

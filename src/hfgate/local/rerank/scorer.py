@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hfgate.local.batched_head import BatchedHead
-from hfgate.local.batching import BatchLimits
-from hfgate.local.compute import Compute
 from hfgate.local.embedding.tokens import TokenBatch
 from hfgate.local.rerank.config import CrossEncoderConfig, read_cross_encoder
 
@@ -31,7 +29,7 @@ class Scored:
     tokens: int
 
 
-class CrossEncoderScorer(BatchedHead[float]):
+class CrossEncoderScorer(BatchedHead[float, CrossEncoderConfig]):
     """A cross-encoder ready to score; concurrent calls share forward passes.
 
     Args:
@@ -52,19 +50,8 @@ class CrossEncoderScorer(BatchedHead[float]):
 
     head = "AutoModelForSequenceClassification"
 
-    def __init__(
-        self,
-        path: Path,
-        *,
-        compute: Compute,
-        limits: BatchLimits | None = None,
-        name: str,
-        threads: int = 0,
-    ) -> None:
-        self.config: CrossEncoderConfig = read_cross_encoder(path, name=name)
-        super().__init__(
-            path, max_length=self.config.max_length, compute=compute, limits=limits, name=name, threads=threads
-        )
+    def read_config(self, path: Path, *, name: str) -> CrossEncoderConfig:
+        return read_cross_encoder(path, name=name)
 
     async def score(self, query: str, documents: Sequence[str]) -> Scored:
         """Each document's relevance to ``query``, in order.

@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hfgate.local.batched_head import BatchedHead
-from hfgate.local.batching import BatchLimits
-from hfgate.local.compute import Compute
 from hfgate.local.embedding.tokens import TokenBatch
 from hfgate.local.sparse.config import SpladeConfig, read_splade
 
@@ -33,7 +31,7 @@ class Encoded:
     tokens: int
 
 
-class SpladeEncoder(BatchedHead[dict[int, float]]):
+class SpladeEncoder(BatchedHead[dict[int, float], SpladeConfig]):
     """A SPLADE model ready to encode; concurrent calls share forward passes.
 
     Args:
@@ -54,19 +52,8 @@ class SpladeEncoder(BatchedHead[dict[int, float]]):
 
     head = "AutoModelForMaskedLM"
 
-    def __init__(
-        self,
-        path: Path,
-        *,
-        compute: Compute,
-        limits: BatchLimits | None = None,
-        name: str,
-        threads: int = 0,
-    ) -> None:
-        self.config: SpladeConfig = read_splade(path, name=name)
-        super().__init__(
-            path, max_length=self.config.max_length, compute=compute, limits=limits, name=name, threads=threads
-        )
+    def read_config(self, path: Path, *, name: str) -> SpladeConfig:
+        return read_splade(path, name=name)
 
     async def encode(self, texts: Sequence[str]) -> Encoded:
         """Each text's sparse vector, in order.

@@ -29,10 +29,10 @@ from hfgate.tasks import (
 )
 
 if TYPE_CHECKING:
-    from hfgate.local.engine_record import MeasuredChoice
     from hfgate.local.generation.auto import AutoEngine
     from hfgate.local.generation.engine import TextGenerator
     from hfgate.local.generation.loading import ModelSource
+    from hfgate.local.measuring.record import MeasuredChoice
 
 GENERATING = frozenset({TaskType.COMPLETION, TaskType.CHAT_COMPLETION})
 

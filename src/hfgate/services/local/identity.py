@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from hfgate.local.catalog import ModelLocation
-from hfgate.local.engine_record import model_files_digest
+from hfgate.local.measuring.record import model_files_digest
 from hfgate.tasks import TaskType
 
 # Files replaced under a running server are seen after this long.

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hfgate.local.fingerprint import files_digest
-from hfgate.local.measure_load import MeasureLoad
+from hfgate.local.measuring.load import MeasureLoad
 
 log = logging.getLogger("hfgate.local")
 

@@ -12,8 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from typing import Any, Protocol, runtime_checkable
+
+from hfgate.errors import HfGateError
+from hfgate.local.measuring.record import MeasuredChoice
 
 log = logging.getLogger("hfgate.local")
 
@@ -53,3 +58,34 @@ def _switch(
         model.switch_engine(one_load=one_load, loop=loop)
     except Exception:  # the model keeps serving on its default engine; its engine_choice says why
         log.exception("engine switch failed", extra={"event": "model.engine.switch_failed", "model": name})
+
+
+def measured_winner(
+    current: MeasuredChoice,
+    measure: Callable[[], MeasuredChoice],
+    *,
+    keep: Callable[[MeasuredChoice], None],
+    model: str,
+) -> MeasuredChoice | None:
+    """Measure (blocking) for a model serving on ``current``'s engine: the choice to switch to, or ``None``
+    when that engine won (``keep`` is given the measured choice, to show).
+
+    Raises:
+        HfGateError: the measurement failed; ``keep`` was given ``current`` saying so (the model keeps
+            its default engine).
+    """
+    try:
+        choice = measure()
+    except HfGateError as exc:
+        keep(replace(current, reason=f"default (measurement failed: {exc.reason})"))
+        raise
+    if choice.engine != current.engine:
+        return choice
+    keep(choice)
+    log.info("engine kept", extra={"event": "model.engine.kept", "model": model, "engine": choice.engine})
+    return None
+
+
+def log_switch(model: str, *, before: str | None, after: str) -> None:
+    """Log that ``model`` now runs on ``after``."""
+    log.info("engine switched", extra={"event": "model.engine.switch", "model": model, "from": before, "to": after})

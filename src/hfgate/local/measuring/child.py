@@ -1,4 +1,4 @@
-"""Running an engine measurement in a child process, for the embedding and the generation engine choice.
+"""Running an engine measurement in a child process (the parent's side; the child's is ``worker``).
 
 A child, because the losers' weights (and torch or the ONNX exporter, when they lose) must never stay
 in the server's memory, and a crash of one engine must not take the server down. The child writes its
@@ -7,7 +7,6 @@ record itself; what comes back here is only whether it did.
 
 from __future__ import annotations
 
-import argparse
 import atexit
 import contextlib
 import logging
@@ -19,20 +18,6 @@ from pathlib import Path
 from hfgate.errors import HfGateError
 
 log = logging.getLogger("hfgate.local")
-
-
-def worker_arguments(prog: str, *, rounds: int) -> argparse.ArgumentParser:
-    """The arguments every measurement worker takes: ``MODEL_DIR RECORD.json --engines=a,b [--threads=N]
-    [--min-cosine=C] [--rounds=R] [--attempt=K]``; a worker adds its own."""
-    parser = argparse.ArgumentParser(prog=prog)
-    parser.add_argument("model_dir", type=Path)
-    parser.add_argument("record", type=Path)
-    parser.add_argument("--engines", required=True)
-    parser.add_argument("--threads", type=int, default=0)
-    parser.add_argument("--min-cosine", type=float, default=0.9999)
-    parser.add_argument("--rounds", type=int, default=rounds)
-    parser.add_argument("--attempt", type=int, default=1, help="which measurement of this model on this CPU")
-    return parser
 
 
 def run_measure_worker(module: str, path: Path, record: Path, *, args: list[str], what: str, timeout: int) -> None:
@@ -78,7 +63,7 @@ def _yield_cpu(pid: int) -> None:
 
 _NICE = 10
 
-# Measurements now run in the background while the server serves (``engine_switch``): a server that stops
+# Measurements now run in the background while the server serves (``measuring.switch``): a server that stops
 # stops them too, rather than leaving children timing engines for minutes with nobody to tell.
 _RUNNING: set[subprocess.Popen[str]] = set()
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hfgate.local.engine_record import (
+from hfgate.local.measuring.load import BUSY_SHARE, LoadMeter, MeasureLoad
+from hfgate.local.measuring.record import (
     MAX_ATTEMPTS,
     MeasuredChoice,
     MeasuredEngine,
@@ -17,7 +18,6 @@ from hfgate.local.engine_record import (
     reusable_choice,
     write_choice,
 )
-from hfgate.local.measure_load import BUSY_SHARE, LoadMeter, MeasureLoad
 
 QUIET = MeasureLoad(wall_seconds=2.0, cpu_seconds=3.9, others_cpu_seconds=0.2, cpus=2)
 BUSY = MeasureLoad(wall_seconds=2.0, cpu_seconds=1.5, others_cpu_seconds=2.6, cpus=2)

@@ -1,0 +1,104 @@
+"""The one read-through every cached answer takes: look the keys up, compute only the entries the cache
+lacks (each repeated key once), store them, and give every entry back in the request's order.
+
+What differs between dense vectors, sparse vectors, rerank scores and chunk spans is how an entry is
+packed into bytes and how the missing ones are computed: a :class:`Codec` and a ``compute`` function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+from hfgate.embed_cache import EmbedCache
+from hfgate.tasks import Usage
+
+T = TypeVar("T")
+
+Compute = Callable[[list[int]], Awaitable[tuple[Sequence[T | None], Usage]]]
+"""The entries at these places of the request, computed in one call (``None`` where the upstream gave
+none: a document a reranker did not score), and what the call cost."""
+
+
+class Codec(Protocol[T]):
+    """How one kind of entry is kept in the cache: as bytes that unpack to the very same value."""
+
+    def pack(self, model: str, items: list[tuple[str, T]]) -> list[tuple[str, bytes]]:
+        """``(key, entry)`` pairs of the model ``model``, packed."""
+        ...
+
+    def unpack(self, data: bytes) -> T:
+        """The entry :meth:`pack` packed."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Filled(Generic[T]):
+    """A read-through's outcome.
+
+    Attributes:
+        values: every entry in the request's order; ``None`` only where the upstream gave none.
+        usage: what computing the missing entries cost (nothing when the cache held all).
+        found: what the cache held, packed (``None`` for the others): the hits and misses to count.
+    """
+
+    values: list[T | None]
+    usage: Usage
+    found: list[bytes | None]
+
+
+async def read_through(
+    cache: EmbedCache,
+    codec: Codec[T],
+    *,
+    model: str,
+    keys: list[str],
+    compute: Compute[T],
+    owner: str,
+    keep: Callable[[], Awaitable[bool]] | None = None,
+    found: list[bytes | None] | None = None,
+) -> Filled[T]:
+    """Every key's entry, from the cache where it holds it, the others computed in one call and stored.
+
+    Args:
+        model: the model the entries belong to (what ``codec`` may remember about it).
+        keys: one key per entry of the request, in its order.
+        compute: the missing entries by their places.
+        owner: the endpoint the stored entries are counted for.
+        keep: asked after the call whether to store what it computed (not when the engine changed
+            meanwhile); ``None``: always.
+        found: the cache's answer for ``keys`` when the caller asked it already (with other keys).
+    """
+    if found is None:
+        found = await cache.get_many(keys)
+    missing = first_of_each(keys, found)
+    if not missing:
+        return Filled(values=[codec.unpack(value) for value in found if value is not None], usage=Usage(), found=found)
+    computed, usage = await compute([i for i, _ in missing])
+    fresh = [(key, value) for (_, key), value in zip(missing, computed, strict=True) if value is not None]
+    if keep is None or await keep():
+        await cache.put_many(codec.pack(model, fresh), owner=owner)
+    if len(missing) == len(keys):  # nothing was cached: the computed entries as they came
+        return Filled(values=list(computed), usage=usage, found=found)
+    by_key = dict(fresh)
+    values = [by_key.get(key) if value is None else codec.unpack(value) for key, value in zip(keys, found, strict=True)]
+    return Filled(values=values, usage=usage, found=found)
+
+
+def first_of_each(keys: Sequence[str], found: Sequence[bytes | None]) -> list[tuple[int, str]]:
+    """The entries to compute: the first place of each key the cache lacks (a repeat is computed once).
+
+    Example:
+        >>> first_of_each(["a", "b", "a", "c"], [None, b"x", None, None])
+        [(0, 'a'), (3, 'c')]
+    """
+    if len(keys) == 1:  # most requests of the OpenAI and TEI faces: one text
+        return [(0, keys[0])] if found[0] is None else []
+    seen: set[str] = set()
+    missing = []
+    for i, (key, value) in enumerate(zip(keys, found, strict=True)):
+        if value is None and key not in seen:
+            seen.add(key)
+            missing.append((i, key))
+    return missing
