@@ -146,13 +146,17 @@ def parse_tool_choice(raw: Any, tools: tuple[Tool, ...]) -> ToolChoice | None:
             [f"Field [tool_choice] asks for a tool call ([{choice.name or choice.mode}]) but [tools] is empty"],
             param="tool_choice",
         )
+    check_named_tool(choice, tools, param="tool_choice.function.name")
+    return choice
+
+
+def check_named_tool(choice: ToolChoice, tools: tuple[Tool, ...], *, param: str, among: str = "[tools]") -> None:
+    """A ``choice`` naming a function must name one of ``tools`` (``param``: where the name sits)."""
     if choice.name is not None and all(t.name != choice.name for t in tools):
         names = ", ".join(t.name for t in tools)
         raise RequestValidationError(
-            [f"Field [tool_choice.function.name] is [{choice.name}], which is not one of [tools]: [{names}]"],
-            param="tool_choice.function.name",
+            [f"Field [{param}] is [{choice.name}], which is not one of {among}: [{names}]"], param=param
         )
-    return choice
 
 
 def _by_string(raw: str, tools: tuple[Tool, ...]) -> ToolChoice | None:

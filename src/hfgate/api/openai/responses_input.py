@@ -19,6 +19,7 @@ from typing import Any
 from hfgate.api.body import json_type, number, typed
 from hfgate.api.grammar import response_format_grammar
 from hfgate.api.openai.responses_items import normalize_items
+from hfgate.api.tools import check_named_tool
 from hfgate.chat.tools import Tool, ToolChoice
 from hfgate.errors import BadRequestError, ParseError, RequestValidationError
 from hfgate.tasks import GenerationParams
@@ -149,12 +150,7 @@ def _checked(choice: ToolChoice | None, tools: tuple[Tool, ...]) -> ToolChoice |
              "function tool (built-in tools are left out here)"],
             param="tool_choice",
         )  # fmt: skip
-    if choice.name is not None and all(t.name != choice.name for t in tools):
-        names = ", ".join(t.name for t in tools)
-        raise RequestValidationError(
-            [f"Field [tool_choice.name] is [{choice.name}], which is not one of the function [tools]: [{names}]"],
-            param="tool_choice.name",
-        )
+    check_named_tool(choice, tools, param="tool_choice.name", among="the function [tools]")
     return choice
 
 
