@@ -55,14 +55,15 @@ def measure(
     engines = {name: engine for name, (engine, _) in loaded.items()}
     vectors = {name: found for name, (_, found) in loaded.items()}
     reference = next((vectors[name] for name in ("torch", "onnx") if name in vectors), None)
+    cosines = {
+        name: None if reference is None else round(worst_cosine(found, reference), 6) for name, found in vectors.items()
+    }
+    qualified = {name for name, cosine in cosines.items() if name in EXACT_ENGINES or (cosine or 0.0) >= min_cosine}
     with LoadMeter() as meter:
-        speeds = texts_per_second(engines, groups, rounds=rounds)
+        speeds = texts_per_second(engines, groups, rounds=rounds, qualified=qualified)
     figures = [
         MeasuredEngine(
-            engine=name,
-            exact=name in EXACT_ENGINES,
-            speed=round(speeds[name], 1),
-            worst_cosine=None if reference is None else round(worst_cosine(vectors[name], reference), 6),
+            engine=name, exact=name in EXACT_ENGINES, speed=round(speeds[name], 1), worst_cosine=cosines[name]
         )
         for name in engines
     ]

@@ -4,7 +4,8 @@ Engines are timed interleaved (each round runs every engine once, in turn) and r
 round: load from a neighbour only ever slows a round (a two-thread torch pass whose second thread is
 descheduled took 10-12x longer on a shared 2-vCPU VM, an ONNX Runtime pass 1.3-1.8x), so the fastest
 round is each engine's speed with the least interference, and interleaving gives every engine its
-chance at the quiet moments. Every round runs beside a model of the HTTP worker's own load
+chance at the quiet moments (an engine at less than half the fastest qualifying one's speed after a round
+is not timed again: :mod:`hfgate.local.measuring.rounds`). Every round runs beside a model of the HTTP worker's own load
 (:mod:`~hfgate.local.embedding.serving_load`), which ranks engines as they serve rather than as they
 run alone. The texts are cut into passes as the batcher would cut them, so that an
 engine's cost per pass counts as in serving, and each group (short texts; passages) counts equally: an
@@ -17,10 +18,11 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from hfgate.local.embedding.serving_load import SERVING_SHARE, serving_load
+from hfgate.local.measuring.rounds import contenders
 
 if TYPE_CHECKING:
     import numpy as np
@@ -48,26 +50,30 @@ def texts_per_second(
     *,
     rounds: int,
     share: float = SERVING_SHARE,
+    qualified: Collection[str] = (),
 ) -> dict[str, float]:
-    """Each engine's speed: per group of passes, its texts over the fastest of ``rounds`` interleaved
-    rounds, timed beside a model of the HTTP worker's load (:mod:`serving_load`); then the geometric
-    mean over the groups (warm the engines up first)."""
+    """Each engine's speed: per group of passes, its texts over the fastest of its interleaved rounds,
+    timed beside a model of the HTTP worker's load (:mod:`serving_load`); then the geometric mean over
+    the groups (warm the engines up first). After each round only the :func:`contenders` of the
+    ``qualified`` ones (those within the fidelity floor) are timed again."""
     seconds: dict[str, list[list[float]]] = {name: [[] for _ in groups] for name in engines}
+    texts = [sum(int(batch.input_ids.shape[0]) for batch in group) for group in groups]
+
+    def speed(name: str) -> float:
+        per_group = zip(texts, seconds[name], strict=True)
+        return statistics.geometric_mean(count / max(min(times), 1e-9) for count, times in per_group)
+
+    running = set(engines)
     with serving_load(share):
         for _ in range(rounds):
-            for name, engine in engines.items():
+            for name in [name for name in engines if name in running]:
                 for index, group in enumerate(groups):
                     started = time.perf_counter()
                     for batch in group:
-                        engine.forward(batch)
+                        engines[name].forward(batch)
                     seconds[name][index].append(time.perf_counter() - started)
-    texts = [sum(int(batch.input_ids.shape[0]) for batch in group) for group in groups]
-    return {
-        name: statistics.geometric_mean(
-            count / max(min(times), 1e-9) for count, times in zip(texts, per_group, strict=True)
-        )
-        for name, per_group in seconds.items()
-    }
+            running = contenders({name: speed(name) for name in running}, qualified=qualified)
+    return {name: speed(name) for name in engines}
 
 
 def worst_cosine(got: NDArray[np.float32], want: NDArray[np.float32]) -> float:

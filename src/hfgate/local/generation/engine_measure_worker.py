@@ -66,8 +66,9 @@ def measure(
 
     loaded, errors = load_each(names, load)
     models = {name: lm for name, (lm, _) in loaded.items()}
+    qualified = {name for name, (_, cosine) in loaded.items() if CANDIDATES[name].exact or cosine >= min_cosine}
     with LoadMeter() as meter:
-        speeds = decode_speeds(models, dict.fromkeys(models, prompts), rounds=rounds)
+        speeds = decode_speeds(models, dict.fromkeys(models, prompts), rounds=rounds, qualified=qualified)
     figures = [
         MeasuredEngine(
             engine=name,

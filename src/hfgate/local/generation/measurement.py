@@ -4,7 +4,8 @@ Fidelity: every calibration prompt is prefilled in one batch, then :data:`FIDELI
 follow the reference's tokens (so every engine sees the same inputs); the figure is the worst cosine,
 over prompts and steps, between an engine's next-token logits and the reference's. Speed: greedy decode
 steps (prefill not counted) of one row and of eight rows, each engine in turn within a round, the
-median round kept; the figure is the geometric mean of the two tokens/s.
+median round kept (an engine at less than half the fastest qualifying one's speed is not timed again:
+:mod:`hfgate.local.measuring.rounds`); the figure is the geometric mean of the two tokens/s.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
+
+from hfgate.local.measuring.rounds import contenders
 
 if TYPE_CHECKING:
     from hfgate.local.generation.loading import LanguageModel
@@ -76,22 +79,30 @@ def decode_seconds(lm: LanguageModel, prompts: list[list[int]], steps: int) -> f
 
 
 def decode_speeds(
-    models: Mapping[str, LanguageModel], prompts: Mapping[str, list[list[int]]], *, rounds: int
+    models: Mapping[str, LanguageModel],
+    prompts: Mapping[str, list[list[int]]],
+    *,
+    rounds: int,
+    qualified: Collection[str] = (),
 ) -> dict[str, dict[int, float]]:
-    """Each engine's decode tokens/s for each of :data:`ROWS`, median of ``rounds`` interleaved rounds
-    (after a short warm-up of each shape)."""
+    """Each engine's decode tokens/s for each of :data:`ROWS`, median of its interleaved rounds (after a
+    short warm-up of each shape); after each round only the :func:`contenders` of the ``qualified`` ones
+    (those within the fidelity floor) are timed again."""
     seconds: dict[str, dict[int, list[float]]] = {name: {rows: [] for rows in ROWS} for name in models}
     for name, lm in models.items():
         for rows in ROWS:
             decode_seconds(lm, _rows(prompts[name], rows), 2)
+    running = set(models)
     for _ in range(rounds):
-        for name, lm in models.items():
+        for name in [name for name in models if name in running]:
             for rows in ROWS:
-                seconds[name][rows].append(decode_seconds(lm, _rows(prompts[name], rows), SPEED_STEPS))
-    return {
-        name: {rows: rows * SPEED_STEPS / max(statistics.median(times), 1e-9) for rows, times in by_rows.items()}
-        for name, by_rows in seconds.items()
-    }
+                seconds[name][rows].append(decode_seconds(models[name], _rows(prompts[name], rows), SPEED_STEPS))
+        running = contenders({name: speed_figure(_speeds(seconds[name])) for name in running}, qualified=qualified)
+    return {name: _speeds(by_rows) for name, by_rows in seconds.items()}
+
+
+def _speeds(by_rows: Mapping[int, list[float]]) -> dict[int, float]:
+    return {rows: rows * SPEED_STEPS / max(statistics.median(times), 1e-9) for rows, times in by_rows.items()}
 
 
 def speed_figure(by_rows: Mapping[int, float]) -> float:
