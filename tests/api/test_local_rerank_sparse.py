@@ -5,43 +5,23 @@ sentence-transformers' on the same files; a model of another kind is refused at 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from hfgate.config import Settings
-from hfgate.process.runtime import new_context
-from hfgate.services import ServiceContext
-from tests.conftest import app_client
-from tests.local.tiny_encoders import DOCUMENTS, QUERY, TEXTS, TinyEncoders, tiny_encoders
+from tests.local.tiny_encoders import DOCUMENTS, QUERY, TEXTS, TinyEncoders, tiny_api, tiny_context, tiny_encoders
 
-__all__ = ["tiny_encoders"]
+__all__ = ["tiny_api", "tiny_context", "tiny_encoders"]
 
 RERANK = "/_inference/rerank/ce"
 SPARSE = "/_inference/sparse_embedding/splade"
 
 
-@pytest.fixture(scope="module")
-def context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceContext]:
-    context = new_context(Settings(data_dir=tmp_path_factory.mktemp("models")))
-    try:
-        yield context
-    finally:
-        context.close()
-
-
 @pytest.fixture
-async def api(tiny_encoders: TinyEncoders, context: ServiceContext, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with the cache on, a rerank endpoint ``ce`` and a sparse endpoint ``splade``."""
-    settings = Settings(data_dir=tmp_path / "data", embed_cache=True, provision_defaults=False, log_format="text")
-    async with app_client(settings, context) as http:
-        for path, model in ((RERANK, tiny_encoders.cross_encoder), (SPARSE, tiny_encoders.splade)):
-            made = await http.put(path, json={"service": "local", "service_settings": {"model": str(model)}})
-            assert made.status_code == 200, made.text
-        yield http
+def api(tiny_api: httpx.AsyncClient) -> httpx.AsyncClient:
+    return tiny_api
 
 
 def st_scores(path: Path) -> list[float]:

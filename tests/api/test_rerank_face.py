@@ -5,45 +5,20 @@ in front as on every face, and each wrong request a 4xx naming its field."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from hfgate.config import Settings
-from hfgate.process.runtime import new_context
-from hfgate.services import ServiceContext
-from tests.conftest import app_client
-from tests.local.tiny_encoders import DOCUMENTS, QUERY, TinyEncoders, tiny_encoders
+from tests.local.tiny_encoders import DOCUMENTS, QUERY, TinyEncoders, tiny_api, tiny_context, tiny_encoders
 
-__all__ = ["tiny_encoders"]
-
-
-@pytest.fixture(scope="module")
-def context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceContext]:
-    context = new_context(Settings(data_dir=tmp_path_factory.mktemp("models")))
-    try:
-        yield context
-    finally:
-        context.close()
+__all__ = ["tiny_api", "tiny_context", "tiny_encoders"]
 
 
 @pytest.fixture
-async def api(tiny_encoders: TinyEncoders, context: ServiceContext, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with the cache on, a rerank endpoint ``ce`` and a sparse endpoint ``splade`` (not a reranker)."""
-    settings = Settings(data_dir=tmp_path / "data", embed_cache=True, provision_defaults=False, log_format="text")
-    async with app_client(settings, context) as http:
-        for path, model in (
-            ("rerank/ce", tiny_encoders.cross_encoder),
-            ("sparse_embedding/splade", tiny_encoders.splade),
-        ):
-            made = await http.put(
-                f"/_inference/{path}", json={"service": "local", "service_settings": {"model": str(model)}}
-            )
-            assert made.status_code == 200, made.text
-        yield http
+def api(tiny_api: httpx.AsyncClient) -> httpx.AsyncClient:
+    return tiny_api
 
 
 def st_scores(path: Path) -> list[float]:

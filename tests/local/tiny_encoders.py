@@ -7,12 +7,18 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+
+from hfgate.config import Settings
+from hfgate.process.runtime import new_context
+from hfgate.services import ServiceContext
+from tests.conftest import app_client
 
 QUERY = "what is the capital of france"
 DOCUMENTS = (
@@ -121,3 +127,30 @@ def tiny_encoders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TinyEnco
         )
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def tiny_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceContext]:
+    """Loaded models for one module's apps (the tiny encoders load in a second, no engine measurement)."""
+    context = new_context(Settings(data_dir=tmp_path_factory.mktemp("models")))
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+async def tiny_api(
+    tiny_encoders: TinyEncoders, tiny_context: ServiceContext, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An app with the cache on, a rerank endpoint ``ce`` and a sparse endpoint ``splade``."""
+    settings = Settings(data_dir=tmp_path / "data", embed_cache=True, provision_defaults=False, log_format="text")
+    async with app_client(settings, tiny_context) as http:
+        for path, model in (
+            ("rerank/ce", tiny_encoders.cross_encoder),
+            ("sparse_embedding/splade", tiny_encoders.splade),
+        ):
+            body = {"service": "local", "service_settings": {"model": str(model)}}
+            made = await http.put(f"/_inference/{path}", json=body)
+            assert made.status_code == 200, made.text
+        yield http
