@@ -72,14 +72,10 @@ class ResponseEvents:
     def _close_reasoning(self) -> bytes:
         if self._reasoning is None:
             return b""
-        text, index = "".join(self._reasoning), len(self.output)
+        text = "".join(self._reasoning)
         item = shapes.reasoning_item(text, item_id=self._reasoning_id)
         self._reasoning = None
-        self.output.append(item)
-        ids = {"item_id": item["id"], "output_index": index, "content_index": 0}
-        return self._event("response.reasoning_text.done", **ids, text=text) + self._event(
-            "response.output_item.done", output_index=index, item=item
-        )
+        return self._item_done(item, ("response.reasoning_text.done", {"content_index": 0, "text": text}))
 
     def _text_delta(self, text: str) -> bytes:
         out = self._close_reasoning() + self._close_call()
@@ -105,15 +101,13 @@ class ResponseEvents:
     def _close_message(self) -> bytes:
         if self._text is None:
             return b""
-        text, index = "".join(self._text), len(self.output)
+        text = "".join(self._text)
         item = shapes.message_item(text, item_id=self._item_id)
         self._text = None
-        self.output.append(item)
-        ids = {"item_id": item["id"], "output_index": index, "content_index": 0}
-        return (
-            self._event("response.output_text.done", **ids, text=text, logprobs=[])
-            + self._event("response.content_part.done", **ids, part=item["content"][0])
-            + self._event("response.output_item.done", output_index=index, item=item)
+        return self._item_done(
+            item,
+            ("response.output_text.done", {"content_index": 0, "text": text, "logprobs": []}),
+            ("response.content_part.done", {"content_index": 0, "part": item["content"][0]}),
         )
 
     def _call_delta(self, piece: ToolCallDelta) -> bytes:
@@ -138,13 +132,17 @@ class ResponseEvents:
     def _close_call(self) -> bytes:
         if self._call is None:
             return b""
-        item, index = {**self._call, "status": "completed"}, len(self.output)
+        item = {**self._call, "status": "completed"}
         self._call, self._call_index = None, None
+        done = {"name": item["name"], "arguments": item["arguments"]}
+        return self._item_done(item, ("response.function_call_arguments.done", done))
+
+    def _item_done(self, item: dict[str, Any], *closing: tuple[str, dict[str, Any]]) -> bytes:
+        """``closing``'s events for ``item``, now the next output item, then ``response.output_item.done``."""
+        index = len(self.output)
         self.output.append(item)
-        return self._event(
-            "response.function_call_arguments.done",
-            item_id=item["id"], output_index=index, name=item["name"], arguments=item["arguments"],
-        ) + self._event("response.output_item.done", output_index=index, item=item)  # fmt: skip
+        out = b"".join(self._event(kind, item_id=item["id"], output_index=index, **more) for kind, more in closing)
+        return out + self._event("response.output_item.done", output_index=index, item=item)
 
     def error(self, message: str, code: str) -> bytes:
         return self._event("error", code=code, message=message, param=None)
