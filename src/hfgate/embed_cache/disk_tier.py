@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -40,6 +41,14 @@ _INLINE = 32
 _FAILURES = (OSError, sqlite3.Error, diskcache.Timeout)
 # How long a write waits for another process's write to end (SQLite's busy timeout), in a worker thread.
 _BUSY_SECONDS = 5.0
+# A lookup reads its keys this many at a time, in one query each (SQLite allows 32,766 bound values).
+_READ_BATCH = 500
+# diskcache's Cache table (diskcache/core.py, ``Cache.__init__``'s schema and ``Cache.get``'s query): a str
+# key is stored as itself with raw = 1; a bytes value under ``disk_min_file_size`` (32 KiB) is kept in the
+# row (mode MODE_RAW), a larger one in a file of its own (read through ``Cache.get``).
+_SELECT = (
+    "SELECT key, mode, value FROM Cache WHERE raw = 1 AND (expire_time IS NULL OR expire_time > ?) AND key IN ({})"
+)
 
 
 class DiskTier:
@@ -127,8 +136,25 @@ class DiskTier:
         return result
 
     def _select(self, keys: Sequence[str]) -> list[bytes | None]:
-        get = self._cache.get
-        return [get(key, default=None, retry=False) for key in keys]
+        """The keys' vectors, read ``_READ_BATCH`` keys a query on diskcache's own connection (this thread's).
+
+        One ``Cache.get`` a key cost 6–10 µs of Python and SQLite a key; a re-run of ``embed-corpus`` looks
+        up every row, and the per-key reads made its second pass 30% slower than the earlier tiers'
+        (``docs/benchmarks/embedding-cache.md``). diskcache is pinned in ``requirements/lock.txt`` and
+        ``tests/embed_cache/test_disk_file.py`` reads what its own ``set`` wrote, files included.
+        """
+        found: dict[str, bytes | None] = {}
+        now = time.time()
+        for start in range(0, len(keys), _READ_BATCH):
+            part = keys[start : start + _READ_BATCH]
+            rows = self._cache._sql(_SELECT.format(",".join("?" * len(part))), (now, *part))
+            for key, mode, value in rows.fetchall():
+                found[key] = bytes(value) if mode == diskcache.core.MODE_RAW else self._from_file(key)
+        return [found.get(key) for key in keys]
+
+    def _from_file(self, key: str) -> bytes | None:
+        value = self._cache.get(key, default=None, retry=False)
+        return value if isinstance(value, bytes) else None
 
     def _insert(self, items: Sequence[tuple[str, bytes]]) -> None:
         with self._cache.transact():
