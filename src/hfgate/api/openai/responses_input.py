@@ -199,9 +199,9 @@ def _echo(body: dict[str, Any], tools_raw: list[Any]) -> dict[str, Any]:
         "tool_choice": body.get("tool_choice") or "auto",
         "text": text,
         "metadata": metadata,
-        "temperature": body.get("temperature"),
-        "top_p": body.get("top_p"),
         "user": body.get("user"),
+        "safety_identifier": typed(body, "safety_identifier", kind=str),
+        "prompt_cache_key": typed(body, "prompt_cache_key", kind=str),
         "truncation": body.get("truncation") or "disabled",
         "reasoning": {
             "effort": _effort(body),
