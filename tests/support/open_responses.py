@@ -54,6 +54,15 @@ def _fields(where: str, obj: Any, rules: dict[str, Check]) -> list[str]:
     return missing + wrong
 
 
+# tools.tsp, model FunctionTool: the only member of the Tool union a response lists.
+FUNCTION_TOOL: dict[str, Check] = {
+    "type": one_of("function"),
+    "name": is_str,
+    "description": or_null(is_str),
+    "parameters": or_null(lambda v: isinstance(v, dict)),
+    "strict": or_null(lambda v: isinstance(v, bool)),
+}
+
 # responses.tsp, model ResponseResource: every field is required; these may be null and no others.
 RESPONSE_RULES: dict[str, Check] = {
     "id": is_str,
@@ -67,12 +76,17 @@ RESPONSE_RULES: dict[str, Check] = {
     "instructions": or_null(is_str),
     "output": lambda v: isinstance(v, list),
     "error": or_null(lambda v: isinstance(v, dict) and is_str(v.get("code")) and is_str(v.get("message"))),
-    "tools": lambda v: isinstance(v, list) and all(isinstance(t, dict) and is_str(t.get("type")) for t in v),
+    "tools": lambda v: isinstance(v, list) and all(not _fields("tool", t, FUNCTION_TOOL) for t in v),
     # FunctionToolChoice | ToolChoiceValueEnum | AllowedToolChoice
     "tool_choice": lambda v: v in ("none", "auto", "required") or (isinstance(v, dict) and is_str(v.get("type"))),
     "truncation": one_of("auto", "disabled"),  # TruncationEnum
     "parallel_tool_calls": lambda v: isinstance(v, bool),
-    "text": lambda v: isinstance(v, dict),
+    # configuration.tsp, model TextField: a format of one of three types
+    "text": lambda v: (
+        isinstance(v, dict)
+        and isinstance(v.get("format"), dict)
+        and v["format"].get("type") in ("text", "json_object", "json_schema")
+    ),
     "top_p": is_number,
     "presence_penalty": is_number,
     "frequency_penalty": is_number,
