@@ -73,9 +73,10 @@ def test_basic_response(live_url: str) -> None:
     assert (response["temperature"], response["top_p"]) == (1.0, 1.0)
 
 
-def test_streaming_response(live_url: str) -> None:
-    body = {"model": MODEL, "input": [_message("user", "Count from 1 to 5.")], "stream": True}
-    with httpx.stream("POST", f"{live_url}/v1/responses", json=body, timeout=TIMEOUT) as answer:
+def _stream(url: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The suite's streamed request: 200, events, each valid, numbered from 0, the first two and the last as
+    the spec's lifecycle has them."""
+    with httpx.stream("POST", f"{url}/v1/responses", json={**body, "stream": True}, timeout=TIMEOUT) as answer:
         assert answer.status_code == 200
         assert answer.headers["content-type"].startswith("text/event-stream")
         events = list(sse_events(answer))
@@ -83,12 +84,29 @@ def test_streaming_response(live_url: str) -> None:
     assert [p for i, e in enumerate(events) for p in event_problems(e, where=f"events[{i}]")] == []
     kinds = [e["type"] for e in events]
     assert kinds[:2] == ["response.created", "response.in_progress"]
-    assert kinds[-1] == "response.completed"
+    assert kinds[-1] in ("response.completed", "response.incomplete")
     assert [e["sequence_number"] for e in events] == list(range(len(events)))
+    return events
+
+
+def test_streaming_response(live_url: str) -> None:
+    events = _stream(live_url, {"model": MODEL, "input": [_message("user", "Count from 1 to 5.")]})
     final = events[-1]["response"]
     assert final["status"] == "completed"
     deltas = "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta")
     assert deltas == final["output"][0]["content"][0]["text"]
+
+
+def test_a_streamed_function_call_sends_the_spec_s_events(live_url: str) -> None:
+    question = _message("user", "What's the weather like in San Francisco?")
+    body = {"model": MODEL, "input": [question], "tools": [WEATHER_TOOL], "tool_choice": "required"}
+    events = _stream(live_url, body)
+    kinds = [e["type"] for e in events]
+    assert "response.function_call_arguments.done" in kinds
+    done = next(e for e in events if e["type"] == "response.function_call_arguments.done")
+    deltas = "".join(e["delta"] for e in events if e["type"] == "response.function_call_arguments.delta")
+    assert done["arguments"] == deltas
+    assert events[-1]["response"]["output"][-1]["arguments"] == deltas
 
 
 def test_system_prompt(live_url: str) -> None:
