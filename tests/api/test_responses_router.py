@@ -232,3 +232,33 @@ async def _infer_key(http: httpx.AsyncClient, name: str, boot: dict[str, str]) -
     created = await http.post("/_security/api_key", json={"name": name, "roles": ["infer"]}, headers=boot)
     assert created.status_code == 200, created.text
     return {"Authorization": f"Bearer {created.json()['encoded']}"}
+
+
+PNG = "data:image/png;base64,iVBORw0KGgo="
+PDF = {"type": "input_file", "filename": "a.pdf", "file_data": "data:application/pdf;base64,JVBERi0xLjEK"}
+
+
+def _with_part(part: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": "What is it?"}, part]}]
+
+
+def test_an_image_and_a_file_reach_the_router_as_sent(gateway: str, fake_hf: FakeHF) -> None:
+    """Open Responses' ``image-input`` and ``file-input`` (openresponses/openresponses,
+    ``src/lib/compliance-tests.ts``) on a hosted model: the parts go to the router unchanged."""
+    image = {"type": "input_image", "image_url": PNG}
+    for part in (image, PDF):
+        answer = httpx.post(f"{gateway}/v1/responses", json={"model": "hosted", "input": _with_part(part)})
+        assert answer.status_code == 200, answer.text
+        assert sent(fake_hf)[-1]["input"][0]["content"][1] == part
+
+
+def test_an_image_reaches_an_upstream_by_url_and_a_file_is_a_400_naming_the_part(gateway: str, fake_hf: FakeHF) -> None:
+    image = {"type": "input_image", "image_url": PNG}
+    answer = httpx.post(f"{gateway}/v1/responses", json={"model": "by-url", "input": _with_part(image)})
+    assert answer.status_code == 200, answer.text
+    [chat] = [hit.body for hit in fake_hf.hits("/vllm/v1/chat/completions")]
+    assert isinstance(chat, dict)
+    assert chat["messages"][0]["content"][1] == {"type": "image_url", "image_url": {"url": PNG}}
+    refused = httpx.post(f"{gateway}/v1/responses", json={"model": "by-url", "input": _with_part(PDF)})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["param"] == "input[0].content[1]"

@@ -87,6 +87,7 @@ def _samples(role: str, spare_key: str) -> dict[str, Call]:
             "POST", "/v1/messages/count_tokens", {"json": {"model": GEN, "messages": chat["messages"]}}
         ),
         "GET /v1/responses": ("GET", "/v1/responses", {}),
+        "POST /v1/responses/compact": ("POST", "/v1/responses/compact", {"json": {"model": GEN}}),
         **{f"POST {path}": ("POST", path, {"json": {"model": EMB, "query": "q", "documents": ["a"]}})
            for path in ("/v1/rerank", "/rerank", "/v2/rerank")},
         "GET /v1/responses/{response_id}": ("GET", "/v1/responses/resp_none", {}),
@@ -147,6 +148,7 @@ ALLOWED_STATUS: dict[str, set[int]] = {
     "GET /v1/responses/{response_id}": {404},
     "GET /v1/responses/{response_id}/input_items": {404},
     "DELETE /v1/responses/{response_id}": {404},
+    "POST /v1/responses/compact": {400},  # nothing to compact: refused before any generation
 }
 
 # Each face's 403 body: where the reason is.

@@ -78,6 +78,7 @@ RULES: dict[str, Need] = {
     "POST /v1/completions": Role.INFER,
     "POST /v1/chat/completions": Role.INFER,
     "POST /v1/responses": Role.INFER,
+    "POST /v1/responses/compact": Role.INFER,
     "GET /v1/responses": Role.ADMIN,  # every key's stored responses
     "GET /v1/responses/{response_id}": Role.INFER,  # the key that made it, or an admin
     "GET /v1/responses/{response_id}/input_items": Role.INFER,

@@ -86,13 +86,14 @@ def read_call(body: dict[str, Any]) -> ResponsesCall:
         stream=bool(typed(body, "stream", kind=bool, default=False)),
         store=bool(typed(body, "store", kind=bool, default=True)),
         previous_response_id=typed(body, "previous_response_id", kind=str),
-        echo=_echo(body, tools_raw),
+        echo=_echo(body, tools),
     )
 
 
 def function_tools(tools_raw: list[Any]) -> tuple[Tool, ...]:
     """The ``function`` tools of ``tools``; built-in and custom tools (``web_search``, ``local_shell``,
-    ``custom``, ``file_search``…) are left out with a log line, not refused: Codex declares ``web_search``
+    ``custom``, ``file_search``…) are left out with a log line (and of the response's ``tools``), not refused:
+    Codex declares ``web_search``
     by default (its ``web_search = "cached"`` setting), and a model here could never call them anyway.
 
     Raises:
@@ -189,25 +190,46 @@ def _text_format(body: dict[str, Any]) -> dict[str, Any] | None:
     return {"type": "json_schema", "json_schema": spec}
 
 
-def _echo(body: dict[str, Any], tools_raw: list[Any]) -> dict[str, Any]:
+def _echo(body: dict[str, Any], tools: tuple[Tool, ...]) -> dict[str, Any]:
     metadata = typed(body, "metadata", kind=dict, default={})
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
         raise RequestValidationError(["Field [metadata] must map strings to strings"], param="metadata")
-    text = typed(body, "text", kind=dict) or {"format": {"type": "text"}}
+    text = _text_echo(typed(body, "text", kind=dict, default={}))
     return {
-        "tools": tools_raw,
+        "tools": [_tool_entry(tool) for tool in tools],
         "tool_choice": body.get("tool_choice") or "auto",
         "text": text,
         "metadata": metadata,
-        "temperature": body.get("temperature"),
-        "top_p": body.get("top_p"),
         "user": body.get("user"),
+        "safety_identifier": typed(body, "safety_identifier", kind=str),
+        "prompt_cache_key": typed(body, "prompt_cache_key", kind=str),
         "truncation": body.get("truncation") or "disabled",
         "reasoning": {
             "effort": _effort(body),
             "summary": typed(body, "reasoning", kind=dict, default={}).get("summary"),
         },
     }
+
+
+def _text_echo(text: dict[str, Any]) -> dict[str, Any]:
+    """``text`` as the response gives it: Open Responses' ``TextField`` always has a ``format``, a
+    ``json_schema`` one with its ``description`` and ``strict`` (openresponses/openresponses,
+    ``schema/configuration.tsp``)."""
+    fmt = text.get("format")
+    if isinstance(fmt, str):
+        fmt = {"type": fmt}
+    if not isinstance(fmt, dict):
+        fmt = {"type": "text"}
+    if fmt.get("type") == "json_schema":
+        fmt = {"description": None, "strict": False, **fmt}
+    return {**text, "format": fmt}
+
+
+def _tool_entry(tool: Tool) -> dict[str, Any]:
+    """A function tool as the response lists it: Open Responses' ``FunctionTool``, every field present
+    (openresponses/openresponses, ``schema/tools.tsp``). Built-in tools the model never saw are not listed."""
+    return {"type": "function", "name": tool.name, "description": tool.description, "parameters": tool.parameters,
+            "strict": tool.strict}  # fmt: skip
 
 
 def _refuse_unsupported(body: dict[str, Any]) -> None:

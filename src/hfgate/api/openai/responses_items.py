@@ -9,14 +9,20 @@ chat messages for any endpoint.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
+
+import orjson
 
 from hfgate.api.body import json_type, prompt_texts
 from hfgate.chat.messages import ChatMessage, ContentPart, ImagePart, TextPart
 from hfgate.chat.tools import ToolCall
-from hfgate.errors import RequestValidationError
+from hfgate.errors import BadRequestError, RequestValidationError
 
 _ROLES = ("user", "system", "developer", "assistant")
+_FILE_FIELDS = ("filename", "file_data", "file_url", "file_id")
+_COMPACTED = "hfgate-compaction-v1:"
 
 
 def normalize_items(raw: Any) -> tuple[dict[str, Any], ...]:
@@ -48,6 +54,8 @@ def to_messages(conversation: list[dict[str, Any]], *, instructions: str | None)
             messages.append(_with_call(messages, call))
         elif kind == "reasoning":  # a model's earlier thinking: no chat template reads it back
             continue
+        elif kind == "compaction":  # the summary of the turns it replaced, as the assistant's own words
+            messages.append(ChatMessage(role="assistant", content=compacted_summary(item["encrypted_content"])))
         else:  # function_call_output
             messages.append(ChatMessage(role="tool", content=item["output"], tool_call_id=item["call_id"]))
     return tuple(messages)
@@ -63,9 +71,68 @@ def _with_call(messages: list[ChatMessage], call: ToolCall) -> ChatMessage:
     return ChatMessage(role="assistant", content="", tool_calls=(call,))
 
 
+def refuse_parts(items: tuple[dict[str, Any], ...], *, reads_images: bool) -> None:
+    """Refuse the first content part the endpoint cannot read, naming it (``input[i].content[j]``): a file
+    (only an upstream serving the Responses API itself reads one; it is then relayed as sent), or an image
+    when the endpoint's model reads text only.
+
+    Raises:
+        BadRequestError: naming the part and what to send instead.
+    """
+    for i, item in enumerate(items):
+        parts = item["content"] if item["type"] == "message" else []
+        for j, part in enumerate(parts):
+            _refuse_part(f"input[{i}].content[{j}]", part["type"], reads_images=reads_images)
+
+
+def _refuse_part(where: str, kind: str, *, reads_images: bool) -> None:
+    if kind == "input_file":
+        raise BadRequestError(
+            f"[{where}] is a file ([input_file]); this endpoint's model reads text and images, not files: send the "
+            "file's text as [input_text], or use an endpoint on an upstream serving the Responses API itself",
+            param=where,
+        )
+    if kind == "input_image" and not reads_images:
+        raise BadRequestError(
+            f"[{where}] is an image ([input_image]), and this endpoint's model reads text only; send text, or use "
+            "an endpoint whose model reads images (a hugging_face endpoint on a vision model)",
+            param=where,
+        )
+
+
+def compaction_item(summary: str, *, item_id: str) -> dict[str, Any]:
+    """A ``compaction`` item holding ``summary``; its ``encrypted_content`` is opaque to the client, encoded
+    (not encrypted: it holds nothing the client did not send or receive)."""
+    token = _COMPACTED + base64.urlsafe_b64encode(orjson.dumps({"summary": summary})).decode()
+    return {"type": "compaction", "id": item_id, "encrypted_content": token}
+
+
+def compacted_summary(token: str, *, where: str = "encrypted_content") -> str:
+    """The summary a ``compaction`` item holds.
+
+    Raises:
+        RequestValidationError: the item was not made by hfgate's ``/v1/responses/compact``.
+    """
+    try:
+        if not token.startswith(_COMPACTED):
+            raise ValueError(token[:16])
+        summary = orjson.loads(base64.urlsafe_b64decode(token.removeprefix(_COMPACTED)))["summary"]
+        if not isinstance(summary, str):
+            raise ValueError("summary")
+    except (ValueError, KeyError, TypeError, binascii.Error, orjson.JSONDecodeError) as exc:
+        raise RequestValidationError(
+            [f"Field [{where}] was not made by hfgate's /v1/responses/compact; send the compaction item as it was "
+             "returned, or the turns it replaced"],
+            param=where,
+        ) from exc  # fmt: skip
+    return summary
+
+
 def _chat_message(item: dict[str, Any]) -> ChatMessage:
     parts: list[ContentPart] = []
     for part in item["content"]:
+        if part["type"] == "input_file":
+            _refuse_part("a file part of the conversation", "input_file", reads_images=True)
         if part["type"] == "input_image":
             parts.append(ImagePart(url=part["image_url"], detail=part.get("detail")))
         else:
@@ -93,10 +160,15 @@ def _item(where: str, item: Any) -> dict[str, Any]:
         return {"type": "function_call_output", "call_id": call_id, "output": _output(where, item)}
     if kind == "reasoning":  # sent back by clients that replay a reasoning model's output (Codex)
         return {"type": "reasoning", "id": item.get("id"), "summary": item.get("summary") or []}
+    if kind == "compaction":  # what /v1/responses/compact gave, sent back in place of the turns it replaced
+        token = _string(where, item, "encrypted_content")
+        compacted_summary(token, where=f"{where}.encrypted_content")
+        return {"type": "compaction", "id": item.get("id"), "encrypted_content": token}
     raise RequestValidationError(
         [
-            f"Field [{where}.type] is [{kind}]; hfgate takes [message], [function_call], [function_call_output] "
-            "and [reasoning] items (send earlier turns as these, or continue with [previous_response_id])"
+            f"Field [{where}.type] is [{kind}]; hfgate takes [message], [function_call], [function_call_output], "
+            "[reasoning] and [compaction] items (send earlier turns as these, or continue with "
+            "[previous_response_id])"
         ],
         param=f"{where}.type",
     )
@@ -128,10 +200,13 @@ def _part(where: str, part: Any) -> dict[str, Any]:
         return {"type": "output_text" if kind == "output_text" else "input_text", "text": part["text"]}
     if kind == "input_image":
         return _image(where, part)
+    if kind == "input_file":  # kept as sent: only an upstream serving the Responses API reads it (refuse_parts)
+        return {"type": "input_file", **{k: part[k] for k in _FILE_FIELDS if isinstance(part.get(k), str)}}
     raise RequestValidationError(
         [
-            f'Field [{where}] must be {{"type": "input_text", "text": "…"}}, {{"type": "output_text", "text": "…"}} '
-            f'or {{"type": "input_image", "image_url": "https://…"}}; got [{kind or json_type(part)}]'
+            f'Field [{where}] must be {{"type": "input_text", "text": "…"}}, {{"type": "output_text", "text": "…"}}, '
+            f'{{"type": "input_image", "image_url": "https://…"}} or {{"type": "input_file", …}}; '
+            f"got [{kind or json_type(part)}]"
         ],
         param=where,
     )

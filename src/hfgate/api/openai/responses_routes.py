@@ -29,8 +29,9 @@ from hfgate.api.body import json_object
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.openai import responses_shapes as shapes
 from hfgate.api.openai.errors import render_openai
+from hfgate.api.openai.responses_compact import compacted, read_compact, summary_messages
 from hfgate.api.openai.responses_input import ResponsesCall, read_call
-from hfgate.api.openai.responses_items import to_messages
+from hfgate.api.openai.responses_items import refuse_parts, to_messages
 from hfgate.api.openai.responses_relay import relay
 from hfgate.api.openai.responses_stream import ResponseBuilder, ResponseEvents
 from hfgate.api.responses import json_response
@@ -39,7 +40,7 @@ from hfgate.chat.relay import ResponsesRelay
 from hfgate.config import Settings
 from hfgate.errors import HfGateError, NotFoundError, PayloadTooLargeError
 from hfgate.registry.responses_store import ResponseStore, StoredResponse
-from hfgate.tasks import ChatRequest, GenerationDelta, TaskType, Usage
+from hfgate.tasks import ChatRequest, GenerationDelta, GenerationParams, TaskType, Usage
 
 router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
 
@@ -70,6 +71,7 @@ async def create_response(request: Request, orch: OrchestratorDep) -> Response:
     if orch.relays_responses(endpoint):
         passed = ResponsesRelay(body=body, history=tuple(history), timeout=TIMEOUT)
         return await relay(orch, endpoint, passed, stream=call.stream, keep=keep)
+    refuse_parts(call.items, reads_images=orch.service_kind(endpoint.service).reads_images)
     chat = ChatRequest(
         messages=to_messages(conversation, instructions=call.instructions),
         params=orch.generation_params(endpoint, call.params),
@@ -78,13 +80,28 @@ async def create_response(request: Request, orch: OrchestratorDep) -> Response:
         tool_choice=call.tool_choice,
         parallel_tool_calls=call.parallel_tool_calls,
     )
-    build = _builder(call, response_id=shapes.new_id("resp"), created_at=int(time.time()))
+    build = _builder(call, chat.params, response_id=shapes.new_id("resp"), created_at=int(time.time()))
     if call.stream:
         return await _stream(orch.chat_stream(endpoint, chat), build=build, keep=keep)
     result = await orch.chat(endpoint, chat)
     response = build(shapes.output_items(result), result.finish_reason, result.usage)
     await keep(response)
     return json_response(response)
+
+
+@router.post("/responses/compact")
+async def compact_response(request: Request, orch: OrchestratorDep) -> Response:
+    """A conversation compacted: its user messages kept, the rest replaced by a summary the model writes
+    (a ``compaction`` item, to send back as input in place of the turns it replaced); nothing is stored."""
+    call = read_compact(await json_object(request))
+    history = await _history(request.app.state.responses, call.previous_response_id)
+    conversation = [*history, *call.items]
+    endpoint = await orch.endpoint_for(call.model, TaskType.CHAT_COMPLETION)
+    refuse_parts(call.items, reads_images=orch.service_kind(endpoint.service).reads_images)
+    messages = summary_messages(conversation, instructions=call.instructions)
+    chat = ChatRequest(messages=messages, params=orch.generation_params(endpoint), timeout=TIMEOUT)
+    result = await orch.chat(endpoint, chat)
+    return json_response(compacted(conversation, result, created_at=int(time.time())))
 
 
 @router.get("/responses")
@@ -123,10 +140,12 @@ async def delete_response(response_id: str, request: Request) -> Response:
     return json_response({"id": response_id, "object": "response.deleted", "deleted": True})
 
 
-def _builder(call: ResponsesCall, *, response_id: str, created_at: int) -> ResponseBuilder:
+def _builder(call: ResponsesCall, params: GenerationParams, *, response_id: str, created_at: int) -> ResponseBuilder:
+    echo = {**call.echo, **shapes.sampling(params)}
+
     def build(output: list[dict[str, Any]], finish: Any, counts: Any) -> dict[str, Any]:
         return shapes.response_object(
-            response_id=response_id, created_at=created_at, model=call.model, echo=call.echo,
+            response_id=response_id, created_at=created_at, model=call.model, echo=echo,
             instructions=call.instructions, max_output_tokens=call.params.max_new_tokens,
             parallel_tool_calls=call.parallel_tool_calls, previous_response_id=call.previous_response_id,
             store=call.store, output=output, finish=finish, counts=counts,
@@ -154,7 +173,7 @@ async def _stream(deltas: AsyncIterator[GenerationDelta], *, build: ResponseBuil
 
     def on_error(exc: HfGateError) -> bytes:
         error = render_openai("/v1", exc)[1]["error"]
-        return events.error(error["message"], error["code"] or "server_error")
+        return events.error(error["message"], error["code"] or "server_error", error.get("type") or "server_error")
 
     return await event_stream(produce(), on_error=on_error)
 

@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from hfgate.chat.tools import ToolCall
-from hfgate.tasks import FinishReason, Generation, Usage
+from hfgate.tasks import FinishReason, Generation, GenerationParams, Usage
 
 
 def new_id(prefix: str) -> str:
@@ -68,6 +68,24 @@ def replayable(output: list[Any]) -> list[dict[str, Any]]:
     return kept
 
 
+def sampling(params: GenerationParams) -> dict[str, Any]:
+    """The sampling values the response object reports: the request's, else the endpoint's, else the
+    defaults the Open Responses spec documents (temperature and top_p 1, penalties 0). The spec's
+    ``ResponseResource`` requires each as a number, never null (openresponses/openresponses,
+    ``schema/responses.tsp``)."""
+    extra = params.passthrough
+    return {
+        "temperature": 1.0 if params.temperature is None else params.temperature,
+        "top_p": 1.0 if params.top_p is None else params.top_p,
+        "presence_penalty": _number(extra.get("presence_penalty")),
+        "frequency_penalty": _number(extra.get("frequency_penalty")),
+    }
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
 def usage(counts: Usage) -> dict[str, Any]:
     return {
         "input_tokens": counts.prompt_tokens,
@@ -83,7 +101,11 @@ def response_object(
     max_output_tokens: int | None, parallel_tool_calls: bool | None, previous_response_id: str | None,
     store: bool, output: list[dict[str, Any]], finish: FinishReason | None, counts: Usage | None,
 ) -> dict[str, Any]:  # fmt: skip
-    """The ``response`` object; ``finish`` ``None`` means still in progress (the stream's first events)."""
+    """The ``response`` object; ``finish`` ``None`` means still in progress (the stream's first events).
+
+    Every field of the Open Responses ``ResponseResource`` is present (openresponses/openresponses,
+    ``schema/responses.tsp``); ``echo`` gives the request's own (``ResponsesCall.echo``, ``sampling``).
+    """
     incomplete = finish == "length"
     status = "in_progress" if finish is None else "incomplete" if incomplete else "completed"
     return {
@@ -102,6 +124,12 @@ def response_object(
         "previous_response_id": previous_response_id,
         "reasoning": {"effort": None, "summary": None},
         "store": store,
+        "background": False,
+        "service_tier": "default",
+        "top_logprobs": 0,
+        "max_tool_calls": None,
+        "safety_identifier": None,
+        "prompt_cache_key": None,
         **echo,
         "usage": None if counts is None else usage(counts),
     }

@@ -144,8 +144,11 @@ class ResponseEvents:
         out = b"".join(self._event(kind, item_id=item["id"], output_index=index, **more) for kind, more in closing)
         return out + self._event("response.output_item.done", output_index=index, item=item)
 
-    def error(self, message: str, code: str) -> bytes:
-        return self._event("error", code=code, message=message, param=None)
+    def error(self, message: str, code: str, kind: str = "server_error") -> bytes:
+        """OpenAI's error event (``code``, ``message`` at the top) that also carries Open Responses' ``error``
+        payload (openresponses/openresponses, ``schema/events.tsp``, ``ErrorStreamingEvent``)."""
+        payload = {"type": kind, "code": code, "message": message, "param": None}
+        return self._event("error", code=code, message=message, param=None, error=payload)
 
     def _event(self, kind: str, **fields: Any) -> bytes:
         data = {"type": kind, "sequence_number": self._sequence, **fields}

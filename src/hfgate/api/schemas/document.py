@@ -78,6 +78,9 @@ ROUTES: dict[tuple[str, str], Doc] = {
         body=responses.ResponsesRequest, answer=responses.ResponseObject, error=_OAI_ERR, or_stream=True
     ),
     ("get", "/v1/responses"): Doc(answer=responses.ResponseList, error=_OAI_ERR),
+    ("post", "/v1/responses/compact"): Doc(
+        body=responses.CompactRequest, answer=responses.CompactObject, error=_OAI_ERR
+    ),
     **{("post", path): _OAI_RERANK for path in ("/v1/rerank", "/rerank", "/v2/rerank")},
     ("post", "/v1/messages"): Doc(
         body=anthropic.MessagesRequest, answer=anthropic.MessageObject, error=anthropic.AnthropicError, or_stream=True

@@ -71,3 +71,24 @@ class ResponseDeleted(BaseModel):
     id: str
     object: Literal["response.deleted"]
     deleted: bool
+
+
+class CompactRequest(BaseModel):
+    """``POST /v1/responses/compact`` (Open Responses, ``CompactResponseMethodPublicBody``)."""
+
+    model: str = Field(description="An endpoint id (GET /v1/models)")
+    input: str | list[dict[str, Any]] | None = Field(default=None, description="The conversation's items")
+    previous_response_id: str | None = Field(default=None, description="A stored conversation to compact")
+    instructions: str | None = None
+    prompt_cache_key: str | None = None
+
+
+class CompactObject(BaseModel):
+    """The compacted conversation: the user's messages, then a ``compaction`` item to send back in place of
+    the turns it replaced."""
+
+    id: str
+    object: Literal["response.compaction"]
+    created_at: int
+    output: list[dict[str, Any]]
+    usage: dict[str, Any]

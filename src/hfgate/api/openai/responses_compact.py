@@ -1,0 +1,86 @@
+"""``POST /v1/responses/compact``: a conversation made shorter, to send back in place of its turns.
+
+Source: the Open Responses specification (openresponses/openresponses): ``schema/paths/responses_compact.json``
+and ``schema/routes.tsp`` (the route), ``schema/responses.tsp`` (``CompactResponseMethodPublicBody``: ``model``,
+``input``, ``previous_response_id``, ``instructions``, ``prompt_cache_key``; ``CompactResource``: ``id``,
+``object`` ``response.compaction``, ``output``, ``created_at``, ``usage``), ``schema/items.tsp``
+(``CompactionBody``: ``type`` ``compaction``, ``id``, ``encrypted_content``).
+
+The spec leaves the logic to the server ("compaction returns encrypted, opaque items and the underlying logic
+may evolve over time"). hfgate's: the user's messages are kept as they were, and everything else (the
+model's answers, tool calls and their outputs, earlier compactions) is replaced by one ``compaction`` item
+holding a summary the endpoint's own model writes. Sent back as input, that item becomes an assistant turn
+stating the summary (``responses_items.to_messages``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hfgate.api.body import typed
+from hfgate.api.openai import responses_shapes as shapes
+from hfgate.api.openai.responses_items import compaction_item, normalize_items, to_messages
+from hfgate.chat.messages import ChatMessage
+from hfgate.errors import ParseError
+from hfgate.tasks import Generation
+
+SUMMARY_PROMPT = (
+    "Summarize the conversation so far in a few sentences. Keep every name, fact, decision, tool result and "
+    "open question needed to continue it. Answer with the summary only."
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompactCall:
+    """What one ``POST /v1/responses/compact`` asks for; ``prompt_cache_key`` is read and ignored."""
+
+    model: str
+    items: tuple[dict[str, Any], ...]
+    instructions: str | None
+    previous_response_id: str | None
+
+
+def read_compact(body: dict[str, Any]) -> CompactCall:
+    """The request, checked.
+
+    Raises:
+        ParseError, RequestValidationError: ``model`` missing, neither ``input`` nor ``previous_response_id``
+            given, or an item malformed; the message names the field.
+    """
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise ParseError("[model] is required: the id of an hfgate endpoint (GET /v1/models)", param="model")
+    previous = typed(body, "previous_response_id", kind=str)
+    typed(body, "prompt_cache_key", kind=str)
+    raw = body.get("input")
+    if raw is None and previous is None:
+        raise ParseError("[input] or [previous_response_id] is required: the conversation to compact", param="input")
+    return CompactCall(
+        model=model,
+        items=() if raw is None else normalize_items(raw),
+        instructions=typed(body, "instructions", kind=str),
+        previous_response_id=previous,
+    )
+
+
+def summary_messages(conversation: list[dict[str, Any]], *, instructions: str | None) -> tuple[ChatMessage, ...]:
+    """The chat that asks the model for the conversation's summary."""
+    return (*to_messages(conversation, instructions=instructions), ChatMessage(role="user", content=SUMMARY_PROMPT))
+
+
+def compacted(conversation: list[dict[str, Any]], result: Generation, *, created_at: int) -> dict[str, Any]:
+    """The ``response.compaction`` object: the user's messages, then the ``compaction`` item."""
+    kept = [
+        {"type": "message", "id": item.get("id") or shapes.new_id("msg"), "status": "completed", "role": "user",
+         "content": item["content"]}
+        for item in conversation
+        if item["type"] == "message" and item["role"] == "user"
+    ]  # fmt: skip
+    return {
+        "id": shapes.new_id("resp"),
+        "object": "response.compaction",
+        "created_at": created_at,
+        "output": [*kept, compaction_item(result.text.strip(), item_id=shapes.new_id("cmp"))],
+        "usage": shapes.usage(result.usage),
+    }
