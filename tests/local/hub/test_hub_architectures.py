@@ -1,6 +1,7 @@
 """Every architecture the local service runs, by Hub id through the test Hub: a decoder LM and an
-encoder-decoder (answers equal to the same files served from a directory), a cross-encoder and a SPLADE
-model (equal to sentence-transformers on the same files)."""
+encoder-decoder (answers equal to the same files served from a directory), a decoder LM whose repository
+holds only GGUF files (one picked by its quantization tag, answering as the packaged copy of the same file),
+a cross-encoder and a SPLADE model (equal to sentence-transformers on the same files)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import httpx
 import pytest
 
 from hfgate.config import Settings
+from hfgate.local.catalog import KNOWN_MODELS, resolve_model
 from tests.conftest import app_client
 from tests.local.generation.tiny_models import save_tiny_llama, save_tiny_t5
 from tests.local.tiny_encoders import DOCUMENTS, QUERY, TEXTS, TinyEncoders, tiny_encoders
@@ -61,10 +63,11 @@ async def _create(client: httpx.AsyncClient, task: str, name: str, settings: dic
 
 
 async def _served(client: httpx.AsyncClient, task: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
-    """``body`` posted to ``name`` until its model has downloaded and loaded (503 meanwhile)."""
+    """``body`` posted to ``name`` until its model has downloaded (503 meanwhile) and loaded (the request
+    waits for the load: up to 300 s rather than the face's 30, for a GGUF converted on a busy machine)."""
     deadline = time.monotonic() + 120
     while True:
-        answer = await client.post(f"/_inference/{task}/{name}", json=body)
+        answer = await client.post(f"/_inference/{task}/{name}?timeout=300s", json=body)
         if answer.status_code != 503 or time.monotonic() > deadline:
             assert answer.status_code == 200, answer.text
             found: dict[str, Any] = answer.json()
@@ -133,3 +136,27 @@ async def test_a_splade_model_by_hub_id_gives_sentence_transformers_weights(
     assert [set(row) for row in got] == [set(row) for row in want]
     for got_row, want_row in zip(got, want, strict=True):
         assert all(abs(got_row[t] - w) <= 1e-4 * max(1.0, abs(w)) for t, w in want_row.items())
+
+
+async def test_a_gguf_repository_by_its_quantization_tag_answers_as_the_packaged_copy_of_its_file(
+    tmp_path: Path, settings: Settings, architectures_hub: TestHub
+) -> None:
+    packaged = resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct")
+    assert packaged.gguf_file is not None
+    repo = tmp_path / "smollm2-gguf"  # a GGUF-only repository, as bartowski's and TheBloke's are
+    repo.mkdir()
+    (repo / packaged.gguf_file).symlink_to(packaged.path / packaged.gguf_file)
+    (repo / "SmolLM2-135M-Instruct.Q8_0.gguf").write_bytes(b"not fetched: the tag picks the Q4_1 file")
+    architectures_hub.add("test-org/smollm2-gguf", repo)
+    engine = {"engine": "transformers", "dtype": "float32"}
+    body = {"input": "The capital of France is", "task_settings": {"max_new_tokens": 6, "temperature": 0}}
+    async with app_client(settings) as client:
+        await _create(client, "completion", "gguf", {"model": "hf.co/test-org/smollm2-gguf:Q4_1", **engine})
+        await _create(client, "completion", "packaged", {"model": KNOWN_MODELS[packaged.model_id].model_id, **engine})
+        by_id = await _served(client, "completion", "gguf", body)
+        by_package = await _served(client, "completion", "packaged", body)
+        listed = (await client.get("/_inference/gguf")).json()["endpoints"][0]["service_settings"]
+    assert by_id == by_package
+    assert by_id["completion"][0]["result"].strip()
+    assert listed["gguf_file"] == packaged.gguf_file
+    assert not architectures_hub.gets("Q8_0.gguf"), "only the file the tag names is fetched"
