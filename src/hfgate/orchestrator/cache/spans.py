@@ -40,11 +40,17 @@ SPANS = SpanCodec()
 
 
 async def cached_spans(
-    cache: EmbedCache, *, model: str, endpoint: Endpoint, texts: Sequence[str], found: list[bytes | None] | None = None
+    cache: EmbedCache,
+    *,
+    model: str,
+    endpoint: Endpoint,
+    texts: Sequence[str],
+    asked: tuple[list[str], list[bytes | None]] | None = None,
 ) -> list[Spans]:
     """Each text's chunk offsets by the endpoint's chunking settings, from the cache where it has them
-    (``found``: its answer for :func:`span_keys`, when asked already), the others cut and stored."""
-    keys = span_keys(model, endpoint, texts)
+    (``asked``: the :func:`span_keys` and the cache's answer for them, when the caller asked already),
+    the others cut and stored."""
+    keys, found = asked if asked is not None else (span_keys(model, endpoint, texts), None)
     filled = await read_through(
         cache, SPANS, model=model, keys=keys, compute=_cutter(endpoint, texts), owner=endpoint.inference_id, found=found
     )

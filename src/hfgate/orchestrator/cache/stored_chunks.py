@@ -37,7 +37,8 @@ async def spans_and_vectors(
     """
     keys = span_keys(space.model, endpoint, texts)
     found = await cache.get_many(keys + text_keys(space, texts), keep=False)
-    offsets = await cached_spans(cache, model=space.model, endpoint=endpoint, texts=texts, found=found[: len(texts)])
+    asked = (keys, found[: len(texts)])
+    offsets = await cached_spans(cache, model=space.model, endpoint=endpoint, texts=texts, asked=asked)
     vectors: list[bytes | None] = []
     later: list[tuple[int, str]] = []  # a chunk's place in ``vectors``, and its text
     for text, spans, whole in zip(texts, offsets, found[len(texts) :], strict=True):
