@@ -97,8 +97,14 @@ def test_min_cosine_of_one_measures_only_exact_engines_once_then_reads_the_choic
 
 def test_a_low_min_cosine_admits_an_inexact_engine(converted: Path, tmp_path: Path) -> None:
     names = ["transformers-fp32", "onnx-int8"]
-    choice = choose_engine(
-        converted, task="text-generation", cache_dir=converted.parent, min_cosine=0.5, names=names, choices_dir=tmp_path
+    choice = choose_engine(  # one attempt, as above: a busy machine's re-measuring is test_load.py's
+        converted,
+        task="text-generation",
+        cache_dir=converted.parent,
+        min_cosine=0.5,
+        names=names,
+        choices_dir=tmp_path,
+        attempts=1,
     )
     int8 = next(figure for figure in choice.figures if figure.engine == "onnx-int8")
     assert not int8.exact
