@@ -8,6 +8,10 @@ and xgrammar because it installs as one small wheel with no dependencies here, b
 table from a local tokenizer without the Hub (outlines-core's vocabulary loader goes to the Hub), and
 computes a mask per token in well under a millisecond for SmolLM2's 49k-token vocabulary
 (docs/api/guided-generation.md). Any fast Hugging Face tokenizer works; the table is built once per model.
+
+A JSON schema is held compact (``compact_schema``: objects closed, one line), and a string the model
+starts to repeat is closed (``looping_strings``), so that a small model's answer is complete JSON well
+within its token limit.
 """
 
 from __future__ import annotations
@@ -18,17 +22,23 @@ from typing import Any
 import torch
 
 from hfgate.errors import RequestValidationError
+from hfgate.local.generation.compact_schema import compact
+from hfgate.local.generation.looping_strings import LoopingStrings, starting_with_quote
 from hfgate.local.generation.repeated_items import RepeatedItems
 from hfgate.tasks import Grammar
 
 
 class Constraint:
     """One request's grammar state: masks scores, then follows the tokens picked; with ``repeats`` (a
-    grammar's ``distinct_items``), only ``]`` may follow an array item that repeats an earlier one."""
+    grammar's ``distinct_items``), only ``]`` may follow an array item that repeats an earlier one; with
+    ``loops`` (JSON), a string that repeats itself is closed."""
 
-    def __init__(self, matcher: Any, *, repeats: RepeatedItems | None = None) -> None:
+    def __init__(
+        self, matcher: Any, *, repeats: RepeatedItems | None = None, loops: LoopingStrings | None = None
+    ) -> None:
         self._matcher = matcher
         self._repeats = repeats
+        self._loops = loops
 
     def mask(self, scores: torch.Tensor) -> torch.Tensor:
         """``scores`` (one row over the vocabulary) with every token the grammar forbids at -inf.
@@ -42,11 +52,15 @@ class Constraint:
         allowed = np.zeros(scores.numel(), dtype=bool)
         size = min(scores.numel(), bits.size)
         allowed[:size] = bits[:size].astype(bool)
+        if self._loops is not None:
+            allowed = self._loops.restrict(allowed)
         if self._repeats is not None:
             allowed = self._repeats.restrict(allowed)
         return scores.masked_fill(torch.from_numpy(~allowed), float("-inf"))
 
     def advance(self, token: int) -> None:
+        if self._loops is not None:
+            self._loops.advance(token)
         if self._repeats is None:
             self._matcher.consume_token(token)
             return
@@ -61,6 +75,7 @@ class GrammarCompiler:
     def __init__(self, tokenizer: Any) -> None:
         self._tokenizer = tokenizer
         self._table: Any = None
+        self._closers: Any = None
 
     def constraint(self, grammar: Grammar) -> Constraint:
         """A fresh constraint for ``grammar`` (run on the compute thread: it may build the token table).
@@ -81,13 +96,23 @@ class GrammarCompiler:
             raise RequestValidationError(
                 [f"Invalid [{grammar.field}] ({grammar.kind}): {matcher.get_error()}"], param=grammar.field
             )
+        loops = (
+            LoopingStrings(decode=self._table.decode_bytes, closers=self._quote_tokens)
+            if grammar.kind == "json"
+            else None
+        )
         if not grammar.distinct_items:
-            return Constraint(matcher)
+            return Constraint(matcher, loops=loops)
         close = self._table.tokenize_str("]")
         repeats = RepeatedItems(
             decode=self._table.decode_bytes, close=close if len(close) == 1 else (), end=self._table.eos_tokens
         )
-        return Constraint(matcher, repeats=repeats)
+        return Constraint(matcher, repeats=repeats, loops=loops)
+
+    def _quote_tokens(self) -> Any:
+        if self._closers is None:  # once per model, when a string first loops (~0.1 s for 49k tokens)
+            self._closers = starting_with_quote(self._table.decode_bytes, self._table.vocab_size)
+        return self._closers
 
 
 def _source(grammar: Grammar) -> str:
@@ -101,4 +126,4 @@ def _source(grammar: Grammar) -> str:
         raise RequestValidationError(
             [f"Invalid [{grammar.field}]: the JSON schema does not parse: {exc}"], param=grammar.field
         ) from None
-    return str(LLMatcher.grammar_from_json_schema(schema))
+    return str(LLMatcher.grammar_from_json_schema(compact(schema) if isinstance(schema, dict) else schema))

@@ -9,11 +9,7 @@
 Source: vLLM's ``_get_guided_json_from_tool`` (vllm/entrypoints/openai/protocol.py), which builds the
 same two schemas for ``tool_choice`` named and ``required``.
 
-Two choices of ours, for small models: an object schema that lists ``properties`` and says nothing of
-``additionalProperties`` is closed (as OpenAI's strict mode requires it to be), since a small model
-otherwise invents arguments until it runs out of tokens (LangChain's and the Agents SDK's schemas
-often leave it out); and the JSON is written on one line (``{"city": "Paris"}``, llguidance's
-``x-guidance`` options), which spends no tokens on indentation.
+The schemas are closed and written on one line, as every local JSON grammar is (``compact_schema``).
 """
 
 from __future__ import annotations
@@ -23,13 +19,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from hfgate.chat.tools import Tool, ToolChoice
+from hfgate.local.generation.compact_schema import closed, compact
 from hfgate.tasks import Grammar
 
 ANY_OBJECT: dict[str, Any] = {"type": "object"}
-ONE_LINE = {"whitespace_flexible": False, "key_separator": ": ", "item_separator": ", "}
-_SUBSCHEMAS = ("items", "additionalItems", "not", "if", "then", "else")
-_SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
-_SCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties")
 
 
 def call_grammar(tools: Sequence[Tool], choice: ToolChoice, *, parallel: bool | None) -> Grammar | None:
@@ -45,30 +38,11 @@ def call_grammar(tools: Sequence[Tool], choice: ToolChoice, *, parallel: bool | 
 
 
 def _one_line(schema: dict[str, Any]) -> str:
-    return json.dumps({**schema, "x-guidance": ONE_LINE})
+    return json.dumps(compact(schema))
 
 
 def _parameters(tool: Tool) -> dict[str, Any]:
     return closed(dict(tool.parameters)) if tool.parameters is not None else ANY_OBJECT
-
-
-def closed(schema: Any) -> Any:
-    """``schema`` with each object that lists ``properties`` closed unless it says otherwise."""
-    if not isinstance(schema, dict):
-        return schema
-    out = dict(schema)
-    if "properties" in out and "additionalProperties" not in out:
-        out["additionalProperties"] = False
-    for key in _SUBSCHEMAS:
-        if key in out:
-            out[key] = closed(out[key])
-    for key in _SCHEMA_LISTS:
-        if isinstance(out.get(key), list):
-            out[key] = [closed(item) for item in out[key]]
-    for key in _SCHEMA_MAPS:
-        if isinstance(out.get(key), dict):
-            out[key] = {name: closed(item) for name, item in out[key].items()}
-    return out
 
 
 def _calls_schema(tools: Sequence[Tool], *, parallel: bool | None) -> dict[str, Any]:

@@ -33,6 +33,9 @@ class ToolPlan:
     single: bool = False
     """``parallel_tool_calls: false``: calls after the first are dropped (``auto``; ``required``'s
     grammar already allows one)."""
+    required: bool = False
+    """``tool_choice: required``: the answer is held to an array of calls, so none of it is content (an
+    array cut short by the token limit is not handed out as text; its complete calls are)."""
 
 
 def tool_plan(request: ChatRequest) -> ToolPlan | None:
@@ -61,6 +64,7 @@ def tool_plan(request: ChatRequest) -> ToolPlan | None:
         named=named,
         names=frozenset(t.name for t in request.tools),
         single=request.parallel_tool_calls is False,
+        required=choice.mode == "required",
     )
 
 
@@ -89,6 +93,7 @@ def finish_whole(plan: ToolPlan, generation: Generation) -> Generation:
     else:
         content, calls = read_whole(generation.text, plan.names)
         calls = calls[:1] if plan.single else calls
+        content = "" if plan.required else content
     reason = _reason(generation.finish_reason, called=bool(calls))
     return replace(generation, text=content, tool_calls=calls, finish_reason=reason)
 
@@ -98,7 +103,7 @@ async def finish_stream(plan: ToolPlan, deltas: AsyncIterator[GenerationDelta]) 
     if plan.named is not None:
         stream = _named_stream(plan.named, deltas)
     else:
-        stream = _read_stream(ToolCallReader(plan.names), deltas, single=plan.single)
+        stream = _read_stream(ToolCallReader(plan.names), deltas, single=plan.single, required=plan.required)
     async for delta in stream:
         yield delta
 
@@ -116,13 +121,14 @@ async def _named_stream(tool: Tool, deltas: AsyncIterator[GenerationDelta]) -> A
 
 
 async def _read_stream(
-    reader: ToolCallReader, deltas: AsyncIterator[GenerationDelta], *, single: bool
+    reader: ToolCallReader, deltas: AsyncIterator[GenerationDelta], *, single: bool, required: bool
 ) -> AsyncIterator[GenerationDelta]:
     async for delta in deltas:
         text, pieces = reader.feed(delta.text)
         if delta.finish_reason is not None:
             rest, more = reader.close()
             text, pieces = text + rest, pieces + more
+        text = "" if required else text
         if single:
             pieces = tuple(p for p in pieces if p.index == 0)
         if delta.finish_reason is not None:
