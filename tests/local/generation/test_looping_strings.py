@@ -73,3 +73,14 @@ def test_escaped_quotes_stay_in_the_string_and_a_closed_string_starts_afresh() -
     for byte in f"{LOOP}{LOOP}".encode():
         watch.advance(byte)
     assert watch.looping
+
+
+def test_the_answer_is_complete_once_the_json_closes(tokenizer: Any) -> None:
+    """The engine's sequence ends there (``finish_reason`` stop, not length, on the last allowed token)."""
+    constraint = GrammarCompiler(tokenizer).constraint(Grammar(kind="json", value=json.dumps(JOKE)))
+    tokens = tokenizer.encode('{"setup": "a", "punchline": "meow"}', add_special_tokens=False)
+    for token in tokens[:-1]:
+        constraint.advance(token)
+    assert not constraint.complete()
+    constraint.advance(tokens[-1])
+    assert constraint.complete()

@@ -219,6 +219,7 @@ class TextGenerator:
             detokenizer=IncrementalDetokenizer(running.lm.tokenizer),
             pick=sampler.pick,
             scores=lambda: sampler.last,
+            complete=constraint.complete if constraint is not None else None,
             eos_ids=running.lm.eos_ids,
             penalize_prompt=running.penalize_prompt,
         )

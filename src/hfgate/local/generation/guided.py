@@ -58,6 +58,10 @@ class Constraint:
             allowed = self._repeats.restrict(allowed)
         return scores.masked_fill(torch.from_numpy(~allowed), float("-inf"))
 
+    def complete(self) -> bool:
+        """Whether the output is whole: the grammar allows nothing but the end."""
+        return bool(self._matcher.is_stopped())
+
     def advance(self, token: int) -> None:
         if self._loops is not None:
             self._loops.advance(token)

@@ -33,6 +33,9 @@ class Sequence:
     penalize_prompt: bool = True
     scores: Callable[[], Scores] | None = None
     """The last picked token's log probability and top tokens (the sampler's ``last``)."""
+    complete: Callable[[], bool] | None = None
+    """Whether the guiding grammar is done (it allows nothing but the end): the answer ends there, a step
+    before the end token, so a JSON answer closed by its last allowed token finishes as complete."""
     generated: list[int] = field(default_factory=list)
     finish_reason: FinishReason | None = None
     cancelled: bool = False
@@ -64,6 +67,8 @@ class Sequence:
         text, stopped = self._stops.feed(self.detokenizer.add(token_id))
         if stopped:
             self._finish("stop_sequence", text, token_id=token_id)
+        elif self.complete is not None and self.complete():
+            self._finish("eos_token", text + self._stops.flush(), token_id=token_id)
         elif len(self.generated) >= self.params.max_new_tokens:
             self._finish("length", text + self._stops.flush(), token_id=token_id)
         else:  # one delta per token, even when its text is held back or not complete yet
