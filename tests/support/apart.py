@@ -2,7 +2,8 @@
 
 Elasticsearch's 9.x client and its 8.x client (in the venv) are one import name; ``text-generation``
 pins ``huggingface_hub<1``; Haystack pins newer ``anyio``/``certifi`` than the venv's; LlamaIndex pins
-an older ``openai``. Each set is installed with ``pip install --target`` under ``<venv>/apart/<name>``
+an older ``openai``; ``langchain-tests`` pins a newer pytest and brings pytest plugins. Each set is
+installed with ``pip install --target`` under ``<venv>/apart/<name>``
 (once; again when its pins change) and driven by a script in ``tests/clients`` run in a subprocess
 whose ``PYTHONPATH`` starts with it. ``make test`` installs them all up front (``python -m
 tests.support.apart``, or one set: ``python -m tests.support.apart llamaindex``); a test run from a
@@ -26,6 +27,8 @@ SETS: dict[str, tuple[str, ...]] = {
     "tgi": ("text-generation==0.7.0",),
     # llama-index-llms-openai pins an older openai than the venv's
     "llamaindex": ("llama-index-core==0.14.25", "llama-index-llms-openai-like==0.8.1"),
+    # LangChain's standard tests pin pytest>=9.0.3 and bring pytest plugins of their own
+    "langchain": ("langchain-tests==1.1.9", "langchain-openai==1.7.4", "langchain-core==1.8.3"),
 }
 SCRIPTS = Path(__file__).resolve().parent.parent / "clients"
 _ROOT = Path(__file__).resolve().parents[2]
