@@ -134,6 +134,17 @@ def test_count_tokens_counts_more_for_a_longer_conversation(client: anthropic.An
     assert longer.input_tokens > short.input_tokens + 10
 
 
+@pytest.mark.parametrize("tools", [[], [WEATHER]], ids=["plain", "with-a-tool"])
+def test_count_tokens_on_a_local_model_is_the_input_tokens_the_message_reports(
+    client: anthropic.Anthropic, tools: list[Any]
+) -> None:
+    # Anthropic's count_tokens is what the message would be charged; Claude Code manages its window by it
+    request: Any = {"model": GENERATOR, "system": "Answer briefly.", "messages": QUESTION, "tools": tools}
+    counted = client.messages.count_tokens(**request).input_tokens
+    answered = client.messages.create(max_tokens=1, extra_body=GREEDY, **request)
+    assert counted == answered.usage.input_tokens
+
+
 def test_an_unknown_model_is_not_found_error(client: anthropic.Anthropic) -> None:
     with pytest.raises(anthropic.NotFoundError) as caught:
         client.messages.create(model="no-such-model", max_tokens=5, messages=QUESTION)

@@ -136,6 +136,9 @@ class Inference:
         service = self._service(endpoint.service)
         return await service.tokenize(endpoint, texts, add_special_tokens=add_special_tokens)
 
+    async def count_chat_tokens(self, endpoint: Endpoint, request: ChatRequest) -> int:
+        return await self._service(endpoint.service).count_chat_tokens(endpoint, request)
+
     def _service(self, name: str) -> Service:
         service_class(name)  # raises "Unknown service [name]"
         return self.services[name]

@@ -227,6 +227,15 @@ class Service:
         """The model's tokens for each text (TEI's and TGI's ``/tokenize``)."""
         raise BadRequestError(f"The [{self.name}] service cannot tokenize for [{endpoint.inference_id}]")
 
+    async def count_chat_tokens(self, endpoint: Endpoint, request: ChatRequest) -> int:
+        """The prompt tokens ``request`` would take on ``endpoint``: its conversation and tools as the chat
+        renders them (Anthropic's ``count_tokens``).
+
+        Raises:
+            BadRequestError: the service cannot count them (the caller estimates from the texts instead).
+        """
+        raise BadRequestError(f"The [{self.name}] service cannot count a chat's tokens for [{endpoint.inference_id}]")
+
     async def aclose(self) -> None:
         """Release connections and threads; called once when the app stops."""
 

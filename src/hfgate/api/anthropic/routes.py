@@ -42,14 +42,7 @@ async def create_message(request: Request, orch: OrchestratorDep) -> Response:
     """A model's message: text, thinking and tool calls, streamed or whole."""
     call = read_call(await json_object(request))
     endpoint = await orch.endpoint_for(call.model, TaskType.CHAT_COMPLETION)
-    chat = ChatRequest(
-        messages=call.messages,
-        params=orch.generation_params(endpoint, call.params),
-        timeout=TIMEOUT,
-        tools=call.tools,
-        tool_choice=call.tool_choice,
-        parallel_tool_calls=call.parallel_tool_calls,
-    )
+    chat = _chat(orch, endpoint, call)
     if call.stream:
         return await _stream(orch.chat_stream(endpoint, chat), call=call)
     result = await orch.chat(endpoint, chat)
@@ -58,12 +51,28 @@ async def create_message(request: Request, orch: OrchestratorDep) -> Response:
 
 @router.post("/messages/count_tokens")
 async def count_tokens(request: Request, orch: OrchestratorDep) -> Response:
-    """``{"input_tokens": n}``: the conversation's and the tools' tokens by the model's tokenizer (an
-    estimate of one token per four characters where hfgate cannot load it); the chat template's own
-    tokens are not counted."""
+    """``{"input_tokens": n}``: on a local model, the prompt the message would take (the chat template
+    over the conversation and tools: the ``input_tokens`` its answer reports); elsewhere the conversation's
+    and the tools' tokens by the model's tokenizer, or one token per four characters where hfgate cannot
+    load it (the template's own tokens then not counted)."""
     call = read_call(await json_object(request), counting=True)
     endpoint = await orch.endpoint_for(call.model, TaskType.CHAT_COMPLETION)
-    return json_response({"input_tokens": await _count(orch, endpoint, _texts(call))})
+    try:
+        counted = await orch.count_chat_tokens(endpoint, _chat(orch, endpoint, call))
+    except BadRequestError:  # a service that cannot render the chat itself: count its texts
+        counted = await _count(orch, endpoint, _texts(call))
+    return json_response({"input_tokens": counted})
+
+
+def _chat(orch: Orchestrator, endpoint: Endpoint, call: MessagesCall) -> ChatRequest:
+    return ChatRequest(
+        messages=call.messages,
+        params=orch.generation_params(endpoint, call.params),
+        timeout=TIMEOUT,
+        tools=call.tools,
+        tool_choice=call.tool_choice,
+        parallel_tool_calls=call.parallel_tool_calls,
+    )
 
 
 async def _count(orch: Orchestrator, endpoint: Endpoint, texts: list[str]) -> int:

@@ -68,6 +68,12 @@ class GeneratingModels(LocalBase):
         deltas = self._stream(endpoint, encode, given=plan.params, timeout=request.timeout)
         return finish_stream(plan, deltas)
 
+    async def count_chat_tokens(self, endpoint: Endpoint, request: ChatRequest) -> int:
+        """The length of the prompt :meth:`chat` would send the model: the chat template over the
+        conversation, with the tools as the chat renders them (the model is loaded if it is not)."""
+        refuse_images(endpoint.service_settings["model"], request.messages)
+        return len(_chat_encoder(request, tool_plan(request))(await self._generator(endpoint)))
+
     async def _complete(
         self,
         endpoint: Endpoint,
