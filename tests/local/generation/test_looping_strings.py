@@ -14,6 +14,7 @@ from hfgate.local.generation.compact_schema import ONE_LINE, compact
 from hfgate.local.generation.guided import GrammarCompiler
 from hfgate.local.generation.looping_strings import LoopingStrings
 from hfgate.tasks import Grammar
+from tests.local.generation.tiny_models import byte_level_tokenizer
 
 JOKE = {"type": "object", "properties": {"setup": {"type": "string"}, "punchline": {"type": "string"}},
         "required": ["setup", "punchline"]}  # fmt: skip
@@ -22,16 +23,7 @@ LOOP = "a cat is a cat, "
 
 @pytest.fixture(scope="module")
 def tokenizer() -> Any:
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    core = Tokenizer(models.BPE())
-    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    core.decoder = decoders.ByteLevel()
-    alphabet = pre_tokenizers.ByteLevel.alphabet()
-    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<eos>"], initial_alphabet=alphabet)
-    core.train_from_iterator([f'{{"setup": "{LOOP * 3}", "punchline": "meow"}}'] * 20, trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=core, eos_token="<eos>")
+    return byte_level_tokenizer(f'{{"setup": "{LOOP * 3}", "punchline": "meow"}}')
 
 
 def allowed_after(tokenizer: Any, text: str, schema: dict[str, Any] = JOKE) -> set[str]:

@@ -12,6 +12,7 @@ import torch
 from hfgate.chat.tools import TOOL_CHOICE_REQUIRED, Tool
 from hfgate.local.generation.guided import Constraint, GrammarCompiler
 from hfgate.local.generation.tool_grammar import call_grammar
+from tests.local.generation.tiny_models import byte_level_tokenizer
 
 NO_ARGUMENTS = {"type": "object", "properties": {}}
 TOOLS = (Tool(name="get_time", parameters=NO_ARGUMENTS), Tool(name="get_date", parameters=NO_ARGUMENTS))
@@ -20,16 +21,7 @@ TIME, DATE = '{"name": "get_time", "arguments": {}}', '{"name": "get_date", "arg
 
 @pytest.fixture(scope="module")
 def tokenizer() -> Any:
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    core = Tokenizer(models.BPE())
-    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    core.decoder = decoders.ByteLevel()
-    alphabet = pre_tokenizers.ByteLevel.alphabet()
-    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<eos>"], initial_alphabet=alphabet)
-    core.train_from_iterator([f"[{TIME}, {DATE}]"] * 20, trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=core, eos_token="<eos>")
+    return byte_level_tokenizer(f"[{TIME}, {DATE}]")
 
 
 def written(tokenizer: Any, text: str, *, parallel: bool | None) -> tuple[Constraint, set[str]]:

@@ -31,6 +31,21 @@ def build_tokenizer() -> Any:
     return tokenizer
 
 
+def byte_level_tokenizer(text: str) -> Any:
+    """A byte-level BPE tokenizer (400 tokens, ``<eos>``) trained on ``text``: any string encodes, and the
+    strings of ``text`` take few tokens, as a real model's vocabulary would give them."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    core = Tokenizer(models.BPE())
+    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    core.decoder = decoders.ByteLevel()
+    alphabet = pre_tokenizers.ByteLevel.alphabet()
+    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<eos>"], initial_alphabet=alphabet)
+    core.train_from_iterator([text] * 20, trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=core, eos_token="<eos>")
+
+
 def save_tiny_t5(path: Path) -> Path:
     """An encoder-decoder (T5) with two tiny layers and seeded random weights."""
     import torch
