@@ -13,6 +13,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import diskcache
 import pytest
 
 from hfgate.config import Settings
@@ -108,6 +109,41 @@ async def test_a_key_written_again_is_served_newest_and_a_drop_counts_each_key_o
         assert await tier.drop_prefix("m1:") == 0
         assert await tier.get_many(["m1:o:a", "m2:o:b", "m3:o:c"]) == [None, bytes(50), None]
     finally:
+        await tier.aclose()
+
+
+async def test_what_the_tier_writes_is_what_diskcaches_own_set_writes(tmp_path: Path) -> None:
+    """The tier writes rows in diskcache's table itself (one statement a write): diskcache must read them
+    as its own, with their tag and expiry, and its count and size stay right (``Cache.check``)."""
+    tier = DiskTier(tmp_path / "cache", max_bytes=1 << 24, ttl_seconds=60)
+    twin = diskcache.Cache(str(tmp_path / "twin"), tag_index=True)
+    writes = [
+        [("m1:o:a", b"first"), ("m2:o:b", bytes(3000)), ("m1:o:big", bytes(range(256)) * 200)],
+        [("m1:o:a", b"second"), ("m1:o:c", b"third")],
+    ]
+    try:
+        written = time.time()
+        for items in writes:
+            await tier.put_many(items)
+            for key, value in items:
+                twin.set(key, value, expire=60, tag=key.partition(":")[0])
+        cache = tier._cache
+        rows = "SELECT key, raw, size, mode, filename IS NULL, tag, value FROM Cache ORDER BY key"
+        assert cache._sql(rows).fetchall() == twin._sql(rows).fetchall()
+        assert cache.check() == [], "diskcache finds its table consistent"
+        assert cache._sql("PRAGMA page_size").fetchall() == [(16384,)]
+        assert cache._sql("PRAGMA auto_vacuum").fetchall() == [(1,)], "diskcache's own setting: FULL"
+        assert len(cache) == 4
+        value, expire_time, tag = cache.get("m1:o:a", expire_time=True, tag=True)
+        assert (value, tag) == (b"second", "m1")
+        assert written + 59 < expire_time < time.time() + 61
+        assert cache.get("m2:o:b") == bytes(3000)
+        assert cache.get("m1:o:big") == bytes(range(256)) * 200
+        assert cache.evict("m1") == 3, "the tag index finds every entry of the model"
+        assert cache.check() == []
+        assert len(cache) == 1
+    finally:
+        twin.close()
         await tier.aclose()
 
 
