@@ -62,7 +62,15 @@ def snapshot_files(source: HubSource, repo_id: str, commit: str) -> dict[str, in
 
 def complete(path: Path) -> bool:
     """Whether the snapshot folder ``path`` holds a loadable model: its weights (every shard an index
-    names) or a GGUF file."""
+    names) or a GGUF file. ``False`` for a folder removed while it is looked at (a failed download's
+    files :func:`discard`-ed as an endpoint's state is asked for)."""
+    try:
+        return _complete(path)
+    except FileNotFoundError:
+        return False
+
+
+def _complete(path: Path) -> bool:
     if not path.is_dir():
         return False
     if any(path.glob("*.gguf")) and not (path / "config.json").exists():
