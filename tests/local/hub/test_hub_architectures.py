@@ -138,6 +138,7 @@ async def test_a_splade_model_by_hub_id_gives_sentence_transformers_weights(
         assert all(abs(got_row[t] - w) <= 1e-4 * max(1.0, abs(w)) for t, w in want_row.items())
 
 
+@pytest.mark.slow  # converts SmolLM2's GGUF and generates (24-30 s): in `make test`, not `make check`
 async def test_a_gguf_repository_by_its_quantization_tag_answers_as_the_packaged_copy_of_its_file(
     tmp_path: Path, settings: Settings, architectures_hub: TestHub
 ) -> None:
