@@ -11,53 +11,23 @@ Code's ``--bare --tools "" --system-prompt``; Codex's own instructions file and 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
-import pytest
-
-from tests.support.npm_clients import PINS, binary
+from tests.support.npm_clients import clean_env, cli, run_cli
 
 MODEL = ".smollm2-135m-instruct"
 
 
-def _cli(name: str) -> Path:
-    found = binary(name)
-    if found is None:
-        pytest.skip(f"{name} is not installed ({', '.join(PINS)}): run `make clients` (needs npm's registry)")
-    return found
-
-
-def _env(home: Path, **more: str) -> dict[str, str]:
-    """A clean home (no user config or login) and no telemetry."""
-    home.mkdir(parents=True, exist_ok=True)
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "TERM")}
-    return {
-        **keep,
-        "HOME": str(home),
-        "DISABLE_TELEMETRY": "1",
-        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-        **more,
-    }
-
-
-def _run(command: list[str], *, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=600, check=False)
-    assert done.returncode == 0, f"{command[0]} exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    return done
-
-
 def test_claude_code_answers_a_prompt(gate: str, tmp_path: Path) -> None:
-    claude = _cli("claude")
-    env = _env(
+    claude = cli("claude")
+    env = clean_env(
         tmp_path / "home",
         ANTHROPIC_BASE_URL=gate,
         ANTHROPIC_AUTH_TOKEN="unused-without-keys",
         CLAUDE_CODE_MAX_CONTEXT_TOKENS="8192",  # SmolLM2's window: Claude Code assumes one for unknown ids
         CLAUDE_CODE_MAX_OUTPUT_TOKENS="256",  # its max_tokens, within that window
     )
-    done = _run(
+    done = run_cli(
         [
             str(claude),
             "-p",
@@ -82,7 +52,7 @@ def test_claude_code_answers_a_prompt(gate: str, tmp_path: Path) -> None:
 
 
 def test_codex_exec_answers_a_prompt(gate: str, tmp_path: Path) -> None:
-    codex = _cli("codex")
+    codex = cli("codex")
     instructions = tmp_path / "instructions.md"
     instructions.write_text("You are terse. Answer in one short sentence; do not call tools.\n")
     config = [
@@ -99,7 +69,7 @@ def test_codex_exec_answers_a_prompt(gate: str, tmp_path: Path) -> None:
     ]
     options = [part for each in config for part in ("-c", each)]
     out = tmp_path / "last.txt"
-    _run(
+    run_cli(
         [
             str(codex),
             "exec",
@@ -112,7 +82,7 @@ def test_codex_exec_answers_a_prompt(gate: str, tmp_path: Path) -> None:
             str(out),
             "Say hello in one short sentence.",
         ],
-        env=_env(tmp_path / "home", HFGATE_KEY="unused-without-keys"),
+        env=clean_env(tmp_path / "home", HFGATE_KEY="unused-without-keys"),
         cwd=tmp_path,
     )
     assert out.read_text().strip()

@@ -7,10 +7,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 _ROOT = Path(__file__).resolve().parents[2]
 PINS = ("@anthropic-ai/claude-code@2.1.332", "@openai/codex@0.169.0")
@@ -47,6 +51,42 @@ def binary(name: str) -> Path | None:
     """The installed CLI ``name`` (``claude`` or ``codex``), or ``None``."""
     path = prefix() / "node_modules" / ".bin" / name
     return path if installed() and path.exists() else None
+
+
+def version_of(agent: str) -> str:
+    """The installed version of ``claude-code`` or ``codex`` (as its package.json says)."""
+    package = {"claude-code": "@anthropic-ai/claude-code", "codex": "@openai/codex"}[agent]
+    manifest = prefix() / "node_modules" / package / "package.json"
+    version: str = json.loads(manifest.read_text())["version"]
+    return version
+
+
+def cli(name: str) -> Path:
+    """The installed CLI ``name``; the test skips, naming the command that installs it, where it is missing."""
+    found = binary(name)
+    if found is None:
+        pytest.skip(f"{name} is not installed ({', '.join(PINS)}): run `make clients` (needs npm's registry)")
+    return found
+
+
+def clean_env(home: Path, **more: str) -> dict[str, str]:
+    """A clean home (no user config or login), no telemetry, and ``more``."""
+    home.mkdir(parents=True, exist_ok=True)
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "TERM")}
+    return {
+        **keep,
+        "HOME": str(home),
+        "DISABLE_TELEMETRY": "1",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        **more,
+    }
+
+
+def run_cli(command: list[str], *, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run an agent CLI to its end (10 minutes at most); it must exit 0."""
+    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, f"{command[0]} exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done
 
 
 if __name__ == "__main__":  # python -m tests.support.npm_clients

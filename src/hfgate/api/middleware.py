@@ -40,6 +40,7 @@ def log_request(scope: Scope, labels: RequestScope, *, request_id: str, status: 
                 "status": status,
                 "key_id": _key_id(scope["state"]),
                 **({"served_by": labels.served_by} if labels.served_by else {}),
+                **({"session": labels.session} if labels.session else {}),
                 "ms": round((time.perf_counter() - labels.started) * 1000, 2),
             },
         )

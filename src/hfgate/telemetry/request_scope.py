@@ -24,6 +24,7 @@ class RequestScope:
         "input_tokens",
         "output_tokens",
         "served_by",
+        "session",
         "started",
         "task_type",
     )
@@ -36,6 +37,8 @@ class RequestScope:
         self.endpoint = ""
         self.task_type = ""
         self.served_by = ""
+        self.session = ""
+        """The agent session the request belongs to, when the client names one (``telemetry.session``)."""
         self.input_tokens = 0
         self.output_tokens = 0
         self.started = time.perf_counter()

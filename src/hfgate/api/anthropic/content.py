@@ -10,6 +10,11 @@ A user turn's ``tool_result`` blocks become ``tool`` turns (before the rest of i
 requires them first); an assistant turn's ``tool_use`` blocks become its tool calls. Thinking blocks sent
 back are dropped: no chat template reads a model's earlier reasoning back. ``cache_control`` on any block
 is read and ignored (hfgate keeps no prompt cache).
+
+A ``system`` message inside ``messages`` (Claude Code since 2.1.154 puts its environment block there) is
+not a turn: its text joins the system prompt, after ``system`` and after any earlier such message, as
+vLLM does since its PR #44283 (left in place, a chat template either refuses a system turn after the first
+or reads it as the user's words, and tool calling suffers: vLLM issue #48874).
 """
 
 from __future__ import annotations
@@ -26,36 +31,39 @@ from hfgate.errors import RequestValidationError
 _IGNORED = frozenset({"thinking", "redacted_thinking"})
 
 
-def system_message(raw: Any) -> tuple[ChatMessage, ...]:
-    """``system`` as one system message (none when absent or empty)."""
-    if raw is None:
-        return ()
-    if isinstance(raw, str):
-        return (ChatMessage(role="system", content=raw),) if raw else ()
-    if isinstance(raw, list) and all(isinstance(b, dict) and b.get("type") == "text" for b in raw):
-        text = "\n\n".join(_text(f"system[{i}]", b) for i, b in enumerate(raw))
-        return (ChatMessage(role="system", content=text),) if text else ()
-    raise _invalid("system", 'must be a string or an array of text blocks [{"type": "text", "text": "…"}]', raw)
-
-
-def chat_messages(raw: Any) -> tuple[ChatMessage, ...]:
-    """``messages`` as chat turns.
+def conversation(system: Any, messages: Any) -> tuple[ChatMessage, ...]:
+    """``system`` and ``messages`` as chat turns: one system message first (``system``, then the text of
+    every ``system`` message of ``messages``, in order), then the user and assistant turns.
 
     Raises:
         RequestValidationError: missing or malformed messages, naming ``messages[i]`` and the field.
     """
-    if not isinstance(raw, list) or not raw:
+    if not isinstance(messages, list) or not messages:
         raise RequestValidationError(["Field [messages] must be a non-empty array of messages"], param="messages")
+    prompts = [_system_text("system", system)] if system is not None else []
     turns: list[ChatMessage] = []
-    for i, item in enumerate(raw):
-        turns.extend(_turn(f"messages[{i}]", item))
-    return tuple(turns)
+    for i, item in enumerate(messages):
+        if isinstance(item, dict) and item.get("role") == "system":
+            prompts.append(_system_text(f"messages[{i}].content", item.get("content")))
+        else:
+            turns.extend(_turn(f"messages[{i}]", item))
+    prompt = "\n\n".join(p for p in prompts if p)
+    return (ChatMessage(role="system", content=prompt), *turns) if prompt else tuple(turns)
+
+
+def _system_text(where: str, raw: Any) -> str:
+    """A system prompt's text: a string, or text blocks joined by a blank line."""
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, list) and all(isinstance(b, dict) and b.get("type") == "text" for b in raw):
+        return "\n\n".join(_text(f"{where}[{i}]", b) for i, b in enumerate(raw))
+    raise _invalid(where, 'must be a string or an array of text blocks [{"type": "text", "text": "…"}]', raw)
 
 
 def _turn(where: str, item: Any) -> list[ChatMessage]:
     role = item.get("role") if isinstance(item, dict) else None
     if role not in ("user", "assistant"):
-        raise _invalid(f"{where}.role", 'must be "user" or "assistant"', role)
+        raise _invalid(f"{where}.role", 'must be "user", "assistant" or "system"', role)
     content = item.get("content")
     if isinstance(content, str):
         return [ChatMessage(role=role, content=content)]

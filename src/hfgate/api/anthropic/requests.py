@@ -5,10 +5,13 @@ Source: Anthropic's Messages API reference: ``model``, ``max_tokens`` (required)
 (``{"name", "description", "input_schema"}``), ``tool_choice`` (``{"type": "auto" | "any" | "tool" |
 "none", "name", "disable_parallel_tool_use"}``), ``metadata``, ``thinking``, ``service_tier``.
 
-Fields are not refused for being unknown: a field hfgate has no use for (``metadata``, ``service_tier``,
-``thinking``'s budget, ``context_management``, ``cache_control``…) is read and ignored, as it changes
-nothing in the answer a model here can give. Refused, naming the field, is only what would otherwise be
-silently wrong: a server tool (web search, code execution…) hfgate cannot run, MCP servers, a container.
+``thinking`` and ``output_config.effort`` become the upstream's ``reasoning_effort`` (``reasoning``);
+``metadata.user_id`` names the agent session in the access log (``telemetry.session``).
+Fields are not refused for being unknown: a field hfgate has no use for (``service_tier``,
+``context_management``, ``cache_control``…) is read and ignored, as it changes nothing in the answer a
+model here can give (``context_management``'s ``clear_thinking`` edits are what hfgate does anyway: earlier
+thinking is never sent on). Refused, naming the field, is only what would otherwise be silently wrong: a
+server tool (web search, code execution…) hfgate cannot run, MCP servers, a container.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from hfgate.api.anthropic.content import chat_messages, system_message
+from hfgate.api.anthropic.content import conversation
+from hfgate.api.anthropic.reasoning import reasoning_effort
 from hfgate.api.body import json_type, number, typed
 from hfgate.chat.messages import ChatMessage
 from hfgate.chat.tools import TOOL_CHOICE_AUTO, TOOL_CHOICE_NONE, TOOL_CHOICE_REQUIRED, Tool, ToolChoice
@@ -53,7 +57,7 @@ def read_call(body: dict[str, Any], *, counting: bool = False) -> MessagesCall:
     choice, parallel = _tool_choice(body.get("tool_choice"), tools)
     return MessagesCall(
         model=model_of(body),
-        messages=(*system_message(body.get("system")), *chat_messages(body.get("messages"))),
+        messages=conversation(body.get("system"), body.get("messages")),
         params=_params(body, counting=counting),
         tools=tools,
         tool_choice=choice,
@@ -85,6 +89,7 @@ def _params(body: dict[str, Any], *, counting: bool) -> GenerationParams:
         top_k=typed(body, "top_k", kind=int),
         stop=_stop_sequences(body.get("stop_sequences")),
         do_sample=None if temperature is None else temperature > 0,
+        reasoning_effort=reasoning_effort(body),
     )
 
 

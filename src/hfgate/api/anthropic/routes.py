@@ -29,6 +29,7 @@ from hfgate.errors import BadRequestError, HfGateError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import ChatRequest, GenerationDelta, TaskType, Usage
+from hfgate.telemetry.session import from_metadata, name_session
 
 router = APIRouter(prefix="/v1", tags=["Anthropic-compatible"])
 
@@ -40,7 +41,9 @@ CHARS_PER_TOKEN = 4
 @router.post("/messages")
 async def create_message(request: Request, orch: OrchestratorDep) -> Response:
     """A model's message: text, thinking and tool calls, streamed or whole."""
-    call = read_call(await json_object(request))
+    body = await json_object(request)
+    name_session(from_metadata(body.get("metadata")))
+    call = read_call(body)
     endpoint = await orch.endpoint_for(call.model, TaskType.CHAT_COMPLETION)
     chat = _chat(orch, endpoint, call)
     if call.stream:
