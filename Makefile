@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test check lock lint typecheck pytest deps system docs docs-serve chromium translations services clients engines clean image image-test
+.PHONY: agents-latest run test check lock lint typecheck pytest deps system docs docs-serve chromium translations services clients engines clean image image-test
 
 # Exactly the versions CI tested: every package pinned in requirements/lock.txt (torch's CPU build among
 # them, a wheel on disk), then hfgate itself without resolving anything again.
@@ -82,6 +82,13 @@ services:
 clients: $(STAMP)
 	$(PY) -m tests.support.apart
 	$(PY) -m tests.support.npm_clients
+
+# The agent tests (Claude Code, Codex) on the newest npm releases instead of the pins, in .venv/npm-latest:
+# each test says whether the agent still completes its turns, and prints how its first request differs
+# from the one recorded in tests/clients/agent_requests/ (HFGATE_RECORD_AGENTS=1 records anew).
+agents-latest: $(STAMP)
+	HFGATE_AGENTS_LATEST=1 $(PY) -m tests.support.npm_clients
+	HFGATE_AGENTS_LATEST=1 $(VENV)/bin/pytest -s tests/clients/test_agent_tool_turns.py tests/clients/test_agent_clis.py
 
 # Real serving engines (vLLM's CPU build, infinity), each in a venv of its own under $(VENV)/engines
 # (tests/support/engines.py pins them; ~8 minutes the first time on 2 cores). tests/engines starts them.

@@ -23,7 +23,10 @@ def coding_gateway(data_dir: Path) -> Iterator[tuple[str, CodingModel]]:
     settings = Settings(data_dir=data_dir, provision_defaults=False, log_format="text", log_level="warning")
     try:
         with live_server(settings) as url:
-            body = {"service": "hugging_face", "service_settings": {"url": model.base, "api_key": "unused-by-the-stand-in"}}
+            body = {
+                "service": "hugging_face",
+                "service_settings": {"url": model.base, "api_key": "unused-by-the-stand-in"},
+            }
             created = httpx.put(f"{url}/_inference/chat_completion/{ENDPOINT}", json=body, timeout=30)
             assert created.status_code == 200, created.text
             yield url, model

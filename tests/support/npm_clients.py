@@ -17,18 +17,22 @@ from pathlib import Path
 import pytest
 
 _ROOT = Path(__file__).resolve().parents[2]
-PINS = ("@anthropic-ai/claude-code@2.1.332", "@openai/codex@0.169.0")
+PINNED = ("@anthropic-ai/claude-code@2.1.332", "@openai/codex@0.169.0")
 """The versions the tests drive (docs/testing.md lists them)."""
+LATEST = os.environ.get("HFGATE_AGENTS_LATEST") == "1"
+"""``make agents-latest``: the newest releases instead, in a prefix of their own."""
+PINS = tuple(pin.rpartition("@")[0] + "@latest" for pin in PINNED) if LATEST else PINNED
 
 
 def prefix() -> Path:
-    """Where the packages live: ``.venv/npm`` of this checkout."""
-    return _ROOT / ".venv" / "npm"
+    """Where the packages live: ``.venv/npm`` of this checkout (``.venv/npm-latest`` for the newest)."""
+    return _ROOT / ".venv" / ("npm-latest" if LATEST else "npm")
 
 
 def installed() -> bool:
+    """The pins are installed (never true for the newest releases: npm is asked again on each run)."""
     stamp = prefix() / ".pins"
-    return stamp.exists() and stamp.read_text() == "\n".join(PINS)
+    return stamp.exists() and stamp.read_text() == "\n".join(PINS) and not LATEST
 
 
 def install() -> str:
@@ -50,7 +54,8 @@ def install() -> str:
 def binary(name: str) -> Path | None:
     """The installed CLI ``name`` (``claude`` or ``codex``), or ``None``."""
     path = prefix() / "node_modules" / ".bin" / name
-    return path if installed() and path.exists() else None
+    stamp = prefix() / ".pins"
+    return path if path.exists() and stamp.exists() and stamp.read_text() == "\n".join(PINS) else None
 
 
 def version_of(agent: str) -> str:
