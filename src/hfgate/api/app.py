@@ -27,6 +27,7 @@ from hfgate.api.middleware import BodyLimit, GatewayKeys
 from hfgate.api.openai import per_endpoint as openai_per_endpoint
 from hfgate.api.openai import rerank as openai_rerank
 from hfgate.api.openai import responses_routes as openai_responses
+from hfgate.api.openai import responses_socket as openai_socket
 from hfgate.api.openai import routes as openai_routes
 from hfgate.api.openai.errors import render_openai
 from hfgate.api.plain_routes import serve_plainly
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
         app.include_router(router, dependencies=[GUARD])
     serve_plainly(app, guard=GUARD)  # before guard_routes, which wraps the plain twins in the role check
     guard_routes(app.routes)
+    app.include_router(openai_socket.router)  # each message is checked as its POST /v1/responses
     install_error_handlers(app, renderers)
     install_openapi(app)
     metrics_key = settings.metrics_key.get_secret_value() if settings.metrics_key else None

@@ -65,6 +65,9 @@ class Gateway:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            if scope["type"] == "websocket" and (refusal := await self._refuse_socket(scope)) is not None:
+                await send({"type": "websocket.close", "code": 1008, "reason": refusal})
+                return
             await self.app(scope, receive, send)
             return
         scope = self._hosts.route(scope)
@@ -144,6 +147,15 @@ class Gateway:
             if span is not None:
                 end_request_span(span, status=status, endpoint=labels.endpoint)
             log_request(scope, labels, request_id=request_id, status=status)
+
+    async def _refuse_socket(self, scope: Scope) -> str | None:
+        """Why a WebSocket handshake is refused (a missing or refused gateway key: the handshake fails with
+        403), or ``None``; each message on the socket is then checked as its HTTP request would be."""
+        try:
+            await self._keys.identify(scope, scope.setdefault("state", {}))
+        except HfGateError as refusal:
+            return str(refusal)[:120]
+        return None
 
     def _route(self, scope: Scope) -> Route | None:
         """The inference route to call directly, if the request has one (see :class:`InferenceLane`)."""
