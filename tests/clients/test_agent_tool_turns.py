@@ -15,6 +15,7 @@ releases' first requests differ from the recorded ones.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,7 @@ from tests.support import agent_requests
 from tests.support.coding_gateway import coding_gateway
 from tests.support.npm_clients import clean_env, cli, run_cli, version_of
 from tests.support.recording_proxy import RecordingProxy
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow  # an agent CLI's run: 10-60 s each on 2 cores
 
@@ -95,24 +97,44 @@ def test_claude_code_runs_its_shell_tool_and_answers_with_the_output(
     _keep("claude-code", proxy, "/v1/messages")
 
 
-def test_codex_exec_runs_its_shell_tool_and_answers_with_the_output(
-    coding: tuple[str, CodingModel], proxy: RecordingProxy, tmp_path: Path
-) -> None:
-    codex = cli("codex")
+def _codex(codex: Path, base: str, tmp_path: Path, *more: str) -> str:
+    """``codex exec`` on :data:`PROMPT` with hfgate at ``base`` as its provider; its last message."""
     config = [
         "model_provider=hfgate",
         "model_providers.hfgate.name=hfgate",
-        f"model_providers.hfgate.base_url={proxy.base}/v1",
+        f"model_providers.hfgate.base_url={base}/v1",
         "model_providers.hfgate.wire_api=responses",
         "model_providers.hfgate.env_key=HFGATE_KEY",
         'approval_policy="never"',
         f"model_context_window={WINDOW}",
+        *more,
     ]
     options = [part for each in config for part in ("-c", each)]
     out = tmp_path / "last.txt"
     command = [str(codex), "exec", "--skip-git-repo-check", "--ephemeral", *options, "-m", agent_requests.ENDPOINT,
                "--output-last-message", str(out), PROMPT]  # fmt: skip
     run_cli(command, env=clean_env(tmp_path / "home", HFGATE_KEY="unused-without-keys"), cwd=tmp_path)
+    return out.read_text()
+
+
+def test_codex_exec_runs_its_shell_tool_and_answers_with_the_output(
+    coding: tuple[str, CodingModel], proxy: RecordingProxy, tmp_path: Path
+) -> None:
+    answer = _codex(cli("codex"), proxy.base, tmp_path)
     assert any(OUTPUT in r for r in _tool_results(coding[1])), coding[1].requests[-1:]
-    assert OUTPUT in out.read_text()
+    assert OUTPUT in answer
     _keep("codex", proxy, "/v1/responses")
+
+
+def test_codex_over_the_responses_websocket_runs_its_shell_tool(
+    coding: tuple[str, CodingModel], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With ``supports_websockets`` on its provider, Codex opens a socket on ``/v1/responses`` and sends its
+    turns there (no proxy between: the recording proxy speaks HTTP only)."""
+    coding[1].requests.clear()
+    with caplog.at_level(logging.INFO, logger="hfgate.access"):
+        answer = _codex(cli("codex"), coding[0], tmp_path, "model_providers.hfgate.supports_websockets=true")
+        wait_until(lambda: any(getattr(r, "event", "") == "responses.socket" for r in caplog.records))
+    assert OUTPUT in answer
+    (socket,) = [r for r in caplog.records if getattr(r, "event", "") == "responses.socket"]
+    assert getattr(socket, "turns", 0) >= 2  # the call, then the answer to its output

@@ -5,7 +5,8 @@ The client opens a WebSocket on ``/v1/responses`` (the gateway key in the handsh
 HTTP) and sends ``{"type": "response.create", …}`` events whose other fields are a ``POST /v1/responses``
 body (``stream`` implied; ``stream_id`` and ``generate`` are the socket's own). Each is answered, in order,
 by the same stream events as over HTTP, one JSON text message each, ending with ``response.completed``
-(or ``response.incomplete``, ``response.failed``, ``error``). The connection stays open for the next turn.
+(or ``response.incomplete``, ``response.failed``, ``error``). The connection stays open for the next turn;
+when it closes, the access log has a ``responses.socket`` line with the number of turns.
 
 Each turn is served by ``POST /v1/responses`` inside this process, through the whole app (keys, roles,
 limits, usage, metrics, the store), so the two transports cannot drift apart; an answer other than a stream
@@ -18,6 +19,7 @@ input is kept as that conversation under a new response id, and the model is not
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -31,6 +33,7 @@ from hfgate.api.openai.responses_input import read_call
 from hfgate.errors import HfGateError, RequestValidationError
 
 router = APIRouter(prefix="/v1")
+_log = logging.getLogger("hfgate.access")
 
 _HANDSHAKE = frozenset({
     b"upgrade", b"connection", b"sec-websocket-key", b"sec-websocket-version", b"sec-websocket-extensions",
@@ -48,7 +51,9 @@ async def responses_socket(socket: WebSocket) -> None:
             text = message.get("text")  # a client may send its JSON in a binary frame too
             await lane.turn(text if text is not None else (message.get("bytes") or b"").decode("utf-8", "replace"))
     except WebSocketDisconnect:  # the client went away in the middle of an answer
-        return
+        pass
+    finally:
+        _log.info("socket closed", extra={"event": "responses.socket", "path": "/v1/responses", "turns": lane.turns})
 
 
 class Lane:
@@ -59,8 +64,10 @@ class Lane:
         self.headers = [(k, v) for k, v in socket.scope["headers"] if k not in _HANDSHAKE]
         self.last_id: str | None = None
         self.conversation: list[dict[str, Any]] = []
+        self.turns = 0
 
     async def turn(self, text: str) -> None:
+        self.turns += 1
         try:
             body = self._body(text)
         except HfGateError as exc:
