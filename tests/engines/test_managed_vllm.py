@@ -5,6 +5,7 @@ with 503 and Retry-After and then back, and the server gone once its last endpoi
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -81,7 +82,9 @@ def test_the_endpoint_shows_its_server_ready_on_the_cpu(hfgate: httpx.Client) ->
     assert _state(hfgate, "managed-text")["pid"] == shown["model_state"]["pid"]  # one server for both
 
 
-def test_greedy_chat_and_completion_equal_a_vllm_started_by_hand(hfgate: httpx.Client, vllm_chat: str) -> None:
+def test_greedy_chat_whole_and_streamed_and_completion_equal_a_vllm_started_by_hand(
+    hfgate: httpx.Client, vllm_chat: str
+) -> None:
     ours = hfgate.post("/v1/chat/completions", json={"model": "managed-chat", "messages": MESSAGES, **GREEDY})
     assert ours.status_code == 200, ours.text
     theirs = httpx.post(
@@ -90,6 +93,12 @@ def test_greedy_chat_and_completion_equal_a_vllm_started_by_hand(hfgate: httpx.C
     assert theirs["choices"][0]["message"]["content"].strip()
     assert ours.json()["choices"][0]["message"]["content"] == theirs["choices"][0]["message"]["content"]
     assert ours.json()["usage"]["completion_tokens"] == theirs["usage"]["completion_tokens"]
+    streamed = hfgate.post(
+        "/v1/chat/completions", json={"model": "managed-chat", "messages": MESSAGES, "stream": True, **GREEDY}
+    )
+    pieces = [json.loads(line[6:]) for line in streamed.text.splitlines() if line.startswith("data: {")]
+    said = "".join(p["choices"][0]["delta"].get("content") or "" for p in pieces if p["choices"])
+    assert said == theirs["choices"][0]["message"]["content"]
     text = hfgate.post("/v1/completions", json={"model": "managed-text", "prompt": PROMPT, **GREEDY}).json()
     by_hand = httpx.post(
         f"{vllm_chat}/v1/completions", json={"model": SMOLLM2, "prompt": PROMPT, **GREEDY}, timeout=300

@@ -11,6 +11,11 @@ import pytest
 import torch
 
 from hfgate.config import Settings
+from hfgate.process.runtime import rate_limiters
+from hfgate.registry.endpoint import Endpoint
+from hfgate.services.base import ServiceContext
+from hfgate.services.local.managed_vllm import ManagedVllm
+from hfgate.tasks import TaskType
 from tests.conftest import app_client
 
 SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -109,3 +114,24 @@ async def test_engine_auto_on_a_gpu_with_vllm_generates_through_a_managed_vllm(
         shown = (await http.get("/_inference/tiny")).json()["endpoints"][0]["service_settings"]
         assert shown["engine_choice"].startswith("vllm: a vLLM server hfgate runs on cuda")
         assert shown["device"] == "cuda"
+
+
+@pytest.mark.parametrize(
+    ("task_type", "engine", "managed"),
+    [
+        (TaskType.CHAT_COMPLETION, "vllm", True),
+        (TaskType.COMPLETION, "vllm", True),
+        (TaskType.COMPLETION, "auto", False),  # on the CPU, auto measures the in-process engines
+        (TaskType.COMPLETION, "transformers", False),
+        (TaskType.TEXT_EMBEDDING, "vllm", False),  # embeddings stay in-process
+    ],
+)
+def test_which_endpoints_a_managed_vllm_serves_on_the_cpu(
+    tmp_path: Path, task_type: TaskType, engine: str, managed: bool
+) -> None:
+    given = settings(tmp_path, vllm_python=never_ready(tmp_path))
+    chosen = ManagedVllm(ServiceContext(settings=given, limiters=rate_limiters(given)))
+    endpoint = Endpoint(
+        inference_id="e", task_type=task_type, service="local", service_settings={"model": "m", "engine": engine}
+    )
+    assert chosen.applies(endpoint) is managed

@@ -76,6 +76,7 @@ class ManagedServer:
         self._stopping = False
         self._process: asyncio.subprocess.Process | None = None
         self._task: asyncio.Task[None] | None = None
+        self._spawned = asyncio.Event()
 
     @property
     def url(self) -> str:
@@ -85,6 +86,10 @@ class ManagedServer:
         """Start the process and its supervision on the running loop; returns at once."""
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._supervise())
+
+    async def spawned(self) -> None:
+        """Wait until the process was first started (or failed to start): its pid is known then."""
+        await self._spawned.wait()
 
     def retry_after(self) -> int:
         """Whole seconds a client should wait before asking again (the ``Retry-After`` header)."""
@@ -143,6 +148,8 @@ class ManagedServer:
             self.reason = f"could not start {self.launch.argv[0]}: {exc}"
             log.error("managed server did not start", extra={"event": "managed.fail", "model": self.name})
             return None
+        finally:
+            self._spawned.set()
         self._process, self.pid = process, process.pid
         log.info("managed server started", extra={"event": "managed.start", "model": self.name, "pid": process.pid})
         relay = asyncio.create_task(self._relay(process))

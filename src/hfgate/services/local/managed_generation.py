@@ -79,7 +79,7 @@ class ManagedVllmModels(GeneratingModels):
         """A managed endpoint at create: its task recorded, its server started (not waited for)."""
         choice = self._managed.check()
         checked = await self._record_task(endpoint)
-        await self._managed_server(checked)
+        await (await self._managed_server(checked)).spawned()  # so that the answer shows its pid
         return checked.evolve(service_settings={**checked.service_settings, "engine_choice": choice})
 
     def _observed_managed(self, endpoint: Endpoint) -> dict[str, Any]:
