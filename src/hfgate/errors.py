@@ -25,6 +25,7 @@ The hierarchy::
     ├── ModelNotReadyError           503  status_exception (a local model still downloading or loading; Retry-After)
     ├── StorageFullError             507  status_exception (no space left for the registry or a model cache)
     ├── LocalEngineError             500  status_exception (a local model's step failed, not on one request's input)
+    ├── DeviceUnavailableError       500  at start-up only: HFGATE_LOCAL_DEVICE names a GPU this machine lacks
     ├── SecretKeyMismatchError       500  at start-up only: the fleet's key differs from this replica's
     │   └── SecretKeyRotationError   500  hfgate secret-key rotate only: the keys or a stored secret forbid it
     ├── SchemaTooNewError            500  at start-up only: the database records a migration this code lacks
@@ -207,6 +208,10 @@ class ModelNotReadyError(HfGateError):
     def __init__(self, reason: str, *, retry_after: int) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+
+
+class DeviceUnavailableError(HfGateError):
+    """``HFGATE_LOCAL_DEVICE`` asks for a CUDA device torch does not see here (raised at start-up)."""
 
 
 class StorageFullError(HfGateError):

@@ -8,7 +8,7 @@ from hfgate.tasks import TaskType
 
 _GENERATING = frozenset({TaskType.COMPLETION, TaskType.CHAT_COMPLETION})
 
-GENERATION_ENGINES = ("transformers", "llama.cpp", "onnx", "onnx-int8", "onnx-int4")
+GENERATION_ENGINES = ("transformers", "llama.cpp", "onnx", "onnx-int8", "onnx-int4", "vllm")
 
 DEFAULT_DTYPE = "bfloat16"
 """The transformers engine's weights when ``engine: transformers`` is set without ``dtype`` (as before
@@ -24,7 +24,9 @@ LOCAL_GENERATION_SETTINGS = (
         description="auto (default: the fastest engine measured on this CPU at the first load, among the exact "
         "float32 ones and those within min_cosine of float32), transformers (always installed; weights in "
         "dtype), onnx (ONNX Runtime, exact float32), onnx-int8 / onnx-int4 (quantized, inexact; the onnx "
-        "engines run decoder-only models) or llama.cpp (GGUF models only; needs the llama-cpp extra).",
+        "engines run decoder-only models), llama.cpp (GGUF models only; needs the llama-cpp extra) or vllm (a vLLM "
+        "server hfgate starts on the model and supervises; auto picks it on a GPU where vLLM is installed; see "
+        "docs/gpu.md).",
     ),
     SettingSpec(
         name="dtype",
@@ -32,7 +34,8 @@ LOCAL_GENERATION_SETTINGS = (
         task_types=_GENERATING,
         label="Weights dtype",
         description="For engine transformers: bfloat16 (when not set; faster where bfloat16 is native) or "
-        "float32 (transformers' exact reference output). auto measures both and ignores it.",
+        "float32 (transformers' exact reference output). auto measures both and ignores it. For engine vllm: "
+        "vLLM's --dtype (default vLLM's own choice).",
     ),
     SettingSpec(
         name="min_cosine",

@@ -23,6 +23,8 @@ from hfgate.services.local.generation_settings import LOCAL_GENERATION_SETTINGS
 from hfgate.services.local.hub import hub_model_of, hub_source, planned
 from hfgate.services.local.identity import ModelIdentities
 from hfgate.services.local.keys import embedding_key, generation_key, rerank_key, sparse_key, tokenizer_key
+from hfgate.services.local.managed_generation import ManagedVllmModels
+from hfgate.services.local.managed_vllm import ManagedVllm
 from hfgate.services.local.model_check import refuse_other_kind
 from hfgate.services.local.rerank import RERANKING, RerankModels
 from hfgate.services.local.sparse import SPARSE, SparseModels
@@ -31,10 +33,11 @@ from hfgate.services.spec import SettingSpec
 from hfgate.tasks import TaskType, TokenSpan
 
 
-class LocalService(EmbeddingModels, GeneratingModels, RerankModels, SparseModels):
+class LocalService(ManagedVllmModels, EmbeddingModels, GeneratingModels, RerankModels, SparseModels):
     """Runs models in-process: works offline, with no account. Sentence embedders, cross-encoders
-    (rerank), SPLADE models (sparse_embedding) and text generators; each endpoint's task type is
-    checked against what its model is at create (``model_check.py``)."""
+    (rerank), SPLADE models (sparse_embedding) and text generators (or a vLLM server it runs for them:
+    ``managed_vllm.py``); each endpoint's task type is checked against what its model is at create
+    (``model_check.py``)."""
 
     name = "local"
     label = "Local (in-process)"
@@ -101,6 +104,7 @@ class LocalService(EmbeddingModels, GeneratingModels, RerankModels, SparseModels
         super().__init__(context)
         self._identities = ModelIdentities()
         self._loading: set[str] = set()
+        self._managed = ManagedVllm(context)
 
     @classmethod
     def describe(cls, endpoint: Endpoint) -> EndpointDescription:
@@ -115,10 +119,14 @@ class LocalService(EmbeddingModels, GeneratingModels, RerankModels, SparseModels
         return check_min_cosine(settings)
 
     async def check(self, endpoint: Endpoint, *, timeout: float) -> Endpoint:
+        if self._managed.applies(endpoint):
+            self._managed.check()  # vLLM can be started: said before a Hub model's download
         endpoint = await self._pin_hub_model(endpoint)
         if (model := hub_model_of(endpoint)) is not None and self._found(endpoint) is None:
             return self._with_task(endpoint, model)  # downloading: what a load records is shown once loaded
         refuse_other_kind(endpoint, self._location(endpoint))
+        if self._managed.applies(endpoint):
+            return await self._check_managed(endpoint)
         if endpoint.task_type in RERANKING:
             return await self._checked_reranker(endpoint)
         if endpoint.task_type in SPARSE:
@@ -150,7 +158,9 @@ class LocalService(EmbeddingModels, GeneratingModels, RerankModels, SparseModels
         return [tokenizer.spans(text, add_special_tokens=add_special_tokens) for text in texts]
 
     async def warm(self, endpoint: Endpoint) -> None:
-        if endpoint.task_type in GENERATING:
+        if self._managed.applies(endpoint):
+            await self._managed_server(endpoint)  # started, not waited for: requests answer 503 meanwhile
+        elif endpoint.task_type in GENERATING:
             await self._generator(endpoint)
         elif endpoint.task_type in RERANKING:
             await self._scorer(endpoint)
@@ -160,12 +170,16 @@ class LocalService(EmbeddingModels, GeneratingModels, RerankModels, SparseModels
             await self._embedder(endpoint)
 
     def loaded(self, endpoint: Endpoint) -> bool:
+        if self._managed.applies(endpoint):
+            return (server := self._managed.server_of(endpoint)) is not None and server.state == "ready"
         return self._loaded_model(endpoint) is not None
 
     def observed(self, endpoint: Endpoint) -> dict[str, Any]:
         """The loaded model's ``engine_choice`` (``measuring; serving on torch`` until its engines are
         measured); a Hub model's ``model_state`` (downloading with bytes done and total, failed with the
-        reason, loading, downloaded, ready)."""
+        reason, loading, downloaded, ready); for a managed vLLM, its server's state and device."""
+        if self._managed.applies(endpoint):
+            return self._observed_managed(endpoint)
         loaded = self._loaded_model(endpoint)
         if loaded is None:
             state = self._hub_state(endpoint)
@@ -175,9 +189,13 @@ class LocalService(EmbeddingModels, GeneratingModels, RerankModels, SparseModels
         return ready | ({} if choice is None else {"engine_choice": choice.summary()})
 
     async def release(self, endpoint: Endpoint, *, still_used: Sequence[Endpoint]) -> None:
+        await self._release_managed(endpoint, still_used=still_used)
         needed = set().union(*(self._model_keys(other) for other in still_used))
         for key in self._model_keys(endpoint) - needed:
             self.context.shared(ModelCache).release(key)
+
+    async def aclose(self) -> None:
+        await self._managed.aclose()
 
     def _loaded_model(self, endpoint: Endpoint) -> Any | None:
         location = self._found(endpoint)

@@ -1,0 +1,51 @@
+"""Which device local models run on: ``HFGATE_LOCAL_DEVICE`` (``auto``, ``cpu``, ``cuda`` or ``cuda:N``)
+resolved against what torch sees on this machine.
+
+``Settings`` checks the spelling; this module checks the machine, once per process: ``auto`` is the
+first CUDA device when torch sees one, else the CPU; a ``cuda`` this machine lacks is an error at
+start, naming the setting.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from hfgate.errors import DeviceUnavailableError
+
+CPU = "cpu"
+AUTO = "auto"
+
+
+def resolve_device(setting: str) -> str:
+    """The device ``setting`` names on this machine: ``cpu``, ``cuda`` or ``cuda:N``.
+
+    Raises:
+        DeviceUnavailableError: ``cuda`` (or ``cuda:N``) is asked for where torch sees no such GPU.
+
+    Example:
+        >>> resolve_device("cpu")
+        'cpu'
+    """
+    if setting == CPU:
+        return CPU
+    count = cuda_device_count()
+    if setting == AUTO:
+        return "cuda" if count else CPU
+    index = int(setting.partition(":")[2] or 0)
+    if index >= count:
+        seen = f"torch sees {count} CUDA device(s)" if count else "torch sees no CUDA device (or is a CPU build)"
+        raise DeviceUnavailableError(
+            f"HFGATE_LOCAL_DEVICE is [{setting}] but {seen}; set HFGATE_LOCAL_DEVICE=auto or cpu, or run "
+            "hfgate where that GPU and a CUDA build of torch are"
+        )
+    return setting
+
+
+@functools.cache
+def cuda_device_count() -> int:
+    """CUDA devices torch sees here (0 without torch or with its CPU build); torch is imported once."""
+    try:
+        import torch
+    except ImportError:
+        return 0
+    return int(torch.cuda.device_count()) if torch.cuda.is_available() else 0
