@@ -18,12 +18,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from hfgate.api.body import typed
 from hfgate.api.openai import responses_shapes as shapes
 from hfgate.api.openai.responses_items import compaction_item, normalize_items, to_messages
 from hfgate.chat.messages import ChatMessage
-from hfgate.errors import ParseError
-from hfgate.tasks import Generation
+from hfgate.errors import BadRequestError, ParseError
+from hfgate.orchestrator import Orchestrator
+from hfgate.registry.endpoint import Endpoint
+from hfgate.tasks import ChatRequest, Generation, GenerationParams
+
+COMPACT_TIMEOUT = 120.0
 
 SUMMARY_PROMPT = (
     "Summarize the conversation so far in a few sentences. Keep every name, fact, decision, tool result and "
@@ -84,3 +90,29 @@ def compacted(conversation: list[dict[str, Any]], result: Generation, *, created
         "output": [*kept, compaction_item(result.text.strip(), item_id=shapes.new_id("cmp"))],
         "usage": shapes.usage(result.usage),
     }
+
+
+async def compact_first(
+    orch: Orchestrator, endpoint: Endpoint, conversation: list[dict[str, Any]], *, instructions: str | None,
+    threshold: int,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    """``context_management``'s server-side compaction: when the conversation's prompt reaches ``threshold``
+    tokens, the compacted conversation (the user's messages, then the ``compaction`` item) and that item, to
+    lead the response's output; else the conversation as it is and no item.
+
+    The prompt is counted as the model reads it where the service can render it (``count_chat_tokens``),
+    else at one token per four characters of the items' JSON.
+    """
+    messages = to_messages(conversation, instructions=instructions)
+    try:
+        tokens = await orch.count_chat_tokens(endpoint, ChatRequest(messages=messages, params=GenerationParams()))
+    except BadRequestError:  # a service that cannot render the chat: estimate
+        tokens = len(orjson.dumps(conversation)) // 4
+    if tokens < threshold:
+        return conversation, []
+    summary = ChatRequest(messages=summary_messages(conversation, instructions=instructions),
+                          params=orch.generation_params(endpoint), timeout=COMPACT_TIMEOUT)  # fmt: skip
+    result = await orch.chat(endpoint, summary)
+    compact = compacted(conversation, result, created_at=0)["output"]
+    return [{k: v for k, v in item.items() if k not in ("id", "status")} if item["type"] == "message" else item
+            for item in compact], [compact[-1]]  # fmt: skip

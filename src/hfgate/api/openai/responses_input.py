@@ -19,6 +19,7 @@ from typing import Any
 from hfgate.api.body import json_type, number, typed
 from hfgate.api.grammar import response_format_grammar
 from hfgate.api.openai.responses_items import normalize_items
+from hfgate.api.openai.responses_threshold import compact_threshold
 from hfgate.api.tools import check_named_tool
 from hfgate.chat.tools import Tool, ToolChoice
 from hfgate.errors import BadRequestError, ParseError, RequestValidationError
@@ -59,6 +60,9 @@ class ResponsesCall:
     stream: bool
     store: bool
     previous_response_id: str | None
+    compact_threshold: int | None = None
+    """``context_management``'s compaction: compact the conversation first when its prompt reaches this many
+    tokens (``responses_compact.compact_threshold``)."""
     echo: dict[str, Any] = field(default_factory=dict)
 
 
@@ -86,6 +90,7 @@ def read_call(body: dict[str, Any]) -> ResponsesCall:
         stream=bool(typed(body, "stream", kind=bool, default=False)),
         store=bool(typed(body, "store", kind=bool, default=True)),
         previous_response_id=typed(body, "previous_response_id", kind=str),
+        compact_threshold=compact_threshold(body.get("context_management")),
         echo=_echo(body, tools),
     )
 
@@ -237,8 +242,7 @@ def _refuse_unsupported(body: dict[str, Any]) -> None:
         raise BadRequestError("[background] responses are not supported; send the request and wait", param="background")
     if body.get("top_logprobs") not in (None, 0):
         raise BadRequestError("[top_logprobs] is not supported by hfgate's Responses API", param="top_logprobs")
-    for name, instead in (("conversation", "[previous_response_id]"), ("prompt", "[instructions] and [input]"),
-                          ("context_management", "a shorter [input]")):  # fmt: skip
+    for name, instead in (("conversation", "[previous_response_id]"), ("prompt", "[instructions] and [input]")):
         if body.get(name) is not None:
             raise BadRequestError(f"[{name}] is not supported by hfgate's Responses API; use {instead}", param=name)
     if body.get("max_tool_calls") is not None:

@@ -183,15 +183,30 @@ def _message_item(where: str, item: dict[str, Any]) -> dict[str, Any]:
         )
     content = item.get("content")
     text_type = "output_text" if role == "assistant" else "input_text"
+    phase = _phase(where, item)
     if isinstance(content, str):
-        return {"type": "message", "role": role, "content": [{"type": text_type, "text": content}]}
+        return {"type": "message", "role": role, "content": [{"type": text_type, "text": content}], **phase}
     if not isinstance(content, list):
         raise RequestValidationError(
             [f"Field [{where}.content] must be a string or an array of parts, got [{json_type(content)}]"],
             param=f"{where}.content",
         )
     parts = [_part(f"{where}.content[{j}]", part) for j, part in enumerate(content)]
-    return {"type": "message", "role": role, "content": parts}
+    return {"type": "message", "role": role, "content": parts, **phase}
+
+
+def _phase(where: str, item: dict[str, Any]) -> dict[str, str]:
+    """An assistant message's ``phase`` (``commentary`` before tool calls, ``final_answer``: what Codex sends
+    back from OpenAI's models), kept with the item: stored, listed, and relayed to an upstream serving the
+    Responses API; a chat template has no place for it."""
+    phase = item.get("phase")
+    if phase is None:
+        return {}
+    if phase not in ("commentary", "final_answer"):
+        raise RequestValidationError(
+            [f'Field [{where}.phase] must be "commentary" or "final_answer", got [{phase}]'], param=f"{where}.phase"
+        )
+    return {"phase": phase}
 
 
 def _part(where: str, part: Any) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from hfgate.api.body import json_object
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.openai import responses_shapes as shapes
 from hfgate.api.openai.errors import render_openai
-from hfgate.api.openai.responses_compact import compacted, read_compact, summary_messages
+from hfgate.api.openai.responses_compact import compact_first, compacted, read_compact, summary_messages
 from hfgate.api.openai.responses_input import ResponsesCall, read_call
 from hfgate.api.openai.responses_items import refuse_parts, to_messages
 from hfgate.api.openai.responses_relay import relay
@@ -66,12 +66,17 @@ async def create_response(request: Request, orch: OrchestratorDep) -> Response:
     if call.store:
         _check_size(conversation, limit=settings.responses_max_bytes)
     endpoint = await orch.endpoint_for(call.model, TaskType.CHAT_COMPLETION)
-    keep = partial(_keep, store, call=call, conversation=conversation, inference_id=endpoint.inference_id,
+    keep = partial(_keep, store, call=call, inference_id=endpoint.inference_id,
                    retention=timedelta(hours=settings.responses_retention_hours))  # fmt: skip
-    if orch.relays_responses(endpoint):
+    if orch.relays_responses(endpoint):  # context_management too is the upstream's to serve
         passed = ResponsesRelay(body=body, history=tuple(history), timeout=TIMEOUT)
-        return await relay(orch, endpoint, passed, stream=call.stream, keep=keep)
+        return await relay(orch, endpoint, passed, stream=call.stream, keep=partial(keep, conversation=conversation))
     refuse_parts(call.items, reads_images=orch.service_kind(endpoint.service).reads_images)
+    lead: list[dict[str, Any]] = []  # the compaction item, when context_management compacted first
+    if call.compact_threshold is not None:
+        conversation, lead = await compact_first(orch, endpoint, conversation, instructions=call.instructions,
+                                                 threshold=call.compact_threshold)  # fmt: skip
+    keep = partial(keep, conversation=conversation)
     chat = ChatRequest(
         messages=to_messages(conversation, instructions=call.instructions),
         params=orch.generation_params(endpoint, call.params),
@@ -82,9 +87,9 @@ async def create_response(request: Request, orch: OrchestratorDep) -> Response:
     )
     build = _builder(call, chat.params, response_id=shapes.new_id("resp"), created_at=int(time.time()))
     if call.stream:
-        return await _stream(orch.chat_stream(endpoint, chat), build=build, keep=keep)
+        return await _stream(orch.chat_stream(endpoint, chat), build=build, keep=keep, lead=lead)
     result = await orch.chat(endpoint, chat)
-    response = build(shapes.output_items(result), result.finish_reason, result.usage)
+    response = build([*lead, *shapes.output_items(result)], result.finish_reason, result.usage)
     await keep(response)
     return json_response(response)
 
@@ -154,12 +159,14 @@ def _builder(call: ResponsesCall, params: GenerationParams, *, response_id: str,
     return build
 
 
-async def _stream(deltas: AsyncIterator[GenerationDelta], *, build: ResponseBuilder, keep: Keep) -> StreamingResponse:
+async def _stream(
+    deltas: AsyncIterator[GenerationDelta], *, build: ResponseBuilder, keep: Keep, lead: list[dict[str, Any]]
+) -> StreamingResponse:
     events = ResponseEvents(build)
     first = await anext(deltas, None)  # a refusal to start keeps its own HTTP status
 
     async def produce() -> AsyncIterator[bytes]:
-        out = events.start()
+        out = events.start() + b"".join(events.whole_item(item) for item in lead)
         async for delta in chained(first, deltas):
             out += events.delta(delta)
             if delta.finish_reason is not None:

@@ -135,7 +135,7 @@ class Lane:
         await answer.close()
         if answer.final is not None:
             self.last_id = answer.final["id"]
-            self.conversation = [*read_call(body).items, *shapes.replayable(answer.final.get("output", []))]
+            self.conversation = _next_conversation(list(read_call(body).items), answer.final.get("output", []))
 
     async def _error(self, status: int, error: dict[str, Any]) -> None:
         """OpenAI's error event, with the HTTP status the same request would have had."""
@@ -184,3 +184,14 @@ class _Answer:
         except orjson.JSONDecodeError:
             error = {"error": {"message": self.buffer.decode("utf-8", "replace"), "type": "server_error"}}
         await self.lane._error(self.status, error)
+
+
+def _next_conversation(items: list[dict[str, Any]], output: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The conversation a response ends: its input, then what of its output a later turn replays; when the
+    server compacted first (``context_management``), the user's messages and the compaction in place of the
+    input, as ``responses_compact`` keeps them."""
+    compactions = [item for item in output if item.get("type") == "compaction"]
+    if compactions:
+        users = [item for item in items if item["type"] == "message" and item["role"] == "user"]
+        items = [*users, *compactions[-1:]]
+    return [*items, *shapes.replayable(output)]

@@ -144,6 +144,13 @@ class ResponseEvents:
         out = b"".join(self._event(kind, item_id=item["id"], output_index=index, **more) for kind, more in closing)
         return out + self._event("response.output_item.done", output_index=index, item=item)
 
+    def whole_item(self, item: dict[str, Any]) -> bytes:
+        """An item that comes whole (a compaction): ``response.output_item.added``, then ``…done``."""
+        index = len(self.output)
+        self.output.append(item)
+        added = self._event("response.output_item.added", output_index=index, item=item)
+        return added + self._event("response.output_item.done", output_index=index, item=item)
+
     def error(self, message: str, code: str, kind: str = "server_error") -> bytes:
         """OpenAI's error event (``code``, ``message`` at the top) that also carries Open Responses' ``error``
         payload (openresponses/openresponses, ``schema/events.tsp``, ``ErrorStreamingEvent``)."""
