@@ -103,3 +103,18 @@ def test_a_refused_key_fails_the_handshake(tmp_path: Any) -> None:
         connecting = client.responses.connect(max_retries=0)
         with pytest.raises(Exception, match="403"):
             connecting.enter()
+
+
+def test_an_answer_streamed_at_a_model_s_pace_arrives_whole(
+    socket: ResponsesConnection, coding: tuple[str, CodingModel]
+) -> None:
+    """A turn streamed over time, as a model streams, arrives whole: every delta, then the completion."""
+    coding[1].pause = 0.05
+    try:
+        socket.response.create(model=ENDPOINT, input="Hi", store=False)
+        kinds, done = _until_done(socket)
+    finally:
+        coding[1].pause = 0.0
+    assert done.type == "response.completed", kinds
+    assert done.response.output[0].content[0].text == "I am a stand-in model and can only run one shell command."
+    assert kinds.count("response.output_text.delta") == 12

@@ -18,6 +18,7 @@ chat request is kept in :attr:`CodingModel.requests`.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -42,6 +43,8 @@ class CodingModel(ThreadedServer):
     def __init__(self) -> None:
         super().__init__()
         self.requests: list[dict[str, Any]] = []
+        self.pause = 0.0
+        """Seconds between two streamed chunks (a real model's pace; 0: all at once)."""
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         if request.method == "GET" and request.path == "/v1/models":
@@ -50,7 +53,7 @@ class CodingModel(ThreadedServer):
         if request.method == "POST" and request.path == "/v1/chat/completions":
             body = await request.json(loads=orjson.loads)
             self.requests.append(body)
-            return await _answer(request, body)
+            return await _answer(request, body, pause=self.pause)
         return web.json_response({"error": f"no route {request.method} {request.path}"}, status=404)
 
 
@@ -94,7 +97,7 @@ def _text(content: Any) -> str:
     return content if isinstance(content, str) else ""
 
 
-async def _answer(request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
+async def _answer(request: web.Request, body: dict[str, Any], *, pause: float) -> web.StreamResponse:
     text, call = turn(body)
     finish = "tool_calls" if call else "stop"
     prompt = sum(len(_text(m.get("content")).split()) for m in body.get("messages") or [])
@@ -117,6 +120,7 @@ async def _answer(request: web.Request, body: dict[str, Any]) -> web.StreamRespo
         last = index == len(deltas) - 1
         choice = {"index": 0, "delta": delta, "finish_reason": finish if last else None}
         await _write(response, base | {"object": "chat.completion.chunk", "choices": [choice]})
+        await asyncio.sleep(pause)
     if (body.get("stream_options") or {}).get("include_usage"):
         await _write(response, base | {"object": "chat.completion.chunk", "choices": [], "usage": usage})
     await response.write(b"data: [DONE]\n\n")

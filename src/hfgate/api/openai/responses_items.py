@@ -41,6 +41,26 @@ def normalize_items(raw: Any) -> tuple[dict[str, Any], ...]:
     return tuple(_item(f"input[{i}]", item) for i, item in enumerate(raw))
 
 
+def check_call_outputs(conversation: list[dict[str, Any]], *, first_new: int) -> None:
+    """Every ``function_call_output`` answers a ``function_call`` made before it in the conversation.
+
+    Raises:
+        RequestValidationError: one answers no call; names ``input[i].call_id`` (``i`` counted in the
+            request's own items, which start at ``first_new`` of the conversation).
+    """
+    calls: set[str] = set()
+    for index, item in enumerate(conversation):
+        if item["type"] == "function_call":
+            calls.add(item["call_id"])
+        elif item["type"] == "function_call_output" and item["call_id"] not in calls:
+            where = f"input[{index - first_new}].call_id" if index >= first_new else "previous_response_id"
+            raise RequestValidationError(
+                [f"Field [{where}] is [{item['call_id']}]: no function_call before it has that call_id; send the "
+                 "call (or continue the response that made it with [previous_response_id]) before its output"],
+                param=where,
+            )  # fmt: skip
+
+
 def to_messages(conversation: list[dict[str, Any]], *, instructions: str | None) -> tuple[ChatMessage, ...]:
     """Chat messages for a conversation of canonical items: ``instructions`` first (as the system
     message), function calls joined to the assistant turn they belong to, their outputs as ``tool`` turns."""

@@ -31,7 +31,7 @@ from hfgate.api.openai import responses_shapes as shapes
 from hfgate.api.openai.errors import render_openai
 from hfgate.api.openai.responses_compact import compact_first, compacted, read_compact, summary_messages
 from hfgate.api.openai.responses_input import ResponsesCall, read_call
-from hfgate.api.openai.responses_items import refuse_parts, to_messages
+from hfgate.api.openai.responses_items import check_call_outputs, refuse_parts, to_messages
 from hfgate.api.openai.responses_relay import relay
 from hfgate.api.openai.responses_stream import ResponseBuilder, ResponseEvents
 from hfgate.api.responses import json_response
@@ -72,6 +72,7 @@ async def create_response(request: Request, orch: OrchestratorDep) -> Response:
         passed = ResponsesRelay(body=body, history=tuple(history), timeout=TIMEOUT)
         return await relay(orch, endpoint, passed, stream=call.stream, keep=partial(keep, conversation=conversation))
     refuse_parts(call.items, reads_images=orch.service_kind(endpoint.service).reads_images)
+    check_call_outputs(conversation, first_new=len(history))
     lead: list[dict[str, Any]] = []  # the compaction item, when context_management compacted first
     if call.compact_threshold is not None:
         conversation, lead = await compact_first(orch, endpoint, conversation, instructions=call.instructions,

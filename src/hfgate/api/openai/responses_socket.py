@@ -13,12 +13,14 @@ limits, usage, metrics, the store), so the two transports cannot drift apart; an
 becomes an ``error`` event carrying its HTTP ``status`` and OpenAI's error object.
 
 The socket keeps its last response's conversation, so that ``previous_response_id`` naming it continues it
-with ``store: false`` too (what Codex sends): only new input travels. ``generate: false`` warms up: the
+with ``store: false`` too (what Codex sends): only new input travels; a failed turn forgets it (an unstored
+chain then answers ``previous_response_not_found``, and the client starts it again). ``generate: false`` warms up: the
 input is kept as that conversation under a new response id, and the model is not asked.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -114,7 +116,7 @@ class Lane:
     async def _respond(self, body: dict[str, Any]) -> None:
         raw = orjson.dumps(body)
         scope = {
-            **{k: v for k, v in self.socket.scope.items() if k in ("client", "server", "root_path", "app", "state")},
+            **{k: v for k, v in self.socket.scope.items() if k in ("asgi", "client", "server", "root_path", "app")},
             "type": "http", "http_version": "1.1", "method": "POST", "scheme": "http", "path": "/v1/responses",
             "raw_path": b"/v1/responses", "query_string": b"",
             "headers": [*self.headers, (b"content-type", b"application/json"),
@@ -125,17 +127,19 @@ class Lane:
 
         async def receive() -> Message:
             nonlocal sent
-            if sent:
-                return {"type": "http.disconnect"}
+            if sent:  # the body is read; a stream listens for the client leaving, which the socket tells instead
+                await asyncio.Event().wait()
             sent = True
             return {"type": "http.request", "body": raw, "more_body": False}
 
         answer = _Answer(self)
         await self.socket.scope["app"](scope, receive, answer.send)
         await answer.close()
-        if answer.final is not None:
-            self.last_id = answer.final["id"]
-            self.conversation = _next_conversation(list(read_call(body).items), answer.final.get("output", []))
+        if answer.final is None:  # a failed turn: its chain is no longer continued from this socket
+            self.last_id, self.conversation = None, []
+            return
+        self.last_id = answer.final["id"]
+        self.conversation = _next_conversation(list(read_call(body).items), answer.final.get("output", []))
 
     async def _error(self, status: int, error: dict[str, Any]) -> None:
         """OpenAI's error event, with the HTTP status the same request would have had."""
