@@ -25,6 +25,7 @@ from hfgate.api.sse import event_stream, sse
 from hfgate.chunking import chunk
 from hfgate.errors import BadRequestError, RequestTimeoutError, RequestValidationError
 from hfgate.orchestrator import Orchestrator
+from hfgate.orchestrator.core import default_timeout
 from hfgate.orchestrator.endpoint_body import chunking_for
 from hfgate.orchestrator.ids import EMBEDDING, parse_task_type
 from hfgate.registry.endpoint import Endpoint
@@ -32,7 +33,12 @@ from hfgate.tasks import EmbedRequest, TaskType
 
 router = APIRouter(tags=["_inference: inference"])
 
-DEFAULT_TIMEOUT = 30.0
+
+def inference_timeout(kind: TaskType, raw: str | None) -> float:
+    """Seconds to wait: ``?timeout`` when given, else Elasticsearch 9.5's default for the task type
+    (120 s for completion and chat_completion, 30 s otherwise: spec ``inference/put/PutRequest.ts``,
+    ``inference/completion/CompletionRequest.ts``)."""
+    return parse_duration(raw) or default_timeout(kind)
 
 
 class Handler(Protocol):
@@ -160,9 +166,9 @@ INFER_ROUTES = (
 async def _infer(
     orch: Orchestrator, request: Request, *, inference_id: str, task_type: str | None, timeout: str | None
 ) -> dict[str, Any]:
-    seconds = parse_duration(timeout) or DEFAULT_TIMEOUT
     body = await json_object(request)
     endpoint = _with_call_settings(orch, await orch.endpoint_for(inference_id, task_type), body=body)
+    seconds = inference_timeout(_effective(endpoint, task_type), timeout)
     try:
         async with asyncio.timeout(seconds):
             return await _handler(endpoint, task_type)(orch, endpoint, body=body, timeout=seconds)
