@@ -27,7 +27,7 @@ from hfgate.errors import BadRequestError, RequestTimeoutError, RequestValidatio
 from hfgate.orchestrator import Orchestrator
 from hfgate.orchestrator.core import default_timeout
 from hfgate.orchestrator.endpoint_body import chunking_for
-from hfgate.orchestrator.ids import EMBEDDING, parse_task_type
+from hfgate.orchestrator.ids import parse_task_type
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import EmbedRequest, TaskType
 
@@ -59,7 +59,7 @@ async def _text_embedding(
 
 
 async def _embedding(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any], timeout: float) -> dict[str, Any]:
-    """Elasticsearch 9.4's ``embedding`` task on a text_embedding endpoint (see ``api.es.embedding``)."""
+    """Elasticsearch 9.4's ``embedding`` task, on an embedding or text_embedding endpoint (``api.es.embedding``)."""
     texts = tuple(embedding_texts(body))
     request = EmbedRequest(
         texts=texts, input_type=input_type(body), task_settings=endpoint.task_settings, timeout=timeout
@@ -95,6 +95,7 @@ async def _chat_completion(
 
 HANDLERS: dict[TaskType, Handler] = {
     TaskType.TEXT_EMBEDDING: _text_embedding,
+    TaskType.EMBEDDING: _embedding,
     TaskType.SPARSE_EMBEDDING: _sparse_embedding,
     TaskType.COMPLETION: _completion,
     TaskType.RERANK: _rerank,
@@ -171,7 +172,7 @@ async def _infer(
     seconds = inference_timeout(_effective(endpoint, task_type), timeout)
     try:
         async with asyncio.timeout(seconds):
-            return await _handler(endpoint, task_type)(orch, endpoint, body=body, timeout=seconds)
+            return await HANDLERS[_effective(endpoint, task_type)](orch, endpoint, body=body, timeout=seconds)
     except TimeoutError as exc:
         raise RequestTimeoutError(f"Request timed out after [{seconds:g}s]") from exc
 
@@ -180,11 +181,6 @@ def _effective(endpoint: Endpoint, task_type: str | None) -> TaskType:
     """The task to run: the one in the URL (a generating model answers both completion and
     chat_completion), else the endpoint's own."""
     return parse_task_type(task_type) if task_type is not None else endpoint.task_type
-
-
-def _handler(endpoint: Endpoint, task_type: str | None) -> Handler:
-    """The handler of the URL's task type: ``embedding`` has an answer shape of its own."""
-    return _embedding if task_type == EMBEDDING else HANDLERS[_effective(endpoint, task_type)]
 
 
 def _with_call_settings(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> Endpoint:
