@@ -42,6 +42,9 @@ def main(url: str, boot: str) -> dict[str, Any]:
     out["get_by_id"] = sec.get_api_key(id=out["team"]["id"]).body
     out["get_by_name_prefix"] = sec.get_api_key(name="app-*").body
     out["get_owner"] = sec.get_api_key(owner=True).body
+    out["get_owner_and_name"] = sec.get_api_key(owner=True, name="ops-*").body
+    out["get_id_and_name"] = answer(lambda: sec.get_api_key(id=out["team"]["id"], name="app-team"))
+    out["get_other_user"] = sec.get_api_key(username="somebody").body
     out["query_all"] = sec.query_api_keys(query={"match_all": {}}, sort=[{"creation": "desc"}]).body
     out["query_prefix"] = sec.query_api_keys(query={"prefix": {"name": "app-"}}, sort="name", size=1).body
     expiring = {"bool": {"filter": [{"exists": {"field": "expiration"}}, {"range": {"expiration": {"lte": "now+2d"}}}]}}

@@ -69,6 +69,14 @@ def test_get_by_id_name_prefix_and_owner(answers: dict[str, Any]) -> None:
     )
     assert sorted(k["name"] for k in answers["get_by_name_prefix"]["api_keys"]) == ["app-reader", "app-team"]
     assert len(answers["get_owner"]["api_keys"]) == 3
+    assert [k["name"] for k in answers["get_owner_and_name"]["api_keys"]] == ["ops-inherit"]
+    assert answers["get_other_user"]["api_keys"] == []  # keys belong to the gateway's one owner, hfgate
+
+
+def test_get_by_id_and_name_together_is_a_400_as_in_elasticsearch(answers: dict[str, Any]) -> None:
+    refused = answers["get_id_and_name"]
+    assert refused["status"] == 400
+    assert "['id', 'name'] cannot be used together" in refused["error"]["error"]["reason"]
 
 
 def test_query_sorts_pages_and_counts(answers: dict[str, Any]) -> None:

@@ -66,7 +66,7 @@ async def list_keys(
 ) -> dict[str, Any]:  # fmt: skip
     """Keys by id, name (``*`` matches any ending), owner or username; every key when none is given
     (revoked and expired ones too, unless ``active_only``)."""
-    _one_selector(id=id, name=name, owner=owner, username=username, realm_name=realm_name)
+    _check_selectors({"id": id, "name": name, "owner": owner, "username": username, "realm_name": realm_name})
     found = await _select(access, key_id=id, name=name, owner=username or realm_name or None)
     now = datetime.now(UTC)
     return {"api_keys": [describe(key) for key in found if not active_only or key.active(now)]}
@@ -172,13 +172,18 @@ def _creator() -> Grants:
     return Grants(roles=principal.roles, endpoints=principal.endpoints)
 
 
-def _one_selector(**given: object) -> None:
-    chosen = [name for name, value in given.items() if value not in (None, False)]
-    by_key = [name for name in chosen if name in ("id", "name")]
-    if len(by_key) > 1 or (by_key and len(chosen) > 1):
+def _check_selectors(given: Mapping[str, object]) -> None:
+    """Elasticsearch's rules: ``id``/``ids`` and ``name`` exclude each other and ``username``/``realm_name``;
+    ``owner: true`` excludes ``username``/``realm_name``."""
+    by_key = [k for k in ("id", "ids", "name") if given.get(k) is not None]
+    by_user = [k for k in ("username", "realm_name") if given.get(k) is not None]
+    if len(by_key) > 1 or (by_key and by_user) or (given.get("owner") is True and by_user):
+        chosen = by_key + by_user + (["owner"] if given.get("owner") is True else [])
         raise RequestValidationError(
-            [f"give one of [id] or [name], or [owner]/[username]/[realm_name]; got {chosen}"], param=chosen[0]
-        )
+            [f"{chosen} cannot be used together: give [id] (or [ids]) or [name], optionally with [owner], or "
+             "[username]/[realm_name] alone"],
+            param=chosen[0],
+        )  # fmt: skip
 
 
 async def _select(access: AccessControl, *, key_id: str | None, name: str | None, owner: str | None) -> list[StoredKey]:
@@ -194,12 +199,10 @@ async def _select(access: AccessControl, *, key_id: str | None, name: str | None
 
 
 async def _ids_to_revoke(access: AccessControl, body: Mapping[str, Any]) -> list[str]:
+    _check_strings(body)
+    _check_selectors(body)
     ids = body.get("ids", [body["id"]] if isinstance(body.get("id"), str) else None)
-    selectors = {k: body.get(k) for k in ("name", "owner", "username", "realm_name")}
-    if any(value not in (None, False) for value in selectors.values()):
-        if ids is not None:
-            raise RequestValidationError(["give [ids] or a [name]/[owner]/[username], not both"], param="ids")
-        _check_strings(body)
+    if ids is None and (any(body.get(k) for k in ("name", "username", "realm_name")) or body.get("owner") is True):
         owner = body.get("username") or body.get("realm_name") or None
         found = await _select(access, key_id=None, name=body.get("name"), owner=owner)
         return [key.key_id for key in found]
@@ -211,6 +214,8 @@ async def _ids_to_revoke(access: AccessControl, body: Mapping[str, Any]) -> list
 
 
 def _check_strings(body: Mapping[str, Any]) -> None:
+    if body.get("id") is not None and not isinstance(body["id"], str):
+        raise RequestValidationError(["[id] must be a key id (a string)"], param="id")
     for field in ("name", "username", "realm_name"):
         if body.get(field) is not None and (not isinstance(body[field], str) or not body[field]):
             raise RequestValidationError([f"[{field}] must be a non-empty string"], param=field)
