@@ -20,6 +20,7 @@ class TaskType(StrEnum):
     """The kinds of inference an endpoint can serve (Elasticsearch's names)."""
 
     TEXT_EMBEDDING = "text_embedding"
+    EMBEDDING = "embedding"  # Elasticsearch 9.4+: content objects in, one vector each (text_embedding models)
     SPARSE_EMBEDDING = "sparse_embedding"
     COMPLETION = "completion"
     CHAT_COMPLETION = "chat_completion"
@@ -102,8 +103,7 @@ class GenerationParams:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EmbedRequest:
-    """Embed each of ``texts``; ``normalize=False`` asks for the pooled vectors before the model's
-    normalization (TEI's ``normalize: false``)."""
+    """Embed each of ``texts``; ``normalize=False``: the pooled vectors unnormalized (TEI's ``normalize: false``)."""
 
     texts: tuple[str, ...]
     input_type: InputType | None = None

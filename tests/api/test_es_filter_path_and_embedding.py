@@ -34,11 +34,11 @@ async def test_an_image_for_the_embedding_task_is_refused_naming_the_item(client
     body = {"input": ["a cat", {"content": {"type": "image", "format": "base64", "value": "data:image/png;base64,"}}]}
     answer = await client.post(f"/_inference/embedding/{MINILM}", json=body)
     assert answer.status_code == 400
-    assert "[input][1].content.type [image] is not supported" in answer.json()["error"]["reason"]
+    assert "Field [input][1].content.type [image] is not supported" in answer.json()["error"]["reason"]
 
 
-async def test_an_endpoint_created_as_embedding_is_a_text_embedding_one(client: httpx.AsyncClient) -> None:
+async def test_an_endpoint_created_as_embedding_stays_an_embedding_one(client: httpx.AsyncClient) -> None:
     config = {"service": "local", "service_settings": {"model": "sentence-transformers/all-MiniLM-L6-v2"}}
     created = await client.put("/_inference/embedding/mini", json=config)
     assert created.status_code == 200, created.text
-    assert created.json()["task_type"] == "text_embedding"
+    assert created.json()["task_type"] == "embedding"

@@ -68,6 +68,8 @@ def _samples(role: str, spare_key: str) -> dict[str, Call]:
         "PUT /_security/api_key": ("PUT", "/_security/api_key", {"json": {"name": made, "roles": ["infer"]}}),
         "GET /_security/api_key": ("GET", "/_security/api_key", {}),
         "DELETE /_security/api_key": ("DELETE", "/_security/api_key", {"json": {"ids": [spare_key]}}),
+        "POST /_security/_query/api_key": ("POST", "/_security/_query/api_key", {"json": {"query": {"match_all": {}}}}),
+        "GET /_security/_query/api_key": ("GET", "/_security/_query/api_key", {}),
         "GET /_security/_authenticate": ("GET", "/_security/_authenticate", {}),
         "GET /_usage": ("GET", "/_usage", {}),
         "POST /_hfgate/apply": ("POST", "/_hfgate/apply", {"json": {"document": "{}", "dry_run": True}}),

@@ -29,6 +29,10 @@ def main(url: str, rerank_url: str, token: str) -> dict[str, Any]:
     if hasattr(inference, "embedding"):  # 9.4 and later
         body = {"input": [{"content": {"type": "text", "value": "a cat"}}, "a dog"]}
         out["embedding"] = inference.embedding(inference_id="es-minilm", embedding=body).body
+        out["put_embedding"] = inference.put(task_type="embedding", inference_id="es-emb", inference_config=MINILM).body
+        grouped = {"input": [{"content": [{"type": "text", "value": "a cat"}]}, "a dog"], "input_type": "search"}
+        out["embedding_task"] = inference.embedding(inference_id="es-emb", embedding=grouped).body
+        inference.delete(inference_id="es-emb")
     inference.put(task_type="completion", inference_id="es-smollm", inference_config=SMOLLM)
     out["update"] = inference.update(
         inference_id="es-smollm", inference_config={"task_settings": {"max_new_tokens": 4}}

@@ -1,5 +1,6 @@
 """Elasticsearch's official Python client, 8.x (hfgate's venv) and 9.x (installed apart), against a
-live hfgate: ping, info, put, get (with ``filter_path``), inference, text_embedding, 9.4's embedding,
+live hfgate: ping, info, put, get (with ``filter_path``), inference, text_embedding, 9.4's embedding (on a
+text_embedding endpoint and on an embedding one, with 9.5's content arrays),
 update, completion, rerank and delete, each answer checked for content."""
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ def test_embeddings_through_inference_text_embedding_and_embedding(answers: dict
     if "embedding" in answers:
         pair = [item["embedding"] for item in answers["embedding"]["embeddings"]]
         assert pair == [pytest.approx(cat, abs=1e-5), pytest.approx(dog, abs=1e-5)]
+        assert answers["put_embedding"]["task_type"] == "embedding"  # 9.x: an endpoint of 9.4's embedding task
+        served = [item["embedding"] for item in answers["embedding_task"]["embeddings"]]
+        assert served == [pytest.approx(cat, abs=1e-5), pytest.approx(dog, abs=1e-5)]
 
 
 def test_update_changes_the_task_settings_completion_uses(answers: dict[str, Any]) -> None:

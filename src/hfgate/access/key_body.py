@@ -3,6 +3,10 @@
 ``{"name": "search-app", "roles": ["infer"], "endpoints": ["team-a-*"], "expiration": "30d",
 "limits": {"requests_per_minute": 600, "tokens_per_minute": 100000}}``; only ``name`` and ``roles``
 are required. ``expiration`` is an Elasticsearch time value (``d``, ``h``, ``m``, ``s``, ``ms``).
+
+Elasticsearch's own form is taken too: ``role_descriptors`` instead of ``roles`` and ``endpoints`` (see
+:mod:`~hfgate.access.role_descriptors`); with neither, a key created through the API gets its creator's
+roles and endpoints, as Elasticsearch gives a key its owner's permissions.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from hfgate.access.role_descriptors import Grants, from_descriptors
 from hfgate.access.roles import Role, parse_roles
 from hfgate.errors import RequestValidationError
 
-FIELDS = frozenset({"name", "roles", "endpoints", "expiration", "limits", "metadata"})
+FIELDS = frozenset({"name", "roles", "endpoints", "role_descriptors", "expiration", "limits", "metadata"})
 LIMITS = ("requests_per_minute", "tokens_per_minute")
 _UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 _TIME = re.compile(r"^(\d+)(d|h|m|s|ms)$")
@@ -32,8 +37,13 @@ class KeyRequest:
     tokens_per_minute: int | None = None
 
 
-def parse_key_request(body: Mapping[str, Any]) -> KeyRequest:
+def parse_key_request(body: Mapping[str, Any], *, creator: Grants | None = None) -> KeyRequest:
     """Check a create body; every problem names its field.
+
+    Args:
+        body: the request body.
+        creator: the roles and endpoints a key given neither ``roles`` nor ``role_descriptors`` gets (the
+            caller's); ``None``: ``roles`` (or ``role_descriptors``) is required.
 
     Raises:
         RequestValidationError: an unknown field, a missing name or roles, a bad value.
@@ -45,10 +55,11 @@ def parse_key_request(body: Mapping[str, Any]) -> KeyRequest:
     if not isinstance(name, str) or not name.strip() or len(name) > 255:
         raise RequestValidationError(["[name] is required: a non-empty string of at most 255 characters"], param="name")
     limits = body.get("limits") or {}
+    grants = _grants(body, creator=creator)
     return KeyRequest(
         name=name.strip(),
-        roles=parse_roles(body.get("roles")),
-        endpoints=_endpoints(body.get("endpoints")),
+        roles=grants.roles,
+        endpoints=grants.endpoints,
         expiration=None if body.get("expiration") is None else parse_time(body["expiration"], field="expiration"),
         **_limits(limits),
     )
@@ -62,6 +73,26 @@ def parse_time(raw: object, *, field: str) -> timedelta:
             [f"[{field}] must be a positive time value such as [30d], [12h], [15m] or [60s]; got [{raw}]"], param=field
         )
     return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+def _grants(body: Mapping[str, Any], *, creator: Grants | None) -> Grants:
+    if "role_descriptors" not in body:
+        if creator is not None and body.get("roles") is None and body.get("endpoints") is None:
+            return creator
+        return Grants(roles=parse_roles(body.get("roles")), endpoints=_endpoints(body.get("endpoints")))
+    given = sorted(field for field in ("roles", "endpoints") if body.get(field) is not None)
+    if given:
+        raise RequestValidationError(
+            [
+                f"give either {given} or [role_descriptors], not both: role descriptors carry the roles (cluster or "
+                "application privileges) and the endpoints (application resources)"
+            ],
+            param="role_descriptors",
+        )
+    found = from_descriptors(body["role_descriptors"]) or creator
+    if found is None:
+        raise RequestValidationError(["[role_descriptors] is empty: give [roles] or role descriptors"], param="roles")
+    return found
 
 
 def _endpoints(raw: object) -> tuple[str, ...]:

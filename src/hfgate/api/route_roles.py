@@ -66,6 +66,8 @@ RULES: dict[str, Need] = {
     "PUT /_security/api_key": Role.ADMIN,
     "GET /_security/api_key": Role.ADMIN,
     "DELETE /_security/api_key": Role.ADMIN,
+    "POST /_security/_query/api_key": Role.ADMIN,
+    "GET /_security/_query/api_key": Role.ADMIN,
     "GET /_security/_authenticate": ANY_KEY,
     "GET /_usage": Role.MONITOR,
     # configuration as code

@@ -89,7 +89,7 @@ def revoke(
     console.print(f"revoked: {', '.join(answer['invalidated_api_keys']) or 'none'}")
     if answer["previously_invalidated_api_keys"]:
         console.print(f"already revoked: {', '.join(answer['previously_invalidated_api_keys'])}")
-    for detail in answer["error_details"]:
+    for detail in answer.get("error_details", []):  # absent when error_count is 0, as in Elasticsearch
         errors.print(f"[red]{escape(detail['reason'])}[/red]")
     if answer["error_count"]:
         raise typer.Exit(1)

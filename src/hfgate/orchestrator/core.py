@@ -8,6 +8,7 @@ import builtins
 import copy
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from hfgate.access.principal import check_endpoint, may_use
@@ -112,7 +113,7 @@ class Orchestrator(Inference):
         kind = resolve_task_type(task_type, body.get("task_type"))
         service = self._service(str(body["service"]))
         endpoint = build_endpoint(inference_id=inference_id, task_type=kind, body=body, service=type(service))
-        service.admit(endpoint)
+        service.admit(endpoint.served())
         return endpoint
 
     def check_update(self, endpoint: Endpoint, *, body: Mapping[str, Any]) -> Endpoint:
@@ -124,7 +125,7 @@ class Orchestrator(Inference):
         check_fields(body, UPDATE_FIELDS)
         service = self._service(endpoint.service)
         updated = apply_update(endpoint, body, service=type(service))
-        service.admit(updated)
+        service.admit(updated.served())
         return updated
 
     async def get(self, inference_id: str, task_type: str | None = None) -> Endpoint:
@@ -146,7 +147,7 @@ class Orchestrator(Inference):
 
     def _observed(self, endpoint: Endpoint) -> Endpoint:
         service = self.services.get(endpoint.service)
-        now = service.observed(endpoint) if service is not None else {}
+        now = service.observed(endpoint.served()) if service is not None else {}
         return endpoint.evolve(service_settings={**endpoint.service_settings, **now}) if now else endpoint
 
     async def readiness(self, *, models: bool) -> builtins.list[str]:
@@ -160,7 +161,8 @@ class Orchestrator(Inference):
         endpoint = await self.get(inference_id, task_type)
         service = self._service(endpoint.service)
         updated = self.check_update(endpoint, body=body)
-        updated = await service.revise(endpoint, updated, timeout=default_timeout(endpoint.task_type))
+        revised = await service.revise(endpoint.served(), updated.served(), timeout=default_timeout(endpoint.task_type))
+        updated = replace(revised, task_type=updated.task_type)
         await check_fallback(updated, self.get)
         await asyncio.to_thread(self.store.replace, updated)
         await self._release([endpoint])
@@ -208,7 +210,7 @@ class Orchestrator(Inference):
         for endpoint in endpoints:
             service = self.services.get(endpoint.service)
             if service is not None:
-                await service.release(endpoint, still_used=[e for e in stored if e != endpoint])
+                await service.release(endpoint.served(), still_used=[e.served() for e in stored if e != endpoint])
         await self._forget_vectors(endpoints, stored=stored)
 
     async def _forget_vectors(self, endpoints: builtins.list[Endpoint], *, stored: builtins.list[Endpoint]) -> None:
@@ -220,7 +222,7 @@ class Orchestrator(Inference):
         for endpoint in endpoints:
             model = self._vector_model(endpoint)
             if model is not None and model not in used:
-                removed = await self.cached.forget(self.services[endpoint.service], endpoint)
+                removed = await self.cached.forget(self.services[endpoint.service], endpoint.served())
                 log.info(
                     "cached vectors removed",
                     extra={"event": "embed_cache.forget", "endpoint": endpoint.inference_id, "removed": removed},
@@ -229,14 +231,15 @@ class Orchestrator(Inference):
     def _vector_model(self, endpoint: Endpoint) -> str | None:
         service = self.services.get(endpoint.service)
         try:
-            return None if service is None else self.cached.model_of(service, endpoint)
+            return None if service is None else self.cached.model_of(service, endpoint.served())
         except HfGateError:  # a local model gone from disk: nothing of it can be computed again
             return None
 
     async def _validate(self, service: Service, endpoint: Endpoint, *, timeout: float) -> Endpoint:
         try:
             async with asyncio.timeout(timeout):
-                return await service.check(endpoint, timeout=timeout)
+                checked = await service.check(endpoint.served(), timeout=timeout)
+            return replace(checked, task_type=endpoint.task_type)
         except TimeoutError as exc:
             raise ValidationCallError(
                 f"{VALIDATION_FAILED} The validation call did not finish within [{timeout:g}s]; raise ?timeout= or "

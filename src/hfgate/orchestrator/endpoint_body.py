@@ -7,7 +7,7 @@ from typing import Any
 
 from hfgate.chunking import validate_chunking_settings
 from hfgate.errors import BadRequestError, ParseError, RequestValidationError
-from hfgate.registry.endpoint import Endpoint
+from hfgate.registry.endpoint import Endpoint, served_kind
 from hfgate.services.base import Service
 from hfgate.services.spec import ParsedSection, SettingSpec, format_unknown, parse_section
 from hfgate.tasks import TaskType
@@ -42,7 +42,7 @@ def build_endpoint(
         RequestValidationError: missing or invalid settings (Elasticsearch's ``Validation Failed``).
         BadRequestError: unsupported task type, or settings the service does not know.
     """
-    if task_type not in service.task_types:
+    if served_kind(task_type) not in service.task_types:
         raise BadRequestError(
             f"The [{service.name}] service does not support task type [{task_type.value}]", param="task_type"
         )
@@ -126,6 +126,7 @@ def _parse(
     specs: tuple[SettingSpec, ...] = (
         service.service_settings if section == "service_settings" else service.task_settings
     )
+    task_type = served_kind(task_type)  # ``embedding`` takes its text_embedding models' settings
     parsed = parse_section(raw, specs=specs, task_type=task_type, section=section)
     if section == "service_settings":
         parsed.problems.extend(service.cross_check(task_type, {**parsed.values, **parsed.secrets}))
@@ -147,6 +148,7 @@ def _raise_problems(service: type[Service], sections: list[ParsedSection]) -> No
 
 
 def _refuse_fixed(service: type[Service], task_type: TaskType, *, changes: Mapping[str, Any]) -> None:
+    task_type = served_kind(task_type)
     updatable = {s.name for s in service.service_settings if s.updatable and s.applies_to(task_type)}
     known = {s.name for s in service.service_settings if s.applies_to(task_type)}
     fixed = sorted(k for k in changes if k in known and k not in updatable)

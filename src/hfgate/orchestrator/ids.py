@@ -10,9 +10,6 @@ from hfgate.tasks import TaskType
 
 _ID = re.compile(r"[a-z0-9](?:[a-z0-9_\-.]{0,62}[a-z0-9])?")
 ALL = frozenset({"_all", "*"})
-# Elasticsearch 9.4's dense ``embedding`` task type: served by (and stored as) ``text_embedding``,
-# whose models it runs; only its answer's shape differs (``api.es.embedding``).
-EMBEDDING = "embedding"
 
 
 def check_new_id(inference_id: str) -> None:
@@ -45,8 +42,6 @@ def parse_task_type(raw: Any) -> TaskType:
     Raises:
         BadRequestError: ``Unknown task_type [raw]``.
     """
-    if raw == EMBEDDING:
-        return TaskType.TEXT_EMBEDDING
     try:
         return TaskType(raw)
     except ValueError:

@@ -69,11 +69,13 @@ class Inference:
 
     async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
         """``request``'s vectors, from the embedding cache where it holds them (``cache/``)."""
-        return await self._runner.run(endpoint, lambda e: self.cached.embed(self._service(e.service), e, request))
+        return await self._runner.run(
+            endpoint, lambda e: self.cached.embed(self._service(e.service), e.served(), request)
+        )
 
     async def embed_chunked(self, endpoint: Endpoint, request: EmbedRequest) -> ChunkedEmbeddings:
         """Chunk each input with the endpoint's settings and embed every chunk."""
-        offsets = await self.cached.spans(self._service(endpoint.service), endpoint, request.texts)
+        offsets = await self.cached.spans(self._service(endpoint.service), endpoint.served(), request.texts)
         result = await self.embed(endpoint, chunk_request(request, request.texts, offsets=offsets))
         return regroup(request.texts, offsets, vectors=result.embeddings, usage=result.usage)
 
@@ -81,7 +83,7 @@ class Inference:
         """Each input's chunks when the embedding cache holds every one of them (their vectors packed),
         else ``None``: what ``embed-corpus`` need not send (it then batches only the inputs that
         changed). Computes nothing."""
-        return await self.cached.stored_chunks(self._service(endpoint.service), endpoint, request)
+        return await self.cached.stored_chunks(self._service(endpoint.service), endpoint.served(), request)
 
     async def sparse_embed(self, endpoint: Endpoint, request: EmbedRequest) -> SparseEmbeddingResult:
         """``request``'s sparse vectors, from the embedding cache where it holds them (``cache/sparse.py``)."""

@@ -26,13 +26,19 @@ def check_inference_kind(endpoint: Endpoint, task_type: str | TaskType | None) -
     if task_type is None:
         return
     requested = parse_task_type(task_type)
-    if requested is endpoint.task_type or _generation_pair(requested, endpoint):
+    if requested is endpoint.task_type or _generation_pair(requested, endpoint) or _embedding_pair(requested, endpoint):
         return
     raise BadRequestError(
         f"Incompatible task_type, the requested type [{requested.value}] does not match the model type "
         f"[{endpoint.task_type.value}]",
         param="task_type",
     )
+
+
+def _embedding_pair(requested: TaskType, endpoint: Endpoint) -> bool:
+    """A text_embedding model answers Elasticsearch's ``embedding`` task (text content), and an ``embedding``
+    endpoint answers ``text_embedding`` for its text side."""
+    return {requested, endpoint.task_type} == {TaskType.EMBEDDING, TaskType.TEXT_EMBEDDING}
 
 
 def _generation_pair(requested: TaskType, endpoint: Endpoint) -> bool:

@@ -53,7 +53,7 @@ async def model_states(store: EndpointStore, services: Mapping[str, Service]) ->
     states: dict[str, dict[str, Any]] = {}
     for endpoint in await asyncio.to_thread(store.list, None):
         service = services.get(endpoint.service)
-        state = service.observed(endpoint).get("model_state") if service is not None else None
+        state = service.observed(endpoint.served()).get("model_state") if service is not None else None
         if state and state.get("state") in _COMING:
             states[endpoint.inference_id] = state
     return states

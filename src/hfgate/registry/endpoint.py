@@ -45,6 +45,17 @@ class Endpoint:
             body["task_settings"] = self.task_settings
         return body
 
+    def served(self) -> Endpoint:
+        """The endpoint as its service sees it: Elasticsearch's ``embedding`` task runs the service's
+        text_embedding models (stored and shown as ``embedding``, served as ``text_embedding``)."""
+        kind = served_kind(self.task_type)
+        return self if kind is self.task_type else replace(self, task_type=kind)
+
     def evolve(self, **changes: Any) -> Endpoint:
         """A copy with ``changes`` applied and ``updated_at`` set to now."""
         return replace(self, updated_at=utcnow(), **changes)
+
+
+def served_kind(task_type: TaskType) -> TaskType:
+    """The task type a service runs for ``task_type`` (``embedding``: ``text_embedding``)."""
+    return TaskType.TEXT_EMBEDDING if task_type is TaskType.EMBEDDING else task_type

@@ -2,7 +2,7 @@
 
 Elasticsearch's official clients call ``HEAD /`` (``ping``) and ``GET /`` (``info``), and from 8.0 on
 refuse every 2xx answer that lacks ``X-Elastic-Product: Elasticsearch``, which Elasticsearch sends on
-all its responses. hfgate sends it on the Elasticsearch face (``/_inference…`` and ``/``). A browser
+all its responses. hfgate sends it on the Elasticsearch face (``/_inference…``, ``/_security…`` and ``/``). A browser
 asking for ``/`` (``Accept: text/html``) is sent to the web page instead. ``/`` stays open without a
 gateway key, as it was for the page, so it serves as a liveness probe; it names no host.
 """
@@ -27,7 +27,7 @@ _CLUSTER_UUID = uuid.uuid5(uuid.NAMESPACE_DNS, "hfgate").hex
 
 def speaks_elasticsearch(path: str) -> bool:
     """Whether a response to ``path`` carries Elasticsearch's product header."""
-    return path == "/" or path.startswith("/_inference")
+    return path == "/" or path.startswith(("/_inference", "/_security"))
 
 
 @router.get("/", response_model=None)

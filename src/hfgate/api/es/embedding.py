@@ -1,10 +1,16 @@
-"""Elasticsearch 9.4's ``embedding`` task type: ``POST _inference/embedding/{id}``.
+"""Elasticsearch's ``embedding`` task type (9.4; content arrays 9.5): ``POST _inference/embedding/{id}``.
 
-The 9.x clients' ``inference.embedding`` call. Its ``input`` is a string, a list of strings, or a list
-of content objects (``{"content": {"type": "text", "value": "…"}}``, the multimodal form); the answer is
-``{"embeddings": [{"embedding": […]}]}``. hfgate's embedding models read text, so an image (or any
-other content type) is refused naming the item. A ``text_embedding`` endpoint answers it; creating an
-endpoint with task type ``embedding`` stores a ``text_embedding`` one (see ``orchestrator.ids``).
+The 9.x clients' ``inference.embedding`` call (spec ``inference/embedding/EmbeddingRequest.ts``,
+``inference/_types/CommonTypes.ts`` ``RequestEmbedding``). ``input`` is a string, a list of strings, a
+content object or a list of them; a content object is ``{"content": item}`` or, from 9.5,
+``{"content": [item, …]}``, and an item is ``{"type", "format"?, "value"}`` with ``type`` one of
+``text``, ``image``, ``audio``, ``video``, ``pdf`` and ``format`` ``text`` (for text) or ``base64``.
+The answer is ``{"embeddings": [{"embedding": […]}]}``: one vector per string or content object.
+
+hfgate's embedding models read text: a content object holds one ``text`` item (a 9.5 array of one item
+too); any other type is refused naming the item (``[input][1].content.type``,
+``[input][1].content[0].type``), as is an array of several items (a text model cannot fuse them into one
+vector). Served by ``embedding`` endpoints and by ``text_embedding`` ones.
 """
 
 from __future__ import annotations
@@ -15,13 +21,15 @@ from hfgate.api.body import check_allowed, json_type
 from hfgate.errors import EmptyInputError, RequestValidationError
 
 FIELDS = ("input", "input_type", "task_settings")
+TYPES = ("text", "image", "audio", "video", "pdf")  # Elasticsearch 9.5's EmbeddingContentType
+FORMATS = {"text": "text"}  # the format each type must have; every other type: base64
 
 
 def embedding_texts(body: dict[str, Any]) -> list[str]:
-    """The texts of an ``embedding`` request.
+    """The texts of an ``embedding`` request, one per vector to answer.
 
     Raises:
-        RequestValidationError: ``input`` missing, of the wrong type, or holding non-text content.
+        RequestValidationError: ``input`` missing, of the wrong type, or holding content other than text.
         EmptyInputError: ``input`` is an empty list.
     """
     check_allowed(body, FIELDS)
@@ -31,30 +39,56 @@ def embedding_texts(body: dict[str, Any]) -> list[str]:
     items = raw if isinstance(raw, list) else [raw]
     if not items:
         raise EmptyInputError(["Field [input] cannot be an empty array"], param="input")
-    return [_text_of(item, index) for index, item in enumerate(items)]
+    return [_text_of(item, f"[input][{index}]") for index, item in enumerate(items)]
 
 
-def _text_of(item: Any, index: int) -> str:
+def _text_of(item: Any, where: str) -> str:
     if isinstance(item, str):
         return item
-    content = item.get("content") if isinstance(item, dict) else None
+    content = item.get("content") if isinstance(item, dict) and set(item) == {"content"} else None
+    if isinstance(content, list):
+        return _only_text(content, f"{where}.content")
     if not isinstance(content, dict):
-        raise RequestValidationError(
-            [f"Field [input][{index}] must be a string or an object {{\"content\": {{\"type\": \"text\", "
-             f"\"value\": \"…\"}}}}, got [{json_type(item)}]"],
-            param="input",
-        )  # fmt: skip
-    kind, value = content.get("type", "text"), content.get("value")
+        raise _invalid(
+            f'Field {where} must be a string or an object {{"content": {{"type": "text", "value": "…"}}}} '
+            f'(or, from Elasticsearch 9.5, {{"content": [{{…}}]}}), got [{json_type(item)}]'
+        )
+    return _item_text(content, f"{where}.content")
+
+
+def _only_text(items: list[Any], where: str) -> str:
+    if not items:
+        raise _invalid(f"Field {where} cannot be an empty array")
+    texts = [_item_text(item, f"{where}[{index}]") for index, item in enumerate(items)]
+    if len(texts) > 1:
+        raise _invalid(
+            f"Field {where} holds [{len(texts)}] items; this endpoint's model embeds one text per vector and cannot "
+            "join several items into one: send each as its own content object"
+        )
+    return texts[0]
+
+
+def _item_text(item: Any, where: str) -> str:
+    if not isinstance(item, dict):
+        raise _invalid(f'Field {where} must be an object {{"type", "format", "value"}}, got [{json_type(item)}]')
+    unknown = sorted(set(item) - {"type", "format", "value"})
+    if unknown:
+        raise _invalid(f"Field {where} has unknown field(s) {unknown}; an item has [type, format, value]")
+    kind = item.get("type")
+    if kind not in TYPES:
+        raise _invalid(f"Field {where}.type must be one of {list(TYPES)}, got [{kind}]")
     if kind != "text":
-        raise RequestValidationError(
-            [f"Field [input][{index}].content.type [{kind}] is not supported: this endpoint embeds [text] only"],
-            param="input",
-        )
+        raise _invalid(f"Field {where}.type [{kind}] is not supported: this endpoint embeds [text] only")
+    if item.get("format", FORMATS[kind]) != FORMATS[kind]:
+        raise _invalid(f"Field {where}.format must be [text] for a [text] item, got [{item['format']}]")
+    value = item.get("value")
     if not isinstance(value, str):
-        raise RequestValidationError(
-            [f"Field [input][{index}].content.value must be a string, got [{json_type(value)}]"], param="input"
-        )
+        raise _invalid(f"Field {where}.value must be a string, got [{json_type(value)}]")
     return value
+
+
+def _invalid(problem: str) -> RequestValidationError:
+    return RequestValidationError([problem], param="input")
 
 
 def embeddings_body(vectors: list[list[float]] | tuple[Any, ...]) -> dict[str, Any]:

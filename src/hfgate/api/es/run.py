@@ -25,14 +25,20 @@ from hfgate.api.sse import event_stream, sse
 from hfgate.chunking import chunk
 from hfgate.errors import BadRequestError, RequestTimeoutError, RequestValidationError
 from hfgate.orchestrator import Orchestrator
+from hfgate.orchestrator.core import default_timeout
 from hfgate.orchestrator.endpoint_body import chunking_for
-from hfgate.orchestrator.ids import EMBEDDING, parse_task_type
+from hfgate.orchestrator.ids import parse_task_type
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import EmbedRequest, TaskType
 
 router = APIRouter(tags=["_inference: inference"])
 
-DEFAULT_TIMEOUT = 30.0
+
+def inference_timeout(kind: TaskType, raw: str | None) -> float:
+    """Seconds to wait: ``?timeout`` when given, else Elasticsearch 9.5's default for the task type
+    (120 s for completion and chat_completion, 30 s otherwise: spec ``inference/put/PutRequest.ts``,
+    ``inference/completion/CompletionRequest.ts``)."""
+    return parse_duration(raw) or default_timeout(kind)
 
 
 class Handler(Protocol):
@@ -53,7 +59,7 @@ async def _text_embedding(
 
 
 async def _embedding(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any], timeout: float) -> dict[str, Any]:
-    """Elasticsearch 9.4's ``embedding`` task on a text_embedding endpoint (see ``api.es.embedding``)."""
+    """Elasticsearch 9.4's ``embedding`` task, on an embedding or text_embedding endpoint (``api.es.embedding``)."""
     texts = tuple(embedding_texts(body))
     request = EmbedRequest(
         texts=texts, input_type=input_type(body), task_settings=endpoint.task_settings, timeout=timeout
@@ -89,6 +95,7 @@ async def _chat_completion(
 
 HANDLERS: dict[TaskType, Handler] = {
     TaskType.TEXT_EMBEDDING: _text_embedding,
+    TaskType.EMBEDDING: _embedding,
     TaskType.SPARSE_EMBEDDING: _sparse_embedding,
     TaskType.COMPLETION: _completion,
     TaskType.RERANK: _rerank,
@@ -160,12 +167,12 @@ INFER_ROUTES = (
 async def _infer(
     orch: Orchestrator, request: Request, *, inference_id: str, task_type: str | None, timeout: str | None
 ) -> dict[str, Any]:
-    seconds = parse_duration(timeout) or DEFAULT_TIMEOUT
     body = await json_object(request)
     endpoint = _with_call_settings(orch, await orch.endpoint_for(inference_id, task_type), body=body)
+    seconds = inference_timeout(_effective(endpoint, task_type), timeout)
     try:
         async with asyncio.timeout(seconds):
-            return await _handler(endpoint, task_type)(orch, endpoint, body=body, timeout=seconds)
+            return await HANDLERS[_effective(endpoint, task_type)](orch, endpoint, body=body, timeout=seconds)
     except TimeoutError as exc:
         raise RequestTimeoutError(f"Request timed out after [{seconds:g}s]") from exc
 
@@ -174,11 +181,6 @@ def _effective(endpoint: Endpoint, task_type: str | None) -> TaskType:
     """The task to run: the one in the URL (a generating model answers both completion and
     chat_completion), else the endpoint's own."""
     return parse_task_type(task_type) if task_type is not None else endpoint.task_type
-
-
-def _handler(endpoint: Endpoint, task_type: str | None) -> Handler:
-    """The handler of the URL's task type: ``embedding`` has an answer shape of its own."""
-    return _embedding if task_type == EMBEDDING else HANDLERS[_effective(endpoint, task_type)]
 
 
 def _with_call_settings(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> Endpoint:

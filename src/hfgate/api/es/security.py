@@ -1,41 +1,58 @@
-"""Gateway keys and usage, in Elasticsearch's ``_security/api_key`` shapes (routes of our own).
+"""Gateway keys and usage, in Elasticsearch's ``_security`` shapes.
 
-- ``POST|PUT /_security/api_key`` ``{"name", "roles", "endpoints"?, "expiration"?, "limits"?}`` →
-  ``{"id", "name", "expiration"?, "api_key", "encoded"}``: the secret, once; send ``encoded`` as
-  ``Authorization: ApiKey <encoded>`` (or ``Bearer``).
-- ``GET /_security/api_key?id=&name=`` → ``{"api_keys": [...]}`` (never a secret or its hash).
-- ``DELETE /_security/api_key`` ``{"ids": [...]}`` or ``{"name": ...}`` → Elasticsearch's
-  ``{"invalidated_api_keys", "previously_invalidated_api_keys", "error_count", "error_details"}``.
+- ``POST|PUT /_security/api_key``: Elasticsearch's ``{"name", "role_descriptors"?, "expiration"?,
+  "metadata"?}`` (descriptors mapped by :mod:`hfgate.access.role_descriptors`; with none, the creator's
+  roles and endpoints) or hfgate's ``{"name", "roles", "endpoints"?, "limits"?}`` → ``{"id", "name",
+  "expiration"?, "api_key", "encoded"}``: the secret, once; send ``encoded`` as ``Authorization: ApiKey
+  <encoded>`` (or ``Bearer``).
+- ``GET /_security/api_key?id=|name=|owner=|username=|realm_name=|active_only=`` → ``{"api_keys": [...]}``
+  in Elasticsearch's ``ApiKey`` shape (never a secret or its hash).
+- ``POST|GET /_security/_query/api_key`` (query, sort, from, size; see :mod:`hfgate.api.es.key_query`) →
+  ``{"total", "count", "api_keys"}``.
+- ``DELETE /_security/api_key`` ``{"ids"|"id"|"name"|"owner"|"username"}`` → Elasticsearch's
+  ``{"invalidated_api_keys", "previously_invalidated_api_keys", "error_count", "error_details"?}``.
 - ``GET /_security/_authenticate``: who the request's key is.
 - ``GET /_usage?key=&endpoint=&from=&to=``: usage per hour × key × endpoint (see :mod:`hfgate.access.usage_report`).
+
+Keys belong to the gateway, not to users: every key's ``username`` and ``realm`` are ``hfgate``, so
+``owner=true`` (the caller holds ``admin``) and ``username=hfgate`` select every key.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from hfgate.access.control import AccessControl
 from hfgate.access.key_body import parse_key_request
 from hfgate.access.keyring import bootstrap_principal
 from hfgate.access.principal import CURRENT
+from hfgate.access.role_descriptors import Grants, to_descriptors
+from hfgate.access.roles import Role
 from hfgate.access.usage import ANONYMOUS
 from hfgate.access.usage_report import report
 from hfgate.api.body import json_object
 from hfgate.api.deps import AccessDep, SettingsDep
+from hfgate.api.es.key_page import page
+from hfgate.api.es.key_query import matching
 from hfgate.errors import RequestValidationError
 from hfgate.registry.api_keys import StoredKey
 
 router = APIRouter(tags=["_security: keys and usage"])
+OWNER = "hfgate"  # every key's username and realm: keys belong to the gateway
+QUERY_FIELDS = frozenset({"query", "sort", "from", "size"})
+REVOKE_FIELDS = frozenset({"id", "ids", "name", "owner", "username", "realm_name"})
 
 
 @router.post("/_security/api_key")
 @router.put("/_security/api_key")
 async def create_key(request: Request, access: AccessDep) -> dict[str, Any]:
     """Create a key; the answer is the only time its secret is shown."""
-    issued, stored = await access.create_key(parse_key_request(await json_object(request)))
+    issued, stored = await access.create_key(parse_key_request(await json_object(request), creator=_creator()))
     body: dict[str, Any] = {"id": issued.key_id, "name": stored.name}
     if stored.expires_at is not None:
         body["expiration"] = _ms(stored.expires_at)
@@ -43,30 +60,58 @@ async def create_key(request: Request, access: AccessDep) -> dict[str, Any]:
 
 
 @router.get("/_security/api_key")
-async def list_keys(access: AccessDep, *, id: str | None = None, name: str | None = None) -> dict[str, Any]:
-    """Every key, or those with that id or name (revoked ones too, marked ``invalidated``)."""
-    found = await asyncio.to_thread(access.keys.list, key_id=id, name=name)
-    return {"api_keys": [describe(key) for key in found]}
+async def list_keys(
+    access: AccessDep, *, id: str | None = None, name: str | None = None, owner: bool = False,
+    username: str | None = None, realm_name: str | None = None, active_only: bool = False,
+) -> dict[str, Any]:  # fmt: skip
+    """Keys by id, name (``*`` matches any ending), owner or username; every key when none is given
+    (revoked and expired ones too, unless ``active_only``)."""
+    _check_selectors({"id": id, "name": name, "owner": owner, "username": username, "realm_name": realm_name})
+    found = await _select(access, key_id=id, name=name, owner=username or realm_name or None)
+    now = datetime.now(UTC)
+    return {"api_keys": [describe(key) for key in found if not active_only or key.active(now)]}
+
+
+@router.post("/_security/_query/api_key")
+@router.get("/_security/_query/api_key")
+async def query_keys(request: Request, access: AccessDep) -> dict[str, Any]:
+    """Elasticsearch's query DSL over the keys; ``total`` counts every match, ``count`` this page's."""
+    body = await json_object(request, required=False)
+    for field in ("aggregations", "aggs", "search_after"):
+        if field in body:
+            raise RequestValidationError(
+                [f"[{field}] is not supported by hfgate; page with [from] and [size]"], param=field
+            )
+    unknown = sorted(set(body) - QUERY_FIELDS)
+    if unknown:
+        raise RequestValidationError([f"unknown field(s) {unknown}; the fields are {sorted(QUERY_FIELDS)}"])
+    keys = await asyncio.to_thread(access.keys.list)
+    found = matching([describe(key) for key in keys], body.get("query"))
+    shown = page(found, body)
+    return {"total": len(found), "count": len(shown), "api_keys": shown}
 
 
 @router.delete("/_security/api_key")
 async def revoke_keys(request: Request, access: AccessDep) -> dict[str, Any]:
-    """Revoke keys by ``ids`` or by ``name``; effective on every replica through the change feed."""
+    """Revoke keys by ``ids`` (or ``id``), ``name``, or ``owner``/``username``; effective on every replica
+    through the change feed."""
     body = await json_object(request)
-    ids = body.get("ids")
-    if isinstance(body.get("name"), str):
-        ids = [key.key_id for key in await asyncio.to_thread(access.keys.list, name=body["name"])]
-    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
-        raise RequestValidationError(["give [ids]: a non-empty list of key ids, or [name]: a key name"], param="ids")
+    unknown = sorted(set(body) - REVOKE_FIELDS)
+    if unknown:
+        raise RequestValidationError([f"unknown field(s) {unknown}; the fields are {sorted(REVOKE_FIELDS)}"])
+    ids = await _ids_to_revoke(access, body)
     fresh, before = await access.revoke(ids)
     missing = [i for i in ids if i not in fresh and i not in before]
-    details = [{"type": "resource_not_found_exception", "reason": f"no API key with id [{i}]"} for i in missing]
-    return {
+    answer: dict[str, Any] = {
         "invalidated_api_keys": fresh,
         "previously_invalidated_api_keys": before,
         "error_count": len(missing),
-        "error_details": details,
     }
+    if missing:
+        answer["error_details"] = [
+            {"type": "resource_not_found_exception", "reason": f"no API key with id [{i}]"} for i in missing
+        ]
+    return answer
 
 
 @router.get("/_security/_authenticate")
@@ -97,13 +142,19 @@ async def usage(
 
 
 def describe(key: StoredKey) -> dict[str, Any]:
-    """A key as ``GET /_security/api_key`` shows it."""
+    """A key as ``GET /_security/api_key`` shows it: Elasticsearch's ``ApiKey``, and hfgate's roles,
+    endpoints and limits."""
     body: dict[str, Any] = {
         "id": key.key_id,
         "name": key.name,
+        "type": "rest",
         "creation": _ms(key.created_at),
         "expiration": None if key.expires_at is None else _ms(key.expires_at),
         "invalidated": key.revoked_at is not None,
+        "username": OWNER,
+        "realm": OWNER,
+        "metadata": {},
+        "role_descriptors": to_descriptors(key.roles, key.endpoints),
         "roles": list(key.roles),
         "endpoints": list(key.endpoints),
         "limits": {"requests_per_minute": key.requests_per_minute, "tokens_per_minute": key.tokens_per_minute},
@@ -111,6 +162,65 @@ def describe(key: StoredKey) -> dict[str, Any]:
     if key.revoked_at is not None:
         body["invalidation"] = _ms(key.revoked_at)
     return body
+
+
+def _creator() -> Grants:
+    """The roles and endpoints of the caller (everything, when the gateway is open)."""
+    principal = CURRENT.get()
+    if principal is None:
+        return Grants(roles=(Role.ADMIN,))
+    return Grants(roles=principal.roles, endpoints=principal.endpoints)
+
+
+def _check_selectors(given: Mapping[str, object]) -> None:
+    """Elasticsearch's rules: ``id``/``ids`` and ``name`` exclude each other and ``username``/``realm_name``;
+    ``owner: true`` excludes ``username``/``realm_name``."""
+    by_key = [k for k in ("id", "ids", "name") if given.get(k) is not None]
+    by_user = [k for k in ("username", "realm_name") if given.get(k) is not None]
+    if len(by_key) > 1 or (by_key and by_user) or (given.get("owner") is True and by_user):
+        chosen = by_key + by_user + (["owner"] if given.get("owner") is True else [])
+        raise RequestValidationError(
+            [f"{chosen} cannot be used together: give [id] (or [ids]) or [name], optionally with [owner], or "
+             "[username]/[realm_name] alone"],
+            param=chosen[0],
+        )  # fmt: skip
+
+
+async def _select(access: AccessControl, *, key_id: str | None, name: str | None, owner: str | None) -> list[StoredKey]:
+    """Keys by id, by name (a trailing ``*``: by prefix), or by owner (only ``hfgate`` owns keys)."""
+    if owner is not None and owner != OWNER:
+        return []
+    exact = None if name is None or name.endswith("*") else name
+    found = await asyncio.to_thread(access.keys.list, key_id=key_id, name=exact)
+    if name is not None and exact is None:
+        prefix = name.rstrip("*")
+        found = [key for key in found if key.name.startswith(prefix)]
+    return found
+
+
+async def _ids_to_revoke(access: AccessControl, body: Mapping[str, Any]) -> list[str]:
+    _check_strings(body)
+    _check_selectors(body)
+    ids = body.get("ids", [body["id"]] if isinstance(body.get("id"), str) else None)
+    if ids is None and (any(body.get(k) for k in ("name", "username", "realm_name")) or body.get("owner") is True):
+        owner = body.get("username") or body.get("realm_name") or None
+        found = await _select(access, key_id=None, name=body.get("name"), owner=owner)
+        return [key.key_id for key in found]
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise RequestValidationError(
+            ["give [ids]: a non-empty list of key ids, [name]: a key name, or [owner]: true"], param="ids"
+        )
+    return ids
+
+
+def _check_strings(body: Mapping[str, Any]) -> None:
+    if body.get("id") is not None and not isinstance(body["id"], str):
+        raise RequestValidationError(["[id] must be a key id (a string)"], param="id")
+    for field in ("name", "username", "realm_name"):
+        if body.get(field) is not None and (not isinstance(body[field], str) or not body[field]):
+            raise RequestValidationError([f"[{field}] must be a non-empty string"], param=field)
+    if body.get("owner") is not None and not isinstance(body["owner"], bool):
+        raise RequestValidationError(["[owner] must be true or false"], param="owner")
 
 
 def _ms(moment: datetime) -> int:

@@ -15,11 +15,20 @@ _TYPE = {"str": "str", "int": "int", "float": "float", "bool": "bool", "object":
 def describe_services(kinds: Mapping[str, type[Service]], task_type: TaskType | None = None) -> list[dict[str, Any]]:
     """Every service of ``kinds`` (or those supporting ``task_type``) with its task types and settings."""
     services = sorted(kinds.values(), key=lambda s: s.name)
-    return [_describe(s) for s in services if task_type is None or task_type in s.task_types]
+    return [_describe(s) for s in services if task_type is None or task_type in offered(s)]
+
+
+def offered(service: type[Service]) -> frozenset[TaskType]:
+    """The service's task types, with ``embedding`` where it runs text_embedding models (which serve it)."""
+    return _with_embedding(service.task_types)
+
+
+def _with_embedding(kinds: frozenset[TaskType]) -> frozenset[TaskType]:
+    return kinds | {TaskType.EMBEDDING} if TaskType.TEXT_EMBEDDING in kinds else kinds
 
 
 def _describe(service: type[Service]) -> dict[str, Any]:
-    kinds = sorted(t.value for t in service.task_types)
+    kinds = sorted(t.value for t in offered(service))
     configurations: dict[str, Any] = {}
     for spec in (*service.service_settings, *service.task_settings):
         described = _configuration(spec, kinds)
@@ -46,7 +55,7 @@ def _merged(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
 
 
 def _configuration(spec: SettingSpec, kinds: list[str]) -> dict[str, Any]:
-    supported = sorted(t.value for t in spec.task_types) if spec.task_types else kinds
+    supported = sorted(t.value for t in _with_embedding(spec.task_types)) if spec.task_types else kinds
     described: dict[str, Any] = {
         "description": spec.description,
         "label": spec.label or spec.name,

@@ -111,6 +111,8 @@ ROUTES: dict[tuple[str, str], Doc] = {
     ("put", "/_security/api_key"): Doc(body=security.KeyCreate, answer=security.KeyCreated),
     ("get", "/_security/api_key"): Doc(answer=security.KeyList),
     ("delete", "/_security/api_key"): Doc(body=security.KeyRevoke, answer=security.KeysRevoked),
+    ("post", "/_security/_query/api_key"): Doc(body=security.KeyQuery, answer=security.KeysFound),
+    ("get", "/_security/_query/api_key"): Doc(answer=security.KeysFound),
     ("get", "/_security/_authenticate"): Doc(answer=security.Authenticated),
     ("get", "/_usage"): Doc(answer=security.UsageReport),
     # configuration as code

@@ -15,12 +15,18 @@ class KeyLimits(BaseModel):
 
 
 class KeyCreate(BaseModel):
-    """``POST /_security/api_key``: modelled on Elasticsearch's create-API-key body."""
+    """``POST /_security/api_key``: Elasticsearch's create-API-key body (``role_descriptors``), or hfgate's
+    ``roles`` and ``endpoints``; with neither, the key gets its creator's roles and endpoints."""
 
     model_config = ConfigDict(json_schema_extra={"example": {"name": "search-app", "roles": ["infer"]}})
     name: str
-    roles: list[Role]
+    roles: list[Role] | None = None
     endpoints: list[str] | None = Field(default=None, description="endpoint ids or patterns (team-a-*)")
+    role_descriptors: dict[str, dict[str, Any]] | None = Field(
+        default=None,
+        description="Elasticsearch role descriptors: cluster privileges (monitor_inference, manage_inference, "
+        "manage_api_key, …) and applications of [hfgate] (privileges: roles; resources: endpoint patterns)",
+    )
     expiration: str | None = Field(default=None, description="an Elasticsearch time value: 30d, 12h, 90m")
     limits: KeyLimits | None = None
     metadata: dict[str, Any] | None = None
@@ -37,33 +43,65 @@ class KeyCreated(BaseModel):
 
 
 class KeyInfo(BaseModel):
+    """A key in Elasticsearch's ``ApiKey`` shape, with hfgate's roles, endpoints and limits."""
+
     id: str
     name: str
+    type: Literal["rest"] = "rest"
     creation: int
     expiration: int | None
     invalidated: bool
     invalidation: int | None = None
+    username: str
+    realm: str
+    metadata: dict[str, Any]
+    role_descriptors: dict[str, dict[str, Any]]
     roles: list[str]
     endpoints: list[str]
     limits: KeyLimits
+    sort: list[Any] | None = Field(default=None, alias="_sort", description="the sort values, when sorted")
 
 
 class KeyList(BaseModel):
     api_keys: list[KeyInfo]
 
 
-class KeyRevoke(BaseModel):
-    """``DELETE /_security/api_key``: ``ids`` or ``name``."""
+class KeyQuery(BaseModel):
+    """``POST|GET /_security/_query/api_key``: Elasticsearch's query DSL over the keys."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"query": {"bool": {"filter": [{"term": {"invalidated": False}},
+                                                                     {"prefix": {"name": "team-a"}}]}},
+                                       "sort": [{"creation": "desc"}], "from": 0, "size": 20}}
+    )  # fmt: skip
+    query: dict[str, Any] | None = None
+    sort: Any = None
+    from_: int = Field(default=0, alias="from")
+    size: int = 10
+
+
+class KeysFound(BaseModel):
+    total: int
+    count: int
+    api_keys: list[KeyInfo]
+
+
+class KeyRevoke(BaseModel):
+    """``DELETE /_security/api_key``: ``ids`` (or ``id``), ``name``, or ``owner``/``username``."""
+
+    id: str | None = None
     ids: list[str] | None = None
     name: str | None = None
+    owner: bool | None = None
+    username: str | None = None
+    realm_name: str | None = None
 
 
 class KeysRevoked(BaseModel):
     invalidated_api_keys: list[str]
     previously_invalidated_api_keys: list[str]
     error_count: int
-    error_details: list[dict[str, Any]]
+    error_details: list[dict[str, Any]] | None = None
 
 
 class Authenticated(BaseModel):

@@ -19,6 +19,7 @@ from hfgate.tasks import TaskType
 # Messages are marked here and translated where they are shown (``PageText.gettext``).
 TASK_LABELS: dict[TaskType, str] = {
     TaskType.TEXT_EMBEDDING: N_("Embeddings"),
+    TaskType.EMBEDDING: N_("Embeddings"),  # Elasticsearch 9.4's embedding task (content objects)
     TaskType.SPARSE_EMBEDDING: N_("Sparse embeddings"),
     TaskType.COMPLETION: N_("Text generation"),
     TaskType.CHAT_COMPLETION: N_("Chat"),
