@@ -177,3 +177,25 @@ async def test_a_session_affinity_that_is_not_a_boolean_is_a_400_naming_the_fiel
     answer = await gateways[0].put("/_inference/chat_completion/bad?skip_validation=true", json=settings)
     assert answer.status_code == 400, answer.text
     assert "field [session_affinity] is not of the expected type" in answer.json()["error"]["reason"]
+
+
+async def test_a_session_named_by_header_by_messages_metadata_and_streamed_lands_on_one_replica(
+    replicas: list[FakeHF], gateways: list[httpx.AsyncClient], caplog: pytest.LogCaptureFixture
+) -> None:
+    await create(gateways, "chat_completion", "agent", body([f"{r.base}/tgi" for r in replicas]))
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="hfgate.access"):
+        for session in SESSIONS[:6]:
+            await chat(gateways[0], "agent", said(f"{session}-header"), session)
+            streamed = {"model": "agent", "messages": said(f"{session}-stream"), "max_tokens": 2, "stream": True}
+            answer = await gateways[1].post("/v1/chat/completions", json=streamed, headers={"session-id": session})
+            assert answer.status_code == 200, answer.text
+            assert "[DONE]" in answer.text
+            metadata = {"user_id": f'{{"device_id": "d", "session_id": "{session}"}}'}
+            message = {"model": "agent", "max_tokens": 2, "messages": said(f"{session}-meta"), "metadata": metadata}
+            assert (await gateways[1].post("/v1/messages", json=message)).status_code == 200
+    for session in SESSIONS[:6]:
+        where = served(replicas, f"<{session}-")  # the header's, the stream's and the metadata's requests
+        assert len(where) == 1, f"{session} was served by {where}"
+    logged = [r for r in caplog.records if r.name == "hfgate.access" and getattr(r, "method", "") == "POST"]
+    assert {(getattr(r, "affinity", None), getattr(r, "affinity_key", None)) for r in logged} == {("kept", "session")}
