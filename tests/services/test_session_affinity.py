@@ -199,3 +199,42 @@ async def test_a_session_named_by_header_by_messages_metadata_and_streamed_lands
         assert len(where) == 1, f"{session} was served by {where}"
     logged = [r for r in caplog.records if r.name == "hfgate.access" and getattr(r, "method", "") == "POST"]
     assert {(getattr(r, "affinity", None), getattr(r, "affinity_key", None)) for r in logged} == {("kept", "session")}
+
+
+def apply_file(urls: list[str], value: str) -> str:
+    listed = ", ".join(urls)
+    return f"""\
+endpoints:
+  coder:
+    task_type: chat_completion
+    service: hugging_face
+    service_settings:
+      urls: [{listed}]
+      api_key: ${{HF_TOKEN}}
+      session_affinity: {value}
+"""
+
+
+async def test_session_affinity_is_set_by_an_apply_file_and_a_wrong_value_names_the_file_entry_and_field(
+    replicas: list[FakeHF], tmp_path: Path
+) -> None:
+    urls = [f"{r.base}/tgi" for r in replicas]
+    settings = Settings(data_dir=tmp_path, provision_defaults=False, registry_cache_seconds=0, api_keys=["admin-key"])
+    async with app_client(settings) as gateway:
+        gateway.headers["Authorization"] = "Bearer admin-key"
+
+        async def apply(value: str) -> httpx.Response:
+            document = {"document": apply_file(urls, value), "file": "hfgate.yaml", "env": {"HF_TOKEN": TOKEN}}
+            return await gateway.post("/_hfgate/apply", json=document)
+
+        wrong = await apply("sometimes")
+        assert wrong.status_code == 400, wrong.text
+        reason = wrong.json()["error"]["reason"]
+        assert "hfgate.yaml:2: [endpoints.coder] [service_settings]" in reason  # the entry's line, as for every setting
+        assert "field [session_affinity] is not of the expected type" in reason
+        applied = await apply("false")
+        assert applied.status_code == 200, applied.text
+        stored = (await gateway.get("/_inference/coder")).json()["endpoints"][0]["service_settings"]
+        assert stored["session_affinity"] is False
+        await asyncio.gather(*(chat(gateway, "coder", said("off"), "one") for _ in range(6)))
+        assert await affinity(gateway, "coder") == 0  # off: spread, not counted
