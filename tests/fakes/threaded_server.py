@@ -41,6 +41,7 @@ class ThreadedServer:
         self._loop.call_soon_threadsafe(self._loop.stop)
         if self._thread is not None:
             self._thread.join(10)
+        self._loop = self._runner = None  # stopped: a second stop (a test's, then its fixture's) does nothing
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         raise NotImplementedError

@@ -41,9 +41,20 @@ def log_request(scope: Scope, labels: RequestScope, *, request_id: str, status: 
                 "key_id": _key_id(scope["state"]),
                 **({"served_by": labels.served_by} if labels.served_by else {}),
                 **({"session": labels.session} if labels.session else {}),
+                **(_upstream(labels) if labels.upstream else {}),
                 "ms": round((time.perf_counter() - labels.started) * 1000, 2),
             },
         )
+
+
+def _upstream(labels: RequestScope) -> dict[str, str]:
+    """Which of the endpoint's several urls served, and why (session affinity's outcome and key)."""
+    fields = {"upstream": labels.upstream}
+    if labels.affinity:
+        fields["affinity"] = labels.affinity
+    if labels.affinity_key:
+        fields["affinity_key"] = labels.affinity_key
+    return fields
 
 
 def count(labels: RequestScope, status: int) -> None:

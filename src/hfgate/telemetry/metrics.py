@@ -79,6 +79,15 @@ EJECTIONS = Bound(
         ["endpoint", "upstream", "reason"],
     )
 )
+AFFINITY = Bound(
+    Counter(
+        "hfgate_affinity",
+        "Requests of a several-url endpoint with session affinity on, by endpoint and outcome (kept: the "
+        "session's own upstream answered; moved: it was ejected or failed, the next in the session's order "
+        "answered; none: no session key, the least busy upstream answered).",
+        ["endpoint", "outcome"],
+    )
+)
 FALLBACKS = Bound(
     Counter(
         "hfgate_fallbacks",

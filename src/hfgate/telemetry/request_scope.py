@@ -16,6 +16,8 @@ class RequestScope:
     """One request's metric labels and start time."""
 
     __slots__ = (
+        "affinity",
+        "affinity_key",
         "cache_hits",
         "cache_misses",
         "cache_wanted",
@@ -27,6 +29,7 @@ class RequestScope:
         "session",
         "started",
         "task_type",
+        "upstream",
     )
 
     def __init__(self, face: str, *, cache_wanted: bool = True) -> None:
@@ -39,6 +42,12 @@ class RequestScope:
         self.served_by = ""
         self.session = ""
         """The agent session the request belongs to, when the client names one (``telemetry.session``)."""
+        self.upstream = ""
+        """The url that served the request, for an endpoint of several ``urls``."""
+        self.affinity = ""
+        """Why that url: ``kept``, ``moved`` or ``none`` (``upstream.http.affinity``); empty when off."""
+        self.affinity_key = ""
+        """Where the session key came from: ``session`` or ``conversation`` (empty: none)."""
         self.input_tokens = 0
         self.output_tokens = 0
         self.started = time.perf_counter()
@@ -87,6 +96,19 @@ def name_server(served_by: str) -> None:
     scope = CURRENT.get()
     if scope is not None:
         scope.served_by = served_by
+
+
+def name_upstream(url: str, *, affinity: str, key_source: str) -> None:
+    """Record which of an endpoint's several urls the current request went to, and why."""
+    scope = CURRENT.get()
+    if scope is not None:
+        scope.upstream, scope.affinity, scope.affinity_key = url, affinity, key_source
+
+
+def current_session() -> str:
+    """The agent session the current request names (empty when none, or outside a request)."""
+    scope = CURRENT.get()
+    return scope.session if scope is not None else ""
 
 
 def cache_wanted() -> bool:

@@ -17,6 +17,7 @@ from hfgate.tasks import ChatRequest, GenerateRequest
 from hfgate.telemetry.request_scope import name_server
 from hfgate.upstream.engines.base import ChatProtocol
 from hfgate.upstream.http import failures
+from hfgate.upstream.http.affinity import SessionKey
 from hfgate.upstream.http.client import Call
 from hfgate.upstream.wire.chat_tools import tool_options
 
@@ -25,8 +26,11 @@ log = logging.getLogger("hfgate.services.hugging_face")
 PROVIDER_HEADER = "x-inference-provider"  # the router names the provider that answered (huggingface/chat-ui)
 
 
-def call_for(endpoint: Endpoint, settings: HfSettings, route: Route, *, timeout: float) -> Call:
-    """A call within the endpoint's rate limit, with its token and deadline."""
+def call_for(
+    endpoint: Endpoint, settings: HfSettings, route: Route, *, timeout: float, affinity: SessionKey | None = None
+) -> Call:
+    """A call within the endpoint's rate limit, with its token and deadline; ``affinity`` picks among
+    several ``urls`` by session (``session_key``)."""
     return Call(
         inference_id=endpoint.inference_id,
         api_key=endpoint.secrets.get("api_key", ""),
@@ -36,6 +40,7 @@ def call_for(endpoint: Endpoint, settings: HfSettings, route: Route, *, timeout:
         model=route.target,
         scale_up=not route.hosted,  # a scaled-to-zero Inference Endpoint holds the request instead of a 503
         upstreams=settings.urls,
+        affinity=affinity,
     )
 
 

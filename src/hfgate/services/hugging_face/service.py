@@ -8,9 +8,10 @@ address, then speaks it through the one :class:`~hfgate.upstream.http.client.Ups
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
+from hfgate.chat.messages import ChatMessage
 from hfgate.errors import RequestValidationError
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import EndpointDescription, Service, ServiceContext, TokenNames
@@ -23,6 +24,7 @@ from hfgate.services.hugging_face.responses import RelaysResponses
 from hfgate.services.hugging_face.routing import PickedRoutes, Route
 from hfgate.services.hugging_face.rules import host_problems, settings_problems
 from hfgate.services.hugging_face.server_info import ServerInfos
+from hfgate.services.hugging_face.session_key import session_key
 from hfgate.services.hugging_face.settings import SERVICE_SETTINGS, TASK_SETTINGS
 from hfgate.services.hugging_face.typed import HfSettings
 from hfgate.tasks import (
@@ -136,7 +138,9 @@ class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
         kind = _completion_kind(endpoint)
         if kind == "chat":
             return await self.chat(endpoint, as_chat(request))
-        settings, protocol, route, call = self._route(endpoint, kind, GenerateProtocol, timeout=request.timeout)
+        settings, protocol, route, call = self._route(
+            endpoint, kind, GenerateProtocol, timeout=request.timeout, session=()
+        )
         answer = await generate_once(
             self.upstream, call, protocol, route, prompt=request.prompt, settings=endpoint.task_settings,
             params=request.params, seen=answered(endpoint, route),
@@ -149,7 +153,9 @@ class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
             async for delta in self.chat_stream(endpoint, as_chat(request)):
                 yield delta
             return
-        settings, protocol, route, call = self._route(endpoint, kind, GenerateProtocol, timeout=request.timeout)
+        settings, protocol, route, call = self._route(
+            endpoint, kind, GenerateProtocol, timeout=request.timeout, session=()
+        )
         if not protocol.streams:  # a text2text pipeline does not stream: the whole answer is one piece
             done = await self.generate(endpoint, request)
             yield GenerationDelta(text=done.text, finish_reason=done.finish_reason, usage=done.usage)
@@ -166,7 +172,9 @@ class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
             yield delta
 
     async def chat(self, endpoint: Endpoint, request: ChatRequest) -> Generation:
-        settings, protocol, route, call = self._route(endpoint, "chat", ChatProtocol, timeout=request.timeout)
+        settings, protocol, route, call = self._route(
+            endpoint, "chat", ChatProtocol, timeout=request.timeout, session=request.messages
+        )
         payload = protocol.payload(
             route.address, request.messages, settings=endpoint.task_settings, params=request.params, stream=False,
             tools=wire_tools(request, route),
@@ -177,7 +185,9 @@ class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
         return await self.usage.generation(settings, answer, prompts=prompt_texts(request), params=request.params)
 
     async def chat_stream(self, endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
-        settings, protocol, route, call = self._route(endpoint, "chat", ChatProtocol, timeout=request.timeout)
+        settings, protocol, route, call = self._route(
+            endpoint, "chat", ChatProtocol, timeout=request.timeout, session=request.messages
+        )
         payload = protocol.payload(
             route.address, request.messages, settings=endpoint.task_settings, params=request.params, stream=True,
             tools=wire_tools(request, route),
@@ -209,10 +219,19 @@ class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
     # -- shared -------------------------------------------------------------------------------------
 
     def _route(
-        self, endpoint: Endpoint, kind: Kind, expected: type[P], *, timeout: float
+        self,
+        endpoint: Endpoint,
+        kind: Kind,
+        expected: type[P],
+        *,
+        timeout: float,
+        session: Sequence[ChatMessage] | None = None,
     ) -> tuple[HfSettings, P, Route, Call]:
+        """The settings, protocol, route and call of a request; ``session`` (a generation's messages, empty
+        for a prompt) asks for session affinity, which embeddings and rerank do without (no prefix cache)."""
         settings, protocol, route = self._picked.get(endpoint, kind, expected, config=self.context.settings)
-        return settings, protocol, route, call_for(endpoint, settings, route, timeout=timeout)
+        affinity = session_key(settings, session) if session is not None else None
+        return settings, protocol, route, call_for(endpoint, settings, route, timeout=timeout, affinity=affinity)
 
     async def _batched(
         self,

@@ -39,6 +39,16 @@ SERVICE_SETTINGS: tuple[SettingSpec, ...] = (
         "busy, a failing one is ejected for a while (give this, url or model_id).",
     ),
     SettingSpec(
+        name="session_affinity",
+        kind="bool",
+        updatable=True,
+        task_types=COMPLETION | CHAT,
+        label="Session affinity",
+        description="true (the default): with several urls, a session's requests go to the same replica "
+        "(rendezvous hashing of its session id, else of its first messages), where its prompt prefix is cached; "
+        "false: every request goes to the least busy.",
+    ),
+    SettingSpec(
         name="engine",
         choices=tuple(ENGINES),
         recorded=True,

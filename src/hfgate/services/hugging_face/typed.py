@@ -38,6 +38,7 @@ class HfSettings:
     max_input_tokens: int | None = None
     context_window: int | None = None
     requests_per_minute: float = DEFAULT_REQUESTS_PER_MINUTE
+    session_affinity: bool = True
 
     @classmethod
     def of(cls, raw: Mapping[str, Any]) -> HfSettings:
@@ -63,6 +64,7 @@ class HfSettings:
             max_input_tokens=raw.get("max_input_tokens"),
             context_window=raw.get("context_window"),
             requests_per_minute=limit.get("requests_per_minute", DEFAULT_REQUESTS_PER_MINUTE),
+            session_affinity=raw.get("session_affinity") is not False,
         )
 
     @property

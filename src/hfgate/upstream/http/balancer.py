@@ -1,7 +1,8 @@
 """Several urls for one endpoint: least outstanding requests, and ejection with back-off.
 
 Each url of a group is an :class:`Upstream` counting its requests in flight. A request goes to the
-healthy upstream with the fewest (ties: the one listed first). An upstream that fails (refused or
+healthy upstream with the fewest (ties: the one listed first), or, when it belongs to a session, to the
+first healthy one of the session's rendezvous order (:mod:`.affinity`). An upstream that fails (refused or
 broken connection, 5xx) is ejected for a back-off period that doubles with each consecutive failure
 (``base_ejection`` up to ``max_ejection`` seconds); once the period ends it takes requests again, and
 its first success clears the count. Groups are keyed by their url tuple, so endpoints sharing the
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from hfgate.telemetry.metrics import EJECTIONS
+from hfgate.upstream.http.affinity import ranked
 
 log = logging.getLogger("hfgate.upstream")
 
@@ -71,6 +73,15 @@ class Balancer:
             if best is None or upstream.outstanding < best.outstanding:
                 best = upstream
         return best
+
+    def ranked(self, key: str) -> list[Upstream]:
+        """The upstreams in ``key``'s rendezvous order (the same on every replica of hfgate)."""
+        return [self.upstreams[i] for i in ranked(key, [u.url for u in self.upstreams])]
+
+    def first_of(self, order: Sequence[Upstream], *, tried: Sequence[Upstream]) -> Upstream | None:
+        """The first healthy upstream of ``order`` not in ``tried``; ``None`` if none."""
+        now = self._clock()
+        return next((u for u in order if u.ejected_until <= now and u not in tried), None)
 
     @contextmanager
     def lease(self, upstream: Upstream) -> Iterator[Upstream]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from hfgate.upstream.http.affinity import SessionKey
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Call:
@@ -22,6 +24,9 @@ class Call:
         upstreams: several base urls serving the same model (``target`` is the first); the request
             goes to the least busy healthy one and moves on when one fails.
         retry: retry a failed attempt on the same url (off within a group of ``upstreams``).
+        affinity: within a group of ``upstreams``, the session key whose rendezvous order picks the url
+            (an empty key: the least busy, counted as ``none``); ``None``: affinity is off (the least
+            busy, not counted).
     """
 
     inference_id: str
@@ -34,6 +39,7 @@ class Call:
     extra_headers: Mapping[str, str] = field(default_factory=dict)
     upstreams: tuple[str, ...] = ()
     retry: bool = True
+    affinity: SessionKey | None = None
 
     def headers(self, remaining: float, *, accept: str = "application/json") -> dict[str, str]:
         headers = {"Content-Type": "application/json", "Accept": accept, **self.extra_headers}

@@ -1,5 +1,6 @@
-"""One request over a group of upstreams: try the least busy healthy url, and on a connection error
-or a 5xx eject it and try the next, until one answers or none is left.
+"""One request over a group of upstreams: try the least busy healthy url (or, for a session, the first
+healthy url of its rendezvous order), and on a connection error or a 5xx eject it and try the next,
+until one answers or none is left.
 
 Within a group each url gets one attempt per request (no same-url retries: another replica is a
 better bet than the one that just failed); the request's deadline is shared by all attempts.
@@ -13,7 +14,9 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 from hfgate.errors import UpstreamError, UpstreamServerError, UpstreamUnreachableError
-from hfgate.telemetry.metrics import RETRIES
+from hfgate.telemetry.metrics import AFFINITY, RETRIES
+from hfgate.telemetry.request_scope import name_upstream
+from hfgate.upstream.http.affinity import Outcome
 from hfgate.upstream.http.balancer import Balancer, Upstream
 from hfgate.upstream.http.call import Call
 
@@ -41,6 +44,8 @@ class Failover:
         self._tried: list[Upstream] = []
         self._last: UpstreamError | None = None
         self._failed: Upstream | None = None
+        key = call.affinity.key if call.affinity is not None else ""
+        self._order = balancer.ranked(key) if key else []
 
     def next(self) -> tuple[Upstream, Call, str]:
         """The next upstream, the call to make on it, and its url.
@@ -49,10 +54,15 @@ class Failover:
             UpstreamUnreachableError: every upstream failed or is ejected (502); the last failure, if
                 any, is in the reason.
         """
-        upstream = self._balancer.pick(tried=self._tried)
+        if self._order:
+            upstream = self._balancer.first_of(self._order, tried=self._tried)
+        else:
+            upstream = self._balancer.pick(tried=self._tried)
         if upstream is None:
             raise self._exhausted()
         self._tried.append(upstream)
+        source = self._call.affinity.source if self._call.affinity is not None else ""
+        name_upstream(upstream.url, affinity=self._outcome(upstream) or "", key_source=source)
         if self._tried[1:]:
             RETRIES(self._call.inference_id, "failover").inc()
         remaining = max(0.001, self._deadline - time.monotonic())
@@ -65,7 +75,12 @@ class Failover:
         """Count the attempt in flight on ``upstream`` while it runs; an attempt that ends without an
         error and without :meth:`failed` is a success, which clears the upstream's failure count."""
         with self._balancer.lease(upstream):
-            yield upstream
+            try:
+                yield upstream
+            finally:
+                outcome = self._outcome(upstream)
+                if outcome is not None and self._failed is not upstream:  # answered here, with or without an error
+                    AFFINITY(self._call.inference_id, outcome).inc()
         if self._failed is not upstream:
             self._balancer.succeeded(upstream, endpoint=self._call.inference_id)
 
@@ -75,6 +90,15 @@ class Failover:
         self._failed = upstream
         reason = "connection" if isinstance(exc, UpstreamUnreachableError) else "server_error"
         self._balancer.eject(upstream, endpoint=self._call.inference_id, reason=reason)
+
+    def _outcome(self, upstream: Upstream) -> Outcome | None:
+        """``kept`` on the session's own upstream, ``moved`` on another, ``none`` without a key, ``None``
+        with affinity off."""
+        if self._call.affinity is None:
+            return None
+        if not self._order:
+            return "none"
+        return "kept" if upstream is self._order[0] else "moved"
 
     def _exhausted(self) -> UpstreamError:
         count = len(self._balancer.upstreams)
