@@ -25,7 +25,8 @@ LONG = {"max_tokens": 400, "temperature": 0}
 async def test_one_replica_killed_mid_stream_leaves_the_other_serving(
     live_api: httpx.AsyncClient, engine: httpx.AsyncClient, vllm_chat: str, vllm_chat_spare: Launched
 ) -> None:
-    await register(live_api, "chat_completion", "pair", urls=[vllm_chat_spare.url, vllm_chat])
+    # affinity off: both streams open the same conversation, which affinity would send to one replica
+    await register(live_api, "chat_completion", "pair", urls=[vllm_chat_spare.url, vllm_chat], session_affinity=False)
     expected = (
         await engine.post(f"{vllm_chat}/v1/chat/completions", json={"model": SMOLLM2, "messages": MESSAGES, **LONG})
     ).json()["choices"][0]["message"]["content"]

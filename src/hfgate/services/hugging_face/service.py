@@ -8,10 +8,9 @@ address, then speaks it through the one :class:`~hfgate.upstream.http.client.Ups
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar, TypeVar
 
-from hfgate.chat.messages import ChatMessage
 from hfgate.errors import RequestValidationError
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import EndpointDescription, Service, ServiceContext, TokenNames
@@ -24,7 +23,7 @@ from hfgate.services.hugging_face.responses import RelaysResponses
 from hfgate.services.hugging_face.routing import PickedRoutes, Route
 from hfgate.services.hugging_face.rules import host_problems, settings_problems
 from hfgate.services.hugging_face.server_info import ServerInfos
-from hfgate.services.hugging_face.session_key import session_key
+from hfgate.services.hugging_face.session_key import affinity_of
 from hfgate.services.hugging_face.settings import SERVICE_SETTINGS, TASK_SETTINGS
 from hfgate.services.hugging_face.typed import HfSettings
 from hfgate.tasks import (
@@ -115,7 +114,7 @@ class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
     # -- embeddings ---------------------------------------------------------------------------------
 
     async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
-        settings, protocol, route, call = self._route(endpoint, "embed", EmbedProtocol, timeout=request.timeout)
+        settings, protocol, route, call = self._route(endpoint, "embed", EmbedProtocol, request)
         texts = cut_to_tokens(request.texts, settings.max_input_tokens)
         info = await self._info(route, call)
         payload = lambda batch: protocol.payload(route.address, batch, normalize=request.normalize)  # noqa: E731
@@ -123,7 +122,7 @@ class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
         return EmbeddingResult(embeddings=vectors, usage=await self.usage.prompt(settings, texts, info=info))
 
     async def sparse_weights(self, endpoint: Endpoint, request: EmbedRequest) -> SparseWeights:
-        settings, protocol, route, call = self._route(endpoint, "sparse", SparseProtocol, timeout=request.timeout)
+        settings, protocol, route, call = self._route(endpoint, "sparse", SparseProtocol, request)
         texts = cut_to_tokens(request.texts, settings.max_input_tokens)
         info = await self._info(route, call)
         weights = await self._batched(endpoint, protocol, route, call, texts=texts, info=info)
@@ -138,9 +137,7 @@ class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
         kind = _completion_kind(endpoint)
         if kind == "chat":
             return await self.chat(endpoint, as_chat(request))
-        settings, protocol, route, call = self._route(
-            endpoint, kind, GenerateProtocol, timeout=request.timeout, session=()
-        )
+        settings, protocol, route, call = self._route(endpoint, kind, GenerateProtocol, request)
         answer = await generate_once(
             self.upstream, call, protocol, route, prompt=request.prompt, settings=endpoint.task_settings,
             params=request.params, seen=answered(endpoint, route),
@@ -153,9 +150,7 @@ class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
             async for delta in self.chat_stream(endpoint, as_chat(request)):
                 yield delta
             return
-        settings, protocol, route, call = self._route(
-            endpoint, kind, GenerateProtocol, timeout=request.timeout, session=()
-        )
+        settings, protocol, route, call = self._route(endpoint, kind, GenerateProtocol, request)
         if not protocol.streams:  # a text2text pipeline does not stream: the whole answer is one piece
             done = await self.generate(endpoint, request)
             yield GenerationDelta(text=done.text, finish_reason=done.finish_reason, usage=done.usage)
@@ -172,9 +167,7 @@ class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
             yield delta
 
     async def chat(self, endpoint: Endpoint, request: ChatRequest) -> Generation:
-        settings, protocol, route, call = self._route(
-            endpoint, "chat", ChatProtocol, timeout=request.timeout, session=request.messages
-        )
+        settings, protocol, route, call = self._route(endpoint, "chat", ChatProtocol, request)
         payload = protocol.payload(
             route.address, request.messages, settings=endpoint.task_settings, params=request.params, stream=False,
             tools=wire_tools(request, route),
@@ -185,9 +178,7 @@ class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
         return await self.usage.generation(settings, answer, prompts=prompt_texts(request), params=request.params)
 
     async def chat_stream(self, endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
-        settings, protocol, route, call = self._route(
-            endpoint, "chat", ChatProtocol, timeout=request.timeout, session=request.messages
-        )
+        settings, protocol, route, call = self._route(endpoint, "chat", ChatProtocol, request)
         payload = protocol.payload(
             route.address, request.messages, settings=endpoint.task_settings, params=request.params, stream=True,
             tools=wire_tools(request, route),
@@ -201,7 +192,7 @@ class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
             yield delta
 
     async def rerank_scores(self, endpoint: Endpoint, request: RerankRequest) -> RerankScores:
-        settings, protocol, route, call = self._route(endpoint, "rerank", RerankProtocol, timeout=request.timeout)
+        settings, protocol, route, call = self._route(endpoint, "rerank", RerankProtocol, request)
         count = len(request.documents)
         scores = await self.upstream.post_json(
             call,
@@ -219,19 +210,13 @@ class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
     # -- shared -------------------------------------------------------------------------------------
 
     def _route(
-        self,
-        endpoint: Endpoint,
-        kind: Kind,
-        expected: type[P],
-        *,
-        timeout: float,
-        session: Sequence[ChatMessage] | None = None,
+        self, endpoint: Endpoint, kind: Kind, expected: type[P], request: Any
     ) -> tuple[HfSettings, P, Route, Call]:
-        """The settings, protocol, route and call of a request; ``session`` (a generation's messages, empty
-        for a prompt) asks for session affinity, which embeddings and rerank do without (no prefix cache)."""
+        """The settings, protocol, route and call of a request, within its ``timeout``; a generation's call
+        carries its session key (``session_key.affinity_of``)."""
         settings, protocol, route = self._picked.get(endpoint, kind, expected, config=self.context.settings)
-        affinity = session_key(settings, session) if session is not None else None
-        return settings, protocol, route, call_for(endpoint, settings, route, timeout=timeout, affinity=affinity)
+        call = call_for(endpoint, settings, route, timeout=request.timeout, affinity=affinity_of(settings, request))
+        return settings, protocol, route, call
 
     async def _batched(
         self,

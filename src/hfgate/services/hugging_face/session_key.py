@@ -20,8 +20,17 @@ from collections.abc import Sequence
 
 from hfgate.chat.messages import ChatMessage
 from hfgate.services.hugging_face.typed import HfSettings
+from hfgate.tasks import ChatRequest, GenerateRequest
 from hfgate.telemetry.request_scope import current_session
 from hfgate.upstream.http.affinity import SessionKey
+
+
+def affinity_of(settings: HfSettings, request: object) -> SessionKey | None:
+    """The key of a generation (a chat by its messages, a prompt by its named session only); ``None`` for
+    embeddings and rerank, whose servers keep no prefix cache to return to."""
+    if isinstance(request, ChatRequest):
+        return session_key(settings, request.messages)
+    return session_key(settings) if isinstance(request, GenerateRequest) else None
 
 
 def session_key(settings: HfSettings, messages: Sequence[ChatMessage] = ()) -> SessionKey | None:
