@@ -46,7 +46,7 @@ from hfgate.errors import HfGateError, RequestValidationError, ShuttingDownError
 from hfgate.process import drain
 from hfgate.telemetry.request_scope import CURRENT as CURRENT_SCOPE
 from hfgate.telemetry.request_scope import RequestScope, cache_outcome, face_of
-from hfgate.telemetry.session import HEADERS as SESSION_HEADERS
+from hfgate.telemetry.session import from_headers as session_from_headers
 from hfgate.telemetry.tracing import end_request_span, request_span
 
 
@@ -81,7 +81,7 @@ class Gateway:
         except RequestValidationError as problem:  # answered once the key is known (a 401 comes first)
             bad_query, cache_wanted = problem, True
         labels = RequestScope(face_of(path), cache_wanted=cache_wanted)
-        labels.session = _session(scope)
+        labels.session = session_from_headers(scope["headers"])
         product = speaks_elasticsearch(path)
         scope_token = CURRENT_SCOPE.set(labels)
         span = request_span(scope["method"], path, face=labels.face)
@@ -218,12 +218,3 @@ def _plain_head(routes: list[BaseRoute]) -> tuple[Route, ...]:
             break
         head.append(route)
     return tuple(head)
-
-
-def _session(scope: Scope) -> str:
-    """The agent session the request's headers name (``telemetry.session``), or empty; one pass over the
-    headers (an agent sends one of them)."""
-    for key, value in scope["headers"]:
-        if key in SESSION_HEADERS:
-            return str(value[:128].decode("latin-1"))
-    return ""

@@ -11,6 +11,7 @@ The gateway reads the headers for every face; the Messages face falls back to ``
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -22,6 +23,19 @@ HEADERS = (b"x-claude-code-session-id", b"session-id")
 
 _OLD_USER_ID = re.compile(r"_session_([0-9A-Za-z-]{8,64})$")
 _LONGEST = 128
+
+
+def from_headers(headers: Iterable[tuple[bytes, bytes]]) -> str:
+    """The session a request's headers name (an agent sends one of :data:`HEADERS`), or empty; one pass.
+
+    Example:
+        >>> from_headers([(b"accept", b"*/*"), (b"session-id", b"01a2")])
+        '01a2'
+    """
+    for key, value in headers:
+        if key in HEADERS:
+            return value[:_LONGEST].decode("latin-1")
+    return ""
 
 
 def from_metadata(metadata: Any) -> str:
