@@ -14,6 +14,8 @@ from hfgate.api.app import create_app
 from hfgate.config import Settings
 from hfgate.process.runtime import new_context
 from hfgate.services import ServiceContext
+from tests.fakes.coding_model import CodingModel
+from tests.support.coding_gateway import coding_gateway
 from tests.support.postgres import fresh_database
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -152,6 +154,14 @@ class app_client:  # noqa: N801 - used like a function: ``async with app_client(
     async def __aexit__(self, *exc: object) -> None:
         await self._http.aclose()
         await self._lifespan.__aexit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def coding(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, CodingModel]]:
+    """A live hfgate (a module's own) whose ``coder`` endpoint is a ``hugging_face`` endpoint by url on the
+    stand-in coding model, and that model (``tests/support/coding_gateway.py``)."""
+    with coding_gateway(tmp_path_factory.mktemp("coding")) as (url, model):
+        yield url, model
 
 
 @pytest.fixture(scope="session")

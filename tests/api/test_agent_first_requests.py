@@ -6,7 +6,6 @@ without npm. Then the Messages fields Claude Code sends, one at a time."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -15,16 +14,9 @@ import pytest
 
 from tests.fakes.coding_model import CodingModel
 from tests.support import agent_requests
-from tests.support.coding_gateway import coding_gateway
 from tests.support.waiting import wait_until
 
 ROUTES = {"/v1/messages": ("tool_use", "message_stop"), "/v1/responses": ("function_call", "response.completed")}
-
-
-@pytest.fixture(scope="module")
-def coding(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, CodingModel]]:
-    with coding_gateway(tmp_path_factory.mktemp("replay")) as (url, model):
-        yield url, model
 
 
 @pytest.mark.parametrize("agent", agent_requests.recorded())

@@ -4,7 +4,6 @@ assistant message's ``phase``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -14,18 +13,11 @@ import pytest
 from hfgate.api.openai.responses_compact import SUMMARY_PROMPT
 from tests.fakes.coding_model import CodingModel
 from tests.support.agent_requests import ENDPOINT
-from tests.support.coding_gateway import coding_gateway
 
 LONG = [{"role": "user", "content": "Here is a long file: " + "lorem ipsum dolor sit amet " * 400},
         {"role": "assistant", "content": "Read it.", "phase": "commentary"},
         {"role": "user", "content": "Now summarise it."}]  # fmt: skip
 COMPACT: Any = [{"type": "compaction", "compact_threshold": 1000}]
-
-
-@pytest.fixture(scope="module")
-def coding(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, CodingModel]]:
-    with coding_gateway(tmp_path_factory.mktemp("responses2026")) as (url, model):
-        yield url, model
 
 
 def _respond(url: str, **body: Any) -> httpx.Response:

@@ -16,16 +16,9 @@ from openai.resources.responses.responses import ResponsesConnection
 from hfgate.config import Settings
 from tests.fakes.coding_model import ANSWER, OUTPUT, CodingModel
 from tests.support.agent_requests import ENDPOINT
-from tests.support.coding_gateway import coding_gateway
 
 TOOLS: Any = [{"type": "function", "name": "exec_command", "parameters": {
     "type": "object", "properties": {"cmd": {"type": "string"}}, "required": ["cmd"]}}]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def coding(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, CodingModel]]:
-    with coding_gateway(tmp_path_factory.mktemp("socket")) as (url, model):
-        yield url, model
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ import pytest
 
 from tests.fakes.coding_model import ANSWER, COMMAND, OUTPUT, WINDOW, CodingModel
 from tests.support import agent_requests
-from tests.support.coding_gateway import coding_gateway
 from tests.support.npm_clients import clean_env, cli, run_cli, version_of
 from tests.support.recording_proxy import RecordingProxy
 from tests.support.waiting import wait_until
@@ -33,12 +32,6 @@ from tests.support.waiting import wait_until
 pytestmark = pytest.mark.slow  # an agent CLI's run: 10-60 s each on 2 cores
 
 PROMPT = f"Run this shell command and tell me what it printed: {COMMAND}"
-
-
-@pytest.fixture(scope="module")
-def coding(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, CodingModel]]:
-    with coding_gateway(tmp_path_factory.mktemp("coding")) as (url, model):
-        yield url, model
 
 
 @pytest.fixture
