@@ -19,6 +19,7 @@ from hfgate.config import Settings
 from tests.support.engine_servers import SMOLLM2, START_TIMEOUT, TOOL_CALLS, missing_reason, smollm2_dir
 from tests.support.engines import python_of
 from tests.support.live_server import live_server
+from tests.support.processes import group_alive
 
 pytestmark = pytest.mark.engines
 MESSAGES = [{"role": "user", "content": "Name three colours of the rainbow."}]
@@ -64,14 +65,6 @@ def _until_ready(http: httpx.Client, name: str) -> dict[str, Any]:
         assert time.monotonic() < deadline, f"the managed vLLM is not ready: {state}"
         time.sleep(2)
     return state
-
-
-def _group_alive(pid: int) -> bool:
-    try:
-        os.killpg(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_the_endpoint_shows_its_server_ready_on_the_cpu(hfgate: httpx.Client) -> None:
@@ -126,9 +119,9 @@ def test_a_killed_server_answers_503_with_retry_after_then_recovers(hfgate: http
 def test_deleting_the_last_endpoint_of_a_server_stops_it(hfgate: httpx.Client) -> None:
     pid = _state(hfgate, "managed-chat")["pid"]
     assert hfgate.delete("/_inference/managed-text").status_code == 200
-    assert _group_alive(pid)  # the chat endpoint still uses it
+    assert group_alive(pid)  # the chat endpoint still uses it
     assert hfgate.delete("/_inference/managed-chat").status_code == 200
     deadline = time.monotonic() + 30
-    while _group_alive(pid):
+    while group_alive(pid):
         assert time.monotonic() < deadline, "the managed vLLM outlived its endpoints"
         time.sleep(0.5)

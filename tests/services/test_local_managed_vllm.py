@@ -4,7 +4,6 @@ names the setting to fix (the managed server itself runs in ``tests/engines/test
 from __future__ import annotations
 
 import importlib.util
-import os
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from hfgate.services.base import ServiceContext
 from hfgate.services.local.managed_vllm import ManagedVllm
 from hfgate.tasks import TaskType
 from tests.conftest import app_client
+from tests.support.processes import group_alive
 
 SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
 BODY = {"service": "local", "service_settings": {"model": SMOLLM2, "engine": "vllm"}}
@@ -58,14 +58,6 @@ def never_ready(tmp_path: Path) -> Path:
     script.write_text("#!/bin/sh\nexec sleep 600\n")
     script.chmod(0o755)
     return script
-
-
-def group_alive(pid: int) -> bool:
-    try:
-        os.killpg(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 async def test_a_starting_server_answers_503_with_retry_after_and_deleting_stops_it(

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.fakes.coding_model import MODEL
-from tests.support.recording_proxy import Seen
+from tests.fakes.hf_server import Recorded
 
 FOLDER = Path(__file__).resolve().parents[1] / "clients" / "agent_requests"
 _SECRET = frozenset({"authorization", "x-api-key", "x-goog-api-key", "cookie"})
@@ -22,7 +22,7 @@ ENDPOINT = "coder"
 """The endpoint id the agents are told to use: a ``hugging_face`` endpoint by url on the stand-in model."""
 
 
-def save(agent: str, version: str, seen: Seen) -> Path:
+def save(agent: str, version: str, seen: Recorded) -> Path:
     path = FOLDER / f"{agent}.json"
     headers = {k: v for k, v in sorted(seen.headers.items()) if k not in _SECRET}
     record = {"agent": agent, "version": version, "method": seen.method, "path": seen.path,

@@ -7,24 +7,16 @@ for the recorded first requests in ``tests/clients/agent_requests/``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import orjson
 from aiohttp import web
 
+from tests.fakes.hf_server import Recorded
 from tests.fakes.threaded_server import ThreadedServer
 
 _HOP = frozenset({"host", "content-length", "transfer-encoding", "connection", "accept-encoding"})
-
-
-@dataclass(frozen=True)
-class Seen:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
 
 
 class RecordingProxy(ThreadedServer):
@@ -34,9 +26,9 @@ class RecordingProxy(ThreadedServer):
     def __init__(self, target: str) -> None:
         super().__init__()
         self.target = target.rstrip("/")
-        self.seen: list[Seen] = []
+        self.seen: list[Recorded] = []
 
-    def first(self, method: str, path: str) -> Seen:
+    def first(self, method: str, path: str) -> Recorded:
         """The first request of ``method`` on ``path`` (``AssertionError`` when none came)."""
         found = [s for s in self.seen if s.method == method and s.path == path]
         assert found, f"no {method} {path} among {[(s.method, s.path) for s in self.seen]}"
@@ -51,7 +43,7 @@ class RecordingProxy(ThreadedServer):
             except orjson.JSONDecodeError:
                 body = raw.decode("utf-8", "replace")
         headers = {k.lower(): v for k, v in request.headers.items() if k.lower() not in _HOP}
-        self.seen.append(Seen(request.method, request.path, headers, body))
+        self.seen.append(Recorded(request.method, request.path, headers, body))
         timeout = aiohttp.ClientTimeout(total=600)
         async with (
             aiohttp.ClientSession(timeout=timeout, auto_decompress=False) as session,

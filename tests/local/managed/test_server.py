@@ -17,6 +17,7 @@ import pytest
 
 from hfgate.local.managed.command import Launch, free_port
 from hfgate.local.managed.server import STARTING_RETRY_AFTER, Backoff, ManagedServer
+from tests.support.processes import group_alive
 
 
 def http_server(folder: Path) -> Launch:
@@ -31,14 +32,6 @@ async def until(server: ManagedServer, state: str, *, within: float = 20.0) -> N
     while server.state != state:
         assert time.monotonic() < deadline, f"still {server.state} ({server.reason}), not {state}"
         await asyncio.sleep(0.05)
-
-
-def group_alive(pid: int) -> bool:
-    try:
-        os.killpg(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 async def test_a_server_becomes_ready_and_its_output_reaches_the_log(
