@@ -16,7 +16,11 @@ from tests.fakes.coding_model import CodingModel
 from tests.support import agent_requests
 from tests.support.waiting import wait_until
 
-ROUTES = {"/v1/messages": ("tool_use", "message_stop"), "/v1/responses": ("function_call", "response.completed")}
+ROUTES = {
+    "/v1/messages": ("tool_use", "message_stop"),
+    "/v1/responses": ("function_call", "response.completed"),
+    f"/v1beta/models/{agent_requests.ENDPOINT}:streamGenerateContent": ("functionCall", "STOP"),
+}
 
 
 @pytest.mark.parametrize("agent", agent_requests.recorded())

@@ -24,6 +24,23 @@ LOCAL = {"service": "local", "service_settings": {"model": "all-MiniLM-L6-v2"}}
 Call = tuple[str, str, dict[str, Any]]
 
 
+def _gemini() -> dict[str, Call]:
+    """Gemini's routes, under both versions."""
+    ask = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}], "generationConfig": {"maxOutputTokens": 1}}
+    embed = {"content": {"parts": [{"text": "hi"}]}}
+    calls: dict[str, Call] = {
+        "GET /v1beta/models": ("GET", "/v1beta/models", {}),
+        "GET /v1beta/models/{model:path}": ("GET", f"/v1beta/models/{GEN}", {}),
+    }
+    for version in ("v1beta", "v1"):
+        for action, model, body in (("generateContent", GEN, ask), ("streamGenerateContent", GEN, ask),
+                                    ("countTokens", GEN, {"contents": ask["contents"]}), ("embedContent", EMB, embed),
+                                    ("batchEmbedContents", EMB, {"requests": [embed]})):  # fmt: skip
+            rule = f"POST /{version}/models/{{model:path}}:{action}"
+            calls[rule] = ("POST", f"/{version}/models/{model}:{action}", {"json": body})
+    return calls
+
+
 def _samples(role: str, spare_key: str) -> dict[str, Call]:
     """One request per rule that succeeds when the key may make it (``role`` keeps ids apart)."""
     chat = {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 1}
@@ -89,6 +106,7 @@ def _samples(role: str, spare_key: str) -> dict[str, Call]:
             "POST", "/v1/messages/count_tokens", {"json": {"model": GEN, "messages": chat["messages"]}}
         ),
         "GET /v1/responses": ("GET", "/v1/responses", {}),
+        **_gemini(),
         "POST /v1/responses/compact": ("POST", "/v1/responses/compact", {"json": {"model": GEN}}),
         **{f"POST {path}": ("POST", path, {"json": {"model": EMB, "query": "q", "documents": ["a"]}})
            for path in ("/v1/rerank", "/rerank", "/v2/rerank")},
@@ -159,6 +177,7 @@ REASONS: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
     ("/rerank", lambda body: str(body["error"]["message"])),
     ("/v2/rerank", lambda body: str(body["error"]["message"])),
     ("/hf/", lambda body: str(body["error"])),
+    ("/v1beta/", lambda body: str(body["error"]["message"])),
     ("/", lambda body: str(body["error"]["reason"])),
 ]
 

@@ -1,10 +1,11 @@
-"""Claude Code and Codex as their users run them, tools on, complete a shell-tool turn through hfgate.
+"""Claude Code, Codex and Gemini CLI as their users run them, tools on, complete a shell-tool turn through
+hfgate.
 
 Each agent keeps its own system prompt and its default tools; it is pointed at hfgate as
-docs/claude-code.md and docs/codex.md say, and its model is the ``coder`` endpoint: a ``hugging_face``
-endpoint by url on the stand-in coding model (``tests/fakes/coding_model.py``), which calls the shell tool
-once and then answers with what the tool printed. The agent must accept the streamed call, run the
-command, send its result back and print the answer.
+docs/claude-code.md, docs/codex.md and docs/gemini-cli.md say, and its model is the ``coder`` endpoint:
+a ``hugging_face`` endpoint by url on the stand-in coding model (``tests/fakes/coding_model.py``), which
+calls the shell tool once and then answers with what the tool printed. The agent must accept the
+streamed call, run the command, send its result back and print the answer.
 
 A recording proxy between the agent and hfgate keeps the agent's first request; with
 ``HFGATE_RECORD_AGENTS=1`` it is written to ``tests/clients/agent_requests/`` (replayed in ``make check``
@@ -131,3 +132,29 @@ def test_codex_over_the_responses_websocket_runs_its_shell_tool(
     assert OUTPUT in answer
     (socket,) = [r for r in caplog.records if getattr(r, "event", "") == "responses.socket"]
     assert getattr(socket, "turns", 0) >= 2  # the call, then the answer to its output
+
+
+def test_gemini_cli_runs_its_shell_tool_and_answers_with_the_output(
+    coding: tuple[str, CodingModel], proxy: RecordingProxy, tmp_path: Path
+) -> None:
+    """``gemini -p`` with its API-key auth (chosen in its settings, as its docs say for headless use), the
+    workspace trusted and ``--yolo`` (every tool call approved: no one is there to approve it)."""
+    gemini = cli("gemini")
+    home = tmp_path / "home"
+    settings = {"security": {"auth": {"selectedType": "gemini-api-key"}}, "privacy": {"usageStatisticsEnabled": False}}
+    (home / ".gemini").mkdir(parents=True)
+    (home / ".gemini" / "settings.json").write_text(json.dumps(settings))
+    env = clean_env(
+        home,
+        GEMINI_API_KEY="unused-without-keys",
+        GOOGLE_GEMINI_BASE_URL=proxy.base,
+        GEMINI_CLI_TRUST_WORKSPACE="true",
+    )
+    command = [str(gemini), "-m", agent_requests.ENDPOINT, "-p", PROMPT, "--yolo", "--output-format", "json"]
+    done = run_cli(command, env=env, cwd=tmp_path)
+    result: dict[str, Any] = json.loads(done.stdout)
+    assert any(OUTPUT in r for r in _tool_results(coding[1])), coding[1].requests[-1:]
+    assert ANSWER in result["response"], result
+    assert OUTPUT in result["response"], result
+    assert result["stats"]["tools"]["byName"]["run_shell_command"]["success"] == 1
+    _keep("gemini-cli", proxy, f"/v1beta/models/{agent_requests.ENDPOINT}:streamGenerateContent")

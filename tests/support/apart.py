@@ -1,7 +1,8 @@
 """Client packages that cannot share hfgate's venv, each installed in a directory of its own.
 
 Elasticsearch's 9.x client and its 8.x client (in the venv) are one import name; ``text-generation``
-pins ``huggingface_hub<1``; Haystack pins newer ``anyio``/``certifi`` than the venv's; LlamaIndex pins
+pins ``huggingface_hub<1``; ``google-genai`` a newer ``websockets`` than ``openai-agents`` allows;
+Haystack pins newer ``anyio``/``certifi`` than the venv's; LlamaIndex pins
 an older ``openai``; ``langchain-tests`` pins a newer pytest and brings pytest plugins. Each set is
 installed with ``pip install --target`` under ``<venv>/apart/<name>``
 (once; again when its pins change) and driven by a script in ``tests/clients`` run in a subprocess
@@ -25,6 +26,8 @@ SETS: dict[str, tuple[str, ...]] = {
     "es9": ("elasticsearch==9.5.1",),
     "haystack": ("haystack-ai==3.4.0", "huggingface-api-haystack==3.1.0"),
     "tgi": ("text-generation==0.7.0",),
+    # google-genai brings websockets 17, above what openai-agents in the venv allows
+    "genai": ("google-genai==3.6.1",),
     # llama-index-llms-openai pins an older openai than the venv's
     "llamaindex": ("llama-index-core==0.14.25", "llama-index-llms-openai-like==0.8.1"),
     # LangChain's standard tests pin pytest>=9.0.3 and bring pytest plugins of their own

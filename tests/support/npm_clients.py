@@ -1,4 +1,4 @@
-"""Agent CLIs from npm (Claude Code, Codex) for ``tests/clients``: pinned, installed once under
+"""Agent CLIs from npm (Claude Code, Codex, Gemini CLI) for ``tests/clients``: pinned, installed once under
 ``.venv/npm`` of this checkout (again when the pins change), run as the user runs them.
 
 ``python -m tests.support.npm_clients`` (part of ``make clients``) installs them; a test finds a CLI with
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 _ROOT = Path(__file__).resolve().parents[2]
-PINNED = ("@anthropic-ai/claude-code@2.1.332", "@openai/codex@0.169.0")
+PINNED = ("@anthropic-ai/claude-code@2.1.332", "@openai/codex@0.169.0", "@google/gemini-cli@0.61.0")
 """The versions the tests drive (docs/testing.md lists them)."""
 LATEST = os.environ.get("HFGATE_AGENTS_LATEST") == "1"
 """``make agents-latest``: the newest releases instead, in a prefix of their own."""
@@ -52,7 +52,7 @@ def install() -> str:
 
 
 def binary(name: str) -> Path | None:
-    """The installed CLI ``name`` (``claude`` or ``codex``), or ``None``."""
+    """The installed CLI ``name`` (``claude``, ``codex`` or ``gemini``), or ``None``."""
     path = prefix() / "node_modules" / ".bin" / name
     stamp = prefix() / ".pins"
     return path if path.exists() and stamp.exists() and stamp.read_text() == "\n".join(PINS) else None
@@ -60,7 +60,11 @@ def binary(name: str) -> Path | None:
 
 def version_of(agent: str) -> str:
     """The installed version of ``claude-code`` or ``codex`` (as its package.json says)."""
-    package = {"claude-code": "@anthropic-ai/claude-code", "codex": "@openai/codex"}[agent]
+    package = {
+        "claude-code": "@anthropic-ai/claude-code",
+        "codex": "@openai/codex",
+        "gemini-cli": "@google/gemini-cli",
+    }[agent]
     manifest = prefix() / "node_modules" / package / "package.json"
     version: str = json.loads(manifest.read_text())["version"]
     return version

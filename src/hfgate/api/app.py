@@ -12,16 +12,15 @@ from fastapi import FastAPI
 from hfgate import __version__
 from hfgate.api import health, metrics
 from hfgate.api.anthropic import routes as anthropic_routes
-from hfgate.api.anthropic.errors import render_anthropic
 from hfgate.api.apply import routes as apply_routes
-from hfgate.api.error_handlers import ErrorRenderers, install_error_handlers
+from hfgate.api.declared import FACE_ROUTES
+from hfgate.api.error_handlers import install_error_handlers
 from hfgate.api.es import cluster as es_cluster
 from hfgate.api.es import manage as es_manage
 from hfgate.api.es import run as es_run
 from hfgate.api.es import security as es_security
 from hfgate.api.gateway import Gateway
 from hfgate.api.hf import routes as hf_routes
-from hfgate.api.hf.errors import render_hf
 from hfgate.api.hosts import HostNames
 from hfgate.api.middleware import BodyLimit, GatewayKeys
 from hfgate.api.openai import per_endpoint as openai_per_endpoint
@@ -29,7 +28,6 @@ from hfgate.api.openai import rerank as openai_rerank
 from hfgate.api.openai import responses_routes as openai_responses
 from hfgate.api.openai import responses_socket as openai_socket
 from hfgate.api.openai import routes as openai_routes
-from hfgate.api.openai.errors import render_openai
 from hfgate.api.plain_routes import serve_plainly
 from hfgate.api.route_roles import GUARD, guard_routes
 from hfgate.api.schemas.document import install_openapi
@@ -68,12 +66,6 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     settings = settings or Settings()
     configure_logging(settings)
     serve.apply(settings)  # a worker process's slow-loris deadline
-    renderers = ErrorRenderers()
-    renderers.register("/v1", render_openai)
-    for path in openai_rerank.PATHS[1:]:  # /rerank and /v2/rerank answer errors as /v1/rerank does
-        renderers.register(path, render_openai)
-    renderers.register("/v1/messages", render_anthropic)
-    renderers.register("/hf/", render_hf)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -97,24 +89,22 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
 
     app = FastAPI(title="hfgate", version=__version__, lifespan=lifespan, **_FASTAPI_OPTIONS)
     app.state.settings = settings
-    app.state.error_renderers = renderers
     app.router.routes[:0] = es_run.INFER_ROUTES
     routers = (
         health.router, metrics.router, es_cluster.router, es_manage.router, es_run.router, openai_routes.router,
         openai_responses.router, openai_rerank.router, anthropic_routes.router, hf_routes.router,
-        openai_per_endpoint.router,
+        openai_per_endpoint.router, *(face.router for face in FACE_ROUTES),
     )  # fmt: skip
     for router in (*routers, es_security.router, apply_routes.router, ui_routes.router, ui_usage_routes.router):
         app.include_router(router, dependencies=[GUARD])
     serve_plainly(app, guard=GUARD)  # before guard_routes, which wraps the plain twins in the role check
     guard_routes(app.routes)
     app.include_router(openai_socket.router)  # each message is checked as its POST /v1/responses
-    install_error_handlers(app, renderers)
+    install_error_handlers(app)
     install_openapi(app)
     metrics_key = settings.metrics_key.get_secret_value() if settings.metrics_key else None
     app.add_middleware(
         Gateway,
-        renderers=renderers,
         hosts=HostNames(hosts=settings.host_endpoints, domain=settings.endpoint_domain),
         keys=GatewayKeys(metrics_key=metrics_key),
         body=BodyLimit(max_bytes=settings.max_body_bytes, seconds=settings.body_timeout_seconds),

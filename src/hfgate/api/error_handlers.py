@@ -1,78 +1,41 @@
-"""One place that renders every error in the shape of the face the request came through.
-
-Faces register a renderer for their path prefix (``/v1`` OpenAI, ``/hf`` Hugging Face); everything
-else gets Elasticsearch's envelope. Unexpected exceptions are logged with the request id and answered
-with a 500 that leaks nothing, by :class:`hfgate.api.gateway.Gateway`, on a connection that stays open.
+"""The app's exception handlers: every error answered in the shape of the face the request came through
+(:mod:`hfgate.api.faces`). Unexpected exceptions are logged with the request id and answered with a 500
+that leaks nothing, by :class:`hfgate.api.gateway.Gateway`, on a connection that stays open.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
 
-import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError as FastAPIValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
-from hfgate.api.es.errors import es_error_body
-from hfgate.errors import BadRequestError, HfGateError, KeyLimitError, ModelNotReadyError, NotFoundError, ParseError
+from hfgate.api.faces import error_response
+from hfgate.errors import BadRequestError, HfGateError, NotFoundError, ParseError
 
 log = logging.getLogger("hfgate.api")
 
-Renderer = Callable[[str, HfGateError], tuple[int, dict[str, Any]]]
-"""A face's error shape: (path, error) → (HTTP status, JSON body)."""
 
-
-def render_es(path: str, error: HfGateError) -> tuple[int, dict[str, Any]]:
-    return error.status, es_error_body(error)
-
-
-class ErrorRenderers:
-    """Renderers by path prefix, longest prefix first; Elasticsearch's by default."""
-
-    def __init__(self) -> None:
-        self._faces: list[tuple[str, Renderer]] = []
-
-    def register(self, prefix: str, renderer: Renderer) -> None:
-        self._faces.append((prefix, renderer))
-        self._faces.sort(key=lambda face: len(face[0]), reverse=True)
-
-    def render(self, path: str, error: HfGateError) -> Response:
-        renderer = next((r for prefix, r in self._faces if path.startswith(prefix)), render_es)
-        status, body = renderer(path, error)
-        headers = _headers(status, error)
-        return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
-
-
-def _headers(status: int, error: HfGateError) -> dict[str, str] | None:
-    if status == 401:
-        return {"WWW-Authenticate": "Bearer"}
-    if isinstance(error, KeyLimitError | ModelNotReadyError):
-        return {"Retry-After": str(error.retry_after)}
-    return None
-
-
-def install_error_handlers(app: FastAPI, renderers: ErrorRenderers) -> None:
-    """Route every exception the app can raise through ``renderers``."""
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every exception the app can raise in the shape of its face (:func:`hfgate.api.faces.error_response`)."""
 
     async def on_hfgate(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HfGateError)
-        return renderers.render(request.url.path, exc)
+        return error_response(request.url.path, exc)
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, FastAPIValidationError)
-        return renderers.render(request.url.path, _from_fastapi(exc))
+        return error_response(request.url.path, _from_fastapi(exc))
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        return renderers.render(request.url.path, _from_http(request, exc))
+        return error_response(request.url.path, _from_http(request, exc))
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
-        return renderers.render(request.url.path, internal_error(request.scope, exc))
+        return error_response(request.url.path, internal_error(request.scope, exc))
 
     app.add_exception_handler(HfGateError, on_hfgate)
     app.add_exception_handler(FastAPIValidationError, on_validation)

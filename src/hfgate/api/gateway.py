@@ -37,15 +37,16 @@ from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hfgate.access.principal import CURRENT
-from hfgate.api.error_handlers import ErrorRenderers, internal_error
-from hfgate.api.es.cluster import PRODUCT_HEADER, speaks_elasticsearch
+from hfgate.api.error_handlers import internal_error
+from hfgate.api.es.cluster import PRODUCT_HEADER
 from hfgate.api.es.filter_path import FilteringSend, filters_of
+from hfgate.api.faces import error_response, face_of
 from hfgate.api.hosts import HostNames
 from hfgate.api.middleware import BodyLimit, GatewayKeys, account, count, header, log_request
 from hfgate.errors import HfGateError, RequestValidationError, ShuttingDownError
 from hfgate.process import drain
 from hfgate.telemetry.request_scope import CURRENT as CURRENT_SCOPE
-from hfgate.telemetry.request_scope import RequestScope, cache_outcome, face_of
+from hfgate.telemetry.request_scope import RequestScope, cache_outcome
 from hfgate.telemetry.session import from_headers as session_from_headers
 from hfgate.telemetry.tracing import end_request_span, request_span
 
@@ -53,11 +54,8 @@ from hfgate.telemetry.tracing import end_request_span, request_span
 class Gateway:
     """The one ASGI layer of hfgate's own (see the module docstring)."""
 
-    def __init__(
-        self, app: ASGIApp, *, renderers: ErrorRenderers, hosts: HostNames, keys: GatewayKeys, body: BodyLimit
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, hosts: HostNames, keys: GatewayKeys, body: BodyLimit) -> None:
         self.app = app
-        self._renderers = renderers
         self._hosts = hosts
         self._keys = keys
         self._body = body
@@ -80,9 +78,10 @@ class Gateway:
             cache_wanted = _cache_wanted(scope.get("query_string", b""))
         except RequestValidationError as problem:  # answered once the key is known (a 401 comes first)
             bad_query, cache_wanted = problem, True
-        labels = RequestScope(face_of(path), cache_wanted=cache_wanted)
+        face = face_of(path)
+        labels = RequestScope(face.name, cache_wanted=cache_wanted)
         labels.session = session_from_headers(scope["headers"])
-        product = speaks_elasticsearch(path)
+        product = face.product_header
         scope_token = CURRENT_SCOPE.set(labels)
         span = request_span(scope["method"], path, face=labels.face)
         status = 500
@@ -113,11 +112,11 @@ class Gateway:
             except HfGateError as refusal:  # a refused key, or the registry away (503)
                 refused = refusal
             if refused is not None:
-                await self._renderers.render(path, refused)(scope, receive, send_with_id)
+                await error_response(path, refused)(scope, receive, send_with_id)
                 return
             if state.get("gated"):
                 key_token = CURRENT.set(principal)
-            filters = filters_of(scope)
+            filters = filters_of(scope) if product else None
             inner: Send = send_with_id if filters is None else FilteringSend(send_with_id, filters)
             receive = self._body.counting(receive)
             try:
@@ -130,12 +129,12 @@ class Gateway:
                 if started:
                     raise
                 answer = exc if isinstance(exc, HfGateError) else internal_error(scope, exc)
-                await self._renderers.render(path, answer)(scope, receive, inner)
+                await error_response(path, answer)(scope, receive, inner)
             except asyncio.CancelledError:
                 if started or not flight.ended:  # not the drain's deadline (uvicorn stopping, a stream's own)
                     raise
                 flight.task.uncancel()
-                await self._renderers.render(path, ShuttingDownError(drain.DEADLINE_PASSED))(scope, receive, inner)
+                await error_response(path, ShuttingDownError(drain.DEADLINE_PASSED))(scope, receive, inner)
         finally:
             drain.PROCESS.leave(flight)
             if key_token is not None:

@@ -12,6 +12,7 @@ import hmac
 import logging
 import time
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.requests import cookie_parser
 from starlette.types import Message, Receive, Scope
@@ -19,6 +20,8 @@ from starlette.types import Message, Receive, Scope
 from hfgate.access.control import AccessControl
 from hfgate.access.principal import Principal
 from hfgate.access.usage import ANONYMOUS
+from hfgate.api.faces import face_of
+from hfgate.api.gemini.errors import FACE as GEMINI
 from hfgate.api.ui.session import COOKIE, CSRF_HEADER, SessionSigner, UiSession
 from hfgate.errors import AuthenticationError, PayloadTooLargeError, RequestTimeoutError
 from hfgate.telemetry.metrics import REQUEST_SECONDS, REQUESTS
@@ -90,8 +93,8 @@ async def account(state: dict[str, Any], labels: RequestScope, status: int) -> N
 
 
 class GatewayKeys:
-    """Finds who is calling: a gateway key (``Authorization: Bearer|ApiKey <key>``, or ``x-api-key: <key>``
-    as Anthropic's clients send it) or a page session.
+    """Finds who is calling: a gateway key (``Authorization: Bearer|ApiKey <key>``, ``x-api-key: <key>`` as
+    Anthropic's clients send it, ``x-goog-api-key: <key>`` or ``?key=<key>`` as Google's do) or a page session.
 
     The gateway is open while no key exists (neither ``HFGATE_API_KEYS`` nor an active API key in the
     registry). Once one does, every route needs a key, except ``/health``, ``/ready``, ``/`` and the web page
@@ -131,7 +134,7 @@ class GatewayKeys:
         self, scope: Scope, access: AccessControl, sessions: SessionSigner, *, state: dict[str, object]
     ) -> Principal | None:
         authorization = header(scope, b"authorization")
-        api_key = header(scope, b"x-api-key")  # Anthropic's SDK and Claude Code send the key here
+        api_key = _api_key(scope)
         if authorization is None and api_key is not None:
             return await access.ring.resolve(api_key.strip())
         if authorization is not None:
@@ -160,6 +163,15 @@ class GatewayKeys:
 
 
 METRICS_KEY_NEEDED = "/metrics needs [Authorization: Bearer <key>] with the key in HFGATE_METRICS_KEY"
+
+
+def _api_key(scope: Scope) -> str | None:
+    """A key sent the way Anthropic's clients send it (``x-api-key``) or Google's (``x-goog-api-key``, or
+    ``?key=`` on Gemini's paths)."""
+    found = header(scope, b"x-api-key") or header(scope, b"x-goog-api-key")
+    if found is None and face_of(scope["path"]) is GEMINI and b"key=" in scope.get("query_string", b""):
+        found = next((v for k, v in parse_qsl(scope["query_string"].decode("latin-1")) if k == "key"), None)
+    return found
 
 
 def _token(authorization: str) -> str:

@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hfgate.access.principal import CURRENT, check_endpoint
 from hfgate.access.roles import Role
+from hfgate.api.declared import declared
 from hfgate.errors import AuthenticationError
 
 OPEN: Final = "open"
@@ -109,6 +110,8 @@ RULES: dict[str, Need] = {
     "POST /ui/logout": OPEN,
     "GET /ui/static/{name}": OPEN,
     "PUT /ui/api/endpoints/{task_type}/{inference_id}": Role.MANAGE,
+    # the faces declared once (hfgate.api.declare): each route's role is in its declaration
+    **{route.rule: route.role for route in declared()},
 }
 
 

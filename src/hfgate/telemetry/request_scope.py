@@ -1,6 +1,6 @@
 """The labels of the request being served, filled in as it goes, read when it ends.
 
-The access middleware opens a :class:`RequestScope` with the face; the orchestrator names the endpoint
+The gateway opens a :class:`RequestScope` with the face (``api.faces``); the orchestrator names the endpoint
 and task type once it has looked them up. A context variable carries it, so no layer passes it on.
 """
 
@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import time
 from contextvars import ContextVar
-
-FACES = (("/v1/messages", "anthropic"), ("/v1/", "openai"), ("/hf/", "hf"), ("/_inference", "elasticsearch"))
 
 
 class RequestScope:
@@ -54,19 +52,6 @@ class RequestScope:
 
 
 CURRENT: ContextVar[RequestScope | None] = ContextVar("hfgate_request_scope", default=None)
-
-
-def face_of(path: str) -> str:
-    """The API face a path belongs to.
-
-    Example:
-        >>> face_of("/v1/embeddings"), face_of("/_inference/text_embedding/e5"), face_of("/health")
-        ('openai', 'elasticsearch', 'other')
-    """
-    for prefix, face in FACES:
-        if path.startswith(prefix):
-            return face
-    return "other"
 
 
 def name_endpoint(endpoint: str, task_type: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hfgate.api.face import Face
 from hfgate.errors import HfGateError, RequestValidationError
 
 _TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error", 413: "request_too_large",
@@ -32,3 +33,6 @@ def error_body(error: HfGateError) -> dict[str, Any]:
 def render_anthropic(path: str, error: HfGateError) -> tuple[int, dict[str, Any]]:
     """Status and body as Anthropic's API would send them."""
     return error.status, error_body(error)
+
+
+FACE = Face("anthropic", ("/v1/messages",), render_anthropic)

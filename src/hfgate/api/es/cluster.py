@@ -25,11 +25,6 @@ COMPATIBLE_VERSION = "8.19.0"
 _CLUSTER_UUID = uuid.uuid5(uuid.NAMESPACE_DNS, "hfgate").hex
 
 
-def speaks_elasticsearch(path: str) -> bool:
-    """Whether a response to ``path`` carries Elasticsearch's product header."""
-    return path == "/" or path.startswith(("/_inference", "/_security"))
-
-
 @router.get("/", response_model=None)
 async def cluster_info(request: Request) -> Response:
     """Elasticsearch's ``GET /``: who answers, and which version of the API it speaks."""

@@ -22,8 +22,6 @@ from urllib.parse import parse_qs
 import orjson
 from starlette.types import Message, Scope, Send
 
-from hfgate.api.es.cluster import speaks_elasticsearch
-
 Path = tuple[str, ...]
 _MISSING: Any = object()
 
@@ -109,9 +107,7 @@ def _drop(value: Any, paths: tuple[Path, ...]) -> Any:
 
 
 def filters_of(scope: Scope) -> Filters | None:
-    """The request's ``filter_path``, if it is an Elasticsearch-face request that has one."""
-    if scope["type"] != "http" or not speaks_elasticsearch(scope["path"]):
-        return None
+    """The request's ``filter_path``, if it has one (the gateway asks on the Elasticsearch face only)."""
     query = scope.get("query_string", b"")
     if b"filter_path" not in query:
         return None

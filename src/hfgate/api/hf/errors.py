@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hfgate.api.face import Face
 from hfgate.errors import BadRequestError, EmptyInputError, HfGateError
 
 TEI_ROUTES = ("/embed", "/rerank", "/tokenize", "/v1/embeddings", "/embed_all")
@@ -32,3 +33,6 @@ def _classify(error: HfGateError) -> tuple[int, str]:
     if isinstance(error, BadRequestError) and error.status == 400:
         return 422, "validation"
     return 424, "generation"
+
+
+FACE = Face("hf", ("/hf/",), render_hf)

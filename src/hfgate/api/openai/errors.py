@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hfgate.api.face import Face
 from hfgate.errors import EndpointNotFoundError, HfGateError, NotFoundError
 
 _TYPES = {401: "authentication_error", 403: "permission_error", 404: "invalid_request_error",
@@ -27,3 +28,7 @@ def render_openai(path: str, error: HfGateError) -> tuple[int, dict[str, Any]]:
         )
     body = {"error": {"message": error.reason, "type": kind, "param": error.param, "code": code}}
     return error.status, body
+
+
+FACE = Face("openai", ("/v1/", "/rerank", "/v2/rerank"), render_openai)
+"""``/rerank`` and ``/v2/rerank`` are Cohere's and Jina's paths for the OpenAI face's rerank."""

@@ -10,30 +10,18 @@ links to infer, read, update and delete the endpoint it made (what a stateful fu
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, TypeAdapter
 
+from hfgate.api.declare import Doc
+from hfgate.api.declared import declared
 from hfgate.api.schemas import anthropic, apply, es, hf, openai, responses, security
 
 _REF = "#/components/schemas/{model}"
-
-
-@dataclass(frozen=True, slots=True)
-class Doc:
-    """What one route takes and answers: ``body`` and ``answer`` are types (models, lists of them)."""
-
-    body: Any = None
-    answer: Any = None
-    stream: bool = False
-    text: bool = False
-    error: type[BaseModel] = es.EsError
-    operation_id: str | None = None
-    links: bool = False
-    or_stream: bool = False  # ``"stream": true`` answers server-sent events instead
 
 
 _ES_ID = "/_inference/{task_type}/{inference_id}"
@@ -121,6 +109,11 @@ ROUTES: dict[tuple[str, str], Doc] = {
 }  # fmt: skip
 
 
+def documented() -> dict[tuple[str, str], Doc]:
+    """Every route's entry: :data:`ROUTES`, and the routes declared once (:mod:`hfgate.api.declared`)."""
+    return {**ROUTES, **{(route.method, route.documented_path): route.doc for route in declared()}}
+
+
 def install_openapi(app: FastAPI) -> None:
     """Make ``app.openapi()`` (``/openapi.json``) the documented document, built once."""
 
@@ -137,7 +130,10 @@ def install_openapi(app: FastAPI) -> None:
 def describe(doc: dict[str, Any]) -> None:
     """Attach :data:`ROUTES` to ``doc``'s operations (adding those FastAPI does not list)."""
     components: dict[str, Any] = doc.setdefault("components", {}).setdefault("schemas", {})
-    for (method, path), spec in ROUTES.items():
+    for (method, path), spec in {
+        **ROUTES,
+        **{(route.method, route.documented_path): route.doc for route in declared()},
+    }.items():
         operation = doc["paths"].setdefault(path, {}).setdefault(method, _plain_operation(method, path))
         if spec.operation_id:
             operation["operationId"] = spec.operation_id
@@ -160,7 +156,7 @@ def _responses(spec: Doc, components: dict[str, Any]) -> dict[str, Any]:
     if spec.links:
         ok["links"] = _links()
     error = {"description": "An error, in the face's shape",
-             "content": {"application/json": {"schema": _schema(spec.error, components)}}}  # fmt: skip
+             "content": {"application/json": {"schema": _schema(spec.error or es.EsError, components)}}}  # fmt: skip
     return {"200": ok, "default": error}
 
 

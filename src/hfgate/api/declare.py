@@ -1,0 +1,142 @@
+"""A route declared once: method, path, role, request and answer types, handler, in its face's list.
+
+A face module makes one :class:`FaceRoutes` and declares each route with its decorator::
+
+    ROUTES = FaceRoutes(GEMINI, tag="Gemini-compatible")
+
+    @ROUTES.post("/v1beta/models/{model:path}:countTokens", role=Role.INFER, body=CountTokensRequest,
+                 answer=CountTokensResponse)
+    async def count_tokens(model: str, request: Request, orch: OrchestratorDep) -> Response: ...
+
+The same declaration is the router the app includes (``ROUTES.router``), the route's line of the role
+table (:mod:`hfgate.api.route_roles`) and its operation in the OpenAPI document
+(:mod:`hfgate.api.schemas.document`); the face (``ROUTES.face``) gives its error shape and metric label.
+The request types are pydantic models that decode the body (:func:`read_body`) and document it: no
+second, documentation-only model. :mod:`hfgate.api.declared` lists the faces declared this way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ValidationError
+
+from hfgate.access.roles import Role
+from hfgate.api.body import json_object
+from hfgate.api.face import Face
+from hfgate.errors import RequestValidationError
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+Body = TypeVar("Body", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Doc:
+    """What one route takes and answers: ``body`` and ``answer`` are types (models, lists of them);
+    ``error`` the face's error model (``None``: Elasticsearch's)."""
+
+    body: Any = None
+    answer: Any = None
+    stream: bool = False
+    text: bool = False
+    error: type[BaseModel] | None = None
+    operation_id: str | None = None
+    links: bool = False
+    or_stream: bool = False  # ``"stream": true`` answers server-sent events instead
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Declared:
+    """One route as declared: ``role`` is a :class:`Role` or ``route_roles.OPEN`` / ``ANY_KEY``."""
+
+    method: str
+    path: str
+    role: Role | str
+    doc: Doc
+    face: Face
+
+    @property
+    def documented_path(self) -> str:
+        """The path as OpenAPI spells it: without Starlette's converters (``{model:path}`` is ``{model}``)."""
+        return re.sub(r"\{(\w+):\w+\}", r"{\1}", self.path)
+
+    @property
+    def rule(self) -> str:
+        """The route's name in the role table: ``"POST /v1beta/models/{model:path}:countTokens"``."""
+        return f"{self.method.upper()} {self.path}"
+
+
+class FaceRoutes:
+    """One face's routes, each declared once with :meth:`get` or :meth:`post`."""
+
+    def __init__(self, face: Face, *, tag: str, error: type[BaseModel]) -> None:
+        self.face = face
+        self.error = error
+        self.declared: list[Declared] = []
+        self.router = APIRouter(tags=[tag])
+
+    def get(self, *paths: str, role: Role | str, answer: Any = None) -> Callable[[Handler], Handler]:
+        """Declare a GET route; several ``paths`` are one route under several names (API versions)."""
+        return self._route("get", paths, role=role, doc=Doc(answer=answer, error=self.error))
+
+    def post(
+        self, *paths: str, role: Role | str, body: Any, answer: Any = None, stream: bool = False
+    ) -> Callable[[Handler], Handler]:
+        """Declare a POST route; ``stream``: it answers server-sent events (``answer`` is each event's data)."""
+        doc = Doc(body=body, answer=answer, stream=stream, error=self.error)
+        return self._route("post", paths, role=role, doc=doc)
+
+    def _route(
+        self, method: str, paths: tuple[str, ...], *, role: Role | str, doc: Doc
+    ) -> Callable[[Handler], Handler]:
+        def declare(handler: Handler) -> Handler:
+            for path in paths:
+                self.declared.append(Declared(method=method, path=path, role=role, doc=doc, face=self.face))
+                self.router.add_api_route(path, handler, methods=[method.upper()], response_model=None)
+            return handler
+
+        return declare
+
+
+async def read_body(request: Request, kind: type[Body]) -> Body:
+    """The request's JSON body decoded into ``kind``.
+
+    Raises:
+        ParseError: the body is not a JSON object.
+        RequestValidationError: a field is missing or has the wrong type; each problem names its field
+            as the client spelled it (``contents[0].parts[1].functionCall.name``).
+    """
+    body = await json_object(request)
+    return decode(body, kind)
+
+
+def decode(body: Any, kind: type[Body]) -> Body:
+    """``body`` (parsed JSON) as ``kind``; see :func:`read_body`."""
+    try:
+        return kind.model_validate(body)
+    except ValidationError as problems:
+        raise invalid(problems) from None
+
+
+def invalid(problems: ValidationError) -> RequestValidationError:
+    """Pydantic's problems as hfgate's validation error, each naming its field."""
+    named = [f"Field [{field_path(p['loc'])}] {p['msg'].lower()}" for p in problems.errors(include_url=False)]
+    first = field_path(problems.errors()[0]["loc"]) if named else None
+    return RequestValidationError(named, param=first or None)
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """``("contents", 0, "parts")`` as ``contents[0].parts``.
+
+    Example:
+        >>> field_path(("contents", 0, "parts", 1, "text"))
+        'contents[0].parts[1].text'
+    """
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out

@@ -1,0 +1,17 @@
+"""The faces whose routes are declared once (:mod:`hfgate.api.declare`): the app includes their routers,
+the role table and the OpenAPI document read their declarations from this list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from hfgate.api.declare import Declared, FaceRoutes
+from hfgate.api.gemini.routes import ROUTES as GEMINI
+
+FACE_ROUTES: tuple[FaceRoutes, ...] = (GEMINI,)
+
+
+def declared() -> Iterator[Declared]:
+    """Every declared route, face by face."""
+    for face in FACE_ROUTES:
+        yield from face.declared
