@@ -78,12 +78,12 @@ services:
 
 # Client packages that cannot share the venv (Elasticsearch 9.x, text-generation, Haystack) each get a
 # directory of their own under $(VENV)/apart (tests/support/apart.py pins them); the agent CLIs from npm
-# (Claude Code, Codex) under $(VENV)/npm (tests/support/npm_clients.py).
+# (Claude Code, Codex, Gemini CLI) under $(VENV)/npm (tests/support/npm_clients.py).
 clients: $(STAMP)
 	$(PY) -m tests.support.apart
 	$(PY) -m tests.support.npm_clients
 
-# The agent tests (Claude Code, Codex) on the newest npm releases instead of the pins, in .venv/npm-latest:
+# The agent tests (Claude Code, Codex, Gemini CLI) on the newest npm releases instead of the pins, in .venv/npm-latest:
 # each test says whether the agent still completes its turns, and prints how its first request differs
 # from the one recorded in tests/clients/agent_requests/ (HFGATE_RECORD_AGENTS=1 records anew).
 agents-latest: $(STAMP)
