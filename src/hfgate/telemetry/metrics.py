@@ -1,7 +1,7 @@
 """Every Prometheus metric hfgate exports, bound once at import.
 
-All names start ``hfgate_``. Labels are few and bounded: ``face`` (elasticsearch, openai, hf, other),
-``endpoint`` (an inference id, empty for management routes), ``task_type``, ``status`` (the HTTP
+All names start ``hfgate_``. Labels are few and bounded: ``face`` (elasticsearch, openai, anthropic,
+gemini, hf, other), ``endpoint`` (an inference id, empty for management routes), ``task_type``, ``status`` (the HTTP
 status), ``upstream`` (a configured url or model id), ``model`` (a local model). When
 ``PROMETHEUS_MULTIPROC_DIR`` is set (``hfgate serve --workers N``), prometheus-client keeps the values
 in memory-mapped files there and ``/metrics`` sums every worker's.
