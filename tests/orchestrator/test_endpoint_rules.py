@@ -94,3 +94,29 @@ async def test_a_failed_validation_call_keeps_its_status_and_stores_nothing(orch
     assert raised.value.reason.startswith("Could not complete inference endpoint creation as validation call")
     with pytest.raises(EndpointNotFoundError):
         await orch.get("e1")
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"top_p": 0}, r"\[top_p\] must be greater than \[0\] and at most \[1\]"),
+        ({"top_p": 1.5}, r"\[top_p\] must be greater than \[0\] and at most \[1\]"),
+        ({"repetition_penalty": 0}, r"\[repetition_penalty\] must be greater than \[0\]"),
+    ],
+)
+async def test_a_generation_setting_every_request_would_refuse_is_refused_at_create(
+    orch: Orchestrator, settings: dict[str, Any], message: str
+) -> None:
+    """Stored task settings are checked with the bounds the local engines check per request, so a value
+    that passed create cannot fail every later request."""
+    body = {"service": "hugging_face", "service_settings": {"url": "http://127.0.0.1:9", "api_key": "hf_test"},
+            "task_settings": settings}  # fmt: skip
+    with pytest.raises(RequestValidationError, match=message):
+        await orch.create(inference_id="g1", task_type="completion", body=body, validate=False)
+
+
+async def test_top_p_of_one_is_stored(orch: Orchestrator) -> None:
+    body = {"service": "hugging_face", "service_settings": {"url": "http://127.0.0.1:9", "api_key": "hf_test"},
+            "task_settings": {"top_p": 1}}  # fmt: skip
+    created = await orch.create(inference_id="g2", task_type="completion", body=body, validate=False)
+    assert created.task_settings["top_p"] == 1

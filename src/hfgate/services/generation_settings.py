@@ -14,31 +14,32 @@ from hfgate.tasks import GenerationParams, TaskType
 _GENERATING = frozenset({TaskType.COMPLETION, TaskType.CHAT_COMPLETION})
 
 
-_CONTROLS: tuple[tuple[str, SettingKind, float | None, str, str], ...] = (
-    # name, kind, minimum, label, description
-    ("max_new_tokens", "int", 1, "Max new tokens", "Most tokens to generate."),
-    ("temperature", "float", 0, "Temperature", "Sampling temperature; 0 means greedy."),
-    ("top_p", "float", 0, "Top p", "Nucleus sampling: keep the smallest set of tokens with this mass."),
-    ("top_k", "int", 1, "Top k", "Sample among the k most likely tokens."),
-    ("repetition_penalty", "float", 0, "Repetition penalty", "Above 1 discourages repeats."),
-    ("seed", "int", 0, "Seed", "Random seed, for reproducible sampling."),
-    ("stop", "list[str]", None, "Stop", "Strings that end generation; never part of the output."),
-    ("do_sample", "bool", None, "Sample", "Sample (true) or decode greedily (false)."),
-)
-
-GENERATION_TASK_SETTINGS: tuple[SettingSpec, ...] = tuple(
-    SettingSpec(
-        name=name,
-        kind=kind,
-        minimum=minimum,
-        task_types=_GENERATING,
-        updatable=True,
-        label=label,
-        description=description,
+def _control(name: str, kind: SettingKind, label: str, description: str, **bounds: float) -> SettingSpec:
+    return SettingSpec(
+        name=name, kind=kind, task_types=_GENERATING, updatable=True, label=label, description=description, **bounds
     )
-    for name, kind, minimum, label, description in _CONTROLS
+
+
+GENERATION_TASK_SETTINGS: tuple[SettingSpec, ...] = (
+    _control("max_new_tokens", "int", "Max new tokens", "Most tokens to generate.", minimum=1),
+    _control("temperature", "float", "Temperature", "Sampling temperature; 0 means greedy.", minimum=0),
+    _control(
+        "top_p",
+        "float",
+        "Top p",
+        "Nucleus sampling: keep the smallest set of tokens with this mass.",
+        above=0,
+        maximum=1,
+    ),
+    _control("top_k", "int", "Top k", "Sample among the k most likely tokens.", minimum=1),
+    _control("repetition_penalty", "float", "Repetition penalty", "Above 1 discourages repeats.", above=0),
+    _control("seed", "int", "Seed", "Random seed, for reproducible sampling.", minimum=0),
+    _control("stop", "list[str]", "Stop", "Strings that end generation; never part of the output."),
+    _control("do_sample", "bool", "Sample", "Sample (true) or decode greedily (false)."),
 )
-"""Every control is an updatable task setting of both generating task types."""
+"""Every control is an updatable task setting of both generating task types; its bounds are those the
+local engines check per request (``local/generation/params.py``), so a value stored at create never fails
+later requests."""
 
 
 def generation_params(task_settings: Mapping[str, Any]) -> GenerationParams:

@@ -38,6 +38,9 @@ class SettingSpec:
     task_types: frozenset[TaskType] = frozenset()
     choices: tuple[str, ...] = ()
     minimum: float | None = None
+    above: float | None = None
+    """An exclusive lower bound (``top_p`` must be above 0)."""
+    maximum: float | None = None
     children: tuple[SettingSpec, ...] = ()
 
     def applies_to(self, task_type: TaskType) -> bool:
@@ -120,9 +123,19 @@ def check_value(spec: SettingSpec, value: Any) -> str | None:
         if spec.minimum == 1 and spec.kind == "int":
             return f"Invalid value [{value}]. [{spec.name}] must be a positive integer"
         return f"Invalid value [{value}]. [{spec.name}] must be greater than or equal to [{spec.minimum:g}]"
+    if (spec.above is not None and value <= spec.above) or (spec.maximum is not None and value > spec.maximum):
+        return f"Invalid value [{value}]. [{spec.name}] must be {_range(spec)}"
     if spec.kind == "str" and not value.strip():
         return f"Invalid value empty string. [{spec.name}] must be a non-empty string"
     return None
+
+
+def _range(spec: SettingSpec) -> str:
+    """``greater than [0] and at most [1]``: the bounds ``above`` and ``maximum`` in words."""
+    parts = [f"greater than [{spec.above:g}]"] if spec.above is not None else []
+    if spec.maximum is not None:
+        parts.append(f"at most [{spec.maximum:g}]")
+    return " and ".join(parts)
 
 
 def _has_kind(kind: SettingKind, value: Any) -> bool:
