@@ -238,3 +238,30 @@ async def test_session_affinity_is_set_by_an_apply_file_and_a_wrong_value_names_
         assert stored["session_affinity"] is False
         await asyncio.gather(*(chat(gateway, "coder", said("off"), "one") for _ in range(6)))
         assert await affinity(gateway, "coder") == 0  # off: spread, not counted
+
+
+async def test_a_prompt_cache_key_names_the_session_on_chat_and_responses(
+    replicas: list[FakeHF], gateways: list[httpx.AsyncClient], caplog: pytest.LogCaptureFixture
+) -> None:
+    """OpenAI's ``prompt_cache_key`` keeps a client's requests on one replica, from either gateway, although
+    each request opens a different conversation (whose hash alone would spread them)."""
+    await create(gateways, "chat_completion", "agent", body([f"{r.base}/tgi" for r in replicas]))
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="hfgate.access"):
+        for session in SESSIONS[:6]:
+            for turn, gateway in enumerate(gateways):
+                payload = {"model": "agent", "messages": said(f"{session}-{turn}"), "max_tokens": 2,
+                           "prompt_cache_key": session}  # fmt: skip
+                assert (await gateway.post("/v1/chat/completions", json=payload)).status_code == 200
+            answer = await gateways[0].post(
+                "/v1/responses",
+                json={"model": "agent", "input": f"hello from <{session}-r>", "max_output_tokens": 16,
+                      "prompt_cache_key": session, "store": False},
+            )  # fmt: skip
+            assert answer.status_code == 200, answer.text
+    for session in SESSIONS[:6]:
+        where = served(replicas, f"<{session}-")
+        assert len(where) == 1, f"{session} was served by {where}"
+    logged = [r for r in caplog.records if r.name == "hfgate.access" and getattr(r, "method", "") == "POST"]
+    assert {getattr(r, "affinity_key", None) for r in logged} == {"session"}
+    assert {getattr(r, "session", None) for r in logged} == set(SESSIONS[:6])

@@ -1,11 +1,14 @@
-"""Which agent session a request belongs to, as the agents name it, for the access log.
+"""Which agent session a request belongs to, as the agents name it, for the access log and affinity.
 
 - Claude Code sends ``X-Claude-Code-Session-Id`` on every request, and in the Messages body
   ``metadata.user_id``: a JSON string with ``session_id`` (2.1.x), or ``user_…_account_…_session_<uuid>``
   in older releases.
 - Codex sends a ``session-id`` header (0.169.0; its ``codex-rs/core/src/client.rs``).
 
-The gateway reads the headers for every face; the Messages face falls back to ``metadata.user_id``.
+- OpenAI's ``prompt_cache_key`` (chat completions, responses) names the client's cache key: a session too.
+
+The gateway reads the headers for every face; the OpenAI face falls back to ``prompt_cache_key``, the
+Messages face to ``metadata.user_id``.
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ from hfgate.config import Settings
 from hfgate.errors import HfGateError, NotFoundError, PayloadTooLargeError
 from hfgate.registry.responses_store import ResponseStore, StoredResponse
 from hfgate.tasks import ChatRequest, GenerationDelta, GenerationParams, TaskType, Usage
+from hfgate.telemetry.session import name_session
 
 router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
 
@@ -59,6 +60,7 @@ async def create_response(request: Request, orch: OrchestratorDep) -> Response:
     """A model response: text, function calls, streamed or whole; stored unless ``store: false``."""
     body = await json_object(request)
     call = read_call(body)
+    name_session(call.echo.get("prompt_cache_key") or "")  # a session for affinity, unless a header named one
     store: ResponseStore = request.app.state.responses
     settings: Settings = request.app.state.settings
     history = await _history(store, call.previous_response_id)

@@ -24,6 +24,7 @@ from hfgate.errors import RequestValidationError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import ChatRequest, EmbedRequest, GenerateRequest, GenerationDelta, TaskType, Usage
+from hfgate.telemetry.session import name_session
 
 router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
 
@@ -101,6 +102,7 @@ async def chat_completions(request: Request, orch: OrchestratorDep) -> Response:
 async def run_chat(orch: Orchestrator, body: dict[str, Any], *, name: str) -> Response:
     """An OpenAI chat completion on endpoint ``name`` (also served by TGI's ``/v1/chat/completions``)."""
     params = oai.generation_params(body, chat=True)
+    name_session(typed(body, "prompt_cache_key", kind=str) or "")  # a session for affinity, unless a header named one
     messages = oai.chat_messages(body)
     options = oai.stream_options(body)
     tools = tool_fields(body)
