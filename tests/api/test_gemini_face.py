@@ -24,6 +24,7 @@ SHELL: Any = {
     "parametersJsonSchema": {"type": "object", "properties": {"command": {"type": "string"}}, "required": ["command"]},
 }
 ASK: Any = {"role": "user", "parts": [{"text": "Run echo"}]}
+BOOT = {"x-goog-api-key": "gk-1"}
 
 
 def _post(url: str, action: str, body: dict[str, Any], *, version: str = "v1beta", **params: str) -> httpx.Response:
@@ -177,10 +178,14 @@ def test_v1_paths_are_the_same_face(coding: tuple[str, CodingModel]) -> None:
 
 
 @pytest.fixture(scope="module")
-def keyed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def keyed(tmp_path_factory: pytest.TempPathFactory, coding: tuple[str, CodingModel]) -> Iterator[str]:
+    """A gateway with keys, its ``coder`` endpoint on the same stand-in model."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("keyed"), provision_defaults=False, api_keys=["gk-1"],
                         log_format="text", log_level="warning")  # fmt: skip
     with live_server(settings) as url:
+        body = {"service": "hugging_face", "service_settings": {"url": coding[1].base, "api_key": "unused"}}
+        created = httpx.put(f"{url}/_inference/chat_completion/{ENDPOINT}", json=body, headers=BOOT, timeout=30)
+        assert created.status_code == 200, created.text
         yield url
 
 
@@ -200,3 +205,21 @@ def test_the_gateway_key_comes_as_google_s_clients_send_it(
 
 def test_key_in_the_query_is_read_on_gemini_s_paths_only(keyed: str, tmp_path: Path) -> None:
     assert httpx.get(f"{keyed}/v1/models", params={"key": "gk-1"}).status_code == 401
+
+
+def test_usage_and_a_key_s_limit_apply_as_on_every_face(keyed: str) -> None:
+    made = httpx.post(f"{keyed}/_security/api_key", headers=BOOT,
+                      json={"name": "gem", "roles": ["infer"], "limits": {"requests_per_minute": 1}})  # fmt: skip
+    assert made.status_code == 200, made.text
+    key = {"x-goog-api-key": made.json()["encoded"]}
+    url = f"{keyed}/v1beta/models/{ENDPOINT}:generateContent"
+    assert httpx.post(url, json={"contents": [ASK]}, headers=key, timeout=30).status_code == 200
+    refused = httpx.post(url, json={"contents": [ASK]}, headers=key, timeout=30)
+    assert refused.status_code == 429, refused.text
+    assert refused.json()["error"]["status"] == "RESOURCE_EXHAUSTED"
+    assert int(refused.headers["retry-after"]) >= 1
+    usage = httpx.get(f"{keyed}/_usage", headers=BOOT, params={"endpoint": ENDPOINT}).json()["usage"]
+    (line,) = [u for u in usage if u["key_name"] == "gem"]
+    assert (line["requests"], line["statuses"]) == (1, {"200": 1})  # refused before its endpoint was read
+    assert line["input_tokens"] > 0
+    assert line["output_tokens"] == 12  # the stand-in's usage, as the upstream reported it
