@@ -25,6 +25,10 @@ FACES: dict[str, tuple[str, dict[str, Any]]] = {
     "elasticsearch-chunked": (f"/_inference/text_embedding/{LOCAL}", {"input": TEXTS, "chunked": True}),
     "tei": (f"/hf/{LOCAL}/embed", {"inputs": TEXTS}),
     "tei-openai": (f"/hf/{LOCAL}/v1/embeddings", {"model": LOCAL, "input": TEXTS}),
+    "gemini": (
+        f"/v1beta/models/{LOCAL}:batchEmbedContents",
+        {"requests": [{"content": {"parts": [{"text": text}]}} for text in TEXTS]},
+    ),
 }
 
 
@@ -32,6 +36,8 @@ def vectors_of(body: Any) -> Any:
     """The part of each face's answer that holds the vectors (usage differs: cached texts cost nothing)."""
     if isinstance(body, dict) and "data" in body:
         return [item["embedding"] for item in body["data"]]
+    if isinstance(body, dict) and "embeddings" in body:
+        return [item["values"] for item in body["embeddings"]]
     return body
 
 
