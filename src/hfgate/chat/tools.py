@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import orjson
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ToolCall:
@@ -15,6 +17,20 @@ class ToolCall:
     id: str
     name: str
     arguments: str
+
+    def arguments_object(self) -> dict[str, Any]:
+        """The arguments as an object; text that is not a JSON object (a small model's slip) is kept whole
+        under the one key ``arguments``, rather than lost.
+
+        Example:
+            >>> ToolCall(id="c", name="f", arguments="oops").arguments_object()
+            {'arguments': 'oops'}
+        """
+        try:
+            parsed = orjson.loads(self.arguments or "{}")
+        except orjson.JSONDecodeError:
+            return {"arguments": self.arguments}
+        return parsed if isinstance(parsed, dict) else {"arguments": parsed}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from hfgate.access.principal import check_endpoint
 from hfgate.chat.relay import RelayedEvent, RelayedResponse, ResponsesRelay
+from hfgate.errors import BadRequestError
 from hfgate.orchestrator.cache import CacheFront, StoredChunk
 from hfgate.orchestrator.chunked import ChunkedEmbeddings, chunk_request, regroup
 from hfgate.orchestrator.endpoint_body import check_task_settings
@@ -34,6 +35,9 @@ from hfgate.tasks import (
     TokenSpan,
 )
 from hfgate.telemetry.request_scope import name_endpoint
+
+CHARS_PER_TOKEN = 4
+"""The token estimate of a text hfgate cannot tokenize: a rough rule for English."""
 
 
 class Inference:
@@ -138,8 +142,20 @@ class Inference:
         service = self._service(endpoint.service)
         return await service.tokenize(endpoint, texts, add_special_tokens=add_special_tokens)
 
-    async def count_chat_tokens(self, endpoint: Endpoint, request: ChatRequest) -> int:
-        return await self._service(endpoint.service).count_chat_tokens(endpoint, request)
+    async def count_chat_tokens(self, endpoint: Endpoint, request: ChatRequest, *, texts: Sequence[str]) -> int:
+        """The prompt ``request`` would take: on a service that renders chats itself (the local one), the chat
+        template over the conversation and tools; elsewhere ``texts`` (what the face counts of the request)
+        by the model's tokenizer, or one token per four characters where hfgate cannot load it (a rough rule
+        for English; the template's own tokens are then not counted)."""
+        try:
+            return await self._service(endpoint.service).count_chat_tokens(endpoint, request)
+        except BadRequestError:  # a service that cannot render the chat itself: count its texts
+            pass
+        try:
+            spans = await self.tokenize(endpoint, texts, add_special_tokens=False)
+        except BadRequestError:  # nor tokenize for this endpoint
+            return sum(-(-len(text) // CHARS_PER_TOKEN) for text in texts)
+        return sum(len(s) for s in spans)
 
     def _service(self, name: str) -> Service:
         service_class(name)  # raises "Unknown service [name]"

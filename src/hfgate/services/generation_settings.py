@@ -14,10 +14,14 @@ from hfgate.tasks import GenerationParams, TaskType
 _GENERATING = frozenset({TaskType.COMPLETION, TaskType.CHAT_COMPLETION})
 
 
-def _control(name: str, kind: SettingKind, label: str, description: str, **bounds: float) -> SettingSpec:
+def _control(
+    name: str, kind: SettingKind, label: str, description: str, *, minimum: float | None = None,
+    above: float | None = None, maximum: float | None = None,
+) -> SettingSpec:  # fmt: skip
     return SettingSpec(
-        name=name, kind=kind, task_types=_GENERATING, updatable=True, label=label, description=description, **bounds
-    )
+        name=name, kind=kind, task_types=_GENERATING, updatable=True, label=label, description=description,
+        minimum=minimum, above=above, maximum=maximum,
+    )  # fmt: skip
 
 
 GENERATION_TASK_SETTINGS: tuple[SettingSpec, ...] = (

@@ -25,7 +25,7 @@ from hfgate.api.deps import OrchestratorDep
 from hfgate.api.responses import json_response
 from hfgate.api.sse import chained, event_stream
 from hfgate.chat.messages import ChatMessage
-from hfgate.errors import BadRequestError, HfGateError
+from hfgate.errors import HfGateError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import ChatRequest, GenerationDelta, TaskType, Usage
@@ -34,8 +34,6 @@ from hfgate.telemetry.session import from_metadata, name_session
 router = APIRouter(prefix="/v1", tags=["Anthropic-compatible"])
 
 TIMEOUT = 120.0
-CHARS_PER_TOKEN = 4
-"""count_tokens' estimate for an endpoint whose tokenizer hfgate cannot load (a rough rule for English)."""
 
 
 @router.post("/messages")
@@ -60,10 +58,7 @@ async def count_tokens(request: Request, orch: OrchestratorDep) -> Response:
     load it (the template's own tokens then not counted)."""
     call = read_call(await json_object(request), counting=True)
     endpoint = await orch.endpoint_for(call.model, TaskType.CHAT_COMPLETION)
-    try:
-        counted = await orch.count_chat_tokens(endpoint, _chat(orch, endpoint, call))
-    except BadRequestError:  # a service that cannot render the chat itself: count its texts
-        counted = await _count(orch, endpoint, _texts(call))
+    counted = await orch.count_chat_tokens(endpoint, _chat(orch, endpoint, call), texts=_texts(call))
     return json_response({"input_tokens": counted})
 
 
@@ -76,14 +71,6 @@ def _chat(orch: Orchestrator, endpoint: Endpoint, call: MessagesCall) -> ChatReq
         tool_choice=call.tool_choice,
         parallel_tool_calls=call.parallel_tool_calls,
     )
-
-
-async def _count(orch: Orchestrator, endpoint: Endpoint, texts: list[str]) -> int:
-    try:
-        spans = await orch.tokenize(endpoint, texts, add_special_tokens=False)
-    except BadRequestError:  # a service that cannot tokenize for this endpoint
-        return sum(-(-len(text) // CHARS_PER_TOKEN) for text in texts)
-    return sum(len(s) for s in spans)
 
 
 def _texts(call: MessagesCall) -> list[str]:

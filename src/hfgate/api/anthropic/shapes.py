@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import orjson
-
 from hfgate.chat.tools import ToolCall
 from hfgate.tasks import FinishReason, Generation, Usage
 
@@ -44,15 +42,8 @@ def thinking_block(text: str) -> dict[str, Any]:
 
 
 def tool_use_block(call: ToolCall) -> dict[str, Any]:
-    """A call as a ``tool_use`` block; arguments that are not a JSON object (a tiny model's slip) are kept
-    whole under ``input``'s one key ``arguments``, rather than lost."""
-    try:
-        arguments = orjson.loads(call.arguments or "{}")
-    except orjson.JSONDecodeError:
-        arguments = {"arguments": call.arguments}
-    if not isinstance(arguments, dict):
-        arguments = {"arguments": arguments}
-    return {"type": "tool_use", "id": call.id, "name": call.name, "input": arguments}
+    """A call as a ``tool_use`` block (arguments that are not a JSON object kept, see ``arguments_object``)."""
+    return {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments_object()}
 
 
 def content_blocks(result: Generation) -> list[dict[str, Any]]:

@@ -34,8 +34,6 @@ from hfgate.tasks import ChatRequest, GenerationDelta, TaskType
 ROUTES = FaceRoutes(GEMINI, tag="Gemini-compatible", error=schema.GeminiError)
 
 TIMEOUT = 120.0
-CHARS_PER_TOKEN = 4
-"""countTokens' estimate for an endpoint whose tokenizer hfgate cannot load (a rough rule for English)."""
 _MODELS = "/v1beta/models"
 _V1 = "/v1/models"
 """``google-genai``'s default version; there ``GET /v1/models`` stays the OpenAI face's list."""
@@ -103,10 +101,8 @@ async def count_tokens(model: str, request: Request, orch: OrchestratorDep) -> R
     whole = body.generate_content_request or schema.GenerateContentRequest(contents=body.contents or [])
     call = read_call(whole)
     endpoint = await orch.endpoint_for(model, TaskType.CHAT_COMPLETION)
-    try:
-        counted = await orch.count_chat_tokens(endpoint, _chat(orch, endpoint, call))
-    except BadRequestError:  # a service that cannot render the chat itself: count its texts
-        counted = await _count(orch, endpoint, [m.content for m in call.messages if m.content])
+    texts = [m.content for m in call.messages if m.content]
+    counted = await orch.count_chat_tokens(endpoint, _chat(orch, endpoint, call), texts=texts)
     return json_response({"totalTokens": counted})
 
 
@@ -141,14 +137,6 @@ def _chat(orch: Orchestrator, endpoint: Endpoint, call: GeminiCall) -> ChatReque
         tools=call.tools,
         tool_choice=call.tool_choice,
     )
-
-
-async def _count(orch: Orchestrator, endpoint: Endpoint, texts: list[str]) -> int:
-    try:
-        spans = await orch.tokenize(endpoint, texts, add_special_tokens=False)
-    except BadRequestError:  # a service that cannot tokenize for this endpoint
-        return sum(-(-len(text) // CHARS_PER_TOKEN) for text in texts)
-    return sum(len(s) for s in spans)
 
 
 async def _stream(deltas: AsyncIterator[GenerationDelta], *, model: str, call: GeminiCall) -> StreamingResponse:

@@ -14,8 +14,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import orjson
-
 from hfgate.chat.tools import ToolCall, ToolCallDelta
 from hfgate.tasks import FinishReason, Generation, GenerationDelta, Usage
 
@@ -36,15 +34,8 @@ def usage_metadata(usage: Usage) -> dict[str, Any]:
 
 
 def function_call(call: ToolCall) -> dict[str, Any]:
-    """A call as a ``functionCall`` part; arguments that are not a JSON object (a tiny model's slip) are
-    kept whole under ``args``' one key ``arguments``, rather than lost."""
-    try:
-        args = orjson.loads(call.arguments or "{}")
-    except orjson.JSONDecodeError:
-        args = {"arguments": call.arguments}
-    if not isinstance(args, dict):
-        args = {"arguments": args}
-    return {"functionCall": {"id": call.id, "name": call.name, "args": args}}
+    """A call as a ``functionCall`` part (arguments that are not a JSON object kept, see ``arguments_object``)."""
+    return {"functionCall": {"id": call.id, "name": call.name, "args": call.arguments_object()}}
 
 
 def response(

@@ -24,7 +24,7 @@ from hfgate.api.body import typed
 from hfgate.api.openai import responses_shapes as shapes
 from hfgate.api.openai.responses_items import compaction_item, normalize_items, to_messages
 from hfgate.chat.messages import ChatMessage
-from hfgate.errors import BadRequestError, ParseError
+from hfgate.errors import ParseError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import ChatRequest, Generation, GenerationParams
@@ -101,13 +101,11 @@ async def compact_first(
     lead the response's output; else the conversation as it is and no item.
 
     The prompt is counted as the model reads it where the service can render it (``count_chat_tokens``),
-    else at one token per four characters of the items' JSON.
+    else as the items' JSON (by the model's tokenizer, or one token per four characters).
     """
     messages = to_messages(conversation, instructions=instructions)
-    try:
-        tokens = await orch.count_chat_tokens(endpoint, ChatRequest(messages=messages, params=GenerationParams()))
-    except BadRequestError:  # a service that cannot render the chat: estimate
-        tokens = len(orjson.dumps(conversation)) // 4
+    chat = ChatRequest(messages=messages, params=GenerationParams())
+    tokens = await orch.count_chat_tokens(endpoint, chat, texts=[orjson.dumps(conversation).decode()])
     if tokens < threshold:
         return conversation, []
     summary = ChatRequest(messages=summary_messages(conversation, instructions=instructions),
