@@ -1,4 +1,4 @@
-"""The bounds of a pass: the CPU's from the settings, a GPU's larger unless a setting says otherwise."""
+"""The bounds of a pass: set by the settings, else a GPU's (TEI's token budget) or the CPU's for its cores."""
 
 from __future__ import annotations
 
@@ -6,12 +6,26 @@ import pytest
 
 from hfgate.config import Settings
 from hfgate.local.batching import BatchLimits, pack_by_length
-from hfgate.local.batching.limits import GPU_LIMITS
+from hfgate.local.batching.limits import GPU_LIMITS, default_limits
 
 
-def test_on_the_cpu_the_settings_bound_every_pass() -> None:
-    limits = BatchLimits.from_settings(Settings(local_queue_size=99))
+def test_on_two_cores_a_cpu_pass_holds_1024_tokens_and_32_texts_as_measured_there() -> None:
+    limits = BatchLimits.from_settings(Settings(local_queue_size=99, local_threads=2))
     assert (limits.max_batch_tokens, limits.max_batch_size, limits.queue_size) == (1024, 32, 99)
+
+
+@pytest.mark.parametrize(
+    ("cores", "tokens", "texts"), [(1, 1024, 32), (3, 1024, 32), (16, 8192, 256), (64, 32768, 1024)]
+)
+def test_on_more_cores_a_cpu_pass_holds_that_much_per_pair_of_cores(cores: int, tokens: int, texts: int) -> None:
+    limits = default_limits("cpu", threads=cores)
+    assert (limits.max_batch_tokens, limits.max_batch_size) == (tokens, texts)
+    assert limits.max_batch_tokens // 200 >= cores or cores < 2, "a text of ~200 tokens or more per core"
+
+
+def test_bounds_that_are_set_hold_on_any_number_of_cores() -> None:
+    limits = BatchLimits.from_settings(Settings(local_threads=16, local_max_batch_tokens=1024, local_max_batch_size=8))
+    assert (limits.max_batch_tokens, limits.max_batch_size) == (1024, 8)
 
 
 @pytest.mark.parametrize("device", ["cuda", "cuda:1"])
