@@ -90,9 +90,9 @@ class OnGpu:
 async def test_the_cache_evicts_a_gpu_model_to_make_room_and_hands_its_memory_back() -> None:
     gpu = Numbers(free=450 * MIB)
     cache = ModelCache(budget_bytes=1 << 30, gpu=gpu)
-    first = await cache.get("a", OnGpu, gpu=claim("a", 200))
+    first = await cache.get("a", OnGpu, gpu=lambda: claim("a", 200))
     await cache.get("cpu-model", OnGpu)  # no claim: on the CPU, never evicted for the GPU
-    await cache.get("b", OnGpu, gpu=claim("b", 300))
+    await cache.get("b", OnGpu, gpu=lambda: claim("b", 300))
     assert first.closed
     assert cache.loaded() == ["cpu-model", "b"]
     assert gpu.released == ["cuda"]
@@ -107,6 +107,6 @@ async def test_the_cache_refuses_a_gpu_model_that_cannot_fit_and_loads_nothing()
         return loads[-1]
 
     with pytest.raises(GpuMemoryFullError, match=r"The local model \[big\] needs 400 MiB"):
-        await cache.get("big", load, gpu=claim("big", 300))
+        await cache.get("big", load, gpu=lambda: claim("big", 300))
     assert loads == []
     assert cache.loaded() == []

@@ -75,9 +75,10 @@ class ModelCache:
         # found by bench/soak.py), and on a few cores concurrent loads gain nothing anyway.
         self._one_load = threading.Lock()
 
-    async def get(self, key: str, loader: Callable[[], T], *, gpu: GpuClaim | None = None) -> T:
-        """The model under ``key``, loading it with ``loader`` (in a worker thread) on first use; with
-        ``gpu``, what it will take on its GPU, admitted by the GPU memory rule before it loads.
+    async def get(self, key: str, loader: Callable[[], T], *, gpu: Callable[[], GpuClaim | None] | None = None) -> T:
+        """The model under ``key``, loading it with ``loader`` (in a worker thread) on first use; ``gpu``
+        says, when it loads, what it will take on its GPU (``None``: it runs on the CPU), and the GPU
+        memory rule admits it before ``loader`` runs.
 
         Raises:
             GpuMemoryFullError: ``gpu`` does not fit even with hfgate's other models there evicted (507).
@@ -92,7 +93,7 @@ class ModelCache:
         if pending is not None:
             loaded: T = await asyncio.shield(pending)
             return loaded
-        return await self._load(key, loader, gpu)
+        return await self._load(key, loader, gpu() if gpu is not None else None)
 
     def loaded(self) -> list[str]:
         """Keys of the loaded models, least recently used first."""
