@@ -49,7 +49,8 @@ class CudaEngine:
         # A pipeline of Transformer, Pooling (and Normalize, which the embedder applies itself): the
         # transformer here, pooling in float32; any other stack (Dense layers) runs whole.
         pooling = sentence_transformers.models.Pooling
-        self._pooling = None if options.pipeline.unsupported else next(m for m in model if isinstance(m, pooling))
+        found = next((m for m in model if isinstance(m, pooling)), None)
+        self._pooling = None if options.pipeline.unsupported else found
         self._normalize = options.pipeline.normalize
 
     def forward(self, batch: TokenBatch) -> NDArray[np.float32]:

@@ -54,6 +54,8 @@ class EmbeddingModels(LocalBase):
         min_cosine = float(endpoint.service_settings.get("min_cosine", DEFAULT_MIN_COSINE))
         location = self._location(endpoint)
         settings, compute, device = self.context.settings, self.context.shared(Compute), await self._in_process_device()
+        if engine != AUTO_ENGINE and not engine.startswith("cuda"):
+            device = "cpu"  # a CPU engine set by name: nothing of it goes to the GPU
         processes = tokenizer_processes(settings.local_tokenizer_processes, device=device)
         embedder = await self.context.shared(ModelCache).get(
             embedding_key(endpoint, location),
