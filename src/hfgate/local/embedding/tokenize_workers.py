@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -93,6 +94,8 @@ class TokenizerPool:
 
 def _start(tokenizer_json: str, lowercase: bool) -> None:
     global _tokenizer, _lowercase
+    # One core per worker: the tokenizer's own thread pool in every worker would oversubscribe the cores.
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
     from tokenizers import Tokenizer
 
     _tokenizer, _lowercase = Tokenizer.from_str(tokenizer_json), lowercase
