@@ -110,6 +110,14 @@ class Settings(BaseSettings):
     local_max_batch_size: int = Field(default=32, gt=0, description="Texts per local embedding pass.")
     local_queue_size: int = Field(default=2048, gt=0, description="Texts waiting for a local model before 429.")
     local_threads: int = Field(default=0, ge=0, description="Torch threads for local models; 0 = all cores.")
+    local_tokenizer_processes: int | None = Field(
+        default=None,
+        ge=0,
+        description="Processes tokenizing for each local model; default on a GPU cores-2 (≤16), else 0.",
+    )
+    local_gpu_reserve_mb: int = Field(
+        default=1024, ge=0, description="GPU memory a local model may take for its passes, beyond its weights."
+    )
     local_engine_choices_dir: Path | None = Field(
         default=None,
         description="Where embedding engine measurements are kept (keyed by model and CPU kind); default "
@@ -124,8 +132,8 @@ class Settings(BaseSettings):
     local_device: str = Field(
         default="auto",
         description="Where local models run: auto (the first CUDA GPU when torch sees one, else the CPU), cpu, cuda "
-        "or cuda:N. It places managed vLLM servers and makes engine auto generate through vLLM on a GPU; "
-        "in-process models still run on the CPU.",
+        "or cuda:N: where embedding, rerank and sparse models run in-process and managed vLLM servers run; on a GPU "
+        "engine auto generates through vLLM.",
     )
     vllm_python: Path | None = Field(
         default=None,

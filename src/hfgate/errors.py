@@ -24,6 +24,7 @@ The hierarchy::
     ├── ShuttingDownError            503  status_exception (a stream open at the drain deadline)
     ├── ModelNotReadyError           503  status_exception (a local model still downloading or loading; Retry-After)
     ├── StorageFullError             507  status_exception (no space left for the registry or a model cache)
+    ├── GpuMemoryFullError           507  status_exception (a local model does not fit in the GPU's free memory)
     ├── LocalEngineError             500  status_exception (a local model's step failed, not on one request's input)
     ├── DeviceUnavailableError       500  at start-up only: HFGATE_LOCAL_DEVICE names a GPU this machine lacks
     ├── SecretKeyMismatchError       500  at start-up only: the fleet's key differs from this replica's
@@ -217,6 +218,13 @@ class DeviceUnavailableError(HfGateError):
 class StorageFullError(HfGateError):
     """The disk hfgate writes to (the SQLite registry, a converted model cache) is full; nothing was
     written."""
+
+    status = 507
+
+
+class GpuMemoryFullError(HfGateError):
+    """A local model bound for a GPU does not fit in the memory free there, even with hfgate's idle models
+    on that GPU evicted; nothing was loaded (``local.gpu_memory``)."""
 
     status = 507
 

@@ -141,3 +141,13 @@ async def test_a_sentence_embedder_is_refused_for_rerank(api: httpx.AsyncClient)
     refused = await api.put("/_inference/rerank/minilm", json=body)
     assert refused.status_code == 400
     assert "is a sentence embedding model, which serves task type [text_embedding]" in refused.json()["error"]["reason"]
+
+
+async def test_a_loaded_local_model_shows_its_device_in_hf_info_and_in_the_endpoint(api: httpx.AsyncClient) -> None:
+    from hfgate.local.device import resolve_device
+
+    device = resolve_device("auto")  # the settings' default: the first GPU where torch sees one, else the CPU
+    assert (await api.post("/hf/ce/rerank", json={"query": QUERY, "texts": ["a"]})).status_code == 200
+    assert (await api.get("/hf/ce/info")).json()["model_device_type"] == device
+    shown = (await api.get("/_inference/rerank/ce")).json()["endpoints"][0]["service_settings"]
+    assert shown["device"] == device

@@ -175,7 +175,10 @@ def test_auto_with_nothing_recorded_serves_at_once_on_an_exact_engine(embedder: 
 
 
 def test_an_unknown_engine_is_refused_naming_the_choices(compute: Compute, models_dir: Path) -> None:
-    names = r"\[onnx, onnx-fused, onnx-int8, onnx-int8-selective, torch, torch-bf16, torch-amp\]"
+    names = (
+        r"\[onnx, onnx-fused, onnx-int8, onnx-int8-selective, torch, torch-bf16, torch-amp, cuda, cuda-fp16, "
+        r"cuda-bf16\]"
+    )
     with pytest.raises(BadRequestError, match=rf"\[auto\] or one of {names}"):
         SentenceEmbedder(MODEL, compute=compute, cache_dir=models_dir, engine="tensorflow")
 

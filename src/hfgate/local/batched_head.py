@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 from hfgate.errors import BadRequestError
 from hfgate.local.batching import Batcher, BatchLimits
 from hfgate.local.compute import Compute
+from hfgate.local.embedding.encoding import TextEncoding
 from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch
 from hfgate.local.head_model import Head, HeadModel
 
@@ -44,6 +45,8 @@ class BatchedHead(Generic[R, C]):
         limits: batch size and queue bounds.
         name: the model's name in messages (``service_settings.model``).
         threads: torch's compute threads; 0 keeps torch's default.
+        device: ``cpu``, ``cuda`` or ``cuda:N`` (float32 on either).
+        tokenizer_processes: worker processes that tokenize (``encoding.tokenizer_processes``); 0: none.
 
     Raises:
         BadRequestError: the model's settings are not what hfgate can run (before its weights load).
@@ -60,10 +63,14 @@ class BatchedHead(Generic[R, C]):
         limits: BatchLimits | None = None,
         name: str,
         threads: int = 0,
+        device: str = "cpu",
+        tokenizer_processes: int = 0,
     ) -> None:
         self.config: C = self.read_config(path, name=name)
-        self._model: HeadModel | None = HeadModel(path, head=self.head, threads=threads)
+        self._model: HeadModel | None = HeadModel(path, head=self.head, threads=threads, device=device)
         self._tokenizer = TextTokenizer(path, max_length=self.config.max_length)
+        self._encoding = TextEncoding(self._tokenizer, processes=tokenizer_processes)
+        self.device = device
         self._compute = compute
         self.name = name
         self._batcher: Batcher[Any, R] = Batcher(run_batch=self._run_batch, limits=limits or BatchLimits(), name=name)
@@ -76,6 +83,7 @@ class BatchedHead(Generic[R, C]):
 
     def close(self) -> None:
         self._batcher.close(f"The local model [{self.name}] was unloaded to free memory; retry")
+        self._encoding.close()
         if self._model is not None:
             self._model.close()
             self._model = None

@@ -2,7 +2,9 @@
 
 Each model is loaded once even when many requests ask for it together (the first caller loads it in
 a worker thread, the others wait for the same load), and the least recently used models are evicted
-when the loaded ones exceed the budget. A model loaded on its default engine while its engines are
+when the loaded ones exceed the budget. A model bound for a GPU is admitted there first by the GPU
+memory rule (``gpu_memory``): its idle neighbours on that GPU are evicted to make room, or the load is
+refused with 507 before any weight moves. A model loaded on its default engine while its engines are
 measured gets its background switch started here (``measuring.switch``).
 """
 
@@ -19,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from hfgate.errors import StorageFullError
+from hfgate.local.gpu_memory import GpuClaim, GpuProbe, Resident, make_room
+from hfgate.local.gpu_probe import TorchGpu
 from hfgate.local.measuring.switch import start_switch
 from hfgate.telemetry.metrics import MODEL_LOAD_SECONDS
 
@@ -44,21 +48,26 @@ class LoadedModel(Protocol):
 class _Entry:
     model: Any
     last_used: float
+    gpu: GpuClaim | None = None
 
 
 class ModelCache:
     """Loaded models by key, least recently used first out.
 
     Args:
-        budget_bytes: evict models until the loaded ones fit (the newest always stays).
+        budget_bytes: evict models until the loaded ones fit in memory (the newest always stays).
+        gpu: where a GPU's free memory is read (torch's figures; a test gives numbers).
 
     Example:
         >>> cache = ModelCache(budget_bytes=4 << 30)
         >>> # model = await cache.get("minilm", load_minilm)
     """
 
-    def __init__(self, *, budget_bytes: int) -> None:
+    def __init__(self, *, budget_bytes: int, gpu: GpuProbe | None = None) -> None:
         self._budget = budget_bytes
+        self._gpu = gpu or TorchGpu()
+        # One GPU admission at a time: two loads that each fit alone must not both be admitted.
+        self._gpu_admission = asyncio.Lock()
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._loading: dict[str, asyncio.Task[Any]] = {}
         # One load at a time per process: two first loads at once (an embedding model and a generator)
@@ -66,8 +75,14 @@ class ModelCache:
         # found by bench/soak.py), and on a few cores concurrent loads gain nothing anyway.
         self._one_load = threading.Lock()
 
-    async def get(self, key: str, loader: Callable[[], T]) -> T:
-        """The model under ``key``, loading it with ``loader`` (in a worker thread) on first use."""
+    async def get(self, key: str, loader: Callable[[], T], *, gpu: Callable[[], GpuClaim | None] | None = None) -> T:
+        """The model under ``key``, loading it with ``loader`` (in a worker thread) on first use; ``gpu``
+        says, when it loads, what it will take on its GPU (``None``: it runs on the CPU), and the GPU
+        memory rule admits it before ``loader`` runs.
+
+        Raises:
+            GpuMemoryFullError: ``gpu`` does not fit even with hfgate's other models there evicted (507).
+        """
         entry = self._entries.get(key)
         if entry is not None:
             self._entries.move_to_end(key)
@@ -78,7 +93,7 @@ class ModelCache:
         if pending is not None:
             loaded: T = await asyncio.shield(pending)
             return loaded
-        return await self._load(key, loader)
+        return await self._load(key, loader, gpu() if gpu is not None else None)
 
     def loaded(self) -> list[str]:
         """Keys of the loaded models, least recently used first."""
@@ -108,11 +123,12 @@ class ModelCache:
             _, entry = self._entries.popitem(last=False)
             entry.model.close()
 
-    async def _load(self, key: str, loader: Callable[[], T]) -> T:
+    async def _load(self, key: str, loader: Callable[[], T], gpu: GpuClaim | None) -> T:
         # The load is a task of its own: a caller that gives up (its timeout, a client hanging up) must
         # not cancel it, or every request waiting for the same model got that CancelledError (uvicorn's
         # bare 500s in bench/soak.py). It carries on, and the next request finds the model loaded.
-        task = asyncio.get_running_loop().create_task(self._loaded(key, loader), name=f"hfgate-load-{key}")
+        admitted = self._admitted(key, loader, gpu) if gpu is not None else self._loaded(key, loader)
+        task = asyncio.get_running_loop().create_task(admitted, name=f"hfgate-load-{key}")
         self._loading[key] = task
         task.add_done_callback(lambda done: self._settle(key, done))
         model: T = await asyncio.shield(task)
@@ -123,7 +139,18 @@ class ModelCache:
         if not task.cancelled():
             task.exception()  # retrieved: the waiters re-raise it, nobody else must
 
-    async def _loaded(self, key: str, loader: Callable[[], T]) -> T:
+    async def _admitted(self, key: str, loader: Callable[[], T], gpu: GpuClaim) -> T:
+        async with self._gpu_admission:
+            free = await asyncio.to_thread(self._gpu.free_bytes, gpu.device)
+            residents = [Resident(k, e.gpu) for k, e in self._entries.items() if e.gpu is not None]
+            victims = make_room(gpu, free=free, residents=residents)
+            for victim in victims:
+                self._evict(victim)
+            if victims:
+                await asyncio.to_thread(self._gpu.release_cached, gpu.device)
+            return await self._loaded(key, loader, gpu)
+
+    async def _loaded(self, key: str, loader: Callable[[], T], gpu: GpuClaim | None = None) -> T:
         started = time.perf_counter()
         log.info("loading model", extra={"event": "model.load.start", "model": key})
         model = await asyncio.to_thread(self._load_alone, loader)
@@ -133,7 +160,7 @@ class ModelCache:
             "model loaded",
             extra={"event": "model.load.done", "model": key, "seconds": seconds, "bytes": model.memory_bytes},
         )
-        self._entries[key] = _Entry(model=model, last_used=time.monotonic())
+        self._entries[key] = _Entry(model=model, last_used=time.monotonic(), gpu=gpu)
         self._evict_beyond_budget(keep=key)
         start_switch(key, model, one_load=self._one_load, loop=asyncio.get_running_loop())
         return model
@@ -153,10 +180,12 @@ class ModelCache:
 
     def _evict_beyond_budget(self, *, keep: str) -> None:
         while self.resident_bytes() > self._budget and len(self._entries) > 1:
-            victim = next(k for k in self._entries if k != keep)
-            entry = self._entries.pop(victim)
-            log.info("evicting model", extra={"event": "model.evict", "model": victim})
-            entry.model.close()
+            self._evict(next(k for k in self._entries if k != keep))
+
+    def _evict(self, key: str) -> None:
+        entry = self._entries.pop(key)
+        log.info("evicting model", extra={"event": "model.evict", "model": key})
+        entry.model.close()
 
 
 def _disk_full(exc: BaseException) -> bool:

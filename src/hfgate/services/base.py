@@ -79,12 +79,14 @@ class ServiceContext:
 class EndpointDescription:
     """What a face may tell its clients about an endpoint, whatever serves it (TEI's and TGI's ``/info``).
 
-    ``generation_task`` is the pipeline tag a completion endpoint answers as.
+    ``generation_task`` is the pipeline tag a completion endpoint answers as; ``device`` where the model
+    runs (``cpu``, ``cuda:0``), when the service knows it.
     """
 
     model: str
     max_input_tokens: int | None = None
     generation_task: str = "text-generation"
+    device: str | None = None
 
 
 class Service:

@@ -50,3 +50,18 @@ def test_a_pass_overhead_cuts_where_padding_would_cost_more_than_a_pass() -> Non
     # 20 texts of 10 padded to 12 cost 40 tokens (<= 64): kept; padded to 40 they would cost 600: cut.
     cut = pack_by_length(lengths, max_tokens=10_000, max_size=32, pass_overhead=64)
     assert [[lengths[i] for i in b] for b in cut] == [[10] * 20 + [12], [40]]
+
+
+@given(
+    lengths=lengths_lists,
+    max_tokens=st.integers(1, 20_000),
+    max_size=st.integers(1, 600),
+    overhead=st.integers(0, 4096),
+)
+def test_a_batch_pads_at_most_one_pass_overhead_per_text_it_took_after_the_first(
+    lengths: list[int], max_tokens: int, max_size: int, overhead: int
+) -> None:
+    # Each text taken (shortest first) pads the ones before it by at most ``overhead`` tokens in all.
+    for batch in pack_by_length(lengths, max_tokens=max_tokens, max_size=max_size, pass_overhead=overhead):
+        padding = len(batch) * max(lengths[i] for i in batch) - sum(lengths[i] for i in batch)
+        assert padding <= overhead * (len(batch) - 1)

@@ -42,7 +42,7 @@ async def health(inference_id: str, orch: OrchestratorDep) -> Response:
 
 @router.get("/info")
 async def info(inference_id: str, orch: OrchestratorDep) -> Response:
-    endpoint = await orch.endpoint_for(inference_id, None)
+    (endpoint,) = orch.observed([await orch.endpoint_for(inference_id, None)])  # with its device, when loaded
     described = orch.service_kind(endpoint.service).describe(endpoint)
     if endpoint.task_type in _GENERATING:
         return json_response(shapes.tgi_info(described))

@@ -16,7 +16,8 @@ MAX_STOP_SEQUENCES = 4
 
 
 def tei_info(endpoint: Endpoint, described: EndpointDescription) -> dict[str, Any]:
-    """TEI's ``GET /info`` for an embedding or rerank endpoint."""
+    """TEI's ``GET /info`` for an embedding or rerank endpoint, with TGI's ``model_device_type`` where the
+    device is known (a local model: ``cpu``, ``cuda:0``)."""
     kind: dict[str, Any] = {"embedding": {"pooling": "mean"}}
     if endpoint.task_type.value == "rerank":
         kind = {"reranker": {"id2label": {"0": "LABEL_0"}, "label2id": {"LABEL_0": 0}}}
@@ -33,7 +34,7 @@ def tei_info(endpoint: Endpoint, described: EndpointDescription) -> dict[str, An
         "auto_truncate": True,
         "tokenization_workers": 1,
         "version": f"hfgate-{__version__}",
-    }
+    } | ({"model_device_type": described.device} if described.device else {})
 
 
 def tgi_info(described: EndpointDescription) -> dict[str, Any]:
@@ -42,7 +43,7 @@ def tgi_info(described: EndpointDescription) -> dict[str, Any]:
         "model_id": described.model,
         "model_sha": None,
         "model_dtype": "float32",
-        "model_device_type": "cpu",
+        "model_device_type": described.device or "cpu",
         "model_pipeline_tag": described.generation_task,
         "max_concurrent_requests": 128,
         "max_best_of": MAX_BEST_OF,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 
 from hfgate.config import Settings
 from hfgate.errors import BadRequestError
@@ -16,8 +17,8 @@ class BatchLimits:
         max_batch_tokens: padded tokens in one forward pass (texts x longest text), like TEI's
             ``max_batch_tokens``; a single text longer than this still runs, alone. Smaller than TEI's
             GPU default on purpose: on CPU, MiniLM on long texts ran ≈ 30% faster per text with
-            1024-token passes than with 4096 (attention stays in cache), and short steps let a
-            generation interleave sooner.
+            1024-token passes than with 4096 on 2 cores (attention stays in cache), and short steps let a
+            generation interleave sooner. By default that much per pair of cores (``default_limits``).
         max_batch_size: texts in one forward pass. On CPU, passes beyond a few dozen short texts get
             slower per text (activations leave the cache) and hold the compute thread longer.
         queue_size: texts waiting for a forward pass; a request that would overflow it is refused
@@ -48,15 +49,40 @@ class BatchLimits:
                 raise BadRequestError(f"[{name}] must be at least 1, got [{getattr(self, name)}]")
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> BatchLimits:
-        """The limits ``HFGATE_LOCAL_MAX_BATCH_TOKENS``, ``_MAX_BATCH_SIZE`` and ``_QUEUE_SIZE`` set.
+    def from_settings(cls, settings: Settings, *, device: str = "cpu") -> BatchLimits:
+        """The limits ``HFGATE_LOCAL_MAX_BATCH_TOKENS``, ``_MAX_BATCH_SIZE`` and ``_QUEUE_SIZE`` set; where
+        the two pass bounds are not set, :func:`default_limits`' for the device and the cores.
 
         Example:
-            >>> BatchLimits.from_settings(Settings()).max_batch_size
-            32
+            >>> BatchLimits.from_settings(Settings(), device="cuda").max_batch_size
+            512
         """
-        return cls(
-            max_batch_tokens=settings.local_max_batch_tokens,
-            max_batch_size=settings.local_max_batch_size,
-            queue_size=settings.local_queue_size,
-        )
+        base = default_limits(device, threads=settings.local_threads)
+        given = settings.model_fields_set
+        bounds = {name: getattr(settings, f"local_{name}") for name in _PASS_BOUNDS if f"local_{name}" in given}
+        return replace(base, queue_size=settings.local_queue_size, **bounds)
+
+
+_PASS_BOUNDS = ("max_batch_tokens", "max_batch_size")
+GPU_LIMITS = BatchLimits(max_batch_tokens=16384, max_batch_size=512, pass_overhead_tokens=2048)
+"""Passes on a GPU, where a pass costs launches more than arithmetic: TEI's ``max_batch_tokens`` (16,384),
+and a pass overhead reasoned from the H200's measured forward pass (fp16 MiniLM, ~28k texts of ~200 tokens
+a second: ~5.6M tokens/s, so ~2k tokens take what a pass's fixed ~0.4 ms is thought to): not measured on a
+GPU through hfgate yet."""
+
+
+def default_limits(device: str, *, threads: int = 0) -> BatchLimits:
+    """The pass bounds when no setting says otherwise: :data:`GPU_LIMITS` on a GPU; on the CPU the bounds
+    measured on 2 cores (1,024 tokens, 32 texts) for each pair of the ``threads`` cores (0: every core
+    this process may use), so that a pass holds a text or more per core for the engines that split it
+    into one row shard per core (``embedding.shards``): with 1,024 tokens, a pass of ~200-token texts
+    holds 5, which kept 11 of 16 cores idle.
+
+    Example:
+        >>> default_limits("cpu", threads=16).max_batch_tokens, default_limits("cpu", threads=2).max_batch_tokens
+        (8192, 1024)
+    """
+    if device.startswith("cuda"):
+        return GPU_LIMITS
+    pairs = max(1, (threads or len(os.sched_getaffinity(0))) // 2)
+    return BatchLimits(max_batch_tokens=1024 * pairs, max_batch_size=32 * pairs)

@@ -2,10 +2,11 @@
 
 Concurrent requests wait in one bounded queue per model and are packed into shared, length-sorted
 forward passes (``hfgate.local.batching``); each pass is one step on the compute thread. The engine
-that runs a pass is chosen by name; by default the fastest one, measured on this CPU, that keeps
-cosine ≥ ``min_cosine`` to float32 vectors (``engine_choice``). Until that measurement exists the model
-serves on its exact default engine while a background thread measures (``measuring.switch``), then
-switches engine between two batches.
+that runs a pass is chosen by name; by default the fastest one, measured on this machine (this CPU, or
+the GPU the model is given: the ``cuda*`` engines), that keeps cosine ≥ ``min_cosine`` to float32
+vectors (``engine_choice``). Until that measurement exists the model serves on its exact default
+engine while a background thread measures (``measuring.switch``), then switches engine between two
+batches. Texts are tokenized before they queue (``encoding``: in worker processes on a GPU).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from hfgate.errors import BadRequestError
 from hfgate.local.batching import Batcher, BatchLimits
 from hfgate.local.compute import Compute
+from hfgate.local.embedding.encoding import TextEncoding
 from hfgate.local.embedding.engine import EmbeddingEngine, EngineOptions
 from hfgate.local.embedding.engine_choice import (
     AUTO_ENGINE,
@@ -34,14 +36,12 @@ from hfgate.local.embedding.engine_choice import (
 from hfgate.local.embedding.measurement import SPEED_UNIT
 from hfgate.local.embedding.pipeline import read_pipeline, unit_vectors
 from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch, model_max_length
+from hfgate.local.machine import machine_of
 from hfgate.local.measuring.choice import Measurement, measure_choice, measuring, recorded_choice, set_choice
 from hfgate.local.measuring.record import MAX_ATTEMPTS, MEASURING, MeasuredChoice
 from hfgate.local.measuring.switch import log_switch, measured_winner
 
 log = logging.getLogger("hfgate.local")
-
-# Above this many texts, tokenize off the event loop (tokenizers releases the GIL).
-_INLINE_TOKENIZE = 64
 
 
 class SentenceEmbedder:
@@ -60,6 +60,8 @@ class SentenceEmbedder:
             ``None`` uses a temporary directory removed at ``close()`` (the export is redone per process).
         limits: batch size and queue bounds.
         name: the model's name in messages (e.g. ``service_settings.model``); default the path.
+        device: ``cpu``, ``cuda`` or ``cuda:N`` (``device.resolve_device``): which engines run it.
+        tokenizer_processes: worker processes that tokenize (``encoding.tokenizer_processes``); 0: none.
 
     Raises:
         BadRequestError: unknown engine, or the engine cannot run this model.
@@ -83,6 +85,8 @@ class SentenceEmbedder:
         choices_dir: Path | None = None,
         measure: Sequence[str] | None = None,
         measure_attempts: int = MAX_ATTEMPTS,
+        device: str = "cpu",
+        tokenizer_processes: int = 0,
     ) -> None:
         self._temporary: Path | None = None
         if cache_dir is None:
@@ -94,22 +98,29 @@ class SentenceEmbedder:
         engine_pipeline = replace(pipeline, normalize=False) if self._normalizes else pipeline
         self._raw_available = not (pipeline.normalize and pipeline.unsupported)
         options = EngineOptions(
-            pipeline=engine_pipeline, cache_dir=cache_dir, threads=threads, measure_attempts=measure_attempts
+            pipeline=engine_pipeline,
+            cache_dir=cache_dir,
+            threads=threads,
+            measure_attempts=measure_attempts,
+            device=device,
         )
+        on = machine_of(device).describe()
         self._measure = _Measure(path, options=options, min_cosine=min_cosine, names=measure, choices_dir=choices_dir)
         self._closed = False
         try:
             if engine in (None, AUTO_ENGINE):
                 self.engine_choice = self._measure.recorded() or measuring(
-                    default_engine(path, options=options), min_cosine=min_cosine, unit=SPEED_UNIT
+                    default_engine(path, options=options), min_cosine=min_cosine, unit=SPEED_UNIT, on=on
                 )
             else:
-                self.engine_choice = set_choice(str(engine), min_cosine=min_cosine, unit=SPEED_UNIT)
+                self.engine_choice = set_choice(str(engine), min_cosine=min_cosine, unit=SPEED_UNIT, on=on)
             self._engine: EmbeddingEngine | None = load_engine(self.engine_name, path, options=options)
         except BaseException:
             self._remove_temporary()
             raise
         self._tokenizer = TextTokenizer(path, max_length=pipeline.max_seq_length, lowercase=pipeline.lowercase)
+        self._encoding = TextEncoding(self._tokenizer, processes=tokenizer_processes)
+        self._device = device
         self._compute = compute
         self.name = name or str(path)
         self._batcher: Batcher[Any, list[float]] = Batcher(
@@ -124,6 +135,11 @@ class SentenceEmbedder:
     def engine_name(self) -> str:
         """The engine that runs the next batch."""
         return self.engine_choice.engine
+
+    @property
+    def device(self) -> str:
+        """Where the passes run: the GPU for a ``cuda*`` engine, else the CPU (a CPU engine set by name)."""
+        return self._device if self.engine_name.startswith("cuda") else "cpu"
 
     @property
     def measuring(self) -> bool:
@@ -169,7 +185,11 @@ class SentenceEmbedder:
 
     async def embed(self, texts: Sequence[str], *, normalize: bool = True) -> list[list[float]]:
         """One vector per text, in order: normalized when the model's pipeline normalizes, unless
-        ``normalize`` is False (then the pooled vector, as TEI's ``normalize: false``).
+        ``normalize`` is False (then the pooled vector, as TEI's ``normalize: false``)."""
+        return (await self.embed_counted(texts, normalize=normalize))[0]
+
+    async def embed_counted(self, texts: Sequence[str], *, normalize: bool = True) -> tuple[list[list[float]], int]:
+        """``embed``'s vectors and the tokens the model read for them (tokenized once for both).
 
         Raises:
             OverloadedError: the model's queue is full (429); retry later.
@@ -181,9 +201,10 @@ class SentenceEmbedder:
                 f"`normalize: false` is not available for the model [{self.name}]: its pipeline has stages "
                 "after pooling that hfgate runs as one; send `normalize: true`"
             )
-        encodings = await self._encode(texts)
-        vectors = await self._batcher.submit(encodings, lengths=[len(e.ids) for e in encodings])
-        return unit_vectors(vectors) if normalize and self._normalizes else vectors
+        encodings = await self._encoding.encode(texts)
+        lengths = [len(e.ids) for e in encodings]
+        vectors = await self._batcher.submit(encodings, lengths=lengths)
+        return (unit_vectors(vectors) if normalize and self._normalizes else vectors), sum(lengths)
 
     def count_tokens(self, texts: Sequence[str]) -> int:
         """Tokens the model reads for ``texts`` (after truncation to its maximum)."""
@@ -192,6 +213,7 @@ class SentenceEmbedder:
     def close(self) -> None:
         self._closed = True
         self._batcher.close(f"The local model [{self.name}] was unloaded to free memory; retry")
+        self._encoding.close()
         if self._engine is not None:
             self._engine.close()
             self._engine = None
@@ -200,11 +222,6 @@ class SentenceEmbedder:
     def _remove_temporary(self) -> None:
         if self._temporary is not None:
             shutil.rmtree(self._temporary, ignore_errors=True)
-
-    async def _encode(self, texts: Sequence[str]) -> list[Any]:
-        if len(texts) > _INLINE_TOKENIZE:
-            return await asyncio.to_thread(self._tokenizer.encode, texts)
-        return self._tokenizer.encode(texts)
 
     async def _run_batch(self, encodings: list[Any]) -> list[list[float]]:
         self.forward_passes += 1

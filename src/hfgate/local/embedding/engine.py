@@ -26,12 +26,19 @@ class EngineOptions:
         threads: compute threads; 0 = the runtime's default (every core).
         measure_attempts: measurements of a model before a choice measured while the machine was busy is
             kept (``Settings.local_engine_measure_attempts``).
+        device: where the model runs, ``cpu``, ``cuda`` or ``cuda:N`` (``device.resolve_device``); on a GPU
+            the ``cuda*`` engines are the candidates, elsewhere the CPU's.
     """
 
     pipeline: EmbeddingPipeline
     cache_dir: Path
     threads: int = 0
     measure_attempts: int = MAX_ATTEMPTS
+    device: str = "cpu"
+
+    @property
+    def on_gpu(self) -> bool:
+        return self.device.startswith("cuda")
 
 
 class EmbeddingEngine(Protocol):

@@ -1,10 +1,12 @@
 """Which engine runs a local embedding model: the engines by name, and what measuring them is.
 
 With ``engine: auto`` (the default) the first load of a model on a machine times every installed
-engine on the calibration texts (``calibration``) in a child process (``engine_measure_worker``) and
-keeps the fastest one whose vectors stay within ``min_cosine`` of float32. The result is kept beside
-the converted models, keyed by the model's files, the CPU's model name and flags, the thread count
-and ``min_cosine``: later loads on the same kind of machine reuse it and load only the winner.
+engine for its device (the ``cuda*`` engines on a GPU, the others on the CPU) on the calibration texts
+(``calibration``) in a child process (``engine_measure_worker``) and keeps the fastest one whose vectors
+stay within ``min_cosine`` of float32. The result is kept beside the converted models, keyed by the
+model's files, the machine (the CPU's model name and flags, or the GPU's name and compute capability:
+``machine``), the thread count and ``min_cosine``: later loads on the same kind of machine reuse it and
+load only the winner.
 Nobody waits for that first measurement: the model serves meanwhile on ``default_engine`` (exact) and
 switches when it ends (``SentenceEmbedder.switch_engine``, started by ``measuring.switch``). How a
 choice is kept, read back and measured again is :mod:`hfgate.local.measuring`, shared with generation.
@@ -17,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hfgate.errors import BadRequestError
-from hfgate.local.cpu import CpuSignature, read_cpu
+from hfgate.local.embedding.cuda_engine import CudaEngine
 from hfgate.local.embedding.engine import EmbeddingEngine, EngineOptions
 from hfgate.local.embedding.onnx_engine import OnnxEngine
 from hfgate.local.embedding.onnx_export import export_path
@@ -25,6 +27,7 @@ from hfgate.local.embedding.onnx_quantization import SELECTIVE_MIN_COSINE
 from hfgate.local.embedding.pipeline import EmbeddingPipeline
 from hfgate.local.embedding.torch_engine import TorchEngine
 from hfgate.local.fingerprint import files_digest
+from hfgate.local.machine import Machine, machine_of
 from hfgate.local.measuring.choice import Measurement, candidates_or_refuse, choose
 from hfgate.local.measuring.record import MeasuredChoice
 
@@ -38,10 +41,13 @@ ENGINES: dict[str, EngineLoader] = {
     "torch": lambda path, options: TorchEngine(path, options),
     "torch-bf16": lambda path, options: TorchEngine(path, options, precision="bf16"),
     "torch-amp": lambda path, options: TorchEngine(path, options, precision="amp"),
+    "cuda": lambda path, options: CudaEngine(path, options),
+    "cuda-fp16": lambda path, options: CudaEngine(path, options, precision="fp16"),
+    "cuda-bf16": lambda path, options: CudaEngine(path, options, precision="bf16"),
 }
-"""Engines by the name ``service_settings.engine`` takes."""
+"""Engines by the name ``service_settings.engine`` takes (the ``cuda*`` ones run on a GPU only)."""
 
-EXACT_ENGINES = frozenset({"torch", "onnx", "onnx-fused"})
+EXACT_ENGINES = frozenset({"torch", "onnx", "onnx-fused", "cuda"})
 """float32 engines: their vectors are sentence-transformers' to rounding (cosine ≥ 0.99999)."""
 
 EXACT_CLASS = "exact"
@@ -70,8 +76,11 @@ _MEASURE_SECONDS = 900
 _WORKER = "hfgate.local.embedding.engine_measure_worker"
 
 
-def candidates(pipeline: EmbeddingPipeline, *, min_cosine: float = DEFAULT_MIN_COSINE) -> list[str]:
-    """The engines installed here that can compute this pipeline, in ``ENGINES`` order.
+def candidates(
+    pipeline: EmbeddingPipeline, *, min_cosine: float = DEFAULT_MIN_COSINE, device: str = "cpu"
+) -> list[str]:
+    """The engines installed here that can compute this pipeline on ``device``, in ``ENGINES`` order: on a
+    GPU the ``cuda*`` engines, on the CPU the others.
 
     ``onnx-int8-selective`` is built to keep cosine ``SELECTIVE_MIN_COSINE`` on the calibration texts
     and no more, so it is a candidate only when ``min_cosine`` allows that (building it takes ~1 min).
@@ -79,7 +88,9 @@ def candidates(pipeline: EmbeddingPipeline, *, min_cosine: float = DEFAULT_MIN_C
     torch = all(importlib.util.find_spec(m) is not None for m in ("torch", "sentence_transformers"))
     onnx = torch and not pipeline.unsupported  # the ONNX export needs torch
     onnx = onnx and all(importlib.util.find_spec(m) is not None for m in ("onnxruntime", "onnx"))
-    names = [name for name in ENGINES if (torch if name.startswith("torch") else onnx)]
+    if device.startswith("cuda"):
+        return [name for name in ENGINES if name.startswith("cuda")] if torch else []
+    names = [name for name in ENGINES if (torch if name.startswith("torch") else onnx and name.startswith("onnx"))]
     return [n for n in names if n != "onnx-int8-selective" or min_cosine <= SELECTIVE_MIN_COSINE]
 
 
@@ -88,7 +99,7 @@ def choose_engine(
     *,
     options: EngineOptions,
     min_cosine: float = DEFAULT_MIN_COSINE,
-    cpu: CpuSignature | None = None,
+    cpu: Machine | None = None,
     names: Sequence[str] | None = None,
     choices_dir: Path | None = None,
 ) -> MeasuredChoice:
@@ -98,7 +109,7 @@ def choose_engine(
         path: the model directory.
         options: pipeline, cache directory (where the measurement is kept), threads and measurement attempts.
         min_cosine: the worst cosine to float32 an inexact engine must reach to be chosen.
-        cpu: the CPU the measurement is filed under; default this machine's.
+        cpu: the machine the measurement is filed under; default ``options.device``'s (this CPU, or the GPU).
         names: the engines to try; default every installed one that can run the pipeline.
         choices_dir: where measurements are kept; default ``options.cache_dir / "engine-choice"``.
 
@@ -120,7 +131,7 @@ def measurement(
     *,
     options: EngineOptions,
     min_cosine: float = DEFAULT_MIN_COSINE,
-    cpu: CpuSignature | None = None,
+    cpu: Machine | None = None,
     names: Sequence[str] | None = None,
     choices_dir: Path | None = None,
 ) -> Measurement:
@@ -130,11 +141,14 @@ def measurement(
     Raises:
         BadRequestError: no engine is installed that can run the model.
     """
-    cpu = cpu or read_cpu()
+    cpu = cpu or machine_of(options.device)
     found = candidates_or_refuse(
-        names or candidates(options.pipeline, min_cosine=min_cosine), what="embedding", model=path
+        names or candidates(options.pipeline, min_cosine=min_cosine, device=options.device),
+        what="embedding",
+        model=path,
     )
     args = [f"--threads={options.threads}", f"--min-cosine={min_cosine}", f"--engines={','.join(found)}"]
+    args.append(f"--device={options.device}")
     return Measurement(
         what="embedding",
         model=path,
@@ -149,8 +163,11 @@ def measurement(
 
 
 def default_engine(path: Path, *, options: EngineOptions) -> str:
-    """The exact engine a model serves on while its engines are measured: ``onnx`` when its export is
-    already on disk (no export to wait for), else ``torch`` (float32, nothing to convert)."""
+    """The exact engine a model serves on while its engines are measured: ``cuda`` on a GPU; on the CPU
+    ``onnx`` when its export is already on disk (no export to wait for), else ``torch`` (float32, nothing
+    to convert)."""
+    if options.on_gpu:
+        return "cuda"
     onnx = "onnx" in candidates(options.pipeline) and export_path(path, options.cache_dir).is_file()
     return "onnx" if onnx else "torch"
 
@@ -160,11 +177,11 @@ def choice_file(
     *,
     options: EngineOptions,
     min_cosine: float,
-    cpu: CpuSignature,
+    cpu: Machine,
     names: list[str],
     choices_dir: Path | None = None,
 ) -> Path:
-    """Where the measurement for this model, CPU, thread count and fidelity floor is kept."""
+    """Where the measurement for this model, machine, thread count and fidelity floor is kept."""
     digest = files_digest(path, key=f"{CHOICE_RECIPE}|{path.resolve()}|{options.threads}|{min_cosine}|{names}")
     folder = choices_dir or options.cache_dir / "engine-choice"
     return folder / f"{path.resolve().name}-{digest}-{cpu.key}.json"
@@ -174,13 +191,20 @@ def load_engine(name: str, path: Path, *, options: EngineOptions) -> EmbeddingEn
     """The engine called ``name``, loaded from the model at ``path``.
 
     Raises:
-        BadRequestError: no engine has that name; the message lists the names.
+        BadRequestError: no engine has that name (the message lists the names), or a ``cuda*`` engine is
+            named where local models run on the CPU.
     """
     loader = ENGINES.get(name)
     if loader is None:
         raise BadRequestError(
             f"Unknown engine [{name}]; set [service_settings.engine] to [{AUTO_ENGINE}] or one of "
             f"[{', '.join(ENGINES)}]",
+            param="service_settings.engine",
+        )
+    if name.startswith("cuda") and not options.on_gpu:
+        raise BadRequestError(
+            f"The engine [{name}] runs on a CUDA GPU but local models run on [{options.device}] here "
+            f"(HFGATE_LOCAL_DEVICE); set [service_settings.engine] to [{AUTO_ENGINE}] or a CPU engine",
             param="service_settings.engine",
         )
     return loader(path, options)

@@ -1,7 +1,7 @@
 """Child process timing every candidate embedding engine of one model (run by ``engine_choice``).
 
 Usage: ``python -m hfgate.local.embedding.engine_measure_worker MODEL_DIR RECORD.json --engines=onnx,torch
-[--threads=N] [--min-cosine=0.9999] [--cache-dir=DIR] [--rounds=3] [--attempt=K]``; writes the
+[--threads=N] [--min-cosine=0.9999] [--cache-dir=DIR] [--device=cuda:0] [--rounds=3] [--attempt=K]``; writes the
 :class:`~hfgate.local.measuring.record.MeasuredChoice` as JSON to ``RECORD.json`` (atomically), exits 1
 with the reason on stderr if no engine qualifies (:mod:`hfgate.local.measuring.worker`).
 """
@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from hfgate.local.batching import BatchLimits, pack_by_length
-from hfgate.local.cpu import CpuSignature, read_cpu
+from hfgate.local.batching.limits import default_limits
 from hfgate.local.embedding.calibration import calibration_texts
 from hfgate.local.embedding.engine import EmbeddingEngine, EngineOptions
 from hfgate.local.embedding.engine_choice import EXACT_ENGINES, load_engine
 from hfgate.local.embedding.measurement import SPEED_UNIT, run_all, texts_per_second, worst_cosine
 from hfgate.local.embedding.pipeline import read_pipeline
 from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch, model_max_length
+from hfgate.local.machine import Machine, machine_of
 from hfgate.local.measuring.load import LoadMeter
 from hfgate.local.measuring.record import MeasuredChoice, MeasuredEngine
 from hfgate.local.measuring.worker import choice_of, load_each, worker_arguments, worker_main
@@ -33,7 +34,7 @@ def measure(
     options: EngineOptions,
     names: list[str],
     min_cosine: float,
-    cpu: CpuSignature,
+    cpu: Machine,
     rounds: int = ROUNDS,
     attempt: int = 1,
 ) -> MeasuredChoice:
@@ -44,7 +45,10 @@ def measure(
     """
     pipeline = options.pipeline
     tokenizer = TextTokenizer(path, max_length=pipeline.max_seq_length, lowercase=pipeline.lowercase)
-    groups = [served_passes(tokenizer.encode(texts), BatchLimits()) for texts in calibration_texts()]
+    groups = [
+        served_passes(tokenizer.encode(texts), default_limits(options.device, threads=options.threads))
+        for texts in calibration_texts()
+    ]
     batches = [batch for group in groups for batch in group]
 
     def load(name: str) -> tuple[EmbeddingEngine, Any]:
@@ -54,7 +58,7 @@ def measure(
     loaded, errors = load_each(names, load)
     engines = {name: engine for name, (engine, _) in loaded.items()}
     vectors = {name: found for name, (_, found) in loaded.items()}
-    reference = next((vectors[name] for name in ("torch", "onnx") if name in vectors), None)
+    reference = next((vectors[name] for name in ("cuda", "torch", "onnx") if name in vectors), None)
     cosines = {
         name: None if reference is None else round(worst_cosine(found, reference), 6) for name, found in vectors.items()
     }
@@ -93,13 +97,15 @@ def served_passes(encodings: list[Any], limits: BatchLimits) -> list[TokenBatch]
 
 def _measure(args: Any) -> MeasuredChoice:
     pipeline = read_pipeline(args.model_dir, fallback_max_length=model_max_length(args.model_dir))
-    options = EngineOptions(pipeline=pipeline, cache_dir=args.cache_dir or args.record.parent, threads=args.threads)
+    options = EngineOptions(
+        pipeline=pipeline, cache_dir=args.cache_dir or args.record.parent, threads=args.threads, device=args.device
+    )
     return measure(
         args.model_dir,
         options=options,
         names=args.engines.split(","),
         min_cosine=args.min_cosine,
-        cpu=read_cpu(),
+        cpu=machine_of(args.device),
         rounds=args.rounds,
         attempt=args.attempt,
     )
@@ -108,6 +114,7 @@ def _measure(args: Any) -> MeasuredChoice:
 def main(argv: list[str]) -> int:
     parser = worker_arguments("engine_measure_worker", rounds=ROUNDS)
     parser.add_argument("--cache-dir", type=Path)
+    parser.add_argument("--device", default="cpu")
     return worker_main(argv, parser, _measure)
 
 

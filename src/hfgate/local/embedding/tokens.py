@@ -77,10 +77,18 @@ class TextTokenizer:
 
     def encode(self, texts: Sequence[str]) -> list[Any]:
         """One ``tokenizers.Encoding`` per text."""
-        # sentence-transformers strips surrounding whitespace before tokenizing.
-        prepared = [t.strip().lower() if self._lowercase else t.strip() for t in texts]
-        encodings: list[Any] = self._tokenizer.encode_batch(prepared)
+        encodings: list[Any] = self._tokenizer.encode_batch(prepare(texts, lowercase=self._lowercase))
         return encodings
+
+    @property
+    def lowercase(self) -> bool:
+        return self._lowercase
+
+    def to_json(self) -> str:
+        """The tokenizer as configured here (no padding, truncation at ``max_length``), as ``tokenizer.json``
+        text: what a worker process rebuilds it from (``tokenize_workers``)."""
+        text: str = self._tokenizer.to_str()
+        return text
 
     def encode_pairs(self, pairs: Sequence[tuple[str, str]]) -> list[Any]:
         """One ``tokenizers.Encoding`` per (first, second) pair, as a cross-encoder reads it: both texts
@@ -93,6 +101,11 @@ class TextTokenizer:
         """The vocabulary entry ``token_id`` names (``##ing`` for a WordPiece continuation)."""
         token: str | None = self._tokenizer.id_to_token(token_id)
         return token if token is not None else str(token_id)
+
+
+def prepare(texts: Sequence[str], *, lowercase: bool) -> list[str]:
+    """``texts`` as sentence-transformers hands them to its tokenizer: stripped (and lower-cased)."""
+    return [t.strip().lower() if lowercase else t.strip() for t in texts]
 
 
 def model_max_length(model_dir: Path) -> int:

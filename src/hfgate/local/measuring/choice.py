@@ -122,11 +122,13 @@ def candidates_or_refuse(names: Sequence[str], *, what: str, model: Path) -> lis
     return list(names)
 
 
-def measuring(name: str, *, min_cosine: float, unit: str) -> MeasuredChoice:
-    """The record of a model serving on ``name`` while its engines are measured in the background."""
-    return MeasuredChoice(engine=name, reason=MEASURING, cpu=read_cpu().describe(), min_cosine=min_cosine, unit=unit)
+def measuring(name: str, *, min_cosine: float, unit: str, on: str | None = None) -> MeasuredChoice:
+    """The record of a model serving on ``name`` while its engines are measured in the background; ``on``
+    is the machine it runs on (default this CPU: ``machine.machine_of(device).describe()`` for a GPU)."""
+    on = on or read_cpu().describe()
+    return MeasuredChoice(engine=name, reason=MEASURING, cpu=on, min_cosine=min_cosine, unit=unit)
 
 
-def set_choice(name: str, *, min_cosine: float, unit: str) -> MeasuredChoice:
-    """The record of an engine chosen by ``service_settings.engine`` (nothing measured)."""
-    return MeasuredChoice(engine=name, reason="set", cpu=read_cpu().describe(), min_cosine=min_cosine, unit=unit)
+def set_choice(name: str, *, min_cosine: float, unit: str, on: str | None = None) -> MeasuredChoice:
+    """The record of an engine chosen by ``service_settings.engine`` (nothing measured), running ``on``."""
+    return MeasuredChoice(engine=name, reason="set", cpu=on or read_cpu().describe(), min_cosine=min_cosine, unit=unit)

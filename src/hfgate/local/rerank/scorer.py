@@ -59,7 +59,7 @@ class CrossEncoderScorer(BatchedHead[float, CrossEncoderConfig]):
         Raises:
             OverloadedError: the model's queue is full (429); retry later.
         """
-        encodings = self._tokenizer.encode_pairs([(query, document) for document in documents])
+        encodings = await self._encoding.encode_pairs([(query, document) for document in documents])
         lengths = [len(e.ids) for e in encodings]
         scores = await self._batcher.submit(encodings, lengths=lengths)
         return Scored(scores=scores, tokens=sum(lengths))

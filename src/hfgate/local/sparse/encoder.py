@@ -61,7 +61,7 @@ class SpladeEncoder(BatchedHead[dict[int, float], SpladeConfig]):
         Raises:
             OverloadedError: the model's queue is full (429); retry later.
         """
-        encodings = self._tokenizer.encode(texts)
+        encodings = await self._encoding.encode(texts)
         lengths = [len(e.ids) for e in encodings]
         weights = await self._batcher.submit(encodings, lengths=lengths)
         return Encoded(weights=weights, tokens=sum(lengths))
@@ -72,14 +72,14 @@ class SpladeEncoder(BatchedHead[dict[int, float], SpladeConfig]):
 
     def outputs(self, logits: torch.Tensor, batch: TokenBatch) -> list[dict[int, float]]:
         """Each text's pooled weights, its non-zero entries by vocabulary id."""
-        pooled = self._pool(logits, batch)
+        pooled = self._pool(logits, batch).cpu()  # one copy to the host, not one per text
         return [_nonzero(row, keep=self.config.max_active_dims) for row in pooled]
 
     def _pool(self, logits: torch.Tensor, batch: TokenBatch) -> torch.Tensor:
         """``[rows, vocabulary]``: padding's logits zeroed by the mask (they pool to nothing)."""
         import torch
 
-        mask = torch.from_numpy(batch.attention_mask).unsqueeze(-1).to(logits.dtype)
+        mask = torch.from_numpy(batch.attention_mask).unsqueeze(-1).to(logits.device, logits.dtype)
         weights = (logits * mask).relu().log1p()
         if self.config.activation == "log1p_relu":
             weights = weights.log1p()

@@ -15,8 +15,12 @@ from hfgate.local.batching import BatchLimits
 from hfgate.local.cache import LoadedModel, ModelCache
 from hfgate.local.catalog import ModelLocation, resolve_model
 from hfgate.local.compute import Compute
+from hfgate.local.device import resolve_device
+from hfgate.local.embedding.encoding import tokenizer_processes
+from hfgate.local.gpu_memory import MIB, GpuClaim
 from hfgate.local.hub.downloads import HubDownloads
 from hfgate.local.hub.fetch import Resolved
+from hfgate.local.weights_size import float32_bytes
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import Service
 from hfgate.services.local.hub import (
@@ -40,6 +44,7 @@ class LocalBase(Service):
     """The model lookups the embedding and generation halves of the service both use."""
 
     _loading: set[str]  # endpoints whose model loads after its download; set by the service's constructor
+    _device: str | None  # HFGATE_LOCAL_DEVICE resolved (once); None until then; set by the constructor
 
     def _location(self, endpoint: Endpoint) -> ModelLocation:
         """Where the model is; a Hub model not in the cache yet starts downloading.
@@ -68,13 +73,37 @@ class LocalBase(Service):
         thread), loaded once per process into the shared model cache under ``key``; a first load is not
         counted in the request's timeout."""
         location = self._location(endpoint)
-        settings, compute = self.context.settings, self.context.shared(Compute)
+        settings, compute, device = self.context.settings, self.context.shared(Compute), await self._in_process_device()
         name = str(endpoint.service_settings["model"])
-        limits = BatchLimits.from_settings(settings)
+        limits = BatchLimits.from_settings(settings, device=device)
+        processes = tokenizer_processes(settings.local_tokenizer_processes, device=device)
         return await self.context.shared(ModelCache).get(
             key(location),
-            lambda: kind(location.path, compute=compute, limits=limits, name=name, threads=settings.local_threads),
+            lambda: kind(
+                location.path,
+                compute=compute,
+                limits=limits,
+                name=name,
+                threads=settings.local_threads,
+                device=device,
+                tokenizer_processes=processes,
+            ),
+            gpu=lambda: self._gpu_claim(location, name=name, device=device),
         )
+
+    async def _in_process_device(self) -> str:
+        """Where in-process embedding, rerank and sparse models run: ``HFGATE_LOCAL_DEVICE`` resolved once
+        (off the event loop: ``auto`` imports torch to ask it)."""
+        if self._device is None:
+            self._device = await asyncio.to_thread(resolve_device, self.context.settings.local_device)
+        return self._device
+
+    def _gpu_claim(self, location: ModelLocation, *, name: str, device: str) -> GpuClaim | None:
+        """What the model will take on its GPU (its float32 weights and the reserve); ``None`` on the CPU."""
+        if not device.startswith("cuda"):
+            return None
+        reserve = self.context.settings.local_gpu_reserve_mb * MIB
+        return GpuClaim(model=name, device=device, weights=float32_bytes(location.path), reserve=reserve)
 
     def _found(self, endpoint: Endpoint) -> ModelLocation | None:
         """Where the model is when this machine has it; starts nothing."""

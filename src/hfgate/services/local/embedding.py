@@ -7,6 +7,7 @@ from hfgate.local.cache import ModelCache
 from hfgate.local.catalog import ModelLocation
 from hfgate.local.compute import Compute
 from hfgate.local.embedding.embedder import SentenceEmbedder
+from hfgate.local.embedding.encoding import tokenizer_processes
 from hfgate.local.embedding.engine_choice import AUTO_ENGINE, DEFAULT_MIN_COSINE, engine_class
 from hfgate.local.embedding.prompts import model_prompts
 from hfgate.registry.endpoint import Endpoint
@@ -27,9 +28,8 @@ class EmbeddingModels(LocalBase):
         embedder, location = await self._embedder_at(endpoint)
         prefix = model_prompts(location.path, endpoint.service_settings["model"]).prefix(request.input_type)
         texts = [prefix + text for text in request.texts] if prefix else request.texts
-        vectors = await within(request.timeout, embedder.embed(texts, normalize=request.normalize))
-        usage = Usage(prompt_tokens=embedder.count_tokens(texts))
-        return EmbeddingResult(embeddings=vectors, usage=usage)
+        vectors, tokens = await within(request.timeout, embedder.embed_counted(texts, normalize=request.normalize))
+        return EmbeddingResult(embeddings=vectors, usage=Usage(prompt_tokens=tokens))
 
     def vector_model(self, endpoint: Endpoint) -> str | None:
         """The model's files for its dense vectors, sparse vectors or rerank scores (three key spaces); a
@@ -53,7 +53,10 @@ class EmbeddingModels(LocalBase):
         engine = endpoint.service_settings.get("engine") or AUTO_ENGINE
         min_cosine = float(endpoint.service_settings.get("min_cosine", DEFAULT_MIN_COSINE))
         location = self._location(endpoint)
-        settings, compute = self.context.settings, self.context.shared(Compute)
+        settings, compute, device = self.context.settings, self.context.shared(Compute), await self._in_process_device()
+        if engine != AUTO_ENGINE and not engine.startswith("cuda"):
+            device = "cpu"  # a CPU engine set by name: nothing of it goes to the GPU
+        processes = tokenizer_processes(settings.local_tokenizer_processes, device=device)
         embedder = await self.context.shared(ModelCache).get(
             embedding_key(endpoint, location),
             lambda: SentenceEmbedder(
@@ -62,11 +65,14 @@ class EmbeddingModels(LocalBase):
                 threads=settings.local_threads,
                 engine=engine,
                 cache_dir=settings.data_dir / "models",
-                limits=BatchLimits.from_settings(settings),
+                limits=BatchLimits.from_settings(settings, device=device),
                 name=model,
                 min_cosine=min_cosine,
                 choices_dir=settings.local_engine_choices_dir,
                 measure_attempts=settings.local_engine_measure_attempts,
+                device=device,
+                tokenizer_processes=processes,
             ),
+            gpu=lambda: self._gpu_claim(location, name=model, device=device),
         )
         return embedder, location

@@ -17,9 +17,10 @@ LOCAL_EMBEDDING_SETTINGS = (
         default=AUTO_ENGINE,
         task_types=_EMBEDDING,
         label="Engine",
-        description="How an embedding model computes: auto (the fastest engine measured on this CPU at the "
-        "first load, among those within min_cosine of float32), onnx or onnx-fused (sentence-transformers' "
-        "exact vectors), torch, torch-bf16, torch-amp, onnx-int8 or onnx-int8-selective (approximate).",
+        description="How an embedding model computes: auto (the fastest engine measured on this machine at the "
+        "first load, among those within min_cosine of float32: the cuda ones on a GPU), onnx, onnx-fused, torch "
+        "or cuda (sentence-transformers' exact vectors), torch-bf16, torch-amp, onnx-int8, onnx-int8-selective, "
+        "cuda-fp16 or cuda-bf16 (approximate).",
     ),
     SettingSpec(
         name="min_cosine",

@@ -104,11 +104,14 @@ class LocalService(ManagedVllmModels, EmbeddingModels, GeneratingModels, RerankM
         super().__init__(context)
         self._identities = ModelIdentities()
         self._loading: set[str] = set()
+        self._device: str | None = None
         self._managed = ManagedVllm(context)
 
     @classmethod
     def describe(cls, endpoint: Endpoint) -> EndpointDescription:
-        return EndpointDescription(model=str(endpoint.service_settings["model"]))
+        """Its model, and the device it runs on once the service has said it (``observed``'s ``device``)."""
+        device = endpoint.service_settings.get("device")
+        return EndpointDescription(model=str(endpoint.service_settings["model"]), device=device and str(device))
 
     @classmethod
     def suggested_models(cls) -> tuple[str, ...]:
@@ -176,8 +179,9 @@ class LocalService(ManagedVllmModels, EmbeddingModels, GeneratingModels, RerankM
 
     def observed(self, endpoint: Endpoint) -> dict[str, Any]:
         """The loaded model's ``engine_choice`` (``measuring; serving on torch`` until its engines are
-        measured); a Hub model's ``model_state`` (downloading with bytes done and total, failed with the
-        reason, loading, downloaded, ready); for a managed vLLM, its server's state and device."""
+        measured) and ``device``; a Hub model's ``model_state`` (downloading with bytes done and total,
+        failed with the reason, loading, downloaded, ready); for a managed vLLM, its server's state and
+        device."""
         if self._managed.applies(endpoint):
             return self._observed_managed(endpoint)
         loaded = self._loaded_model(endpoint)
@@ -186,7 +190,8 @@ class LocalService(ManagedVllmModels, EmbeddingModels, GeneratingModels, RerankM
             return {"model_state": state} if state else {}
         choice = getattr(loaded, "engine_choice", None)
         ready = {"model_state": {"state": "ready"}} if hub_model_of(endpoint) is not None else {}
-        return ready | ({} if choice is None else {"engine_choice": choice.summary()})
+        shown = ready | {"device": getattr(loaded, "device", "cpu")}  # in-process generation runs on the CPU
+        return shown | ({} if choice is None else {"engine_choice": choice.summary()})
 
     async def release(self, endpoint: Endpoint, *, still_used: Sequence[Endpoint]) -> None:
         await self._release_managed(endpoint, still_used=still_used)
