@@ -71,48 +71,41 @@ def test_auto_keeps_the_fastest_exact_or_qualifying_engine_with_every_candidates
     assert choice.summary().startswith(f"{choice.engine}, cached on {read_cpu().describe()}"), choice.summary()
 
 
-def test_min_cosine_of_one_measures_only_exact_engines_once_then_reads_the_choice_back(
+def test_min_cosine_decides_which_engines_qualify_and_a_measured_choice_is_read_back(
     converted: Path, tmp_path: Path
 ) -> None:
+    """One measurement (an exact and an inexact ONNX engine beside the float32 reference) shows both bounds:
+    ``min_cosine`` 1.0 offers exact engines only, 0.5 admits int8; the choice is filed once and read back."""
+    assert all(CANDIDATES[name].exact for name in candidates("text-generation", min_cosine=1.0))
+    names = ["transformers-fp32", "onnx", "onnx-int8"]
     # one attempt: a choice measured while the machine is busy (as under the test suite) is kept, not
     # measured again (tests/local/measuring/test_load.py covers that)
     choice = choose_engine(
-        converted, task="text-generation", cache_dir=converted.parent, min_cosine=1.0, choices_dir=tmp_path, attempts=1
-    )
+        converted, task="text-generation", cache_dir=converted.parent, min_cosine=0.5, names=names,
+        choices_dir=tmp_path, attempts=1,
+    )  # fmt: skip
     assert choice.reason == "measured"
-    assert {figure.engine for figure in choice.figures} <= {"transformers-fp32", "onnx"}
-    assert CANDIDATES[choice.engine].exact
-    assert_fastest_qualifying(choice)
-    (record,) = tmp_path.iterdir()
-    names = candidates("text-generation", min_cosine=1.0)
-    assert record == choice_file(converted, threads=0, min_cosine=1.0, cpu=read_cpu(), names=names, folder=tmp_path)
-    written = record.stat().st_mtime_ns
-    again = choose_engine(
-        converted, task="text-generation", cache_dir=converted.parent, min_cosine=1.0, choices_dir=tmp_path, attempts=1
-    )
-    assert again.reason == "cached"
-    assert (again.engine, again.figures) == (choice.engine, choice.figures)
-    assert record.stat().st_mtime_ns == written
-
-
-def test_a_low_min_cosine_admits_an_inexact_engine(converted: Path, tmp_path: Path) -> None:
-    names = ["transformers-fp32", "onnx-int8"]
-    choice = choose_engine(  # one attempt, as above: a busy machine's re-measuring is test_load.py's
-        converted,
-        task="text-generation",
-        cache_dir=converted.parent,
-        min_cosine=0.5,
-        names=names,
-        choices_dir=tmp_path,
-        attempts=1,
-    )
-    int8 = next(figure for figure in choice.figures if figure.engine == "onnx-int8")
+    figures = {figure.engine: figure for figure in choice.figures}
+    assert set(figures) == set(names)
+    int8, onnx = figures["onnx-int8"], figures["onnx"]
     assert not int8.exact
     assert int8.worst_cosine is not None
     assert 0.5 <= int8.worst_cosine < 1
     assert int8.meets(0.5)
     assert not int8.meets(1.0)
+    assert onnx.exact
+    assert onnx.meets(1.0)
     assert_fastest_qualifying(choice)
+    (record,) = tmp_path.iterdir()
+    assert record == choice_file(converted, threads=0, min_cosine=0.5, cpu=read_cpu(), names=names, folder=tmp_path)
+    written = record.stat().st_mtime_ns
+    again = choose_engine(
+        converted, task="text-generation", cache_dir=converted.parent, min_cosine=0.5, names=names,
+        choices_dir=tmp_path, attempts=1,
+    )  # fmt: skip
+    assert again.reason == "cached"
+    assert (again.engine, again.figures) == (choice.engine, choice.figures)
+    assert record.stat().st_mtime_ns == written
 
 
 def test_encoder_decoder_models_are_offered_the_transformers_engines_only() -> None:
