@@ -10,7 +10,8 @@ call and the tool's result (a text of ``bench-data/corpus_long.json``), so each 
 one's plus ~200 tokens. The conversations are fixed (the assistant turns are written, not generated: both
 modes send the same prompts) and each mode's sessions open with their own line, so the two modes never
 share a cached prefix. Round by round (a turn of every session, concurrently), the modes alternate which
-goes first; each request streams 8 greedy tokens through hfgate's ``/v1/chat/completions`` with the
+goes first and the sessions' order is shuffled (the same way for both modes: agents are not in step);
+each request streams 8 greedy tokens through hfgate's ``/v1/chat/completions`` with the
 session in ``X-Claude-Code-Session-Id``. Reported per mode: time to first token (median and p90 over
 turns 2 onward, where a cache can help), the total time, and the deltas of vLLM's
 ``vllm:prefix_cache_queries_total`` / ``vllm:prefix_cache_hits_total`` summed over both replicas.
@@ -25,6 +26,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -83,9 +85,15 @@ async def one_turn(http: httpx.AsyncClient, endpoint: str, session: str, message
                            headers={"X-Claude-Code-Session-Id": session}) as answer:  # fmt: skip
         answer.raise_for_status()
         async for line in answer.aiter_lines():
-            if not first and line.startswith("data: {") and ('"content":"' in line or "tool_calls" in line):
+            if not first and line.startswith("data: {") and _says_something(json.loads(line[6:])):
                 first = time.perf_counter() - started
     return first or time.perf_counter() - started
+
+
+def _says_something(chunk: dict[str, Any]) -> bool:
+    """A chunk with generated text or a tool call (not the opening one that only names the role)."""
+    delta = (chunk.get("choices") or [{}])[0].get("delta") or {}
+    return bool(delta.get("content") or delta.get("tool_calls"))
 
 
 def cache_counts(replicas: list[str]) -> tuple[float, float]:
@@ -114,8 +122,10 @@ async def run(url: str, replicas: list[str], *, sessions: int, turns: int) -> di
             for mode in order:
                 before = cache_counts(replicas)
                 started = time.perf_counter()
+                sessions = list(plans[mode].items())
+                random.Random(turn).shuffle(sessions)  # agents are not in step: each round in another order
                 firsts = await asyncio.gather(*(one_turn(http, f"agent-{mode}", session, plan[turn])
-                                                for session, plan in plans[mode].items()))  # fmt: skip
+                                                for session, plan in sessions))  # fmt: skip
                 spent[mode] += time.perf_counter() - started
                 after = cache_counts(replicas)
                 cache[mode][0] += after[0] - before[0]
