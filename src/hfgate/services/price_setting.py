@@ -28,6 +28,7 @@ PRICE_SETTING = SettingSpec(
         _money("output", "Output", "USD per million output (completion) tokens."),
         _money("per_hour", "Per hour", "USD per hour of the machine that serves the model (with tokens_per_second)."),
         _money("tokens_per_second", "Tokens per second", "Input and output tokens per second measured on it."),
+        SettingSpec(name="source", label="Source", description="Where the price was read (the router's model list)."),
     ),
 )
 
