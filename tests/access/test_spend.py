@@ -9,11 +9,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 from hfgate.access.prices import Price, amount, micros, price_of, usd
+from hfgate.cli import app
 from hfgate.config import Settings
 from tests.conftest import app_client
 from tests.fakes.coding_model import CodingModel
+from tests.support.live_server import live_server
 
 PRICE = {"input": 1.5, "cached_input": 0.75, "output": 6}  # USD per million tokens
 SYSTEM = "You are a careful coder"  # 5 words: the stand-in reports them as prefix-cached
@@ -93,6 +96,28 @@ async def test_spend_matches_a_hand_computed_sum_to_the_cent_per_key_endpoint_an
     assert Decimal(line["cost_usd"]).quantize(Decimal("0.01")) == exact.quantize(Decimal("0.01"))
     assert report["totals"]["cost_usd"] == line["cost_usd"]
     assert abs(await spend_counted(gateway) - counted_before - exact) < Decimal("0.000001")
+    page = (await gateway.get("/ui/usage")).text
+    assert "Spend per day" in page
+    assert usd(int(expected)) in page
+
+
+def test_hfgate_usage_shows_spend_per_day_and_keys_take_spend_limits(tmp_path: Path, model: CodingModel) -> None:
+    runner = CliRunner()
+    settings = Settings(data_dir=tmp_path, provision_defaults=False, log_format="text", log_level="warning",
+                        api_keys=["boot"], secret_key="s")  # fmt: skip
+    with live_server(settings) as url:
+        common = ["--url", url, "--api-key", "boot"]
+        boot = {"Authorization": "Bearer boot"}
+        body = {"service": "hugging_face", "service_settings": {"url": model.base, "api_key": "x", "price": PRICE}}
+        assert httpx.put(f"{url}/_inference/chat_completion/coder", json=body, headers=boot).status_code == 200
+        assert httpx.post(f"{url}/v1/chat/completions", json=chat(10), headers=boot).status_code == 200
+        usage = runner.invoke(app, ["usage", "--by", "day", *common])
+        assert usage.exit_code == 0, usage.output
+        assert "0.000091 USD" in usage.output  # 10 × 1.5 + 5 × 0.75 + 12 × 6 = 90.75 µ$, rounded
+        made = runner.invoke(app, ["keys", "create", "team-a", "--role", "infer", "--usd-per-day", "2.5", *common])
+        assert made.exit_code == 0, made.output
+        listed = runner.invoke(app, ["keys", "list", "--json", *common])
+        assert '"usd_per_day": "2.5"' in listed.output
 
 
 async def spend_counted(gateway: httpx.AsyncClient) -> Decimal:
