@@ -233,6 +233,10 @@ async def test_prices_budgets_and_spend_limits_apply_export_and_round_trip(fake_
         assert (await _apply(api, _priced(fake_hf.base))).json()["changes"] == []
         raised = (await _apply(api, _priced(fake_hf.base, per_day="6.25"), dry_run=True)).json()
         assert "limits.usd_per_day: '5' → '6.25'" in raised["diff"]
+        assert (await _apply(api, _priced(fake_hf.base, per_day="6.25"))).json()["changes"][0]["action"] == "update"
+        [key] = (await api.get("/_security/api_key", params={"name": "team-a"})).json()["api_keys"]
+        assert key["limits"]["usd_per_day"] == "6.25"
+        assert (await _apply(api, _priced(fake_hf.base))).status_code == 200
         exported = await _export(api)
     assert "usd_per_day: '5'" in exported
     async with _app(fake_hf, tmp_path / "b") as api:

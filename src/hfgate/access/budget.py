@@ -12,7 +12,7 @@ An endpoint without a price costs nothing and is never refused for a budget.
 
 Example:
     >>> tab = Tab(store, principal)  # the gateway; TAB.set(tab)
-    >>> await reserve(endpoint, output_tokens=256)  # the orchestrator, before the call
+    >>> await reserve(endpoint, input_tokens=1800, output_tokens=256)  # the orchestrator, before the call
     >>> await tab.settle({"coder": Decimal("1234.5")})  # the gateway, at the end (micro-dollars)
 """
 
@@ -154,7 +154,7 @@ def _refusal(budget: Budget, *, used: int, amount: int, now: datetime) -> Budget
         f"may cost up to [{usd(amount)}]; the budget resets at [{reset:%Y-%m-%dT%H:%M:%SZ}] (in {_span(wait)}); "
         f"to spend more now, raise {budget.setting}",
         retry_after=wait,
-        param=f"budget.usd_per_{budget.period}",
+        param=f"limits.usd_per_{budget.period}" if budget.owner == "key" else f"budget.usd_per_{budget.period}",
     )
 
 
