@@ -193,3 +193,10 @@ def test_a_month_resets_on_the_first() -> None:
     assert resets_at("month", datetime(2026, 12, 31, 23, 0, tzinfo=UTC)) == datetime(2027, 1, 1, tzinfo=UTC)
     assert resets_at("day", datetime(2026, 11, 26, 6, 0, tzinfo=UTC)) == datetime(2026, 11, 27, tzinfo=UTC)
     assert resets_at("month", datetime(2026, 2, 1, tzinfo=UTC)) - timedelta(days=28) == datetime(2026, 2, 1, tzinfo=UTC)
+
+
+async def test_the_keys_page_shows_each_keys_budget(spent_key: tuple[httpx.AsyncClient, dict[str, str]]) -> None:
+    http, _ = spent_key
+    page = await http.get("/ui/keys", headers=BOOT)
+    assert page.status_code == 200
+    assert "$0.05 a day, ∞ a month" in page.text

@@ -58,4 +58,6 @@ async def keys_page(request: Request, access: AccessDep, *, text: TextDep, keys:
     if not access.allowed:
         return to_login(request)
     found = await asyncio.to_thread(keys.keys.list)
-    return render_page("keys.html", access, text=text, here="/ui/keys", title=text.gettext("API keys"), keys=found)
+    return render_page(
+        "keys.html", access, text=text, here="/ui/keys", title=text.gettext("API keys"), keys=found, usd=usd
+    )
