@@ -132,7 +132,7 @@ class Client:
         return revoked
 
     def usage(self, **query: str | None) -> dict[str, Any]:
-        """``GET /_usage`` with ``key``, ``endpoint``, ``from`` (``start``) and ``to`` (``end``)."""
+        """``GET /_usage`` with ``key``, ``endpoint``, ``from`` (``start``), ``to`` (``end``) and ``by``."""
         renamed = {"from" if k == "start" else "to" if k == "end" else k: v for k, v in query.items()}
         found: dict[str, Any] = self._call("GET", "/_usage", params={k: v for k, v in renamed.items() if v})
         return found

@@ -19,6 +19,7 @@ The hierarchy::
     ├── PayloadTooLargeError         413  status_exception
     ├── OverloadedError              429  status_exception (a local queue is full)
     ├── KeyLimitError                429  status_exception (a key's requests or tokens per minute; Retry-After)
+    │   └── BudgetExceededError      429  (a key's or endpoint's USD per day or month; Retry-After: its reset)
     ├── CoordinationUnavailableError 503  status_exception (Redis down under fail_closed)
     ├── RegistryUnavailableError     503  status_exception (the endpoint database is unreachable)
     ├── ShuttingDownError            503  status_exception (a stream open at the drain deadline)
@@ -172,9 +173,13 @@ class KeyLimitError(HfGateError):
 
     status = 429
 
-    def __init__(self, reason: str, *, retry_after: int) -> None:
-        super().__init__(reason)
+    def __init__(self, reason: str, *, retry_after: int, param: str | None = None) -> None:
+        super().__init__(reason, param=param)
         self.retry_after = retry_after
+
+
+class BudgetExceededError(KeyLimitError):
+    """A key's or an endpoint's budget has no room for the request until it resets (``retry_after``)."""
 
 
 class CoordinationUnavailableError(HfGateError):

@@ -1,8 +1,7 @@
 """Task types, and the requests and results that travel between the API faces and the services.
 
-These are plain frozen dataclasses: each face translates its own wire shapes into them, and each
-service turns them into calls to a model. A conversation's own shapes (messages, tools, tool calls, a
-relayed Responses API request) are in :mod:`hfgate.chat`.
+Plain frozen dataclasses: each face translates its wire shapes into them, each service turns them into
+calls to a model. A conversation's own shapes (messages, tools, a relayed Responses request) are in :mod:`hfgate.chat`.
 """
 
 from __future__ import annotations
@@ -57,8 +56,9 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     reasoning_tokens: int | None = None
-    """Of ``completion_tokens``, those spent reasoning, when the upstream says (OpenAI's
-    ``completion_tokens_details.reasoning_tokens``)."""
+    """Of ``completion_tokens``, those spent reasoning (OpenAI's ``completion_tokens_details``)."""
+    cached_tokens: int = 0
+    """Of ``prompt_tokens``, those the upstream's prefix cache served (OpenAI's ``prompt_tokens_details``)."""
 
     @property
     def total_tokens(self) -> int:

@@ -202,3 +202,44 @@ async def test_apply_and_export_need_the_admin_role(fake_hf: FakeHF, tmp_path: P
         assert refused.status_code == 403
         assert (await api.get("/_hfgate/export", headers=infer_only)).status_code == 403
         assert (await api.get("/_inference/tei-emb")).status_code == 200
+
+
+def _priced(base: str, *, per_day: str = "5") -> str:
+    return f"""\
+endpoints:
+  tei-emb:
+    task_type: text_embedding
+    service: hugging_face
+    service_settings:
+      url: {base}/tei
+      api_key: "${{HF_TOKEN}}"
+      price: {{input: 0.02}}
+      budget: {{usd_per_day: 10, usd_per_month: 250}}
+keys:
+  team-a:
+    roles: [infer]
+    limits: {{requests_per_minute: 600, usd_per_day: {per_day}, usd_per_month: "100.50"}}
+"""
+
+
+async def test_prices_budgets_and_spend_limits_apply_export_and_round_trip(fake_hf: FakeHF, tmp_path: Path) -> None:
+    async with _app(fake_hf, tmp_path / "a") as api:
+        assert (await _apply(api, _priced(fake_hf.base))).status_code == 200
+        endpoint = (await api.get("/_inference/tei-emb")).json()["endpoints"][0]
+        assert endpoint["service_settings"]["price"] == {"input": 0.02}
+        assert endpoint["service_settings"]["budget"] == {"usd_per_day": 10.0, "usd_per_month": 250.0}
+        [key] = (await api.get("/_security/api_key", params={"name": "team-a"})).json()["api_keys"]
+        assert (key["limits"]["usd_per_day"], key["limits"]["usd_per_month"]) == ("5", "100.5")
+        assert (await _apply(api, _priced(fake_hf.base))).json()["changes"] == []
+        raised = (await _apply(api, _priced(fake_hf.base, per_day="6.25"), dry_run=True)).json()
+        assert "limits.usd_per_day: '5' → '6.25'" in raised["diff"]
+        assert (await _apply(api, _priced(fake_hf.base, per_day="6.25"))).json()["changes"][0]["action"] == "update"
+        [key] = (await api.get("/_security/api_key", params={"name": "team-a"})).json()["api_keys"]
+        assert key["limits"]["usd_per_day"] == "6.25"
+        assert (await _apply(api, _priced(fake_hf.base))).status_code == 200
+        exported = await _export(api)
+    assert "usd_per_day: '5'" in exported
+    async with _app(fake_hf, tmp_path / "b") as api:
+        body = {"document": exported, "file": "export.yaml", "env": {"HFGATE_TEI_EMB_API_KEY": TOKEN}}
+        assert (await api.post("/_hfgate/apply", json=body)).status_code == 200
+        assert (await _export(api)).splitlines() == exported.splitlines()

@@ -12,7 +12,8 @@ deterministic model behind a ``hugging_face`` endpoint by url. It plays the turn
 
 The wire shape is vLLM's (``/v1/models`` with ``owned_by: vllm`` and ``max_model_len``, so hfgate detects
 the engine; ``/v1/chat/completions`` whole or streamed, tool calls in OpenAI's chat shape, usage in the
-last chunk when ``stream_options.include_usage`` asks), as in ``tests/fakes/reasoning_chat.py``. Every
+last chunk when ``stream_options.include_usage`` asks: a token per word, 12 written, the system prompt's words
+as ``prompt_tokens_details.cached_tokens``), as in ``tests/fakes/reasoning_chat.py``. Every
 chat request is kept in :attr:`CodingModel.requests`.
 """
 
@@ -91,6 +92,12 @@ def _arguments(schema: dict[str, Any]) -> str:
     return orjson.dumps(values).decode()
 
 
+def cached_words(body: dict[str, Any]) -> int:
+    """The prompt tokens the stand-in reports as served from its prefix cache: its system messages' words."""
+    messages = body.get("messages") or []
+    return sum(len(_text(m.get("content")).split()) for m in messages if m.get("role") == "system")
+
+
 def _text(content: Any) -> str:
     if isinstance(content, list):
         return "".join(part.get("text", "") for part in content if isinstance(part, dict))
@@ -101,7 +108,9 @@ async def _answer(request: web.Request, body: dict[str, Any], *, pause: float) -
     text, call = turn(body)
     finish = "tool_calls" if call else "stop"
     prompt = sum(len(_text(m.get("content")).split()) for m in body.get("messages") or [])
-    usage = {"prompt_tokens": prompt, "completion_tokens": 12, "total_tokens": prompt + 12}
+    usage: dict[str, Any] = {"prompt_tokens": prompt, "completion_tokens": 12, "total_tokens": prompt + 12}
+    if cached := cached_words(body):  # vLLM's prefix cache holds the system prompt (prompt_tokens_details)
+        usage["prompt_tokens_details"] = {"cached_tokens": cached}
     base = {"id": f"chatcmpl-{int(time.time() * 1000)}", "created": int(time.time()), "model": MODEL}
     if not body.get("stream"):
         message: dict[str, Any] = {"role": "assistant", "content": text or None}

@@ -8,6 +8,11 @@
   is unconfirmed, OpenAI's ``{"error":{…}}`` is used).
 - ``POST /router/v1/responses``: OpenAI's Responses API, as ``tests/fakes/router_responses.py`` plays it
   (each behaviour with its source there).
+- ``GET /router/v1/models/{id}``: the chat model's providers, each with ``status`` and, "when available",
+  ``pricing: {"input", "output"}`` in USD per million tokens (huggingface/hub-docs
+  ``docs/inference-providers/hub-api.md``, "List OpenAI-compatible models", commit 0968d835): here the
+  prices of :data:`PRICING`; a provider without one (hf-inference here, featherless-ai in the docs' own
+  example) has no ``pricing``. A model the router does not list: 404 (its body is unconfirmed).
 - ``POST /router/{together,scaleway}/v1/embeddings`` and ``/router/deepinfra/v1/openai/embeddings``:
   ``{"input","model"}`` with the provider's own id → OpenAI's ``data[].embedding`` (huggingface_hub
   ``inference/_providers/{together,scaleway,deepinfra}.py``); another id: 400
@@ -26,6 +31,7 @@ from tests.fakes.engines import _embeddings
 
 POLICIES = ("fastest", "cheapest", "preferred")
 PRICE = {"novita": 0.02, "together": 0.18, "cerebras": 0.1, "hf-inference": 0.0}
+PRICING = {"novita": (0.02, 0.05), "together": (0.18, 0.18), "cerebras": (0.1, 0.1)}  # (input, output) USD / M
 _EMBEDDING_ROUTES = {
     "/together/v1/embeddings": "together",
     "/scaleway/v1/embeddings": "scaleway",
@@ -38,6 +44,8 @@ async def serve(request: web.Request, route: str, body: Any, fault: hf.Fault | N
         return await _chat(request, body)
     if route == "/v1/responses":
         return await router_responses.respond(request, body, fault)
+    if route.startswith("/v1/models/"):
+        return _model(route.removeprefix("/v1/models/"))
     provider = _EMBEDDING_ROUTES.get(route)
     if provider is None:
         return hf._json({"error": "Not Found"}, status=404)
@@ -59,6 +67,22 @@ async def _chat(request: web.Request, body: dict[str, Any]) -> web.StreamRespons
         return hf._json({"error": error}, status=400)
     response = await hf._chat(request, body | {"model": model_id}, model_id, headers={"x-inference-provider": chosen})
     return response
+
+
+def _model(model_id: str) -> web.Response:
+    model = hf.HOSTED.get(model_id)
+    entries = (
+        [(p, e) for p in (model.providers or {}) if (e := model.entry(p)) and e[0] == "conversational"] if model else []
+    )
+    if not entries:
+        return hf._json({"error": f"Model {model_id} not found"}, status=404)
+    providers = []
+    for provider, (_, _, status) in entries:
+        entry: dict[str, Any] = {"provider": provider, "status": status, "is_model_author": False}
+        if provider in PRICING:
+            entry["pricing"] = {"input": PRICING[provider][0], "output": PRICING[provider][1]}
+        providers.append(entry)
+    return hf._json({"id": model_id, "object": "model", "owned_by": model_id.split("/")[0], "providers": providers})
 
 
 def _choose(live: list[str], suffix: str) -> str | None:

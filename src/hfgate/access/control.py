@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 from sqlalchemy import Engine
 
+from hfgate.access.budget_store import BudgetStore, LocalBudgets, RedisBudgets
 from hfgate.access.key_body import KeyRequest
 from hfgate.access.keyring import KEY_TOPIC, KeyRing
 from hfgate.access.quota import LocalQuota, Quota, RedisQuota
@@ -30,7 +31,7 @@ log = logging.getLogger("hfgate.keys")
 
 @dataclass(slots=True)
 class AccessControl:
-    """Keys (store and cache), per-key limits, and usage (recorder and store)."""
+    """Keys (store and cache), per-key limits, usage (recorder and store), and budgets' counters."""
 
     keys: KeyStore
     ring: KeyRing
@@ -41,6 +42,7 @@ class AccessControl:
     session_key: bytes
     previous_session_key: bytes | None = None
     owned_redis: aioredis.Redis | None = None
+    budgets: BudgetStore = field(default_factory=LocalBudgets)
 
     @classmethod
     def build(
@@ -55,15 +57,18 @@ class AccessControl:
         ring.listen(changes)
         local = LocalQuota(share=1 / settings.replicas)
         quota: Quota = local
+        own_budgets = LocalBudgets(share=1 / settings.replicas)
+        budgets: BudgetStore = own_budgets
         owned = None
         if redis is None and settings.redis_url is not None:  # the fleet's limiter is not ours to share
             redis = owned = RedisQuota.client(settings.redis_url)
         if redis is not None:
             prefix, policy = f"{settings.redis_prefix}key:", settings.redis_failure_policy
             quota = RedisQuota(redis, prefix=prefix, policy=policy, fallback=local)
+            budgets = RedisBudgets(redis, prefix=prefix, policy=policy, fallback=own_budgets)
         usage_store = UsageStore(engine)
         usage = UsageRecorder(usage_store, flush_seconds=settings.usage_flush_seconds)
-        return cls(keys, ring, quota, usage, usage_store, changes, session_key, previous_session_key, owned)
+        return cls(keys, ring, quota, usage, usage_store, changes, session_key, previous_session_key, owned, budgets)
 
     async def start(self) -> None:
         await self.usage.start()
@@ -85,6 +90,8 @@ class AccessControl:
             endpoints=request.endpoints,
             requests_per_minute=request.requests_per_minute,
             tokens_per_minute=request.tokens_per_minute,
+            day_budget=request.day_budget,
+            month_budget=request.month_budget,
             created_at=now,
             expires_at=None if request.expiration is None else now + request.expiration,
         )
@@ -100,6 +107,7 @@ class AccessControl:
         await asyncio.to_thread(
             self.keys.amend, ids, roles=roles, endpoints=request.endpoints,
             requests_per_minute=request.requests_per_minute, tokens_per_minute=request.tokens_per_minute,
+            day_budget=request.day_budget, month_budget=request.month_budget,
         )  # fmt: skip
         for key_id in ids:
             await self.changes.publish(KEY_TOPIC, key_id)

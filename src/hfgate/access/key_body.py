@@ -1,8 +1,9 @@
 """The body of ``POST /_security/api_key``, modelled on Elasticsearch's create-API-key body.
 
 ``{"name": "search-app", "roles": ["infer"], "endpoints": ["team-a-*"], "expiration": "30d",
-"limits": {"requests_per_minute": 600, "tokens_per_minute": 100000}}``; only ``name`` and ``roles``
-are required. ``expiration`` is an Elasticsearch time value (``d``, ``h``, ``m``, ``s``, ``ms``).
+"limits": {"requests_per_minute": 600, "tokens_per_minute": 100000, "usd_per_day": 5, "usd_per_month": 100}}``;
+only ``name`` and ``roles`` are required. A spend limit is USD, a JSON number or a string of one (``"2.50"``).
+``expiration`` is an Elasticsearch time value (``d``, ``h``, ``m``, ``s``, ``ms``).
 
 Elasticsearch's own form is taken too: ``role_descriptors`` instead of ``roles`` and ``endpoints`` (see
 :mod:`~hfgate.access.role_descriptors`); with neither, a key created through the API gets its creator's
@@ -15,14 +16,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import InvalidOperation
 from typing import Any
 
+from hfgate.access.prices import MILLION, decimal_of, micros
 from hfgate.access.role_descriptors import Grants, from_descriptors
 from hfgate.access.roles import Role, parse_roles
 from hfgate.errors import RequestValidationError
 
 FIELDS = frozenset({"name", "roles", "endpoints", "role_descriptors", "expiration", "limits", "metadata"})
 LIMITS = ("requests_per_minute", "tokens_per_minute")
+BUDGETS = {"usd_per_day": "day_budget", "usd_per_month": "month_budget"}
 _UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 _TIME = re.compile(r"^(\d+)(d|h|m|s|ms)$")
 
@@ -35,6 +39,9 @@ class KeyRequest:
     expiration: timedelta | None = None
     requests_per_minute: int | None = None
     tokens_per_minute: int | None = None
+    day_budget: int | None = None
+    """Micro-dollars per UTC day (``limits.usd_per_day``)."""
+    month_budget: int | None = None
 
 
 def parse_key_request(body: Mapping[str, Any], *, creator: Grants | None = None) -> KeyRequest:
@@ -62,6 +69,7 @@ def parse_key_request(body: Mapping[str, Any], *, creator: Grants | None = None)
         endpoints=grants.endpoints,
         expiration=None if body.get("expiration") is None else parse_time(body["expiration"], field="expiration"),
         **_limits(limits),
+        **_budgets(limits),
     )
 
 
@@ -106,8 +114,8 @@ def _endpoints(raw: object) -> tuple[str, ...]:
 
 
 def _limits(raw: object) -> dict[str, int | None]:
-    if not isinstance(raw, dict) or set(raw) - set(LIMITS):
-        raise RequestValidationError([f"[limits] must be an object with {list(LIMITS)}"], param="limits")
+    if not isinstance(raw, dict) or set(raw) - {*LIMITS, *BUDGETS}:
+        raise RequestValidationError([f"[limits] must be an object with {[*LIMITS, *BUDGETS]}"], param="limits")
     found: dict[str, int | None] = {}
     for name in LIMITS:
         value = raw.get(name)
@@ -115,6 +123,26 @@ def _limits(raw: object) -> dict[str, int | None]:
             raise RequestValidationError([f"[limits.{name}] must be a positive integer; got [{value}]"], param=name)
         found[name] = value
     return found
+
+
+def _budgets(raw: dict[str, Any]) -> dict[str, int | None]:
+    return {field: _usd(raw.get(name), name=name) for name, field in BUDGETS.items()}
+
+
+def _usd(value: object, *, name: str) -> int | None:
+    """USD as given (a number, or a string of one) in whole micro-dollars."""
+    if value is None:
+        return None
+    problem = f'[limits.{name}] must be an amount of USD of at least 0, such as [5] or ["2.50"]; got [{value}]'
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise RequestValidationError([problem], param=name)
+    try:
+        amount = decimal_of(value) * MILLION
+    except InvalidOperation:
+        raise RequestValidationError([problem], param=name) from None
+    if not amount.is_finite() or amount < 0:
+        raise RequestValidationError([problem], param=name)
+    return micros(amount)
 
 
 __all__ = ["KeyRequest", "Role", "parse_key_request", "parse_time"]

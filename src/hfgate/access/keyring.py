@@ -58,6 +58,8 @@ def principal_of(key: StoredKey) -> Principal:
         endpoints=key.endpoints,
         requests_per_minute=key.requests_per_minute,
         tokens_per_minute=key.tokens_per_minute,
+        day_budget=key.day_budget,
+        month_budget=key.month_budget,
         expires_at=None if key.expires_at is None else key.expires_at.timestamp(),
     )
 

@@ -27,6 +27,7 @@ class Principal:
         endpoints: endpoint ids or ``fnmatch`` patterns the key is limited to; empty: every endpoint.
         requests_per_minute: the key's request budget, or ``None``.
         tokens_per_minute: the key's token budget (input + output), or ``None``.
+        day_budget, month_budget: micro-dollars the key may spend per UTC day and month, or ``None``.
     """
 
     key_id: str
@@ -35,6 +36,8 @@ class Principal:
     endpoints: tuple[str, ...] = ()
     requests_per_minute: int | None = None
     tokens_per_minute: int | None = None
+    day_budget: int | None = None
+    month_budget: int | None = None
     expires_at: float | None = None
     granted: frozenset[Role] = field(init=False)
     _pattern: re.Pattern[str] | None = field(init=False)

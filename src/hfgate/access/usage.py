@@ -38,7 +38,7 @@ class UsageRecorder:
 
     def record(
         self, *, key_id: str, inference_id: str, task_type: str, status: int,
-        input_tokens: int, output_tokens: int, latency_ms: float, cached_texts: int = 0,
+        input_tokens: int, output_tokens: int, latency_ms: float, cached_texts: int = 0, cost_micros: int = 0,
     ) -> None:  # fmt: skip
         """Count one call (no I/O)."""
         hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
@@ -54,6 +54,7 @@ class UsageRecorder:
         row.latency_ms_sum += latency_ms
         row.latency_ms_max = max(row.latency_ms_max, latency_ms)
         row.cached_texts += cached_texts
+        row.cost_micros += cost_micros
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._flush_forever())
@@ -96,3 +97,4 @@ class UsageRecorder:
             row.latency_ms_sum += old.latency_ms_sum
             row.latency_ms_max = max(row.latency_ms_max, old.latency_ms_max)
             row.cached_texts += old.cached_texts
+            row.cost_micros += old.cost_micros

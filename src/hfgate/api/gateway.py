@@ -36,13 +36,14 @@ from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hfgate.access.budget import TAB, Tab
 from hfgate.access.principal import CURRENT
 from hfgate.api.error_handlers import internal_error
 from hfgate.api.es.cluster import PRODUCT_HEADER
 from hfgate.api.es.filter_path import FilteringSend, filters_of
 from hfgate.api.faces import error_response, face_of
 from hfgate.api.hosts import HostNames
-from hfgate.api.middleware import BodyLimit, GatewayKeys, account, count, header, log_request
+from hfgate.api.middleware import BodyLimit, GatewayKeys, account, count, header, log_request, settle
 from hfgate.errors import HfGateError, RequestValidationError, ShuttingDownError
 from hfgate.process import drain
 from hfgate.telemetry.request_scope import CURRENT as CURRENT_SCOPE
@@ -100,9 +101,12 @@ class Gateway:
                     headers.append((b"x-hfgate-served-by", labels.served_by.encode()))
                 if (outcome := cache_outcome(labels)) is not None:
                     headers.append((b"x-hfgate-cache", outcome.encode()))
+                if tab is not None and tab.warning:
+                    headers.append((b"x-hfgate-budget-warning", tab.warning.encode()))
             await send(message)
 
-        key_token = None
+        key_token = tab_token = None
+        tab: Tab | None = None
         flight = drain.PROCESS.enter(waiting=True)
         try:
             refused: HfGateError | None
@@ -116,9 +120,11 @@ class Gateway:
                 return
             if state.get("gated"):
                 key_token = CURRENT.set(principal)
+            tab = state["tab"] = Tab(state["access"].budgets, principal)
+            tab_token = TAB.set(tab)
             filters = filters_of(scope) if product else None
             inner: Send = send_with_id if filters is None else FilteringSend(send_with_id, filters)
-            receive = self._body.counting(receive)
+            receive = self._body.counting(receive, labels)
             try:
                 route = self._route(scope)
                 if route is None:
@@ -139,6 +145,9 @@ class Gateway:
             drain.PROCESS.leave(flight)
             if key_token is not None:
                 CURRENT.reset(key_token)
+            if tab_token is not None:
+                TAB.reset(tab_token)
+                await settle(state, labels)
             CURRENT_SCOPE.reset(scope_token)
             count(labels, status)
             if labels.endpoint:

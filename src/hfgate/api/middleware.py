@@ -17,7 +17,9 @@ from urllib.parse import parse_qsl
 from starlette.requests import cookie_parser
 from starlette.types import Message, Receive, Scope
 
+from hfgate.access.budget import Tab
 from hfgate.access.control import AccessControl
+from hfgate.access.prices import micros
 from hfgate.access.principal import Principal
 from hfgate.access.usage import ANONYMOUS
 from hfgate.api.faces import face_of
@@ -25,7 +27,7 @@ from hfgate.api.gemini.errors import FACE as GEMINI
 from hfgate.api.ui.session import COOKIE, CSRF_HEADER, SessionSigner, UiSession
 from hfgate.errors import AuthenticationError, PayloadTooLargeError, RequestTimeoutError
 from hfgate.telemetry.metrics import REQUEST_SECONDS, REQUESTS
-from hfgate.telemetry.request_scope import RequestScope
+from hfgate.telemetry.request_scope import RequestScope, spent
 
 log = logging.getLogger("hfgate.access")
 
@@ -72,6 +74,17 @@ def _key_id(state: dict[str, Any]) -> str | None:
     return None if principal is None else principal.key_id
 
 
+async def settle(state: dict[str, Any], labels: RequestScope) -> None:
+    """Replace the request's budget reservations with what it cost (nothing when it reserved none)."""
+    tab: Tab | None = state.get("tab")
+    if tab is None or not tab.held:
+        return
+    try:
+        await tab.settle(labels.spent)
+    except Exception as exc:  # the answer is sent; a lost settlement must not turn it into a 500
+        log.warning("budget not settled", extra={"event": "budget.settle.error", "error": str(exc)})
+
+
 async def account(state: dict[str, Any], labels: RequestScope, status: int) -> None:
     """Add the inference to its key's usage (in memory; written in batches) and token budget."""
     access: AccessControl | None = state.get("access")
@@ -87,6 +100,7 @@ async def account(state: dict[str, Any], labels: RequestScope, status: int) -> N
         output_tokens=labels.output_tokens,
         latency_ms=(time.perf_counter() - labels.started) * 1000,
         cached_texts=labels.cache_hits,
+        cost_micros=micros(spent(labels)),
     )
     if principal is not None and principal.tokens_per_minute is not None:
         await access.quota.charge(principal, labels.input_tokens + labels.output_tokens)
@@ -193,8 +207,9 @@ class BodyLimit:
             return self._error(int(declared))
         return None
 
-    def counting(self, receive: Receive) -> Receive:
-        """``receive``, raising once the body grows past the limit or its deadline passes."""
+    def counting(self, receive: Receive, labels: RequestScope | None = None) -> Receive:
+        """``receive``, raising once the body grows past the limit or its deadline passes; the bytes read
+        are added to ``labels.body_bytes`` (a budget's bound on the request's input tokens)."""
         seen = 0
         deadline = asyncio.get_running_loop().time() + self._seconds
         complete = False
@@ -216,6 +231,8 @@ class BodyLimit:
                 ) from None
             complete = not message.get("more_body", False)
             seen += len(message.get("body", b""))
+            if labels is not None:
+                labels.body_bytes = seen
             if seen > self._max:
                 raise self._error(seen)
             return message

@@ -16,7 +16,7 @@ from rich.table import Table
 from hfgate.commands.common import DEFAULT_URL, JsonOpt, KeyOpt, UrlOpt, call_api, console, errors, print_json
 
 USAGE_COLUMNS = (
-    "hour", "key", "endpoint", "requests", "errors", "input tokens", "output tokens", "cached texts", "avg ms",
+    "key", "endpoint", "requests", "errors", "input tokens", "output tokens", "cached texts", "avg ms", "cost USD",
 )  # fmt: skip
 
 keys_app = typer.Typer(help="Manage gateway API keys (needs an admin key).", no_args_is_help=True)
@@ -30,6 +30,8 @@ def create(
     expiration: Annotated[str | None, typer.Option(help="Lifetime such as 30d or 12h; default: never expires.")] = None,
     rpm: Annotated[int | None, typer.Option("--rpm", min=1, help="Requests per minute.")] = None,
     tpm: Annotated[int | None, typer.Option("--tpm", min=1, help="Tokens per minute (input + output).")] = None,
+    per_day: Annotated[str | None, typer.Option("--usd-per-day", help="USD the key may spend per UTC day.")] = None,
+    per_month: Annotated[str | None, typer.Option("--usd-per-month", help="USD per UTC month.")] = None,
     url: UrlOpt = DEFAULT_URL,
     *,
     api_key: KeyOpt = None,
@@ -39,7 +41,8 @@ def create(
     body: dict[str, Any] = {"name": name, "roles": role, "endpoints": endpoint or []}
     if expiration:
         body["expiration"] = expiration
-    body["limits"] = {"requests_per_minute": rpm, "tokens_per_minute": tpm}
+    body["limits"] = {"requests_per_minute": rpm, "tokens_per_minute": tpm, "usd_per_day": per_day,
+                      "usd_per_month": per_month}  # fmt: skip
     created = call_api(lambda client: client.create_key(body), url=url, api_key=api_key)
     if as_json:
         print_json(created)
@@ -69,6 +72,10 @@ def list_keys(
         limits = key["limits"]
         state = "revoked" if key["invalidated"] else "active"
         rates = f"{limits['requests_per_minute'] or '-'} rpm, {limits['tokens_per_minute'] or '-'} tpm"
+        spend = [
+            f"${limits[f'usd_per_{period}']}/{period}" for period in ("day", "month") if limits.get(f"usd_per_{period}")
+        ]
+        rates = ", ".join([rates, *spend])
         table.add_row(key["id"], key["name"], ",".join(key["roles"]), ",".join(key["endpoints"]) or "all", rates, state)
     console.print(table)
 
@@ -100,26 +107,29 @@ def usage_command(
     endpoint: Annotated[str | None, typer.Option(help="Only this endpoint id.")] = None,
     start: Annotated[str | None, typer.Option("--from", help="From this hour (ISO 8601, UTC).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Before this hour (ISO 8601, UTC).")] = None,
+    by: Annotated[str, typer.Option("--by", help="One line per [hour] or per UTC [day].")] = "hour",
     url: UrlOpt = DEFAULT_URL,
     *,
     api_key: KeyOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Usage per hour, key and endpoint: requests, errors, tokens, texts served from the embedding cache
-    (which cost no tokens), latency."""
-    found = call_api(lambda c: c.usage(key=key, endpoint=endpoint, start=start, end=end), url=url, api_key=api_key)
+    """Usage per hour (or day), key and endpoint: requests, errors, tokens, texts served from the embedding
+    cache (which cost no tokens), latency, and spend at the endpoints' prices."""
+    query = {"key": key, "endpoint": endpoint, "start": start, "end": end, "by": by}
+    found = call_api(lambda c: c.usage(**query), url=url, api_key=api_key)
     if as_json:
         print_json(found)
         return
     table = Table()
-    for column in USAGE_COLUMNS:
+    for column in (by, *USAGE_COLUMNS):
         table.add_column(column, no_wrap=True)
     for line in found["usage"]:
-        table.add_row(line["hour"], line["key_name"], line["inference_id"], str(line["requests"]), str(line["errors"]),
+        table.add_row(line[by], line["key_name"], line["inference_id"], str(line["requests"]), str(line["errors"]),
                       str(line["input_tokens"]), str(line["output_tokens"]), str(line.get("cached_texts", 0)),
-                      str(line["latency_ms_avg"]))  # fmt: skip
+                      str(line["latency_ms_avg"]), line.get("cost_usd", "-"))  # fmt: skip
     console.print(table)
     totals = found["totals"]
     console.print(f"total: {totals['requests']} requests, {totals['errors']} errors, "
                   f"{totals['input_tokens']} input and {totals['output_tokens']} output tokens, "
-                  f"{totals.get('cached_texts', 0)} texts from the embedding cache")  # fmt: skip
+                  f"{totals.get('cached_texts', 0)} texts from the embedding cache, "
+                  f"{totals.get('cost_usd', '0')} USD")  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from hfgate.access.prices import price_problems
 from hfgate.chunking import validate_chunking_settings
 from hfgate.errors import BadRequestError, ParseError, RequestValidationError
 from hfgate.registry.endpoint import Endpoint, served_kind
@@ -130,6 +131,7 @@ def _parse(
     parsed = parse_section(raw, specs=specs, task_type=task_type, section=section)
     if section == "service_settings":
         parsed.problems.extend(service.cross_check(task_type, {**parsed.values, **parsed.secrets}))
+        parsed.problems.extend(price_problems(parsed.values.get("price")))
     if not fill_defaults:
         parsed.values = {k: v for k, v in parsed.values.items() if k in raw}
     return parsed

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from hfgate.access.budget import DEFAULT_OUTPUT_BOUND
 from hfgate.access.principal import check_endpoint
 from hfgate.chat.relay import RelayedEvent, RelayedResponse, ResponsesRelay
 from hfgate.errors import BadRequestError
@@ -15,7 +16,7 @@ from hfgate.orchestrator.endpoint_body import check_task_settings
 from hfgate.orchestrator.kinds import check_inference_kind
 from hfgate.orchestrator.last_call import LastCalls
 from hfgate.orchestrator.lookup import EndpointLookup
-from hfgate.orchestrator.running import Runner, count_tokens
+from hfgate.orchestrator.running import Runner, count_tokens, reserve_for, writes
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services import Service, service_class
 from hfgate.services.generation_settings import generation_params
@@ -102,16 +103,24 @@ class Inference:
         )
 
     async def generate(self, endpoint: Endpoint, request: GenerateRequest) -> Generation:
-        return await self._runner.run(endpoint, lambda e: self._service(e.service).generate(e, request))
+        return await self._runner.run(
+            endpoint, lambda e: self._service(e.service).generate(e, request), writes=writes(request.params)
+        )
 
     def generate_stream(self, endpoint: Endpoint, request: GenerateRequest) -> AsyncIterator[GenerationDelta]:
-        return self._runner.stream(endpoint, lambda e: self._service(e.service).generate_stream(e, request))
+        return self._runner.stream(
+            endpoint, lambda e: self._service(e.service).generate_stream(e, request), writes=writes(request.params)
+        )
 
     async def chat(self, endpoint: Endpoint, request: ChatRequest) -> Generation:
-        return await self._runner.run(endpoint, lambda e: self._service(e.service).chat(e, request))
+        return await self._runner.run(
+            endpoint, lambda e: self._service(e.service).chat(e, request), writes=writes(request.params)
+        )
 
     def chat_stream(self, endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
-        return self._runner.stream(endpoint, lambda e: self._service(e.service).chat_stream(e, request))
+        return self._runner.stream(
+            endpoint, lambda e: self._service(e.service).chat_stream(e, request), writes=writes(request.params)
+        )
 
     def relays_responses(self, endpoint: Endpoint) -> bool:
         """Whether ``endpoint``'s upstream answers ``/v1/responses`` itself (the router, for a hosted model)."""
@@ -119,17 +128,19 @@ class Inference:
 
     async def respond(self, endpoint: Endpoint, request: ResponsesRelay) -> RelayedResponse:
         """The upstream's own response (no fallback: another endpoint may not serve the Responses API)."""
+        await reserve_for(endpoint, writes=DEFAULT_OUTPUT_BOUND)
         work = self._service(endpoint.service).respond(endpoint, request)
         result = await self.last_calls.track(endpoint.inference_id, work)
-        count_tokens(endpoint.inference_id, result.usage)
+        count_tokens(endpoint, result.usage)
         return result
 
     async def respond_stream(self, endpoint: Endpoint, request: ResponsesRelay) -> AsyncIterator[RelayedEvent]:
         """The upstream's stream events, as it sent them."""
+        await reserve_for(endpoint, writes=DEFAULT_OUTPUT_BOUND)
         events = self._service(endpoint.service).respond_stream(endpoint, request)
         async for event in self.last_calls.track_stream(endpoint.inference_id, events):
             if event.final is not None:
-                count_tokens(endpoint.inference_id, event.final.usage)
+                count_tokens(endpoint, event.final.usage)
             yield event
 
     async def rerank(self, endpoint: Endpoint, request: RerankRequest) -> RerankResult:

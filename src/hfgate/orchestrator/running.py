@@ -7,13 +7,17 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol, TypeVar
 
+from hfgate.access.budget import DEFAULT_OUTPUT_BOUND, reserve
+from hfgate.access.prices import MILLION, price_of
+from hfgate.access.principal import CURRENT
+from hfgate.access.usage import ANONYMOUS
 from hfgate.errors import HfGateError
 from hfgate.orchestrator.fallback import Find, fallback_for
 from hfgate.orchestrator.last_call import LastCalls
 from hfgate.registry.endpoint import Endpoint
-from hfgate.tasks import GenerationDelta, Usage
-from hfgate.telemetry.metrics import FIRST_TOKEN_SECONDS, TOKENS
-from hfgate.telemetry.request_scope import add_tokens, request_started
+from hfgate.tasks import GenerationDelta, GenerationParams, Usage
+from hfgate.telemetry.metrics import FIRST_TOKEN_SECONDS, SPEND, TOKENS
+from hfgate.telemetry.request_scope import add_spend, add_tokens, body_bytes, request_started
 
 
 class _HasUsage(Protocol):
@@ -36,8 +40,10 @@ class Runner:
         self._last_calls = last_calls
         self._find = find
 
-    async def run(self, endpoint: Endpoint, work: Callable[[Endpoint], Awaitable[R]]) -> R:
-        """``work(endpoint)``, or ``work(fallback)`` when the endpoint's upstreams all failed."""
+    async def run(self, endpoint: Endpoint, work: Callable[[Endpoint], Awaitable[R]], *, writes: int = 0) -> R:
+        """``work(endpoint)``, or ``work(fallback)`` when the endpoint's upstreams all failed; ``writes``: the
+        most output tokens it may write (for the budgets' reservation)."""
+        await reserve_for(endpoint, writes=writes)
         try:
             result = await self._last_calls.track(endpoint.inference_id, work(endpoint))
         except HfGateError as exc:
@@ -45,15 +51,17 @@ class Runner:
             if fallback is None:
                 raise
             endpoint = fallback
+            await reserve_for(endpoint, writes=writes)
             result = await self._last_calls.track(fallback.inference_id, work(fallback))
-        count_tokens(endpoint.inference_id, result.usage)
+        count_tokens(endpoint, result.usage)
         return result
 
     async def stream(
-        self, endpoint: Endpoint, work: Callable[[Endpoint], AsyncIterator[GenerationDelta]]
+        self, endpoint: Endpoint, work: Callable[[Endpoint], AsyncIterator[GenerationDelta]], *, writes: int
     ) -> AsyncIterator[GenerationDelta]:
         """``work(endpoint)``'s pieces; the fallback's when the first piece could not be had."""
         started = request_started() or time.perf_counter()
+        await reserve_for(endpoint, writes=writes)
         deltas = self._last_calls.track_stream(endpoint.inference_id, work(endpoint))
         try:
             first = await anext(deltas, None)
@@ -62,6 +70,7 @@ class Runner:
             if fallback is None:
                 raise
             endpoint = fallback
+            await reserve_for(endpoint, writes=writes)
             deltas = self._last_calls.track_stream(fallback.inference_id, work(fallback))
             first = await anext(deltas, None)
         if first is None:
@@ -73,11 +82,30 @@ class Runner:
             last = delta
             yield delta
         if last.usage is not None:
-            count_tokens(endpoint.inference_id, last.usage)
+            count_tokens(endpoint, last.usage)
 
 
-def count_tokens(inference_id: str, usage: Usage) -> None:
-    add_tokens(input_tokens=usage.prompt_tokens, output_tokens=usage.completion_tokens)
+async def reserve_for(endpoint: Endpoint, *, writes: int) -> None:
+    """Reserve the call's most on its budgets: the request body's bytes bound its input tokens."""
+    await reserve(endpoint, input_tokens=body_bytes(), output_tokens=writes)
+
+
+def writes(params: GenerationParams) -> int:
+    """The most output tokens a generation may write: its ``max_tokens``, else the budgets' default bound."""
+    return params.max_new_tokens or DEFAULT_OUTPUT_BOUND
+
+
+def count_tokens(endpoint: Endpoint, usage: Usage) -> None:
+    """The tokens in the request's usage and the metrics, and what they cost at ``endpoint``'s price."""
+    inference_id = endpoint.inference_id
+    read, written, cached = usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens
+    add_tokens(input_tokens=read, output_tokens=written, cached_tokens=cached)
+    price = price_of(endpoint.service_settings)
+    if price is not None:
+        cost = price.cost(input_tokens=read, cached_tokens=cached, output_tokens=written)
+        add_spend(inference_id, cost)
+        principal = CURRENT.get()
+        SPEND(inference_id, principal.key_id if principal is not None else ANONYMOUS).inc(float(cost / MILLION))
     if usage.prompt_tokens:
         TOKENS(inference_id, "in").inc(usage.prompt_tokens)
     if usage.completion_tokens:

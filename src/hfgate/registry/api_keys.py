@@ -30,6 +30,9 @@ class StoredKey:
     endpoints: tuple[str, ...] = ()
     requests_per_minute: int | None = None
     tokens_per_minute: int | None = None
+    day_budget: int | None = None
+    """Micro-dollars the key may spend per UTC day (``limits.usd_per_day``)."""
+    month_budget: int | None = None
     created_at: datetime
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
@@ -85,6 +88,7 @@ class KeyStore:
     def amend(
         self, ids: Sequence[str], *, roles: Sequence[str], endpoints: Sequence[str],
         requests_per_minute: int | None, tokens_per_minute: int | None,
+        day_budget: int | None = None, month_budget: int | None = None,
     ) -> None:  # fmt: skip
         """Set the roles, endpoints and limits of keys (``hfgate apply``); their secrets and lives stay."""
         values = {
@@ -92,6 +96,8 @@ class KeyStore:
             "endpoints": json.dumps(list(endpoints)),
             "requests_per_minute": requests_per_minute,
             "tokens_per_minute": tokens_per_minute,
+            "day_budget": day_budget,
+            "month_budget": month_budget,
         }
         with translated(), self._writer.begin() as conn:
             conn.execute(update(api_keys).where(api_keys.c.key_id.in_(list(ids))).values(**values))
@@ -113,6 +119,8 @@ def _row(key: StoredKey) -> dict[str, object]:
         "endpoints": json.dumps(list(key.endpoints)),
         "requests_per_minute": key.requests_per_minute,
         "tokens_per_minute": key.tokens_per_minute,
+        "day_budget": key.day_budget,
+        "month_budget": key.month_budget,
         "created_at": key.created_at,
         "expires_at": key.expires_at,
         "revoked_at": key.revoked_at,
@@ -128,6 +136,8 @@ def _key(row: Row[tuple[object, ...]]) -> StoredKey:
         endpoints=tuple(json.loads(row.endpoints)),
         requests_per_minute=row.requests_per_minute,
         tokens_per_minute=row.tokens_per_minute,
+        day_budget=row.day_budget,
+        month_budget=row.month_budget,
         created_at=aware(row.created_at),
         expires_at=None if row.expires_at is None else aware(row.expires_at),
         revoked_at=None if row.revoked_at is None else aware(row.revoked_at),

@@ -122,6 +122,17 @@ def _0014_usage_cached_texts(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE usage_hourly ADD COLUMN cached_texts BIGINT NOT NULL DEFAULT 0"))
 
 
+def _0015_usage_cost(conn: Connection) -> None:
+    """What the calls cost at their endpoint's price, in micro-dollars (whole; no float sums of money)."""
+    conn.execute(text("ALTER TABLE usage_hourly ADD COLUMN cost_micros BIGINT NOT NULL DEFAULT 0"))
+
+
+def _0016_api_key_budgets(conn: Connection) -> None:
+    """A key's spend limits per UTC day and month, in micro-dollars (``limits.usd_per_day``, ``usd_per_month``)."""
+    conn.execute(text("ALTER TABLE api_keys ADD COLUMN day_budget BIGINT"))
+    conn.execute(text("ALTER TABLE api_keys ADD COLUMN month_budget BIGINT"))
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0001_create_endpoints", _0001_create_endpoints),
     ("0002_create_provisioned_defaults", _0002_create_provisioned_defaults),
@@ -130,6 +141,8 @@ MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0012_create_usage_hourly", _0012_create_usage_hourly),
     ("0013_create_responses", _0013_create_responses),
     ("0014_usage_cached_texts", _0014_usage_cached_texts),
+    ("0015_usage_cost", _0015_usage_cost),
+    ("0016_api_key_budgets", _0016_api_key_budgets),
 )
 
 

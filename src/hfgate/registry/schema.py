@@ -49,6 +49,8 @@ api_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=True),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("day_budget", BigInteger, nullable=True),
+    Column("month_budget", BigInteger, nullable=True),
 )
 
 usage_hourly = Table(
@@ -65,6 +67,7 @@ usage_hourly = Table(
     Column("latency_ms_sum", Float, nullable=False),
     Column("latency_ms_max", Float, nullable=False),
     Column("cached_texts", BigInteger, nullable=False, server_default="0"),
+    Column("cost_micros", BigInteger, nullable=False, server_default="0"),
 )
 
 responses = Table(

@@ -18,7 +18,7 @@ from hfgate.registry.database import writing
 from hfgate.registry.failures import translated
 from hfgate.registry.schema import usage_hourly
 
-SUMMED = ("requests", "input_tokens", "output_tokens", "latency_ms_sum", "cached_texts")
+SUMMED = ("requests", "input_tokens", "output_tokens", "latency_ms_sum", "cached_texts", "cost_micros")
 KEY_COLUMNS = ("hour", "key_id", "inference_id", "task_type", "status")
 
 
@@ -38,6 +38,8 @@ class UsageRow:
     latency_ms_max: float = 0.0
     cached_texts: int = 0
     """Texts the embedding cache answered: no tokens were sent upstream for them."""
+    cost_micros: int = 0
+    """What the calls cost at the endpoint's price, in micro-dollars (``hfgate.access.prices``)."""
 
 
 class UsageStore:

@@ -59,6 +59,14 @@ FIRST_TOKEN_SECONDS = Bound(
 TOKENS = Bound(
     Counter("hfgate_tokens", "Tokens in (prompt) and out (completion), by endpoint.", ["endpoint", "direction"])
 )
+SPEND = Bound(
+    Counter(
+        "hfgate_spend_usd",
+        "What requests cost at their endpoint's price, in USD (usage keeps the exact micro-dollars), by endpoint "
+        "and key id (- when the gateway is open).",
+        ["endpoint", "key_id"],
+    )
+)
 RETRIES = Bound(
     Counter("hfgate_upstream_retries", "Upstream attempts repeated, by endpoint and reason.", ["endpoint", "reason"])
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from contextvars import ContextVar
+from decimal import Decimal
 
 
 class RequestScope:
@@ -16,15 +17,18 @@ class RequestScope:
     __slots__ = (
         "affinity",
         "affinity_key",
+        "body_bytes",
         "cache_hits",
         "cache_misses",
         "cache_wanted",
+        "cached_tokens",
         "endpoint",
         "face",
         "input_tokens",
         "output_tokens",
         "served_by",
         "session",
+        "spent",
         "started",
         "task_type",
         "upstream",
@@ -48,6 +52,10 @@ class RequestScope:
         """Where the session key came from: ``session`` or ``conversation`` (empty: none)."""
         self.input_tokens = 0
         self.output_tokens = 0
+        self.cached_tokens = 0
+        self.body_bytes = 0
+        self.spent: dict[str, Decimal] = {}
+        """Micro-dollars spent, per endpoint (one, unless a fallback served): ``hfgate.access.prices``."""
         self.started = time.perf_counter()
 
 
@@ -62,12 +70,31 @@ def name_endpoint(endpoint: str, task_type: str) -> None:
         scope.task_type = task_type
 
 
-def add_tokens(*, input_tokens: int, output_tokens: int) -> None:
+def add_tokens(*, input_tokens: int, output_tokens: int, cached_tokens: int = 0) -> None:
     """Count the tokens the current request read and wrote (for its key's usage and limits)."""
     scope = CURRENT.get()
     if scope is not None:
         scope.input_tokens += input_tokens
         scope.output_tokens += output_tokens
+        scope.cached_tokens += cached_tokens
+
+
+def add_spend(inference_id: str, micros: Decimal) -> None:
+    """Count what the current request's tokens on ``inference_id`` cost, in micro-dollars."""
+    scope = CURRENT.get()
+    if scope is not None and micros:
+        scope.spent[inference_id] = scope.spent.get(inference_id, Decimal(0)) + micros
+
+
+def spent(scope: RequestScope) -> Decimal:
+    """What the request cost in all, in micro-dollars."""
+    return sum(scope.spent.values(), Decimal(0))
+
+
+def body_bytes() -> int:
+    """The bytes of the current request's body read so far (0 outside a request)."""
+    scope = CURRENT.get()
+    return scope.body_bytes if scope is not None else 0
 
 
 def request_started() -> float | None:

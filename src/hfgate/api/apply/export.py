@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from hfgate.access.prices import amount
 from hfgate.registry.api_keys import StoredKey
 from hfgate.registry.endpoint import Endpoint
 
@@ -67,7 +68,8 @@ def _key(key: StoredKey) -> dict[str, Any]:
     entry: dict[str, Any] = {"roles": list(key.roles)}
     if key.endpoints:
         entry["endpoints"] = list(key.endpoints)
-    limits = {"requests_per_minute": key.requests_per_minute, "tokens_per_minute": key.tokens_per_minute}
+    limits = {"requests_per_minute": key.requests_per_minute, "tokens_per_minute": key.tokens_per_minute,
+              "usd_per_day": amount(key.day_budget), "usd_per_month": amount(key.month_budget)}  # fmt: skip
     if any(value is not None for value in limits.values()):
         entry["limits"] = {name: value for name, value in limits.items() if value is not None}
     return entry

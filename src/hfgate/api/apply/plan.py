@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from hfgate.access.key_body import KeyRequest, parse_key_request
+from hfgate.access.prices import amount
 from hfgate.api.apply.desired import Desired, DesiredEndpoint, DesiredKey
 from hfgate.api.apply.source import Document, Path
 from hfgate.errors import HfGateError, RequestValidationError
@@ -157,5 +158,7 @@ def key_details(key: StoredKey, request: KeyRequest) -> tuple[str, ...]:
         "endpoints": (list(key.endpoints), list(request.endpoints)),
         "limits.requests_per_minute": (key.requests_per_minute, request.requests_per_minute),
         "limits.tokens_per_minute": (key.tokens_per_minute, request.tokens_per_minute),
+        "limits.usd_per_day": (amount(key.day_budget), amount(request.day_budget)),
+        "limits.usd_per_month": (amount(key.month_budget), amount(request.month_budget)),
     }
     return tuple(f"{name}: {now!r} → {wanted!r}" for name, (now, wanted) in pairs.items() if now != wanted)

@@ -12,7 +12,8 @@
 - ``DELETE /_security/api_key`` ``{"ids"|"id"|"name"|"owner"|"username"}`` → Elasticsearch's
   ``{"invalidated_api_keys", "previously_invalidated_api_keys", "error_count", "error_details"?}``.
 - ``GET /_security/_authenticate``: who the request's key is.
-- ``GET /_usage?key=&endpoint=&from=&to=``: usage per hour × key × endpoint (see :mod:`hfgate.access.usage_report`).
+- ``GET /_usage?key=&endpoint=&from=&to=&by=hour|day``: usage and spend per hour (or day) × key × endpoint
+  (see :mod:`hfgate.access.usage_report`).
 
 Keys belong to the gateway, not to users: every key's ``username`` and ``realm`` are ``hfgate``, so
 ``owner=true`` (the caller holds ``admin``) and ``username=hfgate`` select every key.
@@ -30,11 +31,12 @@ from fastapi import APIRouter, Query, Request
 from hfgate.access.control import AccessControl
 from hfgate.access.key_body import parse_key_request
 from hfgate.access.keyring import bootstrap_principal
+from hfgate.access.prices import amount
 from hfgate.access.principal import CURRENT
 from hfgate.access.role_descriptors import Grants, to_descriptors
 from hfgate.access.roles import Role
 from hfgate.access.usage import ANONYMOUS
-from hfgate.access.usage_report import report
+from hfgate.access.usage_report import PERIODS, report
 from hfgate.api.body import json_object
 from hfgate.api.deps import AccessDep, SettingsDep
 from hfgate.api.es.key_page import page
@@ -128,8 +130,11 @@ async def authenticate() -> dict[str, Any]:
 async def usage(
     access: AccessDep, settings: SettingsDep, *, key: str | None = None, endpoint: str | None = None,
     start: Annotated[str | None, Query(alias="from")] = None, end: Annotated[str | None, Query(alias="to")] = None,
+    by: str = "hour",
 ) -> dict[str, Any]:  # fmt: skip
-    """Usage per hour × key × endpoint, this replica's latest calls included."""
+    """Usage and spend per hour (``by=day``: per UTC day) × key × endpoint, this replica's latest calls included."""
+    if by not in PERIODS:
+        raise RequestValidationError([f"[by] must be one of {sorted(PERIODS)}; got [{by}]"], param="by")
     await access.usage.flush()
     rows = await asyncio.to_thread(
         access.usage_store.query, key_id=key, inference_id=endpoint,
@@ -138,7 +143,7 @@ async def usage(
     keys = await asyncio.to_thread(access.keys.list)
     names = {k.key_id: k.name for k in keys} | {ANONYMOUS: "anonymous"}
     names |= {p.key_id: p.name for p in map(bootstrap_principal, settings.api_keys)}
-    return report(rows, names=names)
+    return report(rows, names=names, by="day" if by == "day" else "hour")
 
 
 def describe(key: StoredKey) -> dict[str, Any]:
@@ -157,7 +162,12 @@ def describe(key: StoredKey) -> dict[str, Any]:
         "role_descriptors": to_descriptors(key.roles, key.endpoints),
         "roles": list(key.roles),
         "endpoints": list(key.endpoints),
-        "limits": {"requests_per_minute": key.requests_per_minute, "tokens_per_minute": key.tokens_per_minute},
+        "limits": {
+            "requests_per_minute": key.requests_per_minute,
+            "tokens_per_minute": key.tokens_per_minute,
+            "usd_per_day": amount(key.day_budget),
+            "usd_per_month": amount(key.month_budget),
+        },
     }
     if key.revoked_at is not None:
         body["invalidation"] = _ms(key.revoked_at)

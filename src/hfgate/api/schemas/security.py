@@ -12,6 +12,8 @@ Role = Literal["admin", "manage", "monitor", "infer"]
 class KeyLimits(BaseModel):
     requests_per_minute: int | None = None
     tokens_per_minute: int | None = None
+    usd_per_day: float | str | None = Field(default=None, description="USD the key may spend per UTC day")
+    usd_per_month: float | str | None = Field(default=None, description="USD the key may spend per UTC month")
 
 
 class KeyCreate(BaseModel):

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from hfgate.access.keyring import bootstrap_principal
+from hfgate.access.prices import usd
 from hfgate.access.usage import ANONYMOUS
 from hfgate.api.deps import AccessDep as AccessControlDep
 from hfgate.api.deps import SettingsDep
 from hfgate.api.ui.access import AccessDep, TextDep, to_login
 from hfgate.api.ui.rendering import render_page
-from hfgate.api.ui.usage_view import sections
+from hfgate.api.ui.usage_view import sections, spend_per_day
 
 router = APIRouter(tags=["web page"], include_in_schema=False)
 MAX_HOURS = 2160  # 90 days
@@ -46,6 +47,8 @@ async def usage_page(
         start=start.strftime("%Y-%m-%d %H:00"),
         end=(now + timedelta(hours=1)).strftime("%Y-%m-%d %H:00"),
         sections=sections(rows, names=names, start=start, hours=hours),
+        spend=spend_per_day(rows, names=names),
+        usd=usd,
     )
 
 
@@ -55,4 +58,6 @@ async def keys_page(request: Request, access: AccessDep, *, text: TextDep, keys:
     if not access.allowed:
         return to_login(request)
     found = await asyncio.to_thread(keys.keys.list)
-    return render_page("keys.html", access, text=text, here="/ui/keys", title=text.gettext("API keys"), keys=found)
+    return render_page(
+        "keys.html", access, text=text, here="/ui/keys", title=text.gettext("API keys"), keys=found, usd=usd
+    )

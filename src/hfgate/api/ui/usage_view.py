@@ -1,4 +1,5 @@
-"""The usage page's tables: totals per key and per endpoint, each with a bar chart of requests per hour.
+"""The usage page's tables: totals per key and per endpoint, each with a bar chart of requests per hour,
+and spend per key × endpoint × UTC day.
 
 The chart is drawn on the server as a few SVG rectangles, so the page needs no charting script.
 """
@@ -9,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from hfgate.access.prices import usd
 from hfgate.registry.usage_store import UsageRow
 
 BAR, GAP, HEIGHT = 4, 1, 28
@@ -29,6 +31,7 @@ class UsageLine:
     errors: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    cost_micros: int = 0
     per_hour: dict[datetime, int] = field(default_factory=dict)
     chart: Chart | None = None
 
@@ -37,6 +40,25 @@ class UsageLine:
 class Section:
     anchor: str  # by-key or by-endpoint: the template gives each its own title
     rows: list[UsageLine]
+
+
+@dataclass(frozen=True, slots=True)
+class DaySpend:
+    day: str
+    key: str
+    endpoint: str
+    cost: str
+
+
+def spend_per_day(rows: Sequence[UsageRow], *, names: Mapping[str, str]) -> list[DaySpend]:
+    """What each key spent on each endpoint each UTC day (rows that cost something), newest day first."""
+    totals: dict[tuple[str, str, str], int] = {}
+    for row in rows:
+        if row.cost_micros:
+            slot = (row.hour.strftime("%Y-%m-%d"), names.get(row.key_id, row.key_id), row.inference_id)
+            totals[slot] = totals.get(slot, 0) + row.cost_micros
+    ordered = sorted(totals.items(), key=lambda item: (item[0][0], item[1]), reverse=True)
+    return [DaySpend(day, key, endpoint, usd(cost)) for (day, key, endpoint), cost in ordered]
 
 
 def sections(rows: Sequence[UsageRow], *, names: Mapping[str, str], start: datetime, hours: int) -> list[Section]:
@@ -71,5 +93,6 @@ def _lines(rows: Sequence[UsageRow], *, group: Callable[[UsageRow], str]) -> lis
         line.errors += row.requests if row.status >= 400 else 0
         line.input_tokens += row.input_tokens
         line.output_tokens += row.output_tokens
+        line.cost_micros += row.cost_micros
         line.per_hour[row.hour] = line.per_hour.get(row.hour, 0) + row.requests
     return sorted(lines.values(), key=lambda line: -line.requests)

@@ -56,6 +56,7 @@ class Accounting:
             prompt_tokens=prompt if prompt is not None else upstream.prompt_tokens,
             completion_tokens=completion,
             reasoning_tokens=upstream.reasoning_tokens,
+            cached_tokens=upstream.cached_tokens,
         )
         reason = answer.finish_reason
         if params.max_new_tokens is not None and completion >= params.max_new_tokens:

@@ -22,9 +22,10 @@ from hfgate.services.hugging_face.server_info import ServerInfos
 from hfgate.services.hugging_face.typed import HfSettings
 from hfgate.tasks import ChatRequest, EmbedRequest, GenerateRequest, RerankRequest, TaskType
 from hfgate.upstream.http import failures
-from hfgate.upstream.http.client import UpstreamClient
+from hfgate.upstream.http.client import Call, UpstreamClient
 from hfgate.upstream.hub.endpoints_api import find_endpoint
 from hfgate.upstream.hub.model_info import check_inference_on, fetch_model_info
+from hfgate.upstream.hub.router_prices import fetch_router_prices, router_price
 
 log = logging.getLogger("hfgate.services.hugging_face")
 DETECTED = ("engine", "model_name", "served_model", "context_window")
@@ -79,7 +80,8 @@ async def _learn(
         check_inference_on(hub)
         recorded = choose_provider(hub, endpoint.task_type, settings)
         same_task(endpoint, recorded)
-        return recorded
+        served_by = recorded.get("served_by")
+        return recorded | await _router_price(upstream, call, endpoint, config=config, served_by=served_by)
     url = settings.server_url
     if endpoint.task_type is TaskType.TEXT_EMBEDDING and settings.namespace:
         item = await find_endpoint(upstream, call, base=config.hf_endpoints_url, namespace=settings.namespace, url=url)
@@ -92,6 +94,19 @@ async def _learn(
     check_server_kind(endpoint, info)
     given = {k: endpoint.service_settings[k] for k in DETECTED if endpoint.service_settings.get(k)}
     return detected | given
+
+
+async def _router_price(
+    upstream: UpstreamClient, call: Call, endpoint: Endpoint, *, config: Settings, served_by: str | None
+) -> dict[str, Any]:
+    """A hosted chat model's price as the router publishes it, unless the operator set one."""
+    generating = endpoint.task_type in (TaskType.CHAT_COMPLETION, TaskType.COMPLETION)
+    if endpoint.service_settings.get("price") or not generating:
+        return {}
+    model_id = str(endpoint.service_settings["model_id"])
+    prices = await fetch_router_prices(upstream, call, router_url=config.hf_router_url, model_id=model_id)
+    price = router_price(prices, served_by)
+    return {} if price is None else {"price": price}
 
 
 async def _probe(service: Service, endpoint: Endpoint, timeout: float) -> Endpoint:

@@ -81,6 +81,7 @@ async def stream_generation(
         prompt_tokens=prompt if prompt is not None else reported.prompt_tokens,
         completion_tokens=reported.completion_tokens,
         reasoning_tokens=reported.reasoning_tokens,
+        cached_tokens=reported.cached_tokens,
     )
     reason = final.finish_reason
     if opened and reason == "eos_token":

@@ -10,6 +10,7 @@ from __future__ import annotations
 from hfgate.services.cache_setting import CACHE_SETTING
 from hfgate.services.embedding_shape import EMBEDDING_SHAPE_SETTINGS
 from hfgate.services.generation_settings import GENERATION_TASK_SETTINGS
+from hfgate.services.price_setting import SPEND_SETTINGS
 from hfgate.services.rerank_settings import RERANK_TASK_SETTINGS
 from hfgate.services.spec import SettingSpec
 from hfgate.tasks import TaskType
@@ -164,6 +165,7 @@ SERVICE_SETTINGS: tuple[SettingSpec, ...] = (
         "create, used to count tokens with its tokenizer.",
     ),
     CACHE_SETTING,
+    *SPEND_SETTINGS,
 )
 
 _TGI_EXTRAS: tuple[SettingSpec, ...] = (

@@ -28,6 +28,7 @@ from hfgate.services.local.managed_vllm import ManagedVllm
 from hfgate.services.local.model_check import refuse_other_kind
 from hfgate.services.local.rerank import RERANKING, RerankModels
 from hfgate.services.local.sparse import SPARSE, SparseModels
+from hfgate.services.price_setting import SPEND_SETTINGS
 from hfgate.services.rerank_settings import RERANK_TASK_SETTINGS
 from hfgate.services.spec import SettingSpec
 from hfgate.tasks import TaskType, TokenSpan
@@ -97,6 +98,7 @@ class LocalService(ManagedVllmModels, EmbeddingModels, GeneratingModels, RerankM
             "sentence-transformers' CrossEncoder.predict gives them.",
         ),
         CACHE_SETTING,
+        *SPEND_SETTINGS,
     )
     task_settings = GENERATION_TASK_SETTINGS + RERANK_TASK_SETTINGS
 

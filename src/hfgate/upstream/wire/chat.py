@@ -147,10 +147,13 @@ def usage_of(body: dict[str, Any]) -> Usage | None:
         return None
     details = value.get("completion_tokens_details")
     reasoning = details.get("reasoning_tokens") if isinstance(details, dict) else None
+    prompt_details = value.get("prompt_tokens_details")
+    cached = prompt_details.get("cached_tokens") if isinstance(prompt_details, dict) else None
     return Usage(
         prompt_tokens=prompt,
         completion_tokens=completion,
         reasoning_tokens=reasoning if isinstance(reasoning, int) else None,
+        cached_tokens=cached if isinstance(cached, int) and not isinstance(cached, bool) and cached > 0 else 0,
     )
 
 
