@@ -1,0 +1,131 @@
+"""The ``local`` service embeds images and texts in one space with an image-and-text model (CLIP as
+sentence-transformers saves it): the vectors equal sentence-transformers' own ``encode`` within 1e-4, over
+Elasticsearch's ``embedding`` task; the cache keys an image by its bytes; the limits and refusals name
+the item."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from hfgate.config import Settings
+from tests.conftest import app_client
+from tests.support.tiny_clip import data_uri, png, save_tiny_clip
+
+pytest.importorskip("PIL", reason="images need Pillow (the local extra)")
+
+CAT = "a cat"
+
+
+@pytest.fixture(scope="module")
+def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save_tiny_clip(tmp_path_factory.mktemp("tiny-clip"))
+
+
+@pytest.fixture(scope="module")
+def reference(clip_dir: Path) -> dict[str, list[float]]:
+    """sentence-transformers' own vectors for the text and the two images the tests send."""
+    import io
+
+    from PIL import Image
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(clip_dir), device="cpu")
+    images = [Image.open(io.BytesIO(png(40, 30, seed=s))).convert("RGB") for s in (1, 2)]
+    text = model.encode([CAT]).tolist()[0]
+    first, second = model.encode(images).tolist()
+    uri_as_text = model.encode([data_uri(png(40, 30, seed=1))]).tolist()[0]
+    return {"text": text, "image1": first, "image2": second, "uri_as_text": uri_as_text}
+
+
+@pytest.fixture
+async def api(tmp_path: Path, clip_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        log_format="text",
+        registry_cache_seconds=0,
+        provision_defaults=False,
+        embed_cache=True,
+    )
+    async with app_client(settings) as client:
+        body = {"service": "local", "service_settings": {"model": str(clip_dir)}}
+        created = await client.put("/_inference/embedding/clip", json=body)
+        assert created.status_code == 200, created.text
+        yield client
+
+
+def image(seed: int) -> dict[str, Any]:
+    return {"content": {"type": "image", "format": "base64", "value": data_uri(png(40, 30, seed=seed))}}
+
+
+def vectors(answer: httpx.Response) -> list[list[float]]:
+    assert answer.status_code == 200, answer.text
+    return [item["embedding"] for item in answer.json()["embeddings"]]
+
+
+async def test_a_text_and_images_equal_sentence_transformers_vectors(
+    api: httpx.AsyncClient, reference: dict[str, list[float]]
+) -> None:
+    body = {"input": [{"content": {"type": "text", "value": CAT}}, image(1), {"content": [image(2)["content"]]}]}
+    text, first, second = vectors(await api.post("/_inference/embedding/clip", json=body))
+    assert text == pytest.approx(reference["text"], abs=1e-4)
+    assert first == pytest.approx(reference["image1"], abs=1e-4)
+    assert second == pytest.approx(reference["image2"], abs=1e-4)
+    plain = await api.post("/_inference/text_embedding/clip", json={"input": [CAT]})
+    assert plain.json()["text_embedding"][0]["embedding"] == pytest.approx(reference["text"], abs=1e-4)
+
+
+async def test_the_cache_keys_an_image_by_its_bytes_never_as_a_text(
+    api: httpx.AsyncClient, reference: dict[str, list[float]]
+) -> None:
+    first = await api.post("/_inference/embedding/clip", json={"input": [image(1)]})
+    again = await api.post("/_inference/embedding/clip", json={"input": ["x", image(1)]})
+    assert (first.headers["X-HFGate-Cache"], again.headers["X-HFGate-Cache"]) == ("miss", "partial")
+    assert vectors(again)[1] == vectors(first)[0]
+    # the same characters as text: the text's vector, computed, not the image's from the cache
+    uri = image(1)["content"]["value"]
+    as_text = await api.post("/_inference/embedding/clip", json={"input": [uri]})
+    assert vectors(as_text)[0] == pytest.approx(reference["uri_as_text"], abs=1e-4)
+    assert as_text.headers["X-HFGate-Cache"] == "miss"
+
+
+@pytest.mark.parametrize(
+    ("value", "status", "named"),
+    [
+        ("data:image/png;base64,AAAA", 400, "Field [input][1].content is not an image PIL can read"),
+        ("iVBORw0KGgo=", 400, "Field [input][1].content.value must be a base64 data URI"),
+        ("data:image/png;base64,%%%", 400, "Field [input][1].content.value is not valid base64"),
+    ],
+)
+async def test_what_is_not_an_image_is_a_400_naming_the_item(
+    api: httpx.AsyncClient, value: str, status: int, named: str
+) -> None:
+    item = {"content": {"type": "image", "format": "base64", "value": value}}
+    answer = await api.post("/_inference/embedding/clip", json={"input": ["fine", item]})
+    assert answer.status_code == status, answer.text
+    assert named in answer.json()["error"]["reason"]
+
+
+async def test_too_many_pixels_is_a_400_and_too_many_bytes_a_413_naming_the_limit(
+    api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("hfgate.images.MAX_IMAGE_PIXELS", 1000)
+    pixels = await api.post("/_inference/embedding/clip", json={"input": [image(1)]})
+    assert pixels.status_code == 400, pixels.text
+    assert "Field [input][0].content is an image of [40x30] = [1200] pixels; the most is [1000]" in pixels.text
+    monkeypatch.setattr("hfgate.images.MAX_IMAGE_BYTES", 100)
+    size = await api.post("/_inference/embedding/clip", json={"input": [image(2)]})
+    assert size.status_code == 413, size.text
+    assert "Field [input][0].content.value holds an image of about" in size.text
+    assert "the most is [100]" in size.text
+
+
+async def test_another_engine_than_torch_is_refused_naming_the_setting(api: httpx.AsyncClient, clip_dir: Path) -> None:
+    body = {"service": "local", "service_settings": {"model": str(clip_dir), "engine": "onnx"}}
+    refused = await api.put("/_inference/embedding/clip-onnx", json=body)
+    assert refused.status_code == 400, refused.text
+    assert "[service_settings.engine] [onnx] cannot run the image-and-text model" in refused.text
