@@ -129,3 +129,48 @@ async def test_another_engine_than_torch_is_refused_naming_the_setting(api: http
     refused = await api.put("/_inference/embedding/clip-onnx", json=body)
     assert refused.status_code == 400, refused.text
     assert "[service_settings.engine] [onnx] cannot run the image-and-text model" in refused.text
+
+
+async def test_openai_embeddings_take_vllm_messages_with_one_image_or_text(
+    api: httpx.AsyncClient, reference: dict[str, list[float]]
+) -> None:
+    url = data_uri(png(40, 30, seed=1))
+    parts = [{"type": "image_url", "image_url": {"url": url}}]
+    answer = await api.post("/v1/embeddings", json={"model": "clip", "messages": [{"role": "user", "content": parts}]})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["data"][0]["embedding"] == pytest.approx(reference["image1"], abs=1e-4)
+    said = await api.post("/v1/embeddings", json={"model": "clip", "messages": [{"role": "user", "content": CAT}]})
+    assert said.json()["data"][0]["embedding"] == pytest.approx(reference["text"], abs=1e-4)
+    two = [*parts, {"type": "text", "text": CAT}]
+    refused = await api.post("/v1/embeddings", json={"model": "clip", "messages": [{"role": "user", "content": two}]})
+    assert refused.status_code == 400
+    assert "[messages] hold [2] content parts" in refused.json()["error"]["message"]
+    remote = [{"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}]
+    fetched = await api.post("/v1/embeddings", json={"model": "clip", "messages": [{"content": remote}]})
+    assert fetched.status_code == 400
+    assert "messages[0].content[0].image_url.url must be a base64 data URI" in fetched.json()["error"]["message"]
+
+
+async def test_gemini_embed_content_takes_an_inline_image(
+    api: httpx.AsyncClient, reference: dict[str, list[float]]
+) -> None:
+    blob = {"mimeType": "image/png", "data": data_uri(png(40, 30, seed=2)).split(",", 1)[1]}
+    answer = await api.post("/v1beta/models/clip:embedContent", json={"content": {"parts": [{"inlineData": blob}]}})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["embedding"]["values"] == pytest.approx(reference["image2"], abs=1e-4)
+
+
+async def test_a_text_model_refuses_an_image_on_every_face_naming_the_field(api: httpx.AsyncClient) -> None:
+    body = {
+        "service": "local",
+        "service_settings": {"model": "sentence-transformers/all-MiniLM-L6-v2", "engine": "torch"},
+    }
+    assert (await api.put("/_inference/text_embedding/mini", json=body)).status_code == 200
+    parts = [{"type": "image_url", "image_url": {"url": data_uri(png(4, 4))}}]
+    openai = await api.post("/v1/embeddings", json={"model": "mini", "messages": [{"content": parts}]})
+    assert openai.status_code == 400
+    assert "Field messages[0].content[0].type [image] is not supported" in openai.json()["error"]["message"]
+    blob = {"mimeType": "image/png", "data": data_uri(png(4, 4)).split(",", 1)[1]}
+    gemini = await api.post("/v1beta/models/mini:embedContent", json={"content": {"parts": [{"inlineData": blob}]}})
+    assert gemini.status_code == 400
+    assert "Field content.parts[0].inlineData.mimeType [image] is not supported" in gemini.json()["error"]["message"]
