@@ -14,7 +14,7 @@ import pytest
 
 from hfgate.config import Settings
 from tests.conftest import app_client
-from tests.support.tiny_clip import data_uri, png, save_tiny_clip
+from tests.support.tiny_clip import data_uri, png, save_legacy_clip, save_tiny_clip
 
 pytest.importorskip("PIL", reason="images need Pillow (the local extra)")
 
@@ -174,3 +174,21 @@ async def test_a_text_model_refuses_an_image_on_every_face_naming_the_field(api:
     gemini = await api.post("/v1beta/models/mini:embedContent", json={"content": {"parts": [{"inlineData": blob}]}})
     assert gemini.status_code == 400
     assert "Field content.parts[0].inlineData.mimeType [image] is not supported" in gemini.json()["error"]["message"]
+
+
+async def test_the_hub_layout_of_clip_vit_b_32_a_legacy_clip_module_serves_the_same_vectors(
+    api: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    import io
+
+    from PIL import Image
+    from sentence_transformers import SentenceTransformer
+
+    legacy = save_legacy_clip(tmp_path / "legacy-clip")
+    model = SentenceTransformer(str(legacy), device="cpu")
+    expected = [*model.encode([CAT]).tolist(), *model.encode([Image.open(io.BytesIO(png(40, 30, seed=1)))]).tolist()]
+    body = {"service": "local", "service_settings": {"model": str(legacy)}}
+    assert (await api.put("/_inference/embedding/clip-legacy", json=body)).status_code == 200
+    answer = await api.post("/_inference/embedding/clip-legacy", json={"input": [CAT, image(1)]})
+    for got, want in zip(vectors(answer), expected, strict=True):
+        assert got == pytest.approx(want, abs=1e-4)

@@ -45,6 +45,23 @@ def save_tiny_clip(directory: Path) -> Path:
     return saved
 
 
+def save_legacy_clip(directory: Path) -> Path:
+    """The same CLIP laid out as sentence-transformers/clip-ViT-B-32 is on the Hub: the transformers model
+    in a ``0_CLIPModel`` module (``sentence_transformers.models.CLIPModel``), nothing at the root but
+    ``modules.json`` and ``config_sentence_transformers.json``."""
+    import shutil
+
+    save_tiny_clip(directory)
+    legacy = directory / "legacy"
+    shutil.copytree(
+        directory / "clip", legacy / "0_CLIPModel", ignore=shutil.ignore_patterns("vocab.json", "merges.txt")
+    )
+    module = {"idx": 0, "name": "0", "path": "0_CLIPModel", "type": "sentence_transformers.models.CLIPModel"}
+    (legacy / "modules.json").write_text(json.dumps([module]), encoding="utf-8")
+    (legacy / "config_sentence_transformers.json").write_text(json.dumps({"__version__": {}}), encoding="utf-8")
+    return legacy
+
+
 def png(width: int, height: int, *, seed: int = 0) -> bytes:
     """A PNG of ``width`` × ``height`` pixels with a pattern that depends on ``seed``."""
     from PIL import Image
