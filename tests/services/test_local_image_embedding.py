@@ -192,3 +192,11 @@ async def test_the_hub_layout_of_clip_vit_b_32_a_legacy_clip_module_serves_the_s
     answer = await api.post("/_inference/embedding/clip-legacy", json={"input": [CAT, image(1)]})
     for got, want in zip(vectors(answer), expected, strict=True):
         assert got == pytest.approx(want, abs=1e-4)
+
+
+async def test_usage_counts_the_texts_tokens_and_no_token_for_an_image(api: httpx.AsyncClient) -> None:
+    parts = [{"type": "image_url", "image_url": {"url": data_uri(png(40, 30, seed=1))}}]
+    image_only = await api.post("/v1/embeddings", json={"model": "clip", "messages": [{"content": parts}]})
+    text_only = await api.post("/v1/embeddings", json={"model": "clip", "input": CAT})
+    assert image_only.json()["usage"]["prompt_tokens"] == 0
+    assert text_only.json()["usage"]["prompt_tokens"] > 0

@@ -93,7 +93,9 @@ class ImageTextEmbedder:
         return await self._compute.run(self._embed_places, list(texts), places)
 
     def count_tokens(self, texts: Sequence[str]) -> int:
-        features = self._model.tokenize(list(texts))
+        """Tokens the texts take, padding left out (sentence-transformers 5.4+ ``preprocess``, else ``tokenize``)."""
+        prepare = getattr(self._model, "preprocess", None)
+        features = prepare(inputs=list(texts)) if prepare is not None else self._model.tokenize(list(texts))
         mask = features.get("attention_mask")
         return int(mask.sum()) if mask is not None else 0
 
