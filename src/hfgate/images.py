@@ -100,9 +100,16 @@ def decode_image(image: ImageInput) -> Image:
     """The image as RGB pixels (blocking: call it in a worker thread).
 
     Raises:
-        BadRequestError: PIL cannot read it, or it has more than :data:`MAX_IMAGE_PIXELS` pixels.
+        BadRequestError: Pillow is not installed, PIL cannot read the image, or it has more than
+            :data:`MAX_IMAGE_PIXELS` pixels.
     """
-    from PIL import Image, UnidentifiedImageError  # heavy: only where images are embedded
+    try:
+        from PIL import Image, UnidentifiedImageError  # heavy: only where images are embedded
+    except ImportError as exc:
+        raise BadRequestError(
+            "Embedding images needs [pillow], which is not installed; install the extra with "
+            "`pip install 'hfgate[local]'`"
+        ) from exc
 
     try:
         opened = Image.open(io.BytesIO(image.data))

@@ -33,12 +33,7 @@ class EmbeddingModels(LocalBase):
     async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
         embedder, location = await self._embedder_at(endpoint)
         prefix = model_prompts(location.path, endpoint.service_settings["model"]).prefix(request.input_type)
-        images = request.images or (None,) * len(request.texts)
-        texts = (
-            [prefix + t if i is None else t for t, i in zip(request.texts, images, strict=True)]
-            if prefix
-            else request.texts
-        )
+        texts = _prefixed(request, prefix) if prefix else request.texts
         if isinstance(embedder, ImageTextEmbedder):
             work = embedder.embed_counted(texts, images=request.images, normalize=request.normalize)
         else:
@@ -114,3 +109,9 @@ class EmbeddingModels(LocalBase):
             lambda: ImageTextEmbedder(location.path, compute=compute, threads=threads, name=model, device=device),
             gpu=lambda: self._gpu_claim(location, name=model, device=device),
         )
+
+
+def _prefixed(request: EmbedRequest, prefix: str) -> list[str]:
+    """The request's texts after ``prefix``; an image's place (``""``) stays empty."""
+    images = request.images or (None,) * len(request.texts)
+    return [prefix + text if image is None else text for text, image in zip(request.texts, images, strict=True)]
