@@ -152,7 +152,7 @@ class RequestTimeoutError(HfGateError):
 
 
 class PayloadTooLargeError(HfGateError):
-    """The request body is larger than ``HFGATE_MAX_BODY_BYTES``."""
+    """The request body is larger than ``HFGATE_MAX_BODY_BYTES``, or an image in it than ``images.MAX_IMAGE_BYTES``."""
 
     status = 413
 

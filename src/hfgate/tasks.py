@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from hfgate.chat.messages import ChatMessage
 from hfgate.chat.tools import TOOL_CHOICE_AUTO, TOOL_CHOICE_NONE, Tool, ToolCall, ToolCallDelta, ToolChoice
+from hfgate.images import ImageInput
 
 
 class TaskType(StrEnum):
@@ -74,8 +75,7 @@ class Grammar:
     value: str
     field: str = "grammar"
     distinct_items: bool = False
-    """For a JSON array: end it at the first item that repeats an earlier one (a local model's calls for
-    ``tool_choice: required``, ``local/generation/repeated_items.py``)."""
+    """For a JSON array: end it at the first item that repeats an earlier one (``tool_choice: required``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,9 +103,10 @@ class GenerationParams:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EmbedRequest:
-    """Embed each of ``texts``; ``normalize=False``: the pooled vectors unnormalized (TEI's ``normalize: false``)."""
+    """Embed ``texts`` (``images``: none, or one per text: an image where its text is ``""``); unnormalized: TEI's."""
 
     texts: tuple[str, ...]
+    images: tuple[ImageInput | None, ...] = ()
     input_type: InputType | None = None
     task_settings: Mapping[str, Any] = field(default_factory=dict)
     timeout: float = 30.0
@@ -185,8 +186,7 @@ class SparseEmbeddingResult:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SparseWeights:
-    """One ``{vocabulary id: weight}`` per input text, in input order, as the model gave them: a sparse
-    vector before its ids are named (what the embedding cache keeps)."""
+    """One ``{vocabulary id: weight}`` per input text, in order: a sparse vector before its ids are named."""
 
     weights: list[dict[int, float]]
     usage: Usage = Usage()

@@ -73,6 +73,7 @@ LAYERS: tuple[Layer, ...] = (
             "hfgate.errors",
             "hfgate.config",
             "hfgate.embed_cache",
+            "hfgate.images",
             "hfgate.access",
             "hfgate.fleet",
             "hfgate.ratelimit",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import struct
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hfgate.embed_cache.key import VectorSpace, model_prefix, text_keys
+from hfgate.embed_cache.key import VectorSpace, content_keys, model_prefix, text_keys
 from hfgate.embed_cache.vectors import pack, pack_wide, unpack
 from hfgate.tasks import InputType
 
@@ -74,3 +75,14 @@ def test_a_lone_surrogate_has_a_key() -> None:
 
 def _bits(vector: list[float]) -> list[bytes]:
     return [struct.pack("<d", value) for value in vector]
+
+
+@given(st.text(), st.binary(min_size=1))
+def test_an_image_is_keyed_by_its_bytes_and_never_shares_a_key_with_any_text(text: str, data: bytes) -> None:
+    space = VectorSpace(model="clip")
+    digest = hashlib.sha256(data).hexdigest()
+    as_text = [text, digest, f"image:{digest}", data.decode("latin-1")]
+    image_key = content_keys(space, ["", "x"], [digest, None])
+    assert image_key[1] == text_keys(space, ["x"])[0]
+    assert image_key[0] not in text_keys(space, as_text)
+    assert content_keys(space, ["other"], [digest]) == image_key[:1]  # its place and text do not matter

@@ -9,6 +9,6 @@ read-through) is the orchestrator's :mod:`hfgate.orchestrator.cache`.
 """
 
 from hfgate.embed_cache.cache import EmbedCache, build_cache
-from hfgate.embed_cache.key import VectorSpace, model_prefix, text_keys
+from hfgate.embed_cache.key import VectorSpace, content_keys, model_prefix, text_keys
 
-__all__ = ["EmbedCache", "VectorSpace", "build_cache", "model_prefix", "text_keys"]
+__all__ = ["EmbedCache", "VectorSpace", "build_cache", "content_keys", "model_prefix", "text_keys"]

@@ -88,5 +88,16 @@ def text_keys(space: VectorSpace, texts: Sequence[str]) -> list[str]:
     ]
 
 
+def content_keys(space: VectorSpace, texts: Sequence[str], images: Sequence[str | None]) -> list[str]:
+    """:func:`text_keys`, but ``<space prefix>:image:<hex>`` where ``images`` holds an image's bytes hash:
+    never a text's key (a text's is 32 hex digits after the prefix), whatever characters the text has."""
+    if not images:
+        return text_keys(space, texts)
+    keys = text_keys(space, texts)
+    return [
+        key if digest is None else f"{space.prefix}:image:{digest}" for key, digest in zip(keys, images, strict=True)
+    ]
+
+
 def _hex(text: str, size: int) -> str:
     return hashlib.blake2b(text.encode(), digest_size=size).hexdigest()

@@ -9,6 +9,7 @@ and its modules (``modules.json``); a plain transformers directory says its head
 
 from __future__ import annotations
 
+import functools
 import json
 from enum import StrEnum
 from pathlib import Path
@@ -80,6 +81,27 @@ def model_kind(location: ModelLocation) -> ModelKind:
     if modules:
         return ModelKind.EMBEDDER
     return _by_head(read_json(path / "config.json").get("architectures") or [])
+
+
+IMAGE_TEXT_TYPES = frozenset({"clip", "siglip", "siglip2", "chinese_clip"})
+"""``config.json`` model types whose sentence-transformers module embeds text and images in one space."""
+
+
+@functools.lru_cache(maxsize=256)
+def takes_images(path: Path) -> bool:
+    """Whether the sentence-transformers model at ``path`` embeds images as well as text: a legacy
+    ``CLIPModel`` module, or a ``Transformer`` module over a CLIP or SigLIP model (sentence-transformers 5.4+).
+    Read once per path (asked on every request; a Hub snapshot's path names its commit).
+    """
+    try:
+        listed = json.loads((path / "modules.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    first = listed[0] if isinstance(listed, list) and listed and isinstance(listed[0], dict) else {}
+    if str(first.get("type", "")).endswith("CLIPModel"):
+        return True
+    config = read_json(path / str(first.get("path", "")) / "config.json")
+    return str(config.get("model_type")) in IMAGE_TEXT_TYPES
 
 
 def module_types(path: Path) -> list[str]:

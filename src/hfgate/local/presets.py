@@ -8,6 +8,11 @@ all-MiniLM-L6-v2 is also carried by a package (``catalog.KNOWN_MODELS``), which 
 E5 models were trained with ``query: `` before queries and ``passage: `` before passages, and want
 ``query: `` for symmetric tasks (the intfloat/e5-* model cards, "Use 'query: ' prefix for symmetric
 tasks such as semantic similarity"); Elasticsearch's request ``input_type`` says which a text is.
+
+One image-and-text model, for the ``embedding`` task with images: sentence-transformers/clip-ViT-B-32
+(OpenAI's CLIP ViT-B/32, ~600 MB of float32 weights in its ``0_CLIPModel`` module, 512 dimensions); the
+weights are OpenAI's, released under the MIT licence (github.com/openai/CLIP); the repository's model card
+declares no licence of its own.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ PRESETS: dict[str, Preset] = {
         Preset("intfloat/e5-base-v2", E5_PROMPTS, "query"),
         Preset("intfloat/multilingual-e5-small", E5_PROMPTS, "query"),
         Preset("intfloat/multilingual-e5-base", E5_PROMPTS, "query"),
+        Preset("sentence-transformers/clip-ViT-B-32"),  # text and images in one space (local/embedding/image_text.py)
     )
 }
 _BY_NAME = {repo.lower(): repo for repo in PRESETS} | {repo.split("/")[1].lower(): repo for repo in PRESETS}

@@ -74,9 +74,20 @@ class Inference:
 
     async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
         """``request``'s vectors, from the embedding cache where it holds them (``cache/``)."""
-        return await self._runner.run(
-            endpoint, lambda e: self.cached.embed(self._service(e.service), e.served(), request)
-        )
+        return await self._runner.run(endpoint, lambda e: self._embed(e, request))
+
+    async def _embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
+        service = self._service(endpoint.service)
+        image = next((image for image in request.images if image is not None), None)
+        if image is not None and not await service.takes_images(endpoint.served()):
+            named = image.type_field or f"{image.field}.type"
+            raise BadRequestError(
+                f"Field {named} [image] is not supported: the model of endpoint [{endpoint.inference_id}] embeds "
+                "[text] only; send text, or create the endpoint on an image-and-text model (a CLIP or SigLIP model "
+                "as sentence-transformers loads it, on the local service)",
+                param=named,
+            )
+        return await self.cached.embed(service, endpoint.served(), request)
 
     async def embed_chunked(self, endpoint: Endpoint, request: EmbedRequest) -> ChunkedEmbeddings:
         """Chunk each input with the endpoint's settings and embed every chunk."""

@@ -175,6 +175,10 @@ class Service:
         inexact engine); ``""`` by default. Engines that give the same vectors share a class."""
         return ""
 
+    async def takes_images(self, endpoint: Endpoint) -> bool:
+        """Whether ``endpoint``'s model embeds images (``EmbedRequest.images``) in its texts' space; no by default."""
+        return False
+
     async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
         raise self._unsupported(endpoint)
 

@@ -54,6 +54,16 @@ def test_a_repository_without_pytorch_weights_is_refused_naming_what_it_has() ->
         weight_files("org/tf-only", ["config.json", "tf_model.h5"])
 
 
+def test_a_model_held_by_its_first_module_is_fetched_from_there() -> None:
+    clip = ["modules.json", "config_sentence_transformers.json", "0_CLIPModel/config.json",
+            "0_CLIPModel/preprocessor_config.json", "0_CLIPModel/vocab.json", "0_CLIPModel/merges.txt",
+            "0_CLIPModel/pytorch_model.bin"]  # fmt: skip
+    assert weight_files("sentence-transformers/clip-ViT-B-32", clip) == ["0_CLIPModel/pytorch_model.bin"]
+    assert "0_CLIPModel/preprocessor_config.json" in small_files(clip)
+    with_safetensors = [*clip, "0_CLIPModel/model.safetensors"]
+    assert weight_files("clip", with_safetensors) == ["0_CLIPModel/model.safetensors"]
+
+
 def test_one_gguf_file_is_picked_by_its_quantization_tag_or_by_name() -> None:
     files = ["m.Q4_K_M.gguf", "m.Q8_0.gguf", "README.md"]
     assert gguf_file("r", files, quantization="q4_k_m", chosen=None) == "m.Q4_K_M.gguf"

@@ -7,10 +7,12 @@ content object or a list of them; a content object is ``{"content": item}`` or, 
 ``text``, ``image``, ``audio``, ``video``, ``pdf`` and ``format`` ``text`` (for text) or ``base64``.
 The answer is ``{"embeddings": [{"embedding": […]}]}``: one vector per string or content object.
 
-hfgate's embedding models read text: a content object holds one ``text`` item (a 9.5 array of one item
-too); any other type is refused naming the item (``[input][1].content.type``,
-``[input][1].content[0].type``), as is an array of several items (a text model cannot fuse them into one
-vector). Served by ``embedding`` endpoints and by ``text_embedding`` ones.
+hfgate's embedding models read text, and image-and-text models (CLIP, SigLIP) images too: a content
+object holds one ``text`` or ``image`` item (a 9.5 array of one item too), an image's ``value`` a base64
+data URI (``data:image/png;base64,…``); audio, video and pdf are refused naming the item
+(``[input][1].content.type``, ``[input][1].content[0].type``), as is an array of several items (no model
+here fuses them into one vector). A text model refuses an image (the orchestrator, naming the item's
+``type``). Served by ``embedding`` endpoints and by ``text_embedding`` ones.
 """
 
 from __future__ import annotations
@@ -19,19 +21,29 @@ from typing import Any
 
 from hfgate.api.body import check_allowed, json_type
 from hfgate.errors import EmptyInputError, RequestValidationError
+from hfgate.images import ImageInput, image_from_data_uri, split_contents
 
 FIELDS = ("input", "input_type", "task_settings")
 TYPES = ("text", "image", "audio", "video", "pdf")  # Elasticsearch 9.5's EmbeddingContentType
 FORMATS = {"text": "text"}  # the format each type must have; every other type: base64
+EMBEDDED = ("text", "image")  # the types hfgate embeds
+
+Content = str | ImageInput  # one content object's item
 
 
-def embedding_texts(body: dict[str, Any]) -> list[str]:
-    """The texts of an ``embedding`` request, one per vector to answer.
+def embedding_inputs(body: dict[str, Any]) -> tuple[tuple[str, ...], tuple[ImageInput | None, ...]]:
+    """The texts of an ``embedding`` request, one per vector to answer (``""`` for an image), and its
+    images (none when it has none, else one per text: the image where the place holds one).
 
     Raises:
-        RequestValidationError: ``input`` missing, of the wrong type, or holding content other than text.
+        RequestValidationError: ``input`` missing, of the wrong type, or holding content other than text and images.
         EmptyInputError: ``input`` is an empty list.
+        PayloadTooLargeError: an image over ``images.MAX_IMAGE_BYTES``.
     """
+    return split_contents(_contents(body))
+
+
+def _contents(body: dict[str, Any]) -> list[Content]:
     check_allowed(body, FIELDS)
     raw = body.get("input")
     if raw is None:
@@ -39,36 +51,36 @@ def embedding_texts(body: dict[str, Any]) -> list[str]:
     items = raw if isinstance(raw, list) else [raw]
     if not items:
         raise EmptyInputError(["Field [input] cannot be an empty array"], param="input")
-    return [_text_of(item, f"[input][{index}]") for index, item in enumerate(items)]
+    return [_content_of(item, f"[input][{index}]") for index, item in enumerate(items)]
 
 
-def _text_of(item: Any, where: str) -> str:
+def _content_of(item: Any, where: str) -> Content:
     if isinstance(item, str):
         return item
     content = item.get("content") if isinstance(item, dict) and set(item) == {"content"} else None
     if isinstance(content, list):
-        return _only_text(content, f"{where}.content")
+        return _only_item(content, f"{where}.content")
     if not isinstance(content, dict):
         raise _invalid(
             f'Field {where} must be a string or an object {{"content": {{"type": "text", "value": "…"}}}} '
             f'(or, from Elasticsearch 9.5, {{"content": [{{…}}]}}), got [{json_type(item)}]'
         )
-    return _item_text(content, f"{where}.content")
+    return _item_content(content, f"{where}.content")
 
 
-def _only_text(items: list[Any], where: str) -> str:
+def _only_item(items: list[Any], where: str) -> Content:
     if not items:
         raise _invalid(f"Field {where} cannot be an empty array")
-    texts = [_item_text(item, f"{where}[{index}]") for index, item in enumerate(items)]
-    if len(texts) > 1:
+    contents = [_item_content(item, f"{where}[{index}]") for index, item in enumerate(items)]
+    if len(contents) > 1:
         raise _invalid(
-            f"Field {where} holds [{len(texts)}] items; this endpoint's model embeds one text per vector and cannot "
-            "join several items into one: send each as its own content object"
+            f"Field {where} holds [{len(contents)}] items; hfgate's models embed one text or image per vector and "
+            "cannot join several items into one: send each as its own content object"
         )
-    return texts[0]
+    return contents[0]
 
 
-def _item_text(item: Any, where: str) -> str:
+def _item_content(item: Any, where: str) -> Content:
     if not isinstance(item, dict):
         raise _invalid(f'Field {where} must be an object {{"type", "format", "value"}}, got [{json_type(item)}]')
     unknown = sorted(set(item) - {"type", "format", "value"})
@@ -77,11 +89,14 @@ def _item_text(item: Any, where: str) -> str:
     kind = item.get("type")
     if kind not in TYPES:
         raise _invalid(f"Field {where}.type must be one of {list(TYPES)}, got [{kind}]")
-    if kind != "text":
-        raise _invalid(f"Field {where}.type [{kind}] is not supported: this endpoint embeds [text] only")
-    if item.get("format", FORMATS[kind]) != FORMATS[kind]:
-        raise _invalid(f"Field {where}.format must be [text] for a [text] item, got [{item['format']}]")
+    if kind not in EMBEDDED:
+        raise _invalid(f"Field {where}.type [{kind}] is not supported: hfgate embeds [text] and [image] only")
+    wanted = FORMATS.get(kind, "base64")
+    if item.get("format", wanted) != wanted:
+        raise _invalid(f"Field {where}.format must be [{wanted}] for a [{kind}] item, got [{item['format']}]")
     value = item.get("value")
+    if kind == "image":
+        return image_from_data_uri(value, item=where, field=f"{where}.value")
     if not isinstance(value, str):
         raise _invalid(f"Field {where}.value must be a string, got [{json_type(value)}]")
     return value

@@ -17,7 +17,7 @@ from hfgate.api.body import check_allowed, json_object, string_list, typed
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.durations import parse_duration
 from hfgate.api.es import shapes as es_shapes
-from hfgate.api.es.embedding import embedding_texts, embeddings_body
+from hfgate.api.es.embedding import embedding_inputs, embeddings_body
 from hfgate.api.es.errors import es_error_body
 from hfgate.api.es.requests import chat_request, embed_request, generate_requests, input_type, rerank_request
 from hfgate.api.responses import json_response
@@ -60,9 +60,9 @@ async def _text_embedding(
 
 async def _embedding(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any], timeout: float) -> dict[str, Any]:
     """Elasticsearch 9.4's ``embedding`` task, on an embedding or text_embedding endpoint (``api.es.embedding``)."""
-    texts = tuple(embedding_texts(body))
+    texts, images = embedding_inputs(body)
     request = EmbedRequest(
-        texts=texts, input_type=input_type(body), task_settings=endpoint.task_settings, timeout=timeout
+        texts=texts, images=images, input_type=input_type(body), task_settings=endpoint.task_settings, timeout=timeout
     )
     return embeddings_body((await orch.embed(endpoint, request)).embeddings)
 

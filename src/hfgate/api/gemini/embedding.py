@@ -8,6 +8,8 @@ as a search query; ``RETRIEVAL_DOCUMENT`` as a document; ``CLASSIFICATION``, ``C
 ``SEMANTIC_SIMILARITY`` as the model's default), which models with query and document prompts honour.
 ``title`` is read and not embedded (no model here was trained with Gemini's titles).
 ``outputDimensionality`` keeps the first n values as Gemini does, without normalizing them again.
+An image (one ``inlineData`` part with an ``image/*`` ``mimeType``, alone in its content) is embedded by an
+image-and-text model (CLIP, SigLIP); a text model refuses it naming ``content.parts[j].inlineData.mimeType``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Sequence
 
 from hfgate.api.gemini.schema import EmbedContentRequest
 from hfgate.errors import BadRequestError, RequestValidationError
+from hfgate.images import ImageInput, image_from_base64, split_contents
 from hfgate.orchestrator import Orchestrator
 from hfgate.tasks import EmbedRequest, InputType, TaskType
 
@@ -57,8 +60,9 @@ async def embed_requests(
     vectors: list[list[float]] = [[] for _ in requests]
     for kind in dict.fromkeys(kinds):
         places = [i for i, k in enumerate(kinds) if k == kind]
-        chosen = tuple(texts[i] for i in places)
-        result = await orch.embed(endpoint, EmbedRequest(texts=chosen, input_type=kind, timeout=timeout))
+        chosen, images = split_contents([texts[i] for i in places])
+        embed = EmbedRequest(texts=chosen, images=images, input_type=kind, timeout=timeout)
+        result = await orch.embed(endpoint, embed)
         for place, vector in zip(places, result.embeddings, strict=True):
             vectors[place] = _cut(vector, requests[place].output_dimensionality, _where(place, single))
     return vectors
@@ -68,12 +72,19 @@ def _where(i: int, single: bool) -> str:
     return "" if single else f"requests[{i}]."
 
 
-def _text(request: EmbedContentRequest, i: int, *, single: bool) -> str:
+def _text(request: EmbedContentRequest, i: int, *, single: bool) -> str | ImageInput:
     where = _where(i, single)
-    for j, part in enumerate(request.content.parts):
+    parts = request.content.parts
+    if len(parts) == 1 and parts[0].inline_data is not None and parts[0].inline_data.mime_type.startswith("image/"):
+        field = f"{where}content.parts[0].inlineData"
+        return image_from_base64(
+            parts[0].inline_data.data, item=field, field=f"{field}.data", type_field=f"{field}.mimeType"
+        )
+    for j, part in enumerate(parts):
         if part.text is None:
             raise BadRequestError(
-                f"[{where}content.parts[{j}]] is not text; hfgate's text embedding endpoints embed text parts only",
+                f"[{where}content.parts[{j}]] is not text; hfgate embeds text parts, or one image (inlineData with "
+                "an image/* mimeType) alone in its content for an image-and-text model",
                 param=f"{where}content.parts[{j}]",
             )
     text = "".join(part.text or "" for part in request.content.parts)

@@ -16,6 +16,7 @@ from hfgate.api.body import json_object, typed
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.openai import requests as oai
 from hfgate.api.openai import shapes
+from hfgate.api.openai.embedding_messages import embedding_contents
 from hfgate.api.openai.errors import render_openai
 from hfgate.api.responses import json_response
 from hfgate.api.sse import event_stream, sse
@@ -56,11 +57,12 @@ async def embeddings(request: Request, orch: OrchestratorDep) -> Response:
 
 
 async def run_embeddings(orch: Orchestrator, body: dict[str, Any], *, name: str) -> Response:
-    """OpenAI embeddings on endpoint ``name`` (also served by TEI's ``/v1/embeddings``)."""
-    texts = oai.embedding_inputs(body)
+    """OpenAI embeddings on endpoint ``name`` (also served by TEI's ``/v1/embeddings``); vLLM's ``messages``
+    with an image for an image-and-text model (``embedding_messages``)."""
+    texts, images = embedding_contents(body)
     endpoint = await orch.endpoint_for(name, TaskType.TEXT_EMBEDDING)
     dimensions = _dimensions(body, endpoint)
-    result = await orch.embed(endpoint, EmbedRequest(texts=tuple(texts), timeout=TIMEOUT))
+    result = await orch.embed(endpoint, EmbedRequest(texts=texts, images=images, timeout=TIMEOUT))
     encoding = oai.encoding_format(body)
     return json_response(
         shapes.embeddings(result.embeddings, model=name, counts=result.usage, encoding=encoding, dimensions=dimensions)

@@ -15,7 +15,12 @@ class EmbeddingsRequest(BaseModel):
     model_config = ConfigDict(
         extra="allow", json_schema_extra={"example": {"model": ".all-minilm-l6-v2", "input": "hi"}}
     )
-    input: str | list[str]
+    input: str | list[str] | None = None
+    messages: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="vLLM's form, instead of input: one content part in all, text or an image_url with a base64 "
+        "data URI, for an image-and-text model; answered with one vector",
+    )
     model: str | None = Field(default=None, description="An endpoint id (required on /v1/embeddings)")
     encoding_format: Literal["float", "base64"] | None = None
     dimensions: int | None = None

@@ -52,7 +52,9 @@ def small_files(files: Collection[str]) -> list[str]:
 
 def weight_files(repo_id: str, files: Collection[str]) -> list[str]:
     """One set of weights: safetensors when the repository has them, else PyTorch ``.bin``; with a
-    sentence-transformers module's own weights (``2_Dense/model.safetensors``).
+    sentence-transformers module's own weights (``2_Dense/model.safetensors``). A repository with no
+    weights at its root whose first module holds the model (``0_CLIPModel/pytorch_model.bin``, as
+    sentence-transformers/clip-ViT-B-32) gives that module's.
 
     Raises:
         BadRequestError: the repository has neither (TensorFlow or ONNX only), naming what it has.
@@ -64,6 +66,10 @@ def weight_files(repo_id: str, files: Collection[str]) -> list[str]:
         shards = sorted(f for f in files if shard.match(f))
         if index in files and shards:
             return [index, *shards, *_one_kind(modules, single)]
+    for single, _, _ in _WEIGHTS:
+        first = [f for f in modules if f.startswith("0_") and f.endswith("/" + single)]
+        if first:
+            return [*first, *(f for f in _one_kind(modules, single) if f not in first)]
     found = sorted(f for f in files if f.endswith(WEIGHT_SUFFIXES)) or ["no weights"]
     raise BadRequestError(
         f"[service_settings.model] [{repo_id}] has no safetensors or PyTorch weights at its root "

@@ -79,7 +79,8 @@ def _complete(path: Path) -> bool:
         if (path / index).is_file():
             shards = set(json.loads((path / index).read_text()).get("weight_map", {}).values())
             return bool(shards) and all((path / shard).is_file() for shard in shards)
-    return any((path / single).is_file() for single in _SINGLE)
+    # at the root, or in a first module holding the model (sentence-transformers/clip-ViT-B-32's 0_CLIPModel)
+    return any((path / single).is_file() or any(path.glob(f"0_*/{single}")) for single in _SINGLE)
 
 
 def discard(source: HubSource, repo_id: str, commit: str) -> None:

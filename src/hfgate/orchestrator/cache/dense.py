@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import cast
 
-from hfgate.embed_cache import VectorSpace, text_keys
+from hfgate.embed_cache import VectorSpace, content_keys
 from hfgate.embed_cache.vectors import WIDE, pack, pack_wide, unpack
 from hfgate.orchestrator.cache.read_through import Filled
 from hfgate.registry.endpoint import Endpoint
@@ -34,7 +34,8 @@ class DenseVectors:
         return embedding_space(model, engine, endpoint=endpoint, request=request)
 
     def keys(self, space: VectorSpace, request: EmbedRequest) -> list[str]:
-        return text_keys(space, request.texts)
+        """A text's key, or an image's by its bytes (``content_keys``): never a text's."""
+        return content_keys(space, request.texts, [None if i is None else i.digest for i in request.images])
 
     async def compute(
         self, service: Service, endpoint: Endpoint, request: EmbedRequest, places: list[int]
@@ -63,10 +64,11 @@ class DenseVectors:
 
 
 def only_texts(request: EmbedRequest, places: Sequence[int]) -> EmbedRequest:
-    """``request`` with only the texts at ``places`` (itself when every text is there)."""
+    """``request`` with only the texts (and images) at ``places`` (itself when every text is there)."""
     if len(places) == len(request.texts):
         return request
-    return replace(request, texts=tuple(request.texts[i] for i in places))
+    images = tuple(request.images[i] for i in places) if request.images else ()
+    return replace(request, texts=tuple(request.texts[i] for i in places), images=images)
 
 
 def embedding_space(model: str, engine: str, *, endpoint: Endpoint, request: EmbedRequest) -> VectorSpace:

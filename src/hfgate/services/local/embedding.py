@@ -1,7 +1,9 @@
-"""The ``local`` service's embedding half: sentence-embedding models, their engine measured on this CPU."""
+"""The ``local`` service's embedding half: sentence-embedding models, their engine measured on this CPU;
+image-and-text models (CLIP, SigLIP) on sentence-transformers' own ``encode`` (``image_text``)."""
 
 from __future__ import annotations
 
+from hfgate.errors import BadRequestError
 from hfgate.local.batching import BatchLimits
 from hfgate.local.cache import ModelCache
 from hfgate.local.catalog import ModelLocation
@@ -9,7 +11,10 @@ from hfgate.local.compute import Compute
 from hfgate.local.embedding.embedder import SentenceEmbedder
 from hfgate.local.embedding.encoding import tokenizer_processes
 from hfgate.local.embedding.engine_choice import AUTO_ENGINE, DEFAULT_MIN_COSINE, engine_class
+from hfgate.local.embedding.image_text import ENGINE as IMAGE_TEXT_ENGINE
+from hfgate.local.embedding.image_text import ImageTextEmbedder
 from hfgate.local.embedding.prompts import model_prompts
+from hfgate.local.model_kind import takes_images
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.local.base import LocalBase
 from hfgate.services.local.identity import ModelIdentities
@@ -17,6 +22,7 @@ from hfgate.services.local.keys import embedding_key, within
 from hfgate.tasks import EmbeddingResult, EmbedRequest, TaskType, Usage
 
 EMBEDDING = frozenset({TaskType.TEXT_EMBEDDING})
+Embedder = SentenceEmbedder | ImageTextEmbedder
 
 
 class EmbeddingModels(LocalBase):
@@ -27,9 +33,17 @@ class EmbeddingModels(LocalBase):
     async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
         embedder, location = await self._embedder_at(endpoint)
         prefix = model_prompts(location.path, endpoint.service_settings["model"]).prefix(request.input_type)
-        texts = [prefix + text for text in request.texts] if prefix else request.texts
-        vectors, tokens = await within(request.timeout, embedder.embed_counted(texts, normalize=request.normalize))
+        texts = _prefixed(request, prefix) if prefix else request.texts
+        if isinstance(embedder, ImageTextEmbedder):
+            work = embedder.embed_counted(texts, images=request.images, normalize=request.normalize)
+        else:
+            work = embedder.embed_counted(texts, normalize=request.normalize)
+        vectors, tokens = await within(request.timeout, work)
         return EmbeddingResult(embeddings=vectors, usage=Usage(prompt_tokens=tokens))
+
+    async def takes_images(self, endpoint: Endpoint) -> bool:
+        """Whether the endpoint's model is an image-and-text model (read from its files, not loaded)."""
+        return endpoint.task_type in EMBEDDING and takes_images(self._location(endpoint).path)
 
     def vector_model(self, endpoint: Endpoint) -> str | None:
         """The model's files for its dense vectors, sparse vectors or rerank scores (three key spaces); a
@@ -44,10 +58,10 @@ class EmbeddingModels(LocalBase):
             return ""
         return engine_class((await self._embedder(endpoint)).engine_name)
 
-    async def _embedder(self, endpoint: Endpoint) -> SentenceEmbedder:
+    async def _embedder(self, endpoint: Endpoint) -> Embedder:
         return (await self._embedder_at(endpoint))[0]
 
-    async def _embedder_at(self, endpoint: Endpoint) -> tuple[SentenceEmbedder, ModelLocation]:
+    async def _embedder_at(self, endpoint: Endpoint) -> tuple[Embedder, ModelLocation]:
         """The loaded model and where its files are (a request looks the model up once)."""
         model = endpoint.service_settings["model"]
         engine = endpoint.service_settings.get("engine") or AUTO_ENGINE
@@ -56,6 +70,8 @@ class EmbeddingModels(LocalBase):
         settings, compute, device = self.context.settings, self.context.shared(Compute), await self._in_process_device()
         if engine != AUTO_ENGINE and not engine.startswith("cuda"):
             device = "cpu"  # a CPU engine set by name: nothing of it goes to the GPU
+        if takes_images(location.path):
+            return await self._image_text_at(endpoint, location, engine=engine, device=device), location
         processes = tokenizer_processes(settings.local_tokenizer_processes, device=device)
         embedder = await self.context.shared(ModelCache).get(
             embedding_key(endpoint, location),
@@ -76,3 +92,26 @@ class EmbeddingModels(LocalBase):
             gpu=lambda: self._gpu_claim(location, name=model, device=device),
         )
         return embedder, location
+
+    async def _image_text_at(
+        self, endpoint: Endpoint, location: ModelLocation, *, engine: str, device: str
+    ) -> ImageTextEmbedder:
+        model = endpoint.service_settings["model"]
+        if engine not in (AUTO_ENGINE, IMAGE_TEXT_ENGINE):
+            raise BadRequestError(
+                f"[service_settings.engine] [{engine}] cannot run the image-and-text model [{model}]: it runs on "
+                f"[{IMAGE_TEXT_ENGINE}] (sentence-transformers' own encode); leave the engine out or set [torch]",
+                param="service_settings.engine",
+            )
+        compute, threads = self.context.shared(Compute), self.context.settings.local_threads
+        return await self.context.shared(ModelCache).get(
+            embedding_key(endpoint, location),
+            lambda: ImageTextEmbedder(location.path, compute=compute, threads=threads, name=model, device=device),
+            gpu=lambda: self._gpu_claim(location, name=model, device=device),
+        )
+
+
+def _prefixed(request: EmbedRequest, prefix: str) -> list[str]:
+    """The request's texts after ``prefix``; an image's place (``""``) stays empty."""
+    images = request.images or (None,) * len(request.texts)
+    return [prefix + text if image is None else text for text, image in zip(request.texts, images, strict=True)]
