@@ -221,15 +221,13 @@ class DeviceUnavailableError(HfGateError):
 
 
 class StorageFullError(HfGateError):
-    """The disk hfgate writes to (the SQLite registry, a converted model cache) is full; nothing was
-    written."""
+    """The disk hfgate writes to (the SQLite registry, a converted model cache) is full; nothing written."""
 
     status = 507
 
 
 class GpuMemoryFullError(HfGateError):
-    """A local model bound for a GPU does not fit in the memory free there, even with hfgate's idle models
-    on that GPU evicted; nothing was loaded (``local.gpu_memory``)."""
+    """A model bound for a GPU does not fit even with idle models evicted; nothing loaded (local.gpu_memory)."""
 
     status = 507
 
@@ -239,8 +237,7 @@ class SecretKeyMismatchError(HfGateError):
 
 
 class SecretKeyRotationError(SecretKeyMismatchError):
-    """``hfgate secret-key rotate`` cannot start or go on: a key is missing or the same as the other, or a
-    stored secret decrypts with neither key (the message names the endpoint)."""
+    """``hfgate secret-key rotate`` cannot go on: a key missing or repeated, or a secret neither decrypts."""
 
 
 class SchemaTooNewError(HfGateError):

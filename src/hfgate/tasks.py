@@ -103,7 +103,7 @@ class GenerationParams:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EmbedRequest:
-    """Embed ``texts`` (``images``: none, or one per text: an image where its text is ``""``); unnormalized: TEI's."""
+    """Embed ``texts`` (``images``: none, or one per text, an image where its text is ``""``); ``normalize``: TEI's."""
 
     texts: tuple[str, ...]
     images: tuple[ImageInput | None, ...] = ()
