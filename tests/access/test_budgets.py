@@ -68,6 +68,13 @@ FACES: dict[str, tuple[str, dict[str, Any]]] = {
     "anthropic": ("/v1/messages", {"model": "coder", "max_tokens": 12, "messages": USER}),
     "elasticsearch": ("/_inference/chat_completion/coder/_stream", {"messages": USER, "max_completion_tokens": 12}),
     "hf": ("/hf/coder", {"inputs": "hello there", "parameters": {"max_new_tokens": 12}}),
+    "gemini": (
+        "/v1beta/models/coder:generateContent",
+        {
+            "contents": [{"role": "user", "parts": [{"text": "hello there"}]}],
+            "generationConfig": {"maxOutputTokens": 12},
+        },
+    ),
 }
 
 
@@ -78,6 +85,9 @@ def message_of(face: str, body: dict[str, Any]) -> str:
     if face == "anthropic":
         assert body["type"] == "error"
         assert body["error"]["type"] == "rate_limit_error"
+        return str(body["error"]["message"])
+    if face == "gemini":
+        assert (body["error"]["code"], body["error"]["status"]) == (429, "RESOURCE_EXHAUSTED")
         return str(body["error"]["message"])
     if face == "elasticsearch":
         assert body["status"] == 429
