@@ -32,6 +32,7 @@ async def test_default_endpoints_are_listed_with_every_chunking_default(client: 
     endpoints = response.json()["endpoints"]
     # shown only once the model is loaded (by an earlier test of the session, or not): tests/api/test_ready.py
     endpoints[0]["service_settings"].pop("engine_choice", None)
+    assert endpoints[0]["service_settings"].pop("device", "cpu") == "cpu"
     assert endpoints[:1] == [
         {
             "inference_id": ".all-minilm-l6-v2",

@@ -113,7 +113,8 @@ class Authenticated(BaseModel):
 
 
 class UsageLine(BaseModel):
-    hour: str
+    hour: str | None = Field(default=None, description="the hour the line counts (``2026-11-26T08:00:00Z``)")
+    day: str | None = Field(default=None, description="with ``?by=day``, the UTC day instead (``2026-11-26``)")
     key_id: str
     key_name: str
     inference_id: str
@@ -127,10 +128,14 @@ class UsageLine(BaseModel):
     latency_ms_max: float
     cached_texts: int = 0
     """Texts the embedding cache answered (no tokens sent upstream for them)."""
+    cost_micros: int = 0
+    """What the line's requests cost at their endpoint's price, in micro-dollars (docs/prices-and-budgets.md)."""
+    cost_usd: str = "0.000000"
+    """The same in dollars, as an exact decimal string."""
 
 
 class UsageReport(BaseModel):
     """``GET /_usage``: one line per hour × key × endpoint × task type, and the totals."""
 
     usage: list[UsageLine]
-    totals: dict[str, int]
+    totals: dict[str, int | str] = Field(description="each summed count, and ``cost_usd`` as an exact decimal string")
