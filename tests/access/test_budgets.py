@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,16 +26,6 @@ REDIS = "redis://127.0.0.1:6379/0"
 # it costs 12 × 1000 plus a µ$ per prompt word: about $0.012 each.
 PRICE = {"input": 1, "output": 1000}
 USER = [{"role": "user", "content": "hello there"}]
-
-
-@pytest.fixture(scope="module")
-def model() -> Iterator[CodingModel]:
-    upstream = CodingModel()
-    upstream.start()
-    try:
-        yield upstream
-    finally:
-        upstream.stop()
 
 
 def keyed(data_dir: Path, **extra: Any) -> Settings:

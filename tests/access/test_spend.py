@@ -3,7 +3,7 @@ in ``hfgate usage`` and in the Prometheus counter, against a hand-computed sum."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -20,16 +20,6 @@ from tests.support.live_server import live_server
 
 PRICE = {"input": 1.5, "cached_input": 0.75, "output": 6}  # USD per million tokens
 SYSTEM = "You are a careful coder"  # 5 words: the stand-in reports them as prefix-cached
-
-
-@pytest.fixture(scope="module")
-def model() -> Iterator[CodingModel]:
-    upstream = CodingModel()
-    upstream.start()
-    try:
-        yield upstream
-    finally:
-        upstream.stop()
 
 
 @pytest.fixture
