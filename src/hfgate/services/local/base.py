@@ -1,4 +1,5 @@
-"""What every part of the ``local`` service shares: where an endpoint's model is on disk."""
+"""What every part of the ``local`` service shares: where an endpoint's model is on disk (found once per
+endpoint, ``placements``) and the shared model cache it loads into."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from hfgate.services.local.hub import (
     revision_of,
 )
 from hfgate.services.local.model_check import refuse_other_kind
+from hfgate.services.local.placements import Placements
 
 log = logging.getLogger("hfgate.services.local")
 
@@ -45,14 +47,23 @@ class LocalBase(Service):
 
     _loading: set[str]  # endpoints whose model loads after its download; set by the service's constructor
     _device: str | None  # HFGATE_LOCAL_DEVICE resolved (once); None until then; set by the constructor
+    _placements: Placements  # where each endpoint's model was found; set by the constructor
 
     def _location(self, endpoint: Endpoint) -> ModelLocation:
-        """Where the model is; a Hub model not in the cache yet starts downloading.
+        """Where the model is: looked up once per endpoint (a warm endpoint's request reads no file); a Hub
+        model not in the cache yet starts downloading.
 
         Raises:
             ModelNotReadyError: the Hub model is downloading (503, Retry-After).
             HfGateError: its download failed (the reason), or a directory or package is missing.
         """
+        location = self._placements.get(endpoint)
+        if location is None:
+            location = self._look_up(endpoint)
+            self._placements.keep(endpoint, location)
+        return location
+
+    def _look_up(self, endpoint: Endpoint) -> ModelLocation:
         settings = endpoint.service_settings
         model = hub_model_of(endpoint)
         if model is None:
@@ -77,7 +88,8 @@ class LocalBase(Service):
         name = str(endpoint.service_settings["model"])
         limits = BatchLimits.from_settings(settings, device=device)
         processes = tokenizer_processes(settings.local_tokenizer_processes, device=device)
-        return await self.context.shared(ModelCache).get(
+        return await self._cached(
+            endpoint,
             key(location),
             lambda: kind(
                 location.path,
@@ -90,6 +102,17 @@ class LocalBase(Service):
             ),
             gpu=lambda: self._gpu_claim(location, name=name, device=device),
         )
+
+    async def _cached(
+        self, endpoint: Endpoint, key: str, load: Callable[[], M], *, gpu: Callable[[], GpuClaim | None] | None = None
+    ) -> M:
+        """The model the shared cache holds under ``key``, loaded with ``load`` on first use. A failed load
+        forgets where the model was (its folder may be gone: the next request looks again)."""
+        try:
+            return await self.context.shared(ModelCache).get(key, load, gpu=gpu)
+        except Exception:
+            self._placements.forget(endpoint)
+            raise
 
     async def _in_process_device(self) -> str:
         """Where in-process embedding, rerank and sparse models run: ``HFGATE_LOCAL_DEVICE`` resolved once

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from hfgate.errors import BadRequestError
 from hfgate.local.batching import BatchLimits
-from hfgate.local.cache import ModelCache
 from hfgate.local.catalog import ModelLocation
 from hfgate.local.compute import Compute
 from hfgate.local.embedding.embedder import SentenceEmbedder
@@ -73,7 +72,8 @@ class EmbeddingModels(LocalBase):
         if takes_images(location.path):
             return await self._image_text_at(endpoint, location, engine=engine, device=device), location
         processes = tokenizer_processes(settings.local_tokenizer_processes, device=device)
-        embedder = await self.context.shared(ModelCache).get(
+        embedder = await self._cached(
+            endpoint,
             embedding_key(endpoint, location),
             lambda: SentenceEmbedder(
                 location.path,
@@ -104,7 +104,8 @@ class EmbeddingModels(LocalBase):
                 param="service_settings.engine",
             )
         compute, threads = self.context.shared(Compute), self.context.settings.local_threads
-        return await self.context.shared(ModelCache).get(
+        return await self._cached(
+            endpoint,
             embedding_key(endpoint, location),
             lambda: ImageTextEmbedder(location.path, compute=compute, threads=threads, name=model, device=device),
             gpu=lambda: self._gpu_claim(location, name=model, device=device),

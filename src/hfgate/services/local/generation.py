@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
 from hfgate.errors import BadRequestError
-from hfgate.local.cache import ModelCache
 from hfgate.local.compute import Compute
 from hfgate.local.generation.architecture import detect_task
 from hfgate.local.generation.engine_choice import AUTO_ENGINE as AUTO_GENERATION_ENGINE
@@ -129,7 +128,7 @@ class GeneratingModels(LocalBase):
         """The endpoint's loaded model; a first load is not counted in the request's timeout, as it
         happens once per process and carries on for the next request if this one gives up."""
         key = generation_key(endpoint, self._location(endpoint))
-        return await self.context.shared(ModelCache).get(key, lambda: self._load_generator(endpoint))
+        return await self._cached(endpoint, key, lambda: self._load_generator(endpoint))
 
     async def _generation_choice(self, endpoint: Endpoint) -> MeasuredChoice:
         """The engine that generates for ``endpoint``: ``engine`` as set, or with ``auto`` the fastest

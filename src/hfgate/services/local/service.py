@@ -26,6 +26,7 @@ from hfgate.services.local.keys import embedding_key, generation_key, rerank_key
 from hfgate.services.local.managed_generation import ManagedVllmModels
 from hfgate.services.local.managed_vllm import ManagedVllm
 from hfgate.services.local.model_check import refuse_other_kind
+from hfgate.services.local.placements import Placements
 from hfgate.services.local.rerank import RERANKING, RerankModels
 from hfgate.services.local.sparse import SPARSE, SparseModels
 from hfgate.services.price_setting import SPEND_SETTINGS
@@ -107,6 +108,7 @@ class LocalService(ManagedVllmModels, EmbeddingModels, GeneratingModels, RerankM
         self._identities = ModelIdentities()
         self._loading: set[str] = set()
         self._device: str | None = None
+        self._placements = Placements()
         self._managed = ManagedVllm(context)
 
     @classmethod
@@ -157,8 +159,8 @@ class LocalService(ManagedVllmModels, EmbeddingModels, GeneratingModels, RerankM
         self, endpoint: Endpoint, texts: Sequence[str], *, add_special_tokens: bool = True
     ) -> list[list[TokenSpan]]:
         location = self._location(endpoint)
-        tokenizer = await self.context.shared(ModelCache).get(
-            tokenizer_key(location), lambda: ModelTokenizer(self._tokenizer_location(location))
+        tokenizer = await self._cached(
+            endpoint, tokenizer_key(location), lambda: ModelTokenizer(self._tokenizer_location(location))
         )
         return [tokenizer.spans(text, add_special_tokens=add_special_tokens) for text in texts]
 
@@ -200,6 +202,7 @@ class LocalService(ManagedVllmModels, EmbeddingModels, GeneratingModels, RerankM
         needed = set().union(*(self._model_keys(other) for other in still_used))
         for key in self._model_keys(endpoint) - needed:
             self.context.shared(ModelCache).release(key)
+        self._placements.forget(endpoint)
 
     async def aclose(self) -> None:
         await self._managed.aclose()

@@ -1,0 +1,105 @@
+"""A warm endpoint's request reads no file: where its model is was found once, when it was first used.
+
+Every file-system call of the request is counted: Python's audit events for ``open``, directory
+listings and globs (``sys.addaudithook``) and ``os.stat`` (which pathlib's ``exists``/``is_dir`` call
+and no audit event reports)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hfgate.config import Settings
+from tests.conftest import app_client
+from tests.local.generation.tiny_models import save_tiny_llama
+from tests.local.hub.conftest import TINY, wait_until_served
+from tests.support.hub_server import TestHub
+
+pytestmark = pytest.mark.slow  # loads two models
+
+LLAMA = "test-org/tiny-llama"
+FILE_EVENTS = frozenset({"open", "os.listdir", "os.scandir", "glob.glob", "os.walk"})
+
+
+class FileCalls:
+    """The file-system calls made while ``counting`` (a context manager); the audit hook stays
+    installed for the process (Python has no way to remove one) and records nothing otherwise."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self._on = False
+        sys.addaudithook(self._audit)
+
+    def _audit(self, event: str, args: tuple[Any, ...]) -> None:
+        if self._on and event in FILE_EVENTS:
+            self.calls.append((event, str(args[0] if args else "")))
+
+    @contextmanager
+    def counting(self) -> Iterator[list[tuple[str, str]]]:
+        real_stat = os.stat
+
+        def counted_stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+            if self._on:
+                self.calls.append(("os.stat", str(path)))
+            return real_stat(path, *args, **kwargs)
+
+        os.stat = counted_stat
+        self.calls.clear()
+        self._on = True
+        try:
+            yield self.calls
+        finally:
+            self._on = False
+            os.stat = real_stat
+
+
+@pytest.fixture(scope="module")
+def file_calls() -> FileCalls:
+    return FileCalls()
+
+
+@pytest.fixture(scope="module")
+def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = save_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+async def test_warm_embedding_and_chat_requests_read_no_file(
+    hub: TestHub, hub_settings: Settings, tiny_llama: Path, file_calls: FileCalls
+) -> None:
+    hub.add(LLAMA, tiny_llama)
+    chat = {"model": "llm", "messages": [{"role": "user", "content": "Hello"}], "max_tokens": 2}
+    async with app_client(hub_settings) as client:
+        for task, name, model in (("text_embedding", "tiny", TINY), ("chat_completion", "llm", LLAMA)):
+            settings = {"model": model, "engine": "torch" if task == "text_embedding" else "transformers"}
+            created = await client.put(
+                f"/_inference/{task}/{name}", json={"service": "local", "service_settings": settings}
+            )
+            assert created.status_code == 200, created.text
+        await wait_until_served(client, "tiny")
+        for _ in range(600):  # the chat model loads after its download
+            if (warm := await client.post("/v1/chat/completions", json=chat)).status_code != 503:
+                break
+            await asyncio.sleep(0.1)
+        assert warm.status_code == 200, warm.text
+        with file_calls.counting() as calls:
+            embedded = await client.post("/_inference/text_embedding/tiny", json={"input": ["Warm now."]})
+            chatted = await client.post("/v1/chat/completions", json=chat)
+        assert embedded.status_code == 200, embedded.text
+        assert chatted.status_code == 200, chatted.text
+        assert calls == []
+
+        with file_calls.counting() as calls:  # what a first lookup reads, counted the same way
+            again = {"service": "local", "service_settings": {"model": TINY, "engine": "torch"}}
+            made = await client.put("/_inference/text_embedding/again", json=again)
+        assert made.status_code == 200, made.text
+        assert any(TINY.replace("/", "--") in path for _, path in calls), calls
