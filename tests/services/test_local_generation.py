@@ -226,6 +226,10 @@ async def test_completion_and_chat_endpoints_work_through_the_inference_api(clie
     streamed = await client.post("/_inference/chat_completion/smol-chat/_stream?timeout=300s", json=messages)
     assert streamed.status_code == 200, streamed.text
     assert "[DONE]" in streamed.text
+    # the stored max_new_tokens reaches the model through every face (the orchestrator's one merge)
+    openai = await client.post("/v1/chat/completions", json={"model": "smol-chat", **messages})
+    assert openai.status_code == 200, openai.text
+    assert 1 <= openai.json()["usage"]["completion_tokens"] <= 4
 
 
 async def test_get_shows_the_engine_and_its_choice_and_bad_engine_settings_are_refused(

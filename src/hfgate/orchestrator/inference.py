@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from hfgate.access.budget import DEFAULT_OUTPUT_BOUND
@@ -19,7 +18,7 @@ from hfgate.orchestrator.lookup import EndpointLookup
 from hfgate.orchestrator.running import Runner, count_tokens, reserve_for, writes
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services import Service, service_class
-from hfgate.services.generation_settings import generation_params
+from hfgate.services.generation_settings import merged_params
 from hfgate.tasks import (
     ChatRequest,
     EmbeddingResult,
@@ -64,13 +63,9 @@ class Inference:
         return {**endpoint.task_settings, **check_task_settings(service, endpoint.task_type, raw=override)}
 
     def generation_params(self, endpoint: Endpoint, given: GenerationParams | None = None) -> GenerationParams:
-        """``given`` with every unset field taken from the endpoint's stored task settings."""
-        stored = generation_params(endpoint.task_settings)
-        if given is None:
-            return stored
-        fields = {k: getattr(given, k) for k in GenerationParams.__dataclass_fields__}
-        chosen = {k: v for k, v in fields.items() if v is not None and v != ()}
-        return replace(stored, **chosen)
+        """``given`` with every unset field taken from the endpoint's stored task settings (the one merge:
+        services take the parameters as given them)."""
+        return merged_params(endpoint.task_settings, given)
 
     async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
         """``request``'s vectors, from the embedding cache where it holds them (``cache/``)."""

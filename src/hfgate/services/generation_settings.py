@@ -6,6 +6,7 @@ Stored task settings are the endpoint's defaults; a request's ``task_settings`` 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from hfgate.services.spec import SettingKind, SettingSpec
@@ -44,6 +45,21 @@ GENERATION_TASK_SETTINGS: tuple[SettingSpec, ...] = (
 """Every control is an updatable task setting of both generating task types; its bounds are those the
 local engines check per request (``local/generation/params.py``), so a value stored at create never fails
 later requests."""
+
+
+def merged_params(task_settings: Mapping[str, Any], given: GenerationParams | None = None) -> GenerationParams:
+    """A request's parameters where it gives them, else the endpoint's stored ``task_settings``: the one
+    merge (the orchestrator's), so a service receives every parameter the endpoint sets.
+
+    Example:
+        >>> merged_params({"max_new_tokens": 9, "top_k": 3}, GenerationParams(max_new_tokens=5)).top_k
+        3
+    """
+    stored = generation_params(task_settings)
+    if given is None:
+        return stored
+    fields = {k: getattr(given, k) for k in GenerationParams.__dataclass_fields__}
+    return replace(stored, **{k: v for k, v in fields.items() if v is not None and v != ()})
 
 
 def generation_params(task_settings: Mapping[str, Any]) -> GenerationParams:

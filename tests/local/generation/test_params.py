@@ -1,4 +1,5 @@
-"""Generation parameters: request over endpoint defaults, sampling switched on by a temperature, ranges."""
+"""Generation parameters: the request's over the endpoint's stored ones (merged once, by the orchestrator),
+ours where neither sets one, sampling switched on by a temperature, ranges."""
 
 from __future__ import annotations
 
@@ -6,25 +7,26 @@ import pytest
 
 from hfgate.errors import BadRequestError
 from hfgate.local.generation.params import DEFAULT_MAX_NEW_TOKENS, resolve_params
+from hfgate.services.generation_settings import merged_params
 from hfgate.tasks import GenerationParams
 
 
 def test_request_values_win_over_endpoint_defaults_which_win_over_ours() -> None:
-    params = resolve_params(GenerationParams(max_new_tokens=5), {"max_new_tokens": 9, "top_k": 3})
+    params = resolve_params(merged_params({"max_new_tokens": 9, "top_k": 3}, GenerationParams(max_new_tokens=5)))
     assert (params.max_new_tokens, params.top_k) == (5, 3)
-    assert resolve_params(GenerationParams(), {}).max_new_tokens == DEFAULT_MAX_NEW_TOKENS
+    assert resolve_params(merged_params({})).max_new_tokens == DEFAULT_MAX_NEW_TOKENS
 
 
 def test_greedy_unless_sampling_is_asked_or_a_temperature_is_set() -> None:
-    assert resolve_params(GenerationParams(), {}).greedy
-    assert not resolve_params(GenerationParams(temperature=0.7), {}).greedy
-    assert resolve_params(GenerationParams(temperature=0.7, do_sample=False), {}).greedy
-    assert resolve_params(GenerationParams(temperature=0, do_sample=True), {}).greedy
+    assert resolve_params(GenerationParams()).greedy
+    assert not resolve_params(GenerationParams(temperature=0.7)).greedy
+    assert resolve_params(GenerationParams(temperature=0.7, do_sample=False)).greedy
+    assert resolve_params(GenerationParams(temperature=0, do_sample=True)).greedy
 
 
 def test_stop_strings_from_the_request_replace_the_endpoints() -> None:
-    assert resolve_params(GenerationParams(stop=("a",)), {"stop": ["b"]}).stop == ("a",)
-    assert resolve_params(GenerationParams(), {"stop": ["b"]}).stop == ("b",)
+    assert resolve_params(merged_params({"stop": ["b"]}, GenerationParams(stop=("a",)))).stop == ("a",)
+    assert resolve_params(merged_params({"stop": ["b"]}, GenerationParams())).stop == ("b",)
 
 
 @pytest.mark.parametrize(
@@ -39,5 +41,5 @@ def test_stop_strings_from_the_request_replace_the_endpoints() -> None:
 )
 def test_out_of_range_values_are_refused_naming_the_parameter(given: GenerationParams, name: str) -> None:
     with pytest.raises(BadRequestError, match=rf"\[{name}\]") as caught:
-        resolve_params(given, {})
+        resolve_params(given)
     assert caught.value.param == name

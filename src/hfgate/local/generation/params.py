@@ -1,8 +1,8 @@
-"""Generation parameters as a request gives them, merged with the endpoint's defaults and checked."""
+"""Generation parameters as the orchestrator gives them (the request's over the endpoint's stored ones),
+with ours where neither sets one, checked."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,8 +40,8 @@ class DecodingParams:
         return not self.do_sample or self.temperature == 0
 
 
-def resolve_params(params: GenerationParams, defaults: Mapping[str, Any]) -> DecodingParams:
-    """``params`` where given, else the endpoint's ``defaults`` (its ``task_settings``), else ours.
+def resolve_params(params: GenerationParams) -> DecodingParams:
+    """``params`` where set (the orchestrator merged the endpoint's stored settings in), else ours.
 
     Sampling is on when ``do_sample`` says so or, if it is unset, when a temperature above 0 is set.
 
@@ -50,13 +50,13 @@ def resolve_params(params: GenerationParams, defaults: Mapping[str, Any]) -> Dec
             wrong is set (``request_fields``); the reason names the parameter.
 
     Example:
-        >>> resolve_params(GenerationParams(temperature=0.7), {"max_new_tokens": 20}).do_sample
+        >>> resolve_params(GenerationParams(temperature=0.7)).do_sample
         True
     """
 
     def pick(name: str, fallback: Any) -> Any:
         given = getattr(params, name)
-        return given if given is not None else defaults.get(name, fallback)
+        return given if given is not None else fallback
 
     refuse_unhonoured(params.passthrough)
     temperature = pick("temperature", None)
@@ -70,7 +70,7 @@ def resolve_params(params: GenerationParams, defaults: Mapping[str, Any]) -> Dec
         min_p=min_p(params.passthrough),
         repetition_penalty=float(pick("repetition_penalty", 1.0)),
         seed=pick("seed", None),
-        stop=tuple(params.stop) or tuple(defaults.get("stop", ())),
+        stop=tuple(params.stop),
         top_n_tokens=int(params.top_n_tokens or 0),
         prefill=bool(params.decoder_input_details),
         grammar=params.grammar,

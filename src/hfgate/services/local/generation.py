@@ -84,7 +84,7 @@ class GeneratingModels(LocalBase):
         """One whole generation; ``timeout`` bounds it, queueing included."""
         generator = await self._generator(endpoint)
         prompt = encode(generator)
-        params = resolve_params(given, endpoint.task_settings)
+        params = resolve_params(given)
         return await within(timeout, generator.complete(prompt, params))
 
     async def _stream(
@@ -98,7 +98,7 @@ class GeneratingModels(LocalBase):
         """Deltas of one generation; ``timeout`` bounds the wait for each (the first's queueing included),
         so a stream that stalls ends with :class:`RequestTimeoutError`."""
         generator = await self._generator(endpoint)
-        params = resolve_params(given, endpoint.task_settings)
+        params = resolve_params(given)
         deltas = generator.stream(encode(generator), params)
         try:
             while True:
