@@ -101,6 +101,10 @@ class EndpointRow:
     model_state: Mapping[str, Any] | None = None
     """A Hub model's download state (``downloading`` with bytes, ``loading``, ``failed`` with the reason),
     shown with a progress bar until it is ready; ``None`` when there is nothing to show."""
+    device: str | None = None
+    """Where a loaded local model runs (``cpu``, ``cuda:0``), as the service says it."""
+    engine_choice: str | None = None
+    """The engine that serves it and why (measured on this machine, set by name, or still measuring)."""
 
     @property
     def reserved(self) -> bool:
@@ -124,7 +128,13 @@ def endpoint_row(endpoint: Endpoint, last: LastCall | None, *, text: PageText) -
         last_call=last_call_text(last, text),
         last_call_ok=None if last is None else last.ok,
         model_state=_shown_state(settings.get("model_state")),
+        device=_text_or_none(settings.get("device")),
+        engine_choice=_text_or_none(settings.get("engine_choice")),
     )
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
 
 
 def _shown_state(state: Any) -> Mapping[str, Any] | None:
