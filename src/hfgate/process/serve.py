@@ -20,7 +20,6 @@ import time
 from typing import Any, ClassVar
 
 import uvicorn
-from uvicorn._types import ASGI3Application
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 from uvicorn.supervisors.multiprocess import Multiprocess
 
@@ -59,7 +58,7 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
         self._disarm()
         super().on_headers_complete()
 
-    def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:  # uvicorn's ASGI3Application
         cycle.__class__ = OneWriteCycle  # before the app runs: same state, one write per response
         if drain.PROCESS.draining:  # answer, then close: the client's next connection goes elsewhere
             cycle.keep_alive = False
