@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 from hfgate.chat.relay import RelayedEvent, RelayedResponse, ResponsesRelay
 from hfgate.config import Settings
 from hfgate.errors import BadRequestError
-from hfgate.fleet.limits import Limiter
+from hfgate.ratelimit.limiter import Limiter
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.spec import SettingSpec
 from hfgate.tasks import (
