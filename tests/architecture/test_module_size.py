@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "src" / "hfgate"
 
 ONE_CONCEPT = {
     "errors.py": "the whole error hierarchy in one module, its tree drawn in the docstring (STYLE.md)",
+    "tasks.py": "the one vocabulary of task requests and results shared by the faces and the services",
 }
 
 

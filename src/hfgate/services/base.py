@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from hfgate.chat.relay import RelayedEvent, RelayedResponse, ResponsesRelay
 from hfgate.config import Settings
 from hfgate.errors import BadRequestError
 from hfgate.ratelimit.limiter import Limiter
@@ -25,9 +24,12 @@ from hfgate.tasks import (
     GenerateRequest,
     Generation,
     GenerationDelta,
+    RelayedEvent,
+    RelayedResponse,
     RerankRequest,
     RerankResult,
     RerankScores,
+    ResponsesRelay,
     SparseEmbedding,
     SparseEmbeddingResult,
     SparseWeights,
