@@ -119,8 +119,8 @@ async def bench(rounds: int, requests: int) -> None:
 
 async def admission_cost(requests: int) -> None:
     """CPU seconds per :meth:`RedisLimiter.acquire`, sequential (no batching), on a never-limiting rate."""
-    from hfgate.fleet.redis_limit import RedisLimiter
-    from hfgate.upstream.http.ratelimit import RateLimiters
+    from hfgate.ratelimit.pacing import RateLimiters
+    from hfgate.ratelimit.redis_pacing import RedisLimiter
 
     limiter = RedisLimiter.from_url(REDIS_URL, fallback=RateLimiters(), prefix=f"hfgate-bench-{uuid.uuid4().hex}:")
     try:

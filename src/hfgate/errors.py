@@ -39,6 +39,9 @@ The hierarchy::
         ├── UpstreamUnreachableError 502
         └── UpstreamTimeoutError     504
 
+    RateLimitRefusedError            no status: a rate limiter's refusal inside hfgate, which
+                                     ``upstream/http/failures.py`` turns into UpstreamRateLimitError
+
 Each face (Elasticsearch, OpenAI, Hugging Face) renders these in its own error shape; the status and
 the reason are the same everywhere.
 """
@@ -298,3 +301,17 @@ class UpstreamTimeoutError(UpstreamError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason, status=504)
+
+
+class RateLimitRefusedError(Exception):
+    """A rate limiter could not give a request a slot (:mod:`hfgate.ratelimit`); no user sees it as such.
+
+    Args:
+        why: ``queue_full`` or ``deadline``.
+        wait: for ``deadline``, how long the request would have had to wait.
+    """
+
+    def __init__(self, why: str, *, wait: float = 0.0) -> None:
+        super().__init__(why)
+        self.why = why
+        self.wait = wait

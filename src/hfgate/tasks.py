@@ -1,7 +1,9 @@
 """Task types, and the requests and results that travel between the API faces and the services.
 
 Plain frozen dataclasses: each face translates its wire shapes into them, each service turns them into
-calls to a model. A conversation's own shapes (messages, tools, a relayed Responses request) are in :mod:`hfgate.chat`.
+calls to a model; a Responses API request relayed to an upstream that serves that API itself is one
+too (``ResponsesRelay``, answered by ``RelayedResponse`` or streamed ``RelayedEvent``). A conversation's
+own shapes (messages, tools) are in :mod:`hfgate.chat`.
 """
 
 from __future__ import annotations
@@ -298,3 +300,34 @@ class RerankScores:
         docs, text = request.documents, request.return_documents
         hits = [RerankHit(index=i, score=score, text=docs[i] if text else None) for i, score in order]
         return RerankResult(hits=hits, usage=self.usage)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResponsesRelay:
+    """A Responses API request (``POST /v1/responses``) for an upstream that serves that API itself.
+
+    ``body`` is the request as the client sent it (already checked by the face); ``history`` the items
+    of the stored conversation ``previous_response_id`` continues, oldest first (the upstream keeps no
+    state, so they travel before the request's own input).
+    """
+
+    body: Mapping[str, Any]
+    history: tuple[Mapping[str, Any], ...] = ()
+    timeout: float = 120.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RelayedResponse:
+    """The upstream's ``response`` object, unchanged, and its token counts."""
+
+    body: dict[str, Any]
+    usage: Usage = field(default_factory=Usage)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RelayedEvent:
+    """One stream event of a relayed response, as the upstream sent it; ``final`` holds the whole
+    response on the event that ends the stream (``response.completed``, ``…incomplete``, ``…failed``)."""
+
+    data: dict[str, Any]
+    final: RelayedResponse | None = None

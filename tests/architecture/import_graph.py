@@ -82,6 +82,10 @@ def crossing(importer: Place, imported: Place) -> str | None:
         return f"the {importer.layer.name} layer may not import the {imported.layer.name} layer"
     if importer.layer.peers and imported.rank == importer.rank and imported.unit != importer.unit:
         return f"{importer.unit} imports its peer {imported.unit}"
+    if importer.layer.ordered and imported.rank == importer.rank:
+        order = (*importer.layer.prefixes, *importer.layer.modules)
+        if order.index(imported.unit) < order.index(importer.unit):
+            return f"{importer.unit} imports {imported.unit}, above it in the {importer.layer.name} layer's order"
     return None
 
 
@@ -111,6 +115,25 @@ def circles(sources: Mapping[str, str], *, package: str = "hfgate") -> list[list
         for module, source in sources.items()
     }
     return sorted(sorted(group) for group in _strongly_connected(graph) if len(group) > 1)
+
+
+def package_circles(sources: Mapping[str, str], *, package: str = "hfgate") -> list[list[str]]:
+    """Groups of hfgate's packages (``hfgate.api``, ``hfgate.tasks``…: a module's first name below
+    ``package``) that import each other, directly or round a loop; as :func:`circles`, one level up."""
+    graph: dict[str, set[str]] = {}
+    for module, source in sources.items():
+        edges = graph.setdefault(_package_of(module, package=package), set())
+        edges.update(
+            _package_of(name, package=package) for name in imported_modules(source, package=package, known=sources)
+        )
+    for importer, imported in graph.items():
+        imported.discard(importer)
+    groups = _strongly_connected({name: sorted(edges & graph.keys()) for name, edges in graph.items()})
+    return sorted(sorted(group) for group in groups if len(group) > 1)
+
+
+def _package_of(module: str, *, package: str) -> str:
+    return ".".join(module.split(".")[:2]) if module.startswith(f"{package}.") else module
 
 
 def _strongly_connected(graph: Mapping[str, list[str]]) -> list[list[str]]:

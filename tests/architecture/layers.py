@@ -4,7 +4,9 @@ A module belongs to the layer of the longest prefix that names it, so a new modu
 fits without an edit here. The bare package ``hfgate`` is no prefix: it names only itself (its
 ``__init__``), so a new module at the root is in no layer and the test fails until a row places it.
 In a layer of ``peers`` each prefix is a unit of its own that may not import another (a face
-never imports another face; ``upstream`` and ``local`` never import each other). ``avoids`` names lower
+never imports another face; ``upstream`` and ``local`` never import each other). In an ``ordered`` layer
+its prefixes are listed top first, and each may import only itself and those listed after it, so that
+two of its packages importing each other (a package-level loop) always fail. ``avoids`` names lower
 layers a layer still may not import (a face asks the orchestrator; it never reaches a service).
 ARCHITECTURE.md draws the same table.
 """
@@ -19,6 +21,7 @@ class Layer:
     name: str
     prefixes: tuple[str, ...]
     peers: bool = False
+    ordered: bool = False
     avoids: frozenset[str] = frozenset()
     modules: tuple[str, ...] = ()
     """Modules named exactly, not as prefixes: the package's own ``__init__``."""
@@ -66,20 +69,21 @@ LAYERS: tuple[Layer, ...] = (
     Layer(
         "base",
         (
+            "hfgate.process",
+            "hfgate.access",
+            "hfgate.fleet",
+            "hfgate.ratelimit",
+            "hfgate.embed_cache",
+            "hfgate.telemetry",
             "hfgate.registry",
             "hfgate.chunking",
             "hfgate.tasks",
             "hfgate.chat",
+            "hfgate.images",
             "hfgate.errors",
             "hfgate.config",
-            "hfgate.embed_cache",
-            "hfgate.images",
-            "hfgate.access",
-            "hfgate.fleet",
-            "hfgate.ratelimit",
-            "hfgate.telemetry",
-            "hfgate.process",
         ),
+        ordered=True,
         modules=(PACKAGE,),
     ),
 )

@@ -26,6 +26,10 @@ CROSSINGS = {
     "the registry imports the orchestrator": ("hfgate.registry.store", "from hfgate.orchestrator import x"),
     "errors import the API": ("hfgate.errors", "from hfgate.api.body import json_object"),
     "a lazy import inside a function": ("hfgate.chunking.word", "def f() -> None:\n    from hfgate.services import x"),
+    # the package loops issue 53 found, each one half of it: the base layer's order refuses it
+    "ratelimit imports the fleet": ("hfgate.ratelimit.outage", "from hfgate.fleet.changes import LocalChanges"),
+    "chat imports tasks": ("hfgate.chat.messages", "from hfgate.tasks import Usage"),
+    "tasks imports the registry": ("hfgate.tasks", "from hfgate.registry.endpoint import Endpoint"),
 }
 
 
@@ -65,3 +69,14 @@ def test_a_module_imported_by_name_from_its_package_is_checked() -> None:
         "hfgate.registry.store -> hfgate.api: imports the api layer, above its own (base)",
         "hfgate.registry.store -> hfgate.api.sse: imports the api layer, above its own (base)",
     ]
+
+
+def test_in_the_ordered_base_layer_a_package_imports_only_those_below_it() -> None:
+    sources = {"hfgate.tasks": "from hfgate.chat import messages", "hfgate.chat.messages": "import hfgate.tasks"}
+    assert crossings(sources, layers=LAYERS) == [
+        "hfgate.chat.messages -> hfgate.tasks: hfgate.chat imports hfgate.tasks, above it in the base layer's order"
+    ]
+
+
+def test_every_base_package_may_import_the_package_root() -> None:
+    assert crossings({"hfgate.config": "import hfgate", "hfgate": ""}, layers=LAYERS) == []

@@ -9,12 +9,12 @@ import httpx
 import pytest
 
 from hfgate.config import Settings
+from hfgate.ratelimit.pacing import RateLimiters
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import ServiceContext
 from hfgate.services.hugging_face.service import HuggingFaceService
 from hfgate.tasks import TaskType
 from hfgate.upstream.http.client import UpstreamClient
-from hfgate.upstream.http.ratelimit import RateLimiters
 from hfgate.upstream.http.retry import RetryPolicy
 from tests.conftest import app_client
 from tests.fakes.hf_server import TOKEN, FakeHF

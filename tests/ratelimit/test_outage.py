@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from hfgate.errors import CoordinationUnavailableError
-from hfgate.fleet.limits import LimitEvents
+from hfgate.ratelimit.limiter import LimitEvents
 from hfgate.ratelimit.outage import RedisOutage
 
 

@@ -9,8 +9,8 @@ import pytest
 from hfgate.config import Settings
 from hfgate.local.cache import ModelCache
 from hfgate.local.compute import Compute
+from hfgate.ratelimit.pacing import RateLimiters
 from hfgate.services import ServiceContext
-from hfgate.upstream.http.ratelimit import RateLimiters
 
 
 def test_a_resource_is_found_by_its_type_and_a_missing_one_is_named(tmp_path: Path) -> None:

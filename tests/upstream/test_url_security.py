@@ -12,12 +12,12 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 from hfgate.config import Settings
 from hfgate.errors import UpstreamBadRequestError, UpstreamServerError
+from hfgate.ratelimit.pacing import RateLimiters
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import ServiceContext
 from hfgate.services.hugging_face.service import HuggingFaceService
 from hfgate.tasks import EmbedRequest, TaskType
 from hfgate.upstream.http.client import UpstreamClient
-from hfgate.upstream.http.ratelimit import RateLimiters
 from hfgate.upstream.http.transport import AiohttpTransport
 from hfgate.upstream.http.url_policy import forbidden_address
 from tests.conftest import app_client

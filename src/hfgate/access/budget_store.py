@@ -4,7 +4,7 @@ A request reserves its upper bound on every budget it falls under, in one step t
 *each* budget still has room (``used + amount <= limit``); when it ends it settles the difference
 between what it cost and what it reserved. :class:`RedisBudgets` does both in one Lua script each, so
 that replicas admitting at once cannot both take the last of a budget: the same machinery as the
-per-key limits (:mod:`hfgate.access.quota`): their Redis client and prefix, their failure policy
+per-key limits (:mod:`hfgate.ratelimit.redis_quota`): their Redis client and prefix, their failure policy
 (:mod:`hfgate.ratelimit.outage`), and a fallback in this process at its share of every budget
 (``1 / HFGATE_REPLICAS``) while Redis is away under ``fail_open``.
 
@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
 
 from hfgate.ratelimit.outage import Policy, RedisOutage
 from hfgate.ratelimit.timeline import Clock
@@ -142,33 +141,18 @@ class RedisBudgets:
         self.outage = RedisOutage(policy=policy, limit="budgets", event="budget.redis", retry_seconds=retry_seconds)
 
     async def reserve(self, counters: Sequence[Counter], amount: int) -> Verdict:
-        if self.outage.skipping():
-            return await self._without_redis(counters, amount)
         names = [self._prefix + c.name for c in counters]
         args = [amount, *(c.limit for c in counters), *(c.expires_ms for c in counters)]
-        try:
-            flat = await self._reserve(keys=names, args=args)
-        except (RedisError, OSError) as exc:
-            self.outage.lost(exc)
-            return await self._without_redis(counters, amount)
-        self.outage.back()
+        flat = await self.outage.attempt(lambda: self._reserve(keys=names, args=args))
+        if flat is None:
+            self.outage.check("budget")
+            return await self._local.reserve(counters, amount)
         refused = int(flat[0])
         return Verdict(tuple(int(v) for v in flat[1:]), refused=refused - 1 if refused else None)
 
     async def settle(self, changes: Sequence[tuple[Counter, int]]) -> None:
         """Settled in Redis, or in this process while Redis is unreachable (the request has run)."""
-        if not self.outage.skipping():
-            names = [self._prefix + c.name for c, _ in changes]
-            args = [*(change for _, change in changes), *(c.expires_ms for c, _ in changes)]
-            try:
-                await self._settle(keys=names, args=args)
-            except (RedisError, OSError) as exc:
-                self.outage.lost(exc)
-            else:
-                self.outage.back()
-                return
-        await self._local.settle(changes)
-
-    async def _without_redis(self, counters: Sequence[Counter], amount: int) -> Verdict:
-        self.outage.check("budget")
-        return await self._local.reserve(counters, amount)
+        names = [self._prefix + c.name for c, _ in changes]
+        args = [*(change for _, change in changes), *(c.expires_ms for c, _ in changes)]
+        if await self.outage.attempt(lambda: self._settle(keys=names, args=args)) is None:
+            await self._local.settle(changes)

@@ -17,11 +17,13 @@ from sqlalchemy import Engine
 from hfgate.access.budget_store import BudgetStore, LocalBudgets, RedisBudgets
 from hfgate.access.key_body import KeyRequest
 from hfgate.access.keyring import KEY_TOPIC, KeyRing
-from hfgate.access.quota import LocalQuota, Quota, RedisQuota
 from hfgate.access.tokens import IssuedKey, hash_secret, issue
 from hfgate.access.usage import UsageRecorder
 from hfgate.config import Settings
 from hfgate.fleet.changes import LocalChanges
+from hfgate.ratelimit.outage import connect
+from hfgate.ratelimit.quota import LocalQuota, Quota
+from hfgate.ratelimit.redis_quota import RedisQuota
 from hfgate.registry.api_keys import KeyStore, StoredKey
 from hfgate.registry.endpoint import utcnow
 from hfgate.registry.usage_store import UsageStore
@@ -61,7 +63,7 @@ class AccessControl:
         budgets: BudgetStore = own_budgets
         owned = None
         if redis is None and settings.redis_url is not None:  # the fleet's limiter is not ours to share
-            redis = owned = RedisQuota.client(settings.redis_url)
+            redis = owned = connect(settings.redis_url)
         if redis is not None:
             prefix, policy = f"{settings.redis_prefix}key:", settings.redis_failure_policy
             quota = RedisQuota(redis, prefix=prefix, policy=policy, fallback=local)

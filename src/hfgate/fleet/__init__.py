@@ -1,9 +1,8 @@
-"""Running as a fleet: what replicas share through Redis and PostgreSQL.
+"""Running as a fleet: what replicas tell each other through PostgreSQL or Redis.
 
-- :mod:`~hfgate.fleet.limits` — the limiter contract (keyed by any string) and its event hooks.
-- :mod:`~hfgate.fleet.redis_limit` — one limit for the whole fleet: an atomic Redis script per admission,
-  with the one ``fail_open``/``fail_closed`` policy of :mod:`hfgate.ratelimit.outage` when Redis cannot
-  be reached.
 - :mod:`~hfgate.fleet.changes` — a small pub/sub of "what changed" (topic + key) between replicas, over
   PostgreSQL ``LISTEN/NOTIFY``; caches subscribe to forget what another replica changed.
+- :mod:`~hfgate.fleet.redis_changes` — the same over Redis pub/sub.
+
+The limits the fleet shares through Redis are in :mod:`hfgate.ratelimit`.
 """

@@ -7,7 +7,6 @@ from typing import Any
 
 from hfgate.access.budget import DEFAULT_OUTPUT_BOUND
 from hfgate.access.principal import check_endpoint
-from hfgate.chat.relay import RelayedEvent, RelayedResponse, ResponsesRelay
 from hfgate.errors import BadRequestError
 from hfgate.orchestrator.cache import CacheFront, StoredChunk
 from hfgate.orchestrator.chunked import ChunkedEmbeddings, chunk_request, regroup
@@ -27,8 +26,11 @@ from hfgate.tasks import (
     Generation,
     GenerationDelta,
     GenerationParams,
+    RelayedEvent,
+    RelayedResponse,
     RerankRequest,
     RerankResult,
+    ResponsesRelay,
     SparseEmbeddingResult,
     SparseWeights,
     TaskType,

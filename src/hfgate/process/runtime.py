@@ -13,13 +13,14 @@ from hfgate.config import Settings
 from hfgate.embed_cache import EmbedCache, build_cache
 from hfgate.errors import HfGateError
 from hfgate.fleet.changes import LocalChanges, PostgresChanges
-from hfgate.fleet.limits import Limiter
 from hfgate.fleet.redis_changes import RedisChanges
-from hfgate.fleet.redis_limit import RedisLimiter
 from hfgate.local.cache import ModelCache
 from hfgate.local.compute import Compute
 from hfgate.local.hub.downloads import HubDownloads
 from hfgate.orchestrator import Orchestrator
+from hfgate.ratelimit.limiter import Limiter
+from hfgate.ratelimit.pacing import RateLimiters
+from hfgate.ratelimit.redis_pacing import RedisLimiter
 from hfgate.registry.database import make_engine
 from hfgate.registry.defaults import DEFAULT_ENDPOINTS, provision_defaults
 from hfgate.registry.key_check import KeyState, check_secret_key
@@ -28,7 +29,6 @@ from hfgate.registry.responses_store import ResponseStore
 from hfgate.registry.secrets import SecretBox
 from hfgate.registry.store import EndpointStore
 from hfgate.services import SERVICES, Service, ServiceContext
-from hfgate.upstream.http.ratelimit import RateLimiters
 
 log = logging.getLogger("hfgate")
 

@@ -8,24 +8,38 @@
   naming the policy.
 
 Either way never a 500. The loss and the return are each logged once and reported to
-:class:`~hfgate.fleet.limits.LimitEvents`, and Redis is tried again at most every ``retry_seconds``
-while down, so that a lost Redis costs one refused connection a second, not one a request.
+:class:`~hfgate.ratelimit.limiter.LimitEvents`, and Redis is tried again at most every ``retry_seconds``
+while down, so that a lost Redis costs one refused connection a second, not one a request: every call
+of a shared limit goes through :meth:`RedisOutage.attempt`, on a client made by :func:`connect`.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
 
 from hfgate.errors import CoordinationUnavailableError
-from hfgate.fleet.limits import LimitEvents
+from hfgate.ratelimit.limiter import LimitEvents
 from hfgate.ratelimit.timeline import Clock
 
 log = logging.getLogger("hfgate.fleet")
 
 Policy = Literal["fail_open", "fail_closed"]
+T = TypeVar("T")
+
+
+def connect(url: str) -> aioredis.Redis:
+    """A client for a shared limit on the Redis server at ``url``: short timeouts, no retries (a limit
+    must not hang; a down Redis must cost one refused connection, not seconds of backoff)."""
+    return aioredis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
 
 
 @dataclass(kw_only=True)
@@ -49,6 +63,18 @@ class RedisOutage:
     clock: Clock = time.monotonic
     available: bool = field(default=True, init=False)
     _down_until: float = field(default=0.0, init=False)
+
+    async def attempt(self, call: Callable[[], Awaitable[T]]) -> T | None:
+        """``call``'s answer from Redis, or None when Redis is skipped now or fails (the loss recorded)."""
+        if self.skipping():
+            return None
+        try:
+            answer = await call()
+        except (RedisError, OSError) as exc:
+            self.lost(exc)
+            return None
+        self.back()
+        return answer
 
     def skipping(self) -> bool:
         """Whether to go without Redis now (it failed less than ``retry_seconds`` ago)."""

@@ -12,10 +12,9 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from hfgate.chat.relay import RelayedEvent, RelayedResponse, ResponsesRelay
 from hfgate.config import Settings
 from hfgate.errors import BadRequestError
-from hfgate.fleet.limits import Limiter
+from hfgate.ratelimit.limiter import Limiter
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.spec import SettingSpec
 from hfgate.tasks import (
@@ -25,9 +24,12 @@ from hfgate.tasks import (
     GenerateRequest,
     Generation,
     GenerationDelta,
+    RelayedEvent,
+    RelayedResponse,
     RerankRequest,
     RerankResult,
     RerankScores,
+    ResponsesRelay,
     SparseEmbedding,
     SparseEmbeddingResult,
     SparseWeights,

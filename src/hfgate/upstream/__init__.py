@@ -5,7 +5,7 @@ protocol class per engine or provider and task, in registries) and ``hub/`` (the
 
 - :mod:`~hfgate.upstream.http.transport` — the pooled HTTP client (aiohttp), injectable.
 - :mod:`~hfgate.upstream.http.client` — rate limit, send, retry, translate: every upstream call.
-- :mod:`~hfgate.upstream.http.ratelimit` — token buckets per (target, api key) with a bounded queue.
+- rate limits: the injected :class:`~hfgate.ratelimit.limiter.Limiter` (:mod:`hfgate.ratelimit`).
 - :mod:`~hfgate.upstream.http.retry` — which answers are retried, and the backoff.
 - :mod:`~hfgate.upstream.http.failures` — upstream failures to :mod:`hfgate.errors`, in one place.
 - :mod:`~hfgate.upstream.http.url_policy` — which urls hfgate may call on a user's behalf.

@@ -20,10 +20,10 @@ from fastapi.responses import StreamingResponse
 from hfgate.api.openai.errors import render_openai
 from hfgate.api.responses import json_response
 from hfgate.api.sse import event_stream, sse
-from hfgate.chat.relay import RelayedEvent, ResponsesRelay
 from hfgate.errors import HfGateError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
+from hfgate.tasks import RelayedEvent, ResponsesRelay
 
 Keep = Callable[[dict[str, Any]], Awaitable[None]]
 

@@ -36,11 +36,10 @@ from hfgate.api.openai.responses_relay import relay
 from hfgate.api.openai.responses_stream import ResponseBuilder, ResponseEvents
 from hfgate.api.responses import json_response
 from hfgate.api.sse import chained, event_stream
-from hfgate.chat.relay import ResponsesRelay
 from hfgate.config import Settings
 from hfgate.errors import HfGateError, NotFoundError, PayloadTooLargeError
 from hfgate.registry.responses_store import ResponseStore, StoredResponse
-from hfgate.tasks import ChatRequest, GenerationDelta, GenerationParams, TaskType, Usage
+from hfgate.tasks import ChatRequest, GenerationDelta, GenerationParams, ResponsesRelay, TaskType, Usage
 from hfgate.telemetry.session import name_session
 
 router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])

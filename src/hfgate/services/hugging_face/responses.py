@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from hfgate.chat.relay import RelayedEvent, RelayedResponse, ResponsesRelay
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import ServiceContext
 from hfgate.services.hugging_face.calls import answered, call_for
 from hfgate.services.hugging_face.routing import ROUTER, PickedRoutes
-from hfgate.tasks import TaskType
+from hfgate.tasks import RelayedEvent, RelayedResponse, ResponsesRelay, TaskType
 from hfgate.upstream.engines.base import ChatProtocol
 from hfgate.upstream.http import failures
 from hfgate.upstream.http.client import Call, Seen, UpstreamClient

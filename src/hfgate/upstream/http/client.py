@@ -15,15 +15,15 @@ from typing import Any, TypeVar
 
 import orjson
 
-from hfgate.errors import UpstreamError
-from hfgate.fleet.limits import Limiter, RateLimitRefusedError
+from hfgate.errors import RateLimitRefusedError, UpstreamError
+from hfgate.ratelimit.limiter import Limiter
+from hfgate.ratelimit.pacing import RateLimiters, group_key
 from hfgate.telemetry.metrics import RETRIES
 from hfgate.upstream.http import failures
 from hfgate.upstream.http.attempt_metrics import count_admission, timed_attempt
 from hfgate.upstream.http.balancer import Balancers
 from hfgate.upstream.http.call import Call as Call
 from hfgate.upstream.http.failover import EJECTING, Failover
-from hfgate.upstream.http.ratelimit import RateLimiters, group_key
 from hfgate.upstream.http.retry import RetryPolicy, loading_time
 from hfgate.upstream.http.transport import (
     AiohttpTransport,

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from hfgate.errors import (
+    RateLimitRefusedError,
     UpstreamAuthError,
     UpstreamBadRequestError,
     UpstreamError,
@@ -23,7 +24,6 @@ from hfgate.errors import (
     UpstreamTimeoutError,
     UpstreamUnreachableError,
 )
-from hfgate.fleet.limits import RateLimitRefusedError
 from hfgate.telemetry.metrics import RATE_LIMIT_REJECTIONS
 from hfgate.upstream.http.call import Call
 from hfgate.upstream.http.transport import (

@@ -1,11 +1,11 @@
-"""Token-bucket rate limiting per upstream group, with a bounded queue of waiting requests.
+"""Upstream pacing in one process: a token bucket per upstream group, with a bounded queue of waiting requests.
 
 As in Elasticsearch, a group is one (url or model id, api key) pair, the bucket holds a single token
 (no bursts: requests are spaced ``60 / requests_per_minute`` seconds apart) and waiting requests sit
 in a bounded queue. Unlike it, a request whose turn would come after its own deadline is refused at
 once instead of waiting in vain.
 
-Each request reserves the next free slot on a timeline (:mod:`hfgate.ratelimit.timeline`) and sleeps
+Each request reserves the next free slot on a timeline (:mod:`~hfgate.ratelimit.timeline`) and sleeps
 until it: the spacing is exact whatever the event loop's sleep resolution, so over any window the count
 stays within one request of ``requests_per_minute`` x minutes.
 """
@@ -17,10 +17,9 @@ import hashlib
 import time
 from collections.abc import Awaitable, Callable
 
-from hfgate.fleet.limits import LimitEvents, RateLimitRefusedError
+from hfgate.errors import RateLimitRefusedError
+from hfgate.ratelimit.limiter import LimitEvents
 from hfgate.ratelimit.timeline import Clock, Timelines, interval, seconds
-
-__all__ = ["RateLimitRefusedError", "RateLimiters", "TokenBucket", "group_key"]
 
 
 class TokenBucket:
@@ -108,7 +107,7 @@ class RateLimiters:
         self._buckets: dict[str, TokenBucket] = {}
 
     async def acquire(self, key: str, *, requests_per_minute: float, deadline: float) -> float:
-        """Wait for ``key``'s next slot; the seconds waited (the :class:`~hfgate.fleet.limits.Limiter` contract).
+        """Wait for ``key``'s next slot; the seconds waited (the :class:`~hfgate.ratelimit.limiter.Limiter` contract).
 
         Raises:
             RateLimitRefusedError: the queue is full, or the slot comes after ``deadline``.

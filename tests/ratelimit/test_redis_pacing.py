@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from hfgate.errors import CoordinationUnavailableError
-from hfgate.fleet.limits import LimitEvents, RateLimitRefusedError
-from hfgate.fleet.redis_limit import RedisLimiter
-from hfgate.upstream.http.ratelimit import RateLimiters
+from hfgate.errors import CoordinationUnavailableError, RateLimitRefusedError
+from hfgate.ratelimit.limiter import LimitEvents
+from hfgate.ratelimit.pacing import RateLimiters
+from hfgate.ratelimit.redis_pacing import RedisLimiter
 from tests.support.live_server import free_port
 
 SHARED_REDIS = "redis://127.0.0.1:6379/0"

@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from hfgate.upstream.http.ratelimit import RateLimiters, RateLimitRefusedError, TokenBucket
+from hfgate.errors import RateLimitRefusedError
+from hfgate.ratelimit.pacing import RateLimiters, TokenBucket
 
 
 class SimulatedClock:

@@ -9,9 +9,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from hfgate.access.principal import Principal
-from hfgate.access.quota import LocalQuota, Quota, RedisQuota
 from hfgate.access.roles import Role
 from hfgate.errors import CoordinationUnavailableError, KeyLimitError
+from hfgate.ratelimit.outage import connect
+from hfgate.ratelimit.quota import LocalQuota, Quota
+from hfgate.ratelimit.redis_quota import RedisQuota
 
 REDIS = "redis://127.0.0.1:6379/0"
 
@@ -35,7 +37,7 @@ async def quota(request: pytest.FixtureRequest) -> AsyncIterator[Quota]:
     if request.param == "local":
         yield LocalQuota()
         return
-    client = RedisQuota.client(REDIS)
+    client = connect(REDIS)
     try:
         yield RedisQuota(client, prefix=f"test-{uuid.uuid4().hex[:8]}:")
     finally:
@@ -105,7 +107,7 @@ async def test_a_replicas_share_of_a_budget_still_admits_a_first_request() -> No
 
 async def test_redis_unreachable_fails_open_to_local_budgets_or_closed_with_503() -> None:
     principal = key(requests_per_minute=1)
-    client = RedisQuota.client("redis://127.0.0.1:9/0")
+    client = connect("redis://127.0.0.1:9/0")
     try:
         open_quota = RedisQuota(client, prefix="x:")
         await open_quota.admit(principal)
@@ -124,7 +126,7 @@ async def test_redis_unreachable_falls_back_on_this_replicas_share_and_is_tried_
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     clock = FakeClock(50.0)
-    client = RedisQuota.client("redis://127.0.0.1:9/0")
+    client = connect("redis://127.0.0.1:9/0")
     fallback = LocalQuota(share=1 / 2, clock=clock)
     quota = RedisQuota(client, prefix="x:", fallback=fallback, clock=clock)
     principal = key(requests_per_minute=4)  # half of it here: 2 a minute

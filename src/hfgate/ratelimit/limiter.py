@@ -1,9 +1,9 @@
-"""The rate-limiter contract every limiter fulfils, whoever asks (upstream groups, gateway keys…).
+"""The rate-limiter contract every pacing limiter fulfils, whoever asks (upstream groups, the fleet…).
 
 A limiter spaces admissions under one string key ``60 / requests_per_minute`` seconds apart, makes a
-request wait for its slot, and refuses at once when too many already wait or the slot would come after
-the request's deadline. :class:`LimitEvents` is the hook for metrics: a limiter reports each wait, each
-refusal and each change of its coordination state to it.
+request wait for its slot, and refuses at once (:class:`~hfgate.errors.RateLimitRefusedError`) when too
+many already wait or the slot would come after the request's deadline. :class:`LimitEvents` is the hook
+for metrics: a limiter reports each wait, each refusal and each change of its coordination state to it.
 
 Example:
     >>> # limiter: Limiter = RateLimiters() or RedisLimiter(...): the same contract
@@ -13,20 +13,6 @@ Example:
 from __future__ import annotations
 
 from typing import Protocol
-
-
-class RateLimitRefusedError(Exception):
-    """A request could not be given a slot.
-
-    Args:
-        why: ``queue_full`` or ``deadline``.
-        wait: for ``deadline``, how long the request would have had to wait.
-    """
-
-    def __init__(self, why: str, *, wait: float = 0.0) -> None:
-        super().__init__(why)
-        self.why = why
-        self.wait = wait
 
 
 class Limiter(Protocol):

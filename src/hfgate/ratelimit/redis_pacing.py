@@ -1,10 +1,10 @@
-"""One rate limit for the whole fleet: an atomic Redis script per admission.
+"""Upstream pacing for the whole fleet: an atomic Redis script per admission.
 
 Each key holds the next free slot of its timeline, in microseconds of Redis' own clock (so replicas on
 machines whose clocks differ agree). One Lua script reads it, checks the request may wait that long,
 and moves it one interval on — all in one step, so there is no read-then-write race between replicas:
 admissions are spaced ``60 / requests_per_minute`` seconds apart across the fleet, exactly as
-:class:`~hfgate.upstream.http.ratelimit.TokenBucket` spaces them in one process. The fleet-wide queue
+:class:`~hfgate.ratelimit.pacing.TokenBucket` spaces them in one process. The fleet-wide queue
 is bounded too: a slot more than ``max_waiting`` intervals ahead is refused (``queue_full``).
 Requests for one key that arrive in the same event-loop turn share one script call (each still gets
 its own slot and its own verdict): under load this divides the Redis round trips, and their CPU.
@@ -12,7 +12,7 @@ its own slot and its own verdict): under load this divides the Redis round trips
 When Redis cannot be reached, the one policy of every shared limit decides
 (:mod:`hfgate.ratelimit.outage`): ``fail_open`` admits through the per-process fallback limiter (every
 limit divided by the configured replica count, so the fleet still keeps it); ``fail_closed`` answers 503.
-Each transition (lost, back) is logged once, and reported to :class:`~hfgate.fleet.limits.LimitEvents`.
+Each transition (lost, back) is logged once, and reported to :class:`~hfgate.ratelimit.limiter.LimitEvents`.
 Redis is retried at most every ``retry_seconds`` while down.
 
 Any limit can use it: the key is any string (an upstream group, a gateway key…).
@@ -29,12 +29,10 @@ import time
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
 
-from hfgate.fleet.limits import Limiter, LimitEvents, RateLimitRefusedError
-from hfgate.ratelimit.outage import Policy, RedisOutage
+from hfgate.errors import RateLimitRefusedError
+from hfgate.ratelimit.limiter import Limiter, LimitEvents
+from hfgate.ratelimit.outage import Policy, RedisOutage, connect
 from hfgate.ratelimit.timeline import Clock
 
 # KEYS[1] the key; ARGV: interval µs, max waiting, then the longest wait (µs) of each request of the
@@ -66,7 +64,7 @@ _VERDICTS = {0: "queue_full", 1: "deadline"}
 
 
 class RedisLimiter:
-    """The :class:`~hfgate.fleet.limits.Limiter` contract, enforced across every replica through Redis.
+    """The :class:`~hfgate.ratelimit.limiter.Limiter` contract, enforced across every replica through Redis.
 
     Args:
         client: an asyncio Redis client (short socket timeouts: a limiter must not hang).
@@ -112,11 +110,7 @@ class RedisLimiter:
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisLimiter:
         """A limiter on the Redis server at ``url`` (``redis://host:port/db``)."""
-        # No client-side retries: a down Redis must cost one refused connection, not seconds of backoff.
-        client = aioredis.Redis.from_url(
-            url, socket_timeout=0.5, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)
-        )
-        return cls(client, **kwargs)
+        return cls(connect(url), **kwargs)
 
     async def acquire(self, key: str, *, requests_per_minute: float, deadline: float) -> float:
         """Wait for ``key``'s next fleet-wide slot; the seconds waited.
@@ -125,16 +119,13 @@ class RedisLimiter:
             RateLimitRefusedError: the fleet's queue is full, or the slot comes after ``deadline``.
             CoordinationUnavailableError: Redis is unreachable and the policy is ``fail_closed``.
         """
-        if self.outage.skipping():
-            return await self._without_redis(key, requests_per_minute=requests_per_minute, deadline=deadline)
         interval = round(60_000_000 / requests_per_minute)
         longest = max(0, round((deadline - self._clock()) * 1_000_000))
-        try:
-            verdict, wait = await self._reserve(key, interval=interval, longest=longest)
-        except (RedisError, OSError) as exc:
-            self.outage.lost(exc)
-            return await self._without_redis(key, requests_per_minute=requests_per_minute, deadline=deadline)
-        self.outage.back()
+        answer = await self.outage.attempt(lambda: self._reserve(key, interval=interval, longest=longest))
+        if answer is None:
+            self.outage.check(key)
+            return await self.fallback.acquire(key, requests_per_minute=requests_per_minute, deadline=deadline)
+        verdict, wait = answer
         seconds = int(wait) / 1_000_000
         if int(verdict) in _VERDICTS:
             self.events.refused(key, _VERDICTS[int(verdict)])
@@ -172,7 +163,3 @@ class RedisLimiter:
         for index, (_, future) in enumerate(batch):
             if not future.done():  # a cancelled request's slot stays used: fewer requests, never more
                 future.set_result((int(flat[2 * index]), int(flat[2 * index + 1])))
-
-    async def _without_redis(self, key: str, *, requests_per_minute: float, deadline: float) -> float:
-        self.outage.check(key)
-        return await self.fallback.acquire(key, requests_per_minute=requests_per_minute, deadline=deadline)
