@@ -118,12 +118,15 @@ async def revoke_keys(request: Request, access: AccessDep) -> dict[str, Any]:
 
 @router.get("/_security/_authenticate")
 async def authenticate() -> dict[str, Any]:
-    """The key the request was made with (``null`` when the gateway is open)."""
+    """Who the request is, in Elasticsearch's shape: a key authenticates as its owner (``hfgate``) through
+    the ``_es_api_key`` realm, with no roles of a user; ``api_key`` names the key (and adds hfgate's roles
+    and endpoints). When the gateway is open: Elasticsearch's anonymous user, and ``api_key`` is ``null``."""
     principal = CURRENT.get()
     if principal is None:
-        return {"api_key": None}
-    return {"api_key": {"id": principal.key_id, "name": principal.name, "roles": list(principal.roles),
-                        "endpoints": list(principal.endpoints)}}  # fmt: skip
+        return _authenticated("_anonymous", realm="__anonymous", kind="anonymous", api_key=None)
+    key = {"id": principal.key_id, "name": principal.name, "roles": list(principal.roles),
+           "endpoints": list(principal.endpoints)}  # fmt: skip
+    return _authenticated(OWNER, realm="_es_api_key", kind="api_key", api_key=key)
 
 
 @router.get("/_usage")
@@ -158,7 +161,7 @@ def describe(key: StoredKey) -> dict[str, Any]:
         "invalidated": key.revoked_at is not None,
         "username": OWNER,
         "realm": OWNER,
-        "metadata": {},
+        "metadata": dict(key.metadata),
         "role_descriptors": to_descriptors(key.roles, key.endpoints),
         "roles": list(key.roles),
         "endpoints": list(key.endpoints),
@@ -172,6 +175,14 @@ def describe(key: StoredKey) -> dict[str, Any]:
     if key.revoked_at is not None:
         body["invalidation"] = _ms(key.revoked_at)
     return body
+
+
+def _authenticated(username: str, *, realm: str, kind: str, api_key: dict[str, Any] | None) -> dict[str, Any]:
+    where = {"name": realm, "type": realm}
+    return {
+        "username": username, "roles": [], "full_name": None, "email": None, "metadata": {}, "enabled": True,
+        "authentication_realm": where, "lookup_realm": where, "authentication_type": kind, "api_key": api_key,
+    }  # fmt: skip
 
 
 def _creator() -> Grants:

@@ -107,8 +107,18 @@ class KeysRevoked(BaseModel):
 
 
 class Authenticated(BaseModel):
-    """The request's own key (``null`` when the gateway is open)."""
+    """Who the request is, as Elasticsearch answers ``_authenticate``: a key's owner and realm, and the key
+    itself (``null`` when the gateway is open)."""
 
+    username: str
+    roles: list[str]
+    full_name: str | None
+    email: str | None
+    metadata: dict[str, Any]
+    enabled: bool
+    authentication_realm: dict[str, str]
+    lookup_realm: dict[str, str]
+    authentication_type: str
     api_key: dict[str, Any] | None
 
 
