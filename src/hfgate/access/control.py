@@ -94,6 +94,7 @@ class AccessControl:
             month_budget=request.month_budget,
             created_at=now,
             expires_at=None if request.expiration is None else now + request.expiration,
+            metadata=request.metadata,
         )
         await asyncio.to_thread(self.keys.create, stored)
         await self.changes.publish(KEY_TOPIC, issued.key_id)  # a gateway that was open now needs keys

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import InvalidOperation
 from typing import Any
@@ -42,6 +42,8 @@ class KeyRequest:
     day_budget: int | None = None
     """Micro-dollars per UTC day (``limits.usd_per_day``)."""
     month_budget: int | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    """Elasticsearch's free-form ``metadata`` object, kept and shown with the key."""
 
 
 def parse_key_request(body: Mapping[str, Any], *, creator: Grants | None = None) -> KeyRequest:
@@ -70,6 +72,7 @@ def parse_key_request(body: Mapping[str, Any], *, creator: Grants | None = None)
         expiration=None if body.get("expiration") is None else parse_time(body["expiration"], field="expiration"),
         **_limits(limits),
         **_budgets(limits),
+        metadata=_metadata(body.get("metadata")),
     )
 
 
@@ -101,6 +104,18 @@ def _grants(body: Mapping[str, Any], *, creator: Grants | None) -> Grants:
     if found is None:
         raise RequestValidationError(["[role_descriptors] is empty: give [roles] or role descriptors"], param="roles")
     return found
+
+
+def _metadata(raw: object) -> dict[str, Any]:
+    """Elasticsearch's rule: an object whose keys do not start with ``_`` (reserved for Elasticsearch)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise RequestValidationError(["[metadata] must be an object"], param="metadata")
+    reserved = sorted(key for key in raw if key.startswith("_"))
+    if reserved:
+        raise RequestValidationError([f"metadata keys may not start with [_]; got {reserved}"], param="metadata")
+    return raw
 
 
 def _endpoints(raw: object) -> tuple[str, ...]:
