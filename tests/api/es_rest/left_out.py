@@ -1,5 +1,5 @@
 """Every one of Elasticsearch's ``inference`` and ``api_key`` YAML REST tests that hfgate does not run, and
-why: the one list (``docs/elasticsearch-yaml-tests.md`` renders it for readers).
+why: the one list (``docs/testing.md`` lists it for readers).
 
 Three kinds of entry:
 
@@ -68,8 +68,8 @@ _BY_REASON: dict[str, tuple[str, ...]] = {
     ),
     "runs Elasticsearch's own test service (streaming_completion_test_service), a plugin of its test "
     "cluster that hfgate does not have": (_INFERENCE + "200_chat_completion_non_streaming.yml",),
-    "region policies (inference.put_region_policy and its audit) of Elastic's hosted inference service: "
-    "an API hfgate does not have": (
+    "inference region policies (inference.put_region_policy, 9.5: the geographic areas or cloud regions "
+    "inference may use; the audit file reads them back from an index), an API hfgate does not implement": (
         _INFERENCE + "170_region_policy_crud.yml",
         _INFERENCE + "175_region_policy_audit.yml",
         _QA_SECURITY + "80_region_policy_crud.yml",
