@@ -16,7 +16,7 @@ import yaml
 
 from hfgate.config import Settings
 from tests.api.es_rest import left_out
-from tests.api.es_rest.sources import FETCH, TESTS, Source, missing
+from tests.api.es_rest.sources import FETCH, SPECS, TESTS, Source, check, missing
 from tests.api.es_rest.steps import Runner
 from tests.conftest import app_client
 
@@ -67,3 +67,10 @@ def test_every_left_out_test_names_a_test_that_runs_and_no_file_is_both_run_and_
     if not missing():
         for path, name in left_out.TESTS:
             assert name in _documents(next(s for s in TESTS if s.path == path)), (path, name)
+
+
+def test_the_files_read_are_the_pinned_ones() -> None:
+    if missing():
+        pytest.skip(f"Elasticsearch's files absent: run {FETCH}")
+    for source in (*TESTS, *SPECS):
+        check(source)
