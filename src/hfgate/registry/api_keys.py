@@ -105,6 +105,13 @@ class KeyStore:
         with translated(), self._writer.begin() as conn:
             conn.execute(update(api_keys).where(api_keys.c.key_id.in_(list(ids))).values(**values))
 
+    def revise(self, key: StoredKey) -> None:
+        """Write a key's roles, endpoints, metadata and expiry (an update; its secret, name and limits stay)."""
+        row = _row(key)
+        values = {name: row[name] for name in ("roles", "endpoints", "metadata", "expires_at")}
+        with translated(), self._writer.begin() as conn:
+            conn.execute(update(api_keys).where(api_keys.c.key_id == key.key_id).values(**values))
+
     def any_active(self) -> bool:
         """Whether at least one key is neither revoked nor expired (the gateway then needs a key)."""
         alive = or_(api_keys.c.expires_at.is_(None), api_keys.c.expires_at > utcnow())

@@ -34,11 +34,12 @@ def specs() -> dict[str, dict[str, Any]]:
 
 def build(api: str, arguments: Mapping[str, Any]) -> Call:
     """The request ``api`` makes with ``arguments``: the path whose parts are all given and most numerous;
-    a method with a body when there is one (POST before PUT); the other arguments as query parameters."""
+    a method with a body when there is one (POST before PUT); the other arguments as query parameters
+    (``null`` ones left out, as Elasticsearch's runner does)."""
     spec = specs().get(api)
     if spec is None:
         raise KeyError(f"no pinned API specification for [{api}]; add it to sources.SPECS")
-    given = {name: value for name, value in arguments.items() if name != "body"}
+    given = {name: value for name, value in arguments.items() if name != "body" and value is not None}
     paths = [p for p in spec["url"]["paths"] if set(p.get("parts", {})) <= set(given)]
     chosen = max(paths, key=lambda p: len(p.get("parts", {})))
     parts = chosen.get("parts", {})

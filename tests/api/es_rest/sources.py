@@ -73,6 +73,11 @@ SPECS = (
         "299eb2c6257c5158a9f3bf4a1fe1128d723fd4e334849fd3aa6283d43d4b694a",
     ),
     Source(
+        _SPEC + "security.has_privileges.json",
+        "0b804c5deda1126760ac08f3a3059a25c061bac7",
+        "3c26ede6fedd11da577155935575a902b8a3932be961e8a8e10f7c9139a2e8d6",
+    ),
+    Source(
         _SPEC + "security.invalidate_api_key.json",
         "04e963b8cbd904c9be47f0522d91b41d910cd9f1",
         "6d7cea6b866bdf5869fff3d43d20b81ad0bd0dce3261eb6860e21e2754366ff9",
@@ -81,6 +86,11 @@ SPECS = (
         _SPEC + "security.query_api_keys.json",
         "14527caf012faf2f217b26520dcf1874e228b066",
         "dc59f937b548978065995435ba4ea83a04bf46b7d95f029c72aa934c81dfd6e6",
+    ),
+    Source(
+        _SPEC + "security.update_api_key.json",
+        "29635840dc3d78df1f69a37950ef4c377c42fcc3",
+        "559110b74ab20609f7cc83493c8b1b5faac9fe4a0813847d0698256e93343db4",
     ),
 )
 FETCH = "python -m tests.api.es_rest.sources"

@@ -5,6 +5,7 @@
   roles and endpoints) or hfgate's ``{"name", "roles", "endpoints"?, "limits"?}`` → ``{"id", "name",
   "expiration"?, "api_key", "encoded"}``: the secret, once; send ``encoded`` as ``Authorization: ApiKey
   <encoded>`` (or ``Bearer``).
+- ``PUT /_security/api_key/{id}``: ``{"role_descriptors"?, "metadata"?, "expiration"?}`` → ``{"updated"}``.
 - ``GET /_security/api_key?id=|name=|owner=|username=|realm_name=|active_only=`` → ``{"api_keys": [...]}``
   in Elasticsearch's ``ApiKey`` shape (never a secret or its hash).
 - ``POST|GET /_security/_query/api_key`` (query, sort, from, size; see :mod:`hfgate.api.es.key_query`) →
@@ -29,7 +30,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from hfgate.access.control import AccessControl
-from hfgate.access.key_body import parse_key_request
+from hfgate.access.key_body import parse_key_request, parse_key_update
 from hfgate.access.keyring import bootstrap_principal
 from hfgate.access.prices import amount
 from hfgate.access.principal import CURRENT
@@ -54,11 +55,19 @@ REVOKE_FIELDS = frozenset({"id", "ids", "name", "owner", "username", "realm_name
 @router.put("/_security/api_key")
 async def create_key(request: Request, access: AccessDep) -> dict[str, Any]:
     """Create a key; the answer is the only time its secret is shown."""
-    issued, stored = await access.create_key(parse_key_request(await json_object(request), creator=_creator()))
+    issued, stored = await access.create_key(parse_key_request(await json_object(request), creator=caller_grants()))
     body: dict[str, Any] = {"id": issued.key_id, "name": stored.name}
     if stored.expires_at is not None:
         body["expiration"] = _ms(stored.expires_at)
     return {**body, "api_key": issued.secret, "encoded": issued.encoded}
+
+
+@router.put("/_security/api_key/{key_id}")
+async def update_key(key_id: str, request: Request, access: AccessDep) -> dict[str, bool]:
+    """Change a key's ``role_descriptors``, ``metadata`` or ``expiration`` (each left as it is when absent);
+    ``updated`` is false when nothing changed."""
+    change = parse_key_update(await json_object(request, required=False), creator=caller_grants())
+    return {"updated": await access.update_key(key_id, change)}
 
 
 @router.get("/_security/api_key")
@@ -185,7 +194,7 @@ def _authenticated(username: str, *, realm: str, kind: str, api_key: dict[str, A
     }  # fmt: skip
 
 
-def _creator() -> Grants:
+def caller_grants() -> Grants:
     """The roles and endpoints of the caller (everything, when the gateway is open)."""
     principal = CURRENT.get()
     if principal is None:
