@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: agents-latest run test check lock lint typecheck pytest deps system docs docs-serve chromium translations services clients engines clean image image-test
+.PHONY: agents-latest run test check lock lint typecheck pytest deps es-rest system docs docs-serve chromium translations services clients engines clean image image-test
 
 # Exactly the versions CI tested: every package pinned in requirements/lock.txt (torch's CPU build among
 # them, a wheel on disk), then hfgate itself without resolving anything again.
@@ -32,7 +32,7 @@ test: $(STAMP) lint typecheck pytest
 # The fast tier: no model loaded, no browser, no PostgreSQL or Redis server, no serving engine (the marks
 # are given in tests/conftest.py from the fixtures a test uses). Under 3 minutes on 2 cores.
 FAST := not slow and not postgres and not services and not browser and not engines
-check: $(STAMP) lint typecheck
+check: $(STAMP) lint typecheck es-rest
 	$(VENV)/bin/pytest -q -m "$(FAST)"
 
 # One command updates the lock: the newest versions pyproject.toml (and requirements/torch-cpu.in) allow.
@@ -100,7 +100,12 @@ engines: $(STAMP)
 # What the suite needs beside the venv, installed side by side: pip mostly waits on unpacking and the disk.
 # Chromium and the database servers run one after the other (both may call apt-get, which locks dpkg).
 deps: $(STAMP)
-	$(MAKE) --no-print-directory -j3 system clients engines
+	$(MAKE) --no-print-directory -j3 system clients engines es-rest
+
+# Elasticsearch's YAML REST tests and API specifications at their pinned commits (tests/api/es_rest):
+# fetched once into tests/api/es_rest/upstream/, then checked against their hashes.
+es-rest: $(STAMP)
+	$(PY) -m tests.api.es_rest.sources
 
 system:
 	$(MAKE) --no-print-directory chromium services

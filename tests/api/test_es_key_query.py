@@ -14,9 +14,30 @@ from hfgate.errors import RequestValidationError
 NOW = int(time.time() * 1000)
 DAY = 86_400_000
 DOCS: list[dict[str, Any]] = [
-    {"id": "a", "name": "app-one", "creation": NOW - 3 * DAY, "expiration": NOW + DAY, "invalidated": False},
-    {"id": "b", "name": "app-two", "creation": NOW - 2 * DAY, "expiration": None, "invalidated": True},
-    {"id": "c", "name": "Ops", "creation": NOW - DAY, "expiration": NOW + 10 * DAY, "invalidated": False},
+    {
+        "id": "a",
+        "name": "app-one",
+        "creation": NOW - 3 * DAY,
+        "expiration": NOW + DAY,
+        "invalidated": False,
+        "metadata": {"team": "search", "tier": {"level": 2}, "public": False},
+    },
+    {
+        "id": "b",
+        "name": "app-two",
+        "creation": NOW - 2 * DAY,
+        "expiration": None,
+        "invalidated": True,
+        "metadata": {"team": "ops"},
+    },
+    {
+        "id": "c",
+        "name": "Ops",
+        "creation": NOW - DAY,
+        "expiration": NOW + 10 * DAY,
+        "invalidated": False,
+        "metadata": {},
+    },
 ]
 
 
@@ -30,6 +51,21 @@ def test_bool_combines_must_should_and_must_not() -> None:
     assert ids({"bool": {"filter": [{"term": {"invalidated": "false"}}], "should": [{"ids": {"values": ["c"]}}]}}) == [
         "a", "c",
     ]  # fmt: skip
+
+
+def test_metadata_fields_are_looked_up_inside_the_metadata() -> None:
+    assert ids({"term": {"metadata.team": "search"}}) == ["a"]
+    assert ids({"terms": {"metadata.team": ["search", "ops"]}}) == ["a", "b"]
+    assert ids({"range": {"metadata.tier.level": {"gte": 2}}}) == ["a"]
+    assert ids({"wildcard": {"metadata.team": "o*"}}) == ["b"]
+    assert ids({"exists": {"field": "metadata.team"}}) == ["a", "b"]
+    assert [d["id"] for d in page(list(DOCS), {"sort": ["metadata.team"]})] == ["b", "a", "c"]
+
+
+def test_a_boolean_matches_true_or_false_and_no_other_word() -> None:
+    assert ids({"term": {"metadata.public": "this"}}) == []
+    assert ids({"term": {"metadata.public": "false"}}) == ["a"]
+    assert ids({"term": {"invalidated": True}}) == ["b"]
 
 
 def test_ranges_take_date_math_and_iso_dates() -> None:

@@ -84,10 +84,18 @@ def _samples(role: str, spare_key: str) -> dict[str, Call]:
         "POST /_security/api_key": ("POST", "/_security/api_key", {"json": {"name": made, "roles": ["infer"]}}),
         "PUT /_security/api_key": ("PUT", "/_security/api_key", {"json": {"name": made, "roles": ["infer"]}}),
         "GET /_security/api_key": ("GET", "/_security/api_key", {}),
+        # updated before the next sample revokes it
+        "PUT /_security/api_key/{key_id}": ("PUT", f"/_security/api_key/{spare_key}", {"json": {"metadata": {}}}),
         "DELETE /_security/api_key": ("DELETE", "/_security/api_key", {"json": {"ids": [spare_key]}}),
         "POST /_security/_query/api_key": ("POST", "/_security/_query/api_key", {"json": {"query": {"match_all": {}}}}),
         "GET /_security/_query/api_key": ("GET", "/_security/_query/api_key", {}),
         "GET /_security/_authenticate": ("GET", "/_security/_authenticate", {}),
+        "GET /_security/user/_has_privileges": (
+            "GET", "/_security/user/_has_privileges", {"json": {"cluster": ["monitor"]}}
+        ),
+        "POST /_security/user/_has_privileges": (
+            "POST", "/_security/user/_has_privileges", {"json": {"cluster": ["monitor"]}}
+        ),
         "GET /_usage": ("GET", "/_usage", {}),
         "POST /_hfgate/apply": ("POST", "/_hfgate/apply", {"json": {"document": "{}", "dry_run": True}}),
         "GET /_hfgate/export": ("GET", "/_hfgate/export", {}),

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import redis.asyncio as aioredis
 from sqlalchemy import Engine
 
 from hfgate.access.budget_store import BudgetStore, LocalBudgets, RedisBudgets
-from hfgate.access.key_body import KeyRequest
+from hfgate.access.key_body import KeyRequest, KeyUpdate
 from hfgate.access.keyring import KEY_TOPIC, KeyRing
 from hfgate.access.tokens import IssuedKey, hash_secret, issue
 from hfgate.access.usage import UsageRecorder
 from hfgate.config import Settings
+from hfgate.errors import NotFoundError, RequestValidationError
 from hfgate.fleet.changes import LocalChanges
 from hfgate.ratelimit.outage import connect
 from hfgate.ratelimit.quota import LocalQuota, Quota
@@ -96,6 +97,7 @@ class AccessControl:
             month_budget=request.month_budget,
             created_at=now,
             expires_at=None if request.expiration is None else now + request.expiration,
+            metadata=request.metadata,
         )
         await asyncio.to_thread(self.keys.create, stored)
         await self.changes.publish(KEY_TOPIC, issued.key_id)  # a gateway that was open now needs keys
@@ -115,6 +117,25 @@ class AccessControl:
             await self.changes.publish(KEY_TOPIC, key_id)
             log.info("api key amended", extra={"event": "api_key.amend", "key_id": key_id})
 
+    async def update_key(self, key_id: str, change: KeyUpdate) -> bool:
+        """Apply an update on every replica; ``False`` when it changes nothing (Elasticsearch's ``updated``).
+
+        Raises:
+            NotFoundError: no key with that id. RequestValidationError: the key is revoked.
+        """
+        stored = await asyncio.to_thread(self.keys.get, key_id)
+        if stored is None:
+            raise NotFoundError(f"no API key with id [{key_id}]")
+        if stored.revoked_at is not None:
+            raise RequestValidationError([f"cannot update invalidated API key [{key_id}]"], param="id")
+        revised = _revised(stored, change)
+        if revised == stored:
+            return False
+        await asyncio.to_thread(self.keys.revise, revised)
+        await self.changes.publish(KEY_TOPIC, key_id)
+        log.info("api key updated", extra={"event": "api_key.update", "key_id": key_id})
+        return True
+
     async def revoke(self, ids: list[str]) -> tuple[list[str], list[str]]:
         """Revoke keys on every replica: (revoked now, revoked before)."""
         fresh, before = await asyncio.to_thread(self.keys.revoke, ids)
@@ -122,3 +143,14 @@ class AccessControl:
             await self.changes.publish(KEY_TOPIC, key_id)
             log.info("api key revoked", extra={"event": "api_key.revoke", "key_id": key_id})
         return fresh, before
+
+
+def _revised(key: StoredKey, change: KeyUpdate) -> StoredKey:
+    grants = change.grants
+    return replace(
+        key,
+        roles=key.roles if grants is None else tuple(role.value for role in grants.roles),
+        endpoints=key.endpoints if grants is None else grants.endpoints,
+        metadata=key.metadata if change.metadata is None else change.metadata,
+        expires_at=key.expires_at if change.expiration is None else utcnow() + change.expiration,
+    )

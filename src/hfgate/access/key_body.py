@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import InvalidOperation
 from typing import Any
@@ -25,10 +25,12 @@ from hfgate.access.roles import Role, parse_roles
 from hfgate.errors import RequestValidationError
 
 FIELDS = frozenset({"name", "roles", "endpoints", "role_descriptors", "expiration", "limits", "metadata"})
+UPDATE_FIELDS = frozenset({"role_descriptors", "metadata", "expiration"})
 LIMITS = ("requests_per_minute", "tokens_per_minute")
 BUDGETS = {"usd_per_day": "day_budget", "usd_per_month": "month_budget"}
 _UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 _TIME = re.compile(r"^(\d+)(d|h|m|s|ms)$")
+_LONGEST = 36500 * 86400.0  # a hundred years; much larger values overflowed the expiry date (a 500)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,6 +44,8 @@ class KeyRequest:
     day_budget: int | None = None
     """Micro-dollars per UTC day (``limits.usd_per_day``)."""
     month_budget: int | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    """Elasticsearch's free-form ``metadata`` object, kept and shown with the key."""
 
 
 def parse_key_request(body: Mapping[str, Any], *, creator: Grants | None = None) -> KeyRequest:
@@ -70,17 +74,50 @@ def parse_key_request(body: Mapping[str, Any], *, creator: Grants | None = None)
         expiration=None if body.get("expiration") is None else parse_time(body["expiration"], field="expiration"),
         **_limits(limits),
         **_budgets(limits),
+        metadata=_metadata(body.get("metadata")),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyUpdate:
+    """What ``PUT _security/api_key/{id}`` changes; ``None``: that part stays as it is."""
+
+    grants: Grants | None = None
+    metadata: Mapping[str, Any] | None = None
+    expiration: timedelta | None = None
+
+
+def parse_key_update(body: Mapping[str, Any], *, creator: Grants) -> KeyUpdate:
+    """Check an update body, Elasticsearch's ``{"role_descriptors"?, "metadata"?, "expiration"?}``; empty
+    ``role_descriptors`` give the key its updater's roles and endpoints, as Elasticsearch gives it its owner's.
+
+    Raises:
+        RequestValidationError: an unknown field or a bad value, named.
+    """
+    unknown = sorted(set(body) - UPDATE_FIELDS)
+    if unknown:
+        raise RequestValidationError([f"unknown field(s) {unknown}; the fields are {sorted(UPDATE_FIELDS)}"])
+    raw_grants, raw_metadata, raw_expiration = (
+        body.get(name) for name in ("role_descriptors", "metadata", "expiration")
+    )
+    return KeyUpdate(
+        grants=None if raw_grants is None else from_descriptors(raw_grants) or creator,
+        metadata=None if raw_metadata is None else _metadata(raw_metadata),
+        expiration=None if raw_expiration is None else parse_time(raw_expiration, field="expiration"),
     )
 
 
 def parse_time(raw: object, *, field: str) -> timedelta:
     """An Elasticsearch time value such as ``30d`` or ``12h``."""
     match = _TIME.match(raw) if isinstance(raw, str) else None
-    if match is None or int(match.group(1)) == 0:
+    seconds = 0.0 if match is None else int(match.group(1)) * _UNITS[match.group(2)]
+    if not 0 < seconds <= _LONGEST:
         raise RequestValidationError(
-            [f"[{field}] must be a positive time value such as [30d], [12h], [15m] or [60s]; got [{raw}]"], param=field
-        )
-    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+            [f"[{field}] must be a positive time value of at most 36500d, such as [30d], [12h], [15m] or [60s]; "
+             f"got [{raw}]"],
+            param=field,
+        )  # fmt: skip
+    return timedelta(seconds=seconds)
 
 
 def _grants(body: Mapping[str, Any], *, creator: Grants | None) -> Grants:
@@ -101,6 +138,18 @@ def _grants(body: Mapping[str, Any], *, creator: Grants | None) -> Grants:
     if found is None:
         raise RequestValidationError(["[role_descriptors] is empty: give [roles] or role descriptors"], param="roles")
     return found
+
+
+def _metadata(raw: object) -> dict[str, Any]:
+    """Elasticsearch's rule: an object whose keys do not start with ``_`` (reserved for Elasticsearch)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise RequestValidationError(["[metadata] must be an object"], param="metadata")
+    reserved = sorted(key for key in raw if key.startswith("_"))
+    if reserved:
+        raise RequestValidationError([f"metadata keys may not start with [_]; got {reserved}"], param="metadata")
+    return raw
 
 
 def _endpoints(raw: object) -> tuple[str, ...]:
@@ -145,4 +194,4 @@ def _usd(value: object, *, name: str) -> int | None:
     return micros(amount)
 
 
-__all__ = ["KeyRequest", "Role", "parse_key_request", "parse_time"]
+__all__ = ["KeyRequest", "KeyUpdate", "Role", "parse_key_request", "parse_key_update", "parse_time"]

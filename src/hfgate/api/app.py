@@ -17,6 +17,7 @@ from hfgate.api.declared import FACE_ROUTES
 from hfgate.api.error_handlers import install_error_handlers
 from hfgate.api.es import cluster as es_cluster
 from hfgate.api.es import manage as es_manage
+from hfgate.api.es import privileges as es_privileges
 from hfgate.api.es import run as es_run
 from hfgate.api.es import security as es_security
 from hfgate.api.gateway import Gateway
@@ -95,7 +96,14 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
         openai_responses.router, openai_rerank.router, anthropic_routes.router, hf_routes.router,
         openai_per_endpoint.router, *(face.router for face in FACE_ROUTES),
     )  # fmt: skip
-    for router in (*routers, es_security.router, apply_routes.router, ui_routes.router, ui_usage_routes.router):
+    for router in (
+        *routers,
+        es_security.router,
+        es_privileges.router,
+        apply_routes.router,
+        ui_routes.router,
+        ui_usage_routes.router,
+    ):
         app.include_router(router, dependencies=[GUARD])
     serve_plainly(app, guard=GUARD)  # before guard_routes, which wraps the plain twins in the role check
     guard_routes(app.routes)

@@ -69,7 +69,10 @@ RULES: dict[str, Need] = {
     "DELETE /_security/api_key": Role.ADMIN,
     "POST /_security/_query/api_key": Role.ADMIN,
     "GET /_security/_query/api_key": Role.ADMIN,
+    "PUT /_security/api_key/{key_id}": Role.ADMIN,
     "GET /_security/_authenticate": ANY_KEY,
+    "GET /_security/user/_has_privileges": ANY_KEY,  # what the caller's own key holds
+    "POST /_security/user/_has_privileges": ANY_KEY,
     "GET /_usage": Role.MONITOR,
     # configuration as code
     "POST /_hfgate/apply": Role.ADMIN,

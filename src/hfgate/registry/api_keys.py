@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine, Row, insert, or_, select, update
 
@@ -36,6 +37,8 @@ class StoredKey:
     created_at: datetime
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    """Elasticsearch's free-form ``metadata`` given at creation."""
 
     def active(self, now: datetime | None = None) -> bool:
         """Neither revoked nor expired."""
@@ -102,6 +105,13 @@ class KeyStore:
         with translated(), self._writer.begin() as conn:
             conn.execute(update(api_keys).where(api_keys.c.key_id.in_(list(ids))).values(**values))
 
+    def revise(self, key: StoredKey) -> None:
+        """Write a key's roles, endpoints, metadata and expiry (an update; its secret, name and limits stay)."""
+        row = _row(key)
+        values = {name: row[name] for name in ("roles", "endpoints", "metadata", "expires_at")}
+        with translated(), self._writer.begin() as conn:
+            conn.execute(update(api_keys).where(api_keys.c.key_id == key.key_id).values(**values))
+
     def any_active(self) -> bool:
         """Whether at least one key is neither revoked nor expired (the gateway then needs a key)."""
         alive = or_(api_keys.c.expires_at.is_(None), api_keys.c.expires_at > utcnow())
@@ -124,6 +134,7 @@ def _row(key: StoredKey) -> dict[str, object]:
         "created_at": key.created_at,
         "expires_at": key.expires_at,
         "revoked_at": key.revoked_at,
+        "metadata": json.dumps(dict(key.metadata)) if key.metadata else None,
     }
 
 
@@ -141,6 +152,7 @@ def _key(row: Row[tuple[object, ...]]) -> StoredKey:
         created_at=aware(row.created_at),
         expires_at=None if row.expires_at is None else aware(row.expires_at),
         revoked_at=None if row.revoked_at is None else aware(row.revoked_at),
+        metadata={} if row.metadata is None else json.loads(row.metadata),
     )
 
 

@@ -133,6 +133,11 @@ def _0016_api_key_budgets(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE api_keys ADD COLUMN month_budget BIGINT"))
 
 
+def _0017_api_key_metadata(conn: Connection) -> None:
+    """A key's ``metadata``, Elasticsearch's free-form object (JSON text; NULL: none), shown and queried."""
+    conn.execute(text("ALTER TABLE api_keys ADD COLUMN metadata TEXT"))
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0001_create_endpoints", _0001_create_endpoints),
     ("0002_create_provisioned_defaults", _0002_create_provisioned_defaults),
@@ -143,6 +148,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0014_usage_cached_texts", _0014_usage_cached_texts),
     ("0015_usage_cost", _0015_usage_cost),
     ("0016_api_key_budgets", _0016_api_key_budgets),
+    ("0017_api_key_metadata", _0017_api_key_metadata),
 )
 
 

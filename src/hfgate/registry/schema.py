@@ -51,6 +51,7 @@ api_keys = Table(
     Column("revoked_at", DateTime(timezone=True), nullable=True),
     Column("day_budget", BigInteger, nullable=True),
     Column("month_budget", BigInteger, nullable=True),
+    Column("metadata", Text, nullable=True),
 )
 
 usage_hourly = Table(

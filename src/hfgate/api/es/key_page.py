@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hfgate.api.es.key_query import FIELDS, Doc
+from hfgate.api.es.key_query import FIELDS, Doc, field_value
 from hfgate.errors import RequestValidationError
 
 DEFAULT_SIZE = 10
@@ -76,7 +76,7 @@ def _sorted(docs: list[Doc], orders: list[tuple[str, bool]]) -> list[Doc]:
 
 
 def _value(doc: Doc, field: str, index: int) -> Any:
-    return index if field == "_doc" else doc.get(field)
+    return index if field == "_doc" else field_value(doc, field)
 
 
 def _key(value: Any) -> tuple[int, Any]:

@@ -43,6 +43,26 @@ def matching(docs: list[Doc], query: object) -> list[Doc]:
     return [doc for doc in docs if test(doc)]
 
 
+def field_value(doc: Doc, field: str) -> Any:
+    """A key document's field; ``metadata.a.b`` looks inside the key's metadata (``None`` when absent)."""
+    if not field.startswith("metadata."):
+        return doc.get(field)
+    value: Any = doc.get("metadata")
+    for part in field.removeprefix("metadata.").split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _on_text(field: str, test: Callable[[str], bool]) -> Matcher:
+    """A predicate on a text field; a document without text there does not match."""
+
+    def matches(doc: Doc) -> bool:
+        value = field_value(doc, field)
+        return isinstance(value, str) and test(value)
+
+    return matches
+
+
 def compile_query(query: object, *, where: str) -> Matcher:
     """A predicate for one query object.
 
@@ -105,12 +125,12 @@ def _field_value(spec: object, where: str, *, key: str = "value") -> tuple[str, 
 
 def _term(spec: object, where: str) -> Matcher:
     field, value, fold = _field_value(spec, where)
-    return lambda doc: _equal(doc.get(field), value, fold=fold)
+    return lambda doc: _equal(field_value(doc, field), value, fold=fold)
 
 
 def _match(spec: object, where: str) -> Matcher:
     field, value, fold = _field_value(spec, where, key="query")
-    return lambda doc: _equal(doc.get(field), value, fold=fold)
+    return lambda doc: _equal(field_value(doc, field), value, fold=fold)
 
 
 def _terms(spec: object, where: str) -> Matcher:
@@ -119,13 +139,13 @@ def _terms(spec: object, where: str) -> Matcher:
         raise _bad(where, 'must be an object with one field and a list of values, such as {"name": ["a", "b"]}')
     field, values = next(iter(fields.items()))
     _check_field(field, where)
-    return lambda doc: any(_equal(doc.get(field), value, fold=False) for value in values)
+    return lambda doc: any(_equal(field_value(doc, field), value, fold=False) for value in values)
 
 
 def _prefix(spec: object, where: str) -> Matcher:
     field, value, fold = _field_value(spec, where)
     prefix = _folded(str(value), fold)
-    return lambda doc: isinstance(doc.get(field), str) and _folded(doc[field], fold).startswith(prefix)
+    return _on_text(field, lambda text: _folded(text, fold).startswith(prefix))
 
 
 def _wildcard(spec: object, where: str) -> Matcher:
@@ -136,7 +156,7 @@ def _wildcard(spec: object, where: str) -> Matcher:
         key = "value"
     field, value, fold = _field_value(spec, where, key=key)
     pattern = re.compile(fnmatch.translate(_folded(str(value), fold)))
-    return lambda doc: isinstance(doc.get(field), str) and pattern.fullmatch(_folded(doc[field], fold)) is not None
+    return _on_text(field, lambda text: pattern.fullmatch(_folded(text, fold)) is not None)
 
 
 def _ids(spec: object, where: str) -> Matcher:
@@ -151,7 +171,7 @@ def _exists(spec: object, where: str) -> Matcher:
     if not isinstance(field, str):
         raise _bad(where, 'must be {"field": name}')
     _check_field(field, where)
-    return lambda doc: doc.get(field) is not None
+    return lambda doc: field_value(doc, field) is not None
 
 
 def _range(spec: object, where: str) -> Matcher:
@@ -165,7 +185,7 @@ def _range(spec: object, where: str) -> Matcher:
     limits = [(op, _comparable(bounds[op], where=f"{where}.{field}.{op}")) for op in _RANGE_OPS if op in bounds]
 
     def test(doc: Doc) -> bool:
-        value = doc.get(field)
+        value = field_value(doc, field)
         if value is None:
             return False
         try:
@@ -206,7 +226,8 @@ def _date_math(raw: str, *, where: str) -> int:
 
 def _equal(have: object, want: object, *, fold: bool) -> bool:
     if isinstance(have, bool):
-        return have == (want if isinstance(want, bool) else str(want).lower() == "true")
+        # true matches true and "true" only: a boolean is no match for a word such as "this"
+        return have == want if isinstance(want, bool) else str(want).lower() == str(have).lower()
     if isinstance(have, str):
         return _folded(have, fold) == _folded(str(want), fold)
     return have == want

@@ -5,6 +5,7 @@
   roles and endpoints) or hfgate's ``{"name", "roles", "endpoints"?, "limits"?}`` → ``{"id", "name",
   "expiration"?, "api_key", "encoded"}``: the secret, once; send ``encoded`` as ``Authorization: ApiKey
   <encoded>`` (or ``Bearer``).
+- ``PUT /_security/api_key/{id}``: ``{"role_descriptors"?, "metadata"?, "expiration"?}`` → ``{"updated"}``.
 - ``GET /_security/api_key?id=|name=|owner=|username=|realm_name=|active_only=`` → ``{"api_keys": [...]}``
   in Elasticsearch's ``ApiKey`` shape (never a secret or its hash).
 - ``POST|GET /_security/_query/api_key`` (query, sort, from, size; see :mod:`hfgate.api.es.key_query`) →
@@ -29,7 +30,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from hfgate.access.control import AccessControl
-from hfgate.access.key_body import parse_key_request
+from hfgate.access.key_body import parse_key_request, parse_key_update
 from hfgate.access.keyring import bootstrap_principal
 from hfgate.access.prices import amount
 from hfgate.access.principal import CURRENT
@@ -54,11 +55,19 @@ REVOKE_FIELDS = frozenset({"id", "ids", "name", "owner", "username", "realm_name
 @router.put("/_security/api_key")
 async def create_key(request: Request, access: AccessDep) -> dict[str, Any]:
     """Create a key; the answer is the only time its secret is shown."""
-    issued, stored = await access.create_key(parse_key_request(await json_object(request), creator=_creator()))
+    issued, stored = await access.create_key(parse_key_request(await json_object(request), creator=caller_grants()))
     body: dict[str, Any] = {"id": issued.key_id, "name": stored.name}
     if stored.expires_at is not None:
         body["expiration"] = _ms(stored.expires_at)
     return {**body, "api_key": issued.secret, "encoded": issued.encoded}
+
+
+@router.put("/_security/api_key/{key_id}")
+async def update_key(key_id: str, request: Request, access: AccessDep) -> dict[str, bool]:
+    """Change a key's ``role_descriptors``, ``metadata`` or ``expiration`` (each left as it is when absent);
+    ``updated`` is false when nothing changed."""
+    change = parse_key_update(await json_object(request, required=False), creator=caller_grants())
+    return {"updated": await access.update_key(key_id, change)}
 
 
 @router.get("/_security/api_key")
@@ -118,12 +127,15 @@ async def revoke_keys(request: Request, access: AccessDep) -> dict[str, Any]:
 
 @router.get("/_security/_authenticate")
 async def authenticate() -> dict[str, Any]:
-    """The key the request was made with (``null`` when the gateway is open)."""
+    """Who the request is, in Elasticsearch's shape: a key authenticates as its owner (``hfgate``) through
+    the ``_es_api_key`` realm, with no roles of a user; ``api_key`` names the key (and adds hfgate's roles
+    and endpoints). When the gateway is open: Elasticsearch's anonymous user, and ``api_key`` is ``null``."""
     principal = CURRENT.get()
     if principal is None:
-        return {"api_key": None}
-    return {"api_key": {"id": principal.key_id, "name": principal.name, "roles": list(principal.roles),
-                        "endpoints": list(principal.endpoints)}}  # fmt: skip
+        return _authenticated("_anonymous", realm="__anonymous", kind="anonymous", api_key=None)
+    key = {"id": principal.key_id, "name": principal.name, "roles": list(principal.roles),
+           "endpoints": list(principal.endpoints)}  # fmt: skip
+    return _authenticated(OWNER, realm="_es_api_key", kind="api_key", api_key=key)
 
 
 @router.get("/_usage")
@@ -158,7 +170,7 @@ def describe(key: StoredKey) -> dict[str, Any]:
         "invalidated": key.revoked_at is not None,
         "username": OWNER,
         "realm": OWNER,
-        "metadata": {},
+        "metadata": dict(key.metadata),
         "role_descriptors": to_descriptors(key.roles, key.endpoints),
         "roles": list(key.roles),
         "endpoints": list(key.endpoints),
@@ -174,7 +186,15 @@ def describe(key: StoredKey) -> dict[str, Any]:
     return body
 
 
-def _creator() -> Grants:
+def _authenticated(username: str, *, realm: str, kind: str, api_key: dict[str, Any] | None) -> dict[str, Any]:
+    where = {"name": realm, "type": realm}
+    return {
+        "username": username, "roles": [], "full_name": None, "email": None, "metadata": {}, "enabled": True,
+        "authentication_realm": where, "lookup_realm": where, "authentication_type": kind, "api_key": api_key,
+    }  # fmt: skip
+
+
+def caller_grants() -> Grants:
     """The roles and endpoints of the caller (everything, when the gateway is open)."""
     principal = CURRENT.get()
     if principal is None:

@@ -102,6 +102,9 @@ ROUTES: dict[tuple[str, str], Doc] = {
     ("post", "/_security/_query/api_key"): Doc(body=security.KeyQuery, answer=security.KeysFound),
     ("get", "/_security/_query/api_key"): Doc(answer=security.KeysFound),
     ("get", "/_security/_authenticate"): Doc(answer=security.Authenticated),
+    ("put", "/_security/api_key/{key_id}"): Doc(body=security.KeyUpdate, answer=security.KeyUpdated),
+    ("get", "/_security/user/_has_privileges"): Doc(answer=security.PrivilegesHeld),
+    ("post", "/_security/user/_has_privileges"): Doc(body=security.PrivilegesAsked, answer=security.PrivilegesHeld),
     ("get", "/_usage"): Doc(answer=security.UsageReport),
     # configuration as code
     ("post", "/_hfgate/apply"): Doc(body=apply.ApplyRequest, answer=apply.ApplyResult),

@@ -106,9 +106,52 @@ class KeysRevoked(BaseModel):
     error_details: list[dict[str, Any]] | None = None
 
 
-class Authenticated(BaseModel):
-    """The request's own key (``null`` when the gateway is open)."""
+class KeyUpdate(BaseModel):
+    """``PUT /_security/api_key/{id}``: what changes; an absent field stays as it is (empty
+    ``role_descriptors``: the updater's roles and endpoints)."""
 
+    role_descriptors: dict[str, dict[str, Any]] | None = None
+    metadata: dict[str, Any] | None = None
+    expiration: str | None = Field(default=None, description="from now: an Elasticsearch time value (30d)")
+
+
+class KeyUpdated(BaseModel):
+    updated: bool = Field(description="false when the update changed nothing")
+
+
+class PrivilegesAsked(BaseModel):
+    """``GET|POST /_security/user/_has_privileges``: Elasticsearch's privileges to test."""
+
+    model_config = ConfigDict(json_schema_extra={"example": {"cluster": ["monitor_inference"], "application": [
+        {"application": "hfgate", "privileges": ["infer"], "resources": ["team-a-*"]}]}})  # fmt: skip
+    cluster: list[str] | None = None
+    index: list[dict[str, Any]] | None = None
+    application: list[dict[str, Any]] | None = None
+
+
+class PrivilegesHeld(BaseModel):
+    """Each asked privilege, held or not by the request's key."""
+
+    username: str
+    has_all_requested: bool
+    cluster: dict[str, bool]
+    index: dict[str, dict[str, bool]]
+    application: dict[str, dict[str, dict[str, bool]]]
+
+
+class Authenticated(BaseModel):
+    """Who the request is, as Elasticsearch answers ``_authenticate``: a key's owner and realm, and the key
+    itself (``null`` when the gateway is open)."""
+
+    username: str
+    roles: list[str]
+    full_name: str | None
+    email: str | None
+    metadata: dict[str, Any]
+    enabled: bool
+    authentication_realm: dict[str, str]
+    lookup_realm: dict[str, str]
+    authentication_type: str
     api_key: dict[str, Any] | None
 
 
