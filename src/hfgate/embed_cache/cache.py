@@ -25,11 +25,10 @@ DISK_FILE = "embed-cache-db"
 EARLIER_FILES = ("embed-cache", "embed-cache.db", "embed-cache.mdb", "embed-cache.mdb-lock")
 """What earlier versions' disk tiers left in the data directory (a log, SQLite, LMDB): discarded."""
 WRITE_DELAY = 0.25
-"""Seconds the disk tier's writes may be kept to go together with others (``coalesce``). A write of one
-vector costs a transaction (~200 µs in a worker thread, its pages to SQLite's log, a checkpoint every
-16 MiB); at 10 ms, one-text requests one after another on the local MiniLM each wrote alone and ran 3–6%
-slower than with the cache off, at 250 ms within the noise of it (``bench/embed_cache_bench.py miss``,
-``docs/benchmarks/embedding-cache.md``). The machine's other processes see a vector that much later."""
+"""Seconds the disk tier's writes may be kept to go together with others (``coalesce``): a write of one
+vector costs a whole transaction, and one-text requests that each wrote alone were slower than with the
+cache off (``bench/embed_cache_bench.py miss``, ``docs/benchmarks/embedding-cache.md``). The machine's
+other processes see a vector that much later."""
 
 
 class EmbedCache:

@@ -12,15 +12,15 @@ A request's lookup (at most ``_INLINE`` keys) reads on the calling (event loop) 
 and every write run in a worker thread, where waiting for another process's write cannot stall the
 loop. Reads and writes go to diskcache's table directly, one statement per 500 keys read and one per
 batch written (``_SELECT``, ``_UPSERT``: diskcache's per-key calls made a re-run of ``embed-corpus``
-0.84 of the earlier tier's speed); expiry, culling, tags and values kept in files stay diskcache's.
+slower, ``docs/benchmarks/embedding-cache.md``); expiry, culling, tags and values kept in files stay
+diskcache's (its version is pinned in ``pyproject.toml``, as its table is not a public interface).
 Nothing is retried: a call that finds the database locked for ``_BUSY_SECONDS`` fails. A failing
 directory (locked, disk full, a broken file) is skipped for a while like a lost Redis, never failing a
 request (:class:`~hfgate.embed_cache.bypass.Bypass`).
 
-Why diskcache (issue #45): the tier was LMDB with our own expiry, size and crash-recovery code, then a
-log of segment files with our own index and records; a cache is disposable. What a user feels is
-measured in ``docs/benchmarks/embedding-cache.md``: a re-run after a 5% edit as fast as on the log tier
-within the noise, and a miss's cost against the local model's cheapest request.
+Why diskcache: expiry, size, crash recovery and an index are a storage engine's job, and a cache is
+disposable; what a user feels (a re-run after an edit, a miss's cost) is measured in
+``docs/benchmarks/embedding-cache.md``.
 """
 
 from __future__ import annotations
@@ -44,12 +44,11 @@ _INLINE = 32
 _FAILURES = (OSError, sqlite3.Error, diskcache.Timeout)
 # How long a write waits for another process's write to end (SQLite's busy timeout), in a worker thread.
 _BUSY_SECONDS = 5.0
-# A new database's page size: 16 KiB pages hold ten 1.5 KB vectors where 4 KiB pages held two (a file of
-# 40,000 vectors: 84 MB instead of 104, a lookup 4.1 µs a key instead of 4.8, a write 23 µs instead of 29).
+# A new database's page size: 16 KiB pages hold ten 1.5 KB vectors where 4 KiB pages held two (a smaller
+# file, faster lookups and writes: docs/benchmarks/embedding-cache.md).
 _PAGE_BYTES = 16384
 # The write-ahead log is copied into the database once it holds this many pages (16 MiB; SQLite's default,
-# 1,000 pages of 4 KiB, made a write of 250 vectors cost 44 µs a vector instead of 24, the copy's work and
-# fsync done four times as often; lookups no slower).
+# 1,000 pages of 4 KiB, did the copy's work and fsync four times as often, for no faster lookups).
 _CHECKPOINT_PAGES = 1024
 # A lookup reads its keys this many at a time, in one query each (SQLite allows 32,766 bound values).
 _READ_BATCH = 500
@@ -158,13 +157,10 @@ class DiskTier:
         return result
 
     def _select(self, keys: Sequence[str]) -> list[bytes | None]:
-        """The keys' vectors, read ``_READ_BATCH`` keys a query on diskcache's own connection (this thread's).
-
-        One ``Cache.get`` a key cost 6–10 µs of Python and SQLite a key; a re-run of ``embed-corpus`` looks
-        up every row, and the per-key reads made its second pass 30% slower than the earlier tiers'
-        (``docs/benchmarks/embedding-cache.md``). diskcache is pinned in ``requirements/lock.txt``;
-        ``tests/embed_cache/test_disk_file.py`` reads what its own ``set`` wrote, files included, and
-        compares what ``_insert`` writes with what ``set`` writes.
+        """The keys' vectors, read ``_READ_BATCH`` keys a query on diskcache's own connection (this thread's):
+        a re-run of ``embed-corpus`` looks up every row, and one ``Cache.get`` a key made it slower.
+        ``tests/embed_cache/test_disk_file.py`` reads what diskcache's own ``set`` wrote, files included,
+        and compares what ``_insert`` writes with what ``set`` writes.
         """
         found: dict[str, bytes | None] = {}
         now = time.time()
@@ -184,9 +180,8 @@ class DiskTier:
         larger one through ``Cache.set`` (a file of its own); then what is past ``max_bytes`` or expired
         is culled by diskcache, oldest stored first.
 
-        One ``Cache.set`` an item cost ~75 µs on this machine (five statements: a look for the key, the
-        insert, an expiry sweep, a size check, the cull); the one statement costs ~30 µs an item, and a
-        re-run of ``embed-corpus`` writes 2,000 (``docs/benchmarks/embedding-cache.md``).
+        One ``Cache.set`` an item is five statements (a look for the key, the insert, an expiry sweep, a
+        size check, the cull); one statement for the batch writes the same rows.
         """
         now, in_row = time.time(), self._cache.disk_min_file_size
         expire = now + self.ttl_seconds

@@ -93,9 +93,8 @@ def _locate_packaged(model: PackagedModel) -> ModelLocation:
 @functools.cache
 def _packaged_directory(model: PackagedModel) -> Path:
     """Where ``model``'s distribution keeps its files, looked up once per process: every local request
-    resolves its model, and ``distribution()`` scans each ``sys.path`` entry (~0.4 ms on a 2-core EPYC,
-    docs/benchmarks/ttft.md). A missing distribution raises and is not remembered, so installing it
-    later is noticed."""
+    resolves its model, and ``distribution()`` scans each ``sys.path`` entry (docs/benchmarks/ttft.md).
+    A missing distribution raises and is not remembered, so installing it later is noticed."""
     return Path(str(importlib.metadata.distribution(model.distribution).locate_file(model.directory)))
 
 

@@ -52,9 +52,8 @@ class InFlight:
 class Drain:
     """This process's drain: whether it began, and the requests and streams to end at its deadline.
 
-    Each marks whether it awaits its answer or its next event: two attribute writes per event (+0.3 µs
-    per event measured on a busy 2-core machine, where an ``asyncio.timeout`` around each wait cost
-    +24 µs).
+    Each marks whether it awaits its answer or its next event: two attribute writes per event, where an
+    ``asyncio.timeout`` around each wait would cost far more on the hot path (docs/benchmarks/gateway.md).
     """
 
     def __init__(self) -> None:

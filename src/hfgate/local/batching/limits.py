@@ -24,11 +24,8 @@ class BatchLimits:
         queue_size: texts waiting for a forward pass; a request that would overflow it is refused
             with 429 (a request larger than the whole queue is still admitted when the queue is empty).
         pass_overhead_tokens: what one more forward pass costs, in padded tokens' worth of compute;
-            a batch is cut where a longer text would add more padding than that (``pack_by_length``).
-            MiniLM on ONNX Runtime, 2-vCPU EPYC: a 1x8-token pass takes as long as ~30-60 tokens
-            within a large one. On the bench's short texts (8 clients x 8 texts) it cut padded tokens
-            from 1.46x to 1.24x the real ones, for 1.5x as many passes, and the onnx engine served 6-9% more
-            texts/s. ``None``: cut on the bounds only.
+            a batch is cut where a longer text would add more padding than that (``pack_by_length``;
+            its measured effect: ``docs/benchmarks/embeddings.md``). ``None``: cut on the bounds only.
 
     Raises:
         BadRequestError: a bound is not positive.

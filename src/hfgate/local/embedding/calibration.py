@@ -3,9 +3,9 @@
 Varied on purpose: questions, code, numbers, names, several languages, one-word queries and passages
 of 3 to 24 sentences (≈ 40 tokens to beyond MiniLM's 256-token limit), so an engine whose rounding
 hurts some kind of input (int8 on rare tokens, bfloat16 on long sequences) shows it here rather than
-in production. The passages used to be all 18 sentences (every one truncated at 256 tokens): timed on
-those, torch-amp measured 2.35x faster than onnx on the 2-vCPU EPYC, while on the bench's corpora
-(sentences of ~12 tokens, passages of ~90) onnx was 1.27x / 1.10x faster than torch-amp.
+in production, and of lengths like real traffic's, so the engine timed fastest here is the one that
+serves fastest (texts all cut at 256 tokens once ranked the engines the other way round: see
+``docs/benchmarks/embeddings.md``).
 """
 
 from __future__ import annotations

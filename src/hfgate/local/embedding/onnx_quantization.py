@@ -1,14 +1,12 @@
 """int8 variants of an exported encoder: every MatMul quantized, or only those fidelity allows.
 
 Dynamic quantization (ONNX Runtime's ``quantize_dynamic``: int8 weights per channel, activations
-quantized per tensor at run time, VNNI kernels) of every MatMul runs MiniLM ~2x faster on the 2-vCPU
-EPYC but drops its worst cosine to float32 to ≈ 0.987. Measured there, one MatMul at a time on the
-calibration texts: the query/key/attention-output projections each cost 1-7e-5 of cosine, the values
-up to 6e-4, the feed-forward ones 2e-4 to 3e-3 (the second feed-forward MatMul of the first layers
-worst). The losses add up almost exactly, so the selective variant quantizes the cheapest MatMuls
-first, as many as fit the budget ``1 - min_cosine``, then checks the whole and drops MatMuls until it
-holds. At 0.999 that is about 21 of MiniLM's 36 MatMuls; at 0.9999 only ~6, too few to be faster
-(a mixed graph also pays to quantize and dequantize activations at each boundary).
+quantized per tensor at run time, VNNI kernels) of every MatMul is fast but costs cosine to float32;
+the MatMuls do not cost alike (the attention projections little, the feed-forward ones most) and their
+losses add up almost exactly. So the selective variant quantizes the cheapest MatMuls first, as many as
+fit the budget ``1 - min_cosine``, then checks the whole and drops MatMuls until it holds; a strict
+budget leaves too few quantized to be faster (a mixed graph pays to quantize and dequantize
+activations at each boundary). Figures per MatMul: ``docs/benchmarks/embeddings.md``.
 """
 
 from __future__ import annotations

@@ -30,8 +30,8 @@ def open_session(path: Path, threads: int) -> Any:
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     # Idle threads would otherwise spin after each pass, stealing the cores from whatever the
-    # compute thread runs next (a generation step) and from the event loop. Measured on the 2-vCPU
-    # EPYC (9 interleaved rounds, neighbours at load 5): spinning made MiniLM passes 1.15-1.45x slower.
+    # compute thread runs next (a generation step) and from the event loop (measured slower: see
+    # docs/benchmarks/embeddings.md).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 

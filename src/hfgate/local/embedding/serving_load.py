@@ -1,12 +1,9 @@
 """The HTTP worker's share of the CPU, reproduced beside an engine while it is timed.
 
 A server computes on its compute thread while its event loop parses requests and writes vectors as
-JSON on the same cores. Engines do not suffer that alike: on a 2-vCPU AMD EPYC (Zen 4), timed alone,
-torch-amp ran the calibration passes 1.16x faster than ONNX Runtime fp32, but with a thread serializing
-vectors to JSON for 30% of each 2 ms beside them ONNX Runtime was 1.10x faster — and over HTTP, in one
-interleaved run of ``bench/embedding_bench.py``, an endpoint on onnx served 1.19x (short texts) and
-1.15x (passages) the texts/s of one on torch-amp. Timing engines under this load ranks them as they
-serve.
+JSON on the same cores. Engines do not suffer that alike: two engines can rank one way timed alone and
+the other way beside a thread serializing vectors, which is how they rank over HTTP
+(``docs/benchmarks/embeddings.md``). Timing engines under this load ranks them as they serve.
 """
 
 from __future__ import annotations

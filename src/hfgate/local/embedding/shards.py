@@ -3,10 +3,9 @@
 ONNX Runtime's own way of using several cores splits every operator of a pass between its threads and
 waits for all of them at the end of each one: hundreds of hand-offs per pass. Without spinning (see
 ``onnx_session``) each hand-off wakes a sleeping thread, and a thread the OS has descheduled holds up
-the whole pass. Measured on the 2-vCPU EPYC (AVX2, neighbours at load 7-9), MiniLM fp32 on length-sorted
-batches: two single-threaded runs on halves of each batch took 4.1 ms of CPU per short text against 4.8
-with two intra-op threads, 29.7 against 35.4 per long text. Each shard is cut to its own longest text,
-so a shard of short texts pads less than the whole batch did.
+the whole pass. Single-threaded runs on shards of a batch cost less CPU per text than intra-op threads
+on the whole (``docs/benchmarks/embeddings.md``), and each shard is cut to its own longest text, so a
+shard of short texts pads less than the whole batch did.
 """
 
 from __future__ import annotations
