@@ -11,7 +11,6 @@ from fastapi import FastAPI
 
 from hfgate import __version__
 from hfgate.api import health, metrics
-from hfgate.api.anthropic import routes as anthropic_routes
 from hfgate.api.apply import routes as apply_routes
 from hfgate.api.declared import FACE_ROUTES
 from hfgate.api.error_handlers import install_error_handlers
@@ -93,7 +92,7 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     app.router.routes[:0] = es_run.INFER_ROUTES
     routers = (
         health.router, metrics.router, es_cluster.router, es_manage.router, es_run.router, openai_routes.router,
-        openai_responses.router, openai_rerank.router, anthropic_routes.router, hf_routes.router,
+        openai_responses.router, openai_rerank.router, hf_routes.router,
         openai_per_endpoint.router, *(face.router for face in FACE_ROUTES),
     )  # fmt: skip
     for router in (

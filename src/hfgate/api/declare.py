@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from hfgate.access.roles import Role
 from hfgate.api.body import json_object
@@ -84,10 +85,17 @@ class FaceRoutes:
         return self._route("get", paths, role=role, doc=Doc(answer=answer, error=self.error))
 
     def post(
-        self, *paths: str, role: Role | str, body: Any, answer: Any = None, stream: bool = False
+        self,
+        *paths: str,
+        role: Role | str,
+        body: Any,
+        answer: Any = None,
+        stream: bool = False,
+        or_stream: bool = False,
     ) -> Callable[[Handler], Handler]:
-        """Declare a POST route; ``stream``: it answers server-sent events (``answer`` is each event's data)."""
-        doc = Doc(body=body, answer=answer, stream=stream, error=self.error)
+        """Declare a POST route; ``stream``: it answers server-sent events (``answer`` is each event's data);
+        ``or_stream``: it answers ``answer``, or server-sent events when the body asks for a stream."""
+        doc = Doc(body=body, answer=answer, stream=stream, error=self.error, or_stream=or_stream)
         return self._route("post", paths, role=role, doc=doc)
 
     def _route(
@@ -119,24 +127,61 @@ def decode(body: Any, kind: type[Body]) -> Body:
     try:
         return kind.model_validate(body)
     except ValidationError as problems:
-        raise invalid(problems) from None
+        raise invalid(problems, body) from None
 
 
-def invalid(problems: ValidationError) -> RequestValidationError:
-    """Pydantic's problems as hfgate's validation error, each naming its field."""
-    named = [f"Field [{field_path(p['loc'])}] {p['msg'].lower()}" for p in problems.errors(include_url=False)]
-    first = field_path(problems.errors()[0]["loc"]) if named else None
-    return RequestValidationError(named, param=first or None)
+def invalid(problems: ValidationError, body: Any = None) -> RequestValidationError:
+    """Pydantic's problems as hfgate's validation error, each naming its field as ``body`` spells it."""
+    named = [_problem(p, body) for p in problems.errors(include_url=False)]
+    return RequestValidationError([text for _, text in named], param=named[0][0] if named else None)
 
 
-def field_path(loc: tuple[int | str, ...]) -> str:
-    """``("contents", 0, "parts")`` as ``contents[0].parts``.
+def _problem(problem: ErrorDetails, body: Any) -> tuple[str, str]:
+    """The field's path and the sentence naming it; a union's tag (``{"type": "document"}`` where only
+    some block types are taken) is named as the discriminating field itself."""
+    where = field_path(problem["loc"], body)
+    context = problem.get("ctx") or {}
+    if problem["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        where = f"{where}.{str(context['discriminator']).strip(chr(39))}".lstrip(".")
+        if problem["type"] == "union_tag_not_found":
+            return where, f"Field [{where}] is required"
+        tags = context["expected_tags"]
+        return where, f"Field [{where}] is [{context['tag']}], which hfgate does not take here; expected one of {tags}"
+    if problem["type"] == "missing":
+        return where, f"Field [{where}] is required"
+    return where, f"Field [{where}] {problem['msg'][:1].lower()}{problem['msg'][1:]}"
+
+
+def field_path(loc: tuple[int | str, ...], body: Any = None) -> str:
+    """``("contents", 0, "parts")`` as ``contents[0].parts``; with the ``body`` it was read from, a tagged
+    union's tag in ``loc`` (pydantic's ``messages.0.user.content``) is left out: the path is the client's.
 
     Example:
         >>> field_path(("contents", 0, "parts", 1, "text"))
         'contents[0].parts[1].text'
+        >>> field_path(("messages", 0, "user", "content"), {"messages": [{"role": "user", "content": 3}]})
+        'messages[0].content'
     """
     out = ""
-    for part in loc:
+    last = len(loc) - 1
+    for i, part in enumerate(loc):
+        if isinstance(part, str) and i < last and _tag(part, body):
+            continue
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        body = _inside(body, part)
     return out
+
+
+def _tag(part: str, value: Any) -> bool:
+    """Whether ``part`` is a union's tag rather than a field of ``value`` (unknown ``value``: a field)."""
+    if not isinstance(value, dict):
+        return False
+    return part in (value.get("type"), value.get("role")) or part not in value
+
+
+def _inside(value: Any, part: int | str) -> Any:
+    if isinstance(value, dict):
+        return value.get(part)
+    if isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+        return value[part]
+    return None

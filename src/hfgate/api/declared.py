@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from hfgate.api.anthropic.routes import ROUTES as ANTHROPIC
 from hfgate.api.declare import Declared, FaceRoutes
 from hfgate.api.gemini.routes import ROUTES as GEMINI
 
-FACE_ROUTES: tuple[FaceRoutes, ...] = (GEMINI,)
+FACE_ROUTES: tuple[FaceRoutes, ...] = (ANTHROPIC, GEMINI)
 
 
 def declared() -> Iterator[Declared]:

@@ -92,9 +92,6 @@ RULES: dict[str, Need] = {
     "POST /v1/rerank": Role.INFER,
     "POST /rerank": Role.INFER,  # Cohere's and Jina's paths for the same route
     "POST /v2/rerank": Role.INFER,
-    # Anthropic face
-    "POST /v1/messages": Role.INFER,
-    "POST /v1/messages/count_tokens": Role.INFER,
     # Hugging Face face
     "GET /hf/{inference_id}/health": Role.INFER,
     "GET /hf/{inference_id}/info": Role.INFER,

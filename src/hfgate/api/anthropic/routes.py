@@ -13,14 +13,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 
-from hfgate.api.anthropic import shapes
+from hfgate.access.roles import Role
+from hfgate.api.anthropic import schema, shapes
+from hfgate.api.anthropic.errors import FACE as ANTHROPIC
 from hfgate.api.anthropic.errors import error_body
 from hfgate.api.anthropic.requests import MessagesCall, read_call
 from hfgate.api.anthropic.stream import MessageEvents
 from hfgate.api.body import json_object
+from hfgate.api.declare import FaceRoutes, decode, read_body
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.responses import json_response
 from hfgate.api.sse import chained, event_stream
@@ -31,17 +34,17 @@ from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import ChatRequest, GenerationDelta, TaskType, Usage
 from hfgate.telemetry.session import from_metadata, name_session
 
-router = APIRouter(prefix="/v1", tags=["Anthropic-compatible"])
+ROUTES = FaceRoutes(ANTHROPIC, tag="Anthropic-compatible", error=schema.AnthropicError)
 
 TIMEOUT = 120.0
 
 
-@router.post("/messages")
+@ROUTES.post("/v1/messages", role=Role.INFER, body=schema.MessagesRequest, answer=schema.MessageObject, or_stream=True)
 async def create_message(request: Request, orch: OrchestratorDep) -> Response:
     """A model's message: text, thinking and tool calls, streamed or whole."""
     body = await json_object(request)
-    name_session(from_metadata(body.get("metadata")))
-    call = read_call(body)
+    name_session(from_metadata(body.get("metadata")))  # before decoding: a refused request names it too
+    call = read_call(decode(body, schema.MessagesRequest))
     endpoint = await orch.endpoint_for(call.model, TaskType.CHAT_COMPLETION)
     chat = _chat(orch, endpoint, call)
     if call.stream:
@@ -50,13 +53,13 @@ async def create_message(request: Request, orch: OrchestratorDep) -> Response:
     return json_response(shapes.whole(result, model=call.model, stops=call.params.stop))
 
 
-@router.post("/messages/count_tokens")
+@ROUTES.post("/v1/messages/count_tokens", role=Role.INFER, body=schema.CountTokensRequest, answer=schema.TokenCount)
 async def count_tokens(request: Request, orch: OrchestratorDep) -> Response:
     """``{"input_tokens": n}``: on a local model, the prompt the message would take (the chat template
     over the conversation and tools: the ``input_tokens`` its answer reports); elsewhere the conversation's
     and the tools' tokens by the model's tokenizer, or one token per four characters where hfgate cannot
     load it (the template's own tokens then not counted)."""
-    call = read_call(await json_object(request), counting=True)
+    call = read_call(await read_body(request, schema.CountTokensRequest))
     endpoint = await orch.endpoint_for(call.model, TaskType.CHAT_COMPLETION)
     counted = await orch.count_chat_tokens(endpoint, _chat(orch, endpoint, call), texts=_texts(call))
     return json_response({"input_tokens": counted})

@@ -1,4 +1,6 @@
-"""Pydantic models of every face's request and response bodies, for the OpenAPI document only.
+"""Pydantic models of the older faces' request and response bodies (Elasticsearch, OpenAI, Hugging Face),
+for the OpenAPI document only; the faces declared once (:mod:`hfgate.api.declared`) document theirs with the
+models that decode them.
 
 The routes read bodies with the small parsers in ``api/body.py`` and the faces (fast, and with error
 messages in each face's words); these models describe the same bodies so that ``/openapi.json`` tells

@@ -19,7 +19,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from hfgate.api.declare import Doc
 from hfgate.api.declared import declared
-from hfgate.api.schemas import anthropic, apply, es, hf, openai, responses, security
+from hfgate.api.schemas import apply, es, hf, openai, responses, security
 
 _REF = "#/components/schemas/{model}"
 
@@ -70,12 +70,6 @@ ROUTES: dict[tuple[str, str], Doc] = {
         body=responses.CompactRequest, answer=responses.CompactObject, error=_OAI_ERR
     ),
     **{("post", path): _OAI_RERANK for path in ("/v1/rerank", "/rerank", "/v2/rerank")},
-    ("post", "/v1/messages"): Doc(
-        body=anthropic.MessagesRequest, answer=anthropic.MessageObject, error=anthropic.AnthropicError, or_stream=True
-    ),
-    ("post", "/v1/messages/count_tokens"): Doc(
-        body=anthropic.CountTokensRequest, answer=anthropic.TokenCount, error=anthropic.AnthropicError
-    ),
     ("get", "/v1/responses/{response_id}"): Doc(answer=responses.ResponseObject, error=_OAI_ERR),
     ("get", "/v1/responses/{response_id}/input_items"): Doc(answer=responses.ResponseList, error=_OAI_ERR),
     ("delete", "/v1/responses/{response_id}"): Doc(answer=responses.ResponseDeleted, error=_OAI_ERR),
