@@ -34,6 +34,7 @@ def _body(**fields: Any) -> dict[str, Any]:
         (_body(messages=[{"role": "assistant", "content": [{"type": "tool_use", "name": "f"}]}]),
          "messages[0].content[0].id", "is required"),
         ({"model": "m", "messages": [HI]}, "max_tokens", "is required"),
+        ({"max_tokens": 8, "messages": [HI]}, "model", "is required: A chat endpoint's id (GET /v1/models)"),
         (_body(max_tokens="8"), "max_tokens", "valid integer"),
         (_body(tools=[{"name": "a b", "input_schema": {}}]), "tools[0].name", "must be 1-64 letters"),
         (_body(tools=[{"name": "f"}]), "tools[0].input_schema", "is required"),

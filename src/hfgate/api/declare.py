@@ -127,16 +127,17 @@ def decode(body: Any, kind: type[Body]) -> Body:
     try:
         return kind.model_validate(body)
     except ValidationError as problems:
-        raise invalid(problems, body) from None
+        raise invalid(problems, body, kind) from None
 
 
-def invalid(problems: ValidationError, body: Any = None) -> RequestValidationError:
-    """Pydantic's problems as hfgate's validation error, each naming its field as ``body`` spells it."""
-    named = [_problem(p, body) for p in problems.errors(include_url=False)]
+def invalid(problems: ValidationError, body: Any = None, kind: type[BaseModel] | None = None) -> RequestValidationError:
+    """Pydantic's problems as hfgate's validation error, each naming its field as ``body`` spells it; a
+    missing top-level field of ``kind`` also says what it is (its description)."""
+    named = [_problem(p, body, kind) for p in problems.errors(include_url=False)]
     return RequestValidationError([text for _, text in named], param=named[0][0] if named else None)
 
 
-def _problem(problem: ErrorDetails, body: Any) -> tuple[str, str]:
+def _problem(problem: ErrorDetails, body: Any, kind: type[BaseModel] | None = None) -> tuple[str, str]:
     """The field's path and the sentence naming it; a union's tag (``{"type": "document"}`` where only
     some block types are taken) is named as the discriminating field itself."""
     where = field_path(problem["loc"], body)
@@ -148,7 +149,9 @@ def _problem(problem: ErrorDetails, body: Any) -> tuple[str, str]:
         tags = context["expected_tags"]
         return where, f"Field [{where}] is [{context['tag']}], which hfgate does not take here; expected one of {tags}"
     if problem["type"] == "missing":
-        return where, f"Field [{where}] is required"
+        field = kind.model_fields.get(where) if kind is not None else None
+        what = f": {field.description}" if field is not None and field.description else ""
+        return where, f"Field [{where}] is required{what}"
     return where, f"Field [{where}] {problem['msg'][:1].lower()}{problem['msg'][1:]}"
 
 
