@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from hfgate.config import Settings
+from hfgate.local.cache import ModelCache
 from tests.conftest import app_client
 from tests.local.generation.tiny_models import save_tiny_llama
 from tests.local.hub.conftest import TINY, wait_until_served
@@ -103,3 +104,22 @@ async def test_warm_embedding_and_chat_requests_read_no_file(
             made = await client.put("/_inference/text_embedding/again", json=again)
         assert made.status_code == 200, made.text
         assert any(TINY.replace("/", "--") in path for _, path in calls), calls
+
+
+async def test_a_model_folder_removed_while_it_was_kept_is_fetched_again_at_the_next_load(
+    hub: TestHub, hub_settings: Settings
+) -> None:
+    made = app_client(hub_settings)
+    async with made as client:
+        settings = {"model": TINY, "engine": "torch"}
+        body = {"service": "local", "service_settings": settings}
+        assert (await client.put("/_inference/text_embedding/tiny", json=body)).status_code == 200
+        await wait_until_served(client, "tiny")
+        cache = made.app.state.runtime.context.shared(ModelCache)
+        for key in cache.loaded():  # evicted, as the model cache does past its budget
+            cache.release(key)
+        shutil.rmtree(hub_settings.hf_hub_cache / f"models--{TINY.replace('/', '--')}")
+        again = await client.post("/_inference/text_embedding/tiny", json={"input": ["Where did it go?"]})
+        assert again.status_code == 503, again.text  # downloading again, not a failed load
+        assert "is downloading" in again.json()["error"]["reason"]
+        await wait_until_served(client, "tiny")

@@ -78,8 +78,8 @@ class HubDownloads:
         resolved: Resolved | None = None,
         gguf: str | None = None,
     ) -> Future[Path]:
-        """The download of ``model`` at ``revision``: the one under way, else a new one (a failed one is
-        started again once :data:`RETRY_FAILED_AFTER` has passed)."""
+        """The download of ``model`` at ``revision``: the one under way or done, else a new one (see
+        ``_may_retry``)."""
         key = (model.repo_id, revision or "main")
         with self._lock:
             job = self._jobs.get(key)
@@ -105,8 +105,13 @@ class HubDownloads:
         """Nothing to stop: downloads run in daemon threads, and a fetch cut short resumes next time."""
 
     def _may_retry(self, job: _Job) -> bool:
-        failed = job.done.done() and job.done.exception() is not None
-        return failed and self._clock() - job.failed_at >= RETRY_FAILED_AFTER
+        """A failed download once :data:`RETRY_FAILED_AFTER` has passed; a finished one whose folder was
+        removed since (the cache cleaned by hand): it is fetched again."""
+        if not job.done.done():
+            return False
+        if job.done.exception() is not None:
+            return self._clock() - job.failed_at >= RETRY_FAILED_AFTER
+        return not job.done.result().is_dir()
 
     def _run(
         self,

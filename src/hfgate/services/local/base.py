@@ -107,11 +107,16 @@ class LocalBase(Service):
         self, endpoint: Endpoint, key: str, load: Callable[[], M], *, gpu: Callable[[], GpuClaim | None] | None = None
     ) -> M:
         """The model the shared cache holds under ``key``, loaded with ``load`` on first use. A failed load
-        forgets where the model was (its folder may be gone: the next request looks again)."""
+        forgets where the model was and looks again: a Hub model whose folder went meanwhile answers as
+        one not downloaded (503 while it downloads again), any other failure as it failed."""
         try:
             return await self.context.shared(ModelCache).get(key, load, gpu=gpu)
-        except Exception:
+        except Exception as failed:
             self._placements.forget(endpoint)
+            try:
+                self._location(endpoint)
+            except HfGateError as gone:
+                raise gone from failed
             raise
 
     async def _in_process_device(self) -> str:
