@@ -83,6 +83,31 @@ def image_from_base64(encoded: str, *, item: str, field: str, type_field: str = 
     return ImageInput(data=data, field=item, type_field=type_field)
 
 
+_SIGNATURES = (
+    (b"\x89PNG", "image/png"),
+    (b"\xff\xd8", "image/jpeg"),
+    (b"GIF8", "image/gif"),
+    (b"BM", "image/bmp"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+)
+
+
+def as_data_uri(image: ImageInput) -> str:
+    """The image as a ``data:<mime>;base64,…`` URI, its type read from its first bytes (``image/webp`` for
+    RIFF…WEBP; ``application/octet-stream`` when unknown: the server's decoder reads the bytes anyway).
+
+    Example:
+        >>> as_data_uri(ImageInput(data=b"\\x89PNG", field="input[0]"))
+        'data:image/png;base64,iVBORw=='
+    """
+    mime = next((m for signature, m in _SIGNATURES if image.data.startswith(signature)), None)
+    if mime is None:
+        webp = image.data[:4] == b"RIFF" and image.data[8:12] == b"WEBP"
+        mime = "image/webp" if webp else "application/octet-stream"
+    return f"data:{mime};base64,{base64.b64encode(image.data).decode('ascii')}"
+
+
 def split_contents(contents: Sequence[str | ImageInput]) -> tuple[tuple[str, ...], tuple[ImageInput | None, ...]]:
     """An ``EmbedRequest``'s ``texts`` and ``images`` for texts and images in one order (``""`` where an
     image is; no images when there are none).

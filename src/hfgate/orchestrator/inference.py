@@ -37,6 +37,7 @@ from hfgate.tasks import (
     TokenSpan,
 )
 from hfgate.telemetry.request_scope import name_endpoint
+from hfgate.upstream.engines import image_engines
 
 CHARS_PER_TOKEN = 4
 """The token estimate of a text hfgate cannot tokenize: a rough rule for English."""
@@ -81,7 +82,8 @@ class Inference:
             raise BadRequestError(
                 f"Field {named} [image] is not supported: the model of endpoint [{endpoint.inference_id}] embeds "
                 "[text] only; send text, or create the endpoint on an image-and-text model (a CLIP or SigLIP model "
-                "as sentence-transformers loads it, on the local service)",
+                "as sentence-transformers loads it, on the local service; or, on the hugging_face service, one "
+                f"served by an engine that embeds images: {', '.join(image_engines())})",
                 param=named,
             )
         return await self.cached.embed(service, endpoint.served(), request)

@@ -4,7 +4,8 @@ OpenAI-compatible server by ``GET /v1/models``, infinity by ``GET /models``, els
 The answer is recorded in ``service_settings`` (``engine``, and ``model_name`` — the name the server
 checks in ``model`` — ``served_model``, the model whose tokenizer counts tokens, and ``context_window``,
 the most tokens one input may hold: TEI's ``/info`` ``max_input_length``, vLLM's and SGLang's
-``/v1/models`` ``max_model_len``).
+``/v1/models`` ``max_model_len``; and ``takes_images`` where the server lists its model's capabilities:
+infinity's ``/models``).
 """
 
 from __future__ import annotations
@@ -37,7 +38,12 @@ async def detect(
         return {"engine": LEGACY_ENGINE}, info
     engine = engine_owning(served.owned_by)
     recorded = {"engine": engine, "model_name": served.name, "served_model": served.name}
-    return recorded | _known(context_window=served.max_model_len), info
+    return recorded | _known(context_window=served.max_model_len, takes_images=_takes_images(served)), info
+
+
+def _takes_images(served: ServedModel) -> bool | None:
+    """Whether the server says its model embeds images (infinity's ``image_embed``); ``None``: it does not say."""
+    return None if served.capabilities is None else "image_embed" in served.capabilities
 
 
 async def _info(infos: ServerInfos, *, root: str, call: Call, alone: bool) -> ServerInfo:

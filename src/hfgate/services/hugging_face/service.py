@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar, TypeVar
 
 from hfgate.errors import RequestValidationError
+from hfgate.images import ImageInput
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import EndpointDescription, Service, ServiceContext, TokenNames
 from hfgate.services.hugging_face import create
@@ -19,6 +20,7 @@ from hfgate.services.hugging_face.accounting import Accounting
 from hfgate.services.hugging_face.calls import answered, as_chat, call_for, prompt_texts, wire_tools, within
 from hfgate.services.hugging_face.generation import generate_once, stream_generation
 from hfgate.services.hugging_face.identity import NamesVectorModels
+from hfgate.services.hugging_face.images import embed_mixed, in_batches, takes_images
 from hfgate.services.hugging_face.responses import RelaysResponses
 from hfgate.services.hugging_face.routing import PickedRoutes, Route
 from hfgate.services.hugging_face.rules import host_problems, settings_problems
@@ -44,10 +46,12 @@ from hfgate.upstream.engines.base import (
     ChatProtocol,
     EmbedProtocol,
     GenerateProtocol,
+    ImageEmbedProtocol,
     Kind,
     Protocol,
     RerankProtocol,
     SparseProtocol,
+    Vectors,
 )
 from hfgate.upstream.http.client import Call, UpstreamClient
 from hfgate.upstream.wire.embeddings import DEFAULT_BATCH_SIZE, cut_to_tokens, embed_in_batches
@@ -114,6 +118,24 @@ class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
     # -- embeddings ---------------------------------------------------------------------------------
 
     async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
+        if not request.images:
+            return await self._embed_texts(endpoint, request)
+        _, protocol, route, call = self._route(endpoint, "image_embed", ImageEmbedProtocol, request)
+        url, seen = protocol.url(route.address), answered(endpoint, route)
+
+        async def send(batch: list[ImageInput]) -> Vectors:
+            parse = lambda answer: protocol.parse(answer, count=len(batch))  # noqa: E731
+            return await self.upstream.post_json(
+                call, url, payload=protocol.payload(route.address, batch), parse=parse, seen=seen
+            )
+
+        pictured = lambda images: within(call, in_batches(send, images, batch_size=protocol.batch))  # noqa: E731
+        return await embed_mixed(request, texts=lambda texts: self._embed_texts(endpoint, texts), images=pictured)
+
+    async def takes_images(self, endpoint: Endpoint) -> bool:
+        return takes_images(endpoint)
+
+    async def _embed_texts(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
         settings, protocol, route, call = self._route(endpoint, "embed", EmbedProtocol, request)
         texts = cut_to_tokens(request.texts, settings.max_input_tokens)
         info = await self._info(route, call)

@@ -149,6 +149,17 @@ SERVICE_SETTINGS: tuple[SettingSpec, ...] = (
         "recorded at create. Longer inputs are truncated by the server, as a local model truncates them.",
     ),
     SettingSpec(
+        name="takes_images",
+        kind="bool",
+        recorded=True,
+        updatable=True,
+        task_types=EMBEDDING,
+        label="Takes images",
+        description="Whether the model at url embeds images in its texts' space (infinity's /models lists "
+        "image_embed for a CLIP or SigLIP model); recorded at create. Images are sent only to an engine that "
+        "embeds them (docs/services/hugging-face.md, Images on the hugging_face service).",
+    ),
+    SettingSpec(
         name="task",
         choices=GENERATION_TASKS,
         recorded=True,

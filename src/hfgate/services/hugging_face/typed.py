@@ -20,8 +20,8 @@ AUTO = "auto"
 class HfSettings:
     """Where and how an endpoint of the ``hugging_face`` service is reached.
 
-    ``engine``, ``model_name``, ``served_model``, ``context_window``, ``served_by``, ``provider_model`` and
-    ``task`` are recorded at create (or given by the user to override what was detected).
+    ``engine``, ``model_name``, ``served_model``, ``context_window``, ``takes_images``, ``served_by``,
+    ``provider_model`` and ``task`` are recorded at create (or given by the user to override what was detected).
     """
 
     url: str | None = None
@@ -37,6 +37,7 @@ class HfSettings:
     namespace: str | None = None
     max_input_tokens: int | None = None
     context_window: int | None = None
+    takes_images: bool | None = None
     requests_per_minute: float = DEFAULT_REQUESTS_PER_MINUTE
     session_affinity: bool = True
 
@@ -63,6 +64,7 @@ class HfSettings:
             namespace=_str(raw.get("namespace")),
             max_input_tokens=raw.get("max_input_tokens"),
             context_window=raw.get("context_window"),
+            takes_images=raw.get("takes_images"),
             requests_per_minute=limit.get("requests_per_minute", DEFAULT_REQUESTS_PER_MINUTE),
             session_affinity=raw.get("session_affinity") is not False,
         )

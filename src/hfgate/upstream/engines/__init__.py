@@ -21,6 +21,16 @@ def engine_protocol(engine: str, kind: Kind, expected: type[P]) -> P | None:
     return protocol(ENGINES, engine, kind, expected)
 
 
+def image_engines() -> list[str]:
+    """The engines that embed images (an ``image_embed`` protocol), by name.
+
+    Example:
+        >>> image_engines()
+        ['infinity']
+    """
+    return [name for name, entry in ENGINES.items() if "image_embed" in entry.protocols]
+
+
 def engine_owning(owned_by: str) -> str:
     """The engine whose ``/v1/models`` entries say ``owned_by``; ``openai`` for any other server."""
     return next((e.name for e in ENGINES.values() if owned_by in e.owned_by), "openai")

@@ -13,10 +13,11 @@ from typing import Any, ClassVar, Literal, TypeVar
 from typing import Protocol as Structural
 
 from hfgate.chat.messages import ChatMessage
+from hfgate.images import ImageInput
 from hfgate.tasks import GenerationDelta, GenerationParams
 from hfgate.upstream.wire.common import UpstreamText
 
-Kind = Literal["embed", "sparse", "generate", "text2text", "chat", "rerank"]
+Kind = Literal["embed", "image_embed", "sparse", "generate", "text2text", "chat", "rerank"]
 Vectors = list[list[float]]
 Scores = list[tuple[int, float]]
 SparseVectors = list[dict[int, float]]
@@ -59,6 +60,23 @@ class EmbedProtocol(Protocol):
 
     def payload(self, at: Address, texts: Sequence[str], *, normalize: bool = True) -> dict[str, Any]:
         """The body for ``texts``; ``normalize=False`` asks for the pooled vectors, not unit ones."""
+        raise NotImplementedError
+
+    def parse(self, body: Any, *, count: int) -> Vectors:
+        raise NotImplementedError
+
+
+class ImageEmbedProtocol(Protocol):
+    """Images embedded in the texts' space of an image-and-text model (CLIP, SigLIP): one vector per image.
+    ``batch`` is the most images one request carries."""
+
+    kind: ClassVar[Kind] = "image_embed"
+    batch: ClassVar[int] = 32
+
+    def url(self, at: Address) -> str:
+        raise NotImplementedError
+
+    def payload(self, at: Address, images: Sequence[ImageInput]) -> dict[str, Any]:
         raise NotImplementedError
 
     def parse(self, body: Any, *, count: int) -> Vectors:
