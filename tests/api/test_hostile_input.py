@@ -75,7 +75,7 @@ def test_generate_parameters_that_are_not_an_object_are_a_422_naming_the_field(
     answer = http.post(GENERATE, json={"inputs": "Hi", "parameters": {"generate_parameters": nested}})
     assert answer.status_code == 422
     assert answer.json()["error_type"] == "validation"
-    assert "`parameters.generate_parameters` must be an object" in answer.json()["error"]
+    assert "Field [parameters.generate_parameters] must be an object" in answer.json()["error"]
     assert _port(http) == before
 
 
@@ -130,4 +130,4 @@ def test_tei_normalize_must_be_a_boolean(http: httpx.Client, normalize: object) 
     answer = http.post("/hf/.all-minilm-l6-v2/embed", json={"inputs": "a", "normalize": normalize})
     assert answer.status_code == 422
     assert answer.json()["error_type"] == "Validation"
-    assert "Field [normalize] must be a boolean" in answer.json()["error"]
+    assert "Field [normalize] input should be a valid boolean" in answer.json()["error"]

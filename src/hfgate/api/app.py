@@ -20,7 +20,6 @@ from hfgate.api.es import privileges as es_privileges
 from hfgate.api.es import run as es_run
 from hfgate.api.es import security as es_security
 from hfgate.api.gateway import Gateway
-from hfgate.api.hf import routes as hf_routes
 from hfgate.api.hosts import HostNames
 from hfgate.api.middleware import BodyLimit, GatewayKeys
 from hfgate.api.openai import per_endpoint as openai_per_endpoint
@@ -92,7 +91,7 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     app.router.routes[:0] = es_run.INFER_ROUTES
     routers = (
         health.router, metrics.router, es_cluster.router, es_manage.router, es_run.router, openai_routes.router,
-        openai_responses.router, openai_rerank.router, hf_routes.router,
+        openai_responses.router, openai_rerank.router,
         openai_per_endpoint.router, *(face.router for face in FACE_ROUTES),
     )  # fmt: skip
     for router in (

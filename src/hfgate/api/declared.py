@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from hfgate.api.anthropic.routes import ROUTES as ANTHROPIC
 from hfgate.api.declare import Declared, FaceRoutes
 from hfgate.api.gemini.routes import ROUTES as GEMINI
+from hfgate.api.hf.routes import ROUTES as HF
 
-FACE_ROUTES: tuple[FaceRoutes, ...] = (ANTHROPIC, GEMINI)
+FACE_ROUTES: tuple[FaceRoutes, ...] = (ANTHROPIC, GEMINI, HF)
 
 
 def declared() -> Iterator[Declared]:

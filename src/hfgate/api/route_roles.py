@@ -31,8 +31,7 @@ ANY_KEY: Final = "any key"
 Need = Role | str
 
 _ES_INFER = ("/_inference/{task_type}/{inference_id:endpoint_id}", "/_inference/{inference_id:endpoint_id}")
-_HF = ("", "/embed", "/embed_sparse", "/rerank", "/tokenize", "/generate", "/generate_stream", "/v1/embeddings",
-       "/v1/chat/completions", "/v1/completions")  # fmt: skip
+_HF_OPENAI = ("/v1/embeddings", "/v1/chat/completions", "/v1/completions")
 
 RULES: dict[str, Need] = {
     # app-wide
@@ -92,10 +91,8 @@ RULES: dict[str, Need] = {
     "POST /v1/rerank": Role.INFER,
     "POST /rerank": Role.INFER,  # Cohere's and Jina's paths for the same route
     "POST /v2/rerank": Role.INFER,
-    # Hugging Face face
-    "GET /hf/{inference_id}/health": Role.INFER,
-    "GET /hf/{inference_id}/info": Role.INFER,
-    **{f"POST /hf/{{inference_id}}{suffix}": Role.INFER for suffix in _HF},
+    # the OpenAI face's routes per endpoint, under the Hugging Face face's /hf/
+    **{f"POST /hf/{{inference_id}}{suffix}": Role.INFER for suffix in _HF_OPENAI},
     # the web page (pages redirect to the login when there is no session)
     "GET /ui": Role.MONITOR,
     "GET /ui/": Role.MONITOR,

@@ -14,33 +14,37 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
-from hfgate.api.body import json_object, typed
+from hfgate.access.roles import Role
+from hfgate.api.body import json_object
+from hfgate.api.declare import FaceRoutes, decode, read_body
 from hfgate.api.deps import OrchestratorDep
-from hfgate.api.hf import shapes
+from hfgate.api.hf import schema, shapes
+from hfgate.api.hf.errors import FACE as HF
 from hfgate.api.hf.errors import render_hf
 from hfgate.api.hf.requests import TgiCall, texts, tgi_call
 from hfgate.api.responses import json_response
 from hfgate.api.sse import event_stream
-from hfgate.errors import BadRequestError, HfGateError, RequestTimeoutError
+from hfgate.errors import HfGateError, RequestTimeoutError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import EmbedRequest, GenerateRequest, Generation, GenerationDelta, RerankRequest, TaskType, Usage
 
-router = APIRouter(prefix="/hf/{inference_id}", tags=["Hugging Face-compatible (TEI/TGI)"])
+ROUTES = FaceRoutes(HF, tag="Hugging Face-compatible (TEI/TGI)", error=schema.HfError)
 
 TIMEOUT = 120.0
+_HF = "/hf/{inference_id}"
 _GENERATING = (TaskType.COMPLETION, TaskType.CHAT_COMPLETION)
 
 
-@router.get("/health")
+@ROUTES.get(f"{_HF}/health", role=Role.INFER)
 async def health(inference_id: str, orch: OrchestratorDep) -> Response:
     await orch.endpoint_for(inference_id, None)
     return Response(status_code=200)
 
 
-@router.get("/info")
+@ROUTES.get(f"{_HF}/info", role=Role.INFER, answer=dict[str, Any])
 async def info(inference_id: str, orch: OrchestratorDep) -> Response:
     (endpoint,) = orch.observed([await orch.endpoint_for(inference_id, None)])  # with its device, when loaded
     described = orch.service_kind(endpoint.service).describe(endpoint)
@@ -49,89 +53,86 @@ async def info(inference_id: str, orch: OrchestratorDep) -> Response:
     return json_response(shapes.tei_info(endpoint, described))
 
 
-@router.post("")
-async def hosted(inference_id: str, request: Request, *, orch: OrchestratorDep) -> Response:
+@ROUTES.post(_HF, role=Role.INFER, body=schema.HostedRequest, answer=schema.HostedAnswer, or_stream=True)
+async def hosted(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
     """Like a hosted model: what it does follows the endpoint's task type."""
     body = await json_object(request)
     endpoint = await orch.endpoint_for(inference_id, None)
     if endpoint.task_type in _GENERATING:
-        call = tgi_call(body)
+        call = tgi_call(decode(body, schema.TgiRequest))
         return await (
             _stream(orch, endpoint, call=call) if call.stream else _generate(orch, endpoint, call=call, listed=True)
         )
     if endpoint.task_type is TaskType.RERANK:
-        return await _rerank(orch, endpoint, body=body)
+        return await _rerank(orch, endpoint, body=decode(body, schema.RerankRequest))
     if endpoint.task_type is TaskType.SPARSE_EMBEDDING:
-        return await _tokens_and_weights(orch, endpoint, body=body)
-    return await _embed(orch, endpoint, body=body)
+        return await _tokens_and_weights(orch, endpoint, body=decode(body, schema.TeiRequest))
+    return await _embed(orch, endpoint, body=decode(body, schema.TeiRequest))
 
 
-@router.post("/embed")
-async def embed(inference_id: str, request: Request, *, orch: OrchestratorDep) -> Response:
-    body = await json_object(request)
-    return await _embed(orch, await orch.endpoint_for(inference_id, TaskType.TEXT_EMBEDDING), body=body)
+@ROUTES.post(f"{_HF}/embed", role=Role.INFER, body=schema.TeiRequest, answer=list[list[float]])
+async def embed(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
+    body = await json_object(request)  # an unknown endpoint is a 404 before the body's fields are read
+    endpoint = await orch.endpoint_for(inference_id, TaskType.TEXT_EMBEDDING)
+    return await _embed(orch, endpoint, body=decode(body, schema.TeiRequest))
 
 
-@router.post("/embed_sparse")
-async def embed_sparse(inference_id: str, request: Request, *, orch: OrchestratorDep) -> Response:
+@ROUTES.post(f"{_HF}/embed_sparse", role=Role.INFER, body=schema.TeiRequest, answer=list[list[schema.SparseValue]])
+async def embed_sparse(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
     """TEI's SPLADE route: each text's non-zero weights as ``[{"index": id, "value": weight}]``."""
     body = await json_object(request)
     endpoint = await orch.endpoint_for(inference_id, TaskType.SPARSE_EMBEDDING)
-    result = await orch.sparse_weights(endpoint, EmbedRequest(texts=tuple(texts(body)), timeout=TIMEOUT))
+    inputs = texts(decode(body, schema.TeiRequest).inputs)
+    result = await orch.sparse_weights(endpoint, EmbedRequest(texts=inputs, timeout=TIMEOUT))
     return json_response(shapes.sparse_values(result))
 
 
-@router.post("/rerank")
-async def rerank(inference_id: str, request: Request, *, orch: OrchestratorDep) -> Response:
+@ROUTES.post(f"{_HF}/rerank", role=Role.INFER, body=schema.RerankRequest, answer=list[schema.RerankHit])
+async def rerank(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
     body = await json_object(request)
-    return await _rerank(orch, await orch.endpoint_for(inference_id, TaskType.RERANK), body=body)
+    endpoint = await orch.endpoint_for(inference_id, TaskType.RERANK)
+    return await _rerank(orch, endpoint, body=decode(body, schema.RerankRequest))
 
 
-@router.post("/tokenize")
-async def tokenize(inference_id: str, request: Request, *, orch: OrchestratorDep) -> Response:
-    body = await json_object(request)
+@ROUTES.post(f"{_HF}/tokenize", role=Role.INFER, body=schema.TokenizeRequest, answer=list[list[schema.Token]])
+async def tokenize(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
+    raw = await json_object(request)
     endpoint = await orch.endpoint_for(inference_id, None)
-    special = bool(typed(body, "add_special_tokens", kind=bool, default=True))
-    spans = await orch.tokenize(endpoint, texts(body), add_special_tokens=special)
+    body = decode(raw, schema.TokenizeRequest)
+    special = body.add_special_tokens is not False
+    spans = await orch.tokenize(endpoint, list(texts(body.inputs)), add_special_tokens=special)
     return json_response(shapes.tokens(spans))
 
 
-@router.post("/generate")
-async def generate(inference_id: str, request: Request, *, orch: OrchestratorDep) -> Response:
+@ROUTES.post(f"{_HF}/generate", role=Role.INFER, body=schema.TgiRequest, answer=schema.Generated)
+async def generate(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
     endpoint = await orch.endpoint_for(inference_id, TaskType.COMPLETION)
-    return await _generate(orch, endpoint, call=tgi_call(await json_object(request), stream=False), listed=False)
+    body = await read_body(request, schema.TgiRequest)
+    return await _generate(orch, endpoint, call=tgi_call(body, stream=False), listed=False)
 
 
-@router.post("/generate_stream")
-async def generate_stream(inference_id: str, request: Request, *, orch: OrchestratorDep) -> Response:
+@ROUTES.post(f"{_HF}/generate_stream", role=Role.INFER, body=schema.TgiRequest, stream=True)
+async def generate_stream(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
     endpoint = await orch.endpoint_for(inference_id, TaskType.COMPLETION)
-    return await _stream(orch, endpoint, call=tgi_call(await json_object(request), stream=True))
+    body = await read_body(request, schema.TgiRequest)
+    return await _stream(orch, endpoint, call=tgi_call(body, stream=True))
 
 
-async def _embed(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> Response:
-    normalize = bool(typed(body, "normalize", kind=bool, default=True))
-    result = await orch.embed(endpoint, EmbedRequest(texts=tuple(texts(body)), timeout=TIMEOUT, normalize=normalize))
+async def _embed(orch: Orchestrator, endpoint: Endpoint, *, body: schema.TeiRequest) -> Response:
+    request = EmbedRequest(texts=texts(body.inputs), timeout=TIMEOUT, normalize=body.normalize is not False)
+    result = await orch.embed(endpoint, request)
     return json_response(result.embeddings)
 
 
-async def _tokens_and_weights(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> Response:
+async def _tokens_and_weights(orch: Orchestrator, endpoint: Endpoint, *, body: schema.TeiRequest) -> Response:
     """What Elasticsearch's ``hugging_face`` service reads from a sparse endpoint: ``[{token: weight}]``."""
-    result = await orch.sparse_embed(endpoint, EmbedRequest(texts=tuple(texts(body)), timeout=TIMEOUT))
+    result = await orch.sparse_embed(endpoint, EmbedRequest(texts=texts(body.inputs), timeout=TIMEOUT))
     return json_response([embedding.weights for embedding in result.embeddings])
 
 
-async def _rerank(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> Response:
-    query = typed(body, "query", kind=str)
-    if not query:
-        raise BadRequestError("`query` is required", param="query")
-    documents = body.get("texts")
-    if not isinstance(documents, list) or not documents or not all(isinstance(d, str) for d in documents):
-        raise BadRequestError("`texts` must be a non-empty array of strings", param="texts")
+async def _rerank(orch: Orchestrator, endpoint: Endpoint, *, body: schema.RerankRequest) -> Response:
     request = RerankRequest(
-        query=query,
-        documents=tuple(documents),
-        return_documents=bool(typed(body, "return_text", kind=bool, default=False)),
-        timeout=TIMEOUT,
+        query=body.query, documents=tuple(body.texts), return_documents=bool(body.return_text), timeout=TIMEOUT
     )
     return json_response(shapes.rerank(await orch.rerank(endpoint, request)))
 

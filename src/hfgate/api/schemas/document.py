@@ -19,7 +19,8 @@ from pydantic import BaseModel, TypeAdapter
 
 from hfgate.api.declare import Doc
 from hfgate.api.declared import declared
-from hfgate.api.schemas import apply, es, hf, openai, responses, security
+from hfgate.api.hf.schema import HfError
+from hfgate.api.schemas import apply, es, openai, responses, security
 
 _REF = "#/components/schemas/{model}"
 
@@ -27,8 +28,6 @@ _REF = "#/components/schemas/{model}"
 _ES_ID = "/_inference/{task_type}/{inference_id}"
 _HF = "/hf/{inference_id}"
 _OAI_ERR = openai.OpenAIError
-_EMBED_ANSWER = list[list[float]]
-_HOSTED_ANSWER = list[list[float]] | list[hf.Generated] | list[hf.RerankHit] | list[dict[str, float]]
 
 _OAI_EMBED = Doc(body=openai.EmbeddingsRequest, answer=openai.EmbeddingsResponse, error=_OAI_ERR)
 _OAI_COMPLETE = Doc(body=openai.CompletionRequest, answer=openai.CompletionResponse, error=_OAI_ERR, or_stream=True)
@@ -73,21 +72,10 @@ ROUTES: dict[tuple[str, str], Doc] = {
     ("get", "/v1/responses/{response_id}"): Doc(answer=responses.ResponseObject, error=_OAI_ERR),
     ("get", "/v1/responses/{response_id}/input_items"): Doc(answer=responses.ResponseList, error=_OAI_ERR),
     ("delete", "/v1/responses/{response_id}"): Doc(answer=responses.ResponseDeleted, error=_OAI_ERR),
-    ("get", f"{_HF}/health"): Doc(error=hf.HfError),
-    ("get", f"{_HF}/info"): Doc(answer=dict[str, Any], error=hf.HfError),
-    ("post", _HF): Doc(
-        body=hf.TeiRequest | hf.TgiRequest | hf.RerankRequest, answer=_HOSTED_ANSWER, error=hf.HfError, or_stream=True
-    ),
-    ("post", f"{_HF}/embed"): Doc(body=hf.TeiRequest, answer=_EMBED_ANSWER, error=hf.HfError),
-    ("post", f"{_HF}/embed_sparse"): Doc(body=hf.TeiRequest, answer=list[list[hf.SparseValue]], error=hf.HfError),
-    ("post", f"{_HF}/rerank"): Doc(body=hf.RerankRequest, answer=list[hf.RerankHit], error=hf.HfError),
-    ("post", f"{_HF}/tokenize"): Doc(body=hf.TokenizeRequest, answer=list[list[hf.Token]], error=hf.HfError),
-    ("post", f"{_HF}/generate"): Doc(body=hf.TgiRequest, answer=hf.Generated, error=hf.HfError),
-    ("post", f"{_HF}/generate_stream"): Doc(body=hf.TgiRequest, stream=True, error=hf.HfError),
     # under /hf/, errors take TEI's and TGI's shape, like the servers these routes imitate
-    ("post", f"{_HF}/v1/embeddings"): replace(_OAI_EMBED, error=hf.HfError),
-    ("post", f"{_HF}/v1/completions"): replace(_OAI_COMPLETE, error=hf.HfError),
-    ("post", f"{_HF}/v1/chat/completions"): replace(_OAI_CHAT, error=hf.HfError),
+    ("post", f"{_HF}/v1/embeddings"): replace(_OAI_EMBED, error=HfError),
+    ("post", f"{_HF}/v1/completions"): replace(_OAI_COMPLETE, error=HfError),
+    ("post", f"{_HF}/v1/chat/completions"): replace(_OAI_CHAT, error=HfError),
     # gateway keys and usage (routes of our own, in Elasticsearch's shapes)
     ("post", "/_security/api_key"): Doc(body=security.KeyCreate, answer=security.KeyCreated),
     ("put", "/_security/api_key"): Doc(body=security.KeyCreate, answer=security.KeyCreated),
