@@ -148,11 +148,46 @@ def _problem(problem: ErrorDetails, body: Any, kind: type[BaseModel] | None = No
             return where, f"Field [{where}] is required"
         tags = context["expected_tags"]
         return where, f"Field [{where}] is [{context['tag']}], which hfgate does not take here; expected one of {tags}"
+    if problem["type"] in _JSON_TYPES:
+        return where, f"Field [{where}] must be {_JSON_TYPES[problem['type']]}, got [{json_type(problem['input'])}]"
     if problem["type"] == "missing":
         field = kind.model_fields.get(where) if kind is not None else None
         what = f": {field.description}" if field is not None and field.description else ""
         return where, f"Field [{where}] is required{what}"
     return where, f"Field [{where}] {problem['msg'][:1].lower()}{problem['msg'][1:]}"
+
+
+_JSON_TYPES = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "bool_type": "a boolean",
+    "list_type": "an array",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+}
+"""Pydantic's type errors, said in JSON's words (``must be an object, got [array]``) rather than its own
+(``input should be a valid dictionary or instance of TgiParameters``)."""
+
+
+def json_type(value: Any) -> str:
+    """The JSON type of a decoded value, as the error messages name it.
+
+    Example:
+        >>> json_type([1]), json_type(True), json_type(None), json_type(2.5)
+        ('array', 'boolean', 'null', 'number')
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
 
 
 def field_path(loc: tuple[int | str, ...], body: Any = None) -> str:
