@@ -91,8 +91,8 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     app.router.routes[:0] = es_run.INFER_ROUTES
     routers = (
         health.router, metrics.router, es_cluster.router, es_manage.router, es_run.router, openai_routes.router,
-        openai_responses.router, openai_rerank.router,
-        openai_per_endpoint.router, *(face.router for face in FACE_ROUTES),
+        openai_responses.router, openai_rerank.router, *(face.router for face in FACE_ROUTES),
+        openai_per_endpoint.router,
     )  # fmt: skip
     for router in (
         *routers,

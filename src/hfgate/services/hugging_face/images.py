@@ -19,7 +19,8 @@ from hfgate.services.hugging_face.routing import LEGACY_ENGINE
 from hfgate.services.hugging_face.typed import HfSettings
 from hfgate.tasks import EmbeddingResult, EmbedRequest, TaskType, Usage
 from hfgate.upstream.engines import engine_protocol
-from hfgate.upstream.engines.base import ImageEmbedProtocol, Vectors
+from hfgate.upstream.engines.base import Address, ImageEmbedProtocol, Vectors
+from hfgate.upstream.http.client import Call, Seen, UpstreamClient
 
 SendImages = Callable[[list[ImageInput]], Awaitable[Vectors]]
 
@@ -47,6 +48,19 @@ async def embed_mixed(
         written = await texts(replace(request, texts=tuple(request.texts[i] for i in text_places), images=()))
     vectors = dict(zip(image_places, pictured, strict=True)) | dict(zip(text_places, written.embeddings, strict=True))
     return EmbeddingResult(embeddings=[vectors[i] for i in range(len(request.images))], usage=written.usage)
+
+
+def image_sender(
+    upstream: UpstreamClient, call: Call, protocol: ImageEmbedProtocol, at: Address, *, seen: Seen
+) -> SendImages:
+    """What sends one batch of images to the server at ``at`` in its ``image_embed`` protocol."""
+    url = protocol.url(at)
+
+    async def send(batch: list[ImageInput]) -> Vectors:
+        parse = lambda answer: protocol.parse(answer, count=len(batch))  # noqa: E731
+        return await upstream.post_json(call, url, payload=protocol.payload(at, batch), parse=parse, seen=seen)
+
+    return send
 
 
 async def in_batches(send: SendImages, images: Sequence[ImageInput], *, batch_size: int) -> Vectors:

@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar, TypeVar
 
 from hfgate.errors import RequestValidationError
-from hfgate.images import ImageInput
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import EndpointDescription, Service, ServiceContext, TokenNames
 from hfgate.services.hugging_face import create
@@ -20,7 +19,7 @@ from hfgate.services.hugging_face.accounting import Accounting
 from hfgate.services.hugging_face.calls import answered, as_chat, call_for, prompt_texts, wire_tools, within
 from hfgate.services.hugging_face.generation import generate_once, stream_generation
 from hfgate.services.hugging_face.identity import NamesVectorModels
-from hfgate.services.hugging_face.images import embed_mixed, in_batches, takes_images
+from hfgate.services.hugging_face.images import embed_mixed, image_sender, in_batches, takes_images
 from hfgate.services.hugging_face.responses import RelaysResponses
 from hfgate.services.hugging_face.routing import PickedRoutes, Route
 from hfgate.services.hugging_face.rules import host_problems, settings_problems
@@ -51,7 +50,6 @@ from hfgate.upstream.engines.base import (
     Protocol,
     RerankProtocol,
     SparseProtocol,
-    Vectors,
 )
 from hfgate.upstream.http.client import Call, UpstreamClient
 from hfgate.upstream.wire.embeddings import DEFAULT_BATCH_SIZE, cut_to_tokens, embed_in_batches
@@ -121,14 +119,7 @@ class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
         if not request.images:
             return await self._embed_texts(endpoint, request)
         _, protocol, route, call = self._route(endpoint, "image_embed", ImageEmbedProtocol, request)
-        url, seen = protocol.url(route.address), answered(endpoint, route)
-
-        async def send(batch: list[ImageInput]) -> Vectors:
-            parse = lambda answer: protocol.parse(answer, count=len(batch))  # noqa: E731
-            return await self.upstream.post_json(
-                call, url, payload=protocol.payload(route.address, batch), parse=parse, seen=seen
-            )
-
+        send = image_sender(self.upstream, call, protocol, route.address, seen=answered(endpoint, route))
         pictured = lambda images: within(call, in_batches(send, images, batch_size=protocol.batch))  # noqa: E731
         return await embed_mixed(request, texts=lambda texts: self._embed_texts(endpoint, texts), images=pictured)
 
