@@ -187,6 +187,10 @@ def _problem(problem: ErrorDetails, body: Any, kind: type[BaseModel] | None = No
         return where, f"Field [{where}] is [{context['tag']}], which hfgate does not take here; expected one of {tags}"
     if problem["type"] in _JSON_TYPES:
         return where, f"Field [{where}] must be {_JSON_TYPES[problem['type']]}, got [{json_type(problem['input'])}]"
+    if problem["type"] == "extra_forbidden":  # a model that refuses unknown fields: say which it takes
+        known = [f.alias or name for name, f in kind.model_fields.items()] if kind and len(problem["loc"]) == 1 else []
+        allowed = f"; the fields allowed are [{', '.join(known)}]" if known else ""
+        return where, f"Unknown field [{where}] in the request body{allowed}"
     if problem["type"] == "missing":
         field = kind.model_fields.get(where) if kind is not None else None
         what = f": {field.description}" if field is not None and field.description else ""
