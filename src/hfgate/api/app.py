@@ -12,13 +12,9 @@ from fastapi import FastAPI
 from hfgate import __version__
 from hfgate.api import health, metrics
 from hfgate.api.apply import routes as apply_routes
-from hfgate.api.declared import FACE_ROUTES
+from hfgate.api.declared import ELASTICSEARCH, FACE_ROUTES
 from hfgate.api.error_handlers import install_error_handlers
 from hfgate.api.es import cluster as es_cluster
-from hfgate.api.es import manage as es_manage
-from hfgate.api.es import privileges as es_privileges
-from hfgate.api.es import run as es_run
-from hfgate.api.es import security as es_security
 from hfgate.api.gateway import Gateway
 from hfgate.api.hosts import HostNames
 from hfgate.api.middleware import BodyLimit, GatewayKeys
@@ -88,16 +84,15 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
 
     app = FastAPI(title="hfgate", version=__version__, lifespan=lifespan, **_FASTAPI_OPTIONS)
     app.state.settings = settings
-    app.router.routes[:0] = es_run.INFER_ROUTES
+    # Elasticsearch's inference first: its plain twins are the first routes a request is matched against
+    others = [face for face in FACE_ROUTES if face not in ELASTICSEARCH]
     routers = (
-        health.router, metrics.router, es_cluster.router, es_manage.router, es_run.router, openai_routes.router,
-        openai_responses.router, openai_rerank.router, *(face.router for face in FACE_ROUTES),
+        health.router, metrics.router, es_cluster.router, *(face.router for face in ELASTICSEARCH),
+        openai_routes.router, openai_responses.router, openai_rerank.router, *(face.router for face in others),
         openai_per_endpoint.router,
     )  # fmt: skip
     for router in (
         *routers,
-        es_security.router,
-        es_privileges.router,
         apply_routes.router,
         ui_routes.router,
         ui_usage_routes.router,

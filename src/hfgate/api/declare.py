@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ValidationError
@@ -30,6 +30,11 @@ from hfgate.access.roles import Role
 from hfgate.api.body import json_object
 from hfgate.api.face import Face
 from hfgate.errors import RequestValidationError
+
+OPEN: Final = "open"
+"""A route's role when it needs no key."""
+ANY_KEY: Final = "any key"
+"""A route's role when any valid key will do."""
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 Body = TypeVar("Body", bound=BaseModel)
@@ -52,7 +57,7 @@ class Doc:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Declared:
-    """One route as declared: ``role`` is a :class:`Role` or ``route_roles.OPEN`` / ``ANY_KEY``."""
+    """One route as declared: ``role`` is a :class:`Role`, :data:`OPEN` or :data:`ANY_KEY`."""
 
     method: str
     path: str
@@ -72,17 +77,21 @@ class Declared:
 
 
 class FaceRoutes:
-    """One face's routes, each declared once with :meth:`get` or :meth:`post`."""
+    """One face's routes, each declared once with :meth:`get`, :meth:`post`, :meth:`put` or :meth:`delete`;
+    ``error`` is the face's error model (``None``: Elasticsearch's)."""
 
-    def __init__(self, face: Face, *, tag: str, error: type[BaseModel]) -> None:
+    def __init__(self, face: Face, *, tag: str, error: type[BaseModel] | None) -> None:
         self.face = face
         self.error = error
         self.declared: list[Declared] = []
         self.router = APIRouter(tags=[tag])
 
-    def get(self, *paths: str, role: Role | str, answer: Any = None) -> Callable[[Handler], Handler]:
-        """Declare a GET route; several ``paths`` are one route under several names (API versions)."""
-        return self._route("get", paths, role=role, doc=Doc(answer=answer, error=self.error))
+    def get(
+        self, *paths: str, role: Role | str, answer: Any = None, operation_id: str | None = None
+    ) -> Callable[[Handler], Handler]:
+        """Declare a GET route; several ``paths`` are one route under several names (API versions);
+        ``operation_id`` names its operation in the document (one path only)."""
+        return self._route("get", paths, role=role, doc=Doc(answer=answer, error=self.error, operation_id=operation_id))
 
     def post(
         self,
@@ -92,22 +101,50 @@ class FaceRoutes:
         answer: Any = None,
         stream: bool = False,
         or_stream: bool = False,
+        query: tuple[str, ...] = (),
+        operation_id: str | None = None,
     ) -> Callable[[Handler], Handler]:
         """Declare a POST route; ``stream``: it answers server-sent events (``answer`` is each event's data);
-        ``or_stream``: it answers ``answer``, or server-sent events when the body asks for a stream."""
-        doc = Doc(body=body, answer=answer, stream=stream, error=self.error, or_stream=or_stream)
-        return self._route("post", paths, role=role, doc=doc)
+        ``or_stream``: it answers ``answer``, or server-sent events when the body asks for a stream;
+        ``query``: string query parameters the handler reads from the request itself (documented only: a
+        handler taking only path strings, the request and the orchestrator gets a plain twin)."""
+        doc = Doc(body=body, answer=answer, stream=stream, error=self.error, or_stream=or_stream,
+                  operation_id=operation_id)  # fmt: skip
+        return self._route("post", paths, role=role, doc=doc, query=query)
+
+    def put(
+        self, *paths: str, role: Role | str, body: Any, answer: Any = None, operation_id: str | None = None,
+        links: bool = False,
+    ) -> Callable[[Handler], Handler]:  # fmt: skip
+        """Declare a PUT route; ``links``: its answer links to the routes of what it made (OpenAPI links)."""
+        doc = Doc(body=body, answer=answer, error=self.error, operation_id=operation_id, links=links)
+        return self._route("put", paths, role=role, doc=doc)
+
+    def delete(
+        self, *paths: str, role: Role | str, body: Any = None, answer: Any = None, operation_id: str | None = None
+    ) -> Callable[[Handler], Handler]:
+        """Declare a DELETE route (``body``: one that takes a JSON body, as some of Elasticsearch's do)."""
+        doc = Doc(body=body, answer=answer, error=self.error, operation_id=operation_id)
+        return self._route("delete", paths, role=role, doc=doc)
 
     def _route(
-        self, method: str, paths: tuple[str, ...], *, role: Role | str, doc: Doc
+        self, method: str, paths: tuple[str, ...], *, role: Role | str, doc: Doc, query: tuple[str, ...] = ()
     ) -> Callable[[Handler], Handler]:
+        extra = {"parameters": [_query(name) for name in query]} if query else None
+
         def declare(handler: Handler) -> Handler:
             for path in paths:
                 self.declared.append(Declared(method=method, path=path, role=role, doc=doc, face=self.face))
-                self.router.add_api_route(path, handler, methods=[method.upper()], response_model=None)
+                self.router.add_api_route(
+                    path, handler, methods=[method.upper()], response_model=None, openapi_extra=extra
+                )
             return handler
 
         return declare
+
+
+def _query(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
 
 
 async def read_body(request: Request, kind: type[Body]) -> Body:
@@ -150,6 +187,10 @@ def _problem(problem: ErrorDetails, body: Any, kind: type[BaseModel] | None = No
         return where, f"Field [{where}] is [{context['tag']}], which hfgate does not take here; expected one of {tags}"
     if problem["type"] in _JSON_TYPES:
         return where, f"Field [{where}] must be {_JSON_TYPES[problem['type']]}, got [{json_type(problem['input'])}]"
+    if problem["type"] == "extra_forbidden":  # a model that refuses unknown fields: say which it takes
+        known = [f.alias or name for name, f in kind.model_fields.items()] if kind and len(problem["loc"]) == 1 else []
+        allowed = f"; the fields allowed are [{', '.join(known)}]" if known else ""
+        return where, f"Unknown field [{where}] in the request body{allowed}"
     if problem["type"] == "missing":
         field = kind.model_fields.get(where) if kind is not None else None
         what = f": {field.description}" if field is not None and field.description else ""

@@ -7,10 +7,16 @@ from collections.abc import Iterator
 
 from hfgate.api.anthropic.routes import ROUTES as ANTHROPIC
 from hfgate.api.declare import Declared, FaceRoutes
+from hfgate.api.es import manage as es_manage
+from hfgate.api.es import privileges as es_privileges
+from hfgate.api.es import run as es_run
+from hfgate.api.es import security as es_security
 from hfgate.api.gemini.routes import ROUTES as GEMINI
 from hfgate.api.hf.routes import ROUTES as HF
 
-FACE_ROUTES: tuple[FaceRoutes, ...] = (ANTHROPIC, GEMINI, HF)
+# Elasticsearch's routes, in the order they match: endpoints, inference, keys and usage
+ELASTICSEARCH = (es_manage.ROUTES, es_run.ROUTES, es_security.ROUTES, es_privileges.ROUTES)
+FACE_ROUTES: tuple[FaceRoutes, ...] = (*ELASTICSEARCH, ANTHROPIC, GEMINI, HF)
 
 
 def declared() -> Iterator[Declared]:

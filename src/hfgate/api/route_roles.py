@@ -14,7 +14,7 @@ way a request pays a dictionary read and a set-membership test, no route matchin
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any, Final
+from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
@@ -23,14 +23,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hfgate.access.principal import CURRENT, check_endpoint
 from hfgate.access.roles import Role
+from hfgate.api.declare import ANY_KEY, OPEN
 from hfgate.api.declared import declared
 from hfgate.errors import AuthenticationError
 
-OPEN: Final = "open"
-ANY_KEY: Final = "any key"
 Need = Role | str
 
-_ES_INFER = ("/_inference/{task_type}/{inference_id:endpoint_id}", "/_inference/{inference_id:endpoint_id}")
 _HF_OPENAI = ("/v1/embeddings", "/v1/chat/completions", "/v1/completions")
 
 RULES: dict[str, Need] = {
@@ -44,35 +42,6 @@ RULES: dict[str, Need] = {
     "GET /docs": ANY_KEY,
     "GET /docs/oauth2-redirect": ANY_KEY,
     "GET /redoc": ANY_KEY,
-    # Elasticsearch face: endpoints
-    "GET /_inference/_services": Role.MONITOR,
-    "GET /_inference/_services/{task_type}": Role.MONITOR,
-    "GET /_inference": Role.MONITOR,
-    "GET /_inference/{inference_id}": Role.MONITOR,
-    "GET /_inference/{task_type}/{inference_id}": Role.MONITOR,
-    "PUT /_inference/{inference_id}": Role.MANAGE,
-    "PUT /_inference/{task_type}/{inference_id}": Role.MANAGE,
-    "PUT /_inference/{inference_id}/_update": Role.MANAGE,
-    "PUT /_inference/{task_type}/{inference_id}/_update": Role.MANAGE,
-    "DELETE /_inference/{inference_id}": Role.MANAGE,
-    "DELETE /_inference/{task_type}/{inference_id}": Role.MANAGE,
-    # Elasticsearch face: inference
-    **{f"POST {path}": Role.INFER for path in _ES_INFER},
-    "POST /_inference/{inference_id}/_stream": Role.INFER,
-    "POST /_inference/{task_type}/{inference_id}/_stream": Role.INFER,
-    "POST /_inference/_chunk": Role.INFER,
-    # keys and usage (Elasticsearch-shaped routes of our own)
-    "POST /_security/api_key": Role.ADMIN,
-    "PUT /_security/api_key": Role.ADMIN,
-    "GET /_security/api_key": Role.ADMIN,
-    "DELETE /_security/api_key": Role.ADMIN,
-    "POST /_security/_query/api_key": Role.ADMIN,
-    "GET /_security/_query/api_key": Role.ADMIN,
-    "PUT /_security/api_key/{key_id}": Role.ADMIN,
-    "GET /_security/_authenticate": ANY_KEY,
-    "GET /_security/user/_has_privileges": ANY_KEY,  # what the caller's own key holds
-    "POST /_security/user/_has_privileges": ANY_KEY,
-    "GET /_usage": Role.MONITOR,
     # configuration as code
     "POST /_hfgate/apply": Role.ADMIN,
     "GET /_hfgate/export": Role.ADMIN,

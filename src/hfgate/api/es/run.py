@@ -1,4 +1,11 @@
-"""Elasticsearch-shaped inference: ``POST _inference/{task_type}/{id}`` and ``…/_stream``."""
+"""Elasticsearch-shaped inference: ``POST _inference/{task_type}/{id}``, ``…/_stream`` and ``_chunk``.
+
+Each route is declared once (:mod:`hfgate.api.declare`); inference and streaming take only path strings,
+the request and the orchestrator, so each gets a plain Starlette twin ahead of the FastAPI routes
+(:mod:`hfgate.api.plain_routes`): this is the gateway's hot path. The bodies are read by hand
+(:mod:`hfgate.api.es.requests`): which fields a body may have follows the endpoint's task type, and the
+refusals are in Elasticsearch's words, which its clients show; :mod:`hfgate.api.es.schema` documents them.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +15,21 @@ from collections.abc import AsyncIterator, Awaitable
 from dataclasses import replace
 from typing import Any, Protocol
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.convertors import Convertor, register_url_convertor
-from starlette.routing import Route
 
+from hfgate.access.roles import Role
 from hfgate.api.body import check_allowed, json_object, string_list, typed
+from hfgate.api.declare import FaceRoutes
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.durations import parse_duration
 from hfgate.api.es import shapes as es_shapes
 from hfgate.api.es.embedding import embedding_inputs, embeddings_body
+from hfgate.api.es.errors import FACE as ES
 from hfgate.api.es.errors import es_error_body
 from hfgate.api.es.requests import chat_request, embed_request, generate_requests, input_type, rerank_request
+from hfgate.api.es.schema import ChunkRequest, ChunkResult, InferenceRequest, InferenceResult
 from hfgate.api.responses import json_response
 from hfgate.api.sse import event_stream, sse
 from hfgate.chunking import chunk
@@ -31,7 +41,26 @@ from hfgate.orchestrator.ids import parse_task_type
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import EmbedRequest, TaskType
 
-router = APIRouter(tags=["_inference: inference"])
+ROUTES = FaceRoutes(ES, tag="_inference: inference", error=None)
+
+
+class EndpointIdConvertor(Convertor[str]):
+    """An inference id in a path: never starts with ``_``, so ``_stream``, ``_update``, ``_all``,
+    ``_services`` and ``_chunk`` can never be taken for one."""
+
+    regex = "[^_/][^/]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("endpoint_id", EndpointIdConvertor())
+
+
+_ID = "/_inference/{task_type}/{inference_id}"
 
 
 def inference_timeout(kind: TaskType, raw: str | None) -> float:
@@ -103,7 +132,27 @@ HANDLERS: dict[TaskType, Handler] = {
 }
 
 
-@router.post("/_inference/_chunk")
+@ROUTES.post(
+    "/_inference/{task_type}/{inference_id:endpoint_id}", role=Role.INFER, body=InferenceRequest,
+    answer=InferenceResult, query=("timeout",), operation_id="es_infer",
+)  # fmt: skip
+async def infer(task_type: str, inference_id: str, *, request: Request, orch: OrchestratorDep) -> Response:
+    """Run inference: embeddings, completion or rerank, by the endpoint's task type (``?timeout``: how long
+    to wait, as Elasticsearch's default for the task type otherwise)."""
+    timeout = request.query_params.get("timeout")
+    return json_response(await _infer(orch, request, inference_id=inference_id, task_type=task_type, timeout=timeout))
+
+
+@ROUTES.post(
+    "/_inference/{inference_id:endpoint_id}", role=Role.INFER, body=InferenceRequest, answer=InferenceResult,
+    query=("timeout",),
+)  # fmt: skip
+async def infer_by_id(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
+    timeout = request.query_params.get("timeout")
+    return json_response(await _infer(orch, request, inference_id=inference_id, task_type=None, timeout=timeout))
+
+
+@ROUTES.post("/_inference/_chunk", role=Role.INFER, body=ChunkRequest, answer=ChunkResult)
 async def chunk_texts(request: Request) -> Response:
     """Our extension: how inputs would be cut, without calling any model."""
     body = await json_object(request)
@@ -113,55 +162,15 @@ async def chunk_texts(request: Request) -> Response:
     return json_response(es_shapes.chunks(texts, [chunk(text, settings) for text in texts]))
 
 
-@router.post("/_inference/{inference_id}/_stream")
+@ROUTES.post("/_inference/{inference_id}/_stream", role=Role.INFER, body=InferenceRequest, stream=True)
 async def stream_by_id(inference_id: str, request: Request, *, orch: OrchestratorDep) -> StreamingResponse:
     return await _stream(orch, request, inference_id=inference_id, task_type=None)
 
 
-@router.post("/_inference/{task_type}/{inference_id}/_stream")
+@ROUTES.post(f"{_ID}/_stream", role=Role.INFER, body=InferenceRequest, stream=True)
 async def stream(task_type: str, inference_id: str, *, request: Request, orch: OrchestratorDep) -> StreamingResponse:
     """Server-sent events for completion and chat_completion."""
     return await _stream(orch, request, inference_id=inference_id, task_type=task_type)
-
-
-class EndpointIdConvertor(Convertor[str]):
-    """An inference id in a path: never starts with ``_``, so ``_stream``, ``_update``, ``_all``,
-    ``_services`` and ``_chunk`` can never be taken for one."""
-
-    regex = "[^_/][^/]*"
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
-
-
-register_url_convertor("endpoint_id", EndpointIdConvertor())
-
-
-async def infer(request: Request) -> Response:
-    """Run inference: embeddings, completion or rerank, by the endpoint's task type.
-
-    A plain Starlette route, not a FastAPI one: this is the hot path of the gateway, and FastAPI's
-    route matching and dependency solving cost as much CPU as the whole upstream call.
-    """
-    orch: Orchestrator = request.app.state.orchestrator
-    params = request.path_params
-    timeout = request.query_params.get("timeout")
-    return json_response(
-        await _infer(
-            orch, request, inference_id=params["inference_id"], task_type=params.get("task_type"), timeout=timeout
-        )
-    )
-
-
-# Inserted first in the app's routes (see create_app) and documented in the OpenAPI schema and in
-# docs/api/elasticsearch.md: ``POST /_inference/{task_type}/{inference_id}`` and ``POST /_inference/{inference_id}``.
-INFER_ROUTES = (
-    Route("/_inference/{task_type}/{inference_id:endpoint_id}", infer, methods=["POST"]),
-    Route("/_inference/{inference_id:endpoint_id}", infer, methods=["POST"]),
-)
 
 
 async def _infer(

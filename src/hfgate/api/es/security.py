@@ -18,6 +18,10 @@
 
 Keys belong to the gateway, not to users: every key's ``username`` and ``realm`` are ``hfgate``, so
 ``owner=true`` (the caller holds ``admin``) and ``username=hfgate`` select every key.
+
+Each route is declared once (:mod:`hfgate.api.declare`) with its bodies in
+:mod:`hfgate.api.es.security_schema`. The revoke body is decoded by its model; a key's create and update
+bodies are read by :mod:`hfgate.access.key_body` (``hfgate apply`` sends the same ones).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from hfgate.access.control import AccessControl
 from hfgate.access.key_body import parse_key_request, parse_key_update
@@ -39,20 +43,34 @@ from hfgate.access.roles import Role
 from hfgate.access.usage import ANONYMOUS
 from hfgate.access.usage_report import PERIODS, report
 from hfgate.api.body import json_object
+from hfgate.api.declare import ANY_KEY, FaceRoutes, read_body
 from hfgate.api.deps import AccessDep, SettingsDep
+from hfgate.api.es.errors import FACE as ES
 from hfgate.api.es.key_page import page
 from hfgate.api.es.key_query import matching
+from hfgate.api.es.security_schema import (
+    Authenticated,
+    KeyCreate,
+    KeyCreated,
+    KeyList,
+    KeyQuery,
+    KeyRevoke,
+    KeysFound,
+    KeysRevoked,
+    KeyUpdate,
+    KeyUpdated,
+    UsageReport,
+)
 from hfgate.errors import RequestValidationError
 from hfgate.registry.api_keys import StoredKey
 
-router = APIRouter(tags=["_security: keys and usage"])
+ROUTES = FaceRoutes(ES, tag="_security: keys and usage", error=None)
 OWNER = "hfgate"  # every key's username and realm: keys belong to the gateway
 QUERY_FIELDS = frozenset({"query", "sort", "from", "size"})
-REVOKE_FIELDS = frozenset({"id", "ids", "name", "owner", "username", "realm_name"})
 
 
-@router.post("/_security/api_key")
-@router.put("/_security/api_key")
+@ROUTES.post("/_security/api_key", role=Role.ADMIN, body=KeyCreate, answer=KeyCreated)
+@ROUTES.put("/_security/api_key", role=Role.ADMIN, body=KeyCreate, answer=KeyCreated)
 async def create_key(request: Request, access: AccessDep) -> dict[str, Any]:
     """Create a key; the answer is the only time its secret is shown."""
     issued, stored = await access.create_key(parse_key_request(await json_object(request), creator=caller_grants()))
@@ -62,7 +80,7 @@ async def create_key(request: Request, access: AccessDep) -> dict[str, Any]:
     return {**body, "api_key": issued.secret, "encoded": issued.encoded}
 
 
-@router.put("/_security/api_key/{key_id}")
+@ROUTES.put("/_security/api_key/{key_id}", role=Role.ADMIN, body=KeyUpdate, answer=KeyUpdated)
 async def update_key(key_id: str, request: Request, access: AccessDep) -> dict[str, bool]:
     """Change a key's ``role_descriptors``, ``metadata`` or ``expiration`` (each left as it is when absent);
     ``updated`` is false when nothing changed."""
@@ -70,7 +88,7 @@ async def update_key(key_id: str, request: Request, access: AccessDep) -> dict[s
     return {"updated": await access.update_key(key_id, change)}
 
 
-@router.get("/_security/api_key")
+@ROUTES.get("/_security/api_key", role=Role.ADMIN, answer=KeyList)
 async def list_keys(
     access: AccessDep, *, id: str | None = None, name: str | None = None, owner: bool = False,
     username: str | None = None, realm_name: str | None = None, active_only: bool = False,
@@ -83,8 +101,8 @@ async def list_keys(
     return {"api_keys": [describe(key) for key in found if not active_only or key.active(now)]}
 
 
-@router.post("/_security/_query/api_key")
-@router.get("/_security/_query/api_key")
+@ROUTES.post("/_security/_query/api_key", role=Role.ADMIN, body=KeyQuery, answer=KeysFound)
+@ROUTES.get("/_security/_query/api_key", role=Role.ADMIN, answer=KeysFound)
 async def query_keys(request: Request, access: AccessDep) -> dict[str, Any]:
     """Elasticsearch's query DSL over the keys; ``total`` counts every match, ``count`` this page's."""
     body = await json_object(request, required=False)
@@ -102,15 +120,11 @@ async def query_keys(request: Request, access: AccessDep) -> dict[str, Any]:
     return {"total": len(found), "count": len(shown), "api_keys": shown}
 
 
-@router.delete("/_security/api_key")
+@ROUTES.delete("/_security/api_key", role=Role.ADMIN, body=KeyRevoke, answer=KeysRevoked)
 async def revoke_keys(request: Request, access: AccessDep) -> dict[str, Any]:
     """Revoke keys by ``ids`` (or ``id``), ``name``, or ``owner``/``username``; effective on every replica
     through the change feed."""
-    body = await json_object(request)
-    unknown = sorted(set(body) - REVOKE_FIELDS)
-    if unknown:
-        raise RequestValidationError([f"unknown field(s) {unknown}; the fields are {sorted(REVOKE_FIELDS)}"])
-    ids = await _ids_to_revoke(access, body)
+    ids = await _ids_to_revoke(access, await read_body(request, KeyRevoke))
     fresh, before = await access.revoke(ids)
     missing = [i for i in ids if i not in fresh and i not in before]
     answer: dict[str, Any] = {
@@ -125,7 +139,7 @@ async def revoke_keys(request: Request, access: AccessDep) -> dict[str, Any]:
     return answer
 
 
-@router.get("/_security/_authenticate")
+@ROUTES.get("/_security/_authenticate", role=ANY_KEY, answer=Authenticated)
 async def authenticate() -> dict[str, Any]:
     """Who the request is, in Elasticsearch's shape: a key authenticates as its owner (``hfgate``) through
     the ``_es_api_key`` realm, with no roles of a user; ``api_key`` names the key (and adds hfgate's roles
@@ -138,7 +152,7 @@ async def authenticate() -> dict[str, Any]:
     return _authenticated(OWNER, realm="_es_api_key", kind="api_key", api_key=key)
 
 
-@router.get("/_usage")
+@ROUTES.get("/_usage", role=Role.MONITOR, answer=UsageReport)
 async def usage(
     access: AccessDep, settings: SettingsDep, *, key: str | None = None, endpoint: str | None = None,
     start: Annotated[str | None, Query(alias="from")] = None, end: Annotated[str | None, Query(alias="to")] = None,
@@ -228,29 +242,17 @@ async def _select(access: AccessControl, *, key_id: str | None, name: str | None
     return found
 
 
-async def _ids_to_revoke(access: AccessControl, body: Mapping[str, Any]) -> list[str]:
-    _check_strings(body)
-    _check_selectors(body)
-    ids = body.get("ids", [body["id"]] if isinstance(body.get("id"), str) else None)
-    if ids is None and (any(body.get(k) for k in ("name", "username", "realm_name")) or body.get("owner") is True):
-        owner = body.get("username") or body.get("realm_name") or None
-        found = await _select(access, key_id=None, name=body.get("name"), owner=owner)
+async def _ids_to_revoke(access: AccessControl, body: KeyRevoke) -> list[str]:
+    _check_selectors(body.model_dump())
+    ids = body.ids if body.ids is not None else ([body.id] if body.id is not None else None)
+    if ids is None and (body.name or body.username or body.realm_name or body.owner):
+        found = await _select(access, key_id=None, name=body.name, owner=body.username or body.realm_name)
         return [key.key_id for key in found]
-    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+    if not ids:
         raise RequestValidationError(
             ["give [ids]: a non-empty list of key ids, [name]: a key name, or [owner]: true"], param="ids"
         )
     return ids
-
-
-def _check_strings(body: Mapping[str, Any]) -> None:
-    if body.get("id") is not None and not isinstance(body["id"], str):
-        raise RequestValidationError(["[id] must be a key id (a string)"], param="id")
-    for field in ("name", "username", "realm_name"):
-        if body.get(field) is not None and (not isinstance(body[field], str) or not body[field]):
-            raise RequestValidationError([f"[{field}] must be a non-empty string"], param=field)
-    if body.get("owner") is not None and not isinstance(body["owner"], bool):
-        raise RequestValidationError(["[owner] must be true or false"], param="owner")
 
 
 def _ms(moment: datetime) -> int:

@@ -1,4 +1,4 @@
-"""Pydantic models of the older faces' request and response bodies (Elasticsearch, OpenAI, Hugging Face),
+"""Pydantic models of the older faces' request and response bodies (OpenAI, and its routes under ``/hf/``),
 for the OpenAPI document only; the faces declared once (:mod:`hfgate.api.declared`) document theirs with the
 models that decode them.
 

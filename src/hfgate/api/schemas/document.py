@@ -19,13 +19,13 @@ from pydantic import BaseModel, TypeAdapter
 
 from hfgate.api.declare import Doc
 from hfgate.api.declared import declared
+from hfgate.api.es.schema import EsError
 from hfgate.api.hf.schema import HfError
-from hfgate.api.schemas import apply, es, openai, responses, security
+from hfgate.api.schemas import apply, openai, responses
 
 _REF = "#/components/schemas/{model}"
 
 
-_ES_ID = "/_inference/{task_type}/{inference_id}"
 _HF = "/hf/{inference_id}"
 _OAI_ERR = openai.OpenAIError
 
@@ -40,22 +40,6 @@ ROUTES: dict[tuple[str, str], Doc] = {
     ("get", "/metrics"): Doc(text=True),
     ("get", "/"): Doc(answer=dict[str, Any]),
     ("head", "/"): Doc(),
-    ("get", "/_inference/_services"): Doc(answer=list[es.ServiceInfo]),
-    ("get", "/_inference/_services/{task_type}"): Doc(answer=list[es.ServiceInfo]),
-    ("put", _ES_ID): Doc(body=es.EndpointConfig, answer=es.EndpointInfo, operation_id="es_create", links=True),
-    ("put", "/_inference/{inference_id}"): Doc(body=es.EndpointConfig, answer=es.EndpointInfo),
-    ("get", _ES_ID): Doc(answer=es.EndpointList, operation_id="es_get"),
-    ("get", "/_inference/{inference_id}"): Doc(answer=es.EndpointList),
-    ("get", "/_inference"): Doc(answer=es.EndpointList),
-    ("put", f"{_ES_ID}/_update"): Doc(body=es.EndpointUpdate, answer=es.EndpointInfo, operation_id="es_update"),
-    ("put", "/_inference/{inference_id}/_update"): Doc(body=es.EndpointUpdate, answer=es.EndpointInfo),
-    ("delete", _ES_ID): Doc(answer=es.Acknowledged, operation_id="es_delete"),
-    ("delete", "/_inference/{inference_id}"): Doc(answer=es.Acknowledged),
-    ("post", _ES_ID): Doc(body=es.InferenceRequest, answer=es.InferenceResult, operation_id="es_infer"),
-    ("post", "/_inference/{inference_id}"): Doc(body=es.InferenceRequest, answer=es.InferenceResult),
-    ("post", "/_inference/_chunk"): Doc(body=es.ChunkRequest, answer=es.ChunkResult),
-    ("post", f"{_ES_ID}/_stream"): Doc(body=es.InferenceRequest, stream=True),
-    ("post", "/_inference/{inference_id}/_stream"): Doc(body=es.InferenceRequest, stream=True),
     ("get", "/v1/models"): Doc(answer=openai.ModelList, error=_OAI_ERR),
     ("get", "/v1/models/{model}"): Doc(answer=openai.ModelCard, error=_OAI_ERR),
     ("post", "/v1/embeddings"): _OAI_EMBED,
@@ -76,18 +60,6 @@ ROUTES: dict[tuple[str, str], Doc] = {
     ("post", f"{_HF}/v1/embeddings"): replace(_OAI_EMBED, error=HfError),
     ("post", f"{_HF}/v1/completions"): replace(_OAI_COMPLETE, error=HfError),
     ("post", f"{_HF}/v1/chat/completions"): replace(_OAI_CHAT, error=HfError),
-    # gateway keys and usage (routes of our own, in Elasticsearch's shapes)
-    ("post", "/_security/api_key"): Doc(body=security.KeyCreate, answer=security.KeyCreated),
-    ("put", "/_security/api_key"): Doc(body=security.KeyCreate, answer=security.KeyCreated),
-    ("get", "/_security/api_key"): Doc(answer=security.KeyList),
-    ("delete", "/_security/api_key"): Doc(body=security.KeyRevoke, answer=security.KeysRevoked),
-    ("post", "/_security/_query/api_key"): Doc(body=security.KeyQuery, answer=security.KeysFound),
-    ("get", "/_security/_query/api_key"): Doc(answer=security.KeysFound),
-    ("get", "/_security/_authenticate"): Doc(answer=security.Authenticated),
-    ("put", "/_security/api_key/{key_id}"): Doc(body=security.KeyUpdate, answer=security.KeyUpdated),
-    ("get", "/_security/user/_has_privileges"): Doc(answer=security.PrivilegesHeld),
-    ("post", "/_security/user/_has_privileges"): Doc(body=security.PrivilegesAsked, answer=security.PrivilegesHeld),
-    ("get", "/_usage"): Doc(answer=security.UsageReport),
     # configuration as code
     ("post", "/_hfgate/apply"): Doc(body=apply.ApplyRequest, answer=apply.ApplyResult),
     ("get", "/_hfgate/export"): Doc(text=True),
@@ -141,7 +113,7 @@ def _responses(spec: Doc, components: dict[str, Any]) -> dict[str, Any]:
     if spec.links:
         ok["links"] = _links()
     error = {"description": "An error, in the face's shape",
-             "content": {"application/json": {"schema": _schema(spec.error or es.EsError, components)}}}  # fmt: skip
+             "content": {"application/json": {"schema": _schema(spec.error or EsError, components)}}}  # fmt: skip
     return {"200": ok, "default": error}
 
 

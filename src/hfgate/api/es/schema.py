@@ -1,4 +1,6 @@
-"""The Elasticsearch face's bodies (``_inference``)."""
+"""The Elasticsearch face's bodies (``_inference``) and its error envelope, as pydantic models: the OpenAPI
+document of the routes declared in :mod:`hfgate.api.es.manage` and :mod:`hfgate.api.es.run`. The bodies are
+read by hand (:mod:`hfgate.api.es.requests`, the orchestrator's endpoint body), in Elasticsearch's words."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""The gateway keys' and usage routes' bodies (``_security/api_key``, ``_security/_authenticate``, ``_usage``)."""
+"""The gateway keys' and usage routes' bodies (``_security/api_key``, ``_security/_authenticate``, ``_usage``):
+the OpenAPI document of :mod:`hfgate.api.es.security`'s routes; :class:`KeyRevoke` also decodes its body
+(strictly: ``"true"`` is not a boolean)."""
 
 from __future__ import annotations
 
@@ -91,12 +93,13 @@ class KeysFound(BaseModel):
 class KeyRevoke(BaseModel):
     """``DELETE /_security/api_key``: ``ids`` (or ``id``), ``name``, or ``owner``/``username``."""
 
-    id: str | None = None
-    ids: list[str] | None = None
-    name: str | None = None
-    owner: bool | None = None
-    username: str | None = None
-    realm_name: str | None = None
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    id: str | None = Field(default=None, description="one key's id")
+    ids: list[str] | None = Field(default=None, description="the keys' ids")
+    name: str | None = Field(default=None, min_length=1, description="a key's name; a trailing * matches any ending")
+    owner: bool | None = Field(default=None, description="true: every key (the caller's, an admin's)")
+    username: str | None = Field(default=None, min_length=1)
+    realm_name: str | None = Field(default=None, min_length=1)
 
 
 class KeysRevoked(BaseModel):
