@@ -22,11 +22,8 @@ from hfgate.api.es import security as es_security
 from hfgate.api.gateway import Gateway
 from hfgate.api.hosts import HostNames
 from hfgate.api.middleware import BodyLimit, GatewayKeys
-from hfgate.api.openai import per_endpoint as openai_per_endpoint
-from hfgate.api.openai import rerank as openai_rerank
 from hfgate.api.openai import responses_routes as openai_responses
 from hfgate.api.openai import responses_socket as openai_socket
-from hfgate.api.openai import routes as openai_routes
 from hfgate.api.plain_routes import serve_plainly
 from hfgate.api.route_roles import GUARD, guard_routes
 from hfgate.api.schemas.document import install_openapi
@@ -90,9 +87,8 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     app.state.settings = settings
     app.router.routes[:0] = es_run.INFER_ROUTES
     routers = (
-        health.router, metrics.router, es_cluster.router, es_manage.router, es_run.router, openai_routes.router,
-        openai_responses.router, openai_rerank.router, *(face.router for face in FACE_ROUTES),
-        openai_per_endpoint.router,
+        health.router, metrics.router, es_cluster.router, es_manage.router, es_run.router, openai_responses.router,
+        *(face.router for face in FACE_ROUTES),
     )  # fmt: skip
     for router in (
         *routers,

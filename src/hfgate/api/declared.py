@@ -8,9 +8,19 @@ from collections.abc import Iterator
 from hfgate.api.anthropic.routes import ROUTES as ANTHROPIC
 from hfgate.api.declare import Declared, FaceRoutes
 from hfgate.api.gemini.routes import ROUTES as GEMINI
+from hfgate.api.hf.errors import FACE as HF_FACE
 from hfgate.api.hf.routes import ROUTES as HF
+from hfgate.api.hf.schema import HfError
+from hfgate.api.openai import per_endpoint
+from hfgate.api.openai.rerank import ROUTES as OPENAI_RERANK
+from hfgate.api.openai.routes import ROUTES as OPENAI
 
-FACE_ROUTES: tuple[FaceRoutes, ...] = (ANTHROPIC, GEMINI, HF)
+HF_OPENAI = per_endpoint.declare(FaceRoutes(HF_FACE, tag="Hugging Face-compatible (TEI/TGI)", error=HfError))
+"""The OpenAI face's routes per endpoint, under ``/hf/{inference_id}/v1``: on the Hugging Face face."""
+
+FACE_ROUTES: tuple[FaceRoutes, ...] = (OPENAI, OPENAI_RERANK, ANTHROPIC, GEMINI, HF, HF_OPENAI)
+"""In the order the app includes them; a face may declare its routes in more than one module (the OpenAI
+face's rerank; its routes per endpoint under ``/hf/{inference_id}/v1``, which take the Hugging Face face)."""
 
 
 def declared() -> Iterator[Declared]:

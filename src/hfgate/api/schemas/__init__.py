@@ -1,6 +1,6 @@
-"""Pydantic models of the older faces' request and response bodies (Elasticsearch, OpenAI, Hugging Face),
-for the OpenAPI document only; the faces declared once (:mod:`hfgate.api.declared`) document theirs with the
-models that decode them.
+"""Pydantic models of the request and response bodies of the routes not yet declared once (Elasticsearch's,
+the keys and usage, OpenAI's Responses API), for the OpenAPI document only; the faces declared once
+(:mod:`hfgate.api.declared`) document theirs with the models that decode them.
 
 The routes read bodies with the small parsers in ``api/body.py`` and the faces (fast, and with error
 messages in each face's words); these models describe the same bodies so that ``/openapi.json`` tells

@@ -10,7 +10,6 @@ links to infer, read, update and delete the endpoint it made (what a stateful fu
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from fastapi import FastAPI
@@ -19,20 +18,14 @@ from pydantic import BaseModel, TypeAdapter
 
 from hfgate.api.declare import Doc
 from hfgate.api.declared import declared
-from hfgate.api.hf.schema import HfError
-from hfgate.api.schemas import apply, es, openai, responses, security
+from hfgate.api.openai.answers import OpenAIError
+from hfgate.api.schemas import apply, es, responses, security
 
 _REF = "#/components/schemas/{model}"
 
 
 _ES_ID = "/_inference/{task_type}/{inference_id}"
-_HF = "/hf/{inference_id}"
-_OAI_ERR = openai.OpenAIError
-
-_OAI_EMBED = Doc(body=openai.EmbeddingsRequest, answer=openai.EmbeddingsResponse, error=_OAI_ERR)
-_OAI_COMPLETE = Doc(body=openai.CompletionRequest, answer=openai.CompletionResponse, error=_OAI_ERR, or_stream=True)
-_OAI_RERANK = Doc(body=openai.RerankRequest, answer=openai.RerankResponse, error=_OAI_ERR)
-_OAI_CHAT = Doc(body=openai.ChatRequest, answer=openai.CompletionResponse, error=_OAI_ERR, or_stream=True)
+_OAI_ERR = OpenAIError
 
 ROUTES: dict[tuple[str, str], Doc] = {
     ("get", "/health"): Doc(answer=dict[str, str]),
@@ -56,11 +49,6 @@ ROUTES: dict[tuple[str, str], Doc] = {
     ("post", "/_inference/_chunk"): Doc(body=es.ChunkRequest, answer=es.ChunkResult),
     ("post", f"{_ES_ID}/_stream"): Doc(body=es.InferenceRequest, stream=True),
     ("post", "/_inference/{inference_id}/_stream"): Doc(body=es.InferenceRequest, stream=True),
-    ("get", "/v1/models"): Doc(answer=openai.ModelList, error=_OAI_ERR),
-    ("get", "/v1/models/{model}"): Doc(answer=openai.ModelCard, error=_OAI_ERR),
-    ("post", "/v1/embeddings"): _OAI_EMBED,
-    ("post", "/v1/completions"): _OAI_COMPLETE,
-    ("post", "/v1/chat/completions"): _OAI_CHAT,
     ("post", "/v1/responses"): Doc(
         body=responses.ResponsesRequest, answer=responses.ResponseObject, error=_OAI_ERR, or_stream=True
     ),
@@ -68,14 +56,9 @@ ROUTES: dict[tuple[str, str], Doc] = {
     ("post", "/v1/responses/compact"): Doc(
         body=responses.CompactRequest, answer=responses.CompactObject, error=_OAI_ERR
     ),
-    **{("post", path): _OAI_RERANK for path in ("/v1/rerank", "/rerank", "/v2/rerank")},
     ("get", "/v1/responses/{response_id}"): Doc(answer=responses.ResponseObject, error=_OAI_ERR),
     ("get", "/v1/responses/{response_id}/input_items"): Doc(answer=responses.ResponseList, error=_OAI_ERR),
     ("delete", "/v1/responses/{response_id}"): Doc(answer=responses.ResponseDeleted, error=_OAI_ERR),
-    # under /hf/, errors take TEI's and TGI's shape, like the servers these routes imitate
-    ("post", f"{_HF}/v1/embeddings"): replace(_OAI_EMBED, error=HfError),
-    ("post", f"{_HF}/v1/completions"): replace(_OAI_COMPLETE, error=HfError),
-    ("post", f"{_HF}/v1/chat/completions"): replace(_OAI_CHAT, error=HfError),
     # gateway keys and usage (routes of our own, in Elasticsearch's shapes)
     ("post", "/_security/api_key"): Doc(body=security.KeyCreate, answer=security.KeyCreated),
     ("put", "/_security/api_key"): Doc(body=security.KeyCreate, answer=security.KeyCreated),
