@@ -87,8 +87,8 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     app.state.settings = settings
     app.router.routes[:0] = es_run.INFER_ROUTES
     routers = (
-        health.router, metrics.router, es_cluster.router, es_manage.router, es_run.router, openai_responses.router,
-        *(face.router for face in FACE_ROUTES),
+        health.router, metrics.router, es_cluster.router, es_manage.router, es_run.router,
+        *(face.router for face in FACE_ROUTES), openai_responses.router,
     )  # fmt: skip
     for router in (
         *routers,
