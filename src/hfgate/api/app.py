@@ -12,17 +12,14 @@ from fastapi import FastAPI
 from hfgate import __version__
 from hfgate.api import health, metrics
 from hfgate.api.apply import routes as apply_routes
-from hfgate.api.declared import ELASTICSEARCH, FACE_ROUTES
+from hfgate.api.declared import FACE_ROUTES
 from hfgate.api.error_handlers import install_error_handlers
 from hfgate.api.es import cluster as es_cluster
 from hfgate.api.gateway import Gateway
 from hfgate.api.hosts import HostNames
 from hfgate.api.middleware import BodyLimit, GatewayKeys
-from hfgate.api.openai import per_endpoint as openai_per_endpoint
-from hfgate.api.openai import rerank as openai_rerank
 from hfgate.api.openai import responses_routes as openai_responses
 from hfgate.api.openai import responses_socket as openai_socket
-from hfgate.api.openai import routes as openai_routes
 from hfgate.api.plain_routes import serve_plainly
 from hfgate.api.route_roles import GUARD, guard_routes
 from hfgate.api.schemas.document import install_openapi
@@ -85,11 +82,9 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     app = FastAPI(title="hfgate", version=__version__, lifespan=lifespan, **_FASTAPI_OPTIONS)
     app.state.settings = settings
     # Elasticsearch's inference first: its plain twins are the first routes a request is matched against
-    others = [face for face in FACE_ROUTES if face not in ELASTICSEARCH]
     routers = (
-        health.router, metrics.router, es_cluster.router, *(face.router for face in ELASTICSEARCH),
-        openai_routes.router, openai_responses.router, openai_rerank.router, *(face.router for face in others),
-        openai_per_endpoint.router,
+        health.router, metrics.router, es_cluster.router, *(face.router for face in FACE_ROUTES),
+        openai_responses.router,
     )  # fmt: skip
     for router in (
         *routers,

@@ -185,6 +185,9 @@ def _problem(problem: ErrorDetails, body: Any, kind: type[BaseModel] | None = No
             return where, f"Field [{where}] is required"
         tags = context["expected_tags"]
         return where, f"Field [{where}] is [{context['tag']}], which hfgate does not take here; expected one of {tags}"
+    if problem["type"] == "literal_error":
+        given = problem["input"] if isinstance(problem["input"], str) else json_type(problem["input"])
+        return where, f"Field [{where}] must be {context['expected']}, got [{given}]"
     if problem["type"] in _JSON_TYPES:
         return where, f"Field [{where}] must be {_JSON_TYPES[problem['type']]}, got [{json_type(problem['input'])}]"
     if problem["type"] == "extra_forbidden":  # a model that refuses unknown fields: say which it takes
@@ -240,22 +243,32 @@ def field_path(loc: tuple[int | str, ...], body: Any = None) -> str:
         'contents[0].parts[1].text'
         >>> field_path(("messages", 0, "user", "content"), {"messages": [{"role": "user", "content": 3}]})
         'messages[0].content'
+        >>> part = {"type": "image_url", "image_url": {}}
+        >>> field_path(("parts", 0, "image_url", "image_url", "url"), {"parts": [part]})
+        'parts[0].image_url.url'
     """
     out = ""
     last = len(loc) - 1
     for i, part in enumerate(loc):
-        if isinstance(part, str) and i < last and _tag(part, body):
+        if isinstance(part, str) and i < last and _tag(part, body, after=loc[i + 1]):
             continue
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
         body = _inside(body, part)
     return out
 
 
-def _tag(part: str, value: Any) -> bool:
-    """Whether ``part`` is a union's tag rather than a field of ``value`` (unknown ``value``: a field)."""
+def _tag(part: str, value: Any, *, after: int | str) -> bool:
+    """Whether ``part`` is a union's tag rather than a field of ``value`` (unknown ``value``: a field). A field
+    may be named as its tag (``{"type": "image_url", "image_url": {"url"}}``): then what comes ``after`` it
+    in ``loc`` tells which it is, a field of ``value`` itself or of the field."""
     if not isinstance(value, dict):
         return False
-    return part in (value.get("type"), value.get("role")) or part not in value
+    if part not in value:
+        return True
+    if part not in (value.get("type"), value.get("role")):
+        return False
+    inner = value[part]
+    return after in value and not (isinstance(inner, dict) and after in inner)
 
 
 def _inside(value: Any, part: int | str) -> Any:

@@ -12,11 +12,24 @@ from hfgate.api.es import privileges as es_privileges
 from hfgate.api.es import run as es_run
 from hfgate.api.es import security as es_security
 from hfgate.api.gemini.routes import ROUTES as GEMINI
+from hfgate.api.hf.errors import FACE as HF_FACE
 from hfgate.api.hf.routes import ROUTES as HF
+from hfgate.api.hf.schema import HfError
+from hfgate.api.openai import per_endpoint
+from hfgate.api.openai.rerank import ROUTES as OPENAI_RERANK
+from hfgate.api.openai.routes import ROUTES as OPENAI
 
 # Elasticsearch's routes, in the order they match: endpoints, inference, keys and usage
 ELASTICSEARCH = (es_manage.ROUTES, es_run.ROUTES, es_security.ROUTES, es_privileges.ROUTES)
-FACE_ROUTES: tuple[FaceRoutes, ...] = (*ELASTICSEARCH, ANTHROPIC, GEMINI, HF)
+
+HF_OPENAI = per_endpoint.declare(FaceRoutes(HF_FACE, tag="Hugging Face-compatible (TEI/TGI)", error=HfError))
+"""The OpenAI face's routes per endpoint, under ``/hf/{inference_id}/v1``: on the Hugging Face face."""
+
+FACE_ROUTES: tuple[FaceRoutes, ...] = (*ELASTICSEARCH, OPENAI, OPENAI_RERANK, ANTHROPIC, GEMINI, HF, HF_OPENAI)
+"""In the order the app includes them (Elasticsearch's inference first: its plain twins are the first routes
+a request is matched against); a face may declare its routes in more than one module (Elasticsearch's; the
+OpenAI face's rerank; its routes per endpoint under ``/hf/{inference_id}/v1``, which take the Hugging Face
+face)."""
 
 
 def declared() -> Iterator[Declared]:

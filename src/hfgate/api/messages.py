@@ -1,4 +1,5 @@
-"""Chat messages in OpenAI's shape, which the Elasticsearch, OpenAI and TGI faces all accept.
+"""Chat messages in OpenAI's shape, as the Elasticsearch face reads them (the OpenAI face decodes the same
+shape with its request types, ``api/openai/schema.py``, sharing ``ROLES`` and ``IMAGE_URL_SCHEMES``).
 
 A message is ``{"role", "content"}``; ``content`` is a string or an array of parts (``text``, and
 ``image_url`` with an ``http(s)://`` or ``data:image/…`` url). An assistant message may carry

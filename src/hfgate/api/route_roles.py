@@ -29,7 +29,6 @@ from hfgate.errors import AuthenticationError
 
 Need = Role | str
 
-_HF_OPENAI = ("/v1/embeddings", "/v1/chat/completions", "/v1/completions")
 
 RULES: dict[str, Need] = {
     # app-wide
@@ -45,23 +44,13 @@ RULES: dict[str, Need] = {
     # configuration as code
     "POST /_hfgate/apply": Role.ADMIN,
     "GET /_hfgate/export": Role.ADMIN,
-    # OpenAI face
-    "GET /v1/models": Role.INFER,
-    "GET /v1/models/{model:path}": Role.INFER,
-    "POST /v1/embeddings": Role.INFER,
-    "POST /v1/completions": Role.INFER,
-    "POST /v1/chat/completions": Role.INFER,
+    # OpenAI face: the Responses API (its other routes are declared once, below)
     "POST /v1/responses": Role.INFER,
     "POST /v1/responses/compact": Role.INFER,
     "GET /v1/responses": Role.ADMIN,  # every key's stored responses
     "GET /v1/responses/{response_id}": Role.INFER,  # the key that made it, or an admin
     "GET /v1/responses/{response_id}/input_items": Role.INFER,
     "DELETE /v1/responses/{response_id}": Role.INFER,
-    "POST /v1/rerank": Role.INFER,
-    "POST /rerank": Role.INFER,  # Cohere's and Jina's paths for the same route
-    "POST /v2/rerank": Role.INFER,
-    # the OpenAI face's routes per endpoint, under the Hugging Face face's /hf/
-    **{f"POST /hf/{{inference_id}}{suffix}": Role.INFER for suffix in _HF_OPENAI},
     # the web page (pages redirect to the login when there is no session)
     "GET /ui": Role.MONITOR,
     "GET /ui/": Role.MONITOR,

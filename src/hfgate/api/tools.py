@@ -36,21 +36,6 @@ class ToolFields:
 NO_TOOLS = ToolFields()
 
 
-def tool_prompt(body: dict[str, Any]) -> str | None:
-    """TGI's ``tool_prompt``: the text put before the tools in the prompt (TGI ``router/src/lib.rs``,
-    ``ChatRequest.tool_prompt``; huggingface_hub's ``chat_completion(tool_prompt=…)`` sends it).
-
-    Raises:
-        RequestValidationError: it is not a string.
-    """
-    value = body.get("tool_prompt")
-    if value is not None and not isinstance(value, str):
-        raise RequestValidationError(
-            [f"Field [tool_prompt] must be a string, got [{json_type(value)}]"], param="tool_prompt"
-        )
-    return value
-
-
 def tool_fields(body: dict[str, Any]) -> ToolFields:
     """The body's tools and the choice among them (``NO_TOOLS`` when it names none).
 

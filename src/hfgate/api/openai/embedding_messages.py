@@ -3,7 +3,7 @@ content parts are ``text`` and ``image_url``, answered with one vector, as vLLM 
 
 hfgate's image-and-text models (CLIP, SigLIP) embed one text or one image per vector, so the messages must
 hold one content part in all; an ``image_url`` is a base64 data URI (hfgate fetches no URL). Without
-``messages``, ``input`` is read as OpenAI's (``requests.embedding_inputs``).
+``messages``, ``input`` is read as OpenAI's (``requests.embedding_texts``).
 """
 
 from __future__ import annotations
@@ -11,14 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from hfgate.api.body import json_type
-from hfgate.api.openai.requests import embedding_inputs
+from hfgate.api.openai.requests import embedding_texts
+from hfgate.api.openai.schema import EmbeddingsBody
 from hfgate.errors import ParseError
 from hfgate.images import ImageInput, image_from_data_uri, split_contents
 
 Contents = tuple[tuple[str, ...], tuple[ImageInput | None, ...]]
 
 
-def embedding_contents(body: dict[str, Any]) -> Contents:
+def embedding_contents(request: EmbeddingsBody) -> Contents:
     """The texts and images to embed (``EmbedRequest.texts`` and ``images``).
 
     Raises:
@@ -26,11 +27,11 @@ def embedding_contents(body: dict[str, Any]) -> Contents:
             one content part in ``messages`` (naming the field).
         PayloadTooLargeError: an image over ``images.MAX_IMAGE_BYTES``.
     """
-    if "messages" not in body:
-        return tuple(embedding_inputs(body)), ()
-    if "input" in body:
+    if request.messages is None:
+        return tuple(embedding_texts(request)), ()
+    if request.input is not None:
         raise ParseError("Send [input] or [messages], not both", param="messages")
-    parts = _parts(body["messages"])
+    parts = _parts(request.messages)
     if len(parts) != 1:
         raise ParseError(
             f"[messages] hold [{len(parts)}] content parts; hfgate's models embed one text or one image per "
@@ -40,9 +41,9 @@ def embedding_contents(body: dict[str, Any]) -> Contents:
     return split_contents(parts)
 
 
-def _parts(messages: Any) -> list[str | ImageInput]:
-    if not isinstance(messages, list) or not messages:
-        raise ParseError(f"[messages] must be a non-empty array, got [{json_type(messages)}]", param="messages")
+def _parts(messages: list[Any]) -> list[str | ImageInput]:
+    if not messages:
+        raise ParseError("[messages] must be a non-empty array, got [array]", param="messages")
     parts: list[str | ImageInput] = []
     for i, message in enumerate(messages):
         content = message.get("content") if isinstance(message, dict) else None

@@ -14,82 +14,55 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
-from hfgate.api.body import json_object, json_type, typed
+from hfgate.access.roles import Role
+from hfgate.api.declare import FaceRoutes, read_body
 from hfgate.api.deps import OrchestratorDep
-from hfgate.api.openai.requests import model_of
+from hfgate.api.openai import answers, schema
+from hfgate.api.openai.errors import FACE as OPENAI
 from hfgate.api.openai.shapes import new_id
 from hfgate.api.responses import json_response
-from hfgate.errors import BadRequestError, EmptyInputError, RequestValidationError
+from hfgate.errors import BadRequestError, EmptyInputError
 from hfgate.tasks import RerankRequest, RerankResult, TaskType
 
-router = APIRouter(tags=["OpenAI-compatible"])
+ROUTES = FaceRoutes(OPENAI, tag="OpenAI-compatible", error=answers.OpenAIError)
 
-PATHS = ("/v1/rerank", "/rerank", "/v2/rerank")
 TIMEOUT = 30.0
 
 
+@ROUTES.post(
+    "/v1/rerank", "/rerank", "/v2/rerank", role=Role.INFER, body=schema.RerankRequest, answer=answers.RerankResponse
+)
 async def rerank(request: Request, orch: OrchestratorDep) -> Response:
     """Rank ``documents`` by relevance to ``query``, best first (``top_n`` of them when given)."""
-    body = await json_object(request)
-    name = model_of(body)
+    body = await read_body(request, schema.RerankRequest)
     asked = rerank_request(body)
-    endpoint = await orch.endpoint_for(name, None)
+    endpoint = await orch.endpoint_for(body.model, None)
     if endpoint.task_type is not TaskType.RERANK:
         raise BadRequestError(
-            f"[model] [{name}] is a [{endpoint.task_type.value}] endpoint; reranking takes a [rerank] endpoint "
+            f"[model] [{body.model}] is a [{endpoint.task_type.value}] endpoint; reranking takes a [rerank] endpoint "
             "(GET /v1/models gives each model's task_type)",
             param="model",
         )
-    return json_response(answer(await orch.rerank(endpoint, asked), model=name))
+    return json_response(answer(await orch.rerank(endpoint, asked), model=body.model))
 
 
-for _path in PATHS:
-    router.add_api_route(_path, rerank, methods=["POST"], summary="Rerank (Cohere / Jina shape)")
-
-
-def rerank_request(body: dict[str, Any]) -> RerankRequest:
-    """The request, checked; fields other than these (``rank_fields``, ``max_tokens_per_doc``…) are not used.
+def rerank_request(body: schema.RerankRequest) -> RerankRequest:
+    """The decoded request as a task request.
 
     Raises:
-        RequestValidationError, EmptyInputError: ``query`` or ``documents`` missing, empty or malformed,
-            ``top_n`` not a positive integer; the message names the field.
+        EmptyInputError: ``documents`` is empty.
     """
-    query = typed(body, "query", kind=str)
-    if not query:
-        raise RequestValidationError(["Field [query] is required: a non-empty string"], param="query")
-    top_n = typed(body, "top_n", kind=int)
-    if top_n is not None and top_n < 1:
-        raise RequestValidationError([f"Field [top_n] must be a positive integer, got [{top_n}]"], param="top_n")
+    if not body.documents:
+        raise EmptyInputError(["Field [documents] cannot be an empty array; give at least one"], param="documents")
     return RerankRequest(
-        query=query,
-        documents=_documents(body.get("documents")),
-        top_n=top_n,
-        return_documents=bool(typed(body, "return_documents", kind=bool, default=True)),
+        query=body.query,
+        documents=tuple(body.documents),
+        top_n=body.top_n,
+        return_documents=body.return_documents is not False,
         timeout=TIMEOUT,
     )
-
-
-def _documents(raw: Any) -> tuple[str, ...]:
-    if not isinstance(raw, list):
-        raise RequestValidationError(
-            [f'Field [documents] must be an array of strings or {{"text": …}} objects, got [{json_type(raw)}]'],
-            param="documents",
-        )
-    if not raw:
-        raise EmptyInputError(["Field [documents] cannot be an empty array; give at least one"], param="documents")
-    return tuple(_text(f"documents[{i}]", item) for i, item in enumerate(raw))
-
-
-def _text(where: str, item: Any) -> str:
-    text = item.get("text") if isinstance(item, dict) else item
-    if not isinstance(text, str):
-        raise RequestValidationError(
-            [f"Field [{where}] must be a string or an object with a [text] string, got [{json_type(item)}]"],
-            param=where,
-        )
-    return text
 
 
 def answer(result: RerankResult, *, model: str) -> dict[str, Any]:

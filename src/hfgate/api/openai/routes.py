@@ -1,6 +1,8 @@
 """``/v1`` routes: what the openai SDK, LangChain, LlamaIndex and Dify's OpenAI-compatible provider call.
 
-``model`` is an hfgate endpoint id. Errors come in OpenAI's shape (see errors.py).
+``model`` is an hfgate endpoint id. Each route is declared once (:mod:`hfgate.api.declare`): its role, and
+the request type (:mod:`~hfgate.api.openai.schema`) that decodes the body and documents it. Errors come in
+OpenAI's shape (see errors.py).
 """
 
 from __future__ import annotations
@@ -9,30 +11,32 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 
-from hfgate.api.body import json_object, typed
+from hfgate.access.roles import Role
+from hfgate.api.body import json_object
+from hfgate.api.declare import FaceRoutes, decode, read_body
 from hfgate.api.deps import OrchestratorDep
+from hfgate.api.openai import answers, schema, shapes
 from hfgate.api.openai import requests as oai
-from hfgate.api.openai import shapes
 from hfgate.api.openai.embedding_messages import embedding_contents
+from hfgate.api.openai.errors import FACE as OPENAI
 from hfgate.api.openai.errors import render_openai
 from hfgate.api.responses import json_response
 from hfgate.api.sse import event_stream, sse
-from hfgate.api.tools import tool_fields, tool_prompt
 from hfgate.errors import RequestValidationError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import ChatRequest, EmbedRequest, GenerateRequest, GenerationDelta, TaskType, Usage
 from hfgate.telemetry.session import name_session
 
-router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
+ROUTES = FaceRoutes(OPENAI, tag="OpenAI-compatible", error=answers.OpenAIError)
 
 TIMEOUT = 120.0
 
 
-@router.get("/models")
+@ROUTES.get("/v1/models", role=Role.INFER, answer=answers.ModelList)
 async def models(orch: OrchestratorDep) -> Response:
     """Every endpoint, as OpenAI models."""
     data = [
@@ -42,45 +46,51 @@ async def models(orch: OrchestratorDep) -> Response:
     return json_response({"object": "list", "data": data})
 
 
-@router.get("/models/{model:path}")
+@ROUTES.get("/v1/models/{model:path}", role=Role.INFER, answer=answers.ModelCard)
 async def model(model: str, orch: OrchestratorDep) -> Response:
     endpoint = await orch.endpoint_for(model, None)
     created = int(endpoint.created_at.timestamp())
     return json_response(shapes.model_entry(model, created=created, task_type=endpoint.task_type.value))
 
 
-@router.post("/embeddings")
+@ROUTES.post("/v1/embeddings", role=Role.INFER, body=schema.EmbeddingsRequest, answer=answers.EmbeddingsResponse)
 async def embeddings(request: Request, orch: OrchestratorDep) -> Response:
     """Embeddings: ``input`` string or list, ``encoding_format`` float|base64, ``dimensions``."""
-    body = await json_object(request)
-    return await run_embeddings(orch, body, name=oai.model_of(body))
+    body = await read_body(request, schema.EmbeddingsRequest)
+    return await run_embeddings(orch, body, name=body.model)
 
 
-async def run_embeddings(orch: Orchestrator, body: dict[str, Any], *, name: str) -> Response:
+async def run_embeddings(orch: Orchestrator, body: schema.EmbeddingsBody, *, name: str) -> Response:
     """OpenAI embeddings on endpoint ``name`` (also served by TEI's ``/v1/embeddings``); vLLM's ``messages``
     with an image for an image-and-text model (``embedding_messages``)."""
     texts, images = embedding_contents(body)
     endpoint = await orch.endpoint_for(name, TaskType.TEXT_EMBEDDING)
-    dimensions = _dimensions(body, endpoint)
+    dimensions = _dimensions(body.dimensions, endpoint)
     result = await orch.embed(endpoint, EmbedRequest(texts=texts, images=images, timeout=TIMEOUT))
-    encoding = oai.encoding_format(body)
+    encoding = body.encoding_format or "float"
     return json_response(
         shapes.embeddings(result.embeddings, model=name, counts=result.usage, encoding=encoding, dimensions=dimensions)
     )
 
 
-@router.post("/completions")
+@ROUTES.post(
+    "/v1/completions", role=Role.INFER, body=schema.CompletionRequest, answer=answers.CompletionResponse, or_stream=True
+)
 async def completions(request: Request, orch: OrchestratorDep) -> Response:
     """Text completion, whole or streamed."""
     body = await json_object(request)
-    return await run_completion(orch, body, name=oai.model_of(body))
+    completion = decode(body, schema.CompletionRequest)
+    return await run_completion(orch, completion, body, name=completion.model)
 
 
-async def run_completion(orch: Orchestrator, body: dict[str, Any], *, name: str) -> Response:
-    """An OpenAI completion on endpoint ``name`` (also served by TGI's ``/v1/completions``)."""
-    params = oai.generation_params(body, chat=False)
-    prompts = oai.prompts(body)
-    options = oai.stream_options(body)
+async def run_completion(
+    orch: Orchestrator, completion: schema.CompletionBody, body: dict[str, Any], *, name: str
+) -> Response:
+    """An OpenAI completion on endpoint ``name`` (also served by TGI's ``/v1/completions``); ``body`` is the
+    request as sent, whose fields hfgate does not translate are passed through."""
+    params = oai.generation_params(completion, body)
+    prompts = oai.prompts(completion)
+    options = oai.stream_options(completion)
     endpoint = await orch.endpoint_for(name, TaskType.COMPLETION)
     requests = [
         GenerateRequest(prompt=p, params=orch.generation_params(endpoint, params), timeout=TIMEOUT) for p in prompts
@@ -94,38 +104,41 @@ async def run_completion(orch: Orchestrator, body: dict[str, Any], *, name: str)
     return json_response(shapes.completion(results, model=name))
 
 
-@router.post("/chat/completions")
+@ROUTES.post(
+    "/v1/chat/completions", role=Role.INFER, body=schema.ChatRequest, answer=answers.CompletionResponse, or_stream=True
+)
 async def chat_completions(request: Request, orch: OrchestratorDep) -> Response:
     """Chat completion, whole or streamed."""
     body = await json_object(request)
-    return await run_chat(orch, body, name=oai.model_of(body))
+    chat = decode(body, schema.ChatRequest)
+    return await run_chat(orch, chat, body, name=chat.model)
 
 
-async def run_chat(orch: Orchestrator, body: dict[str, Any], *, name: str) -> Response:
-    """An OpenAI chat completion on endpoint ``name`` (also served by TGI's ``/v1/chat/completions``)."""
-    params = oai.generation_params(body, chat=True)
-    name_session(typed(body, "prompt_cache_key", kind=str) or "")  # a session for affinity, unless a header named one
-    messages = oai.chat_messages(body)
-    options = oai.stream_options(body)
-    tools = tool_fields(body)
+async def run_chat(orch: Orchestrator, chat: schema.ChatBody, body: dict[str, Any], *, name: str) -> Response:
+    """An OpenAI chat completion on endpoint ``name`` (also served by TGI's ``/v1/chat/completions``);
+    ``body`` is the request as sent, whose fields hfgate does not translate are passed through."""
+    params = oai.generation_params(chat, body)
+    name_session(chat.prompt_cache_key or "")  # a session for affinity, unless a header named one
+    messages = oai.chat_messages(chat.messages)
+    options = oai.stream_options(chat)
+    tools = oai.tool_fields(chat, body)
     endpoint = await orch.endpoint_for(name, TaskType.CHAT_COMPLETION)
-    chat = ChatRequest(
+    asked = ChatRequest(
         messages=messages,
         params=orch.generation_params(endpoint, params),
         timeout=TIMEOUT,
         tools=tools.tools,
         tool_choice=tools.tool_choice,
         parallel_tool_calls=tools.parallel_tool_calls,
-        tool_prompt=tool_prompt(body),
+        tool_prompt=chat.tool_prompt,
     )
     if options.stream:
-        deltas = orch.chat_stream(endpoint, chat)
+        deltas = orch.chat_stream(endpoint, asked)
         return await _stream(deltas, model=name, include_usage=options.include_usage, chat=True)
-    return json_response(shapes.chat_completion(await orch.chat(endpoint, chat), model=name))
+    return json_response(shapes.chat_completion(await orch.chat(endpoint, asked), model=name))
 
 
-def _dimensions(body: dict[str, Any], endpoint: Endpoint) -> int | None:
-    wanted: int | None = typed(body, "dimensions", kind=int)
+def _dimensions(wanted: int | None, endpoint: Endpoint) -> int | None:
     native = endpoint.service_settings.get("dimensions")
     if wanted is None or wanted == native:
         return None

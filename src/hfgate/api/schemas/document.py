@@ -10,7 +10,6 @@ links to infer, read, update and delete the endpoint it made (what a stateful fu
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from fastapi import FastAPI
@@ -20,19 +19,13 @@ from pydantic import BaseModel, TypeAdapter
 from hfgate.api.declare import Doc
 from hfgate.api.declared import declared
 from hfgate.api.es.schema import EsError
-from hfgate.api.hf.schema import HfError
-from hfgate.api.schemas import apply, openai, responses
+from hfgate.api.openai.answers import OpenAIError
+from hfgate.api.schemas import apply, responses
 
 _REF = "#/components/schemas/{model}"
 
 
-_HF = "/hf/{inference_id}"
-_OAI_ERR = openai.OpenAIError
-
-_OAI_EMBED = Doc(body=openai.EmbeddingsRequest, answer=openai.EmbeddingsResponse, error=_OAI_ERR)
-_OAI_COMPLETE = Doc(body=openai.CompletionRequest, answer=openai.CompletionResponse, error=_OAI_ERR, or_stream=True)
-_OAI_RERANK = Doc(body=openai.RerankRequest, answer=openai.RerankResponse, error=_OAI_ERR)
-_OAI_CHAT = Doc(body=openai.ChatRequest, answer=openai.CompletionResponse, error=_OAI_ERR, or_stream=True)
+_OAI_ERR = OpenAIError
 
 ROUTES: dict[tuple[str, str], Doc] = {
     ("get", "/health"): Doc(answer=dict[str, str]),
@@ -40,11 +33,6 @@ ROUTES: dict[tuple[str, str], Doc] = {
     ("get", "/metrics"): Doc(text=True),
     ("get", "/"): Doc(answer=dict[str, Any]),
     ("head", "/"): Doc(),
-    ("get", "/v1/models"): Doc(answer=openai.ModelList, error=_OAI_ERR),
-    ("get", "/v1/models/{model}"): Doc(answer=openai.ModelCard, error=_OAI_ERR),
-    ("post", "/v1/embeddings"): _OAI_EMBED,
-    ("post", "/v1/completions"): _OAI_COMPLETE,
-    ("post", "/v1/chat/completions"): _OAI_CHAT,
     ("post", "/v1/responses"): Doc(
         body=responses.ResponsesRequest, answer=responses.ResponseObject, error=_OAI_ERR, or_stream=True
     ),
@@ -52,14 +40,9 @@ ROUTES: dict[tuple[str, str], Doc] = {
     ("post", "/v1/responses/compact"): Doc(
         body=responses.CompactRequest, answer=responses.CompactObject, error=_OAI_ERR
     ),
-    **{("post", path): _OAI_RERANK for path in ("/v1/rerank", "/rerank", "/v2/rerank")},
     ("get", "/v1/responses/{response_id}"): Doc(answer=responses.ResponseObject, error=_OAI_ERR),
     ("get", "/v1/responses/{response_id}/input_items"): Doc(answer=responses.ResponseList, error=_OAI_ERR),
     ("delete", "/v1/responses/{response_id}"): Doc(answer=responses.ResponseDeleted, error=_OAI_ERR),
-    # under /hf/, errors take TEI's and TGI's shape, like the servers these routes imitate
-    ("post", f"{_HF}/v1/embeddings"): replace(_OAI_EMBED, error=HfError),
-    ("post", f"{_HF}/v1/completions"): replace(_OAI_COMPLETE, error=HfError),
-    ("post", f"{_HF}/v1/chat/completions"): replace(_OAI_CHAT, error=HfError),
     # configuration as code
     ("post", "/_hfgate/apply"): Doc(body=apply.ApplyRequest, answer=apply.ApplyResult),
     ("get", "/_hfgate/export"): Doc(text=True),

@@ -1,0 +1,297 @@
+"""The OpenAI face's request and answer bodies as pydantic models: they decode the requests of the ``/v1``
+routes (and of ``/hf/{id}/v1``) and are the OpenAPI document of the face.
+
+Source: OpenAI's API reference (Chat Completions, Completions, Embeddings, Models), TGI's ``tool_prompt``,
+vLLM's ``messages`` on ``/v1/embeddings``, Cohere's and Jina's rerank body. Values are not coerced (strict):
+``"5"`` is not a number. Fields the models do not name are accepted: on a completion or chat they are passed
+through to an OpenAI-compatible upstream as sent (``requests.generation_params`` reads them from the body),
+elsewhere dropped (``user``, an engine's extensions), as real clients (LangChain, LlamaIndex, Dify) send
+fields of their own. Fields that are passed through but that the local models read (``min_p``, the
+penalties, ``logit_bias``) are named here so that their type is checked.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
+
+from hfgate.api.body import json_type
+from hfgate.api.messages import IMAGE_URL_SCHEMES, ROLES
+from hfgate.api.tools import TOOL_NAME
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
+
+
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+_MODEL = "the id of an hfgate endpoint (GET /v1/models)"
+
+
+def _texts(value: Any, *, what: str = "") -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(text, str) for text in value):
+        return value
+    raise PydanticCustomError(
+        "texts", "must be a string or an array of strings, got [{kind}]{what}", {"kind": json_type(value), "what": what}
+    )
+
+
+def _embedding_texts(value: Any) -> list[str]:
+    return _texts(value, what="; token arrays are not supported, send text")
+
+
+_TEXTS = WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]})
+Texts = Annotated[list[str], PlainValidator(_texts), _TEXTS]
+"""A string or an array of strings, read as a list."""
+EmbeddingTexts = Annotated[list[str], PlainValidator(_embedding_texts), _TEXTS]
+
+
+# chat messages
+
+
+def _role(role: str) -> str:
+    if role not in ROLES:
+        raise PydanticCustomError(
+            "role", "is [{role}]; a message's role is one of [{roles}]", {"role": role, "roles": ", ".join(ROLES)}
+        )
+    return role
+
+
+def _parts(value: Any) -> Any:
+    """A string is one text part; anything else but an array (or null) is refused here, naming both forms."""
+    if isinstance(value, str):
+        return [{"type": "text", "text": value}]
+    if value is not None and not isinstance(value, list):
+        raise PydanticCustomError(
+            "content", "must be a string or an array of parts, got [{kind}]", {"kind": json_type(value)}
+        )
+    return value
+
+
+def _url(url: str) -> str:
+    if not url.startswith(IMAGE_URL_SCHEMES):
+        shown = url if len(url) <= 40 else url[:40] + "…"
+        raise PydanticCustomError(
+            "image_url", "must be an http(s):// url or a data:image/…;base64,… url, got [{url}]", {"url": shown}
+        )
+    return url
+
+
+class TextPart(_Wire):
+    type: Literal["text"]
+    text: str
+
+
+class ImageUrl(_Wire):
+    url: Annotated[str, AfterValidator(_url)] = Field(description="an http(s):// url or a data:image/…;base64 url")
+    detail: Literal["auto", "low", "high"] | None = None
+
+
+def _image_url(value: Any) -> Any:
+    return {"url": value} if isinstance(value, str) else value  # an older form: the url itself
+
+
+class ImagePart(_Wire):
+    type: Literal["image_url"]
+    image_url: Annotated[ImageUrl, BeforeValidator(_image_url)]
+
+
+Part = Annotated[TextPart | ImagePart, Field(discriminator="type")]
+Content = Annotated[list[Part] | None, BeforeValidator(_parts, json_schema_input_type=str | list[Part] | None)]
+"""A string or parts, read as the parts (``str`` is one text part); null on an assistant turn with tool calls."""
+
+
+class FunctionCall(_Wire):
+    name: NonEmpty
+    arguments: str = Field(default="{}", description="the arguments as a JSON text")
+
+
+class ToolCall(_Wire):
+    id: NonEmpty
+    type: Literal["function"] = "function"
+    function: FunctionCall
+
+
+class Message(_Wire):
+    """``content``: text, or parts (``text``, ``image_url``); null on an assistant turn with ``tool_calls``;
+    a ``tool`` message answers a call with ``tool_call_id``."""
+
+    role: Annotated[str, AfterValidator(_role)] = Field(description=" | ".join(ROLES))
+    content: Content = None
+    name: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    tool_call_id: str | None = None
+
+
+# tools
+
+
+def _tool_name(name: str) -> str:
+    """OpenAI's rule for a function's name (Python's ``re``: pydantic's ``pattern`` costs more per tool)."""
+    if not TOOL_NAME.match(name):
+        raise PydanticCustomError("tool_name", "must be 1 to 64 letters, digits, _ or -, got [{name}]", {"name": name})
+    return name
+
+
+class Function(_Wire):
+    name: Annotated[str, AfterValidator(_tool_name)] = Field(description="1 to 64 letters, digits, _ or -")
+    description: str | None = None
+    parameters: dict[str, Any] | None = Field(default=None, description="a JSON Schema object")
+    strict: bool | None = None
+
+
+class Tool(_Wire):
+    type: Literal["function"] = "function"
+    function: Function
+
+
+_TOOL_CHOICE = {"anyOf": [{"enum": ["auto", "none", "required"]}, {"type": "string"}, {"type": "object"}]}
+
+
+# requests
+
+
+class StreamOptions(_Wire):
+    include_usage: bool | None = None
+
+
+class _Sampling(_Wire):
+    """What a completion and a chat share."""
+
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    min_p: float | None = None
+    repetition_penalty: float | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    logit_bias: dict[str, Any] | None = None
+    stop: Texts | None = Field(default=None, description="a stop string, or an array of them")
+    seed: int | None = None
+    stream: bool | None = None
+    stream_options: StreamOptions | None = None
+    n: int | None = Field(default=None, description="1 only: hfgate returns one choice")
+    best_of: int | None = Field(default=None, description="1 only")
+    logprobs: Annotated[Any, WithJsonSchema({"type": ["boolean", "integer", "null"]})] = Field(
+        default=None, description="refused: hfgate's answer carries no log probabilities"
+    )
+    top_logprobs: int | None = None
+    response_format: dict[str, Any] | None = Field(
+        default=None, description='{"type": "text" | "json_object" | "json_schema", "json_schema": {...}}'
+    )
+    reasoning_effort: str | None = Field(default=None, description="passed to a reasoning model's upstream")
+    echo: bool | None = Field(default=None, description="refused: hfgate's answer does not echo the prompt")
+    suffix: str | None = Field(default=None, description="refused")
+    user: str | None = None
+
+
+class CompletionBody(_Sampling):
+    """``/hf/{id}/v1/completions``: the endpoint is in the path."""
+
+    model: str | None = None
+    prompt: Texts = Field(description="the text to continue, or an array of texts: one choice each")
+
+
+class CompletionRequest(CompletionBody):
+    """``/v1/completions``."""
+
+    model_config = ConfigDict(json_schema_extra={"example": {"model": ".smollm2-135m", "prompt": "Once upon"}})
+    model: NonEmpty = Field(description=_MODEL)
+
+
+class ChatBody(_Sampling):
+    """``/hf/{id}/v1/chat/completions``: the endpoint is in the path."""
+
+    model: str | None = None
+    messages: list[Message] = Field(description="the conversation: a non-empty array of messages")
+    max_completion_tokens: int | None = None
+    tools: list[Tool] | None = None
+    tool_choice: Annotated[Any, WithJsonSchema(_TOOL_CHOICE)] = Field(
+        default=None, description='"auto", "none", "required", a tool\'s name, or {"type": "function", ...}'
+    )
+    parallel_tool_calls: bool | None = None
+    tool_prompt: str | None = Field(default=None, description="TGI's text before the tools in the prompt")
+    prompt_cache_key: str | None = Field(default=None, description="names the session (routing affinity, logs)")
+
+
+class ChatRequest(ChatBody):
+    """``/v1/chat/completions``."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "model": ".smollm2-135m-instruct",
+                "max_tokens": 4,
+                "messages": [{"role": "user", "content": "Hi"}],
+            }
+        }
+    )
+    model: NonEmpty = Field(description=_MODEL)
+
+
+class EmbeddingsBody(_Wire):
+    """``/hf/{id}/v1/embeddings``: the endpoint is in the path."""
+
+    model: str | None = None
+    input: EmbeddingTexts | None = Field(default=None, description="a text or an array of texts: one vector each")
+    messages: list[Any] | None = Field(
+        default=None,
+        description="vLLM's form, instead of input: one content part in all, text or an image_url with a base64 "
+        "data URI, for an image-and-text model; answered with one vector",
+    )
+    encoding_format: Literal["float", "base64"] | None = None
+    dimensions: int | None = Field(default=None, description="shorter vectors, for a model trained for it")
+    user: str | None = None
+
+
+class EmbeddingsRequest(EmbeddingsBody):
+    """``/v1/embeddings``."""
+
+    model_config = ConfigDict(json_schema_extra={"example": {"model": ".all-minilm-l6-v2", "input": "hi"}})
+    model: NonEmpty = Field(description=_MODEL)
+
+
+def _document(value: Any) -> Any:
+    text = value.get("text") if isinstance(value, dict) else value
+    if not isinstance(text, str):
+        raise PydanticCustomError(
+            "document", "must be a string or an object with a [text] string, got [{kind}]", {"kind": json_type(value)}
+        )
+    return text
+
+
+Document = Annotated[
+    str,
+    BeforeValidator(_document),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "object", "properties": {"text": {"type": "string"}}}]}),
+]
+
+
+class RerankRequest(_Wire):
+    """Cohere's and Jina's rerank body (``/v1/rerank``, ``/rerank``, ``/v2/rerank``); fields other than these
+    (``rank_fields``, ``max_tokens_per_doc``…) are not used."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {"model": ".ms-marco-minilm-l6-v2", "query": "capital of France", "documents": ["Paris", "Rome"]}
+        }
+    )
+    model: NonEmpty = Field(description="a rerank endpoint's id (GET /v1/models)")
+    query: NonEmpty = Field(description="the query the documents are ranked against")
+    documents: list[Document] = Field(description='the documents: strings or {"text": …} objects')
+    top_n: int | None = Field(default=None, ge=1, description="the best n only")
+    return_documents: bool | None = Field(default=None, description="give each hit's text back (default true)")
