@@ -17,6 +17,7 @@ from hfgate.local.generation.engine_choice import CANDIDATES, candidates, choice
 from hfgate.local.generation.gguf_cache import ensure_converted
 from hfgate.local.measuring.record import MeasuredChoice
 from hfgate.services import ServiceContext
+from tests.local.generation.tiny_models import save_tiny_llama
 
 pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
 
@@ -72,17 +73,19 @@ def test_auto_keeps_the_fastest_exact_or_qualifying_engine_with_every_candidates
 
 
 def test_min_cosine_decides_which_engines_qualify_and_a_measured_choice_is_read_back(
-    converted: Path, tmp_path: Path
+    tmp_path: Path,
 ) -> None:
     """One measurement (an exact and an inexact ONNX engine beside the float32 reference) shows both bounds:
-    ``min_cosine`` 1.0 offers exact engines only, 0.5 admits int8; the choice is filed once and read back."""
+    ``min_cosine`` 1.0 offers exact engines only, 0.5 admits int8; the choice is filed once and read back.
+    On a tiny Llama: the bounds are the same on any model, and its exports take seconds, not minutes."""
+    converted, models = save_tiny_llama(tmp_path / "tiny-llama", heads=2), tmp_path / "models"
     assert all(CANDIDATES[name].exact for name in candidates("text-generation", min_cosine=1.0))
     names = ["transformers-fp32", "onnx", "onnx-int8"]
     # one attempt: a choice measured while the machine is busy (as under the test suite) is kept, not
     # measured again (tests/local/measuring/test_load.py covers that)
     choice = choose_engine(
-        converted, task="text-generation", cache_dir=converted.parent, min_cosine=0.5, names=names,
-        choices_dir=tmp_path, attempts=1,
+        converted, task="text-generation", cache_dir=models, min_cosine=0.5, names=names,
+        choices_dir=tmp_path / "choices", attempts=1,
     )  # fmt: skip
     assert choice.reason == "measured"
     figures = {figure.engine: figure for figure in choice.figures}
@@ -96,12 +99,14 @@ def test_min_cosine_decides_which_engines_qualify_and_a_measured_choice_is_read_
     assert onnx.exact
     assert onnx.meets(1.0)
     assert_fastest_qualifying(choice)
-    (record,) = tmp_path.iterdir()
-    assert record == choice_file(converted, threads=0, min_cosine=0.5, cpu=read_cpu(), names=names, folder=tmp_path)
+    (record,) = (tmp_path / "choices").iterdir()
+    assert record == choice_file(
+        converted, threads=0, min_cosine=0.5, cpu=read_cpu(), names=names, folder=tmp_path / "choices"
+    )
     written = record.stat().st_mtime_ns
     again = choose_engine(
-        converted, task="text-generation", cache_dir=converted.parent, min_cosine=0.5, names=names,
-        choices_dir=tmp_path, attempts=1,
+        converted, task="text-generation", cache_dir=models, min_cosine=0.5, names=names,
+        choices_dir=tmp_path / "choices", attempts=1,
     )  # fmt: skip
     assert again.reason == "cached"
     assert (again.engine, again.figures) == (choice.engine, choice.figures)

@@ -62,15 +62,16 @@ def save_tiny_t5(path: Path) -> Path:
     return path
 
 
-def save_tiny_llama(path: Path) -> Path:
-    """A decoder-only (Llama) model with two tiny layers, seeded random weights and a chat template."""
+def save_tiny_llama(path: Path, *, heads: int = 4) -> Path:
+    """A decoder-only (Llama) model with two tiny layers, seeded random weights and a chat template;
+    ``heads`` 2 gives heads of 16 dimensions, the least ONNX Runtime's quantized attention takes."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     tokenizer = build_tokenizer()
     config = LlamaConfig(
         vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+        num_attention_heads=heads, num_key_value_heads=2, max_position_embeddings=256,
         pad_token_id=0, eos_token_id=1, bos_token_id=None,
     )  # fmt: skip
     torch.manual_seed(0)
