@@ -81,10 +81,13 @@ def infinity(engine_fleet: dict[str, Launched]) -> str:
     return engine_url(engine_fleet, "infinity")
 
 
-@pytest.fixture(scope="package")
-def infinity_small_queue(engine_fleet: dict[str, Launched]) -> str:
-    """infinity serving all-MiniLM-L6-v2 that refuses requests past 8 queued texts (INFINITY_QUEUE_SIZE)."""
-    return engine_url(engine_fleet, "infinity-small-queue")
+@pytest.fixture
+def infinity_small_queue(engine_fleet: dict[str, Launched]) -> Iterator[str]:
+    """infinity serving all-MiniLM-L6-v2 that refuses requests past 8 queued texts (INFINITY_QUEUE_SIZE); one
+    test's: stopped after it, so the work queued to overload it does not keep the CPU from later tests."""
+    yield engine_url(engine_fleet, "infinity-small-queue")
+    if "infinity-small-queue" in engine_fleet:
+        engine_fleet["infinity-small-queue"].stop()
 
 
 @pytest.fixture(scope="package")
