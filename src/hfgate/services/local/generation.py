@@ -155,13 +155,17 @@ class GeneratingModels(LocalBase):
         self, endpoint: Endpoint, location: ModelLocation, *, key: str, device: str
     ) -> GpuClaim | None:
         """What the model will take on its GPU when it loads now: ``None`` on the CPU or once loaded. Its
-        float32 weights are counted from its transformers copy (a GGUF model's is converted first, in a
-        thread: the load needs it anyway)."""
+        float32 weights are counted, off the event loop, from its transformers copy (a GGUF model's is
+        converted first: the load needs it anyway)."""
         if not device.startswith("cuda") or self.context.shared(ModelCache).peek(key) is not None:
             return None
         name = str(endpoint.service_settings["model"])
-        converted = await asyncio.to_thread(self._converted, location)
-        return self._gpu_claim(ModelLocation(model_id=location.model_id, path=converted), name=name, device=device)
+
+        def claim() -> GpuClaim | None:
+            converted = ModelLocation(model_id=location.model_id, path=self._converted(location))
+            return self._gpu_claim(converted, name=name, device=device)
+
+        return await asyncio.to_thread(claim)
 
     async def _generation_choice(self, endpoint: Endpoint) -> MeasuredChoice:
         """The engine that generates for ``endpoint``: ``engine`` as set (on the GPU it runs on, named), or
