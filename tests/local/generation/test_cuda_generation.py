@@ -2,13 +2,12 @@
 Greedy output in float32 equals transformers' own ``generate`` on the same GPU, requests batched
 together; bfloat16 and float16 stay close to float32 and ``auto`` measures the three there, keeping the
 fastest within ``min_cosine`` and filing the choice under the GPU; the service places the model on the
-GPU and shows it. Every test here skips, saying why, where torch sees no CUDA device. About a minute
-on a GPU (the measurement's child process is most of it)."""
+GPU and shows it. Every test here skips, saying why, where torch sees no CUDA device. SmolLM2's GGUF is
+converted once for the module (unless ``hfgate prepare`` did it at install time)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,18 +43,19 @@ ON_GPU = {"transformers-fp32", "transformers-bf16", "transformers-fp16"}
 
 
 @pytest.fixture(scope="module")
-def converted(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return ensure_converted(resolve_model(SMOLLM2), models_dir=tmp_path_factory.mktemp("models"))
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("data")
 
 
 @pytest.fixture(scope="module")
-def float32_on_gpu(converted: Path) -> Iterator[LanguageModel]:
-    lm = load_language_model(converted, task="text-generation", dtype="float32", device="cuda")
-    try:
-        yield lm
-    finally:
-        del lm
-        torch.cuda.empty_cache()
+def converted(data_dir: Path) -> Path:
+    """SmolLM2 in transformers' format, where the service below finds it too."""
+    return ensure_converted(resolve_model(SMOLLM2), models_dir=data_dir / "models")
+
+
+@pytest.fixture(scope="module")
+def float32_on_gpu(converted: Path) -> LanguageModel:
+    return load_language_model(converted, task="text-generation", dtype="float32", device="cuda")
 
 
 def generate_alone(lm: LanguageModel, prompt: list[int]) -> list[int]:
@@ -134,8 +134,8 @@ def test_auto_measures_transformers_precisions_on_the_gpu_and_files_the_choice_u
     assert record.name.endswith(f"-{gpu.key}.json")
 
 
-async def test_the_service_places_a_transformers_model_on_the_gpu_and_shows_it(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, provision_defaults=False, log_format="text", local_device="cuda")
+async def test_the_service_places_a_transformers_model_on_the_gpu_and_shows_it(data_dir: Path, converted: Path) -> None:
+    settings = Settings(data_dir=data_dir, provision_defaults=False, log_format="text", local_device="cuda")
     context = new_context(settings)
     service = LocalService(context)
     settings_of = {"model": SMOLLM2, "task": "text-generation", "engine": "transformers", "dtype": "float32"}
