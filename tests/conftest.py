@@ -98,8 +98,10 @@ def measure_default_embedding_engines(settings: Settings) -> None:
 
 def measure_default_generation_engines(settings: Settings) -> None:
     """Choose SmolLM2's generation engine once (exports and timings, ~1-2 min), before any test creates a
-    generation endpoint on it: ``engine: auto`` measures at create, within the validation timeout."""
+    generation endpoint on it: ``engine: auto`` measures at create, within the validation timeout. On the
+    device the service runs it on (a GPU where torch sees one and vLLM is not installed)."""
     from hfgate.local.catalog import resolve_model
+    from hfgate.local.device import resolve_device
     from hfgate.local.generation.engine_choice import choose_engine
     from hfgate.local.generation.gguf_cache import ensure_converted
 
@@ -114,6 +116,7 @@ def measure_default_generation_engines(settings: Settings) -> None:
         choices_dir=settings.local_engine_choices_dir,
         source=location.path / location.gguf_file,  # as the service files it: one measurement per session
         attempts=settings.local_engine_measure_attempts,
+        device=resolve_device(settings.local_device),
     )
 
 

@@ -19,8 +19,10 @@ from hfgate.chat.messages import ChatMessage
 from hfgate.errors import BadRequestError
 from hfgate.local.catalog import resolve_model
 from hfgate.local.cpu import read_cpu
+from hfgate.local.device import resolve_device
 from hfgate.local.generation.engine_choice import CANDIDATES
 from hfgate.local.generation.gguf_cache import ensure_converted
+from hfgate.local.machine import machine_of
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services import ServiceContext
 from hfgate.services.local import LocalService
@@ -31,6 +33,11 @@ pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: 
 
 SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
 QUESTION = (ChatMessage(role="user", content="What is the capital of France?"),)
+
+
+def where_models_run() -> str:
+    """The machine the transformers engine runs on here: the first GPU where torch sees one, else this CPU."""
+    return machine_of(resolve_device("auto")).describe()
 
 
 def endpoint(task_type: TaskType, **settings: object) -> Endpoint:
@@ -79,7 +86,7 @@ async def test_auto_runs_the_engine_measured_on_this_cpu_and_records_its_figures
     choice = checked.service_settings["engine_choice"]
     engine = choice.split(",")[0]
     assert engine in CANDIDATES
-    assert choice.startswith(f"{engine}, cached on {read_cpu().describe()}"), choice  # "…: " or "… while busy (…): "
+    assert choice.startswith(f"{engine}, cached on {where_models_run()}"), choice  # "…: " or "… while busy (…): "
     assert "transformers-fp32 " in choice
     assert "tokens/s (1 row " in choice
     if CANDIDATES[engine].exact:  # an exact engine's greedy answer is transformers float32's
@@ -96,7 +103,7 @@ async def test_auto_runs_the_engine_measured_on_this_cpu_and_records_its_figures
 
 async def test_an_explicit_engine_is_used_as_set_without_measuring(service: LocalService) -> None:
     checked = await service.check(endpoint(TaskType.COMPLETION, dtype="float32"), timeout=30)
-    assert checked.service_settings["engine_choice"] == f"transformers (float32), set on {read_cpu().describe()}"
+    assert checked.service_settings["engine_choice"] == f"transformers (float32), set on {where_models_run()}"
     checked = await service.check(endpoint(TaskType.COMPLETION, engine="onnx-int8"), timeout=30)
     assert checked.service_settings["engine_choice"] == f"onnx-int8, set on {read_cpu().describe()}"
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from hfgate.local.generation.engine_choice import CANDIDATES, SPEED_UNIT, MeasureTarget, default_engine, measurement
 from hfgate.local.generation.loading import ENGINE_LOADERS, LanguageModel, ModelSource
+from hfgate.local.machine import machine_of
 from hfgate.local.measuring.choice import Measurement, measure_choice, measuring, recorded_choice
 from hfgate.local.measuring.record import MeasuredChoice
 
@@ -18,8 +19,9 @@ class AutoEngine:
     """What ``auto`` needs for one model.
 
     Attributes:
-        source: where the model is and how to load it (its ``dtype`` is the candidate's).
-        target: the model (its converted copy), task and conditions the measurement is made under.
+        source: where the model is and how to load it (its ``dtype`` is the candidate's; its ``device``
+            the target's).
+        target: the model (its converted copy), task, device and conditions the measurement is made under.
         folder: where measurements are kept.
         record_source: the files the measurement is filed under (a GGUF model's file).
     """
@@ -34,7 +36,7 @@ class AutoEngine:
         return self.source.cache_dir or self.source.converted.parent
 
     def recorded(self) -> MeasuredChoice | None:
-        """The choice measured earlier on this kind of CPU, or ``None``."""
+        """The choice measured earlier on this kind of CPU (or GPU), or ``None``."""
         return recorded_choice(self._measurement())
 
     def measured(self) -> MeasuredChoice:
@@ -43,8 +45,10 @@ class AutoEngine:
 
     def default(self) -> MeasuredChoice:
         """The exact candidate to serve on while the candidates are measured, as a ``measuring`` choice."""
-        name = default_engine(self.target.path, task=self.target.task, cache_dir=self.cache_dir)
-        return measuring(name, min_cosine=self.target.min_cosine, unit=SPEED_UNIT)
+        device = self.target.device
+        name = default_engine(self.target.path, task=self.target.task, cache_dir=self.cache_dir, device=device)
+        on = machine_of(device).describe()
+        return measuring(name, min_cosine=self.target.min_cosine, unit=SPEED_UNIT, on=on)
 
     def load(self, name: str) -> LanguageModel:
         """The candidate called ``name`` (a key of ``CANDIDATES``), loaded."""

@@ -91,6 +91,11 @@ class TextGenerator:
         return self.lm.memory_bytes
 
     @property
+    def device(self) -> str:
+        """Where the model computes: ``cpu``, ``cuda`` or ``cuda:N`` (shown as ``service_settings.device``)."""
+        return self.lm.device
+
+    @property
     def _name(self) -> str:
         return str(self._auto.record_source) if self._auto else ""
 

@@ -1,5 +1,5 @@
 """Which engine generates with a local model when ``engine`` is ``auto``: picked by measurement, once per
-kind of CPU.
+kind of CPU (or of GPU, where in-process models run on one).
 
 The first load of a model on a machine times every installed candidate (:data:`CANDIDATES` that can
 run the model) on short greedy decode runs in a child process (``engine_measure_worker``) and keeps
@@ -8,7 +8,10 @@ int4) whose next-token logits stay within ``min_cosine`` of transformers float32
 prompts. The speed figure is the geometric mean of the decode tokens/s of one row and of eight rows,
 so one stream's latency and a full batch's throughput weigh the same. The result is kept beside the
 converted models, keyed by the model's files, the CPU's model name and flags, the thread count and
-``min_cosine``: later loads on the same kind of machine reuse it and load only the winner. Nobody waits for that first
+``min_cosine``: later loads on the same kind of machine reuse it and load only the winner. On a CUDA GPU
+(``HFGATE_LOCAL_DEVICE``, without a managed vLLM) the candidates are transformers on that GPU in float32
+(the reference), bfloat16 and float16, measured there, and the choice is filed under the GPU's name and
+compute capability (:mod:`hfgate.local.machine`). Nobody waits for that first
 measurement: the model serves meanwhile on :func:`default_engine` (exact) and switches when it ends
 (``TextGenerator.switch_engine``, started by ``measuring.switch``). How a choice is kept, read back
 and measured again is :mod:`hfgate.local.measuring`, shared with the embedding engines.
@@ -21,9 +24,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hfgate.local.cpu import CpuSignature, read_cpu
 from hfgate.local.generation.architecture import GenerationTask
 from hfgate.local.generation.onnx_export import decoder_exported
+from hfgate.local.machine import Machine, machine_of
 from hfgate.local.measuring.choice import Measurement, candidates_or_refuse, choose, set_choice
 from hfgate.local.measuring.record import MAX_ATTEMPTS, MeasuredChoice, model_files_digest
 
@@ -39,21 +42,45 @@ SPEED_UNIT = "tokens/s"
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """An engine ``auto`` may pick: the ``service_settings.engine`` that loads it, with which ``dtype``."""
+    """An engine ``auto`` may pick: the ``service_settings.engine`` that loads it, with which ``dtype``;
+    ``on`` the kinds of device it is a candidate on (``cpu``, ``cuda``)."""
 
     engine: str
     dtype: str
     exact: bool
+    on: frozenset[str] = frozenset({"cpu"})
 
+
+_ANYWHERE = frozenset({"cpu", "cuda"})
 
 CANDIDATES: dict[str, Candidate] = {
-    "transformers-fp32": Candidate("transformers", "float32", exact=True),
-    "transformers-bf16": Candidate("transformers", "bfloat16", exact=False),
+    "transformers-fp32": Candidate("transformers", "float32", exact=True, on=_ANYWHERE),
+    "transformers-bf16": Candidate("transformers", "bfloat16", exact=False, on=_ANYWHERE),
+    # float16 computes natively on GPUs only; on a CPU it would be slower than float32.
+    "transformers-fp16": Candidate("transformers", "float16", exact=False, on=frozenset({"cuda"})),
     "onnx": Candidate("onnx", "float32", exact=True),
     "onnx-int8": Candidate("onnx-int8", "float32", exact=False),
     "onnx-int4": Candidate("onnx-int4", "float32", exact=False),
 }
-"""The engines ``auto`` measures, by the name its figures show."""
+"""The engines ``auto`` measures, by the name its figures show: on a CUDA GPU the transformers ones (the
+ONNX and llama.cpp engines are CPU engines)."""
+
+GPU_ENGINES = frozenset({"transformers"})
+"""The ``service_settings.engine`` values that run on a CUDA GPU when in-process models run on one; the
+others run on the CPU whatever ``HFGATE_LOCAL_DEVICE`` says."""
+
+
+def engine_device(engine: str, device: str) -> str:
+    """Where a generation model on ``engine`` (a ``service_settings.engine``, ``auto`` included) computes
+    when in-process models run on ``device``: the GPU for transformers and ``auto`` (whose candidates
+    there are transformers'), the CPU for the CPU engines.
+
+    Example:
+        >>> engine_device("auto", "cuda:1"), engine_device("onnx", "cuda:1")
+        ('cuda:1', 'cpu')
+    """
+    return device if engine in GPU_ENGINES | {AUTO_ENGINE} else "cpu"
+
 
 # v2: the int4 graph is k_quant_last and decode steps bind their cache in place (other speeds, other cosines).
 CHOICE_RECIPE = "generation-v2"
@@ -61,19 +88,22 @@ CHOICE_RECIPE = "generation-v2"
 _MEASURE_SECONDS = 1800
 
 
-def candidates(task: GenerationTask, *, min_cosine: float) -> list[str]:
-    """The candidates installed here that can run a model of ``task``, in :data:`CANDIDATES` order.
+def candidates(task: GenerationTask, *, min_cosine: float, device: str = "cpu") -> list[str]:
+    """The candidates installed here that can run a model of ``task`` on ``device``, in :data:`CANDIDATES`
+    order.
 
-    The ONNX engines run decoder-only models only; inexact engines are left out when ``min_cosine``
-    is 1 or more (none could qualify, and their exports are the slow part of a measurement).
+    On a CUDA GPU they are transformers' precisions; on the CPU the ONNX engines join them for
+    decoder-only models. Inexact engines are left out when ``min_cosine`` is 1 or more (none could
+    qualify, and their exports are the slow part of a measurement).
     """
     if not all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers")):
         return []
-    onnx = task == "text-generation"
+    kind = "cuda" if device.startswith("cuda") else "cpu"
+    onnx = kind == "cpu" and task == "text-generation"
     onnx = onnx and all(
         importlib.util.find_spec(m) is not None for m in ("onnxruntime", "onnxruntime_genai", "onnx_ir")
     )
-    names = [name for name, c in CANDIDATES.items() if onnx or not c.engine.startswith("onnx")]
+    names = [n for n, c in CANDIDATES.items() if kind in c.on and (onnx or not c.engine.startswith("onnx"))]
     return [name for name in names if CANDIDATES[name].exact or min_cosine < 1]
 
 
@@ -84,11 +114,12 @@ def choose_engine(
     cache_dir: Path,
     threads: int = 0,
     min_cosine: float = DEFAULT_MIN_COSINE,
-    cpu: CpuSignature | None = None,
+    cpu: Machine | None = None,
     names: Sequence[str] | None = None,
     choices_dir: Path | None = None,
     source: Path | None = None,
     attempts: int = MAX_ATTEMPTS,
+    device: str = "cpu",
 ) -> MeasuredChoice:
     """The fastest qualifying candidate for the (transformers-format) model at ``path`` on this CPU,
     measured once per kind of CPU; ``engine`` of the result is a key of :data:`CANDIDATES`.
@@ -99,7 +130,7 @@ def choose_engine(
         cache_dir: where ONNX exports (and, by default, the measurement) are kept.
         threads: compute threads (0: every core); part of the measurement's key.
         min_cosine: the worst cosine to transformers float32 an inexact engine must reach.
-        cpu: the CPU the measurement is filed under; default this machine's.
+        cpu: the machine the measurement is filed under; default ``device``'s (this CPU, or the GPU).
         names: the candidates to try; default every installed one that can run the model.
         choices_dir: where measurements are kept; default ``cache_dir / "engine-choice"``.
         source: the files the model comes from, which the measurement is filed under (the GGUF file
@@ -107,6 +138,7 @@ def choose_engine(
             default ``path``.
         attempts: measurements before a choice measured on a busy machine is kept
             (``Settings.local_engine_measure_attempts``).
+        device: where the candidates run and are measured: ``cpu``, ``cuda`` or ``cuda:N``.
 
     Raises:
         BadRequestError: no engine is installed that can run the model.
@@ -117,7 +149,14 @@ def choose_engine(
         'onnx'
     """
     where = MeasureTarget(
-        path=path, task=task, threads=threads, min_cosine=min_cosine, cpu=cpu, names=names, attempts=attempts
+        path=path,
+        task=task,
+        threads=threads,
+        min_cosine=min_cosine,
+        cpu=cpu,
+        names=names,
+        attempts=attempts,
+        device=device,
     )
     return choose(
         measurement(where, folder=choices_dir or cache_dir / "engine-choice", cache_dir=cache_dir, source=source)
@@ -127,15 +166,17 @@ def choose_engine(
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MeasureTarget:
     """The model, task and conditions a measurement is made and filed under (``choose_engine``'s arguments);
-    ``attempts``: measurements before a choice measured on a busy machine is kept."""
+    ``attempts``: measurements before a choice measured on a busy machine is kept; ``device``: where the
+    candidates run (``cpu``, ``cuda``, ``cuda:N``)."""
 
     path: Path
     task: GenerationTask
     threads: int = 0
     min_cosine: float = DEFAULT_MIN_COSINE
-    cpu: CpuSignature | None = None
+    cpu: Machine | None = None
     names: Sequence[str] | None = None
     attempts: int = MAX_ATTEMPTS
+    device: str = "cpu"
 
 
 def measurement(where: MeasureTarget, *, folder: Path, cache_dir: Path, source: Path | None = None) -> Measurement:
@@ -146,14 +187,21 @@ def measurement(where: MeasureTarget, *, folder: Path, cache_dir: Path, source: 
     Raises:
         BadRequestError: no engine is installed that can run the model.
     """
-    cpu = where.cpu or read_cpu()
+    cpu = where.cpu or machine_of(where.device)
     names = candidates_or_refuse(
-        where.names or candidates(where.task, min_cosine=where.min_cosine), what="generation", model=where.path
+        where.names or candidates(where.task, min_cosine=where.min_cosine, device=where.device),
+        what="generation",
+        model=where.path,
     )
     record = choice_file(
         source or where.path, threads=where.threads, min_cosine=where.min_cosine, cpu=cpu, names=names, folder=folder
     )
-    args = [f"--task={where.task}", f"--cache-dir={cache_dir}", f"--threads={where.threads}"]
+    args = [
+        f"--task={where.task}",
+        f"--cache-dir={cache_dir}",
+        f"--threads={where.threads}",
+        f"--device={where.device}",
+    ]
     return Measurement(
         what="generation",
         model=where.path,
@@ -167,22 +215,26 @@ def measurement(where: MeasureTarget, *, folder: Path, cache_dir: Path, source: 
     )
 
 
-def default_engine(path: Path, *, task: GenerationTask, cache_dir: Path) -> str:
-    """The exact candidate a model serves on while its engines are measured: ``onnx`` when its float32
-    export is already on disk (nothing to wait for), else ``transformers-fp32`` (nothing to convert)."""
-    onnx = "onnx" in candidates(task, min_cosine=1.0) and decoder_exported(path, cache_dir, precision="fp32")
+def default_engine(path: Path, *, task: GenerationTask, cache_dir: Path, device: str = "cpu") -> str:
+    """The exact candidate a model serves on while its engines are measured: ``transformers-fp32`` on a
+    GPU; on the CPU ``onnx`` when its float32 export is already on disk (nothing to wait for), else
+    ``transformers-fp32`` (nothing to convert)."""
+    onnx = "onnx" in candidates(task, min_cosine=1.0, device=device)
+    onnx = onnx and decoder_exported(path, cache_dir, precision="fp32")
     return "onnx" if onnx else "transformers-fp32"
 
 
-def set_engine(engine: str, *, dtype: str, min_cosine: float = DEFAULT_MIN_COSINE) -> MeasuredChoice:
-    """The record of an engine chosen by ``service_settings.engine`` (nothing measured)."""
+def set_engine(
+    engine: str, *, dtype: str, min_cosine: float = DEFAULT_MIN_COSINE, on: str | None = None
+) -> MeasuredChoice:
+    """The record of an engine chosen by ``service_settings.engine`` (nothing measured), running ``on`` (a
+    machine's description; default this CPU)."""
     name = f"{engine} ({dtype})" if engine == "transformers" else engine
-    return set_choice(name, min_cosine=min_cosine, unit=SPEED_UNIT)
+    return set_choice(name, min_cosine=min_cosine, unit=SPEED_UNIT, on=on)
 
 
-def choice_file(
-    path: Path, *, threads: int, min_cosine: float, cpu: CpuSignature, names: list[str], folder: Path
-) -> Path:
-    """Where the measurement for this model, CPU, thread count, fidelity floor and candidates is kept."""
+def choice_file(path: Path, *, threads: int, min_cosine: float, cpu: Machine, names: list[str], folder: Path) -> Path:
+    """Where the measurement for this model, machine (a CPU or a GPU), thread count, fidelity floor and
+    candidates is kept."""
     digest = model_files_digest(path, CHOICE_RECIPE, threads, min_cosine, names)
     return folder / f"{path.resolve().name}-generation-{digest}-{cpu.key}.json"

@@ -14,14 +14,16 @@ from hfgate.local.generation.batch import DecodeBatch
 from hfgate.local.generation.onnx_export import PRECISIONS
 from hfgate.local.lazy_imports import import_torch_stack
 
-DTYPES = ("float32", "bfloat16")
+DTYPES = ("float32", "bfloat16", "float16")
 
 
 @dataclass(slots=True, kw_only=True)
 class LanguageModel:
     """A loaded model with what decoding needs to know about it.
 
-    ``make_batch`` builds the engine's decode batch; ``model`` is the engine's own model object.
+    ``make_batch`` builds the engine's decode batch; ``model`` is the engine's own model object;
+    ``device`` where it computes (``cpu``, ``cuda``, ``cuda:N``); ``memory_bytes`` the host memory it
+    holds (a model on a GPU holds none to speak of: the GPU memory rule counts it instead).
     """
 
     model: Any
@@ -31,13 +33,18 @@ class LanguageModel:
     max_positions: int | None
     memory_bytes: int
     make_batch: Callable[[], DecodeBatch]
+    device: str = "cpu"
 
 
-def load_language_model(path: Path, *, task: GenerationTask, dtype: str, threads: int = 0) -> LanguageModel:
-    """Load the transformers model in ``path`` for ``task``, its weights cast to ``dtype`` (:data:`DTYPES`).
+def load_language_model(
+    path: Path, *, task: GenerationTask, dtype: str, threads: int = 0, device: str = "cpu"
+) -> LanguageModel:
+    """Load the transformers model in ``path`` for ``task``, its weights cast to ``dtype`` (:data:`DTYPES`)
+    and placed on ``device`` (``cpu``, ``cuda`` or ``cuda:N``), where its decode batches compute too.
 
     Example:
         >>> # lm = load_language_model(Path("/models/t5-small"), task="text2text-generation", dtype="float32")
+        >>> # lm = load_language_model(Path("/models/smollm2"), task="text-generation", dtype="bfloat16", device="cuda")
     """
     torch, transformers = import_torch_stack("transformers")
     from hfgate.local.generation.causal_batch import CausalBatch
@@ -46,16 +53,19 @@ def load_language_model(path: Path, *, task: GenerationTask, dtype: str, threads
     if threads:
         torch.set_num_threads(threads)
     tokenizer = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
-    model = auto_model_class(task).from_pretrained(path, dtype=getattr(torch, dtype), local_files_only=True).eval()
+    model = auto_model_class(task).from_pretrained(path, dtype=getattr(torch, dtype), local_files_only=True)
+    model = model.to(device).eval()
     batch_class = Seq2SeqBatch if task == "text2text-generation" else CausalBatch
+    weights = sum(p.numel() * p.element_size() for p in model.parameters())
     return LanguageModel(
         model=model,
         tokenizer=tokenizer,
         task=task,
         eos_ids=_eos_ids(model.generation_config.eos_token_id, tokenizer),
         max_positions=getattr(model.config, "max_position_embeddings", None),
-        memory_bytes=sum(p.numel() * p.element_size() for p in model.parameters()),
-        make_batch=lambda: batch_class(model),
+        memory_bytes=0 if device.startswith("cuda") else weights,
+        make_batch=lambda: batch_class(model, device=device),
+        device=device,
     )
 
 
@@ -124,11 +134,14 @@ def _eos_ids(configured: int | list[int] | None, tokenizer: Any) -> frozenset[in
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ModelSource:
-    """Where a model's files are and how to load them: the original (GGUF or not) and the converted copy."""
+    """Where a model's files are and how to load them: the original (GGUF or not) and the converted copy;
+    ``device`` is where the transformers engine places it (the ONNX and llama.cpp engines run on the CPU
+    whatever it says)."""
 
     location: ModelLocation
     converted: Path
     dtype: str
+    device: str = "cpu"
     threads: int = 0
     max_rows: int = 16
     cache_dir: Path | None = None
@@ -154,7 +167,7 @@ def _onnx_loader(precision: str) -> Callable[[ModelSource], LanguageModel]:
 
 ENGINE_LOADERS: dict[str, Callable[[ModelSource], LanguageModel]] = {
     "transformers": lambda s: load_language_model(
-        s.converted, task=detect_task(s.location), dtype=s.dtype, threads=s.threads
+        s.converted, task=detect_task(s.location), dtype=s.dtype, threads=s.threads, device=s.device
     ),
     "llama.cpp": lambda s: load_llama_cpp_model(
         s.gguf, tokenizer_path=s.converted, max_rows=s.max_rows, threads=s.threads

@@ -30,7 +30,7 @@ def _logprobs(model: Any, prompt_ids: list[int]) -> list[float | None]:
     import torch
 
     with torch.inference_mode():
-        ids = torch.tensor([prompt_ids], dtype=torch.long)
+        ids = torch.tensor([prompt_ids], dtype=torch.long, device=model.device)
         scores = torch.log_softmax(model(input_ids=ids).logits[0, :-1].float(), dim=-1)
         picked = scores.gather(1, ids[0, 1:, None])[:, 0].tolist()
     return [None, *picked]

@@ -24,15 +24,18 @@ class Seq2SeqBatch:
     """A decode batch over a transformers ``*ForConditionalGeneration`` encoder-decoder model.
 
     Args:
-        model: the model, in eval mode.
+        model: the model, in eval mode, its weights on ``device``.
+        device: where its inputs and caches live (``cpu``, ``cuda``, ``cuda:N``); each row's next-token
+            logits come back to the host in float32.
     """
 
     penalize_prompt = False
     engine = "transformers"
     resumable = False
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any, *, device: str = "cpu") -> None:
         self._model = model
+        self._device = torch.device(device)
         self._rows: list[_Row] = []
         config = model.generation_config
         start = config.decoder_start_token_id
@@ -43,7 +46,7 @@ class Seq2SeqBatch:
         return torch.stack([self._prefill_one(prompt) for prompt in prompts])
 
     def _prefill_one(self, prompt_ids: list[int]) -> torch.Tensor:
-        ids = torch.tensor([prompt_ids], dtype=torch.long)
+        ids = torch.tensor([prompt_ids], dtype=torch.long, device=self._device)
         encoded = self._model.get_encoder()(input_ids=ids)
         row = _Row(encoder_outputs=encoded, cache=EncoderDecoderCache(DynamicCache(), DynamicCache()))
         self._rows.append(row)
@@ -59,9 +62,9 @@ class Seq2SeqBatch:
     def _decode(self, row: _Row, token: int) -> torch.Tensor:
         out = self._model(
             encoder_outputs=row.encoder_outputs,
-            decoder_input_ids=torch.tensor([[token]], dtype=torch.long),
+            decoder_input_ids=torch.tensor([[token]], dtype=torch.long, device=self._device),
             past_key_values=row.cache,
             use_cache=True,
         )
-        logits: torch.Tensor = out.logits[0, -1]
+        logits: torch.Tensor = out.logits[0, -1].float().cpu()
         return logits

@@ -120,8 +120,8 @@ class LocalBase(Service):
             raise
 
     async def _in_process_device(self) -> str:
-        """Where in-process embedding, rerank and sparse models run: ``HFGATE_LOCAL_DEVICE`` resolved once
-        (off the event loop: ``auto`` imports torch to ask it)."""
+        """Where in-process embedding, rerank and sparse models run, and generation models on transformers:
+        ``HFGATE_LOCAL_DEVICE`` resolved once (off the event loop: ``auto`` imports torch to ask it)."""
         if self._device is None:
             self._device = await asyncio.to_thread(resolve_device, self.context.settings.local_device)
         return self._device

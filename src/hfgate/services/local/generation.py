@@ -1,4 +1,11 @@
-"""The ``local`` service's generation half: completions and chat, whole or streamed, tools included."""
+"""The ``local`` service's generation half: completions and chat, whole or streamed, tools included.
+
+The model runs where ``HFGATE_LOCAL_DEVICE`` puts in-process models when its engine is ``transformers``
+or ``auto`` (on a CUDA GPU: transformers' precisions there, measured there), and on the CPU when its
+engine is a CPU engine (``onnx*``, ``llama.cpp``); ``auto`` on a GPU where vLLM is installed is the
+managed vLLM's (``managed_generation``), not this module's. A model bound for a GPU claims its memory
+there before it loads (``gpu_memory``): 507 when it cannot fit.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +14,15 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
 from hfgate.errors import BadRequestError
+from hfgate.local.cache import ModelCache
+from hfgate.local.catalog import ModelLocation
 from hfgate.local.compute import Compute
 from hfgate.local.generation.architecture import detect_task
 from hfgate.local.generation.engine_choice import AUTO_ENGINE as AUTO_GENERATION_ENGINE
-from hfgate.local.generation.engine_choice import DEFAULT_MIN_COSINE
+from hfgate.local.generation.engine_choice import DEFAULT_MIN_COSINE, engine_device
 from hfgate.local.generation.params import resolve_params
 from hfgate.local.generation.request_fields import template_kwargs
+from hfgate.local.gpu_memory import GpuClaim
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.local.base import LocalBase
 from hfgate.services.local.generation_settings import DEFAULT_DTYPE
@@ -127,24 +137,55 @@ class GeneratingModels(LocalBase):
     async def _generator(self, endpoint: Endpoint) -> TextGenerator:
         """The endpoint's loaded model; a first load is not counted in the request's timeout, as it
         happens once per process and carries on for the next request if this one gives up."""
-        key = generation_key(endpoint, self._location(endpoint))
-        return await self._cached(endpoint, key, lambda: self._load_generator(endpoint))
+        location = self._location(endpoint)
+        key = generation_key(endpoint, location)
+        device = await self._generation_device(endpoint)
+        claim = await self._generation_claim(endpoint, location, key=key, device=device)
+        return await self._cached(
+            endpoint, key, lambda: self._load_generator(endpoint, device=device), gpu=lambda: claim
+        )
+
+    async def _generation_device(self, endpoint: Endpoint) -> str:
+        """Where the endpoint's model computes: the in-process device for transformers and ``auto``, the
+        CPU for the CPU engines."""
+        engine = endpoint.service_settings.get("engine") or AUTO_GENERATION_ENGINE
+        return engine_device(engine, await self._in_process_device())
+
+    async def _generation_claim(
+        self, endpoint: Endpoint, location: ModelLocation, *, key: str, device: str
+    ) -> GpuClaim | None:
+        """What the model will take on its GPU when it loads now: ``None`` on the CPU or once loaded. Its
+        float32 weights are counted, off the event loop, from its transformers copy (a GGUF model's is
+        converted first: the load needs it anyway)."""
+        if not device.startswith("cuda") or self.context.shared(ModelCache).peek(key) is not None:
+            return None
+        name = str(endpoint.service_settings["model"])
+
+        def claim() -> GpuClaim | None:
+            converted = ModelLocation(model_id=location.model_id, path=self._converted(location))
+            return self._gpu_claim(converted, name=name, device=device)
+
+        return await asyncio.to_thread(claim)
 
     async def _generation_choice(self, endpoint: Endpoint) -> MeasuredChoice:
-        """The engine that generates for ``endpoint``: ``engine`` as set, or with ``auto`` the fastest
-        qualifying one measured on this CPU (while that is measured: the exact default that serves)."""
+        """The engine that generates for ``endpoint``: ``engine`` as set (on the GPU it runs on, named), or
+        with ``auto`` the fastest qualifying one measured on this CPU or GPU (while that is measured: the
+        exact default that serves)."""
         from hfgate.local.generation.engine_choice import set_engine
+        from hfgate.local.machine import machine_of
 
         settings = endpoint.service_settings
         engine = settings.get("engine") or AUTO_GENERATION_ENGINE
         min_cosine = float(settings.get("min_cosine", DEFAULT_MIN_COSINE))
         if engine != AUTO_GENERATION_ENGINE:
-            return set_engine(engine, dtype=settings.get("dtype", DEFAULT_DTYPE), min_cosine=min_cosine)
+            device = await self._generation_device(endpoint)
+            on = await asyncio.to_thread(lambda: machine_of(device).describe()) if device != "cpu" else None
+            return set_engine(engine, dtype=settings.get("dtype", DEFAULT_DTYPE), min_cosine=min_cosine, on=on)
         choice = (await self._generator(endpoint)).engine_choice
         assert choice is not None, "an auto generator always has its choice"
         return choice
 
-    def _load_generator(self, endpoint: Endpoint) -> TextGenerator:
+    def _load_generator(self, endpoint: Endpoint, *, device: str) -> TextGenerator:
         from hfgate.local.generation.engine import MAX_BATCH_SIZE, TextGenerator
         from hfgate.local.generation.loading import ENGINE_LOADERS, ModelSource
 
@@ -155,6 +196,7 @@ class GeneratingModels(LocalBase):
             location=location,
             converted=self._converted(location),
             dtype=endpoint.service_settings.get("dtype", DEFAULT_DTYPE),
+            device=device,
             threads=settings.local_threads,
             max_rows=MAX_BATCH_SIZE,
             cache_dir=settings.data_dir / "models",
@@ -174,6 +216,7 @@ class GeneratingModels(LocalBase):
             threads=settings.local_threads,
             min_cosine=float(endpoint.service_settings.get("min_cosine", DEFAULT_MIN_COSINE)),
             attempts=settings.local_engine_measure_attempts,
+            device=source.device,
         )
         return AutoEngine(
             source=source,

@@ -21,20 +21,22 @@ LOCAL_GENERATION_SETTINGS = (
         default=AUTO_ENGINE,
         task_types=_GENERATING,
         label="Engine",
-        description="auto (default: the fastest engine measured on this CPU at the first load, among the exact "
-        "float32 ones and those within min_cosine of float32), transformers (always installed; weights in "
-        "dtype), onnx (ONNX Runtime, exact float32), onnx-int8 / onnx-int4 (quantized, inexact; the onnx "
-        "engines run decoder-only models), llama.cpp (GGUF models only; needs the llama-cpp extra) or vllm (a vLLM "
+        description="auto (default: the fastest engine measured at the first load on this CPU, or on the GPU "
+        "where local models run on one, among the exact float32 ones and those within min_cosine of float32), "
+        "transformers (always installed; weights in dtype; on the GPU where local models run on one), onnx (ONNX "
+        "Runtime, exact float32), onnx-int8 / onnx-int4 (quantized, inexact; the onnx engines run decoder-only "
+        "models, on the CPU), llama.cpp (GGUF models only, on the CPU; needs the llama-cpp extra) or vllm (a vLLM "
         "server hfgate starts on the model and supervises; auto picks it on a GPU where vLLM is installed; see "
         "docs/gpu.md).",
     ),
     SettingSpec(
         name="dtype",
-        choices=("float32", "bfloat16"),
+        choices=("float32", "bfloat16", "float16"),
         task_types=_GENERATING,
         label="Weights dtype",
-        description="For engine transformers: bfloat16 (when not set; faster where bfloat16 is native) or "
-        "float32 (transformers' exact reference output). auto measures both and ignores it. For engine vllm: "
+        description="For engine transformers: bfloat16 (when not set; faster where bfloat16 is native), "
+        "float32 (transformers' exact reference output) or float16 (for GPUs). auto measures them (float16 on a "
+        "GPU only) and ignores it. For engine vllm: "
         "vLLM's --dtype (default vLLM's own choice).",
     ),
     SettingSpec(

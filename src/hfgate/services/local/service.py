@@ -194,7 +194,7 @@ class LocalService(ManagedVllmModels, EmbeddingModels, GeneratingModels, RerankM
             return {"model_state": state} if state else {}
         choice = getattr(loaded, "engine_choice", None)
         ready = {"model_state": {"state": "ready"}} if hub_model_of(endpoint) is not None else {}
-        shown = ready | {"device": getattr(loaded, "device", "cpu")}  # in-process generation runs on the CPU
+        shown = ready | {"device": getattr(loaded, "device", "cpu")}  # every in-process model says where it computes
         return shown | ({} if choice is None else {"engine_choice": choice.summary()})
 
     async def release(self, endpoint: Endpoint, *, still_used: Sequence[Endpoint]) -> None:
