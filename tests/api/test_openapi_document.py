@@ -9,7 +9,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.routing import Route
 
 from hfgate.api.app import create_app
-from hfgate.api.schemas.document import documented
+from hfgate.api.openapi import documented
 from hfgate.config import Settings
 
 
