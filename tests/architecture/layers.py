@@ -44,7 +44,11 @@ LAYERS: tuple[Layer, ...] = (
             "hfgate.api.faces",
             "hfgate.api.declared",
             "hfgate.api.route_roles",
-            "hfgate.api.schemas.document",
+            "hfgate.api.openapi",
+            # the app's own routes (no face's: hfgate's, in Elasticsearch's envelope; api.faces.OTHER)
+            "hfgate.api.health",
+            "hfgate.api.metrics",
+            "hfgate.api.apply.routes",
             "hfgate.process.runtime",
         ),
     ),

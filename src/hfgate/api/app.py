@@ -10,19 +10,15 @@ from typing import Any
 from fastapi import FastAPI
 
 from hfgate import __version__
-from hfgate.api import health, metrics
-from hfgate.api.apply import routes as apply_routes
 from hfgate.api.declared import FACE_ROUTES
 from hfgate.api.error_handlers import install_error_handlers
-from hfgate.api.es import cluster as es_cluster
 from hfgate.api.gateway import Gateway
 from hfgate.api.hosts import HostNames
 from hfgate.api.middleware import BodyLimit, GatewayKeys
-from hfgate.api.openai import responses_routes as openai_responses
 from hfgate.api.openai import responses_socket as openai_socket
+from hfgate.api.openapi import install_openapi
 from hfgate.api.plain_routes import serve_plainly
 from hfgate.api.route_roles import GUARD, guard_routes
-from hfgate.api.schemas.document import install_openapi
 from hfgate.api.ui import routes as ui_routes
 from hfgate.api.ui import usage_routes as ui_usage_routes
 from hfgate.api.ui.session import SessionSigner
@@ -81,17 +77,8 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
 
     app = FastAPI(title="hfgate", version=__version__, lifespan=lifespan, **_FASTAPI_OPTIONS)
     app.state.settings = settings
-    # Elasticsearch's inference first: its plain twins are the first routes a request is matched against
-    routers = (
-        health.router, metrics.router, es_cluster.router, *(face.router for face in FACE_ROUTES),
-        openai_responses.router,
-    )  # fmt: skip
-    for router in (
-        *routers,
-        apply_routes.router,
-        ui_routes.router,
-        ui_usage_routes.router,
-    ):
+    # every API route, declared once (api/declared.py), then the web page's
+    for router in (*(face.router for face in FACE_ROUTES), ui_routes.router, ui_usage_routes.router):
         app.include_router(router, dependencies=[GUARD])
     serve_plainly(app, guard=GUARD)  # before guard_routes, which wraps the plain twins in the role check
     guard_routes(app.routes)

@@ -10,9 +10,9 @@ A face module makes one :class:`FaceRoutes` and declares each route with its dec
 
 The same declaration is the router the app includes (``ROUTES.router``), the route's line of the role
 table (:mod:`hfgate.api.route_roles`) and its operation in the OpenAPI document
-(:mod:`hfgate.api.schemas.document`); the face (``ROUTES.face``) gives its error shape and metric label.
+(:mod:`hfgate.api.openapi`); the face (``ROUTES.face``) gives its error shape and metric label.
 The request types are pydantic models that decode the body (:func:`read_body`) and document it: no
-second, documentation-only model. :mod:`hfgate.api.declared` lists the faces declared this way.
+second, documentation-only model. :mod:`hfgate.api.declared` lists every API route's face, each declared this way.
 """
 
 from __future__ import annotations
@@ -77,8 +77,8 @@ class Declared:
 
 
 class FaceRoutes:
-    """One face's routes, each declared once with :meth:`get`, :meth:`post`, :meth:`put` or :meth:`delete`;
-    ``error`` is the face's error model (``None``: Elasticsearch's)."""
+    """One face's routes, each declared once with :meth:`get`, :meth:`head`, :meth:`post`, :meth:`put` or
+    :meth:`delete`; ``error`` is the face's error model (``None``: Elasticsearch's)."""
 
     def __init__(self, face: Face, *, tag: str, error: type[BaseModel] | None) -> None:
         self.face = face
@@ -87,11 +87,16 @@ class FaceRoutes:
         self.router = APIRouter(tags=[tag])
 
     def get(
-        self, *paths: str, role: Role | str, answer: Any = None, operation_id: str | None = None
+        self, *paths: str, role: Role | str, answer: Any = None, text: bool = False, operation_id: str | None = None
     ) -> Callable[[Handler], Handler]:
-        """Declare a GET route; several ``paths`` are one route under several names (API versions);
-        ``operation_id`` names its operation in the document (one path only)."""
-        return self._route("get", paths, role=role, doc=Doc(answer=answer, error=self.error, operation_id=operation_id))
+        """Declare a GET route; several ``paths`` are one route under several names (API versions); ``text``:
+        it answers plain text; ``operation_id`` names its operation in the document (one path only)."""
+        doc = Doc(answer=answer, text=text, error=self.error, operation_id=operation_id)
+        return self._route("get", paths, role=role, doc=doc)
+
+    def head(self, *paths: str, role: Role | str) -> Callable[[Handler], Handler]:
+        """Declare a HEAD route (one of its own, not the one a GET route answers too): no body either way."""
+        return self._route("head", paths, role=role, doc=Doc(error=self.error))
 
     def post(
         self,

@@ -1,12 +1,16 @@
-"""The faces whose routes are declared once (:mod:`hfgate.api.declare`): the app includes their routers,
-the role table and the OpenAPI document read their declarations from this list."""
+"""Every API route, declared once (:mod:`hfgate.api.declare`), face by face: the app includes their routers,
+the role table and the OpenAPI document read their declarations from this list. Only the web page (``/ui``)
+and FastAPI's own documentation (``/docs``, ``/openapi.json``) are routed elsewhere."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from hfgate.api import health, metrics
 from hfgate.api.anthropic.routes import ROUTES as ANTHROPIC
+from hfgate.api.apply import routes as apply
 from hfgate.api.declare import Declared, FaceRoutes
+from hfgate.api.es import cluster as es_cluster
 from hfgate.api.es import manage as es_manage
 from hfgate.api.es import privileges as es_privileges
 from hfgate.api.es import run as es_run
@@ -17,6 +21,7 @@ from hfgate.api.hf.routes import ROUTES as HF
 from hfgate.api.hf.schema import HfError
 from hfgate.api.openai import per_endpoint
 from hfgate.api.openai.rerank import ROUTES as OPENAI_RERANK
+from hfgate.api.openai.responses_routes import ROUTES as OPENAI_RESPONSES
 from hfgate.api.openai.routes import ROUTES as OPENAI
 
 # Elasticsearch's routes, in the order they match: endpoints, inference, keys and usage
@@ -25,11 +30,17 @@ ELASTICSEARCH = (es_manage.ROUTES, es_run.ROUTES, es_security.ROUTES, es_privile
 HF_OPENAI = per_endpoint.declare(FaceRoutes(HF_FACE, tag="Hugging Face-compatible (TEI/TGI)", error=HfError))
 """The OpenAI face's routes per endpoint, under ``/hf/{inference_id}/v1``: on the Hugging Face face."""
 
-FACE_ROUTES: tuple[FaceRoutes, ...] = (*ELASTICSEARCH, OPENAI, OPENAI_RERANK, ANTHROPIC, GEMINI, HF, HF_OPENAI)
-"""In the order the app includes them (Elasticsearch's inference first: its plain twins are the first routes
-a request is matched against); a face may declare its routes in more than one module (Elasticsearch's; the
-OpenAI face's rerank; its routes per endpoint under ``/hf/{inference_id}/v1``, which take the Hugging Face
-face)."""
+APP_WIDE = (health.ROUTES, metrics.ROUTES, es_cluster.ROUTES)
+"""``/health``, ``/ready`` and ``/metrics`` (no face's), ``GET /`` and ``HEAD /`` (Elasticsearch's)."""
+
+FACE_ROUTES: tuple[FaceRoutes, ...] = (
+    *APP_WIDE, *ELASTICSEARCH, OPENAI, OPENAI_RERANK, ANTHROPIC, GEMINI, HF, HF_OPENAI, OPENAI_RESPONSES, apply.ROUTES
+)  # fmt: skip
+"""In the order the app includes them. The app-wide routes take no POST; of the rest, Elasticsearch's inference
+comes first: its plain twins are the first routes a request is matched against. The Responses API comes after
+the other faces, as it always has; configuration as code (``/_hfgate``, no face's) last. A face may declare its
+routes in more than one module (Elasticsearch's; the OpenAI face's rerank and Responses API; its routes per
+endpoint under ``/hf/{inference_id}/v1``, which take the Hugging Face face)."""
 
 
 def declared() -> Iterator[Declared]:

@@ -1,27 +1,28 @@
 """``GET /health`` (liveness: the process answers) and ``GET /ready`` (readiness: the database answers,
 the default endpoints' models are loaded and the replica is not draining), both open even when gateway
-keys are required."""
+keys are required; declared once (:mod:`hfgate.api.declare`) on no face's paths (``other``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from hfgate.api.declare import OPEN, FaceRoutes
 from hfgate.api.deps import OrchestratorDep, SettingsDep
+from hfgate.api.faces import OTHER
 from hfgate.orchestrator.readiness import model_states
 from hfgate.process import drain
 
-router = APIRouter(tags=["health"])
+ROUTES = FaceRoutes(OTHER, tag="health", error=None)
 
 
-@router.get("/health")
+@ROUTES.get("/health", role=OPEN, answer=dict[str, str])
 async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready", response_model=None)
+@ROUTES.get("/ready", role=OPEN, answer=dict[str, Any])
 async def ready(orch: OrchestratorDep, settings: SettingsDep) -> dict[str, Any] | JSONResponse:
     """200 when this process can serve; 503 listing what it lacks (for an orchestrator's readiness probe).
 

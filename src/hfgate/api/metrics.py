@@ -1,15 +1,20 @@
-"""``GET /metrics``: Prometheus' text format (see :mod:`hfgate.telemetry.metrics` for what is in it)."""
+"""``GET /metrics``: Prometheus' text format (see :mod:`hfgate.telemetry.metrics` for what is in it); declared
+once (:mod:`hfgate.api.declare`) on no face's paths (``other``), for the ``monitor`` role."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
+from hfgate.access.roles import Role
+from hfgate.api.declare import FaceRoutes
+from hfgate.api.faces import OTHER
 from hfgate.telemetry.exposition import render
 
-router = APIRouter(tags=["metrics"])
+ROUTES = FaceRoutes(OTHER, tag="metrics", error=None)
 
 
-@router.get("/metrics", summary="Prometheus metrics of this replica (all its workers)")
+@ROUTES.get("/metrics", role=Role.MONITOR, text=True)
 def metrics() -> Response:
+    """Prometheus metrics of this replica (all its workers)."""
     body, content_type = render()
     return Response(content=body, media_type=content_type)

@@ -1,10 +1,12 @@
 """The one table of which role each route needs, and the guard that enforces it on every route.
 
-``RULES`` names every route of every face by ``"METHOD path"`` (the route's own path template). A route
-missing from it is refused to everyone but ``admin`` (and ``tests/api/test_route_roles.py`` fails), so a
-new route cannot be left open by accident. ``OPEN`` routes need no key (health, the page's login and
-assets); ``ANY_KEY`` routes need a valid key of any role. The guard also keeps a key within its
-endpoints (the route's ``inference_id``) and, on inference routes, within its per-minute limits.
+``RULES`` names every route by ``"METHOD path"`` (the route's own path template): each API route's role
+comes from its declaration (:mod:`hfgate.api.declared`); the web page's and FastAPI's documentation's are
+written here. A route missing from it is refused to everyone but ``admin`` (and
+``tests/api/test_route_roles.py`` fails), so a new route cannot be left open by accident. ``OPEN`` routes
+need no key (health, the page's login and assets); ``ANY_KEY`` routes need a valid key of any role. The
+guard also keeps a key within its endpoints (the route's ``inference_id``) and, on inference routes, within
+its per-minute limits.
 
 Plain Starlette routes (the Elasticsearch inference routes, the docs) have their ASGI app wrapped once
 in a :class:`Guard`; FastAPI's routes get :data:`GUARD`, a dependency of every included router. Either
@@ -31,27 +33,14 @@ Need = Role | str
 
 
 RULES: dict[str, Need] = {
-    # app-wide
-    "GET /health": OPEN,
-    "GET /ready": OPEN,
-    "GET /metrics": Role.MONITOR,
-    "GET /": OPEN,  # the page for browsers, Elasticsearch's cluster info for clients
-    "HEAD /": OPEN,
+    # every API route: its role is in its declaration (hfgate.api.declared)
+    **{route.rule: route.role for route in declared()},
+    # FastAPI's documentation of the API
     "GET /openapi.json": ANY_KEY,
     "GET /docs": ANY_KEY,
     "GET /docs/oauth2-redirect": ANY_KEY,
     "GET /redoc": ANY_KEY,
-    # configuration as code
-    "POST /_hfgate/apply": Role.ADMIN,
-    "GET /_hfgate/export": Role.ADMIN,
-    # OpenAI face: the Responses API (its other routes are declared once, below)
-    "POST /v1/responses": Role.INFER,
-    "POST /v1/responses/compact": Role.INFER,
-    "GET /v1/responses": Role.ADMIN,  # every key's stored responses
-    "GET /v1/responses/{response_id}": Role.INFER,  # the key that made it, or an admin
-    "GET /v1/responses/{response_id}/input_items": Role.INFER,
-    "DELETE /v1/responses/{response_id}": Role.INFER,
-    # the web page (pages redirect to the login when there is no session)
+    # the web page, no part of the API's document (pages redirect to the login when there is no session)
     "GET /ui": Role.MONITOR,
     "GET /ui/": Role.MONITOR,
     "GET /ui/new": Role.MANAGE,
@@ -65,8 +54,6 @@ RULES: dict[str, Need] = {
     "POST /ui/logout": OPEN,
     "GET /ui/static/{name}": OPEN,
     "PUT /ui/api/endpoints/{task_type}/{inference_id}": Role.MANAGE,
-    # the faces declared once (hfgate.api.declare): each route's role is in its declaration
-    **{route.rule: route.role for route in declared()},
 }
 
 

@@ -2,7 +2,9 @@
 
 ``POST /_hfgate/apply`` ``{"document": "<YAML or JSON text>", "file": "hfgate.yaml", "env": {"HF_TOKEN":
 "…"}, "dry_run": false, "prune": false}``: ``env`` carries the values of the file's ``${ENV_VAR}``
-references (``hfgate apply`` sends those of its own environment). ``GET /_hfgate/export?format=yaml``.
+references (``hfgate apply`` sends those of its own environment). ``GET /_hfgate/export?format=yaml``. Both are
+declared once (:mod:`hfgate.api.declare`), the body decoded by :class:`~hfgate.api.apply.schema.ApplyRequest`;
+``/_hfgate`` is no face's: errors come in Elasticsearch's envelope, hfgate's own.
 """
 
 from __future__ import annotations
@@ -10,35 +12,31 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import PlainTextResponse
 
+from hfgate.access.roles import Role
 from hfgate.api.apply.export import export_data, render
 from hfgate.api.apply.run import apply_document
-from hfgate.api.body import json_object
+from hfgate.api.apply.schema import ApplyRequest, ApplyResult
+from hfgate.api.declare import FaceRoutes, read_body
 from hfgate.api.deps import AccessDep, OrchestratorDep
-from hfgate.errors import ParseError
+from hfgate.api.faces import OTHER
 
-router = APIRouter(tags=["_hfgate: configuration as code"])
+ROUTES = FaceRoutes(OTHER, tag="_hfgate: configuration as code", error=None)
 
 
-@router.post("/_hfgate/apply")
+@ROUTES.post("/_hfgate/apply", role=Role.ADMIN, body=ApplyRequest, answer=ApplyResult)
 async def apply_route(request: Request, orchestrator: OrchestratorDep, access: AccessDep) -> dict[str, Any]:
     """Make the registry match a file (or, with ``dry_run``, say what would change)."""
-    request_body = await json_object(request)
-    document = request_body.get("document")
-    env = request_body.get("env") or {}
-    if not isinstance(document, str):
-        raise ParseError("[document] is required: the text of the YAML or JSON file", param="document")
-    if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
-        raise ParseError("[env] must be an object of variable names to string values", param="env")
+    asked = await read_body(request, ApplyRequest)
     return await apply_document(
-        document, file=str(request_body.get("file") or "document"), env=env, orchestrator=orchestrator,
-        access=access, dry_run=bool(request_body.get("dry_run")), prune=bool(request_body.get("prune")),
+        asked.document, file=asked.file or "document", env=asked.env or {}, orchestrator=orchestrator, access=access,
+        dry_run=asked.dry_run, prune=asked.prune,
     )  # fmt: skip
 
 
-@router.get("/_hfgate/export")
+@ROUTES.get("/_hfgate/export", role=Role.ADMIN, text=True)
 async def export_route(
     orchestrator: OrchestratorDep, access: AccessDep, fmt: Literal["yaml", "json"] = Query("yaml", alias="format")
 ) -> PlainTextResponse:

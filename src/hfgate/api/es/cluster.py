@@ -4,20 +4,24 @@ Elasticsearch's official clients call ``HEAD /`` (``ping``) and ``GET /`` (``inf
 refuse every 2xx answer that lacks ``X-Elastic-Product: Elasticsearch``, which Elasticsearch sends on
 all its responses. hfgate sends it on the Elasticsearch face (``/_inference…``, ``/_security…`` and ``/``). A browser
 asking for ``/`` (``Accept: text/html``) is sent to the web page instead. ``/`` stays open without a
-gateway key, as it was for the page, so it serves as a liveness probe; it names no host.
+gateway key, as it was for the page, so it serves as a liveness probe; it names no host. Both are declared
+once (:mod:`hfgate.api.declare`) on the Elasticsearch face.
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from hfgate import __version__
+from hfgate.api.declare import OPEN, FaceRoutes
+from hfgate.api.es.errors import FACE
 from hfgate.api.responses import json_response
 
-router = APIRouter(tags=["elasticsearch"])
+ROUTES = FaceRoutes(FACE, tag="elasticsearch", error=None)
 
 PRODUCT_HEADER = (b"x-elastic-product", b"Elasticsearch")
 # The Elasticsearch release whose inference API hfgate speaks (its clients read ``version.number``).
@@ -25,7 +29,7 @@ COMPATIBLE_VERSION = "8.19.0"
 _CLUSTER_UUID = uuid.uuid5(uuid.NAMESPACE_DNS, "hfgate").hex
 
 
-@router.get("/", response_model=None)
+@ROUTES.get("/", role=OPEN, answer=dict[str, Any])
 async def cluster_info(request: Request) -> Response:
     """Elasticsearch's ``GET /``: who answers, and which version of the API it speaks."""
     if "text/html" in request.headers.get("accept", ""):
@@ -48,7 +52,7 @@ async def cluster_info(request: Request) -> Response:
     )
 
 
-@router.head("/")
+@ROUTES.head("/", role=OPEN)
 async def ping() -> Response:
     """Elasticsearch's ``HEAD /`` (the clients' ``ping``): 200 and no body."""
     return Response(status_code=200, media_type="application/json")

@@ -20,9 +20,10 @@ from typing import Any
 
 import orjson
 
-from hfgate.api.body import typed
+from hfgate.api.declare import decode
 from hfgate.api.openai import responses_shapes as shapes
 from hfgate.api.openai.responses_items import compaction_item, normalize_items, to_messages
+from hfgate.api.openai.responses_schema import CompactRequest
 from hfgate.chat.messages import ChatMessage
 from hfgate.errors import ParseError
 from hfgate.orchestrator import Orchestrator
@@ -48,25 +49,20 @@ class CompactCall:
 
 
 def read_compact(body: dict[str, Any]) -> CompactCall:
-    """The request, checked.
+    """The request, decoded (:class:`CompactRequest`) and checked.
 
     Raises:
         ParseError, RequestValidationError: ``model`` missing, neither ``input`` nor ``previous_response_id``
             given, or an item malformed; the message names the field.
     """
-    model = body.get("model")
-    if not isinstance(model, str) or not model:
-        raise ParseError("[model] is required: the id of an hfgate endpoint (GET /v1/models)", param="model")
-    previous = typed(body, "previous_response_id", kind=str)
-    typed(body, "prompt_cache_key", kind=str)
-    raw = body.get("input")
-    if raw is None and previous is None:
+    asked = decode(body, CompactRequest)
+    if asked.input is None and asked.previous_response_id is None:
         raise ParseError("[input] or [previous_response_id] is required: the conversation to compact", param="input")
     return CompactCall(
-        model=model,
-        items=() if raw is None else normalize_items(raw),
-        instructions=typed(body, "instructions", kind=str),
-        previous_response_id=previous,
+        model=asked.model,
+        items=() if asked.input is None else normalize_items(asked.input),
+        instructions=asked.instructions,
+        previous_response_id=asked.previous_response_id,
     )
 
 

@@ -16,23 +16,19 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from hfgate.api.body import json_type, number, typed
+from hfgate.api.body import typed
+from hfgate.api.declare import decode
 from hfgate.api.grammar import response_format_grammar
 from hfgate.api.openai.responses_items import normalize_items
+from hfgate.api.openai.responses_schema import ResponsesRequest
 from hfgate.api.openai.responses_threshold import compact_threshold
 from hfgate.api.tools import check_named_tool
 from hfgate.chat.tools import Tool, ToolChoice
-from hfgate.errors import BadRequestError, ParseError, RequestValidationError
+from hfgate.errors import BadRequestError, RequestValidationError
 from hfgate.tasks import GenerationParams
 
-FIELDS = (
-    "model", "input", "instructions", "tools", "tool_choice", "parallel_tool_calls", "max_output_tokens",
-    "temperature", "top_p", "stream", "stream_options", "store", "previous_response_id", "metadata", "text",
-    "user", "truncation", "reasoning", "include", "service_tier", "prompt_cache_key", "safety_identifier",
-    "top_logprobs", "background", "max_tool_calls", "prompt_cache_retention", "prompt_cache_options",
-    "conversation", "prompt", "context_management", "reasoning_effort",
-)  # fmt: skip
-"""Fields hfgate reads; every other field (Codex's ``client_metadata``, an engine's ``min_p``…) is passed
+_NAMED = frozenset(ResponsesRequest.model_fields)
+"""The fields hfgate reads; every other field (Codex's ``client_metadata``, an engine's ``min_p``…) is passed
 through to the chat the request becomes (``GenerationParams.passthrough``). The prompt cache's hints are read
 and ignored (hfgate keeps no prompt cache). ``reasoning.effort`` (or chat's ``reasoning_effort``) goes to an
 OpenAI-compatible upstream as ``reasoning_effort``; ``include: ["reasoning.encrypted_content"]`` (what Codex
@@ -67,31 +63,29 @@ class ResponsesCall:
 
 
 def read_call(body: dict[str, Any]) -> ResponsesCall:
-    """The request, checked.
+    """The request, decoded (:class:`ResponsesRequest`) and checked; ``body`` is the request as sent, whose
+    fields the model does not name are passed through.
 
     Raises:
-        ParseError, RequestValidationError, BadRequestError: a field is missing, malformed or unsupported;
-            the message names it.
+        RequestValidationError, BadRequestError: a field is missing, malformed or unsupported; the message
+            names it as the client spelled it.
     """
-    _refuse_unsupported(body)
-    model = body.get("model")
-    if not isinstance(model, str) or not model:
-        raise ParseError("[model] is required: the id of an hfgate endpoint (GET /v1/models)", param="model")
-    tools_raw = typed(body, "tools", kind=list, default=[])
-    tools = function_tools(tools_raw)
+    asked = decode(body, ResponsesRequest)
+    _refuse_unsupported(asked)
+    tools = function_tools(asked.tools or [])
     return ResponsesCall(
-        model=model,
-        items=normalize_items(body.get("input")),
-        instructions=typed(body, "instructions", kind=str),
+        model=asked.model,
+        items=normalize_items(asked.input),
+        instructions=asked.instructions,
         tools=tools,
-        tool_choice=_checked(_tool_choice(body.get("tool_choice")), tools),
-        parallel_tool_calls=typed(body, "parallel_tool_calls", kind=bool),
-        params=_params(body),
-        stream=bool(typed(body, "stream", kind=bool, default=False)),
-        store=bool(typed(body, "store", kind=bool, default=True)),
-        previous_response_id=typed(body, "previous_response_id", kind=str),
-        compact_threshold=compact_threshold(body.get("context_management")),
-        echo=_echo(body, tools),
+        tool_choice=_checked(_tool_choice(asked.tool_choice), tools),
+        parallel_tool_calls=asked.parallel_tool_calls,
+        params=_params(asked, body),
+        stream=bool(asked.stream),
+        store=asked.store is not False,
+        previous_response_id=asked.previous_response_id,
+        compact_threshold=compact_threshold(asked.context_management),
+        echo=_echo(asked, tools),
     )
 
 
@@ -160,34 +154,25 @@ def _checked(choice: ToolChoice | None, tools: tuple[Tool, ...]) -> ToolChoice |
     return choice
 
 
-def _params(body: dict[str, Any]) -> GenerationParams:
-    temperature = number(body, "temperature")
+def _params(asked: ResponsesRequest, body: dict[str, Any]) -> GenerationParams:
     return GenerationParams(
-        max_new_tokens=typed(body, "max_output_tokens", kind=int),
-        temperature=temperature,
-        top_p=number(body, "top_p"),
-        do_sample=None if temperature is None else temperature > 0,
-        grammar=response_format_grammar(_text_format(body)),
-        passthrough={k: v for k, v in body.items() if k not in FIELDS},
-        reasoning_effort=_effort(body),
+        max_new_tokens=asked.max_output_tokens,
+        temperature=asked.temperature,
+        top_p=asked.top_p,
+        do_sample=None if asked.temperature is None else asked.temperature > 0,
+        grammar=response_format_grammar(_text_format(asked.text or {})),
+        passthrough={k: v for k, v in body.items() if k not in _NAMED},
+        reasoning_effort=_effort(asked),
     )
 
 
-def _effort(body: dict[str, Any]) -> str | None:
+def _effort(asked: ResponsesRequest) -> str | None:
     """``reasoning.effort``, or chat's ``reasoning_effort``."""
-    reasoning = typed(body, "reasoning", kind=dict, default={})
-    effort = reasoning.get("effort")
-    if effort is not None and not isinstance(effort, str):
-        raise RequestValidationError(
-            [f'Field [reasoning.effort] must be a string such as "low", got [{json_type(effort)}]'],
-            param="reasoning.effort",
-        )
-    return effort or typed(body, "reasoning_effort", kind=str)
+    return (asked.reasoning.effort if asked.reasoning else None) or asked.reasoning_effort
 
 
-def _text_format(body: dict[str, Any]) -> dict[str, Any] | None:
+def _text_format(text: dict[str, Any]) -> dict[str, Any] | None:
     """``text.format`` in chat's ``response_format`` shape (the schema's fields sit one level up here)."""
-    text = typed(body, "text", kind=dict, default={})
     fmt = text.get("format")
     if not isinstance(fmt, dict) or fmt.get("type") != "json_schema":
         return fmt if isinstance(fmt, dict) or fmt is None else {"type": fmt}
@@ -195,24 +180,17 @@ def _text_format(body: dict[str, Any]) -> dict[str, Any] | None:
     return {"type": "json_schema", "json_schema": spec}
 
 
-def _echo(body: dict[str, Any], tools: tuple[Tool, ...]) -> dict[str, Any]:
-    metadata = typed(body, "metadata", kind=dict, default={})
-    if not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
-        raise RequestValidationError(["Field [metadata] must map strings to strings"], param="metadata")
-    text = _text_echo(typed(body, "text", kind=dict, default={}))
+def _echo(asked: ResponsesRequest, tools: tuple[Tool, ...]) -> dict[str, Any]:
     return {
         "tools": [_tool_entry(tool) for tool in tools],
-        "tool_choice": body.get("tool_choice") or "auto",
-        "text": text,
-        "metadata": metadata,
-        "user": body.get("user"),
-        "safety_identifier": typed(body, "safety_identifier", kind=str),
-        "prompt_cache_key": typed(body, "prompt_cache_key", kind=str),
-        "truncation": body.get("truncation") or "disabled",
-        "reasoning": {
-            "effort": _effort(body),
-            "summary": typed(body, "reasoning", kind=dict, default={}).get("summary"),
-        },
+        "tool_choice": asked.tool_choice or "auto",
+        "text": _text_echo(asked.text or {}),
+        "metadata": asked.metadata or {},
+        "user": asked.user,
+        "safety_identifier": asked.safety_identifier,
+        "prompt_cache_key": asked.prompt_cache_key,
+        "truncation": asked.truncation or "disabled",
+        "reasoning": {"effort": _effort(asked), "summary": asked.reasoning.summary if asked.reasoning else None},
     }
 
 
@@ -237,20 +215,17 @@ def _tool_entry(tool: Tool) -> dict[str, Any]:
             "strict": tool.strict}  # fmt: skip
 
 
-def _refuse_unsupported(body: dict[str, Any]) -> None:
-    if body.get("background"):
+def _refuse_unsupported(asked: ResponsesRequest) -> None:
+    if asked.background:
         raise BadRequestError("[background] responses are not supported; send the request and wait", param="background")
-    if body.get("top_logprobs") not in (None, 0):
+    if asked.top_logprobs not in (None, 0):
         raise BadRequestError("[top_logprobs] is not supported by hfgate's Responses API", param="top_logprobs")
     for name, instead in (("conversation", "[previous_response_id]"), ("prompt", "[instructions] and [input]")):
-        if body.get(name) is not None:
+        if getattr(asked, name) is not None:
             raise BadRequestError(f"[{name}] is not supported by hfgate's Responses API; use {instead}", param=name)
-    if body.get("max_tool_calls") is not None:
+    if asked.max_tool_calls is not None:
         raise BadRequestError("[max_tool_calls] is not supported; leave it out", param="max_tool_calls")
-    if body.get("truncation") not in (None, "auto", "disabled"):
-        raise RequestValidationError(['Field [truncation] must be "auto" or "disabled"'], param="truncation")
-    include = typed(body, "include", kind=list, default=[])
-    if "message.output_text.logprobs" in include:
+    if "message.output_text.logprobs" in (asked.include or ()):
         raise BadRequestError(
             "[include] asks for [message.output_text.logprobs]; hfgate's responses carry no log probabilities, "
             "leave it out of [include]",

@@ -7,7 +7,8 @@ model, through the router), where the request is passed on and the answer relaye
 (``responses_relay``). With ``store`` (the default) the response and the conversation it ends are kept in
 the registry database (``ResponseStore``) for ``HFGATE_RESPONSES_RETENTION_HOURS``, so
 ``previous_response_id`` continues it on any replica. A stored response belongs to the key that made it:
-another key is told it does not exist; an admin key may read, list and delete any.
+another key is told it does not exist; an admin key may read, list and delete any. Each route is declared
+once on the OpenAI face (:mod:`hfgate.api.declare`); the request types (``responses_schema``) decode the bodies.
 """
 
 from __future__ import annotations
@@ -20,19 +21,30 @@ from functools import partial
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 
 from hfgate.access.principal import CURRENT
 from hfgate.access.roles import Role
 from hfgate.api.body import json_object
+from hfgate.api.declare import FaceRoutes
 from hfgate.api.deps import OrchestratorDep
+from hfgate.api.openai import answers
 from hfgate.api.openai import responses_shapes as shapes
+from hfgate.api.openai.errors import FACE as OPENAI
 from hfgate.api.openai.errors import render_openai
 from hfgate.api.openai.responses_compact import compact_first, compacted, read_compact, summary_messages
 from hfgate.api.openai.responses_input import ResponsesCall, read_call
 from hfgate.api.openai.responses_items import check_call_outputs, refuse_parts, to_messages
 from hfgate.api.openai.responses_relay import relay
+from hfgate.api.openai.responses_schema import (
+    CompactObject,
+    CompactRequest,
+    ResponseDeleted,
+    ResponseList,
+    ResponseObject,
+    ResponsesRequest,
+)
 from hfgate.api.openai.responses_stream import ResponseBuilder, ResponseEvents
 from hfgate.api.responses import json_response
 from hfgate.api.sse import chained, event_stream
@@ -42,7 +54,7 @@ from hfgate.registry.responses_store import ResponseStore, StoredResponse
 from hfgate.tasks import ChatRequest, GenerationDelta, GenerationParams, ResponsesRelay, TaskType, Usage
 from hfgate.telemetry.session import name_session
 
-router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
+ROUTES = FaceRoutes(OPENAI, tag="OpenAI-compatible", error=answers.OpenAIError)
 
 TIMEOUT = 120.0
 
@@ -54,7 +66,7 @@ class ResponseNotFoundError(NotFoundError):
     """No stored response with that id for this key (or it expired)."""
 
 
-@router.post("/responses")
+@ROUTES.post("/v1/responses", role=Role.INFER, body=ResponsesRequest, answer=ResponseObject, or_stream=True)
 async def create_response(request: Request, orch: OrchestratorDep) -> Response:
     """A model response: text, function calls, streamed or whole; stored unless ``store: false``."""
     body = await json_object(request)
@@ -96,7 +108,7 @@ async def create_response(request: Request, orch: OrchestratorDep) -> Response:
     return json_response(response)
 
 
-@router.post("/responses/compact")
+@ROUTES.post("/v1/responses/compact", role=Role.INFER, body=CompactRequest, answer=CompactObject)
 async def compact_response(request: Request, orch: OrchestratorDep) -> Response:
     """A conversation compacted: its user messages kept, the rest replaced by a summary the model writes
     (a ``compaction`` item, to send back as input in place of the turns it replaced); nothing is stored."""
@@ -111,7 +123,7 @@ async def compact_response(request: Request, orch: OrchestratorDep) -> Response:
     return json_response(compacted(conversation, result, created_at=int(time.time())))
 
 
-@router.get("/responses")
+@ROUTES.get("/v1/responses", role=Role.ADMIN, answer=ResponseList)  # every key's stored responses
 async def list_responses(request: Request, limit: int = 20) -> Response:
     """Stored responses, newest first: an admin key's view of every key's (``limit`` at most 100)."""
     store: ResponseStore = request.app.state.responses
@@ -120,14 +132,14 @@ async def list_responses(request: Request, limit: int = 20) -> Response:
     return json_response({"object": "list", "data": data, "has_more": len(data) == limit})
 
 
-@router.get("/responses/{response_id}")
+@ROUTES.get("/v1/responses/{response_id}", role=Role.INFER, answer=ResponseObject)  # its key, or an admin
 async def get_response(response_id: str, request: Request) -> Response:
     """A stored response, to the key that made it (or an admin key)."""
     stored = await _owned(request.app.state.responses, response_id, param="response_id")
     return json_response(stored.body["response"])
 
 
-@router.get("/responses/{response_id}/input_items")
+@ROUTES.get("/v1/responses/{response_id}/input_items", role=Role.INFER, answer=ResponseList)
 async def input_items(response_id: str, request: Request) -> Response:
     """The items the response answered (the whole conversation up to it), oldest first."""
     stored = await _owned(request.app.state.responses, response_id, param="response_id")
@@ -138,7 +150,7 @@ async def input_items(response_id: str, request: Request) -> Response:
     return json_response({"object": "list", "data": items, "first_id": first, "last_id": last, "has_more": False})
 
 
-@router.delete("/responses/{response_id}")
+@ROUTES.delete("/v1/responses/{response_id}", role=Role.INFER, answer=ResponseDeleted)
 async def delete_response(response_id: str, request: Request) -> Response:
     """Delete a stored response (the key that made it, or an admin key)."""
     store: ResponseStore = request.app.state.responses

@@ -1,11 +1,12 @@
 """The OpenAPI document: FastAPI's paths, with every route's request and response bodies attached.
 
-The routes read their bodies themselves (fast parsers, face-shaped errors), so FastAPI cannot see
-them; :data:`ROUTES` says, for each ``(method, path)``, what it takes and returns, and
-:func:`install_openapi` writes that into ``/openapi.json``. Each route documents its 200 and a
-``default`` answer in its face's error shape. ``tests/api/test_openapi_document.py`` fails when a
-route is missing here, so a new route cannot go undocumented. The create route carries OpenAPI
-links to infer, read, update and delete the endpoint it made (what a stateful fuzzer follows).
+The routes read their bodies themselves (face-shaped errors, the hot path's plain twins), so FastAPI
+cannot see them; each route's declaration (:mod:`hfgate.api.declared`) says what it takes and returns,
+and :func:`install_openapi` writes that into ``/openapi.json``: the document's operations are exactly
+the declared routes. Each documents its 200 and a ``default`` answer in its face's error shape.
+``tests/api/test_declared_routes.py`` fails when the app serves an API route that is not declared. The
+create route carries OpenAPI links to infer, read, update and delete the endpoint it made (what a
+stateful fuzzer follows).
 """
 
 from __future__ import annotations
@@ -19,39 +20,13 @@ from pydantic import BaseModel, TypeAdapter
 from hfgate.api.declare import Doc
 from hfgate.api.declared import declared
 from hfgate.api.es.schema import EsError
-from hfgate.api.openai.answers import OpenAIError
-from hfgate.api.schemas import apply, responses
 
 _REF = "#/components/schemas/{model}"
 
 
-_OAI_ERR = OpenAIError
-
-ROUTES: dict[tuple[str, str], Doc] = {
-    ("get", "/health"): Doc(answer=dict[str, str]),
-    ("get", "/ready"): Doc(answer=dict[str, Any]),
-    ("get", "/metrics"): Doc(text=True),
-    ("get", "/"): Doc(answer=dict[str, Any]),
-    ("head", "/"): Doc(),
-    ("post", "/v1/responses"): Doc(
-        body=responses.ResponsesRequest, answer=responses.ResponseObject, error=_OAI_ERR, or_stream=True
-    ),
-    ("get", "/v1/responses"): Doc(answer=responses.ResponseList, error=_OAI_ERR),
-    ("post", "/v1/responses/compact"): Doc(
-        body=responses.CompactRequest, answer=responses.CompactObject, error=_OAI_ERR
-    ),
-    ("get", "/v1/responses/{response_id}"): Doc(answer=responses.ResponseObject, error=_OAI_ERR),
-    ("get", "/v1/responses/{response_id}/input_items"): Doc(answer=responses.ResponseList, error=_OAI_ERR),
-    ("delete", "/v1/responses/{response_id}"): Doc(answer=responses.ResponseDeleted, error=_OAI_ERR),
-    # configuration as code
-    ("post", "/_hfgate/apply"): Doc(body=apply.ApplyRequest, answer=apply.ApplyResult),
-    ("get", "/_hfgate/export"): Doc(text=True),
-}  # fmt: skip
-
-
 def documented() -> dict[tuple[str, str], Doc]:
-    """Every route's entry: :data:`ROUTES`, and the routes declared once (:mod:`hfgate.api.declared`)."""
-    return {**ROUTES, **{(route.method, route.documented_path): route.doc for route in declared()}}
+    """Every operation of the document, ``(method, path)`` as OpenAPI spells it: the declared routes'."""
+    return {(route.method, route.documented_path): route.doc for route in declared()}
 
 
 def install_openapi(app: FastAPI) -> None:
@@ -68,12 +43,9 @@ def install_openapi(app: FastAPI) -> None:
 
 
 def describe(doc: dict[str, Any]) -> None:
-    """Attach :data:`ROUTES` to ``doc``'s operations (adding those FastAPI does not list)."""
+    """Attach each declared route's bodies to ``doc``'s operations (adding those FastAPI does not list)."""
     components: dict[str, Any] = doc.setdefault("components", {}).setdefault("schemas", {})
-    for (method, path), spec in {
-        **ROUTES,
-        **{(route.method, route.documented_path): route.doc for route in declared()},
-    }.items():
+    for (method, path), spec in documented().items():
         operation = doc["paths"].setdefault(path, {}).setdefault(method, _plain_operation(method, path))
         if spec.operation_id:
             operation["operationId"] = spec.operation_id
