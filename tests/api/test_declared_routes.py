@@ -64,9 +64,19 @@ def test_the_app_wide_routes_are_declared_on_the_face_that_owns_their_path() -> 
     assert faces["POST /_hfgate/apply"] is faces["GET /_hfgate/export"] is OTHER
     no_face = {route.rule for route in declared() if face_of(route.path) is OTHER}
     assert no_face == {
-        "GET /health", "GET /ready", "GET /metrics", "POST /_hfgate/apply", "GET /_hfgate/export",
-        "GET /_usage",  # on the Elasticsearch face's module, though api/faces.py counts its path as no face's
+        "GET /health", "GET /ready", "GET /metrics", "GET /_usage", "POST /_hfgate/apply", "GET /_hfgate/export",
     }  # fmt: skip
+
+
+def test_each_route_is_answered_by_the_face_it_is_declared_on() -> None:
+    """The face a request's errors, metric label and product header come from (``face_of``, by path) is the
+    face its route is declared on: one answer to "whose path is this"."""
+    assert {route.rule: face_of(route.path).name for route in declared()} == {
+        route.rule: route.face.name for route in declared()
+    }
+
+
+def test_the_app_wide_routes_have_their_roles() -> None:
     roles = {route.rule: route.role for route in declared()}
     assert (roles["GET /health"], roles["HEAD /"], roles["GET /metrics"]) == (OPEN, OPEN, Role.MONITOR)
     assert (roles["POST /_hfgate/apply"], roles["GET /v1/responses"]) == (Role.ADMIN, Role.ADMIN)

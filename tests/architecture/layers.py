@@ -48,6 +48,7 @@ LAYERS: tuple[Layer, ...] = (
             # the app's own routes (no face's: hfgate's, in Elasticsearch's envelope; api.faces.OTHER)
             "hfgate.api.health",
             "hfgate.api.metrics",
+            "hfgate.api.usage",
             "hfgate.api.apply.routes",
             "hfgate.process.runtime",
         ),

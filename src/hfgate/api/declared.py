@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from hfgate.api import health, metrics
+from hfgate.api import health, metrics, usage
 from hfgate.api.anthropic.routes import ROUTES as ANTHROPIC
 from hfgate.api.apply import routes as apply
 from hfgate.api.declare import Declared, FaceRoutes
@@ -24,14 +24,14 @@ from hfgate.api.openai.rerank import ROUTES as OPENAI_RERANK
 from hfgate.api.openai.responses_routes import ROUTES as OPENAI_RESPONSES
 from hfgate.api.openai.routes import ROUTES as OPENAI
 
-# Elasticsearch's routes, in the order they match: endpoints, inference, keys and usage
+# Elasticsearch's routes, in the order they match: endpoints, inference, keys
 ELASTICSEARCH = (es_manage.ROUTES, es_run.ROUTES, es_security.ROUTES, es_privileges.ROUTES)
 
 HF_OPENAI = per_endpoint.declare(FaceRoutes(HF_FACE, tag="Hugging Face-compatible (TEI/TGI)", error=HfError))
 """The OpenAI face's routes per endpoint, under ``/hf/{inference_id}/v1``: on the Hugging Face face."""
 
-APP_WIDE = (health.ROUTES, metrics.ROUTES, es_cluster.ROUTES)
-"""``/health``, ``/ready`` and ``/metrics`` (no face's), ``GET /`` and ``HEAD /`` (Elasticsearch's)."""
+APP_WIDE = (health.ROUTES, metrics.ROUTES, usage.ROUTES, es_cluster.ROUTES)
+"""``/health``, ``/ready``, ``/metrics`` and ``/_usage`` (no face's), ``GET /`` and ``HEAD /`` (Elasticsearch's)."""
 
 FACE_ROUTES: tuple[FaceRoutes, ...] = (
     *APP_WIDE, *ELASTICSEARCH, OPENAI, OPENAI_RERANK, ANTHROPIC, GEMINI, HF, HF_OPENAI, OPENAI_RESPONSES, apply.ROUTES

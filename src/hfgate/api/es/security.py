@@ -1,4 +1,4 @@
-"""Gateway keys and usage, in Elasticsearch's ``_security`` shapes.
+"""Gateway keys, in Elasticsearch's ``_security`` shapes (their usage: :mod:`hfgate.api.usage`).
 
 - ``POST|PUT /_security/api_key``: Elasticsearch's ``{"name", "role_descriptors"?, "expiration"?,
   "metadata"?}`` (descriptors mapped by :mod:`hfgate.access.role_descriptors`; with none, the creator's
@@ -13,8 +13,6 @@
 - ``DELETE /_security/api_key`` ``{"ids"|"id"|"name"|"owner"|"username"}`` → Elasticsearch's
   ``{"invalidated_api_keys", "previously_invalidated_api_keys", "error_count", "error_details"?}``.
 - ``GET /_security/_authenticate``: who the request's key is.
-- ``GET /_usage?key=&endpoint=&from=&to=&by=hour|day``: usage and spend per hour (or day) × key × endpoint
-  (see :mod:`hfgate.access.usage_report`).
 
 Keys belong to the gateway, not to users: every key's ``username`` and ``realm`` are ``hfgate``, so
 ``owner=true`` (the caller holds ``admin``) and ``username=hfgate`` select every key.
@@ -29,22 +27,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Query, Request
+from fastapi import Request
 
 from hfgate.access.control import AccessControl
 from hfgate.access.key_body import parse_key_request, parse_key_update
-from hfgate.access.keyring import bootstrap_principal
 from hfgate.access.prices import amount
 from hfgate.access.principal import CURRENT
 from hfgate.access.role_descriptors import Grants, to_descriptors
 from hfgate.access.roles import Role
-from hfgate.access.usage import ANONYMOUS
-from hfgate.access.usage_report import PERIODS, report
 from hfgate.api.body import json_object
 from hfgate.api.declare import ANY_KEY, FaceRoutes, read_body
-from hfgate.api.deps import AccessDep, SettingsDep
+from hfgate.api.deps import AccessDep
 from hfgate.api.es.errors import FACE as ES
 from hfgate.api.es.key_page import page
 from hfgate.api.es.key_query import matching
@@ -59,7 +54,6 @@ from hfgate.api.es.security_schema import (
     KeysRevoked,
     KeyUpdate,
     KeyUpdated,
-    UsageReport,
 )
 from hfgate.errors import RequestValidationError
 from hfgate.registry.api_keys import StoredKey
@@ -152,26 +146,6 @@ async def authenticate() -> dict[str, Any]:
     return _authenticated(OWNER, realm="_es_api_key", kind="api_key", api_key=key)
 
 
-@ROUTES.get("/_usage", role=Role.MONITOR, answer=UsageReport)
-async def usage(
-    access: AccessDep, settings: SettingsDep, *, key: str | None = None, endpoint: str | None = None,
-    start: Annotated[str | None, Query(alias="from")] = None, end: Annotated[str | None, Query(alias="to")] = None,
-    by: str = "hour",
-) -> dict[str, Any]:  # fmt: skip
-    """Usage and spend per hour (``by=day``: per UTC day) × key × endpoint, this replica's latest calls included."""
-    if by not in PERIODS:
-        raise RequestValidationError([f"[by] must be one of {sorted(PERIODS)}; got [{by}]"], param="by")
-    await access.usage.flush()
-    rows = await asyncio.to_thread(
-        access.usage_store.query, key_id=key, inference_id=endpoint,
-        start=_moment(start, field="from"), end=_moment(end, field="to"),
-    )  # fmt: skip
-    keys = await asyncio.to_thread(access.keys.list)
-    names = {k.key_id: k.name for k in keys} | {ANONYMOUS: "anonymous"}
-    names |= {p.key_id: p.name for p in map(bootstrap_principal, settings.api_keys)}
-    return report(rows, names=names, by="day" if by == "day" else "hour")
-
-
 def describe(key: StoredKey) -> dict[str, Any]:
     """A key as ``GET /_security/api_key`` shows it: Elasticsearch's ``ApiKey``, and hfgate's roles,
     endpoints and limits."""
@@ -257,16 +231,3 @@ async def _ids_to_revoke(access: AccessControl, body: KeyRevoke) -> list[str]:
 
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
-
-
-def _moment(raw: str | None, *, field: str) -> datetime | None:
-    if raw is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise RequestValidationError(
-            [f"[{field}] must be an ISO 8601 date or time such as [2026-11-22] or [2026-11-22T18:00:00Z]; got [{raw}]"],
-            param=field,
-        ) from exc
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
