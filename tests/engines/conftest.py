@@ -84,10 +84,11 @@ def infinity(engine_fleet: dict[str, Launched]) -> str:
 @pytest.fixture
 def infinity_small_queue(engine_fleet: dict[str, Launched]) -> Iterator[str]:
     """infinity serving all-MiniLM-L6-v2 that refuses requests past 8 queued texts (INFINITY_QUEUE_SIZE); one
-    test's: stopped after it, so the work queued to overload it does not keep the CPU from later tests."""
+    test's: killed after it, so the work queued to overload it does not keep the CPU from later tests (busy,
+    it takes SIGTERM only after 30 s)."""
     yield engine_url(engine_fleet, "infinity-small-queue")
     if "infinity-small-queue" in engine_fleet:
-        engine_fleet["infinity-small-queue"].stop()
+        engine_fleet["infinity-small-queue"].kill()
 
 
 @pytest.fixture(scope="package")
