@@ -77,8 +77,8 @@ class ModelCache:
 
     async def get(self, key: str, loader: Callable[[], T], *, gpu: Callable[[], GpuClaim | None] | None = None) -> T:
         """The model under ``key``, loading it with ``loader`` (in a worker thread) on first use; ``gpu``
-        says, when it loads, what it will take on its GPU (``None``: it runs on the CPU), and the GPU
-        memory rule admits it before ``loader`` runs.
+        says, when it loads (in a worker thread), what it will take on its GPU (``None``: it runs on the
+        CPU), and the GPU memory rule admits it before ``loader`` runs.
 
         Raises:
             GpuMemoryFullError: ``gpu`` does not fit even with hfgate's other models there evicted (507).
@@ -93,7 +93,7 @@ class ModelCache:
         if pending is not None:
             loaded: T = await asyncio.shield(pending)
             return loaded
-        return await self._load(key, loader, gpu() if gpu is not None else None)
+        return await self._load(key, loader, gpu)
 
     def loaded(self) -> list[str]:
         """Keys of the loaded models, least recently used first."""
@@ -123,12 +123,11 @@ class ModelCache:
             _, entry = self._entries.popitem(last=False)
             entry.model.close()
 
-    async def _load(self, key: str, loader: Callable[[], T], gpu: GpuClaim | None) -> T:
+    async def _load(self, key: str, loader: Callable[[], T], gpu: Callable[[], GpuClaim | None] | None) -> T:
         # The load is a task of its own: a caller that gives up (its timeout, a client hanging up) must
         # not cancel it, or every request waiting for the same model got that CancelledError (uvicorn's
         # bare 500s in bench/soak.py). It carries on, and the next request finds the model loaded.
-        admitted = self._admitted(key, loader, gpu) if gpu is not None else self._loaded(key, loader)
-        task = asyncio.get_running_loop().create_task(admitted, name=f"hfgate-load-{key}")
+        task = asyncio.get_running_loop().create_task(self._claimed(key, loader, gpu), name=f"hfgate-load-{key}")
         self._loading[key] = task
         task.add_done_callback(lambda done: self._settle(key, done))
         model: T = await asyncio.shield(task)
@@ -138,6 +137,12 @@ class ModelCache:
         self._loading.pop(key, None)
         if not task.cancelled():
             task.exception()  # retrieved: the waiters re-raise it, nobody else must
+
+    async def _claimed(self, key: str, loader: Callable[[], T], gpu: Callable[[], GpuClaim | None] | None) -> T:
+        """Load, first asking ``gpu`` (off the event loop: it may read the weights' headers) what the model
+        will take on its GPU; the GPU memory rule admits a model that takes some."""
+        claim = await asyncio.to_thread(gpu) if gpu is not None else None
+        return await (self._admitted(key, loader, claim) if claim is not None else self._loaded(key, loader))
 
     async def _admitted(self, key: str, loader: Callable[[], T], gpu: GpuClaim) -> T:
         async with self._gpu_admission:

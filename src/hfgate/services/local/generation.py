@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
 from hfgate.errors import BadRequestError
-from hfgate.local.cache import ModelCache
 from hfgate.local.catalog import ModelLocation
 from hfgate.local.compute import Compute
 from hfgate.local.generation.architecture import detect_task
@@ -140,32 +139,20 @@ class GeneratingModels(LocalBase):
         location = self._location(endpoint)
         key = generation_key(endpoint, location)
         device = await self._generation_device(endpoint)
-        claim = await self._generation_claim(endpoint, location, key=key, device=device)
-        return await self._cached(
-            endpoint, key, lambda: self._load_generator(endpoint, device=device), gpu=lambda: claim
-        )
+        name = str(endpoint.service_settings["model"])
+
+        def claim() -> GpuClaim | None:  # its transformers copy's weights (a GGUF model's converted first)
+            converted = ModelLocation(model_id=location.model_id, path=self._converted(location))
+            return self._gpu_claim(converted, name=name, device=device)
+
+        gpu = claim if device.startswith("cuda") else None
+        return await self._cached(endpoint, key, lambda: self._load_generator(endpoint, device=device), gpu=gpu)
 
     async def _generation_device(self, endpoint: Endpoint) -> str:
         """Where the endpoint's model computes: the in-process device for transformers and ``auto``, the
         CPU for the CPU engines."""
         engine = endpoint.service_settings.get("engine") or AUTO_GENERATION_ENGINE
         return engine_device(engine, await self._in_process_device())
-
-    async def _generation_claim(
-        self, endpoint: Endpoint, location: ModelLocation, *, key: str, device: str
-    ) -> GpuClaim | None:
-        """What the model will take on its GPU when it loads now: ``None`` on the CPU or once loaded. Its
-        float32 weights are counted, off the event loop, from its transformers copy (a GGUF model's is
-        converted first: the load needs it anyway)."""
-        if not device.startswith("cuda") or self.context.shared(ModelCache).peek(key) is not None:
-            return None
-        name = str(endpoint.service_settings["model"])
-
-        def claim() -> GpuClaim | None:
-            converted = ModelLocation(model_id=location.model_id, path=self._converted(location))
-            return self._gpu_claim(converted, name=name, device=device)
-
-        return await asyncio.to_thread(claim)
 
     async def _generation_choice(self, endpoint: Endpoint) -> MeasuredChoice:
         """The engine that generates for ``endpoint``: ``engine`` as set (on the GPU it runs on, named), or
