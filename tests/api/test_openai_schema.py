@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from hfgate.api import chat_schema
 from hfgate.api.declare import decode
 from hfgate.api.openai import requests, schema
 from hfgate.chat.messages import ImagePart, TextPart
@@ -90,12 +91,14 @@ def test_a_conversation_reads_into_hfgates_messages_and_tools() -> None:
     tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
     body = _chat(messages=messages, tools=tools, tool_choice="f")
     request = decode(body, schema.ChatRequest)
-    system, user, assistant, tool = requests.chat_messages(request.messages)
+    system, user, assistant, tool = chat_schema.chat_messages(request.messages)
     assert (system.content, system.parts) == ("Be brief.", ())
     assert user.parts == (TextPart(text="What is this?"), ImagePart(url="https://example.com/cat.png"))
     assert (assistant.content, assistant.tool_calls[0].name) == ("", "f")
     assert (tool.tool_call_id, tool.content) == ("c1", "a cat")
-    fields = requests.tool_fields(request, body)
+    fields = chat_schema.tool_fields(
+        body, tools=request.tools, choice=request.tool_choice, parallel=request.parallel_tool_calls
+    )
     assert (fields.tools[0].name, fields.tool_choice and fields.tool_choice.name) == ("f", "f")
 
 
@@ -109,7 +112,7 @@ def test_a_conversation_reads_into_hfgates_messages_and_tools() -> None:
 )
 def test_what_a_turn_needs_beyond_its_types_is_refused_naming_the_field(message: Any, field: str) -> None:
     with pytest.raises(RequestValidationError) as caught:
-        requests.chat_messages(decode(_chat(messages=[message]), schema.ChatRequest).messages)
+        chat_schema.chat_messages(decode(_chat(messages=[message]), schema.ChatRequest).messages)
     assert caught.value.param == field
 
 

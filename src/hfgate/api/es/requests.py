@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hfgate.api import chat_schema
 from hfgate.api.body import check_allowed, number, prompt_texts, string_list, typed
-from hfgate.api.messages import parse_messages
-from hfgate.api.tools import tool_fields
+from hfgate.api.declare import decode
 from hfgate.errors import RequestValidationError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
@@ -86,7 +86,8 @@ def rerank_request(endpoint: Endpoint, body: dict[str, Any], *, timeout: float) 
 def chat_request(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any], timeout: float) -> ChatRequest:
     """Elasticsearch's unified chat completion body."""
     check_allowed(body, CHAT_FIELDS)
-    tools = tool_fields(body)
+    turns = decode({k: body[k] for k in ("messages", "tools") if k in body}, chat_schema.Conversation)
+    tools = chat_schema.tool_fields(body, tools=turns.tools, choice=body.get("tool_choice"), parallel=None)
     stop = body.get("stop")
     given = GenerationParams(
         max_new_tokens=typed(body, "max_completion_tokens", kind=int),
@@ -96,7 +97,7 @@ def chat_request(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]
         stop=tuple(string_list(body, "stop", required=False) or ()) if stop is not None else (),
     )
     return ChatRequest(
-        messages=parse_messages(body.get("messages")),
+        messages=chat_schema.chat_messages(turns.messages),
         params=orch.generation_params(endpoint, given),
         timeout=timeout,
         tools=tools.tools,

@@ -9,9 +9,6 @@ from typing import Any
 from hfgate.api.body import prompt_texts
 from hfgate.api.grammar import response_format_grammar
 from hfgate.api.openai import schema
-from hfgate.api.tools import NO_TOOLS, ToolFields, parse_tool_choice
-from hfgate.chat.messages import ChatMessage, ContentPart, ImagePart, TextPart
-from hfgate.chat.tools import Tool, ToolCall
 from hfgate.errors import BadRequestError, EmptyInputError, RequestValidationError
 from hfgate.tasks import GenerationParams
 
@@ -89,106 +86,6 @@ def embedding_texts(request: schema.EmbeddingsBody) -> list[str]:
             param="input",
         )  # fmt: skip
     return request.input
-
-
-def chat_messages(messages: list[schema.Message]) -> tuple[ChatMessage, ...]:
-    """The conversation in hfgate's types.
-
-    Raises:
-        RequestValidationError: no message, an assistant turn without content or tool calls, a tool turn
-            without ``tool_call_id``; the message names the field.
-    """
-    if not messages:
-        raise RequestValidationError(["Field [messages] must be a non-empty array of messages"], param="messages")
-    return tuple(_message(f"messages[{i}]", message) for i, message in enumerate(messages))
-
-
-def _message(where: str, message: schema.Message) -> ChatMessage:
-    role, content = message.role, message.content
-    if content is not None and len(content) == 1 and role != "tool" and not message.tool_calls:
-        part = content[0]
-        if isinstance(part, schema.TextPart):
-            return ChatMessage(role=role, content=part.text, name=message.name)  # the common case, kept plain
-    return _full_message(where, message)
-
-
-def _full_message(where: str, message: schema.Message) -> ChatMessage:
-    role, content = message.role, message.content
-    calls = message.tool_calls if role == "assistant" else None
-    tool_calls = tuple(ToolCall(id=c.id, name=c.function.name, arguments=c.function.arguments) for c in calls or ())
-    if content is None and role != "assistant":
-        raise RequestValidationError(
-            [f"Field [{where}.content] must be a string or an array of parts, got [null]"], param=f"{where}.content"
-        )
-    if content is None and not tool_calls:
-        raise RequestValidationError(
-            [f"Field [{where}.content] is required unless the assistant message has [tool_calls]"],
-            param=f"{where}.content",
-        )
-    parts = tuple(_part(part) for part in content or ())
-    text = "".join(part.text for part in parts if isinstance(part, TextPart))
-    tool_call_id = _tool_call_id(where, message) if role == "tool" else None
-    only_text = all(isinstance(part, TextPart) for part in parts)
-    return ChatMessage(
-        role=role,
-        content=text,
-        parts=() if only_text else parts,
-        tool_calls=tool_calls,
-        tool_call_id=tool_call_id,
-        name=message.name,
-    )
-
-
-def _part(part: schema.TextPart | schema.ImagePart) -> ContentPart:
-    if isinstance(part, schema.TextPart):
-        return TextPart(text=part.text)
-    return ImagePart(url=part.image_url.url, detail=part.image_url.detail)
-
-
-def _tool_call_id(where: str, message: schema.Message) -> str:
-    if not message.tool_call_id:
-        raise RequestValidationError(
-            [
-                f"Field [{where}.tool_call_id] is required: a tool message answers the assistant's tool call "
-                "with that id"
-            ],
-            param=f"{where}.tool_call_id",
-        )
-    return message.tool_call_id
-
-
-def tool_fields(request: schema.ChatBody, body: dict[str, Any]) -> ToolFields:
-    """The request's tools and the choice among them (``NO_TOOLS`` when it names none).
-
-    Raises:
-        RequestValidationError: two tools of one name, a choice naming no declared tool, or ``required`` /
-            a named choice without tools.
-    """
-    if "tools" not in body and "tool_choice" not in body and "parallel_tool_calls" not in body:
-        return NO_TOOLS
-    tools = _tools(request.tools or [])
-    choice = parse_tool_choice(request.tool_choice, tools)
-    return ToolFields(tools=tools, tool_choice=choice, parallel_tool_calls=request.parallel_tool_calls)
-
-
-def _tools(declared: list[schema.Tool]) -> tuple[Tool, ...]:
-    tools: list[Tool] = []
-    for i, tool in enumerate(declared):
-        function = tool.function
-        if any(t.name == function.name for t in tools):
-            raise RequestValidationError(
-                [f"Field [tools[{i}].function.name] repeats [{function.name}]; each tool needs its own name"],
-                param=f"tools[{i}].function.name",
-            )
-        tools.append(
-            Tool(
-                name=function.name,
-                description=function.description,
-                parameters=function.parameters,
-                strict=function.strict,
-            )
-        )
-    return tuple(tools)
 
 
 def _refuse_unsupported(request: schema.ChatBody | schema.CompletionBody) -> None:

@@ -15,6 +15,7 @@ from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 
 from hfgate.access.roles import Role
+from hfgate.api import chat_schema
 from hfgate.api.body import json_object
 from hfgate.api.declare import FaceRoutes, decode, read_body
 from hfgate.api.deps import OrchestratorDep
@@ -119,9 +120,9 @@ async def run_chat(orch: Orchestrator, chat: schema.ChatBody, body: dict[str, An
     ``body`` is the request as sent, whose fields hfgate does not translate are passed through."""
     params = oai.generation_params(chat, body)
     name_session(chat.prompt_cache_key or "")  # a session for affinity, unless a header named one
-    messages = oai.chat_messages(chat.messages)
+    messages = chat_schema.chat_messages(chat.messages)
     options = oai.stream_options(chat)
-    tools = oai.tool_fields(chat, body)
+    tools = chat_schema.tool_fields(body, tools=chat.tools, choice=chat.tool_choice, parallel=chat.parallel_tool_calls)
     endpoint = await orch.endpoint_for(name, TaskType.CHAT_COMPLETION)
     asked = ChatRequest(
         messages=messages,

@@ -15,27 +15,23 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     PlainValidator,
-    StringConstraints,
     WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
 
 from hfgate.api.body import json_type
-from hfgate.api.messages import IMAGE_URL_SCHEMES, ROLES
-from hfgate.api.tools import TOOL_NAME
+from hfgate.api.chat_schema import Message, NonEmpty, Tool
 
 
 class _Wire(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
 
 
-NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 _MODEL = "the id of an hfgate endpoint (GET /v1/models)"
 
 
@@ -57,105 +53,6 @@ _TEXTS = WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items"
 Texts = Annotated[list[str], PlainValidator(_texts), _TEXTS]
 """A string or an array of strings, read as a list."""
 EmbeddingTexts = Annotated[list[str], PlainValidator(_embedding_texts), _TEXTS]
-
-
-# chat messages
-
-
-def _role(role: str) -> str:
-    if role not in ROLES:
-        raise PydanticCustomError(
-            "role", "is [{role}]; a message's role is one of [{roles}]", {"role": role, "roles": ", ".join(ROLES)}
-        )
-    return role
-
-
-def _parts(value: Any) -> Any:
-    """A string is one text part; anything else but an array (or null) is refused here, naming both forms."""
-    if isinstance(value, str):
-        return [{"type": "text", "text": value}]
-    if value is not None and not isinstance(value, list):
-        raise PydanticCustomError(
-            "content", "must be a string or an array of parts, got [{kind}]", {"kind": json_type(value)}
-        )
-    return value
-
-
-def _url(url: str) -> str:
-    if not url.startswith(IMAGE_URL_SCHEMES):
-        shown = url if len(url) <= 40 else url[:40] + "…"
-        raise PydanticCustomError(
-            "image_url", "must be an http(s):// url or a data:image/…;base64,… url, got [{url}]", {"url": shown}
-        )
-    return url
-
-
-class TextPart(_Wire):
-    type: Literal["text"]
-    text: str
-
-
-class ImageUrl(_Wire):
-    url: Annotated[str, AfterValidator(_url)] = Field(description="an http(s):// url or a data:image/…;base64 url")
-    detail: Literal["auto", "low", "high"] | None = None
-
-
-def _image_url(value: Any) -> Any:
-    return {"url": value} if isinstance(value, str) else value  # an older form: the url itself
-
-
-class ImagePart(_Wire):
-    type: Literal["image_url"]
-    image_url: Annotated[ImageUrl, BeforeValidator(_image_url)]
-
-
-Part = Annotated[TextPart | ImagePart, Field(discriminator="type")]
-Content = Annotated[list[Part] | None, BeforeValidator(_parts, json_schema_input_type=str | list[Part] | None)]
-"""A string or parts, read as the parts (``str`` is one text part); null on an assistant turn with tool calls."""
-
-
-class FunctionCall(_Wire):
-    name: NonEmpty
-    arguments: str = Field(default="{}", description="the arguments as a JSON text")
-
-
-class ToolCall(_Wire):
-    id: NonEmpty
-    type: Literal["function"] = "function"
-    function: FunctionCall
-
-
-class Message(_Wire):
-    """``content``: text, or parts (``text``, ``image_url``); null on an assistant turn with ``tool_calls``;
-    a ``tool`` message answers a call with ``tool_call_id``."""
-
-    role: Annotated[str, AfterValidator(_role)] = Field(description=" | ".join(ROLES))
-    content: Content = None
-    name: str | None = None
-    tool_calls: list[ToolCall] | None = None
-    tool_call_id: str | None = None
-
-
-# tools
-
-
-def _tool_name(name: str) -> str:
-    """OpenAI's rule for a function's name (Python's ``re``: pydantic's ``pattern`` costs more per tool)."""
-    if not TOOL_NAME.match(name):
-        raise PydanticCustomError("tool_name", "must be 1 to 64 letters, digits, _ or -, got [{name}]", {"name": name})
-    return name
-
-
-class Function(_Wire):
-    name: Annotated[str, AfterValidator(_tool_name)] = Field(description="1 to 64 letters, digits, _ or -")
-    description: str | None = None
-    parameters: dict[str, Any] | None = Field(default=None, description="a JSON Schema object")
-    strict: bool | None = None
-
-
-class Tool(_Wire):
-    type: Literal["function"] = "function"
-    function: Function
 
 
 _TOOL_CHOICE = {"anyOf": [{"enum": ["auto", "none", "required"]}, {"type": "string"}, {"type": "object"}]}

@@ -1,4 +1,5 @@
-"""The chat model's parsing below the faces: messages with parts and tool calls, tools and tool_choice."""
+"""Chat messages and tools in OpenAI's shape, decoded below the faces (the OpenAI, TGI and Elasticsearch chat
+bodies share them): messages with parts and tool calls, tools and tool_choice."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ from typing import Any
 
 import pytest
 
-from hfgate.api.messages import parse_messages
-from hfgate.api.tools import NO_TOOLS, tool_fields
-from hfgate.chat.messages import ImagePart, TextPart
+from hfgate.api import chat_schema
+from hfgate.api.declare import decode
+from hfgate.api.openai.schema import ChatBody
+from hfgate.api.tools import NO_TOOLS, ToolFields
+from hfgate.chat.messages import ChatMessage, ImagePart, TextPart
 from hfgate.chat.tool_calls import ToolCallJoiner, call_deltas
 from hfgate.chat.tools import ToolCall, ToolCallDelta, ToolChoice
 from hfgate.errors import RequestValidationError
@@ -22,6 +25,15 @@ WEATHER = {
         "strict": True,
     },
 }
+
+
+def parse_messages(messages: list[Any]) -> tuple[ChatMessage, ...]:
+    return chat_schema.chat_messages(decode({"messages": messages}, chat_schema.Conversation).messages)
+
+
+def tool_fields(body: dict[str, Any]) -> ToolFields:
+    chat = decode({"messages": [{"role": "user", "content": "hi"}], **body}, ChatBody)
+    return chat_schema.tool_fields(body, tools=chat.tools, choice=chat.tool_choice, parallel=chat.parallel_tool_calls)
 
 
 def test_an_agent_second_turn_parses_assistant_tool_calls_with_null_content_and_the_tool_answer() -> None:
@@ -81,7 +93,7 @@ def test_text_only_parts_stay_a_plain_string() -> None:
         ({"role": "user", "content": None}, "messages[0].content"),
         ({"role": "user", "content": [{"type": "image_url", "image_url": {"url": "file:///etc/passwd"}}]},
          "messages[0].content[0].image_url.url"),
-        ({"role": "user", "content": [{"type": "input_audio", "input_audio": {}}]}, "messages[0].content[0]"),
+        ({"role": "user", "content": [{"type": "input_audio", "input_audio": {}}]}, "messages[0].content[0].type"),
         ({"role": "assistant", "tool_calls": [{"id": "c", "type": "function", "function": {"arguments": "{}"}}]},
          "messages[0].tool_calls[0].function.name"),
     ],
@@ -124,7 +136,7 @@ def test_a_body_without_tools_costs_one_lookup() -> None:
         ({"tools": [WEATHER], "tool_choice": {"type": "function", "function": {"name": "nope"}}},
          "tool_choice.function.name"),
         ({"tools": [WEATHER], "tool_choice": "sometimes"}, "tool_choice"),
-        ({"tools": [{"type": "web_search"}]}, "tools[0]"),
+        ({"tools": [{"type": "web_search"}]}, "tools[0].type"),
         ({"tools": [{"type": "function", "function": {"name": "has space"}}]}, "tools[0].function.name"),
         ({"tools": [WEATHER, WEATHER]}, "tools[1].function.name"),
         ({"tools": [{"type": "function", "function": {"name": "f", "parameters": "{}"}}]},
