@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from hfgate.services.spec import SettingKind, SettingSpec
+from hfgate.services.spec import N_, SettingKind, SettingSpec
 from hfgate.tasks import GenerationParams, TaskType
 
 _GENERATING = frozenset({TaskType.COMPLETION, TaskType.CHAT_COMPLETION})
@@ -26,25 +26,26 @@ def _control(
 
 
 GENERATION_TASK_SETTINGS: tuple[SettingSpec, ...] = (
-    _control("max_new_tokens", "int", "Max new tokens", "Most tokens to generate.", minimum=1),
-    _control("temperature", "float", "Temperature", "Sampling temperature; 0 means greedy.", minimum=0),
+    _control("max_new_tokens", "int", N_("Max new tokens"), N_("Most tokens to generate."), minimum=1),
+    _control("temperature", "float", N_("Temperature"), N_("Sampling temperature; 0 means greedy."), minimum=0),
     _control(
         "top_p",
         "float",
-        "Top p",
-        "Nucleus sampling: keep the smallest set of tokens with this mass.",
+        N_("Top p"),
+        N_("Nucleus sampling: keep the smallest set of tokens with this mass."),
         above=0,
         maximum=1,
     ),
-    _control("top_k", "int", "Top k", "Sample among the k most likely tokens.", minimum=1),
-    _control("repetition_penalty", "float", "Repetition penalty", "Above 1 discourages repeats.", above=0),
-    _control("seed", "int", "Seed", "Random seed, for reproducible sampling.", minimum=0),
+    _control("top_k", "int", N_("Top k"), N_("Sample among the k most likely tokens."), minimum=1),
+    _control("repetition_penalty", "float", N_("Repetition penalty"), N_("Above 1 discourages repeats."), above=0),
+    _control("seed", "int", N_("Seed"), N_("Random seed, for reproducible sampling."), minimum=0),
     _control("stop", "list[str]", "Stop", "Strings that end generation; never part of the output."),
     _control("do_sample", "bool", "Sample", "Sample (true) or decode greedily (false)."),
 )
 """Every control is an updatable task setting of both generating task types; its bounds are those the
 local engines check per request (``local/generation/params.py``), so a value stored at create never fails
-later requests."""
+later requests. The numeric ones are the playground's fields: their labels and descriptions are marked (``N_``) for the
+web page, which translates them where it shows them."""
 
 
 def merged_params(task_settings: Mapping[str, Any], given: GenerationParams | None = None) -> GenerationParams:

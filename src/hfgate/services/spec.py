@@ -12,6 +12,12 @@ from typing import Any, Literal
 
 from hfgate.tasks import TaskType
 
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name, found by the extractor (babel.cfg)
+    """Mark a setting's label or description for translation; the web page translates it where it shows it."""
+    return message
+
+
 SettingKind = Literal["str", "int", "float", "bool", "object", "list[str]"]
 
 _JAVA_TYPE = {"str": "String", "int": "Integer", "float": "Double", "bool": "Boolean"}

@@ -24,6 +24,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
+from hfgate.services.spec import N_ as N_  # the marker, shared with the settings the page shows
+
 COOKIE = "hfgate_locale"
 DEFAULT = "en"
 
@@ -51,11 +53,6 @@ LOCALES: dict[str, PageLocale] = {
         PageLocale(tag="fa", babel_name="fa", native_name="فارسی"),
     )
 }
-
-
-def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name, found by the extractor
-    """Mark ``message`` for translation where it is defined; it is translated where it is shown."""
-    return message
 
 
 def choose_locale(*, cookie: str | None, accept_language: str | None) -> PageLocale:

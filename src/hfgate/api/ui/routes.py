@@ -28,7 +28,6 @@ from hfgate.api.ui.rendering import render_page, script_json, static_files
 from hfgate.api.ui.session import COOKIE
 from hfgate.api.ui.views import (
     FORM_TASK_TYPES,
-    PARAMETER_LABELS,
     SECRET_LABELS,
     SOURCES,
     TASK_LABELS,
@@ -134,8 +133,7 @@ async def playground_page(
         title=text.gettext("Playground: %(id)s") % {"id": endpoint.inference_id},
         endpoint=endpoint,
         task_label=text.gettext(TASK_LABELS[endpoint.task_type]),
-        parameter_labels=PARAMETER_LABELS,
-        generation_specs=[s for s in GENERATION_TASK_SETTINGS if s.name in PARAMETER_LABELS],
+        generation_specs=[s for s in GENERATION_TASK_SETTINGS if s.kind in ("int", "float")],  # a number field each
         defaults=endpoint.task_settings,
         chunking_json=script_json(endpoint.chunking_settings),
         reads_images=orch.service_kind(endpoint.service).reads_images,

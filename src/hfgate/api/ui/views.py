@@ -31,15 +31,6 @@ SERVICE_LABELS: dict[str, str] = {
 }
 # The settings page's field for a new value of each secret setting.
 SECRET_LABELS: dict[str, str] = {"api_key": N_("New access token")}
-# The playground's generation controls: (label, tooltip) by task setting.
-PARAMETER_LABELS: dict[str, tuple[str, str]] = {
-    "max_new_tokens": (N_("Max new tokens"), N_("Most tokens to generate.")),
-    "temperature": (N_("Temperature"), N_("Sampling temperature; 0 means greedy.")),
-    "top_p": (N_("Top p"), N_("Nucleus sampling: keep the smallest set of tokens with this mass.")),
-    "top_k": (N_("Top k"), N_("Sample among the k most likely tokens.")),
-    "repetition_penalty": (N_("Repetition penalty"), N_("Above 1 discourages repeats.")),
-    "seed": (N_("Seed"), N_("Random seed, for reproducible sampling.")),
-}
 FORM_TASK_TYPES = (TaskType.TEXT_EMBEDDING, TaskType.COMPLETION, TaskType.CHAT_COMPLETION, TaskType.RERANK)
 LOCATORS = ("model", "model_id", "url")
 
