@@ -13,6 +13,7 @@ from starlette.routing import Match, Route
 from hfgate.api.app import create_app
 from hfgate.api.gateway import InferenceLane
 from hfgate.config import Settings
+from hfgate.errors import ModelNotReadyError
 from tests.conftest import app_client
 
 
@@ -40,7 +41,6 @@ def test_the_lane_takes_the_route_the_router_would_or_leaves_it_to_the_router(tm
         assert chosen is not None, path
         assert chosen is _router_choice(app, _scope(app, "POST", path)), path
         assert scope["endpoint"] is chosen.endpoint
-        assert scope["starlette.exception_handlers"]
     for path in ("/_security/api_key", "/_inference/_chunk", "/ui/login", "/nowhere"):
         assert lane.route(_scope(app, "POST", path)) is None, path
 
@@ -59,6 +59,22 @@ async def test_an_unexpected_error_on_the_lane_is_a_face_shaped_500_with_the_req
     assert answer.headers["x-request-id"] == "req-1"
     assert "req-1" in answer.json()["error"]["message"]  # OpenAI's shape on /v1
     assert after.status_code == 200
+
+
+async def test_an_error_a_lane_route_raises_is_answered_as_the_apps_handler_answers_it(tmp_path: Path) -> None:
+    async def downloading(request: Request) -> Response:
+        raise ModelNotReadyError("endpoint [m]: downloading", retry_after=7)
+
+    async with app_client(Settings(data_dir=tmp_path / "data")) as http:
+        app: Any = http._transport.app  # type: ignore[attr-defined]
+        app.router.routes.insert(0, Route("/v1/downloading", downloading, methods=["POST"]))
+        app.router.routes.append(Route("/v1/downloading-too", downloading, methods=["POST"]))  # the router's
+        lane = await http.post("/v1/downloading", json={})
+        router = await http.post("/v1/downloading-too", json={})
+    for answer in (lane, router):
+        assert (answer.status_code, answer.headers["retry-after"]) == (503, "7")
+        assert answer.json()["error"]["message"] == "endpoint [m]: downloading"  # OpenAI's shape on /v1
+    assert lane.json() == router.json()
 
 
 async def test_a_refused_key_on_the_lane_is_answered_in_the_face_shape(tmp_path: Path) -> None:

@@ -13,8 +13,8 @@ The layer sits where those were: inside Starlette's and FastAPI's outer middlewa
 exception middleware. A POST that one of the plain inference routes at the head of the route list
 answers (:mod:`hfgate.api.plain_routes`, the Elasticsearch inference routes) goes to that route
 directly, as the router would send it there: the routes before it match in the router's order, and
-the route's own error handling (``starlette.exception_handlers``) is set as the exception middleware
-sets it; the FastAPI exit stack and the router's scan of ~80 routes are skipped. Anything else, and
+what it raises is answered by the gateway in the face's shape, as the app's handlers answer it; the
+exception middleware, the FastAPI exit stack and the router's scan of ~80 routes are skipped. Anything else, and
 every request when FastAPI's own telemetry is on, takes the whole stack.
 
 Errors: a refused key or a body over the limit is answered in the face's shape (with the request id);
@@ -32,7 +32,6 @@ import os
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -177,24 +176,22 @@ class Gateway:
 class InferenceLane:
     """The plain routes at the head of an app's route list, matched as its router matches them.
 
-    ``route`` answers the first route that fully matches a request (after setting what the router and
-    the exception middleware would have set in its scope), or ``None`` when the match is beyond the
-    head (a FastAPI route or an included router) or there is none: the router then decides.
+    ``route`` answers the first route that fully matches a request (after setting what the router would
+    have set in its scope), or ``None`` when the match is beyond the head (a FastAPI route or an included
+    router) or there is none: the router then decides. An exception the route raises reaches the
+    gateway, which answers it as the app's exception handlers would (:func:`hfgate.api.faces.error_response`:
+    the plain routes raise hfgate's errors, never FastAPI's or Starlette's).
     """
 
     def __init__(self, app: Any) -> None:
         self._router = app.router
         self._head = _plain_head(app.router.routes)
-        handlers = {key: value for key, value in app.exception_handlers.items() if key not in (500, Exception)}
-        middleware = ExceptionMiddleware(app.router, handlers=handlers, debug=app.debug)
-        self._handlers = (middleware._exception_handlers, middleware._status_handlers)
 
     def route(self, scope: Scope) -> Route | None:
         for route in self._head:
             match, child_scope = route.matches(scope)
             if match is Match.FULL:
                 scope.update(child_scope)
-                scope["starlette.exception_handlers"] = self._handlers
                 scope.setdefault("router", self._router)
                 return route
         return None
