@@ -112,3 +112,18 @@ async def test_chunks_past_the_servers_window_get_a_warning_header_at_create(
     assert created.headers["warning"].startswith('299 hfgate "chunks of up to [400] words (~520 tokens) exceed')
     plain = await api.put("/_inference/text_embedding/plain", json=body(url=f"{fake_hf.base}/tei"))
     assert "warning" not in plain.headers
+
+
+async def test_an_out_of_range_parameter_is_refused_alike_on_every_face_before_the_upstream_is_called(
+    api: httpx.AsyncClient, fake_hf: FakeHF
+) -> None:
+    assert (await api.put("/_inference/chat_completion/tgi", json=body(url=f"{fake_hf.base}/tgi"))).status_code == 200
+    fake_hf.reset()
+    messages = [{"role": "user", "content": "hi"}]
+    openai = await api.post("/v1/chat/completions", json={"model": "tgi", "messages": messages, "top_p": 0})
+    anthropic = await api.post("/v1/messages", json={"model": "tgi", "max_tokens": 5, "messages": messages, "top_p": 0})
+    tgi = await api.post("/hf/tgi/v1/chat/completions", json={"messages": messages, "top_p": 0})
+    for answer, status in ((openai, 400), (anthropic, 400), (tgi, 422)):  # TGI answers a validation error 422
+        assert answer.status_code == status, answer.text
+        assert "[top_p] must be greater than [0] and at most [1]" in answer.text
+    assert fake_hf.hits("/tgi") == []

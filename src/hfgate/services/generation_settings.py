@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from hfgate.services.spec import N_, SettingKind, SettingSpec
+from hfgate.errors import BadRequestError
+from hfgate.services.spec import N_, SettingKind, SettingSpec, check_value
 from hfgate.tasks import GenerationParams, TaskType
 
 _GENERATING = frozenset({TaskType.COMPLETION, TaskType.CHAT_COMPLETION})
@@ -42,25 +43,37 @@ GENERATION_TASK_SETTINGS: tuple[SettingSpec, ...] = (
     _control("stop", "list[str]", "Stop", "Strings that end generation; never part of the output."),
     _control("do_sample", "bool", "Sample", "Sample (true) or decode greedily (false)."),
 )
-"""Every control is an updatable task setting of both generating task types; its bounds are those the
-local engines check per request (``local/generation/params.py``), so a value stored at create never fails
-later requests. The numeric ones are the playground's fields: their labels and descriptions are marked (``N_``) for the
-web page, which translates them where it shows them."""
+"""Every control is an updatable task setting of both generating task types; its bounds are checked at
+create (stored values) and on every request (:func:`merged_params`), so a value stored at create never
+fails later requests and a request's value is refused alike whichever face and service it goes to. The
+numeric ones are the playground's fields: their labels and descriptions are marked (``N_``) for the web
+page, which translates them where it shows them."""
+
+
+_RANGED = tuple(spec for spec in GENERATION_TASK_SETTINGS if spec.kind in ("int", "float"))
 
 
 def merged_params(task_settings: Mapping[str, Any], given: GenerationParams | None = None) -> GenerationParams:
-    """A request's parameters where it gives them, else the endpoint's stored ``task_settings``: the one
-    merge (the orchestrator's), so a service receives every parameter the endpoint sets.
+    """A request's parameters where it gives them, else the endpoint's stored ``task_settings``, checked
+    against the table above: the one merge and the one check (the orchestrator's), so a service receives
+    every parameter the endpoint sets, each in its range, whichever face the request came through.
+
+    Raises:
+        BadRequestError: a parameter is out of its range; the reason names it and the range.
 
     Example:
         >>> merged_params({"max_new_tokens": 9, "top_k": 3}, GenerationParams(max_new_tokens=5)).top_k
         3
     """
-    stored = generation_params(task_settings)
-    if given is None:
-        return stored
-    fields = {k: getattr(given, k) for k in GenerationParams.__dataclass_fields__}
-    return replace(stored, **{k: v for k, v in fields.items() if v is not None and v != ()})
+    merged = generation_params(task_settings)
+    if given is not None:
+        fields = {k: getattr(given, k) for k in GenerationParams.__dataclass_fields__}
+        merged = replace(merged, **{k: v for k, v in fields.items() if v is not None and v != ()})
+    for spec in _RANGED:
+        value = getattr(merged, spec.name)
+        if value is not None and (problem := check_value(spec, value)) is not None:
+            raise BadRequestError(problem, param=spec.name)
+    return merged
 
 
 def generation_params(task_settings: Mapping[str, Any]) -> GenerationParams:

@@ -41,5 +41,5 @@ def test_stop_strings_from_the_request_replace_the_endpoints() -> None:
 )
 def test_out_of_range_values_are_refused_naming_the_parameter(given: GenerationParams, name: str) -> None:
     with pytest.raises(BadRequestError, match=rf"\[{name}\]") as caught:
-        resolve_params(given)
+        merged_params({}, given)
     assert caught.value.param == name

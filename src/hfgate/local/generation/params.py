@@ -1,5 +1,5 @@
-"""Generation parameters as the orchestrator gives them (the request's over the endpoint's stored ones),
-with ours where neither sets one, checked."""
+"""Generation parameters as the orchestrator gives them (the request's over the endpoint's stored ones,
+checked there), with ours where neither sets one."""
 
 from __future__ import annotations
 
@@ -46,8 +46,8 @@ def resolve_params(params: GenerationParams) -> DecodingParams:
     Sampling is on when ``do_sample`` says so or, if it is unset, when a temperature above 0 is set.
 
     Raises:
-        BadRequestError: a value is out of range, or a passed-through field the local models would get
-            wrong is set (``request_fields``); the reason names the parameter.
+        BadRequestError: ``top_n_tokens`` is out of range, or a passed-through field the local models would
+            get wrong is set (``request_fields``); the reason names the parameter.
 
     Example:
         >>> resolve_params(GenerationParams(temperature=0.7)).do_sample
@@ -80,23 +80,10 @@ def resolve_params(params: GenerationParams) -> DecodingParams:
 
 
 def _check(params: DecodingParams) -> None:
-    problems = {
-        "max_new_tokens": params.max_new_tokens < 1,
-        "temperature": params.temperature < 0,
-        "top_p": not 0 < params.top_p <= 1,
-        "top_k": params.top_k < 0,
-        "repetition_penalty": params.repetition_penalty <= 0,
-        "top_n_tokens": not 0 <= params.top_n_tokens <= MAX_TOP_N_TOKENS,
-    }
-    ranges = {
-        "max_new_tokens": "a positive integer",
-        "temperature": "greater than or equal to [0]",
-        "top_p": "greater than [0] and at most [1]",
-        "top_k": "greater than or equal to [0]",
-        "repetition_penalty": "greater than [0]",
-        "top_n_tokens": f"between [0] and [{MAX_TOP_N_TOKENS}]",
-    }
-    for name, bad in problems.items():
-        if bad:
-            value = getattr(params, name)
-            raise BadRequestError(f"Invalid value [{value}]. [{name}] must be {ranges[name]}", param=name)
+    """``top_n_tokens``, TGI's own, in its range (the controls of every service are checked, once, by
+    :func:`hfgate.services.generation_settings.merged_params`)."""
+    if not 0 <= params.top_n_tokens <= MAX_TOP_N_TOKENS:
+        raise BadRequestError(
+            f"Invalid value [{params.top_n_tokens}]. [top_n_tokens] must be between [0] and [{MAX_TOP_N_TOKENS}]",
+            param="top_n_tokens",
+        )
