@@ -1,7 +1,7 @@
 """The inference POST routes served as plain Starlette routes, ahead of the FastAPI routes.
 
 FastAPI's per-request machinery (its request wrapper, an ``AsyncExitStack``, solving the
-``OrchestratorDep`` dependency) costs about 0.1 ms of CPU per request, as much as the rest of a face,
+``OrchestratorDep`` dependency) costs as much CPU as the rest of a face (docs/benchmarks/gateway.md),
 and matching a path against the included routers before the inference ones costs more. Inference
 handlers take only path strings, the ``Request`` and the orchestrator, so a plain route can call
 them directly. The twins go before the first FastAPI route; the FastAPI routes stay registered, so

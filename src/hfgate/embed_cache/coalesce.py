@@ -4,9 +4,8 @@ pipeline (or one transaction of the disk tier) for all their writes. Under load 
 trips, and their CPU, by the requests in flight; alone, a request waits one loop turn more.
 
 Writes go one call at a time (group commit): those that come while one is in flight are sent together
-when it ends. Before, each turn's writes went at once in a worker thread of their own, and under 32
-concurrent misses the disk tier's threads queued on its one writer connection: ~0.1 ms of CPU per
-request in thread hand-offs and one-row transactions (``bench/embed_cache_bench.py miss``).
+when it ends, rather than each turn's writes in a worker thread of their own, queued on the disk tier's
+one writer connection (docs/benchmarks/embedding-cache.md).
 
 With ``write_delay`` (the disk file's), a write is not waited for: it is kept, and sent with every
 other one that comes within ``write_delay`` seconds, so that under load one write carries many

@@ -1,12 +1,12 @@
 """The ONNX Runtime engine: the transformer exported once to ONNX, pooling done in numpy.
 
-fp32 reproduces sentence-transformers' vectors exactly (cosine 1.0 to six decimals) and needs no
-torch in the serving process once exported (≈ 260 MiB resident for MiniLM instead of ≈ 580). On
-this 2-core AMX machine it ran at 0.9-1.5x sentence-transformers' speed: torch's bfloat16 engine is
-the fast one there. Variants of the exported file (``Variant``): ``fused`` (ONNX Runtime's transformer
-optimizer, exact: ``onnx_fusion``), ``int8`` (every MatMul quantized dynamically: faster, but worst
-cosine ≈ 0.987 on MiniLM) and ``int8-selective`` (only the MatMuls that keep cosine ≥ 0.999:
-``onnx_quantization``); ``auto`` picks an inexact one only if its measured cosine meets ``min_cosine``.
+fp32 reproduces sentence-transformers' vectors exactly and needs no torch in the serving process once
+exported (about half the resident memory). Where the CPU computes bfloat16 natively, torch's bfloat16
+engine may be the faster one: ``auto`` measures (docs/benchmarks/embeddings.md). Variants of the exported
+file (``Variant``): ``fused`` (ONNX Runtime's transformer optimizer, exact: ``onnx_fusion``), ``int8``
+(every MatMul quantized dynamically: faster, but inexact) and ``int8-selective`` (only the MatMuls that
+keep cosine ≥ 0.999: ``onnx_quantization``); ``auto`` picks an inexact one only if its measured cosine
+meets ``min_cosine``.
 """
 
 from __future__ import annotations

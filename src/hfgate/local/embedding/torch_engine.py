@@ -1,14 +1,13 @@
 """The torch engine: the sentence-transformers module stack itself, in float32 or bfloat16.
 
-It computes every stage a sentence-transformers model may have (Dense layers included). Measured on
-MiniLM over the 6,000 bench texts, on a CPU with native bfloat16 (AMX), against sentence-transformers:
+It computes every stage a sentence-transformers model may have (Dense layers included):
 
-- ``bf16``: the whole model cast to bfloat16; 2.4x on short texts, 3.5x on long ones, worst cosine
-  0.99991.
+- ``bf16``: the whole model cast to bfloat16: the fastest where the CPU computes bfloat16 natively, and
+  the least exact;
 - ``amp``: float32 weights, matrix products in bfloat16 under autocast (LayerNorm and softmax stay
-  float32); 1.8x and 2.6x, worst cosine 0.99995.
+  float32): between the two.
 
-Without native bfloat16 both are emulated and slower than float32.
+Without native bfloat16 both are emulated and slower than float32 (figures: docs/benchmarks/embeddings.md).
 """
 
 from __future__ import annotations
