@@ -9,8 +9,7 @@ infinity's ``/models`` ``capabilities``). Elsewhere the orchestrator answers an 
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from hfgate.images import ImageInput
@@ -61,10 +60,3 @@ def image_sender(
         return await upstream.post_json(call, url, payload=protocol.payload(at, batch), parse=parse, seen=seen)
 
     return send
-
-
-async def in_batches(send: SendImages, images: Sequence[ImageInput], *, batch_size: int) -> Vectors:
-    """``images`` sent in batches of at most ``batch_size``, concurrently; one vector each, in order."""
-    batches = [list(images[i : i + batch_size]) for i in range(0, len(images), batch_size)]
-    answers = await asyncio.gather(*(send(batch) for batch in batches))
-    return [vector for answer in answers for vector in answer]

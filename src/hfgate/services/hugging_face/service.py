@@ -19,7 +19,7 @@ from hfgate.services.hugging_face.accounting import Accounting
 from hfgate.services.hugging_face.calls import answered, as_chat, call_for, prompt_texts, wire_tools, within
 from hfgate.services.hugging_face.generation import generate_once, stream_generation
 from hfgate.services.hugging_face.identity import NamesVectorModels
-from hfgate.services.hugging_face.images import embed_mixed, image_sender, in_batches, takes_images
+from hfgate.services.hugging_face.images import embed_mixed, image_sender, takes_images
 from hfgate.services.hugging_face.responses import RelaysResponses
 from hfgate.services.hugging_face.routing import PickedRoutes, Route
 from hfgate.services.hugging_face.rules import host_problems, settings_problems
@@ -120,7 +120,7 @@ class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
             return await self._embed_texts(endpoint, request)
         _, protocol, route, call = self._route(endpoint, "image_embed", ImageEmbedProtocol, request)
         send = image_sender(self.upstream, call, protocol, route.address, seen=answered(endpoint, route))
-        pictured = lambda images: within(call, in_batches(send, images, batch_size=protocol.batch))  # noqa: E731
+        pictured = lambda images: within(call, embed_in_batches(send, images, batch_size=protocol.batch))  # noqa: E731
         return await embed_mixed(request, texts=lambda texts: self._embed_texts(endpoint, texts), images=pictured)
 
     async def takes_images(self, endpoint: Endpoint) -> bool:

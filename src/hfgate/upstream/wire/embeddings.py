@@ -19,6 +19,7 @@ CHARS_PER_TOKEN = 3
 
 Vectors = list[list[float]]
 R = TypeVar("R")  # one input's answer: a dense vector, or a sparse one
+In = TypeVar("In")  # one input: a text, or an image
 
 
 def embeddings_payload(texts: Sequence[str], *, normalize: bool = True) -> dict[str, Any]:
@@ -86,17 +87,17 @@ def cut_to_tokens(texts: Sequence[str], max_input_tokens: int | None) -> list[st
 
 
 async def embed_in_batches(
-    send: Callable[[list[str]], Awaitable[list[R]]], texts: Sequence[str], *, batch_size: int
+    send: Callable[[list[In]], Awaitable[list[R]]], inputs: Sequence[In], *, batch_size: int
 ) -> list[R]:
-    """Embed ``texts`` in batches of at most ``batch_size``, concurrently, in input order.
+    """Embed ``inputs`` (texts, or images) in batches of at most ``batch_size``, concurrently, in input order.
 
-    A batch refused with HTTP 413 is halved and each half resent; a single input still too large is
-    cut by half until it fits.
+    A batch refused with HTTP 413 is halved and each half resent; a single text still too large is cut
+    by half until it fits (a single image is not: its 413 is the answer).
 
     Raises:
         UpstreamError: a batch failed for another reason (the other batches are cancelled).
     """
-    batches = [list(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
+    batches = [list(inputs[i : i + batch_size]) for i in range(0, len(inputs), batch_size)]
     if len(batches) == 1:
         return await _fitting(send, batches[0])
     async with asyncio.TaskGroup() as group:
@@ -104,7 +105,7 @@ async def embed_in_batches(
     return [vector for task in tasks for vector in task.result()]
 
 
-async def _fitting(send: Callable[[list[str]], Awaitable[list[R]]], batch: list[str]) -> list[R]:
+async def _fitting(send: Callable[[list[In]], Awaitable[list[R]]], batch: list[In]) -> list[R]:
     try:
         return await send(batch)
     except UpstreamBadRequestError as exc:
@@ -113,6 +114,8 @@ async def _fitting(send: Callable[[list[str]], Awaitable[list[R]]], batch: list[
         if len(batch) > 1:
             middle = len(batch) // 2
             return await _fitting(send, batch[:middle]) + await _fitting(send, batch[middle:])
-        if len(batch[0]) > 1:
-            return await _fitting(send, [batch[0][: len(batch[0]) // 2]])
-        raise
+        only: object = batch[0]
+        if not isinstance(only, str) or len(only) < 2:
+            raise
+        shorter: Any = only[: len(only) // 2]
+        return await _fitting(send, [shorter])
