@@ -69,6 +69,18 @@ class Settings(BaseSettings):
     body_timeout_seconds: float = Field(
         default=60.0, gt=0, description="Time a client has to send a request's whole body, once it starts, then 408."
     )
+    inference_timeout_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        description="Time an embedding, sparse embedding or rerank request may take on every face, fallback and "
+        "retries included, then 408; default 30 (Elasticsearch's). Its ?timeout= overrides it per request.",
+    )
+    generation_timeout_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        description="Time a completion or chat request may take on every face (a stream: the wait for each piece), "
+        "then 408; default 120 (Elasticsearch's). Its ?timeout= overrides it per request.",
+    )
     keep_alive_seconds: int = Field(default=5, gt=0, description="An idle keep-alive connection is closed after this.")
     max_connections: int = Field(
         default=2048, gt=0, description="Connections and requests hfgate serve takes at once; beyond, an immediate 503."

@@ -34,6 +34,13 @@ class TaskType(StrEnum):
         return self in (TaskType.COMPLETION, TaskType.CHAT_COMPLETION)
 
     @property
+    def default_timeout(self) -> float:
+        """Seconds a request of this task type may take unless told otherwise: Elasticsearch's documented
+        default (120 s for completion and chat_completion, 30 s otherwise: spec ``inference/put/PutRequest.ts``,
+        ``inference/completion/CompletionRequest.ts``), which the settings can change for every face."""
+        return 120.0 if self.streams else 30.0
+
+    @property
     def embeds(self) -> bool:
         """Whether this task type turns text into vectors (and so can be chunked)."""
         return self in (TaskType.TEXT_EMBEDDING, TaskType.SPARSE_EMBEDDING)
@@ -111,7 +118,9 @@ class EmbedRequest:
     images: tuple[ImageInput | None, ...] = ()
     input_type: InputType | None = None
     task_settings: Mapping[str, Any] = field(default_factory=dict)
-    timeout: float = 30.0
+    timeout: float | None = None
+    """The request's deadline in seconds, set by the orchestrator (faces leave it unset); a service gives it to
+    its upstream calls. ``None`` when a service is called directly: the task type's ``default_timeout``."""
     normalize: bool = True
 
 
@@ -121,7 +130,8 @@ class GenerateRequest:
 
     prompt: str
     params: GenerationParams = GenerationParams()
-    timeout: float = 120.0
+    timeout: float | None = None
+    """As :attr:`EmbedRequest.timeout`."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -137,7 +147,8 @@ class ChatRequest:
 
     messages: tuple[ChatMessage, ...]
     params: GenerationParams = GenerationParams()
-    timeout: float = 120.0
+    timeout: float | None = None
+    """As :attr:`EmbedRequest.timeout`."""
     tools: tuple[Tool, ...] = ()
     tool_choice: ToolChoice | None = None
     parallel_tool_calls: bool | None = None
@@ -159,7 +170,8 @@ class RerankRequest:
     documents: tuple[str, ...]
     top_n: int | None = None
     return_documents: bool = True
-    timeout: float = 30.0
+    timeout: float | None = None
+    """As :attr:`EmbedRequest.timeout`."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -313,7 +325,8 @@ class ResponsesRelay:
 
     body: Mapping[str, Any]
     history: tuple[Mapping[str, Any], ...] = ()
-    timeout: float = 120.0
+    timeout: float | None = None
+    """As :attr:`EmbedRequest.timeout`."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

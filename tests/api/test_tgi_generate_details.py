@@ -9,7 +9,8 @@ import time
 import httpx
 import pytest
 
-from hfgate.api.hf import routes as hf_routes
+from hfgate.orchestrator.deadline import Deadlines
+from hfgate.tasks import TaskType
 
 GENERATOR = ".smollm2-135m-instruct"
 PROMPT = "The capital of France is"
@@ -70,7 +71,7 @@ def test_a_generation_collected_for_its_stop_string_is_bounded_as_a_whole_by_the
 ) -> None:
     """Found by bench/fuzz.py (issue #43): a stop string makes the face collect the stream, whose deltas were
     each bounded but not the whole, so a huge ``max_new_tokens`` held the request for minutes."""
-    monkeypatch.setattr(hf_routes, "TIMEOUT", 1.0)
+    monkeypatch.setattr(Deadlines, "default", lambda _, kind: 1.0 if kind is TaskType.COMPLETION else 120.0)
     # A prompt the model goes on with for hundreds of tokens: "The capital of France is" was answered
     # whole (end of sequence) within the second on an AVX-512 CPU, and the test saw a 200.
     counting = "Count from 1 to 1000, separated by commas: 1, 2, 3, 4, 5,"
@@ -78,7 +79,7 @@ def test_a_generation_collected_for_its_stop_string_is_bounded_as_a_whole_by_the
     started = time.monotonic()
     answer = httpx.post(f"{live_url}/hf/{GENERATOR}/generate", json=body, timeout=60)
     assert answer.status_code == 424, answer.text  # TGI's status for a failed generation (api/hf/errors.py)
-    assert answer.json()["error"] == "Request timed out after [1s]"
+    assert answer.json()["error"].startswith("Request timed out after [1s]; to wait longer, raise HFGATE_GENERATION_")
     assert time.monotonic() - started < 30
     monkeypatch.undo()
     assert _generate(live_url, stop=["never-met-stop"]).status_code == 200, "the model went on serving"

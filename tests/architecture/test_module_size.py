@@ -12,6 +12,7 @@ MOST_LINES = 300
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "hfgate"
 
 ONE_CONCEPT = {
+    "config.py": "the one Settings class: every HFGATE_ variable, whose table docs/configuration.md is built from",
     "errors.py": "the whole error hierarchy in one module, its tree drawn in the docstring (STYLE.md)",
     "tasks.py": "the one vocabulary of task requests and results shared by the faces and the services",
 }

@@ -25,6 +25,9 @@ from hfgate.orchestrator.chunked import ChunkedInput
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import EmbedRequest
 
+BATCH_SECONDS = 300.0
+"""The deadline of one batch: a job's batches are large and queue behind each other, unlike a request's inputs."""
+
 
 @dataclass(slots=True)
 class Embedded:
@@ -85,13 +88,14 @@ class PartEmbedder:
         )
 
     async def _call(self, rows: Sequence[Row]) -> Embedded:
-        result = await self._orchestrator.embed_chunked(self.endpoint, _request(rows))
+        async with self._orchestrator.deadline(self.endpoint.task_type, asked=BATCH_SECONDS):
+            result = await self._orchestrator.embed_chunked(self.endpoint, _request(rows))
         chunks = [c for row, pieces in zip(rows, result.inputs, strict=True) for c in _rows_of(row, pieces)]
         return Embedded(chunks, [], result.usage.prompt_tokens)
 
 
 def _request(rows: Sequence[Row]) -> EmbedRequest:
-    return EmbedRequest(texts=tuple(row.text for row in rows), timeout=300.0)
+    return EmbedRequest(texts=tuple(row.text for row in rows))
 
 
 def _rows_of(row: Row, pieces: ChunkedInput) -> list[ChunkRow]:

@@ -16,6 +16,7 @@ from hfgate.embed_cache import EmbedCache
 from hfgate.errors import AlreadyExistsError, BadRequestError, HfGateError, ValidationCallError
 from hfgate.fleet.changes import EVERYTHING, LocalChanges
 from hfgate.orchestrator.cache import CacheFront
+from hfgate.orchestrator.deadline import Deadlines
 from hfgate.orchestrator.endpoint_body import (
     CREATE_FIELDS,
     UPDATE_FIELDS,
@@ -34,7 +35,6 @@ from hfgate.orchestrator.running import Runner
 from hfgate.registry.endpoint import Endpoint
 from hfgate.registry.store import EndpointStore
 from hfgate.services import Service, service_class
-from hfgate.tasks import TaskType
 
 log = logging.getLogger("hfgate.orchestrator")
 
@@ -51,6 +51,7 @@ class Orchestrator(Inference):
         cache_seconds: how long inference may use an endpoint's settings from memory.
         changes: how replicas tell each other an endpoint changed.
         embed_cache: the embedding cache, or ``None`` for none.
+        deadlines: the default deadline of a request (and of the validation call at create) per task type.
     """
 
     def __init__(
@@ -61,13 +62,14 @@ class Orchestrator(Inference):
         cache_seconds: float,
         changes: LocalChanges | None = None,
         embed_cache: EmbedCache | None = None,
+        deadlines: Deadlines | None = None,
     ) -> None:
         self.store = store
         self.cached = CacheFront(embed_cache)
         self.services = services
         self._lookup = EndpointLookup(store, ttl_seconds=cache_seconds)
         self.last_calls = LastCalls()
-        self._runner = Runner(last_calls=self.last_calls, find=self._lookup.get)
+        self._runner = Runner(last_calls=self.last_calls, find=self._lookup.get, deadlines=deadlines or Deadlines())
         self.changes = changes or LocalChanges()
         self.changes.subscribe(ENDPOINT_TOPIC, self._changed)
 
@@ -93,7 +95,7 @@ class Orchestrator(Inference):
         await check_fallback(endpoint, self.get)
         service = self.services[endpoint.service]
         if validate:
-            endpoint = await self._validate(service, endpoint, timeout=timeout or default_timeout(endpoint.task_type))
+            endpoint = await self._validate(service, endpoint, timeout=timeout or self._default_seconds(endpoint))
         await asyncio.to_thread(self.store.create, endpoint)
         await self.changes.publish(ENDPOINT_TOPIC, inference_id)
         log.info("endpoint created", extra={"event": "endpoint.create", "endpoint": inference_id})
@@ -161,7 +163,7 @@ class Orchestrator(Inference):
         endpoint = await self.get(inference_id, task_type)
         service = self._service(endpoint.service)
         updated = self.check_update(endpoint, body=body)
-        revised = await service.revise(endpoint.served(), updated.served(), timeout=default_timeout(endpoint.task_type))
+        revised = await service.revise(endpoint.served(), updated.served(), timeout=self._default_seconds(endpoint))
         updated = replace(revised, task_type=updated.task_type)
         await check_fallback(updated, self.get)
         await asyncio.to_thread(self.store.replace, updated)
@@ -235,6 +237,9 @@ class Orchestrator(Inference):
         except HfGateError:  # a local model gone from disk: nothing of it can be computed again
             return None
 
+    def _default_seconds(self, endpoint: Endpoint) -> float:
+        return self._runner.deadlines.default(endpoint.task_type)
+
     async def _validate(self, service: Service, endpoint: Endpoint, *, timeout: float) -> Endpoint:
         try:
             async with asyncio.timeout(timeout):
@@ -259,8 +264,3 @@ def _validation_failure(exc: HfGateError) -> HfGateError:
     clone.reason = reason
     clone.args = (reason,)
     return clone
-
-
-def default_timeout(task_type: TaskType) -> float:
-    """Elasticsearch's default: 120 s for generation, 30 s otherwise."""
-    return 120.0 if task_type.streams else 30.0

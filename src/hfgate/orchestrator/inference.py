@@ -1,9 +1,12 @@
-"""Inference on an endpoint, for every face: the look-up, the embedding cache's read-through, the service call."""
+"""Inference on an endpoint, for every face: the look-up, the embedding cache's read-through, the service call,
+within the request's one deadline (``deadline.py``)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any
+from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
+from typing import Any, TypeVar
 
 from hfgate.access.budget import DEFAULT_OUTPUT_BOUND
 from hfgate.access.principal import check_endpoint
@@ -42,6 +45,8 @@ from hfgate.upstream.engines import image_engines
 CHARS_PER_TOKEN = 4
 """The token estimate of a text hfgate cannot tokenize: a rough rule for English."""
 
+Q = TypeVar("Q", EmbedRequest, GenerateRequest, ChatRequest, RerankRequest, ResponsesRelay)
+
 
 class Inference:
     """The inference half of the :class:`~hfgate.orchestrator.Orchestrator`, which builds the state below."""
@@ -60,6 +65,16 @@ class Inference:
         name_endpoint(inference_id, endpoint.task_type.value)
         return endpoint
 
+    def deadline(self, task_type: TaskType, *, asked: float | None = None) -> AbstractAsyncContextManager[float]:
+        """One deadline around a block of several calls of one request (a face's several inputs), ``asked``
+        seconds where the client's protocol lets it ask (Elasticsearch's ``?timeout=``), else the task
+        type's default; the calls within join it. Yields its seconds.
+
+        Raises:
+            RequestTimeoutError: the deadline passed before the block ended.
+        """
+        return self._runner.deadlines.bound(task_type, asked=asked)
+
     def task_settings(self, endpoint: Endpoint, override: Any) -> dict[str, Any]:
         """The endpoint's stored task settings with a request's checked override on top."""
         service = type(self._service(endpoint.service))
@@ -72,7 +87,7 @@ class Inference:
 
     async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
         """``request``'s vectors, from the embedding cache where it holds them (``cache/``)."""
-        return await self._runner.run(endpoint, lambda e: self._embed(e, request))
+        return await self._runner.run(endpoint, lambda e: self._embed(e, self._timed(e, request)))
 
     async def _embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
         service = self._service(endpoint.service)
@@ -90,8 +105,9 @@ class Inference:
 
     async def embed_chunked(self, endpoint: Endpoint, request: EmbedRequest) -> ChunkedEmbeddings:
         """Chunk each input with the endpoint's settings and embed every chunk."""
-        offsets = await self.cached.spans(self._service(endpoint.service), endpoint.served(), request.texts)
-        result = await self.embed(endpoint, chunk_request(request, request.texts, offsets=offsets))
+        async with self.deadline(endpoint.task_type):  # the tokenizing and the embedding, together
+            offsets = await self.cached.spans(self._service(endpoint.service), endpoint.served(), request.texts)
+            result = await self.embed(endpoint, chunk_request(request, request.texts, offsets=offsets))
         return regroup(request.texts, offsets, vectors=result.embeddings, usage=result.usage)
 
     async def cached_chunked(self, endpoint: Endpoint, request: EmbedRequest) -> list[list[StoredChunk] | None]:
@@ -103,33 +119,50 @@ class Inference:
     async def sparse_embed(self, endpoint: Endpoint, request: EmbedRequest) -> SparseEmbeddingResult:
         """``request``'s sparse vectors, from the embedding cache where it holds them (``cache/sparse.py``)."""
         return await self._runner.run(
-            endpoint, lambda e: self.cached.sparse_embed(self._service(e.service), e, request)
+            endpoint, lambda e: self.cached.sparse_embed(self._service(e.service), e, self._timed(e, request))
         )
 
     async def sparse_weights(self, endpoint: Endpoint, request: EmbedRequest) -> SparseWeights:
         """``request``'s sparse vectors by vocabulary id, unnamed (TEI's ``/embed_sparse``), cached alike."""
         return await self._runner.run(
-            endpoint, lambda e: self.cached.sparse_weights(self._service(e.service), e, request)
+            endpoint, lambda e: self.cached.sparse_weights(self._service(e.service), e, self._timed(e, request))
         )
 
     async def generate(self, endpoint: Endpoint, request: GenerateRequest) -> Generation:
         return await self._runner.run(
-            endpoint, lambda e: self._service(e.service).generate(e, request), writes=writes(request.params)
+            endpoint,
+            lambda e: self._service(e.service).generate(e, self._timed(e, request)),
+            writes=writes(request.params),
         )
 
     def generate_stream(self, endpoint: Endpoint, request: GenerateRequest) -> AsyncIterator[GenerationDelta]:
         return self._runner.stream(
-            endpoint, lambda e: self._service(e.service).generate_stream(e, request), writes=writes(request.params)
+            endpoint,
+            lambda e: self._service(e.service).generate_stream(e, self._timed(e, request)),
+            writes=writes(request.params),
         )
+
+    async def generate_collected(self, endpoint: Endpoint, request: GenerateRequest) -> list[GenerationDelta]:
+        """Every piece of a generation asked for whole but read piece by piece (TGI's ``details``, a stop
+        string to keep): the deadline bounds the whole, as for :meth:`generate`; a stream given up is closed
+        as it is dropped, which ends its sequence in the model.
+
+        Raises:
+            RequestTimeoutError: the generation did not end within the deadline.
+        """
+        async with self.deadline(endpoint.task_type):
+            return [delta async for delta in self.generate_stream(endpoint, request)]
 
     async def chat(self, endpoint: Endpoint, request: ChatRequest) -> Generation:
         return await self._runner.run(
-            endpoint, lambda e: self._service(e.service).chat(e, request), writes=writes(request.params)
+            endpoint, lambda e: self._service(e.service).chat(e, self._timed(e, request)), writes=writes(request.params)
         )
 
     def chat_stream(self, endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
         return self._runner.stream(
-            endpoint, lambda e: self._service(e.service).chat_stream(e, request), writes=writes(request.params)
+            endpoint,
+            lambda e: self._service(e.service).chat_stream(e, self._timed(e, request)),
+            writes=writes(request.params),
         )
 
     def relays_responses(self, endpoint: Endpoint) -> bool:
@@ -138,16 +171,17 @@ class Inference:
 
     async def respond(self, endpoint: Endpoint, request: ResponsesRelay) -> RelayedResponse:
         """The upstream's own response (no fallback: another endpoint may not serve the Responses API)."""
-        await reserve_for(endpoint, writes=DEFAULT_OUTPUT_BOUND)
-        work = self._service(endpoint.service).respond(endpoint, request)
-        result = await self.last_calls.track(endpoint.inference_id, work)
+        async with self.deadline(endpoint.task_type):
+            await reserve_for(endpoint, writes=DEFAULT_OUTPUT_BOUND)
+            work = self._service(endpoint.service).respond(endpoint, self._timed(endpoint, request))
+            result = await self.last_calls.track(endpoint.inference_id, work)
         count_tokens(endpoint, result.usage)
         return result
 
     async def respond_stream(self, endpoint: Endpoint, request: ResponsesRelay) -> AsyncIterator[RelayedEvent]:
-        """The upstream's stream events, as it sent them."""
+        """The upstream's stream events, as it sent them (the deadline bounds the upstream's call)."""
         await reserve_for(endpoint, writes=DEFAULT_OUTPUT_BOUND)
-        events = self._service(endpoint.service).respond_stream(endpoint, request)
+        events = self._service(endpoint.service).respond_stream(endpoint, self._timed(endpoint, request))
         async for event in self.last_calls.track_stream(endpoint.inference_id, events):
             if event.final is not None:
                 count_tokens(endpoint, event.final.usage)
@@ -155,7 +189,9 @@ class Inference:
 
     async def rerank(self, endpoint: Endpoint, request: RerankRequest) -> RerankResult:
         """``request``'s documents ranked, with the scores the embedding cache holds (``cache/rerank.py``)."""
-        return await self._runner.run(endpoint, lambda e: self.cached.rerank(self._service(e.service), e, request))
+        return await self._runner.run(
+            endpoint, lambda e: self.cached.rerank(self._service(e.service), e, self._timed(e, request))
+        )
 
     async def tokenize(
         self, endpoint: Endpoint, texts: Sequence[str], *, add_special_tokens: bool = True
@@ -177,6 +213,10 @@ class Inference:
         except BadRequestError:  # nor tokenize for this endpoint
             return sum(-(-len(text) // CHARS_PER_TOKEN) for text in texts)
         return sum(len(s) for s in spans)
+
+    def _timed(self, endpoint: Endpoint, request: Q) -> Q:
+        """``request`` with the deadline's seconds, for the service to give its upstream calls."""
+        return replace(request, timeout=self._runner.deadlines.seconds(endpoint.task_type))
 
     def _service(self, name: str) -> Service:
         service_class(name)  # raises "Unknown service [name]"

@@ -1,5 +1,6 @@
-"""One inference call on an endpoint: recorded for the web page, counted in the metrics, and moved to
-the endpoint's fallback when its own upstreams fail (before the first streamed piece, for streams)."""
+"""One inference call on an endpoint: within the request's deadline (``deadline.py``), recorded for the web
+page, counted in the metrics, and moved to the endpoint's fallback when its own upstreams fail (before the
+first streamed piece, for streams)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from hfgate.access.prices import MILLION, price_of
 from hfgate.access.principal import CURRENT
 from hfgate.access.usage import ANONYMOUS
 from hfgate.errors import HfGateError
+from hfgate.orchestrator.deadline import Deadlines, expiring
 from hfgate.orchestrator.fallback import Find, fallback_for
 from hfgate.orchestrator.last_call import LastCalls
 from hfgate.registry.endpoint import Endpoint
@@ -29,20 +31,30 @@ R = TypeVar("R", bound=_HasUsage)
 
 
 class Runner:
-    """Runs inference work on an endpoint, or on its fallback.
+    """Runs inference work on an endpoint, or on its fallback, within the request's deadline.
 
     Args:
         last_calls: where each endpoint's last outcome is recorded.
         find: looks an endpoint up by id (for the fallback).
+        deadlines: the default deadline per task type.
     """
 
-    def __init__(self, *, last_calls: LastCalls, find: Find) -> None:
+    def __init__(self, *, last_calls: LastCalls, find: Find, deadlines: Deadlines) -> None:
         self._last_calls = last_calls
         self._find = find
+        self.deadlines = deadlines
 
     async def run(self, endpoint: Endpoint, work: Callable[[Endpoint], Awaitable[R]], *, writes: int = 0) -> R:
-        """``work(endpoint)``, or ``work(fallback)`` when the endpoint's upstreams all failed; ``writes``: the
-        most output tokens it may write (for the budgets' reservation)."""
+        """``work(endpoint)``, or ``work(fallback)`` when the endpoint's upstreams all failed, both within one
+        deadline; ``writes``: the most output tokens it may write (for the budgets' reservation).
+
+        Raises:
+            RequestTimeoutError: the deadline passed first.
+        """
+        async with self.deadlines.bound(endpoint.task_type):
+            return await self._run(endpoint, work, writes=writes)
+
+    async def _run(self, endpoint: Endpoint, work: Callable[[Endpoint], Awaitable[R]], *, writes: int) -> R:
         await reserve_for(endpoint, writes=writes)
         try:
             result = await self._last_calls.track(endpoint.inference_id, work(endpoint))
@@ -59,30 +71,46 @@ class Runner:
     async def stream(
         self, endpoint: Endpoint, work: Callable[[Endpoint], AsyncIterator[GenerationDelta]], *, writes: int
     ) -> AsyncIterator[GenerationDelta]:
-        """``work(endpoint)``'s pieces; the fallback's when the first piece could not be had."""
+        """``work(endpoint)``'s pieces; the fallback's when the first piece could not be had. The deadline
+        bounds the wait for the first piece (the fallback's included), then the wait for each next one.
+
+        Raises:
+            RequestTimeoutError: a piece did not come within the deadline.
+        """
         started = request_started() or time.perf_counter()
-        await reserve_for(endpoint, writes=writes)
-        deltas = self._last_calls.track_stream(endpoint.inference_id, work(endpoint))
-        try:
-            first = await anext(deltas, None)
-        except HfGateError as exc:
-            fallback = await fallback_for(endpoint, exc, find=self._find)
-            if fallback is None:
-                raise
-            endpoint = fallback
-            await reserve_for(endpoint, writes=writes)
-            deltas = self._last_calls.track_stream(fallback.inference_id, work(fallback))
-            first = await anext(deltas, None)
+        seconds, kind = self.deadlines.seconds(endpoint.task_type), endpoint.task_type
+        async with expiring(seconds, task_type=kind, asked=False):
+            endpoint, deltas, first = await self._first(endpoint, work, writes=writes)
         if first is None:
             return
         FIRST_TOKEN_SECONDS(endpoint.inference_id).observe(time.perf_counter() - started)
         yield first
         last = first
-        async for delta in deltas:
+        while True:
+            async with expiring(seconds, task_type=kind, asked=False):
+                delta = await anext(deltas, None)
+            if delta is None:
+                break
             last = delta
             yield delta
         if last.usage is not None:
             count_tokens(endpoint, last.usage)
+
+    async def _first(
+        self, endpoint: Endpoint, work: Callable[[Endpoint], AsyncIterator[GenerationDelta]], *, writes: int
+    ) -> tuple[Endpoint, AsyncIterator[GenerationDelta], GenerationDelta | None]:
+        """The endpoint that answers, its pieces, and the first of them (``None``: none came)."""
+        await reserve_for(endpoint, writes=writes)
+        deltas = self._last_calls.track_stream(endpoint.inference_id, work(endpoint))
+        try:
+            return endpoint, deltas, await anext(deltas, None)
+        except HfGateError as exc:
+            fallback = await fallback_for(endpoint, exc, find=self._find)
+            if fallback is None:
+                raise
+            await reserve_for(fallback, writes=writes)
+            deltas = self._last_calls.track_stream(fallback.inference_id, work(fallback))
+            return fallback, deltas, await anext(deltas, None)
 
 
 async def reserve_for(endpoint: Endpoint, *, writes: int) -> None:

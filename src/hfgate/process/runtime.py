@@ -18,6 +18,7 @@ from hfgate.local.cache import ModelCache
 from hfgate.local.compute import Compute
 from hfgate.local.hub.downloads import HubDownloads
 from hfgate.orchestrator import Orchestrator
+from hfgate.orchestrator.deadline import Deadlines
 from hfgate.ratelimit.limiter import Limiter
 from hfgate.ratelimit.pacing import RateLimiters
 from hfgate.ratelimit.redis_pacing import RedisLimiter
@@ -82,6 +83,7 @@ class Runtime:
             cache_seconds=settings.registry_cache_seconds,
             changes=changes,
             embed_cache=embed_cache,
+            deadlines=Deadlines.from_settings(settings),
         )
         redis = shared.limiters.client if isinstance(shared.limiters, RedisLimiter) else None
         access = AccessControl.build(

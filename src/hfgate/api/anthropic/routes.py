@@ -36,8 +36,6 @@ from hfgate.telemetry.session import from_metadata, name_session
 
 ROUTES = FaceRoutes(ANTHROPIC, tag="Anthropic-compatible", error=schema.AnthropicError)
 
-TIMEOUT = 120.0
-
 
 @ROUTES.post("/v1/messages", role=Role.INFER, body=schema.MessagesRequest, answer=schema.MessageObject, or_stream=True)
 async def create_message(request: Request, orch: OrchestratorDep) -> Response:
@@ -69,7 +67,6 @@ def _chat(orch: Orchestrator, endpoint: Endpoint, call: MessagesCall) -> ChatReq
     return ChatRequest(
         messages=call.messages,
         params=orch.generation_params(endpoint, call.params),
-        timeout=TIMEOUT,
         tools=call.tools,
         tool_choice=call.tool_choice,
         parallel_tool_calls=call.parallel_tool_calls,

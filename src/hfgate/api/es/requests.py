@@ -47,7 +47,7 @@ def check_query(body: dict[str, Any], task_type: TaskType) -> str | None:
     return query
 
 
-def embed_request(endpoint: Endpoint, body: dict[str, Any], *, timeout: float) -> EmbedRequest:
+def embed_request(endpoint: Endpoint, body: dict[str, Any]) -> EmbedRequest:
     check_allowed(body, INFER_FIELDS)
     texts = string_list(body, "input") or []
     check_query(body, endpoint.task_type)
@@ -55,18 +55,17 @@ def embed_request(endpoint: Endpoint, body: dict[str, Any], *, timeout: float) -
         texts=tuple(texts),
         input_type=input_type(body),
         task_settings=endpoint.task_settings,
-        timeout=timeout,
     )
 
 
-def generate_requests(endpoint: Endpoint, body: dict[str, Any], *, timeout: float) -> list[GenerateRequest]:
+def generate_requests(endpoint: Endpoint, body: dict[str, Any]) -> list[GenerateRequest]:
     check_allowed(body, ("input", "task_settings", "input_type"))
     prompts = prompt_texts(string_list(body, "input") or [], "input")
     params = generation_params(endpoint.task_settings)
-    return [GenerateRequest(prompt=p, params=params, timeout=timeout) for p in prompts]
+    return [GenerateRequest(prompt=p, params=params) for p in prompts]
 
 
-def rerank_request(endpoint: Endpoint, body: dict[str, Any], *, timeout: float) -> RerankRequest:
+def rerank_request(endpoint: Endpoint, body: dict[str, Any]) -> RerankRequest:
     check_allowed(body, INFER_FIELDS)
     documents = string_list(body, "input") or []
     query = check_query(body, endpoint.task_type) or ""
@@ -79,11 +78,10 @@ def rerank_request(endpoint: Endpoint, body: dict[str, Any], *, timeout: float) 
         documents=tuple(documents),
         top_n=top_n,
         return_documents=typed(body, "return_documents", kind=bool, default=settings.get("return_documents", True)),
-        timeout=timeout,
     )
 
 
-def chat_request(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any], timeout: float) -> ChatRequest:
+def chat_request(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> ChatRequest:
     """Elasticsearch's unified chat completion body."""
     check_allowed(body, CHAT_FIELDS)
     turns = decode({k: body[k] for k in ("messages", "tools") if k in body}, chat_schema.Conversation)
@@ -99,7 +97,6 @@ def chat_request(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]
     return ChatRequest(
         messages=chat_schema.chat_messages(turns.messages),
         params=orch.generation_params(endpoint, given),
-        timeout=timeout,
         tools=tools.tools,
         tool_choice=tools.tool_choice,
         parallel_tool_calls=tools.parallel_tool_calls,

@@ -9,7 +9,6 @@ refusals are in Elasticsearch's words, which its clients show; :mod:`hfgate.api.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import replace
@@ -33,9 +32,8 @@ from hfgate.api.es.schema import ChunkRequest, ChunkResult, InferenceRequest, In
 from hfgate.api.responses import json_response
 from hfgate.api.sse import event_stream, sse
 from hfgate.chunking import chunk
-from hfgate.errors import BadRequestError, RequestTimeoutError, RequestValidationError
+from hfgate.errors import BadRequestError, RequestValidationError
 from hfgate.orchestrator import Orchestrator
-from hfgate.orchestrator.core import default_timeout
 from hfgate.orchestrator.endpoint_body import chunking_for
 from hfgate.orchestrator.ids import parse_task_type
 from hfgate.registry.endpoint import Endpoint
@@ -63,59 +61,44 @@ register_url_convertor("endpoint_id", EndpointIdConvertor())
 _ID = "/_inference/{task_type}/{inference_id}"
 
 
-def inference_timeout(kind: TaskType, raw: str | None) -> float:
-    """Seconds to wait: ``?timeout`` when given, else Elasticsearch 9.5's default for the task type
-    (120 s for completion and chat_completion, 30 s otherwise: spec ``inference/put/PutRequest.ts``,
-    ``inference/completion/CompletionRequest.ts``)."""
-    return parse_duration(raw) or default_timeout(kind)
-
-
 class Handler(Protocol):
-    """Runs one task type's request for the ES face."""
+    """Runs one task type's request for the ES face (within the deadline :func:`_infer` opens)."""
 
     def __call__(
-        self, orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any], timeout: float
+        self, orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]
     ) -> Awaitable[dict[str, Any]]: ...
 
 
-async def _text_embedding(
-    orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any], timeout: float
-) -> dict[str, Any]:
-    request = embed_request(endpoint, body, timeout=timeout)
+async def _text_embedding(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> dict[str, Any]:
+    request = embed_request(endpoint, body)
     if typed(body, "chunked", kind=bool, default=False):
         return es_shapes.chunked_text_embedding(await orch.embed_chunked(endpoint, request))
     return es_shapes.text_embedding(await orch.embed(endpoint, request))
 
 
-async def _embedding(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any], timeout: float) -> dict[str, Any]:
+async def _embedding(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> dict[str, Any]:
     """Elasticsearch 9.4's ``embedding`` task, on an embedding or text_embedding endpoint (``api.es.embedding``)."""
     texts, images = embedding_inputs(body)
     request = EmbedRequest(
-        texts=texts, images=images, input_type=input_type(body), task_settings=endpoint.task_settings, timeout=timeout
+        texts=texts, images=images, input_type=input_type(body), task_settings=endpoint.task_settings
     )
     return embeddings_body((await orch.embed(endpoint, request)).embeddings)
 
 
-async def _sparse_embedding(
-    orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any], timeout: float
-) -> dict[str, Any]:
-    return es_shapes.sparse_embedding(await orch.sparse_embed(endpoint, embed_request(endpoint, body, timeout=timeout)))
+async def _sparse_embedding(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> dict[str, Any]:
+    return es_shapes.sparse_embedding(await orch.sparse_embed(endpoint, embed_request(endpoint, body)))
 
 
-async def _completion(
-    orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any], timeout: float
-) -> dict[str, Any]:
-    requests = generate_requests(endpoint, body, timeout=timeout)
+async def _completion(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> dict[str, Any]:
+    requests = generate_requests(endpoint, body)
     return es_shapes.completion([await orch.generate(endpoint, request) for request in requests])
 
 
-async def _rerank(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any], timeout: float) -> dict[str, Any]:
-    return es_shapes.rerank(await orch.rerank(endpoint, rerank_request(endpoint, body, timeout=timeout)))
+async def _rerank(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> dict[str, Any]:
+    return es_shapes.rerank(await orch.rerank(endpoint, rerank_request(endpoint, body)))
 
 
-async def _chat_completion(
-    orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any], timeout: float
-) -> dict[str, Any]:
+async def _chat_completion(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> dict[str, Any]:
     raise BadRequestError(
         "The [chat_completion] task type only supports streaming, please try again with the _stream API: "
         f"POST _inference/chat_completion/{endpoint.inference_id}/_stream"
@@ -138,7 +121,7 @@ HANDLERS: dict[TaskType, Handler] = {
 )  # fmt: skip
 async def infer(task_type: str, inference_id: str, *, request: Request, orch: OrchestratorDep) -> Response:
     """Run inference: embeddings, completion or rerank, by the endpoint's task type (``?timeout``: how long
-    to wait, as Elasticsearch's default for the task type otherwise)."""
+    to wait, the orchestrator's default for the task type otherwise)."""
     timeout = request.query_params.get("timeout")
     return json_response(await _infer(orch, request, inference_id=inference_id, task_type=task_type, timeout=timeout))
 
@@ -178,12 +161,9 @@ async def _infer(
 ) -> dict[str, Any]:
     body = await json_object(request)
     endpoint = _with_call_settings(orch, await orch.endpoint_for(inference_id, task_type), body=body)
-    seconds = inference_timeout(_effective(endpoint, task_type), timeout)
-    try:
-        async with asyncio.timeout(seconds):
-            return await HANDLERS[_effective(endpoint, task_type)](orch, endpoint, body=body, timeout=seconds)
-    except TimeoutError as exc:
-        raise RequestTimeoutError(f"Request timed out after [{seconds:g}s]") from exc
+    kind = _effective(endpoint, task_type)
+    async with orch.deadline(kind, asked=parse_duration(timeout)):  # one for the request's every input
+        return await HANDLERS[kind](orch, endpoint, body=body)
 
 
 def _effective(endpoint: Endpoint, task_type: str | None) -> TaskType:
@@ -216,7 +196,7 @@ async def _stream(
 
 
 def _completion_events(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> AsyncIterator[bytes]:
-    requests = generate_requests(endpoint, body, timeout=120.0)
+    requests = generate_requests(endpoint, body)
     if len(requests) != 1:
         raise RequestValidationError(
             [f"Streaming completion takes exactly one input, got [{len(requests)}]; send one per request"],
@@ -234,7 +214,7 @@ def _completion_events(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str
 
 
 def _chat_events(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> AsyncIterator[bytes]:
-    chat = chat_request(orch, endpoint, body=body, timeout=120.0)
+    chat = chat_request(orch, endpoint, body=body)
     deltas = orch.chat_stream(endpoint, chat)
     chunk_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     model = str(body.get("model") or endpoint.inference_id)

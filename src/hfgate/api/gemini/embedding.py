@@ -35,10 +35,9 @@ _TASKS: dict[str, InputType | None] = {
 }
 
 
-async def embed_requests(
-    orch: Orchestrator, model: str, requests: Sequence[EmbedContentRequest], *, timeout: float
-) -> list[list[float]]:
-    """One vector per request, in order; requests of one task type go to the endpoint together.
+async def embed_requests(orch: Orchestrator, model: str, requests: Sequence[EmbedContentRequest]) -> list[list[float]]:
+    """One vector per request, in order, within one deadline; requests of one task type go to the endpoint
+    together.
 
     Raises:
         RequestValidationError, BadRequestError: a request names another model, holds no text or a
@@ -58,13 +57,13 @@ async def embed_requests(
     kinds = [_input_type(r, _where(i, single)) for i, r in enumerate(requests)]
     endpoint = await orch.endpoint_for(model, TaskType.TEXT_EMBEDDING)
     vectors: list[list[float]] = [[] for _ in requests]
-    for kind in dict.fromkeys(kinds):
-        places = [i for i, k in enumerate(kinds) if k == kind]
-        chosen, images = split_contents([texts[i] for i in places])
-        embed = EmbedRequest(texts=chosen, images=images, input_type=kind, timeout=timeout)
-        result = await orch.embed(endpoint, embed)
-        for place, vector in zip(places, result.embeddings, strict=True):
-            vectors[place] = _cut(vector, requests[place].output_dimensionality, _where(place, single))
+    async with orch.deadline(endpoint.task_type):
+        for kind in dict.fromkeys(kinds):
+            places = [i for i, k in enumerate(kinds) if k == kind]
+            chosen, images = split_contents([texts[i] for i in places])
+            result = await orch.embed(endpoint, EmbedRequest(texts=chosen, images=images, input_type=kind))
+            for place, vector in zip(places, result.embeddings, strict=True):
+                vectors[place] = _cut(vector, requests[place].output_dimensionality, _where(place, single))
     return vectors
 
 

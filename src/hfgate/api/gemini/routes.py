@@ -33,7 +33,6 @@ from hfgate.tasks import ChatRequest, GenerationDelta, TaskType
 
 ROUTES = FaceRoutes(GEMINI, tag="Gemini-compatible", error=schema.GeminiError)
 
-TIMEOUT = 120.0
 _MODELS = "/v1beta/models"
 _V1 = "/v1/models"
 """``google-genai``'s default version; there ``GET /v1/models`` stays the OpenAI face's list."""
@@ -112,7 +111,7 @@ async def count_tokens(model: str, request: Request, orch: OrchestratorDep) -> R
 async def embed_content(model: str, request: Request, orch: OrchestratorDep) -> Response:
     """One content's vector."""
     body = await read_body(request, schema.EmbedContentRequest)
-    (vector,) = await embed_requests(orch, model, [body], timeout=TIMEOUT)
+    (vector,) = await embed_requests(orch, model, [body])
     return json_response({"embedding": {"values": vector}})
 
 
@@ -125,7 +124,7 @@ async def embed_content(model: str, request: Request, orch: OrchestratorDep) -> 
 async def batch_embed_contents(model: str, request: Request, orch: OrchestratorDep) -> Response:
     """A vector per request, in order (what ``google-genai``'s ``embed_content`` calls)."""
     body = await read_body(request, schema.BatchEmbedContentsRequest)
-    vectors = await embed_requests(orch, model, body.requests, timeout=TIMEOUT)
+    vectors = await embed_requests(orch, model, body.requests)
     return json_response({"embeddings": [{"values": v} for v in vectors]})
 
 
@@ -133,7 +132,6 @@ def _chat(orch: Orchestrator, endpoint: Endpoint, call: GeminiCall) -> ChatReque
     return ChatRequest(
         messages=call.messages,
         params=orch.generation_params(endpoint, call.params),
-        timeout=TIMEOUT,
         tools=call.tools,
         tool_choice=call.tool_choice,
     )

@@ -9,7 +9,6 @@ routes, ``/hf/{id}/v1/...``, come from the OpenAI face's ``per_endpoint`` router
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -26,14 +25,13 @@ from hfgate.api.hf.errors import render_hf
 from hfgate.api.hf.requests import TgiCall, texts, tgi_call
 from hfgate.api.responses import json_response
 from hfgate.api.sse import event_stream
-from hfgate.errors import HfGateError, RequestTimeoutError
+from hfgate.errors import HfGateError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import EmbedRequest, GenerateRequest, Generation, GenerationDelta, RerankRequest, TaskType, Usage
 
 ROUTES = FaceRoutes(HF, tag="Hugging Face-compatible (TEI/TGI)", error=schema.HfError)
 
-TIMEOUT = 120.0
 _HF = "/hf/{inference_id}"
 _GENERATING = (TaskType.COMPLETION, TaskType.CHAT_COMPLETION)
 
@@ -83,7 +81,7 @@ async def embed_sparse(inference_id: str, request: Request, orch: OrchestratorDe
     body = await json_object(request)
     endpoint = await orch.endpoint_for(inference_id, TaskType.SPARSE_EMBEDDING)
     inputs = texts(decode(body, schema.TeiRequest).inputs)
-    result = await orch.sparse_weights(endpoint, EmbedRequest(texts=inputs, timeout=TIMEOUT))
+    result = await orch.sparse_weights(endpoint, EmbedRequest(texts=inputs))
     return json_response(shapes.sparse_values(result))
 
 
@@ -119,26 +117,24 @@ async def generate_stream(inference_id: str, request: Request, orch: Orchestrato
 
 
 async def _embed(orch: Orchestrator, endpoint: Endpoint, *, body: schema.TeiRequest) -> Response:
-    request = EmbedRequest(texts=texts(body.inputs), timeout=TIMEOUT, normalize=body.normalize is not False)
+    request = EmbedRequest(texts=texts(body.inputs), normalize=body.normalize is not False)
     result = await orch.embed(endpoint, request)
     return json_response(result.embeddings)
 
 
 async def _tokens_and_weights(orch: Orchestrator, endpoint: Endpoint, *, body: schema.TeiRequest) -> Response:
     """What Elasticsearch's ``hugging_face`` service reads from a sparse endpoint: ``[{token: weight}]``."""
-    result = await orch.sparse_embed(endpoint, EmbedRequest(texts=texts(body.inputs), timeout=TIMEOUT))
+    result = await orch.sparse_embed(endpoint, EmbedRequest(texts=texts(body.inputs)))
     return json_response([embedding.weights for embedding in result.embeddings])
 
 
 async def _rerank(orch: Orchestrator, endpoint: Endpoint, *, body: schema.RerankRequest) -> Response:
-    request = RerankRequest(
-        query=body.query, documents=tuple(body.texts), return_documents=bool(body.return_text), timeout=TIMEOUT
-    )
+    request = RerankRequest(query=body.query, documents=tuple(body.texts), return_documents=bool(body.return_text))
     return json_response(shapes.rerank(await orch.rerank(endpoint, request)))
 
 
 async def _generate(orch: Orchestrator, endpoint: Endpoint, *, call: TgiCall, listed: bool) -> Response:
-    request = GenerateRequest(prompt=call.prompt, params=orch.generation_params(endpoint, call.params), timeout=TIMEOUT)
+    request = GenerateRequest(prompt=call.prompt, params=orch.generation_params(endpoint, call.params))
     deltas: list[GenerationDelta] = []
     # Token by token when details are asked for, or a stop string may end the text (TGI keeps it)
     if call.details or request.params.stop:
@@ -156,19 +152,13 @@ async def _generate(orch: Orchestrator, endpoint: Endpoint, *, call: TgiCall, li
 async def _collect(
     orch: Orchestrator, endpoint: Endpoint, *, request: GenerateRequest, deltas: list[GenerationDelta]
 ) -> Generation:
-    """The generation with the met stop string kept, as TGI's ``generated_text`` has it; the request's timeout
-    bounds the whole generation (each delta's own wait is bounded below); a stream given up is closed as it is
-    dropped (asyncio's finalizer of async generators), which ends its sequence in the model.
+    """The generation with the met stop string kept, as TGI's ``generated_text`` has it; the deadline bounds
+    the whole generation, as it does a generation not read piece by piece.
 
     Raises:
-        RequestTimeoutError: the generation did not end within the request's timeout.
+        RequestTimeoutError: the generation did not end within the deadline.
     """
-    try:
-        async with asyncio.timeout(request.timeout):
-            async for delta in orch.generate_stream(endpoint, request):
-                deltas.append(delta)
-    except TimeoutError as exc:
-        raise RequestTimeoutError(f"Request timed out after [{request.timeout:g}s]") from exc
+    deltas.extend(await orch.generate_collected(endpoint, request))
     last = deltas[-1] if deltas else None
     if last is None or last.finish_reason is None:
         raise HfGateError(f"The generation of [{endpoint.inference_id}] ended without a finish reason")
@@ -177,7 +167,7 @@ async def _collect(
 
 
 async def _stream(orch: Orchestrator, endpoint: Endpoint, *, call: TgiCall) -> Response:
-    request = GenerateRequest(prompt=call.prompt, params=orch.generation_params(endpoint, call.params), timeout=TIMEOUT)
+    request = GenerateRequest(prompt=call.prompt, params=orch.generation_params(endpoint, call.params))
     events = _tgi_events(orch, endpoint, request=request, call=call)
     return await event_stream(events, on_error=lambda exc: _tgi_sse(render_hf("/generate_stream", exc)[1]))
 

@@ -28,8 +28,6 @@ from hfgate.tasks import RerankRequest, RerankResult, TaskType
 
 ROUTES = FaceRoutes(OPENAI, tag="OpenAI-compatible", error=answers.OpenAIError)
 
-TIMEOUT = 30.0
-
 
 @ROUTES.post(
     "/v1/rerank", "/rerank", "/v2/rerank", role=Role.INFER, body=schema.RerankRequest, answer=answers.RerankResponse
@@ -61,7 +59,6 @@ def rerank_request(body: schema.RerankRequest) -> RerankRequest:
         documents=tuple(body.documents),
         top_n=body.top_n,
         return_documents=body.return_documents is not False,
-        timeout=TIMEOUT,
     )
 
 

@@ -30,8 +30,6 @@ from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import ChatRequest, Generation, GenerationParams
 
-COMPACT_TIMEOUT = 120.0
-
 SUMMARY_PROMPT = (
     "Summarize the conversation so far in a few sentences. Keep every name, fact, decision, tool result and "
     "open question needed to continue it. Answer with the summary only."
@@ -105,7 +103,7 @@ async def compact_first(
     if tokens < threshold:
         return conversation, []
     summary = ChatRequest(messages=summary_messages(conversation, instructions=instructions),
-                          params=orch.generation_params(endpoint), timeout=COMPACT_TIMEOUT)  # fmt: skip
+                          params=orch.generation_params(endpoint))  # fmt: skip
     result = await orch.chat(endpoint, summary)
     compact = compacted(conversation, result, created_at=0)["output"]
     return [{k: v for k, v in item.items() if k not in ("id", "status")} if item["type"] == "message" else item

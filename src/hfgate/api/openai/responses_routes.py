@@ -56,7 +56,6 @@ from hfgate.telemetry.session import name_session
 
 ROUTES = FaceRoutes(OPENAI, tag="OpenAI-compatible", error=answers.OpenAIError)
 
-TIMEOUT = 120.0
 
 Keep = Callable[[dict[str, Any]], Awaitable[None]]
 """Stores a finished response (or does nothing, with ``store: false``)."""
@@ -82,7 +81,7 @@ async def create_response(request: Request, orch: OrchestratorDep) -> Response:
     keep = partial(_keep, store, call=call, inference_id=endpoint.inference_id,
                    retention=timedelta(hours=settings.responses_retention_hours))  # fmt: skip
     if orch.relays_responses(endpoint):  # context_management too is the upstream's to serve
-        passed = ResponsesRelay(body=body, history=tuple(history), timeout=TIMEOUT)
+        passed = ResponsesRelay(body=body, history=tuple(history))
         return await relay(orch, endpoint, passed, stream=call.stream, keep=partial(keep, conversation=conversation))
     refuse_parts(call.items, reads_images=orch.service_kind(endpoint.service).reads_images)
     check_call_outputs(conversation, first_new=len(history))
@@ -94,7 +93,6 @@ async def create_response(request: Request, orch: OrchestratorDep) -> Response:
     chat = ChatRequest(
         messages=to_messages(conversation, instructions=call.instructions),
         params=orch.generation_params(endpoint, call.params),
-        timeout=TIMEOUT,
         tools=call.tools,
         tool_choice=call.tool_choice,
         parallel_tool_calls=call.parallel_tool_calls,
@@ -118,7 +116,7 @@ async def compact_response(request: Request, orch: OrchestratorDep) -> Response:
     endpoint = await orch.endpoint_for(call.model, TaskType.CHAT_COMPLETION)
     refuse_parts(call.items, reads_images=orch.service_kind(endpoint.service).reads_images)
     messages = summary_messages(conversation, instructions=call.instructions)
-    chat = ChatRequest(messages=messages, params=orch.generation_params(endpoint), timeout=TIMEOUT)
+    chat = ChatRequest(messages=messages, params=orch.generation_params(endpoint))
     result = await orch.chat(endpoint, chat)
     return json_response(compacted(conversation, result, created_at=int(time.time())))
 

@@ -34,8 +34,6 @@ from hfgate.telemetry.session import name_session
 
 ROUTES = FaceRoutes(OPENAI, tag="OpenAI-compatible", error=answers.OpenAIError)
 
-TIMEOUT = 120.0
-
 
 @ROUTES.get("/v1/models", role=Role.INFER, answer=answers.ModelList)
 async def models(orch: OrchestratorDep) -> Response:
@@ -67,7 +65,7 @@ async def run_embeddings(orch: Orchestrator, body: schema.EmbeddingsBody, *, nam
     texts, images = embedding_contents(body)
     endpoint = await orch.endpoint_for(name, TaskType.TEXT_EMBEDDING)
     dimensions = _dimensions(body.dimensions, endpoint)
-    result = await orch.embed(endpoint, EmbedRequest(texts=texts, images=images, timeout=TIMEOUT))
+    result = await orch.embed(endpoint, EmbedRequest(texts=texts, images=images))
     encoding = body.encoding_format or "float"
     return json_response(
         shapes.embeddings(result.embeddings, model=name, counts=result.usage, encoding=encoding, dimensions=dimensions)
@@ -93,15 +91,14 @@ async def run_completion(
     prompts = oai.prompts(completion)
     options = oai.stream_options(completion)
     endpoint = await orch.endpoint_for(name, TaskType.COMPLETION)
-    requests = [
-        GenerateRequest(prompt=p, params=orch.generation_params(endpoint, params), timeout=TIMEOUT) for p in prompts
-    ]
+    requests = [GenerateRequest(prompt=p, params=orch.generation_params(endpoint, params)) for p in prompts]
     if options.stream:
         if len(requests) != 1:
             raise RequestValidationError(["streaming takes one [prompt]"], param="prompt")
         deltas = orch.generate_stream(endpoint, requests[0])
         return await _stream(deltas, model=name, include_usage=options.include_usage, chat=False)
-    results = [await orch.generate(endpoint, r) for r in requests]
+    async with orch.deadline(endpoint.task_type):  # one for all the prompts
+        results = [await orch.generate(endpoint, r) for r in requests]
     return json_response(shapes.completion(results, model=name))
 
 
@@ -127,7 +124,6 @@ async def run_chat(orch: Orchestrator, chat: schema.ChatBody, body: dict[str, An
     asked = ChatRequest(
         messages=messages,
         params=orch.generation_params(endpoint, params),
-        timeout=TIMEOUT,
         tools=tools.tools,
         tool_choice=tools.tool_choice,
         parallel_tool_calls=tools.parallel_tool_calls,

@@ -2,39 +2,40 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from hfgate.chat.messages import ChatMessage
 from hfgate.errors import BadRequestError
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.hugging_face.routing import ROUTER, Route
 from hfgate.services.hugging_face.typed import HfSettings
-from hfgate.tasks import ChatRequest, GenerateRequest
+from hfgate.tasks import ChatRequest, EmbedRequest, GenerateRequest, RerankRequest, ResponsesRelay
 from hfgate.telemetry.request_scope import name_server
 from hfgate.upstream.engines.base import ChatProtocol
-from hfgate.upstream.http import failures
 from hfgate.upstream.http.affinity import SessionKey
 from hfgate.upstream.http.client import Call
 from hfgate.upstream.wire.chat_tools import tool_options
 
-T = TypeVar("T")
 log = logging.getLogger("hfgate.services.hugging_face")
 PROVIDER_HEADER = "x-inference-provider"  # the router names the provider that answered (huggingface/chat-ui)
 
 
+Request = EmbedRequest | GenerateRequest | ChatRequest | RerankRequest | ResponsesRelay
+
+
 def call_for(
-    endpoint: Endpoint, settings: HfSettings, route: Route, *, timeout: float, affinity: SessionKey | None = None
+    endpoint: Endpoint, settings: HfSettings, route: Route, *, request: Request, affinity: SessionKey | None = None
 ) -> Call:
-    """A call within the endpoint's rate limit, with its token and deadline; ``affinity`` picks among
-    several ``urls`` by session (``session_key``)."""
+    """A call within the endpoint's rate limit, with its token and the request's deadline (the one the
+    orchestrator set, which also bounds the whole call; the task type's default for a direct call), which
+    its retries and waits keep within; ``affinity`` picks among several ``urls`` by session (``session_key``)."""
     return Call(
         inference_id=endpoint.inference_id,
         api_key=endpoint.secrets.get("api_key", ""),
-        timeout=timeout,
+        timeout=request.timeout or endpoint.task_type.default_timeout,
         target=route.target,
         requests_per_minute=settings.requests_per_minute,
         model=route.target,
@@ -61,15 +62,6 @@ def answered(endpoint: Endpoint, route: Route) -> Callable[[Mapping[str, str]], 
         log.debug("answered", extra={"event": "upstream.answered", "endpoint": endpoint.inference_id, "by": by})
 
     return seen
-
-
-async def within(call: Call, work: Awaitable[T]) -> T:
-    """``work`` within the call's timeout, all batches and retries included."""
-    try:
-        async with asyncio.timeout(call.timeout):
-            return await work
-    except TimeoutError as exc:
-        raise failures.deadline_passed(inference_id=call.inference_id, timeout=call.timeout) from exc
 
 
 def wire_tools(request: ChatRequest, route: Route) -> dict[str, Any] | None:

@@ -65,5 +65,5 @@ class RelaysResponses:
     ) -> tuple[str, dict[str, Any], Call, Seen]:
         settings, _, route = self._picked.get(endpoint, "chat", ChatProtocol, config=self.context.settings)
         payload = relay_body(request.body, model=route.address.model, history=request.history, stream=stream)
-        call = call_for(endpoint, settings, route, timeout=request.timeout)
+        call = call_for(endpoint, settings, route, request=request)
         return responses_url(route.address.root), payload, call, answered(endpoint, route)

@@ -16,7 +16,7 @@ from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import EndpointDescription, Service, ServiceContext, TokenNames
 from hfgate.services.hugging_face import create
 from hfgate.services.hugging_face.accounting import Accounting
-from hfgate.services.hugging_face.calls import answered, as_chat, call_for, prompt_texts, wire_tools, within
+from hfgate.services.hugging_face.calls import answered, as_chat, call_for, prompt_texts, wire_tools
 from hfgate.services.hugging_face.generation import generate_once, stream_generation
 from hfgate.services.hugging_face.identity import NamesVectorModels
 from hfgate.services.hugging_face.images import embed_mixed, image_sender, takes_images
@@ -120,7 +120,7 @@ class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
             return await self._embed_texts(endpoint, request)
         _, protocol, route, call = self._route(endpoint, "image_embed", ImageEmbedProtocol, request)
         send = image_sender(self.upstream, call, protocol, route.address, seen=answered(endpoint, route))
-        pictured = lambda images: within(call, embed_in_batches(send, images, batch_size=protocol.batch))  # noqa: E731
+        pictured = lambda images: embed_in_batches(send, images, batch_size=protocol.batch)  # noqa: E731
         return await embed_mixed(request, texts=lambda texts: self._embed_texts(endpoint, texts), images=pictured)
 
     async def takes_images(self, endpoint: Endpoint) -> bool:
@@ -225,10 +225,10 @@ class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
     def _route(
         self, endpoint: Endpoint, kind: Kind, expected: type[P], request: Any
     ) -> tuple[HfSettings, P, Route, Call]:
-        """The settings, protocol, route and call of a request, within its ``timeout``; a generation's call
+        """The settings, protocol, route and call of a request, with its deadline; a generation's call
         carries its session key (``session_key.affinity_of``)."""
         settings, protocol, route = self._picked.get(endpoint, kind, expected, config=self.context.settings)
-        call = call_for(endpoint, settings, route, timeout=request.timeout, affinity=affinity_of(settings, request))
+        call = call_for(endpoint, settings, route, request=request, affinity=affinity_of(settings, request))
         return settings, protocol, route, call
 
     async def _batched(
@@ -242,7 +242,7 @@ class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
         info: ServerInfo,
         payload: Callable[[list[str]], dict[str, Any]] | None = None,
     ) -> list[R]:
-        """One answer per text, sent in batches the server takes, within the call's timeout; ``payload``
+        """One answer per text, sent in batches the server takes (the request's deadline bounds them all); ``payload``
         builds a batch's body when the request adds options to the protocol's own (``normalize``)."""
         url, seen = protocol.url(route.address), answered(endpoint, route)
         body_of = payload or (lambda batch: protocol.payload(route.address, batch))
@@ -253,7 +253,7 @@ class HuggingFaceService(RelaysResponses, NamesVectorModels, Service):
             return await self.upstream.post_json(call, url, payload=body, parse=parse, seen=seen)
 
         batch_size = info.max_client_batch_size or DEFAULT_BATCH_SIZE
-        return await within(call, embed_in_batches(send, texts, batch_size=batch_size))
+        return await embed_in_batches(send, texts, batch_size=batch_size)
 
     async def _info(self, route: Route, call: Call) -> ServerInfo:
         return ServerInfo() if route.hosted else await self.infos.get(route.address.root, call)

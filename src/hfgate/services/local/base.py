@@ -81,8 +81,8 @@ class LocalBase(Service):
         self, endpoint: Endpoint, kind: Callable[..., M], *, key: Callable[[ModelLocation], str]
     ) -> M:
         """The endpoint's model of class ``kind`` (a cross-encoder, a SPLADE model: batched on the compute
-        thread), loaded once per process into the shared model cache under ``key``; a first load is not
-        counted in the request's timeout."""
+        thread), loaded once per process into the shared model cache under ``key``; a first load carries on
+        for the next request if this one gives up (its deadline, a client hanging up)."""
         location = self._location(endpoint)
         settings, compute, device = self.context.settings, self.context.shared(Compute), await self._in_process_device()
         name = str(endpoint.service_settings["model"])

@@ -17,7 +17,7 @@ from hfgate.local.model_kind import takes_images
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.local.base import LocalBase
 from hfgate.services.local.identity import ModelIdentities
-from hfgate.services.local.keys import embedding_key, within
+from hfgate.services.local.keys import embedding_key
 from hfgate.tasks import EmbeddingResult, EmbedRequest, TaskType, Usage
 
 EMBEDDING = frozenset({TaskType.TEXT_EMBEDDING})
@@ -37,7 +37,7 @@ class EmbeddingModels(LocalBase):
             work = embedder.embed_counted(texts, images=request.images, normalize=request.normalize)
         else:
             work = embedder.embed_counted(texts, normalize=request.normalize)
-        vectors, tokens = await within(request.timeout, work)
+        vectors, tokens = await work
         return EmbeddingResult(embeddings=vectors, usage=Usage(prompt_tokens=tokens))
 
     async def takes_images(self, endpoint: Endpoint) -> bool:

@@ -25,7 +25,7 @@ from hfgate.local.gpu_memory import GpuClaim
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.local.base import LocalBase
 from hfgate.services.local.generation_settings import DEFAULT_DTYPE
-from hfgate.services.local.keys import generation_key, within
+from hfgate.services.local.keys import generation_key
 from hfgate.services.local.tools import ToolPlan, finish_stream, finish_whole, refuse_images, tool_plan
 from hfgate.tasks import (
     ChatRequest,
@@ -49,22 +49,18 @@ class GeneratingModels(LocalBase):
     """Generates with the endpoint's model, loaded once per process into the shared model cache."""
 
     async def generate(self, endpoint: Endpoint, request: GenerateRequest) -> Generation:
-        return await self._complete(
-            endpoint, lambda g: g.encode_prompt(request.prompt), given=request.params, timeout=request.timeout
-        )
+        return await self._complete(endpoint, lambda g: g.encode_prompt(request.prompt), given=request.params)
 
     def generate_stream(self, endpoint: Endpoint, request: GenerateRequest) -> AsyncIterator[GenerationDelta]:
-        return self._stream(
-            endpoint, lambda g: g.encode_prompt(request.prompt), given=request.params, timeout=request.timeout
-        )
+        return self._stream(endpoint, lambda g: g.encode_prompt(request.prompt), given=request.params)
 
     async def chat(self, endpoint: Endpoint, request: ChatRequest) -> Generation:
         refuse_images(endpoint.service_settings["model"], request.messages)
         plan = tool_plan(request)
         encode = _chat_encoder(request, plan)
         if plan is None:
-            return await self._complete(endpoint, encode, given=request.params, timeout=request.timeout)
-        generation = await self._complete(endpoint, encode, given=plan.params, timeout=request.timeout)
+            return await self._complete(endpoint, encode, given=request.params)
+        generation = await self._complete(endpoint, encode, given=plan.params)
         return finish_whole(plan, generation)
 
     def chat_stream(self, endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
@@ -72,8 +68,8 @@ class GeneratingModels(LocalBase):
         plan = tool_plan(request)
         encode = _chat_encoder(request, plan)
         if plan is None:
-            return self._stream(endpoint, encode, given=request.params, timeout=request.timeout)
-        deltas = self._stream(endpoint, encode, given=plan.params, timeout=request.timeout)
+            return self._stream(endpoint, encode, given=request.params)
+        deltas = self._stream(endpoint, encode, given=plan.params)
         return finish_stream(plan, deltas)
 
     async def count_chat_tokens(self, endpoint: Endpoint, request: ChatRequest) -> int:
@@ -88,13 +84,12 @@ class GeneratingModels(LocalBase):
         encode: Callable[[TextGenerator], list[int]],
         *,
         given: GenerationParams,
-        timeout: float,
     ) -> Generation:
-        """One whole generation; ``timeout`` bounds it, queueing included."""
+        """One whole generation (the orchestrator's deadline bounds it, queueing included)."""
         generator = await self._generator(endpoint)
         prompt = encode(generator)
         params = resolve_params(given)
-        return await within(timeout, generator.complete(prompt, params))
+        return await generator.complete(prompt, params)
 
     async def _stream(
         self,
@@ -102,19 +97,14 @@ class GeneratingModels(LocalBase):
         encode: Callable[[TextGenerator], list[int]],
         *,
         given: GenerationParams,
-        timeout: float,
     ) -> AsyncIterator[GenerationDelta]:
-        """Deltas of one generation; ``timeout`` bounds the wait for each (the first's queueing included),
-        so a stream that stalls ends with :class:`RequestTimeoutError`."""
+        """Deltas of one generation (the orchestrator's deadline bounds the wait for each, the first's
+        queueing included); the model's sequence ends when the stream is closed, read to its end or not."""
         generator = await self._generator(endpoint)
         params = resolve_params(given)
         deltas = generator.stream(encode(generator), params)
         try:
-            while True:
-                try:
-                    delta = await within(timeout, anext(deltas))
-                except StopAsyncIteration:
-                    return
+            async for delta in deltas:
                 yield delta
         finally:
             await deltas.aclose()
@@ -134,8 +124,8 @@ class GeneratingModels(LocalBase):
         return endpoint.evolve(service_settings={**endpoint.service_settings, "task": task})
 
     async def _generator(self, endpoint: Endpoint) -> TextGenerator:
-        """The endpoint's loaded model; a first load is not counted in the request's timeout, as it
-        happens once per process and carries on for the next request if this one gives up."""
+        """The endpoint's loaded model; a first load happens once per process and carries on for the next
+        request if this one gives up (its deadline, a client hanging up)."""
         location = self._location(endpoint)
         key = generation_key(endpoint, location)
         device = await self._generation_device(endpoint)

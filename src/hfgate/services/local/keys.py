@@ -1,19 +1,12 @@
-"""Names under which the model cache holds a local endpoint's loaded parts, and the request deadline."""
+"""Names under which the model cache holds a local endpoint's loaded parts."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
-from typing import TypeVar
-
-from hfgate.errors import RequestTimeoutError
 from hfgate.local.catalog import ModelLocation
 from hfgate.local.embedding.engine_choice import AUTO_ENGINE, DEFAULT_MIN_COSINE
 from hfgate.local.generation.engine_choice import AUTO_ENGINE as AUTO_GENERATION_ENGINE
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.local.generation_settings import DEFAULT_DTYPE
-
-T = TypeVar("T")
 
 
 def tokenizer_key(location: ModelLocation) -> str:
@@ -42,12 +35,3 @@ def generation_key(endpoint: Endpoint, location: ModelLocation) -> str:
     else:
         variant = str(settings.get("dtype", DEFAULT_DTYPE))
     return f"generation:{location.path}:{location.gguf_file or ''}:{engine}:{variant}"
-
-
-async def within(timeout: float, work: Awaitable[T]) -> T:
-    """``work``'s result, or :class:`RequestTimeoutError` once ``timeout`` seconds have passed."""
-    try:
-        async with asyncio.timeout(timeout):
-            return await work
-    except TimeoutError as exc:
-        raise RequestTimeoutError(f"Request timed out after [{timeout:g}s]") from exc

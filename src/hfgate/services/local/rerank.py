@@ -5,7 +5,7 @@ from __future__ import annotations
 from hfgate.local.rerank import CrossEncoderScorer
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.local.base import LocalBase
-from hfgate.services.local.keys import rerank_key, within
+from hfgate.services.local.keys import rerank_key
 from hfgate.tasks import RerankRequest, RerankScores, TaskType, Usage
 
 RERANKING = frozenset({TaskType.RERANK})
@@ -18,7 +18,7 @@ class RerankModels(LocalBase):
         """Each document's score as sentence-transformers' ``CrossEncoder.predict`` gives it (the
         model's activation: a sigmoid's 0..1 for most rerankers, raw logits for the MS MARCO ones)."""
         scorer = await self._scorer(endpoint)
-        scored = await within(request.timeout, scorer.score(request.query, request.documents))
+        scored = await scorer.score(request.query, request.documents)
         return RerankScores(scores=dict(enumerate(scored.scores)), usage=Usage(prompt_tokens=scored.tokens))
 
     async def _checked_reranker(self, endpoint: Endpoint) -> Endpoint:

@@ -6,7 +6,7 @@ from hfgate.local.sparse import SpladeEncoder
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import TokenNames
 from hfgate.services.local.base import LocalBase
-from hfgate.services.local.keys import sparse_key, within
+from hfgate.services.local.keys import sparse_key
 from hfgate.tasks import EmbedRequest, SparseWeights, TaskType, Usage
 
 SPARSE = frozenset({TaskType.SPARSE_EMBEDDING})
@@ -18,7 +18,7 @@ class SparseModels(LocalBase):
     async def sparse_weights(self, endpoint: Endpoint, request: EmbedRequest) -> SparseWeights:
         """Each text's ``{vocabulary id: weight}``, as sentence-transformers' ``SparseEncoder`` gives it."""
         encoder = await self._sparse_encoder(endpoint)
-        encoded = await within(request.timeout, encoder.encode(request.texts))
+        encoded = await encoder.encode(request.texts)
         return SparseWeights(weights=encoded.weights, usage=Usage(prompt_tokens=encoded.tokens))
 
     async def token_names(self, endpoint: Endpoint) -> TokenNames:

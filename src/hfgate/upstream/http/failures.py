@@ -146,14 +146,6 @@ def event_error(*, inference_id: str, event: Mapping[str, Any]) -> UpstreamError
     return status_error(inference_id=inference_id, status=status, body=orjson.dumps(dict(event)))
 
 
-def deadline_passed(*, inference_id: str, timeout: float) -> UpstreamTimeoutError:
-    """The error for work of several upstream calls (batches, retries) that outlasted its timeout."""
-    return UpstreamTimeoutError(
-        f"Inference entity id [{inference_id}] did not complete within the request's timeout [{timeout:g}s]. "
-        "Retry, send fewer inputs, or raise the timeout."
-    )
-
-
 def with_reason(exc: UpstreamError, reason: str) -> UpstreamError:
     """A copy of ``exc`` (same type and status) that says ``reason``; for create-time checks."""
     clone = copy.copy(exc)

@@ -27,6 +27,11 @@ from hfgate.upstream.http.url_policy import forbidden_address
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _MAX_REDIRECTS = 5
+_AFTER_DEADLINE = 1.0
+"""Seconds the socket's own timeout waits past the call's, so that the request's deadline (the orchestrator
+cancelling the call at the same instant) always ends it first: aiohttp, given its timeout and a
+cancellation of the task in the same turn of the event loop, takes back both cancellations and raises its
+own timeout, and the call's caller would carry on past its deadline."""
 
 
 class TransportError(Exception):
@@ -207,10 +212,10 @@ class AiohttpTransport:
         for _ in range(_MAX_REDIRECTS):
             if target.host and forbidden_address(target.host):
                 raise ForbiddenAddressError(url, f"[{target.host}] is a link-local or cloud metadata address")
+            bound = aiohttp.ClientTimeout(total=timeout + _AFTER_DEADLINE)
             response = await self._client().request(
-                method, target, headers=headers, data=body, timeout=aiohttp.ClientTimeout(total=timeout),
-                allow_redirects=False,
-            )  # fmt: skip
+                method, target, headers=headers, data=body, timeout=bound, allow_redirects=False
+            )
             following = _same_origin_redirect(target, response)
             if following is None:
                 return response
