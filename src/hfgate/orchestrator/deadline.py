@@ -11,17 +11,14 @@ then each next one, so a stream that stalls ends, and a long one that keeps comi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from contextvars import ContextVar
+from contextlib import AbstractAsyncContextManager, nullcontext
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
-from typing import TypeVar
+from types import TracebackType
 
 from hfgate.config import Settings
 from hfgate.errors import HfGateError, RequestTimeoutError
 from hfgate.tasks import TaskType
-
-T = TypeVar("T")
 
 _OPEN: ContextVar[float | None] = ContextVar("hfgate_deadline", default=None)
 """The seconds of the deadline open in this context (a request's task, and the tasks it starts)."""
@@ -54,44 +51,62 @@ class Deadlines:
         """The deadline of a call now: the one open in this context, else ``task_type``'s default."""
         return _OPEN.get() or self.default(task_type)
 
-    @asynccontextmanager
-    async def bound(self, task_type: TaskType, *, asked: float | None = None) -> AsyncIterator[float]:
+    def bound(self, task_type: TaskType, *, asked: float | None = None) -> AbstractAsyncContextManager[float]:
         """Open the request's deadline (``asked`` seconds, else the default) around the block, or join the
-        one already open; yields its seconds.
+        one already open; the block is given its seconds.
 
         Raises:
             RequestTimeoutError: the deadline passed before the block ended.
         """
         if (open_seconds := _OPEN.get()) is not None:
-            yield open_seconds
-            return
+            return nullcontext(open_seconds)
         seconds = asked or self.default(task_type)
-        token = _OPEN.set(seconds)
-        try:
-            async with expiring(seconds, task_type=task_type, asked=asked is not None):
-                yield seconds
-        finally:
-            _OPEN.reset(token)
+        return _Deadline(seconds, task_type=task_type, asked=asked is not None, shared=True)
 
 
-@asynccontextmanager
-async def expiring(seconds: float, *, task_type: TaskType, asked: bool) -> AsyncIterator[None]:
-    """The block within ``seconds``, else :class:`RequestTimeoutError`. An error the block raised as the
-    deadline passed is the deadline's (an upstream call given the same seconds can time out in the same
-    instant, before the cancellation reaches it); one raised before, a ``TimeoutError`` of its own among
-    them, passes unchanged.
+def expiring(seconds: float, *, task_type: TaskType, asked: bool) -> AbstractAsyncContextManager[float]:
+    """The block within ``seconds`` (a wait of a stream), else :class:`RequestTimeoutError`; calls in it do
+    not join it.
 
     Raises:
         RequestTimeoutError: naming the seconds and how to raise them.
     """
-    timer = asyncio.timeout(seconds)
-    try:
-        async with timer:
-            yield
-    except (TimeoutError, HfGateError) as exc:
-        if not timer.expired():
-            raise
-        raise timed_out(seconds, task_type=task_type, asked=asked) from exc
+    return _Deadline(seconds, task_type=task_type, asked=asked, shared=False)
+
+
+class _Deadline:
+    """``asyncio.timeout`` that ends in :class:`RequestTimeoutError`, and (``shared``) that calls in its block
+    join. A class, not a generator: it is entered once per inference request, on the hot path.
+
+    An error the block raised as the deadline passed is the deadline's (an upstream call can time out in
+    the same instant, before the cancellation reaches it); one raised before, a ``TimeoutError`` of its own
+    among them, passes unchanged.
+    """
+
+    __slots__ = ("_asked", "_seconds", "_shared", "_task_type", "_timer", "_token")
+
+    def __init__(self, seconds: float, *, task_type: TaskType, asked: bool, shared: bool) -> None:
+        self._seconds, self._task_type, self._asked, self._shared = seconds, task_type, asked, shared
+        self._timer = asyncio.timeout(seconds)
+        self._token: Token[float | None] | None = None
+
+    async def __aenter__(self) -> float:
+        if self._shared:
+            self._token = _OPEN.set(self._seconds)
+        await self._timer.__aenter__()
+        return self._seconds
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        if self._token is not None:
+            _OPEN.reset(self._token)
+        try:
+            await self._timer.__aexit__(kind, exc, traceback)
+        except TimeoutError as expired:
+            raise timed_out(self._seconds, task_type=self._task_type, asked=self._asked) from expired
+        if self._timer.expired() and isinstance(exc, TimeoutError | HfGateError):
+            raise timed_out(self._seconds, task_type=self._task_type, asked=self._asked) from exc
 
 
 def timed_out(seconds: float, *, task_type: TaskType, asked: bool) -> RequestTimeoutError:
