@@ -13,6 +13,7 @@ import pytest
 from tests.fakes.coding_model import CodingModel
 from tests.support.postgres import fresh_database
 from tests.support.replicas import fleet_env, start_fleet
+from tests.support.waiting import until_true
 
 pytestmark = pytest.mark.postgres
 BOOT = {"Authorization": "Bearer boot"}
@@ -55,6 +56,18 @@ async def _spend_it_all(urls: list[str], model: CodingModel) -> tuple[list[int],
         while not statuses or 200 in statuses[-30:]:  # waves of 30 at once until a whole wave is refused
             wave = [http.post(f"{urls[n % 3]}/v1/chat/completions", json=CHAT, headers=headers) for n in range(30)]
             statuses += [answer.status_code for answer in await asyncio.gather(*wave)]
-        await asyncio.sleep(1)  # every replica's usage tally written (HFGATE_USAGE_FLUSH_SECONDS=0.2)
-        usage = (await http.get(f"{urls[2]}/_usage", headers=BOOT)).json()["usage"]
-    return statuses, sum(line["cost_micros"] for line in usage if line["key_name"] == "team-a")
+        served = statuses.count(200) * COST
+        spent = 0
+
+        async def tallied() -> bool:  # every replica flushes its tally every HFGATE_USAGE_FLUSH_SECONDS=0.2
+            nonlocal spent
+            spent = await _spent(http, urls[2])
+            return spent == served
+
+        await until_true(tallied, what="every replica's usage tally")
+    return statuses, spent
+
+
+async def _spent(http: httpx.AsyncClient, url: str) -> int:
+    usage = (await http.get(f"{url}/_usage", headers=BOOT)).json()["usage"]
+    return sum(line["cost_micros"] for line in usage if line["key_name"] == "team-a")

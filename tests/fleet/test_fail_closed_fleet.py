@@ -14,6 +14,7 @@ from tests.fakes.timed_hf import TimedFakeHF
 from tests.support.postgres import fresh_database
 from tests.support.redis_server import RedisServer
 from tests.support.replicas import fleet_env, start_fleet
+from tests.support.waiting import until_true
 
 pytestmark = pytest.mark.postgres
 
@@ -61,6 +62,11 @@ async def _load_through_outage(urls: list[str], upstream: str, redis: RedisServe
         redis.stop()
         await load(10)
         redis.start()
-        await asyncio.sleep(1.1)  # the limiter retries Redis at most once a second while it is down
+
+        async def back() -> bool:  # each replica tries Redis again at most once a second: a request makes it try
+            probes = (client.post(f"{url}/_inference/text_embedding/closed", json={"input": ["probe"]}) for url in urls)
+            return all(answer.status_code == 200 for answer in await asyncio.gather(*probes))
+
+        await until_true(back, what="every replica admitting again once Redis is back")
         await load(5)
     return statuses, reasons

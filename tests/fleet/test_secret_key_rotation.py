@@ -27,6 +27,7 @@ from tests.fakes.hf_server import TOKEN, FakeHF
 from tests.support.postgres import fresh_database
 from tests.support.redis_server import RedisServer
 from tests.support.replicas import SRC, Replica, fleet_env, start_fleet
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.postgres
 
@@ -104,14 +105,15 @@ async def _rotate_under_load(urls: list[str], env: dict[str, str], upstream: str
     async with httpx.AsyncClient(timeout=30) as client:
         workers = [asyncio.create_task(_serve(client, urls, load, w, done)) for w in range(6)]
         workers.append(asyncio.create_task(_update(client, urls, upstream, load, done)))
-        await asyncio.sleep(1)
+        await until(lambda: len(load.statuses) >= 20, what="the load under way before the rotation")
         rotation = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "hfgate.cli", "secret-key", "rotate", "--batch-size", "4", "--pause", "0.2",
             env={**os.environ, **env, "PYTHONPATH": str(SRC)},
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip
         output, _ = await rotation.communicate()
-        await asyncio.sleep(1)
+        after = len(load.statuses)
+        await until(lambda: len(load.statuses) >= after + 20, what="requests served after the rotation")
         done.set()
         await asyncio.gather(*workers)
     said = output.decode()

@@ -20,6 +20,7 @@ from tests.fakes.timed_hf import TimedFakeHF
 from tests.support.postgres import fresh_database
 from tests.support.redis_server import RedisServer
 from tests.support.replicas import Replica, fleet_env, start_fleet
+from tests.support.waiting import until_true
 
 pytestmark = pytest.mark.postgres
 
@@ -136,12 +137,22 @@ async def test_redis_stopped_and_restarted_mid_load_falls_back_open_with_no_5xx(
         fleet.redis.stop()
         await load(10)
         fleet.redis.start()
-        await asyncio.sleep(1.1)  # the limiter retries Redis at most once a second while it is down
+
+        async def back() -> bool:  # each replica tries Redis again at most once a second: a request makes it try
+            await load_probe(client, fleet)
+            return all('"event":"limit.redis.up"' in replica.log.read_text() for replica in fleet.replicas)
+
+        await until_true(back, what="every replica back on Redis")
         await load(5)
     assert statuses == [200] * 60
     logs = [replica.log.read_text() for replica in fleet.replicas]
     assert all(log.count('"event":"limit.redis.down"') == 1 for log in logs), logs
     assert all(log.count('"event":"limit.redis.up"') == 1 for log in logs), logs
+
+
+async def load_probe(client: httpx.AsyncClient, fleet: Fleet) -> None:
+    """One request to each replica, outside the statuses a test counts."""
+    await asyncio.gather(*(_embed(client, url, inference_id="outage", text="probe") for url in fleet.urls))
 
 
 def test_a_replica_with_another_secret_key_refuses_to_start_naming_the_variable(fleet: Fleet, tmp_path: Path) -> None:

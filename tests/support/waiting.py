@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 
 def wait_until(condition: Callable[[], bool], *, within: float = 30.0, what: str = "the condition") -> None:
@@ -25,3 +25,13 @@ async def until(condition: Callable[[], bool], *, within: float = 30.0, what: st
     while not condition():
         assert time.monotonic() < deadline, f"{what} did not come within {within} s"
         await asyncio.sleep(0.001)
+
+
+async def until_true(
+    probe: Callable[[], Awaitable[bool]], *, within: float = 30.0, what: str = "the condition"
+) -> None:
+    """Await ``probe`` (an HTTP look, say) until it answers true; fails the test after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while not await probe():
+        assert time.monotonic() < deadline, f"{what} did not come within {within} s"
+        await asyncio.sleep(0.05)
