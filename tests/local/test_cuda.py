@@ -18,9 +18,9 @@ from hfgate.local.compute import Compute
 from hfgate.local.embedding.calibration import calibration_texts
 from hfgate.local.embedding.embedder import SentenceEmbedder
 from hfgate.local.embedding.engine_choice import DEFAULT_MIN_COSINE
-from hfgate.local.embedding.measurement import worst_cosine
 from hfgate.local.gpu_memory import GpuClaim
 from hfgate.local.gpu_probe import TorchGpu
+from hfgate.local.measuring.fidelity import worst_cosine
 from hfgate.local.rerank import CrossEncoderScorer
 from hfgate.local.sparse import SpladeEncoder
 from tests.local.tiny_encoders import DOCUMENTS, QUERY, TEXTS, TinyEncoders, tiny_encoders

@@ -16,12 +16,12 @@ from hfgate.local.cpu import read_cpu
 from hfgate.local.embedding.calibration import calibration_texts
 from hfgate.local.embedding.cuda_engine import CudaEngine
 from hfgate.local.embedding.engine import EngineOptions
-from hfgate.local.embedding.engine_choice import EXACT_ENGINES, candidates, default_engine, engine_class
-from hfgate.local.embedding.measurement import SPEED_UNIT, worst_cosine
+from hfgate.local.embedding.engine_choice import EXACT_ENGINES, SPEED_UNIT, candidates, default_engine, engine_class
 from hfgate.local.embedding.pipeline import read_pipeline, unit_vectors
 from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch
 from hfgate.local.machine import GpuSignature, machine_of
 from hfgate.local.measuring.choice import measuring, set_choice
+from hfgate.local.measuring.fidelity import worst_cosine
 
 MODEL = resolve_model("all-MiniLM-L6-v2").path
 PIPELINE = read_pipeline(MODEL, fallback_max_length=512)

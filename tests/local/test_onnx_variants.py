@@ -8,12 +8,12 @@ from hfgate.local.catalog import resolve_model
 from hfgate.local.cpu import read_cpu
 from hfgate.local.embedding.engine import EngineOptions
 from hfgate.local.embedding.engine_choice import load_engine
-from hfgate.local.embedding.engine_measure_worker import measure
-from hfgate.local.embedding.measurement import run_all, worst_cosine
+from hfgate.local.embedding.engine_measure_worker import measure, run_all
 from hfgate.local.embedding.onnx_export import exported_model
 from hfgate.local.embedding.onnx_quantization import SELECTIVE_MIN_COSINE, weight_matmuls, within_budget
 from hfgate.local.embedding.pipeline import read_pipeline
 from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch
+from hfgate.local.measuring.fidelity import worst_cosine
 from hfgate.local.measuring.record import MeasuredChoice
 
 pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`

@@ -18,11 +18,12 @@ from hfgate.local.catalog import resolve_model
 from hfgate.local.compute import Compute
 from hfgate.local.generation.engine import TextGenerator
 from hfgate.local.generation.engine_choice import choose_engine
+from hfgate.local.generation.engine_measure_worker import encode_prompts, logits_trace
 from hfgate.local.generation.gguf_cache import ensure_converted
 from hfgate.local.generation.loading import LanguageModel, load_language_model
-from hfgate.local.generation.measurement import encode_prompts, logits_trace, worst_cosine
 from hfgate.local.generation.params import DecodingParams
 from hfgate.local.machine import machine_of
+from hfgate.local.measuring.fidelity import worst_cosine
 from hfgate.process.runtime import new_context
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.local import LocalService

@@ -4,17 +4,16 @@ engine the task does not have), each candidate loaded apart, and the worker's re
 from __future__ import annotations
 
 from argparse import Namespace
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
 from hfgate.local.measuring.choice import Measurement, recorded_choice
-from hfgate.local.measuring.load import MeasureLoad
-from hfgate.local.measuring.record import MeasuredChoice, MeasuredEngine, read_choice, write_choice
-from hfgate.local.measuring.worker import choice_of, load_each, worker_arguments, worker_main
+from hfgate.local.measuring.record import MeasuredChoice, read_choice, write_choice
+from hfgate.local.measuring.worker import load_each, measure_candidates, worker_arguments, worker_main
 
-QUIET = MeasureLoad(wall_seconds=2.0, cpu_seconds=3.9, others_cpu_seconds=0.2, cpus=2)
-FIGURES = [MeasuredEngine(engine="slow", exact=True, speed=1.0), MeasuredEngine(engine="fast", exact=True, speed=3.0)]
+SPEEDS = {"slow": 1.0, "fast": 3.0}
 
 
 def _measurement(record: Path, *, engines: set[str]) -> Measurement:
@@ -30,17 +29,32 @@ def _measurement(record: Path, *, engines: set[str]) -> Measurement:
     )
 
 
-def _choice(args: Namespace, figures: list[MeasuredEngine]) -> MeasuredChoice:
-    return choice_of(
-        figures,
-        {"broken": "OSError: no export"},
-        exact=lambda name: True,
+def _choice(args: Namespace, speeds: dict[str, float], cosines: dict[str, float] | None = None) -> MeasuredChoice:
+    """Measure fake candidates: each of ``args.engines`` not in ``speeds`` fails to load."""
+    timed: list[set[str]] = []
+
+    def load(name: str) -> tuple[str, float]:
+        if name not in speeds:
+            raise OSError("no export")
+        return name.upper(), (cosines or {}).get(name, 1.0)
+
+    def time(engines: Mapping[str, str], qualified: set[str]) -> dict[str, tuple[float, str | None]]:
+        timed.append(qualified)
+        return {name: (speeds[name], f"{engine} detail") for name, engine in engines.items()}
+
+    choice = measure_candidates(
+        args.engines.split(","),
+        load,
+        fidelity=dict,
+        time=time,
+        exact=lambda name: name != "inexact",
         min_cosine=0.9999,
         cpu="a CPU",
         unit="things/s",
-        load=QUIET,
         attempt=args.attempt,
     )
+    assert timed == [{name for name in speeds if name != "inexact" or (cosines or {}).get(name, 1.0) >= 0.9999}]
+    return choice
 
 
 def test_a_kept_choice_is_served_as_cached_unless_it_names_an_engine_the_task_lacks(tmp_path: Path) -> None:
@@ -62,12 +76,21 @@ def test_a_candidate_that_fails_to_load_is_kept_with_its_error_and_the_others_st
 def test_the_worker_writes_the_fastest_with_every_figure_and_the_attempt(tmp_path: Path) -> None:
     record = tmp_path / "choice.json"
     argv = [str(tmp_path), str(record), "--engines=slow,fast,broken", "--attempt=2"]
-    assert worker_main(argv, worker_arguments("test", rounds=1), lambda args: _choice(args, FIGURES)) == 0
+    assert worker_main(argv, worker_arguments("test", rounds=1), lambda args: _choice(args, SPEEDS)) == 0
     choice = read_choice(record)
     assert choice is not None
     assert (choice.engine, choice.attempt) == ("fast", 2)
     assert [figure.engine for figure in choice.figures] == ["fast", "slow", "broken"]
     assert choice.figures[-1].error == "OSError: no export"
+    assert (choice.figures[0].detail, choice.figures[0].speed) == ("FAST detail", 3.0)
+    assert choice.load is not None, "the timing ran under a load meter"
+
+
+def test_an_inexact_candidate_below_the_floor_is_measured_but_not_chosen(tmp_path: Path) -> None:
+    args = Namespace(engines="inexact,slow", attempt=1)
+    choice = _choice(args, {"inexact": 9.0, "slow": 1.0}, cosines={"inexact": 0.99})
+    assert choice.engine == "slow"
+    assert [(figure.engine, figure.worst_cosine) for figure in choice.figures] == [("inexact", 0.99), ("slow", 1.0)]
 
 
 def test_a_worker_whose_candidates_all_fail_exits_1_naming_them_and_writes_nothing(
@@ -75,6 +98,6 @@ def test_a_worker_whose_candidates_all_fail_exits_1_naming_them_and_writes_nothi
 ) -> None:
     record = tmp_path / "choice.json"
     argv = [str(tmp_path), str(record), "--engines=broken"]
-    assert worker_main(argv, worker_arguments("test", rounds=1), lambda args: _choice(args, [])) == 1
+    assert worker_main(argv, worker_arguments("test", rounds=1), lambda args: _choice(args, {})) == 1
     assert "No engine of [broken]" in capsys.readouterr().err
     assert not record.exists()

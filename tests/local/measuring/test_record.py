@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hfgate.local.generation.measurement import speed_figure
+from hfgate.local.generation.engine_measure_worker import speed_figure
 from hfgate.local.measuring.record import MeasuredChoice, MeasuredEngine, model_files_digest, read_choice, write_choice
 
 EXACT = MeasuredEngine(engine="onnx", exact=True, speed=141.1, worst_cosine=1.0, detail="1 row 72.9, 8 rows 273.2")

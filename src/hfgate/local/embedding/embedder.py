@@ -17,7 +17,8 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +30,15 @@ from hfgate.local.embedding.engine import EmbeddingEngine, EngineOptions
 from hfgate.local.embedding.engine_choice import (
     AUTO_ENGINE,
     DEFAULT_MIN_COSINE,
+    SPEED_UNIT,
     default_engine,
     load_engine,
     measurement,
 )
-from hfgate.local.embedding.measurement import SPEED_UNIT
 from hfgate.local.embedding.pipeline import read_pipeline, unit_vectors
 from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch, model_max_length
 from hfgate.local.machine import machine_of
-from hfgate.local.measuring.choice import Measurement, measure_choice, measuring, recorded_choice, set_choice
+from hfgate.local.measuring.choice import measure_choice, measuring, recorded_choice, set_choice
 from hfgate.local.measuring.record import MAX_ATTEMPTS, MEASURING, MeasuredChoice
 from hfgate.local.measuring.switch import log_switch, measured_winner
 
@@ -105,11 +106,14 @@ class SentenceEmbedder:
             device=device,
         )
         on = machine_of(device).describe()
-        self._measure = _Measure(path, options=options, min_cosine=min_cosine, names=measure, choices_dir=choices_dir)
+        self._path, self._options = path, options
+        self._measurement = partial(
+            measurement, path, options=options, min_cosine=min_cosine, names=measure, choices_dir=choices_dir
+        )
         self._closed = False
         try:
             if engine in (None, AUTO_ENGINE):
-                self.engine_choice = self._measure.recorded() or measuring(
+                self.engine_choice = recorded_choice(self._measurement()) or measuring(
                     default_engine(path, options=options), min_cosine=min_cosine, unit=SPEED_UNIT, on=on
                 )
             else:
@@ -153,11 +157,12 @@ class SentenceEmbedder:
         Raises:
             HfGateError: the measurement failed; the model keeps its default engine and says so.
         """
-        choice = measured_winner(self.engine_choice, self._measure.measured, keep=self._show, model=self.name)
+        current, measure = self.engine_choice, lambda: measure_choice(self._measurement())
+        choice = measured_winner(current, measure, keep=self._show, model=self.name)
         if choice is None:
             return
         with one_load:
-            engine = load_engine(choice.engine, self._measure.path, options=self._measure.options)
+            engine = load_engine(choice.engine, self._path, options=self._options)
         self._compute.submit(lambda: self._adopt(engine, choice)).result()
 
     def _adopt(self, engine: EmbeddingEngine, choice: MeasuredChoice) -> None:
@@ -232,25 +237,3 @@ class SentenceEmbedder:
             raise BadRequestError("The local embedding model was unloaded; retry")
         vectors: list[list[float]] = self._engine.forward(TokenBatch.pad(encodings)).tolist()
         return vectors
-
-
-@dataclass(frozen=True, slots=True)
-class _Measure:
-    """What ``auto`` needs to read or make the engine measurement of one model."""
-
-    path: Path
-    options: EngineOptions
-    min_cosine: float
-    names: Sequence[str] | None
-    choices_dir: Path | None
-
-    def recorded(self) -> MeasuredChoice | None:
-        return recorded_choice(self._measurement())
-
-    def measured(self) -> MeasuredChoice:
-        return measure_choice(self._measurement())
-
-    def _measurement(self) -> Measurement:
-        return measurement(
-            self.path, options=self.options, min_cosine=self.min_cosine, names=self.names, choices_dir=self.choices_dir
-        )

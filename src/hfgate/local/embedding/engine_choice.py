@@ -28,7 +28,7 @@ from hfgate.local.embedding.pipeline import EmbeddingPipeline
 from hfgate.local.embedding.torch_engine import TorchEngine
 from hfgate.local.fingerprint import files_digest
 from hfgate.local.machine import Machine, machine_of
-from hfgate.local.measuring.choice import Measurement, candidates_or_refuse, choose
+from hfgate.local.measuring.choice import Measurement, candidates_or_refuse, choose, worker_options
 from hfgate.local.measuring.record import MeasuredChoice
 
 EngineLoader = Callable[[Path, EngineOptions], EmbeddingEngine]
@@ -73,7 +73,10 @@ DEFAULT_MIN_COSINE = 0.9999
 CHOICE_RECIPE = "v5"
 # Loading five engines and timing them takes ~10-30 s for MiniLM; a first ONNX export adds ~10 s.
 _MEASURE_SECONDS = 900
-_WORKER = "hfgate.local.embedding.engine_measure_worker"
+
+SPEED_UNIT = "texts/s"
+"""The unit of an embedding engine's speed: calibration texts per second (geometric mean over the groups
+of passes of each one's fastest round)."""
 
 
 def candidates(
@@ -147,14 +150,14 @@ def measurement(
         what="embedding",
         model=path,
     )
-    args = [f"--threads={options.threads}", f"--min-cosine={min_cosine}", f"--engines={','.join(found)}"]
-    args.append(f"--device={options.device}")
     return Measurement(
         what="embedding",
         model=path,
         record=choice_file(path, options=options, min_cosine=min_cosine, cpu=cpu, names=found, choices_dir=choices_dir),
-        worker=_WORKER,
-        args=[*args, f"--cache-dir={options.cache_dir}"],
+        worker="hfgate.local.embedding.engine_measure_worker",
+        args=worker_options(
+            found, threads=options.threads, min_cosine=min_cosine, device=options.device, cache_dir=options.cache_dir
+        ),
         engines=ENGINES,
         cpu=cpu.key,
         timeout=_MEASURE_SECONDS,

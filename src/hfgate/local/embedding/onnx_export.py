@@ -11,21 +11,15 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
-import logging
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from hfgate.errors import BadRequestError, HfGateError
+from hfgate.errors import BadRequestError
 from hfgate.local.fingerprint import model_fingerprint
-
-log = logging.getLogger("hfgate.local")
+from hfgate.local.measuring.child import run_export_worker
 
 # Bump when the export recipe changes, so cached files from older recipes are not reused.
 EXPORT_RECIPE = "ts-opset17-v1"
-_EXPORT_SECONDS = 900
 
 
 def exported_model(model_dir: Path, cache_dir: Path) -> Path:
@@ -46,7 +40,7 @@ def exported_model(model_dir: Path, cache_dir: Path) -> Path:
     target = export_path(model_dir, cache_dir)
     if not target.is_file():
         target.parent.mkdir(parents=True, exist_ok=True)
-        _export_in_child(model_dir, target)
+        run_export_worker("hfgate.local.embedding.onnx_export_worker", model_dir, target, made=target, what="model")
     return target
 
 
@@ -64,19 +58,6 @@ def _torch_version() -> str:
             "Exporting a model to ONNX needs [torch], which is not installed; install the extra with "
             "`pip install torch==2.13.0 'hfgate[local]'`"
         ) from exc
-
-
-def _export_in_child(model_dir: Path, target: Path) -> None:
-    log.info("exporting model to ONNX", extra={"event": "model.export.start", "model": str(model_dir)})
-    command = [sys.executable, "-m", "hfgate.local.embedding.onnx_export_worker", str(model_dir), str(target)]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    try:
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=_EXPORT_SECONDS)
-    except subprocess.TimeoutExpired as exc:
-        raise HfGateError(f"Exporting [{model_dir}] to ONNX took over [{_EXPORT_SECONDS}s]") from exc
-    if done.returncode != 0 or not target.is_file():
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise HfGateError(f"Exporting [{model_dir}] to ONNX failed: {last}")
 
 
 def import_onnxruntime() -> Any:

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hfgate.errors import BadRequestError, HfGateError
-from hfgate.local.embedding.measurement import worst_cosine
 from hfgate.local.embedding.onnx_session import open_session, session_vectors
+from hfgate.local.measuring.fidelity import worst_cosine
 
 if TYPE_CHECKING:
     from hfgate.local.embedding.pipeline import EmbeddingPipeline

@@ -27,7 +27,7 @@ from pathlib import Path
 from hfgate.local.generation.architecture import GenerationTask
 from hfgate.local.generation.onnx_export import decoder_exported
 from hfgate.local.machine import Machine, machine_of
-from hfgate.local.measuring.choice import Measurement, candidates_or_refuse, choose, set_choice
+from hfgate.local.measuring.choice import Measurement, candidates_or_refuse, choose, set_choice, worker_options
 from hfgate.local.measuring.record import MAX_ATTEMPTS, MeasuredChoice, model_files_digest
 
 AUTO_ENGINE = "auto"
@@ -196,18 +196,17 @@ def measurement(where: MeasureTarget, *, folder: Path, cache_dir: Path, source: 
     record = choice_file(
         source or where.path, threads=where.threads, min_cosine=where.min_cosine, cpu=cpu, names=names, folder=folder
     )
-    args = [
-        f"--task={where.task}",
-        f"--cache-dir={cache_dir}",
-        f"--threads={where.threads}",
-        f"--device={where.device}",
-    ]
     return Measurement(
         what="generation",
         model=where.path,
         record=record,
         worker="hfgate.local.generation.engine_measure_worker",
-        args=[*args, f"--min-cosine={where.min_cosine}", f"--engines={','.join(names)}"],
+        args=[
+            f"--task={where.task}",
+            *worker_options(
+                names, threads=where.threads, min_cosine=where.min_cosine, device=where.device, cache_dir=cache_dir
+            ),
+        ],
         engines=CANDIDATES,
         cpu=cpu.key,
         timeout=_MEASURE_SECONDS,

@@ -1,30 +1,55 @@
-"""Child process timing every candidate generation engine of one model (run by ``engine_choice``).
+"""Child process timing every candidate generation engine of one model (run by ``engine_choice``): the
+generation kind's part of :mod:`hfgate.local.measuring.worker`.
 
 Usage: ``python -m hfgate.local.generation.engine_measure_worker MODEL_DIR RECORD.json --task=text-generation
 --cache-dir=DIR --engines=transformers-fp32,onnx [--threads=N] [--min-cosine=0.9999] [--rounds=2]``;
 writes the choice as JSON to ``RECORD.json`` (atomically), exits 1 with the reason on stderr if no
-engine qualifies (:mod:`hfgate.local.measuring.worker`). With ``--device=cuda*`` the transformers
-candidates (the float32 reference among them) are loaded onto that GPU and measured there.
+engine qualifies. With ``--device=cuda*`` the transformers candidates (the float32 reference among
+them) are loaded onto that GPU and measured there.
+
+Fidelity: every calibration prompt is prefilled in one batch, then :data:`FIDELITY_STEPS` greedy steps
+follow the reference's tokens (so every engine sees the same inputs); the figure is the worst cosine,
+over prompts and steps, between an engine's next-token logits and the reference's. Speed: greedy decode
+steps (prefill not counted) of one row and of eight rows, each engine in turn within a round, the
+median round kept (:mod:`hfgate.local.measuring.rounds`); the figure is the geometric mean of the two
+tokens/s.
 """
 
 from __future__ import annotations
 
+import math
+import statistics
 import sys
+import time
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 from hfgate.local.generation.architecture import GenerationTask
 from hfgate.local.generation.engine_choice import CANDIDATES, SPEED_UNIT
 from hfgate.local.generation.loading import LanguageModel, load_language_model, load_onnx_model
-from hfgate.local.generation.measurement import decode_speeds, encode_prompts, logits_trace, speed_figure, worst_cosine
 from hfgate.local.generation.onnx_export import PRECISIONS
 from hfgate.local.machine import Machine, machine_of
-from hfgate.local.measuring.load import LoadMeter
-from hfgate.local.measuring.record import MeasuredChoice, MeasuredEngine
-from hfgate.local.measuring.worker import choice_of, load_each, worker_arguments, worker_main
+from hfgate.local.measuring.fidelity import worst_cosine
+from hfgate.local.measuring.record import MeasuredChoice
+from hfgate.local.measuring.rounds import interleave
+from hfgate.local.measuring.worker import measure_candidates, worker_arguments, worker_main
 
 ROUNDS = 2
 REFERENCE = "transformers-fp32"
+CALIBRATION_PROMPTS = (
+    "The capital of France is",
+    "Write a short poem about the sea.\n",
+    "def fibonacci(n):\n    ",
+    "Water boils at a temperature of",
+    "Once upon a time, in a small village at the foot of the mountains, there lived",
+    "Translate to French: I would like a cup of coffee, please.\n",
+    "The three primary colours are",
+    "Q: Who wrote Hamlet?\nA:",
+)
+FIDELITY_STEPS = 4
+ROWS = (1, 8)
+SPEED_STEPS = 16
 
 
 def load_candidate(
@@ -70,33 +95,96 @@ def measure(
         lm = reference if name == REFERENCE else load_one(name)
         return lm, round(worst_cosine(logits_trace(lm, prompts, fed)[0], want), 6)
 
-    loaded, errors = load_each(names, load)
-    models = {name: lm for name, (lm, _) in loaded.items()}
-    qualified = {name for name, (_, cosine) in loaded.items() if CANDIDATES[name].exact or cosine >= min_cosine}
-    with LoadMeter() as meter:
+    def timed(models: Mapping[str, LanguageModel], qualified: set[str]) -> dict[str, tuple[float, str]]:
         speeds = decode_speeds(models, dict.fromkeys(models, prompts), rounds=rounds, qualified=qualified)
-    figures = [
-        MeasuredEngine(
-            engine=name,
-            exact=CANDIDATES[name].exact,
-            speed=round(speed_figure(speeds[name]), 1),
-            worst_cosine=cosine,
-            detail=", ".join(
-                f"{rows} row{'s' if rows > 1 else ''} {speed:.1f}" for rows, speed in speeds[name].items()
-            ),
-        )
-        for name, (_, cosine) in loaded.items()
-    ]
-    return choice_of(
-        figures,
-        errors,
+        return {name: (speed_figure(by_rows), _detail(by_rows)) for name, by_rows in speeds.items()}
+
+    return measure_candidates(
+        names,
+        load,
+        fidelity=dict,
+        time=timed,
         exact=lambda name: CANDIDATES[name].exact,
         min_cosine=min_cosine,
         cpu=cpu.describe(),
         unit=SPEED_UNIT,
-        load=meter.load,
         attempt=attempt,
     )
+
+
+def encode_prompts(lm: LanguageModel) -> list[list[int]]:
+    """The calibration prompts as the model's token ids."""
+    return [list(lm.tokenizer(text)["input_ids"]) for text in CALIBRATION_PROMPTS]
+
+
+def logits_trace(
+    lm: LanguageModel, prompts: list[list[int]], follow: list[list[int]] | None
+) -> tuple[Any, list[list[int]]]:
+    """The next-token logits ``[steps + 1, rows, vocab]`` (float32 numpy) of a prefill of ``prompts`` and
+    :data:`FIDELITY_STEPS` steps, fed ``follow``'s tokens (or, without it, its own greedy tokens); and
+    the tokens fed, step by step."""
+    import numpy as np
+
+    batch = lm.make_batch()
+    scores = [batch.prefill(prompts).float().numpy()]
+    fed: list[list[int]] = []
+    for step in range(FIDELITY_STEPS):
+        tokens = follow[step] if follow is not None else [int(i) for i in scores[-1].argmax(axis=-1)]
+        fed.append(tokens)
+        scores.append(batch.step(tokens).float().numpy())
+    return np.stack(scores), fed
+
+
+def decode_seconds(lm: LanguageModel, prompts: list[list[int]], steps: int) -> float:
+    """Seconds for ``steps`` greedy decode steps of a batch of ``prompts`` (after their prefill)."""
+    batch = lm.make_batch()
+    tokens = [int(i) for i in batch.prefill(prompts).argmax(dim=-1)]
+    started = time.perf_counter()
+    for _ in range(steps):
+        tokens = [int(i) for i in batch.step(tokens).argmax(dim=-1)]
+    return time.perf_counter() - started
+
+
+def decode_speeds(
+    models: Mapping[str, LanguageModel],
+    prompts: Mapping[str, list[list[int]]],
+    *,
+    rounds: int,
+    qualified: Collection[str] = (),
+) -> dict[str, dict[int, float]]:
+    """Each engine's decode tokens/s for each of :data:`ROWS`, median of its interleaved rounds (after a
+    short warm-up of each shape)."""
+    seconds: dict[str, dict[int, list[float]]] = {name: {rows: [] for rows in ROWS} for name in models}
+    for name, lm in models.items():
+        for rows in ROWS:
+            decode_seconds(lm, _rows(prompts[name], rows), 2)
+
+    def time_round(name: str) -> None:
+        for rows in ROWS:
+            seconds[name][rows].append(decode_seconds(models[name], _rows(prompts[name], rows), SPEED_STEPS))
+
+    def speed(name: str) -> float:
+        return speed_figure(_speeds(seconds[name]))
+
+    interleave(list(models), rounds=rounds, time_round=time_round, speed=speed, qualified=qualified)
+    return {name: _speeds(by_rows) for name, by_rows in seconds.items()}
+
+
+def _speeds(by_rows: Mapping[int, list[float]]) -> dict[int, float]:
+    return {rows: rows * SPEED_STEPS / max(statistics.median(times), 1e-9) for rows, times in by_rows.items()}
+
+
+def speed_figure(by_rows: Mapping[int, float]) -> float:
+    """The geometric mean of the tokens/s of every row count: one stream and a full batch weigh the same."""
+    return math.exp(sum(math.log(speed) for speed in by_rows.values()) / len(by_rows))
+
+
+def _detail(by_rows: Mapping[int, float]) -> str:
+    return ", ".join(f"{rows} row{'s' if rows > 1 else ''} {speed:.1f}" for rows, speed in by_rows.items())
+
+
+def _rows(prompts: list[list[int]], rows: int) -> list[list[int]]:
+    return [prompts[i % len(prompts)] for i in range(rows)]
 
 
 def _measure(args: Any) -> MeasuredChoice:
@@ -117,8 +205,6 @@ def _measure(args: Any) -> MeasuredChoice:
 def main(argv: list[str]) -> int:
     parser = worker_arguments("engine_measure_worker", rounds=ROUNDS)
     parser.add_argument("--task", required=True, choices=("text-generation", "text2text-generation"))
-    parser.add_argument("--cache-dir", type=Path, required=True)
-    parser.add_argument("--device", default="cpu")
     return worker_main(argv, parser, _measure)
 
 

@@ -11,16 +11,11 @@ torch for it, and the directory appears atomically, or not at all.
 from __future__ import annotations
 
 import importlib.util
-import logging
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from hfgate.errors import BadRequestError, HfGateError
+from hfgate.errors import BadRequestError
 from hfgate.local.fingerprint import model_fingerprint
-
-log = logging.getLogger("hfgate.local")
+from hfgate.local.measuring.child import run_export_worker
 
 # Engine name -> the builder's precision (int8 and int4: weight-only MatMulNBits, see onnx_export_worker).
 PRECISIONS = {"onnx": "fp32", "onnx-int8": "int8", "onnx-int4": "int4"}
@@ -28,7 +23,6 @@ PRECISIONS = {"onnx": "fp32", "onnx-int8": "int8", "onnx-int4": "int4"}
 EXPORT_RECIPE = "genai-builder-v2"
 # Per precision, where one changed alone (int4: k_quant_last), so the others' exports stay valid.
 _RECIPES = {"int4": "genai-builder-v2|int4-k-quant-last"}
-_EXPORT_SECONDS = 900
 
 
 def exported_decoder(model_dir: Path, cache_dir: Path, *, precision: str) -> Path:
@@ -50,7 +44,8 @@ def exported_decoder(model_dir: Path, cache_dir: Path, *, precision: str) -> Pat
     if not (target / "model.onnx").is_file():
         _require_builder()
         target.parent.mkdir(parents=True, exist_ok=True)
-        _export_in_child(model_dir, target, precision)
+        module = "hfgate.local.generation.onnx_export_worker"
+        run_export_worker(module, model_dir, target, precision, made=target / "model.onnx", what="decoder")
     return target
 
 
@@ -72,17 +67,3 @@ def _require_builder() -> None:
                 f"[{module}] is not installed; install it with `pip install 'hfgate[local]'` or "
                 "set [service_settings.engine] to [transformers]"
             )
-
-
-def _export_in_child(model_dir: Path, target: Path, precision: str) -> None:
-    log.info("exporting decoder to ONNX", extra={"event": "model.export.start", "model": str(model_dir)})
-    module = "hfgate.local.generation.onnx_export_worker"
-    command = [sys.executable, "-m", module, str(model_dir), str(target), precision]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    try:
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=_EXPORT_SECONDS)
-    except subprocess.TimeoutExpired as exc:
-        raise HfGateError(f"Exporting [{model_dir}] to ONNX took over [{_EXPORT_SECONDS}s]") from exc
-    if done.returncode != 0 or not (target / "model.onnx").is_file():
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise HfGateError(f"Exporting [{model_dir}] to ONNX failed: {last}")

@@ -1,8 +1,9 @@
-"""Running an engine measurement in a child process (the parent's side; the child's is ``worker``).
+"""Running an engine measurement, or an ONNX export, in a child process (the parent's side; the
+measurement's child is ``worker``, an export's is its kind's ``onnx_export_worker``).
 
 A child, because the losers' weights (and torch or the ONNX exporter, when they lose) must never stay
 in the server's memory, and a crash of one engine must not take the server down. The child writes its
-record itself; what comes back here is only whether it did.
+record (or export) itself; what comes back here is only whether it did. Both run offline.
 """
 
 from __future__ import annotations
@@ -36,8 +37,7 @@ def run_measure_worker(module: str, path: Path, record: Path, *, args: list[str]
     log.info(f"measuring {what} engines", extra={"event": "model.engine.measure", "model": str(path)})
     record.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", module, str(path), str(record), *args]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(command, env=_offline(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     _RUNNING.add(child)
     _yield_cpu(child.pid)
     try:
@@ -49,8 +49,35 @@ def run_measure_worker(module: str, path: Path, record: Path, *, args: list[str]
     finally:
         _RUNNING.discard(child)
     if child.returncode != 0:
-        last = (stderr.strip().splitlines() or ["no output"])[-1]
-        raise HfGateError(f"Measuring the {what} engines of [{path}] failed: {last}")
+        raise HfGateError(f"Measuring the {what} engines of [{path}] failed: {_last_line(stderr)}")
+
+
+def run_export_worker(module: str, model_dir: Path, target: Path, *args: str, made: Path, what: str) -> None:
+    """Run ``python -m module model_dir target *args`` offline: an ONNX export, which must leave ``made``
+    (the file, or the exported directory's ``model.onnx``); ``what`` names it in the log (``model``…).
+
+    Raises:
+        HfGateError: the export timed out, failed or wrote nothing (its last line of stderr says why).
+    """
+    log.info(f"exporting {what} to ONNX", extra={"event": "model.export.start", "model": str(model_dir)})
+    command = [sys.executable, "-m", module, str(model_dir), str(target), *args]
+    try:
+        done = subprocess.run(command, env=_offline(), capture_output=True, text=True, timeout=_EXPORT_SECONDS)
+    except subprocess.TimeoutExpired as exc:
+        raise HfGateError(f"Exporting [{model_dir}] to ONNX took over [{_EXPORT_SECONDS}s]") from exc
+    if done.returncode != 0 or not made.is_file():
+        raise HfGateError(f"Exporting [{model_dir}] to ONNX failed: {_last_line(done.stderr)}")
+
+
+_EXPORT_SECONDS = 900
+
+
+def _offline() -> dict[str, str]:
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+
+
+def _last_line(stderr: str) -> str:
+    return (stderr.strip().splitlines() or ["no output"])[-1]
 
 
 def _yield_cpu(pid: int) -> None:

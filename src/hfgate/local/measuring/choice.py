@@ -108,6 +108,17 @@ def measure_choice(measurement: Measurement) -> MeasuredChoice:
     return choice
 
 
+def worker_options(names: Sequence[str], *, threads: int, min_cosine: float, device: str, cache_dir: Path) -> list[str]:
+    """The options of :func:`~hfgate.local.measuring.worker.worker_arguments` that every kind passes."""
+    return [
+        f"--engines={','.join(names)}",
+        f"--threads={threads}",
+        f"--min-cosine={min_cosine}",
+        f"--device={device}",
+        f"--cache-dir={cache_dir}",
+    ]
+
+
 def candidates_or_refuse(names: Sequence[str], *, what: str, model: Path) -> list[str]:
     """``names`` as a list.
 

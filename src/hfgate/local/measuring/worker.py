@@ -1,8 +1,9 @@
 """What every measurement worker (the child process) does alike: its arguments, loading each candidate
-so that one failing leaves the others in the running, and writing the pick as its record.
+so that one failing leaves the others in the running, its fidelity deciding whether it qualifies, the
+timing under a :class:`~hfgate.local.measuring.load.LoadMeter`, and writing the pick as its record.
 
-A task's worker (``hfgate.local.embedding.engine_measure_worker``…) adds how a candidate is loaded,
-how faithful it is and how it is timed.
+A kind's worker (``hfgate.local.embedding.engine_measure_worker``…) plugs in how a candidate is loaded,
+how faithful it is to the exact reference and how a round of it is timed (:func:`measure_candidates`).
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from hfgate.local.measuring.load import MeasureLoad
+from hfgate.local.measuring.load import LoadMeter
 from hfgate.local.measuring.record import MeasuredChoice, MeasuredEngine, pick, write_choice
 
 T = TypeVar("T")
+Output = TypeVar("Output")
 
 
 def worker_arguments(prog: str, *, rounds: int) -> argparse.ArgumentParser:
     """The arguments every measurement worker takes: ``MODEL_DIR RECORD.json --engines=a,b [--threads=N]
-    [--min-cosine=C] [--rounds=R] [--attempt=K]``; a worker adds its own."""
+    [--min-cosine=C] [--rounds=R] [--attempt=K] [--cache-dir=DIR] [--device=cuda:0]``; a worker adds its own."""
     parser = argparse.ArgumentParser(prog=prog)
     parser.add_argument("model_dir", type=Path)
     parser.add_argument("record", type=Path)
@@ -30,6 +32,8 @@ def worker_arguments(prog: str, *, rounds: int) -> argparse.ArgumentParser:
     parser.add_argument("--min-cosine", type=float, default=0.9999)
     parser.add_argument("--rounds", type=int, default=rounds)
     parser.add_argument("--attempt", type=int, default=1, help="which measurement of this model on this CPU")
+    parser.add_argument("--cache-dir", type=Path, help="where exports are kept (default: the record's folder)")
+    parser.add_argument("--device", default="cpu")
     return parser
 
 
@@ -45,30 +49,50 @@ def load_each(names: Sequence[str], load: Callable[[str], T]) -> tuple[dict[str,
     return loaded, errors
 
 
-def choice_of(
-    figures: list[MeasuredEngine],
-    errors: Mapping[str, str],
+def measure_candidates(
+    names: Sequence[str],
+    load: Callable[[str], tuple[T, Output]],
     *,
+    fidelity: Callable[[Mapping[str, Output]], Mapping[str, float | None]],
+    time: Callable[[Mapping[str, T], set[str]], Mapping[str, tuple[float, str | None]]],
     exact: Callable[[str], bool],
     min_cosine: float,
     cpu: str,
     unit: str,
-    load: MeasureLoad | None,
     attempt: int,
 ) -> MeasuredChoice:
-    """The measured choice from the candidates that ran (``figures``) and those that failed (``errors``).
+    """Load each of ``names`` (``load`` gives the engine and what its fidelity is judged on), judge their
+    ``fidelity`` (worst cosine to the reference, by name), ``time`` them (speed and a detail, by name;
+    given the qualified ones) under a :class:`LoadMeter`, and pick the fastest that qualifies.
 
     Raises:
-        RuntimeError: none qualifies; the message gives each one's figures.
+        RuntimeError: no engine ran, or none met ``min_cosine``; the message gives each one's figures.
     """
+    loaded, errors = load_each(names, load)
+    engines = {name: engine for name, (engine, _) in loaded.items()}
+    cosines = fidelity({name: found for name, (_, found) in loaded.items()})
+    qualified = {name for name, cosine in cosines.items() if exact(name) or (cosine or 0.0) >= min_cosine}
+    with LoadMeter() as meter:
+        speeds = time(engines, qualified)
     failed = [MeasuredEngine(engine=name, exact=exact(name), error=error) for name, error in errors.items()]
-    return pick(figures + failed, min_cosine=min_cosine, cpu=cpu, unit=unit, load=load, attempt=attempt)
+    figures = [
+        MeasuredEngine(
+            engine=name,
+            exact=exact(name),
+            speed=round(speeds[name][0], 1),
+            worst_cosine=cosines[name],
+            detail=speeds[name][1],
+        )
+        for name in engines
+    ]
+    return pick(figures + failed, min_cosine=min_cosine, cpu=cpu, unit=unit, load=meter.load, attempt=attempt)
 
 
 def worker_main(argv: list[str], parser: argparse.ArgumentParser, measure: Callable[[Any], MeasuredChoice]) -> int:
     """Parse ``argv``, ``measure`` and write the choice to the record; 1 with the reason on stderr when
     no engine qualifies."""
     args = parser.parse_args(argv)
+    args.cache_dir = args.cache_dir or args.record.parent
     try:
         choice = measure(args)
     except RuntimeError as exc:
