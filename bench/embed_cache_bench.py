@@ -370,20 +370,20 @@ async def _cpu_per_call(call: Callable[[], Awaitable[object]], requests: int) ->
     return (time.process_time() - started) / requests
 
 
-class _StubService:
-    """A service answering at once with the vector a JSON parser gives (the fake TEI's, as the
+class _StubModel:
+    """A model object answering at once with the vector a JSON parser gives (the fake TEI's, as the
     ``hugging_face`` service parses it) or float32 values (what a local model hands over)."""
 
-    def __init__(self, body: bytes) -> None:
+    vector_model = "bench|stub"
+
+    def __init__(self, body: bytes, endpoint: Any) -> None:
         self.body = body
+        self.endpoint = endpoint
 
-    def vector_model(self, endpoint: Any) -> str:
-        return "bench|stub"
-
-    async def vector_engine(self, endpoint: Any) -> str:
+    async def vector_engine(self) -> str:
         return ""
 
-    async def embed(self, endpoint: Any, request: Any) -> Any:
+    async def embed(self, request: Any) -> Any:
         import orjson
 
         from hfgate.tasks import EmbeddingResult, Usage
@@ -409,14 +409,14 @@ async def cache_miss(args: argparse.Namespace) -> None:
     endpoint = Endpoint(inference_id="bench", task_type=TaskType.TEXT_EMBEDDING, service="stub")
     counter = 0
 
-    async def per_call(service: _StubService, cache: EmbedCache | None) -> float:
+    async def per_call(model: _StubModel, cache: EmbedCache | None) -> float:
         nonlocal counter
         cached = CacheFront(cache)
         requests = [EmbedRequest(texts=(f"a short sentence to embed, number {counter + i}",)) for i in range(5000)]
         counter += len(requests)
         started = time.process_time()
         for request in requests:
-            await cached.embed(service, endpoint, request)  # type: ignore[arg-type]
+            await cached.embed(model, request)  # type: ignore[arg-type]
         return 1e6 * (time.process_time() - started) / len(requests)
 
     print(f"\nthe cache's own CPU per 1-text miss, 5,000 calls a round, {args.rounds} interleaved rounds (medians):")
@@ -424,13 +424,13 @@ async def cache_miss(args: argparse.Namespace) -> None:
     print("|---|---:|---:|---:|")
     vectors = (("a remote server's JSON (float64 values)", remote), ("a local model's (float32 values)", local))
     for label, body in vectors:
-        service = _StubService(body)
+        model = _StubModel(body, endpoint)
         off: list[float] = []
         on: list[float] = []
         for _ in range(args.rounds):
-            off.append(await per_call(service, None))
+            off.append(await per_call(model, None))
             memory = MemoryTier(max_bytes=1 << 30, ttl_seconds=3600)
-            on.append(await per_call(service, EmbedCache(memory=memory)))
+            on.append(await per_call(model, EmbedCache(memory=memory)))
         paired = statistics.median(b - a for a, b in zip(off, on, strict=True))
         print(f"| {label} | {statistics.median(off):.1f} µs | {statistics.median(on):.1f} µs | {paired:+.1f} µs |")
 

@@ -397,8 +397,8 @@ async def main():
     chat = Endpoint(inference_id="c", task_type=TaskType.COMPLETION, service="local",
                     service_settings={"model": "HuggingFaceTB/SmolLM2-135M-Instruct",
                                       "engine": os.environ["BENCH_ENGINE"]})
-    await service.embed(embed, EmbedRequest(texts=("hello",)))
-    await service.generate(chat, GenerateRequest(prompt="Hi", params=GenerationParams(max_new_tokens=8)))
+    await service.open(embed).embed(EmbedRequest(texts=("hello",)))
+    await service.open(chat).generate(GenerateRequest(prompt="Hi", params=GenerationParams(max_new_tokens=8)))
     status = Path("/proc/self/status").read_text().splitlines()
     print(" ".join(line.split(":")[0] + "=" + line.split(":")[1].strip() for line in status
                    if line.startswith(("VmRSS", "VmHWM"))))

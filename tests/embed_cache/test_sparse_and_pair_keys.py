@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from hfgate.embed_cache.key import VectorSpace, model_prefix, text_keys
 from hfgate.embed_cache.sparse_rows import pack_sparse, unpack_sparse
 from hfgate.orchestrator.cache.rerank import pair_keys
-from hfgate.services.hugging_face.identity import NamesVectorModels
+from hfgate.services.hugging_face.identity import vector_model_of
+from hfgate.services.hugging_face.typed import HfSettings
 from hfgate.tasks import RerankRequest, RerankScores, TaskType
 from hfgate.upstream.wire.common import WireFormatError
 from hfgate.upstream.wire.rerank import by_document
-from tests.fakes.hf_fixtures import endpoint
 
 WEIGHTS = st.dictionaries(st.integers(min_value=0, max_value=250_000), st.floats(allow_nan=False), max_size=64)
 
@@ -56,13 +56,13 @@ def test_a_pairs_key_depends_on_the_query_the_document_and_the_model_and_holds_n
 
 
 def test_a_dense_a_sparse_and_a_rerank_endpoint_on_one_server_are_three_models_to_the_cache() -> None:
-    names = NamesVectorModels()
-    models = [names.vector_model(endpoint(task, url="http://tei:80", engine="tei")) for task in _CACHED]
+    settings = HfSettings.of({"url": "http://tei:80", "engine": "tei"})
+    models = [vector_model_of(settings, task) for task in _CACHED]
     assert None not in models
     assert len({model_prefix(m or "") for m in models}) == 3
     dense, sparse, _ = models
     assert text_keys(VectorSpace(model=dense or ""), ["t"]) != text_keys(VectorSpace(model=sparse or ""), ["t"])
-    assert names.vector_model(endpoint(TaskType.COMPLETION, url="http://tei:80")) is None
+    assert vector_model_of(settings, TaskType.COMPLETION) is None
 
 
 def test_a_rerank_answer_scoring_a_document_twice_or_one_not_sent_is_refused() -> None:

@@ -49,7 +49,7 @@ async def test_completion_answers_on_every_generating_engine(
     hf_service: HuggingFaceService, fake_hf: FakeHF, server: str
 ) -> None:
     made = await created(hf_service, fake_hf, TaskType.COMPLETION, server)
-    done = await hf_service.generate(made, GenerateRequest(prompt="one two", params=THREE))
+    done = await hf_service.open(made).generate(GenerateRequest(prompt="one two", params=THREE))
     assert (done.text.strip(), done.finish_reason, done.usage.completion_tokens) == ("w0 w1 w2", "length", 3)
     route = "/generate" if server == "tgi" else "/v1/completions"
     assert fake_hf.hits(f"/{server}{route}")
@@ -60,7 +60,7 @@ async def test_completion_streams_in_each_engines_events_with_usage_last(
     hf_service: HuggingFaceService, fake_hf: FakeHF, server: str
 ) -> None:
     made = await created(hf_service, fake_hf, TaskType.COMPLETION, server)
-    deltas = [d async for d in hf_service.generate_stream(made, GenerateRequest(prompt="one two", params=THREE))]
+    deltas = [d async for d in hf_service.open(made).generate_stream(GenerateRequest(prompt="one two", params=THREE))]
     assert "".join(d.text for d in deltas).strip() == "w0 w1 w2"
     assert deltas[-1].finish_reason == "length"
     assert deltas[-1].usage is not None
@@ -75,10 +75,10 @@ async def test_chat_on_every_generating_engine(
 ) -> None:
     made = await created(hf_service, fake_hf, TaskType.CHAT_COMPLETION, server)
     if stream:
-        deltas = [d async for d in hf_service.chat_stream(made, CHAT)]
+        deltas = [d async for d in hf_service.open(made).chat_stream(CHAT)]
         text, usage = "".join(d.text for d in deltas), deltas[-1].usage
     else:
-        done = await hf_service.chat(made, CHAT)
+        done = await hf_service.open(made).chat(CHAT)
         text, usage = done.text, done.usage
     assert text.strip() == "w0 w1 w2"
     assert usage is not None
@@ -92,7 +92,7 @@ async def test_embeddings_on_every_embedding_engine(
     hf_service: HuggingFaceService, fake_hf: FakeHF, server: str
 ) -> None:
     made = await created(hf_service, fake_hf, TaskType.TEXT_EMBEDDING, server)
-    result = await hf_service.embed(made, EmbedRequest(texts=("one", "two", "three")))
+    result = await hf_service.open(made).embed(EmbedRequest(texts=("one", "two", "three")))
     assert result.embeddings == [vector_for(t) for t in ("one", "two", "three")]
 
 
@@ -104,7 +104,7 @@ async def test_rerank_on_every_reranking_engine(
     hf_service: HuggingFaceService, fake_hf: FakeHF, server: str, route: str
 ) -> None:
     made = await created(hf_service, fake_hf, TaskType.RERANK, server)
-    ranked = await hf_service.rerank(made, RerankRequest(query="big cat", documents=("dog", "big cat", "cat")))
+    ranked = await hf_service.open(made).rerank(RerankRequest(query="big cat", documents=("dog", "big cat", "cat")))
     assert [hit.index for hit in ranked.hits] == [1, 2, 0]
     assert fake_hf.hits(f"/{server}{route}")
 
@@ -112,7 +112,7 @@ async def test_rerank_on_every_reranking_engine(
 async def test_sparse_embeddings_over_tei_embed_sparse(hf_service: HuggingFaceService, fake_hf: FakeHF) -> None:
     made = await created(hf_service, fake_hf, TaskType.SPARSE_EMBEDDING, "tei-sparse")
     assert made.service_settings["engine"] == "tei"
-    result = await hf_service.sparse_embed(made, EmbedRequest(texts=("big cat", "dog")))
+    result = await hf_service.open(made).sparse_embed(EmbedRequest(texts=("big cat", "dog")))
     # no tokenizer of naver/splade-v3 here: each token keeps its vocabulary id as its name
     assert [e.weights for e in result.embeddings] == [
         {str(i): w for i, w in sparse_for(t).items()} for t in ("big cat", "dog")
@@ -143,7 +143,7 @@ async def test_vllm_refuses_a_wrong_model_name_with_its_own_error(
 ) -> None:
     made = endpoint(TaskType.COMPLETION, url=f"{fake_hf.base}/vllm", engine="vllm", model_name="tgi")
     with pytest.raises(UpstreamBadRequestError) as raised:
-        await hf_service.generate(made, GenerateRequest(prompt="hi"))
+        await hf_service.open(made).generate(GenerateRequest(prompt="hi"))
     assert raised.value.status == 404
     assert "The model `tgi` does not exist." in raised.value.reason
 
@@ -161,7 +161,7 @@ async def test_each_engines_error_body_is_read(
 ) -> None:
     made = await created(hf_service, fake_hf, TaskType.COMPLETION, server)
     with pytest.raises(UpstreamBadRequestError) as raised:
-        await hf_service.generate(made, GenerateRequest(prompt="hi", params=GenerationParams(max_new_tokens=5000)))
+        await hf_service.open(made).generate(GenerateRequest(prompt="hi", params=GenerationParams(max_new_tokens=5000)))
     assert raised.value.status == 400
     assert f"Error message: [{message}]" in raised.value.reason
 
@@ -172,7 +172,7 @@ async def test_an_unserved_route_is_a_404_with_the_engines_message(
 ) -> None:
     made = endpoint(TaskType.SPARSE_EMBEDDING, url=f"{fake_hf.base}/{server}", engine="tei")
     with pytest.raises(UpstreamBadRequestError) as raised:
-        await hf_service.sparse_embed(made, EmbedRequest(texts=("a",)))
+        await hf_service.open(made).sparse_embed(EmbedRequest(texts=("a",)))
     assert raised.value.status == 404
     assert f"Error message: [{message}]" in raised.value.reason
 
@@ -182,7 +182,7 @@ async def test_an_engine_without_the_task_says_so_and_how_to_fix(
 ) -> None:
     made = endpoint(TaskType.COMPLETION, url=f"{fake_hf.base}/tei", engine="tei")
     with pytest.raises(BadRequestError) as raised:
-        await hf_service.generate(made, GenerateRequest(prompt="hi"))
+        await hf_service.open(made).generate(GenerateRequest(prompt="hi"))
     assert raised.value.reason == (
         f"The [tei] engine at [{fake_hf.base}/tei] cannot serve [generate] (it serves: embed, sparse, rerank); "
         "register the url of a server that does, or correct [service_settings.engine]"
@@ -205,7 +205,7 @@ async def test_sparse_embeddings_are_sent_in_batches_the_server_takes(
 ) -> None:
     made = await created(hf_service, fake_hf, TaskType.SPARSE_EMBEDDING, "tei-sparse")
     texts = tuple(f"word{i}" for i in range(40))
-    result = await hf_service.sparse_embed(made, EmbedRequest(texts=texts))
+    result = await hf_service.open(made).sparse_embed(EmbedRequest(texts=texts))
     assert [e.weights for e in result.embeddings] == [{str(i): w for i, w in sparse_for(t).items()} for t in texts]
     assert sorted(len(r.body["inputs"]) for r in fake_hf.hits("/tei-sparse/embed_sparse")[-2:]) == [8, 32]
 
@@ -217,7 +217,7 @@ async def test_the_servers_context_window_is_recorded_and_a_longer_input_is_trun
     made = await created(hf_service, fake_hf, TaskType.TEXT_EMBEDDING, server)
     assert made.service_settings["context_window"] == window
     long = " ".join(f"w{i}" for i in range(window + 100))
-    result = await hf_service.embed(made, EmbedRequest(texts=(long,)))
+    result = await hf_service.open(made).embed(EmbedRequest(texts=(long,)))
     assert result.embeddings == [vector_for(" ".join(f"w{i}" for i in range(window)))]
 
 
@@ -227,5 +227,5 @@ async def test_vllm_refuses_an_input_past_its_window_when_not_asked_to_truncate(
     made = await created(hf_service, fake_hf, TaskType.TEXT_EMBEDDING, "vllm-embed")
     unknown = made.evolve(service_settings={k: v for k, v in made.service_settings.items() if k != "context_window"})
     with pytest.raises(UpstreamBadRequestError) as raised:
-        await hf_service.embed(unknown, EmbedRequest(texts=(" ".join(["w"] * 600),)))
+        await hf_service.open(unknown).embed(EmbedRequest(texts=(" ".join(["w"] * 600),)))
     assert "maximum context length is 512 tokens" in str(raised.value)

@@ -44,10 +44,13 @@ async def test_a_chat_only_model_serves_completion_and_chat_through_the_router(
     chat = await hf_service.check(endpoint(TaskType.CHAT_COMPLETION, model_id=LLAMA), timeout=5)
     request = GenerateRequest(prompt="one two", params=THREE)
     if stream:
-        texts = ["".join([d.text async for d in hf_service.generate_stream(completion, request)])]
-        texts.append("".join([d.text async for d in hf_service.chat_stream(chat, CHAT)]))
+        texts = ["".join([d.text async for d in hf_service.open(completion).generate_stream(request)])]
+        texts.append("".join([d.text async for d in hf_service.open(chat).chat_stream(CHAT)]))
     else:
-        texts = [(await hf_service.generate(completion, request)).text, (await hf_service.chat(chat, CHAT)).text]
+        texts = [
+            (await hf_service.open(completion).generate(request)).text,
+            (await hf_service.open(chat).chat(CHAT)).text,
+        ]
     assert texts == [" w0 w1 w2", " w0 w1 w2"]
 
 
@@ -94,7 +97,7 @@ async def test_embeddings_through_the_chosen_providers_route(
     hf_service: HuggingFaceService, fake_hf: FakeHF, provider: str, route: str, model: str | None
 ) -> None:
     made = await hf_service.check(endpoint(TaskType.TEXT_EMBEDDING, model_id=E5, provider=provider), timeout=5)
-    result = await hf_service.embed(made, EmbedRequest(texts=("one", "two")))
+    result = await hf_service.open(made).embed(EmbedRequest(texts=("one", "two")))
     assert result.embeddings == [vector_for("one"), vector_for("two")]
     sent = fake_hf.hits(route)[-1].body
     assert sent.get("model") == model
@@ -105,7 +108,7 @@ async def test_the_routers_model_not_supported_error_is_a_400_naming_it(
 ) -> None:
     made = endpoint(TaskType.CHAT_COMPLETION, model_id="nobody/serves-this", served_by="together")
     with pytest.raises(Exception) as raised:  # noqa: PT011 - the type is checked below
-        await hf_service.chat(made, CHAT)
+        await hf_service.open(made).chat(CHAT)
     assert getattr(raised.value, "status", None) == 400
     assert "The requested model 'nobody/serves-this' is not supported by provider 'together'." in str(raised.value)
 

@@ -52,7 +52,7 @@ async def test_tools_and_a_named_choice_are_passed_on_and_the_call_comes_back(
     chosen = ToolChoice(mode="named", name="get_time")
     request = ChatRequest(messages=(QUESTION,), params=PARAMS, tools=(WEATHER, TIME), tool_choice=chosen,
                           parallel_tool_calls=False)  # fmt: skip
-    answer = await hf_service.chat(await made(hf_service, fake_hf, upstream), request)
+    answer = await hf_service.open(await made(hf_service, fake_hf, upstream)).chat(request)
     body = sent(fake_hf, upstream)
     assert body["tools"] == [
         {"type": "function", "function": {"name": "get_weather", "description": "Weather in a city",
@@ -70,7 +70,7 @@ async def test_a_streamed_call_is_relayed_piece_by_piece(
     hf_service: HuggingFaceService, fake_hf: FakeHF, upstream: str
 ) -> None:
     request = ChatRequest(messages=(QUESTION,), params=PARAMS, tools=(WEATHER,))
-    deltas = [d async for d in hf_service.chat_stream(await made(hf_service, fake_hf, upstream), request)]
+    deltas = [d async for d in hf_service.open(await made(hf_service, fake_hf, upstream)).chat_stream(request)]
     pieces = [p for d in deltas for p in d.tool_calls]
     assert (pieces[0].id, pieces[0].name, pieces[0].arguments) == (FAKE_CALL_ID, "get_weather", "")
     assert len(pieces) > 2  # the argument fragments come as the upstream sent them, not reassembled
@@ -95,8 +95,7 @@ async def test_the_tool_result_turn_and_image_parts_reach_the_upstream_unchanged
                                                                        arguments='{"city": "Paris"}'),)),
         ChatMessage(role="tool", content="18C", tool_call_id="call_1"),
     )  # fmt: skip
-    answer = await hf_service.chat(
-        await made(hf_service, fake_hf, upstream),
+    answer = await hf_service.open(await made(hf_service, fake_hf, upstream)).chat(
         ChatRequest(messages=messages, params=PARAMS, tools=(WEATHER,), tool_choice=ToolChoice(mode="none")),
     )
     assert answer.text
@@ -112,7 +111,9 @@ async def test_the_tool_result_turn_and_image_parts_reach_the_upstream_unchanged
 
 
 async def test_a_request_without_tools_sends_no_tool_fields(hf_service: HuggingFaceService, fake_hf: FakeHF) -> None:
-    await hf_service.chat(await made(hf_service, fake_hf, "vllm"), ChatRequest(messages=(QUESTION,), params=PARAMS))
+    await hf_service.open(await made(hf_service, fake_hf, "vllm")).chat(
+        ChatRequest(messages=(QUESTION,), params=PARAMS)
+    )
     body = sent(fake_hf, "vllm")
     assert not {"tools", "tool_choice", "parallel_tool_calls"} & set(body)
     assert body["messages"] == [{"role": "user", "content": "weather in Paris"}]
@@ -121,7 +122,7 @@ async def test_a_request_without_tools_sends_no_tool_fields(hf_service: HuggingF
 async def test_tool_prompt_goes_to_tgi_which_reads_it(hf_service: HuggingFaceService, fake_hf: FakeHF) -> None:
     # TGI's ChatRequest.tool_prompt (TGI router/src/lib.rs); the fake records the body as sent
     request = ChatRequest(messages=(QUESTION,), params=PARAMS, tools=(WEATHER,), tool_prompt="Tools follow.")
-    await hf_service.chat(await made(hf_service, fake_hf, "tgi"), request)
+    await hf_service.open(await made(hf_service, fake_hf, "tgi")).chat(request)
     assert sent(fake_hf, "tgi")["tool_prompt"] == "Tools follow."
 
 
@@ -133,7 +134,7 @@ async def test_tool_prompt_to_a_server_that_does_not_read_it_is_a_400_naming_it(
     endpoint = await made(hf_service, fake_hf, upstream)
     before = len(fake_hf.hits(f"/{upstream}/v1/chat/completions"))  # the create-time check's call
     with pytest.raises(BadRequestError) as refused:
-        await hf_service.chat(endpoint, request)
+        await hf_service.open(endpoint).chat(request)
     assert refused.value.param == "tool_prompt"
     assert "TGI" in refused.value.reason
     assert len(fake_hf.hits(f"/{upstream}/v1/chat/completions")) == before
@@ -141,5 +142,5 @@ async def test_tool_prompt_to_a_server_that_does_not_read_it_is_a_400_naming_it(
 
 async def test_tool_prompt_without_tools_is_not_sent(hf_service: HuggingFaceService, fake_hf: FakeHF) -> None:
     request = ChatRequest(messages=(QUESTION,), params=PARAMS, tool_prompt="Tools follow.")
-    await hf_service.chat(await made(hf_service, fake_hf, "vllm"), request)
+    await hf_service.open(await made(hf_service, fake_hf, "vllm")).chat(request)
     assert "tool_prompt" not in sent(fake_hf, "vllm")

@@ -91,8 +91,8 @@ async def test_auto_runs_the_engine_measured_on_this_cpu_and_records_its_figures
     assert "tokens/s (1 row " in choice
     if CANDIDATES[engine].exact:  # an exact engine's greedy answer is transformers float32's
         prompt = "The three primary colors are"
-        ours = await service.generate(
-            checked, GenerateRequest(prompt=prompt, params=GenerationParams(max_new_tokens=8))
+        ours = await service.open(checked).generate(
+            GenerateRequest(prompt=prompt, params=GenerationParams(max_new_tokens=8))
         )
         model = transformers.AutoModelForCausalLM.from_pretrained(converted_dir, dtype=torch.float32)
         tokenizer = transformers.AutoTokenizer.from_pretrained(converted_dir)
@@ -111,8 +111,8 @@ async def test_an_explicit_engine_is_used_as_set_without_measuring(service: Loca
 async def test_chat_answers_with_the_models_chat_template_and_counts_usage(
     service: LocalService, converted_dir: Path
 ) -> None:
-    answer = await service.chat(
-        endpoint(TaskType.CHAT_COMPLETION), ChatRequest(messages=QUESTION, params=GenerationParams(max_new_tokens=12))
+    answer = await service.open(endpoint(TaskType.CHAT_COMPLETION)).chat(
+        ChatRequest(messages=QUESTION, params=GenerationParams(max_new_tokens=12))
     )
     assert "Paris" in answer.text
     assert answer.finish_reason == "eos_token"
@@ -127,7 +127,7 @@ async def test_chat_answers_with_the_models_chat_template_and_counts_usage(
 async def test_float32_greedy_output_equals_transformers_generate(service: LocalService, converted_dir: Path) -> None:
     prompt = "The three primary colors are"
     request = GenerateRequest(prompt=prompt, params=GenerationParams(max_new_tokens=8))
-    ours = await service.generate(endpoint(TaskType.COMPLETION, dtype="float32"), request)
+    ours = await service.open(endpoint(TaskType.COMPLETION, dtype="float32")).generate(request)
     model = transformers.AutoModelForCausalLM.from_pretrained(converted_dir, dtype=torch.float32)
     tokenizer = transformers.AutoTokenizer.from_pretrained(converted_dir)
     ids = tokenizer(prompt, return_tensors="pt")
@@ -142,7 +142,7 @@ async def test_onnx_engine_greedy_output_equals_transformers_generate(
     pytest.importorskip("onnxruntime_genai")
     prompt = "The three primary colors are"
     request = GenerateRequest(prompt=prompt, params=GenerationParams(max_new_tokens=8))
-    ours = await service.generate(endpoint(TaskType.COMPLETION, engine="onnx"), request)
+    ours = await service.open(endpoint(TaskType.COMPLETION, engine="onnx")).generate(request)
     model = transformers.AutoModelForCausalLM.from_pretrained(converted_dir, dtype=torch.float32)
     tokenizer = transformers.AutoTokenizer.from_pretrained(converted_dir)
     ids = tokenizer(prompt, return_tensors="pt")
@@ -157,23 +157,23 @@ async def test_onnx_engine_refuses_an_encoder_decoder_model_naming_the_engine_to
     t5 = Endpoint(inference_id="t5", task_type=TaskType.COMPLETION, service="local", service_settings=settings)
     request = GenerateRequest(prompt="summarize : the house is small", params=GenerationParams(max_new_tokens=3))
     with pytest.raises(BadRequestError, match=r"decoder-only models; use the \[transformers\] engine"):
-        await service.generate(t5, request)
+        await service.open(t5).generate(request)
 
 
 async def test_stream_yields_one_delta_per_token_and_ends_with_length(service: LocalService) -> None:
     request = GenerateRequest(prompt="Once upon a time", params=GenerationParams(max_new_tokens=5))
-    deltas = [d async for d in service.generate_stream(endpoint(TaskType.COMPLETION), request)]
+    deltas = [d async for d in service.open(endpoint(TaskType.COMPLETION)).generate_stream(request)]
     assert len(deltas) == 5
     assert [d.finish_reason for d in deltas] == [None] * 4 + ["length"]
     assert deltas[-1].usage is not None
     assert deltas[-1].usage.completion_tokens == 5
-    whole = await service.generate(endpoint(TaskType.COMPLETION), request)
+    whole = await service.open(endpoint(TaskType.COMPLETION)).generate(request)
     assert "".join(d.text for d in deltas) == whole.text
 
 
 async def test_stop_string_ends_the_answer_and_is_not_in_it(service: LocalService) -> None:
     params = GenerationParams(max_new_tokens=12, stop=("Paris",))
-    answer = await service.chat(endpoint(TaskType.CHAT_COMPLETION), ChatRequest(messages=QUESTION, params=params))
+    answer = await service.open(endpoint(TaskType.CHAT_COMPLETION)).chat(ChatRequest(messages=QUESTION, params=params))
     assert answer.finish_reason == "stop_sequence"
     assert "Paris" not in answer.text
     assert answer.text.startswith("The capital of France is")
@@ -186,20 +186,20 @@ async def test_embeddings_are_served_between_the_decode_steps_of_a_long_generati
         service="local",
         service_settings={"model": "all-MiniLM-L6-v2"},
     )
-    await service.embed(minilm, EmbedRequest(texts=("warm up",)))
+    await service.open(minilm).embed(EmbedRequest(texts=("warm up",)))
     arrivals: list[float] = []
     started = asyncio.Event()
     story = (ChatMessage(role="user", content="Write a long story about a dragon."),)
     request = ChatRequest(messages=story, params=GenerationParams(max_new_tokens=48))
 
     async def consume() -> None:
-        async for _ in service.chat_stream(endpoint(TaskType.CHAT_COMPLETION), request):
+        async for _ in service.open(endpoint(TaskType.CHAT_COMPLETION)).chat_stream(request):
             arrivals.append(time.monotonic())
             started.set()
 
     generation = asyncio.ensure_future(consume())
     await started.wait()
-    await service.embed(minilm, EmbedRequest(texts=("a short query",)))
+    await service.open(minilm).embed(EmbedRequest(texts=("a short query",)))
     embedded_at = time.monotonic()
     await generation
     assert len(arrivals) == 48
@@ -213,7 +213,7 @@ async def test_text2text_model_directory_is_detected_and_generates(service: Loca
     checked = await service.check(bare, timeout=30)
     assert checked.service_settings["task"] == "text2text-generation"
     request = GenerateRequest(prompt="summarize : the house is small", params=GenerationParams(max_new_tokens=3))
-    result = await service.generate(checked, request)
+    result = await service.open(checked).generate(request)
     assert result.finish_reason in ("length", "eos_token")
     assert 1 <= result.usage.completion_tokens <= 3
     assert result.usage.prompt_tokens == 6

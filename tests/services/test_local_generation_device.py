@@ -103,7 +103,7 @@ async def test_a_transformers_model_that_cannot_fit_on_the_gpu_is_a_507_naming_i
 ) -> None:
     service, gpu = refusing_gpu
     with pytest.raises(GpuMemoryFullError) as refused:
-        await service.generate(endpoint(tiny_llama, engine="transformers", dtype="float16"), REQUEST)
+        await service.open(endpoint(tiny_llama, engine="transformers", dtype="float16")).generate(REQUEST)
     weights = float32_bytes(tiny_llama)  # float32 whatever the dtype: what the rule counts for every model
     assert refused.value.status == 507
     assert refused.value.reason.startswith(
@@ -134,7 +134,7 @@ async def test_an_onnx_engine_named_where_models_run_on_a_gpu_runs_on_the_cpu_an
     onnx = endpoint(tiny_llama, engine="onnx")
     checked = await service.check(onnx, timeout=120)
     assert checked.service_settings["engine_choice"] == f"onnx, set on {read_cpu().describe()}"
-    generation = await service.generate(checked, REQUEST)
+    generation = await service.open(checked).generate(REQUEST)
     assert generation.usage.completion_tokens == 4
     assert service.observed(checked)["device"] == "cpu"
     assert gpu.reads == []

@@ -52,7 +52,7 @@ async def test_a_named_choice_calls_that_tool_with_arguments_matching_its_schema
         tools=(TIME, WEATHER),
         tool_choice=ToolChoice(mode="named", name="get_weather"),
     )
-    answer = await service.chat(endpoint(), request)
+    answer = await service.open(endpoint()).chat(request)
     (call,) = answer.tool_calls
     assert (answer.text, answer.finish_reason, call.name) == ("", "tool_calls", "get_weather")
     assert json.loads(call.arguments)["city"] in ("Paris", "London", "Tokyo")
@@ -69,7 +69,7 @@ async def test_required_makes_the_model_call_one_of_the_tools(service: LocalServ
         tool_choice=required,
         parallel_tool_calls=False,
     )
-    answer = await service.chat(endpoint(), request)
+    answer = await service.open(endpoint()).chat(request)
     assert answer.finish_reason == "tool_calls"
     (call,) = answer.tool_calls
     assert call.name in ("get_weather", "get_time")
@@ -77,10 +77,10 @@ async def test_required_makes_the_model_call_one_of_the_tools(service: LocalServ
 
 
 async def test_tools_and_calls_count_in_the_usage(service: LocalService) -> None:
-    plain = await service.chat(endpoint(), ChatRequest(timeout=TIMEOUT, messages=QUESTION, params=SHORT))
+    plain = await service.open(endpoint()).chat(ChatRequest(timeout=TIMEOUT, messages=QUESTION, params=SHORT))
     named = ToolChoice(mode="named", name="get_weather")
-    called = await service.chat(
-        endpoint(), ChatRequest(timeout=TIMEOUT, messages=QUESTION, params=SHORT, tools=(WEATHER,), tool_choice=named)
+    called = await service.open(endpoint()).chat(
+        ChatRequest(timeout=TIMEOUT, messages=QUESTION, params=SHORT, tools=(WEATHER,), tool_choice=named)
     )
     assert called.usage.prompt_tokens > plain.usage.prompt_tokens + 50  # the tools block is in the prompt
     assert called.usage.completion_tokens >= len('{"city": "Paris"}') // 4
@@ -94,7 +94,7 @@ async def test_a_streamed_named_call_comes_as_openai_streams_it(service: LocalSe
         tools=(WEATHER,),
         tool_choice=ToolChoice(mode="named", name="get_weather"),
     )
-    deltas: list[GenerationDelta] = [d async for d in service.chat_stream(endpoint(), request)]
+    deltas: list[GenerationDelta] = [d async for d in service.open(endpoint()).chat_stream(request)]
     head = deltas[0].tool_calls[0]
     assert (head.index, head.name, head.arguments) == (0, "get_weather", "")
     assert head.id
@@ -104,7 +104,7 @@ async def test_a_streamed_named_call_comes_as_openai_streams_it(service: LocalSe
     joiner = ToolCallJoiner()
     for d in deltas:
         joiner.add(d.tool_calls)
-    whole = await service.chat(endpoint(), request)
+    whole = await service.open(endpoint()).chat(request)
     assert [c.arguments for c in joiner.calls()] == [c.arguments for c in whole.tool_calls]
 
 
@@ -118,8 +118,7 @@ async def test_the_tool_result_turn_is_answered_in_text(service: LocalService) -
         ),
         ChatMessage(role="tool", content='{"temperature_c": 18, "sky": "sunny"}', tool_call_id="call_1"),
     )
-    answer = await service.chat(
-        endpoint(),
+    answer = await service.open(endpoint()).chat(
         ChatRequest(
             timeout=TIMEOUT, messages=messages, params=SHORT, tools=(WEATHER,), tool_choice=ToolChoice(mode="none")
         ),
@@ -132,8 +131,8 @@ async def test_the_tool_result_turn_is_answered_in_text(service: LocalService) -
 async def test_auto_streamed_and_whole_agree_and_no_markup_reaches_the_content(service: LocalService) -> None:
     """SmolLM2-135M mostly answers in text under ``auto``; whichever it does, both ways agree."""
     request = ChatRequest(timeout=TIMEOUT, messages=QUESTION, params=SHORT, tools=(WEATHER,))
-    whole = await service.chat(endpoint(), request)
-    deltas = [d async for d in service.chat_stream(endpoint(), request)]
+    whole = await service.open(endpoint()).chat(request)
+    deltas = [d async for d in service.open(endpoint()).chat_stream(request)]
     joiner = ToolCallJoiner()
     for d in deltas:
         joiner.add(d.tool_calls)
@@ -150,7 +149,7 @@ async def test_an_image_part_is_refused_naming_the_part_and_the_model(service: L
         parts=(TextPart(text="What is this?"), ImagePart(url="https://example.com/cat.png")),
     )
     with pytest.raises(BadRequestError) as caught:
-        await service.chat(endpoint(), ChatRequest(timeout=TIMEOUT, messages=(message,), params=SHORT))
+        await service.open(endpoint()).chat(ChatRequest(timeout=TIMEOUT, messages=(message,), params=SHORT))
     assert "[messages[0].content[1]]" in str(caught.value)
     assert SMOLLM2 in str(caught.value)
 
@@ -158,8 +157,7 @@ async def test_an_image_part_is_refused_naming_the_part_and_the_model(service: L
 async def test_response_format_with_a_required_call_is_refused(service: LocalService) -> None:
     params = GenerationParams(max_new_tokens=5, grammar=Grammar(kind="json", value="{}", field="response_format"))
     with pytest.raises(BadRequestError, match=r"\[response_format\]"):
-        await service.chat(
-            endpoint(),
+        await service.open(endpoint()).chat(
             ChatRequest(
                 timeout=TIMEOUT,
                 messages=QUESTION,

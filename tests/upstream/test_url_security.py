@@ -124,7 +124,7 @@ def _endpoint(url: str) -> Endpoint:
 @pytest.mark.slow  # seconds of real waiting: in `make test`, not `make check`
 async def test_a_name_resolving_to_the_metadata_address_is_refused_when_called(service: HuggingFaceService) -> None:
     with pytest.raises(UpstreamBadRequestError) as caught:
-        await service.embed(_endpoint("http://metadata.test/latest"), EmbedRequest(texts=("a",), timeout=5))
+        await service.open(_endpoint("http://metadata.test/latest")).embed(EmbedRequest(texts=("a",), timeout=5))
     assert caught.value.status == 400
     assert "169.254.169.254" in caught.value.reason
     assert "Point [service_settings.url] at a model server" in caught.value.reason
@@ -133,8 +133,8 @@ async def test_a_name_resolving_to_the_metadata_address_is_refused_when_called(s
 async def test_a_name_resolving_to_an_ordinary_address_is_called(
     service: HuggingFaceService, hostile: HostileUpstream
 ) -> None:
-    result = await service.embed(
-        _endpoint(f"http://tei.test:{hostile.port}/tei/"), EmbedRequest(texts=("a",), timeout=5)
+    result = await service.open(_endpoint(f"http://tei.test:{hostile.port}/tei/")).embed(
+        EmbedRequest(texts=("a",), timeout=5)
     )
     assert len(result.embeddings) == 1
 
@@ -147,7 +147,7 @@ async def test_a_redirect_to_another_host_is_not_followed(
     hostile.hits.clear()
     try:
         with pytest.raises(UpstreamServerError) as caught:
-            await service.embed(_endpoint(f"{hostile.base}/redirect-away/"), EmbedRequest(texts=("a",), timeout=5))
+            await service.open(_endpoint(f"{hostile.base}/redirect-away/")).embed(EmbedRequest(texts=("a",), timeout=5))
     finally:
         await service.aclose()
     assert f"to http://localhost:{hostile.port}/tei/" in caught.value.reason
@@ -161,7 +161,9 @@ async def test_a_redirect_within_the_same_host_is_followed(settings: Settings, h
     service = HuggingFaceService(context, upstream=UpstreamClient())
     hostile.hits.clear()
     try:
-        result = await service.embed(_endpoint(f"{hostile.base}/redirect-home/"), EmbedRequest(texts=("a",), timeout=5))
+        result = await service.open(_endpoint(f"{hostile.base}/redirect-home/")).embed(
+            EmbedRequest(texts=("a",), timeout=5)
+        )
     finally:
         await service.aclose()
     assert len(result.embeddings) == 1

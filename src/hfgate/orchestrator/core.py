@@ -67,7 +67,7 @@ class Orchestrator(Inference):
         self.store = store
         self.cached = CacheFront(embed_cache)
         self.services = services
-        self._lookup = EndpointLookup(store, ttl_seconds=cache_seconds)
+        self._lookup = EndpointLookup(store, ttl_seconds=cache_seconds, opener=self._open)
         self.last_calls = LastCalls()
         self._runner = Runner(last_calls=self.last_calls, find=self._lookup.get, deadlines=deadlines or Deadlines())
         self.changes = changes or LocalChanges()
@@ -224,7 +224,7 @@ class Orchestrator(Inference):
         for endpoint in endpoints:
             model = self._vector_model(endpoint)
             if model is not None and model not in used:
-                removed = await self.cached.forget(self.services[endpoint.service], endpoint.served())
+                removed = await self.cached.forget(self.services[endpoint.service].open(endpoint.served()))
                 log.info(
                     "cached vectors removed",
                     extra={"event": "embed_cache.forget", "endpoint": endpoint.inference_id, "removed": removed},
@@ -233,7 +233,7 @@ class Orchestrator(Inference):
     def _vector_model(self, endpoint: Endpoint) -> str | None:
         service = self.services.get(endpoint.service)
         try:
-            return None if service is None else self.cached.model_of(service, endpoint.served())
+            return None if service is None else self.cached.identity_of(service.open(endpoint.served()))
         except HfGateError:  # a local model gone from disk: nothing of it can be computed again
             return None
 

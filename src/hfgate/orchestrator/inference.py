@@ -20,6 +20,7 @@ from hfgate.orchestrator.lookup import EndpointLookup
 from hfgate.orchestrator.running import Runner, count_tokens, reserve_for, writes
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services import Service, service_class
+from hfgate.services.base import Model
 from hfgate.services.generation_settings import merged_params
 from hfgate.tasks import (
     ChatRequest,
@@ -85,14 +86,18 @@ class Inference:
         services take the parameters as given them)."""
         return merged_params(endpoint.task_settings, given)
 
+    def model(self, endpoint: Endpoint) -> Model:
+        """``endpoint``'s model object (its service's ``open``), kept with the endpoint's entry."""
+        return self._lookup.model(endpoint)
+
     async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
         """``request``'s vectors, from the embedding cache where it holds them (``cache/``)."""
         return await self._runner.run(endpoint, lambda e: self._embed(e, self._timed(e, request)))
 
     async def _embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
-        service = self._service(endpoint.service)
+        model = self.model(endpoint)
         image = next((image for image in request.images if image is not None), None)
-        if image is not None and not await service.takes_images(endpoint.served()):
+        if image is not None and not await model.takes_images():
             named = image.type_field or f"{image.field}.type"
             raise BadRequestError(
                 f"Field {named} [image] is not supported: the model of endpoint [{endpoint.inference_id}] embeds "
@@ -101,12 +106,12 @@ class Inference:
                 f"served by an engine that embeds images: {', '.join(image_engines())})",
                 param=named,
             )
-        return await self.cached.embed(service, endpoint.served(), request)
+        return await self.cached.embed(model, request)
 
     async def embed_chunked(self, endpoint: Endpoint, request: EmbedRequest) -> ChunkedEmbeddings:
         """Chunk each input with the endpoint's settings and embed every chunk."""
         async with self.deadline(endpoint.task_type):  # the tokenizing and the embedding, together
-            offsets = await self.cached.spans(self._service(endpoint.service), endpoint.served(), request.texts)
+            offsets = await self.cached.spans(self.model(endpoint), request.texts)
             result = await self.embed(endpoint, chunk_request(request, request.texts, offsets=offsets))
         return regroup(request.texts, offsets, vectors=result.embeddings, usage=result.usage)
 
@@ -114,31 +119,31 @@ class Inference:
         """Each input's chunks when the embedding cache holds every one of them (their vectors packed),
         else ``None``: what ``embed-corpus`` need not send (it then batches only the inputs that
         changed). Computes nothing."""
-        return await self.cached.stored_chunks(self._service(endpoint.service), endpoint.served(), request)
+        return await self.cached.stored_chunks(self.model(endpoint), request)
 
     async def sparse_embed(self, endpoint: Endpoint, request: EmbedRequest) -> SparseEmbeddingResult:
         """``request``'s sparse vectors, from the embedding cache where it holds them (``cache/sparse.py``)."""
         return await self._runner.run(
-            endpoint, lambda e: self.cached.sparse_embed(self._service(e.service), e, self._timed(e, request))
+            endpoint, lambda e: self.cached.sparse_embed(self.model(e), self._timed(e, request))
         )
 
     async def sparse_weights(self, endpoint: Endpoint, request: EmbedRequest) -> SparseWeights:
         """``request``'s sparse vectors by vocabulary id, unnamed (TEI's ``/embed_sparse``), cached alike."""
         return await self._runner.run(
-            endpoint, lambda e: self.cached.sparse_weights(self._service(e.service), e, self._timed(e, request))
+            endpoint, lambda e: self.cached.sparse_weights(self.model(e), self._timed(e, request))
         )
 
     async def generate(self, endpoint: Endpoint, request: GenerateRequest) -> Generation:
         return await self._runner.run(
             endpoint,
-            lambda e: self._service(e.service).generate(e, self._timed(e, request)),
+            lambda e: self.model(e).generate(self._timed(e, request)),
             writes=writes(request.params),
         )
 
     def generate_stream(self, endpoint: Endpoint, request: GenerateRequest) -> AsyncIterator[GenerationDelta]:
         return self._runner.stream(
             endpoint,
-            lambda e: self._service(e.service).generate_stream(e, self._timed(e, request)),
+            lambda e: self.model(e).generate_stream(self._timed(e, request)),
             writes=writes(request.params),
         )
 
@@ -155,25 +160,25 @@ class Inference:
 
     async def chat(self, endpoint: Endpoint, request: ChatRequest) -> Generation:
         return await self._runner.run(
-            endpoint, lambda e: self._service(e.service).chat(e, self._timed(e, request)), writes=writes(request.params)
+            endpoint, lambda e: self.model(e).chat(self._timed(e, request)), writes=writes(request.params)
         )
 
     def chat_stream(self, endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
         return self._runner.stream(
             endpoint,
-            lambda e: self._service(e.service).chat_stream(e, self._timed(e, request)),
+            lambda e: self.model(e).chat_stream(self._timed(e, request)),
             writes=writes(request.params),
         )
 
     def relays_responses(self, endpoint: Endpoint) -> bool:
         """Whether ``endpoint``'s upstream answers ``/v1/responses`` itself (the router, for a hosted model)."""
-        return self._service(endpoint.service).relays_responses(endpoint)
+        return self.model(endpoint).relays_responses()
 
     async def respond(self, endpoint: Endpoint, request: ResponsesRelay) -> RelayedResponse:
         """The upstream's own response (no fallback: another endpoint may not serve the Responses API)."""
         async with self.deadline(endpoint.task_type):
             await reserve_for(endpoint, writes=DEFAULT_OUTPUT_BOUND)
-            work = self._service(endpoint.service).respond(endpoint, self._timed(endpoint, request))
+            work = self.model(endpoint).respond(self._timed(endpoint, request))
             result = await self.last_calls.track(endpoint.inference_id, work)
         count_tokens(endpoint, result.usage)
         return result
@@ -181,7 +186,7 @@ class Inference:
     async def respond_stream(self, endpoint: Endpoint, request: ResponsesRelay) -> AsyncIterator[RelayedEvent]:
         """The upstream's stream events, as it sent them (the deadline bounds the upstream's call)."""
         await reserve_for(endpoint, writes=DEFAULT_OUTPUT_BOUND)
-        events = self._service(endpoint.service).respond_stream(endpoint, self._timed(endpoint, request))
+        events = self.model(endpoint).respond_stream(self._timed(endpoint, request))
         async for event in self.last_calls.track_stream(endpoint.inference_id, events):
             if event.final is not None:
                 count_tokens(endpoint, event.final.usage)
@@ -189,15 +194,12 @@ class Inference:
 
     async def rerank(self, endpoint: Endpoint, request: RerankRequest) -> RerankResult:
         """``request``'s documents ranked, with the scores the embedding cache holds (``cache/rerank.py``)."""
-        return await self._runner.run(
-            endpoint, lambda e: self.cached.rerank(self._service(e.service), e, self._timed(e, request))
-        )
+        return await self._runner.run(endpoint, lambda e: self.cached.rerank(self.model(e), self._timed(e, request)))
 
     async def tokenize(
         self, endpoint: Endpoint, texts: Sequence[str], *, add_special_tokens: bool = True
     ) -> list[list[TokenSpan]]:
-        service = self._service(endpoint.service)
-        return await service.tokenize(endpoint, texts, add_special_tokens=add_special_tokens)
+        return await self.model(endpoint).tokenize(texts, add_special_tokens=add_special_tokens)
 
     async def count_chat_tokens(self, endpoint: Endpoint, request: ChatRequest, *, texts: Sequence[str]) -> int:
         """The prompt ``request`` would take: on a service that renders chats itself (the local one), the chat
@@ -205,7 +207,7 @@ class Inference:
         by the model's tokenizer, or one token per four characters where hfgate cannot load it (a rough rule
         for English; the template's own tokens are then not counted)."""
         try:
-            return await self._service(endpoint.service).count_chat_tokens(endpoint, request)
+            return await self.model(endpoint).count_chat_tokens(request)
         except BadRequestError:  # a service that cannot render the chat itself: count its texts
             pass
         try:
@@ -221,3 +223,6 @@ class Inference:
     def _service(self, name: str) -> Service:
         service_class(name)  # raises "Unknown service [name]"
         return self.services[name]
+
+    def _open(self, endpoint: Endpoint) -> Model:
+        return self._service(endpoint.service).open(endpoint)

@@ -33,7 +33,7 @@ class LastCalls:
 
     Example:
         >>> calls = LastCalls()
-        >>> # result = await calls.track("my-endpoint", service.embed(endpoint, request))
+        >>> # result = await calls.track("my-endpoint", model.embed(request))
         >>> calls.get("my-endpoint") is None
         True
     """

@@ -7,6 +7,9 @@ When an entry runs out, the requests that find it so share one read of the store
 request in flight would otherwise start its own, each a thread hop and a query).
 While the database is unreachable, an endpoint read before goes on being served from memory (stale is
 better than down for inference; writes still fail with 503, so nothing changes meanwhile on this side).
+
+Each endpoint's model object (``Service.open``) is kept with its entry: opened at its first request,
+kept while the endpoint reads the same, dropped when it changes or goes.
 """
 
 from __future__ import annotations
@@ -14,22 +17,44 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 from hfgate.errors import RegistryUnavailableError
 from hfgate.registry.endpoint import Endpoint
 from hfgate.registry.store import EndpointStore
+from hfgate.services.base import Model
 
 log = logging.getLogger("hfgate.orchestrator")
 
 
 class EndpointLookup:
-    """Cached reads of the endpoint store."""
+    """Cached reads of the endpoint store, and the endpoints' model objects.
 
-    def __init__(self, store: EndpointStore, *, ttl_seconds: float) -> None:
+    Args:
+        store: the endpoint store.
+        ttl_seconds: how long an endpoint read is served from memory.
+        opener: opens an endpoint for requests (its service's ``open``).
+    """
+
+    def __init__(self, store: EndpointStore, *, ttl_seconds: float, opener: Callable[[Endpoint], Model]) -> None:
         self._store = store
         self._ttl = ttl_seconds
+        self._open = opener
         self._entries: dict[str, tuple[float, Endpoint]] = {}
         self._reading: dict[str, asyncio.Future[Endpoint]] = {}
+        self._models: dict[str, tuple[Endpoint, Model]] = {}
+
+    def model(self, endpoint: Endpoint) -> Model:
+        """``endpoint`` opened by its service (as it serves it: ``Endpoint.served``), kept while the endpoint
+        reads the same (a fresh read of an unchanged record keeps it)."""
+        held = self._models.get(endpoint.inference_id)
+        if held is not None and (held[0] is endpoint or held[0] == endpoint):
+            if held[0] is not endpoint:
+                self._models[endpoint.inference_id] = (endpoint, held[1])
+            return held[1]
+        model = self._open(endpoint.served())
+        self._models[endpoint.inference_id] = (endpoint, model)
+        return model
 
     async def get(self, inference_id: str) -> Endpoint:
         """The endpoint, from memory when fresh.
@@ -75,6 +100,7 @@ class EndpointLookup:
     def forget(self, inference_id: str) -> Endpoint | None:
         """Drop the entry; the endpoint it held, if any."""
         self._reading.pop(inference_id, None)
+        self._models.pop(inference_id, None)
         entry = self._entries.pop(inference_id, None)
         return None if entry is None else entry[1]
 
@@ -83,4 +109,5 @@ class EndpointLookup:
         held = [endpoint for _, endpoint in self._entries.values()]
         self._entries.clear()
         self._reading.clear()
+        self._models.clear()
         return held

@@ -2,8 +2,9 @@
 
 A service is one small class: the task types it serves, the settings it accepts (declared, so that
 validation and ``GET _inference/_services`` come from one place), a check run when an endpoint is
-created, and one coroutine per task type. Methods for task types a service does not support are never
-called: the orchestrator checks ``task_types`` first.
+created, and :meth:`Service.open`, which gives an endpoint's :class:`Model`: the object its requests
+call, one coroutine per task type. Methods for task types a service does not support are never called:
+the orchestrator checks ``task_types`` first.
 """
 
 from __future__ import annotations
@@ -165,90 +166,112 @@ class Service:
     async def release(self, endpoint: Endpoint, *, still_used: Sequence[Endpoint]) -> None:
         """Free what ``endpoint`` (deleted or changed) held, except what ``still_used`` endpoints need."""
 
-    def vector_model(self, endpoint: Endpoint) -> str | None:
-        """What the embedding cache keys ``endpoint``'s vectors by: everything of the model that changes
-        them (its files, or the server, provider and served model), read from the settings without a
-        model load. ``None`` (the default) means its vectors are not cached. A sparse or rerank endpoint's
-        identity differs from a dense one's on the same model: their entries are kept and removed apart."""
-        return None
-
-    async def vector_engine(self, endpoint: Endpoint) -> str:
-        """The class of what computes ``endpoint``'s vectors now, when it changes them (a local model's
-        inexact engine); ``""`` by default. Engines that give the same vectors share a class."""
-        return ""
-
-    async def takes_images(self, endpoint: Endpoint) -> bool:
-        """Whether ``endpoint``'s model embeds images (``EmbedRequest.images``) in its texts' space; no by default."""
-        return False
-
-    async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
-        raise self._unsupported(endpoint)
-
-    async def sparse_embed(self, endpoint: Endpoint, request: EmbedRequest) -> SparseEmbeddingResult:
-        """``request``'s sparse vectors: :meth:`sparse_weights` with their ids named by :meth:`token_names`."""
-        return named(await self.sparse_weights(endpoint, request), await self.token_names(endpoint))
-
-    async def sparse_weights(self, endpoint: Endpoint, request: EmbedRequest) -> SparseWeights:
-        """Each text's ``{vocabulary id: weight}``, as the model gives them."""
-        raise self._unsupported(endpoint)
-
-    async def token_names(self, endpoint: Endpoint) -> TokenNames:
-        """How the ids of ``endpoint``'s sparse vectors are named now; by their numbers by default."""
-        return lambda weights: {str(i): w for i, w in weights.items()}
-
-    async def generate(self, endpoint: Endpoint, request: GenerateRequest) -> Generation:
-        raise self._unsupported(endpoint)
-
-    def generate_stream(self, endpoint: Endpoint, request: GenerateRequest) -> AsyncIterator[GenerationDelta]:
-        raise self._unsupported(endpoint)
-
-    async def chat(self, endpoint: Endpoint, request: ChatRequest) -> Generation:
-        raise self._unsupported(endpoint)
-
-    def chat_stream(self, endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
-        raise self._unsupported(endpoint)
-
-    async def rerank(self, endpoint: Endpoint, request: RerankRequest) -> RerankResult:
-        """``request``'s documents best first: :meth:`rerank_scores` ranked by :func:`ranked`."""
-        return ranked(endpoint, request, await self.rerank_scores(endpoint, request))
-
-    async def rerank_scores(self, endpoint: Endpoint, request: RerankRequest) -> RerankScores:
-        """Each document's relevance to the query, by its place in ``request``."""
-        raise self._unsupported(endpoint)
-
-    def relays_responses(self, endpoint: Endpoint) -> bool:
-        """Whether ``endpoint``'s upstream serves the Responses API itself, so that ``/v1/responses`` is
-        passed to it (``respond``) instead of translated to a chat; ``False`` by default."""
-        return False
-
-    async def respond(self, endpoint: Endpoint, request: ResponsesRelay) -> RelayedResponse:
-        """The upstream's answer to a Responses API request (only where ``relays_responses``)."""
-        raise self._unsupported(endpoint)
-
-    def respond_stream(self, endpoint: Endpoint, request: ResponsesRelay) -> AsyncIterator[RelayedEvent]:
-        """The upstream's stream events, each as it sent it (only where ``relays_responses``)."""
-        raise self._unsupported(endpoint)
-
-    async def tokenize(
-        self, endpoint: Endpoint, texts: Sequence[str], *, add_special_tokens: bool = True
-    ) -> list[list[TokenSpan]]:
-        """The model's tokens for each text (TEI's and TGI's ``/tokenize``)."""
-        raise BadRequestError(f"The [{self.name}] service cannot tokenize for [{endpoint.inference_id}]")
-
-    async def count_chat_tokens(self, endpoint: Endpoint, request: ChatRequest) -> int:
-        """The prompt tokens ``request`` would take on ``endpoint``: its conversation and tools as the chat
-        renders them (Anthropic's ``count_tokens``).
-
-        Raises:
-            BadRequestError: the service cannot count them (the caller estimates from the texts instead).
-        """
-        raise BadRequestError(f"The [{self.name}] service cannot count a chat's tokens for [{endpoint.inference_id}]")
+    def open(self, endpoint: Endpoint) -> Model:
+        """``endpoint`` opened for requests: the object each of its requests calls. Reads no file and
+        calls nothing: what the model needs is found or loaded by its first request."""
+        return Model(self, endpoint)
 
     async def aclose(self) -> None:
         """Release connections and threads; called once when the app stops."""
 
-    def _unsupported(self, endpoint: Endpoint) -> BadRequestError:
-        return BadRequestError(f"The [{self.name}] service does not support task type [{endpoint.task_type.value}]")
+
+class Model:
+    """An endpoint opened by its service (:meth:`Service.open`): what each of its requests calls.
+
+    The orchestrator keeps one per endpoint, with the endpoint's entry, and opens a new one when the
+    endpoint changes. Each service's model overrides the coroutines of the task types it serves; the
+    others are never called (the orchestrator checks the endpoint's task type first).
+
+    Attributes:
+        endpoint: the endpoint as its service serves it.
+        vector_model: what the embedding cache keys its vectors by: everything of the model that changes
+            them (its files, or the server, provider and served model), read from the settings without a
+            model load; ``None`` (the default) means its vectors are not cached. A sparse or rerank
+            endpoint's identity differs from a dense one's on the same model.
+    """
+
+    vector_model: str | None = None
+
+    def __init__(self, service: Service, endpoint: Endpoint) -> None:
+        self.service = service
+        self.endpoint = endpoint
+
+    async def vector_engine(self) -> str:
+        """The class of what computes the vectors now, when it changes them (a local model's inexact
+        engine); ``""`` by default. Engines that give the same vectors share a class."""
+        return ""
+
+    async def takes_images(self) -> bool:
+        """Whether the model embeds images (``EmbedRequest.images``) in its texts' space; no by default."""
+        return False
+
+    async def embed(self, request: EmbedRequest) -> EmbeddingResult:
+        raise self._unsupported()
+
+    async def sparse_embed(self, request: EmbedRequest) -> SparseEmbeddingResult:
+        """``request``'s sparse vectors: :meth:`sparse_weights` with their ids named by :meth:`token_names`."""
+        return named(await self.sparse_weights(request), await self.token_names())
+
+    async def sparse_weights(self, request: EmbedRequest) -> SparseWeights:
+        """Each text's ``{vocabulary id: weight}``, as the model gives them."""
+        raise self._unsupported()
+
+    async def token_names(self) -> TokenNames:
+        """How the ids of the sparse vectors are named now; by their numbers by default."""
+        return lambda weights: {str(i): w for i, w in weights.items()}
+
+    async def generate(self, request: GenerateRequest) -> Generation:
+        raise self._unsupported()
+
+    def generate_stream(self, request: GenerateRequest) -> AsyncIterator[GenerationDelta]:
+        raise self._unsupported()
+
+    async def chat(self, request: ChatRequest) -> Generation:
+        raise self._unsupported()
+
+    def chat_stream(self, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
+        raise self._unsupported()
+
+    async def rerank(self, request: RerankRequest) -> RerankResult:
+        """``request``'s documents best first: :meth:`rerank_scores` ranked by :func:`ranked`."""
+        return ranked(self.endpoint, request, await self.rerank_scores(request))
+
+    async def rerank_scores(self, request: RerankRequest) -> RerankScores:
+        """Each document's relevance to the query, by its place in ``request``."""
+        raise self._unsupported()
+
+    def relays_responses(self) -> bool:
+        """Whether the upstream serves the Responses API itself, so that ``/v1/responses`` is passed to it
+        (``respond``) instead of translated to a chat; ``False`` by default."""
+        return False
+
+    async def respond(self, request: ResponsesRelay) -> RelayedResponse:
+        """The upstream's answer to a Responses API request (only where ``relays_responses``)."""
+        raise self._unsupported()
+
+    def respond_stream(self, request: ResponsesRelay) -> AsyncIterator[RelayedEvent]:
+        """The upstream's stream events, each as it sent it (only where ``relays_responses``)."""
+        raise self._unsupported()
+
+    async def tokenize(self, texts: Sequence[str], *, add_special_tokens: bool = True) -> list[list[TokenSpan]]:
+        """The model's tokens for each text (TEI's and TGI's ``/tokenize``)."""
+        raise BadRequestError(f"The [{self.service.name}] service cannot tokenize for [{self.endpoint.inference_id}]")
+
+    async def count_chat_tokens(self, request: ChatRequest) -> int:
+        """The prompt tokens ``request`` would take: its conversation and tools as the chat renders them
+        (Anthropic's ``count_tokens``).
+
+        Raises:
+            BadRequestError: the service cannot count them (the caller estimates from the texts instead).
+        """
+        raise BadRequestError(
+            f"The [{self.service.name}] service cannot count a chat's tokens for [{self.endpoint.inference_id}]"
+        )
+
+    def _unsupported(self) -> BadRequestError:
+        return BadRequestError(
+            f"The [{self.service.name}] service does not support task type [{self.endpoint.task_type.value}]"
+        )
 
 
 def named(weights: SparseWeights, names: TokenNames) -> SparseEmbeddingResult:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hfgate.errors import BadRequestError
 from hfgate.registry.endpoint import Endpoint
-from hfgate.services.base import Service
+from hfgate.services.base import Model
 from hfgate.services.spec import SettingSpec
 from hfgate.tasks import EmbedRequest, TaskType
 
@@ -34,13 +34,14 @@ EMBEDDING_SHAPE_SETTINGS = (
 )
 
 
-async def record_embedding_shape(service: Service, endpoint: Endpoint, *, timeout: float) -> Endpoint:
+async def record_embedding_shape(model: Model, *, timeout: float) -> Endpoint:
     """Embed one probe text; record ``dimensions`` (checked against the user's) and ``similarity``.
 
     Raises:
         BadRequestError: the user gave ``dimensions`` and the model returns another size.
     """
-    result = await service.embed(endpoint, EmbedRequest(texts=(PROBE_INPUT,), timeout=timeout))
+    endpoint = model.endpoint
+    result = await model.embed(EmbedRequest(texts=(PROBE_INPUT,), timeout=timeout))
     size = len(result.embeddings[0])
     given = endpoint.service_settings.get("dimensions")
     if given is not None and given != size:

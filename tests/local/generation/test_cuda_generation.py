@@ -144,7 +144,7 @@ async def test_the_service_places_a_transformers_model_on_the_gpu_and_shows_it(d
     try:
         checked = await service.check(smol, timeout=300)
         request = GenerateRequest(prompt=PROMPTS[0], params=GenerationParams(max_new_tokens=4))
-        generation = await service.generate(checked, request)
+        generation = await service.open(checked).generate(request)
         observed = service.observed(checked)
     finally:
         await service.aclose()

@@ -13,7 +13,7 @@ from hfgate.embed_cache import VectorSpace, content_keys
 from hfgate.embed_cache.vectors import WIDE, pack, pack_wide, unpack
 from hfgate.orchestrator.cache.read_through import Filled
 from hfgate.registry.endpoint import Endpoint
-from hfgate.services import Service
+from hfgate.services.base import Model
 from hfgate.tasks import EmbeddingResult, EmbedRequest, Usage
 
 _REMEMBERED = 1024
@@ -27,8 +27,8 @@ class DenseVectors:
     def __init__(self) -> None:
         self._wide: set[str] = set()
 
-    async def direct(self, service: Service, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
-        return await service.embed(endpoint, request)
+    async def direct(self, model: Model, request: EmbedRequest) -> EmbeddingResult:
+        return await model.embed(request)
 
     def space(self, model: str, engine: str, endpoint: Endpoint, request: EmbedRequest) -> VectorSpace:
         return embedding_space(model, engine, endpoint=endpoint, request=request)
@@ -38,9 +38,9 @@ class DenseVectors:
         return content_keys(space, request.texts, [None if i is None else i.digest for i in request.images])
 
     async def compute(
-        self, service: Service, endpoint: Endpoint, request: EmbedRequest, places: list[int]
+        self, model: Model, request: EmbedRequest, places: list[int]
     ) -> tuple[Sequence[list[float] | None], Usage]:
-        result = await service.embed(endpoint, only_texts(request, places))
+        result = await model.embed(only_texts(request, places))
         return result.embeddings, result.usage
 
     def pack(self, model: str, items: list[tuple[str, list[float]]]) -> list[tuple[str, bytes]]:

@@ -3,7 +3,7 @@
 A request goes through the cache when it is on (``HFGATE_EMBED_CACHE``), the endpoint's ``cache``
 setting is ``on`` (:func:`~hfgate.services.cache_setting.caches`) and the request did not say
 ``?cache=false``; every other request goes straight to the service. Entries are keyed by the model's
-identity as its service says (``Service.vector_model``), never by the endpoint's id.
+identity as its model object says (``Model.vector_model``), never by the endpoint's id.
 """
 
 from __future__ import annotations
@@ -19,9 +19,7 @@ from hfgate.orchestrator.cache.sparse import SparseVectors
 from hfgate.orchestrator.cache.stored_chunks import StoredChunk, cached_inputs, spans_and_vectors
 from hfgate.orchestrator.cache.tally import count_served
 from hfgate.orchestrator.chunked import split_inputs
-from hfgate.registry.endpoint import Endpoint
-from hfgate.services import Service
-from hfgate.services.base import named
+from hfgate.services.base import Model, named
 from hfgate.services.cache_setting import caches
 from hfgate.tasks import (
     EmbeddingResult,
@@ -33,11 +31,9 @@ from hfgate.tasks import (
 )
 from hfgate.telemetry.request_scope import cache_wanted
 
-_REMEMBERED = 1024
-
 
 class CacheFront:
-    """A service's ``embed``, ``sparse_weights`` and rerank scores, and the chunking of inputs, with the
+    """A model's ``embed``, ``sparse_weights`` and rerank scores, and the chunking of inputs, with the
     cache in front.
 
     Args:
@@ -49,76 +45,64 @@ class CacheFront:
         self.dense = DenseVectors()
         self.sparse = SparseVectors()
         self.pairs = PairScores()
-        # The endpoint lookup hands out the same Endpoint object until it changes: its model identity
-        # is read once per object (the settings parsed, hashed), not once per request.
-        self._models: dict[int, tuple[Endpoint, str | None]] = {}
 
-    async def embed(self, service: Service, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
+    async def embed(self, model: Model, request: EmbedRequest) -> EmbeddingResult:
         """``request``'s vectors, from the cache where it has them, in the request's order."""
-        return await self._through(self.dense, service, endpoint, request)
+        return await self._through(self.dense, model, request)
 
-    async def sparse_weights(self, service: Service, endpoint: Endpoint, request: EmbedRequest) -> SparseWeights:
+    async def sparse_weights(self, model: Model, request: EmbedRequest) -> SparseWeights:
         """``request``'s sparse vectors by vocabulary id (TEI's ``/embed_sparse``), from the cache where it has them."""
-        return await self._through(self.sparse, service, endpoint, request)
+        return await self._through(self.sparse, model, request)
 
-    async def sparse_embed(self, service: Service, endpoint: Endpoint, request: EmbedRequest) -> SparseEmbeddingResult:
+    async def sparse_embed(self, model: Model, request: EmbedRequest) -> SparseEmbeddingResult:
         """``request``'s sparse vectors, from the cache where it has them, their ids named."""
-        weights = await self.sparse_weights(service, endpoint, request)
-        return named(weights, await service.token_names(endpoint))
+        weights = await self.sparse_weights(model, request)
+        return named(weights, await model.token_names())
 
-    async def rerank(self, service: Service, endpoint: Endpoint, request: RerankRequest) -> RerankResult:
+    async def rerank(self, model: Model, request: RerankRequest) -> RerankResult:
         """``request``'s documents best first, with the scores the cache holds and the others computed."""
-        return await self._through(self.pairs, service, endpoint, request)
+        return await self._through(self.pairs, model, request)
 
-    async def spans(self, service: Service, endpoint: Endpoint, texts: Sequence[str]) -> list[Spans]:
-        """Each text's chunk offsets by ``endpoint``'s chunking settings, from the cache when it is on."""
-        model = self._model(service, endpoint)
-        if model is None or self.cache is None:
+    async def spans(self, model: Model, texts: Sequence[str]) -> list[Spans]:
+        """Each text's chunk offsets by the endpoint's chunking settings, from the cache when it is on."""
+        identity, endpoint = self._identity(model), model.endpoint
+        if identity is None or self.cache is None:
             return split_inputs(endpoint, texts)
-        return await cached_spans(self.cache, model=model, endpoint=endpoint, texts=texts)
+        return await cached_spans(self.cache, model=identity, endpoint=endpoint, texts=texts)
 
-    async def stored_chunks(
-        self, service: Service, endpoint: Endpoint, request: EmbedRequest
-    ) -> list[list[StoredChunk] | None]:
+    async def stored_chunks(self, model: Model, request: EmbedRequest) -> list[list[StoredChunk] | None]:
         """Each input's chunks when the cache holds every one of them (their vectors packed), else
         ``None``; computes no vector. The chunks taken are counted as hits."""
-        model = self._model(service, endpoint)
-        if model is None or self.cache is None:
+        identity, endpoint = self._identity(model), model.endpoint
+        if identity is None or self.cache is None:
             offsets = split_inputs(endpoint, request.texts)
             found: list[bytes | None] = [None] * sum(map(len, offsets))
         else:
-            space = embedding_space(model, await service.vector_engine(endpoint), endpoint=endpoint, request=request)
+            space = embedding_space(identity, await model.vector_engine(), endpoint=endpoint, request=request)
             offsets, found = await spans_and_vectors(self.cache, space=space, endpoint=endpoint, texts=request.texts)
         inputs = cached_inputs(request.texts, offsets, found=found)
         count_served(endpoint, [c.packed for chunks in inputs if chunks is not None for c in chunks])
         return inputs
 
-    async def forget(self, service: Service, endpoint: Endpoint) -> int:
-        """Remove every entry of ``endpoint``'s model (its last endpoint went); how many the shared tier held."""
-        model = self.model_of(service, endpoint)
-        if model is None or self.cache is None:
+    async def forget(self, model: Model) -> int:
+        """Remove every entry of the model (its last endpoint went); how many the shared tier held."""
+        identity = self.identity_of(model)
+        if identity is None or self.cache is None:
             return 0
-        return await self.cache.drop_prefix(model_prefix(model) + ":")
+        return await self.cache.drop_prefix(model_prefix(identity) + ":")
 
-    def model_of(self, service: Service, endpoint: Endpoint) -> str | None:
-        """``endpoint``'s model identity, if its entries are cached (whatever the request asks)."""
-        return self._model(service, endpoint, asked=False)
+    def identity_of(self, model: Model) -> str | None:
+        """The model's identity, if its entries are cached (whatever the request asks)."""
+        return self._identity(model, asked=False)
 
-    async def _through(self, kind: Kind[R, T, A], service: Service, endpoint: Endpoint, request: R) -> A:
-        """``request``'s answer through the cache when it goes through it, else straight from the service."""
-        model = self._model(service, endpoint)
-        if model is None or self.cache is None:
-            return await kind.direct(service, endpoint, request)
-        return await answer_through(self.cache, kind, model=model, service=service, endpoint=endpoint, request=request)
+    async def _through(self, kind: Kind[R, T, A], model: Model, request: R) -> A:
+        """``request``'s answer through the cache when it goes through it, else straight from the model."""
+        identity = self._identity(model)
+        if identity is None or self.cache is None:
+            return await kind.direct(model, request)
+        return await answer_through(self.cache, kind, identity=identity, model=model, request=request)
 
-    def _model(self, service: Service, endpoint: Endpoint, *, asked: bool = True) -> str | None:
-        if self.cache is None or (asked and not cache_wanted()):
+    def _identity(self, model: Model, *, asked: bool = True) -> str | None:
+        if self.cache is None or (asked and not cache_wanted()) or not caches(model.endpoint):
             return None
-        known = self._models.get(id(endpoint))
-        if known is not None and known[0] is endpoint:
-            return known[1]
-        model = service.vector_model(endpoint) if caches(endpoint) else None
-        if len(self._models) >= _REMEMBERED:
-            self._models.clear()
-        self._models[id(endpoint)] = (endpoint, model)
-        return model
+        return model.vector_model

@@ -18,8 +18,7 @@ from hfgate.embed_cache import VectorSpace
 from hfgate.embed_cache.vectors import pack, unpack
 from hfgate.orchestrator.cache.read_through import Filled
 from hfgate.registry.endpoint import Endpoint
-from hfgate.services import Service
-from hfgate.services.base import ranked
+from hfgate.services.base import Model, ranked
 from hfgate.tasks import RerankRequest, RerankResult, RerankScores, Usage
 
 
@@ -27,8 +26,8 @@ class PairScores:
     """A service's rerank scores, as a :class:`~hfgate.orchestrator.cache.kind.Kind`: a document the
     upstream did not score has none (and is not stored)."""
 
-    async def direct(self, service: Service, endpoint: Endpoint, request: RerankRequest) -> RerankResult:
-        return await service.rerank(endpoint, request)
+    async def direct(self, model: Model, request: RerankRequest) -> RerankResult:
+        return await model.rerank(request)
 
     def space(self, model: str, engine: str, endpoint: Endpoint, request: RerankRequest) -> VectorSpace:
         return VectorSpace(model=model, engine=engine)
@@ -37,11 +36,11 @@ class PairScores:
         return pair_keys(space, request.query, request.documents)
 
     async def compute(
-        self, service: Service, endpoint: Endpoint, request: RerankRequest, places: list[int]
+        self, model: Model, request: RerankRequest, places: list[int]
     ) -> tuple[Sequence[float | None], Usage]:
         if len(places) < len(request.documents):
             request = replace(request, documents=tuple(request.documents[i] for i in places))
-        result = await service.rerank_scores(endpoint, request)
+        result = await model.rerank_scores(request)
         return [result.scores.get(i) for i in range(len(places))], result.usage
 
     def pack(self, model: str, items: list[tuple[str, float]]) -> list[tuple[str, bytes]]:

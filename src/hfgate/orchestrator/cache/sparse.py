@@ -15,7 +15,7 @@ from hfgate.embed_cache.sparse_rows import pack_sparse, unpack_sparse
 from hfgate.orchestrator.cache.dense import only_texts
 from hfgate.orchestrator.cache.read_through import Filled
 from hfgate.registry.endpoint import Endpoint
-from hfgate.services import Service
+from hfgate.services.base import Model
 from hfgate.tasks import EmbedRequest, SparseWeights, Usage
 
 Row = dict[int, float]
@@ -24,8 +24,8 @@ Row = dict[int, float]
 class SparseVectors:
     """A service's ``sparse_weights`` (TEI's ``/embed_sparse``), as a :class:`~hfgate.orchestrator.cache.kind.Kind`."""
 
-    async def direct(self, service: Service, endpoint: Endpoint, request: EmbedRequest) -> SparseWeights:
-        return await service.sparse_weights(endpoint, request)
+    async def direct(self, model: Model, request: EmbedRequest) -> SparseWeights:
+        return await model.sparse_weights(request)
 
     def space(self, model: str, engine: str, endpoint: Endpoint, request: EmbedRequest) -> VectorSpace:
         return VectorSpace(
@@ -40,9 +40,9 @@ class SparseVectors:
         return text_keys(space, request.texts)
 
     async def compute(
-        self, service: Service, endpoint: Endpoint, request: EmbedRequest, places: list[int]
+        self, model: Model, request: EmbedRequest, places: list[int]
     ) -> tuple[Sequence[Row | None], Usage]:
-        result = await service.sparse_weights(endpoint, only_texts(request, places))
+        result = await model.sparse_weights(only_texts(request, places))
         return result.weights, result.usage
 
     def pack(self, model: str, items: list[tuple[str, Row]]) -> list[tuple[str, bytes]]:

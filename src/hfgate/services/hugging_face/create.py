@@ -110,16 +110,16 @@ async def _router_price(
 
 
 async def _probe(service: Service, endpoint: Endpoint, timeout: float) -> Endpoint:
-    task = endpoint.task_type
+    task, model = endpoint.task_type, service.open(endpoint)
     if task is TaskType.TEXT_EMBEDDING:
-        return await record_embedding_shape(service, endpoint, timeout=timeout)
+        return await record_embedding_shape(model, timeout=timeout)
     if task is TaskType.SPARSE_EMBEDDING:
-        await service.sparse_embed(endpoint, EmbedRequest(texts=(PROBE_PROMPT,), timeout=timeout))
+        await model.sparse_embed(EmbedRequest(texts=(PROBE_PROMPT,), timeout=timeout))
     elif task is TaskType.COMPLETION:
-        await service.generate(endpoint, GenerateRequest(prompt=PROBE_PROMPT, params=PROBE_PARAMS, timeout=timeout))
+        await model.generate(GenerateRequest(prompt=PROBE_PROMPT, params=PROBE_PARAMS, timeout=timeout))
     elif task is TaskType.CHAT_COMPLETION:
         message = ChatMessage(role="user", content=PROBE_PROMPT)
-        await service.chat(endpoint, ChatRequest(messages=(message,), params=PROBE_PARAMS, timeout=timeout))
+        await model.chat(ChatRequest(messages=(message,), params=PROBE_PARAMS, timeout=timeout))
     else:
-        await service.rerank(endpoint, RerankRequest(query="how big", documents=("small", "large"), timeout=timeout))
+        await model.rerank(RerankRequest(query="how big", documents=("small", "large"), timeout=timeout))
     return endpoint

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-from hfgate.registry.endpoint import Endpoint
 from hfgate.services.hugging_face.typed import HfSettings
 from hfgate.tasks import TaskType
 
@@ -15,12 +14,11 @@ from hfgate.tasks import TaskType
 _CACHED = {TaskType.TEXT_EMBEDDING: "hf", TaskType.SPARSE_EMBEDDING: "hf-sparse", TaskType.RERANK: "hf-rerank"}
 
 
-class NamesVectorModels:
-    """The service's part of the embedding cache's key (:meth:`hfgate.services.base.Service.vector_model`)."""
-
-    def vector_model(self, endpoint: Endpoint) -> str | None:
-        kind = _CACHED.get(endpoint.task_type)
-        return None if kind is None else vector_model(HfSettings.of(endpoint.service_settings), kind=kind)
+def vector_model_of(settings: HfSettings, task_type: TaskType) -> str | None:
+    """The cache's identity of an endpoint's model (:attr:`hfgate.services.base.Model.vector_model`);
+    ``None`` for the task types whose answers are not cached."""
+    kind = _CACHED.get(task_type)
+    return None if kind is None else vector_model(settings, kind=kind)
 
 
 def vector_model(settings: HfSettings, *, kind: str = "hf") -> str:

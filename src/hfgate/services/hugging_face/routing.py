@@ -15,7 +15,6 @@ from typing import TypeVar
 
 from hfgate.config import Settings
 from hfgate.errors import BadRequestError
-from hfgate.registry.endpoint import Endpoint
 from hfgate.services.hugging_face.typed import HfSettings
 from hfgate.upstream.engines import ENGINES, engine_protocol
 from hfgate.upstream.engines.base import Address, Kind, Protocol
@@ -61,25 +60,6 @@ def pick(settings: HfSettings, kind: Kind, expected: type[P], *, config: Setting
     if kind == "chat":
         return _protocol(OpenAIChat(), expected), _router(settings, config=config)
     return _by_provider(settings, kind, expected, config=config)
-
-
-class PickedRoutes:
-    """:func:`pick`'s answers per endpoint and kind, kept while the endpoint's stored settings are the same
-    object (the orchestrator's lookup cache hands the same record to every request until it changes)."""
-
-    def __init__(self) -> None:
-        self._known: dict[tuple[str, Kind], tuple[object, HfSettings, Protocol, Route]] = {}
-
-    def get(
-        self, endpoint: Endpoint, kind: Kind, expected: type[P], *, config: Settings
-    ) -> tuple[HfSettings, P, Route]:
-        known = self._known.get((endpoint.inference_id, kind))
-        if known is not None and known[0] is endpoint.service_settings and isinstance(known[2], expected):
-            return known[1], known[2], known[3]
-        settings = HfSettings.of(endpoint.service_settings)
-        protocol, route = pick(settings, kind, expected, config=config)
-        self._known[(endpoint.inference_id, kind)] = (endpoint.service_settings, settings, protocol, route)
-        return settings, protocol, route
 
 
 def base_url(url: str) -> str:

@@ -1,12 +1,13 @@
 """What every part of the ``local`` service shares: where an endpoint's model is on disk (found once per
-endpoint, ``placements``) and the shared model cache it loads into."""
+endpoint, ``placements``), the shared model cache it loads into (:class:`LocalModels`), and the base of
+the model objects its endpoints' requests call (:class:`LocalModel`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,9 +22,10 @@ from hfgate.local.embedding.encoding import tokenizer_processes
 from hfgate.local.gpu_memory import MIB, GpuClaim
 from hfgate.local.hub.downloads import HubDownloads
 from hfgate.local.hub.fetch import Resolved
+from hfgate.local.tokenizer import ModelTokenizer
 from hfgate.local.weights_size import float32_bytes
 from hfgate.registry.endpoint import Endpoint
-from hfgate.services.base import Service
+from hfgate.services.base import Model, Service, ServiceContext
 from hfgate.services.local.hub import (
     download_state,
     find,
@@ -34,22 +36,39 @@ from hfgate.services.local.hub import (
     planned,
     revision_of,
 )
+from hfgate.services.local.identity import ModelIdentities
+from hfgate.services.local.keys import tokenizer_key
 from hfgate.services.local.model_check import refuse_other_kind
 from hfgate.services.local.placements import Placements
+from hfgate.tasks import TokenSpan
 
 log = logging.getLogger("hfgate.services.local")
 
 M = TypeVar("M", bound=LoadedModel)
 
 
-class LocalBase(Service):
-    """The model lookups the embedding and generation halves of the service both use."""
+class LocalModels:
+    """Where the service's models are and how they load: the lookups every local model object and the
+    service's create-time checks use.
 
-    _loading: set[str]  # endpoints whose model loads after its download; set by the service's constructor
-    _device: str | None  # HFGATE_LOCAL_DEVICE resolved (once); None until then; set by the constructor
-    _placements: Placements  # where each endpoint's model was found; set by the constructor
+    Args:
+        context: the process-wide resources (the model cache, the compute thread, the Hub downloads).
+        warm: loads an endpoint's model (the service's ``warm``), called once its download is done.
+    """
 
-    def _location(self, endpoint: Endpoint) -> ModelLocation:
+    def __init__(self, context: ServiceContext, *, warm: Callable[[Endpoint], Coroutine[Any, Any, None]]) -> None:
+        self.context = context
+        self.identities = ModelIdentities()
+        self._warm = warm
+        self._loading: set[str] = set()  # endpoints whose model loads after its download
+        self._device: str | None = None  # HFGATE_LOCAL_DEVICE resolved (once); None until then
+        self._placements = Placements()
+
+    def forget(self, endpoint: Endpoint) -> None:
+        """Forget where ``endpoint``'s model was (it changed or went)."""
+        self._placements.forget(endpoint)
+
+    def location(self, endpoint: Endpoint) -> ModelLocation:
         """Where the model is: looked up once per endpoint (a warm endpoint's request reads no file); a Hub
         model not in the cache yet starts downloading.
 
@@ -77,73 +96,31 @@ class LocalBase(Service):
         downloads.start(source, model, revision=revision, gguf=settings.get("gguf_file"))
         raise not_ready(endpoint, model, downloads.state(model.repo_id, revision))
 
-    async def _batched_model(
-        self, endpoint: Endpoint, kind: Callable[..., M], *, key: Callable[[ModelLocation], str]
-    ) -> M:
-        """The endpoint's model of class ``kind`` (a cross-encoder, a SPLADE model: batched on the compute
-        thread), loaded once per process into the shared model cache under ``key``; a first load carries on
-        for the next request if this one gives up (its deadline, a client hanging up)."""
-        location = self._location(endpoint)
-        settings, compute, device = self.context.settings, self.context.shared(Compute), await self._in_process_device()
-        name = str(endpoint.service_settings["model"])
-        limits = BatchLimits.from_settings(settings, device=device)
-        processes = tokenizer_processes(settings.local_tokenizer_processes, device=device)
-        return await self._cached(
-            endpoint,
-            key(location),
-            lambda: kind(
-                location.path,
-                compute=compute,
-                limits=limits,
-                name=name,
-                threads=settings.local_threads,
-                device=device,
-                tokenizer_processes=processes,
-            ),
-            gpu=lambda: self._gpu_claim(location, name=name, device=device),
-        )
-
-    async def _cached(
-        self, endpoint: Endpoint, key: str, load: Callable[[], M], *, gpu: Callable[[], GpuClaim | None] | None = None
-    ) -> M:
-        """The model the shared cache holds under ``key``, loaded with ``load`` on first use. A failed load
-        forgets where the model was and looks again: a Hub model whose folder went meanwhile answers as
-        one not downloaded (503 while it downloads again), any other failure as it failed."""
-        try:
-            return await self.context.shared(ModelCache).get(key, load, gpu=gpu)
-        except Exception as failed:
-            self._placements.forget(endpoint)
-            try:
-                self._location(endpoint)
-            except HfGateError as gone:
-                raise gone from failed
-            raise
-
-    async def _in_process_device(self) -> str:
+    async def in_process_device(self) -> str:
         """Where in-process embedding, rerank and sparse models run, and generation models on transformers:
         ``HFGATE_LOCAL_DEVICE`` resolved once (off the event loop: ``auto`` imports torch to ask it)."""
         if self._device is None:
             self._device = await asyncio.to_thread(resolve_device, self.context.settings.local_device)
         return self._device
 
-    def _gpu_claim(self, location: ModelLocation, *, name: str, device: str) -> GpuClaim | None:
+    def gpu_claim(self, location: ModelLocation, *, name: str, device: str) -> GpuClaim | None:
         """What the model will take on its GPU (its float32 weights and the reserve); ``None`` on the CPU."""
         if not device.startswith("cuda"):
             return None
         reserve = self.context.settings.local_gpu_reserve_mb * MIB
         return GpuClaim(model=name, device=device, weights=float32_bytes(location.path), reserve=reserve)
 
-    def _found(self, endpoint: Endpoint) -> ModelLocation | None:
+    def found(self, endpoint: Endpoint) -> ModelLocation | None:
         """Where the model is when this machine has it; starts nothing."""
         model = hub_model_of(endpoint)
         if model is None:
             try:
-                return self._location(endpoint)
+                return self.location(endpoint)
             except HfGateError:  # its directory or package is gone
                 return None
         return find(hub_source(self.context, endpoint), model, endpoint.service_settings)
 
-    async def _pin_hub_model(self, endpoint: Endpoint) -> Endpoint:
+    async def pin_hub_model(self, endpoint: Endpoint) -> Endpoint:
         """For a Hub model: the commit recorded and, unless the cache has it, its download started (the
         model is then loaded in the background); the endpoint as given otherwise.
 
@@ -172,7 +149,7 @@ class LocalBase(Service):
         if done.exception() is not None:
             return
         self._loading.add(endpoint.inference_id)
-        task = asyncio.get_running_loop().create_task(self.warm(endpoint))
+        task = asyncio.get_running_loop().create_task(self._warm(endpoint))
         task.add_done_callback(lambda t: self._loaded_after_download(endpoint, t))
 
     def _loaded_after_download(self, endpoint: Endpoint, task: asyncio.Task[None]) -> None:
@@ -183,7 +160,7 @@ class LocalBase(Service):
                 extra={"event": "model.load.fail", "endpoint": endpoint.inference_id, "reason": str(task.exception())},
             )
 
-    def _hub_state(self, endpoint: Endpoint) -> dict[str, Any]:
+    def hub_state(self, endpoint: Endpoint) -> dict[str, Any]:
         """``model_state`` of a Hub model that is not loaded: downloading, failed, loading, downloaded."""
         model = hub_model_of(endpoint)
         if model is None:
@@ -193,18 +170,18 @@ class LocalBase(Service):
         source = hub_source(self.context, endpoint)
         return download_state(self.context.shared(HubDownloads), source, model, endpoint.service_settings)
 
-    def _converted(self, location: ModelLocation) -> Path:
+    def converted(self, location: ModelLocation) -> Path:
         """The model in transformers' format (a GGUF model converted once under the data directory)."""
         from hfgate.local.generation.gguf_cache import ensure_converted
 
         return ensure_converted(location, models_dir=self.context.settings.data_dir / "models")
 
-    def _tokenizer_location(self, location: ModelLocation) -> ModelLocation:
+    def tokenizer_location(self, location: ModelLocation) -> ModelLocation:
         """Where the tokenizer loads fast: a GGUF model's converted copy holds it as ``tokenizer.json``
         (read from the GGUF itself, its vocabulary is parsed in Python: a minute on a small machine)."""
         if location.gguf_file is None:
             return location
-        return ModelLocation(model_id=location.model_id, path=self._converted(location))
+        return ModelLocation(model_id=location.model_id, path=self.converted(location))
 
 
 def _call_soon(loop: asyncio.AbstractEventLoop, callback: Any, *args: Any) -> None:
@@ -212,3 +189,83 @@ def _call_soon(loop: asyncio.AbstractEventLoop, callback: Any, *args: Any) -> No
     # RuntimeError: the app stopped while the model downloaded; it loads at its first request.
     with contextlib.suppress(RuntimeError):
         loop.call_soon_threadsafe(callback, *args)
+
+
+class LocalModel(Model):
+    """An endpoint of the ``local`` service opened for requests: where its model is is found by the first
+    request (``models``) and kept here; the model is loaded into the shared model cache and kept there."""
+
+    def __init__(self, service: Service, endpoint: Endpoint, *, models: LocalModels) -> None:
+        super().__init__(service, endpoint)
+        self.models = models
+        self.name = str(endpoint.service_settings["model"])
+        self._location: ModelLocation | None = None
+
+    async def load(self) -> None:
+        """Load what the endpoint's requests need (``Service.warm``); nothing by default."""
+
+    def location(self) -> ModelLocation:
+        """Where the model is: found at the first request, then kept (a warm endpoint's request reads no
+        file); a Hub model not in the cache yet starts downloading.
+
+        Raises:
+            ModelNotReadyError: the Hub model is downloading (503, Retry-After).
+            HfGateError: its download failed (the reason), or a directory or package is missing.
+        """
+        if self._location is None:
+            self._location = self.models.location(self.endpoint)
+        return self._location
+
+    async def cached(self, key: str, load: Callable[[], M], *, gpu: Callable[[], GpuClaim | None] | None = None) -> M:
+        """The model the shared cache holds under ``key``, loaded with ``load`` on first use; a first load
+        carries on for the next request if this one gives up (its deadline, a client hanging up). A failed
+        load forgets where the model was and looks again: a Hub model whose folder went meanwhile answers
+        as one not downloaded (503 while it downloads again), any other failure as it failed."""
+        try:
+            return await self.models.context.shared(ModelCache).get(key, load, gpu=gpu)
+        except Exception as failed:
+            self._location = None
+            self.models.forget(self.endpoint)
+            try:
+                self.location()
+            except HfGateError as gone:
+                raise gone from failed
+            raise
+
+    async def batched(self, kind: Callable[..., M], *, key: Callable[[ModelLocation], str]) -> M:
+        """The endpoint's model of class ``kind`` (a cross-encoder, a SPLADE model: batched on the compute
+        thread), loaded once per process into the shared model cache under ``key``."""
+        models, location, name = self.models, self.location(), self.name
+        settings, compute = models.context.settings, models.context.shared(Compute)
+        device = await models.in_process_device()
+        limits = BatchLimits.from_settings(settings, device=device)
+        processes = tokenizer_processes(settings.local_tokenizer_processes, device=device)
+        return await self.cached(
+            key(location),
+            lambda: kind(
+                location.path,
+                compute=compute,
+                limits=limits,
+                name=name,
+                threads=settings.local_threads,
+                device=device,
+                tokenizer_processes=processes,
+            ),
+            gpu=lambda: models.gpu_claim(location, name=name, device=device),
+        )
+
+    @property
+    def vector_model(self) -> str | None:  # type: ignore[override]  # read from the files, remembered a few seconds
+        """The model's files for its dense vectors, sparse vectors or rerank scores (three key spaces); a
+        Hub model's at its recorded commit. Files replaced under a running server are seen within
+        ``identity.REMEMBER_SECONDS``."""
+        settings = self.endpoint.service_settings
+        name = f"{settings['model']}@{settings.get('commit') or settings.get('revision') or ''}"
+        return self.models.identities.of(name, self.location, task_type=self.endpoint.task_type)
+
+    async def tokenize(self, texts: Sequence[str], *, add_special_tokens: bool = True) -> list[list[TokenSpan]]:
+        models, location = self.models, self.location()
+        tokenizer = await self.cached(
+            tokenizer_key(location), lambda: ModelTokenizer(models.tokenizer_location(location))
+        )
+        return [tokenizer.spans(text, add_special_tokens=add_special_tokens) for text in texts]

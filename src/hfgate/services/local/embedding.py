@@ -14,9 +14,7 @@ from hfgate.local.embedding.image_text import ENGINE as IMAGE_TEXT_ENGINE
 from hfgate.local.embedding.image_text import ImageTextEmbedder
 from hfgate.local.embedding.prompts import model_prompts
 from hfgate.local.model_kind import takes_images
-from hfgate.registry.endpoint import Endpoint
-from hfgate.services.local.base import LocalBase
-from hfgate.services.local.identity import ModelIdentities
+from hfgate.services.local.base import LocalModel
 from hfgate.services.local.keys import embedding_key
 from hfgate.tasks import EmbeddingResult, EmbedRequest, TaskType, Usage
 
@@ -24,14 +22,15 @@ EMBEDDING = frozenset({TaskType.TEXT_EMBEDDING})
 Embedder = SentenceEmbedder | ImageTextEmbedder
 
 
-class EmbeddingModels(LocalBase):
+class LocalEmbedder(LocalModel):
     """Embeds with the endpoint's model, loaded once per process into the shared model cache."""
 
-    _identities: ModelIdentities  # set by the service's constructor: one per service
+    async def load(self) -> None:
+        await self.embedder()
 
-    async def embed(self, endpoint: Endpoint, request: EmbedRequest) -> EmbeddingResult:
-        embedder, location = await self._embedder_at(endpoint)
-        prefix = model_prompts(location.path, endpoint.service_settings["model"]).prefix(request.input_type)
+    async def embed(self, request: EmbedRequest) -> EmbeddingResult:
+        embedder, location = await self._embedder_at()
+        prefix = model_prompts(location.path, self.name).prefix(request.input_type)
         texts = _prefixed(request, prefix) if prefix else request.texts
         if isinstance(embedder, ImageTextEmbedder):
             work = embedder.embed_counted(texts, images=request.images, normalize=request.normalize)
@@ -40,40 +39,35 @@ class EmbeddingModels(LocalBase):
         vectors, tokens = await work
         return EmbeddingResult(embeddings=vectors, usage=Usage(prompt_tokens=tokens))
 
-    async def takes_images(self, endpoint: Endpoint) -> bool:
+    async def takes_images(self) -> bool:
         """Whether the endpoint's model is an image-and-text model (read from its files, not loaded)."""
-        return endpoint.task_type in EMBEDDING and takes_images(self._location(endpoint).path)
+        return takes_images(self.location().path)
 
-    def vector_model(self, endpoint: Endpoint) -> str | None:
-        """The model's files for its dense vectors, sparse vectors or rerank scores (three key spaces); a
-        Hub model's at its recorded commit."""
-        settings = endpoint.service_settings
-        name = f"{settings['model']}@{settings.get('commit') or settings.get('revision') or ''}"
-        return self._identities.of(name, lambda: self._location(endpoint), task_type=endpoint.task_type)
+    async def vector_engine(self) -> str:
+        """The embedding engine's class."""
+        return engine_class((await self.embedder()).engine_name)
 
-    async def vector_engine(self, endpoint: Endpoint) -> str:
-        """The embedding engine's class; ``""`` for the rerankers and sparse encoders (one exact engine)."""
-        if endpoint.task_type not in EMBEDDING:
-            return ""
-        return engine_class((await self._embedder(endpoint)).engine_name)
+    async def embedder(self) -> Embedder:
+        """The endpoint's loaded model."""
+        return (await self._embedder_at())[0]
 
-    async def _embedder(self, endpoint: Endpoint) -> Embedder:
-        return (await self._embedder_at(endpoint))[0]
-
-    async def _embedder_at(self, endpoint: Endpoint) -> tuple[Embedder, ModelLocation]:
+    async def _embedder_at(self) -> tuple[Embedder, ModelLocation]:
         """The loaded model and where its files are (a request looks the model up once)."""
-        model = endpoint.service_settings["model"]
+        endpoint, models, model = self.endpoint, self.models, self.name
         engine = endpoint.service_settings.get("engine") or AUTO_ENGINE
         min_cosine = float(endpoint.service_settings.get("min_cosine", DEFAULT_MIN_COSINE))
-        location = self._location(endpoint)
-        settings, compute, device = self.context.settings, self.context.shared(Compute), await self._in_process_device()
+        location = self.location()
+        settings, compute, device = (
+            models.context.settings,
+            models.context.shared(Compute),
+            await models.in_process_device(),
+        )
         if engine != AUTO_ENGINE and not engine.startswith("cuda"):
             device = "cpu"  # a CPU engine set by name: nothing of it goes to the GPU
         if takes_images(location.path):
-            return await self._image_text_at(endpoint, location, engine=engine, device=device), location
+            return await self._image_text_at(location, engine=engine, device=device), location
         processes = tokenizer_processes(settings.local_tokenizer_processes, device=device)
-        embedder = await self._cached(
-            endpoint,
+        embedder = await self.cached(
             embedding_key(endpoint, location),
             lambda: SentenceEmbedder(
                 location.path,
@@ -89,26 +83,23 @@ class EmbeddingModels(LocalBase):
                 device=device,
                 tokenizer_processes=processes,
             ),
-            gpu=lambda: self._gpu_claim(location, name=model, device=device),
+            gpu=lambda: models.gpu_claim(location, name=model, device=device),
         )
         return embedder, location
 
-    async def _image_text_at(
-        self, endpoint: Endpoint, location: ModelLocation, *, engine: str, device: str
-    ) -> ImageTextEmbedder:
-        model = endpoint.service_settings["model"]
+    async def _image_text_at(self, location: ModelLocation, *, engine: str, device: str) -> ImageTextEmbedder:
+        models, model = self.models, self.name
         if engine not in (AUTO_ENGINE, IMAGE_TEXT_ENGINE):
             raise BadRequestError(
                 f"[service_settings.engine] [{engine}] cannot run the image-and-text model [{model}]: it runs on "
                 f"[{IMAGE_TEXT_ENGINE}] (sentence-transformers' own encode); leave the engine out or set [torch]",
                 param="service_settings.engine",
             )
-        compute, threads = self.context.shared(Compute), self.context.settings.local_threads
-        return await self._cached(
-            endpoint,
-            embedding_key(endpoint, location),
+        compute, threads = models.context.shared(Compute), models.context.settings.local_threads
+        return await self.cached(
+            embedding_key(self.endpoint, location),
             lambda: ImageTextEmbedder(location.path, compute=compute, threads=threads, name=model, device=device),
-            gpu=lambda: self._gpu_claim(location, name=model, device=device),
+            gpu=lambda: models.gpu_claim(location, name=model, device=device),
         )
 
 

@@ -23,7 +23,7 @@ from hfgate.local.generation.params import resolve_params
 from hfgate.local.generation.request_fields import template_kwargs
 from hfgate.local.gpu_memory import GpuClaim
 from hfgate.registry.endpoint import Endpoint
-from hfgate.services.local.base import LocalBase
+from hfgate.services.local.base import LocalModel, LocalModels
 from hfgate.services.local.generation_settings import DEFAULT_DTYPE
 from hfgate.services.local.keys import generation_key
 from hfgate.services.local.tools import ToolPlan, finish_stream, finish_whole, refuse_images, tool_plan
@@ -45,106 +45,87 @@ if TYPE_CHECKING:
 GENERATING = frozenset({TaskType.COMPLETION, TaskType.CHAT_COMPLETION})
 
 
-class GeneratingModels(LocalBase):
+class LocalGenerator(LocalModel):
     """Generates with the endpoint's model, loaded once per process into the shared model cache."""
 
-    async def generate(self, endpoint: Endpoint, request: GenerateRequest) -> Generation:
-        return await self._complete(endpoint, lambda g: g.encode_prompt(request.prompt), given=request.params)
+    async def load(self) -> None:
+        await self.generator()
 
-    def generate_stream(self, endpoint: Endpoint, request: GenerateRequest) -> AsyncIterator[GenerationDelta]:
-        return self._stream(endpoint, lambda g: g.encode_prompt(request.prompt), given=request.params)
+    async def generate(self, request: GenerateRequest) -> Generation:
+        return await self._complete(lambda g: g.encode_prompt(request.prompt), given=request.params)
 
-    async def chat(self, endpoint: Endpoint, request: ChatRequest) -> Generation:
-        refuse_images(endpoint.service_settings["model"], request.messages)
+    def generate_stream(self, request: GenerateRequest) -> AsyncIterator[GenerationDelta]:
+        return self._stream(lambda g: g.encode_prompt(request.prompt), given=request.params)
+
+    async def chat(self, request: ChatRequest) -> Generation:
+        refuse_images(self.name, request.messages)
         plan = tool_plan(request)
         encode = _chat_encoder(request, plan)
         if plan is None:
-            return await self._complete(endpoint, encode, given=request.params)
-        generation = await self._complete(endpoint, encode, given=plan.params)
+            return await self._complete(encode, given=request.params)
+        generation = await self._complete(encode, given=plan.params)
         return finish_whole(plan, generation)
 
-    def chat_stream(self, endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
-        refuse_images(endpoint.service_settings["model"], request.messages)
+    def chat_stream(self, request: ChatRequest) -> AsyncIterator[GenerationDelta]:
+        refuse_images(self.name, request.messages)
         plan = tool_plan(request)
         encode = _chat_encoder(request, plan)
         if plan is None:
-            return self._stream(endpoint, encode, given=request.params)
-        deltas = self._stream(endpoint, encode, given=plan.params)
-        return finish_stream(plan, deltas)
+            return self._stream(encode, given=request.params)
+        return finish_stream(plan, self._stream(encode, given=plan.params))
 
-    async def count_chat_tokens(self, endpoint: Endpoint, request: ChatRequest) -> int:
+    async def count_chat_tokens(self, request: ChatRequest) -> int:
         """The length of the prompt :meth:`chat` would send the model: the chat template over the
         conversation, with the tools as the chat renders them (the model is loaded if it is not)."""
-        refuse_images(endpoint.service_settings["model"], request.messages)
-        return len(_chat_encoder(request, tool_plan(request))(await self._generator(endpoint)))
+        refuse_images(self.name, request.messages)
+        return len(_chat_encoder(request, tool_plan(request))(await self.generator()))
 
-    async def _complete(
-        self,
-        endpoint: Endpoint,
-        encode: Callable[[TextGenerator], list[int]],
-        *,
-        given: GenerationParams,
-    ) -> Generation:
+    async def _complete(self, encode: Callable[[TextGenerator], list[int]], *, given: GenerationParams) -> Generation:
         """One whole generation (the orchestrator's deadline bounds it, queueing included)."""
-        generator = await self._generator(endpoint)
-        prompt = encode(generator)
-        params = resolve_params(given)
-        return await generator.complete(prompt, params)
+        generator = await self.generator()
+        return await generator.complete(encode(generator), resolve_params(given))
 
     async def _stream(
-        self,
-        endpoint: Endpoint,
-        encode: Callable[[TextGenerator], list[int]],
-        *,
-        given: GenerationParams,
+        self, encode: Callable[[TextGenerator], list[int]], *, given: GenerationParams
     ) -> AsyncIterator[GenerationDelta]:
         """Deltas of one generation (the orchestrator's deadline bounds the wait for each, the first's
         queueing included); the model's sequence ends when the stream is closed, read to its end or not."""
-        generator = await self._generator(endpoint)
-        params = resolve_params(given)
-        deltas = generator.stream(encode(generator), params)
+        generator = await self.generator()
+        deltas = generator.stream(encode(generator), resolve_params(given))
         try:
             async for delta in deltas:
                 yield delta
         finally:
             await deltas.aclose()
 
-    async def _record_task(self, endpoint: Endpoint) -> Endpoint:
-        """Record whether the model is decoder-only or encoder-decoder (read from its config, fast)."""
-        location = self._location(endpoint)
-        if endpoint.service_settings.get("engine") == "llama.cpp" and location.gguf_file is None:
-            raise BadRequestError(
-                "The [llama.cpp] engine runs GGUF models only; give a model directory holding a GGUF file "
-                "(and [gguf_file] when it holds several) or use the [transformers] engine",
-                param="service_settings.engine",
-            )
-        if endpoint.service_settings.get("task"):
-            return endpoint
-        task = await asyncio.to_thread(detect_task, location)
-        return endpoint.evolve(service_settings={**endpoint.service_settings, "task": task})
+    async def checked(self) -> Endpoint:
+        """At create: the model's task recorded, and the engine that generates for it."""
+        checked = await record_task(self.models, self.endpoint)
+        choice = (await self._choice(checked)).summary()
+        return checked.evolve(service_settings={**checked.service_settings, "engine_choice": choice})
 
-    async def _generator(self, endpoint: Endpoint) -> TextGenerator:
+    async def generator(self) -> TextGenerator:
         """The endpoint's loaded model; a first load happens once per process and carries on for the next
         request if this one gives up (its deadline, a client hanging up)."""
-        location = self._location(endpoint)
-        key = generation_key(endpoint, location)
-        device = await self._generation_device(endpoint)
-        name = str(endpoint.service_settings["model"])
+        endpoint, models = self.endpoint, self.models
+        location = self.location()
+        device = await self._device()
 
         def claim() -> GpuClaim | None:  # its transformers copy's weights (a GGUF model's converted first)
-            converted = ModelLocation(model_id=location.model_id, path=self._converted(location))
-            return self._gpu_claim(converted, name=name, device=device)
+            converted = ModelLocation(model_id=location.model_id, path=models.converted(location))
+            return models.gpu_claim(converted, name=self.name, device=device)
 
         gpu = claim if device.startswith("cuda") else None
-        return await self._cached(endpoint, key, lambda: self._load_generator(endpoint, device=device), gpu=gpu)
+        key = generation_key(endpoint, location)
+        return await self.cached(key, lambda: self._load(device=device), gpu=gpu)
 
-    async def _generation_device(self, endpoint: Endpoint) -> str:
-        """Where the endpoint's model computes: the in-process device for transformers and ``auto``, the
-        CPU for the CPU engines."""
-        engine = endpoint.service_settings.get("engine") or AUTO_GENERATION_ENGINE
-        return engine_device(engine, await self._in_process_device())
+    async def _device(self) -> str:
+        """Where the model computes: the in-process device for transformers and ``auto``, the CPU for the
+        CPU engines."""
+        engine = self.endpoint.service_settings.get("engine") or AUTO_GENERATION_ENGINE
+        return engine_device(engine, await self.models.in_process_device())
 
-    async def _generation_choice(self, endpoint: Endpoint) -> MeasuredChoice:
+    async def _choice(self, endpoint: Endpoint) -> MeasuredChoice:
         """The engine that generates for ``endpoint``: ``engine`` as set (on the GPU it runs on, named), or
         with ``auto`` the fastest qualifying one measured on this CPU or GPU (while that is measured: the
         exact default that serves)."""
@@ -155,43 +136,45 @@ class GeneratingModels(LocalBase):
         engine = settings.get("engine") or AUTO_GENERATION_ENGINE
         min_cosine = float(settings.get("min_cosine", DEFAULT_MIN_COSINE))
         if engine != AUTO_GENERATION_ENGINE:
-            device = await self._generation_device(endpoint)
+            device = await self._device()
             on = await asyncio.to_thread(lambda: machine_of(device).describe()) if device != "cpu" else None
             return set_engine(engine, dtype=settings.get("dtype", DEFAULT_DTYPE), min_cosine=min_cosine, on=on)
-        choice = (await self._generator(endpoint)).engine_choice
+        choice = (await self.generator()).engine_choice
         assert choice is not None, "an auto generator always has its choice"
         return choice
 
-    def _load_generator(self, endpoint: Endpoint, *, device: str) -> TextGenerator:
+    def _load(self, *, device: str) -> TextGenerator:
         from hfgate.local.generation.engine import MAX_BATCH_SIZE, TextGenerator
         from hfgate.local.generation.loading import ENGINE_LOADERS, ModelSource
 
-        settings = self.context.settings
-        location = self._location(endpoint)
+        endpoint, models = self.endpoint, self.models
+        settings = models.context.settings
+        location = self.location()
         engine = endpoint.service_settings.get("engine") or AUTO_GENERATION_ENGINE
         source = ModelSource(
             location=location,
-            converted=self._converted(location),
+            converted=models.converted(location),
             dtype=endpoint.service_settings.get("dtype", DEFAULT_DTYPE),
             device=device,
             threads=settings.local_threads,
             max_rows=MAX_BATCH_SIZE,
             cache_dir=settings.data_dir / "models",
         )
+        compute = models.context.shared(Compute)
         if engine == AUTO_GENERATION_ENGINE:
-            return TextGenerator.auto(self._auto_engine(endpoint, source), compute=self.context.shared(Compute))
-        return TextGenerator(ENGINE_LOADERS[engine](source), compute=self.context.shared(Compute))
+            return TextGenerator.auto(self._auto_engine(source), compute=compute)
+        return TextGenerator(ENGINE_LOADERS[engine](source), compute=compute)
 
-    def _auto_engine(self, endpoint: Endpoint, source: ModelSource) -> AutoEngine:
+    def _auto_engine(self, source: ModelSource) -> AutoEngine:
         from hfgate.local.generation.auto import AutoEngine
         from hfgate.local.generation.engine_choice import MeasureTarget
 
-        settings, location = self.context.settings, source.location
+        settings, location, stored = self.models.context.settings, source.location, self.endpoint.service_settings
         target = MeasureTarget(
             path=source.converted,
-            task=endpoint.service_settings.get("task") or detect_task(location),
+            task=stored.get("task") or detect_task(location),
             threads=settings.local_threads,
-            min_cosine=float(endpoint.service_settings.get("min_cosine", DEFAULT_MIN_COSINE)),
+            min_cosine=float(stored.get("min_cosine", DEFAULT_MIN_COSINE)),
             attempts=settings.local_engine_measure_attempts,
             device=source.device,
         )
@@ -201,6 +184,25 @@ class GeneratingModels(LocalBase):
             folder=settings.local_engine_choices_dir or settings.data_dir / "models" / "engine-choice",
             record_source=location.path / location.gguf_file if location.gguf_file else location.path,
         )
+
+
+async def record_task(models: LocalModels, endpoint: Endpoint) -> Endpoint:
+    """Record whether the model is decoder-only or encoder-decoder (read from its config, fast).
+
+    Raises:
+        BadRequestError: the llama.cpp engine was asked for a model that is not GGUF.
+    """
+    location = models.location(endpoint)
+    if endpoint.service_settings.get("engine") == "llama.cpp" and location.gguf_file is None:
+        raise BadRequestError(
+            "The [llama.cpp] engine runs GGUF models only; give a model directory holding a GGUF file "
+            "(and [gguf_file] when it holds several) or use the [transformers] engine",
+            param="service_settings.engine",
+        )
+    if endpoint.service_settings.get("task"):
+        return endpoint
+    task = await asyncio.to_thread(detect_task, location)
+    return endpoint.evolve(service_settings={**endpoint.service_settings, "task": task})
 
 
 def _chat_encoder(request: ChatRequest, plan: ToolPlan | None) -> Callable[[TextGenerator], list[int]]:

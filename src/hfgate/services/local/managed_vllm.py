@@ -21,7 +21,7 @@ from hfgate.local.managed.command import VllmModel
 from hfgate.local.managed.server import ManagedServer
 from hfgate.local.managed.servers import ManagedServers
 from hfgate.registry.endpoint import Endpoint
-from hfgate.services.base import ServiceContext
+from hfgate.services.base import Model, ServiceContext
 from hfgate.services.hugging_face.service import HuggingFaceService
 from hfgate.tasks import GenerationDelta, TaskType
 
@@ -45,7 +45,7 @@ class ManagedVllm:
         self._context = context
         self._client: HuggingFaceService | None = None
         self._device = None if self.settings.local_device == "auto" else resolve_device(self.settings.local_device)
-        self._served: dict[str, tuple[object, str, Endpoint]] = {}
+        self._served: dict[str, tuple[object, str, Model]] = {}
         self.snapshots: dict[str, Path] = {}
         """Each started endpoint's model directory, so that what is shown needs no disk look-up."""
 
@@ -115,8 +115,8 @@ class ManagedVllm:
         python = given or "hfgate's Python"
         return f"vllm: a vLLM server hfgate runs on {self.device} ({python})"
 
-    def served(self, endpoint: Endpoint, server: ManagedServer) -> Endpoint:
-        """``endpoint`` as the ``hugging_face`` service reaches its ready server by url.
+    def served(self, endpoint: Endpoint, server: ManagedServer) -> Model:
+        """``endpoint`` as the ``hugging_face`` service reaches its ready server by url, opened.
 
         Raises:
             ModelNotReadyError: the server is starting or restarting (503, Retry-After).
@@ -135,8 +135,9 @@ class ManagedVllm:
             service_settings={**settings, "rate_limit": _UNLIMITED},
             task_settings=endpoint.task_settings,
         )
-        self._served[endpoint.inference_id] = (endpoint.service_settings, server.url, via)
-        return via
+        opened = self.client.open(via)
+        self._served[endpoint.inference_id] = (endpoint.service_settings, server.url, opened)
+        return opened
 
     def observed(self, server: ManagedServer | None) -> dict[str, Any]:
         """The server's state (none before its first request) and the device it runs on."""

@@ -10,36 +10,34 @@ from hfgate.local.catalog import KNOWN_MODELS, ModelLocation
 from hfgate.local.generation.architecture import GENERATION_TASKS, detect_task
 from hfgate.local.hub.reference import HubModel
 from hfgate.local.presets import PRESETS
-from hfgate.local.tokenizer import ModelTokenizer
 from hfgate.registry.endpoint import Endpoint
-from hfgate.services.base import EndpointDescription, ServiceContext
+from hfgate.services.base import EndpointDescription, Service, ServiceContext
 from hfgate.services.cache_setting import CACHE_SETTING
 from hfgate.services.embedding_shape import EMBEDDING_SHAPE_SETTINGS, record_embedding_shape
 from hfgate.services.generation_settings import GENERATION_TASK_SETTINGS
-from hfgate.services.local.embedding import EMBEDDING, EmbeddingModels
+from hfgate.services.local.base import LocalModel, LocalModels
+from hfgate.services.local.embedding import EMBEDDING, LocalEmbedder
 from hfgate.services.local.embedding_settings import LOCAL_EMBEDDING_SETTINGS, check_min_cosine
-from hfgate.services.local.generation import GENERATING, GeneratingModels
+from hfgate.services.local.generation import GENERATING, LocalGenerator
 from hfgate.services.local.generation_settings import LOCAL_GENERATION_SETTINGS
 from hfgate.services.local.hub import hub_model_of, hub_source, planned
-from hfgate.services.local.identity import ModelIdentities
 from hfgate.services.local.keys import embedding_key, generation_key, rerank_key, sparse_key, tokenizer_key
-from hfgate.services.local.managed_generation import ManagedVllmModels
+from hfgate.services.local.managed_generation import ManagedVllmModel, observed_managed, release_managed
 from hfgate.services.local.managed_vllm import ManagedVllm
 from hfgate.services.local.model_check import refuse_other_kind
-from hfgate.services.local.placements import Placements
-from hfgate.services.local.rerank import RERANKING, RerankModels
-from hfgate.services.local.sparse import SPARSE, SparseModels
+from hfgate.services.local.rerank import RERANKING, LocalReranker
+from hfgate.services.local.sparse import SPARSE, LocalSparseEncoder
 from hfgate.services.price_setting import SPEND_SETTINGS
 from hfgate.services.rerank_settings import RERANK_TASK_SETTINGS
 from hfgate.services.spec import SettingSpec
-from hfgate.tasks import TaskType, TokenSpan
+from hfgate.tasks import TaskType
 
 
-class LocalService(ManagedVllmModels, EmbeddingModels, GeneratingModels, RerankModels, SparseModels):
+class LocalService(Service):
     """Runs models in-process: works offline, with no account. Sentence embedders, cross-encoders
     (rerank), SPLADE models (sparse_embedding) and text generators (or a vLLM server it runs for them:
-    ``managed_vllm.py``); each endpoint's task type is checked against what its model is at create
-    (``model_check.py``)."""
+    ``managed_vllm.py``), each endpoint opened as the model object of its kind; each endpoint's task type
+    is checked against what its model is at create (``model_check.py``)."""
 
     name = "local"
     label = "Local (in-process)"
@@ -105,11 +103,16 @@ class LocalService(ManagedVllmModels, EmbeddingModels, GeneratingModels, RerankM
 
     def __init__(self, context: ServiceContext) -> None:
         super().__init__(context)
-        self._identities = ModelIdentities()
-        self._loading: set[str] = set()
-        self._device: str | None = None
-        self._placements = Placements()
+        self.models = LocalModels(context, warm=self.warm)
         self._managed = ManagedVllm(context)
+
+    def open(self, endpoint: Endpoint) -> LocalModel:
+        """The model object of ``endpoint``'s kind: a managed vLLM's, a generator, a reranker, a sparse
+        encoder or an embedder."""
+        if self._managed.applies(endpoint):
+            return ManagedVllmModel(self, endpoint, models=self.models, managed=self._managed)
+        kind = OPENERS.get(endpoint.task_type, LocalEmbedder)
+        return kind(self, endpoint, models=self.models)
 
     @classmethod
     def describe(cls, endpoint: Endpoint) -> EndpointDescription:
@@ -126,25 +129,20 @@ class LocalService(ManagedVllmModels, EmbeddingModels, GeneratingModels, RerankM
         return check_min_cosine(settings)
 
     async def check(self, endpoint: Endpoint, *, timeout: float) -> Endpoint:
+        models = self.models
         if self._managed.applies(endpoint):
             self._managed.check()  # vLLM can be started: said before a Hub model's download
-        endpoint = await self._pin_hub_model(endpoint)
-        if (model := hub_model_of(endpoint)) is not None and self._found(endpoint) is None:
+        endpoint = await models.pin_hub_model(endpoint)
+        if (model := hub_model_of(endpoint)) is not None and models.found(endpoint) is None:
             return self._with_task(endpoint, model)  # downloading: what a load records is shown once loaded
-        refuse_other_kind(endpoint, self._location(endpoint))
-        if self._managed.applies(endpoint):
-            return await self._check_managed(endpoint)
-        if endpoint.task_type in RERANKING:
-            return await self._checked_reranker(endpoint)
-        if endpoint.task_type in SPARSE:
-            return await self._checked_sparse(endpoint)
-        if endpoint.task_type in GENERATING:
-            checked = await self._record_task(endpoint)
-            choice = (await self._generation_choice(checked)).summary()
+        refuse_other_kind(endpoint, models.location(endpoint))
+        opened = self.open(endpoint)
+        if isinstance(opened, LocalEmbedder):
+            checked = await record_embedding_shape(opened, timeout=timeout)
+            choice = (await opened.embedder()).engine_choice.summary()
             return checked.evolve(service_settings={**checked.service_settings, "engine_choice": choice})
-        checked = await record_embedding_shape(self, endpoint, timeout=timeout)
-        choice = (await self._embedder(endpoint)).engine_choice.summary()
-        return checked.evolve(service_settings={**checked.service_settings, "engine_choice": choice})
+        assert isinstance(opened, ManagedVllmModel | LocalGenerator | LocalReranker | LocalSparseEncoder)
+        return await opened.checked()
 
     def _with_task(self, endpoint: Endpoint, model: HubModel) -> Endpoint:
         """A downloading generation model's task, recorded from the config file already fetched (a GGUF's
@@ -155,26 +153,8 @@ class LocalService(ManagedVllmModels, EmbeddingModels, GeneratingModels, RerankM
             return endpoint
         return endpoint.evolve(service_settings={**endpoint.service_settings, "task": detect_task(location)})
 
-    async def tokenize(
-        self, endpoint: Endpoint, texts: Sequence[str], *, add_special_tokens: bool = True
-    ) -> list[list[TokenSpan]]:
-        location = self._location(endpoint)
-        tokenizer = await self._cached(
-            endpoint, tokenizer_key(location), lambda: ModelTokenizer(self._tokenizer_location(location))
-        )
-        return [tokenizer.spans(text, add_special_tokens=add_special_tokens) for text in texts]
-
     async def warm(self, endpoint: Endpoint) -> None:
-        if self._managed.applies(endpoint):
-            await self._managed_server(endpoint)  # started, not waited for: requests answer 503 meanwhile
-        elif endpoint.task_type in GENERATING:
-            await self._generator(endpoint)
-        elif endpoint.task_type in RERANKING:
-            await self._scorer(endpoint)
-        elif endpoint.task_type in SPARSE:
-            await self._sparse_encoder(endpoint)
-        else:
-            await self._embedder(endpoint)
+        await self.open(endpoint).load()
 
     def loaded(self, endpoint: Endpoint) -> bool:
         if self._managed.applies(endpoint):
@@ -187,10 +167,10 @@ class LocalService(ManagedVllmModels, EmbeddingModels, GeneratingModels, RerankM
         failed with the reason, loading, downloaded, ready); for a managed vLLM, its server's state and
         device."""
         if self._managed.applies(endpoint):
-            return self._observed_managed(endpoint)
+            return observed_managed(self._managed, self.models, endpoint)
         loaded = self._loaded_model(endpoint)
         if loaded is None:
-            state = self._hub_state(endpoint)
+            state = self.models.hub_state(endpoint)
             return {"model_state": state} if state else {}
         choice = getattr(loaded, "engine_choice", None)
         ready = {"model_state": {"state": "ready"}} if hub_model_of(endpoint) is not None else {}
@@ -198,17 +178,17 @@ class LocalService(ManagedVllmModels, EmbeddingModels, GeneratingModels, RerankM
         return shown | ({} if choice is None else {"engine_choice": choice.summary()})
 
     async def release(self, endpoint: Endpoint, *, still_used: Sequence[Endpoint]) -> None:
-        await self._release_managed(endpoint, still_used=still_used)
+        await release_managed(self._managed, endpoint, still_used=still_used)
         needed = set().union(*(self._model_keys(other) for other in still_used))
         for key in self._model_keys(endpoint) - needed:
             self.context.shared(ModelCache).release(key)
-        self._placements.forget(endpoint)
+        self.models.forget(endpoint)
 
     async def aclose(self) -> None:
         await self._managed.aclose()
 
     def _loaded_model(self, endpoint: Endpoint) -> Any | None:
-        location = self._found(endpoint)
+        location = self.models.found(endpoint)
         if location is None:  # its model is gone from disk, or not downloaded yet
             return None
         return self.context.shared(ModelCache).peek(_model_key(endpoint, location))
@@ -216,10 +196,18 @@ class LocalService(ManagedVllmModels, EmbeddingModels, GeneratingModels, RerankM
     def _model_keys(self, endpoint: Endpoint) -> set[str]:
         if endpoint.service != self.name:
             return set()
-        location = self._found(endpoint)
+        location = self.models.found(endpoint)
         if location is None:  # its model is gone from disk: nothing of it can be loaded
             return set()
         return {_model_key(endpoint, location), tokenizer_key(location)}
+
+
+OPENERS: dict[TaskType, type[LocalModel]] = {
+    **dict.fromkeys(GENERATING, LocalGenerator),
+    **dict.fromkeys(RERANKING, LocalReranker),
+    **dict.fromkeys(SPARSE, LocalSparseEncoder),
+}
+"""The model object of each task type but ``text_embedding`` (:class:`LocalEmbedder`)."""
 
 
 def _model_key(endpoint: Endpoint, location: ModelLocation) -> str:
