@@ -13,8 +13,9 @@ import pytest
 from hfgate.api.app import create_app
 from hfgate.config import Settings
 from hfgate.process.runtime import new_context
-from hfgate.services import ServiceContext
+from hfgate.services import SERVICES, ServiceContext
 from tests.fakes.coding_model import CodingModel
+from tests.fakes.service import FakeService
 from tests.support.coding_gateway import coding_gateway
 from tests.support.postgres import fresh_database
 
@@ -157,6 +158,23 @@ class app_client:  # noqa: N801 - used like a function: ``async with app_client(
     async def __aexit__(self, *exc: object) -> None:
         await self._http.aclose()
         await self._lifespan.__aexit__(None, None, None)
+
+
+@pytest.fixture
+async def fake_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on a fresh app (SQLite in a temp dir, no default endpoints) whose ``fake`` service
+    answers at once by rules a test can predict (``tests/fakes/service.py``): the faces, orchestrator,
+    cache and keys run for real, with no model loaded, so these tests are in the fast tier."""
+    monkeypatch.setitem(SERVICES, FakeService.name, FakeService)
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        log_format="text",
+        registry_cache_seconds=0,
+        provision_defaults=False,
+        preload_models=False,
+    )
+    async with app_client(settings) as http:
+        yield http
 
 
 @pytest.fixture(scope="module")

@@ -68,9 +68,9 @@ async def test_create_validates_with_a_real_call_and_records_dimensions(client: 
     assert (shown["engine"], shown["engine_choice"]) == ("auto", choice)
 
 
-async def test_min_cosine_above_one_is_refused(client: httpx.AsyncClient) -> None:
+async def test_min_cosine_above_one_is_refused(fake_api: httpx.AsyncClient) -> None:
     config = {"service": "local", "service_settings": {"model": "all-MiniLM-L6-v2", "min_cosine": 1.5}}
-    response = await client.put("/_inference/text_embedding/strict", json=config, params=SKIP)
+    response = await fake_api.put("/_inference/text_embedding/strict", json=config, params=SKIP)
     assert response.status_code == 400
     assert "[min_cosine] must be at most [1]" in reason(response)
 
@@ -136,26 +136,26 @@ async def test_create_with_wrong_dimensions_names_both_sizes(client: httpx.Async
     ],
 )
 async def test_create_errors_are_elasticsearch_400s(
-    client: httpx.AsyncClient, path: str, body: dict[str, Any], expected: str
+    fake_api: httpx.AsyncClient, path: str, body: dict[str, Any], expected: str
 ) -> None:
-    response = await client.put(path, json=body, params=SKIP)
+    response = await fake_api.put(path, json=body, params=SKIP)
     assert response.status_code == 400, response.text
     assert expected in reason(response)
 
 
-async def test_duplicate_id_is_refused_and_unknown_id_is_404(client: httpx.AsyncClient) -> None:
-    assert (await client.put("/_inference/text_embedding/dup", json=EMB, params=SKIP)).status_code == 200
-    again = await client.put("/_inference/text_embedding/dup", json=EMB, params=SKIP)
+async def test_duplicate_id_is_refused_and_unknown_id_is_404(fake_api: httpx.AsyncClient) -> None:
+    assert (await fake_api.put("/_inference/text_embedding/dup", json=EMB, params=SKIP)).status_code == 200
+    again = await fake_api.put("/_inference/text_embedding/dup", json=EMB, params=SKIP)
     assert again.status_code == 400
     assert reason(again) == "Inference endpoint [dup] already exists"
-    missing = await client.get("/_inference/text_embedding/nope")
+    missing = await fake_api.get("/_inference/text_embedding/nope")
     assert missing.status_code == 404
     assert missing.json()["error"]["type"] == "resource_not_found_exception"
     assert reason(missing) == "Inference endpoint not found [nope]"
 
 
-async def test_skipped_validation_is_announced_in_a_warning_header(client: httpx.AsyncClient) -> None:
-    response = await client.put("/_inference/text_embedding/skipped", json=EMB, params=SKIP)
+async def test_skipped_validation_is_announced_in_a_warning_header(fake_api: httpx.AsyncClient) -> None:
+    response = await fake_api.put("/_inference/text_embedding/skipped", json=EMB, params=SKIP)
     assert response.status_code == 200
     assert "validation call skipped" in response.headers["warning"]
     assert "dimensions" not in response.json()["service_settings"]
@@ -204,15 +204,15 @@ async def test_update_changes_chunking_and_refuses_fixed_settings(client: httpx.
     assert missing.status_code == 404
 
 
-async def test_services_are_generated_from_declarations(client: httpx.AsyncClient) -> None:
-    services = (await client.get("/_inference/_services")).json()
+async def test_services_are_generated_from_declarations(fake_api: httpx.AsyncClient) -> None:
+    services = (await fake_api.get("/_inference/_services")).json()
     local = next(s for s in services if s["service"] == "local")
     assert "text_embedding" in local["task_types"]
     assert local["configurations"]["model"]["required"] is True
     assert local["configurations"]["similarity"]["options"] == ["cosine", "dot_product", "l2_norm"]
-    embedding_only = (await client.get("/_inference/_services/text_embedding")).json()
+    embedding_only = (await fake_api.get("/_inference/_services/text_embedding")).json()
     assert {s["service"] for s in embedding_only} >= {"local"}
-    assert (await client.get("/_inference/_services/bogus")).status_code == 400
+    assert (await fake_api.get("/_inference/_services/bogus")).status_code == 400
 
 
 @pytest.mark.parametrize(
@@ -223,24 +223,26 @@ async def test_services_are_generated_from_declarations(client: httpx.AsyncClien
         (b"[1, 2]", "must be a JSON object, got [array]"),
     ],
 )
-async def test_malformed_bodies_are_400_parse_errors(client: httpx.AsyncClient, content: bytes, expected: str) -> None:
-    response = await client.put("/_inference/text_embedding/x", content=content)
+async def test_malformed_bodies_are_400_parse_errors(
+    fake_api: httpx.AsyncClient, content: bytes, expected: str
+) -> None:
+    response = await fake_api.put("/_inference/text_embedding/x", content=content)
     assert response.status_code == 400
     assert response.json()["error"]["type"] == "parse_exception"
     assert expected in reason(response)
 
 
-async def test_bad_timeout_names_the_parameter(client: httpx.AsyncClient) -> None:
-    response = await client.put("/_inference/text_embedding/x", json=EMB, params={"timeout": "30"})
+async def test_bad_timeout_names_the_parameter(fake_api: httpx.AsyncClient) -> None:
+    response = await fake_api.put("/_inference/text_embedding/x", json=EMB, params={"timeout": "30"})
     assert response.status_code == 400
     assert "failed to parse setting [timeout] with value [30]" in reason(response)
 
 
-async def test_unknown_route_and_wrong_method_keep_the_envelope(client: httpx.AsyncClient) -> None:
-    unknown = await client.get("/nowhere")
+async def test_unknown_route_and_wrong_method_keep_the_envelope(fake_api: httpx.AsyncClient) -> None:
+    unknown = await fake_api.get("/nowhere")
     assert unknown.status_code == 404
     assert "no handler found for uri [/nowhere]" in reason(unknown)
-    wrong = await client.patch("/_inference/x")
+    wrong = await fake_api.patch("/_inference/x")
     assert wrong.status_code == 405
     assert "Incorrect HTTP method" in reason(wrong)
 
