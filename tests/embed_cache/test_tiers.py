@@ -11,6 +11,7 @@ from hfgate.embed_cache.disk_tier import DiskTier
 from hfgate.embed_cache.memory_tier import ENTRY_OVERHEAD, MemoryTier
 from hfgate.embed_cache.redis_tier import RedisTier
 from tests.support.redis_server import RedisServer
+from tests.support.waiting import until_true
 
 
 class Clock:
@@ -134,14 +135,11 @@ async def test_redis_entries_carry_the_tiers_lifetime_and_one_models_entries_can
 
 
 async def _wait_until_back(tier: RedisTier) -> None:
-    import asyncio
-
-    for _ in range(50):
-        await asyncio.sleep(0.1)
+    async def back() -> bool:  # a lookup is what retries a tier marked unavailable
         await tier.get_many(["probe"])
-        if tier.health.available:
-            return
-    raise AssertionError("the tier did not come back")
+        return tier.health.available
+
+    await until_true(back, within=5, what="the Redis tier's return")
 
 
 def test_a_redis_shared_tier_without_a_redis_url_is_refused_naming_the_variables(tmp_path: Path) -> None:

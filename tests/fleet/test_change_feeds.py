@@ -3,7 +3,6 @@ after Redis restarts (every cache is told to forget everything, since changes ma
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from tests.conftest import app_client
 from tests.fakes.hf_fixtures import fake_hf, fake_hf_server, hf_settings
 from tests.fakes.hf_server import TOKEN, FakeHF
 from tests.support.redis_server import RedisServer
+from tests.support.waiting import until, until_true
 
 __all__ = ["fake_hf", "fake_hf_server"]
 
@@ -31,8 +31,11 @@ async def test_workers_on_one_sqlite_file_see_an_update_through_redis(fake_hf: F
         assert (await b.post("/_inference/text_embedding/tei", json={"input": ["x"]})).status_code == 200
         update = {"service_settings": {"api_key": "hf_revoked"}}
         assert (await a.put("/_inference/text_embedding/tei/_update", json=update)).status_code == 200
-        await asyncio.sleep(0.1)
-        assert (await b.post("/_inference/text_embedding/tei", json={"input": ["x"]})).status_code == 401
+
+        async def revoked_token_sent() -> bool:  # the other replica forgot its copy: the upstream refuses
+            return (await b.post("/_inference/text_embedding/tei", json={"input": ["x"]})).status_code == 401
+
+        await until_true(revoked_token_sent, within=5, what="the update reaching the other replica")
 
 
 async def test_after_redis_restarts_subscribers_are_told_to_forget_everything(tmp_path: Path) -> None:
@@ -46,12 +49,9 @@ async def test_after_redis_restarts_subscribers_are_told_to_forget_everything(tm
         await changes.publish("endpoint", "e1")
         server.stop()
         server.start()
-        for _ in range(100):  # the listener reconnects about a second after losing Redis
-            if "*" in heard:
-                break
-            await asyncio.sleep(0.05)
+        await until(lambda: "*" in heard, within=5, what="the reconnected listener's forget-everything")
         await changes.publish("endpoint", "e2")
-        await asyncio.sleep(0.1)
+        await until(lambda: "e2" in heard, within=5, what="the message published after the reconnection")
     finally:
         await changes.aclose()
         server.stop()

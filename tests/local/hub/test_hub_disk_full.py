@@ -3,12 +3,11 @@ tmpfs mounted for the test (root in the test container); skipped where mounting 
 
 from __future__ import annotations
 
-import asyncio
 import re
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +15,7 @@ from hfgate.config import Settings
 from tests.conftest import app_client
 from tests.local.hub.conftest import TINY
 from tests.support.hub_server import TestHub
+from tests.support.waiting import until_true
 
 
 @pytest.fixture
@@ -39,13 +39,17 @@ async def test_a_full_disk_fails_the_download_with_507_and_leaves_no_half_model(
     body = {"service": "local", "service_settings": {"model": TINY, "engine": "torch"}}
     async with app_client(settings) as client:
         assert (await client.put("/_inference/text_embedding/tiny", json=body)).status_code == 200
-        deadline = time.monotonic() + 30
-        while True:
+
+        async def model_state() -> dict[str, Any]:
             listed = (await client.get("/_inference/tiny")).json()["endpoints"][0]
-            state = listed["service_settings"]["model_state"]
-            if state["state"] == "failed" or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.1)
+            state: dict[str, Any] = listed["service_settings"]["model_state"]
+            return state
+
+        async def failed() -> bool:
+            return (await model_state())["state"] == "failed"
+
+        await until_true(failed, what="the download's failure")
+        state = await model_state()
         called = await client.post("/_inference/text_embedding/tiny", json={"input": ["x"]})
     assert state["state"] == "failed", state
     assert re.search(r"needs 4\.\d MB more .* has \d\.\d MB free", state["reason"]), state

@@ -6,7 +6,6 @@ and no audit event reports)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import sys
@@ -23,6 +22,7 @@ from tests.conftest import app_client
 from tests.local.generation.tiny_models import save_tiny_llama
 from tests.local.hub.conftest import TINY, wait_until_served
 from tests.support.hub_server import TestHub
+from tests.support.waiting import until_true
 
 pytestmark = pytest.mark.slow  # loads two models
 
@@ -87,10 +87,12 @@ async def test_warm_embedding_and_chat_requests_read_no_file(
             )
             assert created.status_code == 200, created.text
         await wait_until_served(client, "tiny")
-        for _ in range(600):  # the chat model loads after its download
-            if (warm := await client.post("/v1/chat/completions", json=chat)).status_code != 503:
-                break
-            await asyncio.sleep(0.1)
+
+        async def chat_loaded() -> bool:  # the chat model loads after its download
+            return (await client.post("/v1/chat/completions", json=chat)).status_code != 503
+
+        await until_true(chat_loaded, within=60, what="the chat model's load")
+        warm = await client.post("/v1/chat/completions", json=chat)
         assert warm.status_code == 200, warm.text
         with file_calls.counting() as calls:
             embedded = await client.post("/_inference/text_embedding/tiny", json={"input": ["Warm now."]})

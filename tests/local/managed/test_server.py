@@ -10,13 +10,13 @@ import logging
 import os
 import signal
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from hfgate.local.managed.command import Launch, free_port
 from hfgate.local.managed.server import STARTING_RETRY_AFTER, Backoff, ManagedServer
+from tests.support import waiting
 from tests.support.processes import group_alive
 
 
@@ -28,10 +28,7 @@ def http_server(folder: Path) -> Launch:
 
 
 async def until(server: ManagedServer, state: str, *, within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    while server.state != state:
-        assert time.monotonic() < deadline, f"still {server.state} ({server.reason}), not {state}"
-        await asyncio.sleep(0.05)
+    await waiting.until(lambda: server.state == state, within=within, what=f"{state} (now {server.state})")
 
 
 async def test_a_server_becomes_ready_and_its_output_reaches_the_log(
