@@ -8,7 +8,6 @@ import json
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.fakes.service import vector
 
@@ -171,22 +170,3 @@ async def test_a_required_tool_call_comes_back_as_each_face_writes_calls(fake_ap
     assert anthropic.json()["stop_reason"] == "tool_use"
     use = next(block for block in anthropic.json()["content"] if block["type"] == "tool_use")
     assert (use["name"], use["input"]) == ("get_time", {})
-
-
-@pytest.mark.parametrize(
-    ("body", "expected"),
-    [
-        ({}, "Field [input] cannot be null"),
-        ({"input": []}, "Field [input] cannot be an empty array"),
-        ({"input": [1, 2]}, "Field [input] must be a string or an array of strings, got [array]"),
-        ({"input": "x", "task_settings": {"nope": 1}}, "unknown to the [fake] service"),
-        ({"input": "x", "query": "q"}, "Field [query] cannot be specified for task type [text_embedding]"),
-    ],
-)
-async def test_a_bad_inference_body_is_a_400_naming_the_field(
-    fake_api: httpx.AsyncClient, body: dict[str, Any], expected: str
-) -> None:
-    await made(fake_api, "text_embedding", "words")
-    answer = await fake_api.post("/_inference/text_embedding/words", json=body)
-    assert answer.status_code == 400, answer.text
-    assert expected in answer.json()["error"]["reason"]

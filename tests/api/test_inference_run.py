@@ -12,7 +12,14 @@ import pytest
 from hfgate.local.catalog import resolve_model
 
 DEFAULT = "/_inference/text_embedding/.all-minilm-l6-v2"
+WORDS = "/_inference/text_embedding/words"
+"""An endpoint of the fast fake service (``tests/fakes/service.py``), for what never reaches a model."""
 TEXTS = ["The quick brown fox jumps over the lazy dog.", "hello world", "Debian: the universal operating system"]
+
+
+async def fake_words(api: httpx.AsyncClient) -> None:
+    made = await api.put(WORDS, json={"service": "fake", "service_settings": {"model": "words"}})
+    assert made.status_code == 200, made.text
 
 
 @pytest.fixture(scope="module")
@@ -52,29 +59,32 @@ async def test_a_single_string_input_gives_one_vector(client: httpx.AsyncClient)
         ({"input": "x", "inptu": "y"}, "Unknown field [inptu] in the request body"),
         ({"input": "x", "query": "q"}, "Field [query] cannot be specified for task type [text_embedding]"),
         ({"input": "x", "input_type": "searchy"}, "Unrecognized input_type [searchy]"),
-        ({"input": "x", "task_settings": {"nope": 1}}, "unknown to the [local] service"),
+        ({"input": "x", "task_settings": {"nope": 1}}, "unknown to the [fake] service"),
         ({"input": "x", "task_settings": "x"}, "[task_settings] must be an object"),
         ({"input": "x", "chunked": "yes"}, "Field [chunked] must be a boolean"),
     ],
 )
-async def test_bad_inference_bodies_are_400s(client: httpx.AsyncClient, body: dict[str, Any], expected: str) -> None:
-    response = await client.post(DEFAULT, json=body)
+async def test_bad_inference_bodies_are_400s(fake_api: httpx.AsyncClient, body: dict[str, Any], expected: str) -> None:
+    await fake_words(fake_api)  # the fast fake service: a refused body never reaches a model
+    response = await fake_api.post(WORDS, json=body)
     assert response.status_code == 400, response.text
     assert expected in response.json()["error"]["reason"]
 
 
-async def test_wrong_task_type_and_unknown_endpoint(client: httpx.AsyncClient) -> None:
-    wrong = await client.post("/_inference/completion/.all-minilm-l6-v2", json={"input": "x"})
+async def test_wrong_task_type_and_unknown_endpoint(fake_api: httpx.AsyncClient) -> None:
+    await fake_words(fake_api)
+    wrong = await fake_api.post("/_inference/completion/words", json={"input": "x"})
     assert wrong.status_code == 400
     assert wrong.json()["error"]["reason"] == (
         "Incompatible task_type, the requested type [completion] does not match the model type [text_embedding]"
     )
-    missing = await client.post("/_inference/text_embedding/nope", json={"input": "x"})
+    missing = await fake_api.post("/_inference/text_embedding/nope", json={"input": "x"})
     assert missing.status_code == 404
 
 
-async def test_streaming_an_embedding_endpoint_is_refused(client: httpx.AsyncClient) -> None:
-    response = await client.post(f"{DEFAULT}/_stream", json={"input": "x"})
+async def test_streaming_an_embedding_endpoint_is_refused(fake_api: httpx.AsyncClient) -> None:
+    await fake_words(fake_api)
+    response = await fake_api.post(f"{WORDS}/_stream", json={"input": "x"})
     assert response.status_code == 400
     assert "Streaming is not allowed for task type [text_embedding]" in response.json()["error"]["reason"]
 
@@ -109,11 +119,13 @@ async def test_chunked_embedding_returns_each_inputs_chunks_with_offsets(client:
     assert "chunks" not in plain.json()["text_embedding"][0]
 
 
-async def test_chunk_route_shows_the_cut_without_a_model(client: httpx.AsyncClient) -> None:
+async def test_chunk_route_shows_the_cut_without_a_model(fake_api: httpx.AsyncClient) -> None:
     text = "First sentence here. Second one follows! And a third?"
-    response = await client.post("/_inference/_chunk", json={"input": text, "chunking_settings": {"strategy": "none"}})
+    response = await fake_api.post(
+        "/_inference/_chunk", json={"input": text, "chunking_settings": {"strategy": "none"}}
+    )
     assert response.json() == {"chunks": [[{"start_offset": 0, "end_offset": len(text), "text": text}]]}
-    bad = await client.post("/_inference/_chunk", json={"input": text, "chunking_settings": {"strategy": "x"}})
+    bad = await fake_api.post("/_inference/_chunk", json={"input": text, "chunking_settings": {"strategy": "x"}})
     assert bad.status_code == 400
     assert "Invalid chunkingStrategy x" in bad.json()["error"]["reason"]
 
