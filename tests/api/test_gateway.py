@@ -90,7 +90,7 @@ async def test_a_refused_key_on_the_lane_is_answered_in_the_face_shape(tmp_path:
     assert es.json()["error"]["type"]
 
 
-async def test_filter_path_applies_on_the_lane(client: httpx.AsyncClient) -> None:
-    answer = await client.post("/_inference/text_embedding/nope?filter_path=status", json={"input": "a"})
+async def test_filter_path_applies_on_the_lane(fake_api: httpx.AsyncClient) -> None:
+    answer = await fake_api.post("/_inference/text_embedding/nope?filter_path=status", json={"input": "a"})
     assert answer.status_code == 404
     assert answer.json() == {"status": 404}

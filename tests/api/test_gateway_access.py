@@ -51,10 +51,10 @@ async def test_oversized_body_is_413_without_reading_it(tmp_path: Path, shared_c
         assert streamed.status_code == 413
 
 
-async def test_request_id_is_echoed_or_made(client: httpx.AsyncClient) -> None:
-    given = await client.get("/health", headers={"X-Request-Id": "abc123"})
+async def test_request_id_is_echoed_or_made(fake_api: httpx.AsyncClient) -> None:
+    given = await fake_api.get("/health", headers={"X-Request-Id": "abc123"})
     assert given.headers["x-request-id"] == "abc123"
-    made = await client.get("/health")
+    made = await fake_api.get("/health")
     assert len(made.headers["x-request-id"]) == 32
 
 

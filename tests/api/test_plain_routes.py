@@ -31,8 +31,8 @@ def test_inference_routes_are_served_plainly_and_stay_documented(tmp_path: Path)
     assert all("post" in documented[path] for path in HOT)
 
 
-async def test_other_methods_on_a_plain_path_keep_their_answers(client: httpx.AsyncClient) -> None:
-    answer = await client.get("/v1/embeddings")
+async def test_other_methods_on_a_plain_path_keep_their_answers(fake_api: httpx.AsyncClient) -> None:
+    answer = await fake_api.get("/v1/embeddings")
     assert answer.status_code == 405
     assert answer.json()["error"]["type"]
 
