@@ -1,4 +1,4 @@
-"""The ``local`` service's embedding half: sentence-embedding models, their engine measured on this CPU;
+"""The ``local`` service's embedding model object: sentence-embedding models, their engine measured on this CPU;
 image-and-text models (CLIP, SigLIP) on sentence-transformers' own ``encode`` (``image_text``)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The ``local`` service's generation half: completions and chat, whole or streamed, tools included.
+"""The ``local`` service's generation model object: completions and chat, whole or streamed, tools included.
 
 The model runs where ``HFGATE_LOCAL_DEVICE`` puts in-process models when its engine is ``transformers``
 or ``auto`` (on a CUDA GPU: transformers' precisions there, measured there), and on the CPU when its
