@@ -193,28 +193,25 @@ def _call_soon(loop: asyncio.AbstractEventLoop, callback: Any, *args: Any) -> No
 
 class LocalModel(Model):
     """An endpoint of the ``local`` service opened for requests: where its model is is found by the first
-    request (``models``) and kept here; the model is loaded into the shared model cache and kept there."""
+    request and kept by ``models`` (``placements``); the model is loaded into the shared model cache."""
 
     def __init__(self, service: Service, endpoint: Endpoint, *, models: LocalModels) -> None:
         super().__init__(service, endpoint)
         self.models = models
         self.name = str(endpoint.service_settings["model"])
-        self._location: ModelLocation | None = None
 
     async def load(self) -> None:
         """Load what the endpoint's requests need (``Service.warm``); nothing by default."""
 
     def location(self) -> ModelLocation:
-        """Where the model is: found at the first request, then kept (a warm endpoint's request reads no
-        file); a Hub model not in the cache yet starts downloading.
+        """Where the model is: found at the first request, then kept (``LocalModels.location``: a warm
+        endpoint's request reads no file); a Hub model not in the cache yet starts downloading.
 
         Raises:
             ModelNotReadyError: the Hub model is downloading (503, Retry-After).
             HfGateError: its download failed (the reason), or a directory or package is missing.
         """
-        if self._location is None:
-            self._location = self.models.location(self.endpoint)
-        return self._location
+        return self.models.location(self.endpoint)
 
     async def cached(self, key: str, load: Callable[[], M], *, gpu: Callable[[], GpuClaim | None] | None = None) -> M:
         """The model the shared cache holds under ``key``, loaded with ``load`` on first use; a first load
@@ -224,7 +221,6 @@ class LocalModel(Model):
         try:
             return await self.models.context.shared(ModelCache).get(key, load, gpu=gpu)
         except Exception as failed:
-            self._location = None
             self.models.forget(self.endpoint)
             try:
                 self.location()
