@@ -81,6 +81,8 @@ def test_dry_run_counts_then_rotate_prints_progress_and_a_second_run_finds_nothi
         (OLD, OLD, "HFGATE_SECRET_KEY and HFGATE_SECRET_KEY_PREVIOUS are the same key"),
         (NEW, Fernet.generate_key().decode(), "neither HFGATE_SECRET_KEY's"),
     ],
+    # Named, not by the (random) keys: two collections of the suite give the same ids (pytest-xdist, --lf).
+    ids=["new-missing", "previous-missing", "same-key", "unrelated-keys"],
 )
 def test_rotate_refuses_missing_equal_or_unrelated_keys(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, new: str | None, previous: str | None, refusal: str

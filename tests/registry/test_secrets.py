@@ -22,7 +22,9 @@ def test_generated_key_file_is_private_and_reused(tmp_path: Path) -> None:
     assert SecretBox.from_settings(settings).decrypt(token) == {"api_key": "x"}
 
 
-@pytest.mark.parametrize("key", [Fernet.generate_key().decode(), "a passphrase of any length"])
+@pytest.mark.parametrize(
+    "key", [Fernet.generate_key().decode(), "a passphrase of any length"], ids=["fernet-key", "passphrase"]
+)
 def test_secret_key_setting_is_used_instead_of_a_key_file(tmp_path: Path, key: str) -> None:
     settings = Settings(data_dir=tmp_path, secret_key=SecretStr(key))
     box = SecretBox.from_settings(settings)

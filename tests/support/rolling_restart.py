@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,8 @@ from pathlib import Path
 
 import aiohttp
 import orjson
+
+from tests.support.live_server import free_port
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 SECRET = "rolling-restart-bench-secret"
@@ -43,12 +44,6 @@ app.router.add_post("/embed", embed)
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
 """
 BODY = orjson.dumps({"input": ["a short sentence to embed"]})
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Replica:
