@@ -5,7 +5,6 @@ Every request under fault injection ends in a result or a typed error; none is l
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -26,6 +25,7 @@ from hfgate.upstream.wire.embeddings import parse_embeddings
 from hfgate.upstream.wire.tgi import parse_stream_event
 from tests.fakes.hf_fixtures import FAST_RETRY
 from tests.fakes.hf_server import TOKEN, FakeHF, Fault, vector_for
+from tests.support.live_server import free_port
 
 
 @pytest.fixture
@@ -152,9 +152,7 @@ async def test_malformed_json_is_a_server_error_naming_the_url(client: UpstreamC
 
 
 async def test_a_closed_port_is_unreachable_after_retries(client: UpstreamClient) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     url = f"http://127.0.0.1:{port}/embed"
     with pytest.raises(UpstreamUnreachableError) as raised:
         await client.post_json(call(), url, payload={"inputs": ["a"]}, parse=lambda b: b)
