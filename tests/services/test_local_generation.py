@@ -207,9 +207,10 @@ async def test_embeddings_are_served_between_the_decode_steps_of_a_long_generati
 
 
 async def test_text2text_model_directory_is_detected_and_generates(service: LocalService, tiny_t5: Path) -> None:
-    bare = Endpoint(
-        inference_id="t5", task_type=TaskType.COMPLETION, service="local", service_settings={"model": str(tiny_t5)}
-    )
+    # engine set: `auto` would measure in the background, into the suite's shared choices folder, while the
+    # fixture deletes the model's files under it
+    settings = {"model": str(tiny_t5), "engine": "transformers"}
+    bare = Endpoint(inference_id="t5", task_type=TaskType.COMPLETION, service="local", service_settings=settings)
     checked = await service.check(bare, timeout=30)
     assert checked.service_settings["task"] == "text2text-generation"
     request = GenerateRequest(prompt="summarize : the house is small", params=GenerationParams(max_new_tokens=3))

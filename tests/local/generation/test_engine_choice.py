@@ -59,7 +59,12 @@ def test_auto_keeps_the_fastest_exact_or_qualifying_engine_with_every_candidates
     assert [figure.engine for figure in choice.figures if figure.error] == []
     assert {figure.engine for figure in choice.figures} == set(candidates("text-generation", min_cosine=0.9999))
     assert_fastest_qualifying(choice)
-    for figure in choice.figures:
+    figures = {figure.engine: figure for figure in choice.figures}
+    int8 = figures.get("onnx-int8")
+    if int8 is not None and not int8.meets(choice.min_cosine):  # int4 keeps fewer bits: not even exported
+        assert figures["onnx-int4"].skipped is not None
+        assert figures["onnx-int4"].speed is None
+    for figure in (figure for figure in choice.figures if figure.skipped is None):
         assert figure.speed is not None
         assert figure.speed > 0
         assert figure.detail is not None
@@ -111,6 +116,27 @@ def test_min_cosine_decides_which_engines_qualify_and_a_measured_choice_is_read_
     assert again.reason == "cached"
     assert (again.engine, again.figures) == (choice.engine, choice.figures)
     assert record.stat().st_mtime_ns == written
+
+
+def test_int4_is_neither_exported_nor_timed_once_int8_falls_below_min_cosine(tmp_path: Path) -> None:
+    """int4 keeps every weight int8 keeps in fewer bits, so it cannot qualify where int8 did not: its export
+    (the slowest, ~40 s for SmolLM2-135M on 2 cores) is spared, and the record says why. (The tiny Llama's
+    int4 export would fail, with an error in the record: ``error`` None shows it was not attempted.)"""
+    converted, models = save_tiny_llama(tmp_path / "tiny-llama", heads=2), tmp_path / "models"
+    names = ["transformers-fp32", "onnx-int8", "onnx-int4"]
+    choice = choose_engine(
+        converted, task="text-generation", cache_dir=models, min_cosine=0.9999999, names=names,
+        choices_dir=tmp_path / "choices", attempts=1,
+    )  # fmt: skip
+    figures = {figure.engine: figure for figure in choice.figures}
+    int8, int4 = figures["onnx-int8"], figures["onnx-int4"]
+    assert int8.worst_cosine is not None
+    assert int8.worst_cosine < 0.9999999
+    assert (int4.speed, int4.worst_cosine, int4.error) == (None, None, None)
+    assert int4.skipped == f"onnx-int8 keeps more bits and measured cosine {int8.worst_cosine}, below 0.9999999"
+    assert choice.engine == "transformers-fp32"
+    assert [path.name for path in (models / "onnx-decoder").iterdir() if path.name.endswith("-int4")] == []
+    assert "onnx-int4 not measured (onnx-int8 keeps more bits" in choice.summary()
 
 
 def test_encoder_decoder_models_are_offered_the_transformers_engines_only() -> None:

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 from argparse import Namespace
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from hfgate.local.measuring.choice import Measurement, recorded_choice
 from hfgate.local.measuring.record import MeasuredChoice, read_choice, write_choice
-from hfgate.local.measuring.worker import load_each, measure_candidates, worker_arguments, worker_main
+from hfgate.local.measuring.worker import (
+    NotMeasuredError,
+    load_each,
+    measure_candidates,
+    worker_arguments,
+    worker_main,
+)
 
 SPEEDS = {"slow": 1.0, "fast": 3.0}
 
@@ -68,9 +75,38 @@ def test_a_kept_choice_is_served_as_cached_unless_it_names_an_engine_the_task_la
 
 
 def test_a_candidate_that_fails_to_load_is_kept_with_its_error_and_the_others_still_load() -> None:
-    loaded, errors = load_each(["a", "b", "c"], lambda name: name.upper() if name != "b" else 1 // 0)
+    loaded, errors, skipped = load_each(["a", "b", "c"], lambda name: name.upper() if name != "b" else 1 // 0)
     assert loaded == {"a": "A", "c": "C"}
     assert errors == {"b": "ZeroDivisionError: integer division or modulo by zero"}
+    assert skipped == {}
+
+
+def test_a_candidate_its_worker_declines_is_filed_as_not_measured_never_as_failed_or_chosen(tmp_path: Path) -> None:
+    def load(name: str) -> tuple[str, float]:
+        if name == "coarse":
+            raise NotMeasuredError("fine keeps more bits and measured cosine 0.5, below 0.9")
+        return name, 0.5
+
+    choice = measure_candidates(
+        ["exact", "fine", "coarse"],
+        load,
+        fidelity=dict,
+        time=lambda engines, qualified: {name: (10.0, None) for name in engines},
+        exact=lambda name: name == "exact",
+        min_cosine=0.9,
+        cpu="a CPU",
+        unit="u",
+        attempt=1,
+    )
+    assert choice.engine == "exact"
+    coarse = {figure.engine: figure for figure in choice.figures}["coarse"]
+    assert (coarse.speed, coarse.error) == (None, None)
+    assert coarse.skipped == "fine keeps more bits and measured cosine 0.5, below 0.9"
+    assert not coarse.meets(0.0)
+    assert "coarse not measured (fine keeps more bits" in choice.summary()
+    record = tmp_path / "choice.json"
+    write_choice(record, choice)
+    assert read_choice(record) == replace(choice, reason="cached")
 
 
 def test_the_worker_writes_the_fastest_with_every_figure_and_the_attempt(tmp_path: Path) -> None:

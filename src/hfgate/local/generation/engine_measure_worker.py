@@ -9,7 +9,9 @@ them) are loaded onto that GPU and measured there.
 
 Fidelity: every calibration prompt is prefilled in one batch, then :data:`FIDELITY_STEPS` greedy steps
 follow the reference's tokens (so every engine sees the same inputs); the figure is the worst cosine,
-over prompts and steps, between an engine's next-token logits and the reference's. Speed: greedy decode
+over prompts and steps, between an engine's next-token logits and the reference's. A candidate that keeps its
+weights in fewer bits than one already below the floor (``onnx-int4`` after ``onnx-int8``) cannot qualify
+and is not exported or timed (``needless``). Speed: greedy decode
 steps (prefill not counted) of one row and of eight rows, each engine in turn within a round, the
 median round kept (:mod:`hfgate.local.measuring.rounds`); the figure is the geometric mean of the two
 tokens/s.
@@ -33,7 +35,7 @@ from hfgate.local.machine import Machine, machine_of
 from hfgate.local.measuring.fidelity import worst_cosine
 from hfgate.local.measuring.record import MeasuredChoice
 from hfgate.local.measuring.rounds import interleave
-from hfgate.local.measuring.worker import measure_candidates, worker_arguments, worker_main
+from hfgate.local.measuring.worker import NotMeasuredError, measure_candidates, worker_arguments, worker_main
 
 ROUNDS = 2
 REFERENCE = "transformers-fp32"
@@ -90,10 +92,14 @@ def measure(
     reference = load_one(REFERENCE)
     prompts = encode_prompts(reference)
     want, fed = logits_trace(reference, prompts, None)
+    cosines: dict[str, float] = {}
 
     def load(name: str) -> tuple[LanguageModel, float]:
+        if (why := needless(name, cosines, min_cosine=min_cosine)) is not None:
+            raise NotMeasuredError(why)
         lm = reference if name == REFERENCE else load_one(name)
-        return lm, round(worst_cosine(logits_trace(lm, prompts, fed)[0], want), 6)
+        cosines[name] = round(worst_cosine(logits_trace(lm, prompts, fed)[0], want), 6)
+        return lm, cosines[name]
 
     def timed(models: Mapping[str, LanguageModel], qualified: set[str]) -> dict[str, tuple[float, str]]:
         speeds = decode_speeds(models, dict.fromkeys(models, prompts), rounds=rounds, qualified=qualified)
@@ -110,6 +116,23 @@ def measure(
         unit=SPEED_UNIT,
         attempt=attempt,
     )
+
+
+def needless(name: str, cosines: Mapping[str, float], *, min_cosine: float) -> str | None:
+    """Why candidate ``name`` need not be measured, given the worst cosines of those measured before it:
+    it keeps every weight in fewer bits than a candidate already below ``min_cosine`` (so it cannot
+    qualify, and its export, the slow part, is spared); ``None`` when it must be measured.
+
+    >>> needless("onnx-int4", {"onnx-int8": 0.98}, min_cosine=0.9999)
+    'onnx-int8 keeps more bits and measured cosine 0.98, below 0.9999'
+    >>> needless("onnx-int4", {"onnx-int8": 0.99995}, min_cosine=0.9999) is None
+    True
+    """
+    finer = CANDIDATES[name].coarser_than
+    cosine = cosines.get(finer) if finer is not None else None
+    if cosine is None or cosine >= min_cosine:
+        return None
+    return f"{finer} keeps more bits and measured cosine {cosine}, below {min_cosine}"
 
 
 def encode_prompts(lm: LanguageModel) -> list[list[int]]:

@@ -37,6 +37,8 @@ class MeasuredEngine:
         worst_cosine: lowest cosine to the float32 reference over the calibration set.
         detail: how the speed figure was made up, e.g. ``1 row 60.1, 8 rows 280.4``.
         error: why it could not be loaded or run, if so.
+        skipped: why it was not measured, if so (e.g. a coarser quantization of an engine that already
+            fell below the fidelity floor).
     """
 
     engine: str
@@ -45,9 +47,12 @@ class MeasuredEngine:
     worst_cosine: float | None = None
     detail: str | None = None
     error: str | None = None
+    skipped: str | None = None
 
     def describe(self, min_cosine: float, unit: str) -> str:
         """e.g. ``onnx-int8 238.1 tokens/s (1 row 131.7, 8 rows 430.0), cosine 0.9987 (below 0.9999)``."""
+        if self.skipped is not None:
+            return f"{self.engine} not measured ({self.skipped})"
         if self.error is not None or self.speed is None:
             return f"{self.engine} failed ({self.error})"
         text = f"{self.engine} {self.speed:g} {unit}"

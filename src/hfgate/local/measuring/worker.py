@@ -37,16 +37,24 @@ def worker_arguments(prog: str, *, rounds: int) -> argparse.ArgumentParser:
     return parser
 
 
-def load_each(names: Sequence[str], load: Callable[[str], T]) -> tuple[dict[str, T], dict[str, str]]:
-    """Each candidate ``load`` could load (and check), and why each other one could not."""
+class NotMeasuredError(Exception):
+    """Raised by a worker's ``load`` for a candidate it need not measure; the message says why."""
+
+
+def load_each(names: Sequence[str], load: Callable[[str], T]) -> tuple[dict[str, T], dict[str, str], dict[str, str]]:
+    """Each candidate ``load`` could load (and check), why each other one could not, and why each one
+    ``load`` declined (:class:`NotMeasuredError`) was not measured."""
     loaded: dict[str, T] = {}
     errors: dict[str, str] = {}
+    skipped: dict[str, str] = {}
     for name in names:
         try:
             loaded[name] = load(name)
+        except NotMeasuredError as exc:
+            skipped[name] = str(exc)
         except Exception as exc:  # one engine failing (e.g. an export) leaves the others in the running
             errors[name] = f"{type(exc).__name__}: {exc}"
-    return loaded, errors
+    return loaded, errors, skipped
 
 
 def measure_candidates(
@@ -68,13 +76,14 @@ def measure_candidates(
     Raises:
         RuntimeError: no engine ran, or none met ``min_cosine``; the message gives each one's figures.
     """
-    loaded, errors = load_each(names, load)
+    loaded, errors, skipped = load_each(names, load)
     engines = {name: engine for name, (engine, _) in loaded.items()}
     cosines = fidelity({name: found for name, (_, found) in loaded.items()})
     qualified = {name for name, cosine in cosines.items() if exact(name) or (cosine or 0.0) >= min_cosine}
     with LoadMeter() as meter:
         speeds = time(engines, qualified)
     failed = [MeasuredEngine(engine=name, exact=exact(name), error=error) for name, error in errors.items()]
+    failed += [MeasuredEngine(engine=name, exact=exact(name), skipped=why) for name, why in skipped.items()]
     figures = [
         MeasuredEngine(
             engine=name,
