@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,27 +30,35 @@ def read_tree(root: Path) -> dict[str, str]:
     return sources
 
 
-def imports_of(source: str, *, package: str) -> Iterator[str]:
-    """The ``package`` modules a source imports, anywhere in it (lazy imports inside functions too)."""
+@functools.cache
+def _absolute_imports(source: str) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
+    """Each absolute import statement of a source, anywhere in it: ``(module, names)`` for ``from module import
+    names``, ``(None, modules)`` for ``import modules``. Parsed once per distinct source: the tests that add one
+    line to one module of the tree parse only that module again."""
+    found: list[tuple[str | None, tuple[str, ...]]] = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names = [node.module]
+            found.append((node.module, tuple(alias.name for alias in node.names)))
         elif isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        else:
-            continue
-        yield from (name for name in names if name == package or name.startswith(f"{package}."))
+            found.append((None, tuple(alias.name for alias in node.names)))
+    return tuple(found)
+
+
+def imports_of(source: str, *, package: str) -> Iterator[str]:
+    """The ``package`` modules a source imports, anywhere in it (lazy imports inside functions too)."""
+    for module, names in _absolute_imports(source):
+        for name in names if module is None else (module,):
+            if name == package or name.startswith(f"{package}."):
+                yield name
 
 
 def imported_modules(source: str, *, package: str, known: Collection[str]) -> set[str]:
     """What ``imports_of`` finds, plus the modules ``from x import name`` imports when ``x.name`` is one of
     ``known`` (``from hfgate.process import drain`` imports ``hfgate.process.drain``, not only the package)."""
     found = set(imports_of(source, package=package))
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in found:
-            found.update(
-                f"{node.module}.{alias.name}" for alias in node.names if f"{node.module}.{alias.name}" in known
-            )
+    for module, names in _absolute_imports(source):
+        if module is not None and module in found:
+            found.update(f"{module}.{name}" for name in names if f"{module}.{name}" in known)
     return found
 
 
