@@ -82,8 +82,8 @@ def measure_candidates(
     qualified = {name for name, cosine in cosines.items() if exact(name) or (cosine or 0.0) >= min_cosine}
     with LoadMeter() as meter:
         speeds = time(engines, qualified)
-    failed = [MeasuredEngine(engine=name, exact=exact(name), error=error) for name, error in errors.items()]
-    failed += [MeasuredEngine(engine=name, exact=exact(name), skipped=why) for name, why in skipped.items()]
+    unmeasured = [MeasuredEngine(engine=name, exact=exact(name), error=error) for name, error in errors.items()]
+    unmeasured += [MeasuredEngine(engine=name, exact=exact(name), skipped=why) for name, why in skipped.items()]
     figures = [
         MeasuredEngine(
             engine=name,
@@ -94,7 +94,7 @@ def measure_candidates(
         )
         for name in engines
     ]
-    return pick(figures + failed, min_cosine=min_cosine, cpu=cpu, unit=unit, load=meter.load, attempt=attempt)
+    return pick(figures + unmeasured, min_cosine=min_cosine, cpu=cpu, unit=unit, load=meter.load, attempt=attempt)
 
 
 def worker_main(argv: list[str], parser: argparse.ArgumentParser, measure: Callable[[Any], MeasuredChoice]) -> int:
