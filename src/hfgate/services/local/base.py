@@ -1,16 +1,18 @@
 """What every part of the ``local`` service shares: where an endpoint's model is on disk (found once per
 endpoint, ``placements``), the shared model cache it loads into (:class:`LocalModels`), and the base of
-the model objects its endpoints' requests call (:class:`LocalModel`)."""
+the model objects its endpoints' requests call (:class:`LocalModel`), each loading its model the way its
+first request settled (:class:`Loader`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from hfgate.errors import HfGateError
 from hfgate.local.batching import BatchLimits
@@ -45,6 +47,7 @@ from hfgate.tasks import TokenSpan
 log = logging.getLogger("hfgate.services.local")
 
 M = TypeVar("M", bound=LoadedModel)
+T = TypeVar("T", bound=LoadedModel)  # any model the cache holds (a tokenizer too)
 
 
 class LocalModels:
@@ -191,14 +194,28 @@ def _call_soon(loop: asyncio.AbstractEventLoop, callback: Any, *args: Any) -> No
         loop.call_soon_threadsafe(callback, *args)
 
 
-class LocalModel(Model):
-    """An endpoint of the ``local`` service opened for requests: where its model is is found by the first
-    request and kept by ``models`` (``placements``); the model is loaded into the shared model cache."""
+@dataclass(frozen=True, slots=True)
+class Loader(Generic[M]):
+    """How an endpoint's model loads into the shared model cache: where its files are, the cache's key for
+    it, what loads it and what it claims on a GPU (``None``: nothing, it runs on the CPU)."""
+
+    location: ModelLocation
+    key: str
+    load: Callable[[], M]
+    gpu: Callable[[], GpuClaim | None] | None = None
+
+
+class LocalModel(Model, Generic[M]):
+    """An endpoint of the ``local`` service opened for requests, whose model (an ``M``) is loaded into the
+    shared model cache. Where the model is and how it loads are settled by the first request and kept
+    (:meth:`loaded`): a warm endpoint's request only asks the model cache for it."""
 
     def __init__(self, service: Service, endpoint: Endpoint, *, models: LocalModels) -> None:
         super().__init__(service, endpoint)
         self.models = models
         self.name = str(endpoint.service_settings["model"])
+        self._models = models.context.shared(ModelCache)
+        self._loader: Loader[M] | None = None
 
     async def load(self) -> None:
         """Load what the endpoint's requests need (``Service.warm``); nothing by default."""
@@ -213,14 +230,24 @@ class LocalModel(Model):
         """
         return self.models.location(self.endpoint)
 
-    async def cached(self, key: str, load: Callable[[], M], *, gpu: Callable[[], GpuClaim | None] | None = None) -> M:
+    async def loaded(self, settle: Callable[[], Awaitable[Loader[M]]]) -> tuple[M, ModelLocation]:
+        """The endpoint's model and where its files are; ``settle`` says how it loads, asked by the first
+        request and again after a failed load (see :meth:`cached`)."""
+        loader = self._loader
+        if loader is None:
+            loader = self._loader = await settle()
+        return await self.cached(loader.key, loader.load, gpu=loader.gpu), loader.location
+
+    async def cached(self, key: str, load: Callable[[], T], *, gpu: Callable[[], GpuClaim | None] | None = None) -> T:
         """The model the shared cache holds under ``key``, loaded with ``load`` on first use; a first load
         carries on for the next request if this one gives up (its deadline, a client hanging up). A failed
-        load forgets where the model was and looks again: a Hub model whose folder went meanwhile answers
-        as one not downloaded (503 while it downloads again), any other failure as it failed."""
+        load forgets where the model was and how it loads, and looks again: a Hub model whose folder went
+        meanwhile answers as one not downloaded (503 while it downloads again), any other failure as it
+        failed."""
         try:
-            return await self.models.context.shared(ModelCache).get(key, load, gpu=gpu)
+            return await self._models.get(key, load, gpu=gpu)
         except Exception as failed:
+            self._loader = None
             self.models.forget(self.endpoint)
             try:
                 self.location()
@@ -231,24 +258,29 @@ class LocalModel(Model):
     async def batched(self, kind: Callable[..., M], *, key: Callable[[ModelLocation], str]) -> M:
         """The endpoint's model of class ``kind`` (a cross-encoder, a SPLADE model: batched on the compute
         thread), loaded once per process into the shared model cache under ``key``."""
-        models, location, name = self.models, self.location(), self.name
-        settings, compute = models.context.settings, models.context.shared(Compute)
-        device = await models.in_process_device()
-        limits = BatchLimits.from_settings(settings, device=device)
-        processes = tokenizer_processes(settings.local_tokenizer_processes, device=device)
-        return await self.cached(
-            key(location),
-            lambda: kind(
-                location.path,
-                compute=compute,
-                limits=limits,
-                name=name,
-                threads=settings.local_threads,
-                device=device,
-                tokenizer_processes=processes,
-            ),
-            gpu=lambda: models.gpu_claim(location, name=name, device=device),
-        )
+
+        async def settle() -> Loader[M]:
+            models, location, name = self.models, self.location(), self.name
+            settings, compute = models.context.settings, models.context.shared(Compute)
+            device = await models.in_process_device()
+            limits = BatchLimits.from_settings(settings, device=device)
+            processes = tokenizer_processes(settings.local_tokenizer_processes, device=device)
+            return Loader(
+                location,
+                key(location),
+                lambda: kind(
+                    location.path,
+                    compute=compute,
+                    limits=limits,
+                    name=name,
+                    threads=settings.local_threads,
+                    device=device,
+                    tokenizer_processes=processes,
+                ),
+                gpu=lambda: models.gpu_claim(location, name=name, device=device),
+            )
+
+        return (await self.loaded(settle))[0]
 
     @property
     def vector_model(self) -> str | None:  # type: ignore[override]  # read from the files, remembered a few seconds

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from hfgate.errors import BadRequestError
 from hfgate.local.batching import BatchLimits
-from hfgate.local.catalog import ModelLocation
 from hfgate.local.compute import Compute
 from hfgate.local.embedding.embedder import SentenceEmbedder
 from hfgate.local.embedding.encoding import tokenizer_processes
@@ -13,8 +12,9 @@ from hfgate.local.embedding.engine_choice import AUTO_ENGINE, DEFAULT_MIN_COSINE
 from hfgate.local.embedding.image_text import ENGINE as IMAGE_TEXT_ENGINE
 from hfgate.local.embedding.image_text import ImageTextEmbedder
 from hfgate.local.embedding.prompts import model_prompts
+from hfgate.local.gpu_memory import GpuClaim
 from hfgate.local.model_kind import takes_images
-from hfgate.services.local.base import LocalModel
+from hfgate.services.local.base import Loader, LocalModel
 from hfgate.services.local.keys import embedding_key
 from hfgate.tasks import EmbeddingResult, EmbedRequest, TaskType, Usage
 
@@ -22,14 +22,14 @@ EMBEDDING = frozenset({TaskType.TEXT_EMBEDDING})
 Embedder = SentenceEmbedder | ImageTextEmbedder
 
 
-class LocalEmbedder(LocalModel):
+class LocalEmbedder(LocalModel[Embedder]):
     """Embeds with the endpoint's model, loaded once per process into the shared model cache."""
 
     async def load(self) -> None:
         await self.embedder()
 
     async def embed(self, request: EmbedRequest) -> EmbeddingResult:
-        embedder, location = await self._embedder_at()
+        embedder, location = await self.loaded(self._loader_of)
         prefix = model_prompts(location.path, self.name).prefix(request.input_type)
         texts = _prefixed(request, prefix) if prefix else request.texts
         if isinstance(embedder, ImageTextEmbedder):
@@ -49,10 +49,10 @@ class LocalEmbedder(LocalModel):
 
     async def embedder(self) -> Embedder:
         """The endpoint's loaded model."""
-        return (await self._embedder_at())[0]
+        return (await self.loaded(self._loader_of))[0]
 
-    async def _embedder_at(self) -> tuple[Embedder, ModelLocation]:
-        """The loaded model and where its files are (a request looks the model up once)."""
+    async def _loader_of(self) -> Loader[Embedder]:
+        """How the model loads: on the engine set (or the one measured best), on the in-process device."""
         endpoint, models, model = self.endpoint, self.models, self.name
         engine = endpoint.service_settings.get("engine") or AUTO_ENGINE
         min_cosine = float(endpoint.service_settings.get("min_cosine", DEFAULT_MIN_COSINE))
@@ -64,11 +64,30 @@ class LocalEmbedder(LocalModel):
         )
         if engine != AUTO_ENGINE and not engine.startswith("cuda"):
             device = "cpu"  # a CPU engine set by name: nothing of it goes to the GPU
+        key = embedding_key(endpoint, location)
+
+        def gpu() -> GpuClaim | None:
+            return models.gpu_claim(location, name=model, device=device)
+
         if takes_images(location.path):
-            return await self._image_text_at(location, engine=engine, device=device), location
+            if engine not in (AUTO_ENGINE, IMAGE_TEXT_ENGINE):
+                raise BadRequestError(
+                    f"[service_settings.engine] [{engine}] cannot run the image-and-text model [{model}]: it runs "
+                    f"on [{IMAGE_TEXT_ENGINE}] (sentence-transformers' own encode); leave the engine out or set "
+                    "[torch]",
+                    param="service_settings.engine",
+                )
+            threads = settings.local_threads
+            return Loader(
+                location,
+                key,
+                lambda: ImageTextEmbedder(location.path, compute=compute, threads=threads, name=model, device=device),
+                gpu=gpu,
+            )
         processes = tokenizer_processes(settings.local_tokenizer_processes, device=device)
-        embedder = await self.cached(
-            embedding_key(endpoint, location),
+        return Loader(
+            location,
+            key,
             lambda: SentenceEmbedder(
                 location.path,
                 compute=compute,
@@ -83,23 +102,7 @@ class LocalEmbedder(LocalModel):
                 device=device,
                 tokenizer_processes=processes,
             ),
-            gpu=lambda: models.gpu_claim(location, name=model, device=device),
-        )
-        return embedder, location
-
-    async def _image_text_at(self, location: ModelLocation, *, engine: str, device: str) -> ImageTextEmbedder:
-        models, model = self.models, self.name
-        if engine not in (AUTO_ENGINE, IMAGE_TEXT_ENGINE):
-            raise BadRequestError(
-                f"[service_settings.engine] [{engine}] cannot run the image-and-text model [{model}]: it runs on "
-                f"[{IMAGE_TEXT_ENGINE}] (sentence-transformers' own encode); leave the engine out or set [torch]",
-                param="service_settings.engine",
-            )
-        compute, threads = models.context.shared(Compute), models.context.settings.local_threads
-        return await self.cached(
-            embedding_key(self.endpoint, location),
-            lambda: ImageTextEmbedder(location.path, compute=compute, threads=threads, name=model, device=device),
-            gpu=lambda: models.gpu_claim(location, name=model, device=device),
+            gpu=gpu,
         )
 
 

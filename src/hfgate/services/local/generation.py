@@ -23,7 +23,7 @@ from hfgate.local.generation.params import resolve_params
 from hfgate.local.generation.request_fields import template_kwargs
 from hfgate.local.gpu_memory import GpuClaim
 from hfgate.registry.endpoint import Endpoint
-from hfgate.services.local.base import LocalModel, LocalModels
+from hfgate.services.local.base import Loader, LocalModel, LocalModels
 from hfgate.services.local.generation_settings import DEFAULT_DTYPE
 from hfgate.services.local.keys import generation_key
 from hfgate.services.local.tools import ToolPlan, finish_stream, finish_whole, refuse_images, tool_plan
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 GENERATING = frozenset({TaskType.COMPLETION, TaskType.CHAT_COMPLETION})
 
 
-class LocalGenerator(LocalModel):
+class LocalGenerator(LocalModel["TextGenerator"]):
     """Generates with the endpoint's model, loaded once per process into the shared model cache."""
 
     async def load(self) -> None:
@@ -107,17 +107,19 @@ class LocalGenerator(LocalModel):
     async def generator(self) -> TextGenerator:
         """The endpoint's loaded model; a first load happens once per process and carries on for the next
         request if this one gives up (its deadline, a client hanging up)."""
-        endpoint, models = self.endpoint, self.models
-        location = self.location()
-        device = await self._device()
+        return (await self.loaded(self._loader_of))[0]
+
+    async def _loader_of(self) -> Loader[TextGenerator]:
+        """How the model loads: on its engine (``auto``: the one measured best), on its device."""
+        models, location, device = self.models, self.location(), await self._device()
 
         def claim() -> GpuClaim | None:  # its transformers copy's weights (a GGUF model's converted first)
             converted = ModelLocation(model_id=location.model_id, path=models.converted(location))
             return models.gpu_claim(converted, name=self.name, device=device)
 
         gpu = claim if device.startswith("cuda") else None
-        key = generation_key(endpoint, location)
-        return await self.cached(key, lambda: self._load(device=device), gpu=gpu)
+        key = generation_key(self.endpoint, location)
+        return Loader(location, key, lambda: self._load(location, device=device), gpu=gpu)
 
     async def _device(self) -> str:
         """Where the model computes: the in-process device for transformers and ``auto``, the CPU for the
@@ -143,13 +145,12 @@ class LocalGenerator(LocalModel):
         assert choice is not None, "an auto generator always has its choice"
         return choice
 
-    def _load(self, *, device: str) -> TextGenerator:
+    def _load(self, location: ModelLocation, *, device: str) -> TextGenerator:
         from hfgate.local.generation.engine import MAX_BATCH_SIZE, TextGenerator
         from hfgate.local.generation.loading import ENGINE_LOADERS, ModelSource
 
         endpoint, models = self.endpoint, self.models
         settings = models.context.settings
-        location = self.location()
         engine = endpoint.service_settings.get("engine") or AUTO_GENERATION_ENGINE
         source = ModelSource(
             location=location,

@@ -18,7 +18,7 @@ from hfgate.services.local.managed_vllm import ManagedVllm, answering, streamed
 from hfgate.tasks import ChatRequest, GenerateRequest, Generation, GenerationDelta
 
 
-class ManagedVllmModel(LocalModel):
+class ManagedVllmModel(LocalModel[Any]):
     """A generation endpoint served by a managed vLLM."""
 
     def __init__(self, service: Service, endpoint: Endpoint, *, models: LocalModels, managed: ManagedVllm) -> None:

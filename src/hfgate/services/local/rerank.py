@@ -11,7 +11,7 @@ from hfgate.tasks import RerankRequest, RerankScores, TaskType, Usage
 RERANKING = frozenset({TaskType.RERANK})
 
 
-class LocalReranker(LocalModel):
+class LocalReranker(LocalModel[CrossEncoderScorer]):
     """Scores with the endpoint's cross-encoder, loaded once per process into the shared model cache."""
 
     async def load(self) -> None:

@@ -106,7 +106,7 @@ class LocalService(Service):
         self.models = LocalModels(context, warm=self.warm)
         self._managed = ManagedVllm(context)
 
-    def open(self, endpoint: Endpoint) -> LocalModel:
+    def open(self, endpoint: Endpoint) -> LocalModel[Any]:
         """The model object of ``endpoint``'s kind: a managed vLLM's, a generator, a reranker, a sparse
         encoder or an embedder."""
         if self._managed.applies(endpoint):
@@ -202,7 +202,7 @@ class LocalService(Service):
         return {_model_key(endpoint, location), tokenizer_key(location)}
 
 
-OPENERS: dict[TaskType, type[LocalModel]] = {
+OPENERS: dict[TaskType, type[LocalModel[Any]]] = {
     **dict.fromkeys(GENERATING, LocalGenerator),
     **dict.fromkeys(RERANKING, LocalReranker),
     **dict.fromkeys(SPARSE, LocalSparseEncoder),

@@ -12,7 +12,7 @@ from hfgate.tasks import EmbedRequest, SparseWeights, TaskType, Usage
 SPARSE = frozenset({TaskType.SPARSE_EMBEDDING})
 
 
-class LocalSparseEncoder(LocalModel):
+class LocalSparseEncoder(LocalModel[SpladeEncoder]):
     """Encodes with the endpoint's SPLADE model, loaded once per process into the shared model cache."""
 
     async def load(self) -> None:
