@@ -121,7 +121,7 @@ def fuzz_operations(api_schema: Any, *, examples: int, seed: int | None = None) 
 
         try:
             _seeded(run, examples=examples, seed=seed)()
-        except Exception as exc:
+        except (Exception, BaseExceptionGroup) as exc:  # schemathesis's FailureGroup is a BaseExceptionGroup only
             failures.append(f"{operation.label}: {str(exc)[:1500]}")
     return failures
 

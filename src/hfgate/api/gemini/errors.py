@@ -42,5 +42,15 @@ def render_gemini(path: str, error: HfGateError) -> tuple[int, dict[str, Any]]:
     return error.status, error_body(error)
 
 
-FACE = Face("gemini", ("/v1beta/",), render_gemini, pattern=re.compile(r"/v1/models/[^?]+:\w+$"))
-"""Gemini's model actions under ``/v1`` (``google-genai``'s default version) are Gemini's, not OpenAI's."""
+MODEL_ACTIONS = ("generateContent", "streamGenerateContent", "countTokens", "embedContent", "batchEmbedContents")
+"""The model actions the Gemini face answers (``POST models/{model}:{action}``)."""
+
+FACE = Face(
+    "gemini",
+    ("/v1beta/",),
+    render_gemini,
+    pattern=re.compile(rf"/v1/models/.+:(?:{'|'.join(MODEL_ACTIONS)})\Z", re.DOTALL),
+)
+"""Gemini's model actions under ``/v1`` (``google-genai``'s default version) are Gemini's, not OpenAI's, whatever
+the model's name holds (a path's ``?`` or a newline arrives decoded); the OpenAI face's ``GET /v1/models/{model}``
+keeps a model id with a colon in it (``qwen2.5:7b``)."""
