@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from hfgate.access.roles import Role
 from hfgate.api.app import create_app
 from hfgate.api.declare import OPEN
-from hfgate.api.declared import FACE_ROUTES, declared
+from hfgate.api.declared import FACE_ROUTES, declared, plain_routes
 from hfgate.api.es.errors import FACE as ELASTICSEARCH
 from hfgate.api.faces import OTHER, face_of
 from hfgate.api.route_roles import RULES, all_routes, rule_names
@@ -30,7 +30,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
 
 
 def _served(app: FastAPI) -> set[str]:
-    """``"METHOD path"`` of every API route the app serves (FastAPI's routes and the hot path's plain twins)."""
+    """``"METHOD path"`` of every API route the app serves (FastAPI's routes and the plain inference routes)."""
     names = {name for route in all_routes(app.routes) for name in rule_names(route)}
     return {name for name in names if not name.split(" ", 1)[1].startswith(NOT_API)}
 
@@ -84,8 +84,8 @@ def test_the_app_wide_routes_have_their_roles() -> None:
 
 
 def test_the_responses_api_comes_after_the_other_openai_routes(app: FastAPI) -> None:
-    twins = [r.path for r in app.router.routes if getattr(r, "name", "").endswith(".plain")]
-    assert twins[:2] == ["/_inference/{task_type}/{inference_id:endpoint_id}", "/_inference/{inference_id:endpoint_id}"]
-    assert twins.index("/v1/responses") > twins.index("/v1/chat/completions")
+    plain = [r.path for r in plain_routes()]
+    assert plain[:2] == ["/_inference/{task_type}/{inference_id:endpoint_id}", "/_inference/{inference_id:endpoint_id}"]
+    assert plain.index("/v1/responses") > plain.index("/v1/chat/completions")
     faces = [face for face in FACE_ROUTES if face.declared]
     assert faces[-2].declared[0].path == "/v1/responses"

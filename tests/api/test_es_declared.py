@@ -1,6 +1,6 @@
 """The Elasticsearch face is declared once (``api/declare.py``): its ``_inference`` and ``_security``
 routes are in the declaration list, and the role table, the OpenAPI document and the plain
-twins of the hot path come from those declarations, not from lists kept by hand. The revoke body is
+inference routes of the hot path come from those declarations, not from lists kept by hand. The revoke body is
 decoded by its model (``api/es/security_schema.py``), strictly and naming each field."""
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from starlette.routing import Route
 
 from hfgate.access.roles import Role
 from hfgate.api.app import create_app
-from hfgate.api.declare import ANY_KEY, decode
+from hfgate.api.declare import ANY_KEY
 from hfgate.api.declared import ELASTICSEARCH, FACE_ROUTES, declared
+from hfgate.api.decoding import decode
 from hfgate.api.es.errors import FACE
 from hfgate.api.es.security_schema import KeyRevoke
 from hfgate.api.route_roles import RULES, all_routes, rule_names
@@ -64,11 +65,11 @@ def test_the_document_reads_each_elasticsearch_route_from_its_declaration(tmp_pa
     assert {p["name"] for p in infer["parameters"]} == {"inference_id", "timeout"}
 
 
-def test_the_inference_routes_twins_are_the_first_inference_routes_matched(tmp_path: Path) -> None:
+def test_the_inference_routes_are_the_first_plain_routes_matched(tmp_path: Path) -> None:
     app = create_app(Settings(data_dir=tmp_path))
-    twins = [r.path for r in app.router.routes if isinstance(r, Route) and r.name.endswith(".plain")]
-    assert twins[:2] == ["/_inference/{task_type}/{inference_id:endpoint_id}", "/_inference/{inference_id:endpoint_id}"]
-    assert "/_inference/{task_type}/{inference_id}/_stream" in twins
+    plain = [r.path for r in app.router.routes if type(r) is Route and "POST" in (r.methods or ())]
+    assert plain[:2] == ["/_inference/{task_type}/{inference_id:endpoint_id}", "/_inference/{inference_id:endpoint_id}"]
+    assert "/_inference/{task_type}/{inference_id}/_stream" in plain
 
 
 @pytest.mark.parametrize(

@@ -10,14 +10,13 @@ from typing import Any
 from fastapi import FastAPI
 
 from hfgate import __version__
-from hfgate.api.declared import FACE_ROUTES
+from hfgate.api.declared import FACE_ROUTES, plain_routes
 from hfgate.api.error_handlers import install_error_handlers
 from hfgate.api.gateway import Gateway
 from hfgate.api.hosts import HostNames
 from hfgate.api.middleware import BodyLimit, GatewayKeys
 from hfgate.api.openai import responses_socket as openai_socket
 from hfgate.api.openapi import install_openapi
-from hfgate.api.plain_routes import serve_plainly
 from hfgate.api.route_roles import GUARD, guard_routes
 from hfgate.api.ui import routes as ui_routes
 from hfgate.api.ui import usage_routes as ui_usage_routes
@@ -77,11 +76,12 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
 
     app = FastAPI(title="hfgate", version=__version__, lifespan=lifespan, **_FASTAPI_OPTIONS)
     app.state.settings = settings
-    # every API route, declared once (api/declared.py), then the web page's
+    # every API route, declared once (api/declared.py): the plain inference routes first, then FastAPI's;
+    # then the web page's
+    app.router.routes.extend(plain_routes())
     for router in (*(face.router for face in FACE_ROUTES), ui_routes.router, ui_usage_routes.router):
         app.include_router(router, dependencies=[GUARD])
-    serve_plainly(app, guard=GUARD)  # before guard_routes, which wraps the plain twins in the role check
-    guard_routes(app.routes)
+    guard_routes(app.routes)  # the plain routes' role check (FastAPI's routes have GUARD)
     app.include_router(openai_socket.router)  # each message is checked as its POST /v1/responses
     install_error_handlers(app)
     install_openapi(app)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from starlette.routing import Match, Route
+
 from hfgate.api import health, metrics, usage
 from hfgate.api.anthropic.routes import ROUTES as ANTHROPIC
 from hfgate.api.apply import routes as apply
@@ -37,7 +39,7 @@ FACE_ROUTES: tuple[FaceRoutes, ...] = (
     *APP_WIDE, *ELASTICSEARCH, OPENAI, OPENAI_RERANK, ANTHROPIC, GEMINI, HF, HF_OPENAI, OPENAI_RESPONSES, apply.ROUTES
 )  # fmt: skip
 """In the order the app includes them. The app-wide routes take no POST; of the rest, Elasticsearch's inference
-comes first: its plain twins are the first routes a request is matched against. The Responses API comes after
+comes first: its plain routes are the first a request is matched against. The Responses API comes after
 the other faces, as it always has; configuration as code (``/_hfgate``, no face's) last. A face may declare its
 routes in more than one module (Elasticsearch's; the OpenAI face's rerank and Responses API; its routes per
 endpoint under ``/hf/{inference_id}/v1``, which take the Hugging Face face)."""
@@ -47,3 +49,22 @@ def declared() -> Iterator[Declared]:
     """Every declared route, face by face."""
     for face in FACE_ROUTES:
         yield from face.declared
+
+
+def plain_routes() -> list[Route]:
+    """Every face's plain inference routes (:func:`hfgate.api.declare.plain_route`), in the order declared: the
+    app matches them before any other route.
+
+    Raises:
+        ValueError: a POST route that is not plain would be overtaken by a plain route declared after it
+            (one matching its path; a path with parameters, by any): declare it after them, or make it plain.
+    """
+    routes = list(declared())
+    for index, route in enumerate(routes):
+        if route.method != "post" or route.plain is not None:
+            continue
+        later = [other.plain for other in routes[index + 1 :] if other.plain is not None]
+        probe = {"type": "http", "method": "POST", "path": route.path}
+        if later and ("{" in route.path or any(plain.matches(probe)[0] is Match.FULL for plain in later)):
+            raise ValueError(f"POST {route.path} would be overtaken by a plain inference route declared after it")
+    return [route.plain for route in routes if route.plain is not None]

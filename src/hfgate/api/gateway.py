@@ -11,10 +11,10 @@ with one wrapper (measured in docs/benchmarks/gateway.md).
 
 The layer sits where those were: inside Starlette's and FastAPI's outer middlewares, outside the
 exception middleware. A POST that one of the plain inference routes at the head of the route list
-answers (:mod:`hfgate.api.plain_routes`, the Elasticsearch inference routes) goes to that route
-directly, as the router would send it there: the routes before it match in the router's order, and
-what it raises is answered by the gateway in the face's shape, as the app's handlers answer it; the
-exception middleware, the FastAPI exit stack and the router's scan of ~80 routes are skipped. Anything else, and
+answers (:func:`hfgate.api.declare.plain_route`) goes to that route directly, as the router would send it
+there: the routes before it match in the router's order, and what it raises is answered by the gateway in
+the face's shape, as the app's handlers answer it; the exception middleware and the router's scan of the
+included routers are skipped. Anything else, and
 every request when FastAPI's own telemetry is on, takes the whole stack.
 
 Errors: a refused key or a body over the limit is answered in the face's shape (with the request id);

@@ -1,23 +1,24 @@
 """The OpenAPI document: FastAPI's paths, with every route's request and response bodies attached.
 
-The routes read their bodies themselves (face-shaped errors, the hot path's plain twins), so FastAPI
-cannot see them; each route's declaration (:mod:`hfgate.api.declared`) says what it takes and returns,
-and :func:`install_openapi` writes that into ``/openapi.json``: the document's operations are exactly
-the declared routes. Each documents its 200 and a ``default`` answer in its face's error shape.
-``tests/api/test_declared_routes.py`` fails when the app serves an API route that is not declared. The
-create route carries OpenAPI links to infer, read, update and delete the endpoint it made (what a
-stateful fuzzer follows).
+The routes read their bodies themselves (face-shaped errors), and the inference routes are plain
+Starlette routes FastAPI does not list, so FastAPI cannot see what they take; each route's declaration
+(:mod:`hfgate.api.declared`) says what it takes and returns, and :func:`install_openapi` writes that into
+``/openapi.json``: the document's operations are exactly the declared routes. Each documents its 200 and
+a ``default`` answer in its face's error shape. ``tests/api/test_declared_routes.py`` fails when the app
+serves an API route that is not declared. The create route carries OpenAPI links to infer, read, update
+and delete the endpoint it made (what a stateful fuzzer follows).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, TypeAdapter
 
-from hfgate.api.declare import Doc
+from hfgate.api.declare import Declared, Doc
 from hfgate.api.declared import declared
 from hfgate.api.es.schema import EsError
 
@@ -45,8 +46,9 @@ def install_openapi(app: FastAPI) -> None:
 def describe(doc: dict[str, Any]) -> None:
     """Attach each declared route's bodies to ``doc``'s operations (adding those FastAPI does not list)."""
     components: dict[str, Any] = doc.setdefault("components", {}).setdefault("schemas", {})
-    for (method, path), spec in documented().items():
-        operation = doc["paths"].setdefault(path, {}).setdefault(method, _plain_operation(method, path))
+    for route in declared():
+        method, path, spec = route.method, route.documented_path, route.doc
+        operation = doc["paths"].setdefault(path, {}).setdefault(method, _plain_operation(route))
         if spec.operation_id:
             operation["operationId"] = spec.operation_id
         if spec.body is not None:
@@ -89,12 +91,27 @@ def _links() -> dict[str, Any]:
     }
 
 
-def _plain_operation(method: str, path: str) -> dict[str, Any]:
-    """An operation FastAPI does not list (the hot path's plain Starlette routes), with its parameters."""
-    names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
-    return {
-        "summary": f"{method.upper()} {path}",
-        "operationId": f"{method}_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
-        "parameters": [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names]
-        + [{"name": "timeout", "in": "query", "required": False, "schema": {"type": "string"}}],
+def _plain_operation(route: Declared) -> dict[str, Any]:
+    """The operation of a plain inference route (FastAPI lists only its own routes), written as FastAPI
+    writes its own: the handler's name as summary and in the operation id, its docstring, the face's tag,
+    the path's parameters and the declared query parameters."""
+    path = route.documented_path
+    names = [part[1:-1] for part in re.findall(r"\{\w+\}", path)]
+    parameters = [
+        {"name": n, "in": "path", "required": True, "schema": {"type": "string", "title": _title(n)}} for n in names
+    ]
+    parameters += [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}} for n in route.doc.query]
+    operation: dict[str, Any] = {
+        "tags": [route.tag],
+        "summary": _title(route.name),
+        "operationId": re.sub(r"\W", "_", f"{route.name}{path}") + f"_{route.method}",
     }
+    if route.description:
+        operation["description"] = route.description
+    if parameters:
+        operation["parameters"] = parameters
+    return operation
+
+
+def _title(name: str) -> str:
+    return name.replace("_", " ").title()

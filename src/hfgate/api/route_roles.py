@@ -8,7 +8,7 @@ need no key (health, the page's login and assets); ``ANY_KEY`` routes need a val
 guard also keeps a key within its endpoints (the route's ``inference_id``) and, on inference routes, within
 its per-minute limits.
 
-Plain Starlette routes (the Elasticsearch inference routes, the docs) have their ASGI app wrapped once
+Plain Starlette routes (the inference routes, the docs) have their ASGI app wrapped once
 in a :class:`Guard`; FastAPI's routes get :data:`GUARD`, a dependency of every included router. Either
 way a request pays a dictionary read and a set-membership test, no route matching of its own.
 """

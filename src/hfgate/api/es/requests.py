@@ -6,7 +6,7 @@ from typing import Any
 
 from hfgate.api import chat_schema
 from hfgate.api.body import check_allowed, number, prompt_texts, string_list, typed
-from hfgate.api.declare import decode
+from hfgate.api.decoding import decode
 from hfgate.errors import RequestValidationError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint

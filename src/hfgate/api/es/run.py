@@ -1,8 +1,8 @@
 """Elasticsearch-shaped inference: ``POST _inference/{task_type}/{id}``, ``…/_stream`` and ``_chunk``.
 
 Each route is declared once (:mod:`hfgate.api.declare`); inference and streaming take only path strings,
-the request and the orchestrator, so each gets a plain Starlette twin ahead of the FastAPI routes
-(:mod:`hfgate.api.plain_routes`): this is the gateway's hot path. The bodies are read by hand
+the request and the orchestrator, so each is a plain Starlette route, matched before the FastAPI routes:
+this is the gateway's hot path. The bodies are read by hand
 (:mod:`hfgate.api.es.requests`): which fields a body may have follows the endpoint's task type, and the
 refusals are in Elasticsearch's words, which its clients show; :mod:`hfgate.api.es.schema` documents them.
 """

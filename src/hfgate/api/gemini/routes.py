@@ -16,7 +16,8 @@ from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 
 from hfgate.access.roles import Role
-from hfgate.api.declare import FaceRoutes, read_body
+from hfgate.api.declare import FaceRoutes
+from hfgate.api.decoding import read_body
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.gemini import schema, shapes
 from hfgate.api.gemini.embedding import embed_requests

@@ -17,7 +17,8 @@ from fastapi import Request, Response
 
 from hfgate.access.roles import Role
 from hfgate.api.body import json_object
-from hfgate.api.declare import FaceRoutes, decode, read_body
+from hfgate.api.declare import FaceRoutes
+from hfgate.api.decoding import decode, read_body
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.hf import schema, shapes
 from hfgate.api.hf.errors import FACE as HF

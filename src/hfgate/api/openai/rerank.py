@@ -17,7 +17,8 @@ from typing import Any
 from fastapi import Request, Response
 
 from hfgate.access.roles import Role
-from hfgate.api.declare import FaceRoutes, read_body
+from hfgate.api.declare import FaceRoutes
+from hfgate.api.decoding import read_body
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.openai import answers, schema
 from hfgate.api.openai.errors import FACE as OPENAI

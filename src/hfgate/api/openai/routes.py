@@ -17,7 +17,8 @@ from fastapi.responses import StreamingResponse
 from hfgate.access.roles import Role
 from hfgate.api import chat_schema
 from hfgate.api.body import json_object
-from hfgate.api.declare import FaceRoutes, decode, read_body
+from hfgate.api.declare import FaceRoutes
+from hfgate.api.decoding import decode, read_body
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.openai import answers, schema, shapes
 from hfgate.api.openai import requests as oai
