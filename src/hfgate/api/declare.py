@@ -12,7 +12,7 @@ The same declaration is the route the app serves, the route's line of the role t
 (:mod:`hfgate.api.route_roles`) and its operation in the OpenAPI document (:mod:`hfgate.api.openapi`); the
 face (``ROUTES.face``) gives its error shape and metric label. An inference route (a POST whose handler takes
 only its path's strings, the request and the orchestrator, and answers a ``Response``) is a plain Starlette
-route (``ROUTES.plain``), which the app matches before every other: FastAPI's per-request work (its request
+route (its declaration's ``plain``), which the app matches before every other: FastAPI's per-request work (its request
 wrapper, an ``AsyncExitStack``, solving ``OrchestratorDep``) costs as much CPU as the rest of a face
 (docs/benchmarks/gateway.md). Every other route is FastAPI's (``ROUTES.router``).
 
@@ -97,7 +97,6 @@ class FaceRoutes:
         self.error = error
         self.tag = tag
         self.declared: list[Declared] = []
-        self.plain: list[Route] = []
         self.router = APIRouter(tags=[tag])
 
     def get(
@@ -154,9 +153,7 @@ class FaceRoutes:
             description = inspect.cleandoc(handler.__doc__) if handler.__doc__ else None
             for path in paths:
                 plain = plain_route(path, handler) if method == "post" else None
-                if plain is not None:
-                    self.plain.append(plain)
-                else:
+                if plain is None:
                     self.router.add_api_route(
                         path, handler, methods=[method.upper()], response_model=None, openapi_extra=extra
                     )
