@@ -214,7 +214,7 @@ class LocalModel(Model, Generic[M]):
         super().__init__(service, endpoint)
         self.models = models
         self.name = str(endpoint.service_settings["model"])
-        self._models = models.context.shared(ModelCache)
+        self._cache = models.context.shared(ModelCache)
         self._loader: Loader[M] | None = None
 
     async def load(self) -> None:
@@ -245,7 +245,7 @@ class LocalModel(Model, Generic[M]):
         meanwhile answers as one not downloaded (503 while it downloads again), any other failure as it
         failed."""
         try:
-            return await self._models.get(key, load, gpu=gpu)
+            return await self._cache.get(key, load, gpu=gpu)
         except Exception as failed:
             self._loader = None
             self.models.forget(self.endpoint)
