@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from hfgate.api.app import create_app
-from hfgate.api.openapi import documented
+from hfgate.api.declared import declared
 from hfgate.config import Settings
 
 
@@ -18,7 +18,8 @@ def _document(tmp_path: Path) -> tuple[Any, dict[str, Any]]:
 
 def test_every_operation_documents_its_bodies_and_errors(tmp_path: Path) -> None:
     _, document = _document(tmp_path)
-    for (method, path), doc in documented().items():
+    for route in declared():
+        method, path, doc = route.method, route.documented_path, route.doc
         operation = document["paths"][path][method]
         assert set(operation["responses"]) == {"200", "default"}, (method, path)
         if doc.body is not None:

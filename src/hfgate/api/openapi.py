@@ -25,11 +25,6 @@ from hfgate.api.es.schema import EsError
 _REF = "#/components/schemas/{model}"
 
 
-def documented() -> dict[tuple[str, str], Doc]:
-    """Every operation of the document, ``(method, path)`` as OpenAPI spells it: the declared routes'."""
-    return {(route.method, route.documented_path): route.doc for route in declared()}
-
-
 def install_openapi(app: FastAPI) -> None:
     """Make ``app.openapi()`` (``/openapi.json``) the documented document, built once."""
 
