@@ -18,6 +18,10 @@ from pathlib import Path
 
 from uv import find_uv_bin
 
+# Found once, at import: find_uv_bin reads sysconfig, whose first read is not safe across threads (seen here:
+# a None config var when the client sets were installed side by side).
+UV = find_uv_bin()
+
 
 @cache
 def _find_links() -> tuple[str, ...]:
@@ -36,7 +40,7 @@ def install(
     """``uv pip install args`` into ``python``'s venv, or into directory ``target`` for this Python."""
     where = ["--target", str(target)] if target is not None else []
     command = [
-        find_uv_bin(), "pip", "install", "--quiet", "--compile-bytecode", "--index-strategy", "unsafe-best-match",
+        UV, "pip", "install", "--quiet", "--compile-bytecode", "--index-strategy", "unsafe-best-match",
         "--python", str(python or sys.executable), *_find_links(), *where, *args,
     ]  # fmt: skip
     subprocess.run(command, check=True, env=env)
@@ -44,4 +48,4 @@ def install(
 
 def uninstall(python: Path, *names: str) -> None:
     """``uv pip uninstall names`` from ``python``'s venv."""
-    subprocess.run([find_uv_bin(), "pip", "uninstall", "--quiet", "--python", str(python), *names], check=True)
+    subprocess.run([UV, "pip", "uninstall", "--quiet", "--python", str(python), *names], check=True)
