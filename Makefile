@@ -33,11 +33,15 @@ $(STAMP): pyproject.toml requirements/lock.txt Makefile
 run: $(STAMP)
 	$(VENV)/bin/hfgate serve --host $(HOST) --port $(PORT)
 
-# ruff and mypy run while the rest is installed (mypy needs only the venv: ~45 s of one core, which pip's
-# unpacking leaves free).
+# ruff and mypy run while the rest is installed (mypy needs only the venv: ~45 s of one core, which the
+# downloads leave free). The suite runs in two parts: all but the real serving engines on $(WORKERS)
+# pytest-xdist workers (each test module whole on one worker: its fixtures are made once), then the engines
+# alone: their six servers take ~11 GiB, which beside two workers ran a 24 GiB machine out of memory.
+WORKERS ?= 2
+PYTEST_ALL = $(VENV)/bin/pytest -n $(WORKERS) --dist loadfile -m "not engines" && $(VENV)/bin/pytest -m engines
 test: $(STAMP)
 	$(MAKE) --no-print-directory -j3 lint typecheck deps
-	$(VENV)/bin/pytest
+	$(PYTEST_ALL)
 
 # The fast tier: no model loaded, no browser, no PostgreSQL or Redis server, no serving engine (the marks
 # are given in tests/conftest.py from the fixtures a test uses). Under 3 minutes on 2 cores.
@@ -121,7 +125,7 @@ system:
 	$(MAKE) --no-print-directory chromium services
 
 pytest: deps
-	$(VENV)/bin/pytest
+	$(PYTEST_ALL)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

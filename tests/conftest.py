@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from filelock import FileLock
 
 from hfgate.api.app import create_app
 from hfgate.config import Settings
@@ -19,6 +20,10 @@ from tests.fakes.service import FakeService
 from tests.support.coding_gateway import coding_gateway
 from tests.support.postgres import fresh_database
 
+# pytest-xdist's workers start with COLUMNS=80 and LINES=24 (seen here; a serial run has neither), which
+# would fix the CLI's rich console at 80 columns when it is imported, before a test's CliRunner gives its own.
+for _size in ("COLUMNS", "LINES"):
+    os.environ.pop(_size, None)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -68,8 +73,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def shared_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceContext]:
     """Loaded models and the compute thread, shared by every app in the session (load each model once)."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("models-data"))
-    measure_default_embedding_engines(settings)
-    measure_default_generation_engines(settings)
+    # One xdist worker measures, the other waits and reads its records (the folder is shared, see above).
+    choices = settings.local_engine_choices_dir or settings.data_dir / "models" / "engine-choice"
+    choices.mkdir(parents=True, exist_ok=True)
+    with FileLock(choices / ".measuring.lock"):
+        measure_default_embedding_engines(settings)
+        measure_default_generation_engines(settings)
     context = new_context(settings)
     try:
         yield context

@@ -59,4 +59,5 @@ def test_apply_dry_run_apply_again_and_export_from_the_command_line(
         broken.write_text("endpoints:\n  x: {service: hugging_face, colour: red}\n")
         refused = runner.invoke(app, ["apply", "-f", str(broken), *common])
         assert refused.exit_code == 1
-        assert f"{broken}:2: [endpoints.x.colour] unknown field" in " ".join(refused.output.split())
+        # rich folds the message at the console's width, inside the path when it is long (as under xdist)
+        assert f"{broken}:2:[endpoints.x.colour]unknownfield" in "".join(refused.output.split())
