@@ -47,7 +47,7 @@ test: $(STAMP)
 # are given in tests/conftest.py from the fixtures a test uses). Under 3 minutes on 2 cores.
 FAST := not slow and not postgres and not services and not browser and not engines
 check: $(STAMP) lint typecheck es-rest
-	$(VENV)/bin/pytest -q -m "$(FAST)"
+	$(VENV)/bin/pytest -q -n $(WORKERS) --dist loadfile -m "$(FAST)"
 
 # One command updates the lock: the newest versions pyproject.toml (and requirements/torch-cpu.in) allow.
 lock: $(STAMP)
