@@ -16,8 +16,8 @@ PORT   ?= 8080
 # them, a wheel on disk), then hfgate itself without resolving anything again. pip installs uv (its pin in
 # the lock), uv the rest: the same versions pip would pick (the best match across PyPI and pip's own
 # find-links), bytecode compiled as pip does, in 20 s instead of pip's 80 (docs/testing.md).
-FIND_LINKS := $(or $(PIP_FIND_LINKS),$(shell python3 -m pip config get global.find-links 2>/dev/null))
-UV     := $(VENV)/bin/uv pip install --quiet --python $(PY) --compile-bytecode --index-strategy unsafe-best-match \
+FIND_LINKS  = $(or $(PIP_FIND_LINKS),$(shell python3 -m pip config get global.find-links 2>/dev/null))
+UV      = $(VENV)/bin/uv pip install --quiet --python $(PY) --compile-bytecode --index-strategy unsafe-best-match \
           $(foreach each,$(FIND_LINKS),--find-links $(each))
 $(STAMP): pyproject.toml requirements/lock.txt Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
