@@ -91,7 +91,7 @@ class Grammar:
 class GenerationParams:
     """Sampling and stopping controls; ``None`` means the model's or service's default. ``passthrough``: the
     request's fields hfgate does not translate, as sent (vLLM's ``min_p``, ``metadata``…), unchanged to an
-    OpenAI-compatible upstream; the local service honours or refuses them (``local/generation/request_fields.py``).
+    OpenAI-compatible upstream; the local service honours or refuses them (``local/generation/params.py``).
     ``reasoning_effort``: OpenAI's (``low``, ``high``…), to an OpenAI-compatible upstream; no local model reasons.
     """
 

@@ -10,7 +10,7 @@ import pytest
 
 from hfgate.api.anthropic import schema
 from hfgate.api.anthropic.requests import read_call
-from hfgate.api.decoding import decode
+from hfgate.api.body import decode
 from hfgate.errors import BadRequestError, RequestValidationError
 from tests.support import agent_requests
 

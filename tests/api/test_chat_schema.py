@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from hfgate.api import chat_schema
-from hfgate.api.decoding import decode
+from hfgate.api.body import decode
 from hfgate.api.openai.schema import ChatBody
 from hfgate.api.tools import NO_TOOLS, ToolFields
 from hfgate.chat.messages import ChatMessage, ImagePart, TextPart

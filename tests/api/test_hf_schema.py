@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from hfgate.api.decoding import decode
+from hfgate.api.body import decode
 from hfgate.api.hf import schema
 from hfgate.api.hf.requests import texts, tgi_call
 from hfgate.errors import EmptyInputError, RequestValidationError

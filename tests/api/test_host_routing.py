@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hfgate.api.hosts import HostNames
+from hfgate.api.gateway import HostNames
 from hfgate.config import Settings
 from hfgate.services import ServiceContext
 from tests.conftest import app_client

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from hfgate.api import chat_schema
-from hfgate.api.decoding import decode
+from hfgate.api.body import decode
 from hfgate.api.openai import requests, schema
 from hfgate.chat.messages import ImagePart, TextPart
 from hfgate.config import Settings

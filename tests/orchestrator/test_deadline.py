@@ -13,8 +13,7 @@ import pytest
 from hfgate.config import Settings
 from hfgate.errors import RequestTimeoutError, UpstreamUnreachableError
 from hfgate.orchestrator.deadline import Deadlines
-from hfgate.orchestrator.last_call import LastCalls
-from hfgate.orchestrator.running import Runner
+from hfgate.orchestrator.running import LastCalls, Runner
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import EmbeddingResult, GenerationDelta, TaskType
 

@@ -16,7 +16,7 @@ route (its declaration's ``plain``), which the app matches before every other: F
 wrapper, an ``AsyncExitStack``, solving ``OrchestratorDep``) costs as much CPU as the rest of a face
 (docs/benchmarks/gateway.md). Every other route is FastAPI's (``ROUTES.router``).
 
-The request types are pydantic models that decode the body (:func:`hfgate.api.decoding.read_body`) and
+The request types are pydantic models that decode the body (:func:`hfgate.api.body.read_body`) and
 document it: no second, documentation-only model. :mod:`hfgate.api.declared` lists every API route's face,
 each declared this way.
 """

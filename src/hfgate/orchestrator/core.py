@@ -25,13 +25,11 @@ from hfgate.orchestrator.endpoint_body import (
     check_fields,
 )
 from hfgate.orchestrator.fallback import check_fallback
-from hfgate.orchestrator.ids import ALL, check_new_id, parse_task_type, resolve_task_type
+from hfgate.orchestrator.ids import ALL, check_kind, check_new_id, parse_task_type, resolve_task_type
 from hfgate.orchestrator.inference import Inference
-from hfgate.orchestrator.kinds import check_kind
-from hfgate.orchestrator.last_call import LastCalls
 from hfgate.orchestrator.lookup import EndpointLookup
 from hfgate.orchestrator.readiness import missing
-from hfgate.orchestrator.running import Runner
+from hfgate.orchestrator.running import LastCalls, Runner
 from hfgate.registry.endpoint import Endpoint
 from hfgate.registry.store import EndpointStore
 from hfgate.services import Service, service_class

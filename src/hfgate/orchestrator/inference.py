@@ -14,10 +14,9 @@ from hfgate.errors import BadRequestError
 from hfgate.orchestrator.cache import CacheFront, StoredChunk
 from hfgate.orchestrator.chunked import ChunkedEmbeddings, chunk_request, regroup
 from hfgate.orchestrator.endpoint_body import check_task_settings
-from hfgate.orchestrator.kinds import check_inference_kind
-from hfgate.orchestrator.last_call import LastCalls
+from hfgate.orchestrator.ids import check_inference_kind
 from hfgate.orchestrator.lookup import EndpointLookup
-from hfgate.orchestrator.running import Runner, count_tokens, reserve_for, writes
+from hfgate.orchestrator.running import LastCalls, Runner, count_tokens, reserve_for, writes
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services import Service, service_class
 from hfgate.services.base import Model

@@ -1,11 +1,17 @@
 """One inference call on an endpoint: within the request's deadline (``deadline.py``), recorded for the web
-page, counted in the metrics, and moved to the endpoint's fallback when its own upstreams fail (before the
-first streamed piece, for streams)."""
+page (:class:`LastCalls`), counted in the metrics, and moved to the endpoint's fallback when its own
+upstreams fail (before the first streamed piece, for streams).
+
+The last calls are per process and never persisted: they answer "did this endpoint work when someone last
+used it here?", which is what the endpoints table shows. A restart forgets them, and each replica knows its
+own calls."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
 from hfgate.access.budget import DEFAULT_OUTPUT_BOUND, reserve
@@ -15,7 +21,6 @@ from hfgate.access.usage import ANONYMOUS
 from hfgate.errors import HfGateError
 from hfgate.orchestrator.deadline import Deadlines, expiring
 from hfgate.orchestrator.fallback import Find, fallback_for
-from hfgate.orchestrator.last_call import LastCalls
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import GenerationDelta, GenerationParams, Usage
 from hfgate.telemetry.metrics import FIRST_TOKEN_SECONDS, SPEND, TOKENS
@@ -138,3 +143,66 @@ def count_tokens(endpoint: Endpoint, usage: Usage) -> None:
         TOKENS(inference_id, "in").inc(usage.prompt_tokens)
     if usage.completion_tokens:
         TOKENS(inference_id, "out").inc(usage.completion_tokens)
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class LastCall:
+    """When the last call ended, and why it failed (``None`` when it succeeded)."""
+
+    at: datetime
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class LastCalls:
+    """Records calls by endpoint id.
+
+    Example:
+        >>> calls = LastCalls()
+        >>> # result = await calls.track("my-endpoint", model.embed(request))
+        >>> calls.get("my-endpoint") is None
+        True
+    """
+
+    def __init__(self) -> None:
+        self._calls: dict[str, LastCall] = {}
+
+    def get(self, inference_id: str) -> LastCall | None:
+        return self._calls.get(inference_id)
+
+    def record(self, inference_id: str, error: str | None = None) -> None:
+        self._calls[inference_id] = LastCall(at=datetime.now(UTC), error=error)
+
+    def forget(self, inference_id: str) -> None:
+        self._calls.pop(inference_id, None)
+
+    async def track(self, inference_id: str, call: Awaitable[T]) -> T:
+        """Await ``call`` and record how it ended; errors propagate unchanged."""
+        try:
+            result = await call
+        except Exception as exc:
+            self.record(inference_id, _reason(exc))
+            raise
+        self.record(inference_id)
+        return result
+
+    async def track_stream(self, inference_id: str, stream: AsyncIterator[T]) -> AsyncIterator[T]:
+        """``stream``'s items, recorded when it ends or fails (a reader that stops early records nothing)."""
+        try:
+            async for item in stream:
+                yield item
+        except Exception as exc:
+            self.record(inference_id, _reason(exc))
+            raise
+        self.record(inference_id)
+
+
+def _reason(exc: Exception) -> str:
+    # Unexpected errors are logged with their details elsewhere; the page only says that one happened.
+    return exc.reason if isinstance(exc, HfGateError) else "internal error"

@@ -5,13 +5,45 @@ gemini, hf, other), ``endpoint`` (an inference id, empty for management routes),
 status), ``upstream`` (a configured url or model id), ``model`` (a local model). When
 ``PROMETHEUS_MULTIPROC_DIR`` is set (``hfgate serve --workers N``), prometheus-client keeps the values
 in memory-mapped files there and ``/metrics`` sums every worker's.
+
+``metric.labels(...)`` validates the values and takes a lock on every call; on the hot path hfgate
+keeps the child it got the first time, keyed by the label tuple it was asked with (:class:`Bound`).
 """
 
 from __future__ import annotations
 
+from typing import Generic, Protocol, TypeVar
+
 from prometheus_client import Counter, Gauge, Histogram
 
-from hfgate.telemetry.bound import Bound
+C = TypeVar("C", covariant=True)
+
+
+class _Labelled(Protocol[C]):
+    def labels(self, *values: str) -> C: ...
+
+
+class Bound(Generic[C]):
+    """The children of one labelled metric, cached by their label values.
+
+    Example:
+        >>> from prometheus_client import CollectorRegistry, Counter
+        >>> hits = Bound(Counter("hits", "Hits.", ["face"], registry=CollectorRegistry()))
+        >>> hits("openai").inc()
+    """
+
+    __slots__ = ("_children", "_metric")
+
+    def __init__(self, metric: _Labelled[C]) -> None:
+        self._metric = metric
+        self._children: dict[tuple[str, ...], C] = {}
+
+    def __call__(self, *values: str) -> C:
+        child = self._children.get(values)
+        if child is None:
+            child = self._children[values] = self._metric.labels(*values)
+        return child
+
 
 _SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 _LOAD_SECONDS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)

@@ -9,7 +9,7 @@ from hfgate.chat.messages import ChatMessage
 from hfgate.chat.tools import Tool
 from hfgate.errors import BadRequestError
 from hfgate.local.generation.chat_template import render_chat
-from hfgate.local.generation.request_fields import template_kwargs
+from hfgate.local.generation.params import template_kwargs
 from tests.local.generation.tiny_models import build_tokenizer
 
 ASKED = (ChatMessage(role="user", content="hello"),)

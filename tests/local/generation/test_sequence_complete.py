@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hfgate.local.generation.detokenizer import IncrementalDetokenizer
 from hfgate.local.generation.params import DecodingParams
-from hfgate.local.generation.sequence import Sequence
+from hfgate.local.generation.sequence import IncrementalDetokenizer, Sequence
 
 
 class Bytes:

@@ -7,7 +7,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hfgate.local.generation.stops import StopMatcher
+from hfgate.local.generation.sequence import StopMatcher
 
 
 def run(matcher: StopMatcher, pieces: list[str]) -> tuple[str, bool]:

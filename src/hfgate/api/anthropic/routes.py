@@ -22,11 +22,9 @@ from hfgate.api.anthropic.errors import FACE as ANTHROPIC
 from hfgate.api.anthropic.errors import error_body
 from hfgate.api.anthropic.requests import MessagesCall, read_call
 from hfgate.api.anthropic.stream import MessageEvents
-from hfgate.api.body import json_object
+from hfgate.api.body import decode, json_object, json_response, read_body
 from hfgate.api.declare import FaceRoutes
-from hfgate.api.decoding import decode, read_body
 from hfgate.api.deps import OrchestratorDep
-from hfgate.api.responses import json_response
 from hfgate.api.sse import chained, event_stream
 from hfgate.chat.messages import ChatMessage
 from hfgate.errors import HfGateError

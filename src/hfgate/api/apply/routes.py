@@ -19,8 +19,8 @@ from hfgate.access.roles import Role
 from hfgate.api.apply.export import export_data, render
 from hfgate.api.apply.run import apply_document
 from hfgate.api.apply.schema import ApplyRequest, ApplyResult
+from hfgate.api.body import read_body
 from hfgate.api.declare import FaceRoutes
-from hfgate.api.decoding import read_body
 from hfgate.api.deps import AccessDep, OrchestratorDep
 from hfgate.api.faces import OTHER
 

@@ -17,9 +17,9 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from hfgate import __version__
+from hfgate.api.body import json_response
 from hfgate.api.declare import OPEN, FaceRoutes
 from hfgate.api.es.errors import FACE
-from hfgate.api.responses import json_response
 
 ROUTES = FaceRoutes(FACE, tag="elasticsearch", error=None)
 

@@ -16,8 +16,8 @@ from hfgate.access.roles import Role
 from hfgate.api.body import json_object
 from hfgate.api.declare import FaceRoutes
 from hfgate.api.deps import OrchestratorDep
-from hfgate.api.durations import parse_duration
 from hfgate.api.es.errors import FACE as ES
+from hfgate.api.es.requests import parse_duration
 from hfgate.api.es.schema import Acknowledged, EndpointConfig, EndpointInfo, EndpointList, EndpointUpdate, ServiceInfo
 from hfgate.api.es.services_info import describe_services
 from hfgate.chunking.window import window_warning

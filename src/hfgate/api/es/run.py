@@ -19,17 +19,22 @@ from fastapi.responses import StreamingResponse
 from starlette.convertors import Convertor, register_url_convertor
 
 from hfgate.access.roles import Role
-from hfgate.api.body import check_allowed, json_object, string_list, typed
+from hfgate.api.body import check_allowed, json_object, json_response, string_list, typed
 from hfgate.api.declare import FaceRoutes
 from hfgate.api.deps import OrchestratorDep
-from hfgate.api.durations import parse_duration
 from hfgate.api.es import shapes as es_shapes
 from hfgate.api.es.embedding import embedding_inputs, embeddings_body
 from hfgate.api.es.errors import FACE as ES
 from hfgate.api.es.errors import es_error_body
-from hfgate.api.es.requests import chat_request, embed_request, generate_requests, input_type, rerank_request
+from hfgate.api.es.requests import (
+    chat_request,
+    embed_request,
+    generate_requests,
+    input_type,
+    parse_duration,
+    rerank_request,
+)
 from hfgate.api.es.schema import ChunkRequest, ChunkResult, InferenceRequest, InferenceResult
-from hfgate.api.responses import json_response
 from hfgate.api.sse import event_stream, sse
 from hfgate.chunking import chunk
 from hfgate.errors import BadRequestError, RequestValidationError

@@ -37,9 +37,8 @@ from hfgate.access.prices import amount
 from hfgate.access.principal import CURRENT
 from hfgate.access.role_descriptors import Grants, to_descriptors
 from hfgate.access.roles import Role
-from hfgate.api.body import json_object
+from hfgate.api.body import json_object, read_body
 from hfgate.api.declare import ANY_KEY, FaceRoutes
-from hfgate.api.decoding import read_body
 from hfgate.api.deps import AccessDep
 from hfgate.api.es.errors import FACE as ES
 from hfgate.api.es.key_page import page

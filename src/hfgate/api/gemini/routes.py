@@ -16,19 +16,18 @@ from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 
 from hfgate.access.roles import Role
+from hfgate.api.body import json_response, read_body
 from hfgate.api.declare import FaceRoutes
-from hfgate.api.decoding import read_body
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.gemini import schema, shapes
 from hfgate.api.gemini.embedding import embed_requests
 from hfgate.api.gemini.errors import FACE as GEMINI
 from hfgate.api.gemini.errors import error_body
 from hfgate.api.gemini.requests import GeminiCall, read_call
-from hfgate.api.responses import json_response
 from hfgate.api.sse import chained, event_stream, sse
 from hfgate.errors import BadRequestError, HfGateError
 from hfgate.orchestrator import Orchestrator
-from hfgate.orchestrator.kinds import check_inference_kind
+from hfgate.orchestrator.ids import check_inference_kind
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import ChatRequest, GenerationDelta, TaskType
 

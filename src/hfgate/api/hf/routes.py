@@ -16,15 +16,13 @@ import orjson
 from fastapi import Request, Response
 
 from hfgate.access.roles import Role
-from hfgate.api.body import json_object
+from hfgate.api.body import decode, json_object, json_response, read_body
 from hfgate.api.declare import FaceRoutes
-from hfgate.api.decoding import decode, read_body
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.hf import schema, shapes
 from hfgate.api.hf.errors import FACE as HF
 from hfgate.api.hf.errors import render_hf
 from hfgate.api.hf.requests import TgiCall, texts, tgi_call
-from hfgate.api.responses import json_response
 from hfgate.api.sse import event_stream
 from hfgate.errors import HfGateError
 from hfgate.orchestrator import Orchestrator

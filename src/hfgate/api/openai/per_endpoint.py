@@ -12,9 +12,8 @@ from __future__ import annotations
 from fastapi import Request, Response
 
 from hfgate.access.roles import Role
-from hfgate.api.body import json_object
+from hfgate.api.body import decode, json_object, read_body
 from hfgate.api.declare import FaceRoutes
-from hfgate.api.decoding import decode, read_body
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.openai import answers, schema
 from hfgate.api.openai.routes import run_chat, run_completion, run_embeddings

@@ -17,13 +17,12 @@ from typing import Any
 from fastapi import Request, Response
 
 from hfgate.access.roles import Role
+from hfgate.api.body import json_response, read_body
 from hfgate.api.declare import FaceRoutes
-from hfgate.api.decoding import read_body
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.openai import answers, schema
 from hfgate.api.openai.errors import FACE as OPENAI
 from hfgate.api.openai.shapes import new_id
-from hfgate.api.responses import json_response
 from hfgate.errors import BadRequestError, EmptyInputError
 from hfgate.tasks import RerankRequest, RerankResult, TaskType
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from hfgate.api.decoding import decode
+from hfgate.api.body import decode
 from hfgate.api.openai import responses_shapes as shapes
 from hfgate.api.openai.responses_items import compaction_item, normalize_items, to_messages
 from hfgate.api.openai.responses_schema import CompactRequest

@@ -16,8 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from hfgate.api.body import typed
-from hfgate.api.decoding import decode
+from hfgate.api.body import decode, typed
 from hfgate.api.grammar import response_format_grammar
 from hfgate.api.openai.responses_items import normalize_items
 from hfgate.api.openai.responses_schema import ResponsesRequest

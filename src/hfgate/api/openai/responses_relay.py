@@ -17,8 +17,8 @@ from typing import Any
 from fastapi import Response
 from fastapi.responses import StreamingResponse
 
+from hfgate.api.body import json_response
 from hfgate.api.openai.errors import render_openai
-from hfgate.api.responses import json_response
 from hfgate.api.sse import event_stream, sse
 from hfgate.errors import HfGateError
 from hfgate.orchestrator import Orchestrator

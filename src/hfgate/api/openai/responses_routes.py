@@ -26,7 +26,7 @@ from fastapi.responses import StreamingResponse
 
 from hfgate.access.principal import CURRENT
 from hfgate.access.roles import Role
-from hfgate.api.body import json_object
+from hfgate.api.body import json_object, json_response
 from hfgate.api.declare import FaceRoutes
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.openai import answers
@@ -46,7 +46,6 @@ from hfgate.api.openai.responses_schema import (
     ResponsesRequest,
 )
 from hfgate.api.openai.responses_stream import ResponseBuilder, ResponseEvents
-from hfgate.api.responses import json_response
 from hfgate.api.sse import chained, event_stream
 from hfgate.config import Settings
 from hfgate.errors import HfGateError, NotFoundError, PayloadTooLargeError

@@ -16,16 +16,14 @@ from fastapi.responses import StreamingResponse
 
 from hfgate.access.roles import Role
 from hfgate.api import chat_schema
-from hfgate.api.body import json_object
+from hfgate.api.body import decode, json_object, json_response, read_body
 from hfgate.api.declare import FaceRoutes
-from hfgate.api.decoding import decode, read_body
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.openai import answers, schema, shapes
 from hfgate.api.openai import requests as oai
 from hfgate.api.openai.embedding_messages import embedding_contents
 from hfgate.api.openai.errors import FACE as OPENAI
 from hfgate.api.openai.errors import render_openai
-from hfgate.api.responses import json_response
 from hfgate.api.sse import event_stream, sse
 from hfgate.errors import RequestValidationError
 from hfgate.orchestrator import Orchestrator

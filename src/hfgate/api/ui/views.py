@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hfgate.api.ui.i18n import N_, PageText
-from hfgate.orchestrator.last_call import LastCall
+from hfgate.orchestrator.running import LastCall
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import Service
 from hfgate.tasks import TaskType

@@ -16,14 +16,13 @@ from hfgate.errors import BadRequestError, EmptyInputError
 from hfgate.local.compute import Compute
 from hfgate.local.generation.auto import AutoEngine
 from hfgate.local.generation.chat_template import render_chat
-from hfgate.local.generation.detokenizer import IncrementalDetokenizer
 from hfgate.local.generation.guided import Constraint, GrammarCompiler
 from hfgate.local.generation.loading import LanguageModel
 from hfgate.local.generation.params import DecodingParams
 from hfgate.local.generation.prefill import prompt_tokens
 from hfgate.local.generation.sampling import Sampler
 from hfgate.local.generation.scheduler import Scheduler
-from hfgate.local.generation.sequence import Sequence
+from hfgate.local.generation.sequence import IncrementalDetokenizer, Sequence
 from hfgate.local.measuring.record import MEASURING, MeasuredChoice
 from hfgate.local.measuring.switch import log_switch, measured_winner
 from hfgate.tasks import Generation, GenerationDelta, Usage

@@ -1,4 +1,7 @@
-"""One request while it generates: its tokens, its text so far, and the queue its consumer reads."""
+"""One request while it generates: its tokens, its text so far (decoded one token at a time, the same as
+decoding all at once: :class:`IncrementalDetokenizer`), its stop strings (text held back while it could
+still turn into one, so a stop never reaches the user: :class:`StopMatcher`) and the queue its consumer
+reads."""
 
 from __future__ import annotations
 
@@ -7,10 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hfgate.local.generation.detokenizer import IncrementalDetokenizer
 from hfgate.local.generation.params import DecodingParams
 from hfgate.local.generation.sampling import Scores
-from hfgate.local.generation.stops import StopMatcher
 from hfgate.tasks import FinishReason, GenerationDelta, TopToken, Usage
 
 Picker = Callable[[Any, list[int]], int]
@@ -100,3 +101,95 @@ class Sequence:
             top_tokens=top_tokens,
             stop_sequence=self._stops.matched if finish_reason == "stop_sequence" else None,
         )
+
+
+_INCOMPLETE = "\ufffd"
+
+
+@dataclass(slots=True)
+class IncrementalDetokenizer:
+    """Text for each new token, the same as decoding all tokens at once.
+
+    Decoding a token alone loses the spaces and merged bytes that depend on its neighbours, so each step
+    decodes a short window of recent tokens and returns what that window adds; a token that ends in the
+    middle of a UTF-8 character adds nothing until the character is complete.
+
+    Args:
+        tokenizer: a transformers tokenizer.
+    """
+
+    tokenizer: Any
+    _ids: list[int] = field(default_factory=list, init=False)
+    _prefix: int = field(default=0, init=False)
+    _read: int = field(default=0, init=False)
+
+    def add(self, token_id: int) -> str:
+        """Append ``token_id``; the text it completes (possibly empty)."""
+        self._ids.append(token_id)
+        before = self._decode(self._ids[self._prefix : self._read])
+        after = self._decode(self._ids[self._prefix :])
+        if len(after) <= len(before) or after.endswith(_INCOMPLETE):
+            return ""
+        self._prefix, self._read = self._read, len(self._ids)
+        return after[len(before) :]
+
+    def _decode(self, ids: list[int]) -> str:
+        text: str = self.tokenizer.decode(ids, skip_special_tokens=True)
+        return text
+
+
+@dataclass(slots=True)
+class StopMatcher:
+    """Watches generated text for stop strings.
+
+    Text is released only once no stop string can start inside it; when a stop string is complete, the
+    text before it is released and the rest (the stop string included) is dropped. When several are,
+    the one that completes first wins, so the output is the same however the text is split into tokens.
+
+    Example:
+        >>> matcher = StopMatcher(("\\nUser:",))
+        >>> matcher.feed("Hi!\\nUs")
+        ('Hi!', False)
+        >>> matcher.feed("er: ...")
+        ('', True)
+    """
+
+    stops: tuple[str, ...]
+    matched: str | None = field(default=None, init=False)
+    """The stop string met, once one is."""
+    _pending: str = field(default="", init=False)
+
+    def feed(self, text: str) -> tuple[str, bool]:
+        """Add ``text``; answer what may be shown now, and whether a stop string was met."""
+        self._pending += text
+        cut = self._first_stop()
+        if cut is not None:
+            released, self._pending = self._pending[:cut], ""
+            return released, True
+        keep = self._held_back()
+        released = self._pending[: len(self._pending) - keep]
+        self._pending = self._pending[len(released) :]
+        return released, False
+
+    def flush(self) -> str:
+        """The text held back, once generation has ended for another reason."""
+        released, self._pending = self._pending, ""
+        return released
+
+    def _first_stop(self) -> int | None:
+        """Where the stop string that is complete first begins (so token boundaries never matter)."""
+        found = [(i + len(s), i, s) for s, i in ((s, self._pending.find(s)) for s in self.stops if s) if i >= 0]
+        if not found:
+            return None
+        _, start, self.matched = min(found)
+        return start
+
+    def _held_back(self) -> int:
+        """Length of the longest tail of the pending text that begins some stop string."""
+        longest = 0
+        for stop in self.stops:
+            for size in range(min(len(stop) - 1, len(self._pending)), longest, -1):
+                if self._pending.endswith(stop[:size]):
+                    longest = size
+                    break
+        return longest

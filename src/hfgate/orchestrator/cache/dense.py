@@ -22,7 +22,7 @@ _SPACES: dict[tuple[str, str, bool, int | None, str | None], VectorSpace] = {}
 
 
 class DenseVectors:
-    """A service's ``embed``, as a :class:`~hfgate.orchestrator.cache.kind.Kind`."""
+    """A service's ``embed``, as a :class:`~hfgate.orchestrator.cache.read_through.Kind`."""
 
     def __init__(self) -> None:
         self._wide: set[str] = set()

@@ -12,12 +12,11 @@ from collections.abc import Sequence
 
 from hfgate.embed_cache import EmbedCache, model_prefix
 from hfgate.orchestrator.cache.dense import DenseVectors, embedding_space
-from hfgate.orchestrator.cache.kind import A, Kind, R, T, answer_through
+from hfgate.orchestrator.cache.read_through import A, Kind, R, T, answer_through, count_served
 from hfgate.orchestrator.cache.rerank import PairScores
 from hfgate.orchestrator.cache.spans import Spans, cached_spans
 from hfgate.orchestrator.cache.sparse import SparseVectors
 from hfgate.orchestrator.cache.stored_chunks import StoredChunk, cached_inputs, spans_and_vectors
-from hfgate.orchestrator.cache.tally import count_served
 from hfgate.orchestrator.chunked import split_inputs
 from hfgate.services.base import Model, named
 from hfgate.services.cache_setting import caches

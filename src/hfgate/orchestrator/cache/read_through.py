@@ -3,6 +3,11 @@ lacks (each repeated key once), store them, and give every entry back in the req
 
 What differs between dense vectors, sparse vectors, rerank scores and chunk spans is how an entry is
 packed into bytes and how the missing ones are computed: a :class:`Codec` and a ``compute`` function.
+A service's answer (dense vectors, sparse vectors, rerank scores) is a :class:`Kind`, which
+:func:`answer_through` runs with the rules every kind shares: entries keyed by the model's identity and
+its engine, nothing stored when the engine changed during the call, and the hits and misses counted
+(``X-HFGate-Cache``, usage's cached texts, the ``hfgate_embed_cache_*`` metrics; chunk spans are not
+counted: they are not what a request asked).
 """
 
 from __future__ import annotations
@@ -11,10 +16,18 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-from hfgate.embed_cache import EmbedCache
+from hfgate.embed_cache import EmbedCache, VectorSpace
+from hfgate.registry.endpoint import Endpoint
+from hfgate.services.base import Model
 from hfgate.tasks import Usage
+from hfgate.telemetry.metrics import EMBED_CACHE_BYTES, EMBED_CACHE_TEXTS
+from hfgate.telemetry.request_scope import count_cached
 
+R = TypeVar("R")
 T = TypeVar("T")
+A = TypeVar("A")
+R_contra = TypeVar("R_contra", contravariant=True)
+A_co = TypeVar("A_co", covariant=True)
 
 Compute = Callable[[list[int]], Awaitable[tuple[Sequence[T | None], Usage]]]
 """The entries at these places of the request, computed in one call (``None`` where the upstream gave
@@ -102,3 +115,72 @@ def first_of_each(keys: Sequence[str], found: Sequence[bytes | None]) -> list[tu
             seen.add(key)
             missing.append((i, key))
     return missing
+
+
+class Kind(Codec[T], Protocol[R_contra, T, A_co]):
+    """One kind of cached answer: a request ``R`` of entries ``T`` (one per text, or per document) whose
+    answer is ``A``."""
+
+    async def direct(self, model: Model, request: R_contra) -> A_co:
+        """The answer without the cache (it is off for this request)."""
+        ...
+
+    def space(self, model: str, engine: str, endpoint: Endpoint, request: R_contra) -> VectorSpace:
+        """What the request's entries depend on but their texts."""
+        ...
+
+    def keys(self, space: VectorSpace, request: R_contra) -> list[str]:
+        """One key per entry, in the request's order."""
+        ...
+
+    async def compute(self, model: Model, request: R_contra, places: list[int]) -> tuple[Sequence[T | None], Usage]:
+        """The entries at ``places`` in one service call, and what it cost."""
+        ...
+
+    def answer(self, endpoint: Endpoint, request: R_contra, filled: Filled[T]) -> A_co:
+        """The request's answer from all its entries."""
+        ...
+
+
+async def answer_through(cache: EmbedCache, kind: Kind[R, T, A], *, identity: str, model: Model, request: R) -> A:
+    """``request``'s answer with the entries the cache holds under the model's ``identity``, the others
+    computed in one call of ``model``."""
+    endpoint = model.endpoint
+    engine = await model.vector_engine()
+    space = kind.space(identity, engine, endpoint, request)
+
+    async def compute(places: list[int]) -> tuple[Sequence[T | None], Usage]:
+        return await kind.compute(model, request, places)
+
+    async def unchanged() -> bool:  # an engine switch mid-call: keep nothing
+        return await model.vector_engine() == engine
+
+    keys = kind.keys(space, request)
+    filled = await read_through(
+        cache, kind, model=identity, keys=keys, compute=compute, owner=endpoint.inference_id, keep=unchanged
+    )
+    count_lookups(endpoint, filled.found)
+    return kind.answer(endpoint, request, filled)
+
+
+def count_lookups(endpoint: Endpoint, found: list[bytes | None]) -> None:
+    """Entries served from the cache are hits (``X-HFGate-Cache``, usage's cached texts, the metrics); the
+    others (a repeat computed once too) misses."""
+    misses = found.count(None)
+    hits = len(found) - misses
+    count_cached(hits=hits, misses=misses)
+    name = endpoint.inference_id
+    if hits:
+        EMBED_CACHE_TEXTS(name, "hit").inc(hits)
+        EMBED_CACHE_BYTES(name).inc(sum(len(v) for v in found if v is not None))
+    if misses:
+        EMBED_CACHE_TEXTS(name, "miss").inc(misses)
+
+
+def count_served(endpoint: Endpoint, packed: Sequence[bytes]) -> None:
+    """Count vectors a caller took from :meth:`~hfgate.orchestrator.cache.front.CacheFront.stored_chunks`
+    as the cache's hits."""
+    if packed:
+        count_cached(hits=len(packed), misses=0)
+        EMBED_CACHE_TEXTS(endpoint.inference_id, "hit").inc(len(packed))
+        EMBED_CACHE_BYTES(endpoint.inference_id).inc(sum(map(len, packed)))

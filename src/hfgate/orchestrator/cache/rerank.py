@@ -23,7 +23,7 @@ from hfgate.tasks import RerankRequest, RerankResult, RerankScores, Usage
 
 
 class PairScores:
-    """A service's rerank scores, as a :class:`~hfgate.orchestrator.cache.kind.Kind`: a document the
+    """A service's rerank scores, as a :class:`~hfgate.orchestrator.cache.read_through.Kind`: a document the
     upstream did not score has none (and is not stored)."""
 
     async def direct(self, model: Model, request: RerankRequest) -> RerankResult:

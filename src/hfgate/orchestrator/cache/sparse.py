@@ -22,7 +22,8 @@ Row = dict[int, float]
 
 
 class SparseVectors:
-    """A service's ``sparse_weights`` (TEI's ``/embed_sparse``), as a :class:`~hfgate.orchestrator.cache.kind.Kind`."""
+    """A service's ``sparse_weights`` (TEI's ``/embed_sparse``), as a
+    :class:`~hfgate.orchestrator.cache.read_through.Kind`."""
 
     async def direct(self, model: Model, request: EmbedRequest) -> SparseWeights:
         return await model.sparse_weights(request)

@@ -19,8 +19,7 @@ from hfgate.local.compute import Compute
 from hfgate.local.generation.architecture import detect_task
 from hfgate.local.generation.engine_choice import AUTO_ENGINE as AUTO_GENERATION_ENGINE
 from hfgate.local.generation.engine_choice import DEFAULT_MIN_COSINE, engine_device
-from hfgate.local.generation.params import resolve_params
-from hfgate.local.generation.request_fields import template_kwargs
+from hfgate.local.generation.params import resolve_params, template_kwargs
 from hfgate.local.gpu_memory import GpuClaim
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.local.base import Loader, LocalModel, LocalModels
