@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hfgate.access.budget import resets_at
+from hfgate.access.spend import resets_at
 from hfgate.config import Settings
 from tests.conftest import app_client
 from tests.fakes.coding_model import CodingModel

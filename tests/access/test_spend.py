@@ -11,7 +11,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from hfgate.access.prices import Price, amount, micros, price_of, usd
+from hfgate.access.spend import Price, amount, micros, price_of, usd
 from hfgate.cli import app
 from hfgate.config import Settings
 from tests.conftest import app_client

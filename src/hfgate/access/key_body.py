@@ -19,9 +19,9 @@ from datetime import timedelta
 from decimal import InvalidOperation
 from typing import Any
 
-from hfgate.access.prices import MILLION, decimal_of, micros
 from hfgate.access.role_descriptors import Grants, from_descriptors
 from hfgate.access.roles import Role, parse_roles
+from hfgate.access.spend import MILLION, decimal_of, micros
 from hfgate.errors import RequestValidationError
 
 FIELDS = frozenset({"name", "roles", "endpoints", "role_descriptors", "expiration", "limits", "metadata"})

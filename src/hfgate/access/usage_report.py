@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from hfgate.access.prices import usd_number
+from hfgate.access.spend import usd_number
 from hfgate.registry.usage_store import UsageRow
 
 SUMMED = ("requests", "errors", "input_tokens", "output_tokens", "cached_texts", "cost_micros")

@@ -36,8 +36,8 @@ from urllib.parse import parse_qsl
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hfgate.access.budget import TAB, Tab
 from hfgate.access.principal import CURRENT
+from hfgate.access.spend import TAB, Tab
 from hfgate.api.error_handlers import internal_error
 from hfgate.api.es.cluster import PRODUCT_HEADER
 from hfgate.api.es.filter_path import FilteringSend, filters_of

@@ -17,10 +17,9 @@ from urllib.parse import parse_qsl
 from starlette.requests import cookie_parser
 from starlette.types import Message, Receive, Scope
 
-from hfgate.access.budget import Tab
 from hfgate.access.control import AccessControl
-from hfgate.access.prices import micros
 from hfgate.access.principal import Principal
+from hfgate.access.spend import Tab, micros
 from hfgate.access.usage import ANONYMOUS
 from hfgate.api.faces import face_of
 from hfgate.api.gemini.errors import FACE as GEMINI

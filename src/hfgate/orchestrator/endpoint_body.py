@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hfgate.access.prices import price_problems
+from hfgate.access.spend import price_problems
 from hfgate.chunking import validate_chunking_settings
 from hfgate.errors import BadRequestError, ParseError, RequestValidationError
 from hfgate.registry.endpoint import Endpoint, served_kind

@@ -8,8 +8,8 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from hfgate.access.budget import DEFAULT_OUTPUT_BOUND
 from hfgate.access.principal import check_endpoint
+from hfgate.access.spend import DEFAULT_OUTPUT_BOUND
 from hfgate.errors import BadRequestError
 from hfgate.orchestrator.cache import CacheFront, StoredChunk
 from hfgate.orchestrator.chunked import ChunkedEmbeddings, chunk_request, regroup

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
-from hfgate.access.budget import DEFAULT_OUTPUT_BOUND, reserve
-from hfgate.access.prices import MILLION, price_of
 from hfgate.access.principal import CURRENT
+from hfgate.access.spend import DEFAULT_OUTPUT_BOUND, MILLION, price_of, reserve
 from hfgate.access.usage import ANONYMOUS
 from hfgate.errors import HfGateError
 from hfgate.orchestrator.deadline import Deadlines, expiring

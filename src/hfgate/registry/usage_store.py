@@ -39,7 +39,7 @@ class UsageRow:
     cached_texts: int = 0
     """Texts the embedding cache answered: no tokens were sent upstream for them."""
     cost_micros: int = 0
-    """What the calls cost at the endpoint's price, in micro-dollars (``hfgate.access.prices``)."""
+    """What the calls cost at the endpoint's price, in micro-dollars (``hfgate.access.spend``)."""
 
 
 class UsageStore:

@@ -55,7 +55,7 @@ class RequestScope:
         self.cached_tokens = 0
         self.body_bytes = 0
         self.spent: dict[str, Decimal] = {}
-        """Micro-dollars spent, per endpoint (one, unless a fallback served): ``hfgate.access.prices``."""
+        """Micro-dollars spent, per endpoint (one, unless a fallback served): ``hfgate.access.spend``."""
         self.started = time.perf_counter()
 
 

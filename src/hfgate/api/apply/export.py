@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from hfgate.access.prices import amount
+from hfgate.access.spend import amount
 from hfgate.registry.api_keys import StoredKey
 from hfgate.registry.endpoint import Endpoint
 

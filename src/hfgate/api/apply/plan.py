@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from hfgate.access.key_body import KeyRequest, parse_key_request
-from hfgate.access.prices import amount
+from hfgate.access.spend import amount
 from hfgate.api.apply.desired import Desired, DesiredEndpoint, DesiredKey
 from hfgate.api.apply.source import Document, Path
 from hfgate.errors import HfGateError, RequestValidationError

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from hfgate.access.keyring import bootstrap_principal
-from hfgate.access.prices import usd
+from hfgate.access.spend import usd
 from hfgate.access.usage import ANONYMOUS
 from hfgate.api.deps import AccessDep as AccessControlDep
 from hfgate.api.deps import SettingsDep

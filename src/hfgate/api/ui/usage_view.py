@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from hfgate.access.prices import usd
+from hfgate.access.spend import usd
 from hfgate.registry.usage_store import UsageRow
 
 BAR, GAP, HEIGHT = 4, 1, 28
