@@ -50,7 +50,10 @@ def session(path: Path, *, spinning: bool) -> Any:
     return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-async def run(lm: LanguageModel, prompts: list[list[int]], params: DecodingParams, *, streams: int, side: bool):
+async def run(
+    lm: LanguageModel, prompts: list[list[int]], params: DecodingParams, *, streams: int, side: bool
+) -> tuple[float, float, float]:
+    """Tokens/s, CPU seconds per 1,000 tokens and the side load's iterations/s of ``streams`` answers."""
     compute = Compute()
     engine = TextGenerator(lm, compute=compute, max_batch_size=8)
     done, side_ops = False, 0
