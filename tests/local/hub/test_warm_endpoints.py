@@ -1,18 +1,12 @@
 """A warm endpoint's request reads no file: where its model is was found once, when it was first used.
 
-Every file-system call of the request is counted: Python's audit events for ``open``, directory
-listings and globs (``sys.addaudithook``) and ``os.stat`` (which pathlib's ``exists``/``is_dir`` call
-and no audit event reports)."""
+Every file-system call of the request is counted (:mod:`tests.support.file_calls`)."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -21,50 +15,19 @@ from hfgate.local.cache import ModelCache
 from tests.conftest import app_client
 from tests.local.generation.tiny_models import save_tiny_llama
 from tests.local.hub.conftest import TINY, wait_until_served
+from tests.support.file_calls import FileCalls
+from tests.support.file_calls import file_calls as the_file_calls
 from tests.support.hub_server import TestHub
 from tests.support.waiting import until_true
 
 pytestmark = pytest.mark.slow  # loads two models
 
 LLAMA = "test-org/tiny-llama"
-FILE_EVENTS = frozenset({"open", "os.listdir", "os.scandir", "glob.glob", "os.walk"})
-
-
-class FileCalls:
-    """The file-system calls made while ``counting`` (a context manager); the audit hook stays
-    installed for the process (Python has no way to remove one) and records nothing otherwise."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str]] = []
-        self._on = False
-        sys.addaudithook(self._audit)
-
-    def _audit(self, event: str, args: tuple[Any, ...]) -> None:
-        if self._on and event in FILE_EVENTS:
-            self.calls.append((event, str(args[0] if args else "")))
-
-    @contextmanager
-    def counting(self) -> Iterator[list[tuple[str, str]]]:
-        real_stat = os.stat
-
-        def counted_stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
-            if self._on:
-                self.calls.append(("os.stat", str(path)))
-            return real_stat(path, *args, **kwargs)
-
-        os.stat = counted_stat
-        self.calls.clear()
-        self._on = True
-        try:
-            yield self.calls
-        finally:
-            self._on = False
-            os.stat = real_stat
 
 
 @pytest.fixture(scope="module")
 def file_calls() -> FileCalls:
-    return FileCalls()
+    return the_file_calls()
 
 
 @pytest.fixture(scope="module")

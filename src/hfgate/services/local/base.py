@@ -24,6 +24,7 @@ from hfgate.local.embedding.encoding import tokenizer_processes
 from hfgate.local.gpu_memory import MIB, GpuClaim
 from hfgate.local.hub.downloads import HubDownloads
 from hfgate.local.hub.fetch import Resolved
+from hfgate.local.measuring.record import model_files_digest
 from hfgate.local.tokenizer import ModelTokenizer
 from hfgate.local.weights_size import float32_bytes
 from hfgate.registry.endpoint import Endpoint
@@ -38,16 +39,18 @@ from hfgate.services.local.hub import (
     planned,
     revision_of,
 )
-from hfgate.services.local.identity import ModelIdentities
 from hfgate.services.local.keys import tokenizer_key
 from hfgate.services.local.model_check import refuse_other_kind
 from hfgate.services.local.placements import Placements
-from hfgate.tasks import TokenSpan
+from hfgate.tasks import TaskType, TokenSpan
 
 log = logging.getLogger("hfgate.services.local")
 
 M = TypeVar("M", bound=LoadedModel)
 T = TypeVar("T", bound=LoadedModel)  # any model the cache holds (a tokenizer too)
+
+# A model's dense vectors, sparse vectors and rerank scores: three key spaces, kept and removed apart.
+KINDS = {TaskType.TEXT_EMBEDDING: "local", TaskType.SPARSE_EMBEDDING: "local-sparse", TaskType.RERANK: "local-rerank"}
 
 
 class LocalModels:
@@ -61,7 +64,6 @@ class LocalModels:
 
     def __init__(self, context: ServiceContext, *, warm: Callable[[Endpoint], Coroutine[Any, Any, None]]) -> None:
         self.context = context
-        self.identities = ModelIdentities()
         self._warm = warm
         self._loading: set[str] = set()  # endpoints whose model loads after its download
         self._device: str | None = None  # HFGATE_LOCAL_DEVICE resolved (once); None until then
@@ -216,18 +218,14 @@ class LocalModel(Model, Generic[M]):
         self.name = str(endpoint.service_settings["model"])
         self._cache = models.context.shared(ModelCache)
         self._loader: Loader[M] | None = None
+        self._identity: str | None = None
 
     async def load(self) -> None:
         """Load what the endpoint's requests need (``Service.warm``); nothing by default."""
 
     def location(self) -> ModelLocation:
-        """Where the model is: found at the first request, then kept (``LocalModels.location``: a warm
-        endpoint's request reads no file); a Hub model not in the cache yet starts downloading.
-
-        Raises:
-            ModelNotReadyError: the Hub model is downloading (503, Retry-After).
-            HfGateError: its download failed (the reason), or a directory or package is missing.
-        """
+        """Where the model is: found at the first request, then kept (:meth:`LocalModels.location`, which
+        says what it raises)."""
         return self.models.location(self.endpoint)
 
     async def loaded(self, settle: Callable[[], Awaitable[Loader[M]]]) -> tuple[M, ModelLocation]:
@@ -247,7 +245,7 @@ class LocalModel(Model, Generic[M]):
         try:
             return await self._cache.get(key, load, gpu=gpu)
         except Exception as failed:
-            self._loader = None
+            self._loader = self._identity = None
             self.models.forget(self.endpoint)
             try:
                 self.location()
@@ -283,13 +281,16 @@ class LocalModel(Model, Generic[M]):
         return (await self.loaded(settle))[0]
 
     @property
-    def vector_model(self) -> str | None:  # type: ignore[override]  # read from the files, remembered a few seconds
-        """The model's files for its dense vectors, sparse vectors or rerank scores (three key spaces); a
-        Hub model's at its recorded commit. Files replaced under a running server are seen within
-        ``identity.REMEMBER_SECONDS``."""
-        settings = self.endpoint.service_settings
-        name = f"{settings['model']}@{settings.get('commit') or settings.get('revision') or ''}"
-        return self.models.identities.of(name, self.location, task_type=self.endpoint.task_type)
+    def vector_model(self) -> str | None:  # type: ignore[override]  # read from the files once
+        """The model's files (names, sizes, modification times; a Hub model's at its commit) for its dense
+        vectors, sparse vectors or rerank scores; read at the first request and kept, as the loaded model
+        is: weights replaced under a running server count from its next start, for both together."""
+        kind = KINDS.get(self.endpoint.task_type)
+        if kind is None:
+            return None
+        if self._identity is None:
+            self._identity = f"{kind}|{model_files_digest(self.location().path, 'embed-cache')}"
+        return self._identity
 
     async def tokenize(self, texts: Sequence[str], *, add_special_tokens: bool = True) -> list[list[TokenSpan]]:
         models, location = self.models, self.location()
