@@ -28,7 +28,7 @@ WEATHER = {
 
 
 def parse_messages(messages: list[Any]) -> tuple[ChatMessage, ...]:
-    return chat_schema.chat_messages(decode({"messages": messages}, chat_schema.Conversation).messages)
+    return chat_schema.chat_messages(decode({"messages": messages}, ChatBody).messages)
 
 
 def tool_fields(body: dict[str, Any]) -> ToolFields:

@@ -8,12 +8,12 @@ The declared type documents the body in the OpenAPI document too (:mod:`hfgate.a
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import orjson
 from fastapi import Request
-from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic import BaseModel, PlainValidator, ValidationError, WithJsonSchema
+from pydantic_core import ErrorDetails, PydanticCustomError
 from starlette.responses import Response
 
 from hfgate.errors import EmptyInputError, ParseError, RequestValidationError
@@ -37,28 +37,6 @@ async def json_object(request: Request, *, required: bool = True) -> dict[str, A
     if not isinstance(body, dict):
         raise ParseError(f"The request body must be a JSON object, got [{json_type(body)}]")
     return body
-
-
-def string_list(body: dict[str, Any], name: str, *, required: bool = True) -> list[str] | None:
-    """A field that is a string or a non-empty list of strings, as a list.
-
-    Raises:
-        RequestValidationError: missing, empty, or not strings.
-    """
-    value = body.get(name)
-    if value is None:
-        if required:
-            raise RequestValidationError([f"Field [{name}] cannot be null"], param=name)
-        return None
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise RequestValidationError(
-            [f"Field [{name}] must be a string or an array of strings, got [{json_type(value)}]"], param=name
-        )
-    if not value:
-        raise EmptyInputError([f"Field [{name}] cannot be an empty array"], param=name)
-    return value
 
 
 def prompt_texts(texts: list[str], name: str) -> list[str]:
@@ -109,25 +87,29 @@ def check_allowed(body: dict[str, Any], allowed: tuple[str, ...]) -> None:
             )
 
 
-def number(body: dict[str, Any], name: str) -> float | None:
-    """An optional JSON number as a float.
-
-    Raises:
-        ParseError: the field is not a number.
-    """
-    value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ParseError(f"Field [{name}] must be a number, got [{json_type(value)}]", param=name)
-    return float(value)
-
-
 def json_response(body: Any, *, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
 Body = TypeVar("Body", bound=BaseModel)
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(text, str) for text in value):
+        return value
+    raise PydanticCustomError(
+        "texts", "must be a string or an array of strings, got [{kind}]", {"kind": json_type(value)}
+    )
+
+
+Texts = Annotated[
+    list[str],
+    PlainValidator(_texts),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
+]
+"""A string or an array of strings, read as a list."""
 
 
 async def read_body(request: Request, kind: type[Body]) -> Body:

@@ -140,13 +140,6 @@ class Tool(_Wire):
     function: Function
 
 
-class Conversation(_Wire):
-    """The messages and tools of a chat body whose other fields a face reads itself (Elasticsearch's)."""
-
-    messages: list[Message] = Field(description="the conversation: a non-empty array of messages")
-    tools: list[Tool] | None = None
-
-
 # in hfgate's types
 
 

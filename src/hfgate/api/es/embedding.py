@@ -19,11 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from hfgate.api.body import check_allowed, json_type
+from hfgate.api.body import json_type
 from hfgate.errors import EmptyInputError, RequestValidationError
 from hfgate.images import ImageInput, image_from_data_uri, split_contents
 
-FIELDS = ("input", "input_type", "task_settings")
 TYPES = ("text", "image", "audio", "video", "pdf")  # Elasticsearch 9.5's EmbeddingContentType
 FORMATS = {"text": "text"}  # the format each type must have; every other type: base64
 EMBEDDED = ("text", "image")  # the types hfgate embeds
@@ -31,21 +30,19 @@ EMBEDDED = ("text", "image")  # the types hfgate embeds
 Content = str | ImageInput  # one content object's item
 
 
-def embedding_inputs(body: dict[str, Any]) -> tuple[tuple[str, ...], tuple[ImageInput | None, ...]]:
-    """The texts of an ``embedding`` request, one per vector to answer (``""`` for an image), and its
-    images (none when it has none, else one per text: the image where the place holds one).
+def embedding_inputs(raw: Any) -> tuple[tuple[str, ...], tuple[ImageInput | None, ...]]:
+    """The texts of an ``embedding`` request's ``input``, one per vector to answer (``""`` for an image), and
+    its images (none when it has none, else one per text: the image where the place holds one).
 
     Raises:
         RequestValidationError: ``input`` missing, of the wrong type, or holding content other than text and images.
         EmptyInputError: ``input`` is an empty list.
         PayloadTooLargeError: an image over ``images.MAX_IMAGE_BYTES``.
     """
-    return split_contents(_contents(body))
+    return split_contents(_contents(raw))
 
 
-def _contents(body: dict[str, Any]) -> list[Content]:
-    check_allowed(body, FIELDS)
-    raw = body.get("input")
+def _contents(raw: Any) -> list[Content]:
     if raw is None:
         raise RequestValidationError(["Field [input] cannot be null"], param="input")
     items = raw if isinstance(raw, list) else [raw]

@@ -1,14 +1,18 @@
-"""Elasticsearch-shaped requests turned into task requests: their bodies, query parameters and time values
-(``30s``, ``2m``, ``500ms``, ``-1`` for no limit)."""
+"""Elasticsearch-shaped requests turned into task requests: their bodies (decoded by the task type's model,
+:mod:`hfgate.api.es.schema`), query parameters and time values (``30s``, ``2m``, ``500ms``, ``-1`` for no
+limit)."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from hfgate.api import chat_schema
-from hfgate.api.body import check_allowed, decode, number, prompt_texts, string_list, typed
-from hfgate.errors import BadRequestError, RequestValidationError
+from hfgate.api.body import check_allowed, decode, prompt_texts
+from hfgate.api.es.schema import EsChatBody, EsCompletionBody, EsEmbedBody
+from hfgate.errors import BadRequestError, EmptyInputError, RequestValidationError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.generation_settings import generation_params
@@ -22,23 +26,40 @@ from hfgate.tasks import (
     TaskType,
 )
 
-INFER_FIELDS = ("input", "query", "input_type", "task_settings", "return_documents", "top_n", "chunked")
-CHAT_FIELDS = (
-    "messages",
-    "model",
-    "max_completion_tokens",
-    "stop",
-    "temperature",
-    "top_p",
-    "seed",
-    "tools",
-    "tool_choice",
-)
+EsBody = TypeVar("EsBody", bound=BaseModel)
 
 
-def check_query(body: dict[str, Any], task_type: TaskType) -> str | None:
+def es_body(body: dict[str, Any], kind: type[EsBody]) -> EsBody:
+    """``body`` decoded into ``kind``, a field ``kind`` does not have refused first, as Elasticsearch
+    refuses it.
+
+    Raises:
+        ParseError: a field the task type does not take (the message lists those it takes).
+        RequestValidationError: a field of the wrong JSON type, named.
+    """
+    try:
+        return decode(body, kind)
+    except RequestValidationError:
+        check_allowed(body, tuple(kind.model_fields))  # an unknown field first, as Elasticsearch's parser says
+        raise
+
+
+def texts_of(given: list[str] | None) -> list[str]:
+    """The texts of ``input``, which must be there and not empty.
+
+    Raises:
+        RequestValidationError: ``input`` missing or null.
+        EmptyInputError: an empty array.
+    """
+    if given is None:
+        raise RequestValidationError(["Field [input] cannot be null"], param="input")
+    if not given:
+        raise EmptyInputError(["Field [input] cannot be an empty array"], param="input")
+    return given
+
+
+def check_query(query: str | None, task_type: TaskType) -> str | None:
     """``query``: required for rerank, refused for every other task type."""
-    query: str | None = typed(body, "query", kind=str)
     if task_type is TaskType.RERANK and query is None:
         raise RequestValidationError(["Field [query] cannot be null for task type [rerank]"], param="query")
     if task_type is not TaskType.RERANK and query is not None:
@@ -48,55 +69,51 @@ def check_query(body: dict[str, Any], task_type: TaskType) -> str | None:
     return query
 
 
-def embed_request(endpoint: Endpoint, body: dict[str, Any]) -> EmbedRequest:
-    check_allowed(body, INFER_FIELDS)
-    texts = string_list(body, "input") or []
-    check_query(body, endpoint.task_type)
+def embed_request(endpoint: Endpoint, body: EsEmbedBody) -> EmbedRequest:
+    texts = texts_of(body.input)
+    check_query(body.query, endpoint.task_type)
     return EmbedRequest(
         texts=tuple(texts),
-        input_type=input_type(body),
+        input_type=input_type(body.input_type),
         task_settings=endpoint.task_settings,
     )
 
 
-def generate_requests(endpoint: Endpoint, body: dict[str, Any]) -> list[GenerateRequest]:
-    check_allowed(body, ("input", "task_settings", "input_type"))
-    prompts = prompt_texts(string_list(body, "input") or [], "input")
+def generate_requests(endpoint: Endpoint, body: EsCompletionBody) -> list[GenerateRequest]:
+    prompts = prompt_texts(texts_of(body.input), "input")
     params = generation_params(endpoint.task_settings)
     return [GenerateRequest(prompt=p, params=params) for p in prompts]
 
 
-def rerank_request(endpoint: Endpoint, body: dict[str, Any]) -> RerankRequest:
-    check_allowed(body, INFER_FIELDS)
-    documents = string_list(body, "input") or []
-    query = check_query(body, endpoint.task_type) or ""
+def rerank_request(endpoint: Endpoint, body: EsEmbedBody) -> RerankRequest:
+    documents = texts_of(body.input)
+    query = check_query(body.query, endpoint.task_type) or ""
     settings = endpoint.task_settings
-    top_n = typed(body, "top_n", kind=int, default=settings.get("top_n"))
+    top_n = body.top_n if body.top_n is not None else settings.get("top_n")
     if top_n is not None and top_n < 1:
         raise RequestValidationError([f"Field [top_n] must be a positive integer, got [{top_n}]"], param="top_n")
+    given = body.return_documents
     return RerankRequest(
         query=query,
         documents=tuple(documents),
         top_n=top_n,
-        return_documents=typed(body, "return_documents", kind=bool, default=settings.get("return_documents", True)),
+        return_documents=given if given is not None else settings.get("return_documents", True),
     )
 
 
 def chat_request(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> ChatRequest:
     """Elasticsearch's unified chat completion body."""
-    check_allowed(body, CHAT_FIELDS)
-    turns = decode({k: body[k] for k in ("messages", "tools") if k in body}, chat_schema.Conversation)
-    tools = chat_schema.tool_fields(body, tools=turns.tools, choice=body.get("tool_choice"), parallel=None)
-    stop = body.get("stop")
+    chat = es_body(body, EsChatBody)
+    tools = chat_schema.tool_fields(body, tools=chat.tools, choice=chat.tool_choice, parallel=None)
     given = GenerationParams(
-        max_new_tokens=typed(body, "max_completion_tokens", kind=int),
-        temperature=number(body, "temperature"),
-        top_p=number(body, "top_p"),
-        seed=typed(body, "seed", kind=int),
-        stop=tuple(string_list(body, "stop", required=False) or ()) if stop is not None else (),
+        max_new_tokens=chat.max_completion_tokens,
+        temperature=chat.temperature,
+        top_p=chat.top_p,
+        seed=chat.seed,
+        stop=tuple(chat.stop or ()),
     )
     return ChatRequest(
-        messages=chat_schema.chat_messages(turns.messages),
+        messages=chat_schema.chat_messages(chat.messages),
         params=orch.generation_params(endpoint, given),
         tools=tools.tools,
         tool_choice=tools.tool_choice,
@@ -104,8 +121,12 @@ def chat_request(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]
     )
 
 
-def input_type(body: dict[str, Any]) -> InputType | None:
-    raw = typed(body, "input_type", kind=str)
+def input_type(raw: str | None) -> InputType | None:
+    """``input_type`` as hfgate's.
+
+    Raises:
+        RequestValidationError: Elasticsearch's message for a value it does not know.
+    """
     if raw is None:
         return None
     try:

@@ -2,9 +2,9 @@
 
 Each route is declared once (:mod:`hfgate.api.declare`); inference and streaming take only path strings,
 the request and the orchestrator, so each is a plain Starlette route, matched before the FastAPI routes:
-this is the gateway's hot path. The bodies are read by hand
-(:mod:`hfgate.api.es.requests`): which fields a body may have follows the endpoint's task type, and the
-refusals are in Elasticsearch's words, which its clients show; :mod:`hfgate.api.es.schema` documents them.
+this is the gateway's hot path. Which fields a body may have follows the endpoint's task type: each task
+type's handler decodes the body into its model (:mod:`hfgate.api.es.schema`, which documents them too), and
+the refusals are in Elasticsearch's words, which its clients show (:mod:`hfgate.api.es.requests`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from fastapi.responses import StreamingResponse
 from starlette.convertors import Convertor, register_url_convertor
 
 from hfgate.access.roles import Role
-from hfgate.api.body import check_allowed, json_object, json_response, string_list, typed
+from hfgate.api.body import json_object, json_response
 from hfgate.api.declare import FaceRoutes
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.es import shapes as es_shapes
@@ -29,12 +29,23 @@ from hfgate.api.es.errors import es_error_body
 from hfgate.api.es.requests import (
     chat_request,
     embed_request,
+    es_body,
     generate_requests,
     input_type,
     parse_duration,
     rerank_request,
+    texts_of,
 )
-from hfgate.api.es.schema import ChunkRequest, ChunkResult, InferenceRequest, InferenceResult
+from hfgate.api.es.schema import (
+    ChunkRequest,
+    ChunkResult,
+    EsCompletionBody,
+    EsEmbedBody,
+    EsEmbeddingBody,
+    InferenceRequest,
+    InferenceResult,
+    StreamRequest,
+)
 from hfgate.api.sse import event_stream, sse
 from hfgate.chunking import chunk
 from hfgate.errors import BadRequestError, RequestValidationError
@@ -75,32 +86,35 @@ class Handler(Protocol):
 
 
 async def _text_embedding(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> dict[str, Any]:
-    request = embed_request(endpoint, body)
-    if typed(body, "chunked", kind=bool, default=False):
+    decoded = es_body(body, EsEmbedBody)
+    request = embed_request(endpoint, decoded)
+    if decoded.chunked:
         return es_shapes.chunked_text_embedding(await orch.embed_chunked(endpoint, request))
     return es_shapes.text_embedding(await orch.embed(endpoint, request))
 
 
 async def _embedding(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> dict[str, Any]:
     """Elasticsearch 9.4's ``embedding`` task, on an embedding or text_embedding endpoint (``api.es.embedding``)."""
-    texts, images = embedding_inputs(body)
+    decoded = es_body(body, EsEmbeddingBody)
+    texts, images = embedding_inputs(decoded.input)
     request = EmbedRequest(
-        texts=texts, images=images, input_type=input_type(body), task_settings=endpoint.task_settings
+        texts=texts, images=images, input_type=input_type(decoded.input_type), task_settings=endpoint.task_settings
     )
     return embeddings_body((await orch.embed(endpoint, request)).embeddings)
 
 
 async def _sparse_embedding(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> dict[str, Any]:
-    return es_shapes.sparse_embedding(await orch.sparse_embed(endpoint, embed_request(endpoint, body)))
+    request = embed_request(endpoint, es_body(body, EsEmbedBody))
+    return es_shapes.sparse_embedding(await orch.sparse_embed(endpoint, request))
 
 
 async def _completion(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> dict[str, Any]:
-    requests = generate_requests(endpoint, body)
+    requests = generate_requests(endpoint, es_body(body, EsCompletionBody))
     return es_shapes.completion([await orch.generate(endpoint, request) for request in requests])
 
 
 async def _rerank(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> dict[str, Any]:
-    return es_shapes.rerank(await orch.rerank(endpoint, rerank_request(endpoint, body)))
+    return es_shapes.rerank(await orch.rerank(endpoint, rerank_request(endpoint, es_body(body, EsEmbedBody))))
 
 
 async def _chat_completion(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> dict[str, Any]:
@@ -143,19 +157,18 @@ async def infer_by_id(inference_id: str, request: Request, orch: OrchestratorDep
 @ROUTES.post("/_inference/_chunk", role=Role.INFER, body=ChunkRequest, answer=ChunkResult)
 async def chunk_texts(request: Request) -> Response:
     """Our extension: how inputs would be cut, without calling any model."""
-    body = await json_object(request)
-    check_allowed(body, ("input", "chunking_settings"))
-    texts = string_list(body, "input") or []
-    settings = chunking_for(TaskType.TEXT_EMBEDDING, body.get("chunking_settings"))
+    body = es_body(await json_object(request), ChunkRequest)
+    texts = texts_of(body.input)
+    settings = chunking_for(TaskType.TEXT_EMBEDDING, body.chunking_settings)
     return json_response(es_shapes.chunks(texts, [chunk(text, settings) for text in texts]))
 
 
-@ROUTES.post("/_inference/{inference_id}/_stream", role=Role.INFER, body=InferenceRequest, stream=True)
+@ROUTES.post("/_inference/{inference_id}/_stream", role=Role.INFER, body=StreamRequest, stream=True)
 async def stream_by_id(inference_id: str, request: Request, *, orch: OrchestratorDep) -> StreamingResponse:
     return await _stream(orch, request, inference_id=inference_id, task_type=None)
 
 
-@ROUTES.post(f"{_ID}/_stream", role=Role.INFER, body=InferenceRequest, stream=True)
+@ROUTES.post(f"{_ID}/_stream", role=Role.INFER, body=StreamRequest, stream=True)
 async def stream(task_type: str, inference_id: str, *, request: Request, orch: OrchestratorDep) -> StreamingResponse:
     """Server-sent events for completion and chat_completion."""
     return await _stream(orch, request, inference_id=inference_id, task_type=task_type)
@@ -201,7 +214,7 @@ async def _stream(
 
 
 def _completion_events(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> AsyncIterator[bytes]:
-    requests = generate_requests(endpoint, body)
+    requests = generate_requests(endpoint, es_body(body, EsCompletionBody))
     if len(requests) != 1:
         raise RequestValidationError(
             [f"Streaming completion takes exactly one input, got [{len(requests)}]; send one per request"],

@@ -31,7 +31,7 @@ class FileData(_Wire):
     file_uri: str
 
 
-class FunctionCall(_Wire):
+class GeminiFunctionCall(_Wire):
     id: str | None = None
     name: str
     args: dict[str, Any] = Field(default_factory=dict)
@@ -47,7 +47,7 @@ class Part(_Wire):
     text: str | None = None
     inline_data: Blob | None = None
     file_data: FileData | None = None
-    function_call: FunctionCall | None = None
+    function_call: GeminiFunctionCall | None = None
     function_response: FunctionResponse | None = None
     thought: bool | None = None
     thought_signature: str | None = None
@@ -67,7 +67,7 @@ class FunctionDeclaration(_Wire):
     parameters_json_schema: dict[str, Any] | None = None
 
 
-class Tool(_Wire):
+class GeminiTool(_Wire):
     """``functionDeclarations`` is what hfgate runs; the server tools (``googleSearch``, ``codeExecution``,
     ``urlContext``…) are kept to be refused by name."""
 
@@ -116,7 +116,7 @@ class SafetySetting(_Wire):
 class GenerateContentRequest(_Wire):
     contents: list[Content]
     system_instruction: Content | None = None
-    tools: list[Tool] | None = None
+    tools: list[GeminiTool] | None = None
     tool_config: ToolConfig | None = None
     generation_config: GenerationConfig | None = None
     safety_settings: list[SafetySetting] | None = None

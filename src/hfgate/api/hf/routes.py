@@ -61,7 +61,7 @@ async def hosted(inference_id: str, request: Request, orch: OrchestratorDep) -> 
             _stream(orch, endpoint, call=call) if call.stream else _generate(orch, endpoint, call=call, listed=True)
         )
     if endpoint.task_type is TaskType.RERANK:
-        return await _rerank(orch, endpoint, body=decode(body, schema.RerankRequest))
+        return await _rerank(orch, endpoint, body=decode(body, schema.TeiRerankRequest))
     if endpoint.task_type is TaskType.SPARSE_EMBEDDING:
         return await _tokens_and_weights(orch, endpoint, body=decode(body, schema.TeiRequest))
     return await _embed(orch, endpoint, body=decode(body, schema.TeiRequest))
@@ -84,11 +84,11 @@ async def embed_sparse(inference_id: str, request: Request, orch: OrchestratorDe
     return json_response(shapes.sparse_values(result))
 
 
-@ROUTES.post(f"{_HF}/rerank", role=Role.INFER, body=schema.RerankRequest, answer=list[schema.RerankHit])
+@ROUTES.post(f"{_HF}/rerank", role=Role.INFER, body=schema.TeiRerankRequest, answer=list[schema.RerankHit])
 async def rerank(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
     body = await json_object(request)
     endpoint = await orch.endpoint_for(inference_id, TaskType.RERANK)
-    return await _rerank(orch, endpoint, body=decode(body, schema.RerankRequest))
+    return await _rerank(orch, endpoint, body=decode(body, schema.TeiRerankRequest))
 
 
 @ROUTES.post(f"{_HF}/tokenize", role=Role.INFER, body=schema.TokenizeRequest, answer=list[list[schema.Token]])
@@ -127,7 +127,7 @@ async def _tokens_and_weights(orch: Orchestrator, endpoint: Endpoint, *, body: s
     return json_response([embedding.weights for embedding in result.embeddings])
 
 
-async def _rerank(orch: Orchestrator, endpoint: Endpoint, *, body: schema.RerankRequest) -> Response:
+async def _rerank(orch: Orchestrator, endpoint: Endpoint, *, body: schema.TeiRerankRequest) -> Response:
     request = RerankRequest(query=body.query, documents=tuple(body.texts), return_documents=bool(body.return_text))
     return json_response(shapes.rerank(await orch.rerank(endpoint, request)))
 

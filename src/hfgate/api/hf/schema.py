@@ -10,30 +10,12 @@ message where the request is read (``requests``), since clients parse it to retr
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from hfgate.api.body import json_type
-
-
-def _texts(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list) and all(isinstance(text, str) for text in value):
-        return value
-    raise PydanticCustomError(
-        "texts", "must be a string or an array of strings, got [{kind}]", {"kind": json_type(value)}
-    )
-
-
-Texts = Annotated[
-    list[str],
-    PlainValidator(_texts),
-    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
-]
-"""A string or an array of strings, read as a list."""
+from hfgate.api.body import Texts, json_type
 
 
 class _Wire(BaseModel):
@@ -51,7 +33,7 @@ class TeiRequest(_Wire):
     prompt_name: str | None = None
 
 
-class RerankRequest(_Wire):
+class TeiRerankRequest(_Wire):
     """``/rerank`` (and the hosted route of a rerank endpoint)."""
 
     query: str = Field(min_length=1, description="the query the texts are scored against")
@@ -152,6 +134,6 @@ class HfError(BaseModel):
     error_type: str
 
 
-HostedRequest = TeiRequest | TgiRequest | RerankRequest
+HostedRequest = TeiRequest | TgiRequest | TeiRerankRequest
 """What ``POST /hf/{id}`` takes: the body of the route the endpoint's task serves."""
 HostedAnswer = list[list[float]] | list[Generated] | list[RerankHit] | list[dict[str, float]]
