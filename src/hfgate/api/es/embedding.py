@@ -20,7 +20,8 @@ from __future__ import annotations
 from typing import Any
 
 from hfgate.api.body import json_type
-from hfgate.errors import EmptyInputError, RequestValidationError
+from hfgate.api.es.requests import required_input
+from hfgate.errors import RequestValidationError
 from hfgate.images import ImageInput, image_from_data_uri, split_contents
 
 TYPES = ("text", "image", "audio", "video", "pdf")  # Elasticsearch 9.5's EmbeddingContentType
@@ -43,11 +44,7 @@ def embedding_inputs(raw: Any) -> tuple[tuple[str, ...], tuple[ImageInput | None
 
 
 def _contents(raw: Any) -> list[Content]:
-    if raw is None:
-        raise RequestValidationError(["Field [input] cannot be null"], param="input")
-    items = raw if isinstance(raw, list) else [raw]
-    if not items:
-        raise EmptyInputError(["Field [input] cannot be an empty array"], param="input")
+    items = required_input(raw if raw is None or isinstance(raw, list) else [raw])
     return [_content_of(item, f"[input][{index}]") for index, item in enumerate(items)]
 
 

@@ -27,6 +27,7 @@ from hfgate.tasks import (
 )
 
 EsBody = TypeVar("EsBody", bound=BaseModel)
+Item = TypeVar("Item")
 
 
 def es_body(body: dict[str, Any], kind: type[EsBody]) -> EsBody:
@@ -44,8 +45,8 @@ def es_body(body: dict[str, Any], kind: type[EsBody]) -> EsBody:
         raise
 
 
-def texts_of(given: list[str] | None) -> list[str]:
-    """The texts of ``input``, which must be there and not empty.
+def required_input(given: list[Item] | None) -> list[Item]:
+    """The items of ``input`` (texts, or an ``embedding`` request's contents), which must be there and not empty.
 
     Raises:
         RequestValidationError: ``input`` missing or null.
@@ -70,7 +71,7 @@ def check_query(query: str | None, task_type: TaskType) -> str | None:
 
 
 def embed_request(endpoint: Endpoint, body: EsEmbedBody) -> EmbedRequest:
-    texts = texts_of(body.input)
+    texts = required_input(body.input)
     check_query(body.query, endpoint.task_type)
     return EmbedRequest(
         texts=tuple(texts),
@@ -80,13 +81,13 @@ def embed_request(endpoint: Endpoint, body: EsEmbedBody) -> EmbedRequest:
 
 
 def generate_requests(endpoint: Endpoint, body: EsCompletionBody) -> list[GenerateRequest]:
-    prompts = prompt_texts(texts_of(body.input), "input")
+    prompts = prompt_texts(required_input(body.input), "input")
     params = generation_params(endpoint.task_settings)
     return [GenerateRequest(prompt=p, params=params) for p in prompts]
 
 
 def rerank_request(endpoint: Endpoint, body: EsEmbedBody) -> RerankRequest:
-    documents = texts_of(body.input)
+    documents = required_input(body.input)
     query = check_query(body.query, endpoint.task_type) or ""
     settings = endpoint.task_settings
     top_n = body.top_n if body.top_n is not None else settings.get("top_n")

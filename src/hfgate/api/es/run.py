@@ -33,8 +33,8 @@ from hfgate.api.es.requests import (
     generate_requests,
     input_type,
     parse_duration,
+    required_input,
     rerank_request,
-    texts_of,
 )
 from hfgate.api.es.schema import (
     ChunkRequest,
@@ -158,7 +158,7 @@ async def infer_by_id(inference_id: str, request: Request, orch: OrchestratorDep
 async def chunk_texts(request: Request) -> Response:
     """Our extension: how inputs would be cut, without calling any model."""
     body = es_body(await json_object(request), ChunkRequest)
-    texts = texts_of(body.input)
+    texts = required_input(body.input)
     settings = chunking_for(TaskType.TEXT_EMBEDDING, body.chunking_settings)
     return json_response(es_shapes.chunks(texts, [chunk(text, settings) for text in texts]))
 
