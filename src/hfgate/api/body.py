@@ -94,21 +94,19 @@ def json_response(body: Any, *, status: int = 200) -> Response:
 Body = TypeVar("Body", bound=BaseModel)
 
 
-def _texts(value: Any) -> list[str]:
+def read_texts(value: Any, *, what: str = "") -> list[str]:
+    """A string or an array of strings, as a list; ``what`` ends the message of anything else."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, list) and all(isinstance(text, str) for text in value):
         return value
     raise PydanticCustomError(
-        "texts", "must be a string or an array of strings, got [{kind}]", {"kind": json_type(value)}
+        "texts", "must be a string or an array of strings, got [{kind}]{what}", {"kind": json_type(value), "what": what}
     )
 
 
-Texts = Annotated[
-    list[str],
-    PlainValidator(_texts),
-    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
-]
+TEXTS_SCHEMA = WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]})
+Texts = Annotated[list[str], PlainValidator(read_texts), TEXTS_SCHEMA]
 """A string or an array of strings, read as a list."""
 
 

@@ -24,7 +24,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from hfgate.api.body import json_type
+from hfgate.api.body import TEXTS_SCHEMA, Texts, json_type, read_texts
 from hfgate.api.chat_schema import Message, NonEmpty, Tool
 
 
@@ -35,24 +35,11 @@ class _Wire(BaseModel):
 _MODEL = "the id of an hfgate endpoint (GET /v1/models)"
 
 
-def _texts(value: Any, *, what: str = "") -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list) and all(isinstance(text, str) for text in value):
-        return value
-    raise PydanticCustomError(
-        "texts", "must be a string or an array of strings, got [{kind}]{what}", {"kind": json_type(value), "what": what}
-    )
-
-
 def _embedding_texts(value: Any) -> list[str]:
-    return _texts(value, what="; token arrays are not supported, send text")
+    return read_texts(value, what="; token arrays are not supported, send text")
 
 
-_TEXTS = WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]})
-Texts = Annotated[list[str], PlainValidator(_texts), _TEXTS]
-"""A string or an array of strings, read as a list."""
-EmbeddingTexts = Annotated[list[str], PlainValidator(_embedding_texts), _TEXTS]
+EmbeddingTexts = Annotated[list[str], PlainValidator(_embedding_texts), TEXTS_SCHEMA]
 
 
 _TOOL_CHOICE = {"anyOf": [{"enum": ["auto", "none", "required"]}, {"type": "string"}, {"type": "object"}]}
