@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 FILE_EVENTS = frozenset({"open", "os.listdir", "os.scandir", "glob.glob", "os.walk"})
@@ -45,11 +46,7 @@ class FileCalls:
             os.stat = real_stat
 
 
-_ONE: list[FileCalls] = []
-
-
+@cache
 def file_calls() -> FileCalls:
     """The process's one counter (an audit hook cannot be removed: one is installed, once)."""
-    if not _ONE:
-        _ONE.append(FileCalls())
-    return _ONE[0]
+    return FileCalls()
