@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hfgate.errors import BadRequestError
 from hfgate.local.batching import Batcher, BatchLimits
@@ -35,12 +35,16 @@ from hfgate.local.embedding.engine_choice import (
     load_engine,
     measurement,
 )
-from hfgate.local.embedding.pipeline import read_pipeline, unit_vectors
+from hfgate.local.embedding.pipeline import as_lists, read_pipeline, unit_vectors
 from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch, model_max_length
 from hfgate.local.machine import machine_of
 from hfgate.local.measuring.choice import measure_choice, measuring, recorded_choice, set_choice
 from hfgate.local.measuring.record import MAX_ATTEMPTS, MEASURING, MeasuredChoice
 from hfgate.local.measuring.switch import log_switch, measured_winner
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 log = logging.getLogger("hfgate.local")
 
@@ -127,7 +131,7 @@ class SentenceEmbedder:
         self._device = device
         self._compute = compute
         self.name = name or str(path)
-        self._batcher: Batcher[Any, list[float]] = Batcher(
+        self._batcher: Batcher[Any, NDArray[np.float32]] = Batcher(
             run_batch=self._run_batch, limits=limits or BatchLimits(), name=self.name, engine=lambda: self.engine_name
         )
         self.max_input_tokens: int = pipeline.max_seq_length
@@ -209,7 +213,8 @@ class SentenceEmbedder:
         encodings = await self._encoding.encode(texts)
         lengths = [len(e.ids) for e in encodings]
         vectors = await self._batcher.submit(encodings, lengths=lengths)
-        return (unit_vectors(vectors) if normalize and self._normalizes else vectors), sum(lengths)
+        # one conversion to Python floats per request, of rows that stayed arrays since the pass
+        return (unit_vectors(vectors) if normalize and self._normalizes else as_lists(vectors)), sum(lengths)
 
     def count_tokens(self, texts: Sequence[str]) -> int:
         """Tokens the model reads for ``texts`` (after truncation to its maximum)."""
@@ -228,12 +233,12 @@ class SentenceEmbedder:
         if self._temporary is not None:
             shutil.rmtree(self._temporary, ignore_errors=True)
 
-    async def _run_batch(self, encodings: list[Any]) -> list[list[float]]:
+    async def _run_batch(self, encodings: list[Any]) -> list[NDArray[np.float32]]:
         self.forward_passes += 1
         return await self._compute.run(self._forward, encodings)
 
-    def _forward(self, encodings: list[Any]) -> list[list[float]]:
+    def _forward(self, encodings: list[Any]) -> list[NDArray[np.float32]]:
+        """The pass's vectors as rows of one array: a row per text, no Python float made here."""
         if self._engine is None:
             raise BadRequestError("The local embedding model was unloaded; retry")
-        vectors: list[list[float]] = self._engine.forward(TokenBatch.pad(encodings)).tolist()
-        return vectors
+        return list(self._engine.forward(TokenBatch.pad(encodings)))

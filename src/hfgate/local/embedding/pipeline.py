@@ -9,6 +9,7 @@ which sentence-transformers mean-pools without normalizing; we do the same.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,13 +72,25 @@ def _unit(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
     return unit
 
 
-def unit_vectors(vectors: list[list[float]]) -> list[list[float]]:
-    """``vectors`` scaled to unit length, in float32 as the pipeline's own normalization."""
+def unit_vectors(vectors: Sequence[Sequence[float]] | Sequence[NDArray[np.float32]]) -> list[list[float]]:
+    """``vectors`` scaled to unit length, in float32 as the pipeline's own normalization.
+
+    Rows that are arrays (a pass's) are stacked without a Python float each; the result is made of
+    Python floats once, at the end.
+    """
     import numpy as np
 
-    if not vectors:
-        return vectors
+    if not len(vectors):
+        return []
     result: list[list[float]] = _unit(np.asarray(vectors, dtype=np.float32)).tolist()
+    return result
+
+
+def as_lists(vectors: Sequence[NDArray[np.float32]]) -> list[list[float]]:
+    """A pass's rows as lists of Python floats, in one conversion."""
+    import numpy as np
+
+    result: list[list[float]] = np.asarray(vectors, dtype=np.float32).tolist() if len(vectors) else []
     return result
 
 
