@@ -17,7 +17,7 @@ from hfgate.local.embedding.calibration import calibration_texts
 from hfgate.local.embedding.cuda_engine import CudaEngine
 from hfgate.local.embedding.engine import EngineOptions
 from hfgate.local.embedding.engine_choice import EXACT_ENGINES, SPEED_UNIT, candidates, default_engine, engine_class
-from hfgate.local.embedding.pipeline import read_pipeline, unit_vectors
+from hfgate.local.embedding.pipeline import float_rows, read_pipeline
 from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch
 from hfgate.local.machine import GpuSignature, machine_of
 from hfgate.local.measuring.choice import measuring, set_choice
@@ -78,7 +78,7 @@ def test_the_gpu_engine_s_pass_gives_sentence_transformers_vectors(tmp_path: Pat
     engine = CudaEngine(MODEL, options)
     tokenizer = TextTokenizer(MODEL, max_length=PIPELINE.max_seq_length)
     try:
-        mine = np.array(unit_vectors(engine.forward(TokenBatch.pad(tokenizer.encode(texts))).tolist()))
+        mine = np.array(float_rows(engine.forward(TokenBatch.pad(tokenizer.encode(texts))), unit=True))
     finally:
         engine.close()
     theirs = SentenceTransformer(str(MODEL), device="cpu", local_files_only=True).encode(texts)

@@ -35,7 +35,7 @@ from hfgate.local.embedding.engine_choice import (
     load_engine,
     measurement,
 )
-from hfgate.local.embedding.pipeline import as_lists, read_pipeline, unit_vectors
+from hfgate.local.embedding.pipeline import float_rows, read_pipeline
 from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch, model_max_length
 from hfgate.local.machine import machine_of
 from hfgate.local.measuring.choice import measure_choice, measuring, recorded_choice, set_choice
@@ -214,7 +214,7 @@ class SentenceEmbedder:
         lengths = [len(e.ids) for e in encodings]
         vectors = await self._batcher.submit(encodings, lengths=lengths)
         # one conversion to Python floats per request, of rows that stayed arrays since the pass
-        return (unit_vectors(vectors) if normalize and self._normalizes else as_lists(vectors)), sum(lengths)
+        return float_rows(vectors, unit=normalize and self._normalizes), sum(lengths)
 
     def count_tokens(self, texts: Sequence[str]) -> int:
         """Tokens the model reads for ``texts`` (after truncation to its maximum)."""

@@ -72,25 +72,16 @@ def _unit(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
     return unit
 
 
-def unit_vectors(vectors: Sequence[Sequence[float]] | Sequence[NDArray[np.float32]]) -> list[list[float]]:
-    """``vectors`` scaled to unit length, in float32 as the pipeline's own normalization.
-
-    Rows that are arrays (a pass's) are stacked without a Python float each; the result is made of
-    Python floats once, at the end.
-    """
+def float_rows(vectors: Sequence[Sequence[float]] | Sequence[NDArray[np.float32]], *, unit: bool) -> list[list[float]]:
+    """``vectors`` as lists of Python floats, made once; scaled to unit length in float32 (as the
+    pipeline's own normalization) when ``unit``. Rows that are arrays (a pass's) are stacked without a
+    Python float each."""
     import numpy as np
 
     if not len(vectors):
         return []
-    result: list[list[float]] = _unit(np.asarray(vectors, dtype=np.float32)).tolist()
-    return result
-
-
-def as_lists(vectors: Sequence[NDArray[np.float32]]) -> list[list[float]]:
-    """A pass's rows as lists of Python floats, in one conversion."""
-    import numpy as np
-
-    result: list[list[float]] = np.asarray(vectors, dtype=np.float32).tolist() if len(vectors) else []
+    rows = np.asarray(vectors, dtype=np.float32)
+    result: list[list[float]] = (_unit(rows) if unit else rows).tolist()
     return result
 
 
