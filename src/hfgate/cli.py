@@ -74,7 +74,13 @@ def serve(
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False, **options)
         return
     # Workers are spawned processes: they read their settings from the environment, like this one.
-    os.environ.update({"HFGATE_PRELOAD_MODELS": str(preload).lower(), "HFGATE_REPLICAS": str(replicas)})
+    os.environ.update(
+        {
+            "HFGATE_PRELOAD_MODELS": str(preload).lower(),
+            "HFGATE_REPLICAS": str(replicas),
+            "HFGATE_WORKERS": str(workers),
+        }
+    )
     prepare_multiprocess_dir(workers)  # /metrics on any worker then sums them all
     run_workers("hfgate.api.app:create_app", workers=workers, host=host, port=port, settings=settings)
 

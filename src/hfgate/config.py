@@ -125,7 +125,7 @@ class Settings(BaseSettings):
     local_tokenizer_processes: int | None = Field(
         default=None,
         ge=0,
-        description="Processes tokenizing for each local model; default on a GPU cores-2 (≤16), else 0.",
+        description="Processes tokenizing for each local model; default on a GPU cores/workers - 2 (1-16), else 0.",
     )
     local_gpu_reserve_mb: int = Field(
         default=1024, ge=0, description="GPU memory a local model may take for its passes, beyond its weights."
@@ -237,6 +237,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Longest wait for the shared tier; beyond it (or on an error) the request bypasses the tier, "
         "which is skipped for a second.",
+    )
+    workers: int = Field(
+        default=1,
+        gt=0,
+        description="Worker processes of this `hfgate serve` (its --workers sets it); they share the machine's "
+        "cores, so a GPU model's default tokenizer processes are counted per worker.",
     )
     replicas: int = Field(
         default=1,

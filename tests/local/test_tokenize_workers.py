@@ -76,3 +76,7 @@ def test_a_gpu_model_gets_a_worker_per_core_but_two_and_the_cpu_none_unless_set(
     assert tokenizer_processes(None, device="cpu", cores=16) == 0
     assert tokenizer_processes(3, device="cpu") == 3
     assert tokenizer_processes(0, device="cuda") == 0
+    # hfgate serve --workers N: each worker's share of the cores
+    assert tokenizer_processes(None, device="cuda", cores=16, workers=4) == 2
+    assert tokenizer_processes(None, device="cuda", cores=16, workers=16) == 1
+    assert tokenizer_processes(5, device="cuda", cores=16, workers=4) == 5

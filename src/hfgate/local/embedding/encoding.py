@@ -5,7 +5,7 @@ On the CPU the model, not its tokenizer, is what waits: every core computes pass
 tokenized in this process (a request of more than 64 texts in a thread, which the Rust tokenizer
 mostly runs without the GIL). On a GPU the passes outrun any one tokenizer, so ``auto`` gives the
 model worker processes: one per core but two (one for the event loop, one for the compute thread),
-at most 16.
+at most 16; with ``hfgate serve --workers N`` each worker counts its share of the cores.
 """
 
 from __future__ import annotations
@@ -22,20 +22,23 @@ _INLINE = 64  # texts tokenized on the event loop itself; more go to a thread
 _MOST_PROCESSES = 16
 
 
-def tokenizer_processes(setting: int | None, *, device: str, cores: int | None = None) -> int:
+def tokenizer_processes(setting: int | None, *, device: str, cores: int | None = None, workers: int = 1) -> int:
     """Worker processes that tokenize for one model: ``HFGATE_LOCAL_TOKENIZER_PROCESSES`` when set (0:
-    none), else on a GPU one per core but two (at least one, at most 16) and none on the CPU.
+    none), else on a GPU one per core of this server worker's share (``cores // workers``) but two (at
+    least one, at most 16) and none on the CPU.
 
     Example:
         >>> tokenizer_processes(None, device="cuda", cores=16), tokenizer_processes(None, device="cpu")
         (14, 0)
+        >>> tokenizer_processes(None, device="cuda", cores=16, workers=4)
+        2
     """
     if setting is not None:
         return setting
     if not device.startswith("cuda"):
         return 0
-    cores = cores or len(os.sched_getaffinity(0))
-    return min(_MOST_PROCESSES, max(1, cores - 2))
+    share = (cores or len(os.sched_getaffinity(0))) // max(1, workers)
+    return min(_MOST_PROCESSES, max(1, share - 2))
 
 
 class TextEncoding:

@@ -262,7 +262,7 @@ class LocalModel(Model, Generic[M]):
             settings, compute = models.context.settings, models.context.shared(Compute)
             device = await models.in_process_device()
             limits = BatchLimits.from_settings(settings, device=device)
-            processes = tokenizer_processes(settings.local_tokenizer_processes, device=device)
+            processes = tokenizer_processes(settings.local_tokenizer_processes, device=device, workers=settings.workers)
             return Loader(
                 location,
                 key(location),

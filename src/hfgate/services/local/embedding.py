@@ -84,7 +84,7 @@ class LocalEmbedder(LocalModel[Embedder]):
                 lambda: ImageTextEmbedder(location.path, compute=compute, threads=threads, name=model, device=device),
                 gpu=gpu,
             )
-        processes = tokenizer_processes(settings.local_tokenizer_processes, device=device)
+        processes = tokenizer_processes(settings.local_tokenizer_processes, device=device, workers=settings.workers)
         return Loader(
             location,
             key,
