@@ -311,7 +311,11 @@ def embed_part(a: argparse.Namespace) -> None:
             device = server.settings(f"e-{engine}").get("device")
             for kind in data:
                 cos = round(worst_cosine(got[kind], truth[kind]), 6)
-                emit(part="embed", who=f"hfgate {engine}", texts=kind, worst_cos=cos, device=device)
+                emit(part="embed", who=f"hfgate {engine}{a.label}", texts=kind, worst_cos=cos, device=device)
+        for engine in engines if a.warmup > 0 else ():  # untimed: every worker loads and meets each batch shape
+            for kind in data:
+                load(server.base, "/v1/embeddings", embedding_bodies(f"e-{engine}", data[kind], a.batch), a.clients,
+                     a.client_procs, a.warmup, a.batch)  # fmt: skip
         for round_ in range(a.rounds):
             for kind in data:
                 for dtype in reference.models:
@@ -324,12 +328,13 @@ def embed_part(a: argparse.Namespace) -> None:
                         texts=kind,
                         per_s=round(rate, 1),
                     )
-                for engine in engines:
+                # engines in turn, the order reversed every other round: no engine always runs first
+                for engine in engines if round_ % 2 == 0 else engines[::-1]:
                     bodies = embedding_bodies(f"e-{engine}", data[kind], a.batch)
                     got = load(server.base, "/v1/embeddings", bodies, a.clients, a.client_procs, a.seconds, a.batch)
-                    figures.setdefault((f"hfgate {engine}", kind), []).append(got["per_s"])
-                    extra[(f"hfgate {engine}", kind)] = got
-                    emit(part="embed", round=round_, who=f"hfgate {engine}", texts=kind, **got)
+                    figures.setdefault((f"hfgate {engine}{a.label}", kind), []).append(got["per_s"])
+                    extra[(f"hfgate {engine}{a.label}", kind)] = got
+                    emit(part="embed", round=round_, who=f"hfgate {engine}{a.label}", texts=kind, **got)
         if a.auto_wait > 0:
             server.put("text_embedding", "e-auto", {"model": a.model})
             deadline = time.time() + a.auto_wait
@@ -424,6 +429,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1, help="hfgate serve --workers")
+    parser.add_argument("--label", default="", help="appended to hfgate's rows (the server's settings)")
+    parser.add_argument("--warmup", type=float, default=0.0, help="seconds of untimed load per engine and text kind")
     parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--auto-wait", type=float, default=90.0, help="seconds to wait for auto's choice (0: skip)")
     parser.add_argument("--port", type=int, default=18080)

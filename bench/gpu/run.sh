@@ -8,8 +8,9 @@
 #   .gpu/bench-data.tar.xz  the shared corpora
 # Writes what it measured under $OUT (bench.jsonl, pytest.log, the logs of GPU use and of CPU use).
 # A dry run on a CPU (same steps, CPU engines): DEVICE=cpu ENGINES=torch ONE=torch PY=<a python> bash bench/gpu/run.sh
+# STAGES (below) picks the stages and their order.
 set -u
-PY=${PY:-python3} DEVICE=${DEVICE:-cuda} ENGINES=${ENGINES:-cuda-fp16,cuda} ONE=${ONE:-cuda-fp16}
+PY=${PY:-python3} DEVICE=${DEVICE:-cuda} ENGINES=${ENGINES:-cuda-fp16,cuda} ONE=${ONE:-cuda}
 OUT=${OUT:-/tmp/gpu-out}; mkdir -p "$OUT"
 T0=$(date +%s); say() { echo "[$(( $(date +%s) - T0 ))s] $*"; }
 G=/tmp/g; SITE=/tmp/site; mkdir -p "$G" "$SITE"
@@ -27,16 +28,36 @@ say "prepared"
 (nvidia-smi dmon -s u -d 1 >"$OUT/gpu-use.log" 2>&1 &)
 (while sleep 4; do echo "--- $(date +%T)"; ps -eo pcpu,rss,args --sort=-pcpu | head -8 | cut -c1-150; done >"$OUT/cpu-use.log" 2>&1 &)
 B="$PY bench/gpu_bench.py --device $DEVICE --model $MODEL --llm $LLM --out $OUT/bench.jsonl"
-timeout 200 $B embed --engines $ENGINES --seconds 5 --rounds 2 --auto-wait 45 --port 18080; say "embed rc $?"
-export HFGATE_TEST_CUDA_LLM=$LLM
-PER_TEST=$($PY -c "import pytest_timeout" 2>/dev/null && echo "--timeout 100")
-timeout 150 $PY -m pytest -p no:warnings -p no:cacheprovider $PER_TEST -q -rs --durations=12 \
-  tests/local/test_cuda.py tests/local/generation/test_cuda_generation.py 2>&1 | tee "$OUT/pytest.log" | tail -40
-say "pytest rc ${PIPESTATUS[0]}"
-timeout 70 $B generate --seconds 6 --port 18090; say "generate rc $?"
-[ -n "${VARIANTS:-}" ] || { say "done"; exit 0; }
-timeout 50 $B embed --engines $ONE --batch 128 --seconds 5 --rounds 1 --auto-wait 0 --port 18100; say "batch-128 rc $?"
-HFGATE_LOCAL_TOKENIZER_PROCESSES=3 timeout 60 $B embed --engines $ONE --workers 4 --seconds 5 --rounds 1 --auto-wait 0 --port 18110
-say "workers-4 rc $?"
+# STAGES, in the order given (each under its own time limit, so one that overruns leaves the others their time):
+#   embed     every engine in ENGINES, one worker, an untimed warm-up (WARMUP s), 2 rounds, and auto's choice
+#   pytest    the CUDA tests
+#   generate  transformers' generate against hfgate's transformers engine
+#   workers   ONE engine with --workers 4 (their default tokenizer processes: 2 each on 16 cores), after an
+#             untimed warm-up; then one worker tokenizing in-process (not with WORKERS_ONLY)
+embed() {
+  timeout -k 5 200 $B embed --engines $ENGINES --seconds 5 --rounds 2 --warmup "${WARMUP:-5}" --auto-wait "${AUTO_WAIT:-45}" \
+    --port 18080
+  say "embed rc $?"
+}
+pytest_() {
+  PER_TEST=$($PY -c "import pytest_timeout" 2>/dev/null && echo "--timeout 100")
+  HFGATE_TEST_CUDA_LLM=$LLM timeout -k 5 150 $PY -m pytest -p no:warnings -p no:cacheprovider $PER_TEST -q -rs \
+    --durations=12 tests/local/test_cuda.py tests/local/generation/test_cuda_generation.py 2>&1 |
+    tee "$OUT/pytest.log" | tail -40
+  say "pytest rc ${PIPESTATUS[0]}"
+}
+generate() { timeout -k 5 70 $B generate --seconds 6 --port 18090; say "generate rc $?"; }
+workers() {
+  timeout -k 5 200 $B embed --engines $ONE --workers 4 --label " workers=4" --warmup 5 \
+    --seconds 5 --rounds "${WORKER_ROUNDS:-2}" --auto-wait 0 --port 18110
+  say "workers=4 rc $?"
+  [ -n "${WORKERS_ONLY:-}" ] && return
+  HFGATE_LOCAL_TOKENIZER_PROCESSES=0 timeout -k 5 110 $B embed --engines $ONE --label " tokenizer-processes=0" \
+    --seconds 5 --rounds 1 --auto-wait 0 --port 18120
+  say "tokenizer-processes=0 rc $?"
+}
+for stage in ${STAGES:-embed pytest generate}; do
+  case $stage in pytest) pytest_ ;; embed | generate | workers) $stage ;; *) say "no stage $stage" ;; esac
+done
 pkill -f "nvidia-smi dmon" || true
 say "done"
