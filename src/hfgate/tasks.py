@@ -8,14 +8,18 @@ own shapes (messages, tools) are in :mod:`hfgate.chat`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from hfgate.chat.messages import ChatMessage
 from hfgate.chat.tools import TOOL_CHOICE_AUTO, TOOL_CHOICE_NONE, Tool, ToolCall, ToolCallDelta, ToolChoice
 from hfgate.images import ImageInput
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 
 class TaskType(StrEnum):
@@ -174,11 +178,72 @@ class RerankRequest:
     """As :attr:`EmbedRequest.timeout`."""
 
 
+class FloatRows(Sequence[list[float]]):
+    """Vectors as the rows of one 2-D float32 array (a local model's pass), read as lists of floats.
+
+    ``len``, indexing, slicing, iteration and ``==`` give what ``array.tolist()`` gives, so every consumer
+    of vectors reads it as a list of lists; the lists are made once, on first use, and kept. Code that can
+    use the floats as they are reads :attr:`array` instead (the OpenAI face's base64), and makes none.
+
+    Raises:
+        ValueError: ``array`` is not 2-D float32.
+
+    Example:
+        >>> rows = FloatRows(np.array([[0.5, -1.25], [2.0, 0.0]], dtype=np.float32))
+        >>> len(rows), rows[-1], rows == [[0.5, -1.25], [2.0, 0.0]], rows.array.shape
+        (2, [2.0, 0.0], True, (2, 2))
+    """
+
+    __slots__ = ("_array", "_lists")
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as a list
+
+    def __init__(self, array: NDArray[np.float32]) -> None:
+        if array.ndim != 2 or array.dtype != "float32":
+            raise ValueError(f"FloatRows takes a 2-D float32 array, got a {array.ndim}-D {array.dtype} one")
+        # a read-only view: the lists, once made, must keep saying what the array says
+        self._array = array.view()
+        self._array.flags.writeable = False
+        self._lists: list[list[float]] | None = None
+
+    @property
+    def array(self) -> NDArray[np.float32]:
+        """The vectors, one per row (read-only)."""
+        return self._array
+
+    def __len__(self) -> int:
+        return len(self._array)
+
+    @overload
+    def __getitem__(self, index: int) -> list[float]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[list[float]]: ...
+    def __getitem__(self, index: int | slice) -> list[float] | list[list[float]]:
+        return self._as_lists()[index]
+
+    def __iter__(self) -> Iterator[list[float]]:
+        return iter(self._as_lists())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FloatRows):
+            other = other._as_lists()
+        return self._as_lists() == other if isinstance(other, list) else NotImplemented
+
+    def __repr__(self) -> str:
+        return f"FloatRows({self._array.shape[0]}x{self._array.shape[1]})"
+
+    def _as_lists(self) -> list[list[float]]:
+        if self._lists is None:
+            self._lists = self._array.tolist()
+        return self._lists
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EmbeddingResult:
-    """One dense vector per input text, in input order."""
+    """One dense vector per input text, in input order: lists of floats (a remote server's JSON) or
+    :class:`FloatRows` (a local model's pass). ``orjson`` writes a list, not any Sequence: ``list(...)``
+    before handing it on whole."""
 
-    embeddings: list[list[float]]
+    embeddings: Sequence[list[float]]
     usage: Usage = Usage()
 
 

@@ -46,7 +46,7 @@ def chunk_request(request: EmbedRequest, texts: Sequence[str], *, offsets: list[
 
 
 def regroup(
-    texts: Sequence[str], offsets: list[list[tuple[int, int]]], *, vectors: list[list[float]], usage: Usage
+    texts: Sequence[str], offsets: list[list[tuple[int, int]]], *, vectors: Sequence[list[float]], usage: Usage
 ) -> ChunkedEmbeddings:
     """Give each input its chunks back, merging beyond 512 chunks as Elasticsearch does."""
     grouped: list[list[EmbeddedChunk]] = []

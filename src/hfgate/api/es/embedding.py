@@ -17,6 +17,7 @@ here fuses them into one vector). A text model refuses an image (the orchestrato
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from hfgate.api.body import json_type
@@ -100,5 +101,5 @@ def _invalid(problem: str) -> RequestValidationError:
     return RequestValidationError([problem], param="input")
 
 
-def embeddings_body(vectors: list[list[float]] | tuple[Any, ...]) -> dict[str, Any]:
+def embeddings_body(vectors: Sequence[list[float]] | tuple[Any, ...]) -> dict[str, Any]:
     return {"embeddings": [{"embedding": vector} for vector in vectors]}

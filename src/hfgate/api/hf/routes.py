@@ -118,7 +118,7 @@ async def generate_stream(inference_id: str, request: Request, orch: Orchestrato
 async def _embed(orch: Orchestrator, endpoint: Endpoint, *, body: schema.TeiRequest) -> Response:
     request = EmbedRequest(texts=texts(body.inputs), normalize=body.normalize is not False)
     result = await orch.embed(endpoint, request)
-    return json_response(result.embeddings)
+    return json_response(list(result.embeddings))  # orjson writes a list, not a FloatRows
 
 
 async def _tokens_and_weights(orch: Orchestrator, endpoint: Endpoint, *, body: schema.TeiRequest) -> Response:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import base64
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from hfgate import __version__
 from hfgate.chat.tools import ToolCallDelta
-from hfgate.tasks import FinishReason, Generation, GenerationDelta, Usage
+from hfgate.tasks import FinishReason, FloatRows, Generation, GenerationDelta, Usage
 
 # Sent on every completion, chat completion and chunk, as TGI does: typed clients (text-generation's
 # ChatComplete and ChatCompletionChunk) require it. It names the server build that answered.
@@ -43,33 +45,45 @@ def usage(counts: Usage) -> dict[str, Any]:
 
 
 def embeddings(
-    vectors: list[list[float]], *, model: str, counts: Usage, encoding: str, dimensions: int | None
+    vectors: Sequence[list[float]], *, model: str, counts: Usage, encoding: str, dimensions: int | None
 ) -> dict[str, Any]:
     """``/v1/embeddings``; ``dimensions`` keeps the first n values, renormalized (Matryoshka-style).
 
     Float vectors kept whole are passed on as they came (no float32 round trip: an upstream's
-    ``-0.03990399`` stays ``-0.03990399``, not ``-0.03990399092435837``, and no copy is made).
+    ``-0.03990399`` stays ``-0.03990399``, not ``-0.03990399092435837``, and no copy is made). Base64 of
+    a local model's vectors (:class:`FloatRows`) comes from its array's rows: no Python float made.
     """
-    data = []
-    for index, vector in enumerate(vectors):
-        if dimensions is None and encoding == "float":
-            data.append({"object": "embedding", "embedding": vector, "index": index})
-            continue
-        array = np.asarray(vector, dtype=np.float32)
-        if dimensions is not None:
-            array = array[:dimensions]
-            norm = float(np.linalg.norm(array))
-            array = array / norm if norm else array
-        value: Any = (
-            base64.b64encode(array.astype("<f4").tobytes()).decode() if encoding == "base64" else array.tolist()
-        )
-        data.append({"object": "embedding", "embedding": value, "index": index})
+    if isinstance(vectors, FloatRows) and dimensions is None and encoding == "base64":
+        values: list[Any] = _base64_rows(vectors.array)
+    else:
+        values = [_embedding(vector, encoding=encoding, dimensions=dimensions) for vector in vectors]
     return {
         "object": "list",
-        "data": data,
+        "data": [{"object": "embedding", "embedding": value, "index": i} for i, value in enumerate(values)],
         "model": model,
         "usage": {"prompt_tokens": counts.prompt_tokens, "total_tokens": counts.prompt_tokens},
     }
+
+
+def _embedding(vector: list[float], *, encoding: str, dimensions: int | None) -> list[float] | str:
+    if dimensions is None and encoding == "float":
+        return vector
+    array = np.asarray(vector, dtype=np.float32)
+    if dimensions is not None:
+        array = array[:dimensions]
+        norm = float(np.linalg.norm(array))
+        array = array / norm if norm else array
+    return _base64(array) if encoding == "base64" else array.tolist()
+
+
+def _base64_rows(rows: NDArray[np.float32]) -> list[str]:
+    little = rows.astype("<f4", copy=False)  # a view on a little-endian machine: no copy
+    return [_base64(row) for row in little]
+
+
+def _base64(vector: NDArray[np.float32]) -> str:
+    """The vector's little-endian float32 bytes, in base64 (OpenAI's ``encoding_format: base64``)."""
+    return base64.b64encode(vector.astype("<f4", copy=False).tobytes()).decode()
 
 
 def completion(results: list[Generation], *, model: str) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from hfgate.local.machine import machine_of
 from hfgate.local.measuring.choice import measure_choice, measuring, recorded_choice, set_choice
 from hfgate.local.measuring.record import MAX_ATTEMPTS, MEASURING, MeasuredChoice
 from hfgate.local.measuring.switch import log_switch, measured_winner
+from hfgate.tasks import FloatRows
 
 if TYPE_CHECKING:
     import numpy as np
@@ -192,12 +193,12 @@ class SentenceEmbedder:
         """Texts queued for this model and not yet in a batch."""
         return self._batcher.waiting
 
-    async def embed(self, texts: Sequence[str], *, normalize: bool = True) -> list[list[float]]:
+    async def embed(self, texts: Sequence[str], *, normalize: bool = True) -> FloatRows:
         """One vector per text, in order: normalized when the model's pipeline normalizes, unless
         ``normalize`` is False (then the pooled vector, as TEI's ``normalize: false``)."""
         return (await self.embed_counted(texts, normalize=normalize))[0]
 
-    async def embed_counted(self, texts: Sequence[str], *, normalize: bool = True) -> tuple[list[list[float]], int]:
+    async def embed_counted(self, texts: Sequence[str], *, normalize: bool = True) -> tuple[FloatRows, int]:
         """``embed``'s vectors and the tokens the model read for them (tokenized once for both).
 
         Raises:
@@ -213,7 +214,7 @@ class SentenceEmbedder:
         encodings = await self._encoding.encode(texts)
         lengths = [len(e.ids) for e in encodings]
         vectors = await self._batcher.submit(encodings, lengths=lengths)
-        # one conversion to Python floats per request, of rows that stayed arrays since the pass
+        # one array per request, of rows that stayed arrays since the pass; Python floats only if read
         return float_rows(vectors, unit=normalize and self._normalizes), sum(lengths)
 
     def count_tokens(self, texts: Sequence[str]) -> int:

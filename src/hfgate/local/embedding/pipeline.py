@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hfgate.errors import BadRequestError
+from hfgate.tasks import FloatRows
 
 if TYPE_CHECKING:
     import numpy as np
@@ -72,17 +73,16 @@ def _unit(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
     return unit
 
 
-def float_rows(vectors: Sequence[Sequence[float]] | Sequence[NDArray[np.float32]], *, unit: bool) -> list[list[float]]:
-    """``vectors`` as lists of Python floats, made once; scaled to unit length in float32 (as the
-    pipeline's own normalization) when ``unit``. Rows that are arrays (a pass's) are stacked without a
-    Python float each."""
+def float_rows(vectors: Sequence[Sequence[float]] | Sequence[NDArray[np.float32]], *, unit: bool) -> FloatRows:
+    """``vectors`` stacked into one float32 array, read as lists of floats (made once, when first read);
+    scaled to unit length in float32 (as the pipeline's own normalization) when ``unit``. Rows that are
+    arrays (a pass's) are stacked without a Python float each."""
     import numpy as np
 
     if not len(vectors):
-        return []
+        return FloatRows(np.empty((0, 0), dtype=np.float32))
     rows = np.asarray(vectors, dtype=np.float32)
-    result: list[list[float]] = (_unit(rows) if unit else rows).tolist()
-    return result
+    return FloatRows(_unit(rows) if unit else rows)
 
 
 def read_pipeline(model_dir: Path, *, fallback_max_length: int) -> EmbeddingPipeline:

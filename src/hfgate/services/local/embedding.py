@@ -3,6 +3,8 @@ image-and-text models (CLIP, SigLIP) on sentence-transformers' own ``encode`` (`
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Sequence
+
 from hfgate.errors import BadRequestError
 from hfgate.local.batching import BatchLimits
 from hfgate.local.compute import Compute
@@ -32,6 +34,7 @@ class LocalEmbedder(LocalModel[Embedder]):
         embedder, location = await self.loaded(self._loader_of)
         prefix = model_prompts(location.path, self.name).prefix(request.input_type)
         texts = _prefixed(request, prefix) if prefix else request.texts
+        work: Awaitable[tuple[Sequence[list[float]], int]]
         if isinstance(embedder, ImageTextEmbedder):
             work = embedder.embed_counted(texts, images=request.images, normalize=request.normalize)
         else:
