@@ -31,3 +31,10 @@ def test_lists_of_floats_and_no_rows_give_float_rows_too() -> None:
     assert isinstance(empty, FloatRows)
     assert len(empty) == 0
     assert empty == []
+
+
+def test_the_rows_are_a_copy_of_a_pass_s_array_not_a_view_of_it() -> None:
+    buffer = PASS.copy()
+    rows = float_rows(buffer, unit=False)
+    buffer[:] = 0.0  # an engine reusing its output buffer for the next pass
+    assert list(rows) == PASS.tolist()

@@ -81,7 +81,8 @@ def float_rows(vectors: Sequence[Sequence[float]] | Sequence[NDArray[np.float32]
 
     if not len(vectors):
         return FloatRows(np.empty((0, 0), dtype=np.float32))
-    rows = np.asarray(vectors, dtype=np.float32)
+    # a copy even of one 2-D array: the rows are read after the pass, when an engine may reuse its buffer
+    rows = np.array(vectors, dtype=np.float32)
     return FloatRows(_unit(rows) if unit else rows)
 
 
