@@ -60,7 +60,7 @@ class DenseVectors:
 
     def answer(self, endpoint: Endpoint, request: EmbedRequest, filled: Filled[list[float]]) -> EmbeddingResult:
         # a service gives every text's vector: no entry is None
-        return EmbeddingResult(embeddings=cast(list[list[float]], filled.values), usage=filled.usage)
+        return EmbeddingResult(embeddings=cast(Sequence[list[float]], filled.values), usage=filled.usage)
 
 
 def only_texts(request: EmbedRequest, places: Sequence[int]) -> EmbedRequest:

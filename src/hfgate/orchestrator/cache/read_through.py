@@ -51,12 +51,13 @@ class Filled(Generic[T]):
     """A read-through's outcome.
 
     Attributes:
-        values: every entry in the request's order; ``None`` only where the upstream gave none.
+        values: every entry in the request's order; ``None`` only where the upstream gave none. When
+            the cache held none, the computed entries as they came (a local model's ``FloatRows``).
         usage: what computing the missing entries cost (nothing when the cache held all).
         found: what the cache held, packed (``None`` for the others): the hits and misses to count.
     """
 
-    values: list[T | None]
+    values: Sequence[T | None]
     usage: Usage
     found: list[bytes | None]
 
@@ -93,7 +94,7 @@ async def read_through(
     if keep is None or await keep():
         await cache.put_many(codec.pack(model, fresh), owner=owner)
     if len(missing) == len(keys):  # nothing was cached: the computed entries as they came
-        return Filled(values=list(computed), usage=usage, found=found)
+        return Filled(values=computed, usage=usage, found=found)
     by_key = dict(fresh)
     values = [by_key.get(key) if value is None else codec.unpack(value) for key, value in zip(keys, found, strict=True)]
     return Filled(values=values, usage=usage, found=found)

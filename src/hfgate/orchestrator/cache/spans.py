@@ -54,7 +54,7 @@ async def cached_spans(
     filled = await read_through(
         cache, SPANS, model=model, keys=keys, compute=_cutter(endpoint, texts), owner=endpoint.inference_id, found=found
     )
-    return cast(list[Spans], filled.values)  # the chunker cuts every text: no entry is None
+    return list(cast(Sequence[Spans], filled.values))  # the chunker cuts every text: no entry is None
 
 
 def span_keys(model: str, endpoint: Endpoint, texts: Sequence[str]) -> list[str]:

@@ -54,4 +54,4 @@ class SparseVectors:
 
     def answer(self, endpoint: Endpoint, request: EmbedRequest, filled: Filled[Row]) -> SparseWeights:
         # a service gives every text's row: no entry is None
-        return SparseWeights(weights=cast(list[Row], filled.values), usage=filled.usage)
+        return SparseWeights(weights=list(cast(Sequence[Row], filled.values)), usage=filled.usage)
