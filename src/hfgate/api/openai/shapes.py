@@ -54,7 +54,7 @@ def embeddings(
     a local model's vectors (:class:`FloatRows`) comes from its array's rows: no Python float made.
     """
     if isinstance(vectors, FloatRows) and dimensions is None and encoding == "base64":
-        values: list[Any] = _base64_rows(vectors.array)
+        values: list[Any] = [_base64(row) for row in vectors.array]
     else:
         values = [_embedding(vector, encoding=encoding, dimensions=dimensions) for vector in vectors]
     return {
@@ -76,14 +76,9 @@ def _embedding(vector: list[float], *, encoding: str, dimensions: int | None) ->
     return _base64(array) if encoding == "base64" else array.tolist()
 
 
-def _base64_rows(rows: NDArray[np.float32]) -> list[str]:
-    little = rows.astype("<f4", copy=False)  # a view on a little-endian machine: no copy
-    return [_base64(row) for row in little]
-
-
 def _base64(vector: NDArray[np.float32]) -> str:
     """The vector's little-endian float32 bytes, in base64 (OpenAI's ``encoding_format: base64``)."""
-    return base64.b64encode(vector.astype("<f4", copy=False).tobytes()).decode()
+    return base64.b64encode(vector.astype("<f4", copy=False).tobytes()).decode()  # no copy where native is <f4
 
 
 def completion(results: list[Generation], *, model: str) -> dict[str, Any]:

@@ -37,7 +37,7 @@ def tokenizer_processes(setting: int | None, *, device: str, cores: int | None =
         return setting
     if not device.startswith("cuda"):
         return 0
-    share = (cores or len(os.sched_getaffinity(0))) // max(1, workers)
+    share = (cores or len(os.sched_getaffinity(0))) // workers
     return min(_MOST_PROCESSES, max(1, share - 2))
 
 
