@@ -168,6 +168,20 @@ class Server:
             raise RuntimeError(f"create {eid}: {answer.status_code} {answer.text[:2000]}")
         return dict(answer.json()["service_settings"])
 
+    def wait_answering(self, eid: str, *, seconds: float) -> None:
+        """Until a one-token completion on ``eid`` answers 200 (503 while its model or server loads)."""
+        import httpx
+
+        body = {"model": eid, "prompt": "Hello", "max_tokens": 1}
+        deadline = time.time() + seconds
+        while True:
+            answer = httpx.post(f"{self.base}/v1/completions", json=body, timeout=120)
+            if answer.status_code == 200:
+                return
+            if answer.status_code != 503 or time.time() > deadline:
+                raise RuntimeError(f"{eid} does not answer: {answer.status_code} {answer.text[:500]}")
+            time.sleep(2)
+
     def settings(self, eid: str) -> dict[str, Any]:
         import httpx
 
@@ -399,15 +413,16 @@ def generate_part(a: argparse.Namespace) -> None:
             )
         del model
         server.wait_up()
-        shown = server.put("completion", "g", {"model": a.llm, "engine": "transformers", "dtype": a.dtype})
+        shown = server.put("completion", "g", {"model": a.llm, "engine": a.llm_engine, "dtype": a.dtype})
         say("created g:", shown.get("engine_choice"))
+        server.wait_answering("g", seconds=a.ready_wait)  # a managed vLLM answers 503 until it has loaded
         for streams in (1, 32):
             bodies = [
                 json.dumps({"model": "g", "prompt": p, "max_tokens": new, "temperature": 0}).encode() for p in prompts
             ]
             got = load(server.base, "/v1/completions", bodies, streams, min(streams, a.client_procs), a.seconds, 0)
             device = server.settings("g").get("device")
-            emit(part="generate", who=f"hfgate transformers {a.dtype}", streams=streams, device=device,
+            emit(part="generate", who=f"hfgate {a.llm_engine} {a.dtype}", streams=streams, device=device,
                  tokens_per_s=got["tokens_per_s"], requests_per_s=got["per_s"], p50_ms=got["p50_ms"])  # fmt: skip
     finally:
         server.stop()
@@ -432,6 +447,9 @@ def main() -> None:
     parser.add_argument("--label", default="", help="appended to hfgate's rows (the server's settings)")
     parser.add_argument("--warmup", type=float, default=0.0, help="seconds of untimed load per engine and text kind")
     parser.add_argument("--new-tokens", type=int, default=64)
+    parser.add_argument("--llm-engine", default="transformers", choices=["transformers", "vllm"],
+                        help="the generation endpoint's engine (vllm: a managed vLLM server)")  # fmt: skip
+    parser.add_argument("--ready-wait", type=float, default=600.0, help="seconds to wait for the LLM to answer")
     parser.add_argument("--auto-wait", type=float, default=90.0, help="seconds to wait for auto's choice (0: skip)")
     parser.add_argument("--port", type=int, default=18080)
     parser.add_argument("--out", type=Path)

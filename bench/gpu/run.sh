@@ -32,6 +32,7 @@ B="$PY bench/gpu_bench.py --device $DEVICE --model $MODEL --llm $LLM --out $OUT/
 #   embed     every engine in ENGINES, one worker, an untimed warm-up (WARMUP s), 2 rounds, and auto's choice
 #   pytest    the CUDA tests
 #   generate  transformers' generate against hfgate's transformers engine
+#   vllm      generate against hfgate's managed vLLM (needs vLLM installed there; not on the lent machine)
 #   workers   ONE engine with --workers 4 (their default tokenizer processes: 2 each on 16 cores), after an
 #             untimed warm-up; then one worker tokenizing in-process (not with WORKERS_ONLY)
 embed() {
@@ -56,8 +57,10 @@ workers() {
     --seconds 5 --rounds 1 --auto-wait 0 --port 18120
   say "tokenizer-processes=0 rc $?"
 }
+# a machine whose Python has vLLM's CUDA build (or HFGATE_VLLM_PYTHON naming one): the managed vLLM
+vllm() { timeout -k 5 900 $B generate --llm-engine vllm --seconds 6 --port 18130; say "vllm rc $?"; }
 for stage in ${STAGES:-embed pytest generate}; do
-  case $stage in pytest) pytest_ ;; embed | generate | workers) $stage ;; *) say "no stage $stage" ;; esac
+  case $stage in pytest) pytest_ ;; embed | generate | workers | vllm) $stage ;; *) say "no stage $stage" ;; esac
 done
 pkill -f "nvidia-smi dmon" || true
 say "done"
