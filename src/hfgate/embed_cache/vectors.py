@@ -34,6 +34,17 @@ def pack(vector: list[float]) -> bytes:
     return _FLOAT64 + wide
 
 
+def pack_float32(row: NDArray[np.float32]) -> bytes:
+    """A float32 row (a local model's vector) as :func:`pack` packs the same values given as Python floats,
+    without making them.
+
+    Example:
+        >>> pack_float32(np.array([0.5, -1.25], dtype=np.float32)) == pack([0.5, -1.25])
+        True
+    """
+    return _FLOAT32 + row.astype("=f4", copy=False).tobytes()
+
+
 def pack_wide(vector: list[float]) -> bytes:
     """``vector`` as float64, without checking whether float32 would do: for the vectors of a server
     whose vectors were not float32 before (its JSON's decimals), one pass instead of three.

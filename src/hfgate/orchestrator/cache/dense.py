@@ -10,11 +10,11 @@ from dataclasses import replace
 from typing import cast
 
 from hfgate.embed_cache import VectorSpace, content_keys
-from hfgate.embed_cache.vectors import WIDE, pack, pack_wide, unpack
-from hfgate.orchestrator.cache.read_through import Filled
+from hfgate.embed_cache.vectors import WIDE, pack, pack_float32, pack_wide, unpack
+from hfgate.orchestrator.cache.read_through import Filled, entries
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import Model
-from hfgate.tasks import EmbeddingResult, EmbedRequest, Usage
+from hfgate.tasks import EmbeddingResult, EmbedRequest, FloatRows, Usage
 
 _REMEMBERED = 1024
 # The vector spaces of requests without task settings, by model, engine and options.
@@ -43,9 +43,14 @@ class DenseVectors:
         result = await model.embed(only_texts(request, places))
         return result.embeddings, result.usage
 
-    def pack(self, model: str, items: list[tuple[str, list[float]]]) -> list[tuple[str, bytes]]:
-        """Packed vectors; a model whose vectors were not float32 (a remote server's JSON decimals) is
-        not checked again: float64 at once, bit for bit all the same, the check being most of a miss's CPU."""
+    def pack(self, model: str, keys: Sequence[str], values: Sequence[list[float] | None]) -> list[tuple[str, bytes]]:
+        """Packed vectors: a local model's rows (``FloatRows``) as their float32 bytes, without a Python float
+        each; others checked for float32, except that a model whose vectors were not float32 (a remote
+        server's JSON decimals) is not checked again: float64 at once, bit for bit all the same, the check
+        being most of a miss's CPU."""
+        if isinstance(values, FloatRows):
+            return [(key, pack_float32(row)) for key, row in zip(keys, values.array, strict=True)]
+        items = entries(keys, values)
         if model in self._wide:
             return [(key, pack_wide(v)) for key, v in items]
         packed = [(key, pack(v)) for key, v in items]

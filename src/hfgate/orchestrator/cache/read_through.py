@@ -37,8 +37,9 @@ none: a document a reranker did not score), and what the call cost."""
 class Codec(Protocol[T]):
     """How one kind of entry is kept in the cache: as bytes that unpack to the very same value."""
 
-    def pack(self, model: str, items: list[tuple[str, T]]) -> list[tuple[str, bytes]]:
-        """``(key, entry)`` pairs of the model ``model``, packed."""
+    def pack(self, model: str, keys: Sequence[str], values: Sequence[T | None]) -> list[tuple[str, bytes]]:
+        """The entries of the model ``model`` computed for ``keys`` (in their order), packed with their
+        keys; an entry the upstream gave none of (``None``) is not kept (:func:`entries`)."""
         ...
 
     def unpack(self, data: bytes) -> T:
@@ -90,14 +91,24 @@ async def read_through(
     if not missing:
         return Filled(values=[codec.unpack(value) for value in found if value is not None], usage=Usage(), found=found)
     computed, usage = await compute([i for i, _ in missing])
-    fresh = [(key, value) for (_, key), value in zip(missing, computed, strict=True) if value is not None]
+    fresh = [key for _, key in missing]
     if keep is None or await keep():
-        await cache.put_many(codec.pack(model, fresh), owner=owner)
+        await cache.put_many(codec.pack(model, fresh, computed), owner=owner)
     if len(missing) == len(keys):  # nothing was cached: the computed entries as they came
         return Filled(values=computed, usage=usage, found=found)
-    by_key = dict(fresh)
+    by_key = dict(entries(fresh, computed))
     values = [by_key.get(key) if value is None else codec.unpack(value) for key, value in zip(keys, found, strict=True)]
     return Filled(values=values, usage=usage, found=found)
+
+
+def entries(keys: Sequence[str], values: Sequence[T | None]) -> list[tuple[str, T]]:
+    """``(key, entry)`` pairs of the entries that are not ``None``.
+
+    Example:
+        >>> entries(["a", "b", "c"], [1.5, None, 0.25])
+        [('a', 1.5), ('c', 0.25)]
+    """
+    return [(key, value) for key, value in zip(keys, values, strict=True) if value is not None]
 
 
 def first_of_each(keys: Sequence[str], found: Sequence[bytes | None]) -> list[tuple[int, str]]:

@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from hfgate.embed_cache import VectorSpace
 from hfgate.embed_cache.vectors import pack, unpack
-from hfgate.orchestrator.cache.read_through import Filled
+from hfgate.orchestrator.cache.read_through import Filled, entries
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import Model, ranked
 from hfgate.tasks import RerankRequest, RerankResult, RerankScores, Usage
@@ -43,8 +43,8 @@ class PairScores:
         result = await model.rerank_scores(request)
         return [result.scores.get(i) for i in range(len(places))], result.usage
 
-    def pack(self, model: str, items: list[tuple[str, float]]) -> list[tuple[str, bytes]]:
-        return [(key, pack([score])) for key, score in items]
+    def pack(self, model: str, keys: Sequence[str], values: Sequence[float | None]) -> list[tuple[str, bytes]]:
+        return [(key, pack([score])) for key, score in entries(keys, values)]
 
     def unpack(self, data: bytes) -> float:
         return unpack(data)[0]

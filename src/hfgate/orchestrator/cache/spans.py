@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import cast
 
 from hfgate.embed_cache import EmbedCache, VectorSpace, text_keys
-from hfgate.orchestrator.cache.read_through import Compute, read_through
+from hfgate.orchestrator.cache.read_through import Compute, entries, read_through
 from hfgate.orchestrator.chunked import split_inputs
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import Usage
@@ -26,8 +26,10 @@ _KIND = "chunk-spans"
 class SpanCodec:
     """A text's spans as int32 pairs."""
 
-    def pack(self, model: str, items: list[tuple[str, Spans]]) -> list[tuple[str, bytes]]:
-        return [(key, array("i", [n for span in spans for n in span]).tobytes()) for key, spans in items]
+    def pack(self, model: str, keys: Sequence[str], values: Sequence[Spans | None]) -> list[tuple[str, bytes]]:
+        return [
+            (key, array("i", [n for span in spans for n in span]).tobytes()) for key, spans in entries(keys, values)
+        ]
 
     def unpack(self, data: bytes) -> Spans:
         flat = array("i")

@@ -13,7 +13,7 @@ from typing import cast
 from hfgate.embed_cache import VectorSpace, text_keys
 from hfgate.embed_cache.sparse_rows import pack_sparse, unpack_sparse
 from hfgate.orchestrator.cache.dense import only_texts
-from hfgate.orchestrator.cache.read_through import Filled
+from hfgate.orchestrator.cache.read_through import Filled, entries
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import Model
 from hfgate.tasks import EmbedRequest, SparseWeights, Usage
@@ -46,8 +46,8 @@ class SparseVectors:
         result = await model.sparse_weights(only_texts(request, places))
         return result.weights, result.usage
 
-    def pack(self, model: str, items: list[tuple[str, Row]]) -> list[tuple[str, bytes]]:
-        return [(key, pack_sparse(row)) for key, row in items]
+    def pack(self, model: str, keys: Sequence[str], values: Sequence[Row | None]) -> list[tuple[str, bytes]]:
+        return [(key, pack_sparse(row)) for key, row in entries(keys, values)]
 
     def unpack(self, data: bytes) -> Row:
         return unpack_sparse(data)
