@@ -29,6 +29,14 @@ def converted(shared_context: ServiceContext) -> Path:
 
 
 @pytest.fixture(scope="module")
+def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A tiny Llama and the folder its exports are kept in, shared by the tests that measure it: an export
+    one test made (the builder's child, seconds) is read by the next, as a server's second endpoint would."""
+    folder = tmp_path_factory.mktemp("tiny-llama-engines")
+    return save_tiny_llama(folder / "tiny-llama", heads=2), folder / "models"
+
+
+@pytest.fixture(scope="module")
 def session_choice(converted: Path, shared_context: ServiceContext) -> MeasuredChoice:
     """The measurement the session made before any test (tests/conftest.py), read back."""
     settings = shared_context.settings
@@ -78,12 +86,12 @@ def test_auto_keeps_the_fastest_exact_or_qualifying_engine_with_every_candidates
 
 
 def test_min_cosine_decides_which_engines_qualify_and_a_measured_choice_is_read_back(
-    tmp_path: Path,
+    tmp_path: Path, tiny_llama: tuple[Path, Path]
 ) -> None:
     """One measurement (an exact and an inexact ONNX engine beside the float32 reference) shows both bounds:
     ``min_cosine`` 1.0 offers exact engines only, 0.5 admits int8; the choice is filed once and read back.
     On a tiny Llama: the bounds are the same on any model, and its exports take seconds, not minutes."""
-    converted, models = save_tiny_llama(tmp_path / "tiny-llama", heads=2), tmp_path / "models"
+    converted, models = tiny_llama
     assert all(CANDIDATES[name].exact for name in candidates("text-generation", min_cosine=1.0))
     names = ["transformers-fp32", "onnx", "onnx-int8"]
     # one attempt: a choice measured while the machine is busy (as under the test suite) is kept, not
@@ -118,11 +126,13 @@ def test_min_cosine_decides_which_engines_qualify_and_a_measured_choice_is_read_
     assert record.stat().st_mtime_ns == written
 
 
-def test_int4_is_neither_exported_nor_timed_once_int8_falls_below_min_cosine(tmp_path: Path) -> None:
+def test_int4_is_neither_exported_nor_timed_once_int8_falls_below_min_cosine(
+    tmp_path: Path, tiny_llama: tuple[Path, Path]
+) -> None:
     """int4 keeps every weight int8 keeps in fewer bits, so it cannot qualify where int8 did not: its export
     (the slowest, ~40 s for SmolLM2-135M on 2 cores) is spared, and the record says why. (The tiny Llama's
     int4 export would fail, with an error in the record: ``error`` None shows it was not attempted.)"""
-    converted, models = save_tiny_llama(tmp_path / "tiny-llama", heads=2), tmp_path / "models"
+    converted, models = tiny_llama
     names = ["transformers-fp32", "onnx-int8", "onnx-int4"]
     choice = choose_engine(
         converted, task="text-generation", cache_dir=models, min_cosine=0.9999999, names=names,

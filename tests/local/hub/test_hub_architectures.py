@@ -5,6 +5,7 @@ a cross-encoder and a SPLADE model (equal to sentence-transformers on the same f
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -161,3 +162,7 @@ async def test_a_gguf_repository_by_its_quantization_tag_answers_as_the_packaged
     assert by_id["completion"][0]["result"].strip()
     assert listed["gguf_file"] == packaged.gguf_file
     assert not architectures_hub.gets("Q8_0.gguf"), "only the file the tag names is fetched"
+    models = settings.data_dir / "models"
+    (converted,) = [c.parent for c in models.rglob("config.json") if (c.parent / "model.safetensors").is_file()]
+    architectures = json.loads((converted / "config.json").read_text())["architectures"]
+    assert architectures == ["LlamaForCausalLM"], "the converted copy names it: ONNX's builder reads it"

@@ -87,6 +87,7 @@ def _convert(location: ModelLocation, target: Path) -> None:
     # The config still says "gguf-quantized"; the saved weights are plain floats.
     model.config.quantization_config = None
     del model.config.quantization_config
+    model.config.architectures = [type(model).__name__]  # as save_pretrained writes it; ONNX's builder reads it
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".converting-") as scratch:
         work = Path(scratch) / "model"
         work.mkdir()

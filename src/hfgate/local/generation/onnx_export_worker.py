@@ -1,16 +1,17 @@
 """The decoder export itself, run as a child process:
 ``python -m hfgate.local.generation.onnx_export_worker MODEL_DIR TARGET_DIR fp32|int8|int4``.
 
-It calls onnxruntime-genai's model builder on a staging directory (the model's files, and a config
-that names the architecture: configs converted from GGUF lack ``architectures``, which the builder
-reads). ``int8`` and ``int4`` are the builder's weight-only MatMulNBits exports (blocks of 32, the
-activations quantized to int8 per block at run time: ``accuracy_level=4``, VNNI where the CPU has it);
-``int4`` keeps the output head in int8 and every layer in int4 (``k_quant_last``): the layout of
-llama.cpp's Q4_1 GGUF of SmolLM2 (its tied output head is Q8_0), at the same ~98 MB. llama.cpp's
-"mixed" strategy (``k_quant_mixed``: the most sensitive layers in int8 too) was the recipe before: 10 MB
-more, ~6% more CPU per decode step, and no closer to float32 (docs/benchmarks/real-engines.md).
-ONNX Runtime's dynamic int8 quantization (MatMulInteger, one activation scale per tensor) was tried and
-rejected: faster, but SmolLM2's answers turned to noise ("1. 1. 1. ...").
+It calls onnxruntime-genai's model builder on a staging directory (the model's files, and a config that
+names the architecture, which the builder reads: a config without ``architectures``, such as one converted
+from GGUF before hfgate wrote it there, has it filled in from its ``model_type``). ``int8`` and ``int4``
+are the builder's weight-only MatMulNBits exports (blocks of 32, the activations quantized to int8 per
+block at run time: ``accuracy_level=4``, VNNI where the CPU has it); ``int4`` keeps the output head in
+int8 and every layer in int4 (``k_quant_last``): the layout of llama.cpp's Q4_1 GGUF of SmolLM2 (its tied
+output head is Q8_0), at the same ~98 MB. llama.cpp's "mixed" strategy (``k_quant_mixed``: the most
+sensitive layers in int8 too) was the recipe before: 10 MB more, ~6% more CPU per decode step, and no
+closer to float32 (docs/benchmarks/real-engines.md). ONNX Runtime's dynamic int8 quantization
+(MatMulInteger, one activation scale per tensor) was tried and rejected: faster, but SmolLM2's answers
+turned to noise ("1. 1. 1. ...").
 """
 
 from __future__ import annotations
@@ -37,15 +38,15 @@ def export(model_dir: Path, target: Path, precision: str) -> None:
 
 
 def _stage(model_dir: Path, staging: Path) -> None:
-    from transformers import AutoConfig
-    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
-
     staging.mkdir()
     for path in model_dir.iterdir():
         if path.is_file() and path.name != "config.json":
             (staging / path.name).symlink_to(path.resolve())
     config = json.loads((model_dir / "config.json").read_text())
-    if not config.get("architectures"):
+    if not config.get("architectures"):  # transformers only then: its import is seconds of this child's life
+        from transformers import AutoConfig
+        from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+
         model_type = AutoConfig.from_pretrained(model_dir, local_files_only=True).model_type
         config["architectures"] = [MODEL_FOR_CAUSAL_LM_MAPPING_NAMES[model_type]]
     (staging / "config.json").write_text(json.dumps(config))
