@@ -9,7 +9,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from filelock import FileLock
 
 from hfgate.api.app import create_app
 from hfgate.config import Settings
@@ -73,12 +72,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def shared_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceContext]:
     """Loaded models and the compute thread, shared by every app in the session (load each model once)."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("models-data"))
-    # One xdist worker measures, the other waits and reads its records (the folder is shared, see above).
-    choices = settings.local_engine_choices_dir or settings.data_dir / "models" / "engine-choice"
-    choices.mkdir(parents=True, exist_ok=True)
-    with FileLock(choices / ".measuring.lock"):
-        measure_default_embedding_engines(settings)
-        measure_default_generation_engines(settings)
+    # One xdist worker measures, the other waits and reads its records (the folder is shared, see above;
+    # hfgate.local.one_maker: as the workers of `hfgate serve --workers 2` do).
+    measure_default_embedding_engines(settings)
+    measure_default_generation_engines(settings)
     context = new_context(settings)
     try:
         yield context

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from hfgate.errors import HfGateError
 from hfgate.local.embedding.onnx_session import open_session, session_vectors
 from hfgate.local.measuring.fidelity import worst_cosine
+from hfgate.local.one_maker import one_maker
 
 if TYPE_CHECKING:
     from hfgate.local.embedding.pipeline import EmbeddingPipeline
@@ -52,17 +53,20 @@ def fused_model(
     target = path.with_name("model-fused.onnx")
     if target.is_file():
         return target
-    tmp = target.with_suffix(".tmp.onnx")
-    try:
-        _fuse(path, model_dir=model_dir, out=tmp)
-        want = session_vectors(open_session(path, threads), batches, pipeline)
-        got = session_vectors(open_session(tmp, threads), batches, pipeline)
-        cosine = worst_cosine(got, want)
-        if cosine < FUSED_MIN_COSINE:
-            raise HfGateError(f"The fused ONNX graph of [{model_dir}] differs from the unfused one ({cosine:.6f})")
-        tmp.replace(target)  # atomic: a concurrent loader sees no file or the whole one
-    finally:
-        tmp.unlink(missing_ok=True)
+    with one_maker(path):  # as every variant of ``path``: one process at a time makes it
+        if target.is_file():
+            return target
+        tmp = target.with_suffix(".tmp.onnx")
+        try:
+            _fuse(path, model_dir=model_dir, out=tmp)
+            want = session_vectors(open_session(path, threads), batches, pipeline)
+            got = session_vectors(open_session(tmp, threads), batches, pipeline)
+            cosine = worst_cosine(got, want)
+            if cosine < FUSED_MIN_COSINE:
+                raise HfGateError(f"The fused ONNX graph of [{model_dir}] differs from the unfused one ({cosine:.6f})")
+            tmp.replace(target)  # atomic: a concurrent loader sees no file or the whole one
+        finally:
+            tmp.unlink(missing_ok=True)
     return target
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from hfgate.errors import BadRequestError, HfGateError
 from hfgate.local.embedding.onnx_session import open_session, session_vectors
 from hfgate.local.measuring.fidelity import worst_cosine
+from hfgate.local.one_maker import one_maker
 
 if TYPE_CHECKING:
     from hfgate.local.embedding.pipeline import EmbeddingPipeline
@@ -37,9 +38,11 @@ def quantized_model(path: Path) -> Path:
     """
     target = path.with_name("model-int8.onnx")
     if not target.is_file():
-        tmp = target.with_suffix(".tmp.onnx")
-        _quantize(path, tmp, nodes=None)
-        tmp.replace(target)
+        with one_maker(path):  # every variant of ``path`` is made under its lock: the quantizer writes beside it
+            if not target.is_file():
+                tmp = target.with_suffix(".tmp.onnx")
+                _quantize(path, tmp, nodes=None)
+                tmp.replace(target)
     return target
 
 
@@ -65,8 +68,22 @@ def selective_model(
         'model-int8-selective-0.999.onnx'
     """
     target = path.with_name(f"model-int8-selective-{min_cosine:g}.onnx")
-    if target.is_file():
-        return target
+    if not target.is_file():
+        with one_maker(path):
+            if not target.is_file():
+                _select(path, target, batches=batches, pipeline=pipeline, min_cosine=min_cosine, threads=threads)
+    return target
+
+
+def _select(
+    path: Path,
+    target: Path,
+    *,
+    batches: Sequence[TokenBatch],
+    pipeline: EmbeddingPipeline,
+    min_cosine: float,
+    threads: int,
+) -> None:
     tmp = target.with_suffix(".tmp.onnx")
     try:
         reference = session_vectors(open_session(path, threads), batches, pipeline)
@@ -84,7 +101,6 @@ def selective_model(
         tmp.replace(target)
     finally:
         tmp.unlink(missing_ok=True)
-    return target
 
 
 def weight_matmuls(path: Path) -> list[str]:

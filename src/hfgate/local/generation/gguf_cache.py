@@ -23,6 +23,7 @@ from typing import Any
 
 from hfgate.local.catalog import ModelLocation
 from hfgate.local.generation.architecture import auto_model_class, detect_task
+from hfgate.local.one_maker import one_maker
 
 log = logging.getLogger("hfgate.local")
 # Bumped when the converted layout changes, so older copies are converted again. 2: tied embeddings saved
@@ -56,7 +57,9 @@ def ensure_converted(location: ModelLocation, *, models_dir: Path) -> Path:
         return prepared
     target = converted_path(location, models_dir=models_dir)
     if not target.is_dir():
-        _convert(location, target)
+        with one_maker(target):
+            if not target.is_dir():
+                _convert(location, target)
     return target
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from hfgate.errors import BadRequestError
 from hfgate.local.fingerprint import model_fingerprint
 from hfgate.local.measuring.child import run_export_worker
+from hfgate.local.one_maker import one_maker
 
 # Engine name -> the builder's precision (int8 and int4: weight-only MatMulNBits, see onnx_export_worker).
 PRECISIONS = {"onnx": "fp32", "onnx-int8": "int8", "onnx-int4": "int4"}
@@ -43,9 +44,10 @@ def exported_decoder(model_dir: Path, cache_dir: Path, *, precision: str) -> Pat
     target = _target(model_dir, cache_dir, precision)
     if not (target / "model.onnx").is_file():
         _require_builder()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        module = "hfgate.local.generation.onnx_export_worker"
-        run_export_worker(module, model_dir, target, precision, made=target / "model.onnx", what="decoder")
+        with one_maker(target):
+            if not (target / "model.onnx").is_file():
+                module = "hfgate.local.generation.onnx_export_worker"
+                run_export_worker(module, model_dir, target, precision, made=target / "model.onnx", what="decoder")
     return target
 
 

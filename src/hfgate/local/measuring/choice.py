@@ -26,6 +26,7 @@ from hfgate.local.measuring.record import (
     read_choice,
     reusable_choice,
 )
+from hfgate.local.one_maker import one_maker
 
 log = logging.getLogger("hfgate.local")
 
@@ -81,11 +82,18 @@ def recorded_choice(measurement: Measurement) -> MeasuredChoice | None:
 
 
 def measure_choice(measurement: Measurement) -> MeasuredChoice:
-    """Measure the candidates in a child process now (blocking), keep the result and return it.
+    """Measure the candidates in a child process now (blocking), keep the result and return it; or,
+    when another process (a worker of the same server) measured them while this one waited for it, its
+    result (reason ``cached``): one measurement of a model on a machine at a time (:mod:`~hfgate.local.one_maker`).
 
     Raises:
         HfGateError: the measurement failed (the message gives its last line of error output).
     """
+    with one_maker(measurement.record):
+        return recorded_choice(measurement) or _measure(measurement)
+
+
+def _measure(measurement: Measurement) -> MeasuredChoice:
     record, what = measurement.record, measurement.what
     attempt = next_attempt(record, attempts=measurement.attempts)
     args = [*measurement.args, f"--attempt={attempt}"]
