@@ -62,10 +62,9 @@ class BatchLimits:
 
 _PASS_BOUNDS = ("max_batch_tokens", "max_batch_size")
 GPU_LIMITS = BatchLimits(max_batch_tokens=16384, max_batch_size=512, pass_overhead_tokens=2048)
-"""Passes on a GPU, where a pass costs launches more than arithmetic: TEI's ``max_batch_tokens`` (16,384),
-and a pass overhead reasoned from the H200's measured forward pass (fp16 MiniLM, ~28k texts of ~200 tokens
-a second: ~5.6M tokens/s, so ~2k tokens take what a pass's fixed ~0.4 ms is thought to): not measured on a
-GPU through hfgate yet."""
+"""Passes on a GPU, where a pass costs launches more than arithmetic: TEI's ``max_batch_tokens``, and a
+pass overhead of the tokens a GPU computes in the time of a pass's fixed cost (reasoned from a measured
+forward pass, not measured through hfgate: docs/gpu.md, "Passes")."""
 
 
 def default_limits(device: str, *, threads: int = 0) -> BatchLimits:

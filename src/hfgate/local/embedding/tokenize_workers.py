@@ -1,8 +1,7 @@
 """Tokenizing in worker processes, so that the GIL never serializes it (a GPU outruns one tokenizer).
 
-On the H200 box the forward pass of MiniLM took 28k long texts/s and one fast tokenizer gave 2.1k; a pool
-of tokenizer *threads* stalled at ~4.3k, because the Python side of tokenizing (building each text's
-``Encoding`` and reading its ids) holds the GIL (``../shared/gpu/README.md``). Here each worker process
+Tokenizer *threads* do not add up: the Python side of tokenizing (building each text's ``Encoding`` and
+reading its ids) holds the GIL (figures: docs/gpu.md, "Tokenizing"). Here each worker process
 rebuilds the model's tokenizer from its JSON (configured as in the parent: no padding, truncation at
 the model's maximum), tokenizes a slice of a request's texts, and sends them back as three flat numpy
 arrays (ids, token types, where each text starts): one pickled buffer per slice, nothing per text.

@@ -46,7 +46,7 @@ class Sampler:
             scores = self._constraint.mask(scores)
         if self.params.repetition_penalty != 1.0 and history:
             scores = self._penalize(scores, history)
-        if self.params.greedy:  # numpy's argmax: ~10 us over 49,152 scores where torch's takes ~150 us
+        if self.params.greedy:  # numpy's argmax over one row of scores costs a tenth of torch's
             return self._remember(scores, int(scores.numpy().argmax()))
         scores = self._filter(scores / self.params.temperature)
         probs = torch.softmax(scores, dim=-1)
