@@ -11,20 +11,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hfgate.local.measuring.choice import Measurement, measure_choice
+from hfgate.local.measuring.choice import Measurement, measure_choice, recorded_choice
 from hfgate.local.one_maker import one_maker
 
-# A measurement worker that counts its runs and records the engine "fast" (run as `python -m` by the parent).
+# A measurement worker that counts its runs and records the engine "fast" (run as `python -m` by the parent),
+# measured while other processes kept the machine busy when its third argument says "busy".
 COUNTING_WORKER = """
 import sys
 from pathlib import Path
 
+from hfgate.local.measuring.load import MeasureLoad
 from hfgate.local.measuring.record import MeasuredChoice, write_choice
 
 record = Path(sys.argv[2])
 with record.with_name("runs").open("a") as runs:
     runs.write("run\\n")
-write_choice(record, MeasuredChoice(engine="fast", reason="measured", cpu="a CPU", min_cosine=0.9, unit="u"))
+busy = MeasureLoad(wall_seconds=10, cpu_seconds=10, others_cpu_seconds=20, cpus=2) if sys.argv[3:] == ["busy"] else None
+write_choice(record, MeasuredChoice(engine="fast", reason="measured", cpu="a CPU", min_cosine=0.9, unit="u", load=busy))
 """
 
 
@@ -53,14 +56,22 @@ def test_callers_measuring_one_model_at_once_run_one_measurement(measurement: Me
     assert sorted(path.name for path in measurement.record.parent.iterdir()) == ["model.json", "runs"], "no lock left"
 
 
-def test_a_caller_waits_while_another_process_measures_and_reads_its_record(measurement: Measurement) -> None:
+@pytest.mark.parametrize("load", ["quiet", "busy"])
+def test_a_caller_waits_while_another_process_measures_and_serves_its_record(
+    measurement: Measurement, load: str
+) -> None:
+    """Even one measured while busy: that was this load's measurement (the next load measures it again)."""
     record = measurement.record
     with ThreadPoolExecutor(1) as pool:
         with one_maker(record):  # another process measuring the model
-            waiting = pool.submit(measure_choice, measurement)
-            subprocess.run([sys.executable, "-m", "counting_worker", str(record.parent), str(record)], check=True)
-        assert waiting.result(timeout=60).reason == "cached"
+            waiting = pool.submit(measure_choice, measurement)  # it looks at the record at once, then waits
+            worker = [sys.executable, "-m", "counting_worker", str(record.parent), str(record), load]
+            subprocess.run(worker, check=True)
+        served = waiting.result(timeout=60)
+    assert (served.reason, served.engine) == ("cached", "fast")
     assert runs(measurement) == 1, "the waiting caller did not measure again"
+    kept = recorded_choice(measurement)
+    assert (kept is None) == (load == "busy"), "one measured while busy is measured again at the next load"
 
 
 def test_the_lock_keeps_out_every_other_holder_although_each_removes_its_file(tmp_path: Path) -> None:

@@ -63,10 +63,11 @@ def choose(measurement: Measurement) -> MeasuredChoice:
     return recorded_choice(measurement) or measure_choice(measurement)
 
 
-def recorded_choice(measurement: Measurement) -> MeasuredChoice | None:
+def recorded_choice(measurement: Measurement, *, even_busy: bool = False) -> MeasuredChoice | None:
     """The choice measured earlier for this model on this kind of CPU (reason ``cached``), or ``None``:
-    nothing measured yet, or measured while busy and to be measured again."""
-    cached = reusable_choice(measurement.record, attempts=measurement.attempts)
+    nothing measured yet, or measured while busy and to be measured again (unless ``even_busy``)."""
+    record = measurement.record
+    cached = read_choice(record) if even_busy else reusable_choice(record, attempts=measurement.attempts)
     if cached is None or cached.engine not in measurement.engines:
         return None
     log.info(
@@ -84,13 +85,28 @@ def recorded_choice(measurement: Measurement) -> MeasuredChoice | None:
 def measure_choice(measurement: Measurement) -> MeasuredChoice:
     """Measure the candidates in a child process now (blocking), keep the result and return it; or,
     when another process (a worker of the same server) measured them while this one waited for it, its
-    result (reason ``cached``): one measurement of a model on a machine at a time (:mod:`~hfgate.local.one_maker`).
+    result as it is (reason ``cached``, even if measured while busy: that was this load's measurement).
+    One measurement of a model on a machine at a time (:mod:`~hfgate.local.one_maker`).
 
     Raises:
         HfGateError: the measurement failed (the message gives its last line of error output).
     """
+    before = _written(measurement.record)
     with one_maker(measurement.record):
+        if _written(measurement.record) != before:
+            meanwhile = recorded_choice(measurement, even_busy=True)
+            if meanwhile is not None:
+                return meanwhile
         return recorded_choice(measurement) or _measure(measurement)
+
+
+def _written(record: Path) -> tuple[int, int] | None:
+    """Which write of ``record`` is on disk (each replaces the file: a new inode and time), or ``None``."""
+    try:
+        stat = record.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns
 
 
 def _measure(measurement: Measurement) -> MeasuredChoice:
