@@ -14,7 +14,7 @@ Locks of one path do not nest.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -40,3 +40,17 @@ def one_maker(path: Path) -> Iterator[None]:
             yield
         finally:
             lock.unlink(missing_ok=True)
+
+
+def made_once(path: Path, make: Callable[[], object], *, lock: Path | None = None) -> Path:
+    """``path``, made by ``make()`` unless it is there: under the lock on ``lock`` (default ``path``: a
+    file made from another locks on that one), and looked for again once the lock is held.
+
+    Example:
+        >>> made_once(target, lambda: export(model_dir, target))
+    """
+    if not path.exists():
+        with one_maker(lock or path):
+            if not path.exists():
+                make()
+    return path

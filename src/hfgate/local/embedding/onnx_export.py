@@ -17,7 +17,7 @@ from typing import Any
 from hfgate.errors import BadRequestError
 from hfgate.local.fingerprint import model_fingerprint
 from hfgate.local.measuring.child import run_export_worker
-from hfgate.local.one_maker import one_maker
+from hfgate.local.one_maker import made_once
 
 # Bump when the export recipe changes, so cached files from older recipes are not reused.
 EXPORT_RECIPE = "ts-opset17-v1"
@@ -39,12 +39,8 @@ def exported_model(model_dir: Path, cache_dir: Path) -> Path:
         'model.onnx'
     """
     target = export_path(model_dir, cache_dir)
-    if not target.is_file():
-        with one_maker(target):
-            if not target.is_file():
-                module = "hfgate.local.embedding.onnx_export_worker"
-                run_export_worker(module, model_dir, target, made=target, what="model")
-    return target
+    module = "hfgate.local.embedding.onnx_export_worker"
+    return made_once(target, lambda: run_export_worker(module, model_dir, target, made=target, what="model"))
 
 
 def export_path(model_dir: Path, cache_dir: Path) -> Path:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from hfgate.errors import HfGateError
 from hfgate.local.embedding.onnx_session import open_session, session_vectors
 from hfgate.local.measuring.fidelity import worst_cosine
-from hfgate.local.one_maker import one_maker
+from hfgate.local.one_maker import made_once
 
 if TYPE_CHECKING:
     from hfgate.local.embedding.pipeline import EmbeddingPipeline
@@ -51,11 +51,8 @@ def fused_model(
         'model-fused.onnx'
     """
     target = path.with_name("model-fused.onnx")
-    if target.is_file():
-        return target
-    with one_maker(path):  # as every variant of ``path``: one process at a time makes it
-        if target.is_file():
-            return target
+
+    def fuse() -> None:
         tmp = target.with_suffix(".tmp.onnx")
         try:
             _fuse(path, model_dir=model_dir, out=tmp)
@@ -67,7 +64,8 @@ def fused_model(
             tmp.replace(target)  # atomic: a concurrent loader sees no file or the whole one
         finally:
             tmp.unlink(missing_ok=True)
-    return target
+
+    return made_once(target, fuse, lock=path)  # as every variant of ``path``: under its lock
 
 
 def _fuse(path: Path, *, model_dir: Path, out: Path) -> None:

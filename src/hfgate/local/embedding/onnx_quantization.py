@@ -14,13 +14,14 @@ from __future__ import annotations
 import importlib
 import warnings
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hfgate.errors import BadRequestError, HfGateError
 from hfgate.local.embedding.onnx_session import open_session, session_vectors
 from hfgate.local.measuring.fidelity import worst_cosine
-from hfgate.local.one_maker import one_maker
+from hfgate.local.one_maker import made_once
 
 if TYPE_CHECKING:
     from hfgate.local.embedding.pipeline import EmbeddingPipeline
@@ -37,13 +38,14 @@ def quantized_model(path: Path) -> Path:
         BadRequestError: ``onnxruntime.quantization`` (or ``onnx``) is not installed.
     """
     target = path.with_name("model-int8.onnx")
-    if not target.is_file():
-        with one_maker(path):  # every variant of ``path`` is made under its lock: the quantizer writes beside it
-            if not target.is_file():
-                tmp = target.with_suffix(".tmp.onnx")
-                _quantize(path, tmp, nodes=None)
-                tmp.replace(target)
-    return target
+
+    def quantize() -> None:
+        tmp = target.with_suffix(".tmp.onnx")
+        _quantize(path, tmp, nodes=None)
+        tmp.replace(target)
+
+    # every variant of ``path`` is made under its lock: the quantizer writes a scratch file beside it
+    return made_once(target, quantize, lock=path)
 
 
 def selective_model(
@@ -68,11 +70,8 @@ def selective_model(
         'model-int8-selective-0.999.onnx'
     """
     target = path.with_name(f"model-int8-selective-{min_cosine:g}.onnx")
-    if not target.is_file():
-        with one_maker(path):
-            if not target.is_file():
-                _select(path, target, batches=batches, pipeline=pipeline, min_cosine=min_cosine, threads=threads)
-    return target
+    select = partial(_select, path, target, batches=batches, pipeline=pipeline, min_cosine=min_cosine, threads=threads)
+    return made_once(target, select, lock=path)
 
 
 def _select(

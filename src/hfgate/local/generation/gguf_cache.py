@@ -23,7 +23,7 @@ from typing import Any
 
 from hfgate.local.catalog import ModelLocation
 from hfgate.local.generation.architecture import auto_model_class, detect_task
-from hfgate.local.one_maker import one_maker
+from hfgate.local.one_maker import made_once
 
 log = logging.getLogger("hfgate.local")
 # Bumped when the converted layout changes, so older copies are converted again. 2: tied embeddings saved
@@ -56,11 +56,7 @@ def ensure_converted(location: ModelLocation, *, models_dir: Path) -> Path:
     if prepared.is_dir():
         return prepared
     target = converted_path(location, models_dir=models_dir)
-    if not target.is_dir():
-        with one_maker(target):
-            if not target.is_dir():
-                _convert(location, target)
-    return target
+    return made_once(target, lambda: _convert(location, target))
 
 
 def prepare(location: ModelLocation, *, into: Path = PREPARED) -> tuple[Path, bool]:

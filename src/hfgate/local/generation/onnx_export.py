@@ -16,7 +16,7 @@ from pathlib import Path
 from hfgate.errors import BadRequestError
 from hfgate.local.fingerprint import model_fingerprint
 from hfgate.local.measuring.child import run_export_worker
-from hfgate.local.one_maker import one_maker
+from hfgate.local.one_maker import made_once
 
 # Engine name -> the builder's precision (int8 and int4: weight-only MatMulNBits, see onnx_export_worker).
 PRECISIONS = {"onnx": "fp32", "onnx-int8": "int8", "onnx-int4": "int4"}
@@ -42,12 +42,13 @@ def exported_decoder(model_dir: Path, cache_dir: Path, *, precision: str) -> Pat
         >>> # exported_decoder(converted, Path("/data/models"), precision="fp32") / "model.onnx"
     """
     target = _target(model_dir, cache_dir, precision)
-    if not (target / "model.onnx").is_file():
+
+    def export() -> None:
         _require_builder()
-        with one_maker(target):
-            if not (target / "model.onnx").is_file():
-                module = "hfgate.local.generation.onnx_export_worker"
-                run_export_worker(module, model_dir, target, precision, made=target / "model.onnx", what="decoder")
+        module = "hfgate.local.generation.onnx_export_worker"
+        run_export_worker(module, model_dir, target, precision, made=target / "model.onnx", what="decoder")
+
+    made_once(target / "model.onnx", export, lock=target)  # the directory appears whole (renamed into place)
     return target
 
 
