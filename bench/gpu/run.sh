@@ -32,7 +32,7 @@ B="$PY bench/gpu_bench.py --device $DEVICE --model $MODEL --llm $LLM --out $OUT/
 #   embed     every engine in ENGINES, one worker, an untimed warm-up (WARMUP s), 2 rounds, and auto's choice
 #   pytest    the CUDA tests
 #   generate  transformers' generate against hfgate's transformers engine
-#   vllm      generate against hfgate's managed vLLM (needs vLLM installed there; not on the lent machine)
+#   vllm      generate against hfgate's managed vLLM (needs vLLM there; the lent machine has none: bench/gpu/vllm.sh)
 #   workers   ONE engine with --workers 4 (their default tokenizer processes: 2 each on 16 cores), after an
 #             untimed warm-up; then one worker tokenizing in-process (not with WORKERS_ONLY)
 embed() {
