@@ -9,6 +9,7 @@ runs on the compute thread, so its wait for the GPU and the copy back never bloc
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -48,8 +49,8 @@ class CudaEngine:
         self._model: Any = model.to(dtype).eval()
         # A pipeline of Transformer, Pooling (and Normalize, which the embedder applies itself): the
         # transformer here, pooling in float32; any other stack (Dense layers) runs whole.
-        pooling = sentence_transformers.models.Pooling
-        found = next((m for m in model if isinstance(m, pooling)), None)
+        pooling = _pooling_class()
+        found: Any = next((m for m in model if isinstance(m, pooling)), None)
         self._pooling = None if options.pipeline.unsupported else found
         self._normalize = options.pipeline.normalize
 
@@ -81,3 +82,14 @@ class CudaEngine:
     def close(self) -> None:
         self._model = None
         self._pooling = None
+
+
+def _pooling_class() -> type:
+    """sentence-transformers' Pooling module: where 6 keeps it, or, before 6, ``sentence_transformers.models``
+    (in 6 a deprecated alias, imported only when asked for)."""
+    try:
+        modules = importlib.import_module("sentence_transformers.sentence_transformer.modules")
+    except ImportError:
+        modules = importlib.import_module("sentence_transformers.models")
+    pooling: type = modules.Pooling
+    return pooling

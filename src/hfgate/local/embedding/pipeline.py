@@ -21,15 +21,32 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-_ST = "sentence_transformers.models."
-# Stages an engine that computes only the transformer can reproduce exactly.
-_REPRODUCIBLE = {f"{_ST}Transformer", f"{_ST}Pooling", f"{_ST}Normalize"}
+# The stages an engine that computes only the transformer can reproduce exactly, by the class path
+# ``modules.json`` gives: sentence-transformers 5 and earlier wrote ``sentence_transformers.models.<Class>``,
+# 6 writes the module the class lives in (its ``util/deprecated_import.py`` maps the one to the other).
+_STAGES = {
+    "sentence_transformers.models.Transformer": "transformer",
+    "sentence_transformers.base.modules.transformer.Transformer": "transformer",
+    "sentence_transformers.models.Pooling": "pooling",
+    "sentence_transformers.sentence_transformer.modules.pooling.Pooling": "pooling",
+    "sentence_transformers.models.Normalize": "normalize",
+    "sentence_transformers.base.modules.normalize.Normalize": "normalize",
+}
+# Pooling's config up to sentence-transformers 5: one boolean per mode, the vectors concatenated in this
+# order (Pooling.forward's); from 6: ``pooling_mode``, one name or a list, concatenated in the list's order.
 _POOLING_KEYS = {
     "pooling_mode_cls_token": "cls",
-    "pooling_mode_mean_tokens": "mean",
     "pooling_mode_max_tokens": "max",
+    "pooling_mode_mean_tokens": "mean",
     "pooling_mode_mean_sqrt_len_tokens": "mean_sqrt_len",
     "pooling_mode_lasttoken": "lasttoken",
+}
+_POOLING_MODES = {
+    "cls": "cls",
+    "max": "max",
+    "mean": "mean",
+    "mean_sqrt_len_tokens": "mean_sqrt_len",
+    "lasttoken": "lasttoken",
 }
 
 
@@ -103,23 +120,30 @@ def read_pipeline(model_dir: Path, *, fallback_max_length: int) -> EmbeddingPipe
     """
     modules = _json(model_dir / "modules.json", default=[])
     types = [str(m.get("type", "")) for m in modules]
-    pooling_dir = next((m.get("path", "") for m in modules if m.get("type") == f"{_ST}Pooling"), None)
+    stages = [_STAGES.get(t) for t in types]
+    pooling_dir = next((str(m.get("path", "")) for m, s in zip(modules, stages, strict=True) if s == "pooling"), None)
     st_config = _json(model_dir / "sentence_bert_config.json", default={})
     return EmbeddingPipeline(
         pooling=_pooling_modes(model_dir / pooling_dir / "config.json") if pooling_dir else ("mean",),
-        normalize=f"{_ST}Normalize" in types,
+        normalize="normalize" in stages,
         max_seq_length=int(st_config.get("max_seq_length") or fallback_max_length),
         lowercase=bool(st_config.get("do_lower_case", False)),
-        unsupported=tuple(t for t in types if t not in _REPRODUCIBLE),
+        unsupported=tuple(t for t, s in zip(types, stages, strict=True) if s is None),
     )
 
 
 def _pooling_modes(config_path: Path) -> tuple[str, ...]:
     config = _json(config_path, default={})
-    unknown = [k for k, v in config.items() if k.startswith("pooling_mode_") and v and k not in _POOLING_KEYS]
+    if "pooling_mode" in config:
+        named = config["pooling_mode"]
+        names = [named] if isinstance(named, str) else list(named) if isinstance(named, list) else [repr(named)]
+        unknown = [str(n) for n in names if n not in _POOLING_MODES]
+        modes = tuple(_POOLING_MODES[n] for n in names if n in _POOLING_MODES)
+    else:
+        unknown = [k for k, v in config.items() if k.startswith("pooling_mode_") and v and k not in _POOLING_KEYS]
+        modes = tuple(mode for key, mode in _POOLING_KEYS.items() if config.get(key))
     if unknown:
         raise BadRequestError(f"Pooling [{', '.join(unknown)}] in [{config_path}] is not supported")
-    modes = tuple(mode for key, mode in _POOLING_KEYS.items() if config.get(key))
     return modes or ("mean",)
 
 
