@@ -63,6 +63,7 @@ def test_the_booleans_of_5_concatenate_in_pooling_forwards_order(tmp_path: Path)
     [
         (ST6, {"pooling_mode": "weightedmean"}, "weightedmean"),
         (ST6, {"pooling_mode": ["mean", "weightedmean"]}, "weightedmean"),
+        (ST6, {"pooling_mode": [7]}, "7"),
         (ST5, {"pooling_mode_weightedmean_tokens": True}, "pooling_mode_weightedmean_tokens"),
     ],
 )

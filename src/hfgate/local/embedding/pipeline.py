@@ -136,8 +136,8 @@ def _pooling_modes(config_path: Path) -> tuple[str, ...]:
     config = _json(config_path, default={})
     if "pooling_mode" in config:
         named = config["pooling_mode"]
-        names = [named] if isinstance(named, str) else list(named) if isinstance(named, list) else [repr(named)]
-        unknown = [str(n) for n in names if n not in _POOLING_MODES]
+        names = [str(n) for n in (named if isinstance(named, list) else [named])]
+        unknown = [n for n in names if n not in _POOLING_MODES]
         modes = tuple(_POOLING_MODES[n] for n in names if n in _POOLING_MODES)
     else:
         unknown = [k for k, v in config.items() if k.startswith("pooling_mode_") and v and k not in _POOLING_KEYS]
