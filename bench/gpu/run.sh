@@ -2,8 +2,8 @@
 # The GPU run of #54, as one device call: the CUDA tests and bench/gpu_bench.py on a CUDA machine whose
 # Python has torch, transformers and sentence-transformers but none of hfgate's other packages and no
 # network. Run from the repository root with the payload in .gpu/ (git-ignored, carried):
-#   .gpu/whl/*.whl        hfgate's packages the machine lacks (cp312 manylinux; psycopg left out: stubbed)
-#   .gpu/stubs/           stand-ins for PyICU, Babel and psycopg (imported at start-up, never called here)
+#   .gpu/whl/*.whl        hfgate's packages the machine lacks (cp312 manylinux), and pytest-asyncio for the pytest stage
+#   .gpu/stubs/           stand-ins for PyICU and Babel (imported at start-up, never called here; ../shared/gpu/stubs)
 #   .gpu/minilm.tar.xz    all-MiniLM-L6-v2 in float16; .gpu/smollm2.tar.xz SmolLM2-135M's config and tokenizer
 #   .gpu/bench-data.tar.xz  the shared corpora
 # Writes what it measured under $OUT (bench.jsonl, pytest.log, the logs of GPU use and of CPU use).
