@@ -32,6 +32,7 @@ from hfgate.local.embedding.engine_choice import (
     DEFAULT_MIN_COSINE,
     SPEED_UNIT,
     default_engine,
+    engine_class,
     load_engine,
     measurement,
 )
@@ -76,6 +77,10 @@ class SentenceEmbedder:
         >>> embedder = SentenceEmbedder(model_dir, compute=Compute(), cache_dir=data_dir / "models")
         >>> # vectors = await embedder.embed(["first text", "second text"])
     """
+
+    vector_engine: str
+    """The class of the engine that runs the next batch (:func:`engine_class`), which a cached vector's key
+    names; kept with :attr:`engine_choice`, so that a request the cache answers asks nothing of the model."""
 
     def __init__(
         self,
@@ -141,9 +146,19 @@ class SentenceEmbedder:
         """Forward passes run since loading (instrumentation: batching shows as fewer passes)."""
 
     @property
+    def engine_choice(self) -> MeasuredChoice:
+        """How the engine that runs the next batch was chosen."""
+        return self._choice
+
+    @engine_choice.setter
+    def engine_choice(self, choice: MeasuredChoice) -> None:
+        self._choice = choice
+        self.vector_engine = engine_class(choice.engine)
+
+    @property
     def engine_name(self) -> str:
         """The engine that runs the next batch."""
-        return self.engine_choice.engine
+        return self._choice.engine
 
     @property
     def device(self) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from hfgate.errors import BadRequestError
 from hfgate.images import ImageInput, decode_image
 from hfgate.local.compute import Compute
-from hfgate.local.embedding.engine_choice import SPEED_UNIT
+from hfgate.local.embedding.engine_choice import SPEED_UNIT, engine_class
 from hfgate.local.lazy_imports import import_torch_stack
 from hfgate.local.machine import machine_of
 from hfgate.local.measuring.choice import set_choice
@@ -59,6 +59,7 @@ class ImageTextEmbedder:
             ENGINE, min_cosine=1.0, unit=SPEED_UNIT, on=machine_of(device).describe()
         )
         self.engine_name = ENGINE
+        self.vector_engine = engine_class(ENGINE)
         self.measuring = False
         self.max_input_tokens: int = int(getattr(self._model, "max_seq_length", None) or 0)
         self.dimensions: int = len(self._encode(["dimensions"])[0])

@@ -10,7 +10,7 @@ from hfgate.local.batching import BatchLimits
 from hfgate.local.compute import Compute
 from hfgate.local.embedding.embedder import SentenceEmbedder
 from hfgate.local.embedding.encoding import tokenizer_processes
-from hfgate.local.embedding.engine_choice import AUTO_ENGINE, DEFAULT_MIN_COSINE, engine_class
+from hfgate.local.embedding.engine_choice import AUTO_ENGINE, DEFAULT_MIN_COSINE
 from hfgate.local.embedding.image_text import ENGINE as IMAGE_TEXT_ENGINE
 from hfgate.local.embedding.image_text import ImageTextEmbedder
 from hfgate.local.embedding.prompts import model_prompts
@@ -47,8 +47,8 @@ class LocalEmbedder(LocalModel[Embedder]):
         return takes_images(self.location().path)
 
     async def vector_engine(self) -> str:
-        """The embedding engine's class."""
-        return engine_class((await self.embedder()).engine_name)
+        """The class of the engine computing the loaded model's vectors (the embedder keeps it)."""
+        return (await self.embedder()).vector_engine
 
     async def embedder(self) -> Embedder:
         """The endpoint's loaded model."""
