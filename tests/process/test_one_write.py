@@ -1,4 +1,5 @@
-"""hfgate's HTTP protocol sends a response of known length in one write; streams and HEAD as before."""
+"""hfgate's HTTP protocol sends a response of known length in one write, a stream's head with its first
+event when that is ready at once; a late first event, HEAD and an app that stops after its head in time."""
 
 from __future__ import annotations
 
@@ -123,3 +124,29 @@ async def test_keep_alive_requests_each_get_one_write() -> None:
     transport = await serve(whole, POST + POST)
     assert len(transport.writes) == 2
     assert transport.writes[0] == transport.writes[1] == first[0]
+
+
+async def test_a_stream_s_event_is_sent_in_its_own_turn_not_held_for_the_next() -> None:
+    next_event = asyncio.Event()
+
+    async def waiting(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
+        await send({"type": "http.response.body", "body": b"data: 1\n\n", "more_body": True})
+        await next_event.wait()
+        await send({"type": "http.response.body", "body": b"data: 2\n\n"})
+
+    config = uvicorn.Config(waiting, lifespan="off", log_level="critical", access_log=False, proxy_headers=False)
+    config.load()
+    protocol = HeaderDeadlineProtocol(config=config, server_state=ServerState(), app_state={})
+    transport = RecordingTransport()
+    protocol.connection_made(transport)
+    protocol.data_received(POST)
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert len(transport.writes) == 1
+    assert transport.writes[0].endswith(b"9\r\ndata: 1\n\n\r\n")
+    next_event.set()
+    await asyncio.gather(*protocol.tasks)
+    protocol.connection_lost(None)
+    assert transport.writes[1:] == [b"9\r\ndata: 2\n\n\r\n0\r\n\r\n"]

@@ -7,7 +7,9 @@ keys (:class:`hfgate.api.middleware.GatewayKeys`), the body size limit and deadl
 (:class:`hfgate.api.es.filter_path.FilteringSend`), and a last resort for unexpected exceptions; when
 it ends, it is counted in the metrics, added to its key's usage and logged. These were six ASGI
 middlewares, each a coroutine frame per request and most a ``send`` wrapper; one layer does the same
-with one wrapper (measured in docs/benchmarks/gateway.md).
+with one wrapper (measured in docs/benchmarks/gateway.md). Once the replica drains
+(:mod:`hfgate.process.drain`), each answer says ``Connection: close``, and the server closes the
+connection after it.
 
 The layer sits where those were: inside Starlette's and FastAPI's outer middlewares, outside the
 exception middleware. A POST that one of the plain inference routes at the head of the route list
@@ -102,6 +104,8 @@ class Gateway:
                     headers.append((b"x-hfgate-cache", outcome.encode()))
                 if tab is not None and tab.warning:
                     headers.append((b"x-hfgate-budget-warning", tab.warning.encode()))
+                if drain.PROCESS.draining:  # answer, then close: the client's next connection goes elsewhere
+                    headers.append((b"connection", b"close"))
             await send(message)
 
         key_token = tab_token = None

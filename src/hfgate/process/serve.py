@@ -6,8 +6,10 @@ bounds how long a client may take to send a request's *headers*: a slow-loris cl
 every few seconds holds a connection and its memory forever. :class:`HeaderDeadlineProtocol` closes a
 connection whose request line and headers are not complete within ``header_timeout_seconds``
 (answering 408 first); the body has its own deadline in :class:`hfgate.api.middleware.BodyLimit`.
-The same protocol sends each response of known length in one write (:mod:`hfgate.process.one_write`), and
-closes each connection after its answer once the replica drains (:mod:`hfgate.process.drain`).
+The same protocol sends what each turn of the event loop writes in one piece, so that a whole response is
+one write (:mod:`hfgate.process.one_write`). It overrides only asyncio's protocol interface and the
+parser's callbacks; once the replica drains, each answer closes its connection by its own
+``Connection: close`` header (:class:`hfgate.api.gateway.Gateway`, :mod:`hfgate.process.drain`).
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ import time
 from typing import Any, ClassVar
 
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.supervisors.multiprocess import Multiprocess
 
 from hfgate.config import Settings
 from hfgate.process import drain
-from hfgate.process.one_write import OneWriteCycle
+from hfgate.process.one_write import OneWriteTransport
 
 log = logging.getLogger("hfgate.serving")
 
@@ -34,7 +36,7 @@ _TOO_SLOW = b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain\r\nconnec
 
 class HeaderDeadlineProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, plus a deadline from a request's first byte (or the connection's
-    opening) to the end of its headers, and responses of known length in one write."""
+    opening) to the end of its headers, and each turn's writes in one (a whole response in one write)."""
 
     header_timeout: ClassVar[float] = 10.0
 
@@ -43,7 +45,7 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
         self._header_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        super().connection_made(OneWriteTransport(transport, self.loop))  # type: ignore[arg-type]
         self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -57,12 +59,6 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._disarm()
         super().on_headers_complete()
-
-    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:  # uvicorn's ASGI3Application
-        cycle.__class__ = OneWriteCycle  # before the app runs: same state, one write per response
-        if drain.PROCESS.draining:  # answer, then close: the client's next connection goes elsewhere
-            cycle.keep_alive = False
-        super()._start_asgi_task(cycle, app)
 
     def _arm(self) -> None:
         if self._header_deadline is None:
