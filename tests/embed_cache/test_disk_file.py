@@ -318,3 +318,19 @@ async def test_three_processes_writing_at_once_lose_no_key(tmp_path: Path) -> No
         assert await tier.get_many([key for key, _ in keys]) == [value for _, value in keys]
     finally:
         await tier.aclose()
+
+
+async def test_the_tier_s_own_connections_have_the_cache_s_pragmas_one_a_thread_closed_at_the_end(
+    tmp_path: Path,
+) -> None:
+    tier = DiskTier(tmp_path / "cache", max_bytes=1 << 20, ttl_seconds=60)
+    await tier.put_many([("m:o:a", b"vector")])  # written from a worker thread
+    assert await tier.get_many(["m:o:a"]) == [b"vector"]  # read on this one
+    here, there = tier._db(), await asyncio.to_thread(tier._db)
+    assert here is not there
+    for db in (here, there):
+        assert db.execute("PRAGMA secure_delete").fetchone() == (1,)  # an overwritten vector's bytes are zeroed
+        assert db.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL, as diskcache's own
+    await tier.aclose()
+    with pytest.raises(sqlite3.ProgrammingError):
+        here.execute("SELECT 1")

@@ -12,8 +12,10 @@ A request's lookup (at most ``_INLINE`` keys) reads on the calling (event loop) 
 and every write run in a worker thread, where waiting for another process's write cannot stall the
 loop. Reads and writes go to diskcache's table directly, one statement per 500 keys read and one per
 batch written (``_SELECT``, ``_UPSERT``: diskcache's per-key calls made a re-run of ``embed-corpus``
-slower, ``docs/benchmarks/embedding-cache.md``); expiry, culling, tags and values kept in files stay
-diskcache's (its version is pinned in ``pyproject.toml``, as its table is not a public interface).
+slower, ``docs/benchmarks/embedding-cache.md``), on connections of this tier's own to the same database
+(one a thread, with the pragmas the cache was opened with), not through diskcache's private ones;
+expiry, culling, tags and values kept in files stay diskcache's (its version is pinned in
+``pyproject.toml``, as its table is not a public interface).
 Nothing is retried: a call that finds the database locked for ``_BUSY_SECONDS`` fails. A failing
 directory (locked, disk full, a broken file) is skipped for a while like a lost Redis, never failing a
 request (:class:`~hfgate.embed_cache.bypass.Bypass`).
@@ -27,7 +29,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -47,6 +51,8 @@ _BUSY_SECONDS = 5.0
 # A new database's page size: 16 KiB pages hold ten 1.5 KB vectors where 4 KiB pages held two (a smaller
 # file, faster lookups and writes: docs/benchmarks/embedding-cache.md).
 _PAGE_BYTES = 16384
+# The pragmas SQLite sets per connection, as diskcache sets them on its own (each a setting of the cache).
+_CONNECTION_PRAGMAS = ("sqlite_cache_size", "sqlite_mmap_size", "sqlite_synchronous", "sqlite_secure_delete")
 # The write-ahead log is copied into the database once it holds this many pages (16 MiB; SQLite's default,
 # 1,000 pages of 4 KiB, did the copy's work and fsync four times as often, for no faster lookups).
 _CHECKPOINT_PAGES = 1024
@@ -100,6 +106,9 @@ class DiskTier:
             sqlite_secure_delete=1,
             sqlite_wal_autocheckpoint=_CHECKPOINT_PAGES,
         )
+        self._local = threading.local()
+        self._opened: list[tuple[int, sqlite3.Connection]] = []  # with the process that opened each
+        self._opened_lock = threading.Lock()
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         """Each key's vector, or ``None`` (also for all of them when the tier fails)."""
@@ -142,7 +151,32 @@ class DiskTier:
         return int(self._cache.volume())
 
     async def aclose(self) -> None:
+        with self._opened_lock:
+            opened, self._opened = self._opened, []
+        for pid, db in opened:
+            if pid == os.getpid():  # a forked process leaves its parent's alone
+                db.close()
         self._cache.close()
+
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection to the cache's database, opened as diskcache opens its own (the busy
+        timeout, the per-connection pragmas); a forked process opens new ones."""
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            local.pid, local.db = os.getpid(), None
+        if local.db is None:
+            db = sqlite3.connect(
+                self.path / diskcache.core.DBNAME,
+                timeout=_BUSY_SECONDS,
+                isolation_level="IMMEDIATE",  # a write takes the lock when it starts, as diskcache's transact
+                check_same_thread=False,  # closed by aclose, from whichever thread
+            )
+            for setting in _CONNECTION_PRAGMAS:
+                db.execute(f"PRAGMA {setting.removeprefix('sqlite_')} = {int(getattr(self._cache, setting))}")
+            with self._opened_lock:
+                self._opened.append((os.getpid(), db))
+            local.db = db
+        return local.db  # type: ignore[no-any-return]
 
     async def _guarded(self, work: Callable[[], Awaitable[T]], *, default: T) -> T:
         """``work``'s result, or ``default`` while the tier is skipped or when it fails."""
@@ -157,7 +191,7 @@ class DiskTier:
         return result
 
     def _select(self, keys: Sequence[str]) -> list[bytes | None]:
-        """The keys' vectors, read ``_READ_BATCH`` keys a query on diskcache's own connection (this thread's):
+        """The keys' vectors, read ``_READ_BATCH`` keys a query on this thread's connection:
         a re-run of ``embed-corpus`` looks up every row, and one ``Cache.get`` a key made it slower.
         ``tests/embed_cache/test_disk_file.py`` reads what diskcache's own ``set`` wrote, files included,
         and compares what ``_insert`` writes with what ``set`` writes.
@@ -166,7 +200,7 @@ class DiskTier:
         now = time.time()
         for start in range(0, len(keys), _READ_BATCH):
             part = keys[start : start + _READ_BATCH]
-            rows = self._cache._sql(_SELECT.format(",".join("?" * len(part))), (now, *part))
+            rows = self._db().execute(_SELECT.format(",".join("?" * len(part))), (now, *part))
             for key, mode, value in rows.fetchall():
                 found[key] = bytes(value) if mode == diskcache.core.MODE_RAW else self._from_file(key)
         return [found.get(key) for key in keys]
@@ -176,9 +210,9 @@ class DiskTier:
         return value if isinstance(value, bytes) else None
 
     def _insert(self, items: Sequence[tuple[str, bytes]]) -> None:
-        """Store the items in one transaction: those kept in their row in one ``_UPSERT`` statement, a
-        larger one through ``Cache.set`` (a file of its own); then what is past ``max_bytes`` or expired
-        is culled by diskcache, oldest stored first.
+        """Store the items: those kept in their row in one ``_UPSERT`` statement (one transaction), a larger
+        one through ``Cache.set`` (a file of its own); then what is past ``max_bytes`` or expired is culled
+        by diskcache, oldest stored first.
 
         One ``Cache.set`` an item is five statements (a look for the key, the insert, an expiry sweep, a
         size check, the cull); one statement for the batch writes the same rows.
@@ -186,11 +220,12 @@ class DiskTier:
         now, in_row = time.time(), self._cache.disk_min_file_size
         expire = now + self.ttl_seconds
         rows = [(key, now, expire, now, _tag(key), vector) for key, vector in items if len(vector) < in_row]
-        with self._cache.transact(retry=False):
-            self._cache._con.executemany(_UPSERT, rows)
-            for key, vector in items:
-                if len(vector) >= in_row:
-                    self._cache.set(key, vector, expire=self.ttl_seconds, tag=_tag(key), retry=False)
+        if rows:
+            with self._db() as db:  # commits, or rolls back on an error
+                db.executemany(_UPSERT, rows)
+        for key, vector in items:
+            if len(vector) >= in_row:
+                self._cache.set(key, vector, expire=self.ttl_seconds, tag=_tag(key), retry=False)
         self._cache.cull(retry=False)
 
     def _delete_prefix(self, prefix: str) -> int:
