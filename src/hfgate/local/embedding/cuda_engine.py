@@ -74,11 +74,6 @@ class CudaEngine:
         """Host memory held: none to speak of (the weights are on the GPU, counted by the GPU memory rule)."""
         return 0
 
-    @property
-    def gpu_bytes(self) -> int:
-        """Bytes of the weights on the GPU."""
-        return sum(p.numel() * p.element_size() for p in self._model.parameters()) if self._model else 0
-
     def close(self) -> None:
         self._model = None
         self._pooling = None
