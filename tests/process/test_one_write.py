@@ -150,3 +150,19 @@ async def test_a_stream_s_event_is_sent_in_its_own_turn_not_held_for_the_next() 
     await asyncio.gather(*protocol.tasks)
     protocol.connection_lost(None)
     assert transport.writes[1:] == [b"9\r\ndata: 2\n\n\r\n0\r\n\r\n"]
+
+
+async def test_the_transport_takes_any_bytes_like_write_and_sends_a_lone_head_at_the_turn_s_end() -> None:
+    from hfgate.process.one_write import OneWriteTransport
+
+    socket = RecordingTransport()
+    transport = OneWriteTransport(socket, asyncio.get_running_loop())
+    transport.write(memoryview(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n"))
+    transport.write(memoryview(b"{}"))
+    assert socket.writes == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"]
+    transport.writelines([bytearray(b"HTTP/1.1 204 No Content\r\n\r\n")])
+    assert socket.writes[1:] == []  # held for a body that may follow in this turn
+    await asyncio.sleep(0)
+    assert socket.writes[1:] == [b"HTTP/1.1 204 No Content\r\n\r\n"]
+    transport.write(b"\x81\x05hello")  # not a response's head (a WebSocket frame): sent at once
+    assert socket.writes[2:] == [b"\x81\x05hello"]

@@ -31,16 +31,16 @@ class OneWriteTransport:
         self._loop = loop
         self._head: bytes | None = None
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | bytearray | memoryview) -> None:
         if self._head is not None:
-            data, self._head = self._head + data, None
-        elif data.startswith(_STATUS_LINE):  # a response's head: uvicorn writes it in one piece
-            self._head = data
+            data, self._head = b"".join((self._head, data)), None
+        elif data[: len(_STATUS_LINE)] == _STATUS_LINE:  # a response's head: uvicorn writes it in one piece
+            self._head = bytes(data)
             self._loop.call_soon(self.flush)
             return
         self.transport.write(data)
 
-    def writelines(self, chunks: Iterable[bytes]) -> None:
+    def writelines(self, chunks: Iterable[bytes | bytearray | memoryview]) -> None:
         for chunk in chunks:
             self.write(chunk)
 

@@ -6,8 +6,8 @@ bounds how long a client may take to send a request's *headers*: a slow-loris cl
 every few seconds holds a connection and its memory forever. :class:`HeaderDeadlineProtocol` closes a
 connection whose request line and headers are not complete within ``header_timeout_seconds``
 (answering 408 first); the body has its own deadline in :class:`hfgate.api.middleware.BodyLimit`.
-The same protocol sends what each turn of the event loop writes in one piece, so that a whole response is
-one write (:mod:`hfgate.process.one_write`). It overrides only asyncio's protocol interface and the
+The same protocol holds each response's head for the body's first part, so that a whole response is one
+write (:mod:`hfgate.process.one_write`). It overrides only asyncio's protocol interface and the
 parser's callbacks; once the replica drains, each answer closes its connection by its own
 ``Connection: close`` header (:class:`hfgate.api.gateway.Gateway`, :mod:`hfgate.process.drain`).
 """
@@ -36,7 +36,7 @@ _TOO_SLOW = b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain\r\nconnec
 
 class HeaderDeadlineProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, plus a deadline from a request's first byte (or the connection's
-    opening) to the end of its headers, and each turn's writes in one (a whole response in one write)."""
+    opening) to the end of its headers, and a whole response in one write."""
 
     header_timeout: ClassVar[float] = 10.0
 
