@@ -65,13 +65,19 @@ async def started_only(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"5")]})
 
 
-async def serve(app: Any, request: bytes) -> RecordingTransport:
+def connect(app: Any, request: bytes) -> tuple[HeaderDeadlineProtocol, RecordingTransport]:
+    """hfgate's protocol on a new connection that has sent ``request``; the app runs in its tasks."""
     config = uvicorn.Config(app, lifespan="off", log_level="critical", access_log=False, proxy_headers=False)
     config.load()
     protocol = HeaderDeadlineProtocol(config=config, server_state=ServerState(), app_state={})
     transport = RecordingTransport()
     protocol.connection_made(transport)
     protocol.data_received(request)
+    return protocol, transport
+
+
+async def serve(app: Any, request: bytes) -> RecordingTransport:
+    protocol, transport = connect(app, request)
     await asyncio.gather(*protocol.tasks)
     protocol.connection_lost(None)
     return transport
@@ -136,12 +142,7 @@ async def test_a_stream_s_event_is_sent_in_its_own_turn_not_held_for_the_next() 
         await next_event.wait()
         await send({"type": "http.response.body", "body": b"data: 2\n\n"})
 
-    config = uvicorn.Config(waiting, lifespan="off", log_level="critical", access_log=False, proxy_headers=False)
-    config.load()
-    protocol = HeaderDeadlineProtocol(config=config, server_state=ServerState(), app_state={})
-    transport = RecordingTransport()
-    protocol.connection_made(transport)
-    protocol.data_received(POST)
+    protocol, transport = connect(waiting, POST)
     for _ in range(3):
         await asyncio.sleep(0)
     assert len(transport.writes) == 1
