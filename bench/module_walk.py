@@ -7,9 +7,9 @@ transformers), warms both endpoints, then records every hfgate function called (
 - ``POST /_inference/text_embedding/mini`` and
 - ``POST /v1/chat/completions`` to ``llm`` (one token),
 
-and prints each walk's modules and packages.
+and prints each walk's modules and packages (with ``--functions``, the functions called in each module).
 
-    .venv/bin/python bench/module_walk.py [--json]
+    .venv/bin/python bench/module_walk.py [--json] [--functions]
 """
 
 from __future__ import annotations
@@ -41,12 +41,12 @@ def module_of(filename: str) -> str | None:
     return ".".join(relative.parts).removesuffix(".__init__")
 
 
-async def walk(request: Callable[[], Awaitable[httpx.Response]]) -> list[str]:
-    seen: set[str] = set()
+async def walk(request: Callable[[], Awaitable[httpx.Response]]) -> dict[str, list[str]]:
+    seen: dict[str, set[str]] = {}
 
     def profile(frame: FrameType, event: str, arg: Any) -> None:
         if event == "call" and (module := module_of(frame.f_code.co_filename)) is not None:
-            seen.add(module)
+            seen.setdefault(module, set()).add(frame.f_code.co_qualname)
 
     threading.setprofile(profile)
     sys.setprofile(profile)
@@ -56,12 +56,14 @@ async def walk(request: Callable[[], Awaitable[httpx.Response]]) -> list[str]:
         sys.setprofile(None)
         threading.setprofile(None)  # type: ignore[arg-type]
     response.raise_for_status()
-    return sorted(seen)
+    return {module: sorted(seen[module]) for module in sorted(seen)}
 
 
-async def main(as_json: bool) -> None:
+async def walks() -> dict[str, dict[str, list[str]]]:
+    """Each request's walk: the modules it passes, with the functions it calls in each."""
     with tempfile.TemporaryDirectory() as data:
-        app = create_app(Settings(data_dir=Path(data), log_level="warning", provision_defaults=False))
+        settings = Settings(data_dir=Path(data), log_level="warning", provision_defaults=False, embed_cache=True)
+        app = create_app(settings)
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hfgate", timeout=600) as http,
@@ -79,22 +81,29 @@ async def main(as_json: bool) -> None:
             def chat() -> Awaitable[httpx.Response]:
                 return http.post("/v1/chat/completions", json=CHAT)
 
-            walks = {}
+            walked = {}
             requests = (("POST /_inference/text_embedding/mini", embed), ("POST /v1/chat/completions", chat))
             for label, request in requests:
                 (await request()).raise_for_status()  # warm
-                walks[label] = await walk(request)
+                walked[label] = await walk(request)
+    return walked
+
+
+async def main(as_json: bool, functions: bool) -> None:
+    walks_ = await walks()
     if as_json:
-        print(json.dumps(walks, indent=1))
+        print(json.dumps(walks_ if functions else {label: list(m) for label, m in walks_.items()}, indent=1))
         return
-    for label, modules in walks.items():
+    for label, modules in walks_.items():
         packages = sorted({".".join(m.split(".")[:2]) for m in modules})
         print(f"{label}: {len(modules)} modules in {len(packages)} packages")
-        for module in modules:
-            print(f"  {module}")
+        for module, called in modules.items():
+            print(f"  {module}" + (f": {', '.join(called)}" if functions else ""))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="the walks as JSON")
-    asyncio.run(main(parser.parse_args().json))
+    parser.add_argument("--functions", action="store_true", help="the functions called in each module")
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.json, arguments.functions))
