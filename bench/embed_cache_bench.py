@@ -398,8 +398,7 @@ async def cache_miss(args: argparse.Namespace) -> None:
     import numpy as np
     import orjson
 
-    from hfgate.embed_cache.cache import EmbedCache
-    from hfgate.embed_cache.memory_tier import MemoryTier
+    from hfgate.embed_cache.cache import EmbedCache, MemoryTier
     from hfgate.orchestrator.cache import CacheFront
     from hfgate.registry.endpoint import Endpoint
     from hfgate.tasks import EmbedRequest, TaskType

@@ -348,7 +348,7 @@ async def warm_up(embed: Embed, *, seconds: float = 1800) -> None:
 def in_process_embedder(engine: str, cache_dir: Path) -> Embed:
     """``NAME``, or ``NAME/unsplit``: batches cut on the size bounds only (the packing before issue 16)."""
     from hfgate.local.batching import BatchLimits
-    from hfgate.local.compute import Compute
+    from hfgate.local.cache import Compute
     from hfgate.local.embedding.embedder import SentenceEmbedder
 
     name, _, packing = engine.partition("/")

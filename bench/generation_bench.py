@@ -57,8 +57,8 @@ import transformers
 
 from hfgate.config import Settings
 from hfgate.errors import BadRequestError
+from hfgate.local.cache import Compute
 from hfgate.local.catalog import resolve_model
-from hfgate.local.compute import Compute
 from hfgate.local.generation.engine import TextGenerator
 from hfgate.local.generation.gguf_cache import ensure_converted
 from hfgate.local.generation.loading import load_language_model, load_llama_cpp_model, load_onnx_model

@@ -27,8 +27,8 @@ from typing import Any
 import onnxruntime
 import orjson
 
+from hfgate.local.cache import Compute
 from hfgate.local.catalog import resolve_model
-from hfgate.local.compute import Compute
 from hfgate.local.generation.engine import TextGenerator
 from hfgate.local.generation.gguf_cache import ensure_converted
 from hfgate.local.generation.loading import LanguageModel, load_onnx_model

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
+from hfgate.access.principal import OPEN
 from hfgate.access.roles import Role
 from hfgate.api.app import create_app
-from hfgate.api.declare import OPEN
 from hfgate.api.declared import FACE_ROUTES, declared, plain_routes
 from hfgate.api.es.errors import FACE as ELASTICSEARCH
 from hfgate.api.faces import OTHER, face_of

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from starlette.routing import Route
 
+from hfgate.access.principal import ANY_KEY
 from hfgate.access.roles import Role
 from hfgate.api.app import create_app
 from hfgate.api.body import decode
-from hfgate.api.declare import ANY_KEY
 from hfgate.api.declared import ELASTICSEARCH, FACE_ROUTES, declared
 from hfgate.api.es.errors import FACE
 from hfgate.api.es.security_schema import KeyRevoke

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 
 from hfgate.api.app import create_app
+from hfgate.api.faces import face_of
 from hfgate.api.gateway import InferenceLane
 from hfgate.config import Settings
 from hfgate.errors import ModelNotReadyError
@@ -39,8 +40,10 @@ def test_the_lane_takes_the_route_the_router_would_or_leaves_it_to_the_router(tm
         scope = _scope(app, "POST", path)
         chosen = lane.route(scope)
         assert chosen is not None, path
-        assert chosen is _router_choice(app, _scope(app, "POST", path)), path
-        assert scope["endpoint"] is chosen.endpoint
+        route, face = chosen
+        assert route is _router_choice(app, _scope(app, "POST", path)), path
+        assert scope["endpoint"] is route.endpoint
+        assert face is face_of(path), path  # the face that declared the route owns its path
     for path in ("/_security/api_key", "/_inference/_chunk", "/ui/login", "/nowhere"):
         assert lane.route(_scope(app, "POST", path)) is None, path
 

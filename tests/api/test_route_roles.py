@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from hfgate.access.principal import ANY_KEY, OPEN
 from hfgate.access.roles import Role, granted
-from hfgate.api.route_roles import ANY_KEY, OPEN, RULES, all_routes, need_of, rule_names
+from hfgate.api.route_roles import RULES, all_routes, need_of, rule_names
 from hfgate.config import Settings
 from hfgate.services import ServiceContext
 from tests.conftest import app_client

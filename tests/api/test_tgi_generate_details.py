@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from hfgate.orchestrator.deadline import Deadlines
+from hfgate.orchestrator.running import Deadlines
 from hfgate.tasks import TaskType
 
 GENERATOR = ".smollm2-135m-instruct"

@@ -40,7 +40,6 @@ LAYERS: tuple[Layer, ...] = (
             "hfgate.api.app",
             "hfgate.api.gateway",
             "hfgate.api.error_handlers",
-            "hfgate.api.middleware",
             "hfgate.api.faces",
             "hfgate.api.declared",
             "hfgate.api.route_roles",
@@ -70,7 +69,7 @@ LAYERS: tuple[Layer, ...] = (
     Layer("orchestrator", ("hfgate.orchestrator",)),
     Layer("services", ("hfgate.services",)),
     Layer("backends", ("hfgate.upstream", "hfgate.local"), peers=True),
-    Layer("contract", ("hfgate.services.base", "hfgate.services.spec", "hfgate.services.generation_settings")),
+    Layer("contract", ("hfgate.services.base", "hfgate.services.spec")),
     Layer(
         "base",
         (

@@ -14,6 +14,10 @@ PACKAGE = Path(__file__).resolve().parents[2] / "src" / "hfgate"
 ONE_CONCEPT = {
     "config.py": "the one Settings class: every HFGATE_ variable, whose table docs/configuration.md is built from",
     "errors.py": "the whole error hierarchy in one module, its tree drawn in the docstring (STYLE.md)",
+    "api/gateway.py": "the per-request work around each route: one ASGI layer and the parts it runs (keys, accounting)",
+    "access/principal.py": "who the caller is: the key ring, the principal a key names, and a route's role check",
+    "access/spend.py": "what requests use and cost: prices, budgets and the usage tally, settled together per request",
+    "orchestrator/running.py": "one inference call on an endpoint: its deadline, its fallback and its record",
     "tasks.py": "the one vocabulary of task requests and results shared by the faces and the services",
 }
 

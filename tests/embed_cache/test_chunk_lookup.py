@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hfgate.embed_cache import EmbedCache, VectorSpace, text_keys
-from hfgate.embed_cache.memory_tier import MemoryTier
+from hfgate.embed_cache.cache import MemoryTier
 from hfgate.embed_cache.vectors import pack
 from hfgate.orchestrator.cache.stored_chunks import spans_and_vectors
 from hfgate.registry.endpoint import Endpoint

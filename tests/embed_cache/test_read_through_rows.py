@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from hfgate.embed_cache import EmbedCache
-from hfgate.embed_cache.memory_tier import MemoryTier
+from hfgate.embed_cache.cache import MemoryTier
 from hfgate.embed_cache.vectors import unpack
 from hfgate.orchestrator.cache.dense import DenseVectors
 from hfgate.orchestrator.cache.read_through import read_through

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from hfgate.embed_cache.cache import ENTRY_OVERHEAD, MemoryTier
 from hfgate.embed_cache.disk_tier import DiskTier
-from hfgate.embed_cache.memory_tier import ENTRY_OVERHEAD, MemoryTier
 from hfgate.embed_cache.redis_tier import RedisTier
 from tests.support.redis_server import RedisServer
 from tests.support.waiting import until_true

@@ -27,11 +27,9 @@ from typing import ClassVar
 from hfgate.chat.tools import ToolCall, ToolCallDelta
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import Model, Service, TokenNames
-from hfgate.services.cache_setting import CACHE_SETTING
 from hfgate.services.embedding_shape import EMBEDDING_SHAPE_SETTINGS, record_embedding_shape
-from hfgate.services.generation_settings import GENERATION_TASK_SETTINGS
 from hfgate.services.rerank_settings import RERANK_TASK_SETTINGS
-from hfgate.services.spec import SettingSpec
+from hfgate.services.spec import CACHE_SETTING, GENERATION_TASK_SETTINGS, SettingSpec
 from hfgate.tasks import (
     ChatRequest,
     EmbeddingResult,

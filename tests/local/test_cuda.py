@@ -12,9 +12,8 @@ import pytest
 import torch
 
 from hfgate.errors import GpuMemoryFullError
-from hfgate.local.cache import ModelCache
+from hfgate.local.cache import Compute, ModelCache
 from hfgate.local.catalog import resolve_model
-from hfgate.local.compute import Compute
 from hfgate.local.embedding.calibration import calibration_texts
 from hfgate.local.embedding.embedder import SentenceEmbedder
 from hfgate.local.embedding.engine_choice import DEFAULT_MIN_COSINE

@@ -12,8 +12,8 @@ import pytest
 
 from hfgate.errors import BadRequestError, HfGateError
 from hfgate.local.batching import BatchLimits, pack_by_length
+from hfgate.local.cache import Compute
 from hfgate.local.catalog import resolve_model
-from hfgate.local.compute import Compute
 from hfgate.local.embedding.embedder import SentenceEmbedder
 from hfgate.local.embedding.onnx_export import exported_model
 from hfgate.local.embedding.tokens import TextTokenizer

@@ -16,7 +16,7 @@ import pytest
 from tokenizers import Tokenizer
 
 from hfgate.errors import LocalEngineError, ModelInputError
-from hfgate.local.compute import Compute
+from hfgate.local.cache import Compute
 from hfgate.local.embedding.embedder import SentenceEmbedder
 from tests.local.test_embedding import MODEL
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from hfgate.local.batching import BatchLimits
+from hfgate.local.cache import Compute
 from hfgate.local.catalog import resolve_model
-from hfgate.local.compute import Compute
 from hfgate.local.cpu import CpuSignature, read_cpu
 from hfgate.local.embedding.calibration import calibration_texts
 from hfgate.local.embedding.embedder import SentenceEmbedder

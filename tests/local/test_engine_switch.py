@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from hfgate.local.cache import ModelCache
+from hfgate.local.cache import Compute, ModelCache
 from hfgate.local.catalog import resolve_model
-from hfgate.local.compute import Compute
 from hfgate.local.embedding.embedder import SentenceEmbedder
 
 pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`

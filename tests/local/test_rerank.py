@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hfgate.errors import BadRequestError
-from hfgate.local.compute import Compute
+from hfgate.local.cache import Compute
 from hfgate.local.rerank import CrossEncoderScorer
 from tests.local.tiny_encoders import DOCUMENTS, QUERY, TinyEncoders, tiny_encoders
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hfgate.local.compute import Compute
+from hfgate.local.cache import Compute
 from hfgate.local.sparse import SpladeEncoder
 from tests.local.tiny_encoders import TEXTS, TinyEncoders, tiny_encoders
 

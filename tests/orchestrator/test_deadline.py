@@ -1,4 +1,4 @@
-"""The request's one deadline (``orchestrator/deadline.py``) as the runner applies it: the defaults per task
+"""The request's one deadline (``orchestrator/running.py``) as the runner applies it: the defaults per task
 type, one deadline over a call and its fallback, a client's ask, calls that join an open deadline, and a
 stream bounded piece by piece."""
 
@@ -12,8 +12,7 @@ import pytest
 
 from hfgate.config import Settings
 from hfgate.errors import RequestTimeoutError, UpstreamUnreachableError
-from hfgate.orchestrator.deadline import Deadlines
-from hfgate.orchestrator.running import LastCalls, Runner
+from hfgate.orchestrator.running import Deadlines, LastCalls, Runner
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import EmbeddingResult, GenerationDelta, TaskType
 

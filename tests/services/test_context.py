@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from hfgate.config import Settings
-from hfgate.local.cache import ModelCache
-from hfgate.local.compute import Compute
+from hfgate.local.cache import Compute, ModelCache
 from hfgate.ratelimit.pacing import RateLimiters
 from hfgate.services import ServiceContext
 

@@ -15,8 +15,7 @@ import torch
 
 from hfgate.config import Settings
 from hfgate.errors import GpuMemoryFullError
-from hfgate.local.cache import ModelCache
-from hfgate.local.compute import Compute
+from hfgate.local.cache import Compute, ModelCache
 from hfgate.local.cpu import read_cpu
 from hfgate.local.device import cuda_device_count
 from hfgate.local.gpu_memory import MIB

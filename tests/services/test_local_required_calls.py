@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from hfgate.chat.messages import ChatMessage
 from hfgate.chat.tools import TOOL_CHOICE_REQUIRED, Tool
-from hfgate.services.local.tools import finish_stream, finish_whole, tool_plan
+from hfgate.local.generation.chat_template import finish_stream, finish_whole, tool_plan
 from hfgate.tasks import ChatRequest, Generation, GenerationDelta
 
 NAME = Tool(name="set_name", parameters={"type": "object", "properties": {"name": {"type": "string"}}})

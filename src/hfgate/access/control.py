@@ -16,9 +16,9 @@ from sqlalchemy import Engine
 
 from hfgate.access.budget_store import BudgetStore, LocalBudgets, RedisBudgets
 from hfgate.access.key_body import KeyRequest, KeyUpdate
-from hfgate.access.keyring import KEY_TOPIC, KeyRing
+from hfgate.access.principal import KEY_TOPIC, KeyRing
+from hfgate.access.spend import UsageRecorder
 from hfgate.access.tokens import IssuedKey, hash_secret, issue
-from hfgate.access.usage import UsageRecorder
 from hfgate.config import Settings
 from hfgate.errors import NotFoundError, RequestValidationError
 from hfgate.fleet.changes import LocalChanges

@@ -12,8 +12,7 @@ from fastapi import FastAPI
 from hfgate import __version__
 from hfgate.api.declared import FACE_ROUTES, plain_routes
 from hfgate.api.error_handlers import install_error_handlers
-from hfgate.api.gateway import Gateway, HostNames
-from hfgate.api.middleware import BodyLimit, GatewayKeys
+from hfgate.api.gateway import BodyLimit, Gateway, GatewayKeys, HostNames
 from hfgate.api.openai import responses_socket as openai_socket
 from hfgate.api.openapi import install_openapi
 from hfgate.api.route_roles import GUARD, guard_routes

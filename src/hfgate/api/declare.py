@@ -8,12 +8,12 @@ A face module makes one :class:`FaceRoutes` and declares each route with its dec
                  answer=CountTokensResponse)
     async def count_tokens(model: str, request: Request, orch: OrchestratorDep) -> Response: ...
 
-The same declaration is the route the app serves, the route's line of the role table
-(:mod:`hfgate.api.route_roles`) and its operation in the OpenAPI document (:mod:`hfgate.api.openapi`); the
-face (``ROUTES.face``) gives its error shape and metric label. An inference route (a POST whose handler takes
-only its path's strings, the request and the orchestrator, and answers a ``Response``) is a plain Starlette
-route (its declaration's ``plain``), which the app matches before every other: FastAPI's per-request work (its request
-wrapper, an ``AsyncExitStack``, solving ``OrchestratorDep``) costs as much CPU as the rest of a face
+The same declaration is the route the app serves, the route's line of the role table (:mod:`hfgate.api.route_roles`;
+a plain route checks it itself) and its operation in the OpenAPI document (:mod:`hfgate.api.openapi`); the face
+(``ROUTES.face``) gives its error shape and metric label. An inference route (a POST whose handler takes only its
+path's strings, the request and the orchestrator, and answers a ``Response``) is a plain Starlette route (its
+declaration's ``plain``), which the app matches before every other: FastAPI's per-request work (its request wrapper,
+an ``AsyncExitStack``, solving ``OrchestratorDep``) costs as much CPU as the rest of a face
 (docs/benchmarks/gateway.md). Every other route is FastAPI's (``ROUTES.router``).
 
 The request types are pydantic models that decode the body (:func:`hfgate.api.body.read_body`) and
@@ -27,20 +27,16 @@ import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 from starlette.routing import Route, compile_path
 
+from hfgate.access.principal import Need, check
 from hfgate.access.roles import Role
 from hfgate.api.face import Face
-
-OPEN: Final = "open"
-"""A route's role when it needs no key."""
-ANY_KEY: Final = "any key"
-"""A route's role when any valid key will do."""
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -152,7 +148,7 @@ class FaceRoutes:
         def declare(handler: Handler) -> Handler:
             description = inspect.cleandoc(handler.__doc__) if handler.__doc__ else None
             for path in paths:
-                plain = plain_route(path, handler) if method == "post" else None
+                plain = plain_route(path, handler, need=role) if method == "post" else None
                 if plain is None:
                     self.router.add_api_route(
                         path, handler, methods=[method.upper()], response_model=None, openapi_extra=extra
@@ -165,10 +161,10 @@ class FaceRoutes:
         return declare
 
 
-def plain_route(path: str, handler: Callable[..., Any]) -> Route | None:
-    """A plain Starlette route calling ``handler`` with its path's strings, the request and the orchestrator;
-    ``None`` for a handler that takes anything else (it needs FastAPI) or answers something other than a
-    ``Response``."""
+def plain_route(path: str, handler: Callable[..., Any], *, need: Need) -> Route | None:
+    """A plain Starlette route calling ``handler`` with its path's strings, the request and the orchestrator,
+    once the request's key holds ``need`` (:func:`hfgate.access.principal.check`); ``None`` for a handler
+    that takes anything else (it needs FastAPI) or answers something other than a ``Response``."""
     signature = inspect.signature(handler, eval_str=True)
     names = set(signature.parameters)
     answers = signature.return_annotation
@@ -179,6 +175,7 @@ def plain_route(path: str, handler: Callable[..., Any]) -> Route | None:
     wants_request = "request" in names
 
     async def call(request: Request) -> Response:
+        await check(request.scope, need)
         arguments: dict[str, Any] = dict(request.path_params)
         if wants_request:
             arguments["request"] = request

@@ -8,7 +8,8 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
-from hfgate.api.declare import OPEN, FaceRoutes
+from hfgate.access.principal import OPEN
+from hfgate.api.declare import FaceRoutes
 from hfgate.api.deps import OrchestratorDep, SettingsDep
 from hfgate.api.faces import OTHER
 from hfgate.orchestrator.readiness import model_states

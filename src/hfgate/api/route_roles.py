@@ -8,29 +8,25 @@ need no key (health, the page's login and assets); ``ANY_KEY`` routes need a val
 guard also keeps a key within its endpoints (the route's ``inference_id``) and, on inference routes, within
 its per-minute limits.
 
-Plain Starlette routes (the inference routes, the docs) have their ASGI app wrapped once
-in a :class:`Guard`; FastAPI's routes get :data:`GUARD`, a dependency of every included router. Either
-way a request pays a dictionary read and a set-membership test, no route matching of its own.
+The declared plain routes (the inference routes) check their role themselves
+(:func:`hfgate.api.declare.plain_route`); other plain Starlette routes (the docs) have their ASGI app
+wrapped once in a :class:`Guard`; FastAPI's routes get :data:`GUARD`, a dependency of every included
+router. The check itself is :func:`hfgate.access.principal.check`. Either way a request pays a dictionary
+read and a set-membership test, no route matching of its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hfgate.access.principal import CURRENT, check_endpoint
+from hfgate.access.principal import ANY_KEY, OPEN, Need, check
 from hfgate.access.roles import Role
-from hfgate.api.declare import ANY_KEY, OPEN
 from hfgate.api.declared import declared
-from hfgate.errors import AuthenticationError
-
-Need = Role | str
-
 
 RULES: dict[str, Need] = {
     # every API route: its role is in its declaration (hfgate.api.declared)
@@ -81,10 +77,13 @@ def all_routes(routes: Iterable[BaseRoute]) -> Iterator[Route]:
 
 def guard_routes(routes: Iterable[BaseRoute]) -> None:
     """Wrap each plain Starlette route's app in its :class:`Guard` (once: routes are shared by apps in a
-    process). FastAPI's routes are guarded by :data:`GUARD`, a dependency of every included router."""
+    process), but the declared plain routes (they check their role themselves). FastAPI's routes are
+    guarded by :data:`GUARD`, a dependency of every included router."""
+    checked = {id(route.plain) for route in declared() if route.plain is not None}
     for route in all_routes(routes):
-        if not isinstance(route, APIRoute) and not isinstance(route.app, Guard):
-            route.app = Guard(route.app, need=need_of(route))
+        if isinstance(route, APIRoute) or isinstance(route.app, Guard) or id(route) in checked:
+            continue
+        route.app = Guard(route.app, need=need_of(route))
 
 
 class Guard:
@@ -111,28 +110,3 @@ async def _guard_request(request: Request) -> None:
 
 
 GUARD = Depends(_guard_request)
-
-
-async def check(scope: Scope, need: Need) -> None:
-    """Let the request through, or raise what its face renders.
-
-    Raises:
-        AuthenticationError: no key (a page without a session goes on: the page shows the login).
-        ForbiddenError: the key lacks the role, or may not use the route's endpoint.
-        KeyLimitError: an inference route, and the key used up its requests or tokens per minute.
-    """
-    state: dict[str, Any] = scope.get("state", {})
-    if need == OPEN or not state.get("gated"):
-        return
-    principal = CURRENT.get()
-    if principal is None:
-        if scope["method"] == "GET" and scope["path"].startswith("/ui"):
-            return  # the page answers with its login
-        raise AuthenticationError("missing authentication credentials; send [Authorization: Bearer <key>]")
-    if isinstance(need, Role):
-        principal.require(need)
-    inference_id = scope.get("path_params", {}).get("inference_id")
-    if inference_id is not None:
-        check_endpoint(str(inference_id))
-    if need is Role.INFER and principal.limited:
-        await state["access"].quota.admit(principal)

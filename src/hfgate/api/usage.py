@@ -10,9 +10,9 @@ from typing import Annotated, Any
 
 from fastapi import Query
 
-from hfgate.access.keyring import bootstrap_principal
+from hfgate.access.principal import bootstrap_principal
 from hfgate.access.roles import Role
-from hfgate.access.usage import ANONYMOUS
+from hfgate.access.spend import ANONYMOUS
 from hfgate.access.usage_report import PERIODS, report
 from hfgate.api.declare import FaceRoutes
 from hfgate.api.deps import AccessDep, SettingsDep

@@ -1,10 +1,10 @@
 """The embedding cache's storage: packed entries by key, kept in memory and shared.
 
 ``key`` names what a vector depends on, ``vectors`` packs a vector into bytes and back without
-changing a bit (``sparse_rows`` a sparse vector), ``memory_tier`` is this process's least-recently-used
-store, ``redis_tier`` and ``disk_tier`` the shared one (the fleet's Redis, or a diskcache directory in
-the data directory), ``coalesce`` joins the shared tier's calls and ``bypass`` skips it while it fails,
-and ``cache`` puts the tiers together. What is looked up, computed and stored for a request (the
+changing a bit (``sparse_rows`` a sparse vector), ``cache`` is this process's least-recently-used
+store and puts it together with the shared one, ``redis_tier`` or ``disk_tier`` (the fleet's Redis, or a
+diskcache directory in the data directory); ``coalesce`` joins the shared tier's calls and ``bypass``
+skips it while it fails. What is looked up, computed and stored for a request (the
 read-through) is the orchestrator's :mod:`hfgate.orchestrator.cache`.
 """
 

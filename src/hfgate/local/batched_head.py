@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from hfgate.errors import BadRequestError
 from hfgate.local.batching import Batcher, BatchLimits
-from hfgate.local.compute import Compute
+from hfgate.local.cache import Compute
 from hfgate.local.embedding.encoding import TextEncoding
 from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch
 from hfgate.local.head_model import Head, HeadModel

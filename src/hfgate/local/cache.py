@@ -1,4 +1,5 @@
-"""A per-process cache of loaded models with a memory budget.
+"""The process's local models: the cache of loaded ones, with a memory budget, and the one thread where
+they compute (:class:`Compute`).
 
 Each model is loaded once even when many requests ask for it together (the first caller loads it in
 a worker thread, the others wait for the same load), and the least recently used models are evicted
@@ -6,6 +7,11 @@ when the loaded ones exceed the budget. A model bound for a GPU is admitted ther
 memory rule (``gpu_memory``): its idle neighbours on that GPU are evicted to make room, or the load is
 refused with 507 before any weight moves. A model loaded on its default engine while its engines are
 measured gets its background switch started here (``measuring.switch``).
+
+The compute thread is fed in arrival order. Torch already spreads one forward pass over every core, so running two
+passes at once only makes both slower. Every local engine submits its work here in small steps (one embedding batch,
+one decoding step), so a long generation yields to a short embedding request between steps instead of starving it,
+and the event loop stays free to serve HTTP while a model computes.
 """
 
 from __future__ import annotations
@@ -17,8 +23,9 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 from hfgate.errors import StorageFullError
 from hfgate.local.gpu_memory import GpuClaim, GpuProbe, Resident, make_room
@@ -198,3 +205,31 @@ def _disk_full(exc: BaseException) -> bool:
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return True
     return "No space left on device" in str(exc)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Compute:
+    """A single worker thread with a FIFO queue of model steps.
+
+    Example:
+        >>> compute = Compute()
+        >>> # vectors = await compute.run(model.encode, texts)
+    """
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hfgate-compute")
+
+    async def run(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run ``fn`` on the compute thread after the steps queued before it."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
+
+    def submit(self, fn: Callable[[], R]) -> Future[R]:
+        """Queue ``fn`` from any thread (no event loop needed), after the steps queued before it."""
+        return self._executor.submit(fn)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -16,7 +16,6 @@ from hfgate.embed_cache import EmbedCache
 from hfgate.errors import AlreadyExistsError, BadRequestError, HfGateError, ValidationCallError
 from hfgate.fleet.changes import EVERYTHING, LocalChanges
 from hfgate.orchestrator.cache import CacheFront
-from hfgate.orchestrator.deadline import Deadlines
 from hfgate.orchestrator.endpoint_body import (
     CREATE_FIELDS,
     UPDATE_FIELDS,
@@ -25,11 +24,10 @@ from hfgate.orchestrator.endpoint_body import (
     check_fields,
 )
 from hfgate.orchestrator.fallback import check_fallback
-from hfgate.orchestrator.ids import ALL, check_kind, check_new_id, parse_task_type, resolve_task_type
 from hfgate.orchestrator.inference import Inference
-from hfgate.orchestrator.lookup import EndpointLookup
+from hfgate.orchestrator.lookup import ALL, EndpointLookup, check_kind, check_new_id, parse_task_type, resolve_task_type
 from hfgate.orchestrator.readiness import missing
-from hfgate.orchestrator.running import LastCalls, Runner
+from hfgate.orchestrator.running import Deadlines, LastCalls, Runner
 from hfgate.registry.endpoint import Endpoint
 from hfgate.registry.store import EndpointStore
 from hfgate.services import Service, service_class

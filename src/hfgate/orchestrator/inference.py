@@ -1,5 +1,5 @@
 """Inference on an endpoint, for every face: the look-up, the embedding cache's read-through, the service call,
-within the request's one deadline (``deadline.py``)."""
+within the request's one deadline (:mod:`hfgate.orchestrator.running`)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,12 @@ from hfgate.errors import BadRequestError
 from hfgate.orchestrator.cache import CacheFront, StoredChunk
 from hfgate.orchestrator.chunked import ChunkedEmbeddings, chunk_request, regroup
 from hfgate.orchestrator.endpoint_body import check_task_settings
-from hfgate.orchestrator.ids import check_inference_kind
-from hfgate.orchestrator.lookup import EndpointLookup
+from hfgate.orchestrator.lookup import EndpointLookup, check_inference_kind
 from hfgate.orchestrator.running import LastCalls, Runner, count_tokens, reserve_for, writes
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services import Service, service_class
 from hfgate.services.base import Model
-from hfgate.services.generation_settings import merged_params
+from hfgate.services.spec import merged_params
 from hfgate.tasks import (
     ChatRequest,
     EmbeddingResult,

@@ -14,11 +14,10 @@ from hfgate.embed_cache import EmbedCache, build_cache
 from hfgate.errors import HfGateError
 from hfgate.fleet.changes import LocalChanges, PostgresChanges
 from hfgate.fleet.redis_changes import RedisChanges
-from hfgate.local.cache import ModelCache
-from hfgate.local.compute import Compute
+from hfgate.local.cache import Compute, ModelCache
 from hfgate.local.hub.downloads import HubDownloads
 from hfgate.orchestrator import Orchestrator
-from hfgate.orchestrator.deadline import Deadlines
+from hfgate.orchestrator.running import Deadlines
 from hfgate.ratelimit.limiter import Limiter
 from hfgate.ratelimit.pacing import RateLimiters
 from hfgate.ratelimit.redis_pacing import RedisLimiter

@@ -5,7 +5,7 @@ how many connections and requests it takes at once (beyond that it answers 503 a
 bounds how long a client may take to send a request's *headers*: a slow-loris client sending one byte
 every few seconds holds a connection and its memory forever. :class:`HeaderDeadlineProtocol` closes a
 connection whose request line and headers are not complete within ``header_timeout_seconds``
-(answering 408 first); the body has its own deadline in :class:`hfgate.api.middleware.BodyLimit`.
+(answering 408 first); the body has its own deadline in :class:`hfgate.api.gateway.BodyLimit`.
 The same protocol holds each response's head for the body's first part, so that a whole response is one
 write (:mod:`hfgate.process.one_write`). It overrides only asyncio's protocol interface and the
 parser's callbacks; once the replica drains, each answer closes its connection by its own

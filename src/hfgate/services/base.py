@@ -17,7 +17,7 @@ from hfgate.config import Settings
 from hfgate.errors import BadRequestError
 from hfgate.ratelimit.limiter import Limiter
 from hfgate.registry.endpoint import Endpoint
-from hfgate.services.spec import SettingSpec
+from hfgate.services.spec import SettingSpec, caches
 from hfgate.tasks import (
     ChatRequest,
     EmbeddingResult,
@@ -184,6 +184,8 @@ class Model:
 
     Attributes:
         endpoint: the endpoint as its service serves it.
+        cache_on: whether its answers go through the embedding cache: the endpoint's ``cache`` setting
+            (:func:`~hfgate.services.spec.caches`), read when it is opened.
         vector_model: what the embedding cache keys its vectors by: everything of the model that changes
             them (its files, or the server, provider and served model), read from the settings without a
             model load; ``None`` (the default) means its vectors are not cached. A sparse or rerank
@@ -195,6 +197,7 @@ class Model:
     def __init__(self, service: Service, endpoint: Endpoint) -> None:
         self.service = service
         self.endpoint = endpoint
+        self.cache_on = caches(endpoint)
 
     async def vector_engine(self) -> str:
         """The class of what computes the vectors now, when it changes them (a local model's inexact

@@ -1,7 +1,7 @@
 """The ``price`` and ``budget`` settings every service declares: what an endpoint's tokens cost, and how
 much it may spend per day and per month (see ``docs/prices-and-budgets.md``).
 
-Why here: like ``cache`` (:mod:`hfgate.services.cache_setting`), they are service settings that every
+Why here: like ``cache`` (:mod:`hfgate.services.spec`), they are service settings that every
 service lists, checked and shown by the same code as the others; what they mean (a cost in micro-dollars,
 a budget kept across the fleet) is :mod:`hfgate.access.spend` and :mod:`hfgate.access.spend`.
 """

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hfgate.local.compute import Compute
+from hfgate.local.cache import Compute
 from hfgate.local.generation.engine import TextGenerator
 from hfgate.local.generation.loading import LanguageModel
 from tests.local.generation.tiny_models import save_tiny_llama, save_tiny_t5

@@ -15,8 +15,8 @@ import pytest
 import torch
 
 from hfgate.config import Settings
+from hfgate.local.cache import Compute
 from hfgate.local.catalog import resolve_model
-from hfgate.local.compute import Compute
 from hfgate.local.generation.engine import TextGenerator
 from hfgate.local.generation.engine_choice import choose_engine
 from hfgate.local.generation.engine_measure_worker import encode_prompts, logits_trace

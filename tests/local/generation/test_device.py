@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from hfgate.local.cache import Compute
 from hfgate.local.catalog import ModelLocation
-from hfgate.local.compute import Compute
 from hfgate.local.cpu import read_cpu
 from hfgate.local.generation.engine import TextGenerator
 from hfgate.local.generation.engine_choice import (

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from hfgate.chat.messages import ChatMessage
-from hfgate.local.compute import Compute
+from hfgate.local.cache import Compute
 from hfgate.local.generation.engine import TextGenerator
 from hfgate.local.generation.loading import LanguageModel, load_language_model
 from hfgate.local.generation.params import DecodingParams

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from hfgate.local.cache import ModelCache
+from hfgate.local.cache import Compute, ModelCache
 from hfgate.local.catalog import ModelLocation
-from hfgate.local.compute import Compute
 from hfgate.local.generation.auto import AutoEngine
 from hfgate.local.generation.engine import TextGenerator
 from hfgate.local.generation.engine_choice import MeasureTarget

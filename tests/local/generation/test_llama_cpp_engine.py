@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from hfgate.chat.messages import ChatMessage
+from hfgate.local.cache import Compute
 from hfgate.local.catalog import resolve_model
-from hfgate.local.compute import Compute
 from hfgate.local.generation.engine import TextGenerator
 from hfgate.local.generation.gguf_cache import ensure_converted
 from hfgate.local.generation.loading import load_llama_cpp_model

@@ -7,7 +7,7 @@ import pytest
 
 from hfgate.errors import BadRequestError
 from hfgate.local.generation.params import DEFAULT_MAX_NEW_TOKENS, resolve_params
-from hfgate.services.generation_settings import merged_params
+from hfgate.services.spec import merged_params
 from hfgate.tasks import GenerationParams
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from hfgate.local.generation.params import DecodingParams
-from hfgate.local.generation.sampling import Sampler
+from hfgate.local.generation.sequence import Sampler
 
 
 def test_greedy_picks_the_highest_score() -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from hfgate.local.cache import Compute
 from hfgate.local.catalog import resolve_model
-from hfgate.local.compute import Compute
 from hfgate.local.generation.architecture import detect_task
 from hfgate.local.generation.engine import TextGenerator
 from hfgate.local.generation.loading import load_language_model

@@ -94,7 +94,7 @@ def test_a_call_that_repeats_an_earlier_one_is_dropped(size: int) -> None:
 def test_a_required_call_array_cut_by_the_limit_keeps_length_and_gives_its_calls() -> None:
     from hfgate.chat.messages import ChatMessage
     from hfgate.chat.tools import TOOL_CHOICE_REQUIRED, Tool
-    from hfgate.services.local.tools import finish_whole, tool_plan
+    from hfgate.local.generation.chat_template import finish_whole, tool_plan
     from hfgate.tasks import ChatRequest, Generation
 
     request = ChatRequest(

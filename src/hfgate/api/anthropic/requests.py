@@ -2,7 +2,7 @@
 into what a chat needs.
 
 ``thinking`` and ``output_config.effort`` become the upstream's ``reasoning_effort`` (``reasoning``);
-``metadata.user_id`` names the agent session in the access log (``telemetry.session``).
+``metadata.user_id`` names the agent session in the access log (``telemetry.request_scope``).
 Fields are not refused for being unknown: a field hfgate has no use for (``service_tier``,
 ``context_management``, ``cache_control``…) is dropped by the schema, as it changes nothing in the answer a
 model here can give (``context_management``'s ``clear_thinking`` edits are what hfgate does anyway: earlier

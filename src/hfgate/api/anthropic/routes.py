@@ -31,7 +31,7 @@ from hfgate.errors import HfGateError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import ChatRequest, GenerationDelta, TaskType, Usage
-from hfgate.telemetry.session import from_metadata, name_session
+from hfgate.telemetry.request_scope import from_metadata, name_session
 
 ROUTES = FaceRoutes(ANTHROPIC, tag="Anthropic-compatible", error=schema.AnthropicError)
 

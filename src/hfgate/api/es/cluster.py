@@ -17,8 +17,9 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from hfgate import __version__
+from hfgate.access.principal import OPEN
 from hfgate.api.body import json_response
-from hfgate.api.declare import OPEN, FaceRoutes
+from hfgate.api.declare import FaceRoutes
 from hfgate.api.es.errors import FACE
 
 ROUTES = FaceRoutes(FACE, tag="elasticsearch", error=None)

@@ -22,7 +22,7 @@ from hfgate.api.es.schema import Acknowledged, EndpointConfig, EndpointInfo, End
 from hfgate.api.es.services_info import describe_services
 from hfgate.chunking.window import window_warning
 from hfgate.orchestrator import Orchestrator
-from hfgate.orchestrator.ids import ALL, parse_task_type
+from hfgate.orchestrator.lookup import ALL, parse_task_type
 from hfgate.registry.endpoint import Endpoint
 
 ROUTES = FaceRoutes(ES, tag="_inference: endpoints", error=None)

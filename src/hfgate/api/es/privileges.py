@@ -7,10 +7,10 @@ from typing import Any
 
 from fastapi import Request
 
-from hfgate.access.principal import CURRENT
+from hfgate.access.principal import ANY_KEY, CURRENT
 from hfgate.access.privileges import check
 from hfgate.api.body import json_object
-from hfgate.api.declare import ANY_KEY, FaceRoutes
+from hfgate.api.declare import FaceRoutes
 from hfgate.api.es.errors import FACE as ES
 from hfgate.api.es.security import OWNER, caller_grants
 from hfgate.api.es.security_schema import PrivilegesAsked, PrivilegesHeld

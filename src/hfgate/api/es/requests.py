@@ -15,7 +15,7 @@ from hfgate.api.es.schema import EsChatBody, EsCompletionBody, EsEmbedBody
 from hfgate.errors import BadRequestError, EmptyInputError, RequestValidationError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
-from hfgate.services.generation_settings import generation_params
+from hfgate.services.spec import generation_params
 from hfgate.tasks import (
     ChatRequest,
     EmbedRequest,

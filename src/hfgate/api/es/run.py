@@ -51,7 +51,7 @@ from hfgate.chunking import chunk
 from hfgate.errors import BadRequestError, RequestValidationError
 from hfgate.orchestrator import Orchestrator
 from hfgate.orchestrator.endpoint_body import chunking_for
-from hfgate.orchestrator.ids import parse_task_type
+from hfgate.orchestrator.lookup import parse_task_type
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import EmbedRequest, TaskType
 

@@ -33,12 +33,12 @@ from fastapi import Request
 
 from hfgate.access.control import AccessControl
 from hfgate.access.key_body import parse_key_request, parse_key_update
-from hfgate.access.principal import CURRENT
+from hfgate.access.principal import ANY_KEY, CURRENT
 from hfgate.access.role_descriptors import Grants, to_descriptors
 from hfgate.access.roles import Role
 from hfgate.access.spend import amount
 from hfgate.api.body import json_object, read_body
-from hfgate.api.declare import ANY_KEY, FaceRoutes
+from hfgate.api.declare import FaceRoutes
 from hfgate.api.deps import AccessDep
 from hfgate.api.es.errors import FACE as ES
 from hfgate.api.es.key_page import page

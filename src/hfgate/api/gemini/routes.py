@@ -27,7 +27,7 @@ from hfgate.api.gemini.requests import GeminiCall, read_call
 from hfgate.api.sse import chained, event_stream, sse
 from hfgate.errors import BadRequestError, HfGateError
 from hfgate.orchestrator import Orchestrator
-from hfgate.orchestrator.ids import check_inference_kind
+from hfgate.orchestrator.lookup import check_inference_kind
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import ChatRequest, GenerationDelta, TaskType
 

@@ -1,15 +1,20 @@
-"""TEI and TGI requests, decoded by :mod:`hfgate.api.hf.schema`, turned into task requests."""
+"""TEI and TGI requests, decoded by :mod:`hfgate.api.hf.schema`, turned into task requests.
+
+TGI's guided generation, ``parameters.grammar`` (``{"type": "json", "value": schema}`` or ``{"type":
+"regex", "value": re}``), becomes a :class:`~hfgate.tasks.Grammar`.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
-from hfgate.api.grammar import tgi_grammar
+from hfgate.api.body import json_type
 from hfgate.api.hf.schema import Sampling, TgiRequest
 from hfgate.api.hf.shapes import MAX_BEST_OF, MAX_STOP_SEQUENCES
 from hfgate.errors import EmptyInputError, RequestValidationError
-from hfgate.tasks import GenerationParams
+from hfgate.tasks import GenerationParams, Grammar
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,3 +110,33 @@ def _refuse(p: Sampling) -> None:
         raise RequestValidationError(
             ["`frequency_penalty` is not supported; use `repetition_penalty`"], param="parameters.frequency_penalty"
         )
+
+
+def tgi_grammar(raw: Any) -> Grammar | None:
+    """TGI's ``grammar`` parameter.
+
+    Raises:
+        RequestValidationError: not an object with a known ``type`` and a ``value`` of the right type.
+    """
+    if raw is None:
+        return None
+    field = "parameters.grammar"
+    if not isinstance(raw, dict) or raw.get("type") not in ("json", "regex"):
+        raise RequestValidationError(
+            [f'`grammar` must be {{"type": "json" | "regex", "value": …}}, got [{json.dumps(raw)[:200]}]'], param=field
+        )
+    value = raw.get("value")
+    if raw["type"] == "regex":
+        if not isinstance(value, str) or not value:
+            raise RequestValidationError([f"`grammar.value` must be a regular expression, got [{json_type(value)}]"],
+                                         param=field)  # fmt: skip
+        return Grammar(kind="regex", value=value, field=field)
+    return Grammar(kind="json", value=_schema_text(value, field=field), field=field)
+
+
+def _schema_text(value: Any, *, field: str) -> str:
+    if isinstance(value, dict):
+        return json.dumps(value)
+    if isinstance(value, str) and value.strip():
+        return value
+    raise RequestValidationError([f"`grammar.value` must be a JSON schema, got [{json_type(value)}]"], param=field)

@@ -1,16 +1,21 @@
 """OpenAI requests, decoded by :mod:`hfgate.api.openai.schema`, turned into task requests, refusing what
-hfgate cannot honour."""
+hfgate cannot honour.
+
+``response_format`` (``{"type": "json_schema", "json_schema": {"name", "schema", "strict"}}`` or
+``{"type": "json_object"}``, any JSON object; ``{"type": "text"}`` is no constraint) becomes a
+:class:`~hfgate.tasks.Grammar`, for chat completions and the Responses API alike.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from hfgate.api.body import prompt_texts
-from hfgate.api.grammar import response_format_grammar
 from hfgate.api.openai import schema
 from hfgate.errors import BadRequestError, EmptyInputError, RequestValidationError
-from hfgate.tasks import GenerationParams
+from hfgate.tasks import GenerationParams, Grammar
 
 _TRANSLATED = frozenset((
     "model", "max_tokens", "temperature", "top_p", "stop", "seed", "stream", "stream_options", "n", "best_of",
@@ -98,3 +103,33 @@ def _refuse_unsupported(request: schema.ChatBody | schema.CompletionBody) -> Non
             "and no echoed prompt; leave them out",
             param="logprobs",
         )
+
+
+ANY_OBJECT = '{"type": "object"}'
+
+
+def response_format_grammar(raw: Any) -> Grammar | None:
+    """OpenAI's ``response_format``.
+
+    Raises:
+        RequestValidationError: an unknown ``type``, or a ``json_schema`` without a ``schema`` object.
+    """
+    if raw is None:
+        return None
+    kind = raw.get("type") if isinstance(raw, dict) else None
+    if kind == "text":
+        return None
+    if kind == "json_object":
+        return Grammar(kind="json", value=ANY_OBJECT, field="response_format")
+    if kind == "json_schema":
+        spec = raw.get("json_schema")
+        schema = spec.get("schema") if isinstance(spec, dict) else None
+        if not isinstance(schema, dict):
+            raise RequestValidationError(
+                ["[response_format.json_schema.schema] must be a JSON schema object"], param="response_format"
+            )
+        return Grammar(kind="json", value=json.dumps(schema), field="response_format")
+    raise RequestValidationError(
+        [f"[response_format.type] must be one of [text, json_object, json_schema], got [{kind}]"],
+        param="response_format",
+    )

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hfgate.api.body import decode, typed
-from hfgate.api.grammar import response_format_grammar
+from hfgate.api.openai.requests import response_format_grammar
 from hfgate.api.openai.responses_items import normalize_items
 from hfgate.api.openai.responses_schema import ResponsesRequest
 from hfgate.api.openai.responses_threshold import compact_threshold

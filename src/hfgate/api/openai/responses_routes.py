@@ -51,7 +51,7 @@ from hfgate.config import Settings
 from hfgate.errors import HfGateError, NotFoundError, PayloadTooLargeError
 from hfgate.registry.responses_store import ResponseStore, StoredResponse
 from hfgate.tasks import ChatRequest, GenerationDelta, GenerationParams, ResponsesRelay, TaskType, Usage
-from hfgate.telemetry.session import name_session
+from hfgate.telemetry.request_scope import name_session
 
 ROUTES = FaceRoutes(OPENAI, tag="OpenAI-compatible", error=answers.OpenAIError)
 

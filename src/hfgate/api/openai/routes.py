@@ -29,7 +29,7 @@ from hfgate.errors import RequestValidationError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import ChatRequest, EmbedRequest, GenerateRequest, GenerationDelta, TaskType, Usage
-from hfgate.telemetry.session import name_session
+from hfgate.telemetry.request_scope import name_session
 
 ROUTES = FaceRoutes(OPENAI, tag="OpenAI-compatible", error=answers.OpenAIError)
 

@@ -38,7 +38,7 @@ from hfgate.api.ui.views import (
 from hfgate.errors import AuthenticationError, HfGateError
 from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
-from hfgate.services.generation_settings import GENERATION_TASK_SETTINGS
+from hfgate.services.spec import GENERATION_TASK_SETTINGS
 
 router = APIRouter(tags=["web page"], include_in_schema=False)
 

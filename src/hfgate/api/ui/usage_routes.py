@@ -8,9 +8,8 @@ from datetime import UTC, datetime, timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from hfgate.access.keyring import bootstrap_principal
-from hfgate.access.spend import usd
-from hfgate.access.usage import ANONYMOUS
+from hfgate.access.principal import bootstrap_principal
+from hfgate.access.spend import ANONYMOUS, usd
 from hfgate.api.deps import AccessDep as AccessControlDep
 from hfgate.api.deps import SettingsDep
 from hfgate.api.ui.access import AccessDep, TextDep, to_login

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from hfgate.errors import BadRequestError
 from hfgate.local.batching import Batcher, BatchLimits
-from hfgate.local.compute import Compute
+from hfgate.local.cache import Compute
 from hfgate.local.embedding.encoding import TextEncoding
 from hfgate.local.embedding.engine import EmbeddingEngine, EngineOptions
 from hfgate.local.embedding.engine_choice import (

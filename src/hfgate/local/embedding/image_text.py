@@ -14,7 +14,7 @@ from typing import Any
 
 from hfgate.errors import BadRequestError
 from hfgate.images import ImageInput, decode_image
-from hfgate.local.compute import Compute
+from hfgate.local.cache import Compute
 from hfgate.local.embedding.engine_choice import SPEED_UNIT, engine_class
 from hfgate.local.lazy_imports import import_torch_stack
 from hfgate.local.machine import machine_of

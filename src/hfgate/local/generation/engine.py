@@ -13,16 +13,15 @@ from typing import Any
 from hfgate.chat.messages import ChatMessage
 from hfgate.chat.tools import Tool
 from hfgate.errors import BadRequestError, EmptyInputError
-from hfgate.local.compute import Compute
+from hfgate.local.cache import Compute
 from hfgate.local.generation.auto import AutoEngine
 from hfgate.local.generation.chat_template import render_chat
 from hfgate.local.generation.guided import Constraint, GrammarCompiler
 from hfgate.local.generation.loading import LanguageModel
 from hfgate.local.generation.params import DecodingParams
 from hfgate.local.generation.prefill import prompt_tokens
-from hfgate.local.generation.sampling import Sampler
 from hfgate.local.generation.scheduler import Scheduler
-from hfgate.local.generation.sequence import IncrementalDetokenizer, Sequence
+from hfgate.local.generation.sequence import IncrementalDetokenizer, Sampler, Sequence
 from hfgate.local.measuring.record import MEASURING, MeasuredChoice
 from hfgate.local.measuring.switch import log_switch, measured_winner
 from hfgate.tasks import Generation, GenerationDelta, Usage

@@ -90,7 +90,7 @@ def resolve_params(params: GenerationParams) -> DecodingParams:
 
 def _check(params: DecodingParams) -> None:
     """``top_n_tokens``, TGI's own, in its range (the controls of every service are checked, once, by
-    :func:`hfgate.services.generation_settings.merged_params`)."""
+    :func:`hfgate.services.spec.merged_params`)."""
     if not 0 <= params.top_n_tokens <= MAX_TOP_N_TOKENS:
         raise BadRequestError(
             f"Invalid value [{params.top_n_tokens}]. [top_n_tokens] must be between [0] and [{MAX_TOP_N_TOKENS}]",

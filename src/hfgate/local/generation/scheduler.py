@@ -19,7 +19,7 @@ from collections.abc import Sequence as Seq
 from typing import Any
 
 from hfgate.errors import OverloadedError
-from hfgate.local.compute import Compute
+from hfgate.local.cache import Compute
 from hfgate.local.generation.batch import DecodeBatch
 from hfgate.local.generation.sequence import Sequence
 from hfgate.local.step_failure import Blame, step_error

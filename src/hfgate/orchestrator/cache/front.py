@@ -1,7 +1,7 @@
 """The cache in front of a service: which requests go through it, and the calls the orchestrator makes.
 
 A request goes through the cache when it is on (``HFGATE_EMBED_CACHE``), the endpoint's ``cache``
-setting is ``on`` (:func:`~hfgate.services.cache_setting.caches`) and the request did not say
+setting is ``on`` (``Model.cache_on``) and the request did not say
 ``?cache=false``; every other request goes straight to the service. Entries are keyed by the model's
 identity as its model object says (``Model.vector_model``), never by the endpoint's id.
 """
@@ -19,7 +19,6 @@ from hfgate.orchestrator.cache.sparse import SparseVectors
 from hfgate.orchestrator.cache.stored_chunks import StoredChunk, cached_inputs, spans_and_vectors
 from hfgate.orchestrator.chunked import split_inputs
 from hfgate.services.base import Model, named
-from hfgate.services.cache_setting import caches
 from hfgate.tasks import (
     EmbeddingResult,
     EmbedRequest,
@@ -102,6 +101,6 @@ class CacheFront:
         return await answer_through(self.cache, kind, identity=identity, model=model, request=request)
 
     def _identity(self, model: Model, *, asked: bool = True) -> str | None:
-        if self.cache is None or (asked and not cache_wanted()) or not caches(model.endpoint):
+        if self.cache is None or (asked and not cache_wanted()) or not model.cache_on:
             return None
         return model.vector_model

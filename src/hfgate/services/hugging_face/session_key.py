@@ -4,7 +4,7 @@ The key, in order:
 
 1. the session the client names (``X-Claude-Code-Session-Id``, Codex's ``session-id`` header, OpenAI's
    ``prompt_cache_key``, the Messages body's ``metadata.user_id``), as the gateway and the faces record
-   it (:mod:`hfgate.telemetry.session`);
+   it (:mod:`hfgate.telemetry.request_scope`);
 2. else, for a chat, a hash of the conversation's first messages: its first system message and its first
    user message, which stay the same on every turn of one conversation (a ``/v1/responses`` turn that
    continues ``previous_response_id`` carries the stored turns before its own, so a chain of responses

@@ -7,12 +7,10 @@ or by ``model_id`` (a model served by Hugging Face's Inference Providers) — ex
 
 from __future__ import annotations
 
-from hfgate.services.cache_setting import CACHE_SETTING
 from hfgate.services.embedding_shape import EMBEDDING_SHAPE_SETTINGS
-from hfgate.services.generation_settings import GENERATION_TASK_SETTINGS
 from hfgate.services.price_setting import SPEND_SETTINGS
 from hfgate.services.rerank_settings import RERANK_TASK_SETTINGS
-from hfgate.services.spec import SettingSpec
+from hfgate.services.spec import CACHE_SETTING, GENERATION_TASK_SETTINGS, SettingSpec
 from hfgate.tasks import TaskType
 from hfgate.upstream.engines import ENGINES
 

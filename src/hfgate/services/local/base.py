@@ -16,9 +16,8 @@ from typing import Any, Generic, TypeVar
 
 from hfgate.errors import HfGateError
 from hfgate.local.batching import BatchLimits
-from hfgate.local.cache import LoadedModel, ModelCache
+from hfgate.local.cache import Compute, LoadedModel, ModelCache
 from hfgate.local.catalog import ModelLocation, resolve_model
-from hfgate.local.compute import Compute
 from hfgate.local.device import resolve_device
 from hfgate.local.embedding.encoding import tokenizer_processes
 from hfgate.local.gpu_memory import MIB, GpuClaim

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Sequence
 
 from hfgate.errors import BadRequestError
 from hfgate.local.batching import BatchLimits
-from hfgate.local.compute import Compute
+from hfgate.local.cache import Compute
 from hfgate.local.embedding.embedder import SentenceEmbedder
 from hfgate.local.embedding.encoding import tokenizer_processes
 from hfgate.local.embedding.engine_choice import AUTO_ENGINE, DEFAULT_MIN_COSINE

@@ -14,9 +14,10 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
 from hfgate.errors import BadRequestError
+from hfgate.local.cache import Compute
 from hfgate.local.catalog import ModelLocation
-from hfgate.local.compute import Compute
 from hfgate.local.generation.architecture import detect_task
+from hfgate.local.generation.chat_template import ToolPlan, finish_stream, finish_whole, refuse_images, tool_plan
 from hfgate.local.generation.engine_choice import AUTO_ENGINE as AUTO_GENERATION_ENGINE
 from hfgate.local.generation.engine_choice import DEFAULT_MIN_COSINE, engine_device
 from hfgate.local.generation.params import resolve_params, template_kwargs
@@ -25,7 +26,6 @@ from hfgate.registry.endpoint import Endpoint
 from hfgate.services.local.base import Loader, LocalModel, LocalModels
 from hfgate.services.local.generation_settings import DEFAULT_DTYPE
 from hfgate.services.local.keys import generation_key
-from hfgate.services.local.tools import ToolPlan, finish_stream, finish_whole, refuse_images, tool_plan
 from hfgate.tasks import (
     ChatRequest,
     GenerateRequest,

@@ -12,9 +12,7 @@ from hfgate.local.hub.reference import HubModel
 from hfgate.local.presets import PRESETS
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import EndpointDescription, Service, ServiceContext
-from hfgate.services.cache_setting import CACHE_SETTING
 from hfgate.services.embedding_shape import EMBEDDING_SHAPE_SETTINGS, record_embedding_shape
-from hfgate.services.generation_settings import GENERATION_TASK_SETTINGS
 from hfgate.services.local.base import LocalModel, LocalModels
 from hfgate.services.local.embedding import EMBEDDING, LocalEmbedder
 from hfgate.services.local.embedding_settings import LOCAL_EMBEDDING_SETTINGS, check_min_cosine
@@ -29,7 +27,7 @@ from hfgate.services.local.rerank import RERANKING, LocalReranker
 from hfgate.services.local.sparse import SPARSE, LocalSparseEncoder
 from hfgate.services.price_setting import SPEND_SETTINGS
 from hfgate.services.rerank_settings import RERANK_TASK_SETTINGS
-from hfgate.services.spec import SettingSpec
+from hfgate.services.spec import CACHE_SETTING, GENERATION_TASK_SETTINGS, SettingSpec
 from hfgate.tasks import TaskType
 
 
