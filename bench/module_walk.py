@@ -1,7 +1,8 @@
 """Which of hfgate's modules one warm request passes through (issue #53's "walk").
 
 Serves an app in-process (a fresh data directory, the packaged MiniLM on the torch engine and SmolLM2 on
-transformers), warms both endpoints, then records every hfgate function called (``sys.setprofile`` and
+transformers, the embedding cache on, endpoint reads kept in memory for a minute), warms both endpoints, then
+records every hfgate function called (``sys.setprofile`` and
 ``threading.setprofile``, so the compute thread counts too) during one
 
 - ``POST /_inference/text_embedding/mini`` and
@@ -62,7 +63,10 @@ async def walk(request: Callable[[], Awaitable[httpx.Response]]) -> dict[str, li
 async def walks() -> dict[str, dict[str, list[str]]]:
     """Each request's walk: the modules it passes, with the functions it calls in each."""
     with tempfile.TemporaryDirectory() as data:
-        settings = Settings(data_dir=Path(data), log_level="warning", provision_defaults=False, embed_cache=True)
+        settings = Settings(
+            data_dir=Path(data), log_level="warning", provision_defaults=False, embed_cache=True,
+            registry_cache_seconds=60,  # the endpoint's read still in memory after the warm-up's model load
+        )  # fmt: skip
         app = create_app(settings)
         async with (
             app.router.lifespan_context(app),
