@@ -39,6 +39,8 @@ from hfgate.errors import AuthenticationError, ForbiddenError, RegistryUnavailab
 from hfgate.fleet.changes import EVERYTHING, LocalChanges
 from hfgate.registry.api_keys import KeyStore, StoredKey
 
+log = logging.getLogger("hfgate.access")
+
 OPEN: Final = "open"
 """A route's role when it needs no key."""
 ANY_KEY: Final = "any key"
@@ -139,8 +141,6 @@ async def check(scope: MutableMapping[str, Any], need: Need) -> None:
     if need is Role.INFER and principal.limited:
         await state["access"].quota.admit(principal)
 
-
-log = logging.getLogger("hfgate.access")
 
 KEY_TOPIC = "api_key"
 UNKNOWN = (

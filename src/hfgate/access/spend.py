@@ -66,6 +66,8 @@ from hfgate.errors import BudgetExceededError
 from hfgate.registry.endpoint import Endpoint
 from hfgate.registry.usage_store import UsageRow, UsageStore
 
+log = logging.getLogger("hfgate.keys")
+
 MILLION = Decimal(1_000_000)
 SECONDS_PER_HOUR = Decimal(3600)
 PRICE_FIELDS = ("input", "cached_input", "output", "per_hour", "tokens_per_second")
@@ -303,7 +305,6 @@ def _span(seconds: int) -> str:
     return f"{hours} h {rest // 60} min" if hours else f"{max(1, rest // 60)} min"
 
 
-log = logging.getLogger("hfgate.keys")
 ANONYMOUS = "-"  # the key id recorded when the gateway is open (no key configured)
 
 _Slot = tuple[datetime, str, str, str, int]

@@ -69,6 +69,8 @@ from hfgate.telemetry.request_scope import RequestScope, cache_outcome, spent
 from hfgate.telemetry.request_scope import from_headers as session_from_headers
 from hfgate.telemetry.tracing import end_request_span, request_span
 
+log = logging.getLogger("hfgate.access")
+
 
 class Gateway:
     """The one ASGI layer of hfgate's own (see the module docstring)."""
@@ -305,9 +307,6 @@ def _rewritten(scope: Scope, endpoint: str) -> Scope:
     rest = "" if scope["path"] == "/" else scope["path"]
     path = f"/hf/{endpoint}{rest}"
     return {**scope, "path": path, "raw_path": path.encode()}
-
-
-log = logging.getLogger("hfgate.access")
 
 
 def log_request(scope: Scope, labels: RequestScope, *, request_id: str, status: int) -> None:
