@@ -52,9 +52,9 @@ def face_of(path: str) -> Face:
     return OTHER
 
 
-def error_response(path: str, error: HfGateError) -> Response:
-    """``error`` answered in the shape of the face that owns ``path``."""
-    status, body = face_of(path).render(path, error)
+def error_response(path: str, error: HfGateError, *, face: Face | None = None) -> Response:
+    """``error`` answered in the shape of ``face``, by default the face that owns ``path``."""
+    status, body = (face or face_of(path)).render(path, error)
     return Response(
         orjson.dumps(body), status_code=status, media_type="application/json", headers=_headers(status, error)
     )

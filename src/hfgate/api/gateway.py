@@ -139,7 +139,7 @@ class Gateway:
             except HfGateError as refusal:  # a refused key, or the registry away (503)
                 refused = refusal
             if refused is not None:
-                await error_response(path, refused)(scope, receive, send_with_id)
+                await error_response(path, refused, face=face)(scope, receive, send_with_id)
                 return
             if state.get("gated"):
                 key_token = CURRENT.set(principal)
@@ -157,12 +157,12 @@ class Gateway:
                 if started:
                     raise
                 answer = exc if isinstance(exc, HfGateError) else internal_error(scope, exc)
-                await error_response(path, answer)(scope, receive, inner)
+                await error_response(path, answer, face=face)(scope, receive, inner)
             except asyncio.CancelledError:
                 if started or not flight.ended:  # not the drain's deadline (uvicorn stopping, a stream's own)
                     raise
                 flight.task.uncancel()
-                await error_response(path, ShuttingDownError(drain.DEADLINE_PASSED))(scope, receive, inner)
+                await error_response(path, ShuttingDownError(drain.DEADLINE_PASSED), face=face)(scope, receive, inner)
         finally:
             drain.PROCESS.leave(flight)
             if key_token is not None:
