@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 _ROOT = Path(__file__).resolve().parents[2]
-PINNED = ("@anthropic-ai/claude-code@2.1.332", "@openai/codex@0.169.0", "@google/gemini-cli@0.61.0")
+PINNED = ("@anthropic-ai/claude-code@2.1.332", "@openai/codex@0.171.0", "@google/gemini-cli@0.61.0")
 """The versions the tests drive (docs/testing.md lists them)."""
 LATEST = os.environ.get("HFGATE_AGENTS_LATEST") == "1"
 """``make agents-latest``: the newest releases instead, in a prefix of their own."""

@@ -9,7 +9,7 @@ affinity:
 - Claude Code sends ``X-Claude-Code-Session-Id`` on every request, and in the Messages body
   ``metadata.user_id``: a JSON string with ``session_id`` (2.1.x), or ``user_…_account_…_session_<uuid>``
   in older releases.
-- Codex sends a ``session-id`` header (0.169.0; its ``codex-rs/core/src/client.rs``).
+- Codex sends a ``session-id`` header (0.171.0; its ``codex-rs/core/src/client.rs``).
 
 - OpenAI's ``prompt_cache_key`` (chat completions, responses) names the client's cache key: a session too.
 
