@@ -27,7 +27,7 @@ from tests.support import installer
 # The pinned current releases the client tests drive (docs/testing.md lists them).
 SETS: dict[str, tuple[str, ...]] = {
     "es9": ("elasticsearch==9.5.1",),
-    "haystack": ("haystack-ai==3.4.0", "huggingface-api-haystack==3.1.0"),
+    "haystack": ("haystack-ai==3.4.1", "huggingface-api-haystack==3.1.0"),
     "tgi": ("text-generation==0.7.0",),
     # google-genai brings websockets 17, above what openai-agents in the venv allows
     "genai": ("google-genai==3.6.1",),
