@@ -1,7 +1,8 @@
 """Every API route is declared once (``api/declare.py``, listed in ``api/declared.py``), and the app's router,
 the OpenAPI document and the role table are all made from that one list: a route added any other way (a plain
-``@router.post`` on an included router) is served but not declared, and fails here. Only the web page
-(``/ui``, out of the document) and FastAPI's own documentation routes are routed outside the declarations."""
+``@router.post`` on an included router) is served but not declared, and fails here. The web page's routes
+(``/ui``, out of the document) are declared too, with their roles (``PageRoutes``); only FastAPI's own
+documentation routes are routed outside the declarations."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from fastapi import FastAPI
 from hfgate.access.principal import OPEN
 from hfgate.access.roles import Role
 from hfgate.api.app import create_app
-from hfgate.api.declared import FACE_ROUTES, declared, plain_routes
+from hfgate.api.declared import FACE_ROUTES, PAGES, declared, plain_routes
 from hfgate.api.es.errors import FACE as ELASTICSEARCH
 from hfgate.api.faces import OTHER, face_of
 from hfgate.api.route_roles import RULES, all_routes, rule_names
@@ -53,6 +54,18 @@ def test_the_openapi_documents_operations_are_exactly_the_declared_routes(app: F
 def test_the_role_table_holds_exactly_the_declared_routes_besides_the_page_and_the_docs() -> None:
     api_rules = {rule: need for rule, need in RULES.items() if not rule.split(" ", 1)[1].startswith(NOT_API)}
     assert api_rules == {route.rule: route.role for route in declared()}
+
+
+def test_the_web_pages_routes_are_declared_once_with_the_role_the_table_gives_them(app: FastAPI) -> None:
+    pages = [(rule, need) for group in PAGES for rule, need in group.needs.items()]
+    served = {name for route in all_routes(app.routes) for name in rule_names(route) if " /ui" in name}
+    assert served == {rule for rule, _ in pages}, "a page is served but not declared, or declared but not served"
+    assert len(served) == len(pages) >= 13
+    assert {rule: RULES[rule] for rule, _ in pages} == dict(pages)
+    assert RULES["GET /ui/keys"] is Role.ADMIN
+    assert RULES["GET /ui/login"] == OPEN
+    docs = {rule for rule in RULES if rule.split(" ", 1)[1].startswith(("/openapi.json", "/docs", "/redoc"))}
+    assert set(RULES) == {route.rule for route in declared()} | served | docs, "every other rule is a declaration's"
 
 
 def test_the_app_wide_routes_are_declared_on_the_face_that_owns_their_path() -> None:

@@ -10,14 +10,12 @@ from typing import Any
 from fastapi import FastAPI
 
 from hfgate import __version__
-from hfgate.api.declared import FACE_ROUTES, plain_routes
+from hfgate.api.declared import FACE_ROUTES, PAGES, plain_routes
 from hfgate.api.error_handlers import install_error_handlers
 from hfgate.api.gateway import BodyLimit, Gateway, GatewayKeys, HostNames
 from hfgate.api.openai import responses_socket as openai_socket
 from hfgate.api.openapi import install_openapi
 from hfgate.api.route_roles import GUARD, guard_routes
-from hfgate.api.ui import routes as ui_routes
-from hfgate.api.ui import usage_routes as ui_usage_routes
 from hfgate.api.ui.session import SessionSigner
 from hfgate.config import Settings
 from hfgate.process import drain, serve
@@ -77,7 +75,7 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
     # every API route, declared once (api/declared.py): the plain inference routes first, then FastAPI's;
     # then the web page's
     app.router.routes.extend(plain_routes())
-    for router in (*(face.router for face in FACE_ROUTES), ui_routes.router, ui_usage_routes.router):
+    for router in (*(face.router for face in FACE_ROUTES), *(pages.router for pages in PAGES)):
         app.include_router(router, dependencies=[GUARD])
     guard_routes(app.routes)  # the plain routes' role check (FastAPI's routes have GUARD)
     app.include_router(openai_socket.router)  # each message is checked as its POST /v1/responses

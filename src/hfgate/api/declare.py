@@ -161,6 +161,37 @@ class FaceRoutes:
         return declare
 
 
+class PageRoutes:
+    """The web page's routes, each declared once with the role it needs (:meth:`get`, :meth:`post`,
+    :meth:`put`): ``router`` serves them (no part of the API's document) and the role table reads ``needs``,
+    ``{"METHOD path": role}``."""
+
+    def __init__(self) -> None:
+        self.router = APIRouter(tags=["web page"], include_in_schema=False)
+        self.needs: dict[str, Need] = {}
+
+    def get(self, *paths: str, role: Need) -> Callable[[Handler], Handler]:
+        """Declare a GET route; several ``paths`` are one page under several names."""
+        return self._route("GET", paths, role=role)
+
+    def post(self, path: str, *, role: Need) -> Callable[[Handler], Handler]:
+        """Declare a POST route (a form's)."""
+        return self._route("POST", (path,), role=role)
+
+    def put(self, path: str, *, role: Need) -> Callable[[Handler], Handler]:
+        """Declare a PUT route (the page's own JSON)."""
+        return self._route("PUT", (path,), role=role)
+
+    def _route(self, method: str, paths: tuple[str, ...], *, role: Need) -> Callable[[Handler], Handler]:
+        def declare(handler: Handler) -> Handler:
+            for path in paths:
+                self.router.add_api_route(path, handler, methods=[method])
+                self.needs[f"{method} {path}"] = role
+            return handler
+
+        return declare
+
+
 def plain_route(path: str, handler: Callable[..., Any], *, need: Need) -> Route | None:
     """A plain Starlette route calling ``handler`` with its path's strings, the request and the orchestrator,
     once the request's key holds ``need`` (:func:`hfgate.access.principal.check`); ``None`` for a handler

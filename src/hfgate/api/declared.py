@@ -1,6 +1,6 @@
-"""Every API route, declared once (:mod:`hfgate.api.declare`), face by face: the app includes their routers,
-the role table and the OpenAPI document read their declarations from this list. Only the web page (``/ui``)
-and FastAPI's own documentation (``/docs``, ``/openapi.json``) are routed elsewhere."""
+"""Every route hfgate serves, declared once (:mod:`hfgate.api.declare`): the API's face by face, then the web
+page's. The app includes their routers, the role table reads their roles, and the OpenAPI document the API's
+declarations. Only FastAPI's own documentation (``/docs``, ``/openapi.json``) is routed elsewhere."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from starlette.routing import Match, Route
 from hfgate.api import health, metrics, usage
 from hfgate.api.anthropic.routes import ROUTES as ANTHROPIC
 from hfgate.api.apply import routes as apply
-from hfgate.api.declare import Declared, FaceRoutes
+from hfgate.api.declare import Declared, FaceRoutes, PageRoutes
 from hfgate.api.es import cluster as es_cluster
 from hfgate.api.es import manage as es_manage
 from hfgate.api.es import privileges as es_privileges
@@ -25,6 +25,8 @@ from hfgate.api.openai import per_endpoint
 from hfgate.api.openai.rerank import ROUTES as OPENAI_RERANK
 from hfgate.api.openai.responses_routes import ROUTES as OPENAI_RESPONSES
 from hfgate.api.openai.routes import ROUTES as OPENAI
+from hfgate.api.ui import routes as ui_routes
+from hfgate.api.ui import usage_routes as ui_usage_routes
 
 # Elasticsearch's routes, in the order they match: endpoints, inference, keys
 ELASTICSEARCH = (es_manage.ROUTES, es_run.ROUTES, es_security.ROUTES, es_privileges.ROUTES)
@@ -43,6 +45,10 @@ comes first: its plain routes are the first a request is matched against. The Re
 the other faces, as it always has; configuration as code (``/_hfgate``, no face's) last. A face may declare its
 routes in more than one module (Elasticsearch's; the OpenAI face's rerank and Responses API; its routes per
 endpoint under ``/hf/{inference_id}/v1``, which take the Hugging Face face)."""
+
+
+PAGES: tuple[PageRoutes, ...] = (ui_routes.PAGES, ui_usage_routes.PAGES)
+"""The web page's routes (``/ui``): no part of the API's document."""
 
 
 def declared() -> Iterator[Declared]:

@@ -1,8 +1,8 @@
 """The one table of which role each route needs, and the guard that enforces it on every route.
 
-``RULES`` names every route by ``"METHOD path"`` (the route's own path template): each API route's role
-comes from its declaration (:mod:`hfgate.api.declared`); the web page's and FastAPI's documentation's are
-written here. A route missing from it is refused to everyone but ``admin`` (and
+``RULES`` names every route by ``"METHOD path"`` (the route's own path template): each route's role comes
+from its declaration (:mod:`hfgate.api.declared`: the API's and the web page's); only FastAPI's
+documentation's are written here. A route missing from it is refused to everyone but ``admin`` (and
 ``tests/api/test_route_roles.py`` fails), so a new route cannot be left open by accident. ``OPEN`` routes
 need no key (health, the page's login and assets); ``ANY_KEY`` routes need a valid key of any role. The
 guard also keeps a key within its endpoints (the route's ``inference_id``) and, on inference routes, within
@@ -24,32 +24,19 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hfgate.access.principal import ANY_KEY, OPEN, Need, check
+from hfgate.access.principal import ANY_KEY, Need, check
 from hfgate.access.roles import Role
-from hfgate.api.declared import declared
+from hfgate.api.declared import PAGES, declared
 
 RULES: dict[str, Need] = {
-    # every API route: its role is in its declaration (hfgate.api.declared)
+    # every route hfgate declares: its role is in its declaration (hfgate.api.declared)
     **{route.rule: route.role for route in declared()},
+    **{rule: need for pages in PAGES for rule, need in pages.needs.items()},
     # FastAPI's documentation of the API
     "GET /openapi.json": ANY_KEY,
     "GET /docs": ANY_KEY,
     "GET /docs/oauth2-redirect": ANY_KEY,
     "GET /redoc": ANY_KEY,
-    # the web page, no part of the API's document (pages redirect to the login when there is no session)
-    "GET /ui": Role.MONITOR,
-    "GET /ui/": Role.MONITOR,
-    "GET /ui/new": Role.MANAGE,
-    "GET /ui/endpoints/{inference_id}": Role.MONITOR,
-    "GET /ui/endpoints/{inference_id}/playground": Role.INFER,
-    "GET /ui/usage": Role.MONITOR,
-    "GET /ui/keys": Role.ADMIN,
-    "GET /ui/login": OPEN,
-    "POST /ui/login": OPEN,
-    "POST /ui/locale": OPEN,
-    "POST /ui/logout": OPEN,
-    "GET /ui/static/{name}": OPEN,
-    "PUT /ui/api/endpoints/{task_type}/{inference_id}": Role.MANAGE,
 }
 
 

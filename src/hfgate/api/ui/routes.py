@@ -14,10 +14,13 @@ import json
 from typing import Any
 from urllib.parse import parse_qs, quote
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
+from hfgate.access.principal import OPEN
+from hfgate.access.roles import Role
 from hfgate.api.body import json_object
+from hfgate.api.declare import PageRoutes
 from hfgate.api.deps import AccessDep as AccessControlDep
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.ui.access import Access, AccessDep, SignerDep, TextDep, to_login
@@ -40,13 +43,12 @@ from hfgate.orchestrator import Orchestrator
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.spec import GENERATION_TASK_SETTINGS
 
-router = APIRouter(tags=["web page"], include_in_schema=False)
+PAGES = PageRoutes()
 
 # -- pages ------------------------------------------------------------------------------------------
 
 
-@router.get("/ui")
-@router.get("/ui/")
+@PAGES.get("/ui", "/ui/", role=Role.MONITOR)
 async def endpoints_page(request: Request, access: AccessDep, *, text: TextDep, orch: OrchestratorDep) -> Response:
     """Every endpoint, with its settings summary and the outcome of its last call."""
     if not access.allowed:
@@ -56,7 +58,7 @@ async def endpoints_page(request: Request, access: AccessDep, *, text: TextDep, 
     return render_page("endpoints.html", access, text=text, here="/ui/", rows=rows, title=text.gettext("Endpoints"))
 
 
-@router.get("/ui/new")
+@PAGES.get("/ui/new", role=Role.MANAGE)
 async def new_page(request: Request, access: AccessDep, *, text: TextDep, orch: OrchestratorDep) -> Response:
     """The add-a-model form."""
     if not access.allowed:
@@ -90,7 +92,7 @@ async def _endpoint_or_page(
         )
 
 
-@router.get("/ui/endpoints/{inference_id}")
+@PAGES.get("/ui/endpoints/{inference_id}", role=Role.MONITOR)
 async def endpoint_page(
     inference_id: str, request: Request, *, access: AccessDep, text: TextDep, orch: OrchestratorDep
 ) -> Response:
@@ -117,7 +119,7 @@ async def endpoint_page(
     )
 
 
-@router.get("/ui/endpoints/{inference_id}/playground")
+@PAGES.get("/ui/endpoints/{inference_id}/playground", role=Role.INFER)
 async def playground_page(
     inference_id: str, request: Request, *, access: AccessDep, text: TextDep, orch: OrchestratorDep
 ) -> Response:
@@ -143,7 +145,7 @@ async def playground_page(
 # -- login ------------------------------------------------------------------------------------------
 
 
-@router.get("/ui/login")
+@PAGES.get("/ui/login", role=OPEN)
 async def login_page(access: AccessDep, text: TextDep, *, next: str = "/ui/") -> Response:
     target = _local(next)
     here = f"/ui/login?next={quote(target)}"
@@ -152,7 +154,7 @@ async def login_page(access: AccessDep, text: TextDep, *, next: str = "/ui/") ->
     )
 
 
-@router.post("/ui/login")
+@PAGES.post("/ui/login", role=OPEN)
 async def login(request: Request, signer: SignerDep, *, keys: AccessControlDep, text: TextDep) -> Response:
     """Check the key (``HFGATE_API_KEYS`` or an API key's ``encoded`` value) and open a session for it;
     the key itself is not kept."""
@@ -187,7 +189,7 @@ async def login(request: Request, signer: SignerDep, *, keys: AccessControlDep, 
     return response
 
 
-@router.post("/ui/locale")
+@PAGES.post("/ui/locale", role=OPEN)
 async def choose_language(request: Request) -> Response:
     """The language switcher: remember the choice in a cookie for a year, and go back to the page."""
     form = parse_qs((await request.body()).decode(), keep_blank_values=True)
@@ -199,7 +201,7 @@ async def choose_language(request: Request) -> Response:
     return response
 
 
-@router.post("/ui/logout")
+@PAGES.post("/ui/logout", role=OPEN)
 async def logout() -> Response:
     response = RedirectResponse("/ui/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
@@ -209,7 +211,7 @@ async def logout() -> Response:
 # -- page-only JSON and files -----------------------------------------------------------------------
 
 
-@router.put("/ui/api/endpoints/{task_type}/{inference_id}")
+@PAGES.put("/ui/api/endpoints/{task_type}/{inference_id}", role=Role.MANAGE)
 async def create_from_form(
     task_type: str, inference_id: str, *, request: Request, response: Response, orch: OrchestratorDep, text: TextDep
 ) -> dict[str, Any]:
@@ -220,7 +222,7 @@ async def create_from_form(
     return {"endpoint": None if endpoint is None else endpoint.public(), "checks": checks_json(checks, text)}
 
 
-@router.get("/ui/static/{name}")
+@PAGES.get("/ui/static/{name}", role=OPEN)
 async def static(name: str) -> Response:
     found = static_files().get(name)
     if found is None:

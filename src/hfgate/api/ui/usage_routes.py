@@ -5,22 +5,24 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from hfgate.access.principal import bootstrap_principal
+from hfgate.access.roles import Role
 from hfgate.access.spend import ANONYMOUS, usd
+from hfgate.api.declare import PageRoutes
 from hfgate.api.deps import AccessDep as AccessControlDep
 from hfgate.api.deps import SettingsDep
 from hfgate.api.ui.access import AccessDep, TextDep, to_login
 from hfgate.api.ui.rendering import render_page
 from hfgate.api.ui.usage_view import sections, spend_per_day
 
-router = APIRouter(tags=["web page"], include_in_schema=False)
+PAGES = PageRoutes()
 MAX_HOURS = 2160  # 90 days
 
 
-@router.get("/ui/usage")
+@PAGES.get("/ui/usage", role=Role.MONITOR)
 async def usage_page(
     request: Request, access: AccessDep, *, text: TextDep, keys: AccessControlDep, settings: SettingsDep,
     hours: int = 24,
@@ -51,7 +53,7 @@ async def usage_page(
     )
 
 
-@router.get("/ui/keys")
+@PAGES.get("/ui/keys", role=Role.ADMIN)
 async def keys_page(request: Request, access: AccessDep, *, text: TextDep, keys: AccessControlDep) -> Response:
     """Every API key: roles, endpoints, limits and state (never a secret)."""
     if not access.allowed:
