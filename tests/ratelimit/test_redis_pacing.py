@@ -15,6 +15,7 @@ from hfgate.ratelimit.limiter import LimitEvents
 from hfgate.ratelimit.pacing import RateLimiters
 from hfgate.ratelimit.redis_pacing import RedisLimiter
 from tests.support.live_server import free_port
+from tests.support.waiting import until
 
 SHARED_REDIS = "redis://127.0.0.1:6379/0"
 
@@ -64,12 +65,12 @@ async def test_a_slot_taken_on_one_replica_is_taken_for_the_other(prefix: str) -
 
 
 async def test_the_fleet_wide_queue_is_bounded(prefix: str) -> None:
-    events = Recorder()
-    a, b = _replica(prefix, max_waiting=1), _replica(prefix, max_waiting=1, events=events)
+    events, waits = Recorder(), Recorder()
+    a, b = _replica(prefix, max_waiting=1, events=waits), _replica(prefix, max_waiting=1, events=events)
     try:
         await a.acquire("group", requests_per_minute=60, deadline=time.monotonic() + 5)
         waiting = asyncio.create_task(a.acquire("group", requests_per_minute=60, deadline=time.monotonic() + 5))
-        await asyncio.sleep(0.1)  # its slot is reserved: it waits for it
+        await until(lambda: waits.seen == [("waited", "group")], within=5, what="the second slot reserved")
         with pytest.raises(RateLimitRefusedError) as refused:
             await b.acquire("group", requests_per_minute=60, deadline=time.monotonic() + 5)
         assert refused.value.why == "queue_full"

@@ -16,6 +16,7 @@ from hfgate.local.generation.loading import LanguageModel, load_language_model
 from hfgate.local.generation.params import DecodingParams
 from hfgate.tasks import GenerationDelta
 from tests.local.generation.conftest import running_generator
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
 
@@ -162,11 +163,7 @@ async def test_closing_a_stream_early_takes_it_out_of_the_batch_while_others_fin
     await anext(stream)
     await stream.aclose()
     await other
-    for _ in range(100):
-        if generator.active == 0:
-            break
-        await asyncio.sleep(0.01)
-    assert generator.active == 0
+    await until(lambda: generator.active == 0, within=5, what="every row out of the batch")
 
 
 async def test_cancelled_consumer_task_stops_its_generation(generator: TextGenerator) -> None:
@@ -176,11 +173,7 @@ async def test_cancelled_consumer_task_stops_its_generation(generator: TextGener
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    for _ in range(100):
-        if generator.active == 0:
-            break
-        await asyncio.sleep(0.01)
-    assert generator.active == 0
+    await until(lambda: generator.active == 0, within=5, what="every row out of the batch")
 
 
 async def test_chat_uses_the_models_chat_template(generator: TextGenerator) -> None:

@@ -26,6 +26,7 @@ from hfgate.local.generation.params import DecodingParams
 from hfgate.services import ServiceContext
 from hfgate.tasks import GenerationDelta
 from tests.local.generation.conftest import running_generator
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.slow  # loads a real model or starts hfgate processes: not in `make check`
 
@@ -106,11 +107,7 @@ async def test_onnx_stream_closed_early_leaves_the_batch_and_the_others_are_unch
     await anext(stream)
     await stream.aclose()  # the client went away: its row leaves while the other decodes
     assert (await other).text == alone
-    for _ in range(100):
-        if generator.active == 0:
-            break
-        await asyncio.sleep(0.01)
-    assert generator.active == 0
+    await until(lambda: generator.active == 0, within=5, what="every row out of the batch")
 
 
 async def test_onnx_kv_cache_growing_past_its_capacity_while_rows_join_and_leave_keeps_greedy_equal_transformers(

@@ -5,7 +5,6 @@ runs vLLM in ``tests/engines/test_managed_vllm.py``."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import signal
@@ -40,9 +39,15 @@ async def test_a_server_becomes_ready_and_its_output_reaches_the_log(
         server.start()
         assert server.state == "loading"
         await until(server, "ready")
-        await asyncio.sleep(0.3)  # the health request's log line comes through the pipe
-        lines = [r for r in caplog.records if getattr(r, "event", None) == "managed.output"]
-        assert any("GET /health" in r.getMessage() and getattr(r, "model", None) == "tiny" for r in lines)
+        await waiting.until(  # the health request's log line comes through the pipe
+            lambda: any(
+                "GET /health" in r.getMessage() and getattr(r, "model", None) == "tiny"
+                for r in caplog.records
+                if getattr(r, "event", None) == "managed.output"
+            ),
+            within=5,
+            what="the server's log line of its health request",
+        )
         assert server.describe() == {"state": "ready", "port": server.launch.port, "pid": server.pid}
     finally:
         await server.stop()
