@@ -1,9 +1,9 @@
 """A key's next free slot: each admission takes it and moves it one interval on (GCRA).
 
 Times are integer nanoseconds, read from an injected clock of float seconds (``time.monotonic`` by
-default, a fake one in tests). Integers because float arithmetic on clock readings once refused a
-key's first request: ``(now + 60) - now`` rounds above 60 at some readings (commit 5783968). Here a
-wait is always ``next slot - now`` on integers, exact whatever the clock reads.
+default, a fake one in tests). Integers because float arithmetic on clock readings can refuse a
+key's first request: ``(now + 60) - now`` rounds above 60 at some readings. Here a wait is always
+``next slot - now`` on integers, exact whatever the clock reads.
 
 Example:
     >>> slots = Timelines(clock=lambda: 2040.1090003485567)
