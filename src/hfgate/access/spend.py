@@ -60,7 +60,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-from hfgate.access.budget_store import BudgetStore, Counter
+from hfgate.access.budget_store import GRACE_MS, BudgetStore, Counter
 from hfgate.access.principal import Principal
 from hfgate.errors import BudgetExceededError
 from hfgate.registry.endpoint import Endpoint
@@ -70,7 +70,6 @@ log = logging.getLogger("hfgate.keys")
 
 MILLION = Decimal(1_000_000)
 SECONDS_PER_HOUR = Decimal(3600)
-PRICE_FIELDS = ("input", "cached_input", "output", "per_hour", "tokens_per_second")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -213,7 +212,7 @@ def resets_at(period: Period, now: datetime) -> datetime:
 def counter(budget: Budget, now: datetime) -> Counter:
     stamp = now.astimezone(UTC).strftime("%Y-%m-%d" if budget.period == "day" else "%Y-%m")
     name = f"bg:{budget.owner}:{budget.owner_id}:{budget.period}:{stamp}"
-    expires = int(resets_at(budget.period, now).timestamp() * 1000) + 86_400_000
+    expires = int(resets_at(budget.period, now).timestamp() * 1000) + GRACE_MS
     return Counter(name=name, limit=budget.limit, expires_ms=expires)
 
 
