@@ -20,7 +20,6 @@ class Registered:
     name: str
     protocols: dict[Kind, Protocol]
     owned_by: tuple[str, ...] = ()
-    hub_tasks: tuple[str, ...] = ()
 
 
 def collect(package: str) -> dict[str, Registered]:
@@ -31,7 +30,7 @@ def collect(package: str) -> dict[str, Registered]:
         name, protocols = getattr(module, "NAME", None), getattr(module, "PROTOCOLS", None)
         if isinstance(name, str) and isinstance(protocols, dict):
             owned_by = tuple(getattr(module, "OWNED_BY", ()))
-            found[name] = Registered(name, protocols, owned_by, tuple(getattr(module, "HUB_TASKS", ())))
+            found[name] = Registered(name, protocols, owned_by)
     return dict(sorted(found.items()))
 
 

@@ -1,8 +1,7 @@
 """Hugging Face Inference Providers, one module each: the ``router`` (OpenAI chat for every provider),
 ``hf-inference`` and the providers whose own routes serve embeddings.
 
-:data:`PROVIDERS` is the registry; :func:`provider_protocol` the one lookup. ``HUB_TASKS`` in a module
-names the Hub tasks (``inferenceProviderMapping[...].task``) its protocols serve.
+:data:`PROVIDERS` is the registry; :func:`provider_protocol` the one lookup.
 """
 
 from __future__ import annotations

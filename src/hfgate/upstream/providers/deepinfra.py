@@ -14,5 +14,4 @@ class DeepInfraEmbeddings(OpenAIEmbeddings):
 
 
 NAME = "deepinfra"
-HUB_TASKS = ("feature-extraction",)
 PROTOCOLS: dict[Kind, Protocol] = {"embed": DeepInfraEmbeddings()}

@@ -57,7 +57,6 @@ class HostedChat(OpenAIChat):
 
 
 NAME = "hf-inference"
-HUB_TASKS = ("feature-extraction", "sentence-similarity", "text-generation", "text2text-generation", "conversational")
 PROTOCOLS: dict[Kind, Protocol] = {
     "embed": HostedEmbed(),
     "rerank": HostedSimilarity(),

@@ -7,5 +7,4 @@ from hfgate.upstream.engines.base import Kind, Protocol
 from hfgate.upstream.engines.openai import OpenAIEmbeddings
 
 NAME = "scaleway"
-HUB_TASKS = ("feature-extraction",)
 PROTOCOLS: dict[Kind, Protocol] = {"embed": OpenAIEmbeddings()}
