@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hfgate.cli import app
+from hfgate.client import Client, ClientError
 from hfgate.config import Settings
 from hfgate.services import ServiceContext
 from tests.support.live_server import live_server
@@ -86,3 +87,19 @@ def test_serve_refuses_a_public_address_without_keys(tmp_path: Path) -> None:
     assert "Refusing to listen on 0.0.0.0 without gateway API keys" in result.stderr
     assert "HFGATE_API_KEYS" in result.stderr
     assert "--insecure" in result.stderr
+
+
+def test_the_python_client_updates_an_endpoints_chunking_and_reads_it_back(server: str) -> None:
+    config = {"service": "local", "service_settings": {"model": "all-MiniLM-L6-v2"}}
+    chunking = {"strategy": "sentence", "max_chunk_size": 60, "sentence_overlap": 0}
+    with Client(server) as client:
+        client.create_endpoint("client-upd", task_type="text_embedding", config=config, skip_validation=True)
+        try:
+            updated = client.update_endpoint("client-upd", {"chunking_settings": chunking})
+            assert updated["chunking_settings"] == chunking
+            assert client.get_endpoint("client-upd")["chunking_settings"] == chunking
+            with pytest.raises(ClientError) as refused:
+                client.update_endpoint("client-upd", {"chunking_settings": {"strategy": "paragraph"}})
+            assert refused.value.status == 400
+        finally:
+            client.delete_endpoint("client-upd")
