@@ -94,8 +94,12 @@ async def test_a_burst_through_three_replicas_keeps_the_fleet_within_its_rate_li
     arrivals = [at for at, path in fleet.upstream.arrivals if at >= started and path in inference]
     assert len(arrivals) == 90
     span = arrivals[-1] - arrivals[0]
-    allowed = span * rpm / 60 + 1  # admissions at both ends of the window
-    assert len(arrivals) <= allowed * 1.02, f"{len(arrivals)} requests in {span:.2f}s; the limit allows {allowed:.1f}"
+    # Arrivals are timed at the upstream, each some milliseconds after its replica admitted it; on a loaded
+    # 2-core machine that delay varies by up to ~0.1 s (90 admissions 50 ms apart once arrived within 4.36 s).
+    # A quarter second of it is allowed: five requests, where a limit each replica kept alone would let the
+    # 90 through in ~1.5 s (three times the rate).
+    allowed = (span + 0.25) * rpm / 60 + 1  # admissions at both ends of the window
+    assert len(arrivals) <= allowed, f"{len(arrivals)} requests in {span:.2f}s; the limit allows {allowed:.1f}"
 
 
 async def test_an_update_on_one_replica_changes_what_the_others_do_within_100_ms(fleet: Fleet) -> None:
