@@ -16,7 +16,7 @@ from tests.conftest import app_client
 from tests.embed_cache.conftest import TEI, cache_settings, tei_body
 from tests.fakes.hf_server import FakeHF
 from tests.support.redis_server import RedisServer
-from tests.support.waiting import until_true
+from tests.support.waiting import until, until_true
 
 PATH = f"/_inference/text_embedding/{TEI}"
 
@@ -64,8 +64,8 @@ async def test_redis_killed_mid_run_fails_no_request_and_is_used_again_once_back
                 statuses.append(answer.status_code)
                 await asyncio.sleep(0.01)
 
-        async def kill() -> None:
-            await asyncio.sleep(0.15)
+        async def kill() -> None:  # mid-traffic: once a quarter of the requests are answered
+            await until(lambda: len(statuses) >= 20, what="the first answers")
             await asyncio.to_thread(redis_server.stop)
 
         await asyncio.gather(traffic(one, "one"), traffic(two, "two"), kill())
@@ -109,8 +109,8 @@ async def test_rerank_scores_and_sparse_vectors_are_shared_and_a_killed_redis_fa
                 statuses.extend((ranked.status_code, sparse.status_code))
                 await asyncio.sleep(0.01)
 
-        async def kill() -> None:
-            await asyncio.sleep(0.15)
+        async def kill() -> None:  # mid-traffic: once a quarter of the requests are answered
+            await until(lambda: len(statuses) >= 20, what="the first answers")
             await asyncio.to_thread(redis_server.stop)
 
         await asyncio.gather(traffic(one, "one"), traffic(two, "two"), kill())

@@ -11,6 +11,7 @@ from hfgate.config import Settings
 from hfgate.local.cache import ModelCache
 from tests.conftest import app_client
 from tests.support.postgres import fresh_database
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.postgres
 
@@ -40,6 +41,5 @@ async def test_a_delete_on_one_replica_unloads_the_model_on_another(tmp_path: Pa
             assert len(_loaded(b)) == 1, "mini2 still needs the model"
             assert (await api_b.post("/_inference/text_embedding/mini2", json=TEXT, params=LOAD)).status_code == 200
             assert (await api_a.delete("/_inference/mini2")).status_code == 200
-            await asyncio.sleep(0.1)
-            assert _loaded(b) == []
+            await until(lambda: _loaded(b) == [], what="replica b unloading the model")
             assert _loaded(a) == []
