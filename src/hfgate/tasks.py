@@ -112,6 +112,9 @@ class GenerationParams:
     grammar: Grammar | None = None
     passthrough: Mapping[str, Any] = field(default_factory=dict)
     reasoning_effort: str | None = None
+    sent_as: Mapping[str, str] = field(default_factory=dict, compare=False)
+    """The request's own field for a control, where its face names it otherwise (``max_new_tokens`` sent as
+    ``max_tokens``, ``top_p`` as ``generationConfig.topP``): the field an error about its value names."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -127,3 +127,36 @@ async def test_an_out_of_range_parameter_is_refused_alike_on_every_face_before_t
         assert answer.status_code == status, answer.text
         assert "[top_p] must be greater than [0] and at most [1]" in answer.text
     assert fake_hf.hits("/tgi") == []
+
+
+async def test_an_out_of_range_value_is_refused_naming_the_field_as_the_request_sent_it(
+    api: httpx.AsyncClient, fake_hf: FakeHF
+) -> None:
+    """One check (``merged_params``) for every face, each error naming the face's own field and not
+    hfgate's inner name for it (``max_new_tokens``)."""
+    assert (await api.put("/_inference/chat_completion/tgi", json=body(url=f"{fake_hf.base}/tgi"))).status_code == 200
+    fake_hf.reset()
+    hi = [{"role": "user", "content": "hi"}]
+    turn = [{"role": "user", "parts": [{"text": "hi"}]}]
+    sent = [
+        ("/v1/chat/completions", {"model": "tgi", "messages": hi, "max_tokens": -1}, "max_tokens"),
+        ("/v1/chat/completions", {"model": "tgi", "messages": hi, "max_completion_tokens": 0}, "max_completion_tokens"),
+        ("/v1/completions", {"model": "tgi", "prompt": "hi", "max_tokens": 0}, "max_tokens"),
+        ("/v1/responses", {"model": "tgi", "input": "hi", "max_output_tokens": 0}, "max_output_tokens"),
+        ("/v1/messages", {"model": "tgi", "messages": hi, "max_tokens": 0}, "max_tokens"),
+        ("/v1beta/models/tgi:generateContent", {"contents": turn, "generationConfig": {"maxOutputTokens": 0}},
+         "generationConfig.maxOutputTokens"),
+        ("/v1beta/models/tgi:generateContent", {"contents": turn, "generationConfig": {"topP": 1.5}},
+         "generationConfig.topP"),
+        ("/_inference/chat_completion/tgi/_stream", {"messages": hi, "max_completion_tokens": 0},
+         "max_completion_tokens"),
+        ("/hf/tgi/generate", {"inputs": "hi", "parameters": {"max_new_tokens": 0}}, "max_new_tokens"),
+    ]  # fmt: skip
+    for path, request, field in sent:
+        answer = await api.post(path, json=request)
+        assert answer.status_code in (400, 422), (path, request, answer.text)
+        assert f"[{field}]" in answer.text, (path, request, answer.text)
+        assert field == "max_new_tokens" or "max_new_tokens" not in answer.text, (path, answer.text)
+    openai = await api.post("/v1/chat/completions", json={"model": "tgi", "messages": hi, "max_tokens": 0})
+    assert openai.json()["error"]["param"] == "max_tokens"
+    assert fake_hf.hits("/tgi") == []

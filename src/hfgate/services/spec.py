@@ -231,9 +231,18 @@ def merged_params(task_settings: Mapping[str, Any], given: GenerationParams | No
         merged = replace(merged, **{k: v for k, v in fields.items() if v is not None and v != ()})
     for spec in _RANGED:
         value = getattr(merged, spec.name)
-        if value is not None and (problem := check_value(spec, value)) is not None:
-            raise BadRequestError(problem, param=spec.name)
+        if value is not None and check_value(spec, value) is not None:
+            name = _named(spec.name, given)
+            raise BadRequestError(check_value(replace(spec, name=name), value) or "", param=name)
     return merged
+
+
+def _named(control: str, given: GenerationParams | None) -> str:
+    """The field a control's value came from: the request's own (its face's name for it), else the
+    endpoint's stored ``task_settings``."""
+    if given is not None and getattr(given, control) is not None:
+        return given.sent_as.get(control, control)
+    return f"task_settings.{control}"
 
 
 def generation_params(task_settings: Mapping[str, Any]) -> GenerationParams:

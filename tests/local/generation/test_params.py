@@ -43,3 +43,13 @@ def test_out_of_range_values_are_refused_naming_the_parameter(given: GenerationP
     with pytest.raises(BadRequestError, match=rf"\[{name}\]") as caught:
         merged_params({}, given)
     assert caught.value.param == name
+
+
+def test_a_value_is_named_as_the_request_sent_it_or_as_the_stored_setting_it_came_from() -> None:
+    sent = GenerationParams(max_new_tokens=0, sent_as={"max_new_tokens": "max_tokens"})
+    with pytest.raises(BadRequestError, match=r"\[max_tokens\] must be a positive integer") as caught:
+        merged_params({"max_new_tokens": 5}, sent)
+    assert caught.value.param == "max_tokens"
+    with pytest.raises(BadRequestError, match=r"\[task_settings\.top_p\] must be greater than") as stored:
+        merged_params({"top_p": 0}, GenerationParams(sent_as={"top_p": "topP"}))  # stored before the check
+    assert stored.value.param == "task_settings.top_p"

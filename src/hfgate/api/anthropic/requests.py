@@ -71,6 +71,7 @@ def _params(request: schema.MessagesRequest | schema.CountTokensRequest) -> Gene
         stop=tuple(request.stop_sequences or ()),
         do_sample=None if temperature is None else temperature > 0,
         reasoning_effort=effort,
+        sent_as={"max_new_tokens": "max_tokens"},
     )
 
 

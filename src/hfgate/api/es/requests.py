@@ -112,6 +112,7 @@ def chat_request(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]
         top_p=chat.top_p,
         seed=chat.seed,
         stop=tuple(chat.stop or ()),
+        sent_as={"max_new_tokens": "max_completion_tokens"},
     )
     return ChatRequest(
         messages=chat_schema.chat_messages(chat.messages),

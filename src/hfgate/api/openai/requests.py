@@ -44,7 +44,7 @@ def generation_params(request: schema.ChatBody | schema.CompletionBody, body: di
     """
     _refuse_unsupported(request)
     newer = request.max_completion_tokens if isinstance(request, schema.ChatBody) else None
-    max_tokens = newer or request.max_tokens
+    max_tokens = newer if newer is not None else request.max_tokens
     temperature = request.temperature
     return GenerationParams(
         max_new_tokens=max_tokens,
@@ -58,6 +58,7 @@ def generation_params(request: schema.ChatBody | schema.CompletionBody, body: di
         grammar=response_format_grammar(request.response_format),
         passthrough={k: v for k, v in body.items() if k not in _TRANSLATED},
         reasoning_effort=request.reasoning_effort,
+        sent_as={"max_new_tokens": "max_tokens" if newer is None else "max_completion_tokens"},
     )
 
 

@@ -162,6 +162,7 @@ def _params(asked: ResponsesRequest, body: dict[str, Any]) -> GenerationParams:
         grammar=response_format_grammar(_text_format(asked.text or {})),
         passthrough={k: v for k, v in body.items() if k not in _NAMED},
         reasoning_effort=_effort(asked),
+        sent_as={"max_new_tokens": "max_output_tokens"},
     )
 
 
