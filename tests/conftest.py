@@ -71,7 +71,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def shared_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceContext]:
     """Loaded models and the compute thread, shared by every app in the session (load each model once)."""
-    settings = Settings(data_dir=_session_folder(tmp_path_factory, "models-data"))
+    settings = Settings(data_dir=tmp_path_factory.mktemp("models-data"))
     # One xdist worker measures, the other waits and reads its records (the folder is shared, see above;
     # hfgate.local.one_maker: as the workers of `hfgate serve --workers 2` do).
     measure_default_embedding_engines(settings)
@@ -81,17 +81,6 @@ def shared_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service
         yield context
     finally:
         context.close()
-
-
-def _session_folder(factory: pytest.TempPathFactory, name: str) -> Path:
-    """A folder the xdist workers of this session share (the parent of their own temporary folders), so that
-    what one derives in it (an ONNX export) the others read, as replicas sharing a data dir do; this
-    process's own outside xdist. New each session: files made by an earlier session's code are not reused."""
-    if os.environ.get("PYTEST_XDIST_WORKER") is None:
-        return factory.mktemp(name)
-    folder = factory.getbasetemp().parent / name
-    folder.mkdir(exist_ok=True)
-    return folder
 
 
 def measure_default_embedding_engines(settings: Settings) -> None:
