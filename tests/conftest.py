@@ -26,6 +26,11 @@ for _size in ("COLUMNS", "LINES"):
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Two workers (and the children they start) share 2 cores, each process with a thread per core: torch's
+# OpenMP threads that spin while they wait for work take the cores from the other process. With them
+# sleeping instead, generation's engine-choice test beside a busy torch process took 26-28 s, against
+# 158-160 s spinning (docs/testing.md). Set before any test imports torch; the children inherit it.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # A served process the suite stops (SIGTERM) stops accepting at once, as before the drain had a delay
 # meant for load balancers; tests/process/test_drain.py sets the delay it tests.
 os.environ.setdefault("HFGATE_DRAIN_DELAY_SECONDS", "0")
