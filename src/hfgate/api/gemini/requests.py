@@ -30,9 +30,11 @@ from hfgate.tasks import GenerationParams, Grammar
 
 _LEVELS = {"minimal": "low", "low": "low", "medium": "medium", "high": "high"}
 _SENT_AS = {
-    "max_new_tokens": "maxOutputTokens", "top_p": "topP", "top_k": "topK", "temperature": "temperature", "seed": "seed"
+    control: f"generationConfig.{name}"
+    for control, name in (("max_new_tokens", "maxOutputTokens"), ("top_p", "topP"), ("top_k", "topK"),
+                          ("temperature", "temperature"), ("seed", "seed"))
 }  # fmt: skip
-"""Gemini's name for each generation control in ``generationConfig``, for errors about its value."""
+"""Gemini's field for each generation control, for errors about its value."""
 _BUDGETS = ((4096, "low"), (16384, "medium"))
 
 
@@ -99,7 +101,7 @@ def _params(config: GenerationConfig, thinking: ThinkingConfig) -> GenerationPar
         grammar=_grammar(config),
         passthrough=passthrough,
         reasoning_effort=_effort(thinking),
-        sent_as={control: f"{where}.{name}" for control, name in _SENT_AS.items()},
+        sent_as=_SENT_AS,
     )
 
 
