@@ -38,16 +38,15 @@ $(PREPARED): $(STAMP)
 run: $(PREPARED)
 	$(VENV)/bin/hfgate serve --host $(HOST) --port $(PORT)
 
-# ruff, mypy and the conversion run while the rest is installed, and mypy (~2 min of one core from a clean
-# clone) goes on beside the suite's start, where one core waits for the first engine measurement; a type
-# error fails `make test` once the suite is over (`make typecheck` alone answers at once). The suite runs in
-# two parts: all but the real serving engines on $(WORKERS) pytest-xdist workers (each test module whole on
-# one worker: its fixtures are made once), then the engines alone: their six servers take ~11 GiB, which
-# beside two workers ran a 24 GiB machine out of memory.
+# ruff, mypy and the conversion run while the rest is installed (mypy needs only the venv: ~45 s of one
+# core, which the downloads leave free). The suite runs in two parts: all but the real serving engines on
+# $(WORKERS) pytest-xdist workers (each test module whole on one worker: its fixtures are made once), then the
+# engines alone: their six servers take ~11 GiB, which beside two workers ran a 24 GiB machine out of memory.
 WORKERS ?= 2
 PYTEST_ALL = $(VENV)/bin/pytest -n $(WORKERS) --dist loadfile -m "not engines" && $(VENV)/bin/pytest -m engines
 test: $(STAMP)
-	$(MAKE) --no-print-directory -j4 lint typecheck pytest
+	$(MAKE) --no-print-directory -j4 lint typecheck deps $(PREPARED)
+	$(PYTEST_ALL)
 
 # The fast tier: no model loaded, no browser, no PostgreSQL or Redis server, no serving engine (the marks
 # are given in tests/conftest.py from the fixtures a test uses). Under 3 minutes on 2 cores.
