@@ -1,7 +1,6 @@
 """Real serving engines for this package: every installed one starts on a free loopback port when the
-first test needs one (all together, so their start-ups overlap; hfgate's own managed vLLM with them when
-the session runs its tests), and stops after the package's last test (so their memory is free for the
-rest of the suite).
+first test needs one (all together, so their start-ups overlap), and stops after the package's last
+test (so their memory is free for the rest of the suite).
 
 ``HFGATE_ENGINE_URL_<NAME>`` (``VLLM_CHAT``, ``VLLM_EMBED``, ``INFINITY``, ``INFINITY_CLIP``…) uses a server already
 running instead (started with the same flags as :data:`tests.support.engine_servers.ENGINES`).
@@ -10,7 +9,6 @@ Tests skip, naming the command that installs it, where an engine is not installe
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,8 +18,7 @@ import pytest
 
 from hfgate.config import Settings
 from tests.conftest import app_client
-from tests.support.engine_servers import ENGINES, TOOL_CALLS, Launched, launch, missing_reason, smollm2_dir
-from tests.support.engines import python_of
+from tests.support.engine_servers import ENGINES, Launched, launch, missing_reason
 from tests.support.live_server import live_server
 
 
@@ -30,19 +27,11 @@ def _given(name: str) -> str | None:
 
 
 @pytest.fixture(scope="package")
-def engine_fleet(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Launched]]:
-    """Every installed engine not given by url, started at once; and hfgate's managed vLLM
-    (:func:`managed_hfgate`) when the session runs its tests, so that its start overlaps theirs (one vLLM
-    start is a minute of one core here, which the fleet's start leaves partly idle)."""
+def engine_fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Launched]]:
+    """Every installed engine not given by url, started at once."""
     logs = tmp_path_factory.mktemp("engine-logs")
     wanted = [name for name in ENGINES if missing_reason(name) is None and _given(name) is None]
     launched = {name: launch(name, logs=logs) for name in wanted}
-    managed = any(item.path.name == "test_managed_vllm.py" for item in request.session.items)
-    if managed and missing_reason("vllm-chat") is None:
-        with contextlib.suppress(Exception):  # kept by pytest: the managed tests fail on it, the others go on
-            request.getfixturevalue("managed_hfgate")
     try:
         yield launched
     finally:
@@ -106,29 +95,6 @@ def infinity_small_queue(engine_fleet: dict[str, Launched]) -> Iterator[str]:
 def infinity_clip(engine_fleet: dict[str, Launched]) -> str:
     """infinity serving the tiny random CLIP (``tests.support.tiny_clip``): texts and images in one space."""
     return engine_url(engine_fleet, "infinity-clip")
-
-
-@pytest.fixture(scope="package")
-def managed_hfgate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    """hfgate over real HTTP with vLLM's venv as its vLLM, the fleet's flags as every server's, and a chat
-    and a completion endpoint on SmolLM2's snapshot (one server for both), created: its vLLM starting
-    (``tests/engines/test_managed_vllm.py`` waits for it to be ready)."""
-    if (reason := missing_reason("vllm-chat")) is not None:
-        pytest.skip(reason)
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("managed"), provision_defaults=False, registry_cache_seconds=0,
-        log_format="text", log_level="warning", local_device="cpu", vllm_python=python_of("vllm"),
-        vllm_args=["--max-model-len", "2048", "--enforce-eager", *TOOL_CALLS],
-    )  # fmt: skip
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("VLLM_CPU_KVCACHE_SPACE", "1")
-        with live_server(settings) as url, httpx.Client(base_url=url, timeout=300) as http:
-            for task, name in (("chat_completion", "managed-chat"), ("completion", "managed-text")):
-                body = {"service": "local", "service_settings": {"model": str(smollm2_dir()), "engine": "vllm",
-                                                                 "dtype": "float32"}}  # fmt: skip
-                created = http.put(f"/_inference/{task}/{name}", json=body)
-                assert created.status_code == 200, created.text
-            yield http
 
 
 @pytest.fixture

