@@ -16,9 +16,9 @@ class BatchLimits:
     Args:
         max_batch_tokens: padded tokens in one forward pass (texts x longest text), like TEI's
             ``max_batch_tokens``; a single text longer than this still runs, alone. Smaller than TEI's
-            GPU default on purpose: on CPU, MiniLM on long texts ran ≈ 30% faster per text with
-            1024-token passes than with 4096 on 2 cores (attention stays in cache), and short steps let a
-            generation interleave sooner. By default that much per pair of cores (``default_limits``).
+            GPU default on purpose: on CPU short passes keep attention in cache
+            (docs/benchmarks/embeddings.md), and short steps let a generation interleave sooner. By
+            default that much per pair of cores (``default_limits``).
         max_batch_size: texts in one forward pass. On CPU, passes beyond a few dozen short texts get
             slower per text (activations leave the cache) and hold the compute thread longer.
         queue_size: texts waiting for a forward pass; a request that would overflow it is refused
@@ -71,8 +71,7 @@ def default_limits(device: str, *, threads: int = 0) -> BatchLimits:
     """The pass bounds when no setting says otherwise: :data:`GPU_LIMITS` on a GPU; on the CPU the bounds
     measured on 2 cores (1,024 tokens, 32 texts) for each pair of the ``threads`` cores (0: every core
     this process may use), so that a pass holds a text or more per core for the engines that split it
-    into one row shard per core (``embedding.shards``): with 1,024 tokens, a pass of ~200-token texts
-    holds 5, which kept 11 of 16 cores idle.
+    into one row shard per core (``embedding.shards``).
 
     Example:
         >>> default_limits("cpu", threads=16).max_batch_tokens, default_limits("cpu", threads=2).max_batch_tokens

@@ -2,14 +2,10 @@
 
 With ``engine: auto`` (the default) the first load of a model on a machine times every installed
 engine for its device (the ``cuda*`` engines on a GPU, the others on the CPU) on the calibration texts
-(``calibration``) in a child process (``engine_measure_worker``) and keeps the fastest one whose vectors
-stay within ``min_cosine`` of float32. The result is kept beside the converted models, keyed by the
-model's files, the machine (the CPU's model name and flags, or the GPU's name and compute capability:
-``machine``), the thread count and ``min_cosine``: later loads on the same kind of machine reuse it and
-load only the winner.
-Nobody waits for that first measurement: the model serves meanwhile on ``default_engine`` (exact) and
-switches when it ends (``SentenceEmbedder.switch_engine``, started by ``measuring.switch``). How a
-choice is kept, read back and measured again is :mod:`hfgate.local.measuring`, shared with generation.
+in a child process (:mod:`~hfgate.local.embedding.engine_measure_worker`) and keeps the fastest one whose
+vectors stay within ``min_cosine`` of float32; meanwhile the model serves on :func:`default_engine`
+(exact). How a choice is kept, read back and measured again is :mod:`hfgate.local.measuring`, shared
+with generation.
 """
 
 from __future__ import annotations
@@ -71,7 +67,7 @@ DEFAULT_MIN_COSINE = 0.9999
 """The fidelity an inexact engine (bfloat16, int8) must measure to be chosen automatically."""
 
 CHOICE_RECIPE = "v5"
-# Loading five engines and timing them takes ~10-30 s for MiniLM; a first ONNX export adds ~10 s.
+# Room for loading and timing every engine, and a first ONNX export (docs/local-engines.md: costs).
 _MEASURE_SECONDS = 900
 
 SPEED_UNIT = "texts/s"
@@ -86,7 +82,7 @@ def candidates(
     GPU the ``cuda*`` engines, on the CPU the others.
 
     ``onnx-int8-selective`` is built to keep cosine ``SELECTIVE_MIN_COSINE`` on the calibration texts
-    and no more, so it is a candidate only when ``min_cosine`` allows that (building it takes ~1 min).
+    and no more, so it is a candidate only when ``min_cosine`` allows that (building it is slow).
     """
     torch = all(importlib.util.find_spec(m) is not None for m in ("torch", "sentence_transformers"))
     onnx = torch and not pipeline.unsupported  # the ONNX export needs torch

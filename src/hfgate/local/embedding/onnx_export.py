@@ -1,10 +1,9 @@
 """Exporting a transformer to ONNX once, and keeping the file under the data directory.
 
 We call ``torch.onnx.export`` (the TorchScript exporter) directly rather than optimum: optimum-onnx pins
-transformers below 5, and the direct call needs nothing beyond torch, runs offline and takes a few
-seconds for MiniLM. It runs in a child process (``onnx_export_worker``), so the server never
-imports torch for an ONNX model: that keeps a few hundred MiB of torch out of its resident memory, and
-tracing cannot leave patched state behind in it.
+transformers below 5, and the direct call needs nothing beyond torch and runs offline. It runs in a
+child process (``onnx_export_worker``), so the server never imports torch for an ONNX model: that keeps
+a few hundred MiB of torch out of its resident memory, and tracing cannot leave patched state behind in it.
 """
 
 from __future__ import annotations

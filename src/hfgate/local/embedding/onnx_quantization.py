@@ -126,7 +126,7 @@ def _quantize(path: Path, out: Path, *, nodes: list[str] | None) -> None:
     quantization = _import("onnxruntime.quantization", engine="onnx-int8")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # advice to pre-process the model; not needed for dynamic
-        # Per-channel scales: per-tensor int8 drops MiniLM's cosine to sentence-transformers to ≈ 0.93.
+        # Per-channel scales: per-tensor int8 costs far more cosine (docs/benchmarks/embeddings.md).
         quantization.quantize_dynamic(
             str(path),
             str(out),

@@ -1,20 +1,12 @@
 """Which engine generates with a local model when ``engine`` is ``auto``: picked by measurement, once per
 kind of CPU (or of GPU, where in-process models run on one).
 
-The first load of a model on a machine times every installed candidate (:data:`CANDIDATES` that can
-run the model) on short greedy decode runs in a child process (``engine_measure_worker``) and keeps
-the fastest exact one (float32: ``transformers-fp32``, ``onnx``), or an inexact one (bfloat16, int8,
-int4) whose next-token logits stay within ``min_cosine`` of transformers float32's on the calibration
-prompts. The speed figure is the geometric mean of the decode tokens/s of one row and of eight rows,
-so one stream's latency and a full batch's throughput weigh the same. The result is kept beside the
-converted models, keyed by the model's files, the CPU's model name and flags, the thread count and
-``min_cosine``: later loads on the same kind of machine reuse it and load only the winner. On a CUDA GPU
-(``HFGATE_LOCAL_DEVICE``, without a managed vLLM) the candidates are transformers on that GPU in float32
-(the reference), bfloat16 and float16, measured there, and the choice is filed under the GPU's name and
-compute capability (:mod:`hfgate.local.machine`). Nobody waits for that first
-measurement: the model serves meanwhile on :func:`default_engine` (exact) and switches when it ends
-(``TextGenerator.switch_engine``, started by ``measuring.switch``). How a choice is kept, read back
-and measured again is :mod:`hfgate.local.measuring`, shared with the embedding engines.
+The first load of a model on a machine times every installed candidate (:data:`CANDIDATES` that can run
+the model) in a child process (:mod:`~hfgate.local.generation.engine_measure_worker`) and keeps the
+fastest exact one, or an inexact one whose next-token logits stay within ``min_cosine`` of transformers
+float32's. Nobody waits for that measurement: the model serves meanwhile on :func:`default_engine`
+(exact) and switches when it ends. How a choice is kept, read back and measured again is
+:mod:`hfgate.local.measuring`, shared with the embedding engines.
 """
 
 from __future__ import annotations
@@ -63,8 +55,8 @@ CANDIDATES: dict[str, Candidate] = {
     "transformers-fp16": Candidate("transformers", "float16", exact=False, on=frozenset({"cuda"})),
     "onnx": Candidate("onnx", "float32", exact=True),
     "onnx-int8": Candidate("onnx-int8", "float32", exact=False),
-    # The same blocks of 32 weights as int8, in 4 bits (the output head in 8): ~40 s of export for
-    # SmolLM2-135M, spared when int8 already misses the floor.
+    # The same blocks of 32 weights as int8, in 4 bits (the output head in 8); its slow export is
+    # spared when int8 already misses the floor.
     "onnx-int4": Candidate("onnx-int4", "float32", exact=False, coarser_than="onnx-int8"),
 }
 """The engines ``auto`` measures, by the name its figures show: on a CUDA GPU the transformers ones (the
@@ -87,9 +79,9 @@ def engine_device(engine: str, device: str) -> str:
     return device if engine in GPU_ENGINES | {AUTO_ENGINE} else "cpu"
 
 
-# v2: the int4 graph is k_quant_last and decode steps bind their cache in place (other speeds, other cosines).
+# Bump when what is measured changes (other speeds, other cosines), so older choices are not reused.
 CHOICE_RECIPE = "generation-v2"
-# Three ONNX exports (~20 s each for SmolLM2-135M) and ~30 s of timing; much more on a large model.
+# Room for three ONNX exports and the timing of a large model.
 _MEASURE_SECONDS = 1800
 
 

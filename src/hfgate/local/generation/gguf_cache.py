@@ -1,14 +1,11 @@
 """GGUF weights converted once to safetensors and kept on disk, so later loads take a second.
 
-transformers reads GGUF by dequantizing every tensor, which takes 15 s or more for even a small model.
+transformers reads GGUF by dequantizing every tensor in Python, which is slow even for a small model.
 The first load writes the dequantized model, its tokenizer and chat template to a directory under
 ``<data_dir>/models``, named after the GGUF file's name, size and modification time; a changed file gets
 a new directory. The directory appears atomically (written aside, then renamed), so a crash mid-way
-leaves no half-written model behind.
-
-Dequantizing is slow (transformers reads the GGUF's vocabulary and tensors in Python: minutes on a
-loaded 2-core machine), so ``hfgate prepare`` converts the models that packages carry once at install
-time (``make``, the container's build) into :data:`PREPARED`, inside the installation; every data
+leaves no half-written model behind. ``hfgate prepare`` converts the models that packages carry once at
+install time (``make``, the container's build) into :data:`PREPARED`, inside the installation; every data
 directory then finds the copy there and a first chat on a fresh one waits only for the load.
 """
 

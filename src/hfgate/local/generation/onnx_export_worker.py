@@ -6,12 +6,9 @@ names the architecture, which the builder reads: a config without ``architecture
 from GGUF before hfgate wrote it there, has it filled in from its ``model_type``). ``int8`` and ``int4``
 are the builder's weight-only MatMulNBits exports (blocks of 32, the activations quantized to int8 per
 block at run time: ``accuracy_level=4``, VNNI where the CPU has it); ``int4`` keeps the output head in
-int8 and every layer in int4 (``k_quant_last``): the layout of llama.cpp's Q4_1 GGUF of SmolLM2 (its tied
-output head is Q8_0), at the same ~98 MB. llama.cpp's "mixed" strategy (``k_quant_mixed``: the most
-sensitive layers in int8 too) is larger and slower per decode step, and no closer to float32
-(docs/benchmarks/real-engines.md). ONNX Runtime's dynamic int8 quantization
-(MatMulInteger, one activation scale per tensor) was tried and rejected: faster, but SmolLM2's answers
-turned to noise ("1. 1. 1. ...").
+int8 and every layer in int4 (``k_quant_last``, the layout of llama.cpp's Q4_1 GGUF). Why this recipe and
+not llama.cpp's "mixed" one or ONNX Runtime's dynamic int8: docs/benchmarks/generation.md and
+docs/benchmarks/real-engines.md.
 """
 
 from __future__ import annotations
