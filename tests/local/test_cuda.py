@@ -17,8 +17,7 @@ from hfgate.local.catalog import resolve_model
 from hfgate.local.embedding.calibration import calibration_texts
 from hfgate.local.embedding.embedder import SentenceEmbedder
 from hfgate.local.embedding.engine_choice import DEFAULT_MIN_COSINE
-from hfgate.local.gpu_memory import GpuClaim
-from hfgate.local.gpu_probe import TorchGpu
+from hfgate.local.gpu_memory import GpuClaim, TorchGpu
 from hfgate.local.measuring.fidelity import worst_cosine
 from hfgate.local.rerank import CrossEncoderScorer
 from hfgate.local.sparse import SpladeEncoder

@@ -28,8 +28,7 @@ from dataclasses import dataclass
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from hfgate.errors import StorageFullError
-from hfgate.local.gpu_memory import GpuClaim, GpuProbe, Resident, make_room
-from hfgate.local.gpu_probe import TorchGpu
+from hfgate.local.gpu_memory import GpuClaim, GpuProbe, Resident, TorchGpu, make_room
 from hfgate.local.measuring.switch import start_switch
 from hfgate.telemetry.metrics import MODEL_LOAD_SECONDS
 

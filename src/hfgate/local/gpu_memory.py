@@ -1,9 +1,9 @@
-"""The GPU memory rule of the model cache, in plain numbers: whether a model fits, and whom to evict.
+"""The GPU memory rule of the model cache: whether a model fits, whom to evict, and what a GPU has free.
 
 A model bound for a GPU claims its weights in float32 (what it loads first) plus a working reserve for
 its forward passes' activations (``HFGATE_LOCAL_GPU_RESERVE_MB``). Before its weights load, the GPU's
 free memory is read (``torch.cuda.mem_get_info``, plus what this process's allocator keeps cached:
-:mod:`hfgate.local.gpu_probe`). What hfgate's other models on that GPU may still take for their passes
+:class:`TorchGpu`). What hfgate's other models on that GPU may still take for their passes
 (their reserves) counts as taken; what its other models there hold counts as free once they are
 evicted, least recently used first and only as many as needed. A model that does not fit then is
 refused with 507, naming the model and the free memory: no load is tried that could run the GPU out of
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from hfgate.errors import GpuMemoryFullError
+from hfgate.local.lazy_imports import import_torch_stack
 
 MIB = 1 << 20
 
@@ -43,7 +44,7 @@ class GpuClaim:
 
 
 class GpuProbe(Protocol):
-    """Where the free memory of a GPU is read (``gpu_probe.TorchGpu``)."""
+    """Where the free memory of a GPU is read (:class:`TorchGpu`)."""
 
     def free_bytes(self, device: str) -> int:
         """Bytes a new model may take on ``device`` now."""
@@ -52,6 +53,30 @@ class GpuProbe(Protocol):
     def release_cached(self, device: str) -> None:
         """Hand memory freed by evicted models back to the driver."""
         ...
+
+
+class TorchGpu:
+    """The GPUs as torch sees them (the model cache's ``gpu``; a test gives its own numbers instead).
+
+    Example:
+        >>> TorchGpu().free_bytes("cuda:0") // (1 << 30)
+        138
+    """
+
+    def free_bytes(self, device: str) -> int:
+        """Bytes free on ``device`` (``cuda`` or ``cuda:N``): the driver's figure (``torch.cuda.mem_get_info``,
+        which counts every process) plus what this process's allocator keeps cached and unused (the driver
+        counts that as taken, but our next model can have it)."""
+        (torch,) = import_torch_stack()
+        free, _ = torch.cuda.mem_get_info(device)
+        cached = torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
+        return int(free) + int(cached)
+
+    def release_cached(self, device: str) -> None:
+        """Give the memory of evicted models back to the driver, so other processes see it free too."""
+        (torch,) = import_torch_stack()
+        with torch.cuda.device(device):
+            torch.cuda.empty_cache()
 
 
 @dataclass(frozen=True, slots=True)
