@@ -2,11 +2,10 @@
 
 Concurrent requests wait in one bounded queue per model and are packed into shared, length-sorted
 forward passes (``hfgate.local.batching``); each pass is one step on the compute thread. The engine
-that runs a pass is chosen by name; by default the fastest one, measured on this machine (this CPU, or
-the GPU the model is given: the ``cuda*`` engines), that keeps cosine ≥ ``min_cosine`` to float32
-vectors (``engine_choice``). Until that measurement exists the model serves on its exact default
-engine while a background thread measures (``measuring.switch``), then switches engine between two
-batches. Texts are tokenized before they queue (``encoding``: in worker processes on a GPU).
+that runs a pass is chosen by name, by default by measurement (:mod:`~hfgate.local.embedding.engine_choice`;
+meanwhile the model serves on its exact default and switches between two batches:
+:mod:`hfgate.local.measuring.switch`). Texts are tokenized before they queue (``encoding``: in worker
+processes on a GPU).
 """
 
 from __future__ import annotations

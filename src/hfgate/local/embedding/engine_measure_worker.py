@@ -6,14 +6,13 @@ Usage: ``python -m hfgate.local.embedding.engine_measure_worker MODEL_DIR RECORD
 :class:`~hfgate.local.measuring.record.MeasuredChoice` as JSON to ``RECORD.json`` (atomically), exits 1
 with the reason on stderr if no engine qualifies.
 
-Engines are timed interleaved and ranked by their fastest round: load from a neighbour only ever slows a
-round, so the fastest round is each engine's speed with the least interference
-(:mod:`hfgate.local.measuring.rounds`). Every round runs beside a model of the HTTP worker's own load
-(:mod:`~hfgate.local.embedding.serving_load`), which ranks engines as they serve rather than as they
-run alone. The texts are cut into passes as the batcher would cut them, so that an engine's cost per
-pass counts as in serving, and each group (short texts; passages) counts equally: an engine's speed is
-the geometric mean of its texts/s on each, so the passages' longer passes do not decide alone.
-Fidelity is the worst cosine, over the calibration texts, to the vectors of a float32 engine.
+Engines are timed in interleaved rounds (:mod:`hfgate.local.measuring.rounds`) and ranked by their
+fastest round: load from a neighbour only ever slows a round. Every round runs beside a model of the
+HTTP worker's own load (:mod:`~hfgate.local.embedding.serving_load`). The texts are cut into passes as
+the batcher would cut them, so that an engine's cost per pass counts as in serving, and an engine's
+speed is the geometric mean of its texts/s on each group (short texts; passages), so the passages'
+longer passes do not decide alone. Fidelity is the worst cosine, over the calibration texts, to the
+vectors of a float32 engine.
 """
 
 from __future__ import annotations

@@ -23,9 +23,8 @@ from hfgate.local.generation.architecture import auto_model_class, detect_task
 from hfgate.local.one_maker import made_once
 
 log = logging.getLogger("hfgate.local")
-# Bumped when the converted layout changes, so older copies are converted again. 2: tied embeddings saved
-# under the input embedding's name (copies of 1 held only ``lm_head.weight``, which transformers ties back
-# but vLLM reads as an untied head beside zero input embeddings: every logit equal).
+# Bumped when the converted layout changes, so older copies are converted again. Tied embeddings are
+# saved under the input embedding's name: vLLM reads a lone ``lm_head.weight`` as an untied head.
 LAYOUT = 2
 
 

@@ -91,8 +91,8 @@ class GrammarCompiler:
         import llguidance.hf
 
         if self._table is None:
-            # slices=[]: the slicer's one-off precomputation took minutes on a busy 2-core machine, and
-            # without it a mask still takes well under a millisecond for SmolLM2 (docs/api/guided-generation.md)
+            # slices=[]: the slicer's one-off precomputation is slow, and masks are fast without it
+            # (figures: docs/api/guided-generation.md)
             self._table = llguidance.hf.from_tokenizer(self._tokenizer, slices=[])
         source = _source(grammar)
         matcher = llguidance.LLMatcher(self._table, source, log_level=0)

@@ -90,8 +90,8 @@ def _yield_cpu(pid: int) -> None:
 
 _NICE = 10
 
-# Measurements now run in the background while the server serves (``measuring.switch``): a server that stops
-# stops them too, rather than leaving children timing engines for minutes with nobody to tell.
+# Measurements run in the background while the server serves (``measuring.switch``): a server that stops
+# stops them too, rather than leaving children timing engines with nobody to tell.
 _RUNNING: set[subprocess.Popen[str]] = set()
 
 
