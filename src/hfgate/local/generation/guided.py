@@ -6,8 +6,8 @@ valid output is masked out; once the output is complete only the end token remai
 stops there. llguidance (the library vLLM, SGLang and llama.cpp use) was chosen over outlines-core
 and xgrammar because it installs as one small wheel with no dependencies here, builds a model's token
 table from a local tokenizer without the Hub (outlines-core's vocabulary loader goes to the Hub), and
-computes a mask per token in well under a millisecond for SmolLM2's 49k-token vocabulary
-(docs/api/guided-generation.md). Any fast Hugging Face tokenizer works; the table is built once per model.
+computes its masks fast (figures: docs/api/guided-generation.md). Any fast Hugging Face tokenizer works;
+the table is built once per model.
 
 A JSON schema is held compact (``compact_schema``: objects closed, one line), and a string the model
 starts to repeat is closed (``looping_strings``), so that a small model's answer is complete JSON well

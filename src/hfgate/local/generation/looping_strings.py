@@ -1,11 +1,10 @@
 """Closing a JSON string that a model has started to repeat, while it is being written.
 
-Held to a schema, a small model often loops inside a free string (SmolLM2 asked for a joke wrote
-``{"setup": "A cat is a cat, a cat is a cat, a cat is a cat, …`` until the token limit), so the answer
-ends in the middle of the JSON and no client can read it. The strings are watched as they are written:
-once one ends with a span of at least ``MIN_SPAN`` bytes written twice in a row, the next token may only
-be one the grammar allows that starts with ``"``, which closes the string (the one repeat stays in it),
-and the grammar goes on to what the schema asks next.
+Held to a schema, a small model often loops inside a free string until the token limit (an example:
+docs/api/guided-generation.md), so the answer ends in the middle of the JSON and no client can read it.
+The strings are watched as they are written: once one ends with a span of at least ``MIN_SPAN`` bytes
+written twice in a row, the next token may only be one the grammar allows that starts with ``"``, which
+closes the string (the one repeat stays in it), and the grammar goes on to what the schema asks next.
 """
 
 from __future__ import annotations
