@@ -28,8 +28,7 @@ from hfgate.chat.tools import ToolCall, ToolCallDelta
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import Model, Service, TokenNames
 from hfgate.services.embedding_shape import EMBEDDING_SHAPE_SETTINGS, record_embedding_shape
-from hfgate.services.rerank_settings import RERANK_TASK_SETTINGS
-from hfgate.services.spec import CACHE_SETTING, GENERATION_TASK_SETTINGS, SettingSpec
+from hfgate.services.spec import CACHE_SETTING, GENERATION_TASK_SETTINGS, RERANK_TASK_SETTINGS, SettingSpec
 from hfgate.tasks import (
     ChatRequest,
     EmbeddingResult,

@@ -4,18 +4,16 @@ Every request passes, in this order: host routing (:class:`HostNames`), a reques
 client sent one) with its metric labels and trace span, the gateway keys (:class:`GatewayKeys`), the body size limit
 and deadline (:class:`BodyLimit`), ``filter_path`` on the Elasticsearch face
 (:class:`hfgate.api.es.shapes.FilteringSend`), and a last resort for unexpected exceptions; when it ends, it is
-counted in the metrics, added to its key's usage and logged. These were six ASGI middlewares, each a coroutine frame
-per request and most a ``send`` wrapper; one layer does the same with one wrapper (measured in
-docs/benchmarks/gateway.md). Once the replica drains (:mod:`hfgate.process.drain`), each answer says ``Connection:
-close``, and the server closes the connection after it.
+counted in the metrics, added to its key's usage and logged. One layer rather than a middleware each: one
+coroutine frame and one ``send`` wrapper per request (docs/benchmarks/gateway.md). Once the replica drains
+(:mod:`hfgate.process.drain`), each answer says ``Connection: close``, and the server closes the connection after it.
 
-The layer sits where those were: inside Starlette's and FastAPI's outer middlewares, outside the
-exception middleware. A POST that one of the plain inference routes at the head of the route list
-answers (:func:`hfgate.api.declare.plain_route`) goes to that route directly, as the router would send it
-there: the routes before it match in the router's order, and what it raises is answered by the gateway in
-the face's shape, as the app's handlers answer it; the exception middleware and the router's scan of the
-included routers are skipped. Anything else, and
-every request when FastAPI's own telemetry is on, takes the whole stack.
+The layer sits inside Starlette's and FastAPI's outer middlewares, outside the exception middleware. A POST
+that one of the plain inference routes at the head of the route list answers
+(:func:`hfgate.api.declare.plain_route`) goes to that route directly, as the router would send it there: the
+routes before it match in the router's order, and what it raises is answered by the gateway in the face's shape,
+as the app's handlers answer it; the exception middleware and the router's scan of the included routers are
+skipped. Anything else, and every request when FastAPI's own telemetry is on, takes the whole stack.
 
 Errors: a refused key or a body over the limit is answered in the face's shape (with the request id);
 an exception no handler knew gets a 500 in the face's shape and the connection stays open (Starlette
@@ -91,7 +89,7 @@ class Gateway:
             return
         scope = self._hosts.route(scope)
         path = scope["path"]
-        request_id = header(scope, b"x-request-id") or os.urandom(16).hex()  # as random as uuid4, 4x cheaper
+        request_id = header(scope, b"x-request-id") or os.urandom(16).hex()  # as random as uuid4, and cheaper
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         bad_query: HfGateError | None = None

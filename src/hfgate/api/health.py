@@ -1,6 +1,6 @@
 """``GET /health`` (liveness: the process answers) and ``GET /ready`` (readiness: the database answers,
 the default endpoints' models are loaded and the replica is not draining), both open even when gateway
-keys are required; declared once (:mod:`hfgate.api.declare`) on no face's paths (``other``)."""
+keys are required."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""``GET /metrics``: Prometheus' text format (see :mod:`hfgate.telemetry.metrics` for what is in it); declared
-once (:mod:`hfgate.api.declare`) on no face's paths (``other``), for the ``monitor`` role."""
+"""``GET /metrics``: Prometheus' text format (see :mod:`hfgate.telemetry.metrics` for what is in it)."""
 
 from __future__ import annotations
 

@@ -202,8 +202,8 @@ class Inference:
     async def count_chat_tokens(self, endpoint: Endpoint, request: ChatRequest, *, texts: Sequence[str]) -> int:
         """The prompt ``request`` would take: on a service that renders chats itself (the local one), the chat
         template over the conversation and tools; elsewhere ``texts`` (what the face counts of the request)
-        by the model's tokenizer, or one token per four characters where hfgate cannot load it (a rough rule
-        for English; the template's own tokens are then not counted)."""
+        by the model's tokenizer, or :data:`CHARS_PER_TOKEN` characters a token where hfgate cannot load it
+        (the template's own tokens then not counted)."""
         try:
             return await self.model(endpoint).count_chat_tokens(request)
         except BadRequestError:  # a service that cannot render the chat itself: count its texts

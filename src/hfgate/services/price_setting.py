@@ -3,7 +3,7 @@ much it may spend per day and per month (see ``docs/prices-and-budgets.md``).
 
 Why here: like ``cache`` (:mod:`hfgate.services.spec`), they are service settings that every
 service lists, checked and shown by the same code as the others; what they mean (a cost in micro-dollars,
-a budget kept across the fleet) is :mod:`hfgate.access.spend` and :mod:`hfgate.access.spend`.
+a budget kept across the fleet) is :mod:`hfgate.access.spend`.
 """
 
 from __future__ import annotations

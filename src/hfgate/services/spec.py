@@ -3,12 +3,13 @@
 A service lists :class:`SettingSpec` entries; :func:`parse_section` checks a user's map against them,
 and ``GET _inference/_services`` is rendered from the same declarations.
 
-The generation controls every text-generating service accepts as ``task_settings`` are declared here
-too (:data:`GENERATION_TASK_SETTINGS`): stored task settings are the endpoint's defaults, a request's
-override them, and :func:`merged_params` is the one merge and the one check of both. So is the ``cache``
-setting every embedding service declares (:data:`CACHE_SETTING`): whether its vectors (dense or sparse)
-and rerank scores go through the embedding cache. It is an endpoint's service setting like any other, so
-it is declared with them; each model object reads it once, when its endpoint is opened (``Model.cache_on``).
+Settings every service of a kind shares are declared here too: the generation controls every text-generating
+service accepts as ``task_settings`` (:data:`GENERATION_TASK_SETTINGS`: stored ones are the endpoint's defaults, a
+request's override them, and :func:`merged_params` is the one merge and the one check of both); the rerank controls
+(:data:`RERANK_TASK_SETTINGS`, Elasticsearch's, which a request's ``top_n`` and ``return_documents`` override); and
+the ``cache`` setting every embedding service declares (:data:`CACHE_SETTING`), a service setting like any other:
+whether its vectors (dense or sparse) and rerank scores go through the embedding cache, read once by each model
+object when its endpoint is opened (``Model.cache_on``).
 """
 
 from __future__ import annotations
@@ -257,6 +258,27 @@ def generation_params(task_settings: Mapping[str, Any]) -> GenerationParams:
         stop=tuple(task_settings.get("stop") or ()),
         do_sample=task_settings.get("do_sample"),
     )
+
+
+_RERANK = frozenset({TaskType.RERANK})
+
+RERANK_TASK_SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec(
+        name="return_documents",
+        kind="bool",
+        task_types=_RERANK,
+        updatable=True,
+        description="Return each document's text with its score.",
+    ),
+    SettingSpec(
+        name="top_n",
+        kind="int",
+        minimum=1,
+        task_types=_RERANK,
+        updatable=True,
+        description="Most hits returned.",
+    ),
+)
 
 
 CACHED = frozenset({TaskType.TEXT_EMBEDDING, TaskType.SPARSE_EMBEDDING, TaskType.RERANK})

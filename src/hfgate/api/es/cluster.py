@@ -4,8 +4,7 @@ Elasticsearch's official clients call ``HEAD /`` (``ping``) and ``GET /`` (``inf
 refuse every 2xx answer that lacks ``X-Elastic-Product: Elasticsearch``, which Elasticsearch sends on
 all its responses. hfgate sends it on the Elasticsearch face (``/_inference…``, ``/_security…`` and ``/``). A browser
 asking for ``/`` (``Accept: text/html``) is sent to the web page instead. ``/`` stays open without a
-gateway key, as it was for the page, so it serves as a liveness probe; it names no host. Both are declared
-once (:mod:`hfgate.api.declare`) on the Elasticsearch face.
+gateway key, as it was for the page, so it serves as a liveness probe; it names no host.
 """
 
 from __future__ import annotations

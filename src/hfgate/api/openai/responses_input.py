@@ -1,12 +1,8 @@
 """A Responses API request body (``POST /v1/responses``) read into what a chat needs.
 
-Source: OpenAI's Responses API reference (``input`` as a string or items; ``message`` items with
-``input_text`` / ``input_image`` / ``output_text`` parts; ``function_call`` and ``function_call_output``
-items; function ``tools`` in the flat ``{"type": "function", "name", "parameters"}`` shape;
-``tool_choice`` ``auto`` / ``none`` / ``required`` / ``{"type": "function", "name"}``).
-
-The input items are read by :mod:`~hfgate.api.openai.responses_items`, into the canonical shape a
-stored conversation holds.
+Source: OpenAI's Responses API reference (function ``tools`` in the flat ``{"type": "function", "name",
+"parameters"}`` shape; ``tool_choice`` ``auto`` / ``none`` / ``required`` / ``{"type": "function", "name"}``).
+The input items are read by :mod:`~hfgate.api.openai.responses_items`.
 """
 
 from __future__ import annotations

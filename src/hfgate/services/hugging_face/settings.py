@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from hfgate.services.embedding_shape import EMBEDDING_SHAPE_SETTINGS
 from hfgate.services.price_setting import SPEND_SETTINGS
-from hfgate.services.rerank_settings import RERANK_TASK_SETTINGS
-from hfgate.services.spec import CACHE_SETTING, GENERATION_TASK_SETTINGS, SettingSpec
+from hfgate.services.spec import CACHE_SETTING, GENERATION_TASK_SETTINGS, RERANK_TASK_SETTINGS, SettingSpec
 from hfgate.tasks import TaskType
 from hfgate.upstream.engines import ENGINES
 

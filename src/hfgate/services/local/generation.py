@@ -104,8 +104,7 @@ class LocalGenerator(LocalModel["TextGenerator"]):
         return checked.evolve(service_settings={**checked.service_settings, "engine_choice": choice})
 
     async def generator(self) -> TextGenerator:
-        """The endpoint's loaded model; a first load happens once per process and carries on for the next
-        request if this one gives up (its deadline, a client hanging up)."""
+        """The endpoint's loaded model (see :meth:`~hfgate.services.local.base.LocalModel.cached`)."""
         return (await self.loaded(self._loader_of))[0]
 
     async def _loader_of(self) -> Loader[TextGenerator]:

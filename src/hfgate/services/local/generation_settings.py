@@ -11,8 +11,8 @@ _GENERATING = frozenset({TaskType.COMPLETION, TaskType.CHAT_COMPLETION})
 GENERATION_ENGINES = ("transformers", "llama.cpp", "onnx", "onnx-int8", "onnx-int4", "vllm")
 
 DEFAULT_DTYPE = "bfloat16"
-"""The transformers engine's weights when ``engine: transformers`` is set without ``dtype`` (as before
-``auto`` existed); ``auto`` measures float32 and bfloat16 and picks by itself."""
+"""The transformers engine's weights when ``engine: transformers`` is set without ``dtype``; ``auto``
+measures float32 and bfloat16 and picks by itself."""
 
 LOCAL_GENERATION_SETTINGS = (
     SettingSpec(

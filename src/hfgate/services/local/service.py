@@ -26,8 +26,7 @@ from hfgate.services.local.model_check import refuse_other_kind
 from hfgate.services.local.rerank import RERANKING, LocalReranker
 from hfgate.services.local.sparse import SPARSE, LocalSparseEncoder
 from hfgate.services.price_setting import SPEND_SETTINGS
-from hfgate.services.rerank_settings import RERANK_TASK_SETTINGS
-from hfgate.services.spec import CACHE_SETTING, GENERATION_TASK_SETTINGS, SettingSpec
+from hfgate.services.spec import CACHE_SETTING, GENERATION_TASK_SETTINGS, RERANK_TASK_SETTINGS, SettingSpec
 from hfgate.tasks import TaskType
 
 
