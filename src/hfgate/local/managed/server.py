@@ -29,7 +29,8 @@ log = logging.getLogger("hfgate.local.managed")
 
 # The page's and /ready's words for a model's state: a server starting is "loading", one waiting to restart "failed".
 State = Literal["loading", "ready", "failed", "stopped"]
-# A start-up's expected length when nothing better is known (vLLM on a small CPU: 1-2 minutes).
+# Seconds of Retry-After while the server starts, beyond any wait before its restart: a start takes
+# minutes on a small CPU, so a client asking again this often is neither late nor a burden.
 STARTING_RETRY_AFTER = 10
 _STOP_GRACE_SECONDS = 15.0
 _HEALTH_INTERVAL_SECONDS = 1.0
