@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import os
 from types import ModuleType
 
 
@@ -15,9 +14,9 @@ def import_torch_stack(*modules: str) -> tuple[ModuleType, ...]:
     """
     from hfgate.errors import BadRequestError
 
-    # Models come from local files; never reach for a hub.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    # Nothing is set in the environment here (no HF_HUB_OFFLINE): huggingface_hub reads it once, at its
+    # first import, which transformers may make now; it would turn the Hub off for the whole process.
+    # Every load passes ``local_files_only=True`` instead.
     try:
         return tuple(importlib.import_module(name) for name in ("torch", *modules))
     except ImportError as exc:

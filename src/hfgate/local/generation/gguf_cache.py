@@ -76,7 +76,7 @@ def _convert(location: ModelLocation, target: Path) -> None:
         extra={"event": "model.gguf.convert", "model": location.model_id, "target": str(target)},
     )
     target.parent.mkdir(parents=True, exist_ok=True)
-    source = {"pretrained_model_name_or_path": location.path, "gguf_file": location.gguf_file}
+    source = {"pretrained_model_name_or_path": location.path, "gguf_file": location.gguf_file, "local_files_only": True}
     tokenizer = transformers.AutoTokenizer.from_pretrained(**source)
     model = auto_model_class(detect_task(location)).from_pretrained(**source)
     # The config still says "gguf-quantized"; the saved weights are plain floats.
