@@ -67,3 +67,10 @@ async def test_models_rm_refuses_a_model_an_endpoint_uses_then_removes_it(hub: T
     assert "removed" in out
     code, out = hfgate(hub_settings, "models", "--json")
     assert json.loads(out) == []
+
+
+def test_pull_from_a_hub_that_cannot_be_reached_says_so_in_one_line_and_exits_1(hub_settings: Settings) -> None:
+    code, out = hfgate(hub_settings.model_copy(update={"hf_hub_url": "http://127.0.0.1:9"}), "pull", TINY)
+    assert code == 1
+    assert "could not be reached" in " ".join(out.split())
+    assert "Traceback" not in out

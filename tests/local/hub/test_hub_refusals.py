@@ -77,3 +77,12 @@ async def test_a_missing_directory_is_still_refused_at_create_not_sent_to_the_hu
     assert status == 400
     assert "[service_settings.model] [/nowhere/model] is neither a model directory" in reason
     assert not hub.seen
+
+
+async def test_a_hub_that_cannot_be_reached_is_a_502_naming_the_hub_not_an_internal_error(
+    hub_settings: Settings,
+) -> None:
+    unreachable = hub_settings.model_copy(update={"hf_hub_url": "http://127.0.0.1:9"})  # nothing listens there
+    status, reason = await create(unreachable, {"model": TINY})
+    assert status == 502, reason
+    assert f"The Hub could not be reached for [{TINY}]" in reason

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from hfgate.errors import (
     BadRequestError,
@@ -28,9 +28,9 @@ def hub_failures(repo_id: str, revision: str | None) -> Iterator[None]:
         StorageFullError: no space left for the model (507).
         UpstreamUnreachableError: the Hub could not be reached.
     """
-    import httpx
     from huggingface_hub import errors
 
+    unreachable: tuple[type[Exception], ...] = (*_transport_errors(), errors.OfflineModeIsEnabled)
     try:
         yield
     except HfGateError:
@@ -62,8 +62,11 @@ def hub_failures(repo_id: str, revision: str | None) -> Iterator[None]:
     except errors.HfHubHTTPError as exc:
         status = exc.response.status_code if exc.response is not None else 502
         raise UpstreamError(f"The Hub answered [{status}] for [{repo_id}]: {exc}", status=502) from exc
-    except (httpx.TransportError, errors.OfflineModeIsEnabled) as exc:
-        raise UpstreamUnreachableError(f"The Hub could not be reached for [{repo_id}]: {exc}") from exc
+    except unreachable as exc:
+        raise UpstreamUnreachableError(
+            f"The Hub could not be reached for [{repo_id}]: {exc}; check this machine's network and HF_ENDPOINT "
+            f"(HFGATE_HF_HUB_URL), or fetch the model with `hfgate pull {repo_id}` where the Hub is reachable"
+        ) from exc
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
             raise StorageFullError(
@@ -71,3 +74,16 @@ def hub_failures(repo_id: str, revision: str | None) -> Iterator[None]:
                 "(`hfgate models rm MODEL`) or point HF_HUB_CACHE at a larger disk"
             ) from exc
         raise
+
+
+def _transport_errors() -> tuple[type[Exception], ...]:
+    """A connection to the Hub that failed (refused, reset, timed out, a name that does not resolve), as
+    raised by the HTTP client huggingface_hub calls it through: httpx2 from huggingface_hub 2.x, httpx before."""
+    import httpx
+
+    found: list[type[Exception]] = [httpx.TransportError]
+    with suppress(ImportError):
+        import httpx2
+
+        found.append(httpx2.TransportError)
+    return tuple(found)
