@@ -3,7 +3,8 @@
 A service is one small class: the task types it serves, the settings it accepts (declared, so that
 validation and ``GET _inference/_services`` come from one place), a check run when an endpoint is
 created, and :meth:`Service.open`, which gives an endpoint's :class:`Model`: the object its requests
-call, one coroutine per task type.
+call, one coroutine per task type. Methods for task types a service does not support are never called:
+the orchestrator checks ``task_types`` first.
 """
 
 from __future__ import annotations
