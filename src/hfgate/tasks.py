@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
 
 class TaskType(StrEnum):
-    """The kinds of inference an endpoint can serve (Elasticsearch's names)."""
+    """The kinds of inference an endpoint can serve: Elasticsearch's names for the six it knows, and the
+    Hub's own (its ``pipeline_tag``) for every other task (:attr:`hub_pipeline`, served by
+    :mod:`hfgate.pipelines`)."""
 
     TEXT_EMBEDDING = "text_embedding"
     EMBEDDING = "embedding"  # Elasticsearch 9.4+: content objects in, one vector each (text_embedding models)
@@ -31,6 +33,23 @@ class TaskType(StrEnum):
     COMPLETION = "completion"
     CHAT_COMPLETION = "chat_completion"
     RERANK = "rerank"
+    # The Hub's tasks, by its names: each is one module of hfgate.pipelines
+    TEXT_CLASSIFICATION = "text-classification"
+    TOKEN_CLASSIFICATION = "token-classification"
+    ZERO_SHOT_CLASSIFICATION = "zero-shot-classification"
+    FILL_MASK = "fill-mask"
+    QUESTION_ANSWERING = "question-answering"
+    SUMMARIZATION = "summarization"
+    TRANSLATION = "translation"
+    SENTENCE_SIMILARITY = "sentence-similarity"
+    AUTOMATIC_SPEECH_RECOGNITION = "automatic-speech-recognition"
+    AUDIO_CLASSIFICATION = "audio-classification"
+
+    @property
+    def hub_pipeline(self) -> bool:
+        """Whether this is one of the Hub's tasks Elasticsearch has no name for (served by
+        :mod:`hfgate.pipelines`, on ``/hf/{id}`` and the faces that speak it)."""
+        return "-" in self.value
 
     @property
     def streams(self) -> bool:
@@ -42,12 +61,16 @@ class TaskType(StrEnum):
         """Seconds a request of this task type may take unless told otherwise: Elasticsearch's documented
         default (120 s for completion and chat_completion, 30 s otherwise: spec ``inference/put/PutRequest.ts``,
         ``inference/completion/CompletionRequest.ts``), which the settings can change for every face."""
-        return 120.0 if self.streams else 30.0
+        return 120.0 if self.streams or self in _WRITES else 30.0
 
     @property
     def embeds(self) -> bool:
         """Whether this task type turns text into vectors (and so can be chunked)."""
         return self in (TaskType.TEXT_EMBEDDING, TaskType.SPARSE_EMBEDDING)
+
+
+_WRITES = frozenset({TaskType.SUMMARIZATION, TaskType.TRANSLATION, TaskType.AUTOMATIC_SPEECH_RECOGNITION})
+"""Hub tasks that generate text token by token, given a generation's deadline."""
 
 
 class InputType(StrEnum):

@@ -81,6 +81,7 @@ LAYERS: tuple[Layer, ...] = (
             "hfgate.telemetry",
             "hfgate.registry",
             "hfgate.chunking",
+            "hfgate.pipelines",
             "hfgate.tasks",
             "hfgate.chat",
             "hfgate.images",

@@ -128,3 +128,52 @@ def _by_head(architectures: list[str]) -> ModelKind:
             if str(architecture).endswith(suffix):
                 return kind
     return ModelKind.PLAIN
+
+
+_PIPELINE_HEADS = (
+    ("ForSequenceClassification", TaskType.TEXT_CLASSIFICATION),
+    ("ForTokenClassification", TaskType.TOKEN_CLASSIFICATION),
+    ("ForQuestionAnswering", TaskType.QUESTION_ANSWERING),
+    ("ForMaskedLM", TaskType.FILL_MASK),
+    ("ForAudioClassification", TaskType.AUDIO_CLASSIFICATION),
+    ("ForSequenceClassificationAudio", TaskType.AUDIO_CLASSIFICATION),
+    ("ForCTC", TaskType.AUTOMATIC_SPEECH_RECOGNITION),
+    ("ForSpeechSeq2Seq", TaskType.AUTOMATIC_SPEECH_RECOGNITION),
+)
+
+SPEECH_TYPES = frozenset({"whisper", "speech_to_text", "speech-encoder-decoder", "moonshine"})
+"""``config.json`` model types of encoder-decoder models that hear speech (not summarizers)."""
+
+
+def hub_tasks(location: ModelLocation) -> frozenset[TaskType]:
+    """The Hub tasks (``hfgate.pipelines``) the model at ``location`` does, read from its config: its head
+    (``architectures``), its labels (an NLI model's ``entailment`` makes it a zero-shot classifier), and its
+    model type (Whisper hears; other encoder-decoders summarize and translate). A sentence embedder
+    scores sentence similarity.
+
+    Example:
+        >>> sorted(hub_tasks(resolve_model("all-MiniLM-L6-v2")))
+        [<TaskType.SENTENCE_SIMILARITY: 'sentence-similarity'>]
+    """
+    if location.gguf_file is not None:
+        return frozenset()
+    config = read_json(location.path / "config.json")
+    architectures = [str(a) for a in config.get("architectures") or []]
+    tasks = {task for a in architectures for suffix, task in _PIPELINE_HEADS if a.endswith(suffix)}
+    if TaskType.TEXT_CLASSIFICATION in tasks and hears(location.path):  # wav2vec2's, HuBERT's classifier heads
+        tasks = (tasks - {TaskType.TEXT_CLASSIFICATION}) | {TaskType.AUDIO_CLASSIFICATION}
+    labels = config.get("label2id") or {}
+    if TaskType.TEXT_CLASSIFICATION in tasks and any(str(label).lower().startswith("entail") for label in labels):
+        tasks.add(TaskType.ZERO_SHOT_CLASSIFICATION)
+    if str(config.get("model_type")) in SPEECH_TYPES:
+        tasks.add(TaskType.AUTOMATIC_SPEECH_RECOGNITION)
+    elif config.get("is_encoder_decoder") and any(a.endswith("ForConditionalGeneration") for a in architectures):
+        tasks |= {TaskType.SUMMARIZATION, TaskType.TRANSLATION}
+    if model_kind(location) is ModelKind.EMBEDDER:
+        tasks.add(TaskType.SENTENCE_SIMILARITY)
+    return frozenset(tasks)
+
+
+def hears(path: Path) -> bool:
+    """Whether the model at ``path`` takes audio: its feature extractor has a sampling rate."""
+    return "sampling_rate" in read_json(path / "preprocessor_config.json")

@@ -16,6 +16,7 @@ from hfgate.orchestrator.chunked import ChunkedEmbeddings, chunk_request, regrou
 from hfgate.orchestrator.endpoint_body import check_task_settings
 from hfgate.orchestrator.lookup import EndpointLookup, check_inference_kind
 from hfgate.orchestrator.running import LastCalls, Runner, count_tokens, reserve_for, writes
+from hfgate.pipelines import PipelineAnswer, PipelineRequest
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services import Service, service_class
 from hfgate.services.base import Model
@@ -44,7 +45,7 @@ from hfgate.upstream.engines import image_engines
 CHARS_PER_TOKEN = 4
 """The token estimate of a text hfgate cannot tokenize: a rough rule for English."""
 
-Q = TypeVar("Q", EmbedRequest, GenerateRequest, ChatRequest, RerankRequest, ResponsesRelay)
+Q = TypeVar("Q", EmbedRequest, GenerateRequest, ChatRequest, RerankRequest, ResponsesRelay, PipelineRequest)
 
 
 class Inference:
@@ -193,6 +194,11 @@ class Inference:
     async def rerank(self, endpoint: Endpoint, request: RerankRequest) -> RerankResult:
         """``request``'s documents ranked, with the scores the embedding cache holds (``cache/rerank.py``)."""
         return await self._runner.run(endpoint, lambda e: self.cached.rerank(self.model(e), self._timed(e, request)))
+
+    async def pipeline(self, endpoint: Endpoint, request: PipelineRequest) -> PipelineAnswer:
+        """The answer to a request of one of the Hub's tasks (``hfgate.pipelines``), within its deadline,
+        counted and recorded as every inference call."""
+        return await self._runner.run(endpoint, lambda e: self.model(e).pipeline(self._timed(e, request)))
 
     async def tokenize(
         self, endpoint: Endpoint, texts: Sequence[str], *, add_special_tokens: bool = True

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 from hfgate.config import Settings
 from hfgate.errors import BadRequestError
+from hfgate.pipelines import PipelineAnswer, PipelineRequest
 from hfgate.ratelimit.limiter import Limiter
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.spec import SettingSpec, caches
@@ -241,6 +242,10 @@ class Model:
 
     async def rerank_scores(self, request: RerankRequest) -> RerankScores:
         """Each document's relevance to the query, by its place in ``request``."""
+        raise self._unsupported()
+
+    async def pipeline(self, request: PipelineRequest) -> PipelineAnswer:
+        """The answer to a request of one of the Hub's tasks (``hfgate.pipelines``: the endpoint's task type)."""
         raise self._unsupported()
 
     def relays_responses(self) -> bool:

@@ -186,8 +186,20 @@ async def _infer(
 
 def _effective(endpoint: Endpoint, task_type: str | None) -> TaskType:
     """The task to run: the one in the URL (a generating model answers both completion and
-    chat_completion), else the endpoint's own."""
-    return parse_task_type(task_type) if task_type is not None else endpoint.task_type
+    chat_completion), else the endpoint's own.
+
+    Raises:
+        BadRequestError: a Hub task Elasticsearch has no name for: served on ``/hf/{id}``.
+    """
+    kind = parse_task_type(task_type) if task_type is not None else endpoint.task_type
+    if kind.hub_pipeline:
+        raise BadRequestError(
+            f"Elasticsearch's _inference API has no [{kind.value}] task; endpoint [{endpoint.inference_id}] answers "
+            f"it on the Hugging Face Inference API: POST /hf/{endpoint.inference_id} with "
+            '{"inputs": …, "parameters": {…}} (see docs/tasks.md)',
+            param="task_type",
+        )
+    return kind
 
 
 def _with_call_settings(orch: Orchestrator, endpoint: Endpoint, *, body: dict[str, Any]) -> Endpoint:

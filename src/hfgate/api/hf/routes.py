@@ -19,7 +19,7 @@ from hfgate.access.roles import Role
 from hfgate.api.body import decode, json_object, json_response, read_body
 from hfgate.api.declare import FaceRoutes
 from hfgate.api.deps import OrchestratorDep
-from hfgate.api.hf import schema, shapes
+from hfgate.api.hf import pipelines, schema, shapes
 from hfgate.api.hf.errors import FACE as HF
 from hfgate.api.hf.errors import render_hf
 from hfgate.api.hf.requests import TgiCall, texts, tgi_call
@@ -53,8 +53,10 @@ async def info(inference_id: str, orch: OrchestratorDep) -> Response:
 @ROUTES.post(_HF, role=Role.INFER, body=schema.HostedRequest, answer=schema.HostedAnswer, or_stream=True)
 async def hosted(inference_id: str, request: Request, orch: OrchestratorDep) -> Response:
     """Like a hosted model: what it does follows the endpoint's task type."""
-    body = await json_object(request)
     endpoint = await orch.endpoint_for(inference_id, None)
+    if endpoint.task_type.hub_pipeline:
+        return await pipelines.answer(orch, endpoint, request)
+    body = await json_object(request)
     if endpoint.task_type in _GENERATING:
         call = tgi_call(decode(body, schema.TgiRequest))
         return await (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hfgate.errors import BadRequestError
 from hfgate.local.catalog import ModelLocation
-from hfgate.local.model_kind import model_kind
+from hfgate.local.model_kind import ModelKind, hears, hub_tasks, model_kind
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import TaskType
 
@@ -16,7 +16,28 @@ _WANTED = {
     "model with one label)",
     TaskType.COMPLETION: "a text generation model (a *ForCausalLM or *ForConditionalGeneration model, or a GGUF)",
     TaskType.CHAT_COMPLETION: "a text generation model (a *ForCausalLM or *ForConditionalGeneration model, or a GGUF)",
+    TaskType.TEXT_CLASSIFICATION: "a classifier (a *ForSequenceClassification model)",
+    TaskType.TOKEN_CLASSIFICATION: "a token classifier (a *ForTokenClassification model, such as an NER model)",
+    TaskType.ZERO_SHOT_CLASSIFICATION: "a natural language inference model (a *ForSequenceClassification model with "
+    "an entailment label, such as facebook/bart-large-mnli)",
+    TaskType.FILL_MASK: "a masked language model (a *ForMaskedLM model)",
+    TaskType.QUESTION_ANSWERING: "an extractive question answering model (a *ForQuestionAnswering model)",
+    TaskType.SUMMARIZATION: "an encoder-decoder model (BART, T5, Pegasus: a *ForConditionalGeneration model)",
+    TaskType.TRANSLATION: "an encoder-decoder model (Marian, M2M100, NLLB, T5: a *ForConditionalGeneration model)",
+    TaskType.SENTENCE_SIMILARITY: "a sentence embedding model (such as sentence-transformers/all-MiniLM-L6-v2)",
+    TaskType.AUTOMATIC_SPEECH_RECOGNITION: "a speech recognition model (Whisper, or a *ForCTC model such as wav2vec2)",
+    TaskType.AUDIO_CLASSIFICATION: "an audio classifier (a *ForAudioClassification model)",
 }
+
+
+def served_tasks(location: ModelLocation) -> frozenset[TaskType]:
+    """Every task type the ``local`` service runs the model at ``location`` for: its kind's (an embedder's,
+    a cross-encoder's…) and the Hub tasks its config says it does; a model that hears, or whose head is
+    only a Hub task's, serves those alone."""
+    kind, hub = model_kind(location), hub_tasks(location)
+    if hub and (hears(location.path) or kind is ModelKind.PLAIN):
+        return hub
+    return kind.task_types | hub
 
 
 def refuse_other_kind(endpoint: Endpoint, location: ModelLocation) -> None:
@@ -26,12 +47,12 @@ def refuse_other_kind(endpoint: Endpoint, location: ModelLocation) -> None:
         BadRequestError: it does not; the message names ``service_settings.model``, what the model is,
             the task types it serves, and what the endpoint's task type needs.
     """
-    kind = model_kind(location)
-    if endpoint.task_type in kind.task_types:
+    served = served_tasks(location)
+    if endpoint.task_type in served:
         return
-    serves = ", ".join(sorted(task.value for task in kind.task_types))
+    serves, kind = ", ".join(sorted(task.value for task in served)), model_kind(location).value
     raise BadRequestError(
-        f"[service_settings.model] [{endpoint.service_settings['model']}] is {kind.value}, which serves "
+        f"[service_settings.model] [{endpoint.service_settings['model']}] is {kind}, which serves "
         f"task type [{serves}], not [{endpoint.task_type.value}]; create a [{serves}] endpoint for it, or "
         f"give {_WANTED[endpoint.task_type]}",
         param="service_settings.model",

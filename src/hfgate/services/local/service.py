@@ -23,6 +23,7 @@ from hfgate.services.local.keys import embedding_key, generation_key, rerank_key
 from hfgate.services.local.managed_generation import ManagedVllmModel, observed_managed, release_managed
 from hfgate.services.local.managed_vllm import ManagedVllm
 from hfgate.services.local.model_check import refuse_other_kind
+from hfgate.services.local.pipeline import PIPELINES, SIMILARITY, LocalPipeline, LocalSimilarity, pipeline_key
 from hfgate.services.local.rerank import RERANKING, LocalReranker
 from hfgate.services.local.sparse import SPARSE, LocalSparseEncoder
 from hfgate.services.price_setting import SPEND_SETTINGS
@@ -38,7 +39,7 @@ class LocalService(Service):
 
     name = "local"
     label = "Local (in-process)"
-    task_types: ClassVar[frozenset[TaskType]] = EMBEDDING | GENERATING | RERANKING | SPARSE
+    task_types: ClassVar[frozenset[TaskType]] = EMBEDDING | GENERATING | RERANKING | SPARSE | PIPELINES | SIMILARITY
     reads_images = False  # refuse_images: the local models read text only
     service_settings = (
         SettingSpec(
@@ -138,7 +139,9 @@ class LocalService(Service):
             checked = await record_embedding_shape(opened, timeout=timeout)
             choice = (await opened.embedder()).engine_choice.summary()
             return checked.evolve(service_settings={**checked.service_settings, "engine_choice": choice})
-        assert isinstance(opened, ManagedVllmModel | LocalGenerator | LocalReranker | LocalSparseEncoder)
+        assert isinstance(
+            opened, ManagedVllmModel | LocalGenerator | LocalReranker | LocalSparseEncoder | LocalPipeline
+        )
         return await opened.checked()
 
     def _with_task(self, endpoint: Endpoint, model: HubModel) -> Endpoint:
@@ -203,6 +206,8 @@ OPENERS: dict[TaskType, type[LocalModel[Any]]] = {
     **dict.fromkeys(GENERATING, LocalGenerator),
     **dict.fromkeys(RERANKING, LocalReranker),
     **dict.fromkeys(SPARSE, LocalSparseEncoder),
+    **dict.fromkeys(PIPELINES, LocalPipeline),
+    **dict.fromkeys(SIMILARITY, LocalSimilarity),
 }
 """The model object of each task type but ``text_embedding`` (:class:`LocalEmbedder`)."""
 
@@ -213,4 +218,6 @@ def _model_key(endpoint: Endpoint, location: ModelLocation) -> str:
         return rerank_key(location)
     if endpoint.task_type in SPARSE:
         return sparse_key(location)
+    if endpoint.task_type in PIPELINES:
+        return pipeline_key(endpoint.task_type, location)
     return (generation_key if endpoint.task_type in GENERATING else embedding_key)(endpoint, location)

@@ -1,0 +1,29 @@
+"""In-process runners of the Hub's tasks (``hfgate.pipelines``), one module per task or family of tasks,
+found by task type through :data:`RUNNERS`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hfgate.local.pipelines.base import PipelineRunner
+from hfgate.local.pipelines.classification import MaskFiller, TextClassifier, TokenClassifier
+from hfgate.local.pipelines.question_answering import QuestionAnswerer
+from hfgate.local.pipelines.speech import AudioClassifier, SpeechRecognizer
+from hfgate.local.pipelines.text2text import Summarizer, Translator
+from hfgate.local.pipelines.zero_shot import ZeroShotClassifier
+from hfgate.tasks import TaskType
+
+__all__ = ["RUNNERS", "PipelineRunner"]
+
+RUNNERS: dict[TaskType, type[PipelineRunner[Any]]] = {
+    TaskType.TEXT_CLASSIFICATION: TextClassifier,
+    TaskType.TOKEN_CLASSIFICATION: TokenClassifier,
+    TaskType.ZERO_SHOT_CLASSIFICATION: ZeroShotClassifier,
+    TaskType.FILL_MASK: MaskFiller,
+    TaskType.QUESTION_ANSWERING: QuestionAnswerer,
+    TaskType.SUMMARIZATION: Summarizer,
+    TaskType.TRANSLATION: Translator,
+    TaskType.AUTOMATIC_SPEECH_RECOGNITION: SpeechRecognizer,
+    TaskType.AUDIO_CLASSIFICATION: AudioClassifier,
+}
+"""The runner of each Hub task the ``local`` service runs in-process (sentence-similarity is its embedder's)."""

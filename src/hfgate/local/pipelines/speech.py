@@ -1,0 +1,101 @@
+"""``automatic-speech-recognition`` and ``audio-classification`` on transformers' pipelines, over audio
+decoded by PyAV (``hfgate.pipelines.audio``) at the model's own sampling rate.
+
+Speech longer than the model's window is cut into 30 s windows with 5 s overlaps, and the pipeline joins
+their texts and timestamps (its ``chunk_length_s``, the same for Whisper and CTC models).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hfgate.local.pipelines.base import TransformersRunner, plain, refuse
+from hfgate.pipelines import PipelineAnswer
+from hfgate.pipelines.audio import Samples, decode
+from hfgate.pipelines.audio_classification import AudioClassification
+from hfgate.pipelines.automatic_speech_recognition import Transcription
+from hfgate.tasks import Usage
+
+WINDOW_SECONDS = 30.0
+"""Audio longer than this is cut into windows (Whisper hears 30 s at a time)."""
+
+
+class _AudioRunner(TransformersRunner[Any]):
+    @property
+    def rate(self) -> int:
+        return int(self.pipe.feature_extractor.sampling_rate)
+
+    def heard(self, samples: Samples) -> dict[str, Any]:
+        return {"raw": samples.array, "sampling_rate": samples.rate}
+
+
+class SpeechRecognizer(_AudioRunner):
+    task = "automatic-speech-recognition"
+
+    async def run(self, request: Transcription) -> PipelineAnswer:
+        samples = decode(request.audio, rate=self.rate)
+        parameters = self._parameters(request, seconds=samples.seconds)
+        output = await self._compute.run(self._transcribe, samples, parameters)
+        usage = Usage(completion_tokens=len(self.pipe.tokenizer(output["text"])["input_ids"]))
+        return PipelineAnswer(body=output, usage=usage, audio_seconds=samples.seconds)
+
+    def _transcribe(self, samples: Samples, parameters: dict[str, Any]) -> dict[str, Any]:
+        output = plain(self.pipe(self.heard(samples), **parameters))
+        chunks = output.get("chunks")
+        answer: dict[str, Any] = {"text": output["text"].strip() if chunks is None else output["text"]}
+        if chunks is not None:
+            answer["chunks"] = [{"text": c["text"], "timestamp": list(c["timestamp"])} for c in chunks]
+        return answer
+
+    def _parameters(self, request: Transcription, *, seconds: float) -> dict[str, Any]:
+        whisper = self.pipe.type == "seq2seq_whisper"
+        parameters: dict[str, Any] = {}
+        if request.timestamps is not None:
+            parameters["return_timestamps"] = "word" if request.timestamps == "word" else (True if whisper else "word")
+        if seconds > WINDOW_SECONDS:
+            parameters["chunk_length_s"] = WINDOW_SECONDS
+        generate = dict(request.generate or {})
+        if request.language or request.translate or request.prompt or request.temperature is not None:
+            if not whisper:
+                raise refuse(
+                    "parameters.language",
+                    "language, task, prompt and temperature apply to Whisper models "
+                    f"only; [{self.name}] transcribes in the language it was trained on",
+                )
+            generate |= self._whisper(request)
+        if generate:
+            parameters["generate_kwargs"] = generate
+        return parameters
+
+    def _whisper(self, request: Transcription) -> dict[str, Any]:
+        generate: dict[str, Any] = {}
+        if request.language:
+            generate["language"] = self._language(request.language)
+        if request.translate:
+            generate["task"] = "translate"
+        if request.temperature:
+            generate |= {"temperature": request.temperature, "do_sample": True}
+        if request.prompt:
+            generate["prompt_ids"] = self.pipe.tokenizer.get_prompt_ids(request.prompt, return_tensors="pt")
+        return generate
+
+    def _language(self, language: str) -> str:
+        known = getattr(self.pipe.model.generation_config, "lang_to_id", None) or {}
+        token = f"<|{language.lower()}|>"
+        if known and token not in known:
+            codes = ", ".join(sorted(k.strip("<|>") for k in known)[:20])
+            raise refuse("parameters.language", f"`language` [{language}] is not one of the model's: {codes}, …")
+        return language.lower()
+
+
+class AudioClassifier(_AudioRunner):
+    task = "audio-classification"
+
+    async def run(self, request: AudioClassification) -> PipelineAnswer:
+        samples = decode(request.audio, rate=self.rate)
+        labels = len(self.pipe.model.config.id2label)
+        parameters: dict[str, Any] = {"top_k": request.top_k or labels}
+        if request.function_to_apply is not None:
+            parameters["function_to_apply"] = request.function_to_apply
+        output = await self._compute.run(lambda: plain(self.pipe(self.heard(samples), **parameters)))
+        return PipelineAnswer(body=output, audio_seconds=samples.seconds)

@@ -1,0 +1,41 @@
+"""``audio-classification``: labels with scores for an audio file (keyword spotting, language, emotion…).
+
+Answer: ``[{"label", "score"}, …]``, best first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hfgate.pipelines.audio import AudioFile, audio_input
+from hfgate.pipelines.base import Pipeline, PipelineRequest
+from hfgate.pipelines.fields import Parameters
+from hfgate.pipelines.text_classification import FUNCTIONS
+from hfgate.tasks import TaskType
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AudioClassification(PipelineRequest):
+    audio: AudioFile
+    top_k: int | None = None
+    function_to_apply: str | None = None
+
+
+class AudioClassificationPipeline(Pipeline[AudioClassification]):
+    task = TaskType.AUDIO_CLASSIFICATION
+    label = "Audio classification"
+    binary = True
+    batches = False
+
+    def request(self, inputs: Any, parameters: Mapping[str, Any]) -> AudioClassification:
+        p = Parameters(parameters, accepted=("top_k", "function_to_apply"))
+        return AudioClassification(
+            audio=audio_input(inputs),
+            top_k=p.integer("top_k"),
+            function_to_apply=p.choice("function_to_apply", FUNCTIONS),
+        )
+
+
+PIPELINE = AudioClassificationPipeline()

@@ -1,0 +1,73 @@
+"""Every ``InferenceClient`` method of the speech and language tasks against the ``local`` service, each
+answer compared with transformers' own pipeline on the same weights (or, where transformers 5 has none,
+with the decoding written out here)."""
+
+from __future__ import annotations
+
+import pytest
+from transformers import pipeline
+
+from tests.pipelines.conftest import client
+from tests.pipelines.tiny_models import TinyModels, tone_wav
+
+TEXT = "Paris is the capital of France, and Marie lives there."
+
+
+def _same(ours: list[dict], theirs: list[dict], *, keys: tuple[str, ...]) -> None:
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs, strict=True):
+        for key in keys:
+            assert a[key] == b[key], (a, b)
+        assert a["score"] == pytest.approx(b["score"], abs=1e-4)
+
+
+def test_text_classification_gives_every_label_as_the_pipeline_does(served: str, tiny: TinyModels) -> None:
+    ours = client(served, "clf").text_classification(TEXT)
+    (theirs,) = pipeline("text-classification", model=str(tiny.classifier), top_k=None)([TEXT])
+    _same([o.__dict__ for o in ours], theirs, keys=("label",))
+    assert len(ours) == 3
+
+
+def test_token_classification_aggregates_as_the_pipeline_does(served: str, tiny: TinyModels) -> None:
+    for strategy in ("simple", "first", "max", "average"):
+        ours = client(served, "ner").token_classification(TEXT, aggregation_strategy=strategy)
+        theirs = pipeline("token-classification", model=str(tiny.ner), aggregation_strategy=strategy)(TEXT)
+        _same([o.__dict__ for o in ours], theirs, keys=("entity_group", "word", "start", "end"))
+
+
+def test_zero_shot_classification_scores_the_given_labels(served: str, tiny: TinyModels) -> None:
+    labels = ["travel", "cooking", "sports"]
+    ours = client(served, "nli").zero_shot_classification(TEXT, labels, multi_label=True)
+    theirs = pipeline("zero-shot-classification", model=str(tiny.nli))(TEXT, candidate_labels=labels, multi_label=True)
+    assert [o.label for o in ours] == theirs["labels"]
+    assert [o.score for o in ours] == pytest.approx(theirs["scores"], abs=1e-4)
+
+
+def test_fill_mask_fills_the_mask_token(served: str, tiny: TinyModels) -> None:
+    ours = client(served, "mlm").fill_mask("Paris is the [MASK] of France.", top_k=3)
+    theirs = pipeline("fill-mask", model=str(tiny.masked))("Paris is the [MASK] of France.", top_k=3)
+    _same([o.__dict__ for o in ours], theirs, keys=("token", "token_str", "sequence"))
+
+
+def test_speech_recognition_and_audio_classification_hear_a_wav(served: str, tiny: TinyModels) -> None:
+    wav = tone_wav(1.0)
+    heard = client(served, "asr").automatic_speech_recognition(wav)
+    import numpy as np
+
+    from hfgate.pipelines.audio import AudioFile, decode
+
+    samples = decode(AudioFile(data=wav), rate=16000).array
+    theirs = pipeline("automatic-speech-recognition", model=str(tiny.ctc))({"raw": samples, "sampling_rate": 16000})
+    assert heard.text == theirs["text"].strip()
+    labels = client(served, "kws").audio_classification(wav)
+    reference = pipeline("audio-classification", model=str(tiny.audio_classifier))(
+        {"raw": samples, "sampling_rate": 16000}, top_k=4
+    )
+    _same([o.__dict__ for o in labels], reference, keys=("label",))
+    assert np.isfinite(samples).all()
+
+
+def test_sentence_similarity_is_the_cosine_of_the_embeddings(served: str) -> None:
+    scores = client(served, "sim").sentence_similarity("a cat sits", ["a cat is sitting", "stock markets fell"])
+    assert len(scores) == 2
+    assert scores[0] > scores[1]

