@@ -24,6 +24,16 @@ TASK_LABELS: dict[TaskType, str] = {
     TaskType.COMPLETION: N_("Text generation"),
     TaskType.CHAT_COMPLETION: N_("Chat"),
     TaskType.RERANK: N_("Rerank"),
+    TaskType.TEXT_CLASSIFICATION: N_("Text classification"),
+    TaskType.TOKEN_CLASSIFICATION: N_("Named entities"),
+    TaskType.ZERO_SHOT_CLASSIFICATION: N_("Zero-shot classification"),
+    TaskType.FILL_MASK: N_("Fill mask"),
+    TaskType.QUESTION_ANSWERING: N_("Question answering"),
+    TaskType.SUMMARIZATION: N_("Summarization"),
+    TaskType.TRANSLATION: N_("Translation"),
+    TaskType.SENTENCE_SIMILARITY: N_("Sentence similarity"),
+    TaskType.AUTOMATIC_SPEECH_RECOGNITION: N_("Speech recognition"),
+    TaskType.AUDIO_CLASSIFICATION: N_("Audio classification"),
 }
 SERVICE_LABELS: dict[str, str] = {
     "local": N_("Local model"),
@@ -31,7 +41,8 @@ SERVICE_LABELS: dict[str, str] = {
 }
 # The settings page's field for a new value of each secret setting.
 SECRET_LABELS: dict[str, str] = {"api_key": N_("New access token")}
-FORM_TASK_TYPES = (TaskType.TEXT_EMBEDDING, TaskType.COMPLETION, TaskType.CHAT_COMPLETION, TaskType.RERANK)
+FORM_TASK_TYPES = tuple(task for task in TASK_LABELS if task is not TaskType.EMBEDDING)
+"""Every task an endpoint can be created for (``embedding`` is a ``text_embedding`` endpoint's other face)."""
 LOCATORS = ("model", "model_id", "url")
 
 
