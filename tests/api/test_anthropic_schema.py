@@ -11,7 +11,7 @@ import pytest
 from hfgate.api.anthropic import schema
 from hfgate.api.anthropic.requests import read_call
 from hfgate.api.body import decode
-from hfgate.errors import BadRequestError, RequestValidationError
+from hfgate.errors import BadRequestError, EmptyInputError, RequestValidationError
 from tests.support import agent_requests
 
 HI: Any = {"role": "user", "content": "Hi"}
@@ -69,3 +69,23 @@ def test_claude_code_s_first_request_reads_into_one_system_prompt_and_its_turn()
     assert call.stream
     assert call.params.reasoning_effort == "high"
     assert len(call.tools) > 5
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [[{"role": "system", "content": []}], [{"role": "user", "content": []}],
+     [{"role": "system", "content": ""}, {"role": "user", "content": []}]],
+)  # fmt: skip
+def test_messages_that_fold_to_no_message_are_refused_naming_messages(messages: Any) -> None:
+    with pytest.raises(EmptyInputError) as caught:
+        read_call(decode(_body(messages=messages), schema.MessagesRequest))
+    assert caught.value.param == "messages"
+    assert caught.value.status == 400
+    assert "send at least one user message with a text block" in caught.value.problems[0]
+
+
+def test_a_system_prompt_alone_is_a_conversation_of_one_system_message() -> None:
+    call = read_call(
+        decode(_body(system="Be brief.", messages=[{"role": "user", "content": []}]), schema.MessagesRequest)
+    )
+    assert [(m.role, m.content) for m in call.messages] == [("system", "Be brief.")]

@@ -5,6 +5,10 @@ positive``); the scheduler lost the request and it hung until the client gave up
 with no tokens (``The decoder prompt cannot be empty``) and TGI an empty ``inputs``; hfgate refuses the
 empty string at the face and, under it, a prompt of no tokens in the engine. A whitespace prompt, or one
 of special tokens only, has tokens: it is generated from, as vLLM and TGI do.
+
+A conversation that folds to no message (issue 84: an Anthropic ``system`` message of no blocks, a Gemini
+part of only a ``thoughtSignature``) reached the chat template, whose "Cannot apply chat template to an
+empty conversation" was a 500; it is a 400 in the face's shape naming ``messages`` or ``contents``.
 """
 
 from __future__ import annotations
@@ -72,6 +76,37 @@ async def test_chat_with_an_empty_message_is_answered_the_template_gives_it_toke
     body = {"model": GENERATOR, "messages": [{"role": "user", "content": ""}], "max_tokens": 2}
     response = await asyncio.wait_for(http.post("/v1/chat/completions", json=body), AT_ONCE)
     assert response.status_code == 200, response.text
+
+
+EMPTY_SYSTEM: Any = [{"role": "system", "content": []}]
+SIGNATURE_ONLY: Any = {"contents": [{"role": "user", "parts": [{"thoughtSignature": ""}]}]}
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [("/v1/messages", {"model": GENERATOR, "max_tokens": 2, "messages": EMPTY_SYSTEM}),
+     ("/v1/messages", {"model": GENERATOR, "max_tokens": 2, "messages": [{"role": "user", "content": []}]}),
+     ("/v1/messages", {"model": GENERATOR, "max_tokens": 2, "stream": True, "messages": EMPTY_SYSTEM}),
+     ("/v1/messages/count_tokens", {"model": GENERATOR, "messages": EMPTY_SYSTEM})],
+)  # fmt: skip
+async def test_a_messages_conversation_folding_to_nothing_is_anthropic_s_400_naming_messages(
+    http: httpx.AsyncClient, path: str, body: dict[str, Any]
+) -> None:
+    error = (await _refused(http, path, body))["error"]
+    assert error["type"] == "invalid_request_error"
+    assert error["message"].startswith("Field [messages] leaves no message"), error["message"]
+    assert "send at least one user message" in error["message"]
+
+
+@pytest.mark.parametrize("version", ["v1beta", "v1"])
+@pytest.mark.parametrize("action", ["generateContent", "streamGenerateContent", "countTokens"])
+async def test_gemini_contents_of_a_lone_thought_signature_are_a_400_naming_contents(
+    http: httpx.AsyncClient, version: str, action: str
+) -> None:
+    error = (await _refused(http, f"/{version}/models/{GENERATOR}:{action}", SIGNATURE_ONLY))["error"]
+    assert (error["code"], error["status"]) == (400, "INVALID_ARGUMENT")
+    assert error["message"].startswith("Field [contents] leaves no message"), error["message"]
+    assert "send at least one user turn with a text part" in error["message"]
 
 
 async def test_chat_with_no_messages_is_refused_naming_them(http: httpx.AsyncClient) -> None:

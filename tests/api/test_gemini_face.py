@@ -145,6 +145,19 @@ def test_a_request_hfgate_cannot_honour_is_a_400_in_gemini_s_shape_naming_the_fi
     assert f"[{field}]" in error["message"], error["message"]
 
 
+@pytest.mark.parametrize("version", ["v1beta", "v1"])
+@pytest.mark.parametrize("action", ["generateContent", "streamGenerateContent", "countTokens"])
+def test_contents_that_fold_to_no_message_are_a_400_naming_contents(
+    coding: tuple[str, CodingModel], version: str, action: str
+) -> None:
+    only_signature = {"contents": [{"role": "user", "parts": [{"thoughtSignature": ""}]}]}
+    answer = _post(coding[0], action, only_signature, version=version)
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["error"]
+    assert (error["code"], error["status"]) == (400, "INVALID_ARGUMENT")
+    assert error["message"].startswith("Field [contents] leaves no message once read"), error["message"]
+
+
 def test_an_unknown_model_is_gemini_s_404(coding: tuple[str, CodingModel]) -> None:
     answer = httpx.post(f"{coding[0]}/v1beta/models/nope:generateContent", json={"contents": [ASK]})
     assert answer.status_code == 404

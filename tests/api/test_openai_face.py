@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import base64
+import json
+from typing import Any
 
 import httpx
 import numpy as np
 import openai
 import pytest
+
+from tests.fakes import service as fake
 
 EMBEDDER = ".all-minilm-l6-v2"
 GENERATOR = ".smollm2-135m-instruct"
@@ -88,3 +92,39 @@ def test_errors_have_openai_shape(client: openai.OpenAI, live_url: str) -> None:
     assert raw.status_code == 400
     assert set(raw.json()["error"]) == {"message", "type", "param", "code"}
     assert raw.json()["error"]["type"] == "invalid_request_error"
+
+
+async def _completion_words(api: httpx.AsyncClient, endpoint: str, **fields: Any) -> tuple[int, str]:
+    prompt = " ".join(f"w{i}" for i in range(60))  # the fake writes "You said:" and these, one token a word
+    answer = await api.post("/v1/completions", json={"model": endpoint, "prompt": prompt} | fields)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    return body["usage"]["completion_tokens"], body["choices"][0]["finish_reason"]
+
+
+async def test_completions_without_max_tokens_write_16_unless_the_request_or_endpoint_sets_it(
+    fake_api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fake, "MAX_WORDS", 48)  # the service's own default, as a local model's 256
+    for name, stored in (("plain", {}), ("stored", {"max_new_tokens": 30})):
+        body = {"service": "fake", "service_settings": {"model": "words"}, "task_settings": stored}
+        created = await fake_api.put(f"/_inference/completion/{name}", json=body)
+        assert created.status_code == 200, created.text
+    assert await _completion_words(fake_api, "plain") == (16, "length")  # OpenAI's and vLLM's default
+    assert await _completion_words(fake_api, "plain", max_tokens=20) == (20, "length")
+    assert await _completion_words(fake_api, "stored") == (30, "length")  # the endpoint's setting wins
+    assert await _completion_words(fake_api, "stored", max_tokens=5) == (5, "length")
+    streamed = await fake_api.post(
+        "/v1/completions",
+        json={"model": "plain", "prompt": "a " * 40, "stream": True, "stream_options": {"include_usage": True}},
+    )
+    usage = [c["usage"] for c in map(json.loads, _data(streamed.text)) if c.get("usage")]
+    assert usage[-1]["completion_tokens"] == 16
+    chat = await fake_api.post(
+        "/v1/chat/completions", json={"model": "plain", "messages": [{"role": "user", "content": "a " * 60}]}
+    )
+    assert chat.json()["usage"]["completion_tokens"] == 48  # chat has no such default: the service's own
+
+
+def _data(stream: str) -> list[str]:
+    return [line[5:].strip() for line in stream.splitlines() if line.startswith("data:") and "[DONE]" not in line]

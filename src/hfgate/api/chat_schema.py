@@ -22,7 +22,7 @@ from hfgate.api.body import json_type
 from hfgate.api.tools import NO_TOOLS, ToolFields, parse_tool_choice
 from hfgate.chat import messages as chat_types
 from hfgate.chat import tools as tool_types
-from hfgate.errors import RequestValidationError
+from hfgate.errors import EmptyInputError, RequestValidationError
 
 ROLES = ("system", "developer", "user", "assistant", "tool")
 """The roles of OpenAI's chat messages; a chat template knows no others."""
@@ -153,6 +153,31 @@ def chat_messages(messages: list[Message]) -> tuple[chat_types.ChatMessage, ...]
     if not messages:
         raise RequestValidationError(["Field [messages] must be a non-empty array of messages"], param="messages")
     return tuple(_message(f"messages[{i}]", message) for i, message in enumerate(messages))
+
+
+def nonempty_conversation(
+    messages: tuple[chat_types.ChatMessage, ...], *, field: str, why: str
+) -> tuple[chat_types.ChatMessage, ...]:
+    """``messages`` as a face read them, refused when none is left: a face folds what is not a turn away (a
+    system message into the system prompt, a part of no content), and a chat template cannot render an
+    empty conversation (transformers: "Cannot apply chat template to an empty conversation").
+
+    Args:
+        messages: the conversation read from the request.
+        field: the request's field that holds it, as the client spells it.
+        why: what was dropped, and what to send instead.
+
+    Raises:
+        EmptyInputError: no message is left; the message names ``field``.
+
+    Example:
+        >>> hi = (chat_types.ChatMessage(role="user", content="hi"),)
+        >>> nonempty_conversation(hi, field="messages", why="…") == hi
+        True
+    """
+    if not messages:
+        raise EmptyInputError([f"Field [{field}] leaves no message once read: {why}"], param=field)
+    return messages
 
 
 def _message(where: str, message: Message) -> chat_types.ChatMessage:

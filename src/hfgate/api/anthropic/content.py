@@ -17,13 +17,23 @@ from __future__ import annotations
 import orjson
 
 from hfgate.api.anthropic import schema
+from hfgate.api.chat_schema import nonempty_conversation
 from hfgate.chat.messages import ChatMessage, ContentPart, ImagePart, TextPart
 from hfgate.chat.tools import ToolCall
+
+_NO_TURN = (
+    "a system message's text joins the system prompt and a user message of no content blocks adds no turn, "
+    "and here no system text or turn is left; send at least one user message with a text block"
+)
 
 
 def conversation(system: list[schema.TextBlock] | None, messages: list[schema.Message]) -> tuple[ChatMessage, ...]:
     """``system`` and ``messages`` as chat turns: one system message first (``system``, then the text of
-    every ``system`` message of ``messages``, in order), then the user and assistant turns."""
+    every ``system`` message of ``messages``, in order), then the user and assistant turns.
+
+    Raises:
+        EmptyInputError: nothing is left (no system text, no turn); the message names ``messages``.
+    """
     prompts = [_joined(system)] if system is not None else []
     turns: list[ChatMessage] = []
     for message in messages:
@@ -34,7 +44,8 @@ def conversation(system: list[schema.TextBlock] | None, messages: list[schema.Me
         else:
             turns.extend(_user(message.content))
     prompt = "\n\n".join(p for p in prompts if p)
-    return (ChatMessage(role="system", content=prompt), *turns) if prompt else tuple(turns)
+    folded = (ChatMessage(role="system", content=prompt), *turns) if prompt else tuple(turns)
+    return nonempty_conversation(folded, field="messages", why=_NO_TURN)
 
 
 def _joined(blocks: list[schema.TextBlock]) -> str:

@@ -15,19 +15,25 @@ from collections.abc import Iterable
 
 import orjson
 
+from hfgate.api.chat_schema import nonempty_conversation
 from hfgate.api.gemini.schema import Content, Part
 from hfgate.chat.messages import ChatMessage, ContentPart, ImagePart, TextPart
 from hfgate.chat.tools import ToolCall
 from hfgate.errors import BadRequestError, RequestValidationError
 
 _ROLES = {"user": "user", "model": "assistant", "function": "user", "tool": "user"}
+_NO_TURN = (
+    "a user turn whose parts hold only a thoughtSignature (or no part) adds no message, and here no "
+    "systemInstruction text or turn is left; send at least one user turn with a text part"
+)
 
 
 def conversation(system: Content | None, contents: list[Content]) -> tuple[ChatMessage, ...]:
     """The chat messages, system instruction first.
 
     Raises:
-        RequestValidationError, BadRequestError: a turn or part hfgate cannot read; the message names it.
+        RequestValidationError, BadRequestError: a turn or part hfgate cannot read, or no message is left
+            (``EmptyInputError``); the message names it.
     """
     if not contents:
         raise RequestValidationError(["Field [contents] must hold at least one turn"], param="contents")
@@ -48,7 +54,7 @@ def conversation(system: Content | None, contents: list[Content]) -> tuple[ChatM
             messages.append(message)
         else:
             messages.extend(_user_turn(i, turn.parts, pending))
-    return tuple(messages)
+    return nonempty_conversation(tuple(messages), field="contents", why=_NO_TURN)
 
 
 def _system_text(system: Content) -> str:

@@ -9,7 +9,7 @@ hfgate cannot honour.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hfgate.api.body import prompt_texts
@@ -60,6 +60,26 @@ def generation_params(request: schema.ChatBody | schema.CompletionBody, body: di
         reasoning_effort=request.reasoning_effort,
         sent_as={"max_new_tokens": "max_tokens" if newer is None else "max_completion_tokens"},
     )
+
+
+COMPLETION_MAX_TOKENS = 16
+"""``/v1/completions``' ``max_tokens`` when neither the request nor the endpoint's stored ``task_settings`` set
+one: OpenAI's documented default for this route, and vLLM's (its ``CompletionRequest.max_tokens``)."""
+
+
+def completion_defaults(params: GenerationParams) -> GenerationParams:
+    """``params`` as merged with the endpoint's stored ``task_settings``, with OpenAI's completion default
+    for ``max_tokens`` where neither gave one: a face's default is weaker than the endpoint's settings, as a
+    service's own defaults are.
+
+    Example:
+        >>> completion_defaults(GenerationParams()).max_new_tokens, completion_defaults(
+        ...     GenerationParams(max_new_tokens=256)).max_new_tokens
+        (16, 256)
+    """
+    if params.max_new_tokens is not None:
+        return params
+    return replace(params, max_new_tokens=COMPLETION_MAX_TOKENS)
 
 
 def stream_options(request: schema.ChatBody | schema.CompletionBody) -> StreamOptions:

@@ -90,7 +90,8 @@ async def run_completion(
     prompts = oai.prompts(completion)
     options = oai.stream_options(completion)
     endpoint = await orch.endpoint_for(name, TaskType.COMPLETION)
-    requests = [GenerateRequest(prompt=p, params=orch.generation_params(endpoint, params)) for p in prompts]
+    merged = oai.completion_defaults(orch.generation_params(endpoint, params))
+    requests = [GenerateRequest(prompt=p, params=merged) for p in prompts]
     if options.stream:
         if len(requests) != 1:
             raise RequestValidationError(["streaming takes one [prompt]"], param="prompt")
