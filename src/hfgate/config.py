@@ -101,6 +101,12 @@ class Settings(BaseSettings):
         "terminationGracePeriodSeconds).",
     )
     max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0, description="Largest request body accepted.")
+    max_upload_bytes: int = Field(
+        default=25 * 1024 * 1024,
+        gt=0,
+        description="Largest file body accepted (audio sent raw or as multipart: Content-Type audio/*, video/*, "
+        "image/*, application/octet-stream or multipart/form-data); 25 MiB, OpenAI's limit for audio files.",
+    )
     provision_defaults: bool = Field(default=True, description="Create the embedded default endpoints on first start.")
     preload_models: bool = Field(
         default=False,

@@ -49,7 +49,7 @@ class TaskType(StrEnum):
     def hub_pipeline(self) -> bool:
         """Whether this is one of the Hub's tasks Elasticsearch has no name for (served by
         :mod:`hfgate.pipelines`, on ``/hf/{id}`` and the faces that speak it)."""
-        return "-" in self.value
+        return self not in _ELASTICSEARCH
 
     @property
     def streams(self) -> bool:
@@ -69,6 +69,16 @@ class TaskType(StrEnum):
         return self in (TaskType.TEXT_EMBEDDING, TaskType.SPARSE_EMBEDDING)
 
 
+_ELASTICSEARCH = frozenset(
+    {
+        TaskType.TEXT_EMBEDDING,
+        TaskType.EMBEDDING,
+        TaskType.SPARSE_EMBEDDING,
+        TaskType.COMPLETION,
+        TaskType.CHAT_COMPLETION,
+        TaskType.RERANK,
+    }
+)
 _WRITES = frozenset({TaskType.SUMMARIZATION, TaskType.TRANSLATION, TaskType.AUTOMATIC_SPEECH_RECOGNITION})
 """Hub tasks that generate text token by token, given a generation's deadline."""
 

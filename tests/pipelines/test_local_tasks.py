@@ -71,3 +71,59 @@ def test_sentence_similarity_is_the_cosine_of_the_embeddings(served: str) -> Non
     scores = client(served, "sim").sentence_similarity("a cat sits", ["a cat is sitting", "stock markets fell"])
     assert len(scores) == 2
     assert scores[0] > scores[1]
+
+
+def test_question_answering_finds_the_best_span_of_the_context(served: str, tiny: TinyModels) -> None:
+    import numpy as np
+    import torch
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    question, context = "Where does Marie live?", TEXT
+    ours = client(served, "qa").question_answering(question=question, context=context)
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny.qa))
+    model = AutoModelForQuestionAnswering.from_pretrained(str(tiny.qa)).eval()
+    enc = tokenizer(question, context, return_offsets_mapping=True, return_tensors="pt")
+    with torch.inference_mode():
+        out = model(
+            input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], token_type_ids=enc["token_type_ids"]
+        )
+    in_context = np.array([s == 1 for s in enc.sequence_ids(0)])
+    in_context[0] = True  # the first token: the empty answer's, allowed as transformers 4 allowed it
+
+    def probabilities(logits: torch.Tensor) -> np.ndarray:
+        masked = np.where(in_context, logits[0].numpy(), -10000.0)
+        exp = np.exp(masked - masked.max())
+        return exp / exp.sum()
+
+    start, end = probabilities(out.start_logits), probabilities(out.end_logits)
+    spans = [
+        (start[s] * end[e], s, e)
+        for s in range(len(start))
+        for e in range(s, min(s + 15, len(end)))
+        if in_context[s] and in_context[e]
+    ]
+    score, s, e = max(spans)
+    word = enc.encodings[0]
+    first = word.word_to_chars(word.token_to_word(s), sequence_index=1)[0] if s else int(enc["offset_mapping"][0][s][0])
+    last = word.word_to_chars(word.token_to_word(e), sequence_index=1)[1] if e else int(enc["offset_mapping"][0][e][1])
+    assert (ours.start, ours.end, ours.answer) == (first, last, context[first:last])
+    assert ours.score == pytest.approx(float(score), abs=1e-4)
+    several = client(served, "qa").question_answering(question=question, context=context, top_k=3)
+    assert isinstance(several, list)
+    assert len(several) == 3
+    assert several[0].score >= several[1].score >= several[2].score
+
+
+def test_summarization_and_translation_generate_as_the_model_does(served: str, tiny: TinyModels) -> None:
+    import torch
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny.seq2seq))
+    model = AutoModelForSeq2SeqLM.from_pretrained(str(tiny.seq2seq)).eval()
+    with torch.inference_mode():
+        ids = model.generate(**tokenizer([TEXT], return_tensors="pt", return_token_type_ids=False))
+    expected = tokenizer.batch_decode(ids, skip_special_tokens=True, clean_up_tokenization_spaces=False)[0]
+    assert client(served, "sum").summarization(TEXT).summary_text == expected
+    assert client(served, "mt").translation(TEXT).translation_text == expected
+    longer = client(served, "sum").summarization(TEXT, generate_parameters={"max_new_tokens": 3}).summary_text
+    assert len(tokenizer(longer, add_special_tokens=False)["input_ids"]) <= 3

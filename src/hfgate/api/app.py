@@ -86,6 +86,10 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
         Gateway,
         hosts=HostNames(hosts=settings.host_endpoints, domain=settings.endpoint_domain),
         keys=GatewayKeys(metrics_key=metrics_key),
-        body=BodyLimit(max_bytes=settings.max_body_bytes, seconds=settings.body_timeout_seconds),
+        body=BodyLimit(
+            max_bytes=settings.max_body_bytes,
+            seconds=settings.body_timeout_seconds,
+            upload_bytes=settings.max_upload_bytes,
+        ),
     )
     return app

@@ -145,7 +145,7 @@ class Gateway:
             tab_token = TAB.set(tab)
             filters = filters_of(scope) if product else None
             inner: Send = send_with_id if filters is None else FilteringSend(send_with_id, filters)
-            receive = self._body.counting(receive, labels)
+            receive = self._body.counting(receive, labels, scope)
             try:
                 if lane is None:
                     await self.app(scope, receive, inner)
@@ -471,21 +471,31 @@ class BodyLimit:
     """Refuses request bodies larger than ``max_bytes`` with 413, before reading them whole, and bodies
     that take longer than ``seconds`` to arrive with 408 (a slow-loris client holding a request open)."""
 
-    def __init__(self, *, max_bytes: int, seconds: float = 60.0) -> None:
+    def __init__(self, *, max_bytes: int, seconds: float = 60.0, upload_bytes: int | None = None) -> None:
         self._max = max_bytes
+        self._upload = upload_bytes or max_bytes
         self._seconds = seconds
+
+    def limit(self, scope: Scope) -> tuple[int, str]:
+        """The request's limit and the setting that sets it: a file's (``HFGATE_MAX_UPLOAD_BYTES``) for a
+        body sent as a file (audio, multipart), else ``HFGATE_MAX_BODY_BYTES``."""
+        kind = (header(scope, b"content-type") or "").split(";")[0].strip().lower()
+        if kind.startswith(FILE_TYPES) or kind in ("application/octet-stream", "multipart/form-data"):
+            return self._upload, "HFGATE_MAX_UPLOAD_BYTES"
+        return self._max, "HFGATE_MAX_BODY_BYTES"
 
     def declared_too_large(self, scope: Scope) -> PayloadTooLargeError | None:
         """The error for a request whose ``content-length`` is over the limit."""
         declared = header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self._max:
-            return self._error(int(declared))
+        if declared is not None and declared.isdigit() and int(declared) > self.limit(scope)[0]:
+            return self._error(int(declared), scope)
         return None
 
-    def counting(self, receive: Receive, labels: RequestScope | None = None) -> Receive:
+    def counting(self, receive: Receive, labels: RequestScope | None = None, scope: Scope | None = None) -> Receive:
         """``receive``, raising once the body grows past the limit or its deadline passes; the bytes read
         are added to ``labels.body_bytes`` (a budget's bound on the request's input tokens)."""
         seen = 0
+        most = self.limit(scope)[0] if scope is not None else self._max
         deadline = asyncio.get_running_loop().time() + self._seconds
         complete = False
 
@@ -508,17 +518,22 @@ class BodyLimit:
             seen += len(message.get("body", b""))
             if labels is not None:
                 labels.body_bytes = seen
-            if seen > self._max:
-                raise self._error(seen)
+            if seen > most:
+                raise self._error(seen, scope)
             return message
 
         return counted
 
-    def _error(self, size: int) -> PayloadTooLargeError:
+    def _error(self, size: int, scope: Scope | None) -> PayloadTooLargeError:
+        most, setting = self.limit(scope) if scope is not None else (self._max, "HFGATE_MAX_BODY_BYTES")
+        fix = "send a shorter file" if setting.endswith("UPLOAD_BYTES") else "send fewer or shorter inputs per request"
         return PayloadTooLargeError(
-            f"request body is too large: [{size}] bytes, the limit is [{self._max}] bytes "
-            "(HFGATE_MAX_BODY_BYTES); send fewer or shorter inputs per request"
+            f"request body is too large: [{size}] bytes, the limit is [{most}] bytes ({setting}); {fix}"
         )
+
+
+FILE_TYPES = ("audio/", "video/", "image/")
+"""Content-Types of a body that is a file (read up to ``HFGATE_MAX_UPLOAD_BYTES``)."""
 
 
 def _arrived(receive: Receive) -> bool:

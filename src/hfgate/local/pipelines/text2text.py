@@ -5,6 +5,7 @@ pipelines). A many-language model (M2M100, NLLB, mBART) is told the languages: t
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ class Rewriter(PipelineRunner[Rewrite]):
         )
         self._model = model.to(torch.device(self.device)).eval()
         self.prefix = str(getattr(model.config, "prefix", None) or "")
+        self._types = "token_type_ids" in inspect.signature(model.forward).parameters
 
     async def run(self, request: Rewrite) -> PipelineAnswer:
         extra = self.languages(request) if isinstance(request, Translation) else {}
@@ -47,7 +49,7 @@ class Rewriter(PipelineRunner[Rewrite]):
         texts = [self.prefix + t for t in request.texts]
         truncate = request.truncation not in (None, "do_not_truncate")
         inputs = self.tokenizer(
-            texts, padding=True, truncation=truncate or None, return_tensors="pt", **extra.get("tokenize", {})
+            texts, padding=True, truncation=truncate or None, return_tensors="pt", return_token_type_ids=self._types
         )
         inputs = inputs.to(self._model.device)
         with self._torch.inference_mode():
@@ -80,7 +82,7 @@ class Rewriter(PipelineRunner[Rewrite]):
                 )
         self.tokenizer.src_lang = request.src_lang
         target = codes[request.tgt_lang]
-        return {"tokenize": {}, "generate": {"forced_bos_token_id": target}}
+        return {"generate": {"forced_bos_token_id": target}}
 
     def _codes(self) -> dict[str, int]:
         """The model's language codes and their tokens' ids (``en`` → ``__en__`` in M2M100; NLLB's and

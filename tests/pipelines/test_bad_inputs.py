@@ -1,0 +1,100 @@
+"""What a user can get wrong on the Hub tasks: each is a 4xx naming the field and the fix, never a 5xx or a hang;
+and every audio format a browser or a phone records is heard."""
+
+from __future__ import annotations
+
+import socket
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+
+from tests.pipelines.tiny_models import encoded, tone_wav
+
+FORMATS = [
+    ("flac", "flac", "audio/flac"),
+    ("mp3", "libmp3lame", "audio/mpeg"),
+    ("ogg", "libopus", "audio/ogg"),
+    ("webm", "libopus", "audio/webm"),
+    ("ipod", "aac", "audio/mp4"),
+]
+
+
+def _post(url: str, inference_id: str, **kwargs: object) -> httpx.Response:
+    return httpx.post(f"{url}/hf/{inference_id}", timeout=60, **kwargs)  # type: ignore[arg-type]
+
+
+def _refused(response: httpx.Response, status: int, *words: str) -> None:
+    """Refused with ``status``; 400 stands for the face's client error: TEI's 422 for a field's value."""
+    assert response.status_code in ((400, 422) if status == 400 else (status,)), response.text
+    for word in words:
+        assert word in response.text, response.text
+
+
+@pytest.mark.parametrize(("container", "codec", "content_type"), FORMATS)
+def test_every_recorded_format_is_heard(served: str, container: str, codec: str, content_type: str) -> None:
+    wav = tone_wav(1.0)
+    expected = _post(served, "asr", content=wav, headers={"content-type": "audio/wav"}).json()
+    heard = _post(
+        served, "asr", content=encoded(wav, container=container, codec=codec), headers={"content-type": content_type}
+    )
+    assert heard.status_code == 200, heard.text
+    assert set(heard.json()) == set(expected)
+
+
+def test_audio_that_is_not_audio_is_refused_naming_the_field(served: str) -> None:
+    for body in (b"this is plain text, not a recording", tone_wav(1.0)[:30], b""):
+        _refused(_post(served, "asr", content=body, headers={"content-type": "audio/wav"}), 400, "inputs", "audio file")
+    _refused(_post(served, "kws", json={"inputs": "not base64!", "parameters": {"top_k": 2}}), 400, "base64")
+    _refused(_post(served, "asr", json={"inputs": 5}), 400, "inputs")
+
+
+def test_a_file_over_the_upload_limit_is_a_413_naming_the_setting(served: str) -> None:
+    big = b"\0" * (25 * 1024 * 1024 + 1)
+    _refused(_post(served, "asr", content=big, headers={"content-type": "audio/wav"}), 413, "HFGATE_MAX_UPLOAD_BYTES")
+    address = urlparse(served)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as raw:  # 2 GB announced
+        raw.sendall(
+            b"POST /hf/asr HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\nContent-Length: 2147483648\r\n\r\n"
+        )
+        answer = raw.recv(65536).decode("latin-1")
+    assert answer.startswith("HTTP/1.1 413"), answer
+    assert "HFGATE_MAX_UPLOAD_BYTES" in answer
+
+
+def test_wrong_fields_of_the_text_tasks_are_named(served: str) -> None:
+    text = "Paris is the capital of France."
+    _refused(
+        _post(served, "nli", json={"inputs": text, "parameters": {"candidate_labels": []}}),
+        400,
+        "parameters.candidate_labels",
+    )
+    _refused(_post(served, "nli", json={"inputs": text}), 400, "candidate_labels", "required")
+    _refused(_post(served, "qa", json={"inputs": {"question": "Where?"}}), 400, "inputs.context")
+    _refused(_post(served, "qa", json={"inputs": {"question": "Where?", "context": ""}}), 400, "inputs.context")
+    _refused(
+        _post(served, "mt", json={"inputs": text, "parameters": {"src_lang": "en", "tgt_lang": "xx"}}),
+        400,
+        "parameters.src_lang",
+    )
+    _refused(_post(served, "mt", json={"inputs": text, "parameters": {"src_lang": "en"}}), 400, "tgt_lang")
+    _refused(_post(served, "mlm", json={"inputs": text}), 400, "mask token [MASK]")
+    _refused(_post(served, "clf", json={"inputs": text, "parameters": {"top_k": 0}}), 400, "parameters.top_k")
+    _refused(
+        _post(served, "clf", json={"inputs": text, "parameters": {"temperature": 1}}),
+        400,
+        "parameters.temperature",
+        "top_k",
+    )
+    _refused(_post(served, "clf", json={"inputs": []}), 400, "inputs")
+    _refused(_post(served, "clf", content=b"{not json", headers={"content-type": "application/json"}), 400, "JSON")
+    _refused(
+        _post(served, "sum", json={"inputs": text, "parameters": {"generate_parameters": {"beams": 2}}}),
+        400,
+        "generate_parameters.beams",
+    )
+
+
+def test_elasticsearch_inference_names_the_route_that_serves_a_hub_task(served: str) -> None:
+    answer = httpx.post(f"{served}/_inference/clf", json={"input": "hello"}, timeout=30)
+    _refused(answer, 400, "/hf/clf")
