@@ -69,7 +69,7 @@ class Rewriter(PipelineRunner[Rewrite]):
         if not codes:
             raise refuse(
                 "parameters.src_lang",
-                f"[{self.name}] translates one language pair; omit src_lang and "
+                f"`parameters.src_lang`: [{self.name}] translates one language pair; omit src_lang and "
                 "tgt_lang, or give a many-language model (M2M100, NLLB, mBART)",
             )
         for field, code in (("src_lang", request.src_lang), ("tgt_lang", request.tgt_lang)):
