@@ -98,3 +98,21 @@ def _not_audio(audio: AudioFile, problem: str) -> RequestValidationError:
     return RequestValidationError(
         [f"`{audio.field}`{sent} {problem}: send an audio file (wav, flac, mp3, ogg, webm or m4a)"], param=audio.field
     )
+
+
+def base64_of(audio: AudioFile) -> str:
+    """``audio``'s bytes as base64: what a JSON body carries (the Inference API with parameters)."""
+    return base64.b64encode(audio.data).decode("ascii")
+
+
+def silence_wav(seconds: float = 0.5, *, rate: int = 16000) -> bytes:
+    """A WAV file of silence (16-bit mono PCM): what a create-time test call sends a speech model."""
+    import wave
+
+    out = io.BytesIO()
+    with wave.open(out, "wb") as file:
+        file.setnchannels(1)
+        file.setsampwidth(2)
+        file.setframerate(rate)
+        file.writeframes(b"\0\0" * int(seconds * rate))
+    return out.getvalue()

@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hfgate.pipelines.audio import AudioFile, audio_input
+from hfgate.pipelines.audio import AudioFile, audio_input, base64_of, silence_wav
 from hfgate.pipelines.base import Pipeline, PipelineRequest
-from hfgate.pipelines.fields import Parameters
+from hfgate.pipelines.fields import Parameters, filtered
 from hfgate.pipelines.text_classification import FUNCTIONS
 from hfgate.tasks import TaskType
 
@@ -36,6 +36,13 @@ class AudioClassificationPipeline(Pipeline[AudioClassification]):
             top_k=p.integer("top_k"),
             function_to_apply=p.choice("function_to_apply", FUNCTIONS),
         )
+
+    def payload(self, request: AudioClassification) -> dict[str, Any]:
+        parameters = filtered({"top_k": request.top_k, "function_to_apply": request.function_to_apply})
+        return {"inputs": base64_of(request.audio), "parameters": parameters}
+
+    def probe(self) -> tuple[Any, dict[str, Any]]:
+        return AudioFile(data=silence_wav()), {}
 
 
 PIPELINE = AudioClassificationPipeline()

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hfgate.pipelines.audio import AudioFile, audio_input
+from hfgate.pipelines.audio import AudioFile, audio_input, base64_of, silence_wav
 from hfgate.pipelines.base import Pipeline, PipelineRequest
-from hfgate.pipelines.fields import Parameters
+from hfgate.pipelines.fields import Parameters, filtered
 from hfgate.pipelines.text2text import generate_parameters
 from hfgate.tasks import TaskType
 
@@ -67,6 +67,16 @@ class SpeechRecognitionPipeline(Pipeline[Transcription]):
             temperature=p.number("temperature"),
             generate=generate,
         )
+
+    def payload(self, request: Transcription) -> dict[str, Any]:
+        stamps = {None: None, "segment": True, "word": "word"}[request.timestamps]
+        generate = dict(request.generate or {})
+        generate |= filtered({"language": request.language, "task": "translate" if request.translate else None})
+        parameters = filtered({"return_timestamps": stamps, "generation_parameters": generate or None})
+        return {"inputs": base64_of(request.audio), "parameters": parameters}
+
+    def probe(self) -> tuple[Any, dict[str, Any]]:
+        return AudioFile(data=silence_wav()), {}
 
 
 PIPELINE = SpeechRecognitionPipeline()

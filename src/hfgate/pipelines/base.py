@@ -67,3 +67,11 @@ class Pipeline(Generic[Q]):
     def payload(self, request: Q) -> dict[str, Any]:
         """The request as the Inference API's JSON body (what an upstream is sent)."""
         raise NotImplementedError
+
+    def probe(self) -> tuple[Any, dict[str, Any]] | None:
+        """The ``inputs`` and ``parameters`` of a create-time test call; ``None``: none can be made without
+        knowing the model (fill-mask's mask token). A short text by default."""
+        return PROBE_TEXT, {}
+
+
+PROBE_TEXT = "Paris is the capital of France."

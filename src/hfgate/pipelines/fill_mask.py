@@ -36,5 +36,8 @@ class FillMaskPipeline(Pipeline[FillMask]):
         targets = list(request.targets) if request.targets else None
         return {"inputs": inputs, "parameters": filtered({"top_k": request.top_k, "targets": targets})}
 
+    def probe(self) -> tuple[Any, dict[str, Any]] | None:
+        return None
+
 
 PIPELINE = FillMaskPipeline()

@@ -63,5 +63,8 @@ class QuestionAnsweringPipeline(Pipeline[QuestionAnswering]):
         parameters = filtered({name: getattr(request, name) for name in _ACCEPTED})
         return {"inputs": {"question": request.question, "context": request.context}, "parameters": parameters}
 
+    def probe(self) -> tuple[Any, dict[str, Any]]:
+        return ({"question": "What is the capital of France?", "context": "Paris is the capital of France."}, {})
+
 
 PIPELINE = QuestionAnsweringPipeline()

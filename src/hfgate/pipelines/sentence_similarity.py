@@ -35,5 +35,8 @@ class SentenceSimilarityPipeline(Pipeline[SentenceSimilarity]):
     def payload(self, request: SentenceSimilarity) -> dict[str, Any]:
         return {"inputs": {"source_sentence": request.source_sentence, "sentences": list(request.sentences)}}
 
+    def probe(self) -> tuple[Any, dict[str, Any]]:
+        return ({"source_sentence": "a cat sits", "sentences": ["a cat is sitting"]}, {})
+
 
 PIPELINE = SentenceSimilarityPipeline()

@@ -61,5 +61,8 @@ class ZeroShotClassificationPipeline(Pipeline[ZeroShotClassification]):
             ]
         return raw
 
+    def probe(self) -> tuple[Any, dict[str, Any]]:
+        return ("Paris is the capital of France.", {"candidate_labels": ["travel", "cooking"]})
+
 
 PIPELINE = ZeroShotClassificationPipeline()

@@ -9,6 +9,7 @@ from typing import Any
 
 from hfgate.chat.messages import ChatMessage
 from hfgate.errors import BadRequestError
+from hfgate.pipelines import PipelineRequest
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.hugging_face.routing import ROUTER, Route
 from hfgate.services.hugging_face.typed import HfSettings
@@ -23,7 +24,7 @@ log = logging.getLogger("hfgate.services.hugging_face")
 PROVIDER_HEADER = "x-inference-provider"  # the router names the provider that answered (huggingface/chat-ui)
 
 
-Request = EmbedRequest | GenerateRequest | ChatRequest | RerankRequest | ResponsesRelay
+Request = EmbedRequest | GenerateRequest | ChatRequest | RerankRequest | ResponsesRelay | PipelineRequest
 
 
 def call_for(

@@ -4,12 +4,14 @@ Hub or the server says (recorded in ``service_settings``), then one real call.""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from hfgate.chat.messages import ChatMessage
 from hfgate.chunking.window import window_warning
 from hfgate.config import Settings
 from hfgate.errors import RequestValidationError, UpstreamError, UpstreamUnreachableError
+from hfgate.pipelines import pipeline_for
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import Service
 from hfgate.services.embedding_shape import record_embedding_shape
@@ -111,6 +113,12 @@ async def _router_price(
 
 async def _probe(service: Service, endpoint: Endpoint, timeout: float) -> Endpoint:
     task, model = endpoint.task_type, service.open(endpoint)
+    if task.hub_pipeline:
+        hub_task = pipeline_for(task)
+        probe = hub_task.probe()
+        if probe is not None:
+            await model.pipeline(replace(hub_task.request(*probe), timeout=timeout))
+        return endpoint
     if task is TaskType.TEXT_EMBEDDING:
         return await record_embedding_shape(model, timeout=timeout)
     if task is TaskType.SPARSE_EMBEDDING:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from hfgate.errors import ValidationCallError
+from hfgate.pipelines import PIPELINES
 from hfgate.services.hugging_face.typed import HfSettings
 from hfgate.tasks import TaskType
 from hfgate.upstream.engines.base import Kind
@@ -25,6 +26,7 @@ HUB_TASKS: dict[TaskType, dict[str, Kind]] = {
     TaskType.CHAT_COMPLETION: {CHAT_TASK: "chat", "image-text-to-text": "chat"},
     TaskType.RERANK: {"sentence-similarity": "rerank"},
     TaskType.SPARSE_EMBEDDING: {},
+    **{task: {task.value: "pipeline"} for task in PIPELINES},
 }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
+from hfgate.pipelines import PipelineAnswer, PipelineRequest, pipeline_for
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import Model, Service, TokenNames
 from hfgate.services.hugging_face import responses
@@ -42,6 +43,7 @@ from hfgate.upstream.engines.base import (
     GenerateProtocol,
     ImageEmbedProtocol,
     Kind,
+    PipelineProtocol,
     Protocol,
     RerankProtocol,
     SparseProtocol,
@@ -174,6 +176,21 @@ class HuggingFaceModel(Model):
         )
         counted = await self._usage.count(self.settings, [request.query, *request.documents])
         return RerankScores(scores=scores, usage=Usage(prompt_tokens=counted or 0))
+
+    # -- the Hub's other tasks ----------------------------------------------------------------------
+
+    async def pipeline(self, request: PipelineRequest) -> PipelineAnswer:
+        """The endpoint's Hub task, in the Inference API's shape, answered as ``InferenceClient`` reads it."""
+        protocol, route, call = self._route("pipeline", PipelineProtocol, request)
+        task = pipeline_for(self.endpoint.task_type)
+        body = await self._upstream.post_json(
+            call,
+            protocol.url(route.address, task),
+            payload=protocol.payload(route.address, task, request),
+            parse=lambda answer: protocol.parse(task, request, answer),
+            seen=answered(self.endpoint, route),
+        )
+        return PipelineAnswer(body=body)
 
     # -- the Responses API, relayed to the router ---------------------------------------------------
 

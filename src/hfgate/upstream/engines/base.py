@@ -14,10 +14,11 @@ from typing import Protocol as Structural
 
 from hfgate.chat.messages import ChatMessage
 from hfgate.images import ImageInput
+from hfgate.pipelines import Pipeline, PipelineRequest
 from hfgate.tasks import GenerationDelta, GenerationParams
 from hfgate.upstream.wire.common import UpstreamText
 
-Kind = Literal["embed", "image_embed", "sparse", "generate", "text2text", "chat", "rerank"]
+Kind = Literal["embed", "image_embed", "sparse", "generate", "text2text", "chat", "rerank", "pipeline"]
 Vectors = list[list[float]]
 Scores = list[tuple[int, float]]
 SparseVectors = list[dict[int, float]]
@@ -165,3 +166,20 @@ class RerankProtocol(Protocol):
 
     def parse(self, body: Any, *, count: int) -> Scores:
         raise NotImplementedError
+
+
+class PipelineProtocol(Protocol):
+    """One of the Hub's tasks (``hfgate.pipelines``) in the Inference API's shape: ``{"inputs", "parameters"}``
+    (a file as base64 in ``inputs``), the answer read by the task's module (its shape made the one
+    ``InferenceClient`` parses)."""
+
+    kind: ClassVar[Kind] = "pipeline"
+
+    def url(self, at: Address, task: Pipeline[Any]) -> str:
+        raise NotImplementedError
+
+    def payload(self, at: Address, task: Pipeline[Any], request: PipelineRequest) -> Any:
+        return task.payload(request)
+
+    def parse(self, task: Pipeline[Any], request: PipelineRequest, body: Any) -> Any:
+        return task.answer(body)

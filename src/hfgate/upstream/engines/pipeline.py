@@ -6,7 +6,10 @@ Requests go to the url as given, in Hugging Face's pipeline shapes — what an I
 
 from __future__ import annotations
 
-from hfgate.upstream.engines.base import Address, Kind, Protocol
+from typing import Any
+
+from hfgate.pipelines import Pipeline
+from hfgate.upstream.engines.base import Address, Kind, PipelineProtocol, Protocol
 from hfgate.upstream.engines.openai import OpenAIChat
 from hfgate.upstream.engines.tgi_protocols import GivenUrlEmbed, GivenUrlGenerate, TeiRerank, Text2Text
 from hfgate.upstream.wire.chat import chat_url
@@ -19,6 +22,14 @@ class GivenUrlChat(OpenAIChat):
         return chat_url(at.given or at.root)
 
 
+class GivenUrlPipeline(PipelineProtocol):
+    """The Hub's tasks as Hugging Face's inference toolkit serves them: ``POST`` to the url as given
+    (huggingface-inference-toolkit ``webservice_starlette.py``: one route, ``{"inputs", "parameters"}``)."""
+
+    def url(self, at: Address, task: Pipeline[Any]) -> str:
+        return at.given or at.root
+
+
 NAME = "pipeline"
 OWNED_BY: tuple[str, ...] = ()
 PROTOCOLS: dict[Kind, Protocol] = {
@@ -27,4 +38,5 @@ PROTOCOLS: dict[Kind, Protocol] = {
     "text2text": Text2Text(),
     "chat": GivenUrlChat(),
     "rerank": TeiRerank(),
+    "pipeline": GivenUrlPipeline(),
 }

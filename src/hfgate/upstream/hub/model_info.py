@@ -31,6 +31,7 @@ HOSTED_TASKS: dict[TaskType, dict[str, str]] = {
     },
     TaskType.CHAT_COMPLETION: {"text-generation": "conversational", "image-text-to-text": "conversational"},
     TaskType.RERANK: {"sentence-similarity": "sentence-similarity"},
+    **{task: {task.value: task.value} for task in TaskType if task.hub_pipeline},
 }
 
 

@@ -6,7 +6,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from hfgate.upstream.engines.base import Address, EmbedProtocol, Kind, Protocol, RerankProtocol, Scores, Vectors
+from hfgate.pipelines import Pipeline
+from hfgate.tasks import TaskType
+from hfgate.upstream.engines.base import (
+    Address,
+    EmbedProtocol,
+    Kind,
+    PipelineProtocol,
+    Protocol,
+    RerankProtocol,
+    Scores,
+    Vectors,
+)
 from hfgate.upstream.engines.openai import OpenAIChat
 from hfgate.upstream.engines.tgi_protocols import Text2Text, TgiGenerate
 from hfgate.upstream.wire.embeddings import embeddings_payload, parse_embeddings
@@ -56,6 +67,16 @@ class HostedChat(OpenAIChat):
         return _model_url(at) + self.route
 
 
+class HostedPipeline(PipelineProtocol):
+    """Every other Hub task at the model's route; a sentence embedder's similarity at its pipeline's own
+    (huggingface_hub ``HFInferenceTask._prepare_url``: feature-extraction and sentence-similarity only)."""
+
+    def url(self, at: Address, task: Pipeline[Any]) -> str:
+        if task.task is TaskType.SENTENCE_SIMILARITY:
+            return _model_url(at) + "/pipeline/sentence-similarity"
+        return _model_url(at)
+
+
 NAME = "hf-inference"
 PROTOCOLS: dict[Kind, Protocol] = {
     "embed": HostedEmbed(),
@@ -63,4 +84,5 @@ PROTOCOLS: dict[Kind, Protocol] = {
     "generate": HostedGenerate(),
     "text2text": HostedText2Text(),
     "chat": HostedChat(),
+    "pipeline": HostedPipeline(),
 }
