@@ -4,8 +4,6 @@ would be reached), whose answers must equal the local endpoint's it relays."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
@@ -16,7 +14,7 @@ TEXT = "Paris is the capital of France, and Marie lives there."
 
 
 @pytest.fixture(scope="module")
-def relayed(served: str) -> Iterator[str]:
+def relayed(served: str) -> str:
     """``remote-{id}``: a hugging_face endpoint by url on each local endpoint's ``/hf/{id}``."""
     for inference_id, (task, _) in ENDPOINTS.items():
         body = {
@@ -25,7 +23,7 @@ def relayed(served: str) -> Iterator[str]:
         }
         created = httpx.put(f"{served}/_inference/{task}/remote-{inference_id}", json=body, timeout=120)
         assert created.status_code == 200, created.text
-    yield served
+    return served
 
 
 def test_text_tasks_relayed_answer_as_the_local_endpoint(relayed: str) -> None:
