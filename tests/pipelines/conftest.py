@@ -20,7 +20,7 @@ ENDPOINTS = {
     "mlm": ("fill-mask", "masked"),
     "qa": ("question-answering", "qa"),
     "sum": ("summarization", "seq2seq"),
-    "mt": ("translation", "seq2seq"),
+    "mt": ("translation", "translator"),
     "asr": ("automatic-speech-recognition", "ctc"),
     "kws": ("audio-classification", "audio_classifier"),
     "sim": ("sentence-similarity", None),

@@ -25,7 +25,8 @@ class TinyModels:
     ner: Path  # BertForTokenClassification, BIO labels
     masked: Path  # BertForMaskedLM
     qa: Path  # BertForQuestionAnswering
-    seq2seq: Path  # BartForConditionalGeneration on the WordPiece vocabulary
+    seq2seq: Path  # MarianMTModel, as a summarizer, on the WordPiece vocabulary
+    translator: Path  # another MarianMTModel (a language pair) on the same vocabulary
     ctc: Path  # Wav2Vec2ForCTC with a character vocabulary
     audio_classifier: Path  # Wav2Vec2ForSequenceClassification, four labels
 
@@ -66,13 +67,10 @@ def build(root: Path) -> TinyModels:
     """Every tiny model, under ``root``."""
     import torch
     from transformers import (
-        BartConfig,
-        BartForConditionalGeneration,
         BertForMaskedLM,
         BertForQuestionAnswering,
         BertForSequenceClassification,
         BertForTokenClassification,
-        GenerationConfig,
     )
 
     torch.manual_seed(0)
@@ -93,7 +91,41 @@ def build(root: Path) -> TinyModels:
     )
     masked = _save(BertForMaskedLM(_bert(tok)), tok, root / "masked")
     qa = _save(BertForQuestionAnswering(_bert(tok)), tok, root / "qa")
-    bart = BartConfig(
+    seq2seq = _marian(tok, root, name="seq2seq")
+    translator = _marian(tok, root, name="translator")
+    ctc, audio_classifier = _wav2vec2(root)
+    return TinyModels(
+        translator=translator,
+        classifier=classifier,
+        nli=nli,
+        ner=ner,
+        masked=masked,
+        qa=qa,
+        seq2seq=seq2seq,
+        ctc=ctc,
+        audio_classifier=audio_classifier,
+    )
+
+
+def _generation_config(tok: Any, *, start: int) -> Any:
+    from transformers import GenerationConfig
+
+    return GenerationConfig(
+        max_new_tokens=8,
+        num_beams=1,
+        do_sample=False,
+        decoder_start_token_id=start,
+        eos_token_id=tok.sep_token_id,
+        pad_token_id=tok.pad_token_id,
+    )
+
+
+def _marian(tok: Any, root: Path, *, name: str) -> Path:
+    """A Marian model: sinusoidal positions and no tied scaling, so transformers 4 and 5 read its weights alike
+    (a BART's learned positions and a T5's tied head are read differently by the two)."""
+    from transformers import MarianConfig, MarianMTModel
+
+    config = MarianConfig(
         vocab_size=tok.vocab_size,
         d_model=32,
         encoder_layers=1,
@@ -104,33 +136,13 @@ def build(root: Path) -> TinyModels:
         decoder_ffn_dim=64,
         max_position_embeddings=128,
         pad_token_id=tok.pad_token_id,
-        bos_token_id=tok.cls_token_id,
         eos_token_id=tok.sep_token_id,
-        decoder_start_token_id=tok.sep_token_id,
+        decoder_start_token_id=tok.pad_token_id,
         forced_eos_token_id=None,
     )
-    model = BartForConditionalGeneration(bart)
-    model.generation_config = GenerationConfig(
-        max_new_tokens=8,
-        num_beams=1,
-        do_sample=False,
-        decoder_start_token_id=tok.sep_token_id,
-        bos_token_id=tok.cls_token_id,
-        eos_token_id=tok.sep_token_id,
-        pad_token_id=tok.pad_token_id,
-    )
-    seq2seq = _save(model, tok, root / "seq2seq")
-    ctc, audio_classifier = _wav2vec2(root)
-    return TinyModels(
-        classifier=classifier,
-        nli=nli,
-        ner=ner,
-        masked=masked,
-        qa=qa,
-        seq2seq=seq2seq,
-        ctc=ctc,
-        audio_classifier=audio_classifier,
-    )
+    model = MarianMTModel(config)
+    model.generation_config = _generation_config(tok, start=tok.pad_token_id)
+    return _save(model, tok, root / name)
 
 
 def _wav2vec2(root: Path) -> tuple[Path, Path]:

@@ -35,6 +35,9 @@ SETS: dict[str, tuple[str, ...]] = {
     "llamaindex": ("llama-index-core==0.14.25", "llama-index-llms-openai-like==0.8.1"),
     # LangChain's standard tests pin pytest>=9.0.3 and bring pytest plugins of their own
     "langchain": ("langchain-tests==1.1.9", "langchain-openai==1.7.4", "langchain-core==1.8.3"),
+    # transformers 4's question-answering, summarization and translation pipelines (5 dropped them): the
+    # reference the local runners of those tasks are checked against (torch is the venv's)
+    "transformers4": ("transformers==4.57.1", "tokenizers==0.22.1", "huggingface-hub==0.36.0"),
 }
 SCRIPTS = Path(__file__).resolve().parent.parent / "clients"
 _ROOT = Path(__file__).resolve().parents[2]

@@ -167,7 +167,9 @@ def hub_tasks(location: ModelLocation) -> frozenset[TaskType]:
         tasks.add(TaskType.ZERO_SHOT_CLASSIFICATION)
     if str(config.get("model_type")) in SPEECH_TYPES:
         tasks.add(TaskType.AUTOMATIC_SPEECH_RECOGNITION)
-    elif config.get("is_encoder_decoder") and any(a.endswith("ForConditionalGeneration") for a in architectures):
+    elif config.get("is_encoder_decoder") and any(
+        a.endswith(("ForConditionalGeneration", "MTModel")) for a in architectures
+    ):
         tasks |= {TaskType.SUMMARIZATION, TaskType.TRANSLATION}
     if model_kind(location) is ModelKind.EMBEDDER:
         tasks.add(TaskType.SENTENCE_SIMILARITY)

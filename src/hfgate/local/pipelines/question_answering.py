@@ -4,9 +4,11 @@ dropped the pipeline that did it.
 The decoding is transformers 4's ``QuestionAnsweringPipeline``'s, step for step: the question and context
 are cut into overlapping windows of ``max_seq_len`` tokens (``doc_stride`` apart); in each, the tokens
 outside the context are masked, start and end logits become probabilities (softmax), and a span's score
-is ``p(start) * p(end)`` over spans at most ``max_answer_len`` tokens long; spans are widened to whole
-words (``align_to_words``) and the best ``top_k`` of every window win. The empty answer (the first token's
-score, ``handle_impossible_answer``) competes when asked for.
+is ``p(start) * p(end)`` over spans at most ``max_answer_len`` tokens long, the first token's span (the
+empty answer's) left out; each window offers its best ``2 * top_k + 10`` spans (``top_k`` without
+``align_to_words``), widened to whole words; spans of the same text (any case) are one answer, their scores
+added, kept where first found; the best ``top_k`` answers win. The empty answer (the first token's score,
+least over the windows) competes when ``handle_impossible_answer`` asks for it.
 """
 
 from __future__ import annotations
@@ -60,10 +62,10 @@ class QuestionAnswerer(PipelineRunner[QuestionAnswering]):
         for i in range(len(features["input_ids"])):
             desired = self._desired(features, i)
             start, end = _probabilities(starts[i], desired), _probabilities(ends[i], desired)
-            if request.handle_impossible_answer:
-                null = min(null, float(start[0] * end[0]))
-                start[0] = end[0] = 0.0
-            answers.extend(self._spans(features, i, start, end, desired=desired, request=request))
+            null = min(null, float(start[0] * end[0]))
+            start[0] = end[0] = 0.0
+            for found in self._spans(features, i, start, end, desired=desired, request=request):
+                _merge(answers, found)
         if request.handle_impossible_answer:
             answers.append({"score": null, "start": 0, "end": 0, "answer": ""})
         best = sorted(answers, key=lambda a: a["score"], reverse=True)[: request.top_k]
@@ -107,7 +109,8 @@ class QuestionAnswerer(PipelineRunner[QuestionAnswering]):
 
         outer = np.tril(np.triu(np.outer(start, end)), request.max_answer_len - 1)
         flat = outer.flatten()
-        order = [int(np.argmax(flat))] if request.top_k == 1 else np.argsort(-flat, kind="stable")[: request.top_k]
+        offered = request.top_k * 2 + 10 if request.align_to_words else request.top_k
+        order = [int(np.argmax(flat))] if offered == 1 else np.argsort(-flat, kind="stable")[:offered]
         allowed = set(np.nonzero(desired)[0].tolist())
         found = []
         for index in order:
@@ -131,6 +134,15 @@ class QuestionAnswerer(PipelineRunner[QuestionAnswering]):
                 pass
         offsets = features["offset_mapping"][i]
         return int(offsets[s][0]), int(offsets[e][1])
+
+
+def _merge(answers: list[dict[str, Any]], found: dict[str, Any]) -> None:
+    """``found`` added to ``answers``: its score to an answer of the same text (any case), else as a new one."""
+    same = next((a for a in answers if a["answer"].lower() == found["answer"].lower()), None)
+    if same is None:
+        answers.append(found)
+    else:
+        same["score"] += found["score"]
 
 
 def _probabilities(logits: Any, desired: Any) -> Any:
