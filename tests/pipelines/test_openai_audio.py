@@ -76,6 +76,7 @@ def test_translations_take_the_form_and_a_ctc_model_refuses_to_translate(served:
     answer = httpx.post(f"{served}/v1/audio/translations", data=form, files={"file": ("a.wav", WAV)}, timeout=120)
     assert answer.status_code == 400, answer.text
     assert "Whisper" in answer.json()["error"]["message"]
+    assert answer.json()["error"]["param"] == "language"
 
 
 def test_missing_file_is_a_400_naming_file(served: str) -> None:

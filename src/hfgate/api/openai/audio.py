@@ -23,7 +23,7 @@ from hfgate.api.deps import OrchestratorDep
 from hfgate.api.openai import answers, schema
 from hfgate.api.openai import audio_shapes as shapes
 from hfgate.api.openai.errors import FACE as OPENAI
-from hfgate.errors import RequestValidationError
+from hfgate.errors import BadRequestError, RequestValidationError
 from hfgate.orchestrator import Orchestrator
 from hfgate.pipelines import PipelineAnswer
 from hfgate.pipelines.audio import AudioFile
@@ -99,7 +99,12 @@ async def _run(
         temperature=form.temperature or None,  # 0 is greedy decoding, the default
     )
     timed = _timestamps(form.response_format, granularities)
-    heard = {stamps: await orch.pipeline(endpoint, _with(asked, stamps)) for stamps in timed}
+    try:
+        heard = {stamps: await orch.pipeline(endpoint, _with(asked, stamps)) for stamps in timed}
+    except BadRequestError as exc:  # a runner names the Inference API's field (parameters.language): name the form's
+        if type(exc) is not BadRequestError or not (exc.param or "").startswith("parameters."):
+            raise
+        raise BadRequestError(exc.reason, param=(exc.param or "").removeprefix("parameters.")) from None
     return _answer(form, heard, task="translate" if translate else "transcribe", language=language)
 
 
