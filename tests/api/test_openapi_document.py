@@ -26,7 +26,8 @@ def test_every_operation_documents_its_bodies_and_errors(tmp_path: Path) -> None
         operation = document["paths"][path][method]
         assert set(operation["responses"]) == {"200", "default"}, (method, path)
         if doc.body is not None:
-            assert operation["requestBody"]["content"]["application/json"]["schema"], (method, path)
+            media = "multipart/form-data" if doc.form else "application/json"
+            assert operation["requestBody"]["content"][media]["schema"], (method, path)
         if doc.answer is not None:
             assert operation["responses"]["200"]["content"]["application/json"]["schema"], (method, path)
 

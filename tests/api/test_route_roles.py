@@ -119,6 +119,8 @@ def _samples(role: str, spare_key: str) -> dict[str, Call]:
         "POST /v1/responses/compact": ("POST", "/v1/responses/compact", {"json": {"model": GEN}}),
         **{f"POST {path}": ("POST", path, {"json": {"model": EMB, "query": "q", "documents": ["a"]}})
            for path in ("/v1/rerank", "/rerank", "/v2/rerank")},
+        **{f"POST {path}": ("POST", path, {"data": {"model": EMB}, "files": {"file": ("a.wav", b"RIFF")}})
+           for path in ("/v1/audio/transcriptions", "/v1/audio/translations")},
         "GET /v1/responses/{response_id}": ("GET", "/v1/responses/resp_none", {}),
         "GET /v1/responses/{response_id}/input_items": ("GET", "/v1/responses/resp_none/input_items", {}),
         "DELETE /v1/responses/{response_id}": ("DELETE", "/v1/responses/resp_none", {}),
@@ -173,6 +175,8 @@ ALLOWED_STATUS: dict[str, set[int]] = {
     "POST /hf/{inference_id}/rerank": {422},
     "POST /hf/{inference_id}/embed_sparse": {422},
     **{f"POST {path}": {400} for path in ("/v1/rerank", "/rerank", "/v2/rerank")},  # not a rerank endpoint
+    # not a speech recognition endpoint
+    **{f"POST {path}": {400} for path in ("/v1/audio/transcriptions", "/v1/audio/translations")},
     # no such stored response: the key may ask, and is told it does not exist
     "GET /v1/responses/{response_id}": {404},
     "GET /v1/responses/{response_id}/input_items": {404},

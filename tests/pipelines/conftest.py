@@ -22,6 +22,7 @@ ENDPOINTS = {
     "sum": ("summarization", "seq2seq"),
     "mt": ("translation", "translator"),
     "asr": ("automatic-speech-recognition", "ctc"),
+    "whisper": ("automatic-speech-recognition", "whisper"),
     "kws": ("audio-classification", "audio_classifier"),
     "sim": ("sentence-similarity", None),
 }

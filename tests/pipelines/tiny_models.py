@@ -1,7 +1,8 @@
 """Tiny random-weight models of the real architectures for every Hub task the local service runs, saved by
 transformers into one temporary directory per session: BERT heads (classification, NLI, NER, fill-mask,
 extractive QA) over the packaged MiniLM's WordPiece tokenizer, a BART summarizer/translator on the same
-vocabulary, and wav2vec2 models (CTC speech recognition, audio classification) with a character vocabulary.
+vocabulary, wav2vec2 models (CTC speech recognition, audio classification) with a character vocabulary, and
+a Whisper with a byte-level BPE vocabulary trained here and Whisper's special and timestamp tokens.
 What a Hub download of such a model looks like on disk, in a few seconds."""
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class TinyModels:
     translator: Path  # another MarianMTModel (a language pair) on the same vocabulary
     ctc: Path  # Wav2Vec2ForCTC with a character vocabulary
     audio_classifier: Path  # Wav2Vec2ForSequenceClassification, four labels
+    whisper: Path  # WhisperForConditionalGeneration, languages en, fr, de, es
 
 
 def _tokenizer() -> Any:
@@ -104,6 +106,7 @@ def build(root: Path) -> TinyModels:
         seq2seq=seq2seq,
         ctc=ctc,
         audio_classifier=audio_classifier,
+        whisper=_whisper(root / "whisper"),
     )
 
 
@@ -185,6 +188,69 @@ def _wav2vec2(root: Path) -> tuple[Path, Path]:
     classifier.save_pretrained(str(classifier_path))
     features.save_pretrained(str(classifier_path))
     return ctc_path, classifier_path
+
+
+WHISPER_LANGUAGES = ("en", "fr", "de", "es")
+
+
+def _whisper_tokenizer() -> Any:
+    """Whisper's tokenizer over a byte-level BPE of 300 tokens trained on two sentences, then Whisper's special
+    tokens in Whisper's order (``<|notimestamps|>`` last: the timestamps follow it) and ``<|0.00|>``…``<|30.00|>``."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import WhisperTokenizer
+
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=300, initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    bpe.train_from_iterator(["the quick brown fox jumps over the lazy dog", "bonjour le monde"], trainer=trainer)
+    state = json.loads(bpe.to_str())["model"]
+    special = ["<|startoftranscript|>", *(f"<|{code}|>" for code in WHISPER_LANGUAGES), "<|translate|>",
+               "<|transcribe|>", "<|startoflm|>", "<|startofprev|>", "<|nocaptions|>", "<|notimestamps|>"]  # fmt: skip
+    merges = [tuple(m) for m in state["merges"]]
+    tokenizer = WhisperTokenizer(vocab=state["vocab"], merges=merges, additional_special_tokens=special)
+    tokenizer.add_tokens(["<|endoftext|>"], special_tokens=True)
+    tokenizer.add_tokens([f"<|{i * 0.02:.2f}|>" for i in range(1501)])
+    tokenizer.model_max_length = 64
+    return tokenizer
+
+
+def _whisper(path: Path) -> Path:
+    """A two-head, one-layer Whisper. Its output projection scores the vocabulary's ASCII words and (damped)
+    the timestamps, nothing else (the other rows are zero): greedy decoding writes eight tokens of readable
+    text rather than stopping at once, and still places timestamps when asked for them."""
+    import torch
+    from transformers import GenerationConfig, WhisperConfig, WhisperFeatureExtractor, WhisperForConditionalGeneration
+
+    tokenizer = _whisper_tokenizer()
+    ids = {token: tokenizer.convert_tokens_to_ids(token) for token in tokenizer.all_special_tokens}
+    end, start = ids["<|endoftext|>"], ids["<|startoftranscript|>"]
+    config = WhisperConfig(
+        vocab_size=len(tokenizer), num_mel_bins=80, d_model=32, encoder_layers=1, decoder_layers=1,
+        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64,
+        max_source_positions=1500, max_target_positions=64, pad_token_id=end, bos_token_id=end, eos_token_id=end,
+        decoder_start_token_id=start, tie_word_embeddings=False,
+    )  # fmt: skip
+    model = WhisperForConditionalGeneration(config)
+    first_timestamp = ids["<|notimestamps|>"] + 1
+    with torch.no_grad():
+        for token, index in tokenizer.get_vocab().items():
+            if index >= first_timestamp:
+                model.proj_out.weight[index] *= 0.5
+            elif index >= 300 or not tokenizer.convert_tokens_to_string([token]).strip(" ").isalpha():
+                model.proj_out.weight[index] = 0
+    model.generation_config = GenerationConfig(
+        max_new_tokens=8, num_beams=1, do_sample=False, decoder_start_token_id=start, bos_token_id=end,
+        eos_token_id=end, pad_token_id=end, is_multilingual=True, max_initial_timestamp_index=50,
+        lang_to_id={f"<|{code}|>": ids[f"<|{code}|>"] for code in WHISPER_LANGUAGES},
+        task_to_id={"transcribe": ids["<|transcribe|>"], "translate": ids["<|translate|>"]},
+        no_timestamps_token_id=ids["<|notimestamps|>"], prev_sot_token_id=ids["<|startofprev|>"],
+        begin_suppress_tokens=[end], suppress_tokens=[], alignment_heads=[[0, 0], [0, 1]],
+    )  # fmt: skip
+    model.save_pretrained(str(path))
+    tokenizer.save_pretrained(str(path))
+    WhisperFeatureExtractor(feature_size=80).save_pretrained(str(path))
+    return path
 
 
 def tone_wav(seconds: float = 1.0, *, rate: int = 16000, hz: float = 440.0) -> bytes:

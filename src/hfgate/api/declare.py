@@ -55,6 +55,7 @@ class Doc:
     links: bool = False
     or_stream: bool = False  # ``"stream": true`` answers server-sent events instead
     query: tuple[str, ...] = ()  # string query parameters the handler reads from the request itself
+    form: bool = False  # the body is a multipart form (a file upload), not JSON
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,12 +118,14 @@ class FaceRoutes:
         or_stream: bool = False,
         query: tuple[str, ...] = (),
         operation_id: str | None = None,
+        form: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Declare a POST route; ``stream``: it answers server-sent events (``answer`` is each event's data);
         ``or_stream``: it answers ``answer``, or server-sent events when the body asks for a stream;
-        ``query``: string query parameters the handler reads from the request itself (documented only)."""
+        ``query``: string query parameters the handler reads from the request itself (documented only);
+        ``form``: ``body`` is a multipart form's fields (a file upload), not JSON."""
         doc = Doc(body=body, answer=answer, stream=stream, error=self.error, or_stream=or_stream,
-                  operation_id=operation_id, query=query)  # fmt: skip
+                  operation_id=operation_id, query=query, form=form)  # fmt: skip
         return self._route("post", paths, role=role, doc=doc)
 
     def put(

@@ -22,6 +22,7 @@ from hfgate.api.hf.errors import FACE as HF_FACE
 from hfgate.api.hf.routes import ROUTES as HF
 from hfgate.api.hf.schema import HfError
 from hfgate.api.openai import per_endpoint
+from hfgate.api.openai.audio import ROUTES as OPENAI_AUDIO
 from hfgate.api.openai.rerank import ROUTES as OPENAI_RERANK
 from hfgate.api.openai.responses_routes import ROUTES as OPENAI_RESPONSES
 from hfgate.api.openai.routes import ROUTES as OPENAI
@@ -38,12 +39,13 @@ APP_WIDE = (health.ROUTES, metrics.ROUTES, usage.ROUTES, es_cluster.ROUTES)
 """``/health``, ``/ready``, ``/metrics`` and ``/_usage`` (no face's), ``GET /`` and ``HEAD /`` (Elasticsearch's)."""
 
 FACE_ROUTES: tuple[FaceRoutes, ...] = (
-    *APP_WIDE, *ELASTICSEARCH, OPENAI, OPENAI_RERANK, ANTHROPIC, GEMINI, HF, HF_OPENAI, OPENAI_RESPONSES, apply.ROUTES
+    *APP_WIDE, *ELASTICSEARCH, OPENAI, OPENAI_RERANK, OPENAI_AUDIO, ANTHROPIC, GEMINI, HF, HF_OPENAI,
+    OPENAI_RESPONSES, apply.ROUTES
 )  # fmt: skip
 """In the order the app includes them. The app-wide routes take no POST; of the rest, Elasticsearch's inference
 comes first: its plain routes are the first a request is matched against. The Responses API comes after
 the other faces, as it always has; configuration as code (``/_hfgate``, no face's) last. A face may declare its
-routes in more than one module (Elasticsearch's; the OpenAI face's rerank and Responses API; its routes per
+routes in more than one module (Elasticsearch's; the OpenAI face's rerank, audio and Responses API; its routes per
 endpoint under ``/hf/{inference_id}/v1``, which take the Hugging Face face)."""
 
 

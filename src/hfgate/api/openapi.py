@@ -47,7 +47,8 @@ def describe(doc: dict[str, Any]) -> None:
         if spec.operation_id:
             operation["operationId"] = spec.operation_id
         if spec.body is not None:
-            body = {"content": {"application/json": {"schema": _schema(spec.body, components)}}, "required": True}
+            media = "multipart/form-data" if spec.form else "application/json"
+            body = {"content": {media: {"schema": _schema(spec.body, components)}}, "required": True}
             operation["requestBody"] = body
         operation["responses"] = _responses(spec, components)
     components.pop("HTTPValidationError", None)

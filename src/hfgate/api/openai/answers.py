@@ -74,3 +74,17 @@ class RerankResponse(BaseModel):
     results: list[RerankResult]
     meta: dict[str, Any]
     usage: dict[str, int]
+
+
+class Transcription(BaseModel):
+    """``/v1/audio/transcriptions`` and ``/translations``: ``json`` (``text``, ``usage``), ``verbose_json``
+    (with ``task``, ``language``, ``duration``, ``segments``, ``words``); ``text``, ``srt`` and ``vtt``
+    answer plain text."""
+
+    text: str
+    usage: dict[str, Any] | None = None
+    task: str | None = None
+    language: str | None = None
+    duration: float | None = None
+    segments: list[dict[str, Any]] | None = None
+    words: list[dict[str, Any]] | None = None

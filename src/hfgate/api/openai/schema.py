@@ -179,3 +179,31 @@ class RerankRequest(_Wire):
     documents: list[Document] = Field(description='the documents: strings or {"text": …} objects')
     top_n: int | None = Field(default=None, ge=1, description="the best n only")
     return_documents: bool | None = Field(default=None, description="give each hit's text back (default true)")
+
+
+class TranslationForm(BaseModel):
+    """``/v1/audio/translations``' multipart form (OpenAI's): English text from speech in any language. Form
+    fields are strings, so numbers are read from them (not strict)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    file: Annotated[bytes, WithJsonSchema({"type": "string", "format": "binary"})] = Field(
+        description="the audio file (wav, flac, mp3, ogg, webm, m4a)"
+    )
+    model: NonEmpty = Field(description="a speech recognition endpoint's id (GET /v1/models)")
+    response_format: Literal["json", "text", "srt", "vtt", "verbose_json"] = Field(
+        default="json", description="json (default), text, srt, vtt or verbose_json"
+    )
+    prompt: str | None = Field(default=None, description="text the model continues from (Whisper)")
+    temperature: float | None = Field(default=None, ge=0, le=1, description="0: greedy (Whisper)")
+    stream: bool | None = Field(default=None, description="refused: the answer comes whole")
+
+
+class TranscriptionForm(TranslationForm):
+    """``/v1/audio/transcriptions``' multipart form (OpenAI's)."""
+
+    language: str | None = Field(default=None, description="the speech's language, ISO-639-1 (Whisper)")
+    timestamp_granularities: list[Literal["segment", "word"]] = Field(
+        default=["segment"],
+        alias="timestamp_granularities[]",
+        description="verbose_json's timestamps: segment (default), word, or both",
+    )
