@@ -78,7 +78,8 @@ class Settings(BaseSettings):
     generation_timeout_seconds: float | None = Field(
         default=None,
         gt=0,
-        description="Time a completion or chat request may take on every face (a stream: the wait for each piece), "
+        description="Time a request that writes text (completion, chat, summarization, translation, speech "
+        "recognition) may take on every face (a stream: the wait for each piece), "
         "then 408; default 120 (Elasticsearch's). Its ?timeout= overrides it per request.",
     )
     keep_alive_seconds: int = Field(default=5, gt=0, description="An idle keep-alive connection is closed after this.")

@@ -61,7 +61,12 @@ class TaskType(StrEnum):
         """Seconds a request of this task type may take unless told otherwise: Elasticsearch's documented
         default (120 s for completion and chat_completion, 30 s otherwise: spec ``inference/put/PutRequest.ts``,
         ``inference/completion/CompletionRequest.ts``), which the settings can change for every face."""
-        return 120.0 if self.streams or self in _WRITES else 30.0
+        return 120.0 if self.writes else 30.0
+
+    @property
+    def writes(self) -> bool:
+        """Whether this task type writes text token by token (given a generation's deadline)."""
+        return self.streams or self in _WRITES
 
     @property
     def embeds(self) -> bool:

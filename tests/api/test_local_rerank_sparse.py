@@ -119,8 +119,12 @@ async def test_create_records_what_the_rerank_scores_are(api: httpx.AsyncClient)
 @pytest.mark.parametrize(
     ("task", "which", "said"),
     [
-        ("text_embedding", "cross_encoder", "is a cross-encoder (reranker), which serves task type [rerank]"),
-        ("rerank", "splade", "is a sparse (SPLADE) encoder, which serves task type [sparse_embedding]"),
+        (
+            "text_embedding",
+            "cross_encoder",
+            "is a cross-encoder (reranker), which serves task type [rerank, text-classification]",
+        ),
+        ("rerank", "splade", "is a sparse (SPLADE) encoder, which serves task type [fill-mask, sparse_embedding]"),
         ("sparse_embedding", "cross_encoder", "not [sparse_embedding]"),
         ("completion", "splade", "is a sparse (SPLADE) encoder"),
     ],
@@ -140,7 +144,8 @@ async def test_a_sentence_embedder_is_refused_for_rerank(api: httpx.AsyncClient)
     body = {"service": "local", "service_settings": {"model": "all-MiniLM-L6-v2"}}
     refused = await api.put("/_inference/rerank/minilm", json=body)
     assert refused.status_code == 400
-    assert "is a sentence embedding model, which serves task type [text_embedding]" in refused.json()["error"]["reason"]
+    reason = refused.json()["error"]["reason"]
+    assert "is a sentence embedding model, which serves task type [sentence-similarity, text_embedding]" in reason
 
 
 async def test_a_loaded_local_model_shows_its_device_in_hf_info_and_in_the_endpoint(api: httpx.AsyncClient) -> None:

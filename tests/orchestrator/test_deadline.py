@@ -43,10 +43,12 @@ async def _vectors_after(seconds: float) -> EmbeddingResult:
 
 @pytest.mark.parametrize("kind", list(TaskType))
 def test_the_defaults_are_elasticsearchs_per_task_type_unless_the_settings_say(kind: TaskType) -> None:
-    expected = 120.0 if kind in (TaskType.COMPLETION, TaskType.CHAT_COMPLETION) else 30.0
+    writing = (TaskType.COMPLETION, TaskType.CHAT_COMPLETION, TaskType.SUMMARIZATION, TaskType.TRANSLATION,
+               TaskType.AUTOMATIC_SPEECH_RECOGNITION)  # fmt: skip
+    expected = 120.0 if kind in writing else 30.0
     assert Deadlines().default(kind) == expected
     settings = Settings(inference_timeout_seconds=5, generation_timeout_seconds=50)
-    assert Deadlines.from_settings(settings).default(kind) == (50.0 if kind.streams else 5.0)
+    assert Deadlines.from_settings(settings).default(kind) == (50.0 if kind in writing else 5.0)
 
 
 async def test_a_slow_call_ends_at_the_default_deadline_with_the_one_error() -> None:

@@ -225,7 +225,8 @@ _OPEN: ContextVar[float | None] = ContextVar("hfgate_deadline", default=None)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Deadlines:
     """The default deadline per task type: ``embedding`` for embeddings, sparse embeddings and rerank,
-    ``generation`` for completion and chat; ``None`` takes the task type's ``default_timeout``."""
+    ``generation`` for the tasks that write text (completion, chat, summarization, translation, speech
+    recognition); ``None`` takes the task type's ``default_timeout``."""
 
     embedding: float | None = None
     generation: float | None = None
@@ -242,7 +243,7 @@ class Deadlines:
             >>> Deadlines(embedding=5.0).default(TaskType.RERANK), Deadlines().default(TaskType.COMPLETION)
             (5.0, 120.0)
         """
-        configured = self.generation if task_type.streams else self.embedding
+        configured = self.generation if task_type.writes else self.embedding
         return configured if configured is not None else task_type.default_timeout
 
     def seconds(self, task_type: TaskType) -> float:
