@@ -184,8 +184,8 @@ async def test_an_engine_without_the_task_says_so_and_how_to_fix(
     with pytest.raises(BadRequestError) as raised:
         await hf_service.open(made).generate(GenerateRequest(prompt="hi"))
     assert raised.value.reason == (
-        f"The [tei] engine at [{fake_hf.base}/tei] cannot serve [generate] (it serves: embed, sparse, rerank, pipeline); "
-        "register the url of a server that does, or correct [service_settings.engine]"
+        f"The [tei] engine at [{fake_hf.base}/tei] cannot serve [generate] (it serves: embed, sparse, rerank, "
+        "pipeline); register the url of a server that does, or correct [service_settings.engine]"
     )
 
 
