@@ -4,6 +4,7 @@ with the decoding written out here)."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from transformers import pipeline
 
@@ -129,3 +130,17 @@ def test_summarization_and_translation_generate_as_the_model_does(served: str, t
     assert client(served, "mt").translation(TEXT).translation_text == written(tiny.translator)
     longer = client(served, "sum").summarization(TEXT, generate_parameters={"max_new_tokens": 3}).summary_text
     assert len(tokenizer(longer, add_special_tokens=False)["input_ids"]) <= 3
+
+
+def test_a_text_longer_than_the_window_is_read_whole(served: str, tiny: TinyModels) -> None:
+    long = "Marie Curie lived in Paris and worked hard. " * 40  # ~400 tokens: past the models' 128
+    labels = client(served, "clf").text_classification(long)
+    assert len(labels) == 3
+    assert sum(label.score for label in labels) == pytest.approx(1.0, abs=1e-4)  # a mean of softmaxes
+    entities = client(served, "ner").token_classification(long)
+    theirs = pipeline("token-classification", model=str(tiny.ner), aggregation_strategy="simple")(long, stride=32)
+    _same([e.__dict__ for e in entities], theirs, keys=("entity_group", "word", "start", "end"))
+    assert max(e.end for e in entities) > len(long) // 2  # entities past the first window, at their place in the text
+    refused = httpx.post(f"{served}/hf/ner", json={"inputs": long, "parameters": {"aggregation_strategy": "none"}})
+    assert refused.status_code in (400, 422)
+    assert "aggregation_strategy" in refused.text

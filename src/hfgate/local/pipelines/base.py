@@ -124,6 +124,13 @@ class TransformersRunner(PipelineRunner[Q]):
         outputs = self.pipe(inputs, batch_size=len(inputs), **parameters)
         return [plain(each) for each in outputs]
 
+    @property
+    def window(self) -> int:
+        """The most tokens the model reads at once: its tokenizer's limit, within its position embeddings."""
+        limit = int(min(self.pipe.tokenizer.model_max_length, 1_000_000))
+        positions = getattr(self.pipe.model.config, "max_position_embeddings", None)
+        return min(limit, positions) if isinstance(positions, int) and positions > 0 else limit
+
     def tokens(self, texts: Sequence[str]) -> int:
         """The tokens ``texts`` take (what usage counts)."""
         return sum(len(ids) for ids in self.pipe.tokenizer(list(texts))["input_ids"])

@@ -1,5 +1,11 @@
 """``text-classification``, ``token-classification`` and ``fill-mask`` on transformers' pipelines, batched:
-the texts of concurrent requests asking the same parameters share passes."""
+the texts of concurrent requests asking the same parameters share passes.
+
+A text longer than the model's window is not cut silently. A classifier scores each of its overlapping
+windows (a quarter of a window apart) and answers the mean of their scores, each window weighed by its
+tokens; a token classifier runs the pipeline's own overlapping windows (``stride``), whose entities keep
+their offsets into the whole text.
+"""
 
 from __future__ import annotations
 
@@ -17,12 +23,28 @@ class TextClassifier(TransformersRunner[TextClassification]):
     task = "text-classification"
 
     async def run(self, request: TextClassification) -> PipelineAnswer:
-        parameters: dict[str, Any] = {"top_k": request.top_k}  # None: every label, best first
+        parameters: dict[str, Any] = {"top_k": None}  # every label: top_k is applied once windows are joined
         if request.function_to_apply is not None:
             parameters["function_to_apply"] = request.function_to_apply
-        rows = await self.batched(request.texts, parameters)
-        usage = Usage(prompt_tokens=self.tokens(request.texts))
-        return PipelineAnswer(body=[r if isinstance(r, list) else [r] for r in rows], usage=usage)
+        pieces = [self.windows(text) for text in request.texts]
+        rows = await self.batched([text for windows in pieces for text, _ in windows], parameters)
+        answers, at = [], 0
+        for windows in pieces:
+            labels = _mean_scores(rows[at : at + len(windows)], [tokens for _, tokens in windows])
+            answers.append(labels[: request.top_k] if request.top_k else labels)
+            at += len(windows)
+        usage = Usage(prompt_tokens=sum(tokens for windows in pieces for _, tokens in windows))
+        return PipelineAnswer(body=answers, usage=usage)
+
+    def windows(self, text: str) -> list[tuple[str, int]]:
+        """``text`` whole, or its overlapping windows when longer than the model's, with their token counts."""
+        tokenizer, window = self.pipe.tokenizer, self.window
+        cut = tokenizer(text, truncation=True, max_length=window, stride=window // 4, return_overflowing_tokens=True,
+                        return_offsets_mapping=True)  # fmt: skip
+        if len(cut["input_ids"]) == 1:
+            return [(text, len(cut["input_ids"][0]))]
+        spans = [[o for o in offsets if o[1] > o[0]] for offsets in cut["offset_mapping"]]
+        return [(text[span[0][0] : span[-1][1]], len(ids)) for span, ids in zip(spans, cut["input_ids"], strict=True)]
 
 
 class TokenClassifier(TransformersRunner[TokenClassification]):
@@ -32,10 +54,17 @@ class TokenClassifier(TransformersRunner[TokenClassification]):
         parameters: dict[str, Any] = {"aggregation_strategy": request.aggregation_strategy}
         if request.ignore_labels is not None:
             parameters["ignore_labels"] = list(request.ignore_labels)
-        if request.stride is not None:
+        stride = request.stride
+        if stride is None and max(self.tokens((text,)) for text in request.texts) > self.window:
+            if request.aggregation_strategy == "none":
+                raise refuse("parameters.aggregation_strategy", "a text longer than the model's window "
+                             f"({self.window} tokens) is read in overlapping windows, which needs "
+                             "`parameters.aggregation_strategy` simple, first, average or max")  # fmt: skip
+            stride = self.window // 4
+        if stride is not None:
             if request.aggregation_strategy == "none":
                 raise refuse("parameters.stride", "`parameters.stride` needs an aggregation_strategy other than none")
-            parameters["stride"] = request.stride
+            parameters["stride"] = stride
         rows = await self.batched(request.texts, parameters)
         return PipelineAnswer(
             body=rows if request.listed else rows[0], usage=Usage(prompt_tokens=self.tokens(request.texts))
@@ -63,3 +92,16 @@ class MaskFiller(TransformersRunner[FillMask]):
         outputs = super().compute_batch(inputs, parameters)
         # one text with one mask: the pipeline answers its candidates unlisted
         return [outputs] if len(inputs) == 1 and outputs and isinstance(outputs[0], dict) else outputs
+
+
+def _mean_scores(rows: list[Any], weights: list[int]) -> list[dict[str, Any]]:
+    """The labels of one text's windows, each label's score the windows' mean weighed by ``weights``, best first."""
+    if len(rows) == 1:
+        only = rows[0]
+        return list(only) if isinstance(only, list) else [only]
+    total: dict[str, float] = {}
+    for row, weight in zip(rows, weights, strict=True):
+        for label in row if isinstance(row, list) else [row]:
+            total[label["label"]] = total.get(label["label"], 0.0) + label["score"] * weight
+    mean = [{"label": label, "score": score / sum(weights)} for label, score in total.items()]
+    return sorted(mean, key=lambda label: -label["score"])
