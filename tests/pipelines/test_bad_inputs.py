@@ -98,3 +98,14 @@ def test_wrong_fields_of_the_text_tasks_are_named(served: str) -> None:
 def test_elasticsearch_inference_names_the_route_that_serves_a_hub_task(served: str) -> None:
     answer = httpx.post(f"{served}/_inference/clf", json={"input": "hello"}, timeout=30)
     _refused(answer, 400, "/hf/clf")
+
+
+def test_the_seconds_heard_are_counted_in_the_metrics(served: str) -> None:
+    def heard() -> float:
+        lines = httpx.get(f"{served}/metrics", timeout=30).text.splitlines()
+        found = [line for line in lines if line.startswith('hfgate_audio_seconds_total{endpoint="asr"}')]
+        return float(found[0].split()[-1]) if found else 0.0
+
+    before = heard()
+    assert _post(served, "asr", content=tone_wav(1.5), headers={"content-type": "audio/wav"}).status_code == 200
+    assert heard() - before == pytest.approx(1.5, abs=0.01)

@@ -39,6 +39,7 @@ from hfgate.tasks import (
     TaskType,
     TokenSpan,
 )
+from hfgate.telemetry.metrics import AUDIO_SECONDS
 from hfgate.telemetry.request_scope import name_endpoint
 from hfgate.upstream.engines import image_engines
 
@@ -198,7 +199,10 @@ class Inference:
     async def pipeline(self, endpoint: Endpoint, request: PipelineRequest) -> PipelineAnswer:
         """The answer to a request of one of the Hub's tasks (``hfgate.pipelines``), within its deadline,
         counted and recorded as every inference call."""
-        return await self._runner.run(endpoint, lambda e: self.model(e).pipeline(self._timed(e, request)))
+        answer = await self._runner.run(endpoint, lambda e: self.model(e).pipeline(self._timed(e, request)))
+        if answer.audio_seconds:
+            AUDIO_SECONDS(endpoint.inference_id).inc(answer.audio_seconds)
+        return answer
 
     async def tokenize(
         self, endpoint: Endpoint, texts: Sequence[str], *, add_special_tokens: bool = True

@@ -91,6 +91,9 @@ FIRST_TOKEN_SECONDS = Bound(
 TOKENS = Bound(
     Counter("hfgate_tokens", "Tokens in (prompt) and out (completion), by endpoint.", ["endpoint", "direction"])
 )
+AUDIO_SECONDS = Bound(
+    Counter("hfgate_audio_seconds", "Seconds of audio heard by the speech tasks, by endpoint.", ["endpoint"])
+)
 SPEND = Bound(
     Counter(
         "hfgate_spend_usd",
