@@ -88,6 +88,34 @@ _WRITES = frozenset({TaskType.SUMMARIZATION, TaskType.TRANSLATION, TaskType.AUTO
 """Hub tasks that generate text token by token, given a generation's deadline."""
 
 
+_HUB_TAGS = {
+    "feature-extraction": TaskType.TEXT_EMBEDDING,
+    "text-generation": TaskType.CHAT_COMPLETION,
+    "image-text-to-text": TaskType.CHAT_COMPLETION,
+    "text2text-generation": TaskType.COMPLETION,
+    "text-ranking": TaskType.RERANK,
+}
+
+
+def task_of_pipeline_tag(tag: object) -> TaskType | None:
+    """The task type an endpoint serves for a model the Hub tags ``tag`` (its ``pipeline_tag``); ``None`` for a
+    tag hfgate serves no task for. A text generator is a chat endpoint (which answers completion too).
+
+    Example:
+        >>> task_of_pipeline_tag("token-classification"), task_of_pipeline_tag("text-generation")
+        (<TaskType.TOKEN_CLASSIFICATION: 'token-classification'>, <TaskType.CHAT_COMPLETION: 'chat_completion'>)
+    """
+    if not isinstance(tag, str):
+        return None
+    if tag in _HUB_TAGS:
+        return _HUB_TAGS[tag]
+    try:
+        found = TaskType(tag)
+    except ValueError:
+        return None
+    return found if found.hub_pipeline else None
+
+
 class InputType(StrEnum):
     """What an embedding is for; some models embed queries and documents differently."""
 

@@ -158,3 +158,8 @@ async def test_the_answering_provider_is_in_the_access_log(
     assert answer.headers["x-hfgate-served-by"] == "together"
     logged = [r for r in caplog.records if r.name == "hfgate.access" and getattr(r, "method", "") == "POST"]
     assert [getattr(r, "served_by", None) for r in logged] == ["together"]
+
+
+async def test_a_create_without_a_task_type_takes_the_hubs_pipeline_tag(hf_service: HuggingFaceService) -> None:
+    assert await hf_service.task_for({"model_id": LLAMA, "api_key": TOKEN}) is TaskType.CHAT_COMPLETION
+    assert await hf_service.task_for({"url": "http://127.0.0.1:9"}) is None

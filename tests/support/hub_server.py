@@ -45,6 +45,7 @@ class HubRepo:
     commits: dict[str, dict[str, bytes]] = field(default_factory=dict)
     refs: dict[str, str] = field(default_factory=dict)
     gated_token: str | None = None  # gated: only this bearer token may read it
+    pipeline_tag: str | None = None  # the task the Hub files the model under (model info's ``pipeline_tag``)
 
     def commit(self, rev: str) -> str | None:
         return rev if rev in self.commits else self.refs.get(rev)
@@ -72,7 +73,15 @@ class TestHub:
         self.cut_once: set[str] = set()  # files whose next GET stops 1 MiB short (a dropped connection)
         self.url = ""
 
-    def add(self, repo_id: str, directory: Path, *, branch: str = "main", gated_token: str | None = None) -> str:
+    def add(
+        self,
+        repo_id: str,
+        directory: Path,
+        *,
+        branch: str = "main",
+        gated_token: str | None = None,
+        pipeline_tag: str | None = None,
+    ) -> str:
         """Publish ``directory``'s files as a new commit of ``repo_id`` on ``branch``; returns the commit."""
         files = {
             p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()
@@ -83,6 +92,7 @@ class TestHub:
         commit = digest.hexdigest()
         repo = self.repos.setdefault(repo_id, HubRepo(repo_id=repo_id))
         repo.commits[commit], repo.refs[branch], repo.gated_token = files, commit, gated_token
+        repo.pipeline_tag = pipeline_tag or repo.pipeline_tag
         return commit
 
     def gets(self, suffix: str) -> list[Seen]:
@@ -116,6 +126,7 @@ class TestHub:
                 "siblings": siblings,
                 "gated": gated,
                 "private": False,
+                **({"pipeline_tag": repo.pipeline_tag} if repo.pipeline_tag else {}),
             }
         )
 

@@ -85,6 +85,8 @@ class Orchestrator(Inference):
         Raises:
             HfGateError: the body, the settings or the validation call failed; or the id is taken.
         """
+        if task_type is None and body.get("task_type") is None and isinstance(body.get("service"), str):
+            task_type = await self._task_for(str(body["service"]), body.get("service_settings"))
         endpoint = self.check_create(inference_id=inference_id, task_type=task_type, body=body)
         if await asyncio.to_thread(self.store.exists, inference_id):
             raise AlreadyExistsError(inference_id)
@@ -96,6 +98,13 @@ class Orchestrator(Inference):
         await self.changes.publish(ENDPOINT_TOPIC, inference_id)
         log.info("endpoint created", extra={"event": "endpoint.create", "endpoint": inference_id})
         return endpoint
+
+    async def _task_for(self, service: str, settings: Any) -> str | None:
+        """The task type the service reads off the model (the Hub's ``pipeline_tag``), for a create without one."""
+        if not isinstance(settings, dict) or service not in self.services:
+            return None
+        found = await self.services[service].task_for(settings)
+        return None if found is None else found.value
 
     def check_create(self, *, inference_id: str, task_type: str | None, body: Mapping[str, Any]) -> Endpoint:
         """Every check ``create`` makes before it calls the model or writes (``apply`` checks a whole file first).

@@ -174,7 +174,10 @@ def resolve_task_type(path_value: str | None, body_value: Any) -> TaskType:
     value = path_value if path_value is not None else body_value
     if value is None:
         raise RequestValidationError(
-            ["[task_type] is required: give it in the URL, PUT _inference/{task_type}/{inference_id}"],
+            [
+                "[task_type] is required: give it in the URL, PUT _inference/{task_type}/{inference_id} (left out, "
+                "a model the Hub tags with a task hfgate serves, its pipeline_tag, gets that task)"
+            ],
             param="task_type",
         )
     return parse_task_type(value)

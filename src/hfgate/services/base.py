@@ -9,7 +9,7 @@ the orchestrator checks ``task_types`` first.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypeVar
 
@@ -135,6 +135,15 @@ class Service:
     def describe(cls, endpoint: Endpoint) -> EndpointDescription:
         """The model an endpoint serves and its limits, for the faces; the endpoint's id by default."""
         return EndpointDescription(model=endpoint.inference_id)
+
+    async def task_for(self, settings: Mapping[str, Any]) -> TaskType | None:
+        """The task type a create without one gets for a model: the one the Hub tags it with (its
+        ``pipeline_tag``); ``None`` (the default) when the service cannot say.
+
+        Raises:
+            HfGateError: the model could not be looked up (the same refusal a create would give).
+        """
+        return None
 
     async def check(self, endpoint: Endpoint, *, timeout: float) -> Endpoint:
         """Validate a new endpoint (one real call, as Elasticsearch does) and record what it learnt.

@@ -22,7 +22,7 @@ from hfgate.local.hub.source import HubSource
 CONFIG = "config.json"
 # What says which kind of model a repository holds (``local/model_kind.py``), fetched with ``config.json``
 # when planning: a model that does not do the endpoint's task is refused before any weights are fetched.
-KIND_FILES = ("config_sentence_transformers.json", "modules.json")
+KIND_FILES = ("config_sentence_transformers.json", "modules.json", "preprocessor_config.json")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,6 +9,7 @@ create-time checks.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from hfgate.errors import RequestValidationError
@@ -21,8 +22,9 @@ from hfgate.services.hugging_face.rules import host_problems, settings_problems
 from hfgate.services.hugging_face.server_info import ServerInfos
 from hfgate.services.hugging_face.settings import SERVICE_SETTINGS, TASK_SETTINGS
 from hfgate.services.hugging_face.typed import HfSettings
-from hfgate.tasks import TaskType
-from hfgate.upstream.http.client import UpstreamClient
+from hfgate.tasks import TaskType, task_of_pipeline_tag
+from hfgate.upstream.http.client import Call, UpstreamClient
+from hfgate.upstream.hub.model_info import fetch_model_info
 
 
 class HuggingFaceService(Service):
@@ -61,6 +63,15 @@ class HuggingFaceService(Service):
     def admit(self, endpoint: Endpoint) -> None:
         if problems := host_problems(endpoint.service_settings, patterns=self.context.settings.allowed_url_hosts):
             raise RequestValidationError(problems, param="service_settings.url")
+
+    async def task_for(self, settings: Mapping[str, Any]) -> TaskType | None:
+        """A hosted ``model_id``'s ``pipeline_tag``, as the Hub's model info gives it (a url: none)."""
+        model_id = settings.get("model_id")
+        if not isinstance(model_id, str) or not model_id or settings.get("url") or settings.get("urls"):
+            return None
+        call = Call(inference_id="", api_key=str(settings.get("api_key") or ""), timeout=30)
+        info = await fetch_model_info(self.upstream, call, hub_url=self.context.settings.hf_hub_url, model_id=model_id)
+        return task_of_pipeline_tag(info.pipeline_tag)
 
     async def check(self, endpoint: Endpoint, *, timeout: float) -> Endpoint:
         """The offline rules, then what the Hub or the server says, then one real call.

@@ -4,10 +4,12 @@ background, found in the Hugging Face cache afterwards (by every replica, after 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 from hfgate.errors import BadRequestError, HfGateError, ModelNotReadyError
-from hfgate.local.catalog import ModelLocation, is_local
+from hfgate.local.catalog import ModelLocation, is_local, resolve_model
+from hfgate.local.hub.card import card_tag, model_pipeline_tag
 from hfgate.local.hub.downloads import DownloadState, HubDownloads
 from hfgate.local.hub.fetch import Resolved, resolve
 from hfgate.local.hub.reference import HubModel, hub_model
@@ -98,3 +100,24 @@ def _cached(source: HubSource, model: HubModel, revision: str | None) -> str | N
         return cached_commit(source, model.repo_id, revision)
     except BadRequestError:
         return None
+
+
+def pipeline_tag(context: ServiceContext, name: str, settings: Mapping[str, Any]) -> str | None:
+    """The ``pipeline_tag`` of model ``name`` (a directory, a packaged model or a Hub id): its model card's
+    front matter, read from the directory or asked of the Hub (``HfApi.model_info``; offline, the card in
+    the cache). ``None`` when it has none.
+
+    Raises:
+        HfGateError: the Hub refused or could not be reached (``local.hub.failures``).
+    """
+    if is_local(name):
+        try:
+            return card_tag(resolve_model(name).path)
+        except HfGateError:  # not a directory or package hfgate knows: the create says why
+            return None
+    known = preset(name)
+    model = hub_model(known.repo_id if known is not None else name)
+    if model is None:  # not a Hub id: the create says why
+        return None
+    source = HubSource.from_settings(context.settings, token=settings.get("api_key"))
+    return model_pipeline_tag(source, model, revision=settings.get("revision"))

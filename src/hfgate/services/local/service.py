@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from hfgate.local.cache import ModelCache
@@ -18,7 +19,7 @@ from hfgate.services.local.embedding import EMBEDDING, LocalEmbedder
 from hfgate.services.local.embedding_settings import LOCAL_EMBEDDING_SETTINGS, check_min_cosine
 from hfgate.services.local.generation import GENERATING, LocalGenerator
 from hfgate.services.local.generation_settings import LOCAL_GENERATION_SETTINGS
-from hfgate.services.local.hub import hub_model_of, hub_source, planned
+from hfgate.services.local.hub import hub_model_of, hub_source, pipeline_tag, planned
 from hfgate.services.local.keys import embedding_key, generation_key, rerank_key, sparse_key, tokenizer_key
 from hfgate.services.local.managed_generation import ManagedVllmModel, observed_managed, release_managed
 from hfgate.services.local.managed_vllm import ManagedVllm
@@ -28,7 +29,7 @@ from hfgate.services.local.rerank import RERANKING, LocalReranker
 from hfgate.services.local.sparse import SPARSE, LocalSparseEncoder
 from hfgate.services.price_setting import SPEND_SETTINGS
 from hfgate.services.spec import CACHE_SETTING, GENERATION_TASK_SETTINGS, RERANK_TASK_SETTINGS, SettingSpec
-from hfgate.tasks import TaskType
+from hfgate.tasks import TaskType, task_of_pipeline_tag
 
 
 class LocalService(Service):
@@ -125,6 +126,14 @@ class LocalService(Service):
     @classmethod
     def cross_check(cls, task_type: TaskType, settings: dict[str, Any]) -> list[str]:
         return check_min_cosine(settings)
+
+    async def task_for(self, settings: Mapping[str, Any]) -> TaskType | None:
+        """The Hub's ``pipeline_tag`` of a Hub model (asked of the Hub, or the cached model card's when
+        offline), or of a directory's model card (``README.md``'s front matter)."""
+        name = settings.get("model")
+        if not isinstance(name, str) or not name:
+            return None
+        return task_of_pipeline_tag(await asyncio.to_thread(pipeline_tag, self.context, name, settings))
 
     async def check(self, endpoint: Endpoint, *, timeout: float) -> Endpoint:
         models = self.models
