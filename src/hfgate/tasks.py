@@ -90,6 +90,9 @@ _WRITES = frozenset({TaskType.SUMMARIZATION, TaskType.TRANSLATION, TaskType.AUTO
 
 _HUB_TAGS = {
     "feature-extraction": TaskType.TEXT_EMBEDDING,
+    # the Hub files nearly every sentence embedder under sentence-similarity: an embedding endpoint is what
+    # its users want (a sentence-similarity endpoint is made when asked for by name)
+    "sentence-similarity": TaskType.TEXT_EMBEDDING,
     "text-generation": TaskType.CHAT_COMPLETION,
     "image-text-to-text": TaskType.CHAT_COMPLETION,
     "text2text-generation": TaskType.COMPLETION,

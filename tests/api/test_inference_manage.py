@@ -115,7 +115,7 @@ async def test_create_with_wrong_dimensions_names_both_sizes(client: httpx.Async
         ),
         ("/_inference/text_embedding/x", {**EMB, "servce": "local"}, "Unknown field [servce] in the request body"),
         ("/_inference/text_embedding/x", {**EMB, "task_type": "completion"}, "Cannot resolve conflicting task_type"),
-        ("/_inference/x", EMB, "[task_type] is required"),
+        ("/_inference/x", {"service": "local", "service_settings": {"model": "m"}}, "[task_type] is required"),
         ("/_inference/text_embedding/Bad_ID", EMB, "Invalid inference_id; 'Bad_ID' can contain lowercase"),
         ("/_inference/text_embedding/.mine", EMB, "ids starting with [.] are reserved"),
         (
@@ -266,3 +266,9 @@ async def test_endpoints_survive_a_restart_through_the_api(
         assert (await http.get("/_inference/dropped")).status_code == 404
         vectors = await http.post("/_inference/kept", json={"input": "still here"})
         assert len(vectors.json()["text_embedding"][0]["embedding"]) == 384
+
+
+async def test_a_create_without_a_task_type_takes_the_model_cards_pipeline_tag(client: httpx.AsyncClient) -> None:
+    created = await client.put("/_inference/minilm", json=EMB)  # its card files it under sentence-similarity
+    assert created.status_code == 200, created.text
+    assert created.json()["task_type"] == "text_embedding"

@@ -18,6 +18,7 @@ ONE_CONCEPT = {
     "access/principal.py": "who the caller is: the key ring, the principal a key names, and a route's role check",
     "access/spend.py": "what requests use and cost: prices, budgets and the usage tally, settled together per request",
     "orchestrator/running.py": "one inference call on an endpoint: its deadline, its fallback and its record",
+    "services/base.py": "the one contract of every service: its Service, and the Model with a coroutine per task",
     "tasks.py": "the one vocabulary of task requests and results shared by the faces and the services",
 }
 

@@ -137,12 +137,10 @@ class Service:
         return EndpointDescription(model=endpoint.inference_id)
 
     async def task_for(self, settings: Mapping[str, Any]) -> TaskType | None:
-        """The task type a create without one gets for a model: the one the Hub tags it with (its
-        ``pipeline_tag``); ``None`` (the default) when the service cannot say.
+        """The task type of a create without one: the model's Hub ``pipeline_tag``'s; ``None``: cannot say.
 
         Raises:
-            HfGateError: the model could not be looked up (the same refusal a create would give).
-        """
+            HfGateError: the model could not be looked up (as a create would be refused)."""
         return None
 
     async def check(self, endpoint: Endpoint, *, timeout: float) -> Endpoint:
@@ -254,7 +252,7 @@ class Model:
         raise self._unsupported()
 
     async def pipeline(self, request: PipelineRequest) -> PipelineAnswer:
-        """The answer to a request of one of the Hub's tasks (``hfgate.pipelines``: the endpoint's task type)."""
+        """The answer to a request of the endpoint's Hub task (``hfgate.pipelines``)."""
         raise self._unsupported()
 
     def relays_responses(self) -> bool:
