@@ -117,7 +117,7 @@ def test_what_a_turn_needs_beyond_its_types_is_refused_naming_the_field(message:
 
 
 def test_what_the_answer_cannot_carry_is_refused() -> None:
-    for body in (_chat(n=2), _chat(logprobs=True), {"model": "m", "prompt": "a", "echo": True}):
+    for body in (_chat(logprobs=True), {"model": "m", "prompt": "a", "echo": True}):
         kind = schema.ChatRequest if "messages" in body else schema.CompletionRequest
         with pytest.raises(BadRequestError):
             requests.generation_params(decode(body, kind), body)

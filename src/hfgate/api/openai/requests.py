@@ -38,8 +38,8 @@ def generation_params(request: schema.ChatBody | schema.CompletionBody, body: di
     in ``passthrough`` (for an OpenAI-compatible upstream; the local service reads what it can).
 
     Raises:
-        BadRequestError: ``n``, ``best_of``, ``logprobs``, ``echo`` or ``suffix`` asks for what hfgate's
-            answer cannot carry.
+        BadRequestError: ``logprobs``, ``echo`` or ``suffix`` asks for what hfgate's answer cannot carry
+            (``n`` and ``best_of``: :func:`hfgate.api.openai.choices.choice_count`).
         RequestValidationError: ``response_format`` is not one hfgate can follow.
     """
     _refuse_unsupported(request)
@@ -115,9 +115,6 @@ def embedding_texts(request: schema.EmbeddingsBody) -> list[str]:
 
 
 def _refuse_unsupported(request: schema.ChatBody | schema.CompletionBody) -> None:
-    # null is 1, as OpenAI and TGI read it (text-generation's Client.chat sends "n": null)
-    if request.n not in (None, 1) or request.best_of not in (None, 1):
-        raise BadRequestError("[n] and [best_of] must be 1: hfgate returns one choice", param="n")
     if request.logprobs or request.echo or request.suffix:
         raise BadRequestError(
             "[logprobs], [echo] and [suffix] are not supported: hfgate's answer carries no log probabilities "

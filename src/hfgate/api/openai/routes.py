@@ -7,6 +7,7 @@ OpenAI's shape (see errors.py).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,7 +20,7 @@ from hfgate.api import chat_schema
 from hfgate.api.body import decode, json_object, json_response, read_body
 from hfgate.api.declare import FaceRoutes
 from hfgate.api.deps import OrchestratorDep
-from hfgate.api.openai import answers, schema, shapes
+from hfgate.api.openai import answers, choices, schema, shapes
 from hfgate.api.openai import requests as oai
 from hfgate.api.openai.embedding_messages import embedding_contents
 from hfgate.api.openai.errors import FACE as OPENAI
@@ -87,6 +88,7 @@ async def run_completion(
     """An OpenAI completion on endpoint ``name`` (also served by TGI's ``/v1/completions``); ``body`` is the
     request as sent, whose fields hfgate does not translate are passed through."""
     params = oai.generation_params(completion, body)
+    n = choices.choice_count(completion.n, completion.best_of)
     prompts = oai.prompts(completion)
     options = oai.stream_options(completion)
     endpoint = await orch.endpoint_for(name, TaskType.COMPLETION)
@@ -95,11 +97,16 @@ async def run_completion(
     if options.stream:
         if len(requests) != 1:
             raise RequestValidationError(["streaming takes one [prompt]"], param="prompt")
-        deltas = orch.generate_stream(endpoint, requests[0])
-        return await _stream(deltas, model=name, include_usage=options.include_usage, chat=False)
-    async with orch.deadline(endpoint.task_type):  # one for all the prompts
-        results = [await orch.generate(endpoint, r) for r in requests]
-    return json_response(shapes.completion(results, model=name))
+        streams = [orch.generate_stream(endpoint, choices.nth(requests[0], i)) for i in range(n)]
+        return await _stream(choices.merged(streams), model=name, include_usage=options.include_usage, chat=False)
+    async with orch.deadline(endpoint.task_type):  # one for all the prompts and their choices
+        results = [
+            await asyncio.gather(*(orch.generate(endpoint, choices.nth(r, i)) for i in range(n))) for r in requests
+        ]
+    counts = [choices.total([g.usage for g in per_prompt]) for per_prompt in results]
+    usage = Usage(prompt_tokens=sum(c.prompt_tokens for c in counts),
+                  completion_tokens=sum(c.completion_tokens for c in counts))  # fmt: skip
+    return json_response(shapes.completion([g for per in results for g in per], model=name, counts=usage))
 
 
 @ROUTES.post(
@@ -129,10 +136,14 @@ async def run_chat(orch: Orchestrator, chat: schema.ChatBody, body: dict[str, An
         parallel_tool_calls=tools.parallel_tool_calls,
         tool_prompt=chat.tool_prompt,
     )
+    n = choices.choice_count(chat.n, chat.best_of)
     if options.stream:
-        deltas = orch.chat_stream(endpoint, asked)
-        return await _stream(deltas, model=name, include_usage=options.include_usage, chat=True)
-    return json_response(shapes.chat_completion(await orch.chat(endpoint, asked), model=name))
+        streams = [orch.chat_stream(endpoint, choices.nth(asked, i)) for i in range(n)]
+        return await _stream(choices.merged(streams), model=name, include_usage=options.include_usage, chat=True)
+    async with orch.deadline(endpoint.task_type):  # one for every choice
+        results = list(await asyncio.gather(*(orch.chat(endpoint, choices.nth(asked, i)) for i in range(n))))
+    counts = choices.total([r.usage for r in results])
+    return json_response(shapes.chat_completion(results, model=name, counts=counts))
 
 
 def _dimensions(wanted: int | None, endpoint: Endpoint) -> int | None:
@@ -147,27 +158,28 @@ def _dimensions(wanted: int | None, endpoint: Endpoint) -> int | None:
 
 
 async def _stream(
-    deltas: AsyncIterator[GenerationDelta], *, model: str, include_usage: bool, chat: bool
+    deltas: AsyncIterator[tuple[int, GenerationDelta]], *, model: str, include_usage: bool, chat: bool
 ) -> StreamingResponse:
     events = _events(deltas, model=model, include_usage=include_usage, chat=chat)
     return await event_stream(events, on_error=lambda exc: sse(render_openai("/v1", exc)[1]))
 
 
 async def _events(
-    deltas: AsyncIterator[GenerationDelta], *, model: str, include_usage: bool, chat: bool
+    deltas: AsyncIterator[tuple[int, GenerationDelta]], *, model: str, include_usage: bool, chat: bool
 ) -> AsyncIterator[bytes]:
     chunk_id, created = shapes.new_id("chatcmpl" if chat else "cmpl"), int(time.time())
-    counts = Usage()
-    async for delta in deltas:
+    counts: dict[int, Usage] = {}
+    async for index, delta in deltas:
         if chat and delta.tool_calls:
-            for chunk in shapes.tool_call_chunks(delta, chunk_id=chunk_id, model=model, created=created):
+            for chunk in shapes.tool_call_chunks(delta, chunk_id=chunk_id, model=model, created=created, index=index):
                 yield sse(chunk)
         elif chat:
-            yield sse(shapes.chat_chunk(delta, chunk_id=chunk_id, model=model, created=created))
+            yield sse(shapes.chat_chunk(delta, chunk_id=chunk_id, model=model, created=created, index=index))
         else:
-            yield sse(shapes.completion_chunk(delta, chunk_id=chunk_id, model=model, created=created))
-        counts = delta.usage or counts
+            yield sse(shapes.completion_chunk(delta, chunk_id=chunk_id, model=model, created=created, index=index))
+        counts[index] = delta.usage or counts.get(index, Usage())
     if include_usage:
         kind = "chat.completion.chunk" if chat else "text_completion"
-        yield sse(shapes.usage_chunk(counts, chunk_id=chunk_id, model=model, created=created, kind=kind))
+        summed = choices.total([counts[i] for i in sorted(counts)])
+        yield sse(shapes.usage_chunk(summed, chunk_id=chunk_id, model=model, created=created, kind=kind))
     yield sse("[DONE]")

@@ -81,11 +81,8 @@ def _base64(vector: NDArray[np.float32]) -> str:
     return base64.b64encode(vector.astype("<f4", copy=False).tobytes()).decode()  # no copy where native is <f4
 
 
-def completion(results: list[Generation], *, model: str) -> dict[str, Any]:
-    total = Usage(
-        prompt_tokens=sum(r.usage.prompt_tokens for r in results),
-        completion_tokens=sum(r.usage.completion_tokens for r in results),
-    )
+def completion(results: list[Generation], *, model: str, counts: Usage) -> dict[str, Any]:
+    """The completion of one request, a choice per generation (each prompt's ``n`` in turn); ``counts`` its usage."""
     return {
         "id": new_id("cmpl"),
         "object": "text_completion",
@@ -96,22 +93,27 @@ def completion(results: list[Generation], *, model: str) -> dict[str, Any]:
             {"text": r.text, "index": i, "logprobs": None, "finish_reason": finish(r.finish_reason)}
             for i, r in enumerate(results)
         ],
-        "usage": usage(total),
+        "usage": usage(counts),
     }
 
 
-def completion_chunk(delta: GenerationDelta, *, chunk_id: str, model: str, created: int) -> dict[str, Any]:
+def completion_chunk(
+    delta: GenerationDelta, *, chunk_id: str, model: str, created: int, index: int = 0
+) -> dict[str, Any]:
     return {
         "id": chunk_id,
         "object": "text_completion",
         "created": created,
         "model": model,
         "system_fingerprint": SYSTEM_FINGERPRINT,
-        "choices": [{"text": delta.text, "index": 0, "logprobs": None, "finish_reason": finish(delta.finish_reason)}],
+        "choices": [
+            {"text": delta.text, "index": index, "logprobs": None, "finish_reason": finish(delta.finish_reason)}
+        ],
     }
 
 
-def chat_completion(result: Generation, *, model: str) -> dict[str, Any]:
+def chat_completion(results: list[Generation], *, model: str, counts: Usage) -> dict[str, Any]:
+    """The chat completion of one request, a choice per generation (``n``); ``counts`` its usage."""
     return {
         "id": new_id("chatcmpl"),
         "object": "chat.completion",
@@ -120,13 +122,14 @@ def chat_completion(result: Generation, *, model: str) -> dict[str, Any]:
         "system_fingerprint": SYSTEM_FINGERPRINT,
         "choices": [
             {
-                "index": 0,
+                "index": i,
                 "message": _message(result),
                 "logprobs": None,
                 "finish_reason": finish(result.finish_reason),
             }
+            for i, result in enumerate(results)
         ],
-        "usage": usage(result.usage),
+        "usage": usage(counts),
     }
 
 
@@ -145,11 +148,15 @@ def _message(result: Generation) -> dict[str, Any]:
     return message | {"content": result.text or None, "tool_calls": calls}
 
 
-def tool_call_chunks(delta: GenerationDelta, *, chunk_id: str, model: str, created: int) -> list[dict[str, Any]]:
+def tool_call_chunks(
+    delta: GenerationDelta, *, chunk_id: str, model: str, created: int, index: int = 0
+) -> list[dict[str, Any]]:
     """A delta with tool-call pieces as OpenAI streams them: its text (if any) in a chunk of its own,
     then one chunk per piece, ``{"index", "id", "type", "function": {"name", "arguments": ""}}`` opening
     a call and ``{"index", "function": {"arguments": fragment}}`` after; the finish reason on the last."""
-    chunks = [chat_chunk(replace(delta, finish_reason=None), chunk_id=chunk_id, model=model, created=created)]
+    chunks = [
+        chat_chunk(replace(delta, finish_reason=None), chunk_id=chunk_id, model=model, created=created, index=index)
+    ]
     chunks = chunks if delta.text or delta.reasoning else []
     for n, piece in enumerate(delta.tool_calls):
         last = n == len(delta.tool_calls) - 1
@@ -158,6 +165,7 @@ def tool_call_chunks(delta: GenerationDelta, *, chunk_id: str, model: str, creat
             chunk_id=chunk_id,
             model=model,
             created=created,
+            index=index,
         )
         chunk["choices"][0]["delta"] = {"role": "assistant", "content": None, "tool_calls": [_call_piece(piece)]}
         chunks.append(chunk)
@@ -171,7 +179,7 @@ def _call_piece(piece: ToolCallDelta) -> dict[str, Any]:
     return {"index": piece.index, "id": piece.id, "type": "function", "function": function}
 
 
-def chat_chunk(delta: GenerationDelta, *, chunk_id: str, model: str, created: int) -> dict[str, Any]:
+def chat_chunk(delta: GenerationDelta, *, chunk_id: str, model: str, created: int, index: int = 0) -> dict[str, Any]:
     """One streamed chat chunk; like TGI, every delta names its role (text-generation's ChoiceDelta
     requires ``role`` and ``tool_calls``). A piece of reasoning is ``reasoning_content`` (``content`` null
     when there is no text beside it), as vLLM streams it."""
@@ -184,7 +192,7 @@ def chat_chunk(delta: GenerationDelta, *, chunk_id: str, model: str, created: in
         "created": created,
         "model": model,
         "system_fingerprint": SYSTEM_FINGERPRINT,
-        "choices": [{"index": 0, "delta": content, "logprobs": None, "finish_reason": finish(delta.finish_reason)}],
+        "choices": [{"index": index, "delta": content, "logprobs": None, "finish_reason": finish(delta.finish_reason)}],
     }
 
 
