@@ -22,7 +22,12 @@ class TextClassifier(TransformersRunner[TextClassification]):
             parameters["function_to_apply"] = request.function_to_apply
         rows = await self.batched(request.texts, parameters)
         usage = Usage(prompt_tokens=self.tokens(request.texts))
-        return PipelineAnswer(body=[r if isinstance(r, list) else [r] for r in rows], usage=usage)
+        labels = self.pipe.model.config.id2label
+        return PipelineAnswer(
+            body=[r if isinstance(r, list) else [r] for r in rows],
+            usage=usage,
+            labels=tuple(str(labels[i]) for i in sorted(labels)),
+        )
 
 
 class TokenClassifier(TransformersRunner[TokenClassification]):
