@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from openai import BadRequestError, OpenAI
 
-from hfgate.api.openai.choices import choice_count
+from hfgate.api.openai.requests import choice_count
 
 MODEL = ".smollm2-135m-instruct"
 ASK = [{"role": "user", "content": "Name a colour."}]

@@ -135,6 +135,16 @@ def _samples(role: str, spare_key: str) -> dict[str, Call]:
             "POST", f"/hf/{EMB}/rerank", {"json": {"query": "q", "texts": ["a"]}}
         ),
         "POST /hf/{inference_id}/tokenize": ("POST", f"/hf/{EMB}/tokenize", {"json": {"inputs": "hi"}}),
+        "POST /hf/{inference_id}/decode": ("POST", f"/hf/{EMB}/decode", {"json": {"ids": [101, 102]}}),
+        "POST /hf/{inference_id}/predict": ("POST", f"/hf/{EMB}/predict", {"json": {"inputs": "hi"}}),
+        "POST /hf/{inference_id}/embed_all": ("POST", f"/hf/{EMB}/embed_all", {"json": {"inputs": "hi"}}),
+        "POST /hf/{inference_id}/similarity": (
+            "POST", f"/hf/{EMB}/similarity", {"json": {"inputs": {"source_sentence": "a", "sentences": ["b"]}}}
+        ),
+        **{f"POST {path}": ("POST", path, {"json": {"model": EMB, "input": "hi"}})
+           for path in ("/classify", "/v1/classify", "/v1/moderations")},
+        **{f"POST {path}": ("POST", path, {"json": {"model": EMB, "text_1": "a", "text_2": "b"}})
+           for path in ("/score", "/v1/score")},
         "POST /hf/{inference_id}/generate": (
             "POST", f"/hf/{GEN}/generate", {"json": {"inputs": "hi", "parameters": {"max_new_tokens": 1}}}
         ),
@@ -175,6 +185,9 @@ ALLOWED_STATUS: dict[str, set[int]] = {
     "POST /hf/{inference_id}/rerank": {422},
     "POST /hf/{inference_id}/embed_sparse": {422},
     **{f"POST {path}": {400} for path in ("/v1/rerank", "/rerank", "/v2/rerank")},  # not a rerank endpoint
+    # not a text-classification, sentence-similarity or rerank endpoint; every token's vector is not served
+    **{f"POST {path}": {400} for path in ("/classify", "/v1/classify", "/v1/moderations", "/score", "/v1/score")},
+    **{f"POST /hf/{{inference_id}}/{route}": {422} for route in ("predict", "similarity", "embed_all")},  # TEI's
     # not a speech recognition endpoint
     **{f"POST {path}": {400} for path in ("/v1/audio/transcriptions", "/v1/audio/translations")},
     # no such stored response: the key may ask, and is told it does not exist
@@ -189,6 +202,8 @@ REASONS: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
     ("/v1/", lambda body: str(body["error"]["message"])),
     ("/rerank", lambda body: str(body["error"]["message"])),
     ("/v2/rerank", lambda body: str(body["error"]["message"])),
+    ("/classify", lambda body: str(body["error"]["message"])),
+    ("/score", lambda body: str(body["error"]["message"])),
     ("/hf/", lambda body: str(body["error"])),
     ("/v1beta/", lambda body: str(body["error"]["message"])),
     ("/", lambda body: str(body["error"]["reason"])),

@@ -21,8 +21,11 @@ from hfgate.api.gemini.routes import ROUTES as GEMINI
 from hfgate.api.hf.errors import FACE as HF_FACE
 from hfgate.api.hf.routes import ROUTES as HF
 from hfgate.api.hf.schema import HfError
+from hfgate.api.hf.tei_tasks import ROUTES as HF_TEI
 from hfgate.api.openai import per_endpoint
 from hfgate.api.openai.audio import ROUTES as OPENAI_AUDIO
+from hfgate.api.openai.moderations import ROUTES as OPENAI_MODERATIONS
+from hfgate.api.openai.pooling import ROUTES as OPENAI_POOLING
 from hfgate.api.openai.rerank import ROUTES as OPENAI_RERANK
 from hfgate.api.openai.responses_routes import ROUTES as OPENAI_RESPONSES
 from hfgate.api.openai.routes import ROUTES as OPENAI
@@ -39,14 +42,16 @@ APP_WIDE = (health.ROUTES, metrics.ROUTES, usage.ROUTES, es_cluster.ROUTES)
 """``/health``, ``/ready``, ``/metrics`` and ``/_usage`` (no face's), ``GET /`` and ``HEAD /`` (Elasticsearch's)."""
 
 FACE_ROUTES: tuple[FaceRoutes, ...] = (
-    *APP_WIDE, *ELASTICSEARCH, OPENAI, OPENAI_RERANK, OPENAI_AUDIO, ANTHROPIC, GEMINI, HF, HF_OPENAI,
+    *APP_WIDE, *ELASTICSEARCH, OPENAI, OPENAI_RERANK, OPENAI_AUDIO, OPENAI_POOLING, OPENAI_MODERATIONS,
+    ANTHROPIC, GEMINI, HF, HF_TEI, HF_OPENAI,
     OPENAI_RESPONSES, apply.ROUTES
 )  # fmt: skip
 """In the order the app includes them. The app-wide routes take no POST; of the rest, Elasticsearch's inference
 comes first: its plain routes are the first a request is matched against. The Responses API comes after
 the other faces, as it always has; configuration as code (``/_hfgate``, no face's) last. A face may declare its
-routes in more than one module (Elasticsearch's; the OpenAI face's rerank, audio and Responses API; its routes per
-endpoint under ``/hf/{inference_id}/v1``, which take the Hugging Face face)."""
+routes in more than one module (Elasticsearch's; the OpenAI face's rerank, audio, vLLM's pooling routes,
+moderations and Responses API; its routes per endpoint under ``/hf/{inference_id}/v1``, which take the Hugging
+Face face; TEI's task routes on the Hugging Face face)."""
 
 
 PAGES: tuple[PageRoutes, ...] = (ui_routes.PAGES, ui_usage_routes.PAGES)

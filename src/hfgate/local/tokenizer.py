@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from hfgate.errors import RequestValidationError
 from hfgate.local.catalog import ModelLocation
 from hfgate.local.lazy_imports import import_torch_stack
 from hfgate.tasks import TokenSpan
@@ -36,6 +38,25 @@ class ModelTokenizer:
                 encoded["input_ids"], pieces, encoded["offset_mapping"], strict=True
             )
         ]
+
+    def decode(self, rows: Sequence[Sequence[int]], *, skip_special_tokens: bool) -> list[str]:
+        """Each row of ids as text (TEI's ``/decode``).
+
+        Raises:
+            RequestValidationError: an id outside the vocabulary, named by its place.
+        """
+        size = len(self._tokenizer)
+        for row, ids in enumerate(rows):
+            wrong = next((i for i, token_id in enumerate(ids) if not 0 <= token_id < size), None)
+            if wrong is not None:
+                raise RequestValidationError(
+                    [f"[ids] holds [{ids[wrong]}] at [{row}][{wrong}], outside the vocabulary of {size} tokens"],
+                    param="ids",
+                )
+        decoded: list[str] = self._tokenizer.batch_decode(
+            [list(ids) for ids in rows], skip_special_tokens=skip_special_tokens
+        )
+        return decoded
 
     def _span(self, token_id: int, piece: str, *, start: int, stop: int, text: str) -> TokenSpan:
         if token_id in self._special:

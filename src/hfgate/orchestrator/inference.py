@@ -209,6 +209,12 @@ class Inference:
     ) -> list[list[TokenSpan]]:
         return await self.model(endpoint).tokenize(texts, add_special_tokens=add_special_tokens)
 
+    async def decode(
+        self, endpoint: Endpoint, ids: Sequence[Sequence[int]], *, skip_special_tokens: bool = True
+    ) -> list[str]:
+        """Each row of ``ids`` as text, by the endpoint's tokenizer (:meth:`tokenize` back)."""
+        return await self.model(endpoint).decode(ids, skip_special_tokens=skip_special_tokens)
+
     async def count_chat_tokens(self, endpoint: Endpoint, request: ChatRequest, *, texts: Sequence[str]) -> int:
         """The prompt ``request`` would take: on a service that renders chats itself (the local one), the chat
         template over the conversation and tools; elsewhere ``texts`` (what the face counts of the request)

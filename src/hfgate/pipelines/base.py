@@ -27,11 +27,13 @@ class PipelineRequest:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PipelineAnswer:
     """A task's answer: ``body`` is the Inference API's JSON for it; ``usage`` the tokens read and written;
-    ``audio_seconds`` the length of the audio heard (speech tasks)."""
+    ``audio_seconds`` the length of the audio heard (speech tasks); ``labels`` a classifier's classes in their
+    ids' order, where the runner knows them (empty otherwise: vLLM's ``/classify`` lists ``probs`` by class id)."""
 
     body: Any
     usage: Usage = field(default_factory=Usage)
     audio_seconds: float = 0.0
+    labels: tuple[str, ...] = ()
 
 
 Q = TypeVar("Q", bound=PipelineRequest)

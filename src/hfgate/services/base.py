@@ -272,6 +272,10 @@ class Model:
         """The model's tokens for each text (TEI's and TGI's ``/tokenize``)."""
         raise BadRequestError(f"The [{self.service.name}] service cannot tokenize for [{self.endpoint.inference_id}]")
 
+    async def decode(self, ids: Sequence[Sequence[int]], *, skip_special_tokens: bool = True) -> list[str]:
+        """Each row of token ids as text, by the model's tokenizer (TEI's ``/decode``: :meth:`tokenize` back)."""
+        raise BadRequestError(f"The [{self.service.name}] service cannot decode for [{self.endpoint.inference_id}]")
+
     async def count_chat_tokens(self, request: ChatRequest) -> int:
         """The prompt tokens ``request`` would take: its conversation and tools as the chat renders them
         (Anthropic's ``count_tokens``).

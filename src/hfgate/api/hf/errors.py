@@ -11,7 +11,7 @@ from typing import Any
 from hfgate.api.face import Face
 from hfgate.errors import BadRequestError, EmptyInputError, HfGateError
 
-TEI_ROUTES = ("/embed", "/rerank", "/tokenize", "/v1/embeddings", "/embed_all")
+TEI_ROUTES = ("/embed", "/rerank", "/tokenize", "/v1/embeddings", "/embed_all", "/predict", "/similarity", "/decode")
 
 
 def render_hf(path: str, error: HfGateError) -> tuple[int, dict[str, Any]]:

@@ -2,7 +2,8 @@
 same request, each its own call through the orchestrator (so keys, limits, budgets and fallbacks hold for
 each), run side by side. Choice ``i`` of a seeded request is sampled with ``seed + i``, so the choices differ
 and the same request gives the same choices; greedy choices are alike, as everywhere. Streamed, the pieces of
-every choice come as they are written, each carrying its choice's ``index``.
+every choice come as they are written, each carrying its choice's ``index``. A request of one choice (the
+usual) passes none of this: ``requests.choice_count`` reads ``n``.
 """
 
 from __future__ import annotations
@@ -13,35 +14,9 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
-from hfgate.errors import BadRequestError
 from hfgate.tasks import ChatRequest, GenerateRequest, GenerationDelta, Usage
 
-MOST_CHOICES = 128
-"""The most choices one request may ask for (OpenAI's limit for ``n``)."""
-
 R = TypeVar("R", ChatRequest, GenerateRequest)
-
-
-def choice_count(n: int | None, best_of: int | None) -> int:
-    """How many choices the request asks for (``null`` is 1, as OpenAI and TGI read it).
-
-    Raises:
-        BadRequestError: ``n`` outside 1..128, or a ``best_of`` other than ``n`` (hfgate ranks no candidates).
-
-    Example:
-        >>> choice_count(None, None), choice_count(3, None), choice_count(2, 2)
-        (1, 3, 2)
-    """
-    count = 1 if n is None else n
-    if not 1 <= count <= MOST_CHOICES:
-        raise BadRequestError(f"[n] must be between 1 and {MOST_CHOICES}, got [{count}]", param="n")
-    if best_of not in (None, 1, count):
-        raise BadRequestError(
-            f"[best_of] [{best_of}] is not supported: hfgate ranks no extra candidates; leave it out, or ask for "
-            f"[n] choices",
-            param="best_of",
-        )
-    return count
 
 
 def nth(request: R, index: int) -> R:

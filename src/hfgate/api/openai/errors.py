@@ -30,5 +30,6 @@ def render_openai(path: str, error: HfGateError) -> tuple[int, dict[str, Any]]:
     return error.status, body
 
 
-FACE = Face("openai", ("/v1/", "/rerank", "/v2/rerank"), render_openai)
-"""``/rerank`` and ``/v2/rerank`` are Cohere's and Jina's paths for the OpenAI face's rerank."""
+FACE = Face("openai", ("/v1/", "/rerank", "/v2/rerank", "/classify", "/score"), render_openai)
+"""``/rerank`` and ``/v2/rerank`` are Cohere's and Jina's paths for the OpenAI face's rerank; ``/classify`` and
+``/score`` vLLM's pooling routes."""

@@ -123,6 +123,32 @@ def _refuse_unsupported(request: schema.ChatBody | schema.CompletionBody) -> Non
         )
 
 
+MOST_CHOICES = 128
+"""The most choices one request may ask for (OpenAI's limit for ``n``)."""
+
+
+def choice_count(n: int | None, best_of: int | None) -> int:
+    """How many choices the request asks for (``null`` is 1, as OpenAI and TGI read it).
+
+    Raises:
+        BadRequestError: ``n`` outside 1..128, or a ``best_of`` other than ``n`` (hfgate ranks no candidates).
+
+    Example:
+        >>> choice_count(None, None), choice_count(3, None), choice_count(2, 2)
+        (1, 3, 2)
+    """
+    count = 1 if n is None else n
+    if not 1 <= count <= MOST_CHOICES:
+        raise BadRequestError(f"[n] must be between 1 and {MOST_CHOICES}, got [{count}]", param="n")
+    if best_of not in (None, 1, count):
+        raise BadRequestError(
+            f"[best_of] [{best_of}] is not supported: hfgate ranks no extra candidates; leave it out, or ask for "
+            f"[n] choices",
+            param="best_of",
+        )
+    return count
+
+
 ANY_OBJECT = '{"type": "object"}'
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
@@ -88,7 +88,7 @@ async def run_completion(
     """An OpenAI completion on endpoint ``name`` (also served by TGI's ``/v1/completions``); ``body`` is the
     request as sent, whose fields hfgate does not translate are passed through."""
     params = oai.generation_params(completion, body)
-    n = choices.choice_count(completion.n, completion.best_of)
+    n = oai.choice_count(completion.n, completion.best_of)
     prompts = oai.prompts(completion)
     options = oai.stream_options(completion)
     endpoint = await orch.endpoint_for(name, TaskType.COMPLETION)
@@ -97,13 +97,11 @@ async def run_completion(
     if options.stream:
         if len(requests) != 1:
             raise RequestValidationError(["streaming takes one [prompt]"], param="prompt")
-        streams = [orch.generate_stream(endpoint, choices.nth(requests[0], i)) for i in range(n)]
-        return await _stream(choices.merged(streams), model=name, include_usage=options.include_usage, chat=False)
+        streams = [orch.generate_stream(endpoint, _nth(requests[0], i)) for i in range(n)]
+        return await _stream(_merged(streams), model=name, include_usage=options.include_usage, chat=False)
     async with orch.deadline(endpoint.task_type):  # one for all the prompts and their choices
-        results = [
-            await asyncio.gather(*(orch.generate(endpoint, choices.nth(r, i)) for i in range(n))) for r in requests
-        ]
-    counts = [choices.total([g.usage for g in per_prompt]) for per_prompt in results]
+        results = [await asyncio.gather(*(orch.generate(endpoint, _nth(r, i)) for i in range(n))) for r in requests]
+    counts = [_total([g.usage for g in per_prompt]) for per_prompt in results]
     usage = Usage(prompt_tokens=sum(c.prompt_tokens for c in counts),
                   completion_tokens=sum(c.completion_tokens for c in counts))  # fmt: skip
     return json_response(shapes.completion([g for per in results for g in per], model=name, counts=usage))
@@ -136,13 +134,13 @@ async def run_chat(orch: Orchestrator, chat: schema.ChatBody, body: dict[str, An
         parallel_tool_calls=tools.parallel_tool_calls,
         tool_prompt=chat.tool_prompt,
     )
-    n = choices.choice_count(chat.n, chat.best_of)
+    n = oai.choice_count(chat.n, chat.best_of)
     if options.stream:
-        streams = [orch.chat_stream(endpoint, choices.nth(asked, i)) for i in range(n)]
-        return await _stream(choices.merged(streams), model=name, include_usage=options.include_usage, chat=True)
+        streams = [orch.chat_stream(endpoint, _nth(asked, i)) for i in range(n)]
+        return await _stream(_merged(streams), model=name, include_usage=options.include_usage, chat=True)
     async with orch.deadline(endpoint.task_type):  # one for every choice
-        results = list(await asyncio.gather(*(orch.chat(endpoint, choices.nth(asked, i)) for i in range(n))))
-    counts = choices.total([r.usage for r in results])
+        results = list(await asyncio.gather(*(orch.chat(endpoint, _nth(asked, i)) for i in range(n))))
+    counts = _total([r.usage for r in results])
     return json_response(shapes.chat_completion(results, model=name, counts=counts))
 
 
@@ -180,6 +178,28 @@ async def _events(
         counts[index] = delta.usage or counts.get(index, Usage())
     if include_usage:
         kind = "chat.completion.chunk" if chat else "text_completion"
-        summed = choices.total([counts[i] for i in sorted(counts)])
+        summed = _total([counts[i] for i in sorted(counts)])
         yield sse(shapes.usage_chunk(summed, chunk_id=chunk_id, model=model, created=created, kind=kind))
     yield sse("[DONE]")
+
+
+R = TypeVar("R", ChatRequest, GenerateRequest)
+
+
+def _nth(request: R, index: int) -> R:
+    return request if index == 0 else choices.nth(request, index)
+
+
+def _total(usages: list[Usage]) -> Usage:
+    return usages[0] if len(usages) == 1 else choices.total(usages)
+
+
+async def _merged(streams: list[AsyncIterator[GenerationDelta]]) -> AsyncIterator[tuple[int, GenerationDelta]]:
+    """The pieces of each choice's stream with its index; one choice's without :mod:`.choices`."""
+    pieces = streams[0] if len(streams) == 1 else None
+    if pieces is None:
+        async for each in choices.merged(streams):
+            yield each
+        return
+    async for delta in pieces:
+        yield 0, delta

@@ -34,7 +34,8 @@ class TextClassifier(TransformersRunner[TextClassification]):
             answers.append(labels[: request.top_k] if request.top_k else labels)
             at += len(windows)
         usage = Usage(prompt_tokens=sum(tokens for windows in pieces for _, tokens in windows))
-        return PipelineAnswer(body=answers, usage=usage)
+        labels = self.pipe.model.config.id2label
+        return PipelineAnswer(body=answers, usage=usage, labels=tuple(str(labels[i]) for i in sorted(labels)))
 
     def windows(self, text: str) -> list[tuple[str, int]]:
         """``text`` whole, or its overlapping windows when longer than the model's, with their token counts."""

@@ -1,7 +1,6 @@
-"""What every part of the ``local`` service shares: where an endpoint's model is on disk (found once per
-endpoint, ``placements``), the shared model cache it loads into (:class:`LocalModels`), and the base of
-the model objects its endpoints' requests call (:class:`LocalModel`), each loading its model the way its
-first request settled (:class:`Loader`)."""
+"""What every part of the ``local`` service shares: where an endpoint's model is on disk (found once per endpoint,
+``placements``), the shared model cache it loads into (:class:`LocalModels`), and the base of the model objects its
+endpoints' requests call (:class:`LocalModel`), loading as their first request settled (:class:`Loader`)."""
 
 from __future__ import annotations
 
@@ -223,8 +222,7 @@ class LocalModel(Model, Generic[M]):
         """Load what the endpoint's requests need (``Service.warm``); nothing by default."""
 
     def location(self) -> ModelLocation:
-        """Where the model is: found at the first request, then kept (:meth:`LocalModels.location`, which
-        says what it raises)."""
+        """Where the model is: found by the first request, kept (:meth:`LocalModels.location` says what it raises)."""
         return self.models.location(self.endpoint)
 
     async def loaded(self, settle: Callable[[], Awaitable[Loader[M]]]) -> tuple[M, ModelLocation]:
@@ -236,11 +234,10 @@ class LocalModel(Model, Generic[M]):
         return await self.cached(loader.key, loader.load, gpu=loader.gpu), loader.location
 
     async def cached(self, key: str, load: Callable[[], T], *, gpu: Callable[[], GpuClaim | None] | None = None) -> T:
-        """The model the shared cache holds under ``key``, loaded with ``load`` on first use; a first load
-        carries on for the next request if this one gives up (its deadline, a client hanging up). A failed
-        load forgets where the model was and how it loads, and looks again: a Hub model whose folder went
-        meanwhile answers as one not downloaded (503 while it downloads again), any other failure as it
-        failed."""
+        """The model the shared cache holds under ``key``, loaded with ``load`` on first use; a first load carries
+        on for the next request if this one gives up (its deadline, a client hanging up). A failed load forgets
+        where the model was and how it loads, and looks again: a Hub model whose folder went meanwhile answers as
+        one not downloaded (503 while it downloads again), any other failure as it failed."""
         try:
             return await self._cache.get(key, load, gpu=gpu)
         except Exception as failed:
@@ -292,8 +289,12 @@ class LocalModel(Model, Generic[M]):
         return self._identity
 
     async def tokenize(self, texts: Sequence[str], *, add_special_tokens: bool = True) -> list[list[TokenSpan]]:
-        models, location = self.models, self.location()
-        tokenizer = await self.cached(
-            tokenizer_key(location), lambda: ModelTokenizer(models.tokenizer_location(location))
-        )
+        tokenizer = await self._tokenizer()
         return [tokenizer.spans(text, add_special_tokens=add_special_tokens) for text in texts]
+
+    async def decode(self, ids: Sequence[Sequence[int]], *, skip_special_tokens: bool = True) -> list[str]:
+        return (await self._tokenizer()).decode(ids, skip_special_tokens=skip_special_tokens)
+
+    async def _tokenizer(self) -> ModelTokenizer:
+        at = self.location()
+        return await self.cached(tokenizer_key(at), lambda: ModelTokenizer(self.models.tokenizer_location(at)))
