@@ -9,11 +9,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Playwright, expect
 
 from hfgate.api.ui.i18n import COOKIE as LOCALE_COOKIE
 from hfgate.config import Settings
-from tests.api.ui.conftest import screenshot
+from tests.api.ui.conftest import CHROMIUM, CHROMIUM_ARGS, screenshot
 from tests.api.ui.test_translations import LATIN_NAMES, TRANSLATED, _VisibleText
 from tests.pipelines.tiny_models import build, tone_wav
 
@@ -81,6 +81,28 @@ def test_without_timestamps_the_wav_is_the_raw_body_with_its_content_type(page: 
     assert asked.value.headers["content-type"] == "audio/wav"
     # (Chromium does not report a Blob body to Playwright; the transcript shows the server decoded it.)
     expect(page.locator("#speech-chunks li")).to_have_count(0)
+
+
+def test_a_recording_from_the_microphone_is_sent_as_recorded(playwright_driver: Playwright, served: str) -> None:
+    """Chromium's fake microphone (a beep): MediaRecorder's webm goes out as the raw body with its type."""
+    fake_microphone = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+    browser = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + fake_microphone)
+    try:
+        page = browser.new_context(permissions=["microphone"]).new_page()
+        _playground(page, served, "ui-whisper")
+        page.get_by_role("button", name="Record from the microphone").click()
+        expect(page.locator("#audio-status")).to_contain_text("Recording")
+        page.wait_for_timeout(1500)
+        page.get_by_role("button", name="Stop recording").click()
+        expect(page.locator("#audio-status")).to_contain_text("Recorded:")
+        page.get_by_label("Timestamps for each chunk").uncheck()
+        with page.expect_request(lambda r: r.url.endswith("/hf/ui-whisper")) as asked:
+            page.get_by_role("button", name="Transcribe").click()
+        expect(page.locator("#transcript-result")).to_be_visible(timeout=120_000)
+        assert asked.value.headers["content-type"].startswith(("audio/webm", "audio/ogg"))
+        expect(page.locator("#error")).to_be_hidden()
+    finally:
+        browser.close()
 
 
 def test_audio_classification_shows_a_bar_per_label(page: Page, served: str) -> None:
