@@ -219,3 +219,18 @@ def test_the_persian_page_marks_entities_right_to_left(page: Page, served: str) 
     expect(page.locator("#entities-result")).to_be_visible(timeout=120_000)
     assert page.locator("#entities").text_content() == page.get_by_label("متن").input_value()
     screenshot(page, "playground-token-classification-fa")
+
+
+def test_every_task_view_fits_a_phone_with_every_control_labelled(page: Page, served: str) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    for inference_id in ENDPOINTS:
+        _playground(page, served, inference_id)
+        unlabelled = page.evaluate(
+            """() => [...document.querySelectorAll("input:not([type=hidden]), select, textarea, button")]
+                .filter((el) => !(el.labels?.length || el.getAttribute("aria-label") || el.textContent.trim()))
+                .map((el) => el.id || el.outerHTML)"""
+        )
+        assert unlabelled == [], f"{inference_id}: controls without a label: {unlabelled}"
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{inference_id} is wider than the screen by {overflow}px"
+    screenshot(page, "playground-sentence-similarity-narrow")
