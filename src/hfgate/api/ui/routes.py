@@ -123,7 +123,8 @@ async def endpoint_page(
 async def playground_page(
     inference_id: str, request: Request, *, access: AccessDep, text: TextDep, orch: OrchestratorDep
 ) -> Response:
-    """Try an endpoint: streamed generation, chat (tools, images), embeddings with similarities, chunks, rerank."""
+    """Try an endpoint: streamed generation, chat (tools, images), embeddings with similarities, chunks, rerank,
+    and a view per Hub task (``_hub_tasks.html``)."""
     endpoint = await _endpoint_or_page(inference_id, request, access=access, text=text, orch=orch)
     if isinstance(endpoint, Response):
         return endpoint

@@ -59,6 +59,17 @@ SCRIPT_MESSAGES: dict[str, str] = {
     "image_url_https": N_("An image URL must start with https://; nothing was sent."),
     "attached_image": N_("Attached image"),
     "remove_image": N_("Remove the image"),
+    "entities_summary": N_("Entities found: {count}."),
+    "answer_score": N_("Answer: {answer} (score {score})"),
+    "audio_chosen": N_("Chosen: {name} ({size} KiB)."),
+    "audio_recorded": N_("Recorded: {seconds} s."),
+    "recording": N_("Recording… press Stop recording when done."),
+    "microphone_refused": N_("The microphone could not be used: {reason}"),
+    "microphone_unavailable": N_(
+        "This browser offers no microphone here: recording needs an https page (or localhost)."
+    ),
+    "from_to": N_("{start}–{end} s"),
+    "audio_missing": N_("Choose an audio file or record one first."),
 }
 
 

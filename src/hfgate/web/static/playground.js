@@ -1,5 +1,6 @@
 // The playground: streamed generation, embeddings with a similarity heat map, chunks highlighted in a
-// document, and reranking, each through the _inference API. The chat playground is chat.js.
+// document, and reranking, each through the _inference API. The chat playground is chat.js; the Hub's tasks
+// (POST /hf/{id}) are tasks.js and speech.js.
 import { api, enc, errorLines, events, formatNumber, openStream, show, t } from "./api.js";
 import { element, generationParams } from "./dom.js";
 
