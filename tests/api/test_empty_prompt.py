@@ -72,6 +72,12 @@ async def test_responses_api_refuses_an_empty_input_naming_it(http: httpx.AsyncC
     assert answer["error"]["param"] == "input"
 
 
+async def test_responses_api_refuses_an_input_of_reasoning_alone_naming_it(http: httpx.AsyncClient) -> None:
+    body = {"model": GENERATOR, "input": [{"type": "reasoning", "summary": []}], "max_output_tokens": 2}
+    answer = await _refused(http, "/v1/responses", body)
+    assert answer["error"]["param"] == "input"
+
+
 async def test_chat_with_an_empty_message_is_answered_the_template_gives_it_tokens(http: httpx.AsyncClient) -> None:
     body = {"model": GENERATOR, "messages": [{"role": "user", "content": ""}], "max_tokens": 2}
     response = await asyncio.wait_for(http.post("/v1/chat/completions", json=body), AT_ONCE)

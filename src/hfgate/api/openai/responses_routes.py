@@ -27,6 +27,7 @@ from fastapi.responses import StreamingResponse
 from hfgate.access.principal import CURRENT
 from hfgate.access.roles import Role
 from hfgate.api.body import json_object, json_response
+from hfgate.api.chat_schema import nonempty_conversation
 from hfgate.api.declare import FaceRoutes
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.openai import answers
@@ -90,7 +91,11 @@ async def create_response(request: Request, orch: OrchestratorDep) -> Response:
                                                  threshold=call.compact_threshold)  # fmt: skip
     keep = partial(keep, conversation=conversation)
     chat = ChatRequest(
-        messages=to_messages(conversation, instructions=call.instructions),
+        messages=nonempty_conversation(
+            to_messages(conversation, instructions=call.instructions),
+            field="input",
+            why="reasoning items are not read back into a prompt; send at least one message (or instructions)",
+        ),
         params=orch.generation_params(endpoint, call.params),
         tools=call.tools,
         tool_choice=call.tool_choice,
