@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hfgate.pipelines.base import PipelineRequest
-from hfgate.pipelines.fields import Parameters
+from hfgate.pipelines.fields import Parameters, filtered, texts
 
 TRUNCATIONS = ("do_not_truncate", "longest_first", "only_first", "only_second")
 
@@ -60,3 +60,33 @@ def generate_parameters(p: Parameters) -> dict[str, Any]:
                 f"generate_parameters.{name}", f"must be a {kind.__name__} of at least 0, got [{value!r}]"
             )
     return given
+
+
+REWRITE_PARAMETERS = ("generate_parameters", "clean_up_tokenization_spaces", "truncation")
+"""The parameters every rewrite takes."""
+
+
+def rewrite_fields(inputs: Any, p: Parameters) -> dict[str, Any]:
+    """What every rewrite reads: the texts, the generation controls, the cleaning and the truncation.
+
+    Raises:
+        RequestValidationError: a field is missing or wrong; the message names it.
+    """
+    read, listed = texts(inputs)
+    return {
+        "texts": read,
+        "listed": listed,
+        "generate": generate_parameters(p),
+        "clean_up_tokenization_spaces": bool(p.flag("clean_up_tokenization_spaces")),
+        "truncation": p.choice("truncation", TRUNCATIONS),
+    }
+
+
+def rewrite_payload(request: Rewrite, **more: Any) -> dict[str, Any]:
+    """``request`` as the Inference API's body, with the task's ``more`` parameters."""
+    inputs = list(request.texts) if request.listed else request.texts[0]
+    generate = dict(request.generate) or None
+    return {
+        "inputs": inputs,
+        "parameters": filtered({**more, "generate_parameters": generate, "truncation": request.truncation}),
+    }

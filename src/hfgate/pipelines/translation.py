@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hfgate.pipelines.base import Pipeline
-from hfgate.pipelines.fields import Parameters, filtered, texts
-from hfgate.pipelines.text2text import TRUNCATIONS, Rewrite, generate_parameters
+from hfgate.pipelines.fields import Parameters
+from hfgate.pipelines.text2text import REWRITE_PARAMETERS, Rewrite, rewrite_fields, rewrite_payload
 from hfgate.tasks import TaskType
 
 
@@ -27,37 +27,17 @@ class TranslationPipeline(Pipeline[Translation]):
     task = TaskType.TRANSLATION
     label = "Translation"
     batches = False
-    key = "translation_text"
 
     def request(self, inputs: Any, parameters: Mapping[str, Any]) -> Translation:
-        accepted = ("src_lang", "tgt_lang", "generate_parameters", "clean_up_tokenization_spaces", "truncation")
-        p = Parameters(parameters, accepted=accepted)
-        read, listed = texts(inputs)
+        p = Parameters(parameters, accepted=("src_lang", "tgt_lang", *REWRITE_PARAMETERS))
         src, tgt = p.string("src_lang"), p.string("tgt_lang")
         if (src is None) != (tgt is None):
             missing = "tgt_lang" if tgt is None else "src_lang"
             raise Parameters.invalid(missing, "is required with the other: give both src_lang and tgt_lang, or neither")
-        return Translation(
-            texts=read,
-            listed=listed,
-            generate=generate_parameters(p),
-            clean_up_tokenization_spaces=bool(p.flag("clean_up_tokenization_spaces")),
-            truncation=p.choice("truncation", TRUNCATIONS),
-            src_lang=src,
-            tgt_lang=tgt,
-        )
+        return Translation(**rewrite_fields(inputs, p), src_lang=src, tgt_lang=tgt)
 
     def payload(self, request: Translation) -> dict[str, Any]:
-        inputs = list(request.texts) if request.listed else request.texts[0]
-        parameters = filtered(
-            {
-                "src_lang": request.src_lang,
-                "tgt_lang": request.tgt_lang,
-                "generate_parameters": dict(request.generate) or None,
-                "truncation": request.truncation,
-            }
-        )
-        return {"inputs": inputs, "parameters": parameters}
+        return rewrite_payload(request, src_lang=request.src_lang, tgt_lang=request.tgt_lang)
 
 
 PIPELINE = TranslationPipeline()
