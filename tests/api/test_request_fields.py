@@ -144,15 +144,16 @@ async def test_a_wrong_type_is_still_a_400_naming_the_field(
 
 
 @pytest.mark.parametrize("model", [GENERATOR, "vllm-chat"])
-@pytest.mark.parametrize(("field", "value"), [("n", 2), ("logprobs", True)])
+@pytest.mark.parametrize(("field", "value"), [("best_of", 3), ("logprobs", True)])
 async def test_what_the_answer_cannot_carry_is_refused_on_every_service(
     gateway: httpx.AsyncClient, model: str, field: str, value: Any
 ) -> None:
-    """hfgate answers one choice without log probabilities: passing these on would drop what they ask for."""
+    """hfgate ranks no extra candidates and answers without log probabilities: passing these on would drop
+    what they ask for (``n`` choices are served: tests/api/test_openai_choices.py)."""
     path, body = ROUTES["chat"]
     answer = await gateway.post(path, json={"model": model, **body, field: value})
     assert answer.status_code == 400, answer.text
-    assert answer.json()["error"]["param"] in ("n", "logprobs")
+    assert answer.json()["error"]["param"] == field
 
 
 async def test_embeddings_take_fields_they_do_not_use(gateway: httpx.AsyncClient) -> None:

@@ -47,7 +47,7 @@ def test_the_add_form_takes_a_gated_hub_models_token_for_a_local_endpoint(
     hub.add("test-org/gated-bert", hub_models["tiny"], gated_token="hf_gated_test")
     with live_server(hub_settings) as url:
         page.goto(f"{url}/ui/new")
-        page.get_by_label("Embeddings").check()
+        page.get_by_label("Embeddings", exact=True).check()
         page.get_by_label("Local model, run by hfgate itself").check()
         page.get_by_label("Endpoint id").fill("gated")
         page.get_by_label("Model id or directory").fill("test-org/gated-bert")

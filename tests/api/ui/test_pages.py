@@ -14,7 +14,7 @@ LOCAL_MINILM = {"service": "local", "service_settings": {"model": "all-MiniLM-L6
 
 def add_local_embedding(page: Page, base_url: str, inference_id: str) -> None:
     page.goto(f"{base_url}/ui/new")
-    page.get_by_label("Embeddings").check()
+    page.get_by_label("Embeddings", exact=True).check()
     page.get_by_label("Local model, run by hfgate itself").check()
     page.get_by_label("Endpoint id").fill(inference_id)
     page.get_by_label("Model id or directory").fill("all-MiniLM-L6-v2")
@@ -50,7 +50,7 @@ def test_form_adds_a_local_embedding_endpoint_and_the_table_lists_it(page: Page,
 
 def test_add_form_shows_only_the_fields_the_combination_needs(page: Page, base_url: str) -> None:
     page.goto(f"{base_url}/ui/new")
-    page.get_by_label("Embeddings").check()
+    page.get_by_label("Embeddings", exact=True).check()
     page.get_by_label("Local model, run by hfgate itself").check()
     expect(page.get_by_label("Hugging Face access token")).to_be_visible()  # for a gated or private Hub model
     expect(page.get_by_label("Strategy")).to_be_visible()
@@ -69,7 +69,7 @@ def test_add_form_shows_only_the_fields_the_combination_needs(page: Page, base_u
 
 def test_validation_failure_is_explained_and_what_was_typed_stays(page: Page, base_url: str) -> None:
     page.goto(f"{base_url}/ui/new")
-    page.get_by_label("Embeddings").check()
+    page.get_by_label("Embeddings", exact=True).check()
     page.get_by_label("Hugging Face hosted model").check()
     page.get_by_label("Endpoint id").fill("ui-no-token")
     page.get_by_label("Model id on the Hub").fill("BAAI/bge-small-en-v1.5")
