@@ -34,7 +34,7 @@ import logging
 import os
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 from starlette.requests import cookie_parser
@@ -129,11 +129,12 @@ class Gateway:
         key_token = tab_token = None
         tab: Tab | None = None
         flight = drain.PROCESS.enter(waiting=True)
+        body_limit = self._body.limit(scope)
         try:
             refused: HfGateError | None
             try:
                 principal = await self._keys.identify(scope, state)
-                refused = self._body.declared_too_large(scope) or bad_query
+                refused = self._body.declared_too_large(scope, body_limit) or bad_query
             except HfGateError as refusal:  # a refused key, or the registry away (503)
                 refused = refusal
             if refused is not None:
@@ -145,7 +146,7 @@ class Gateway:
             tab_token = TAB.set(tab)
             filters = filters_of(scope) if product else None
             inner: Send = send_with_id if filters is None else FilteringSend(send_with_id, filters)
-            receive = self._body.counting(receive, labels, scope)
+            receive = self._body.counting(receive, labels, body_limit)
             try:
                 if lane is None:
                     await self.app(scope, receive, inner)
@@ -476,26 +477,25 @@ class BodyLimit:
         self._upload = upload_bytes or max_bytes
         self._seconds = seconds
 
-    def limit(self, scope: Scope) -> tuple[int, str]:
-        """The request's limit and the setting that sets it: a file's (``HFGATE_MAX_UPLOAD_BYTES``) for a
-        body sent as a file (audio, multipart), else ``HFGATE_MAX_BODY_BYTES``."""
+    def limit(self, scope: Scope) -> Limit:
+        """The request's limit, read once per request: a file's (``HFGATE_MAX_UPLOAD_BYTES``) for a body sent
+        as a file (audio, multipart), else ``HFGATE_MAX_BODY_BYTES``."""
         kind = (header(scope, b"content-type") or "").split(";")[0].strip().lower()
         if kind.startswith(FILE_TYPES) or kind in ("application/octet-stream", "multipart/form-data"):
-            return self._upload, "HFGATE_MAX_UPLOAD_BYTES"
-        return self._max, "HFGATE_MAX_BODY_BYTES"
+            return Limit(self._upload, "HFGATE_MAX_UPLOAD_BYTES", "send a shorter file")
+        return Limit(self._max, "HFGATE_MAX_BODY_BYTES", "send fewer or shorter inputs per request")
 
-    def declared_too_large(self, scope: Scope) -> PayloadTooLargeError | None:
-        """The error for a request whose ``content-length`` is over the limit."""
+    def declared_too_large(self, scope: Scope, limit: Limit) -> PayloadTooLargeError | None:
+        """The error for a request whose ``content-length`` is over ``limit``."""
         declared = header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit(scope)[0]:
-            return self._error(int(declared), scope)
+        if declared is not None and declared.isdigit() and int(declared) > limit.bytes:
+            return limit.error(int(declared))
         return None
 
-    def counting(self, receive: Receive, labels: RequestScope | None = None, scope: Scope | None = None) -> Receive:
-        """``receive``, raising once the body grows past the limit or its deadline passes; the bytes read
+    def counting(self, receive: Receive, labels: RequestScope | None, limit: Limit) -> Receive:
+        """``receive``, raising once the body grows past ``limit`` or its deadline passes; the bytes read
         are added to ``labels.body_bytes`` (a budget's bound on the request's input tokens)."""
         seen = 0
-        most = self.limit(scope)[0] if scope is not None else self._max
         deadline = asyncio.get_running_loop().time() + self._seconds
         complete = False
 
@@ -518,17 +518,23 @@ class BodyLimit:
             seen += len(message.get("body", b""))
             if labels is not None:
                 labels.body_bytes = seen
-            if seen > most:
-                raise self._error(seen, scope)
+            if seen > limit.bytes:
+                raise limit.error(seen)
             return message
 
         return counted
 
-    def _error(self, size: int, scope: Scope | None) -> PayloadTooLargeError:
-        most, setting = self.limit(scope) if scope is not None else (self._max, "HFGATE_MAX_BODY_BYTES")
-        fix = "send a shorter file" if setting.endswith("UPLOAD_BYTES") else "send fewer or shorter inputs per request"
+
+class Limit(NamedTuple):
+    """A request body's limit in bytes, the setting that sets it, and what to send instead."""
+
+    bytes: int
+    setting: str
+    fix: str
+
+    def error(self, size: int) -> PayloadTooLargeError:
         return PayloadTooLargeError(
-            f"request body is too large: [{size}] bytes, the limit is [{most}] bytes ({setting}); {fix}"
+            f"request body is too large: [{size}] bytes, the limit is [{self.bytes}] bytes ({self.setting}); {self.fix}"
         )
 
 
