@@ -76,6 +76,15 @@ class PipelineRunner(Generic[Q]):
         """``request``'s answer."""
         raise NotImplementedError
 
+    def load_head(self, head: str) -> Any:
+        """The model with its ``head`` (a transformers auto class), float32 on the runner's device, in evaluation
+        mode, kept as the runner's model; its tokenizer kept as ``tokenizer``."""
+        torch, transformers = import_torch_stack("transformers")
+        self.tokenizer: Any = transformers.AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
+        model = getattr(transformers, head).from_pretrained(str(self.path), local_files_only=True, dtype=torch.float32)
+        self._model = model.to(torch.device(self.device)).eval()
+        return self._model
+
     async def batched(self, inputs: Sequence[Any], parameters: Mapping[str, Any]) -> list[Any]:
         """Each input's output, computed in passes shared with other requests asking the same parameters."""
         key = tuple(sorted((k, _hashable(v)) for k, v in parameters.items()))

@@ -30,13 +30,8 @@ if TYPE_CHECKING:
 class QuestionAnswerer(PipelineRunner[QuestionAnswering]):
     def __init__(self, path: Path, **kwargs: Any) -> None:
         super().__init__(path, **kwargs)
-        torch, transformers = import_torch_stack("transformers")
-        self._torch = torch
-        self.tokenizer: Any = transformers.AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-        model = transformers.AutoModelForQuestionAnswering.from_pretrained(
-            str(path), local_files_only=True, dtype=torch.float32
-        )
-        self._model = model.to(torch.device(self.device)).eval()
+        (self._torch,) = import_torch_stack()
+        self.load_head("AutoModelForQuestionAnswering")
 
     async def run(self, request: QuestionAnswering) -> PipelineAnswer:
         answers, tokens = await self._compute.run(self.answer, request)

@@ -24,13 +24,8 @@ class Rewriter(PipelineRunner[Rewrite]):
 
     def __init__(self, path: Path, **kwargs: Any) -> None:
         super().__init__(path, **kwargs)
-        torch, transformers = import_torch_stack("transformers")
-        self._torch = torch
-        self.tokenizer: Any = transformers.AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-        model = transformers.AutoModelForSeq2SeqLM.from_pretrained(
-            str(path), local_files_only=True, dtype=torch.float32
-        )
-        self._model = model.to(torch.device(self.device)).eval()
+        (self._torch,) = import_torch_stack()
+        model = self.load_head("AutoModelForSeq2SeqLM")
         self.prefix = str(getattr(model.config, "prefix", None) or "")
         self._types = "token_type_ids" in inspect.signature(model.forward).parameters
 
