@@ -39,6 +39,7 @@ class TaskType(StrEnum):
     ZERO_SHOT_CLASSIFICATION = "zero-shot-classification"
     FILL_MASK = "fill-mask"
     QUESTION_ANSWERING = "question-answering"
+    TABLE_QUESTION_ANSWERING = "table-question-answering"
     SUMMARIZATION = "summarization"
     TRANSLATION = "translation"
     SENTENCE_SIMILARITY = "sentence-similarity"

@@ -19,6 +19,7 @@ ENDPOINTS = {
     "ner": ("token-classification", "ner"),
     "mlm": ("fill-mask", "masked"),
     "qa": ("question-answering", "qa"),
+    "tqa": ("table-question-answering", "tapas"),
     "sum": ("summarization", "seq2seq"),
     "mt": ("translation", "translator"),
     "asr": ("automatic-speech-recognition", "ctc"),

@@ -95,6 +95,24 @@ def test_wrong_fields_of_the_text_tasks_are_named(served: str) -> None:
     )
 
 
+def test_tables_that_cannot_be_read_are_named(served: str) -> None:
+    def ask(table: object, **parameters: object) -> httpx.Response:
+        return _post(served, "tqa", json={"inputs": {"query": "Which?", "table": table}, "parameters": parameters})
+
+    _refused(_post(served, "tqa", json={"inputs": {"table": {"A": ["x"]}}}), 400, "inputs.query")
+    _refused(ask([["x"]]), 400, "inputs.table", "object of columns")
+    _refused(ask({}), 400, "inputs.table", "at least one column")
+    _refused(ask({"A": []}), 400, "inputs.table", "at least one row")
+    _refused(ask({"A": ["x", "y"], "B": ["z"]}), 400, "inputs.table.B", "one cell a row")
+    _refused(ask({"A": ["x", None]}), 400, "inputs.table.A[1]", "string or a number")
+    _refused(ask({"A": ["x"]}, padding="sideways"), 400, "parameters.padding", "do_not_pad")
+    many = {"A": [f"cell {i}" for i in range(200)]}
+    _refused(ask(many, truncation=False), 400, "inputs.table", "200 row(s)")
+    ranked = {"A": [f"cell {i}" for i in range(300)], "B": [str(i) for i in range(300)]}
+    _refused(ask(ranked), 400, "inputs.table", "fewer rows")
+    assert ask(many).status_code == 200  # the rows past the window dropped, as the pipeline does by default
+
+
 def test_elasticsearch_inference_names_the_route_that_serves_a_hub_task(served: str) -> None:
     answer = httpx.post(f"{served}/_inference/clf", json={"input": "hello"}, timeout=30)
     _refused(answer, 400, "/hf/clf")

@@ -33,6 +33,7 @@ def test_text_tasks_relayed_answer_as_the_local_endpoint(relayed: str) -> None:
         ("nli", lambda c: c.zero_shot_classification(TEXT, ["travel", "cooking"])),
         ("mlm", lambda c: c.fill_mask("Paris is the [MASK] of France.")),
         ("qa", lambda c: c.question_answering(question="Where does Marie live?", context=TEXT)),
+        ("tqa", lambda c: c.table_question_answering({"City": ["Paris", "Lyon"], "People": ["2", "1"]}, "Largest?")),
         ("sum", lambda c: c.summarization(TEXT)),
         ("mt", lambda c: c.translation(TEXT)),
         ("sim", lambda c: c.sentence_similarity("a cat sits", ["a cat is sitting", "markets fell"])),

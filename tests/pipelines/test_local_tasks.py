@@ -115,6 +115,24 @@ def test_question_answering_finds_the_best_span_of_the_context(served: str, tiny
     assert several[0].score >= several[1].score >= several[2].score
 
 
+TABLE = {"Repository": ["Transformers", "Datasets", "Tokenizers"], "Stars": ["36542", "4512", "3934"]}
+
+
+def test_table_question_answering_selects_the_cells_the_pipeline_does(served: str, tiny: TinyModels) -> None:
+    pipe = pipeline("table-question-answering", model=str(tiny.tapas))
+    query = "How many stars does the transformers repository have?"
+    ours = client(served, "tqa").table_question_answering(TABLE, query)
+    theirs = pipe(table=TABLE, query=query)
+    assert ours.cells
+    assert (ours.answer, ours.cells, ours.aggregator) == (theirs["answer"], theirs["cells"], theirs["aggregator"])
+    assert ours.coordinates == [list(c) for c in theirs["coordinates"]]
+    # numbers are read as their text, and the pipeline's own parameters are taken
+    numbers = {"Repository": TABLE["Repository"], "Stars": [36542, 4512, 3934]}
+    asked = client(served, "tqa").table_question_answering(numbers, query, padding="max_length", sequential=True)
+    theirs = pipe(table=TABLE, query=query, padding="max_length", sequential=True)
+    assert (asked.answer, asked.cells) == (theirs["answer"], theirs["cells"])
+
+
 def test_summarization_and_translation_generate_as_the_model_does(served: str, tiny: TinyModels) -> None:
     import torch
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer

@@ -1,9 +1,10 @@
 """Tiny random-weight models of the real architectures for every Hub task the local service runs, saved by
 transformers into one temporary directory per session: BERT heads (classification, NLI, NER, fill-mask,
-extractive QA) over the packaged MiniLM's WordPiece tokenizer, a BART summarizer/translator on the same
-vocabulary, wav2vec2 models (CTC speech recognition, audio classification) with a character vocabulary, and
-a Whisper with a byte-level BPE vocabulary trained here and Whisper's special and timestamp tokens.
-What a Hub download of such a model looks like on disk, in a few seconds."""
+extractive QA) and a TAPAS table QA model over the packaged MiniLM's WordPiece tokenizer, a BART
+summarizer/translator on the same vocabulary, wav2vec2 models (CTC speech recognition, audio
+classification) with a character vocabulary, and a Whisper with a byte-level BPE vocabulary trained here and
+Whisper's special and timestamp tokens. What a Hub download of such a model looks like on disk, in a few
+seconds."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class TinyModels:
     ner: Path  # BertForTokenClassification, BIO labels
     masked: Path  # BertForMaskedLM
     qa: Path  # BertForQuestionAnswering
+    tapas: Path  # TapasForQuestionAnswering with an aggregation head (NONE, SUM, AVERAGE, COUNT)
     seq2seq: Path  # MarianMTModel, as a summarizer, on the WordPiece vocabulary
     translator: Path  # another MarianMTModel (a language pair) on the same vocabulary
     ctc: Path  # Wav2Vec2ForCTC with a character vocabulary
@@ -93,6 +95,7 @@ def build(root: Path) -> TinyModels:
     )
     masked = _save(BertForMaskedLM(_bert(tok)), tok, root / "masked")
     qa = _save(BertForQuestionAnswering(_bert(tok)), tok, root / "qa")
+    tapas = _tapas(root / "tapas")
     seq2seq = _marian(tok, root, name="seq2seq")
     translator = _marian(tok, root, name="translator")
     ctc, audio_classifier = _wav2vec2(root)
@@ -103,11 +106,38 @@ def build(root: Path) -> TinyModels:
         ner=ner,
         masked=masked,
         qa=qa,
+        tapas=tapas,
         seq2seq=seq2seq,
         ctc=ctc,
         audio_classifier=audio_classifier,
         whisper=_whisper(root / "whisper"),
     )
+
+
+def _tapas(path: Path) -> Path:
+    """A TAPAS with WTQ's aggregation head; its cell bias raised and its aggregator leaning to NONE, so that
+    random weights still select cells (and the answers are worth comparing)."""
+    import torch
+    from transformers import TapasConfig, TapasForQuestionAnswering, TapasTokenizer
+
+    tok = TapasTokenizer(str(minilm_files() / "vocab.txt"), model_max_length=128)
+    aggregations = {0: "NONE", 1: "SUM", 2: "AVERAGE", 3: "COUNT"}
+    config = TapasConfig(
+        vocab_size=tok.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+        num_aggregation_labels=len(aggregations),
+        aggregation_labels=aggregations,
+        no_aggregation_label_index=0,
+    )
+    model = TapasForQuestionAnswering(config)
+    with torch.no_grad():
+        model.output_bias.fill_(1.0)
+        model.aggregation_classifier.bias.copy_(torch.tensor([1.0, 0.0, 0.0, 0.0]))
+    return _save(model, tok, path)
 
 
 def _generation_config(tok: Any, *, start: int) -> Any:

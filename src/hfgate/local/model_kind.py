@@ -148,8 +148,8 @@ SPEECH_TYPES = frozenset({"whisper", "speech_to_text", "speech-encoder-decoder",
 def hub_tasks(location: ModelLocation) -> frozenset[TaskType]:
     """The Hub tasks (``hfgate.pipelines``) the model at ``location`` does, read from its config: its head
     (``architectures``), its labels (an NLI model's ``entailment`` makes it a zero-shot classifier), and its
-    model type (Whisper hears; other encoder-decoders summarize and translate). A sentence embedder
-    scores sentence similarity.
+    model type (Whisper hears; other encoder-decoders summarize and translate; TAPAS answers from tables). A
+    sentence embedder scores sentence similarity.
 
     Example:
         >>> sorted(hub_tasks(resolve_model("all-MiniLM-L6-v2")))
@@ -160,6 +160,8 @@ def hub_tasks(location: ModelLocation) -> frozenset[TaskType]:
     config = read_json(location.path / "config.json")
     architectures = [str(a) for a in config.get("architectures") or []]
     tasks = {task for a in architectures for suffix, task in _PIPELINE_HEADS if a.endswith(suffix)}
+    if TaskType.QUESTION_ANSWERING in tasks and config.get("model_type") == "tapas":  # its cells, not a span
+        tasks = (tasks - {TaskType.QUESTION_ANSWERING}) | {TaskType.TABLE_QUESTION_ANSWERING}
     if TaskType.TEXT_CLASSIFICATION in tasks and hears(location.path):  # wav2vec2's, HuBERT's classifier heads
         tasks = (tasks - {TaskType.TEXT_CLASSIFICATION}) | {TaskType.AUDIO_CLASSIFICATION}
     labels = config.get("label2id") or {}

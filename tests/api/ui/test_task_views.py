@@ -1,7 +1,7 @@
 """The playground's views of the Hub's tasks, in Chromium, on the tiny random models of
 ``tests/pipelines/tiny_models.py`` served by a live hfgate: a WAV uploaded and transcribed with its chunks'
-timestamps, named entities marked in their text, labels as score bars, the answer marked in its context; and
-the endpoints list keeping an id on one line."""
+timestamps, named entities marked in their text, labels as score bars, the answer marked in its context or
+its table; and the endpoints list keeping an id on one line."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ ENDPOINTS = {
     "ui-clf": ("text-classification", "classifier"),
     "ui-nli": ("zero-shot-classification", "nli"),
     "ui-qa": ("question-answering", "qa"),
+    "ui-tqa": ("table-question-answering", "tapas"),
     "ui-mlm": ("fill-mask", "masked"),
     "ui-sum": ("summarization", "seq2seq"),
     "ui-mt": ("translation", "translator"),
@@ -159,6 +160,22 @@ def test_the_answer_is_marked_in_its_context_with_its_score(page: Page, served: 
     expect(mark).to_have_text(context[int(str(answer["start"])) : int(str(answer["end"]))])
     expect(page.locator("#qa-summary")).to_contain_text(f"{answer['score']:.3f}")
     screenshot(page, "playground-question-answering")
+
+
+def test_the_answer_cells_are_marked_in_the_table_typed_in(page: Page, served: str) -> None:
+    _playground(page, served, "ui-tqa")
+    page.get_by_label("Table").fill("City, Inhabitants\nParis, 2100000\nLyon, 520000")
+    with page.expect_response(lambda r: r.url.endswith("/hf/ui-tqa"), timeout=120_000) as answered:
+        page.get_by_role("button", name="Answer").click()
+    asked, answer = answered.value.request.post_data_json, answered.value.json()
+    assert asked["inputs"]["table"] == {"City": ["Paris", "Lyon"], "Inhabitants": ["2100000", "520000"]}
+    expect(page.locator("#table-result")).to_be_visible()
+    expect(page.locator("#answer-table th")).to_have_text(["City", "Inhabitants"])
+    expect(page.locator("#answer-table mark.answer")).to_have_text(answer["cells"])
+    screenshot(page, "playground-table-question-answering")
+    page.get_by_label("Table").fill("City, Inhabitants\nParis")
+    page.get_by_role("button", name="Answer").click()
+    expect(page.locator("#error")).to_contain_text("2 cells")
 
 
 def test_the_endpoint_list_keeps_an_id_on_one_line_at_1280_px(page: Page, served: str) -> None:

@@ -29,6 +29,7 @@ TASK_LABELS: dict[TaskType, str] = {
     TaskType.ZERO_SHOT_CLASSIFICATION: N_("Zero-shot classification"),
     TaskType.FILL_MASK: N_("Fill mask"),
     TaskType.QUESTION_ANSWERING: N_("Question answering"),
+    TaskType.TABLE_QUESTION_ANSWERING: N_("Table question answering"),
     TaskType.SUMMARIZATION: N_("Summarization"),
     TaskType.TRANSLATION: N_("Translation"),
     TaskType.SENTENCE_SIMILARITY: N_("Sentence similarity"),

@@ -9,6 +9,7 @@ from hfgate.local.pipelines.base import PipelineRunner
 from hfgate.local.pipelines.classification import MaskFiller, TextClassifier, TokenClassifier
 from hfgate.local.pipelines.question_answering import QuestionAnswerer
 from hfgate.local.pipelines.speech import AudioClassifier, SpeechRecognizer
+from hfgate.local.pipelines.table import TableQuestionAnswerer
 from hfgate.local.pipelines.text2text import Summarizer, Translator
 from hfgate.local.pipelines.zero_shot import ZeroShotClassifier
 from hfgate.tasks import TaskType
@@ -21,6 +22,7 @@ RUNNERS: dict[TaskType, type[PipelineRunner[Any]]] = {
     TaskType.ZERO_SHOT_CLASSIFICATION: ZeroShotClassifier,
     TaskType.FILL_MASK: MaskFiller,
     TaskType.QUESTION_ANSWERING: QuestionAnswerer,
+    TaskType.TABLE_QUESTION_ANSWERING: TableQuestionAnswerer,
     TaskType.SUMMARIZATION: Summarizer,
     TaskType.TRANSLATION: Translator,
     TaskType.AUTOMATIC_SPEECH_RECOGNITION: SpeechRecognizer,

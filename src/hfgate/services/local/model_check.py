@@ -22,6 +22,7 @@ _WANTED = {
     "an entailment label, such as facebook/bart-large-mnli)",
     TaskType.FILL_MASK: "a masked language model (a *ForMaskedLM model)",
     TaskType.QUESTION_ANSWERING: "an extractive question answering model (a *ForQuestionAnswering model)",
+    TaskType.TABLE_QUESTION_ANSWERING: "a table question answering model (TAPAS: a TapasForQuestionAnswering model)",
     TaskType.SUMMARIZATION: "an encoder-decoder model (BART, T5, Pegasus: a *ForConditionalGeneration model)",
     TaskType.TRANSLATION: "an encoder-decoder model (Marian, M2M100, NLLB, T5: a *ForConditionalGeneration model)",
     TaskType.SENTENCE_SIMILARITY: "a sentence embedding model (such as sentence-transformers/all-MiniLM-L6-v2)",

@@ -1,6 +1,6 @@
 // The playground of the Hub's text tasks, each through the Inference API's POST /hf/{id} as a client
 // calls it ({"inputs", "parameters"}): labels as score bars, named entities marked in the text with a
-// legend, the answer marked in its context, the mask filled, a text summarized or translated, and the
+// legend, the answer marked in its context or its table, the mask filled, a text summarized or translated, and the
 // similarity of sentences. Speech and audio classification are speech.js.
 import { api, enc, errorLines, formatNumber, show, t } from "./api.js";
 import { element, markedText, scoreBars } from "./dom.js";
@@ -88,6 +88,45 @@ onSubmit("qa-form", async () => {
   const spans = [{ start: best.start, end: best.end, className: "answer", title: summary }];
   document.getElementById("qa-highlighted").replaceChildren(...markedText(context, spans));
   document.getElementById("qa-result").hidden = false;
+});
+
+// -- table question answering ---------------------------------------------------------------------
+
+/** The table typed in (one row a line, cells separated by commas, the first line the columns) as the
+ * Inference API takes it: {column: [cell, …]}; null when a row's cells do not match the columns. */
+function readTable(text) {
+  const rows = lines(text).map((line) => line.split(/[,،、，]/).map((cell) => cell.trim()));
+  const [columns, ...cells] = rows;
+  if (!columns || cells.some((row) => row.length !== columns.length)) {
+    show(errorBox, t("table_columns", { count: formatNumber(columns?.length ?? 0) }));
+    return null;
+  }
+  return { columns, cells, table: Object.fromEntries(columns.map((name, i) => [name, cells.map((row) => row[i])])) };
+}
+
+function renderTable(read, coordinates) {
+  const chosen = new Set(coordinates.map(([row, column]) => `${row},${column}`));
+  const cell = (text, marked) => (marked
+    ? element("td", {}, element("mark", { className: "answer", textContent: text }))
+    : element("td", { textContent: text }));
+  const head = element("tr", {}, ...read.columns.map((name) => element("th", { scope: "col", textContent: name })));
+  const body = read.cells.map((row, r) => element("tr", {}, ...row.map((text, c) => cell(text, chosen.has(`${r},${c}`)))));
+  document.getElementById("answer-table").replaceChildren(element("thead", {}, head), element("tbody", {}, ...body));
+}
+
+onSubmit("table-form", async () => {
+  show(errorBox, "");
+  const read = readTable(value("table-text"));
+  if (!read) return;
+  const data = await ask({ query: value("table-query"), table: read.table }, null);
+  if (!data) return;
+  const aggregated = data.aggregator && data.aggregator !== "NONE";
+  const cells = data.cells.join(", ");
+  document.getElementById("table-summary").textContent = aggregated
+    ? t("table_aggregated", { answer: cells, aggregator: data.aggregator })
+    : t("table_answer", { answer: cells });
+  renderTable(read, data.coordinates);
+  document.getElementById("table-result").hidden = false;
 });
 
 // -- fill-mask --------------------------------------------------------------------------------------
