@@ -3,7 +3,8 @@
 Elasticsearch's 9.x client and its 8.x client (in the venv) are one import name; ``text-generation``
 pins ``huggingface_hub<1``; ``google-genai`` a newer ``websockets`` than ``openai-agents`` allows;
 Haystack pins newer ``anyio``/``certifi`` than the venv's; LlamaIndex pins
-an older ``openai``; ``langchain-tests`` pins a newer pytest and brings pytest plugins. Each set is
+an older ``openai``; ``langchain-tests`` pins a newer pytest and brings pytest plugins; Dify's plugin SDK pins
+Flask, gevent and an older ``tiktoken``. Each set is
 installed with uv into a directory (``--target``, ``tests/support/installer.py``) under ``<venv>/apart/<name>``
 (once; again when its pins change) and driven by a script in ``tests/clients`` run in a subprocess
 whose ``PYTHONPATH`` starts with it. ``make test`` installs them all up front (``python -m
@@ -37,6 +38,9 @@ SETS: dict[str, tuple[str, ...]] = {
     "langchain": ("langchain-tests==1.1.9", "langchain-openai==1.7.4", "langchain-core==1.8.3"),
     # transformers 4's question-answering, summarization and translation pipelines (5 dropped them): the
     # reference the local runners of those tasks are checked against (torch is the venv's)
+    # Dify's plugin SDK: its OpenAI-compatible speech-to-text call (dify-official-plugins' openai_api_compatible
+    # plugin subclasses it unchanged); it pins Flask, gevent and an older tiktoken
+    "dify": ("dify_plugin==0.7.4",),
     "transformers4": ("transformers==4.57.1", "tokenizers==0.22.1", "huggingface-hub==0.36.0"),
 }
 SCRIPTS = Path(__file__).resolve().parent.parent / "clients"
