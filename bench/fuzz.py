@@ -6,7 +6,8 @@ with what the harness of tests/api/test_fuzz_openapi.py sets on top of the defau
 key (so every operation is reached with a key, and a key it creates cannot lock it out), the fake
 Hugging Face server for the remote URLs and urls allowed on 127.0.0.1 only. Each round draws a seed,
 runs every operation ``--max-examples`` times, ``--generation-examples`` generation bodies
-(tests/api/fuzz_generation.py) and ``--stateful-examples`` create → infer → update → delete scenarios.
+(tests/api/fuzz_generation.py), ``--task-examples`` requests to the Hub tasks' routes on one endpoint per task
+(tests/api/fuzz_tasks.py, tiny random models) and ``--stateful-examples`` create → infer → update → delete scenarios.
 A request fails the run when it is answered 5xx or not within its timeout (150 s); a status or body the
 document does not describe is reported too. Prints each failure, the seeds, and the counts; exits 1 if any.
 
@@ -32,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 import schemathesis
 from hypothesis import HealthCheck, settings
+from tests.api.fuzz_tasks import create_task_endpoints
 from tests.api.test_fuzz_openapi import (
     ADMIN,
     ADMIN_KEY,
@@ -40,6 +42,7 @@ from tests.api.test_fuzz_openapi import (
     bound,
     fuzz_generation,
     fuzz_operations,
+    fuzz_tasks,
 )
 from tests.fakes.hf_server import FakeHF
 from tests.support.live_server import free_port
@@ -121,6 +124,7 @@ def warm(url: str) -> None:
 def one_round(schema: Any, url: str, *, seed: int, args: argparse.Namespace) -> list[str]:
     failures = [f"seed {seed}: {f}" for f in fuzz_operations(schema, examples=args.max_examples, seed=seed)]
     failures += [f"seed {seed}: {f}" for f in fuzz_generation(url, examples=args.generation_examples, seed=seed)]
+    failures += [f"seed {seed}: {f}" for f in fuzz_tasks(url, examples=args.task_examples, seed=seed)]
     machine = stateful(schema, examples=args.stateful_examples, seed=seed)
     return failures + ([machine] if machine else [])
 
@@ -131,6 +135,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=None, help="the first round's seed (default: random)")
     parser.add_argument("--max-examples", type=int, default=20, help="examples per operation per round")
     parser.add_argument("--generation-examples", type=int, default=40, help="generation bodies per round")
+    parser.add_argument("--task-examples", type=int, default=200, help="Hub task requests per round")
     parser.add_argument("--stateful-examples", type=int, default=10, help="stateful scenarios per round")
     parser.add_argument("--path", default=None, help="only operations whose path matches this regex")
     args = parser.parse_args()
@@ -142,6 +147,7 @@ def main() -> None:
     try:
         with hfgate_serve(serve_env(work / "data", fake), work / "server.log") as url:
             warm(url)
+            create_task_endpoints(url, work / "tiny-models", ADMIN)
             schema = schemathesis.openapi.from_url(f"{url}/openapi.json", headers=ADMIN)
             schema = schema.include(path_regex=args.path) if args.path else schema
             while time.monotonic() - started < args.minutes * 60:

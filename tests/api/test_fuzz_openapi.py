@@ -3,7 +3,9 @@
 Every operation of every face, then stateful sequences along the document's links (create → infer →
 read → update → delete), then generation bodies that reach the local engine (``fuzz_generation.py``:
 empty and special-token prompts, lone surrogates, extreme ``max_tokens``, stops that match at once,
-``logit_bias``, guided decoding that allows nothing). Checks: every request answered within its
+``logit_bias``, guided decoding that allows nothing), and requests of every Hub task that reach its runner
+(``fuzz_tasks.py``: one endpoint per task on tiny models; JSON of any shape, raw bytes of any type, OpenAI's
+audio form, TEI's and vLLM's task routes). Checks: every request answered within its
 timeout, no 5xx, every status documented, every body matching its schema. A fixed seed
 (``derandomize``) and a few examples per operation keep it short; bench/fuzz.py runs the same with
 random seeds for as long as asked. Bounded and loopback only: endpoint urls may only name 127.0.0.1
@@ -30,6 +32,7 @@ from hfgate.api.app import create_app
 from hfgate.config import Settings
 from hfgate.services import ServiceContext
 from tests.api.fuzz_generation import ANSWER_SECONDS, generation_call, send
+from tests.api.fuzz_tasks import create_task_endpoints, send_task, task_call
 from tests.fakes.hf_fixtures import fake_hf_server
 from tests.fakes.hf_server import FakeHF
 from tests.support.live_server import serve_app
@@ -143,6 +146,24 @@ def fuzz_generation(url: str, *, examples: int, seed: int | None = None) -> list
     return failures
 
 
+def fuzz_tasks(url: str, *, examples: int, seed: int | None = None) -> list[str]:
+    """Send ``examples`` hostile requests to the Hub tasks' routes (``fuzz_tasks.py``; the endpoints made
+    by :func:`create_task_endpoints` first); every problem, one line each."""
+    failures: list[str] = []
+    with httpx.Client(base_url=url, headers=ADMIN) as client:
+
+        @given(call=task_call())
+        def run(call: Any) -> None:
+            TALLY["requests"] += 1
+            problem = send_task(client, call)
+            if problem is not None:
+                TALLY["unanswered" if "not answered" in problem else "5xx"] += 1
+                failures.append(problem)
+
+        _seeded(run, examples=examples, seed=seed)()
+    return failures
+
+
 def test_every_operation_answers_as_documented(api_schema: Any) -> None:
     failures = fuzz_operations(api_schema, examples=8)
     assert not failures, "\n\n".join(failures)
@@ -150,6 +171,14 @@ def test_every_operation_answers_as_documented(api_schema: Any) -> None:
 
 def test_generation_fields_that_reach_the_engine_are_answered_below_500_in_time(served: str) -> None:
     failures = fuzz_generation(served, examples=40)
+    assert not failures, "\n".join(failures)
+
+
+def test_hub_task_requests_are_answered_below_500_in_time(
+    served: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    create_task_endpoints(served, tmp_path_factory.mktemp("tiny-models"), ADMIN)
+    failures = fuzz_tasks(served, examples=200)
     assert not failures, "\n".join(failures)
 
 

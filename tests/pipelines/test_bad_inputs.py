@@ -3,6 +3,7 @@ and every audio format a browser or a phone records is heard."""
 
 from __future__ import annotations
 
+import base64
 import socket
 from urllib.parse import urlparse
 
@@ -111,6 +112,38 @@ def test_tables_that_cannot_be_read_are_named(served: str) -> None:
     ranked = {"A": [f"cell {i}" for i in range(300)], "B": [str(i) for i in range(300)]}
     _refused(ask(ranked), 400, "inputs.table", "fewer rows")
     assert ask(many).status_code == 200  # the rows past the window dropped, as the pipeline does by default
+
+
+def test_what_the_task_fuzzer_found_is_answered_below_500(served: str) -> None:
+    """Each was a 424 or a 500 (an IndexError or ValueError inside transformers) before its fix."""
+    long = "word " * 300  # past the tiny models' 128 positions
+    _refused(_post(served, "sum", json={"inputs": ["hi", long]}), 400, "inputs[1]", "longest_first")
+    cut = _post(served, "sum", json={"inputs": long, "parameters": {"truncation": "longest_first"}})
+    assert cut.status_code == 200, cut.text
+    for inference_id in ("sum", "mt"):
+        endless = {"inputs": "Paris is nice.", "parameters": {"generate_parameters": {"max_new_tokens": 10**6}}}
+        assert _post(served, inference_id, json=endless).status_code == 200
+    for controls, field in (
+        ({"num_beams": 10**6}, "num_beams"),
+        ({"do_sample": True, "temperature": 0.0}, "temperature"),
+        ({"top_p": 5.0}, "top_p"),
+        ({"repetition_penalty": 0.0}, "repetition_penalty"),
+    ):
+        body = {"inputs": "Paris is nice.", "parameters": {"generate_parameters": controls}}
+        _refused(_post(served, "mt", json=body), 400, f"generate_parameters.{field}")
+    masks = _post(served, "mlm", json={"inputs": "[MASK] is the [MASK] of France."})
+    assert masks.status_code == 200, masks.text
+    assert [len(candidates) for candidates in masks.json()] == [5, 5]  # one list per mask
+    wav = tone_wav(0.5)
+    audio = {"inputs": base64.b64encode(wav).decode(), "parameters": {"generate_parameters": {"max_new_tokens": 10**6}}}
+    assert _post(served, "whisper", json=audio).status_code == 200
+    prompted = httpx.post(
+        f"{served}/v1/audio/transcriptions",
+        data={"model": "whisper", "prompt": "word " * 500},  # its last tokens kept, as OpenAI's Whisper does
+        files={"file": ("a.wav", wav)},
+        timeout=60,
+    )
+    assert prompted.status_code == 200, prompted.text
 
 
 def test_elasticsearch_inference_names_the_route_that_serves_a_hub_task(served: str) -> None:

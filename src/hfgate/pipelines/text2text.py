@@ -4,7 +4,7 @@ its own generation config, ``generate_parameters`` over it (transformers' names:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,11 +55,26 @@ def generate_parameters(p: Parameters) -> dict[str, Any]:
                 f"generate_parameters.{name}", f"is not a generation control; use: {', '.join(GENERATE_PARAMETERS)}"
             )
         ok = isinstance(value, bool) if kind is bool else isinstance(value, kind | int) and not isinstance(value, bool)
-        if not ok or (kind is not bool and value < 0):
-            raise Parameters.invalid(
-                f"generate_parameters.{name}", f"must be a {kind.__name__} of at least 0, got [{value!r}]"
-            )
+        if not ok or (kind is not bool and not value >= 0):
+            named = {bool: "true or false", int: "an integer", float: "a number"}[kind]
+            raise Parameters.invalid(f"generate_parameters.{name}", f"must be {named} of at least 0, got [{value!r}]")
+        within, shown = BOUNDS.get(name, (None, ""))
+        if within is not None and not within(value):
+            raise Parameters.invalid(f"generate_parameters.{name}", f"must be {shown}, got [{value!r}]")
+    if given.get("do_sample") and given.get("temperature") == 0:
+        raise Parameters.invalid(
+            "generate_parameters.temperature", "must be above 0 when sampling; for greedy decoding set do_sample false"
+        )
     return given
+
+
+BOUNDS: dict[str, tuple[Callable[[float], bool], str]] = {
+    "num_beams": (lambda v: 1 <= v <= 32, "between 1 and 32"),
+    "top_p": (lambda v: 0 < v <= 1, "above 0 and at most 1"),
+    "repetition_penalty": (lambda v: v > 0, "above 0"),
+}
+"""Controls whose values transformers' ``generate`` refuses or cannot hold (a million beams) outside these
+bounds. Lengths are cut to the model's window by the runner instead (as a chat's ``max_tokens`` is)."""
 
 
 REWRITE_PARAMETERS = ("generate_parameters", "clean_up_tokenization_spaces", "truncation")

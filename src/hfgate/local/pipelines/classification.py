@@ -91,8 +91,8 @@ class MaskFiller(TransformersRunner[FillMask]):
 
     def compute_batch(self, inputs: list[Any], parameters: dict[str, Any]) -> list[Any]:
         outputs = super().compute_batch(inputs, parameters)
-        # one text with one mask: the pipeline answers its candidates unlisted
-        return [outputs] if len(inputs) == 1 and outputs and isinstance(outputs[0], dict) else outputs
+        # one text: the pipeline answers its output unlisted (its candidates, or one list of them per mask)
+        return [outputs] if len(inputs) == 1 else outputs
 
 
 def _mean_scores(rows: list[Any], weights: list[int]) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hfgate.local.pipelines.base import TransformersRunner, plain, refuse
+from hfgate.local.pipelines.text2text import within_positions
 from hfgate.pipelines import PipelineAnswer
 from hfgate.pipelines.audio import Samples, decode
 from hfgate.pipelines.audio_classification import AudioClassification
@@ -18,6 +19,9 @@ from hfgate.tasks import Usage
 
 WINDOW_SECONDS = 30.0
 """Audio longer than this is cut into windows (Whisper hears 30 s at a time)."""
+WHISPER_START_TOKENS = 4
+"""``<|startoftranscript|>``, the language, the task and ``<|notimestamps|>``: what Whisper's decoder is given
+before it writes."""
 
 
 class _AudioRunner(TransformersRunner[Any]):
@@ -54,7 +58,7 @@ class SpeechRecognizer(_AudioRunner):
             parameters["return_timestamps"] = "word" if request.timestamps == "word" else (True if whisper else "word")
         if seconds > WINDOW_SECONDS:
             parameters["chunk_length_s"] = WINDOW_SECONDS
-        generate = dict(request.generate or {})
+        generate = within_positions(dict(request.generate or {}), self.pipe.model.config)
         if request.language or request.translate or request.prompt or request.temperature is not None:
             if not whisper:
                 raise refuse(
@@ -63,6 +67,8 @@ class SpeechRecognizer(_AudioRunner):
                     f"only; [{self.name}] transcribes in the language it was trained on",
                 )
             generate |= self._whisper(request)
+        if whisper:
+            self._fit_positions(generate)
         if generate:
             parameters["generate_kwargs"] = generate
         return parameters
@@ -76,8 +82,28 @@ class SpeechRecognizer(_AudioRunner):
         if request.temperature:
             generate |= {"temperature": request.temperature, "do_sample": True}
         if request.prompt:
-            generate["prompt_ids"] = self.pipe.tokenizer.get_prompt_ids(request.prompt, return_tensors="pt")
+            ids = self.pipe.tokenizer.get_prompt_ids(request.prompt, return_tensors="pt")
+            # the prompt's last tokens only, as OpenAI's Whisper reads it ("only the final 224 tokens of the
+            # prompt": half the decoder's positions, after <|startofprev|>)
+            keep = int(self.pipe.model.config.max_target_positions) // 2 - 1
+            generate["prompt_ids"] = ids if len(ids) <= keep + 1 else self._torch_cat(ids[:1], ids[-keep:])
         return generate
+
+    @staticmethod
+    def _torch_cat(first: Any, rest: Any) -> Any:
+        import torch
+
+        return torch.cat([first, rest])
+
+    def _fit_positions(self, generate: dict[str, Any]) -> None:
+        """Whisper's output cut to what its decoder holds after its start, language, task and timestamp tokens
+        and the prompt's (transformers refuses more): ``max_new_tokens`` at most the positions left."""
+        prompt = generate.get("prompt_ids")
+        taken = WHISPER_START_TOKENS + (len(prompt) if prompt is not None else 0)
+        limit = max(1, int(self.pipe.model.config.max_target_positions) - taken)
+        wanted = generate.get("max_new_tokens") or self.pipe.model.generation_config.max_new_tokens
+        if wanted is not None or prompt is not None:
+            generate["max_new_tokens"] = min(wanted or limit, limit)
 
     def _language(self, language: str) -> str:
         known = getattr(self.pipe.model.generation_config, "lang_to_id", None) or {}

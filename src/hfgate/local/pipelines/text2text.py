@@ -37,14 +37,21 @@ class Rewriter(PipelineRunner[Rewrite]):
 
     def rewrite(self, request: Rewrite, extra: dict[str, Any]) -> tuple[list[str], int, int]:
         """The texts written, the tokens written and the tokens read (on the compute thread)."""
-        generate = dict(request.generate)
+        generate = within_positions(dict(request.generate), self._model.config)
         seed = generate.pop("seed", None)
         if seed is not None:
             self._torch.manual_seed(seed)
         texts = [self.prefix + t for t in request.texts]
         truncate = request.truncation not in (None, "do_not_truncate")
+        if not truncate:
+            self._refuse_past_window(texts, listed=request.listed)
         inputs = self.tokenizer(
-            texts, padding=True, truncation=truncate or None, return_tensors="pt", return_token_type_ids=self._types
+            texts,
+            padding=True,
+            truncation=truncate or None,
+            max_length=self.window if truncate else None,
+            return_tensors="pt",
+            return_token_type_ids=self._types,
         )
         inputs = inputs.to(self._model.device)
         with self._torch.inference_mode():
@@ -55,6 +62,29 @@ class Rewriter(PipelineRunner[Rewrite]):
         pad = self.tokenizer.pad_token_id
         count = int((out != pad).sum()) if pad is not None else int(out.numel())
         return written, count, int(inputs["attention_mask"].sum())
+
+    @property
+    def window(self) -> int:
+        """The most tokens the encoder reads: its tokenizer's limit, within its position embeddings."""
+        limit = int(min(self.tokenizer.model_max_length, 1_000_000))
+        positions = getattr(self._model.config, "max_position_embeddings", None)
+        return min(limit, positions) if isinstance(positions, int) and positions > 0 else limit
+
+    def _refuse_past_window(self, texts: list[str], *, listed: bool) -> None:
+        """Nothing when every text fits the encoder's window.
+
+        Raises:
+            BadRequestError: one does not; the message names it, its tokens and the window, and how to cut it.
+        """
+        for i, ids in enumerate(self.tokenizer(texts)["input_ids"]):
+            if len(ids) > self.window:
+                field = f"inputs[{i}]" if listed else "inputs"
+                raise refuse(
+                    field,
+                    f"`{field}` takes {len(ids)} tokens, more than [{self.name}] reads at once ({self.window}); send "
+                    'a shorter text, or set `parameters.truncation` to "longest_first" to keep its first '
+                    f"{self.window} tokens",
+                )
 
     def languages(self, request: Translation) -> dict[str, Any]:
         """How the model is told ``src_lang`` and ``tgt_lang``: nothing when neither is given."""
@@ -91,6 +121,19 @@ class Rewriter(PipelineRunner[Rewrite]):
         special = getattr(self.tokenizer, "additional_special_tokens", None) or []
         found = {t: int(self.tokenizer.convert_tokens_to_ids(t)) for t in special if _looks_like_code(t)}
         return found
+
+
+LENGTHS = ("max_new_tokens", "max_length", "min_new_tokens", "min_length")
+
+
+def within_positions(generate: dict[str, Any], config: Any) -> dict[str, Any]:
+    """``generate`` with its lengths cut to the decoder's positions (``max_target_positions`` for Whisper,
+    ``max_position_embeddings`` otherwise): a longer output could not be written, as a chat's ``max_tokens`` is
+    cut to its context."""
+    positions = getattr(config, "max_target_positions", None) or getattr(config, "max_position_embeddings", None)
+    if not isinstance(positions, int) or positions <= 0:
+        return generate
+    return {k: min(v, positions - 1) if k in LENGTHS and isinstance(v, int) else v for k, v in generate.items()}
 
 
 def _looks_like_code(token: str) -> bool:
