@@ -34,7 +34,8 @@ from bench.corpus_bench import cpu, load
 
 from hfgate.local.batching import BatchLimits
 from hfgate.local.cache import Compute
-from hfgate.local.pipelines.classification import TextClassifier, TokenClassifier
+from hfgate.local.pipelines.classification import TokenClassifier
+from hfgate.local.pipelines.text_classifier import TextClassifier
 from hfgate.pipelines import PIPELINES
 from hfgate.tasks import TaskType
 
@@ -114,7 +115,7 @@ async def main() -> None:
         for name, (task, kind, parameters, labels) in TASKS.items():
             path = build(Path(tmp), name, labels)
             pipe = pipeline(name, model=str(path), device="cpu")
-            runner = kind(path, compute=compute, limits=BatchLimits(max_batch_size=32), name=name)
+            runner = kind(path, compute=compute, limits=BatchLimits(max_batch_size=32), name=name, cache_dir=Path(tmp))
             figures: dict[str, list[float]] = {"transformers": [], "hfgate": []}
             for _ in range(args.rounds):
                 rate, theirs = run_pipeline(pipe, inputs, parameters)

@@ -44,7 +44,8 @@ def create_task_endpoints(url: str, root: Path, headers: dict[str, str]) -> None
     tiny = build(root)
     for inference_id, (task, model) in TASK_ENDPOINTS.items():
         body = {"service": "local", "service_settings": {"model": str(getattr(tiny, model))}}
-        created = httpx.put(f"{url}/_inference/{task}/{inference_id}", json=body, headers=headers, timeout=300)
+        where = f"{url}/_inference/{task}/{inference_id}?timeout=240s"
+        created = httpx.put(where, json=body, headers=headers, timeout=300)
         assert created.status_code == 200, created.text
 
 

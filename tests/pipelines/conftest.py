@@ -36,7 +36,8 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyModels:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, tiny: TinyModels) -> Iterator[str]:
-    """The server's url, every endpoint of :data:`ENDPOINTS` created."""
+    """The server's url, every endpoint of :data:`ENDPOINTS` created (each create's validation may take up to
+    240 s: the embedder's ONNX export runs beside the classifier's on a busy 2-core machine)."""
     from tests.support.live_server import live_server
 
     settings = Settings(
@@ -50,7 +51,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, tiny: TinyModels) -> Iterat
         for inference_id, (task, model) in ENDPOINTS.items():
             path = "all-MiniLM-L6-v2" if model is None else str(getattr(tiny, model))
             body = {"service": "local", "service_settings": {"model": path}}
-            created = httpx.put(f"{url}/_inference/{task}/{inference_id}", json=body, timeout=300)
+            created = httpx.put(f"{url}/_inference/{task}/{inference_id}?timeout=240s", json=body, timeout=300)
             assert created.status_code == 200, created.text
         yield url
 

@@ -104,7 +104,7 @@ def test_tables_that_cannot_be_read_are_named(served: str) -> None:
     _refused(ask([["x"]]), 400, "inputs.table", "object of columns")
     _refused(ask({}), 400, "inputs.table", "at least one column")
     _refused(ask({"A": []}), 400, "inputs.table", "at least one row")
-    _refused(ask({"A": ["x", "y"], "B": ["z"]}), 400, "inputs.table.B", "one cell a row")
+    _refused(ask({"A": ["x", "y"], "B": ["z"]}), 400, "inputs.table.B", "one per row")
     _refused(ask({"A": ["x", None]}), 400, "inputs.table.A[1]", "string or a number")
     _refused(ask({"A": ["x"]}, padding="sideways"), 400, "parameters.padding", "do_not_pad")
     many = {"A": [f"cell {i}" for i in range(200)]}

@@ -78,6 +78,38 @@ class HeadModel:
         self._model = None
 
 
+class OnnxHeadModel:
+    """The model at ``path`` with its ``head``, exported to ONNX once (under ``cache_dir``, checked against
+    torch within 1e-3 by the export) and run by ONNX Runtime on the CPU: torch is not imported in the server.
+
+    Args:
+        path: the model directory.
+        head: the transformers auto class whose logits are exported.
+        cache_dir: where exports are kept (the data directory's ``models``).
+        threads: ONNX Runtime's intra-op threads; 0: one per core.
+    """
+
+    def __init__(self, path: Path, *, head: Head, cache_dir: Path, threads: int = 0) -> None:
+        from hfgate.local.embedding.onnx_export import exported_model
+        from hfgate.local.embedding.onnx_session import open_session
+
+        self._path = exported_model(path, cache_dir, head=head)
+        self._session: Any = open_session(self._path, threads)
+        self._inputs = [i.name for i in self._session.get_inputs()]
+
+    @property
+    def memory_bytes(self) -> int:
+        return self._path.stat().st_size
+
+    def logits(self, batch: TokenBatch) -> Any:
+        """The head's logits for ``batch`` (a float32 numpy array)."""
+        columns = batch.inputs()
+        return self._session.run(None, {name: columns[name] for name in self._inputs})[0]
+
+    def close(self) -> None:
+        self._session = None
+
+
 class HeadConfig(Protocol):
     """What a head model's settings say to every one: the tokens a sequence is cut to."""
 
@@ -120,7 +152,8 @@ class BatchedHead(Generic[R, C]):
         tokenizer_processes: int = 0,
     ) -> None:
         self.config: C = self.read_config(path, name=name)
-        self._model: HeadModel | None = HeadModel(path, head=self.head, threads=threads, device=device)
+        # torch; a subclass may move the passes to an OnnxHeadModel (text classification does, once exported)
+        self._model: HeadModel | OnnxHeadModel | None = HeadModel(path, head=self.head, threads=threads, device=device)
         self._tokenizer = TextTokenizer(path, max_length=self.config.max_length)
         self._encoding = TextEncoding(self._tokenizer, processes=tokenizer_processes)
         self.device = device
@@ -145,7 +178,7 @@ class BatchedHead(Generic[R, C]):
         """The model's settings, read from its files."""
         raise NotImplementedError
 
-    def outputs(self, logits: torch.Tensor, batch: TokenBatch) -> list[R]:
+    def outputs(self, logits: Any, batch: TokenBatch) -> list[R]:
         """What one pass's ``logits`` give for each sequence of ``batch``, in order."""
         raise NotImplementedError
 

@@ -69,7 +69,7 @@ def read_table(value: Any, *, name: str = "inputs.table") -> dict[str, list[str]
     for column, length in lengths.items():
         if length != rows:
             raise RequestValidationError(
-                [f"`{name}.{column}` has {length} cells and `{name}.{first}` {rows}: each column needs a cell a row"],
+                [f"`{name}.{column}` has {length} cells and `{name}.{first}` {rows}: give every column one per row"],
                 param=f"{name}.{column}",
             )
     if rows == 0:

@@ -45,7 +45,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         for inference_id, (task, model) in ENDPOINTS.items():
             path = "sentence-transformers/all-MiniLM-L6-v2" if model is None else str(getattr(tiny, model))
             body = {"service": "local", "service_settings": {"model": path}}
-            created = httpx.put(f"{url}/_inference/{task}/{inference_id}", json=body, timeout=300)
+            created = httpx.put(f"{url}/_inference/{task}/{inference_id}?timeout=240s", json=body, timeout=300)
             assert created.status_code == 200, created.text
         yield url
 

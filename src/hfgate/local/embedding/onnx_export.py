@@ -22,12 +22,14 @@ from hfgate.local.one_maker import made_once
 EXPORT_RECIPE = "ts-opset17-v1"
 
 
-def exported_model(model_dir: Path, cache_dir: Path) -> Path:
-    """The ONNX file of ``model_dir``'s transformer (last hidden state), exporting it on first use.
+def exported_model(model_dir: Path, cache_dir: Path, *, head: str = "AutoModel") -> Path:
+    """The ONNX file of ``model_dir``'s transformer, exporting it on first use: its last hidden state, or
+    with ``head`` (a transformers auto class such as ``AutoModelForSequenceClassification``) its logits.
 
     Args:
         model_dir: a transformers model directory.
-        cache_dir: where exports are kept; one sub-directory per model version and recipe.
+        cache_dir: where exports are kept; one sub-directory per model version, recipe and head.
+        head: the auto class the model is loaded with for the export.
 
     Raises:
         BadRequestError: torch (needed to export) is not installed.
@@ -37,15 +39,15 @@ def exported_model(model_dir: Path, cache_dir: Path) -> Path:
         >>> exported_model(resolve_model("all-MiniLM-L6-v2").path, Path("/tmp/models")).name
         'model.onnx'
     """
-    target = export_path(model_dir, cache_dir)
+    target = export_path(model_dir, cache_dir, head=head)
     module = "hfgate.local.embedding.onnx_export_worker"
-    return made_once(target, lambda: run_export_worker(module, model_dir, target, made=target, what="model"))
+    return made_once(target, lambda: run_export_worker(module, model_dir, target, head, made=target, what="model"))
 
 
-def export_path(model_dir: Path, cache_dir: Path) -> Path:
-    """Where ``exported_model`` keeps the export of ``model_dir`` (the file may not exist yet)."""
-    fingerprint = model_fingerprint(model_dir, recipe=f"{EXPORT_RECIPE}|{_torch_version()}")
-    return cache_dir / "onnx" / fingerprint / "model.onnx"
+def export_path(model_dir: Path, cache_dir: Path, *, head: str = "AutoModel") -> Path:
+    """Where ``exported_model`` keeps the export of ``model_dir`` with ``head`` (the file may not exist yet)."""
+    recipe = f"{EXPORT_RECIPE}|{_torch_version()}" + ("" if head == "AutoModel" else f"|{head}")
+    return cache_dir / "onnx" / model_fingerprint(model_dir, recipe=recipe) / "model.onnx"
 
 
 def _torch_version() -> str:

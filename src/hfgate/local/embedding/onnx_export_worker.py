@@ -1,4 +1,6 @@
-"""The ONNX export itself, run as a child process: ``python -m hfgate.local.embedding.onnx_export_worker DIR OUT``.
+"""The ONNX export itself, run as a child process: ``python -m hfgate.local.embedding.onnx_export_worker DIR OUT
+[HEAD]`` (``HEAD``: a transformers auto class whose logits are exported; the plain model's last hidden state
+by default).
 
 The export is checked against torch on a batch shaped unlike the tracing one before it is kept, so a
 shape frozen by tracing cannot slip through; the file appears at ``OUT`` atomically, or not at all.
@@ -21,25 +23,29 @@ _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _TOLERANCE = 1e-3
 
 
-def export(model_dir: Path, target: Path) -> None:
-    """Write ``model_dir``'s transformer as ONNX to ``target`` (inputs by name, last hidden state out).
+def export(model_dir: Path, target: Path, head: str = "AutoModel") -> None:
+    """Write ``model_dir``'s transformer as ONNX to ``target`` (inputs by name; out: the last hidden state,
+    or with ``head`` other than ``AutoModel`` the head's ``logits``).
 
     Raises:
         ValueError: the exported graph does not reproduce the torch model.
     """
     torch, transformers = import_torch_stack("transformers")
-    model = transformers.AutoModel.from_pretrained(
-        str(model_dir), attn_implementation="eager", local_files_only=True
-    ).eval()
+    model = (
+        getattr(transformers, head)
+        .from_pretrained(str(model_dir), attn_implementation="eager", local_files_only=True)
+        .eval()
+    )
     names = [n for n in _INPUTS if n in inspect.signature(model.forward).parameters]
     fd, tmp = tempfile.mkstemp(suffix=".onnx", dir=target.parent)
     os.close(fd)
     probe = _sample(torch, names, rows=3, width=13)
     with torch.no_grad():
         # Before the export: tracing leaves the torch model computing differently afterwards.
-        expected = model(**dict(zip(names, probe, strict=True))).last_hidden_state.numpy()
+        expected = _output(model(**dict(zip(names, probe, strict=True)))).numpy()
     try:
-        _trace(torch, model, names=names, path=Path(tmp))
+        output = "last_hidden_state" if head == "AutoModel" else "logits"
+        _trace(torch, model, names=names, output=(output, expected.ndim), path=Path(tmp))
         _verify(names, probe, expected=expected, path=Path(tmp))
         os.replace(tmp, target)  # atomic: a concurrent loader sees the old state or the whole file
     finally:
@@ -54,8 +60,12 @@ def _sample(torch: Any, names: list[str], *, rows: int, width: int) -> tuple[Any
     return tuple(columns[n] for n in names)
 
 
-def _trace(torch: Any, model: Any, *, names: list[str], path: Path) -> None:
-    axes = {name: {0: "batch", 1: "sequence"} for name in [*names, "last_hidden_state"]}
+def _trace(torch: Any, model: Any, *, names: list[str], output: tuple[str, int], path: Path) -> None:
+    """Trace ``model`` into ``path``; ``output``: the output's name and dimensions (its second is the
+    sequence's when it has three: a hidden state or a token classifier's logits)."""
+    name, dimensions = output
+    axes = {each: {0: "batch", 1: "sequence"} for each in names}
+    axes[name] = {0: "batch", 1: "sequence"} if dimensions == 3 else {0: "batch"}
     with warnings.catch_warnings(), torch.no_grad():
         # The TorchScript exporter is deprecated and tracing warns about Python-side checks; the
         # result is verified numerically below instead.
@@ -65,7 +75,7 @@ def _trace(torch: Any, model: Any, *, names: list[str], path: Path) -> None:
             _sample(torch, names, rows=2, width=8),
             str(path),
             input_names=names,
-            output_names=["last_hidden_state"],
+            output_names=[name],
             dynamic_axes=axes,
             opset_version=17,
             dynamo=False,
@@ -76,7 +86,7 @@ def _verify(names: list[str], probe: tuple[Any, ...], *, expected: Any, path: Pa
     session = import_onnxruntime().InferenceSession(str(path), providers=["CPUExecutionProvider"])
     got = session.run(None, {n: t.numpy() for n, t in zip(names, probe, strict=True)})[0]
     mask = probe[names.index("attention_mask")].numpy().astype(bool)
-    error = float(abs(got - expected)[mask].max())
+    error = float(abs(got - expected)[mask].max() if got.ndim == 3 else abs(got - expected).max())
     if error > _TOLERANCE:
         raise ValueError(f"the ONNX model differs from torch by [{error:.2g}]")
 
@@ -92,10 +102,16 @@ class _LastHidden:
                 self.model = model
 
             def forward(self, *tensors: Any) -> Any:
-                return self.model(**dict(zip(names, tensors, strict=True))).last_hidden_state
+                return _output(self.model(**dict(zip(names, tensors, strict=True))))
 
         return Wrapper()
 
 
+def _output(outputs: Any) -> Any:
+    """The last hidden state of a plain model; the logits of a model with a head."""
+    logits = getattr(outputs, "logits", None)
+    return outputs.last_hidden_state if logits is None else logits
+
+
 if __name__ == "__main__":
-    export(Path(sys.argv[1]), Path(sys.argv[2]))
+    export(Path(sys.argv[1]), Path(sys.argv[2]), *sys.argv[3:4])

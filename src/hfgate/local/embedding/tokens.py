@@ -61,6 +61,8 @@ class TextTokenizer:
         model_dir: the model directory (``tokenizer.json``, or any tokenizer transformers can load).
         max_length: tokens per text, special tokens included.
         lowercase: lower-case text first (sentence-transformers' ``do_lower_case``).
+        stride: tokens each window past the first repeats of the one before; ``encode`` keeps the windows
+            past ``max_length`` in each encoding's ``overflowing``.
 
     Example:
         >>> tokenizer = TextTokenizer(model_dir, max_length=256)
@@ -68,11 +70,12 @@ class TextTokenizer:
         [4]
     """
 
-    def __init__(self, model_dir: Path, *, max_length: int, lowercase: bool = False) -> None:
+    def __init__(self, model_dir: Path, *, max_length: int, lowercase: bool = False, stride: int = 0) -> None:
         self._tokenizer = _load(model_dir)
         # tokenizer.json may carry a fixed padding/truncation of its own (MiniLM's pads to 128).
         self._tokenizer.no_padding()
-        self._tokenizer.enable_truncation(max_length=max_length)
+        # with a stride, what is cut off is kept as overlapping windows (each encoding's ``overflowing``)
+        self._tokenizer.enable_truncation(max_length=max_length, stride=stride)
         self._lowercase = lowercase
 
     def encode(self, texts: Sequence[str]) -> list[Any]:

@@ -3,20 +3,21 @@ found by task type through :data:`RUNNERS`."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
-from hfgate.local.pipelines.base import PipelineRunner
-from hfgate.local.pipelines.classification import MaskFiller, TextClassifier, TokenClassifier
+from hfgate.local.pipelines.base import PipelineRunner, Runner
+from hfgate.local.pipelines.classification import MaskFiller, TokenClassifier
 from hfgate.local.pipelines.question_answering import QuestionAnswerer
 from hfgate.local.pipelines.speech import AudioClassifier, SpeechRecognizer
 from hfgate.local.pipelines.table import TableQuestionAnswerer
 from hfgate.local.pipelines.text2text import Summarizer, Translator
+from hfgate.local.pipelines.text_classifier import TextClassifier
 from hfgate.local.pipelines.zero_shot import ZeroShotClassifier
 from hfgate.tasks import TaskType
 
-__all__ = ["RUNNERS", "PipelineRunner"]
+__all__ = ["RUNNERS", "PipelineRunner", "Runner"]
 
-RUNNERS: dict[TaskType, type[PipelineRunner[Any]]] = {
+RUNNERS: dict[TaskType, Callable[..., Runner]] = {
     TaskType.TEXT_CLASSIFICATION: TextClassifier,
     TaskType.TOKEN_CLASSIFICATION: TokenClassifier,
     TaskType.ZERO_SHOT_CLASSIFICATION: ZeroShotClassifier,

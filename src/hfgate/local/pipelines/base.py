@@ -12,7 +12,7 @@ import logging
 from collections.abc import Hashable, Mapping, Sequence
 from itertools import groupby
 from pathlib import Path
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from hfgate.errors import BadRequestError
 from hfgate.local.batching import Batcher, BatchLimits
@@ -29,6 +29,18 @@ Item = tuple[Any, Key]
 """One input of a batched pass and the parameters it runs with (a hashable key of them)."""
 
 
+class Runner(Protocol):
+    """What the ``local`` service asks of a Hub task's runner: a request's answer, and what the model cache
+    asks of every loaded model (its size, and ``close``)."""
+
+    @property
+    def memory_bytes(self) -> int: ...
+
+    def close(self) -> None: ...
+
+    async def run(self, request: Any) -> PipelineAnswer: ...
+
+
 class PipelineRunner(Generic[Q]):
     """A Hub task's model, loaded in-process, answering that task's requests.
 
@@ -40,6 +52,7 @@ class PipelineRunner(Generic[Q]):
         threads: torch's compute threads; 0 keeps torch's default.
         device: ``cpu``, ``cuda`` or ``cuda:N``.
         tokenizer_processes: taken as every batched model is; the pipelines tokenize on the compute thread.
+        cache_dir: where files derived from the model are kept (the data directory's ``models``).
     """
 
     def __init__(
@@ -52,6 +65,7 @@ class PipelineRunner(Generic[Q]):
         threads: int = 0,
         device: str = "cpu",
         tokenizer_processes: int = 0,  # the pipelines tokenize on the compute thread
+        cache_dir: Path | None = None,  # what a runner derives from the model is kept there (an ONNX export)
     ) -> None:
         self.path, self.name, self.device = path, name, device
         self._compute = compute

@@ -4,10 +4,10 @@ similarity on the endpoint's sentence embedder."""
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
 
 from hfgate.local.catalog import ModelLocation
-from hfgate.local.pipelines import RUNNERS, PipelineRunner
+from hfgate.local.pipelines import RUNNERS, Runner
 from hfgate.pipelines import PipelineAnswer, PipelineRequest
 from hfgate.pipelines.sentence_similarity import SentenceSimilarity
 from hfgate.registry.endpoint import Endpoint
@@ -23,7 +23,7 @@ def pipeline_key(task: TaskType, location: ModelLocation) -> str:
     return f"pipeline:{task.value}:{location.path}"
 
 
-class LocalPipeline(LocalModel[PipelineRunner[Any]]):
+class LocalPipeline(LocalModel[Runner]):
     """Answers the endpoint's Hub task with its runner."""
 
     async def load(self) -> None:
@@ -37,10 +37,11 @@ class LocalPipeline(LocalModel[PipelineRunner[Any]]):
         await self.runner()
         return self.endpoint
 
-    async def runner(self) -> PipelineRunner[Any]:
+    async def runner(self) -> Runner:
         """The endpoint's loaded runner."""
         task = self.endpoint.task_type
-        return await self.batched(RUNNERS[task], key=lambda location: pipeline_key(task, location))
+        kind = partial(RUNNERS[task], cache_dir=self.models.context.settings.data_dir / "models")
+        return await self.batched(kind, key=lambda location: pipeline_key(task, location))
 
 
 class LocalSimilarity(LocalEmbedder):
