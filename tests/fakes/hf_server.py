@@ -33,6 +33,7 @@ from tests.fakes.threaded_server import ThreadedServer
 TOKEN = "hf_test_token"
 DIMENSIONS = 8
 TEI_MAX_INPUT_LENGTH = 512
+REPLICATE_VERSION = "8099696689d249cf8b122d833c36ac3f75505c"  # a model id with a version: owner/name:version
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,7 @@ class HostedModel:
     """
 
     pipeline_tag: str | None
-    behaviour: str  # embedding, similarity, generation, text2text, chat-only
+    behaviour: str  # embedding, similarity, generation, text2text, chat-only, speech
     inference_off: bool = False
     providers: dict[str, str | tuple[str, str, str]] | None = None
 
@@ -140,6 +141,25 @@ HOSTED: dict[str, HostedModel] = {
         providers={"nebius": ("feature-extraction", "Qwen/Qwen3-Embedding-8B", "live")},
     ),
     "openai/clip-vit-base-patch32": HostedModel("zero-shot-image-classification", "embedding"),
+    # Speech recognition on the providers of tests/fakes/speech_providers.py (replicate's id with a version).
+    "openai/whisper-large-v3": HostedModel(
+        "automatic-speech-recognition",
+        "speech",
+        providers={
+            "fal-ai": ("automatic-speech-recognition", "fal-ai/whisper", "live"),
+            "replicate": (
+                "automatic-speech-recognition",
+                "openai/whisper:8099696689d249cf8b122d833c36ac3f75505c",
+                "live",
+            ),
+            "deepinfra": ("automatic-speech-recognition", "openai/whisper-large-v3", "live"),
+        },
+    ),
+    "openai/whisper-small": HostedModel(
+        "automatic-speech-recognition",
+        "speech",
+        providers={"replicate": ("automatic-speech-recognition", "openai/whisper-small", "live")},
+    ),
 }
 
 

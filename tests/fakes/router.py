@@ -17,6 +17,8 @@
   ``{"input","model"}`` with the provider's own id → OpenAI's ``data[].embedding`` (huggingface_hub
   ``inference/_providers/{together,scaleway,deepinfra}.py``); another id: 400
   ``{"error":"Model not supported by provider together"}`` (huggingface.js#2225).
+- Speech recognition on fal-ai, replicate and deepinfra: ``tests/fakes/speech_providers.py`` (each shape with
+  its source there).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes import hf_server as hf
-from tests.fakes import router_responses
+from tests.fakes import router_responses, speech_providers
 from tests.fakes.engines import _embeddings
 
 POLICIES = ("fastest", "cheapest", "preferred")
@@ -46,6 +48,9 @@ async def serve(request: web.Request, route: str, body: Any, fault: hf.Fault | N
         return await router_responses.respond(request, body, fault)
     if route.startswith("/v1/models/"):
         return _model(route.removeprefix("/v1/models/"))
+    heard = await speech_providers.serve(request, route, body)
+    if heard is not None:
+        return heard
     provider = _EMBEDDING_ROUTES.get(route)
     if provider is None:
         return hf._json({"error": "Not Found"}, status=404)

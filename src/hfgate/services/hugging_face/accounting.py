@@ -35,11 +35,11 @@ class Accounting:
 
     async def count(self, settings: HfSettings, texts: Sequence[str], *, info: ServerInfo | None = None) -> int | None:
         """Tokens in ``texts`` by the model's own tokenizer, or ``None`` when it is not available."""
-        counter = await self._tokenizers.get(_model(settings, info))
+        counter = await self._tokenizers.get(model_of(settings, info))
         return counter.count(texts) if counter is not None else None
 
     async def vocabulary(self, settings: HfSettings) -> Vocabulary:
-        return Vocabulary(await self._tokenizers.get(_model(settings, None)))
+        return Vocabulary(await self._tokenizers.get(model_of(settings)))
 
     async def prompt(self, settings: HfSettings, texts: Sequence[str], *, info: ServerInfo | None = None) -> Usage:
         return Usage(prompt_tokens=await self.count(settings, texts, info=info) or 0)
@@ -70,5 +70,7 @@ class Accounting:
         )
 
 
-def _model(settings: HfSettings, info: ServerInfo | None) -> str | None:
+def model_of(settings: HfSettings, info: ServerInfo | None = None) -> str | None:
+    """The model whose files (tokenizer, config) describe what the endpoint serves: the hosted ``model_id``,
+    else the model the server says it serves (a Hub id, or the directory it was started with)."""
     return settings.model_id or settings.served_model or (info.model_id if info else None)

@@ -14,7 +14,7 @@ from hfgate.errors import ValidationCallError
 from hfgate.pipelines import PIPELINES
 from hfgate.services.hugging_face.typed import HfSettings
 from hfgate.tasks import TaskType
-from hfgate.upstream.engines.base import Kind
+from hfgate.upstream.engines.base import Kind, PipelineProtocol
 from hfgate.upstream.hub.model_info import HOSTED_PROVIDER, ModelInfo, ProviderEntry, hosted_task
 from hfgate.upstream.providers import PROVIDERS
 
@@ -63,8 +63,16 @@ def _callable(entry: ProviderEntry, task_type: TaskType) -> bool:
         return False
     if kind == "chat":
         return True  # the router speaks OpenAI chat for every provider
-    found = PROVIDERS.get(entry.provider)
-    return found is not None and kind in found.protocols
+    return _speaks(entry.provider, kind, task_type)
+
+
+def _speaks(provider: str, kind: Kind, task_type: TaskType) -> bool:
+    """Whether ``provider``'s own route serves ``kind`` (for a Hub task: that task)."""
+    found = PROVIDERS.get(provider)
+    protocol = found.protocols.get(kind) if found is not None else None
+    if isinstance(protocol, PipelineProtocol):
+        return protocol.serves(task_type)
+    return protocol is not None
 
 
 def _by_policy(
@@ -94,7 +102,8 @@ def _none_serves(info: ModelInfo, task_type: TaskType, settings: HfSettings) -> 
 
 def _serving(info: ModelInfo, task_type: TaskType) -> str:
     listed = [f"{e.provider} ({e.task}, {e.status})" for e in info.mapping or ()]
-    calls = sorted(p for p, r in PROVIDERS.items() if set(r.protocols) & set(HUB_TASKS[task_type].values()))
+    kinds = set(HUB_TASKS[task_type].values())
+    calls = sorted(p for p in PROVIDERS if any(_speaks(p, kind, task_type) for kind in kinds))
     return (
         f"Providers serving it: [{', '.join(listed) or 'none'}]; hfgate calls the router for "
         f"[{CHAT_TASK}] and these providers' own routes for [{task_type.value}]: [{', '.join(calls)}]."

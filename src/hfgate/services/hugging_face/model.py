@@ -5,17 +5,19 @@ one :class:`~hfgate.upstream.http.client.UpstreamClient`."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from hfgate.pipelines import PipelineAnswer, PipelineRequest, pipeline_for
 from hfgate.registry.endpoint import Endpoint
 from hfgate.services.base import Model, Service, TokenNames
 from hfgate.services.hugging_face import responses
-from hfgate.services.hugging_face.accounting import Accounting
+from hfgate.services.hugging_face.accounting import Accounting, model_of
 from hfgate.services.hugging_face.calls import answered, as_chat, call_for, prompt_texts, wire_tools
 from hfgate.services.hugging_face.generation import generate_once, stream_generation
 from hfgate.services.hugging_face.identity import vector_model_of
 from hfgate.services.hugging_face.images import embed_mixed, image_sender, takes_images
+from hfgate.services.hugging_face.labels import Labels
 from hfgate.services.hugging_face.routing import ROUTER, Route, pick
 from hfgate.services.hugging_face.server_info import ServerInfos
 from hfgate.services.hugging_face.session_key import affinity_of
@@ -71,6 +73,7 @@ class HuggingFaceModel(Model):
         self._upstream = upstream
         self._usage = usage
         self._infos = infos
+        self._labels = Labels()
 
     # -- embeddings ---------------------------------------------------------------------------------
 
@@ -183,14 +186,16 @@ class HuggingFaceModel(Model):
         """The endpoint's Hub task, in the Inference API's shape, answered as ``InferenceClient`` reads it."""
         protocol, route, call = self._route("pipeline", PipelineProtocol, request)
         task = pipeline_for(self.endpoint.task_type)
+        labels = () if route.hosted else await self._labels.get(model_of(self.settings))
+        at = replace(route.address, labels=labels)
         body = await self._upstream.post_json(
-            call,
-            protocol.url(route.address, task),
-            payload=protocol.payload(route.address, task, request),
-            parse=lambda answer: protocol.parse(task, request, answer),
+            replace(call, extra_headers={**call.extra_headers, **protocol.headers(at, task)}),
+            protocol.url(at, task),
+            payload=protocol.payload(at, task, request),
+            parse=lambda answer: protocol.parse(at, task, request, answer),
             seen=answered(self.endpoint, route),
         )
-        return PipelineAnswer(body=body)
+        return PipelineAnswer(body=body, labels=labels)
 
     # -- the Responses API, relayed to the router ---------------------------------------------------
 

@@ -83,25 +83,31 @@ def _load(model_id: str) -> TokenCounter | None:
 
 
 def _tokenizer_file(model_id: str) -> Path | None:
+    return model_file(model_id, "tokenizer.json")
+
+
+def model_file(model_id: str, name: str) -> Path | None:
+    """File ``name`` of model ``model_id`` where this machine has it without a network: in the model's
+    directory (a packaged model, or ``model_id`` a path) or in the local Hugging Face cache."""
     from hfgate.errors import BadRequestError
     from hfgate.local.catalog import resolve_model
 
     try:
-        candidate = resolve_model(model_id).path / "tokenizer.json"
+        candidate = resolve_model(model_id).path / name
         if candidate.is_file():
             return candidate
     except BadRequestError:
         pass
-    return _cached_file(model_id)
+    return _cached_file(model_id, name)
 
 
-def _cached_file(model_id: str) -> Path | None:
+def _cached_file(model_id: str, name: str) -> Path | None:
     try:
         from huggingface_hub import try_to_load_from_cache
     except ImportError:
         return None
     try:
-        found = try_to_load_from_cache(model_id, "tokenizer.json")
+        found = try_to_load_from_cache(model_id, name)
     except Exception:  # an odd model id is simply not cached
         return None
     return Path(found) if isinstance(found, str) else None

@@ -13,9 +13,10 @@ from typing import Any, ClassVar, Literal, TypeVar
 from typing import Protocol as Structural
 
 from hfgate.chat.messages import ChatMessage
+from hfgate.errors import BadRequestError
 from hfgate.images import ImageInput
 from hfgate.pipelines import Pipeline, PipelineRequest
-from hfgate.tasks import GenerationDelta, GenerationParams
+from hfgate.tasks import GenerationDelta, GenerationParams, TaskType
 from hfgate.upstream.wire.common import UpstreamText
 
 Kind = Literal["embed", "image_embed", "sparse", "generate", "text2text", "chat", "rerank", "pipeline"]
@@ -28,13 +29,17 @@ R = TypeVar("R")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Address:
     """Where a protocol's routes hang (``root``), the url as the user gave it (``given``), the model
-    name to send (empty: the server serves one model and needs none), and the server's context window
-    in tokens when known (``window``: embedding protocols ask the server to truncate to it)."""
+    name to send (empty: the server serves one model and needs none), the server's context window
+    in tokens when known (``window``: embedding protocols ask the server to truncate to it), and the
+    model's class names when known (``labels``)."""
 
     root: str
     given: str = ""
     model: str = ""
     window: int | None = None
+    labels: tuple[str, ...] = ()
+    """A classifier's class names by class id, where hfgate found the model's config (vLLM's ``/classify``
+    names only each text's best class); empty otherwise."""
 
     def at(self, route: str) -> str:
         """``root`` + ``route``.
@@ -171,15 +176,65 @@ class RerankProtocol(Protocol):
 class PipelineProtocol(Protocol):
     """One of the Hub's tasks (``hfgate.pipelines``) in the Inference API's shape: ``{"inputs", "parameters"}``
     (a file as base64 in ``inputs``), the answer read by the task's module (its shape made the one
-    ``InferenceClient`` parses)."""
+    ``InferenceClient`` parses). ``payload`` may return a :class:`~hfgate.upstream.wire.form.Form` for a
+    server that takes multipart."""
 
     kind: ClassVar[Kind] = "pipeline"
+
+    def serves(self, task: TaskType) -> bool:
+        """Whether it has a route for ``task`` (every Hub task unless it says otherwise)."""
+        return True
 
     def url(self, at: Address, task: Pipeline[Any]) -> str:
         raise NotImplementedError
 
+    def headers(self, at: Address, task: Pipeline[Any]) -> dict[str, str]:
+        """Headers the route needs beyond the call's own."""
+        return {}
+
     def payload(self, at: Address, task: Pipeline[Any], request: PipelineRequest) -> Any:
         return task.payload(request)
 
-    def parse(self, task: Pipeline[Any], request: PipelineRequest, body: Any) -> Any:
+    def parse(self, at: Address, task: Pipeline[Any], request: PipelineRequest, body: Any) -> Any:
         return task.answer(body)
+
+
+class ByTask(PipelineProtocol):
+    """A server's (or provider's) own route for each Hub task it serves, one protocol per task, as
+    huggingface_hub's ``PROVIDERS`` maps provider → task → helper; any other task is a 400 naming those it serves.
+
+    Args:
+        server: the engine or provider, as the refusal names it.
+        routes: the protocol of each task served.
+    """
+
+    def __init__(self, server: str, routes: Mapping[TaskType, PipelineProtocol]) -> None:
+        self.server = server
+        self.routes = dict(routes)
+
+    def serves(self, task: TaskType) -> bool:
+        return task in self.routes
+
+    def url(self, at: Address, task: Pipeline[Any]) -> str:
+        return self._route(task).url(at, task)
+
+    def headers(self, at: Address, task: Pipeline[Any]) -> dict[str, str]:
+        return self._route(task).headers(at, task)
+
+    def payload(self, at: Address, task: Pipeline[Any], request: PipelineRequest) -> Any:
+        return self._route(task).payload(at, task, request)
+
+    def parse(self, at: Address, task: Pipeline[Any], request: PipelineRequest, body: Any) -> Any:
+        return self._route(task).parse(at, task, request, body)
+
+    def _route(self, task: Pipeline[Any]) -> PipelineProtocol:
+        found = self.routes.get(task.task)
+        if found is None:
+            served = ", ".join(t.value for t in self.routes)
+            raise BadRequestError(
+                f"{self.server} serves [{served}] of the Hub's tasks, not [{task.task.value}]; use an endpoint whose "
+                "server or provider runs that task (Hugging Face's inference toolkit: engine [pipeline]; provider "
+                "[hf-inference]), or a local endpoint",
+                param="task_type",
+            )
+        return found

@@ -76,7 +76,7 @@ class TeiPredict(PipelineProtocol):
         inputs = list(request.texts) if request.listed else request.texts[0]
         return {"inputs": inputs, "raw_scores": request.function_to_apply == "none", "truncate": True}
 
-    def parse(self, task: Pipeline[Any], request: PipelineRequest, body: Any) -> Any:
+    def parse(self, at: Address, task: Pipeline[Any], request: PipelineRequest, body: Any) -> Any:
         answer = task.answer(body)
         if isinstance(request, TextClassification) and request.top_k is not None and isinstance(answer, list):
             return [row[: request.top_k] if isinstance(row, list) else row for row in answer]

@@ -3,7 +3,9 @@
 It checks ``model`` against the names it serves (404 ``NotFoundError`` otherwise), truncates an
 embedding input to its window only when asked, has no ``/generate``, and reranks over ``/rerank`` in
 the Cohere / Jina shape (vLLM ``docs/serving/online_serving/README.md``,
-``vllm/entrypoints/openai/models/serving.py``).
+``vllm/entrypoints/openai/models/serving.py``). Of the Hub's tasks it serves text-classification
+(``/classify``), sentence-similarity (``/score``) and automatic-speech-recognition
+(``/v1/audio/transcriptions``), each in :mod:`hfgate.upstream.engines.vllm_tasks`.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from hfgate.upstream.engines.base import Address, Kind, Protocol
+from hfgate.tasks import TaskType
+from hfgate.upstream.engines.base import Address, ByTask, Kind, Protocol
 from hfgate.upstream.engines.openai import DocumentsRerank, OpenAIChat, OpenAICompletions, OpenAIEmbeddings
+from hfgate.upstream.engines.vllm_tasks import VllmClassify, VllmScore, VllmTranscription
 
 
 class VllmRerank(DocumentsRerank):
@@ -36,4 +40,12 @@ PROTOCOLS: dict[Kind, Protocol] = {
     "chat": OpenAIChat(),
     "embed": VllmEmbeddings(),
     "rerank": VllmRerank(),
+    "pipeline": ByTask(
+        "A vLLM server",
+        {
+            TaskType.TEXT_CLASSIFICATION: VllmClassify(),
+            TaskType.SENTENCE_SIMILARITY: VllmScore(),
+            TaskType.AUTOMATIC_SPEECH_RECOGNITION: VllmTranscription(),
+        },
+    ),
 }

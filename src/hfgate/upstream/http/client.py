@@ -10,7 +10,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import orjson
@@ -35,6 +35,7 @@ from hfgate.upstream.http.transport import (
     TransportError,
 )
 from hfgate.upstream.wire.common import WireFormatError
+from hfgate.upstream.wire.form import JSON, encoded
 from hfgate.upstream.wire.sse import sse_data
 
 Seen = Callable[[Mapping[str, str]], None] | None  # shown an answer's headers (who answered)
@@ -70,13 +71,17 @@ class UpstreamClient:
         self.balancers = balancers or Balancers()
 
     async def post_json(self, call: Call, url: str, *, payload: Any, parse: Callable[[Any], T], seen: Seen = None) -> T:
-        """POST ``payload`` as JSON; the answer's JSON read by ``parse``; ``seen`` is shown its headers.
+        """POST ``payload`` as JSON (a :class:`~hfgate.upstream.wire.form.Form` as multipart); the answer's JSON
+        read by ``parse``; ``seen`` is shown its headers.
 
         Raises:
             UpstreamError: the call failed, or the answer broke the protocol (``parse`` raised
                 :class:`WireFormatError`); the subclass and reason say how.
         """
-        response = await self._send(call, "POST", url=url, body=orjson.dumps(payload))
+        body, content_type = encoded(payload)
+        if content_type != JSON:
+            call = replace(call, extra_headers={**call.extra_headers, "Content-Type": content_type})
+        response = await self._send(call, "POST", url=url, body=body)
         if seen is not None:
             seen(response.headers)
         return self.decode(call, url, body=response.body, parse=parse)

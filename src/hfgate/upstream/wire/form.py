@@ -1,0 +1,62 @@
+"""A ``multipart/form-data`` body: one file and text fields, what OpenAI's ``/v1/audio/transcriptions`` takes
+(vLLM's and DeepInfra's too: huggingface_hub ``inference/_providers/deepinfra.py``, ``_encode_multipart``).
+
+A protocol's ``payload`` returns a :class:`Form` where the server takes a form instead of JSON;
+:func:`encoded` gives any payload's bytes and Content-Type.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+JSON = "application/json"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Form:
+    """A file under ``name`` and the text ``fields`` (a field may repeat: ``timestamp_granularities[]``)."""
+
+    data: bytes
+    content_type: str | None = None
+    name: str = "file"
+    fields: Sequence[tuple[str, str]] = ()
+
+    @property
+    def filename(self) -> str:
+        """``audio`` with the extension of its Content-Type; ``.wav`` when unknown (transcription servers read
+        the format from the name, as huggingface_hub's DeepInfra helper says)."""
+        return "audio" + (mimetypes.guess_extension(self.content_type or "") or ".wav")
+
+    def encode(self) -> tuple[bytes, str]:
+        """The body and its Content-Type (with the boundary).
+
+        Example:
+            >>> body, kind = Form(data=b"RIFF", fields=[("model", "m")]).encode()
+            >>> kind.startswith("multipart/form-data; boundary=")
+            True
+        """
+        boundary = uuid.uuid4().hex
+        head = f'Content-Disposition: form-data; name="{self.name}"; filename="{self.filename}"'
+        parts = [_part(boundary, head, f"Content-Type: {self.content_type or 'application/octet-stream'}", self.data)]
+        parts += [
+            _part(boundary, f'Content-Disposition: form-data; name="{k}"', None, v.encode()) for k, v in self.fields
+        ]
+        return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def encoded(payload: Any) -> tuple[bytes, str]:
+    """``payload``'s body and Content-Type: a :class:`Form`'s multipart, anything else as JSON."""
+    if isinstance(payload, Form):
+        return payload.encode()
+    return orjson.dumps(payload), JSON
+
+
+def _part(boundary: str, disposition: str, kind: str | None, data: bytes) -> bytes:
+    lines = [f"--{boundary}", disposition, *((kind,) if kind else ()), "", ""]
+    return "\r\n".join(lines).encode() + data + b"\r\n"
