@@ -124,6 +124,14 @@ def build_bert(root: Path, labels: list[str]) -> Path:
     return path
 
 
+async def ready(runner: Any) -> None:
+    """Wait for a text classifier's move to ONNX Runtime (its export), and say what it runs on."""
+    switched = getattr(runner, "switched", None)
+    if switched is not None:
+        await asyncio.to_thread(switched.wait)
+        print(f"{runner.name}: {runner.engine}")
+
+
 async def run_vllm(url: str, inputs: list[str], clients: int, labels: list[str]) -> tuple[float, list[Any]]:
     """vLLM's ``/classify``, ``clients`` concurrent requests of one text each; answers as the pipeline's."""
     import httpx
@@ -154,7 +162,9 @@ async def against_vllm(inputs: list[str], args: argparse.Namespace) -> None:
         server = launch("vllm-bench-classify", engine=engine)
         try:
             url = await asyncio.to_thread(server.ready)
-            runner = TextClassifier(path, compute=Compute(), limits=BatchLimits(max_batch_size=32), name="clf")
+            runner = TextClassifier(path, compute=Compute(), limits=BatchLimits(max_batch_size=32), name="clf",
+                                    cache_dir=Path(tmp))  # fmt: skip
+            await ready(runner)
             figures: dict[str, list[float]] = {"vllm": [], "hfgate": []}
             for _ in range(args.rounds):
                 rate, theirs = await run_vllm(url, inputs, args.clients, labels)
@@ -189,6 +199,7 @@ async def main() -> None:
             path = build(Path(tmp), name, labels)
             pipe = pipeline(name, model=str(path), device="cpu")
             runner = kind(path, compute=compute, limits=BatchLimits(max_batch_size=32), name=name, cache_dir=Path(tmp))
+            await ready(runner)
             figures: dict[str, list[float]] = {"transformers": [], "hfgate": []}
             for _ in range(args.rounds):
                 rate, theirs = run_pipeline(pipe, inputs, parameters)
