@@ -60,6 +60,8 @@ def hog() -> Iterator[int]:
     finally:
         process.kill()
         process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 @pytest.fixture(scope="module")
@@ -145,12 +147,19 @@ def test_a_share_that_cannot_fit_is_a_507_with_vllms_reason_and_no_restart_loop(
 def test_hfgate_reads_the_memory_node_as_vllm_does() -> None:
     if (reason := missing_reason("vllm-chat")) is not None:
         pytest.skip(reason)
-    ask = "from vllm.utils.cpu_resource_utils import get_memory_node_info as read; m = read({}); "
-    ask += "print(m.total_memory, m.available_memory)"
-    ours = read_node_memory()
-    said = subprocess.run(
-        [str(python_of("vllm")), "-c", ask.format(ours.node)], capture_output=True, text=True, check=True
-    ).stdout.split()
-    total, available = int(said[-2]), int(said[-1])
+    node = read_node_memory().node
+    ask = f"from vllm.utils.cpu_resource_utils import get_memory_node_info as read; m = read({node}); "
+    ask += "print(m.total_memory, m.available_memory, flush=True); import time; time.sleep(60)"
+    # Read while vLLM's process (torch imported) still holds its memory, so that both readings count it.
+    process = subprocess.Popen([str(python_of("vllm")), "-c", ask], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        total, available = (int(word) for word in process.stdout.readline().split())
+        ours = read_node_memory()
+    finally:
+        process.kill()
+        process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
     assert abs(total - ours.total) <= ours.total // 100  # a VM may add memory to the node meanwhile
-    assert abs(available - ours.available) <= 256 << 20
+    assert abs(available - ours.available) <= 128 << 20

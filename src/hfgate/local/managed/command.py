@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hfgate.local.managed.memory import plan_cpu_memory, read_node_memory, smallest_claim
+from hfgate.local.managed.memory import NodeMemory, plan_cpu_memory, read_node_memory, smallest_claim
 from hfgate.local.weights_size import float32_bytes
 
 SERVER_MODULE = "vllm.entrypoints.openai.api_server"
@@ -73,6 +73,7 @@ class VllmModel:
         gpu_memory_share: ``--gpu-memory-utilization``: on a GPU ``None`` is 0.9; on a CPU ``None`` lets
             hfgate size the KV cache from the memory free at each start (:mod:`.memory`).
         extra: further arguments, as configured.
+        memory: where the CPU's memory node is read (a test gives its own numbers instead).
     """
 
     snapshot: Path
@@ -82,6 +83,7 @@ class VllmModel:
     dtype: str | None = None
     gpu_memory_share: float | None = None
     extra: tuple[str, ...] = ()
+    memory: Callable[[], NodeMemory] = read_node_memory
 
     def key(self) -> str:
         """What two endpoints must share to share one server."""
@@ -103,7 +105,7 @@ class VllmModel:
         sized = None if self.gpu_memory_share or self._user_sizes(env) else self._cpu_memory_args
         return Launch(
             argv=(*argv, *self.extra), port=port, env=env, sized=sized,
-            free_memory=lambda: read_node_memory().available, needs_memory=self._cpu_memory_needed(env),
+            free_memory=lambda: self.memory().available, needs_memory=self._cpu_memory_needed(env),
             memory_fix=self._cpu_memory_fix(env),
         )  # fmt: skip
 
@@ -120,13 +122,13 @@ class VllmModel:
             HostMemoryFullError: the server cannot fit in the memory free now.
         """
         weights = float32_bytes(self.snapshot)
-        return plan_cpu_memory(model=self.served_name, weights=weights, memory=read_node_memory()).args()
+        return plan_cpu_memory(model=self.served_name, weights=weights, memory=self.memory()).args()
 
     def _cpu_memory_needed(self, env: dict[str, str]) -> Callable[[], int] | None:
         """What must be free for a start on a CPU, where hfgate knows it (see :attr:`Launch.needs_memory`)."""
         share = self.gpu_memory_share
         if share:  # vLLM's own check: ceil(the node's total × the share) available (cpu_worker.py)
-            return lambda: math.ceil(read_node_memory().total * share)
+            return lambda: math.ceil(self.memory().total * share)
         if self._user_sizes(env):
             return None
         return lambda: smallest_claim(float32_bytes(self.snapshot))
