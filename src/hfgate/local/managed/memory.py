@@ -128,8 +128,8 @@ def _refusal(model: str, *, weights: int, memory: NodeMemory) -> str:
         f"({weights // MIB} MiB of weights in float32 + {RUNTIME_BYTES // MIB} MiB for vLLM's processes + "
         f"{MIN_KV_CACHE_BYTES // MIB} MiB of KV cache, and as much again left free) but {memory.available // MIB} "
         f"MiB of its {memory.total // MIB} MiB are available; free memory (stop other programs, delete "
-        "endpoints, lower HFGATE_LOCAL_MEMORY_MB) or set HFGATE_VLLM_GPU_MEMORY_SHARE to give vLLM a share of "
-        "the node's memory yourself"
+        "endpoints, lower HFGATE_LOCAL_MEMORY_MB) or set HFGATE_VLLM_GPU_MEMORY_SHARE to size vLLM's memory "
+        "yourself"
     )
 
 
