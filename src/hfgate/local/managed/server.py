@@ -184,13 +184,13 @@ class ManagedServer:
         ``memory_most`` seconds passed (what else the server needs is not known)."""
         backoff, read, needs = self.backoff, self.launch.free_memory, self.launch.needs_memory
         self._retry_at = time.monotonic() + backoff.memory_most
-        target = max(needs() if needs is not None else 0, read() + backoff.memory_rise if read and server_said else 0)
+        target = max(_bytes(needs), _bytes(read) + backoff.memory_rise if read and server_said else 0)
         when = f"started again once {target // _MIB} MiB are free there" if read is not None and target else ""
         latest = f"in {backoff.memory_most:.0f} s at the latest"
         self.reason = f"{why}; {when}, or {latest}" if when else f"{why}; started again {latest}"
         while time.monotonic() < self._retry_at:
             await asyncio.sleep(min(backoff.memory_poll, max(0.0, self._retry_at - time.monotonic())))
-            if read is not None and target and read() >= target:
+            if read is not None and target and _bytes(read) >= target:
                 return
 
     async def _run_once(self) -> int | None:
@@ -244,6 +244,14 @@ class ManagedServer:
                         log.info("managed server ready", extra={"event": "managed.ready", "model": self.name})
                         return
                 await asyncio.sleep(_HEALTH_INTERVAL_SECONDS)
+
+
+def _bytes(read: Callable[[], int] | None) -> int:
+    """What ``read`` says, 0 when it cannot say (no reader, or a file it reads is gone)."""
+    try:
+        return read() if read is not None else 0
+    except (OSError, ValueError):
+        return 0
 
 
 async def _spawn(launch: Launch, command: tuple[str, ...]) -> asyncio.subprocess.Process:
