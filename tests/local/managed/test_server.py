@@ -185,3 +185,18 @@ async def test_a_start_hfgates_sizing_refuses_spawns_nothing_and_shows_why(tmp_p
         assert server.reason.startswith("The managed vLLM of [tiny] needs 3584 MiB of memory; started again once")
     finally:
         await server.stop()
+
+
+async def test_a_memory_reading_that_fails_leaves_the_server_to_its_longest_wait(tmp_path: Path) -> None:
+    def gone() -> int:
+        raise OSError("/sys/devices/system/node/node0/meminfo: no such file")
+
+    launch = dataclasses.replace(exits_saying(VLLM_SAYS, free=[0], needs=0), free_memory=gone, needs_memory=gone)
+    server = ManagedServer(launch, name="tiny", backoff=Backoff(first=0.01, memory_poll=0.05, memory_most=1.0))
+    try:
+        server.start()
+        await until(server, "failed")
+        assert server.reason.endswith("(the server exited with status 1); started again in 1 s at the latest")
+        await waiting.until(lambda: server.restarts == 1, within=10, what="a start after the longest wait")
+    finally:
+        await server.stop()

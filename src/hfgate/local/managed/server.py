@@ -182,15 +182,16 @@ class ManagedServer:
         """Wait until a start could fit: what the start needs is free (a share given by hand, hfgate's sizing)
         and, when the server itself ran short, ``memory_rise`` more than just after it stopped; or until
         ``memory_most`` seconds passed (what else the server needs is not known)."""
-        backoff, read, needs = self.backoff, self.launch.free_memory, self.launch.needs_memory
+        backoff, read = self.backoff, self.launch.free_memory
         self._retry_at = time.monotonic() + backoff.memory_most
-        target = max(_bytes(needs), _bytes(read) + backoff.memory_rise if read and server_said else 0)
-        when = f"started again once {target // _MIB} MiB are free there" if read is not None and target else ""
-        latest = f"in {backoff.memory_most:.0f} s at the latest"
-        self.reason = f"{why}; {when}, or {latest}" if when else f"{why}; started again {latest}"
+        free = _bytes(read)
+        after_it = free + backoff.memory_rise if free is not None and server_said else 0
+        target = max(_bytes(self.launch.needs_memory) or 0, after_it) if free is not None else 0
+        when = f"started again once {target // _MIB} MiB are free there, or " if target else "started again "
+        self.reason = f"{why}; {when}in {backoff.memory_most:.0f} s at the latest"
         while time.monotonic() < self._retry_at:
             await asyncio.sleep(min(backoff.memory_poll, max(0.0, self._retry_at - time.monotonic())))
-            if read is not None and target and _bytes(read) >= target:
+            if target and (_bytes(read) or 0) >= target:
                 return
 
     async def _run_once(self) -> int | None:
@@ -246,12 +247,12 @@ class ManagedServer:
                 await asyncio.sleep(_HEALTH_INTERVAL_SECONDS)
 
 
-def _bytes(read: Callable[[], int] | None) -> int:
-    """What ``read`` says, 0 when it cannot say (no reader, or a file it reads is gone)."""
+def _bytes(read: Callable[[], int] | None) -> int | None:
+    """What ``read`` says; ``None`` when it cannot say (no reader, or a file it reads is gone)."""
     try:
-        return read() if read is not None else 0
+        return read() if read is not None else None
     except (OSError, ValueError):
-        return 0
+        return None
 
 
 async def _spawn(launch: Launch, command: tuple[str, ...]) -> asyncio.subprocess.Process:
