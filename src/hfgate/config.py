@@ -164,12 +164,14 @@ class Settings(BaseSettings):
         description="Extra arguments for every managed vLLM server, split as a shell would (e.g. --max-model-len "
         "4096 --enable-auto-tool-choice --tool-call-parser hermes).",
     )
-    vllm_gpu_memory_share: float = Field(
-        default=0.9,
+    vllm_gpu_memory_share: float | None = Field(
+        default=None,
         gt=0,
         le=1,
-        description="Share of the GPU's memory each managed vLLM server takes (--gpu-memory-utilization): with two "
-        "models on one GPU, at most 0.45 each.",
+        description="Share of the device's memory each managed vLLM server takes (--gpu-memory-utilization). On a "
+        "GPU default 0.9 (with two models on one GPU, at most 0.45 each). On a CPU default none: hfgate sizes the "
+        "server's KV cache from the memory free at each start; set, vLLM takes this share of the CPU's memory node "
+        "and refuses to start unless that much is free.",
     )
     hf_inference_url: str = Field(
         default="https://router.huggingface.co/hf-inference",

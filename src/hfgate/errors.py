@@ -26,6 +26,7 @@ The hierarchy::
     ├── ModelNotReadyError           503  status_exception (a local model still downloading or loading; Retry-After)
     ├── StorageFullError             507  status_exception (no space left for the registry or a model cache)
     ├── GpuMemoryFullError           507  status_exception (a local model does not fit in the GPU's free memory)
+    ├── HostMemoryFullError          507  status_exception (a managed vLLM cannot start in the memory free)
     ├── LocalEngineError             500  status_exception (a local model's step failed, not on one request's input)
     ├── DeviceUnavailableError       500  at start-up only: HFGATE_LOCAL_DEVICE names a GPU this machine lacks
     ├── SecretKeyMismatchError       500  at start-up only: the fleet's key differs from this replica's
@@ -231,6 +232,13 @@ class StorageFullError(HfGateError):
 
 class GpuMemoryFullError(HfGateError):
     """A model bound for a GPU does not fit even with idle models evicted; nothing loaded (local.gpu_memory)."""
+
+    status = 507
+
+
+class HostMemoryFullError(HfGateError):
+    """A managed vLLM cannot start in the memory free: hfgate's sizing found too little, or the server
+    itself exited saying so (local.managed.memory); it is started again once more memory is free."""
 
     status = 507
 

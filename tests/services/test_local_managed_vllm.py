@@ -1,5 +1,6 @@
 """Creating a ``local`` endpoint on engine ``vllm`` where hfgate cannot start vLLM: a 400 at create that
-names the setting to fix (the managed server itself runs in ``tests/engines/test_managed_vllm.py``)."""
+names the setting to fix; a server that exits saying it lacks memory answers 507 with its reason (the
+managed server itself runs in ``tests/engines/test_managed_vllm.py`` and ``test_managed_vllm_memory.py``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from hfgate.services.base import ServiceContext
 from hfgate.services.local.managed_vllm import ManagedVllm
 from hfgate.tasks import TaskType
 from tests.conftest import app_client
+from tests.support import waiting
 from tests.support.processes import group_alive
 
 SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -58,6 +60,48 @@ def never_ready(tmp_path: Path) -> Path:
     script.write_text("#!/bin/sh\nexec sleep 600\n")
     script.chmod(0o755)
     return script
+
+
+VLLM_REFUSES = (
+    "ValueError: Available memory on node 0 (8.67/11.84 GiB) on startup is less than desired CPU memory "
+    "utilization (1.0, 11.84 GiB)."
+)
+
+
+def refusing_memory(tmp_path: Path) -> Path:
+    """A "python" that exits as vLLM does when the share it is given is not free (vLLM itself: tests/engines)."""
+    script = tmp_path / "python"
+    script.write_text(f"#!/bin/sh\necho 'INFO starting'\necho '{VLLM_REFUSES}' >&2\nexit 1\n")
+    script.chmod(0o755)
+    return script
+
+
+async def test_a_server_refused_for_memory_answers_507_with_its_reason_shown_by_the_endpoint(
+    tmp_path: Path, tiny_llama: Path
+) -> None:
+    body = {"service": "local", "service_settings": {"model": str(tiny_llama), "engine": "vllm"}}
+    given = settings(tmp_path, vllm_python=refusing_memory(tmp_path), vllm_gpu_memory_share=1.0)
+    async with app_client(given) as http:
+        assert (await http.put("/_inference/chat_completion/tiny", json=body)).status_code == 200
+
+        async def failed() -> bool:
+            shown = (await http.get("/_inference/tiny")).json()["endpoints"][0]["service_settings"]
+            return shown["model_state"]["state"] == "failed"
+
+        await waiting.until_true(failed, within=20, what="the server's failure")
+        state = (await http.get("/_inference/tiny")).json()["endpoints"][0]["service_settings"]["model_state"]
+        assert state["cause"] == "memory"
+        assert state["reason"].startswith(f"{VLLM_REFUSES} (the server exited with status 1); started again once ")
+        asked = {"model": "tiny", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4}
+        refused = await http.post("/v1/chat/completions", json=asked)
+        assert refused.status_code == 507
+        message = refused.json()["error"]["message"]
+        assert message.startswith(f"The vLLM server of [tiny] (model [{tiny_llama}]) cannot start in the memory free: ")
+        assert VLLM_REFUSES in message
+        assert "lower HFGATE_VLLM_GPU_MEMORY_SHARE (now 1.0" in message
+        es = await http.post("/_inference/chat_completion/tiny/_stream", json={"messages": asked["messages"]})
+        assert es.status_code == 507
+        assert "restarts" not in state
 
 
 async def test_a_starting_server_answers_503_with_retry_after_and_deleting_stops_it(

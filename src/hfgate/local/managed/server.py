@@ -2,8 +2,11 @@
 restarted with back-off when it dies, stopped on request.
 
 Its output goes line by line into hfgate's log (``hfgate.local.managed``, event ``managed.output``),
-with the server's name. The process leads a process group of its own, so that stopping it also stops
-the children it starts (vLLM's engine core); on Linux it is also told to stop when hfgate dies.
+with the server's name, and its exception lines are kept (:mod:`.failure`): a server that dies says why
+in ``reason``. A start that fails for memory (hfgate's own sizing, or the server saying so) is not tried
+again until more memory is free, or after the longest wait. The process leads a process group of its own,
+so that stopping it also stops the children it starts (vLLM's engine core); on Linux it is also told to
+stop when hfgate dies.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from typing import Literal
 
 import httpx
 
+from hfgate.errors import HostMemoryFullError
 from hfgate.local.managed.command import Launch
+from hfgate.local.managed.failure import FailureLog
 
 log = logging.getLogger("hfgate.local.managed")
 
@@ -34,26 +39,37 @@ State = Literal["loading", "ready", "failed", "stopped"]
 STARTING_RETRY_AFTER = 10
 _STOP_GRACE_SECONDS = 15.0
 _HEALTH_INTERVAL_SECONDS = 1.0
+_RELAY_DRAIN_SECONDS = 5.0
+_MIB = 1 << 20
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Backoff:
-    """Waits between restarts: ``first``, doubling up to ``most``; back to ``first`` after a run that
-    lasted ``reset_after`` seconds (a server that served a while is not crash-looping).
+    """Waits between restarts: ``first``, doubling up to ``most`` after a server that had answered died,
+    up to ``most_unready`` while it dies before answering; back to ``first`` after a run that lasted
+    ``reset_after`` seconds (a server that served a while is not crash-looping). After a start that failed
+    for memory, the next waits until ``memory_rise`` more bytes are free than just after it (read every
+    ``memory_poll`` seconds), or ``memory_most`` seconds at most.
 
     Example:
         >>> Backoff(first=1, most=8).next(4.0, ran=5.0)
         8.0
+        >>> Backoff(first=1, most=8, most_unready=600).next(300.0, ran=5.0, answered=False)
+        600
     """
 
     first: float = 1.0
     most: float = 60.0
+    most_unready: float = 600.0
     reset_after: float = 300.0
+    memory_rise: int = 512 * _MIB
+    memory_poll: float = 5.0
+    memory_most: float = 1800.0
 
-    def next(self, previous: float | None, *, ran: float) -> float:
+    def next(self, previous: float | None, *, ran: float, answered: bool = True) -> float:
         if previous is None or ran >= self.reset_after:
             return self.first
-        return min(self.most, previous * 2)
+        return min(self.most if answered else self.most_unready, previous * 2)
 
 
 class ManagedServer:
@@ -71,13 +87,17 @@ class ManagedServer:
         self.backoff = backoff or Backoff()
         self.state: State = "loading"
         self.reason = ""
+        self.short_of_memory = False
+        """Whether its last start failed for memory (its requests answer 507 meanwhile)."""
         self.pid: int | None = None
         self.restarts = 0
         self._retry_at = 0.0
+        self._answered = False
         self._stopping = False
         self._process: asyncio.subprocess.Process | None = None
         self._task: asyncio.Task[None] | None = None
         self._spawned = asyncio.Event()
+        self._failure = FailureLog()
 
     @property
     def url(self) -> str:
@@ -102,7 +122,8 @@ class ManagedServer:
         shown: dict[str, object] = {"state": self.state, "port": self.launch.port}
         shown |= {"pid": self.pid} if self.pid is not None else {}
         shown |= {"restarts": self.restarts} if self.restarts else {}
-        return shown | ({"reason": self.reason} if self.reason else {})
+        shown |= {"reason": self.reason} if self.reason else {}
+        return shown | ({"cause": "memory"} if self.short_of_memory and self.state == "failed" else {})
 
     async def stop(self) -> None:
         """Stop the process (SIGTERM to its group, SIGKILL after a grace period) and its supervision."""
@@ -116,6 +137,11 @@ class ManagedServer:
                 _signal_group(process.pid, signal.SIGKILL)
         if process is not None:
             _signal_group(process.pid, signal.SIGKILL)  # children that outlived their parent
+        if self._task is not None and process is not None and self.state in ("loading", "ready"):
+            # Its run ends by itself now, once the output is read to its end: a loop closed while the pipe
+            # is still open fails to close (uvloop's EBUSY).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._task), _RELAY_DRAIN_SECONDS + 1)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -129,45 +155,85 @@ class ManagedServer:
             code = await self._run_once()
             if self._stopping:
                 return
-            delay = self.backoff.next(delay, ran=time.monotonic() - began)
-            self.state, self.restarts = "failed", self.restarts + 1
-            why = self.reason if code is None else f"the server exited with status {code}"
-            self.reason = f"{why}; restarting in {delay:.0f} s"
-            self._retry_at = time.monotonic() + delay
-            log.warning(
-                "managed server exited",
-                extra={"event": "managed.exit", "model": self.name, "status": code, "restart_in": delay},
-            )
-            await asyncio.sleep(delay)
+            delay = self.backoff.next(delay, ran=time.monotonic() - began, answered=self._answered)
+            await self._after_failure(code, delay)
+            self.restarts += 1
+
+    async def _after_failure(self, code: int | None, delay: float) -> None:
+        """Record why the server stopped, then wait before its next start (for memory, until enough is free)."""
+        said = self._failure.reason()
+        server_said_memory = self._failure.memory()
+        self.short_of_memory = self.short_of_memory or server_said_memory
+        exited = "could not start" if code is None else f"the server exited with status {code}"
+        why = self.reason if code is None else (f"{said} ({exited})" if said else exited)
+        self.state = "failed"
+        log.warning(
+            "managed server exited",
+            extra={"event": "managed.exit", "model": self.name, "status": code, "reason": why},
+        )
+        if self.short_of_memory:
+            await self._wait_for_memory(why, server_said=server_said_memory)
+            return
+        self.reason = f"{why}; restarting in {delay:.0f} s"
+        self._retry_at = time.monotonic() + delay
+        await asyncio.sleep(delay)
+
+    async def _wait_for_memory(self, why: str, *, server_said: bool) -> None:
+        """Wait until a start could fit: what the start needs is free (a share given by hand, hfgate's sizing)
+        and, when the server itself ran short, ``memory_rise`` more than just after it stopped; or until
+        ``memory_most`` seconds passed (what else the server needs is not known)."""
+        backoff, read = self.backoff, self.launch.free_memory
+        self._retry_at = time.monotonic() + backoff.memory_most
+        free = _bytes(read)
+        after_it = free + backoff.memory_rise if free is not None and server_said else 0
+        target = max(_bytes(self.launch.needs_memory) or 0, after_it) if free is not None else 0
+        when = f"started again once {target // _MIB} MiB are free there, or " if target else "started again "
+        self.reason = f"{why}; {when}in {backoff.memory_most:.0f} s at the latest"
+        while time.monotonic() < self._retry_at:
+            await asyncio.sleep(min(backoff.memory_poll, max(0.0, self._retry_at - time.monotonic())))
+            if target and (_bytes(read) or 0) >= target:
+                return
 
     async def _run_once(self) -> int | None:
         """Run the process until it exits; its exit status (``None`` if it could not be started)."""
-        self.state, self.reason = "loading", ""
+        self._failure, self._answered, self.short_of_memory = FailureLog(), False, False
         try:
-            process = await _spawn(self.launch)
-        except OSError as exc:
+            command = self.launch.command()
+            process = await _spawn(self.launch, command)
+        except HostMemoryFullError as exc:
+            self.reason, self.short_of_memory = exc.reason, True
+            log.error("managed server does not fit", extra={"event": "managed.memory", "model": self.name})
+            return None
+        except (OSError, ValueError) as exc:  # ValueError: a weights file that is not safetensors
             self.reason = f"could not start {self.launch.argv[0]}: {exc}"
             log.error("managed server did not start", extra={"event": "managed.fail", "model": self.name})
             return None
         finally:
             self._spawned.set()
+        self.state, self.reason = "loading", ""
         self._process, self.pid = process, process.pid
-        log.info("managed server started", extra={"event": "managed.start", "model": self.name, "pid": process.pid})
+        sized = command[len(self.launch.argv) :]
+        log.info(
+            "managed server started",
+            extra={"event": "managed.start", "model": self.name, "pid": process.pid, "sized": sized},
+        )
         relay = asyncio.create_task(self._relay(process))
         watch = asyncio.create_task(self._until_healthy(process))
         try:
-            return await process.wait()
+            code = await process.wait()
         finally:
             watch.cancel()
             _signal_group(process.pid, signal.SIGKILL)  # its children must not outlive it
             # A grandchild that escaped the group may hold the pipe open: stop relaying after a while.
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(relay, 5)
+                await asyncio.wait_for(relay, _RELAY_DRAIN_SECONDS)
+        return code
 
     async def _relay(self, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
         async for line in process.stdout:
             text = line.decode(errors="replace").rstrip()
+            self._failure.add(text)
             log.info(text, extra={"event": "managed.output", "model": self.name, "pid": process.pid})
 
     async def _until_healthy(self, process: asyncio.subprocess.Process) -> None:
@@ -175,15 +241,23 @@ class ManagedServer:
             while process.returncode is None:
                 with contextlib.suppress(httpx.TransportError):
                     if (await http.get(self.url + self.launch.health)).status_code == 200:
-                        self.state, self.reason = "ready", ""
+                        self.state, self.reason, self._answered = "ready", "", True
                         log.info("managed server ready", extra={"event": "managed.ready", "model": self.name})
                         return
                 await asyncio.sleep(_HEALTH_INTERVAL_SECONDS)
 
 
-async def _spawn(launch: Launch) -> asyncio.subprocess.Process:
+def _bytes(read: Callable[[], int] | None) -> int | None:
+    """What ``read`` says; ``None`` when it cannot say (no reader, or a file it reads is gone)."""
+    try:
+        return read() if read is not None else None
+    except (OSError, ValueError):
+        return None
+
+
+async def _spawn(launch: Launch, command: tuple[str, ...]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        *launch.argv,
+        *command,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         env=launch.env,

@@ -3,7 +3,8 @@
 snapshot (``local/managed``), and reached through the ``hugging_face`` service's vLLM protocols, as any
 vLLM by url: the same payloads, usage, tool calls and guided output.
 
-While its server starts or restarts, the endpoint answers 503 with ``Retry-After``.
+While its server starts or restarts, the endpoint answers 503 with ``Retry-After``; while it cannot start
+for memory, 507 with the server's own reason (or hfgate's sizing's, ``local/managed/memory.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hfgate.config import Settings
-from hfgate.errors import BadRequestError, ModelNotReadyError, UpstreamUnreachableError
+from hfgate.errors import BadRequestError, HostMemoryFullError, ModelNotReadyError, UpstreamUnreachableError
 from hfgate.local.device import resolve_device
 from hfgate.local.managed.command import VllmModel
 from hfgate.local.managed.server import ManagedServer
@@ -120,6 +121,7 @@ class ManagedVllm:
 
         Raises:
             ModelNotReadyError: the server is starting or restarting (503, Retry-After).
+            HostMemoryFullError: the server cannot start in the memory free (507).
         """
         if server.state != "ready":
             raise not_ready(endpoint, server)
@@ -168,12 +170,14 @@ async def streamed(
             yield delta
 
 
-def not_ready(endpoint: Endpoint, server: ManagedServer) -> ModelNotReadyError:
+def not_ready(endpoint: Endpoint, server: ManagedServer) -> ModelNotReadyError | HostMemoryFullError:
+    """Why ``endpoint`` cannot answer now: its server starting or restarting (503), or short of memory (507)."""
+    which = f"The vLLM server of [{endpoint.inference_id}] (model [{server.name}])"
+    if server.state == "failed" and server.short_of_memory:
+        fix = server.launch.memory_fix
+        return HostMemoryFullError(f"{which} cannot start in the memory free: {server.reason}. To fix: {fix}")
     doing = "is starting" if server.state == "loading" else f"is not answering ({server.reason or server.state})"
-    return ModelNotReadyError(
-        f"The vLLM server of [{endpoint.inference_id}] (model [{server.name}]) {doing}; try again shortly",
-        retry_after=server.retry_after(),
-    )
+    return ModelNotReadyError(f"{which} {doing}; try again shortly", retry_after=server.retry_after())
 
 
 def vllm_installed(settings: Settings) -> bool:
