@@ -33,6 +33,7 @@ async def _served(client: httpx.AsyncClient, inference_id: str, **kwargs: object
         if response.status_code != 503 or time.monotonic() > deadline:
             return response
         assert response.headers.get("retry-after")
+        assert response.json()["error_type"] == "unhealthy"  # as TEI says it
         await asyncio.sleep(0.1)
 
 

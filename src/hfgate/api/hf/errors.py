@@ -1,7 +1,8 @@
 """TEI's and TGI's error shape, ``{"error", "error_type"}``, with their status codes.
 
 TEI spells types in PascalCase (``Validation``, ``Overloaded``, ``Backend``), TGI in lowercase
-(``validation``, ``overloaded``, ``generation``). Invalid input is 422 on both; backend failures 424.
+(``validation``, ``overloaded``, ``generation``). Invalid input is 422 on both; backend failures 424; a model
+still downloading or loading 503 (TEI's ``Unhealthy``), with Retry-After; memory or disk full 507.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hfgate.api.face import Face
-from hfgate.errors import BadRequestError, EmptyInputError, HfGateError
+from hfgate.errors import BadRequestError, EmptyInputError, HfGateError, ModelNotReadyError
 
 TEI_ROUTES = ("/embed", "/rerank", "/tokenize", "/v1/embeddings", "/embed_all", "/predict", "/similarity", "/decode")
 
@@ -32,6 +33,12 @@ def _classify(error: HfGateError) -> tuple[int, str]:
         return error.status, names.get(error.status, "overloaded")
     if isinstance(error, BadRequestError) and error.status == 400:
         return 422, "validation"
+    if isinstance(error, ModelNotReadyError):
+        # TEI's 503 ``Unhealthy``, the Inference API's "currently loading" status: InferenceClient and a TEI
+        # client wait and retry on it (Retry-After says when), where a 424 would tell them the request failed
+        return 503, "unhealthy"
+    if error.status == 507:  # out of memory or disk: the status says which, whatever the face's words
+        return 507, "generation"
     return 424, "generation"
 
 

@@ -35,11 +35,10 @@ from hfgate.upstream.http.transport import (
     TransportError,
 )
 from hfgate.upstream.wire.common import WireFormatError
-from hfgate.upstream.wire.form import JSON, encoded
+from hfgate.upstream.wire.form import encoded
 from hfgate.upstream.wire.sse import sse_data
 
 Seen = Callable[[Mapping[str, str]], None] | None  # shown an answer's headers (who answered)
-
 T = TypeVar("T")
 
 
@@ -71,16 +70,14 @@ class UpstreamClient:
         self.balancers = balancers or Balancers()
 
     async def post_json(self, call: Call, url: str, *, payload: Any, parse: Callable[[Any], T], seen: Seen = None) -> T:
-        """POST ``payload`` as JSON (a :class:`~hfgate.upstream.wire.form.Form` as multipart); the answer's JSON
-        read by ``parse``; ``seen`` is shown its headers.
+        """POST ``payload`` (JSON, or a multipart ``Form``); ``parse`` reads the answer's JSON, ``seen`` its headers.
 
         Raises:
             UpstreamError: the call failed, or the answer broke the protocol (``parse`` raised
                 :class:`WireFormatError`); the subclass and reason say how.
         """
-        body, content_type = encoded(payload)
-        if content_type != JSON:
-            call = replace(call, extra_headers={**call.extra_headers, "Content-Type": content_type})
+        body, headers = encoded(payload)
+        call = replace(call, extra_headers={**call.extra_headers, **headers}) if headers else call
         response = await self._send(call, "POST", url=url, body=body)
         if seen is not None:
             seen(response.headers)
@@ -98,10 +95,9 @@ class UpstreamClient:
         self, call: Call, url: str, *, payload: Any, parse: Callable[[Any], T], seen: Seen = None
     ) -> AsyncIterator[T]:
         """POST ``payload`` and yield each server-sent event read by ``parse``; ``[DONE]`` ends the stream.
-        ``seen`` is shown the answer's headers before the first event.
-
-        Retries happen only before the first byte of the answer. An error event
-        (``{"error": …, "error_type": …}``, as TGI sends mid-stream) ends the stream with its error.
+        ``seen`` is shown the answer's headers before the first event. Retries happen only before the first byte
+        of the answer; an error event (``{"error": …, "error_type": …}``, as TGI sends mid-stream) ends the
+        stream with its error.
 
         Raises:
             UpstreamError: the call failed, before or during the stream.

@@ -50,11 +50,13 @@ class Form:
         return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
-def encoded(payload: Any) -> tuple[bytes, str]:
-    """``payload``'s body and Content-Type: a :class:`Form`'s multipart, anything else as JSON."""
+def encoded(payload: Any) -> tuple[bytes, dict[str, str]]:
+    """``payload``'s body and the headers it needs: a :class:`Form`'s multipart with its Content-Type; anything
+    else as JSON, which the client's calls send by default (none)."""
     if isinstance(payload, Form):
-        return payload.encode()
-    return orjson.dumps(payload), JSON
+        body, content_type = payload.encode()
+        return body, {"Content-Type": content_type}
+    return orjson.dumps(payload), {}
 
 
 def _part(boundary: str, disposition: str, kind: str | None, data: bytes) -> bytes:
