@@ -1,5 +1,5 @@
-"""A transformers model with its task head, fed by dynamic batching: what a cross-encoder and a SPLADE
-model share (``local/rerank``, ``local/sparse``).
+"""A transformers model with its task head, fed by dynamic batching: what a cross-encoder, a SPLADE model,
+a text classifier and a token classifier share (``local/rerank``, ``local/sparse``, ``local/pipelines``).
 
 The model runs in float32 on the CPU or a GPU (:class:`HeadModel`), and the outputs are computed from its
 logits on the model's device: a sparse encoder's ``tokens x vocabulary`` logits never cross to the host.
@@ -7,11 +7,18 @@ The sequences of concurrent requests wait in one bounded queue and share length-
 (``hfgate.local.batching``), each pass one step on the compute thread; a subclass says how its model's
 settings are read (:meth:`BatchedHead.read_config`) and what one pass's logits become for each of its
 sequences (:meth:`BatchedHead.outputs`).
+
+Given a ``cache_dir`` on the CPU, the head moves to ONNX Runtime (:class:`OnnxHeadModel`) once it is exported
+(once per model, into ``cache_dir``, in a child process while torch serves the first requests; checked
+against torch within 1e-3 by the export: ``local/embedding/onnx_export_worker.py``). Where the export fails,
+torch goes on serving. Only heads whose outputs read plain logits opt in (the classifiers do).
 """
 
 from __future__ import annotations
 
 import inspect
+import logging
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
@@ -25,9 +32,11 @@ from hfgate.local.lazy_imports import import_torch_stack
 if TYPE_CHECKING:
     import torch
 
+log = logging.getLogger("hfgate.local")
+
 R = TypeVar("R")
 
-Head = Literal["AutoModelForSequenceClassification", "AutoModelForMaskedLM"]
+Head = Literal["AutoModelForSequenceClassification", "AutoModelForTokenClassification", "AutoModelForMaskedLM"]
 
 
 class HeadModel:
@@ -132,6 +141,8 @@ class BatchedHead(Generic[R, C]):
         threads: torch's compute threads; 0 keeps torch's default.
         device: ``cpu``, ``cuda`` or ``cuda:N`` (float32 on either).
         tokenizer_processes: worker processes that tokenize (``encoding.tokenizer_processes``); 0: none.
+        cache_dir: where the head's ONNX export is kept; given on the CPU, the passes move to ONNX Runtime once
+            it is exported. ``None``: torch runs the model.
 
     Raises:
         BadRequestError: the model's settings are not what hfgate can run (before its weights load).
@@ -150,6 +161,7 @@ class BatchedHead(Generic[R, C]):
         threads: int = 0,
         device: str = "cpu",
         tokenizer_processes: int = 0,
+        cache_dir: Path | None = None,
     ) -> None:
         self.config: C = self.read_config(path, name=name)
         # torch; a subclass may move the passes to an OnnxHeadModel (text classification does, once exported)
@@ -162,6 +174,36 @@ class BatchedHead(Generic[R, C]):
         self._batcher: Batcher[Any, R] = Batcher(run_batch=self._run_batch, limits=limits or BatchLimits(), name=name)
         self.forward_passes = 0
         """Forward passes run since loading (instrumentation: batching shows as fewer passes)."""
+        self.switched = threading.Event()
+        """Set once the passes run on ONNX Runtime, or the switch was given up or not asked for (:attr:`engine`)."""
+        if cache_dir is not None and device.startswith("cpu"):
+            worker = threading.Thread(target=self._switch, args=(path, cache_dir, threads), name=f"onnx-{name}")
+            worker.daemon = True
+            worker.start()
+        else:
+            self.switched.set()
+
+    @property
+    def engine(self) -> str:
+        """``onnx`` or ``torch``: what the passes run on."""
+        return "onnx" if isinstance(self._model, OnnxHeadModel) else "torch"
+
+    def _switch(self, path: Path, cache_dir: Path, threads: int) -> None:
+        """Export the head to ONNX (a child process, minutes at most) while torch serves, then run the passes
+        on it; on failure torch goes on serving, and the cause is logged."""
+        try:
+            onnx = OnnxHeadModel(path, head=self.head, cache_dir=cache_dir, threads=threads)
+        except Exception as exc:  # an architecture the exporter cannot trace: torch serves it, exactly
+            log.warning(f"[{self.name}] stays on torch: its ONNX export failed ({exc})")
+        else:
+            torch_model, self._model = self._model, onnx  # the next pass reads the new one
+            if torch_model is None:  # closed meanwhile
+                self._model = None
+                onnx.close()
+            else:
+                torch_model.close()
+        finally:
+            self.switched.set()
 
     @property
     def memory_bytes(self) -> int:

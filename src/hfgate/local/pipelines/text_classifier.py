@@ -3,9 +3,9 @@ the model's fast tokenizer and share length-sorted forward passes (``hfgate.loca
 and rerank do), and each text's logits go through the model's activation as transformers' pipeline applies
 it (the same labels, scores within 1e-4 of the pipeline's in the tests).
 
-On the CPU the head moves to ONNX Runtime once it is exported (once per model, into the data directory, in a
-child process while torch serves the first requests; checked against torch within 1e-3 by the export:
-``local/embedding/onnx_export_worker.py``). On a GPU, or where the export fails, torch runs it (float32).
+On the CPU the head moves to ONNX Runtime once it is exported (once per model, into the data directory, while
+torch serves the first requests: ``BatchedHead``'s switch). On a GPU, or where the export fails, torch runs it
+(float32).
 
 A text longer than the model's window is not cut silently: each of its overlapping windows (a quarter of a
 window apart) is scored, and the answer is the mean of their scores, each window weighed by its tokens.
@@ -13,15 +13,13 @@ window apart) is scored, and the answer is the mean of their scores, each window
 
 from __future__ import annotations
 
-import logging
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from hfgate.local.batched_head import BatchedHead, OnnxHeadModel
+from hfgate.local.batched_head import BatchedHead
 from hfgate.local.batching import BatchLimits
 from hfgate.local.cache import Compute
 from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch, model_max_length
@@ -30,8 +28,6 @@ from hfgate.local.pipelines.base import refuse
 from hfgate.pipelines import PipelineAnswer
 from hfgate.pipelines.text_classification import TextClassification
 from hfgate.tasks import Usage
-
-log = logging.getLogger("hfgate.local")
 
 FUNCTIONS = ("sigmoid", "softmax", "none")
 
@@ -102,40 +98,12 @@ class TextClassifier(BatchedHead[Any, ClassifierConfig]):
         tokenizer_processes: int = 0,
         cache_dir: Path | None = None,
     ) -> None:
-        super().__init__(path, compute=compute, limits=limits, name=name, threads=threads, device=device)
-        self.switched = threading.Event()
-        """Set once the passes run on ONNX Runtime (or the switch was given up: see :attr:`engine`)."""
-        if device.startswith("cpu") and cache_dir is not None:
-            worker = threading.Thread(target=self._switch, args=(path, cache_dir, threads), name=f"onnx-{name}")
-            worker.daemon = True
-            worker.start()
-        else:
-            self.switched.set()
+        super().__init__(
+            path, compute=compute, limits=limits, name=name, threads=threads, device=device, cache_dir=cache_dir
+        )
         # The same tokenizer, cutting a long text into windows a quarter of a window apart (its overflow).
         window = self.config.max_length
         self._windows = TextTokenizer(path, max_length=window, stride=window // 4)
-
-    @property
-    def engine(self) -> str:
-        """``onnx`` or ``torch``: what the passes run on."""
-        return "onnx" if isinstance(self._model, OnnxHeadModel) else "torch"
-
-    def _switch(self, path: Path, cache_dir: Path, threads: int) -> None:
-        """Export the head to ONNX (a child process, minutes at most) while torch serves, then run the passes
-        on it; on failure torch goes on serving, and the cause is logged."""
-        try:
-            onnx = OnnxHeadModel(path, head=self.head, cache_dir=cache_dir, threads=threads)
-        except Exception as exc:  # an architecture the exporter cannot trace: torch serves it, exactly
-            log.warning(f"[{self.name}] stays on torch: its ONNX export failed ({exc})")
-        else:
-            torch_model, self._model = self._model, onnx  # the next pass reads the new one
-            if torch_model is None:  # closed meanwhile
-                self._model = None
-                onnx.close()
-            else:
-                torch_model.close()
-        finally:
-            self.switched.set()
 
     def read_config(self, path: Path, *, name: str) -> ClassifierConfig:
         return read_classifier(path, name=name)
