@@ -41,8 +41,8 @@ from bench.corpus_bench import cpu, load
 
 from hfgate.local.batching import BatchLimits
 from hfgate.local.cache import Compute
-from hfgate.local.pipelines.classification import TokenClassifier
 from hfgate.local.pipelines.text_classifier import TextClassifier
+from hfgate.local.pipelines.token_classifier import TokenClassifier
 from hfgate.pipelines import PIPELINES
 from hfgate.tasks import TaskType
 

@@ -30,10 +30,16 @@ def test_text_classification_gives_every_label_as_the_pipeline_does(served: str,
 
 
 def test_token_classification_aggregates_as_the_pipeline_does(served: str, tiny: TinyModels) -> None:
-    for strategy in ("simple", "first", "max", "average"):
+    for strategy in ("none", "simple", "first", "max", "average"):
         ours = client(served, "ner").token_classification(TEXT, aggregation_strategy=strategy)
         theirs = pipeline("token-classification", model=str(tiny.ner), aggregation_strategy=strategy)(TEXT)
-        _same([o.__dict__ for o in ours], theirs, keys=("entity_group", "word", "start", "end"))
+        group = "entity" if strategy == "none" else "entity_group"
+        _same([o.__dict__ for o in ours], theirs, keys=(group, "word", "start", "end"))
+    ours = client(served, "ner").token_classification(TEXT, ignore_labels=["PER"])
+    theirs = pipeline("token-classification", model=str(tiny.ner), aggregation_strategy="simple")(
+        TEXT, ignore_labels=["PER"]
+    )
+    _same([o.__dict__ for o in ours], theirs, keys=("entity_group", "word", "start", "end"))
 
 
 def test_zero_shot_classification_scores_the_given_labels(served: str, tiny: TinyModels) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 from collections.abc import Sequence
@@ -72,6 +73,7 @@ class TextTokenizer:
 
     def __init__(self, model_dir: Path, *, max_length: int, lowercase: bool = False, stride: int = 0) -> None:
         self._tokenizer = _load(model_dir)
+        self._model_dir = model_dir
         # tokenizer.json may carry a fixed padding/truncation of its own (MiniLM's pads to 128).
         self._tokenizer.no_padding()
         # with a stride, what is cut off is kept as overlapping windows (each encoding's ``overflowing``)
@@ -81,6 +83,12 @@ class TextTokenizer:
     def encode(self, texts: Sequence[str]) -> list[Any]:
         """One ``tokenizers.Encoding`` per text."""
         encodings: list[Any] = self._tokenizer.encode_batch(prepare(texts, lowercase=self._lowercase))
+        return encodings
+
+    def encode_as_written(self, texts: Sequence[str]) -> list[Any]:
+        """One ``tokenizers.Encoding`` per text as given (not stripped), so that its offsets point into the text
+        itself, as transformers' tokenizer call gives them."""
+        encodings: list[Any] = self._tokenizer.encode_batch(list(texts))
         return encodings
 
     @property
@@ -99,6 +107,34 @@ class TextTokenizer:
         (``longest_first``, as transformers' ``truncation=True``)."""
         encodings: list[Any] = self._tokenizer.encode_batch(list(pairs))
         return encodings
+
+    def join(self, tokens: Sequence[str]) -> str:
+        """``tokens`` as one string, as the model's decoder joins them (WordPiece glues its ``##`` pieces):
+        transformers' ``convert_tokens_to_string``."""
+        decoder = self._tokenizer.decoder
+        return str(decoder.decode(list(tokens))) if decoder is not None else " ".join(tokens)
+
+    @property
+    def specials_per_text(self) -> int:
+        """The special tokens the tokenizer adds around one text (``[CLS]`` and ``[SEP]`` for BERT)."""
+        processor = self._tokenizer.post_processor
+        return int(processor.num_special_tokens_to_add(False)) if processor is not None else 0
+
+    @property
+    def word_aware(self) -> bool:
+        """Whether the vocabulary marks the pieces that continue a word (WordPiece's ``##``)."""
+        return bool(getattr(self._tokenizer.model, "continuing_subword_prefix", None))
+
+    @functools.cached_property
+    def unknown_id(self) -> int | None:
+        """The id of the unknown token: the one transformers names (``unk_token`` in ``tokenizer_config.json`` or
+        ``special_tokens_map.json``), else the vocabulary's own; ``None`` without one."""
+        token = _configured_unknown(self._model_dir) or getattr(self._tokenizer.model, "unk_token", None)
+        if token:
+            found: int | None = self._tokenizer.token_to_id(token)
+            return found
+        unknown = json.loads(self._tokenizer.to_str())["model"].get("unk_id")  # Unigram names it by its id
+        return unknown if isinstance(unknown, int) else None
 
     def id_to_token(self, token_id: int) -> str:
         """The vocabulary entry ``token_id`` names (``##ing`` for a WordPiece continuation)."""
@@ -129,6 +165,19 @@ def _load(model_dir: Path) -> Any:
     _, transformers = import_torch_stack("transformers")
     fast = transformers.AutoTokenizer.from_pretrained(str(model_dir), use_fast=True, local_files_only=True)
     return tokenizers.Tokenizer.from_str(fast.backend_tokenizer.to_str())
+
+
+def _configured_unknown(model_dir: Path) -> str | None:
+    """The ``unk_token`` transformers' tokenizer is configured with, if its files name one."""
+    for name in ("tokenizer_config.json", "special_tokens_map.json"):
+        try:
+            value = json.loads((model_dir / name).read_text(encoding="utf-8")).get("unk_token")
+        except (OSError, ValueError):
+            continue
+        value = value.get("content") if isinstance(value, dict) else value  # an AddedToken, as 4.x saved it
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
 def _read_int(path: Path, key: str) -> int | None:

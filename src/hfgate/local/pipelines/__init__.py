@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hfgate.local.pipelines.base import PipelineRunner, Runner
-from hfgate.local.pipelines.classification import MaskFiller, TokenClassifier
+from hfgate.local.pipelines.fill_mask import MaskFiller
 from hfgate.local.pipelines.question_answering import QuestionAnswerer
 from hfgate.local.pipelines.speech import AudioClassifier, SpeechRecognizer
 from hfgate.local.pipelines.table import TableQuestionAnswerer
 from hfgate.local.pipelines.text2text import Summarizer, Translator
 from hfgate.local.pipelines.text_classifier import TextClassifier
+from hfgate.local.pipelines.token_classifier import TokenClassifier
 from hfgate.local.pipelines.zero_shot import ZeroShotClassifier
 from hfgate.tasks import TaskType
 
