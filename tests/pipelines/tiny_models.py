@@ -160,6 +160,23 @@ def vllm_whisper(path: Path) -> Path:
     return _whisper(path, d_model=64, timestamps=False, tied=True, languages=tuple(LANGUAGES))
 
 
+def multilingual_whisper(path: Path) -> Path:
+    """The tiny Whisper over Whisper's multilingual vocabulary's size (51,865 tokens, 99 languages), whose
+    language CTranslate2 detects as transformers does."""
+    import torch
+    from transformers import GenerationConfig, WhisperForConditionalGeneration
+    from transformers.models.whisper.tokenization_whisper import LANGUAGES
+
+    torch.manual_seed(1)
+    _whisper(path, timestamps=False, languages=tuple(LANGUAGES)[:99], words=50257)
+    model = WhisperForConditionalGeneration.from_pretrained(str(path))
+    languages = list(GenerationConfig.from_pretrained(str(path)).lang_to_id.values())
+    with torch.no_grad():  # the language tokens scored (the builder zeroes them): the detection has a winner
+        model.proj_out.weight[languages] = torch.randn(len(languages), model.config.d_model)
+    model.save_pretrained(str(path))
+    return path
+
+
 def _generation_config(tok: Any, *, start: int) -> Any:
     from transformers import GenerationConfig
 
@@ -243,9 +260,11 @@ def _wav2vec2(root: Path) -> tuple[Path, Path]:
 WHISPER_LANGUAGES = ("en", "fr", "de", "es")
 
 
-def _whisper_tokenizer(languages: tuple[str, ...] = WHISPER_LANGUAGES) -> Any:
+def _whisper_tokenizer(languages: tuple[str, ...] = WHISPER_LANGUAGES, *, words: int = 0) -> Any:
     """Whisper's tokenizer over a byte-level BPE of 300 tokens trained on two sentences, then Whisper's special
-    tokens in Whisper's order (``<|notimestamps|>`` last: the timestamps follow it) and ``<|0.00|>``…``<|30.00|>``."""
+    tokens in Whisper's order (``<|notimestamps|>`` last: the timestamps follow it) and ``<|0.00|>``…``<|30.00|>``.
+    ``words``: the BPE's vocabulary filled up to that many tokens (50,257 with 99 languages: Whisper's
+    multilingual vocabulary's size, which CTranslate2 reads as multilingual)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import WhisperTokenizer
 
@@ -255,6 +274,9 @@ def _whisper_tokenizer(languages: tuple[str, ...] = WHISPER_LANGUAGES) -> Any:
     trainer = trainers.BpeTrainer(vocab_size=300, initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     bpe.train_from_iterator(["the quick brown fox jumps over the lazy dog", "bonjour le monde"], trainer=trainer)
     state = json.loads(bpe.to_str())["model"]
+    state["vocab"] |= {f"Ġfill{i}": i for i in range(len(state["vocab"]), words - 1)}
+    if words:  # Whisper's multilingual vocabulary ends its text tokens with an empty one (50256), as
+        state["vocab"][""] = words - 1  # CTranslate2 tells it from an English-only one (src/models/whisper.cc)
     special = ["<|startoftranscript|>", *(f"<|{code}|>" for code in languages), "<|translate|>",
                "<|transcribe|>", "<|startoflm|>", "<|startofprev|>", "<|nocaptions|>", "<|notimestamps|>"]  # fmt: skip
     merges = [tuple(m) for m in state["merges"]]
@@ -272,6 +294,7 @@ def _whisper(
     timestamps: bool = True,
     tied: bool = False,
     languages: tuple[str, ...] = WHISPER_LANGUAGES,
+    words: int = 0,
 ) -> Path:
     """A two-head, one-layer Whisper. Its output projection scores the vocabulary's ASCII words and (damped)
     the timestamps, nothing else (the other rows are zero): greedy decoding writes eight tokens of readable
@@ -279,7 +302,7 @@ def _whisper(
     import torch
     from transformers import GenerationConfig, WhisperConfig, WhisperFeatureExtractor, WhisperForConditionalGeneration
 
-    tokenizer = _whisper_tokenizer(languages)
+    tokenizer = _whisper_tokenizer(languages, words=words)
     ids = {token: tokenizer.convert_tokens_to_ids(token) for token in tokenizer.all_special_tokens}
     end, start = ids["<|endoftext|>"], ids["<|startoftranscript|>"]
     config = WhisperConfig(
@@ -315,6 +338,11 @@ def tone_wav(seconds: float = 1.0, *, rate: int = 16000, hz: float = 440.0) -> b
     count = int(seconds * rate)
     rng = np.random.default_rng(0)
     samples = 0.3 * np.sin(2 * math.pi * hz * np.arange(count) / rate) + 0.05 * rng.standard_normal(count)
+    return wav_bytes(samples, rate=rate)
+
+
+def wav_bytes(samples: Any, *, rate: int = 16000) -> bytes:
+    """``samples`` (floats in [-1, 1]) as a WAV file, 16-bit mono PCM."""
     out = io.BytesIO()
     with wave.open(out, "wb") as file:
         file.setnchannels(1)

@@ -52,21 +52,24 @@ def run_measure_worker(module: str, path: Path, record: Path, *, args: list[str]
         raise HfGateError(f"Measuring the {what} engines of [{path}] failed: {_last_line(stderr)}")
 
 
-def run_export_worker(module: str, model_dir: Path, target: Path, *args: str, made: Path, what: str) -> None:
-    """Run ``python -m module model_dir target *args`` offline: an ONNX export, which must leave ``made``
-    (the file, or the exported directory's ``model.onnx``); ``what`` names it in the log (``model``…).
+def run_export_worker(
+    module: str, model_dir: Path, target: Path, *args: str, made: Path, what: str, into: str = "ONNX"
+) -> None:
+    """Run ``python -m module model_dir target *args`` offline: an export (to ONNX, or ``into`` another format),
+    which must leave ``made`` (the file, or the exported directory's ``model.onnx``); ``what`` names it in the
+    log (``model``…).
 
     Raises:
         HfGateError: the export timed out, failed or wrote nothing (its last line of stderr says why).
     """
-    log.info(f"exporting {what} to ONNX", extra={"event": "model.export.start", "model": str(model_dir)})
+    log.info(f"exporting {what} to {into}", extra={"event": "model.export.start", "model": str(model_dir)})
     command = [sys.executable, "-m", module, str(model_dir), str(target), *args]
     try:
         done = subprocess.run(command, env=_offline(), capture_output=True, text=True, timeout=_EXPORT_SECONDS)
     except subprocess.TimeoutExpired as exc:
-        raise HfGateError(f"Exporting [{model_dir}] to ONNX took over [{_EXPORT_SECONDS}s]") from exc
+        raise HfGateError(f"Exporting [{model_dir}] to {into} took over [{_EXPORT_SECONDS}s]") from exc
     if done.returncode != 0 or not made.is_file():
-        raise HfGateError(f"Exporting [{model_dir}] to ONNX failed: {_last_line(done.stderr)}")
+        raise HfGateError(f"Exporting [{model_dir}] to {into} failed: {_last_line(done.stderr)}")
 
 
 _EXPORT_SECONDS = 900

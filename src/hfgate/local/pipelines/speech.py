@@ -3,12 +3,18 @@ decoded by PyAV (``hfgate.pipelines.audio``) at the model's own sampling rate.
 
 Speech longer than the model's window is cut into 30 s windows with 5 s overlaps, and the pipeline joins
 their texts and timestamps (its ``chunk_length_s``, the same for Whisper and CTC models).
+
+On the CPU a Whisper model's greedy text moves to CTranslate2 where it decodes the same tokens faster
+(``whisper_ct2.py``); the windows and their joining stay the pipeline's.
 """
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
 from typing import Any
 
+from hfgate.local.pipelines import whisper_ct2
 from hfgate.local.pipelines.base import TransformersRunner, plain, refuse
 from hfgate.local.pipelines.text2text import within_positions
 from hfgate.pipelines import PipelineAnswer
@@ -36,6 +42,22 @@ class _AudioRunner(TransformersRunner[Any]):
 class SpeechRecognizer(_AudioRunner):
     task = "automatic-speech-recognition"
 
+    def __init__(self, path: Path, **kwargs: Any) -> None:
+        super().__init__(path, **kwargs)
+        self.ctranslate2: whisper_ct2.CTranslateWhisper | None = None
+        self.switched = threading.Event()
+        """Set once the engine is chosen: :attr:`ctranslate2` is the converted model, or ``None`` (transformers)."""
+        if self.pipe.type == "seq2seq_whisper":
+            threads, device = kwargs.get("threads", 0), kwargs.get("device", "cpu")
+            whisper_ct2.start_switch(self, path, kwargs.get("cache_dir"), threads=threads, device=device)
+        else:
+            self.switched.set()
+
+    @property
+    def engine(self) -> str:
+        """``ctranslate2`` once Whisper's greedy text runs there, otherwise ``transformers``."""
+        return "transformers" if self.ctranslate2 is None else "ctranslate2"
+
     async def run(self, request: Transcription) -> PipelineAnswer:
         samples = decode(request.audio, rate=self.rate)
         parameters = self._parameters(request, seconds=samples.seconds)
@@ -44,12 +66,24 @@ class SpeechRecognizer(_AudioRunner):
         return PipelineAnswer(body=output, usage=usage, audio_seconds=samples.seconds)
 
     def _transcribe(self, samples: Samples, parameters: dict[str, Any]) -> dict[str, Any]:
-        output = plain(self.pipe(self.heard(samples), **parameters))
+        converted = self.ctranslate2
+        if converted is not None and self._converted_decodes(converted, parameters):
+            output = plain(converted.transcribe(self.pipe, self.heard(samples), parameters))
+        else:
+            output = plain(self.pipe(self.heard(samples), **parameters))
         chunks = output.get("chunks")
         answer: dict[str, Any] = {"text": output["text"].strip() if chunks is None else output["text"]}
         if chunks is not None:
             answer["chunks"] = [{"text": c["text"], "timestamp": list(c["timestamp"])} for c in chunks]
         return answer
+
+    @staticmethod
+    def _converted_decodes(converted: whisper_ct2.CTranslateWhisper, parameters: dict[str, Any]) -> bool:
+        """Whether CTranslate2 decodes this request as transformers does: greedy text, no timestamps and no
+        prompt, the language given or detectable by CTranslate2."""
+        generate = parameters.get("generate_kwargs", {})
+        plain_text = "return_timestamps" not in parameters and not generate.get("do_sample")
+        return plain_text and "prompt_ids" not in generate and (bool(generate.get("language")) or converted.detects())
 
     def _parameters(self, request: Transcription, *, seconds: float) -> dict[str, Any]:
         whisper = self.pipe.type == "seq2seq_whisper"
