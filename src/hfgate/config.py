@@ -281,6 +281,30 @@ class Settings(BaseSettings):
         gt=0,
         description="Largest conversation a stored response may hold (its input items and output, as JSON).",
     )
+    batch_file_max_bytes: int = Field(
+        default=512 * 1024 * 1024, gt=0, description="Largest file POST /v1/files accepts (OpenAI's 512 MB)."
+    )
+    batch_input_max_bytes: int = Field(
+        default=200 * 1024 * 1024, gt=0, description="Largest batch input file (purpose batch; OpenAI's 200 MB)."
+    )
+    batch_input_max_lines: int = Field(
+        default=50_000, gt=0, description="Most requests (lines) in one batch input file (OpenAI's 50,000)."
+    )
+    batch_runner: bool = Field(
+        default=True, description="Run batch lines in this replica (off: it serves the Files and Batches APIs only)."
+    )
+    batch_claim_lines: int = Field(
+        default=8, gt=0, description="Batch lines a replica claims at once; at most these are sent again after a kill."
+    )
+    batch_lease_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long a claim on batch lines holds without renewal; a dead replica's lines are taken "
+        "up again after it.",
+    )
+    batch_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often an idle batch runner looks for lines to run."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info",
         description="Level of the structured logs on stderr (event, endpoint id, request id; never a secret).",

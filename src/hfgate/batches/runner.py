@@ -1,0 +1,141 @@
+"""The batch runner inside each replica: claims lines, sends each through the app, records, finalizes.
+
+It starts and stops with the app (its lifespan). Each round it first finalizes the batches that are ready
+(:meth:`~hfgate.batches.claims.LineClaims.to_finish`: the output and error files written, then ``completed``
+or ``cancelled``), then claims up to ``HFGATE_BATCH_CLAIM_LINES`` lines and sends them together, each as a
+request of its own through the app (:class:`~hfgate.batches.calls.AppCalls`), recording each line's result as
+it comes. A line the app refuses for now (429: the key's or the endpoint's limit; 503: a model still loading)
+is sent again after the ``Retry-After`` it was given, a few times, before its refusal is its result. While it
+works, the runner renews its lease on the lines it holds; when it stops cleanly it gives them back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from typing import Any, Protocol
+
+import orjson
+
+from hfgate.batches import shapes
+from hfgate.batches.calls import Answer
+from hfgate.batches.claims import ClaimedLine, LineClaims
+from hfgate.batches.files import FileStore
+from hfgate.batches.store import StoredBatch
+from hfgate.config import Settings
+from hfgate.errors import HfGateError
+
+log = logging.getLogger("hfgate.batches")
+
+_RETRIED = (429, 503)
+_TRIES = 5
+_MOST_WAIT_SECONDS = 30.0
+
+
+class LineCall(Protocol):
+    async def __call__(self, *, path: str, body: bytes, key_id: str) -> Answer: ...
+
+
+class BatchRunner:
+    """Runs every replica's share of the batches, until :meth:`aclose`."""
+
+    def __init__(self, *, claims: LineClaims, files: FileStore, calls: LineCall, settings: Settings) -> None:
+        self._claims = claims
+        self._files = files
+        self._calls = calls
+        self._chunk = settings.batch_claim_lines
+        self._poll = settings.batch_poll_seconds
+        self._renew_every = settings.batch_lease_seconds / 3
+        self._task: asyncio.Task[None] | None = None
+
+    @staticmethod
+    def owner() -> str:
+        """A new runner's id: what its claims are recorded under."""
+        return f"runner-{secrets.token_hex(8)}"
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="hfgate-batch-runner")
+
+    async def aclose(self) -> None:
+        """Stop, and give back the lines not yet answered (another runner takes them at once)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        with contextlib.suppress(HfGateError):
+            await asyncio.to_thread(self._claims.release)
+
+    async def step(self) -> bool:
+        """One round: finalize what is ready, then run one chunk of lines; whether there was anything to do."""
+        finished = await asyncio.to_thread(self._claims.to_finish)
+        for batch in finished:
+            await asyncio.to_thread(self._finish, batch)
+        lines = await asyncio.to_thread(self._claims.claim, self._chunk)
+        await asyncio.gather(*(self._run_line(line) for line in lines))
+        return bool(finished or lines)
+
+    async def _run(self) -> None:
+        renewing = asyncio.create_task(self._renew())
+        try:
+            while True:
+                try:
+                    busy = await self.step()
+                except Exception as exc:  # the registry away, or one round's fault: the lines stay claimed
+                    log.warning("batch round failed", exc_info=not isinstance(exc, HfGateError),
+                                extra={"event": "batch.round.error", "error": str(exc)})  # fmt: skip
+                    busy = False
+                if not busy:
+                    await asyncio.sleep(self._poll)
+        finally:
+            renewing.cancel()
+
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(self._renew_every)
+            with contextlib.suppress(HfGateError):
+                await asyncio.to_thread(self._claims.renew)
+
+    async def _run_line(self, line: ClaimedLine) -> None:
+        if orjson.loads(line.body).get("stream"):
+            unsent = "[stream] is not supported in a batch: each answer comes whole"
+            result = shapes.unsent_line(custom_id=line.custom_id, code="invalid_request", message=unsent)
+            await asyncio.to_thread(self._claims.record, line, ok=False, result=orjson.dumps(result).decode())
+            return
+        answer = await self._send(line)
+        output = shapes.output_line(custom_id=line.custom_id, request_id=answer.request_id,
+                                    status_code=answer.status, body=_body(answer.body))  # fmt: skip
+        ok = 200 <= answer.status < 300
+        await asyncio.to_thread(self._claims.record, line, ok=ok, result=orjson.dumps(output).decode())
+
+    async def _send(self, line: ClaimedLine) -> Answer:
+        for attempt in range(_TRIES):
+            answer = await self._calls(path=line.endpoint, body=line.body.encode(), key_id=line.key_id)
+            if answer.status not in _RETRIED or attempt == _TRIES - 1:
+                return answer
+            await asyncio.sleep(min(answer.retry_after or 2.0**attempt, _MOST_WAIT_SECONDS))
+        raise AssertionError("unreachable")
+
+    def _finish(self, batch: StoredBatch) -> None:
+        results = self._claims.results(batch.batch_id)
+        output = self._file(batch, "output", [text for ok, text in results if ok])
+        errors = self._file(batch, "error", [text for ok, text in results if not ok])
+        status = "cancelled" if batch.status == "cancelling" else "completed"
+        if self._claims.finish(batch, status=status, output_file_id=output, error_file_id=errors):
+            log.info("batch finished", extra={"event": "batch.done", "batch_id": batch.batch_id, "status": status,
+                                              "lines": len(results)})  # fmt: skip
+
+    def _file(self, batch: StoredBatch, kind: str, lines: list[str]) -> str | None:
+        if not lines:
+            return None
+        stored = self._files.add_lines(key_id=batch.key_id, purpose="batch_output",
+                                       filename=f"{batch.batch_id}_{kind}.jsonl", lines=lines)  # fmt: skip
+        return stored.file_id
+
+
+def _body(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return raw.decode("utf-8", "replace")
