@@ -1,0 +1,172 @@
+"""The Files and Batches APIs through the ``openai`` SDK, on a keyed in-process hfgate and the fast fake
+service (the same on the real local models over HTTP: tests/api/test_openai_batches.py)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+from hfgate.services import SERVICES
+from tests.batches.gateway import (
+    URL,
+    CountingService,
+    Gateway,
+    answered,
+    embedding_lines,
+    finished,
+    gateway,
+    keyed_settings,
+    lines_of,
+    upload,
+)
+
+TEXTS = ["the quick brown fox", "a lazy dog", "hello world", "batches survive restarts", "one more", "the end"]
+
+
+@pytest.fixture
+async def gw(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Gateway]:
+    monkeypatch.setitem(SERVICES, CountingService.name, CountingService)
+    monkeypatch.setattr(CountingService, "calls", CountingService.calls.copy())
+    monkeypatch.setattr(CountingService, "delay", 0.0)
+    settings = keyed_settings(tmp_path / "data", batch_file_max_bytes=64 * 1024,
+                              batch_input_max_bytes=32 * 1024, batch_input_max_lines=50)  # fmt: skip
+    async with gateway(settings) as made:
+        CountingService.calls.clear()  # the texts the endpoint's check at create embedded
+        yield made
+
+
+async def test_a_file_is_uploaded_listed_read_and_deleted_with_the_sdk(gw: Gateway) -> None:
+    content = embedding_lines(TEXTS)
+    made = await gw.sdk.files.create(file=("in.jsonl", io.BytesIO(content)), purpose="batch")
+    assert (made.object, made.purpose, made.filename, made.bytes, made.status) == (
+        "file", "batch", "in.jsonl", len(content), "processed",
+    )  # fmt: skip
+    assert (await gw.sdk.files.retrieve(made.id)).id == made.id
+    assert [f.id async for f in gw.sdk.files.list(purpose="batch")] == [made.id]
+    assert (await gw.sdk.files.content(made.id)).content == content
+    gone = await gw.sdk.files.delete(made.id)
+    assert (gone.id, gone.deleted) == (made.id, True)
+    with pytest.raises(openai.NotFoundError):
+        await gw.sdk.files.retrieve(made.id)
+
+
+async def test_an_expiring_file_says_when(gw: Gateway) -> None:
+    made = await gw.sdk.files.create(
+        file=("in.jsonl", io.BytesIO(b"{}\n")),
+        purpose="user_data",
+        expires_after={"anchor": "created_at", "seconds": 3600},
+    )
+    assert made.expires_at == made.created_at + 3600
+
+
+async def test_another_keys_file_and_batch_do_not_exist_for_it(gw: Gateway) -> None:
+    file_id = await upload(gw.sdk, embedding_lines(TEXTS[:1]))
+    batch = await gw.sdk.batches.create(input_file_id=file_id, endpoint=URL, completion_window="24h")
+    for call in (gw.other.files.retrieve(file_id), gw.other.files.content(file_id), gw.other.files.delete(file_id),
+                 gw.other.batches.retrieve(batch.id), gw.other.batches.cancel(batch.id),
+                 gw.other.batches.create(input_file_id=file_id, endpoint=URL, completion_window="24h")):  # fmt: skip
+        with pytest.raises(openai.NotFoundError):
+            await call
+    assert [f.id async for f in gw.other.files.list()] == []
+    assert [b.id async for b in gw.other.batches.list()] == []
+    assert (await finished(gw.sdk, batch.id)).status == "completed"
+
+
+async def test_every_line_is_answered_as_the_same_request_sent_alone(gw: Gateway) -> None:
+    content = embedding_lines(TEXTS) + embedding_lines(["no such model"], model="missing").replace(b'"c0"', b'"m"')
+    file_id = await upload(gw.sdk, content)
+    batch = await gw.sdk.batches.create(input_file_id=file_id, endpoint=URL, completion_window="24h",
+                                        metadata={"job": "nightly"})  # fmt: skip
+    assert (batch.status, batch.metadata, batch.request_counts.total) == ("in_progress", {"job": "nightly"}, 7)
+    done = await finished(gw.sdk, batch.id)
+    assert done.status == "completed"
+    assert done.request_counts.model_dump() == {"total": 7, "completed": 6, "failed": 1}
+    assert None not in (done.in_progress_at, done.finalizing_at, done.completed_at)
+    output = {line["custom_id"]: line for line in await lines_of(gw.sdk, done.output_file_id)}
+    assert sorted(output) == [f"c{n}" for n in range(len(TEXTS))]
+    for n, text in enumerate(TEXTS):
+        alone = await gw.sdk.embeddings.create(model="words", input=text, encoding_format="float")
+        answered = output[f"c{n}"]["response"]
+        assert answered["status_code"] == 200
+        assert answered["request_id"].startswith("batch_req_")
+        assert answered["body"]["data"][0]["embedding"] == alone.data[0].embedding
+    (failed,) = await lines_of(gw.sdk, done.error_file_id)
+    assert (failed["custom_id"], failed["response"]["status_code"]) == ("m", 404)
+    assert failed["response"]["body"]["error"]["code"] == "model_not_found"
+    assert CountingService.calls == {text: 2 for text in TEXTS}  # once in the batch, once alone
+    listed = [b.id async for b in gw.sdk.batches.list(limit=1)]
+    assert listed == [batch.id]
+
+
+async def test_a_file_with_bad_lines_fails_the_batch_naming_each_line(gw: Gateway) -> None:
+    good = embedding_lines(TEXTS[:2])
+    bad = good + b"{not json\n" + good.splitlines()[0].replace(URL.encode(), b"/v1/chat/completions") + b"\n" + good
+    batch = await gw.sdk.batches.create(input_file_id=await upload(gw.sdk, bad), endpoint=URL, completion_window="24h")
+    assert batch.status == "failed"
+    assert batch.failed_at is not None
+    assert batch.errors is not None
+    assert [(e.line, e.code) for e in batch.errors.data or []] == [
+        (3, "invalid_json_line"), (4, "mismatched_endpoint"), (5, "duplicate_custom_id"), (6, "duplicate_custom_id"),
+    ]  # fmt: skip
+    assert batch.request_counts is not None
+    assert batch.request_counts.total == 0
+    assert not CountingService.calls
+
+
+async def test_a_file_over_a_limit_is_refused_naming_the_limit_and_its_setting(gw: Gateway) -> None:
+    with pytest.raises(openai.APIStatusError) as caught:
+        await upload(gw.sdk, b"x" * (65 * 1024))
+    assert caught.value.status_code == 413
+    assert "HFGATE_BATCH_FILE_MAX_BYTES" in caught.value.message
+    with pytest.raises(openai.BadRequestError) as caught_bad:
+        await upload(gw.sdk, b"x" * (33 * 1024))
+    assert "HFGATE_BATCH_INPUT_MAX_BYTES" in caught_bad.value.message
+    with pytest.raises(openai.BadRequestError) as caught_bad:
+        await upload(gw.sdk, b"{}\n" * 51)
+    assert "HFGATE_BATCH_INPUT_MAX_LINES" in caught_bad.value.message
+    kept = await gw.sdk.files.create(file=("big.bin", io.BytesIO(b"x" * (33 * 1024))), purpose="user_data")
+    assert kept.bytes == 33 * 1024  # only a batch input is held to the batch limits
+    assert [f.id async for f in gw.sdk.files.list()] == [kept.id]
+
+
+async def test_a_cancelled_batch_ends_cancelled_with_the_lines_it_finished(gw: Gateway) -> None:
+    CountingService.delay = 0.1
+    texts = [f"text number {n}" for n in range(40)]
+    batch = await gw.sdk.batches.create(input_file_id=await upload(gw.sdk, embedding_lines(texts)), endpoint=URL,
+                                        completion_window="24h")  # fmt: skip
+    await answered(gw.sdk, batch.id, at_least=1)
+    cancelling = await gw.sdk.batches.cancel(batch.id)
+    assert cancelling.status == "cancelling"
+    assert cancelling.cancelling_at is not None
+    done = await finished(gw.sdk, batch.id)
+    assert done.status == "cancelled"
+    assert done.cancelled_at is not None
+    output = await lines_of(gw.sdk, done.output_file_id)
+    assert done.request_counts is not None
+    assert len(output) == done.request_counts.completed < len(texts)
+    assert sum(CountingService.calls.values()) == len(output)  # no line started after the cancel went unrecorded
+
+
+async def test_the_routes_need_a_key_with_the_infer_role(gw: Gateway) -> None:
+    refused = await gw.http.get("/v1/files")
+    assert refused.status_code == 401
+    made = await gw.http.post("/_security/api_key", json={"name": "watcher", "roles": ["monitor"]},
+                              headers={"Authorization": "Bearer boot"})  # fmt: skip
+    watcher = {"Authorization": f"Bearer {made.json()['encoded']}"}
+    assert (await gw.http.get("/v1/batches", headers=watcher)).status_code == 403
+    upload_form = {"files": {"file": ("a.jsonl", b"{}\n")}, "data": {"purpose": "batch"}}
+    assert (await gw.http.post("/v1/files", headers=watcher, **upload_form)).status_code == 403  # type: ignore[arg-type]
+
+
+def test_the_upload_is_spooled_not_read_whole() -> None:
+    """The form parser keeps at most its spool size of a file part in memory (starlette's UploadFile); the store
+    then copies it piece by piece (hfgate.batches.files)."""
+    from starlette.formparsers import MultiPartParser
+
+    assert MultiPartParser.spool_max_size <= 1024 * 1024
+    assert httpx  # the SDK's transport

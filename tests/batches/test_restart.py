@@ -1,0 +1,71 @@
+"""A batch survives a restart: the app (and its runner) stopped mid-batch and a new one started on the same data
+directory answer every line exactly once; a line whose result was recorded before the stop is never sent again,
+and the lines sent twice are at most those claimed and in flight at the stop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select
+
+from hfgate.registry.schema import batch_lines
+from hfgate.services import SERVICES
+from tests.batches.gateway import (
+    URL,
+    CountingService,
+    answered,
+    embedding_lines,
+    finished,
+    gateway,
+    keyed_settings,
+    lines_of,
+    upload,
+)
+
+CHUNK = 4
+
+
+def _recorded(data_dir: Path, batch_id: str) -> set[str]:
+    """The custom ids whose result the registry holds."""
+    engine = create_engine(f"sqlite:///{data_dir / 'hfgate.db'}")
+    try:
+        with engine.connect() as conn:
+            query = select(batch_lines.c.custom_id).where(
+                batch_lines.c.batch_id == batch_id, batch_lines.c.result.is_not(None)
+            )
+            return set(conn.execute(query).scalars())
+    finally:
+        engine.dispose()
+
+
+async def test_a_batch_stopped_mid_run_resumes_and_answers_every_line_exactly_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(SERVICES, CountingService.name, CountingService)
+    monkeypatch.setattr(CountingService, "calls", CountingService.calls.copy())
+    monkeypatch.setattr(CountingService, "delay", 0.05)
+    settings = keyed_settings(tmp_path / "data", batch_claim_lines=CHUNK)
+    texts = [f"line {n}" for n in range(40)]
+    async with gateway(settings) as first:
+        CountingService.calls.clear()
+        batch = await first.sdk.batches.create(input_file_id=await upload(first.sdk, embedding_lines(texts)),
+                                               endpoint=URL, completion_window="24h")  # fmt: skip
+        await answered(first.sdk, batch.id, at_least=2 * CHUNK)
+    before = _recorded(settings.data_dir, batch.id)
+    sent_before = sum(CountingService.calls.values())
+    assert 2 * CHUNK <= len(before) < len(texts)
+
+    async with gateway(settings, first=False) as second:
+        done = await finished(second.sdk, batch.id)
+        output = await lines_of(second.sdk, done.output_file_id)
+    assert done.status == "completed"
+    assert done.request_counts is not None
+    assert done.request_counts.model_dump() == {"total": 40, "completed": 40, "failed": 0}
+    assert sorted(line["custom_id"] for line in output) == sorted(f"c{n}" for n in range(40))  # each once
+    recorded_texts = {texts[int(custom_id[1:])] for custom_id in before}
+    assert all(CountingService.calls[text] == 1 for text in recorded_texts), "a recorded line was sent again"
+    sent_twice = [text for text, times in CountingService.calls.items() if times > 1]
+    assert len(sent_twice) <= CHUNK
+    assert sent_before - len(before) <= CHUNK
+    assert sum(CountingService.calls.values()) == len(texts) + len(sent_twice)
