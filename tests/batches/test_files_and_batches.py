@@ -7,12 +7,12 @@ import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import openai
 import pytest
 
 from hfgate.services import SERVICES
 from tests.batches.gateway import (
+    BOOT,
     URL,
     CountingService,
     Gateway,
@@ -163,10 +163,21 @@ async def test_the_routes_need_a_key_with_the_infer_role(gw: Gateway) -> None:
     assert (await gw.http.post("/v1/files", headers=watcher, **upload_form)).status_code == 403  # type: ignore[arg-type]
 
 
-def test_the_upload_is_spooled_not_read_whole() -> None:
-    """The form parser keeps at most its spool size of a file part in memory (starlette's UploadFile); the store
-    then copies it piece by piece (hfgate.batches.files)."""
-    from starlette.formparsers import MultiPartParser
-
-    assert MultiPartParser.spool_max_size <= 1024 * 1024
-    assert httpx  # the SDK's transport
+async def test_each_line_is_a_request_of_the_batchs_key_in_its_usage_and_within_its_endpoints(gw: Gateway) -> None:
+    batch = await gw.sdk.batches.create(input_file_id=await upload(gw.sdk, embedding_lines(TEXTS)), endpoint=URL,
+                                        completion_window="24h")  # fmt: skip
+    assert (await finished(gw.sdk, batch.id)).status == "completed"
+    usage = (await gw.http.get("/_usage", params={"endpoint": "words"}, headers=BOOT)).json()["usage"]
+    assert [(row["key_name"], row["requests"], row["statuses"]) for row in usage] == [
+        ("one", len(TEXTS), {"200": len(TEXTS)})
+    ]
+    made = await gw.http.post("/_security/api_key", headers=BOOT,
+                              json={"name": "narrow", "roles": ["infer"], "endpoints": ["elsewhere-*"]})  # fmt: skip
+    narrow = gw.sdk.with_options(api_key=made.json()["encoded"])
+    refused = await narrow.batches.create(input_file_id=await upload(narrow, embedding_lines(TEXTS[:2])),
+                                          endpoint=URL, completion_window="24h")  # fmt: skip
+    done = await finished(narrow, refused.id)
+    assert done.request_counts is not None
+    assert (done.status, done.request_counts.failed, done.output_file_id) == ("completed", 2, None)
+    statuses = [line["response"]["status_code"] for line in await lines_of(narrow, done.error_file_id)]
+    assert statuses == [403, 403]

@@ -6,7 +6,8 @@ or ``cancelled``), then claims up to ``HFGATE_BATCH_CLAIM_LINES`` lines and send
 request of its own through the app (:class:`~hfgate.batches.calls.AppCalls`), recording each line's result as
 it comes. A line the app refuses for now (429: the key's or the endpoint's limit; 503: a model still loading)
 is sent again after the ``Retry-After`` it was given, a few times, before its refusal is its result. While it
-works, the runner renews its lease on the lines it holds; when it stops cleanly it gives them back.
+works, the runner renews its lease on the lines it holds; once the replica drains (SIGTERM) it claims no more,
+and when it stops it gives back the lines it holds unanswered.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from hfgate.batches.files import FileStore
 from hfgate.batches.store import StoredBatch
 from hfgate.config import Settings
 from hfgate.errors import HfGateError
+from hfgate.process import drain
 
 log = logging.getLogger("hfgate.batches")
 
@@ -72,6 +74,8 @@ class BatchRunner:
         finished = await asyncio.to_thread(self._claims.to_finish)
         for batch in finished:
             await asyncio.to_thread(self._finish, batch)
+        if drain.PROCESS.draining:  # stopping: start no line the drain would have to wait for
+            return bool(finished)
         lines = await asyncio.to_thread(self._claims.claim, self._chunk)
         await asyncio.gather(*(self._run_line(line) for line in lines))
         return bool(finished or lines)
