@@ -12,17 +12,19 @@ On PostgreSQL the claim's ``SELECT … FOR UPDATE SKIP LOCKED`` lets replicas cl
 write transaction (``BEGIN IMMEDIATE``) takes them in turn.
 
 A batch is finalized by one runner too: it claims the batch (``claimed_by``/``lease_until`` on its row) once
-every line has a result (``in_progress`` → ``finalizing``) or, when ``cancelling``, once no line is held under
-a live claim; a finalization whose runner died is taken up again after the lease.
+every line has a result (``in_progress`` → ``finalizing``), once its completion window has passed and no line
+is held under a live claim (no line of it is claimed after the window), or, when ``cancelling``, once no line
+is held under a live claim; a finalization whose runner died is taken up again after the lease.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
-from sqlalchemy import Engine, and_, exists, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, exists, or_, select, update
 
 from hfgate.batches.store import StoredBatch, stored_batch
 from hfgate.registry.database import writing
@@ -61,7 +63,8 @@ class LineClaims:
             select(batch_lines.c.batch_id, batch_lines.c.line, batch_lines.c.custom_id, batch_lines.c.body,
                    batches.c.key_id, batches.c.endpoint)
             .join(batches, batches.c.batch_id == batch_lines.c.batch_id)
-            .where(batches.c.status == "in_progress", batch_lines.c.result.is_(None), free)
+            .where(batches.c.status == "in_progress", batches.c.expires_at > now // 1000)
+            .where(batch_lines.c.result.is_(None), free)
             .order_by(batches.c.created_at, batch_lines.c.batch_id, batch_lines.c.line)
             .limit(n)
             .with_for_update(skip_locked=True, of=batch_lines)
@@ -105,6 +108,7 @@ class LineClaims:
         held = exists().where(line.batch_id == batches.c.batch_id, line.result.is_(None), line.lease_until >= now)
         ready = or_(
             and_(batches.c.status == "in_progress", ~pending),
+            and_(batches.c.status == "in_progress", batches.c.expires_at <= now // 1000, ~held),
             and_(batches.c.status == "cancelling", ~held),
             batches.c.status == "finalizing",
         )
@@ -119,6 +123,22 @@ class LineClaims:
                     values.update(status="finalizing", times=orjson.dumps(times).decode())
                 conn.execute(update(batches).where(batches.c.batch_id == batch.batch_id).values(**values))
         return found
+
+    def expire_rest(self, batch_id: str, result: Callable[[str], str]) -> int:
+        """Give every line without a result ``result(custom_id)`` as its failure (a batch past its window);
+        how many."""
+        line = batch_lines.c
+        with translated(), self._writer.begin() as conn:
+            rest = conn.execute(select(line.line, line.custom_id).where(line.batch_id == batch_id,
+                                                                        line.result.is_(None))).all()  # fmt: skip
+            if rest:
+                conn.execute(
+                    update(batch_lines).where(line.batch_id == batch_id, line.line == bindparam("number"),
+                                              line.result.is_(None))
+                    .values(ok=False, result=bindparam("text"), claimed_by=None, lease_until=None),
+                    [{"number": number, "text": result(custom_id)} for number, custom_id in rest],
+                )  # fmt: skip
+        return len(rest)
 
     def results(self, batch_id: str) -> list[tuple[bool, str]]:
         """Each answered line's result and whether it was a success, in the input file's order."""

@@ -4,10 +4,12 @@ It starts and stops with the app (its lifespan). Each round it first finalizes t
 (:meth:`~hfgate.batches.claims.LineClaims.to_finish`: the output and error files written, then ``completed``
 or ``cancelled``), then claims up to ``HFGATE_BATCH_CLAIM_LINES`` lines and sends them together, each as a
 request of its own through the app (:class:`~hfgate.batches.calls.AppCalls`), recording each line's result as
-it comes. A line the app refuses for now (429: the key's or the endpoint's limit; 503: a model still loading)
-is sent again after the ``Retry-After`` it was given, a few times, before its refusal is its result. While it
-works, the runner renews its lease on the lines it holds; once the replica drains (SIGTERM) it claims no more,
-and when it stops it gives back the lines it holds unanswered.
+it comes. A batch whose 24-hour window passes starts no more lines and ends ``expired``: the lines it answered
+in its output and error files, each line it never sent in its error file as ``batch_expired``. A line the app
+refuses for now (429: the key's or the endpoint's limit; 503: a model still loading) is sent again after the
+``Retry-After`` it was given, a few times, before its refusal is its result. While it works, the runner renews
+its lease on the lines it holds; once the replica drains (SIGTERM) it claims no more, and when it stops it
+gives back the lines it holds unanswered.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from typing import Any, Protocol
 
 import orjson
@@ -118,14 +121,18 @@ class BatchRunner:
             answer = await self._calls(path=line.endpoint, body=line.body.encode(), key_id=line.key_id)
             if answer.status not in _RETRIED or attempt == _TRIES - 1:
                 return answer
-            await asyncio.sleep(min(answer.retry_after or 2.0**attempt, _MOST_WAIT_SECONDS))
+            wait = 2.0**attempt if answer.retry_after is None else answer.retry_after
+            await asyncio.sleep(min(wait, _MOST_WAIT_SECONDS))
         raise AssertionError("unreachable")
 
     def _finish(self, batch: StoredBatch) -> None:
+        status = "cancelled" if batch.status == "cancelling" else "completed"
+        if status == "completed" and batch.expires_at <= time.time():
+            expired = self._claims.expire_rest(batch.batch_id, _expired_line)
+            status = "expired" if expired else status
         results = self._claims.results(batch.batch_id)
         output = self._file(batch, "output", [text for ok, text in results if ok])
         errors = self._file(batch, "error", [text for ok, text in results if not ok])
-        status = "cancelled" if batch.status == "cancelling" else "completed"
         if self._claims.finish(batch, status=status, output_file_id=output, error_file_id=errors):
             log.info("batch finished", extra={"event": "batch.done", "batch_id": batch.batch_id, "status": status,
                                               "lines": len(results)})  # fmt: skip
@@ -136,6 +143,12 @@ class BatchRunner:
         stored = self._files.add_lines(key_id=batch.key_id, purpose="batch_output",
                                        filename=f"{batch.batch_id}_{kind}.jsonl", lines=lines)  # fmt: skip
         return stored.file_id
+
+
+def _expired_line(custom_id: str) -> str:
+    message = "This request could not be executed before the completion window expired."
+    line = shapes.unsent_line(custom_id=custom_id, code="batch_expired", message=message)
+    return orjson.dumps(line).decode()
 
 
 def _body(raw: bytes) -> Any:

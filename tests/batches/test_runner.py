@@ -1,0 +1,101 @@
+"""The runner on its own (no app: a scripted line call): it retries a line refused for now, never sends a
+streamed one, and ends a batch past its window ``expired`` with each line it never sent in the error file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+from sqlalchemy import Engine, update
+
+from hfgate.batches.calls import Answer
+from hfgate.batches.claims import LineClaims
+from hfgate.batches.files import FileStore
+from hfgate.batches.input import read_lines
+from hfgate.batches.runner import BatchRunner
+from hfgate.batches.store import BatchStore
+from hfgate.config import Settings
+from hfgate.registry.database import make_engine
+from hfgate.registry.migrations import migrate
+from hfgate.registry.schema import batches
+
+URL = "/v1/embeddings"
+
+
+class Script:
+    """Answers each call with the next of ``statuses`` (then 200), counting the calls."""
+
+    def __init__(self, *statuses: int) -> None:
+        self.statuses = list(statuses)
+        self.sent: list[bytes] = []
+
+    async def __call__(self, *, path: str, body: bytes, key_id: str) -> Answer:
+        self.sent.append(body)
+        status = self.statuses.pop(0) if self.statuses else 200
+        return Answer(status, b'{"ok": true}', f"req-{len(self.sent)}", retry_after=0.0 if status == 429 else None)
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    made = make_engine(Settings(data_dir=tmp_path))
+    try:
+        migrate(made)
+        yield made
+    finally:
+        made.dispose()
+
+
+def _runner(engine: Engine, tmp_path: Path, calls: Script, *, chunk: int = 8) -> tuple[BatchRunner, FileStore]:
+    files = FileStore(engine, tmp_path / "files")
+    settings = Settings(data_dir=tmp_path, batch_claim_lines=chunk)
+    claims = LineClaims(engine, owner="test", lease_seconds=60)
+    return BatchRunner(claims=claims, files=files, calls=calls, settings=settings), files
+
+
+def _batch(engine: Engine, bodies: list[dict[str, object]]) -> str:
+    raw = [orjson.dumps({"custom_id": f"c{n}", "method": "POST", "url": URL, "body": b}) for n, b in enumerate(bodies)]
+    read = read_lines(raw, endpoint=URL, max_lines=100)
+    return BatchStore(engine).create(key_id="k", endpoint=URL, input_file_id="file-x", completion_window="24h",
+                                     metadata=None, read=read).batch_id  # fmt: skip
+
+
+def _lines(files: FileStore, file_id: str | None) -> list[dict[str, object]]:
+    return [] if file_id is None else [orjson.loads(line) for line in files.path(file_id).read_bytes().splitlines()]
+
+
+async def test_a_line_refused_for_now_is_sent_again_and_a_streamed_one_never(engine: Engine, tmp_path: Path) -> None:
+    calls = Script(429, 429)
+    runner, files = _runner(engine, tmp_path, calls)
+    batch_id = _batch(engine, [{"input": "a"}, {"input": "b", "stream": True}])
+    assert await runner.step()
+    assert len(calls.sent) == 3  # the first line: 429, 429, then 200; the streamed line: not sent
+    assert await runner.step()  # finalizes
+    done = BatchStore(engine).get(batch_id, key_id="k")
+    assert done.status == "completed"
+    (answered,) = _lines(files, done.output_file_id)
+    assert answered["response"] == {"status_code": 200, "request_id": "req-3", "body": {"ok": True}}
+    (refused,) = _lines(files, done.error_file_id)
+    assert (refused["custom_id"], refused["response"]) == ("c1", None)
+    assert refused["error"]["code"] == "invalid_request"  # type: ignore[index]
+
+
+async def test_a_batch_past_its_window_starts_no_line_and_ends_expired(engine: Engine, tmp_path: Path) -> None:
+    calls = Script()
+    runner, files = _runner(engine, tmp_path, calls, chunk=1)
+    batch_id = _batch(engine, [{"input": str(n)} for n in range(4)])
+    assert await runner.step()
+    with engine.begin() as conn:
+        conn.execute(update(batches).where(batches.c.batch_id == batch_id).values(expires_at=1))
+    assert await runner.step()
+    assert len(calls.sent) == 1
+    done = BatchStore(engine).get(batch_id, key_id="k")
+    assert done.status == "expired"
+    assert "expired_at" in done.times
+    assert BatchStore(engine).counts(batch_id) == {"total": 4, "completed": 1, "failed": 3}
+    assert [line["custom_id"] for line in _lines(files, done.output_file_id)] == ["c0"]
+    expired = _lines(files, done.error_file_id)
+    assert [(line["custom_id"], line["error"]["code"]) for line in expired] == [  # type: ignore[index]
+        ("c1", "batch_expired"), ("c2", "batch_expired"), ("c3", "batch_expired"),
+    ]  # fmt: skip
