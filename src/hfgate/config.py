@@ -281,6 +281,11 @@ class Settings(BaseSettings):
         gt=0,
         description="Largest conversation a stored response may hold (its input items and output, as JSON).",
     )
+    batch_files_dir: Path | None = Field(
+        default=None,
+        description="Where the Files API keeps file bytes (batch inputs and outputs); default data_dir/files. In "
+        "a fleet, a directory every replica mounts: a file's metadata is in the shared registry, its bytes here.",
+    )
     batch_file_max_bytes: int = Field(
         default=512 * 1024 * 1024, gt=0, description="Largest file POST /v1/files accepts (OpenAI's 512 MB)."
     )
@@ -342,6 +347,11 @@ class Settings(BaseSettings):
         if self.embed_cache_shared == "redis" and not (self.embed_cache_redis_url or self.redis_url):
             raise ValueError("HFGATE_EMBED_CACHE_SHARED=redis needs HFGATE_EMBED_CACHE_REDIS_URL or HFGATE_REDIS_URL")
         return self
+
+    @property
+    def batch_files_dir_resolved(self) -> Path:
+        """Where file bytes are kept: ``batch_files_dir``, or ``files`` in ``data_dir``."""
+        return self.batch_files_dir or self.data_dir / "files"
 
     @property
     def database_url_resolved(self) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from hfgate.batches.files import FileStore, InputLimits
 from hfgate.config import Settings
-from hfgate.errors import BadRequestError, NotFoundError
+from hfgate.errors import BadRequestError, FileBytesMissingError, NotFoundError
 from hfgate.registry.database import make_engine
 from hfgate.registry.migrations import migrate
 
@@ -80,3 +80,21 @@ def test_files_are_their_keys_listed_newest_first_and_paged_with_after(engine: E
         store.delete(made[0].file_id, key_id="other")
     store.delete(made[0].file_id, key_id="k")
     assert not store.path(made[0].file_id).exists()
+
+
+def test_a_listed_file_without_its_bytes_here_names_the_shared_directory_setting(
+    engine: Engine, tmp_path: Path
+) -> None:
+    store = FileStore(engine, tmp_path / "files")
+    stored = store.add(key_id="k", purpose="batch", filename="in.jsonl", source=io.BytesIO(b"{}\n"))
+    assert store.bytes_of(stored).read_bytes() == b"{}\n"
+    elsewhere = FileStore(engine, tmp_path / "another-replica")  # a replica of a fleet that shares no directory
+    with pytest.raises(FileBytesMissingError, match="HFGATE_BATCH_FILES_DIR"):
+        elsewhere.bytes_of(elsewhere.get(stored.file_id, key_id="k"))
+
+
+def test_file_bytes_live_in_data_dir_unless_a_shared_directory_is_set(tmp_path: Path) -> None:
+    assert Settings(data_dir=tmp_path).batch_files_dir_resolved == tmp_path / "files"
+    assert (
+        Settings(data_dir=tmp_path, batch_files_dir=tmp_path / "shared").batch_files_dir_resolved == tmp_path / "shared"
+    )

@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import Engine, Row, delete, insert, or_, select
 
 from hfgate.batches import shapes
-from hfgate.errors import BadRequestError, NotFoundError
+from hfgate.errors import BadRequestError, FileBytesMissingError, NotFoundError
 from hfgate.registry.database import writing
 from hfgate.registry.failures import translated
 from hfgate.registry.schema import files
@@ -133,6 +133,20 @@ class FileStore:
     def path(self, file_id: str) -> Path:
         """Where the file's bytes are."""
         return self.directory / file_id
+
+    def bytes_of(self, stored: StoredFile) -> Path:
+        """The path of a listed file's bytes.
+
+        Raises:
+            FileBytesMissingError: they are not in this replica's directory (a fleet that shares no directory).
+        """
+        path = self.path(stored.file_id)
+        if not path.is_file():
+            raise FileBytesMissingError(
+                f"the bytes of file [{stored.file_id}] are not in this replica's file directory [{self.directory}] "
+                "(HFGATE_BATCH_FILES_DIR): in a fleet, every replica must mount the same directory"
+            )
+        return path
 
     def _added(self, *, key_id: str, purpose: str, filename: str, expires_after: int | None, write: Any) -> StoredFile:
         self.directory.mkdir(parents=True, exist_ok=True)

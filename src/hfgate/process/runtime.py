@@ -110,7 +110,7 @@ class Runtime:
             changes,
             access,
             ResponseStore(engine),
-            FileStore(engine, settings.data_dir / "files"),
+            FileStore(engine, settings.batch_files_dir_resolved),
             BatchStore(engine),
             embed_cache=embed_cache,
             owns_context=context is None,

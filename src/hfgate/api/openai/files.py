@@ -81,7 +81,8 @@ async def retrieve_file(file_id: str, request: Request) -> Response:
 async def file_content(file_id: str, request: Request) -> Response:
     """The file's bytes, as uploaded (a batch's output: its JSON lines)."""
     stored = await _own(request, file_id)
-    return FileResponse(_files(request).path(stored.file_id), media_type="application/octet-stream")
+    path = await asyncio.to_thread(_files(request).bytes_of, stored)
+    return FileResponse(path, media_type="application/octet-stream")
 
 
 @ROUTES.delete("/v1/files/{file_id}", role=Role.INFER, answer=FileDeleted)
