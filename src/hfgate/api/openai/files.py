@@ -20,7 +20,7 @@ from starlette.responses import FileResponse
 
 from hfgate.access.principal import CURRENT
 from hfgate.access.roles import Role
-from hfgate.api.body import decode, json_response
+from hfgate.api.body import decode, form_of, json_response
 from hfgate.api.declare import FaceRoutes
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.openai import answers
@@ -43,7 +43,7 @@ def owner() -> str:
 async def create_file(request: Request, orch: OrchestratorDep) -> Response:
     """Upload a file: ``file``, ``purpose`` (``batch`` for a batch's input), ``expires_after``."""
     settings: Settings = request.app.state.settings
-    async with request.form(max_files=1, max_fields=16) as form:
+    async with form_of(request, max_files=1, max_fields=16) as form:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise RequestValidationError(["[file] is required: the file's bytes, as a multipart part"], param="file")
