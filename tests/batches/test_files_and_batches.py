@@ -7,9 +7,11 @@ import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import openai
 import pytest
 
+from hfgate.config import Settings
 from hfgate.services import SERVICES
 from tests.batches.gateway import (
     BOOT,
@@ -24,6 +26,7 @@ from tests.batches.gateway import (
     lines_of,
     upload,
 )
+from tests.conftest import app_client
 
 TEXTS = ["the quick brown fox", "a lazy dog", "hello world", "batches survive restarts", "one more", "the end"]
 
@@ -181,3 +184,23 @@ async def test_each_line_is_a_request_of_the_batchs_key_in_its_usage_and_within_
     assert (done.status, done.request_counts.failed, done.output_file_id) == ("completed", 2, None)
     statuses = [line["response"]["status_code"] for line in await lines_of(narrow, done.error_file_id)]
     assert statuses == [403, 403]
+
+
+async def test_a_gateway_without_keys_runs_batches_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(SERVICES, CountingService.name, CountingService)
+    monkeypatch.setattr(CountingService, "calls", CountingService.calls.copy())
+    settings = Settings(data_dir=tmp_path / "open", log_format="text", log_level="warning", provision_defaults=False,
+                        preload_models=False, batch_poll_seconds=0.02)  # fmt: skip
+    serving = app_client(settings)
+    async with serving as http:
+        made = await http.put("/_inference/text_embedding/words",
+                              json={"service": "counting", "service_settings": {"model": "words"}})  # fmt: skip
+        assert made.status_code == 200, made.text
+        transport = httpx.ASGITransport(app=serving.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hfgate") as inner:
+            sdk = openai.AsyncOpenAI(base_url="http://hfgate/v1", api_key="unused", http_client=inner)
+            batch = await sdk.batches.create(input_file_id=await upload(sdk, embedding_lines(TEXTS)), endpoint=URL,
+                                             completion_window="24h")  # fmt: skip
+            done = await finished(sdk, batch.id)
+            assert done.request_counts is not None
+            assert (done.status, done.request_counts.completed) == ("completed", len(TEXTS))

@@ -1,14 +1,16 @@
 """A batch survives a restart: the app (and its runner) stopped mid-batch and a new one started on the same data
 directory answer every line exactly once; a line whose result was recorded before the stop is never sent again,
-and the lines sent twice are at most those claimed and in flight at the stop."""
+and the lines sent twice are at most those claimed and in flight at the stop; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
+from hfgate.config import Settings
+from hfgate.registry.database import make_engine
 from hfgate.registry.schema import batch_lines
 from hfgate.services import SERVICES
 from tests.batches.gateway import (
@@ -26,9 +28,9 @@ from tests.batches.gateway import (
 CHUNK = 4
 
 
-def _recorded(data_dir: Path, batch_id: str) -> set[str]:
+def _recorded(settings: Settings, batch_id: str) -> set[str]:
     """The custom ids whose result the registry holds."""
-    engine = create_engine(f"sqlite:///{data_dir / 'hfgate.db'}")
+    engine = make_engine(settings)
     try:
         with engine.connect() as conn:
             query = select(batch_lines.c.custom_id).where(
@@ -40,19 +42,19 @@ def _recorded(data_dir: Path, batch_id: str) -> set[str]:
 
 
 async def test_a_batch_stopped_mid_run_resumes_and_answers_every_line_exactly_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str | None
 ) -> None:
     monkeypatch.setitem(SERVICES, CountingService.name, CountingService)
     monkeypatch.setattr(CountingService, "calls", CountingService.calls.copy())
     monkeypatch.setattr(CountingService, "delay", 0.05)
-    settings = keyed_settings(tmp_path / "data", batch_claim_lines=CHUNK)
+    settings = keyed_settings(tmp_path / "data", batch_claim_lines=CHUNK, database_url=database_url)
     texts = [f"line {n}" for n in range(40)]
     async with gateway(settings) as first:
         CountingService.calls.clear()
         batch = await first.sdk.batches.create(input_file_id=await upload(first.sdk, embedding_lines(texts)),
                                                endpoint=URL, completion_window="24h")  # fmt: skip
         await answered(first.sdk, batch.id, at_least=2 * CHUNK)
-    before = _recorded(settings.data_dir, batch.id)
+    before = _recorded(settings, batch.id)
     sent_before = sum(CountingService.calls.values())
     assert 2 * CHUNK <= len(before) < len(texts)
 
