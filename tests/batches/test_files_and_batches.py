@@ -22,6 +22,7 @@ from tests.batches.gateway import (
     embedding_lines,
     finished,
     gateway,
+    jsonl,
     keyed_settings,
     lines_of,
     upload,
@@ -204,3 +205,28 @@ async def test_a_gateway_without_keys_runs_batches_too(tmp_path: Path, monkeypat
             done = await finished(sdk, batch.id)
             assert done.request_counts is not None
             assert (done.status, done.request_counts.completed) == ("completed", len(TEXTS))
+
+
+@pytest.mark.parametrize(
+    ("task", "url", "body"),
+    [
+        ("completion", "/v1/completions", {"prompt": "hello there you", "max_tokens": 2}),
+        ("chat_completion", "/v1/chat/completions", {"messages": [{"role": "user", "content": "hi all"}]}),
+    ],
+)
+async def test_generation_lines_are_answered_as_the_requests_sent_alone(
+    gw: Gateway, task: str, url: str, body: dict[str, object]
+) -> None:
+    made = await gw.http.put(f"/_inference/{task}/gen", headers=BOOT,
+                             json={"service": "counting", "service_settings": {"model": "words"}})  # fmt: skip
+    assert made.status_code == 200, made.text
+    line = {"custom_id": "g", "method": "POST", "url": url, "body": {"model": "gen", **body}}
+    batch = await gw.sdk.batches.create(input_file_id=await upload(gw.sdk, jsonl([line])), endpoint=url,  # type: ignore[arg-type]
+                                        completion_window="24h")  # fmt: skip
+    done = await finished(gw.sdk, batch.id)
+    (answered,) = await lines_of(gw.sdk, done.output_file_id)
+    alone = (await gw.http.post(url, json=line["body"], headers=gw.sdk.auth_headers)).json()
+    got = answered["response"]["body"]
+    assert got["object"] == alone["object"]
+    assert got["choices"] == alone["choices"]
+    assert got["usage"] == alone["usage"]
