@@ -99,6 +99,11 @@ async def test_every_line_is_answered_as_the_same_request_sent_alone(gw: Gateway
         assert answered["status_code"] == 200
         assert answered["request_id"].startswith("batch_req_")
         assert answered["body"]["data"][0]["embedding"] == alone.data[0].embedding
+    assert done.usage is not None  # the tokens of every answer recorded, as the requests' own usage gives them
+    prompt_tokens = sum(line["response"]["body"]["usage"]["prompt_tokens"] for line in output.values())
+    assert (done.usage.input_tokens, done.usage.output_tokens, done.usage.total_tokens) == (
+        prompt_tokens, 0, prompt_tokens,
+    )  # fmt: skip
     (failed,) = await lines_of(gw.sdk, done.error_file_id)
     assert (failed["custom_id"], failed["response"]["status_code"]) == ("m", 404)
     assert failed["response"]["body"]["error"]["code"] == "model_not_found"
@@ -227,6 +232,10 @@ async def test_generation_lines_are_answered_as_the_requests_sent_alone(
     (answered,) = await lines_of(gw.sdk, done.output_file_id)
     alone = (await gw.http.post(url, json=line["body"], headers=gw.sdk.auth_headers)).json()
     got = answered["response"]["body"]
+    assert done.usage is not None
+    assert (done.usage.input_tokens, done.usage.output_tokens) == (
+        alone["usage"]["prompt_tokens"], alone["usage"]["completion_tokens"],
+    )  # fmt: skip
     assert got["object"] == alone["object"]
     assert got["choices"] == alone["choices"]
     assert got["usage"] == alone["usage"]

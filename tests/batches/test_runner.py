@@ -99,3 +99,15 @@ async def test_a_batch_past_its_window_starts_no_line_and_ends_expired(engine: E
     assert [(line["custom_id"], line["error"]["code"]) for line in expired] == [  # type: ignore[index]
         ("c1", "batch_expired"), ("c2", "batch_expired"), ("c3", "batch_expired"),
     ]  # fmt: skip
+
+
+async def test_a_draining_replica_claims_no_line_but_still_finalizes(engine: Engine, tmp_path: Path) -> None:
+    calls = Script()
+    files = FileStore(engine, tmp_path / "files")
+    claims = LineClaims(engine, owner="test", lease_seconds=60)
+    draining = BatchRunner(claims=claims, files=files, calls=calls, settings=Settings(data_dir=tmp_path),
+                           draining=lambda: True)  # fmt: skip
+    _batch(engine, [{"input": "a"}])
+    assert not await draining.step()
+    assert calls.sent == []
+    assert len(claims.claim(1)) == 1  # the line is still there for any runner

@@ -84,12 +84,14 @@ class LineClaims:
         with translated(), self._writer.begin() as conn:
             conn.execute(update(batch_lines).where(mine).values(lease_until=now_ms() + self._lease_ms))
 
-    def record(self, line: ClaimedLine, *, ok: bool, result: str) -> bool:
-        """Write the line's result, unless one is written already; whether this one was."""
+    def record(self, line: ClaimedLine, *, ok: bool, result: str, tokens: tuple[int, int] = (0, 0)) -> bool:
+        """Write the line's result and the ``(input, output)`` tokens its answer used, unless a result is written
+        already; whether this one was."""
         query = (update(batch_lines)
                  .where(batch_lines.c.batch_id == line.batch_id, batch_lines.c.line == line.line,
                         batch_lines.c.result.is_(None))
-                 .values(ok=ok, result=result, claimed_by=None, lease_until=None))  # fmt: skip
+                 .values(ok=ok, result=result, claimed_by=None, lease_until=None, input_tokens=tokens[0],
+                         output_tokens=tokens[1]))  # fmt: skip
         with translated(), self._writer.begin() as conn:
             return bool(conn.execute(query).rowcount)
 

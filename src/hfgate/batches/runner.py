@@ -19,6 +19,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import orjson
@@ -30,7 +31,6 @@ from hfgate.batches.files import FileStore
 from hfgate.batches.store import StoredBatch
 from hfgate.config import Settings
 from hfgate.errors import HfGateError
-from hfgate.process import drain
 
 log = logging.getLogger("hfgate.batches")
 
@@ -46,7 +46,11 @@ class LineCall(Protocol):
 class BatchRunner:
     """Runs every replica's share of the batches, until :meth:`aclose`."""
 
-    def __init__(self, *, claims: LineClaims, files: FileStore, calls: LineCall, settings: Settings) -> None:
+    def __init__(
+        self, *, claims: LineClaims, files: FileStore, calls: LineCall, settings: Settings,
+        draining: Callable[[], bool] = lambda: False,
+    ) -> None:  # fmt: skip
+        self._draining = draining
         self._claims = claims
         self._files = files
         self._calls = calls
@@ -77,7 +81,7 @@ class BatchRunner:
         finished = await asyncio.to_thread(self._claims.to_finish)
         for batch in finished:
             await asyncio.to_thread(self._finish, batch)
-        if drain.PROCESS.draining:  # stopping: start no line the drain would have to wait for
+        if self._draining():  # stopping: start no line the drain would have to wait for
             return bool(finished)
         lines = await asyncio.to_thread(self._claims.claim, self._chunk)
         await asyncio.gather(*(self._run_line(line) for line in lines))
@@ -111,10 +115,12 @@ class BatchRunner:
             await asyncio.to_thread(self._claims.record, line, ok=False, result=orjson.dumps(result).decode())
             return
         answer = await self._send(line)
+        body = _body(answer.body)
         output = shapes.output_line(custom_id=line.custom_id, request_id=answer.request_id,
-                                    status_code=answer.status, body=_body(answer.body))  # fmt: skip
+                                    status_code=answer.status, body=body)  # fmt: skip
         ok = 200 <= answer.status < 300
-        await asyncio.to_thread(self._claims.record, line, ok=ok, result=orjson.dumps(output).decode())
+        await asyncio.to_thread(self._claims.record, line, ok=ok, result=orjson.dumps(output).decode(),
+                                tokens=shapes.tokens_of(body))  # fmt: skip
 
     async def _send(self, line: ClaimedLine) -> Answer:
         for attempt in range(_TRIES):

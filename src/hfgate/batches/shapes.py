@@ -65,3 +65,21 @@ def unsent_line(*, custom_id: str, code: str, message: str) -> dict[str, Any]:
 
 def request_counts(*, total: int, completed: int, failed: int) -> dict[str, int]:
     return {"total": total, "completed": completed, "failed": failed}
+
+
+def tokens_of(body: Any) -> tuple[int, int]:
+    """The input and output tokens an answer's ``usage`` gives (OpenAI's chat, completion and embedding
+    names, or the Responses API's); ``(0, 0)`` for an answer without one (an error)."""
+    usage = body.get("usage") if isinstance(body, dict) else None
+    if not isinstance(usage, dict):
+        return 0, 0
+    given = usage.get("prompt_tokens", usage.get("input_tokens", 0))
+    written = usage.get("completion_tokens", usage.get("output_tokens", 0))
+    return (given if isinstance(given, int) else 0), (written if isinstance(written, int) else 0)
+
+
+def usage(*, input_tokens: int, output_tokens: int) -> dict[str, Any]:
+    """A batch's ``usage``: the tokens of the answers recorded so far, as OpenAI's batch object gives them."""
+    return {"input_tokens": input_tokens, "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": output_tokens, "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": input_tokens + output_tokens}  # fmt: skip

@@ -3,7 +3,8 @@
 A batch is written whole with its lines in one transaction, after its input file was read and checked: it
 starts ``in_progress``, or ``failed`` with the lines at fault in ``errors`` (its ``validating`` passes inside
 that request). A batch belongs to the key that made it: any other key is told it does not exist (404).
-``request_counts`` are counted from the lines' results whenever the batch is read, so they are exact.
+``request_counts`` and ``usage`` are counted from the lines' results whenever the batch is read, so they are
+exact.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, Row, case, func, insert, select, update
+from sqlalchemy import Engine, Row, case, func, insert, select, update
 
 from hfgate.batches import shapes
 from hfgate.batches.input import ReadInput
@@ -44,7 +45,7 @@ class StoredBatch:
     created_at: int
     expires_at: int
 
-    def object(self, counts: dict[str, int]) -> dict[str, Any]:
+    def object(self, progress: Progress) -> dict[str, Any]:
         """OpenAI's batch object."""
         return {
             "id": self.batch_id, "object": "batch", "endpoint": self.endpoint,
@@ -53,7 +54,7 @@ class StoredBatch:
             "output_file_id": self.output_file_id, "error_file_id": self.error_file_id,
             "created_at": self.created_at, "expires_at": self.expires_at,
             **{name: self.times.get(name) for name in shapes.TIMESTAMPS},
-            "request_counts": counts, "metadata": self.metadata,
+            "request_counts": progress.request_counts, "usage": progress.usage, "metadata": self.metadata,
         }  # fmt: skip
 
 
@@ -122,16 +123,28 @@ class BatchStore:
 
     def counts(self, batch_id: str) -> dict[str, int]:
         """``request_counts``: lines in all, answered 2xx, answered otherwise."""
+        return self.progress(batch_id).request_counts
+
+    def progress(self, batch_id: str) -> Progress:
+        """``request_counts`` and ``usage``, counted from the lines' results in one query."""
+        line = batch_lines.c
+        ok = func.sum(case((line.ok.is_(True), 1), else_=0))
+        failed = func.sum(case((line.ok.is_(False), 1), else_=0))
+        query = select(func.count(), ok, failed, func.sum(line.input_tokens), func.sum(line.output_tokens))
         with translated(), self._engine.connect() as conn:
-            return counts(conn, batch_id)
+            total, completed, failures, given, written = conn.execute(query.where(line.batch_id == batch_id)).one()
+        return Progress(
+            request_counts=shapes.request_counts(total=total, completed=int(completed or 0), failed=int(failures or 0)),
+            usage=shapes.usage(input_tokens=int(given or 0), output_tokens=int(written or 0)),
+        )
 
 
-def counts(conn: Connection, batch_id: str) -> dict[str, int]:
-    ok = func.sum(case((batch_lines.c.ok.is_(True), 1), else_=0))
-    failed = func.sum(case((batch_lines.c.ok.is_(False), 1), else_=0))
-    query = select(func.count(), ok, failed).where(batch_lines.c.batch_id == batch_id)
-    total, completed, failures = conn.execute(query).one()
-    return shapes.request_counts(total=total, completed=int(completed or 0), failed=int(failures or 0))
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How far a batch is: ``request_counts`` and ``usage`` (the tokens of the answers recorded so far)."""
+
+    request_counts: dict[str, int]
+    usage: dict[str, Any]
 
 
 def stored_batch(row: Row[Any]) -> StoredBatch:

@@ -24,6 +24,7 @@ from hfgate.local.cache import Compute, ModelCache
 from hfgate.local.hub.downloads import HubDownloads
 from hfgate.orchestrator import Orchestrator
 from hfgate.orchestrator.running import Deadlines
+from hfgate.process import drain
 from hfgate.ratelimit.limiter import Limiter
 from hfgate.ratelimit.pacing import RateLimiters
 from hfgate.ratelimit.redis_pacing import RedisLimiter
@@ -134,7 +135,8 @@ class Runtime:
     def run_batches(self, app: ASGIApp) -> None:
         """Start this replica's batch runner: it sends each line through ``app`` (hfgate.batches.runner)."""
         claims = LineClaims(self.engine, owner=BatchRunner.owner(), lease_seconds=self.settings.batch_lease_seconds)
-        self.batch_runner = BatchRunner(claims=claims, files=self.files, calls=AppCalls(app), settings=self.settings)
+        self.batch_runner = BatchRunner(claims=claims, files=self.files, calls=AppCalls(app), settings=self.settings,
+                                        draining=lambda: drain.PROCESS.draining)  # fmt: skip
         self.batch_runner.start()
 
     async def aclose(self) -> None:

@@ -187,6 +187,8 @@ def _0018_create_files_and_batches(conn: Connection) -> None:
             " lease_until BIGINT,"
             " ok BOOLEAN,"
             " result TEXT,"
+            " input_tokens BIGINT,"
+            " output_tokens BIGINT,"
             " PRIMARY KEY (batch_id, line))"
         )
     )

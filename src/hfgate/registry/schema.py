@@ -126,6 +126,8 @@ batch_lines = Table(
     Column("lease_until", BigInteger, nullable=True),
     Column("ok", Boolean, nullable=True),
     Column("result", Text, nullable=True),  # the output or error line, written once
+    Column("input_tokens", BigInteger, nullable=True),  # the answer's usage, summed into the batch's
+    Column("output_tokens", BigInteger, nullable=True),
 )
 
 schema_migrations = Table(

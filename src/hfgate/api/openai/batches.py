@@ -85,4 +85,4 @@ def _batches(request: Request) -> BatchStore:
 
 
 async def _object(request: Request, stored: StoredBatch) -> dict[str, object]:
-    return stored.object(await asyncio.to_thread(_batches(request).counts, stored.batch_id))
+    return stored.object(await asyncio.to_thread(_batches(request).progress, stored.batch_id))
