@@ -85,6 +85,10 @@ def test_an_embeddings_batch_answers_each_line_as_the_request_sent_alone(client:
         "completed", {"total": 5, "completed": 5, "failed": 0},
     )  # fmt: skip
     assert batch.error_file_id is None
+    assert batch.usage is not None
+    assert batch.usage.input_tokens == sum(
+        line["response"]["body"]["usage"]["prompt_tokens"] for line in output.values()
+    )
     for n, text in enumerate(texts):
         alone = client.embeddings.create(model=EMBEDDER, input=text, encoding_format="float")
         response = output[f"r{n}"]["response"]
