@@ -239,3 +239,11 @@ async def test_generation_lines_are_answered_as_the_requests_sent_alone(
     assert got["object"] == alone["object"]
     assert got["choices"] == alone["choices"]
     assert got["usage"] == alone["usage"]
+
+
+async def test_metadata_is_held_to_openais_bounds(gw: Gateway) -> None:
+    file_id = await upload(gw.sdk, embedding_lines(TEXTS[:1]))
+    for metadata in ({f"k{n}": "v" for n in range(17)}, {"k" * 65: "v"}, {"k": "v" * 513}):
+        with pytest.raises(openai.BadRequestError) as caught:
+            await gw.sdk.batches.create(input_file_id=file_id, endpoint=URL, completion_window="24h", metadata=metadata)
+        assert caught.value.body["param"] == "metadata"  # type: ignore[index]

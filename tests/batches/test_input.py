@@ -56,3 +56,8 @@ def test_an_empty_file_and_one_over_the_line_limit_are_errors_of_the_whole_file(
 
 def test_the_documented_endpoints_are_those_the_input_accepts() -> None:
     assert get_args(Endpoint) == ENDPOINTS
+
+
+def test_a_custom_id_longer_than_the_registry_keeps_is_named() -> None:
+    read = read_lines([line("x" * 1025), line("y" * 1024)], endpoint=URL, max_lines=10)
+    assert [(e["line"], e["code"]) for e in read.errors] == [(1, "invalid_custom_id")]

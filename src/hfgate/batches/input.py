@@ -24,6 +24,9 @@ from hfgate.batches.shapes import line_error
 ENDPOINTS = ("/v1/chat/completions", "/v1/completions", "/v1/embeddings")
 """The routes a batch may run: each line is sent to it as a request of its own."""
 
+MOST_CUSTOM_ID = 1024
+"""The longest ``custom_id`` a line may have (the registry's column)."""
+
 _MOST_ERRORS = 100
 """Errors reported of one file: enough to fix it, bounded however broken the file."""
 
@@ -73,8 +76,9 @@ def _problem(number: int, raw: bytes, *, endpoint: str, seen: set[str], read: Re
             return line_error(number, "missing_required_parameter",
                               f"This line is missing the required parameter [{name}].", name)  # fmt: skip
     custom_id, body = request["custom_id"], request["body"]
-    if not isinstance(custom_id, str) or not custom_id:
-        return line_error(number, "invalid_custom_id", "[custom_id] must be a non-empty string.", "custom_id")
+    if not isinstance(custom_id, str) or not 0 < len(custom_id) <= MOST_CUSTOM_ID:
+        wanted = f"[custom_id] must be a string of 1 to {MOST_CUSTOM_ID} characters."
+        return line_error(number, "invalid_custom_id", wanted, "custom_id")
     if request["method"] != "POST":
         return line_error(number, "invalid_method", "The method must be POST.", "method")
     if request["url"] != endpoint:

@@ -36,8 +36,7 @@ _METADATA_PAIRS = 16
 async def create_batch(request: Request, orch: OrchestratorDep) -> Response:
     """A batch of the requests in ``input_file_id``, each sent to ``endpoint``; ``completion_window`` 24h."""
     asked = await read_body(request, BatchRequest)
-    if asked.metadata is not None and len(asked.metadata) > _METADATA_PAIRS:
-        raise RequestValidationError([f"[metadata] holds at most {_METADATA_PAIRS} pairs"], param="metadata")
+    _check_metadata(asked.metadata)
     files: FileStore = request.app.state.files
     settings: Settings = request.app.state.settings
     key_id = owner()
@@ -77,6 +76,17 @@ async def cancel_batch(batch_id: str, request: Request, orch: OrchestratorDep) -
     with their results in the output and error files."""
     stored = await asyncio.to_thread(_batches(request).cancel, batch_id, key_id=owner())
     return json_response(await _object(request, stored))
+
+
+def _check_metadata(metadata: dict[str, str] | None) -> None:
+    """OpenAI's bounds: at most 16 pairs, keys of up to 64 characters, values of up to 512."""
+    if metadata is None:
+        return
+    if len(metadata) > _METADATA_PAIRS or any(len(k) > 64 or len(v) > 512 for k, v in metadata.items()):
+        raise RequestValidationError(
+            [f"[metadata] holds at most {_METADATA_PAIRS} pairs, keys of up to 64 characters, values of up to 512"],
+            param="metadata",
+        )
 
 
 def _batches(request: Request) -> BatchStore:

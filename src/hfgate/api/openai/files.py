@@ -32,6 +32,9 @@ from hfgate.errors import RequestValidationError
 
 ROUTES = FaceRoutes(OPENAI, tag="OpenAI-compatible", error=answers.OpenAIError)
 
+_MOST_NAME = 1024
+"""A file's name is kept to this many characters (the registry's column)."""
+
 
 def owner() -> str:
     """The key this request's files and batches belong to (``""`` while the gateway is open)."""
@@ -50,9 +53,10 @@ async def create_file(request: Request, orch: OrchestratorDep) -> Response:
         fields = {name: value for name, value in form.multi_items() if isinstance(value, str)}
         upload_form = decode({**fields, "file": b""}, FileUploadForm)
         limits = InputLimits(max_bytes=settings.batch_input_max_bytes, max_lines=settings.batch_input_max_lines)
+        name = (upload.filename or "upload")[:_MOST_NAME]
         stored = await asyncio.to_thread(
-            _files(request).add, key_id=owner(), purpose=upload_form.purpose, filename=upload.filename or "upload",
-            source=upload.file, expires_after=upload_form.seconds,
+            _files(request).add, key_id=owner(), purpose=upload_form.purpose, filename=name, source=upload.file,
+            expires_after=upload_form.seconds,
             limits=limits if upload_form.purpose == "batch" else None,
         )  # fmt: skip
     return json_response(stored.object())
