@@ -25,16 +25,19 @@ URL = "/v1/embeddings"
 
 
 class Script:
-    """Answers each call with the next of ``statuses`` (then 200), counting the calls."""
+    """Answers each call with the next of ``statuses`` (then 200), counting the calls; a 429 or 503 says to
+    come back after ``retry_after`` seconds."""
 
-    def __init__(self, *statuses: int) -> None:
+    def __init__(self, *statuses: int, retry_after: float = 0.0) -> None:
         self.statuses = list(statuses)
+        self.retry_after = retry_after
         self.sent: list[bytes] = []
 
     async def __call__(self, *, path: str, body: bytes, key_id: str) -> Answer:
         self.sent.append(body)
         status = self.statuses.pop(0) if self.statuses else 200
-        return Answer(status, b'{"ok": true}', f"req-{len(self.sent)}", retry_after=0.0 if status == 429 else None)
+        wait = self.retry_after if status in (429, 503) else None
+        return Answer(status, b'{"ok": true}', f"req-{len(self.sent)}", retry_after=wait)
 
 
 @pytest.fixture
@@ -111,3 +114,25 @@ async def test_a_draining_replica_claims_no_line_but_still_finalizes(engine: Eng
     assert not await draining.step()
     assert calls.sent == []
     assert len(claims.claim(1)) == 1  # the line is still there for any runner
+
+
+async def test_a_per_minute_limit_is_waited_out_and_a_budget_or_a_model_that_stays_away_is_the_answer(
+    engine: Engine, tmp_path: Path
+) -> None:
+    paced = Script(*[429] * 12)  # a key's per-minute limit: every refusal waited out
+    runner, _ = _runner(engine, tmp_path, paced)
+    first = _batch(engine, [{"input": "a"}])
+    await runner.step()
+    assert len(paced.sent) == 13
+    budget = Script(429, retry_after=3600)  # a budget spent until tomorrow: refused once, recorded
+    runner, _ = _runner(engine, tmp_path, budget)
+    second = _batch(engine, [{"input": "b"}])
+    await runner.step()
+    assert len(budget.sent) == 1
+    loading = Script(*[503] * 10)  # a model that stays away: five tries
+    runner, _ = _runner(engine, tmp_path, loading)
+    third = _batch(engine, [{"input": "c"}])
+    await runner.step()
+    assert len(loading.sent) == 5
+    counts = [BatchStore(engine).counts(batch_id) for batch_id in (first, second, third)]
+    assert [(c["completed"], c["failed"]) for c in counts] == [(1, 0), (0, 1), (0, 1)]

@@ -6,10 +6,10 @@ or ``cancelled``), then claims up to ``HFGATE_BATCH_CLAIM_LINES`` lines and send
 request of its own through the app (:class:`~hfgate.batches.calls.AppCalls`), recording each line's result as
 it comes. A batch whose 24-hour window passes starts no more lines and ends ``expired``: the lines it answered
 in its output and error files, each line it never sent in its error file as ``batch_expired``. A line the app
-refuses for now (429: the key's or the endpoint's limit; 503: a model still loading) is sent again after the
-``Retry-After`` it was given, a few times, before its refusal is its result. While it works, the runner renews
-its lease on the lines it holds; once the replica drains (SIGTERM) it claims no more, and when it stops it
-gives back the lines it holds unanswered.
+refuses for now is sent again after the ``Retry-After`` it was given: a per-minute limit's 429 up to 120 times
+(a batch runs at its key's pace), a model still loading (503) a few times; a budget's 429 (a wait of more
+than a minute) is the line's result. While it works, the runner renews its lease on the lines it holds; once
+the replica drains (SIGTERM) it claims no more, and when it stops it gives back the lines it holds unanswered.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ from hfgate.errors import HfGateError
 
 log = logging.getLogger("hfgate.batches")
 
-_RETRIED = (429, 503)
 _TRIES = 5
-_MOST_WAIT_SECONDS = 30.0
+_PACED_TRIES = 120
+_MOST_WAIT_SECONDS = 60.0
 
 
 class LineCall(Protocol):
@@ -123,13 +123,14 @@ class BatchRunner:
                                 tokens=shapes.tokens_of(body))  # fmt: skip
 
     async def _send(self, line: ClaimedLine) -> Answer:
-        for attempt in range(_TRIES):
+        tries = 0
+        while True:
             answer = await self._calls(path=line.endpoint, body=line.body.encode(), key_id=line.key_id)
-            if answer.status not in _RETRIED or attempt == _TRIES - 1:
+            tries += 1
+            wait = min(2.0**tries, _MOST_WAIT_SECONDS) if answer.retry_after is None else answer.retry_after
+            if not _again(answer.status, tries=tries, wait=wait):
                 return answer
-            wait = 2.0**attempt if answer.retry_after is None else answer.retry_after
-            await asyncio.sleep(min(wait, _MOST_WAIT_SECONDS))
-        raise AssertionError("unreachable")
+            await asyncio.sleep(wait)
 
     def _finish(self, batch: StoredBatch) -> None:
         status = "cancelled" if batch.status == "cancelling" else "completed"
@@ -149,6 +150,16 @@ class BatchRunner:
         stored = self._files.add_lines(key_id=batch.key_id, purpose="batch_output",
                                        filename=f"{batch.batch_id}_{kind}.jsonl", lines=lines)  # fmt: skip
         return stored.file_id
+
+
+def _again(status: int, *, tries: int, wait: float) -> bool:
+    """Whether to send a refused line again: a per-minute limit (429 with a wait of a minute at most) is waited
+    out up to :data:`_PACED_TRIES` times (two hours at most), so a batch runs at its key's pace; a model still
+    loading (503) is asked :data:`_TRIES` times; any other answer, a budget's 429 (its wait until the next day
+    or month) included, is the line's result."""
+    if status == 429:
+        return wait <= _MOST_WAIT_SECONDS and tries < _PACED_TRIES
+    return status == 503 and tries < _TRIES
 
 
 def _expired_line(custom_id: str) -> str:
