@@ -1,6 +1,7 @@
 """A batch survives a restart: the app (and its runner) stopped mid-batch and a new one started on the same data
-directory answer every line exactly once; a line whose result was recorded before the stop is never sent again,
-and the lines sent twice are at most those claimed and in flight at the stop; on SQLite and PostgreSQL."""
+directory (after a clean stop, or a kill that left its claims behind) answer every line exactly once; a line
+whose result was recorded before the stop is never sent again, and the lines sent twice are at most those
+claimed and in flight at the stop; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from hfgate.batches.claims import LineClaims
 from hfgate.config import Settings
 from hfgate.registry.database import make_engine
 from hfgate.registry.schema import batch_lines
@@ -41,19 +43,26 @@ def _recorded(settings: Settings, batch_id: str) -> set[str]:
         engine.dispose()
 
 
+@pytest.mark.parametrize("stop", ["clean", "killed"])
 async def test_a_batch_stopped_mid_run_resumes_and_answers_every_line_exactly_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str | None
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str | None, stop: str
 ) -> None:
+    """``killed``: the first runner never gives its claims back (as a process killed mid-batch), so the second
+    takes its unanswered lines up once their lease (1 s here) has lapsed."""
     monkeypatch.setitem(SERVICES, CountingService.name, CountingService)
     monkeypatch.setattr(CountingService, "calls", CountingService.calls.copy())
     monkeypatch.setattr(CountingService, "delay", 0.05)
-    settings = keyed_settings(tmp_path / "data", batch_claim_lines=CHUNK, database_url=database_url)
+    settings = keyed_settings(tmp_path / "data", batch_claim_lines=CHUNK, database_url=database_url,
+                              batch_lease_seconds=1.0)  # fmt: skip
     texts = [f"line {n}" for n in range(40)]
-    async with gateway(settings) as first:
-        CountingService.calls.clear()
-        batch = await first.sdk.batches.create(input_file_id=await upload(first.sdk, embedding_lines(texts)),
-                                               endpoint=URL, completion_window="24h")  # fmt: skip
-        await answered(first.sdk, batch.id, at_least=2 * CHUNK)
+    with monkeypatch.context() as dying:
+        if stop == "killed":
+            dying.setattr(LineClaims, "release", lambda self: None)
+        async with gateway(settings) as first:
+            CountingService.calls.clear()
+            batch = await first.sdk.batches.create(input_file_id=await upload(first.sdk, embedding_lines(texts)),
+                                                   endpoint=URL, completion_window="24h")  # fmt: skip
+            await answered(first.sdk, batch.id, at_least=2 * CHUNK)
     before = _recorded(settings, batch.id)
     sent_before = sum(CountingService.calls.values())
     assert 2 * CHUNK <= len(before) < len(texts)
