@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -34,7 +34,7 @@ _PIECE = 1024 * 1024
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InputLimits:
-    """What a batch input file may hold: its bytes and its lines, and the settings that set them."""
+    """What a batch input file may hold: its bytes and its lines (HFGATE_BATCH_INPUT_MAX_BYTES, _MAX_LINES)."""
 
     max_bytes: int
     max_lines: int
@@ -148,7 +148,9 @@ class FileStore:
             )
         return path
 
-    def _added(self, *, key_id: str, purpose: str, filename: str, expires_after: int | None, write: Any) -> StoredFile:
+    def _added(
+        self, *, key_id: str, purpose: str, filename: str, expires_after: int | None, write: Callable[[BinaryIO], None]
+    ) -> StoredFile:
         self.directory.mkdir(parents=True, exist_ok=True)
         file_id = shapes.new_id("file-")
         part = self.directory / f"{file_id}.part"
