@@ -281,6 +281,35 @@ class Settings(BaseSettings):
         gt=0,
         description="Largest conversation a stored response may hold (its input items and output, as JSON).",
     )
+    batch_files_dir: Path | None = Field(
+        default=None,
+        description="Where the Files API keeps file bytes (batch inputs and outputs); default data_dir/files. In "
+        "a fleet, a directory every replica mounts: a file's metadata is in the shared registry, its bytes here.",
+    )
+    batch_file_max_bytes: int = Field(
+        default=512 * 1024 * 1024, gt=0, description="Largest file POST /v1/files accepts (OpenAI's 512 MB)."
+    )
+    batch_input_max_bytes: int = Field(
+        default=200 * 1024 * 1024, gt=0, description="Largest batch input file (purpose batch; OpenAI's 200 MB)."
+    )
+    batch_input_max_lines: int = Field(
+        default=50_000, gt=0, description="Most requests (lines) in one batch input file (OpenAI's 50,000)."
+    )
+    batch_runner: bool = Field(
+        default=True, description="Run batch lines in this replica (off: it serves the Files and Batches APIs only)."
+    )
+    batch_claim_lines: int = Field(
+        default=8, gt=0, description="Batch lines a replica claims at once; at most these are sent again after a kill."
+    )
+    batch_lease_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long a claim on batch lines holds without renewal; a dead replica's lines are taken "
+        "up again after it.",
+    )
+    batch_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often an idle batch runner looks for lines to run."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info",
         description="Level of the structured logs on stderr (event, endpoint id, request id; never a secret).",
@@ -318,6 +347,11 @@ class Settings(BaseSettings):
         if self.embed_cache_shared == "redis" and not (self.embed_cache_redis_url or self.redis_url):
             raise ValueError("HFGATE_EMBED_CACHE_SHARED=redis needs HFGATE_EMBED_CACHE_REDIS_URL or HFGATE_REDIS_URL")
         return self
+
+    @property
+    def batch_files_dir_resolved(self) -> Path:
+        """Where file bytes are kept: ``batch_files_dir``, or ``files`` in ``data_dir``."""
+        return self.batch_files_dir or self.data_dir / "files"
 
     @property
     def database_url_resolved(self) -> str:

@@ -28,6 +28,7 @@ The hierarchy::
     ├── GpuMemoryFullError           507  status_exception (a local model does not fit in the GPU's free memory)
     ├── HostMemoryFullError          507  status_exception (a managed vLLM cannot start in the memory free)
     ├── LocalEngineError             500  status_exception (a local model's step failed, not on one request's input)
+    ├── FileBytesMissingError        500  status_exception (a listed file's bytes are not in this replica's directory)
     ├── DeviceUnavailableError       500  at start-up only: HFGATE_LOCAL_DEVICE names a GPU this machine lacks
     ├── SecretKeyMismatchError       500  at start-up only: the fleet's key differs from this replica's
     │   └── SecretKeyRotationError   500  hfgate secret-key rotate only: the keys or a stored secret forbid it
@@ -228,6 +229,11 @@ class StorageFullError(HfGateError):
     """The disk hfgate writes to (the SQLite registry, a converted model cache) is full; nothing written."""
 
     status = 507
+
+
+class FileBytesMissingError(HfGateError):
+    """A file the registry lists has no bytes in this replica's file directory (``HFGATE_BATCH_FILES_DIR``):
+    replicas of a fleet that do not share one."""
 
 
 class GpuMemoryFullError(HfGateError):

@@ -122,6 +122,19 @@ def _samples(role: str, spare_key: str) -> dict[str, Call]:
         **{f"POST {path}": ("POST", path, {"data": {"model": EMB}, "files": {"file": ("a.wav", b"RIFF")}})
            for path in ("/v1/audio/transcriptions", "/v1/audio/translations")},
         "GET /v1/responses/{response_id}": ("GET", "/v1/responses/resp_none", {}),
+        "POST /v1/files": (
+            "POST", "/v1/files", {"data": {"purpose": "batch"}, "files": {"file": ("in.jsonl", b"{}\n")}}
+        ),
+        "GET /v1/files": ("GET", "/v1/files", {}),
+        "GET /v1/batches": ("GET", "/v1/batches", {}),
+        **{f"{method} {path}": (method, path.replace("{file_id}", "file-none"), {}) for method, path in (
+            ("GET", "/v1/files/{file_id}"), ("GET", "/v1/files/{file_id}/content"), ("DELETE", "/v1/files/{file_id}"))},
+        "POST /v1/batches": (
+            "POST", "/v1/batches", {"json": {"input_file_id": "file-none", "endpoint": "/v1/embeddings",
+                                             "completion_window": "24h"}}
+        ),
+        "GET /v1/batches/{batch_id}": ("GET", "/v1/batches/batch_none", {}),
+        "POST /v1/batches/{batch_id}/cancel": ("POST", "/v1/batches/batch_none/cancel", {}),
         "GET /v1/responses/{response_id}/input_items": ("GET", "/v1/responses/resp_none/input_items", {}),
         "DELETE /v1/responses/{response_id}": ("DELETE", "/v1/responses/resp_none", {}),
         "GET /hf/{inference_id}/health": ("GET", f"/hf/{EMB}/health", {}),
@@ -176,6 +189,15 @@ def _samples(role: str, spare_key: str) -> dict[str, Call]:
     }  # fmt: skip
 
 
+NOT_YOURS = (
+    "GET /v1/files/{file_id}",
+    "GET /v1/files/{file_id}/content",
+    "DELETE /v1/files/{file_id}",
+    "POST /v1/batches",
+    "GET /v1/batches/{batch_id}",
+    "POST /v1/batches/{batch_id}/cancel",
+)
+
 # The answer when the role allows the call: its own status, not access's. A wrong login is the login
 # page again (401, by design); the embedding endpoint cannot rerank or embed sparse (TEI's 422).
 ALLOWED_STATUS: dict[str, set[int]] = {
@@ -195,6 +217,8 @@ ALLOWED_STATUS: dict[str, set[int]] = {
     "GET /v1/responses/{response_id}/input_items": {404},
     "DELETE /v1/responses/{response_id}": {404},
     "POST /v1/responses/compact": {400},  # nothing to compact: refused before any generation
+    # no such file or batch (of this key's): the key may ask, and is told it does not exist
+    **{rule: {404} for rule in NOT_YOURS},
 }
 
 # Each face's 403 body: where the reason is.

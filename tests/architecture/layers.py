@@ -66,6 +66,9 @@ LAYERS: tuple[Layer, ...] = (
         avoids=frozenset({"services", "backends"}),
     ),
     Layer("api", ("hfgate.api",)),
+    # Files and Batches: below the faces that serve them, above the registry; a line reaches the app as an
+    # ASGI callable handed in at start-up, never by import
+    Layer("batches", ("hfgate.batches",)),
     Layer("orchestrator", ("hfgate.orchestrator",)),
     Layer("services", ("hfgate.services",)),
     Layer("backends", ("hfgate.upstream", "hfgate.local"), peers=True),

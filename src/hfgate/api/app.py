@@ -58,6 +58,9 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
         app.state.orchestrator = runtime.orchestrator
         app.state.access = runtime.access
         app.state.responses = runtime.responses
+        app.state.files, app.state.batches = runtime.files, runtime.batches
+        if settings.batch_runner:
+            runtime.run_batches(app)  # each batch line goes through this app, as a request of the batch's key
         access = runtime.access
         app.state.sessions = SessionSigner(access.session_key, previous=access.previous_session_key)
         try:
@@ -90,6 +93,7 @@ def create_app(settings: Settings | None = None, *, context: ServiceContext | No
             max_bytes=settings.max_body_bytes,
             seconds=settings.body_timeout_seconds,
             upload_bytes=settings.max_upload_bytes,
+            file_bytes=settings.batch_file_max_bytes,
         ),
     )
     return app

@@ -1,22 +1,44 @@
-"""JSON request bodies: read, decoded into a route's declared type (a pydantic model) or checked field by
+"""Request bodies: JSON read, decoded into a route's declared type (a pydantic model) or checked field by
 field, each problem naming its field as the client spelled it (``contents[0].parts[1].functionCall.name``)
 and the fix, in JSON's words; and JSON responses written (orjson, for the hot routes that return large
-float arrays).
+float arrays); multipart forms read with Starlette's refusals as hfgate's.
 
 The declared type documents the body in the OpenAPI document too (:mod:`hfgate.api.declare`).
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
 
 import orjson
 from fastapi import Request
 from pydantic import BaseModel, PlainValidator, ValidationError, WithJsonSchema
 from pydantic_core import ErrorDetails, PydanticCustomError
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from hfgate.errors import EmptyInputError, ParseError, RequestValidationError
+
+
+@asynccontextmanager
+async def form_of(request: Request, *, max_files: int = 1000, max_fields: int = 1000) -> AsyncIterator[FormData]:
+    """The request's multipart (or url-encoded) form, its spooled files closed after the block.
+
+    Raises:
+        ParseError: the body is no form the parser can read, or holds more files or fields than allowed
+            (Starlette answers these with its own HTTPException, which a plain route must not raise).
+    """
+    try:
+        form = await request.form(max_files=max_files, max_fields=max_fields)
+    except HTTPException as exc:
+        raise ParseError(f"Failed to parse the request body as a multipart form: {exc.detail}") from None
+    try:
+        yield form
+    finally:
+        await form.close()
 
 
 async def json_object(request: Request, *, required: bool = True) -> dict[str, Any]:

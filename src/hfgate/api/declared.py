@@ -24,6 +24,8 @@ from hfgate.api.hf.schema import HfError
 from hfgate.api.hf.tei_tasks import ROUTES as HF_TEI
 from hfgate.api.openai import per_endpoint
 from hfgate.api.openai.audio import ROUTES as OPENAI_AUDIO
+from hfgate.api.openai.batches import ROUTES as OPENAI_BATCHES
+from hfgate.api.openai.files import ROUTES as OPENAI_FILES
 from hfgate.api.openai.moderations import ROUTES as OPENAI_MODERATIONS
 from hfgate.api.openai.pooling import ROUTES as OPENAI_POOLING
 from hfgate.api.openai.rerank import ROUTES as OPENAI_RERANK
@@ -43,6 +45,7 @@ APP_WIDE = (health.ROUTES, metrics.ROUTES, usage.ROUTES, es_cluster.ROUTES)
 
 FACE_ROUTES: tuple[FaceRoutes, ...] = (
     *APP_WIDE, *ELASTICSEARCH, OPENAI, OPENAI_RERANK, OPENAI_AUDIO, OPENAI_POOLING, OPENAI_MODERATIONS,
+    OPENAI_FILES, OPENAI_BATCHES,
     ANTHROPIC, GEMINI, HF, HF_TEI, HF_OPENAI,
     OPENAI_RESPONSES, apply.ROUTES
 )  # fmt: skip
@@ -50,8 +53,8 @@ FACE_ROUTES: tuple[FaceRoutes, ...] = (
 comes first: its plain routes are the first a request is matched against. The Responses API comes after
 the other faces, as it always has; configuration as code (``/_hfgate``, no face's) last. A face may declare its
 routes in more than one module (Elasticsearch's; the OpenAI face's rerank, audio, vLLM's pooling routes,
-moderations and Responses API; its routes per endpoint under ``/hf/{inference_id}/v1``, which take the Hugging
-Face face; TEI's task routes on the Hugging Face face)."""
+moderations, Files, Batches and Responses API; its routes per endpoint under ``/hf/{inference_id}/v1``, which
+take the Hugging Face face; TEI's task routes on the Hugging Face face)."""
 
 
 PAGES: tuple[PageRoutes, ...] = (ui_routes.PAGES, ui_usage_routes.PAGES)

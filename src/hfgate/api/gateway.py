@@ -52,6 +52,7 @@ from hfgate.api.face import Face
 from hfgate.api.faces import error_response, face_of
 from hfgate.api.gemini.errors import FACE as GEMINI
 from hfgate.api.ui.session import COOKIE, CSRF_HEADER, SessionSigner, UiSession
+from hfgate.batches.calls import ON_BEHALF_OF
 from hfgate.errors import (
     AuthenticationError,
     HfGateError,
@@ -416,7 +417,11 @@ class GatewayKeys:
         if not await access.ring.required():
             return None
         state["gated"] = True
-        principal = await self._principal(scope, access, app_state.sessions, state=state)
+        principal: Principal | None
+        if ON_BEHALF_OF in state:  # a batch line, sent from inside this process (hfgate.batches.calls)
+            principal = await _batch_key(access, state[ON_BEHALF_OF])
+        else:
+            principal = await self._principal(scope, access, app_state.sessions, state=state)
         state["principal"] = principal
         return principal
 
@@ -452,6 +457,13 @@ class GatewayKeys:
         return given is not None and hmac.compare_digest(session.csrf.encode(), given.encode())
 
 
+async def _batch_key(access: AccessControl, key_id: str) -> Principal:
+    principal = await access.ring.by_id(key_id)
+    if principal is None:
+        raise AuthenticationError(f"the batch's API key [{key_id}] was revoked or has expired; create the batch again")
+    return principal
+
+
 METRICS_KEY_NEEDED = "/metrics needs [Authorization: Bearer <key>] with the key in HFGATE_METRICS_KEY"
 
 
@@ -472,14 +484,20 @@ class BodyLimit:
     """Refuses request bodies larger than ``max_bytes`` with 413, before reading them whole, and bodies
     that take longer than ``seconds`` to arrive with 408 (a slow-loris client holding a request open)."""
 
-    def __init__(self, *, max_bytes: int, seconds: float = 60.0, upload_bytes: int | None = None) -> None:
+    def __init__(
+        self, *, max_bytes: int, seconds: float = 60.0, upload_bytes: int | None = None, file_bytes: int | None = None
+    ) -> None:
         self._max = max_bytes
         self._upload = upload_bytes or max_bytes
+        self._file = file_bytes or self._upload
         self._seconds = seconds
 
     def limit(self, scope: Scope) -> Limit:
-        """The request's limit, read once per request: a file's (``HFGATE_MAX_UPLOAD_BYTES``) for a body sent
-        as a file (audio, multipart), else ``HFGATE_MAX_BODY_BYTES``."""
+        """The request's limit, read once per request: a stored file's (``HFGATE_BATCH_FILE_MAX_BYTES``) for
+        ``POST /v1/files``, a file's (``HFGATE_MAX_UPLOAD_BYTES``) for a body sent as a file (audio, multipart),
+        else ``HFGATE_MAX_BODY_BYTES``."""
+        if scope["path"] == "/v1/files":
+            return Limit(self._file, "HFGATE_BATCH_FILE_MAX_BYTES", "split the file")
         kind = (header(scope, b"content-type") or "").split(";")[0].strip().lower()
         if kind.startswith(FILE_TYPES) or kind in ("application/octet-stream", "multipart/form-data"):
             return Limit(self._upload, "HFGATE_MAX_UPLOAD_BYTES", "send a shorter file")

@@ -7,8 +7,14 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
+from starlette.types import ASGIApp
 
 from hfgate.access.control import AccessControl
+from hfgate.batches.calls import AppCalls
+from hfgate.batches.claims import LineClaims
+from hfgate.batches.files import FileStore
+from hfgate.batches.runner import BatchRunner
+from hfgate.batches.store import BatchStore
 from hfgate.config import Settings
 from hfgate.embed_cache import EmbedCache, build_cache
 from hfgate.errors import HfGateError
@@ -18,6 +24,7 @@ from hfgate.local.cache import Compute, ModelCache
 from hfgate.local.hub.downloads import HubDownloads
 from hfgate.orchestrator import Orchestrator
 from hfgate.orchestrator.running import Deadlines
+from hfgate.process import drain
 from hfgate.ratelimit.limiter import Limiter
 from hfgate.ratelimit.pacing import RateLimiters
 from hfgate.ratelimit.redis_pacing import RedisLimiter
@@ -46,7 +53,10 @@ class Runtime:
     changes: LocalChanges
     access: AccessControl
     responses: ResponseStore
+    files: FileStore
+    batches: BatchStore
     embed_cache: EmbedCache | None = None
+    batch_runner: BatchRunner | None = None
     owns_context: bool = True
     preloading: asyncio.Task[None] | None = None
 
@@ -101,6 +111,8 @@ class Runtime:
             changes,
             access,
             ResponseStore(engine),
+            FileStore(engine, settings.batch_files_dir_resolved),
+            BatchStore(engine),
             embed_cache=embed_cache,
             owns_context=context is None,
         )
@@ -120,7 +132,16 @@ class Runtime:
                     extra={"event": "model.preload.skip", "endpoint": default.inference_id, "reason": exc.reason},
                 )
 
+    def run_batches(self, app: ASGIApp) -> None:
+        """Start this replica's batch runner: it sends each line through ``app`` (hfgate.batches.runner)."""
+        claims = LineClaims(self.engine, owner=BatchRunner.owner(), lease_seconds=self.settings.batch_lease_seconds)
+        self.batch_runner = BatchRunner(claims=claims, files=self.files, calls=AppCalls(app), settings=self.settings,
+                                        draining=lambda: drain.PROCESS.draining)  # fmt: skip
+        self.batch_runner.start()
+
     async def aclose(self) -> None:
+        if self.batch_runner is not None:
+            await self.batch_runner.aclose()  # before the services: its lines in flight need them
         if self.preloading is not None:
             self.preloading.cancel()
         await self.access.aclose()  # writes the usage not yet written

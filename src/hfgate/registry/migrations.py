@@ -138,6 +138,62 @@ def _0017_api_key_metadata(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE api_keys ADD COLUMN metadata TEXT"))
 
 
+def _0018_create_files_and_batches(conn: Connection) -> None:
+    """OpenAI's Files and Batches: a file's metadata (its bytes are in the file store), a batch, and a row per
+    input line holding its claim (owner and lease) and its result, written once."""
+    conn.execute(
+        text(
+            "CREATE TABLE files ("
+            " file_id VARCHAR(64) PRIMARY KEY,"
+            " key_id VARCHAR(64) NOT NULL,"
+            " purpose VARCHAR(32) NOT NULL,"
+            " filename VARCHAR(1024) NOT NULL,"
+            " bytes BIGINT NOT NULL,"
+            " created_at BIGINT NOT NULL,"
+            " expires_at BIGINT)"
+        )
+    )
+    conn.execute(text("CREATE INDEX ix_files_key ON files (key_id, created_at)"))
+    conn.execute(
+        text(
+            "CREATE TABLE batches ("
+            " batch_id VARCHAR(64) PRIMARY KEY,"
+            " key_id VARCHAR(64) NOT NULL,"
+            " endpoint VARCHAR(255) NOT NULL,"
+            " input_file_id VARCHAR(64) NOT NULL,"
+            " completion_window VARCHAR(16) NOT NULL,"
+            " status VARCHAR(16) NOT NULL,"
+            " metadata TEXT,"
+            " errors TEXT,"
+            " output_file_id VARCHAR(64),"
+            " error_file_id VARCHAR(64),"
+            " claimed_by VARCHAR(64),"
+            " lease_until BIGINT,"
+            " times TEXT NOT NULL,"
+            " created_at BIGINT NOT NULL,"
+            " expires_at BIGINT NOT NULL)"
+        )
+    )
+    conn.execute(text("CREATE INDEX ix_batches_key ON batches (key_id, created_at)"))
+    conn.execute(text("CREATE INDEX ix_batches_status ON batches (status)"))
+    conn.execute(
+        text(
+            "CREATE TABLE batch_lines ("
+            " batch_id VARCHAR(64) NOT NULL,"
+            " line INTEGER NOT NULL,"
+            " custom_id VARCHAR(1024) NOT NULL,"
+            " body TEXT NOT NULL,"
+            " claimed_by VARCHAR(64),"
+            " lease_until BIGINT,"
+            " ok BOOLEAN,"
+            " result TEXT,"
+            " input_tokens BIGINT,"
+            " output_tokens BIGINT,"
+            " PRIMARY KEY (batch_id, line))"
+        )
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0001_create_endpoints", _0001_create_endpoints),
     ("0002_create_provisioned_defaults", _0002_create_provisioned_defaults),
@@ -149,6 +205,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0015_usage_cost", _0015_usage_cost),
     ("0016_api_key_budgets", _0016_api_key_budgets),
     ("0017_api_key_metadata", _0017_api_key_metadata),
+    ("0018_create_files_and_batches", _0018_create_files_and_batches),
 )
 
 

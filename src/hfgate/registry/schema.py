@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -81,6 +81,53 @@ responses = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("size_bytes", Integer, nullable=False),
     Column("body", Text, nullable=False),
+)
+
+files = Table(
+    "files",
+    metadata,
+    Column("file_id", String(64), primary_key=True),
+    Column("key_id", String(64), nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("filename", String(1024), nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),  # Unix seconds, as OpenAI's objects give them
+    Column("expires_at", BigInteger, nullable=True),
+)
+
+batches = Table(
+    "batches",
+    metadata,
+    Column("batch_id", String(64), primary_key=True),
+    Column("key_id", String(64), nullable=False),
+    Column("endpoint", String(255), nullable=False),
+    Column("input_file_id", String(64), nullable=False),
+    Column("completion_window", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("metadata", Text, nullable=True),
+    Column("errors", Text, nullable=True),
+    Column("output_file_id", String(64), nullable=True),
+    Column("error_file_id", String(64), nullable=True),
+    Column("claimed_by", String(64), nullable=True),  # the replica finalizing it, until lease_until
+    Column("lease_until", BigInteger, nullable=True),
+    Column("times", Text, nullable=False),  # {"in_progress_at": ..., ...}: each status's Unix second
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+)
+
+batch_lines = Table(
+    "batch_lines",
+    metadata,
+    Column("batch_id", String(64), primary_key=True),
+    Column("line", Integer, primary_key=True),  # the input file's line number, from 1
+    Column("custom_id", String(1024), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("claimed_by", String(64), nullable=True),
+    Column("lease_until", BigInteger, nullable=True),
+    Column("ok", Boolean, nullable=True),
+    Column("result", Text, nullable=True),  # the output or error line, written once
+    Column("input_tokens", BigInteger, nullable=True),  # the answer's usage, summed into the batch's
+    Column("output_tokens", BigInteger, nullable=True),
 )
 
 schema_migrations = Table(

@@ -17,7 +17,7 @@ from fastapi import Request, Response
 from starlette.datastructures import UploadFile
 
 from hfgate.access.roles import Role
-from hfgate.api.body import decode, json_response
+from hfgate.api.body import decode, form_of, json_response
 from hfgate.api.declare import FaceRoutes
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.openai import answers, schema
@@ -64,7 +64,7 @@ async def _form(request: Request) -> tuple[dict[str, Any], str | None]:
     """The multipart (or url-encoded) form's fields, a file as its bytes; and ``file``'s Content-Type."""
     fields: dict[str, Any] = {}
     file_type = None
-    async with request.form() as form:
+    async with form_of(request) as form:
         for name, value in form.multi_items():
             if isinstance(value, UploadFile):
                 fields[name] = await value.read()
