@@ -52,13 +52,13 @@ def test_runners_claim_disjoint_chunks_in_line_order(engine: Engine) -> None:
 def test_a_dead_runners_lines_are_taken_up_after_its_lease_and_recorded_once(engine: Engine) -> None:
     _batch(engine, 3)
     dead, alive = (
-        LineClaims(engine, owner="dead", lease_seconds=0.3),
+        LineClaims(engine, owner="dead", lease_seconds=3),
         LineClaims(engine, owner="alive", lease_seconds=60),
     )
     held = dead.claim(2)
     assert dead.record(held[0], ok=True, result="first")  # recorded before the "kill"
     assert [c.line for c in alive.claim(5)] == [3]  # line 2 is still under the dead runner's lease
-    time.sleep(0.4)
+    time.sleep(3.2)
     assert [c.line for c in alive.claim(5)] == [2]  # lapsed: taken up; line 1 (recorded) never again
     assert alive.record(held[1], ok=True, result="alive's")
     assert not dead.record(held[1], ok=True, result="late")  # the dead runner's late answer is not written

@@ -14,9 +14,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from hfgate.local.pipelines import whisper_ct2
 from hfgate.local.pipelines.base import TransformersRunner, plain, refuse
 from hfgate.local.pipelines.text2text import within_positions
+from hfgate.local.pipelines.whisper_ct2 import CTranslateWhisper, start_switch
 from hfgate.pipelines import PipelineAnswer
 from hfgate.pipelines.audio import Samples, decode
 from hfgate.pipelines.audio_classification import AudioClassification
@@ -44,12 +44,12 @@ class SpeechRecognizer(_AudioRunner):
 
     def __init__(self, path: Path, **kwargs: Any) -> None:
         super().__init__(path, **kwargs)
-        self.ctranslate2: whisper_ct2.CTranslateWhisper | None = None
+        self.ctranslate2: CTranslateWhisper | None = None
         self.switched = threading.Event()
         """Set once the engine is chosen: :attr:`ctranslate2` is the converted model, or ``None`` (transformers)."""
         if self.pipe.type == "seq2seq_whisper":
             threads, device = kwargs.get("threads", 0), kwargs.get("device", "cpu")
-            whisper_ct2.start_switch(self, path, kwargs.get("cache_dir"), threads=threads, device=device)
+            start_switch(self, path, kwargs.get("cache_dir"), threads=threads, device=device)
         else:
             self.switched.set()
 
@@ -78,7 +78,7 @@ class SpeechRecognizer(_AudioRunner):
         return answer
 
     @staticmethod
-    def _converted_decodes(converted: whisper_ct2.CTranslateWhisper, parameters: dict[str, Any]) -> bool:
+    def _converted_decodes(converted: CTranslateWhisper, parameters: dict[str, Any]) -> bool:
         """Whether CTranslate2 decodes this request as transformers does: greedy text, no timestamps and no
         prompt, the language given or detectable by CTranslate2."""
         generate = parameters.get("generate_kwargs", {})
