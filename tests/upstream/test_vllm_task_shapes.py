@@ -70,10 +70,10 @@ def test_a_task_vllm_does_not_serve_is_a_400_naming_those_it_does() -> None:
     assert refused.value.param == "task_type"
 
 
-def test_the_transcription_form_carries_the_bytes_and_fields_as_a_parser_reads_them() -> None:
+async def test_the_transcription_form_carries_the_bytes_and_fields_as_a_parser_reads_them() -> None:
     audio = AudioFile(data=b"RIFF\x00\x01binary\r\n--not-a-boundary", content_type="audio/wav")
     request = Transcription(audio=audio, language="en", timestamps="segment")
-    body, kind = (
+    body, kind = await (
         PROTOCOLS["pipeline"]
         .payload(  # type: ignore[attr-defined]
             Address(root="http://vllm", model="whisper"), PIPELINES[TaskType.AUTOMATIC_SPEECH_RECOGNITION], request

@@ -11,6 +11,8 @@ from typing import Any, ClassVar
 
 from hfgate.chat.messages import ChatMessage
 from hfgate.errors import BadRequestError
+from hfgate.pipelines import Pipeline, PipelineRequest
+from hfgate.pipelines.automatic_speech_recognition import Transcription
 from hfgate.tasks import GenerationDelta, GenerationParams
 from hfgate.upstream.engines.base import (
     Address,
@@ -18,6 +20,7 @@ from hfgate.upstream.engines.base import (
     EmbedProtocol,
     GenerateProtocol,
     Kind,
+    PipelineProtocol,
     Protocol,
     RerankProtocol,
     Scores,
@@ -27,7 +30,9 @@ from hfgate.upstream.wire.chat import chat_payload, parse_chat, parse_chat_chunk
 from hfgate.upstream.wire.common import UpstreamText
 from hfgate.upstream.wire.completions import completions_payload, parse_completion, parse_completion_chunk
 from hfgate.upstream.wire.embeddings import parse_embeddings
+from hfgate.upstream.wire.form import Form
 from hfgate.upstream.wire.rerank import documents_rerank_payload, parse_documents_rerank
+from hfgate.upstream.wire.transcription import parse_transcription, transcription_form
 
 
 class OpenAICompletions(GenerateProtocol):
@@ -120,3 +125,22 @@ PROTOCOLS: dict[Kind, Protocol] = {
     "embed": OpenAIEmbeddings(),
     "rerank": DocumentsRerank(),
 }
+
+
+class OpenAITranscription(PipelineProtocol):
+    """OpenAI's ``/v1/audio/transcriptions`` at :attr:`route` (a multipart form: the request's bytes with their
+    Content-Type; ``hfgate.upstream.wire.transcription``); :attr:`server` names the server in refusals."""
+
+    route: ClassVar[str] = "/v1/audio/transcriptions"
+    server: ClassVar[str] = "The server"
+
+    def url(self, at: Address, task: Pipeline[Any]) -> str:
+        return at.at(self.route)
+
+    def payload(self, at: Address, task: Pipeline[Any], request: PipelineRequest) -> Form:
+        assert isinstance(request, Transcription)
+        return transcription_form(request, model=at.model, server=self.server)
+
+    def parse(self, at: Address, task: Pipeline[Any], request: PipelineRequest, body: Any) -> dict[str, Any]:
+        assert isinstance(request, Transcription)
+        return parse_transcription(body, request)

@@ -16,16 +16,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from hfgate.pipelines import Pipeline, PipelineRequest
-from hfgate.pipelines.automatic_speech_recognition import Transcription
 from hfgate.pipelines.sentence_similarity import SentenceSimilarity
 from hfgate.pipelines.text_classification import TextClassification
 from hfgate.upstream.engines.base import Address, PipelineProtocol
+from hfgate.upstream.engines.openai import OpenAITranscription
 from hfgate.upstream.wire.common import WireFormatError, as_dict
-from hfgate.upstream.wire.form import Form
-from hfgate.upstream.wire.transcription import parse_transcription, transcription_form
 
 Scores = list[float]
 
@@ -77,19 +75,10 @@ class VllmScore(PipelineProtocol):
         return [float(s) for s in scores]  # type: ignore[arg-type]  # checked numeric above
 
 
-class VllmTranscription(PipelineProtocol):
+class VllmTranscription(OpenAITranscription):
     """``/v1/audio/transcriptions``: the bytes the request carries, with their Content-Type."""
 
-    def url(self, at: Address, task: Pipeline[Any]) -> str:
-        return at.at("/v1/audio/transcriptions")
-
-    def payload(self, at: Address, task: Pipeline[Any], request: PipelineRequest) -> Form:
-        assert isinstance(request, Transcription)
-        return transcription_form(request, model=at.model, server="A vLLM server")
-
-    def parse(self, at: Address, task: Pipeline[Any], request: PipelineRequest, body: Any) -> dict[str, Any]:
-        assert isinstance(request, Transcription)
-        return parse_transcription(body, request)
+    server: ClassVar[str] = "A vLLM server"
 
 
 def _data(body: Any) -> list[Any]:

@@ -76,7 +76,7 @@ class UpstreamClient:
             UpstreamError: the call failed, or the answer broke the protocol (``parse`` raised
                 :class:`WireFormatError`); the subclass and reason say how.
         """
-        body, headers = encoded(payload)
+        body, headers = await encoded(payload)
         call = replace(call, extra_headers={**call.extra_headers, **headers}) if headers else call
         response = await self._send(call, "POST", url=url, body=body)
         if seen is not None:

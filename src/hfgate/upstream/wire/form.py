@@ -8,11 +8,11 @@ A protocol's ``payload`` returns a :class:`Form` where the server takes a form i
 from __future__ import annotations
 
 import mimetypes
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import orjson
 
 JSON = "application/json"
@@ -33,32 +33,27 @@ class Form:
         the format from the name, as huggingface_hub's DeepInfra helper says)."""
         return "audio" + (mimetypes.guess_extension(self.content_type or "") or ".wav")
 
-    def encode(self) -> tuple[bytes, str]:
-        """The body and its Content-Type (with the boundary).
+    async def encode(self) -> tuple[bytes, str]:
+        """The body and its Content-Type (with the boundary), written by aiohttp's ``FormData``.
 
         Example:
-            >>> body, kind = Form(data=b"RIFF", fields=[("model", "m")]).encode()
+            >>> body, kind = asyncio.run(Form(data=b"RIFF", fields=[("model", "m")]).encode())
             >>> kind.startswith("multipart/form-data; boundary=")
             True
         """
-        boundary = uuid.uuid4().hex
-        head = f'Content-Disposition: form-data; name="{self.name}"; filename="{self.filename}"'
-        parts = [_part(boundary, head, f"Content-Type: {self.content_type or 'application/octet-stream'}", self.data)]
-        parts += [
-            _part(boundary, f'Content-Disposition: form-data; name="{k}"', None, v.encode()) for k, v in self.fields
-        ]
-        return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+        form = aiohttp.FormData()
+        form.add_field(self.name, self.data, filename=self.filename,
+                       content_type=self.content_type or "application/octet-stream")  # fmt: skip
+        for name, value in self.fields:
+            form.add_field(name, value)
+        writer = form()
+        return await writer.as_bytes(), writer.content_type
 
 
-def encoded(payload: Any) -> tuple[bytes, dict[str, str]]:
+async def encoded(payload: Any) -> tuple[bytes, dict[str, str]]:
     """``payload``'s body and the headers it needs: a :class:`Form`'s multipart with its Content-Type; anything
     else as JSON, which the client's calls send by default (none)."""
     if isinstance(payload, Form):
-        body, content_type = payload.encode()
+        body, content_type = await payload.encode()
         return body, {"Content-Type": content_type}
     return orjson.dumps(payload), {}
-
-
-def _part(boundary: str, disposition: str, kind: str | None, data: bytes) -> bytes:
-    lines = [f"--{boundary}", disposition, *((kind,) if kind else ()), "", ""]
-    return "\r\n".join(lines).encode() + data + b"\r\n"
