@@ -134,6 +134,14 @@ def _samples(role: str, spare_key: str) -> dict[str, Call]:
                                              "completion_window": "24h"}}
         ),
         "GET /v1/batches/{batch_id}": ("GET", "/v1/batches/batch_none", {}),
+        "POST /v1/messages/batches": ("POST", "/v1/messages/batches", {"json": {"requests": [
+            {"custom_id": "a", "params": {"model": GEN, "max_tokens": 1, "messages": chat["messages"]}}]}}),
+        "GET /v1/messages/batches": ("GET", "/v1/messages/batches", {}),
+        **{f"{method} {path}": (method, path.replace("{message_batch_id}", "msgbatch_none"), {})
+           for method, path in (("GET", "/v1/messages/batches/{message_batch_id}"),
+                                ("POST", "/v1/messages/batches/{message_batch_id}/cancel"),
+                                ("DELETE", "/v1/messages/batches/{message_batch_id}"),
+                                ("GET", "/v1/messages/batches/{message_batch_id}/results"))},
         "POST /v1/batches/{batch_id}/cancel": ("POST", "/v1/batches/batch_none/cancel", {}),
         "GET /v1/responses/{response_id}/input_items": ("GET", "/v1/responses/resp_none/input_items", {}),
         "DELETE /v1/responses/{response_id}": ("DELETE", "/v1/responses/resp_none", {}),
@@ -196,6 +204,10 @@ NOT_YOURS = (
     "POST /v1/batches",
     "GET /v1/batches/{batch_id}",
     "POST /v1/batches/{batch_id}/cancel",
+    "GET /v1/messages/batches/{message_batch_id}",
+    "POST /v1/messages/batches/{message_batch_id}/cancel",
+    "DELETE /v1/messages/batches/{message_batch_id}",
+    "GET /v1/messages/batches/{message_batch_id}/results",
 )
 
 # The answer when the role allows the call: its own status, not access's. A wrong login is the login

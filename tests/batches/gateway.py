@@ -51,6 +51,8 @@ class Gateway:
     http: httpx.AsyncClient
     sdk: openai.AsyncOpenAI
     other: openai.AsyncOpenAI
+    app: Any = None
+    """The app itself, for a client of another HTTP library (the ``anthropic`` SDK's ``httpx2``)."""
 
 
 def keyed_settings(data_dir: Any, **overrides: Any) -> Settings:
@@ -75,7 +77,7 @@ async def gateway(settings: Settings, *, first: bool = True) -> AsyncIterator[Ga
                                    http_client=httpx.AsyncClient(transport=transport, base_url="http://hfgate"))
                 for key in keys]  # fmt: skip
         try:
-            yield Gateway(http, *sdks)
+            yield Gateway(http, *sdks, app=serving.app)
         finally:
             for sdk in sdks:
                 await sdk.close()

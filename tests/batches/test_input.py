@@ -7,7 +7,7 @@ from typing import get_args
 import orjson
 
 from hfgate.api.openai.batch_schema import Endpoint
-from hfgate.batches.input import ENDPOINTS, read_lines
+from hfgate.batches.input import ENDPOINTS, OPENAI_ENDPOINTS, read_lines
 
 URL = "/v1/embeddings"
 
@@ -55,7 +55,8 @@ def test_an_empty_file_and_one_over_the_line_limit_are_errors_of_the_whole_file(
 
 
 def test_the_documented_endpoints_are_those_the_input_accepts() -> None:
-    assert get_args(Endpoint) == ENDPOINTS
+    assert get_args(Endpoint) == OPENAI_ENDPOINTS
+    assert (*OPENAI_ENDPOINTS, "/v1/messages") == ENDPOINTS  # an Anthropic message batch's lines
 
 
 def test_a_custom_id_longer_than_the_registry_keeps_is_named() -> None:

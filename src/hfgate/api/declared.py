@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from starlette.routing import Match, Route
 
 from hfgate.api import health, metrics, usage
+from hfgate.api.anthropic.batches import ROUTES as ANTHROPIC_BATCHES
 from hfgate.api.anthropic.routes import ROUTES as ANTHROPIC
 from hfgate.api.apply import routes as apply
 from hfgate.api.declare import Declared, FaceRoutes, PageRoutes
@@ -46,7 +47,7 @@ APP_WIDE = (health.ROUTES, metrics.ROUTES, usage.ROUTES, es_cluster.ROUTES)
 FACE_ROUTES: tuple[FaceRoutes, ...] = (
     *APP_WIDE, *ELASTICSEARCH, OPENAI, OPENAI_RERANK, OPENAI_AUDIO, OPENAI_POOLING, OPENAI_MODERATIONS,
     OPENAI_FILES, OPENAI_BATCHES,
-    ANTHROPIC, GEMINI, HF, HF_TEI, HF_OPENAI,
+    ANTHROPIC, ANTHROPIC_BATCHES, GEMINI, HF, HF_TEI, HF_OPENAI,
     OPENAI_RESPONSES, apply.ROUTES
 )  # fmt: skip
 """In the order the app includes them. The app-wide routes take no POST; of the rest, Elasticsearch's inference
@@ -54,7 +55,7 @@ comes first: its plain routes are the first a request is matched against. The Re
 the other faces, as it always has; configuration as code (``/_hfgate``, no face's) last. A face may declare its
 routes in more than one module (Elasticsearch's; the OpenAI face's rerank, audio, vLLM's pooling routes,
 moderations, Files, Batches and Responses API; its routes per endpoint under ``/hf/{inference_id}/v1``, which
-take the Hugging Face face; TEI's task routes on the Hugging Face face)."""
+take the Hugging Face face; TEI's task routes on the Hugging Face face; the Anthropic face's Message Batches)."""
 
 
 PAGES: tuple[PageRoutes, ...] = (ui_routes.PAGES, ui_usage_routes.PAGES)

@@ -21,8 +21,12 @@ import orjson
 
 from hfgate.batches.shapes import line_error
 
-ENDPOINTS = ("/v1/chat/completions", "/v1/completions", "/v1/embeddings")
-"""The routes a batch may run: each line is sent to it as a request of its own."""
+OPENAI_ENDPOINTS = ("/v1/chat/completions", "/v1/completions", "/v1/embeddings")
+"""The routes an OpenAI batch may name as its ``endpoint``."""
+
+ENDPOINTS = (*OPENAI_ENDPOINTS, "/v1/messages")
+"""The routes a batch may run: each line is sent to it as a request of its own (``/v1/messages``: the lines
+of an Anthropic message batch, :mod:`hfgate.api.anthropic.batches`)."""
 
 MOST_CUSTOM_ID = 1024
 """The longest ``custom_id`` a line may have (the registry's column)."""

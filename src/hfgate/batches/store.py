@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, Row, case, func, insert, select, update
+from sqlalchemy import Engine, Row, case, delete, func, insert, select, update
 
 from hfgate.batches import shapes
 from hfgate.batches.input import ReadInput
@@ -27,6 +27,9 @@ WINDOW_SECONDS = {"24h": 24 * 3600}
 """The completion windows a batch may ask for (OpenAI's one), in seconds."""
 
 _INSERT_ROWS = 1000
+
+LineResults = list[tuple[str, bool | None, str | None]]
+"""Each line's ``custom_id``, whether it succeeded and its result (``None``, ``None``: never run)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,11 +70,12 @@ class BatchStore:
 
     def create(
         self, *, key_id: str, endpoint: str, input_file_id: str, completion_window: str,
-        metadata: dict[str, str] | None, read: ReadInput,
+        metadata: dict[str, str] | None, read: ReadInput, prefix: str = "batch_",
     ) -> StoredBatch:  # fmt: skip
-        """The batch with its lines (``in_progress``), or ``failed`` with ``read.errors``."""
+        """The batch with its lines (``in_progress``), or ``failed`` with ``read.errors``; its id ``prefix``
+        and a random part (``msgbatch_`` on Anthropic's face)."""
         now = int(time.time())
-        batch_id = shapes.new_id("batch_")
+        batch_id = shapes.new_id(prefix)
         status = "failed" if read.errors else "in_progress"
         row = {"batch_id": batch_id, "key_id": key_id, "endpoint": endpoint, "input_file_id": input_file_id,
                "completion_window": completion_window, "status": status,
@@ -99,16 +103,44 @@ class BatchStore:
             raise NotFoundError(f"No batch found with id '{batch_id}'.", param="batch_id")
         return stored_batch(row)
 
-    def list(self, *, key_id: str, after: str | None, limit: int) -> list[StoredBatch]:
-        """The key's batches, newest first, those older than the batch ``after`` only."""
-        query = select(batches).where(batches.c.key_id == key_id)
+    def list(
+        self, *, key_id: str, after: str | None, limit: int, before: str | None = None, endpoint: str | None = None
+    ) -> list[StoredBatch]:
+        """The key's batches, newest first: those older than the batch ``after`` only, or the ``limit`` just
+        newer than the batch ``before`` (still newest first); of one ``endpoint``, if given."""
+        b = batches.c
+        query = select(batches).where(b.key_id == key_id)
+        if endpoint is not None:
+            query = query.where(b.endpoint == endpoint)
         if after:
             mark = self.get(after, key_id=key_id)
-            query = query.where((batches.c.created_at < mark.created_at) | (
-                (batches.c.created_at == mark.created_at) & (batches.c.batch_id < mark.batch_id)))  # fmt: skip
-        query = query.order_by(batches.c.created_at.desc(), batches.c.batch_id.desc()).limit(limit)
+            query = query.where((b.created_at < mark.created_at) | (
+                (b.created_at == mark.created_at) & (b.batch_id < mark.batch_id)))  # fmt: skip
+        if before:
+            mark = self.get(before, key_id=key_id)
+            query = query.where((b.created_at > mark.created_at) | (
+                (b.created_at == mark.created_at) & (b.batch_id > mark.batch_id)))  # fmt: skip
+            query = query.order_by(b.created_at.asc(), b.batch_id.asc()).limit(limit)
+            with translated(), self._engine.connect() as conn:
+                return [stored_batch(row) for row in conn.execute(query)][::-1]
+        query = query.order_by(b.created_at.desc(), b.batch_id.desc()).limit(limit)
         with translated(), self._engine.connect() as conn:
             return [stored_batch(row) for row in conn.execute(query)]
+
+    def lines(self, batch_id: str) -> LineResults:
+        """Each line's ``custom_id``, whether it succeeded and its result, in the input's order."""
+        line = batch_lines.c
+        query = select(line.custom_id, line.ok, line.result).where(line.batch_id == batch_id).order_by(line.line)
+        with translated(), self._engine.connect() as conn:
+            return [(str(custom_id), ok, result) for custom_id, ok, result in conn.execute(query)]
+
+    def delete(self, batch_id: str, *, key_id: str) -> StoredBatch:
+        """Forget the batch and its lines (its files are the caller's to delete)."""
+        stored = self.get(batch_id, key_id=key_id)
+        with translated(), self._writer.begin() as conn:
+            conn.execute(delete(batch_lines).where(batch_lines.c.batch_id == batch_id))
+            conn.execute(delete(batches).where(batches.c.batch_id == batch_id))
+        return stored
 
     def cancel(self, batch_id: str, *, key_id: str) -> StoredBatch:
         """``cancelling``: no more lines are started; the runner finishes it as ``cancelled``. A batch already

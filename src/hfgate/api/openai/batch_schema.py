@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSc
 
 Purpose = Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"]
 Endpoint = Literal["/v1/chat/completions", "/v1/completions", "/v1/embeddings"]
-"""The routes a batch may run (:data:`hfgate.batches.input.ENDPOINTS`)."""
+"""The routes a batch may run (:data:`hfgate.batches.input.OPENAI_ENDPOINTS`)."""
 
 
 class FileUploadForm(BaseModel):
