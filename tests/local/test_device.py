@@ -3,6 +3,8 @@ sees when hfgate starts (``auto`` is the CPU on a machine without CUDA, ``cuda``
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -54,3 +56,11 @@ async def test_a_gpu_this_machine_lacks_stops_hfgate_at_start(tmp_path: Path) ->
     with pytest.raises(DeviceUnavailableError, match=r"set HFGATE_LOCAL_DEVICE=auto or cpu"):
         async with app_client(settings):
             pass
+
+
+@pytest.mark.skipif(not torch.__version__.endswith("+cpu"), reason="only a CPU build of torch is known GPU-less unread")
+def test_auto_on_a_cpu_build_of_torch_is_the_cpu_without_importing_torch() -> None:
+    # a first embedding on ONNX Runtime must not wait seconds for torch's import just to count GPUs
+    probe = "import sys; from hfgate.local.device import resolve_device as r; print(r('auto'), 'torch' in sys.modules)"
+    answer = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
+    assert answer.stdout.split() == ["cpu", "False"]

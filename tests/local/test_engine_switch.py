@@ -46,14 +46,15 @@ async def test_embedding_serves_on_its_default_and_switches_between_batches_to_t
                 compute=compute,
                 cache_dir=tmp_path / "models",
                 choices_dir=tmp_path / "choices",
-                measure=["onnx"],
+                measure=["torch"],
             ),
         )
-        assert embedder.engine_choice.summary() == "measuring; serving on torch", "no export yet: torch"
+        summary = embedder.engine_choice.summary()
+        assert summary == "measuring; serving on onnx", "exported at install (hfgate prepare): onnx at once"
         reference = await embedder.embed(TEXTS)
         answers, engines = await _drive_through_switch(embedder)
         assert embedder.engine_choice.reason == "measured", embedder.engine_choice.summary()
-        assert (engines[0], embedder.engine_name) == ("torch", "onnx")
+        assert (engines[0], embedder.engine_name) == ("onnx", "torch")
         assert all(_close(v, r) for answer in answers for v, r in zip(answer, reference, strict=True))
         assert len(list((tmp_path / "choices").glob("*.json"))) == 1, "the choice is recorded for the next start"
     finally:

@@ -29,8 +29,6 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 
 import orjson
-import psycopg
-from psycopg import sql
 
 log = logging.getLogger("hfgate.fleet")
 
@@ -133,6 +131,8 @@ class PostgresChanges(RemoteChanges):
 
     async def publish(self, topic: str, key: str) -> None:
         """Notify every replica, this one included (delivered through the database like the others')."""
+        import psycopg  # here, not at the top: a server on SQLite never loads it (a third of a second)
+
         try:
             async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
                 await conn.execute("SELECT pg_notify(%s, %s)", (self.channel, self.payload(topic, key)))
@@ -141,6 +141,9 @@ class PostgresChanges(RemoteChanges):
             await self.deliver(topic, key)
 
     async def _listen(self, *, missed: bool) -> None:
+        import psycopg
+        from psycopg import sql
+
         async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
             await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
             await self.listening(missed=missed)

@@ -9,6 +9,7 @@ start, naming the setting.
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 
 from hfgate.errors import DeviceUnavailableError
 
@@ -43,9 +44,23 @@ def resolve_device(setting: str) -> str:
 
 @functools.cache
 def cuda_device_count() -> int:
-    """CUDA devices torch sees here (0 without torch or with its CPU build); torch is imported once."""
+    """CUDA devices torch sees here (0 without torch or with its CPU build); torch is imported once, and
+    not at all for a CPU build: importing it takes seconds, which a first embedding on ONNX Runtime would
+    otherwise wait for (docs/benchmarks/first-answer.md)."""
+    if _cpu_build():
+        return 0
     try:
         import torch
     except ImportError:
         return 0
     return int(torch.cuda.device_count()) if torch.cuda.is_available() else 0
+
+
+def _cpu_build() -> bool:
+    """Whether the installed torch is missing or a CPU build (its version's local tag ``+cpu``), read from
+    its metadata without importing it."""
+    try:
+        version = importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
+        return True
+    return version.partition("+")[2] == "cpu"

@@ -38,5 +38,5 @@ def test_an_unwritable_target_is_named_with_the_fix(tmp_path: Path) -> None:
     blocked.write_text("not a directory")
     answer = runner.invoke(app, ["prepare", "--into", str(blocked / "models")])
     assert answer.exit_code == 1
-    assert "not converted" in answer.output
+    assert "not prepared" in answer.output
     assert "is writable" in answer.output.replace("\n", "")

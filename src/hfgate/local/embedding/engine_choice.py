@@ -18,7 +18,7 @@ from hfgate.errors import BadRequestError
 from hfgate.local.embedding.cuda_engine import CudaEngine
 from hfgate.local.embedding.engine import EmbeddingEngine, EngineOptions
 from hfgate.local.embedding.onnx_engine import OnnxEngine
-from hfgate.local.embedding.onnx_export import export_path
+from hfgate.local.embedding.onnx_export import export_on_disk
 from hfgate.local.embedding.onnx_quantization import SELECTIVE_MIN_COSINE
 from hfgate.local.embedding.pipeline import EmbeddingPipeline
 from hfgate.local.embedding.torch_engine import TorchEngine
@@ -163,11 +163,11 @@ def measurement(
 
 def default_engine(path: Path, *, options: EngineOptions) -> str:
     """The exact engine a model serves on while its engines are measured: ``cuda`` on a GPU; on the CPU
-    ``onnx`` when its export is already on disk (no export to wait for), else ``torch`` (float32, nothing
-    to convert)."""
+    ``onnx`` when its export is already on disk (no export to wait for: in the cache, or made at install by
+    ``hfgate prepare``), else ``torch`` (float32, nothing to convert)."""
     if options.on_gpu:
         return "cuda"
-    onnx = "onnx" in candidates(options.pipeline) and export_path(path, options.cache_dir).is_file()
+    onnx = "onnx" in candidates(options.pipeline) and export_on_disk(path, options.cache_dir)
     return "onnx" if onnx else "torch"
 
 

@@ -4,12 +4,18 @@ We call ``torch.onnx.export`` (the TorchScript exporter) directly rather than op
 transformers below 5, and the direct call needs nothing beyond torch and runs offline. It runs in a
 child process (``onnx_export_worker``), so the server never imports torch for an ONNX model: that keeps
 a few hundred MiB of torch out of its resident memory, and tracing cannot leave patched state behind in it.
+
+``hfgate prepare`` exports the default embedding model once at install time into :data:`PREPARED`; a data
+directory without its own export then takes that file (a hard link, or a copy across file systems) instead
+of exporting, so a first start serves on ONNX Runtime at once and never imports torch to do it.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +23,7 @@ from hfgate.errors import BadRequestError
 from hfgate.local.fingerprint import model_fingerprint
 from hfgate.local.measuring.child import run_export_worker
 from hfgate.local.one_maker import made_once
+from hfgate.local.prepared import PREPARED
 
 # Bump when the export recipe changes, so cached files from older recipes are not reused.
 EXPORT_RECIPE = "ts-opset17-v1"
@@ -40,8 +47,29 @@ def exported_model(model_dir: Path, cache_dir: Path, *, head: str = "AutoModel")
         'model.onnx'
     """
     target = export_path(model_dir, cache_dir, head=head)
+    prepared = export_path(model_dir, PREPARED, head=head)
+    if prepared.is_file() and prepared != target:
+        return made_once(target, lambda: _take_prepared(prepared, target))
     module = "hfgate.local.embedding.onnx_export_worker"
     return made_once(target, lambda: run_export_worker(module, model_dir, target, head, made=target, what="model"))
+
+
+def export_on_disk(model_dir: Path, cache_dir: Path, *, head: str = "AutoModel") -> bool:
+    """Whether ``exported_model`` has nothing to export: the file is in ``cache_dir`` or was prepared at install."""
+    return any(export_path(model_dir, where, head=head).is_file() for where in (cache_dir, PREPARED))
+
+
+def _take_prepared(prepared: Path, target: Path) -> None:
+    """``target`` as the export ``hfgate prepare`` made: linked when on one file system, else copied; the
+    copy is renamed into place, so nobody sees half a file. Variants made from it go beside ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = target.with_suffix(".taking.onnx")
+    scratch.unlink(missing_ok=True)
+    try:
+        os.link(prepared, scratch)
+    except OSError:  # another file system, or links refused
+        shutil.copyfile(prepared, scratch)
+    scratch.replace(target)
 
 
 def export_path(model_dir: Path, cache_dir: Path, *, head: str = "AutoModel") -> Path:

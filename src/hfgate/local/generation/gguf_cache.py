@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,15 +20,12 @@ from typing import Any
 from hfgate.local.catalog import ModelLocation
 from hfgate.local.generation.architecture import auto_model_class, detect_task
 from hfgate.local.one_maker import made_once
+from hfgate.local.prepared import PREPARED
 
 log = logging.getLogger("hfgate.local")
 # Bumped when the converted layout changes, so older copies are converted again. Tied embeddings are
 # saved under the input embedding's name: vLLM reads a lone ``lm_head.weight`` as an untied head.
 LAYOUT = 2
-
-
-#: Copies converted at install time by ``hfgate prepare``: read-only at run time, shared by every data dir.
-PREPARED = Path(sys.prefix) / "share" / "hfgate" / "models"
 
 
 def converted_path(location: ModelLocation, *, models_dir: Path) -> Path:
