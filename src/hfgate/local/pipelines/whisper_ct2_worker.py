@@ -4,7 +4,7 @@ hfgate.local.pipelines.whisper_ct2_worker DIR OUT``.
 The conversion is CTranslate2's own (``TransformersConverter``, float32: the weights unchanged). Before it is
 kept it is checked and timed against transformers on the same window of audio (30 s of seeded noise, the
 model's own feature extractor): greedy decoding must write the same tokens, and each engine's time for the
-window (the encoder and the decoder's first tokens) is recorded. ``OUT/choice.json`` holds
+window (the encoder and a window of speech's worth of tokens) is recorded. ``OUT/choice.json`` holds
 ``{"same": bool, "transformers_s": float, "ctranslate2_s": float}``; the runner moves to CTranslate2 only when
 it is the same and faster on this CPU. ``OUT`` appears atomically, or not at all.
 """
@@ -24,7 +24,9 @@ import numpy as np
 
 from hfgate.local.lazy_imports import import_torch_stack
 
-_TOKENS = 24  # decoded per timing: a few seconds of speech
+_TOKENS = 96
+"""Decoded per timing, the end of text suppressed in both engines: a 30 s window of speech's worth (2–3 words a
+second). Fewer would time mostly the encoder, where the engines compare otherwise than over a whole window."""
 _COPIED = ("tokenizer.json", "preprocessor_config.json")
 
 
@@ -65,18 +67,19 @@ def _compare(model_dir: Path, converted: Path) -> dict[str, Any]:
         prompt += [config.lang_to_id[language], config.task_to_id["transcribe"]]
         asked = {"language": language.strip("<|>"), "task": "transcribe"}
     prompt.append(config.no_timestamps_token_id)
-    count = min(_TOKENS, int(model.config.max_target_positions) - len(prompt))
+    count = min(_TOKENS, int(model.config.max_target_positions) // 2 - len(prompt))
+    suppressed = sorted({*(config.suppress_tokens or ()), config.eos_token_id})
     threads = torch.get_num_threads()
     ours = ctranslate2.models.Whisper(str(converted), device="cpu", compute_type="float32", intra_threads=threads)
     stored = ctranslate2.StorageView.from_array(np.ascontiguousarray(features))
 
     def theirs() -> list[int]:
         with torch.inference_mode():
-            out = model.generate(torch.from_numpy(features), max_new_tokens=count, **asked)
+            out = model.generate(torch.from_numpy(features), max_new_tokens=count, suppress_tokens=suppressed, **asked)
         return [int(t) for t in out[0].tolist() if t != config.eos_token_id]
 
     def converted_tokens() -> list[int]:
-        found = ours.generate(stored, [prompt], **decoding(len(prompt), count))
+        found = ours.generate(stored, [prompt], **{**decoding(len(prompt), count), "suppress_tokens": suppressed})
         return [int(t) for t in found[0].sequences_ids[0]]
 
     timed = {}
