@@ -14,6 +14,9 @@ Each round, interleaved:
 - ``faster-whisper fp32`` and ``int8``: ``WhisperModel.transcribe`` on the same conversion, greedy, language
   given, no timestamps, no VAD, no temperature fallback: its own 30 s windows, one after the other, without
   overlaps (less audio decoded than the pipeline's overlapping windows: its text differs, reported as is).
+  Its ``max_new_tokens`` is ``2 * --tokens - 4``: faster-whisper makes it CTranslate2's ``max_length`` with the
+  prompt's 4 tokens, and CTranslate2 writes at most half its ``max_length`` (``src/models/whisper.cc``), so
+  ``--tokens`` itself would decode about half as many tokens as the other engines.
 Figures: seconds per file (median of the rounds), the real-time factor (seconds of compute per second of
 audio) and the ratios.
 
@@ -130,7 +133,7 @@ async def main() -> None:
             segments, _ = fast[compute_type].transcribe(
                 samples, language="en", beam_size=1, temperature=0.0, without_timestamps=True, vad_filter=False,
                 condition_on_previous_text=False, compression_ratio_threshold=None, log_prob_threshold=None,
-                no_speech_threshold=None, max_new_tokens=args.tokens, suppress_blank=True,
+                no_speech_threshold=None, max_new_tokens=2 * args.tokens - 4, suppress_blank=True,
             )  # fmt: skip
             return "".join(s.text for s in segments)
 
