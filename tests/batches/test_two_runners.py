@@ -33,7 +33,8 @@ async def test_two_runners_share_a_batch_and_send_each_line_once(
 
     def counted(self: LineClaims, n: int) -> list[ClaimedLine]:
         lines = claim(self, n)
-        claimed[self.owner] += len(lines)
+        if lines:  # runners of other modules' servers in this process poll too, and find nothing
+            claimed[self.owner] += len(lines)
         return lines
 
     monkeypatch.setattr(LineClaims, "claim", counted)

@@ -45,7 +45,7 @@ async def test_a_simulated_minute_at_the_default_rate_sends_exactly_3000() -> No
 
 @pytest.mark.slow  # seconds of real waiting: in `make test`, not `make check`
 async def test_a_burst_holds_the_rate_within_two_percent_on_a_real_clock() -> None:
-    requests_per_minute, window, workers = 600_000, 6.0, 64
+    requests_per_minute, window, workers = 60_000, 6.0, 64  # 1,000 a second: well within a loaded 2-core CI machine
     bucket = TokenBucket(requests_per_minute=requests_per_minute, max_waiting=workers)
     start = time.monotonic()
     end = start + window

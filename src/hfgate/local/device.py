@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import sys
 
 from hfgate.errors import DeviceUnavailableError
 
@@ -46,8 +47,8 @@ def resolve_device(setting: str) -> str:
 def cuda_device_count() -> int:
     """CUDA devices torch sees here (0 without torch or with its CPU build); torch is imported once, and
     not at all for a CPU build: importing it takes seconds, which a first embedding on ONNX Runtime would
-    otherwise wait for (docs/benchmarks/first-answer.md)."""
-    if _cpu_build():
+    otherwise wait for (docs/benchmarks/first-answer.md). Once torch is imported it is asked, whatever its build."""
+    if "torch" not in sys.modules and _cpu_build():
         return 0
     try:
         import torch
