@@ -150,6 +150,8 @@ class BatchedHead(Generic[R, C]):
 
     head: ClassVar[Head]
     """The transformers auto class of the model's head."""
+    pooled_tokenizer: ClassVar[bool] = True
+    """Whether ``tokenizer_processes`` applies (``False``: the texts are tokenized where the request is read)."""
 
     def __init__(
         self,
@@ -167,13 +169,15 @@ class BatchedHead(Generic[R, C]):
         # torch; a subclass may move the passes to an OnnxHeadModel (text classification does, once exported)
         self._model: HeadModel | OnnxHeadModel | None = HeadModel(path, head=self.head, threads=threads, device=device)
         self._tokenizer = TextTokenizer(path, max_length=self.config.max_length)
-        self._encoding = TextEncoding(self._tokenizer, processes=tokenizer_processes)
+        processes = tokenizer_processes if self.pooled_tokenizer else 0
+        self._encoding = TextEncoding(self._tokenizer, processes=processes)
         self.device = device
         self._compute = compute
         self.name = name
         self._batcher: Batcher[Any, R] = Batcher(run_batch=self._run_batch, limits=limits or BatchLimits(), name=name)
         self.forward_passes = 0
         """Forward passes run since loading (instrumentation: batching shows as fewer passes)."""
+        self.loaded(path)
         self.switched = threading.Event()
         """Set once the passes run on ONNX Runtime, or the switch was given up or not asked for (:attr:`engine`)."""
         if cache_dir is not None and device.startswith("cpu"):
@@ -215,6 +219,10 @@ class BatchedHead(Generic[R, C]):
         if self._model is not None:
             self._model.close()
             self._model = None
+
+    def loaded(self, path: Path) -> None:
+        """What a subclass keeps of the model at ``path`` besides the head and its tokenizer (called once, from
+        the constructor, before the switch to ONNX Runtime starts); nothing by default."""
 
     def read_config(self, path: Path, *, name: str) -> C:
         """The model's settings, read from its files."""

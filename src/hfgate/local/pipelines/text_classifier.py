@@ -20,8 +20,6 @@ from typing import Any
 import numpy as np
 
 from hfgate.local.batched_head import BatchedHead
-from hfgate.local.batching import BatchLimits
-from hfgate.local.cache import Compute
 from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch, model_max_length
 from hfgate.local.model_kind import read_json
 from hfgate.local.pipelines.base import refuse
@@ -86,21 +84,9 @@ class TextClassifier(BatchedHead[Any, ClassifierConfig]):
 
     head = "AutoModelForSequenceClassification"
 
-    def __init__(
-        self,
-        path: Path,
-        *,
-        compute: Compute,
-        limits: BatchLimits | None = None,
-        name: str,
-        threads: int = 0,
-        device: str = "cpu",
-        tokenizer_processes: int = 0,
-        cache_dir: Path | None = None,
-    ) -> None:
-        super().__init__(
-            path, compute=compute, limits=limits, name=name, threads=threads, device=device, cache_dir=cache_dir
-        )
+    pooled_tokenizer = False
+
+    def loaded(self, path: Path) -> None:
         # The same tokenizer, cutting a long text into windows a quarter of a window apart (its overflow).
         window = self.config.max_length
         self._windows = TextTokenizer(path, max_length=window, stride=window // 4)

@@ -21,8 +21,6 @@ from typing import Any
 import numpy as np
 
 from hfgate.local.batched_head import BatchedHead
-from hfgate.local.batching import BatchLimits
-from hfgate.local.cache import Compute
 from hfgate.local.embedding.tokens import TextTokenizer, TokenBatch
 from hfgate.local.pipelines.base import refuse
 from hfgate.local.pipelines.entities import Entity, softmax, text_entities
@@ -54,21 +52,9 @@ class TokenClassifier(BatchedHead[Any, ClassifierConfig]):
 
     head = "AutoModelForTokenClassification"
 
-    def __init__(
-        self,
-        path: Path,
-        *,
-        compute: Compute,
-        limits: BatchLimits | None = None,
-        name: str,
-        threads: int = 0,
-        device: str = "cpu",
-        tokenizer_processes: int = 0,
-        cache_dir: Path | None = None,
-    ) -> None:
-        super().__init__(
-            path, compute=compute, limits=limits, name=name, threads=threads, device=device, cache_dir=cache_dir
-        )
+    pooled_tokenizer = False
+
+    def loaded(self, path: Path) -> None:
         self._path = path
         # The tokenizer as the pipeline calls it, cutting a long text into windows that overlap by a quarter.
         self._windows = TextTokenizer(path, max_length=self.window, stride=self.window // 4)
