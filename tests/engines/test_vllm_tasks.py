@@ -21,6 +21,10 @@ from tests.support.live_server import live_server
 pytestmark = pytest.mark.engines
 TEXTS = ["Paris is the capital of France.", "The market fell sharply today, and nobody knows why."]
 TOLERANCE = 1e-4
+MINILM = "all-MiniLM-L6-v2"
+EXACT = {"engine": "torch"}
+"""float32, as the vLLM servers run: left to measurement, a CPU computing bfloat16 natively may pick
+``torch-bf16``, whose cosines differ from float32's by ~1e-3 (CI's AMX machine did)."""
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +45,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, vllm_classify: str, vllm_em
     endpoints = {
         "clf": ("text-classification", {"service": "local", "service_settings": {"model": str(TINY_CLASSIFIER())}}),
         "vclf": ("text-classification", _by_url(vllm_classify)),
-        "sim": ("sentence-similarity", {"service": "local", "service_settings": {"model": "all-MiniLM-L6-v2"}}),
+        "sim": ("sentence-similarity", {"service": "local", "service_settings": {"model": MINILM, **EXACT}}),
         "vsim": ("sentence-similarity", _by_url(vllm_embed)),
     }
     with live_server(settings) as url:
