@@ -1,5 +1,6 @@
 """The runner on its own (no app: a scripted line call): it retries a line refused for now, never sends a
-streamed one, and ends a batch past its window ``expired`` with each line it never sent in the error file."""
+streamed one, ends a batch past its window ``expired`` with each line it never sent in the error file, and
+stops a batch whose key's budget is spent."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from hfgate.batches.store import BatchStore
 from hfgate.config import Settings
 from hfgate.registry.database import make_engine
 from hfgate.registry.migrations import migrate
-from hfgate.registry.schema import batches
+from hfgate.registry.schema import batch_lines, batches
 
 URL = "/v1/embeddings"
 
@@ -37,7 +38,8 @@ class Script:
         self.sent.append(body)
         status = self.statuses.pop(0) if self.statuses else 200
         wait = self.retry_after if status in (429, 503) else None
-        return Answer(status, b'{"ok": true}', f"req-{len(self.sent)}", retry_after=wait)
+        answer = b'{"ok": true}' if status == 200 else b'{"error": {"message": "the daily budget is spent"}}'
+        return Answer(status, answer, f"req-{len(self.sent)}", retry_after=wait)
 
 
 @pytest.fixture
@@ -136,3 +138,42 @@ async def test_a_per_minute_limit_is_waited_out_and_a_budget_or_a_model_that_sta
     assert len(loading.sent) == 5
     counts = [BatchStore(engine).counts(batch_id) for batch_id in (first, second, third)]
     assert [(c["completed"], c["failed"]) for c in counts] == [(1, 0), (0, 1), (0, 1)]
+
+
+async def test_a_spent_budget_stops_the_batch_with_the_lines_not_sent_marked(engine: Engine, tmp_path: Path) -> None:
+    calls = Script(200, 429, retry_after=3600)  # the second line finds the key's budget spent until tomorrow
+    runner, files = _runner(engine, tmp_path, calls, chunk=1)
+    batch_id = _batch(engine, [{"input": str(n)} for n in range(4)])
+    while await runner.step():
+        pass
+    assert len(calls.sent) == 2  # nothing sent after the refusal
+    done = BatchStore(engine).get(batch_id, key_id="k")
+    assert (done.status, "failed_at" in done.times) == ("failed", True)
+    (error,) = done.errors or []
+    assert (error["code"], error["line"]) == ("batch_stopped", 2)
+    assert "the daily budget is spent" in error["message"]
+    assert BatchStore(engine).counts(batch_id) == {"total": 4, "completed": 1, "failed": 3}
+    assert [line["custom_id"] for line in _lines(files, done.output_file_id)] == ["c0"]
+    refused, *unsent = _lines(files, done.error_file_id)
+    assert (refused["custom_id"], refused["response"]["status_code"]) == ("c1", 429)  # type: ignore[index]
+    assert [(line["custom_id"], line["error"]["code"]) for line in unsent] == [  # type: ignore[index]
+        ("c2", "batch_stopped"), ("c3", "batch_stopped"),
+    ]  # fmt: skip
+
+
+async def test_a_stopped_batchs_line_left_by_a_dead_runner_is_not_sent_again(engine: Engine, tmp_path: Path) -> None:
+    batch_id = _batch(engine, [{"input": str(n)} for n in range(3)])
+    dead = LineClaims(engine, owner="dead", lease_seconds=600)
+    assert [line.line for line in dead.claim(1)] == [1]  # claimed, never answered
+    calls = Script(429, retry_after=3600)
+    runner, files = _runner(engine, tmp_path, calls, chunk=1)
+    assert await runner.step()  # line 2 refused: the batch stops, line 3 is closed, line 1 is still held
+    assert not await runner.step()  # nothing to send, and line 1's claim is live: not finalized yet
+    with engine.begin() as conn:  # the dead runner's lease lapses
+        conn.execute(update(batch_lines).where(batch_lines.c.line == 1).values(lease_until=1))
+    assert await runner.step()
+    assert len(calls.sent) == 1  # line 1 was never sent again
+    done = BatchStore(engine).get(batch_id, key_id="k")
+    assert done.status == "failed"
+    codes = {line["custom_id"]: (line["error"] or {}).get("code") for line in _lines(files, done.error_file_id)}
+    assert codes == {"c0": "batch_stopped", "c1": None, "c2": "batch_stopped"}

@@ -14,7 +14,10 @@ write transaction (``BEGIN IMMEDIATE``) takes them in turn.
 A batch is finalized by one runner too: it claims the batch (``claimed_by``/``lease_until`` on its row) once
 every line has a result (``in_progress`` → ``finalizing``), once its completion window has passed and no line
 is held under a live claim (no line of it is claimed after the window), or, when ``cancelling``, once no line
-is held under a live claim; a finalization whose runner died is taken up again after the lease.
+is held under a live claim; a finalization whose runner died is taken up again after the lease. A batch one
+of whose lines is refused for longer than a batch waits (a budget spent until its reset) is stopped: every line
+not yet sent is closed unsent, the lines in flight record their answers, and the batch ends ``failed`` with the
+refusal in its ``errors`` (:meth:`LineClaims.stop`).
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ class LineClaims:
             select(batch_lines.c.batch_id, batch_lines.c.line, batch_lines.c.custom_id, batch_lines.c.body,
                    batches.c.key_id, batches.c.endpoint)
             .join(batches, batches.c.batch_id == batch_lines.c.batch_id)
-            .where(batches.c.status == "in_progress", batches.c.expires_at > now // 1000)
+            .where(batches.c.status == "in_progress", batches.c.expires_at > now // 1000, batches.c.errors.is_(None))
             .where(batch_lines.c.result.is_(None), free)
             .order_by(batches.c.created_at, batch_lines.c.batch_id, batch_lines.c.line)
             .limit(n)
@@ -103,7 +106,8 @@ class LineClaims:
 
     def to_finish(self) -> list[StoredBatch]:
         """Batches ready to finalize, now claimed by this runner: ``in_progress`` with every line answered (now
-        ``finalizing``), ``cancelling`` with no line under a live claim, or a finalization whose lease lapsed."""
+        ``finalizing``), past its window or stopped with no line under a live claim, ``cancelling`` with no line
+        under a live claim, or a finalization whose lease lapsed."""
         now = now_ms()
         line = batch_lines.c
         pending = exists().where(line.batch_id == batches.c.batch_id, line.result.is_(None))
@@ -111,6 +115,7 @@ class LineClaims:
         ready = or_(
             and_(batches.c.status == "in_progress", ~pending),
             and_(batches.c.status == "in_progress", batches.c.expires_at <= now // 1000, ~held),
+            and_(batches.c.status == "in_progress", batches.c.errors.is_not(None), ~held),  # stopped
             and_(batches.c.status == "cancelling", ~held),
             batches.c.status == "finalizing",
         )
@@ -126,13 +131,14 @@ class LineClaims:
                 conn.execute(update(batches).where(batches.c.batch_id == batch.batch_id).values(**values))
         return found
 
-    def expire_rest(self, batch_id: str, result: Callable[[str], str]) -> int:
-        """Give every line without a result ``result(custom_id)`` as its failure (a batch past its window);
-        how many."""
+    def close_rest(self, batch_id: str, result: Callable[[str], str]) -> int:
+        """Give every line without a result and not held under a live claim ``result(custom_id)`` as its failure
+        (a batch past its window, or stopped); how many. A line in flight keeps its claim and records its answer."""
         line = batch_lines.c
+        free = or_(line.claimed_by.is_(None), line.lease_until < now_ms())
         with translated(), self._writer.begin() as conn:
             rest = conn.execute(select(line.line, line.custom_id).where(line.batch_id == batch_id,
-                                                                        line.result.is_(None))).all()  # fmt: skip
+                                                                        line.result.is_(None), free)).all()  # fmt: skip
             if rest:
                 conn.execute(
                     update(batch_lines).where(line.batch_id == batch_id, line.line == bindparam("number"),
@@ -141,6 +147,19 @@ class LineClaims:
                     [{"number": number, "text": result(custom_id)} for number, custom_id in rest],
                 )  # fmt: skip
         return len(rest)
+
+    def stop(self, batch_id: str, error: dict[str, object], result: Callable[[str], str]) -> bool:
+        """Stop a batch that may send no more (its key's budget spent): ``error`` becomes its ``errors`` (it
+        ends ``failed``) and every line not yet sent gets ``result(custom_id)``; whether this call stopped it
+        (the first of the lines refused together does)."""
+        running = and_(batches.c.batch_id == batch_id, batches.c.status == "in_progress")
+        first = update(batches).where(running, batches.c.errors.is_(None)).values(errors=orjson.dumps([error]).decode())
+        with translated(), self._writer.begin() as conn:
+            stopped = bool(conn.execute(first).rowcount)
+            going = conn.execute(select(batches.c.batch_id).where(running)).first() is not None
+        if going:
+            self.close_rest(batch_id, result)
+        return stopped
 
     def results(self, batch_id: str) -> list[tuple[bool, str]]:
         """Each answered line's result and whether it was a success, in the input file's order."""

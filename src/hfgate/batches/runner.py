@@ -8,8 +8,10 @@ it comes. A batch whose 24-hour window passes starts no more lines and ends ``ex
 in its output and error files, each line it never sent in its error file as ``batch_expired``. A line the app
 refuses for now is sent again after the ``Retry-After`` it was given: a per-minute limit's 429 up to 120 times
 (a batch runs at its key's pace), a model still loading (503) a few times; a budget's 429 (a wait of more
-than a minute) is the line's result. While it works, the runner renews its lease on the lines it holds; once
-the replica drains (SIGTERM) it claims no more, and when it stops it gives back the lines it holds unanswered.
+than a minute) is the line's result and stops the batch: the lines not yet sent are closed unsent
+(``batch_stopped``), so no more is spent, and the batch ends ``failed`` with the refusal in its ``errors``.
+While it works, the runner renews its lease on the lines it holds; once the replica drains (SIGTERM) it
+claims no more, and when it stops it gives back the lines it holds unanswered.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ log = logging.getLogger("hfgate.batches")
 _TRIES = 5
 _PACED_TRIES = 120
 _MOST_WAIT_SECONDS = 60.0
+_EXPIRED = "This request could not be executed before the completion window expired."
 
 
 class LineCall(Protocol):
@@ -121,6 +124,16 @@ class BatchRunner:
         ok = 200 <= answer.status < 300
         await asyncio.to_thread(self._claims.record, line, ok=ok, result=orjson.dumps(output).decode(),
                                 tokens=shapes.tokens_of(body))  # fmt: skip
+        if answer.status == 429 and (answer.retry_after or 0.0) > _MOST_WAIT_SECONDS:  # a budget spent
+            await asyncio.to_thread(self._stop, line, _message(body))
+
+    def _stop(self, line: ClaimedLine, refusal: str) -> None:
+        reason = (f"line {line.line} was refused until its limit resets, so the batch stopped and the lines not yet "
+                  f"sent were not sent: {refusal}")  # fmt: skip
+        error = shapes.line_error(line.line, "batch_stopped", reason)
+        if self._claims.stop(line.batch_id, error, _unsent("batch_stopped", reason)):
+            log.warning("batch stopped", extra={"event": "batch.stopped", "batch_id": line.batch_id,
+                                                "line": line.line, "error": refusal})  # fmt: skip
 
     async def _send(self, line: ClaimedLine) -> Answer:
         tries = 0
@@ -135,8 +148,11 @@ class BatchRunner:
     def _finish(self, batch: StoredBatch) -> None:
         status = "cancelled" if batch.status == "cancelling" else "completed"
         if status == "completed" and batch.expires_at <= time.time():
-            expired = self._claims.expire_rest(batch.batch_id, _expired_line)
+            expired = self._claims.close_rest(batch.batch_id, _unsent("batch_expired", _EXPIRED))
             status = "expired" if expired else status
+        if status == "completed" and batch.errors:  # stopped: a line refused until its budget resets
+            self._claims.close_rest(batch.batch_id, _unsent("batch_stopped", str(batch.errors[0]["message"])))
+            status = "failed"
         results = self._claims.results(batch.batch_id)
         output = self._file(batch, "output", [text for ok, text in results if ok])
         errors = self._file(batch, "error", [text for ok, text in results if not ok])
@@ -162,10 +178,15 @@ def _again(status: int, *, tries: int, wait: float) -> bool:
     return status == 503 and tries < _TRIES
 
 
-def _expired_line(custom_id: str) -> str:
-    message = "This request could not be executed before the completion window expired."
-    line = shapes.unsent_line(custom_id=custom_id, code="batch_expired", message=message)
-    return orjson.dumps(line).decode()
+def _unsent(code: str, message: str) -> Callable[[str], str]:
+    """The error line of a request never sent, by its ``custom_id``."""
+    return lambda custom_id: orjson.dumps(shapes.unsent_line(custom_id=custom_id, code=code, message=message)).decode()
+
+
+def _message(body: Any) -> str:
+    """The error message of an answer in any face's shape (OpenAI's, Anthropic's and Gemini's ``error.message``)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    return str(error.get("message", error)) if isinstance(error, dict) else str(error or body)
 
 
 def _body(raw: bytes) -> Any:
