@@ -75,6 +75,17 @@ async def test_min_cosine_above_one_is_refused(fake_api: httpx.AsyncClient) -> N
     assert "[min_cosine] must be at most [1]" in reason(response)
 
 
+async def test_a_sentence_similarity_endpoint_takes_the_embedders_engine(fake_api: httpx.AsyncClient) -> None:
+    config = {"service": "local", "service_settings": {"model": "all-MiniLM-L6-v2", "engine": "torch"}}
+    made = await fake_api.put("/_inference/sentence-similarity/pinned", json=config, params=SKIP)
+    assert made.status_code == 200, made.text
+    assert made.json()["service_settings"]["engine"] == "torch"
+    config["service_settings"]["engine"] = "fastest"
+    refused = await fake_api.put("/_inference/sentence-similarity/other", json=config, params=SKIP)
+    assert refused.status_code == 400
+    assert "engine" in reason(refused)
+
+
 async def test_create_with_wrong_dimensions_names_both_sizes(client: httpx.AsyncClient) -> None:
     config = {"service": "local", "service_settings": {"model": "all-MiniLM-L6-v2", "dimensions": 12}}
     response = await client.put("/_inference/text_embedding/dims", json=config)

@@ -8,7 +8,7 @@ from hfgate.local.embedding.engine_choice import AUTO_ENGINE, DEFAULT_MIN_COSINE
 from hfgate.services.spec import SettingSpec
 from hfgate.tasks import TaskType
 
-_EMBEDDING = frozenset({TaskType.TEXT_EMBEDDING})
+_EMBEDDING = frozenset({TaskType.TEXT_EMBEDDING, TaskType.SENTENCE_SIMILARITY})  # similarity: the embedder's cosines
 
 LOCAL_EMBEDDING_SETTINGS = (
     SettingSpec(
