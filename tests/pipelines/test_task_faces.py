@@ -1,14 +1,18 @@
 """The Hub's tasks on other servers' routes, against a live hfgate: TEI's ``/predict``, ``/similarity``,
 ``/decode`` and ``/embed_all`` under ``/hf/{id}``, vLLM's ``/classify`` and ``/score``, and OpenAI's
 ``/v1/moderations`` with the openai SDK. Each answer equals what ``POST /hf/{id}`` gives on the same endpoint;
-bad inputs are 4xx naming the field."""
+bad inputs are 4xx naming the field. The last three as a batch's ``endpoint``: each line answered as the request
+sent alone."""
 
 from __future__ import annotations
 
+import io
+import time
 from typing import Any
 
 import httpx
 import openai
+import orjson
 import pytest
 
 from hfgate.api.openai.moderations import neutral
@@ -180,3 +184,49 @@ def test_moderations_refuse_a_missing_model_and_a_non_classifier(served: str) ->
 )  # fmt: skip
 def test_neutral_labels_are_those_saying_nothing_was_found(label: str, is_neutral: bool) -> None:
     assert neutral(label) is is_neutral
+
+
+LINES = [
+    ("/v1/classify", {"model": "clf", "input": [TEXT, OTHER]}),
+    ("/v1/score", {"model": "sim", "text_1": TEXT, "text_2": [OTHER, TEXT]}),
+    ("/v1/moderations", {"model": "clf", "input": [TEXT, OTHER]}),
+]
+
+
+def _finished(sdk: openai.OpenAI, batch_id: str) -> Any:
+    deadline = time.monotonic() + 120
+    while (batch := sdk.batches.retrieve(batch_id)).status not in ("completed", "failed", "cancelled", "expired"):
+        assert time.monotonic() < deadline, f"the batch is still {batch.status}"
+        time.sleep(0.1)
+    return batch
+
+
+@pytest.mark.parametrize(("url", "body"), LINES, ids=[url for url, _ in LINES])
+def test_a_task_route_batch_answers_each_line_as_the_request_sent_alone(
+    served: str, url: str, body: dict[str, Any]
+) -> None:
+    sdk = _sdk(served)
+    line = orjson.dumps({"custom_id": "t", "method": "POST", "url": url, "body": body}) + b"\n"
+    made = sdk.files.create(file=("in.jsonl", io.BytesIO(line)), purpose="batch")
+    batch = _finished(sdk, sdk.batches.create(input_file_id=made.id, endpoint=url, completion_window="24h").id)  # type: ignore[arg-type]
+    assert batch.status == "completed", batch
+    assert batch.output_file_id is not None
+    (answered,) = [orjson.loads(raw) for raw in sdk.files.content(batch.output_file_id).content.splitlines()]
+    alone = httpx.post(f"{served}{url}", json=body, timeout=120).json()
+    got = answered["response"]["body"]
+    assert answered["response"]["status_code"] == 200
+    for field in ("data", "results"):
+        if field in alone:
+            assert _rounded(got[field]) == _rounded(alone[field])
+    assert {"data", "results"} & set(alone)
+
+
+def _rounded(value: Any) -> Any:
+    """``value`` with its floats to 5 places (a batch's pass may pad the texts with others')."""
+    if isinstance(value, float):
+        return round(value, 5)
+    if isinstance(value, list):
+        return [_rounded(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items() if key not in ("id", "created")}
+    return value

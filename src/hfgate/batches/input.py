@@ -21,8 +21,12 @@ import orjson
 
 from hfgate.batches.shapes import line_error
 
-OPENAI_ENDPOINTS = ("/v1/chat/completions", "/v1/completions", "/v1/embeddings")
-"""The routes an OpenAI batch may name as its ``endpoint``."""
+OPENAI_ENDPOINTS = (
+    "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses", "/v1/moderations",
+    "/v1/rerank", "/v1/classify", "/v1/score",
+)  # fmt: skip
+"""The routes an OpenAI batch may name as its ``endpoint``: OpenAI's own, Cohere's and Jina's rerank, and vLLM's
+``/classify`` and ``/score`` (the Hub's classification and similarity tasks)."""
 
 ENDPOINTS = (*OPENAI_ENDPOINTS, "/v1/messages")
 """The routes a batch may run: each line is sent to it as a request of its own (``/v1/messages``: the lines

@@ -112,8 +112,8 @@ class BatchRunner:
                 await asyncio.to_thread(self._claims.renew)
 
     async def _run_line(self, line: ClaimedLine) -> None:
-        if orjson.loads(line.body).get("stream"):
-            unsent = "[stream] is not supported in a batch: each answer comes whole"
+        if field := next((name for name in ("stream", "background") if orjson.loads(line.body).get(name)), None):
+            unsent = f"[{field}] is not supported in a batch: each answer comes whole, as the line's result"
             result = shapes.unsent_line(custom_id=line.custom_id, code="invalid_request", message=unsent)
             await asyncio.to_thread(self._claims.record, line, ok=False, result=orjson.dumps(result).decode())
             return

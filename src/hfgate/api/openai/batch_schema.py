@@ -7,7 +7,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 Purpose = Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"]
-Endpoint = Literal["/v1/chat/completions", "/v1/completions", "/v1/embeddings"]
+Endpoint = Literal[
+    "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses", "/v1/moderations", "/v1/rerank",
+    "/v1/classify", "/v1/score",
+]  # fmt: skip
 """The routes a batch may run (:data:`hfgate.batches.input.OPENAI_ENDPOINTS`)."""
 
 
