@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from hfgate.commands.apply import apply_command, export_command
 from hfgate.commands.backup import backup_command
+from hfgate.commands.batch import batch_app
 from hfgate.commands.common import errors
 from hfgate.commands.endpoints import endpoints_app, infer_command
 from hfgate.commands.keys import keys_app, usage_command
@@ -23,6 +24,7 @@ app = typer.Typer(help="hfgate: Hugging Face models behind one dependable API.",
 app.add_typer(endpoints_app, name="endpoints")
 app.command("infer")(infer_command)
 app.command("embed-corpus")(embed_corpus_command)
+app.add_typer(batch_app, name="batch")
 app.add_typer(keys_app, name="keys")
 app.command("usage")(usage_command)
 app.command("backup")(backup_command)

@@ -1,4 +1,5 @@
-"""A Python client for hfgate's HTTP API (the Elasticsearch-shaped ``_inference`` routes).
+"""A Python client for hfgate's HTTP API (the Elasticsearch-shaped ``_inference`` routes, keys and usage, and
+OpenAI's Files and Batches).
 
 Example:
     >>> with Client("http://127.0.0.1:8080") as client:
@@ -8,6 +9,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -149,6 +151,45 @@ class Client:
             raise _error(response)
         return response.text
 
+    def upload_file(self, path: Path, *, purpose: str = "batch") -> dict[str, Any]:
+        """``POST /v1/files``: the file at ``path`` (streamed from disk), OpenAI's file object."""
+        with path.open("rb") as source:
+            uploaded: dict[str, Any] = self._call("POST", "/v1/files", data={"purpose": purpose},
+                                                  files={"file": (path.name, source, "application/jsonl")})  # fmt: skip
+        return uploaded
+
+    def download_file(self, file_id: str, target: Path) -> int:
+        """``GET /v1/files/{id}/content`` written to ``target`` as it comes; the bytes written."""
+        with self._http.stream("GET", f"/v1/files/{file_id}/content") as response:
+            if response.is_error:
+                response.read()
+                raise _error(response)
+            with target.open("wb") as sink:
+                for piece in response.iter_bytes():
+                    sink.write(piece)
+            return response.num_bytes_downloaded
+
+    def create_batch(
+        self, input_file_id: str, *, endpoint: str, metadata: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """``POST /v1/batches``: OpenAI's batch object, ``in_progress`` (or ``failed``, naming the bad lines)."""
+        body = {"input_file_id": input_file_id, "endpoint": endpoint, "completion_window": "24h", "metadata": metadata}
+        created: dict[str, Any] = self._call("POST", "/v1/batches", json=body)
+        return created
+
+    def get_batch(self, batch_id: str) -> dict[str, Any]:
+        batch: dict[str, Any] = self._call("GET", f"/v1/batches/{batch_id}")
+        return batch
+
+    def list_batches(self, *, limit: int = 20) -> list[dict[str, Any]]:
+        """The key's batches, newest first."""
+        listed: list[dict[str, Any]] = self._call("GET", "/v1/batches", params={"limit": limit})["data"]
+        return listed
+
+    def cancel_batch(self, batch_id: str) -> dict[str, Any]:
+        cancelled: dict[str, Any] = self._call("POST", f"/v1/batches/{batch_id}/cancel")
+        return cancelled
+
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:  # JSON of the route's shape
         response = self._http.request(method, path, **kwargs)
         if response.is_error:
@@ -158,7 +199,8 @@ class Client:
 
 def _error(response: httpx.Response) -> ClientError:
     try:
-        error = response.json()["error"]
-        return ClientError(response.status_code, error.get("type", "error"), reason=error.get("reason", ""))
+        error = response.json()["error"]  # Elasticsearch's shape ({type, reason}) or OpenAI's ({type, message})
+        reason = error.get("reason") or error.get("message", "")
+        return ClientError(response.status_code, error.get("type", "error"), reason=reason)
     except (ValueError, KeyError, TypeError, AttributeError):
         return ClientError(response.status_code, "http_error", reason=response.text[:500])

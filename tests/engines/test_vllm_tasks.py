@@ -50,7 +50,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, vllm_classify: str, vllm_em
     }
     with live_server(settings) as url:
         for name, (task, body) in endpoints.items():
-            created = httpx.put(f"{url}/_inference/{task}/{name}", json=body, timeout=300)
+            created = httpx.put(f"{url}/_inference/{task}/{name}?timeout=240s", json=body, timeout=300)
             assert created.status_code == 200, created.text
         yield url
 
