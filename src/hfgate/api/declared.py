@@ -32,6 +32,7 @@ from hfgate.api.openai.pooling import ROUTES as OPENAI_POOLING
 from hfgate.api.openai.rerank import ROUTES as OPENAI_RERANK
 from hfgate.api.openai.responses_routes import ROUTES as OPENAI_RESPONSES
 from hfgate.api.openai.routes import ROUTES as OPENAI
+from hfgate.api.ui import batch_routes as ui_batch_routes
 from hfgate.api.ui import routes as ui_routes
 from hfgate.api.ui import usage_routes as ui_usage_routes
 
@@ -58,7 +59,7 @@ moderations, Files, Batches and Responses API; its routes per endpoint under ``/
 take the Hugging Face face; TEI's task routes on the Hugging Face face; the Anthropic face's Message Batches)."""
 
 
-PAGES: tuple[PageRoutes, ...] = (ui_routes.PAGES, ui_usage_routes.PAGES)
+PAGES: tuple[PageRoutes, ...] = (ui_routes.PAGES, ui_usage_routes.PAGES, ui_batch_routes.PAGES)
 """The web page's routes (``/ui``): no part of the API's document."""
 
 

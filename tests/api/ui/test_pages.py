@@ -209,6 +209,7 @@ def test_every_control_has_a_label_and_pages_fit_a_narrow_screen(page: Page, bas
         ("/ui/new", "add-model-narrow"),
         (f"/ui/endpoints/{EMBEDDING_ID}", None),
         (f"/ui/endpoints/{EMBEDDING_ID}/playground", None),
+        ("/ui/batches", None),
     ):
         page.goto(f"{base_url}{path}")
         unlabelled = page.evaluate(
