@@ -91,7 +91,18 @@ def test_a_file_that_is_not_audio_is_a_400_naming_file(served: str) -> None:
     assert refused.value.param == "file"
 
 
-@pytest.mark.parametrize(("field", "value"), [("response_format", "xml"), ("stream", "true"), ("temperature", "2")])
+def test_a_streamed_transcription_is_openais_delta_then_done_events_of_the_same_text(served: str) -> None:
+    events = list(_sdk(served).audio.transcriptions.create(model="asr", file=("a.wav", WAV), stream=True))
+    assert [event.type for event in events] == ["transcript.text.delta", "transcript.text.done"]
+    delta, done = events
+    assert delta.delta == done.text == _hf_text(served, WAV)  # type: ignore[union-attr]
+    form = {"model": "asr", "stream": "true", "response_format": "srt"}
+    refused = httpx.post(f"{served}/v1/audio/transcriptions", data=form, files={"file": ("a.wav", WAV)})
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"]["param"] == "response_format"
+
+
+@pytest.mark.parametrize(("field", "value"), [("response_format", "xml"), ("stream", "maybe"), ("temperature", "2")])
 def test_a_bad_field_is_a_400_naming_it(served: str, field: str, value: str) -> None:
     form = {"model": "asr", field: value}
     answer = httpx.post(f"{served}/v1/audio/transcriptions", data=form, files={"file": ("a.wav", WAV)})

@@ -4,8 +4,10 @@
 ``model`` is an ``automatic-speech-recognition`` endpoint's id; the form becomes the task's request
 (:class:`~hfgate.pipelines.automatic_speech_recognition.Transcription`) and goes through the orchestrator
 as ``POST /hf/{id}`` does. A translation is Whisper's ``translate`` task: English text from speech in any
-language. ``response_format`` picks the answer's shape (:mod:`~hfgate.api.openai.audio_shapes`). Streaming
-(``stream=true``) is refused: the answer comes whole. Errors come in OpenAI's shape, as on every ``/v1`` route.
+language. ``response_format`` picks the answer's shape (:mod:`~hfgate.api.openai.audio_shapes`).
+``stream=true`` (json or text) answers OpenAI's server-sent events, ``transcript.text.delta`` then
+``transcript.text.done``, once the whole audio is transcribed (hfgate decodes a long file's windows together,
+not one after another, so the text comes at once). Errors come in OpenAI's shape, as on every ``/v1`` route.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from fastapi import Request, Response
 from starlette.datastructures import UploadFile
+from starlette.responses import StreamingResponse
 
 from hfgate.access.roles import Role
 from hfgate.api.body import decode, form_of, json_response
@@ -23,6 +26,7 @@ from hfgate.api.deps import OrchestratorDep
 from hfgate.api.openai import answers, schema
 from hfgate.api.openai import audio_shapes as shapes
 from hfgate.api.openai.errors import FACE as OPENAI
+from hfgate.api.sse import SSE_HEADERS
 from hfgate.errors import BadRequestError, RequestValidationError
 from hfgate.orchestrator import Orchestrator
 from hfgate.pipelines import PipelineAnswer
@@ -85,9 +89,10 @@ async def _run(
     language: str | None = None,
     translate: bool = False,
 ) -> Response:
-    if form.stream:
+    if form.stream and form.response_format not in ("json", "text"):
         raise RequestValidationError(
-            ["[stream] is not supported: hfgate answers a transcription whole; leave [stream] out"], param="stream"
+            [f"a streamed transcription is text events: [response_format] json or text, not [{form.response_format}]"],
+            param="response_format",
         )
     endpoint = await orch.endpoint_for(form.model, TaskType.AUTOMATIC_SPEECH_RECOGNITION)
     audio = AudioFile(data=form.file, content_type=file_type, field="file")
@@ -130,6 +135,8 @@ def _answer(
     first = next(iter(heard.values()))
     seconds = first.audio_seconds
     text = str(first.body["text"]).strip()
+    if form.stream:
+        return StreamingResponse(iter(shapes.text_events(text)), media_type="text/event-stream", headers=SSE_HEADERS)
     fmt = form.response_format
     if fmt == "json":
         return json_response({"text": text, "usage": shapes.usage(seconds)})

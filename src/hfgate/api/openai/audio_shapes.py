@@ -6,7 +6,9 @@ Shapes from OpenAI's API reference and the openai SDK's types (``Transcription``
 ``language``, ``duration``, ``segments`` (``id``, ``seek``, ``start``, ``end``, ``text``, ``temperature``;
 not the decoder's ``tokens``, ``avg_logprob``, ``compression_ratio`` or ``no_speech_prob``, which the
 task's answer does not carry) and ``words`` (``word``, ``start``, ``end``); ``text``, ``srt`` and ``vtt``
-are plain text. A chunk whose end the model did not give (Whisper cut short) ends with the audio.
+are plain text. A chunk whose end the model did not give (Whisper cut short) ends with the audio. Streamed
+(``stream=true``), the text is OpenAI's ``TranscriptionStreamEvent``s: ``transcript.text.delta`` then
+``transcript.text.done``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from hfgate.api.sse import sse
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,11 @@ def verbose(
         answer["words"] = [{"word": w.text, "start": w.start, "end": w.end} for w in words]
     answer["usage"] = usage(seconds)
     return answer
+
+
+def text_events(text: str) -> list[bytes]:
+    """The streamed answer: the text as one ``transcript.text.delta``, then ``transcript.text.done``."""
+    return [sse({"type": "transcript.text.delta", "delta": text}), sse({"type": "transcript.text.done", "text": text})]
 
 
 def srt(segments: Sequence[Span]) -> str:

@@ -195,7 +195,9 @@ class TranslationForm(BaseModel):
     )
     prompt: str | None = Field(default=None, description="text the model continues from (Whisper)")
     temperature: float | None = Field(default=None, ge=0, le=1, description="0: greedy (Whisper)")
-    stream: bool | None = Field(default=None, description="refused: the answer comes whole")
+    stream: bool | None = Field(
+        default=None, description="true: OpenAI's transcript.text.delta and .done events (json or text format)"
+    )
 
 
 class TranscriptionForm(TranslationForm):
