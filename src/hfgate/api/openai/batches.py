@@ -46,7 +46,7 @@ async def create_batch(request: Request, orch: OrchestratorDep) -> Response:
                               "is uploaded with purpose [batch]", param="input_file_id")  # fmt: skip
 
     def create() -> StoredBatch:
-        with files.bytes_of(source).open("rb") as lines:
+        with files.open(source) as lines:
             read = read_lines(lines, endpoint=asked.endpoint, max_lines=settings.batch_input_max_lines)
         return _batches(request).create(key_id=key_id, endpoint=asked.endpoint, input_file_id=source.file_id,
                                          completion_window=asked.completion_window, metadata=asked.metadata,
