@@ -166,3 +166,22 @@ def test_refused_credentials_are_a_503_naming_the_variables(tmp_path: Path, monk
         with pytest.raises(FileStoreUnavailableError, match="AWS_ACCESS_KEY_ID") as refused:
             store.put("file-x", [b"{}\n"])
         assert refused.value.status == 503
+
+
+async def test_a_batchs_output_expires_as_asked_and_the_sweep_removes_its_object(gw: Gateway, s3: Any) -> None:
+    made = await gw.sdk.files.create(file=("in.jsonl", io.BytesIO(embedding_lines(TEXTS))), purpose="batch",
+                                     expires_after={"anchor": "created_at", "seconds": 7200})  # fmt: skip
+    batch = await gw.sdk.batches.create(input_file_id=made.id, endpoint=URL, completion_window="24h",
+                                        output_expires_after={"anchor": "created_at", "seconds": 3600})  # fmt: skip
+    done = await finished(gw.sdk, batch.id)
+    assert done.output_file_id is not None
+    output = await gw.sdk.files.retrieve(done.output_file_id)
+    assert output.expires_at == output.created_at + 3600
+    assert (await gw.sdk.files.retrieve(made.id)).expires_at == made.created_at + 7200
+    files: FileStore = gw.app.state.files
+    assert files.sweep(now=time.time() + 3601) == (done.output_file_id,)
+    assert _keys(s3) == {f"fleet/{made.id}"}  # the input, not yet expired, stays
+    with pytest.raises(openai.NotFoundError):
+        await gw.sdk.files.retrieve(done.output_file_id)
+    assert files.sweep(now=time.time() + 7201) == (made.id,)
+    assert _keys(s3) == set()

@@ -165,7 +165,8 @@ class BatchRunner:
         if not lines:
             return None
         stored = self._files.add_lines(key_id=batch.key_id, purpose="batch_output",
-                                       filename=f"{batch.batch_id}_{kind}.jsonl", lines=lines)  # fmt: skip
+                                       filename=f"{batch.batch_id}_{kind}.jsonl", lines=lines,
+                                       expires_after=batch.output_expires_after)  # fmt: skip
         return stored.file_id
 
 
