@@ -4,6 +4,7 @@ and sweeps it away once it expires."""
 from __future__ import annotations
 
 import io
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,7 @@ from sqlalchemy import Engine
 from hfgate.batches.blobs import DirectoryStore, byte_store
 from hfgate.batches.files import FileStore, InputLimits
 from hfgate.config import Settings
-from hfgate.errors import BadRequestError, FileBytesMissingError, NotFoundError
+from hfgate.errors import BadRequestError, FileBytesMissingError, FileStoreUnavailableError, NotFoundError
 from hfgate.registry.database import make_engine
 from hfgate.registry.migrations import migrate
 
@@ -116,3 +117,9 @@ def test_the_sweep_removes_expired_files_rows_and_bytes_and_keeps_the_rest(engin
     assert sorted(p.name for p in (tmp_path / "files").iterdir()) == sorted([kept.file_id, forever.file_id])
     assert {f.file_id for f in store.list(key_id="k")} == {kept.file_id, forever.file_id}
     assert store.sweep(now=time.time() + 3601) == ()  # nothing left to do: a second replica's sweep is harmless
+
+
+def test_an_s3_store_without_boto3_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "boto3", None)  # import boto3 fails, as where the extra is not installed
+    with pytest.raises(FileStoreUnavailableError, match=r"pip install 'hfgate\[s3\]'"):
+        byte_store(Settings(data_dir=tmp_path, batch_files_url="s3://bucket/prefix"))
