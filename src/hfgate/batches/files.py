@@ -119,15 +119,15 @@ class FileStore:
             return [_stored(row) for row in conn.execute(query.order_by(*order).limit(limit))]
 
     def delete(self, file_id: str, *, key_id: str) -> StoredFile:
-        """Forget the file and remove its bytes.
+        """Remove the file's bytes, then forget it.
 
         Raises:
             NotFoundError: no such file of this key's.
         """
         stored = self.get(file_id, key_id=key_id)
+        self.blobs.remove(file_id)  # first: a store that fails leaves the row, and the delete can be asked again
         with translated(), self._writer.begin() as conn:
             conn.execute(delete(files).where(files.c.file_id == file_id))
-        self.blobs.remove(file_id)
         return stored
 
     def open(self, stored: StoredFile) -> BinaryIO:
