@@ -58,7 +58,7 @@ check: $(STAMP) lint typecheck es-rest
 # One command updates the lock: the newest versions pyproject.toml (and requirements/torch-cpu.in) allow.
 lock: $(STAMP)
 	$(VENV)/bin/pip-compile --quiet --upgrade --strip-extras --no-emit-find-links --no-emit-index-url \
-	  --extra local,dev,otel,ray -o requirements/lock.txt pyproject.toml requirements/torch-cpu.in
+	  --extra local,dev,otel,ray,s3 -o requirements/lock.txt pyproject.toml requirements/torch-cpu.in
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench tools

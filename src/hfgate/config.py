@@ -286,6 +286,26 @@ class Settings(BaseSettings):
         description="Where the Files API keeps file bytes (batch inputs and outputs); default data_dir/files. In "
         "a fleet, a directory every replica mounts: a file's metadata is in the shared registry, its bytes here.",
     )
+    batch_files_url: str | None = Field(
+        default=None,
+        pattern=r"^s3://[^/]+(/.*)?$",
+        description="s3://bucket/prefix: keep file bytes in an S3-compatible bucket every replica reaches instead "
+        "of batch_files_dir (pip install 'hfgate[s3]'; credentials from boto3's usual AWS_* variables).",
+    )
+    batch_files_endpoint_url: str | None = Field(
+        default=None,
+        description="The S3-compatible server of batch_files_url (MinIO, Ceph, ...); default AWS_ENDPOINT_URL_S3 or "
+        "AWS_ENDPOINT_URL, else AWS S3 itself.",
+    )
+    batch_files_region: str | None = Field(
+        default=None, description="The region of batch_files_url's bucket; default AWS_DEFAULT_REGION."
+    )
+    batch_files_sweep_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="How often the batch runner removes expired files (expires_after, output_expires_after): "
+        "their rows and bytes.",
+    )
     batch_file_max_bytes: int = Field(
         default=512 * 1024 * 1024, gt=0, description="Largest file POST /v1/files accepts (OpenAI's 512 MB)."
     )

@@ -24,6 +24,7 @@ The hierarchy::
     ├── RegistryUnavailableError     503  status_exception (the endpoint database is unreachable)
     ├── ShuttingDownError            503  status_exception (a stream open at the drain deadline)
     ├── ModelNotReadyError           503  status_exception (a local model still downloading or loading; Retry-After)
+    ├── FileStoreUnavailableError    503  status_exception (the files' S3 bucket missing, refused or out of reach)
     ├── StorageFullError             507  status_exception (no space left for the registry or a model cache)
     ├── GpuMemoryFullError           507  status_exception (a local model does not fit in the GPU's free memory)
     ├── HostMemoryFullError          507  status_exception (a managed vLLM cannot start in the memory free)
@@ -234,6 +235,13 @@ class StorageFullError(HfGateError):
 class FileBytesMissingError(HfGateError):
     """A file the registry lists has no bytes in this replica's file directory (``HFGATE_BATCH_FILES_DIR``):
     replicas of a fleet that do not share one."""
+
+
+class FileStoreUnavailableError(HfGateError):
+    """The Files API's object store (``HFGATE_BATCH_FILES_URL``) cannot be used: its bucket is missing, its
+    credentials are refused, its server is out of reach, or boto3 is not installed; the reason names the fix."""
+
+    status = 503
 
 
 class GpuMemoryFullError(HfGateError):

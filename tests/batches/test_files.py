@@ -1,17 +1,21 @@
-"""The file store copies a file to disk piece by piece, lists it only once whole, and keeps it its key's."""
+"""The file store copies a file to its byte store piece by piece, lists it only once whole, keeps it its key's,
+and sweeps it away once it expires."""
 
 from __future__ import annotations
 
 import io
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
+from hfgate.batches.blobs import DirectoryStore, byte_store
 from hfgate.batches.files import FileStore, InputLimits
 from hfgate.config import Settings
-from hfgate.errors import BadRequestError, FileBytesMissingError, NotFoundError
+from hfgate.errors import BadRequestError, FileBytesMissingError, FileStoreUnavailableError, NotFoundError
 from hfgate.registry.database import make_engine
 from hfgate.registry.migrations import migrate
 
@@ -44,16 +48,16 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 def test_a_file_is_copied_in_pieces_of_at_most_a_mebibyte(engine: Engine, tmp_path: Path, limits: InputLimits) -> None:
     data = b"x" * (3 * MIB + 5) + b"\n"
     source = Reads(data)
-    store = FileStore(engine, tmp_path / "files")
+    store = FileStore(engine, DirectoryStore(tmp_path / "files"))
     stored = store.add(key_id="k", purpose="batch", filename="big.jsonl", source=source, limits=limits)
     assert all(0 < size <= MIB for size in source.asked)
-    assert store.path(stored.file_id).read_bytes() == data
+    assert (tmp_path / "files" / stored.file_id).read_bytes() == data
     assert stored.size == len(data)
     assert sorted(p.name for p in (tmp_path / "files").iterdir()) == [stored.file_id]
 
 
 def test_a_batch_input_over_a_limit_leaves_neither_bytes_nor_a_row(engine: Engine, tmp_path: Path) -> None:
-    store = FileStore(engine, tmp_path / "files")
+    store = FileStore(engine, DirectoryStore(tmp_path / "files"))
     for data, setting in ((b"{}\n" * 4, "HFGATE_BATCH_INPUT_MAX_LINES"), (b"x" * 200, "HFGATE_BATCH_INPUT_MAX_BYTES")):
         with pytest.raises(BadRequestError, match=setting):
             store.add(key_id="k", purpose="batch", filename="in.jsonl", source=io.BytesIO(data),
@@ -66,7 +70,7 @@ def test_a_batch_input_over_a_limit_leaves_neither_bytes_nor_a_row(engine: Engin
 
 
 def test_files_are_their_keys_listed_newest_first_and_paged_with_after(engine: Engine, tmp_path: Path) -> None:
-    store = FileStore(engine, tmp_path / "files")
+    store = FileStore(engine, DirectoryStore(tmp_path / "files"))
     made = [store.add(key_id="k", purpose="batch", filename=f"{n}", source=io.BytesIO(b"{}\n")) for n in range(3)]
     store.add(key_id="other", purpose="batch", filename="theirs", source=io.BytesIO(b"{}\n"))
     newest = store.list(key_id="k")
@@ -79,18 +83,20 @@ def test_files_are_their_keys_listed_newest_first_and_paged_with_after(engine: E
     with pytest.raises(NotFoundError):
         store.delete(made[0].file_id, key_id="other")
     store.delete(made[0].file_id, key_id="k")
-    assert not store.path(made[0].file_id).exists()
+    assert not (tmp_path / "files" / made[0].file_id).exists()
 
 
 def test_a_listed_file_without_its_bytes_here_names_the_shared_directory_setting(
     engine: Engine, tmp_path: Path
 ) -> None:
-    store = FileStore(engine, tmp_path / "files")
+    store = FileStore(engine, DirectoryStore(tmp_path / "files"))
     stored = store.add(key_id="k", purpose="batch", filename="in.jsonl", source=io.BytesIO(b"{}\n"))
-    assert store.bytes_of(stored).read_bytes() == b"{}\n"
-    elsewhere = FileStore(engine, tmp_path / "another-replica")  # a replica of a fleet that shares no directory
+    with store.open(stored) as read:
+        assert read.read() == b"{}\n"
+    # a replica of a fleet that shares no directory
+    elsewhere = FileStore(engine, DirectoryStore(tmp_path / "another-replica"))
     with pytest.raises(FileBytesMissingError, match="HFGATE_BATCH_FILES_DIR"):
-        elsewhere.bytes_of(elsewhere.get(stored.file_id, key_id="k"))
+        elsewhere.open(elsewhere.get(stored.file_id, key_id="k"))
 
 
 def test_file_bytes_live_in_data_dir_unless_a_shared_directory_is_set(tmp_path: Path) -> None:
@@ -98,3 +104,22 @@ def test_file_bytes_live_in_data_dir_unless_a_shared_directory_is_set(tmp_path: 
     assert (
         Settings(data_dir=tmp_path, batch_files_dir=tmp_path / "shared").batch_files_dir_resolved == tmp_path / "shared"
     )
+    assert isinstance(byte_store(Settings(data_dir=tmp_path)), DirectoryStore)
+
+
+def test_the_sweep_removes_expired_files_rows_and_bytes_and_keeps_the_rest(engine: Engine, tmp_path: Path) -> None:
+    store = FileStore(engine, DirectoryStore(tmp_path / "files"))
+    short = store.add(key_id="k", purpose="batch", filename="short", source=io.BytesIO(b"{}\n"), expires_after=3600)
+    kept = store.add(key_id="k", purpose="batch", filename="long", source=io.BytesIO(b"{}\n"), expires_after=7200)
+    forever = store.add_lines(key_id="k", purpose="batch_output", filename="out", lines=["{}"])
+    assert store.sweep() == ()
+    assert store.sweep(now=time.time() + 3601) == (short.file_id,)
+    assert sorted(p.name for p in (tmp_path / "files").iterdir()) == sorted([kept.file_id, forever.file_id])
+    assert {f.file_id for f in store.list(key_id="k")} == {kept.file_id, forever.file_id}
+    assert store.sweep(now=time.time() + 3601) == ()  # nothing left to do: a second replica's sweep is harmless
+
+
+def test_an_s3_store_without_boto3_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "boto3", None)  # import boto3 fails, as where the extra is not installed
+    with pytest.raises(FileStoreUnavailableError, match=r"pip install 'hfgate\[s3\]'"):
+        byte_store(Settings(data_dir=tmp_path, batch_files_url="s3://bucket/prefix"))

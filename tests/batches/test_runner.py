@@ -4,6 +4,9 @@ stops a batch whose key's budget is spent."""
 
 from __future__ import annotations
 
+import asyncio
+import io
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +14,7 @@ import orjson
 import pytest
 from sqlalchemy import Engine, update
 
+from hfgate.batches.blobs import DirectoryStore
 from hfgate.batches.calls import Answer
 from hfgate.batches.claims import LineClaims
 from hfgate.batches.files import FileStore
@@ -21,6 +25,7 @@ from hfgate.config import Settings
 from hfgate.registry.database import make_engine
 from hfgate.registry.migrations import migrate
 from hfgate.registry.schema import batch_lines, batches
+from hfgate.registry.schema import files as files_table
 
 URL = "/v1/embeddings"
 
@@ -53,7 +58,7 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 
 def _runner(engine: Engine, tmp_path: Path, calls: Script, *, chunk: int = 8) -> tuple[BatchRunner, FileStore]:
-    files = FileStore(engine, tmp_path / "files")
+    files = FileStore(engine, DirectoryStore(tmp_path / "files"))
     settings = Settings(data_dir=tmp_path, batch_claim_lines=chunk)
     claims = LineClaims(engine, owner="test", lease_seconds=60)
     return BatchRunner(claims=claims, files=files, calls=calls, settings=settings), files
@@ -67,7 +72,10 @@ def _batch(engine: Engine, bodies: list[dict[str, object]]) -> str:
 
 
 def _lines(files: FileStore, file_id: str | None) -> list[dict[str, object]]:
-    return [] if file_id is None else [orjson.loads(line) for line in files.path(file_id).read_bytes().splitlines()]
+    if file_id is None:
+        return []
+    with files.blobs.open(file_id) as read:
+        return [orjson.loads(line) for line in read]
 
 
 async def test_a_line_refused_for_now_is_sent_again_and_a_streamed_one_never(engine: Engine, tmp_path: Path) -> None:
@@ -108,7 +116,7 @@ async def test_a_batch_past_its_window_starts_no_line_and_ends_expired(engine: E
 
 async def test_a_draining_replica_claims_no_line_but_still_finalizes(engine: Engine, tmp_path: Path) -> None:
     calls = Script()
-    files = FileStore(engine, tmp_path / "files")
+    files = FileStore(engine, DirectoryStore(tmp_path / "files"))
     claims = LineClaims(engine, owner="test", lease_seconds=60)
     draining = BatchRunner(claims=claims, files=files, calls=calls, settings=Settings(data_dir=tmp_path),
                            draining=lambda: True)  # fmt: skip
@@ -177,3 +185,24 @@ async def test_a_stopped_batchs_line_left_by_a_dead_runner_is_not_sent_again(eng
     assert done.status == "failed"
     codes = {line["custom_id"]: (line["error"] or {}).get("code") for line in _lines(files, done.error_file_id)}
     assert codes == {"c0": "batch_stopped", "c1": None, "c2": "batch_stopped"}
+
+
+async def test_the_running_runner_sweeps_expired_files_away_and_keeps_the_rest(engine: Engine, tmp_path: Path) -> None:
+    files = FileStore(engine, DirectoryStore(tmp_path / "files"))
+    settings = Settings(data_dir=tmp_path, batch_files_sweep_seconds=0.05, batch_poll_seconds=0.05)
+    runner = BatchRunner(claims=LineClaims(engine, owner="test", lease_seconds=60), files=files, calls=Script(),
+                         settings=settings)  # fmt: skip
+    gone = files.add(key_id="k", purpose="batch", filename="old", source=io.BytesIO(b"{}\n"), expires_after=3600)
+    kept = files.add(key_id="k", purpose="batch", filename="new", source=io.BytesIO(b"{}\n"), expires_after=3600)
+    with engine.begin() as conn:  # uploaded an hour ago
+        conn.execute(update(files_table).where(files_table.c.file_id == gone.file_id).values(expires_at=1))
+    runner.start()
+    try:
+        deadline = time.monotonic() + 10
+        while (tmp_path / "files" / gone.file_id).exists():
+            assert time.monotonic() < deadline, "the expired file is still there"
+            await asyncio.sleep(0.02)
+    finally:
+        await runner.aclose()
+    assert [f.file_id for f in files.list(key_id="k")] == [kept.file_id]
+    assert sorted(p.name for p in (tmp_path / "files").iterdir()) == [kept.file_id]

@@ -1,30 +1,31 @@
-"""Files: their bytes in a directory (``data_dir/files``), their metadata in the registry (``files``).
+"""Files: their bytes in a byte store (:mod:`hfgate.batches.blobs`), their metadata in the registry (``files``).
 
-A file belongs to the key that uploaded it: any other key is told it does not exist (404). Bytes are copied
-to disk in pieces as they come (never held whole in memory), into ``<id>.part``, then renamed; the row is
-written last, so a file is listed only once its bytes are all there. A batch input (purpose ``batch``) is
-also held to ``HFGATE_BATCH_INPUT_MAX_BYTES`` and ``HFGATE_BATCH_INPUT_MAX_LINES`` as it is copied.
+A file belongs to the key that uploaded it: any other key is told it does not exist (404). Bytes go to the
+store in pieces as they come (never held whole in memory; a directory's file or an S3 object appears whole or
+not at all); the row is written last, so a file is listed only once its bytes are all there. A batch input
+(purpose ``batch``) is also held to ``HFGATE_BATCH_INPUT_MAX_BYTES`` and ``HFGATE_BATCH_INPUT_MAX_LINES`` as
+it is copied. A file whose ``expires_at`` has passed is no longer shown; :meth:`FileStore.sweep` removes it,
+bytes first, then its row (a sweep cut short leaves the row, and the next one finishes it).
 
 Example:
-    >>> store = FileStore(engine, tmp_path / "files")
+    >>> store = FileStore(engine, DirectoryStore(tmp_path / "files"))
     >>> stored = store.add(key_id="k", purpose="batch", filename="in.jsonl", source=open("in.jsonl", "rb"))
-    >>> store.path(stored.file_id).read_bytes()
+    >>> with store.open(stored) as read:
+    ...     read.read()
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from sqlalchemy import Engine, Row, delete, insert, or_, select
 
 from hfgate.batches import shapes
-from hfgate.errors import BadRequestError, FileBytesMissingError, NotFoundError
+from hfgate.batches.blobs import ByteStore
+from hfgate.errors import BadRequestError, NotFoundError
 from hfgate.registry.database import writing
 from hfgate.registry.failures import translated
 from hfgate.registry.schema import files
@@ -57,12 +58,12 @@ class StoredFile:
 
 
 class FileStore:
-    """Files of every key, on disk under ``directory`` and listed in the registry."""
+    """Files of every key, their bytes in ``blobs`` and listed in the registry."""
 
-    def __init__(self, engine: Engine, directory: Path) -> None:
+    def __init__(self, engine: Engine, blobs: ByteStore) -> None:
         self._engine = engine
         self._writer = writing(engine)
-        self.directory = directory
+        self.blobs = blobs
 
     def add(
         self, *, key_id: str, purpose: str, filename: str, source: BinaryIO, expires_after: int | None = None,
@@ -74,16 +75,15 @@ class FileStore:
             BadRequestError: ``limits`` given and the file holds more bytes or lines, naming the setting.
         """
         return self._added(key_id=key_id, purpose=purpose, filename=filename, expires_after=expires_after,
-                           write=lambda target: _copy(source, target, limits))  # fmt: skip
+                           pieces=_pieces(source, limits))  # fmt: skip
 
-    def add_lines(self, *, key_id: str, purpose: str, filename: str, lines: Iterable[str]) -> StoredFile:
+    def add_lines(
+        self, *, key_id: str, purpose: str, filename: str, lines: Iterable[str], expires_after: int | None = None
+    ) -> StoredFile:
         """A file of ``lines`` (each written with its newline): a batch's output or errors."""
-
-        def write(target: BinaryIO) -> None:
-            for line in lines:
-                target.write(line.encode() + b"\n")
-
-        return self._added(key_id=key_id, purpose=purpose, filename=filename, expires_after=None, write=write)
+        pieces = (line.encode() + b"\n" for line in lines)
+        return self._added(key_id=key_id, purpose=purpose, filename=filename, expires_after=expires_after,
+                           pieces=pieces)  # fmt: skip
 
     def get(self, file_id: str, *, key_id: str) -> StoredFile:
         """The file, if ``key_id`` uploaded it and it has not expired.
@@ -119,53 +119,47 @@ class FileStore:
             return [_stored(row) for row in conn.execute(query.order_by(*order).limit(limit))]
 
     def delete(self, file_id: str, *, key_id: str) -> StoredFile:
-        """Forget the file and remove its bytes.
+        """Remove the file's bytes, then forget it.
 
         Raises:
             NotFoundError: no such file of this key's.
         """
         stored = self.get(file_id, key_id=key_id)
+        self.blobs.remove(file_id)  # first: a store that fails leaves the row, and the delete can be asked again
         with translated(), self._writer.begin() as conn:
             conn.execute(delete(files).where(files.c.file_id == file_id))
-        self.path(file_id).unlink(missing_ok=True)
         return stored
 
-    def path(self, file_id: str) -> Path:
-        """Where the file's bytes are."""
-        return self.directory / file_id
-
-    def bytes_of(self, stored: StoredFile) -> Path:
-        """The path of a listed file's bytes.
+    def open(self, stored: StoredFile) -> BinaryIO:
+        """A listed file's bytes, opened for reading (blocking; close it).
 
         Raises:
-            FileBytesMissingError: they are not in this replica's directory (a fleet that shares no directory).
+            FileBytesMissingError: the store has no bytes for it (replicas of a fleet that share no store).
+            FileStoreUnavailableError: the S3 store cannot be used, naming the setting to fix.
         """
-        path = self.path(stored.file_id)
-        if not path.is_file():
-            raise FileBytesMissingError(
-                f"the bytes of file [{stored.file_id}] are not in this replica's file directory [{self.directory}] "
-                "(HFGATE_BATCH_FILES_DIR): in a fleet, every replica must mount the same directory"
-            )
-        return path
+        return self.blobs.open(stored.file_id)
+
+    def sweep(self, *, now: float | None = None, most: int = 1000) -> tuple[str, ...]:
+        """Remove up to ``most`` files whose ``expires_at`` has passed, bytes then row; the ids removed."""
+        moment = int(time.time() if now is None else now)
+        query = select(files.c.file_id).where(files.c.expires_at.is_not(None), files.c.expires_at <= moment)
+        with translated(), self._engine.connect() as conn:
+            expired = tuple(row.file_id for row in conn.execute(query.order_by(files.c.expires_at).limit(most)))
+        for file_id in expired:
+            self.blobs.remove(file_id)
+            with translated(), self._writer.begin() as conn:
+                conn.execute(delete(files).where(files.c.file_id == file_id))
+        return expired
 
     def _added(
-        self, *, key_id: str, purpose: str, filename: str, expires_after: int | None, write: Callable[[BinaryIO], None]
+        self, *, key_id: str, purpose: str, filename: str, expires_after: int | None, pieces: Iterable[bytes]
     ) -> StoredFile:
-        self.directory.mkdir(parents=True, exist_ok=True)
         file_id = shapes.new_id("file-")
-        part = self.directory / f"{file_id}.part"
-        try:
-            with part.open("wb") as target:
-                write(target)
-                target.flush()
-                os.fsync(target.fileno())
-            part.rename(self.path(file_id))
-        finally:
-            part.unlink(missing_ok=True)
+        size = self.blobs.put(file_id, pieces)
         now = int(time.time())
-        stored = StoredFile(file_id=file_id, key_id=key_id, purpose=purpose, filename=filename,
-                            size=self.path(file_id).stat().st_size, created_at=now,
-                            expires_at=None if expires_after is None else now + expires_after)  # fmt: skip
+        expires_at = None if expires_after is None else now + expires_after
+        stored = StoredFile(file_id=file_id, key_id=key_id, purpose=purpose, filename=filename, size=size,
+                            created_at=now, expires_at=expires_at)  # fmt: skip
         with translated(), self._writer.begin() as conn:
             conn.execute(insert(files).values(file_id=stored.file_id, key_id=key_id, purpose=purpose,
                                               filename=filename, bytes=stored.size, created_at=now,
@@ -173,9 +167,11 @@ class FileStore:
         return stored
 
 
-def _copy(source: BinaryIO, target: BinaryIO, limits: InputLimits | None) -> None:
+def _pieces(source: BinaryIO, limits: InputLimits | None) -> Iterator[bytes]:
+    """``source``'s bytes in pieces; a batch input held to ``limits`` as they pass."""
     if limits is None:
-        shutil.copyfileobj(source, target, _PIECE)
+        while piece := source.read(_PIECE):
+            yield piece
         return
     size = lines = 0
     last = b"\n"
@@ -187,7 +183,7 @@ def _copy(source: BinaryIO, target: BinaryIO, limits: InputLimits | None) -> Non
             raise BadRequestError(
                 f"a batch input file may hold at most [{limits.max_bytes}] bytes (HFGATE_BATCH_INPUT_MAX_BYTES); "
                 "split it into several batches", param="file")  # fmt: skip
-        target.write(piece)
+        yield piece
     lines += last != b"\n"
     if lines > limits.max_lines:
         raise BadRequestError(

@@ -11,7 +11,9 @@ refuses for now is sent again after the ``Retry-After`` it was given: a per-minu
 than a minute) is the line's result and stops the batch: the lines not yet sent are closed unsent
 (``batch_stopped``), so no more is spent, and the batch ends ``failed`` with the refusal in its ``errors``.
 While it works, the runner renews its lease on the lines it holds; once the replica drains (SIGTERM) it
-claims no more, and when it stops it gives back the lines it holds unanswered.
+claims no more, and when it stops it gives back the lines it holds unanswered. Every
+``HFGATE_BATCH_FILES_SWEEP_SECONDS`` it also removes the files that have expired (their ``expires_after`` on
+upload, a batch's ``output_expires_after``): rows and bytes (:meth:`~hfgate.batches.files.FileStore.sweep`).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class BatchRunner:
         self._chunk = settings.batch_claim_lines
         self._poll = settings.batch_poll_seconds
         self._renew_every = settings.batch_lease_seconds / 3
+        self._sweep_every = settings.batch_files_sweep_seconds
         self._task: asyncio.Task[None] | None = None
 
     @staticmethod
@@ -92,6 +95,7 @@ class BatchRunner:
 
     async def _run(self) -> None:
         renewing = asyncio.create_task(self._renew())
+        sweeping = asyncio.create_task(self._sweep())
         try:
             while True:
                 try:
@@ -104,12 +108,25 @@ class BatchRunner:
                     await asyncio.sleep(self._poll)
         finally:
             renewing.cancel()
+            sweeping.cancel()
 
     async def _renew(self) -> None:
         while True:
             await asyncio.sleep(self._renew_every)
             with contextlib.suppress(HfGateError):
                 await asyncio.to_thread(self._claims.renew)
+
+    async def _sweep(self) -> None:
+        while True:
+            try:
+                gone = await asyncio.to_thread(self._files.sweep)
+            except Exception as exc:  # the registry or the store away: the next sweep tries again
+                log.warning("file sweep failed", exc_info=not isinstance(exc, HfGateError),
+                            extra={"event": "batch.sweep.error", "error": str(exc)})  # fmt: skip
+            else:
+                if gone:
+                    log.info("expired files removed", extra={"event": "batch.sweep", "files": len(gone)})
+            await asyncio.sleep(self._sweep_every)
 
     async def _run_line(self, line: ClaimedLine) -> None:
         if field := next((name for name in ("stream", "background") if orjson.loads(line.body).get(name)), None):
@@ -164,7 +181,8 @@ class BatchRunner:
         if not lines:
             return None
         stored = self._files.add_lines(key_id=batch.key_id, purpose="batch_output",
-                                       filename=f"{batch.batch_id}_{kind}.jsonl", lines=lines)  # fmt: skip
+                                       filename=f"{batch.batch_id}_{kind}.jsonl", lines=lines,
+                                       expires_after=batch.output_expires_after)  # fmt: skip
         return stored.file_id
 
 

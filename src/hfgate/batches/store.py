@@ -47,6 +47,8 @@ class StoredBatch:
     times: dict[str, int]
     created_at: int
     expires_at: int
+    output_expires_after: int | None = None
+    """Seconds after their creation that the output and error files expire (OpenAI's ``output_expires_after``)."""
 
     def object(self, progress: Progress) -> dict[str, Any]:
         """OpenAI's batch object."""
@@ -71,6 +73,7 @@ class BatchStore:
     def create(
         self, *, key_id: str, endpoint: str, input_file_id: str, completion_window: str,
         metadata: dict[str, str] | None, read: ReadInput, prefix: str = "batch_",
+        output_expires_after: int | None = None,
     ) -> StoredBatch:  # fmt: skip
         """The batch with its lines (``in_progress``), or ``failed`` with ``read.errors``; its id ``prefix``
         and a random part (``msgbatch_`` on Anthropic's face)."""
@@ -82,7 +85,8 @@ class BatchStore:
                "metadata": None if metadata is None else orjson.dumps(metadata).decode(),
                "errors": orjson.dumps(read.errors).decode() if read.errors else None,
                "times": orjson.dumps({f"{status}_at": now}).decode(), "created_at": now,
-               "expires_at": now + WINDOW_SECONDS[completion_window]}  # fmt: skip
+               "expires_at": now + WINDOW_SECONDS[completion_window],
+               "output_expires_after": output_expires_after}  # fmt: skip
         requests = [] if read.errors else read.requests
         lines = [{"batch_id": batch_id, "line": r.line, "custom_id": r.custom_id, "body": r.body} for r in requests]
         with translated(), self._writer.begin() as conn:
@@ -186,5 +190,5 @@ def stored_batch(row: Row[Any]) -> StoredBatch:
         metadata=None if row.metadata is None else orjson.loads(row.metadata),
         errors=None if row.errors is None else orjson.loads(row.errors), output_file_id=row.output_file_id,
         error_file_id=row.error_file_id, times=orjson.loads(row.times), created_at=row.created_at,
-        expires_at=row.expires_at,
+        expires_at=row.expires_at, output_expires_after=row.output_expires_after,
     )  # fmt: skip

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from starlette.types import ASGIApp
 
 from hfgate.access.control import AccessControl
+from hfgate.batches.blobs import byte_store
 from hfgate.batches.calls import AppCalls
 from hfgate.batches.claims import LineClaims
 from hfgate.batches.files import FileStore
@@ -111,7 +112,7 @@ class Runtime:
             changes,
             access,
             ResponseStore(engine),
-            FileStore(engine, settings.batch_files_dir_resolved),
+            FileStore(engine, byte_store(settings)),
             BatchStore(engine),
             embed_cache=embed_cache,
             owns_context=context is None,

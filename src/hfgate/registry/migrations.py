@@ -194,6 +194,10 @@ def _0018_create_files_and_batches(conn: Connection) -> None:
     )
 
 
+def _0019_batch_output_expiry(conn: Connection) -> None:
+    conn.execute(text("ALTER TABLE batches ADD COLUMN output_expires_after BIGINT"))
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0001_create_endpoints", _0001_create_endpoints),
     ("0002_create_provisioned_defaults", _0002_create_provisioned_defaults),
@@ -206,6 +210,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0016_api_key_budgets", _0016_api_key_budgets),
     ("0017_api_key_metadata", _0017_api_key_metadata),
     ("0018_create_files_and_batches", _0018_create_files_and_batches),
+    ("0019_batch_output_expiry", _0019_batch_output_expiry),
 )
 
 

@@ -113,6 +113,7 @@ batches = Table(
     Column("times", Text, nullable=False),  # {"in_progress_at": ..., ...}: each status's Unix second
     Column("created_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False),
+    Column("output_expires_after", BigInteger, nullable=True),  # seconds: the output and error files' expiry
 )
 
 batch_lines = Table(

@@ -57,6 +57,14 @@ class FileDeleted(BaseModel):
     deleted: bool
 
 
+class ExpiresAfter(BaseModel):
+    """An expiry policy: ``seconds`` after the ``anchor`` (the file's creation)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
+    anchor: Literal["created_at"] = Field(description="created_at: the file's creation")
+    seconds: int = Field(ge=3600, le=2592000, description="an hour to 30 days")
+
+
 class BatchRequest(BaseModel):
     """``POST /v1/batches``' body (OpenAI's)."""
 
@@ -67,6 +75,9 @@ class BatchRequest(BaseModel):
     endpoint: Endpoint = Field(description="the route every line of the file is sent to")
     completion_window: Literal["24h"] = Field(description="24h")
     metadata: dict[str, str] | None = Field(default=None, description="up to 16 pairs of your own")
+    output_expires_after: ExpiresAfter | None = Field(
+        default=None, description="when the output and error files expire (then the sweep removes them)"
+    )
 
 
 class BatchLineError(BaseModel):

@@ -45,12 +45,14 @@ async def create_batch(request: Request, orch: OrchestratorDep) -> Response:
         raise BadRequestError(f"the file [{source.file_id}] has purpose [{source.purpose}]; a batch's input file "
                               "is uploaded with purpose [batch]", param="input_file_id")  # fmt: skip
 
+    expiry = None if asked.output_expires_after is None else asked.output_expires_after.seconds
+
     def create() -> StoredBatch:
-        with files.bytes_of(source).open("rb") as lines:
+        with files.open(source) as lines:
             read = read_lines(lines, endpoint=asked.endpoint, max_lines=settings.batch_input_max_lines)
         return _batches(request).create(key_id=key_id, endpoint=asked.endpoint, input_file_id=source.file_id,
                                          completion_window=asked.completion_window, metadata=asked.metadata,
-                                         read=read)  # fmt: skip
+                                         read=read, output_expires_after=expiry)  # fmt: skip
 
     return json_response(await _object(request, await asyncio.to_thread(create)))
 

@@ -3,20 +3,22 @@
 A file belongs to the key that uploaded it (the gateway's key; ``""`` while the gateway is open): another key
 is told it does not exist. The upload is a multipart form (``file``, ``purpose``, ``expires_after[anchor]``,
 ``expires_after[seconds]``) whose file is copied to the store piece by piece
-(:class:`~hfgate.batches.files.FileStore`); a body over ``HFGATE_BATCH_FILE_MAX_BYTES`` is refused by the
-gateway (413), a batch input over ``HFGATE_BATCH_INPUT_MAX_BYTES`` or ``HFGATE_BATCH_INPUT_MAX_LINES`` here
-(400), each naming its setting. ``POST /v1/files`` is a plain route (:func:`hfgate.api.declare.plain_route`),
-as the routes declared after it are.
+(:class:`~hfgate.batches.files.FileStore`: a directory or an S3 bucket) and read back as a stream; a body
+over ``HFGATE_BATCH_FILE_MAX_BYTES`` is refused by the gateway (413), a batch input over
+``HFGATE_BATCH_INPUT_MAX_BYTES`` or ``HFGATE_BATCH_INPUT_MAX_LINES`` here (400), each naming its setting.
+``POST /v1/files`` is a plain route (:func:`hfgate.api.declare.plain_route`), as the routes declared after it
+are.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 from fastapi import Request, Response
 from starlette.datastructures import UploadFile
-from starlette.responses import FileResponse
+from starlette.responses import StreamingResponse
 
 from hfgate.access.principal import CURRENT
 from hfgate.access.roles import Role
@@ -32,6 +34,7 @@ from hfgate.errors import RequestValidationError
 
 ROUTES = FaceRoutes(OPENAI, tag="OpenAI-compatible", error=answers.OpenAIError)
 
+_PIECE = 1024 * 1024
 _MOST_NAME = 1024
 """A file's name is kept to this many characters (the registry's column)."""
 
@@ -85,8 +88,9 @@ async def retrieve_file(file_id: str, request: Request) -> Response:
 async def file_content(file_id: str, request: Request) -> Response:
     """The file's bytes, as uploaded (a batch's output: its JSON lines)."""
     stored = await _own(request, file_id)
-    path = await asyncio.to_thread(_files(request).bytes_of, stored)
-    return FileResponse(path, media_type="application/octet-stream")
+    opened = await asyncio.to_thread(_files(request).open, stored)
+    return StreamingResponse(_pieces(opened), media_type="application/octet-stream",
+                             headers={"content-length": str(stored.size)})  # fmt: skip
 
 
 @ROUTES.delete("/v1/files/{file_id}", role=Role.INFER, answer=FileDeleted)
@@ -106,6 +110,13 @@ def page(data: list[dict[str, Any]], *, limit: int) -> dict[str, Any]:
 def _files(request: Request) -> FileStore:
     store: FileStore = request.app.state.files
     return store
+
+
+def _pieces(opened: BinaryIO) -> Iterator[bytes]:
+    """The file's bytes a piece at a time (Starlette reads a plain iterator in a thread); closed at the end."""
+    with opened:
+        while piece := opened.read(_PIECE):
+            yield piece
 
 
 async def _own(request: Request, file_id: str) -> StoredFile:
