@@ -186,6 +186,8 @@ def _samples(role: str, spare_key: str) -> dict[str, Call]:
         "GET /ui/endpoints/{inference_id}/playground": ("GET", f"/ui/endpoints/{EMB}/playground", {}),
         "GET /ui/usage": ("GET", "/ui/usage", {}),
         "GET /ui/keys": ("GET", "/ui/keys", {}),
+        "GET /ui/batches": ("GET", "/ui/batches", {}),
+        "GET /ui/files/{file_id}/content": ("GET", "/ui/files/file-none/content", {}),
         "GET /ui/login": ("GET", "/ui/login", {}),
         "POST /ui/login": ("POST", "/ui/login", {"data": {"api_key": "wrong", "next": "/ui/"}}),
         "POST /ui/locale": ("POST", "/ui/locale", {"data": {"locale": "en", "next": "/ui/"}}),
@@ -200,6 +202,7 @@ def _samples(role: str, spare_key: str) -> dict[str, Call]:
 NOT_YOURS = (
     "GET /v1/files/{file_id}",
     "GET /v1/files/{file_id}/content",
+    "GET /ui/files/{file_id}/content",
     "DELETE /v1/files/{file_id}",
     "POST /v1/batches",
     "GET /v1/batches/{batch_id}",

@@ -101,6 +101,13 @@ class Principal:
 CURRENT: ContextVar[Principal | None] = ContextVar("hfgate_principal", default=None)
 
 
+def current_key_id() -> str:
+    """The current key's id: what a key's own things (its files, batches, stored responses) are filed under;
+    ``""`` while the gateway is open."""
+    principal = CURRENT.get()
+    return "" if principal is None else principal.key_id
+
+
 def check_endpoint(inference_id: str) -> None:
     """Raises ForbiddenError when the current key is limited to other endpoints (nothing when open)."""
     principal = CURRENT.get()

@@ -20,7 +20,7 @@ from fastapi import Request, Response
 from starlette.datastructures import UploadFile
 from starlette.responses import StreamingResponse
 
-from hfgate.access.principal import CURRENT
+from hfgate.access.principal import current_key_id
 from hfgate.access.roles import Role
 from hfgate.api.body import decode, form_of, json_response
 from hfgate.api.declare import FaceRoutes
@@ -41,8 +41,7 @@ _MOST_NAME = 1024
 
 def owner() -> str:
     """The key this request's files and batches belong to (``""`` while the gateway is open)."""
-    principal = CURRENT.get()
-    return "" if principal is None else principal.key_id
+    return current_key_id()
 
 
 @ROUTES.post("/v1/files", role=Role.INFER, body=FileUploadForm, answer=FileObject, form=True)

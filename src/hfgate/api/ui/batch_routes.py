@@ -4,21 +4,25 @@ each one's output and errors, and cancel (the page's script calls ``POST /v1/bat
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
+from hfgate.access.principal import current_key_id
 from hfgate.access.roles import Role
 from hfgate.api.declare import PageRoutes
-from hfgate.api.openai.files import file_content, owner
 from hfgate.api.ui.access import AccessDep, TextDep, to_login
 from hfgate.api.ui.batch_view import BatchRow, batch_row
 from hfgate.api.ui.rendering import render_page
+from hfgate.batches.files import FileStore
 from hfgate.batches.store import BatchStore
 
 PAGES = PageRoutes()
 SHOWN = 50
 REFRESH_SECONDS = 3
+_PIECE = 1024 * 1024
 
 
 @PAGES.get("/ui/batches", role=Role.INFER)
@@ -29,7 +33,7 @@ async def batches_page(request: Request, access: AccessDep, *, text: TextDep) ->
     store: BatchStore = request.app.state.batches
 
     def read() -> list[BatchRow]:
-        found = store.list(key_id=owner(), after=None, limit=SHOWN)
+        found = store.list(key_id=current_key_id(), after=None, limit=SHOWN)
         return [batch_row(batch, store.progress(batch.batch_id)) for batch in found]
 
     rows = await asyncio.to_thread(read)
@@ -38,8 +42,18 @@ async def batches_page(request: Request, access: AccessDep, *, text: TextDep) ->
 
 
 @PAGES.get("/ui/files/{file_id}/content", role=Role.INFER)
-async def download(file_id: str, request: Request) -> Response:
-    """A file of the key's (a batch's output or errors) as a download: ``/v1/files/{id}/content``'s bytes."""
-    answer = await file_content(file_id, request)
-    answer.headers["content-disposition"] = f'attachment; filename="{file_id}.jsonl"'
-    return answer
+async def download(file_id: str, request: Request, access: AccessDep) -> Response:
+    """A file of the key's (a batch's output or errors) as a download, as ``/v1/files/{id}/content`` reads it."""
+    if not access.allowed:
+        return to_login(request)
+    files: FileStore = request.app.state.files
+    stored = await asyncio.to_thread(files.get, file_id, key_id=current_key_id())
+    opened = await asyncio.to_thread(files.open, stored)
+    headers = {"content-length": str(stored.size), "content-disposition": f'attachment; filename="{file_id}.jsonl"'}
+    return StreamingResponse(_pieces(opened), media_type="application/octet-stream", headers=headers)
+
+
+def _pieces(opened: BinaryIO) -> Iterator[bytes]:
+    with opened:
+        while piece := opened.read(_PIECE):
+            yield piece
