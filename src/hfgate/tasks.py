@@ -45,6 +45,7 @@ class TaskType(StrEnum):
     SENTENCE_SIMILARITY = "sentence-similarity"
     AUTOMATIC_SPEECH_RECOGNITION = "automatic-speech-recognition"
     AUDIO_CLASSIFICATION = "audio-classification"
+    IMAGE_CLASSIFICATION = "image-classification"
 
     @property
     def hub_pipeline(self) -> bool:

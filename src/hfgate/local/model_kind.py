@@ -137,6 +137,7 @@ _PIPELINE_HEADS = (
     ("ForMaskedLM", TaskType.FILL_MASK),
     ("ForAudioClassification", TaskType.AUDIO_CLASSIFICATION),
     ("ForSequenceClassificationAudio", TaskType.AUDIO_CLASSIFICATION),
+    ("ForImageClassification", TaskType.IMAGE_CLASSIFICATION),
     ("ForCTC", TaskType.AUTOMATIC_SPEECH_RECOGNITION),
     ("ForSpeechSeq2Seq", TaskType.AUTOMATIC_SPEECH_RECOGNITION),
 )

@@ -17,6 +17,7 @@ from hfgate.pipelines import (
     audio_classification,
     automatic_speech_recognition,
     fill_mask,
+    image_classification,
     question_answering,
     sentence_similarity,
     summarization,
@@ -45,6 +46,7 @@ PIPELINES: dict[TaskType, Pipeline[Any]] = {
         translation,
         automatic_speech_recognition,
         audio_classification,
+        image_classification,
     )
 }
 """Every Hub task hfgate serves beyond Elasticsearch's six, by task type."""

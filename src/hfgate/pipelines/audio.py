@@ -8,28 +8,22 @@ transformers' own ``ffmpeg_read`` runs an ``ffmpeg`` binary the machine may not 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hfgate.errors import RequestValidationError
-from hfgate.pipelines.fields import json_kind
+from hfgate.pipelines.files import InputFile, base64_of, file_input
+
+__all__ = ["AudioFile", "Samples", "audio_input", "base64_of", "decode", "silence_wav"]
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AudioFile:
-    """An audio file as it came: its bytes, the Content-Type it was sent with, and the request's field
-    that held it (named when it does not decode)."""
-
-    data: bytes
-    content_type: str | None = None
-    field: str = "inputs"
+AudioFile = InputFile
+"""An audio file as it came (:class:`~hfgate.pipelines.files.InputFile`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,20 +44,7 @@ def audio_input(inputs: Any, *, name: str = "inputs") -> AudioFile:
     Raises:
         RequestValidationError: not a base64 string.
     """
-    if isinstance(inputs, AudioFile):
-        return inputs
-    if not isinstance(inputs, str) or not inputs:
-        raise RequestValidationError(
-            [f"`{name}` must be the audio file: the raw request body, or base64 in JSON, got [{json_kind(inputs)}]"],
-            param=name,
-        )
-    try:
-        data = base64.b64decode(inputs.split(",", 1)[-1] if inputs.startswith("data:") else inputs, validate=True)
-    except (binascii.Error, ValueError):
-        raise RequestValidationError(
-            [f"`{name}` is not base64: send the audio file's bytes base64-encoded"], param=name
-        ) from None
-    return AudioFile(data=data, field=name)
+    return file_input(inputs, kind="audio", name=name)
 
 
 def decode(audio: AudioFile, *, rate: int) -> Samples:
@@ -98,11 +79,6 @@ def _not_audio(audio: AudioFile, problem: str) -> RequestValidationError:
     return RequestValidationError(
         [f"`{audio.field}`{sent} {problem}: send an audio file (wav, flac, mp3, ogg, webm or m4a)"], param=audio.field
     )
-
-
-def base64_of(audio: AudioFile) -> str:
-    """``audio``'s bytes as base64: what a JSON body carries (the Inference API with parameters)."""
-    return base64.b64encode(audio.data).decode("ascii")
 
 
 def silence_wav(seconds: float = 0.5, *, rate: int = 16000) -> bytes:

@@ -16,6 +16,7 @@ from hfgate.config import Settings
 from tests.api.ui.conftest import CHROMIUM, CHROMIUM_ARGS, screenshot
 from tests.api.ui.test_translations import LATIN_NAMES, TRANSLATED, _VisibleText
 from tests.pipelines.tiny_models import build, tone_wav
+from tests.vision.tiny_vision import LABELS, picture, vit_classifier
 
 ENDPOINTS = {
     "ui-whisper": ("automatic-speech-recognition", "whisper"),
@@ -29,6 +30,7 @@ ENDPOINTS = {
     "ui-sum": ("summarization", "seq2seq"),
     "ui-mt": ("translation", "translator"),
     "ui-sim": ("sentence-similarity", None),
+    "ui-img": ("image-classification", "vit"),
 }
 
 
@@ -38,12 +40,17 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from tests.support.live_server import live_server
 
     tiny = build(tmp_path_factory.mktemp("tiny-models"))
+    vision = {"vit": vit_classifier(tmp_path_factory.mktemp("tiny-vit"))}
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("ui-tasks"), log_format="text", log_level="warning", preload_models=False
     )
     with live_server(settings) as url:
         for inference_id, (task, model) in ENDPOINTS.items():
-            path = "sentence-transformers/all-MiniLM-L6-v2" if model is None else str(getattr(tiny, model))
+            path = (
+                "sentence-transformers/all-MiniLM-L6-v2"
+                if model is None
+                else str(vision.get(model) or getattr(tiny, model))
+            )
             body = {"service": "local", "service_settings": {"model": path}}
             created = httpx.put(f"{url}/_inference/{task}/{inference_id}?timeout=240s", json=body, timeout=300)
             assert created.status_code == 200, created.text
@@ -114,6 +121,20 @@ def test_audio_classification_shows_a_bar_per_label(page: Page, served: str) -> 
     page.get_by_role("button", name="Classify").click()
     expect(page.locator("#scores li")).to_have_count(4, timeout=120_000)
     assert sorted(page.locator("#scores .text").all_text_contents()) == ["down", "no", "up", "yes"]
+
+
+def test_image_classification_shows_the_image_and_a_bar_per_label(page: Page, served: str) -> None:
+    _playground(page, served, "ui-img")
+    page.get_by_label("Image file").set_input_files({"name": "cat.png", "mimeType": "image/png", "buffer": picture(3)})
+    shown = page.get_by_role("img", name="The image chosen")
+    expect(shown).to_be_visible()
+    page.wait_for_function("document.getElementById('image-preview').naturalWidth === 48")  # decoded, not its alt
+    with page.expect_request(lambda request: request.url.endswith("/hf/ui-img")) as asked:
+        page.get_by_role("button", name="Classify").click()
+    assert asked.value.headers["content-type"] == "image/png"
+    expect(page.locator("#scores li")).to_have_count(4, timeout=120_000)
+    assert sorted(page.locator("#scores .text").all_text_contents()) == sorted(LABELS)
+    screenshot(page, "playground-image-classification")
 
 
 def test_named_entities_are_marked_in_the_text_with_a_legend(page: Page, served: str) -> None:

@@ -1,6 +1,6 @@
 """``POST /hf/{id}`` for the Hub's tasks (``hfgate.pipelines``): the Inference API as
 ``huggingface_hub.InferenceClient`` calls it. JSON ``{"inputs", "parameters"}``, or, for a task whose input
-is a file (speech), the file as the raw body with its Content-Type (what the client sends without
+is a file (speech, an image), the file as the raw body with its Content-Type (what the client sends without
 parameters) or base64 in ``inputs`` (with them). The answer is the task's JSON, as the client parses it."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from fastapi import Request, Response
 from hfgate.api.body import json_object, json_response
 from hfgate.orchestrator import Orchestrator
 from hfgate.pipelines import pipeline_for
-from hfgate.pipelines.audio import AudioFile
+from hfgate.pipelines.files import InputFile
 from hfgate.registry.endpoint import Endpoint
 
 JSON_TYPES = ("application/json", "text/json")
@@ -33,6 +33,6 @@ async def _read(request: Request, *, binary: bool) -> tuple[Any, Any]:
     raw = await request.body()
     untyped_json = not content_type and raw.lstrip()[:1] == b"{"
     if binary and content_type not in JSON_TYPES and not untyped_json:
-        return AudioFile(data=raw, content_type=content_type or None, field="inputs"), None
+        return InputFile(data=raw, content_type=content_type or None, field="inputs"), None
     body = await json_object(request)
     return body.get("inputs"), body.get("parameters")

@@ -73,6 +73,7 @@ SCRIPT_MESSAGES: dict[str, str] = {
     ),
     "from_to": N_("{start}–{end} s"),
     "audio_missing": N_("Choose an audio file or record one first."),
+    "image_missing": N_("Choose an image file first."),
 }
 
 

@@ -35,6 +35,7 @@ TASK_LABELS: dict[TaskType, str] = {
     TaskType.SENTENCE_SIMILARITY: N_("Sentence similarity"),
     TaskType.AUTOMATIC_SPEECH_RECOGNITION: N_("Speech recognition"),
     TaskType.AUDIO_CLASSIFICATION: N_("Audio classification"),
+    TaskType.IMAGE_CLASSIFICATION: N_("Image classification"),
 }
 SERVICE_LABELS: dict[str, str] = {
     "local": N_("Local model"),

@@ -28,6 +28,7 @@ _WANTED = {
     TaskType.SENTENCE_SIMILARITY: "a sentence embedding model (such as sentence-transformers/all-MiniLM-L6-v2)",
     TaskType.AUTOMATIC_SPEECH_RECOGNITION: "a speech recognition model (Whisper, or a *ForCTC model such as wav2vec2)",
     TaskType.AUDIO_CLASSIFICATION: "an audio classifier (a *ForAudioClassification model)",
+    TaskType.IMAGE_CLASSIFICATION: "an image classifier (ViT, ConvNeXt, ResNet: a *ForImageClassification model)",
 }
 
 

@@ -1,0 +1,45 @@
+"""A live hfgate (the module's own, no default endpoints) with a ``local`` endpoint on each tiny vision model,
+and ``InferenceClient`` pointed at it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from huggingface_hub import InferenceClient
+
+from hfgate.config import Settings
+from tests.vision.tiny_vision import vit_classifier
+
+
+@pytest.fixture(scope="session")
+def vit(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return vit_classifier(tmp_path_factory.mktemp("tiny-vit"))
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory, vit: Path) -> Iterator[str]:
+    """The server's url with ``img`` (image-classification on the tiny ViT)."""
+    from tests.support.live_server import live_server
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("vision"), log_format="text", log_level="warning",
+                        provision_defaults=False, preload_models=False)  # fmt: skip
+    with live_server(settings) as url:
+        body = {"service": "local", "service_settings": {"model": str(vit)}}
+        created = httpx.put(f"{url}/_inference/image-classification/img?timeout=240s", json=body, timeout=300)
+        assert created.status_code == 200, created.text
+        yield url
+
+
+@pytest.fixture(autouse=True)
+def _online_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    """InferenceClient refuses every URL with HF_HUB_OFFLINE=1 (the suite's), even a local one."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+
+
+def client(url: str, inference_id: str) -> InferenceClient:
+    return InferenceClient(model=f"{url}/hf/{inference_id}", provider="hf-inference", timeout=120)
