@@ -39,7 +39,19 @@ def _gemini() -> dict[str, Call]:
                                     ("batchEmbedContents", EMB, {"requests": [embed]})):  # fmt: skip
             rule = f"POST /{version}/models/{{model:path}}:{action}"
             calls[rule] = ("POST", f"/{version}/models/{model}:{action}", {"json": body})
+    for action, model, body in (("batchGenerateContent", GEN, ask), ("asyncBatchEmbedContent", EMB, embed)):
+        batch = {"batch": {"inputConfig": {"requests": {"requests": [{"request": body}]}}}}
+        calls[f"POST /v1beta/models/{{model:path}}:{action}"] = ("POST", f"/v1beta/models/{model}:{action}",
+                                                                 {"json": batch})  # fmt: skip
+    calls["GET /v1beta/batches"] = ("GET", "/v1beta/batches", {})
+    for method, path in GEMINI_BATCH:
+        calls[f"{method} {path}"] = (method, path.replace("{name}", "gembatch_none"), {})
     return calls
+
+
+GEMINI_BATCH = (("GET", "/v1beta/batches/{name}"), ("POST", "/v1beta/batches/{name}:cancel"),
+                ("DELETE", "/v1beta/batches/{name}"))  # fmt: skip
+"""The Gemini face's routes of one batch."""
 
 
 def _samples(role: str, spare_key: str) -> dict[str, Call]:
@@ -208,6 +220,7 @@ NOT_YOURS = (
     "POST /v1/messages/batches/{message_batch_id}/cancel",
     "DELETE /v1/messages/batches/{message_batch_id}",
     "GET /v1/messages/batches/{message_batch_id}/results",
+    *(f"{method} {path}" for method, path in GEMINI_BATCH),
 )
 
 # The answer when the role allows the call: its own status, not access's. A wrong login is the login
