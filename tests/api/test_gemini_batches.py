@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from hfgate.services import SERVICES
@@ -130,8 +131,9 @@ async def test_bad_bodies_are_400_naming_the_field(gw: Gateway) -> None:
         ({"batch": {"inputConfig": {"requests": {"requests": []}}}}, "batch.inputConfig.requests.requests"),
         ({"batch": {"inputConfig": {"requests": {"requests": [{"request": {"contents": 3}}]}}}},
          "batch.inputConfig.requests.requests[0].request.contents"),
-        ({"batch": {"inputConfig": {"fileName": "files/x"}}}, "batch.inputConfig.fileName"),
-        ({"batch": {"inputConfig": {}}}, "batch.inputConfig.requests"),
+        ({"batch": {"inputConfig": {"fileName": "files/x", "requests": {"requests": [{"request": _generate("a")}]}}}},
+         "batch.inputConfig"),
+        ({"batch": {"inputConfig": {}}}, "[batch.inputConfig] needs one of [requests]"),
         ({"batch": {"inputConfig": {"requests": {"requests": [
             {"request": {**_generate("hi"), "generationConfig": {"candidateCount": 2}}}]}}}},
          "batch.inputConfig.requests.requests[0].request"),
@@ -188,3 +190,61 @@ async def test_list_pages_cancel_delete_and_another_key_sees_nothing(slow: Gatew
     assert all(b.id != names[2].split("/")[1] for b in (await gw.sdk.batches.list()).data)
     openai_batch = await gw.http.get("/v1beta/batches/batch_unknown", headers=_key(gw))
     assert openai_batch.status_code == 404
+
+
+async def _upload(gw: Gateway, content: bytes, *, name: str = "in.jsonl") -> dict[str, Any]:
+    """The resumable upload ``google-genai`` makes: start, then the bytes in two chunks."""
+    start = {"X-Goog-Upload-Protocol": "resumable", "X-Goog-Upload-Command": "start",
+             "X-Goog-Upload-Header-Content-Length": str(len(content))}  # fmt: skip
+    began = await gw.http.post("/upload/v1beta/files", headers={**_key(gw), **start},
+                               json={"file": {"displayName": name, "mimeType": "application/jsonl"}})  # fmt: skip
+    assert began.status_code == 200, began.text
+    url = began.headers["x-goog-upload-url"]
+    half = len(content) // 2
+    first = await gw.http.post(url, content=content[:half], headers={
+        **_key(gw), "X-Goog-Upload-Command": "upload", "X-Goog-Upload-Offset": "0"})  # fmt: skip
+    assert first.headers["x-goog-upload-status"] == "active", first.text
+    last = await gw.http.post(url, content=content[half:], headers={
+        **_key(gw), "X-Goog-Upload-Command": "upload, finalize", "X-Goog-Upload-Offset": str(half)})  # fmt: skip
+    assert last.headers["x-goog-upload-status"] == "final", last.text
+    made: dict[str, Any] = last.json()["file"]
+    return made
+
+
+async def test_a_file_batch_reads_key_and_request_lines_and_writes_a_responses_file(gw: Gateway) -> None:
+    prompts = {"a": "say hello", "b": "name a colour"}
+    content = b"".join(orjson.dumps({"key": k, "request": _generate(p)}) + b"\n" for k, p in prompts.items())
+    made = await _upload(gw, content)
+    assert made["name"].startswith("files/")
+    assert (made["sizeBytes"], made["displayName"], made["state"]) == (str(len(content)), "in.jsonl", "ACTIVE")
+    again = await gw.http.get(f"/v1beta/{made['name']}", headers=_key(gw))
+    assert again.json() == made
+    assert (await gw.http.get(f"/v1beta/{made['name']}", headers=_key(gw, other=True))).status_code == 404
+    body = {"batch": {"inputConfig": {"fileName": made["name"]}}}
+    answer = await gw.http.post("/v1beta/models/talk:batchGenerateContent", json=body, headers=_key(gw))
+    assert answer.status_code == 200, answer.text
+    done = await _done(gw, answer.json()["name"])
+    responses = done["metadata"]["output"]["responsesFile"]
+    assert responses == done["response"]["responsesFile"]
+    assert (await gw.http.get(f"/v1beta/{responses}:download", headers=_key(gw, other=True))).status_code == 404
+    got = await gw.http.get(f"/v1beta/{responses}:download", params={"alt": "media"}, headers=_key(gw))
+    lines = [orjson.loads(line) for line in got.content.splitlines()]
+    assert [line["key"] for line in lines] == list(prompts)
+    for line, prompt in zip(lines, prompts.values(), strict=True):
+        alone = await gw.http.post("/v1beta/models/talk:generateContent", json=_generate(prompt), headers=_key(gw))
+        assert line["response"]["candidates"] == alone.json()["candidates"]
+    source = await gw.http.get(f"/v1beta/{made['name']}:download", headers=_key(gw))
+    assert source.content == content
+    assert (await gw.http.delete(f"/v1beta/{made['name']}", headers=_key(gw))).json() == {}
+    assert (await gw.http.get(f"/v1beta/{made['name']}", headers=_key(gw))).status_code == 404
+
+
+async def test_a_bad_input_file_is_400_naming_its_line(gw: Gateway) -> None:
+    made = await _upload(gw, b'{"key": "a", "request": ' + orjson.dumps(_generate("hi")) + b'}\n{"key": "b"}\n')
+    body = {"batch": {"inputConfig": {"fileName": made["name"]}}}
+    answer = await gw.http.post("/v1beta/models/talk:batchGenerateContent", json=body, headers=_key(gw))
+    assert answer.status_code == 400
+    assert f"batch.inputConfig.fileName [{made['name']}] line 2" in answer.json()["error"]["message"]
+    body = {"batch": {"inputConfig": {"fileName": "files/file-none"}}}
+    missing = await gw.http.post("/v1beta/models/talk:batchGenerateContent", json=body, headers=_key(gw))
+    assert missing.status_code == 404

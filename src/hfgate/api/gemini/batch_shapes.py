@@ -88,10 +88,12 @@ def operation(stored: StoredBatch, *, counts: dict[str, int], lines: LineResults
     if not done:
         return {"name": name, "metadata": batch, "done": False}
     batch["endTime"] = rfc3339(max(times))
-    output = {"inlinedResponses": {"inlinedResponses": [
+    output: dict[str, Any] = {"inlinedResponses": {"inlinedResponses": [
         result(ok, recorded, status=stored.status, metadata=metadata_of(custom_id))
         for custom_id, ok, recorded in (lines or [])
     ]}}  # fmt: skip
+    if about.get("source") == "file":  # written when read: hfgate.api.gemini.files
+        output = {"responsesFile": f"files/{stored.batch_id}-responses"}
     batch["output"] = output
     return {"name": name, "metadata": batch, "done": True,
             "response": {"@type": f"{_PACKAGE}{_TYPES[action]}Output", **output}}  # fmt: skip

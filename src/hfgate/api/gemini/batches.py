@@ -9,8 +9,10 @@ endpoint. The replicas' runners send each line through the app as a request of t
 (its role, limits, usage and budget apply); this module maps the engine's batch to Gemini's operation
 (:mod:`.batch_shapes`). A batch belongs to its key, and only Gemini batches are seen here: any other is told
 it does not exist (404). ``GET /v1beta/batches`` pages with ``pageSize`` and ``pageToken``; ``:cancel`` stops
-a batch starting more requests; ``DELETE`` forgets a batch that is over. Input and output files
-(``inputConfig.fileName``, ``responsesFile``) are not taken yet: a batch's requests come inline.
+a batch starting more requests; ``DELETE`` forgets a batch that is over. A batch's requests come inline (its
+answers in ``inlinedResponses``) or in an uploaded JSONL file of ``{"key", "request"}`` lines
+(``inputConfig.fileName``, :mod:`.files`; its answers in ``responsesFile``, ``{"key", "response" | "error"}``
+lines).
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ from hfgate.api.deps import OrchestratorDep
 from hfgate.api.gemini import batch_schema as wire
 from hfgate.api.gemini import batch_shapes as shapes
 from hfgate.api.gemini.errors import FACE as GEMINI
+from hfgate.api.gemini.files import read_file
 from hfgate.api.gemini.requests import read_call
-from hfgate.api.gemini.schema import GeminiError
+from hfgate.api.gemini.schema import EmbedContentRequest, GeminiError, GenerateContentRequest
 from hfgate.batches.files import FileStore
 from hfgate.batches.input import GEMINI_PREFIX, MOST_CUSTOM_ID, gemini_endpoint, read_lines
 from hfgate.batches.store import BatchStore, StoredBatch
@@ -52,17 +55,16 @@ async def batch_generate_content(model: str, request: Request, orch: Orchestrato
     body = await json_object(request)
     asked = decode(body, wire.BatchGenerateContentRequest)
     await orch.endpoint_for(model, TaskType.CHAT_COMPLETION)
-    where = _where(body)
-    items = _inline(asked.batch.input_config.requests, asked.batch.input_config.file_name, where)
-    for index, item in enumerate(items):
+    config = asked.batch.input_config
+    pairs, fields = await _requests(request, body, file_name=config.file_name, inline=config.requests is not None)
+    for (_, raw), field in zip(pairs, fields, strict=True):
         try:
-            read_call(item.request)
+            read_call(decode(raw, GenerateContentRequest))
         except HfGateError as exc:
             problems = exc.problems if isinstance(exc, RequestValidationError) else [exc.reason]
-            field = f"{where}.requests.requests[{index}].request"
             raise RequestValidationError([f"{field}: {p}" for p in problems], param=field) from None
     stored = await _create(request, body, model=model, action="generateContent", display=asked.batch.display_name,
-                           metadata=[item.metadata for item in items])  # fmt: skip
+                           pairs=pairs, from_file=config.file_name is not None)  # fmt: skip
     return json_response(await _operation(request, stored))
 
 
@@ -73,9 +75,15 @@ async def async_batch_embed_content(model: str, request: Request, orch: Orchestr
     body = await json_object(request)
     asked = decode(body, wire.AsyncBatchEmbedContentRequest)
     await orch.endpoint_for(model, TaskType.TEXT_EMBEDDING)
-    items = _inline(asked.batch.input_config.requests, asked.batch.input_config.file_name, _where(body))
+    config = asked.batch.input_config
+    pairs, fields = await _requests(request, body, file_name=config.file_name, inline=config.requests is not None)
+    for (_, raw), field in zip(pairs, fields, strict=True):
+        try:
+            decode(raw, EmbedContentRequest)
+        except RequestValidationError as exc:
+            raise RequestValidationError([f"{field}: {p}" for p in exc.problems], param=field) from None
     stored = await _create(request, body, model=model, action="embedContent", display=asked.batch.display_name,
-                           metadata=[item.metadata for item in items])  # fmt: skip
+                           pairs=pairs, from_file=config.file_name is not None)  # fmt: skip
     return json_response(await _operation(request, stored))
 
 
@@ -126,40 +134,69 @@ def _where(body: dict[str, Any]) -> str:
     return "batch." + ("input_config" if "input_config" in batch else "inputConfig")
 
 
-def _inline(requests: Any, file_name: str | None, where: str) -> list[Any]:
-    """The inline requests.
+Pair = tuple[dict[str, Any] | None, Any]
+"""A request's ``metadata`` (``{"key"}`` for a file's line) and the request as sent."""
+
+
+async def _requests(
+    request: Request, body: dict[str, Any], *, file_name: str | None, inline: bool
+) -> tuple[list[Pair], list[str]]:
+    """The batch's requests, inline or in its input file, each with the field that names it in errors.
 
     Raises:
-        BadRequestError: a file was named (not taken yet), or neither a file nor requests.
+        BadRequestError: both or neither given; a file line that is not ``{"key", "request": {…}}``.
+        NotFoundError: no such file of this key's.
     """
-    if file_name is not None:
-        raise BadRequestError(f"[{where}.fileName] names an input file; hfgate takes a batch's requests inline "
-                              f"only: send them in [{where}.requests.requests]", param=f"{where}.fileName")  # fmt: skip
-    if requests is None:
-        raise BadRequestError(f"[{where}.requests] is required: the batch's requests", param=f"{where}.requests")
-    items: list[Any] = requests.requests
-    return items
+    where = _where(body)
+    if (file_name is None) == (not inline):
+        raise BadRequestError(f"[{where}] needs one of [requests] (the requests) or [fileName] (an uploaded file "
+                              "of them)", param=f"{where}.requests")  # fmt: skip
+    config = body["batch"][where.removeprefix("batch.")]
+    if file_name is None:
+        raw = config["requests"]["requests"]
+        return ([(item.get("metadata"), item["request"]) for item in raw],
+                [f"{where}.requests.requests[{n}].request" for n in range(len(raw))])  # fmt: skip
+    stored = await read_file(request, file_name)
+    files: FileStore = request.app.state.files
+    content = await asyncio.to_thread(files.bytes_of(stored).read_bytes)
+    pairs: list[Pair] = []
+    fields: list[str] = []
+    for number, line in enumerate(content.splitlines(), start=1):
+        if not line.strip():
+            continue
+        field = f"{where}.fileName [{file_name}] line {number}"
+        try:
+            read = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            read = None
+        if not isinstance(read, dict) or not isinstance(read.get("request"), dict):
+            raise BadRequestError(f'[{field}] must be a JSON object {{"key", "request": {{…}}}}', param=field)
+        key = read.get("key")
+        pairs.append(({"key": str(key)} if key is not None else None, read["request"]))
+        fields.append(f"{field}: request")
+    if not pairs:
+        raise BadRequestError(f"[{where}.fileName] names an empty file", param=f"{where}.fileName")
+    return pairs, fields
 
 
 async def _create(
-    request: Request, body: dict[str, Any], *, model: str, action: str, display: str | None,
-    metadata: list[dict[str, Any] | None],
+    request: Request, body: dict[str, Any], *, model: str, action: str, display: str | None, pairs: list[Pair],
+    from_file: bool,
 ) -> StoredBatch:  # fmt: skip
     settings: Settings = request.app.state.settings
     files: FileStore = request.app.state.files
     where = _where(body)
-    config = body["batch"][where.removeprefix("batch.")]
-    raw = config["requests"]["requests"]
     url = gemini_endpoint(model, action)
     lines = []
-    for index, (item, about) in enumerate(zip(raw, metadata, strict=True)):
+    for index, (about, item) in enumerate(pairs):
         custom_id = shapes.line_key(index, about)
         if len(custom_id) > MOST_CUSTOM_ID - 16:
             field = f"{where}.requests.requests[{index}].metadata"
             raise BadRequestError(f"[{field}] is too long: at most about 1000 characters as JSON", param=field)
-        lines.append(orjson.dumps({"custom_id": custom_id, "method": "POST", "url": url, "body": item["request"]}))
+        lines.append(orjson.dumps({"custom_id": custom_id, "method": "POST", "url": url, "body": item}))
     key_id = owner()
-    about_batch = {"model": f"models/{model}", **({"display_name": display} if display is not None else {})}
+    about_batch = {"model": f"models/{model}", "source": "file" if from_file else "inline",
+                   **({"display_name": display} if display is not None else {})}  # fmt: skip
 
     def create() -> StoredBatch:
         read = read_lines(lines, endpoint=url, max_lines=settings.batch_input_max_lines)
