@@ -6,6 +6,7 @@ Usage: python genai_calls.py HFGATE_URL CHAT_MODEL EMBEDDING_MODEL CODING_URL CO
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 import time
@@ -84,6 +85,7 @@ def _batches(client: genai.Client, chat: str, embedder: str, greedy: types.Gener
     cancelled = client.batches.create(model=chat, src=inline * 4)  # type: ignore[arg-type]
     client.batches.cancel(name=str(cancelled.name))
     out["cancelled"] = str(_over(client, str(cancelled.name)).state)
+    out["file"] = _file_batch(client, chat, prompts)
     out["listed"] = [j.name for j in client.batches.list(config={"page_size": 1})]
     out["names"] = [made.name, embedding.name, cancelled.name]
     client.batches.delete(name=str(made.name))
@@ -108,6 +110,25 @@ def _tool_turn(client: genai.Client, model: str) -> dict[str, Any]:
     result.function_response.id = call.id  # type: ignore[union-attr]
     second = chat.send_message(result)
     return {"call": {"name": call.name, "args": call.args, "id": call.id}, "answer": second.text}
+
+
+def _file_batch(client: genai.Client, chat: str, prompts: list[str]) -> dict[str, Any]:
+    """``files.upload`` of a JSONL input, a batch of it, ``files.download`` of its responses file."""
+    config = {"maxOutputTokens": 12, "temperature": 0}
+    system = {"parts": [{"text": "Answer briefly."}]}
+    rows = [{"key": f"f{n}", "request": {"contents": [{"role": "user", "parts": [{"text": p}]}],
+                                         "generationConfig": config, "systemInstruction": system}}
+            for n, p in enumerate(prompts)]  # fmt: skip
+    content = "".join(json.dumps(row) + "\n" for row in rows).encode()
+    uploaded = client.files.upload(file=io.BytesIO(content),
+                                   config={"mime_type": "application/jsonl", "display_name": "in.jsonl"})  # fmt: skip
+    job = _over(client, str(client.batches.create(model=chat, src=str(uploaded.name)).name))
+    responses = client.files.download(file=str(job.dest.file_name))  # type: ignore[union-attr]
+    lines = [json.loads(line) for line in responses.splitlines()]
+    return {"uploaded": {"name": uploaded.name, "size": uploaded.size_bytes, "state": str(uploaded.state)},
+            "state": str(job.state), "keys": [line["key"] for line in lines],
+            "texts": ["".join(p.get("text", "") for p in line["response"]["candidates"][0]["content"]["parts"])
+                      for line in lines]}  # fmt: skip
 
 
 if __name__ == "__main__":

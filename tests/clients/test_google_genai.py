@@ -1,7 +1,8 @@
 """Google's ``google-genai`` SDK (pinned in tests/support/apart.py) against a live hfgate: generate,
 stream, count and embed on the embedded SmolLM2 and MiniLM (the vectors equal to the OpenAI face's), the
 model list, a 404 as the SDK's ``ClientError``, a function call round trip through the stand-in
-coding model, and ``client.batches`` (create, get, list, cancel, delete, create_embeddings)."""
+coding model, and ``client.batches`` (create, get, list, cancel, delete, create_embeddings; a batch of a file
+uploaded with ``client.files.upload``, its responses read with ``client.files.download``)."""
 
 from __future__ import annotations
 
@@ -73,3 +74,9 @@ def test_batches_answer_each_request_as_it_is_answered_alone(calls: dict[str, An
     assert batches["cancelled"] in ("JobState.JOB_STATE_CANCELLED", "JobState.JOB_STATE_SUCCEEDED")
     assert set(batches["names"]) <= set(batches["listed"])  # a page of one at a time, all of them
     assert batches["deleted"] == {"code": 404, "status": "NOT_FOUND"}
+    from_file = batches["file"]
+    assert from_file["uploaded"]["name"].startswith("files/")
+    assert from_file["uploaded"]["state"] == "FileState.ACTIVE"
+    assert from_file["state"] == "JobState.JOB_STATE_SUCCEEDED"
+    assert from_file["keys"] == ["f0", "f1"]
+    assert from_file["texts"] == done["alone"]
