@@ -248,3 +248,17 @@ async def test_a_bad_input_file_is_400_naming_its_line(gw: Gateway) -> None:
     body = {"batch": {"inputConfig": {"fileName": "files/file-none"}}}
     missing = await gw.http.post("/v1beta/models/talk:batchGenerateContent", json=body, headers=_key(gw))
     assert missing.status_code == 404
+
+
+async def test_an_upload_out_of_order_or_of_another_key_is_refused(gw: Gateway) -> None:
+    start = {**_key(gw), "X-Goog-Upload-Command": "start"}
+    broken = await gw.http.post("/upload/v1beta/files", headers=start, content=b"not json")
+    assert broken.status_code == 400
+    began = await gw.http.post("/upload/v1beta/files", headers=start, json={"file": {"displayName": "x"}})
+    url = began.headers["x-goog-upload-url"]
+    chunk = {"X-Goog-Upload-Command": "upload, finalize", "X-Goog-Upload-Offset": "0"}
+    theirs = await gw.http.post(url, content=b"{}\n", headers={**_key(gw, other=True), **chunk})
+    assert theirs.status_code == 404
+    skipped = await gw.http.post(url, content=b"{}\n", headers={**_key(gw), **chunk, "X-Goog-Upload-Offset": "5"})
+    assert skipped.status_code == 400
+    assert "X-Goog-Upload-Offset" in skipped.json()["error"]["message"]

@@ -24,7 +24,7 @@ from fastapi import Request, Response
 
 from hfgate.access.principal import CURRENT
 from hfgate.access.roles import Role
-from hfgate.api.body import json_response
+from hfgate.api.body import json_object, json_response
 from hfgate.api.declare import FaceRoutes
 from hfgate.api.deps import OrchestratorDep
 from hfgate.api.gemini.batch_shapes import ENDED, metadata_of, result, rfc3339
@@ -42,6 +42,8 @@ RESPONSES = "-responses"
 """The end of a batch's responses file's id: ``{batch id}-responses``."""
 
 _UPLOAD = "/upload/v1beta/files"
+_MOST_NAME = 1024
+"""The longest ``displayName`` kept (the registry's column)."""
 
 
 @ROUTES.post(_UPLOAD, role=Role.INFER, body=None, query=("upload_id",))
@@ -53,11 +55,11 @@ async def upload_file(request: Request, orch: OrchestratorDep) -> Response:
     files: FileStore = request.app.state.files
     key_id = owner()
     if command == "start":
-        asked = orjson.loads(await request.body() or b"{}")
-        about = asked.get("file") if isinstance(asked, dict) else None
-        name = str((about or {}).get("displayName") or "upload.jsonl")
+        about = (await json_object(request, required=False)).get("file")
+        name = str(about.get("displayName") or about.get("display_name") or "upload.jsonl") if isinstance(
+            about, dict) else "upload.jsonl"  # fmt: skip
         session = secrets.token_hex(16)
-        await asyncio.to_thread(_start, files, session, key_id=key_id, name=name)
+        await asyncio.to_thread(_start, files, session, key_id=key_id, name=name[:_MOST_NAME])
         url = f"{str(request.base_url).rstrip('/')}{_UPLOAD}?upload_id={session}"
         return Response(b"{}", media_type="application/json",
                         headers={"x-goog-upload-url": url, "x-goog-upload-status": "active"})  # fmt: skip
