@@ -39,7 +39,26 @@ def _gemini() -> dict[str, Call]:
                                     ("batchEmbedContents", EMB, {"requests": [embed]})):  # fmt: skip
             rule = f"POST /{version}/models/{{model:path}}:{action}"
             calls[rule] = ("POST", f"/{version}/models/{model}:{action}", {"json": body})
+    for action, model, body in (("batchGenerateContent", GEN, ask), ("asyncBatchEmbedContent", EMB, embed)):
+        batch = {"batch": {"inputConfig": {"requests": {"requests": [{"request": body}]}}}}
+        calls[f"POST /v1beta/models/{{model:path}}:{action}"] = ("POST", f"/v1beta/models/{model}:{action}",
+                                                                 {"json": batch})  # fmt: skip
+    calls["GET /v1beta/batches"] = ("GET", "/v1beta/batches", {})
+    for method, path in GEMINI_BATCH:
+        calls[f"{method} {path}"] = (method, path.replace("{name}", "gembatch_none"), {})
+    for method, path in GEMINI_FILE:
+        calls[f"{method} {path}"] = (method, path.replace("{name}", "file-none"), {})
+    calls["POST /upload/v1beta/files"] = ("POST", "/upload/v1beta/files", {"json": {"file": {}}})
     return calls
+
+
+GEMINI_BATCH = (("GET", "/v1beta/batches/{name}"), ("POST", "/v1beta/batches/{name}:cancel"),
+                ("DELETE", "/v1beta/batches/{name}"))  # fmt: skip
+"""The Gemini face's routes of one batch."""
+
+GEMINI_FILE = (("GET", "/v1beta/files/{name}"), ("GET", "/v1beta/files/{name}:download"),
+               ("DELETE", "/v1beta/files/{name}"))  # fmt: skip
+"""The Gemini face's routes of one file."""
 
 
 def _samples(role: str, spare_key: str) -> dict[str, Call]:
@@ -211,6 +230,7 @@ NOT_YOURS = (
     "POST /v1/messages/batches/{message_batch_id}/cancel",
     "DELETE /v1/messages/batches/{message_batch_id}",
     "GET /v1/messages/batches/{message_batch_id}/results",
+    *(f"{method} {path}" for method, path in (*GEMINI_BATCH, *GEMINI_FILE)),
 )
 
 # The answer when the role allows the call: its own status, not access's. A wrong login is the login
@@ -232,6 +252,7 @@ ALLOWED_STATUS: dict[str, set[int]] = {
     "GET /v1/responses/{response_id}/input_items": {404},
     "DELETE /v1/responses/{response_id}": {404},
     "POST /v1/responses/compact": {400},  # nothing to compact: refused before any generation
+    "POST /upload/v1beta/files": {400},  # no X-Goog-Upload-Command: neither a start nor a chunk
     # no such file or batch (of this key's): the key may ask, and is told it does not exist
     **{rule: {404} for rule in NOT_YOURS},
 }
@@ -245,6 +266,7 @@ REASONS: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
     ("/score", lambda body: str(body["error"]["message"])),
     ("/hf/", lambda body: str(body["error"])),
     ("/v1beta/", lambda body: str(body["error"]["message"])),
+    ("/upload/v1beta/", lambda body: str(body["error"]["message"])),
     ("/", lambda body: str(body["error"]["reason"])),
 ]
 

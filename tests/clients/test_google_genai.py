@@ -1,7 +1,8 @@
 """Google's ``google-genai`` SDK (pinned in tests/support/apart.py) against a live hfgate: generate,
 stream, count and embed on the embedded SmolLM2 and MiniLM (the vectors equal to the OpenAI face's), the
-model list, a 404 as the SDK's ``ClientError``, and a function call round trip through the stand-in
-coding model."""
+model list, a 404 as the SDK's ``ClientError``, a function call round trip through the stand-in
+coding model, and ``client.batches`` (create, get, list, cancel, delete, create_embeddings; a batch of a file
+uploaded with ``client.files.upload``, its responses read with ``client.files.download``)."""
 
 from __future__ import annotations
 
@@ -57,3 +58,25 @@ def test_a_function_call_round_trip_in_a_chat_session(calls: dict[str, Any]) -> 
     assert turn["call"]["name"] == "run_shell_command"
     assert turn["call"]["args"] == {"command": "echo hfgate-tool-turn"}
     assert turn["answer"] == ANSWER + '{"output":"tool-ran"}'
+
+
+def test_batches_answer_each_request_as_it_is_answered_alone(calls: dict[str, Any], live_url: str) -> None:
+    batches = calls["batches"]
+    assert batches["made"]["name"].startswith("batches/")
+    assert batches["made"]["display_name"] == "colours"
+    assert batches["made"]["state"] in ("JobState.JOB_STATE_PENDING", "JobState.JOB_STATE_RUNNING")
+    done = batches["done"]
+    assert done["state"] == "JobState.JOB_STATE_SUCCEEDED"
+    assert done["keys"] == [{"key": "r0"}, {"key": "r1"}]
+    assert done["texts"] == done["alone"]
+    same = httpx.post(f"{live_url}/v1/embeddings", json={"model": EMBEDDER, "input": ["a cat", "a dog"]}, timeout=60)
+    assert np.allclose(batches["embeddings"], [d["embedding"] for d in same.json()["data"]], atol=1e-6)
+    assert batches["cancelled"] in ("JobState.JOB_STATE_CANCELLED", "JobState.JOB_STATE_SUCCEEDED")
+    assert set(batches["names"]) <= set(batches["listed"])  # a page of one at a time, all of them
+    assert batches["deleted"] == {"code": 404, "status": "NOT_FOUND"}
+    from_file = batches["file"]
+    assert from_file["uploaded"]["name"].startswith("files/")
+    assert from_file["uploaded"]["state"] == "FileState.ACTIVE"
+    assert from_file["state"] == "JobState.JOB_STATE_SUCCEEDED"
+    assert from_file["keys"] == ["f0", "f1"]
+    assert from_file["texts"] == done["alone"]

@@ -18,6 +18,8 @@ from hfgate.api.es import manage as es_manage
 from hfgate.api.es import privileges as es_privileges
 from hfgate.api.es import run as es_run
 from hfgate.api.es import security as es_security
+from hfgate.api.gemini.batches import ROUTES as GEMINI_BATCHES
+from hfgate.api.gemini.files import ROUTES as GEMINI_FILES
 from hfgate.api.gemini.routes import ROUTES as GEMINI
 from hfgate.api.hf.errors import FACE as HF_FACE
 from hfgate.api.hf.routes import ROUTES as HF
@@ -48,7 +50,7 @@ APP_WIDE = (health.ROUTES, metrics.ROUTES, usage.ROUTES, es_cluster.ROUTES)
 FACE_ROUTES: tuple[FaceRoutes, ...] = (
     *APP_WIDE, *ELASTICSEARCH, OPENAI, OPENAI_RERANK, OPENAI_AUDIO, OPENAI_POOLING, OPENAI_MODERATIONS,
     OPENAI_FILES, OPENAI_BATCHES,
-    ANTHROPIC, ANTHROPIC_BATCHES, GEMINI, HF, HF_TEI, HF_OPENAI,
+    ANTHROPIC, ANTHROPIC_BATCHES, GEMINI, GEMINI_BATCHES, GEMINI_FILES, HF, HF_TEI, HF_OPENAI,
     OPENAI_RESPONSES, apply.ROUTES
 )  # fmt: skip
 """In the order the app includes them. The app-wide routes take no POST; of the rest, Elasticsearch's inference
@@ -56,7 +58,8 @@ comes first: its plain routes are the first a request is matched against. The Re
 the other faces, as it always has; configuration as code (``/_hfgate``, no face's) last. A face may declare its
 routes in more than one module (Elasticsearch's; the OpenAI face's rerank, audio, vLLM's pooling routes,
 moderations, Files, Batches and Responses API; its routes per endpoint under ``/hf/{inference_id}/v1``, which
-take the Hugging Face face; TEI's task routes on the Hugging Face face; the Anthropic face's Message Batches)."""
+take the Hugging Face face; TEI's task routes on the Hugging Face face; the Anthropic face's Message Batches;
+the Gemini face's batches and files)."""
 
 
 PAGES: tuple[PageRoutes, ...] = (ui_routes.PAGES, ui_usage_routes.PAGES, ui_batch_routes.PAGES)

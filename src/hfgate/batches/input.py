@@ -30,7 +30,27 @@ OPENAI_ENDPOINTS = (
 
 ENDPOINTS = (*OPENAI_ENDPOINTS, "/v1/messages")
 """The routes a batch may run: each line is sent to it as a request of its own (``/v1/messages``: the lines
-of an Anthropic message batch, :mod:`hfgate.api.anthropic.batches`)."""
+of an Anthropic message batch, :mod:`hfgate.api.anthropic.batches`). A Gemini batch runs one model's action
+instead (:func:`gemini_endpoint`), a route per model."""
+
+GEMINI_ACTIONS = ("generateContent", "embedContent")
+"""The Gemini model actions a batch may run (:mod:`hfgate.api.gemini.batches`)."""
+
+GEMINI_PREFIX = "/v1beta/models/"
+"""What every Gemini batch's endpoint starts with."""
+
+
+def gemini_endpoint(model: str, action: str) -> str:
+    """The route each line of a Gemini batch of ``model`` is sent to: ``/v1beta/models/{model}:{action}``.
+
+    Example:
+        >>> gemini_endpoint("smol", "generateContent")
+        '/v1beta/models/smol:generateContent'
+    """
+    if action not in GEMINI_ACTIONS:
+        raise ValueError(f"a Gemini batch runs one of {GEMINI_ACTIONS}, not {action}")
+    return f"{GEMINI_PREFIX}{model}:{action}"
+
 
 MOST_CUSTOM_ID = 1024
 """The longest ``custom_id`` a line may have (the registry's column)."""

@@ -69,8 +69,15 @@ def request_counts(*, total: int, completed: int, failed: int) -> dict[str, int]
 
 def tokens_of(body: Any) -> tuple[int, int]:
     """The input and output tokens an answer's ``usage`` gives (OpenAI's chat, completion and embedding
-    names, or the Responses API's); ``(0, 0)`` for an answer without one (an error)."""
-    usage = body.get("usage") if isinstance(body, dict) else None
+    names, or the Responses API's), or its ``usageMetadata`` (Gemini's); ``(0, 0)`` for an answer without
+    one (an error)."""
+    if not isinstance(body, dict):
+        return 0, 0
+    gemini = body.get("usageMetadata")
+    if isinstance(gemini, dict):
+        given, written = gemini.get("promptTokenCount", 0), gemini.get("candidatesTokenCount", 0)
+        return (given if isinstance(given, int) else 0), (written if isinstance(written, int) else 0)
+    usage = body.get("usage")
     if not isinstance(usage, dict):
         return 0, 0
     given = usage.get("prompt_tokens", usage.get("input_tokens", 0))

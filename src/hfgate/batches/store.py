@@ -108,14 +108,18 @@ class BatchStore:
         return stored_batch(row)
 
     def list(
-        self, *, key_id: str, after: str | None, limit: int, before: str | None = None, endpoint: str | None = None
-    ) -> list[StoredBatch]:
+        self, *, key_id: str, after: str | None, limit: int, before: str | None = None, endpoint: str | None = None,
+        endpoint_prefix: str | None = None,
+    ) -> list[StoredBatch]:  # fmt: skip
         """The key's batches, newest first: those older than the batch ``after`` only, or the ``limit`` just
-        newer than the batch ``before`` (still newest first); of one ``endpoint``, if given."""
+        newer than the batch ``before`` (still newest first); of one ``endpoint``, or of the endpoints starting
+        with ``endpoint_prefix`` (a Gemini batch's, one per model), if given."""
         b = batches.c
         query = select(batches).where(b.key_id == key_id)
         if endpoint is not None:
             query = query.where(b.endpoint == endpoint)
+        if endpoint_prefix is not None:
+            query = query.where(b.endpoint.startswith(endpoint_prefix, autoescape=True))
         if after:
             mark = self.get(after, key_id=key_id)
             query = query.where((b.created_at < mark.created_at) | (

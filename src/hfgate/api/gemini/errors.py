@@ -47,7 +47,7 @@ MODEL_ACTIONS = ("generateContent", "streamGenerateContent", "countTokens", "emb
 
 FACE = Face(
     "gemini",
-    ("/v1beta/",),
+    ("/v1beta/", "/upload/v1beta/"),
     render_gemini,
     pattern=re.compile(rf"/v1/models/.+:(?:{'|'.join(MODEL_ACTIONS)})\Z", re.DOTALL),
 )
