@@ -106,3 +106,15 @@ def test_a_cancelled_batch_starts_no_line_and_is_finished_once_its_lines_in_flig
     assert ready.status == "cancelling"
     assert runner.finish(ready, status="cancelled", output_file_id="f1", error_file_id=None)
     assert BatchStore(engine).counts(batch_id) == {"total": 4, "completed": 1, "failed": 0}
+
+
+def test_renewing_extends_only_the_lines_named_and_lets_the_others_lapse(engine: Engine) -> None:
+    """A runner renews the lines it is still working on; one whose round failed (its result never recorded)
+    lapses under a live runner and is taken up by another."""
+    _batch(engine, 3)
+    runner, other = LineClaims(engine, owner="a", lease_seconds=3), LineClaims(engine, owner="b", lease_seconds=60)
+    held = runner.claim(3)
+    time.sleep(1.5)
+    runner.renew([held[0], held[2]])  # line 2's round failed: no longer worked on
+    time.sleep(1.8)  # line 2's lease has lapsed (3.3 s after the claim), the renewed ones hold for 1.2 s more
+    assert [c.line for c in other.claim(3)] == [2]  # lines 1 and 3 renewed: still the runner's

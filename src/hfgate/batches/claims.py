@@ -5,7 +5,9 @@ no live claim, setting its id and a lease (``lease_until``, Unix milliseconds) o
 while it works and records each line's result with ``result IS NULL`` in the update's condition, so a result
 is written once however many replicas sent the line. A replica that dies leaves its claims to lapse: after
 the lease any replica takes those lines up again, so the lines a kill can send twice are at most the lines
-claimed and not yet recorded at the kill (``HFGATE_BATCH_CLAIM_LINES`` per replica). A runner that stops
+claimed and not yet recorded at the kill (``HFGATE_BATCH_CLAIM_LINES`` per replica). The lease is renewed only
+on the lines a runner is still working on: a line whose result could not be recorded (the registry away)
+lapses too, and is taken up again once the registry is back. A runner that stops
 cleanly gives its claims back at once (:meth:`LineClaims.release`).
 
 On PostgreSQL the claim's ``SELECT … FOR UPDATE SKIP LOCKED`` lets replicas claim side by side; on SQLite the
@@ -23,7 +25,7 @@ refusal in its ``errors`` (:meth:`LineClaims.stop`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import orjson
@@ -81,11 +83,21 @@ class LineClaims:
                              .values(claimed_by=self.owner, lease_until=now + self._lease_ms))  # fmt: skip
         return claimed
 
-    def renew(self) -> None:
-        """Extend the lease on every line this runner holds without a result yet."""
+    def renew(self, lines: Collection[ClaimedLine]) -> None:
+        """Extend the lease on ``lines`` (those this runner is still working on) that it holds without a result.
+
+        Only those: a line whose round failed (its result could not be recorded: the registry away) is no
+        longer worked on, and its lease must lapse so that a runner takes it up again; renewing every line
+        the runner holds would keep such a line claimed, and its batch unfinished, as long as the runner lives.
+        """
         mine = and_(batch_lines.c.claimed_by == self.owner, batch_lines.c.result.is_(None))
+        until = now_ms() + self._lease_ms
         with translated(), self._writer.begin() as conn:
-            conn.execute(update(batch_lines).where(mine).values(lease_until=now_ms() + self._lease_ms))
+            for batch_id in {line.batch_id for line in lines}:
+                numbers = [line.line for line in lines if line.batch_id == batch_id]
+                conn.execute(update(batch_lines)
+                             .where(mine, batch_lines.c.batch_id == batch_id, batch_lines.c.line.in_(numbers))
+                             .values(lease_until=until))  # fmt: skip
 
     def record(self, line: ClaimedLine, *, ok: bool, result: str, tokens: tuple[int, int] = (0, 0)) -> bool:
         """Write the line's result and the ``(input, output)`` tokens its answer used, unless a result is written

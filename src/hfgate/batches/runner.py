@@ -10,7 +10,8 @@ refuses for now is sent again after the ``Retry-After`` it was given: a per-minu
 (a batch runs at its key's pace), a model still loading (503) a few times; a budget's 429 (a wait of more
 than a minute) is the line's result and stops the batch: the lines not yet sent are closed unsent
 (``batch_stopped``), so no more is spent, and the batch ends ``failed`` with the refusal in its ``errors``.
-While it works, the runner renews its lease on the lines it holds; once the replica drains (SIGTERM) it
+While it works, the runner renews its lease on the lines it is working on (a line whose result could not be
+recorded, the registry away, is left to its lease and taken up again); once the replica drains (SIGTERM) it
 claims no more, and when it stops it gives back the lines it holds unanswered. Every
 ``HFGATE_BATCH_FILES_SWEEP_SECONDS`` it also removes the files that have expired (their ``expires_after`` on
 upload, a batch's ``output_expires_after``): rows and bytes (:meth:`~hfgate.batches.files.FileStore.sweep`).
@@ -64,6 +65,7 @@ class BatchRunner:
         self._renew_every = settings.batch_lease_seconds / 3
         self._sweep_every = settings.batch_files_sweep_seconds
         self._task: asyncio.Task[None] | None = None
+        self._working: dict[tuple[str, int], ClaimedLine] = {}
 
     @staticmethod
     def owner() -> str:
@@ -90,7 +92,7 @@ class BatchRunner:
         if self._draining():  # stopping: start no line the drain would have to wait for
             return bool(finished)
         lines = await asyncio.to_thread(self._claims.claim, self._chunk)
-        await asyncio.gather(*(self._run_line(line) for line in lines))
+        await asyncio.gather(*(self._working_on(line) for line in lines))
         return bool(finished or lines)
 
     async def _run(self) -> None:
@@ -113,8 +115,9 @@ class BatchRunner:
     async def _renew(self) -> None:
         while True:
             await asyncio.sleep(self._renew_every)
-            with contextlib.suppress(HfGateError):
-                await asyncio.to_thread(self._claims.renew)
+            if working := list(self._working.values()):
+                with contextlib.suppress(HfGateError):
+                    await asyncio.to_thread(self._claims.renew, working)
 
     async def _sweep(self) -> None:
         while True:
@@ -127,6 +130,14 @@ class BatchRunner:
                 if gone:
                     log.info("expired files removed", extra={"event": "batch.sweep", "files": len(gone)})
             await asyncio.sleep(self._sweep_every)
+
+    async def _working_on(self, line: ClaimedLine) -> None:
+        """Run ``line``, its lease renewed until its result is recorded or its round fails."""
+        self._working[line.batch_id, line.line] = line
+        try:
+            await self._run_line(line)
+        finally:
+            del self._working[line.batch_id, line.line]
 
     async def _run_line(self, line: ClaimedLine) -> None:
         if field := next((name for name in ("stream", "background") if orjson.loads(line.body).get(name)), None):
