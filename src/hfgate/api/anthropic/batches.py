@@ -13,13 +13,12 @@ belongs to its key, and only batches of ``/v1/messages`` are seen here: any othe
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 import orjson
 from fastapi import Request, Response
 
-from hfgate.access.principal import CURRENT
+from hfgate.access.principal import current_key_id as owner
 from hfgate.access.roles import Role
 from hfgate.api.anthropic import batch_schema as wire
 from hfgate.api.anthropic import batch_shapes as shapes
@@ -29,6 +28,7 @@ from hfgate.api.anthropic.schema import AnthropicError
 from hfgate.api.body import decode, json_object, json_response
 from hfgate.api.declare import FaceRoutes
 from hfgate.api.deps import OrchestratorDep
+from hfgate.batches import deletion
 from hfgate.batches.files import FileStore
 from hfgate.batches.input import read_lines
 from hfgate.batches.store import BatchStore, StoredBatch
@@ -103,7 +103,7 @@ async def delete_message_batch(message_batch_id: str, request: Request) -> Respo
     if stored.status not in shapes.ENDED:
         raise BadRequestError(f"Message Batch {message_batch_id} cannot be deleted while it is processing; "
                               "cancel it first, and delete it once it ended", param="message_batch_id")  # fmt: skip
-    await asyncio.to_thread(_forget, request, stored)
+    await asyncio.to_thread(deletion.delete_batch, _batches(request), request.app.state.files, stored)
     return json_response({"id": message_batch_id, "type": "message_batch_deleted"})
 
 
@@ -156,21 +156,6 @@ async def _get(request: Request, batch_id: str) -> StoredBatch:
     if stored.endpoint != URL:
         raise NotFoundError(f"No message batch found with id '{batch_id}'.", param="message_batch_id")
     return stored
-
-
-def _forget(request: Request, stored: StoredBatch) -> None:
-    files: FileStore = request.app.state.files
-    _batches(request).delete(stored.batch_id, key_id=stored.key_id)
-    for file_id in (stored.input_file_id, stored.output_file_id, stored.error_file_id):
-        if file_id is not None:
-            with contextlib.suppress(NotFoundError):
-                files.delete(file_id, key_id=stored.key_id)
-
-
-def owner() -> str:
-    """The key this request's batches belong to (``""`` while the gateway is open), as on the OpenAI face."""
-    principal = CURRENT.get()
-    return "" if principal is None else principal.key_id
 
 
 def _batches(request: Request) -> BatchStore:

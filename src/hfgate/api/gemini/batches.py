@@ -18,7 +18,7 @@ lines).
 from __future__ import annotations
 
 import asyncio
-import contextlib
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -35,6 +35,7 @@ from hfgate.api.gemini.errors import FACE as GEMINI
 from hfgate.api.gemini.files import file_bytes, read_file
 from hfgate.api.gemini.requests import read_call
 from hfgate.api.gemini.schema import EmbedContentRequest, GeminiError, GenerateContentRequest
+from hfgate.batches import deletion
 from hfgate.batches.files import FileStore
 from hfgate.batches.input import GEMINI_PREFIX, MOST_CUSTOM_ID, gemini_endpoint, read_lines
 from hfgate.batches.store import BatchStore, StoredBatch
@@ -57,12 +58,7 @@ async def batch_generate_content(model: str, request: Request, orch: Orchestrato
     await orch.endpoint_for(model, TaskType.CHAT_COMPLETION)
     config = asked.batch.input_config
     pairs, fields = await _requests(request, body, file_name=config.file_name, inline=config.requests is not None)
-    for (_, raw), field in zip(pairs, fields, strict=True):
-        try:
-            read_call(decode(raw, GenerateContentRequest))
-        except HfGateError as exc:
-            problems = exc.problems if isinstance(exc, RequestValidationError) else [exc.reason]
-            raise RequestValidationError([f"{field}: {p}" for p in problems], param=field) from None
+    _check_each(pairs, fields, lambda raw: read_call(decode(raw, GenerateContentRequest)))
     stored = await _create(request, body, model=model, action="generateContent", display=asked.batch.display_name,
                            pairs=pairs, from_file=config.file_name is not None)  # fmt: skip
     return json_response(await _operation(request, stored))
@@ -77,11 +73,7 @@ async def async_batch_embed_content(model: str, request: Request, orch: Orchestr
     await orch.endpoint_for(model, TaskType.TEXT_EMBEDDING)
     config = asked.batch.input_config
     pairs, fields = await _requests(request, body, file_name=config.file_name, inline=config.requests is not None)
-    for (_, raw), field in zip(pairs, fields, strict=True):
-        try:
-            decode(raw, EmbedContentRequest)
-        except RequestValidationError as exc:
-            raise RequestValidationError([f"{field}: {p}" for p in exc.problems], param=field) from None
+    _check_each(pairs, fields, lambda raw: decode(raw, EmbedContentRequest))
     stored = await _create(request, body, model=model, action="embedContent", display=asked.batch.display_name,
                            pairs=pairs, from_file=config.file_name is not None)  # fmt: skip
     return json_response(await _operation(request, stored))
@@ -124,7 +116,7 @@ async def delete_batch(name: str, request: Request) -> Response:
     if stored.status not in shapes.ENDED:
         raise BadRequestError(f"Batch batches/{name} is still running; cancel it, and delete it once it is done",
                               param="name")  # fmt: skip
-    await asyncio.to_thread(_forget, request, stored)
+    await asyncio.to_thread(deletion.delete_batch, _batches(request), request.app.state.files, stored)
     return json_response({})
 
 
@@ -222,13 +214,14 @@ async def _get(request: Request, name: str) -> StoredBatch:
     return stored
 
 
-def _forget(request: Request, stored: StoredBatch) -> None:
-    files: FileStore = request.app.state.files
-    _batches(request).delete(stored.batch_id, key_id=stored.key_id)
-    for file_id in (stored.input_file_id, stored.output_file_id, stored.error_file_id):
-        if file_id is not None:
-            with contextlib.suppress(NotFoundError):
-                files.delete(file_id, key_id=stored.key_id)
+def _check_each(pairs: list[Pair], fields: list[str], read: Callable[[Any], object]) -> None:
+    """Read each request as its route will (``read``); the first that cannot be is a 400 naming its field."""
+    for (_, raw), field in zip(pairs, fields, strict=True):
+        try:
+            read(raw)
+        except HfGateError as exc:
+            problems = exc.problems if isinstance(exc, RequestValidationError) else [exc.reason]
+            raise RequestValidationError([f"{field}: {p}" for p in problems], param=field) from None
 
 
 def _batches(request: Request) -> BatchStore:
