@@ -8,6 +8,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +218,8 @@ async def test_a_file_batch_reads_key_and_request_lines_and_writes_a_responses_f
     made = await _upload(gw, content)
     assert made["name"].startswith("files/")
     assert (made["sizeBytes"], made["displayName"], made["state"]) == (str(len(content)), "in.jsonl", "ACTIVE")
+    kept = datetime.fromisoformat(made["expirationTime"]) - datetime.fromisoformat(made["createTime"])
+    assert kept == timedelta(hours=48)  # as Gemini keeps an uploaded file
     again = await gw.http.get(f"/v1beta/{made['name']}", headers=_key(gw))
     assert again.json() == made
     assert (await gw.http.get(f"/v1beta/{made['name']}", headers=_key(gw, other=True))).status_code == 404

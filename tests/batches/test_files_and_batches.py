@@ -66,6 +66,10 @@ async def test_an_expiring_file_says_when(gw: Gateway) -> None:
         expires_after={"anchor": "created_at", "seconds": 3600},
     )
     assert made.expires_at == made.created_at + 3600
+    batch = await gw.sdk.files.create(file=("in.jsonl", io.BytesIO(b"{}\n")), purpose="batch")
+    assert batch.expires_at == batch.created_at + 30 * 86400  # OpenAI's default for a batch's files
+    other = await gw.sdk.files.create(file=("notes.jsonl", io.BytesIO(b"{}\n")), purpose="user_data")
+    assert other.expires_at is None  # kept until deleted
 
 
 async def test_another_keys_file_and_batch_do_not_exist_for_it(gw: Gateway) -> None:

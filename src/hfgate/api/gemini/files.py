@@ -42,6 +42,9 @@ RESPONSES = "-responses"
 """The end of a batch's responses file's id: ``{batch id}-responses``."""
 
 _UPLOAD = "/upload/v1beta/files"
+KEPT_SECONDS = 48 * 3600
+"""How long an uploaded file is kept: 48 hours, as Gemini's Files API keeps them ("Files are stored for 48 hours",
+ai.google.dev/gemini-api/docs/files); its ``expirationTime`` says when, and the sweep removes it after."""
 _MOST_NAME = 1024
 """The longest ``displayName`` kept (the registry's column)."""
 
@@ -193,7 +196,7 @@ def _chunk(
     try:
         with part.open("rb") as source:
             return files.add(key_id=key_id, purpose="batch", filename=orjson.loads(about.read_bytes())["name"],
-                             source=source, limits=limits)  # fmt: skip
+                             source=source, limits=limits, expires_after=KEPT_SECONDS)  # fmt: skip
     finally:
         about.unlink(missing_ok=True)
         part.unlink(missing_ok=True)

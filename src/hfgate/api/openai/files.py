@@ -44,6 +44,11 @@ def owner() -> str:
     return current_key_id()
 
 
+BATCH_FILE_SECONDS = 30 * 86400
+"""How long a file of purpose ``batch`` uploaded without ``expires_after`` is kept: 30 days, as OpenAI's
+("By default, files with purpose=batch expire after 30 days"; other files are kept until deleted)."""
+
+
 @ROUTES.post("/v1/files", role=Role.INFER, body=FileUploadForm, answer=FileObject, form=True)
 async def create_file(request: Request, orch: OrchestratorDep) -> Response:
     """Upload a file: ``file``, ``purpose`` (``batch`` for a batch's input), ``expires_after``."""
@@ -58,7 +63,7 @@ async def create_file(request: Request, orch: OrchestratorDep) -> Response:
         name = (upload.filename or "upload")[:_MOST_NAME]
         stored = await asyncio.to_thread(
             _files(request).add, key_id=owner(), purpose=upload_form.purpose, filename=name, source=upload.file,
-            expires_after=upload_form.seconds,
+            expires_after=upload_form.seconds or (BATCH_FILE_SECONDS if upload_form.purpose == "batch" else None),
             limits=limits if upload_form.purpose == "batch" else None,
         )  # fmt: skip
     return json_response(stored.object())
