@@ -259,10 +259,10 @@ def restart(server: Server, client: Any, file_id: str, lines: int, claim_lines: 
     if half.status in FINAL:
         raise SystemExit(f"batch {batch.id} ended ({half.status}) before half its lines were counted")
     server.kill()
-    killed = time.perf_counter()
-    with sqlite3.connect(server.data / "hfgate.db") as db:
-        (held,) = db.execute("SELECT count(*) FROM batch_lines WHERE batch_id = ? AND result IS NULL AND "
-                             "claimed_by IS NOT NULL", (batch.id,)).fetchone()  # fmt: skip
+    killed, killed_ms = time.perf_counter(), time.time() * 1000
+    with sqlite3.connect(server.data / "hfgate.db") as db:  # the registry: what the dead runner held
+        held, lease_until = db.execute("SELECT count(*), max(lease_until) FROM batch_lines WHERE batch_id = ? AND "
+                                       "result IS NULL AND claimed_by IS NOT NULL", (batch.id,)).fetchone()  # fmt: skip
         (recorded,) = db.execute("SELECT count(*) FROM batch_lines WHERE batch_id = ? AND result IS NOT NULL",
                                  (batch.id,)).fetchone()  # fmt: skip
     server.start()
@@ -275,7 +275,8 @@ def restart(server: Server, client: Any, file_id: str, lines: int, claim_lines: 
     if len(ids) != lines or len(set(ids)) != lines:
         raise SystemExit(f"batch {batch.id}: {len(ids)} output lines, {len(set(ids))} custom_ids, {lines} sent")
     return {"seconds": seconds, "sent_twice": held, "claim_lines": claim_lines, "recorded_at_kill": recorded,
-            "down_s": back - killed, "after_back_s": time.perf_counter() - back}  # fmt: skip
+            "down_s": back - killed, "after_back_s": time.perf_counter() - back,
+            "lease_left_s": max(0.0, (lease_until - killed_ms) / 1000) if lease_until is not None else 0.0}  # fmt: skip
 
 
 def median(values: list[float]) -> float:
@@ -321,7 +322,7 @@ def measure_round(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=None, help="3 (--quick: 1)")
     parser.add_argument("--interactive-rate", type=float, default=20.0, help="requests a second (open loop)")
     parser.add_argument("--interactive-seconds", type=float, default=20.0)
     parser.add_argument("--engine", default="onnx", help="the endpoint's pinned engine (not auto)")
@@ -333,8 +334,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one round: a smoke run, not a figure")
     args = parser.parse_args()
     if args.quick:
-        args.lines, args.rounds, args.interactive_rate, args.interactive_seconds = 40, 1, 5.0, 2.0
+        args.lines, args.interactive_rate, args.interactive_seconds = 40, 5.0, 2.0
         args.lease_seconds = args.lease_seconds or 2.0
+    args.rounds = args.rounds or (1 if args.quick else 3)
     if args.engine == "auto":
         raise SystemExit("--engine must name one engine: auto would measure candidates beside the benchmark")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -415,7 +417,8 @@ def report(result: dict[str, Any]) -> None:
     if all("restart" in r for r in rounds):
         base = median([r["batch_s"] for r in rounds])
         restart = {k: median([r["restart"][k] for r in rounds])
-                   for k in ("seconds", "sent_twice", "recorded_at_kill", "down_s", "after_back_s")}  # fmt: skip
+                   for k in ("seconds", "sent_twice", "recorded_at_kill", "down_s", "after_back_s",
+                             "lease_left_s")}  # fmt: skip
         restart["added_s"] = restart["seconds"] - base
         medians["restart"] = restart
         print(f"\n3. kill -9 at half of {lines} lines, started again on the same data directory "
@@ -424,7 +427,8 @@ def report(result: dict[str, Any]) -> None:
               f"(bound: {result['claim_lines']}); recorded at the kill: {restart['recorded_at_kill']:.0f}")  # fmt: skip
         print(f"create to completed: {restart['seconds']:.1f} s against {base:.1f} s uninterrupted: "
               f"{restart['added_s']:+.1f} s (server down {restart['down_s']:.1f} s; back to completed "
-              f"{restart['after_back_s']:.1f} s)")  # fmt: skip
+              f"{restart['after_back_s']:.1f} s; the held lines' lease had {restart['lease_left_s']:.1f} s "
+              "left at the kill)")  # fmt: skip
     result["medians"] = medians
 
 
