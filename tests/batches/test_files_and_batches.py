@@ -12,10 +12,13 @@ import openai
 import pytest
 
 from hfgate.config import Settings
+from hfgate.local.batching.priority import BACKGROUND
 from hfgate.services import SERVICES
+from hfgate.tasks import EmbeddingResult, EmbedRequest
 from tests.batches.gateway import (
     BOOT,
     URL,
+    CountingModel,
     CountingService,
     Gateway,
     answered,
@@ -251,3 +254,22 @@ async def test_metadata_is_held_to_openais_bounds(gw: Gateway) -> None:
         with pytest.raises(openai.BadRequestError) as caught:
             await gw.sdk.batches.create(input_file_id=file_id, endpoint=URL, completion_window="24h", metadata=metadata)
         assert caught.value.body["param"] == "metadata"  # type: ignore[index]
+
+
+async def test_a_batch_lines_work_is_marked_background_and_a_clients_is_not(
+    gw: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marked: dict[str, bool] = {}
+    embed = CountingModel.embed
+
+    async def spy(model: CountingModel, request: EmbedRequest) -> EmbeddingResult:
+        # where a local model's service submits to its batcher: the mark it would queue the texts with
+        marked.update(dict.fromkeys(request.texts, BACKGROUND.get()))
+        return await embed(model, request)
+
+    monkeypatch.setattr(CountingModel, "embed", spy)
+    file_id = await upload(gw.sdk, embedding_lines(TEXTS[:2]))
+    batch = await gw.sdk.batches.create(input_file_id=file_id, endpoint=URL, completion_window="24h")
+    assert (await finished(gw.sdk, batch.id)).status == "completed"
+    await gw.sdk.embeddings.create(model="words", input=TEXTS[2])
+    assert marked == {TEXTS[0]: True, TEXTS[1]: True, TEXTS[2]: False}

@@ -6,6 +6,10 @@ budget, the metrics and the access log apply to each line as to any request. The
 request's ASGI ``state`` (:data:`ON_BEHALF_OF`), which only a caller inside the process can set (a server
 builds the state of a request it received itself); the gateway reads the key from the registry by that id, so
 a key revoked mid-batch fails its remaining lines with 401.
+
+The call runs under ``hfgate.local.batching.priority.background()``: the context variable it sets is copied
+into every task the app creates for the line, so a local model's batcher queues the line's texts as
+background work, which yields to interactive requests (docs/batches.md).
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.types import ASGIApp, Message
+
+from hfgate.local.batching.priority import background
 
 ON_BEHALF_OF = "hfgate.batch_key_id"
 """The ASGI state entry naming the key a batch line runs as (its id; ``""``: made while the gateway was open)."""
@@ -59,7 +65,8 @@ class AppCalls:
             elif message["type"] == "http.response.body":
                 pieces.append(message.get("body", b""))
 
-        await self._app(scope, receive, send)
+        with background():  # a local model's batcher lets interactive requests go first
+            await self._app(scope, receive, send)
         retry = headers.get(b"retry-after")
         return Answer(status, b"".join(pieces), request_id, float(retry) if retry and retry.isdigit() else None)
 

@@ -8,6 +8,12 @@ are served oldest first. Each pass is one call of ``run_batch`` (one step on the
 each result goes back to the request it came from. A request cancelled while waiting leaves the
 queue; one cancelled mid-pass simply gets no result, and its batch mates are not disturbed.
 
+Batch lines yield to interactive requests (``priority``): work submitted under ``priority.BACKGROUND`` (a
+batch line's) is background. While an interactive text waits, the pass is the one around the oldest
+interactive text, and background texts only fill room left in it (never a longer text, never past the
+limits); a background-only pass runs only when no interactive text waits; a background text that has waited
+``background_age`` seconds counts as interactive. With no background work waiting the rule above is unchanged.
+
 Every request submitted gets exactly one answer. A pass that raises is run again one text at a time:
 the texts that compute are answered, and each that fails alone is answered a typed error, blamed on
 its input when another text (or the last text that computed, as a probe) runs (``local/step_failure.py``).
@@ -26,6 +32,7 @@ from hfgate.errors import OverloadedError
 from hfgate.local.batching.job import Job
 from hfgate.local.batching.limits import BatchLimits
 from hfgate.local.batching.packing import pack_by_length
+from hfgate.local.batching.priority import BACKGROUND, BACKGROUND_AGE_S, choose_pass
 from hfgate.local.step_failure import Blame, step_error
 from hfgate.telemetry.metrics import LOCAL_BATCH_SIZE, LOCAL_QUEUE_DEPTH, QUEUE_WAIT_SECONDS
 
@@ -67,6 +74,7 @@ class Batcher(Generic[T, R]):
         limits: batch and queue bounds.
         name: what the queue serves, for error messages and logs.
         engine: the engine that runs the next pass (named in errors).
+        background_age: seconds after which a waiting background text counts as interactive.
 
     Example:
         >>> batcher = Batcher(run_batch=lambda xs: compute.run(model.forward, xs), limits=BatchLimits())
@@ -80,11 +88,13 @@ class Batcher(Generic[T, R]):
         limits: BatchLimits,
         name: str,
         engine: Callable[[], str] = lambda: "local",
+        background_age: float = BACKGROUND_AGE_S,
     ) -> None:
         self._run_batch = run_batch
         self._limits = limits
         self._name = name
         self._engine = engine
+        self._background_age = background_age
         self._computed: list[T] = []  # the last item a pass computed: the probe after a pass fails alone
         self._lane: _Lane[T, R] | None = None
         self._depth = LOCAL_QUEUE_DEPTH(name)
@@ -101,7 +111,7 @@ class Batcher(Generic[T, R]):
             return []
         lane = self._current_lane()
         self._admit(lane, len(items))
-        job: Job[T, R] = Job(list(items), list(lengths), lane.loop.create_future())
+        job: Job[T, R] = Job(list(items), list(lengths), lane.loop.create_future(), BACKGROUND.get())
         lane.entries.extend(_Entry(job, i) for i in range(len(items)))
         self._depth.set(len(lane.entries))
         job.future.add_done_callback(lambda _: self._forget(lane, job))
@@ -162,18 +172,24 @@ class Batcher(Generic[T, R]):
         return OverloadedError(lane.stop_reason or f"The local model [{self._name}] stopped; retry")
 
     def _next_batch(self, lane: _Lane[T, R]) -> list[_Entry[T, R]]:
-        """Take the length-sorted batch that holds the oldest waiting text out of the queue."""
+        """Take the length-sorted batch that holds the oldest waiting text out of the queue (with background
+        work waiting: the oldest interactive text, ``priority.choose_pass``)."""
         limits = self._limits
         # A cancelled request's texts leave in a done-callback, which may not have run yet.
         lane.entries = [e for e in lane.entries if e.job.waiting]
         lengths = [e.length for e in lane.entries]
-        batches = pack_by_length(
-            lengths,
-            max_tokens=limits.max_batch_tokens,
-            max_size=limits.max_batch_size,
-            pass_overhead=limits.pass_overhead_tokens,
-        )
-        chosen = set(next((b for b in batches if 0 in b), ()))
+        if any(e.job.background for e in lane.entries):
+            aged = time.perf_counter() - self._background_age
+            urgent = [not e.job.background or e.job.queued_at <= aged for e in lane.entries]
+            chosen = set(choose_pass(lengths, urgent, limits))
+        else:
+            batches = pack_by_length(
+                lengths,
+                max_tokens=limits.max_batch_tokens,
+                max_size=limits.max_batch_size,
+                pass_overhead=limits.pass_overhead_tokens,
+            )
+            chosen = set(next((b for b in batches if 0 in b), ()))
         batch = [e for i, e in enumerate(lane.entries) if i in chosen]
         lane.entries = [e for i, e in enumerate(lane.entries) if i not in chosen]
         self._depth.set(len(lane.entries))

@@ -18,6 +18,8 @@ class Job(Generic[T, R]):
     items: list[T]
     lengths: list[int]
     future: asyncio.Future[list[R]]
+    background: bool = False
+    """Submitted as background work (a batch line): it yields to interactive work (``priority``)."""
     results: list[R | None] = field(init=False)
     remaining: int = field(init=False)
     queued_at: float = field(init=False)
