@@ -87,3 +87,42 @@ def test_a_model_without_a_detection_head_is_refused_naming_what_it_needs(served
     refused = httpx.put(f"{served}/_inference/{TASK}/nope", json=body, timeout=120)
     assert refused.status_code == 400, refused.text
     assert "object detector" in refused.text
+
+
+def test_a_one_pixel_image_is_answered_and_a_thread_thin_one_is_refused_as_the_pipeline_fails_it(
+    served: str, yolos: Path
+) -> None:
+    dot = picture(4, size=(1, 1))
+    answer = httpx.post(f"{served}/hf/det", content=dot, headers={"content-type": "image/png"}, timeout=60)
+    assert answer.status_code == 200, answer.text
+    theirs = pipeline_answer(yolos, dot, TASK)
+    if theirs:
+        _same(answer.json(), theirs)
+    else:
+        assert answer.json() == []
+    for size in ((3000, 2), (2, 3000)):  # resized to no pixels at all on one side: transformers' pipeline raises
+        thin = picture(4, size=size)
+        with pytest.raises(ValueError, match="Size must contain"):
+            pipeline_answer(yolos, thin, TASK)
+        answer = httpx.post(f"{served}/hf/det", content=thin, headers={"content-type": "image/png"}, timeout=60)
+        assert answer.status_code == 422, answer.text
+        assert "could not run this input" in answer.text
+    _same(client(served, "det").object_detection(picture(1)), pipeline_answer(yolos, picture(1), TASK))
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "size", "pixels"),
+    [
+        (640, 480, {"height": 224, "width": 224}, 224 * 224),  # ViT: a fixed size
+        (640, 480, {"shortest_edge": 224}, 299 * 224),  # CLIP: the short side to 224
+        (40_000, 1, {"shortest_edge": 224}, 8_960_000 * 224),
+        (4000, 1000, {"shortest_edge": 800, "longest_edge": 1333}, 1333 * 333),  # DETR: the long side capped
+        (640, 480, {}, 640 * 480),
+    ],
+)
+def test_what_a_processor_makes_of_an_image_is_counted_before_it_runs(
+    width: int, height: int, size: dict[str, int], pixels: int
+) -> None:
+    from hfgate.local.pipelines.vision import resized_pixels
+
+    assert resized_pixels(width, height, size) == pixels

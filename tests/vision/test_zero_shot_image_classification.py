@@ -69,6 +69,8 @@ def test_missing_or_bad_labels_and_bad_images_are_refused_naming_the_field(serve
     cases = [
         ({"candidate_labels": [1, 2]}, "parameters.candidate_labels"),
         ({"candidate_labels": LABELS, "hypothesis_template": "no slot"}, "parameters.hypothesis_template"),
+        ({"candidate_labels": LABELS, "hypothesis_template": "a {} of {kind}"}, "parameters.hypothesis_template"),
+        ({"candidate_labels": LABELS, "hypothesis_template": "a {} {"}, "parameters.hypothesis_template"),
         ({"candidate_labels": LABELS, "top_k": 2}, "parameters.top_k"),
     ]
     encoded = base64.b64encode(picture(2)).decode()
@@ -76,6 +78,11 @@ def test_missing_or_bad_labels_and_bad_images_are_refused_naming_the_field(serve
         answer = httpx.post(f"{served}/hf/clip", json={"inputs": encoded, "parameters": parameters}, timeout=60)
         assert answer.status_code == 422, answer.text
         assert field in answer.text
+    too_long = httpx.post(
+        f"{served}/hf/clip", json={"inputs": encoded, "parameters": {"candidate_labels": ["cat", "x" * 80]}}, timeout=60
+    )
+    assert too_long.status_code == 422, too_long.text
+    assert "parameters.candidate_labels" in too_long.text
     not_image = base64.b64encode(b"not an image").decode()
     body = {"inputs": not_image, "parameters": {"candidate_labels": LABELS}}
     answer = httpx.post(f"{served}/hf/clip", json=body, timeout=60)
@@ -98,3 +105,14 @@ def test_a_model_that_is_not_image_and_text_is_refused_naming_what_it_needs(serv
     refused = httpx.put(f"{served}/_inference/{TASK}/nope", json=body, timeout=120)
     assert refused.status_code == 400, refused.text
     assert "image-and-text model" in refused.text
+
+
+def test_a_strip_the_processor_would_blow_up_is_refused_before_it_is_resized(served: str) -> None:
+    # 40,000 × 1 pixels is little as sent, but CLIP's processor scales the short side to 32: 41 million pixels
+    strip = picture(5, size=(40_000, 1))
+    body = {"inputs": base64.b64encode(strip).decode(), "parameters": {"candidate_labels": LABELS}}
+    answer = httpx.post(f"{served}/hf/clip", json=body, timeout=60)
+    assert answer.status_code == 422, answer.text
+    assert "inputs" in answer.text
+    assert "[40000x1]" in answer.text
+    assert "crop it" in answer.text

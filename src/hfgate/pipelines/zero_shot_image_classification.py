@@ -44,8 +44,10 @@ class ZeroShotImageClassificationPipeline(Pipeline[ZeroShotImageClassification])
                 "in `inputs` with `parameters`)"
             )  # fmt: skip
         template = p.string("hypothesis_template") or DEFAULT_TEMPLATE
-        if "{}" not in template:
-            raise Parameters.invalid("hypothesis_template", f"must hold {{}} where each label goes, got [{template}]")
+        if "{}" not in template or not _formats(template):
+            raise Parameters.invalid(
+                "hypothesis_template", f"must hold {{}} where each label goes and no other braces, got [{template}]"
+            )
         return ZeroShotImageClassification(
             image=file_input(inputs, kind="image"), candidate_labels=labels, hypothesis_template=template
         )
@@ -59,6 +61,15 @@ class ZeroShotImageClassificationPipeline(Pipeline[ZeroShotImageClassification])
 
     def probe(self) -> tuple[Any, dict[str, Any]]:
         return InputFile(data=blank_png()), {"candidate_labels": ["a cat", "a dog"]}
+
+
+def _formats(template: str) -> bool:
+    """Whether ``template.format(label)`` works (no other ``{name}`` or ``{0}`` fields, no lone brace)."""
+    try:
+        template.format("label")
+    except (IndexError, KeyError, ValueError):
+        return False
+    return True
 
 
 PIPELINE = ZeroShotImageClassificationPipeline()
