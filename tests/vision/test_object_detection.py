@@ -126,3 +126,43 @@ def test_what_a_processor_makes_of_an_image_is_counted_before_it_runs(
     from hfgate.local.pipelines.vision import resized_pixels
 
     assert resized_pixels(width, height, size) == pixels
+
+
+def test_a_detr_whose_backbone_needs_timm_is_refused_at_create_naming_the_model(served: str, tmp_path: Path) -> None:
+    # facebook/detr-resnet-50's layout: a timm ResNet; timm is not installed (the weights here are a stand-in)
+    import torch
+    from safetensors.torch import save_file
+    from transformers import DetrConfig, DetrImageProcessor
+
+    DetrConfig(use_timm_backbone=True, backbone="resnet18", use_pretrained_backbone=False, d_model=32,
+               encoder_layers=1, decoder_layers=1, encoder_attention_heads=2, decoder_attention_heads=2,
+               encoder_ffn_dim=32, decoder_ffn_dim=32, num_queries=5,
+               architectures=["DetrForObjectDetection"]).save_pretrained(tmp_path)  # fmt: skip
+    DetrImageProcessor().save_pretrained(tmp_path)
+    save_file({"stand_in": torch.zeros(1)}, str(tmp_path / "model.safetensors"), metadata={"format": "pt"})
+    body = {"service": "local", "service_settings": {"model": str(tmp_path)}}
+    refused = httpx.put(f"{served}/_inference/{TASK}/detr", json=body, timeout=120)
+    assert refused.status_code == 400, refused.text
+    assert "timm" in refused.text
+    assert "hustvl/yolos-small" in refused.text
+
+
+def test_a_detectors_batch_is_one_pipeline_call_per_image_size_and_keeps_each_requests_place() -> None:
+    from PIL import Image
+
+    from hfgate.local.pipelines.vision import ObjectDetector
+
+    calls: list[list[tuple[int, int]]] = []
+
+    def pipe(images: list[Any], *, batch_size: int, **parameters: Any) -> list[Any]:
+        assert batch_size == len(images)
+        assert parameters == {"threshold": 0.3}
+        calls.append([image.size for image in images])
+        return [[{"label": f"{image.size}", "score": 1.0, "box": {}}] for image in images]
+
+    detector = object.__new__(ObjectDetector)
+    detector.pipe = pipe
+    sizes = [(48, 40), (100, 30), (48, 40), (30, 90), (100, 30), (48, 40)]
+    outputs = detector.compute_batch([Image.new("RGB", size) for size in sizes], {"threshold": 0.3})
+    assert [output[0]["label"] for output in outputs] == [f"{size}" for size in sizes]
+    assert sorted(calls) == [[(30, 90)], [(48, 40)] * 3, [(100, 30)] * 2]

@@ -114,6 +114,18 @@ class ObjectDetector(VisionRunner[ObjectDetection]):
 
     task = "object-detection"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().__init__(*args, **kwargs)
+        except ImportError as exc:  # DETR's own checkpoints build their ResNet with timm
+            missing = " ".join(str(exc).split()).split(". ")[0][:200]
+            raise refuse(
+                "service_settings.model",
+                f"[{kwargs.get('name', args[0] if args else '')}] needs a library hfgate does not install to build "
+                f"its backbone ({missing}); give a detector whose backbone transformers builds itself, such as "
+                "YOLOS (hustvl/yolos-small)",
+            ) from exc
+
     async def run(self, request: ObjectDetection) -> PipelineAnswer:
         parameters = {} if request.threshold is None else {"threshold": request.threshold}
         (output,) = await self.batched([await self.pixels(request.image)], parameters)

@@ -32,7 +32,7 @@ _WANTED = {
     TaskType.ZERO_SHOT_IMAGE_CLASSIFICATION: "an image-and-text model (CLIP, SigLIP: a CLIPModel or SiglipModel, "
     "such as openai/clip-vit-base-patch32)",
     TaskType.OBJECT_DETECTION: "an object detector (DETR, YOLOS: a *ForObjectDetection model, such as "
-    "facebook/detr-resnet-50)",
+    "hustvl/yolos-small)",
 }
 
 
