@@ -46,6 +46,8 @@ class TaskType(StrEnum):
     AUTOMATIC_SPEECH_RECOGNITION = "automatic-speech-recognition"
     AUDIO_CLASSIFICATION = "audio-classification"
     IMAGE_CLASSIFICATION = "image-classification"
+    ZERO_SHOT_IMAGE_CLASSIFICATION = "zero-shot-image-classification"
+    OBJECT_DETECTION = "object-detection"
 
     @property
     def hub_pipeline(self) -> bool:

@@ -138,6 +138,7 @@ _PIPELINE_HEADS = (
     ("ForAudioClassification", TaskType.AUDIO_CLASSIFICATION),
     ("ForSequenceClassificationAudio", TaskType.AUDIO_CLASSIFICATION),
     ("ForImageClassification", TaskType.IMAGE_CLASSIFICATION),
+    ("ForObjectDetection", TaskType.OBJECT_DETECTION),
     ("ForCTC", TaskType.AUTOMATIC_SPEECH_RECOGNITION),
     ("ForSpeechSeq2Seq", TaskType.AUTOMATIC_SPEECH_RECOGNITION),
 )
@@ -149,8 +150,8 @@ SPEECH_TYPES = frozenset({"whisper", "speech_to_text", "speech-encoder-decoder",
 def hub_tasks(location: ModelLocation) -> frozenset[TaskType]:
     """The Hub tasks (``hfgate.pipelines``) the model at ``location`` does, read from its config: its head
     (``architectures``), its labels (an NLI model's ``entailment`` makes it a zero-shot classifier), and its
-    model type (Whisper hears; other encoder-decoders summarize and translate; TAPAS answers from tables). A
-    sentence embedder scores sentence similarity.
+    model type (Whisper hears; other encoder-decoders summarize and translate; TAPAS answers from tables; CLIP
+    and SigLIP score an image against labels). A sentence embedder scores sentence similarity.
 
     Example:
         >>> sorted(hub_tasks(resolve_model("all-MiniLM-L6-v2")))
@@ -168,6 +169,8 @@ def hub_tasks(location: ModelLocation) -> frozenset[TaskType]:
     labels = config.get("label2id") or {}
     if TaskType.TEXT_CLASSIFICATION in tasks and any(str(label).lower().startswith("entail") for label in labels):
         tasks.add(TaskType.ZERO_SHOT_CLASSIFICATION)
+    if str(config.get("model_type")) in IMAGE_TEXT_TYPES:  # besides embedding texts and images in one space
+        tasks.add(TaskType.ZERO_SHOT_IMAGE_CLASSIFICATION)
     if str(config.get("model_type")) in SPEECH_TYPES:
         tasks.add(TaskType.AUTOMATIC_SPEECH_RECOGNITION)
     elif config.get("is_encoder_decoder") and any(
@@ -177,6 +180,11 @@ def hub_tasks(location: ModelLocation) -> frozenset[TaskType]:
     if model_kind(location) is ModelKind.EMBEDDER:
         tasks.add(TaskType.SENTENCE_SIMILARITY)
     return frozenset(tasks)
+
+
+def sees_and_reads(path: Path) -> bool:
+    """Whether the model at ``path`` is an image-and-text model (CLIP, SigLIP) by its ``config.json``."""
+    return str(read_json(path / "config.json").get("model_type")) in IMAGE_TEXT_TYPES
 
 
 def hears(path: Path) -> bool:

@@ -18,6 +18,7 @@ from hfgate.pipelines import (
     automatic_speech_recognition,
     fill_mask,
     image_classification,
+    object_detection,
     question_answering,
     sentence_similarity,
     summarization,
@@ -26,6 +27,7 @@ from hfgate.pipelines import (
     token_classification,
     translation,
     zero_shot_classification,
+    zero_shot_image_classification,
 )
 from hfgate.pipelines.base import Pipeline, PipelineAnswer, PipelineRequest
 from hfgate.tasks import TaskType
@@ -47,6 +49,8 @@ PIPELINES: dict[TaskType, Pipeline[Any]] = {
         automatic_speech_recognition,
         audio_classification,
         image_classification,
+        zero_shot_image_classification,
+        object_detection,
     )
 }
 """Every Hub task hfgate serves beyond Elasticsearch's six, by task type."""

@@ -1,10 +1,13 @@
 """The playground's views of the Hub's tasks, in Chromium, on the tiny random models of
 ``tests/pipelines/tiny_models.py`` served by a live hfgate: a WAV uploaded and transcribed with its chunks'
 timestamps, named entities marked in their text, labels as score bars, the answer marked in its context or
-its table; and the endpoints list keeping an id on one line."""
+its table; an image's labels as score bars (typed labels for zero-shot) and its objects as boxes drawn over
+it; and the endpoints list keeping an id on one line."""
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator
 
 import httpx
@@ -16,7 +19,7 @@ from hfgate.config import Settings
 from tests.api.ui.conftest import CHROMIUM, CHROMIUM_ARGS, screenshot
 from tests.api.ui.test_translations import LATIN_NAMES, TRANSLATED, _VisibleText
 from tests.pipelines.tiny_models import build, tone_wav
-from tests.vision.tiny_vision import LABELS, picture, vit_classifier
+from tests.vision.tiny_vision import LABELS, clip_model, picture, vit_classifier, yolos_detector
 
 ENDPOINTS = {
     "ui-whisper": ("automatic-speech-recognition", "whisper"),
@@ -31,6 +34,8 @@ ENDPOINTS = {
     "ui-mt": ("translation", "translator"),
     "ui-sim": ("sentence-similarity", None),
     "ui-img": ("image-classification", "vit"),
+    "ui-zsic": ("zero-shot-image-classification", "clip"),
+    "ui-det": ("object-detection", "yolos"),
 }
 
 
@@ -40,7 +45,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from tests.support.live_server import live_server
 
     tiny = build(tmp_path_factory.mktemp("tiny-models"))
-    vision = {"vit": vit_classifier(tmp_path_factory.mktemp("tiny-vit"))}
+    vision = {
+        "vit": vit_classifier(tmp_path_factory.mktemp("tiny-vit")),
+        "clip": clip_model(tmp_path_factory.mktemp("tiny-clip")),
+        "yolos": yolos_detector(tmp_path_factory.mktemp("tiny-yolos")),
+    }
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("ui-tasks"), log_format="text", log_level="warning", preload_models=False
     )
@@ -135,6 +144,48 @@ def test_image_classification_shows_the_image_and_a_bar_per_label(page: Page, se
     expect(page.locator("#scores li")).to_have_count(4, timeout=120_000)
     assert sorted(page.locator("#scores .text").all_text_contents()) == sorted(LABELS)
     screenshot(page, "playground-image-classification")
+
+
+def test_zero_shot_image_classification_sends_the_typed_labels_and_shows_their_bars(page: Page, served: str) -> None:
+    _playground(page, served, "ui-zsic")
+    page.get_by_label("Image file").set_input_files({"name": "cat.png", "mimeType": "image/png", "buffer": picture(3)})
+    page.wait_for_function("document.getElementById('image-preview').naturalWidth === 48")
+    page.get_by_label("Candidate labels, separated by commas").fill("cat, dog, sports car")
+    with page.expect_request(lambda request: request.url.endswith("/hf/ui-zsic")) as asked:
+        page.get_by_role("button", name="Classify").click()
+    sent = json.loads(asked.value.post_data or "{}")
+    assert sent["parameters"] == {"candidate_labels": ["cat", "dog", "sports car"]}
+    assert base64.b64decode(sent["inputs"]) == picture(3)
+    expect(page.locator("#scores li")).to_have_count(3, timeout=120_000)
+    assert sorted(page.locator("#scores .text").all_text_contents()) == ["cat", "dog", "sports car"]
+
+
+def test_object_detection_draws_a_box_over_the_image_for_each_object(page: Page, served: str) -> None:
+    image = picture(3)
+    expected = httpx.post(
+        f"{served}/hf/ui-det", json={"inputs": base64.b64encode(image).decode(), "parameters": {"threshold": 0.2}}
+    ).json()
+    assert expected, "the tiny detector should find something at 0.2"
+    _playground(page, served, "ui-det")
+    page.get_by_label("Image file").set_input_files({"name": "street.png", "mimeType": "image/png", "buffer": image})
+    page.wait_for_function("document.getElementById('image-preview').naturalWidth === 48")
+    page.get_by_label("Lowest score shown (0 to 1)").fill("0.2")
+    page.get_by_role("button", name="Detect objects").click()
+    expect(page.locator("#detections li")).to_have_count(len(expected), timeout=120_000)
+    boxes = page.locator("#detections-view .box")
+    expect(boxes).to_have_count(len(expected))
+    expect(page.get_by_role("img", name="The image with a box around each object found")).to_be_visible()
+    first = expected[0]["box"]
+    style = boxes.first.evaluate("(box) => [box.style.left, box.style.top, box.style.width, box.style.height]")
+    wanted = [
+        first["xmin"] / 48,
+        first["ymin"] / 40,
+        (first["xmax"] - first["xmin"]) / 48,
+        (first["ymax"] - first["ymin"]) / 40,
+    ]
+    assert [float(value.rstrip("%")) for value in style] == pytest.approx([100 * w for w in wanted], abs=1e-3)
+    assert str(page.locator("#detections-view .box span").first.text_content()).startswith(expected[0]["label"])
+    screenshot(page, "playground-object-detection")
 
 
 def test_named_entities_are_marked_in_the_text_with_a_legend(page: Page, served: str) -> None:

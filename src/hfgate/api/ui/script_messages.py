@@ -74,6 +74,9 @@ SCRIPT_MESSAGES: dict[str, str] = {
     "from_to": N_("{start}–{end} s"),
     "audio_missing": N_("Choose an audio file or record one first."),
     "image_missing": N_("Choose an image file first."),
+    "labels_missing": N_("Type at least two labels, separated by commas."),
+    "objects_found": N_("Objects found: {count}."),
+    "object_box": N_("{label} ({score}): from ({xmin}, {ymin}) to ({xmax}, {ymax})"),
 }
 
 

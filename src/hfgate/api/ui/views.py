@@ -36,6 +36,8 @@ TASK_LABELS: dict[TaskType, str] = {
     TaskType.AUTOMATIC_SPEECH_RECOGNITION: N_("Speech recognition"),
     TaskType.AUDIO_CLASSIFICATION: N_("Audio classification"),
     TaskType.IMAGE_CLASSIFICATION: N_("Image classification"),
+    TaskType.ZERO_SHOT_IMAGE_CLASSIFICATION: N_("Zero-shot image classification"),
+    TaskType.OBJECT_DETECTION: N_("Object detection"),
 }
 SERVICE_LABELS: dict[str, str] = {
     "local": N_("Local model"),

@@ -13,7 +13,7 @@ from hfgate.local.pipelines.table import TableQuestionAnswerer
 from hfgate.local.pipelines.text2text import Summarizer, Translator
 from hfgate.local.pipelines.text_classifier import TextClassifier
 from hfgate.local.pipelines.token_classifier import TokenClassifier
-from hfgate.local.pipelines.vision import ImageClassifier
+from hfgate.local.pipelines.vision import ImageClassifier, ObjectDetector, ZeroShotImageClassifier
 from hfgate.local.pipelines.zero_shot import ZeroShotClassifier
 from hfgate.tasks import TaskType
 
@@ -31,5 +31,7 @@ RUNNERS: dict[TaskType, Callable[..., Runner]] = {
     TaskType.AUTOMATIC_SPEECH_RECOGNITION: SpeechRecognizer,
     TaskType.AUDIO_CLASSIFICATION: AudioClassifier,
     TaskType.IMAGE_CLASSIFICATION: ImageClassifier,
+    TaskType.ZERO_SHOT_IMAGE_CLASSIFICATION: ZeroShotImageClassifier,
+    TaskType.OBJECT_DETECTION: ObjectDetector,
 }
 """The runner of each Hub task the ``local`` service runs in-process (sentence-similarity is its embedder's)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hfgate.errors import BadRequestError
 from hfgate.local.catalog import ModelLocation
-from hfgate.local.model_kind import ModelKind, hears, hub_tasks, model_kind
+from hfgate.local.model_kind import ModelKind, hears, hub_tasks, model_kind, sees_and_reads
 from hfgate.registry.endpoint import Endpoint
 from hfgate.tasks import TaskType
 
@@ -29,15 +29,20 @@ _WANTED = {
     TaskType.AUTOMATIC_SPEECH_RECOGNITION: "a speech recognition model (Whisper, or a *ForCTC model such as wav2vec2)",
     TaskType.AUDIO_CLASSIFICATION: "an audio classifier (a *ForAudioClassification model)",
     TaskType.IMAGE_CLASSIFICATION: "an image classifier (ViT, ConvNeXt, ResNet: a *ForImageClassification model)",
+    TaskType.ZERO_SHOT_IMAGE_CLASSIFICATION: "an image-and-text model (CLIP, SigLIP: a CLIPModel or SiglipModel, "
+    "such as openai/clip-vit-base-patch32)",
+    TaskType.OBJECT_DETECTION: "an object detector (DETR, YOLOS: a *ForObjectDetection model, such as "
+    "hustvl/yolos-small)",
 }
 
 
 def served_tasks(location: ModelLocation) -> frozenset[TaskType]:
     """Every task type the ``local`` service runs the model at ``location`` for: its kind's (an embedder's,
     a cross-encoder's…) and the Hub tasks its config says it does; a model that hears, or whose head is
-    only a Hub task's, serves those alone."""
+    only a Hub task's, serves those alone. An image-and-text model (CLIP, SigLIP) keeps its kind's tasks
+    (embedding texts and images) besides zero-shot image classification."""
     kind, hub = model_kind(location), hub_tasks(location)
-    if hub and (hears(location.path) or kind is ModelKind.PLAIN):
+    if hub and (hears(location.path) or (kind is ModelKind.PLAIN and not sees_and_reads(location.path))):
         return hub
     return kind.task_types | hub
 
