@@ -21,9 +21,8 @@ def save_tiny_clip(directory: Path) -> Path:
 
     raw = directory / "clip"
     raw.mkdir(parents=True, exist_ok=True)
-    (raw / "vocab.json").write_text(json.dumps({token: i for i, token in enumerate(VOCAB)}), encoding="utf-8")
-    (raw / "merges.txt").write_text("#version: 0.2\n", encoding="utf-8")
-    tokenizer = CLIPTokenizerFast(vocab_file=str(raw / "vocab.json"), merges_file=str(raw / "merges.txt"))
+    # the vocabulary itself, not vocab_file=, which transformers 5 ignores (every text was then [0, 2, 2, …])
+    tokenizer = CLIPTokenizerFast(vocab={token: i for i, token in enumerate(VOCAB)}, merges=[])
     layers: dict[str, Any] = {
         "hidden_size": 32,
         "intermediate_size": 37,
