@@ -66,6 +66,7 @@ async def walks() -> dict[str, dict[str, list[str]]]:
         settings = Settings(
             data_dir=Path(data), log_level="warning", provision_defaults=False, embed_cache=True,
             registry_cache_seconds=60,  # the endpoint's read still in memory after the warm-up's model load
+            batch_runner=False,  # its poll, on the same loop, would be walked whenever a request took a second
         )  # fmt: skip
         app = create_app(settings)
         async with (
