@@ -41,6 +41,7 @@ from hfgate.batches.input import GEMINI_PREFIX, MOST_CUSTOM_ID, gemini_endpoint,
 from hfgate.batches.store import BatchStore, StoredBatch
 from hfgate.config import Settings
 from hfgate.errors import BadRequestError, HfGateError, NotFoundError, RequestValidationError
+from hfgate.orchestrator import Orchestrator
 from hfgate.tasks import TaskType
 
 ROUTES = FaceRoutes(GEMINI, tag="Gemini-compatible", error=GeminiError)
@@ -53,28 +54,32 @@ _BATCHES = "/v1beta/batches"
              body=wire.BatchGenerateContentRequest, answer=wire.BatchOperation)  # fmt: skip
 async def batch_generate_content(model: str, request: Request, orch: OrchestratorDep) -> Response:
     """A batch of generateContent requests, each run as ``POST …/models/{model}:generateContent``."""
-    body = await json_object(request)
-    asked = decode(body, wire.BatchGenerateContentRequest)
-    await orch.endpoint_for(model, TaskType.CHAT_COMPLETION)
-    config = asked.batch.input_config
-    pairs, fields = await _requests(request, body, file_name=config.file_name, inline=config.requests is not None)
-    _check_each(pairs, fields, lambda raw: read_call(decode(raw, GenerateContentRequest)))
-    stored = await _create(request, body, model=model, action="generateContent", display=asked.batch.display_name,
-                           pairs=pairs, from_file=config.file_name is not None)  # fmt: skip
-    return json_response(await _operation(request, stored))
+    return await _batch(
+        request, orch, model, wire.BatchGenerateContentRequest, TaskType.CHAT_COMPLETION,
+        lambda raw: read_call(decode(raw, GenerateContentRequest)), action="generateContent",
+    )  # fmt: skip
 
 
 @ROUTES.post(f"{_MODELS}/{{model:path}}:asyncBatchEmbedContent", role=Role.INFER,
              body=wire.AsyncBatchEmbedContentRequest, answer=wire.BatchOperation)  # fmt: skip
 async def async_batch_embed_content(model: str, request: Request, orch: OrchestratorDep) -> Response:
     """A batch of embedContent requests, each run as ``POST …/models/{model}:embedContent``."""
+    return await _batch(request, orch, model, wire.AsyncBatchEmbedContentRequest, TaskType.TEXT_EMBEDDING,
+                        lambda raw: decode(raw, EmbedContentRequest), action="embedContent")  # fmt: skip
+
+
+async def _batch(
+    request: Request, orch: Orchestrator, model: str, shape: type[wire.BatchGenerateContentRequest]
+    | type[wire.AsyncBatchEmbedContentRequest], task: TaskType, read: Callable[[Any], object], *, action: str,
+) -> Response:  # fmt: skip
+    """A batch of ``action`` requests on ``model``'s ``task`` endpoint, each checked as ``read`` reads it."""
     body = await json_object(request)
-    asked = decode(body, wire.AsyncBatchEmbedContentRequest)
-    await orch.endpoint_for(model, TaskType.TEXT_EMBEDDING)
+    asked = decode(body, shape)
+    await orch.endpoint_for(model, task)
     config = asked.batch.input_config
     pairs, fields = await _requests(request, body, file_name=config.file_name, inline=config.requests is not None)
-    _check_each(pairs, fields, lambda raw: decode(raw, EmbedContentRequest))
-    stored = await _create(request, body, model=model, action="embedContent", display=asked.batch.display_name,
+    _check_each(pairs, fields, read)
+    stored = await _create(request, body, model=model, action=action, display=asked.batch.display_name,
                            pairs=pairs, from_file=config.file_name is not None)  # fmt: skip
     return json_response(await _operation(request, stored))
 
