@@ -167,6 +167,14 @@ class FileStore:
         return stored
 
 
+def streamed(opened: BinaryIO) -> Iterator[bytes]:
+    """A file :meth:`FileStore.open` opened, a piece at a time, closed at the end: a streamed response's body
+    (Starlette reads a plain iterator in a thread)."""
+    with opened:
+        while piece := opened.read(_PIECE):
+            yield piece
+
+
 def _pieces(source: BinaryIO, limits: InputLimits | None) -> Iterator[bytes]:
     """``source``'s bytes in pieces; a batch input held to ``limits`` as they pass."""
     if limits is None:

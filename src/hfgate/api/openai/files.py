@@ -13,8 +13,7 @@ are.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import Any
 
 from fastapi import Request, Response
 from starlette.datastructures import UploadFile
@@ -28,13 +27,12 @@ from hfgate.api.deps import OrchestratorDep
 from hfgate.api.openai import answers
 from hfgate.api.openai.batch_schema import FileDeleted, FileList, FileObject, FileUploadForm
 from hfgate.api.openai.errors import FACE as OPENAI
-from hfgate.batches.files import FileStore, InputLimits, StoredFile
+from hfgate.batches.files import FileStore, InputLimits, StoredFile, streamed
 from hfgate.config import Settings
 from hfgate.errors import RequestValidationError
 
 ROUTES = FaceRoutes(OPENAI, tag="OpenAI-compatible", error=answers.OpenAIError)
 
-_PIECE = 1024 * 1024
 _MOST_NAME = 1024
 """A file's name is kept to this many characters (the registry's column)."""
 
@@ -93,7 +91,7 @@ async def file_content(file_id: str, request: Request) -> Response:
     """The file's bytes, as uploaded (a batch's output: its JSON lines)."""
     stored = await _own(request, file_id)
     opened = await asyncio.to_thread(_files(request).open, stored)
-    return StreamingResponse(_pieces(opened), media_type="application/octet-stream",
+    return StreamingResponse(streamed(opened), media_type="application/octet-stream",
                              headers={"content-length": str(stored.size)})  # fmt: skip
 
 
@@ -114,13 +112,6 @@ def page(data: list[dict[str, Any]], *, limit: int) -> dict[str, Any]:
 def _files(request: Request) -> FileStore:
     store: FileStore = request.app.state.files
     return store
-
-
-def _pieces(opened: BinaryIO) -> Iterator[bytes]:
-    """The file's bytes a piece at a time (Starlette reads a plain iterator in a thread); closed at the end."""
-    with opened:
-        while piece := opened.read(_PIECE):
-            yield piece
 
 
 async def _own(request: Request, file_id: str) -> StoredFile:

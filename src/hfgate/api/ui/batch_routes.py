@@ -4,8 +4,6 @@ each one's output and errors, and cancel (the page's script calls ``POST /v1/bat
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from typing import BinaryIO
 
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
@@ -16,13 +14,12 @@ from hfgate.api.declare import PageRoutes
 from hfgate.api.ui.access import AccessDep, TextDep, to_login
 from hfgate.api.ui.batch_view import BatchRow, batch_row
 from hfgate.api.ui.rendering import render_page
-from hfgate.batches.files import FileStore
+from hfgate.batches.files import FileStore, streamed
 from hfgate.batches.store import BatchStore
 
 PAGES = PageRoutes()
 SHOWN = 50
 REFRESH_SECONDS = 3
-_PIECE = 1024 * 1024
 
 
 @PAGES.get("/ui/batches", role=Role.INFER)
@@ -50,10 +47,4 @@ async def download(file_id: str, request: Request, access: AccessDep) -> Respons
     stored = await asyncio.to_thread(files.get, file_id, key_id=current_key_id())
     opened = await asyncio.to_thread(files.open, stored)
     headers = {"content-length": str(stored.size), "content-disposition": f'attachment; filename="{file_id}.jsonl"'}
-    return StreamingResponse(_pieces(opened), media_type="application/octet-stream", headers=headers)
-
-
-def _pieces(opened: BinaryIO) -> Iterator[bytes]:
-    with opened:
-        while piece := opened.read(_PIECE):
-            yield piece
+    return StreamingResponse(streamed(opened), media_type="application/octet-stream", headers=headers)
