@@ -8,10 +8,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from huggingface_hub import InferenceClient
 
 from hfgate.config import Settings
+from tests.pipelines.conftest import _online_client, client
 from tests.vision.tiny_vision import clip_model, vit_classifier, yolos_detector
+
+__all__ = ["_online_client", "client"]  # the Hub tasks' live-client set-up, shared
 
 
 @pytest.fixture(scope="session")
@@ -47,15 +49,3 @@ def served(tmp_path_factory: pytest.TempPathFactory, vit: Path, clip: Path, yolo
             created = httpx.put(f"{url}/_inference/{task}/{name}?timeout=240s", json=body, timeout=300)
             assert created.status_code == 200, created.text
         yield url
-
-
-@pytest.fixture(autouse=True)
-def _online_client(monkeypatch: pytest.MonkeyPatch) -> None:
-    """InferenceClient refuses every URL with HF_HUB_OFFLINE=1 (the suite's), even a local one."""
-    from huggingface_hub import constants
-
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-
-
-def client(url: str, inference_id: str) -> InferenceClient:
-    return InferenceClient(model=f"{url}/hf/{inference_id}", provider="hf-inference", timeout=120)
